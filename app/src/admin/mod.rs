@@ -1,0 +1,53 @@
+//! The admin area: its navigation (each module adds its entry to `NAV`, here and only here)
+//! and the dashboard.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
+
+pub mod ui;
+
+/// One entry of the admin navigation, shown to the roles that may use it.
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub roles: &'static [Role],
+}
+
+pub const NAV: &[NavItem] = &[NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA }];
+
+/// The navigation entries `role` may see.
+pub fn nav_for(role: Role) -> impl Iterator<Item = &'static NavItem> {
+    NAV.iter().filter(move |item| role.satisfies(item.roles))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleCount {
+    pub role: Role,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardSummary {
+    pub organisation_name: String,
+    pub accounts: Vec<RoleCount>,
+}
+
+#[server(prefix = "/api", endpoint = "admin/dashboard")]
+pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
+    use crate::auth::{internal, require_role};
+    require_role(Role::ADMIN_AREA).await?;
+    let state = crate::state::app_state()?;
+    let mut accounts = Vec::new();
+    for role in Role::ALL {
+        let count = crate::users::service::count_by_role(&state.db, role).await.map_err(internal)?;
+        accounts.push(RoleCount { role, count });
+    }
+    let organisation_name = crate::settings::get(&state.db, crate::settings::ORGANISATION_NAME)
+        .await
+        .map_err(internal)?
+        .unwrap_or_else(|| crate::home::DEFAULT_ORGANISATION_NAME.to_string());
+    Ok(DashboardSummary { organisation_name, accounts })
+}

@@ -1,0 +1,131 @@
+//! The admin layout (navigation, signed-in user, sign out) and the dashboard.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, Redirect};
+use leptos_router::hooks::use_location;
+
+use super::{load_dashboard, nav_for};
+use crate::auth::{CurrentUser, Logout, get_current_user};
+use crate::ui::AppErrorPage;
+use crate::users::Role;
+
+/// Wraps every `/admin` page: only admin roles get in; others are sent to sign in (nobody
+/// signed in) or shown "no access" (signed in without an admin role).
+#[component]
+pub fn AdminShell() -> impl IntoView {
+    let user = Resource::new(|| (), |_| get_current_user());
+    let location = use_location();
+    view! {
+        <Suspense fallback=|| view! { <p class="p-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) if user.role.satisfies(Role::ADMIN_AREA) => {
+                        view! { <AdminLayout user=user /> }.into_any()
+                    }
+                    Ok(Some(_)) => view! { <AppErrorPage error=crate::error::AppError::Forbidden /> }.into_any(),
+                    Ok(None) => {
+                        let next = location.pathname.get_untracked();
+                        view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
+                    }
+                    Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AdminLayout(user: CurrentUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let location = use_location();
+    let links = nav_for(user.role)
+        .map(|item| {
+            let href = item.href;
+            let current = move || location.pathname.get() == href;
+            view! {
+                <a
+                    href=href
+                    aria-current=move || if current() { "page" } else { "false" }
+                    class="whitespace-nowrap rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-700 hover:text-white aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
+                >
+                    {item.label}
+                </a>
+            }
+        })
+        .collect_view();
+    let role_label = user.role.label();
+    provide_context(user.clone());
+    view! {
+        <div class="min-h-screen bg-slate-100 md:flex">
+            <aside class="bg-slate-800 md:w-60 md:shrink-0">
+                <div class="flex items-center justify-between px-4 py-3 md:block md:py-5">
+                    <a href="/admin" class="text-lg font-bold text-white">"Changemaker"</a>
+                </div>
+                <nav aria-label="Admin" class="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-col md:overflow-visible">
+                    {links}
+                </nav>
+            </aside>
+            <div class="flex min-w-0 flex-1 flex-col">
+                <header class="flex items-center justify-end gap-4 border-b border-slate-200 bg-white px-4 py-3">
+                    <div class="text-right text-sm">
+                        <p class="font-medium text-slate-900" data-testid="signed-in-user">{user.display_name.clone()}</p>
+                        <p class="text-slate-500">{role_label}</p>
+                    </div>
+                    <ActionForm action=logout>
+                        <button
+                            type="submit"
+                            class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+                        >
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </header>
+                <main class="flex-1 p-4 md:p-8">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let summary = Resource::new(|| (), |_| load_dashboard());
+    let user = use_context::<CurrentUser>();
+    view! {
+        <Title text="Dashboard" />
+        <h1 class="text-2xl font-bold text-slate-900">"Dashboard"</h1>
+        <p class="mt-1 text-slate-600">
+            "Welcome, " {user.map(|u| u.display_name)} "."
+        </p>
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match summary.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(summary) => view! {
+                        <section class="mt-6">
+                            <h2 class="text-lg font-semibold text-slate-900">
+                                {summary.organisation_name.clone()} " — accounts"
+                            </h2>
+                            <dl class="mt-3 grid grid-cols-2 gap-4 sm:grid-cols-3 lg:grid-cols-6">
+                                {summary
+                                    .accounts
+                                    .into_iter()
+                                    .map(|c| view! {
+                                        <div class="rounded-lg bg-white p-4 shadow-sm">
+                                            <dt class="text-sm text-slate-500">{c.role.label()}</dt>
+                                            <dd class="mt-1 text-2xl font-semibold text-slate-900">{c.count}</dd>
+                                        </div>
+                                    })
+                                    .collect_view()}
+                            </dl>
+                        </section>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

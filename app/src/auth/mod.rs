@@ -1,0 +1,198 @@
+//! Signing in and out, sessions, first-run setup, and the authorisation helper every
+//! server function uses.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
+
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+pub const SESSION_COOKIE: &str = "changemaker_session";
+
+/// The signed-in user as the pages see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[cfg(feature = "ssr")]
+mod server_side {
+    use super::*;
+    use crate::request;
+    use crate::state::AppState;
+    use crate::users::service::{User, UserError};
+    use service::AuthError;
+
+    impl From<User> for CurrentUser {
+        fn from(u: User) -> CurrentUser {
+            CurrentUser { id: u.id, email: u.email, display_name: u.display_name, role: u.role }
+        }
+    }
+
+    /// Logs what the user must not see and answers with a generic error.
+    pub fn internal(err: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %err, "internal error");
+        AppError::Internal
+    }
+
+    impl From<AuthError> for AppError {
+        fn from(err: AuthError) -> AppError {
+            match err {
+                AuthError::WrongCredentials => AppError::invalid("password", "Email or password is wrong."),
+                AuthError::Pending => {
+                    AppError::invalid("email", "This account is waiting for an administrator's approval.")
+                }
+                AuthError::Disabled => AppError::invalid("email", "This account is disabled."),
+                AuthError::Expired => AppError::invalid("email", "This temporary account has expired."),
+                AuthError::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
+                AuthError::SetupLinkInvalid => AppError::Conflict(
+                    "This setup link is not valid or has already been used.".to_string(),
+                ),
+                AuthError::Invalid(errors) => AppError::Invalid(errors),
+                AuthError::User(UserError::Invalid(errors)) => AppError::Invalid(errors),
+                AuthError::User(UserError::EmailTaken) => {
+                    AppError::invalid("email", "An account with this email already exists.")
+                }
+                AuthError::User(e) => internal(e),
+                AuthError::Database(e) => internal(e),
+            }
+        }
+    }
+
+    /// The user whose session cookie came with `headers`, if any.
+    pub async fn user_from_headers(
+        state: &AppState,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Option<CurrentUser>, AppError> {
+        let Some(token) = request::cookie_in(headers, SESSION_COOKIE) else { return Ok(None) };
+        let user = service::session_user(&state.db, &token).await.map_err(internal)?;
+        Ok(user.map(CurrentUser::from))
+    }
+
+    /// The signed-in user of the current request, if any.
+    pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+        let state = crate::state::app_state()?;
+        let Some(parts) = request::parts() else { return Ok(None) };
+        user_from_headers(&state, &parts.headers).await
+    }
+
+    /// The authorisation check at the top of every server function that needs a role:
+    /// 401 for nobody signed in, 403 for a role not in `allowed` (a super admin passes all).
+    pub async fn require_role(allowed: &[Role]) -> Result<CurrentUser, AppError> {
+        let user = current_user().await?.ok_or(AppError::Unauthenticated)?;
+        if user.role.satisfies(allowed) { Ok(user) } else { Err(AppError::Forbidden) }
+    }
+
+    /// The `Set-Cookie` value for a session token (or for clearing it, with `None`).
+    pub fn session_cookie(token: Option<&str>, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        match token {
+            Some(token) => format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                service::SESSION_SECONDS
+            ),
+            None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+        }
+    }
+
+    /// Where to go after signing in: only a local path, so the login form cannot be used to
+    /// send people to another site.
+    pub fn safe_next(next: Option<&str>) -> &str {
+        match next {
+            Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+            _ => "/admin",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use server_side::{current_user, internal, require_role, safe_next, session_cookie, user_from_headers};
+
+#[server(prefix = "/api", endpoint = "auth/me")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    current_user().await
+}
+
+#[server(prefix = "/api", endpoint = "auth/login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::request;
+    let state = crate::state::app_state()?;
+    let previous = request::cookie(SESSION_COOKIE);
+    let (user, token) = service::login(
+        &state.db,
+        &state.login_limits,
+        &request::client_ip(),
+        &email,
+        &password,
+        previous.as_deref(),
+    )
+    .await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    request::set_cookie(&session_cookie(Some(&token), state.secure_cookies));
+    let target = if user.role.satisfies(Role::ADMIN_AREA) { safe_next(next.as_deref()) } else { "/" };
+    leptos_axum::redirect(target);
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::request;
+    let state = crate::state::app_state()?;
+    if let Some(token) = request::cookie(SESSION_COOKIE) {
+        service::logout(&state.db, &token).await.map_err(internal)?;
+    }
+    request::set_cookie(&session_cookie(None, state.secure_cookies));
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Whether a first-run setup link is still good.
+#[server(prefix = "/api", endpoint = "auth/setup-status")]
+pub async fn setup_status(token: String) -> Result<bool, AppError> {
+    let state = crate::state::app_state()?;
+    service::setup_token_is_valid(&state.db, &token).await.map_err(internal)
+}
+
+/// Creates the first super admin from the one-time setup link, and signs them in.
+#[server(prefix = "/api", endpoint = "auth/setup")]
+pub async fn complete_setup(
+    token: String,
+    organisation_name: String,
+    display_name: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::request;
+    let state = crate::state::app_state()?;
+    let form = service::SetupForm {
+        organisation_name: &organisation_name,
+        display_name: &display_name,
+        email: &email,
+        password: &password,
+        password_confirm: &password_confirm,
+    };
+    let user = service::complete_setup(&state.db, &token, form).await?;
+    tracing::info!(user_id = %user.id, "first administrator created");
+    let (_, session) = service::login(
+        &state.db,
+        &state.login_limits,
+        &request::client_ip(),
+        &email,
+        &password,
+        request::cookie(SESSION_COOKIE).as_deref(),
+    )
+    .await?;
+    request::set_cookie(&session_cookie(Some(&session), state.secure_cookies));
+    leptos_axum::redirect("/admin");
+    Ok(())
+}

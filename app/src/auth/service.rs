@@ -1,0 +1,262 @@
+//! Sessions, signing in and out, and first-run setup. Plain async functions over `Db`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::password;
+use crate::db::{self, Db};
+use crate::error::{FieldError, Validation};
+use crate::rate_limit::RateLimiter;
+use crate::users::service::{self as users, NewUser, User, UserError};
+use crate::users::{Role, UserStatus};
+
+/// How long a session lasts after sign-in.
+pub const SESSION_SECONDS: i64 = 14 * 24 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("email or password is wrong")]
+    WrongCredentials,
+    #[error("this account is waiting for an administrator's approval")]
+    Pending,
+    #[error("this account is disabled")]
+    Disabled,
+    #[error("this temporary account has expired")]
+    Expired,
+    #[error("too many sign-in attempts")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("this setup link is not valid or has already been used")]
+    SetupLinkInvalid,
+    #[error("invalid details")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The login rate limits: per client IP and per account, counting failed attempts.
+#[derive(Debug)]
+pub struct LoginLimits {
+    pub per_ip: RateLimiter,
+    pub per_account: RateLimiter,
+}
+
+/// A random token, URL-safe: what the client holds. Only its hash is stored.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Checks email and password, applying the rate limits, and opens a new session. The
+/// session named by `previous_token` (if any) is ended: the id is rotated at every sign-in.
+pub async fn login(
+    db: &Db,
+    limits: &LoginLimits,
+    client_ip: &str,
+    email: &str,
+    password_given: &str,
+    previous_token: Option<&str>,
+) -> Result<(User, String), AuthError> {
+    let account_key = users::normalise_email(email);
+    for (limiter, key) in [(&limits.per_ip, client_ip), (&limits.per_account, account_key.as_str())] {
+        if let Err(wait) = limiter.check(key) {
+            return Err(AuthError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+        }
+    }
+    let record = users::find_for_login(db, email).await?;
+    let stored_hash = record.as_ref().map_or(password::DECOY_HASH, |r| r.password_hash.as_str());
+    let matches = password::verify(stored_hash, password_given).await;
+    let Some(record) = record.filter(|_| matches) else {
+        limits.per_ip.record(client_ip);
+        limits.per_account.record(&account_key);
+        return Err(AuthError::WrongCredentials);
+    };
+    let user = record.user;
+    ensure_may_sign_in(&user)?;
+    limits.per_account.reset(&account_key);
+
+    let token = new_token();
+    let now = db::now_unix();
+    let mut tx = db.begin_write().await?;
+    if let Some(previous) = previous_token {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(previous))
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash(&token))
+        .bind(&user.id)
+        .bind(now)
+        .bind(now + SESSION_SECONDS)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((user, token))
+}
+
+fn ensure_may_sign_in(user: &User) -> Result<(), AuthError> {
+    match user.status {
+        UserStatus::Active => {}
+        UserStatus::Pending => return Err(AuthError::Pending),
+        UserStatus::Disabled => return Err(AuthError::Disabled),
+    }
+    if user.expires_at.is_some_and(|at| at <= db::now_unix()) {
+        return Err(AuthError::Expired);
+    }
+    Ok(())
+}
+
+/// The user a session token belongs to, if the session is live and the account may still
+/// sign in.
+pub async fn session_user(db: &Db, token: &str) -> Result<Option<User>, sqlx::Error> {
+    let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+        .bind(token_hash(token))
+        .bind(db::now_unix())
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let user_id: String = row.try_get("user_id")?;
+    let user = users::find_by_id(db, &user_id).await?;
+    Ok(user.filter(|u| ensure_may_sign_in(u).is_ok()))
+}
+
+/// Ends a session server-side.
+pub async fn logout(db: &Db, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Removes expired sessions; run now and then.
+pub async fn prune_sessions(db: &Db) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(db::now_unix())
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+// ---- first-run setup -------------------------------------------------------------------
+
+/// When no super admin exists, issues a fresh one-time setup token (replacing any earlier
+/// unused one) and returns it; otherwise `None`.
+pub async fn issue_setup_token(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    if users::count_by_role(db, Role::SuperAdmin).await? > 0 {
+        return Ok(None);
+    }
+    let token = new_token();
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM setup_tokens WHERE used_at IS NULL").execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO setup_tokens (token_hash, created_at) VALUES ($1, $2)")
+        .bind(token_hash(&token))
+        .bind(db::now_unix())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(token))
+}
+
+/// Whether `token` is an unused setup token while no super admin exists.
+pub async fn setup_token_is_valid(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    if users::count_by_role(db, Role::SuperAdmin).await? > 0 {
+        return Ok(false);
+    }
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM setup_tokens WHERE token_hash = $1 AND used_at IS NULL")
+            .bind(token_hash(token))
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
+pub struct SetupForm<'a> {
+    pub organisation_name: &'a str,
+    pub display_name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub password_confirm: &'a str,
+}
+
+pub const ORGANISATION_NAME_MAX_CHARS: usize = 120;
+
+/// Creates the first super admin with a one-time token. The token is spent in the same
+/// transaction, so a link works exactly once even when two requests race.
+pub async fn complete_setup(db: &Db, token: &str, form: SetupForm<'_>) -> Result<User, AuthError> {
+    let mut errors = users::validate_new_user(form.email, form.display_name, form.password);
+    let mut v = Validation::new();
+    let org = form.organisation_name.trim();
+    v.check(!org.is_empty(), "organisation_name", "Enter your organisation's name.");
+    v.check(
+        org.chars().count() <= ORGANISATION_NAME_MAX_CHARS,
+        "organisation_name",
+        "The name can be at most 120 characters.",
+    );
+    v.check(
+        form.password == form.password_confirm,
+        "password_confirm",
+        "The two passwords do not match.",
+    );
+    errors.extend(v.finish().err().unwrap_or_default());
+    if !errors.is_empty() {
+        return Err(AuthError::Invalid(errors));
+    }
+
+    let now = db::now_unix();
+    let mut tx = db.begin_write().await?;
+    let spent = sqlx::query("UPDATE setup_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(token_hash(token))
+        .execute(&mut *tx)
+        .await?;
+    let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+        .bind(Role::SuperAdmin.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    if spent.rows_affected() != 1 || admins > 0 {
+        return Err(AuthError::SetupLinkInvalid);
+    }
+    let user = users::create_user(
+        &mut tx,
+        NewUser {
+            email: form.email,
+            display_name: form.display_name,
+            password: form.password,
+            role: Role::SuperAdmin,
+            status: UserStatus::Active,
+            expires_at: None,
+        },
+    )
+    .await?;
+    crate::settings::set(&mut tx, crate::settings::ORGANISATION_NAME, org).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// `changemaker create-admin`: a super admin from the shell. Spends any outstanding setup
+/// link, since the instance now has an administrator.
+pub async fn create_super_admin(db: &Db, email: &str, display_name: &str, password: &str) -> Result<User, AuthError> {
+    let mut tx = db.begin_write().await?;
+    let user = users::create_user(
+        &mut tx,
+        NewUser { email, display_name, password, role: Role::SuperAdmin, status: UserStatus::Active, expires_at: None },
+    )
+    .await?;
+    sqlx::query("UPDATE setup_tokens SET used_at = $1 WHERE used_at IS NULL")
+        .bind(db::now_unix())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(user)
+}

@@ -1,0 +1,116 @@
+//! The error type every server function returns, shared by server and browser.
+//!
+//! Domain services have their own `thiserror` enums; server functions map them into
+//! `AppError`, which the UI shows (per field where there is a field) and which the server
+//! turns into the HTTP status (see `AppError::status`).
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// One message about one form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{}", join_messages(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request itself was malformed (bad arguments, wrong encoding).
+    #[error("The request was not understood: {0}")]
+    BadRequest(String),
+}
+
+fn join_messages(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+impl AppError {
+    /// A single field-level validation error.
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![FieldError { field: field.to_string(), message: message.into() }])
+    }
+
+    /// The message for one field, if this error names it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid(errors) => {
+                errors.iter().find(|e| e.field == field).map(|e| e.message.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Invalid(_) => 422,
+            AppError::Conflict(_) => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::Internal => 500,
+            AppError::BadRequest(_) => 400,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m)
+            | ServerFnErrorErr::UnsupportedRequestMethod(m) => AppError::BadRequest(m),
+            // Transport failures seen in the browser (network down, server unreachable).
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Internal,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+/// Validation accumulator: collect every field's problem, then fail once.
+#[derive(Debug, Default)]
+pub struct Validation(Vec<FieldError>);
+
+impl Validation {
+    pub fn new() -> Validation {
+        Validation::default()
+    }
+
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) -> &mut Validation {
+        if !ok {
+            self.add(field, message);
+        }
+        self
+    }
+
+    pub fn add(&mut self, field: &str, message: &str) {
+        if !self.0.iter().any(|e| e.field == field) {
+            self.0.push(FieldError { field: field.to_string(), message: message.to_string() });
+        }
+    }
+
+    /// `Ok` when every check passed, else every field's message.
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+    }
+}

@@ -1,0 +1,64 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::load_home;
+use crate::ui::AppErrorPage;
+use crate::users::Role;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let info = Resource::new(|| (), |_| load_home());
+    view! {
+        <Suspense fallback=|| view! { <p class="p-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match info.await {
+                    Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                    Ok(info) => {
+                        let admin = info
+                            .signed_in
+                            .as_ref()
+                            .is_some_and(|u| u.role.satisfies(Role::ADMIN_AREA));
+                        view! {
+                            <Title text=info.organisation_name.clone() />
+                            <main class="min-h-screen bg-gradient-to-b from-indigo-50 to-white">
+                                <div class="mx-auto max-w-3xl px-6 py-24 text-center">
+                                    <h1 class="text-4xl font-bold tracking-tight text-slate-900 sm:text-5xl">
+                                        {info.organisation_name.clone()}
+                                    </h1>
+                                    <p class="mt-6 text-lg text-slate-600">
+                                        "Organising together: campaigns, volunteering and events."
+                                    </p>
+                                    <nav class="mt-10 flex flex-wrap justify-center gap-4">
+                                        {if admin {
+                                            view! {
+                                                <a href="/admin" class="rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500">
+                                                    "Go to the admin area"
+                                                </a>
+                                            }
+                                                .into_any()
+                                        } else if info.signed_in.is_some() {
+                                            view! {
+                                                <p class="text-slate-700">
+                                                    "Signed in as " {info.signed_in.as_ref().map(|u| u.display_name.clone())}
+                                                </p>
+                                            }
+                                                .into_any()
+                                        } else {
+                                            view! {
+                                                <a href="/login" class="rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500">
+                                                    "Sign in"
+                                                </a>
+                                            }
+                                                .into_any()
+                                        }}
+                                    </nav>
+                                </div>
+                            </main>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,73 @@
+//! Changemaker: the application — pages, server functions and domain logic.
+//!
+//! Browser-and-server code compiles for both; server-only parts sit behind the `ssr`
+//! feature. Each module of SPEC.md §2 lives in its own folder: `mod.rs` (shared types and
+//! `#[server]` functions), `service.rs` (ssr: rules, SQL, events), `ui.rs` (pages).
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod home;
+pub mod ui;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod rate_limit;
+#[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod settings;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="bg-white text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets browser tests wait until the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/changemaker.css" />
+        <Title formatter=|text: String| if text.is_empty() { "Changemaker".to_string() } else { format!("{text} · Changemaker") } />
+        <Router>
+            <Routes fallback=|| view! { <ui::NotFound /> }>
+                <Route path=path!("/") view=home::ui::HomePage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=auth::ui::LoginPage />
+                <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
+                    <Route path=path!("") view=admin::ui::DashboardPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

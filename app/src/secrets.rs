@@ -1,0 +1,99 @@
+//! The key that encrypts secrets at rest, and a string type for secrets that cannot be
+//! printed or serialised by accident.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngCore;
+pub use secrecy::{ExposeSecret, SecretString};
+
+/// 32 bytes for AES-256-GCM. Never stored in the database.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretKeyError {
+    #[error("CHANGEMAKER_SECRET_KEY must be 32 bytes encoded in base64 (e.g. `openssl rand -base64 32`)")]
+    Malformed,
+    #[error("the secret key file {path} is not a base64-encoded 32-byte key")]
+    MalformedFile { path: String },
+    #[error("cannot read or create the secret key file {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+impl SecretKey {
+    /// Parses a base64-encoded 32-byte key.
+    pub fn from_base64(text: &str) -> Option<SecretKey> {
+        let bytes = STANDARD.decode(text.trim()).ok()?;
+        let key: [u8; 32] = bytes.try_into().ok()?;
+        Some(SecretKey(key))
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The key from `path`, created there once (mode 0600) when it does not exist yet.
+    pub fn load_or_create(path: &Path) -> Result<SecretKey, SecretKeyError> {
+        let shown = path.display().to_string();
+        let io = |source| SecretKeyError::Io { path: shown.clone(), source };
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(mut file) => {
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                file.write_all(STANDARD.encode(key).as_bytes()).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                Ok(SecretKey(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(path).map_err(io)?;
+                SecretKey::from_base64(&text)
+                    .ok_or(SecretKeyError::MalformedFile { path: shown.clone() })
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_the_key_file_once_with_owner_only_permissions() {
+        let dir = std::env::temp_dir().join(format!("cm-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("secret.key");
+        let _ = std::fs::remove_file(&path);
+        let first = SecretKey::load_or_create(&path).unwrap();
+        let second = SecretKey::load_or_create(&path).unwrap();
+        assert_eq!(first.bytes(), second.bytes());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn rejects_keys_of_the_wrong_length_and_never_prints_the_key() {
+        assert!(SecretKey::from_base64("c2hvcnQ=").is_none());
+        let key = SecretKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        assert_eq!(format!("{key:?}"), "SecretKey(..)");
+    }
+}

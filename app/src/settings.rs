@@ -1,0 +1,27 @@
+//! Instance-wide settings stored as key/value text (ssr only). Secrets never go here in
+//! plain text.
+
+use crate::db::{self, Db, Tx};
+
+/// The organisation's name, shown on the public pages. Set at first-run setup.
+pub const ORGANISATION_NAME: &str = "organisation_name";
+
+pub async fn get(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn set(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO app_settings (key, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(db::now_unix())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

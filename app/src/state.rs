@@ -1,0 +1,40 @@
+//! What every request handler and server function can reach (ssr only). Axum holds it as
+//! router state; leptos_axum provides it to server functions through context.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use leptos::prelude::use_context;
+
+use crate::auth::service::LoginLimits;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::secrets::SecretKey;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    /// Encrypts stored secrets (SMTP, Stripe) — never stored in the database.
+    pub secret_key: Arc<SecretKey>,
+    /// The address people reach this server at, e.g. `https://act.example.org`.
+    pub public_url: String,
+    /// Session cookies get `Secure` when the public URL is HTTPS.
+    pub secure_cookies: bool,
+    pub login_limits: Arc<LoginLimits>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state, inside a server function or a server-side render.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}

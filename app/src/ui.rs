@@ -1,0 +1,120 @@
+//! Small components every page uses: error pages, form fields, form-level messages.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// A full error page with its HTTP status (set on the response when rendered on the server).
+#[component]
+pub fn ErrorPage(
+    status: u16,
+    #[prop(into)] title: String,
+    #[prop(into)] message: String,
+) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::request::set_status(status);
+    view! {
+        <main class="flex min-h-screen items-center justify-center bg-slate-50 p-6">
+            <div class="max-w-md text-center">
+                <p class="text-sm font-semibold text-indigo-600" data-testid="error-status">
+                    {status}
+                </p>
+                <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{title}</h1>
+                <p class="mt-4 text-slate-600">{message}</p>
+                <a
+                    href="/"
+                    class="mt-6 inline-block rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500"
+                >
+                    "Go to the home page"
+                </a>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <ErrorPage
+            status=404
+            title="Page not found"
+            message="There is no page at this address. Check the link, or start from the home page."
+        />
+    }
+}
+
+/// The page shown when loading an error from a server function (not signed in, no access…).
+#[component]
+pub fn AppErrorPage(error: AppError) -> impl IntoView {
+    let title = match error {
+        AppError::Unauthenticated => "Please sign in",
+        AppError::Forbidden => "No access",
+        AppError::NotFound(_) => "Not found",
+        _ => "Something went wrong",
+    };
+    view! { <ErrorPage status=error.status() title=title message=error.to_string() /> }
+}
+
+/// The error of the last submission of a form, if any.
+pub fn last_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    T: 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(|r| r.err()))
+}
+
+/// A labelled input with its field-level error message underneath.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "")] autocomplete: &'static str,
+    #[prop(default = false)] required: bool,
+    #[prop(optional, into)] value: String,
+    #[prop(optional)] maxlength: Option<u32>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message(name));
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div>
+            <label for=id.clone() class="block text-sm font-medium text-slate-700">
+                {label}
+            </label>
+            <input
+                id=id
+                name=name
+                type=kind
+                value=value
+                autocomplete=autocomplete
+                required=required
+                maxlength=maxlength
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+                class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 aria-[invalid=true]:border-red-500"
+            />
+            <p id=error_id class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>
+                {message}
+            </p>
+        </div>
+    }
+}
+
+/// The form-wide message: errors that belong to no single field (rate limits, conflicts,
+/// server trouble).
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move || error.get().filter(|e| !matches!(e, AppError::Invalid(_))).map(|e| e.to_string());
+    view! {
+        <Show when=move || message().is_some()>
+            <div role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-700" data-testid="form-error">
+                {message}
+            </div>
+        </Show>
+    }
+}
+
+pub const BUTTON_PRIMARY: &str = "inline-flex w-full justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";

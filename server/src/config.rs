@@ -1,0 +1,201 @@
+//! Configuration from the environment. Every variable is checked at start-up; an unknown
+//! `CHANGEMAKER_*` variable or a malformed value stops the server with one line naming it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use app::secrets::SecretKey;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub site_addr: SocketAddr,
+    /// Where the built site files (wasm, JS, CSS) are, when they are not embedded.
+    pub site_root: String,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    /// From `CHANGEMAKER_SECRET_KEY`; when absent, the key file in the data dir is used.
+    pub secret_key: Option<SecretKey>,
+    /// The address people reach the server at; `https://` turns on `Secure` cookies.
+    pub public_url: String,
+    pub login_limit_per_ip: Limit,
+    pub login_limit_per_account: Limit,
+}
+
+/// `count` attempts per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub count: u32,
+    pub window: Duration,
+}
+
+/// One line, naming the variable at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub problem: String,
+}
+
+fn error(variable: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable: variable.to_string(), problem: problem.into() }
+}
+
+/// The `CHANGEMAKER_*` variables the server knows. `CHANGEMAKER_TEST_DATABASE_URL` belongs
+/// to the test command and is accepted (and ignored) so that it can stay exported.
+const KNOWN: &[&str] = &[
+    "CHANGEMAKER_DATA_DIR",
+    "CHANGEMAKER_LOG_FORMAT",
+    "CHANGEMAKER_SECRET_KEY",
+    "CHANGEMAKER_PUBLIC_URL",
+    "CHANGEMAKER_TEST_DATABASE_URL",
+];
+
+const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+impl Config {
+    pub fn from_process_env() -> Result<Config, ConfigError> {
+        Config::from_vars(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+    }
+
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        if let Some((unknown, _)) = vars.iter().find(|(k, _)| k.starts_with("CHANGEMAKER_") && !KNOWN.contains(&k.as_str())) {
+            return Err(error(unknown, format!("unknown variable (known: {})", KNOWN.join(", "))));
+        }
+        let get = |name: &str| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+
+        let data_dir = PathBuf::from(get("CHANGEMAKER_DATA_DIR").unwrap_or("./data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(error("CHANGEMAKER_DATA_DIR", "must not be empty"));
+        }
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                if app::db::Backend::from_url(url).is_none() {
+                    return Err(error("DATABASE_URL", "must start with sqlite: or postgres://"));
+                }
+                url.to_string()
+            }
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("changemaker.db").display()),
+        };
+
+        let site_addr_text = get("LEPTOS_SITE_ADDR").unwrap_or("127.0.0.1:3000");
+        let site_addr: SocketAddr = site_addr_text
+            .parse()
+            .map_err(|_| error("LEPTOS_SITE_ADDR", format!("expected host:port such as 127.0.0.1:3000, got {site_addr_text:?}")))?;
+
+        let log_filter = get("RUST_LOG").unwrap_or("info").to_string();
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            return Err(error("RUST_LOG", format!("not a valid filter: {e}")));
+        }
+
+        let log_format = match get("CHANGEMAKER_LOG_FORMAT") {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(error("CHANGEMAKER_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+        };
+
+        let secret_key = match get("CHANGEMAKER_SECRET_KEY") {
+            None => None,
+            Some(text) => Some(SecretKey::from_base64(text).ok_or_else(|| {
+                error("CHANGEMAKER_SECRET_KEY", "must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)")
+            })?),
+        };
+
+        let public_url = match get("CHANGEMAKER_PUBLIC_URL") {
+            None => format!("http://{site_addr}"),
+            Some(url) => {
+                let url = url.trim_end_matches('/');
+                let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+                if rest.is_none_or(|host| host.is_empty() || host.contains(char::is_whitespace)) {
+                    return Err(error("CHANGEMAKER_PUBLIC_URL", "expected an http:// or https:// address"));
+                }
+                url.to_string()
+            }
+        };
+
+        Ok(Config {
+            database_url,
+            data_dir,
+            site_addr,
+            site_root: get("LEPTOS_SITE_ROOT").unwrap_or("target/site").to_string(),
+            log_filter,
+            log_format,
+            secret_key,
+            public_url,
+            login_limit_per_ip: Limit { count: 20, window: LOGIN_WINDOW },
+            login_limit_per_account: Limit { count: 5, window: LOGIN_WINDOW },
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_under_data() {
+        let config = Config::from_vars(vars(&[("HOME", "/root")])).unwrap();
+        assert_eq!(config.database_url, "sqlite://./data/changemaker.db?mode=rwc");
+        assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert!(!config.secure_cookies());
+        assert!(config.secret_key.is_none());
+    }
+
+    #[test]
+    fn each_malformed_value_names_its_variable() {
+        let cases = [
+            ("DATABASE_URL", "mysql://x"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("RUST_LOG", "info,[[["),
+            ("CHANGEMAKER_LOG_FORMAT", "xml"),
+            ("CHANGEMAKER_SECRET_KEY", "too-short"),
+            ("CHANGEMAKER_PUBLIC_URL", "ftp://example.org"),
+            ("CHANGEMAKER_DATA_DIR", ""),
+            ("CHANGEMAKER_DATADIR", "/tmp"),
+        ];
+        for (name, value) in cases {
+            let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
+            assert_eq!(err.variable, name, "{name}={value}");
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let config = Config::from_vars(vars(&[("CHANGEMAKER_PUBLIC_URL", "https://act.example.org/")])).unwrap();
+        assert_eq!(config.public_url, "https://act.example.org");
+        assert!(config.secure_cookies());
+    }
+
+    #[test]
+    fn postgres_and_json_logs_are_accepted() {
+        let config = Config::from_vars(vars(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("CHANGEMAKER_LOG_FORMAT", "json"),
+            ("CHANGEMAKER_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+        ]))
+        .unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.secret_key.is_some());
+    }
+}

@@ -1,0 +1,177 @@
+//! The Changemaker server: configuration, start-up, the axum router around the Leptos app,
+//! health endpoints and graceful shutdown. Business rules live in the `app` crate.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::auth::service::LoginLimits;
+use app::db::{Db, DbError};
+use app::rate_limit::RateLimiter;
+use app::secrets::{SecretKey, SecretKeyError};
+use app::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::config::{Env, LeptosOptions};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod config;
+mod middleware;
+mod site_files;
+
+use config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    SecretKey(#[from] SecretKeyError),
+    #[error("cannot prepare first-run setup: {0}")]
+    Setup(sqlx::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// The prepared application: database migrated, key loaded, state built.
+pub struct Prepared {
+    pub state: AppState,
+    /// A one-time setup token, when no administrator exists yet.
+    pub setup_token: Option<String>,
+}
+
+/// Opens the data directory and the database (running migrations), loads the secret key,
+/// and issues a first-run setup token when there is no administrator.
+pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let secret_key = match &config.secret_key {
+        Some(key) => key.clone(),
+        None => SecretKey::load_or_create(&config.data_dir.join("secret.key"))?,
+    };
+    let setup_token = app::auth::service::issue_setup_token(&db).await.map_err(StartError::Setup)?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("changemaker")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .env(Env::PROD)
+        .build();
+    let limiter = |limit: config::Limit| RateLimiter::new(limit.count, limit.window);
+    let state = AppState {
+        leptos_options,
+        db,
+        secret_key: Arc::new(secret_key),
+        public_url: config.public_url.clone(),
+        secure_cookies: config.secure_cookies(),
+        login_limits: Arc::new(LoginLimits {
+            per_ip: limiter(config.login_limit_per_ip),
+            per_account: limiter(config.login_limit_per_account),
+        }),
+    };
+    Ok(Prepared { state, setup_token })
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes(&state, routes, move || app::shell(options.clone()))
+        .fallback(site_files::serve)
+        .layer(from_fn(middleware::server_fn_status))
+        .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
+        .layer(from_fn(middleware::client_ip))
+        .layer(from_fn(middleware::security_headers))
+        .layer(RequestBodyLimitLayer::new(middleware::MAX_BODY_BYTES))
+        .layer(from_fn(middleware::limit_body))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.db.is_ready().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish,
+/// and closes the database.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let db = state.db.clone();
+    let housekeeping = tokio::spawn(housekeeping(db.clone()));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    housekeeping.abort();
+    db.close().await;
+    served
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+}
+
+/// Periodic clean-up: expired sessions.
+async fn housekeeping(db: Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match app::auth::service::prune_sessions(&db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "pruned expired sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not prune sessions"),
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

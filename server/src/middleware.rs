@@ -1,0 +1,108 @@
+//! Request middleware: client IP, cross-site request refusal, body size, security headers,
+//! and HTTP statuses for server-function errors.
+
+use std::net::SocketAddr;
+
+use app::error::AppError;
+use app::request::ClientIp;
+use app::state::AppState;
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Largest request body accepted anywhere.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Records the client's IP (from the socket) for rate limits and audit rows.
+pub async fn client_ip(mut req: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        req.extensions_mut().insert(ClientIp(addr.ip()));
+    }
+    next.run(req).await
+}
+
+/// Refuses state-changing requests that a browser says came from another site: by
+/// `Sec-Fetch-Site`, or else by an `Origin` that is not this server's. Requests with
+/// neither header (curl, server-to-server webhooks) carry no browser cookies to abuse.
+pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let cross_site = match fetch_site {
+        Some(site) => !matches!(site, "same-origin" | "none"),
+        None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            None => false,
+            Some(origin) => {
+                let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+                origin != state.public_url && (origin == "null" || origin_host != host)
+            }
+        },
+    };
+    if cross_site {
+        tracing::warn!(method = %req.method(), path = %req.uri().path(), "refused a cross-site request");
+        return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response();
+    }
+    next.run(req).await
+}
+
+/// Answers 413 with a clear message when the declared body is over the limit (a streamed
+/// body over the limit is cut off by `RequestBodyLimitLayer`).
+pub async fn limit_body(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large (the limit is 1 MiB).").into_response();
+    }
+    next.run(req).await
+}
+
+/// Headers every response carries; admin pages and API answers are never cached.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    let private = path.starts_with("/api/") || path == "/admin" || path.starts_with("/admin/") || path == "/setup";
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Server-function errors come back from Leptos as 500; give them the status their
+/// `AppError` stands for (401, 403, 422, 429…), with `Retry-After` on a rate limit.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::RateLimited { retry_after_secs } = error {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, value);
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A handler panic becomes a plain 500 page; the process carries on.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a request handler panicked");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.").into_response()
+}
