@@ -108,7 +108,13 @@ mod server_side {
     /// send people to another site.
     pub fn safe_next(next: Option<&str>) -> &str {
         match next {
-            Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+            Some(path)
+                if path.starts_with('/')
+                    && !path.starts_with("//")
+                    && path.chars().all(|c| c.is_ascii_graphic() && c != '\\') =>
+            {
+                path
+            }
             _ => "/admin",
         }
     }
@@ -195,4 +201,27 @@ pub async fn complete_setup(
     request::set_cookie(&session_cookie(Some(&session), state.secure_cookies));
     leptos_axum::redirect("/admin");
     Ok(())
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_only_ever_a_local_path() {
+        assert_eq!(safe_next(Some("/admin/shifts")), "/admin/shifts");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/é", "/a\nb", "admin"] {
+            assert_eq!(safe_next(Some(bad)), "/admin", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/admin");
+    }
+
+    #[test]
+    fn session_cookie_is_http_only_lax_and_secure_over_https() {
+        let cookie = session_cookie(Some("tok"), true);
+        assert!(cookie.starts_with("changemaker_session=tok;"));
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("; Secure"));
+        assert!(!session_cookie(Some("tok"), false).contains("Secure"));
+        assert!(session_cookie(None, false).contains("Max-Age=0"));
+    }
 }

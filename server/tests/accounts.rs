@@ -1,0 +1,272 @@
+//! Accounts, sessions, first-run setup and authorisation, over HTTP, on both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use app::users::{Role, UserStatus};
+use common::{PASSWORD, TestApp, session_set_cookie};
+use serde_json::Value;
+
+on_both_backends!(
+    first_run_setup_creates_the_super_admin_once,
+    setup_refuses_bad_input_and_changes_nothing,
+    racing_setup_requests_create_one_admin,
+    login_sets_a_session_cookie_and_logout_ends_it,
+    wrong_password_is_a_field_error,
+    login_rotates_the_session_id,
+    pending_and_disabled_accounts_cannot_sign_in,
+    login_is_rate_limited_per_account,
+    login_is_rate_limited_per_ip,
+    admin_only_function_answers_by_role,
+    admin_pages_redirect_or_refuse,
+    create_super_admin_spends_the_setup_link,
+);
+
+fn setup_form<'a>(token: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("token", token),
+        ("organisation_name", "Riverside Tenants"),
+        ("display_name", "Ana Admin"),
+        ("email", email),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ]
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(app.db.pool()).await.unwrap()
+}
+
+async fn first_run_setup_creates_the_super_admin_once(app: TestApp) {
+    let token = app.setup_token.clone().expect("a fresh instance issues a setup token");
+    let client = app.client();
+
+    let page = client.get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Create administrator"));
+
+    let res = app.call(&client, "auth/setup", &setup_form(&token, "ana@example.org")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("location").unwrap(), "/admin");
+    let cookie = session_set_cookie(res.headers()).expect("setup signs the admin in");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+
+    let me: Value = app.call(&client, "auth/me", &[]).await.json().await.unwrap();
+    assert_eq!(me["email"], "ana@example.org");
+    assert_eq!(me["role"], "SUPER_ADMIN");
+
+    // The organisation name shows on the public home page.
+    let home = app.client().get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Riverside Tenants"));
+
+    // The link is spent: it neither renders the form nor creates a second admin.
+    let again = app.call(&app.client(), "auth/setup", &setup_form(&token, "eve@example.org")).await;
+    assert_eq!(again.status(), 409);
+    let page = app.client().get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("Setup link not valid"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM users").await, 1);
+
+    // Once an admin exists, a restart issues no new link.
+    assert_eq!(app::auth::service::issue_setup_token(&app.db).await.unwrap(), None);
+}
+
+async fn setup_refuses_bad_input_and_changes_nothing(app: TestApp) {
+    let token = app.setup_token.clone().unwrap();
+    let client = app.client();
+    let res = app
+        .call(
+            &client,
+            "auth/setup",
+            &[
+                ("token", token.as_str()),
+                ("organisation_name", " "),
+                ("display_name", "Ana"),
+                ("email", "not-an-email"),
+                ("password", "short"),
+                ("password_confirm", "different"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = body["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for field in ["email", "password", "organisation_name", "password_confirm"] {
+        assert!(fields.contains(&field), "{field} missing from {fields:?}");
+    }
+    // A wrong token is refused too.
+    let res = app.call(&client, "auth/setup", &setup_form("forged-token", "ana@example.org")).await;
+    assert_eq!(res.status(), 409);
+    // A missing argument is a 400, not a crash.
+    let res = app.call(&client, "auth/setup", &[("token", token.as_str())]).await;
+    assert_eq!(res.status(), 400);
+
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM users").await, 0);
+    assert!(app::auth::service::setup_token_is_valid(&app.db, &token).await.unwrap());
+}
+
+async fn racing_setup_requests_create_one_admin(app: TestApp) {
+    let token = app.setup_token.clone().unwrap();
+    let attempts = (0..8).map(|i| {
+        let client = app.client();
+        let url = app.url("/api/auth/setup");
+        let email = format!("admin{i}@example.org");
+        let form: Vec<(String, String)> =
+            setup_form(&token, &email).into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        async move { client.post(url).form(&form).send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM users").await, 1);
+}
+
+async fn login_sets_a_session_cookie_and_logout_ends_it(app: TestApp) {
+    app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
+    let client = app.client();
+    let res = app
+        .call(&client, "auth/login", &[("email", "Ana@Example.org "), ("password", PASSWORD), ("next", "/admin")])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("location").unwrap(), "/admin");
+    let cookie = session_set_cookie(res.headers()).unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 1);
+
+    let me: Value = app.call(&client, "auth/me", &[]).await.json().await.unwrap();
+    assert_eq!(me["email"], "ana@example.org");
+    let admin = client.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(admin.status(), 200);
+    assert_eq!(admin.headers().get("cache-control").unwrap(), "no-store");
+    assert!(admin.text().await.unwrap().contains("Dashboard"));
+
+    let res = app.call(&client, "auth/logout", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(session_set_cookie(res.headers()).unwrap().contains("Max-Age=0"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0, "logout ends the session server-side");
+    let me: Value = app.call(&client, "auth/me", &[]).await.json().await.unwrap();
+    assert!(me.is_null());
+}
+
+async fn wrong_password_is_a_field_error(app: TestApp) {
+    app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
+    let client = app.client();
+    for (email, password) in [("ana@example.org", "wrong password here"), ("nobody@example.org", PASSWORD)] {
+        let res = app.call(&client, "auth/login", &[("email", email), ("password", password)]).await;
+        assert_eq!(res.status(), 422);
+        assert!(session_set_cookie(res.headers()).is_none());
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["Invalid"][0]["field"], "password");
+        assert_eq!(body["Invalid"][0]["message"], "Email or password is wrong.");
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+async fn login_rotates_the_session_id(app: TestApp) {
+    app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
+    let client = app.client();
+    let first = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
+    let first = session_set_cookie(first.headers()).unwrap();
+    let second = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
+    let second = session_set_cookie(second.headers()).unwrap();
+    assert_ne!(first, second);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 1, "the earlier session is ended");
+
+    // The old token no longer signs anyone in.
+    let old_token = first.split(';').next().unwrap().to_string();
+    let res = reqwest::Client::new()
+        .post(app.url("/api/auth/me"))
+        .header("cookie", old_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.json::<Value>().await.unwrap().is_null());
+}
+
+async fn pending_and_disabled_accounts_cannot_sign_in(app: TestApp) {
+    app.create_user("pending@example.org", Role::Volunteer, UserStatus::Pending).await;
+    app.create_user("disabled@example.org", Role::Admin, UserStatus::Disabled).await;
+    let client = app.client();
+    for (email, expected) in [
+        ("pending@example.org", "waiting for an administrator's approval"),
+        ("disabled@example.org", "disabled"),
+    ] {
+        let res = app.call(&client, "auth/login", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains(expected));
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+async fn login_is_rate_limited_per_account(app: TestApp) {
+    app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
+    let client = app.client();
+    for _ in 0..5 {
+        let res = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", "not the password")]).await;
+        assert_eq!(res.status(), 422);
+    }
+    // Even the right password is refused until the window passes.
+    let res = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(res.status(), 429);
+    let retry_after: u64 = res.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!(retry_after > 0 && retry_after <= 900);
+    assert!(res.text().await.unwrap().contains("RateLimited"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+async fn login_is_rate_limited_per_ip(app: TestApp) {
+    app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
+    let client = app.client();
+    // 20 failures spread over many accounts (under each account's own limit).
+    for i in 0..20 {
+        let email = format!("guess{i}@example.org");
+        let res = app.call(&client, "auth/login", &[("email", email.as_str()), ("password", "not the password")]).await;
+        assert_eq!(res.status(), 422);
+    }
+    let res = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(res.status(), 429);
+}
+
+async fn admin_only_function_answers_by_role(app: TestApp) {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("events@example.org", Role::EventsAdmin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+
+    let anonymous = app.call(&app.client(), "admin/dashboard", &[]).await;
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.json::<Value>().await.unwrap(), Value::String("Unauthenticated".into()));
+
+    let volunteer = app.call(&app.signed_in("vol@example.org").await, "admin/dashboard", &[]).await;
+    assert_eq!(volunteer.status(), 403);
+    assert_eq!(volunteer.json::<Value>().await.unwrap(), Value::String("Forbidden".into()));
+
+    for email in ["admin@example.org", "events@example.org"] {
+        let res = app.call(&app.signed_in(email).await, "admin/dashboard", &[]).await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        let admins = body["accounts"].as_array().unwrap().iter().find(|c| c["role"] == "ADMIN").unwrap();
+        assert_eq!(admins["count"], 1);
+    }
+}
+
+async fn admin_pages_redirect_or_refuse(app: TestApp) {
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let res = app.client().get(app.url("/admin")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers().get("location").unwrap(), "/login?next=/admin");
+
+    let volunteer = app.signed_in("vol@example.org").await;
+    let res = volunteer.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("No access"));
+}
+
+async fn create_super_admin_spends_the_setup_link(app: TestApp) {
+    let token = app.setup_token.clone().unwrap();
+    let user = app::auth::service::create_super_admin(&app.db, "ops@example.org", "Ops", PASSWORD).await.unwrap();
+    assert_eq!(user.role, Role::SuperAdmin);
+    assert!(!app::auth::service::setup_token_is_valid(&app.db, &token).await.unwrap());
+    let res = app.call(&app.client(), "auth/setup", &setup_form(&token, "late@example.org")).await;
+    assert_eq!(res.status(), 409);
+    // The new admin can sign in.
+    app.signed_in("ops@example.org").await;
+}

@@ -1,0 +1,186 @@
+//! Integration-test harness: starts the real server on 127.0.0.1:0 with a fresh database
+//! (a temp SQLite file, or a new database on the PostgreSQL test cluster) and drives it
+//! over HTTP. `on_both_backends!` runs a test on each backend without writing it twice.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use app::db::Db;
+use app::users::service::{NewUser, User};
+use app::users::{Role, UserStatus};
+use changemaker_server::config::Config;
+use reqwest::header::HeaderMap;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: Db,
+    pub setup_token: Option<String>,
+    pub config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL, as the tests
+/// `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::common::spawn_app($crate::common::Backend::Sqlite).await).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$test($crate::common::spawn_app($crate::common::Backend::Postgres).await).await
+            }
+        }
+    )*};
+}
+
+/// A fresh, empty PostgreSQL database on the test server. Fails (never skips) when
+/// `CHANGEMAKER_TEST_DATABASE_URL` is not set or the server cannot be reached.
+pub async fn fresh_postgres_url() -> String {
+    let admin_url = std::env::var("CHANGEMAKER_TEST_DATABASE_URL").expect(
+        "CHANGEMAKER_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh, which starts a \
+         throwaway PostgreSQL cluster, or point it at a server you can create databases on",
+    );
+    let name = format!("cm_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Db::connect(&admin_url).await.expect("cannot reach the PostgreSQL test server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(admin.pool())
+        .await
+        .expect("cannot create a test database");
+    admin.close().await;
+    replace_database_name(&admin_url, &name)
+}
+
+fn replace_database_name(url: &str, name: &str) -> String {
+    let (without_query, query) = match url.split_once('?') {
+        Some((base, q)) => (base, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    let base = match without_query[scheme_end..].find('/') {
+        Some(slash) => &without_query[..scheme_end + slash],
+        None => without_query,
+    };
+    format!("{base}/{name}{query}")
+}
+
+pub fn test_config(backend_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
+    let mut vars = vec![
+        ("DATABASE_URL".to_string(), backend_url.to_string()),
+        ("CHANGEMAKER_DATA_DIR".to_string(), data_dir.display().to_string()),
+        ("LEPTOS_SITE_ADDR".to_string(), "127.0.0.1:0".to_string()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::from_vars(vars).expect("test configuration")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts the server with extra environment settings (e.g. `CHANGEMAKER_PUBLIC_URL`).
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.path().join("test.db").display()),
+        Backend::Postgres => fresh_postgres_url().await,
+    };
+    let config = test_config(&url, data_dir.path(), extra);
+    let prepared = changemaker_server::prepare(&config).await.expect("server prepares");
+    let listener = changemaker_server::bind(config.site_addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let db = prepared.state.db.clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(changemaker_server::serve(listener, prepared.state, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        db,
+        setup_token: prepared.setup_token,
+        config,
+        shutdown: Some(tx),
+        _data_dir: data_dir,
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client with its own cookie jar that does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Creates an account directly in the database.
+    pub async fn create_user(&self, email: &str, role: Role, status: UserStatus) -> User {
+        let mut tx = self.db.begin_write().await.unwrap();
+        let user = app::users::service::create_user(
+            &mut tx,
+            NewUser { email, display_name: "Test Person", password: PASSWORD, role, status, expires_at: None },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        user
+    }
+
+    /// Calls a server function with form-encoded arguments, as the browser does.
+    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client.post(self.url(&format!("/api/{endpoint}"))).form(form).send().await.unwrap()
+    }
+
+    /// A client signed in as `email` (with the test password).
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let client = self.client();
+        let res = self.call(&client, "auth/login", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(res.status(), 200, "sign-in as {email} failed: {}", res.text().await.unwrap());
+        client
+    }
+}
+
+/// The `Set-Cookie` value for the session cookie in `headers`.
+pub fn session_set_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("changemaker_session="))
+        .map(str::to_string)
+}
+
+#[test]
+fn database_name_is_replaced_in_urls() {
+    assert_eq!(replace_database_name("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
+    assert_eq!(replace_database_name("postgres://u@h:5", "x"), "postgres://u@h:5/x");
+    assert_eq!(replace_database_name("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+}
