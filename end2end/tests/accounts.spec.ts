@@ -1,0 +1,93 @@
+import { expect, Page, test } from "@playwright/test";
+import { RunningServer, startServer } from "./server";
+
+const ADMIN = { name: "Ana Admin", email: "ana@example.org", password: "correct horse battery staple" };
+
+// Waits until the page is hydrated, so clicks go through the app, not a plain form post.
+async function ready(page: Page) {
+  await expect(page.locator("body[data-hydrated]")).toBeAttached();
+}
+
+test.describe.serial("first run, sign in, admin shell, sign out", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async () => {
+    server = await startServer();
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("the one-time setup link creates the first administrator", async ({ page }) => {
+    await page.goto(server.setupUrl);
+    await ready(page);
+    await expect(page.getByRole("heading", { name: "Set up Changemaker" })).toBeVisible();
+
+    // Bad input gets field-level messages.
+    await page.getByLabel("Organisation name").fill("Riverside Tenants");
+    await page.getByLabel("Your name").fill(ADMIN.name);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel("Password (at least 12 characters)").fill("short");
+    await page.getByLabel("Repeat the password").fill("different");
+    await page.getByRole("button", { name: "Create administrator" }).click();
+    await expect(page.getByTestId("error-password")).toHaveText("Passwords need at least 12 characters.");
+    await expect(page.getByTestId("error-password_confirm")).toHaveText("The two passwords do not match.");
+
+    await page.getByLabel("Password (at least 12 characters)").fill(ADMIN.password);
+    await page.getByLabel("Repeat the password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Create administrator" }).click();
+
+    await expect(page).toHaveURL(/\/admin$/);
+    await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+    await expect(page.getByTestId("signed-in-user")).toHaveText(ADMIN.name);
+
+    // The link does not work a second time.
+    await page.goto(server.setupUrl);
+    await expect(page.getByRole("heading", { name: "Setup link not valid" })).toBeVisible();
+  });
+
+  test("a wrong password shows the error and does not sign in", async ({ page }) => {
+    await page.goto(`${server.baseURL}/login`);
+    await ready(page);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel("Password").fill("not the right password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("error-password")).toHaveText("Email or password is wrong.");
+    await expect(page).toHaveURL(/\/login$/);
+
+    await page.goto(`${server.baseURL}/admin`);
+    await expect(page).toHaveURL(/\/login\?next=\/admin$/);
+  });
+
+  test("sign in, see the admin shell, sign out", async ({ page }) => {
+    await page.goto(`${server.baseURL}/admin`);
+    await expect(page).toHaveURL(/\/login\?next=\/admin$/);
+    await ready(page);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+
+    await expect(page).toHaveURL(/\/admin$/);
+    const nav = page.getByRole("navigation", { name: "Admin" });
+    await expect(nav.getByRole("link", { name: "Dashboard" })).toHaveAttribute("aria-current", "page");
+    await expect(page.getByTestId("signed-in-user")).toHaveText(ADMIN.name);
+    await expect(page.getByText("Riverside Tenants — accounts")).toBeVisible();
+
+    // Narrow screens keep the navigation and the sign-out button reachable.
+    await page.setViewportSize({ width: 375, height: 700 });
+    await expect(nav.getByRole("link", { name: "Dashboard" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await page.goto(`${server.baseURL}/admin`);
+    await expect(page).toHaveURL(/\/login\?next=\/admin$/);
+  });
+
+  test("unknown pages show a 404 page", async ({ page }) => {
+    const response = await page.goto(`${server.baseURL}/no-such-page`);
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  });
+});
