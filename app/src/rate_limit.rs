@@ -18,11 +18,7 @@ const SWEEP_ABOVE: usize = 10_000;
 
 impl RateLimiter {
     pub fn new(limit: u32, window: Duration) -> RateLimiter {
-        RateLimiter {
-            limit: limit as usize,
-            window,
-            hits: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { limit: limit as usize, window, hits: Mutex::new(HashMap::new()) }
     }
 
     /// `Err(wait)` when `key` has used its allowance in the current window.

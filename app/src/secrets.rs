@@ -60,8 +60,7 @@ impl SecretKey {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let text = std::fs::read_to_string(path).map_err(io)?;
-                SecretKey::from_base64(&text)
-                    .ok_or(SecretKeyError::MalformedFile { path: shown.clone() })
+                SecretKey::from_base64(&text).ok_or(SecretKeyError::MalformedFile { path: shown.clone() })
             }
             Err(e) => Err(io(e)),
         }

@@ -6,11 +6,7 @@ use crate::error::AppError;
 
 /// A full error page with its HTTP status (set on the response when rendered on the server).
 #[component]
-pub fn ErrorPage(
-    status: u16,
-    #[prop(into)] title: String,
-    #[prop(into)] message: String,
-) -> impl IntoView {
+pub fn ErrorPage(status: u16, #[prop(into)] title: String, #[prop(into)] message: String) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::request::set_status(status);
     view! {

@@ -63,12 +63,16 @@ const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 impl Config {
     pub fn from_process_env() -> Result<Config, ConfigError> {
-        Config::from_vars(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+        Config::from_vars(
+            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
-        if let Some((unknown, _)) = vars.iter().find(|(k, _)| k.starts_with("CHANGEMAKER_") && !KNOWN.contains(&k.as_str())) {
+        if let Some((unknown, _)) =
+            vars.iter().find(|(k, _)| k.starts_with("CHANGEMAKER_") && !KNOWN.contains(&k.as_str()))
+        {
             return Err(error(unknown, format!("unknown variable (known: {})", KNOWN.join(", "))));
         }
         let get = |name: &str| vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -89,9 +93,12 @@ impl Config {
         };
 
         let site_addr_text = get("LEPTOS_SITE_ADDR").unwrap_or("127.0.0.1:3000");
-        let site_addr: SocketAddr = site_addr_text
-            .parse()
-            .map_err(|_| error("LEPTOS_SITE_ADDR", format!("expected host:port such as 127.0.0.1:3000, got {site_addr_text:?}")))?;
+        let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| {
+            error(
+                "LEPTOS_SITE_ADDR",
+                format!("expected host:port such as 127.0.0.1:3000, got {site_addr_text:?}"),
+            )
+        })?;
 
         let log_filter = get("RUST_LOG").unwrap_or("info").to_string();
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
@@ -101,7 +108,9 @@ impl Config {
         let log_format = match get("CHANGEMAKER_LOG_FORMAT") {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(error("CHANGEMAKER_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+            Some(other) => {
+                return Err(error("CHANGEMAKER_LOG_FORMAT", format!("expected text or json, got {other:?}")));
+            }
         };
 
         let secret_key = match get("CHANGEMAKER_SECRET_KEY") {
@@ -182,7 +191,8 @@ mod tests {
 
     #[test]
     fn https_public_url_turns_on_secure_cookies() {
-        let config = Config::from_vars(vars(&[("CHANGEMAKER_PUBLIC_URL", "https://act.example.org/")])).unwrap();
+        let config =
+            Config::from_vars(vars(&[("CHANGEMAKER_PUBLIC_URL", "https://act.example.org/")])).unwrap();
         assert_eq!(config.public_url, "https://act.example.org");
         assert!(config.secure_cookies());
     }

@@ -53,10 +53,8 @@ pub struct Prepared {
 /// Opens the data directory and the database (running migrations), loads the secret key,
 /// and issues a first-run setup token when there is no administrator.
 pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-        path: config.data_dir.display().to_string(),
-        source,
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let secret_key = match &config.secret_key {

@@ -59,7 +59,8 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large (the limit is 1 MiB).").into_response();
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large (the limit is 1 MiB).")
+            .into_response();
     }
     next.run(req).await
 }
@@ -72,7 +73,8 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    let private = path.starts_with("/api/") || path == "/admin" || path.starts_with("/admin/") || path == "/setup";
+    let private =
+        path.starts_with("/api/") || path == "/admin" || path.starts_with("/admin/") || path == "/setup";
     if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -92,10 +94,10 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::RateLimited { retry_after_secs } = error {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                parts.headers.insert(header::RETRY_AFTER, value);
-            }
+        if let AppError::RateLimited { retry_after_secs } = error
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            parts.headers.insert(header::RETRY_AFTER, value);
         }
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -32,10 +32,8 @@ mod embedded {
     pub fn serve(uri: &Uri, request_headers: &HeaderMap) -> Option<Response> {
         let path = uri.path().trim_start_matches('/');
         let plain = Site::get(path)?;
-        let accepts = request_headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let accepts =
+            request_headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
         let (file, encoding) = [("br", ".br"), ("gzip", ".gz")]
             .into_iter()
             .filter(|(name, _)| accepts.contains(name))

@@ -90,7 +90,8 @@ async fn setup_refuses_bad_input_and_changes_nothing(app: TestApp) {
         .await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = body["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        body["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     for field in ["email", "password", "organisation_name", "password_confirm"] {
         assert!(fields.contains(&field), "{field} missing from {fields:?}");
     }
@@ -124,7 +125,11 @@ async fn login_sets_a_session_cookie_and_logout_ends_it(app: TestApp) {
     app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
     let client = app.client();
     let res = app
-        .call(&client, "auth/login", &[("email", "Ana@Example.org "), ("password", PASSWORD), ("next", "/admin")])
+        .call(
+            &client,
+            "auth/login",
+            &[("email", "Ana@Example.org "), ("password", PASSWORD), ("next", "/admin")],
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers().get("location").unwrap(), "/admin");
@@ -164,9 +169,11 @@ async fn wrong_password_is_a_field_error(app: TestApp) {
 async fn login_rotates_the_session_id(app: TestApp) {
     app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
     let client = app.client();
-    let first = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
+    let first =
+        app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
     let first = session_set_cookie(first.headers()).unwrap();
-    let second = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
+    let second =
+        app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
     let second = session_set_cookie(second.headers()).unwrap();
     assert_ne!(first, second);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 1, "the earlier session is ended");
@@ -201,7 +208,9 @@ async fn login_is_rate_limited_per_account(app: TestApp) {
     app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
     let client = app.client();
     for _ in 0..5 {
-        let res = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", "not the password")]).await;
+        let res = app
+            .call(&client, "auth/login", &[("email", "ana@example.org"), ("password", "not the password")])
+            .await;
         assert_eq!(res.status(), 422);
     }
     // Even the right password is refused until the window passes.
@@ -219,7 +228,9 @@ async fn login_is_rate_limited_per_ip(app: TestApp) {
     // 20 failures spread over many accounts (under each account's own limit).
     for i in 0..20 {
         let email = format!("guess{i}@example.org");
-        let res = app.call(&client, "auth/login", &[("email", email.as_str()), ("password", "not the password")]).await;
+        let res = app
+            .call(&client, "auth/login", &[("email", email.as_str()), ("password", "not the password")])
+            .await;
         assert_eq!(res.status(), 422);
     }
     let res = app.call(&client, "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
@@ -262,7 +273,8 @@ async fn admin_pages_redirect_or_refuse(app: TestApp) {
 
 async fn create_super_admin_spends_the_setup_link(app: TestApp) {
     let token = app.setup_token.clone().unwrap();
-    let user = app::auth::service::create_super_admin(&app.db, "ops@example.org", "Ops", PASSWORD).await.unwrap();
+    let user =
+        app::auth::service::create_super_admin(&app.db, "ops@example.org", "Ops", PASSWORD).await.unwrap();
     assert_eq!(user.role, Role::SuperAdmin);
     assert!(!app::auth::service::setup_token_is_valid(&app.db, &token).await.unwrap());
     let res = app.call(&app.client(), "auth/setup", &setup_form(&token, "late@example.org")).await;

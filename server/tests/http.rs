@@ -58,7 +58,8 @@ async fn cross_site_posts_are_refused_and_change_nothing(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(by_fetch_metadata.status(), 403);
-    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap();
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(sessions, 0);
 
     // The same request from our own origin goes through.
@@ -99,7 +100,8 @@ async fn home_page_links_to_sign_in(app: TestApp) {
 async fn cookies_are_secure_behind_https() {
     let app = spawn_app_with(Backend::Sqlite, &[("CHANGEMAKER_PUBLIC_URL", "https://act.example.org")]).await;
     app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
-    let res = app.call(&app.client(), "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
+    let res =
+        app.call(&app.client(), "auth/login", &[("email", "ana@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(res.status(), 200);
     assert!(session_set_cookie(res.headers()).unwrap().contains("; Secure"));
 }

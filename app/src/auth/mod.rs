@@ -54,9 +54,9 @@ mod server_side {
                 AuthError::Disabled => AppError::invalid("email", "This account is disabled."),
                 AuthError::Expired => AppError::invalid("email", "This temporary account has expired."),
                 AuthError::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
-                AuthError::SetupLinkInvalid => AppError::Conflict(
-                    "This setup link is not valid or has already been used.".to_string(),
-                ),
+                AuthError::SetupLinkInvalid => {
+                    AppError::Conflict("This setup link is not valid or has already been used.".to_string())
+                }
                 AuthError::Invalid(errors) => AppError::Invalid(errors),
                 AuthError::User(UserError::Invalid(errors)) => AppError::Invalid(errors),
                 AuthError::User(UserError::EmailTaken) => {
@@ -220,7 +220,9 @@ mod tests {
     fn session_cookie_is_http_only_lax_and_secure_over_https() {
         let cookie = session_cookie(Some("tok"), true);
         assert!(cookie.starts_with("changemaker_session=tok;"));
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("; Secure"));
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("; Secure")
+        );
         assert!(!session_cookie(Some("tok"), false).contains("Secure"));
         assert!(session_cookie(None, false).contains("Max-Age=0"));
     }

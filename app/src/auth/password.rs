@@ -1,8 +1,8 @@
 //! Argon2id password hashing, run off the async threads (it is slow on purpose).
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 pub async fn hash(password: &str) -> Result<String, String> {
     let password = password.to_string();
@@ -32,7 +32,8 @@ pub async fn verify(stored: &str, password: &str) -> bool {
 
 /// A real Argon2id hash of a random password, verified against when an email is unknown, so
 /// that a wrong email takes as long as a wrong password.
-pub const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W1mkPjmZ6kN2NS8p9zVGJHrA+qwhV8ZQhUpjLkbG1Gk";
+pub const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W1mkPjmZ6kN2NS8p9zVGJHrA+qwhV8ZQhUpjLkbG1Gk";
 
 #[cfg(test)]
 mod tests {

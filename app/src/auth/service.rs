@@ -203,11 +203,7 @@ pub async fn complete_setup(db: &Db, token: &str, form: SetupForm<'_>) -> Result
         "organisation_name",
         "The name can be at most 120 characters.",
     );
-    v.check(
-        form.password == form.password_confirm,
-        "password_confirm",
-        "The two passwords do not match.",
-    );
+    v.check(form.password == form.password_confirm, "password_confirm", "The two passwords do not match.");
     errors.extend(v.finish().err().unwrap_or_default());
     if !errors.is_empty() {
         return Err(AuthError::Invalid(errors));
@@ -246,11 +242,23 @@ pub async fn complete_setup(db: &Db, token: &str, form: SetupForm<'_>) -> Result
 
 /// `changemaker create-admin`: a super admin from the shell. Spends any outstanding setup
 /// link, since the instance now has an administrator.
-pub async fn create_super_admin(db: &Db, email: &str, display_name: &str, password: &str) -> Result<User, AuthError> {
+pub async fn create_super_admin(
+    db: &Db,
+    email: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<User, AuthError> {
     let mut tx = db.begin_write().await?;
     let user = users::create_user(
         &mut tx,
-        NewUser { email, display_name, password, role: Role::SuperAdmin, status: UserStatus::Active, expires_at: None },
+        NewUser {
+            email,
+            display_name,
+            password,
+            role: Role::SuperAdmin,
+            status: UserStatus::Active,
+            expires_at: None,
+        },
     )
     .await?;
     sqlx::query("UPDATE setup_tokens SET used_at = $1 WHERE used_at IS NULL")

@@ -55,12 +55,13 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
-    let valid = Resource::new({
-        let token = token.clone();
-        move || token.clone()
-    }, |token| async move {
-        if token.is_empty() { Ok(false) } else { setup_status(token).await }
-    });
+    let valid = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        |token| async move { if token.is_empty() { Ok(false) } else { setup_status(token).await } },
+    );
     view! {
         <Suspense fallback=|| view! { <p class="p-6 text-slate-500">"Loading…"</p> }>
             {move || {

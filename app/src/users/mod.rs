@@ -19,14 +19,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::SuperAdmin,
-        Role::Admin,
-        Role::PaymentsAdmin,
-        Role::EventsAdmin,
-        Role::Volunteer,
-        Role::Temp,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::SuperAdmin, Role::Admin, Role::PaymentsAdmin, Role::EventsAdmin, Role::Volunteer, Role::Temp];
 
     /// Roles that may enter the admin area at all.
     pub const ADMIN_AREA: &'static [Role] =

@@ -71,27 +71,11 @@ pub fn validate_new_user(email: &str, display_name: &str, password: &str) -> Vec
     v.check(is_plausible_email(&email), "email", "Enter a valid email address, like name@example.org.");
     let name = display_name.trim();
     v.check(!name.is_empty(), "display_name", "Enter a name.");
-    v.check(
-        name.chars().count() <= NAME_MAX_CHARS,
-        "display_name",
-        "Names can be at most 100 characters.",
-    );
-    v.check(
-        !name.chars().any(char::is_control),
-        "display_name",
-        "Names cannot contain control characters.",
-    );
+    v.check(name.chars().count() <= NAME_MAX_CHARS, "display_name", "Names can be at most 100 characters.");
+    v.check(!name.chars().any(char::is_control), "display_name", "Names cannot contain control characters.");
     let length = password.chars().count();
-    v.check(
-        length >= PASSWORD_MIN_CHARS,
-        "password",
-        "Passwords need at least 12 characters.",
-    );
-    v.check(
-        length <= PASSWORD_MAX_CHARS,
-        "password",
-        "Passwords can be at most 256 characters.",
-    );
+    v.check(length >= PASSWORD_MIN_CHARS, "password", "Passwords need at least 12 characters.");
+    v.check(length <= PASSWORD_MAX_CHARS, "password", "Passwords can be at most 256 characters.");
     v.finish().err().unwrap_or_default()
 }
 

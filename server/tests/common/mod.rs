@@ -146,7 +146,14 @@ impl TestApp {
         let mut tx = self.db.begin_write().await.unwrap();
         let user = app::users::service::create_user(
             &mut tx,
-            NewUser { email, display_name: "Test Person", password: PASSWORD, role, status, expires_at: None },
+            NewUser {
+                email,
+                display_name: "Test Person",
+                password: PASSWORD,
+                role,
+                status,
+                expires_at: None,
+            },
         )
         .await
         .unwrap();
@@ -155,7 +162,12 @@ impl TestApp {
     }
 
     /// Calls a server function with form-encoded arguments, as the browser does.
-    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         client.post(self.url(&format!("/api/{endpoint}"))).form(form).send().await.unwrap()
     }
 
@@ -182,5 +194,8 @@ pub fn session_set_cookie(headers: &HeaderMap) -> Option<String> {
 fn database_name_is_replaced_in_urls() {
     assert_eq!(replace_database_name("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
     assert_eq!(replace_database_name("postgres://u@h:5", "x"), "postgres://u@h:5/x");
-    assert_eq!(replace_database_name("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+    assert_eq!(
+        replace_database_name("postgres://u@h/db?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
 }
