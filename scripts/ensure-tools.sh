@@ -54,7 +54,7 @@ ensure_wasm_bindgen_cli() {
 ensure_npm_packages() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm packages (tailwindcss, binaryen, playwright)"
-    npm ci --no-audit --no-fund
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
   fi
 }
 
