@@ -88,6 +88,7 @@ fn init_logging(config: &Config) {
 }
 
 async fn run(config: &Config) -> Result<(), String> {
+    let shutdown = shutdown_signal();
     let prepared = prepare(config).await.map_err(|e: StartError| e.to_string())?;
     let listener = bind(config.site_addr).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -100,7 +101,7 @@ async fn run(config: &Config) -> Result<(), String> {
         );
         let _ = std::io::stdout().flush();
     }
-    serve(listener, prepared.state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    serve(listener, prepared.state, shutdown).await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     wrong_password_is_a_field_error,
     login_rotates_the_session_id,
     pending_and_disabled_accounts_cannot_sign_in,
+    expired_temporary_accounts_cannot_sign_in,
     login_is_rate_limited_per_account,
     login_is_rate_limited_per_ip,
     admin_only_function_answers_by_role,
@@ -202,6 +203,32 @@ async fn pending_and_disabled_accounts_cannot_sign_in(app: TestApp) {
         assert!(res.text().await.unwrap().contains(expected));
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+async fn expired_temporary_accounts_cannot_sign_in(app: TestApp) {
+    let now = app::db::now_unix();
+    for (email, expires_at) in [("gone@example.org", now - 60), ("still@example.org", now + 3600)] {
+        let mut tx = app.db.begin_write().await.unwrap();
+        app::users::service::create_user(
+            &mut tx,
+            app::users::service::NewUser {
+                email,
+                display_name: "Temp",
+                password: PASSWORD,
+                role: Role::Temp,
+                status: UserStatus::Active,
+                expires_at: Some(expires_at),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let res =
+        app.call(&app.client(), "auth/login", &[("email", "gone@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("expired"));
+    app.signed_in("still@example.org").await;
 }
 
 async fn login_is_rate_limited_per_account(app: TestApp) {
