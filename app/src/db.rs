@@ -118,6 +118,14 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
+/// Milliseconds since the Unix epoch, UTC: event and delivery times.
+pub fn now_unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Whether a database error is a unique-constraint violation (same on both backends).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())

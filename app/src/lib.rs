@@ -12,10 +12,16 @@ use leptos_router::{SsrMode, path};
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod home;
+pub mod observability;
 pub mod ui;
 pub mod users;
 
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod bus;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
@@ -66,6 +72,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
+                    <Route path=path!("events/bus") view=observability::ui::EventBusPage />
+                    <Route path=path!("events/log") view=observability::ui::EventLogPage />
+                    <Route path=path!("events/live") view=observability::ui::LiveEventsPage />
                 </ParentRoute>
             </Routes>
         </Router>

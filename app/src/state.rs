@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::use_context;
 
 use crate::auth::service::LoginLimits;
+use crate::bus::Bus;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::secrets::SecretKey;
@@ -23,6 +24,7 @@ pub struct AppState {
     /// Session cookies get `Secure` when the public URL is HTTPS.
     pub secure_cookies: bool,
     pub login_limits: Arc<LoginLimits>,
+    pub bus: Bus,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -28,6 +28,7 @@ pub struct Config {
     pub public_url: String,
     pub login_limit_per_ip: Limit,
     pub login_limit_per_account: Limit,
+    pub bus: app::bus::BusConfig,
 }
 
 /// `count` attempts per `window`.
@@ -143,6 +144,7 @@ impl Config {
             public_url,
             login_limit_per_ip: Limit { count: 20, window: LOGIN_WINDOW },
             login_limit_per_account: Limit { count: 5, window: LOGIN_WINDOW },
+            bus: app::bus::BusConfig::default(),
         })
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::service::LoginLimits;
+use app::bus::{Bus, Listener};
 use app::db::{Db, DbError};
 use app::rate_limit::RateLimiter;
 use app::secrets::{SecretKey, SecretKeyError};
@@ -24,6 +25,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod config;
+mod events_api;
 mod middleware;
 mod site_files;
 
@@ -53,6 +55,16 @@ pub struct Prepared {
 /// Opens the data directory and the database (running migrations), loads the secret key,
 /// and issues a first-run setup token when there is no administrator.
 pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
+    prepare_with_listeners(config, Vec::new()).await
+}
+
+/// The built-in durable listeners of the bus.
+fn builtin_listeners(db: &Db) -> Vec<Listener> {
+    vec![app::bus::event_log::listener(db.clone())]
+}
+
+/// `prepare`, with `extra` durable listeners beside the built-in ones (tests use this).
+pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Result<Prepared, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
     let db = Db::connect(&config.database_url).await?;
@@ -69,6 +81,9 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
         .site_addr(config.site_addr)
         .env(Env::PROD)
         .build();
+    let mut listeners = builtin_listeners(&db);
+    listeners.extend(extra);
+    let bus = Bus::new(db.clone(), config.bus.clone(), listeners);
     let limiter = |limit: config::Limit| RateLimiter::new(limit.count, limit.window);
     let state = AppState {
         leptos_options,
@@ -80,6 +95,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
             per_ip: limiter(config.login_limit_per_ip),
             per_account: limiter(config.login_limit_per_account),
         }),
+        bus,
     };
     Ok(Prepared { state, setup_token })
 }
@@ -91,6 +107,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/api/events/stream", get(events_api::stream))
+        .route("/api/observability/event-bus", get(events_api::bus_stats))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         .layer(from_fn(middleware::server_fn_status))
@@ -121,13 +139,17 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    listen_url: &str,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let db = state.db.clone();
     let housekeeping = tokio::spawn(housekeeping(db.clone()));
+    let listen_url = (db.backend() == app::db::Backend::Postgres).then(|| listen_url.to_string());
+    let bus_tasks = state.bus.start(listen_url).await.map_err(std::io::Error::other)?;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    bus_tasks.iter().for_each(|t| t.abort());
     db.close().await;
     served
 }

@@ -101,7 +101,7 @@ async fn run(config: &Config) -> Result<(), String> {
         );
         let _ = std::io::stdout().flush();
     }
-    serve(listener, prepared.state, shutdown).await.map_err(|e| e.to_string())?;
+    serve(listener, prepared.state, &config.database_url, shutdown).await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -16,7 +16,12 @@ pub struct NavItem {
     pub roles: &'static [Role],
 }
 
-pub const NAV: &[NavItem] = &[NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA }];
+pub const NAV: &[NavItem] = &[
+    NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA },
+    NavItem { label: "Live events", href: "/admin/events/live", roles: crate::observability::VIEWERS },
+    NavItem { label: "Event log", href: "/admin/events/log", roles: crate::observability::VIEWERS },
+    NavItem { label: "Event bus", href: "/admin/events/bus", roles: crate::observability::VIEWERS },
+];
 
 /// The navigation entries `role` may see.
 pub fn nav_for(role: Role) -> impl Iterator<Item = &'static NavItem> {

@@ -188,6 +188,7 @@ pub async fn complete_setup(
         password_confirm: &password_confirm,
     };
     let user = service::complete_setup(&state.db, &token, form).await?;
+    state.bus.wake();
     tracing::info!(user_id = %user.id, "first administrator created");
     let (_, session) = service::login(
         &state.db,

@@ -7,8 +7,10 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::password;
+use crate::bus;
 use crate::db::{self, Db};
 use crate::error::{FieldError, Validation};
+use crate::events::Actor;
 use crate::rate_limit::RateLimiter;
 use crate::users::service::{self as users, NewUser, User, UserError};
 use crate::users::{Role, UserStatus};
@@ -236,6 +238,7 @@ pub async fn complete_setup(db: &Db, token: &str, form: SetupForm<'_>) -> Result
     )
     .await?;
     crate::settings::set(&mut tx, crate::settings::ORGANISATION_NAME, org).await?;
+    bus::publish(&mut tx, &Actor::User(user.id.clone()), &users::created_event(&user)).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -265,6 +268,7 @@ pub async fn create_super_admin(
         .bind(db::now_unix())
         .execute(&mut *tx)
         .await?;
+    bus::publish(&mut tx, &Actor::System, &users::created_event(&user)).await?;
     tx.commit().await?;
     Ok(user)
 }

@@ -118,6 +118,17 @@ pub async fn create_user(tx: &mut Tx, new: NewUser<'_>) -> Result<User, UserErro
     }
 }
 
+/// The `user.created` event for a new account (no password, no hash).
+pub fn created_event(user: &User) -> crate::events::Event {
+    crate::events::Event::UserCreated(crate::events::catalog::UserCreated {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.as_str().to_string(),
+        status: user.status.as_str().to_string(),
+    })
+}
+
 /// A user with their password hash, for signing in.
 pub struct LoginRecord {
     pub user: User,

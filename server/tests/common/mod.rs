@@ -54,6 +54,24 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// Like `on_both_backends!`, for tests that start their own server: each named
+/// `async fn(Backend)` runs once per backend.
+#[macro_export]
+macro_rules! on_both_backends_with_own_server {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::common::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$test($crate::common::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
 /// A fresh, empty PostgreSQL database on the test server. Fails (never skips) when
 /// `CHANGEMAKER_TEST_DATABASE_URL` is not set or the server cannot be reached.
 pub async fn fresh_postgres_url() -> String {
@@ -94,26 +112,48 @@ pub fn test_config(backend_url: &str, data_dir: &std::path::Path, extra: &[(&str
     Config::from_vars(vars).expect("test configuration")
 }
 
+pub async fn fresh_database_url(backend: Backend, data_dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("test.db").display()),
+        Backend::Postgres => fresh_postgres_url().await,
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, &[]).await
 }
 
 /// Starts the server with extra environment settings (e.g. `CHANGEMAKER_PUBLIC_URL`).
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_custom(backend, extra, |_| {}, Vec::new()).await
+}
+
+/// Starts the server after `adjust` has changed its configuration, with extra listeners.
+pub async fn spawn_app_custom(
+    backend: Backend,
+    extra: &[(&str, &str)],
+    adjust: impl FnOnce(&mut Config),
+    listeners: Vec<app::bus::Listener>,
+) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
-    let url = match backend {
-        Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.path().join("test.db").display()),
-        Backend::Postgres => fresh_postgres_url().await,
-    };
-    let config = test_config(&url, data_dir.path(), extra);
-    let prepared = changemaker_server::prepare(&config).await.expect("server prepares");
+    let url = fresh_database_url(backend, data_dir.path()).await;
+    let mut config = test_config(&url, data_dir.path(), extra);
+    // Tests should not wait seconds for a poll: commits wake the bus, and this covers the rest.
+    config.bus.poll_interval = std::time::Duration::from_millis(100);
+    adjust(&mut config);
+    let prepared =
+        changemaker_server::prepare_with_listeners(&config, listeners).await.expect("server prepares");
     let listener = changemaker_server::bind(config.site_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let db = prepared.state.db.clone();
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(changemaker_server::serve(listener, prepared.state, async {
-        let _ = rx.await;
-    }));
+    let database_url = config.database_url.clone();
+    tokio::spawn(async move {
+        changemaker_server::serve(listener, prepared.state, &database_url, async {
+            let _ = rx.await;
+        })
+        .await
+    });
     TestApp {
         addr,
         base: format!("http://{addr}"),
@@ -177,6 +217,19 @@ impl TestApp {
         let res = self.call(&client, "auth/login", &[("email", email), ("password", PASSWORD)]).await;
         assert_eq!(res.status(), 200, "sign-in as {email} failed: {}", res.text().await.unwrap());
         client
+    }
+}
+
+/// Waits (up to 10 s) until `check` is true.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
 

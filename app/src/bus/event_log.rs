@@ -1,0 +1,91 @@
+//! The built-in "event-log" listener: records every event in a browsable table.
+
+use sqlx::Row;
+
+use super::{HandlerFuture, Listener};
+use crate::db::Db;
+use crate::events::{Envelope, Pattern};
+use crate::observability::{EventLogFilter, EventLogPage, EventLogRow};
+
+pub const NAME: &str = "event-log";
+pub const PAGE_SIZE: i64 = 50;
+
+pub fn listener(db: Db) -> Listener {
+    Listener::new(NAME, &["*"], move |envelope| -> HandlerFuture {
+        let db = db.clone();
+        Box::pin(async move { record(&db, &envelope).await.map_err(|e| e.to_string()) })
+    })
+}
+
+/// Idempotent: a second delivery of the same event adds nothing.
+async fn record(db: &Db, e: &Envelope) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO event_log (seq, id, topic, actor, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(e.seq)
+    .bind(&e.id)
+    .bind(&e.topic)
+    .bind(e.actor.to_string())
+    .bind(&e.occurred_at)
+    .bind(e.payload.to_string())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// One page of the log, newest first, filtered by topic pattern, actor and time range
+/// (RFC 3339 text compares in time order).
+pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx::Error> {
+    let mut sql =
+        String::from("SELECT seq, id, topic, actor, occurred_at, payload FROM event_log WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(pattern) = filter.topic.as_deref().and_then(Pattern::parse) {
+        match pattern.as_str().strip_suffix('*') {
+            Some("") => {}
+            Some(prefix) => {
+                binds.push(prefix.to_string());
+                sql.push_str(&format!(" AND substr(topic, 1, length(${0})) = ${0}", binds.len()));
+            }
+            None => {
+                binds.push(pattern.as_str().to_string());
+                sql.push_str(&format!(" AND topic = ${}", binds.len()));
+            }
+        }
+    }
+    if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        binds.push(actor.to_string());
+        sql.push_str(&format!(" AND actor = ${}", binds.len()));
+    }
+    if let Some(from) = filter.from.as_deref().filter(|d| !d.is_empty()) {
+        binds.push(format!("{from}T00:00:00.000Z"));
+        sql.push_str(&format!(" AND occurred_at >= ${}", binds.len()));
+    }
+    if let Some(to) = filter.to.as_deref().filter(|d| !d.is_empty()) {
+        binds.push(format!("{to}T23:59:59.999Z"));
+        sql.push_str(&format!(" AND occurred_at <= ${}", binds.len()));
+    }
+    let page = filter.page.max(1);
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {} OFFSET {}", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let rows = rows
+        .iter()
+        .take(PAGE_SIZE as usize)
+        .map(|r| {
+            Ok(EventLogRow {
+                seq: r.try_get("seq")?,
+                id: r.try_get("id")?,
+                topic: r.try_get("topic")?,
+                actor: r.try_get("actor")?,
+                occurred_at: r.try_get("occurred_at")?,
+                payload: r.try_get("payload")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(EventLogPage { rows, page, has_more })
+}

@@ -1,0 +1,105 @@
+//! The outbox table: events are written here inside the publisher's transaction and read
+//! back in `seq` order by the dispatcher, the listeners and the live stream.
+
+use sqlx::Row;
+
+use crate::db::{self, Db, Tx};
+use crate::events::{Actor, Envelope, Event, rfc3339_from_unix_ms};
+
+/// Serialises outbox writers on PostgreSQL until commit, so that `seq` order is commit order
+/// and a reader that has seen `seq` n will never later find a committed n-1. (SQLite already
+/// serialises writers.)
+async fn lock_outbox(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock(727001)").execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes `event` to the outbox inside the caller's transaction. If the transaction rolls
+/// back, the event never existed. Returns the event's `seq`.
+pub async fn insert(tx: &mut Tx, actor: &Actor, event: &Event) -> Result<i64, sqlx::Error> {
+    lock_outbox(tx).await?;
+    let now_ms = db::now_unix_ms();
+    let payload = serde_json::to_string(&event.payload_json()).unwrap_or_else(|_| "{}".to_string());
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(event.topic())
+    .bind(now_ms)
+    .bind(actor.to_string())
+    .bind(payload)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO event_topic_stats (topic, published, last_published_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (topic) DO UPDATE SET published = event_topic_stats.published + 1, \
+         last_published_at = excluded.last_published_at",
+    )
+    .bind(event.topic())
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    if tx.backend_name() == "PostgreSQL" {
+        // Delivered at commit to every process listening, so they all wake at once.
+        sqlx::query("SELECT pg_notify('changemaker_events', '')").execute(&mut **tx).await?;
+    }
+    Ok(seq)
+}
+
+const COLUMNS: &str = "seq, id, topic, occurred_at, actor, payload";
+
+fn envelope_from_row(row: &sqlx::any::AnyRow) -> Result<Envelope, sqlx::Error> {
+    let actor: String = row.try_get("actor")?;
+    let payload: String = row.try_get("payload")?;
+    Ok(Envelope {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        topic: row.try_get("topic")?,
+        occurred_at: rfc3339_from_unix_ms(row.try_get("occurred_at")?),
+        actor: Actor::parse(&actor).unwrap_or(Actor::System),
+        payload: serde_json::from_str(&payload).unwrap_or_default(),
+    })
+}
+
+/// Up to `limit` events after `seq`, oldest first.
+pub async fn read_after(db: &Db, seq: i64, limit: i64) -> Result<Vec<Envelope>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM event_outbox WHERE seq > $1 ORDER BY seq LIMIT $2"
+    )))
+    .bind(seq)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(envelope_from_row).collect()
+}
+
+pub async fn read_one(db: &Db, seq: i64) -> Result<Option<Envelope>, sqlx::Error> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM event_outbox WHERE seq = $1")))
+        .bind(seq)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(envelope_from_row).transpose()
+}
+
+/// The newest `seq` (0 when the outbox is empty).
+pub async fn head(db: &Db) -> Result<i64, sqlx::Error> {
+    let head: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(seq) FROM event_outbox").fetch_one(db.pool()).await?;
+    Ok(head.unwrap_or(0))
+}
+
+/// Deletes events older than `older_than_ms` that every durable listener has passed and
+/// none still has a retry or dead delivery for. Returns how many went.
+pub async fn prune(db: &Db, older_than_ms: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM event_outbox WHERE occurred_at < $1 \
+         AND seq <= (SELECT COALESCE(MIN(position), 0) FROM bus_listeners) \
+         AND NOT EXISTS (SELECT 1 FROM bus_deliveries d WHERE d.seq = event_outbox.seq)",
+    )
+    .bind(older_than_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}

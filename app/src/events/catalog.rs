@@ -1,0 +1,239 @@
+//! Every event of SPEC §2, one Rust type each, with its topic and module. Payloads carry ids
+//! and the facts listeners need — names, amounts in cents, times as RFC 3339 UTC — and never
+//! a secret, a password hash or a payment provider's internal id.
+
+use serde::{Deserialize, Serialize};
+
+/// The modules of SPEC §2 that publish events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Module {
+    Shifts,
+    Canvass,
+    Responses,
+    Campaigns,
+    Payments,
+    Contacts,
+    Reengagement,
+    Users,
+    Sms,
+    Media,
+    TicketedEvents,
+    Social,
+    Meetings,
+    Newsletter,
+    System,
+}
+
+impl Module {
+    /// The topic prefixes this module publishes under.
+    pub fn prefixes(self) -> &'static [&'static str] {
+        match self {
+            Module::Shifts => &["shift."],
+            Module::Canvass => &["canvass."],
+            Module::Responses => &["response."],
+            Module::Campaigns => &["campaign."],
+            Module::Payments => &["donation.", "subscription.", "product.", "payment."],
+            Module::Contacts => &["contact."],
+            Module::Reengagement => &["reengagement."],
+            Module::Users => &["user."],
+            Module::Sms => &["sms."],
+            Module::Media => &["video."],
+            Module::TicketedEvents => &["ticketed-event.", "ticket."],
+            Module::Social => &["social."],
+            Module::Meetings => &["meeting."],
+            Module::Newsletter => &["newsletter."],
+            Module::System => &["system."],
+        }
+    }
+}
+
+/// One row of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicInfo {
+    pub topic: &'static str,
+    pub module: Module,
+}
+
+/// Declares the payload structs, the `Event` enum (serialised as `{topic, payload}`) and the
+/// `CATALOG` table from one list, so the three can never disagree.
+macro_rules! catalog {
+    ($( $module:ident $topic:literal $name:ident { $($field:ident : $ty:ty),* $(,)? } )*) => {
+        $(
+            #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+            pub struct $name { $(pub $field: $ty),* }
+        )*
+
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "topic", content = "payload")]
+        pub enum Event {
+            $( #[serde(rename = $topic)] $name($name), )*
+        }
+
+        impl Event {
+            pub fn topic(&self) -> &'static str {
+                match self { $( Event::$name(_) => $topic, )* }
+            }
+
+            pub fn module(&self) -> Module {
+                match self { $( Event::$name(_) => Module::$module, )* }
+            }
+        }
+
+        pub const CATALOG: &[TopicInfo] = &[ $( TopicInfo { topic: $topic, module: Module::$module }, )* ];
+
+        /// One event of every type, in catalog order, with default payloads (for tests).
+        pub fn samples() -> Vec<Event> {
+            vec![ $( Event::$name($name::default()), )* ]
+        }
+    };
+}
+
+catalog! {
+    // shifts
+    Shifts "shift.created" ShiftCreated {
+        shift_id: String, title: String, starts_at: String, ends_at: String, location: String,
+        capacity: i64, is_public: bool,
+    }
+    Shifts "shift.updated" ShiftUpdated {
+        shift_id: String, title: String, starts_at: String, ends_at: String, location: String,
+        capacity: i64, is_public: bool, status: String,
+    }
+    Shifts "shift.deleted" ShiftDeleted { shift_id: String, title: String }
+    Shifts "shift.signup.created" ShiftSignupCreated {
+        shift_id: String, shift_title: String, signup_id: String, contact_id: Option<String>,
+        name: String, email: String, source: String, starts_at: String, waitlisted: bool,
+        promoted: bool,
+    }
+    Shifts "shift.signup.cancelled" ShiftSignupCancelled {
+        shift_id: String, shift_title: String, signup_id: String, contact_id: Option<String>,
+        name: String, email: String, reason: String,
+    }
+    // canvass
+    Canvass "canvass.session.completed" CanvassSessionCompleted {
+        session_id: String, canvasser_user_id: String, doors_knocked: i64, conversations: i64,
+        started_at: String, ended_at: String,
+    }
+    Canvass "canvass.visit.recorded" CanvassVisitRecorded {
+        visit_id: String, session_id: String, address_id: String, contact_id: Option<String>,
+        outcome: String,
+    }
+    Canvass "canvass.address.updated" CanvassAddressUpdated {
+        address_id: String, street: String, city: String, postal_code: String,
+        contact_id: Option<String>, email: Option<String>,
+    }
+    // responses
+    Responses "response.submitted" ResponseSubmitted {
+        response_id: String, campaign_id: String, campaign_title: String,
+        representative_name: String, summary: String,
+    }
+    // campaigns
+    Campaigns "campaign.created" CampaignCreated { campaign_id: String, slug: String, title: String, status: String }
+    Campaigns "campaign.updated" CampaignUpdated { campaign_id: String, slug: String, title: String, status: String }
+    Campaigns "campaign.deleted" CampaignDeleted { campaign_id: String, slug: String, title: String }
+    Campaigns "campaign.published" CampaignPublished { campaign_id: String, slug: String, title: String, url_path: String }
+    Campaigns "campaign.status.changed" CampaignStatusChanged {
+        campaign_id: String, title: String, from_status: String, to_status: String,
+        reason: Option<String>,
+    }
+    Campaigns "campaign.email.sent" CampaignEmailSent {
+        campaign_id: String, campaign_title: String, email_id: String, contact_id: Option<String>,
+        supporter_name: String, supporter_email: String, postal_code: Option<String>,
+        recipient_count: i64,
+    }
+    // payments
+    Payments "donation.completed" DonationCompleted {
+        donation_id: String, contact_id: Option<String>, donor_name: String, donor_email: String,
+        amount_cents: i64, currency: String, recurring: bool,
+    }
+    Payments "subscription.activated" SubscriptionActivated {
+        subscription_id: String, contact_id: Option<String>, name: String, email: String,
+        plan_id: String, plan_name: String, amount_cents: i64, currency: String, interval: String,
+    }
+    Payments "subscription.cancelled" SubscriptionCancelled {
+        subscription_id: String, contact_id: Option<String>, email: String, plan_name: String,
+    }
+    Payments "product.purchased" ProductPurchased {
+        order_id: String, product_id: String, product_name: String, contact_id: Option<String>,
+        buyer_name: String, buyer_email: String, quantity: i64, amount_cents: i64, currency: String,
+    }
+    Payments "payment.refunded" PaymentRefunded {
+        payment_id: String, kind: String, contact_id: Option<String>, amount_cents: i64,
+        currency: String,
+    }
+    Payments "payment.dispute.created" PaymentDisputeCreated {
+        payment_id: String, kind: String, amount_cents: i64, currency: String, reason: String,
+    }
+    Payments "payment.dispute.closed" PaymentDisputeClosed { payment_id: String, kind: String, outcome: String }
+    // contacts
+    Contacts "contact.created" ContactCreated { contact_id: String, email: String, name: String, source: String }
+    Contacts "contact.tags.changed" ContactTagsChanged {
+        contact_id: String, email: String, added: Vec<String>, removed: Vec<String>,
+    }
+    // re-engagement
+    Reengagement "reengagement.sent" ReengagementSent {
+        contact_id: String, email: String, name: String, message_id: String, subject: String,
+    }
+    // users
+    Users "user.created" UserCreated { user_id: String, email: String, display_name: String, role: String, status: String }
+    Users "user.updated" UserUpdated { user_id: String, email: String, display_name: String, role: String, status: String }
+    Users "user.deleted" UserDeleted { user_id: String, email: String }
+    Users "user.approved" UserApproved { user_id: String, email: String, display_name: String }
+    // sms
+    Sms "sms.campaign.started" SmsCampaignStarted { campaign_id: String, name: String, recipient_count: i64 }
+    Sms "sms.campaign.completed" SmsCampaignCompleted {
+        campaign_id: String, name: String, sent_count: i64, failed_count: i64,
+    }
+    Sms "sms.message.sent" SmsMessageSent {
+        message_id: String, campaign_id: Option<String>, contact_id: Option<String>, to: String,
+    }
+    Sms "sms.message.received" SmsMessageReceived {
+        message_id: String, contact_id: Option<String>, from: String, body: String, sentiment: String,
+    }
+    // media
+    Media "video.published" VideoPublished { video_id: String, title: String, url_path: String }
+    Media "video.unpublished" VideoUnpublished { video_id: String, title: String }
+    Media "video.viewed" VideoViewed { video_id: String, title: String, contact_id: Option<String> }
+    // ticketed events
+    TicketedEvents "ticketed-event.published" TicketedEventPublished {
+        event_id: String, title: String, starts_at: String, ends_at: String, venue: String,
+        url_path: String,
+    }
+    TicketedEvents "ticketed-event.cancelled" TicketedEventCancelled { event_id: String, title: String, starts_at: String }
+    TicketedEvents "ticket.purchased" TicketPurchased {
+        ticket_id: String, event_id: String, event_title: String, tier_name: String,
+        tier_kind: String, contact_id: Option<String>, buyer_name: String, buyer_email: String,
+        quantity: i64, amount_cents: i64, currency: String,
+    }
+    TicketedEvents "ticket.checked-in" TicketCheckedIn {
+        ticket_id: String, event_id: String, event_title: String, contact_id: Option<String>,
+        checked_in_at: String,
+    }
+    // social
+    Social "social.impact-story.published" ImpactStoryPublished {
+        story_id: String, title: String, summary: String, url_path: String,
+    }
+    // meetings
+    Meetings "meeting.created" MeetingCreated {
+        meeting_id: String, title: String, starts_at: String, ends_at: String, location: String,
+    }
+    Meetings "meeting.updated" MeetingUpdated {
+        meeting_id: String, title: String, starts_at: String, ends_at: String, location: String,
+    }
+    Meetings "meeting.deleted" MeetingDeleted { meeting_id: String, title: String }
+    // newsletter (inbound reports)
+    Newsletter "newsletter.email.opened" NewsletterEmailOpened {
+        subscriber_email: String, contact_id: Option<String>, message_id: String,
+    }
+    Newsletter "newsletter.email.clicked" NewsletterEmailClicked {
+        subscriber_email: String, contact_id: Option<String>, message_id: String, url: String,
+    }
+    Newsletter "newsletter.email.bounced" NewsletterEmailBounced {
+        subscriber_email: String, contact_id: Option<String>, message_id: String, hard: bool,
+    }
+    Newsletter "newsletter.unsubscribed" NewsletterUnsubscribed {
+        subscriber_email: String, contact_id: Option<String>, list: String,
+    }
+    // system
+    System "system.test" SystemTest { message: String }
+}

@@ -1,0 +1,182 @@
+//! What admins see of the event bus: statistics, dead deliveries and replay, the event log,
+//! the "Send test event" button, and the live stream page.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+pub mod ui;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicStat {
+    pub topic: String,
+    pub published: i64,
+    /// RFC 3339, UTC.
+    pub last_published_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenerStat {
+    pub name: String,
+    pub subscriptions: Vec<String>,
+    pub enabled: bool,
+    pub delivered: i64,
+    pub failed: i64,
+    pub retried: i64,
+    pub dead: i64,
+    pub skipped: i64,
+    /// Events published after the listener's position.
+    pub lag: i64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+}
+
+/// A delivery that used up its retries, waiting for an admin to replay it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadDelivery {
+    pub listener: String,
+    pub seq: i64,
+    pub topic: String,
+    pub event_id: String,
+    pub attempts: i64,
+    pub last_error: String,
+    /// RFC 3339, UTC.
+    pub parked_at: String,
+}
+
+/// The body of `GET /api/observability/event-bus`, and what the Event bus page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BusStats {
+    pub head_seq: i64,
+    pub topics: Vec<TopicStat>,
+    pub listeners: Vec<ListenerStat>,
+    pub dead: Vec<DeadDelivery>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventLogFilter {
+    /// A topic or pattern (`shift.*`).
+    pub topic: Option<String>,
+    pub actor: Option<String>,
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventLogRow {
+    pub seq: i64,
+    pub id: String,
+    pub topic: String,
+    pub actor: String,
+    pub occurred_at: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventLogPage {
+    pub rows: Vec<EventLogRow>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+/// Field errors for a log filter: the topic must be a pattern, dates `YYYY-MM-DD`.
+pub fn validate_filter(filter: &EventLogFilter) -> Vec<crate::error::FieldError> {
+    let mut v = crate::error::Validation::new();
+    if let Some(topic) = filter.topic.as_deref().filter(|t| !t.trim().is_empty()) {
+        v.check(
+            crate::events::Pattern::parse(topic).is_some(),
+            "topic",
+            "Enter a topic such as shift.created, or a pattern such as shift.*",
+        );
+    }
+    for (field, value) in [("from", &filter.from), ("to", &filter.to)] {
+        if let Some(date) = value.as_deref().filter(|d| !d.is_empty()) {
+            v.check(is_date(date), field, "Enter a date as YYYY-MM-DD.");
+        }
+    }
+    v.finish().err().unwrap_or_default()
+}
+
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let number = |s: &str, len: usize, max: u32| {
+        s.len() == len
+            && s.chars().all(|c| c.is_ascii_digit())
+            && s.parse::<u32>().is_ok_and(|n| n >= 1 && n <= max)
+    };
+    parts.len() == 3 && number(parts[0], 4, 9999) && number(parts[1], 2, 12) && number(parts[2], 2, 31)
+}
+
+/// Roles that may watch the bus.
+pub const VIEWERS: &[crate::users::Role] = &[crate::users::Role::SuperAdmin, crate::users::Role::Admin];
+
+#[server(prefix = "/api", endpoint = "observability/stats")]
+pub async fn load_bus_stats() -> Result<BusStats, AppError> {
+    crate::auth::require_role(VIEWERS).await?;
+    let state = crate::state::app_state()?;
+    crate::bus::stats(&state.bus).await.map_err(crate::auth::internal)
+}
+
+#[server(prefix = "/api", endpoint = "observability/replay")]
+pub async fn replay_delivery(listener: String, seq: i64) -> Result<(), AppError> {
+    let user = crate::auth::require_role(VIEWERS).await?;
+    let state = crate::state::app_state()?;
+    let found = crate::bus::replay(&state.bus, &crate::events::Actor::User(user.id), &listener, seq)
+        .await
+        .map_err(crate::auth::internal)?;
+    if found { Ok(()) } else { Err(AppError::NotFound("There is no dead delivery to replay there.".into())) }
+}
+
+/// Publishes `system.test`, so admins can check their integrations end to end.
+#[server(prefix = "/api", endpoint = "observability/test-event")]
+pub async fn send_test_event() -> Result<i64, AppError> {
+    let user = crate::auth::require_role(&[crate::users::Role::SuperAdmin]).await?;
+    let state = crate::state::app_state()?;
+    let event = crate::events::Event::SystemTest(crate::events::catalog::SystemTest {
+        message: format!("Test event sent by {}", user.display_name),
+    });
+    let mut tx = state.db.begin_write().await.map_err(crate::auth::internal)?;
+    let seq = crate::bus::publish(&mut tx, &crate::events::Actor::User(user.id), &event)
+        .await
+        .map_err(crate::auth::internal)?;
+    state.bus.commit(tx).await.map_err(crate::auth::internal)?;
+    Ok(seq)
+}
+
+#[server(prefix = "/api", endpoint = "observability/event-log")]
+pub async fn load_event_log(filter: EventLogFilter) -> Result<EventLogPage, AppError> {
+    crate::auth::require_role(VIEWERS).await?;
+    let errors = validate_filter(&filter);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let state = crate::state::app_state()?;
+    crate::bus::event_log::page(&state.db, &filter).await.map_err(crate::auth::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_checked_field_by_field() {
+        let ok = EventLogFilter {
+            topic: Some("shift.*".into()),
+            from: Some("2026-11-01".into()),
+            to: Some("".into()),
+            ..Default::default()
+        };
+        assert!(validate_filter(&ok).is_empty());
+        let bad = EventLogFilter {
+            topic: Some("Shift created".into()),
+            from: Some("2026-13-01".into()),
+            to: Some("yesterday".into()),
+            ..Default::default()
+        };
+        let fields: Vec<_> = validate_filter(&bad).into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["topic", "from", "to"]);
+    }
+}

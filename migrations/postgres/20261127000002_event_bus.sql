@@ -1,0 +1,63 @@
+-- The durable event bus: outbox, per-topic stats, listener positions and counters,
+-- failed deliveries awaiting retry (or parked as dead), the event log, the admin audit log.
+-- Times here are Unix milliseconds (UTC), except event_log.occurred_at (RFC 3339 text).
+
+CREATE TABLE event_outbox (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    topic       TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
+    actor       TEXT NOT NULL,
+    payload     TEXT NOT NULL
+);
+CREATE INDEX event_outbox_occurred_at ON event_outbox (occurred_at);
+
+CREATE TABLE event_topic_stats (
+    topic             TEXT PRIMARY KEY,
+    published         BIGINT NOT NULL,
+    last_published_at BIGINT NOT NULL
+);
+
+CREATE TABLE bus_listeners (
+    name        TEXT PRIMARY KEY,
+    position    BIGINT NOT NULL,
+    delivered   BIGINT NOT NULL,
+    failed      BIGINT NOT NULL,
+    retried     BIGINT NOT NULL,
+    dead        BIGINT NOT NULL,
+    skipped     BIGINT NOT NULL,
+    lease_owner TEXT,
+    lease_until BIGINT
+);
+
+CREATE TABLE bus_deliveries (
+    listener        TEXT NOT NULL,
+    seq             BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('RETRYING', 'DEAD')),
+    next_attempt_at BIGINT NOT NULL,
+    last_error      TEXT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    PRIMARY KEY (listener, seq)
+);
+CREATE INDEX bus_deliveries_due ON bus_deliveries (status, next_attempt_at);
+
+CREATE TABLE event_log (
+    seq         BIGINT PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    topic       TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    payload     TEXT NOT NULL
+);
+CREATE INDEX event_log_topic ON event_log (topic);
+CREATE INDEX event_log_actor ON event_log (actor);
+CREATE INDEX event_log_occurred_at ON event_log (occurred_at);
+
+CREATE TABLE admin_audit_log (
+    id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at     BIGINT NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL
+);

@@ -1,0 +1,151 @@
+//! The bus over HTTP: `GET /api/events/stream` (Server-Sent Events) and
+//! `GET /api/observability/event-bus` (JSON statistics). Admins only.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::bus::outbox;
+use app::events::{Envelope, Pattern, any_matches};
+use app::observability::VIEWERS;
+use app::state::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use serde::Deserialize;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// Answers 401/403 unless the request comes from a signed-in admin.
+async fn require_viewer(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    match app::auth::user_from_headers(state, headers).await {
+        Ok(Some(user)) if user.role.satisfies(VIEWERS) => Ok(()),
+        Ok(Some(_)) => Err((StatusCode::FORBIDDEN, "Admins only.").into_response()),
+        Ok(None) => Err((StatusCode::UNAUTHORIZED, "Please sign in.").into_response()),
+        Err(_) => {
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response())
+        }
+    }
+}
+
+pub async fn bus_stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(refused) = require_viewer(&state, &headers).await {
+        return refused;
+    }
+    match app::bus::stats(&state.bus).await {
+        Ok(stats) => Json(stats).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read bus statistics");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    topics: Option<String>,
+    since: Option<String>,
+}
+
+pub async fn stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Response {
+    if let Err(refused) = require_viewer(&state, &headers).await {
+        return refused;
+    }
+    let patterns = match query.topics.as_deref().map(Pattern::parse_list).transpose() {
+        Ok(patterns) => patterns.unwrap_or_default(),
+        Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),
+    };
+    let resume =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string).or(query.since);
+    let since = match resume.as_deref().map(str::trim).map(str::parse::<i64>).transpose() {
+        Ok(since) => since,
+        Err(_) => {
+            return (StatusCode::BAD_REQUEST, "Last-Event-ID / since must be an event sequence number.")
+                .into_response();
+        }
+    };
+    // Subscribe before looking at the outbox, so nothing committed in between is missed.
+    let live = state.bus.subscribe();
+    let (cursor, catching_up) = match since {
+        Some(seq) => (seq, true),
+        None => match outbox::head(&state.db).await {
+            Ok(head) => (head, false),
+            Err(_) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, "The database is unavailable.").into_response();
+            }
+        },
+    };
+    let stream =
+        EventStream { db: state.db.clone(), live, patterns, cursor, catching_up, pending: VecDeque::new() };
+    Sse::new(stream.into_stream())
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+        .into_response()
+}
+
+/// One client's position: everything up to `cursor` has been sent or filtered out.
+struct EventStream {
+    db: app::db::Db,
+    live: broadcast::Receiver<Arc<Envelope>>,
+    patterns: Vec<Pattern>,
+    cursor: i64,
+    /// Reading from the outbox (resuming, or after falling behind the live buffer).
+    catching_up: bool,
+    pending: VecDeque<Envelope>,
+}
+
+const CATCH_UP_BATCH: i64 = 500;
+
+impl EventStream {
+    fn into_stream(self) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+        futures::stream::unfold(self, |mut s| async move {
+            let envelope = s.next().await?;
+            Some((Ok(to_sse(&envelope)), s))
+        })
+    }
+
+    async fn next(&mut self) -> Option<Envelope> {
+        loop {
+            if let Some(envelope) = self.pending.pop_front() {
+                return Some(envelope);
+            }
+            if self.catching_up {
+                let batch = outbox::read_after(&self.db, self.cursor, CATCH_UP_BATCH).await.ok()?;
+                if batch.is_empty() {
+                    self.catching_up = false;
+                    continue;
+                }
+                for envelope in batch {
+                    self.cursor = envelope.seq;
+                    if any_matches(&self.patterns, &envelope.topic) {
+                        self.pending.push_back(envelope);
+                    }
+                }
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(envelope) if envelope.seq <= self.cursor => {}
+                Ok(envelope) => {
+                    self.cursor = envelope.seq;
+                    if any_matches(&self.patterns, &envelope.topic) {
+                        return Some((*envelope).clone());
+                    }
+                }
+                // Too slow for the live buffer: catch up from the outbox instead.
+                Err(RecvError::Lagged(_)) => self.catching_up = true,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+fn to_sse(envelope: &Envelope) -> SseEvent {
+    let data = serde_json::to_string(envelope).unwrap_or_else(|_| "{}".to_string());
+    SseEvent::default().id(envelope.seq.to_string()).event(envelope.topic.as_str()).data(data)
+}

@@ -1,0 +1,469 @@
+//! The durable event bus: outbox in the publisher's transaction, durable listeners with
+//! retries and dead deliveries, statistics, the event log, the SSE stream. Both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use app::bus::{self, HandlerFuture, Listener};
+use app::events::catalog::SystemTest;
+use app::events::{Actor, Envelope, Event};
+use app::users::{Role, UserStatus};
+use common::{Backend, TestApp, eventually, spawn_app_custom};
+use futures::StreamExt;
+use serde_json::Value;
+
+on_both_backends!(
+    a_rolled_back_event_never_existed_and_a_committed_one_is_logged,
+    setup_publishes_user_created,
+    stats_endpoint_answers_admins_only,
+    test_event_needs_a_super_admin,
+    event_log_filters_and_refuses_bad_filters,
+    stream_needs_an_admin,
+    stream_filters_and_resumes_without_gap_or_duplicate,
+    concurrent_publishers_get_distinct_ordered_seqs,
+);
+
+// These start their own server, with extra listeners.
+on_both_backends_with_own_server!(
+    failing_listener_retries_then_parks_and_replay_delivers,
+    panics_and_failures_do_not_touch_other_listeners_or_publishers,
+    disabled_listener_counts_skips,
+    retention_prunes_only_delivered_old_events,
+);
+
+fn test_event(message: &str) -> Event {
+    Event::SystemTest(SystemTest { message: message.to_string() })
+}
+
+async fn publish(app: &TestApp, message: &str) -> i64 {
+    let mut tx = app.db.begin_write().await.unwrap();
+    let seq = bus::publish(&mut tx, &Actor::System, &test_event(message)).await.unwrap();
+    tx.commit().await.unwrap();
+    seq
+}
+
+async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(app.db.pool()).await.unwrap()
+}
+
+async fn admin_client(app: &TestApp, role: Role) -> reqwest::Client {
+    let email = format!("{}@example.org", role.as_str().to_lowercase());
+    app.create_user(&email, role, UserStatus::Active).await;
+    app.signed_in(&email).await
+}
+
+/// A listener on `system.test` whose first `fail_first` calls fail, counting calls.
+fn flaky_listener(name: &'static str, fail_first: usize, calls: Arc<AtomicUsize>) -> Listener {
+    Listener::new(name, &["system.*"], move |_envelope| -> HandlerFuture {
+        let calls = calls.clone();
+        Box::pin(async move {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            if n < fail_first { Err(format!("outside service unavailable (call {n})")) } else { Ok(()) }
+        })
+    })
+}
+
+async fn spawn_with(backend: Backend, listeners: Vec<Listener>) -> TestApp {
+    spawn_app_custom(
+        backend,
+        &[],
+        |config| config.bus.retry_schedule = vec![Duration::from_millis(10), Duration::from_millis(10)],
+        listeners,
+    )
+    .await
+}
+
+async fn listener_counter(app: &TestApp, name: &str, counter: &str) -> i64 {
+    let sql = format!("SELECT {counter} FROM bus_listeners WHERE name = $1");
+    // The row appears when the server has started the listener.
+    let value: Option<i64> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(app.db.pool()).await.unwrap();
+    value.unwrap_or(0)
+}
+
+async fn a_rolled_back_event_never_existed_and_a_committed_one_is_logged(app: TestApp) {
+    let mut tx = app.db.begin_write().await.unwrap();
+    bus::publish(&mut tx, &Actor::System, &test_event("rolled back")).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM event_outbox").await, 0);
+
+    let seq = publish(&app, "kept").await;
+    eventually("the event log records the event", || async {
+        scalar(&app, "SELECT COUNT(*) FROM event_log").await == 1
+    })
+    .await;
+    let (topic, payload): (String, String) =
+        sqlx::query_as("SELECT topic, payload FROM event_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(topic, "system.test");
+    assert_eq!(serde_json::from_str::<Value>(&payload).unwrap()["message"], "kept");
+    assert_eq!(scalar(&app, "SELECT published FROM event_topic_stats WHERE topic = 'system.test'").await, 1);
+}
+
+async fn setup_publishes_user_created(app: TestApp) {
+    let token = app.setup_token.clone().unwrap();
+    let form = [
+        ("token", token.as_str()),
+        ("organisation_name", "Riverside"),
+        ("display_name", "Ana"),
+        ("email", "ana@example.org"),
+        ("password", common::PASSWORD),
+        ("password_confirm", common::PASSWORD),
+    ];
+    assert_eq!(app.call(&app.client(), "auth/setup", &form).await.status(), 200);
+    let (actor, payload): (String, String) =
+        sqlx::query_as("SELECT actor, payload FROM event_outbox WHERE topic = 'user.created'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(actor.starts_with("user:"));
+    let payload: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(payload["email"], "ana@example.org");
+    assert_eq!(payload["role"], "SUPER_ADMIN");
+    assert!(!payload.to_string().contains("argon2"), "no password hash in events");
+}
+
+async fn failing_listener_retries_then_parks_and_replay_delivers(backend: Backend) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    // Fails the first try and both retries (3 calls), then succeeds on replay.
+    let app = spawn_with(backend, vec![flaky_listener("flaky", 3, calls.clone())]).await;
+    let seq = publish(&app, "hello").await;
+    eventually("the delivery is parked as dead", || async {
+        listener_counter(&app, "flaky", "dead").await == 1
+    })
+    .await;
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(listener_counter(&app, "flaky", "failed").await, 1);
+    assert_eq!(listener_counter(&app, "flaky", "retried").await, 2);
+
+    let admin = admin_client(&app, Role::Admin).await;
+    let stats: Value =
+        admin.get(app.url("/api/observability/event-bus")).send().await.unwrap().json().await.unwrap();
+    let dead = &stats["dead"][0];
+    assert_eq!(dead["listener"], "flaky");
+    assert_eq!(dead["seq"], seq);
+    assert!(dead["last_error"].as_str().unwrap().contains("outside service unavailable"));
+
+    let seq_text = seq.to_string();
+    let res =
+        app.call(&admin, "observability/replay", &[("listener", "flaky"), ("seq", seq_text.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    eventually("the replayed delivery succeeds", || async { calls.load(Ordering::SeqCst) == 4 }).await;
+    eventually("the dead row is gone", || async {
+        scalar(&app, "SELECT COUNT(*) FROM bus_deliveries").await == 0
+    })
+    .await;
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM admin_audit_log WHERE action = 'bus.delivery.replayed'").await,
+        1
+    );
+    // Replaying what is not dead is a clear 404.
+    let res =
+        app.call(&admin, "observability/replay", &[("listener", "flaky"), ("seq", seq_text.as_str())]).await;
+    assert_eq!(res.status(), 404);
+}
+
+async fn panics_and_failures_do_not_touch_other_listeners_or_publishers(backend: Backend) {
+    let healthy_calls = Arc::new(AtomicUsize::new(0));
+    let panicking = Listener::new("panicking", &["*"], |_e: Envelope| -> HandlerFuture {
+        Box::pin(async move { panic!("handler bug") })
+    });
+    let app = spawn_with(backend, vec![panicking, flaky_listener("healthy", 0, healthy_calls.clone())]).await;
+    for i in 0..3 {
+        publish(&app, &format!("event {i}")).await;
+    }
+    eventually("the healthy listener got all three", || async { healthy_calls.load(Ordering::SeqCst) == 3 })
+        .await;
+    eventually("the panics were caught and counted", || async {
+        listener_counter(&app, "panicking", "failed").await == 3
+    })
+    .await;
+    let error: String =
+        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'panicking' LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(error.contains("panicked"));
+    // The server still answers.
+    assert_eq!(app.client().get(app.url("/healthz")).send().await.unwrap().status(), 200);
+}
+
+async fn disabled_listener_counts_skips(backend: Backend) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let enabled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let guard = enabled.clone();
+    let listener = flaky_listener("guarded", 0, calls.clone()).with_guard(move || {
+        let on = guard.load(Ordering::SeqCst);
+        Box::pin(async move { on })
+    });
+    let app = spawn_with(backend, vec![listener]).await;
+    publish(&app, "while off").await;
+    eventually("the event is skipped", || async { listener_counter(&app, "guarded", "skipped").await == 1 })
+        .await;
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    enabled.store(true, Ordering::SeqCst);
+    publish(&app, "while on").await;
+    eventually("the next one is delivered", || async {
+        listener_counter(&app, "guarded", "delivered").await == 1
+    })
+    .await;
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+async fn stats_endpoint_answers_admins_only(app: TestApp) {
+    let url = app.url("/api/observability/event-bus");
+    assert_eq!(app.client().get(&url).send().await.unwrap().status(), 401);
+    let volunteer = admin_client(&app, Role::Volunteer).await;
+    assert_eq!(volunteer.get(&url).send().await.unwrap().status(), 403);
+
+    publish(&app, "counted").await;
+    let admin = admin_client(&app, Role::Admin).await;
+    eventually("the event log has delivered it", || async {
+        listener_counter(&app, "event-log", "delivered").await >= 1
+    })
+    .await;
+    let res = admin.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+    let stats: Value = res.json().await.unwrap();
+    let topic = stats["topics"].as_array().unwrap().iter().find(|t| t["topic"] == "system.test").unwrap();
+    assert_eq!(topic["published"], 1);
+    assert!(topic["last_published_at"].as_str().unwrap().ends_with('Z'));
+    let log = stats["listeners"].as_array().unwrap().iter().find(|l| l["name"] == "event-log").unwrap();
+    assert_eq!(log["subscriptions"], serde_json::json!(["*"]));
+    assert_eq!(log["enabled"], true);
+    assert!(log["delivered"].as_i64().unwrap() >= 1);
+    for key in ["failed", "retried", "dead", "skipped", "lag", "latency_p50_ms", "latency_p99_ms"] {
+        assert!(log.get(key).is_some(), "{key} missing");
+    }
+}
+
+async fn test_event_needs_a_super_admin(app: TestApp) {
+    let admin = admin_client(&app, Role::Admin).await;
+    assert_eq!(app.call(&admin, "observability/test-event", &[]).await.status(), 403);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM event_outbox WHERE topic = 'system.test'").await, 0);
+    let super_admin = admin_client(&app, Role::SuperAdmin).await;
+    let res = app.call(&super_admin, "observability/test-event", &[]).await;
+    assert_eq!(res.status(), 200);
+    let seq: i64 = res.json().await.unwrap();
+    let actor: String = sqlx::query_scalar("SELECT actor FROM event_outbox WHERE seq = $1")
+        .bind(seq)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(actor.starts_with("user:"));
+}
+
+async fn event_log_filters_and_refuses_bad_filters(app: TestApp) {
+    for i in 0..60 {
+        publish(&app, &format!("n{i}")).await;
+    }
+    let mut tx = app.db.begin_write().await.unwrap();
+    let other = Event::ContactCreated(app::events::catalog::ContactCreated {
+        contact_id: "c1".into(),
+        email: "x@example.org".into(),
+        name: "X".into(),
+        source: "TEST".into(),
+    });
+    bus::publish(&mut tx, &Actor::User("u9".into()), &other).await.unwrap();
+    tx.commit().await.unwrap();
+    eventually("all 61 are logged", || async { scalar(&app, "SELECT COUNT(*) FROM event_log").await == 61 })
+        .await;
+
+    let admin = admin_client(&app, Role::Admin).await;
+    let page = |form: Vec<(&'static str, String)>| {
+        let admin = admin.clone();
+        let url = app.url("/api/observability/event-log");
+        async move { admin.post(url).form(&form).send().await.unwrap() }
+    };
+    let first: Value = page(vec![("filter[page]", "1".into())]).await.json().await.unwrap();
+    assert_eq!(first["rows"].as_array().unwrap().len(), 50);
+    assert_eq!(first["has_more"], true);
+    assert_eq!(first["rows"][0]["topic"], "contact.created", "newest first");
+    let second: Value = page(vec![("filter[page]", "2".into())]).await.json().await.unwrap();
+    assert_eq!(second["rows"].as_array().unwrap().len(), 11);
+    assert_eq!(second["has_more"], false);
+
+    let by_prefix: Value = page(vec![("filter[topic]", "contact.*".into()), ("filter[page]", "1".into())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_prefix["rows"].as_array().unwrap().len(), 1);
+    let by_actor: Value = page(vec![("filter[actor]", "user:u9".into()), ("filter[page]", "1".into())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_actor["rows"].as_array().unwrap().len(), 1);
+    let future: Value = page(vec![("filter[from]", "2999-01-01".into()), ("filter[page]", "1".into())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(future["rows"].as_array().unwrap().len(), 0);
+
+    let bad = page(vec![
+        ("filter[topic]", "not a topic".into()),
+        ("filter[from]", "someday".into()),
+        ("filter[page]", "1".into()),
+    ])
+    .await;
+    assert_eq!(bad.status(), 422);
+    let volunteer = admin_client(&app, Role::Volunteer).await;
+    let res = volunteer
+        .post(app.url("/api/observability/event-log"))
+        .form(&[("filter[page]", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+async fn stream_needs_an_admin(app: TestApp) {
+    let url = app.url("/api/events/stream");
+    assert_eq!(app.client().get(&url).send().await.unwrap().status(), 401);
+    let volunteer = admin_client(&app, Role::Volunteer).await;
+    assert_eq!(volunteer.get(&url).send().await.unwrap().status(), 403);
+    let admin = admin_client(&app, Role::Admin).await;
+    assert_eq!(
+        admin.get(app.url("/api/events/stream?topics=Bad Pattern")).send().await.unwrap().status(),
+        400
+    );
+    assert_eq!(admin.get(app.url("/api/events/stream?since=abc")).send().await.unwrap().status(), 400);
+}
+
+/// Reads `n` SSE events (id, event, data) from a streaming response.
+async fn read_events(res: reqwest::Response, n: usize) -> Vec<(i64, String, Envelope)> {
+    let mut stream = res.bytes_stream();
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while events.len() < n {
+        let chunk =
+            tokio::time::timeout_at(deadline, stream.next()).await.expect("timed out reading the stream");
+        buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim_start().to_string()))
+            };
+            if let (Some(id), Some(event), Some(data)) = (field("id"), field("event"), field("data")) {
+                events.push((id.parse().unwrap(), event, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    events
+}
+
+async fn stream_filters_and_resumes_without_gap_or_duplicate(app: TestApp) {
+    let admin = admin_client(&app, Role::Admin).await;
+    // Live, filtered to contact.*: system.test events are not sent.
+    let live = admin.get(app.url("/api/events/stream?topics=contact.*")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers().get("content-type").unwrap(), "text/event-stream");
+    publish(&app, "filtered out").await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    let contact = Event::ContactCreated(app::events::catalog::ContactCreated {
+        contact_id: "c1".into(),
+        email: "x@example.org".into(),
+        name: "X".into(),
+        source: "TEST".into(),
+    });
+    let contact_seq = bus::publish(&mut tx, &Actor::System, &contact).await.unwrap();
+    tx.commit().await.unwrap();
+    let got = read_events(live, 1).await;
+    assert_eq!(got[0].0, contact_seq);
+    assert_eq!(got[0].1, "contact.created");
+    assert_eq!(got[0].2.event().unwrap(), contact);
+
+    // Resume after the first of five: exactly the other four, in order.
+    let mut seqs = Vec::new();
+    for i in 0..5 {
+        seqs.push(publish(&app, &format!("r{i}")).await);
+    }
+    let resumed = admin
+        .get(app.url("/api/events/stream?topics=system.*"))
+        .header("last-event-id", seqs[0].to_string())
+        .send()
+        .await
+        .unwrap();
+    // One more published while the stream is open arrives after the replay.
+    let later = publish(&app, "later").await;
+    let got = read_events(resumed, 5).await;
+    let ids: Vec<i64> = got.iter().map(|(id, _, _)| *id).collect();
+    assert_eq!(ids, [seqs[1], seqs[2], seqs[3], seqs[4], later]);
+    // `?since=` works the same way.
+    let since = admin.get(app.url(&format!("/api/events/stream?since={}", seqs[3]))).send().await.unwrap();
+    let got = read_events(since, 2).await;
+    assert_eq!(got.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(), [seqs[4], later]);
+}
+
+async fn concurrent_publishers_get_distinct_ordered_seqs(app: TestApp) {
+    let tasks = (0..40).map(|i| {
+        let db = app.db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin_write().await.unwrap();
+            let seq = bus::publish(&mut tx, &Actor::System, &test_event(&format!("c{i}"))).await.unwrap();
+            tx.commit().await.unwrap();
+            seq
+        })
+    });
+    let mut seqs: Vec<i64> = futures::future::join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    seqs.sort();
+    seqs.dedup();
+    assert_eq!(seqs.len(), 40);
+    eventually("the event log gets all forty", || async {
+        scalar(&app, "SELECT COUNT(*) FROM event_log").await == 40
+    })
+    .await;
+}
+
+async fn retention_prunes_only_delivered_old_events(backend: Backend) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    // Always failing with no retries left: the delivery is dead at once and must be kept.
+    let app = spawn_app_custom(
+        backend,
+        &[],
+        |config| config.bus.retry_schedule = Vec::new(),
+        vec![flaky_listener("broken", usize::MAX, calls.clone())],
+    )
+    .await;
+    let old_ok = {
+        let mut tx = app.db.begin_write().await.unwrap();
+        let e = Event::ContactCreated(app::events::catalog::ContactCreated {
+            contact_id: "c".into(),
+            email: "c@example.org".into(),
+            name: "C".into(),
+            source: "T".into(),
+        });
+        let seq = bus::publish(&mut tx, &Actor::System, &e).await.unwrap();
+        tx.commit().await.unwrap();
+        seq
+    };
+    let old_dead = publish(&app, "never delivered").await;
+    eventually("both listeners are past both events", || async {
+        listener_counter(&app, "broken", "dead").await == 1
+            && listener_counter(&app, "event-log", "position").await >= old_dead
+    })
+    .await;
+    let pruned = bus::outbox::prune(&app.db, app::db::now_unix_ms() + 1000).await.unwrap();
+    assert_eq!(pruned, 1);
+    let left: Vec<i64> = sqlx::query_scalar("SELECT seq FROM event_outbox ORDER BY seq")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, [old_dead]);
+    assert!(old_ok < old_dead);
+    // Nothing recent is pruned.
+    assert_eq!(bus::outbox::prune(&app.db, 0).await.unwrap(), 0);
+}
