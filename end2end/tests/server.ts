@@ -33,7 +33,7 @@ export async function startServer(): Promise<RunningServer> {
       PATH: process.env.PATH ?? "",
       CHANGEMAKER_DATA_DIR: dataDir,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      RUST_LOG: "warn",
+      RUST_LOG: process.env.CHANGEMAKER_E2E_LOG ?? "warn",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -82,8 +82,15 @@ pub async fn stream(
             }
         },
     };
-    let stream =
-        EventStream { db: state.db.clone(), live, patterns, cursor, catching_up, pending: VecDeque::new() };
+    let stream = EventStream {
+        db: state.db.clone(),
+        live,
+        closing: state.bus.closing(),
+        patterns,
+        cursor,
+        catching_up,
+        pending: VecDeque::new(),
+    };
     Sse::new(stream.into_stream())
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
         .into_response()
@@ -93,6 +100,7 @@ pub async fn stream(
 struct EventStream {
     db: app::db::Db,
     live: broadcast::Receiver<Arc<Envelope>>,
+    closing: tokio::sync::watch::Receiver<bool>,
     patterns: Vec<Pattern>,
     cursor: i64,
     /// Reading from the outbox (resuming, or after falling behind the live buffer).
@@ -129,7 +137,11 @@ impl EventStream {
                 }
                 continue;
             }
-            match self.live.recv().await {
+            let received = tokio::select! {
+                received = self.live.recv() => received,
+                _ = self.closing.wait_for(|closing| *closing) => return None,
+            };
+            match received {
                 Ok(envelope) if envelope.seq <= self.cursor => {}
                 Ok(envelope) => {
                     self.cursor = envelope.seq;

@@ -146,7 +146,13 @@ pub async fn serve(
     let housekeeping = tokio::spawn(housekeeping(db.clone()));
     let listen_url = (db.backend() == app::db::Backend::Postgres).then(|| listen_url.to_string());
     let bus_tasks = state.bus.start(listen_url).await.map_err(std::io::Error::other)?;
+    let bus = state.bus.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let shutdown = async move {
+        shutdown.await;
+        // Live event streams never finish by themselves; end them so shutdown can complete.
+        bus.close_streams();
+    };
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
     bus_tasks.iter().for_each(|t| t.abort());

@@ -33,6 +33,7 @@ on_both_backends_with_own_server!(
     panics_and_failures_do_not_touch_other_listeners_or_publishers,
     disabled_listener_counts_skips,
     retention_prunes_only_delivered_old_events,
+    events_committed_while_no_dispatcher_runs_are_delivered_once_after_restart,
 );
 
 fn test_event(message: &str) -> Event {
@@ -386,6 +387,18 @@ async fn stream_filters_and_resumes_without_gap_or_duplicate(app: TestApp) {
     assert_eq!(got[0].1, "contact.created");
     assert_eq!(got[0].2.event().unwrap(), contact);
 
+    // Two clients at once, each with its own filter.
+    let everything = admin.get(app.url("/api/events/stream")).send().await.unwrap();
+    let only_system = admin.get(app.url("/api/events/stream?topics=system.test")).send().await.unwrap();
+    let mut tx = app.db.begin_write().await.unwrap();
+    bus::publish(&mut tx, &Actor::System, &contact).await.unwrap();
+    tx.commit().await.unwrap();
+    let system_seq = publish(&app, "to both").await;
+    let all = read_events(everything, 2).await;
+    assert_eq!(all.iter().map(|e| e.1.as_str()).collect::<Vec<_>>(), ["contact.created", "system.test"]);
+    let system = read_events(only_system, 1).await;
+    assert_eq!(system[0].0, system_seq);
+
     // Resume after the first of five: exactly the other four, in order.
     let mut seqs = Vec::new();
     for i in 0..5 {
@@ -466,4 +479,59 @@ async fn retention_prunes_only_delivered_old_events(backend: Backend) {
     assert!(old_ok < old_dead);
     // Nothing recent is pruned.
     assert_eq!(bus::outbox::prune(&app.db, 0).await.unwrap(), 0);
+}
+
+/// A crash between commit and delivery: the event is committed with no dispatcher running;
+/// a dispatcher started afterwards delivers it, and a second restart does not deliver it again.
+async fn events_committed_while_no_dispatcher_runs_are_delivered_once_after_restart(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(backend, dir.path()).await;
+    let db = app::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let config = app::bus::BusConfig { poll_interval: Duration::from_millis(50), ..Default::default() };
+    let calls = Arc::new(AtomicUsize::new(0));
+
+    // A first dispatcher sees nothing yet, then "crashes".
+    let first = bus::Bus::new(db.clone(), config.clone(), vec![flaky_listener("counter", 0, calls.clone())]);
+    let tasks = first.start(None).await.unwrap();
+    tasks.iter().for_each(|t| t.abort());
+    let mut tx = db.begin_write().await.unwrap();
+    let seq = bus::publish(&mut tx, &Actor::System, &test_event("survives")).await.unwrap();
+    tx.commit().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing runs while the dispatcher is down");
+
+    for _restart in 0..2 {
+        let bus =
+            bus::Bus::new(db.clone(), config.clone(), vec![flaky_listener("counter", 0, calls.clone())]);
+        let tasks = bus.start(None).await.unwrap();
+        eventually("the listener has caught up", || async {
+            bus::counters(&db, "counter").await.unwrap().position >= seq
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        tasks.iter().for_each(|t| t.abort());
+        // The lease of the aborted process must lapse before another may deliver; clear it
+        // as a restart after the lease time would.
+        sqlx::query("UPDATE bus_listeners SET lease_owner = NULL").execute(db.pool()).await.unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "delivered exactly once across restarts");
+}
+
+#[tokio::test]
+async fn admin_pages_render_their_data_on_the_server() {
+    let app = common::spawn_app(Backend::Sqlite).await;
+    let admin = admin_client(&app, Role::SuperAdmin).await;
+    publish(&app, "rendered").await;
+    eventually("logged", || async { scalar(&app, "SELECT COUNT(*) FROM event_log").await == 1 }).await;
+    for (path, expected) in [
+        ("/admin/events/bus", "listener-event-log"),
+        ("/admin/events/log", "log-row"),
+        ("/admin/events/live", "Waiting for events"),
+    ] {
+        let res = admin.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(expected), "{path} lacks {expected}");
+    }
 }

@@ -113,6 +113,8 @@ struct Inner {
     head: watch::Sender<i64>,
     latencies: Mutex<HashMap<&'static str, VecDeque<Duration>>>,
     process_id: String,
+    /// Set at shutdown: live streams end so that graceful shutdown is not held open.
+    closing: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Bus {
@@ -125,6 +127,7 @@ impl Bus {
     pub fn new(db: Db, config: BusConfig, listeners: Vec<Listener>) -> Bus {
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let (head, _) = watch::channel(0);
+        let (closing, _) = watch::channel(false);
         Bus {
             inner: Arc::new(Inner {
                 db,
@@ -135,6 +138,7 @@ impl Bus {
                 head,
                 latencies: Mutex::new(HashMap::new()),
                 process_id: uuid::Uuid::new_v4().to_string(),
+                closing,
             }),
         }
     }
@@ -155,6 +159,16 @@ impl Bus {
     /// `Lagged` and should catch up from the outbox.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
         self.inner.live.subscribe()
+    }
+
+    /// Ends every live stream (at shutdown).
+    pub fn close_streams(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Resolves when `close_streams` has been called.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
     }
 
     pub fn db(&self) -> &Db {
