@@ -61,3 +61,17 @@ CREATE TABLE admin_audit_log (
     action TEXT NOT NULL,
     entity TEXT NOT NULL
 );
+
+-- Every outbox row counts in its topic's statistics, in the same transaction.
+CREATE FUNCTION event_outbox_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO event_topic_stats (topic, published, last_published_at)
+    VALUES (NEW.topic, 1, NEW.occurred_at)
+    ON CONFLICT (topic) DO UPDATE SET published = event_topic_stats.published + 1,
+        last_published_at = excluded.last_published_at;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER event_outbox_count AFTER INSERT ON event_outbox
+    FOR EACH ROW EXECUTE FUNCTION event_outbox_count();

@@ -61,3 +61,12 @@ CREATE TABLE admin_audit_log (
     action TEXT NOT NULL,
     entity TEXT NOT NULL
 );
+
+-- Every outbox row counts in its topic's statistics, in the same transaction.
+CREATE TRIGGER event_outbox_count AFTER INSERT ON event_outbox
+BEGIN
+    INSERT INTO event_topic_stats (topic, published, last_published_at)
+    VALUES (NEW.topic, 1, NEW.occurred_at)
+    ON CONFLICT (topic) DO UPDATE SET published = published + 1,
+        last_published_at = excluded.last_published_at;
+END;

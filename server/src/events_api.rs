@@ -6,8 +6,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::bus::outbox;
-use app::events::{Envelope, Pattern, any_matches};
+use app::bus::{LiveEvent, outbox};
+use app::events::{Pattern, any_matches};
 use app::observability::VIEWERS;
 use app::state::AppState;
 use axum::Json;
@@ -99,13 +99,13 @@ pub async fn stream(
 /// One client's position: everything up to `cursor` has been sent or filtered out.
 struct EventStream {
     db: app::db::Db,
-    live: broadcast::Receiver<Arc<Envelope>>,
+    live: broadcast::Receiver<Arc<LiveEvent>>,
     closing: tokio::sync::watch::Receiver<bool>,
     patterns: Vec<Pattern>,
     cursor: i64,
     /// Reading from the outbox (resuming, or after falling behind the live buffer).
     catching_up: bool,
-    pending: VecDeque<Envelope>,
+    pending: VecDeque<Arc<LiveEvent>>,
 }
 
 const CATCH_UP_BATCH: i64 = 500;
@@ -113,12 +113,12 @@ const CATCH_UP_BATCH: i64 = 500;
 impl EventStream {
     fn into_stream(self) -> impl Stream<Item = Result<SseEvent, Infallible>> {
         futures::stream::unfold(self, |mut s| async move {
-            let envelope = s.next().await?;
-            Some((Ok(to_sse(&envelope)), s))
+            let event = s.next().await?;
+            Some((Ok(to_sse(&event)), s))
         })
     }
 
-    async fn next(&mut self) -> Option<Envelope> {
+    async fn next(&mut self) -> Option<Arc<LiveEvent>> {
         loop {
             if let Some(envelope) = self.pending.pop_front() {
                 return Some(envelope);
@@ -132,7 +132,7 @@ impl EventStream {
                 for envelope in batch {
                     self.cursor = envelope.seq;
                     if any_matches(&self.patterns, &envelope.topic) {
-                        self.pending.push_back(envelope);
+                        self.pending.push_back(Arc::new(LiveEvent::new(envelope)));
                     }
                 }
                 continue;
@@ -142,11 +142,11 @@ impl EventStream {
                 _ = self.closing.wait_for(|closing| *closing) => return None,
             };
             match received {
-                Ok(envelope) if envelope.seq <= self.cursor => {}
-                Ok(envelope) => {
-                    self.cursor = envelope.seq;
-                    if any_matches(&self.patterns, &envelope.topic) {
-                        return Some((*envelope).clone());
+                Ok(event) if event.envelope.seq <= self.cursor => {}
+                Ok(event) => {
+                    self.cursor = event.envelope.seq;
+                    if any_matches(&self.patterns, &event.envelope.topic) {
+                        return Some(event);
                     }
                 }
                 // Too slow for the live buffer: catch up from the outbox instead.
@@ -157,7 +157,9 @@ impl EventStream {
     }
 }
 
-fn to_sse(envelope: &Envelope) -> SseEvent {
-    let data = serde_json::to_string(envelope).unwrap_or_else(|_| "{}".to_string());
-    SseEvent::default().id(envelope.seq.to_string()).event(envelope.topic.as_str()).data(data)
+fn to_sse(event: &LiveEvent) -> SseEvent {
+    SseEvent::default()
+        .id(event.envelope.seq.to_string())
+        .event(event.envelope.topic.as_str())
+        .data(&event.json)
 }

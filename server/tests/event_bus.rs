@@ -25,6 +25,7 @@ on_both_backends!(
     stream_needs_an_admin,
     stream_filters_and_resumes_without_gap_or_duplicate,
     concurrent_publishers_get_distinct_ordered_seqs,
+    a_burst_larger_than_the_live_buffer_arrives_whole_and_in_order,
 );
 
 // These start their own server, with extra listeners.
@@ -421,17 +422,61 @@ async fn stream_filters_and_resumes_without_gap_or_duplicate(app: TestApp) {
     assert_eq!(got.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(), [seqs[4], later]);
 }
 
+/// Committed events always form an unbroken run of `seq`s: a reader never sees n while n-1
+/// is still to commit (publishers are serialised until commit), so the stream and the
+/// listeners, which read "after the last seq seen", can never skip an event.
+/// A client that does not read while far more events than the live buffer holds are
+/// published still receives every one, in order, once (it is caught up from the outbox).
+async fn a_burst_larger_than_the_live_buffer_arrives_whole_and_in_order(app: TestApp) {
+    let admin = admin_client(&app, Role::Admin).await;
+    let stream = admin.get(app.url("/api/events/stream?topics=system.*")).send().await.unwrap();
+    let total = 3 * bus::LIVE_BUFFER;
+    let mut tx = app.db.begin_write().await.unwrap();
+    let mut published = Vec::with_capacity(total);
+    for i in 0..total {
+        published
+            .push(bus::publish(&mut tx, &Actor::System, &test_event(&format!("burst {i}"))).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    let got: Vec<i64> = read_events(stream, total).await.into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(got, published);
+}
+
 async fn concurrent_publishers_get_distinct_ordered_seqs(app: TestApp) {
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let db = app.db.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut samples = 0;
+            while !done.load(Ordering::SeqCst) {
+                let (count, low, high): (i64, Option<i64>, Option<i64>) =
+                    sqlx::query_as("SELECT COUNT(*), MIN(seq), MAX(seq) FROM event_outbox")
+                        .fetch_one(db.pool())
+                        .await
+                        .unwrap();
+                if let (Some(low), Some(high)) = (low, high) {
+                    assert_eq!(count, high - low + 1, "a gap in committed seqs");
+                }
+                samples += 1;
+            }
+            samples
+        })
+    };
     let tasks = (0..40).map(|i| {
         let db = app.db.clone();
         tokio::spawn(async move {
             let mut tx = db.begin_write().await.unwrap();
             let seq = bus::publish(&mut tx, &Actor::System, &test_event(&format!("c{i}"))).await.unwrap();
+            // Hold the transaction open a little, as a real change would.
+            tokio::time::sleep(Duration::from_millis(2)).await;
             tx.commit().await.unwrap();
             seq
         })
     });
     let mut seqs: Vec<i64> = futures::future::join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    done.store(true, Ordering::SeqCst);
+    assert!(reader.await.unwrap() > 0);
     seqs.sort();
     seqs.dedup();
     assert_eq!(seqs.len(), 40);
@@ -479,6 +524,49 @@ async fn retention_prunes_only_delivered_old_events(backend: Backend) {
     assert!(old_ok < old_dead);
     // Nothing recent is pruned.
     assert_eq!(bus::outbox::prune(&app.db, 0).await.unwrap(), 0);
+}
+
+/// Two server processes on one PostgreSQL database: each process's stream sees every event,
+/// and a durable listener (registered in both) handles each event once, not once per process.
+#[tokio::test]
+async fn two_processes_share_the_bus() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let first =
+        spawn_app_custom(Backend::Postgres, &[], |_| {}, vec![flaky_listener("shared", 0, calls.clone())])
+            .await;
+    let second = common::spawn_second_process(&first, vec![flaky_listener("shared", 0, calls.clone())]).await;
+
+    first.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let login = first
+        .call(
+            &first.client(),
+            "auth/login",
+            &[("email", "admin@example.org"), ("password", common::PASSWORD)],
+        )
+        .await;
+    let cookie = common::session_set_cookie(login.headers()).unwrap().split(';').next().unwrap().to_string();
+    let open = |app: &TestApp| {
+        let url = app.url("/api/events/stream?topics=system.*");
+        let cookie = cookie.clone();
+        async move { reqwest::Client::new().get(url).header("cookie", cookie).send().await.unwrap() }
+    };
+    let on_first = open(&first).await;
+    let on_second = open(&second).await;
+
+    let mut published = Vec::new();
+    for i in 0..20 {
+        // Alternate which process's database handle commits.
+        let app = if i % 2 == 0 { &first } else { &second };
+        published.push(publish(app, &format!("shared {i}")).await);
+    }
+    for stream in [on_first, on_second] {
+        let got: Vec<i64> = read_events(stream, 20).await.into_iter().map(|(id, _, _)| id).collect();
+        assert_eq!(got, published);
+    }
+    eventually("the shared listener has handled all twenty", || async { calls.load(Ordering::SeqCst) >= 20 })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 20, "each event handled once across both processes");
 }
 
 /// A crash between commit and delivery: the event is committed with no dispatcher running;

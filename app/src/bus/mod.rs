@@ -94,6 +94,21 @@ impl Default for BusConfig {
     }
 }
 
+/// An event as handed to live subscribers, serialised once for all of them.
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub envelope: Envelope,
+    /// The envelope as JSON (what SSE clients receive as `data:`).
+    pub json: String,
+}
+
+impl LiveEvent {
+    pub fn new(envelope: Envelope) -> LiveEvent {
+        let json = serde_json::to_string(&envelope).unwrap_or_else(|_| "{}".to_string());
+        LiveEvent { envelope, json }
+    }
+}
+
 /// Events kept for live subscribers that fall behind; beyond this they catch up from the
 /// outbox.
 pub const LIVE_BUFFER: usize = 1024;
@@ -108,7 +123,7 @@ struct Inner {
     db: Db,
     config: BusConfig,
     listeners: Vec<Arc<Listener>>,
-    live: broadcast::Sender<Arc<Envelope>>,
+    live: broadcast::Sender<Arc<LiveEvent>>,
     wake: Notify,
     head: watch::Sender<i64>,
     latencies: Mutex<HashMap<&'static str, VecDeque<Duration>>>,
@@ -157,7 +172,7 @@ impl Bus {
 
     /// Live events from now on. A receiver that falls more than `LIVE_BUFFER` behind gets
     /// `Lagged` and should catch up from the outbox.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.inner.live.subscribe()
     }
 
@@ -215,7 +230,7 @@ impl Bus {
                     Ok(batch) => {
                         for envelope in batch {
                             last = envelope.seq;
-                            let _ = self.inner.live.send(Arc::new(envelope));
+                            let _ = self.inner.live.send(Arc::new(LiveEvent::new(envelope)));
                         }
                         self.inner.head.send_replace(last);
                     }

@@ -6,46 +6,33 @@ use sqlx::Row;
 use crate::db::{self, Db, Tx};
 use crate::events::{Actor, Envelope, Event, rfc3339_from_unix_ms};
 
-/// Serialises outbox writers on PostgreSQL until commit, so that `seq` order is commit order
-/// and a reader that has seen `seq` n will never later find a committed n-1. (SQLite already
-/// serialises writers.)
-async fn lock_outbox(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_advisory_xact_lock(727001)").execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// Writes `event` to the outbox inside the caller's transaction. If the transaction rolls
-/// back, the event never existed. Returns the event's `seq`.
+/// Writes `event` to the outbox inside the caller's transaction (a trigger counts it in the
+/// per-topic statistics). If the transaction rolls back, the event never existed. Returns
+/// the event's `seq`.
+///
+/// PostgreSQL: the same single statement first takes a transaction-scoped advisory lock, so
+/// that publishers are serialised until commit and `seq` order is commit order (a reader that
+/// has seen `seq` n never later finds a committed n-1), and queues a NOTIFY that wakes every
+/// process at commit. SQLite serialises writers by itself.
 pub async fn insert(tx: &mut Tx, actor: &Actor, event: &Event) -> Result<i64, sqlx::Error> {
-    lock_outbox(tx).await?;
-    let now_ms = db::now_unix_ms();
+    let sql = if tx.backend_name() == "PostgreSQL" {
+        "WITH locked AS (SELECT pg_advisory_xact_lock(727001)), \
+         inserted AS ( \
+             INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) \
+             SELECT $1, $2, $3, $4, $5 FROM locked RETURNING seq) \
+         SELECT seq FROM inserted, LATERAL (SELECT pg_notify('changemaker_events', '')) AS notified"
+    } else {
+        "INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) VALUES ($1, $2, $3, $4, $5) RETURNING seq"
+    };
     let payload = serde_json::to_string(&event.payload_json()).unwrap_or_else(|_| "{}".to_string());
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(event.topic())
-    .bind(now_ms)
-    .bind(actor.to_string())
-    .bind(payload)
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO event_topic_stats (topic, published, last_published_at) VALUES ($1, 1, $2) \
-         ON CONFLICT (topic) DO UPDATE SET published = event_topic_stats.published + 1, \
-         last_published_at = excluded.last_published_at",
-    )
-    .bind(event.topic())
-    .bind(now_ms)
-    .execute(&mut **tx)
-    .await?;
-    if tx.backend_name() == "PostgreSQL" {
-        // Delivered at commit to every process listening, so they all wake at once.
-        sqlx::query("SELECT pg_notify('changemaker_events', '')").execute(&mut **tx).await?;
-    }
-    Ok(seq)
+    sqlx::query_scalar(sql)
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(event.topic())
+        .bind(db::now_unix_ms())
+        .bind(actor.to_string())
+        .bind(payload)
+        .fetch_one(&mut **tx)
+        .await
 }
 
 const COLUMNS: &str = "seq, id, topic, occurred_at, actor, payload";

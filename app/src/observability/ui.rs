@@ -25,14 +25,12 @@ const REFRESH_SECONDS: u64 = 5;
 
 #[component]
 pub fn EventBusPage() -> impl IntoView {
-    let tick = RwSignal::new(0u64);
-    let stats = Resource::new(move || tick.get(), |_| load_bus_stats());
+    let stats = Resource::new(|| (), |_| load_bus_stats());
     #[cfg(feature = "hydrate")]
     {
-        if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|t| *t += 1),
-            std::time::Duration::from_secs(REFRESH_SECONDS),
-        ) {
+        if let Ok(handle) =
+            set_interval_with_handle(move || stats.refetch(), std::time::Duration::from_secs(REFRESH_SECONDS))
+        {
             on_cleanup(move || handle.clear());
         }
     }
@@ -40,7 +38,7 @@ pub fn EventBusPage() -> impl IntoView {
     let replay = ServerAction::<ReplayDelivery>::new();
     Effect::new(move |_| {
         if test_event.value().get().is_some() || replay.value().get().is_some() {
-            tick.update(|t| *t += 1);
+            stats.refetch();
         }
     });
     let is_super_admin = use_context::<CurrentUser>().is_some_and(|u| u.role == Role::SuperAdmin);

@@ -137,6 +137,23 @@ pub async fn spawn_app_custom(
 ) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(backend, data_dir.path()).await;
+    start_server(url, data_dir, extra, adjust, listeners).await
+}
+
+/// A second server process on the same database as `first` (with its own data dir, pool,
+/// dispatcher and listeners), as when several processes share one PostgreSQL.
+pub async fn spawn_second_process(first: &TestApp, listeners: Vec<app::bus::Listener>) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    start_server(first.config.database_url.clone(), data_dir, &[], |_| {}, listeners).await
+}
+
+async fn start_server(
+    url: String,
+    data_dir: tempfile::TempDir,
+    extra: &[(&str, &str)],
+    adjust: impl FnOnce(&mut Config),
+    listeners: Vec<app::bus::Listener>,
+) -> TestApp {
     let mut config = test_config(&url, data_dir.path(), extra);
     // Tests should not wait seconds for a poll: commits wake the bus, and this covers the rest.
     config.bus.poll_interval = std::time::Duration::from_millis(100);
