@@ -57,6 +57,8 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_LOG_FORMAT",
     "CHANGEMAKER_SECRET_KEY",
     "CHANGEMAKER_PUBLIC_URL",
+    "CHANGEMAKER_BUS_RETRY_SCHEDULE",
+    "CHANGEMAKER_EVENT_RETENTION_DAYS",
     "CHANGEMAKER_TEST_DATABASE_URL",
 ];
 
@@ -133,6 +135,19 @@ impl Config {
             }
         };
 
+        let mut bus = app::bus::BusConfig::default();
+        if let Some(text) = get("CHANGEMAKER_BUS_RETRY_SCHEDULE") {
+            bus.retry_schedule = parse_schedule(text).ok_or_else(|| {
+                error("CHANGEMAKER_BUS_RETRY_SCHEDULE", "expected waits such as 5s,30s,2m,10m,1h,6h,24h")
+            })?;
+        }
+        if let Some(text) = get("CHANGEMAKER_EVENT_RETENTION_DAYS") {
+            let days: u64 = text.parse().ok().filter(|d| (1..=3650).contains(d)).ok_or_else(|| {
+                error("CHANGEMAKER_EVENT_RETENTION_DAYS", "expected a whole number of days, 1 to 3650")
+            })?;
+            bus.retention = Duration::from_secs(days * 24 * 3600);
+        }
+
         Ok(Config {
             database_url,
             data_dir,
@@ -144,13 +159,35 @@ impl Config {
             public_url,
             login_limit_per_ip: Limit { count: 20, window: LOGIN_WINDOW },
             login_limit_per_account: Limit { count: 5, window: LOGIN_WINDOW },
-            bus: app::bus::BusConfig::default(),
+            bus,
         })
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// `5s,30s,2m,1h,1d` → durations; `None` if any part is not a number with a unit s/m/h/d.
+/// An empty list means no retries: a failed delivery is parked at once.
+fn parse_schedule(text: &str) -> Option<Vec<Duration>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let unit_at = part.find(|c: char| !c.is_ascii_digit())?;
+            let (number, unit) = part.split_at(unit_at);
+            let number: u64 = number.parse().ok()?;
+            let seconds = match unit {
+                "s" => 1,
+                "m" => 60,
+                "h" => 3600,
+                "d" => 86_400,
+                _ => return None,
+            };
+            Some(Duration::from_secs(number.checked_mul(seconds)?))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -182,6 +219,8 @@ mod tests {
             ("CHANGEMAKER_SECRET_KEY", "too-short"),
             ("CHANGEMAKER_PUBLIC_URL", "ftp://example.org"),
             ("CHANGEMAKER_DATA_DIR", ""),
+            ("CHANGEMAKER_BUS_RETRY_SCHEDULE", "5s,soon"),
+            ("CHANGEMAKER_EVENT_RETENTION_DAYS", "0"),
             ("CHANGEMAKER_DATADIR", "/tmp"),
         ];
         for (name, value) in cases {
@@ -189,6 +228,22 @@ mod tests {
             assert_eq!(err.variable, name, "{name}={value}");
             assert!(!err.to_string().contains('\n'));
         }
+    }
+
+    #[test]
+    fn bus_retries_and_retention_are_configurable() {
+        let config = Config::from_vars(vars(&[
+            ("CHANGEMAKER_BUS_RETRY_SCHEDULE", "10s, 2m,1h"),
+            ("CHANGEMAKER_EVENT_RETENTION_DAYS", "7"),
+        ]))
+        .unwrap();
+        let secs: Vec<u64> = config.bus.retry_schedule.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [10, 120, 3600]);
+        assert_eq!(config.bus.retention, Duration::from_secs(7 * 86_400));
+        let defaults = Config::from_vars(vars(&[])).unwrap();
+        let secs: Vec<u64> = defaults.bus.retry_schedule.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [5, 30, 120, 600, 3600, 21_600, 86_400]);
+        assert_eq!(defaults.bus.retention, Duration::from_secs(30 * 86_400));
     }
 
     #[test]
