@@ -11,10 +11,13 @@ use leptos_router::{SsrMode, path};
 
 pub mod admin;
 pub mod auth;
+pub mod contacts;
 pub mod error;
 pub mod events;
 pub mod home;
 pub mod observability;
+pub mod shifts;
+pub mod time;
 pub mod ui;
 pub mod users;
 
@@ -70,8 +73,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=home::ui::HomePage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth::ui::LoginPage />
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/shifts") view=shifts::ui::PublicShiftsPage ssr=SsrMode::Async />
+                <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage />
+                <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
+                    <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
                     <Route path=path!("events/live") view=observability::ui::LiveEventsPage />

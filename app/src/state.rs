@@ -24,6 +24,8 @@ pub struct AppState {
     /// Session cookies get `Secure` when the public URL is HTTPS.
     pub secure_cookies: bool,
     pub login_limits: Arc<LoginLimits>,
+    /// Public shift sign-ups per client IP.
+    pub signup_limiter: Arc<crate::rate_limit::RateLimiter>,
     pub bus: Bus,
 }
 

@@ -29,6 +29,8 @@ pub struct Config {
     pub login_limit_per_ip: Limit,
     pub login_limit_per_account: Limit,
     pub bus: app::bus::BusConfig,
+    /// Public shift sign-ups allowed per client IP per minute.
+    pub signup_limit_per_minute: u32,
 }
 
 /// `count` attempts per `window`.
@@ -59,6 +61,7 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_PUBLIC_URL",
     "CHANGEMAKER_BUS_RETRY_SCHEDULE",
     "CHANGEMAKER_EVENT_RETENTION_DAYS",
+    "CHANGEMAKER_SIGNUP_RATE_LIMIT",
     "CHANGEMAKER_TEST_DATABASE_URL",
 ];
 
@@ -148,6 +151,16 @@ impl Config {
             bus.retention = Duration::from_secs(days * 24 * 3600);
         }
 
+        let signup_limit_per_minute = match get("CHANGEMAKER_SIGNUP_RATE_LIMIT") {
+            None => 5,
+            Some(text) => text.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                error(
+                    "CHANGEMAKER_SIGNUP_RATE_LIMIT",
+                    "expected a whole number of sign-ups per minute, at least 1",
+                )
+            })?,
+        };
+
         Ok(Config {
             database_url,
             data_dir,
@@ -160,6 +173,7 @@ impl Config {
             login_limit_per_ip: Limit { count: 20, window: LOGIN_WINDOW },
             login_limit_per_account: Limit { count: 5, window: LOGIN_WINDOW },
             bus,
+            signup_limit_per_minute,
         })
     }
 
@@ -221,6 +235,7 @@ mod tests {
             ("CHANGEMAKER_DATA_DIR", ""),
             ("CHANGEMAKER_BUS_RETRY_SCHEDULE", "5s,soon"),
             ("CHANGEMAKER_EVENT_RETENTION_DAYS", "0"),
+            ("CHANGEMAKER_SIGNUP_RATE_LIMIT", "many"),
             ("CHANGEMAKER_DATADIR", "/tmp"),
         ];
         for (name, value) in cases {

@@ -95,6 +95,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
             per_ip: limiter(config.login_limit_per_ip),
             per_account: limiter(config.login_limit_per_account),
         }),
+        signup_limiter: Arc::new(RateLimiter::new(config.signup_limit_per_minute, Duration::from_secs(60))),
         bus,
     };
     Ok(Prepared { state, setup_token })

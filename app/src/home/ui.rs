@@ -29,6 +29,9 @@ pub fn HomePage() -> impl IntoView {
                                         "Organising together: campaigns, volunteering and events."
                                     </p>
                                     <nav class="mt-10 flex flex-wrap justify-center gap-4">
+                                        <a href="/shifts" class="rounded-md border border-indigo-600 px-5 py-2.5 font-semibold text-indigo-700 hover:bg-indigo-50">
+                                            "Volunteer shifts"
+                                        </a>
                                         {if admin {
                                             view! {
                                                 <a href="/admin" class="rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500">

@@ -20,6 +20,7 @@ pub enum Backend {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub bus_handle: app::bus::Bus,
     pub base: String,
     pub db: Db,
     pub setup_token: Option<String>,
@@ -163,6 +164,7 @@ async fn start_server(
     let listener = changemaker_server::bind(config.site_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let db = prepared.state.db.clone();
+    let bus_handle = prepared.state.bus.clone();
     let (tx, rx) = oneshot::channel::<()>();
     let database_url = config.database_url.clone();
     tokio::spawn(async move {
@@ -173,6 +175,7 @@ async fn start_server(
     });
     TestApp {
         addr,
+        bus_handle,
         base: format!("http://{addr}"),
         db,
         setup_token: prepared.setup_token,
@@ -185,6 +188,11 @@ async fn start_server(
 pub const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
+    /// The server's bus, for calling services directly as server functions do.
+    pub fn bus(&self) -> app::bus::Bus {
+        self.bus_handle.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

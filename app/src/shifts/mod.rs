@@ -1,0 +1,227 @@
+//! Volunteer shifts and sign-ups (SPEC §2 "shifts"): the module shape every later module
+//! copies — shared types and server functions here, rules in `service.rs`, pages in `ui.rs`.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ShiftStatus {
+    Open,
+    Full,
+    Cancelled,
+}
+
+impl ShiftStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShiftStatus::Open => "OPEN",
+            ShiftStatus::Full => "FULL",
+            ShiftStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ShiftStatus> {
+        [ShiftStatus::Open, ShiftStatus::Full, ShiftStatus::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SignupStatus {
+    Confirmed,
+    Waitlisted,
+    Cancelled,
+}
+
+impl SignupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignupStatus::Confirmed => "CONFIRMED",
+            SignupStatus::Waitlisted => "WAITLISTED",
+            SignupStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SignupStatus> {
+        [SignupStatus::Confirmed, SignupStatus::Waitlisted, SignupStatus::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// How a sign-up came in (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SignupSource {
+    Public,
+    Authenticated,
+    Admin,
+}
+
+impl SignupSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignupSource::Public => "PUBLIC",
+            SignupSource::Authenticated => "AUTHENTICATED",
+            SignupSource::Admin => "ADMIN",
+        }
+    }
+}
+
+/// A shift as the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shift {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    /// Unix seconds, UTC.
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub capacity: i64,
+    pub signed_up: i64,
+    pub status: ShiftStatus,
+    pub is_public: bool,
+}
+
+impl Shift {
+    pub fn spots_left(&self) -> i64 {
+        (self.capacity - self.signed_up).max(0)
+    }
+}
+
+/// The create/edit form, as typed: dates `YYYY-MM-DD`, times `HH:MM` (UTC).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShiftForm {
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub capacity: String,
+    /// An unticked checkbox sends nothing: absent means private.
+    #[serde(default)]
+    pub is_public: bool,
+}
+
+/// The public sign-up form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignupForm {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// What a volunteer learns after signing up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignupReceipt {
+    pub signup_id: String,
+    pub status: SignupStatus,
+    /// The private cancel token: shown once, only its hash is stored.
+    pub cancel_token: String,
+}
+
+pub const TITLE_MAX_CHARS: usize = 200;
+pub const TEXT_MAX_CHARS: usize = 5000;
+pub const LOCATION_MAX_CHARS: usize = 300;
+pub const CAPACITY_MAX: i64 = 10_000;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::users::Role;
+
+pub mod ui;
+
+/// Who manages shifts.
+pub const MANAGERS: &[Role] = &[Role::SuperAdmin, Role::Admin];
+
+#[cfg(feature = "ssr")]
+impl From<service::ShiftError> for AppError {
+    fn from(err: service::ShiftError) -> AppError {
+        use service::ShiftError;
+        match err {
+            ShiftError::Invalid(errors) => AppError::Invalid(errors),
+            ShiftError::NotFound => AppError::NotFound("There is no such shift.".into()),
+            ShiftError::Cancelled => AppError::Conflict("This shift has been cancelled.".into()),
+            ShiftError::AlreadySignedUp => {
+                AppError::invalid("email", "This email is already signed up for this shift.")
+            }
+            ShiftError::CancelLinkInvalid => {
+                AppError::NotFound("This cancel link is not valid or has already been used.".into())
+            }
+            ShiftError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+#[server(prefix = "/api", endpoint = "shifts/create")]
+pub async fn create_shift(form: ShiftForm) -> Result<Shift, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::create(&state.bus, &crate::events::Actor::User(user.id), &form).await?)
+}
+
+/// Upcoming public shifts for the public page.
+#[server(prefix = "/api", endpoint = "shifts/public")]
+pub async fn list_public_shifts() -> Result<Vec<Shift>, AppError> {
+    let state = crate::state::app_state()?;
+    service::upcoming_public(&state.db, crate::db::now_unix(), 200).await.map_err(crate::auth::internal)
+}
+
+/// One public shift (private ones are "not found" to the public).
+#[server(prefix = "/api", endpoint = "shifts/public-one")]
+pub async fn get_public_shift(id: String) -> Result<Shift, AppError> {
+    let state = crate::state::app_state()?;
+    service::get(&state.db, &id)
+        .await
+        .map_err(crate::auth::internal)?
+        .filter(|s| s.is_public)
+        .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))
+}
+
+/// A public sign-up, limited per client IP. A signed-in user signs up as themselves.
+#[server(prefix = "/api", endpoint = "shifts/sign-up")]
+pub async fn sign_up_for_shift(shift_id: String, form: SignupForm) -> Result<SignupReceipt, AppError> {
+    let state = crate::state::app_state()?;
+    if let Err(wait) = state.signup_limiter.hit(&crate::request::client_ip()) {
+        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    }
+    let user = crate::auth::current_user().await?;
+    let (form, source, actor, user_id) = match &user {
+        Some(u) => (
+            SignupForm { name: u.display_name.clone(), email: u.email.clone(), phone: form.phone },
+            SignupSource::Authenticated,
+            crate::events::Actor::User(u.id.clone()),
+            Some(u.id.as_str()),
+        ),
+        None => (form, SignupSource::Public, crate::events::Actor::System, None),
+    };
+    // Private shifts take no public sign-ups.
+    let shift = service::get(&state.db, &shift_id).await.map_err(crate::auth::internal)?;
+    if !shift.is_some_and(|s| s.is_public) {
+        return Err(AppError::NotFound("There is no such shift.".into()));
+    }
+    Ok(service::sign_up(&state.bus, &actor, &shift_id, &form, source, user_id).await?)
+}
+
+/// Cancels a sign-up with its private link; needs no account.
+#[server(prefix = "/api", endpoint = "shifts/cancel")]
+pub async fn cancel_signup(token: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::cancel_by_token(&state.bus, &crate::events::Actor::System, &token).await?)
+}
+
+/// Every shift not yet over, soonest first, for the admin list.
+#[server(prefix = "/api", endpoint = "shifts/admin-list")]
+pub async fn list_admin_shifts() -> Result<Vec<Shift>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::upcoming_all(&state.db, crate::db::now_unix(), 500).await.map_err(crate::auth::internal)
+}

@@ -1,0 +1,420 @@
+//! Shift rules, SQL and events. Capacity is exact under concurrency: every sign-up and
+//! cancellation first locks its shift's row (an UPDATE, so it works the same on SQLite and
+//! PostgreSQL), then counts.
+
+use sqlx::Row;
+
+use super::{Shift, ShiftForm, ShiftStatus, SignupForm, SignupReceipt, SignupSource, SignupStatus};
+use crate::auth::service::{new_token, token_hash};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db, Tx};
+use crate::error::{FieldError, Validation};
+use crate::events::catalog::{ShiftCreated, ShiftSignupCancelled, ShiftSignupCreated};
+use crate::events::{Actor, Event, rfc3339_from_unix_ms};
+use crate::users::service::{is_plausible_email, normalise_email};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShiftError {
+    #[error("invalid shift details")]
+    Invalid(Vec<FieldError>),
+    #[error("no such shift")]
+    NotFound,
+    #[error("this shift is cancelled")]
+    Cancelled,
+    #[error("this email is already signed up for this shift")]
+    AlreadySignedUp,
+    #[error("this cancel link is not valid or was already used")]
+    CancelLinkInvalid,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The times and capacity a valid form stands for.
+pub struct ValidShift {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub capacity: i64,
+}
+
+fn text_ok(text: &str, max: usize) -> bool {
+    text.chars().count() <= max
+        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+}
+
+/// Checks a shift form; a new shift must not start in the past.
+pub fn validate(form: &ShiftForm, now: i64, is_new: bool) -> Result<ValidShift, Vec<FieldError>> {
+    let mut v = Validation::new();
+    v.check(!form.title.trim().is_empty(), "title", "Enter a title.");
+    v.check(text_ok(&form.title, super::TITLE_MAX_CHARS), "title", "Titles can be at most 200 characters.");
+    v.check(
+        text_ok(&form.description, super::TEXT_MAX_CHARS),
+        "description",
+        "The description can be at most 5,000 characters.",
+    );
+    v.check(
+        text_ok(&form.location, super::LOCATION_MAX_CHARS),
+        "location",
+        "The location can be at most 300 characters.",
+    );
+    let starts_at = crate::time::unix_from_date_time(&form.date, &form.start_time);
+    let ends_at = crate::time::unix_from_date_time(&form.date, &form.end_time);
+    v.check(crate::time::parse_date(&form.date).is_some(), "date", "Enter a date as YYYY-MM-DD.");
+    v.check(
+        crate::time::parse_time(&form.start_time).is_some(),
+        "start_time",
+        "Enter a start time as HH:MM.",
+    );
+    v.check(crate::time::parse_time(&form.end_time).is_some(), "end_time", "Enter an end time as HH:MM.");
+    if let (Some(start), Some(end)) = (starts_at, ends_at) {
+        v.check(end > start, "end_time", "The shift must end after it starts.");
+        v.check(!is_new || start > now, "date", "A new shift cannot start in the past.");
+    }
+    let capacity = form.capacity.trim().parse::<i64>().ok();
+    v.check(
+        capacity.is_some_and(|c| (1..=super::CAPACITY_MAX).contains(&c)),
+        "capacity",
+        "Capacity must be a whole number from 1 to 10,000.",
+    );
+    v.finish()?;
+    match (starts_at, ends_at, capacity) {
+        (Some(starts_at), Some(ends_at), Some(capacity)) => Ok(ValidShift { starts_at, ends_at, capacity }),
+        _ => Err(vec![FieldError { field: "date".into(), message: "Enter a date and times.".into() }]),
+    }
+}
+
+const SHIFT_COLUMNS: &str =
+    "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public";
+
+fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let is_public: i64 = row.try_get("is_public")?;
+    Ok(Shift {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        location: row.try_get("location")?,
+        starts_at: row.try_get("starts_at")?,
+        ends_at: row.try_get("ends_at")?,
+        capacity: row.try_get("capacity")?,
+        signed_up: row.try_get("signed_up")?,
+        status: ShiftStatus::parse(&status).unwrap_or(ShiftStatus::Cancelled),
+        is_public: is_public == 1,
+    })
+}
+
+fn iso(secs: i64) -> String {
+    rfc3339_from_unix_ms(secs * 1000)
+}
+
+/// Creates a shift and publishes `shift.created`, in one transaction.
+pub async fn create(bus: &Bus, actor: &Actor, form: &ShiftForm) -> Result<Shift, ShiftError> {
+    let db = bus.db();
+    let valid = validate(form, db::now_unix(), true).map_err(ShiftError::Invalid)?;
+    let shift = Shift {
+        id: uuid::Uuid::new_v4().to_string(),
+        title: form.title.trim().to_string(),
+        description: form.description.trim().to_string(),
+        location: form.location.trim().to_string(),
+        starts_at: valid.starts_at,
+        ends_at: valid.ends_at,
+        capacity: valid.capacity,
+        signed_up: 0,
+        status: ShiftStatus::Open,
+        is_public: form.is_public,
+    };
+    let now = db::now_unix();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO shifts (id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'OPEN', $8, $9, $9)",
+    )
+    .bind(&shift.id)
+    .bind(&shift.title)
+    .bind(&shift.description)
+    .bind(&shift.location)
+    .bind(shift.starts_at)
+    .bind(shift.ends_at)
+    .bind(shift.capacity)
+    .bind(i64::from(shift.is_public))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let event = Event::ShiftCreated(ShiftCreated {
+        shift_id: shift.id.clone(),
+        title: shift.title.clone(),
+        starts_at: iso(shift.starts_at),
+        ends_at: iso(shift.ends_at),
+        location: shift.location.clone(),
+        capacity: shift.capacity,
+        is_public: shift.is_public,
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    Ok(shift)
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Shift>, sqlx::Error> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(shift_from_row).transpose()
+}
+
+/// Upcoming public shifts, soonest first.
+pub async fn upcoming_public(db: &Db, now: i64, limit: i64) -> Result<Vec<Shift>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1 \
+         ORDER BY starts_at, id LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(shift_from_row).collect()
+}
+
+/// Every shift not yet over (public or not, cancelled too), soonest first.
+pub async fn upcoming_all(db: &Db, now: i64, limit: i64) -> Result<Vec<Shift>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE ends_at > $1 ORDER BY starts_at, id LIMIT $2"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(shift_from_row).collect()
+}
+
+/// Locks the shift's row until the transaction ends and returns it: every change to a
+/// shift's sign-ups goes through here first, so counts and the waitlist stay exact.
+async fn lock_shift(tx: &mut Tx, id: &str) -> Result<Shift, ShiftError> {
+    sqlx::query("UPDATE shifts SET updated_at = $1 WHERE id = $2")
+        .bind(db::now_unix())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(shift_from_row).transpose()?.ok_or(ShiftError::NotFound)
+}
+
+pub fn validate_signup(form: &SignupForm) -> Vec<FieldError> {
+    let mut v = Validation::new();
+    v.check(!form.name.trim().is_empty(), "name", "Enter your name.");
+    v.check(text_ok(&form.name, 100), "name", "Names can be at most 100 characters.");
+    v.check(
+        is_plausible_email(&normalise_email(&form.email)),
+        "email",
+        "Enter a valid email address, like name@example.org.",
+    );
+    let phone = form.phone.trim();
+    v.check(
+        phone.is_empty()
+            || (phone.len() <= 30 && phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))),
+        "phone",
+        "Enter a phone number with digits, spaces, + - ( ) only.",
+    );
+    v.finish().err().unwrap_or_default()
+}
+
+/// Signs someone up: a confirmed spot while there is room, else the waitlist. The contact
+/// is created or matched by email; `shift.signup.created` is published in the same
+/// transaction.
+pub async fn sign_up(
+    bus: &Bus,
+    actor: &Actor,
+    shift_id: &str,
+    form: &SignupForm,
+    source: SignupSource,
+    user_id: Option<&str>,
+) -> Result<SignupReceipt, ShiftError> {
+    let db = bus.db();
+    let errors = validate_signup(form);
+    if !errors.is_empty() {
+        return Err(ShiftError::Invalid(errors));
+    }
+    let email = normalise_email(&form.email);
+    let name = form.name.trim();
+    let phone = Some(form.phone.trim()).filter(|p| !p.is_empty());
+    let mut tx = db.begin_write().await?;
+    let shift = lock_shift(&mut tx, shift_id).await?;
+    if shift.status == ShiftStatus::Cancelled {
+        return Err(ShiftError::Cancelled);
+    }
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM shift_signups WHERE shift_id = $1 AND email = $2 AND status <> 'CANCELLED'",
+    )
+    .bind(shift_id)
+    .bind(&email)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if taken.is_some() {
+        return Err(ShiftError::AlreadySignedUp);
+    }
+    let contact_id =
+        crate::contacts::service::find_or_create(&mut tx, actor, &email, name, phone, "SHIFT_SIGNUP").await?;
+    let status =
+        if shift.signed_up < shift.capacity { SignupStatus::Confirmed } else { SignupStatus::Waitlisted };
+    let token = new_token();
+    let signup_id = uuid::Uuid::new_v4().to_string();
+    let now = db::now_unix();
+    sqlx::query(
+        "INSERT INTO shift_signups (id, shift_id, contact_id, user_id, name, email, phone, source, status, cancel_token_hash, created_at, queued_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 (SELECT COALESCE(MAX(queued_seq), 0) + 1 FROM shift_signups WHERE shift_id = $2))",
+    )
+    .bind(&signup_id)
+    .bind(shift_id)
+    .bind(&contact_id)
+    .bind(user_id)
+    .bind(name)
+    .bind(&email)
+    .bind(phone)
+    .bind(source.as_str())
+    .bind(status.as_str())
+    .bind(token_hash(&token))
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| if db::is_unique_violation(&e) { ShiftError::AlreadySignedUp } else { e.into() })?;
+    if status == SignupStatus::Confirmed {
+        set_count(&mut tx, &shift, shift.signed_up + 1).await?;
+    }
+    let event = Event::ShiftSignupCreated(ShiftSignupCreated {
+        shift_id: shift.id.clone(),
+        shift_title: shift.title.clone(),
+        signup_id: signup_id.clone(),
+        contact_id: Some(contact_id),
+        name: name.to_string(),
+        email,
+        source: source.as_str().to_string(),
+        starts_at: iso(shift.starts_at),
+        waitlisted: status == SignupStatus::Waitlisted,
+        promoted: false,
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    Ok(SignupReceipt { signup_id, status, cancel_token: token })
+}
+
+/// Stores the confirmed count and the status it implies (FULL at capacity, else OPEN).
+async fn set_count(tx: &mut Tx, shift: &Shift, signed_up: i64) -> Result<(), sqlx::Error> {
+    let status = if signed_up >= shift.capacity { ShiftStatus::Full } else { ShiftStatus::Open };
+    sqlx::query("UPDATE shifts SET signed_up = $1, status = $2 WHERE id = $3 AND status <> 'CANCELLED'")
+        .bind(signed_up)
+        .bind(status.as_str())
+        .bind(&shift.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Cancels the sign-up a private cancel token belongs to. A freed spot goes to the first on
+/// the waitlist (published as `shift.signup.created` with `promoted`); with nobody waiting,
+/// the shift is OPEN again.
+pub async fn cancel_by_token(bus: &Bus, actor: &Actor, token: &str) -> Result<(), ShiftError> {
+    let mut tx = bus.db().begin_write().await?;
+    let shift_id: Option<String> = sqlx::query_scalar(
+        "SELECT shift_id FROM shift_signups WHERE cancel_token_hash = $1 AND status <> 'CANCELLED'",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let shift_id = shift_id.ok_or(ShiftError::CancelLinkInvalid)?;
+    let shift = lock_shift(&mut tx, &shift_id).await?;
+    let row = sqlx::query(
+        "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 \
+         WHERE cancel_token_hash = $2 AND status <> 'CANCELLED' RETURNING id, contact_id, name, email, status",
+    )
+    .bind(db::now_unix())
+    .bind(token_hash(token))
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ShiftError::CancelLinkInvalid)?;
+    // RETURNING gives the new status; whether a spot is freed is known from the count below.
+    let signup_id: String = row.try_get("id")?;
+    let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
+        shift_id: shift.id.clone(),
+        shift_title: shift.title.clone(),
+        signup_id: signup_id.clone(),
+        contact_id: row.try_get("contact_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        reason: "VOLUNTEER".to_string(),
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    let confirmed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND status = 'CONFIRMED'")
+            .bind(&shift.id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if confirmed < shift.signed_up {
+        promote_or_free(&mut tx, actor, &shift, confirmed).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// After a confirmed spot was freed (`confirmed` now counted), promotes the first waiting
+/// person, or records the free spot.
+async fn promote_or_free(
+    tx: &mut Tx,
+    actor: &Actor,
+    shift: &Shift,
+    confirmed: i64,
+) -> Result<(), sqlx::Error> {
+    let next = sqlx::query(
+        "SELECT id, contact_id, name, email, source FROM shift_signups \
+         WHERE shift_id = $1 AND status = 'WAITLISTED' ORDER BY queued_seq LIMIT 1",
+    )
+    .bind(&shift.id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(next) = next else {
+        return set_count(tx, shift, confirmed).await;
+    };
+    let promoted_id: String = next.try_get("id")?;
+    sqlx::query("UPDATE shift_signups SET status = 'CONFIRMED' WHERE id = $1")
+        .bind(&promoted_id)
+        .execute(&mut **tx)
+        .await?;
+    set_count(tx, shift, confirmed + 1).await?;
+    let event = Event::ShiftSignupCreated(ShiftSignupCreated {
+        shift_id: shift.id.clone(),
+        shift_title: shift.title.clone(),
+        signup_id: promoted_id,
+        contact_id: next.try_get("contact_id")?,
+        name: next.try_get("name")?,
+        email: next.try_get("email")?,
+        source: next.try_get("source")?,
+        starts_at: iso(shift.starts_at),
+        waitlisted: false,
+        promoted: true,
+    });
+    bus::publish(tx, actor, &event).await?;
+    Ok(())
+}
+
+/// Sign-ups of a shift, confirmed first then the waitlist in order.
+pub async fn signups(db: &Db, shift_id: &str) -> Result<Vec<(String, String, SignupStatus)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT name, email, status FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
+         ORDER BY CASE status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, queued_seq",
+    )
+    .bind(shift_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok((
+                r.try_get("name")?,
+                r.try_get("email")?,
+                SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,244 @@
+//! Shift pages: the public list, a shift's sign-up page, the cancel page, and the admin list
+//! with the create form.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    CancelSignup, CreateShift, Shift, ShiftStatus, SignUpForShift, SignupStatus, get_public_shift,
+    list_admin_shifts, list_public_shifts,
+};
+use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
+
+fn when(shift: &Shift) -> String {
+    let (date, start) = crate::time::date_time_from_unix(shift.starts_at);
+    let (_, end) = crate::time::date_time_from_unix(shift.ends_at);
+    format!("{date} {start}–{end} UTC")
+}
+
+fn status_label(shift: &Shift) -> &'static str {
+    match shift.status {
+        ShiftStatus::Open => "Open",
+        ShiftStatus::Full => "Full — waitlist",
+        ShiftStatus::Cancelled => "Cancelled",
+    }
+}
+
+#[component]
+pub fn PublicShiftsPage() -> impl IntoView {
+    let shifts = Resource::new(|| (), |_| list_public_shifts());
+    view! {
+        <Title text="Volunteer shifts" />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Volunteer shifts"</h1>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match shifts.await {
+                        Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="mt-6 text-slate-600">"No shifts are scheduled right now. Check back soon."</p>
+                        }
+                            .into_any(),
+                        Ok(list) => view! {
+                            <ul class="mt-6 space-y-3">
+                                {list
+                                    .into_iter()
+                                    .map(|s| view! {
+                                        <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="public-shift">
+                                            <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
+                                                {s.title.clone()}
+                                            </a>
+                                            <p class="text-sm text-slate-600">{when(&s)} " · " {s.location.clone()}</p>
+                                            <p class="text-sm text-slate-700">
+                                                {if s.spots_left() > 0 { format!("{} spots left", s.spots_left()) } else { "Full — join the waitlist".to_string() }}
+                                            </p>
+                                        </li>
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+pub fn ShiftSignupPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let shift = Resource::new(id, get_public_shift);
+    let sign_up = ServerAction::<SignUpForShift>::new();
+    let error = last_error(sign_up.value());
+    view! {
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match shift.await {
+                        Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                        Ok(s) => view! {
+                            <Title text=s.title.clone() />
+                            <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
+                            <p class="mt-2 text-slate-600">{when(&s)} " · " {s.location.clone()}</p>
+                            <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>
+                            <p class="mt-4 font-medium text-slate-900" data-testid="spots">
+                                {if s.spots_left() > 0 { format!("{} of {} spots left", s.spots_left(), s.capacity) } else { "This shift is full: sign up to join the waitlist.".to_string() }}
+                            </p>
+                            <Show
+                                when=move || matches!(sign_up.value().get(), Some(Ok(_)))
+                                fallback=move || {
+                                    let shift_id = s.id.clone();
+                                    view! {
+                                        <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                            <input type="hidden" name="shift_id" value=shift_id />
+                                            <FormError error=error />
+                                            <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+                                            <Field label="Email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                                            <Field label="Phone (optional)" name="form[phone]" kind="tel" autocomplete="tel" error=error />
+                                            <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
+                                                {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up" }}
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                }
+                            >
+                                {move || sign_up.value().get().and_then(Result::ok).map(|receipt| {
+                                    let cancel = format!("/shifts/cancel?token={}", receipt.cancel_token);
+                                    view! {
+                                        <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
+                                            <p class="font-semibold text-green-900">
+                                                {match receipt.status {
+                                                    SignupStatus::Waitlisted => "The shift is full, so you are on the waitlist. We will tell you if a spot opens.",
+                                                    _ => "You're signed up. Thank you!",
+                                                }}
+                                            </p>
+                                            <p class="mt-3 text-sm text-green-900">
+                                                "Keep this private link to cancel if your plans change: "
+                                                <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
+                                            </p>
+                                        </div>
+                                    }
+                                })}
+                            </Show>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Suspense>
+            <p class="mt-8 text-sm"><a href="/shifts" class="text-indigo-700 hover:underline">"← All shifts"</a></p>
+        </main>
+    }
+}
+
+#[component]
+pub fn CancelSignupPage() -> impl IntoView {
+    let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let cancel = ServerAction::<CancelSignup>::new();
+    view! {
+        <Title text="Cancel a sign-up" />
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <h1 class="text-2xl font-bold text-slate-900">"Cancel your sign-up"</h1>
+            {move || match cancel.value().get() {
+                Some(Ok(())) => view! {
+                    <p class="mt-4 rounded-md bg-green-50 p-4 text-green-900" data-testid="cancel-result">
+                        "Your sign-up is cancelled. Thank you for letting us know."
+                    </p>
+                }
+                    .into_any(),
+                other => {
+                    let token = token.clone();
+                    view! {
+                        <p class="mt-4 text-slate-700">"This frees your spot for someone else. It cannot be undone."</p>
+                        {other.and_then(Result::err).map(|e| view! { <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p> })}
+                        <ActionForm action=cancel attr:class="mt-6">
+                            <input type="hidden" name="token" value=token />
+                            <button type="submit" class="rounded-md bg-red-600 px-4 py-2 font-semibold text-white hover:bg-red-500">
+                                "Yes, cancel my sign-up"
+                            </button>
+                        </ActionForm>
+                    }
+                        .into_any()
+                }
+            }}
+        </main>
+    }
+}
+
+#[component]
+pub fn AdminShiftsPage() -> impl IntoView {
+    let shifts = Resource::new(|| (), |_| list_admin_shifts());
+    let create = ServerAction::<CreateShift>::new();
+    let error = last_error(create.value());
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            shifts.refetch();
+        }
+    });
+    let th = "px-3 py-2 text-left font-semibold text-slate-700";
+    let td = "px-3 py-2 text-slate-700";
+    view! {
+        <Title text="Shifts" />
+        <h1 class="text-2xl font-bold text-slate-900">"Shifts"</h1>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match shifts.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="mt-6 text-slate-600">"No upcoming shifts yet. Create the first one below."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
+                            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                <thead><tr>
+                                    <th class=th>"Shift"</th><th class=th>"When"</th><th class=th>"Where"</th>
+                                    <th class=th>"Filled"</th><th class=th>"Status"</th><th class=th>"Public"</th>
+                                </tr></thead>
+                                <tbody class="divide-y divide-slate-100">
+                                    {list.into_iter().map(|s| view! {
+                                        <tr data-testid="admin-shift">
+                                            <td class=td>{s.title.clone()}</td>
+                                            <td class=td>{when(&s)}</td>
+                                            <td class=td>{s.location.clone()}</td>
+                                            <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
+                                            <td class=td>{status_label(&s)}</td>
+                                            <td class=td>{if s.is_public { "yes" } else { "no" }}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Transition>
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"New shift"</h2>
+            <p class="text-sm text-slate-600">"Times are in UTC."</p>
+            <ActionForm action=create attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormError error=error />
+                <Field label="Title" name="form[title]" required=true maxlength=200 error=error />
+                <Field label="Description" name="form[description]" error=error />
+                <Field label="Location" name="form[location]" maxlength=300 error=error />
+                <Field label="Date" name="form[date]" kind="date" required=true error=error />
+                <div class="grid grid-cols-2 gap-4">
+                    <Field label="Starts" name="form[start_time]" kind="time" required=true error=error />
+                    <Field label="Ends" name="form[end_time]" kind="time" required=true error=error />
+                </div>
+                <Field label="Capacity" name="form[capacity]" kind="number" required=true error=error />
+                <label class="flex items-center gap-2 text-sm text-slate-700">
+                    <input type="checkbox" name="form[is_public]" value="true" checked=true />
+                    "Show on the public shifts page"
+                </label>
+                <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create shift" }}
+                </button>
+                <p class="text-sm text-green-700" data-testid="create-result">
+                    {move || create.value().get().and_then(Result::ok).map(|s| format!("Created “{}”.", s.title))}
+                </p>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,248 @@
+//! Shifts and sign-ups over HTTP and through the service, on both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use app::db;
+use app::events::Actor;
+use app::shifts::service::{self, ShiftError};
+use app::shifts::{ShiftForm, ShiftStatus, SignupForm, SignupSource, SignupStatus};
+use app::users::{Role, UserStatus};
+use common::{Backend, TestApp, spawn_app_custom};
+use serde_json::Value;
+
+on_both_backends!(
+    invalid_shifts_are_refused_field_by_field,
+    capacity_waitlist_and_promotion,
+    the_same_email_cannot_sign_up_twice,
+    cancel_links_work_once_and_only_for_their_signup,
+    creating_shifts_needs_an_admin,
+    public_sign_up_is_rate_limited_per_ip,
+);
+
+on_both_backends_with_own_server!(five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly);
+
+fn tomorrow() -> String {
+    app::time::date_time_from_unix(db::now_unix() + 86_400).0
+}
+
+fn form(title: &str, capacity: &str) -> ShiftForm {
+    ShiftForm {
+        title: title.into(),
+        description: "Bring water.".into(),
+        location: "Community hall".into(),
+        date: tomorrow(),
+        start_time: "09:00".into(),
+        end_time: "12:00".into(),
+        capacity: capacity.into(),
+        is_public: true,
+    }
+}
+
+fn person(n: usize) -> SignupForm {
+    SignupForm { name: format!("Volunteer {n}"), email: format!("v{n}@example.org"), phone: String::new() }
+}
+
+async fn shift_status(app: &TestApp, id: &str) -> (ShiftStatus, i64) {
+    let shift = service::get(&app.db, id).await.unwrap().unwrap();
+    (shift.status, shift.signed_up)
+}
+
+async fn invalid_shifts_are_refused_field_by_field(app: TestApp) {
+    let mut bad = form(&"x".repeat(201), "0");
+    bad.end_time = "08:00".into();
+    let Err(ShiftError::Invalid(errors)) = service::create(&app.bus(), &Actor::System, &bad).await else {
+        panic!("an invalid shift was accepted")
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["title", "end_time", "capacity"]);
+    let mut past = form("Past", "5");
+    past.date = "2020-01-01".into();
+    let Err(ShiftError::Invalid(errors)) = service::create(&app.bus(), &Actor::System, &past).await else {
+        panic!("a shift in the past was accepted")
+    };
+    assert_eq!(errors[0].message, "A new shift cannot start in the past.");
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM shifts").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(count, 0);
+}
+
+async fn capacity_waitlist_and_promotion(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "2")).await.unwrap();
+    let mut receipts = Vec::new();
+    for n in 0..3 {
+        receipts.push(
+            service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+                .await
+                .unwrap(),
+        );
+    }
+    let statuses: Vec<SignupStatus> = receipts.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [SignupStatus::Confirmed, SignupStatus::Confirmed, SignupStatus::Waitlisted]);
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
+
+    // A confirmed volunteer cancels: the first on the waitlist takes the spot.
+    service::cancel_by_token(&bus, &Actor::System, &receipts[0].cancel_token).await.unwrap();
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
+    let list = service::signups(&app.db, &shift.id).await.unwrap();
+    assert_eq!(list.iter().filter(|s| s.2 == SignupStatus::Confirmed).count(), 2);
+    let promoted: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.signup.created' AND payload LIKE '%\"promoted\":true%'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(promoted, 1);
+
+    // Nobody waiting: a cancellation frees the spot and the shift is OPEN again.
+    service::cancel_by_token(&bus, &Actor::System, &receipts[1].cancel_token).await.unwrap();
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
+}
+
+async fn the_same_email_cannot_sign_up_twice(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Phone bank", "5")).await.unwrap();
+    service::sign_up(&bus, &Actor::System, &shift.id, &person(1), SignupSource::Public, None).await.unwrap();
+    let mut again = person(1);
+    again.email = "  V1@Example.org ".into();
+    let result = service::sign_up(&bus, &Actor::System, &shift.id, &again, SignupSource::Public, None).await;
+    assert!(matches!(result, Err(ShiftError::AlreadySignedUp)));
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
+    // Over HTTP the message is clear and per field.
+    let res = app
+        .client()
+        .post(app.url("/api/shifts/sign-up"))
+        .form(&[
+            ("shift_id", shift.id.as_str()),
+            ("form[name]", "V"),
+            ("form[email]", "v1@example.org"),
+            ("form[phone]", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("already signed up"));
+}
+
+async fn cancel_links_work_once_and_only_for_their_signup(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Leafleting", "5")).await.unwrap();
+    let first = service::sign_up(&bus, &Actor::System, &shift.id, &person(1), SignupSource::Public, None)
+        .await
+        .unwrap();
+    let second = service::sign_up(&bus, &Actor::System, &shift.id, &person(2), SignupSource::Public, None)
+        .await
+        .unwrap();
+    let client = app.client();
+    let cancel = |token: String| {
+        let client = client.clone();
+        let url = app.url("/api/shifts/cancel");
+        async move { client.post(url).form(&[("token", token)]).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(cancel("not-a-token".into()).await, 404);
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 2));
+    assert_eq!(cancel(first.cancel_token.clone()).await, 200);
+    assert_eq!(cancel(first.cancel_token.clone()).await, 404, "a used link is refused");
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
+    // The other sign-up is untouched.
+    let list = service::signups(&app.db, &shift.id).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].1, "v2@example.org");
+    assert_eq!(second.status, SignupStatus::Confirmed);
+}
+
+async fn creating_shifts_needs_an_admin(app: TestApp) {
+    let tomorrow = tomorrow();
+    let fields = [
+        ("form[title]", "Door knocking"),
+        ("form[description]", ""),
+        ("form[location]", "Main St"),
+        ("form[date]", tomorrow.as_str()),
+        ("form[start_time]", "10:00"),
+        ("form[end_time]", "12:00"),
+        ("form[capacity]", "8"),
+        ("form[is_public]", "true"),
+    ];
+    assert_eq!(app.call(&app.client(), "shifts/create", &fields).await.status(), 401);
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    assert_eq!(
+        app.call(&app.signed_in("vol@example.org").await, "shifts/create", &fields).await.status(),
+        403
+    );
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let res = app.call(&app.signed_in("admin@example.org").await, "shifts/create", &fields).await;
+    assert_eq!(res.status(), 200);
+    let shift: Value = res.json().await.unwrap();
+    assert_eq!(shift["status"], "OPEN");
+    // It is listed publicly, and shift.created was published with it.
+    let public: Value = app.call(&app.client(), "shifts/public", &[]).await.json().await.unwrap();
+    assert_eq!(public[0]["title"], "Door knocking");
+    let created: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.created'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(created, 1);
+}
+
+async fn public_sign_up_is_rate_limited_per_ip(app: TestApp) {
+    let shift = service::create(&app.bus(), &Actor::System, &form("Rally", "100")).await.unwrap();
+    let client = app.client();
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        let email = format!("r{n}@example.org");
+        let res = client
+            .post(app.url("/api/shifts/sign-up"))
+            .form(&[
+                ("shift_id", shift.id.as_str()),
+                ("form[name]", "R"),
+                ("form[email]", email.as_str()),
+                ("form[phone]", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429], "the default is 5 a minute");
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 5));
+}
+
+async fn five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly(backend: Backend) {
+    let app =
+        spawn_app_custom(backend, &[], |config| config.signup_limit_per_minute = 10_000, Vec::new()).await;
+    let shift = service::create(&app.bus(), &Actor::System, &form("Big day", "10")).await.unwrap();
+    let attempts = (0..500).map(|n| {
+        let client = reqwest::Client::new();
+        let url = app.url("/api/shifts/sign-up");
+        let shift_id = shift.id.clone();
+        async move {
+            let email = format!("c{n}@example.org");
+            let res = client
+                .post(url)
+                .form(&[
+                    ("shift_id", shift_id.as_str()),
+                    ("form[name]", "C"),
+                    ("form[email]", email.as_str()),
+                    ("form[phone]", ""),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+            res.json::<Value>().await.unwrap()["status"].as_str().unwrap().to_string()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    assert_eq!(statuses.iter().filter(|s| *s == "CONFIRMED").count(), 10);
+    assert_eq!(statuses.iter().filter(|s| *s == "WAITLISTED").count(), 490);
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 10));
+    let confirmed_events: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.signup.created' AND payload LIKE '%\"waitlisted\":false%'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(confirmed_events, 10);
+}
