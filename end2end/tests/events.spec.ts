@@ -1,47 +1,22 @@
-import { expect, Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { createFirstAdmin, ready, signIn } from "./helpers";
 import { RunningServer, startServer } from "./server";
-
-const ADMIN = { email: "ana@example.org", password: "correct horse battery staple" };
-
-async function ready(page: Page) {
-  await expect(page.locator("body[data-hydrated]")).toBeAttached();
-}
 
 test.describe.serial("event bus pages", () => {
   let server: RunningServer;
 
   test.beforeAll(async ({ browser }) => {
     server = await startServer();
-    const page = await browser.newPage();
-    await page.goto(server.setupUrl);
-    await ready(page);
-    await page.getByLabel("Organisation name").fill("Riverside Tenants");
-    await page.getByLabel("Your name").fill("Ana Admin");
-    await page.getByLabel("Email").fill(ADMIN.email);
-    await page.getByLabel("Password (at least 12 characters)").fill(ADMIN.password);
-    await page.getByLabel("Repeat the password").fill(ADMIN.password);
-    await page.getByRole("button", { name: "Create administrator" }).click();
-    await expect(page).toHaveURL(/\/admin$/);
-    await page.close();
+    await createFirstAdmin(browser, server);
   });
 
   test.afterAll(async () => {
     await server.stop();
   });
 
-  async function signIn(page: Page, path: string) {
-    await page.goto(`${server.baseURL}${path}`);
-    await ready(page);
-    await page.getByLabel("Email").fill(ADMIN.email);
-    await page.getByLabel("Password").fill(ADMIN.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page).toHaveURL(new RegExp(`${path.replace(/\//g, "\\/")}$`));
-    await ready(page);
-  }
-
   test("a test event shows up live, in the statistics and in the log", async ({ browser }) => {
     const live = await browser.newPage();
-    await signIn(live, "/admin/events/live");
+    await signIn(live, server, "/admin/events/live");
     await expect(live.getByTestId("connection")).toHaveText("Connected");
 
     const bus = await browser.newPage({ storageState: await live.context().storageState() });

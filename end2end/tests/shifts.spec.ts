@@ -1,0 +1,89 @@
+import { expect, Page, test } from "@playwright/test";
+import { createFirstAdmin, ready, signIn } from "./helpers";
+import { RunningServer, startServer } from "./server";
+
+function tomorrow(): string {
+  return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+}
+
+async function createShift(admin: Page, title: string, capacity: number) {
+  await admin.getByLabel("Title").fill(title);
+  await admin.getByLabel("Location").fill("Community hall");
+  await admin.getByLabel("Date").fill(tomorrow());
+  await admin.getByLabel("Starts").fill("09:00");
+  await admin.getByLabel("Ends").fill("12:00");
+  await admin.getByLabel("Capacity").fill(String(capacity));
+  await admin.getByRole("button", { name: "Create shift" }).click();
+  await expect(admin.getByTestId("create-result")).toHaveText(`Created “${title}”.`);
+  await expect(admin.getByTestId("admin-shift").filter({ hasText: title })).toContainText(`0/${capacity}`);
+}
+
+async function signUp(page: Page, server: RunningServer, title: string, n: number) {
+  await page.goto(`${server.baseURL}/shifts`);
+  await page.getByRole("link", { name: title }).click();
+  await ready(page);
+  await page.getByLabel("Your name").fill(`Volunteer ${n}`);
+  await page.getByLabel("Email").fill(`v${n}@example.org`);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.getByTestId("signup-confirmation")).toBeVisible();
+}
+
+test.describe.serial("volunteer shifts", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startServer();
+    await createFirstAdmin(browser, server);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("an admin creates a shift, a volunteer signs up and cancels by the private link", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Saturday canvass", 4);
+
+    const live = await browser.newPage({ storageState: await admin.context().storageState() });
+    await live.goto(`${server.baseURL}/admin/events/live`);
+    await ready(live);
+    await expect(live.getByTestId("connection")).toHaveText("Connected");
+
+    // A volunteer, in a browser context of their own.
+    const volunteer = await (await browser.newContext()).newPage();
+    await signUp(volunteer, server, "Saturday canvass", 1);
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
+    await expect(live.getByTestId("live-event").filter({ hasText: "shift.signup.created" })).toBeVisible();
+
+    await admin.reload();
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Saturday canvass" })).toContainText("1/4");
+
+    // The cancel link works without an account, after a confirmation.
+    const cancelUrl = await volunteer.getByTestId("cancel-link").getAttribute("href");
+    await volunteer.goto(`${server.baseURL}${cancelUrl}`);
+    await ready(volunteer);
+    await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+    await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
+    await admin.reload();
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Saturday canvass" })).toContainText("0/4");
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Saturday canvass" })).toContainText("Open");
+  });
+
+  test("a full shift puts the next person on the waitlist", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Phone bank", 2);
+    for (const n of [11, 12]) {
+      const page = await (await browser.newContext()).newPage();
+      await signUp(page, server, "Phone bank", n);
+      await expect(page.getByTestId("signup-confirmation")).toContainText("You're signed up");
+    }
+    const third = await (await browser.newContext()).newPage();
+    await signUp(third, server, "Phone bank", 13);
+    await expect(third.getByTestId("signup-confirmation")).toContainText("waitlist");
+    await admin.reload();
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Phone bank" })).toContainText("2/2");
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Phone bank" })).toContainText("Full");
+  });
+});
