@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod error;
 pub mod events;
 pub mod home;
+pub mod live;
 pub mod observability;
 pub mod shifts;
 pub mod time;
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
+                    <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
                     <Route path=path!("events/live") view=observability::ui::LiveEventsPage />

@@ -9,6 +9,8 @@ use std::time::Duration;
 use app::bus::{LiveEvent, outbox};
 use app::events::{Pattern, any_matches};
 use app::observability::VIEWERS;
+
+use crate::access::require_roles;
 use app::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -19,20 +21,8 @@ use futures::Stream;
 use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-/// Answers 401/403 unless the request comes from a signed-in admin.
-async fn require_viewer(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    match app::auth::user_from_headers(state, headers).await {
-        Ok(Some(user)) if user.role.satisfies(VIEWERS) => Ok(()),
-        Ok(Some(_)) => Err((StatusCode::FORBIDDEN, "Admins only.").into_response()),
-        Ok(None) => Err((StatusCode::UNAUTHORIZED, "Please sign in.").into_response()),
-        Err(_) => {
-            Err((StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response())
-        }
-    }
-}
-
 pub async fn bus_stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(refused) = require_viewer(&state, &headers).await {
+    if let Err(refused) = require_roles(&state, &headers, VIEWERS).await {
         return refused;
     }
     match app::bus::stats(&state.bus).await {
@@ -55,7 +45,7 @@ pub async fn stream(
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    if let Err(refused) = require_viewer(&state, &headers).await {
+    if let Err(refused) = require_roles(&state, &headers, VIEWERS).await {
         return refused;
     }
     let patterns = match query.topics.as_deref().map(Pattern::parse_list).transpose() {

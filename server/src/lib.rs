@@ -24,8 +24,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+mod access;
 pub mod config;
 mod events_api;
+mod exports;
 mod middleware;
 mod site_files;
 
@@ -110,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/events/stream", get(events_api::stream))
         .route("/api/observability/event-bus", get(events_api::bus_stats))
+        .route("/api/shifts/{id}/signups.csv", get(exports::shift_signups))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         .layer(from_fn(middleware::server_fn_status))

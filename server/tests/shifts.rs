@@ -18,6 +18,7 @@ on_both_backends!(
     cancel_links_work_once_and_only_for_their_signup,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
+    admins_add_remove_export_and_cancel,
 );
 
 on_both_backends_with_own_server!(five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly);
@@ -86,7 +87,7 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
     service::cancel_by_token(&bus, &Actor::System, &receipts[0].cancel_token).await.unwrap();
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
     let list = service::signups(&app.db, &shift.id).await.unwrap();
-    assert_eq!(list.iter().filter(|s| s.2 == SignupStatus::Confirmed).count(), 2);
+    assert_eq!(list.iter().filter(|s| s.status == SignupStatus::Confirmed).count(), 2);
     let promoted: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.signup.created' AND payload LIKE '%\"promoted\":true%'",
     )
@@ -149,7 +150,7 @@ async fn cancel_links_work_once_and_only_for_their_signup(app: TestApp) {
     // The other sign-up is untouched.
     let list = service::signups(&app.db, &shift.id).await.unwrap();
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0].1, "v2@example.org");
+    assert_eq!(list[0].email, "v2@example.org");
     assert_eq!(second.status, SignupStatus::Confirmed);
 }
 
@@ -245,4 +246,85 @@ async fn five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly(backend: Back
     .await
     .unwrap();
     assert_eq!(confirmed_events, 10);
+}
+
+async fn admins_add_remove_export_and_cancel(app: TestApp) {
+    let shift = service::create(&app.bus(), &Actor::System, &form("Food bank", "1")).await.unwrap();
+    let id = shift.id.as_str();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+
+    // Every admin-only function refuses the anonymous and volunteers.
+    for (endpoint, args) in [
+        ("shifts/admin-one", vec![("id", id)]),
+        (
+            "shifts/admin-add",
+            vec![
+                ("shift_id", id),
+                ("form[name]", "X"),
+                ("form[email]", "x@example.org"),
+                ("form[phone]", ""),
+            ],
+        ),
+        ("shifts/admin-remove", vec![("signup_id", "nope")]),
+        ("shifts/admin-cancel-shift", vec![("shift_id", id)]),
+        ("shifts/admin-list", vec![]),
+    ] {
+        assert_eq!(app.call(&app.client(), endpoint, &args).await.status(), 401, "{endpoint}");
+        assert_eq!(app.call(&volunteer, endpoint, &args).await.status(), 403, "{endpoint}");
+    }
+    assert_eq!(shift_status(&app, id).await, (ShiftStatus::Open, 0), "nothing changed");
+
+    // Add two: the second waits. The source is ADMIN.
+    for (name, email) in [("=cmd()", "a1@example.org"), ("Bo", "a2@example.org")] {
+        let args = [("shift_id", id), ("form[name]", name), ("form[email]", email), ("form[phone]", "")];
+        assert_eq!(app.call(&admin, "shifts/admin-add", &args).await.status(), 200);
+    }
+    let detail: Value = app.call(&admin, "shifts/admin-one", &[("id", id)]).await.json().await.unwrap();
+    assert_eq!(detail["signups"][0]["source"], "ADMIN");
+    assert_eq!(detail["signups"][1]["status"], "WAITLISTED");
+
+    // The CSV lists both, admins only, with formulas defused.
+    let url = app.url(&format!("/api/shifts/{id}/signups.csv"));
+    assert_eq!(app.client().get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(volunteer.get(&url).send().await.unwrap().status(), 403);
+    let csv = admin.get(&url).send().await.unwrap();
+    assert_eq!(csv.headers().get("content-type").unwrap(), "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.contains("\"'=cmd()\",\"a1@example.org\""), "{csv}");
+
+    // Removing the confirmed volunteer promotes the waiting one.
+    let first = detail["signups"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(app.call(&admin, "shifts/admin-remove", &[("signup_id", first.as_str())]).await.status(), 200);
+    let detail: Value = app.call(&admin, "shifts/admin-one", &[("id", id)]).await.json().await.unwrap();
+    assert_eq!(detail["signups"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["signups"][0]["email"], "a2@example.org");
+    assert_eq!(detail["signups"][0]["status"], "CONFIRMED");
+
+    // Cancelling the shift cancels every sign-up, each with an event naming who to tell.
+    assert_eq!(app.call(&admin, "shifts/admin-cancel-shift", &[("shift_id", id)]).await.status(), 200);
+    assert_eq!(shift_status(&app, id).await, (ShiftStatus::Cancelled, 0));
+    let told: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.signup.cancelled' \
+         AND payload LIKE '%SHIFT_CANCELLED%' AND payload LIKE '%a2@example.org%'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(told, 1);
+    let updated: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.updated' AND payload LIKE '%CANCELLED%'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(updated, 1);
+    // No more sign-ups, and a second cancel is a clear conflict.
+    let result =
+        service::sign_up(&app.bus(), &Actor::System, id, &person(9), SignupSource::Public, None).await;
+    assert!(matches!(result, Err(ShiftError::Cancelled)));
+    assert_eq!(app.call(&admin, "shifts/admin-cancel-shift", &[("shift_id", id)]).await.status(), 409);
 }

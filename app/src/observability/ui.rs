@@ -375,15 +375,19 @@ pub fn LiveEventsPage() -> impl IntoView {
             list.truncate(LIVE_KEPT);
         });
     };
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(source) = live::connect(receive, connection, reconnects) {
-            let source = send_wrapper::SendWrapper::new(source);
-            on_cleanup(move || source.close());
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = receive;
+    let opened_before = StoredValue::new(false);
+    crate::live::use_stream(
+        "/api/events/stream",
+        receive,
+        move || {
+            if opened_before.get_value() {
+                reconnects.update(|n| *n += 1);
+            }
+            opened_before.set_value(true);
+            connection.set(Connection::Connected);
+        },
+        move |closed| connection.set(if closed { Connection::Closed } else { Connection::Reconnecting }),
+    );
 
     let toggle_pause = move |_| {
         if paused.get_untracked() {
@@ -479,60 +483,5 @@ fn LiveEvent(envelope: Envelope) -> impl IntoView {
                 <pre class="mt-1 whitespace-pre-wrap break-all text-xs">{payload}</pre>
             </details>
         </li>
-    }
-}
-
-#[cfg(feature = "hydrate")]
-mod live {
-    use std::cell::Cell;
-    use std::rc::Rc;
-
-    use leptos::prelude::*;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    use web_sys::{EventSource, MessageEvent};
-
-    use super::Connection;
-    use crate::events::{CATALOG, Envelope};
-
-    /// Opens the stream. The browser reconnects by itself, resuming with `Last-Event-ID`.
-    pub fn connect(
-        receive: impl Fn(Envelope) + 'static,
-        connection: RwSignal<Connection>,
-        reconnects: RwSignal<u32>,
-    ) -> Option<EventSource> {
-        let source = EventSource::new("/api/events/stream").ok()?;
-        let opened_before = Rc::new(Cell::new(false));
-        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            if opened_before.replace(true) {
-                reconnects.update(|n| *n += 1);
-            }
-            connection.set(Connection::Connected);
-        });
-        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        on_open.forget();
-        let watched = source.clone();
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            connection.set(if watched.ready_state() == EventSource::CLOSED {
-                Connection::Closed
-            } else {
-                Connection::Reconnecting
-            });
-        });
-        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        on_error.forget();
-        // Events are named by topic, so listen for every topic of the catalog.
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(envelope) =
-                e.data().as_string().and_then(|t| serde_json::from_str::<Envelope>(&t).ok())
-            {
-                receive(envelope);
-            }
-        });
-        for info in CATALOG {
-            let _ = source.add_event_listener_with_callback(info.topic, on_message.as_ref().unchecked_ref());
-        }
-        on_message.forget();
-        Some(source)
     }
 }

@@ -95,6 +95,26 @@ impl Shift {
     }
 }
 
+/// One sign-up as the admin sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignupView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub source: String,
+    pub status: SignupStatus,
+    /// Unix seconds, UTC.
+    pub created_at: i64,
+}
+
+/// A shift with its sign-ups: confirmed first, then the waitlist in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftDetail {
+    pub shift: Shift,
+    pub signups: Vec<SignupView>,
+}
+
 /// The create/edit form, as typed: dates `YYYY-MM-DD`, times `HH:MM` (UTC).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShiftForm {
@@ -224,4 +244,105 @@ pub async fn list_admin_shifts() -> Result<Vec<Shift>, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     service::upcoming_all(&state.db, crate::db::now_unix(), 500).await.map_err(crate::auth::internal)
+}
+
+/// A shift with its sign-ups, for its admin page.
+#[server(prefix = "/api", endpoint = "shifts/admin-one")]
+pub async fn get_admin_shift(id: String) -> Result<ShiftDetail, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let shift = service::get(&state.db, &id)
+        .await
+        .map_err(crate::auth::internal)?
+        .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
+    let signups = service::signups(&state.db, &id).await.map_err(crate::auth::internal)?;
+    Ok(ShiftDetail { shift, signups })
+}
+
+/// An admin adds a volunteer (source ADMIN); a full shift puts them on the waitlist.
+#[server(prefix = "/api", endpoint = "shifts/admin-add")]
+pub async fn admin_add_signup(shift_id: String, form: SignupForm) -> Result<SignupReceipt, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::sign_up(&state.bus, &actor, &shift_id, &form, SignupSource::Admin, None).await?)
+}
+
+#[server(prefix = "/api", endpoint = "shifts/admin-remove")]
+pub async fn admin_remove_signup(signup_id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::remove_signup(&state.bus, &crate::events::Actor::User(user.id), &signup_id).await?)
+}
+
+#[server(prefix = "/api", endpoint = "shifts/admin-cancel-shift")]
+pub async fn admin_cancel_shift(shift_id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::cancel_shift(&state.bus, &crate::events::Actor::User(user.id), &shift_id).await?)
+}
+
+/// The sign-ups of a shift as CSV (confirmed first, then the waitlist). Cells that a
+/// spreadsheet would run as a formula are prefixed with `'`.
+pub fn signups_csv(detail: &ShiftDetail) -> String {
+    fn cell(text: &str) -> String {
+        let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        };
+        format!("\"{}\"", text.replace('"', "\"\""))
+    }
+    let mut out = String::from("name,email,phone,status,source,signed_up_at\n");
+    for s in &detail.signups {
+        let row = [
+            cell(&s.name),
+            cell(&s.email),
+            cell(s.phone.as_deref().unwrap_or("")),
+            cell(s.status.as_str()),
+            cell(&s.source),
+            cell(&crate::events::rfc3339_from_unix_ms(s.created_at * 1000)),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let detail = ShiftDetail {
+            shift: Shift {
+                id: "s".into(),
+                title: "T".into(),
+                description: String::new(),
+                location: String::new(),
+                starts_at: 0,
+                ends_at: 1,
+                capacity: 1,
+                signed_up: 1,
+                status: ShiftStatus::Full,
+                is_public: true,
+            },
+            signups: vec![SignupView {
+                id: "1".into(),
+                name: "=HYPERLINK(\"x\")".into(),
+                email: "a@example.org".into(),
+                phone: None,
+                source: "PUBLIC".into(),
+                status: SignupStatus::Confirmed,
+                created_at: 0,
+            }],
+        };
+        let csv = signups_csv(&detail);
+        let line = csv.lines().nth(1).unwrap();
+        assert!(
+            line.starts_with("\"'=HYPERLINK(\"\"x\"\")\",\"a@example.org\",\"\",\"CONFIRMED\""),
+            "{line}"
+        );
+    }
 }

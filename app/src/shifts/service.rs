@@ -4,12 +4,14 @@
 
 use sqlx::Row;
 
-use super::{Shift, ShiftForm, ShiftStatus, SignupForm, SignupReceipt, SignupSource, SignupStatus};
+use super::{
+    Shift, ShiftForm, ShiftStatus, SignupForm, SignupReceipt, SignupSource, SignupStatus, SignupView,
+};
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
-use crate::events::catalog::{ShiftCreated, ShiftSignupCancelled, ShiftSignupCreated};
+use crate::events::catalog::{ShiftCreated, ShiftSignupCancelled, ShiftSignupCreated, ShiftUpdated};
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::users::service::{is_plausible_email, normalise_email};
 
@@ -316,25 +318,39 @@ async fn set_count(tx: &mut Tx, shift: &Shift, signed_up: i64) -> Result<(), sql
 /// the waitlist (published as `shift.signup.created` with `promoted`); with nobody waiting,
 /// the shift is OPEN again.
 pub async fn cancel_by_token(bus: &Bus, actor: &Actor, token: &str) -> Result<(), ShiftError> {
+    cancel(bus, actor, Which::Token(token), "VOLUNTEER").await
+}
+
+/// A sign-up, by its cancel token or (for admins) its id.
+enum Which<'a> {
+    Token(&'a str),
+    Id(&'a str),
+}
+
+async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Result<(), ShiftError> {
+    let (column, key) = match which {
+        Which::Token(token) => ("cancel_token_hash", token_hash(token)),
+        Which::Id(id) => ("id", id.to_string()),
+    };
     let mut tx = bus.db().begin_write().await?;
-    let shift_id: Option<String> = sqlx::query_scalar(
-        "SELECT shift_id FROM shift_signups WHERE cancel_token_hash = $1 AND status <> 'CANCELLED'",
-    )
-    .bind(token_hash(token))
+    let shift_id: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT shift_id FROM shift_signups WHERE {column} = $1 AND status <> 'CANCELLED'"
+    )))
+    .bind(&key)
     .fetch_optional(&mut *tx)
     .await?;
     let shift_id = shift_id.ok_or(ShiftError::CancelLinkInvalid)?;
     let shift = lock_shift(&mut tx, &shift_id).await?;
-    let row = sqlx::query(
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 \
-         WHERE cancel_token_hash = $2 AND status <> 'CANCELLED' RETURNING id, contact_id, name, email, status",
-    )
+         WHERE {column} = $2 AND status <> 'CANCELLED' RETURNING id, contact_id, name, email"
+    )))
     .bind(db::now_unix())
-    .bind(token_hash(token))
+    .bind(&key)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ShiftError::CancelLinkInvalid)?;
-    // RETURNING gives the new status; whether a spot is freed is known from the count below.
+    // Whether a confirmed spot was freed shows in the count below.
     let signup_id: String = row.try_get("id")?;
     let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
         shift_id: shift.id.clone(),
@@ -343,7 +359,7 @@ pub async fn cancel_by_token(bus: &Bus, actor: &Actor, token: &str) -> Result<()
         contact_id: row.try_get("contact_id")?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
-        reason: "VOLUNTEER".to_string(),
+        reason: reason.to_string(),
     });
     bus::publish(&mut tx, actor, &event).await?;
     let confirmed: i64 =
@@ -398,10 +414,11 @@ async fn promote_or_free(
     Ok(())
 }
 
-/// Sign-ups of a shift, confirmed first then the waitlist in order.
-pub async fn signups(db: &Db, shift_id: &str) -> Result<Vec<(String, String, SignupStatus)>, sqlx::Error> {
+/// Active sign-ups of a shift, confirmed first then the waitlist in order.
+pub async fn signups(db: &Db, shift_id: &str) -> Result<Vec<SignupView>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT name, email, status FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
+        "SELECT id, name, email, phone, source, status, created_at FROM shift_signups \
+         WHERE shift_id = $1 AND status <> 'CANCELLED' \
          ORDER BY CASE status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, queued_seq",
     )
     .bind(shift_id)
@@ -410,11 +427,68 @@ pub async fn signups(db: &Db, shift_id: &str) -> Result<Vec<(String, String, Sig
     rows.iter()
         .map(|r| {
             let status: String = r.try_get("status")?;
-            Ok((
-                r.try_get("name")?,
-                r.try_get("email")?,
-                SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
-            ))
+            Ok(SignupView {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                email: r.try_get("email")?,
+                phone: r.try_get("phone")?,
+                source: r.try_get("source")?,
+                status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
+                created_at: r.try_get("created_at")?,
+            })
         })
         .collect()
+}
+
+/// An admin removes a sign-up (by id); the rules are those of a volunteer's cancel link.
+pub async fn remove_signup(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), ShiftError> {
+    cancel(bus, actor, Which::Id(signup_id), "ADMIN").await
+}
+
+/// Cancels a whole shift: its status becomes CANCELLED and every active sign-up is cancelled,
+/// each with a `shift.signup.cancelled` (reason SHIFT_CANCELLED) carrying the name and email
+/// a listener needs to tell the volunteer, plus a `shift.updated`.
+pub async fn cancel_shift(bus: &Bus, actor: &Actor, shift_id: &str) -> Result<(), ShiftError> {
+    let mut tx = bus.db().begin_write().await?;
+    let shift = lock_shift(&mut tx, shift_id).await?;
+    if shift.status == ShiftStatus::Cancelled {
+        return Err(ShiftError::Cancelled);
+    }
+    let rows = sqlx::query(
+        "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 \
+         WHERE shift_id = $2 AND status <> 'CANCELLED' RETURNING id, contact_id, name, email",
+    )
+    .bind(db::now_unix())
+    .bind(shift_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
+            shift_id: shift.id.clone(),
+            shift_title: shift.title.clone(),
+            signup_id: row.try_get("id")?,
+            contact_id: row.try_get("contact_id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            reason: "SHIFT_CANCELLED".to_string(),
+        });
+        bus::publish(&mut tx, actor, &event).await?;
+    }
+    sqlx::query("UPDATE shifts SET status = 'CANCELLED', signed_up = 0 WHERE id = $1")
+        .bind(shift_id)
+        .execute(&mut *tx)
+        .await?;
+    let event = Event::ShiftUpdated(ShiftUpdated {
+        shift_id: shift.id.clone(),
+        title: shift.title.clone(),
+        starts_at: iso(shift.starts_at),
+        ends_at: iso(shift.ends_at),
+        location: shift.location.clone(),
+        capacity: shift.capacity,
+        is_public: shift.is_public,
+        status: ShiftStatus::Cancelled.as_str().to_string(),
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    Ok(())
 }

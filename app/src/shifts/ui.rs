@@ -7,10 +7,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    CancelSignup, CreateShift, Shift, ShiftStatus, SignUpForShift, SignupStatus, get_public_shift,
-    list_admin_shifts, list_public_shifts,
+    AdminAddSignup, AdminCancelShift, AdminRemoveSignup, CancelSignup, CreateShift, Shift, ShiftStatus,
+    SignUpForShift, SignupStatus, SignupView, get_admin_shift, get_public_shift, list_admin_shifts,
+    list_public_shifts,
 };
 use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
+
+/// The stream of shift events, which the admin pages watch to stay current.
+const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
 
 fn when(shift: &Shift) -> String {
     let (date, start) = crate::time::date_time_from_unix(shift.starts_at);
@@ -171,6 +175,8 @@ pub fn CancelSignupPage() -> impl IntoView {
 #[component]
 pub fn AdminShiftsPage() -> impl IntoView {
     let shifts = Resource::new(|| (), |_| list_admin_shifts());
+    // Sign-ups and changes made elsewhere show up without a reload.
+    crate::live::on_change(SHIFT_EVENTS, move || shifts.refetch());
     let create = ServerAction::<CreateShift>::new();
     let error = last_error(create.value());
     Effect::new(move |_| {
@@ -198,7 +204,9 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                 <tbody class="divide-y divide-slate-100">
                                     {list.into_iter().map(|s| view! {
                                         <tr data-testid="admin-shift">
-                                            <td class=td>{s.title.clone()}</td>
+                                            <td class=td>
+                                                <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
+                                            </td>
                                             <td class=td>{when(&s)}</td>
                                             <td class=td>{s.location.clone()}</td>
                                             <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
@@ -238,6 +246,186 @@ pub fn AdminShiftsPage() -> impl IntoView {
                 <p class="text-sm text-green-700" data-testid="create-result">
                     {move || create.value().get().and_then(Result::ok).map(|s| format!("Created “{}”.", s.title))}
                 </p>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn AdminShiftPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let detail = Resource::new(id, get_admin_shift);
+    crate::live::on_change(SHIFT_EVENTS, move || detail.refetch());
+    let add = ServerAction::<AdminAddSignup>::new();
+    let remove = ServerAction::<AdminRemoveSignup>::new();
+    let cancel_shift = ServerAction::<AdminCancelShift>::new();
+    let add_error = last_error(add.value());
+    let remove_error = last_error(remove.value());
+    let cancel_error = last_error(cancel_shift.value());
+    // Which sign-up's removal waits for confirmation, and whether cancelling the shift does.
+    let confirm_removal = RwSignal::new(None::<String>);
+    let confirm_cancel = RwSignal::new(false);
+    Effect::new(move |_| {
+        if add.value().get().is_some()
+            || remove.value().get().is_some()
+            || cancel_shift.value().get().is_some()
+        {
+            confirm_removal.set(None);
+            confirm_cancel.set(false);
+            detail.refetch();
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <p class="text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(d) => {
+                        let shift = d.shift;
+                        let cancelled = shift.status == ShiftStatus::Cancelled;
+                        let waiting = d.signups.iter().filter(|s| s.status == SignupStatus::Waitlisted).count();
+                        let shift_id = shift.id.clone();
+                        let cancel_controls = move || {
+                            if cancelled {
+                                ().into_any()
+                            } else if confirm_cancel.get() {
+                                let shift_id = shift_id.clone();
+                                view! {
+                                    <ActionForm action=cancel_shift attr:class="inline">
+                                        <input type="hidden" name="shift_id" value=shift_id />
+                                        <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white">
+                                            "Yes, cancel it and tell the volunteers"
+                                        </button>
+                                    </ActionForm>
+                                }
+                                    .into_any()
+                            } else {
+                                view! {
+                                    <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700" on:click=move |_| confirm_cancel.set(true)>
+                                        "Cancel this shift"
+                                    </button>
+                                }
+                                    .into_any()
+                            }
+                        };
+                        view! {
+                            <Title text=shift.title.clone() />
+                            <p class="text-sm"><a href="/admin/shifts" class="text-indigo-700 hover:underline">"← Shifts"</a></p>
+                            <h1 class="mt-2 text-2xl font-bold text-slate-900">{shift.title.clone()}</h1>
+                            <p class="mt-1 text-slate-600">{when(&shift)} " · " {shift.location.clone()}</p>
+                            <p class="mt-1 font-medium text-slate-900" data-testid="shift-summary">
+                                {format!("{}/{} signed up · {} waiting · {}", shift.signed_up, shift.capacity, waiting, status_label(&shift))}
+                            </p>
+                            <div class="mt-4 flex flex-wrap items-center gap-3">
+                                <a href=format!("/api/shifts/{}/signups.csv", shift.id) rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
+                                    "Download sign-ups (CSV)"
+                                </a>
+                                {cancel_controls}
+                            </div>
+                            <p class="mt-2 text-sm text-red-600">
+                                {move || cancel_error.get().or(remove_error.get()).map(|e| e.to_string())}
+                            </p>
+                            <SignupTable signups=d.signups remove=remove confirm_removal=confirm_removal />
+                            {(!cancelled).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SignupTable(
+    signups: Vec<SignupView>,
+    remove: ServerAction<AdminRemoveSignup>,
+    confirm_removal: RwSignal<Option<String>>,
+) -> impl IntoView {
+    if signups.is_empty() {
+        return view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">"Nobody has signed up yet."</p> }
+            .into_any();
+    }
+    let th = "px-3 py-2 text-left font-semibold text-slate-700";
+    let td = "px-3 py-2 text-slate-700";
+    let rows = signups
+        .into_iter()
+        .map(|s| {
+            let id = s.id.clone();
+            let control = move || {
+                if confirm_removal.get().as_deref() == Some(id.as_str()) {
+                    let id = id.clone();
+                    view! {
+                        <ActionForm action=remove attr:class="inline">
+                            <input type="hidden" name="signup_id" value=id />
+                            <button type="submit" class="rounded bg-red-600 px-2 py-1 text-sm font-semibold text-white">"Confirm removal"</button>
+                        </ActionForm>
+                    }
+                        .into_any()
+                } else {
+                    let id = id.clone();
+                    view! {
+                        <button class="text-sm text-red-700 hover:underline" on:click=move |_| confirm_removal.set(Some(id.clone()))>
+                            "Remove"
+                        </button>
+                    }
+                        .into_any()
+                }
+            };
+            let status = match s.status {
+                SignupStatus::Confirmed => "Confirmed",
+                SignupStatus::Waitlisted => "Waitlist",
+                SignupStatus::Cancelled => "Cancelled",
+            };
+            view! {
+                <tr data-testid="signup-row">
+                    <td class=td>{s.name}</td>
+                    <td class=td>{s.email}</td>
+                    <td class=td>{s.phone.unwrap_or_default()}</td>
+                    <td class=td>{status}</td>
+                    <td class=td>{s.source}</td>
+                    <td class=td>{control}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                <thead>
+                    <tr>
+                        <th class=th>"Name"</th>
+                        <th class=th>"Email"</th>
+                        <th class=th>"Phone"</th>
+                        <th class=th>"Status"</th>
+                        <th class=th>"Source"</th>
+                        <th class=th></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">{rows}</tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn AddVolunteer(
+    shift_id: String,
+    add: ServerAction<AdminAddSignup>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    view! {
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Add a volunteer"</h2>
+            <ActionForm action=add attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <input type="hidden" name="shift_id" value=shift_id />
+                <FormError error=error />
+                <Field label="Name" name="form[name]" required=true maxlength=100 error=error />
+                <Field label="Email" name="form[email]" kind="email" required=true error=error />
+                <Field label="Phone (optional)" name="form[phone]" kind="tel" error=error />
+                <button type="submit" class=BUTTON_PRIMARY>"Add"</button>
             </ActionForm>
         </section>
     }

@@ -1,0 +1,41 @@
+//! CSV downloads.
+
+use app::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::access::require_roles;
+
+/// `GET /api/shifts/{id}/signups.csv`
+pub async fn shift_signups(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::shifts::MANAGERS).await {
+        return refused;
+    }
+    let shift = match app::shifts::service::get(&state.db, &id).await {
+        Ok(Some(shift)) => shift,
+        Ok(None) => return (StatusCode::NOT_FOUND, "There is no such shift.").into_response(),
+        Err(e) => return internal(e),
+    };
+    let signups = match app::shifts::service::signups(&state.db, &id).await {
+        Ok(signups) => signups,
+        Err(e) => return internal(e),
+    };
+    let csv = app::shifts::signups_csv(&app::shifts::ShiftDetail { shift, signups });
+    let mut res = csv.into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"shift-{id}-signups.csv\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    res
+}
+
+fn internal(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "cannot export");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+}
