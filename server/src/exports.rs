@@ -1,4 +1,4 @@
-//! CSV downloads.
+//! Downloads: CSV exports and calendar files.
 
 use app::state::AppState;
 use axum::extract::{Path, State};
@@ -38,4 +38,20 @@ pub async fn shift_signups(
 fn internal(e: sqlx::Error) -> Response {
     tracing::error!(error = %e, "cannot export");
     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+}
+
+/// `GET /api/shifts/{id}/calendar.ics` — "Add to calendar" for a public shift.
+pub async fn shift_calendar(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let shift = match app::shifts::service::get(&state.db, &id).await {
+        Ok(Some(shift)) if shift.is_public => shift,
+        Ok(_) => return (StatusCode::NOT_FOUND, "There is no such shift.").into_response(),
+        Err(e) => return internal(e),
+    };
+    let mut res = app::shifts::shift_ics(&shift, app::db::now_unix()).into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"shift-{id}.ics\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    res
 }

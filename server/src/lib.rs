@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/stream", get(events_api::stream))
         .route("/api/observability/event-bus", get(events_api::bus_stats))
         .route("/api/shifts/{id}/signups.csv", get(exports::shift_signups))
+        .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         .layer(from_fn(middleware::server_fn_status))

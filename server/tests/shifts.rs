@@ -19,6 +19,8 @@ on_both_backends!(
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
     admins_add_remove_export_and_cancel,
+    public_shifts_offer_a_calendar_file,
+    the_admin_list_filters_searches_and_pages,
 );
 
 on_both_backends_with_own_server!(five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly);
@@ -327,4 +329,67 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
         service::sign_up(&app.bus(), &Actor::System, id, &person(9), SignupSource::Public, None).await;
     assert!(matches!(result, Err(ShiftError::Cancelled)));
     assert_eq!(app.call(&admin, "shifts/admin-cancel-shift", &[("shift_id", id)]).await.status(), 409);
+}
+
+async fn public_shifts_offer_a_calendar_file(app: TestApp) {
+    let public = service::create(&app.bus(), &Actor::System, &form("Open day", "3")).await.unwrap();
+    let mut hidden = form("Board meeting", "3");
+    hidden.is_public = false;
+    let private = service::create(&app.bus(), &Actor::System, &hidden).await.unwrap();
+    let res =
+        app.client().get(app.url(&format!("/api/shifts/{}/calendar.ics", public.id))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("content-type").unwrap(), "text/calendar; charset=utf-8");
+    let body = res.text().await.unwrap();
+    assert!(body.contains("SUMMARY:Open day\r\n"));
+    assert!(body.contains(&format!("UID:shift-{}@changemaker", public.id)));
+    let res =
+        app.client().get(app.url(&format!("/api/shifts/{}/calendar.ics", private.id))).send().await.unwrap();
+    assert_eq!(res.status(), 404, "private shifts are not published");
+}
+
+async fn the_admin_list_filters_searches_and_pages(app: TestApp) {
+    let bus = app.bus();
+    for n in 0..30 {
+        let mut f = form(&format!("Canvass {n:02}"), "1");
+        f.is_public = n % 2 == 0;
+        service::create(&bus, &Actor::System, &f).await.unwrap();
+    }
+    let full = service::create(&bus, &Actor::System, &form("100% Phone_bank", "1")).await.unwrap();
+    service::sign_up(&bus, &Actor::System, &full.id, &person(1), SignupSource::Public, None).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let list = |args: Vec<(&'static str, &'static str)>| {
+        let admin = admin.clone();
+        let url = app.url("/api/shifts/admin-list");
+        async move { admin.post(url).form(&args).send().await.unwrap() }
+    };
+    let titles = |page: &Value| -> Vec<String> {
+        page["shifts"].as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap().to_string()).collect()
+    };
+
+    let first: Value = list(vec![("filter[page]", "1")]).await.json().await.unwrap();
+    assert_eq!(titles(&first).len(), 25);
+    assert_eq!(first["has_more"], true);
+    let second: Value = list(vec![("filter[page]", "2")]).await.json().await.unwrap();
+    assert_eq!(titles(&second).len(), 6);
+
+    let full_only: Value = list(vec![("filter[status]", "FULL")]).await.json().await.unwrap();
+    assert_eq!(titles(&full_only), ["100% Phone_bank"]);
+    let private: Value = list(vec![("filter[visibility]", "private")]).await.json().await.unwrap();
+    assert_eq!(titles(&private).len(), 15);
+    // The search is a plain, case-insensitive substring: % and _ are not wildcards.
+    let search: Value = list(vec![("filter[q]", "canvass 2")]).await.json().await.unwrap();
+    assert_eq!(titles(&search).len(), 10);
+    let literal: Value = list(vec![("filter[q]", "0% phone_")]).await.json().await.unwrap();
+    assert_eq!(titles(&literal), ["100% Phone_bank"]);
+    let wildcard: Value = list(vec![("filter[q]", "c_nvass")]).await.json().await.unwrap();
+    assert_eq!(titles(&wildcard).len(), 0);
+    let past: Value = list(vec![("filter[to]", "2020-01-01")]).await.json().await.unwrap();
+    assert_eq!(titles(&past).len(), 0);
+
+    let bad = list(vec![("filter[status]", "SOON"), ("filter[from]", "yesterday")]).await;
+    assert_eq!(bad.status(), 422);
+    let body = bad.text().await.unwrap();
+    assert!(body.contains("status") && body.contains("from"), "{body}");
 }

@@ -268,7 +268,7 @@ pub fn EventLogPage() -> impl IntoView {
                             let mut parts = vec![format!("page={page}")];
                             for (k, v) in [("topic", &current.topic), ("actor", &current.actor), ("from", &current.from), ("to", &current.to)] {
                                 if let Some(v) = v {
-                                    parts.push(format!("{k}={}", urlencode(v)));
+                                    parts.push(format!("{k}={}", crate::ui::urlencode(v)));
                                 }
                             }
                             format!("/admin/events/log?{}", parts.join("&"))
@@ -320,15 +320,6 @@ pub fn EventLogPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn pretty(json: &str) -> String {

@@ -115,6 +115,29 @@ pub struct ShiftDetail {
     pub signups: Vec<SignupView>,
 }
 
+/// The admin list's filters, as typed in the URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShiftFilter {
+    /// OPEN, FULL or CANCELLED.
+    pub status: Option<String>,
+    /// `YYYY-MM-DD` (UTC), inclusive. Without `from`, only shifts not yet over are listed.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `public` or `private`.
+    pub visibility: Option<String>,
+    /// Part of the title.
+    pub q: Option<String>,
+    #[serde(default)]
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftPage {
+    pub shifts: Vec<Shift>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
 /// The create/edit form, as typed: dates `YYYY-MM-DD`, times `HH:MM` (UTC).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShiftForm {
@@ -238,12 +261,12 @@ pub async fn cancel_signup(token: String) -> Result<(), AppError> {
     Ok(service::cancel_by_token(&state.bus, &crate::events::Actor::System, &token).await?)
 }
 
-/// Every shift not yet over, soonest first, for the admin list.
+/// The admin list: upcoming first, filtered, a page at a time.
 #[server(prefix = "/api", endpoint = "shifts/admin-list")]
-pub async fn list_admin_shifts() -> Result<Vec<Shift>, AppError> {
+pub async fn list_admin_shifts(#[server(default)] filter: ShiftFilter) -> Result<ShiftPage, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    service::upcoming_all(&state.db, crate::db::now_unix(), 500).await.map_err(crate::auth::internal)
+    Ok(service::list_admin(&state.db, &filter, crate::db::now_unix()).await?)
 }
 
 /// A shift with its sign-ups, for its admin page.
@@ -314,6 +337,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn calendar_file_escapes_and_folds() {
+        let shift = Shift {
+            id: "s1".into(),
+            title: "Canvass; bring maps, water".into(),
+            description: "Line one\nLine two ".repeat(10),
+            location: "Hall".into(),
+            starts_at: 1_795_860_000,
+            ends_at: 1_795_870_800,
+            capacity: 5,
+            signed_up: 0,
+            status: ShiftStatus::Open,
+            is_public: true,
+        };
+        let ics = shift_ics(&shift, 1_795_804_476);
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+        assert!(ics.contains("DTSTART:20261128T100000Z\r\n"));
+        assert!(ics.contains("DTEND:20261128T130000Z\r\n"));
+        assert!(ics.contains("SUMMARY:Canvass\\; bring maps\\, water\r\n"));
+        assert!(ics.contains("Line one\\nLine two"));
+        assert!(ics.split("\r\n").all(|line| line.len() <= 75), "folded at 75 octets");
+        assert!(ics.ends_with("END:VCALENDAR\r\n"));
+    }
+
+    #[test]
     fn csv_quotes_and_defuses_formulas() {
         let detail = ShiftDetail {
             shift: Shift {
@@ -345,4 +392,58 @@ mod tests {
             "{line}"
         );
     }
+}
+
+/// The shift as an iCalendar file (RFC 5545) for "Add to calendar".
+pub fn shift_ics(shift: &Shift, now: i64) -> String {
+    fn stamp(secs: i64) -> String {
+        let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
+        // 2026-11-27T18:34:36.000Z → 20261127T183436Z
+        format!(
+            "{}{}{}T{}{}{}Z",
+            &text[0..4],
+            &text[5..7],
+            &text[8..10],
+            &text[11..13],
+            &text[14..16],
+            &text[17..19]
+        )
+    }
+    fn escape(text: &str) -> String {
+        text.replace('\\', "\\\\")
+            .replace(';', "\\;")
+            .replace(',', "\\,")
+            .replace("\r\n", "\\n")
+            .replace('\n', "\\n")
+    }
+    // Lines longer than 75 octets are folded: CRLF and a space, never inside a character.
+    fn fold(line: &str) -> String {
+        let mut out = String::new();
+        let mut width = 0;
+        for c in line.chars() {
+            if width + c.len_utf8() > 75 {
+                out.push_str("\r\n ");
+                width = 1;
+            }
+            out.push(c);
+            width += c.len_utf8();
+        }
+        out
+    }
+    let lines = [
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".to_string(),
+        "PRODID:-//Changemaker//Shifts//EN".to_string(),
+        "BEGIN:VEVENT".to_string(),
+        format!("UID:shift-{}@changemaker", shift.id),
+        format!("DTSTAMP:{}", stamp(now)),
+        format!("DTSTART:{}", stamp(shift.starts_at)),
+        format!("DTEND:{}", stamp(shift.ends_at)),
+        format!("SUMMARY:{}", escape(&shift.title)),
+        format!("LOCATION:{}", escape(&shift.location)),
+        format!("DESCRIPTION:{}", escape(&shift.description)),
+        "END:VEVENT".to_string(),
+        "END:VCALENDAR".to_string(),
+    ];
+    lines.iter().map(|l| fold(l) + "\r\n").collect()
 }

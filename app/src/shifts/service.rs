@@ -5,7 +5,8 @@
 use sqlx::Row;
 
 use super::{
-    Shift, ShiftForm, ShiftStatus, SignupForm, SignupReceipt, SignupSource, SignupStatus, SignupView,
+    Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm, SignupReceipt, SignupSource,
+    SignupStatus, SignupView,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -176,16 +177,86 @@ pub async fn upcoming_public(db: &Db, now: i64, limit: i64) -> Result<Vec<Shift>
     rows.iter().map(shift_from_row).collect()
 }
 
-/// Every shift not yet over (public or not, cancelled too), soonest first.
-pub async fn upcoming_all(db: &Db, now: i64, limit: i64) -> Result<Vec<Shift>, sqlx::Error> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE ends_at > $1 ORDER BY starts_at, id LIMIT $2"
-    )))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(shift_from_row).collect()
+pub const ADMIN_PAGE_SIZE: i64 = 25;
+
+/// The admin list, soonest first. Bad filter values are field errors.
+pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<ShiftPage, ShiftError> {
+    let mut v = Validation::new();
+    let text = |o: &Option<String>| o.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let status = text(&filter.status);
+    v.check(
+        status.as_deref().is_none_or(|s| ShiftStatus::parse(s).is_some()),
+        "status",
+        "Choose a status from the list.",
+    );
+    let from = text(&filter.from);
+    let to = text(&filter.to);
+    let from_day = from.as_deref().map(crate::time::parse_date);
+    let to_day = to.as_deref().map(crate::time::parse_date);
+    v.check(!matches!(from_day, Some(None)), "from", "Enter a date as YYYY-MM-DD.");
+    v.check(!matches!(to_day, Some(None)), "to", "Enter a date as YYYY-MM-DD.");
+    let visibility = text(&filter.visibility);
+    v.check(
+        visibility.as_deref().is_none_or(|s| s == "public" || s == "private"),
+        "visibility",
+        "Choose public or private.",
+    );
+    let q = text(&filter.q);
+    v.check(q.as_deref().is_none_or(|q| q.chars().count() <= 200), "q", "Search for at most 200 characters.");
+    v.finish().map_err(ShiftError::Invalid)?;
+
+    let mut sql = format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE 1 = 1");
+    let mut numbers: Vec<i64> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    // Numbers are bound first ($1…), then texts, so placeholders stay in order.
+    match from_day.flatten() {
+        Some(day) => {
+            numbers.push(day * 86_400);
+            sql.push_str(&format!(" AND starts_at >= ${}", numbers.len()));
+        }
+        None => {
+            numbers.push(now);
+            sql.push_str(&format!(" AND ends_at > ${}", numbers.len()));
+        }
+    }
+    if let Some(day) = to_day.flatten() {
+        numbers.push((day + 1) * 86_400);
+        sql.push_str(&format!(" AND starts_at < ${}", numbers.len()));
+    }
+    if let Some(visibility) = visibility {
+        sql.push_str(if visibility == "public" { " AND is_public = 1" } else { " AND is_public = 0" });
+    }
+    let mut next = numbers.len();
+    if let Some(status) = status {
+        texts.push(status);
+        next += 1;
+        sql.push_str(&format!(" AND status = ${next}"));
+    }
+    if let Some(q) = q {
+        // A plain substring match, case-insensitive; % and _ in the search are taken literally.
+        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        texts.push(format!("%{escaped}%"));
+        next += 1;
+        sql.push_str(&format!(" AND lower(title) LIKE ${next} ESCAPE '\\'"));
+    }
+    let page = filter.page.max(1);
+    sql.push_str(&format!(
+        " ORDER BY starts_at, id LIMIT {} OFFSET {}",
+        ADMIN_PAGE_SIZE + 1,
+        (page - 1) * ADMIN_PAGE_SIZE
+    ));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for n in numbers {
+        query = query.bind(n);
+    }
+    for t in texts {
+        query = query.bind(t);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > ADMIN_PAGE_SIZE;
+    let shifts =
+        rows.iter().take(ADMIN_PAGE_SIZE as usize).map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(ShiftPage { shifts, page, has_more })
 }
 
 /// Locks the shift's row until the transaction ends and returns it: every change to a

@@ -7,9 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AdminAddSignup, AdminCancelShift, AdminRemoveSignup, CancelSignup, CreateShift, Shift, ShiftStatus,
-    SignUpForShift, SignupStatus, SignupView, get_admin_shift, get_public_shift, list_admin_shifts,
-    list_public_shifts,
+    AdminAddSignup, AdminCancelShift, AdminRemoveSignup, CancelSignup, CreateShift, Shift, ShiftFilter,
+    ShiftStatus, SignUpForShift, SignupStatus, SignupView, get_admin_shift, get_public_shift,
+    list_admin_shifts, list_public_shifts,
 };
 use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -112,6 +112,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                             >
                                 {move || sign_up.value().get().and_then(Result::ok).map(|receipt| {
                                     let cancel = format!("/shifts/cancel?token={}", receipt.cancel_token);
+                                    let calendar = format!("/api/shifts/{}/calendar.ics", id());
                                     view! {
                                         <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
                                             <p class="font-semibold text-green-900">
@@ -124,6 +125,9 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                                 "Keep this private link to cancel if your plans change: "
                                                 <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
                                             </p>
+                                            <a href=calendar rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900">
+                                                "Add to calendar (.ics)"
+                                            </a>
                                         </div>
                                     }
                                 })}
@@ -174,7 +178,21 @@ pub fn CancelSignupPage() -> impl IntoView {
 
 #[component]
 pub fn AdminShiftsPage() -> impl IntoView {
-    let shifts = Resource::new(|| (), |_| list_admin_shifts());
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| {
+            let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+            ShiftFilter {
+                status: text("status"),
+                from: text("from"),
+                to: text("to"),
+                visibility: text("visibility"),
+                q: text("q"),
+                page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            }
+        })
+    };
+    let shifts = Resource::new(filter, list_admin_shifts);
     // Sign-ups and changes made elsewhere show up without a reload.
     crate::live::on_change(SHIFT_EVENTS, move || shifts.refetch());
     let create = ServerAction::<CreateShift>::new();
@@ -186,39 +204,100 @@ pub fn AdminShiftsPage() -> impl IntoView {
     });
     let th = "px-3 py-2 text-left font-semibold text-slate-700";
     let td = "px-3 py-2 text-slate-700";
+    let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+    let selected = move |key: &'static str, value: &'static str| {
+        move || query.with(|q| q.get(key).as_deref() == Some(value))
+    };
     view! {
         <Title text="Shifts" />
         <h1 class="text-2xl font-bold text-slate-900">"Shifts"</h1>
+        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-6">
+            <label class="col-span-2 text-sm text-slate-700">
+                "Title contains"
+                <input name="q" class=input value=move || filter().q />
+            </label>
+            <label class="text-sm text-slate-700">
+                "Status"
+                <select name="status" class=input>
+                    <option value="">"Any"</option>
+                    <option value="OPEN" selected=selected("status", "OPEN")>"Open"</option>
+                    <option value="FULL" selected=selected("status", "FULL")>"Full"</option>
+                    <option value="CANCELLED" selected=selected("status", "CANCELLED")>"Cancelled"</option>
+                </select>
+            </label>
+            <label class="text-sm text-slate-700">
+                "Visibility"
+                <select name="visibility" class=input>
+                    <option value="">"Any"</option>
+                    <option value="public" selected=selected("visibility", "public")>"Public"</option>
+                    <option value="private" selected=selected("visibility", "private")>"Private"</option>
+                </select>
+            </label>
+            <label class="text-sm text-slate-700">
+                "From"
+                <input name="from" type="date" class=input value=move || filter().from />
+            </label>
+            <label class="text-sm text-slate-700">
+                "To"
+                <input name="to" type="date" class=input value=move || filter().to />
+            </label>
+            <div class="col-span-2 flex items-end gap-3 md:col-span-6">
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Filter"</button>
+                <a href="/admin/shifts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match shifts.await {
                     Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="mt-6 text-slate-600">"No upcoming shifts yet. Create the first one below."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
-                            <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                <thead><tr>
-                                    <th class=th>"Shift"</th><th class=th>"When"</th><th class=th>"Where"</th>
-                                    <th class=th>"Filled"</th><th class=th>"Status"</th><th class=th>"Public"</th>
-                                </tr></thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {list.into_iter().map(|s| view! {
-                                        <tr data-testid="admin-shift">
-                                            <td class=td>
-                                                <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
-                                            </td>
-                                            <td class=td>{when(&s)}</td>
-                                            <td class=td>{s.location.clone()}</td>
-                                            <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
-                                            <td class=td>{status_label(&s)}</td>
-                                            <td class=td>{if s.is_public { "yes" } else { "no" }}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                    Ok(page) if page.shifts.is_empty() => view! {
+                        <p class="mt-6 text-slate-600">"No shifts match. Create one below."</p>
                     }
                         .into_any(),
+                    Ok(page) => {
+                        let current = filter();
+                        let link = move |n: i64| {
+                            let mut parts = vec![format!("page={n}")];
+                            for (k, v) in [("q", &current.q), ("status", &current.status), ("visibility", &current.visibility), ("from", &current.from), ("to", &current.to)] {
+                                if let Some(v) = v {
+                                    parts.push(format!("{k}={}", crate::ui::urlencode(v)));
+                                }
+                            }
+                            format!("/admin/shifts?{}", parts.join("&"))
+                        };
+                        let prev = (page.page > 1).then(|| link(page.page - 1));
+                        let next = page.has_more.then(|| link(page.page + 1));
+                        view! {
+                            <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=th>"Shift"</th><th class=th>"When"</th><th class=th>"Where"</th>
+                                        <th class=th>"Filled"</th><th class=th>"Status"</th><th class=th>"Public"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.shifts.into_iter().map(|s| view! {
+                                            <tr data-testid="admin-shift">
+                                                <td class=td>
+                                                    <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
+                                                </td>
+                                                <td class=td>{when(&s)}</td>
+                                                <td class=td>{s.location.clone()}</td>
+                                                <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
+                                                <td class=td>{status_label(&s)}</td>
+                                                <td class=td>{if s.is_public { "yes" } else { "no" }}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pages">
+                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Earlier"</a> })}
+                                <span class="text-slate-600">"Page " {page.page}</span>
+                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Later →"</a> })}
+                            </nav>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Transition>
