@@ -332,6 +332,60 @@ pub fn signups_csv(detail: &ShiftDetail) -> String {
     out
 }
 
+/// The shift as an iCalendar file (RFC 5545) for "Add to calendar".
+pub fn shift_ics(shift: &Shift, now: i64) -> String {
+    fn stamp(secs: i64) -> String {
+        let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
+        // 2026-11-27T18:34:36.000Z → 20261127T183436Z
+        format!(
+            "{}{}{}T{}{}{}Z",
+            &text[0..4],
+            &text[5..7],
+            &text[8..10],
+            &text[11..13],
+            &text[14..16],
+            &text[17..19]
+        )
+    }
+    fn escape(text: &str) -> String {
+        text.replace('\\', "\\\\")
+            .replace(';', "\\;")
+            .replace(',', "\\,")
+            .replace("\r\n", "\\n")
+            .replace('\n', "\\n")
+    }
+    // Lines longer than 75 octets are folded: CRLF and a space, never inside a character.
+    fn fold(line: &str) -> String {
+        let mut out = String::new();
+        let mut width = 0;
+        for c in line.chars() {
+            if width + c.len_utf8() > 75 {
+                out.push_str("\r\n ");
+                width = 1;
+            }
+            out.push(c);
+            width += c.len_utf8();
+        }
+        out
+    }
+    let lines = [
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".to_string(),
+        "PRODID:-//Changemaker//Shifts//EN".to_string(),
+        "BEGIN:VEVENT".to_string(),
+        format!("UID:shift-{}@changemaker", shift.id),
+        format!("DTSTAMP:{}", stamp(now)),
+        format!("DTSTART:{}", stamp(shift.starts_at)),
+        format!("DTEND:{}", stamp(shift.ends_at)),
+        format!("SUMMARY:{}", escape(&shift.title)),
+        format!("LOCATION:{}", escape(&shift.location)),
+        format!("DESCRIPTION:{}", escape(&shift.description)),
+        "END:VEVENT".to_string(),
+        "END:VCALENDAR".to_string(),
+    ];
+    lines.iter().map(|l| fold(l) + "\r\n").collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,58 +446,4 @@ mod tests {
             "{line}"
         );
     }
-}
-
-/// The shift as an iCalendar file (RFC 5545) for "Add to calendar".
-pub fn shift_ics(shift: &Shift, now: i64) -> String {
-    fn stamp(secs: i64) -> String {
-        let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
-        // 2026-11-27T18:34:36.000Z → 20261127T183436Z
-        format!(
-            "{}{}{}T{}{}{}Z",
-            &text[0..4],
-            &text[5..7],
-            &text[8..10],
-            &text[11..13],
-            &text[14..16],
-            &text[17..19]
-        )
-    }
-    fn escape(text: &str) -> String {
-        text.replace('\\', "\\\\")
-            .replace(';', "\\;")
-            .replace(',', "\\,")
-            .replace("\r\n", "\\n")
-            .replace('\n', "\\n")
-    }
-    // Lines longer than 75 octets are folded: CRLF and a space, never inside a character.
-    fn fold(line: &str) -> String {
-        let mut out = String::new();
-        let mut width = 0;
-        for c in line.chars() {
-            if width + c.len_utf8() > 75 {
-                out.push_str("\r\n ");
-                width = 1;
-            }
-            out.push(c);
-            width += c.len_utf8();
-        }
-        out
-    }
-    let lines = [
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".to_string(),
-        "PRODID:-//Changemaker//Shifts//EN".to_string(),
-        "BEGIN:VEVENT".to_string(),
-        format!("UID:shift-{}@changemaker", shift.id),
-        format!("DTSTAMP:{}", stamp(now)),
-        format!("DTSTART:{}", stamp(shift.starts_at)),
-        format!("DTEND:{}", stamp(shift.ends_at)),
-        format!("SUMMARY:{}", escape(&shift.title)),
-        format!("LOCATION:{}", escape(&shift.location)),
-        format!("DESCRIPTION:{}", escape(&shift.description)),
-        "END:VEVENT".to_string(),
-        "END:VCALENDAR".to_string(),
-    ];
-    lines.iter().map(|l| fold(l) + "\r\n").collect()
 }
