@@ -7,7 +7,7 @@ function tomorrow(): string {
 }
 
 async function createShift(admin: Page, title: string, capacity: number) {
-  await admin.getByLabel("Title").fill(title);
+  await admin.getByLabel("Title", { exact: true }).fill(title);
   await admin.getByLabel("Location").fill("Community hall");
   await admin.getByLabel("Date").fill(tomorrow());
   await admin.getByLabel("Starts").fill("09:00");
