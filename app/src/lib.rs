@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/shifts") view=shifts::ui::PublicShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
+                <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />

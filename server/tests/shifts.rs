@@ -21,6 +21,7 @@ on_both_backends!(
     admins_add_remove_export_and_cancel,
     public_shifts_offer_a_calendar_file,
     the_admin_list_filters_searches_and_pages,
+    signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts,
 );
 
 on_both_backends_with_own_server!(five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly);
@@ -392,4 +393,37 @@ async fn the_admin_list_filters_searches_and_pages(app: TestApp) {
     assert_eq!(bad.status(), 422);
     let body = bad.text().await.unwrap();
     assert!(body.contains("status") && body.contains("from"), "{body}");
+}
+
+async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestApp) {
+    let shift = service::create(&app.bus(), &Actor::System, &form("Garden day", "3")).await.unwrap();
+    app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    let bo = app.signed_in("bo@example.org").await;
+
+    assert_eq!(app.call(&app.client(), "shifts/mine", &[]).await.status(), 401);
+    // One click: the form's name and email are ignored, the account's are used.
+    let args =
+        [("shift_id", shift.id.as_str()), ("form[name]", ""), ("form[email]", ""), ("form[phone]", "")];
+    assert_eq!(app.call(&ana, "shifts/sign-up", &args).await.status(), 200);
+    let mine: Value = app.call(&ana, "shifts/mine", &[]).await.json().await.unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["shift"]["title"], "Garden day");
+    let signup_id = mine[0]["signup_id"].as_str().unwrap().to_string();
+    let list = service::signups(&app.db, &shift.id).await.unwrap();
+    assert_eq!(list[0].email, "ana@example.org");
+    assert_eq!(list[0].source, "AUTHENTICATED");
+    assert_eq!(app.call(&bo, "shifts/mine", &[]).await.json::<Value>().await.unwrap(), serde_json::json!([]));
+
+    // Nobody else can cancel it; its owner can.
+    let cancel = [("signup_id", signup_id.as_str())];
+    assert_eq!(app.call(&bo, "shifts/cancel-mine", &cancel).await.status(), 404);
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
+    assert_eq!(app.call(&ana, "shifts/cancel-mine", &cancel).await.status(), 200);
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 0));
+    assert_eq!(
+        app.call(&ana, "shifts/mine", &[]).await.json::<Value>().await.unwrap(),
+        serde_json::json!([])
+    );
 }

@@ -41,9 +41,9 @@ pub fn HomePage() -> impl IntoView {
                                                 .into_any()
                                         } else if info.signed_in.is_some() {
                                             view! {
-                                                <p class="text-slate-700">
-                                                    "Signed in as " {info.signed_in.as_ref().map(|u| u.display_name.clone())}
-                                                </p>
+                                                <a href="/my/shifts" class="rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500">
+                                                    "My shifts"
+                                                </a>
                                             }
                                                 .into_any()
                                         } else {

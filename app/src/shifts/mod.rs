@@ -138,6 +138,14 @@ pub struct ShiftPage {
     pub has_more: bool,
 }
 
+/// One of the signed-in volunteer's own sign-ups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MySignup {
+    pub signup_id: String,
+    pub status: SignupStatus,
+    pub shift: Shift,
+}
+
 /// The create/edit form, as typed: dates `YYYY-MM-DD`, times `HH:MM` (UTC).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShiftForm {
@@ -303,6 +311,23 @@ pub async fn admin_cancel_shift(shift_id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::cancel_shift(&state.bus, &crate::events::Actor::User(user.id), &shift_id).await?)
+}
+
+/// The signed-in user's upcoming sign-ups ("My shifts").
+#[server(prefix = "/api", endpoint = "shifts/mine")]
+pub async fn my_shifts() -> Result<Vec<MySignup>, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    service::signups_of_user(&state.db, &user.id, crate::db::now_unix()).await.map_err(crate::auth::internal)
+}
+
+/// Cancels one of the signed-in user's own sign-ups.
+#[server(prefix = "/api", endpoint = "shifts/cancel-mine")]
+pub async fn cancel_my_signup(signup_id: String) -> Result<(), AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    Ok(service::cancel_own(&state.bus, &crate::events::Actor::User(user.id.clone()), &user.id, &signup_id)
+        .await?)
 }
 
 /// The sign-ups of a shift as CSV (confirmed first, then the waitlist). Cells that a

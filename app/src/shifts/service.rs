@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::{
-    Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm, SignupReceipt, SignupSource,
+    MySignup, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm, SignupReceipt, SignupSource,
     SignupStatus, SignupView,
 };
 use crate::auth::service::{new_token, token_hash};
@@ -509,6 +509,45 @@ pub async fn signups(db: &Db, shift_id: &str) -> Result<Vec<SignupView>, sqlx::E
             })
         })
         .collect()
+}
+
+/// A user's active sign-ups for shifts not yet over, soonest first.
+pub async fn signups_of_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<MySignup>, sqlx::Error> {
+    let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns}, u.id AS signup_id, u.status AS signup_status FROM shift_signups u \
+         JOIN shifts s ON s.id = u.shift_id \
+         WHERE u.user_id = $1 AND u.status <> 'CANCELLED' AND s.ends_at > $2 ORDER BY s.starts_at"
+    )))
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("signup_status")?;
+            Ok(MySignup {
+                signup_id: r.try_get("signup_id")?,
+                status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
+                shift: shift_from_row(r)?,
+            })
+        })
+        .collect()
+}
+
+/// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".
+pub async fn cancel_own(bus: &Bus, actor: &Actor, user_id: &str, signup_id: &str) -> Result<(), ShiftError> {
+    let owned: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM shift_signups WHERE id = $1 AND user_id = $2 AND status <> 'CANCELLED'",
+    )
+    .bind(signup_id)
+    .bind(user_id)
+    .fetch_optional(bus.db().pool())
+    .await?;
+    if owned.is_none() {
+        return Err(ShiftError::CancelLinkInvalid);
+    }
+    cancel(bus, actor, Which::Id(signup_id), "VOLUNTEER").await
 }
 
 /// An admin removes a sign-up (by id); the rules are those of a volunteer's cancel link.

@@ -7,9 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AdminAddSignup, AdminCancelShift, AdminRemoveSignup, CancelSignup, CreateShift, Shift, ShiftFilter,
-    ShiftStatus, SignUpForShift, SignupStatus, SignupView, get_admin_shift, get_public_shift,
-    list_admin_shifts, list_public_shifts,
+    AdminAddSignup, AdminCancelShift, AdminRemoveSignup, CancelMySignup, CancelSignup, CreateShift, Shift,
+    ShiftFilter, ShiftStatus, SignUpForShift, SignupStatus, SignupView, get_admin_shift, get_public_shift,
+    list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -507,5 +507,72 @@ fn AddVolunteer(
                 <button type="submit" class=BUTTON_PRIMARY>"Add"</button>
             </ActionForm>
         </section>
+    }
+}
+
+#[component]
+pub fn MyShiftsPage() -> impl IntoView {
+    let mine = Resource::new(|| (), |_| my_shifts());
+    let cancel = ServerAction::<CancelMySignup>::new();
+    let confirm = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if cancel.value().get().is_some() {
+            confirm.set(None);
+            mine.refetch();
+        }
+    });
+    view! {
+        <Title text="My shifts" />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"My shifts"</h1>
+            <p class="mt-2 text-sm text-red-600">{move || last_error(cancel.value()).get().map(|e| e.to_string())}</p>
+            <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match mine.await {
+                        Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="mt-6 text-slate-600">
+                                "You have no upcoming shifts. " <a href="/shifts" class="text-indigo-700 hover:underline">"Find one"</a>
+                            </p>
+                        }
+                            .into_any(),
+                        Ok(list) => view! {
+                            <ul class="mt-6 space-y-3">
+                                {list.into_iter().map(|m| {
+                                    let id = m.signup_id.clone();
+                                    let control = move || {
+                                        if confirm.get().as_deref() == Some(id.as_str()) {
+                                            let id = id.clone();
+                                            view! {
+                                                <ActionForm action=cancel attr:class="inline">
+                                                    <input type="hidden" name="signup_id" value=id />
+                                                    <button type="submit" class="rounded bg-red-600 px-3 py-1 text-sm font-semibold text-white">"Yes, cancel"</button>
+                                                </ActionForm>
+                                            }.into_any()
+                                        } else {
+                                            let id = id.clone();
+                                            view! {
+                                                <button class="text-sm text-red-700 hover:underline" on:click=move |_| confirm.set(Some(id.clone()))>"Cancel"</button>
+                                            }.into_any()
+                                        }
+                                    };
+                                    view! {
+                                        <li class="flex items-center justify-between gap-4 rounded-lg bg-white p-4 shadow-sm" data-testid="my-shift">
+                                            <div>
+                                                <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
+                                                <p class="text-sm text-slate-600">{when(&m.shift)} " · " {m.shift.location.clone()}</p>
+                                                <p class="text-sm text-slate-700">{if m.status == SignupStatus::Waitlisted { "On the waitlist" } else { "Signed up" }}</p>
+                                            </div>
+                                            {control}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
     }
 }
