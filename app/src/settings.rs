@@ -6,6 +6,14 @@ use crate::db::{self, Db, Tx};
 /// The organisation's name, shown on the public pages. Set at first-run setup.
 pub const ORGANISATION_NAME: &str = "organisation_name";
 
+/// The name shown when setup has not named the organisation yet.
+pub const DEFAULT_ORGANISATION_NAME: &str = "Changemaker";
+
+/// The organisation's name, or the default before setup.
+pub async fn organisation_name(db: &Db) -> Result<String, sqlx::Error> {
+    Ok(get(db, ORGANISATION_NAME).await?.unwrap_or_else(|| DEFAULT_ORGANISATION_NAME.to_string()))
+}
+
 pub async fn get(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
         .bind(key)

@@ -1,13 +1,12 @@
 import { expect, test } from "@playwright/test";
-import { createFirstAdmin, ready, signIn } from "./helpers";
-import { RunningServer, startServer } from "./server";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
 
 test.describe.serial("event bus pages", () => {
   let server: RunningServer;
 
   test.beforeAll(async ({ browser }) => {
-    server = await startServer();
-    await createFirstAdmin(browser, server);
+    server = await startWithAdmin(browser);
   });
 
   test.afterAll(async () => {

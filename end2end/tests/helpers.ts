@@ -1,5 +1,5 @@
 import { Browser, expect, Page } from "@playwright/test";
-import { RunningServer } from "./server";
+import { RunningServer, startServer } from "./server";
 
 export const ADMIN = { name: "Ana Admin", email: "ana@example.org", password: "correct horse battery staple" };
 
@@ -32,4 +32,11 @@ export async function signIn(page: Page, server: RunningServer, path: string) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(`${path.replace(/\//g, "\\/")}$`));
   await ready(page);
+}
+
+// A fresh server whose first administrator already exists.
+export async function startWithAdmin(browser: Browser): Promise<RunningServer> {
+  const server = await startServer();
+  await createFirstAdmin(browser, server);
+  return server;
 }

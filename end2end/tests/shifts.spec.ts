@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
-import { createFirstAdmin, ready, signIn } from "./helpers";
-import { RunningServer, startServer } from "./server";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
 
 function tomorrow(): string {
   return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
@@ -32,8 +32,7 @@ test.describe.serial("volunteer shifts", () => {
   let server: RunningServer;
 
   test.beforeAll(async ({ browser }) => {
-    server = await startServer();
-    await createFirstAdmin(browser, server);
+    server = await startWithAdmin(browser);
   });
 
   test.afterAll(async () => {

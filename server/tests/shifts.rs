@@ -347,6 +347,22 @@ async fn public_shifts_offer_a_calendar_file(app: TestApp) {
     let res =
         app.client().get(app.url(&format!("/api/shifts/{}/calendar.ics", private.id))).send().await.unwrap();
     assert_eq!(res.status(), 404, "private shifts are not published");
+    // Nor open to public sign-ups, by any path; an admin may still add people.
+    let result =
+        service::sign_up(&app.bus(), &Actor::System, &private.id, &person(1), SignupSource::Public, None)
+            .await;
+    assert!(matches!(result, Err(ShiftError::NotFound)));
+    let args = [
+        ("shift_id", private.id.as_str()),
+        ("form[name]", "P"),
+        ("form[email]", "p@example.org"),
+        ("form[phone]", ""),
+    ];
+    assert_eq!(app.call(&app.client(), "shifts/sign-up", &args).await.status(), 404);
+    let added =
+        service::sign_up(&app.bus(), &Actor::System, &private.id, &person(2), SignupSource::Admin, None)
+            .await;
+    assert_eq!(added.unwrap().status, SignupStatus::Confirmed);
 }
 
 async fn the_admin_list_filters_searches_and_pages(app: TestApp) {

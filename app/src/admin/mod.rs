@@ -51,9 +51,7 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
         let count = crate::users::service::count_by_role(&state.db, role).await.map_err(internal)?;
         accounts.push(RoleCount { role, count });
     }
-    let organisation_name = crate::settings::get(&state.db, crate::settings::ORGANISATION_NAME)
-        .await
-        .map_err(internal)?
-        .unwrap_or_else(|| crate::home::DEFAULT_ORGANISATION_NAME.to_string());
+    let organisation_name =
+        crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)?;
     Ok(DashboardSummary { organisation_name, accounts })
 }

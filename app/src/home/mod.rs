@@ -14,17 +14,10 @@ pub struct HomeInfo {
     pub signed_in: Option<CurrentUser>,
 }
 
-/// The name shown when setup has not named the organisation yet.
-pub const DEFAULT_ORGANISATION_NAME: &str = "Changemaker";
-
 #[server(prefix = "/api", endpoint = "home")]
 pub async fn load_home() -> Result<HomeInfo, AppError> {
     let state = crate::state::app_state()?;
-    let name = crate::settings::get(&state.db, crate::settings::ORGANISATION_NAME)
-        .await
-        .map_err(crate::auth::internal)?;
-    Ok(HomeInfo {
-        organisation_name: name.unwrap_or_else(|| DEFAULT_ORGANISATION_NAME.to_string()),
-        signed_in: crate::auth::current_user().await?,
-    })
+    let organisation_name =
+        crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)?;
+    Ok(HomeInfo { organisation_name, signed_in: crate::auth::current_user().await? })
 }

@@ -254,11 +254,6 @@ pub async fn sign_up_for_shift(shift_id: String, form: SignupForm) -> Result<Sig
         ),
         None => (form, SignupSource::Public, crate::events::Actor::System, None),
     };
-    // Private shifts take no public sign-ups.
-    let shift = service::get(&state.db, &shift_id).await.map_err(crate::auth::internal)?;
-    if !shift.is_some_and(|s| s.is_public) {
-        return Err(AppError::NotFound("There is no such shift.".into()));
-    }
     Ok(service::sign_up(&state.bus, &actor, &shift_id, &form, source, user_id).await?)
 }
 

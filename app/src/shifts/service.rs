@@ -314,6 +314,10 @@ pub async fn sign_up(
     let phone = Some(form.phone.trim()).filter(|p| !p.is_empty());
     let mut tx = db.begin_write().await?;
     let shift = lock_shift(&mut tx, shift_id).await?;
+    // Only admins sign people up for private shifts; to anyone else they do not exist.
+    if !shift.is_public && source != SignupSource::Admin {
+        return Err(ShiftError::NotFound);
+    }
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
