@@ -6,9 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+disk() { echo "disk free: $(df -h --output=avail . | tail -n1 | tr -d ' '), target/: $(du -sh target 2>/dev/null | cut -f1)"; }
+
+# Incremental-compilation caches only help repeated local builds; on a clean clone they are
+# gigabytes of disk for nothing.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 step "tools"
 scripts/ensure-tools.sh all
+
+disk
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -29,10 +36,13 @@ fi
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test -p app -p changemaker-server --features app/ssr
 
+disk
+
 step "release build (one binary with its site files embedded)"
 cargo leptos build --release --precompress --bin-features embed
 
 step "browser tests (Playwright, Debian's Chromium)"
 (cd end2end && npx playwright test)
 
+disk
 step "all tests passed"

@@ -12,6 +12,7 @@ use leptos_router::{SsrMode, path};
 pub mod admin;
 pub mod auth;
 pub mod contacts;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod home;
@@ -82,6 +83,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
+                    <Route path=path!("emails") view=email::ui::EmailQueuePage />
+                    <Route path=path!("settings") view=email::ui::EmailSettingsPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
                     <Route path=path!("events/live") view=observability::ui::LiveEventsPage />

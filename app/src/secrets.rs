@@ -42,6 +42,37 @@ impl SecretKey {
         &self.0
     }
 
+    /// Encrypts `plaintext` with AES-256-GCM under a fresh random nonce. `label` (the
+    /// setting's name) is bound in as associated data, so a ciphertext copied to another
+    /// setting does not decrypt. Returns `v1:` + base64(nonce ‖ ciphertext).
+    pub fn encrypt(&self, label: &str, plaintext: &str) -> String {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let cipher = aes_gcm::Aes256Gcm::new(&self.0.into());
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = cipher
+            .encrypt(&nonce.into(), Payload { msg: plaintext.as_bytes(), aad: label.as_bytes() })
+            .unwrap_or_default(); // AES-GCM only fails on inputs of gigabytes.
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        format!("v1:{}", STANDARD.encode(out))
+    }
+
+    /// Decrypts what `encrypt` made for the same `label`; `None` if it was made with another
+    /// key or label, or was tampered with.
+    pub fn decrypt(&self, label: &str, text: &str) -> Option<SecretString> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let bytes = STANDARD.decode(text.strip_prefix("v1:")?).ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(12);
+        let cipher = aes_gcm::Aes256Gcm::new(&self.0.into());
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let plain = cipher.decrypt(&nonce.into(), Payload { msg: sealed, aad: label.as_bytes() }).ok()?;
+        String::from_utf8(plain).ok().map(SecretString::from)
+    }
+
     /// The key from `path`, created there once (mode 0600) when it does not exist yet.
     pub fn load_or_create(path: &Path) -> Result<SecretKey, SecretKeyError> {
         let shown = path.display().to_string();
@@ -87,6 +118,22 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn secrets_round_trip_only_with_the_same_key_and_label() {
+        let key = SecretKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        let other = SecretKey::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
+        let sealed = key.encrypt("smtp.password", "hunter2");
+        assert!(!sealed.contains("hunter2"));
+        assert_ne!(sealed, key.encrypt("smtp.password", "hunter2"), "a fresh nonce each time");
+        assert_eq!(key.decrypt("smtp.password", &sealed).unwrap().expose_secret(), "hunter2");
+        assert!(key.decrypt("stripe.secret_key", &sealed).is_none());
+        assert!(other.decrypt("smtp.password", &sealed).is_none());
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(key.decrypt("smtp.password", &tampered).is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! plain text.
 
 use crate::db::{self, Db, Tx};
+use crate::secrets::{ExposeSecret, SecretKey, SecretString};
 
 /// The organisation's name, shown on the public pages. Set at first-run setup.
 pub const ORGANISATION_NAME: &str = "organisation_name";
@@ -31,5 +32,34 @@ pub async fn set(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error>
     .bind(db::now_unix())
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Stores a secret setting (SMTP password, Stripe keys) encrypted with the instance key.
+pub async fn set_secret(
+    tx: &mut Tx,
+    key: &SecretKey,
+    name: &str,
+    value: &SecretString,
+) -> Result<(), sqlx::Error> {
+    set(tx, name, &key.encrypt(name, value.expose_secret())).await
+}
+
+/// A secret setting, decrypted. One that no longer decrypts (the key changed) counts as unset
+/// and is logged by name, never by value.
+pub async fn get_secret(db: &Db, key: &SecretKey, name: &str) -> Result<Option<SecretString>, sqlx::Error> {
+    let Some(sealed) = get(db, name).await? else { return Ok(None) };
+    let secret = key.decrypt(name, &sealed);
+    if secret.is_none() {
+        tracing::warn!(
+            setting = name,
+            "a stored secret does not decrypt with this instance's key; treating it as unset"
+        );
+    }
+    Ok(secret)
+}
+
+pub async fn remove(tx: &mut Tx, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM app_settings WHERE key = $1").bind(name).execute(&mut **tx).await?;
     Ok(())
 }

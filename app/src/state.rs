@@ -27,6 +27,8 @@ pub struct AppState {
     /// Public shift sign-ups per client IP.
     pub signup_limiter: Arc<crate::rate_limit::RateLimiter>,
     pub bus: Bus,
+    /// Sends queued email; `serve` runs it in the background.
+    pub email_worker: crate::email::service::Worker,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -29,6 +29,8 @@ pub struct Config {
     pub login_limit_per_ip: Limit,
     pub login_limit_per_account: Limit,
     pub bus: app::bus::BusConfig,
+    /// Waits between attempts to send an email; after the last one it counts as failed.
+    pub email_retry_schedule: Vec<Duration>,
     /// Public shift sign-ups allowed per client IP per minute.
     pub signup_limit_per_minute: u32,
 }
@@ -60,6 +62,7 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_SECRET_KEY",
     "CHANGEMAKER_PUBLIC_URL",
     "CHANGEMAKER_BUS_RETRY_SCHEDULE",
+    "CHANGEMAKER_EMAIL_RETRY_SCHEDULE",
     "CHANGEMAKER_EVENT_RETENTION_DAYS",
     "CHANGEMAKER_SIGNUP_RATE_LIMIT",
     "CHANGEMAKER_TEST_DATABASE_URL",
@@ -144,6 +147,12 @@ impl Config {
                 error("CHANGEMAKER_BUS_RETRY_SCHEDULE", "expected waits such as 5s,30s,2m,10m,1h,6h,24h")
             })?;
         }
+        let email_retry_schedule = match get("CHANGEMAKER_EMAIL_RETRY_SCHEDULE") {
+            None => app::email::service::default_retry_schedule(),
+            Some(text) => parse_schedule(text).ok_or_else(|| {
+                error("CHANGEMAKER_EMAIL_RETRY_SCHEDULE", "expected waits such as 1m,5m,30m,2h")
+            })?,
+        };
         if let Some(text) = get("CHANGEMAKER_EVENT_RETENTION_DAYS") {
             let days: u64 = text.parse().ok().filter(|d| (1..=3650).contains(d)).ok_or_else(|| {
                 error("CHANGEMAKER_EVENT_RETENTION_DAYS", "expected a whole number of days, 1 to 3650")
@@ -173,6 +182,7 @@ impl Config {
             login_limit_per_ip: Limit { count: 20, window: LOGIN_WINDOW },
             login_limit_per_account: Limit { count: 5, window: LOGIN_WINDOW },
             bus,
+            email_retry_schedule,
             signup_limit_per_minute,
         })
     }

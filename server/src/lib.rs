@@ -87,10 +87,18 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
     listeners.extend(extra);
     let bus = Bus::new(db.clone(), config.bus.clone(), listeners);
     let limiter = |limit: config::Limit| RateLimiter::new(limit.count, limit.window);
+    let secret_key = Arc::new(secret_key);
+    let email_worker = app::email::service::Worker {
+        db: db.clone(),
+        key: secret_key.clone(),
+        base_url: config.public_url.clone(),
+        retry_schedule: config.email_retry_schedule.clone(),
+        poll_every: Duration::from_secs(1),
+    };
     let state = AppState {
         leptos_options,
         db,
-        secret_key: Arc::new(secret_key),
+        secret_key,
         public_url: config.public_url.clone(),
         secure_cookies: config.secure_cookies(),
         login_limits: Arc::new(LoginLimits {
@@ -99,6 +107,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         }),
         signup_limiter: Arc::new(RateLimiter::new(config.signup_limit_per_minute, Duration::from_secs(60))),
         bus,
+        email_worker,
     };
     Ok(Prepared { state, setup_token })
 }
@@ -151,6 +160,7 @@ pub async fn serve(
     let housekeeping = tokio::spawn(housekeeping(db.clone()));
     let listen_url = (db.backend() == app::db::Backend::Postgres).then(|| listen_url.to_string());
     let bus_tasks = state.bus.start(listen_url).await.map_err(std::io::Error::other)?;
+    let email_worker = tokio::spawn(state.email_worker.clone().run());
     let bus = state.bus.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let shutdown = async move {
@@ -160,6 +170,7 @@ pub async fn serve(
     };
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    email_worker.abort();
     bus_tasks.iter().for_each(|t| t.abort());
     db.close().await;
     served

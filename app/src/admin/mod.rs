@@ -19,6 +19,8 @@ pub struct NavItem {
 pub const NAV: &[NavItem] = &[
     NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA },
     NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS },
+    NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS },
+    NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS },
     NavItem { label: "Live events", href: "/admin/events/live", roles: crate::observability::VIEWERS },
     NavItem { label: "Event log", href: "/admin/events/log", roles: crate::observability::VIEWERS },
     NavItem { label: "Event bus", href: "/admin/events/bus", roles: crate::observability::VIEWERS },

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+mod emails;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,11 +89,20 @@ pub struct Shift {
     pub signed_up: i64,
     pub status: ShiftStatus,
     pub is_public: bool,
+    /// Set when the shift is one of a weekly series.
+    pub series_id: Option<String>,
 }
 
 impl Shift {
     pub fn spots_left(&self) -> i64 {
         (self.capacity - self.signed_up).max(0)
+    }
+
+    /// "2026-11-28 09:00–12:00 UTC"
+    pub fn when(&self) -> String {
+        let (date, start) = crate::time::date_time_from_unix(self.starts_at);
+        let (_, end) = crate::time::date_time_from_unix(self.ends_at);
+        format!("{date} {start}–{end} UTC")
     }
 }
 
@@ -161,11 +172,55 @@ pub struct ShiftForm {
     pub is_public: bool,
 }
 
+/// Repeating a new shift weekly: the weekdays it falls on and for how many weeks.
+/// No weekday ticked means a single shift.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepeatForm {
+    #[serde(default)]
+    pub mon: bool,
+    #[serde(default)]
+    pub tue: bool,
+    #[serde(default)]
+    pub wed: bool,
+    #[serde(default)]
+    pub thu: bool,
+    #[serde(default)]
+    pub fri: bool,
+    #[serde(default)]
+    pub sat: bool,
+    #[serde(default)]
+    pub sun: bool,
+    #[serde(default)]
+    pub weeks: String,
+}
+
+impl RepeatForm {
+    /// Monday first.
+    pub fn weekdays(&self) -> [bool; 7] {
+        [self.mon, self.tue, self.wed, self.thu, self.fri, self.sat, self.sun]
+    }
+}
+
+/// Which shifts of a series an edit or a delete applies to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeriesScope {
+    /// Only this shift.
+    #[default]
+    This,
+    /// This shift and the later ones of its series.
+    Following,
+    /// Every shift of the series.
+    All,
+}
+
 /// The public sign-up form.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SignupForm {
     pub name: String,
     pub email: String,
+    /// Optional: absent counts as empty.
+    #[serde(default)]
     pub phone: String,
 }
 
@@ -204,6 +259,9 @@ impl From<service::ShiftError> for AppError {
             ShiftError::AlreadySignedUp => {
                 AppError::invalid("email", "This email is already signed up for this shift.")
             }
+            ShiftError::NotWaitlisted => {
+                AppError::Conflict("Only someone on the waitlist can be promoted.".into())
+            }
             ShiftError::CancelLinkInvalid => {
                 AppError::NotFound("This cancel link is not valid or has already been used.".into())
             }
@@ -212,11 +270,53 @@ impl From<service::ShiftError> for AppError {
     }
 }
 
+/// Creates a shift, or a weekly series when weekdays are ticked; returns what was created.
 #[server(prefix = "/api", endpoint = "shifts/create")]
-pub async fn create_shift(form: ShiftForm) -> Result<Shift, AppError> {
+pub async fn create_shift(
+    form: ShiftForm,
+    #[server(default)] repeat: RepeatForm,
+) -> Result<Vec<Shift>, AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::create(&state.bus, &crate::events::Actor::User(user.id), &form).await?)
+    let actor = crate::events::Actor::User(user.id);
+    if repeat.weekdays().contains(&true) {
+        Ok(service::create_series(&state.bus, &actor, &form, &repeat).await?)
+    } else {
+        Ok(vec![service::create(&state.bus, &actor, &form).await?])
+    }
+}
+
+/// Edits a shift, or its series from it on (`following`) or as a whole (`all`).
+#[server(prefix = "/api", endpoint = "shifts/update")]
+pub async fn update_shift(
+    shift_id: String,
+    form: ShiftForm,
+    #[server(default)] scope: SeriesScope,
+) -> Result<Vec<Shift>, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::update(&state.bus, &actor, &shift_id, &form, scope).await?)
+}
+
+/// Deletes a shift (or its series, by scope); returns how many were deleted.
+#[server(prefix = "/api", endpoint = "shifts/delete")]
+pub async fn delete_shift(
+    shift_id: String,
+    #[server(default)] scope: SeriesScope,
+) -> Result<usize, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::delete(&state.bus, &actor, &shift_id, scope).await?)
+}
+
+/// Promotes someone from the waitlist out of turn (adding a spot if the shift is full).
+#[server(prefix = "/api", endpoint = "shifts/admin-promote")]
+pub async fn admin_promote_signup(signup_id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::promote(&state.bus, &crate::events::Actor::User(user.id), &signup_id).await?)
 }
 
 /// Upcoming public shifts for the public page.
@@ -306,6 +406,18 @@ pub async fn admin_cancel_shift(shift_id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::cancel_shift(&state.bus, &crate::events::Actor::User(user.id), &shift_id).await?)
+}
+
+/// Emails everyone signed up for or waiting on a shift; returns how many were queued.
+#[server(prefix = "/api", endpoint = "shifts/email-volunteers")]
+pub async fn email_shift_volunteers(
+    shift_id: String,
+    subject: String,
+    body: String,
+) -> Result<usize, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::email_volunteers(&state.db, &shift_id, &subject, &body).await?)
 }
 
 /// The signed-in user's upcoming sign-ups ("My shifts").
@@ -423,6 +535,7 @@ mod tests {
             signed_up: 0,
             status: ShiftStatus::Open,
             is_public: true,
+            series_id: None,
         };
         let ics = shift_ics(&shift, 1_795_804_476);
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
@@ -448,6 +561,7 @@ mod tests {
                 signed_up: 1,
                 status: ShiftStatus::Full,
                 is_public: true,
+                series_id: None,
             },
             signups: vec![SignupView {
                 id: "1".into(),

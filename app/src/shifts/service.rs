@@ -4,15 +4,19 @@
 
 use sqlx::Row;
 
+use super::emails;
 use super::{
-    MySignup, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm, SignupReceipt, SignupSource,
-    SignupStatus, SignupView,
+    MySignup, RepeatForm, SeriesScope, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm,
+    SignupReceipt, SignupSource, SignupStatus, SignupView,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
+use crate::email::service::queue as queue_email;
 use crate::error::{FieldError, Validation};
-use crate::events::catalog::{ShiftCreated, ShiftSignupCancelled, ShiftSignupCreated, ShiftUpdated};
+use crate::events::catalog::{
+    ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftUpdated,
+};
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::users::service::{is_plausible_email, normalise_email};
 
@@ -28,6 +32,8 @@ pub enum ShiftError {
     AlreadySignedUp,
     #[error("this cancel link is not valid or was already used")]
     CancelLinkInvalid,
+    #[error("only someone on the waitlist can be promoted")]
+    NotWaitlisted,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -86,7 +92,7 @@ pub fn validate(form: &ShiftForm, now: i64, is_new: bool) -> Result<ValidShift, 
 }
 
 const SHIFT_COLUMNS: &str =
-    "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public";
+    "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public, series_id";
 
 fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -102,6 +108,7 @@ fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
         signed_up: row.try_get("signed_up")?,
         status: ShiftStatus::parse(&status).unwrap_or(ShiftStatus::Cancelled),
         is_public: is_public == 1,
+        series_id: row.try_get("series_id")?,
     })
 }
 
@@ -109,27 +116,28 @@ fn iso(secs: i64) -> String {
     rfc3339_from_unix_ms(secs * 1000)
 }
 
-/// Creates a shift and publishes `shift.created`, in one transaction.
-pub async fn create(bus: &Bus, actor: &Actor, form: &ShiftForm) -> Result<Shift, ShiftError> {
-    let db = bus.db();
-    let valid = validate(form, db::now_unix(), true).map_err(ShiftError::Invalid)?;
-    let shift = Shift {
+/// A new shift from a valid form, at the given times.
+fn new_shift(form: &ShiftForm, valid: &ValidShift, starts_at: i64, series_id: Option<&str>) -> Shift {
+    Shift {
         id: uuid::Uuid::new_v4().to_string(),
         title: form.title.trim().to_string(),
         description: form.description.trim().to_string(),
         location: form.location.trim().to_string(),
-        starts_at: valid.starts_at,
-        ends_at: valid.ends_at,
+        starts_at,
+        ends_at: starts_at + (valid.ends_at - valid.starts_at),
         capacity: valid.capacity,
         signed_up: 0,
         status: ShiftStatus::Open,
         is_public: form.is_public,
-    };
-    let now = db::now_unix();
-    let mut tx = db.begin_write().await?;
+        series_id: series_id.map(str::to_string),
+    }
+}
+
+/// Stores a new shift and publishes `shift.created`.
+async fn insert(tx: &mut Tx, actor: &Actor, shift: &Shift) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO shifts (id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'OPEN', $8, $9, $9)",
+        "INSERT INTO shifts (id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public, series_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'OPEN', $8, $9, $10, $10)",
     )
     .bind(&shift.id)
     .bind(&shift.title)
@@ -139,8 +147,9 @@ pub async fn create(bus: &Bus, actor: &Actor, form: &ShiftForm) -> Result<Shift,
     .bind(shift.ends_at)
     .bind(shift.capacity)
     .bind(i64::from(shift.is_public))
-    .bind(now)
-    .execute(&mut *tx)
+    .bind(shift.series_id.as_deref())
+    .bind(db::now_unix())
+    .execute(&mut **tx)
     .await?;
     let event = Event::ShiftCreated(ShiftCreated {
         shift_id: shift.id.clone(),
@@ -151,9 +160,203 @@ pub async fn create(bus: &Bus, actor: &Actor, form: &ShiftForm) -> Result<Shift,
         capacity: shift.capacity,
         is_public: shift.is_public,
     });
-    bus::publish(&mut tx, actor, &event).await?;
+    bus::publish(tx, actor, &event).await?;
+    Ok(())
+}
+
+/// Creates a shift and publishes `shift.created`, in one transaction.
+pub async fn create(bus: &Bus, actor: &Actor, form: &ShiftForm) -> Result<Shift, ShiftError> {
+    let valid = validate(form, db::now_unix(), true).map_err(ShiftError::Invalid)?;
+    let shift = new_shift(form, &valid, valid.starts_at, None);
+    let mut tx = bus.db().begin_write().await?;
+    insert(&mut tx, actor, &shift).await?;
     bus.commit(tx).await?;
     Ok(shift)
+}
+
+pub const SERIES_MAX_WEEKS: i64 = 12;
+pub const SERIES_MAX_SHIFTS: usize = 100;
+
+/// The days (since the epoch) of a weekly series: every ticked weekday (Monday first) from
+/// `first_day` on, for `weeks` weeks.
+pub fn series_days(first_day: i64, weekdays: [bool; 7], weeks: i64) -> Vec<i64> {
+    // 1970-01-01 was a Thursday: (day + 3) mod 7 counts from Monday = 0.
+    (first_day..first_day + weeks * 7).filter(|day| weekdays[(day + 3).rem_euclid(7) as usize]).collect()
+}
+
+/// Creates a weekly series in one transaction: the form's shift on every ticked weekday from
+/// its date on, for up to 12 weeks and at most 100 shifts, each with its `shift.created`.
+pub async fn create_series(
+    bus: &Bus,
+    actor: &Actor,
+    form: &ShiftForm,
+    repeat: &RepeatForm,
+) -> Result<Vec<Shift>, ShiftError> {
+    let valid = validate(form, db::now_unix(), true);
+    let mut errors = valid.as_ref().err().cloned().unwrap_or_default();
+    let weekdays = repeat.weekdays();
+    let weeks = repeat.weeks.trim().parse::<i64>().ok().filter(|w| (1..=SERIES_MAX_WEEKS).contains(w));
+    if !weekdays.contains(&true) {
+        errors.push(FieldError { field: "repeat".into(), message: "Tick at least one weekday.".into() });
+    }
+    if weeks.is_none() {
+        errors
+            .push(FieldError { field: "repeat[weeks]".into(), message: "Repeat for 1 to 12 weeks.".into() });
+    }
+    let valid = match valid {
+        Ok(valid) if errors.is_empty() => valid,
+        _ => return Err(ShiftError::Invalid(errors)),
+    };
+    let days = series_days(valid.starts_at.div_euclid(86_400), weekdays, weeks.unwrap_or(1));
+    if days.is_empty() || days.len() > SERIES_MAX_SHIFTS {
+        return Err(ShiftError::Invalid(vec![FieldError {
+            field: "repeat".into(),
+            message: format!(
+                "A series has 1 to {SERIES_MAX_SHIFTS} shifts; this one would have {}.",
+                days.len()
+            ),
+        }]));
+    }
+    let series_id = uuid::Uuid::new_v4().to_string();
+    let time_of_day = valid.starts_at.rem_euclid(86_400);
+    let shifts: Vec<Shift> = days
+        .iter()
+        .map(|day| new_shift(form, &valid, day * 86_400 + time_of_day, Some(&series_id)))
+        .collect();
+    let mut tx = bus.db().begin_write().await?;
+    for shift in &shifts {
+        insert(&mut tx, actor, shift).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(shifts)
+}
+
+/// The shifts an edit or delete of `shift` applies to, soonest first.
+async fn in_scope(tx: &mut Tx, shift: &Shift, scope: SeriesScope) -> Result<Vec<Shift>, sqlx::Error> {
+    let Some(series_id) = shift.series_id.as_deref().filter(|_| scope != SeriesScope::This) else {
+        return Ok(vec![shift.clone()]);
+    };
+    let from = if scope == SeriesScope::Following { shift.starts_at } else { i64::MIN };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE series_id = $1 AND starts_at >= $2 ORDER BY starts_at, id"
+    )))
+    .bind(series_id)
+    .bind(from)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(shift_from_row).collect()
+}
+
+fn shift_updated(shift: &Shift) -> Event {
+    Event::ShiftUpdated(ShiftUpdated {
+        shift_id: shift.id.clone(),
+        title: shift.title.clone(),
+        starts_at: iso(shift.starts_at),
+        ends_at: iso(shift.ends_at),
+        location: shift.location.clone(),
+        capacity: shift.capacity,
+        is_public: shift.is_public,
+        status: shift.status.as_str().to_string(),
+    })
+}
+
+/// Edits a shift, or with a scope its series from it on or as a whole. Only a single shift
+/// moves to the form's date; shifts edited as part of a series keep their own day and take
+/// the form's times and details. Capacity cannot drop below who is already signed up; extra room goes to the
+/// waitlist, first come first served. Cancelled shifts are left as they are.
+pub async fn update(
+    bus: &Bus,
+    actor: &Actor,
+    shift_id: &str,
+    form: &ShiftForm,
+    scope: SeriesScope,
+) -> Result<Vec<Shift>, ShiftError> {
+    let valid = validate(form, db::now_unix(), false).map_err(ShiftError::Invalid)?;
+    let mut tx = bus.db().begin_write().await?;
+    let edited = lock_shift(&mut tx, shift_id).await?;
+    if edited.status == ShiftStatus::Cancelled {
+        return Err(ShiftError::Cancelled);
+    }
+    let time_of_day = valid.starts_at.rem_euclid(86_400);
+    let mut updated = Vec::new();
+    for target in in_scope(&mut tx, &edited, scope).await? {
+        if target.status == ShiftStatus::Cancelled {
+            continue;
+        }
+        let target = lock_shift(&mut tx, &target.id).await?;
+        if valid.capacity < target.signed_up {
+            let (day, _) = crate::time::date_time_from_unix(target.starts_at);
+            return Err(ShiftError::Invalid(vec![FieldError {
+                field: "capacity".into(),
+                message: format!(
+                    "{} volunteers are signed up for {day}: remove some before lowering the capacity below that.",
+                    target.signed_up
+                ),
+            }]));
+        }
+        let starts_at = if scope == SeriesScope::This {
+            valid.starts_at
+        } else {
+            target.starts_at.div_euclid(86_400) * 86_400 + time_of_day
+        };
+        let mut shift = Shift {
+            title: form.title.trim().to_string(),
+            description: form.description.trim().to_string(),
+            location: form.location.trim().to_string(),
+            starts_at,
+            ends_at: starts_at + (valid.ends_at - valid.starts_at),
+            capacity: valid.capacity,
+            is_public: form.is_public,
+            ..target
+        };
+        sqlx::query(
+            "UPDATE shifts SET title = $1, description = $2, location = $3, starts_at = $4, ends_at = $5, \
+             capacity = $6, is_public = $7, updated_at = $8 WHERE id = $9",
+        )
+        .bind(&shift.title)
+        .bind(&shift.description)
+        .bind(&shift.location)
+        .bind(shift.starts_at)
+        .bind(shift.ends_at)
+        .bind(shift.capacity)
+        .bind(i64::from(shift.is_public))
+        .bind(db::now_unix())
+        .bind(&shift.id)
+        .execute(&mut *tx)
+        .await?;
+        (shift.signed_up, shift.status) = fill_free_spots(&mut tx, actor, &shift).await?;
+        bus::publish(&mut tx, actor, &shift_updated(&shift)).await?;
+        updated.push(shift);
+    }
+    bus.commit(tx).await?;
+    Ok(updated)
+}
+
+/// Deletes a shift (or with a scope, its series from it on or as a whole). Active sign-ups
+/// are cancelled first, each with a `shift.signup.cancelled` (reason SHIFT_DELETED) so the
+/// volunteers can be told; then `shift.deleted`. Returns how many shifts were deleted.
+pub async fn delete(
+    bus: &Bus,
+    actor: &Actor,
+    shift_id: &str,
+    scope: SeriesScope,
+) -> Result<usize, ShiftError> {
+    let mut tx = bus.db().begin_write().await?;
+    let shift = lock_shift(&mut tx, shift_id).await?;
+    let targets = in_scope(&mut tx, &shift, scope).await?;
+    for target in &targets {
+        cancel_all_signups(&mut tx, actor, target, "SHIFT_DELETED").await?;
+        sqlx::query("DELETE FROM shift_signups WHERE shift_id = $1")
+            .bind(&target.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM shifts WHERE id = $1").bind(&target.id).execute(&mut *tx).await?;
+        let event =
+            Event::ShiftDeleted(ShiftDeleted { shift_id: target.id.clone(), title: target.title.clone() });
+        bus::publish(&mut tx, actor, &event).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(targets.len())
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Shift>, sqlx::Error> {
@@ -360,6 +563,8 @@ pub async fn sign_up(
     if status == SignupStatus::Confirmed {
         set_count(&mut tx, &shift, shift.signed_up + 1).await?;
     }
+    let waitlisted = status == SignupStatus::Waitlisted;
+    queue_email(&mut tx, &emails::signed_up(&shift, name, &email, &token, waitlisted)).await?;
     let event = Event::ShiftSignupCreated(ShiftSignupCreated {
         shift_id: shift.id.clone(),
         shift_title: shift.title.clone(),
@@ -369,7 +574,7 @@ pub async fn sign_up(
         email,
         source: source.as_str().to_string(),
         starts_at: iso(shift.starts_at),
-        waitlisted: status == SignupStatus::Waitlisted,
+        waitlisted,
         promoted: false,
     });
     bus::publish(&mut tx, actor, &event).await?;
@@ -425,67 +630,106 @@ async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Res
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ShiftError::CancelLinkInvalid)?;
-    // Whether a confirmed spot was freed shows in the count below.
-    let signup_id: String = row.try_get("id")?;
-    let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
-        shift_id: shift.id.clone(),
-        shift_title: shift.title.clone(),
-        signup_id: signup_id.clone(),
-        contact_id: row.try_get("contact_id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        reason: reason.to_string(),
-    });
-    bus::publish(&mut tx, actor, &event).await?;
-    let confirmed: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND status = 'CONFIRMED'")
-            .bind(&shift.id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if confirmed < shift.signed_up {
-        promote_or_free(&mut tx, actor, &shift, confirmed).await?;
-    }
+    signup_cancelled(&mut tx, actor, &shift, &row, reason).await?;
+    fill_free_spots(&mut tx, actor, &shift).await?;
     bus.commit(tx).await?;
     Ok(())
 }
 
-/// After a confirmed spot was freed (`confirmed` now counted), promotes the first waiting
-/// person, or records the free spot.
-async fn promote_or_free(
+/// Gives free spots to the waitlist, first come first served, then stores the confirmed count
+/// and the status it implies. Returns both.
+async fn fill_free_spots(
     tx: &mut Tx,
     actor: &Actor,
     shift: &Shift,
-    confirmed: i64,
-) -> Result<(), sqlx::Error> {
-    let next = sqlx::query(
-        "SELECT id, contact_id, name, email, source FROM shift_signups \
-         WHERE shift_id = $1 AND status = 'WAITLISTED' ORDER BY queued_seq LIMIT 1",
-    )
-    .bind(&shift.id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(next) = next else {
-        return set_count(tx, shift, confirmed).await;
-    };
-    let promoted_id: String = next.try_get("id")?;
-    sqlx::query("UPDATE shift_signups SET status = 'CONFIRMED' WHERE id = $1")
-        .bind(&promoted_id)
-        .execute(&mut **tx)
+) -> Result<(i64, ShiftStatus), sqlx::Error> {
+    let mut confirmed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND status = 'CONFIRMED'")
+            .bind(&shift.id)
+            .fetch_one(&mut **tx)
+            .await?;
+    while confirmed < shift.capacity {
+        let next: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM shift_signups WHERE shift_id = $1 AND status = 'WAITLISTED' ORDER BY queued_seq LIMIT 1",
+        )
+        .bind(&shift.id)
+        .fetch_optional(&mut **tx)
         .await?;
-    set_count(tx, shift, confirmed + 1).await?;
+        let Some(next) = next else { break };
+        confirm_waitlisted(tx, actor, shift, &next).await?;
+        confirmed += 1;
+    }
+    set_count(tx, shift, confirmed).await?;
+    let status = if confirmed >= shift.capacity { ShiftStatus::Full } else { ShiftStatus::Open };
+    Ok((confirmed, status))
+}
+
+/// Moves one waitlisted sign-up to confirmed and publishes `shift.signup.created` with
+/// `promoted`. The caller stores the new count.
+async fn confirm_waitlisted(
+    tx: &mut Tx,
+    actor: &Actor,
+    shift: &Shift,
+    signup_id: &str,
+) -> Result<(), sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE shift_signups SET status = 'CONFIRMED' WHERE id = $1 \
+         RETURNING contact_id, name, email, source",
+    )
+    .bind(signup_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let name: String = row.try_get("name")?;
+    let email: String = row.try_get("email")?;
+    queue_email(tx, &emails::promoted(shift, &name, &email)).await?;
     let event = Event::ShiftSignupCreated(ShiftSignupCreated {
         shift_id: shift.id.clone(),
         shift_title: shift.title.clone(),
-        signup_id: promoted_id,
-        contact_id: next.try_get("contact_id")?,
-        name: next.try_get("name")?,
-        email: next.try_get("email")?,
-        source: next.try_get("source")?,
+        signup_id: signup_id.to_string(),
+        contact_id: row.try_get("contact_id")?,
+        name,
+        email,
+        source: row.try_get("source")?,
         starts_at: iso(shift.starts_at),
         waitlisted: false,
         promoted: true,
     });
     bus::publish(tx, actor, &event).await?;
+    Ok(())
+}
+
+/// An admin promotes someone from the waitlist out of turn. With no free spot the capacity
+/// grows by one: the admin is letting this person in anyway.
+pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), ShiftError> {
+    let mut tx = bus.db().begin_write().await?;
+    let shift_id: Option<String> =
+        sqlx::query_scalar("SELECT shift_id FROM shift_signups WHERE id = $1 AND status = 'WAITLISTED'")
+            .bind(signup_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let shift = lock_shift(&mut tx, &shift_id.ok_or(ShiftError::NotWaitlisted)?).await?;
+    if shift.status == ShiftStatus::Cancelled {
+        return Err(ShiftError::Cancelled);
+    }
+    let mut shift = shift;
+    if shift.signed_up >= shift.capacity {
+        if shift.capacity >= super::CAPACITY_MAX {
+            return Err(ShiftError::Invalid(vec![FieldError {
+                field: "capacity".into(),
+                message: "This shift is at the largest capacity there is.".into(),
+            }]));
+        }
+        shift.capacity += 1;
+        sqlx::query("UPDATE shifts SET capacity = $1 WHERE id = $2")
+            .bind(shift.capacity)
+            .bind(&shift.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    confirm_waitlisted(&mut tx, actor, &shift, signup_id).await?;
+    (shift.signed_up, shift.status) = fill_free_spots(&mut tx, actor, &shift).await?;
+    bus::publish(&mut tx, actor, &shift_updated(&shift)).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 
@@ -568,41 +812,93 @@ pub async fn cancel_shift(bus: &Bus, actor: &Actor, shift_id: &str) -> Result<()
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
+    cancel_all_signups(&mut tx, actor, &shift, "SHIFT_CANCELLED").await?;
+    sqlx::query("UPDATE shifts SET status = 'CANCELLED', signed_up = 0 WHERE id = $1")
+        .bind(shift_id)
+        .execute(&mut *tx)
+        .await?;
+    let cancelled = Shift { status: ShiftStatus::Cancelled, signed_up: 0, ..shift };
+    bus::publish(&mut tx, actor, &shift_updated(&cancelled)).await?;
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// Cancels every active sign-up of a shift, each with a `shift.signup.cancelled` carrying the
+/// name and email a listener needs to tell the volunteer.
+async fn cancel_all_signups(
+    tx: &mut Tx,
+    actor: &Actor,
+    shift: &Shift,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
     let rows = sqlx::query(
         "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 \
          WHERE shift_id = $2 AND status <> 'CANCELLED' RETURNING id, contact_id, name, email",
     )
     .bind(db::now_unix())
+    .bind(&shift.id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in rows {
+        signup_cancelled(tx, actor, shift, &row, reason).await?;
+    }
+    Ok(())
+}
+
+/// Publishes `shift.signup.cancelled` for a just-cancelled sign-up (`row`: id, contact_id,
+/// name, email) and queues the email telling the volunteer.
+async fn signup_cancelled(
+    tx: &mut Tx,
+    actor: &Actor,
+    shift: &Shift,
+    row: &sqlx::any::AnyRow,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    let name: String = row.try_get("name")?;
+    let email: String = row.try_get("email")?;
+    queue_email(tx, &emails::cancelled(shift, &name, &email, reason)).await?;
+    let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
+        shift_id: shift.id.clone(),
+        shift_title: shift.title.clone(),
+        signup_id: row.try_get("id")?,
+        contact_id: row.try_get("contact_id")?,
+        name,
+        email,
+        reason: reason.to_string(),
+    });
+    bus::publish(tx, actor, &event).await?;
+    Ok(())
+}
+
+/// Emails everyone signed up for or waiting on a shift; returns how many were queued.
+pub async fn email_volunteers(
+    db: &Db,
+    shift_id: &str,
+    subject: &str,
+    text: &str,
+) -> Result<usize, ShiftError> {
+    let mut v = Validation::new();
+    v.check(!subject.trim().is_empty(), "subject", "Enter a subject.");
+    v.check(
+        subject.chars().count() <= 200 && !subject.chars().any(char::is_control),
+        "subject",
+        "The subject can be at most 200 characters on one line.",
+    );
+    v.check(!text.trim().is_empty(), "body", "Write the message.");
+    v.check(text_ok(text, super::TEXT_MAX_CHARS), "body", "The message can be at most 5,000 characters.");
+    v.finish().map_err(ShiftError::Invalid)?;
+    let shift = get(db, shift_id).await?.ok_or(ShiftError::NotFound)?;
+    let mut tx = db.begin_write().await?;
+    let recipients = sqlx::query(
+        "SELECT name, email FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' ORDER BY queued_seq",
+    )
     .bind(shift_id)
     .fetch_all(&mut *tx)
     .await?;
-    for row in rows {
-        let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
-            shift_id: shift.id.clone(),
-            shift_title: shift.title.clone(),
-            signup_id: row.try_get("id")?,
-            contact_id: row.try_get("contact_id")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-            reason: "SHIFT_CANCELLED".to_string(),
-        });
-        bus::publish(&mut tx, actor, &event).await?;
+    for r in &recipients {
+        let (name, email): (String, String) = (r.try_get("name")?, r.try_get("email")?);
+        queue_email(&mut tx, &emails::message(&shift, &name, &email, subject.trim(), text.trim())).await?;
     }
-    sqlx::query("UPDATE shifts SET status = 'CANCELLED', signed_up = 0 WHERE id = $1")
-        .bind(shift_id)
-        .execute(&mut *tx)
-        .await?;
-    let event = Event::ShiftUpdated(ShiftUpdated {
-        shift_id: shift.id.clone(),
-        title: shift.title.clone(),
-        starts_at: iso(shift.starts_at),
-        ends_at: iso(shift.ends_at),
-        location: shift.location.clone(),
-        capacity: shift.capacity,
-        is_public: shift.is_public,
-        status: ShiftStatus::Cancelled.as_str().to_string(),
-    });
-    bus::publish(&mut tx, actor, &event).await?;
-    bus.commit(tx).await?;
-    Ok(())
+    tx.commit().await?;
+    Ok(recipients.len())
 }

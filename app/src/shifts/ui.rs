@@ -7,20 +7,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AdminAddSignup, AdminCancelShift, AdminRemoveSignup, CancelMySignup, CancelSignup, CreateShift, Shift,
-    ShiftFilter, ShiftStatus, SignUpForShift, SignupStatus, SignupView, get_admin_shift, get_public_shift,
-    list_admin_shifts, list_public_shifts, my_shifts,
+    AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
+    CreateShift, DeleteShift, EmailShiftVolunteers, Shift, ShiftFilter, ShiftStatus, SignUpForShift,
+    SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift, list_admin_shifts,
+    list_public_shifts, my_shifts,
 };
 use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
 
 /// The stream of shift events, which the admin pages watch to stay current.
 const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
-
-fn when(shift: &Shift) -> String {
-    let (date, start) = crate::time::date_time_from_unix(shift.starts_at);
-    let (_, end) = crate::time::date_time_from_unix(shift.ends_at);
-    format!("{date} {start}–{end} UTC")
-}
 
 fn status_label(shift: &Shift) -> &'static str {
     match shift.status {
@@ -54,7 +49,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
                                             <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
                                                 {s.title.clone()}
                                             </a>
-                                            <p class="text-sm text-slate-600">{when(&s)} " · " {s.location.clone()}</p>
+                                            <p class="text-sm text-slate-600">{s.when()} " · " {s.location.clone()}</p>
                                             <p class="text-sm text-slate-700">
                                                 {if s.spots_left() > 0 { format!("{} spots left", s.spots_left()) } else { "Full — join the waitlist".to_string() }}
                                             </p>
@@ -87,7 +82,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                         Ok(s) => view! {
                             <Title text=s.title.clone() />
                             <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
-                            <p class="mt-2 text-slate-600">{when(&s)} " · " {s.location.clone()}</p>
+                            <p class="mt-2 text-slate-600">{s.when()} " · " {s.location.clone()}</p>
                             <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>
                             <p class="mt-4 font-medium text-slate-900" data-testid="spots">
                                 {if s.spots_left() > 0 { format!("{} of {} spots left", s.spots_left(), s.capacity) } else { "This shift is full: sign up to join the waitlist.".to_string() }}
@@ -280,7 +275,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                                 <td class=td>
                                                     <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
                                                 </td>
-                                                <td class=td>{when(&s)}</td>
+                                                <td class=td>{s.when()}</td>
                                                 <td class=td>{s.location.clone()}</td>
                                                 <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
                                                 <td class=td>{status_label(&s)}</td>
@@ -306,28 +301,105 @@ pub fn AdminShiftsPage() -> impl IntoView {
             <p class="text-sm text-slate-600">"Times are in UTC."</p>
             <ActionForm action=create attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
-                <Field label="Title" name="form[title]" required=true maxlength=200 error=error />
-                <Field label="Description" name="form[description]" error=error />
-                <Field label="Location" name="form[location]" maxlength=300 error=error />
-                <Field label="Date" name="form[date]" kind="date" required=true error=error />
-                <div class="grid grid-cols-2 gap-4">
-                    <Field label="Starts" name="form[start_time]" kind="time" required=true error=error />
-                    <Field label="Ends" name="form[end_time]" kind="time" required=true error=error />
-                </div>
-                <Field label="Capacity" name="form[capacity]" kind="number" required=true error=error />
-                <label class="flex items-center gap-2 text-sm text-slate-700">
-                    <input type="checkbox" name="form[is_public]" value="true" checked=true />
-                    "Show on the public shifts page"
-                </label>
+                <ShiftFields shift=None error=error />
+                <RepeatFields error=error />
                 <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>
                     {move || if create.pending().get() { "Creating…" } else { "Create shift" }}
                 </button>
                 <p class="text-sm text-green-700" data-testid="create-result">
-                    {move || create.value().get().and_then(Result::ok).map(|s| format!("Created “{}”.", s.title))}
+                    {move || create.value().get().and_then(Result::ok).map(|created| match created.as_slice() {
+                        [one] => format!("Created “{}”.", one.title),
+                        many => format!("Created {} shifts of “{}”.", many.len(), many.first().map(|s| s.title.as_str()).unwrap_or("")),
+                    })}
                 </p>
             </ActionForm>
         </section>
     }
+}
+
+/// The title, description, place, times, capacity and visibility fields of a shift form,
+/// filled in from `shift` when editing.
+#[component]
+fn ShiftFields(shift: Option<Shift>, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let (date, start, end) = match &shift {
+        Some(s) => {
+            let (date, start) = crate::time::date_time_from_unix(s.starts_at);
+            (date, start, crate::time::date_time_from_unix(s.ends_at).1)
+        }
+        None => Default::default(),
+    };
+    let text = |f: fn(&Shift) -> String| shift.as_ref().map(f).unwrap_or_default();
+    let is_public = shift.as_ref().is_none_or(|s| s.is_public);
+    view! {
+        <Field label="Title" name="form[title]" required=true maxlength=200 value=text(|s| s.title.clone()) error=error />
+        <Field label="Description" name="form[description]" value=text(|s| s.description.clone()) error=error />
+        <Field label="Location" name="form[location]" maxlength=300 value=text(|s| s.location.clone()) error=error />
+        <Field label="Date" name="form[date]" kind="date" required=true value=date error=error />
+        <div class="grid grid-cols-2 gap-4">
+            <Field label="Starts" name="form[start_time]" kind="time" required=true value=start error=error />
+            <Field label="Ends" name="form[end_time]" kind="time" required=true value=end error=error />
+        </div>
+        <Field label="Capacity" name="form[capacity]" kind="number" required=true value=text(|s| s.capacity.to_string()) error=error />
+        <label class="flex items-center gap-2 text-sm text-slate-700">
+            <input type="checkbox" name="form[is_public]" value="true" checked=is_public />
+            "Show on the public shifts page"
+        </label>
+    }
+}
+
+/// "Repeat weekly": the weekdays and the number of weeks of a new series.
+#[component]
+fn RepeatFields(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let days = [
+        ("mon", "Mon"),
+        ("tue", "Tue"),
+        ("wed", "Wed"),
+        ("thu", "Thu"),
+        ("fri", "Fri"),
+        ("sat", "Sat"),
+        ("sun", "Sun"),
+    ];
+    view! {
+        <fieldset class="rounded-md border border-slate-200 p-3">
+            <legend class="px-1 text-sm font-medium text-slate-700">"Repeat weekly (optional)"</legend>
+            <div class="flex flex-wrap gap-3">
+                {days.into_iter().map(|(key, label)| view! {
+                    <label class="flex items-center gap-1 text-sm text-slate-700">
+                        <input type="checkbox" name=format!("repeat[{key}]") value="true" />
+                        {label}
+                    </label>
+                }).collect_view()}
+            </div>
+            <p class="mt-1 text-sm text-red-600" data-testid="error-repeat">
+                {move || error.get().and_then(|e| e.field_message("repeat"))}
+            </p>
+            <Field label="For how many weeks (1–12)" name="repeat[weeks]" kind="number" value="4" error=error />
+        </fieldset>
+    }
+}
+
+const SCOPE_CHOICES: [(&str, &str); 3] = [
+    ("this", "Only this shift"),
+    ("following", "This and the following shifts"),
+    ("all", "The whole series"),
+];
+
+/// For a shift of a series: which of its shifts a change applies to.
+#[component]
+fn ScopeChoice(series: bool) -> impl IntoView {
+    series.then(|| {
+        view! {
+            <fieldset class="space-y-1">
+                <legend class="text-sm font-medium text-slate-700">"Apply to"</legend>
+                {SCOPE_CHOICES.into_iter().map(|(value, label)| view! {
+                    <label class="flex items-center gap-2 text-sm text-slate-700">
+                        <input type="radio" name="scope" value=value checked=value == "this" />
+                        {label}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+        }
+    })
 }
 
 #[component]
@@ -339,20 +411,41 @@ pub fn AdminShiftPage() -> impl IntoView {
     let add = ServerAction::<AdminAddSignup>::new();
     let remove = ServerAction::<AdminRemoveSignup>::new();
     let cancel_shift = ServerAction::<AdminCancelShift>::new();
+    let promote = ServerAction::<AdminPromoteSignup>::new();
+    let update = ServerAction::<UpdateShift>::new();
+    let delete = ServerAction::<DeleteShift>::new();
     let add_error = last_error(add.value());
-    let remove_error = last_error(remove.value());
-    let cancel_error = last_error(cancel_shift.value());
-    // Which sign-up's removal waits for confirmation, and whether cancelling the shift does.
+    let update_error = last_error(update.value());
+    let action_error = Signal::derive(move || {
+        last_error(cancel_shift.value())
+            .get()
+            .or(last_error(remove.value()).get())
+            .or(last_error(promote.value()).get())
+            .or(last_error(delete.value()).get())
+    });
+    // Which sign-up's removal waits for confirmation, and whether cancelling or deleting the
+    // shift does; whether the edit form is open.
     let confirm_removal = RwSignal::new(None::<String>);
     let confirm_cancel = RwSignal::new(false);
+    let confirm_delete = RwSignal::new(false);
+    let editing = RwSignal::new(false);
     Effect::new(move |_| {
         if add.value().get().is_some()
             || remove.value().get().is_some()
             || cancel_shift.value().get().is_some()
+            || promote.value().get().is_some()
+            || matches!(update.value().get(), Some(Ok(_)))
         {
             confirm_removal.set(None);
             confirm_cancel.set(false);
+            editing.set(false);
             detail.refetch();
+        }
+    });
+    // A deleted shift has no page left: back to the list.
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(_))) {
+            leptos_router::hooks::use_navigate()("/admin/shifts", Default::default());
         }
     });
     view! {
@@ -388,11 +481,64 @@ pub fn AdminShiftPage() -> impl IntoView {
                                     .into_any()
                             }
                         };
+                        let series = shift.series_id.is_some();
+                        let delete_id = shift.id.clone();
+                        let delete_controls = move || {
+                            if confirm_delete.get() {
+                                let delete_id = delete_id.clone();
+                                view! {
+                                    <ActionForm action=delete attr:class="mt-4 space-y-3 rounded-lg border border-red-200 bg-red-50 p-4" attr:data-testid="delete-form">
+                                        <input type="hidden" name="shift_id" value=delete_id />
+                                        <p class="text-sm text-red-900">"Deleting removes the shift and its sign-ups for good; signed-up volunteers are told it is cancelled."</p>
+                                        <ScopeChoice series=series />
+                                        <div class="flex gap-3">
+                                            <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white">"Yes, delete"</button>
+                                            <button type="button" class="text-sm text-slate-700" on:click=move |_| confirm_delete.set(false)>"Keep it"</button>
+                                        </div>
+                                    </ActionForm>
+                                }
+                                    .into_any()
+                            } else {
+                                view! {
+                                    <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700" on:click=move |_| confirm_delete.set(true)>
+                                        "Delete shift"
+                                    </button>
+                                }
+                                    .into_any()
+                            }
+                        };
+                        let edit_shift = shift.clone();
+                        let edit_form = move || {
+                            editing.get().then(|| {
+                                let shift = edit_shift.clone();
+                                view! {
+                                    <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+                                        <h2 class="text-lg font-semibold text-slate-900">"Edit shift"</h2>
+                                        <p class="text-sm text-slate-600">"Times are in UTC."</p>
+                                        <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
+                                            <input type="hidden" name="shift_id" value=shift.id.clone() />
+                                            <FormError error=update_error />
+                                            <ShiftFields shift=Some(shift) error=update_error />
+                                            <ScopeChoice series=series />
+                                            <div class="flex gap-3">
+                                                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" disabled=move || update.pending().get()>
+                                                    {move || if update.pending().get() { "Saving…" } else { "Save changes" }}
+                                                </button>
+                                                <button type="button" class="text-sm text-slate-700" on:click=move |_| editing.set(false)>"Discard"</button>
+                                            </div>
+                                        </ActionForm>
+                                    </section>
+                                }
+                            })
+                        };
                         view! {
                             <Title text=shift.title.clone() />
                             <p class="text-sm"><a href="/admin/shifts" class="text-indigo-700 hover:underline">"← Shifts"</a></p>
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{shift.title.clone()}</h1>
-                            <p class="mt-1 text-slate-600">{when(&shift)} " · " {shift.location.clone()}</p>
+                            <p class="mt-1 text-slate-600">
+                                {shift.when()} " · " {shift.location.clone()}
+                                {series.then_some(" · part of a weekly series")}
+                            </p>
                             <p class="mt-1 font-medium text-slate-900" data-testid="shift-summary">
                                 {format!("{}/{} signed up · {} waiting · {}", shift.signed_up, shift.capacity, waiting, status_label(&shift))}
                             </p>
@@ -400,13 +546,21 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 <a href=format!("/api/shifts/{}/signups.csv", shift.id) rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
                                     "Download sign-ups (CSV)"
                                 </a>
+                                {(!cancelled).then(|| view! {
+                                    <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm" on:click=move |_| editing.update(|e| *e = !*e)>
+                                        "Edit shift"
+                                    </button>
+                                })}
                                 {cancel_controls}
+                                {delete_controls}
                             </div>
-                            <p class="mt-2 text-sm text-red-600">
-                                {move || cancel_error.get().or(remove_error.get()).map(|e| e.to_string())}
+                            <p class="mt-2 text-sm text-red-600" data-testid="action-error">
+                                {move || action_error.get().map(|e| e.to_string())}
                             </p>
-                            <SignupTable signups=d.signups remove=remove confirm_removal=confirm_removal />
+                            {edit_form}
+                            <SignupTable signups=d.signups remove=remove promote=promote confirm_removal=confirm_removal />
                             {(!cancelled).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
+                            <EmailVolunteers shift_id=shift.id.clone() />
                         }
                             .into_any()
                     }
@@ -420,6 +574,7 @@ pub fn AdminShiftPage() -> impl IntoView {
 fn SignupTable(
     signups: Vec<SignupView>,
     remove: ServerAction<AdminRemoveSignup>,
+    promote: ServerAction<AdminPromoteSignup>,
     confirm_removal: RwSignal<Option<String>>,
 ) -> impl IntoView {
     if signups.is_empty() {
@@ -457,6 +612,17 @@ fn SignupTable(
                 SignupStatus::Waitlisted => "Waitlist",
                 SignupStatus::Cancelled => "Cancelled",
             };
+            let promote_control = (s.status == SignupStatus::Waitlisted).then(|| {
+                let id = s.id.clone();
+                view! {
+                    <ActionForm action=promote attr:class="inline">
+                        <input type="hidden" name="signup_id" value=id />
+                        <button type="submit" class="mr-3 text-sm text-indigo-700 hover:underline" title="Confirms them now; a full shift gets one more spot">
+                            "Promote"
+                        </button>
+                    </ActionForm>
+                }
+            });
             view! {
                 <tr data-testid="signup-row">
                     <td class=td>{s.name}</td>
@@ -464,7 +630,7 @@ fn SignupTable(
                     <td class=td>{s.phone.unwrap_or_default()}</td>
                     <td class=td>{status}</td>
                     <td class=td>{s.source}</td>
-                    <td class=td>{control}</td>
+                    <td class=td>{promote_control}{control}</td>
                 </tr>
             }
         })
@@ -505,6 +671,35 @@ fn AddVolunteer(
                 <Field label="Email" name="form[email]" kind="email" required=true error=error />
                 <Field label="Phone (optional)" name="form[phone]" kind="tel" error=error />
                 <button type="submit" class=BUTTON_PRIMARY>"Add"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// "Email all volunteers": one message to everyone signed up or waiting.
+#[component]
+fn EmailVolunteers(shift_id: String) -> impl IntoView {
+    let send = ServerAction::<EmailShiftVolunteers>::new();
+    let error = last_error(send.value());
+    view! {
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Email all volunteers"</h2>
+            <p class="text-sm text-slate-600">"Goes to everyone signed up or on the waitlist."</p>
+            <ActionForm action=send attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <input type="hidden" name="shift_id" value=shift_id />
+                <FormError error=error />
+                <Field label="Subject" name="subject" required=true maxlength=200 error=error />
+                <div>
+                    <label for="field-body" class="block text-sm font-medium text-slate-700">"Message"</label>
+                    <textarea id="field-body" name="body" rows="5" maxlength="5000" class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900"></textarea>
+                    <p class="mt-1 text-sm text-red-600" data-testid="error-body">{move || error.get().and_then(|e| e.field_message("body"))}</p>
+                </div>
+                <button type="submit" class=BUTTON_PRIMARY disabled=move || send.pending().get()>
+                    {move || if send.pending().get() { "Queuing…" } else { "Send to all" }}
+                </button>
+                <p class="text-sm text-green-700" data-testid="email-result">
+                    {move || send.value().get().and_then(Result::ok).map(|n| format!("Queued {n} emails: see the email queue."))}
+                </p>
             </ActionForm>
         </section>
     }
@@ -560,7 +755,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                                         <li class="flex items-center justify-between gap-4 rounded-lg bg-white p-4 shadow-sm" data-testid="my-shift">
                                             <div>
                                                 <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
-                                                <p class="text-sm text-slate-600">{when(&m.shift)} " · " {m.shift.location.clone()}</p>
+                                                <p class="text-sm text-slate-600">{m.shift.when()} " · " {m.shift.location.clone()}</p>
                                                 <p class="text-sm text-slate-700">{if m.status == SignupStatus::Waitlisted { "On the waitlist" } else { "Signed up" }}</p>
                                             </div>
                                             {control}

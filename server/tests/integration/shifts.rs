@@ -1,14 +1,11 @@
 //! Shifts and sign-ups over HTTP and through the service, on both databases.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{Backend, TestApp, spawn_app_custom};
 use app::db;
 use app::events::Actor;
 use app::shifts::service::{self, ShiftError};
-use app::shifts::{ShiftForm, ShiftStatus, SignupForm, SignupSource, SignupStatus};
+use app::shifts::{RepeatForm, SeriesScope, ShiftForm, ShiftStatus, SignupForm, SignupSource, SignupStatus};
 use app::users::{Role, UserStatus};
-use common::{Backend, TestApp, spawn_app_custom};
 use serde_json::Value;
 
 on_both_backends!(
@@ -22,6 +19,10 @@ on_both_backends!(
     public_shifts_offer_a_calendar_file,
     the_admin_list_filters_searches_and_pages,
     signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts,
+    editing_checks_capacity_and_gives_new_room_to_the_waitlist,
+    weekly_series_are_bounded_and_edited_by_scope,
+    deleting_cancels_sign_ups_and_publishes_shift_deleted,
+    admins_promote_from_the_waitlist_out_of_turn,
 );
 
 on_both_backends_with_own_server!(five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly);
@@ -178,8 +179,8 @@ async fn creating_shifts_needs_an_admin(app: TestApp) {
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
     let res = app.call(&app.signed_in("admin@example.org").await, "shifts/create", &fields).await;
     assert_eq!(res.status(), 200);
-    let shift: Value = res.json().await.unwrap();
-    assert_eq!(shift["status"], "OPEN");
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created[0]["status"], "OPEN");
     // It is listed publicly, and shift.created was published with it.
     let public: Value = app.call(&app.client(), "shifts/public", &[]).await.json().await.unwrap();
     assert_eq!(public[0]["title"], "Door knocking");
@@ -442,4 +443,211 @@ async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestA
         app.call(&ana, "shifts/mine", &[]).await.json::<Value>().await.unwrap(),
         serde_json::json!([])
     );
+}
+
+async fn events(app: &TestApp, topic: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM event_outbox WHERE topic = $1")
+        .bind(topic)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn editing_checks_capacity_and_gives_new_room_to_the_waitlist(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "2")).await.unwrap();
+    for n in 0..4 {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
+    // Below who is signed up: refused, nothing changed.
+    let mut smaller = form("Renamed", "1");
+    smaller.location = "Elsewhere".into();
+    let Err(ShiftError::Invalid(errors)) =
+        service::update(&bus, &Actor::System, &shift.id, &smaller, SeriesScope::This).await
+    else {
+        panic!("capacity below the sign-ups was accepted")
+    };
+    assert_eq!(errors[0].field, "capacity");
+    assert_eq!(service::get(&app.db, &shift.id).await.unwrap().unwrap().title, "Canvass");
+    // More room: the first waiting volunteer is promoted, in order; details change.
+    let mut bigger = form("Canvass the north side", "3");
+    bigger.start_time = "10:00".into();
+    bigger.end_time = "13:30".into();
+    let updated = service::update(&bus, &Actor::System, &shift.id, &bigger, SeriesScope::This).await.unwrap();
+    assert_eq!(updated.len(), 1);
+    assert_eq!((updated[0].status, updated[0].signed_up), (ShiftStatus::Full, 3));
+    let after = service::get(&app.db, &shift.id).await.unwrap().unwrap();
+    assert_eq!(after.title, "Canvass the north side");
+    assert_eq!(after.ends_at - after.starts_at, 3 * 3600 + 1800);
+    let signups = service::signups(&app.db, &shift.id).await.unwrap();
+    let confirmed: Vec<&str> =
+        signups.iter().filter(|s| s.status == SignupStatus::Confirmed).map(|s| s.email.as_str()).collect();
+    assert_eq!(confirmed, ["v0@example.org", "v1@example.org", "v2@example.org"]);
+    assert_eq!(events(&app, "shift.updated").await, 1);
+    // Bad edits are field errors (an end before the start), and a past date is allowed for
+    // edits only (a shift already under way can still be corrected).
+    let mut backwards = form("Canvass", "3");
+    backwards.end_time = "08:00".into();
+    assert!(matches!(
+        service::update(&bus, &Actor::System, &shift.id, &backwards, SeriesScope::This).await,
+        Err(ShiftError::Invalid(_))
+    ));
+    assert!(matches!(
+        service::update(&bus, &Actor::System, "no-such-shift", &bigger, SeriesScope::This).await,
+        Err(ShiftError::NotFound)
+    ));
+}
+
+fn weekly(days: &[&str], weeks: &str) -> RepeatForm {
+    RepeatForm {
+        mon: days.contains(&"mon"),
+        tue: days.contains(&"tue"),
+        wed: days.contains(&"wed"),
+        thu: days.contains(&"thu"),
+        fri: days.contains(&"fri"),
+        sat: days.contains(&"sat"),
+        sun: days.contains(&"sun"),
+        weeks: weeks.into(),
+    }
+}
+
+async fn weekly_series_are_bounded_and_edited_by_scope(app: TestApp) {
+    let bus = app.bus();
+    // Limits: 1 to 12 weeks, at least one weekday; nothing is created when refused.
+    for (repeat, field) in [
+        (weekly(&["mon"], "13"), "repeat[weeks]"),
+        (weekly(&["mon"], "0"), "repeat[weeks]"),
+        (weekly(&[], "4"), "repeat"),
+    ] {
+        let Err(ShiftError::Invalid(errors)) =
+            service::create_series(&bus, &Actor::System, &form("S", "5"), &repeat).await
+        else {
+            panic!("a series outside the limits was accepted")
+        };
+        assert!(errors.iter().any(|e| e.field == field), "{errors:?}");
+    }
+    assert_eq!(events(&app, "shift.created").await, 0);
+    // Every day for 12 weeks is the largest series: 84 shifts.
+    let all_days = weekly(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "12");
+    let biggest = service::create_series(&bus, &Actor::System, &form("Daily", "5"), &all_days).await.unwrap();
+    assert_eq!(biggest.len(), 84);
+    // Mon/Wed/Fri for two weeks: six shifts, a week apart on the same weekdays, same times.
+    let series = service::create_series(
+        &bus,
+        &Actor::System,
+        &form("Phone bank", "5"),
+        &weekly(&["mon", "wed", "fri"], "2"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(series.len(), 6);
+    assert!(series.windows(2).all(|w| w[0].starts_at < w[1].starts_at));
+    assert_eq!(series[3].starts_at - series[0].starts_at, 7 * 86_400);
+    assert!(series.iter().all(|s| s.series_id == series[0].series_id && s.series_id.is_some()));
+    assert!(series.iter().all(|s| s.starts_at % 86_400 == 9 * 3600));
+    assert_eq!(events(&app, "shift.created").await, 90);
+
+    // "This and following" from the third changes the last four; their days stay their own.
+    let mut renamed = form("Phone bank (new room)", "8");
+    renamed.start_time = "18:00".into();
+    renamed.end_time = "20:00".into();
+    let changed =
+        service::update(&bus, &Actor::System, &series[2].id, &renamed, SeriesScope::Following).await.unwrap();
+    assert_eq!(changed.len(), 4);
+    for (i, original) in series.iter().enumerate() {
+        let now = service::get(&app.db, &original.id).await.unwrap().unwrap();
+        if i < 2 {
+            assert_eq!(now.title, "Phone bank");
+        } else {
+            assert_eq!(now.title, "Phone bank (new room)");
+            assert_eq!(now.capacity, 8);
+            // Each keeps its own day (the form's date moves a single shift only), new times.
+            let day = original.starts_at.div_euclid(86_400);
+            assert_eq!(now.starts_at, day * 86_400 + 18 * 3600);
+            assert_eq!(now.ends_at - now.starts_at, 2 * 3600);
+        }
+    }
+    // "The whole series" changes all six; "only this" one.
+    let everything =
+        service::update(&bus, &Actor::System, &series[4].id, &form("Phone bank", "6"), SeriesScope::All)
+            .await
+            .unwrap();
+    assert_eq!(everything.len(), 6);
+    let one = service::update(&bus, &Actor::System, &series[1].id, &form("Special", "6"), SeriesScope::This)
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(service::get(&app.db, &series[0].id).await.unwrap().unwrap().title, "Phone bank");
+
+    // Deleting "this and following" from the fifth removes two.
+    assert_eq!(
+        service::delete(&bus, &Actor::System, &series[4].id, SeriesScope::Following).await.unwrap(),
+        2
+    );
+    assert!(service::get(&app.db, &series[5].id).await.unwrap().is_none());
+    assert!(service::get(&app.db, &series[3].id).await.unwrap().is_some());
+    assert_eq!(service::delete(&bus, &Actor::System, &series[0].id, SeriesScope::All).await.unwrap(), 4);
+    assert_eq!(events(&app, "shift.deleted").await, 6);
+}
+
+async fn deleting_cancels_sign_ups_and_publishes_shift_deleted(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Rally", "5")).await.unwrap();
+    let receipt = service::sign_up(&bus, &Actor::System, &shift.id, &person(1), SignupSource::Public, None)
+        .await
+        .unwrap();
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let fields = [("shift_id", shift.id.as_str())];
+    assert_eq!(app.call(&volunteer, "shifts/delete", &fields).await.status(), 403);
+    assert!(service::get(&app.db, &shift.id).await.unwrap().is_some());
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let res = app.call(&admin, "shifts/delete", &fields).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), 1);
+    assert!(service::get(&app.db, &shift.id).await.unwrap().is_none());
+    assert_eq!(events(&app, "shift.deleted").await, 1);
+    let reason: String =
+        sqlx::query_scalar("SELECT payload FROM event_outbox WHERE topic = 'shift.signup.cancelled'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(reason.contains("SHIFT_DELETED"), "{reason}");
+    // The old cancel link is simply no longer valid; deleting again is "not found".
+    assert!(matches!(
+        service::cancel_by_token(&bus, &Actor::System, &receipt.cancel_token).await,
+        Err(ShiftError::CancelLinkInvalid)
+    ));
+    assert_eq!(app.call(&admin, "shifts/delete", &fields).await.status(), 404);
+}
+
+async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Stall", "1")).await.unwrap();
+    for n in 0..3 {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    let signups = service::signups(&app.db, &shift.id).await.unwrap();
+    let last = signups.iter().find(|s| s.email == "v2@example.org").unwrap();
+    assert_eq!(last.status, SignupStatus::Waitlisted);
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let res = app.call(&admin, "shifts/admin-promote", &[("signup_id", last.id.as_str())]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // Full, so the shift grew by one spot for them; the other waiting person still waits.
+    let after = service::get(&app.db, &shift.id).await.unwrap().unwrap();
+    assert_eq!((after.capacity, after.signed_up, after.status), (2, 2, ShiftStatus::Full));
+    let signups = service::signups(&app.db, &shift.id).await.unwrap();
+    let status_of = |email: &str| signups.iter().find(|s| s.email == email).unwrap().status;
+    assert_eq!(status_of("v2@example.org"), SignupStatus::Confirmed);
+    assert_eq!(status_of("v1@example.org"), SignupStatus::Waitlisted);
+    // Only the waitlist can be promoted.
+    let res = app.call(&admin, "shifts/admin-promote", &[("signup_id", last.id.as_str())]).await;
+    assert_eq!(res.status(), 409);
 }

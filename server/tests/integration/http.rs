@@ -1,10 +1,7 @@
 //! The HTTP surface around the app: health, errors, bad input, cross-site refusal.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{Backend, PASSWORD, TestApp, session_set_cookie, spawn_app_with};
 use app::users::{Role, UserStatus};
-use common::{Backend, PASSWORD, TestApp, session_set_cookie, spawn_app_with};
 
 on_both_backends!(
     health_and_readiness,

@@ -1,6 +1,5 @@
 //! The `changemaker` binary itself: start-up checks, first-run link, `create-admin`,
 //! graceful shutdown on SIGTERM.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

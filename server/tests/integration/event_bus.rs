@@ -1,18 +1,15 @@
 //! The durable event bus: outbox in the publisher's transaction, durable listeners with
 //! retries and dead deliveries, statistics, the event log, the SSE stream. Both databases.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::common::{Backend, TestApp, eventually, spawn_app_custom};
 use app::bus::{self, HandlerFuture, Listener};
 use app::events::catalog::SystemTest;
 use app::events::{Actor, Envelope, Event};
 use app::users::{Role, UserStatus};
-use common::{Backend, TestApp, eventually, spawn_app_custom};
 use futures::StreamExt;
 use serde_json::Value;
 
@@ -116,8 +113,8 @@ async fn setup_publishes_user_created(app: TestApp) {
         ("organisation_name", "Riverside"),
         ("display_name", "Ana"),
         ("email", "ana@example.org"),
-        ("password", common::PASSWORD),
-        ("password_confirm", common::PASSWORD),
+        ("password", crate::common::PASSWORD),
+        ("password_confirm", crate::common::PASSWORD),
     ];
     assert_eq!(app.call(&app.client(), "auth/setup", &form).await.status(), 200);
     let (actor, payload): (String, String) =
@@ -534,17 +531,19 @@ async fn two_processes_share_the_bus() {
     let first =
         spawn_app_custom(Backend::Postgres, &[], |_| {}, vec![flaky_listener("shared", 0, calls.clone())])
             .await;
-    let second = common::spawn_second_process(&first, vec![flaky_listener("shared", 0, calls.clone())]).await;
+    let second =
+        crate::common::spawn_second_process(&first, vec![flaky_listener("shared", 0, calls.clone())]).await;
 
     first.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
     let login = first
         .call(
             &first.client(),
             "auth/login",
-            &[("email", "admin@example.org"), ("password", common::PASSWORD)],
+            &[("email", "admin@example.org"), ("password", crate::common::PASSWORD)],
         )
         .await;
-    let cookie = common::session_set_cookie(login.headers()).unwrap().split(';').next().unwrap().to_string();
+    let cookie =
+        crate::common::session_set_cookie(login.headers()).unwrap().split(';').next().unwrap().to_string();
     let open = |app: &TestApp| {
         let url = app.url("/api/events/stream?topics=system.*");
         let cookie = cookie.clone();
@@ -573,7 +572,7 @@ async fn two_processes_share_the_bus() {
 /// a dispatcher started afterwards delivers it, and a second restart does not deliver it again.
 async fn events_committed_while_no_dispatcher_runs_are_delivered_once_after_restart(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let url = common::fresh_database_url(backend, dir.path()).await;
+    let url = crate::common::fresh_database_url(backend, dir.path()).await;
     let db = app::db::Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     let config = app::bus::BusConfig { poll_interval: Duration::from_millis(50), ..Default::default() };
@@ -608,7 +607,7 @@ async fn events_committed_while_no_dispatcher_runs_are_delivered_once_after_rest
 
 #[tokio::test]
 async fn admin_pages_render_their_data_on_the_server() {
-    let app = common::spawn_app(Backend::Sqlite).await;
+    let app = crate::common::spawn_app(Backend::Sqlite).await;
     let admin = admin_client(&app, Role::SuperAdmin).await;
     publish(&app, "rendered").await;
     eventually("logged", || async { scalar(&app, "SELECT COUNT(*) FROM event_log").await == 1 }).await;

@@ -1,10 +1,7 @@
 //! Accounts, sessions, first-run setup and authorisation, over HTTP, on both databases.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{PASSWORD, TestApp, session_set_cookie};
 use app::users::{Role, UserStatus};
-use common::{PASSWORD, TestApp, session_set_cookie};
 use serde_json::Value;
 
 on_both_backends!(

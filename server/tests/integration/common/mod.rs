@@ -1,7 +1,9 @@
 //! Integration-test harness: starts the real server on 127.0.0.1:0 with a fresh database
 //! (a temp SQLite file, or a new database on the PostgreSQL test cluster) and drives it
 //! over HTTP. `on_both_backends!` runs a test on each backend without writing it twice.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
+
+pub mod smtp;
 
 use std::net::SocketAddr;
 
@@ -159,10 +161,16 @@ async fn start_server(
     // Tests should not wait seconds for a poll: commits wake the bus, and this covers the rest.
     config.bus.poll_interval = std::time::Duration::from_millis(100);
     adjust(&mut config);
-    let prepared =
+    let mut prepared =
         changemaker_server::prepare_with_listeners(&config, listeners).await.expect("server prepares");
+    prepared.state.email_worker.poll_every = std::time::Duration::from_millis(100);
     let listener = changemaker_server::bind(config.site_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // The configured address says port 0; links in emails must name the real one.
+    if config.public_url.ends_with(":0") {
+        prepared.state.public_url = format!("http://{addr}");
+        prepared.state.email_worker.base_url = format!("http://{addr}");
+    }
     let db = prepared.state.db.clone();
     let bus_handle = prepared.state.bus.clone();
     let (tx, rx) = oneshot::channel::<()>();

@@ -1,0 +1,13 @@
+//! Every integration test in one binary: each test binary links the whole server, so one link
+//! instead of one per file saves minutes of build and gigabytes of disk.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
+
+mod accounts;
+mod binary;
+mod email;
+mod event_bus;
+mod http;
+mod shifts;
