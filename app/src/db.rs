@@ -43,6 +43,11 @@ pub enum DbError {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Where write transactions come from. On SQLite a pool of one connection: writers then
+    /// wait their turn in the pool's fair queue instead of in SQLite's sleep-and-retry busy
+    /// handler, which under load made some writers wait hundreds of milliseconds. On
+    /// PostgreSQL the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -56,21 +61,33 @@ impl Db {
         let backend = Backend::from_url(url).ok_or(DbError::UnsupportedUrl)?;
         install_default_drivers();
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let options = match backend {
-            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => options.max_connections(16),
-        };
-        let pool = options.connect(url).await.map_err(DbError::Connect)?;
-        Ok(Db { pool, backend })
+        match backend {
+            Backend::Sqlite => {
+                let sqlite = |options: AnyPoolOptions| {
+                    options.after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                };
+                let pool = sqlite(options.clone().max_connections(8))
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                let writer =
+                    sqlite(options.max_connections(1)).connect(url).await.map_err(DbError::Connect)?;
+                Ok(Db { pool, writer, backend })
+            }
+            Backend::Postgres => {
+                let pool = options.max_connections(16).connect(url).await.map_err(DbError::Connect)?;
+                Ok(Db { writer: pool.clone(), pool, backend })
+            }
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -94,8 +111,8 @@ impl Db {
     /// at once with SQLITE_BUSY under concurrency instead of waiting its turn.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 
@@ -106,6 +123,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -77,10 +77,12 @@ test.describe.serial("volunteer shifts", () => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/shifts");
     await createShift(admin, "Phone bank", 2);
+    const signedUp: Page[] = [];
     for (const n of [11, 12]) {
       const page = await (await browser.newContext()).newPage();
       await signUp(page, server, "Phone bank", n);
       await expect(page.getByTestId("signup-confirmation")).toContainText("You're signed up");
+      signedUp.push(page);
     }
     const third = await (await browser.newContext()).newPage();
     await signUp(third, server, "Phone bank", 13);
@@ -88,5 +90,67 @@ test.describe.serial("volunteer shifts", () => {
     // The admin list follows along without a reload.
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Phone bank" })).toContainText("2/2");
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Phone bank" })).toContainText("Full");
+
+    // The first volunteer cancels by their link: the waiting one is promoted, live.
+    await admin.getByRole("link", { name: "Phone bank" }).click();
+    await ready(admin);
+    await expect(admin.getByTestId("signup-row").filter({ hasText: "v13@example.org" })).toContainText("Waitlist");
+    const cancelUrl = await signedUp[0].getByTestId("cancel-link").getAttribute("href");
+    await signedUp[0].goto(`${server.baseURL}${cancelUrl}`);
+    await ready(signedUp[0]);
+    await signedUp[0].getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+    await expect(signedUp[0].getByTestId("cancel-result")).toContainText("cancelled");
+    await expect(admin.getByTestId("signup-row").filter({ hasText: "v13@example.org" })).toContainText("Confirmed");
+    await expect(admin.getByTestId("shift-summary")).toContainText("2/2 signed up · 0 waiting");
+    // The link works once.
+    await signedUp[0].goto(`${server.baseURL}${cancelUrl}`);
+    await ready(signedUp[0]);
+    await signedUp[0].getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+    await expect(signedUp[0].getByTestId("cancel-result")).toContainText("not valid");
+  });
+
+  test("an admin edits, repeats and deletes shifts; without SMTP emails wait in the queue", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Leafleting", 3);
+    await admin.getByRole("link", { name: "Leafleting" }).click();
+    await ready(admin);
+    await admin.getByRole("button", { name: "Edit shift" }).click();
+    await admin.getByLabel("Title", { exact: true }).fill("Leafleting north");
+    await admin.getByLabel("Capacity").fill("5");
+    await admin.getByRole("button", { name: "Save changes" }).click();
+    await expect(admin.getByRole("heading", { name: "Leafleting north" })).toBeVisible();
+    await expect(admin.getByTestId("shift-summary")).toContainText("0/5 signed up");
+
+    // Deleting asks first; keeping it changes nothing.
+    await admin.getByRole("button", { name: "Delete shift" }).click();
+    await admin.getByRole("button", { name: "Keep it" }).click();
+    await expect(admin.getByRole("heading", { name: "Leafleting north" })).toBeVisible();
+    await admin.getByRole("button", { name: "Delete shift" }).click();
+    await admin.getByRole("button", { name: "Yes, delete" }).click();
+    await expect(admin).toHaveURL(/\/admin\/shifts$/);
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leafleting north" })).toHaveCount(0);
+
+    // A weekly series: Mondays and Wednesdays for two weeks is four shifts.
+    await ready(admin);
+    await admin.getByLabel("Title", { exact: true }).fill("Rota");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByLabel("Starts").fill("18:00");
+    await admin.getByLabel("Ends").fill("20:00");
+    await admin.getByLabel("Capacity").fill("6");
+    await admin.getByLabel("Mon", { exact: true }).check();
+    await admin.getByLabel("Wed", { exact: true }).check();
+    await admin.getByLabel("For how many weeks (1–12)").fill("2");
+    await admin.getByRole("button", { name: "Create shift" }).click();
+    await expect(admin.getByTestId("create-result")).toHaveText("Created 4 shifts of “Rota”.");
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Rota" })).toHaveCount(4);
+
+    // No SMTP is set up: the confirmations wait, and the queue says why.
+    await admin.goto(`${server.baseURL}/admin/emails`);
+    await ready(admin);
+    await expect(admin.getByTestId("smtp-missing")).toBeVisible();
+    await expect(admin.getByTestId("queued-email").filter({ hasText: "v1@example.org" }).first()).toContainText(
+      "Not sent (no SMTP)",
+    );
   });
 });

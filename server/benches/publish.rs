@@ -5,6 +5,8 @@
 //! Run: `cargo bench -p changemaker-server --bench publish` (see BENCHMARKS.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod common;
+
 use std::time::Instant;
 
 use app::bus;
@@ -100,17 +102,7 @@ async fn main() {
     )
     .await;
 
-    if let Ok(admin_url) = std::env::var("CHANGEMAKER_TEST_DATABASE_URL") {
-        let name = format!("cm_bench_{}", std::process::id());
-        let admin = Db::connect(&admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-        let url = match admin_url.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => panic!("CHANGEMAKER_TEST_DATABASE_URL has no database name"),
-        };
+    if let Some(url) = common::fresh_postgres_url(&format!("cm_bench_{}", std::process::id())).await {
         let pg = Db::connect(&url).await.unwrap();
         pg.migrate().await.unwrap();
         run(

@@ -6,6 +6,8 @@
 //! Run: `cargo bench -p changemaker-server --bench sse` (see BENCHMARKS.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -132,21 +134,8 @@ async fn main() {
         return;
     }
     EPOCH.get_or_init(Instant::now);
-    let dir = tempfile::tempdir().unwrap();
-    let config = changemaker_server::config::Config::from_vars([
-        ("CHANGEMAKER_DATA_DIR".to_string(), dir.path().display().to_string()),
-        ("LEPTOS_SITE_ADDR".to_string(), "127.0.0.1:0".to_string()),
-        ("RUST_LOG".to_string(), "error".to_string()),
-    ])
-    .unwrap();
-    let prepared = changemaker_server::prepare(&config).await.unwrap();
-    let (bus, db) = (prepared.state.bus.clone(), prepared.state.db.clone());
-    let listener = changemaker_server::bind(config.site_addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let url = config.database_url.clone();
-    tokio::spawn(async move {
-        changemaker_server::serve(listener, prepared.state, &url, std::future::pending()).await
-    });
+    let server = common::start_server(&[]).await;
+    let (addr, bus, db) = (server.addr, server.bus.clone(), server.db.clone());
 
     let mut tx = db.begin_write().await.unwrap();
     app::users::service::create_user(

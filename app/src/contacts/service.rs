@@ -2,26 +2,33 @@
 
 use sqlx::Row;
 
-use crate::bus;
 use crate::db::{self, Tx};
-use crate::events::{Actor, Event, catalog::ContactCreated};
+use crate::events::{Event, catalog::ContactCreated};
 use crate::users::service::normalise_email;
 
-/// The id of the contact with `email`, created (and `contact.created` published) when there
-/// is none yet. A later sign-up never overwrites the name on file.
+/// A contact found or just created by `find_or_create`.
+pub struct FoundContact {
+    pub id: String,
+    /// `contact.created` when the contact is new. The caller publishes it with its own
+    /// events, last in the transaction: on PostgreSQL publishing holds the bus's ordering
+    /// lock until commit, so the later it comes, the less writers wait on each other.
+    pub created: Option<Event>,
+}
+
+/// The contact with `email`, created when there is none yet. A later sign-up never
+/// overwrites the name on file.
 pub async fn find_or_create(
     tx: &mut Tx,
-    actor: &Actor,
     email: &str,
     name: &str,
     phone: Option<&str>,
     source: &str,
-) -> Result<String, sqlx::Error> {
+) -> Result<FoundContact, sqlx::Error> {
     let email = normalise_email(email);
     if let Some(row) =
         sqlx::query("SELECT id FROM contacts WHERE email = $1").bind(&email).fetch_optional(&mut **tx).await?
     {
-        return row.try_get("id");
+        return Ok(FoundContact { id: row.try_get("id")?, created: None });
     }
     let id = uuid::Uuid::new_v4().to_string();
     let now = db::now_unix();
@@ -36,12 +43,11 @@ pub async fn find_or_create(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    let event = Event::ContactCreated(ContactCreated {
+    let created = Event::ContactCreated(ContactCreated {
         contact_id: id.clone(),
         email,
         name: name.to_string(),
         source: source.to_string(),
     });
-    bus::publish(tx, actor, &event).await?;
-    Ok(id)
+    Ok(FoundContact { id, created: Some(created) })
 }

@@ -534,8 +534,8 @@ pub async fn sign_up(
     if taken.is_some() {
         return Err(ShiftError::AlreadySignedUp);
     }
-    let contact_id =
-        crate::contacts::service::find_or_create(&mut tx, actor, &email, name, phone, "SHIFT_SIGNUP").await?;
+    let contact =
+        crate::contacts::service::find_or_create(&mut tx, &email, name, phone, "SHIFT_SIGNUP").await?;
     let status =
         if shift.signed_up < shift.capacity { SignupStatus::Confirmed } else { SignupStatus::Waitlisted };
     let token = new_token();
@@ -548,7 +548,7 @@ pub async fn sign_up(
     )
     .bind(&signup_id)
     .bind(shift_id)
-    .bind(&contact_id)
+    .bind(&contact.id)
     .bind(user_id)
     .bind(name)
     .bind(&email)
@@ -569,7 +569,7 @@ pub async fn sign_up(
         shift_id: shift.id.clone(),
         shift_title: shift.title.clone(),
         signup_id: signup_id.clone(),
-        contact_id: Some(contact_id),
+        contact_id: Some(contact.id),
         name: name.to_string(),
         email,
         source: source.as_str().to_string(),
@@ -577,6 +577,10 @@ pub async fn sign_up(
         waitlisted,
         promoted: false,
     });
+    // Events last, just before the commit (see `FoundContact::created`).
+    if let Some(created) = &contact.created {
+        bus::publish(&mut tx, actor, created).await?;
+    }
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     Ok(SignupReceipt { signup_id, status, cancel_token: token })

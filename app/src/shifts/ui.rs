@@ -443,9 +443,10 @@ pub fn AdminShiftPage() -> impl IntoView {
         }
     });
     // A deleted shift has no page left: back to the list.
+    let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if matches!(delete.value().get(), Some(Ok(_))) {
-            leptos_router::hooks::use_navigate()("/admin/shifts", Default::default());
+            navigate("/admin/shifts", Default::default());
         }
     });
     view! {

@@ -1,0 +1,199 @@
+//! Shift sign-ups per second over HTTP with 64 concurrent clients (p50/p99), against a raw
+//! sqlx insert of a sign-up row with the same 64-way concurrency, on SQLite and (when
+//! `CHANGEMAKER_TEST_DATABASE_URL` is set) PostgreSQL; then server-side renders of `/shifts`
+//! with 50 upcoming shifts per second, with 64 concurrent clients. The server runs in this
+//! process on loopback.
+//!
+//! Run: `cargo bench -p changemaker-server --bench shifts` (see BENCHMARKS.md).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use app::events::Actor;
+use app::shifts::ShiftForm;
+use common::{BenchServer, fresh_postgres_url, start_server};
+
+const CLIENTS: usize = 64;
+const SIGNUPS: usize = 3_200;
+/// Sign-ups spread over this many shifts, as when a list of upcoming shifts fills up.
+const SHIFTS: usize = 50;
+
+fn shift_form(n: usize) -> ShiftForm {
+    ShiftForm {
+        title: format!("Canvass {n}"),
+        description: "Meet at the hall; bring water and comfortable shoes.".into(),
+        location: "Community hall, 12 Main Street".into(),
+        date: app::time::date_time_from_unix(app::db::now_unix() + 86_400 * (1 + n as i64 % 20)).0,
+        start_time: "09:00".into(),
+        end_time: "12:00".into(),
+        capacity: "10000".into(),
+        is_public: true,
+    }
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Runs `work(i)` for i in 0..total on `CLIENTS` tasks; returns (per second, sorted latencies).
+async fn load<F, Fut>(total: usize, work: F) -> (f64, Vec<Duration>)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let work = Arc::new(work);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (next, work) = (next.clone(), work.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    return latencies;
+                }
+                let t = Instant::now();
+                work(i).await;
+                latencies.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(total);
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    all.sort();
+    (rate, all)
+}
+
+async fn signups(label: &str, server: &BenchServer) {
+    let mut ids = Vec::new();
+    for n in 0..SHIFTS {
+        ids.push(app::shifts::service::create(&server.bus, &Actor::System, &shift_form(n)).await.unwrap().id);
+    }
+    let ids = Arc::new(ids);
+    let http = reqwest::Client::new();
+    let url = format!("http://{}/api/shifts/sign-up", server.addr);
+    let (ids2, url2) = (ids.clone(), url.clone());
+    let (rate, latencies) = load(SIGNUPS, move |i| {
+        let (http, ids, url) = (http.clone(), ids2.clone(), url2.clone());
+        async move {
+            let email = format!("v{i}@example.org");
+            let res = http
+                .post(&url)
+                .form(&[
+                    ("shift_id", ids[i % SHIFTS].as_str()),
+                    ("form[name]", "Volunteer"),
+                    ("form[email]", email.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        }
+    })
+    .await;
+
+    // The raw side: one INSERT of a sign-up row per request, same concurrency, same shifts.
+    let contact: String =
+        sqlx::query_scalar("SELECT id FROM contacts LIMIT 1").fetch_one(server.db.pool()).await.unwrap();
+    let db = server.db.clone();
+    let (raw_rate, raw_latencies) = load(SIGNUPS, move |i| {
+        let (db, ids, contact) = (db.clone(), ids.clone(), contact.clone());
+        async move {
+            sqlx::query(
+                "INSERT INTO shift_signups (id, shift_id, contact_id, name, email, source, status, \
+                 cancel_token_hash, created_at, queued_seq) VALUES ($1, $2, $3, 'Volunteer', $4, 'PUBLIC', \
+                 'CONFIRMED', $5, $6, $7)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&ids[i % SHIFTS])
+            .bind(&contact)
+            .bind(format!("raw{i}@example.org"))
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(app::db::now_unix())
+            .bind(i as i64 + 1_000_000)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+    })
+    .await;
+    println!(
+        "{label:<10} sign-ups over HTTP {rate:>7.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms | raw insert {raw_rate:>7.0}/s  \
+         p50 {:>6.2} ms  p99 {:>6.2} ms | ratio {:.2}",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        percentile(&raw_latencies, 0.5),
+        percentile(&raw_latencies, 0.99),
+        rate / raw_rate
+    );
+}
+
+async fn public_page(server: &BenchServer) {
+    // 50 upcoming public shifts on a fresh database.
+    for n in 0..50 {
+        app::shifts::service::create(&server.bus, &Actor::System, &shift_form(n)).await.unwrap();
+    }
+    let http = reqwest::Client::new();
+    let url = format!("http://{}/shifts", server.addr);
+    let probe = http.get(&url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(probe.matches("data-testid=\"public-shift\"").count(), 50);
+    let (rate, latencies) = load(20_000, move |_| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let res = http.get(&url).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap();
+        }
+    })
+    .await;
+    println!(
+        "sqlite     GET /shifts (50 shifts), clients in this process {rate:>7.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99)
+    );
+    // The same with wrk (Debian's package), a C load generator in a process of its own, when
+    // it is installed: the in-process clients above spend much of the two cores themselves.
+    let wrk = std::process::Command::new("wrk")
+        .args(["-t2", "-c64", "-d10s", "--latency", &format!("http://{}/shifts", server.addr)])
+        .output();
+    match wrk {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = |key: &str| {
+                text.lines().find(|l| l.trim_start().starts_with(key)).map(str::trim).unwrap_or("?").to_string()
+            };
+            println!(
+                "sqlite     GET /shifts (50 shifts), wrk -t2 -c64 -d10s: {} | latency {} | {}",
+                line("Requests/sec:"),
+                line("50%"),
+                line("99%")
+            );
+        }
+        _ => println!("wrk not installed (apt-get install wrk): skipped the wrk measurement"),
+    }
+}
+
+/// Public sign-ups are rate-limited per IP; every benchmark client shares one.
+const NO_SIGNUP_LIMIT: (&str, &str) = ("CHANGEMAKER_SIGNUP_RATE_LIMIT", "100000000");
+
+#[tokio::main]
+async fn main() {
+    signups("sqlite", &start_server(&[NO_SIGNUP_LIMIT]).await).await;
+    match fresh_postgres_url(&format!("cm_bench_shifts_{}", std::process::id())).await {
+        Some(url) => {
+            signups("postgres", &start_server(&[NO_SIGNUP_LIMIT, ("DATABASE_URL", &url)]).await).await
+        }
+        None => println!("postgres   skipped: set CHANGEMAKER_TEST_DATABASE_URL to include it"),
+    }
+    public_page(&start_server(&[]).await).await;
+}
