@@ -170,7 +170,11 @@ async fn public_page(server: &BenchServer) {
         Ok(out) if out.status.success() => {
             let text = String::from_utf8_lossy(&out.stdout);
             let line = |key: &str| {
-                text.lines().find(|l| l.trim_start().starts_with(key)).map(str::trim).unwrap_or("?").to_string()
+                text.lines()
+                    .find(|l| l.trim_start().starts_with(key))
+                    .map(str::trim)
+                    .unwrap_or("?")
+                    .to_string()
             };
             println!(
                 "sqlite     GET /shifts (50 shifts), wrk -t2 -c64 -d10s: {} | latency {} | {}",
