@@ -180,7 +180,8 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
     TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
 }
 
-/// Periodic clean-up: expired sessions.
+/// Periodic clean-up: expired sessions, and sent emails after 30 days (their bodies hold
+/// private cancel links, which should not be kept for ever).
 async fn housekeeping(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -189,6 +190,11 @@ async fn housekeeping(db: Db) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "pruned expired sessions"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not prune sessions"),
+        }
+        match app::email::service::prune_sent(&db, app::email::service::SENT_RETENTION_SECS).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "pruned sent emails"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not prune sent emails"),
         }
     }
 }

@@ -310,6 +310,18 @@ pub async fn retry(db: &Db, id: &str) -> Result<(), EmailError> {
     Ok(())
 }
 
+/// How long a sent email is kept in the queue (30 days).
+pub const SENT_RETENTION_SECS: i64 = 30 * 24 * 3600;
+
+/// Removes emails sent more than `older_than_secs` ago; waiting and failed ones stay.
+pub async fn prune_sent(db: &Db, older_than_secs: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM email_outbox WHERE status = 'SENT' AND sent_at < $1")
+        .bind(db::now_unix() - older_than_secs)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// What the worker needs: the database, the key for the SMTP password, the public address
 /// for links, and how long to wait after each failed attempt (then it gives up: FAILED).
 #[derive(Debug, Clone)]
