@@ -711,11 +711,10 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
             .bind(signup_id)
             .fetch_optional(&mut *tx)
             .await?;
-    let shift = lock_shift(&mut tx, &shift_id.ok_or(ShiftError::NotWaitlisted)?).await?;
+    let mut shift = lock_shift(&mut tx, &shift_id.ok_or(ShiftError::NotWaitlisted)?).await?;
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
-    let mut shift = shift;
     if shift.signed_up >= shift.capacity {
         if shift.capacity >= super::CAPACITY_MAX {
             return Err(ShiftError::Invalid(vec![FieldError {

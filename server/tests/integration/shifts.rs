@@ -273,13 +273,33 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
             ],
         ),
         ("shifts/admin-remove", vec![("signup_id", "nope")]),
+        ("shifts/admin-promote", vec![("signup_id", "nope")]),
         ("shifts/admin-cancel-shift", vec![("shift_id", id)]),
         ("shifts/admin-list", vec![]),
+        ("shifts/delete", vec![("shift_id", id), ("scope", "all")]),
+        ("shifts/email-volunteers", vec![("shift_id", id), ("subject", "Hi"), ("body", "Hello")]),
+        (
+            "shifts/update",
+            vec![
+                ("shift_id", id),
+                ("form[title]", "Renamed"),
+                ("form[description]", ""),
+                ("form[location]", ""),
+                ("form[date]", "2030-01-01"),
+                ("form[start_time]", "09:00"),
+                ("form[end_time]", "10:00"),
+                ("form[capacity]", "3"),
+            ],
+        ),
     ] {
         assert_eq!(app.call(&app.client(), endpoint, &args).await.status(), 401, "{endpoint}");
         assert_eq!(app.call(&volunteer, endpoint, &args).await.status(), 403, "{endpoint}");
     }
     assert_eq!(shift_status(&app, id).await, (ShiftStatus::Open, 0), "nothing changed");
+    assert_eq!(service::get(&app.db, id).await.unwrap().unwrap().title, "Food bank");
+    let queued: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(queued, 0, "no email was queued");
 
     // Add two: the second waits. The source is ADMIN.
     for (name, email) in [("=cmd()", "a1@example.org"), ("Bo", "a2@example.org")] {
