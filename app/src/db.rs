@@ -63,6 +63,8 @@ impl Db {
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         match backend {
             Backend::Sqlite => {
+                // A local file cannot drop the connection: no ping before each use.
+                let options = options.test_before_acquire(false);
                 let sqlite = |options: AnyPoolOptions| {
                     options.after_connect(|conn, _meta| {
                         Box::pin(async move {
@@ -98,8 +100,16 @@ impl Db {
         migrator.run(&self.pool).await.map_err(DbError::Migrate)
     }
 
+    /// For reads. Writes go through `begin_write` (a transaction) or `writer` (one statement).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For a write that is a single statement outside any transaction. On SQLite every write
+    /// must come from here or `begin_write`: a write on a read connection would wait for
+    /// SQLite's lock in its sleep-and-retry busy handler, and make the queued writers wait too.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn backend(&self) -> Backend {
@@ -126,6 +136,13 @@ impl Db {
         self.writer.close().await;
         self.pool.close().await;
     }
+}
+
+/// Appended to a `SELECT` in a write transaction to lock the rows it reads until commit:
+/// ` FOR UPDATE` on PostgreSQL; nothing on SQLite, where `begin_write` already holds the
+/// database's one write lock.
+pub fn for_update(tx: &mut Tx) -> &'static str {
+    if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" }
 }
 
 /// Seconds since the Unix epoch, UTC: how every `*_at` column stores time.

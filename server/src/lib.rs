@@ -29,6 +29,7 @@ pub mod config;
 mod events_api;
 mod exports;
 mod middleware;
+mod page_cache;
 mod site_files;
 
 use config::Config;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
+        .layer(from_fn_with_state(page_cache::PageCache::new(state.bus.clone()), page_cache::serve))
         .layer(from_fn(middleware::server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
         .layer(from_fn(middleware::client_ip))

@@ -136,7 +136,7 @@ pub async fn session_user(db: &Db, token: &str) -> Result<Option<User>, sqlx::Er
 pub async fn logout(db: &Db, token: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash(token))
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -145,7 +145,7 @@ pub async fn logout(db: &Db, token: &str) -> Result<(), sqlx::Error> {
 pub async fn prune_sessions(db: &Db) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(db::now_unix())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }

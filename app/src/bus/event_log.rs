@@ -29,7 +29,7 @@ async fn record(db: &Db, e: &Envelope) -> Result<(), sqlx::Error> {
     .bind(e.actor.to_string())
     .bind(&e.occurred_at)
     .bind(e.payload.to_string())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

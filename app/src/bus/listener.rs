@@ -14,13 +14,14 @@ use crate::observability::DeadDelivery;
 const LEASE_MS: i64 = 30_000;
 const BATCH: i64 = 200;
 
-/// What happened to one delivery attempt, for the counters.
-enum Outcome {
-    /// Not subscribed: the position just moves on.
-    NotSubscribed,
-    Skipped,
-    Delivered,
-    Failed(String),
+/// What happened to a batch of new events, for the counters. Events the listener is not
+/// subscribed to are not counted: the position just moves past them.
+#[derive(Default)]
+struct BatchOutcome {
+    delivered: i64,
+    skipped: i64,
+    /// (seq, error) of each failed delivery.
+    failed: Vec<(i64, String)>,
 }
 
 /// Lifetime counters of a listener, kept in the database (shared by every process).
@@ -40,7 +41,7 @@ pub(super) async fn register(db: &Db, name: &str) -> Result<(), sqlx::Error> {
          VALUES ($1, 0, 0, 0, 0, 0, 0) ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -110,18 +111,28 @@ impl Bus {
     /// delivers what is new, then what is due for retry.
     pub(super) async fn run_listener(self, l: Arc<Listener>) {
         let mut head = self.inner.head.subscribe();
+        // Until when this process holds the lease (Unix ms); renewed once half of it is used,
+        // not on every wake-up, so a busy bus does not write the lease on every commit.
+        let mut held_until = 0;
         loop {
-            match self.claim_lease(l.name).await {
-                Ok(true) => {
-                    if let Err(e) = self.deliver_new(&l).await {
-                        tracing::warn!(listener = l.name, error = %e, "cannot deliver events");
+            let now = db::now_unix_ms();
+            if now >= held_until - LEASE_MS / 2 {
+                held_until = match self.claim_lease(l.name).await {
+                    Ok(true) => now + LEASE_MS,
+                    Ok(false) => 0,
+                    Err(e) => {
+                        tracing::warn!(listener = l.name, error = %e, "cannot take the listener lease");
+                        0
                     }
-                    if let Err(e) = self.deliver_retries(&l).await {
-                        tracing::warn!(listener = l.name, error = %e, "cannot retry deliveries");
-                    }
+                };
+            }
+            if now < held_until {
+                if let Err(e) = self.deliver_new(&l).await {
+                    tracing::warn!(listener = l.name, error = %e, "cannot deliver events");
                 }
-                Ok(false) => {}
-                Err(e) => tracing::warn!(listener = l.name, error = %e, "cannot take the listener lease"),
+                if let Err(e) = self.deliver_retries(&l).await {
+                    tracing::warn!(listener = l.name, error = %e, "cannot retry deliveries");
+                }
             }
             tokio::select! {
                 changed = head.changed() => if changed.is_err() { return },
@@ -141,7 +152,7 @@ impl Bus {
         .bind(now + LEASE_MS)
         .bind(name)
         .bind(now)
-        .execute(self.inner.db.pool())
+        .execute(self.inner.db.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -151,52 +162,52 @@ impl Bus {
         loop {
             let position = counters(db, l.name).await?.position;
             let batch = outbox::read_after(db, position, BATCH).await?;
-            if batch.is_empty() {
-                return Ok(());
-            }
+            let Some(last) = batch.last().map(|e| e.seq) else { return Ok(()) };
+            let mut outcomes = BatchOutcome::default();
             for envelope in batch {
                 let seq = envelope.seq;
-                let outcome = if !any_matches(&l.patterns, &envelope.topic) {
-                    Outcome::NotSubscribed
-                } else if !(l.enabled)().await {
-                    Outcome::Skipped
-                } else {
-                    let id = envelope.id.clone();
-                    match self.deliver(l, envelope).await {
-                        Ok(()) => Outcome::Delivered,
-                        Err(error) => {
-                            tracing::error!(listener = l.name, event_id = %id, seq, %error, "listener failed");
-                            Outcome::Failed(error)
-                        }
+                if !any_matches(&l.patterns, &envelope.topic) {
+                    continue;
+                }
+                if !(l.enabled)().await {
+                    outcomes.skipped += 1;
+                    continue;
+                }
+                let id = envelope.id.clone();
+                match self.deliver(l, envelope).await {
+                    Ok(()) => outcomes.delivered += 1,
+                    Err(error) => {
+                        tracing::error!(listener = l.name, event_id = %id, seq, %error, "listener failed");
+                        outcomes.failed.push((seq, error));
                     }
-                };
-                self.record_first_attempt(l.name, seq, outcome).await?;
+                }
             }
+            self.record_batch(l.name, last, outcomes).await?;
         }
     }
 
-    /// Moves the position past `seq` and counts the outcome, in one transaction with the
-    /// retry entry of a failure.
-    async fn record_first_attempt(&self, name: &str, seq: i64, outcome: Outcome) -> Result<(), sqlx::Error> {
-        let db = &self.inner.db;
-        let mut tx = db.begin_write().await?;
-        let counter = match &outcome {
-            Outcome::NotSubscribed => None,
-            Outcome::Skipped => Some("skipped"),
-            Outcome::Delivered => Some("delivered"),
-            Outcome::Failed(_) => Some("failed"),
+    /// Moves the position past a delivered batch and counts its outcomes, in one transaction
+    /// with the retry entries of its failures. One write per batch rather than per event: a
+    /// crash before it commits delivers the batch again, which at-least-once allows.
+    async fn record_batch(&self, name: &str, last: i64, outcomes: BatchOutcome) -> Result<(), sqlx::Error> {
+        let mut tx = self.inner.db.begin_write().await?;
+        sqlx::query(
+            "UPDATE bus_listeners SET position = $1, delivered = delivered + $2, skipped = skipped + $3, \
+             failed = failed + $4 WHERE name = $5",
+        )
+        .bind(last)
+        .bind(outcomes.delivered)
+        .bind(outcomes.skipped)
+        .bind(outcomes.failed.len() as i64)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        let now = db::now_unix_ms();
+        let (status, next) = match self.inner.config.retry_schedule.first() {
+            Some(wait) => ("RETRYING", now + millis(*wait)),
+            None => ("DEAD", now),
         };
-        let sql = match counter {
-            Some(c) => format!("UPDATE bus_listeners SET position = $1, {c} = {c} + 1 WHERE name = $2"),
-            None => "UPDATE bus_listeners SET position = $1 WHERE name = $2".to_string(),
-        };
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(seq).bind(name).execute(&mut *tx).await?;
-        if let Outcome::Failed(error) = outcome {
-            let now = db::now_unix_ms();
-            let (status, next) = match self.inner.config.retry_schedule.first() {
-                Some(wait) => ("RETRYING", now + millis(*wait)),
-                None => ("DEAD", now),
-            };
+        for (seq, error) in &outcomes.failed {
             sqlx::query(
                 "INSERT INTO bus_deliveries (listener, seq, attempts, status, next_attempt_at, last_error, updated_at) \
                  VALUES ($1, $2, 1, $3, $4, $5, $6) ON CONFLICT (listener, seq) DO NOTHING",
@@ -209,12 +220,13 @@ impl Bus {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            if status == "DEAD" {
-                sqlx::query("UPDATE bus_listeners SET dead = dead + 1 WHERE name = $1")
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        }
+        if status == "DEAD" && !outcomes.failed.is_empty() {
+            sqlx::query("UPDATE bus_listeners SET dead = dead + $1 WHERE name = $2")
+                .bind(outcomes.failed.len() as i64)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await
     }

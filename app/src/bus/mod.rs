@@ -9,6 +9,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -130,6 +131,8 @@ struct Inner {
     process_id: String,
     /// Set at shutdown: live streams end so that graceful shutdown is not held open.
     closing: watch::Sender<bool>,
+    /// See `Bus::version`.
+    version: AtomicU64,
 }
 
 impl std::fmt::Debug for Bus {
@@ -154,6 +157,7 @@ impl Bus {
                 latencies: Mutex::new(HashMap::new()),
                 process_id: uuid::Uuid::new_v4().to_string(),
                 closing,
+                version: AtomicU64::new(0),
             }),
         }
     }
@@ -161,8 +165,16 @@ impl Bus {
     /// Commits `tx` and wakes the dispatcher.
     pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
         tx.commit().await?;
+        self.inner.version.fetch_add(1, Ordering::Release);
         self.wake();
         Ok(())
+    }
+
+    /// A number that changes whenever events may have been committed: at once after a commit
+    /// through `commit` here, and when the dispatcher sees events committed by another
+    /// process. What is derived from the database (a cached page) is current while it holds.
+    pub fn version(&self) -> u64 {
+        self.inner.version.load(Ordering::Acquire)
     }
 
     /// Tells the dispatcher something was committed.
@@ -228,6 +240,7 @@ impl Bus {
                 match outbox::read_after(&self.inner.db, last, 500).await {
                     Ok(batch) if batch.is_empty() => break,
                     Ok(batch) => {
+                        self.inner.version.fetch_add(1, Ordering::Release);
                         for envelope in batch {
                             last = envelope.seq;
                             let _ = self.inner.live.send(Arc::new(LiveEvent::new(envelope)));

@@ -86,7 +86,7 @@ pub async fn prune(db: &Db, older_than_ms: i64) -> Result<u64, sqlx::Error> {
          AND NOT EXISTS (SELECT 1 FROM bus_deliveries d WHERE d.seq = event_outbox.seq)",
     )
     .bind(older_than_ms)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
 }

@@ -302,7 +302,7 @@ pub async fn retry(db: &Db, id: &str) -> Result<(), EmailError> {
     )
     .bind(db::now_unix())
     .bind(id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     if done.rows_affected() == 0 {
         return Err(EmailError::NotFound);
@@ -317,7 +317,7 @@ pub const SENT_RETENTION_SECS: i64 = 30 * 24 * 3600;
 pub async fn prune_sent(db: &Db, older_than_secs: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM email_outbox WHERE status = 'SENT' AND sent_at < $1")
         .bind(db::now_unix() - older_than_secs)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }
@@ -378,7 +378,7 @@ impl Worker {
             .bind(now + 300)
             .bind(&id)
             .bind(row.try_get::<i64, _>("next_attempt_at")?)
-            .execute(self.db.pool())
+            .execute(self.db.writer())
             .await?;
             if claimed.rows_affected() != 1 {
                 continue;
@@ -411,7 +411,7 @@ impl Worker {
                     )
                     .bind(db::now_unix())
                     .bind(&id)
-                    .execute(self.db.pool())
+                    .execute(self.db.writer())
                     .await?;
                 }
                 Err(error) => {
@@ -424,7 +424,7 @@ impl Worker {
                     .bind(db::now_unix() + wait.map_or(0, |w| w.as_secs() as i64))
                     .bind(&error)
                     .bind(&id)
-                    .execute(self.db.pool())
+                    .execute(self.db.writer())
                     .await?;
                 }
             }

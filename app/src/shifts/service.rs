@@ -465,15 +465,8 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
 /// Locks the shift's row until the transaction ends and returns it: every change to a
 /// shift's sign-ups goes through here first, so counts and the waitlist stay exact.
 async fn lock_shift(tx: &mut Tx, id: &str) -> Result<Shift, ShiftError> {
-    sqlx::query("UPDATE shifts SET updated_at = $1 WHERE id = $2")
-        .bind(db::now_unix())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let sql = format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = $1{}", db::for_update(tx));
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
     row.as_ref().map(shift_from_row).transpose()?.ok_or(ShiftError::NotFound)
 }
 
@@ -524,16 +517,6 @@ pub async fn sign_up(
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
-    let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM shift_signups WHERE shift_id = $1 AND email = $2 AND status <> 'CANCELLED'",
-    )
-    .bind(shift_id)
-    .bind(&email)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if taken.is_some() {
-        return Err(ShiftError::AlreadySignedUp);
-    }
     let contact =
         crate::contacts::service::find_or_create(&mut tx, &email, name, phone, "SHIFT_SIGNUP").await?;
     let status =
@@ -559,6 +542,7 @@ pub async fn sign_up(
     .bind(now)
     .execute(&mut *tx)
     .await
+    // The unique index on active sign-ups (shift, email) is the duplicate check.
     .map_err(|e| if db::is_unique_violation(&e) { ShiftError::AlreadySignedUp } else { e.into() })?;
     if status == SignupStatus::Confirmed {
         set_count(&mut tx, &shift, shift.signed_up + 1).await?;

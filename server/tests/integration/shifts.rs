@@ -23,6 +23,7 @@ on_both_backends!(
     weekly_series_are_bounded_and_edited_by_scope,
     deleting_cancels_sign_ups_and_publishes_shift_deleted,
     admins_promote_from_the_waitlist_out_of_turn,
+    the_public_list_is_served_from_memory_and_current_after_every_change,
 );
 
 on_both_backends_with_own_server!(five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly);
@@ -670,4 +671,50 @@ async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
     // Only the waitlist can be promoted.
     let res = app.call(&admin, "shifts/admin-promote", &[("signup_id", last.id.as_str())]).await;
     assert_eq!(res.status(), 409);
+}
+
+async fn the_public_list_is_served_from_memory_and_current_after_every_change(app: TestApp) {
+    let shift = service::create(&app.bus(), &Actor::System, &form("Leafleting", "3")).await.unwrap();
+    let page = |path: &'static str| {
+        let (client, url) = (app.client(), app.url(path));
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page("/shifts").await.contains("3 spots left"));
+    // A change that publishes no event (here made behind the app's back) is not seen while the
+    // rendered page is kept: the page really is served from memory. (The dispatcher seeing
+    // `shift.created` a moment after the commit also counts as a change, so try until the
+    // page rendered just before the rename is the one kept.)
+    let mut kept = false;
+    for attempt in 0..40 {
+        let before = page("/shifts").await;
+        sqlx::query("UPDATE shifts SET title = $1 WHERE id = $2")
+            .bind(format!("Renamed quietly {attempt}"))
+            .bind(&shift.id)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        if page("/shifts").await == before {
+            kept = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(kept, "the page is rendered again for every request");
+    // ...except for a request with a query string, which is always rendered.
+    assert!(page("/shifts?fresh").await.contains("Renamed quietly"));
+    assert!(!page("/shifts").await.contains("Renamed quietly"));
+    // Every change made through the app shows at once: a sign-up over HTTP...
+    let args = [
+        ("shift_id", shift.id.as_str()),
+        ("form[name]", "V"),
+        ("form[email]", "v@example.org"),
+        ("form[phone]", ""),
+    ];
+    assert_eq!(app.call(&app.client(), "shifts/sign-up", &args).await.status(), 200);
+    let html = page("/shifts").await;
+    assert!(html.contains("2 spots left") && html.contains("Renamed quietly"), "{html}");
+    // ...and an edit through the service.
+    let edited = form("Leafleting downtown", "3");
+    service::update(&app.bus(), &Actor::System, &shift.id, &edited, SeriesScope::This).await.unwrap();
+    assert!(page("/shifts").await.contains("Leafleting downtown"));
 }
