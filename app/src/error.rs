@@ -27,13 +27,25 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
-    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    #[error("Too many attempts. Try again in {}.", wait_text(*.retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// A service this needs is switched off or not answering (payments disabled, Stripe down).
+    #[error("{0}")]
+    Unavailable(String),
     /// The request itself was malformed (bad arguments, wrong encoding).
     #[error("The request was not understood: {0}")]
     BadRequest(String),
+}
+
+/// "45 seconds", "1 minute", "60 minutes": how long to wait, in words.
+fn wait_text(secs: u64) -> String {
+    match secs {
+        0..=1 => "1 second".to_string(),
+        2..=119 => format!("{secs} seconds"),
+        _ => format!("{} minutes", secs.div_ceil(60)),
+    }
 }
 
 fn join_messages(errors: &[FieldError]) -> String {
@@ -64,6 +76,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::RateLimited { .. } => 429,
             AppError::Internal => 500,
+            AppError::Unavailable(_) => 503,
             AppError::BadRequest(_) => 400,
         }
     }

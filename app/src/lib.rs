@@ -18,6 +18,7 @@ pub mod events;
 pub mod home;
 pub mod live;
 pub mod observability;
+pub mod payments;
 pub mod shifts;
 pub mod time;
 pub mod ui;
@@ -79,12 +80,15 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
+                <Route path=path!("/donate") view=payments::ui::DonatePage />
+                <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage />
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />
+                    <Route path=path!("payments/settings") view=payments::ui::PaymentSettingsPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
                     <Route path=path!("events/live") view=observability::ui::LiveEventsPage />

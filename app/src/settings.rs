@@ -1,5 +1,6 @@
 //! Instance-wide settings stored as key/value text (ssr only). Secrets never go here in
-//! plain text.
+//! plain text: they are written by `save_secret_field` (encrypted; a mask keeps the stored
+//! value) and shown only through `mask`.
 
 use crate::db::{self, Db, Tx};
 use crate::secrets::{ExposeSecret, SecretKey, SecretString};
@@ -59,7 +60,61 @@ pub async fn get_secret(db: &Db, key: &SecretKey, name: &str) -> Result<Option<S
     Ok(secret)
 }
 
+/// The one character every mask contains; no real secret does.
+pub const MASK_MARK: char = '…';
+
+/// How a stored secret is shown: its kind prefix and last four characters
+/// (`sk_live_…4242`), or only the mark for a short one. Never enough to use it.
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 16 {
+        return MASK_MARK.to_string();
+    }
+    let prefix_len = secret[..secret.len().min(9)].rfind('_').map_or(0, |i| i + 1);
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{}{MASK_MARK}{tail}", &secret[..prefix_len])
+}
+
+/// Whether a typed secret field still shows a mask (or a piece of one): it must not be stored.
+pub fn is_masked(typed: &str) -> bool {
+    typed.contains(MASK_MARK)
+}
+
+/// Saves a secret field of a settings form, the one way every stored secret is written: an
+/// empty field, or one still showing the mask, keeps what is stored (a mask is never stored,
+/// encrypted or not); anything else replaces it, encrypted. Returns whether it changed.
+/// Validate first: a field that `is_masked` but differs from the mask is a typing error.
+pub async fn save_secret_field(
+    tx: &mut Tx,
+    key: &SecretKey,
+    name: &str,
+    typed: &str,
+) -> Result<bool, sqlx::Error> {
+    if typed.trim().is_empty() || is_masked(typed) {
+        return Ok(false);
+    }
+    set_secret(tx, key, name, &SecretString::from(typed.to_string())).await?;
+    Ok(true)
+}
+
 pub async fn remove(tx: &mut Tx, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM app_settings WHERE key = $1").bind(name).execute(&mut **tx).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_show_the_kind_and_last_four_only() {
+        assert_eq!(mask("sk_test_51Habcdefghijklmnop4242"), "sk_test_…4242");
+        assert_eq!(mask("whsec_abcdefghijklmnopqrstuvwx9876"), "whsec_…9876");
+        assert_eq!(mask("averylongpasswordwithoutunderscore"), "…core");
+        assert_eq!(mask("short_pw"), "…");
+        for secret in ["sk_test_51Habcdefghijklmnop4242", "short_pw"] {
+            assert!(is_masked(&mask(secret)));
+            assert!(!is_masked(secret));
+        }
+    }
 }

@@ -26,6 +26,12 @@ pub struct AppState {
     pub login_limits: Arc<LoginLimits>,
     /// Public shift sign-ups per client IP.
     pub signup_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Checkout starts per client IP, across every payment entry point.
+    pub checkout_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Stripe's API address (a local fake in tests).
+    pub stripe_api_base: String,
+    /// Proxies trusted to name the client in `X-Forwarded-For`.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     pub bus: Bus,
     /// Sends queued email; `serve` runs it in the background.
     pub email_worker: crate::email::service::Worker,

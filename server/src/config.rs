@@ -33,6 +33,13 @@ pub struct Config {
     pub email_retry_schedule: Vec<Duration>,
     /// Public shift sign-ups allowed per client IP per minute.
     pub signup_limit_per_minute: u32,
+    /// Checkout starts (all payment entry points together) allowed per client IP per hour.
+    pub checkout_limit_per_hour: u32,
+    /// Where Stripe's API is: `https://api.stripe.com`, or a fake in tests.
+    pub stripe_api_base: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from anyone else the
+    /// header is ignored and the socket's address is the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// `count` attempts per `window`.
@@ -65,6 +72,9 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_EMAIL_RETRY_SCHEDULE",
     "CHANGEMAKER_EVENT_RETENTION_DAYS",
     "CHANGEMAKER_SIGNUP_RATE_LIMIT",
+    "CHANGEMAKER_CHECKOUT_RATE_LIMIT",
+    "CHANGEMAKER_STRIPE_API_BASE",
+    "CHANGEMAKER_TRUSTED_PROXIES",
     "CHANGEMAKER_TEST_DATABASE_URL",
 ];
 
@@ -170,6 +180,33 @@ impl Config {
             })?,
         };
 
+        let checkout_limit_per_hour = match get("CHANGEMAKER_CHECKOUT_RATE_LIMIT") {
+            None => 10,
+            Some(text) => text.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                error(
+                    "CHANGEMAKER_CHECKOUT_RATE_LIMIT",
+                    "expected a whole number of checkout starts per hour, at least 1",
+                )
+            })?,
+        };
+        let stripe_api_base = match get("CHANGEMAKER_STRIPE_API_BASE") {
+            None => "https://api.stripe.com".to_string(),
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                url.trim_end_matches('/').to_string()
+            }
+            Some(_) => {
+                return Err(error("CHANGEMAKER_STRIPE_API_BASE", "expected an http:// or https:// address"));
+            }
+        };
+        let trusted_proxies = match get("CHANGEMAKER_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(text) => {
+                text.split(',').map(|ip| ip.trim().parse()).collect::<Result<Vec<_>, _>>().map_err(|_| {
+                    error("CHANGEMAKER_TRUSTED_PROXIES", "expected IP addresses separated by commas")
+                })?
+            }
+        };
+
         Ok(Config {
             database_url,
             data_dir,
@@ -184,6 +221,9 @@ impl Config {
             bus,
             email_retry_schedule,
             signup_limit_per_minute,
+            checkout_limit_per_hour,
+            stripe_api_base,
+            trusted_proxies,
         })
     }
 

@@ -31,6 +31,7 @@ mod exports;
 mod middleware;
 mod page_cache;
 mod site_files;
+mod webhooks;
 
 use config::Config;
 
@@ -107,6 +108,12 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
             per_account: limiter(config.login_limit_per_account),
         }),
         signup_limiter: Arc::new(RateLimiter::new(config.signup_limit_per_minute, Duration::from_secs(60))),
+        checkout_limiter: Arc::new(RateLimiter::new(
+            config.checkout_limit_per_hour,
+            Duration::from_secs(3600),
+        )),
+        stripe_api_base: config.stripe_api_base.clone(),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         bus,
         email_worker,
     };
@@ -124,12 +131,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/observability/event-bus", get(events_api::bus_stats))
         .route("/api/shifts/{id}/signups.csv", get(exports::shift_signups))
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
+        .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         .layer(from_fn_with_state(page_cache::PageCache::new(state.bus.clone()), page_cache::serve))
         .layer(from_fn(middleware::server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
-        .layer(from_fn(middleware::client_ip))
+        .layer(from_fn_with_state(state.clone(), middleware::client_ip))
         .layer(from_fn(middleware::security_headers))
         .layer(RequestBodyLimitLayer::new(middleware::MAX_BODY_BYTES))
         .layer(from_fn(middleware::limit_body))

@@ -1,7 +1,7 @@
 //! Request middleware: client IP, cross-site request refusal, body size, security headers,
 //! and HTTP statuses for server-function errors.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use app::error::AppError;
 use app::request::ClientIp;
@@ -15,12 +15,37 @@ use axum::response::{IntoResponse, Response};
 /// Largest request body accepted anywhere.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Records the client's IP (from the socket) for rate limits and audit rows.
-pub async fn client_ip(mut req: Request, next: Next) -> Response {
+/// Records the client's IP for rate limits and audit rows: the socket's address, unless that
+/// is a trusted proxy — then the nearest address in `X-Forwarded-For` that is not one.
+pub async fn client_ip(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        req.extensions_mut().insert(ClientIp(addr.ip()));
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let ip = client_ip_from(addr.ip(), forwarded, &state.trusted_proxies);
+        req.extensions_mut().insert(ClientIp(ip));
     }
     next.run(req).await
+}
+
+fn client_ip_from(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    // Each proxy appends the address it got the request from: read from the right, past the
+    // trusted ones. A client can write anything on the left, so that part is never believed.
+    let hops = forwarded_for.unwrap_or_default().split(',').rev().map(|hop| hop.trim().parse::<IpAddr>());
+    let mut client = peer;
+    for hop in hops {
+        match hop {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// Refuses state-changing requests that a browser says came from another site: by
@@ -107,4 +132,29 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     tracing::error!("a request handler panicked");
     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = [ip("10.0.0.1")];
+        // No trusted proxy: the header is the client's own word, ignored.
+        assert_eq!(client_ip_from(ip("203.0.113.9"), Some("1.2.3.4"), &[]), ip("203.0.113.9"));
+        assert_eq!(client_ip_from(ip("203.0.113.9"), Some("1.2.3.4"), &proxy), ip("203.0.113.9"));
+        // Through the proxy: the address the proxy saw, not what the client claimed before it.
+        assert_eq!(client_ip_from(ip("10.0.0.1"), Some("6.6.6.6, 198.51.100.7"), &proxy), ip("198.51.100.7"));
+        // Two trusted hops.
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(
+            client_ip_from(ip("10.0.0.1"), Some("198.51.100.7, 10.0.0.2"), &proxies),
+            ip("198.51.100.7")
+        );
+        // A proxy that sent no header, or garbage: the proxy's address stands.
+        assert_eq!(client_ip_from(ip("10.0.0.1"), None, &proxy), ip("10.0.0.1"));
+        assert_eq!(client_ip_from(ip("10.0.0.1"), Some("not-an-ip"), &proxy), ip("10.0.0.1"));
+    }
 }

@@ -128,6 +128,11 @@ pub async fn save_settings(
         "The user name can be at most 200 characters on one line.",
     );
     v.check(form.password.len() <= 500, "password", "The password can be at most 500 characters.");
+    v.check(
+        !settings::is_masked(&form.password),
+        "password",
+        "Type the whole new password, or leave the field empty to keep the saved one.",
+    );
     v.finish().map_err(EmailError::Invalid)?;
     let mut tx = db.begin_write().await?;
     settings::set(&mut tx, HOST, host).await?;
@@ -138,8 +143,8 @@ pub async fn save_settings(
     settings::set(&mut tx, FROM_ADDRESS, &from_address).await?;
     if form.clear_password {
         settings::remove(&mut tx, PASSWORD).await?;
-    } else if !form.password.is_empty() {
-        settings::set_secret(&mut tx, key, PASSWORD, &SecretString::from(form.password.clone())).await?;
+    } else {
+        settings::save_secret_field(&mut tx, key, PASSWORD, &form.password).await?;
     }
     tx.commit().await?;
     Ok(load_settings(db, key).await?.view())

@@ -10,4 +10,5 @@ mod binary;
 mod email;
 mod event_bus;
 mod http;
+mod payments;
 mod shifts;

@@ -1,0 +1,477 @@
+//! Payments (SPEC §4) over HTTP against a fake Stripe, on both databases.
+
+use crate::common::stripe::{self, FakeStripe, SECRET_KEY, WEBHOOK_SECRET};
+use crate::common::{Backend, TestApp, spawn_app_with};
+use app::db;
+use app::secrets::ExposeSecret;
+use app::users::{Role, UserStatus};
+use serde_json::{Value, json};
+
+on_both_backends_with_own_server!(
+    settings_mask_secrets_keep_them_on_a_mask_and_audit_field_names,
+    payment_functions_check_the_role,
+    donations_check_the_amount_and_that_payments_are_on,
+    the_default_checkout_limit_is_ten_an_hour_per_ip,
+    webhooks_are_verified_processed_once_and_fulfil_donations,
+    the_payment_audit_log_is_append_only,
+    no_response_or_stored_record_holds_a_secret,
+);
+
+/// A server talking to a fresh fake Stripe.
+async fn spawn(backend: Backend) -> (TestApp, FakeStripe) {
+    let stripe = FakeStripe::start().await;
+    let app = spawn_app_with(backend, &[("CHANGEMAKER_STRIPE_API_BASE", &stripe.base_url)]).await;
+    (app, stripe)
+}
+
+async fn payments_admin(app: &TestApp) -> reqwest::Client {
+    app.create_user("treasurer@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    app.signed_in("treasurer@example.org").await
+}
+
+fn settings_form<'a>(enabled: &'a str, secret: &'a str, webhook: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[enabled]", enabled),
+        ("form[currency]", "cad"),
+        ("form[publishable_key]", "pk_test_51FakePublishableKey"),
+        ("form[secret_key]", secret),
+        ("form[webhook_secret]", webhook),
+    ]
+}
+
+/// Saves working keys with payments on.
+async fn configure(app: &TestApp, admin: &reqwest::Client) {
+    let res =
+        app.call(admin, "payments/save-settings", &settings_form("true", SECRET_KEY, WEBHOOK_SECRET)).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+async fn stored_secret(app: &TestApp, name: &str) -> Option<String> {
+    let key = app::secrets::SecretKey::load_or_create(&app.config.data_dir.join("secret.key")).unwrap();
+    app::settings::get_secret(&app.db, &key, name).await.unwrap().map(|s| s.expose_secret().to_string())
+}
+
+async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT outcome, detail FROM payment_audit_log WHERE action = $1 ORDER BY id")
+        .bind(action)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn settings_mask_secrets_keep_them_on_a_mask_and_audit_field_names(backend: Backend) {
+    let (app, stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    let res = app.call(&admin, "payments/settings", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let empty: Value = res.json().await.unwrap();
+    assert_eq!((empty["secret_key"].as_str(), empty["currency"].as_str()), (Some(""), Some("cad")));
+
+    // Saving answers with the masks, never the keys.
+    let res =
+        app.call(&admin, "payments/save-settings", &settings_form("true", SECRET_KEY, WEBHOOK_SECRET)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let text = res.text().await.unwrap();
+    assert!(!text.contains(SECRET_KEY) && !text.contains(WEBHOOK_SECRET), "{text}");
+    let saved: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(saved["secret_key"], "sk_test_…4242");
+    assert_eq!(saved["webhook_secret"], "whsec_…9876");
+    assert_eq!(saved["enabled"], true);
+
+    // The form sent back as shown (masks in the secret fields) keeps the stored keys; so does
+    // an empty field. The mask itself is never stored, encrypted or not.
+    let res = app.call(&admin, "payments/save-settings", &settings_form("true", "sk_test_…4242", "")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(stored_secret(&app, "payments.secret_key").await.as_deref(), Some(SECRET_KEY));
+    assert_eq!(stored_secret(&app, "payments.webhook_secret").await.as_deref(), Some(WEBHOOK_SECRET));
+    let raw: Vec<String> = sqlx::query_scalar("SELECT value FROM app_settings WHERE key LIKE 'payments.%'")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        raw.iter().all(|v| !v.contains('…') && !v.contains(SECRET_KEY) && !v.contains(WEBHOOK_SECRET)),
+        "{raw:?}"
+    );
+
+    // A different mask, or a partial key, is a typing error: nothing changes.
+    for typed in ["sk_test_…9999", "not-a-key", "pk_test_123456789012345"] {
+        let res = app.call(&admin, "payments/save-settings", &settings_form("true", typed, "")).await;
+        assert_eq!(res.status(), 422, "{typed}");
+    }
+    assert_eq!(stored_secret(&app, "payments.secret_key").await.as_deref(), Some(SECRET_KEY));
+
+    // A whole new key replaces the old one.
+    let new_key = "sk_test_51AnotherKeyForChangemakerTests00001111";
+    assert_eq!(
+        app.call(&admin, "payments/save-settings", &settings_form("true", new_key, "")).await.status(),
+        200
+    );
+    assert_eq!(stored_secret(&app, "payments.secret_key").await.as_deref(), Some(new_key));
+
+    // Every save is audited by field name, never value.
+    let rows = audit_rows(&app, "settings.saved").await;
+    let details: Vec<&str> = rows.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(
+        details,
+        [
+            "changed: enabled, publishable_key, secret_key, webhook_secret",
+            "nothing changed",
+            "changed: secret_key"
+        ]
+    );
+
+    // Test connection uses the stored key (the fake only knows the first one).
+    let res = app.call(&admin, "payments/test-connection", &[]).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("Invalid API Key"));
+    assert_eq!(
+        app.call(&admin, "payments/save-settings", &settings_form("true", SECRET_KEY, "")).await.status(),
+        200
+    );
+    let res = app.call(&admin, "payments/test-connection", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<String>().await.unwrap(), "Connected to Stripe (test mode).");
+    let balance = stripe.requests().into_iter().filter(|r| r.path == "/v1/balance").count();
+    assert_eq!(balance, 2);
+}
+
+async fn payment_functions_check_the_role(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    for (email, role) in [
+        ("vol@example.org", Role::Volunteer),
+        ("admin@example.org", Role::Admin),
+        ("pay@example.org", Role::PaymentsAdmin),
+        ("super@example.org", Role::SuperAdmin),
+    ] {
+        app.create_user(email, role, UserStatus::Active).await;
+    }
+    let clients = [
+        ("anonymous", app.client(), 401),
+        ("volunteer", app.signed_in("vol@example.org").await, 403),
+        ("admin", app.signed_in("admin@example.org").await, 403),
+        ("payments admin", app.signed_in("pay@example.org").await, 200),
+        ("super admin", app.signed_in("super@example.org").await, 200),
+    ];
+    for (who, client, expected) in &clients {
+        let res = app.call(client, "payments/settings", &[]).await;
+        assert_eq!(res.status(), *expected, "payments/settings as {who}");
+        let form = settings_form("false", "", "");
+        let res = app.call(client, "payments/save-settings", &form).await;
+        assert_eq!(res.status(), *expected, "payments/save-settings as {who}");
+        // Test connection: refused the same way; allowed ones are told no key is saved.
+        let res = app.call(client, "payments/test-connection", &[]).await;
+        let allowed_status = if *expected == 200 { 409 } else { *expected };
+        assert_eq!(res.status(), allowed_status, "payments/test-connection as {who}");
+    }
+    // Only the two allowed saves were audited.
+    assert_eq!(audit_rows(&app, "settings.saved").await.len(), 2);
+    // Donating is open to everyone (and here refused only because payments are off).
+    for (who, client, _) in &clients {
+        let res = app.call(client, "payments/donate", &donation("25", "ONE_OFF")).await;
+        assert_eq!(res.status(), 503, "payments/donate as {who}");
+    }
+}
+
+fn donation<'a>(amount: &'a str, frequency: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[amount]", amount),
+        ("form[frequency]", frequency),
+        ("form[name]", "Dana Donor"),
+        ("form[email]", "dana@example.org"),
+    ]
+}
+
+async fn donations_check_the_amount_and_that_payments_are_on(backend: Backend) {
+    let (app, stripe) = spawn(backend).await;
+    let anonymous = app.client();
+    // Payments off: a clear message, nothing sent to Stripe, an audit row.
+    let res = app.call(&anonymous, "payments/donate", &donation("25", "ONE_OFF")).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("Payments are not available"));
+    assert!(stripe.requests().is_empty());
+    assert_eq!(
+        audit_rows(&app, "checkout.refused").await,
+        [("payments disabled".to_string(), String::new())]
+    );
+
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    // Out of bounds or not whole cents, one-off and monthly alike: refused by field.
+    for (amount, frequency) in
+        [("100000.01", "ONE_OFF"), ("0.99", "ONE_OFF"), ("100000.01", "MONTHLY"), ("5.001", "MONTHLY")]
+    {
+        let res = app.call(&anonymous, "payments/donate", &donation(amount, frequency)).await;
+        assert_eq!(res.status(), 422, "{amount} {frequency}");
+        assert!(res.text().await.unwrap().contains("amount"));
+    }
+    let res = app.call(&anonymous, "payments/donate", &donation("25", "WEEKLY")).await;
+    assert_eq!(res.status(), 422);
+    assert!(stripe.requests().is_empty(), "refused forms never reach Stripe");
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM donations").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(count, 0);
+
+    // The bounds themselves are fine: the supporter is sent to Stripe's page.
+    let res = app.call(&anonymous, "payments/donate", &donation("1.00", "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let started: Value = res.json().await.unwrap();
+    assert!(started["url"].as_str().unwrap().starts_with("https://checkout.stripe.com/c/pay/cs_test_"));
+    let res = app.call(&anonymous, "payments/donate", &donation("$100,000.00", "MONTHLY")).await;
+    assert_eq!(res.status(), 200);
+
+    let requests = stripe.requests();
+    assert_eq!(requests.len(), 2);
+    let (one_off, monthly) = (&requests[0], &requests[1]);
+    assert_eq!((one_off.method.as_str(), one_off.path.as_str()), ("POST", "/v1/checkout/sessions"));
+    assert_eq!(one_off.form["mode"], "payment");
+    assert_eq!(one_off.form["line_items[0][price_data][unit_amount]"], "100");
+    assert_eq!(one_off.form["line_items[0][price_data][currency]"], "cad");
+    assert_eq!(one_off.form["customer_email"], "dana@example.org");
+    assert_eq!(monthly.form["mode"], "subscription");
+    assert_eq!(monthly.form["line_items[0][price_data][unit_amount]"], "10000000");
+    assert_eq!(monthly.form["line_items[0][price_data][recurring][interval]"], "month");
+    assert_ne!(one_off.idempotency_key, monthly.idempotency_key);
+
+    // Both wait for the webhook: the success page fulfils nothing.
+    let rows: Vec<(String, i64, String)> =
+        sqlx::query_as("SELECT status, amount_cents, frequency FROM donations ORDER BY amount_cents")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("PENDING".to_string(), 100, "ONE_OFF".to_string()),
+            ("PENDING".to_string(), 10_000_000, "MONTHLY".to_string())
+        ]
+    );
+    assert_eq!(audit_rows(&app, "checkout.started").await.len(), 2);
+    let thanks = app.client().get(app.url("/donate/thanks")).send().await.unwrap().text().await.unwrap();
+    assert!(thanks.contains("we’ll email your receipt"));
+    let paid: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donations WHERE status <> 'PENDING'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(paid, 0);
+}
+
+async fn the_default_checkout_limit_is_ten_an_hour_per_ip(backend: Backend) {
+    let (app, stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    let anonymous = app.client();
+    for n in 0..10 {
+        let res = app.call(&anonymous, "payments/donate", &donation("10", "ONE_OFF")).await;
+        assert_eq!(res.status(), 200, "start {n}");
+    }
+    let res = app.call(&anonymous, "payments/donate", &donation("10", "MONTHLY")).await;
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&wait), "{wait}");
+    let error: app::error::AppError = res.json().await.unwrap();
+    assert_eq!(error.to_string(), format!("Too many attempts. Try again in {} minutes.", wait.div_ceil(60)));
+    assert_eq!(stripe.requests().len(), 10, "the refused start never reached Stripe");
+}
+
+/// Delivers `body` to the webhook with `signature` (or none).
+async fn deliver(app: &TestApp, body: &str, signature: Option<String>) -> reqwest::StatusCode {
+    let mut req = app.client().post(app.url("/api/payments/webhook")).body(body.to_string());
+    if let Some(signature) = signature {
+        req = req.header("Stripe-Signature", signature);
+    }
+    req.send().await.unwrap().status()
+}
+
+fn signed(body: &str) -> Option<String> {
+    Some(stripe::signature(WEBHOOK_SECRET, db::now_unix(), body))
+}
+
+async fn donation_status(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM donations WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn events(app: &TestApp, topic: &str) -> Vec<Value> {
+    let payloads: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM event_outbox WHERE topic = $1 ORDER BY seq")
+            .bind(topic)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+}
+
+fn paid_session(donation_id: &str) -> Value {
+    json!({
+        "id": format!("cs_test_{donation_id}"),
+        "object": "checkout.session",
+        "mode": "payment",
+        "payment_status": "paid",
+        "status": "complete",
+        "client_reference_id": donation_id,
+        "metadata": { "donation_id": donation_id },
+        "payment_intent": "pi_test_123",
+        "customer": "cus_test_123",
+    })
+}
+
+async fn webhooks_are_verified_processed_once_and_fulfil_donations(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    let res = app.call(&app.client(), "payments/donate", &donation("25", "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM donations").fetch_one(app.db.pool()).await.unwrap();
+    let body = stripe::event("evt_paid_1", "checkout.session.completed", paid_session(&id));
+    let now = db::now_unix();
+
+    // Refused deliveries: 400, an audit row each, no effect.
+    let refused = [
+        Some(stripe::signature("whsec_SomeoneElsesSecret", now, &body)),
+        Some(stripe::signature(WEBHOOK_SECRET, now, &body.replace("\"paid\"", "\"unpaid\""))),
+        Some(stripe::signature(WEBHOOK_SECRET, now - 301, &body)),
+        Some(stripe::signature(WEBHOOK_SECRET, now + 301, &body)),
+        Some("t=1,v1=nothex".to_string()),
+        None,
+    ];
+    for signature in refused {
+        assert_eq!(deliver(&app, &body, signature.clone()).await, 400, "{signature:?}");
+    }
+    assert_eq!(donation_status(&app, &id).await, "PENDING");
+    assert_eq!(audit_rows(&app, "webhook.rejected").await.len(), 6);
+    assert!(events(&app, "donation.completed").await.is_empty());
+
+    // Any of several v1 values may match.
+    let good = stripe::signature(WEBHOOK_SECRET, now, &body);
+    let v1 = good.split_once(",v1=").unwrap().1;
+    let two = format!("t={now},v1={},v1={v1}", "ab".repeat(32));
+    assert_eq!(deliver(&app, &body, Some(two)).await, 200);
+    assert_eq!(donation_status(&app, &id).await, "PAID");
+    let completed = events(&app, "donation.completed").await;
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0]["amount_cents"], 2500);
+    assert_eq!(completed[0]["donor_email"], "dana@example.org");
+    assert_eq!(completed[0]["recurring"], false);
+    let contact: Option<String> = sqlx::query_scalar("SELECT contact_id FROM donations WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let contact_email: String = sqlx::query_scalar("SELECT email FROM contacts WHERE id = $1")
+        .bind(contact.unwrap())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(contact_email, "dana@example.org");
+
+    // The same event again: 200, nothing more.
+    assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
+    assert_eq!(events(&app, "donation.completed").await.len(), 1);
+
+    // Two simultaneous deliveries of a new event for a second donation: one effect.
+    let res = app.call(&app.client(), "payments/donate", &donation("40", "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let second: String = sqlx::query_scalar("SELECT id FROM donations WHERE amount_cents = 4000")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let body2 = stripe::event("evt_paid_2", "checkout.session.completed", paid_session(&second));
+    let (a, b) = tokio::join!(deliver(&app, &body2, signed(&body2)), deliver(&app, &body2, signed(&body2)));
+    assert_eq!((a, b), (reqwest::StatusCode::OK, reqwest::StatusCode::OK));
+    assert_eq!(events(&app, "donation.completed").await.len(), 2);
+    let processed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stripe_events WHERE id = 'evt_paid_2'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(processed, 1);
+
+    // An expired checkout closes its donation; a late "completed" for a settled one changes nothing.
+    let res = app.call(&app.client(), "payments/donate", &donation("60", "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let third: String = sqlx::query_scalar("SELECT id FROM donations WHERE amount_cents = 6000")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let expired = stripe::event(
+        "evt_expired_3",
+        "checkout.session.expired",
+        json!({
+            "id": "cs_test_expired", "object": "checkout.session", "status": "expired", "payment_status": "unpaid",
+            "metadata": { "donation_id": third }
+        }),
+    );
+    assert_eq!(deliver(&app, &expired, signed(&expired)).await, 200);
+    assert_eq!(donation_status(&app, &third).await, "EXPIRED");
+
+    // An event type we do not handle: 200, recorded, no effect.
+    let other =
+        stripe::event("evt_other", "customer.created", json!({ "id": "cus_test_9", "object": "customer" }));
+    assert_eq!(deliver(&app, &other, signed(&other)).await, 200);
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM stripe_events WHERE id = 'evt_other'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(outcome, "not handled");
+    assert_eq!(events(&app, "donation.completed").await.len(), 2);
+}
+
+async fn the_payment_audit_log_is_append_only(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    assert_eq!(audit_rows(&app, "settings.saved").await.len(), 1);
+    let update =
+        sqlx::query("UPDATE payment_audit_log SET outcome = 'forged'").execute(app.db.writer()).await;
+    assert!(update.is_err(), "an audit row was changed");
+    let delete = sqlx::query("DELETE FROM payment_audit_log").execute(app.db.writer()).await;
+    assert!(delete.is_err(), "an audit row was deleted");
+    assert_eq!(
+        audit_rows(&app, "settings.saved").await,
+        [("ok".to_string(), "changed: enabled, publishable_key, secret_key, webhook_secret".to_string())]
+    );
+}
+
+async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let admin = app.signed_in("super@example.org").await;
+    configure(&app, &admin).await;
+    let res = app.call(&app.client(), "payments/donate", &donation("25", "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let mut seen = String::new();
+    for page in [
+        "/admin/payments/settings",
+        "/admin",
+        "/admin/settings",
+        "/admin/events/log",
+        "/donate",
+        "/donate/thanks",
+    ] {
+        let res = admin.get(app.url(page)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{page}");
+        if page.starts_with("/admin") {
+            assert_eq!(res.headers()["cache-control"], "no-store", "{page}");
+        }
+        seen.push_str(&res.text().await.unwrap());
+    }
+    for endpoint in ["payments/settings", "payments/test-connection", "observability/event-log"] {
+        seen.push_str(&app.call(&admin, endpoint, &[]).await.text().await.unwrap());
+    }
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT payload FROM event_outbox UNION ALL SELECT detail FROM payment_audit_log \
+         UNION ALL SELECT entity FROM admin_audit_log",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    seen.push_str(&stored.join("\n"));
+    assert!(seen.contains("sk_test_…4242"), "the masked key is shown");
+    for secret in [SECRET_KEY, WEBHOOK_SECRET, &SECRET_KEY[8..], &WEBHOOK_SECRET[6..]] {
+        assert!(!seen.contains(secret), "a secret leaked");
+    }
+}
