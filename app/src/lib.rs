@@ -82,6 +82,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/donate") view=payments::ui::DonatePage />
                 <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage />
+                <Route path=path!("/shop") view=payments::ui::ShopPage ssr=SsrMode::Async />
+                <Route path=path!("/shop/thanks") view=payments::ui::ShopThanksPage />
+                <Route path=path!("/shop/:slug") view=payments::ui::ProductPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
@@ -89,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />
                     <Route path=path!("payments/settings") view=payments::ui::PaymentSettingsPage />
+                    <Route path=path!("payments/products") view=payments::ui::AdminProductsPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
                     <Route path=path!("events/live") view=observability::ui::LiveEventsPage />

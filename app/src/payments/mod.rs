@@ -8,6 +8,8 @@ use crate::error::AppError;
 use crate::users::Role;
 
 #[cfg(feature = "ssr")]
+pub mod checkout;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod stripe;
@@ -83,6 +85,50 @@ pub struct DonationForm {
     pub email: String,
 }
 
+/// A product in the shop. `held` counts the units taken: paid, disputed, or in a checkout
+/// that has not finished (an expired or failed checkout gives its unit back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub max_purchases: Option<i64>,
+    pub active: bool,
+    pub held: i64,
+}
+
+impl Product {
+    /// Units still available, or `None` when there is no cap.
+    pub fn remaining(&self) -> Option<i64> {
+        self.max_purchases.map(|cap| (cap - self.held).max(0))
+    }
+}
+
+/// The product form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductForm {
+    pub name: String,
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    /// Dollars, e.g. `20` or `19.99`.
+    pub price: String,
+    /// Empty for no cap.
+    #[serde(default)]
+    pub max_purchases: String,
+    #[serde(default)]
+    pub active: bool,
+}
+
+/// The buyer's details on a product page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BuyerForm {
+    pub name: String,
+    pub email: String,
+}
+
 /// Where to send the supporter to pay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutStarted {
@@ -92,20 +138,31 @@ pub struct CheckoutStarted {
 /// Parses a typed amount of dollars into whole cents within the donation bounds; the same
 /// check runs in the browser form and on the server.
 pub fn parse_donation_cents(text: &str) -> Result<i64, &'static str> {
-    const MESSAGE: &str = "Enter an amount from $1.00 to $100,000.00, like 25 or 25.50.";
+    parse_cents(text, MIN_DONATION_CENTS, MAX_DONATION_CENTS)
+        .ok_or("Enter an amount from $1.00 to $100,000.00, like 25 or 25.50.")
+}
+
+/// A product's price: whole cents from $0.50 (Stripe's smallest charge) to $100,000.00.
+pub fn parse_price_cents(text: &str) -> Result<i64, &'static str> {
+    parse_cents(text, 50, MAX_DONATION_CENTS)
+        .ok_or("Enter a price from $0.50 to $100,000.00, like 20 or 19.99.")
+}
+
+/// Dollars as typed (`25`, `$1,000.50`) → whole cents within `min..=max`; `None` for anything
+/// else, including fractions of a cent.
+fn parse_cents(text: &str, min: i64, max: i64) -> Option<i64> {
     let text = text.trim().trim_start_matches('$').replace(',', "");
     let (whole, cents) = match text.split_once('.') {
         None => (text.as_str(), "00".to_string()),
         Some((whole, cents)) if cents.len() <= 2 => (whole, format!("{cents:0<2}")),
-        Some(_) => return Err("Amounts are in whole cents: at most two digits after the point."),
+        Some(_) => return None,
     };
     let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.chars().all(|c| c.is_ascii_digit());
     if !digits(whole) || !digits(&cents) {
-        return Err(MESSAGE);
+        return None;
     }
-    let cents =
-        whole.parse::<i64>().map_err(|_| MESSAGE)? * 100 + cents.parse::<i64>().map_err(|_| MESSAGE)?;
-    if (MIN_DONATION_CENTS..=MAX_DONATION_CENTS).contains(&cents) { Ok(cents) } else { Err(MESSAGE) }
+    let cents = whole.parse::<i64>().ok()? * 100 + cents.parse::<i64>().ok()?;
+    (min..=max).contains(&cents).then_some(cents)
 }
 
 /// `$1,234.50`-style text for an amount in cents.
@@ -131,6 +188,8 @@ impl From<service::PaymentError> for AppError {
                 AppError::Unavailable("Payments are not available right now. Please try again later.".into())
             }
             PaymentError::NotConfigured => AppError::Conflict("Save a Stripe secret key first.".into()),
+            PaymentError::NotFound => AppError::NotFound("There is no such product.".into()),
+            PaymentError::SoldOut => AppError::Conflict("Sorry, this product is sold out.".into()),
             PaymentError::RateLimited(wait) => {
                 AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
             }
@@ -172,7 +231,48 @@ pub async fn test_stripe_connection() -> Result<String, AppError> {
 #[server(prefix = "/api", endpoint = "payments/donate")]
 pub async fn start_donation(form: DonationForm) -> Result<CheckoutStarted, AppError> {
     let state = crate::state::app_state()?;
-    Ok(service::start_donation(&state, &service::RequestInfo::current(), &form).await?)
+    Ok(checkout::start_donation(&state, &service::RequestInfo::current(), &form).await?)
+}
+
+/// Starts a Stripe Checkout for one unit of a product; answers with where to pay.
+#[server(prefix = "/api", endpoint = "payments/buy")]
+pub async fn buy_product(slug: String, form: BuyerForm) -> Result<CheckoutStarted, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(checkout::buy_product(&state, &service::RequestInfo::current(), &slug, &form).await?)
+}
+
+/// Every product, for admins.
+#[server(prefix = "/api", endpoint = "payments/products")]
+pub async fn list_products() -> Result<Vec<Product>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::products(&state.db).await.map_err(crate::auth::internal)
+}
+
+/// Creates (empty `id`) or updates a product.
+#[server(prefix = "/api", endpoint = "payments/save-product")]
+pub async fn save_product(#[server(default)] id: String, form: ProductForm) -> Result<Product, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_product(&state.db, &actor, &service::RequestInfo::current(), &id, &form).await?)
+}
+
+/// The products on sale.
+#[server(prefix = "/api", endpoint = "payments/shop")]
+pub async fn list_shop() -> Result<Vec<Product>, AppError> {
+    let state = crate::state::app_state()?;
+    service::products_on_sale(&state.db).await.map_err(crate::auth::internal)
+}
+
+/// One product on sale, by its address.
+#[server(prefix = "/api", endpoint = "payments/shop-product")]
+pub async fn get_shop_product(slug: String) -> Result<Product, AppError> {
+    let state = crate::state::app_state()?;
+    service::product_on_sale(&state.db, &slug)
+        .await
+        .map_err(crate::auth::internal)?
+        .ok_or_else(|| AppError::NotFound("There is no such product.".into()))
 }
 
 #[cfg(test)]
@@ -190,6 +290,8 @@ mod tests {
         assert!(parse_donation_cents("100000.01").is_err());
         assert!(parse_donation_cents("0.99").is_err());
         assert!(parse_donation_cents("1.001").is_err());
+        assert_eq!(parse_price_cents("0.50"), Ok(50));
+        assert!(parse_price_cents("0.49").is_err());
         assert!(parse_donation_cents("-5").is_err());
         assert!(parse_donation_cents("1e3").is_err());
         assert!(parse_donation_cents("").is_err());

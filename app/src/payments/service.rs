@@ -2,15 +2,13 @@
 
 use std::time::Duration;
 
-use super::stripe::{StripeClient, StripeError, donation_session_form};
-use super::{CURRENCIES, CheckoutStarted, DonationForm, Frequency, PaymentSettings, PaymentSettingsForm};
+use super::stripe::{StripeClient, StripeError};
+use super::{CURRENCIES, PaymentSettings, PaymentSettingsForm, Product, ProductForm};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
 use crate::events::Actor;
 use crate::secrets::{SecretKey, SecretString};
 use crate::settings;
-use crate::state::AppState;
-use crate::users::service::{is_plausible_email, normalise_email};
 
 const ENABLED: &str = "payments.enabled";
 const CURRENCY: &str = "payments.currency";
@@ -30,6 +28,10 @@ pub enum PaymentError {
     NotConfigured,
     #[error("too many checkout starts")]
     RateLimited(Duration),
+    #[error("no such product")]
+    NotFound,
+    #[error("sold out")]
+    SoldOut,
     #[error(transparent)]
     Stripe(#[from] StripeError),
     #[error(transparent)]
@@ -262,126 +264,160 @@ pub async fn test_connection(db: &Db, key: &SecretKey, api_base: &str) -> Result
     Ok(format!("Connected to Stripe ({mode} mode)."))
 }
 
-/// Starts a Stripe Checkout for a donation: checks the form, that payments are on and the
-/// client's allowance of checkout starts; records the PENDING donation and the audit row
-/// before Stripe hears of it; answers with Stripe's payment page. Nothing is fulfilled here:
-/// the webhook does that when Stripe says the payment succeeded.
-pub async fn start_donation(
-    state: &AppState,
-    request: &RequestInfo,
-    form: &DonationForm,
-) -> Result<CheckoutStarted, PaymentError> {
-    let amount = super::parse_donation_cents(&form.amount);
-    let frequency = Frequency::parse(form.frequency.trim());
-    let email = normalise_email(&form.email);
-    let name = form.name.trim();
-    let mut v = Validation::new();
-    if let Err(message) = amount {
-        v.check(false, "amount", message);
+const PRODUCT_COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.price_cents, p.max_purchases, p.active, \
+     (SELECT COUNT(*) FROM orders o WHERE o.product_id = p.id AND o.status IN ('PENDING', 'PAID', 'PARTIALLY_REFUNDED', 'DISPUTED')) AS held";
+
+fn product_from_row(row: &sqlx::any::AnyRow) -> Result<Product, sqlx::Error> {
+    use sqlx::Row;
+    Ok(Product {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        price_cents: row.try_get("price_cents")?,
+        max_purchases: row.try_get("max_purchases")?,
+        active: row.try_get::<i64, _>("active")? == 1,
+        held: row.try_get("held")?,
+    })
+}
+
+/// Every product, for the admin list (active first, then by name).
+pub async fn products(db: &Db) -> Result<Vec<Product>, sqlx::Error> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p ORDER BY p.active DESC, p.name");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
+    rows.iter().map(product_from_row).collect()
+}
+
+/// The products on sale, for the public shop.
+pub async fn products_on_sale(db: &Db) -> Result<Vec<Product>, sqlx::Error> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.active = 1 ORDER BY p.name");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
+    rows.iter().map(product_from_row).collect()
+}
+
+/// A product on sale, by its slug.
+pub async fn product_on_sale(db: &Db, slug: &str) -> Result<Option<Product>, sqlx::Error> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.slug = $1 AND p.active = 1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(db.pool()).await?;
+    row.as_ref().map(product_from_row).transpose()
+}
+
+/// The product `slug` names, locked until the transaction ends: the purchase cap is checked
+/// and the pending order written under this lock, so two buyers never take the last unit.
+pub(super) async fn lock_product(tx: &mut Tx, slug: &str) -> Result<Option<Product>, sqlx::Error> {
+    // PostgreSQL refuses FOR UPDATE next to an aggregate: lock the row first.
+    let lock = format!("SELECT id FROM products WHERE slug = $1{}", db::for_update(tx));
+    if sqlx::query(sqlx::AssertSqlSafe(lock)).bind(slug).fetch_optional(&mut **tx).await?.is_none() {
+        return Ok(None);
     }
-    v.check(frequency.is_some(), "frequency", "Choose a one-off or a monthly donation.");
-    v.check(!name.is_empty(), "name", "Enter your name.");
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.slug = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(product_from_row).transpose()
+}
+
+/// Creates a product (`id` empty) or updates one, with an audit row.
+pub async fn save_product(
+    db: &Db,
+    actor: &Actor,
+    request: &RequestInfo,
+    id: &str,
+    form: &ProductForm,
+) -> Result<Product, PaymentError> {
+    let name = form.name.trim();
+    let description = form.description.trim();
+    let slug = form.slug.trim().to_lowercase();
+    let price = super::parse_price_cents(&form.price);
+    let cap = form.max_purchases.trim();
+    let max_purchases = if cap.is_empty() { Ok(None) } else { cap.parse::<i64>().map(Some) };
+    let mut v = Validation::new();
     v.check(
-        name.chars().count() <= 100 && !name.chars().any(char::is_control),
+        !name.is_empty() && name.chars().count() <= 120,
         "name",
-        "Names can be at most 100 characters.",
+        "Enter a name of at most 120 characters.",
     );
-    v.check(is_plausible_email(&email), "email", "Enter a valid email address, like name@example.org.");
+    v.check(
+        description.chars().count() <= 2000,
+        "description",
+        "The description can be at most 2,000 characters.",
+    );
+    v.check(
+        !slug.is_empty()
+            && slug.len() <= 60
+            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+        "slug",
+        "Use lower-case letters, digits and hyphens (at most 60), like campaign-t-shirt.",
+    );
+    if let Err(message) = price {
+        v.check(false, "price", message);
+    }
+    v.check(
+        matches!(max_purchases, Ok(None))
+            || matches!(max_purchases, Ok(Some(n)) if (1..=1_000_000).contains(&n)),
+        "max_purchases",
+        "Leave empty for no limit, or enter a whole number from 1 to 1,000,000.",
+    );
     v.finish().map_err(PaymentError::Invalid)?;
-    let (Ok(amount_cents), Some(frequency)) = (amount, frequency) else {
+    let (Ok(price_cents), Ok(max_purchases)) = (price, max_purchases) else {
         return Err(PaymentError::Invalid(Vec::new()));
     };
-
-    state.checkout_limiter.hit(&request.client_ip).map_err(PaymentError::RateLimited)?;
-    let db = &state.db;
-    let stored = load_settings(db, &state.secret_key).await?;
-    let stripe = stored.stripe(&state.stripe_api_base).filter(|_| stored.enabled);
-    let Some(stripe) = stripe else {
-        let mut tx = db.begin_write().await?;
-        let entry = AuditEntry {
-            action: "checkout.refused",
-            entity: "donation",
-            amount_cents: Some(amount_cents),
-            outcome: "payments disabled",
-            detail: "",
-        };
-        audit(&mut tx, &Actor::System, request, &entry).await?;
-        tx.commit().await?;
-        return Err(PaymentError::Disabled);
-    };
-
-    let id = uuid::Uuid::new_v4().to_string();
     let now = db::now_unix();
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO donations (id, name, email, amount_cents, currency, frequency, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7)",
-    )
-    .bind(&id)
-    .bind(name)
-    .bind(&email)
-    .bind(amount_cents)
-    .bind(&stored.currency)
-    .bind(frequency.as_str())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let entity = format!("donation {id}");
-    let entry = AuditEntry {
-        action: "checkout.started",
-        entity: &entity,
-        amount_cents: Some(amount_cents),
-        outcome: "sent to Stripe",
-        detail: frequency.as_str(),
-    };
-    audit(&mut tx, &Actor::System, request, &entry).await?;
-    tx.commit().await?;
-
-    let base = state.public_url.trim_end_matches('/');
-    let form = donation_session_form(
-        &id,
-        amount_cents,
-        &stored.currency,
-        frequency == Frequency::Monthly,
-        &email,
-        &format!("{base}/donate/thanks"),
-        &format!("{base}/donate"),
-    );
-    let session = stripe.post("checkout/sessions", &format!("checkout-{id}"), &form).await;
-    let mut tx = db.begin_write().await?;
-    let result = match session {
-        Ok(session) => match (session["id"].as_str(), session["url"].as_str()) {
-            (Some(session_id), Some(url)) => {
-                sqlx::query("UPDATE donations SET stripe_session = $1, updated_at = $2 WHERE id = $3")
-                    .bind(session_id)
-                    .bind(db::now_unix())
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(CheckoutStarted { url: url.to_string() })
-            }
-            _ => Err(StripeError::BadResponse),
-        },
-        Err(e) => Err(e),
-    };
-    if let Err(e) = &result {
+    let (product_id, action) = if id.is_empty() {
+        let new_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
-            "UPDATE donations SET status = 'FAILED', updated_at = $1 WHERE id = $2 AND status = 'PENDING'",
+            "INSERT INTO products (id, slug, name, description, price_cents, max_purchases, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
-        .bind(db::now_unix())
-        .bind(&id)
+        .bind(&new_id)
+        .bind(&slug)
+        .bind(name)
+        .bind(description)
+        .bind(price_cents)
+        .bind(max_purchases)
+        .bind(i64::from(form.active))
+        .bind(now)
         .execute(&mut *tx)
-        .await?;
-        let message = e.to_string();
-        let entry = AuditEntry {
-            action: "checkout.failed",
-            entity: &entity,
-            amount_cents: Some(amount_cents),
-            outcome: "Stripe refused",
-            detail: &message,
-        };
-        audit(&mut tx, &Actor::System, request, &entry).await?;
-    }
+        .await
+        .map_err(|e| slug_taken(e, &slug))?;
+        (new_id, "product.created")
+    } else {
+        let done = sqlx::query(
+            "UPDATE products SET slug = $1, name = $2, description = $3, price_cents = $4, max_purchases = $5, \
+             active = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(&slug)
+        .bind(name)
+        .bind(description)
+        .bind(price_cents)
+        .bind(max_purchases)
+        .bind(i64::from(form.active))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| slug_taken(e, &slug))?;
+        if done.rows_affected() == 0 {
+            return Err(PaymentError::NotFound);
+        }
+        (id.to_string(), "product.updated")
+    };
+    let entity = format!("product {slug}");
+    let entry =
+        AuditEntry { action, entity: &entity, amount_cents: Some(price_cents), outcome: "ok", detail: "" };
+    audit(&mut tx, actor, request, &entry).await?;
     tx.commit().await?;
-    Ok(result?)
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&product_id).fetch_one(db.pool()).await?;
+    Ok(product_from_row(&row)?)
+}
+
+fn slug_taken(e: sqlx::Error, slug: &str) -> PaymentError {
+    if db::is_unique_violation(&e) {
+        PaymentError::Invalid(vec![FieldError {
+            field: "slug".into(),
+            message: format!("Another product already uses the address /shop/{slug}."),
+        }])
+    } else {
+        e.into()
+    }
 }

@@ -82,37 +82,41 @@ impl StripeClient {
     }
 }
 
-/// The fields of a Checkout Session for a donation: one line of `amount_cents`, in `payment`
-/// mode for a one-off gift or `subscription` mode with a monthly price.
-pub fn donation_session_form(
-    donation_id: &str,
-    amount_cents: i64,
-    currency: &str,
-    monthly: bool,
-    email: &str,
-    success_url: &str,
-    cancel_url: &str,
-) -> Vec<(String, String)> {
+/// What a Checkout Session sells: one line, paid once or monthly, tied to our record by
+/// `metadata[{reference_key}] = reference_id` (on the session and on the payment or
+/// subscription it creates, so that later webhooks find the record too).
+pub struct SessionLine<'a> {
+    pub reference_key: &'static str,
+    pub reference_id: &'a str,
+    pub item_name: &'a str,
+    pub amount_cents: i64,
+    pub currency: &'a str,
+    pub monthly: bool,
+    pub email: &'a str,
+    pub success_url: &'a str,
+    pub cancel_url: &'a str,
+}
+
+/// The form fields of `POST /v1/checkout/sessions` for `line`.
+pub fn session_form(line: &SessionLine<'_>) -> Vec<(String, String)> {
+    let key = line.reference_key;
     let mut form = vec![
-        ("mode", if monthly { "subscription" } else { "payment" }.to_string()),
-        ("client_reference_id", donation_id.to_string()),
-        ("metadata[donation_id]", donation_id.to_string()),
-        ("customer_email", email.to_string()),
-        ("success_url", success_url.to_string()),
-        ("cancel_url", cancel_url.to_string()),
-        ("line_items[0][quantity]", "1".to_string()),
-        ("line_items[0][price_data][currency]", currency.to_string()),
-        ("line_items[0][price_data][unit_amount]", amount_cents.to_string()),
-        (
-            "line_items[0][price_data][product_data][name]",
-            if monthly { "Monthly donation" } else { "Donation" }.to_string(),
-        ),
+        ("mode".to_string(), if line.monthly { "subscription" } else { "payment" }.to_string()),
+        ("client_reference_id".to_string(), line.reference_id.to_string()),
+        (format!("metadata[{key}]"), line.reference_id.to_string()),
+        ("customer_email".to_string(), line.email.to_string()),
+        ("success_url".to_string(), line.success_url.to_string()),
+        ("cancel_url".to_string(), line.cancel_url.to_string()),
+        ("line_items[0][quantity]".to_string(), "1".to_string()),
+        ("line_items[0][price_data][currency]".to_string(), line.currency.to_string()),
+        ("line_items[0][price_data][unit_amount]".to_string(), line.amount_cents.to_string()),
+        ("line_items[0][price_data][product_data][name]".to_string(), line.item_name.to_string()),
     ];
-    if monthly {
-        form.push(("line_items[0][price_data][recurring][interval]", "month".to_string()));
-        form.push(("subscription_data[metadata][donation_id]", donation_id.to_string()));
+    if line.monthly {
+        form.push(("line_items[0][price_data][recurring][interval]".to_string(), "month".to_string()));
+        form.push((format!("subscription_data[metadata][{key}]"), line.reference_id.to_string()));
     } else {
-        form.push(("payment_intent_data[metadata][donation_id]", donation_id.to_string()));
+        form.push((format!("payment_intent_data[metadata][{key}]"), line.reference_id.to_string()));
     }
-    form.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    form
 }

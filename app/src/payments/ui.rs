@@ -1,13 +1,15 @@
-//! Payment pages: settings for payments admins, the public donation form and its thank-you
-//! page.
+//! Payment pages: settings and products for payments admins; the public donation form, the
+//! shop and their thank-you pages.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
 
 use super::{
-    CURRENCIES, PaymentSettings, SavePaymentSettings, StartDonation, TestStripeConnection,
-    get_payment_settings, parse_donation_cents,
+    BuyProduct, CURRENCIES, PaymentSettings, Product, SavePaymentSettings, SaveProduct, StartDonation,
+    TestStripeConnection, format_cents, get_payment_settings, get_shop_product, list_products, list_shop,
+    parse_donation_cents, parse_price_cents,
 };
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -107,11 +109,7 @@ pub fn DonatePage() -> impl IntoView {
         let typed = amount.get();
         (!typed.trim().is_empty()).then(|| parse_donation_cents(&typed).err()).flatten()
     };
-    Effect::new(move |_| {
-        if let Some(Ok(started)) = donate.value().get() {
-            let _ = window().location().set_href(&started.url);
-        }
-    });
+    go_to_checkout(donate);
     view! {
         <Title text="Donate" />
         <main class="mx-auto max-w-xl px-4 py-10">
@@ -169,5 +167,220 @@ pub fn DonateThanksPage() -> impl IntoView {
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
             <p class="mt-6"><a href="/" class="text-indigo-700 hover:underline">"Back to the home page"</a></p>
         </main>
+    }
+}
+
+/// Sends the browser to Stripe's payment page once a checkout has started.
+fn go_to_checkout<A>(action: ServerAction<A>)
+where
+    A: leptos::server_fn::ServerFn<Output = super::CheckoutStarted, Error = crate::error::AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(started)) = action.value().get() {
+            let _ = window().location().set_href(&started.url);
+        }
+    });
+}
+
+/// `/shop`: the products on sale.
+#[component]
+pub fn ShopPage() -> impl IntoView {
+    let products = Resource::new(|| (), |_| list_shop());
+    view! {
+        <Title text="Shop" />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match products.await {
+                        Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="mt-6 text-slate-600">"Nothing is on sale right now."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="mt-6 space-y-3">
+                                {list.into_iter().map(|p| view! {
+                                    <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="product">
+                                        <a href=format!("/shop/{}", p.slug) class="text-lg font-semibold text-indigo-700 hover:underline">{p.name.clone()}</a>
+                                        <p class="text-sm text-slate-700">{format_cents(p.price_cents)} " · " {availability(&p)}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+fn availability(p: &Product) -> String {
+    match p.remaining() {
+        None => "available".to_string(),
+        Some(0) => "sold out".to_string(),
+        Some(n) => format!("{n} left"),
+    }
+}
+
+/// `/shop/<slug>`: a product and the form to buy one.
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let product = Resource::new(slug, get_shop_product);
+    let buy = ServerAction::<BuyProduct>::new();
+    let error = last_error(buy.value());
+    go_to_checkout(buy);
+    view! {
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match product.await {
+                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Ok(p) => {
+                            let sold_out = p.remaining() == Some(0);
+                            view! {
+                                <Title text=p.name.clone() />
+                                <h1 class="text-3xl font-bold text-slate-900">{p.name.clone()}</h1>
+                                <p class="mt-2 text-lg text-slate-800">{format_cents(p.price_cents)} " · " {availability(&p)}</p>
+                                <p class="mt-4 whitespace-pre-line text-slate-700">{p.description.clone()}</p>
+                                <ActionForm action=buy attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                    <FormError error=error />
+                                    <input type="hidden" name="slug" value=p.slug.clone() />
+                                    <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+                                    <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                                    <button type="submit" class=BUTTON_PRIMARY disabled=move || sold_out || buy.pending().get()>
+                                        {move || if sold_out { "Sold out" } else if buy.pending().get() { "Starting checkout…" } else { "Buy" }}
+                                    </button>
+                                </ActionForm>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// Where Stripe sends a buyer back. It fulfils nothing: the webhook does.
+#[component]
+pub fn ShopThanksPage() -> impl IntoView {
+    view! {
+        <Title text="Thank you" />
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
+            <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
+            <p class="mt-6"><a href="/shop" class="text-indigo-700 hover:underline">"Back to the shop"</a></p>
+        </main>
+    }
+}
+
+/// `/admin/payments/products`: the products, and a form to add or change one.
+#[component]
+pub fn AdminProductsPage() -> impl IntoView {
+    let products = Resource::new(|| (), |_| list_products());
+    let save = ServerAction::<SaveProduct>::new();
+    let error = last_error(save.value());
+    let (editing, set_editing) = signal(None::<Product>);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            set_editing.set(None);
+            products.refetch();
+        }
+    });
+    let (price_text, set_price_text) = signal(String::new());
+    let price_message = move || {
+        let typed = price_text.get();
+        (!typed.trim().is_empty()).then(|| parse_price_cents(&typed).err()).flatten()
+    };
+    let th = "px-3 py-2 text-left font-semibold text-slate-700";
+    let td = "px-3 py-2 text-slate-700";
+    view! {
+        <Title text="Products" />
+        <h1 class="text-2xl font-bold text-slate-900">"Products"</h1>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match products.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="mt-6 text-slate-600">"No products yet. Add the first one below."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="mt-6 w-full rounded-lg bg-white text-sm shadow-sm">
+                            <thead><tr>
+                                <th class=th>"Product"</th><th class=th>"Price"</th><th class=th>"Sold / cap"</th><th class=th>"On sale"</th><th class=th></th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|p| {
+                                    let edit = p.clone();
+                                    view! {
+                                        <tr class="border-t border-slate-100" data-testid="product-row">
+                                            <td class=td><a href=format!("/shop/{}", p.slug) class="text-indigo-700 hover:underline">{p.name.clone()}</a></td>
+                                            <td class=td>{format_cents(p.price_cents)}</td>
+                                            <td class=td>{format!("{} / {}", p.held, p.max_purchases.map_or("no limit".to_string(), |c| c.to_string()))}</td>
+                                            <td class=td>{if p.active { "yes" } else { "no" }}</td>
+                                            <td class=td>
+                                                <button class="text-indigo-700 hover:underline" on:click=move |_| set_editing.set(Some(edit.clone()))>"Edit"</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || {
+            let current = editing.get();
+            let title = if current.is_some() { "Edit product" } else { "Add a product" };
+            let p = current.clone().unwrap_or(Product {
+                id: String::new(), slug: String::new(), name: String::new(), description: String::new(),
+                price_cents: 0, max_purchases: None, active: true, held: 0,
+            });
+            let price = if p.price_cents > 0 { format!("{}.{:02}", p.price_cents / 100, p.price_cents % 100) } else { String::new() };
+            view! {
+                <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+                    <h2 class="text-lg font-semibold text-slate-900">{title}</h2>
+                    <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                        <FormError error=error />
+                        <input type="hidden" name="id" value=p.id.clone() />
+                        <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />
+                        <Field label="Address (/shop/…)" name="form[slug]" value=p.slug.clone() maxlength=60 error=error />
+                        <label class="block text-sm font-medium text-slate-700">
+                            "Description"
+                            <textarea name="form[description]" rows="4" maxlength="2000" class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">{p.description.clone()}</textarea>
+                        </label>
+                        <div>
+                            <label for="field-price" class="block text-sm font-medium text-slate-700">"Price (dollars)"</label>
+                            <input id="field-price" name="form[price]" inputmode="decimal" value=price
+                                on:input=move |ev| set_price_text.set(event_target_value(&ev))
+                                class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm" />
+                            <p class="mt-1 text-sm text-red-600" data-testid="error-form[price]">
+                                {move || price_message().map(str::to_string).or_else(|| error.get().and_then(|e| e.field_message("price")))}
+                            </p>
+                        </div>
+                        <Field label="Most that can be sold (empty: no limit)" name="form[max_purchases]" kind="number"
+                            value=p.max_purchases.map(|c| c.to_string()).unwrap_or_default() error=error />
+                        <label class="flex items-center gap-2 text-sm text-slate-700">
+                            <input type="checkbox" name="form[active]" value="true" checked=p.active />
+                            "On sale"
+                        </label>
+                        <div class="flex gap-4">
+                            <button type="submit" class=BUTTON disabled=move || save.pending().get() || price_message().is_some()>
+                                {move || if save.pending().get() { "Saving…" } else { "Save product" }}
+                            </button>
+                            <Show when=move || editing.with(Option::is_some)>
+                                <button type="button" class="text-sm text-slate-600 hover:text-slate-900" on:click=move |_| set_editing.set(None)>"Cancel"</button>
+                            </Show>
+                        </div>
+                    </ActionForm>
+                </section>
+            }
+        }}
     }
 }

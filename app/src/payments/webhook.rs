@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::service::{AuditEntry, RequestInfo, audit, load_settings};
 use crate::bus::{self, Bus};
 use crate::db::{self, Tx};
-use crate::events::catalog::DonationCompleted;
+use crate::events::catalog::{DonationCompleted, ProductPurchased};
 use crate::events::{Actor, Event};
 use crate::secrets::{ExposeSecret, SecretKey};
 
@@ -176,95 +176,161 @@ impl Effect {
     }
 }
 
-/// Our donation id, which we gave Stripe at checkout.
-fn donation_id(session: &Value) -> Option<&str> {
-    session["metadata"]["donation_id"].as_str().or_else(|| session["client_reference_id"].as_str())
+/// The record a Checkout Session pays for, from the metadata we gave Stripe at checkout.
+#[derive(Clone, Copy)]
+enum Record<'a> {
+    Donation(&'a str),
+    Order(&'a str),
 }
 
-/// A paid session marks its PENDING donation PAID, matches or creates the donor's contact and
-/// publishes `donation.completed`. A session paid by a slower method (`unpaid` for now)
-/// waits for `async_payment_succeeded`.
+impl Record<'_> {
+    fn of(session: &Value) -> Option<Record<'_>> {
+        let metadata = &session["metadata"];
+        metadata["donation_id"]
+            .as_str()
+            .map(Record::Donation)
+            .or_else(|| metadata["order_id"].as_str().map(Record::Order))
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Record::Donation(_) => "donations",
+            Record::Order(_) => "orders",
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Record::Donation(id) | Record::Order(id) => id,
+        }
+    }
+
+    fn entity(&self) -> String {
+        match self {
+            Record::Donation(id) => format!("donation {id}"),
+            Record::Order(id) => format!("order {id}"),
+        }
+    }
+}
+
+/// A paid session marks its PENDING record PAID, matches or creates the payer's contact and
+/// publishes `donation.completed` or `product.purchased`. A session paid by a slower method
+/// (`unpaid` for now) waits for `async_payment_succeeded`.
 async fn checkout_completed(
     tx: &mut Tx,
     session: &Value,
     events: &mut Vec<Event>,
 ) -> Result<Effect, sqlx::Error> {
-    let Some(id) = donation_id(session) else { return Ok(Effect::none("no donation in this session")) };
-    let paid = matches!(session["payment_status"].as_str(), Some("paid" | "no_payment_required"));
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT name, email, amount_cents, currency, frequency, status FROM donations WHERE id = $1{}",
+    let Some(record) = Record::of(session) else { return Ok(Effect::none("not one of our checkouts")) };
+    let (table, id) = (record.table(), record.id());
+    let sql = format!(
+        "SELECT name, email, amount_cents, currency, status FROM {table} WHERE id = $1{}",
         db::for_update(tx)
-    )))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else { return Ok(Effect::none("unknown donation")) };
-    let (name, email, amount_cents): (String, String, i64) =
-        (row.try_get("name")?, row.try_get("email")?, row.try_get("amount_cents")?);
-    let effect = |outcome| Effect {
-        entity: Some(format!("donation {id}")),
-        amount_cents: Some(amount_cents),
-        outcome,
+    );
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await? else {
+        return Ok(Effect::none("unknown record"));
     };
+    let (name, email): (String, String) = (row.try_get("name")?, row.try_get("email")?);
+    let (amount_cents, currency): (i64, String) = (row.try_get("amount_cents")?, row.try_get("currency")?);
     let status: String = row.try_get("status")?;
-    sqlx::query(
-        "UPDATE donations SET stripe_session = COALESCE(stripe_session, $1), stripe_payment = COALESCE($2, stripe_payment), \
-         stripe_customer = COALESCE($3, stripe_customer), stripe_subscription = COALESCE($4, stripe_subscription), updated_at = $5 \
-         WHERE id = $6",
-    )
-    .bind(session["id"].as_str())
-    .bind(session["payment_intent"].as_str())
-    .bind(session["customer"].as_str())
-    .bind(session["subscription"].as_str())
-    .bind(db::now_unix())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    if !paid {
+    let effect =
+        |outcome| Effect { entity: Some(record.entity()), amount_cents: Some(amount_cents), outcome };
+    // Orders have no subscription: its parameter ($6) is bound for donations only.
+    let subscription = match record {
+        Record::Donation(_) => ", stripe_subscription = COALESCE($6, stripe_subscription)",
+        Record::Order(_) => "",
+    };
+    let sql = format!(
+        "UPDATE {table} SET stripe_session = COALESCE(stripe_session, $1), stripe_payment = COALESCE($2, stripe_payment), \
+         stripe_customer = COALESCE($3, stripe_customer), updated_at = $4{subscription} WHERE id = $5"
+    );
+    let mut update = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(session["id"].as_str())
+        .bind(session["payment_intent"].as_str())
+        .bind(session["customer"].as_str())
+        .bind(db::now_unix())
+        .bind(id);
+    if let Record::Donation(_) = record {
+        update = update.bind(session["subscription"].as_str());
+    }
+    update.execute(&mut **tx).await?;
+    if !matches!(session["payment_status"].as_str(), Some("paid" | "no_payment_required")) {
         return Ok(effect("awaiting payment"));
     }
     if status != "PENDING" {
         return Ok(effect("already settled"));
     }
-    let contact = crate::contacts::service::find_or_create(tx, &email, &name, None, "DONATION").await?;
+    let source = match record {
+        Record::Donation(_) => "DONATION",
+        Record::Order(_) => "PURCHASE",
+    };
+    let contact = crate::contacts::service::find_or_create(tx, &email, &name, None, source).await?;
     let now = db::now_unix();
-    sqlx::query(
-        "UPDATE donations SET status = 'PAID', contact_id = $1, paid_at = $2, updated_at = $2 WHERE id = $3",
-    )
-    .bind(&contact.id)
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    let sql = format!(
+        "UPDATE {table} SET status = 'PAID', contact_id = $1, paid_at = $2, updated_at = $2 WHERE id = $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&contact.id).bind(now).bind(id).execute(&mut **tx).await?;
     events.extend(contact.created);
-    events.push(Event::DonationCompleted(DonationCompleted {
-        donation_id: id.to_string(),
-        contact_id: Some(contact.id),
-        donor_name: name,
-        donor_email: email,
-        amount_cents,
-        currency: row.try_get("currency")?,
-        recurring: row.try_get::<String, _>("frequency")? == "MONTHLY",
-    }));
+    let event = match record {
+        Record::Donation(_) => {
+            let frequency: String = sqlx::query_scalar("SELECT frequency FROM donations WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?;
+            Event::DonationCompleted(DonationCompleted {
+                donation_id: id.to_string(),
+                contact_id: Some(contact.id),
+                donor_name: name,
+                donor_email: email,
+                amount_cents,
+                currency,
+                recurring: frequency == "MONTHLY",
+            })
+        }
+        Record::Order(_) => {
+            let product = sqlx::query(
+                "SELECT p.id, p.name FROM products p JOIN orders o ON o.product_id = p.id WHERE o.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+            Event::ProductPurchased(ProductPurchased {
+                order_id: id.to_string(),
+                product_id: product.try_get("id")?,
+                product_name: product.try_get("name")?,
+                contact_id: Some(contact.id),
+                buyer_name: name,
+                buyer_email: email,
+                quantity: 1,
+                amount_cents,
+                currency,
+            })
+        }
+    };
+    events.push(event);
     Ok(effect("paid"))
 }
 
-/// A failed or expired session closes its donation if it is still PENDING.
+/// A failed or expired session closes its record if it is still PENDING (an order's unit
+/// goes back on sale).
 async fn checkout_closed(tx: &mut Tx, session: &Value, status: &str) -> Result<Effect, sqlx::Error> {
-    let Some(id) = donation_id(session) else { return Ok(Effect::none("no donation in this session")) };
-    let done =
-        sqlx::query("UPDATE donations SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'PENDING'")
-            .bind(status)
-            .bind(db::now_unix())
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+    let Some(record) = Record::of(session) else { return Ok(Effect::none("not one of our checkouts")) };
+    let sql = format!(
+        "UPDATE {} SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'PENDING'",
+        record.table()
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(status)
+        .bind(db::now_unix())
+        .bind(record.id())
+        .execute(&mut **tx)
+        .await?;
     let outcome = match (done.rows_affected(), status) {
         (0, _) => "already settled",
         (_, "FAILED") => "payment failed",
         _ => "expired",
     };
-    Ok(Effect { entity: Some(format!("donation {id}")), amount_cents: None, outcome })
+    Ok(Effect { entity: Some(record.entity()), amount_cents: None, outcome })
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ on_both_backends_with_own_server!(
     webhooks_are_verified_processed_once_and_fulfil_donations,
     the_payment_audit_log_is_append_only,
     no_response_or_stored_record_holds_a_secret,
+    products_are_checked_and_managed_by_payments_admins,
+    a_product_cap_holds_under_two_hundred_simultaneous_checkouts,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -474,4 +476,141 @@ async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
     for secret in [SECRET_KEY, WEBHOOK_SECRET, &SECRET_KEY[8..], &WEBHOOK_SECRET[6..]] {
         assert!(!seen.contains(secret), "a secret leaked");
     }
+}
+
+fn product_form<'a>(name: &'a str, slug: &'a str, price: &'a str, cap: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[name]", name),
+        ("form[slug]", slug),
+        ("form[description]", "Organic cotton, printed locally."),
+        ("form[price]", price),
+        ("form[max_purchases]", cap),
+        ("form[active]", "true"),
+    ]
+}
+
+async fn products_are_checked_and_managed_by_payments_admins(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let form = product_form("Campaign T-shirt", "t-shirt", "20", "5");
+    assert_eq!(app.call(&app.client(), "payments/save-product", &form).await.status(), 401);
+    assert_eq!(app.call(&volunteer, "payments/save-product", &form).await.status(), 403);
+    assert_eq!(app.call(&volunteer, "payments/products", &[]).await.status(), 403);
+    for (field, bad) in [
+        ("slug", product_form("Shirt", "T Shirt!", "20", "")),
+        ("price", product_form("Shirt", "shirt", "0.49", "")),
+        ("price", product_form("Shirt", "shirt", "20.001", "")),
+        ("max_purchases", product_form("Shirt", "shirt", "20", "0")),
+        ("name", product_form("", "shirt", "20", "")),
+    ] {
+        let res = app.call(&admin, "payments/save-product", &bad).await;
+        assert_eq!(res.status(), 422, "{field}");
+        let error: app::error::AppError = res.json().await.unwrap();
+        assert!(error.field_message(field).is_some(), "{field}: {error:?}");
+    }
+    let res = app.call(&admin, "payments/save-product", &form).await;
+    assert_eq!(res.status(), 200);
+    let product: Value = res.json().await.unwrap();
+    assert_eq!((product["price_cents"].as_i64(), product["max_purchases"].as_i64()), (Some(2000), Some(5)));
+    let res = app.call(&admin, "payments/save-product", &product_form("Another", "t-shirt", "5", "")).await;
+    assert_eq!(res.status(), 422, "the address is taken");
+    // Editing keeps the id; taking it off sale hides it from the shop.
+    let id = product["id"].as_str().unwrap();
+    let mut edit = product_form("Campaign T-shirt", "t-shirt", "22.50", "");
+    edit.retain(|(k, _)| *k != "form[active]");
+    edit.push(("id", id));
+    let res = app.call(&admin, "payments/save-product", &edit).await;
+    assert_eq!(res.status(), 200);
+    let listed: Vec<Value> = app.call(&admin, "payments/products", &[]).await.json().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0]["price_cents"].as_i64(), listed[0]["active"].as_bool()), (Some(2250), Some(false)));
+    let shop = app.client().get(app.url("/shop")).send().await.unwrap().text().await.unwrap();
+    assert!(shop.contains("Nothing is on sale right now."));
+    assert_eq!(app.client().get(app.url("/shop/t-shirt")).send().await.unwrap().status(), 404);
+    assert_eq!(audit_rows(&app, "product.created").await.len(), 1);
+    assert_eq!(audit_rows(&app, "product.updated").await.len(), 1);
+}
+
+async fn a_product_cap_holds_under_two_hundred_simultaneous_checkouts(backend: Backend) {
+    let stripe = FakeStripe::start().await;
+    let app = spawn_app_with(
+        backend,
+        &[("CHANGEMAKER_STRIPE_API_BASE", &stripe.base_url), ("CHANGEMAKER_CHECKOUT_RATE_LIMIT", "100000")],
+    )
+    .await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    let res =
+        app.call(&admin, "payments/save-product", &product_form("Rally ticket", "rally", "15", "5")).await;
+    assert_eq!(res.status(), 200);
+
+    let buyers = (0..200).map(|n| {
+        let (client, url) = (app.client(), app.url("/api/payments/buy"));
+        async move {
+            let email = format!("buyer{n}@example.org");
+            let form = [("slug", "rally"), ("form[name]", "Buyer"), ("form[email]", email.as_str())];
+            client.post(url).form(&form).send().await.unwrap().status().as_u16()
+        }
+    });
+    let statuses = futures_join_all(buyers).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 195);
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE status = 'PENDING'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(held, 5);
+    assert_eq!(stripe.requests().iter().filter(|r| r.path == "/v1/checkout/sessions").count(), 5);
+    let page = app.client().get(app.url("/shop/rally")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("sold out"));
+
+    // An expired checkout gives its unit back; a paid one is fulfilled by the webhook.
+    let orders: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM orders ORDER BY email").fetch_all(app.db.pool()).await.unwrap();
+    let expired = stripe::event(
+        "evt_exp",
+        "checkout.session.expired",
+        json!({
+            "id": "cs_test_x", "object": "checkout.session", "status": "expired", "metadata": { "order_id": orders[0] }
+        }),
+    );
+    assert_eq!(deliver(&app, &expired, signed(&expired)).await, 200);
+    let page = app.client().get(app.url("/shop/rally")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("1 left"), "{page}");
+    let paid = stripe::event(
+        "evt_order_paid",
+        "checkout.session.completed",
+        json!({
+            "id": "cs_test_y", "object": "checkout.session", "payment_status": "paid", "status": "complete",
+            "payment_intent": "pi_test_9", "metadata": { "order_id": orders[1] }
+        }),
+    );
+    assert_eq!(deliver(&app, &paid, signed(&paid)).await, 200);
+    let purchased = events(&app, "product.purchased").await;
+    assert_eq!(purchased.len(), 1);
+    assert_eq!(
+        (purchased[0]["product_name"].as_str(), purchased[0]["amount_cents"].as_i64()),
+        (Some("Rally ticket"), Some(1500))
+    );
+    let form = [("slug", "rally"), ("form[name]", "Late"), ("form[email]", "late@example.org")];
+    assert_eq!(
+        app.call(&app.client(), "payments/buy", &form).await.status(),
+        200,
+        "the released unit is on sale again"
+    );
+    assert_eq!(app.call(&app.client(), "payments/buy", &form).await.status(), 409);
+}
+
+/// Runs every future at once and collects their results in order.
+async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<u16> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }

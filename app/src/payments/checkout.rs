@@ -1,0 +1,254 @@
+//! The one checkout path every payment entry point takes (ssr only): the client's allowance
+//! of checkout starts, payments switched on, the pending record and its audit row written
+//! before Stripe hears of it, then Stripe's Checkout Session. Nothing is fulfilled here: the
+//! webhook does that when Stripe says the payment succeeded.
+
+use super::service::{
+    AuditEntry, PaymentError, RequestInfo, StoredSettings, audit, load_settings, lock_product,
+};
+use super::stripe::{SessionLine, StripeClient, StripeError, session_form};
+use super::{BuyerForm, CheckoutStarted, DonationForm, Frequency};
+use crate::db::{self, Tx};
+use crate::error::Validation;
+use crate::events::Actor;
+use crate::state::AppState;
+use crate::users::service::{is_plausible_email, normalise_email};
+
+/// A record waiting for its payment: a row of `table` (`donations` or `orders`).
+struct Pending<'a> {
+    table: &'static str,
+    id: &'a str,
+    entity: String,
+    amount_cents: i64,
+}
+
+/// The checks every entry point makes first: the client's allowance (any refusal is counted
+/// too, so probing costs the same), then payments switched on with a key (a refusal is
+/// audited, and nothing is sent to Stripe).
+async fn open(
+    state: &AppState,
+    request: &RequestInfo,
+    what: &str,
+    amount_cents: i64,
+) -> Result<(StripeClient, StoredSettings), PaymentError> {
+    state.checkout_limiter.hit(&request.client_ip).map_err(PaymentError::RateLimited)?;
+    let stored = load_settings(&state.db, &state.secret_key).await?;
+    match stored.stripe(&state.stripe_api_base).filter(|_| stored.enabled) {
+        Some(stripe) => Ok((stripe, stored)),
+        None => {
+            let mut tx = state.db.begin_write().await?;
+            refuse(&mut tx, request, what, amount_cents, "payments disabled").await?;
+            tx.commit().await?;
+            Err(PaymentError::Disabled)
+        }
+    }
+}
+
+async fn refuse(
+    tx: &mut Tx,
+    request: &RequestInfo,
+    what: &str,
+    amount: i64,
+    why: &str,
+) -> Result<(), sqlx::Error> {
+    let entry = AuditEntry {
+        action: "checkout.refused",
+        entity: what,
+        amount_cents: Some(amount),
+        outcome: why,
+        detail: "",
+    };
+    audit(tx, &Actor::System, request, &entry).await
+}
+
+/// The audit row of a checkout start, in the transaction that writes the pending record.
+async fn started(
+    tx: &mut Tx,
+    request: &RequestInfo,
+    pending: &Pending<'_>,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    let entry = AuditEntry {
+        action: "checkout.started",
+        entity: &pending.entity,
+        amount_cents: Some(pending.amount_cents),
+        outcome: "sent to Stripe",
+        detail,
+    };
+    audit(tx, &Actor::System, request, &entry).await
+}
+
+/// Creates the Checkout Session and keeps its id on the pending record; if Stripe refuses,
+/// the record is FAILED (an order's unit is released) and the refusal audited.
+async fn send_to_stripe(
+    state: &AppState,
+    request: &RequestInfo,
+    stripe: &StripeClient,
+    pending: &Pending<'_>,
+    line: &SessionLine<'_>,
+) -> Result<CheckoutStarted, PaymentError> {
+    let session =
+        stripe.post("checkout/sessions", &format!("checkout-{}", pending.id), &session_form(line)).await;
+    let table = pending.table;
+    let mut tx = state.db.begin_write().await?;
+    let result = match session {
+        Ok(session) => match (session["id"].as_str(), session["url"].as_str()) {
+            (Some(session_id), Some(url)) => {
+                let sql = format!("UPDATE {table} SET stripe_session = $1, updated_at = $2 WHERE id = $3");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(session_id)
+                    .bind(db::now_unix())
+                    .bind(pending.id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(CheckoutStarted { url: url.to_string() })
+            }
+            _ => Err(StripeError::BadResponse),
+        },
+        Err(e) => Err(e),
+    };
+    if let Err(e) = &result {
+        let sql = format!(
+            "UPDATE {table} SET status = 'FAILED', updated_at = $1 WHERE id = $2 AND status = 'PENDING'"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(db::now_unix()).bind(pending.id).execute(&mut *tx).await?;
+        let message = e.to_string();
+        let entry = AuditEntry {
+            action: "checkout.failed",
+            entity: &pending.entity,
+            amount_cents: Some(pending.amount_cents),
+            outcome: "Stripe refused",
+            detail: &message,
+        };
+        audit(&mut tx, &Actor::System, request, &entry).await?;
+    }
+    tx.commit().await?;
+    Ok(result?)
+}
+
+/// Name and email as every entry point asks for them.
+fn check_buyer(v: &mut Validation, name: &str, email: &str) {
+    v.check(!name.is_empty(), "name", "Enter your name.");
+    v.check(
+        name.chars().count() <= 100 && !name.chars().any(char::is_control),
+        "name",
+        "Names can be at most 100 characters.",
+    );
+    v.check(is_plausible_email(email), "email", "Enter a valid email address, like name@example.org.");
+}
+
+/// A one-off or monthly donation.
+pub async fn start_donation(
+    state: &AppState,
+    request: &RequestInfo,
+    form: &DonationForm,
+) -> Result<CheckoutStarted, PaymentError> {
+    let amount = super::parse_donation_cents(&form.amount);
+    let frequency = Frequency::parse(form.frequency.trim());
+    let (email, name) = (normalise_email(&form.email), form.name.trim());
+    let mut v = Validation::new();
+    if let Err(message) = amount {
+        v.check(false, "amount", message);
+    }
+    v.check(frequency.is_some(), "frequency", "Choose a one-off or a monthly donation.");
+    check_buyer(&mut v, name, &email);
+    v.finish().map_err(PaymentError::Invalid)?;
+    let (Ok(amount_cents), Some(frequency)) = (amount, frequency) else {
+        return Err(PaymentError::Invalid(Vec::new()));
+    };
+    let (stripe, stored) = open(state, request, "donation", amount_cents).await?;
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let pending = Pending { table: "donations", id: &id, entity: format!("donation {id}"), amount_cents };
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO donations (id, name, email, amount_cents, currency, frequency, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(&email)
+    .bind(amount_cents)
+    .bind(&stored.currency)
+    .bind(frequency.as_str())
+    .bind(db::now_unix())
+    .execute(&mut *tx)
+    .await?;
+    started(&mut tx, request, &pending, frequency.as_str()).await?;
+    tx.commit().await?;
+
+    let base = state.public_url.trim_end_matches('/');
+    let monthly = frequency == Frequency::Monthly;
+    let line = SessionLine {
+        reference_key: "donation_id",
+        reference_id: &id,
+        item_name: if monthly { "Monthly donation" } else { "Donation" },
+        amount_cents,
+        currency: &stored.currency,
+        monthly,
+        email: &email,
+        success_url: &format!("{base}/donate/thanks"),
+        cancel_url: &format!("{base}/donate"),
+    };
+    send_to_stripe(state, request, &stripe, &pending, &line).await
+}
+
+/// One unit of a product. The cap is checked and the unit taken (a PENDING order) in one
+/// transaction under the product's lock.
+pub async fn buy_product(
+    state: &AppState,
+    request: &RequestInfo,
+    slug: &str,
+    form: &BuyerForm,
+) -> Result<CheckoutStarted, PaymentError> {
+    let (email, name) = (normalise_email(&form.email), form.name.trim());
+    let mut v = Validation::new();
+    check_buyer(&mut v, name, &email);
+    v.finish().map_err(PaymentError::Invalid)?;
+    let product = super::service::product_on_sale(&state.db, slug).await?.ok_or(PaymentError::NotFound)?;
+    let (stripe, stored) = open(state, request, &format!("product {slug}"), product.price_cents).await?;
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = state.db.begin_write().await?;
+    let product = lock_product(&mut tx, slug).await?.filter(|p| p.active).ok_or(PaymentError::NotFound)?;
+    let pending = Pending {
+        table: "orders",
+        id: &id,
+        entity: format!("order {id}"),
+        amount_cents: product.price_cents,
+    };
+    if product.remaining() == Some(0) {
+        refuse(&mut tx, request, &format!("product {slug}"), product.price_cents, "sold out").await?;
+        tx.commit().await?;
+        return Err(PaymentError::SoldOut);
+    }
+    sqlx::query(
+        "INSERT INTO orders (id, product_id, name, email, amount_cents, currency, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7)",
+    )
+    .bind(&id)
+    .bind(&product.id)
+    .bind(name)
+    .bind(&email)
+    .bind(product.price_cents)
+    .bind(&stored.currency)
+    .bind(db::now_unix())
+    .execute(&mut *tx)
+    .await?;
+    started(&mut tx, request, &pending, &product.slug).await?;
+    tx.commit().await?;
+
+    let base = state.public_url.trim_end_matches('/');
+    let line = SessionLine {
+        reference_key: "order_id",
+        reference_id: &id,
+        item_name: &product.name,
+        amount_cents: product.price_cents,
+        currency: &stored.currency,
+        monthly: false,
+        email: &email,
+        success_url: &format!("{base}/shop/thanks"),
+        cancel_url: &format!("{base}/shop/{}", product.slug),
+    };
+    send_to_stripe(state, request, &stripe, &pending, &line).await
+}
