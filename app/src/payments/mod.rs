@@ -10,6 +10,8 @@ use crate::users::Role;
 #[cfg(feature = "ssr")]
 pub mod checkout;
 #[cfg(feature = "ssr")]
+pub mod refunds;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod stripe;
@@ -148,6 +150,11 @@ pub fn parse_price_cents(text: &str) -> Result<i64, &'static str> {
         .ok_or("Enter a price from $0.50 to $100,000.00, like 20 or 19.99.")
 }
 
+/// A refund: whole cents from $0.01.
+pub fn parse_refund_cents(text: &str) -> Result<i64, &'static str> {
+    parse_cents(text, 1, MAX_DONATION_CENTS).ok_or("Enter an amount in dollars and cents, like 10 or 9.99.")
+}
+
 /// Dollars as typed (`25`, `$1,000.50`) → whole cents within `min..=max`; `None` for anything
 /// else, including fractions of a cent.
 fn parse_cents(text: &str, min: i64, max: i64) -> Option<i64> {
@@ -188,8 +195,13 @@ impl From<service::PaymentError> for AppError {
                 AppError::Unavailable("Payments are not available right now. Please try again later.".into())
             }
             PaymentError::NotConfigured => AppError::Conflict("Save a Stripe secret key first.".into()),
-            PaymentError::NotFound => AppError::NotFound("There is no such product.".into()),
+            PaymentError::NotFound => AppError::NotFound("There is no such product or payment.".into()),
             PaymentError::SoldOut => AppError::Conflict("Sorry, this product is sold out.".into()),
+            PaymentError::RefundNotRecorded => AppError::Unavailable(
+                "Stripe made the refund, but it could not be recorded here yet. It will be recorded \
+                 automatically when Stripe confirms it; do not refund again."
+                    .into(),
+            ),
             PaymentError::RateLimited(wait) => {
                 AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
             }
@@ -239,6 +251,23 @@ pub async fn start_donation(form: DonationForm) -> Result<CheckoutStarted, AppEr
 pub async fn buy_product(slug: String, form: BuyerForm) -> Result<CheckoutStarted, AppError> {
     let state = crate::state::app_state()?;
     Ok(checkout::buy_product(&state, &service::RequestInfo::current(), &slug, &form).await?)
+}
+
+/// Refunds `amount` dollars (empty: all that is left) of a paid donation or order
+/// (`kind` `donation` or `order`); answers with the refunded total in cents.
+#[server(prefix = "/api", endpoint = "payments/refund")]
+pub async fn refund_payment(
+    kind: String,
+    id: String,
+    #[server(default)] amount: String,
+) -> Result<i64, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let request = service::RequestInfo::current();
+    let key = &state.secret_key;
+    Ok(refunds::refund(&state.bus, key, &state.stripe_api_base, &actor, &request, &kind, &id, &amount)
+        .await?)
 }
 
 /// Every product, for admins.

@@ -32,6 +32,8 @@ pub enum PaymentError {
     NotFound,
     #[error("sold out")]
     SoldOut,
+    #[error("Stripe refunded, but the refund is not recorded yet")]
+    RefundNotRecorded,
     #[error(transparent)]
     Stripe(#[from] StripeError),
     #[error(transparent)]

@@ -6,10 +6,13 @@ use serde_json::Value;
 use sha2::Sha256;
 use sqlx::Row;
 
+use super::refunds;
 use super::service::{AuditEntry, RequestInfo, audit, load_settings};
 use crate::bus::{self, Bus};
 use crate::db::{self, Tx};
-use crate::events::catalog::{DonationCompleted, ProductPurchased};
+use crate::events::catalog::{
+    DonationCompleted, PaymentDisputeClosed, PaymentDisputeCreated, ProductPurchased,
+};
 use crate::events::{Actor, Event};
 use crate::secrets::{ExposeSecret, SecretKey};
 
@@ -140,6 +143,12 @@ pub async fn handle(
         }
         "checkout.session.async_payment_failed" => checkout_closed(&mut tx, object, "FAILED").await?,
         "checkout.session.expired" => checkout_closed(&mut tx, object, "EXPIRED").await?,
+        "charge.refunded" => charge_refunded(&mut tx, object, &mut events).await?,
+        "charge.dispute.created" => dispute(&mut tx, object, None, &mut events).await?,
+        "charge.dispute.closed" => {
+            let outcome = object["status"].as_str().unwrap_or("lost");
+            dispute(&mut tx, object, Some(outcome), &mut events).await?
+        }
         _ => Effect::none("not handled"),
     };
     sqlx::query("UPDATE stripe_events SET outcome = $1 WHERE id = $2")
@@ -331,6 +340,65 @@ async fn checkout_closed(tx: &mut Tx, session: &Value, status: &str) -> Result<E
         _ => "expired",
     };
     Ok(Effect { entity: Some(record.entity()), amount_cents: None, outcome })
+}
+
+/// A refund made here or in Stripe's dashboard: the charge's cumulative `amount_refunded`
+/// becomes the record's refunded total (see `refunds::record_refund`).
+async fn charge_refunded(
+    tx: &mut Tx,
+    charge: &Value,
+    events: &mut Vec<Event>,
+) -> Result<Effect, sqlx::Error> {
+    let Some(payment) = charge["payment_intent"].as_str() else { return Ok(Effect::none("no payment")) };
+    let Some(record) = refunds::find_by_payment(tx, payment).await? else {
+        return Ok(Effect::none("unknown payment"));
+    };
+    let total = charge["amount_refunded"].as_i64().unwrap_or(0);
+    let event = refunds::record_refund(tx, &record, total).await?;
+    let outcome = if event.is_some() { "refunded" } else { "already recorded" };
+    events.extend(event);
+    Ok(Effect { entity: Some(record.entity()), amount_cents: Some(total), outcome })
+}
+
+/// `charge.dispute.created` (`closed` is `None`) or `.closed` with Stripe's outcome.
+async fn dispute(
+    tx: &mut Tx,
+    dispute: &Value,
+    closed: Option<&str>,
+    events: &mut Vec<Event>,
+) -> Result<Effect, sqlx::Error> {
+    let Some(payment) = dispute["payment_intent"].as_str() else { return Ok(Effect::none("no payment")) };
+    let Some(record) = refunds::find_by_payment(tx, payment).await? else {
+        return Ok(Effect::none("unknown payment"));
+    };
+    let amount = dispute["amount"].as_i64().unwrap_or(record.amount_cents);
+    let effect = |outcome| Effect { entity: Some(record.entity()), amount_cents: Some(amount), outcome };
+    match closed {
+        None => {
+            refunds::dispute_opened(tx, &record).await?;
+            events.push(Event::PaymentDisputeCreated(PaymentDisputeCreated {
+                payment_id: record.id.clone(),
+                kind: record.kind.to_string(),
+                amount_cents: amount,
+                currency: record.currency.clone(),
+                reason: dispute["reason"].as_str().unwrap_or("general").to_string(),
+            }));
+            Ok(effect("disputed"))
+        }
+        Some(outcome) => {
+            let status = refunds::dispute_closed(tx, &record, outcome).await?;
+            events.push(Event::PaymentDisputeClosed(PaymentDisputeClosed {
+                payment_id: record.id.clone(),
+                kind: record.kind.to_string(),
+                outcome: outcome.to_string(),
+            }));
+            Ok(effect(match status {
+                "LOST" => "dispute lost",
+                "REFUNDED" => "dispute closed, refunded",
+                _ => "dispute won",
+            }))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ on_both_backends_with_own_server!(
     no_response_or_stored_record_holds_a_secret,
     products_are_checked_and_managed_by_payments_admins,
     a_product_cap_holds_under_two_hundred_simultaneous_checkouts,
+    refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update,
+    disputes_move_the_payment_through_disputed_to_won_lost_or_refunded,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -157,6 +159,16 @@ async fn payment_functions_check_the_role(backend: Backend) {
         ("super admin", app.signed_in("super@example.org").await, 200),
     ];
     for (who, client, expected) in &clients {
+        // Refunds: refused the same way; allowed ones are told there is no such payment.
+        let res = app.call(client, "payments/refund", &[("kind", "donation"), ("id", "nope")]).await;
+        let allowed_status = if *expected == 200 { 404 } else { *expected };
+        assert_eq!(res.status(), allowed_status, "payments/refund as {who}");
+        let res = app.call(client, "payments/products", &[]).await;
+        assert_eq!(res.status(), *expected, "payments/products as {who}");
+        let res = app.call(client, "payments/save-product", &product_form("Mug", "mug", "12", "")).await;
+        let allowed_status =
+            if *expected == 200 { if *who == "payments admin" { 200 } else { 422 } } else { *expected };
+        assert_eq!(res.status(), allowed_status, "payments/save-product as {who}");
         let res = app.call(client, "payments/settings", &[]).await;
         assert_eq!(res.status(), *expected, "payments/settings as {who}");
         let form = settings_form("false", "", "");
@@ -613,4 +625,133 @@ async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>
         out.push(h.await.unwrap());
     }
     out
+}
+
+/// A PAID one-off donation of `dollars`, paid with Stripe payment `payment_intent`; its id.
+async fn paid_donation(app: &TestApp, dollars: &str, payment_intent: &str) -> String {
+    let res = app.call(&app.client(), "payments/donate", &donation(dollars, "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM donations WHERE status = 'PENDING'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let mut session = paid_session(&id);
+    session["payment_intent"] = json!(payment_intent);
+    let body = stripe::event(&format!("evt_paid_{id}"), "checkout.session.completed", session);
+    assert_eq!(deliver(app, &body, signed(&body)).await, 200);
+    assert_eq!(donation_status(app, &id).await, "PAID");
+    id
+}
+
+async fn refunded(app: &TestApp, id: &str) -> (String, i64) {
+    sqlx::query_as("SELECT status, refunded_cents FROM donations WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update(backend: Backend) {
+    let (app, stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    let id = paid_donation(&app, "25", "pi_test_refund").await;
+    let refund = |amount: &'static str| {
+        let (app, admin, id) = (&app, admin.clone(), id.clone());
+        async move {
+            app.call(&admin, "payments/refund", &[("kind", "donation"), ("id", &id), ("amount", amount)])
+                .await
+        }
+    };
+    assert_eq!(
+        app.call(&app.client(), "payments/refund", &[("kind", "donation"), ("id", &id)]).await.status(),
+        401
+    );
+
+    let res = refund("10").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<i64>().await.unwrap(), 1000);
+    assert_eq!(refunded(&app, &id).await, ("PARTIALLY_REFUNDED".to_string(), 1000));
+    let call = stripe.requests().into_iter().find(|r| r.path == "/v1/refunds").unwrap();
+    assert_eq!(
+        (call.form["payment_intent"].as_str(), call.form["amount"].as_str()),
+        ("pi_test_refund", "1000")
+    );
+    assert!(call.idempotency_key.is_some());
+    assert_eq!(refund("15.01").await.status(), 422, "more than is left");
+    let res = refund("").await;
+    assert_eq!(res.status(), 200, "empty means all that is left");
+    assert_eq!(refunded(&app, &id).await, ("REFUNDED".to_string(), 2500));
+    assert_eq!(refund("").await.status(), 422, "nothing left");
+    let amounts: Vec<i64> =
+        events(&app, "payment.refunded").await.iter().map(|e| e["amount_cents"].as_i64().unwrap()).collect();
+    assert_eq!(amounts, [1000, 1500]);
+    assert_eq!(audit_rows(&app, "refund").await.len(), 2);
+    // Stripe's confirmation of what is already recorded changes nothing.
+    let charge = json!({ "id": "ch_test_1", "object": "charge", "payment_intent": "pi_test_refund", "amount": 2500, "amount_refunded": 2500, "refunded": true });
+    let body = stripe::event("evt_refund_1", "charge.refunded", charge);
+    assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
+    assert_eq!(events(&app, "payment.refunded").await.len(), 2);
+
+    // The database fails right after Stripe refunded: the admin is told, nothing is lost...
+    let second = paid_donation(&app, "30", "pi_test_lost_update").await;
+    let inject: &[&str] = match backend {
+        Backend::Sqlite => &["CREATE TRIGGER fail_refund BEFORE UPDATE OF refunded_cents ON donations \
+                              BEGIN SELECT RAISE(ABORT, 'injected failure'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION fail_refund() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END; $$",
+            "CREATE TRIGGER fail_refund BEFORE UPDATE OF refunded_cents ON donations FOR EACH ROW EXECUTE FUNCTION fail_refund()",
+        ],
+    };
+    for sql in inject {
+        sqlx::query(*sql).execute(app.db.writer()).await.unwrap();
+    }
+    let res =
+        app.call(&admin, "payments/refund", &[("kind", "donation"), ("id", &second), ("amount", "")]).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("Stripe made the refund"));
+    assert_eq!(refunded(&app, &second).await, ("PAID".to_string(), 0));
+    let drop = match backend {
+        Backend::Sqlite => "DROP TRIGGER fail_refund",
+        Backend::Postgres => "DROP TRIGGER fail_refund ON donations",
+    };
+    sqlx::query(drop).execute(app.db.writer()).await.unwrap();
+    // ...and Stripe's charge.refunded puts the record right.
+    let charge = json!({ "id": "ch_test_2", "object": "charge", "payment_intent": "pi_test_lost_update", "amount": 3000, "amount_refunded": 3000, "refunded": true });
+    let body = stripe::event("evt_refund_2", "charge.refunded", charge);
+    assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
+    assert_eq!(refunded(&app, &second).await, ("REFUNDED".to_string(), 3000));
+    assert_eq!(events(&app, "payment.refunded").await.len(), 3);
+}
+
+async fn disputes_move_the_payment_through_disputed_to_won_lost_or_refunded(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    for (n, outcome, expected) in
+        [(1, "won", "PAID"), (2, "lost", "LOST"), (3, "charge_refunded", "REFUNDED")]
+    {
+        let payment = format!("pi_test_dispute_{n}");
+        let id = paid_donation(&app, "50", &payment).await;
+        let dispute = |status: &str| {
+            json!({ "id": format!("dp_test_{n}"), "object": "dispute", "payment_intent": payment, "amount": 5000,
+                    "reason": "fraudulent", "status": status })
+        };
+        let opened =
+            stripe::event(&format!("evt_dp_open_{n}"), "charge.dispute.created", dispute("needs_response"));
+        assert_eq!(deliver(&app, &opened, signed(&opened)).await, 200);
+        assert_eq!(donation_status(&app, &id).await, "DISPUTED");
+        let closed = stripe::event(&format!("evt_dp_closed_{n}"), "charge.dispute.closed", dispute(outcome));
+        assert_eq!(deliver(&app, &closed, signed(&closed)).await, 200);
+        assert_eq!(donation_status(&app, &id).await, expected, "{outcome}");
+    }
+    let created = events(&app, "payment.dispute.created").await;
+    assert_eq!(created.len(), 3);
+    assert_eq!(created[0]["reason"], "fraudulent");
+    let outcomes: Vec<String> = events(&app, "payment.dispute.closed")
+        .await
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(outcomes, ["won", "lost", "charge_refunded"]);
 }

@@ -95,6 +95,7 @@ async fn answer(
         }))
         .into_response(),
         ("POST", "/v1/checkout/sessions") => checkout_session(&form),
+        ("POST", "/v1/refunds") => refund(&form),
         _ => error(StatusCode::NOT_FOUND, &format!("Unrecognized request URL ({method}: {})", uri.path())),
     }
 }
@@ -130,6 +131,23 @@ fn checkout_session(form: &HashMap<String, String>) -> Response {
         "client_reference_id": form.get("client_reference_id"),
         "metadata": { "donation_id": form.get("metadata[donation_id]") },
         "url": format!("https://checkout.stripe.com/c/pay/{id}"),
+    }))
+    .into_response()
+}
+
+fn refund(form: &HashMap<String, String>) -> Response {
+    let Some(payment_intent) = form.get("payment_intent").filter(|p| p.starts_with("pi_")) else {
+        return error(StatusCode::BAD_REQUEST, "You must provide a payment_intent or a charge.");
+    };
+    let Some(amount) = form.get("amount").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0) else {
+        return error(StatusCode::BAD_REQUEST, "Invalid positive integer");
+    };
+    axum::Json(json!({
+        "id": format!("re_test_{}", uuid::Uuid::new_v4().simple()),
+        "object": "refund",
+        "amount": amount,
+        "payment_intent": payment_intent,
+        "status": "succeeded",
     }))
     .into_response()
 }

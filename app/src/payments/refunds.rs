@@ -1,0 +1,219 @@
+//! Refunds and disputes on paid records, donations and orders alike (ssr only). An admin's
+//! refund calls Stripe first, then records it; if recording fails, Stripe's `charge.refunded`
+//! webhook records it later through the same `record_refund`, so no refund is left unrecorded.
+
+use sqlx::Row;
+
+use super::service::{AuditEntry, PaymentError, RequestInfo, audit, load_settings};
+use crate::bus::{self, Bus};
+use crate::db::{self, Tx};
+use crate::error::Validation;
+use crate::events::catalog::PaymentRefunded;
+use crate::events::{Actor, Event};
+use crate::secrets::SecretKey;
+
+/// A donation or an order, as refunds and disputes see it.
+pub(super) struct PaidRecord {
+    /// `donation` or `order`.
+    pub kind: &'static str,
+    pub id: String,
+    pub amount_cents: i64,
+    pub refunded_cents: i64,
+    pub currency: String,
+    pub status: String,
+    pub contact_id: Option<String>,
+    pub stripe_payment: Option<String>,
+}
+
+impl PaidRecord {
+    pub fn table(&self) -> &'static str {
+        if self.kind == "donation" { "donations" } else { "orders" }
+    }
+
+    pub fn entity(&self) -> String {
+        format!("{} {}", self.kind, self.id)
+    }
+}
+
+const KINDS: [(&str, &str); 2] = [("donation", "donations"), ("order", "orders")];
+
+/// The record `column` = `value` names, locked until the transaction ends.
+async fn find_by(tx: &mut Tx, column: &str, value: &str) -> Result<Option<PaidRecord>, sqlx::Error> {
+    for (kind, table) in KINDS {
+        let sql = format!(
+            "SELECT id, amount_cents, refunded_cents, currency, status, contact_id, stripe_payment FROM {table} \
+             WHERE {column} = $1{}",
+            db::for_update(tx)
+        );
+        if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&mut **tx).await?
+        {
+            return Ok(Some(PaidRecord {
+                kind,
+                id: row.try_get("id")?,
+                amount_cents: row.try_get("amount_cents")?,
+                refunded_cents: row.try_get("refunded_cents")?,
+                currency: row.try_get("currency")?,
+                status: row.try_get("status")?,
+                contact_id: row.try_get("contact_id")?,
+                stripe_payment: row.try_get("stripe_payment")?,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The record paid by Stripe payment `payment_intent`.
+pub(super) async fn find_by_payment(
+    tx: &mut Tx,
+    payment_intent: &str,
+) -> Result<Option<PaidRecord>, sqlx::Error> {
+    find_by(tx, "stripe_payment", payment_intent).await
+}
+
+/// Raises the refunded total of `record` to `total_cents` (never lowers it: Stripe's totals
+/// only grow, and deliveries may come late or twice) and sets REFUNDED or PARTIALLY_REFUNDED.
+/// Returns the `payment.refunded` event when something changed.
+pub(super) async fn record_refund(
+    tx: &mut Tx,
+    record: &PaidRecord,
+    total_cents: i64,
+) -> Result<Option<Event>, sqlx::Error> {
+    let total = total_cents.min(record.amount_cents);
+    if total <= record.refunded_cents {
+        return Ok(None);
+    }
+    let status = if total >= record.amount_cents { "REFUNDED" } else { "PARTIALLY_REFUNDED" };
+    // A disputed payment keeps its dispute status; the refund is still counted.
+    let sql = format!(
+        "UPDATE {} SET refunded_cents = $1, status = CASE WHEN status IN ('DISPUTED', 'LOST') THEN status ELSE $2 END, \
+         updated_at = $3 WHERE id = $4",
+        record.table()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(total)
+        .bind(status)
+        .bind(db::now_unix())
+        .bind(&record.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(Event::PaymentRefunded(PaymentRefunded {
+        payment_id: record.id.clone(),
+        kind: record.kind.to_string(),
+        contact_id: record.contact_id.clone(),
+        amount_cents: total - record.refunded_cents,
+        currency: record.currency.clone(),
+    })))
+}
+
+/// An admin's refund of `amount` dollars (empty: all that is left) of a paid donation or
+/// order: Stripe first, then the record. Answers with the new refunded total in cents.
+pub async fn refund(
+    bus: &Bus,
+    key: &SecretKey,
+    api_base: &str,
+    actor: &Actor,
+    request: &RequestInfo,
+    kind: &str,
+    id: &str,
+    amount: &str,
+) -> Result<i64, PaymentError> {
+    let db = bus.db();
+    let record = {
+        let mut read = db.pool().begin().await?;
+        find_by(&mut read, "id", id).await?
+    };
+    let record = record.filter(|r| r.kind == kind).ok_or(PaymentError::NotFound)?;
+    let left = record.amount_cents - record.refunded_cents;
+    let wanted = if amount.trim().is_empty() { Ok(left) } else { super::parse_refund_cents(amount) };
+    let mut v = Validation::new();
+    v.check(
+        matches!(record.status.as_str(), "PAID" | "PARTIALLY_REFUNDED") && record.stripe_payment.is_some(),
+        "amount",
+        "Only a paid payment can be refunded.",
+    );
+    v.check(
+        matches!(wanted, Ok(cents) if cents >= 1 && cents <= left),
+        "amount",
+        &format!(
+            "Enter an amount up to {} (what is left to refund), or leave it empty for all of it.",
+            super::format_cents(left)
+        ),
+    );
+    v.finish().map_err(PaymentError::Invalid)?;
+    let (Ok(cents), Some(payment)) = (wanted, record.stripe_payment.clone()) else {
+        return Err(PaymentError::Invalid(Vec::new()));
+    };
+    let refunded_cents = record.refunded_cents;
+
+    let stored = load_settings(db, key).await?;
+    let stripe = stored.stripe(api_base).ok_or(PaymentError::NotConfigured)?;
+    // The key names this exact refund step: a retried request cannot refund twice.
+    let idempotency_key = format!("refund-{id}-{refunded_cents}-{cents}");
+    let form = vec![
+        ("payment_intent".to_string(), payment),
+        ("amount".to_string(), cents.to_string()),
+        (format!("metadata[{kind}_id]"), id.to_string()),
+    ];
+    stripe.post("refunds", &idempotency_key, &form).await?;
+
+    // Stripe has refunded: if recording it fails now, `charge.refunded` records it later.
+    let recorded = async {
+        let mut tx = db.begin_write().await?;
+        let record = find_by(&mut tx, "id", id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let event = record_refund(&mut tx, &record, refunded_cents + cents).await?;
+        let entry = AuditEntry {
+            action: "refund",
+            entity: &record.entity(),
+            amount_cents: Some(cents),
+            outcome: if event.is_some() { "refunded" } else { "already recorded" },
+            detail: "",
+        };
+        audit(&mut tx, actor, request, &entry).await?;
+        if let Some(event) = &event {
+            bus::publish(&mut tx, actor, event).await?;
+        }
+        bus.commit(tx).await
+    };
+    if let Err(e) = recorded.await {
+        tracing::error!(%kind, %id, error = %e, "Stripe refunded but the refund could not be recorded yet");
+        return Err(PaymentError::RefundNotRecorded);
+    }
+    Ok(refunded_cents + cents)
+}
+
+/// A dispute opened on a paid record: DISPUTED (refunds so far stay counted).
+pub(super) async fn dispute_opened(tx: &mut Tx, record: &PaidRecord) -> Result<(), sqlx::Error> {
+    set_status(tx, record, "DISPUTED").await
+}
+
+/// A dispute closed: won → paid again (or partly refunded, as before it); lost → LOST;
+/// closed because the charge was refunded → REFUNDED, all of it.
+pub(super) async fn dispute_closed(
+    tx: &mut Tx,
+    record: &PaidRecord,
+    outcome: &str,
+) -> Result<&'static str, sqlx::Error> {
+    let status = match outcome {
+        "won" if record.refunded_cents > 0 => "PARTIALLY_REFUNDED",
+        "won" => "PAID",
+        "charge_refunded" => {
+            let sql = format!("UPDATE {} SET refunded_cents = amount_cents WHERE id = $1", record.table());
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.id).execute(&mut **tx).await?;
+            "REFUNDED"
+        }
+        _ => "LOST",
+    };
+    set_status(tx, record, status).await?;
+    Ok(status)
+}
+
+async fn set_status(tx: &mut Tx, record: &PaidRecord, status: &str) -> Result<(), sqlx::Error> {
+    let sql = format!("UPDATE {} SET status = $1, updated_at = $2 WHERE id = $3", record.table());
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(status)
+        .bind(db::now_unix())
+        .bind(&record.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
