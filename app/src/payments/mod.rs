@@ -264,10 +264,7 @@ pub async fn refund_payment(
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    let request = service::RequestInfo::current();
-    let key = &state.secret_key;
-    Ok(refunds::refund(&state.bus, key, &state.stripe_api_base, &actor, &request, &kind, &id, &amount)
-        .await?)
+    Ok(refunds::refund(&state, &actor, &service::RequestInfo::current(), &kind, &id, &amount).await?)
 }
 
 /// Every product, for admins.

@@ -5,12 +5,12 @@
 use sqlx::Row;
 
 use super::service::{AuditEntry, PaymentError, RequestInfo, audit, load_settings};
-use crate::bus::{self, Bus};
+use crate::bus;
 use crate::db::{self, Tx};
 use crate::error::Validation;
 use crate::events::catalog::PaymentRefunded;
 use crate::events::{Actor, Event};
-use crate::secrets::SecretKey;
+use crate::state::AppState;
 
 /// A donation or an order, as refunds and disputes see it.
 pub(super) struct PaidRecord {
@@ -108,16 +108,14 @@ pub(super) async fn record_refund(
 /// An admin's refund of `amount` dollars (empty: all that is left) of a paid donation or
 /// order: Stripe first, then the record. Answers with the new refunded total in cents.
 pub async fn refund(
-    bus: &Bus,
-    key: &SecretKey,
-    api_base: &str,
+    state: &AppState,
     actor: &Actor,
     request: &RequestInfo,
     kind: &str,
     id: &str,
     amount: &str,
 ) -> Result<i64, PaymentError> {
-    let db = bus.db();
+    let (bus, db) = (&state.bus, &state.db);
     let record = {
         let mut read = db.pool().begin().await?;
         find_by(&mut read, "id", id).await?
@@ -145,8 +143,8 @@ pub async fn refund(
     };
     let refunded_cents = record.refunded_cents;
 
-    let stored = load_settings(db, key).await?;
-    let stripe = stored.stripe(api_base).ok_or(PaymentError::NotConfigured)?;
+    let stored = load_settings(db, &state.secret_key).await?;
+    let stripe = stored.stripe(&state.stripe_api_base).ok_or(PaymentError::NotConfigured)?;
     // The key names this exact refund step: a retried request cannot refund twice.
     let idempotency_key = format!("refund-{id}-{refunded_cents}-{cents}");
     let form = vec![
