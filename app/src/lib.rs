@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />
+                    <Route path=path!("payments") view=payments::ui::AdminPaymentsPage />
                     <Route path=path!("payments/settings") view=payments::ui::PaymentSettingsPage />
                     <Route path=path!("payments/products") view=payments::ui::AdminProductsPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />

@@ -21,6 +21,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS },
     NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS },
     NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS },
+    NavItem { label: "Payments", href: "/admin/payments", roles: crate::payments::MANAGERS },
     NavItem { label: "Products", href: "/admin/payments/products", roles: crate::payments::MANAGERS },
     NavItem { label: "Payment settings", href: "/admin/payments/settings", roles: crate::payments::MANAGERS },
     NavItem { label: "Live events", href: "/admin/events/live", roles: crate::observability::VIEWERS },

@@ -131,6 +131,36 @@ pub struct BuyerForm {
     pub email: String,
 }
 
+/// One donation or order in the admin list. Never a Stripe id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// `ONE_OFF` / `MONTHLY` for a donation, the product's name for an order.
+    pub what: String,
+    pub amount_cents: i64,
+    pub refunded_cents: i64,
+    pub currency: String,
+    pub status: String,
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub created: String,
+}
+
+/// A page of donations or orders, with the total kept (paid less refunds) over the filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentPage {
+    pub rows: Vec<PaymentRow>,
+    pub page: i64,
+    pub has_more: bool,
+    pub count: i64,
+    pub kept_cents: i64,
+}
+
+/// The statuses a donation or order can have, for filters and badges.
+pub const STATUSES: &[&str] =
+    &["PENDING", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "DISPUTED", "LOST", "FAILED", "EXPIRED"];
+
 /// Where to send the supporter to pay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutStarted {
@@ -265,6 +295,18 @@ pub async fn refund_payment(
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
     Ok(refunds::refund(&state, &actor, &service::RequestInfo::current(), &kind, &id, &amount).await?)
+}
+
+/// Donations (`kind` `donation`) or orders (`order`), newest first, 50 a page.
+#[server(prefix = "/api", endpoint = "payments/list")]
+pub async fn list_payments(
+    kind: String,
+    #[server(default)] status: String,
+    #[server(default)] page: i64,
+) -> Result<PaymentPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::list_payments(&state.db, &kind, &status, page).await?)
 }
 
 /// Every product, for admins.

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use super::stripe::{StripeClient, StripeError};
-use super::{CURRENCIES, PaymentSettings, PaymentSettingsForm, Product, ProductForm};
+use super::{
+    CURRENCIES, PaymentPage, PaymentRow, PaymentSettings, PaymentSettingsForm, Product, ProductForm, STATUSES,
+};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
 use crate::events::Actor;
@@ -422,4 +424,70 @@ fn slug_taken(e: sqlx::Error, slug: &str) -> PaymentError {
     } else {
         e.into()
     }
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// A page of donations or orders, newest first, optionally of one status.
+pub async fn list_payments(
+    db: &Db,
+    kind: &str,
+    status: &str,
+    page: i64,
+) -> Result<PaymentPage, PaymentError> {
+    use sqlx::Row;
+    let (from, what) = match kind {
+        "donation" => ("donations r", "r.frequency"),
+        "order" => ("orders r JOIN products p ON p.id = r.product_id", "p.name"),
+        _ => return Err(PaymentError::NotFound),
+    };
+    let status = status.trim();
+    if !status.is_empty() && !STATUSES.contains(&status) {
+        return Err(PaymentError::Invalid(vec![FieldError {
+            field: "status".into(),
+            message: "Choose a status from the list.".into(),
+        }]));
+    }
+    let page = page.max(1);
+    let filter = if status.is_empty() { "" } else { " WHERE r.status = $1" };
+    let sql = format!(
+        "SELECT r.id, r.name, r.email, {what} AS what, r.amount_cents, r.refunded_cents, r.currency, r.status, r.created_at \
+         FROM {from}{filter} ORDER BY r.created_at DESC, r.id LIMIT {} OFFSET {}",
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if !status.is_empty() {
+        query = query.bind(status);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let rows = rows
+        .iter()
+        .take(PAGE_SIZE as usize)
+        .map(|r| {
+            let (date, time) = crate::time::date_time_from_unix(r.try_get("created_at")?);
+            Ok(PaymentRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                email: r.try_get("email")?,
+                what: r.try_get("what")?,
+                amount_cents: r.try_get("amount_cents")?,
+                refunded_cents: r.try_get("refunded_cents")?,
+                currency: r.try_get("currency")?,
+                status: r.try_get("status")?,
+                created: format!("{date} {time}"),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let totals = format!(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN r.status IN ('PAID', 'PARTIALLY_REFUNDED', 'DISPUTED') \
+         THEN r.amount_cents - r.refunded_cents ELSE 0 END), 0) AS BIGINT) AS kept FROM {from}{filter}"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(totals));
+    if !status.is_empty() {
+        query = query.bind(status);
+    }
+    let totals = query.fetch_one(db.pool()).await?;
+    Ok(PaymentPage { rows, page, has_more, count: totals.try_get("n")?, kept_cents: totals.try_get("kept")? })
 }

@@ -4,12 +4,12 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    BuyProduct, CURRENCIES, PaymentSettings, Product, SavePaymentSettings, SaveProduct, StartDonation,
-    TestStripeConnection, format_cents, get_payment_settings, get_shop_product, list_products, list_shop,
-    parse_donation_cents, parse_price_cents,
+    BuyProduct, CURRENCIES, PaymentSettings, Product, RefundPayment, STATUSES, SavePaymentSettings,
+    SaveProduct, StartDonation, TestStripeConnection, format_cents, get_payment_settings, get_shop_product,
+    list_payments, list_products, list_shop, parse_donation_cents, parse_price_cents,
 };
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -382,5 +382,157 @@ pub fn AdminProductsPage() -> impl IntoView {
                 </section>
             }
         }}
+    }
+}
+
+/// `/admin/payments`: donations or orders, filtered by status, with the total kept, and a
+/// refund (whole or partial, after a confirmation) on each paid one.
+#[component]
+pub fn AdminPaymentsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| {
+            let kind = q.get("kind").filter(|k| k == "order").unwrap_or_else(|| "donation".to_string());
+            (
+                kind,
+                q.get("status").unwrap_or_default(),
+                q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1),
+            )
+        })
+    };
+    let list = Resource::new(filter, |(kind, status, page)| list_payments(kind, status, page));
+    let refund = ServerAction::<RefundPayment>::new();
+    let refund_error = last_error(refund.value());
+    Effect::new(move |_| {
+        if refund.value().get().is_some() {
+            list.refetch();
+        }
+    });
+    let link = move |kind: &str, status: &str, page: i64| {
+        let mut url = format!("/admin/payments?kind={kind}");
+        if !status.is_empty() {
+            url.push_str(&format!("&status={status}"));
+        }
+        if page > 1 {
+            url.push_str(&format!("&page={page}"));
+        }
+        url
+    };
+    let th = "px-3 py-2 text-left font-semibold text-slate-700";
+    view! {
+        <Title text="Payments" />
+        <h1 class="text-2xl font-bold text-slate-900">"Payments"</h1>
+        <nav class="mt-4 flex flex-wrap gap-4 text-sm">
+            <a href="/admin/payments?kind=donation" class="font-semibold text-indigo-700 hover:underline">"Donations"</a>
+            <a href="/admin/payments?kind=order" class="font-semibold text-indigo-700 hover:underline">"Orders"</a>
+            <span class="text-slate-400">"|"</span>
+            <a href=move || link(&filter().0, "", 1) class="text-indigo-700 hover:underline">"All"</a>
+            {STATUSES.iter().map(|s| view! {
+                <a href=move || link(&filter().0, s, 1) class="text-indigo-700 hover:underline">{status_label(s)}</a>
+            }).collect_view()}
+        </nav>
+        <p class="mt-2 text-sm text-red-600" role="alert">{move || refund_error.get().map(|e| e.to_string())}</p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(page) => {
+                        let (kind, status, _) = filter();
+                        let kind_label = if kind == "order" { "orders" } else { "donations" };
+                        view! {
+                            <p class="mt-4 text-sm text-slate-700" data-testid="payments-summary">
+                                {format!("{} {kind_label} · kept after refunds: {}", page.count, format_cents(page.kept_cents))}
+                            </p>
+                            {if page.rows.is_empty() {
+                                view! { <p class="mt-6 text-slate-600">{format!("No {kind_label} yet.")}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
+                                        <thead><tr>
+                                            <th class=th>"When (UTC)"</th><th class=th>"Who"</th><th class=th>"What"</th>
+                                            <th class=th>"Amount"</th><th class=th>"Status"</th><th class=th></th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {page.rows.into_iter().map(|row| view! {
+                                                <PaymentRowView row=row kind=kind.clone() refund=refund />
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                            <nav class="mt-4 flex gap-4 text-sm">
+                                {(page.page > 1).then(|| view! { <a href=link(&kind, &status, page.page - 1) class="text-indigo-700 hover:underline">"← Newer"</a> })}
+                                {page.has_more.then(|| view! { <a href=link(&kind, &status, page.page + 1) class="text-indigo-700 hover:underline">"Older →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn status_label(status: &str) -> String {
+    let lower = status.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+#[component]
+fn PaymentRowView(
+    row: super::PaymentRow,
+    kind: String,
+    refund: ServerAction<RefundPayment>,
+) -> impl IntoView {
+    let (amount, set_amount) = signal(String::new());
+    let refundable = matches!(row.status.as_str(), "PAID" | "PARTIALLY_REFUNDED");
+    let left = row.amount_cents - row.refunded_cents;
+    let badge = match row.status.as_str() {
+        "PAID" => "bg-green-100 text-green-800",
+        "PENDING" => "bg-amber-100 text-amber-800",
+        "DISPUTED" | "LOST" | "FAILED" => "bg-red-100 text-red-800",
+        _ => "bg-slate-100 text-slate-700",
+    };
+    let what = match row.what.as_str() {
+        "ONE_OFF" => "One-off".to_string(),
+        "MONTHLY" => "Monthly".to_string(),
+        other => other.to_string(),
+    };
+    let refunded =
+        (row.refunded_cents > 0).then(|| format!(" ({} refunded)", format_cents(row.refunded_cents)));
+    let (id, td) = (row.id.clone(), "px-3 py-2 text-slate-700");
+    let do_refund = move |_| {
+        let typed = amount.get_untracked();
+        let how_much =
+            if typed.trim().is_empty() { format_cents(left) } else { format!("${}", typed.trim()) };
+        let confirmed = window()
+            .confirm_with_message(&format!(
+                "Refund {how_much} to this supporter through Stripe? This cannot be undone."
+            ))
+            .unwrap_or(false);
+        if confirmed {
+            refund.dispatch(RefundPayment { kind: kind.clone(), id: id.clone(), amount: typed });
+        }
+    };
+    view! {
+        <tr class="border-t border-slate-100" data-testid="payment-row">
+            <td class=td>{row.created.clone()}</td>
+            <td class=td>{row.name.clone()} <br /> <span class="text-slate-500">{row.email.clone()}</span></td>
+            <td class=td>{what}</td>
+            <td class=td>{format_cents(row.amount_cents)} {refunded}</td>
+            <td class=td><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{status_label(&row.status)}</span></td>
+            <td class=td>
+                {refundable.then(|| view! {
+                    <div class="flex items-center gap-2">
+                        <input aria-label="Amount to refund (empty: all)" placeholder=format!("{:.2}", left as f64 / 100.0)
+                            inputmode="decimal" class="w-24 rounded border border-slate-300 px-2 py-1 text-sm"
+                            on:input=move |ev| set_amount.set(event_target_value(&ev)) />
+                        <button class="text-sm text-red-700 hover:underline" disabled=move || refund.pending().get() on:click=do_refund.clone()>
+                            "Refund"
+                        </button>
+                    </div>
+                })}
+            </td>
+        </tr>
     }
 }

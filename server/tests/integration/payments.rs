@@ -722,6 +722,27 @@ async fn refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_
     assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
     assert_eq!(refunded(&app, &second).await, ("REFUNDED".to_string(), 3000));
     assert_eq!(events(&app, "payment.refunded").await.len(), 3);
+
+    // The admin list: both refunded, nothing kept; a status filter; no Stripe id anywhere.
+    paid_donation(&app, "12.50", "pi_test_kept").await;
+    let list = |status: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let res = app.call(&admin, "payments/list", &[("kind", "donation"), ("status", status)]).await;
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+    let all: Value = serde_json::from_str(&list("").await).unwrap();
+    assert_eq!((all["count"].as_i64(), all["kept_cents"].as_i64()), (Some(3), Some(1250)));
+    let text = list("REFUNDED").await;
+    let refunded_only: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(refunded_only["rows"].as_array().unwrap().len(), 2);
+    for prefix in ["cus_", "pi_", "ch_", "cs_", "sub_", "in_", "dp_", "re_"] {
+        assert!(!text.contains(prefix), "{prefix} in {text}");
+    }
+    let res = app.call(&admin, "payments/list", &[("kind", "donation"), ("status", "BOGUS")]).await;
+    assert_eq!(res.status(), 422);
 }
 
 async fn disputes_move_the_payment_through_disputed_to_won_lost_or_refunded(backend: Backend) {
