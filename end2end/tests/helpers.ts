@@ -35,8 +35,8 @@ export async function signIn(page: Page, server: RunningServer, path: string) {
 }
 
 // A fresh server whose first administrator already exists.
-export async function startWithAdmin(browser: Browser): Promise<RunningServer> {
-  const server = await startServer();
+export async function startWithAdmin(browser: Browser, extraEnv: Record<string, string> = {}): Promise<RunningServer> {
+  const server = await startServer(extraEnv);
   await createFirstAdmin(browser, server);
   return server;
 }

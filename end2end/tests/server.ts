@@ -24,7 +24,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(extraEnv: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "changemaker-e2e-"));
   const baseURL = `http://127.0.0.1:${port}`;
@@ -36,6 +36,7 @@ export async function startServer(): Promise<RunningServer> {
       RUST_LOG: process.env.CHANGEMAKER_E2E_LOG ?? "warn",
       // Several volunteers sign up from this one address within a minute.
       CHANGEMAKER_SIGNUP_RATE_LIMIT: "100",
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,0 +1,90 @@
+import { expect, test } from "@playwright/test";
+import { FakeStripe, SECRET_KEY, signedEvent, startFakeStripe, WEBHOOK_SECRET } from "./fake-stripe";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("payments", () => {
+  let server: RunningServer;
+  let stripe: FakeStripe;
+
+  test.beforeAll(async ({ browser }) => {
+    stripe = await startFakeStripe();
+    server = await startWithAdmin(browser, { CHANGEMAKER_STRIPE_API_BASE: stripe.baseURL });
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+    await stripe.stop();
+  });
+
+  test("saved keys come back masked, survive an unchanged save and still work", async ({ page }) => {
+    await signIn(page, server, "/admin/payments/settings");
+    await page.getByLabel("Take payments").check();
+    await page.getByLabel("Publishable key").fill("pk_test_51FakePublishableKey");
+    await page.getByLabel("Secret key").fill(SECRET_KEY);
+    await page.getByLabel("Webhook signing secret").fill(WEBHOOK_SECRET);
+    await page.getByRole("button", { name: "Save payment settings" }).click();
+    await expect(page.getByTestId("save-result")).toHaveText("Saved.");
+
+    await page.reload();
+    await ready(page);
+    await expect(page.getByLabel("Secret key")).toHaveValue("sk_test_…4242");
+    await expect(page.getByLabel("Webhook signing secret")).toHaveValue("whsec_…9876");
+    expect(await page.content()).not.toContain(SECRET_KEY);
+
+    // Saving the form as shown keeps the keys: the connection test still gets through.
+    await page.getByRole("button", { name: "Save payment settings" }).click();
+    await expect(page.getByTestId("save-result")).toHaveText("Saved.");
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await expect(page.getByTestId("test-result")).toHaveText("Connected to Stripe (test mode).");
+  });
+
+  test("a supporter donates; the signed webhook marks it paid, live and in the list", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/events/live");
+    await expect(admin.getByTestId("connection")).toHaveText("Connected");
+
+    const supporter = await (await browser.newContext()).newPage();
+    await supporter.goto(`${server.baseURL}/donate`);
+    await ready(supporter);
+    const amount = supporter.getByLabel("Amount (dollars)");
+    const submit = supporter.getByRole("button", { name: "Continue to payment" });
+    await amount.fill("100000.01");
+    await expect(supporter.getByTestId("error-form[amount]")).toHaveText(
+      "Enter an amount from $1.00 to $100,000.00, like 25 or 25.50.",
+    );
+    await expect(submit).toBeDisabled();
+    await amount.fill("25");
+    await expect(supporter.getByTestId("error-form[amount]")).toHaveText("");
+    await supporter.getByLabel("Your name").fill("Dana Donor");
+    await supporter.getByLabel("Email (for your receipt)").fill("dana@example.org");
+    await submit.click();
+    await expect(supporter).toHaveURL(new RegExp(`^${stripe.baseURL}/checkout/cs_test_`));
+    await expect(supporter.getByRole("heading", { name: "Fake Stripe Checkout" })).toBeVisible();
+
+    // Stripe tells the server the checkout was paid.
+    const donationId = stripe.sessions[stripe.sessions.length - 1]["metadata[donation_id]"];
+    const { body, signature } = signedEvent("evt_e2e_paid", "checkout.session.completed", {
+      id: "cs_test_e2e",
+      object: "checkout.session",
+      payment_status: "paid",
+      status: "complete",
+      payment_intent: "pi_test_e2e",
+      metadata: { donation_id: donationId },
+    });
+    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
+      method: "POST",
+      headers: { "stripe-signature": signature, "content-type": "application/json" },
+      body,
+    });
+    expect(res.status).toBe(200);
+    await expect(admin.getByTestId("live-event").filter({ hasText: "donation.completed" })).toHaveCount(1);
+
+    await admin.goto(`${server.baseURL}/admin/payments`);
+    await ready(admin);
+    const row = admin.getByTestId("payment-row").filter({ hasText: "dana@example.org" });
+    await expect(row).toContainText("$25.00");
+    await expect(row).toContainText("Paid");
+    await expect(admin.getByTestId("payments-summary")).toContainText("kept after refunds: $25.00");
+  });
+});
