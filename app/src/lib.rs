@@ -12,6 +12,7 @@ use leptos_router::{SsrMode, path};
 pub mod admin;
 pub mod auth;
 pub mod contacts;
+pub mod csv;
 pub mod email;
 pub mod error;
 pub mod events;

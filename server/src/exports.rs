@@ -55,3 +55,33 @@ pub async fn shift_calendar(State(state): State<AppState>, Path(id): Path<String
     }
     res
 }
+
+/// `GET /api/payments/donations.csv` and `/api/payments/orders.csv` (payments admins).
+pub async fn payments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::payments::MANAGERS).await {
+        return refused;
+    }
+    let kind = match file.as_str() {
+        "donations.csv" => "donation",
+        "orders.csv" => "order",
+        _ => return (StatusCode::NOT_FOUND, "There is no such export.").into_response(),
+    };
+    let csv = match app::payments::service::payments_csv(&state.db, kind).await {
+        Ok(csv) => csv,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot export payments");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response();
+        }
+    };
+    let mut res = csv.into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    res
+}

@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/shifts/{id}/signups.csv", get(exports::shift_signups))
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
+        .route("/api/payments/{file}", get(exports::payments))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         .layer(from_fn_with_state(page_cache::PageCache::new(state.bus.clone()), page_cache::serve))

@@ -425,6 +425,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
         <nav class="mt-4 flex flex-wrap gap-4 text-sm">
             <a href="/admin/payments?kind=donation" class="font-semibold text-indigo-700 hover:underline">"Donations"</a>
             <a href="/admin/payments?kind=order" class="font-semibold text-indigo-700 hover:underline">"Orders"</a>
+            <a href="/api/payments/donations.csv" class="text-indigo-700 hover:underline">"Export donations (CSV)"</a>
+            <a href="/api/payments/orders.csv" class="text-indigo-700 hover:underline">"Export orders (CSV)"</a>
             <span class="text-slate-400">"|"</span>
             <a href=move || link(&filter().0, "", 1) class="text-indigo-700 hover:underline">"All"</a>
             {STATUSES.iter().map(|s| view! {

@@ -440,26 +440,18 @@ pub async fn cancel_my_signup(signup_id: String) -> Result<(), AppError> {
 /// The sign-ups of a shift as CSV (confirmed first, then the waitlist). Cells that a
 /// spreadsheet would run as a formula are prefixed with `'`.
 pub fn signups_csv(detail: &ShiftDetail) -> String {
-    fn cell(text: &str) -> String {
-        let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{text}")
-        } else {
-            text.to_string()
-        };
-        format!("\"{}\"", text.replace('"', "\"\""))
-    }
     let mut out = String::from("name,email,phone,status,source,signed_up_at\n");
     for s in &detail.signups {
-        let row = [
-            cell(&s.name),
-            cell(&s.email),
-            cell(s.phone.as_deref().unwrap_or("")),
-            cell(s.status.as_str()),
-            cell(&s.source),
-            cell(&crate::events::rfc3339_from_unix_ms(s.created_at * 1000)),
-        ];
-        out.push_str(&row.join(","));
-        out.push('\n');
+        let signed_up_at = crate::events::rfc3339_from_unix_ms(s.created_at * 1000);
+        let phone = s.phone.as_deref().unwrap_or("");
+        out.push_str(&crate::csv::row(&[
+            &s.name,
+            &s.email,
+            phone,
+            s.status.as_str(),
+            &s.source,
+            &signed_up_at,
+        ]));
     }
     out
 }

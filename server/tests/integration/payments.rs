@@ -743,6 +743,27 @@ async fn refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_
     }
     let res = app.call(&admin, "payments/list", &[("kind", "donation"), ("status", "BOGUS")]).await;
     assert_eq!(res.status(), 422);
+
+    // The CSV export: readable columns, every donation, no Stripe id anywhere in the file.
+    assert_eq!(app.client().get(app.url("/api/payments/donations.csv")).send().await.unwrap().status(), 401);
+    let res = admin.get(app.url("/api/payments/donations.csv")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "date_utc,name,email,frequency,amount,refunded,currency,status,reference");
+    assert_eq!(lines.len(), 4);
+    assert!(
+        csv.contains(
+            "\"Dana Donor\",\"dana@example.org\",\"ONE_OFF\",\"$30.00\",\"$30.00\",\"CAD\",\"REFUNDED\""
+        ),
+        "{csv}"
+    );
+    for prefix in ["cus_", "pi_", "ch_", "cs_", "sub_", "in_", "dp_", "re_"] {
+        assert!(!csv.contains(prefix), "{prefix} in {csv}");
+    }
+    let orders = admin.get(app.url("/api/payments/orders.csv")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(orders, "date_utc,name,email,product,amount,refunded,currency,status,reference\n");
 }
 
 async fn disputes_move_the_payment_through_disputed_to_won_lost_or_refunded(backend: Backend) {
