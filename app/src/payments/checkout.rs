@@ -123,7 +123,8 @@ async fn send_to_stripe(
         audit(&mut tx, &Actor::System, request, &entry).await?;
     }
     tx.commit().await?;
-    Ok(result?)
+    // Stripe's own words stay in the audit row: a supporter is told only to try later.
+    result.map_err(|_| PaymentError::CheckoutFailed)
 }
 
 /// Name and email as every entry point asks for them.

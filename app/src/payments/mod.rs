@@ -227,6 +227,9 @@ impl From<service::PaymentError> for AppError {
             PaymentError::NotConfigured => AppError::Conflict("Save a Stripe secret key first.".into()),
             PaymentError::NotFound => AppError::NotFound("There is no such product or payment.".into()),
             PaymentError::SoldOut => AppError::Conflict("Sorry, this product is sold out.".into()),
+            PaymentError::CheckoutFailed => AppError::Unavailable(
+                "The payment page could not be opened. Please try again in a few minutes.".into(),
+            ),
             PaymentError::RefundNotRecorded => AppError::Unavailable(
                 "Stripe made the refund, but it could not be recorded here yet. It will be recorded \
                  automatically when Stripe confirms it; do not refund again."

@@ -34,6 +34,8 @@ pub enum PaymentError {
     NotFound,
     #[error("sold out")]
     SoldOut,
+    #[error("Stripe did not open a checkout")]
+    CheckoutFailed,
     #[error("Stripe refunded, but the refund is not recorded yet")]
     RefundNotRecorded,
     #[error(transparent)]

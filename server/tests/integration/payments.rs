@@ -269,6 +269,26 @@ async fn donations_check_the_amount_and_that_payments_are_on(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(paid, 0);
+
+    // Stripe refuses (here: a key it does not know): the supporter is asked to try later, the
+    // donation is FAILED, and Stripe's own words are kept in the audit log only.
+    let wrong = "sk_test_51AKeyStripeDoesNotKnow000000000001111";
+    assert_eq!(
+        app.call(&admin, "payments/save-settings", &settings_form("true", wrong, "")).await.status(),
+        200
+    );
+    let res = app.call(&anonymous, "payments/donate", &donation("7", "ONE_OFF")).await;
+    assert_eq!(res.status(), 503);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("could not be opened") && !text.contains("API Key"), "{text}");
+    let status: String = sqlx::query_scalar("SELECT status FROM donations WHERE amount_cents = 700")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "FAILED");
+    let failed = audit_rows(&app, "checkout.failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].1.contains("Invalid API Key"), "{failed:?}");
 }
 
 async fn the_default_checkout_limit_is_ten_an_hour_per_ip(backend: Backend) {
