@@ -83,6 +83,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/donate") view=payments::ui::DonatePage />
                 <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage />
+                <Route path=path!("/membership") view=payments::ui::MembershipPage ssr=SsrMode::Async />
+                <Route path=path!("/membership/thanks") view=payments::ui::MembershipThanksPage />
                 <Route path=path!("/shop") view=payments::ui::ShopPage ssr=SsrMode::Async />
                 <Route path=path!("/shop/thanks") view=payments::ui::ShopThanksPage />
                 <Route path=path!("/shop/:slug") view=payments::ui::ProductPage ssr=SsrMode::Async />
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("payments") view=payments::ui::AdminPaymentsPage />
                     <Route path=path!("payments/settings") view=payments::ui::PaymentSettingsPage />
                     <Route path=path!("payments/products") view=payments::ui::AdminProductsPage />
+                    <Route path=path!("payments/plans") view=payments::ui::AdminPlansPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
                     <Route path=path!("events/live") view=observability::ui::LiveEventsPage />

@@ -23,6 +23,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS },
     NavItem { label: "Payments", href: "/admin/payments", roles: crate::payments::MANAGERS },
     NavItem { label: "Products", href: "/admin/payments/products", roles: crate::payments::MANAGERS },
+    NavItem { label: "Plans", href: "/admin/payments/plans", roles: crate::payments::MANAGERS },
     NavItem { label: "Payment settings", href: "/admin/payments/settings", roles: crate::payments::MANAGERS },
     NavItem { label: "Live events", href: "/admin/events/live", roles: crate::observability::VIEWERS },
     NavItem { label: "Event log", href: "/admin/events/log", roles: crate::observability::VIEWERS },

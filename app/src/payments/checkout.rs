@@ -14,7 +14,8 @@ use crate::events::Actor;
 use crate::state::AppState;
 use crate::users::service::{is_plausible_email, normalise_email};
 
-/// A record waiting for its payment: a row of `table` (`donations` or `orders`).
+/// A record waiting for its payment: a row of `table` (`donations`, `orders` or
+/// `subscriptions`).
 struct Pending<'a> {
     table: &'static str,
     id: &'a str,
@@ -127,6 +128,57 @@ async fn send_to_stripe(
     result.map_err(|_| PaymentError::CheckoutFailed)
 }
 
+/// Writes the PENDING record and the audit row of the start, in one transaction. `what` is
+/// the column that says what is bought and its value: `frequency` for a donation,
+/// `product_id` for an order, `plan_id` for a subscription.
+async fn insert_pending(
+    state: &AppState,
+    request: &RequestInfo,
+    pending: &Pending<'_>,
+    what: (&'static str, &str),
+    buyer: (&str, &str),
+    currency: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.begin_write().await?;
+    insert_pending_in(&mut tx, request, pending, what, buyer, currency).await?;
+    tx.commit().await
+}
+
+async fn insert_pending_in(
+    tx: &mut Tx,
+    request: &RequestInfo,
+    pending: &Pending<'_>,
+    (column, value): (&'static str, &str),
+    (name, email): (&str, &str),
+    currency: &str,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO {} (id, {column}, name, email, amount_cents, currency, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7)",
+        pending.table
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(pending.id)
+        .bind(value)
+        .bind(name)
+        .bind(email)
+        .bind(pending.amount_cents)
+        .bind(currency)
+        .bind(db::now_unix())
+        .execute(&mut **tx)
+        .await?;
+    started(tx, request, pending, value).await
+}
+
+/// The buyer's name and email, checked, for the entry points that ask only for those.
+fn buyer(form: &BuyerForm) -> Result<(String, String), PaymentError> {
+    let (name, email) = (form.name.trim().to_string(), normalise_email(&form.email));
+    let mut v = Validation::new();
+    check_buyer(&mut v, &name, &email);
+    v.finish().map_err(PaymentError::Invalid)?;
+    Ok((name, email))
+}
+
 /// Name and email as every entry point asks for them.
 fn check_buyer(v: &mut Validation, name: &str, email: &str) {
     v.check(!name.is_empty(), "name", "Enter your name.");
@@ -161,22 +213,15 @@ pub async fn start_donation(
 
     let id = uuid::Uuid::new_v4().to_string();
     let pending = Pending { table: "donations", id: &id, entity: format!("donation {id}"), amount_cents };
-    let mut tx = state.db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO donations (id, name, email, amount_cents, currency, frequency, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7)",
+    insert_pending(
+        state,
+        request,
+        &pending,
+        ("frequency", frequency.as_str()),
+        (name, &email),
+        &stored.currency,
     )
-    .bind(&id)
-    .bind(name)
-    .bind(&email)
-    .bind(amount_cents)
-    .bind(&stored.currency)
-    .bind(frequency.as_str())
-    .bind(db::now_unix())
-    .execute(&mut *tx)
     .await?;
-    started(&mut tx, request, &pending, frequency.as_str()).await?;
-    tx.commit().await?;
 
     let base = state.public_url.trim_end_matches('/');
     let monthly = frequency == Frequency::Monthly;
@@ -186,7 +231,7 @@ pub async fn start_donation(
         item_name: if monthly { "Monthly donation" } else { "Donation" },
         amount_cents,
         currency: &stored.currency,
-        monthly,
+        interval: monthly.then_some("month"),
         email: &email,
         success_url: &format!("{base}/donate/thanks"),
         cancel_url: &format!("{base}/donate"),
@@ -202,10 +247,7 @@ pub async fn buy_product(
     slug: &str,
     form: &BuyerForm,
 ) -> Result<CheckoutStarted, PaymentError> {
-    let (email, name) = (normalise_email(&form.email), form.name.trim());
-    let mut v = Validation::new();
-    check_buyer(&mut v, name, &email);
-    v.finish().map_err(PaymentError::Invalid)?;
+    let (name, email) = buyer(form)?;
     let product = super::service::product_on_sale(&state.db, slug).await?.ok_or(PaymentError::NotFound)?;
     let (stripe, stored) = open(state, request, &format!("product {slug}"), product.price_cents).await?;
 
@@ -223,20 +265,15 @@ pub async fn buy_product(
         tx.commit().await?;
         return Err(PaymentError::SoldOut);
     }
-    sqlx::query(
-        "INSERT INTO orders (id, product_id, name, email, amount_cents, currency, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $7)",
+    insert_pending_in(
+        &mut tx,
+        request,
+        &pending,
+        ("product_id", &product.id),
+        (&name, &email),
+        &stored.currency,
     )
-    .bind(&id)
-    .bind(&product.id)
-    .bind(name)
-    .bind(&email)
-    .bind(product.price_cents)
-    .bind(&stored.currency)
-    .bind(db::now_unix())
-    .execute(&mut *tx)
     .await?;
-    started(&mut tx, request, &pending, &product.slug).await?;
     tx.commit().await?;
 
     let base = state.public_url.trim_end_matches('/');
@@ -246,10 +283,47 @@ pub async fn buy_product(
         item_name: &product.name,
         amount_cents: product.price_cents,
         currency: &stored.currency,
-        monthly: false,
+        interval: None,
         email: &email,
         success_url: &format!("{base}/shop/thanks"),
         cancel_url: &format!("{base}/shop/{}", product.slug),
+    };
+    send_to_stripe(state, request, &stripe, &pending, &line).await
+}
+
+/// A subscription to an active plan, billed every month or year.
+pub async fn join_plan(
+    state: &AppState,
+    request: &RequestInfo,
+    plan_id: &str,
+    form: &BuyerForm,
+) -> Result<CheckoutStarted, PaymentError> {
+    let (name, email) = buyer(form)?;
+    let plan =
+        super::service::plan(&state.db, plan_id).await?.filter(|p| p.active).ok_or(PaymentError::NotFound)?;
+    let (stripe, stored) = open(state, request, &format!("plan {}", plan.name), plan.amount_cents).await?;
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let pending = Pending {
+        table: "subscriptions",
+        id: &id,
+        entity: format!("subscription {id}"),
+        amount_cents: plan.amount_cents,
+    };
+    insert_pending(state, request, &pending, ("plan_id", &plan.id), (&name, &email), &stored.currency)
+        .await?;
+
+    let base = state.public_url.trim_end_matches('/');
+    let line = SessionLine {
+        reference_key: "subscription_id",
+        reference_id: &id,
+        item_name: &plan.name,
+        amount_cents: plan.amount_cents,
+        currency: &stored.currency,
+        interval: Some(&plan.interval),
+        email: &email,
+        success_url: &format!("{base}/membership/thanks"),
+        cancel_url: &format!("{base}/membership"),
     };
     send_to_stripe(state, request, &stripe, &pending, &line).await
 }

@@ -124,6 +124,27 @@ pub struct ProductForm {
     pub active: bool,
 }
 
+/// A subscription plan (membership), billed every `interval` (`month` or `year`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    pub amount_cents: i64,
+    pub interval: String,
+    pub active: bool,
+}
+
+/// The plan form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlanForm {
+    pub name: String,
+    /// Dollars per interval.
+    pub amount: String,
+    pub interval: String,
+    #[serde(default)]
+    pub active: bool,
+}
+
 /// The buyer's details on a product page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuyerForm {
@@ -310,6 +331,37 @@ pub async fn list_payments(
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::list_payments(&state.db, &kind, &status, page).await?)
+}
+
+/// Every plan, for admins.
+#[server(prefix = "/api", endpoint = "payments/plans")]
+pub async fn list_plans() -> Result<Vec<Plan>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::plans(&state.db, false).await.map_err(crate::auth::internal)
+}
+
+/// Creates (empty `id`) or updates a plan.
+#[server(prefix = "/api", endpoint = "payments/save-plan")]
+pub async fn save_plan(#[server(default)] id: String, form: PlanForm) -> Result<Plan, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_plan(&state.db, &actor, &service::RequestInfo::current(), &id, &form).await?)
+}
+
+/// The plans on offer, for `/membership`.
+#[server(prefix = "/api", endpoint = "payments/membership")]
+pub async fn list_membership_plans() -> Result<Vec<Plan>, AppError> {
+    let state = crate::state::app_state()?;
+    service::plans(&state.db, true).await.map_err(crate::auth::internal)
+}
+
+/// Starts a Stripe Checkout for a subscription to a plan; answers with where to pay.
+#[server(prefix = "/api", endpoint = "payments/join")]
+pub async fn join_plan(plan_id: String, form: BuyerForm) -> Result<CheckoutStarted, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(checkout::join_plan(&state, &service::RequestInfo::current(), &plan_id, &form).await?)
 }
 
 /// Every product, for admins.

@@ -1,10 +1,11 @@
-//! Payment settings, checkout starts and the payment audit log (ssr only).
+//! Payment settings, the payment audit log, products, plans and the admin lists (ssr only).
 
 use std::time::Duration;
 
 use super::stripe::{StripeClient, StripeError};
 use super::{
-    CURRENCIES, PaymentPage, PaymentRow, PaymentSettings, PaymentSettingsForm, Product, ProductForm, STATUSES,
+    CURRENCIES, PaymentPage, PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product,
+    ProductForm, STATUSES,
 };
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
@@ -517,4 +518,102 @@ pub async fn payments_csv(db: &Db, kind: &str) -> Result<String, PaymentError> {
         ]));
     }
     Ok(out)
+}
+
+fn plan_from_row(row: &sqlx::any::AnyRow) -> Result<Plan, sqlx::Error> {
+    use sqlx::Row;
+    Ok(Plan {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        amount_cents: row.try_get("amount_cents")?,
+        interval: row.try_get("billing_interval")?,
+        active: row.try_get::<i64, _>("active")? == 1,
+    })
+}
+
+const PLAN_COLUMNS: &str = "id, name, amount_cents, billing_interval, active";
+
+/// The plans (only those on offer when `only_active`), cheapest first.
+pub async fn plans(db: &Db, only_active: bool) -> Result<Vec<Plan>, sqlx::Error> {
+    let filter = if only_active { " WHERE active = 1" } else { "" };
+    let sql = format!("SELECT {PLAN_COLUMNS} FROM subscription_plans{filter} ORDER BY amount_cents, name");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
+    rows.iter().map(plan_from_row).collect()
+}
+
+pub async fn plan(db: &Db, id: &str) -> Result<Option<Plan>, sqlx::Error> {
+    let sql = format!("SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(plan_from_row).transpose()
+}
+
+/// Creates a plan (`id` empty) or updates one, with an audit row.
+pub async fn save_plan(
+    db: &Db,
+    actor: &Actor,
+    request: &RequestInfo,
+    id: &str,
+    form: &PlanForm,
+) -> Result<Plan, PaymentError> {
+    let name = form.name.trim();
+    let amount = super::parse_price_cents(&form.amount);
+    let interval = form.interval.trim();
+    let mut v = Validation::new();
+    v.check(
+        !name.is_empty() && name.chars().count() <= 120,
+        "name",
+        "Enter a name of at most 120 characters.",
+    );
+    if let Err(message) = amount {
+        v.check(false, "amount", message);
+    }
+    v.check(matches!(interval, "month" | "year"), "interval", "Choose monthly or yearly.");
+    v.finish().map_err(PaymentError::Invalid)?;
+    let Ok(amount_cents) = amount else { return Err(PaymentError::Invalid(Vec::new())) };
+    let now = db::now_unix();
+    let mut tx = db.begin_write().await?;
+    let (plan_id, action) = if id.is_empty() {
+        let new_id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO subscription_plans (id, name, amount_cents, billing_interval, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&new_id)
+        .bind(name)
+        .bind(amount_cents)
+        .bind(interval)
+        .bind(i64::from(form.active))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        (new_id, "plan.created")
+    } else {
+        let done = sqlx::query(
+            "UPDATE subscription_plans SET name = $1, amount_cents = $2, billing_interval = $3, active = $4, updated_at = $5 \
+             WHERE id = $6",
+        )
+        .bind(name)
+        .bind(amount_cents)
+        .bind(interval)
+        .bind(i64::from(form.active))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(PaymentError::NotFound);
+        }
+        (id.to_string(), "plan.updated")
+    };
+    let entity = format!("plan {name}");
+    let entry = AuditEntry {
+        action,
+        entity: &entity,
+        amount_cents: Some(amount_cents),
+        outcome: "ok",
+        detail: interval,
+    };
+    audit(&mut tx, actor, request, &entry).await?;
+    tx.commit().await?;
+    plan(db, &plan_id).await?.ok_or(PaymentError::NotFound)
 }

@@ -82,7 +82,7 @@ impl StripeClient {
     }
 }
 
-/// What a Checkout Session sells: one line, paid once or monthly, tied to our record by
+/// What a Checkout Session sells: one line, paid once or every `interval`, tied to our record by
 /// `metadata[{reference_key}] = reference_id` (on the session and on the payment or
 /// subscription it creates, so that later webhooks find the record too).
 pub struct SessionLine<'a> {
@@ -91,7 +91,8 @@ pub struct SessionLine<'a> {
     pub item_name: &'a str,
     pub amount_cents: i64,
     pub currency: &'a str,
-    pub monthly: bool,
+    /// `None` for a one-off payment, else `month` or `year`.
+    pub interval: Option<&'a str>,
     pub email: &'a str,
     pub success_url: &'a str,
     pub cancel_url: &'a str,
@@ -101,7 +102,7 @@ pub struct SessionLine<'a> {
 pub fn session_form(line: &SessionLine<'_>) -> Vec<(String, String)> {
     let key = line.reference_key;
     let mut form = vec![
-        ("mode".to_string(), if line.monthly { "subscription" } else { "payment" }.to_string()),
+        ("mode".to_string(), if line.interval.is_some() { "subscription" } else { "payment" }.to_string()),
         ("client_reference_id".to_string(), line.reference_id.to_string()),
         (format!("metadata[{key}]"), line.reference_id.to_string()),
         ("customer_email".to_string(), line.email.to_string()),
@@ -112,8 +113,8 @@ pub fn session_form(line: &SessionLine<'_>) -> Vec<(String, String)> {
         ("line_items[0][price_data][unit_amount]".to_string(), line.amount_cents.to_string()),
         ("line_items[0][price_data][product_data][name]".to_string(), line.item_name.to_string()),
     ];
-    if line.monthly {
-        form.push(("line_items[0][price_data][recurring][interval]".to_string(), "month".to_string()));
+    if let Some(interval) = line.interval {
+        form.push(("line_items[0][price_data][recurring][interval]".to_string(), interval.to_string()));
         form.push((format!("subscription_data[metadata][{key}]"), line.reference_id.to_string()));
     } else {
         form.push((format!("payment_intent_data[metadata][{key}]"), line.reference_id.to_string()));

@@ -7,9 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    BuyProduct, CURRENCIES, PaymentSettings, Product, RefundPayment, STATUSES, SavePaymentSettings,
-    SaveProduct, StartDonation, TestStripeConnection, format_cents, get_payment_settings, get_shop_product,
-    list_payments, list_products, list_shop, parse_donation_cents, parse_price_cents,
+    BuyProduct, CURRENCIES, JoinPlan, PaymentSettings, Plan, Product, RefundPayment, STATUSES,
+    SavePaymentSettings, SavePlan, SaveProduct, StartDonation, TestStripeConnection, format_cents,
+    get_payment_settings, get_shop_product, list_membership_plans, list_payments, list_plans, list_products,
+    list_shop, parse_donation_cents, parse_price_cents,
 };
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -536,5 +537,138 @@ fn PaymentRowView(
                 })}
             </td>
         </tr>
+    }
+}
+
+fn per(interval: &str) -> &'static str {
+    if interval == "year" { "a year" } else { "a month" }
+}
+
+/// `/membership`: the plans on offer, each with a form to join.
+#[component]
+pub fn MembershipPage() -> impl IntoView {
+    let plans = Resource::new(|| (), |_| list_membership_plans());
+    let join = ServerAction::<JoinPlan>::new();
+    let error = last_error(join.value());
+    go_to_checkout(join);
+    view! {
+        <Title text="Membership" />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Membership"</h1>
+            <p class="mt-2 text-slate-600">"Members keep the campaign going all year. Payment is handled securely by Stripe; cancel any time."</p>
+            <div class="mt-4"><FormError error=error /></div>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match plans.await {
+                        Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="mt-6 text-slate-600">"No membership plans are offered right now."</p>
+                        }.into_any(),
+                        Ok(list) => list.into_iter().map(|plan| view! {
+                            <section class="mt-6 rounded-lg bg-white p-6 shadow-sm" data-testid="plan">
+                                <h2 class="text-lg font-semibold text-slate-900">{plan.name.clone()}</h2>
+                                <p class="text-slate-700">{format!("{} {}", format_cents(plan.amount_cents), per(&plan.interval))}</p>
+                                <ActionForm action=join attr:class="mt-4 grid gap-4 sm:grid-cols-3" attr:novalidate=true>
+                                    <input type="hidden" name="plan_id" value=plan.id.clone() />
+                                    <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+                                    <Field label="Email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                                    <button type="submit" class=BUTTON disabled=move || join.pending().get()>"Join"</button>
+                                </ActionForm>
+                            </section>
+                        }).collect_view().into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// Where Stripe sends a new member back. It fulfils nothing: the webhook does.
+#[component]
+pub fn MembershipThanksPage() -> impl IntoView {
+    view! {
+        <Title text="Welcome" />
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
+            <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
+        </main>
+    }
+}
+
+/// `/admin/payments/plans`: the membership plans, and a form to add or change one.
+#[component]
+pub fn AdminPlansPage() -> impl IntoView {
+    let plans = Resource::new(|| (), |_| list_plans());
+    let save = ServerAction::<SavePlan>::new();
+    let error = last_error(save.value());
+    let (editing, set_editing) = signal(None::<Plan>);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            set_editing.set(None);
+            plans.refetch();
+        }
+    });
+    let td = "px-3 py-2 text-slate-700";
+    view! {
+        <Title text="Membership plans" />
+        <h1 class="text-2xl font-bold text-slate-900">"Membership plans"</h1>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match plans.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="mt-6 text-slate-600">"No plans yet. Add the first one below."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="mt-6 w-full rounded-lg bg-white text-sm shadow-sm">
+                            <tbody>
+                                {list.into_iter().map(|p| {
+                                    let edit = p.clone();
+                                    view! {
+                                        <tr class="border-t border-slate-100" data-testid="plan-row">
+                                            <td class=td>{p.name.clone()}</td>
+                                            <td class=td>{format!("{} {}", format_cents(p.amount_cents), per(&p.interval))}</td>
+                                            <td class=td>{if p.active { "offered" } else { "not offered" }}</td>
+                                            <td class=td><button class="text-indigo-700 hover:underline" on:click=move |_| set_editing.set(Some(edit.clone()))>"Edit"</button></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || {
+            let current = editing.get();
+            let title = if current.is_some() { "Edit plan" } else { "Add a plan" };
+            let p = current.unwrap_or(Plan { id: String::new(), name: String::new(), amount_cents: 0, interval: "month".into(), active: true });
+            let amount = if p.amount_cents > 0 { format!("{}.{:02}", p.amount_cents / 100, p.amount_cents % 100) } else { String::new() };
+            view! {
+                <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+                    <h2 class="text-lg font-semibold text-slate-900">{title}</h2>
+                    <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                        <FormError error=error />
+                        <input type="hidden" name="id" value=p.id.clone() />
+                        <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />
+                        <Field label="Amount (dollars)" name="form[amount]" value=amount error=error />
+                        <label class="block text-sm font-medium text-slate-700">
+                            "Billed"
+                            <select name="form[interval]" class="mt-1 block w-full rounded-md border border-slate-300 px-2 py-2 text-sm">
+                                <option value="month" selected=p.interval == "month">"Monthly"</option>
+                                <option value="year" selected=p.interval == "year">"Yearly"</option>
+                            </select>
+                        </label>
+                        <label class="flex items-center gap-2 text-sm text-slate-700">
+                            <input type="checkbox" name="form[active]" value="true" checked=p.active />
+                            "Offered on /membership"
+                        </label>
+                        <button type="submit" class=BUTTON disabled=move || save.pending().get()>
+                            {move || if save.pending().get() { "Saving…" } else { "Save plan" }}
+                        </button>
+                    </ActionForm>
+                </section>
+            }
+        }}
     }
 }

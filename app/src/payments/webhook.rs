@@ -11,7 +11,8 @@ use super::service::{AuditEntry, RequestInfo, audit, load_settings};
 use crate::bus::{self, Bus};
 use crate::db::{self, Tx};
 use crate::events::catalog::{
-    DonationCompleted, PaymentDisputeClosed, PaymentDisputeCreated, ProductPurchased,
+    DonationCompleted, PaymentDisputeClosed, PaymentDisputeCreated, ProductPurchased, SubscriptionActivated,
+    SubscriptionCancelled,
 };
 use crate::events::{Actor, Event};
 use crate::secrets::{ExposeSecret, SecretKey};
@@ -144,6 +145,12 @@ pub async fn handle(
         "checkout.session.async_payment_failed" => checkout_closed(&mut tx, object, "FAILED").await?,
         "checkout.session.expired" => checkout_closed(&mut tx, object, "EXPIRED").await?,
         "charge.refunded" => charge_refunded(&mut tx, object, &mut events).await?,
+        "invoice.paid" => invoice_paid(&mut tx, object).await?,
+        "customer.subscription.updated" | "customer.subscription.deleted" => {
+            let status =
+                if kind.ends_with("deleted") { "canceled" } else { object["status"].as_str().unwrap_or("") };
+            subscription_changed(&mut tx, object, status, &mut events).await?
+        }
         "charge.dispute.created" => dispute(&mut tx, object, None, &mut events).await?,
         "charge.dispute.closed" => {
             let outcome = object["status"].as_str().unwrap_or("lost");
@@ -190,6 +197,7 @@ impl Effect {
 enum Record<'a> {
     Donation(&'a str),
     Order(&'a str),
+    Subscription(&'a str),
 }
 
 impl Record<'_> {
@@ -199,18 +207,20 @@ impl Record<'_> {
             .as_str()
             .map(Record::Donation)
             .or_else(|| metadata["order_id"].as_str().map(Record::Order))
+            .or_else(|| metadata["subscription_id"].as_str().map(Record::Subscription))
     }
 
     fn table(self) -> &'static str {
         match self {
             Record::Donation(_) => "donations",
             Record::Order(_) => "orders",
+            Record::Subscription(_) => "subscriptions",
         }
     }
 
     fn id(&self) -> &str {
         match self {
-            Record::Donation(id) | Record::Order(id) => id,
+            Record::Donation(id) | Record::Order(id) | Record::Subscription(id) => id,
         }
     }
 
@@ -218,6 +228,7 @@ impl Record<'_> {
         match self {
             Record::Donation(id) => format!("donation {id}"),
             Record::Order(id) => format!("order {id}"),
+            Record::Subscription(id) => format!("subscription {id}"),
         }
     }
 }
@@ -244,9 +255,11 @@ async fn checkout_completed(
     let status: String = row.try_get("status")?;
     let effect =
         |outcome| Effect { entity: Some(record.entity()), amount_cents: Some(amount_cents), outcome };
-    // Orders have no subscription: its parameter ($6) is bound for donations only.
+    // Orders have no subscription: its parameter ($6) is bound for the others only.
     let subscription = match record {
-        Record::Donation(_) => ", stripe_subscription = COALESCE($6, stripe_subscription)",
+        Record::Donation(_) | Record::Subscription(_) => {
+            ", stripe_subscription = COALESCE($6, stripe_subscription)"
+        }
         Record::Order(_) => "",
     };
     let sql = format!(
@@ -259,7 +272,7 @@ async fn checkout_completed(
         .bind(session["customer"].as_str())
         .bind(db::now_unix())
         .bind(id);
-    if let Record::Donation(_) = record {
+    if !matches!(record, Record::Order(_)) {
         update = update.bind(session["subscription"].as_str());
     }
     update.execute(&mut **tx).await?;
@@ -269,14 +282,15 @@ async fn checkout_completed(
     if status != "PENDING" {
         return Ok(effect("already settled"));
     }
-    let source = match record {
-        Record::Donation(_) => "DONATION",
-        Record::Order(_) => "PURCHASE",
+    let (source, paid) = match record {
+        Record::Donation(_) => ("DONATION", "PAID"),
+        Record::Order(_) => ("PURCHASE", "PAID"),
+        Record::Subscription(_) => ("SUBSCRIPTION", "ACTIVE"),
     };
     let contact = crate::contacts::service::find_or_create(tx, &email, &name, None, source).await?;
     let now = db::now_unix();
     let sql = format!(
-        "UPDATE {table} SET status = 'PAID', contact_id = $1, paid_at = $2, updated_at = $2 WHERE id = $3"
+        "UPDATE {table} SET status = '{paid}', contact_id = $1, paid_at = $2, updated_at = $2 WHERE id = $3"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&contact.id).bind(now).bind(id).execute(&mut **tx).await?;
     events.extend(contact.created);
@@ -315,6 +329,26 @@ async fn checkout_completed(
                 currency,
             })
         }
+        Record::Subscription(_) => {
+            let plan = sqlx::query(
+                "SELECT p.id, p.name, p.billing_interval FROM subscription_plans p \
+                 JOIN subscriptions s ON s.plan_id = p.id WHERE s.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+            Event::SubscriptionActivated(SubscriptionActivated {
+                subscription_id: id.to_string(),
+                contact_id: Some(contact.id),
+                name,
+                email,
+                plan_id: plan.try_get("id")?,
+                plan_name: plan.try_get("name")?,
+                amount_cents,
+                currency,
+                interval: plan.try_get("billing_interval")?,
+            })
+        }
     };
     events.push(event);
     Ok(effect("paid"))
@@ -340,6 +374,99 @@ async fn checkout_closed(tx: &mut Tx, session: &Value, status: &str) -> Result<E
         _ => "expired",
     };
     Ok(Effect { entity: Some(record.entity()), amount_cents: None, outcome })
+}
+
+/// The subscription `stripe_id` names (ours), locked until the transaction ends.
+async fn find_subscription(
+    tx: &mut Tx,
+    stripe_id: &str,
+) -> Result<Option<(String, String, String, Option<String>, String)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT s.id, s.status, s.email, s.contact_id, p.name FROM subscriptions s \
+         JOIN subscription_plans p ON p.id = s.plan_id WHERE s.stripe_subscription = $1{}",
+        db::for_update(tx)
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(stripe_id).fetch_optional(&mut **tx).await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("status")?,
+            r.try_get("email")?,
+            r.try_get("contact_id")?,
+            r.try_get("name")?,
+        ))
+    })
+    .transpose()
+}
+
+/// A renewal was paid: a PAST_DUE subscription is ACTIVE again.
+async fn invoice_paid(tx: &mut Tx, invoice: &Value) -> Result<Effect, sqlx::Error> {
+    let stripe_id = invoice["subscription"]
+        .as_str()
+        .or_else(|| invoice["parent"]["subscription_details"]["subscription"].as_str());
+    let Some(stripe_id) = stripe_id else { return Ok(Effect::none("not a subscription invoice")) };
+    let Some((id, status, ..)) = find_subscription(tx, stripe_id).await? else {
+        return Ok(Effect::none("unknown subscription"));
+    };
+    let active = if status == "PAST_DUE" { "ACTIVE" } else { status.as_str() };
+    sqlx::query("UPDATE subscriptions SET status = $1, paid_at = $2, updated_at = $2 WHERE id = $3")
+        .bind(active)
+        .bind(db::now_unix())
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    let amount = invoice["amount_paid"].as_i64();
+    Ok(Effect { entity: Some(format!("subscription {id}")), amount_cents: amount, outcome: "renewed" })
+}
+
+/// Stripe's subscription status → ours: `active`/`trialing` ACTIVE, `past_due`/`unpaid`
+/// PAST_DUE, `canceled` (or deleted) CANCELLED with `subscription.cancelled`.
+async fn subscription_changed(
+    tx: &mut Tx,
+    subscription: &Value,
+    status: &str,
+    events: &mut Vec<Event>,
+) -> Result<Effect, sqlx::Error> {
+    let Some(stripe_id) = subscription["id"].as_str() else { return Ok(Effect::none("no subscription")) };
+    let Some((id, current, email, contact_id, plan_name)) = find_subscription(tx, stripe_id).await? else {
+        return Ok(Effect::none("unknown subscription"));
+    };
+    let entity = Some(format!("subscription {id}"));
+    let new = match status {
+        "active" | "trialing" => "ACTIVE",
+        "past_due" | "unpaid" => "PAST_DUE",
+        "canceled" | "incomplete_expired" => "CANCELLED",
+        _ => return Ok(Effect { entity, amount_cents: None, outcome: "no change" }),
+    };
+    if current == new || current == "CANCELLED" {
+        return Ok(Effect { entity, amount_cents: None, outcome: "no change" });
+    }
+    let now = db::now_unix();
+    let cancelled_at = (new == "CANCELLED").then_some(now);
+    sqlx::query("UPDATE subscriptions SET status = $1, cancelled_at = COALESCE($2, cancelled_at), updated_at = $3 WHERE id = $4")
+        .bind(new)
+        .bind(cancelled_at)
+        .bind(now)
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    if new == "CANCELLED" {
+        events.push(Event::SubscriptionCancelled(SubscriptionCancelled {
+            subscription_id: id,
+            contact_id,
+            email,
+            plan_name,
+        }));
+    }
+    Ok(Effect {
+        entity,
+        amount_cents: None,
+        outcome: match new {
+            "ACTIVE" => "active",
+            "PAST_DUE" => "past due",
+            _ => "cancelled",
+        },
+    })
 }
 
 /// A refund made here or in Stripe's dashboard: the charge's cumulative `amount_refunded`

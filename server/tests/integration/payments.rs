@@ -19,6 +19,7 @@ on_both_backends_with_own_server!(
     a_product_cap_holds_under_two_hundred_simultaneous_checkouts,
     refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update,
     disputes_move_the_payment_through_disputed_to_won_lost_or_refunded,
+    membership_plans_start_subscriptions_that_follow_stripe,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -816,4 +817,89 @@ async fn disputes_move_the_payment_through_disputed_to_won_lost_or_refunded(back
         .map(|e| e["outcome"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(outcomes, ["won", "lost", "charge_refunded"]);
+}
+
+async fn subscription_status(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT status FROM subscriptions").fetch_one(app.db.pool()).await.unwrap()
+}
+
+async fn membership_plans_start_subscriptions_that_follow_stripe(backend: Backend) {
+    let (app, stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let plan = |amount: &'static str, interval: &'static str| {
+        vec![
+            ("form[name]", "Supporter"),
+            ("form[amount]", amount),
+            ("form[interval]", interval),
+            ("form[active]", "true"),
+        ]
+    };
+    assert_eq!(app.call(&volunteer, "payments/save-plan", &plan("120", "year")).await.status(), 403);
+    assert_eq!(app.call(&volunteer, "payments/plans", &[]).await.status(), 403);
+    assert_eq!(app.call(&admin, "payments/save-plan", &plan("120", "week")).await.status(), 422);
+    assert_eq!(app.call(&admin, "payments/save-plan", &plan("0.10", "year")).await.status(), 422);
+    let res = app.call(&admin, "payments/save-plan", &plan("120", "year")).await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    let offered: Vec<Value> = app.call(&app.client(), "payments/membership", &[]).await.json().await.unwrap();
+    assert_eq!(offered.len(), 1);
+    assert_eq!(
+        (offered[0]["amount_cents"].as_i64(), offered[0]["interval"].as_str()),
+        (Some(12_000), Some("year"))
+    );
+
+    let plan_id = saved["id"].as_str().unwrap();
+    let form = [("plan_id", plan_id), ("form[name]", "Max Member"), ("form[email]", "max@example.org")];
+    assert_eq!(app.call(&app.client(), "payments/join", &form).await.status(), 200);
+    let session = stripe.requests().into_iter().find(|r| r.path == "/v1/checkout/sessions").unwrap();
+    assert_eq!(session.form["mode"], "subscription");
+    assert_eq!(session.form["line_items[0][price_data][recurring][interval]"], "year");
+    assert_eq!(session.form["line_items[0][price_data][unit_amount]"], "12000");
+    let id = session.form["metadata[subscription_id]"].clone();
+    assert_eq!(subscription_status(&app).await, "PENDING");
+
+    let completed = stripe::event(
+        "evt_sub_paid",
+        "checkout.session.completed",
+        json!({
+            "id": "cs_test_sub", "object": "checkout.session", "mode": "subscription", "payment_status": "paid",
+            "status": "complete", "subscription": "sub_test_1", "customer": "cus_test_1", "metadata": { "subscription_id": id }
+        }),
+    );
+    assert_eq!(deliver(&app, &completed, signed(&completed)).await, 200);
+    assert_eq!(subscription_status(&app).await, "ACTIVE");
+    let activated = events(&app, "subscription.activated").await;
+    assert_eq!(activated.len(), 1);
+    assert_eq!(
+        (activated[0]["plan_name"].as_str(), activated[0]["interval"].as_str()),
+        (Some("Supporter"), Some("year"))
+    );
+
+    let changed = |event: &str, kind: &str, status: &str| {
+        stripe::event(event, kind, json!({ "id": "sub_test_1", "object": "subscription", "status": status }))
+    };
+    let past_due = changed("evt_sub_pd", "customer.subscription.updated", "past_due");
+    assert_eq!(deliver(&app, &past_due, signed(&past_due)).await, 200);
+    assert_eq!(subscription_status(&app).await, "PAST_DUE");
+    let invoice = stripe::event(
+        "evt_inv",
+        "invoice.paid",
+        json!({
+            "id": "in_test_1", "object": "invoice", "amount_paid": 12000,
+            "parent": { "subscription_details": { "subscription": "sub_test_1" } }
+        }),
+    );
+    assert_eq!(deliver(&app, &invoice, signed(&invoice)).await, 200);
+    assert_eq!(subscription_status(&app).await, "ACTIVE");
+    let deleted = changed("evt_sub_del", "customer.subscription.deleted", "canceled");
+    assert_eq!(deliver(&app, &deleted, signed(&deleted)).await, 200);
+    assert_eq!(subscription_status(&app).await, "CANCELLED");
+    let again = changed("evt_sub_del_2", "customer.subscription.deleted", "canceled");
+    assert_eq!(deliver(&app, &again, signed(&again)).await, 200);
+    let cancelled = events(&app, "subscription.cancelled").await;
+    assert_eq!(cancelled.len(), 1, "cancelled once");
+    assert_eq!(cancelled[0]["email"], "max@example.org");
 }
