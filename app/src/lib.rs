@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("payments/settings") view=payments::ui::PaymentSettingsPage />
                     <Route path=path!("payments/products") view=payments::ui::AdminProductsPage />
                     <Route path=path!("payments/plans") view=payments::ui::AdminPlansPage />
+                    <Route path=path!("payments/audit") view=payments::ui::PaymentAuditPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
                     <Route path=path!("events/live") view=observability::ui::LiveEventsPage />

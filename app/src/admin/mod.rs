@@ -25,6 +25,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Products", href: "/admin/payments/products", roles: crate::payments::MANAGERS },
     NavItem { label: "Plans", href: "/admin/payments/plans", roles: crate::payments::MANAGERS },
     NavItem { label: "Payment settings", href: "/admin/payments/settings", roles: crate::payments::MANAGERS },
+    NavItem { label: "Payment audit log", href: "/admin/payments/audit", roles: crate::payments::MANAGERS },
     NavItem { label: "Live events", href: "/admin/events/live", roles: crate::observability::VIEWERS },
     NavItem { label: "Event log", href: "/admin/events/log", roles: crate::observability::VIEWERS },
     NavItem { label: "Event bus", href: "/admin/events/bus", roles: crate::observability::VIEWERS },

@@ -182,6 +182,40 @@ pub struct PaymentPage {
 pub const STATUSES: &[&str] =
     &["PENDING", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "DISPUTED", "LOST", "FAILED", "EXPIRED"];
 
+/// One row of the payment audit log as admins read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub amount_cents: Option<i64>,
+    pub outcome: String,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: String,
+}
+
+/// The audit log's filters: action (exact), actor (exact), a UTC date range. Each may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
 /// Where to send the supporter to pay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutStarted {
@@ -331,6 +365,14 @@ pub async fn list_payments(
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::list_payments(&state.db, &kind, &status, page).await?)
+}
+
+/// The payment audit log, newest first, 50 a page. Read-only: no code changes or deletes a row.
+#[server(prefix = "/api", endpoint = "payments/audit-log")]
+pub async fn load_audit_log(#[server(default)] filter: AuditFilter) -> Result<AuditPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::audit_log(&state.db, &filter).await?)
 }
 
 /// Every plan, for admins.

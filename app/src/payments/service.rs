@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use super::stripe::{StripeClient, StripeError};
 use super::{
-    CURRENCIES, PaymentPage, PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product,
-    ProductForm, STATUSES,
+    AuditFilter, AuditPage, AuditRow, CURRENCIES, PaymentPage, PaymentRow, PaymentSettings,
+    PaymentSettingsForm, Plan, PlanForm, Product, ProductForm, STATUSES,
 };
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
@@ -616,4 +616,78 @@ pub async fn save_plan(
     audit(&mut tx, actor, request, &entry).await?;
     tx.commit().await?;
     plan(db, &plan_id).await?.ok_or(PaymentError::NotFound)
+}
+
+/// A page of the payment audit log, newest first.
+pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, PaymentError> {
+    use sqlx::Row;
+    let day = |field: &str, text: &Option<String>| -> Result<Option<i64>, PaymentError> {
+        match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => crate::time::parse_date(t).map(|d| Some(d * 86_400_000)).ok_or_else(|| {
+                PaymentError::Invalid(vec![FieldError {
+                    field: field.into(),
+                    message: "Enter a date as YYYY-MM-DD.".into(),
+                }])
+            }),
+        }
+    };
+    let from = day("from", &filter.from)?;
+    let to = day("to", &filter.to)?.map(|ms| ms + 86_400_000);
+    let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let (action, actor) = (text(&filter.action), text(&filter.actor));
+    let mut conditions = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if action.is_some() {
+        conditions.push(format!("action = ${}", next()));
+    }
+    if actor.is_some() {
+        conditions.push(format!("actor = ${}", next()));
+    }
+    if from.is_some() {
+        conditions.push(format!("at >= ${}", next()));
+    }
+    if to.is_some() {
+        conditions.push(format!("at < ${}", next()));
+    }
+    let filter_sql =
+        if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+    let page = filter.page.max(1);
+    let sql = format!(
+        "SELECT at, actor, action, entity, amount_cents, outcome, client_ip, request_id, detail FROM payment_audit_log\
+         {filter_sql} ORDER BY id DESC LIMIT {} OFFSET {}",
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in [action, actor].into_iter().flatten() {
+        query = query.bind(value);
+    }
+    for value in [from, to].into_iter().flatten() {
+        query = query.bind(value);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let rows = rows
+        .iter()
+        .take(PAGE_SIZE as usize)
+        .map(|r| {
+            Ok(AuditRow {
+                at: crate::events::rfc3339_from_unix_ms(r.try_get("at")?),
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                entity: r.try_get("entity")?,
+                amount_cents: r.try_get("amount_cents")?,
+                outcome: r.try_get("outcome")?,
+                client_ip: r.try_get("client_ip")?,
+                request_id: r.try_get("request_id")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(AuditPage { rows, page, has_more })
 }

@@ -7,10 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    BuyProduct, CURRENCIES, JoinPlan, PaymentSettings, Plan, Product, RefundPayment, STATUSES,
+    AuditFilter, BuyProduct, CURRENCIES, JoinPlan, PaymentSettings, Plan, Product, RefundPayment, STATUSES,
     SavePaymentSettings, SavePlan, SaveProduct, StartDonation, TestStripeConnection, format_cents,
     get_payment_settings, get_shop_product, list_membership_plans, list_payments, list_plans, list_products,
-    list_shop, parse_donation_cents, parse_price_cents,
+    list_shop, load_audit_log, parse_donation_cents, parse_price_cents,
 };
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -670,5 +670,88 @@ pub fn AdminPlansPage() -> impl IntoView {
                 </section>
             }
         }}
+    }
+}
+
+/// `/admin/payments/audit`: the payment audit log, filtered by action, actor and UTC dates.
+#[component]
+pub fn PaymentAuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| {
+            let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+            AuditFilter {
+                action: text("action"),
+                actor: text("actor"),
+                from: text("from"),
+                to: text("to"),
+                page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            }
+        })
+    };
+    let log = Resource::new(filter, load_audit_log);
+    let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+    let td = "px-3 py-2 align-top text-slate-700";
+    view! {
+        <Title text="Payment audit log" />
+        <h1 class="text-2xl font-bold text-slate-900">"Payment audit log"</h1>
+        <p class="mt-1 text-sm text-slate-600">"Every checkout start, webhook, refund and settings change. Rows cannot be changed or deleted."</p>
+        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-5">
+            <label class="text-sm text-slate-700">"Action"<input name="action" class=input placeholder="refund" value=move || filter().action /></label>
+            <label class="text-sm text-slate-700">"Actor"<input name="actor" class=input placeholder="webhook:stripe" value=move || filter().actor /></label>
+            <label class="text-sm text-slate-700">"From (UTC)"<input name="from" type="date" class=input value=move || filter().from /></label>
+            <label class="text-sm text-slate-700">"To (UTC)"<input name="to" type="date" class=input value=move || filter().to /></label>
+            <div class="flex items-end gap-2">
+                <button type="submit" class=BUTTON>"Filter"</button>
+                <a href="/admin/payments/audit" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match log.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-500">"Nothing matches."</p> }.into_any(),
+                    Ok(page) => {
+                        let current = filter();
+                        let link = move |n: i64| {
+                            let mut parts = vec![format!("page={n}")];
+                            for (k, v) in [("action", &current.action), ("actor", &current.actor), ("from", &current.from), ("to", &current.to)] {
+                                if let Some(v) = v {
+                                    parts.push(format!("{k}={}", crate::ui::urlencode(v)));
+                                }
+                            }
+                            format!("/admin/payments/audit?{}", parts.join("&"))
+                        };
+                        view! {
+                            <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
+                                <thead><tr>
+                                    <th class="px-3 py-2 text-left">"When (UTC)"</th><th class="px-3 py-2 text-left">"Actor"</th>
+                                    <th class="px-3 py-2 text-left">"Action"</th><th class="px-3 py-2 text-left">"On"</th>
+                                    <th class="px-3 py-2 text-left">"Amount"</th><th class="px-3 py-2 text-left">"Outcome"</th>
+                                    <th class="px-3 py-2 text-left">"From"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {page.rows.into_iter().map(|r| view! {
+                                        <tr class="border-t border-slate-100" data-testid="audit-row">
+                                            <td class=td>{r.at}</td>
+                                            <td class=td>{r.actor}</td>
+                                            <td class=td>{r.action}</td>
+                                            <td class=td>{r.entity}</td>
+                                            <td class=td>{r.amount_cents.map(format_cents)}</td>
+                                            <td class=td>{r.outcome} <span class="block text-xs text-slate-500">{r.detail}</span></td>
+                                            <td class=td>{r.client_ip} <span class="block text-xs text-slate-500">{r.request_id}</span></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="mt-4 flex gap-4 text-sm">
+                                {(page.page > 1).then(|| view! { <a href=link(page.page - 1) class="text-indigo-700 hover:underline">"← Newer"</a> })}
+                                {page.has_more.then(|| view! { <a href=link(page.page + 1) class="text-indigo-700 hover:underline">"Older →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }

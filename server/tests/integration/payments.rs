@@ -469,6 +469,44 @@ async fn the_payment_audit_log_is_append_only(backend: Backend) {
         audit_rows(&app, "settings.saved").await,
         [("ok".to_string(), "changed: enabled, publishable_key, secret_key, webhook_secret".to_string())]
     );
+
+    // The admin's read-only view, filtered by action, actor and UTC dates.
+    let res = app.call(&app.client(), "payments/donate", &donation("5", "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let today = app::time::date_time_from_unix(db::now_unix()).0;
+    let tomorrow = app::time::date_time_from_unix(db::now_unix() + 86_400).0;
+    let log = |args: Vec<(&'static str, String)>| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(&admin, "payments/audit-log", &args).await
+        }
+    };
+    let all: Value = log(vec![]).await.json().await.unwrap();
+    let actions: Vec<&str> =
+        all["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["checkout.started", "settings.saved"], "newest first");
+    let filter = vec![
+        ("filter[action]", "settings.saved".to_string()),
+        ("filter[from]", today.clone()),
+        ("filter[to]", today),
+    ];
+    let saved: Value = log(filter).await.json().await.unwrap();
+    assert_eq!(saved["rows"].as_array().unwrap().len(), 1);
+    assert!(saved["rows"][0]["actor"].as_str().unwrap().starts_with("user:"));
+    let system: Value = log(vec![("filter[actor]", "system".into())]).await.json().await.unwrap();
+    assert_eq!(system["rows"][0]["action"], "checkout.started");
+    assert_eq!(system["rows"][0]["amount_cents"], 500);
+    let later: Value = log(vec![("filter[from]", tomorrow)]).await.json().await.unwrap();
+    assert!(later["rows"].as_array().unwrap().is_empty());
+    assert_eq!(log(vec![("filter[from]", "2026-02-30".into())]).await.status(), 422);
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    assert_eq!(app.call(&volunteer, "payments/audit-log", &[]).await.status(), 403);
+    let page = admin.get(app.url("/admin/payments/audit?action=settings.saved")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"audit-row\"").count(), 1, "{html}");
 }
 
 async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
