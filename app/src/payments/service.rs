@@ -152,33 +152,22 @@ pub async fn audit(
     Ok(())
 }
 
-/// Checks a typed key: empty or the stored key's mask keeps it; anything else must be a
-/// whole key with one of `prefixes`.
-fn check_secret_field(
-    v: &mut Validation,
-    field: &str,
-    typed: &str,
-    stored: &PaymentSettings,
-    prefixes: &[&str],
-) {
+/// Checks a typed Stripe key: empty keeps what is stored, and so does `stored_mask` (the
+/// mask a secret field was shown with); anything else must be a whole key with one of
+/// `prefixes` — a different mask is a typing error.
+fn check_key(v: &mut Validation, field: &str, typed: &str, stored_mask: Option<&str>, prefixes: &[&str]) {
     let typed = typed.trim();
-    let current_mask = match field {
-        "secret_key" => &stored.secret_key,
-        _ => &stored.webhook_secret,
-    };
-    if typed.is_empty() || typed == current_mask {
+    if typed.is_empty() || Some(typed) == stored_mask {
+        return;
+    }
+    if settings::is_masked(typed) {
+        v.check(false, field, "Type the whole new key, or leave the field as it is to keep the saved one.");
         return;
     }
     v.check(
-        !settings::is_masked(typed),
-        field,
-        "Type the whole new key, or leave the field as it is to keep the saved one.",
-    );
-    v.check(
-        settings::is_masked(typed)
-            || (typed.len() <= 255
-                && prefixes.iter().any(|p| typed.starts_with(p))
-                && typed.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
+        typed.len() <= 255
+            && prefixes.iter().any(|p| typed.starts_with(p))
+            && typed.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
         field,
         &format!("This does not look like a Stripe key: it starts with {}.", prefixes.join(" or ")),
     );
@@ -200,22 +189,10 @@ pub async fn save_settings(
     let publishable_key = form.publishable_key.trim();
     let mut v = Validation::new();
     v.check(CURRENCIES.contains(&currency.as_str()), "currency", "Choose a currency from the list.");
-    v.check(
-        publishable_key.is_empty()
-            || (publishable_key.len() <= 255
-                && (publishable_key.starts_with("pk_test_") || publishable_key.starts_with("pk_live_"))
-                && publishable_key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
-        "publishable_key",
-        "This does not look like a publishable key: it starts with pk_test_ or pk_live_.",
-    );
-    check_secret_field(
-        &mut v,
-        "secret_key",
-        &form.secret_key,
-        &shown,
-        &["sk_test_", "sk_live_", "rk_test_", "rk_live_"],
-    );
-    check_secret_field(&mut v, "webhook_secret", &form.webhook_secret, &shown, &["whsec_"]);
+    check_key(&mut v, "publishable_key", publishable_key, None, &["pk_test_", "pk_live_"]);
+    let secret_prefixes = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"];
+    check_key(&mut v, "secret_key", &form.secret_key, Some(&shown.secret_key), &secret_prefixes);
+    check_key(&mut v, "webhook_secret", &form.webhook_secret, Some(&shown.webhook_secret), &["whsec_"]);
     let will_have_key = before.secret_key.is_some() || !form.secret_key.trim().is_empty();
     v.check(
         !form.enabled || will_have_key,
