@@ -86,5 +86,12 @@ test.describe.serial("payments", () => {
     await expect(row).toContainText("$25.00");
     await expect(row).toContainText("Paid");
     await expect(admin.getByTestId("payments-summary")).toContainText("kept after refunds: $25.00");
+    // The chart: today's bar holds the donation; switching to weeks redraws it in place.
+    const bars = admin.getByTestId("chart-bar");
+    await expect(bars).toHaveCount(30);
+    await expect(bars.last()).toHaveAttribute("aria-label", /: \$25\.00 from 1 donation$/);
+    await admin.getByRole("button", { name: "Last 12 weeks" }).click();
+    await expect(bars).toHaveCount(12);
+    await expect(bars.last()).toHaveAttribute("aria-label", /: \$25\.00 from 1 donation$/);
   });
 });

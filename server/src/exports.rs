@@ -1,5 +1,6 @@
 //! Downloads: CSV exports and calendar files.
 
+use app::payments::PaymentKind;
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -56,7 +57,7 @@ pub async fn shift_calendar(State(state): State<AppState>, Path(id): Path<String
     res
 }
 
-/// `GET /api/payments/donations.csv` and `/api/payments/orders.csv` (payments admins).
+/// `GET /api/payments/donations.csv`, `orders.csv` and `subscriptions.csv` (payments admins).
 pub async fn payments(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -65,10 +66,9 @@ pub async fn payments(
     if let Err(refused) = require_roles(&state, &headers, app::payments::MANAGERS).await {
         return refused;
     }
-    let kind = match file.as_str() {
-        "donations.csv" => "donation",
-        "orders.csv" => "order",
-        _ => return (StatusCode::NOT_FOUND, "There is no such export.").into_response(),
+    let kind = PaymentKind::ALL.into_iter().find(|k| file.strip_suffix(".csv") == Some(k.plural()));
+    let Some(kind) = kind else {
+        return (StatusCode::NOT_FOUND, "There is no such export.").into_response();
     };
     let csv = match app::payments::service::payments_csv(&state.db, kind).await {
         Ok(csv) => csv,

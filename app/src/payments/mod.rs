@@ -168,7 +168,9 @@ pub struct PaymentRow {
     pub created: String,
 }
 
-/// A page of donations or orders, with the total kept (paid less refunds) over the filter.
+/// A page of a list, with a total over the filter: what was kept (paid less refunds) for
+/// donations and orders; for subscriptions, what the active ones bring in a month (a yearly
+/// plan counts a twelfth).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentPage {
     pub rows: Vec<PaymentRow>,
@@ -181,6 +183,66 @@ pub struct PaymentPage {
 /// The statuses a donation or order can have, for filters and badges.
 pub const STATUSES: &[&str] =
     &["PENDING", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "DISPUTED", "LOST", "FAILED", "EXPIRED"];
+
+/// The statuses a subscription can have.
+pub const SUBSCRIPTION_STATUSES: &[&str] =
+    &["PENDING", "ACTIVE", "PAST_DUE", "CANCELLED", "FAILED", "EXPIRED"];
+
+/// What the admin lists and exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentKind {
+    Donation,
+    Order,
+    Subscription,
+}
+
+impl PaymentKind {
+    pub const ALL: [PaymentKind; 3] = [PaymentKind::Donation, PaymentKind::Order, PaymentKind::Subscription];
+
+    /// As in addresses and forms: `donation`, `order`, `subscription`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentKind::Donation => "donation",
+            PaymentKind::Order => "order",
+            PaymentKind::Subscription => "subscription",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PaymentKind> {
+        PaymentKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// `donations`, `orders`, `subscriptions` (also the export's file name).
+    pub fn plural(self) -> &'static str {
+        match self {
+            PaymentKind::Donation => "donations",
+            PaymentKind::Order => "orders",
+            PaymentKind::Subscription => "subscriptions",
+        }
+    }
+
+    pub fn statuses(self) -> &'static [&'static str] {
+        match self {
+            PaymentKind::Subscription => SUBSCRIPTION_STATUSES,
+            PaymentKind::Donation | PaymentKind::Order => STATUSES,
+        }
+    }
+}
+
+/// Donations kept (paid less refunds) per day or per week, oldest first, every period shown
+/// even when nothing came in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DonationChart {
+    pub bars: Vec<ChartBar>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartBar {
+    /// The period's first day, `YYYY-MM-DD` (UTC; weeks start on Monday).
+    pub start: String,
+    pub count: i64,
+    pub kept_cents: i64,
+}
 
 /// One row of the payment audit log as admins read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -355,7 +417,7 @@ pub async fn refund_payment(
     Ok(refunds::refund(&state, &actor, &service::RequestInfo::current(), &kind, &id, &amount).await?)
 }
 
-/// Donations (`kind` `donation`) or orders (`order`), newest first, 50 a page.
+/// Donations, orders or subscriptions (`kind`), newest first, 50 a page.
 #[server(prefix = "/api", endpoint = "payments/list")]
 pub async fn list_payments(
     kind: String,
@@ -364,7 +426,17 @@ pub async fn list_payments(
 ) -> Result<PaymentPage, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::list_payments(&state.db, &kind, &status, page).await?)
+    let kind =
+        PaymentKind::parse(&kind).ok_or_else(|| AppError::NotFound("There is no such list.".into()))?;
+    Ok(service::list_payments(&state.db, kind, &status, page).await?)
+}
+
+/// Donations kept per `day` (the last 30 days) or per `week` (the last 12 weeks).
+#[server(prefix = "/api", endpoint = "payments/donation-chart")]
+pub async fn load_donation_chart(by: String) -> Result<DonationChart, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::donation_chart(&state.db, &by, crate::db::now_unix()).await?)
 }
 
 /// The payment audit log, newest first, 50 a page. Read-only: no code changes or deletes a row.

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use super::stripe::{StripeClient, StripeError};
 use super::{
-    AuditFilter, AuditPage, AuditRow, CURRENCIES, PaymentPage, PaymentRow, PaymentSettings,
-    PaymentSettingsForm, Plan, PlanForm, Product, ProductForm, STATUSES,
+    AuditFilter, AuditPage, AuditRow, CURRENCIES, ChartBar, DonationChart, PaymentKind, PaymentPage,
+    PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductForm,
 };
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
@@ -411,14 +411,14 @@ pub const PAGE_SIZE: i64 = 50;
 /// A page of donations or orders, newest first, optionally of one status.
 pub async fn list_payments(
     db: &Db,
-    kind: &str,
+    kind: PaymentKind,
     status: &str,
     page: i64,
 ) -> Result<PaymentPage, PaymentError> {
     use sqlx::Row;
-    let (from, what) = payment_source(kind)?;
+    let source = PaymentSource::of(kind);
     let status = status.trim();
-    if !status.is_empty() && !STATUSES.contains(&status) {
+    if !status.is_empty() && !kind.statuses().contains(&status) {
         return Err(PaymentError::Invalid(vec![FieldError {
             field: "status".into(),
             message: "Choose a status from the list.".into(),
@@ -427,8 +427,9 @@ pub async fn list_payments(
     let page = page.max(1);
     let filter = if status.is_empty() { "" } else { " WHERE r.status = $1" };
     let sql = format!(
-        "SELECT r.id, r.name, r.email, {what} AS what, r.amount_cents, r.refunded_cents, r.currency, r.status, r.created_at \
-         FROM {from}{filter} ORDER BY r.created_at DESC, r.id LIMIT {} OFFSET {}",
+        "{} FROM {}{filter} ORDER BY r.created_at DESC, r.id LIMIT {} OFFSET {}",
+        source.select(),
+        source.from,
         PAGE_SIZE + 1,
         (page - 1) * PAGE_SIZE
     );
@@ -440,23 +441,56 @@ pub async fn list_payments(
     let has_more = rows.len() as i64 > PAGE_SIZE;
     let rows = rows.iter().take(PAGE_SIZE as usize).map(payment_from_row).collect::<Result<Vec<_>, _>>()?;
     let totals = format!(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN r.status IN ('PAID', 'PARTIALLY_REFUNDED', 'DISPUTED') \
-         THEN r.amount_cents - r.refunded_cents ELSE 0 END), 0) AS BIGINT) AS kept FROM {from}{filter}"
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM({}), 0) AS BIGINT) AS total FROM {}{filter}",
+        source.total, source.from
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(totals));
     if !status.is_empty() {
         query = query.bind(status);
     }
     let totals = query.fetch_one(db.pool()).await?;
-    Ok(PaymentPage { rows, page, has_more, count: totals.try_get("n")?, kept_cents: totals.try_get("kept")? })
+    Ok(PaymentPage {
+        rows,
+        page,
+        has_more,
+        count: totals.try_get("n")?,
+        kept_cents: totals.try_get("total")?,
+    })
 }
 
-/// The tables a `kind` of payment lives in, and what describes one.
-fn payment_source(kind: &str) -> Result<(&'static str, &'static str), PaymentError> {
-    match kind {
-        "donation" => Ok(("donations r", "r.frequency")),
-        "order" => Ok(("orders r JOIN products p ON p.id = r.product_id", "p.name")),
-        _ => Err(PaymentError::NotFound),
+/// Where a kind of payment lives (`r` is the record), what describes one, and what its
+/// list totals.
+struct PaymentSource {
+    from: &'static str,
+    what: &'static str,
+    total: &'static str,
+}
+
+impl PaymentSource {
+    fn of(kind: PaymentKind) -> PaymentSource {
+        const KEPT: &str = "CASE WHEN r.status IN ('PAID', 'PARTIALLY_REFUNDED', 'DISPUTED') \
+                            THEN r.amount_cents - r.refunded_cents ELSE 0 END";
+        match kind {
+            PaymentKind::Donation => PaymentSource { from: "donations r", what: "r.frequency", total: KEPT },
+            PaymentKind::Order => PaymentSource {
+                from: "orders r JOIN products p ON p.id = r.product_id",
+                what: "p.name",
+                total: KEPT,
+            },
+            PaymentKind::Subscription => PaymentSource {
+                from: "subscriptions r JOIN subscription_plans p ON p.id = r.plan_id",
+                what: "p.name",
+                total: "CASE WHEN r.status IN ('ACTIVE', 'PAST_DUE') THEN \
+                        CASE WHEN p.billing_interval = 'year' THEN r.amount_cents / 12 ELSE r.amount_cents END ELSE 0 END",
+            },
+        }
+    }
+
+    fn select(&self) -> String {
+        format!(
+            "SELECT r.id, r.name, r.email, {} AS what, r.amount_cents, r.refunded_cents, r.currency, r.status, r.created_at",
+            self.what
+        )
     }
 }
 
@@ -476,15 +510,16 @@ fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRow, sqlx::Error> {
     })
 }
 
-/// Every donation or order as CSV, newest first: readable columns, no Stripe id.
-pub async fn payments_csv(db: &Db, kind: &str) -> Result<String, PaymentError> {
-    let (from, what) = payment_source(kind)?;
-    let sql = format!(
-        "SELECT r.id, r.name, r.email, {what} AS what, r.amount_cents, r.refunded_cents, r.currency, r.status, r.created_at \
-         FROM {from} ORDER BY r.created_at DESC, r.id"
-    );
+/// Every donation, order or subscription as CSV, newest first: readable columns, no Stripe id.
+pub async fn payments_csv(db: &Db, kind: PaymentKind) -> Result<String, PaymentError> {
+    let source = PaymentSource::of(kind);
+    let sql = format!("{} FROM {} ORDER BY r.created_at DESC, r.id", source.select(), source.from);
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
-    let what_header = if kind == "order" { "product" } else { "frequency" };
+    let what_header = match kind {
+        PaymentKind::Donation => "frequency",
+        PaymentKind::Order => "product",
+        PaymentKind::Subscription => "plan",
+    };
     let mut out = format!("date_utc,name,email,{what_header},amount,refunded,currency,status,reference\n");
     for row in rows.iter().map(payment_from_row) {
         let r = row?;
@@ -495,6 +530,45 @@ pub async fn payments_csv(db: &Db, kind: &str) -> Result<String, PaymentError> {
         ]));
     }
     Ok(out)
+}
+
+/// Donations kept per day (the 30 days up to `now`) or per week (the 12 weeks, Monday to
+/// Sunday, up to `now`'s week), UTC.
+pub async fn donation_chart(db: &Db, by: &str, now: i64) -> Result<DonationChart, PaymentError> {
+    let today = now.div_euclid(86_400);
+    // Days since the epoch of the first day of each period; 1970-01-01 was a Thursday.
+    let (period_days, periods, first_day) = match by {
+        "day" => (1, 30, today - 29),
+        "week" => (7, 12, today - (today + 3).rem_euclid(7) - 7 * 11),
+        _ => {
+            return Err(PaymentError::Invalid(vec![FieldError {
+                field: "by".into(),
+                message: "Choose day or week.".into(),
+            }]));
+        }
+    };
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT created_at, amount_cents - refunded_cents FROM donations \
+         WHERE status IN ('PAID', 'PARTIALLY_REFUNDED', 'DISPUTED') AND created_at >= $1",
+    )
+    .bind(first_day * 86_400)
+    .fetch_all(db.pool())
+    .await?;
+    let mut bars: Vec<ChartBar> = (0..periods)
+        .map(|i| ChartBar {
+            start: crate::time::date_time_from_unix((first_day + i * period_days) * 86_400).0,
+            count: 0,
+            kept_cents: 0,
+        })
+        .collect();
+    for (created_at, kept) in rows {
+        let index = (created_at.div_euclid(86_400) - first_day) / period_days;
+        if let Some(bar) = usize::try_from(index).ok().and_then(|i| bars.get_mut(i)) {
+            bar.count += 1;
+            bar.kept_cents += kept;
+        }
+    }
+    Ok(DonationChart { bars })
 }
 
 fn plan_from_row(row: &sqlx::any::AnyRow) -> Result<Plan, sqlx::Error> {

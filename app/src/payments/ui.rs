@@ -7,10 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AuditFilter, BuyProduct, CURRENCIES, JoinPlan, PaymentSettings, Plan, Product, RefundPayment, STATUSES,
-    SavePaymentSettings, SavePlan, SaveProduct, StartDonation, TestStripeConnection, format_cents,
-    get_payment_settings, get_shop_product, list_membership_plans, list_payments, list_plans, list_products,
-    list_shop, load_audit_log, parse_donation_cents, parse_price_cents,
+    AuditFilter, BuyProduct, CURRENCIES, JoinPlan, PaymentKind, PaymentSettings, Plan, Product,
+    RefundPayment, SavePaymentSettings, SavePlan, SaveProduct, StartDonation, TestStripeConnection,
+    format_cents, get_payment_settings, get_shop_product, list_membership_plans, list_payments, list_plans,
+    list_products, list_shop, load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -393,7 +393,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         query.with(|q| {
-            let kind = q.get("kind").filter(|k| k == "order").unwrap_or_else(|| "donation".to_string());
+            let kind = q.get("kind").and_then(|k| PaymentKind::parse(&k)).unwrap_or(PaymentKind::Donation);
             (
                 kind,
                 q.get("status").unwrap_or_default(),
@@ -401,7 +401,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
             )
         })
     };
-    let list = Resource::new(filter, |(kind, status, page)| list_payments(kind, status, page));
+    let list =
+        Resource::new(filter, |(kind, status, page)| list_payments(kind.as_str().to_string(), status, page));
     let refund = ServerAction::<RefundPayment>::new();
     let refund_error = last_error(refund.value());
     Effect::new(move |_| {
@@ -409,8 +410,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
             list.refetch();
         }
     });
-    let link = move |kind: &str, status: &str, page: i64| {
-        let mut url = format!("/admin/payments?kind={kind}");
+    let link = move |kind: PaymentKind, status: &str, page: i64| {
+        let mut url = format!("/admin/payments?kind={}", kind.as_str());
         if !status.is_empty() {
             url.push_str(&format!("&status={status}"));
         }
@@ -424,16 +425,21 @@ pub fn AdminPaymentsPage() -> impl IntoView {
         <Title text="Payments" />
         <h1 class="text-2xl font-bold text-slate-900">"Payments"</h1>
         <nav class="mt-4 flex flex-wrap gap-4 text-sm">
-            <a href="/admin/payments?kind=donation" class="font-semibold text-indigo-700 hover:underline">"Donations"</a>
-            <a href="/admin/payments?kind=order" class="font-semibold text-indigo-700 hover:underline">"Orders"</a>
-            <a href="/api/payments/donations.csv" class="text-indigo-700 hover:underline">"Export donations (CSV)"</a>
-            <a href="/api/payments/orders.csv" class="text-indigo-700 hover:underline">"Export orders (CSV)"</a>
-            <span class="text-slate-400">"|"</span>
-            <a href=move || link(&filter().0, "", 1) class="text-indigo-700 hover:underline">"All"</a>
-            {STATUSES.iter().map(|s| view! {
-                <a href=move || link(&filter().0, s, 1) class="text-indigo-700 hover:underline">{status_label(s)}</a>
+            {PaymentKind::ALL.map(|k| view! {
+                <a href=link(k, "", 1) class="font-semibold text-indigo-700 hover:underline"
+                    aria-current=move || (filter().0 == k).then_some("page")>{status_label(k.plural())}</a>
+            }).collect_view()}
+            <a href=move || format!("/api/payments/{}.csv", filter().0.plural()) class="text-indigo-700 hover:underline">
+                {move || format!("Export {} (CSV)", filter().0.plural())}
+            </a>
+        </nav>
+        <nav class="mt-2 flex flex-wrap gap-4 text-sm" aria-label="Status">
+            <a href=move || link(filter().0, "", 1) class="text-indigo-700 hover:underline">"All"</a>
+            {move || filter().0.statuses().iter().map(|s| view! {
+                <a href=link(filter().0, s, 1) class="text-indigo-700 hover:underline">{status_label(s)}</a>
             }).collect_view()}
         </nav>
+        {move || (filter().0 == PaymentKind::Donation).then(|| view! { <DonationChartView /> })}
         <p class="mt-2 text-sm text-red-600" role="alert">{move || refund_error.get().map(|e| e.to_string())}</p>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -441,10 +447,14 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                     Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
                     Ok(page) => {
                         let (kind, status, _) = filter();
-                        let kind_label = if kind == "order" { "orders" } else { "donations" };
+                        let kind_label = kind.plural();
+                        let total = match kind {
+                            PaymentKind::Subscription => format!("active ones bring in {} a month", format_cents(page.kept_cents)),
+                            PaymentKind::Donation | PaymentKind::Order => format!("kept after refunds: {}", format_cents(page.kept_cents)),
+                        };
                         view! {
                             <p class="mt-4 text-sm text-slate-700" data-testid="payments-summary">
-                                {format!("{} {kind_label} · kept after refunds: {}", page.count, format_cents(page.kept_cents))}
+                                {format!("{} {kind_label} · {total}", page.count)}
                             </p>
                             {if page.rows.is_empty() {
                                 view! { <p class="mt-6 text-slate-600">{format!("No {kind_label} yet.")}</p> }.into_any()
@@ -457,21 +467,71 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                                         </tr></thead>
                                         <tbody>
                                             {page.rows.into_iter().map(|row| view! {
-                                                <PaymentRowView row=row kind=kind.clone() refund=refund />
+                                                <PaymentRowView row=row kind=kind refund=refund />
                                             }).collect_view()}
                                         </tbody>
                                     </table>
                                 }.into_any()
                             }}
                             <nav class="mt-4 flex gap-4 text-sm">
-                                {(page.page > 1).then(|| view! { <a href=link(&kind, &status, page.page - 1) class="text-indigo-700 hover:underline">"← Newer"</a> })}
-                                {page.has_more.then(|| view! { <a href=link(&kind, &status, page.page + 1) class="text-indigo-700 hover:underline">"Older →"</a> })}
+                                {(page.page > 1).then(|| view! { <a href=link(kind, &status, page.page - 1) class="text-indigo-700 hover:underline">"← Newer"</a> })}
+                                {page.has_more.then(|| view! { <a href=link(kind, &status, page.page + 1) class="text-indigo-700 hover:underline">"Older →"</a> })}
                             </nav>
                         }.into_any()
                     }
                 }
             })}
         </Transition>
+    }
+}
+
+/// Donations kept per day (last 30 days) or per week (last 12 weeks), as bars scaled to the
+/// largest; each bar names its period and amount on hover and to screen readers.
+#[component]
+fn DonationChartView() -> impl IntoView {
+    let (by, set_by) = signal("day".to_string());
+    let chart = Resource::new(move || by.get(), load_donation_chart);
+    let choice = move |value: &'static str, label: &'static str| {
+        view! {
+            <button type="button" on:click=move |_| set_by.set(value.to_string())
+                class=move || if by.get() == value { "font-semibold text-slate-900" } else { "text-indigo-700 hover:underline" }
+                aria-pressed=move || (by.get() == value).to_string()>{label}</button>
+        }
+    };
+    view! {
+        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" aria-label="Donations over time">
+            <div class="flex items-center gap-4 text-sm">
+                <h2 class="font-semibold text-slate-900">"Donations kept"</h2>
+                {choice("day", "Last 30 days")}
+                {choice("week", "Last 12 weeks")}
+            </div>
+            <Transition fallback=|| view! { <p class="mt-4 h-32 text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match chart.await {
+                        Err(e) => view! { <p class="mt-4 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
+                        Ok(chart) => {
+                            let largest = chart.bars.iter().map(|b| b.kept_cents).max().unwrap_or(0).max(1);
+                            let first = chart.bars.first().map(|b| b.start.clone()).unwrap_or_default();
+                            let last = chart.bars.last().map(|b| b.start.clone()).unwrap_or_default();
+                            view! {
+                                <div class="mt-4 flex h-32 items-end gap-1">
+                                    {chart.bars.into_iter().map(|bar| {
+                                        let plural = if bar.count == 1 { "" } else { "s" };
+                                        let label = format!("{}: {} from {} donation{plural}", bar.start, format_cents(bar.kept_cents), bar.count);
+                                        let height = format!("height: {}%", (bar.kept_cents * 100 / largest).max(1));
+                                        view! {
+                                            <div class="flex-1 rounded-t bg-indigo-500" style=height title=label.clone()
+                                                role="img" aria-label=label data-testid="chart-bar"></div>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                                <div class="mt-1 flex justify-between text-xs text-slate-500"><span>{first}</span><span>{last}</span></div>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 
@@ -484,15 +544,17 @@ fn status_label(status: &str) -> String {
 #[component]
 fn PaymentRowView(
     row: super::PaymentRow,
-    kind: String,
+    kind: PaymentKind,
     refund: ServerAction<RefundPayment>,
 ) -> impl IntoView {
     let (amount, set_amount) = signal(String::new());
-    let refundable = matches!(row.status.as_str(), "PAID" | "PARTIALLY_REFUNDED");
+    // Refunds of a subscription's payments are made in Stripe's dashboard.
+    let refundable =
+        kind != PaymentKind::Subscription && matches!(row.status.as_str(), "PAID" | "PARTIALLY_REFUNDED");
     let left = row.amount_cents - row.refunded_cents;
     let badge = match row.status.as_str() {
-        "PAID" => "bg-green-100 text-green-800",
-        "PENDING" => "bg-amber-100 text-amber-800",
+        "PAID" | "ACTIVE" => "bg-green-100 text-green-800",
+        "PENDING" | "PAST_DUE" => "bg-amber-100 text-amber-800",
         "DISPUTED" | "LOST" | "FAILED" => "bg-red-100 text-red-800",
         _ => "bg-slate-100 text-slate-700",
     };
@@ -514,7 +576,7 @@ fn PaymentRowView(
             ))
             .unwrap_or(false);
         if confirmed {
-            refund.dispatch(RefundPayment { kind: kind.clone(), id: id.clone(), amount: typed });
+            refund.dispatch(RefundPayment { kind: kind.as_str().to_string(), id: id.clone(), amount: typed });
         }
     };
     view! {

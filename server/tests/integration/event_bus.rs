@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::common::{Backend, TestApp, eventually, spawn_app_custom};
+use crate::common::{Backend, TestApp, eventually, read_sse, spawn_app_custom};
 use app::bus::{self, HandlerFuture, Listener};
 use app::events::catalog::SystemTest;
 use app::events::{Actor, Envelope, Event};
 use app::users::{Role, UserStatus};
-use futures::StreamExt;
 use serde_json::Value;
 
 on_both_backends!(
@@ -339,29 +338,10 @@ async fn stream_needs_an_admin(app: TestApp) {
     assert_eq!(admin.get(app.url("/api/events/stream?since=abc")).send().await.unwrap().status(), 400);
 }
 
-/// Reads `n` SSE events (id, event, data) from a streaming response.
+/// Reads `n` SSE events (id, event, envelope) from a streaming response.
 async fn read_events(res: reqwest::Response, n: usize) -> Vec<(i64, String, Envelope)> {
-    let mut stream = res.bytes_stream();
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while events.len() < n {
-        let chunk =
-            tokio::time::timeout_at(deadline, stream.next()).await.expect("timed out reading the stream");
-        buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim_start().to_string()))
-            };
-            if let (Some(id), Some(event), Some(data)) = (field("id"), field("event"), field("data")) {
-                events.push((id.parse().unwrap(), event, serde_json::from_str(&data).unwrap()));
-            }
-        }
-    }
-    events
+    let events = read_sse(res, n).await;
+    events.into_iter().map(|(id, event, data)| (id, event, serde_json::from_str(&data).unwrap())).collect()
 }
 
 async fn stream_filters_and_resumes_without_gap_or_duplicate(app: TestApp) {

@@ -20,6 +20,7 @@ on_both_backends_with_own_server!(
     refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update,
     disputes_move_the_payment_through_disputed_to_won_lost_or_refunded,
     membership_plans_start_subscriptions_that_follow_stripe,
+    the_donation_chart_counts_what_was_kept_per_day_and_week,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -512,19 +513,60 @@ async fn the_payment_audit_log_is_append_only(backend: Backend) {
     assert_eq!(html.matches("data-testid=\"audit-row\"").count(), 1, "{html}");
 }
 
+/// Everything the server logs (every level, every crate) while the guard lives: the test's
+/// runtime runs the server's tasks on this thread.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn start() -> (CapturedLog, tracing::subscriber::DefaultGuard) {
+        let log = CapturedLog::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (log, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
+    let (log, _guard) = CapturedLog::start();
     let (app, _stripe) = spawn(backend).await;
     app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
     let admin = app.signed_in("super@example.org").await;
+    // Every path a key travels: saved, checked against Stripe, used for a checkout, a webhook
+    // and a refund.
     configure(&app, &admin).await;
     let res = app.call(&app.client(), "payments/donate", &donation("25", "ONE_OFF")).await;
     assert_eq!(res.status(), 200);
+    let paid = paid_donation(&app, "40", "pi_test_leak").await;
+    let refund = [("kind", "donation"), ("id", paid.as_str()), ("amount", "5")];
+    assert_eq!(app.call(&admin, "payments/refund", &refund).await.status(), 200);
     let mut seen = String::new();
     for page in [
         "/admin/payments/settings",
         "/admin",
         "/admin/settings",
         "/admin/events/log",
+        "/admin/payments",
+        "/admin/payments/audit",
         "/donate",
         "/donate/thanks",
     ] {
@@ -538,6 +580,19 @@ async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
     for endpoint in ["payments/settings", "payments/test-connection", "observability/event-log"] {
         seen.push_str(&app.call(&admin, endpoint, &[]).await.text().await.unwrap());
     }
+    for file in ["donations.csv", "orders.csv", "subscriptions.csv"] {
+        seen.push_str(
+            &admin.get(app.url(&format!("/api/payments/{file}"))).send().await.unwrap().text().await.unwrap(),
+        );
+    }
+    // The live stream, replayed from the first event.
+    let outbox: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM event_outbox").fetch_one(app.db.pool()).await.unwrap();
+    let stream = admin.get(app.url("/api/events/stream?since=0")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let streamed = crate::common::read_sse(stream, outbox as usize).await;
+    assert!(streamed.iter().any(|(_, topic, _)| topic == "payment.refunded"), "{streamed:?}");
+    seen.extend(streamed.into_iter().map(|(_, _, data)| data));
     let stored: Vec<String> = sqlx::query_scalar(
         "SELECT payload FROM event_outbox UNION ALL SELECT detail FROM payment_audit_log \
          UNION ALL SELECT entity FROM admin_audit_log",
@@ -547,8 +602,11 @@ async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
     .unwrap();
     seen.push_str(&stored.join("\n"));
     assert!(seen.contains("sk_test_…4242"), "the masked key is shown");
+    let logged = log.text();
+    assert!(logged.contains("/api/payments/webhook"), "the log was captured");
     for secret in [SECRET_KEY, WEBHOOK_SECRET, &SECRET_KEY[8..], &WEBHOOK_SECRET[6..]] {
         assert!(!seen.contains(secret), "a secret leaked");
+        assert!(!logged.contains(secret), "a secret was logged");
     }
 }
 
@@ -943,4 +1001,121 @@ async fn membership_plans_start_subscriptions_that_follow_stripe(backend: Backen
     let cancelled = events(&app, "subscription.cancelled").await;
     assert_eq!(cancelled.len(), 1, "cancelled once");
     assert_eq!(cancelled[0]["email"], "max@example.org");
+
+    // The admin list and export: a second, monthly member is active; the total is what the
+    // active ones bring in a month; no Stripe id anywhere.
+    let monthly: Value =
+        app.call(&admin, "payments/save-plan", &plan("15", "month")).await.json().await.unwrap();
+    let form = [
+        ("plan_id", monthly["id"].as_str().unwrap()),
+        ("form[name]", "Mo"),
+        ("form[email]", "mo@example.org"),
+    ];
+    assert_eq!(app.call(&app.client(), "payments/join", &form).await.status(), 200);
+    let second: String = sqlx::query_scalar("SELECT id FROM subscriptions WHERE email = 'mo@example.org'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let completed = stripe::event(
+        "evt_sub_paid_2",
+        "checkout.session.completed",
+        json!({
+            "id": "cs_test_sub_2", "object": "checkout.session", "mode": "subscription", "payment_status": "paid",
+            "status": "complete", "subscription": "sub_test_2", "customer": "cus_test_2", "metadata": { "subscription_id": second }
+        }),
+    );
+    assert_eq!(deliver(&app, &completed, signed(&completed)).await, 200);
+    let list = |status: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.call(&admin, "payments/list", &[("kind", "subscription"), ("status", status)]).await }
+    };
+    let all = list("").await.text().await.unwrap();
+    let page: Value = serde_json::from_str(&all).unwrap();
+    assert_eq!((page["count"].as_i64(), page["kept_cents"].as_i64()), (Some(2), Some(1500)), "{all}");
+    let active: Value = list("ACTIVE").await.json().await.unwrap();
+    assert_eq!(active["rows"][0]["email"], "mo@example.org");
+    assert_eq!(active["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(list("PAID").await.status(), 422, "not a subscription status");
+    assert_eq!(app.call(&volunteer, "payments/list", &[("kind", "subscription")]).await.status(), 403);
+    let csv =
+        admin.get(app.url("/api/payments/subscriptions.csv")).send().await.unwrap().text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "date_utc,name,email,plan,amount,refunded,currency,status,reference");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        csv.contains(
+            "\"Max Member\",\"max@example.org\",\"Supporter\",\"$120.00\",\"$0.00\",\"CAD\",\"CANCELLED\""
+        ),
+        "{csv}"
+    );
+    for prefix in ["cus_", "pi_", "ch_", "cs_", "sub_", "in_", "dp_", "re_"] {
+        assert!(!all.contains(prefix) && !csv.contains(prefix), "{prefix} in {all} {csv}");
+    }
+    let html =
+        admin.get(app.url("/admin/payments?kind=subscription")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("2 subscriptions · active ones bring in $15.00 a month"), "{html}");
+}
+
+async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    // Wednesday 25 November 2026, noon UTC.
+    let now = app::time::unix_from_date_time("2026-11-25", "12:00").unwrap();
+    let donate = |dollars: &'static str, payment: &'static str, date: &'static str, status: &'static str| {
+        let app = &app;
+        async move {
+            let id = paid_donation(app, dollars, payment).await;
+            sqlx::query("UPDATE donations SET created_at = $1, status = $2 WHERE id = $3")
+                .bind(app::time::unix_from_date_time(date, "10:00").unwrap())
+                .bind(status)
+                .bind(&id)
+                .execute(app.db.pool())
+                .await
+                .unwrap();
+            id
+        }
+    };
+    donate("40", "pi_test_c1", "2026-11-25", "PAID").await;
+    let partly = donate("30", "pi_test_c2", "2026-11-23", "PARTIALLY_REFUNDED").await;
+    sqlx::query("UPDATE donations SET refunded_cents = 500 WHERE id = $1")
+        .bind(&partly)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    donate("20", "pi_test_c3", "2026-11-22", "PAID").await;
+    donate("10", "pi_test_c4", "2026-10-01", "PAID").await;
+    donate("99", "pi_test_c5", "2026-11-25", "REFUNDED").await;
+
+    let bars = |by: &'static str| {
+        let app = &app;
+        async move {
+            let chart = app::payments::service::donation_chart(&app.db, by, now).await.unwrap();
+            chart.bars.into_iter().map(|b| (b.start, b.count, b.kept_cents)).collect::<Vec<_>>()
+        }
+    };
+    let days = bars("day").await;
+    assert_eq!(days.len(), 30);
+    assert_eq!(days[0], ("2026-10-27".to_string(), 0, 0));
+    assert_eq!(days[29], ("2026-11-25".to_string(), 1, 4000), "the refunded one is not counted");
+    assert_eq!(days[28], ("2026-11-24".to_string(), 0, 0));
+    assert_eq!(days[27], ("2026-11-23".to_string(), 1, 2500), "less what was refunded");
+    assert_eq!(days[26], ("2026-11-22".to_string(), 1, 2000));
+    assert_eq!(days.iter().map(|d| d.1).sum::<i64>(), 3, "1 October is not in the last 30 days");
+    let weeks = bars("week").await;
+    assert_eq!(weeks.len(), 12);
+    assert_eq!(weeks[0].0, "2026-09-07");
+    assert_eq!(weeks[11], ("2026-11-23".to_string(), 2, 6500), "weeks start on Monday");
+    assert_eq!(weeks[10], ("2026-11-16".to_string(), 1, 2000));
+    assert_eq!(weeks[3], ("2026-09-28".to_string(), 1, 1000));
+
+    // Over HTTP: payments admins only; only `day` and `week`.
+    let res = app.call(&admin, "payments/donation-chart", &[("by", "week")]).await;
+    assert_eq!(res.status(), 200);
+    let chart: Value = res.json().await.unwrap();
+    assert_eq!(chart["bars"].as_array().unwrap().len(), 12);
+    assert_eq!(app.call(&admin, "payments/donation-chart", &[("by", "month")]).await.status(), 422);
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    assert_eq!(app.call(&volunteer, "payments/donation-chart", &[("by", "day")]).await.status(), 403);
 }

@@ -286,3 +286,30 @@ fn database_name_is_replaced_in_urls() {
         "postgres://u@h/x?sslmode=disable"
     );
 }
+
+/// Reads `n` Server-Sent Events (id, event name, data as sent) from a streaming response;
+/// fails after 10 s.
+pub async fn read_sse(res: reqwest::Response, n: usize) -> Vec<(i64, String, String)> {
+    use futures::StreamExt;
+    let mut stream = res.bytes_stream();
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while events.len() < n {
+        let chunk =
+            tokio::time::timeout_at(deadline, stream.next()).await.expect("timed out reading the stream");
+        buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim_start().to_string()))
+            };
+            if let (Some(id), Some(event), Some(data)) = (field("id"), field("event"), field("data")) {
+                events.push((id.parse().unwrap(), event, data));
+            }
+        }
+    }
+    events
+}
