@@ -92,6 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
+                    <Route path=path!("contacts") view=contacts::ui::ContactsPage />
+                    <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />
                     <Route path=path!("payments") view=payments::ui::AdminPaymentsPage />

@@ -27,16 +27,21 @@ pub async fn shift_signups(
         Err(e) => return internal(e),
     };
     let csv = app::shifts::signups_csv(&app::shifts::ShiftDetail { shift, signups });
-    let mut res = csv.into_response();
+    download(csv, "text/csv; charset=utf-8", &format!("shift-{id}-signups.csv"))
+}
+
+/// A file the browser saves as `filename`.
+fn download(body: String, content_type: &'static str, filename: &str) -> Response {
+    let mut res = body.into_response();
     let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"shift-{id}-signups.csv\"")) {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     res
 }
 
-fn internal(e: sqlx::Error) -> Response {
+fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "cannot export");
     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
 }
@@ -48,13 +53,8 @@ pub async fn shift_calendar(State(state): State<AppState>, Path(id): Path<String
         Ok(_) => return (StatusCode::NOT_FOUND, "There is no such shift.").into_response(),
         Err(e) => return internal(e),
     };
-    let mut res = app::shifts::shift_ics(&shift, app::db::now_unix()).into_response();
-    let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"shift-{id}.ics\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    res
+    let ics = app::shifts::shift_ics(&shift, app::db::now_unix());
+    download(ics, "text/calendar; charset=utf-8", &format!("shift-{id}.ics"))
 }
 
 /// `GET /api/payments/donations.csv`, `orders.csv` and `subscriptions.csv` (payments admins).
@@ -70,18 +70,19 @@ pub async fn payments(
     let Some(kind) = kind else {
         return (StatusCode::NOT_FOUND, "There is no such export.").into_response();
     };
-    let csv = match app::payments::service::payments_csv(&state.db, kind).await {
-        Ok(csv) => csv,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot export payments");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response();
-        }
-    };
-    let mut res = csv.into_response();
-    let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
+    match app::payments::service::payments_csv(&state.db, kind).await {
+        Ok(csv) => download(csv, "text/csv; charset=utf-8", &file),
+        Err(e) => internal(e),
     }
-    res
+}
+
+/// `GET /api/contacts.csv` (contact viewers).
+pub async fn contacts(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::contacts::VIEWERS).await {
+        return refused;
+    }
+    match app::contacts::service::contacts_csv(&state.db).await {
+        Ok(csv) => download(csv, "text/csv; charset=utf-8", "contacts.csv"),
+        Err(e) => internal(e),
+    }
 }

@@ -64,7 +64,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
 
 /// The built-in durable listeners of the bus.
 fn builtin_listeners(db: &Db) -> Vec<Listener> {
-    vec![app::bus::event_log::listener(db.clone())]
+    vec![app::bus::event_log::listener(db.clone()), app::contacts::activity::listener(db.clone())]
 }
 
 /// `prepare`, with `extra` durable listeners beside the built-in ones (tests use this).
@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/observability/event-bus", get(events_api::bus_stats))
         .route("/api/shifts/{id}/signups.csv", get(exports::shift_signups))
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
+        .route("/api/contacts.csv", get(exports::contacts))
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
         .route("/api/payments/{file}", get(exports::payments))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))

@@ -1,5 +1,180 @@
-//! Contacts (the CRM). The full module (list, tags, timeline, merge, import) comes with its
-//! own issue; here is what every other module needs: a contact created or matched by email.
+//! Contacts, the CRM (SPEC §2 "contacts"): people matched by email from every place they
+//! appear, their tags, and the activity timeline the CRM-activity listener writes. Shared
+//! types and server functions here, rules in `service.rs`, the listener in `activity.rs`,
+//! pages in `ui.rs`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
 
 #[cfg(feature = "ssr")]
+pub mod activity;
+#[cfg(feature = "ssr")]
 pub mod service;
+pub mod ui;
+
+/// Who changes contacts (SUPER_ADMIN satisfies every requirement).
+pub const MANAGERS: &[Role] = &[Role::Admin];
+/// Who may read them: also payments admins, who follow a payment to its supporter.
+pub const VIEWERS: &[Role] = &[Role::Admin, Role::PaymentsAdmin];
+
+/// A contact as the list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    /// Where the contact first appeared: `SHIFT_SIGNUP`, `DONATION`, `IMPORT`…
+    pub source: String,
+    /// UTC, `YYYY-MM-DD`.
+    pub created: String,
+    pub tags: Vec<String>,
+    /// The engagement score: the points of every activity on the timeline.
+    pub score: i64,
+}
+
+/// The list's filters; each may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactFilter {
+    /// Part of the name or email.
+    pub search: String,
+    pub tag: String,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactPage {
+    pub rows: Vec<Contact>,
+    pub page: i64,
+    pub has_more: bool,
+    /// Contacts matching the filter.
+    pub count: i64,
+}
+
+/// One row of a contact's activity timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub at: String,
+    pub topic: String,
+    pub summary: String,
+    pub points: i64,
+}
+
+/// A shift sign-up on a contact's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactSignup {
+    pub shift_id: String,
+    pub shift_title: String,
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub starts: String,
+    pub status: String,
+}
+
+/// A donation, order or subscription on a contact's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactPayment {
+    /// `donation`, `order` or `subscription`.
+    pub kind: String,
+    /// The frequency, product or plan.
+    pub what: String,
+    pub amount_cents: i64,
+    pub refunded_cents: i64,
+    pub status: String,
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub created: String,
+}
+
+/// Everything a contact's page shows; the timeline is the newest 100 activities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactDetail {
+    pub contact: Contact,
+    pub activity: Vec<Activity>,
+    pub signups: Vec<ContactSignup>,
+    pub payments: Vec<ContactPayment>,
+}
+
+/// Tags are lower case, 1–40 letters, digits, spaces, `-` or `_`; `None` for anything else.
+pub fn normalise_tag(text: &str) -> Option<String> {
+    let tag = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let allowed = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_');
+    (!tag.is_empty() && tag.chars().count() <= 40 && tag.chars().all(allowed)).then_some(tag)
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::ContactError> for AppError {
+    fn from(err: service::ContactError) -> AppError {
+        use service::ContactError;
+        match err {
+            ContactError::Invalid(errors) => AppError::Invalid(errors),
+            ContactError::NotFound => AppError::NotFound("There is no such contact.".into()),
+            ContactError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+/// Contacts, newest first, 50 a page.
+#[server(prefix = "/api", endpoint = "contacts/list")]
+pub async fn list_contacts(#[server(default)] filter: ContactFilter) -> Result<ContactPage, AppError> {
+    crate::auth::require_role(VIEWERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::list(&state.db, &filter).await?)
+}
+
+/// One contact with their timeline, sign-ups and payments.
+#[server(prefix = "/api", endpoint = "contacts/get")]
+pub async fn get_contact(id: String) -> Result<ContactDetail, AppError> {
+    crate::auth::require_role(VIEWERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::detail(&state.db, &id).await?)
+}
+
+/// Adds the tags in `add` and removes those in `remove` (each comma-separated, either may
+/// be empty); answers with the tags now held.
+#[server(prefix = "/api", endpoint = "contacts/tags")]
+pub async fn change_contact_tags(
+    id: String,
+    #[server(default)] add: String,
+    #[server(default)] remove: String,
+) -> Result<Vec<String>, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let list =
+        |text: &str| text.split(',').filter(|t| !t.trim().is_empty()).map(str::to_string).collect::<Vec<_>>();
+    Ok(service::change_tags(&state.bus, &actor, &id, &list(&add), &list(&remove)).await?)
+}
+
+/// Merges the contact with `duplicate_email` into `survivor`: every sign-up, payment,
+/// activity and tag moves to the survivor and the duplicate is deleted.
+#[server(prefix = "/api", endpoint = "contacts/merge")]
+pub async fn merge_contacts(survivor: String, duplicate_email: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let Some(duplicate) =
+        service::id_by_email(&state.db, &duplicate_email).await.map_err(crate::auth::internal)?
+    else {
+        return Err(AppError::invalid("duplicate_email", "No contact has this email."));
+    };
+    Ok(service::merge(&state.bus, &actor, &survivor, &duplicate).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_tidied_or_refused() {
+        assert_eq!(normalise_tag("  Monthly   Donor "), Some("monthly donor".to_string()));
+        assert_eq!(normalise_tag("ward-7_lead"), Some("ward-7_lead".to_string()));
+        assert_eq!(normalise_tag("Bénévole"), Some("bénévole".to_string()));
+        for bad in ["", "   ", "a,b", "<script>", &"x".repeat(41)] {
+            assert_eq!(normalise_tag(bad), None, "{bad}");
+        }
+    }
+}

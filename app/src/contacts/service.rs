@@ -1,10 +1,27 @@
-//! Creating or matching a contact by email, inside the caller's transaction.
+//! Contacts (ssr only): matching by email inside the caller's transaction, the list, a
+//! contact's page, tags, merging and the CSV export.
 
 use sqlx::Row;
 
-use crate::db::{self, Tx};
-use crate::events::{Event, catalog::ContactCreated};
+use super::{Activity, Contact, ContactDetail, ContactFilter, ContactPage, ContactPayment, ContactSignup};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db, Tx};
+use crate::error::FieldError;
+use crate::events::catalog::{ContactCreated, ContactTagsChanged};
+use crate::events::{Actor, Event};
 use crate::users::service::normalise_email;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContactError {
+    #[error("invalid contact details")]
+    Invalid(Vec<FieldError>),
+    #[error("no such contact")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub const PAGE_SIZE: i64 = 50;
 
 /// A contact found or just created by `find_or_create`.
 pub struct FoundContact {
@@ -50,4 +67,362 @@ pub async fn find_or_create(
         source: source.to_string(),
     });
     Ok(FoundContact { id, created: Some(created) })
+}
+
+const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, \
+     (SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM contact_activity a WHERE a.contact_id = c.id) AS score";
+
+fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>) -> Result<Contact, sqlx::Error> {
+    Ok(Contact {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        source: row.try_get("source")?,
+        created: crate::time::date_time_from_unix(row.try_get("created_at")?).0,
+        tags,
+        score: row.try_get("score")?,
+    })
+}
+
+/// The tags of each contact in `ids`, alphabetical.
+async fn tags_of(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql =
+        format!("SELECT contact_id, tag FROM contact_tags WHERE contact_id IN ({placeholders}) ORDER BY tag");
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(id);
+    }
+    query.fetch_all(db.pool()).await
+}
+
+/// Contacts matching the filter (name or email containing `search`, holding `tag`), newest
+/// first, a page at a time.
+pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, ContactError> {
+    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let search = filter.search.trim().to_lowercase();
+    if !search.is_empty() {
+        // LIKE's wildcards typed by the admin are matched literally.
+        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        binds.push(format!("%{escaped}%"));
+        conditions.push_str(&format!(
+            " AND (LOWER(c.name) LIKE ${0} ESCAPE '\\' OR c.email LIKE ${0} ESCAPE '\\')",
+            binds.len()
+        ));
+    }
+    if !filter.tag.trim().is_empty() {
+        let Some(tag) = super::normalise_tag(&filter.tag) else {
+            return Err(ContactError::Invalid(vec![FieldError {
+                field: "tag".into(),
+                message: "Tags are letters, digits, spaces, - or _, at most 40.".into(),
+            }]));
+        };
+        binds.push(tag);
+        conditions.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = ${})",
+            binds.len()
+        ));
+    }
+    let page = filter.page.max(1);
+    let sql = format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c{conditions} ORDER BY c.created_at DESC, c.id LIMIT {} OFFSET {}",
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let rows = &rows[..rows.len().min(PAGE_SIZE as usize)];
+    let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    let tags = tags_of(db, &ids).await?;
+    let contacts = rows
+        .iter()
+        .zip(&ids)
+        .map(|(row, id)| {
+            let mine = tags.iter().filter(|(c, _)| c == id).map(|(_, t)| t.clone()).collect();
+            contact_from_row(row, mine)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut count =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM contacts c{conditions}")));
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let count: i64 = count.fetch_one(db.pool()).await?;
+    Ok(ContactPage { rows: contacts, page, has_more, count })
+}
+
+async fn get(db: &Db, id: &str) -> Result<Contact, ContactError> {
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = $1")))
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or(ContactError::NotFound)?;
+    let tags = tags_of(db, &[id.to_string()]).await?.into_iter().map(|(_, t)| t).collect();
+    Ok(contact_from_row(&row, tags)?)
+}
+
+fn date_time(secs: i64) -> String {
+    let (date, time) = crate::time::date_time_from_unix(secs);
+    format!("{date} {time}")
+}
+
+/// A contact with the newest 100 activities, their sign-ups and their payments.
+pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
+    let contact = get(db, id).await?;
+    let activity = sqlx::query(
+        "SELECT topic, summary, points, occurred_at FROM contact_activity WHERE contact_id = $1 \
+         ORDER BY occurred_at DESC, id LIMIT 100",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Activity {
+            at: date_time(r.try_get("occurred_at")?),
+            topic: r.try_get("topic")?,
+            summary: r.try_get("summary")?,
+            points: r.try_get("points")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let signups = sqlx::query(
+        "SELECT s.shift_id, sh.title, sh.starts_at, s.status FROM shift_signups s \
+         JOIN shifts sh ON sh.id = s.shift_id WHERE s.contact_id = $1 ORDER BY sh.starts_at DESC",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ContactSignup {
+            shift_id: r.try_get("shift_id")?,
+            shift_title: r.try_get("title")?,
+            starts: date_time(r.try_get("starts_at")?),
+            status: r.try_get("status")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let payments = sqlx::query(
+        "SELECT 'donation' AS kind, r.frequency AS what, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+         FROM donations r WHERE r.contact_id = $1 \
+         UNION ALL SELECT 'order', p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+         FROM orders r JOIN products p ON p.id = r.product_id WHERE r.contact_id = $1 \
+         UNION ALL SELECT 'subscription', p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+         FROM subscriptions r JOIN subscription_plans p ON p.id = r.plan_id WHERE r.contact_id = $1 \
+         ORDER BY created_at DESC",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ContactPayment {
+            kind: r.try_get("kind")?,
+            what: r.try_get("what")?,
+            amount_cents: r.try_get("amount_cents")?,
+            refunded_cents: r.try_get("refunded_cents")?,
+            status: r.try_get("status")?,
+            created: date_time(r.try_get("created_at")?),
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(ContactDetail { contact, activity, signups, payments })
+}
+
+/// Checks and tidies typed tags; every bad one is reported.
+fn valid_tags(field: &str, typed: &[String]) -> Result<Vec<String>, ContactError> {
+    let mut tags = Vec::new();
+    for text in typed {
+        match super::normalise_tag(text) {
+            Some(tag) if !tags.contains(&tag) => tags.push(tag),
+            Some(_) => {}
+            None => {
+                return Err(ContactError::Invalid(vec![FieldError {
+                    field: field.into(),
+                    message: format!(
+                        "\"{}\" is not a tag: use letters, digits, spaces, - or _, at most 40.",
+                        text.trim()
+                    ),
+                }]));
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// Adds and removes tags; publishes `contact.tags.changed` with what really changed (nothing
+/// is published when nothing changed). Answers with the tags now held.
+pub async fn change_tags(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>, ContactError> {
+    let (add, remove) = (valid_tags("add", add)?, valid_tags("remove", remove)?);
+    let mut tx = bus.db().begin_write().await?;
+    let email: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT email FROM contacts WHERE id = $1{}",
+        db::for_update(&mut tx)
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ContactError::NotFound)?;
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let now = db::now_unix();
+    for tag in add.iter().filter(|t| !remove.contains(t)) {
+        let done = sqlx::query(
+            "INSERT INTO contact_tags (contact_id, tag, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(tag)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            added.push(tag.clone());
+        }
+    }
+    for tag in &remove {
+        let done = sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1 AND tag = $2")
+            .bind(id)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            removed.push(tag.clone());
+        }
+    }
+    let held: Vec<String> =
+        sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    if !added.is_empty() || !removed.is_empty() {
+        sqlx::query("UPDATE contacts SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let event = Event::ContactTagsChanged(ContactTagsChanged {
+            contact_id: id.to_string(),
+            email,
+            added,
+            removed,
+        });
+        bus::publish(&mut tx, actor, &event).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(held)
+}
+
+/// Moves every sign-up, payment, activity and tag of `duplicate` to `survivor`, keeps a
+/// phone number the survivor lacks, and deletes `duplicate` — in one transaction. Tags the
+/// survivor gains are published as `contact.tags.changed`.
+pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) -> Result<(), ContactError> {
+    if survivor == duplicate {
+        return Err(ContactError::Invalid(vec![FieldError {
+            field: "duplicate".into(),
+            message: "Choose two different contacts.".into(),
+        }]));
+    }
+    let mut tx = bus.db().begin_write().await?;
+    let lock = db::for_update(&mut tx);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, email, phone FROM contacts WHERE id IN ($1, $2){lock}"
+    )))
+    .bind(survivor)
+    .bind(duplicate)
+    .fetch_all(&mut *tx)
+    .await?;
+    let find = |id: &str| rows.iter().find(|r| r.try_get::<String, _>("id").is_ok_and(|v| v == id));
+    let (Some(kept), Some(gone)) = (find(survivor), find(duplicate)) else {
+        return Err(ContactError::NotFound);
+    };
+    let email: String = kept.try_get("email")?;
+    let gone_email: String = gone.try_get("email")?;
+    let phone: Option<String> = kept.try_get::<Option<String>, _>("phone")?.or(gone.try_get("phone")?);
+    for table in ["shift_signups", "donations", "orders", "subscriptions", "contact_activity"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET contact_id = $1 WHERE contact_id = $2")))
+            .bind(survivor)
+            .bind(duplicate)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let added: Vec<String> = sqlx::query_scalar(
+        "SELECT tag FROM contact_tags WHERE contact_id = $1 \
+         AND tag NOT IN (SELECT tag FROM contact_tags WHERE contact_id = $2) ORDER BY tag",
+    )
+    .bind(duplicate)
+    .bind(survivor)
+    .fetch_all(&mut *tx)
+    .await?;
+    let now = db::now_unix();
+    for tag in &added {
+        sqlx::query("INSERT INTO contact_tags (contact_id, tag, created_at) VALUES ($1, $2, $3)")
+            .bind(survivor)
+            .bind(tag)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(duplicate).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM contacts WHERE id = $1").bind(duplicate).execute(&mut *tx).await?;
+    sqlx::query("UPDATE contacts SET phone = $1, updated_at = $2 WHERE id = $3")
+        .bind(phone)
+        .bind(now)
+        .bind(survivor)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record(&mut tx, actor, "contact.merged", &format!("{gone_email} into {email}")).await?;
+    if !added.is_empty() {
+        let event = Event::ContactTagsChanged(ContactTagsChanged {
+            contact_id: survivor.to_string(),
+            email,
+            added,
+            removed: Vec::new(),
+        });
+        bus::publish(&mut tx, actor, &event).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+pub async fn id_by_email(db: &Db, email: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
+        .bind(normalise_email(email))
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Every contact as CSV, newest first.
+pub async fn contacts_csv(db: &Db) -> Result<String, ContactError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts c ORDER BY c.created_at DESC, c.id"
+    )))
+    .fetch_all(db.pool())
+    .await?;
+    let tags: Vec<(String, String)> =
+        sqlx::query_as("SELECT contact_id, tag FROM contact_tags ORDER BY tag").fetch_all(db.pool()).await?;
+    let mut out = String::from("name,email,phone,source,tags,engagement_score,created_utc\n");
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let mine = tags.iter().filter(|(c, _)| *c == id).map(|(_, t)| t.clone()).collect();
+        let c = contact_from_row(row, mine)?;
+        let (phone, tags, score) = (c.phone.unwrap_or_default(), c.tags.join("; "), c.score.to_string());
+        out.push_str(&crate::csv::row(&[&c.name, &c.email, &phone, &c.source, &tags, &score, &c.created]));
+    }
+    Ok(out)
 }

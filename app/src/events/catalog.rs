@@ -125,7 +125,7 @@ catalog! {
     // responses
     Responses "response.submitted" ResponseSubmitted {
         response_id: String, campaign_id: String, campaign_title: String,
-        representative_name: String, summary: String,
+        representative_name: String, summary: String, contact_id: Option<String>,
     }
     // campaigns
     Campaigns "campaign.created" CampaignCreated { campaign_id: String, slug: String, title: String, status: String }

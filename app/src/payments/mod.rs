@@ -156,6 +156,8 @@ pub struct BuyerForm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentRow {
     pub id: String,
+    /// The supporter's contact, once the payment went through.
+    pub contact_id: Option<String>,
     pub name: String,
     pub email: String,
     /// `ONE_OFF` / `MONTHLY` for a donation, the product's name for an order.

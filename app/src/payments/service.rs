@@ -488,7 +488,7 @@ impl PaymentSource {
 
     fn select(&self) -> String {
         format!(
-            "SELECT r.id, r.name, r.email, {} AS what, r.amount_cents, r.refunded_cents, r.currency, r.status, r.created_at",
+            "SELECT r.id, r.contact_id, r.name, r.email, {} AS what, r.amount_cents, r.refunded_cents, r.currency, r.status, r.created_at",
             self.what
         )
     }
@@ -499,6 +499,7 @@ fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRow, sqlx::Error> {
     let (date, time) = crate::time::date_time_from_unix(r.try_get("created_at")?);
     Ok(PaymentRow {
         id: r.try_get("id")?,
+        contact_id: r.try_get("contact_id")?,
         name: r.try_get("name")?,
         email: r.try_get("email")?,
         what: r.try_get("what")?,

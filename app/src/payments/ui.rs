@@ -582,7 +582,15 @@ fn PaymentRowView(
     view! {
         <tr class="border-t border-slate-100" data-testid="payment-row">
             <td class=td>{row.created.clone()}</td>
-            <td class=td>{row.name.clone()} <br /> <span class="text-slate-500">{row.email.clone()}</span></td>
+            <td class=td>
+                {match row.contact_id.clone() {
+                    Some(contact) => view! {
+                        <a href=format!("/admin/contacts/{contact}") class="text-indigo-700 hover:underline">{row.name.clone()}</a>
+                    }.into_any(),
+                    None => row.name.clone().into_any(),
+                }}
+                <br /> <span class="text-slate-500">{row.email.clone()}</span>
+            </td>
             <td class=td>{what}</td>
             <td class=td>{format_cents(row.amount_cents)} {refunded}</td>
             <td class=td><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{status_label(&row.status)}</span></td>

@@ -855,6 +855,12 @@ async fn refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_
     };
     let all: Value = serde_json::from_str(&list("").await).unwrap();
     assert_eq!((all["count"].as_i64(), all["kept_cents"].as_i64()), (Some(3), Some(1250)));
+    // Each paid donation links to its supporter's contact, which lists it.
+    let contact = all["rows"][0]["contact_id"].as_str().expect("a contact").to_string();
+    let html = admin.get(app.url("/admin/payments")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("href=\"/admin/contacts/{contact}\"")), "{html}");
+    let detail: Value = app.call(&admin, "contacts/get", &[("id", contact.as_str())]).await.json().await.unwrap();
+    assert_eq!(detail["payments"].as_array().unwrap().len(), 3, "the same supporter made all three");
     let text = list("REFUNDED").await;
     let refunded_only: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(refunded_only["rows"].as_array().unwrap().len(), 2);

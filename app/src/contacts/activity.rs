@@ -1,0 +1,161 @@
+//! The CRM-activity listener (SPEC §3): writes a row on a contact's timeline for every event
+//! that says something about them, with the points the engagement score adds up. A durable
+//! listener; the event id makes a second delivery a no-op.
+
+use crate::bus::{HandlerFuture, Listener};
+use crate::db::{self, Db};
+use crate::events::{Envelope, Event};
+use crate::payments::format_cents;
+
+pub const NAME: &str = "crm-activity";
+
+/// The topics the timeline records (SPEC §3, "CRM activity").
+pub const TOPICS: &[&str] = &[
+    "donation.completed",
+    "subscription.activated",
+    "product.purchased",
+    "ticket.purchased",
+    "shift.signup.created",
+    "canvass.visit.recorded",
+    "campaign.email.sent",
+    "response.submitted",
+    "video.viewed",
+    "sms.message.received",
+    "newsletter.email.opened",
+];
+
+pub fn listener(db: Db) -> Listener {
+    Listener::new(NAME, TOPICS, move |envelope| -> HandlerFuture {
+        let db = db.clone();
+        Box::pin(async move { record(&db, &envelope).await })
+    })
+}
+
+/// Who an event is about: a contact id, or an email to find the contact by.
+enum Subject {
+    Contact(String),
+    Email(String),
+}
+
+/// A timeline row for an event: who it is about, what happened, the engagement points.
+/// `None` for an event about nobody in particular (an anonymous video view).
+fn activity_for(event: &Event) -> Option<(Subject, String, i64)> {
+    let contact = |id: &Option<String>| id.clone().map(Subject::Contact);
+    let (subject, summary, points) = match event {
+        Event::DonationCompleted(e) => {
+            let how = if e.recurring { " monthly" } else { "" };
+            (contact(&e.contact_id)?, format!("Donated {}{how}", format_cents(e.amount_cents)), 50)
+        }
+        Event::SubscriptionActivated(e) => (
+            contact(&e.contact_id)?,
+            format!("Joined {} ({} a {})", e.plan_name, format_cents(e.amount_cents), e.interval),
+            40,
+        ),
+        Event::ProductPurchased(e) => (
+            contact(&e.contact_id)?,
+            format!("Bought {} × {} ({})", e.quantity, e.product_name, format_cents(e.amount_cents)),
+            30,
+        ),
+        Event::TicketPurchased(e) => (
+            contact(&e.contact_id)?,
+            format!("Got {} × {} ticket for {}", e.quantity, e.tier_name, e.event_title),
+            30,
+        ),
+        Event::ShiftSignupCreated(e) => {
+            let how = if e.promoted {
+                " (promoted from the waitlist)"
+            } else if e.waitlisted {
+                " (waitlist)"
+            } else {
+                ""
+            };
+            (contact(&e.contact_id)?, format!("Signed up for {}{how}", e.shift_title), 20)
+        }
+        Event::CanvassVisitRecorded(e) => {
+            (contact(&e.contact_id)?, format!("Canvass visit: {}", e.outcome.to_lowercase()), 15)
+        }
+        Event::CampaignEmailSent(e) => (
+            contact(&e.contact_id).unwrap_or_else(|| Subject::Email(e.supporter_email.clone())),
+            format!("Emailed their representative: {}", e.campaign_title),
+            10,
+        ),
+        Event::ResponseSubmitted(e) => (
+            contact(&e.contact_id)?,
+            format!("Response from {} to {}", e.representative_name, e.campaign_title),
+            10,
+        ),
+        Event::VideoViewed(e) => (contact(&e.contact_id)?, format!("Watched {}", e.title), 3),
+        Event::SmsMessageReceived(e) => {
+            (contact(&e.contact_id)?, format!("Sent a text message ({})", e.sentiment.to_lowercase()), 5)
+        }
+        Event::NewsletterEmailOpened(e) => (
+            contact(&e.contact_id).unwrap_or_else(|| Subject::Email(e.subscriber_email.clone())),
+            "Opened a newsletter".to_string(),
+            1,
+        ),
+        _ => return None,
+    };
+    Some((subject, summary, points))
+}
+
+/// Writes the event's timeline row, once per event id. An event about a contact that no
+/// longer exists (merged or deleted since) or an email no contact has writes nothing.
+async fn record(db: &Db, envelope: &Envelope) -> Result<(), String> {
+    let event = envelope.event().map_err(|e| format!("cannot read the event: {e}"))?;
+    let Some((subject, summary, points)) = activity_for(&event) else { return Ok(()) };
+    let (match_on, value) = match subject {
+        Subject::Contact(id) => ("id", id),
+        Subject::Email(email) => ("email", crate::users::service::normalise_email(&email)),
+    };
+    let occurred_at = occurred_at_unix(&envelope.occurred_at).unwrap_or_else(db::now_unix);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO contact_activity (id, event_id, contact_id, topic, summary, points, occurred_at) \
+         SELECT $1, $2, c.id, $3, $4, $5, $6 FROM contacts c WHERE c.{match_on} = $7 \
+         ON CONFLICT (event_id) DO NOTHING"
+    )))
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&envelope.id)
+    .bind(&envelope.topic)
+    .bind(summary)
+    .bind(points)
+    .bind(occurred_at)
+    .bind(value)
+    .execute(db.writer())
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// `2026-11-27T18:34:05.123Z` → Unix seconds.
+fn occurred_at_unix(text: &str) -> Option<i64> {
+    let seconds: i64 = text.get(17..19)?.parse().ok()?;
+    Some(crate::time::unix_from_date_time(text.get(..10)?, text.get(11..16)?)? + seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::catalog::samples;
+
+    #[test]
+    fn every_crm_topic_and_only_those_makes_a_row() {
+        for mut event in samples() {
+            // Give every sample a contact, wherever its payload has room for one.
+            let mut json = serde_json::to_value(&event).unwrap();
+            if let Some(payload) = json["payload"].as_object_mut()
+                && payload.contains_key("contact_id")
+            {
+                payload.insert("contact_id".into(), "c1".into());
+            }
+            event = serde_json::from_value(json).unwrap();
+            let recorded = activity_for(&event).is_some();
+            assert_eq!(recorded, TOPICS.contains(&event.topic()), "{}", event.topic());
+        }
+    }
+
+    #[test]
+    fn event_times_are_read_to_the_second() {
+        assert_eq!(occurred_at_unix("2026-11-27T18:34:05.123Z"), Some(1_795_804_445));
+        assert_eq!(occurred_at_unix("garbage"), None);
+    }
+}

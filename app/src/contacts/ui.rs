@@ -1,0 +1,254 @@
+//! Contact pages for admins: the list (search, tag filter, pages, export) and a contact's
+//! page (tags, timeline, sign-ups, payments, merging a duplicate).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{ChangeContactTags, ContactFilter, MergeContacts, get_contact, list_contacts};
+use crate::payments::format_cents;
+use crate::ui::{Field, FormError, last_error, urlencode};
+
+const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
+const TD: &str = "px-3 py-2 text-slate-700";
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+const SMALL_BUTTON: &str =
+    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
+
+#[component]
+fn TagChip(tag: String) -> impl IntoView {
+    view! { <span class="mr-1 rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700" data-testid="tag">{tag}</span> }
+}
+
+/// `/admin/contacts`: newest first, searched by name or email, filtered by tag.
+#[component]
+pub fn ContactsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| ContactFilter {
+            search: q.get("q").unwrap_or_default(),
+            tag: q.get("tag").unwrap_or_default(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+        })
+    };
+    let contacts = Resource::new(filter, list_contacts);
+    view! {
+        <Title text="Contacts" />
+        <div class="flex items-center justify-between">
+            <h1 class="text-2xl font-bold text-slate-900">"Contacts"</h1>
+            <a href="/api/contacts.csv" class="text-sm text-indigo-700 hover:underline">"Export all (CSV)"</a>
+        </div>
+        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
+            <label class="col-span-2 text-sm text-slate-700">
+                "Name or email contains"
+                <input name="q" class=INPUT value=move || filter().search />
+            </label>
+            <label class="text-sm text-slate-700">
+                "Tag"
+                <input name="tag" class=INPUT value=move || filter().tag />
+            </label>
+            <div class="flex items-end gap-3">
+                <button type="submit" class=SMALL_BUTTON>"Filter"</button>
+                <a href="/admin/contacts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match contacts.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => view! {
+                        <p class="mt-6 text-slate-600">
+                            "No contacts match. People appear here when they sign up for a shift, donate, buy or join."
+                        </p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let current = filter();
+                        let link = move |n: i64| {
+                            format!("/admin/contacts?q={}&tag={}&page={n}", urlencode(&current.search), urlencode(&current.tag))
+                        };
+                        let prev = (page.page > 1).then(|| link(page.page - 1));
+                        let next = page.has_more.then(|| link(page.page + 1));
+                        view! {
+                            <p class="mt-4 text-sm text-slate-700" data-testid="contacts-count">{format!("{} contacts", page.count)}</p>
+                            <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Tags"</th>
+                                        <th class=TH>"Score"</th><th class=TH>"Source"</th><th class=TH>"Since"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|c| view! {
+                                            <tr data-testid="contact-row">
+                                                <td class=TD><a href=format!("/admin/contacts/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a></td>
+                                                <td class=TD>{c.email}</td>
+                                                <td class=TD>{c.tags.into_iter().map(|t| view! { <TagChip tag=t /> }).collect_view()}</td>
+                                                <td class=TD>{c.score}</td>
+                                                <td class=TD>{c.source}</td>
+                                                <td class=TD>{c.created}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="mt-4 flex gap-4 text-sm">
+                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Newer"</a> })}
+                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Older →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/admin/contacts/:id`: details, tags, the activity timeline, sign-ups, payments, and
+/// merging a duplicate into this contact (after a confirmation).
+#[component]
+pub fn ContactPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let detail = Resource::new(id, get_contact);
+    let tags = ServerAction::<ChangeContactTags>::new();
+    let merge = ServerAction::<MergeContacts>::new();
+    let tags_error = last_error(tags.value());
+    let merge_error = last_error(merge.value());
+    Effect::new(move |_| {
+        if matches!(tags.value().get(), Some(Ok(_))) || matches!(merge.value().get(), Some(Ok(_))) {
+            detail.refetch();
+        }
+    });
+    let (duplicate, set_duplicate) = signal(String::new());
+    let confirm_merge = move |ev: leptos::ev::SubmitEvent| {
+        let question = format!(
+            "Merge {} into this contact? Their sign-ups, payments, activity and tags move here and the other contact is deleted. This cannot be undone.",
+            duplicate.get_untracked().trim()
+        );
+        if !window().confirm_with_message(&question).unwrap_or(false) {
+            ev.prevent_default();
+        }
+    };
+    view! {
+        <Title text="Contact" />
+        <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(d) => {
+                        let c = d.contact;
+                        let (chip_owner, tag_owner, merge_survivor) = (c.id.clone(), c.id.clone(), c.id.clone());
+                        view! {
+                            <h1 class="mt-2 text-2xl font-bold text-slate-900">{c.name.clone()}</h1>
+                            <p class="text-slate-700">{c.email.clone()} {c.phone.clone().map(|p| format!(" · {p}"))}</p>
+                            <p class="mt-1 text-sm text-slate-600" data-testid="contact-score">
+                                {format!("Engagement score {} · first seen {} ({})", c.score, c.created, c.source)}
+                            </p>
+
+                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Tags"</h2>
+                                <div class="mt-2 flex flex-wrap gap-2">
+                                    {c.tags.is_empty().then(|| view! { <span class="text-sm text-slate-500">"No tags yet."</span> })}
+                                    {c.tags.iter().map(|t| {
+                                        let (tag, id) = (t.clone(), chip_owner.clone());
+                                        view! {
+                                            <span class="inline-flex items-center gap-1 rounded bg-slate-100 px-2 py-0.5 text-sm text-slate-700" data-testid="tag">
+                                                {tag.clone()}
+                                                <button type="button" class="text-slate-500 hover:text-red-700" aria-label=format!("Remove tag {tag}")
+                                                    on:click=move |_| { tags.dispatch(ChangeContactTags { id: id.clone(), add: String::new(), remove: tag.clone() }); }>
+                                                    "×"
+                                                </button>
+                                            </span>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                                <ActionForm action=tags attr:class="mt-3 flex items-end gap-2">
+                                    <input type="hidden" name="id" value=tag_owner />
+                                    <label class="text-sm text-slate-700">
+                                        "Add tags (comma-separated)"
+                                        <input name="add" class=INPUT required=true maxlength="200" />
+                                    </label>
+                                    <button type="submit" class=SMALL_BUTTON disabled=move || tags.pending().get()>"Add"</button>
+                                </ActionForm>
+                                <p class="mt-1 text-sm text-red-600" role="alert">{move || tags_error.get().map(|e| e.to_string())}</p>
+                            </section>
+
+                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Activity"</h2>
+                                {if d.activity.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-500">"Nothing yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ol class="mt-2 space-y-1 text-sm">
+                                            {d.activity.into_iter().map(|a| view! {
+                                                <li data-testid="activity">
+                                                    <span class="text-slate-500">{a.at}</span> " " {a.summary}
+                                                    <span class="text-slate-400">{format!(" +{}", a.points)}</span>
+                                                </li>
+                                            }).collect_view()}
+                                        </ol>
+                                    }.into_any()
+                                }}
+                            </section>
+
+                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Shift sign-ups"</h2>
+                                {if d.signups.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-500">"None."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="mt-2 space-y-1 text-sm">
+                                            {d.signups.into_iter().map(|s| view! {
+                                                <li data-testid="contact-signup">
+                                                    <a href=format!("/admin/shifts/{}", s.shift_id) class="text-indigo-700 hover:underline">{s.shift_title}</a>
+                                                    {format!(" · {} · {}", s.starts, s.status.to_lowercase())}
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </section>
+
+                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Donations, orders and memberships"</h2>
+                                {if d.payments.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-500">"None."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="mt-2 space-y-1 text-sm">
+                                            {d.payments.into_iter().map(|p| {
+                                                let refunded = (p.refunded_cents > 0).then(|| format!(" ({} refunded)", format_cents(p.refunded_cents)));
+                                                view! {
+                                                    <li data-testid="contact-payment">
+                                                        {format!("{} · {} {} · {} · {}", p.created, p.kind, p.what.to_lowercase().replace('_', "-"), format_cents(p.amount_cents), p.status.to_lowercase().replace('_', " "))}
+                                                        {refunded}
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </section>
+
+                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Merge a duplicate into this contact"</h2>
+                                <ActionForm action=merge on:submit=confirm_merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
+                                    <input type="hidden" name="survivor" value=merge_survivor />
+                                    <div on:input=move |ev| set_duplicate.set(event_target_value(&ev))>
+                                        <Field label="Email of the duplicate contact" name="duplicate_email" kind="email" required=true error=merge_error />
+                                    </div>
+                                    <FormError error=merge_error />
+                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || merge.pending().get()>"Merge"</button></div>
+                                </ActionForm>
+                                <p class="mt-1 text-sm text-green-700" role="status">
+                                    {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}
+                                </p>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,405 @@
+//! Contacts (the CRM) over HTTP and through the CRM-activity listener, on both databases.
+
+use crate::common::{TestApp, eventually};
+use app::bus;
+use app::contacts::activity;
+use app::events::catalog::*;
+use app::events::{Actor, Event};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(
+    the_timeline_records_each_crm_topic_once_and_scores_it,
+    contacts_are_searched_filtered_by_tag_and_paged,
+    tags_are_added_and_removed_with_one_event_per_real_change,
+    merging_keeps_every_signup_payment_activity_and_tag,
+    contact_functions_check_the_role,
+);
+
+/// A contact created the way every module does it, inside a transaction of its own.
+async fn contact(app: &TestApp, email: &str, name: &str, phone: Option<&str>) -> String {
+    let bus = app.bus();
+    let mut tx = app.db.begin_write().await.unwrap();
+    let found = app::contacts::service::find_or_create(&mut tx, email, name, phone, "TEST").await.unwrap();
+    if let Some(created) = &found.created {
+        bus::publish(&mut tx, &Actor::System, created).await.unwrap();
+    }
+    bus.commit(tx).await.unwrap();
+    found.id
+}
+
+async fn publish(app: &TestApp, event: &Event) -> i64 {
+    let bus = app.bus();
+    let mut tx = app.db.begin_write().await.unwrap();
+    let seq = bus::publish(&mut tx, &Actor::System, event).await.unwrap();
+    bus.commit(tx).await.unwrap();
+    seq
+}
+
+async fn activity_count(app: &TestApp, contact_id: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
+        .bind(contact_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn admin(app: &TestApp) -> reqwest::Client {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.signed_in("admin@example.org").await
+}
+
+/// One event of every CRM-activity topic about `id` (or, where the event carries only an
+/// email, about `email`).
+fn crm_events(id: &str, email: &str) -> Vec<Event> {
+    let c = Some(id.to_string());
+    vec![
+        Event::DonationCompleted(DonationCompleted {
+            contact_id: c.clone(),
+            amount_cents: 2500,
+            recurring: true,
+            ..Default::default()
+        }),
+        Event::SubscriptionActivated(SubscriptionActivated {
+            contact_id: c.clone(),
+            plan_name: "Supporter".into(),
+            amount_cents: 1500,
+            interval: "month".into(),
+            ..Default::default()
+        }),
+        Event::ProductPurchased(ProductPurchased {
+            contact_id: c.clone(),
+            product_name: "T-shirt".into(),
+            quantity: 1,
+            amount_cents: 2000,
+            ..Default::default()
+        }),
+        Event::TicketPurchased(TicketPurchased {
+            contact_id: c.clone(),
+            event_title: "Gala".into(),
+            tier_name: "General".into(),
+            quantity: 2,
+            ..Default::default()
+        }),
+        Event::ShiftSignupCreated(ShiftSignupCreated {
+            contact_id: c.clone(),
+            shift_title: "Leafleting".into(),
+            ..Default::default()
+        }),
+        Event::CanvassVisitRecorded(CanvassVisitRecorded {
+            contact_id: c.clone(),
+            outcome: "SUPPORTER".into(),
+            ..Default::default()
+        }),
+        Event::CampaignEmailSent(CampaignEmailSent {
+            contact_id: None,
+            supporter_email: email.to_uppercase(),
+            campaign_title: "Save the park".into(),
+            ..Default::default()
+        }),
+        Event::ResponseSubmitted(ResponseSubmitted {
+            contact_id: c.clone(),
+            representative_name: "Councillor Lee".into(),
+            campaign_title: "Save the park".into(),
+            ..Default::default()
+        }),
+        Event::VideoViewed(VideoViewed {
+            contact_id: c.clone(),
+            title: "Our year".into(),
+            ..Default::default()
+        }),
+        Event::SmsMessageReceived(SmsMessageReceived {
+            contact_id: c.clone(),
+            sentiment: "POSITIVE".into(),
+            ..Default::default()
+        }),
+        Event::NewsletterEmailOpened(NewsletterEmailOpened {
+            contact_id: None,
+            subscriber_email: email.to_string(),
+            ..Default::default()
+        }),
+    ]
+}
+
+async fn the_timeline_records_each_crm_topic_once_and_scores_it(app: TestApp) {
+    let id = contact(&app, "pat@example.org", "Pat", None).await;
+    let events = crm_events(&id, "pat@example.org");
+    assert_eq!(events.len(), activity::TOPICS.len(), "one event per CRM topic");
+    let mut seqs = Vec::new();
+    for event in &events {
+        seqs.push(publish(&app, event).await);
+    }
+    // Not timeline material: another topic, an anonymous view, someone with no contact.
+    publish(&app, &Event::ShiftDeleted(ShiftDeleted { shift_id: "s".into(), title: "Gone".into() })).await;
+    publish(&app, &Event::VideoViewed(VideoViewed { contact_id: None, ..Default::default() })).await;
+    let stranger =
+        NewsletterEmailOpened { subscriber_email: "nobody@example.org".into(), ..Default::default() };
+    let last = publish(&app, &Event::NewsletterEmailOpened(stranger)).await;
+    eventually("the listener passes every event", || async {
+        bus::counters(&app.db, activity::NAME).await.unwrap().position >= last
+    })
+    .await;
+    let topics: Vec<String> =
+        sqlx::query_scalar("SELECT topic FROM contact_activity WHERE contact_id = $1 ORDER BY topic")
+            .bind(&id)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    let mut expected: Vec<String> = activity::TOPICS.iter().map(|t| t.to_string()).collect();
+    expected.sort();
+    assert_eq!(topics, expected);
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(total, 11, "nothing for the others");
+    assert_eq!(bus::counters(&app.db, activity::NAME).await.unwrap().failed, 0);
+
+    // The same events delivered again add nothing.
+    let listener = activity::listener(app.db.clone());
+    for seq in seqs {
+        let envelope = bus::outbox::read_one(&app.db, seq).await.unwrap().unwrap();
+        (listener.handler)(envelope).await.unwrap();
+    }
+    assert_eq!(activity_count(&app, &id).await, 11);
+
+    // The contact's page: the score is the sum of the points; the timeline reads well.
+    let admin = admin(&app).await;
+    let res = app.call(&admin, "contacts/get", &[("id", id.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    let detail: Value = res.json().await.unwrap();
+    assert_eq!(detail["contact"]["score"], 50 + 40 + 30 + 30 + 20 + 15 + 10 + 10 + 3 + 5 + 1);
+    let summaries: Vec<&str> =
+        detail["activity"].as_array().unwrap().iter().map(|a| a["summary"].as_str().unwrap()).collect();
+    assert!(summaries.contains(&"Donated $25.00 monthly"), "{summaries:?}");
+    assert!(summaries.contains(&"Emailed their representative: Save the park"), "{summaries:?}");
+    let html =
+        admin.get(app.url(&format!("/admin/contacts/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"activity\"").count(), 11, "{html}");
+}
+
+async fn contacts_are_searched_filtered_by_tag_and_paged(app: TestApp) {
+    for n in 0..55 {
+        contact(&app, &format!("person{n:02}@example.org"), &format!("Person {n:02}"), None).await;
+    }
+    let ana = contact(&app, "ana@example.org", "Ana 50% Lopez", Some("555-0100")).await;
+    // Times are whole seconds: make Ana clearly the newest.
+    sqlx::query("UPDATE contacts SET created_at = created_at + 60 WHERE id = $1")
+        .bind(&ana)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let admin = admin(&app).await;
+    let tag = [("id", ana.as_str()), ("add", "ward 7, Donor")];
+    assert_eq!(app.call(&admin, "contacts/tags", &tag).await.status(), 200);
+    let list = |args: Vec<(&'static str, String)>| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.call(&admin, "contacts/list", &args).await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let first = list(vec![]).await;
+    assert_eq!((first["count"].as_i64(), first["has_more"].as_bool()), (Some(56), Some(true)));
+    assert_eq!(first["rows"].as_array().unwrap().len(), 50);
+    assert_eq!(first["rows"][0]["email"], "ana@example.org", "newest first");
+    let second = list(vec![("filter[page]", "2".into())]).await;
+    assert_eq!((second["rows"].as_array().unwrap().len(), second["has_more"].as_bool()), (6, Some(false)));
+    let search = list(vec![("filter[search]", "PERSON 1".into())]).await;
+    assert_eq!(search["count"], 10);
+    // A `%` typed is a percent sign, not a wildcard.
+    let percent = list(vec![("filter[search]", "50%".into())]).await;
+    assert_eq!(percent["count"], 1);
+    let tagged = list(vec![("filter[tag]", "Donor".into())]).await;
+    assert_eq!(tagged["count"], 1);
+    assert_eq!(tagged["rows"][0]["tags"], serde_json::json!(["donor", "ward 7"]));
+    let res = app.call(&admin, "contacts/list", &[("filter[tag]", "<b>")]).await;
+    assert_eq!(res.status(), 422);
+
+    // The page and the export.
+    let html = admin.get(app.url("/admin/contacts?tag=donor")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"contact-row\"").count(), 1, "{html}");
+    let res = admin.get(app.url("/api/contacts.csv")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "name,email,phone,source,tags,engagement_score,created_utc");
+    assert_eq!(lines.len(), 57);
+    assert!(
+        lines[1].starts_with(
+            "\"Ana 50% Lopez\",\"ana@example.org\",\"555-0100\",\"TEST\",\"donor; ward 7\",\"0\","
+        )
+    );
+}
+
+async fn tag_events(app: &TestApp) -> Vec<Value> {
+    let payloads: Vec<String> = sqlx::query_scalar(
+        "SELECT payload FROM event_outbox WHERE topic = 'contact.tags.changed' ORDER BY seq",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+}
+
+async fn tags_are_added_and_removed_with_one_event_per_real_change(app: TestApp) {
+    let id = contact(&app, "sam@example.org", "Sam", None).await;
+    let admin = admin(&app).await;
+    let change = |add: &'static str, remove: &'static str| {
+        let (app, admin, id) = (&app, admin.clone(), id.clone());
+        async move {
+            app.call(&admin, "contacts/tags", &[("id", id.as_str()), ("add", add), ("remove", remove)]).await
+        }
+    };
+    let res = change("volunteer, Captain ", "").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!(["captain", "volunteer"]));
+    let res = change("volunteer", "captain, never-had").await;
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!(["volunteer"]));
+    let events = tag_events(&app).await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        (&events[0]["added"], &events[0]["removed"]),
+        (&serde_json::json!(["volunteer", "captain"]), &serde_json::json!([]))
+    );
+    assert_eq!(
+        (&events[1]["added"], &events[1]["removed"]),
+        (&serde_json::json!([]), &serde_json::json!(["captain"]))
+    );
+    assert_eq!(events[1]["email"], "sam@example.org");
+    // Nothing changed → nothing published; a bad tag → 422, nothing changed.
+    assert_eq!(change("volunteer", "").await.status(), 200);
+    let res = change("good, <bad>", "").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("is not a tag"));
+    assert_eq!(tag_events(&app).await.len(), 2);
+    let tags: Vec<String> =
+        sqlx::query_scalar("SELECT tag FROM contact_tags").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(tags, ["volunteer"]);
+    let missing = app.call(&admin, "contacts/tags", &[("id", "nope"), ("add", "x")]).await;
+    assert_eq!(missing.status(), 404);
+}
+
+async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
+    use app::shifts::{ShiftForm, SignupForm, SignupSource};
+    let bus = app.bus();
+    let shift_form = |title: &str| ShiftForm {
+        title: title.into(),
+        description: String::new(),
+        location: "Hall".into(),
+        date: app::time::date_time_from_unix(app::db::now_unix() + 86_400).0,
+        start_time: "09:00".into(),
+        end_time: "12:00".into(),
+        capacity: "5".into(),
+        is_public: true,
+    };
+    let first = app::shifts::service::create(&bus, &Actor::System, &shift_form("Leafleting")).await.unwrap();
+    let second = app::shifts::service::create(&bus, &Actor::System, &shift_form("Phone bank")).await.unwrap();
+    let sign_up = |shift: String, email: &'static str| {
+        let bus = bus.clone();
+        async move {
+            let form = SignupForm { name: "Jo".into(), email: email.into(), phone: String::new() };
+            app::shifts::service::sign_up(&bus, &Actor::System, &shift, &form, SignupSource::Public, None)
+                .await
+                .unwrap();
+        }
+    };
+    sign_up(first.id.clone(), "jo@example.org").await;
+    sign_up(second.id.clone(), "jo.work@example.org").await;
+    let keep = app::contacts::service::id_by_email(&app.db, "jo@example.org").await.unwrap().unwrap();
+    let gone = app::contacts::service::id_by_email(&app.db, "jo.work@example.org").await.unwrap().unwrap();
+    sqlx::query("UPDATE contacts SET phone = '555-0199' WHERE id = $1")
+        .bind(&gone)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO donations (id, contact_id, name, email, amount_cents, currency, frequency, status, created_at, updated_at) \
+         VALUES ('d1', $1, 'Jo', 'jo.work@example.org', 1000, 'cad', 'ONE_OFF', 'PAID', 1, 1)",
+    )
+    .bind(&gone)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let admin = admin(&app).await;
+    for (id, tags) in [(&keep, "shared"), (&gone, "shared, phone banker")] {
+        assert_eq!(
+            app.call(&admin, "contacts/tags", &[("id", id.as_str()), ("add", tags)]).await.status(),
+            200
+        );
+    }
+    eventually("both sign-ups are on the timelines", || async {
+        activity_count(&app, &keep).await == 1 && activity_count(&app, &gone).await == 1
+    })
+    .await;
+
+    let merge = |survivor: &str, email: &str| {
+        let (app, admin) = (&app, admin.clone());
+        let args = [("survivor", survivor.to_string()), ("duplicate_email", email.to_string())];
+        async move {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(&admin, "contacts/merge", &args).await
+        }
+    };
+    assert_eq!(merge(&keep, "jo@example.org").await.status(), 422, "not into itself");
+    assert_eq!(merge(&keep, "nobody@example.org").await.status(), 422);
+    let before_events = tag_events(&app).await.len();
+    let res = merge(&keep, " JO.WORK@example.org ").await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let detail: Value =
+        app.call(&admin, "contacts/get", &[("id", keep.as_str())]).await.json().await.unwrap();
+    assert_eq!(detail["signups"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["payments"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["activity"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["contact"]["tags"], serde_json::json!(["phone banker", "shared"]));
+    assert_eq!(detail["contact"]["phone"], "555-0199");
+    assert_eq!(app.call(&admin, "contacts/get", &[("id", gone.as_str())]).await.status(), 404);
+    let events = tag_events(&app).await;
+    assert_eq!(events.len(), before_events + 1);
+    assert_eq!(events.last().unwrap()["added"], serde_json::json!(["phone banker"]));
+    let audit: Vec<String> =
+        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'contact.merged'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audit, ["jo.work@example.org into jo@example.org"]);
+}
+
+async fn contact_functions_check_the_role(app: TestApp) {
+    let id = contact(&app, "kim@example.org", "Kim", None).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("pay@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let payments = app.signed_in("pay@example.org").await;
+    let superadmin = app.signed_in("super@example.org").await;
+    let admin = admin(&app).await;
+    let anonymous = app.client();
+    let reads: [(&str, Vec<(&str, &str)>); 2] =
+        [("contacts/list", vec![]), ("contacts/get", vec![("id", id.as_str())])];
+    let writes: [(&str, Vec<(&str, &str)>); 2] = [
+        ("contacts/tags", vec![("id", id.as_str()), ("add", "x")]),
+        ("contacts/merge", vec![("survivor", id.as_str()), ("duplicate_email", "kim@example.org")]),
+    ];
+    for (endpoint, args) in reads.iter().chain(&writes) {
+        assert_eq!(app.call(&anonymous, endpoint, args).await.status(), 401, "{endpoint}");
+        assert_eq!(app.call(&volunteer, endpoint, args).await.status(), 403, "{endpoint}");
+    }
+    for (endpoint, args) in &reads {
+        for client in [&payments, &admin, &superadmin] {
+            assert_eq!(app.call(client, endpoint, args).await.status(), 200, "{endpoint}");
+        }
+    }
+    for (endpoint, args) in &writes {
+        assert_eq!(app.call(&payments, endpoint, args).await.status(), 403, "{endpoint}");
+    }
+    assert_eq!(app.call(&admin, "contacts/tags", &writes[0].1).await.status(), 200);
+    assert_eq!(app.call(&superadmin, "contacts/tags", &writes[0].1).await.status(), 200);
+    // Merging a contact into itself is refused (422), so only the role check is under test here.
+    assert_eq!(app.call(&admin, "contacts/merge", &writes[1].1).await.status(), 422);
+    for (client, status) in [(&anonymous, 401), (&volunteer, 403), (&payments, 200), (&admin, 200)] {
+        assert_eq!(client.get(app.url("/api/contacts.csv")).send().await.unwrap().status(), status);
+    }
+}
