@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=home::ui::HomePage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth::ui::LoginPage />
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/register") view=users::ui::RegisterPage />
                 <Route path=path!("/shifts") view=shifts::ui::PublicShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
+                    <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("contacts") view=contacts::ui::ContactsPage />
                     <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />

@@ -44,9 +44,11 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 /// The state, inside a server function or a server-side render.
+#[track_caller]
 pub fn app_state() -> Result<AppState, AppError> {
+    let caller = std::panic::Location::caller();
     use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
+        tracing::error!(%caller, "AppState missing from the Leptos context");
         AppError::Internal
     })
 }

@@ -94,4 +94,30 @@ test.describe.serial("payments", () => {
     await expect(bars).toHaveCount(12);
     await expect(bars.last()).toHaveAttribute("aria-label", /: \$25\.00 from 1 donation$/);
   });
+
+  test("the donor's contact shows the donation on its timeline and takes tags", async ({ page }) => {
+    await signIn(page, server, "/admin/payments");
+    await page.getByTestId("payment-row").filter({ hasText: "dana@example.org" }).getByRole("link", { name: "Dana Donor" }).click();
+    await expect(page.getByRole("heading", { name: "Dana Donor" })).toBeVisible();
+    await ready(page);
+    // The CRM-activity listener writes the timeline just after the webhook's commit.
+    await expect(async () => {
+      await page.reload();
+      await ready(page);
+      await expect(page.getByTestId("activity").first()).toContainText("Donated $25.00", { timeout: 1000 });
+    }).toPass();
+    await expect(page.getByTestId("contact-score")).toContainText("Engagement score 50");
+    await expect(page.getByTestId("contact-payment")).toContainText("donation one-off · $25.00 · paid");
+
+    await page.getByLabel("Add tags (comma-separated)").fill("Donor, ward 7");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(page.getByTestId("tag")).toHaveText([/^donor/, /^ward 7/]);
+    await page.getByRole("button", { name: "Remove tag ward 7" }).click();
+    await expect(page.getByTestId("tag")).toHaveText([/^donor/]);
+
+    await page.goto(`${server.baseURL}/admin/contacts?tag=donor`);
+    await ready(page);
+    await expect(page.getByTestId("contact-row")).toHaveCount(1);
+    await expect(page.getByTestId("contact-row")).toContainText("dana@example.org");
+  });
 });

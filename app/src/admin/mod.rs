@@ -20,6 +20,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA },
     NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS },
     NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS },
+    NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },
     NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS },
     NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS },
     NavItem { label: "Payments", href: "/admin/payments", roles: crate::payments::MANAGERS },

@@ -29,7 +29,7 @@ mod server_side {
     use super::*;
     use crate::request;
     use crate::state::AppState;
-    use crate::users::service::{User, UserError};
+    use crate::users::service::User;
     use service::AuthError;
 
     impl From<User> for CurrentUser {
@@ -58,11 +58,7 @@ mod server_side {
                     AppError::Conflict("This setup link is not valid or has already been used.".to_string())
                 }
                 AuthError::Invalid(errors) => AppError::Invalid(errors),
-                AuthError::User(UserError::Invalid(errors)) => AppError::Invalid(errors),
-                AuthError::User(UserError::EmailTaken) => {
-                    AppError::invalid("email", "An account with this email already exists.")
-                }
-                AuthError::User(e) => internal(e),
+                AuthError::User(e) => e.into(),
                 AuthError::Database(e) => internal(e),
             }
         }

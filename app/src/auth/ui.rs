@@ -10,7 +10,7 @@ use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, last_error};
 
 /// A centred card, the frame of the sign-in and setup pages.
 #[component]
-fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title />
         <main class="flex min-h-screen items-center justify-center bg-slate-50 px-4 py-12">

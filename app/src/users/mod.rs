@@ -1,10 +1,14 @@
-//! Accounts and roles (SPEC §2 "users", §5). The admin screens for users come with their
-//! own issue; this module holds the records every other module relies on.
+//! Accounts and roles (SPEC §2 "users", §5): the records every module relies on, the super
+//! admin's account pages and public registration.
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod ui;
 
 /// The roles of SPEC §5. Stored and sent as SCREAMING_SNAKE_CASE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -83,6 +87,163 @@ impl UserStatus {
             .into_iter()
             .find(|s| s.as_str() == text)
     }
+}
+
+/// Who manages accounts.
+pub const MANAGERS: &[Role] = &[Role::SuperAdmin];
+
+/// An account as the admin list shows it (never a password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    /// `YYYY-MM-DD` (UTC), the last day the account may sign in.
+    pub expires: Option<String>,
+    pub expired: bool,
+    /// `YYYY-MM-DD` (UTC).
+    pub created: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserFilter {
+    /// Part of the name or email.
+    pub search: String,
+    pub status: Option<UserStatus>,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub users: Vec<UserRow>,
+    pub page: i64,
+    pub has_more: bool,
+    /// Registrations waiting for approval (within the filter).
+    pub pending: i64,
+}
+
+/// A new account as an admin types it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserForm {
+    pub display_name: String,
+    pub email: String,
+    pub password: String,
+    pub role: String,
+    /// `YYYY-MM-DD` or empty; TEMP accounts need one.
+    #[serde(default)]
+    pub expires: String,
+}
+
+/// Changes to an account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserEdit {
+    pub display_name: String,
+    pub role: String,
+    #[serde(default)]
+    pub expires: String,
+}
+
+/// The public registration form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterForm {
+    pub display_name: String,
+    pub email: String,
+    pub password: String,
+    pub password_again: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::UserError> for AppError {
+    fn from(err: service::UserError) -> AppError {
+        use service::UserError;
+        match err {
+            UserError::Invalid(errors) => AppError::Invalid(errors),
+            UserError::EmailTaken => AppError::invalid("email", "An account with this email already exists."),
+            UserError::Database(e) => crate::auth::internal(e),
+            UserError::Hashing(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::AdminUserError> for AppError {
+    fn from(err: service::AdminUserError) -> AppError {
+        use service::AdminUserError;
+        match err {
+            AdminUserError::User(e) => e.into(),
+            AdminUserError::NotFound => AppError::NotFound("There is no such account.".into()),
+            AdminUserError::Refused(why) => AppError::Conflict(why.into()),
+            AdminUserError::NotPending => {
+                AppError::Conflict("This account is not waiting for approval.".into())
+            }
+        }
+    }
+}
+
+/// Accounts, waiting registrations first, 50 a page.
+#[server(prefix = "/api", endpoint = "users/list")]
+pub async fn list_users(#[server(default)] filter: UserFilter) -> Result<UserPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::list(&state.db, &filter).await.map_err(crate::auth::internal)
+}
+
+#[server(prefix = "/api", endpoint = "users/create")]
+pub async fn create_account(form: UserForm) -> Result<UserRow, AppError> {
+    let me = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let user = service::admin_create(&state.bus, &crate::events::Actor::User(me.id), &form).await?;
+    Ok(service::row_view(&user, crate::db::now_unix()))
+}
+
+#[server(prefix = "/api", endpoint = "users/update")]
+pub async fn update_account(id: String, form: UserEdit) -> Result<(), AppError> {
+    let me = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(me.id.clone());
+    service::admin_update(&state.bus, &actor, &me.id, &id, &form).await?;
+    Ok(())
+}
+
+/// Deactivates (`active` false) or reactivates an account.
+#[server(prefix = "/api", endpoint = "users/set-active")]
+pub async fn set_account_active(id: String, active: bool) -> Result<(), AppError> {
+    let me = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(me.id.clone());
+    service::admin_set_active(&state.bus, &actor, &me.id, &id, active).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "users/approve")]
+pub async fn approve_account(id: String) -> Result<(), AppError> {
+    let me = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::approve(&state.bus, &crate::events::Actor::User(me.id), &id).await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "users/delete")]
+pub async fn delete_account(id: String) -> Result<(), AppError> {
+    let me = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(me.id.clone());
+    service::admin_delete(&state.bus, &actor, &me.id, &id).await?;
+    Ok(())
+}
+
+/// Public registration, limited per client IP like signing in. The account can sign in once
+/// an admin approves it.
+#[server(prefix = "/api", endpoint = "users/register")]
+pub async fn register(form: RegisterForm) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    if let Err(wait) = state.login_limits.per_ip.hit(&crate::request::client_ip()) {
+        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    }
+    Ok(service::register(&state.bus, &form).await?)
 }
 
 #[cfg(test)]

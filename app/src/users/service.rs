@@ -5,8 +5,11 @@ use sqlx::Row;
 
 use super::{Role, UserStatus};
 use crate::auth::password;
+use crate::bus::Bus;
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
+use crate::events::catalog::{UserApproved, UserDeleted, UserUpdated};
+use crate::events::{Actor, Event};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -187,6 +190,333 @@ pub async fn count_by_role(db: &Db, role: Role) -> Result<i64, sqlx::Error> {
 
 pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await
+}
+
+// ---- administration (SUPER_ADMIN) -------------------------------------------------------
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminUserError {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error("no such user")]
+    NotFound,
+    /// A super admin may not change their own role, deactivate or delete themselves: there is
+    /// always one left who can manage accounts.
+    #[error("{0}")]
+    Refused(&'static str),
+    #[error("this account is not waiting for approval")]
+    NotPending,
+}
+
+impl From<sqlx::Error> for AdminUserError {
+    fn from(e: sqlx::Error) -> AdminUserError {
+        AdminUserError::User(UserError::Database(e))
+    }
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+pub fn row_view(user: &User, created_at: i64) -> super::UserRow {
+    super::UserRow {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+        status: user.status,
+        expires: user.expires_at.map(|at| crate::time::date_time_from_unix(at).0),
+        expired: user.expires_at.is_some_and(|at| at <= db::now_unix()),
+        created: crate::time::date_time_from_unix(created_at).0,
+    }
+}
+
+/// Accounts, waiting ones first, then by name; filtered by status and part of the name or
+/// email.
+pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage, sqlx::Error> {
+    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let search = filter.search.trim().to_lowercase();
+    if !search.is_empty() {
+        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        binds.push(format!("%{escaped}%"));
+        conditions.push_str(&format!(
+            " AND (LOWER(display_name) LIKE ${0} ESCAPE '\\' OR email LIKE ${0} ESCAPE '\\')",
+            binds.len()
+        ));
+    }
+    if let Some(status) = filter.status {
+        binds.push(status.as_str().to_string());
+        conditions.push_str(&format!(" AND status = ${}", binds.len()));
+    }
+    let page = filter.page.max(1);
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, created_at FROM users{conditions} \
+         ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id LIMIT {} OFFSET {}",
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let users = rows
+        .iter()
+        .take(PAGE_SIZE as usize)
+        .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM users{conditions} AND status = 'PENDING'"
+    )));
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let pending: i64 = count.fetch_one(db.pool()).await?;
+    Ok(super::UserPage { users, page, has_more, pending })
+}
+
+/// A typed expiry date (`YYYY-MM-DD`) → the end of that day (UTC). Only TEMP accounts
+/// expire, and each needs a date in the future, at most a year away.
+fn valid_expiry(role: Role, typed: &str, now: i64, v: &mut Validation) -> Option<i64> {
+    let typed = typed.trim();
+    if role != Role::Temp {
+        v.check(typed.is_empty(), "expires", "Only temporary accounts expire; leave the date empty.");
+        return None;
+    }
+    if typed.is_empty() {
+        v.add("expires", "Temporary accounts need an expiry date.");
+        return None;
+    }
+    let Some(day) = crate::time::parse_date(typed) else {
+        v.add("expires", "Enter a date like 2026-12-31.");
+        return None;
+    };
+    let at = day * 86_400 + 86_399;
+    v.check(at > now, "expires", "The expiry date must be in the future.");
+    v.check(at <= now + 366 * 86_400, "expires", "Accounts can expire at most a year from now.");
+    Some(at)
+}
+
+fn parse_role(text: &str, v: &mut Validation) -> Role {
+    let role = Role::parse(text.trim());
+    v.check(role.is_some(), "role", "Choose a role from the list.");
+    role.unwrap_or(Role::Volunteer)
+}
+
+fn updated_event(user: &User) -> Event {
+    Event::UserUpdated(UserUpdated {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.as_str().to_string(),
+        status: user.status.as_str().to_string(),
+    })
+}
+
+/// Creates an active account with the role chosen; publishes `user.created`.
+pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> Result<User, AdminUserError> {
+    let mut v = Validation::new();
+    let role = parse_role(&form.role, &mut v);
+    let expires_at = valid_expiry(role, &form.expires, db::now_unix(), &mut v);
+    let mut errors = validate_new_user(&form.email, &form.display_name, &form.password);
+    errors.extend(v.finish().err().unwrap_or_default());
+    if !errors.is_empty() {
+        return Err(UserError::Invalid(errors).into());
+    }
+    let mut tx = bus.db().begin_write().await?;
+    let new = NewUser {
+        email: &form.email,
+        display_name: &form.display_name,
+        password: &form.password,
+        role,
+        status: UserStatus::Active,
+        expires_at,
+    };
+    let user = create_user(&mut tx, new).await?;
+    crate::audit::record(&mut tx, actor, "user.created", &user.email).await?;
+    crate::bus::publish(&mut tx, actor, &created_event(&user)).await?;
+    bus.commit(tx).await?;
+    Ok(user)
+}
+
+/// Reads a user for a change, locked until commit on PostgreSQL.
+async fn locked_user(tx: &mut Tx, id: &str) -> Result<User, AdminUserError> {
+    let lock = db::for_update(tx);
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}")))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(AdminUserError::NotFound)?;
+    Ok(user_from_row(&row)?)
+}
+
+/// Changes a user's name, role and expiry; publishes `user.updated`.
+pub async fn admin_update(
+    bus: &Bus,
+    actor: &Actor,
+    acting_user: &str,
+    id: &str,
+    form: &super::UserEdit,
+) -> Result<User, AdminUserError> {
+    let mut v = Validation::new();
+    let role = parse_role(&form.role, &mut v);
+    let expires_at = valid_expiry(role, &form.expires, db::now_unix(), &mut v);
+    let name = form.display_name.trim();
+    v.check(!name.is_empty(), "display_name", "Enter a name.");
+    v.check(name.chars().count() <= NAME_MAX_CHARS, "display_name", "Names can be at most 100 characters.");
+    v.check(!name.chars().any(char::is_control), "display_name", "Names cannot contain control characters.");
+    if let Err(errors) = v.finish() {
+        return Err(UserError::Invalid(errors).into());
+    }
+    let mut tx = bus.db().begin_write().await?;
+    let mut user = locked_user(&mut tx, id).await?;
+    if id == acting_user && role != user.role {
+        return Err(AdminUserError::Refused("You cannot change your own role."));
+    }
+    sqlx::query(
+        "UPDATE users SET display_name = $1, role = $2, expires_at = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(name)
+    .bind(role.as_str())
+    .bind(expires_at)
+    .bind(db::now_unix())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    (user.display_name, user.role, user.expires_at) = (name.to_string(), role, expires_at);
+    crate::audit::record(&mut tx, actor, "user.updated", &format!("{} as {}", user.email, role.as_str()))
+        .await?;
+    crate::bus::publish(&mut tx, actor, &updated_event(&user)).await?;
+    bus.commit(tx).await?;
+    Ok(user)
+}
+
+/// Deactivates (`active` false: the account can no longer sign in, its sessions end) or
+/// reactivates an account; publishes `user.updated`.
+pub async fn admin_set_active(
+    bus: &Bus,
+    actor: &Actor,
+    acting_user: &str,
+    id: &str,
+    active: bool,
+) -> Result<User, AdminUserError> {
+    let mut tx = bus.db().begin_write().await?;
+    let mut user = locked_user(&mut tx, id).await?;
+    if id == acting_user && !active {
+        return Err(AdminUserError::Refused("You cannot deactivate your own account."));
+    }
+    if user.status == UserStatus::Pending {
+        return Err(AdminUserError::Refused("Approve or delete a waiting registration instead."));
+    }
+    let status = if active { UserStatus::Active } else { UserStatus::Disabled };
+    if status == user.status {
+        return Ok(user);
+    }
+    sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(db::now_unix())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if !active {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+    }
+    user.status = status;
+    let action = if active { "user.reactivated" } else { "user.deactivated" };
+    crate::audit::record(&mut tx, actor, action, &user.email).await?;
+    crate::bus::publish(&mut tx, actor, &updated_event(&user)).await?;
+    bus.commit(tx).await?;
+    Ok(user)
+}
+
+/// Lets a waiting registration sign in; publishes `user.approved`.
+pub async fn approve(bus: &Bus, actor: &Actor, id: &str) -> Result<User, AdminUserError> {
+    let mut tx = bus.db().begin_write().await?;
+    let mut user = locked_user(&mut tx, id).await?;
+    if user.status != UserStatus::Pending {
+        return Err(AdminUserError::NotPending);
+    }
+    sqlx::query("UPDATE users SET status = 'ACTIVE', updated_at = $1 WHERE id = $2")
+        .bind(db::now_unix())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    user.status = UserStatus::Active;
+    crate::audit::record(&mut tx, actor, "user.approved", &user.email).await?;
+    let event = Event::UserApproved(UserApproved {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+    });
+    crate::bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    Ok(user)
+}
+
+/// Deletes an account and its sessions (their shift sign-ups stay, no longer linked);
+/// publishes `user.deleted`.
+pub async fn admin_delete(
+    bus: &Bus,
+    actor: &Actor,
+    acting_user: &str,
+    id: &str,
+) -> Result<(), AdminUserError> {
+    if id == acting_user {
+        return Err(AdminUserError::Refused("You cannot delete your own account."));
+    }
+    let mut tx = bus.db().begin_write().await?;
+    let user = locked_user(&mut tx, id).await?;
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    crate::audit::record(&mut tx, actor, "user.deleted", &user.email).await?;
+    let event = Event::UserDeleted(UserDeleted { user_id: user.id.clone(), email: user.email.clone() });
+    crate::bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// Public registration: a VOLUNTEER account waiting for approval, and the person's contact.
+/// An email that already has an account gets the same answer and changes nothing, so the
+/// form does not reveal who has an account.
+pub async fn register(bus: &Bus, form: &super::RegisterForm) -> Result<(), UserError> {
+    let mut errors = validate_new_user(&form.email, &form.display_name, &form.password);
+    if form.password != form.password_again {
+        errors.push(FieldError {
+            field: "password_again".into(),
+            message: "The passwords do not match.".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(UserError::Invalid(errors));
+    }
+    let mut tx = bus.db().begin_write().await?;
+    let new = NewUser {
+        email: &form.email,
+        display_name: &form.display_name,
+        password: &form.password,
+        role: Role::Volunteer,
+        status: UserStatus::Pending,
+        expires_at: None,
+    };
+    let user = match create_user(&mut tx, new).await {
+        Ok(user) => user,
+        Err(UserError::EmailTaken) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let contact = crate::contacts::service::find_or_create(
+        &mut tx,
+        &user.email,
+        &user.display_name,
+        None,
+        "REGISTRATION",
+    )
+    .await?;
+    crate::bus::publish(&mut tx, &Actor::User(user.id.clone()), &created_event(&user)).await?;
+    if let Some(created) = &contact.created {
+        crate::bus::publish(&mut tx, &Actor::User(user.id.clone()), created).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,3 +13,4 @@ mod event_bus;
 mod http;
 mod payments;
 mod shifts;
+mod users;

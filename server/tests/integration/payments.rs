@@ -1,7 +1,7 @@
 //! Payments (SPEC §4) over HTTP against a fake Stripe, on both databases.
 
 use crate::common::stripe::{self, FakeStripe, SECRET_KEY, WEBHOOK_SECRET};
-use crate::common::{Backend, TestApp, spawn_app_with};
+use crate::common::{Backend, CapturedLog, TestApp, spawn_app_with};
 use app::db;
 use app::secrets::ExposeSecret;
 use app::users::{Role, UserStatus};
@@ -513,39 +513,6 @@ async fn the_payment_audit_log_is_append_only(backend: Backend) {
     assert_eq!(html.matches("data-testid=\"audit-row\"").count(), 1, "{html}");
 }
 
-/// Everything the server logs (every level, every crate) while the guard lives: the test's
-/// runtime runs the server's tasks on this thread.
-#[derive(Clone, Default)]
-struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLog {
-    fn start() -> (CapturedLog, tracing::subscriber::DefaultGuard) {
-        let log = CapturedLog::default();
-        let writer = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (log, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
     let (log, _guard) = CapturedLog::start();
     let (app, _stripe) = spawn(backend).await;
@@ -859,7 +826,8 @@ async fn refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_
     let contact = all["rows"][0]["contact_id"].as_str().expect("a contact").to_string();
     let html = admin.get(app.url("/admin/payments")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&format!("href=\"/admin/contacts/{contact}\"")), "{html}");
-    let detail: Value = app.call(&admin, "contacts/get", &[("id", contact.as_str())]).await.json().await.unwrap();
+    let detail: Value =
+        app.call(&admin, "contacts/get", &[("id", contact.as_str())]).await.json().await.unwrap();
     assert_eq!(detail["payments"].as_array().unwrap().len(), 3, "the same supporter made all three");
     let text = list("REFUNDED").await;
     let refunded_only: Value = serde_json::from_str(&text).unwrap();

@@ -1,0 +1,257 @@
+//! Account pages: the super admin's list (approve, edit, deactivate, delete, create) and
+//! the public registration form.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{
+    ApproveAccount, CreateAccount, DeleteAccount, Register, Role, SetAccountActive, UpdateAccount,
+    UserFilter, UserRow, UserStatus, list_users,
+};
+use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
+
+const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
+const TD: &str = "px-3 py-2 align-top text-slate-700";
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+const SMALL_BUTTON: &str =
+    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
+const LINK_BUTTON: &str = "text-sm text-indigo-700 hover:underline disabled:opacity-60";
+
+fn status_label(status: UserStatus, expired: bool) -> &'static str {
+    match status {
+        UserStatus::Active if expired => "Expired",
+        UserStatus::Active => "Active",
+        UserStatus::Pending => "Waiting for approval",
+        UserStatus::Disabled => "Deactivated",
+    }
+}
+
+/// The role choices, with `current` selected.
+fn role_options(current: Role) -> impl IntoView {
+    Role::ALL
+        .map(|r| view! { <option value=r.as_str() selected=r == current>{r.label()}</option> })
+        .collect_view()
+}
+
+/// `/admin/users` (SUPER_ADMIN): waiting registrations first, then everyone by name.
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| UserFilter {
+            search: q.get("q").unwrap_or_default(),
+            status: q.get("status").and_then(|s| UserStatus::parse(&s)),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+        })
+    };
+    let users = Resource::new(filter, list_users);
+    let approve = ServerAction::<ApproveAccount>::new();
+    let set_active = ServerAction::<SetAccountActive>::new();
+    let delete = ServerAction::<DeleteAccount>::new();
+    let update = ServerAction::<UpdateAccount>::new();
+    let create = ServerAction::<CreateAccount>::new();
+    let row_error = Signal::derive(move || {
+        [approve.value().get().and_then(|r| r.err()), set_active.value().get().and_then(|r| r.err())]
+            .into_iter()
+            .chain([delete.value().get().and_then(|r| r.err()), update.value().get().and_then(|r| r.err())])
+            .flatten()
+            .next()
+    });
+    let create_error = last_error(create.value());
+    Effect::new(move |_| {
+        let done = [
+            approve.version().get(),
+            set_active.version().get(),
+            delete.version().get(),
+            update.version().get(),
+            create.version().get(),
+        ];
+        if done.iter().any(|v| *v > 0) {
+            users.refetch();
+        }
+    });
+    let selected =
+        move |value: &'static str| move || query.with(|q| q.get("status").as_deref() == Some(value));
+    view! {
+        <Title text="Users" />
+        <h1 class="text-2xl font-bold text-slate-900">"Users"</h1>
+        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
+            <label class="col-span-2 text-sm text-slate-700">
+                "Name or email contains"
+                <input name="q" class=INPUT value=move || filter().search />
+            </label>
+            <label class="text-sm text-slate-700">
+                "Status"
+                <select name="status" class=INPUT>
+                    <option value="">"Any"</option>
+                    <option value="PENDING" selected=selected("PENDING")>"Waiting for approval"</option>
+                    <option value="ACTIVE" selected=selected("ACTIVE")>"Active"</option>
+                    <option value="DISABLED" selected=selected("DISABLED")>"Deactivated"</option>
+                </select>
+            </label>
+            <div class="flex items-end gap-3">
+                <button type="submit" class=SMALL_BUTTON>"Filter"</button>
+                <a href="/admin/users" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
+        <p class="mt-2 text-sm text-red-600" role="alert">{move || row_error.get().map(|e| e.to_string())}</p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Ok(page) if page.users.is_empty() => view! { <p class="mt-6 text-slate-600">"No accounts match."</p> }.into_any(),
+                    Ok(page) => {
+                        let current = filter();
+                        let link = move |n: i64| {
+                            let status = current.status.map(|s| s.as_str()).unwrap_or_default();
+                            format!("/admin/users?q={}&status={status}&page={n}", urlencode(&current.search))
+                        };
+                        let prev = (page.page > 1).then(|| link(page.page - 1));
+                        let next = page.has_more.then(|| link(page.page + 1));
+                        view! {
+                            {(page.pending > 0).then(|| view! {
+                                <p class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-800" data-testid="pending-count">
+                                    {format!("{} waiting for approval", page.pending)}
+                                </p>
+                            })}
+                            <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Name"</th><th class=TH>"Role"</th><th class=TH>"Status"</th>
+                                        <th class=TH>"Expires"</th><th class=TH>"Actions"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.users.into_iter().map(|u| view! {
+                                            <UserRowView user=u approve=approve set_active=set_active delete=delete update=update />
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="mt-4 flex gap-4 text-sm">
+                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Previous"</a> })}
+                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Next →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-4 shadow-sm">
+            <h2 class="font-semibold text-slate-900">"Create an account"</h2>
+            <ActionForm action=create attr:class="mt-3 space-y-3" attr:novalidate=true>
+                <FormError error=create_error />
+                <Field label="Name" name="form[display_name]" required=true error=create_error />
+                <Field label="Email" name="form[email]" kind="email" required=true error=create_error />
+                <Field label="Password (at least 12 characters)" name="form[password]" kind="password" autocomplete="new-password" required=true error=create_error />
+                <label class="block text-sm text-slate-700">
+                    "Role"
+                    <select name="form[role]" class=INPUT>{role_options(Role::Volunteer)}</select>
+                </label>
+                <Field label="Expires on (needed for temporary accounts)" name="form[expires]" kind="date" error=create_error />
+                <button type="submit" class=SMALL_BUTTON disabled=move || create.pending().get()>"Create account"</button>
+                <p class="text-sm text-green-700" role="status">
+                    {move || matches!(create.value().get(), Some(Ok(_))).then_some("Account created.")}
+                </p>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn UserRowView(
+    user: UserRow,
+    approve: ServerAction<ApproveAccount>,
+    set_active: ServerAction<SetAccountActive>,
+    delete: ServerAction<DeleteAccount>,
+    update: ServerAction<UpdateAccount>,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let id = user.id.clone();
+    let (approve_id, active_id, delete_id, edit_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let email = user.email.clone();
+    let confirm_delete = move |_| {
+        let question = format!("Delete the account of {email}? This cannot be undone.");
+        if window().confirm_with_message(&question).unwrap_or(false) {
+            delete.dispatch(DeleteAccount { id: delete_id.clone() });
+        }
+    };
+    let status = user.status;
+    let expires = user.expires.clone().unwrap_or_default();
+    let (name, role) = (user.display_name.clone(), user.role);
+    view! {
+        <tr data-testid="user-row">
+            <td class=TD>{user.display_name.clone()} <br /> <span class="text-slate-500">{user.email.clone()}</span></td>
+            <td class=TD>{user.role.label()}</td>
+            <td class=TD>{status_label(status, user.expired)}</td>
+            <td class=TD>{user.expires.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class=TD>
+                <div class="flex flex-wrap gap-3">
+                    {(status == UserStatus::Pending).then(|| view! {
+                        <button class=LINK_BUTTON disabled=move || approve.pending().get()
+                            on:click=move |_| { approve.dispatch(ApproveAccount { id: approve_id.clone() }); }>"Approve"</button>
+                    })}
+                    {(status != UserStatus::Pending).then(|| {
+                        let active = status != UserStatus::Active;
+                        view! {
+                            <button class=LINK_BUTTON disabled=move || set_active.pending().get()
+                                on:click=move |_| { set_active.dispatch(SetAccountActive { id: active_id.clone(), active }); }>
+                                {if active { "Reactivate" } else { "Deactivate" }}
+                            </button>
+                        }
+                    })}
+                    <button class=LINK_BUTTON on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                    <button class="text-sm text-red-700 hover:underline" disabled=move || delete.pending().get() on:click=confirm_delete>"Delete"</button>
+                </div>
+                <Show when=move || editing.get()>
+                    {
+                        let (edit_id, name, expires) = (edit_id.clone(), name.clone(), expires.clone());
+                        view! {
+                            <ActionForm action=update attr:class="mt-2 grid max-w-md gap-2">
+                                <input type="hidden" name="id" value=edit_id />
+                                <label class="text-sm">"Name" <input name="form[display_name]" class=INPUT value=name required=true /></label>
+                                <label class="text-sm">"Role" <select name="form[role]" class=INPUT>{role_options(role)}</select></label>
+                                <label class="text-sm">"Expires on (temporary accounts)" <input name="form[expires]" type="date" class=INPUT value=expires /></label>
+                                <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save"</button></div>
+                            </ActionForm>
+                        }
+                    }
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// `/register`: ask for a volunteer account; an admin approves it before it can sign in.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let register = ServerAction::<Register>::new();
+    let error = last_error(register.value());
+    let done = move || matches!(register.value().get(), Some(Ok(())));
+    view! {
+        <crate::auth::ui::AuthCard title="Volunteer with us">
+            <Show
+                when=done
+                fallback=move || view! {
+                    <ActionForm action=register attr:class="space-y-4" attr:novalidate=true>
+                        <FormError error=error />
+                        <Field label="Your name" name="form[display_name]" autocomplete="name" required=true error=error />
+                        <Field label="Email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                        <Field label="Password (at least 12 characters)" name="form[password]" kind="password" autocomplete="new-password" required=true error=error />
+                        <Field label="Repeat the password" name="form[password_again]" kind="password" autocomplete="new-password" required=true error=error />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || register.pending().get()>"Ask for an account"</button>
+                    </ActionForm>
+                }
+            >
+                <p class="text-slate-700" role="status" data-testid="registered">
+                    "Thank you! An organiser will look at your request. You can sign in once your account is approved."
+                </p>
+            </Show>
+            <p class="mt-6 text-center text-sm text-slate-500">
+                <a href="/login" class="hover:text-slate-700">"Already approved? Sign in"</a>
+            </p>
+        </crate::auth::ui::AuthCard>
+    }
+}

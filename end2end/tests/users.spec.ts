@@ -1,0 +1,52 @@
+import { expect, test } from "@playwright/test";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("users", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("a registration waits for approval; once approved the volunteer signs in", async ({ browser }) => {
+    const volunteer = await (await browser.newContext()).newPage();
+    await volunteer.goto(`${server.baseURL}/register`);
+    await ready(volunteer);
+    await volunteer.getByLabel("Your name").fill("Vic Volunteer");
+    await volunteer.getByLabel("Email").fill("vic@example.org");
+    await volunteer.getByLabel("Password (at least 12 characters)").fill("a long enough password");
+    await volunteer.getByLabel("Repeat the password").fill("not the same password");
+    await volunteer.getByRole("button", { name: "Ask for an account" }).click();
+    await expect(volunteer.getByTestId("error-form[password_again]")).toHaveText("The passwords do not match.");
+    await volunteer.getByLabel("Repeat the password").fill("a long enough password");
+    await volunteer.getByRole("button", { name: "Ask for an account" }).click();
+    await expect(volunteer.getByTestId("registered")).toContainText("once your account is approved");
+
+    const signInAsVic = async () => {
+      await volunteer.goto(`${server.baseURL}/login`);
+      await ready(volunteer);
+      await volunteer.getByLabel("Email").fill("vic@example.org");
+      await volunteer.getByLabel("Password").fill("a long enough password");
+      await volunteer.getByRole("button", { name: "Sign in" }).click();
+    };
+    await signInAsVic();
+    await expect(volunteer.getByText("This account is waiting for an administrator's approval.")).toBeVisible();
+
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/users");
+    await expect(admin.getByTestId("pending-count")).toHaveText("1 waiting for approval");
+    const row = admin.getByTestId("user-row").filter({ hasText: "vic@example.org" });
+    await expect(row).toContainText("Waiting for approval");
+    await row.getByRole("button", { name: "Approve" }).click();
+    await expect(row).toContainText("Active");
+    await expect(admin.getByTestId("pending-count")).toHaveCount(0);
+
+    await signInAsVic();
+    await expect(volunteer).toHaveURL(`${server.baseURL}/`);
+  });
+});

@@ -1,0 +1,278 @@
+//! Accounts: public registration with approval, and the super admin's account management,
+//! over HTTP on both databases.
+
+use crate::common::{PASSWORD, TestApp};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(
+    registration_waits_for_approval_then_signs_in,
+    super_admins_create_edit_deactivate_and_delete_accounts,
+    temporary_accounts_need_an_expiry_and_stop_working_after_it,
+    super_admins_cannot_lock_themselves_out,
+    user_functions_check_the_role,
+);
+
+async fn super_admin(app: &TestApp) -> reqwest::Client {
+    app.create_user("root@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    app.signed_in("root@example.org").await
+}
+
+async fn events(app: &TestApp, topic: &str) -> Vec<Value> {
+    let payloads: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM event_outbox WHERE topic = $1 ORDER BY seq")
+            .bind(topic)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> (u16, String) {
+    let res = app.call(&app.client(), "auth/login", &[("email", email), ("password", password)]).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn user_id(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+fn registration<'a>(name: &'a str, email: &'a str, again: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[display_name]", name),
+        ("form[email]", email),
+        ("form[password]", PASSWORD),
+        ("form[password_again]", again),
+    ]
+}
+
+async fn registration_waits_for_approval_then_signs_in(app: TestApp) {
+    let res =
+        app.call(&app.client(), "users/register", &registration("Rae", "rae@example.org", "different")).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("The passwords do not match."));
+    let res =
+        app.call(&app.client(), "users/register", &registration("Rae", " Rae@Example.org ", PASSWORD)).await;
+    assert_eq!(res.status(), 200);
+    let (role, status): (String, String) =
+        sqlx::query_as("SELECT role, status FROM users WHERE email = 'rae@example.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((role.as_str(), status.as_str()), ("VOLUNTEER", "PENDING"));
+    let source: String = sqlx::query_scalar("SELECT source FROM contacts WHERE email = 'rae@example.org'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(source, "REGISTRATION");
+    assert_eq!(events(&app, "user.created").await.len(), 1);
+    assert_eq!(events(&app, "contact.created").await.len(), 1);
+    let (status, body) = login(&app, "rae@example.org", PASSWORD).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("waiting for an administrator"), "{body}");
+
+    // The same email again: the same answer, nothing new (the form reveals no account).
+    let res =
+        app.call(&app.client(), "users/register", &registration("Other", "rae@example.org", PASSWORD)).await;
+    assert_eq!(res.status(), 200);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(count, 1);
+    assert_eq!(events(&app, "user.created").await.len(), 1);
+
+    let admin = super_admin(&app).await;
+    let list: Value = app.call(&admin, "users/list", &[]).await.json().await.unwrap();
+    assert_eq!(list["pending"], 1);
+    assert_eq!(list["users"][0]["email"], "rae@example.org", "waiting ones first");
+    let html = admin.get(app.url("/admin/users")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("1 waiting for approval"), "{html}");
+    let id = user_id(&app, "rae@example.org").await;
+    assert_eq!(app.call(&admin, "users/approve", &[("id", id.as_str())]).await.status(), 200);
+    let approved = events(&app, "user.approved").await;
+    assert_eq!(approved.len(), 1);
+    assert_eq!(
+        (approved[0]["email"].as_str(), approved[0]["display_name"].as_str()),
+        (Some("rae@example.org"), Some("Rae"))
+    );
+    assert_eq!(login(&app, "rae@example.org", PASSWORD).await.0, 200);
+    assert_eq!(app.call(&admin, "users/approve", &[("id", id.as_str())]).await.status(), 409, "only once");
+}
+
+fn account<'a>(name: &'a str, email: &'a str, role: &'a str, expires: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[display_name]", name),
+        ("form[email]", email),
+        ("form[password]", PASSWORD),
+        ("form[role]", role),
+        ("form[expires]", expires),
+    ]
+}
+
+async fn super_admins_create_edit_deactivate_and_delete_accounts(app: TestApp) {
+    let admin = super_admin(&app).await;
+    let res = app.call(&admin, "users/create", &account("", "bad", "KING", "")).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    for field in ["form[display_name]", "form[email]", "form[role]"] {
+        assert!(body.contains(field.trim_start_matches("form[").trim_end_matches(']')), "{field}: {body}");
+    }
+    let res = app.call(&admin, "users/create", &account("Ed", "ed@example.org", "EVENTS_ADMIN", "")).await;
+    assert_eq!(res.status(), 200);
+    let created = events(&app, "user.created").await;
+    assert_eq!(
+        (created[0]["email"].as_str(), created[0]["role"].as_str()),
+        (Some("ed@example.org"), Some("EVENTS_ADMIN"))
+    );
+    assert!(!created[0].to_string().contains("argon"), "no hash in the event");
+    let res = app.call(&admin, "users/create", &account("Ed 2", "ED@example.org", "VOLUNTEER", "")).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("already exists"));
+
+    let id = user_id(&app, "ed@example.org").await;
+    let ed = app.signed_in("ed@example.org").await;
+    let edit = [
+        ("id", id.as_str()),
+        ("form[display_name]", "Ed Events"),
+        ("form[role]", "ADMIN"),
+        ("form[expires]", ""),
+    ];
+    assert_eq!(app.call(&admin, "users/update", &edit).await.status(), 200);
+    let updated = events(&app, "user.updated").await;
+    assert_eq!(
+        (updated[0]["role"].as_str(), updated[0]["display_name"].as_str()),
+        (Some("ADMIN"), Some("Ed Events"))
+    );
+    // The new role applies to the running session at once.
+    assert_eq!(app.call(&ed, "contacts/list", &[]).await.status(), 200);
+
+    let deactivate = [("id", id.as_str()), ("active", "false")];
+    assert_eq!(app.call(&admin, "users/set-active", &deactivate).await.status(), 200);
+    assert_eq!(app.call(&ed, "contacts/list", &[]).await.status(), 401, "sessions end");
+    let (status, body) = login(&app, "ed@example.org", PASSWORD).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("disabled"), "{body}");
+    assert_eq!(events(&app, "user.updated").await.last().unwrap()["status"], "DISABLED");
+    assert_eq!(
+        app.call(&admin, "users/set-active", &[("id", id.as_str()), ("active", "true")]).await.status(),
+        200
+    );
+    assert_eq!(login(&app, "ed@example.org", PASSWORD).await.0, 200);
+
+    assert_eq!(app.call(&admin, "users/delete", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(login(&app, "ed@example.org", PASSWORD).await.0, 422);
+    assert_eq!(events(&app, "user.deleted").await[0]["email"], "ed@example.org");
+    assert_eq!(app.call(&admin, "users/delete", &[("id", id.as_str())]).await.status(), 404);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM admin_audit_log WHERE entity LIKE 'ed@example.org%' ORDER BY at, action",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    for action in ["user.created", "user.updated", "user.deactivated", "user.reactivated", "user.deleted"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+}
+
+async fn temporary_accounts_need_an_expiry_and_stop_working_after_it(app: TestApp) {
+    let admin = super_admin(&app).await;
+    let create = |expires: &'static str, role: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.call(&admin, "users/create", &account("Tia", "tia@example.org", role, expires)).await }
+    };
+    let next_week = app::time::date_time_from_unix(app::db::now_unix() + 7 * 86_400).0;
+    let next_week: &'static str = Box::leak(next_week.into_boxed_str());
+    for (expires, role, message) in [
+        ("", "TEMP", "need an expiry date"),
+        ("2020-01-01", "TEMP", "must be in the future"),
+        ("2099-01-01", "TEMP", "at most a year"),
+        ("2026-02-30", "TEMP", "like 2026-12-31"),
+        (next_week, "VOLUNTEER", "Only temporary accounts expire"),
+    ] {
+        let res = create(expires, role).await;
+        assert_eq!(res.status(), 422, "{expires} {role}");
+        assert!(res.text().await.unwrap().contains(message), "{message}");
+    }
+    assert_eq!(create(next_week, "TEMP").await.status(), 200);
+    assert_eq!(login(&app, "tia@example.org", PASSWORD).await.0, 200);
+    // The day passes.
+    sqlx::query("UPDATE users SET expires_at = $1 WHERE email = 'tia@example.org'")
+        .bind(app::db::now_unix() - 1)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (status, body) = login(&app, "tia@example.org", PASSWORD).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("expired"), "{body}");
+    let list: Value =
+        app.call(&admin, "users/list", &[("filter[search]", "tia")]).await.json().await.unwrap();
+    assert_eq!(list["users"][0]["expired"], true);
+}
+
+async fn super_admins_cannot_lock_themselves_out(app: TestApp) {
+    let admin = super_admin(&app).await;
+    let me = user_id(&app, "root@example.org").await;
+    let demote =
+        [("id", me.as_str()), ("form[display_name]", "Root"), ("form[role]", "ADMIN"), ("form[expires]", "")];
+    for (endpoint, args) in [
+        ("users/update", demote.to_vec()),
+        ("users/set-active", vec![("id", me.as_str()), ("active", "false")]),
+        ("users/delete", vec![("id", me.as_str())]),
+    ] {
+        let res = app.call(&admin, endpoint, &args).await;
+        assert_eq!(res.status(), 409, "{endpoint}");
+    }
+    // Renaming oneself is fine.
+    let rename = [
+        ("id", me.as_str()),
+        ("form[display_name]", "Root Admin"),
+        ("form[role]", "SUPER_ADMIN"),
+        ("form[expires]", ""),
+    ];
+    assert_eq!(app.call(&admin, "users/update", &rename).await.status(), 200);
+    let (role, status): (String, String) = sqlx::query_as("SELECT role, status FROM users WHERE id = $1")
+        .bind(&me)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!((role.as_str(), status.as_str()), ("SUPER_ADMIN", "ACTIVE"));
+}
+
+async fn user_functions_check_the_role(app: TestApp) {
+    let root = super_admin(&app).await;
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let target = user_id(&app, "vol@example.org").await;
+    let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("users/list", vec![]),
+        ("users/create", account("X", "x@example.org", "VOLUNTEER", "")),
+        (
+            "users/update",
+            vec![
+                ("id", target.as_str()),
+                ("form[display_name]", "V"),
+                ("form[role]", "VOLUNTEER"),
+                ("form[expires]", ""),
+            ],
+        ),
+        ("users/set-active", vec![("id", target.as_str()), ("active", "true")]),
+        ("users/approve", vec![("id", target.as_str())]),
+        ("users/delete", vec![("id", target.as_str())]),
+    ];
+    for (endpoint, args) in &calls {
+        assert_eq!(app.call(&app.client(), endpoint, args).await.status(), 401, "{endpoint}");
+        assert_eq!(app.call(&volunteer, endpoint, args).await.status(), 403, "{endpoint}");
+        assert_eq!(app.call(&admin, endpoint, args).await.status(), 403, "{endpoint}");
+    }
+    let expected = [200, 200, 200, 200, 409, 200];
+    for ((endpoint, args), status) in calls.iter().zip(expected) {
+        assert_eq!(app.call(&root, endpoint, args).await.status(), status, "{endpoint}");
+    }
+    assert_eq!(admin.get(app.url("/admin/users")).send().await.unwrap().status(), 200, "the shell answers…");
+    let html = admin.get(app.url("/admin/users")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("data-testid=\"user-row\""), "…but shows no account to an admin");
+}
