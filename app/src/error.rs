@@ -61,7 +61,11 @@ impl AppError {
     /// The message for one field, if this error names it.
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {
-            AppError::Invalid(errors) => errors.iter().find(|e| e.field == field).map(|e| e.message.clone()),
+            AppError::Invalid(errors) => {
+                // Forms send a struct argument as `form[name]`; its errors name the field alone.
+                let inner = field.strip_prefix("form[").and_then(|f| f.strip_suffix(']')).unwrap_or(field);
+                errors.iter().find(|e| e.field == field || e.field == inner).map(|e| e.message.clone())
+            }
             _ => None,
         }
     }
@@ -123,5 +127,19 @@ impl Validation {
     /// `Ok` when every check passed, else every field's message.
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
         if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_error_reaches_the_input_named_after_it_inside_a_form_argument() {
+        let error = AppError::invalid("email", "Enter a valid email address.");
+        assert_eq!(error.field_message("email").as_deref(), Some("Enter a valid email address."));
+        assert_eq!(error.field_message("form[email]").as_deref(), Some("Enter a valid email address."));
+        assert_eq!(error.field_message("form[name]"), None);
+        assert_eq!(AppError::Forbidden.field_message("email"), None);
     }
 }

@@ -11,6 +11,7 @@ use leptos_router::{SsrMode, path};
 
 pub mod admin;
 pub mod auth;
+pub mod campaigns;
 pub mod contacts;
 pub mod csv;
 pub mod email;
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=auth::ui::LoginPage />
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=users::ui::RegisterPage />
+                <Route path=path!("/campaigns/:slug") view=campaigns::ui::PublicCampaignPage ssr=SsrMode::Async />
+                <Route path=path!("/campaigns/:slug/respond") view=campaigns::ui::RespondPage />
                 <Route path=path!("/shifts") view=shifts::ui::PublicShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
@@ -94,6 +97,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
+                    <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
+                    <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />
                     <Route path=path!("contacts") view=contacts::ui::ContactsPage />
                     <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />

@@ -28,6 +28,8 @@ pub struct AppState {
     pub signup_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// Checkout starts per client IP, across every payment entry point.
     pub checkout_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Campaign emails and responses from the public pages per client IP.
+    pub campaign_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// Stripe's API address (a local fake in tests).
     pub stripe_api_base: String,
     /// Proxies trusted to name the client in `X-Forwarded-For`.

@@ -124,3 +124,28 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// One bar of a `BarChart`: its value and what it says on hover and to screen readers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub value: i64,
+    pub label: String,
+}
+
+/// Bars scaled to the largest; `first` and `last` name the two ends of the axis.
+#[component]
+pub fn BarChart(bars: Vec<Bar>, #[prop(into)] first: String, #[prop(into)] last: String) -> impl IntoView {
+    let largest = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
+    view! {
+        <div class="mt-4 flex h-32 items-end gap-1">
+            {bars.into_iter().map(|bar| {
+                let height = format!("height: {}%", (bar.value * 100 / largest).max(1));
+                view! {
+                    <div class="flex-1 rounded-t bg-indigo-500" style=height title=bar.label.clone()
+                        role="img" aria-label=bar.label data-testid="chart-bar"></div>
+                }
+            }).collect_view()}
+        </div>
+        <div class="mt-1 flex justify-between text-xs text-slate-500"><span>{first}</span><span>{last}</span></div>
+    }
+}

@@ -35,6 +35,8 @@ pub struct Config {
     pub signup_limit_per_minute: u32,
     /// Checkout starts (all payment entry points together) allowed per client IP per hour.
     pub checkout_limit_per_hour: u32,
+    /// Campaign emails and responses sent from the public pages per client IP per hour.
+    pub campaign_limit_per_hour: u32,
     /// Where Stripe's API is: `https://api.stripe.com`, or a fake in tests.
     pub stripe_api_base: String,
     /// Reverse proxies whose `X-Forwarded-For` names the client; from anyone else the
@@ -73,6 +75,7 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_EVENT_RETENTION_DAYS",
     "CHANGEMAKER_SIGNUP_RATE_LIMIT",
     "CHANGEMAKER_CHECKOUT_RATE_LIMIT",
+    "CHANGEMAKER_CAMPAIGN_RATE_LIMIT",
     "CHANGEMAKER_STRIPE_API_BASE",
     "CHANGEMAKER_TRUSTED_PROXIES",
     "CHANGEMAKER_TEST_DATABASE_URL",
@@ -189,6 +192,15 @@ impl Config {
                 )
             })?,
         };
+        let campaign_limit_per_hour = match get("CHANGEMAKER_CAMPAIGN_RATE_LIMIT") {
+            None => 20,
+            Some(text) => text.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                error(
+                    "CHANGEMAKER_CAMPAIGN_RATE_LIMIT",
+                    "expected a whole number of campaign emails per hour, at least 1",
+                )
+            })?,
+        };
         let stripe_api_base = match get("CHANGEMAKER_STRIPE_API_BASE") {
             None => "https://api.stripe.com".to_string(),
             Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
@@ -222,6 +234,7 @@ impl Config {
             email_retry_schedule,
             signup_limit_per_minute,
             checkout_limit_per_hour,
+            campaign_limit_per_hour,
             stripe_api_base,
             trusted_proxies,
         })

@@ -112,6 +112,10 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
             config.checkout_limit_per_hour,
             Duration::from_secs(3600),
         )),
+        campaign_limiter: Arc::new(RateLimiter::new(
+            config.campaign_limit_per_hour,
+            Duration::from_secs(3600),
+        )),
         stripe_api_base: config.stripe_api_base.clone(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         bus,

@@ -19,6 +19,7 @@ pub struct NavItem {
 pub const NAV: &[NavItem] = &[
     NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA },
     NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS },
+    NavItem { label: "Campaigns", href: "/admin/campaigns", roles: crate::campaigns::MANAGERS },
     NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS },
     NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },
     NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS },

@@ -12,7 +12,7 @@ use super::{
     format_cents, get_payment_settings, get_shop_product, list_membership_plans, list_payments, list_plans,
     list_products, list_shop, load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
-use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error};
+use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, last_error};
 
 const BUTTON: &str =
     "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white disabled:opacity-60";
@@ -510,23 +510,14 @@ fn DonationChartView() -> impl IntoView {
                     match chart.await {
                         Err(e) => view! { <p class="mt-4 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
                         Ok(chart) => {
-                            let largest = chart.bars.iter().map(|b| b.kept_cents).max().unwrap_or(0).max(1);
                             let first = chart.bars.first().map(|b| b.start.clone()).unwrap_or_default();
                             let last = chart.bars.last().map(|b| b.start.clone()).unwrap_or_default();
-                            view! {
-                                <div class="mt-4 flex h-32 items-end gap-1">
-                                    {chart.bars.into_iter().map(|bar| {
-                                        let plural = if bar.count == 1 { "" } else { "s" };
-                                        let label = format!("{}: {} from {} donation{plural}", bar.start, format_cents(bar.kept_cents), bar.count);
-                                        let height = format!("height: {}%", (bar.kept_cents * 100 / largest).max(1));
-                                        view! {
-                                            <div class="flex-1 rounded-t bg-indigo-500" style=height title=label.clone()
-                                                role="img" aria-label=label data-testid="chart-bar"></div>
-                                        }
-                                    }).collect_view()}
-                                </div>
-                                <div class="mt-1 flex justify-between text-xs text-slate-500"><span>{first}</span><span>{last}</span></div>
-                            }.into_any()
+                            let bars = chart.bars.into_iter().map(|bar| {
+                                let plural = if bar.count == 1 { "" } else { "s" };
+                                let label = format!("{}: {} from {} donation{plural}", bar.start, format_cents(bar.kept_cents), bar.count);
+                                Bar { value: bar.kept_cents, label }
+                            }).collect::<Vec<_>>();
+                            view! { <BarChart bars=bars first=first last=last /> }.into_any()
                         }
                     }
                 })}

@@ -42,7 +42,7 @@ async fn admin(app: &TestApp) -> reqwest::Client {
 }
 
 /// Saves SMTP settings pointing at the fake server on `port` (plain SMTP, with a password).
-async fn configure_smtp(app: &TestApp, client: &reqwest::Client, port: u16) {
+pub async fn configure_smtp(app: &TestApp, client: &reqwest::Client, port: u16) {
     let port = port.to_string();
     let res = app
         .call(

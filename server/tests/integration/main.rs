@@ -7,6 +7,7 @@ mod common;
 
 mod accounts;
 mod binary;
+mod campaigns;
 mod contacts;
 mod email;
 mod event_bus;

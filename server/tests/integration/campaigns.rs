@@ -1,0 +1,355 @@
+//! Campaigns and representatives' responses over HTTP, on both databases.
+
+use crate::common::smtp::{FakeSmtp, decode_quoted_printable};
+use crate::common::{Backend, TestApp, eventually, spawn_app_with};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(
+    campaigns_are_checked_saved_and_moved_through_moderation,
+    supporters_email_their_representatives_once_a_day,
+    responses_are_held_for_moderation,
+    campaign_functions_check_the_role,
+);
+
+on_both_backends_with_own_server!(public_campaign_forms_are_rate_limited_per_ip);
+
+async fn admin(app: &TestApp) -> reqwest::Client {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.signed_in("admin@example.org").await
+}
+
+async fn events(app: &TestApp, topic: &str) -> Vec<Value> {
+    let payloads: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM event_outbox WHERE topic = $1 ORDER BY seq")
+            .bind(topic)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+}
+
+const TEMPLATE: &str = "Dear {{representative_name}} ({{representative_role}}),\n\n{{personal_message}}\n\n{{supporter_name}}, {{postal_code}}";
+
+fn campaign_form<'a>(slug: &'a str, recipients: &'a str, template: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[title]", "Save the park"),
+        ("form[slug]", slug),
+        ("form[summary]", "The city wants to sell Riverside Park."),
+        ("form[body]", "Write to council before the vote."),
+        ("form[call_to_action]", "Email your councillors"),
+        ("form[recipients]", recipients),
+        ("form[email_subject]", "Keep {{campaign_title}} green"),
+        ("form[email_template]", template),
+    ]
+}
+
+const RECIPIENTS: &str = "Councillor Lee | Ward 7 | lee@city.example\nmayor@city.example";
+
+/// A campaign saved by `client`; answers with its id.
+async fn saved(app: &TestApp, client: &reqwest::Client, slug: &str) -> String {
+    let res = app.call(client, "campaigns/save", &campaign_form(slug, RECIPIENTS, TEMPLATE)).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+async fn set_status(app: &TestApp, client: &reqwest::Client, id: &str, status: &str, reason: &str) -> u16 {
+    app.call(client, "campaigns/status", &[("id", id), ("status", status), ("reason", reason)])
+        .await
+        .status()
+        .as_u16()
+}
+
+async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) {
+    let admin = admin(&app).await;
+    let mut bad = campaign_form("Bad Slug!", "lee@city.example\nnot an email", "Hi {{ nobody }}");
+    bad[0].1 = "";
+    let res = app.call(&admin, "campaigns/save", &bad).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    for text in ["Enter a title.", "lower-case letters", "Line 2:", "Unknown placeholder {{nobody}}"] {
+        assert!(body.contains(text), "{text}: {body}");
+    }
+    let unclosed =
+        app.call(&admin, "campaigns/save", &campaign_form("park", RECIPIENTS, "Hi {{supporter_name")).await;
+    assert!(unclosed.text().await.unwrap().contains("is not closed"));
+    let empty = app.call(&admin, "campaigns/save", &campaign_form("park", " \n ", TEMPLATE)).await;
+    assert!(empty.text().await.unwrap().contains("Add at least one recipient."));
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM campaigns").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(count, 0, "nothing saved");
+
+    let id = saved(&app, &admin, "save-the-park").await;
+    let created = events(&app, "campaign.created").await;
+    assert_eq!(
+        (created[0]["slug"].as_str(), created[0]["status"].as_str()),
+        (Some("save-the-park"), Some("DRAFT"))
+    );
+    let taken =
+        app.call(&admin, "campaigns/save", &campaign_form("save-the-park", RECIPIENTS, TEMPLATE)).await;
+    assert_eq!(taken.status(), 422);
+    assert!(taken.text().await.unwrap().contains("already uses this address"));
+    let mut edit = campaign_form("save-riverside-park", RECIPIENTS, TEMPLATE);
+    edit.push(("id", id.as_str()));
+    assert_eq!(app.call(&admin, "campaigns/save", &edit).await.status(), 200);
+    assert_eq!(events(&app, "campaign.updated").await[0]["slug"], "save-riverside-park");
+    // A draft is not public.
+    assert_eq!(
+        app.client().get(app.url("/campaigns/save-riverside-park")).send().await.unwrap().status(),
+        404
+    );
+
+    assert_eq!(set_status(&app, &admin, &id, "PAUSED", "").await, 409, "a draft cannot be paused");
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "Council votes on the 12th").await, 200);
+    let published = events(&app, "campaign.published").await;
+    assert_eq!(published[0]["url_path"], "/campaigns/save-riverside-park");
+    assert_eq!(set_status(&app, &admin, &id, "PAUSED", "Wording under review").await, 200);
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
+    assert_eq!(set_status(&app, &admin, &id, "ARCHIVED", "The vote is over").await, 200);
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 409, "archived is final");
+    assert_eq!(events(&app, "campaign.published").await.len(), 1, "published once");
+    let changes = events(&app, "campaign.status.changed").await;
+    let moves: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c["from_status"].as_str().unwrap(), c["to_status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        moves,
+        [("DRAFT", "ACTIVE"), ("ACTIVE", "PAUSED"), ("PAUSED", "ACTIVE"), ("ACTIVE", "ARCHIVED")]
+    );
+    assert_eq!(changes[1]["reason"], "Wording under review");
+    assert!(changes[2]["reason"].is_null(), "no reason given");
+    let detail: Value = app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.json().await.unwrap();
+    let history = detail["history"].as_array().unwrap();
+    assert_eq!(history.len(), 4);
+    assert!(history.iter().all(|h| h["actor"].as_str().unwrap().starts_with("user:")), "{history:?}");
+
+    assert_eq!(app.call(&admin, "campaigns/delete", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(events(&app, "campaign.deleted").await[0]["slug"], "save-riverside-park");
+    assert_eq!(app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.status(), 404);
+}
+
+fn supporter<'a>(slug: &'a str, email: &'a str, postal: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("slug", slug),
+        ("form[name]", "Sam Supporter"),
+        ("form[email]", email),
+        ("form[postal_code]", postal),
+        ("form[message]", "The park is where my kids play."),
+    ]
+}
+
+async fn supporters_email_their_representatives_once_a_day(app: TestApp) {
+    let smtp = FakeSmtp::start(0).await;
+    let admin = admin(&app).await;
+    crate::email::configure_smtp(&app, &admin, smtp.port).await;
+    let id = saved(&app, &admin, "park").await;
+    let send = |email: &'static str, postal: &'static str| {
+        let app = &app;
+        async move { app.call(&app.client(), "campaigns/send", &supporter("park", email, postal)).await }
+    };
+    assert_eq!(send("sam@example.org", "K1A 0A6").await.status(), 404, "a draft takes no emails");
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
+    let page = app.client().get(app.url("/campaigns/park")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Email your councillors"), "{page}");
+
+    let res = send("sam@example.org", "<script>").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("postal code"));
+    let res = send("Sam@Example.org", "k1a 0a6").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<i64>().await.unwrap(), 2);
+
+    // Each representative gets their own email, every placeholder filled.
+    eventually("both emails arrive", || async { smtp.messages().len() == 2 }).await;
+    let messages = smtp.messages();
+    let to_lee = messages.iter().find(|m| m.recipients == ["lee@city.example"]).expect("Lee's email");
+    let text = decode_quoted_printable(&to_lee.data);
+    assert!(text.contains("Subject: Keep Save the park green"), "{text}");
+    assert!(text.contains("Dear Councillor Lee (Ward 7),"), "{text}");
+    assert!(text.contains("The park is where my kids play."), "{text}");
+    assert!(text.contains("Sam Supporter, K1A 0A6"), "{text}");
+    assert!(messages.iter().any(|m| m.recipients == ["mayor@city.example"]));
+
+    let sent = events(&app, "campaign.email.sent").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0]["supporter_email"].as_str(), sent[0]["recipient_count"].as_i64()),
+        (Some("sam@example.org"), Some(2))
+    );
+    let contact = sent[0]["contact_id"].as_str().unwrap().to_string();
+    let source: String = sqlx::query_scalar("SELECT source FROM contacts WHERE id = $1")
+        .bind(&contact)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(source, "CAMPAIGN");
+    eventually("the supporter's timeline shows it", || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1 AND topic = 'campaign.email.sent'",
+        )
+        .bind(&contact)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        n == 1
+    })
+    .await;
+
+    // Once a day per supporter; someone else may send at once.
+    let again = send("sam@example.org", "K1A 0A6").await;
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains("already sent this email in the last 24 hours"));
+    assert_eq!(send("kim@example.org", "K1A 0A7").await.status(), 200);
+    sqlx::query("UPDATE campaign_emails SET created_at = created_at - 86401 WHERE supporter_email = 'sam@example.org'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(send("sam@example.org", "K1A 0A6").await.status(), 200, "a day later");
+    let detail: Value = app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.json().await.unwrap();
+    assert_eq!(detail["campaign"]["emails_sent"], 3);
+    assert_eq!(detail["supporters"].as_array().unwrap().len(), 3);
+    let per_day: i64 =
+        detail["emails_per_day"].as_array().unwrap().iter().map(|d| d[1].as_i64().unwrap()).sum();
+    assert_eq!(per_day, 3);
+    let queued: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(queued, 6, "two per send");
+
+    // A paused campaign takes no more.
+    assert_eq!(set_status(&app, &admin, &id, "PAUSED", "").await, 200);
+    let paused = send("lou@example.org", "K1A 0A8").await;
+    assert_eq!(paused.status(), 409);
+    assert!(paused.text().await.unwrap().contains("not taking part right now"));
+}
+
+async fn responses_are_held_for_moderation(app: TestApp) {
+    let admin = admin(&app).await;
+    let id = saved(&app, &admin, "park").await;
+    let respond = |name: &'static str, email: &'static str| {
+        let app = &app;
+        async move {
+            let args = [
+                ("slug", "park"),
+                ("form[representative_name]", name),
+                ("form[representative_email]", email),
+                ("form[body]", "I will vote against the sale."),
+            ];
+            app.call(&app.client(), "campaigns/respond", &args).await
+        }
+    };
+    assert_eq!(respond("Councillor Lee", "lee@city.example").await.status(), 404, "not while a draft");
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
+    assert_eq!(respond("", "nope").await.status(), 422);
+    // Lee is already a contact, so the reply lands on Lee's timeline.
+    let supporter = supporter("park", "lee@city.example", "K1A 0A6");
+    assert_eq!(app.call(&app.client(), "campaigns/send", &supporter).await.status(), 200);
+    assert_eq!(respond("Councillor Lee", "Lee@City.example").await.status(), 200);
+    assert_eq!(respond("Mayor", "mayor@city.example").await.status(), 200);
+    let submitted = events(&app, "response.submitted").await;
+    assert_eq!(submitted.len(), 2);
+    assert_eq!(submitted[0]["representative_name"], "Councillor Lee");
+    assert!(submitted[0]["contact_id"].is_string() && submitted[1]["contact_id"].is_null(), "{submitted:?}");
+    let page =
+        || async { app.client().get(app.url("/campaigns/park")).send().await.unwrap().text().await.unwrap() };
+    assert!(!page().await.contains("I will vote against the sale."), "pending ones are not shown");
+
+    let detail: Value = app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.json().await.unwrap();
+    let responses = detail["responses"].as_array().unwrap();
+    let find = |name: &str| {
+        responses.iter().find(|r| r["representative_name"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (lee, mayor) = (find("Councillor Lee"), find("Mayor"));
+    let moderate = |response: String, approve: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.call(
+                &admin,
+                "campaigns/moderate",
+                &[("response_id", response.as_str()), ("approve", approve)],
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(moderate(lee.clone(), "true").await, 200);
+    assert_eq!(moderate(mayor.clone(), "false").await, 200);
+    assert_eq!(moderate(lee, "false").await, 404, "moderated once");
+    let html = page().await;
+    assert_eq!(html.matches("data-testid=\"public-response\"").count(), 1, "{html}");
+    assert!(html.contains("Councillor Lee"));
+
+    // An admin types in a reply received by post: held like the others.
+    let args = [
+        ("id", id.as_str()),
+        ("form[representative_name]", "MP Singh"),
+        ("form[representative_email]", "singh@parl.example"),
+        ("form[body]", "Letter received."),
+    ];
+    assert_eq!(app.call(&admin, "campaigns/admin-respond", &args).await.status(), 200);
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM campaign_responses WHERE representative_name = 'MP Singh'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "PENDING");
+}
+
+async fn campaign_functions_check_the_role(app: TestApp) {
+    let admin = admin(&app).await;
+    let id = saved(&app, &admin, "park").await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("pay@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let payments = app.signed_in("pay@example.org").await;
+    let form = campaign_form("other", RECIPIENTS, TEMPLATE);
+    let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("campaigns/list", vec![]),
+        ("campaigns/get", vec![("id", id.as_str())]),
+        ("campaigns/save", form),
+        ("campaigns/status", vec![("id", id.as_str()), ("status", "ACTIVE")]),
+        ("campaigns/moderate", vec![("response_id", "none"), ("approve", "true")]),
+        (
+            "campaigns/admin-respond",
+            vec![
+                ("id", id.as_str()),
+                ("form[representative_name]", "X"),
+                ("form[representative_email]", "x@example.org"),
+                ("form[body]", "Hi"),
+            ],
+        ),
+        ("campaigns/delete", vec![("id", id.as_str())]),
+    ];
+    for (endpoint, args) in &calls {
+        assert_eq!(app.call(&app.client(), endpoint, args).await.status(), 401, "{endpoint}");
+        for client in [&volunteer, &payments] {
+            assert_eq!(app.call(client, endpoint, args).await.status(), 403, "{endpoint}");
+        }
+    }
+    let expected = [200, 200, 200, 200, 404, 200, 200];
+    for ((endpoint, args), status) in calls.iter().zip(expected) {
+        assert_eq!(app.call(&admin, endpoint, args).await.status(), status, "{endpoint}");
+    }
+}
+
+async fn public_campaign_forms_are_rate_limited_per_ip(backend: Backend) {
+    let app = spawn_app_with(backend, &[("CHANGEMAKER_CAMPAIGN_RATE_LIMIT", "2")]).await;
+    let admin = admin(&app).await;
+    let id = saved(&app, &admin, "park").await;
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
+    let emails = ["a@example.org", "b@example.org", "c@example.org"];
+    let mut statuses = Vec::new();
+    for email in emails {
+        statuses.push(app.call(&app.client(), "campaigns/send", &supporter("park", email, "K1A 0A6")).await);
+    }
+    assert_eq!(statuses[0].status(), 200);
+    assert_eq!(statuses[1].status(), 200);
+    assert_eq!(statuses[2].status(), 429);
+    assert!(statuses[2].headers().contains_key("retry-after"));
+    let sent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM campaign_emails").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(sent, 2, "the refused one changed nothing");
+}
