@@ -145,6 +145,14 @@ pub fn for_update(tx: &mut Tx) -> &'static str {
     if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" }
 }
 
+/// A LIKE pattern matching text that contains `search` (lower-cased): `%` and `_` typed by
+/// a person are taken literally. Use it with `LIKE $n ESCAPE '\'` against a lower-cased
+/// column.
+pub fn contains_pattern(search: &str) -> String {
+    let escaped = search.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Seconds since the Unix epoch, UTC: how every `*_at` column stores time.
 pub fn now_unix() -> i64 {
     SystemTime::now()
@@ -164,4 +172,13 @@ pub fn now_unix_ms() -> i64 {
 /// Whether a database error is a unique-constraint violation (same on both backends).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn typed_wildcards_are_matched_literally() {
+        assert_eq!(super::contains_pattern(" Ana "), "%ana%");
+        assert_eq!(super::contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
 }

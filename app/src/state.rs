@@ -45,12 +45,30 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The state of the server that last started in this process: what `app_state` falls back
+/// to when the Leptos context is missing.
+static LATEST: std::sync::Mutex<Option<AppState>> = std::sync::Mutex::new(None);
+
+/// Registers the running server's state (one per process, except in tests).
+pub fn set_latest(state: &AppState) {
+    *LATEST.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.clone());
+}
+
 /// The state, inside a server function or a server-side render.
+///
+/// During a server-side render an admin page can be built twice, and a resource of the first
+/// build may start its server function after that build's owner was disposed, its context
+/// gone (leptos-rs/leptos#4088, #4527). Its answer can still reach the browser with the
+/// hydration data, so it must be the real answer: the server's state is then taken from
+/// `LATEST`, which is the only one in a running server.
 #[track_caller]
 pub fn app_state() -> Result<AppState, AppError> {
-    let caller = std::panic::Location::caller();
-    use_context::<AppState>().ok_or_else(|| {
-        tracing::error!(%caller, "AppState missing from the Leptos context");
+    if let Some(state) = use_context::<AppState>() {
+        return Ok(state);
+    }
+    let latest = LATEST.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    latest.ok_or_else(|| {
+        tracing::error!(caller = %std::panic::Location::caller(), "AppState missing from the Leptos context");
         AppError::Internal
     })
 }

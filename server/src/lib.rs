@@ -121,6 +121,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         bus,
         email_worker,
     };
+    app::state::set_latest(&state);
     Ok(Prepared { state, setup_token })
 }
 

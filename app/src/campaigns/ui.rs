@@ -202,7 +202,9 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                     <a href=format!("/campaigns/{}", c.slug) class="text-sm text-indigo-700 hover:underline">"Public page"</a>
                                 })}
                             </div>
-                            <p class="mt-1 text-slate-700" data-testid="emails-sent">{format!("{} emails sent", c.emails_sent)}</p>
+                            <p class="mt-1 text-slate-700" data-testid="emails-sent">
+                                {format!("{} email{} sent", c.emails_sent, if c.emails_sent == 1 { "" } else { "s" })}
+                            </p>
 
                             <section class=CARD aria-label="Moderation">
                                 <h2 class="font-semibold text-slate-900">"Status"</h2>

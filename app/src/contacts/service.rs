@@ -105,11 +105,8 @@ async fn tags_of(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx:
 pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, ContactError> {
     let mut conditions = String::from(" WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
-    let search = filter.search.trim().to_lowercase();
-    if !search.is_empty() {
-        // LIKE's wildcards typed by the admin are matched literally.
-        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        binds.push(format!("%{escaped}%"));
+    if !filter.search.trim().is_empty() {
+        binds.push(db::contains_pattern(&filter.search));
         conditions.push_str(&format!(
             " AND (LOWER(c.name) LIKE ${0} ESCAPE '\\' OR c.email LIKE ${0} ESCAPE '\\')",
             binds.len()

@@ -436,9 +436,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         sql.push_str(&format!(" AND status = ${next}"));
     }
     if let Some(q) = q {
-        // A plain substring match, case-insensitive; % and _ in the search are taken literally.
-        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        texts.push(format!("%{escaped}%"));
+        texts.push(db::contains_pattern(&q));
         next += 1;
         sql.push_str(&format!(" AND lower(title) LIKE ${next} ESCAPE '\\'"));
     }

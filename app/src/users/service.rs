@@ -234,10 +234,8 @@ pub fn row_view(user: &User, created_at: i64) -> super::UserRow {
 pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage, sqlx::Error> {
     let mut conditions = String::from(" WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
-    let search = filter.search.trim().to_lowercase();
-    if !search.is_empty() {
-        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        binds.push(format!("%{escaped}%"));
+    if !filter.search.trim().is_empty() {
+        binds.push(db::contains_pattern(&filter.search));
         conditions.push_str(&format!(
             " AND (LOWER(display_name) LIKE ${0} ESCAPE '\\' OR email LIKE ${0} ESCAPE '\\')",
             binds.len()

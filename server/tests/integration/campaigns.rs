@@ -19,16 +19,6 @@ async fn admin(app: &TestApp) -> reqwest::Client {
     app.signed_in("admin@example.org").await
 }
 
-async fn events(app: &TestApp, topic: &str) -> Vec<Value> {
-    let payloads: Vec<String> =
-        sqlx::query_scalar("SELECT payload FROM event_outbox WHERE topic = $1 ORDER BY seq")
-            .bind(topic)
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
-    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
-}
-
 const TEMPLATE: &str = "Dear {{representative_name}} ({{representative_role}}),\n\n{{personal_message}}\n\n{{supporter_name}}, {{postal_code}}";
 
 fn campaign_form<'a>(slug: &'a str, recipients: &'a str, template: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -80,7 +70,7 @@ async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) 
     assert_eq!(count, 0, "nothing saved");
 
     let id = saved(&app, &admin, "save-the-park").await;
-    let created = events(&app, "campaign.created").await;
+    let created = app.events("campaign.created").await;
     assert_eq!(
         (created[0]["slug"].as_str(), created[0]["status"].as_str()),
         (Some("save-the-park"), Some("DRAFT"))
@@ -92,7 +82,7 @@ async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) 
     let mut edit = campaign_form("save-riverside-park", RECIPIENTS, TEMPLATE);
     edit.push(("id", id.as_str()));
     assert_eq!(app.call(&admin, "campaigns/save", &edit).await.status(), 200);
-    assert_eq!(events(&app, "campaign.updated").await[0]["slug"], "save-riverside-park");
+    assert_eq!(app.events("campaign.updated").await[0]["slug"], "save-riverside-park");
     // A draft is not public.
     assert_eq!(
         app.client().get(app.url("/campaigns/save-riverside-park")).send().await.unwrap().status(),
@@ -101,14 +91,14 @@ async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) 
 
     assert_eq!(set_status(&app, &admin, &id, "PAUSED", "").await, 409, "a draft cannot be paused");
     assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "Council votes on the 12th").await, 200);
-    let published = events(&app, "campaign.published").await;
+    let published = app.events("campaign.published").await;
     assert_eq!(published[0]["url_path"], "/campaigns/save-riverside-park");
     assert_eq!(set_status(&app, &admin, &id, "PAUSED", "Wording under review").await, 200);
     assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
     assert_eq!(set_status(&app, &admin, &id, "ARCHIVED", "The vote is over").await, 200);
     assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 409, "archived is final");
-    assert_eq!(events(&app, "campaign.published").await.len(), 1, "published once");
-    let changes = events(&app, "campaign.status.changed").await;
+    assert_eq!(app.events("campaign.published").await.len(), 1, "published once");
+    let changes = app.events("campaign.status.changed").await;
     let moves: Vec<(&str, &str)> = changes
         .iter()
         .map(|c| (c["from_status"].as_str().unwrap(), c["to_status"].as_str().unwrap()))
@@ -125,7 +115,7 @@ async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) 
     assert!(history.iter().all(|h| h["actor"].as_str().unwrap().starts_with("user:")), "{history:?}");
 
     assert_eq!(app.call(&admin, "campaigns/delete", &[("id", id.as_str())]).await.status(), 200);
-    assert_eq!(events(&app, "campaign.deleted").await[0]["slug"], "save-riverside-park");
+    assert_eq!(app.events("campaign.deleted").await[0]["slug"], "save-riverside-park");
     assert_eq!(app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.status(), 404);
 }
 
@@ -171,7 +161,7 @@ async fn supporters_email_their_representatives_once_a_day(app: TestApp) {
     assert!(text.contains("Sam Supporter, K1A 0A6"), "{text}");
     assert!(messages.iter().any(|m| m.recipients == ["mayor@city.example"]));
 
-    let sent = events(&app, "campaign.email.sent").await;
+    let sent = app.events("campaign.email.sent").await;
     assert_eq!(sent.len(), 1);
     assert_eq!(
         (sent[0]["supporter_email"].as_str(), sent[0]["recipient_count"].as_i64()),
@@ -246,7 +236,7 @@ async fn responses_are_held_for_moderation(app: TestApp) {
     assert_eq!(app.call(&app.client(), "campaigns/send", &supporter).await.status(), 200);
     assert_eq!(respond("Councillor Lee", "Lee@City.example").await.status(), 200);
     assert_eq!(respond("Mayor", "mayor@city.example").await.status(), 200);
-    let submitted = events(&app, "response.submitted").await;
+    let submitted = app.events("response.submitted").await;
     assert_eq!(submitted.len(), 2);
     assert_eq!(submitted[0]["representative_name"], "Councillor Lee");
     assert!(submitted[0]["contact_id"].is_string() && submitted[1]["contact_id"].is_null(), "{submitted:?}");

@@ -233,16 +233,6 @@ async fn contacts_are_searched_filtered_by_tag_and_paged(app: TestApp) {
     );
 }
 
-async fn tag_events(app: &TestApp) -> Vec<Value> {
-    let payloads: Vec<String> = sqlx::query_scalar(
-        "SELECT payload FROM event_outbox WHERE topic = 'contact.tags.changed' ORDER BY seq",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
-    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
-}
-
 async fn tags_are_added_and_removed_with_one_event_per_real_change(app: TestApp) {
     let id = contact(&app, "sam@example.org", "Sam", None).await;
     let admin = admin(&app).await;
@@ -257,7 +247,7 @@ async fn tags_are_added_and_removed_with_one_event_per_real_change(app: TestApp)
     assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!(["captain", "volunteer"]));
     let res = change("volunteer", "captain, never-had").await;
     assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!(["volunteer"]));
-    let events = tag_events(&app).await;
+    let events = app.events("contact.tags.changed").await;
     assert_eq!(events.len(), 2);
     assert_eq!(
         (&events[0]["added"], &events[0]["removed"]),
@@ -273,7 +263,7 @@ async fn tags_are_added_and_removed_with_one_event_per_real_change(app: TestApp)
     let res = change("good, <bad>", "").await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("is not a tag"));
-    assert_eq!(tag_events(&app).await.len(), 2);
+    assert_eq!(app.events("contact.tags.changed").await.len(), 2);
     let tags: Vec<String> =
         sqlx::query_scalar("SELECT tag FROM contact_tags").fetch_all(app.db.pool()).await.unwrap();
     assert_eq!(tags, ["volunteer"]);
@@ -344,7 +334,7 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
     };
     assert_eq!(merge(&keep, "jo@example.org").await.status(), 422, "not into itself");
     assert_eq!(merge(&keep, "nobody@example.org").await.status(), 422);
-    let before_events = tag_events(&app).await.len();
+    let before_events = app.events("contact.tags.changed").await.len();
     let res = merge(&keep, " JO.WORK@example.org ").await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 
@@ -356,7 +346,7 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
     assert_eq!(detail["contact"]["tags"], serde_json::json!(["phone banker", "shared"]));
     assert_eq!(detail["contact"]["phone"], "555-0199");
     assert_eq!(app.call(&admin, "contacts/get", &[("id", gone.as_str())]).await.status(), 404);
-    let events = tag_events(&app).await;
+    let events = app.events("contact.tags.changed").await;
     assert_eq!(events.len(), before_events + 1);
     assert_eq!(events.last().unwrap()["added"], serde_json::json!(["phone banker"]));
     let audit: Vec<String> =

@@ -18,16 +18,6 @@ async fn super_admin(app: &TestApp) -> reqwest::Client {
     app.signed_in("root@example.org").await
 }
 
-async fn events(app: &TestApp, topic: &str) -> Vec<Value> {
-    let payloads: Vec<String> =
-        sqlx::query_scalar("SELECT payload FROM event_outbox WHERE topic = $1 ORDER BY seq")
-            .bind(topic)
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
-    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
-}
-
 async fn login(app: &TestApp, email: &str, password: &str) -> (u16, String) {
     let res = app.call(&app.client(), "auth/login", &[("email", email), ("password", password)]).await;
     (res.status().as_u16(), res.text().await.unwrap())
@@ -69,8 +59,8 @@ async fn registration_waits_for_approval_then_signs_in(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(source, "REGISTRATION");
-    assert_eq!(events(&app, "user.created").await.len(), 1);
-    assert_eq!(events(&app, "contact.created").await.len(), 1);
+    assert_eq!(app.events("user.created").await.len(), 1);
+    assert_eq!(app.events("contact.created").await.len(), 1);
     let (status, body) = login(&app, "rae@example.org", PASSWORD).await;
     assert_eq!(status, 422);
     assert!(body.contains("waiting for an administrator"), "{body}");
@@ -81,7 +71,7 @@ async fn registration_waits_for_approval_then_signs_in(app: TestApp) {
     assert_eq!(res.status(), 200);
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(count, 1);
-    assert_eq!(events(&app, "user.created").await.len(), 1);
+    assert_eq!(app.events("user.created").await.len(), 1);
 
     let admin = super_admin(&app).await;
     let list: Value = app.call(&admin, "users/list", &[]).await.json().await.unwrap();
@@ -91,7 +81,7 @@ async fn registration_waits_for_approval_then_signs_in(app: TestApp) {
     assert!(html.contains("1 waiting for approval"), "{html}");
     let id = user_id(&app, "rae@example.org").await;
     assert_eq!(app.call(&admin, "users/approve", &[("id", id.as_str())]).await.status(), 200);
-    let approved = events(&app, "user.approved").await;
+    let approved = app.events("user.approved").await;
     assert_eq!(approved.len(), 1);
     assert_eq!(
         (approved[0]["email"].as_str(), approved[0]["display_name"].as_str()),
@@ -121,7 +111,7 @@ async fn super_admins_create_edit_deactivate_and_delete_accounts(app: TestApp) {
     }
     let res = app.call(&admin, "users/create", &account("Ed", "ed@example.org", "EVENTS_ADMIN", "")).await;
     assert_eq!(res.status(), 200);
-    let created = events(&app, "user.created").await;
+    let created = app.events("user.created").await;
     assert_eq!(
         (created[0]["email"].as_str(), created[0]["role"].as_str()),
         (Some("ed@example.org"), Some("EVENTS_ADMIN"))
@@ -140,7 +130,7 @@ async fn super_admins_create_edit_deactivate_and_delete_accounts(app: TestApp) {
         ("form[expires]", ""),
     ];
     assert_eq!(app.call(&admin, "users/update", &edit).await.status(), 200);
-    let updated = events(&app, "user.updated").await;
+    let updated = app.events("user.updated").await;
     assert_eq!(
         (updated[0]["role"].as_str(), updated[0]["display_name"].as_str()),
         (Some("ADMIN"), Some("Ed Events"))
@@ -154,7 +144,7 @@ async fn super_admins_create_edit_deactivate_and_delete_accounts(app: TestApp) {
     let (status, body) = login(&app, "ed@example.org", PASSWORD).await;
     assert_eq!(status, 422);
     assert!(body.contains("disabled"), "{body}");
-    assert_eq!(events(&app, "user.updated").await.last().unwrap()["status"], "DISABLED");
+    assert_eq!(app.events("user.updated").await.last().unwrap()["status"], "DISABLED");
     assert_eq!(
         app.call(&admin, "users/set-active", &[("id", id.as_str()), ("active", "true")]).await.status(),
         200
@@ -163,7 +153,7 @@ async fn super_admins_create_edit_deactivate_and_delete_accounts(app: TestApp) {
 
     assert_eq!(app.call(&admin, "users/delete", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(login(&app, "ed@example.org", PASSWORD).await.0, 422);
-    assert_eq!(events(&app, "user.deleted").await[0]["email"], "ed@example.org");
+    assert_eq!(app.events("user.deleted").await[0]["email"], "ed@example.org");
     assert_eq!(app.call(&admin, "users/delete", &[("id", id.as_str())]).await.status(), 404);
     let actions: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM admin_audit_log WHERE entity LIKE 'ed@example.org%' ORDER BY at, action",

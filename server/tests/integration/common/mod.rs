@@ -202,6 +202,17 @@ impl TestApp {
         self.bus_handle.clone()
     }
 
+    /// The payloads of every event published on `topic`, oldest first.
+    pub async fn events(&self, topic: &str) -> Vec<serde_json::Value> {
+        let payloads: Vec<String> =
+            sqlx::query_scalar("SELECT payload FROM event_outbox WHERE topic = $1 ORDER BY seq")
+                .bind(topic)
+                .fetch_all(self.db.pool())
+                .await
+                .unwrap();
+        payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

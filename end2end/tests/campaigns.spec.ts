@@ -1,0 +1,68 @@
+import { expect, test } from "@playwright/test";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("campaigns", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("an admin publishes a campaign; a supporter's email shows live and on their contact", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/campaigns");
+    await expect(admin.getByText("No campaigns yet.")).toBeVisible();
+    await admin.getByLabel("Title", { exact: true }).fill("Save the park");
+    await admin.getByLabel("Address (/campaigns/…)").fill("save-the-park");
+    await admin.getByLabel("Summary", { exact: true }).fill("The city wants to sell Riverside Park.");
+    await admin.getByLabel("Text", { exact: true }).fill("Council votes on the 12th.");
+    await admin.getByLabel("Call to action").fill("Email your councillors");
+    await admin.getByLabel(/^Recipients/).fill("Councillor Lee | Ward 7 | lee@city.example\nmayor@city.example");
+    await admin.getByLabel("Email subject").fill("Keep {{campaign_title}} green");
+    await admin.getByRole("button", { name: "Save campaign" }).click();
+    const row = admin.getByTestId("campaign-row").filter({ hasText: "Save the park" });
+    await expect(row).toContainText("Draft");
+    await row.getByRole("link", { name: "Save the park" }).click();
+    await expect(admin.getByRole("heading", { name: "Save the park" })).toBeVisible();
+    await ready(admin);
+    await admin.getByLabel("Why (kept in the history)").fill("Council votes on the 12th");
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("campaign-status").first()).toHaveText("Active");
+    await expect(admin.getByTestId("status-change")).toContainText("DRAFT → ACTIVE");
+    await expect(admin.getByTestId("emails-sent")).toHaveText("0 emails sent");
+
+    const supporter = await (await browser.newContext()).newPage();
+    await supporter.goto(`${server.baseURL}/campaigns/save-the-park`);
+    await ready(supporter);
+    await supporter.getByLabel("Your name").fill("Sam Supporter");
+    await supporter.getByLabel("Your email").fill("sam@example.org");
+    await supporter.getByLabel("Postal code").fill("K1A 0A6");
+    await supporter.getByLabel("Your message (optional)").fill("The park is where my kids play.");
+    await supporter.getByRole("button", { name: "Preview the email" }).click();
+    const preview = supporter.getByTestId("preview");
+    await expect(preview).toHaveCount(2);
+    await expect(preview.first()).toContainText("To Councillor Lee — Keep Save the park green");
+    await expect(preview.first()).toContainText("Dear Councillor Lee,");
+    await expect(preview.first()).toContainText("The park is where my kids play.");
+    await expect(preview.first()).toContainText("Sam Supporter (K1A 0A6)");
+    await supporter.getByRole("button", { name: "Send the email" }).click();
+    await expect(supporter.getByTestId("sent")).toHaveText("Sent to 2 representatives. Thank you for speaking up!");
+
+    // The admin's page counts it without a reload.
+    await expect(admin.getByTestId("emails-sent")).toHaveText("1 email sent");
+    await admin.getByTestId("supporter").getByRole("link", { name: "Sam Supporter" }).click();
+    await expect(admin.getByRole("heading", { name: "Sam Supporter" })).toBeVisible();
+    await expect(async () => {
+      await admin.reload();
+      await ready(admin);
+      await expect(admin.getByTestId("activity").first()).toContainText("Emailed their representative: Save the park", {
+        timeout: 1000,
+      });
+    }).toPass();
+  });
+});
