@@ -325,7 +325,7 @@ pub async fn change_tags(
     Ok(held)
 }
 
-/// Moves every sign-up, payment, activity and tag of `duplicate` to `survivor`, keeps a
+/// Moves every sign-up, payment, campaign email, activity and tag of `duplicate` to `survivor`, keeps a
 /// phone number the survivor lacks, and deletes `duplicate` — in one transaction. Tags the
 /// survivor gains are published as `contact.tags.changed`.
 pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) -> Result<(), ContactError> {
@@ -351,7 +351,9 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let email: String = kept.try_get("email")?;
     let gone_email: String = gone.try_get("email")?;
     let phone: Option<String> = kept.try_get::<Option<String>, _>("phone")?.or(gone.try_get("phone")?);
-    for table in ["shift_signups", "donations", "orders", "subscriptions", "contact_activity"] {
+    for table in
+        ["shift_signups", "donations", "orders", "subscriptions", "campaign_emails", "contact_activity"]
+    {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET contact_id = $1 WHERE contact_id = $2")))
             .bind(survivor)
             .bind(duplicate)

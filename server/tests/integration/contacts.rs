@@ -312,6 +312,22 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
     .execute(app.db.pool())
     .await
     .unwrap();
+    sqlx::query(
+        "INSERT INTO campaigns (id, slug, title, summary, body, call_to_action, recipients, email_subject, \
+         email_template, status, emails_sent, created_at, updated_at) \
+         VALUES ('c1', 'park', 'Park', '', '', '', '[]', 'S', 'T', 'ACTIVE', 1, 1, 1)",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO campaign_emails (id, campaign_id, contact_id, supporter_name, supporter_email, postal_code, \
+         message, recipient_count, created_at) VALUES ('e1', 'c1', $1, 'Jo', 'jo.work@example.org', 'K1A', '', 1, 1)",
+    )
+    .bind(&gone)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
     let admin = admin(&app).await;
     for (id, tags) in [(&keep, "shared"), (&gone, "shared, phone banker")] {
         assert_eq!(
@@ -346,6 +362,12 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
     assert_eq!(detail["contact"]["tags"], serde_json::json!(["phone banker", "shared"]));
     assert_eq!(detail["contact"]["phone"], "555-0199");
     assert_eq!(app.call(&admin, "contacts/get", &[("id", gone.as_str())]).await.status(), 404);
+    let campaign_email_contact: Option<String> =
+        sqlx::query_scalar("SELECT contact_id FROM campaign_emails WHERE id = 'e1'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(campaign_email_contact.as_deref(), Some(keep.as_str()), "the campaign email moved too");
     let events = app.events("contact.tags.changed").await;
     assert_eq!(events.len(), before_events + 1);
     assert_eq!(events.last().unwrap()["added"], serde_json::json!(["phone banker"]));
