@@ -713,6 +713,13 @@ async fn a_product_cap_holds_under_two_hundred_simultaneous_checkouts(backend: B
         (purchased[0]["product_name"].as_str(), purchased[0]["amount_cents"].as_i64()),
         (Some("Rally ticket"), Some(1500))
     );
+    // The orders export: one row per order, readable, no Stripe id.
+    let csv = admin.get(app.url("/api/payments/orders.csv")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+    assert_eq!(csv.matches("\"Rally ticket\",\"$15.00\",\"$0.00\",\"CAD\",\"PAID\"").count(), 1, "{csv}");
+    for prefix in ["cus_", "pi_", "ch_", "cs_", "sub_", "in_", "dp_", "re_"] {
+        assert!(!csv.contains(prefix), "{prefix} in {csv}");
+    }
     let form = [("slug", "rally"), ("form[name]", "Late"), ("form[email]", "late@example.org")];
     assert_eq!(
         app.call(&app.client(), "payments/buy", &form).await.status(),
