@@ -378,20 +378,18 @@ pub async fn get_public_campaign(slug: String) -> Result<PublicCampaign, AppErro
 #[server(prefix = "/api", endpoint = "campaigns/send")]
 pub async fn send_campaign_email(slug: String, form: SupporterForm) -> Result<i64, AppError> {
     let state = crate::state::app_state()?;
-    if let Err(wait) = state.campaign_limiter.hit(&crate::request::client_ip()) {
-        return Err(service::CampaignError::RateLimited(wait).into());
-    }
-    Ok(service::send(&state.bus, &slug, &form, crate::db::now_unix()).await?)
+    let sender =
+        service::PublicSender { limiter: &state.campaign_limiter, client_ip: &crate::request::client_ip() };
+    Ok(service::send(&state.bus, &sender, &slug, &form, crate::db::now_unix()).await?)
 }
 
 /// A representative's reply, held for moderation.
 #[server(prefix = "/api", endpoint = "campaigns/respond")]
 pub async fn submit_response(slug: String, form: ResponseForm) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    if let Err(wait) = state.campaign_limiter.hit(&crate::request::client_ip()) {
-        return Err(service::CampaignError::RateLimited(wait).into());
-    }
-    Ok(service::submit_response(&state.bus, &crate::events::Actor::System, &slug, &form).await?)
+    let sender =
+        service::PublicSender { limiter: &state.campaign_limiter, client_ip: &crate::request::client_ip() };
+    Ok(service::respond(&state.bus, &sender, &slug, &form).await?)
 }
 
 /// A reply an admin received elsewhere and types in; held for moderation like the others.

@@ -40,6 +40,19 @@ pub enum CampaignError {
     Database(#[from] sqlx::Error),
 }
 
+/// Who is writing from a public page: their client IP and the allowance it draws on
+/// (`CHANGEMAKER_CAMPAIGN_RATE_LIMIT`).
+pub struct PublicSender<'a> {
+    pub limiter: &'a crate::rate_limit::RateLimiter,
+    pub client_ip: &'a str,
+}
+
+impl PublicSender<'_> {
+    fn take_one(&self) -> Result<(), CampaignError> {
+        self.limiter.hit(self.client_ip).map_err(CampaignError::RateLimited)
+    }
+}
+
 /// A supporter may send a campaign's email once per this many seconds.
 pub const RESEND_AFTER_SECS: i64 = 24 * 3600;
 
@@ -393,8 +406,16 @@ fn validate_supporter(form: &SupporterForm) -> Result<(), CampaignError> {
 
 /// A supporter's email: queued once per recipient, recorded, counted, the supporter's contact
 /// created or matched, and `campaign.email.sent` published — all in one transaction. The same
-/// email address may send once per campaign per 24 hours. Answers with the recipient count.
-pub async fn send(bus: &Bus, slug: &str, form: &SupporterForm, now: i64) -> Result<i64, CampaignError> {
+/// email address may send once per campaign per 24 hours, and each send (accepted or not)
+/// draws on the sender's per-IP allowance. Answers with the recipient count.
+pub async fn send(
+    bus: &Bus,
+    sender: &PublicSender<'_>,
+    slug: &str,
+    form: &SupporterForm,
+    now: i64,
+) -> Result<i64, CampaignError> {
+    sender.take_one()?;
     validate_supporter(form)?;
     let email = normalise_email(&form.email);
     let mut tx = bus.db().begin_write().await?;
@@ -470,6 +491,17 @@ pub async fn send(bus: &Bus, slug: &str, form: &SupporterForm, now: i64) -> Resu
     bus::publish(&mut tx, &Actor::System, &sent).await?;
     bus.commit(tx).await?;
     Ok(recipient_count)
+}
+
+/// A representative's reply sent from the public form, within the sender's allowance.
+pub async fn respond(
+    bus: &Bus,
+    sender: &PublicSender<'_>,
+    slug: &str,
+    form: &ResponseForm,
+) -> Result<(), CampaignError> {
+    sender.take_one()?;
+    submit_response(bus, &Actor::System, slug, form).await
 }
 
 /// A representative's reply to a campaign that has been published, held for moderation;

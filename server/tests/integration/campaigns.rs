@@ -342,4 +342,16 @@ async fn public_campaign_forms_are_rate_limited_per_ip(backend: Backend) {
     let sent: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM campaign_emails").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(sent, 2, "the refused one changed nothing");
+    // Responses draw on the same allowance; an admin typing one in does not.
+    let response = [
+        ("form[representative_name]", "Councillor Lee"),
+        ("form[representative_email]", "lee@city.example"),
+        ("form[body]", "Noted."),
+    ];
+    let mut public = vec![("slug", "park")];
+    public.extend(response);
+    assert_eq!(app.call(&app.client(), "campaigns/respond", &public).await.status(), 429);
+    let mut typed_in = vec![("id", id.as_str())];
+    typed_in.extend(response);
+    assert_eq!(app.call(&admin, "campaigns/admin-respond", &typed_in).await.status(), 200);
 }
