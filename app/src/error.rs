@@ -106,6 +106,13 @@ impl FromServerFnError for AppError {
 #[derive(Debug, Default)]
 pub struct Validation(Vec<FieldError>);
 
+/// Text someone typed that fits: at most `max` characters, and no control characters other
+/// than line breaks and tabs.
+pub fn is_plain_text(text: &str, max: usize) -> bool {
+    text.chars().count() <= max
+        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+}
+
 impl Validation {
     pub fn new() -> Validation {
         Validation::default()

@@ -18,10 +18,12 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod home;
+pub mod jobs;
 pub mod live;
 pub mod observability;
 pub mod payments;
 pub mod shifts;
+pub mod template;
 pub mod time;
 pub mod ui;
 pub mod users;
@@ -100,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />
                     <Route path=path!("contacts") view=contacts::ui::ContactsPage />
+                    <Route path=path!("contacts/import") view=contacts::ui::ImportContactsPage />
                     <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />

@@ -197,8 +197,9 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
     TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
 }
 
-/// Periodic clean-up: expired sessions, and sent emails after 30 days (their bodies hold
-/// private cancel links, which should not be kept for ever).
+/// Periodic clean-up: expired sessions, sent emails after 30 days (their bodies hold
+/// private cancel links, which should not be kept for ever), and background jobs a stopped
+/// server left running.
 async fn housekeeping(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -212,6 +213,11 @@ async fn housekeeping(db: Db) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "pruned sent emails"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not prune sent emails"),
+        }
+        match app::jobs::service::mark_interrupted(&db).await {
+            Ok(n) if n > 0 => tracing::info!(jobs = n, "marked interrupted background jobs"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not mark interrupted jobs"),
         }
     }
 }

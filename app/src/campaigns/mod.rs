@@ -187,23 +187,6 @@ pub const PLACEHOLDERS: &[&str] = &[
     "campaign_title",
 ];
 
-/// The `{{name}}` placeholders in `template` that are not in `PLACEHOLDERS`; `None` when a
-/// `{{` is never closed.
-pub fn unknown_placeholders(template: &str) -> Option<Vec<String>> {
-    let mut unknown = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let end = after.find("}}")?;
-        let name = after[..end].trim();
-        if !PLACEHOLDERS.contains(&name) && !unknown.iter().any(|u| u == name) {
-            unknown.push(name.to_string());
-        }
-        rest = &after[end + 2..];
-    }
-    Some(unknown)
-}
-
 /// The email one recipient gets: `template` with every placeholder filled. Shared by the
 /// browser's preview and the server's send, so what the supporter previews is what is sent.
 pub fn render_email(
@@ -221,25 +204,7 @@ pub fn render_email(
         ("representative_role", to.role.as_str()),
         ("campaign_title", campaign_title),
     ];
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("}}") {
-            Some(end) => {
-                let name = after[..end].trim();
-                out.push_str(values.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v));
-                rest = &after[end + 2..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::template::fill(template, &values)
 }
 
 /// Parses the recipients box: one per line, `Name | Role | email` or just an email; blank
@@ -436,11 +401,6 @@ mod tests {
             &to,
         );
         assert_eq!(text, "Dear Councillor Lee (Ward 7),\nPlease act.\n— Sam Supporter, K1A 0A6 {{ oops");
-        assert_eq!(
-            unknown_placeholders("{{supporter_name}} {{ nope }} {{nope}}"),
-            Some(vec!["nope".to_string()])
-        );
-        assert_eq!(unknown_placeholders("{{supporter_name"), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::{
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::email::service::OutgoingEmail;
-use crate::error::{FieldError, Validation};
+use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
     CampaignCreated, CampaignDeleted, CampaignEmailSent, CampaignPublished, CampaignStatusChanged,
     CampaignUpdated, ResponseSubmitted,
@@ -56,11 +56,6 @@ impl PublicSender<'_> {
 /// A supporter may send a campaign's email once per this many seconds.
 pub const RESEND_AFTER_SECS: i64 = 24 * 3600;
 
-fn text_ok(text: &str, max: usize) -> bool {
-    text.chars().count() <= max
-        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-}
-
 fn slug_ok(slug: &str) -> bool {
     (1..=80).contains(&slug.len())
         && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -72,16 +67,24 @@ fn slug_ok(slug: &str) -> bool {
 pub fn validate(form: &CampaignForm) -> Result<Vec<Recipient>, Vec<FieldError>> {
     let mut v = Validation::new();
     v.check(!form.title.trim().is_empty(), "title", "Enter a title.");
-    v.check(text_ok(&form.title, super::TITLE_MAX_CHARS), "title", "Titles can be at most 200 characters.");
+    v.check(
+        is_plain_text(&form.title, super::TITLE_MAX_CHARS),
+        "title",
+        "Titles can be at most 200 characters.",
+    );
     v.check(
         slug_ok(form.slug.trim()),
         "slug",
         "Use 1 to 80 lower-case letters, digits and hyphens, like save-the-park.",
     );
-    v.check(text_ok(&form.summary, 1_000), "summary", "The summary can be at most 1,000 characters.");
-    v.check(text_ok(&form.body, super::TEXT_MAX_CHARS), "body", "The text can be at most 20,000 characters.");
+    v.check(is_plain_text(&form.summary, 1_000), "summary", "The summary can be at most 1,000 characters.");
     v.check(
-        text_ok(&form.call_to_action, 200),
+        is_plain_text(&form.body, super::TEXT_MAX_CHARS),
+        "body",
+        "The text can be at most 20,000 characters.",
+    );
+    v.check(
+        is_plain_text(&form.call_to_action, 200),
         "call_to_action",
         "The call to action can be at most 200 characters.",
     );
@@ -101,25 +104,20 @@ pub fn validate(form: &CampaignForm) -> Result<Vec<Recipient>, Vec<FieldError>> 
         }
     };
     v.check(!form.email_subject.trim().is_empty(), "email_subject", "Enter the email's subject.");
-    v.check(text_ok(&form.email_subject, 200), "email_subject", "Subjects can be at most 200 characters.");
+    v.check(
+        is_plain_text(&form.email_subject, 200),
+        "email_subject",
+        "Subjects can be at most 200 characters.",
+    );
     v.check(!form.email_template.trim().is_empty(), "email_template", "Write the email.");
     v.check(
-        text_ok(&form.email_template, super::TEXT_MAX_CHARS),
+        is_plain_text(&form.email_template, super::TEXT_MAX_CHARS),
         "email_template",
         "The email can be at most 20,000 characters.",
     );
     for (field, text) in [("email_subject", &form.email_subject), ("email_template", &form.email_template)] {
-        match super::unknown_placeholders(text) {
-            None => v.add(field, "A {{ is not closed with }}."),
-            Some(unknown) if !unknown.is_empty() => v.add(
-                field,
-                &format!(
-                    "Unknown placeholder {{{{{}}}}}; use {}.",
-                    unknown[0],
-                    super::PLACEHOLDERS.iter().map(|p| format!("{{{{{p}}}}}")).collect::<Vec<_>>().join(", ")
-                ),
-            ),
-            Some(_) => {}
+        if let Some(problem) = crate::template::problem(text, super::PLACEHOLDERS) {
+            v.add(field, &problem);
         }
     }
     v.finish()?;
@@ -272,7 +270,7 @@ pub async fn change_status(
     reason: &str,
 ) -> Result<(), CampaignError> {
     let reason = reason.trim();
-    if !text_ok(reason, 500) {
+    if !is_plain_text(reason, 500) {
         return Err(CampaignError::Invalid(vec![FieldError {
             field: "reason".into(),
             message: "The reason can be at most 500 characters.".into(),
@@ -382,13 +380,7 @@ pub async fn public(db: &Db, slug: &str) -> Result<PublicCampaign, CampaignError
 
 fn validate_supporter(form: &SupporterForm) -> Result<(), CampaignError> {
     let mut v = Validation::new();
-    v.check(!form.name.trim().is_empty(), "name", "Enter your name.");
-    v.check(text_ok(&form.name, 100), "name", "Names can be at most 100 characters.");
-    v.check(
-        is_plausible_email(&normalise_email(&form.email)),
-        "email",
-        "Enter a valid email address, like name@example.org.",
-    );
+    crate::contacts::service::check_name_and_email(&mut v, &form.name, &form.email);
     let postal = form.postal_code.trim();
     v.check(
         (3..=12).contains(&postal.len())
@@ -397,7 +389,7 @@ fn validate_supporter(form: &SupporterForm) -> Result<(), CampaignError> {
         "Enter your postal code, like K1A 0A6.",
     );
     v.check(
-        text_ok(&form.message, super::MESSAGE_MAX_CHARS),
+        is_plain_text(&form.message, super::MESSAGE_MAX_CHARS),
         "message",
         "Your message can be at most 2,000 characters.",
     );
@@ -519,7 +511,7 @@ pub async fn submit_response(
         "Enter the representative's name.",
     );
     v.check(
-        text_ok(&form.representative_name, 100),
+        is_plain_text(&form.representative_name, 100),
         "representative_name",
         "Names can be at most 100 characters.",
     );
@@ -530,7 +522,7 @@ pub async fn submit_response(
         "Enter a valid email address, like name@example.org.",
     );
     v.check(!form.body.trim().is_empty(), "body", "Enter the response.");
-    v.check(text_ok(&form.body, 5_000), "body", "A response can be at most 5,000 characters.");
+    v.check(is_plain_text(&form.body, 5_000), "body", "A response can be at most 5,000 characters.");
     v.finish().map_err(CampaignError::Invalid)?;
     let campaign = find(bus.db(), "slug", slug).await?;
     if campaign.status == CampaignStatus::Draft {

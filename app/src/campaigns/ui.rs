@@ -81,7 +81,7 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
             <Field label="Email subject" name="form[email_subject]" value=value(|c| c.email_subject.clone()) required=true error=error />
             <TextArea label="Email template" name="form[email_template]" value=template rows=8 error=error />
             <p class="text-xs text-slate-500">
-                "Placeholders: " {super::PLACEHOLDERS.iter().map(|p| format!("{{{{{p}}}}}")).collect::<Vec<_>>().join(", ")}
+                "Placeholders: " {crate::template::listed(super::PLACEHOLDERS)}
             </p>
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save campaign"</button></div>
             <p class="text-sm text-green-700" role="status">

@@ -98,6 +98,30 @@ pub struct ContactDetail {
     pub payments: Vec<ContactPayment>,
 }
 
+/// One good row of an import file, as the preview shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRowView {
+    pub line: usize,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub tags: Vec<String>,
+}
+
+/// What importing a file would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    /// Rows after the header.
+    pub rows: i64,
+    pub new_contacts: i64,
+    /// Good rows whose email is already a contact's: they gain the row's tags.
+    pub existing_contacts: i64,
+    /// The first good rows.
+    pub sample: Vec<ImportRowView>,
+    /// Every bad row, by line; these are skipped.
+    pub problems: Vec<crate::jobs::LineProblem>,
+}
+
 /// Tags are lower case, 1–40 letters, digits, spaces, `-` or `_`; `None` for anything else.
 pub fn normalise_tag(text: &str) -> Option<String> {
     let tag = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
@@ -162,6 +186,23 @@ pub async fn merge_contacts(survivor: String, duplicate_email: String) -> Result
         return Err(AppError::invalid("duplicate_email", "No contact has this email."));
     };
     Ok(service::merge(&state.bus, &actor, &survivor, &duplicate).await?)
+}
+
+/// What importing the CSV `csv` would do; nothing changes.
+#[server(prefix = "/api", endpoint = "contacts/import/preview", input = server_fn::codec::Json)]
+pub async fn preview_contact_import(csv: String) -> Result<ImportPreview, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::preview_import(&state.db, &csv).await?)
+}
+
+/// Starts importing the CSV `csv`; answers with the background job to follow.
+#[server(prefix = "/api", endpoint = "contacts/import/start", input = server_fn::codec::Json)]
+pub async fn start_contact_import(csv: String) -> Result<String, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::start_import(&state.bus, &actor, &csv).await?)
 }
 
 #[cfg(test)]

@@ -3,13 +3,18 @@
 
 use sqlx::Row;
 
-use super::{Activity, Contact, ContactDetail, ContactFilter, ContactPage, ContactPayment, ContactSignup};
+use super::{
+    Activity, Contact, ContactDetail, ContactFilter, ContactPage, ContactPayment, ContactSignup,
+    ImportPreview, ImportRowView,
+};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
-use crate::error::FieldError;
+use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{ContactCreated, ContactTagsChanged};
 use crate::events::{Actor, Event};
-use crate::users::service::normalise_email;
+use crate::jobs::service::Progress;
+use crate::jobs::{JobResult, LineProblem};
+use crate::users::service::{is_plausible_email, normalise_email};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContactError {
@@ -22,6 +27,34 @@ pub enum ContactError {
 }
 
 pub const PAGE_SIZE: i64 = 50;
+
+/// A person's name and email as every form that takes them checks them: shift sign-ups,
+/// checkouts, campaign emails, imports. `email` as typed; it is normalised here.
+pub fn check_name_and_email(v: &mut Validation, name: &str, email: &str) {
+    let name = name.trim();
+    v.check(!name.is_empty(), "name", "Enter a name.");
+    v.check(
+        is_plain_text(name, 100) && !name.contains(['\n', '\r', '\t']),
+        "name",
+        "Names can be at most 100 characters, on one line.",
+    );
+    v.check(
+        is_plausible_email(&normalise_email(email)),
+        "email",
+        "Enter a valid email address, like name@example.org.",
+    );
+}
+
+/// An optional phone number: digits, spaces and `+ - ( ) .`, at most 30 characters.
+pub fn check_phone(v: &mut Validation, phone: &str) {
+    let phone = phone.trim();
+    v.check(
+        phone.is_empty()
+            || (phone.len() <= 30 && phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))),
+        "phone",
+        "Enter a phone number with digits, spaces, + - ( ) only.",
+    );
+}
 
 /// A contact found or just created by `find_or_create`.
 pub struct FoundContact {
@@ -277,21 +310,10 @@ pub async fn change_tags(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ContactError::NotFound)?;
-    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let add: Vec<String> = add.into_iter().filter(|t| !remove.contains(t)).collect();
+    let added = add_tags(&mut tx, id, &add).await?;
+    let mut removed = Vec::new();
     let now = db::now_unix();
-    for tag in add.iter().filter(|t| !remove.contains(t)) {
-        let done = sqlx::query(
-            "INSERT INTO contact_tags (contact_id, tag, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(tag)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            added.push(tag.clone());
-        }
-    }
     for tag in &remove {
         let done = sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1 AND tag = $2")
             .bind(id)
@@ -325,6 +347,26 @@ pub async fn change_tags(
     Ok(held)
 }
 
+/// Gives contact `id` each of `tags` they do not hold yet; answers with those added.
+async fn add_tags(tx: &mut Tx, id: &str, tags: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    let mut added = Vec::new();
+    let now = db::now_unix();
+    for tag in tags {
+        let done = sqlx::query(
+            "INSERT INTO contact_tags (contact_id, tag, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(tag)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            added.push(tag.clone());
+        }
+    }
+    Ok(added)
+}
+
 /// Moves every sign-up, payment, campaign email, activity and tag of `duplicate` to `survivor`, keeps a
 /// phone number the survivor lacks, and deletes `duplicate` — in one transaction. Tags the
 /// survivor gains are published as `contact.tags.changed`.
@@ -351,32 +393,28 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let email: String = kept.try_get("email")?;
     let gone_email: String = gone.try_get("email")?;
     let phone: Option<String> = kept.try_get::<Option<String>, _>("phone")?.or(gone.try_get("phone")?);
-    for table in
-        ["shift_signups", "donations", "orders", "subscriptions", "campaign_emails", "contact_activity"]
-    {
+    for table in [
+        "shift_signups",
+        "donations",
+        "orders",
+        "subscriptions",
+        "campaign_emails",
+        "contact_activity",
+        "reengagement_sends",
+    ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET contact_id = $1 WHERE contact_id = $2")))
             .bind(survivor)
             .bind(duplicate)
             .execute(&mut *tx)
             .await?;
     }
-    let added: Vec<String> = sqlx::query_scalar(
-        "SELECT tag FROM contact_tags WHERE contact_id = $1 \
-         AND tag NOT IN (SELECT tag FROM contact_tags WHERE contact_id = $2) ORDER BY tag",
-    )
-    .bind(duplicate)
-    .bind(survivor)
-    .fetch_all(&mut *tx)
-    .await?;
-    let now = db::now_unix();
-    for tag in &added {
-        sqlx::query("INSERT INTO contact_tags (contact_id, tag, created_at) VALUES ($1, $2, $3)")
-            .bind(survivor)
-            .bind(tag)
-            .bind(now)
-            .execute(&mut *tx)
+    let duplicate_tags: Vec<String> =
+        sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
+            .bind(duplicate)
+            .fetch_all(&mut *tx)
             .await?;
-    }
+    let added = add_tags(&mut tx, survivor, &duplicate_tags).await?;
+    let now = db::now_unix();
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(duplicate).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM contacts WHERE id = $1").bind(duplicate).execute(&mut *tx).await?;
     sqlx::query("UPDATE contacts SET phone = $1, updated_at = $2 WHERE id = $3")
@@ -424,4 +462,225 @@ pub async fn contacts_csv(db: &Db) -> Result<String, ContactError> {
         out.push_str(&crate::csv::row(&[&c.name, &c.email, &phone, &c.source, &tags, &score, &c.created]));
     }
     Ok(out)
+}
+
+// ---- CSV import ------------------------------------------------------------------------
+
+/// The largest file an import takes (the request as a whole is limited to 1 MiB).
+pub const IMPORT_MAX_BYTES: usize = 800 * 1024;
+/// Rows per transaction while importing: each batch is kept even if a later one fails.
+const IMPORT_BATCH: usize = 100;
+/// Good rows the preview shows.
+const PREVIEW_ROWS: usize = 10;
+
+/// A row that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub line: usize,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// A file read and checked: the good rows, and every bad one by line.
+#[derive(Debug, Default)]
+pub struct ImportPlan {
+    pub rows: Vec<ImportRow>,
+    pub problems: Vec<LineProblem>,
+}
+
+fn file_error(message: &str) -> ContactError {
+    ContactError::Invalid(vec![FieldError { field: "csv".into(), message: message.into() }])
+}
+
+/// Reads an import file: a header row naming `name` and `email` (any order, any case;
+/// `phone` and `tags` optional, other columns ignored — our own export imports as is), then
+/// one contact per row. Tags are separated by `;` or `,`. A row with a bad cell, or an email
+/// already on an earlier row, is reported by its line and left out.
+pub fn plan_import(text: &str) -> Result<ImportPlan, ContactError> {
+    if text.len() > IMPORT_MAX_BYTES {
+        return Err(file_error("The file is larger than 800 KB; split it and import each part."));
+    }
+    let records = crate::csv::parse(text).map_err(|m| file_error(&m))?;
+    let Some((header, rows)) = records.split_first() else {
+        return Err(file_error("The file is empty."));
+    };
+    let column = |name: &str| header.cells.iter().position(|c| c.trim().eq_ignore_ascii_case(name));
+    let (Some(name_at), Some(email_at)) = (column("name"), column("email")) else {
+        return Err(file_error("The first row must name the columns, with at least name and email."));
+    };
+    let (phone_at, tags_at) = (column("phone"), column("tags"));
+    if rows.is_empty() {
+        return Err(file_error("The file has a header row but no contacts."));
+    }
+    let mut plan = ImportPlan::default();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for record in rows {
+        let cell = |at: Option<usize>| at.and_then(|i| record.cells.get(i)).map_or("", |c| c.trim());
+        let (name, email, phone) =
+            (cell(Some(name_at)), normalise_email(cell(Some(email_at))), cell(phone_at));
+        let mut v = Validation::new();
+        check_name_and_email(&mut v, name, &email);
+        check_phone(&mut v, phone);
+        let mut tags = Vec::new();
+        for typed in cell(tags_at).split([';', ',']).filter(|t| !t.trim().is_empty()) {
+            match super::normalise_tag(typed) {
+                Some(tag) if !tags.contains(&tag) => tags.push(tag),
+                Some(_) => {}
+                None => v.add(
+                    "tags",
+                    &format!(
+                        "\"{}\" is not a tag: use letters, digits, spaces, - or _, at most 40.",
+                        typed.trim()
+                    ),
+                ),
+            }
+        }
+        let mut messages: Vec<String> = match v.finish() {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+        };
+        if messages.is_empty() {
+            if let Some(first) = seen.get(&email) {
+                messages.push(format!("{email} is already on line {first}."));
+            }
+        }
+        if messages.is_empty() {
+            seen.insert(email.clone(), record.line);
+            plan.rows.push(ImportRow {
+                line: record.line,
+                name: name.to_string(),
+                email,
+                phone: Some(phone.to_string()).filter(|p| !p.is_empty()),
+                tags,
+            });
+        } else {
+            plan.problems.push(LineProblem { line: record.line, message: messages.join(" ") });
+        }
+    }
+    Ok(plan)
+}
+
+/// Of `emails`, those that already belong to a contact.
+async fn existing_emails(db: &Db, emails: &[&str]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in emails.chunks(500) {
+        let placeholders = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT email FROM contacts WHERE email IN ({placeholders})");
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        for email in chunk {
+            query = query.bind(*email);
+        }
+        found.extend(query.fetch_all(db.pool()).await?);
+    }
+    Ok(found)
+}
+
+/// What importing `text` would do, changing nothing.
+pub async fn preview_import(db: &Db, text: &str) -> Result<ImportPreview, ContactError> {
+    let plan = plan_import(text)?;
+    let emails: Vec<&str> = plan.rows.iter().map(|r| r.email.as_str()).collect();
+    let existing = existing_emails(db, &emails).await?.len() as i64;
+    Ok(ImportPreview {
+        rows: (plan.rows.len() + plan.problems.len()) as i64,
+        new_contacts: plan.rows.len() as i64 - existing,
+        existing_contacts: existing,
+        sample: plan
+            .rows
+            .iter()
+            .take(PREVIEW_ROWS)
+            .map(|r| ImportRowView {
+                line: r.line,
+                name: r.name.clone(),
+                email: r.email.clone(),
+                phone: r.phone.clone().unwrap_or_default(),
+                tags: r.tags.clone(),
+            })
+            .collect(),
+        problems: plan.problems,
+    })
+}
+
+/// Starts importing `text` in the background and answers with the job to follow. New
+/// contacts are created (source `IMPORT`, `contact.created`); a contact already on file keeps
+/// their name, gains the phone when they had none, and gains the row's tags
+/// (`contact.tags.changed`). Bad rows are skipped and reported by line in the job's result.
+pub async fn start_import(bus: &Bus, actor: &Actor, text: &str) -> Result<String, ContactError> {
+    let plan = plan_import(text)?;
+    if plan.rows.is_empty() {
+        return Err(file_error("No row can be imported; see the problems the preview lists."));
+    }
+    let (bus_for_job, actor_for_job) = (bus.clone(), actor.clone());
+    let total = plan.rows.len() as i64;
+    let id =
+        crate::jobs::service::spawn(bus.db(), "contact-import", total, actor, move |progress| async move {
+            import_rows(&bus_for_job, &actor_for_job, plan, progress).await
+        })
+        .await?;
+    Ok(id)
+}
+
+async fn import_rows(
+    bus: &Bus,
+    actor: &Actor,
+    plan: ImportPlan,
+    progress: Progress,
+) -> Result<JobResult, sqlx::Error> {
+    let (mut created, mut updated, mut done) = (0i64, 0i64, 0i64);
+    for batch in plan.rows.chunks(IMPORT_BATCH) {
+        let mut tx = bus.db().begin_write().await?;
+        let mut events = Vec::new();
+        for row in batch {
+            let found =
+                find_or_create(&mut tx, &row.email, &row.name, row.phone.as_deref(), "IMPORT").await?;
+            match found.created {
+                Some(event) => {
+                    created += 1;
+                    events.push(event);
+                }
+                None => {
+                    updated += 1;
+                    sqlx::query(
+                        "UPDATE contacts SET phone = $1, updated_at = $2 WHERE id = $3 AND phone IS NULL",
+                    )
+                    .bind(&row.phone)
+                    .bind(db::now_unix())
+                    .bind(&found.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            let added = add_tags(&mut tx, &found.id, &row.tags).await?;
+            if !added.is_empty() {
+                events.push(Event::ContactTagsChanged(ContactTagsChanged {
+                    contact_id: found.id,
+                    email: row.email.clone(),
+                    added,
+                    removed: Vec::new(),
+                }));
+            }
+        }
+        done += batch.len() as i64;
+        if done == plan.rows.len() as i64 {
+            let entity = format!("{created} created, {updated} updated, {} skipped", plan.problems.len());
+            crate::audit::record(&mut tx, actor, "contact.imported", &entity).await?;
+        }
+        for event in &events {
+            bus::publish(&mut tx, actor, event).await?;
+        }
+        bus.commit(tx).await?;
+        progress.set(done).await?;
+    }
+    let skipped = plan.problems.len() as i64;
+    let mut summary = format!("Imported {created} new contacts and updated {updated}.");
+    if skipped > 0 {
+        summary.push_str(&format!(" {skipped} rows were skipped: "));
+        summary.push_str(if skipped == 1 { "see its line below." } else { "see their lines below." });
+    }
+    Ok(JobResult {
+        summary,
+        counts: vec![("created".into(), created), ("updated".into(), updated), ("skipped".into(), skipped)],
+        problems: plan.problems,
+    })
 }

@@ -6,7 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{ChangeContactTags, ContactFilter, MergeContacts, get_contact, list_contacts};
+use super::{
+    ChangeContactTags, ContactFilter, MergeContacts, PreviewContactImport, StartContactImport, get_contact,
+    list_contacts,
+};
+use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
 use crate::ui::{Field, FormError, last_error, urlencode};
 
@@ -37,7 +41,10 @@ pub fn ContactsPage() -> impl IntoView {
         <Title text="Contacts" />
         <div class="flex items-center justify-between">
             <h1 class="text-2xl font-bold text-slate-900">"Contacts"</h1>
-            <a href="/api/contacts.csv" class="text-sm text-indigo-700 hover:underline">"Export all (CSV)"</a>
+            <div class="flex gap-4">
+                <a href="/admin/contacts/import" class="text-sm text-indigo-700 hover:underline">"Import CSV"</a>
+                <a href="/api/contacts.csv" class="text-sm text-indigo-700 hover:underline">"Export all (CSV)"</a>
+            </div>
         </div>
         <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
             <label class="col-span-2 text-sm text-slate-700">
@@ -250,5 +257,140 @@ pub fn ContactPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The largest file the import page sends (the server checks it too).
+const IMPORT_MAX_BYTES: usize = 800 * 1024;
+
+/// Reads the file chosen in a file input as text and hands it to `loaded`.
+#[cfg(feature = "hydrate")]
+fn read_chosen_file(ev: &leptos::ev::Event, loaded: impl Fn(String) + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+    let Ok(reader) = web_sys::FileReader::new() else { return };
+    let done = reader.clone();
+    let onload = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if let Some(text) = done.result().ok().and_then(|v| v.as_string()) {
+            loaded(text);
+        }
+    });
+    reader.set_onload(Some(onload.as_ref().unchecked_ref()));
+    onload.forget();
+    let _ = reader.read_as_text(&file);
+}
+
+/// `/admin/contacts/import`: choose or paste a CSV file, preview what it would do (bad rows by
+/// line), then import it with a progress bar.
+#[component]
+pub fn ImportContactsPage() -> impl IntoView {
+    let (csv, set_csv) = signal(String::new());
+    let preview = ServerAction::<PreviewContactImport>::new();
+    let start = ServerAction::<StartContactImport>::new();
+    let preview_error = last_error(preview.value());
+    let start_error = last_error(start.value());
+    let too_big = move || csv.with(|c| c.len() > IMPORT_MAX_BYTES);
+    let changed = move |text: String| {
+        set_csv.set(text);
+        preview.value().set(None);
+        start.value().set(None);
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        read_chosen_file(&ev, changed);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, changed);
+    };
+    let run_preview = move |_| {
+        preview.dispatch(PreviewContactImport { csv: csv.get_untracked() });
+    };
+    let run_import = move |_| {
+        let good = preview
+            .value()
+            .get_untracked()
+            .and_then(Result::ok)
+            .map_or(0, |p| p.new_contacts + p.existing_contacts);
+        let question =
+            format!("Import {good} contacts? New ones are created; existing ones gain the file's tags.");
+        if window().confirm_with_message(&question).unwrap_or(false) {
+            start.dispatch(StartContactImport { csv: csv.get_untracked() });
+        }
+    };
+    view! {
+        <Title text="Import contacts" />
+        <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
+        <h1 class="mt-2 text-2xl font-bold text-slate-900">"Import contacts"</h1>
+        <p class="mt-2 max-w-2xl text-sm text-slate-600">
+            "A CSV file whose first row names the columns: " <code>"name"</code> " and " <code>"email"</code>
+            " are needed, " <code>"phone"</code> " and " <code>"tags"</code> " (separated by ; or ,) are optional, and other columns are ignored, so a file exported here imports as is. "
+            "Someone already on file keeps their name and gains the row's tags. At most 800 KB."
+        </p>
+        <section class="mt-4 rounded-lg bg-white p-4 shadow-sm">
+            <label class="text-sm text-slate-700">
+                "CSV file"
+                <input type="file" accept=".csv,text/csv" name="file" class="mt-1 block text-sm" on:change=on_file />
+            </label>
+            <label class="mt-3 block text-sm text-slate-700">
+                "…or paste it here"
+                <textarea name="csv" rows="8" class=format!("{INPUT} font-mono")
+                    prop:value=move || csv.get()
+                    on:input=move |ev| changed(event_target_value(&ev))></textarea>
+            </label>
+            <p class="mt-1 text-sm text-red-600" role="alert">
+                {move || too_big().then_some("This file is larger than 800 KB; split it and import each part.")}
+            </p>
+            <button type="button" class=format!("mt-3 {SMALL_BUTTON}") on:click=run_preview
+                disabled=move || csv.with(|c| c.trim().is_empty()) || too_big() || preview.pending().get()>
+                {move || if preview.pending().get() { "Checking…" } else { "Preview" }}
+            </button>
+            <p class="mt-2 text-sm text-red-600" role="alert">{move || preview_error.get().map(|e| e.to_string())}</p>
+        </section>
+        {move || preview.value().get().and_then(Result::ok).map(|p| {
+            let good = p.new_contacts + p.existing_contacts;
+            view! {
+                <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="import-preview">
+                    <h2 class="font-semibold text-slate-900">"Preview"</h2>
+                    <p class="mt-1 text-sm text-slate-700" data-testid="import-counts">
+                        {format!("{} rows: {} new contacts, {} already on file, {} with problems (skipped).", p.rows, p.new_contacts, p.existing_contacts, p.problems.len())}
+                    </p>
+                    {(!p.sample.is_empty()).then(|| view! {
+                        <table class="mt-3 min-w-full divide-y divide-slate-200 text-sm">
+                            <thead><tr>
+                                <th class=TH>"Line"</th><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Phone"</th><th class=TH>"Tags"</th>
+                            </tr></thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {p.sample.into_iter().map(|r| view! {
+                                    <tr data-testid="import-row">
+                                        <td class=TD>{r.line}</td><td class=TD>{r.name}</td><td class=TD>{r.email}</td>
+                                        <td class=TD>{r.phone}</td><td class=TD>{r.tags.join(", ")}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })}
+                    {(!p.problems.is_empty()).then(|| view! {
+                        <h3 class="mt-4 text-sm font-semibold text-red-700">"Rows that will be skipped"</h3>
+                        <ul class="mt-1 max-h-64 overflow-y-auto text-sm text-red-700" data-testid="import-problems">
+                            {p.problems.into_iter().map(|e| view! { <li>{format!("Line {}: {}", e.line, e.message)}</li> }).collect_view()}
+                        </ul>
+                    })}
+                    <button type="button" class=format!("mt-4 {SMALL_BUTTON}") on:click=run_import
+                        disabled=move || good == 0 || start.pending().get() || matches!(start.value().get(), Some(Ok(_)))>
+                        {format!("Import {good} contacts")}
+                    </button>
+                    <p class="mt-2 text-sm text-red-600" role="alert">{move || start_error.get().map(|e| e.to_string())}</p>
+                </section>
+            }
+        })}
+        {move || start.value().get().and_then(Result::ok).map(|id| view! {
+            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                <h2 class="font-semibold text-slate-900">"Importing"</h2>
+                <JobProgress id=id />
+            </section>
+        })}
     }
 }

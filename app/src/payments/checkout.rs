@@ -12,7 +12,7 @@ use crate::db::{self, Tx};
 use crate::error::Validation;
 use crate::events::Actor;
 use crate::state::AppState;
-use crate::users::service::{is_plausible_email, normalise_email};
+use crate::users::service::normalise_email;
 
 /// A record waiting for its payment: a row of `table` (`donations`, `orders` or
 /// `subscriptions`).
@@ -174,20 +174,9 @@ async fn insert_pending_in(
 fn buyer(form: &BuyerForm) -> Result<(String, String), PaymentError> {
     let (name, email) = (form.name.trim().to_string(), normalise_email(&form.email));
     let mut v = Validation::new();
-    check_buyer(&mut v, &name, &email);
+    crate::contacts::service::check_name_and_email(&mut v, &name, &email);
     v.finish().map_err(PaymentError::Invalid)?;
     Ok((name, email))
-}
-
-/// Name and email as every entry point asks for them.
-fn check_buyer(v: &mut Validation, name: &str, email: &str) {
-    v.check(!name.is_empty(), "name", "Enter your name.");
-    v.check(
-        name.chars().count() <= 100 && !name.chars().any(char::is_control),
-        "name",
-        "Names can be at most 100 characters.",
-    );
-    v.check(is_plausible_email(email), "email", "Enter a valid email address, like name@example.org.");
 }
 
 /// A one-off or monthly donation.
@@ -204,7 +193,7 @@ pub async fn start_donation(
         v.check(false, "amount", message);
     }
     v.check(frequency.is_some(), "frequency", "Choose a one-off or a monthly donation.");
-    check_buyer(&mut v, name, &email);
+    crate::contacts::service::check_name_and_email(&mut v, name, &email);
     v.finish().map_err(PaymentError::Invalid)?;
     let (Ok(amount_cents), Some(frequency)) = (amount, frequency) else {
         return Err(PaymentError::Invalid(Vec::new()));

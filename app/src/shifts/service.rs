@@ -13,12 +13,12 @@ use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::email::service::queue as queue_email;
-use crate::error::{FieldError, Validation};
+use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
     ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftUpdated,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
-use crate::users::service::{is_plausible_email, normalise_email};
+use crate::users::service::normalise_email;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShiftError {
@@ -45,23 +45,22 @@ pub struct ValidShift {
     pub capacity: i64,
 }
 
-fn text_ok(text: &str, max: usize) -> bool {
-    text.chars().count() <= max
-        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-}
-
 /// Checks a shift form; a new shift must not start in the past.
 pub fn validate(form: &ShiftForm, now: i64, is_new: bool) -> Result<ValidShift, Vec<FieldError>> {
     let mut v = Validation::new();
     v.check(!form.title.trim().is_empty(), "title", "Enter a title.");
-    v.check(text_ok(&form.title, super::TITLE_MAX_CHARS), "title", "Titles can be at most 200 characters.");
     v.check(
-        text_ok(&form.description, super::TEXT_MAX_CHARS),
+        is_plain_text(&form.title, super::TITLE_MAX_CHARS),
+        "title",
+        "Titles can be at most 200 characters.",
+    );
+    v.check(
+        is_plain_text(&form.description, super::TEXT_MAX_CHARS),
         "description",
         "The description can be at most 5,000 characters.",
     );
     v.check(
-        text_ok(&form.location, super::LOCATION_MAX_CHARS),
+        is_plain_text(&form.location, super::LOCATION_MAX_CHARS),
         "location",
         "The location can be at most 300 characters.",
     );
@@ -470,20 +469,8 @@ async fn lock_shift(tx: &mut Tx, id: &str) -> Result<Shift, ShiftError> {
 
 pub fn validate_signup(form: &SignupForm) -> Vec<FieldError> {
     let mut v = Validation::new();
-    v.check(!form.name.trim().is_empty(), "name", "Enter your name.");
-    v.check(text_ok(&form.name, 100), "name", "Names can be at most 100 characters.");
-    v.check(
-        is_plausible_email(&normalise_email(&form.email)),
-        "email",
-        "Enter a valid email address, like name@example.org.",
-    );
-    let phone = form.phone.trim();
-    v.check(
-        phone.is_empty()
-            || (phone.len() <= 30 && phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))),
-        "phone",
-        "Enter a phone number with digits, spaces, + - ( ) only.",
-    );
+    crate::contacts::service::check_name_and_email(&mut v, &form.name, &form.email);
+    crate::contacts::service::check_phone(&mut v, &form.phone);
     v.finish().err().unwrap_or_default()
 }
 
@@ -870,7 +857,11 @@ pub async fn email_volunteers(
         "The subject can be at most 200 characters on one line.",
     );
     v.check(!text.trim().is_empty(), "body", "Write the message.");
-    v.check(text_ok(text, super::TEXT_MAX_CHARS), "body", "The message can be at most 5,000 characters.");
+    v.check(
+        is_plain_text(text, super::TEXT_MAX_CHARS),
+        "body",
+        "The message can be at most 5,000 characters.",
+    );
     v.finish().map_err(ShiftError::Invalid)?;
     let shift = get(db, shift_id).await?.ok_or(ShiftError::NotFound)?;
     let mut tx = db.begin_write().await?;
