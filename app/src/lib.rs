@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod live;
 pub mod observability;
 pub mod payments;
+pub mod reengagement;
 pub mod shifts;
 pub mod template;
 pub mod time;
@@ -103,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />
                     <Route path=path!("contacts") view=contacts::ui::ContactsPage />
                     <Route path=path!("contacts/import") view=contacts::ui::ImportContactsPage />
+                    <Route path=path!("reengagement") view=reengagement::ui::ReengagementPage />
                     <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />

@@ -21,6 +21,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS },
     NavItem { label: "Campaigns", href: "/admin/campaigns", roles: crate::campaigns::MANAGERS },
     NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS },
+    NavItem { label: "Re-engagement", href: "/admin/reengagement", roles: crate::reengagement::MANAGERS },
     NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },
     NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS },
     NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS },

@@ -89,13 +89,33 @@ pub struct ContactPayment {
     pub created: String,
 }
 
-/// Everything a contact's page shows; the timeline is the newest 100 activities.
+/// An email on a contact's page: one the contact sent through a campaign, or one we sent
+/// them (confirmations, receipts, re-engagement).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactEmail {
+    /// UTC, `YYYY-MM-DD HH:MM`.
+    pub at: String,
+    /// `campaign` (sent by the contact) or `outbox` (sent to them).
+    pub kind: String,
+    /// The campaign's title or the email's subject.
+    pub about: String,
+    /// For a campaign email, the campaign's id (its admin page).
+    pub campaign_id: Option<String>,
+    /// Campaign emails: how many representatives it went to; outbox: 1.
+    pub recipients: i64,
+    /// Outbox emails: `PENDING`, `SENT` or `FAILED`; campaign emails: `SENT`.
+    pub status: String,
+}
+
+/// Everything a contact's page shows; the timeline is the newest 100 activities, the emails
+/// the newest 50.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactDetail {
     pub contact: Contact,
     pub activity: Vec<Activity>,
     pub signups: Vec<ContactSignup>,
     pub payments: Vec<ContactPayment>,
+    pub emails: Vec<ContactEmail>,
 }
 
 /// One good row of an import file, as the preview shows it.

@@ -4,8 +4,8 @@
 use sqlx::Row;
 
 use super::{
-    Activity, Contact, ContactDetail, ContactFilter, ContactPage, ContactPayment, ContactSignup,
-    ImportPreview, ImportRowView,
+    Activity, Contact, ContactDetail, ContactEmail, ContactFilter, ContactPage, ContactPayment,
+    ContactSignup, ImportPreview, ImportRowView,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -267,7 +267,30 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(ContactDetail { contact, activity, signups, payments })
+    let emails = sqlx::query(
+        "SELECT 'campaign' AS kind, c.title AS about, e.campaign_id, e.recipient_count AS recipients, \
+         'SENT' AS status, e.created_at FROM campaign_emails e JOIN campaigns c ON c.id = e.campaign_id \
+         WHERE e.contact_id = $1 \
+         UNION ALL SELECT 'outbox', o.subject, NULL, 1, o.status, o.created_at FROM email_outbox o \
+         WHERE o.to_address = $2 ORDER BY created_at DESC LIMIT 50",
+    )
+    .bind(id)
+    .bind(&contact.email)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ContactEmail {
+            at: date_time(r.try_get("created_at")?),
+            kind: r.try_get("kind")?,
+            about: r.try_get("about")?,
+            campaign_id: r.try_get("campaign_id")?,
+            recipients: r.try_get("recipients")?,
+            status: r.try_get("status")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(ContactDetail { contact, activity, signups, payments, emails })
 }
 
 /// Checks and tidies typed tags; every bad one is reported.

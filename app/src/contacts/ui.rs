@@ -239,6 +239,28 @@ pub fn ContactPage() -> impl IntoView {
                             </section>
 
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Emails"</h2>
+                                {if d.emails.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-500">"None."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="mt-2 space-y-1 text-sm">
+                                            {d.emails.into_iter().map(|e| {
+                                                let what = match e.campaign_id {
+                                                    Some(campaign) => view! {
+                                                        "Wrote to " {e.recipients} " representative(s) for "
+                                                        <a href=format!("/admin/campaigns/{campaign}") class="text-indigo-700 hover:underline">{e.about}</a>
+                                                    }.into_any(),
+                                                    None => view! { "We sent \u{201c}" {e.about} "\u{201d} · " {e.status.to_lowercase()} }.into_any(),
+                                                };
+                                                view! { <li data-testid="contact-email"><span class="text-slate-500">{e.at}</span> " " {what}</li> }
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </section>
+
+                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Merge a duplicate into this contact"</h2>
                                 <ActionForm action=merge on:submit=confirm_merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
                                     <input type="hidden" name="survivor" value=merge_survivor />

@@ -1,0 +1,237 @@
+//! Re-engagement rules (ssr only): who is idle, the window between two win-back emails to
+//! one contact, and the send itself (a background job, a batch of contacts per transaction).
+
+use sqlx::Row;
+
+use super::{DEFAULT_WINDOW_DAYS, IDLE_DAYS, IdleContact, IdlePreview, ReengagementForm, WINDOW_DAYS};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db};
+use crate::email::service::OutgoingEmail;
+use crate::error::{FieldError, Validation, is_plain_text};
+use crate::events::catalog::ReengagementSent;
+use crate::events::{Actor, Event};
+use crate::jobs::JobResult;
+use crate::jobs::service::Progress;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReengagementError {
+    #[error("invalid re-engagement details")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Where the window is stored.
+const WINDOW_SETTING: &str = "reengagement_window_days";
+/// Contacts per transaction while sending.
+const SEND_BATCH: usize = 50;
+const DAY: i64 = 24 * 3600;
+
+fn invalid(field: &str, message: &str) -> ReengagementError {
+    ReengagementError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+}
+
+pub async fn window_days(db: &Db) -> Result<i64, sqlx::Error> {
+    let stored = crate::settings::get(db, WINDOW_SETTING).await?;
+    Ok(stored.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_WINDOW_DAYS))
+}
+
+/// Sets the window from what the admin typed; answers with it.
+pub async fn save_window(db: &Db, actor: &Actor, typed: &str) -> Result<i64, ReengagementError> {
+    let days = typed.trim().parse::<i64>().ok().filter(|d| WINDOW_DAYS.contains(d));
+    let Some(days) = days else {
+        return Err(invalid("days", "Enter a whole number of days from 1 to 365."));
+    };
+    let mut tx = db.begin_write().await?;
+    crate::settings::set(&mut tx, WINDOW_SETTING, &days.to_string()).await?;
+    crate::audit::record(&mut tx, actor, "reengagement.window.changed", &format!("{days} days")).await?;
+    tx.commit().await?;
+    Ok(days)
+}
+
+fn check_idle_days(days: i64) -> Result<(), ReengagementError> {
+    if IDLE_DAYS.contains(&days) {
+        Ok(())
+    } else {
+        Err(invalid("idle_days", "Enter a whole number of days from 1 to 3,650."))
+    }
+}
+
+/// The contacts idle since `idle_since` (their last activity, or their creation if they have
+/// none, is older) and not re-engaged since `window_since`. Binds: $1 idle_since, $2
+/// window_since.
+const IDLE_FROM: &str = "FROM contacts c WHERE \
+     COALESCE((SELECT MAX(a.occurred_at) FROM contact_activity a WHERE a.contact_id = c.id), c.created_at) < $1 \
+     AND NOT EXISTS (SELECT 1 FROM reengagement_sends r WHERE r.contact_id = c.id AND r.sent_at >= $2)";
+
+/// The cut-offs for `idle_days` and the stored window, as of now.
+async fn cut_offs(db: &Db, idle_days: i64) -> Result<(i64, i64, i64), sqlx::Error> {
+    let window = window_days(db).await?;
+    let now = db::now_unix();
+    Ok((now - idle_days * DAY, now - window * DAY, window))
+}
+
+/// Who a send to contacts idle for `idle_days` would reach.
+pub async fn preview(db: &Db, idle_days: i64) -> Result<IdlePreview, ReengagementError> {
+    check_idle_days(idle_days)?;
+    let (idle_since, window_since, window_days) = cut_offs(db, idle_days).await?;
+    let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {IDLE_FROM}")))
+        .bind(idle_since)
+        .bind(window_since)
+        .fetch_one(db.pool())
+        .await?;
+    let contacts = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT c.id, c.name, c.email, COALESCE((SELECT MAX(a.occurred_at) FROM contact_activity a \
+         WHERE a.contact_id = c.id), c.created_at) AS last_active {IDLE_FROM} ORDER BY last_active, c.id LIMIT 50"
+    )))
+    .bind(idle_since)
+    .bind(window_since)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(IdleContact {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            email: r.try_get("email")?,
+            last_active: crate::time::date_time_from_unix(r.try_get("last_active")?).0,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let organisation = crate::settings::organisation_name(db).await?;
+    Ok(IdlePreview { idle_days, window_days, count, contacts, organisation })
+}
+
+fn validate(form: &ReengagementForm) -> Result<(), ReengagementError> {
+    check_idle_days(form.idle_days)?;
+    let mut v = Validation::new();
+    v.check(!form.subject.trim().is_empty(), "subject", "Enter the email's subject.");
+    v.check(
+        is_plain_text(&form.subject, 200) && !form.subject.contains(['\n', '\r']),
+        "subject",
+        "Subjects are one line of at most 200 characters.",
+    );
+    v.check(!form.message.trim().is_empty(), "message", "Write the message.");
+    v.check(is_plain_text(&form.message, 20_000), "message", "The message can be at most 20,000 characters.");
+    for (field, text) in [("subject", &form.subject), ("message", &form.message)] {
+        if let Some(problem) = crate::template::problem(text, super::PLACEHOLDERS) {
+            v.add(field, &problem);
+        }
+    }
+    v.finish().map_err(ReengagementError::Invalid)
+}
+
+/// Starts the send to everyone idle for `form.idle_days` and outside the window, and answers
+/// with the job to follow. Each contact gets the email through the queue, a record that
+/// starts their window, and `reengagement.sent` — in one transaction; a contact re-engaged
+/// by another send meanwhile is skipped.
+pub async fn start_send(
+    bus: &Bus,
+    actor: &Actor,
+    form: &ReengagementForm,
+) -> Result<String, ReengagementError> {
+    validate(form)?;
+    let (idle_since, window_since, _) = cut_offs(bus.db(), form.idle_days).await?;
+    let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT c.id {IDLE_FROM} ORDER BY c.created_at, c.id"
+    )))
+    .bind(idle_since)
+    .bind(window_since)
+    .fetch_all(bus.db().pool())
+    .await?;
+    if ids.is_empty() {
+        return Err(invalid("idle_days", "No contact is idle that long and outside the window."));
+    }
+    let organisation = crate::settings::organisation_name(bus.db()).await?;
+    let (bus_for_job, actor_for_job, form) = (bus.clone(), actor.clone(), form.clone());
+    let total = ids.len() as i64;
+    let id =
+        crate::jobs::service::spawn(bus.db(), "reengagement", total, actor, move |progress| async move {
+            send_to(&bus_for_job, &actor_for_job, &form, &organisation, &ids, window_since, progress).await
+        })
+        .await?;
+    Ok(id)
+}
+
+async fn send_to(
+    bus: &Bus,
+    actor: &Actor,
+    form: &ReengagementForm,
+    organisation: &str,
+    ids: &[String],
+    window_since: i64,
+    progress: Progress,
+) -> Result<JobResult, sqlx::Error> {
+    let (mut sent, mut skipped, mut done) = (0i64, 0i64, 0i64);
+    for batch in ids.chunks(SEND_BATCH) {
+        let mut tx = bus.db().begin_write().await?;
+        for contact_id in batch {
+            // Locking the contact makes two sends at once take turns, so the window holds.
+            let lock = db::for_update(&mut tx);
+            let contact = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT name, email FROM contacts WHERE id = $1{lock}"
+            )))
+            .bind(contact_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let recent: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(sent_at) FROM reengagement_sends WHERE contact_id = $1 AND sent_at >= $2",
+            )
+            .bind(contact_id)
+            .bind(window_since)
+            .fetch_one(&mut *tx)
+            .await?;
+            let Some(contact) = contact.filter(|_| recent.is_none()) else {
+                skipped += 1;
+                continue;
+            };
+            let (name, email): (String, String) = (contact.try_get("name")?, contact.try_get("email")?);
+            let subject = super::render(&form.subject, &name, organisation);
+            let email_out = OutgoingEmail {
+                to: email.clone(),
+                subject: subject.clone(),
+                body: super::render(&form.message, &name, organisation),
+                attachment: None,
+            };
+            crate::email::service::queue(&mut tx, &email_out).await?;
+            let send_id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO reengagement_sends (id, contact_id, job_id, subject, sent_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&send_id)
+            .bind(contact_id)
+            .bind(progress.job_id())
+            .bind(&subject)
+            .bind(db::now_unix())
+            .execute(&mut *tx)
+            .await?;
+            let event = Event::ReengagementSent(ReengagementSent {
+                contact_id: contact_id.clone(),
+                email,
+                name,
+                message_id: send_id,
+                subject,
+            });
+            bus::publish(&mut tx, actor, &event).await?;
+            sent += 1;
+        }
+        done += batch.len() as i64;
+        if done == ids.len() as i64 {
+            let entity = format!("{sent} sent, {skipped} skipped: {}", form.subject.trim());
+            crate::audit::record(&mut tx, actor, "reengagement.sent", &entity).await?;
+        }
+        bus.commit(tx).await?;
+        progress.set(done).await?;
+    }
+    let mut summary = format!("Queued {sent} emails.");
+    if skipped > 0 {
+        summary.push_str(&format!(
+            " {skipped} contacts were skipped: re-engaged by another send meanwhile, or deleted."
+        ));
+    }
+    Ok(JobResult {
+        summary,
+        counts: vec![("sent".into(), sent), ("skipped".into(), skipped)],
+        problems: Vec::new(),
+    })
+}

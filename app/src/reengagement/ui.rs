@@ -1,0 +1,178 @@
+//! `/admin/reengagement`: choose contacts idle for N days (count and list), write the email
+//! with a live preview, send it with a progress bar; and the window between two sends.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{
+    PreviewReengagement, ReengagementForm, SaveReengagementWindow, SendReengagement,
+    load_reengagement_window, render,
+};
+use crate::error::AppError;
+use crate::jobs::ui::JobProgress;
+use crate::ui::last_error;
+
+const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
+const TD: &str = "px-3 py-2 text-slate-700";
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+const BUTTON: &str =
+    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
+const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
+
+/// The message for `field` of the last failed call, if any.
+fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> {
+    move || error.get().and_then(|e| e.field_message(field))
+}
+
+/// The last failed call's message when it is not about the subject or the message.
+fn other_error(error: Signal<Option<AppError>>) -> impl Fn() -> Option<String> {
+    move || {
+        error
+            .get()
+            .filter(|e| e.field_message("subject").is_none() && e.field_message("message").is_none())
+            .map(|e| e.to_string())
+    }
+}
+
+#[component]
+pub fn ReengagementPage() -> impl IntoView {
+    let (idle_days, set_idle_days) = signal("90".to_string());
+    let (subject, set_subject) = signal(String::new());
+    let (message, set_message) = signal(String::new());
+    let preview = ServerAction::<PreviewReengagement>::new();
+    let send = ServerAction::<SendReengagement>::new();
+    let save_window = ServerAction::<SaveReengagementWindow>::new();
+    let stored_window = Resource::new(move || save_window.version().get(), |_| load_reengagement_window());
+    let (preview_error, send_error, window_error) =
+        (last_error(preview.value()), last_error(send.value()), last_error(save_window.value()));
+    let shown = move || preview.value().get().and_then(Result::ok);
+    let run_preview = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send.value().set(None);
+        match idle_days.get_untracked().trim().parse::<i64>() {
+            Ok(days) => {
+                preview.dispatch(PreviewReengagement { idle_days: days });
+            }
+            Err(_) => preview.value().set(Some(Err(AppError::invalid(
+                "idle_days",
+                "Enter a whole number of days from 1 to 3,650.",
+            )))),
+        }
+    };
+    let run_send = move |_| {
+        let Some(p) = preview.value().get_untracked().and_then(Result::ok) else { return };
+        let question = format!("Send this email to {} contacts? This cannot be undone.", p.count);
+        if window().confirm_with_message(&question).unwrap_or(false) {
+            send.dispatch(SendReengagement {
+                form: ReengagementForm {
+                    idle_days: p.idle_days,
+                    subject: subject.get_untracked(),
+                    message: message.get_untracked(),
+                },
+            });
+        }
+    };
+    view! {
+        <Title text="Re-engagement" />
+        <h1 class="text-2xl font-bold text-slate-900">"Re-engagement"</h1>
+        <p class="mt-2 max-w-2xl text-sm text-slate-600">
+            "Write to supporters who have gone quiet: contacts with no activity on their timeline (sign-ups, donations, campaign emails…) for a number of days. "
+            "Nobody gets a second win-back email within the window below."
+        </p>
+
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"Who"</h2>
+            <form class="mt-2 flex items-end gap-3" on:submit=run_preview>
+                <label class="text-sm text-slate-700">
+                    "No activity for at least (days)"
+                    <input name="idle_days" type="number" min="1" max="3650" required=true class=INPUT
+                        prop:value=move || idle_days.get() on:input=move |ev| set_idle_days.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit" class=BUTTON disabled=move || preview.pending().get()>
+                    {move || if preview.pending().get() { "Counting…" } else { "Preview" }}
+                </button>
+            </form>
+            <p class="mt-1 text-sm text-red-600" role="alert">{move || preview_error.get().map(|e| e.to_string())}</p>
+            {move || shown().map(|p| view! {
+                <p class="mt-3 text-sm text-slate-800" data-testid="idle-count">
+                    {format!("{} contacts have had no activity for {} days and were not re-engaged in the last {} days.", p.count, p.idle_days, p.window_days)}
+                </p>
+                {(!p.contacts.is_empty()).then(|| view! {
+                    <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+                        <thead><tr><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Last active"</th></tr></thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {p.contacts.into_iter().map(|c| view! {
+                                <tr data-testid="idle-contact">
+                                    <td class=TD><a href=format!("/admin/contacts/{}", c.id) class="text-indigo-700 hover:underline">{c.name}</a></td>
+                                    <td class=TD>{c.email}</td>
+                                    <td class=TD>{c.last_active}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {(p.count > 50).then(|| view! { <p class="mt-1 text-xs text-slate-500">{format!("The 50 idle longest are shown; the email goes to all {}.", p.count)}</p> })}
+                })}
+            })}
+        </section>
+
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"Message"</h2>
+            <label class="mt-2 block text-sm text-slate-700">
+                "Subject"
+                <input name="subject" class=INPUT maxlength="200" prop:value=move || subject.get()
+                    on:input=move |ev| set_subject.set(event_target_value(&ev)) />
+            </label>
+            <p class="mt-1 text-sm text-red-600">{field_error(send_error, "subject")}</p>
+            <label class="mt-2 block text-sm text-slate-700">
+                "Message"
+                <textarea name="message" rows="8" class=INPUT prop:value=move || message.get()
+                    on:input=move |ev| set_message.set(event_target_value(&ev))></textarea>
+            </label>
+            <p class="mt-1 text-sm text-red-600">{field_error(send_error, "message")}</p>
+            <p class="mt-1 text-xs text-slate-500">"Placeholders: " {crate::template::listed(super::PLACEHOLDERS)}</p>
+            {move || shown().and_then(|p| p.contacts.first().cloned().map(|first| {
+                let (name, organisation) = (first.name.clone(), p.organisation.clone());
+                let heading = move || render(&subject.get(), &first.name, &p.organisation);
+                let body = move || render(&message.get(), &name, &organisation);
+                view! {
+                    <div class="mt-3 rounded border border-slate-200 bg-slate-50 p-3 text-sm" data-testid="message-preview">
+                        <p class="text-xs text-slate-500">{format!("As {} will get it:", first.email)}</p>
+                        <p class="mt-1 font-semibold">{heading}</p>
+                        <p class="mt-1 whitespace-pre-line">{body}</p>
+                    </div>
+                }
+            }))}
+            <button type="button" class=format!("mt-3 {BUTTON}") on:click=run_send
+                disabled=move || shown().is_none_or(|p| p.count == 0) || send.pending().get() || matches!(send.value().get(), Some(Ok(_)))>
+                {move || shown().map_or("Preview who gets it first".to_string(), |p| format!("Send to {} contacts", p.count))}
+            </button>
+            <p class="mt-1 text-sm text-red-600" role="alert">
+                {other_error(send_error)}
+            </p>
+            {move || send.value().get().and_then(Result::ok).map(|id| view! { <JobProgress id=id /> })}
+        </section>
+
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"Window"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let days = stored_window.await.map(|d| d.to_string()).unwrap_or_default();
+                    view! {
+                        <ActionForm action=save_window attr:class="mt-2 flex items-end gap-3">
+                            <label class="text-sm text-slate-700">
+                                "Days before a contact may be re-engaged again"
+                                <input name="days" type="number" min="1" max="365" required=true class=INPUT value=days />
+                            </label>
+                            <button type="submit" class=BUTTON disabled=move || save_window.pending().get()>"Save"</button>
+                        </ActionForm>
+                    }
+                })}
+            </Suspense>
+            <p class="mt-1 text-sm text-red-600" role="alert">{move || window_error.get().map(|e| e.to_string())}</p>
+            <p class="mt-1 text-sm text-green-700" role="status">
+                {move || matches!(save_window.value().get(), Some(Ok(_))).then_some("Saved.")}
+            </p>
+        </section>
+    }
+}
