@@ -564,10 +564,8 @@ pub fn plan_import(text: &str) -> Result<ImportPlan, ContactError> {
             Ok(()) => Vec::new(),
             Err(errors) => errors.into_iter().map(|e| e.message).collect(),
         };
-        if messages.is_empty() {
-            if let Some(first) = seen.get(&email) {
-                messages.push(format!("{email} is already on line {first}."));
-            }
+        if let Some(first) = seen.get(&email).filter(|_| messages.is_empty()) {
+            messages.push(format!("{email} is already on line {first}."));
         }
         if messages.is_empty() {
             seen.insert(email.clone(), record.line);

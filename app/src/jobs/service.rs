@@ -84,7 +84,8 @@ where
 }
 
 async fn finish(db: &Db, id: &str, result: &JobResult) -> Result<(), sqlx::Error> {
-    let json = serde_json::to_string(result).expect("a job result serialises");
+    // Strings and numbers only: serialising cannot fail, but a failure would still be recorded.
+    let json = serde_json::to_string(result).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query("UPDATE jobs SET status = 'DONE', done = total, result = $1, finished_at = $2 WHERE id = $3")
         .bind(json)
         .bind(db::now_unix())

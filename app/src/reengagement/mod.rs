@@ -85,7 +85,7 @@ pub async fn send_reengagement(form: ReengagementForm) -> Result<String, AppErro
 pub async fn load_reengagement_window() -> Result<i64, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::window_days(&state.db).await.map_err(crate::auth::internal)?)
+    service::window_days(&state.db).await.map_err(crate::auth::internal)
 }
 
 #[server(prefix = "/api", endpoint = "reengagement/window/save")]

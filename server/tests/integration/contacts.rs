@@ -14,6 +14,9 @@ on_both_backends!(
     tags_are_added_and_removed_with_one_event_per_real_change,
     merging_keeps_every_signup_payment_activity_and_tag,
     contact_functions_check_the_role,
+    importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest,
+    an_import_file_that_cannot_be_read_changes_nothing,
+    a_job_left_running_by_a_stopped_server_reads_as_interrupted,
 );
 
 /// A contact created the way every module does it, inside a transaction of its own.
@@ -414,4 +417,194 @@ async fn contact_functions_check_the_role(app: TestApp) {
     for (client, status) in [(&anonymous, 401), (&volunteer, 403), (&payments, 200), (&admin, 200)] {
         assert_eq!(client.get(app.url("/api/contacts.csv")).send().await.unwrap().status(), status);
     }
+}
+
+async fn contact_total(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM contacts").fetch_one(app.db.pool()).await.unwrap()
+}
+
+const IMPORT_FILE: &str = "Name,EMAIL,Phone,Tags,source\r
+Ada Lovelace,ada@example.org,+1 555 0100,Donor; ward 7,IGNORED\r
+Bad Email,not-an-email,,,\r
+,noname@example.org,,,\r
+Old Friend,OLD@example.org,555 0101,returning,\r
+Dup,ada@example.org,,,\r
+Tagged,tag@example.org,,<b>,\r
+\"Lee, Sam\",\"sam@example.org\",,,\r
+";
+
+async fn importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest(app: TestApp) {
+    let admin = admin(&app).await;
+    let old = contact(&app, "old@example.org", "Old", None).await;
+    let before = contact_total(&app).await;
+
+    // The preview says what would happen and changes nothing.
+    let res =
+        app.call_json(&admin, "contacts/import/preview", &serde_json::json!({ "csv": IMPORT_FILE })).await;
+    assert_eq!(res.status(), 200);
+    let preview: Value = res.json().await.unwrap();
+    assert_eq!((preview["rows"].as_i64(), preview["new_contacts"].as_i64()), (Some(7), Some(2)));
+    assert_eq!(preview["existing_contacts"], 1);
+    let lines: Vec<i64> =
+        preview["problems"].as_array().unwrap().iter().map(|p| p["line"].as_i64().unwrap()).collect();
+    assert_eq!(lines, [3, 4, 6, 7]);
+    let problem = |line: usize| preview["problems"][line]["message"].as_str().unwrap().to_string();
+    assert!(problem(0).contains("valid email"), "{}", problem(0));
+    assert!(problem(1).contains("Enter a name"), "{}", problem(1));
+    assert!(problem(2).contains("already on line 2"), "{}", problem(2));
+    assert!(problem(3).contains("not a tag"), "{}", problem(3));
+    assert_eq!(preview["sample"][0]["tags"], serde_json::json!(["donor", "ward 7"]));
+    assert_eq!(preview["sample"][2]["name"], "Lee, Sam");
+    assert_eq!(contact_total(&app).await, before);
+    assert!(app.events("contact.tags.changed").await.is_empty());
+
+    // The import runs as a job and reports the same problems.
+    let res =
+        app.call_json(&admin, "contacts/import/start", &serde_json::json!({ "csv": IMPORT_FILE })).await;
+    assert_eq!(res.status(), 200);
+    let job_id: String = res.json().await.unwrap();
+    let job = app.finished_job(&admin, &job_id).await;
+    assert_eq!(job["status"], "DONE", "{job}");
+    assert_eq!((job["total"].as_i64(), job["done"].as_i64()), (Some(3), Some(3)));
+    let counts = &job["result"]["counts"];
+    assert_eq!(counts, &serde_json::json!([["created", 2], ["updated", 1], ["skipped", 4]]));
+    assert_eq!(job["result"]["problems"].as_array().unwrap().len(), 4);
+    assert_eq!(contact_total(&app).await, before + 2);
+
+    let row = |email: &'static str| {
+        let app = &app;
+        async move {
+            let (id, name, phone, source): (String, String, Option<String>, String) =
+                sqlx::query_as("SELECT id, name, phone, source FROM contacts WHERE email = $1")
+                    .bind(email)
+                    .fetch_one(app.db.pool())
+                    .await
+                    .unwrap();
+            let tags: Vec<String> =
+                sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
+                    .bind(&id)
+                    .fetch_all(app.db.pool())
+                    .await
+                    .unwrap();
+            (name, phone, source, tags)
+        }
+    };
+    let ada = row("ada@example.org").await;
+    assert_eq!(
+        ada,
+        (
+            "Ada Lovelace".into(),
+            Some("+1 555 0100".into()),
+            "IMPORT".into(),
+            vec!["donor".into(), "ward 7".into()]
+        )
+    );
+    // Someone on file keeps their name and gains the phone and tags.
+    let kept = row("old@example.org").await;
+    assert_eq!(kept, ("Old".into(), Some("555 0101".into()), "TEST".into(), vec!["returning".to_string()]));
+    assert_eq!(row("sam@example.org").await.0, "Lee, Sam");
+
+    let created: Vec<String> = app
+        .events("contact.created")
+        .await
+        .iter()
+        .filter(|e| e["source"] == "IMPORT")
+        .map(|e| e["email"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(created.len(), 2);
+    assert!(
+        created.contains(&"ada@example.org".to_string()) && created.contains(&"sam@example.org".to_string())
+    );
+    let tagged = app.events("contact.tags.changed").await;
+    assert_eq!(tagged.len(), 2);
+    assert!(
+        tagged
+            .iter()
+            .any(|e| e["contact_id"] == old.as_str() && e["added"] == serde_json::json!(["returning"]))
+    );
+    let audit: String =
+        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'contact.imported'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audit, "2 created, 1 updated, 4 skipped");
+
+    // Importing the same file again creates nobody and changes no tag.
+    let res =
+        app.call_json(&admin, "contacts/import/start", &serde_json::json!({ "csv": IMPORT_FILE })).await;
+    let job = app.finished_job(&admin, &res.json::<String>().await.unwrap()).await;
+    assert_eq!(job["result"]["counts"], serde_json::json!([["created", 0], ["updated", 3], ["skipped", 4]]));
+    assert_eq!(contact_total(&app).await, before + 2);
+    assert_eq!(app.events("contact.tags.changed").await.len(), 2);
+}
+
+async fn an_import_file_that_cannot_be_read_changes_nothing(app: TestApp) {
+    let admin = admin(&app).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("pay@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let payments = app.signed_in("pay@example.org").await;
+    let before = contact_total(&app).await;
+    let big = format!("name,email\n{}", "Someone,someone@example.org\n".repeat(30_000));
+    for (file, message) in [
+        ("", "The file is empty."),
+        ("name,phone\nAda,123\n", "at least name and email"),
+        ("name,email\n", "no contacts"),
+        ("name,email\nAda,ada@example.org\n\"Open,b@example.org\n", "Line 3: a quoted cell is never closed."),
+        ("name,email\nBad,nope\n", "No row can be imported"),
+        (big.as_str(), "larger than 800 KB"),
+    ] {
+        let body = serde_json::json!({ "csv": file });
+        let res = app.call_json(&admin, "contacts/import/start", &body).await;
+        assert_eq!(res.status(), 422, "{message}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains(message), "{message}: {text}");
+    }
+    assert_eq!(contact_total(&app).await, before);
+    let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(jobs, 0);
+
+    // Only admins may preview, import or follow an import.
+    let body = serde_json::json!({ "csv": "name,email\nAda,ada@example.org\n" });
+    for endpoint in ["contacts/import/preview", "contacts/import/start"] {
+        assert_eq!(app.call_json(&app.client(), endpoint, &body).await.status(), 401, "{endpoint}");
+        assert_eq!(app.call_json(&volunteer, endpoint, &body).await.status(), 403, "{endpoint}");
+        assert_eq!(app.call_json(&payments, endpoint, &body).await.status(), 403, "{endpoint}");
+    }
+    assert_eq!(contact_total(&app).await, before);
+    let res = app.call_json(&admin, "contacts/import/start", &body).await;
+    let id: String = res.json().await.unwrap();
+    for (client, status) in [(&app.client(), 401), (&volunteer, 403), (&payments, 403)] {
+        assert_eq!(app.call(client, "jobs/get", &[("id", id.as_str())]).await.status(), status);
+    }
+    assert_eq!(app.finished_job(&admin, &id).await["status"], "DONE");
+    assert_eq!(app.call(&admin, "jobs/get", &[("id", "nope")]).await.status(), 404);
+}
+
+async fn a_job_left_running_by_a_stopped_server_reads_as_interrupted(app: TestApp) {
+    let admin = admin(&app).await;
+    let now = app::db::now_unix();
+    for (id, updated_at) in [("stale", now - 600), ("moving", now)] {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, status, total, done, created_by, created_at, updated_at) \
+             VALUES ($1, 'contact-import', 'RUNNING', 10, 3, 'test', $2, $2)",
+        )
+        .bind(id)
+        .bind(updated_at)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+    let job = |id: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.call(&admin, "jobs/get", &[("id", id)]).await.json::<Value>().await.unwrap() }
+    };
+    let stale = job("stale").await;
+    assert_eq!((stale["status"].as_str(), stale["done"].as_i64()), (Some("INTERRUPTED"), Some(3)));
+    assert!(stale["error"].as_str().unwrap().contains("what was done before it is kept"));
+    assert_eq!(job("moving").await["status"], "RUNNING");
+    assert_eq!(app::jobs::service::mark_interrupted(&app.db).await.unwrap(), 1);
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM jobs ORDER BY id").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(stored, ["RUNNING", "INTERRUPTED"]);
 }

@@ -13,5 +13,6 @@ mod email;
 mod event_bus;
 mod http;
 mod payments;
+mod reengagement;
 mod shifts;
 mod users;

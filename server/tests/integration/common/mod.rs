@@ -256,6 +256,31 @@ impl TestApp {
         client.post(self.url(&format!("/api/{endpoint}"))).form(form).send().await.unwrap()
     }
 
+    /// Calls a server function that takes JSON (the ones sent whole files).
+    pub async fn call_json(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        client.post(self.url(&format!("/api/{endpoint}"))).json(body).send().await.unwrap()
+    }
+
+    /// Waits for background job `id` to end; answers with it as `jobs/get` shows it.
+    pub async fn finished_job(&self, client: &reqwest::Client, id: &str) -> serde_json::Value {
+        let mut job = serde_json::Value::Null;
+        for _ in 0..200 {
+            let res = self.call(client, "jobs/get", &[("id", id)]).await;
+            assert_eq!(res.status(), 200);
+            job = res.json().await.unwrap();
+            if job["status"] != "RUNNING" {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("job {id} still running: {job}");
+    }
+
     /// A client signed in as `email` (with the test password).
     pub async fn signed_in(&self, email: &str) -> reqwest::Client {
         let client = self.client();

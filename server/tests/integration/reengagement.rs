@@ -1,0 +1,223 @@
+//! Re-engagement over HTTP, on both databases: who counts as idle, the email through the
+//! queue to a fake SMTP server, the window, and who may do it.
+
+use crate::common::smtp::{FakeSmtp, decode_quoted_printable};
+use crate::common::{TestApp, eventually};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(
+    idle_contacts_get_the_email_once_within_the_window,
+    bad_sends_change_nothing_and_two_sends_at_once_reach_each_contact_once,
+    reengagement_functions_check_the_role,
+);
+
+const DAY: i64 = 24 * 3600;
+
+async fn admin(app: &TestApp) -> reqwest::Client {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.signed_in("admin@example.org").await
+}
+
+/// A contact added `age_days` ago, with one activity `active_days` ago if given.
+async fn contact(app: &TestApp, email: &str, name: &str, age_days: i64, active_days: Option<i64>) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = app::db::now_unix();
+    sqlx::query(
+        "INSERT INTO contacts (id, email, name, source, created_at, updated_at) VALUES ($1, $2, $3, 'TEST', $4, $4)",
+    )
+    .bind(&id)
+    .bind(email)
+    .bind(name)
+    .bind(now - age_days * DAY)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    if let Some(days) = active_days {
+        sqlx::query(
+            "INSERT INTO contact_activity (id, event_id, contact_id, topic, summary, points, occurred_at) \
+             VALUES ($1, $1, $2, 'shift.signup.created', 'Signed up', 20, $3)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&id)
+        .bind(now - days * DAY)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+    id
+}
+
+async fn preview(app: &TestApp, client: &reqwest::Client, days: &str) -> reqwest::Response {
+    app.call(client, "reengagement/preview", &[("idle_days", days)]).await
+}
+
+async fn send(app: &TestApp, client: &reqwest::Client, days: &str, subject: &str) -> reqwest::Response {
+    let form = [
+        ("form[idle_days]", days),
+        ("form[subject]", subject),
+        ("form[message]", "Hi {{ name }},\nit has been a while. {{organisation}} misses you."),
+    ];
+    app.call(client, "reengagement/send", &form).await
+}
+
+async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(app.db.pool()).await.unwrap()
+}
+
+/// Three fixtures: idle (never active, added 200 days ago), lapsed (last active 120 days
+/// ago), active (10 days ago); plus a newcomer added today.
+async fn fixtures(app: &TestApp) -> (String, String) {
+    let idle = contact(app, "idle@example.org", "Ida Idle", 200, None).await;
+    let lapsed = contact(app, "lapsed@example.org", "Lars Lapsed", 300, Some(120)).await;
+    contact(app, "active@example.org", "Ari Active", 300, Some(10)).await;
+    contact(app, "new@example.org", "Nia New", 0, None).await;
+    (idle, lapsed)
+}
+
+async fn idle_contacts_get_the_email_once_within_the_window(app: TestApp) {
+    let smtp = FakeSmtp::start(0).await;
+    let admin = admin(&app).await;
+    crate::email::configure_smtp(&app, &admin, smtp.port).await;
+    let (idle, lapsed) = fixtures(&app).await;
+
+    let res = preview(&app, &admin, "90").await;
+    assert_eq!(res.status(), 200);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!((p["count"].as_i64(), p["window_days"].as_i64()), (Some(2), Some(30)));
+    // The longest idle first: the lapsed contact was added earlier but was active since.
+    let listed: Vec<&str> =
+        p["contacts"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [idle.as_str(), lapsed.as_str()]);
+    assert_eq!(preview(&app, &admin, "150").await.json::<Value>().await.unwrap()["count"], 1);
+    assert_eq!(preview(&app, &admin, "5").await.json::<Value>().await.unwrap()["count"], 3);
+
+    let res = send(&app, &admin, "90", "We miss you, {{name}}").await;
+    assert_eq!(res.status(), 200);
+    let job = app.finished_job(&admin, &res.json::<String>().await.unwrap()).await;
+    assert_eq!(job["status"], "DONE", "{job}");
+    assert_eq!(job["result"]["counts"], serde_json::json!([["sent", 2], ["skipped", 0]]));
+
+    // Each gets their own email with the placeholders filled.
+    eventually("both emails arrive", || async { smtp.messages().len() == 2 }).await;
+    let messages = smtp.messages();
+    let to_ida = messages.iter().find(|m| m.recipients == ["idle@example.org"]).expect("Ida's email");
+    let text = decode_quoted_printable(&to_ida.data);
+    assert!(text.contains("Subject: We miss you, Ida Idle"), "{text}");
+    assert!(text.contains("Hi Ida Idle,"), "{text}");
+    assert!(text.contains("Changemaker misses you."), "{text}");
+    assert!(messages.iter().any(|m| m.recipients == ["lapsed@example.org"]));
+
+    let sent = app.events("reengagement.sent").await;
+    assert_eq!(sent.len(), 2);
+    let ida = sent.iter().find(|e| e["contact_id"] == idle.as_str()).expect("Ida's event");
+    assert_eq!(
+        (ida["email"].as_str(), ida["subject"].as_str()),
+        (Some("idle@example.org"), Some("We miss you, Ida Idle"))
+    );
+    // The contact's page lists the email.
+    let detail: Value =
+        app.call(&admin, "contacts/get", &[("id", idle.as_str())]).await.json().await.unwrap();
+    assert_eq!(detail["emails"][0]["about"], "We miss you, Ida Idle");
+
+    // Within the window nobody is re-engaged again.
+    assert_eq!(preview(&app, &admin, "90").await.json::<Value>().await.unwrap()["count"], 0);
+    let res = send(&app, &admin, "90", "Again").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("No contact is idle"));
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM reengagement_sends").await, 2);
+
+    // The window is configurable: at 7 days, a send 10 days ago no longer holds them back.
+    let res = app.call(&admin, "reengagement/window/save", &[("days", "7")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.call(&admin, "reengagement/window", &[]).await.json::<i64>().await.unwrap(), 7);
+    sqlx::query("UPDATE reengagement_sends SET sent_at = sent_at - $1")
+        .bind(10 * DAY)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let p: Value = preview(&app, &admin, "90").await.json().await.unwrap();
+    assert_eq!((p["count"].as_i64(), p["window_days"].as_i64()), (Some(2), Some(7)));
+    for bad in ["0", "366", "seven", ""] {
+        let res = app.call(&admin, "reengagement/window/save", &[("days", bad)]).await;
+        assert_eq!(res.status(), 422, "{bad}");
+    }
+    assert_eq!(app.call(&admin, "reengagement/window", &[]).await.json::<i64>().await.unwrap(), 7);
+}
+
+async fn bad_sends_change_nothing_and_two_sends_at_once_reach_each_contact_once(app: TestApp) {
+    let admin = admin(&app).await;
+    fixtures(&app).await;
+    for (days, subject, field) in [
+        ("0", "Hello", "days"),
+        ("4000", "Hello", "days"),
+        ("90", "", "subject"),
+        ("90", "Hello {{nickname}}", "Unknown placeholder {{nickname}}"),
+        ("90", "Hello {{name", "not closed"),
+        ("90", &"x".repeat(201), "at most 200"),
+    ] {
+        let res = send(&app, &admin, days, subject).await;
+        assert_eq!(res.status(), 422, "{subject}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains(field), "{field}: {text}");
+    }
+    assert_eq!(preview(&app, &admin, "0").await.status(), 422);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM email_outbox").await, 0);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM jobs").await, 0);
+
+    // Two admins press send at the same moment: each contact is emailed once.
+    let (a, b) = tokio::join!(send(&app, &admin, "90", "First"), send(&app, &admin, "90", "Second"));
+    let mut sent = 0;
+    for res in [a, b] {
+        if res.status() == 200 {
+            let job = app.finished_job(&admin, &res.json::<String>().await.unwrap()).await;
+            assert_eq!(job["status"], "DONE", "{job}");
+            sent += job["result"]["counts"][0][1].as_i64().unwrap();
+        } else {
+            assert_eq!(res.status(), 422);
+        }
+    }
+    assert_eq!(sent, 2);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM reengagement_sends").await, 2);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM email_outbox").await, 2);
+    assert_eq!(app.events("reengagement.sent").await.len(), 2);
+}
+
+async fn reengagement_functions_check_the_role(app: TestApp) {
+    fixtures(&app).await;
+    let admin = admin(&app).await;
+    for (email, role) in [
+        ("vol@example.org", Role::Volunteer),
+        ("pay@example.org", Role::PaymentsAdmin),
+        ("super@example.org", Role::SuperAdmin),
+    ] {
+        app.create_user(email, role, UserStatus::Active).await;
+    }
+    let volunteer = app.signed_in("vol@example.org").await;
+    let payments = app.signed_in("pay@example.org").await;
+    let superadmin = app.signed_in("super@example.org").await;
+    let anonymous = app.client();
+    let calls: [(&str, Vec<(&str, &str)>); 4] = [
+        ("reengagement/preview", vec![("idle_days", "90")]),
+        ("reengagement/window", vec![]),
+        ("reengagement/window/save", vec![("days", "14")]),
+        (
+            "reengagement/send",
+            vec![("form[idle_days]", "90"), ("form[subject]", "Hi"), ("form[message]", "Hello")],
+        ),
+    ];
+    for (endpoint, args) in &calls {
+        assert_eq!(app.call(&anonymous, endpoint, args).await.status(), 401, "{endpoint}");
+        assert_eq!(app.call(&volunteer, endpoint, args).await.status(), 403, "{endpoint}");
+        assert_eq!(app.call(&payments, endpoint, args).await.status(), 403, "{endpoint}");
+    }
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM jobs").await, 0);
+    for client in [&admin, &superadmin] {
+        for (endpoint, args) in &calls[..3] {
+            assert_eq!(app.call(client, endpoint, args).await.status(), 200, "{endpoint}");
+        }
+    }
+    let res = app.call(&superadmin, calls[3].0, &calls[3].1).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.finished_job(&admin, &res.json::<String>().await.unwrap()).await["status"], "DONE");
+}
