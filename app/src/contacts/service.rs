@@ -695,9 +695,10 @@ async fn import_rows(
     }
     let skipped = plan.problems.len() as i64;
     let mut summary = format!("Imported {created} new contacts and updated {updated}.");
-    if skipped > 0 {
-        summary.push_str(&format!(" {skipped} rows were skipped: "));
-        summary.push_str(if skipped == 1 { "see its line below." } else { "see their lines below." });
+    match skipped {
+        0 => {}
+        1 => summary.push_str(" 1 row was skipped: see its line below."),
+        n => summary.push_str(&format!(" {n} rows were skipped: see their lines below.")),
     }
     Ok(JobResult {
         summary,

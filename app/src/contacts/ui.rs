@@ -314,7 +314,6 @@ pub fn ImportContactsPage() -> impl IntoView {
     let preview = ServerAction::<PreviewContactImport>::new();
     let start = ServerAction::<StartContactImport>::new();
     let preview_error = last_error(preview.value());
-    let start_error = last_error(start.value());
     let too_big = move || csv.with(|c| c.len() > IMPORT_MAX_BYTES);
     let changed = move |text: String| {
         set_csv.set(text);
@@ -342,15 +341,7 @@ pub fn ImportContactsPage() -> impl IntoView {
             start.dispatch(StartContactImport { csv: csv.get_untracked() });
         }
     };
-    view! {
-        <Title text="Import contacts" />
-        <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
-        <h1 class="mt-2 text-2xl font-bold text-slate-900">"Import contacts"</h1>
-        <p class="mt-2 max-w-2xl text-sm text-slate-600">
-            "A CSV file whose first row names the columns: " <code>"name"</code> " and " <code>"email"</code>
-            " are needed, " <code>"phone"</code> " and " <code>"tags"</code> " (separated by ; or ,) are optional, and other columns are ignored, so a file exported here imports as is. "
-            "Someone already on file keeps their name and gains the row's tags. At most 800 KB."
-        </p>
+    let choose_file = view! {
         <section class="mt-4 rounded-lg bg-white p-4 shadow-sm">
             <label class="text-sm text-slate-700">
                 "CSV file"
@@ -371,9 +362,37 @@ pub fn ImportContactsPage() -> impl IntoView {
             </button>
             <p class="mt-2 text-sm text-red-600" role="alert">{move || preview_error.get().map(|e| e.to_string())}</p>
         </section>
-        {move || preview.value().get().and_then(Result::ok).map(|p| {
-            let good = p.new_contacts + p.existing_contacts;
-            view! {
+    }
+    .into_any();
+    view! {
+        <Title text="Import contacts" />
+        <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
+        <h1 class="mt-2 text-2xl font-bold text-slate-900">"Import contacts"</h1>
+        <p class="mt-2 max-w-2xl text-sm text-slate-600">
+            "A CSV file whose first row names the columns: " <code>"name"</code> " and " <code>"email"</code>
+            " are needed, " <code>"phone"</code> " and " <code>"tags"</code> " (separated by ; or ,) are optional, and other columns are ignored, so a file exported here imports as is. "
+            "Someone already on file keeps their name and gains the row's tags. At most 800 KB."
+        </p>
+        {choose_file}
+        {move || preview.value().get().and_then(Result::ok).map(|p| import_preview(p, start, run_import))}
+        {move || start.value().get().and_then(Result::ok).map(|id| view! {
+            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                <h2 class="font-semibold text-slate-900">"Importing"</h2>
+                <JobProgress id=id />
+            </section>
+        })}
+    }
+}
+
+/// What the preview found, and the button that imports it.
+fn import_preview(
+    p: super::ImportPreview,
+    start: ServerAction<StartContactImport>,
+    run_import: impl Fn(leptos::ev::MouseEvent) + Clone + Send + 'static,
+) -> AnyView {
+    let start_error = last_error(start.value());
+    let good = p.new_contacts + p.existing_contacts;
+    view! {
                 <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="import-preview">
                     <h2 class="font-semibold text-slate-900">"Preview"</h2>
                     <p class="mt-1 text-sm text-slate-700" data-testid="import-counts">
@@ -407,12 +426,5 @@ pub fn ImportContactsPage() -> impl IntoView {
                     <p class="mt-2 text-sm text-red-600" role="alert">{move || start_error.get().map(|e| e.to_string())}</p>
                 </section>
             }
-        })}
-        {move || start.value().get().and_then(Result::ok).map(|id| view! {
-            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                <h2 class="font-semibold text-slate-900">"Importing"</h2>
-                <JobProgress id=id />
-            </section>
-        })}
-    }
+    .into_any()
 }

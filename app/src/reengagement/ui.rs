@@ -73,14 +73,7 @@ pub fn ReengagementPage() -> impl IntoView {
             });
         }
     };
-    view! {
-        <Title text="Re-engagement" />
-        <h1 class="text-2xl font-bold text-slate-900">"Re-engagement"</h1>
-        <p class="mt-2 max-w-2xl text-sm text-slate-600">
-            "Write to supporters who have gone quiet: contacts with no activity on their timeline (sign-ups, donations, campaign emails…) for a number of days. "
-            "Nobody gets a second win-back email within the window below."
-        </p>
-
+    let choose_contacts = view! {
         <section class=CARD>
             <h2 class="font-semibold text-slate-900">"Who"</h2>
             <form class="mt-2 flex items-end gap-3" on:submit=run_preview>
@@ -94,28 +87,11 @@ pub fn ReengagementPage() -> impl IntoView {
                 </button>
             </form>
             <p class="mt-1 text-sm text-red-600" role="alert">{move || preview_error.get().map(|e| e.to_string())}</p>
-            {move || shown().map(|p| view! {
-                <p class="mt-3 text-sm text-slate-800" data-testid="idle-count">
-                    {format!("{} contacts have had no activity for {} days and were not re-engaged in the last {} days.", p.count, p.idle_days, p.window_days)}
-                </p>
-                {(!p.contacts.is_empty()).then(|| view! {
-                    <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
-                        <thead><tr><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Last active"</th></tr></thead>
-                        <tbody class="divide-y divide-slate-100">
-                            {p.contacts.into_iter().map(|c| view! {
-                                <tr data-testid="idle-contact">
-                                    <td class=TD><a href=format!("/admin/contacts/{}", c.id) class="text-indigo-700 hover:underline">{c.name}</a></td>
-                                    <td class=TD>{c.email}</td>
-                                    <td class=TD>{c.last_active}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                    {(p.count > 50).then(|| view! { <p class="mt-1 text-xs text-slate-500">{format!("The 50 idle longest are shown; the email goes to all {}.", p.count)}</p> })}
-                })}
-            })}
+            {move || shown().map(idle_list)}
         </section>
-
+    }
+    .into_any();
+    let write_message = view! {
         <section class=CARD>
             <h2 class="font-semibold text-slate-900">"Message"</h2>
             <label class="mt-2 block text-sm text-slate-700">
@@ -152,7 +128,9 @@ pub fn ReengagementPage() -> impl IntoView {
             </p>
             {move || send.value().get().and_then(Result::ok).map(|id| view! { <JobProgress id=id /> })}
         </section>
-
+    }
+    .into_any();
+    let set_window = view! {
         <section class=CARD>
             <h2 class="font-semibold text-slate-900">"Window"</h2>
             <Suspense fallback=|| ()>
@@ -175,4 +153,44 @@ pub fn ReengagementPage() -> impl IntoView {
             </p>
         </section>
     }
+    .into_any();
+    view! {
+        <Title text="Re-engagement" />
+        <h1 class="text-2xl font-bold text-slate-900">"Re-engagement"</h1>
+        <p class="mt-2 max-w-2xl text-sm text-slate-600">
+            "Write to supporters who have gone quiet: contacts with no activity on their timeline (sign-ups, donations, campaign emails…) for a number of days. "
+            "Nobody gets a second win-back email within the window below."
+        </p>
+
+        {choose_contacts}
+
+        {write_message}
+
+        {set_window}
+    }
+}
+
+/// The preview's count and its list of the idle longest.
+fn idle_list(p: super::IdlePreview) -> AnyView {
+    view! {
+                <p class="mt-3 text-sm text-slate-800" data-testid="idle-count">
+                    {format!("{} contacts have had no activity for {} days and were not re-engaged in the last {} days.", p.count, p.idle_days, p.window_days)}
+                </p>
+                {(!p.contacts.is_empty()).then(|| view! {
+                    <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+                        <thead><tr><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Last active"</th></tr></thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {p.contacts.into_iter().map(|c| view! {
+                                <tr data-testid="idle-contact">
+                                    <td class=TD><a href=format!("/admin/contacts/{}", c.id) class="text-indigo-700 hover:underline">{c.name}</a></td>
+                                    <td class=TD>{c.email}</td>
+                                    <td class=TD>{c.last_active}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {(p.count > 50).then(|| view! { <p class="mt-1 text-xs text-slate-500">{format!("The 50 idle longest are shown; the email goes to all {}.", p.count)}</p> })}
+                })}
+    }
+    .into_any()
 }

@@ -1,0 +1,73 @@
+import { expect, test } from "@playwright/test";
+import { signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("contacts", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("an admin previews a CSV import, sees bad rows by line, imports the rest with a progress bar", async ({
+    browser,
+  }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/contacts");
+    await admin.getByRole("link", { name: "Import CSV" }).click();
+    await expect(admin.getByRole("heading", { name: "Import contacts" })).toBeVisible();
+    const rows = ["name,email,tags", "Ada Lovelace,ada@example.org,donor; ward 7", "No Email,,", "Grace Hopper,grace@example.org,"];
+    await admin.getByLabel("CSV file").setInputFiles({
+      name: "people.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(rows.join("\n")),
+    });
+    await expect(admin.getByLabel("…or paste it here")).toHaveValue(/Grace Hopper/);
+    await admin.getByRole("button", { name: "Preview" }).click();
+    await expect(admin.getByTestId("import-counts")).toHaveText(
+      "3 rows: 2 new contacts, 0 already on file, 1 with problems (skipped).",
+    );
+    await expect(admin.getByTestId("import-row")).toHaveCount(2);
+    await expect(admin.getByTestId("import-problems")).toContainText("Line 3: Enter a valid email address");
+
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Import 2 contacts" }).click();
+    const job = admin.getByTestId("job");
+    await expect(job).toHaveAttribute("data-status", "DONE");
+    await expect(admin.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+    await expect(admin.getByTestId("job-summary")).toHaveText(
+      "Imported 2 new contacts and updated 0. 1 row was skipped: see its line below.",
+    );
+    await expect(admin.getByTestId("job-problems")).toContainText("Line 3:");
+
+    await admin.goto(`${server.baseURL}/admin/contacts?tag=donor`);
+    await expect(admin.getByTestId("contact-row")).toHaveCount(1);
+    await expect(admin.getByTestId("contact-row")).toContainText("Ada Lovelace");
+    await expect(admin.getByTestId("contact-row")).toContainText("ward 7");
+  });
+
+  test("the re-engagement page counts idle contacts and keeps its window", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/reengagement");
+    await expect(admin.getByRole("button", { name: "Preview who gets it first" })).toBeDisabled();
+    // The contacts imported above were active today: none is idle for a day.
+    await admin.getByLabel("No activity for at least (days)").fill("1");
+    await admin.getByRole("button", { name: "Preview" }).click();
+    await expect(admin.getByTestId("idle-count")).toHaveText(
+      "0 contacts have had no activity for 1 days and were not re-engaged in the last 30 days.",
+    );
+    await expect(admin.getByRole("button", { name: "Send to 0 contacts" })).toBeDisabled();
+
+    const window = admin.getByLabel("Days before a contact may be re-engaged again");
+    await expect(window).toHaveValue("30");
+    await window.fill("14");
+    await admin.getByRole("button", { name: "Save" }).click();
+    await expect(admin.getByText("Saved.")).toBeVisible();
+    await admin.reload();
+    await expect(admin.getByLabel("Days before a contact may be re-engaged again")).toHaveValue("14");
+  });
+});
