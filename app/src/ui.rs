@@ -115,6 +115,11 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
 
 pub const BUTTON_PRIMARY: &str = "inline-flex w-full justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";
 
+/// `n` and the noun, plural unless `n` is 1: "1 contact", "3 contacts".
+pub fn count(n: i64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// Percent-encodes a query-string value.
 pub fn urlencode(text: &str) -> String {
     text.bytes()

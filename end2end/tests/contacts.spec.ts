@@ -56,9 +56,9 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByRole("button", { name: "Preview who gets it first" })).toBeDisabled();
     // The contacts imported above were active today: none is idle for a day.
     await admin.getByLabel("No activity for at least (days)").fill("1");
-    await admin.getByRole("button", { name: "Preview" }).click();
+    await admin.getByRole("button", { name: "Preview", exact: true }).click();
     await expect(admin.getByTestId("idle-count")).toHaveText(
-      "0 contacts have had no activity for 1 days and were not re-engaged in the last 30 days.",
+      "0 contacts had no activity for 1 day and were not re-engaged in the last 30 days.",
     );
     await expect(admin.getByRole("button", { name: "Send to 0 contacts" })).toBeDisabled();
 

@@ -183,7 +183,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                         let moves = CampaignStatus::ALL.into_iter().filter(|to| c.status.can_move_to(*to)).collect::<Vec<_>>();
                         let bars = d.emails_per_day.iter().map(|(day, n)| Bar {
                             value: *n,
-                            label: format!("{day}: {n} email{}", if *n == 1 { "" } else { "s" }),
+                            label: format!("{day}: {}", crate::ui::count(*n, "email")),
                         }).collect::<Vec<_>>();
                         let first_day = d.emails_per_day.first().map(|d| d.0.clone()).unwrap_or_default();
                         let last_day = d.emails_per_day.last().map(|d| d.0.clone()).unwrap_or_default();
@@ -203,7 +203,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                 })}
                             </div>
                             <p class="mt-1 text-slate-700" data-testid="emails-sent">
-                                {format!("{} email{} sent", c.emails_sent, if c.emails_sent == 1 { "" } else { "s" })}
+                                {format!("{} sent", crate::ui::count(c.emails_sent, "email"))}
                             </p>
 
                             <section class=CARD aria-label="Moderation">
@@ -388,7 +388,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
                                 >
                                     <p class="mt-8 rounded-md bg-green-50 p-4 text-green-800" role="status" data-testid="sent">
                                         {move || match send.value().get() {
-                                            Some(Ok(n)) => format!("Sent to {n} representative{}. Thank you for speaking up!", if n == 1 { "" } else { "s" }),
+                                            Some(Ok(n)) => format!("Sent to {}. Thank you for speaking up!", crate::ui::count(n, "representative")),
                                             _ => String::new(),
                                         }}
                                     </p>

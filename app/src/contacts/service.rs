@@ -694,7 +694,7 @@ async fn import_rows(
         progress.set(done).await?;
     }
     let skipped = plan.problems.len() as i64;
-    let mut summary = format!("Imported {created} new contacts and updated {updated}.");
+    let mut summary = format!("Imported {} and updated {updated}.", crate::ui::count(created, "new contact"));
     match skipped {
         0 => {}
         1 => summary.push_str(" 1 row was skipped: see its line below."),

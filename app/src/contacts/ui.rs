@@ -12,7 +12,7 @@ use super::{
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
-use crate::ui::{Field, FormError, last_error, urlencode};
+use crate::ui::{Field, FormError, count, last_error, urlencode};
 
 const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
 const TD: &str = "px-3 py-2 text-slate-700";
@@ -335,8 +335,10 @@ pub fn ImportContactsPage() -> impl IntoView {
             .get_untracked()
             .and_then(Result::ok)
             .map_or(0, |p| p.new_contacts + p.existing_contacts);
-        let question =
-            format!("Import {good} contacts? New ones are created; existing ones gain the file's tags.");
+        let question = format!(
+            "Import {}? New ones are created; existing ones gain the file's tags.",
+            count(good, "contact")
+        );
         if window().confirm_with_message(&question).unwrap_or(false) {
             start.dispatch(StartContactImport { csv: csv.get_untracked() });
         }
@@ -396,7 +398,7 @@ fn import_preview(
                 <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="import-preview">
                     <h2 class="font-semibold text-slate-900">"Preview"</h2>
                     <p class="mt-1 text-sm text-slate-700" data-testid="import-counts">
-                        {format!("{} rows: {} new contacts, {} already on file, {} with problems (skipped).", p.rows, p.new_contacts, p.existing_contacts, p.problems.len())}
+                        {format!("{}: {}, {} already on file, {} with problems (skipped).", count(p.rows, "row"), count(p.new_contacts, "new contact"), p.existing_contacts, p.problems.len())}
                     </p>
                     {(!p.sample.is_empty()).then(|| view! {
                         <table class="mt-3 min-w-full divide-y divide-slate-200 text-sm">
@@ -421,7 +423,7 @@ fn import_preview(
                     })}
                     <button type="button" class=format!("mt-4 {SMALL_BUTTON}") on:click=run_import
                         disabled=move || good == 0 || start.pending().get() || matches!(start.value().get(), Some(Ok(_)))>
-                        {format!("Import {good} contacts")}
+                        {format!("Import {}", count(good, "contact"))}
                     </button>
                     <p class="mt-2 text-sm text-red-600" role="alert">{move || start_error.get().map(|e| e.to_string())}</p>
                 </section>

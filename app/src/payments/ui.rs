@@ -513,8 +513,7 @@ fn DonationChartView() -> impl IntoView {
                             let first = chart.bars.first().map(|b| b.start.clone()).unwrap_or_default();
                             let last = chart.bars.last().map(|b| b.start.clone()).unwrap_or_default();
                             let bars = chart.bars.into_iter().map(|bar| {
-                                let plural = if bar.count == 1 { "" } else { "s" };
-                                let label = format!("{}: {} from {} donation{plural}", bar.start, format_cents(bar.kept_cents), bar.count);
+                                let label = format!("{}: {} from {}", bar.start, format_cents(bar.kept_cents), crate::ui::count(bar.count, "donation"));
                                 Bar { value: bar.kept_cents, label }
                             }).collect::<Vec<_>>();
                             view! { <BarChart bars=bars first=first last=last /> }.into_any()

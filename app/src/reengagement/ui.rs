@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
-use crate::ui::last_error;
+use crate::ui::{count, last_error};
 
 const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
 const TD: &str = "px-3 py-2 text-slate-700";
@@ -62,7 +62,7 @@ pub fn ReengagementPage() -> impl IntoView {
     };
     let run_send = move |_| {
         let Some(p) = preview.value().get_untracked().and_then(Result::ok) else { return };
-        let question = format!("Send this email to {} contacts? This cannot be undone.", p.count);
+        let question = format!("Send this email to {}? This cannot be undone.", count(p.count, "contact"));
         if window().confirm_with_message(&question).unwrap_or(false) {
             send.dispatch(SendReengagement {
                 form: ReengagementForm {
@@ -121,7 +121,7 @@ pub fn ReengagementPage() -> impl IntoView {
             }))}
             <button type="button" class=format!("mt-3 {BUTTON}") on:click=run_send
                 disabled=move || shown().is_none_or(|p| p.count == 0) || send.pending().get() || matches!(send.value().get(), Some(Ok(_)))>
-                {move || shown().map_or("Preview who gets it first".to_string(), |p| format!("Send to {} contacts", p.count))}
+                {move || shown().map_or("Preview who gets it first".to_string(), |p| format!("Send to {}", count(p.count, "contact")))}
             </button>
             <p class="mt-1 text-sm text-red-600" role="alert">
                 {other_error(send_error)}
@@ -174,7 +174,7 @@ pub fn ReengagementPage() -> impl IntoView {
 fn idle_list(p: super::IdlePreview) -> AnyView {
     view! {
                 <p class="mt-3 text-sm text-slate-800" data-testid="idle-count">
-                    {format!("{} contacts have had no activity for {} days and were not re-engaged in the last {} days.", p.count, p.idle_days, p.window_days)}
+                    {format!("{} had no activity for {} and were not re-engaged in the last {}.", count(p.count, "contact"), count(p.idle_days, "day"), count(p.window_days, "day"))}
                 </p>
                 {(!p.contacts.is_empty()).then(|| view! {
                     <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
