@@ -35,6 +35,8 @@ pub struct AppState {
     /// Proxies trusted to name the client in `X-Forwarded-For`.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     pub bus: Bus,
+    /// Public shift sign-ups, written in groups that share a transaction.
+    pub signups: crate::shifts::group_commit::SignupQueue,
     /// Sends queued email; `serve` runs it in the background.
     pub email_worker: crate::email::service::Worker,
 }

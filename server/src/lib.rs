@@ -118,6 +118,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         )),
         stripe_api_base: config.stripe_api_base.clone(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        signups: app::shifts::group_commit::SignupQueue::start(bus.clone()),
         bus,
         email_worker,
     };

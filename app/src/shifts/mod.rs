@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 mod emails;
 #[cfg(feature = "ssr")]
+pub mod group_commit;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,6 +267,9 @@ impl From<service::ShiftError> for AppError {
             ShiftError::CancelLinkInvalid => {
                 AppError::NotFound("This cancel link is not valid or has already been used.".into())
             }
+            ShiftError::TryAgain => {
+                AppError::Unavailable("Your sign-up could not be saved just now. Please try again.".into())
+            }
             ShiftError::Database(e) => crate::auth::internal(e),
         }
     }
@@ -354,7 +359,8 @@ pub async fn sign_up_for_shift(shift_id: String, form: SignupForm) -> Result<Sig
         ),
         None => (form, SignupSource::Public, crate::events::Actor::System, None),
     };
-    Ok(service::sign_up(&state.bus, &actor, &shift_id, &form, source, user_id).await?)
+    let request = service::SignupRequest { shift_id, form, source, user_id: user_id.map(str::to_string) };
+    Ok(state.signups.sign_up(actor, request).await?)
 }
 
 /// Cancels a sign-up with its private link; needs no account.

@@ -34,6 +34,9 @@ pub enum ShiftError {
     CancelLinkInvalid,
     #[error("only someone on the waitlist can be promoted")]
     NotWaitlisted,
+    /// The sign-up was not saved (the queue is full, or its group's transaction failed).
+    #[error("the sign-up could not be saved")]
+    TryAgain,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -474,9 +477,19 @@ pub fn validate_signup(form: &SignupForm) -> Vec<FieldError> {
     v.finish().err().unwrap_or_default()
 }
 
+/// A sign-up to make: who, for which shift, how they came.
+#[derive(Debug, Clone)]
+pub struct SignupRequest {
+    pub shift_id: String,
+    pub form: SignupForm,
+    pub source: SignupSource,
+    pub user_id: Option<String>,
+}
+
 /// Signs someone up: a confirmed spot while there is room, else the waitlist. The contact
 /// is created or matched by email; `shift.signup.created` is published in the same
-/// transaction.
+/// transaction. (Public sign-ups go through `group_commit::SignupQueue`, which applies the
+/// same rules to several sign-ups in one transaction.)
 pub async fn sign_up(
     bus: &Bus,
     actor: &Actor,
@@ -485,7 +498,29 @@ pub async fn sign_up(
     source: SignupSource,
     user_id: Option<&str>,
 ) -> Result<SignupReceipt, ShiftError> {
-    let db = bus.db();
+    let request = SignupRequest {
+        shift_id: shift_id.to_string(),
+        form: form.clone(),
+        source,
+        user_id: user_id.map(str::to_string),
+    };
+    let mut tx = bus.db().begin_write().await?;
+    let (receipt, events) = sign_up_in(&mut tx, &request).await?;
+    // Events last, just before the commit (see `FoundContact::created`).
+    for event in &events {
+        bus::publish(&mut tx, actor, event).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(receipt)
+}
+
+/// The rules of a sign-up inside the caller's transaction; answers with the receipt and the
+/// events the caller publishes (last, just before its commit).
+pub(super) async fn sign_up_in(
+    tx: &mut Tx,
+    request: &SignupRequest,
+) -> Result<(SignupReceipt, Vec<Event>), ShiftError> {
+    let (form, source, shift_id) = (&request.form, request.source, request.shift_id.as_str());
     let errors = validate_signup(form);
     if !errors.is_empty() {
         return Err(ShiftError::Invalid(errors));
@@ -493,8 +528,7 @@ pub async fn sign_up(
     let email = normalise_email(&form.email);
     let name = form.name.trim();
     let phone = Some(form.phone.trim()).filter(|p| !p.is_empty());
-    let mut tx = db.begin_write().await?;
-    let shift = lock_shift(&mut tx, shift_id).await?;
+    let shift = lock_shift(tx, shift_id).await?;
     // Only admins sign people up for private shifts; to anyone else they do not exist.
     if !shift.is_public && source != SignupSource::Admin {
         return Err(ShiftError::NotFound);
@@ -502,8 +536,7 @@ pub async fn sign_up(
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
-    let contact =
-        crate::contacts::service::find_or_create(&mut tx, &email, name, phone, "SHIFT_SIGNUP").await?;
+    let contact = crate::contacts::service::find_or_create(tx, &email, name, phone, "SHIFT_SIGNUP").await?;
     let status =
         if shift.signed_up < shift.capacity { SignupStatus::Confirmed } else { SignupStatus::Waitlisted };
     let token = new_token();
@@ -517,7 +550,7 @@ pub async fn sign_up(
     .bind(&signup_id)
     .bind(shift_id)
     .bind(&contact.id)
-    .bind(user_id)
+    .bind(request.user_id.as_deref())
     .bind(name)
     .bind(&email)
     .bind(phone)
@@ -525,15 +558,15 @@ pub async fn sign_up(
     .bind(status.as_str())
     .bind(token_hash(&token))
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     // The unique index on active sign-ups (shift, email) is the duplicate check.
     .map_err(|e| if db::is_unique_violation(&e) { ShiftError::AlreadySignedUp } else { e.into() })?;
     if status == SignupStatus::Confirmed {
-        set_count(&mut tx, &shift, shift.signed_up + 1).await?;
+        set_count(tx, &shift, shift.signed_up + 1).await?;
     }
     let waitlisted = status == SignupStatus::Waitlisted;
-    queue_email(&mut tx, &emails::signed_up(&shift, name, &email, &token, waitlisted)).await?;
+    queue_email(tx, &emails::signed_up(&shift, name, &email, &token, waitlisted)).await?;
     let event = Event::ShiftSignupCreated(ShiftSignupCreated {
         shift_id: shift.id.clone(),
         shift_title: shift.title.clone(),
@@ -546,13 +579,8 @@ pub async fn sign_up(
         waitlisted,
         promoted: false,
     });
-    // Events last, just before the commit (see `FoundContact::created`).
-    if let Some(created) = &contact.created {
-        bus::publish(&mut tx, actor, created).await?;
-    }
-    bus::publish(&mut tx, actor, &event).await?;
-    bus.commit(tx).await?;
-    Ok(SignupReceipt { signup_id, status, cancel_token: token })
+    let events = contact.created.into_iter().chain([event]).collect();
+    Ok((SignupReceipt { signup_id, status, cancel_token: token }, events))
 }
 
 /// Stores the confirmed count and the status it implies (FULL at capacity, else OPEN).

@@ -26,7 +26,10 @@ on_both_backends!(
     the_public_list_is_served_from_memory_and_current_after_every_change,
 );
 
-on_both_backends_with_own_server!(five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly);
+on_both_backends_with_own_server!(
+    five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly,
+    a_refused_sign_up_in_a_group_leaves_the_others_signed_up,
+);
 
 fn tomorrow() -> String {
     app::time::date_time_from_unix(db::now_unix() + 86_400).0
@@ -251,6 +254,60 @@ async fn five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly(backend: Back
     .await
     .unwrap();
     assert_eq!(confirmed_events, 10);
+}
+
+/// Simultaneous public sign-ups share transactions (`shifts::group_commit`): duplicates,
+/// sign-ups for a cancelled shift and invalid forms arrive among good ones, and each is
+/// refused alone — no event, contact or count of theirs is left behind.
+async fn a_refused_sign_up_in_a_group_leaves_the_others_signed_up(backend: Backend) {
+    let app =
+        spawn_app_custom(backend, &[], |config| config.signup_limit_per_minute = 10_000, Vec::new()).await;
+    let open = service::create(&app.bus(), &Actor::System, &form("Open day", "100")).await.unwrap();
+    let cancelled = service::create(&app.bus(), &Actor::System, &form("Called off", "100")).await.unwrap();
+    service::cancel_shift(&app.bus(), &Actor::System, &cancelled.id).await.unwrap();
+    let attempts = (0..100).map(|n| {
+        let client = reqwest::Client::new();
+        let url = app.url("/api/shifts/sign-up");
+        let (shift_id, email) = match n % 4 {
+            0 => (open.id.clone(), "dup@example.org".to_string()),
+            1 => (cancelled.id.clone(), format!("late{n}@example.org")),
+            2 => (open.id.clone(), format!("not-an-email-{n}")),
+            _ => (open.id.clone(), format!("good{n}@example.org")),
+        };
+        async move {
+            let res = client
+                .post(url)
+                .form(&[
+                    ("shift_id", shift_id.as_str()),
+                    ("form[name]", "G"),
+                    ("form[email]", email.as_str()),
+                    ("form[phone]", ""),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (n % 4, res.status().as_u16())
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let count = |kind: usize, status: u16| results.iter().filter(|r| **r == (kind, status)).count();
+    assert_eq!((count(0, 200), count(0, 422)), (1, 24), "one duplicate gets in: {results:?}");
+    assert_eq!(count(1, 409), 25, "{results:?}");
+    assert_eq!(count(2, 422), 25, "{results:?}");
+    assert_eq!(count(3, 200), 25, "{results:?}");
+    assert_eq!(shift_status(&app, &open.id).await, (ShiftStatus::Open, 26));
+    assert_eq!(app.events("shift.signup.created").await.len(), 26);
+    let created: Vec<String> = app
+        .events("contact.created")
+        .await
+        .iter()
+        .filter_map(|e| e["email"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(created.len(), 26);
+    assert!(created.iter().all(|e| e == "dup@example.org" || e.starts_with("good")), "{created:?}");
+    let contacts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contacts").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(contacts, 26);
 }
 
 async fn admins_add_remove_export_and_cancel(app: TestApp) {
