@@ -1,10 +1,24 @@
 //! In-memory sliding-window rate limits, keyed by whatever the caller chooses (a client IP,
 //! an account). One type for every limit in the app: login attempts, public sign-ups,
-//! checkout starts.
+//! checkout starts, campaign emails, registrations.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// A public caller's allowance: the limit their client IP draws on. Services that the public
+/// reaches take one use before anything else, so no path to them skips the limit.
+pub struct Allowance<'a> {
+    pub limiter: &'a RateLimiter,
+    pub client_ip: &'a str,
+}
+
+impl Allowance<'_> {
+    /// Takes one use; `Err(wait)` when the allowance is spent.
+    pub fn take(&self) -> Result<(), Duration> {
+        self.limiter.hit(self.client_ip)
+    }
+}
 
 #[derive(Debug)]
 pub struct RateLimiter {

@@ -343,8 +343,10 @@ pub async fn get_public_campaign(slug: String) -> Result<PublicCampaign, AppErro
 #[server(prefix = "/api", endpoint = "campaigns/send")]
 pub async fn send_campaign_email(slug: String, form: SupporterForm) -> Result<i64, AppError> {
     let state = crate::state::app_state()?;
-    let sender =
-        service::PublicSender { limiter: &state.campaign_limiter, client_ip: &crate::request::client_ip() };
+    let sender = crate::rate_limit::Allowance {
+        limiter: &state.campaign_limiter,
+        client_ip: &crate::request::client_ip(),
+    };
     Ok(service::send(&state.bus, &sender, &slug, &form, crate::db::now_unix()).await?)
 }
 
@@ -352,8 +354,10 @@ pub async fn send_campaign_email(slug: String, form: SupporterForm) -> Result<i6
 #[server(prefix = "/api", endpoint = "campaigns/respond")]
 pub async fn submit_response(slug: String, form: ResponseForm) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    let sender =
-        service::PublicSender { limiter: &state.campaign_limiter, client_ip: &crate::request::client_ip() };
+    let sender = crate::rate_limit::Allowance {
+        limiter: &state.campaign_limiter,
+        client_ip: &crate::request::client_ip(),
+    };
     Ok(service::respond(&state.bus, &sender, &slug, &form).await?)
 }
 

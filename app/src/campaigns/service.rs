@@ -18,6 +18,7 @@ use crate::events::catalog::{
     CampaignUpdated, ResponseSubmitted,
 };
 use crate::events::{Actor, Event};
+use crate::rate_limit::Allowance;
 use crate::users::service::{is_plausible_email, normalise_email};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,19 +39,6 @@ pub enum CampaignError {
     RateLimited(Duration),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-}
-
-/// Who is writing from a public page: their client IP and the allowance it draws on
-/// (`CHANGEMAKER_CAMPAIGN_RATE_LIMIT`).
-pub struct PublicSender<'a> {
-    pub limiter: &'a crate::rate_limit::RateLimiter,
-    pub client_ip: &'a str,
-}
-
-impl PublicSender<'_> {
-    fn take_one(&self) -> Result<(), CampaignError> {
-        self.limiter.hit(self.client_ip).map_err(CampaignError::RateLimited)
-    }
 }
 
 /// A supporter may send a campaign's email once per this many seconds.
@@ -402,12 +390,12 @@ fn validate_supporter(form: &SupporterForm) -> Result<(), CampaignError> {
 /// draws on the sender's per-IP allowance. Answers with the recipient count.
 pub async fn send(
     bus: &Bus,
-    sender: &PublicSender<'_>,
+    sender: &Allowance<'_>,
     slug: &str,
     form: &SupporterForm,
     now: i64,
 ) -> Result<i64, CampaignError> {
-    sender.take_one()?;
+    sender.take().map_err(CampaignError::RateLimited)?;
     validate_supporter(form)?;
     let email = normalise_email(&form.email);
     let mut tx = bus.db().begin_write().await?;
@@ -488,11 +476,11 @@ pub async fn send(
 /// A representative's reply sent from the public form, within the sender's allowance.
 pub async fn respond(
     bus: &Bus,
-    sender: &PublicSender<'_>,
+    sender: &Allowance<'_>,
     slug: &str,
     form: &ResponseForm,
 ) -> Result<(), CampaignError> {
-    sender.take_one()?;
+    sender.take().map_err(CampaignError::RateLimited)?;
     submit_response(bus, &Actor::System, slug, form).await
 }
 

@@ -16,6 +16,7 @@ use super::service::{ShiftError, SignupRequest, sign_up_in};
 use crate::bus::{self, Bus};
 use crate::db::Tx;
 use crate::events::{Actor, Event};
+use crate::rate_limit::Allowance;
 
 /// The most sign-ups one transaction takes: enough to share a commit among every client a
 /// busy server has in flight, few enough that the first of them does not wait long.
@@ -45,8 +46,14 @@ impl SignupQueue {
     }
 
     /// Signs someone up with the same rules and events as `service::sign_up`, in a group
-    /// with whoever else is signing up at this moment.
-    pub async fn sign_up(&self, actor: Actor, request: SignupRequest) -> Result<SignupReceipt, ShiftError> {
+    /// with whoever else is signing up at this moment, within the caller's per-IP allowance.
+    pub async fn sign_up(
+        &self,
+        allowance: &Allowance<'_>,
+        actor: Actor,
+        request: SignupRequest,
+    ) -> Result<SignupReceipt, ShiftError> {
+        allowance.take().map_err(ShiftError::RateLimited)?;
         let (reply, answer) = oneshot::channel();
         self.sender.try_send(Waiting { actor, request, reply }).map_err(|_| ShiftError::TryAgain)?;
         answer.await.unwrap_or(Err(ShiftError::TryAgain))

@@ -267,6 +267,9 @@ impl From<service::ShiftError> for AppError {
             ShiftError::CancelLinkInvalid => {
                 AppError::NotFound("This cancel link is not valid or has already been used.".into())
             }
+            ShiftError::RateLimited(wait) => {
+                AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+            }
             ShiftError::TryAgain => {
                 AppError::Unavailable("Your sign-up could not be saved just now. Please try again.".into())
             }
@@ -346,9 +349,6 @@ pub async fn get_public_shift(id: String) -> Result<Shift, AppError> {
 #[server(prefix = "/api", endpoint = "shifts/sign-up")]
 pub async fn sign_up_for_shift(shift_id: String, form: SignupForm) -> Result<SignupReceipt, AppError> {
     let state = crate::state::app_state()?;
-    if let Err(wait) = state.signup_limiter.hit(&crate::request::client_ip()) {
-        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
-    }
     let user = crate::auth::current_user().await?;
     let (form, source, actor, user_id) = match &user {
         Some(u) => (
@@ -360,7 +360,11 @@ pub async fn sign_up_for_shift(shift_id: String, form: SignupForm) -> Result<Sig
         None => (form, SignupSource::Public, crate::events::Actor::System, None),
     };
     let request = service::SignupRequest { shift_id, form, source, user_id: user_id.map(str::to_string) };
-    Ok(state.signups.sign_up(actor, request).await?)
+    let allowance = crate::rate_limit::Allowance {
+        limiter: &state.signup_limiter,
+        client_ip: &crate::request::client_ip(),
+    };
+    Ok(state.signups.sign_up(&allowance, actor, request).await?)
 }
 
 /// Cancels a sign-up with its private link; needs no account.

@@ -34,6 +34,8 @@ pub enum ShiftError {
     CancelLinkInvalid,
     #[error("only someone on the waitlist can be promoted")]
     NotWaitlisted,
+    #[error("too many sign-ups from this address")]
+    RateLimited(std::time::Duration),
     /// The sign-up was not saved (the queue is full, or its group's transaction failed).
     #[error("the sign-up could not be saved")]
     TryAgain,

@@ -162,6 +162,7 @@ impl From<service::UserError> for AppError {
         match err {
             UserError::Invalid(errors) => AppError::Invalid(errors),
             UserError::EmailTaken => AppError::invalid("email", "An account with this email already exists."),
+            UserError::RateLimited(wait) => AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) },
             UserError::Database(e) => crate::auth::internal(e),
             UserError::Hashing(e) => crate::auth::internal(e),
         }
@@ -240,10 +241,11 @@ pub async fn delete_account(id: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "users/register")]
 pub async fn register(form: RegisterForm) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    if let Err(wait) = state.login_limits.per_ip.hit(&crate::request::client_ip()) {
-        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
-    }
-    Ok(service::register(&state.bus, &form).await?)
+    let allowance = crate::rate_limit::Allowance {
+        limiter: &state.login_limits.per_ip,
+        client_ip: &crate::request::client_ip(),
+    };
+    Ok(service::register(&state.bus, &allowance, &form).await?)
 }
 
 #[cfg(test)]

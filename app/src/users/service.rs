@@ -17,6 +17,8 @@ pub enum UserError {
     Invalid(Vec<FieldError>),
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("too many attempts")]
+    RateLimited(std::time::Duration),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("password hashing failed: {0}")]
@@ -476,7 +478,12 @@ pub async fn admin_delete(
 /// Public registration: a VOLUNTEER account waiting for approval, and the person's contact.
 /// An email that already has an account gets the same answer and changes nothing, so the
 /// form does not reveal who has an account.
-pub async fn register(bus: &Bus, form: &super::RegisterForm) -> Result<(), UserError> {
+pub async fn register(
+    bus: &Bus,
+    allowance: &crate::rate_limit::Allowance<'_>,
+    form: &super::RegisterForm,
+) -> Result<(), UserError> {
+    allowance.take().map_err(UserError::RateLimited)?;
     let mut errors = validate_new_user(&form.email, &form.display_name, &form.password);
     if form.password != form.password_again {
         errors.push(FieldError {

@@ -11,6 +11,7 @@ on_both_backends!(
     temporary_accounts_need_an_expiry_and_stop_working_after_it,
     super_admins_cannot_lock_themselves_out,
     user_functions_check_the_role,
+    registration_is_limited_per_client_address,
 );
 
 async fn super_admin(app: &TestApp) -> reqwest::Client {
@@ -265,4 +266,20 @@ async fn user_functions_check_the_role(app: TestApp) {
     assert_eq!(admin.get(app.url("/admin/users")).send().await.unwrap().status(), 200, "the shell answers…");
     let html = admin.get(app.url("/admin/users")).send().await.unwrap().text().await.unwrap();
     assert!(!html.contains("data-testid=\"user-row\""), "…but shows no account to an admin");
+}
+
+/// Registrations draw on the same per-IP allowance as sign-in attempts (20 in 15 minutes by
+/// default); past it the answer is 429 and no account is made.
+async fn registration_is_limited_per_client_address(app: TestApp) {
+    let mut statuses = Vec::new();
+    for n in 0..21 {
+        let email = format!("r{n}@example.org");
+        let res = app.call(&app.client(), "users/register", &registration("Rae", &email, PASSWORD)).await;
+        statuses.push(res.status().as_u16());
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[20], 429);
+    let accounts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(accounts, 20);
 }
