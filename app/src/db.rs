@@ -145,6 +145,20 @@ pub fn for_update(tx: &mut Tx) -> &'static str {
     if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" }
 }
 
+/// `$first, $first+1, …`: `count` numbered placeholders, for an `IN (…)` list.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `($1, $2), ($3, $4), …`: the rows of a multi-row `VALUES`, `rows` rows of `columns`
+/// placeholders each, numbered from `$first`. Binds then go row by row.
+pub fn value_rows(first: usize, rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(first + row * columns, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A LIKE pattern matching text that contains `search` (lower-cased): `%` and `_` typed by
 /// a person are taken literally. Use it with `LIKE $n ESCAPE '\'` against a lower-cased
 /// column.
@@ -176,6 +190,13 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(super::placeholders(3, 2), "$3, $4");
+        assert_eq!(super::value_rows(1, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::value_rows(5, 1, 1), "($5)");
+    }
+
     #[test]
     fn typed_wildcards_are_matched_literally() {
         assert_eq!(super::contains_pattern(" Ana "), "%ana%");

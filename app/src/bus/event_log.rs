@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{HandlerFuture, Listener};
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::events::{Envelope, Pattern};
 use crate::observability::{EventLogFilter, EventLogPage, EventLogRow};
 
@@ -11,26 +11,32 @@ pub const NAME: &str = "event-log";
 pub const PAGE_SIZE: i64 = 50;
 
 pub fn listener(db: Db) -> Listener {
-    Listener::new(NAME, &["*"], move |envelope| -> HandlerFuture {
+    Listener::batched(NAME, &["*"], move |events| -> HandlerFuture {
         let db = db.clone();
-        Box::pin(async move { record(&db, &envelope).await.map_err(|e| e.to_string()) })
+        Box::pin(async move { record(&db, &events).await.map_err(|e| e.to_string()) })
     })
 }
 
-/// Idempotent: a second delivery of the same event adds nothing.
-async fn record(db: &Db, e: &Envelope) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO event_log (seq, id, topic, actor, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(e.seq)
-    .bind(&e.id)
-    .bind(&e.topic)
-    .bind(e.actor.to_string())
-    .bind(&e.occurred_at)
-    .bind(e.payload.to_string())
-    .execute(db.writer())
-    .await?;
+/// One statement for the whole batch. Idempotent: a second delivery adds nothing.
+async fn record(db: &Db, events: &[Envelope]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO event_log (seq, id, topic, actor, occurred_at, payload) VALUES {} ON CONFLICT (id) DO NOTHING",
+        db::value_rows(1, events.len(), 6)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for e in events {
+        query = query
+            .bind(e.seq)
+            .bind(&e.id)
+            .bind(&e.topic)
+            .bind(e.actor.to_string())
+            .bind(&e.occurred_at)
+            .bind(e.payload.to_string());
+    }
+    query.execute(db.writer()).await?;
     Ok(())
 }
 

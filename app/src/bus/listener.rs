@@ -164,8 +164,8 @@ impl Bus {
             let batch = outbox::read_after(db, position, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.seq) else { return Ok(()) };
             let mut outcomes = BatchOutcome::default();
+            let mut waiting = Vec::new();
             for envelope in batch {
-                let seq = envelope.seq;
                 if !any_matches(&l.patterns, &envelope.topic) {
                     continue;
                 }
@@ -173,12 +173,18 @@ impl Bus {
                     outcomes.skipped += 1;
                     continue;
                 }
-                let id = envelope.id.clone();
-                match self.deliver(l, envelope).await {
-                    Ok(()) => outcomes.delivered += 1,
+                waiting.push(envelope);
+            }
+            while !waiting.is_empty() {
+                let rest = waiting.split_off(l.events_per_call.min(waiting.len()));
+                let call = std::mem::replace(&mut waiting, rest);
+                let seqs: Vec<i64> = call.iter().map(|e| e.seq).collect();
+                let ids: Vec<String> = call.iter().map(|e| e.id.clone()).collect();
+                match self.deliver(l, call).await {
+                    Ok(()) => outcomes.delivered += seqs.len() as i64,
                     Err(error) => {
-                        tracing::error!(listener = l.name, event_id = %id, seq, %error, "listener failed");
-                        outcomes.failed.push((seq, error));
+                        tracing::error!(listener = l.name, event_ids = ?ids, ?seqs, %error, "listener failed");
+                        outcomes.failed.extend(seqs.into_iter().map(|seq| (seq, error.clone())));
                     }
                 }
             }
@@ -250,7 +256,7 @@ impl Bus {
                 continue;
             }
             let id = envelope.id.clone();
-            match self.deliver(l, envelope).await {
+            match self.deliver(l, vec![envelope]).await {
                 Ok(()) => self.finish_retry(l.name, seq, "delivered").await?,
                 Err(error) => {
                     tracing::error!(listener = l.name, event_id = %id, seq, attempt = attempts + 1, %error, "listener retry failed");

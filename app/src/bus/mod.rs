@@ -33,6 +33,12 @@ pub async fn publish(tx: &mut Tx, actor: &Actor, event: &Event) -> Result<i64, s
     outbox::insert(tx, actor, event).await
 }
 
+/// Writes several events to the outbox in the caller's transaction, in the order given, in
+/// one statement per hundred; returns their `seq`s.
+pub async fn publish_all(tx: &mut Tx, events: &[(&Actor, &Event)]) -> Result<Vec<i64>, sqlx::Error> {
+    outbox::insert_all(tx, events).await
+}
+
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 pub type GuardFuture = Pin<Box<dyn Future<Output = bool> + Send>>;
 
@@ -42,21 +48,44 @@ pub struct Listener {
     pub name: &'static str,
     pub patterns: Vec<Pattern>,
     pub enabled: Arc<dyn Fn() -> GuardFuture + Send + Sync>,
-    pub handler: Arc<dyn Fn(Envelope) -> HandlerFuture + Send + Sync>,
+    /// Handles events in `seq` order; a failure fails every event of that call.
+    pub handler: Arc<dyn Fn(Vec<Envelope>) -> HandlerFuture + Send + Sync>,
+    /// The most events one call takes: one for a listener that acts on each event by itself
+    /// (a failure retries that event alone), a whole batch for a batched one.
+    pub events_per_call: usize,
 }
 
 impl Listener {
-    /// A listener that is always enabled.
+    /// A listener called once per event (an email, a call to another service), always enabled.
     pub fn new(
         name: &'static str,
         patterns: &[&str],
         handler: impl Fn(Envelope) -> HandlerFuture + Send + Sync + 'static,
+    ) -> Listener {
+        let one_at_a_time = move |events: Vec<Envelope>| -> HandlerFuture {
+            match events.into_iter().next() {
+                Some(envelope) => handler(envelope),
+                None => Box::pin(async { Ok(()) }),
+            }
+        };
+        Listener { events_per_call: 1, ..Listener::batched(name, patterns, one_at_a_time) }
+    }
+
+    /// A listener called with all the new events of a batch at once, always enabled: for one
+    /// that writes them to our own database, in one transaction, so that a busy bus costs it
+    /// one commit per batch instead of one per event. When a call fails, each of its events
+    /// is retried on its own.
+    pub fn batched(
+        name: &'static str,
+        patterns: &[&str],
+        handler: impl Fn(Vec<Envelope>) -> HandlerFuture + Send + Sync + 'static,
     ) -> Listener {
         Listener {
             name,
             patterns: patterns.iter().filter_map(|p| Pattern::parse(p)).collect(),
             enabled: Arc::new(|| Box::pin(async { true })),
             handler: Arc::new(handler),
+            events_per_call: usize::MAX,
         }
     }
 
@@ -311,10 +340,10 @@ impl Bus {
         (pick(0.5), pick(0.99))
     }
 
-    /// Runs one handler, catching errors and panics, and timing it.
-    async fn deliver(&self, l: &Listener, envelope: Envelope) -> Result<(), String> {
+    /// Runs one handler call, catching errors and panics, and timing it.
+    async fn deliver(&self, l: &Listener, envelopes: Vec<Envelope>) -> Result<(), String> {
         let started = Instant::now();
-        let outcome = match tokio::spawn((l.handler)(envelope)).await {
+        let outcome = match tokio::spawn((l.handler)(envelopes)).await {
             Ok(result) => result,
             Err(e) if e.is_panic() => Err("the handler panicked".to_string()),
             Err(e) => Err(format!("the handler was cancelled: {e}")),

@@ -15,24 +15,52 @@ use crate::events::{Actor, Envelope, Event, rfc3339_from_unix_ms};
 /// has seen `seq` n never later finds a committed n-1), and queues a NOTIFY that wakes every
 /// process at commit. SQLite serialises writers by itself.
 pub async fn insert(tx: &mut Tx, actor: &Actor, event: &Event) -> Result<i64, sqlx::Error> {
-    let sql = if tx.backend_name() == "PostgreSQL" {
-        "WITH locked AS (SELECT pg_advisory_xact_lock(727001)), \
-         inserted AS ( \
-             INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) \
-             SELECT $1, $2, $3, $4, $5 FROM locked RETURNING seq) \
-         SELECT seq FROM inserted, LATERAL (SELECT pg_notify('changemaker_events', '')) AS notified"
-    } else {
-        "INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) VALUES ($1, $2, $3, $4, $5) RETURNING seq"
-    };
-    let payload = serde_json::to_string(&event.payload_json()).unwrap_or_else(|_| "{}".to_string());
-    sqlx::query_scalar(sql)
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(event.topic())
-        .bind(db::now_unix_ms())
-        .bind(actor.to_string())
-        .bind(payload)
-        .fetch_one(&mut **tx)
-        .await
+    let seqs = insert_all(tx, &[(actor, event)]).await?;
+    seqs.first().copied().ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Events in one statement per hundred, in the order given (see `insert`). Returns their
+/// `seq`s in that order.
+pub async fn insert_all(tx: &mut Tx, events: &[(&Actor, &Event)]) -> Result<Vec<i64>, sqlx::Error> {
+    let mut seqs = Vec::with_capacity(events.len());
+    let now = db::now_unix_ms();
+    for chunk in events.chunks(100) {
+        let sql = if tx.backend_name() == "PostgreSQL" {
+            // `column1`… are the VALUES list's columns; the sixth, each row's place in the
+            // list, orders the insert so that `seq` follows the list.
+            let rows = (0..chunk.len())
+                .map(|row| format!("({}, {row})", db::placeholders(1 + row * 5, 5)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "WITH locked AS (SELECT pg_advisory_xact_lock(727001)), \
+                 inserted AS ( \
+                     INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) \
+                     SELECT v.column1, v.column2, v.column3, v.column4, v.column5 \
+                     FROM (VALUES {rows}) AS v, locked ORDER BY v.column6 RETURNING seq, id) \
+                 SELECT seq, id FROM inserted, LATERAL (SELECT pg_notify('changemaker_events', '')) AS notified"
+            )
+        } else {
+            format!(
+                "INSERT INTO event_outbox (id, topic, occurred_at, actor, payload) VALUES {} RETURNING seq, id",
+                db::value_rows(1, chunk.len(), 5)
+            )
+        };
+        let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        let mut ids = Vec::with_capacity(chunk.len());
+        for (actor, event) in chunk {
+            let id = uuid::Uuid::new_v4().to_string();
+            let payload = serde_json::to_string(&event.payload_json()).unwrap_or_else(|_| "{}".to_string());
+            query = query.bind(id.clone()).bind(event.topic()).bind(now).bind(actor.to_string()).bind(payload);
+            ids.push(id);
+        }
+        let inserted: std::collections::HashMap<String, i64> =
+            query.fetch_all(&mut **tx).await?.into_iter().map(|(seq, id)| (id, seq)).collect();
+        for id in ids {
+            seqs.push(inserted.get(&id).copied().ok_or(sqlx::Error::RowNotFound)?);
+        }
+    }
+    Ok(seqs)
 }
 
 const COLUMNS: &str = "seq, id, topic, occurred_at, actor, payload";

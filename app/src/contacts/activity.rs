@@ -3,7 +3,7 @@
 //! listener; the event id makes a second delivery a no-op.
 
 use crate::bus::{HandlerFuture, Listener};
-use crate::db::{self, Db};
+use crate::db::{self, Db, Tx};
 use crate::events::{Envelope, Event};
 use crate::payments::format_cents;
 
@@ -25,9 +25,9 @@ pub const TOPICS: &[&str] = &[
 ];
 
 pub fn listener(db: Db) -> Listener {
-    Listener::new(NAME, TOPICS, move |envelope| -> HandlerFuture {
+    Listener::batched(NAME, TOPICS, move |events| -> HandlerFuture {
         let db = db.clone();
-        Box::pin(async move { record(&db, &envelope).await })
+        Box::pin(async move { record_all(&db, &events).await })
     })
 }
 
@@ -98,9 +98,18 @@ fn activity_for(event: &Event) -> Option<(Subject, String, i64)> {
     Some((subject, summary, points))
 }
 
+/// Writes the batch's timeline rows in one transaction.
+async fn record_all(db: &Db, events: &[Envelope]) -> Result<(), String> {
+    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
+    for envelope in events {
+        record(&mut tx, envelope).await?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
 /// Writes the event's timeline row, once per event id. An event about a contact that no
 /// longer exists (merged or deleted since) or an email no contact has writes nothing.
-async fn record(db: &Db, envelope: &Envelope) -> Result<(), String> {
+async fn record(tx: &mut Tx, envelope: &Envelope) -> Result<(), String> {
     let event = envelope.event().map_err(|e| format!("cannot read the event: {e}"))?;
     let Some((subject, summary, points)) = activity_for(&event) else { return Ok(()) };
     let (match_on, value) = match subject {
@@ -120,7 +129,7 @@ async fn record(db: &Db, envelope: &Envelope) -> Result<(), String> {
     .bind(points)
     .bind(occurred_at)
     .bind(value)
-    .execute(db.writer())
+    .execute(&mut **tx)
     .await
     .map_err(|e| e.to_string())?;
     Ok(())

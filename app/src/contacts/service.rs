@@ -1,6 +1,8 @@
 //! Contacts (ssr only): matching by email inside the caller's transaction, the list, a
 //! contact's page, tags, merging and the CSV export.
 
+use std::collections::{HashMap, HashSet};
+
 use sqlx::Row;
 
 use super::{
@@ -74,32 +76,93 @@ pub async fn find_or_create(
     phone: Option<&str>,
     source: &str,
 ) -> Result<FoundContact, sqlx::Error> {
-    let email = normalise_email(email);
-    if let Some(row) =
-        sqlx::query("SELECT id FROM contacts WHERE email = $1").bind(&email).fetch_optional(&mut **tx).await?
-    {
-        return Ok(FoundContact { id: row.try_get("id")?, created: None });
+    let mut found = find_or_create_all(tx, &[Person { email, name, phone }], source).await?;
+    Ok(found.remove(0))
+}
+
+/// Someone to find by email, or to create as a contact with these details.
+pub struct Person<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub phone: Option<&'a str>,
+}
+
+/// The contact of each of `people`, by email, created when there is none yet: two
+/// statements however many there are. An email given twice is one contact, created with the
+/// first one's details (its `contact.created` goes with the first). A contact on file is
+/// never changed.
+pub async fn find_or_create_all(
+    tx: &mut Tx,
+    people: &[Person<'_>],
+    source: &str,
+) -> Result<Vec<FoundContact>, sqlx::Error> {
+    let emails: Vec<String> = people.iter().map(|p| normalise_email(p.email)).collect();
+    let mut distinct: Vec<&str> = emails.iter().map(String::as_str).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut ids = contact_ids_by_email(tx, &distinct).await?;
+    // The first person with each email not on file.
+    let mut seen = HashSet::new();
+    let new: Vec<usize> =
+        (0..people.len()).filter(|&i| !ids.contains_key(&emails[i]) && seen.insert(&emails[i])).collect();
+    let mut created = HashMap::new();
+    if !new.is_empty() {
+        let now = db::now_unix();
+        let sql = format!(
+            "INSERT INTO contacts (id, email, name, phone, source, created_at, updated_at) VALUES {} \
+             ON CONFLICT (email) DO NOTHING RETURNING id, email",
+            db::value_rows(1, new.len(), 7)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &i in &new {
+            query = query
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(&emails[i])
+                .bind(people[i].name)
+                .bind(people[i].phone)
+                .bind(source)
+                .bind(now)
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let (id, email): (String, String) = (row.try_get("id")?, row.try_get("email")?);
+            ids.insert(email.clone(), id.clone());
+            created.insert(email, id);
+        }
+        // An email another transaction added since the first look (PostgreSQL: the insert
+        // waited for it to commit, then left it alone).
+        let raced: Vec<&str> =
+            new.iter().map(|&i| emails[i].as_str()).filter(|e| !created.contains_key(*e)).collect();
+        ids.extend(contact_ids_by_email(tx, &raced).await?);
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let now = db::now_unix();
-    sqlx::query(
-        "INSERT INTO contacts (id, email, name, phone, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-    )
-    .bind(&id)
-    .bind(&email)
-    .bind(name)
-    .bind(phone)
-    .bind(source)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let created = Event::ContactCreated(ContactCreated {
-        contact_id: id.clone(),
-        email,
-        name: name.to_string(),
-        source: source.to_string(),
-    });
-    Ok(FoundContact { id, created: Some(created) })
+    let mut found = Vec::with_capacity(people.len());
+    for (i, (person, email)) in people.iter().zip(&emails).enumerate() {
+        let id = ids.get(email).cloned().ok_or(sqlx::Error::RowNotFound)?;
+        let is_first = new.binary_search(&i).is_ok();
+        let created = created.get(email).filter(|_| is_first).map(|id| {
+            Event::ContactCreated(ContactCreated {
+                contact_id: id.clone(),
+                email: email.clone(),
+                name: person.name.to_string(),
+                source: source.to_string(),
+            })
+        });
+        found.push(FoundContact { id, created });
+    }
+    Ok(found)
+}
+
+/// The id of each contact on file among `emails` (normalised), by email.
+async fn contact_ids_by_email(tx: &mut Tx, emails: &[&str]) -> Result<HashMap<String, String>, sqlx::Error> {
+    if emails.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!("SELECT id, email FROM contacts WHERE email IN ({})", db::placeholders(1, emails.len()));
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+    for email in emails {
+        query = query.bind(*email);
+    }
+    Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, email)| (email, id)).collect())
 }
 
 const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, \
@@ -123,9 +186,10 @@ async fn tags_of(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx:
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let sql =
-        format!("SELECT contact_id, tag FROM contact_tags WHERE contact_id IN ({placeholders}) ORDER BY tag");
+    let sql = format!(
+        "SELECT contact_id, tag FROM contact_tags WHERE contact_id IN ({}) ORDER BY tag",
+        db::placeholders(1, ids.len())
+    );
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
     for id in ids {
         query = query.bind(id);
@@ -587,8 +651,7 @@ pub fn plan_import(text: &str) -> Result<ImportPlan, ContactError> {
 async fn existing_emails(db: &Db, emails: &[&str]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let mut found = std::collections::HashSet::new();
     for chunk in emails.chunks(500) {
-        let placeholders = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let sql = format!("SELECT email FROM contacts WHERE email IN ({placeholders})");
+        let sql = format!("SELECT email FROM contacts WHERE email IN ({})", db::placeholders(1, chunk.len()));
         let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
         for email in chunk {
             query = query.bind(*email);

@@ -169,22 +169,41 @@ pub struct EmailAttachment {
 
 /// Queues an email inside the caller's transaction: it is sent only if the change commits.
 pub async fn queue(tx: &mut Tx, email: &OutgoingEmail) -> Result<(), sqlx::Error> {
+    queue_all(tx, std::slice::from_ref(email)).await
+}
+
+/// Queues several emails in one statement (see `queue`).
+pub async fn queue_all(tx: &mut Tx, emails: &[OutgoingEmail]) -> Result<(), sqlx::Error> {
+    if emails.is_empty() {
+        return Ok(());
+    }
     let now = db::now_unix();
-    let attachment = email.attachment.as_ref();
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO email_outbox (id, to_address, subject, body, attachment_name, attachment_type, attachment, \
-         status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', 0, $8, $8)",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(&email.to)
-    .bind(&email.subject)
-    .bind(&email.body)
-    .bind(attachment.map(|a| a.filename.as_str()))
-    .bind(attachment.map(|a| a.content_type.as_str()))
-    .bind(attachment.map(|a| a.content.as_str()))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+         status, attempts, next_attempt_at, created_at) VALUES {}",
+        // The same row shape as one email: its own values, then PENDING, 0 attempts, due now.
+        (0..emails.len())
+            .map(|row| {
+                let n = 1 + row * 8;
+                format!("({}, 'PENDING', 0, ${}, ${})", db::placeholders(n, 7), n + 7, n + 7)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for email in emails {
+        let attachment = email.attachment.as_ref();
+        query = query
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&email.to)
+            .bind(&email.subject)
+            .bind(&email.body)
+            .bind(attachment.map(|a| a.filename.as_str()))
+            .bind(attachment.map(|a| a.content_type.as_str()))
+            .bind(attachment.map(|a| a.content.as_str()))
+            .bind(now);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Shift rules, SQL and events. Capacity is exact under concurrency: every sign-up and
-//! cancellation first locks its shift's row (an UPDATE, so it works the same on SQLite and
-//! PostgreSQL), then counts.
+//! cancellation first locks its shift's row (`FOR UPDATE` on PostgreSQL; on SQLite a write
+//! transaction holds the one write lock), then counts.
+
+use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
@@ -12,7 +14,8 @@ use super::{
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
-use crate::email::service::queue as queue_email;
+use crate::contacts::service::{Person, find_or_create_all};
+use crate::email::service::{queue as queue_email, queue_all as queue_emails};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
     ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftUpdated,
@@ -490,8 +493,8 @@ pub struct SignupRequest {
 
 /// Signs someone up: a confirmed spot while there is room, else the waitlist. The contact
 /// is created or matched by email; `shift.signup.created` is published in the same
-/// transaction. (Public sign-ups go through `group_commit::SignupQueue`, which applies the
-/// same rules to several sign-ups in one transaction.)
+/// transaction. (Public sign-ups go through `group_commit::SignupQueue`, which commits
+/// several at once with the same rules, `sign_up_together`.)
 pub async fn sign_up(
     bus: &Bus,
     actor: &Actor,
@@ -506,94 +509,270 @@ pub async fn sign_up(
         source,
         user_id: user_id.map(str::to_string),
     };
-    let mut tx = bus.db().begin_write().await?;
-    let (receipt, events) = sign_up_in(&mut tx, &request).await?;
-    // Events last, just before the commit (see `FoundContact::created`).
-    for event in &events {
-        bus::publish(&mut tx, actor, event).await?;
-    }
-    bus.commit(tx).await?;
-    Ok(receipt)
+    let mut answers = sign_up_together(bus, vec![(actor.clone(), request)]).await?;
+    answers.pop().unwrap_or(Err(ShiftError::TryAgain))
 }
 
-/// The rules of a sign-up inside the caller's transaction; answers with the receipt and the
-/// events the caller publishes (last, just before its commit).
-pub(super) async fn sign_up_in(
-    tx: &mut Tx,
-    request: &SignupRequest,
-) -> Result<(SignupReceipt, Vec<Event>), ShiftError> {
-    let (form, source, shift_id) = (&request.form, request.source, request.shift_id.as_str());
-    let errors = validate_signup(form);
-    if !errors.is_empty() {
-        return Err(ShiftError::Invalid(errors));
+/// Signs up everyone in `requests` (each with who asks), in order as if one after the
+/// other, in one transaction: a refused one (invalid form, no such shift, cancelled shift,
+/// email already signed up) changes nothing and the others are kept. An `Err` is a failure
+/// of the transaction itself: then nothing was kept.
+pub(super) async fn sign_up_together(
+    bus: &Bus,
+    requests: Vec<(Actor, SignupRequest)>,
+) -> Result<Vec<Result<SignupReceipt, ShiftError>>, sqlx::Error> {
+    let (actors, requests): (Vec<Actor>, Vec<SignupRequest>) = requests.into_iter().unzip();
+    let mut tx = bus.db().begin_write().await?;
+    let outcomes = sign_up_in(&mut tx, &requests).await?;
+    let mut answers = Vec::with_capacity(outcomes.len());
+    let mut events = Vec::new();
+    for (actor, outcome) in actors.iter().zip(outcomes) {
+        answers.push(outcome.map(|(receipt, published)| {
+            events.extend(published.into_iter().map(|event| (actor, event)));
+            receipt
+        }));
     }
-    let email = normalise_email(&form.email);
-    let name = form.name.trim();
-    let phone = Some(form.phone.trim()).filter(|p| !p.is_empty());
-    let shift = lock_shift(tx, shift_id).await?;
-    // Only admins sign people up for private shifts; to anyone else they do not exist.
-    if !shift.is_public && source != SignupSource::Admin {
-        return Err(ShiftError::NotFound);
+    // Events last, just before the commit (see `FoundContact::created`).
+    let events: Vec<(&Actor, &Event)> = events.iter().map(|(actor, event)| (*actor, event)).collect();
+    bus::publish_all(&mut tx, &events).await?;
+    bus.commit(tx).await?;
+    Ok(answers)
+}
+
+/// One sign-up's outcome: its receipt and the events to publish, or why it was refused.
+type SignupOutcome = Result<(SignupReceipt, Vec<Event>), ShiftError>;
+
+/// The rules of sign-ups inside the caller's transaction, in a fixed number of statements
+/// however many there are: the shifts are locked and read, the refusals decided in memory,
+/// then contacts, sign-ups, counts and emails are written a statement each.
+async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<SignupOutcome>, sqlx::Error> {
+    let emails: Vec<String> = requests.iter().map(|r| normalise_email(&r.form.email)).collect();
+    let mut shift_ids: Vec<&str> = requests.iter().map(|r| r.shift_id.as_str()).collect();
+    shift_ids.sort_unstable();
+    shift_ids.dedup();
+    let mut shifts = lock_shifts(tx, &shift_ids).await?;
+    let mut taken = active_signups(tx, &shift_ids, &emails).await?;
+    let mut next_seq = last_queued_seqs(tx, &shift_ids).await?;
+
+    // Who is refused and who gets a spot, in order.
+    let mut outcomes: Vec<Option<SignupOutcome>> = Vec::with_capacity(requests.len());
+    let mut accepted = Vec::new();
+    let mut filled = HashSet::new();
+    for (i, (request, email)) in requests.iter().zip(&emails).enumerate() {
+        let refusal = signup_refusal(request, shifts.get(&request.shift_id), email, &taken);
+        outcomes.push(refusal.map(Err));
+        if outcomes[i].is_some() {
+            continue;
+        }
+        let shift = shifts.get_mut(&request.shift_id).ok_or(sqlx::Error::RowNotFound)?;
+        let status = if shift.signed_up < shift.capacity {
+            shift.signed_up += 1;
+            filled.insert(request.shift_id.as_str());
+            SignupStatus::Confirmed
+        } else {
+            SignupStatus::Waitlisted
+        };
+        let seq = next_seq.entry(request.shift_id.clone()).or_insert(0);
+        *seq += 1;
+        taken.insert((request.shift_id.clone(), email.clone()));
+        accepted.push((i, status, *seq));
     }
-    if shift.status == ShiftStatus::Cancelled {
-        return Err(ShiftError::Cancelled);
-    }
-    let contact = crate::contacts::service::find_or_create(tx, &email, name, phone, "SHIFT_SIGNUP").await?;
-    let status =
-        if shift.signed_up < shift.capacity { SignupStatus::Confirmed } else { SignupStatus::Waitlisted };
-    let token = new_token();
-    let signup_id = uuid::Uuid::new_v4().to_string();
+
+    let people: Vec<Person> = accepted
+        .iter()
+        .map(|&(i, _, _)| Person {
+            email: &emails[i],
+            name: requests[i].form.name.trim(),
+            phone: Some(requests[i].form.phone.trim()).filter(|p| !p.is_empty()),
+        })
+        .collect();
+    let contacts = find_or_create_all(tx, &people, "SHIFT_SIGNUP").await?;
     let now = db::now_unix();
-    sqlx::query(
-        "INSERT INTO shift_signups (id, shift_id, contact_id, user_id, name, email, phone, source, status, cancel_token_hash, created_at, queued_seq) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                 (SELECT COALESCE(MAX(queued_seq), 0) + 1 FROM shift_signups WHERE shift_id = $2))",
-    )
-    .bind(&signup_id)
-    .bind(shift_id)
-    .bind(&contact.id)
-    .bind(request.user_id.as_deref())
-    .bind(name)
-    .bind(&email)
-    .bind(phone)
-    .bind(source.as_str())
-    .bind(status.as_str())
-    .bind(token_hash(&token))
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    // The unique index on active sign-ups (shift, email) is the duplicate check.
-    .map_err(|e| if db::is_unique_violation(&e) { ShiftError::AlreadySignedUp } else { e.into() })?;
-    if status == SignupStatus::Confirmed {
-        set_count(tx, &shift, shift.signed_up + 1).await?;
+    let mut rows = Vec::with_capacity(accepted.len());
+    let mut confirmation_emails = Vec::with_capacity(accepted.len());
+    for ((i, status, queued_seq), (person, contact)) in accepted.into_iter().zip(people.iter().zip(contacts)) {
+        let (request, shift) = (&requests[i], &shifts[&requests[i].shift_id]);
+        let token = new_token();
+        let waitlisted = status == SignupStatus::Waitlisted;
+        confirmation_emails.push(emails::signed_up(shift, person.name, &emails[i], &token, waitlisted));
+        let signup = NewSignup {
+            id: uuid::Uuid::new_v4().to_string(),
+            request,
+            contact_id: contact.id,
+            name: person.name,
+            email: &emails[i],
+            phone: person.phone,
+            status,
+            cancel_token_hash: token_hash(&token),
+            queued_seq,
+        };
+        let event = Event::ShiftSignupCreated(ShiftSignupCreated {
+            shift_id: shift.id.clone(),
+            shift_title: shift.title.clone(),
+            signup_id: signup.id.clone(),
+            contact_id: Some(signup.contact_id.clone()),
+            name: person.name.to_string(),
+            email: emails[i].clone(),
+            source: request.source.as_str().to_string(),
+            starts_at: iso(shift.starts_at),
+            waitlisted,
+            promoted: false,
+        });
+        let receipt = SignupReceipt { signup_id: signup.id.clone(), status, cancel_token: token };
+        outcomes[i] = Some(Ok((receipt, contact.created.into_iter().chain([event]).collect())));
+        rows.push(signup);
     }
-    let waitlisted = status == SignupStatus::Waitlisted;
-    queue_email(tx, &emails::signed_up(&shift, name, &email, &token, waitlisted)).await?;
-    let event = Event::ShiftSignupCreated(ShiftSignupCreated {
-        shift_id: shift.id.clone(),
-        shift_title: shift.title.clone(),
-        signup_id: signup_id.clone(),
-        contact_id: Some(contact.id),
-        name: name.to_string(),
-        email,
-        source: source.as_str().to_string(),
-        starts_at: iso(shift.starts_at),
-        waitlisted,
-        promoted: false,
-    });
-    let events = contact.created.into_iter().chain([event]).collect();
-    Ok((SignupReceipt { signup_id, status, cancel_token: token }, events))
+    insert_signups(tx, &rows, now).await?;
+    let counts: Vec<(&Shift, i64)> =
+        filled.iter().filter_map(|id| shifts.get(*id)).map(|shift| (shift, shift.signed_up)).collect();
+    set_counts(tx, &counts).await?;
+    queue_emails(tx, &confirmation_emails).await?;
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or(Err(ShiftError::TryAgain))).collect())
+}
+
+/// Why this sign-up cannot be taken, if it cannot.
+fn signup_refusal(
+    request: &SignupRequest,
+    shift: Option<&Shift>,
+    email: &str,
+    taken: &HashSet<(String, String)>,
+) -> Option<ShiftError> {
+    let errors = validate_signup(&request.form);
+    if !errors.is_empty() {
+        return Some(ShiftError::Invalid(errors));
+    }
+    // Only admins sign people up for private shifts; to anyone else they do not exist.
+    let Some(shift) = shift.filter(|s| s.is_public || request.source == SignupSource::Admin) else {
+        return Some(ShiftError::NotFound);
+    };
+    if shift.status == ShiftStatus::Cancelled {
+        return Some(ShiftError::Cancelled);
+    }
+    if taken.contains(&(shift.id.clone(), email.to_string())) {
+        return Some(ShiftError::AlreadySignedUp);
+    }
+    None
+}
+
+/// Locks the shifts' rows until the transaction ends (in id order, as every writer that
+/// locks several does) and reads them, by id.
+async fn lock_shifts(tx: &mut Tx, ids: &[&str]) -> Result<HashMap<String, Shift>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE id IN ({}) ORDER BY id{}",
+        db::placeholders(1, ids.len()),
+        db::for_update(tx)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    rows.iter().map(|row| shift_from_row(row).map(|s| (s.id.clone(), s))).collect()
+}
+
+/// The (shift, email) pairs among these that have an active (not cancelled) sign-up.
+async fn active_signups(
+    tx: &mut Tx,
+    shift_ids: &[&str],
+    emails: &[String],
+) -> Result<HashSet<(String, String)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT shift_id, email FROM shift_signups WHERE status <> 'CANCELLED' AND shift_id IN ({}) AND email IN ({})",
+        db::placeholders(1, shift_ids.len()),
+        db::placeholders(1 + shift_ids.len(), emails.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+    for id in shift_ids {
+        query = query.bind(*id);
+    }
+    for email in emails {
+        query = query.bind(email);
+    }
+    Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
+}
+
+/// The last place in line (`queued_seq`) given on each of these shifts.
+async fn last_queued_seqs(tx: &mut Tx, shift_ids: &[&str]) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let sql = format!(
+        "SELECT shift_id, MAX(queued_seq) FROM shift_signups WHERE shift_id IN ({}) GROUP BY shift_id",
+        db::placeholders(1, shift_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    for id in shift_ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
+}
+
+/// A sign-up row about to be written.
+struct NewSignup<'a> {
+    id: String,
+    request: &'a SignupRequest,
+    contact_id: String,
+    name: &'a str,
+    email: &'a str,
+    phone: Option<&'a str>,
+    status: SignupStatus,
+    cancel_token_hash: String,
+    queued_seq: i64,
+}
+
+async fn insert_signups(tx: &mut Tx, rows: &[NewSignup<'_>], now: i64) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO shift_signups (id, shift_id, contact_id, user_id, name, email, phone, source, status, \
+         cancel_token_hash, created_at, queued_seq) VALUES {}",
+        db::value_rows(1, rows.len(), 12)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for row in rows {
+        query = query
+            .bind(&row.id)
+            .bind(&row.request.shift_id)
+            .bind(&row.contact_id)
+            .bind(row.request.user_id.as_deref())
+            .bind(row.name)
+            .bind(row.email)
+            .bind(row.phone)
+            .bind(row.request.source.as_str())
+            .bind(row.status.as_str())
+            .bind(&row.cancel_token_hash)
+            .bind(now)
+            .bind(row.queued_seq);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Stores the confirmed count and the status it implies (FULL at capacity, else OPEN).
 async fn set_count(tx: &mut Tx, shift: &Shift, signed_up: i64) -> Result<(), sqlx::Error> {
-    let status = if signed_up >= shift.capacity { ShiftStatus::Full } else { ShiftStatus::Open };
-    sqlx::query("UPDATE shifts SET signed_up = $1, status = $2 WHERE id = $3 AND status <> 'CANCELLED'")
-        .bind(signed_up)
-        .bind(status.as_str())
-        .bind(&shift.id)
-        .execute(&mut **tx)
-        .await?;
+    set_counts(tx, &[(shift, signed_up)]).await
+}
+
+/// `set_count` for several shifts in one statement. A cancelled shift stays cancelled.
+async fn set_counts(tx: &mut Tx, counts: &[(&Shift, i64)]) -> Result<(), sqlx::Error> {
+    if counts.is_empty() {
+        return Ok(());
+    }
+    // Each shift binds its id, count and status: $1, $2, $3, then $4, $5, $6…
+    let case = |value: usize| {
+        (0..counts.len()).map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + value)).collect::<Vec<_>>().join(" ")
+    };
+    let ids = (0..counts.len()).map(|i| format!("${}", 3 * i + 1)).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "UPDATE shifts SET signed_up = CASE id {} END, status = CASE id {} END \
+         WHERE id IN ({ids}) AND status <> 'CANCELLED'",
+        case(2),
+        case(3)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (shift, signed_up) in counts {
+        let status = if *signed_up >= shift.capacity { ShiftStatus::Full } else { ShiftStatus::Open };
+        query = query.bind(&shift.id).bind(*signed_up).bind(status.as_str());
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -160,7 +160,7 @@ async fn the_timeline_records_each_crm_topic_once_and_scores_it(app: TestApp) {
     let listener = activity::listener(app.db.clone());
     for seq in seqs {
         let envelope = bus::outbox::read_one(&app.db, seq).await.unwrap().unwrap();
-        (listener.handler)(envelope).await.unwrap();
+        (listener.handler)(vec![envelope]).await.unwrap();
     }
     assert_eq!(activity_count(&app, &id).await, 11);
 
