@@ -51,7 +51,8 @@ pub async fn insert_all(tx: &mut Tx, events: &[(&Actor, &Event)]) -> Result<Vec<
         for (actor, event) in chunk {
             let id = uuid::Uuid::new_v4().to_string();
             let payload = serde_json::to_string(&event.payload_json()).unwrap_or_else(|_| "{}".to_string());
-            query = query.bind(id.clone()).bind(event.topic()).bind(now).bind(actor.to_string()).bind(payload);
+            query =
+                query.bind(id.clone()).bind(event.topic()).bind(now).bind(actor.to_string()).bind(payload);
             ids.push(id);
         }
         let inserted: std::collections::HashMap<String, i64> =

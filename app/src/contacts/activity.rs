@@ -3,7 +3,7 @@
 //! listener; the event id makes a second delivery a no-op.
 
 use crate::bus::{HandlerFuture, Listener};
-use crate::db::{self, Db, Tx};
+use crate::db::{self, Db};
 use crate::events::{Envelope, Event};
 use crate::payments::format_cents;
 
@@ -98,40 +98,66 @@ fn activity_for(event: &Event) -> Option<(Subject, String, i64)> {
     Some((subject, summary, points))
 }
 
-/// Writes the batch's timeline rows in one transaction.
-async fn record_all(db: &Db, events: &[Envelope]) -> Result<(), String> {
-    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
-    for envelope in events {
-        record(&mut tx, envelope).await?;
-    }
-    tx.commit().await.map_err(|e| e.to_string())
+/// A timeline row to write, before its contact is looked up.
+struct Row {
+    event_id: String,
+    topic: String,
+    summary: String,
+    points: i64,
+    occurred_at: i64,
+    /// The contact's id or email, as `match_on` says.
+    contact: String,
 }
 
-/// Writes the event's timeline row, once per event id. An event about a contact that no
-/// longer exists (merged or deleted since) or an email no contact has writes nothing.
-async fn record(tx: &mut Tx, envelope: &Envelope) -> Result<(), String> {
-    let event = envelope.event().map_err(|e| format!("cannot read the event: {e}"))?;
-    let Some((subject, summary, points)) = activity_for(&event) else { return Ok(()) };
-    let (match_on, value) = match subject {
-        Subject::Contact(id) => ("id", id),
-        Subject::Email(email) => ("email", crate::users::service::normalise_email(&email)),
-    };
-    let occurred_at = occurred_at_unix(&envelope.occurred_at).unwrap_or_else(db::now_unix);
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+/// Writes the batch's timeline rows, once per event id: one statement for the events that
+/// name their contact by id, one for those that name an email. An event about a contact
+/// that no longer exists (merged or deleted since) or an email no contact has writes nothing.
+async fn record_all(db: &Db, events: &[Envelope]) -> Result<(), String> {
+    let (mut by_id, mut by_email) = (Vec::new(), Vec::new());
+    for envelope in events {
+        let event = envelope.event().map_err(|e| format!("cannot read event {}: {e}", envelope.id))?;
+        let Some((subject, summary, points)) = activity_for(&event) else { continue };
+        let row = |contact| Row {
+            event_id: envelope.id.clone(),
+            topic: envelope.topic.clone(),
+            summary,
+            points,
+            occurred_at: occurred_at_unix(&envelope.occurred_at).unwrap_or_else(db::now_unix),
+            contact,
+        };
+        match subject {
+            Subject::Contact(id) => by_id.push(row(id)),
+            Subject::Email(email) => by_email.push(row(crate::users::service::normalise_email(&email))),
+        }
+    }
+    insert_rows(db, "id", &by_id).await.map_err(|e| e.to_string())?;
+    insert_rows(db, "email", &by_email).await.map_err(|e| e.to_string())
+}
+
+async fn insert_rows(db: &Db, match_on: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // `column1`… are the VALUES list's columns, in the order bound below.
+    let sql = format!(
         "INSERT INTO contact_activity (id, event_id, contact_id, topic, summary, points, occurred_at) \
-         SELECT $1, $2, c.id, $3, $4, $5, $6 FROM contacts c WHERE c.{match_on} = $7 \
-         ON CONFLICT (event_id) DO NOTHING"
-    )))
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(&envelope.id)
-    .bind(&envelope.topic)
-    .bind(summary)
-    .bind(points)
-    .bind(occurred_at)
-    .bind(value)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| e.to_string())?;
+         SELECT v.column1, v.column2, c.id, v.column3, v.column4, v.column5, v.column6 \
+         FROM (VALUES {}) AS v, contacts c WHERE c.{match_on} = v.column7 \
+         ON CONFLICT (event_id) DO NOTHING",
+        db::value_rows(1, rows.len(), 7)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for row in rows {
+        query = query
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&row.event_id)
+            .bind(&row.topic)
+            .bind(&row.summary)
+            .bind(row.points)
+            .bind(row.occurred_at)
+            .bind(&row.contact);
+    }
+    query.execute(db.writer()).await?;
     Ok(())
 }
 

@@ -157,7 +157,8 @@ async fn contact_ids_by_email(tx: &mut Tx, emails: &[&str]) -> Result<HashMap<St
     if emails.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = format!("SELECT id, email FROM contacts WHERE email IN ({})", db::placeholders(1, emails.len()));
+    let sql =
+        format!("SELECT id, email FROM contacts WHERE email IN ({})", db::placeholders(1, emails.len()));
     let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
     for email in emails {
         query = query.bind(*email);

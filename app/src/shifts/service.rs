@@ -13,8 +13,8 @@ use super::{
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
-use crate::db::{self, Db, Tx};
 use crate::contacts::service::{Person, find_or_create_all};
+use crate::db::{self, Db, Tx};
 use crate::email::service::{queue as queue_email, queue_all as queue_emails};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
@@ -517,7 +517,7 @@ pub async fn sign_up(
 /// other, in one transaction: a refused one (invalid form, no such shift, cancelled shift,
 /// email already signed up) changes nothing and the others are kept. An `Err` is a failure
 /// of the transaction itself: then nothing was kept.
-pub(super) async fn sign_up_together(
+pub async fn sign_up_together(
     bus: &Bus,
     requests: Vec<(Actor, SignupRequest)>,
 ) -> Result<Vec<Result<SignupReceipt, ShiftError>>, sqlx::Error> {
@@ -590,7 +590,8 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
     let now = db::now_unix();
     let mut rows = Vec::with_capacity(accepted.len());
     let mut confirmation_emails = Vec::with_capacity(accepted.len());
-    for ((i, status, queued_seq), (person, contact)) in accepted.into_iter().zip(people.iter().zip(contacts)) {
+    for ((i, status, queued_seq), (person, contact)) in accepted.into_iter().zip(people.iter().zip(contacts))
+    {
         let (request, shift) = (&requests[i], &shifts[&requests[i].shift_id]);
         let token = new_token();
         let waitlisted = status == SignupStatus::Waitlisted;
@@ -758,7 +759,10 @@ async fn set_counts(tx: &mut Tx, counts: &[(&Shift, i64)]) -> Result<(), sqlx::E
     }
     // Each shift binds its id, count and status: $1, $2, $3, then $4, $5, $6…
     let case = |value: usize| {
-        (0..counts.len()).map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + value)).collect::<Vec<_>>().join(" ")
+        (0..counts.len())
+            .map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + value))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let ids = (0..counts.len()).map(|i| format!("${}", 3 * i + 1)).collect::<Vec<_>>().join(", ");
     let sql = format!(

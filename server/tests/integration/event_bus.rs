@@ -27,6 +27,7 @@ on_both_backends!(
 // These start their own server, with extra listeners.
 on_both_backends_with_own_server!(
     failing_listener_retries_then_parks_and_replay_delivers,
+    a_batched_listener_gets_events_together_and_a_failed_call_retries_each_alone,
     panics_and_failures_do_not_touch_other_listeners_or_publishers,
     disabled_listener_counts_skips,
     retention_prunes_only_delivered_old_events,
@@ -166,6 +167,49 @@ async fn failing_listener_retries_then_parks_and_replay_delivers(backend: Backen
     let res =
         app.call(&admin, "observability/replay", &[("listener", "flaky"), ("seq", seq_text.as_str())]).await;
     assert_eq!(res.status(), 404);
+}
+
+async fn a_batched_listener_gets_events_together_and_a_failed_call_retries_each_alone(backend: Backend) {
+    // Records the messages of each call; a call with "bad" in it fails.
+    let calls: Arc<std::sync::Mutex<Vec<Vec<String>>>> = Arc::default();
+    let seen = calls.clone();
+    let batched =
+        Listener::batched("batched", &["system.*"], move |events: Vec<Envelope>| -> HandlerFuture {
+            let messages: Vec<String> =
+                events.iter().map(|e| e.payload["message"].as_str().unwrap_or("").to_string()).collect();
+            let fails = messages.iter().any(|m| m == "bad");
+            seen.lock().unwrap().push(messages);
+            Box::pin(async move { if fails { Err("cannot store bad".to_string()) } else { Ok(()) } })
+        });
+    let app = spawn_with(backend, vec![batched]).await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    let mut seqs = Vec::new();
+    for message in ["a", "bad", "c"] {
+        seqs.push(bus::publish(&mut tx, &Actor::System, &test_event(message)).await.unwrap());
+    }
+    app.bus_handle.commit(tx).await.unwrap();
+
+    eventually("the bad event is parked as dead", || async {
+        listener_counter(&app, "batched", "dead").await == 1
+    })
+    .await;
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls[0], ["a", "bad", "c"], "the three events came in one call");
+    for alone in ["a", "c"] {
+        assert_eq!(
+            calls.iter().filter(|c| *c == &[alone]).count(),
+            1,
+            "{alone} retried once, alone: {calls:?}"
+        );
+    }
+    // The first call and both retries of "bad" failed.
+    assert_eq!(calls.iter().filter(|c| *c == &["bad"]).count(), 2, "{calls:?}");
+    let dead: Vec<i64> = sqlx::query_scalar("SELECT seq FROM bus_deliveries WHERE listener = 'batched'")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(dead, [seqs[1]]);
+    assert_eq!(listener_counter(&app, "batched", "failed").await, 3);
 }
 
 async fn panics_and_failures_do_not_touch_other_listeners_or_publishers(backend: Backend) {

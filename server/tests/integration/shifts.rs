@@ -3,7 +3,7 @@
 use crate::common::{Backend, TestApp, spawn_app_custom};
 use app::db;
 use app::events::Actor;
-use app::shifts::service::{self, ShiftError};
+use app::shifts::service::{self, ShiftError, SignupRequest};
 use app::shifts::{RepeatForm, SeriesScope, ShiftForm, ShiftStatus, SignupForm, SignupSource, SignupStatus};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
@@ -24,6 +24,7 @@ on_both_backends!(
     deleting_cancels_sign_ups_and_publishes_shift_deleted,
     admins_promote_from_the_waitlist_out_of_turn,
     the_public_list_is_served_from_memory_and_current_after_every_change,
+    one_group_applies_every_rule_in_order,
 );
 
 on_both_backends_with_own_server!(
@@ -308,6 +309,124 @@ async fn a_refused_sign_up_in_a_group_leaves_the_others_signed_up(backend: Backe
     let contacts: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM contacts").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(contacts, 26);
+}
+
+/// Several sign-ups in one transaction (as the public queue writes them): each gets what it
+/// would get alone, one after the other.
+async fn one_group_applies_every_rule_in_order(app: TestApp) {
+    let bus = app.bus();
+    let big = service::create(&bus, &Actor::System, &form("Big", "10")).await.unwrap();
+    let small = service::create(&bus, &Actor::System, &form("Small", "1")).await.unwrap();
+    let private =
+        service::create(&bus, &Actor::System, &ShiftForm { is_public: false, ..form("Private", "5") })
+            .await
+            .unwrap();
+    let called_off = service::create(&bus, &Actor::System, &form("Called off", "5")).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    service::sign_up(&bus, &Actor::System, &big.id, &person(0), SignupSource::Public, None).await.unwrap();
+
+    let before: i64 =
+        sqlx::query_scalar("SELECT MAX(seq) FROM event_outbox").fetch_one(app.db.pool()).await.unwrap();
+    let public = |shift: &str, who: SignupForm| {
+        (
+            Actor::System,
+            SignupRequest {
+                shift_id: shift.to_string(),
+                form: who,
+                source: SignupSource::Public,
+                user_id: None,
+            },
+        )
+    };
+    let mut shouting = person(1);
+    shouting.email = "V1@Example.org".into();
+    let answers = service::sign_up_together(
+        &bus,
+        vec![
+            public(&big.id, person(1)),        // new contact, confirmed
+            public(&small.id, person(1)),      // same person, another shift: same contact
+            public(&big.id, shouting),         // same email again for the same shift
+            public(&big.id, person(0)),        // signed up before the group
+            public(&small.id, person(2)),      // the small shift is full now: waitlist
+            public(&private.id, person(3)),    // private shifts do not exist for the public
+            public(&called_off.id, person(4)), // cancelled
+            public("no-such-shift", person(5)),
+            public(&big.id, SignupForm { email: "nope".into(), ..person(6) }),
+        ],
+    )
+    .await
+    .unwrap();
+    let outcome = |i: usize| match &answers[i] {
+        Ok(receipt) => format!("{:?}", receipt.status),
+        Err(e) => format!("{e:?}").split('(').next().unwrap().to_string(),
+    };
+    let outcomes: Vec<String> = (0..answers.len()).map(outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "Confirmed",
+            "Confirmed",
+            "AlreadySignedUp",
+            "AlreadySignedUp",
+            "Waitlisted",
+            "NotFound",
+            "Cancelled",
+            "NotFound",
+            "Invalid"
+        ]
+    );
+    assert_eq!(shift_status(&app, &big.id).await, (ShiftStatus::Open, 2));
+    assert_eq!(shift_status(&app, &small.id).await, (ShiftStatus::Full, 1));
+    assert_eq!(shift_status(&app, &called_off.id).await, (ShiftStatus::Cancelled, 0));
+
+    // One contact per new email, created with the first one's details, announced once and
+    // before the sign-ups that use it.
+    let contacts: Vec<(String, String)> = sqlx::query_as("SELECT email, name FROM contacts ORDER BY email")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let expected = [
+        ("v0@example.org", "Volunteer 0"),
+        ("v1@example.org", "Volunteer 1"),
+        ("v2@example.org", "Volunteer 2"),
+    ];
+    assert_eq!(contacts, expected.map(|(e, n)| (e.to_string(), n.to_string())));
+    let topics: Vec<String> =
+        sqlx::query_scalar("SELECT topic FROM event_outbox WHERE seq > $1 ORDER BY seq")
+            .bind(before)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        topics,
+        [
+            "contact.created",
+            "shift.signup.created",
+            "shift.signup.created",
+            "contact.created",
+            "shift.signup.created"
+        ]
+    );
+    // Each kept sign-up has its place in line, its cancel link and its email.
+    let lines: Vec<(String, i64)> =
+        sqlx::query_as("SELECT email, queued_seq FROM shift_signups WHERE shift_id = $1 ORDER BY queued_seq")
+            .bind(&big.id)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(lines, [("v0@example.org".to_string(), 1), ("v1@example.org".to_string(), 2)]);
+    let subjects: Vec<String> =
+        sqlx::query_scalar("SELECT subject FROM email_outbox WHERE to_address IN ('v1@example.org', 'v2@example.org') ORDER BY subject")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        subjects,
+        ["You're on the waitlist: Small", "You're signed up: Big", "You're signed up: Small"]
+    );
+    let Ok(waitlisted) = &answers[4] else { unreachable!() };
+    service::cancel_by_token(&bus, &Actor::System, &waitlisted.cancel_token).await.unwrap();
+    assert_eq!(app.events("shift.signup.cancelled").await.len(), 1);
 }
 
 async fn admins_add_remove_export_and_cancel(app: TestApp) {
