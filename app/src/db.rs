@@ -159,6 +159,17 @@ pub fn value_rows(first: usize, rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// The furthest page a list shows: a page number beyond it (typed into an address) shows
+/// this one, which is empty, instead of overflowing the offset.
+const MAX_PAGE: i64 = 1_000_000;
+
+/// The page to show of a list `page_size` rows a page (1 for anything below it) and the
+/// `OFFSET` of its first row.
+pub fn page_and_offset(page: i64, page_size: i64) -> (i64, i64) {
+    let page = page.clamp(1, MAX_PAGE);
+    (page, (page - 1) * page_size)
+}
+
 /// A LIKE pattern matching text that contains `search` (lower-cased): `%` and `_` typed by
 /// a person are taken literally. Use it with `LIKE $n ESCAPE '\'` against a lower-cased
 /// column.
@@ -190,6 +201,14 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn any_page_number_gives_a_page_and_its_offset() {
+        assert_eq!(super::page_and_offset(1, 25), (1, 0));
+        assert_eq!(super::page_and_offset(3, 25), (3, 50));
+        assert_eq!(super::page_and_offset(-7, 25), (1, 0));
+        assert_eq!(super::page_and_offset(i64::MAX, 50), (1_000_000, 49_999_950));
+    }
+
     #[test]
     fn placeholders_are_numbered_in_order() {
         assert_eq!(super::placeholders(3, 2), "$3, $4");

@@ -71,8 +71,8 @@ pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx
         binds.push(format!("{to}T23:59:59.999Z"));
         sql.push_str(&format!(" AND occurred_at <= ${}", binds.len()));
     }
-    let page = filter.page.max(1);
-    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {} OFFSET {}", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE));
+    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {} OFFSET {offset}", PAGE_SIZE + 1));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in binds {
         query = query.bind(b);

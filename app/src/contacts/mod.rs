@@ -20,6 +20,12 @@ pub const MANAGERS: &[Role] = &[Role::Admin];
 /// Who may read them: also payments admins, who follow a payment to its supporter.
 pub const VIEWERS: &[Role] = &[Role::Admin, Role::PaymentsAdmin];
 
+/// The largest file an import takes: the page checks it before sending, the server again (the
+/// request as a whole is limited to 1 MiB).
+pub const IMPORT_MAX_BYTES: usize = 800 * 1024;
+/// How the limit reads in messages.
+pub const IMPORT_MAX_TEXT: &str = "800 KB";
+
 /// A contact as the list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contact {

@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::{
     Activity, Contact, ContactDetail, ContactEmail, ContactFilter, ContactPage, ContactPayment,
-    ContactSignup, ImportPreview, ImportRowView,
+    ContactSignup, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, ImportPreview, ImportRowView,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -223,11 +223,10 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
             binds.len()
         ));
     }
-    let page = filter.page.max(1);
+    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
     let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c{conditions} ORDER BY c.created_at DESC, c.id LIMIT {} OFFSET {}",
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE
+        "SELECT {CONTACT_COLUMNS} FROM contacts c{conditions} ORDER BY c.created_at DESC, c.id LIMIT {} OFFSET {offset}",
+        PAGE_SIZE + 1
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in &binds {
@@ -554,8 +553,6 @@ pub async fn contacts_csv(db: &Db) -> Result<String, ContactError> {
 
 // ---- CSV import ------------------------------------------------------------------------
 
-/// The largest file an import takes (the request as a whole is limited to 1 MiB).
-pub const IMPORT_MAX_BYTES: usize = 800 * 1024;
 /// Rows per transaction while importing: each batch is kept even if a later one fails.
 const IMPORT_BATCH: usize = 100;
 /// Good rows the preview shows.
@@ -588,7 +585,9 @@ fn file_error(message: &str) -> ContactError {
 /// already on an earlier row, is reported by its line and left out.
 pub fn plan_import(text: &str) -> Result<ImportPlan, ContactError> {
     if text.len() > IMPORT_MAX_BYTES {
-        return Err(file_error("The file is larger than 800 KB; split it and import each part."));
+        return Err(file_error(&format!(
+            "The file is larger than {IMPORT_MAX_TEXT}; split it and import each part."
+        )));
     }
     let records = crate::csv::parse(text).map_err(|m| file_error(&m))?;
     let Some((header, rows)) = records.split_first() else {

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    ChangeContactTags, ContactFilter, MergeContacts, PreviewContactImport, StartContactImport, get_contact,
-    list_contacts,
+    ChangeContactTags, ContactFilter, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts, PreviewContactImport,
+    StartContactImport, get_contact, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -282,9 +282,6 @@ pub fn ContactPage() -> impl IntoView {
     }
 }
 
-/// The largest file the import page sends (the server checks it too).
-const IMPORT_MAX_BYTES: usize = 800 * 1024;
-
 /// Reads the file chosen in a file input as text and hands it to `loaded`.
 #[cfg(feature = "hydrate")]
 fn read_chosen_file(ev: &leptos::ev::Event, loaded: impl Fn(String) + 'static) {
@@ -356,7 +353,7 @@ pub fn ImportContactsPage() -> impl IntoView {
                     on:input=move |ev| changed(event_target_value(&ev))></textarea>
             </label>
             <p class="mt-1 text-sm text-red-600" role="alert">
-                {move || too_big().then_some("This file is larger than 800 KB; split it and import each part.")}
+                {move || too_big().then(|| format!("This file is larger than {IMPORT_MAX_TEXT}; split it and import each part."))}
             </p>
             <button type="button" class=format!("mt-3 {SMALL_BUTTON}") on:click=run_preview
                 disabled=move || csv.with(|c| c.trim().is_empty()) || too_big() || preview.pending().get()>
@@ -373,7 +370,7 @@ pub fn ImportContactsPage() -> impl IntoView {
         <p class="mt-2 max-w-2xl text-sm text-slate-600">
             "A CSV file whose first row names the columns: " <code>"name"</code> " and " <code>"email"</code>
             " are needed, " <code>"phone"</code> " and " <code>"tags"</code> " (separated by ; or ,) are optional, and other columns are ignored, so a file exported here imports as is. "
-            "Someone already on file keeps their name and gains the row's tags. At most 800 KB."
+            {format!("Someone already on file keeps their name and gains the row's tags. At most {IMPORT_MAX_TEXT}.")}
         </p>
         {choose_file}
         {move || preview.value().get().and_then(Result::ok).map(|p| import_preview(p, start, run_import))}

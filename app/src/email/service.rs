@@ -286,12 +286,11 @@ pub async fn list(
             message: "Choose a status from the list.".into(),
         }]));
     }
-    let page = page.max(1);
+    let (page, offset) = db::page_and_offset(page, QUEUE_PAGE_SIZE);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT id, to_address, subject, status, attempts, last_error, created_at, sent_at FROM email_outbox \
-         WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id LIMIT {} OFFSET {}",
-        QUEUE_PAGE_SIZE + 1,
-        (page - 1) * QUEUE_PAGE_SIZE
+         WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id LIMIT {} OFFSET {offset}",
+        QUEUE_PAGE_SIZE + 1
     )))
     .bind(status.unwrap_or(""))
     .fetch_all(db.pool())

@@ -424,14 +424,13 @@ pub async fn list_payments(
             message: "Choose a status from the list.".into(),
         }]));
     }
-    let page = page.max(1);
+    let (page, offset) = db::page_and_offset(page, PAGE_SIZE);
     let filter = if status.is_empty() { "" } else { " WHERE r.status = $1" };
     let sql = format!(
-        "{} FROM {}{filter} ORDER BY r.created_at DESC, r.id LIMIT {} OFFSET {}",
+        "{} FROM {}{filter} ORDER BY r.created_at DESC, r.id LIMIT {} OFFSET {offset}",
         source.select(),
         source.from,
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE
+        PAGE_SIZE + 1
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     if !status.is_empty() {
@@ -708,12 +707,11 @@ pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, Payme
     }
     let filter_sql =
         if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
-    let page = filter.page.max(1);
+    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
     let sql = format!(
         "SELECT at, actor, action, entity, amount_cents, outcome, client_ip, request_id, detail FROM payment_audit_log\
-         {filter_sql} ORDER BY id DESC LIMIT {} OFFSET {}",
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE
+         {filter_sql} ORDER BY id DESC LIMIT {} OFFSET {offset}",
+        PAGE_SIZE + 1
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for value in [action, actor].into_iter().flatten() {

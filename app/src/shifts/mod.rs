@@ -327,11 +327,13 @@ pub async fn admin_promote_signup(signup_id: String) -> Result<(), AppError> {
     Ok(service::promote(&state.bus, &crate::events::Actor::User(user.id), &signup_id).await?)
 }
 
-/// Upcoming public shifts for the public page.
+/// Upcoming public shifts for the public page, 50 a page (the first without `page`).
 #[server(prefix = "/api", endpoint = "shifts/public")]
-pub async fn list_public_shifts() -> Result<Vec<Shift>, AppError> {
+pub async fn list_public_shifts(page: Option<i64>) -> Result<ShiftPage, AppError> {
     let state = crate::state::app_state()?;
-    service::upcoming_public(&state.db, crate::db::now_unix(), 200).await.map_err(crate::auth::internal)
+    service::upcoming_public(&state.db, crate::db::now_unix(), page.unwrap_or(1))
+        .await
+        .map_err(crate::auth::internal)
 }
 
 /// One public shift (private ones are "not found" to the public).

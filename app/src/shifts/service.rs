@@ -374,18 +374,25 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Shift>, sqlx::Error> {
     row.as_ref().map(shift_from_row).transpose()
 }
 
-/// Upcoming public shifts, soonest first.
-pub async fn upcoming_public(db: &Db, now: i64, limit: i64) -> Result<Vec<Shift>, sqlx::Error> {
+/// Upcoming public shifts (not cancelled, not over), soonest first, a page at a time.
+pub async fn upcoming_public(db: &Db, now: i64, page: i64) -> Result<ShiftPage, sqlx::Error> {
+    let (page, offset) = db::page_and_offset(page, PUBLIC_PAGE_SIZE);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1 \
-         ORDER BY starts_at, id LIMIT $2"
+         ORDER BY starts_at, id LIMIT {} OFFSET {offset}",
+        PUBLIC_PAGE_SIZE + 1
     )))
     .bind(now)
-    .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(shift_from_row).collect()
+    let has_more = rows.len() as i64 > PUBLIC_PAGE_SIZE;
+    let shifts =
+        rows.iter().take(PUBLIC_PAGE_SIZE as usize).map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(ShiftPage { shifts, page, has_more })
 }
+
+/// Upcoming shifts on a page of the public list.
+pub const PUBLIC_PAGE_SIZE: i64 = 50;
 
 pub const ADMIN_PAGE_SIZE: i64 = 25;
 
@@ -447,12 +454,8 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         next += 1;
         sql.push_str(&format!(" AND lower(title) LIKE ${next} ESCAPE '\\'"));
     }
-    let page = filter.page.max(1);
-    sql.push_str(&format!(
-        " ORDER BY starts_at, id LIMIT {} OFFSET {}",
-        ADMIN_PAGE_SIZE + 1,
-        (page - 1) * ADMIN_PAGE_SIZE
-    ));
+    let (page, offset) = db::page_and_offset(filter.page, ADMIN_PAGE_SIZE);
+    sql.push_str(&format!(" ORDER BY starts_at, id LIMIT {} OFFSET {offset}", ADMIN_PAGE_SIZE + 1));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for n in numbers {
         query = query.bind(n);

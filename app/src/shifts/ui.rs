@@ -8,9 +8,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
-    CreateShift, DeleteShift, EmailShiftVolunteers, Shift, ShiftFilter, ShiftStatus, SignUpForShift,
-    SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift, list_admin_shifts,
-    list_public_shifts, my_shifts,
+    CreateShift, DeleteShift, EmailShiftVolunteers, Shift, ShiftFilter, ShiftPage, ShiftStatus,
+    SignUpForShift, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
+    list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
 
@@ -27,7 +27,9 @@ fn status_label(shift: &Shift) -> &'static str {
 
 #[component]
 pub fn PublicShiftsPage() -> impl IntoView {
-    let shifts = Resource::new(|| (), |_| list_public_shifts());
+    let query = use_query_map();
+    let page = move || query.with(|q| q.get("page").and_then(|p| p.parse().ok()));
+    let shifts = Resource::new(page, list_public_shifts);
     view! {
         <Title text="Volunteer shifts" />
         <main class="mx-auto max-w-3xl px-4 py-10">
@@ -36,34 +38,49 @@ pub fn PublicShiftsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match shifts.await {
                         Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(page) if page.shifts.is_empty() && page.page == 1 => view! {
                             <p class="mt-6 text-slate-600">"No shifts are scheduled right now. Check back soon."</p>
                         }
                             .into_any(),
-                        Ok(list) => view! {
-                            <ul class="mt-6 space-y-3">
-                                {list
-                                    .into_iter()
-                                    .map(|s| view! {
-                                        <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="public-shift">
-                                            <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
-                                                {s.title.clone()}
-                                            </a>
-                                            <p class="text-sm text-slate-600">{s.when()} " · " {s.location.clone()}</p>
-                                            <p class="text-sm text-slate-700">
-                                                {if s.spots_left() > 0 { format!("{} spots left", s.spots_left()) } else { "Full — join the waitlist".to_string() }}
-                                            </p>
-                                        </li>
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any(),
+                        Ok(page) => public_shift_list(page),
                     }
                 })}
             </Suspense>
         </main>
     }
+}
+
+/// One page of the public list, with links to the pages before and after it.
+fn public_shift_list(page: ShiftPage) -> AnyView {
+    let link = |n: i64| format!("/shifts?page={n}");
+    let earlier = (page.page > 1).then(|| link(page.page - 1));
+    let later = page.has_more.then(|| link(page.page + 1));
+    view! {
+        {page.shifts.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
+        <ul class="mt-6 space-y-3">
+            {page
+                .shifts
+                .into_iter()
+                .map(|s| view! {
+                    <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="public-shift">
+                        <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
+                            {s.title.clone()}
+                        </a>
+                        <p class="text-sm text-slate-600">{s.when()} " · " {s.location.clone()}</p>
+                        <p class="text-sm text-slate-700">
+                            {if s.spots_left() > 0 { format!("{} spots left", s.spots_left()) } else { "Full — join the waitlist".to_string() }}
+                        </p>
+                    </li>
+                })
+                .collect_view()}
+        </ul>
+        <nav class="mt-6 flex justify-between text-sm" aria-label="Pages">
+            {earlier.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Sooner shifts"</a> })}
+            <span></span>
+            {later.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Later shifts →"</a> })}
+        </nav>
+    }
+        .into_any()
 }
 
 #[component]

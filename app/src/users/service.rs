@@ -247,12 +247,11 @@ pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage
         binds.push(status.as_str().to_string());
         conditions.push_str(&format!(" AND status = ${}", binds.len()));
     }
-    let page = filter.page.max(1);
+    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
     let sql = format!(
         "SELECT {USER_COLUMNS}, created_at FROM users{conditions} \
-         ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id LIMIT {} OFFSET {}",
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE
+         ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id LIMIT {} OFFSET {offset}",
+        PAGE_SIZE + 1
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in &binds {

@@ -25,6 +25,7 @@ on_both_backends!(
     admins_promote_from_the_waitlist_out_of_turn,
     the_public_list_is_served_from_memory_and_current_after_every_change,
     one_group_applies_every_rule_in_order,
+    the_public_list_comes_in_pages_and_any_page_number_is_answered,
 );
 
 on_both_backends_with_own_server!(
@@ -188,7 +189,7 @@ async fn creating_shifts_needs_an_admin(app: TestApp) {
     assert_eq!(created[0]["status"], "OPEN");
     // It is listed publicly, and shift.created was published with it.
     let public: Value = app.call(&app.client(), "shifts/public", &[]).await.json().await.unwrap();
-    assert_eq!(public[0]["title"], "Door knocking");
+    assert_eq!(public["shifts"][0]["title"], "Door knocking");
     let created: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.created'")
         .fetch_one(app.db.pool())
         .await
@@ -327,6 +328,17 @@ async fn one_group_applies_every_rule_in_order(app: TestApp) {
 
     let before: i64 =
         sqlx::query_scalar("SELECT MAX(seq) FROM event_outbox").fetch_one(app.db.pool()).await.unwrap();
+    let published = || async {
+        let counts: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT topic, published FROM event_topic_stats WHERE topic IN ('contact.created', 'shift.signup.created') \
+             ORDER BY topic",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+        counts.into_iter().map(|(_, n)| n).collect::<Vec<_>>()
+    };
+    assert_eq!(published().await, [1, 1]);
     let public = |shift: &str, who: SignupForm| {
         (
             Actor::System,
@@ -407,6 +419,8 @@ async fn one_group_applies_every_rule_in_order(app: TestApp) {
             "shift.signup.created"
         ]
     );
+    // The statistics count every event of the group's one publishing statement.
+    assert_eq!(published().await, [1 + 2, 1 + 3]);
     // Each kept sign-up has its place in line, its cancel link and its email.
     let lines: Vec<(String, i64)> =
         sqlx::query_as("SELECT email, queued_seq FROM shift_signups WHERE shift_id = $1 ORDER BY queued_seq")
@@ -427,6 +441,45 @@ async fn one_group_applies_every_rule_in_order(app: TestApp) {
     let Ok(waitlisted) = &answers[4] else { unreachable!() };
     service::cancel_by_token(&bus, &Actor::System, &waitlisted.cancel_token).await.unwrap();
     assert_eq!(app.events("shift.signup.cancelled").await.len(), 1);
+}
+
+async fn the_public_list_comes_in_pages_and_any_page_number_is_answered(app: TestApp) {
+    for n in 0..51 {
+        service::create(&app.bus(), &Actor::System, &form(&format!("Shift {n:02}"), "5")).await.unwrap();
+    }
+    let page = |n: &'static str| {
+        let app = &app;
+        async move {
+            let args: Vec<(&str, &str)> = if n.is_empty() { vec![] } else { vec![("page", n)] };
+            let res = app.call(&app.client(), "shifts/public", &args).await;
+            assert_eq!(res.status(), 200, "page {n}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let first = page("").await;
+    assert_eq!(first["shifts"].as_array().unwrap().len(), 50);
+    assert_eq!((first["page"].as_i64(), first["has_more"].as_bool()), (Some(1), Some(true)));
+    let second = page("2").await;
+    assert_eq!(second["shifts"].as_array().unwrap().len(), 1);
+    assert_eq!(second["has_more"], false);
+    // Nonsense page numbers are a page too, never an error.
+    assert_eq!(page("-3").await["page"], 1);
+    assert_eq!(page("9223372036854775807").await["shifts"].as_array().unwrap().len(), 0);
+
+    // The page links between the two.
+    let html = app.client().get(app.url("/shifts")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"public-shift\"").count(), 50);
+    assert!(html.contains("href=\"/shifts?page=2\""), "a link to the later shifts");
+    let html = app.client().get(app.url("/shifts?page=2")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"public-shift\"").count(), 1);
+    assert!(html.contains("href=\"/shifts?page=1\""), "a link back");
+
+    // The admin lists share the page arithmetic: a huge page is an empty page, not a failure.
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let res = app.call(&admin, "shifts/admin-list", &[("filter[page]", "9223372036854775807")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["shifts"].as_array().unwrap().len(), 0);
 }
 
 async fn admins_add_remove_export_and_cancel(app: TestApp) {
