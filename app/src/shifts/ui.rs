@@ -27,9 +27,11 @@ fn status_label(shift: &Shift) -> &'static str {
 
 #[component]
 pub fn PublicShiftsPage() -> impl IntoView {
-    let query = use_query_map();
-    let page = move || query.with(|q| q.get("page").and_then(|p| p.parse().ok()));
-    let shifts = Resource::new(page, list_public_shifts);
+    // The page number is read once: the page links load the next page whole (they are
+    // `rel="external"`), so the list never has to follow a changing query. (A resource that
+    // followed the query hung the occasional server-side render under load.)
+    let page: Option<i64> = use_query_map().with_untracked(|q| q.get("page").and_then(|p| p.parse().ok()));
+    let shifts = Resource::new(move || page, list_public_shifts);
     view! {
         <Title text="Volunteer shifts" />
         <main class="mx-auto max-w-3xl px-4 py-10">
@@ -75,9 +77,9 @@ fn public_shift_list(page: ShiftPage) -> AnyView {
                 .collect_view()}
         </ul>
         <nav class="mt-6 flex justify-between text-sm" aria-label="Pages">
-            {earlier.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Sooner shifts"</a> })}
+            {earlier.map(|href| view! { <a href=href rel="external" class="text-indigo-700 hover:underline">"← Sooner shifts"</a> })}
             <span></span>
-            {later.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Later shifts →"</a> })}
+            {later.map(|href| view! { <a href=href rel="external" class="text-indigo-700 hover:underline">"Later shifts →"</a> })}
         </nav>
     }
         .into_any()
