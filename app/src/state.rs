@@ -47,13 +47,34 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// The state of the server that last started in this process: what `app_state` falls back
-/// to when the Leptos context is missing.
+/// The state of the server that last started in this process, and of the one that last
+/// started on this thread: what `app_state` falls back to when the Leptos context is missing.
 static LATEST: std::sync::Mutex<Option<AppState>> = std::sync::Mutex::new(None);
+/// How many servers this process has started (one, except in tests).
+static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+thread_local! {
+    static LATEST_ON_THIS_THREAD: std::cell::RefCell<Option<AppState>> = const { std::cell::RefCell::new(None) };
+}
 
-/// Registers the running server's state (one per process, except in tests).
+/// Registers a starting server's state.
 pub fn set_latest(state: &AppState) {
     *LATEST.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.clone());
+    STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    LATEST_ON_THIS_THREAD.with(|latest| *latest.borrow_mut() = Some(state.clone()));
+}
+
+/// The running server's state when the context is missing: the only server of the process,
+/// or, where a process runs several (the tests, each on its own single-threaded runtime), the
+/// one started on this thread — never another runtime's, whose database connections this
+/// runtime cannot drive (a query on them would wait forever).
+fn latest() -> Option<AppState> {
+    if let Some(state) = LATEST_ON_THIS_THREAD.with(|latest| latest.borrow().clone()) {
+        return Some(state);
+    }
+    if STARTED.load(std::sync::atomic::Ordering::SeqCst) == 1 {
+        return LATEST.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    }
+    None
 }
 
 /// The state, inside a server function or a server-side render.
@@ -62,14 +83,13 @@ pub fn set_latest(state: &AppState) {
 /// build may start its server function after that build's owner was disposed, its context
 /// gone (leptos-rs/leptos#4088, #4527). Its answer can still reach the browser with the
 /// hydration data, so it must be the real answer: the server's state is then taken from
-/// `LATEST`, which is the only one in a running server.
+/// `latest`, which is the only one in a running server.
 #[track_caller]
 pub fn app_state() -> Result<AppState, AppError> {
     if let Some(state) = use_context::<AppState>() {
         return Ok(state);
     }
-    let latest = LATEST.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    latest.ok_or_else(|| {
+    latest().ok_or_else(|| {
         tracing::error!(caller = %std::panic::Location::caller(), "AppState missing from the Leptos context");
         AppError::Internal
     })
