@@ -2,7 +2,7 @@
 //! health endpoints and graceful shutdown. Business rules live in the `app` crate.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::auth::service::LoginLimits;
@@ -18,7 +18,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::config::{Env, LeptosOptions};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -128,7 +128,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = app_routes();
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -152,6 +152,15 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)
+}
+
+/// The app's page routes, worked out once per process. Working them out runs the app with
+/// resource loading switched off for the whole process (a global flag in `leptos_server`), so
+/// a page another server of this process was rendering at that moment waited forever for its
+/// data (leptos-rs/leptos#4773); the integration tests start many servers in one process.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 async fn healthz() -> &'static str {

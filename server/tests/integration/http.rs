@@ -102,3 +102,41 @@ async fn cookies_are_secure_behind_https() {
     assert_eq!(res.status(), 200);
     assert!(session_set_cookie(res.headers()).unwrap().contains("; Secure"));
 }
+
+/// Starting a server works out the app's routes by running the app once with resource loading
+/// switched off for the whole process (a global flag in `leptos_server`): a page rendered by
+/// another server in the process at that moment waited forever for its data
+/// (leptos-rs/leptos#4773). The routes are worked out once per process, so pages keep
+/// rendering while more servers start, as they do in this test suite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_servers_start() {
+    let app = crate::common::spawn_app(Backend::Sqlite).await;
+    let starting = tokio::spawn(async {
+        for _ in 0..8 {
+            drop(crate::common::spawn_app(Backend::Sqlite).await);
+        }
+    });
+    let mut renders = Vec::new();
+    for reader in 0..4 {
+        let (client, base) = (app.client(), app.base.clone());
+        renders.push(tokio::spawn(async move {
+            for n in 0..150 {
+                // A query string makes every request a fresh render (no page cache).
+                let page = async {
+                    let res = client.get(format!("{base}/shifts?render={reader}-{n}")).send().await?;
+                    assert_eq!(res.status(), 200);
+                    res.text().await
+                };
+                let body = tokio::time::timeout(std::time::Duration::from_secs(10), page)
+                    .await
+                    .expect("a page never finished rendering while another server was starting")
+                    .unwrap();
+                assert!(body.contains("No shifts are scheduled right now"), "{body}");
+            }
+        }));
+    }
+    starting.await.unwrap();
+    for render in renders {
+        render.await.unwrap();
+    }
+}
