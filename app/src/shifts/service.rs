@@ -553,9 +553,10 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
     let mut shift_ids: Vec<&str> = requests.iter().map(|r| r.shift_id.as_str()).collect();
     shift_ids.sort_unstable();
     shift_ids.dedup();
-    let mut shifts = lock_shifts(tx, &shift_ids).await?;
-    let mut taken = active_signups(tx, &shift_ids, &emails).await?;
-    let mut next_seq = last_queued_seqs(tx, &shift_ids).await?;
+    let (mut shifts, mut next_seq) = lock_shifts(tx, &shift_ids).await?;
+    let pairs: HashSet<(&str, &str)> =
+        requests.iter().zip(&emails).map(|(r, email)| (r.shift_id.as_str(), email.as_str())).collect();
+    let mut taken = active_signups(tx, &pairs).await?;
 
     // Who is refused and who gets a spot, in order.
     let mut outcomes: Vec<Option<SignupOutcome>> = Vec::with_capacity(requests.len());
@@ -658,11 +659,17 @@ fn signup_refusal(
     None
 }
 
+/// A locked shift and the last place in line (`queued_seq`) given on it, 0 for none.
+type LockedShifts = (HashMap<String, Shift>, HashMap<String, i64>);
+
 /// Locks the shifts' rows until the transaction ends (in id order, as every writer that
-/// locks several does) and reads them, by id.
-async fn lock_shifts(tx: &mut Tx, ids: &[&str]) -> Result<HashMap<String, Shift>, sqlx::Error> {
+/// locks several does) and reads them with each one's last place in line, by id. The last
+/// place is one backward step in the `(shift_id, queued_seq)` index per shift, whatever the
+/// number of sign-ups.
+async fn lock_shifts(tx: &mut Tx, ids: &[&str]) -> Result<LockedShifts, sqlx::Error> {
     let sql = format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE id IN ({}) ORDER BY id{}",
+        "SELECT {SHIFT_COLUMNS}, (SELECT MAX(q.queued_seq) FROM shift_signups q WHERE q.shift_id = shifts.id) \
+         AS last_queued_seq FROM shifts WHERE id IN ({}) ORDER BY id{}",
         db::placeholders(1, ids.len()),
         db::for_update(tx)
     );
@@ -670,40 +677,29 @@ async fn lock_shifts(tx: &mut Tx, ids: &[&str]) -> Result<HashMap<String, Shift>
     for id in ids {
         query = query.bind(*id);
     }
-    let rows = query.fetch_all(&mut **tx).await?;
-    rows.iter().map(|row| shift_from_row(row).map(|s| (s.id.clone(), s))).collect()
+    let (mut shifts, mut last_seqs) = (HashMap::new(), HashMap::new());
+    for row in query.fetch_all(&mut **tx).await? {
+        let shift = shift_from_row(&row)?;
+        let last: Option<i64> = row.try_get("last_queued_seq")?;
+        last_seqs.insert(shift.id.clone(), last.unwrap_or(0));
+        shifts.insert(shift.id.clone(), shift);
+    }
+    Ok((shifts, last_seqs))
 }
 
-/// The (shift, email) pairs among these that have an active (not cancelled) sign-up.
+/// Which of these (shift, email) pairs already have an active (not cancelled) sign-up: one
+/// probe each of the unique index on active sign-ups.
 async fn active_signups(
     tx: &mut Tx,
-    shift_ids: &[&str],
-    emails: &[String],
+    pairs: &HashSet<(&str, &str)>,
 ) -> Result<HashSet<(String, String)>, sqlx::Error> {
     let sql = format!(
-        "SELECT shift_id, email FROM shift_signups WHERE status <> 'CANCELLED' AND shift_id IN ({}) AND email IN ({})",
-        db::placeholders(1, shift_ids.len()),
-        db::placeholders(1 + shift_ids.len(), emails.len())
+        "SELECT shift_id, email FROM shift_signups WHERE status <> 'CANCELLED' AND (shift_id, email) IN (VALUES {})",
+        db::value_rows(1, pairs.len(), 2)
     );
     let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
-    for id in shift_ids {
-        query = query.bind(*id);
-    }
-    for email in emails {
-        query = query.bind(email);
-    }
-    Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
-}
-
-/// The last place in line (`queued_seq`) given on each of these shifts.
-async fn last_queued_seqs(tx: &mut Tx, shift_ids: &[&str]) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let sql = format!(
-        "SELECT shift_id, MAX(queued_seq) FROM shift_signups WHERE shift_id IN ({}) GROUP BY shift_id",
-        db::placeholders(1, shift_ids.len())
-    );
-    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
-    for id in shift_ids {
-        query = query.bind(*id);
+    for (shift_id, email) in pairs {
+        query = query.bind(*shift_id).bind(*email);
     }
     Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
 }
