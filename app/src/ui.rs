@@ -130,6 +130,37 @@ pub fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// Which way a list's pages run: the labels of the links to the page before and after.
+pub const PAGES_NEWEST_FIRST: (&str, &str) = ("← Newer", "Older →");
+pub const PAGES_SOONEST_FIRST: (&str, &str) = ("← Sooner", "Later →");
+pub const PAGES: (&str, &str) = ("← Previous", "Next →");
+
+/// The links under one page of a list to the pages before and after it, with its number
+/// between them; nothing when the list fits on one page. `link(n)` is page `n`'s address.
+/// `reload` makes the links load the whole document anew, for a page that reads its page
+/// number once when it is rendered.
+pub fn pager(
+    page: i64,
+    has_more: bool,
+    link: impl Fn(i64) -> String,
+    (back, forward): (&'static str, &'static str),
+    reload: bool,
+) -> impl IntoView {
+    let rel = reload.then_some("external");
+    let link_class = "text-indigo-700 hover:underline";
+    let back = (page > 1).then(|| view! { <a href=link(page - 1) rel=rel class=link_class>{back}</a> });
+    let forward = has_more.then(|| view! { <a href=link(page + 1) rel=rel class=link_class>{forward}</a> });
+    (back.is_some() || forward.is_some()).then(|| {
+        view! {
+            <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pages">
+                {back}
+                <span class="text-slate-600">"Page " {page}</span>
+                {forward}
+            </nav>
+        }
+    })
+}
+
 /// One bar of a `BarChart`: its value and what it says on hover and to screen readers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {

@@ -74,8 +74,6 @@ pub fn ContactsPage() -> impl IntoView {
                         let link = move |n: i64| {
                             format!("/admin/contacts?q={}&tag={}&page={n}", urlencode(&current.search), urlencode(&current.tag))
                         };
-                        let prev = (page.page > 1).then(|| link(page.page - 1));
-                        let next = page.has_more.then(|| link(page.page + 1));
                         view! {
                             <p class="mt-4 text-sm text-slate-700" data-testid="contacts-count">{format!("{} contacts", page.count)}</p>
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
@@ -98,10 +96,7 @@ pub fn ContactsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="mt-4 flex gap-4 text-sm">
-                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Newer"</a> })}
-                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Older →"</a> })}
-                            </nav>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }
                 }

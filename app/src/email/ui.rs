@@ -149,8 +149,7 @@ pub fn EmailQueuePage() -> impl IntoView {
                             Some(s) => format!("/admin/emails?status={}&page={n}", crate::ui::urlencode(s)),
                             None => format!("/admin/emails?page={n}"),
                         };
-                        let prev = (number > 1).then(|| link(number - 1));
-                        let next = page.has_more.then(|| link(number + 1));
+                        let has_more = page.has_more;
                         let configured = page.smtp_configured;
                         let table = if page.emails.is_empty() {
                             view! { <p class="mt-6 text-slate-600">"No emails here."</p> }.into_any()
@@ -198,11 +197,7 @@ pub fn EmailQueuePage() -> impl IntoView {
                         view! {
                             {banner}
                             {table}
-                            <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Newer"</a> })}
-                                <span class="text-slate-600">"Page " {number}</span>
-                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Older →"</a> })}
-                            </nav>
+                            {crate::ui::pager(number, has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }
                             .into_any()
                     }

@@ -273,8 +273,6 @@ pub fn EventLogPage() -> impl IntoView {
                             }
                             format!("/admin/events/log?{}", parts.join("&"))
                         };
-                        let prev = (result.page > 1).then(|| link(result.page - 1));
-                        let next = result.has_more.then(|| link(result.page + 1));
                         let rows = result
                             .rows
                             .into_iter()
@@ -308,11 +306,7 @@ pub fn EventLogPage() -> impl IntoView {
                                     <tbody class="divide-y divide-slate-100">{rows}</tbody>
                                 </table>
                             </section>
-                            <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Newer"</a> })}
-                                <span class="text-slate-600">"Page " {result.page}</span>
-                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Older →"</a> })}
-                            </nav>
+                            {crate::ui::pager(result.page, result.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }
                             .into_any()
                     }

@@ -473,10 +473,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                                     </table>
                                 }.into_any()
                             }}
-                            <nav class="mt-4 flex gap-4 text-sm">
-                                {(page.page > 1).then(|| view! { <a href=link(kind, &status, page.page - 1) class="text-indigo-700 hover:underline">"← Newer"</a> })}
-                                {page.has_more.then(|| view! { <a href=link(kind, &status, page.page + 1) class="text-indigo-700 hover:underline">"Older →"</a> })}
-                            </nav>
+                            {crate::ui::pager(page.page, page.has_more, |n| link(kind, &status, n), crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }
                 }
@@ -804,10 +801,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <nav class="mt-4 flex gap-4 text-sm">
-                                {(page.page > 1).then(|| view! { <a href=link(page.page - 1) class="text-indigo-700 hover:underline">"← Newer"</a> })}
-                                {page.has_more.then(|| view! { <a href=link(page.page + 1) class="text-indigo-700 hover:underline">"Older →"</a> })}
-                            </nav>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }
                 }

@@ -756,19 +756,10 @@ async fn set_counts(tx: &mut Tx, counts: &[(&Shift, i64)]) -> Result<(), sqlx::E
     if counts.is_empty() {
         return Ok(());
     }
-    // Each shift binds its id, count and status: $1, $2, $3, then $4, $5, $6…
-    let case = |value: usize| {
-        (0..counts.len())
-            .map(|i| format!("WHEN ${} THEN ${}", 3 * i + 1, 3 * i + value))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let ids = (0..counts.len()).map(|i| format!("${}", 3 * i + 1)).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "UPDATE shifts SET signed_up = CASE id {} END, status = CASE id {} END \
-         WHERE id IN ({ids}) AND status <> 'CANCELLED'",
-        case(2),
-        case(3)
+        "UPDATE shifts SET signed_up = v.column2, status = v.column3 FROM (VALUES {}) AS v \
+         WHERE shifts.id = v.column1 AND shifts.status <> 'CANCELLED'",
+        db::value_rows(1, counts.len(), 3)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (shift, signed_up) in counts {

@@ -54,9 +54,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
 
 /// One page of the public list, with links to the pages before and after it.
 fn public_shift_list(page: ShiftPage) -> AnyView {
-    let link = |n: i64| format!("/shifts?page={n}");
-    let earlier = (page.page > 1).then(|| link(page.page - 1));
-    let later = page.has_more.then(|| link(page.page + 1));
+    let (number, has_more) = (page.page, page.has_more);
     view! {
         {page.shifts.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
         <ul class="mt-6 space-y-3">
@@ -76,11 +74,7 @@ fn public_shift_list(page: ShiftPage) -> AnyView {
                 })
                 .collect_view()}
         </ul>
-        <nav class="mt-6 flex justify-between text-sm" aria-label="Pages">
-            {earlier.map(|href| view! { <a href=href rel="external" class="text-indigo-700 hover:underline">"← Sooner shifts"</a> })}
-            <span></span>
-            {later.map(|href| view! { <a href=href rel="external" class="text-indigo-700 hover:underline">"Later shifts →"</a> })}
-        </nav>
+        {crate::ui::pager(number, has_more, |n| format!("/shifts?page={n}"), crate::ui::PAGES_SOONEST_FIRST, true)}
     }
         .into_any()
 }
@@ -279,8 +273,6 @@ pub fn AdminShiftsPage() -> impl IntoView {
                             }
                             format!("/admin/shifts?{}", parts.join("&"))
                         };
-                        let prev = (page.page > 1).then(|| link(page.page - 1));
-                        let next = page.has_more.then(|| link(page.page + 1));
                         view! {
                             <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -304,11 +296,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Earlier"</a> })}
-                                <span class="text-slate-600">"Page " {page.page}</span>
-                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Later →"</a> })}
-                            </nav>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_SOONEST_FIRST, false)}
                         }
                             .into_any()
                     }

@@ -108,8 +108,6 @@ pub fn UsersPage() -> impl IntoView {
                             let status = current.status.map(|s| s.as_str()).unwrap_or_default();
                             format!("/admin/users?q={}&status={status}&page={n}", urlencode(&current.search))
                         };
-                        let prev = (page.page > 1).then(|| link(page.page - 1));
-                        let next = page.has_more.then(|| link(page.page + 1));
                         view! {
                             {(page.pending > 0).then(|| view! {
                                 <p class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-800" data-testid="pending-count">
@@ -129,10 +127,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="mt-4 flex gap-4 text-sm">
-                                {prev.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"← Previous"</a> })}
-                                {next.map(|href| view! { <a href=href class="text-indigo-700 hover:underline">"Next →"</a> })}
-                            </nav>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES, false)}
                         }.into_any()
                     }
                 }
