@@ -81,8 +81,18 @@ impl Db {
                     .connect(url)
                     .await
                     .map_err(DbError::Connect)?;
-                let writer =
-                    sqlite(options.max_connections(1)).connect(url).await.map_err(DbError::Connect)?;
+                // A connection goes back to the pool syncing every commit, whatever
+                // `begin_write_without_sync` set for its last transaction.
+                let writer = sqlite(options.max_connections(1))
+                    .after_release(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            Ok(true)
+                        })
+                    })
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
                 Ok(Db { pool, writer, backend })
             }
             Backend::Postgres => {
@@ -123,6 +133,21 @@ impl Db {
         match self.backend {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.writer.begin().await,
+        }
+    }
+
+    /// `begin_write` for writes that can be made again from what is already on disk: a
+    /// listener's position and what it derives from events (delivery is at least once, so
+    /// after a crash the events are delivered again and the writes repeated). Its commit
+    /// returns without waiting for the disk — SQLite in WAL mode with `synchronous=NORMAL`,
+    /// PostgreSQL with `synchronous_commit=off` for this transaction — so these writes do not
+    /// hold up the ones that must wait for it (on SQLite they queue on the one writer). A
+    /// crash can lose the last of them, never a write committed through `begin_write`, and
+    /// never leaves the database inconsistent; the next synced commit makes them durable too.
+    pub async fn begin_write_without_sync(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin_with("BEGIN; SET LOCAL synchronous_commit = off").await,
         }
     }
 

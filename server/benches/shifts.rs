@@ -199,6 +199,7 @@ const NO_SIGNUP_LIMIT: (&str, &str) = ("CHANGEMAKER_SIGNUP_RATE_LIMIT", "1000000
 
 #[tokio::main]
 async fn main() {
+    common::log_if_asked();
     signups("sqlite", &start_server(&[NO_SIGNUP_LIMIT]).await).await;
     match fresh_postgres_url(&format!("cm_bench_shifts_{}", std::process::id())).await {
         Some(url) => {

@@ -17,7 +17,8 @@ pub fn listener(db: Db) -> Listener {
     })
 }
 
-/// One statement for the whole batch. Idempotent: a second delivery adds nothing.
+/// One statement for the whole batch, not synced to disk: the outbox has the events, and a
+/// second delivery adds nothing.
 async fn record(db: &Db, events: &[Envelope]) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
@@ -36,8 +37,9 @@ async fn record(db: &Db, events: &[Envelope]) -> Result<(), sqlx::Error> {
             .bind(&e.occurred_at)
             .bind(e.payload.to_string());
     }
-    query.execute(db.writer()).await?;
-    Ok(())
+    let mut tx = db.begin_write_without_sync().await?;
+    query.execute(&mut *tx).await?;
+    tx.commit().await
 }
 
 /// One page of the log, newest first, filtered by topic pattern, actor and time range

@@ -3,7 +3,7 @@
 //! listener; the event id makes a second delivery a no-op.
 
 use crate::bus::{HandlerFuture, Listener};
-use crate::db::{self, Db};
+use crate::db::{self, Db, Tx};
 use crate::events::{Envelope, Event};
 use crate::payments::format_cents;
 
@@ -130,11 +130,17 @@ async fn record_all(db: &Db, events: &[Envelope]) -> Result<(), String> {
             Subject::Email(email) => by_email.push(row(crate::users::service::normalise_email(&email))),
         }
     }
-    insert_rows(db, "id", &by_id).await.map_err(|e| e.to_string())?;
-    insert_rows(db, "email", &by_email).await.map_err(|e| e.to_string())
+    // Not synced to disk: the outbox has the events, and a second delivery adds nothing.
+    let written = async {
+        let mut tx = db.begin_write_without_sync().await?;
+        insert_rows(&mut tx, "id", &by_id).await?;
+        insert_rows(&mut tx, "email", &by_email).await?;
+        tx.commit().await
+    };
+    written.await.map_err(|e| e.to_string())
 }
 
-async fn insert_rows(db: &Db, match_on: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
+async fn insert_rows(tx: &mut Tx, match_on: &str, rows: &[Row]) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -157,7 +163,7 @@ async fn insert_rows(db: &Db, match_on: &str, rows: &[Row]) -> Result<(), sqlx::
             .bind(row.occurred_at)
             .bind(&row.contact);
     }
-    query.execute(db.writer()).await?;
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

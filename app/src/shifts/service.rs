@@ -525,7 +525,9 @@ pub async fn sign_up_together(
     requests: Vec<(Actor, SignupRequest)>,
 ) -> Result<Vec<Result<SignupReceipt, ShiftError>>, sqlx::Error> {
     let (actors, requests): (Vec<Actor>, Vec<SignupRequest>) = requests.into_iter().unzip();
+    let started = std::time::Instant::now();
     let mut tx = bus.db().begin_write().await?;
+    let began = started.elapsed();
     let outcomes = sign_up_in(&mut tx, &requests).await?;
     let mut answers = Vec::with_capacity(outcomes.len());
     let mut events = Vec::new();
@@ -538,7 +540,16 @@ pub async fn sign_up_together(
     // Events last, just before the commit (see `FoundContact::created`).
     let events: Vec<(&Actor, &Event)> = events.iter().map(|(actor, event)| (*actor, event)).collect();
     bus::publish_all(&mut tx, &events).await?;
+    let written = started.elapsed();
     bus.commit(tx).await?;
+    // Where a group's time goes, for tuning: waiting for the writer, the statements, the commit.
+    tracing::debug!(
+        signups = requests.len(),
+        begin_ms = began.as_secs_f64() * 1e3,
+        write_ms = (written - began).as_secs_f64() * 1e3,
+        commit_ms = (started.elapsed() - written).as_secs_f64() * 1e3,
+        "sign-up group committed"
+    );
     Ok(answers)
 }
 

@@ -6,6 +6,17 @@ use std::net::SocketAddr;
 
 use app::db::Db;
 
+/// Logs to stderr as `RUST_LOG` asks (e.g. `RUST_LOG=app::shifts=debug` for the timing of
+/// each group of sign-ups); nothing without it.
+pub fn log_if_asked() {
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
+}
+
 pub struct BenchServer {
     pub addr: SocketAddr,
     pub bus: app::bus::Bus,

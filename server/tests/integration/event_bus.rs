@@ -22,6 +22,7 @@ on_both_backends!(
     stream_filters_and_resumes_without_gap_or_duplicate,
     concurrent_publishers_get_distinct_ordered_seqs,
     a_burst_larger_than_the_live_buffer_arrives_whole_and_in_order,
+    listener_writes_skip_the_disk_sync_and_every_other_write_keeps_it,
 );
 
 // These start their own server, with extra listeners.
@@ -646,5 +647,43 @@ async fn admin_pages_render_their_data_on_the_server() {
         assert_eq!(res.status(), 200, "{path}");
         let body = res.text().await.unwrap();
         assert!(body.contains(expected), "{path} lacks {expected}");
+    }
+}
+
+/// Listeners write what they derive from events without waiting for the disk (the outbox can
+/// give it again), and the connection goes back to syncing for every other write: on SQLite
+/// the one writer connection is shared, so a setting left behind would make the next
+/// sign-up's commit skip the sync.
+async fn listener_writes_skip_the_disk_sync_and_every_other_write_keeps_it(app: TestApp) {
+    let mut tx = app.db.begin_write_without_sync().await.unwrap();
+    let unsynced = sync_setting(&mut tx).await;
+    tx.commit().await.unwrap();
+    publish(&app, "logged by a listener").await;
+    eventually("logged", || async { scalar(&app, "SELECT COUNT(*) FROM event_log").await == 1 }).await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    let synced = sync_setting(&mut tx).await;
+    tx.rollback().await.unwrap();
+    match app.db.backend() {
+        app::db::Backend::Sqlite => {
+            assert_eq!((unsynced.as_str(), synced.as_str()), ("1", "2"));
+            // A single statement on the writer outside a transaction syncs too.
+            let single: i64 =
+                sqlx::query_scalar("PRAGMA synchronous").fetch_one(app.db.writer()).await.unwrap();
+            assert_eq!(single, 2);
+        }
+        // The test cluster runs with `synchronous_commit=off` throughout (see
+        // scripts/pg-cluster.sh), so only the listener's own setting can be told apart.
+        app::db::Backend::Postgres => assert_eq!(unsynced, "off"),
+    }
+}
+
+/// How the transaction's commit waits for the disk: SQLite's `synchronous` (1 is NORMAL, the
+/// WAL synced at checkpoints; 2 is FULL, synced at every commit), PostgreSQL's
+/// `synchronous_commit`.
+async fn sync_setting(tx: &mut app::db::Tx) -> String {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query_scalar("SELECT current_setting('synchronous_commit')").fetch_one(&mut **tx).await.unwrap()
+    } else {
+        sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(&mut **tx).await.unwrap().to_string()
     }
 }
