@@ -144,6 +144,8 @@ impl Db {
     /// hold up the ones that must wait for it (on SQLite they queue on the one writer). A
     /// crash can lose the last of them, never a write committed through `begin_write`, and
     /// never leaves the database inconsistent; the next synced commit makes them durable too.
+    /// Both logs are written in order, so a listener's position that survived a crash means
+    /// the writes it committed before it did too.
     pub async fn begin_write_without_sync(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.writer.begin_with("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE").await,
