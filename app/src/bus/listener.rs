@@ -194,8 +194,8 @@ impl Bus {
 
     /// Moves the position past a delivered batch and counts its outcomes, in one transaction
     /// with the retry entries of its failures. One write per batch rather than per event, and
-    /// not synced to disk: a crash before it is delivers the batch again, which at-least-once
-    /// allows.
+    /// not waiting for the disk: if a crash loses it, the batch is delivered again, which
+    /// at-least-once allows.
     async fn record_batch(&self, name: &str, last: i64, outcomes: BatchOutcome) -> Result<(), sqlx::Error> {
         let mut tx = self.inner.db.begin_write_without_sync().await?;
         sqlx::query(
