@@ -28,8 +28,8 @@ fn status_label(shift: &Shift) -> &'static str {
 #[component]
 pub fn PublicShiftsPage() -> impl IntoView {
     // The page number is read once: the page links load the next page whole (they are
-    // `rel="external"`), so the list never has to follow a changing query. (A resource that
-    // followed the query hung the occasional server-side render under load.)
+    // `rel="external"`), so the list never has to follow a changing query, and every page of
+    // the list is a plain document that the page cache and search engines see the same way.
     let page: Option<i64> = use_query_map().with_untracked(|q| q.get("page").and_then(|p| p.parse().ok()));
     let shifts = Resource::new(move || page, list_public_shifts);
     view! {
