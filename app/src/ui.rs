@@ -133,7 +133,7 @@ pub fn urlencode(text: &str) -> String {
 /// Which way a list's pages run: the labels of the links to the page before and after.
 pub const PAGES_NEWEST_FIRST: (&str, &str) = ("← Newer", "Older →");
 pub const PAGES_SOONEST_FIRST: (&str, &str) = ("← Sooner", "Later →");
-pub const PAGES: (&str, &str) = ("← Previous", "Next →");
+pub const PAGES_PREVIOUS_NEXT: (&str, &str) = ("← Previous", "Next →");
 
 /// The links under one page of a list to the pages before and after it, with its number
 /// between them; nothing when the list fits on one page. `link(n)` is page `n`'s address.

@@ -127,7 +127,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES, false)}
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }.into_any()
                     }
                 }
