@@ -4,6 +4,7 @@
 //! and run through sqlx's `Any` driver. Where the two backends must differ, the difference
 //! lives in one small function here.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -49,6 +50,41 @@ pub struct Db {
     /// PostgreSQL the same pool as reads.
     writer: AnyPool,
     backend: Backend,
+    /// SQLite only.
+    _checkpoints: Option<Arc<WalCheckpoints>>,
+}
+
+/// SQLite's checkpoints, off the commit path: every second a read connection copies what the
+/// WAL holds into the database file (PASSIVE: it never waits for the writer; the WAL starts
+/// over once a checkpoint has copied all of it). Commits would otherwise do it themselves
+/// every 1,000 pages, syncing the database file while every writer waits (measured in
+/// BENCHMARKS.md); every connection has `wal_autocheckpoint = 0`. The task stops when the
+/// pool is closed or the last clone of the `Db` is dropped.
+#[derive(Debug)]
+struct WalCheckpoints(tokio::task::AbortHandle);
+
+impl WalCheckpoints {
+    fn start(pool: AnyPool) -> WalCheckpoints {
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if pool.is_closed() {
+                    return;
+                }
+                if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::warn!(%error, "cannot checkpoint the SQLite WAL");
+                }
+            }
+        });
+        WalCheckpoints(task.abort_handle())
+    }
+}
+
+impl Drop for WalCheckpoints {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -56,7 +92,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 
 impl Db {
     /// Opens the pool. SQLite connections run in WAL mode with foreign keys on and
-    /// `synchronous=FULL`, so a committed write survives a power cut.
+    /// `synchronous=FULL`, so a committed write survives a power cut; the WAL is checkpointed
+    /// in the background (`WalCheckpoints`).
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         let backend = Backend::from_url(url).ok_or(DbError::UnsupportedUrl)?;
         install_default_drivers();
@@ -70,7 +107,8 @@ impl Db {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA wal_autocheckpoint = 0;",
                             )
                             .await?;
                             Ok(())
@@ -93,11 +131,12 @@ impl Db {
                     .connect(url)
                     .await
                     .map_err(DbError::Connect)?;
-                Ok(Db { pool, writer, backend })
+                let checkpoints = Some(Arc::new(WalCheckpoints::start(pool.clone())));
+                Ok(Db { pool, writer, backend, _checkpoints: checkpoints })
             }
             Backend::Postgres => {
                 let pool = options.max_connections(16).connect(url).await.map_err(DbError::Connect)?;
-                Ok(Db { writer: pool.clone(), pool, backend })
+                Ok(Db { writer: pool.clone(), pool, backend, _checkpoints: None })
             }
         }
     }

@@ -687,3 +687,33 @@ async fn sync_setting(tx: &mut app::db::Tx) -> String {
         sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(&mut **tx).await.unwrap().to_string()
     }
 }
+
+/// SQLite's commits never checkpoint the WAL themselves (that syncs the database file while
+/// every writer waits); a background task copies it into the database file within seconds.
+#[tokio::test]
+async fn sqlite_checkpoints_the_wal_in_the_background_not_in_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("checkpoint.db");
+    let db = app::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display())).await.unwrap();
+    let commits_checkpoint: i64 =
+        sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(db.writer()).await.unwrap();
+    assert_eq!(commits_checkpoint, 0);
+
+    sqlx::query("CREATE TABLE filler (b BLOB)").execute(db.writer()).await.unwrap();
+    let before = std::fs::metadata(&file).unwrap().len();
+    // 2 MB in one commit: half of what SQLite's own automatic checkpoint would wait for.
+    let mut tx = db.begin_write().await.unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+                 INSERT INTO filler SELECT zeroblob(1024) FROM n",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    eventually("the WAL copied into the database file", || async {
+        std::fs::metadata(&file).unwrap().len() >= before + 2_000_000
+    })
+    .await;
+    db.close().await;
+}
