@@ -705,7 +705,7 @@ async fn sqlite_checkpoints_the_wal_in_the_background_not_in_commits() {
     let mut tx = db.begin_write().await.unwrap();
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
-                 INSERT INTO filler SELECT zeroblob(1024) FROM n",
+         INSERT INTO filler SELECT zeroblob(1024) FROM n",
     )
     .execute(&mut *tx)
     .await
