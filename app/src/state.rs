@@ -13,8 +13,29 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::secrets::SecretKey;
 
+/// A handle on the server's `SharedState`. Axum and leptos_axum clone the state several
+/// times for every request (each middleware with state, the server function's context), so a
+/// clone is one reference count, not a copy of every field.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl AppState {
+    pub fn new(shared: SharedState) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// What every request handler and server function can reach.
+#[derive(Debug)]
+pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     /// Encrypts stored secrets (SMTP, Stripe) — never stored in the database.
@@ -23,17 +44,17 @@ pub struct AppState {
     pub public_url: String,
     /// Session cookies get `Secure` when the public URL is HTTPS.
     pub secure_cookies: bool,
-    pub login_limits: Arc<LoginLimits>,
+    pub login_limits: LoginLimits,
     /// Public shift sign-ups per client IP.
-    pub signup_limiter: Arc<crate::rate_limit::RateLimiter>,
+    pub signup_limiter: crate::rate_limit::RateLimiter,
     /// Checkout starts per client IP, across every payment entry point.
-    pub checkout_limiter: Arc<crate::rate_limit::RateLimiter>,
+    pub checkout_limiter: crate::rate_limit::RateLimiter,
     /// Campaign emails and responses from the public pages per client IP.
-    pub campaign_limiter: Arc<crate::rate_limit::RateLimiter>,
+    pub campaign_limiter: crate::rate_limit::RateLimiter,
     /// Stripe's API address (a local fake in tests).
     pub stripe_api_base: String,
     /// Proxies trusted to name the client in `X-Forwarded-For`.
-    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub bus: Bus,
     /// Public shift sign-ups, written in groups that share a transaction.
     pub signups: crate::shifts::group_commit::SignupQueue,

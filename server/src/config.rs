@@ -31,6 +31,8 @@ pub struct Config {
     pub bus: app::bus::BusConfig,
     /// Waits between attempts to send an email; after the last one it counts as failed.
     pub email_retry_schedule: Vec<Duration>,
+    /// How often the email worker looks for emails due (1 s; tests shorten it).
+    pub email_poll_interval: Duration,
     /// Public shift sign-ups allowed per client IP per minute.
     pub signup_limit_per_minute: u32,
     /// Checkout starts (all payment entry points together) allowed per client IP per hour.
@@ -232,6 +234,7 @@ impl Config {
             login_limit_per_account: Limit { count: 5, window: LOGIN_WINDOW },
             bus,
             email_retry_schedule,
+            email_poll_interval: Duration::from_secs(1),
             signup_limit_per_minute,
             checkout_limit_per_hour,
             campaign_limit_per_hour,

@@ -10,7 +10,7 @@ use app::bus::{Bus, Listener};
 use app::db::{Db, DbError};
 use app::rate_limit::RateLimiter;
 use app::secrets::{SecretKey, SecretKeyError};
-use app::state::AppState;
+use app::state::{AppState, SharedState};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -95,33 +95,27 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         key: secret_key.clone(),
         base_url: config.public_url.clone(),
         retry_schedule: config.email_retry_schedule.clone(),
-        poll_every: Duration::from_secs(1),
+        poll_every: config.email_poll_interval,
     };
-    let state = AppState {
+    let state = AppState::new(SharedState {
         leptos_options,
         db,
         secret_key,
         public_url: config.public_url.clone(),
         secure_cookies: config.secure_cookies(),
-        login_limits: Arc::new(LoginLimits {
+        login_limits: LoginLimits {
             per_ip: limiter(config.login_limit_per_ip),
             per_account: limiter(config.login_limit_per_account),
-        }),
-        signup_limiter: Arc::new(RateLimiter::new(config.signup_limit_per_minute, Duration::from_secs(60))),
-        checkout_limiter: Arc::new(RateLimiter::new(
-            config.checkout_limit_per_hour,
-            Duration::from_secs(3600),
-        )),
-        campaign_limiter: Arc::new(RateLimiter::new(
-            config.campaign_limit_per_hour,
-            Duration::from_secs(3600),
-        )),
+        },
+        signup_limiter: RateLimiter::new(config.signup_limit_per_minute, Duration::from_secs(60)),
+        checkout_limiter: RateLimiter::new(config.checkout_limit_per_hour, Duration::from_secs(3600)),
+        campaign_limiter: RateLimiter::new(config.campaign_limit_per_hour, Duration::from_secs(3600)),
         stripe_api_base: config.stripe_api_base.clone(),
-        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        trusted_proxies: config.trusted_proxies.clone(),
         signups: app::shifts::group_commit::SignupQueue::start(bus.clone()),
         bus,
         email_worker,
-    };
+    });
     app::state::set_latest(&state);
     Ok(Prepared { state, setup_token })
 }

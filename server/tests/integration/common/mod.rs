@@ -161,17 +161,16 @@ async fn start_server(
     let mut config = test_config(&url, data_dir.path(), extra);
     // Tests should not wait seconds for a poll: commits wake the bus, and this covers the rest.
     config.bus.poll_interval = std::time::Duration::from_millis(100);
+    config.email_poll_interval = std::time::Duration::from_millis(100);
     adjust(&mut config);
-    let mut prepared =
-        changemaker_server::prepare_with_listeners(&config, listeners).await.expect("server prepares");
-    prepared.state.email_worker.poll_every = std::time::Duration::from_millis(100);
     let listener = changemaker_server::bind(config.site_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     // The configured address says port 0; links in emails must name the real one.
     if config.public_url.ends_with(":0") {
-        prepared.state.public_url = format!("http://{addr}");
-        prepared.state.email_worker.base_url = format!("http://{addr}");
+        config.public_url = format!("http://{addr}");
     }
+    let prepared =
+        changemaker_server::prepare_with_listeners(&config, listeners).await.expect("server prepares");
     let db = prepared.state.db.clone();
     let bus_handle = prepared.state.bus.clone();
     let (tx, rx) = oneshot::channel::<()>();
