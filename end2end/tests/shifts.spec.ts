@@ -73,6 +73,51 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByTestId("shift-summary")).toContainText("Open");
   });
 
+  test("a volunteer signs in from a shift, signs up in one click and cancels from My shifts", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/users");
+    await admin.getByLabel("Name", { exact: true }).fill("Vic Volunteer");
+    await admin.getByLabel("Email", { exact: true }).fill("vic@example.org");
+    await admin.getByLabel("Password (at least 12 characters)").fill("a long enough password");
+    await admin.getByRole("button", { name: "Create account" }).click();
+    await expect(admin.getByText("Account created.")).toBeVisible();
+    await admin.goto(`${server.baseURL}/admin/shifts`);
+    await ready(admin);
+    await createShift(admin, "Leaflet drop", 3);
+    // The create form is empty again, so a second press cannot make a twin.
+    await expect(admin.getByLabel("Title", { exact: true })).toHaveValue("");
+
+    const volunteer = await (await browser.newContext()).newPage();
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("organisation")).toHaveText("Riverside Tenants");
+    await volunteer.getByRole("link", { name: "Leaflet drop" }).click();
+    await ready(volunteer);
+    const shiftUrl = volunteer.url();
+    await volunteer.getByRole("link", { name: "Sign in", exact: true }).click();
+    await ready(volunteer);
+    await volunteer.getByLabel("Email").fill("vic@example.org");
+    await volunteer.getByLabel("Password").fill("a long enough password");
+    await volunteer.getByRole("button", { name: "Sign in" }).click();
+    // Back on the shift, signed in: no name or email to type.
+    await expect(volunteer).toHaveURL(shiftUrl);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("signing-up-as")).toContainText("Vic Volunteer (vic@example.org)");
+    await expect(volunteer.getByLabel("Your name")).toHaveCount(0);
+    await volunteer.getByRole("button", { name: "Sign up" }).click();
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leaflet drop" })).toContainText("1/3");
+
+    await volunteer.getByRole("link", { name: "My shifts" }).click();
+    await ready(volunteer);
+    const mine = volunteer.getByTestId("my-shift").filter({ hasText: "Leaflet drop" });
+    await expect(mine).toContainText("Signed up");
+    await mine.getByRole("button", { name: "Cancel" }).click();
+    await mine.getByRole("button", { name: "Yes, cancel" }).click();
+    await expect(volunteer.getByText("You have no upcoming shifts.")).toBeVisible();
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leaflet drop" })).toContainText("0/3");
+  });
+
   test("a full shift puts the next person on the waitlist", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/shifts");

@@ -100,24 +100,27 @@ mod server_side {
         }
     }
 
-    /// Where to go after signing in: only a local path, so the login form cannot be used to
-    /// send people to another site.
-    pub fn safe_next(next: Option<&str>) -> &str {
-        match next {
-            Some(path)
-                if path.starts_with('/')
-                    && !path.starts_with("//")
-                    && path.chars().all(|c| c.is_ascii_graphic() && c != '\\') =>
-            {
-                path
-            }
-            _ => "/admin",
+    /// Where to go after signing in: `next` if it is a local path (so the login form cannot
+    /// send people to another site) that the user may open; otherwise the admin dashboard for
+    /// admins and the home page for everyone else.
+    pub fn after_sign_in(role: Role, next: Option<&str>) -> &str {
+        let next = next.filter(|path| {
+            path.starts_with('/')
+                && !path.starts_with("//")
+                && path.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+        });
+        if role.satisfies(Role::ADMIN_AREA) {
+            next.unwrap_or("/admin")
+        } else {
+            next.filter(|path| !path.starts_with("/admin")).unwrap_or("/")
         }
     }
 }
 
 #[cfg(feature = "ssr")]
-pub use server_side::{current_user, internal, require_role, safe_next, session_cookie, user_from_headers};
+pub use server_side::{
+    after_sign_in, current_user, internal, require_role, session_cookie, user_from_headers,
+};
 
 #[server(prefix = "/api", endpoint = "auth/me")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
@@ -140,8 +143,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     .await?;
     tracing::info!(user_id = %user.id, "signed in");
     request::set_cookie(&session_cookie(Some(&token), state.secure_cookies));
-    let target = if user.role.satisfies(Role::ADMIN_AREA) { safe_next(next.as_deref()) } else { "/" };
-    leptos_axum::redirect(target);
+    leptos_axum::redirect(after_sign_in(user.role, next.as_deref()));
     Ok(())
 }
 
@@ -206,11 +208,22 @@ mod tests {
 
     #[test]
     fn next_is_only_ever_a_local_path() {
-        assert_eq!(safe_next(Some("/admin/shifts")), "/admin/shifts");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/é", "/a\nb", "admin"] {
-            assert_eq!(safe_next(Some(bad)), "/admin", "{bad:?}");
+        for role in [Role::Admin, Role::Volunteer] {
+            assert_eq!(after_sign_in(role, Some("/shifts/abc")), "/shifts/abc");
+            for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/é", "/a\nb", "admin"]
+            {
+                assert_eq!(after_sign_in(role, Some(bad)), after_sign_in(role, None), "{bad:?}");
+            }
         }
-        assert_eq!(safe_next(None), "/admin");
+    }
+
+    #[test]
+    fn admins_land_in_the_admin_area_and_volunteers_never_do() {
+        assert_eq!(after_sign_in(Role::Admin, None), "/admin");
+        assert_eq!(after_sign_in(Role::Admin, Some("/admin/shifts")), "/admin/shifts");
+        assert_eq!(after_sign_in(Role::Volunteer, None), "/");
+        assert_eq!(after_sign_in(Role::Volunteer, Some("/my/shifts")), "/my/shifts");
+        assert_eq!(after_sign_in(Role::Volunteer, Some("/admin/shifts")), "/");
     }
 
     #[test]

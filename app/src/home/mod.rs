@@ -21,3 +21,10 @@ pub async fn load_home() -> Result<HomeInfo, AppError> {
         crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)?;
     Ok(HomeInfo { organisation_name, signed_in: crate::auth::current_user().await? })
 }
+
+/// The organisation's name, for the header of the public pages.
+#[server(prefix = "/api", endpoint = "organisation-name")]
+pub async fn get_organisation_name() -> Result<String, AppError> {
+    let state = crate::state::app_state()?;
+    crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)
+}

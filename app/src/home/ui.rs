@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::load_home;
+use super::{get_organisation_name, load_home};
 use crate::ui::AppErrorPage;
 use crate::users::Role;
 
@@ -63,5 +63,29 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The header of the volunteer's pages: the organisation's name (a link home) and the links
+/// between the pages. It shows nothing about the visitor, so a cached `/shifts` is right for
+/// everyone; "My shifts" asks an anonymous visitor to sign in.
+#[component]
+pub fn PublicHeader() -> impl IntoView {
+    let name = Resource::new(|| (), |_| get_organisation_name());
+    let link = "text-slate-600 hover:text-indigo-700";
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-3xl items-center justify-between gap-4 px-4 py-3">
+                <a href="/" class="font-semibold text-slate-900 hover:text-indigo-700" data-testid="organisation">
+                    <Suspense fallback=|| "Home">
+                        {move || Suspend::new(async move { name.await.unwrap_or_else(|_| "Home".to_string()) })}
+                    </Suspense>
+                </a>
+                <nav class="flex gap-5 text-sm">
+                    <a href="/shifts" class=link>"Shifts"</a>
+                    <a href="/my/shifts" class=link>"My shifts"</a>
+                </nav>
+            </div>
+        </header>
     }
 }

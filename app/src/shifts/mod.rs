@@ -216,13 +216,14 @@ pub enum SeriesScope {
     All,
 }
 
-/// The public sign-up form.
+/// The public sign-up form. An absent field counts as empty (validation asks for the name and
+/// email); a signed-in volunteer's form sends only the phone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SignupForm {
     pub name: String,
     pub email: String,
-    /// Optional: absent counts as empty.
-    #[serde(default)]
+    /// Optional.
     pub phone: String,
 }
 

@@ -12,6 +12,9 @@ use super::{
     SignUpForShift, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
     list_admin_shifts, list_public_shifts, my_shifts,
 };
+use crate::auth::{CurrentUser, get_current_user};
+use crate::error::AppError;
+use crate::home::ui::PublicHeader;
 use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
 
 /// The stream of shift events, which the admin pages watch to stay current.
@@ -34,6 +37,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
     let shifts = Resource::new(move || page, list_public_shifts);
     view! {
         <Title text="Volunteer shifts" />
+        <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Volunteer shifts"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
@@ -84,12 +88,15 @@ pub fn ShiftSignupPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let shift = Resource::new(id, get_public_shift);
+    let me = Resource::new(|| (), |_| get_current_user());
     let sign_up = ServerAction::<SignUpForShift>::new();
     let error = last_error(sign_up.value());
     view! {
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let me = me.await.ok().flatten();
                     match shift.await {
                         Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
                         Ok(s) => view! {
@@ -104,13 +111,12 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                 when=move || matches!(sign_up.value().get(), Some(Ok(_)))
                                 fallback=move || {
                                     let shift_id = s.id.clone();
+                                    let me = me.clone();
                                     view! {
                                         <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
-                                            <input type="hidden" name="shift_id" value=shift_id />
+                                            <input type="hidden" name="shift_id" value=shift_id.clone() />
                                             <FormError error=error />
-                                            <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
-                                            <Field label="Email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
-                                            <Field label="Phone (optional)" name="form[phone]" kind="tel" autocomplete="tel" error=error />
+                                            {signup_fields(me, &shift_id, error)}
                                             <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
                                                 {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up" }}
                                             </button>
@@ -150,12 +156,42 @@ pub fn ShiftSignupPage() -> impl IntoView {
     }
 }
 
+/// The sign-up form's fields. A signed-in volunteer signs up as themselves (the server takes
+/// their name and email from the account), so they only see who they sign up as; anyone else
+/// gives a name and email, and is offered to sign in instead.
+fn signup_fields(me: Option<CurrentUser>, shift_id: &str, error: Signal<Option<AppError>>) -> AnyView {
+    match me {
+        Some(user) => view! {
+            <p class="text-slate-700" data-testid="signing-up-as">
+                "Signing up as " <strong>{user.display_name}</strong> " (" {user.email} ")."
+            </p>
+            <p class="text-sm text-red-600" data-testid="error-form[email]">
+                {move || error.get().and_then(|e| e.field_message("email"))}
+            </p>
+            <Field label="Phone (optional)" name="form[phone]" kind="tel" autocomplete="tel" error=error />
+        }
+            .into_any(),
+        None => view! {
+            <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+            <Field label="Email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+            <Field label="Phone (optional)" name="form[phone]" kind="tel" autocomplete="tel" error=error />
+            <p class="text-sm text-slate-600">
+                "Have an account? "
+                <a href=format!("/login?next=/shifts/{shift_id}") class="text-indigo-700 hover:underline">"Sign in"</a>
+                " to sign up in one click."
+            </p>
+        }
+            .into_any(),
+    }
+}
+
 #[component]
 pub fn CancelSignupPage() -> impl IntoView {
     let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
     let cancel = ServerAction::<CancelSignup>::new();
     view! {
         <Title text="Cancel a sign-up" />
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Cancel your sign-up"</h1>
             {move || match cancel.value().get() {
@@ -205,9 +241,14 @@ pub fn AdminShiftsPage() -> impl IntoView {
     crate::live::on_change(SHIFT_EVENTS, move || shifts.refetch());
     let create = ServerAction::<CreateShift>::new();
     let error = last_error(create.value());
+    let create_form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             shifts.refetch();
+            // Empty the form, so that pressing the button again does not create a twin.
+            if let Some(form) = create_form.get_untracked() {
+                form.reset();
+            }
         }
     });
     let th = "px-3 py-2 text-left font-semibold text-slate-700";
@@ -306,7 +347,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"New shift"</h2>
             <p class="text-sm text-slate-600">"Times are in UTC."</p>
-            <ActionForm action=create attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=create node_ref=create_form attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <ShiftFields shift=None error=error />
                 <RepeatFields error=error />
@@ -726,13 +767,25 @@ pub fn MyShiftsPage() -> impl IntoView {
     });
     view! {
         <Title text="My shifts" />
+        <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"My shifts"</h1>
             <p class="mt-2 text-sm text-red-600">{move || last_error(cancel.value()).get().map(|e| e.to_string())}</p>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match mine.await {
-                        Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                        Err(AppError::Unauthenticated) => {
+                            #[cfg(feature = "ssr")]
+                            crate::request::set_status(401);
+                            view! {
+                                <p class="mt-6 text-slate-700" data-testid="sign-in-first">
+                                    <a href="/login?next=/my/shifts" class="font-semibold text-indigo-700 hover:underline">"Sign in"</a>
+                                    " to see the shifts you signed up for. Signed up without an account? The email we sent you has your private link to cancel."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="mt-6 text-slate-600">
                                 "You have no upcoming shifts. " <a href="/shifts" class="text-indigo-700 hover:underline">"Find one"</a>

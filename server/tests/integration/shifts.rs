@@ -1,6 +1,6 @@
 //! Shifts and sign-ups over HTTP and through the service, on both databases.
 
-use crate::common::{Backend, TestApp, spawn_app_custom};
+use crate::common::{Backend, PASSWORD, TestApp, spawn_app_custom};
 use app::db;
 use app::events::Actor;
 use app::shifts::service::{self, ShiftError, SignupRequest};
@@ -680,9 +680,30 @@ async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestA
     let bo = app.signed_in("bo@example.org").await;
 
     assert_eq!(app.call(&app.client(), "shifts/mine", &[]).await.status(), 401);
-    // One click: the form's name and email are ignored, the account's are used.
-    let args =
-        [("shift_id", shift.id.as_str()), ("form[name]", ""), ("form[email]", ""), ("form[phone]", "")];
+    let my_page = app.client().get(app.url("/my/shifts")).send().await.unwrap();
+    assert_eq!(my_page.status(), 401);
+    assert!(my_page.text().await.unwrap().contains("href=\"/login?next=/my/shifts\""), "a way to sign in");
+
+    // Anonymous visitors give a name and email, or sign in and come back to the shift.
+    let shift_path = format!("/shifts/{}", shift.id);
+    let page = app.client().get(app.url(&shift_path)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("name=\"form[email]\""), "{page}");
+    assert!(page.contains(&format!("href=\"/login?next={shift_path}\"")), "{page}");
+    let back = app
+        .call(
+            &app.client(),
+            "auth/login",
+            &[("email", "ana@example.org"), ("password", PASSWORD), ("next", &shift_path)],
+        )
+        .await;
+    assert_eq!(back.headers().get("location").unwrap().to_str().unwrap(), shift_path);
+    // Signed in, the page says who signs up and asks for no name or email.
+    let page = ana.get(app.url(&shift_path)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Signing up as <strong>"), "{page}");
+    assert!(!page.contains("name=\"form[email]\""), "{page}");
+
+    // One click: the form sends no name or email; the account's are used.
+    let args = [("shift_id", shift.id.as_str()), ("form[phone]", "")];
     assert_eq!(app.call(&ana, "shifts/sign-up", &args).await.status(), 200);
     let mine: Value = app.call(&ana, "shifts/mine", &[]).await.json().await.unwrap();
     assert_eq!(mine.as_array().unwrap().len(), 1);
