@@ -63,9 +63,13 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByTestId("shift-summary")).toContainText("1/4 signed up");
 
     // The cancel link works without an account, after a confirmation.
-    const cancelUrl = await volunteer.getByTestId("cancel-link").getAttribute("href");
-    await volunteer.goto(`${server.baseURL}${cancelUrl}`);
+    // The link is shown whole, ready to copy.
+    const cancelUrl = (await volunteer.getByTestId("cancel-link").getAttribute("href"))!;
+    expect(cancelUrl.startsWith(`${server.baseURL}/shifts/cancel?token=`)).toBe(true);
+    await expect(volunteer.getByTestId("cancel-link")).toHaveText(cancelUrl);
+    await volunteer.goto(cancelUrl);
     await ready(volunteer);
+    await expect(volunteer.getByTestId("cancel-what")).toContainText("Saturday canvass");
     await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
     await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
     await expect(admin.getByTestId("signup-row")).toHaveCount(0);
@@ -140,18 +144,18 @@ test.describe.serial("volunteer shifts", () => {
     await admin.getByRole("link", { name: "Phone bank" }).click();
     await ready(admin);
     await expect(admin.getByTestId("signup-row").filter({ hasText: "v13@example.org" })).toContainText("Waitlist");
-    const cancelUrl = await signedUp[0].getByTestId("cancel-link").getAttribute("href");
-    await signedUp[0].goto(`${server.baseURL}${cancelUrl}`);
+    const cancelUrl = (await signedUp[0].getByTestId("cancel-link").getAttribute("href"))!;
+    await signedUp[0].goto(cancelUrl);
     await ready(signedUp[0]);
     await signedUp[0].getByRole("button", { name: "Yes, cancel my sign-up" }).click();
     await expect(signedUp[0].getByTestId("cancel-result")).toContainText("cancelled");
     await expect(admin.getByTestId("signup-row").filter({ hasText: "v13@example.org" })).toContainText("Confirmed");
     await expect(admin.getByTestId("shift-summary")).toContainText("2/2 signed up · 0 waiting");
     // The link works once.
-    await signedUp[0].goto(`${server.baseURL}${cancelUrl}`);
+    await signedUp[0].goto(cancelUrl);
     await ready(signedUp[0]);
-    await signedUp[0].getByRole("button", { name: "Yes, cancel my sign-up" }).click();
     await expect(signedUp[0].getByTestId("cancel-result")).toContainText("not valid");
+    await expect(signedUp[0].getByRole("button", { name: "Yes, cancel my sign-up" })).toHaveCount(0);
   });
 
   test("an admin edits, repeats and deletes shifts; without SMTP emails wait in the queue", async ({ browser }) => {

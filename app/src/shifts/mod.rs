@@ -370,6 +370,17 @@ pub async fn sign_up_for_shift(shift_id: String, form: SignupForm) -> Result<Sig
     Ok(state.signups.sign_up(&allowance, actor, request).await?)
 }
 
+/// The sign-up a private cancel link belongs to, so that the cancel page can say what it
+/// cancels; "not found" for a wrong or used link.
+#[server(prefix = "/api", endpoint = "shifts/by-token")]
+pub async fn get_signup_by_token(token: String) -> Result<MySignup, AppError> {
+    let state = crate::state::app_state()?;
+    service::signup_by_token(&state.db, &token)
+        .await
+        .map_err(crate::auth::internal)?
+        .ok_or_else(|| service::ShiftError::CancelLinkInvalid.into())
+}
+
 /// Cancels a sign-up with its private link; needs no account.
 #[server(prefix = "/api", endpoint = "shifts/cancel")]
 pub async fn cancel_signup(token: String) -> Result<(), AppError> {

@@ -945,28 +945,38 @@ pub async fn signups(db: &Db, shift_id: &str) -> Result<Vec<SignupView>, sqlx::E
         .collect()
 }
 
+/// The query of active sign-ups (`u`) with their shifts (`s`) as `MySignup`s, narrowed by
+/// `condition`.
+fn active_signups_with_shifts(condition: &str) -> String {
+    let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT {columns}, u.id AS signup_id, u.status AS signup_status FROM shift_signups u \
+         JOIN shifts s ON s.id = u.shift_id WHERE u.status <> 'CANCELLED' AND {condition}"
+    )
+}
+
+fn my_signup_from_row(row: &sqlx::any::AnyRow) -> Result<MySignup, sqlx::Error> {
+    let status: String = row.try_get("signup_status")?;
+    Ok(MySignup {
+        signup_id: row.try_get("signup_id")?,
+        status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
+        shift: shift_from_row(row)?,
+    })
+}
+
 /// A user's active sign-ups for shifts not yet over, soonest first.
 pub async fn signups_of_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<MySignup>, sqlx::Error> {
-    let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns}, u.id AS signup_id, u.status AS signup_status FROM shift_signups u \
-         JOIN shifts s ON s.id = u.shift_id \
-         WHERE u.user_id = $1 AND u.status <> 'CANCELLED' AND s.ends_at > $2 ORDER BY s.starts_at"
-    )))
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let status: String = r.try_get("signup_status")?;
-            Ok(MySignup {
-                signup_id: r.try_get("signup_id")?,
-                status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
-                shift: shift_from_row(r)?,
-            })
-        })
-        .collect()
+    let sql = active_signups_with_shifts("u.user_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now).fetch_all(db.pool()).await?;
+    rows.iter().map(my_signup_from_row).collect()
+}
+
+/// The active sign-up a private cancel token belongs to, with its shift; `None` for a token
+/// that is wrong or already used.
+pub async fn signup_by_token(db: &Db, token: &str) -> Result<Option<MySignup>, sqlx::Error> {
+    let sql = active_signups_with_shifts("u.cancel_token_hash = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash(token)).fetch_optional(db.pool()).await?;
+    row.as_ref().map(my_signup_from_row).transpose()
 }
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".

@@ -10,7 +10,7 @@ use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
     CreateShift, DeleteShift, EmailShiftVolunteers, Shift, ShiftFilter, ShiftPage, ShiftStatus,
     SignUpForShift, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
-    list_admin_shifts, list_public_shifts, my_shifts,
+    get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::auth::{CurrentUser, get_current_user};
 use crate::error::AppError;
@@ -125,7 +125,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                 }
                             >
                                 {move || sign_up.value().get().and_then(Result::ok).map(|receipt| {
-                                    let cancel = format!("/shifts/cancel?token={}", receipt.cancel_token);
+                                    let cancel = format!("{}/shifts/cancel?token={}", page_origin(), receipt.cancel_token);
                                     let calendar = format!("/api/shifts/{}/calendar.ics", id());
                                     view! {
                                         <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
@@ -154,6 +154,15 @@ pub fn ShiftSignupPage() -> impl IntoView {
             <p class="mt-8 text-sm"><a href="/shifts" class="text-indigo-700 hover:underline">"← All shifts"</a></p>
         </main>
     }
+}
+
+/// This site's address as the browser sees it (`https://example.org`), so that a link shown
+/// for copying is whole. Empty on the server, which never renders a sign-up's confirmation.
+fn page_origin() -> String {
+    #[cfg(feature = "hydrate")]
+    return window().location().origin().unwrap_or_default();
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
 }
 
 /// The sign-up form's fields. A signed-in volunteer signs up as themselves (the server takes
@@ -188,34 +197,58 @@ fn signup_fields(me: Option<CurrentUser>, shift_id: &str, error: Signal<Option<A
 #[component]
 pub fn CancelSignupPage() -> impl IntoView {
     let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let signup = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        get_signup_by_token,
+    );
     let cancel = ServerAction::<CancelSignup>::new();
     view! {
         <Title text="Cancel a sign-up" />
         <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Cancel your sign-up"</h1>
-            {move || match cancel.value().get() {
-                Some(Ok(())) => view! {
-                    <p class="mt-4 rounded-md bg-green-50 p-4 text-green-900" data-testid="cancel-result">
-                        "Your sign-up is cancelled. Thank you for letting us know."
-                    </p>
-                }
-                    .into_any(),
-                other => {
+            <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+                {move || {
                     let token = token.clone();
-                    view! {
-                        <p class="mt-4 text-slate-700">"This frees your spot for someone else. It cannot be undone."</p>
-                        {other.and_then(Result::err).map(|e| view! { <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p> })}
-                        <ActionForm action=cancel attr:class="mt-6">
-                            <input type="hidden" name="token" value=token />
-                            <button type="submit" class="rounded-md bg-red-600 px-4 py-2 font-semibold text-white hover:bg-red-500">
-                                "Yes, cancel my sign-up"
-                            </button>
-                        </ActionForm>
-                    }
-                        .into_any()
-                }
-            }}
+                    Suspend::new(async move {
+                        // Read before the await, so that the answer to "cancel" re-renders this.
+                        let cancelled = cancel.value().get();
+                        match (cancelled, signup.await) {
+                            (Some(Ok(())), _) => view! {
+                                <p class="mt-4 rounded-md bg-green-50 p-4 text-green-900" data-testid="cancel-result">
+                                    "Your sign-up is cancelled. Thank you for letting us know."
+                                </p>
+                            }
+                                .into_any(),
+                            (_, Err(e)) => view! {
+                                <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p>
+                            }
+                                .into_any(),
+                            (failed, Ok(mine)) => view! {
+                                <div class="mt-4 rounded-lg bg-white p-4 shadow-sm" data-testid="cancel-what">
+                                    <p class="font-semibold text-slate-900">{mine.shift.title.clone()}</p>
+                                    <p class="text-sm text-slate-600">{mine.shift.when()} " · " {mine.shift.location.clone()}</p>
+                                    <p class="text-sm text-slate-700">
+                                        {if mine.status == SignupStatus::Waitlisted { "You are on the waitlist." } else { "You are signed up." }}
+                                    </p>
+                                </div>
+                                <p class="mt-4 text-slate-700">"Cancelling frees your spot for someone else. It cannot be undone."</p>
+                                {failed.and_then(Result::err).map(|e| view! { <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p> })}
+                                <ActionForm action=cancel attr:class="mt-6">
+                                    <input type="hidden" name="token" value=token />
+                                    <button type="submit" class="rounded-md bg-red-600 px-4 py-2 font-semibold text-white hover:bg-red-500" disabled=move || cancel.pending().get()>
+                                        "Yes, cancel my sign-up"
+                                    </button>
+                                </ActionForm>
+                            }
+                                .into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </main>
     }
 }

@@ -152,10 +152,26 @@ async fn cancel_links_work_once_and_only_for_their_signup(app: TestApp) {
         let url = app.url("/api/shifts/cancel");
         async move { client.post(url).form(&[("token", token)]).send().await.unwrap().status().as_u16() }
     };
+    // The cancel page first shows what the link cancels: that sign-up's shift, nothing else.
+    let look_up = |token: String| {
+        let client = client.clone();
+        let url = app.url("/api/shifts/by-token");
+        async move { client.post(url).form(&[("token", token)]).send().await.unwrap() }
+    };
+    let found = look_up(first.cancel_token.clone()).await;
+    assert_eq!(found.status(), 200);
+    let found: Value = found.json().await.unwrap();
+    assert_eq!(
+        (found["signup_id"].as_str(), &found["shift"]["title"]),
+        (Some(first.signup_id.as_str()), &Value::from("Leafleting"))
+    );
+    assert_eq!(look_up("not-a-token".into()).await.status(), 404);
+
     assert_eq!(cancel("not-a-token".into()).await, 404);
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 2));
     assert_eq!(cancel(first.cancel_token.clone()).await, 200);
     assert_eq!(cancel(first.cancel_token.clone()).await, 404, "a used link is refused");
+    assert_eq!(look_up(first.cancel_token.clone()).await.status(), 404, "a used link shows nothing");
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
     // The other sign-up is untouched.
     let list = service::signups(&app.db, &shift.id).await.unwrap();
