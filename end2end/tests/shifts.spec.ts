@@ -111,6 +111,11 @@ test.describe.serial("volunteer shifts", () => {
     await volunteer.getByRole("button", { name: "Sign up" }).click();
     await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leaflet drop" })).toContainText("1/3");
+    // A second click is refused, with the reason shown.
+    await volunteer.reload();
+    await ready(volunteer);
+    await volunteer.getByRole("button", { name: "Sign up" }).click();
+    await expect(volunteer.getByTestId("error-form[email]")).toHaveText("This email is already signed up for this shift.");
 
     await volunteer.getByRole("link", { name: "My shifts" }).click();
     await ready(volunteer);

@@ -350,7 +350,10 @@ pub async fn get_public_shift(id: String) -> Result<Shift, AppError> {
 
 /// A public sign-up, limited per client IP. A signed-in user signs up as themselves.
 #[server(prefix = "/api", endpoint = "shifts/sign-up")]
-pub async fn sign_up_for_shift(shift_id: String, form: SignupForm) -> Result<SignupReceipt, AppError> {
+pub async fn sign_up_for_shift(
+    shift_id: String,
+    #[server(default)] form: SignupForm,
+) -> Result<SignupReceipt, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::auth::current_user().await?;
     let (form, source, actor, user_id) = match &user {

@@ -718,8 +718,13 @@ async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestA
     assert!(page.contains("Signing up as <strong>"), "{page}");
     assert!(!page.contains("name=\"form[email]\""), "{page}");
 
-    // One click: the form sends no name or email; the account's are used.
-    let args = [("shift_id", shift.id.as_str()), ("form[phone]", "")];
+    // One click: the form sends no name or email; the account's are used. Anonymous, the
+    // same form is asked for a name and email.
+    let args = [("shift_id", shift.id.as_str())];
+    let anonymous = app.call(&app.client(), "shifts/sign-up", &args).await;
+    assert_eq!(anonymous.status(), 422);
+    let refusal = anonymous.text().await.unwrap();
+    assert!(refusal.contains("\"name\"") && refusal.contains("\"email\""), "{refusal}");
     assert_eq!(app.call(&ana, "shifts/sign-up", &args).await.status(), 200);
     let mine: Value = app.call(&ana, "shifts/mine", &[]).await.json().await.unwrap();
     assert_eq!(mine.as_array().unwrap().len(), 1);
