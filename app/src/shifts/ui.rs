@@ -72,7 +72,7 @@ fn public_shift_list(page: ShiftPage) -> AnyView {
                         </a>
                         <p class="text-sm text-slate-600">{s.when()} " · " {s.location.clone()}</p>
                         <p class="text-sm text-slate-700">
-                            {if s.spots_left() > 0 { format!("{} spots left", s.spots_left()) } else { "Full — join the waitlist".to_string() }}
+                            {if s.spots_left() > 0 { format!("{} left", crate::ui::count(s.spots_left(), "spot")) } else { "Full — join the waitlist".to_string() }}
                         </p>
                     </li>
                 })

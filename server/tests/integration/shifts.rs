@@ -994,6 +994,9 @@ async fn the_public_list_is_served_from_memory_and_current_after_every_change(ap
     assert_eq!(app.call(&app.client(), "shifts/sign-up", &args).await.status(), 200);
     let html = page("/shifts").await;
     assert!(html.contains("2 spots left") && html.contains("Renamed quietly"), "{html}");
+    let args = [("shift_id", shift.id.as_str()), ("form[name]", "W"), ("form[email]", "w@example.org")];
+    assert_eq!(app.call(&app.client(), "shifts/sign-up", &args).await.status(), 200);
+    assert!(page("/shifts").await.contains("1 spot left"));
     // ...and an edit through the service.
     let edited = form("Leafleting downtown", "3");
     service::update(&app.bus(), &Actor::System, &shift.id, &edited, SeriesScope::This).await.unwrap();
