@@ -51,6 +51,19 @@ pub fn AppErrorPage(error: AppError) -> impl IntoView {
     view! { <ErrorPage status=error.status() title=title message=error.to_string() /> }
 }
 
+/// Why a page's data could not be loaded, in the page's own layout (and, in the server's
+/// render, as the response's status: 404 for a shift that does not exist).
+#[component]
+pub fn LoadError(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::request::set_status(error.status());
+    view! {
+        <p class="mt-6 text-red-600" role="alert" data-testid="load-error">
+            {error.to_string()}
+        </p>
+    }
+}
+
 /// The error of the last submission of a form, if any.
 pub fn last_error<T, S>(value: S) -> Signal<Option<AppError>>
 where

@@ -103,7 +103,7 @@ pub fn DashboardPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(summary) => view! {
                         <section class="mt-6">
                             <h2 class="text-lg font-semibold text-slate-900">

@@ -107,7 +107,7 @@ pub fn AdminCampaignsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match campaigns.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="mt-6 text-slate-600">"No campaigns yet. Write the first one below."</p>
                     }.into_any(),
@@ -177,7 +177,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let c = d.campaign.clone();
                         let moves = CampaignStatus::ALL.into_iter().filter(|to| c.status.can_move_to(*to)).collect::<Vec<_>>();

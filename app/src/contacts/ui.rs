@@ -63,7 +63,7 @@ pub fn ContactsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match contacts.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(page) if page.rows.is_empty() => view! {
                         <p class="mt-6 text-slate-600">
                             "No contacts match. People appear here when they sign up for a shift, donate, buy or join."
@@ -137,7 +137,7 @@ pub fn ContactPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let c = d.contact;
                         let (chip_owner, tag_owner, merge_survivor) = (c.id.clone(), c.id.clone(), c.id.clone());

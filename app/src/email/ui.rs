@@ -27,7 +27,7 @@ pub fn EmailSettingsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(current) => view! { <SmtpForm current=current save=save error=save_error /> }.into_any(),
                 }
             })}
@@ -136,7 +136,7 @@ pub fn EmailQueuePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(page) => {
                         let banner = (!page.smtp_configured).then(|| view! {
                             <p class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="smtp-missing">

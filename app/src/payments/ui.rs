@@ -30,7 +30,7 @@ pub fn PaymentSettingsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(current) => view! { <StripeForm current=current save=save error=save_error /> }.into_any(),
                 }
             })}
@@ -198,7 +198,7 @@ pub fn ShopPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match products.await {
-                        Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="mt-6 text-slate-600">"Nothing is on sale right now."</p>
                         }.into_any(),
@@ -306,7 +306,7 @@ pub fn AdminProductsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match products.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="mt-6 text-slate-600">"No products yet. Add the first one below."</p>
                     }.into_any(),
@@ -444,7 +444,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(page) => {
                         let (kind, status, _) = filter();
                         let kind_label = kind.plural();
@@ -617,7 +617,7 @@ pub fn MembershipPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match plans.await {
-                        Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="mt-6 text-slate-600">"No membership plans are offered right now."</p>
                         }.into_any(),
@@ -672,7 +672,7 @@ pub fn AdminPlansPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match plans.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="mt-6 text-slate-600">"No plans yet. Add the first one below."</p>
                     }.into_any(),
@@ -766,7 +766,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match log.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-500">"Nothing matches."</p> }.into_any(),
                     Ok(page) => {
                         let current = filter();

@@ -15,7 +15,7 @@ use super::{
 use crate::auth::{CurrentUser, get_current_user};
 use crate::error::AppError;
 use crate::home::ui::PublicHeader;
-use crate::ui::{AppErrorPage, BUTTON_PRIMARY, Field, FormError, last_error};
+use crate::ui::{BUTTON_PRIMARY, Field, FormError, LoadError, last_error};
 
 /// The stream of shift events, which the admin pages watch to stay current.
 const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
@@ -43,7 +43,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match shifts.await {
-                        Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(page) if page.shifts.is_empty() && page.page == 1 => view! {
                             <p class="mt-6 text-slate-600">"No shifts are scheduled right now. Check back soon."</p>
                         }
@@ -98,7 +98,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let me = me.await.ok().flatten();
                     match shift.await {
-                        Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(s) => view! {
                             <Title text=s.title.clone() />
                             <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
@@ -331,7 +331,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match shifts.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(page) if page.shifts.is_empty() => view! {
                         <p class="mt-6 text-slate-600">"No shifts match. Create one below."</p>
                     }
@@ -534,7 +534,7 @@ pub fn AdminShiftPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <p class="text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let shift = d.shift;
                         let cancelled = shift.status == ShiftStatus::Cancelled;
@@ -818,7 +818,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="mt-6 text-slate-600">
                                 "You have no upcoming shifts. " <a href="/shifts" class="text-indigo-700 hover:underline">"Find one"</a>

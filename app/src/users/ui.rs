@@ -100,7 +100,7 @@ pub fn UsersPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(page) if page.users.is_empty() => view! { <p class="mt-6 text-slate-600">"No accounts match."</p> }.into_any(),
                     Ok(page) => {
                         let current = filter();

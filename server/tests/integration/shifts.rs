@@ -553,6 +553,9 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
     }
     assert_eq!(shift_status(&app, id).await, (ShiftStatus::Open, 0), "nothing changed");
     assert_eq!(service::get(&app.db, id).await.unwrap().unwrap().title, "Food bank");
+    let missing = admin.get(app.url("/admin/shifts/no-such-shift")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("There is no such shift."));
     let queued: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(queued, 0, "no email was queued");
@@ -624,6 +627,15 @@ async fn public_shifts_offer_a_calendar_file(app: TestApp) {
     let res =
         app.client().get(app.url(&format!("/api/shifts/{}/calendar.ics", private.id))).send().await.unwrap();
     assert_eq!(res.status(), 404, "private shifts are not published");
+    // Its page is "not found", said inside the volunteer pages' own frame.
+    let res = app.client().get(app.url(&format!("/shifts/{}", private.id))).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("There is no such shift.") && page.contains("data-testid=\"organisation\""),
+        "{page}"
+    );
+    assert!(!page.contains("Board meeting"), "{page}");
     // Nor open to public sign-ups, by any path; an admin may still add people.
     let result =
         service::sign_up(&app.bus(), &Actor::System, &private.id, &person(1), SignupSource::Public, None)

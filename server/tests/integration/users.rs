@@ -263,9 +263,12 @@ async fn user_functions_check_the_role(app: TestApp) {
     for ((endpoint, args), status) in calls.iter().zip(expected) {
         assert_eq!(app.call(&root, endpoint, args).await.status(), status, "{endpoint}");
     }
-    assert_eq!(admin.get(app.url("/admin/users")).send().await.unwrap().status(), 200, "the shell answers…");
-    let html = admin.get(app.url("/admin/users")).send().await.unwrap().text().await.unwrap();
-    assert!(!html.contains("data-testid=\"user-row\""), "…but shows no account to an admin");
+    // The admin area's frame answers, with the refusal inside it and as the status.
+    let page = admin.get(app.url("/admin/users")).send().await.unwrap();
+    assert_eq!(page.status(), 403);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-testid=\"load-error\""), "{html}");
+    assert!(!html.contains("data-testid=\"user-row\""), "no account is shown to an admin");
 }
 
 /// Registrations draw on the same per-IP allowance as sign-in attempts (20 in 15 minutes by
