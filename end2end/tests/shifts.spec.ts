@@ -125,6 +125,14 @@ test.describe.serial("volunteer shifts", () => {
     await mine.getByRole("button", { name: "Yes, cancel" }).click();
     await expect(volunteer.getByText("You have no upcoming shifts.")).toBeVisible();
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leaflet drop" })).toContainText("0/3");
+
+    // Signing out from My shifts ends the session.
+    await expect(volunteer.getByTestId("signed-in-as")).toContainText("Vic Volunteer (vic@example.org)");
+    await volunteer.getByRole("button", { name: "Sign out" }).click();
+    await expect(volunteer).toHaveURL(/\/login$/);
+    await volunteer.goto(`${server.baseURL}/my/shifts`);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("sign-in-first")).toBeVisible();
   });
 
   test("a full shift puts the next person on the waitlist", async ({ browser }) => {

@@ -12,7 +12,7 @@ use super::{
     SignUpForShift, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
     get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
 };
-use crate::auth::{CurrentUser, get_current_user};
+use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, LoadError, last_error};
@@ -790,6 +790,7 @@ fn EmailVolunteers(shift_id: String) -> impl IntoView {
 #[component]
 pub fn MyShiftsPage() -> impl IntoView {
     let mine = Resource::new(|| (), |_| my_shifts());
+    let me = Resource::new(|| (), |_| get_current_user());
     let cancel = ServerAction::<CancelMySignup>::new();
     let confirm = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -803,6 +804,9 @@ pub fn MyShiftsPage() -> impl IntoView {
         <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"My shifts"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { me.await.ok().flatten().map(|user| view! { <SignedInAs user=user /> }) })}
+            </Suspense>
             <p class="mt-2 text-sm text-red-600">{move || last_error(cancel.value()).get().map(|e| e.to_string())}</p>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -863,5 +867,19 @@ pub fn MyShiftsPage() -> impl IntoView {
                 })}
             </Transition>
         </main>
+    }
+}
+
+/// Who is signed in, with the way out (volunteers have no admin header to sign out from).
+#[component]
+fn SignedInAs(user: CurrentUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <div class="mt-2 flex flex-wrap items-center gap-3 text-sm text-slate-600" data-testid="signed-in-as">
+            <span>"Signed in as " {user.display_name} " (" {user.email} ")"</span>
+            <ActionForm action=logout>
+                <button type="submit" class="text-indigo-700 hover:underline">"Sign out"</button>
+            </ActionForm>
+        </div>
     }
 }
