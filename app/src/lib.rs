@@ -45,6 +45,8 @@ pub mod secrets;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod time_zone;
 
 /// An indigo square with a white "C", as an SVG data URL.
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E\

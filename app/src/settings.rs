@@ -11,6 +11,15 @@ pub const ORGANISATION_NAME: &str = "organisation_name";
 /// The name shown when setup has not named the organisation yet.
 pub const DEFAULT_ORGANISATION_NAME: &str = "Changemaker";
 
+/// The IANA time zone shifts are typed and shown in; UTC until an admin chooses one.
+pub const TIME_ZONE: &str = "time_zone";
+
+/// The organisation's time zone (UTC if none is set, or the stored name is no longer known).
+pub async fn time_zone(db: &Db) -> Result<crate::time_zone::Zone, sqlx::Error> {
+    let name = get(db, TIME_ZONE).await?;
+    Ok(name.as_deref().and_then(crate::time_zone::Zone::parse).unwrap_or(crate::time_zone::Zone::UTC))
+}
+
 /// The organisation's name, or the default before setup.
 pub async fn organisation_name(db: &Db) -> Result<String, sqlx::Error> {
     Ok(get(db, ORGANISATION_NAME).await?.unwrap_or_else(|| DEFAULT_ORGANISATION_NAME.to_string()))

@@ -173,8 +173,16 @@ test.describe.serial("volunteer shifts", () => {
 
   test("an admin edits, repeats and deletes shifts; without SMTP emails wait in the queue", async ({ browser }) => {
     const admin = await browser.newPage();
-    await signIn(admin, server, "/admin/shifts");
+    // Shifts are typed and shown in the organisation's time zone.
+    await signIn(admin, server, "/admin/settings");
+    await admin.getByLabel("Time zone", { exact: true }).selectOption("Europe/London");
+    await admin.getByRole("button", { name: "Save time zone" }).click();
+    await expect(admin.getByTestId("time-zone-result")).toHaveText("Saved.");
+    await admin.goto(`${server.baseURL}/admin/shifts`);
+    await ready(admin);
+    await expect(admin.getByTestId("times-are-in")).toContainText("Times are in Europe/London");
     await createShift(admin, "Leafleting", 3);
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leafleting" })).toContainText(/09:00–12:00 (GMT|BST)/);
     await admin.getByRole("link", { name: "Leafleting" }).click();
     await ready(admin);
     await admin.getByRole("button", { name: "Edit shift" }).click();

@@ -66,3 +66,53 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
         crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)?;
     Ok(DashboardSummary { organisation_name, accounts })
 }
+
+/// Who may change the organisation's settings.
+pub const SETTINGS_MANAGERS: &[Role] = &[Role::SuperAdmin, Role::Admin];
+
+/// The organisation's time zone and every zone it may be set to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeZones {
+    pub current: String,
+    pub names: Vec<String>,
+}
+
+/// The organisation's time zone (an IANA name such as `Europe/London`): shifts are typed and
+/// shown in it.
+#[server(prefix = "/api", endpoint = "admin/time-zone")]
+pub async fn get_time_zone() -> Result<String, AppError> {
+    crate::auth::require_role(Role::ADMIN_AREA).await?;
+    let state = crate::state::app_state()?;
+    let zone = crate::settings::time_zone(&state.db).await.map_err(crate::auth::internal)?;
+    Ok(zone.name().to_string())
+}
+
+#[server(prefix = "/api", endpoint = "admin/time-zones")]
+pub async fn get_time_zones() -> Result<TimeZones, AppError> {
+    crate::auth::require_role(SETTINGS_MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let zone = crate::settings::time_zone(&state.db).await.map_err(crate::auth::internal)?;
+    Ok(TimeZones {
+        current: zone.name().to_string(),
+        names: crate::time_zone::Zone::all_names().map(str::to_string).collect(),
+    })
+}
+
+/// Sets the organisation's time zone. Shifts made before keep the times they were given.
+#[server(prefix = "/api", endpoint = "admin/save-time-zone")]
+pub async fn save_time_zone(time_zone: String) -> Result<(), AppError> {
+    use crate::auth::internal;
+    let user = crate::auth::require_role(SETTINGS_MANAGERS).await?;
+    let zone = crate::time_zone::Zone::parse(&time_zone).ok_or_else(|| {
+        AppError::invalid("time_zone", "Choose a time zone from the list, such as Europe/London.")
+    })?;
+    let state = crate::state::app_state()?;
+    let mut tx = state.db.begin_write().await.map_err(internal)?;
+    crate::settings::set(&mut tx, crate::settings::TIME_ZONE, zone.name()).await.map_err(internal)?;
+    let actor = crate::events::Actor::User(user.id);
+    crate::audit::record(&mut tx, &actor, "settings.time_zone.changed", zone.name())
+        .await
+        .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(())
+}

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use super::{load_dashboard, nav_for};
+use super::{SaveTimeZone, get_time_zones, load_dashboard, nav_for};
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::ui::AppErrorPage;
 use crate::users::Role;
@@ -127,5 +127,51 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The organisation's time zone, on the settings page: shifts are typed and shown in it.
+#[component]
+pub fn TimeZoneSettings() -> impl IntoView {
+    let zones = Resource::new(|| (), |_| get_time_zones());
+    let save = ServerAction::<SaveTimeZone>::new();
+    let error = crate::ui::last_error(save.value());
+    view! {
+        <section class="mt-4 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Time zone"</h2>
+            <p class="text-sm text-slate-600">
+                "Shifts are typed and shown in this time zone. Shifts made before a change keep their times."
+            </p>
+            <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match zones.await {
+                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                        Ok(zones) => view! {
+                            <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3">
+                                <div>
+                                    // A label of its own: wrapped around the select, it would be named by every option.
+                                    <label for="time-zone" class="block text-sm font-medium text-slate-700">"Time zone"</label>
+                                    <select id="time-zone" name="time_zone" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
+                                        {zones.names.into_iter().map(|name| {
+                                            let selected = name == zones.current;
+                                            let label = name.clone();
+                                            view! { <option value=name selected=selected>{label}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white" disabled=move || save.pending().get()>
+                                    "Save time zone"
+                                </button>
+                            </ActionForm>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("time_zone").unwrap_or_else(|| e.to_string()))}</p>
+            <p class="mt-2 text-sm text-green-700" data-testid="time-zone-result">
+                {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
+            </p>
+        </section>
     }
 }

@@ -291,7 +291,7 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let signups = sqlx::query(
-        "SELECT s.shift_id, sh.title, sh.starts_at, s.status FROM shift_signups s \
+        "SELECT s.shift_id, sh.title, sh.starts_at, sh.start_offset, sh.zone_label, s.status FROM shift_signups s \
          JOIN shifts sh ON sh.id = s.shift_id WHERE s.contact_id = $1 ORDER BY sh.starts_at DESC",
     )
     .bind(id)
@@ -302,7 +302,12 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
         Ok(ContactSignup {
             shift_id: r.try_get("shift_id")?,
             shift_title: r.try_get("title")?,
-            starts: date_time(r.try_get("starts_at")?),
+            // The shift's local time, as its pages show it.
+            starts: format!(
+                "{} {}",
+                date_time(r.try_get::<i64, _>("starts_at")? + r.try_get::<i64, _>("start_offset")?),
+                r.try_get::<String, _>("zone_label")?
+            ),
             status: r.try_get("status")?,
         })
     })

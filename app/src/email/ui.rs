@@ -24,6 +24,7 @@ pub fn EmailSettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings" />
         <h1 class="text-2xl font-bold text-slate-900">"Settings"</h1>
+        <crate::admin::ui::TimeZoneSettings />
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {

@@ -93,6 +93,11 @@ pub struct Shift {
     pub is_public: bool,
     /// Set when the shift is one of a weekly series.
     pub series_id: Option<String>,
+    /// Where the shift is in the organisation's time zone: seconds east of UTC at its start
+    /// and at its end, and the zone's abbreviation at its start ("BST"). Set by the server.
+    pub start_offset: i64,
+    pub end_offset: i64,
+    pub zone_label: String,
 }
 
 impl Shift {
@@ -100,11 +105,20 @@ impl Shift {
         (self.capacity - self.signed_up).max(0)
     }
 
-    /// "2026-11-28 09:00–12:00 UTC"
+    /// The local date and start time (`YYYY-MM-DD`, `HH:MM`).
+    pub fn local_start(&self) -> (String, String) {
+        crate::time::date_time_from_unix(self.starts_at + self.start_offset)
+    }
+
+    /// The local end time (`HH:MM`).
+    pub fn local_end(&self) -> String {
+        crate::time::date_time_from_unix(self.ends_at + self.end_offset).1
+    }
+
+    /// "2026-11-28 09:00–12:00 GMT", in the organisation's time zone.
     pub fn when(&self) -> String {
-        let (date, start) = crate::time::date_time_from_unix(self.starts_at);
-        let (_, end) = crate::time::date_time_from_unix(self.ends_at);
-        format!("{date} {start}–{end} UTC")
+        let (date, start) = self.local_start();
+        format!("{date} {start}–{} {}", self.local_end(), self.zone_label)
     }
 }
 
@@ -555,6 +569,9 @@ mod tests {
             status: ShiftStatus::Open,
             is_public: true,
             series_id: None,
+            start_offset: 0,
+            end_offset: 0,
+            zone_label: "UTC".into(),
         };
         let ics = shift_ics(&shift, 1_795_804_476);
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
@@ -581,6 +598,9 @@ mod tests {
                 status: ShiftStatus::Full,
                 is_public: true,
                 series_id: None,
+                start_offset: 0,
+                end_offset: 0,
+                zone_label: "UTC".into(),
             },
             signups: vec![SignupView {
                 id: "1".into(),

@@ -21,6 +21,7 @@ use crate::events::catalog::{
     ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftUpdated,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
+use crate::time_zone::Zone;
 use crate::users::service::normalise_email;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,15 +47,52 @@ pub enum ShiftError {
     Database(#[from] sqlx::Error),
 }
 
-/// The times and capacity a valid form stands for.
+/// What a valid form stands for: a local day and times, the form's day placed in the
+/// organisation's time zone, and the capacity.
 pub struct ValidShift {
-    pub starts_at: i64,
-    pub ends_at: i64,
+    /// Days since 1970-01-01, local.
+    pub day: i64,
+    /// Seconds after local midnight.
+    pub start: i64,
+    pub end: i64,
     pub capacity: i64,
+    /// The form's own day and times as instants.
+    pub placed: Placed,
 }
 
-/// Checks a shift form; a new shift must not start in the past.
-pub fn validate(form: &ShiftForm, now: i64, is_new: bool) -> Result<ValidShift, Vec<FieldError>> {
+/// A shift's local times as instants, with the zone's offsets at them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placed {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub start_offset: i64,
+    pub end_offset: i64,
+    pub zone_label: String,
+}
+
+/// A shift from `start` to `end` (seconds after local midnight) on `day`, in `zone`; `None`
+/// if the clocks skip either time that day.
+pub fn place(zone: &Zone, day: i64, start: i64, end: i64) -> Option<Placed> {
+    let starts_at = zone.instant(day, start)?;
+    let ends_at = zone.instant(day, end)?;
+    let (start_offset, zone_label) = zone.offset_at(starts_at);
+    let (end_offset, _) = zone.offset_at(ends_at);
+    Some(Placed { starts_at, ends_at, start_offset, end_offset, zone_label })
+}
+
+fn skipped_time(zone: &Zone, day: i64) -> String {
+    let (date, _) = crate::time::date_time_from_unix(day * 86_400);
+    format!("The clocks change in {} on {date} and skip that time: choose another.", zone.name())
+}
+
+/// Checks a shift form, its date and times local to `zone`; a new shift must not start in
+/// the past.
+pub fn validate(
+    form: &ShiftForm,
+    zone: &Zone,
+    now: i64,
+    is_new: bool,
+) -> Result<ValidShift, Vec<FieldError>> {
     let mut v = Validation::new();
     v.check(!form.title.trim().is_empty(), "title", "Enter a title.");
     v.check(
@@ -72,18 +110,22 @@ pub fn validate(form: &ShiftForm, now: i64, is_new: bool) -> Result<ValidShift, 
         "location",
         "The location can be at most 300 characters.",
     );
-    let starts_at = crate::time::unix_from_date_time(&form.date, &form.start_time);
-    let ends_at = crate::time::unix_from_date_time(&form.date, &form.end_time);
-    v.check(crate::time::parse_date(&form.date).is_some(), "date", "Enter a date as YYYY-MM-DD.");
-    v.check(
-        crate::time::parse_time(&form.start_time).is_some(),
-        "start_time",
-        "Enter a start time as HH:MM.",
-    );
-    v.check(crate::time::parse_time(&form.end_time).is_some(), "end_time", "Enter an end time as HH:MM.");
-    if let (Some(start), Some(end)) = (starts_at, ends_at) {
+    let day = crate::time::parse_date(&form.date);
+    let start = crate::time::parse_time(&form.start_time);
+    let end = crate::time::parse_time(&form.end_time);
+    v.check(day.is_some(), "date", "Enter a date as YYYY-MM-DD.");
+    v.check(start.is_some(), "start_time", "Enter a start time as HH:MM.");
+    v.check(end.is_some(), "end_time", "Enter an end time as HH:MM.");
+    let mut placed = None;
+    if let (Some(day), Some(start), Some(end)) = (day, start, end) {
         v.check(end > start, "end_time", "The shift must end after it starts.");
-        v.check(!is_new || start > now, "date", "A new shift cannot start in the past.");
+        placed = place(zone, day, start, end);
+        match &placed {
+            Some(p) => {
+                v.check(!is_new || p.starts_at > now, "date", "A new shift cannot start in the past.");
+            }
+            None => v.add("start_time", &skipped_time(zone, day)),
+        }
     }
     let capacity = form.capacity.trim().parse::<i64>().ok();
     v.check(
@@ -92,14 +134,16 @@ pub fn validate(form: &ShiftForm, now: i64, is_new: bool) -> Result<ValidShift, 
         "Capacity must be a whole number from 1 to 10,000.",
     );
     v.finish()?;
-    match (starts_at, ends_at, capacity) {
-        (Some(starts_at), Some(ends_at), Some(capacity)) => Ok(ValidShift { starts_at, ends_at, capacity }),
+    match (day, start, end, capacity, placed) {
+        (Some(day), Some(start), Some(end), Some(capacity), Some(placed)) => {
+            Ok(ValidShift { day, start, end, capacity, placed })
+        }
         _ => Err(vec![FieldError { field: "date".into(), message: "Enter a date and times.".into() }]),
     }
 }
 
-const SHIFT_COLUMNS: &str =
-    "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public, series_id";
+const SHIFT_COLUMNS: &str = "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, \
+     is_public, series_id, start_offset, end_offset, zone_label";
 
 fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -116,6 +160,9 @@ fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
         status: ShiftStatus::parse(&status).unwrap_or(ShiftStatus::Cancelled),
         is_public: is_public == 1,
         series_id: row.try_get("series_id")?,
+        start_offset: row.try_get("start_offset")?,
+        end_offset: row.try_get("end_offset")?,
+        zone_label: row.try_get("zone_label")?,
     })
 }
 
@@ -124,27 +171,31 @@ fn iso(secs: i64) -> String {
 }
 
 /// A new shift from a valid form, at the given times.
-fn new_shift(form: &ShiftForm, valid: &ValidShift, starts_at: i64, series_id: Option<&str>) -> Shift {
+fn new_shift(form: &ShiftForm, valid: &ValidShift, placed: Placed, series_id: Option<&str>) -> Shift {
     Shift {
         id: uuid::Uuid::new_v4().to_string(),
         title: form.title.trim().to_string(),
         description: form.description.trim().to_string(),
         location: form.location.trim().to_string(),
-        starts_at,
-        ends_at: starts_at + (valid.ends_at - valid.starts_at),
+        starts_at: placed.starts_at,
+        ends_at: placed.ends_at,
         capacity: valid.capacity,
         signed_up: 0,
         status: ShiftStatus::Open,
         is_public: form.is_public,
         series_id: series_id.map(str::to_string),
+        start_offset: placed.start_offset,
+        end_offset: placed.end_offset,
+        zone_label: placed.zone_label,
     }
 }
 
 /// Stores a new shift and publishes `shift.created`.
 async fn insert(tx: &mut Tx, actor: &Actor, shift: &Shift) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO shifts (id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public, series_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'OPEN', $8, $9, $10, $10)",
+        "INSERT INTO shifts (id, title, description, location, starts_at, ends_at, capacity, signed_up, status, is_public, series_id, \
+         start_offset, end_offset, zone_label, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'OPEN', $8, $9, $10, $11, $12, $13, $13)",
     )
     .bind(&shift.id)
     .bind(&shift.title)
@@ -155,6 +206,9 @@ async fn insert(tx: &mut Tx, actor: &Actor, shift: &Shift) -> Result<(), sqlx::E
     .bind(shift.capacity)
     .bind(i64::from(shift.is_public))
     .bind(shift.series_id.as_deref())
+    .bind(shift.start_offset)
+    .bind(shift.end_offset)
+    .bind(&shift.zone_label)
     .bind(db::now_unix())
     .execute(&mut **tx)
     .await?;
@@ -173,8 +227,9 @@ async fn insert(tx: &mut Tx, actor: &Actor, shift: &Shift) -> Result<(), sqlx::E
 
 /// Creates a shift and publishes `shift.created`, in one transaction.
 pub async fn create(bus: &Bus, actor: &Actor, form: &ShiftForm) -> Result<Shift, ShiftError> {
-    let valid = validate(form, db::now_unix(), true).map_err(ShiftError::Invalid)?;
-    let shift = new_shift(form, &valid, valid.starts_at, None);
+    let zone = crate::settings::time_zone(bus.db()).await?;
+    let valid = validate(form, &zone, db::now_unix(), true).map_err(ShiftError::Invalid)?;
+    let shift = new_shift(form, &valid, valid.placed.clone(), None);
     let mut tx = bus.db().begin_write().await?;
     insert(&mut tx, actor, &shift).await?;
     bus.commit(tx).await?;
@@ -199,7 +254,8 @@ pub async fn create_series(
     form: &ShiftForm,
     repeat: &RepeatForm,
 ) -> Result<Vec<Shift>, ShiftError> {
-    let valid = validate(form, db::now_unix(), true);
+    let zone = crate::settings::time_zone(bus.db()).await?;
+    let valid = validate(form, &zone, db::now_unix(), true);
     let mut errors = valid.as_ref().err().cloned().unwrap_or_default();
     let weekdays = repeat.weekdays();
     let weeks = repeat.weeks.trim().parse::<i64>().ok().filter(|w| (1..=SERIES_MAX_WEEKS).contains(w));
@@ -214,7 +270,7 @@ pub async fn create_series(
         Ok(valid) if errors.is_empty() => valid,
         _ => return Err(ShiftError::Invalid(errors)),
     };
-    let days = series_days(valid.starts_at.div_euclid(86_400), weekdays, weeks.unwrap_or(1));
+    let days = series_days(valid.day, weekdays, weeks.unwrap_or(1));
     if days.is_empty() || days.len() > SERIES_MAX_SHIFTS {
         return Err(ShiftError::Invalid(vec![FieldError {
             field: "repeat".into(),
@@ -225,11 +281,16 @@ pub async fn create_series(
         }]));
     }
     let series_id = uuid::Uuid::new_v4().to_string();
-    let time_of_day = valid.starts_at.rem_euclid(86_400);
-    let shifts: Vec<Shift> = days
-        .iter()
-        .map(|day| new_shift(form, &valid, day * 86_400 + time_of_day, Some(&series_id)))
-        .collect();
+    let mut shifts = Vec::with_capacity(days.len());
+    for day in days {
+        let placed = place(&zone, day, valid.start, valid.end).ok_or_else(|| {
+            ShiftError::Invalid(vec![FieldError {
+                field: "repeat".into(),
+                message: skipped_time(&zone, day),
+            }])
+        })?;
+        shifts.push(new_shift(form, &valid, placed, Some(&series_id)));
+    }
     let mut tx = bus.db().begin_write().await?;
     for shift in &shifts {
         insert(&mut tx, actor, shift).await?;
@@ -278,13 +339,13 @@ pub async fn update(
     form: &ShiftForm,
     scope: SeriesScope,
 ) -> Result<Vec<Shift>, ShiftError> {
-    let valid = validate(form, db::now_unix(), false).map_err(ShiftError::Invalid)?;
+    let zone = crate::settings::time_zone(bus.db()).await?;
+    let valid = validate(form, &zone, db::now_unix(), false).map_err(ShiftError::Invalid)?;
     let mut tx = bus.db().begin_write().await?;
     let edited = lock_shift(&mut tx, shift_id).await?;
     if edited.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
-    let time_of_day = valid.starts_at.rem_euclid(86_400);
     let mut updated = Vec::new();
     for target in in_scope(&mut tx, &edited, scope).await? {
         if target.status == ShiftStatus::Cancelled {
@@ -292,7 +353,7 @@ pub async fn update(
         }
         let target = lock_shift(&mut tx, &target.id).await?;
         if valid.capacity < target.signed_up {
-            let (day, _) = crate::time::date_time_from_unix(target.starts_at);
+            let (day, _) = target.local_start();
             return Err(ShiftError::Invalid(vec![FieldError {
                 field: "capacity".into(),
                 message: format!(
@@ -301,24 +362,35 @@ pub async fn update(
                 ),
             }]));
         }
-        let starts_at = if scope == SeriesScope::This {
-            valid.starts_at
+        let placed = if scope == SeriesScope::This {
+            valid.placed.clone()
         } else {
-            target.starts_at.div_euclid(86_400) * 86_400 + time_of_day
+            // A series keeps each shift's own local day.
+            let day = (target.starts_at + target.start_offset).div_euclid(86_400);
+            place(&zone, day, valid.start, valid.end).ok_or_else(|| {
+                ShiftError::Invalid(vec![FieldError {
+                    field: "start_time".into(),
+                    message: skipped_time(&zone, day),
+                }])
+            })?
         };
         let mut shift = Shift {
             title: form.title.trim().to_string(),
             description: form.description.trim().to_string(),
             location: form.location.trim().to_string(),
-            starts_at,
-            ends_at: starts_at + (valid.ends_at - valid.starts_at),
+            starts_at: placed.starts_at,
+            ends_at: placed.ends_at,
+            start_offset: placed.start_offset,
+            end_offset: placed.end_offset,
+            zone_label: placed.zone_label,
             capacity: valid.capacity,
             is_public: form.is_public,
             ..target
         };
         sqlx::query(
             "UPDATE shifts SET title = $1, description = $2, location = $3, starts_at = $4, ends_at = $5, \
-             capacity = $6, is_public = $7, updated_at = $8 WHERE id = $9",
+             capacity = $6, is_public = $7, start_offset = $8, end_offset = $9, zone_label = $10, updated_at = $11 \
+             WHERE id = $12",
         )
         .bind(&shift.title)
         .bind(&shift.description)
@@ -327,6 +399,9 @@ pub async fn update(
         .bind(shift.ends_at)
         .bind(shift.capacity)
         .bind(i64::from(shift.is_public))
+        .bind(shift.start_offset)
+        .bind(shift.end_offset)
+        .bind(&shift.zone_label)
         .bind(db::now_unix())
         .bind(&shift.id)
         .execute(&mut *tx)
@@ -421,6 +496,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
     let q = text(&filter.q);
     v.check(q.as_deref().is_none_or(|q| q.chars().count() <= 200), "q", "Search for at most 200 characters.");
     v.finish().map_err(ShiftError::Invalid)?;
+    let zone = crate::settings::time_zone(db).await?;
 
     let mut sql = format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE 1 = 1");
     let mut numbers: Vec<i64> = Vec::new();
@@ -428,7 +504,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
     // Numbers are bound first ($1…), then texts, so placeholders stay in order.
     match from_day.flatten() {
         Some(day) => {
-            numbers.push(day * 86_400);
+            numbers.push(zone.day_start(day));
             sql.push_str(&format!(" AND starts_at >= ${}", numbers.len()));
         }
         None => {
@@ -437,7 +513,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         }
     }
     if let Some(day) = to_day.flatten() {
-        numbers.push((day + 1) * 86_400);
+        numbers.push(zone.day_start(day + 1));
         sql.push_str(&format!(" AND starts_at < ${}", numbers.len()));
     }
     if let Some(visibility) = visibility {

@@ -379,7 +379,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
         </Transition>
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"New shift"</h2>
-            <p class="text-sm text-slate-600">"Times are in UTC."</p>
+            <TimesAreIn />
             <ActionForm action=create node_ref=create_form attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <ShiftFields shift=None error=error />
@@ -404,8 +404,8 @@ pub fn AdminShiftsPage() -> impl IntoView {
 fn ShiftFields(shift: Option<Shift>, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
     let (date, start, end) = match &shift {
         Some(s) => {
-            let (date, start) = crate::time::date_time_from_unix(s.starts_at);
-            (date, start, crate::time::date_time_from_unix(s.ends_at).1)
+            let (date, start) = s.local_start();
+            (date, start, s.local_end())
         }
         None => Default::default(),
     };
@@ -596,7 +596,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 view! {
                                     <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
                                         <h2 class="text-lg font-semibold text-slate-900">"Edit shift"</h2>
-                                        <p class="text-sm text-slate-600">"Times are in UTC."</p>
+                                        <TimesAreIn />
                                         <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
                                             <input type="hidden" name="shift_id" value=shift.id.clone() />
                                             <FormError error=update_error />
@@ -881,5 +881,20 @@ fn SignedInAs(user: CurrentUser) -> impl IntoView {
                 <button type="submit" class="text-indigo-700 hover:underline">"Sign out"</button>
             </ActionForm>
         </div>
+    }
+}
+
+/// "Times are in Europe/London." under the shift forms: what the typed times mean.
+#[component]
+fn TimesAreIn() -> impl IntoView {
+    let zone = Resource::new(|| (), |_| crate::admin::get_time_zone());
+    view! {
+        <p class="text-sm text-slate-600" data-testid="times-are-in">
+            <Suspense fallback=|| "…">
+                {move || Suspend::new(async move {
+                    zone.await.map(|name| format!("Times are in {name} (set in Settings).")).unwrap_or_default()
+                })}
+            </Suspense>
+        </p>
     }
 }

@@ -26,6 +26,7 @@ on_both_backends!(
     the_public_list_is_served_from_memory_and_current_after_every_change,
     one_group_applies_every_rule_in_order,
     the_public_list_comes_in_pages_and_any_page_number_is_answered,
+    shifts_are_typed_and_shown_in_the_organisations_time_zone,
 );
 
 on_both_backends_with_own_server!(
@@ -1013,4 +1014,93 @@ async fn the_public_list_is_served_from_memory_and_current_after_every_change(ap
     let edited = form("Leafleting downtown", "3");
     service::update(&app.bus(), &Actor::System, &shift.id, &edited, SeriesScope::This).await.unwrap();
     assert!(page("/shifts").await.contains("Leafleting downtown"));
+}
+
+/// `date` at `hh` o'clock UTC, in Unix seconds.
+fn utc(date: &str, hh: i64) -> i64 {
+    app::time::parse_date(date).unwrap() * 86_400 + hh * 3600
+}
+
+async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp) {
+    let bus = app.bus();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let zone = || async { app.call(&admin, "admin/time-zone", &[]).await.json::<Value>().await.unwrap() };
+
+    // UTC until an admin chooses a zone from the database; nobody else may, and a bad name
+    // changes nothing.
+    assert_eq!(zone().await, "UTC");
+    let london = [("time_zone", "Europe/London")];
+    assert_eq!(app.call(&app.client(), "admin/save-time-zone", &london).await.status(), 401);
+    assert_eq!(app.call(&volunteer, "admin/save-time-zone", &london).await.status(), 403);
+    let bad = app.call(&admin, "admin/save-time-zone", &[("time_zone", "Mars/Olympus")]).await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(zone().await, "UTC");
+    assert_eq!(app.call(&admin, "admin/save-time-zone", &london).await.status(), 200);
+    assert_eq!(zone().await, "Europe/London");
+    let zones: Value = app.call(&admin, "admin/time-zones", &[]).await.json().await.unwrap();
+    assert_eq!(zones["current"], "Europe/London");
+    assert!(zones["names"].as_array().unwrap().iter().any(|n| n == "America/New_York"));
+
+    // 09:00 on a summer day is 08:00 UTC (BST); on a winter day it is 09:00 UTC (GMT).
+    let on = |date: &str| ShiftForm { date: date.into(), ..form("Canvass", "5") };
+    let summer = service::create(&bus, &Actor::System, &on("2030-07-04")).await.unwrap();
+    assert_eq!((summer.starts_at, summer.ends_at), (utc("2030-07-04", 8), utc("2030-07-04", 11)));
+    assert_eq!(summer.when(), "2030-07-04 09:00–12:00 BST");
+    let winter = service::create(&bus, &Actor::System, &on("2030-12-05")).await.unwrap();
+    assert_eq!(winter.starts_at, utc("2030-12-05", 9));
+    assert_eq!(winter.when(), "2030-12-05 09:00–12:00 GMT");
+    // As stored, on the pages, over HTTP.
+    assert_eq!(service::get(&app.db, &summer.id).await.unwrap().unwrap(), summer);
+    let page = app.client().get(app.url(&format!("/shifts/{}", summer.id))).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("2030-07-04 09:00–12:00 BST"));
+
+    // A time the clocks skip (01:30 on 2030-03-31) is refused; nothing is created.
+    let skipped = ShiftForm { start_time: "01:30".into(), end_time: "04:00".into(), ..on("2030-03-31") };
+    let Err(ShiftError::Invalid(errors)) = service::create(&bus, &Actor::System, &skipped).await else {
+        panic!("a skipped time was accepted")
+    };
+    assert!(
+        errors.iter().any(|e| e.field == "start_time" && e.message.contains("clocks change")),
+        "{errors:?}"
+    );
+    assert_eq!(events(&app, "shift.created").await, 2);
+
+    // A weekly series across the end of summer time keeps its local time.
+    let sundays = service::create_series(&bus, &Actor::System, &on("2030-10-20"), &weekly(&["sun"], "2"))
+        .await
+        .unwrap();
+    let starts: Vec<i64> = sundays.iter().map(|s| s.starts_at).collect();
+    assert_eq!(starts, [utc("2030-10-20", 8), utc("2030-10-27", 9)]);
+    let whens: Vec<String> = sundays.iter().map(|s| s.when()).collect();
+    assert_eq!(whens, ["2030-10-20 09:00–12:00 BST", "2030-10-27 09:00–12:00 GMT"]);
+    // Moved to 10:00 as a whole, each keeps its own day and zone offset.
+    let later = ShiftForm { start_time: "10:00".into(), end_time: "13:00".into(), ..on("2030-10-20") };
+    let moved =
+        service::update(&bus, &Actor::System, &sundays[1].id, &later, SeriesScope::All).await.unwrap();
+    let starts: Vec<i64> = moved.iter().map(|s| s.starts_at).collect();
+    assert_eq!(starts, [utc("2030-10-20", 9), utc("2030-10-27", 10)]);
+
+    // The admin list's dates are local days: 2030-10-27 holds the shift at 10:00 GMT only.
+    let res = app
+        .call(&admin, "shifts/admin-list", &[("filter[from]", "2030-10-27"), ("filter[to]", "2030-10-27")])
+        .await;
+    let listed: Value = res.json().await.unwrap();
+    let starts: Vec<&Value> = listed["shifts"].as_array().unwrap().iter().map(|s| &s["starts_at"]).collect();
+    assert_eq!(starts, [&Value::from(utc("2030-10-27", 10))]);
+
+    // Another zone later does not move what was planned.
+    let new_york = [("time_zone", "America/New_York")];
+    assert_eq!(app.call(&admin, "admin/save-time-zone", &new_york).await.status(), 200);
+    assert_eq!(
+        service::get(&app.db, &summer.id).await.unwrap().unwrap().when(),
+        "2030-07-04 09:00–12:00 BST"
+    );
+    let next = service::create(&bus, &Actor::System, &on("2030-07-05")).await.unwrap();
+    assert_eq!(
+        (next.starts_at, next.when()),
+        (utc("2030-07-05", 13), "2030-07-05 09:00–12:00 EDT".to_string())
+    );
 }

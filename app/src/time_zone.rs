@@ -1,0 +1,93 @@
+//! The organisation's time zone (ssr only). Shifts are typed and shown in local time; the
+//! server turns the wall-clock times into UTC instants and keeps, with each shift, the offset
+//! from UTC it has, so the browser shows local times without a time zone database.
+
+use chrono::{DateTime, LocalResult, Offset, TimeZone};
+use chrono_tz::Tz;
+
+/// An IANA time zone, such as `Europe/London`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Zone(Tz);
+
+impl Zone {
+    pub const UTC: Zone = Zone(Tz::UTC);
+
+    /// `None` for a name that is not in the time zone database.
+    pub fn parse(name: &str) -> Option<Zone> {
+        name.trim().parse::<Tz>().ok().map(Zone)
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// Every zone's name, as the time zone database lists them.
+    pub fn all_names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+
+    /// The instant (Unix seconds) of `secs` after midnight on `day` (days since 1970-01-01),
+    /// local time. `None` for a time the clocks skip; of a time that happens twice, the first.
+    pub fn instant(&self, day: i64, secs: i64) -> Option<i64> {
+        let local = DateTime::from_timestamp(day.checked_mul(86_400)?.checked_add(secs)?, 0)?.naive_utc();
+        match self.0.from_local_datetime(&local) {
+            LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => Some(at.timestamp()),
+            LocalResult::None => None,
+        }
+    }
+
+    /// The instant a local day begins (its first hour, if the clocks skip midnight).
+    pub fn day_start(&self, day: i64) -> i64 {
+        self.instant(day, 0).or_else(|| self.instant(day, 3600)).unwrap_or(day * 86_400)
+    }
+
+    /// Seconds east of UTC at an instant, and the zone's abbreviation then ("BST", "CET";
+    /// "+03" where the zone has none).
+    pub fn offset_at(&self, unix: i64) -> (i64, String) {
+        let utc = DateTime::from_timestamp(unix, 0).unwrap_or_default().naive_utc();
+        let offset = self.0.offset_from_utc_datetime(&utc);
+        (i64::from(offset.fix().local_minus_utc()), offset.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_date;
+
+    fn day(date: &str) -> i64 {
+        parse_date(date).unwrap_or_default()
+    }
+
+    #[test]
+    fn local_times_become_instants_across_summer_time() {
+        let london = Zone::parse("Europe/London").unwrap_or(Zone::UTC);
+        assert_eq!(london.name(), "Europe/London");
+        // 09:00 in winter is 09:00 UTC; in summer it is 08:00 UTC.
+        let winter = london.instant(day("2026-12-05"), 9 * 3600);
+        assert_eq!(winter, Some(day("2026-12-05") * 86_400 + 9 * 3600));
+        let summer = london.instant(day("2026-07-04"), 9 * 3600);
+        assert_eq!(summer, Some(day("2026-07-04") * 86_400 + 8 * 3600));
+        assert_eq!(london.offset_at(summer.unwrap_or_default()), (3600, "BST".to_string()));
+        assert_eq!(london.offset_at(winter.unwrap_or_default()), (0, "GMT".to_string()));
+    }
+
+    #[test]
+    fn skipped_times_do_not_exist_and_repeated_ones_are_the_first() {
+        let london = Zone::parse("Europe/London").unwrap_or(Zone::UTC);
+        // The clocks went from 01:00 to 02:00 on 2026-03-29 and back from 02:00 to 01:00 on
+        // 2026-10-25.
+        assert_eq!(london.instant(day("2026-03-29"), 3600 + 1800), None);
+        let twice = london.instant(day("2026-10-25"), 3600 + 1800);
+        assert_eq!(twice, Some(day("2026-10-25") * 86_400 + 1800), "01:30 BST, the first of the two");
+        assert_eq!(london.day_start(day("2026-10-25")), day("2026-10-25") * 86_400 - 3600);
+    }
+
+    #[test]
+    fn only_known_zones_are_accepted() {
+        for bad in ["", "Mars/Olympus", "Europe/london x", "GMT+25"] {
+            assert_eq!(Zone::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Zone::parse(" UTC "), Some(Zone::UTC));
+    }
+}
