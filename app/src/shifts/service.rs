@@ -80,6 +80,28 @@ pub fn place(zone: &Zone, day: i64, start: i64, end: i64) -> Option<Placed> {
     Some(Placed { starts_at, ends_at, start_offset, end_offset, zone_label })
 }
 
+impl Placed {
+    /// Where a stored shift already is.
+    fn of(shift: &Shift) -> Placed {
+        Placed {
+            starts_at: shift.starts_at,
+            ends_at: shift.ends_at,
+            start_offset: shift.start_offset,
+            end_offset: shift.end_offset,
+            zone_label: shift.zone_label.clone(),
+        }
+    }
+}
+
+/// Whether an edit leaves `shift`'s local times (and, for the shift alone, its date) as they
+/// are.
+fn keeps_its_times(shift: &Shift, form: &ShiftForm, scope: SeriesScope) -> bool {
+    let (date, start) = shift.local_start();
+    (scope != SeriesScope::This || date == form.date.trim())
+        && start == form.start_time.trim()
+        && shift.local_end() == form.end_time.trim()
+}
+
 fn skipped_time(zone: &Zone, day: i64) -> String {
     let (date, _) = crate::time::date_time_from_unix(day * 86_400);
     format!("The clocks change in {} on {date} and skip that time: choose another.", zone.name())
@@ -362,7 +384,11 @@ pub async fn update(
                 ),
             }]));
         }
-        let placed = if scope == SeriesScope::This {
+        let placed = if keeps_its_times(&target, form, scope) {
+            // Left as they were, the times stay the same instants, even if the shift was
+            // planned in another time zone than today's.
+            Placed::of(&target)
+        } else if scope == SeriesScope::This {
             valid.placed.clone()
         } else {
             // A series keeps each shift's own local day.

@@ -1098,6 +1098,16 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
         service::get(&app.db, &summer.id).await.unwrap().unwrap().when(),
         "2030-07-04 09:00–12:00 BST"
     );
+    // Editing it without touching its times keeps it where it is; new times are New York's.
+    let renamed = ShiftForm { title: "Canvass (renamed)".into(), ..on("2030-07-04") };
+    let kept = service::update(&bus, &Actor::System, &summer.id, &renamed, SeriesScope::This).await.unwrap();
+    assert_eq!((kept[0].starts_at, kept[0].when()), (summer.starts_at, summer.when()));
+    let moved = ShiftForm { start_time: "10:00".into(), ..renamed };
+    let moved = service::update(&bus, &Actor::System, &summer.id, &moved, SeriesScope::This).await.unwrap();
+    assert_eq!(
+        (moved[0].starts_at, moved[0].when()),
+        (utc("2030-07-04", 14), "2030-07-04 10:00–12:00 EDT".to_string())
+    );
     let next = service::create(&bus, &Actor::System, &on("2030-07-05")).await.unwrap();
     assert_eq!(
         (next.starts_at, next.when()),
