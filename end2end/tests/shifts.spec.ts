@@ -167,7 +167,7 @@ test.describe.serial("volunteer shifts", () => {
     // The link works once.
     await signedUp[0].goto(cancelUrl);
     await ready(signedUp[0]);
-    await expect(signedUp[0].getByTestId("cancel-result")).toContainText("not valid");
+    await expect(signedUp[0].getByTestId("load-error")).toContainText("not valid");
     await expect(signedUp[0].getByRole("button", { name: "Yes, cancel my sign-up" })).toHaveCount(0);
   });
 

@@ -223,10 +223,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                                 </p>
                             }
                                 .into_any(),
-                            (_, Err(e)) => view! {
-                                <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p>
-                            }
-                                .into_any(),
+                            (_, Err(e)) => view! { <LoadError error=e /> }.into_any(),
                             (failed, Ok(mine)) => view! {
                                 <div class="mt-4 rounded-lg bg-white p-4 shadow-sm" data-testid="cancel-what">
                                     <p class="font-semibold text-slate-900">{mine.shift.title.clone()}</p>

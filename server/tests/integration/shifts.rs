@@ -173,6 +173,11 @@ async fn cancel_links_work_once_and_only_for_their_signup(app: TestApp) {
     assert_eq!(cancel(first.cancel_token.clone()).await, 200);
     assert_eq!(cancel(first.cancel_token.clone()).await, 404, "a used link is refused");
     assert_eq!(look_up(first.cancel_token.clone()).await.status(), 404, "a used link shows nothing");
+    let page =
+        client.get(app.url(&format!("/shifts/cancel?token={}", first.cancel_token))).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("not valid") && !page.contains("Leafleting"), "{page}");
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
     // The other sign-up is untouched.
     let list = service::signups(&app.db, &shift.id).await.unwrap();
