@@ -17,16 +17,16 @@ pub async fn shift_signups(
     if let Err(refused) = require_roles(&state, &headers, app::shifts::MANAGERS).await {
         return refused;
     }
-    let shift = match app::shifts::service::get(&state.db, &id).await {
-        Ok(Some(shift)) => shift,
+    match app::shifts::service::get(&state.db, &id).await {
+        Ok(Some(_)) => {}
         Ok(None) => return (StatusCode::NOT_FOUND, "There is no such shift.").into_response(),
         Err(e) => return internal(e),
     };
-    let signups = match app::shifts::service::signups(&state.db, &id).await {
+    let signups = match app::shifts::service::all_signups(&state.db, &id).await {
         Ok(signups) => signups,
         Err(e) => return internal(e),
     };
-    let csv = app::shifts::signups_csv(&app::shifts::ShiftDetail { shift, signups });
+    let csv = app::shifts::signups_csv(&signups);
     download(csv, "text/csv; charset=utf-8", &format!("shift-{id}-signups.csv"))
 }
 

@@ -135,11 +135,21 @@ pub struct SignupView {
     pub created_at: i64,
 }
 
-/// A shift with its sign-ups: confirmed first, then the waitlist in order.
+/// A page of a shift's sign-ups: confirmed first, then the waitlist in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignupPage {
+    pub signups: Vec<SignupView>,
+    pub page: i64,
+    pub has_more: bool,
+    /// How many are on the waitlist, on any page.
+    pub waiting: i64,
+}
+
+/// A shift with a page of its sign-ups, for its admin page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShiftDetail {
     pub shift: Shift,
-    pub signups: Vec<SignupView>,
+    pub signups: SignupPage,
 }
 
 /// The admin list's filters, as typed in the URL.
@@ -413,16 +423,21 @@ pub async fn list_admin_shifts(#[server(default)] filter: ShiftFilter) -> Result
     Ok(service::list_admin(&state.db, &filter, crate::db::now_unix()).await?)
 }
 
-/// A shift with its sign-ups, for its admin page.
+/// A shift with a page of its sign-ups (those whose name or email contains `q`, if given),
+/// for its admin page.
 #[server(prefix = "/api", endpoint = "shifts/admin-one")]
-pub async fn get_admin_shift(id: String) -> Result<ShiftDetail, AppError> {
+pub async fn get_admin_shift(
+    id: String,
+    #[server(default)] q: String,
+    #[server(default)] page: i64,
+) -> Result<ShiftDetail, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let shift = service::get(&state.db, &id)
         .await
         .map_err(crate::auth::internal)?
         .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
-    let signups = service::signups(&state.db, &id).await.map_err(crate::auth::internal)?;
+    let signups = service::signups(&state.db, &id, &q, page).await?;
     Ok(ShiftDetail { shift, signups })
 }
 
@@ -480,9 +495,9 @@ pub async fn cancel_my_signup(signup_id: String) -> Result<(), AppError> {
 
 /// The sign-ups of a shift as CSV (confirmed first, then the waitlist). Cells that a
 /// spreadsheet would run as a formula are prefixed with `'`.
-pub fn signups_csv(detail: &ShiftDetail) -> String {
+pub fn signups_csv(signups: &[SignupView]) -> String {
     let mut out = String::from("name,email,phone,status,source,signed_up_at\n");
-    for s in &detail.signups {
+    for s in signups {
         let signed_up_at = crate::events::rfc3339_from_unix_ms(s.created_at * 1000);
         let phone = s.phone.as_deref().unwrap_or("");
         out.push_str(&crate::csv::row(&[
@@ -585,34 +600,16 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
-        let detail = ShiftDetail {
-            shift: Shift {
-                id: "s".into(),
-                title: "T".into(),
-                description: String::new(),
-                location: String::new(),
-                starts_at: 0,
-                ends_at: 1,
-                capacity: 1,
-                signed_up: 1,
-                status: ShiftStatus::Full,
-                is_public: true,
-                series_id: None,
-                start_offset: 0,
-                end_offset: 0,
-                zone_label: "UTC".into(),
-            },
-            signups: vec![SignupView {
-                id: "1".into(),
-                name: "=HYPERLINK(\"x\")".into(),
-                email: "a@example.org".into(),
-                phone: None,
-                source: "PUBLIC".into(),
-                status: SignupStatus::Confirmed,
-                created_at: 0,
-            }],
-        };
-        let csv = signups_csv(&detail);
+        let signups = vec![SignupView {
+            id: "1".into(),
+            name: "=HYPERLINK(\"x\")".into(),
+            email: "a@example.org".into(),
+            phone: None,
+            source: "PUBLIC".into(),
+            status: SignupStatus::Confirmed,
+            created_at: 0,
+        }];
+        let csv = signups_csv(&signups);
         let line = csv.lines().nth(1).unwrap();
         assert!(
             line.starts_with("\"'=HYPERLINK(\"\"x\"\")\",\"a@example.org\",\"\",\"CONFIRMED\""),

@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::emails;
 use super::{
     MySignup, RepeatForm, SeriesScope, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm,
-    SignupReceipt, SignupSource, SignupStatus, SignupView,
+    SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -1021,30 +1021,69 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
     Ok(())
 }
 
-/// Active sign-ups of a shift, confirmed first then the waitlist in order.
-pub async fn signups(db: &Db, shift_id: &str) -> Result<Vec<SignupView>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, name, email, phone, source, status, created_at FROM shift_signups \
-         WHERE shift_id = $1 AND status <> 'CANCELLED' \
-         ORDER BY CASE status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, queued_seq",
+/// How many sign-ups the admin's shift page shows at a time.
+pub const SIGNUPS_PAGE_SIZE: i64 = 50;
+
+/// A shift's active sign-ups, to be narrowed and followed by `SIGNUPS_ORDER`.
+const ACTIVE_SIGNUPS: &str = "SELECT id, name, email, phone, source, status, created_at FROM shift_signups \
+                              WHERE shift_id = $1 AND status <> 'CANCELLED'";
+/// Confirmed first, then the waitlist in order.
+const SIGNUPS_ORDER: &str = "ORDER BY CASE status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, queued_seq";
+
+fn signup_from_row(row: &sqlx::any::AnyRow) -> Result<SignupView, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(SignupView {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        source: row.try_get("source")?,
+        status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Every active sign-up of a shift, confirmed first then the waitlist in order (the export).
+pub async fn all_signups(db: &Db, shift_id: &str) -> Result<Vec<SignupView>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{ACTIVE_SIGNUPS} {SIGNUPS_ORDER}")))
+        .bind(shift_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(signup_from_row).collect()
+}
+
+/// A page of a shift's active sign-ups in the same order, those whose name or email
+/// contains `search` when it is not empty; with the number waiting (the admin's page).
+pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result<SignupPage, ShiftError> {
+    let search = search.trim();
+    let mut v = Validation::new();
+    v.check(search.chars().count() <= 200, "q", "Search for at most 200 characters.");
+    v.finish().map_err(ShiftError::Invalid)?;
+    let (page, offset) = db::page_and_offset(page, SIGNUPS_PAGE_SIZE);
+    let matching = if search.is_empty() {
+        ""
+    } else {
+        " AND (lower(name) LIKE $2 ESCAPE '\\' OR lower(email) LIKE $2 ESCAPE '\\')"
+    };
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{ACTIVE_SIGNUPS}{matching} {SIGNUPS_ORDER} LIMIT {} OFFSET {offset}",
+        SIGNUPS_PAGE_SIZE + 1
+    )))
+    .bind(shift_id);
+    if !search.is_empty() {
+        query = query.bind(db::contains_pattern(search));
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > SIGNUPS_PAGE_SIZE;
+    let signups =
+        rows.iter().take(SIGNUPS_PAGE_SIZE as usize).map(signup_from_row).collect::<Result<Vec<_>, _>>()?;
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND status = 'WAITLISTED'",
     )
     .bind(shift_id)
-    .fetch_all(db.pool())
+    .fetch_one(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            let status: String = r.try_get("status")?;
-            Ok(SignupView {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                email: r.try_get("email")?,
-                phone: r.try_get("phone")?,
-                source: r.try_get("source")?,
-                status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    Ok(SignupPage { signups, page, has_more, waiting })
 }
 
 /// The query of active sign-ups (`u`) with their shifts (`s`) as `MySignup`s, narrowed by

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
     CreateShift, DeleteShift, EmailShiftVolunteers, Shift, ShiftFilter, ShiftPage, ShiftStatus,
-    SignUpForShift, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
+    SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
     get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
@@ -483,8 +483,13 @@ fn ScopeChoice(series: bool) -> impl IntoView {
 #[component]
 pub fn AdminShiftPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let detail = Resource::new(id, get_admin_shift);
+    // Which sign-ups to show: those matching the search, a page at a time.
+    let search = move || query.with(|q| q.get("q").unwrap_or_default());
+    let page = move || query.with(|q| q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1));
+    let detail =
+        Resource::new(move || (id(), search(), page()), |(id, q, page)| get_admin_shift(id, q, page));
     crate::live::on_change(SHIFT_EVENTS, move || detail.refetch());
     let add = ServerAction::<AdminAddSignup>::new();
     let remove = ServerAction::<AdminRemoveSignup>::new();
@@ -535,7 +540,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                     Ok(d) => {
                         let shift = d.shift;
                         let cancelled = shift.status == ShiftStatus::Cancelled;
-                        let waiting = d.signups.iter().filter(|s| s.status == SignupStatus::Waitlisted).count();
+                        let waiting = d.signups.waiting;
                         let shift_id = shift.id.clone();
                         let cancel_controls = move || {
                             if cancelled {
@@ -637,7 +642,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 {move || action_error.get().map(|e| e.to_string())}
                             </p>
                             {edit_form}
-                            <SignupTable signups=d.signups remove=remove promote=promote confirm_removal=confirm_removal />
+                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() remove=remove promote=promote confirm_removal=confirm_removal />
                             {(!cancelled).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() />
                         }
@@ -649,6 +654,58 @@ pub fn AdminShiftPage() -> impl IntoView {
     }
 }
 
+/// A page of the shift's sign-ups with a search by name or email once there is more than
+/// one page of them.
+#[component]
+fn SignupList(
+    shift_id: String,
+    signups: SignupPage,
+    search: String,
+    remove: ServerAction<AdminRemoveSignup>,
+    promote: ServerAction<AdminPromoteSignup>,
+    confirm_removal: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let searching = !search.trim().is_empty();
+    let (page, has_more) = (signups.page, signups.has_more);
+    let search_form = (searching || page > 1 || has_more).then(|| {
+        view! {
+            <form method="get" class="mt-6 flex flex-wrap items-end gap-3" role="search">
+                <label class="text-sm text-slate-700">
+                    "Find a volunteer"
+                    <input name="q" value=search.clone() placeholder="Name or email" class="mt-1 block w-64 rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
+                </label>
+                <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">"Search"</button>
+                {searching.then(|| view! {
+                    <a href=format!("/admin/shifts/{shift_id}") class="text-sm text-slate-600 hover:text-slate-900">"Show everyone"</a>
+                })}
+            </form>
+        }
+    });
+    let empty = if searching {
+        Some("Nobody signed up matches this search.")
+    } else if page > 1 {
+        Some("There are no sign-ups on this page.")
+    } else {
+        None
+    };
+    let link = move |n: i64| match searching {
+        true => format!("/admin/shifts/{shift_id}?q={}&page={n}", crate::ui::urlencode(&search)),
+        false => format!("/admin/shifts/{shift_id}?page={n}"),
+    };
+    let list = if signups.signups.is_empty() {
+        let message = empty.unwrap_or("Nobody has signed up yet.");
+        view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{message}</p> }.into_any()
+    } else {
+        view! { <SignupTable signups=signups.signups remove=remove promote=promote confirm_removal=confirm_removal /> }
+            .into_any()
+    };
+    view! {
+        {search_form}
+        {list}
+        {crate::ui::pager(page, has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+    }
+}
+
 #[component]
 fn SignupTable(
     signups: Vec<SignupView>,
@@ -656,10 +713,6 @@ fn SignupTable(
     promote: ServerAction<AdminPromoteSignup>,
     confirm_removal: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    if signups.is_empty() {
-        return view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">"Nobody has signed up yet."</p> }
-            .into_any();
-    }
     let th = "px-3 py-2 text-left font-semibold text-slate-700";
     let td = "px-3 py-2 text-slate-700";
     let rows = signups
@@ -731,7 +784,6 @@ fn SignupTable(
             </table>
         </section>
     }
-    .into_any()
 }
 
 #[component]

@@ -26,6 +26,7 @@ on_both_backends!(
     the_public_list_is_served_from_memory_and_current_after_every_change,
     one_group_applies_every_rule_in_order,
     the_public_list_comes_in_pages_and_any_page_number_is_answered,
+    a_shifts_sign_ups_come_in_pages_and_can_be_searched,
     shifts_are_typed_and_shown_in_the_organisations_time_zone,
 );
 
@@ -97,7 +98,7 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
     // A confirmed volunteer cancels: the first on the waitlist takes the spot.
     service::cancel_by_token(&bus, &Actor::System, &receipts[0].cancel_token).await.unwrap();
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
-    let list = service::signups(&app.db, &shift.id).await.unwrap();
+    let list = service::all_signups(&app.db, &shift.id).await.unwrap();
     assert_eq!(list.iter().filter(|s| s.status == SignupStatus::Confirmed).count(), 2);
     let promoted: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM event_outbox WHERE topic = 'shift.signup.created' AND payload LIKE '%\"promoted\":true%'",
@@ -180,7 +181,7 @@ async fn cancel_links_work_once_and_only_for_their_signup(app: TestApp) {
     assert!(page.contains("not valid") && !page.contains("Leafleting"), "{page}");
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
     // The other sign-up is untouched.
-    let list = service::signups(&app.db, &shift.id).await.unwrap();
+    let list = service::all_signups(&app.db, &shift.id).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].email, "v2@example.org");
     assert_eq!(second.status, SignupStatus::Confirmed);
@@ -514,6 +515,77 @@ async fn the_public_list_comes_in_pages_and_any_page_number_is_answered(app: Tes
     assert_eq!(res.json::<Value>().await.unwrap()["shifts"].as_array().unwrap().len(), 0);
 }
 
+async fn a_shifts_sign_ups_come_in_pages_and_can_be_searched(app: TestApp) {
+    // 55 spots, 60 people: 55 confirmed, then 5 waiting, 50 to a page.
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Big rally", "55")).await.unwrap();
+    let people: Vec<(Actor, SignupRequest)> = (0..60)
+        .map(|n| {
+            let request = SignupRequest {
+                shift_id: shift.id.clone(),
+                form: person(n),
+                source: SignupSource::Public,
+                user_id: None,
+            };
+            (Actor::System, request)
+        })
+        .collect();
+    service::sign_up_together(&bus, people).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let page = |args: Vec<(&'static str, &'static str)>| {
+        let (app, admin, id) = (&app, &admin, shift.id.clone());
+        async move {
+            let mut all = vec![("id", id.as_str())];
+            all.extend(args.iter().copied());
+            let res = app.call(admin, "shifts/admin-one", &all).await;
+            assert_eq!(res.status(), 200, "{args:?}");
+            res.json::<Value>().await.unwrap()["signups"].clone()
+        }
+    };
+    let emails = |page: &Value| -> Vec<String> {
+        page["signups"].as_array().unwrap().iter().map(|s| s["email"].as_str().unwrap().to_string()).collect()
+    };
+    let first = page(vec![]).await;
+    assert_eq!(emails(&first).len(), 50);
+    assert_eq!(emails(&first)[0], "v0@example.org", "in the order they signed up");
+    assert_eq!((first["page"].as_i64(), first["has_more"].as_bool()), (Some(1), Some(true)));
+    assert_eq!(first["waiting"], 5, "the waitlist is counted on every page");
+    let second = page(vec![("page", "2")]).await;
+    let expected: Vec<String> = (50..60).map(|n| format!("v{n}@example.org")).collect();
+    assert_eq!(emails(&second), expected, "the rest, the waitlist last");
+    assert_eq!(second["signups"][9]["status"], "WAITLISTED");
+    assert_eq!(second["has_more"], false);
+    assert_eq!(second["waiting"], 5);
+
+    // Search by name or email, any case, with `%` and `_` taken literally.
+    assert_eq!(emails(&page(vec![("q", " V42@EXAMPLE ")]).await), ["v42@example.org"]);
+    let by_name = page(vec![("q", "volunteer 5")]).await;
+    assert_eq!(emails(&by_name).len(), 11, "Volunteer 5 and 50–59");
+    assert!(emails(&page(vec![("q", "%")]).await).is_empty());
+    assert_eq!(page(vec![("q", "nobody")]).await["signups"].as_array().unwrap().len(), 0);
+    let long = "x".repeat(201);
+    let res = app.call(&admin, "shifts/admin-one", &[("id", shift.id.as_str()), ("q", &long)]).await;
+    assert_eq!(res.status(), 422);
+
+    // The page shows the first 50 with links to the rest, and the search box.
+    let url = app.url(&format!("/admin/shifts/{}", shift.id));
+    let html = admin.get(&url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"signup-row\"").count(), 50);
+    assert!(html.replace("<!>", "").contains("55/55 signed up · 5 waiting"), "the counts cover every page");
+    assert!(html.contains(&format!("href=\"/admin/shifts/{}?page=2\"", shift.id)), "a link to the rest");
+    assert!(html.contains("Find a volunteer"));
+    let html = admin.get(format!("{url}?q=v7%40&page=1")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"signup-row\"").count(), 1);
+    assert!(html.contains("Show everyone"));
+    let html = admin.get(format!("{url}?q=nobody")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Nobody signed up matches this search."));
+
+    // The export still has everyone.
+    let csv = admin.get(app.url(&format!("/api/shifts/{}/signups.csv", shift.id))).send().await.unwrap();
+    assert_eq!(csv.text().await.unwrap().lines().count(), 61);
+}
+
 async fn admins_add_remove_export_and_cancel(app: TestApp) {
     let shift = service::create(&app.bus(), &Actor::System, &form("Food bank", "1")).await.unwrap();
     let id = shift.id.as_str();
@@ -572,8 +644,8 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
         assert_eq!(app.call(&admin, "shifts/admin-add", &args).await.status(), 200);
     }
     let detail: Value = app.call(&admin, "shifts/admin-one", &[("id", id)]).await.json().await.unwrap();
-    assert_eq!(detail["signups"][0]["source"], "ADMIN");
-    assert_eq!(detail["signups"][1]["status"], "WAITLISTED");
+    assert_eq!(detail["signups"]["signups"][0]["source"], "ADMIN");
+    assert_eq!(detail["signups"]["signups"][1]["status"], "WAITLISTED");
 
     // The CSV lists both, admins only, with formulas defused.
     let url = app.url(&format!("/api/shifts/{id}/signups.csv"));
@@ -586,12 +658,12 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
     assert!(csv.contains("\"'=cmd()\",\"a1@example.org\""), "{csv}");
 
     // Removing the confirmed volunteer promotes the waiting one.
-    let first = detail["signups"][0]["id"].as_str().unwrap().to_string();
+    let first = detail["signups"]["signups"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(app.call(&admin, "shifts/admin-remove", &[("signup_id", first.as_str())]).await.status(), 200);
     let detail: Value = app.call(&admin, "shifts/admin-one", &[("id", id)]).await.json().await.unwrap();
-    assert_eq!(detail["signups"].as_array().unwrap().len(), 1);
-    assert_eq!(detail["signups"][0]["email"], "a2@example.org");
-    assert_eq!(detail["signups"][0]["status"], "CONFIRMED");
+    assert_eq!(detail["signups"]["signups"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["signups"]["signups"][0]["email"], "a2@example.org");
+    assert_eq!(detail["signups"]["signups"][0]["status"], "CONFIRMED");
 
     // Cancelling the shift cancels every sign-up, each with an event naming who to tell.
     assert_eq!(app.call(&admin, "shifts/admin-cancel-shift", &[("shift_id", id)]).await.status(), 200);
@@ -748,7 +820,7 @@ async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestA
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["shift"]["title"], "Garden day");
     let signup_id = mine[0]["signup_id"].as_str().unwrap().to_string();
-    let list = service::signups(&app.db, &shift.id).await.unwrap();
+    let list = service::all_signups(&app.db, &shift.id).await.unwrap();
     assert_eq!(list[0].email, "ana@example.org");
     assert_eq!(list[0].source, "AUTHENTICATED");
     assert_eq!(app.call(&bo, "shifts/mine", &[]).await.json::<Value>().await.unwrap(), serde_json::json!([]));
@@ -802,7 +874,7 @@ async fn editing_checks_capacity_and_gives_new_room_to_the_waitlist(app: TestApp
     let after = service::get(&app.db, &shift.id).await.unwrap().unwrap();
     assert_eq!(after.title, "Canvass the north side");
     assert_eq!(after.ends_at - after.starts_at, 3 * 3600 + 1800);
-    let signups = service::signups(&app.db, &shift.id).await.unwrap();
+    let signups = service::all_signups(&app.db, &shift.id).await.unwrap();
     let confirmed: Vec<&str> =
         signups.iter().filter(|s| s.status == SignupStatus::Confirmed).map(|s| s.email.as_str()).collect();
     assert_eq!(confirmed, ["v0@example.org", "v1@example.org", "v2@example.org"]);
@@ -953,7 +1025,7 @@ async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
             .await
             .unwrap();
     }
-    let signups = service::signups(&app.db, &shift.id).await.unwrap();
+    let signups = service::all_signups(&app.db, &shift.id).await.unwrap();
     let last = signups.iter().find(|s| s.email == "v2@example.org").unwrap();
     assert_eq!(last.status, SignupStatus::Waitlisted);
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
@@ -963,7 +1035,7 @@ async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
     // Full, so the shift grew by one spot for them; the other waiting person still waits.
     let after = service::get(&app.db, &shift.id).await.unwrap().unwrap();
     assert_eq!((after.capacity, after.signed_up, after.status), (2, 2, ShiftStatus::Full));
-    let signups = service::signups(&app.db, &shift.id).await.unwrap();
+    let signups = service::all_signups(&app.db, &shift.id).await.unwrap();
     let status_of = |email: &str| signups.iter().find(|s| s.email == email).unwrap().status;
     assert_eq!(status_of("v2@example.org"), SignupStatus::Confirmed);
     assert_eq!(status_of("v1@example.org"), SignupStatus::Waitlisted);
