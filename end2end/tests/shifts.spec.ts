@@ -223,4 +223,49 @@ test.describe.serial("volunteer shifts", () => {
       "Not sent (no SMTP)",
     );
   });
+
+  test("a big shift's sign-ups come in pages, with a search", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Big march", 60);
+    await admin.getByRole("link", { name: "Big march" }).click();
+    await ready(admin);
+    const shiftId = admin.url().split("/").pop()!;
+    // 52 people added by the admin, through the same server function as the page's form.
+    const statuses = await admin.evaluate(async (shiftId) => {
+      const statuses = [];
+      for (let n = 0; n < 52; n++) {
+        const body = new URLSearchParams({
+          shift_id: shiftId,
+          "form[name]": `Marcher ${n}`,
+          "form[email]": `m${n}@example.org`,
+          "form[phone]": "",
+        });
+        statuses.push((await fetch("/api/shifts/admin-add", { method: "POST", body })).status);
+      }
+      return statuses;
+    }, shiftId);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // The page follows along live: the first 50 and a link to the rest.
+    await expect(admin.getByTestId("shift-summary")).toContainText("52/60 signed up");
+    await expect(admin.getByTestId("signup-row")).toHaveCount(50);
+    await admin.getByRole("link", { name: "Next →" }).click();
+    await expect(admin).toHaveURL(/\?page=2$/);
+    await expect(admin.getByTestId("signup-row")).toHaveCount(2);
+    await expect(admin.getByTestId("signup-row").first()).toContainText("m50@example.org");
+    await admin.getByRole("link", { name: "← Previous" }).click();
+    await expect(admin.getByTestId("signup-row")).toHaveCount(50);
+
+    // Find one person among them and remove them.
+    await admin.getByLabel("Find a volunteer").fill("marcher 7");
+    await admin.getByRole("button", { name: "Search" }).click();
+    await ready(admin);
+    await expect(admin.getByTestId("signup-row")).toHaveCount(1);
+    await admin.getByTestId("signup-row").getByRole("button", { name: "Remove" }).click();
+    await admin.getByRole("button", { name: "Confirm removal" }).click();
+    await expect(admin.getByText("Nobody signed up matches this search.")).toBeVisible();
+    await expect(admin.getByTestId("shift-summary")).toContainText("51/60 signed up");
+    await admin.getByRole("link", { name: "Show everyone" }).click();
+    await expect(admin.getByTestId("signup-row")).toHaveCount(50);
+  });
 });
