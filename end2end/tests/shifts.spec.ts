@@ -175,7 +175,10 @@ test.describe.serial("volunteer shifts", () => {
     const admin = await browser.newPage();
     // Shifts are typed and shown in the organisation's time zone.
     await signIn(admin, server, "/admin/settings");
-    await admin.getByLabel("Time zone", { exact: true }).selectOption("Europe/London");
+    // Typing part of a zone's name narrows the list to it.
+    await admin.getByLabel("Find a time zone").fill("london");
+    await expect(admin.getByLabel("Time zone", { exact: true }).locator("option")).toHaveCount(1);
+    await expect(admin.getByLabel("Time zone", { exact: true })).toHaveValue("Europe/London");
     await admin.getByRole("button", { name: "Save time zone" }).click();
     await expect(admin.getByTestId("time-zone-result")).toHaveText("Saved.");
     await admin.goto(`${server.baseURL}/admin/shifts`);
@@ -267,5 +270,13 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByTestId("shift-summary")).toContainText("51/60 signed up");
     await admin.getByRole("link", { name: "Show everyone" }).click();
     await expect(admin.getByTestId("signup-row")).toHaveCount(50);
+
+    // Emailing them all says to how many, and empties the form once queued.
+    await ready(admin);
+    await admin.getByLabel("Subject").fill("Meeting point moved");
+    await admin.getByLabel("Message").fill("We meet at the north gate.");
+    await admin.getByRole("button", { name: "Send to 51 volunteers" }).click();
+    await expect(admin.getByTestId("email-result")).toHaveText("Queued 51 emails: see the email queue.");
+    await expect(admin.getByLabel("Subject")).toHaveValue("");
   });
 });

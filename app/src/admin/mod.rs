@@ -100,7 +100,7 @@ pub async fn get_time_zones() -> Result<TimeZones, AppError> {
 
 /// Sets the organisation's time zone. Shifts made before keep the times they were given.
 #[server(prefix = "/api", endpoint = "admin/save-time-zone")]
-pub async fn save_time_zone(time_zone: String) -> Result<(), AppError> {
+pub async fn save_time_zone(#[server(default)] time_zone: String) -> Result<(), AppError> {
     use crate::auth::internal;
     let user = crate::auth::require_role(SETTINGS_MANAGERS).await?;
     let zone = crate::time_zone::Zone::parse(&time_zone).ok_or_else(|| {

@@ -136,6 +136,8 @@ pub fn TimeZoneSettings() -> impl IntoView {
     let zones = Resource::new(|| (), |_| get_time_zones());
     let save = ServerAction::<SaveTimeZone>::new();
     let error = crate::ui::last_error(save.value());
+    // Typed text narrowing the ~600 zones; the first match is then the one selected.
+    let find = RwSignal::new(String::new());
     view! {
         <section class="mt-4 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Time zone"</h2>
@@ -146,25 +148,39 @@ pub fn TimeZoneSettings() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match zones.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                        Ok(zones) => view! {
-                            <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3">
-                                <div>
-                                    // A label of its own: wrapped around the select, it would be named by every option.
-                                    <label for="time-zone" class="block text-sm font-medium text-slate-700">"Time zone"</label>
-                                    <select id="time-zone" name="time_zone" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
-                                        {zones.names.into_iter().map(|name| {
-                                            let selected = name == zones.current;
-                                            let label = name.clone();
-                                            view! { <option value=name selected=selected>{label}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                </div>
-                                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white" disabled=move || save.pending().get()>
-                                    "Save time zone"
-                                </button>
-                            </ActionForm>
+                        Ok(zones) => {
+                            let options = move || {
+                                let find = find.get().trim().to_lowercase().replace(' ', "_");
+                                zones
+                                    .names
+                                    .iter()
+                                    .filter(|name| name.to_lowercase().contains(&find))
+                                    .map(|name| {
+                                        let selected = *name == zones.current;
+                                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                                    })
+                                    .collect_view()
+                            };
+                            view! {
+                                <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3">
+                                    <div>
+                                        <label for="time-zone-find" class="block text-sm font-medium text-slate-700">"Find a time zone"</label>
+                                        <input id="time-zone-find" type="search" placeholder="e.g. London" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:input=move |ev| find.set(event_target_value(&ev)) />
+                                    </div>
+                                    <div>
+                                        // A label of its own: wrapped around the select, it would be named by every option.
+                                        <label for="time-zone" class="block text-sm font-medium text-slate-700">"Time zone"</label>
+                                        <select id="time-zone" name="time_zone" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
+                                            {options}
+                                        </select>
+                                    </div>
+                                    <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white" disabled=move || save.pending().get()>
+                                        "Save time zone"
+                                    </button>
+                                </ActionForm>
+                            }
+                                .into_any()
                         }
-                            .into_any(),
                     }
                 })}
             </Transition>

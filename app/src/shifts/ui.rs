@@ -644,7 +644,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                             {edit_form}
                             <SignupList shift_id=shift.id.clone() signups=d.signups search=search() remove=remove promote=promote confirm_removal=confirm_removal />
                             {(!cancelled).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
-                            <EmailVolunteers shift_id=shift.id.clone() />
+                            <EmailVolunteers shift_id=shift.id.clone() recipients=shift.signed_up + waiting />
                         }
                             .into_any()
                     }
@@ -809,14 +809,23 @@ fn AddVolunteer(
 
 /// "Email all volunteers": one message to everyone signed up or waiting.
 #[component]
-fn EmailVolunteers(shift_id: String) -> impl IntoView {
+fn EmailVolunteers(shift_id: String, recipients: i64) -> impl IntoView {
     let send = ServerAction::<EmailShiftVolunteers>::new();
     let error = last_error(send.value());
-    view! {
-        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
-            <h2 class="text-lg font-semibold text-slate-900">"Email all volunteers"</h2>
-            <p class="text-sm text-slate-600">"Goes to everyone signed up or on the waitlist."</p>
-            <ActionForm action=send attr:class="mt-4 space-y-4" attr:novalidate=true>
+    // Emptied once sent, so that pressing the button again does not send it twice.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(send.value().get(), Some(Ok(_)))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+    let body = if recipients == 0 {
+        view! { <p class="mt-4 text-sm text-slate-600">"Nobody to email: nobody is signed up or waiting."</p> }.into_any()
+    } else {
+        view! {
+            <ActionForm action=send node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <input type="hidden" name="shift_id" value=shift_id />
                 <FormError error=error />
                 <Field label="Subject" name="subject" required=true maxlength=200 error=error />
@@ -826,12 +835,25 @@ fn EmailVolunteers(shift_id: String) -> impl IntoView {
                     <p class="mt-1 text-sm text-red-600" data-testid="error-body">{move || error.get().and_then(|e| e.field_message("body"))}</p>
                 </div>
                 <button type="submit" class=BUTTON_PRIMARY disabled=move || send.pending().get()>
-                    {move || if send.pending().get() { "Queuing…" } else { "Send to all" }}
+                    {move || match send.pending().get() {
+                        true => "Queuing…".to_string(),
+                        false => format!("Send to {}", crate::ui::count(recipients, "volunteer")),
+                    }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="email-result">
-                    {move || send.value().get().and_then(Result::ok).map(|n| format!("Queued {n} emails: see the email queue."))}
-                </p>
             </ActionForm>
+        }
+            .into_any()
+    };
+    view! {
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Email all volunteers"</h2>
+            <p class="text-sm text-slate-600">"Goes to everyone signed up or on the waitlist."</p>
+            {body}
+            <p class="mt-2 text-sm text-green-700" data-testid="email-result">
+                {move || send.value().get().and_then(Result::ok).map(|n| {
+                    format!("Queued {}: see the email queue.", crate::ui::count(n as i64, "email"))
+                })}
+            </p>
         </section>
     }
 }
