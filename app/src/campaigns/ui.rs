@@ -330,6 +330,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
     let typed = RwSignal::new(SupporterForm::default());
     let previewing = RwSignal::new(false);
     view! {
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-2xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -422,6 +423,7 @@ pub fn RespondPage() -> impl IntoView {
     let error = last_error(submit.value());
     view! {
         <Title text="Respond to a campaign" />
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Respond to this campaign"</h1>
             <Show

@@ -113,6 +113,7 @@ pub fn DonatePage() -> impl IntoView {
     go_to_checkout(donate);
     view! {
         <Title text="Donate" />
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Donate"</h1>
             <p class="mt-2 text-slate-600">"Your gift keeps the campaign going. Payment is handled securely by Stripe."</p>
@@ -163,6 +164,7 @@ pub fn DonatePage() -> impl IntoView {
 pub fn DonateThanksPage() -> impl IntoView {
     view! {
         <Title text="Thank you" />
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
@@ -193,6 +195,7 @@ pub fn ShopPage() -> impl IntoView {
     let products = Resource::new(|| (), |_| list_shop());
     view! {
         <Title text="Shop" />
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
@@ -237,6 +240,7 @@ pub fn ProductPage() -> impl IntoView {
     let error = last_error(buy.value());
     go_to_checkout(buy);
     view! {
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -272,6 +276,7 @@ pub fn ProductPage() -> impl IntoView {
 pub fn ShopThanksPage() -> impl IntoView {
     view! {
         <Title text="Thank you" />
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
@@ -610,6 +615,7 @@ pub fn MembershipPage() -> impl IntoView {
     go_to_checkout(join);
     view! {
         <Title text="Membership" />
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Membership"</h1>
             <p class="mt-2 text-slate-600">"Members keep the campaign going all year. Payment is handled securely by Stripe; cancel any time."</p>
@@ -645,6 +651,7 @@ pub fn MembershipPage() -> impl IntoView {
 pub fn MembershipThanksPage() -> impl IntoView {
     view! {
         <Title text="Welcome" />
+        <crate::home::ui::PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>

@@ -56,6 +56,12 @@ async fn first_run_setup_creates_the_super_admin_once(app: TestApp) {
     // The organisation name shows on the public home page.
     let home = app.client().get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("Riverside Tenants"));
+    // And in the header of every public page, linking home.
+    for path in ["/shifts", "/my/shifts", "/donate", "/donate/thanks", "/shop", "/membership"] {
+        let html = app.client().get(app.url(path)).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("<a href=\"/\" data-testid=\"organisation\""), "{path} links home");
+        assert!(html.contains("Riverside Tenants"), "{path} names the organisation");
+    }
 
     // The link is spent: it neither renders the form nor creates a second admin.
     let again = app.call(&app.client(), "auth/setup", &setup_form(&token, "eve@example.org")).await;
