@@ -149,6 +149,10 @@ test.describe.serial("volunteer shifts", () => {
     const third = await (await browser.newContext()).newPage();
     await signUp(third, server, "Phone bank", 13);
     await expect(third.getByTestId("signup-confirmation")).toContainText("waitlist");
+    // Their cancel link's page tells them their place in line.
+    await third.goto((await third.getByTestId("cancel-link").getAttribute("href"))!);
+    await ready(third);
+    await expect(third.getByTestId("cancel-what")).toContainText("On the waitlist, number 1 in line.");
     // The admin list follows along without a reload.
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Phone bank" })).toContainText("2/2");
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Phone bank" })).toContainText("Full");

@@ -181,9 +181,23 @@ pub struct MySignup {
     pub signup_id: String,
     pub status: SignupStatus,
     pub shift: Shift,
+    /// Their place on the waitlist (1 is next), when they are on it.
+    pub waitlist_position: Option<i64>,
 }
 
-/// The create/edit form, as typed: dates `YYYY-MM-DD`, times `HH:MM` (UTC).
+impl MySignup {
+    /// "Signed up" or "On the waitlist, number 2 in line".
+    pub fn standing(&self) -> String {
+        match self.waitlist_position {
+            Some(n) => format!("On the waitlist, number {n} in line"),
+            None if self.status == SignupStatus::Waitlisted => "On the waitlist".to_string(),
+            None => "Signed up".to_string(),
+        }
+    }
+}
+
+/// The create/edit form, as typed: dates `YYYY-MM-DD`, times `HH:MM` in the organisation's
+/// time zone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShiftForm {
     pub title: String,

@@ -1091,8 +1091,11 @@ pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result
 fn active_signups_with_shifts(condition: &str) -> String {
     let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     format!(
-        "SELECT {columns}, u.id AS signup_id, u.status AS signup_status FROM shift_signups u \
-         JOIN shifts s ON s.id = u.shift_id WHERE u.status <> 'CANCELLED' AND {condition}"
+        "SELECT {columns}, u.id AS signup_id, u.status AS signup_status, \
+         CASE WHEN u.status = 'WAITLISTED' THEN (SELECT COUNT(*) FROM shift_signups w \
+           WHERE w.shift_id = u.shift_id AND w.status = 'WAITLISTED' AND w.queued_seq <= u.queued_seq) \
+         END AS waitlist_position \
+         FROM shift_signups u JOIN shifts s ON s.id = u.shift_id WHERE u.status <> 'CANCELLED' AND {condition}"
     )
 }
 
@@ -1102,6 +1105,7 @@ fn my_signup_from_row(row: &sqlx::any::AnyRow) -> Result<MySignup, sqlx::Error> 
         signup_id: row.try_get("signup_id")?,
         status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
         shift: shift_from_row(row)?,
+        waitlist_position: row.try_get("waitlist_position")?,
     })
 }
 

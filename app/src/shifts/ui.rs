@@ -229,7 +229,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                                     <p class="font-semibold text-slate-900">{mine.shift.title.clone()}</p>
                                     <p class="text-sm text-slate-600">{mine.shift.when()} " · " {mine.shift.location.clone()}</p>
                                     <p class="text-sm text-slate-700">
-                                        {if mine.status == SignupStatus::Waitlisted { "You are on the waitlist." } else { "You are signed up." }}
+                                        {format!("{}.", mine.standing())}
                                     </p>
                                 </div>
                                 <p class="mt-4 text-slate-700">"Cancelling frees your spot for someone else. It cannot be undone."</p>
@@ -925,7 +925,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                                             <div>
                                                 <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
                                                 <p class="text-sm text-slate-600">{m.shift.when()} " · " {m.shift.location.clone()}</p>
-                                                <p class="text-sm text-slate-700">{if m.status == SignupStatus::Waitlisted { "On the waitlist" } else { "Signed up" }}</p>
+                                                <p class="text-sm text-slate-700">{m.standing()}</p>
                                             </div>
                                             {control}
                                         </li>

@@ -84,7 +84,7 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
     let bus = app.bus();
     let shift = service::create(&bus, &Actor::System, &form("Canvass", "2")).await.unwrap();
     let mut receipts = Vec::new();
-    for n in 0..3 {
+    for n in 0..4 {
         receipts.push(
             service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
                 .await
@@ -92,12 +92,23 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
         );
     }
     let statuses: Vec<SignupStatus> = receipts.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [SignupStatus::Confirmed, SignupStatus::Confirmed, SignupStatus::Waitlisted]);
+    use SignupStatus::{Confirmed, Waitlisted};
+    assert_eq!(statuses, [Confirmed, Confirmed, Waitlisted, Waitlisted]);
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
+    // Each waiting volunteer is told their place in line.
+    let standing = |n: usize| {
+        let (db, token) = (&app.db, receipts[n].cancel_token.clone());
+        async move { service::signup_by_token(db, &token).await.unwrap().unwrap().standing() }
+    };
+    assert_eq!(standing(0).await, "Signed up");
+    assert_eq!(standing(2).await, "On the waitlist, number 1 in line");
+    assert_eq!(standing(3).await, "On the waitlist, number 2 in line");
 
     // A confirmed volunteer cancels: the first on the waitlist takes the spot.
     service::cancel_by_token(&bus, &Actor::System, &receipts[0].cancel_token).await.unwrap();
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
+    assert_eq!(standing(2).await, "Signed up");
+    assert_eq!(standing(3).await, "On the waitlist, number 1 in line");
     let list = service::all_signups(&app.db, &shift.id).await.unwrap();
     assert_eq!(list.iter().filter(|s| s.status == SignupStatus::Confirmed).count(), 2);
     let promoted: i64 = sqlx::query_scalar(
@@ -108,7 +119,9 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
     .unwrap();
     assert_eq!(promoted, 1);
 
-    // Nobody waiting: a cancellation frees the spot and the shift is OPEN again.
+    // The last one waiting leaves; then, nobody waiting, a cancellation frees the spot and the
+    // shift is OPEN again.
+    service::cancel_by_token(&bus, &Actor::System, &receipts[3].cancel_token).await.unwrap();
     service::cancel_by_token(&bus, &Actor::System, &receipts[1].cancel_token).await.unwrap();
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
 }
