@@ -105,6 +105,11 @@ impl Shift {
         (self.capacity - self.signed_up).max(0)
     }
 
+    /// Whether it has ended by `now` (Unix seconds): nobody signs up for it any more.
+    pub fn is_over(&self, now: i64) -> bool {
+        self.ends_at <= now
+    }
+
     /// The local date and start time (`YYYY-MM-DD`, `HH:MM`).
     pub fn local_start(&self) -> (String, String) {
         crate::time::date_time_from_unix(self.starts_at + self.start_offset)
@@ -175,6 +180,13 @@ pub struct ShiftPage {
     pub has_more: bool,
 }
 
+/// A shift's public page: the shift, and whether it is over (as the server's clock says).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicShift {
+    pub shift: Shift,
+    pub over: bool,
+}
+
 /// One of the signed-in volunteer's own sign-ups.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MySignup {
@@ -183,6 +195,8 @@ pub struct MySignup {
     pub shift: Shift,
     /// Their place on the waitlist (1 is next), when they are on it.
     pub waitlist_position: Option<i64>,
+    /// The shift has ended: the sign-up can no longer be cancelled.
+    pub over: bool,
 }
 
 impl MySignup {
@@ -297,6 +311,7 @@ impl From<service::ShiftError> for AppError {
             ShiftError::Invalid(errors) => AppError::Invalid(errors),
             ShiftError::NotFound => AppError::NotFound("There is no such shift.".into()),
             ShiftError::Cancelled => AppError::Conflict("This shift has been cancelled.".into()),
+            ShiftError::Over => AppError::Conflict("This shift is over.".into()),
             ShiftError::AlreadySignedUp => {
                 AppError::invalid("email", "This email is already signed up for this shift.")
             }
@@ -377,13 +392,15 @@ pub async fn list_public_shifts(page: Option<i64>) -> Result<ShiftPage, AppError
 
 /// One public shift (private ones are "not found" to the public).
 #[server(prefix = "/api", endpoint = "shifts/public-one")]
-pub async fn get_public_shift(id: String) -> Result<Shift, AppError> {
+pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
     let state = crate::state::app_state()?;
-    service::get(&state.db, &id)
+    let shift = service::get(&state.db, &id)
         .await
         .map_err(crate::auth::internal)?
         .filter(|s| s.is_public)
-        .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))
+        .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
+    let over = shift.is_over(crate::db::now_unix());
+    Ok(PublicShift { shift, over })
 }
 
 /// A public sign-up, limited per client IP. A signed-in user signs up as themselves.
@@ -416,7 +433,7 @@ pub async fn sign_up_for_shift(
 #[server(prefix = "/api", endpoint = "shifts/by-token")]
 pub async fn get_signup_by_token(token: String) -> Result<MySignup, AppError> {
     let state = crate::state::app_state()?;
-    service::signup_by_token(&state.db, &token)
+    service::signup_by_token(&state.db, &token, crate::db::now_unix())
         .await
         .map_err(crate::auth::internal)?
         .ok_or_else(|| service::ShiftError::CancelLinkInvalid.into())

@@ -32,6 +32,8 @@ pub enum ShiftError {
     NotFound,
     #[error("this shift is cancelled")]
     Cancelled,
+    #[error("this shift is over")]
+    Over,
     #[error("this email is already signed up for this shift")]
     AlreadySignedUp,
     #[error("this cancel link is not valid or was already used")]
@@ -662,6 +664,7 @@ type SignupOutcome = Result<(SignupReceipt, Vec<Event>), ShiftError>;
 /// however many there are: the shifts are locked and read, the refusals decided in memory,
 /// then contacts, sign-ups, counts and emails are written a statement each.
 async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<SignupOutcome>, sqlx::Error> {
+    let now = db::now_unix();
     let emails: Vec<String> = requests.iter().map(|r| normalise_email(&r.form.email)).collect();
     let mut shift_ids: Vec<&str> = requests.iter().map(|r| r.shift_id.as_str()).collect();
     shift_ids.sort_unstable();
@@ -676,7 +679,7 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
     let mut accepted = Vec::new();
     let mut filled = HashSet::new();
     for (i, (request, email)) in requests.iter().zip(&emails).enumerate() {
-        let refusal = signup_refusal(request, shifts.get(&request.shift_id), email, &taken);
+        let refusal = signup_refusal(request, shifts.get(&request.shift_id), email, &taken, now);
         outcomes.push(refusal.map(Err));
         if outcomes[i].is_some() {
             continue;
@@ -704,7 +707,6 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
         })
         .collect();
     let contacts = find_or_create_all(tx, &people, "SHIFT_SIGNUP").await?;
-    let now = db::now_unix();
     let mut rows = Vec::with_capacity(accepted.len());
     let mut confirmation_emails = Vec::with_capacity(accepted.len());
     for ((i, status, queued_seq), (person, contact)) in accepted.into_iter().zip(people.iter().zip(contacts))
@@ -754,6 +756,7 @@ fn signup_refusal(
     shift: Option<&Shift>,
     email: &str,
     taken: &HashSet<(String, String)>,
+    now: i64,
 ) -> Option<ShiftError> {
     let errors = validate_signup(&request.form);
     if !errors.is_empty() {
@@ -765,6 +768,9 @@ fn signup_refusal(
     };
     if shift.status == ShiftStatus::Cancelled {
         return Some(ShiftError::Cancelled);
+    }
+    if shift.is_over(now) {
+        return Some(ShiftError::Over);
     }
     if taken.contains(&(shift.id.clone(), email.to_string())) {
         return Some(ShiftError::AlreadySignedUp);
@@ -910,11 +916,16 @@ async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Res
     .await?;
     let shift_id = shift_id.ok_or(ShiftError::CancelLinkInvalid)?;
     let shift = lock_shift(&mut tx, &shift_id).await?;
+    // A finished shift's sign-ups are its record; nobody is promoted into the past.
+    let now = db::now_unix();
+    if shift.is_over(now) {
+        return Err(ShiftError::Over);
+    }
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 \
          WHERE {column} = $2 AND status <> 'CANCELLED' RETURNING id, contact_id, name, email"
     )))
-    .bind(db::now_unix())
+    .bind(now)
     .bind(&key)
     .fetch_optional(&mut *tx)
     .await?
@@ -1099,12 +1110,14 @@ fn active_signups_with_shifts(condition: &str) -> String {
     )
 }
 
-fn my_signup_from_row(row: &sqlx::any::AnyRow) -> Result<MySignup, sqlx::Error> {
+fn my_signup_from_row(row: &sqlx::any::AnyRow, now: i64) -> Result<MySignup, sqlx::Error> {
     let status: String = row.try_get("signup_status")?;
+    let shift = shift_from_row(row)?;
     Ok(MySignup {
         signup_id: row.try_get("signup_id")?,
         status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
-        shift: shift_from_row(row)?,
+        over: shift.is_over(now),
+        shift,
         waitlist_position: row.try_get("waitlist_position")?,
     })
 }
@@ -1113,15 +1126,15 @@ fn my_signup_from_row(row: &sqlx::any::AnyRow) -> Result<MySignup, sqlx::Error> 
 pub async fn signups_of_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<MySignup>, sqlx::Error> {
     let sql = active_signups_with_shifts("u.user_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now).fetch_all(db.pool()).await?;
-    rows.iter().map(my_signup_from_row).collect()
+    rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 
 /// The active sign-up a private cancel token belongs to, with its shift; `None` for a token
 /// that is wrong or already used.
-pub async fn signup_by_token(db: &Db, token: &str) -> Result<Option<MySignup>, sqlx::Error> {
+pub async fn signup_by_token(db: &Db, token: &str, now: i64) -> Result<Option<MySignup>, sqlx::Error> {
     let sql = active_signups_with_shifts("u.cancel_token_hash = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash(token)).fetch_optional(db.pool()).await?;
-    row.as_ref().map(my_signup_from_row).transpose()
+    row.as_ref().map(|row| my_signup_from_row(row, now)).transpose()
 }
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".

@@ -8,9 +8,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
-    CreateShift, DeleteShift, EmailShiftVolunteers, Shift, ShiftFilter, ShiftPage, ShiftStatus,
-    SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
-    get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
+    CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift, Shift, ShiftFilter, ShiftPage,
+    ShiftStatus, SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift,
+    get_public_shift, get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -99,55 +99,77 @@ pub fn ShiftSignupPage() -> impl IntoView {
                     let me = me.await.ok().flatten();
                     match shift.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(s) => view! {
-                            <Title text=s.title.clone() />
-                            <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
-                            <p class="mt-2 text-slate-600">{s.when()} " · " {s.location.clone()}</p>
-                            <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>
-                            <p class="mt-4 font-medium text-slate-900" data-testid="spots">
-                                {if s.spots_left() > 0 { format!("{} of {} spots left", s.spots_left(), s.capacity) } else { "This shift is full: sign up to join the waitlist.".to_string() }}
-                            </p>
-                            <Show
-                                when=move || matches!(sign_up.value().get(), Some(Ok(_)))
-                                fallback=move || {
-                                    let shift_id = s.id.clone();
-                                    let me = me.clone();
-                                    view! {
-                                        <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
-                                            <input type="hidden" name="shift_id" value=shift_id.clone() />
-                                            <FormError error=error />
-                                            {signup_fields(me, &shift_id, error)}
-                                            <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
-                                                {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up" }}
-                                            </button>
-                                        </ActionForm>
-                                    }
+                        Ok(PublicShift { shift: s, over }) => {
+                            // A cancelled or finished shift keeps its page (links to it live on) without the form.
+                            let closed = if s.status == ShiftStatus::Cancelled {
+                                Some("This shift has been cancelled.")
+                            } else if over {
+                                Some("This shift is over.")
+                            } else {
+                                None
+                            };
+                            let head = view! {
+                                <Title text=s.title.clone() />
+                                <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
+                                <p class="mt-2 text-slate-600">{s.when()} " · " {s.location.clone()}</p>
+                                <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>
+                            };
+                            if let Some(closed) = closed {
+                                return view! {
+                                    {head}
+                                    <p class="mt-4 font-medium text-slate-900" data-testid="spots">
+                                        {closed} " " <a href="/shifts" class="text-indigo-700 hover:underline">"See the upcoming shifts."</a>
+                                    </p>
                                 }
-                            >
-                                {move || sign_up.value().get().and_then(Result::ok).map(|receipt| {
-                                    let cancel = format!("{}/shifts/cancel?token={}", page_origin(), receipt.cancel_token);
-                                    let calendar = format!("/api/shifts/{}/calendar.ics", id());
-                                    view! {
-                                        <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
-                                            <p class="font-semibold text-green-900">
-                                                {match receipt.status {
-                                                    SignupStatus::Waitlisted => "The shift is full, so you are on the waitlist. We will tell you if a spot opens.",
-                                                    _ => "You're signed up. Thank you!",
-                                                }}
-                                            </p>
-                                            <p class="mt-3 text-sm text-green-900">
-                                                "Keep this private link to cancel if your plans change: "
-                                                <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
-                                            </p>
-                                            <a href=calendar rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900">
-                                                "Add to calendar (.ics)"
-                                            </a>
-                                        </div>
+                                    .into_any();
+                            }
+                            view! {
+                                {head}
+                                <p class="mt-4 font-medium text-slate-900" data-testid="spots">
+                                    {if s.spots_left() > 0 { format!("{} of {} spots left", s.spots_left(), s.capacity) } else { "This shift is full: sign up to join the waitlist.".to_string() }}
+                                </p>
+                                <Show
+                                    when=move || matches!(sign_up.value().get(), Some(Ok(_)))
+                                    fallback=move || {
+                                        let shift_id = s.id.clone();
+                                        let me = me.clone();
+                                        view! {
+                                            <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                                <input type="hidden" name="shift_id" value=shift_id.clone() />
+                                                <FormError error=error />
+                                                {signup_fields(me, &shift_id, error)}
+                                                <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
+                                                    {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up" }}
+                                                </button>
+                                            </ActionForm>
+                                        }
                                     }
-                                })}
-                            </Show>
+                                >
+                                    {move || sign_up.value().get().and_then(Result::ok).map(|receipt| {
+                                        let cancel = format!("{}/shifts/cancel?token={}", page_origin(), receipt.cancel_token);
+                                        let calendar = format!("/api/shifts/{}/calendar.ics", id());
+                                        view! {
+                                            <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
+                                                <p class="font-semibold text-green-900">
+                                                    {match receipt.status {
+                                                        SignupStatus::Waitlisted => "The shift is full, so you are on the waitlist. We will tell you if a spot opens.",
+                                                        _ => "You're signed up. Thank you!",
+                                                    }}
+                                                </p>
+                                                <p class="mt-3 text-sm text-green-900">
+                                                    "Keep this private link to cancel if your plans change: "
+                                                    <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
+                                                </p>
+                                                <a href=calendar rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900">
+                                                    "Add to calendar (.ics)"
+                                                </a>
+                                            </div>
+                                        }
+                                    })}
+                                </Show>
+                            }
+                                .into_any()
                         }
-                            .into_any(),
                     }
                 })}
             </Suspense>
@@ -224,14 +246,13 @@ pub fn CancelSignupPage() -> impl IntoView {
                             }
                                 .into_any(),
                             (_, Err(e)) => view! { <LoadError error=e /> }.into_any(),
+                            (_, Ok(mine)) if mine.over => view! {
+                                <SignupSummary mine=mine />
+                                <p class="mt-4 text-slate-700" data-testid="cancel-result">"This shift is over, so there is nothing to cancel."</p>
+                            }
+                                .into_any(),
                             (failed, Ok(mine)) => view! {
-                                <div class="mt-4 rounded-lg bg-white p-4 shadow-sm" data-testid="cancel-what">
-                                    <p class="font-semibold text-slate-900">{mine.shift.title.clone()}</p>
-                                    <p class="text-sm text-slate-600">{mine.shift.when()} " · " {mine.shift.location.clone()}</p>
-                                    <p class="text-sm text-slate-700">
-                                        {format!("{}.", mine.standing())}
-                                    </p>
-                                </div>
+                                <SignupSummary mine=mine />
                                 <p class="mt-4 text-slate-700">"Cancelling frees your spot for someone else. It cannot be undone."</p>
                                 {failed.and_then(Result::err).map(|e| view! { <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p> })}
                                 <ActionForm action=cancel attr:class="mt-6">
@@ -247,6 +268,18 @@ pub fn CancelSignupPage() -> impl IntoView {
                 }}
             </Suspense>
         </main>
+    }
+}
+
+/// Which sign-up a cancel link is for: the shift, when and where, and the volunteer's standing.
+#[component]
+fn SignupSummary(mine: MySignup) -> impl IntoView {
+    view! {
+        <div class="mt-4 rounded-lg bg-white p-4 shadow-sm" data-testid="cancel-what">
+            <p class="font-semibold text-slate-900">{mine.shift.title.clone()}</p>
+            <p class="text-sm text-slate-600">{mine.shift.when()} " · " {mine.shift.location.clone()}</p>
+            <p class="text-sm text-slate-700">{format!("{}.", mine.standing())}</p>
+        </div>
     }
 }
 

@@ -27,6 +27,7 @@ on_both_backends!(
     one_group_applies_every_rule_in_order,
     the_public_list_comes_in_pages_and_any_page_number_is_answered,
     a_shifts_sign_ups_come_in_pages_and_can_be_searched,
+    finished_and_cancelled_shifts_take_no_sign_ups,
     shifts_are_typed_and_shown_in_the_organisations_time_zone,
 );
 
@@ -98,7 +99,7 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
     // Each waiting volunteer is told their place in line.
     let standing = |n: usize| {
         let (db, token) = (&app.db, receipts[n].cancel_token.clone());
-        async move { service::signup_by_token(db, &token).await.unwrap().unwrap().standing() }
+        async move { service::signup_by_token(db, &token, db::now_unix()).await.unwrap().unwrap().standing() }
     };
     assert_eq!(standing(0).await, "Signed up");
     assert_eq!(standing(2).await, "On the waitlist, number 1 in line");
@@ -124,6 +125,60 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
     service::cancel_by_token(&bus, &Actor::System, &receipts[3].cancel_token).await.unwrap();
     service::cancel_by_token(&bus, &Actor::System, &receipts[1].cancel_token).await.unwrap();
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 1));
+}
+
+async fn finished_and_cancelled_shifts_take_no_sign_ups(app: TestApp) {
+    let bus = app.bus();
+    let over = service::create(&bus, &Actor::System, &form("Yesterday's canvass", "5")).await.unwrap();
+    let kept = service::sign_up(&bus, &Actor::System, &over.id, &person(1), SignupSource::Public, None)
+        .await
+        .unwrap();
+    // Moved into the past by hand: a new shift cannot be made there.
+    sqlx::query(
+        "UPDATE shifts SET starts_at = starts_at - 3 * 86400, ends_at = ends_at - 3 * 86400 WHERE id = $1",
+    )
+    .bind(&over.id)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let cancelled = service::create(&bus, &Actor::System, &form("Rained off", "5")).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let res = app.call(&admin, "shifts/admin-cancel-shift", &[("shift_id", cancelled.id.as_str())]).await;
+    assert_eq!(res.status(), 200);
+
+    for (shift, message) in [(&over, "This shift is over."), (&cancelled, "This shift has been cancelled.")] {
+        let args = [("shift_id", shift.id.as_str()), ("form[name]", "Vi"), ("form[email]", "vi@example.org")];
+        let res = app.call(&app.client(), "shifts/sign-up", &args).await;
+        assert_eq!(res.status(), 409, "{message}");
+        assert!(res.text().await.unwrap().contains(message));
+        // An admin cannot add anyone either.
+        let args = [("shift_id", shift.id.as_str()), ("form[name]", "Vi"), ("form[email]", "vi@example.org")];
+        assert_eq!(app.call(&admin, "shifts/admin-add", &args).await.status(), 409, "{message}");
+        // Its page says so, with no form; old links still lead somewhere.
+        let html = app.client().get(app.url(&format!("/shifts/{}", shift.id))).send().await.unwrap();
+        assert_eq!(html.status(), 200);
+        let html = html.text().await.unwrap();
+        assert!(html.contains(message), "{message}");
+        assert!(!html.contains("Your name"), "no sign-up form: {message}");
+    }
+    // A finished shift's sign-ups stay as they were: its cancel link says so and changes nothing.
+    let res = app.call(&app.client(), "shifts/cancel", &[("token", kept.cancel_token.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("This shift is over."));
+    let page = app.client().get(app.url(&format!("/shifts/cancel?token={}", kept.cancel_token)));
+    let html = page.send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("This shift is over, so there is nothing to cancel."));
+    assert!(!html.contains("Yes, cancel my sign-up"));
+    let res = app.call(&admin, "shifts/admin-remove", &[("signup_id", kept.signup_id.as_str())]).await;
+    assert_eq!(res.status(), 409, "nor does an admin's removal");
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM shift_signups").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(statuses, ["CONFIRMED"], "nothing was written");
+    // A shift still on is open to sign-ups, and its page has the form.
+    let open = service::create(&bus, &Actor::System, &form("Tomorrow's canvass", "5")).await.unwrap();
+    let html = app.client().get(app.url(&format!("/shifts/{}", open.id))).send().await.unwrap();
+    assert!(html.text().await.unwrap().contains("Your name"));
 }
 
 async fn the_same_email_cannot_sign_up_twice(app: TestApp) {
