@@ -155,6 +155,8 @@ pub struct SignupPage {
 pub struct ShiftDetail {
     pub shift: Shift,
     pub signups: SignupPage,
+    /// The shift has ended: its sign-ups are a record, no longer changed.
+    pub over: bool,
 }
 
 /// The admin list's filters, as typed in the URL.
@@ -469,7 +471,8 @@ pub async fn get_admin_shift(
         .map_err(crate::auth::internal)?
         .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
     let signups = service::signups(&state.db, &id, &q, page).await?;
-    Ok(ShiftDetail { shift, signups })
+    let over = shift.is_over(crate::db::now_unix());
+    Ok(ShiftDetail { shift, signups, over })
 }
 
 /// An admin adds a volunteer (source ADMIN); a full shift puts them on the waitlist.

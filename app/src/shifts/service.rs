@@ -454,8 +454,12 @@ pub async fn delete(
     let mut tx = bus.db().begin_write().await?;
     let shift = lock_shift(&mut tx, shift_id).await?;
     let targets = in_scope(&mut tx, &shift, scope).await?;
+    let now = db::now_unix();
     for target in &targets {
-        cancel_all_signups(&mut tx, actor, target, "SHIFT_DELETED").await?;
+        // Volunteers are told of a coming shift's deletion; a finished one just goes.
+        if !target.is_over(now) {
+            cancel_all_signups(&mut tx, actor, target, "SHIFT_DELETED").await?;
+        }
         sqlx::query("DELETE FROM shift_signups WHERE shift_id = $1")
             .bind(&target.id)
             .execute(&mut *tx)
@@ -1011,6 +1015,9 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
+    if shift.is_over(db::now_unix()) {
+        return Err(ShiftError::Over);
+    }
     if shift.signed_up >= shift.capacity {
         if shift.capacity >= super::CAPACITY_MAX {
             return Err(ShiftError::Invalid(vec![FieldError {
@@ -1165,6 +1172,9 @@ pub async fn cancel_shift(bus: &Bus, actor: &Actor, shift_id: &str) -> Result<()
     let shift = lock_shift(&mut tx, shift_id).await?;
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
+    }
+    if shift.is_over(db::now_unix()) {
+        return Err(ShiftError::Over);
     }
     cancel_all_signups(&mut tx, actor, &shift, "SHIFT_CANCELLED").await?;
     sqlx::query("UPDATE shifts SET status = 'CANCELLED', signed_up = 0 WHERE id = $1")

@@ -573,10 +573,12 @@ pub fn AdminShiftPage() -> impl IntoView {
                     Ok(d) => {
                         let shift = d.shift;
                         let cancelled = shift.status == ShiftStatus::Cancelled;
+                        // A finished shift's sign-ups are its record: nobody is added, removed or promoted.
+                        let over = d.over;
                         let waiting = d.signups.waiting;
                         let shift_id = shift.id.clone();
                         let cancel_controls = move || {
-                            if cancelled {
+                            if cancelled || over {
                                 ().into_any()
                             } else if confirm_cancel.get() {
                                 let shift_id = shift_id.clone();
@@ -606,7 +608,10 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 view! {
                                     <ActionForm action=delete attr:class="mt-4 space-y-3 rounded-lg border border-red-200 bg-red-50 p-4" attr:data-testid="delete-form">
                                         <input type="hidden" name="shift_id" value=delete_id />
-                                        <p class="text-sm text-red-900">"Deleting removes the shift and its sign-ups for good; signed-up volunteers are told it is cancelled."</p>
+                                        <p class="text-sm text-red-900">
+                                            "Deleting removes the shift and its sign-ups for good"
+                                            {if over { "." } else { "; signed-up volunteers are told it is cancelled." }}
+                                        </p>
                                         <ScopeChoice series=series />
                                         <div class="flex gap-3">
                                             <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white">"Yes, delete"</button>
@@ -658,6 +663,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                             </p>
                             <p class="mt-1 font-medium text-slate-900" data-testid="shift-summary">
                                 {format!("{}/{} signed up · {} waiting · {}", shift.signed_up, shift.capacity, waiting, status_label(&shift))}
+                                {over.then_some(" · over")}
                             </p>
                             <div class="mt-4 flex flex-wrap items-center gap-3">
                                 <a href=format!("/api/shifts/{}/signups.csv", shift.id) rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
@@ -675,8 +681,8 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 {move || action_error.get().map(|e| e.to_string())}
                             </p>
                             {edit_form}
-                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() remove=remove promote=promote confirm_removal=confirm_removal />
-                            {(!cancelled).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
+                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote confirm_removal=confirm_removal />
+                            {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() recipients=shift.signed_up + waiting />
                         }
                             .into_any()
@@ -694,6 +700,8 @@ fn SignupList(
     shift_id: String,
     signups: SignupPage,
     search: String,
+    /// Whether sign-ups can be removed and promoted (not once the shift is over).
+    changeable: bool,
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,
     confirm_removal: RwSignal<Option<String>>,
@@ -729,7 +737,7 @@ fn SignupList(
         let message = empty.unwrap_or("Nobody has signed up yet.");
         view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{message}</p> }.into_any()
     } else {
-        view! { <SignupTable signups=signups.signups remove=remove promote=promote confirm_removal=confirm_removal /> }
+        view! { <SignupTable signups=signups.signups changeable=changeable remove=remove promote=promote confirm_removal=confirm_removal /> }
             .into_any()
     };
     view! {
@@ -742,6 +750,7 @@ fn SignupList(
 #[component]
 fn SignupTable(
     signups: Vec<SignupView>,
+    changeable: bool,
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,
     confirm_removal: RwSignal<Option<String>>,
@@ -753,7 +762,9 @@ fn SignupTable(
         .map(|s| {
             let id = s.id.clone();
             let control = move || {
-                if confirm_removal.get().as_deref() == Some(id.as_str()) {
+                if !changeable {
+                    ().into_any()
+                } else if confirm_removal.get().as_deref() == Some(id.as_str()) {
                     let id = id.clone();
                     view! {
                         <ActionForm action=remove attr:class="inline">
@@ -777,7 +788,7 @@ fn SignupTable(
                 SignupStatus::Waitlisted => "Waitlist",
                 SignupStatus::Cancelled => "Cancelled",
             };
-            let promote_control = (s.status == SignupStatus::Waitlisted).then(|| {
+            let promote_control = (changeable && s.status == SignupStatus::Waitlisted).then(|| {
                 let id = s.id.clone();
                 view! {
                     <ActionForm action=promote attr:class="inline">

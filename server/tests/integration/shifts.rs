@@ -129,8 +129,11 @@ async fn capacity_waitlist_and_promotion(app: TestApp) {
 
 async fn finished_and_cancelled_shifts_take_no_sign_ups(app: TestApp) {
     let bus = app.bus();
-    let over = service::create(&bus, &Actor::System, &form("Yesterday's canvass", "5")).await.unwrap();
+    let over = service::create(&bus, &Actor::System, &form("Yesterday's canvass", "1")).await.unwrap();
     let kept = service::sign_up(&bus, &Actor::System, &over.id, &person(1), SignupSource::Public, None)
+        .await
+        .unwrap();
+    let waiting = service::sign_up(&bus, &Actor::System, &over.id, &person(2), SignupSource::Public, None)
         .await
         .unwrap();
     // Moved into the past by hand: a new shift cannot be made there.
@@ -170,11 +173,37 @@ async fn finished_and_cancelled_shifts_take_no_sign_ups(app: TestApp) {
     let html = page.send().await.unwrap().text().await.unwrap();
     assert!(html.contains("This shift is over, so there is nothing to cancel."));
     assert!(!html.contains("Yes, cancel my sign-up"));
+    // Nor can an admin remove, promote or cancel the shift; its page offers none of it.
     let res = app.call(&admin, "shifts/admin-remove", &[("signup_id", kept.signup_id.as_str())]).await;
-    assert_eq!(res.status(), 409, "nor does an admin's removal");
-    let statuses: Vec<String> =
+    assert_eq!(res.status(), 409);
+    let res = app.call(&admin, "shifts/admin-promote", &[("signup_id", waiting.signup_id.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    let res = app.call(&admin, "shifts/admin-cancel-shift", &[("shift_id", over.id.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    let html = admin.get(app.url(&format!("/admin/shifts/{}", over.id))).send().await.unwrap();
+    let html = html.text().await.unwrap().replace("<!>", "");
+    assert!(html.contains("1/1 signed up · 1 waiting · Full — waitlist · over"), "{html}");
+    for control in ["Remove", "Promote", "Add a volunteer", "Cancel this shift"] {
+        assert!(!html.contains(control), "no {control} on a finished shift");
+    }
+    let mut statuses: Vec<String> =
         sqlx::query_scalar("SELECT status FROM shift_signups").fetch_all(app.db.pool()).await.unwrap();
-    assert_eq!(statuses, ["CONFIRMED"], "nothing was written");
+    statuses.sort();
+    assert_eq!(statuses, ["CONFIRMED", "WAITLISTED"], "nothing was written");
+    // Deleting it tells nobody it is cancelled: it took place.
+    let emails = |app: &TestApp| {
+        let pool = app.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM email_outbox").fetch_one(&pool).await.unwrap()
+        }
+    };
+    let emails_before = emails(&app).await;
+    let res = app.call(&admin, "shifts/delete", &[("shift_id", over.id.as_str())]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert!(service::get(&app.db, &over.id).await.unwrap().is_none());
+    assert_eq!(emails(&app).await, emails_before);
+    assert_eq!(events(&app, "shift.signup.cancelled").await, 0);
+    assert_eq!(events(&app, "shift.deleted").await, 1);
     // A shift still on is open to sign-ups, and its page has the form.
     let open = service::create(&bus, &Actor::System, &form("Tomorrow's canvass", "5")).await.unwrap();
     let html = app.client().get(app.url(&format!("/shifts/{}", open.id))).send().await.unwrap();
