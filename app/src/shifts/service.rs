@@ -355,7 +355,8 @@ fn shift_updated(shift: &Shift) -> Event {
 /// Edits a shift, or with a scope its series from it on or as a whole. Only a single shift
 /// moves to the form's date; shifts edited as part of a series keep their own day and take
 /// the form's times and details. Capacity cannot drop below who is already signed up; extra room goes to the
-/// waitlist, first come first served. Cancelled shifts are left as they are.
+/// waitlist, first come first served. Cancelled and finished shifts are left as they are (a
+/// finished one is a record).
 pub async fn update(
     bus: &Bus,
     actor: &Actor,
@@ -367,12 +368,16 @@ pub async fn update(
     let valid = validate(form, &zone, db::now_unix(), false).map_err(ShiftError::Invalid)?;
     let mut tx = bus.db().begin_write().await?;
     let edited = lock_shift(&mut tx, shift_id).await?;
+    let now = db::now_unix();
     if edited.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
+    if edited.is_over(now) {
+        return Err(ShiftError::Over);
+    }
     let mut updated = Vec::new();
     for target in in_scope(&mut tx, &edited, scope).await? {
-        if target.status == ShiftStatus::Cancelled {
+        if target.status == ShiftStatus::Cancelled || target.is_over(now) {
             continue;
         }
         let target = lock_shift(&mut tx, &target.id).await?;
@@ -442,9 +447,9 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Deletes a shift (or with a scope, its series from it on or as a whole). Active sign-ups
-/// are cancelled first, each with a `shift.signup.cancelled` (reason SHIFT_DELETED) so the
-/// volunteers can be told; then `shift.deleted`. Returns how many shifts were deleted.
+/// Deletes a shift (or with a scope, its series from it on or as a whole). Active sign-ups of
+/// a shift not yet over are cancelled first, each with a `shift.signup.cancelled` (reason
+/// SHIFT_DELETED) so the volunteers can be told; then `shift.deleted`. Returns how many shifts were deleted.
 pub async fn delete(
     bus: &Bus,
     actor: &Actor,

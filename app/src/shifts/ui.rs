@@ -669,7 +669,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 <a href=format!("/api/shifts/{}/signups.csv", shift.id) rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
                                     "Download sign-ups (CSV)"
                                 </a>
-                                {(!cancelled).then(|| view! {
+                                {(!cancelled && !over).then(|| view! {
                                     <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm" on:click=move |_| editing.update(|e| *e = !*e)>
                                         "Edit shift"
                                     </button>

@@ -183,7 +183,7 @@ async fn finished_and_cancelled_shifts_take_no_sign_ups(app: TestApp) {
     let html = admin.get(app.url(&format!("/admin/shifts/{}", over.id))).send().await.unwrap();
     let html = html.text().await.unwrap().replace("<!>", "");
     assert!(html.contains("1/1 signed up · 1 waiting · Full — waitlist · over"), "{html}");
-    for control in ["Remove", "Promote", "Add a volunteer", "Cancel this shift"] {
+    for control in ["Remove", "Promote", "Add a volunteer", "Cancel this shift", "Edit shift"] {
         assert!(!html.contains(control), "no {control} on a finished shift");
     }
     let mut statuses: Vec<String> =
@@ -1059,12 +1059,26 @@ async fn weekly_series_are_bounded_and_edited_by_scope(app: TestApp) {
             assert_eq!(now.ends_at - now.starts_at, 2 * 3600);
         }
     }
-    // "The whole series" changes all six; "only this" one.
+    // "The whole series" changes all of it that is still to come; "only this" one. A shift of
+    // the series that has taken place (moved four weeks back by hand) is its record: left as
+    // it was, and not to be edited alone.
+    sqlx::query(
+        "UPDATE shifts SET starts_at = starts_at - 28 * 86400, ends_at = ends_at - 28 * 86400 WHERE id = $1",
+    )
+    .bind(&series[0].id)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
     let everything =
         service::update(&bus, &Actor::System, &series[4].id, &form("Phone bank", "6"), SeriesScope::All)
             .await
             .unwrap();
-    assert_eq!(everything.len(), 6);
+    assert_eq!(everything.len(), 5);
+    assert_eq!(service::get(&app.db, &series[0].id).await.unwrap().unwrap().capacity, 5);
+    let past =
+        service::update(&bus, &Actor::System, &series[0].id, &form("Late edit", "6"), SeriesScope::This)
+            .await;
+    assert!(matches!(past, Err(ShiftError::Over)), "{past:?}");
     let one = service::update(&bus, &Actor::System, &series[1].id, &form("Special", "6"), SeriesScope::This)
         .await
         .unwrap();
