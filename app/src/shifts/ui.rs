@@ -662,8 +662,13 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 {series.then_some(" · part of a weekly series")}
                             </p>
                             <p class="mt-1 font-medium text-slate-900" data-testid="shift-summary">
-                                {format!("{}/{} signed up · {} waiting · {}", shift.signed_up, shift.capacity, waiting, status_label(&shift))}
-                                {over.then_some(" · over")}
+                                {format!(
+                                    "{}/{} signed up · {} waiting · {}",
+                                    shift.signed_up,
+                                    shift.capacity,
+                                    waiting,
+                                    if over { "Over" } else { status_label(&shift) },
+                                )}
                             </p>
                             <div class="mt-4 flex flex-wrap items-center gap-3">
                                 <a href=format!("/api/shifts/{}/signups.csv", shift.id) rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
