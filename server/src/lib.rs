@@ -24,6 +24,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+/// Every binary built on this crate (the server, its tests and benchmarks) allocates with
+/// mimalloc: rendering a page or taking a sign-up makes many small short-lived allocations,
+/// where glibc's allocator took about a quarter of the CPU (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod access;
 pub mod config;
 mod events_api;
