@@ -12,6 +12,7 @@ use super::{
     SaveCampaign, SendCampaignEmail, SubmitResponse, SupporterForm, get_campaign, get_public_campaign,
     list_campaigns, recipients_text, render_email,
 };
+use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, last_error};
 
 const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
@@ -330,7 +331,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
     let typed = RwSignal::new(SupporterForm::default());
     let previewing = RwSignal::new(false);
     view! {
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-2xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -423,7 +424,7 @@ pub fn RespondPage() -> impl IntoView {
     let error = last_error(submit.value());
     view! {
         <Title text="Respond to a campaign" />
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Respond to this campaign"</h1>
             <Show

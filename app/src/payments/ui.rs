@@ -12,6 +12,7 @@ use super::{
     format_cents, get_payment_settings, get_shop_product, list_membership_plans, list_payments, list_plans,
     list_products, list_shop, load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
+use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, last_error};
 
 const BUTTON: &str =
@@ -113,7 +114,7 @@ pub fn DonatePage() -> impl IntoView {
     go_to_checkout(donate);
     view! {
         <Title text="Donate" />
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Donate"</h1>
             <p class="mt-2 text-slate-600">"Your gift keeps the campaign going. Payment is handled securely by Stripe."</p>
@@ -164,7 +165,7 @@ pub fn DonatePage() -> impl IntoView {
 pub fn DonateThanksPage() -> impl IntoView {
     view! {
         <Title text="Thank you" />
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
@@ -195,7 +196,7 @@ pub fn ShopPage() -> impl IntoView {
     let products = Resource::new(|| (), |_| list_shop());
     view! {
         <Title text="Shop" />
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
@@ -240,7 +241,7 @@ pub fn ProductPage() -> impl IntoView {
     let error = last_error(buy.value());
     go_to_checkout(buy);
     view! {
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -276,7 +277,7 @@ pub fn ProductPage() -> impl IntoView {
 pub fn ShopThanksPage() -> impl IntoView {
     view! {
         <Title text="Thank you" />
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
@@ -615,7 +616,7 @@ pub fn MembershipPage() -> impl IntoView {
     go_to_checkout(join);
     view! {
         <Title text="Membership" />
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Membership"</h1>
             <p class="mt-2 text-slate-600">"Members keep the campaign going all year. Payment is handled securely by Stripe; cancel any time."</p>
@@ -651,7 +652,7 @@ pub fn MembershipPage() -> impl IntoView {
 pub fn MembershipThanksPage() -> impl IntoView {
     view! {
         <Title text="Welcome" />
-        <crate::home::ui::PublicHeader />
+        <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>

@@ -449,7 +449,8 @@ pub async fn update(
 
 /// Deletes a shift (or with a scope, its series from it on or as a whole). Active sign-ups of
 /// a shift not yet over are cancelled first, each with a `shift.signup.cancelled` (reason
-/// SHIFT_DELETED) so the volunteers can be told; then `shift.deleted`. Returns how many shifts were deleted.
+/// SHIFT_DELETED) so the volunteers can be told; then `shift.deleted`. Returns how many
+/// shifts were deleted.
 pub async fn delete(
     bus: &Bus,
     actor: &Actor,
