@@ -3,7 +3,9 @@
 //! value) and shown only through `mask`.
 
 use crate::db::{self, Db, Tx};
+use crate::events::Actor;
 use crate::secrets::{ExposeSecret, SecretKey, SecretString};
+use crate::time_zone::Zone;
 
 /// The organisation's name, shown on the public pages. Set at first-run setup.
 pub const ORGANISATION_NAME: &str = "organisation_name";
@@ -15,9 +17,29 @@ pub const DEFAULT_ORGANISATION_NAME: &str = "Changemaker";
 pub const TIME_ZONE: &str = "time_zone";
 
 /// The organisation's time zone (UTC if none is set, or the stored name is no longer known).
-pub async fn time_zone(db: &Db) -> Result<crate::time_zone::Zone, sqlx::Error> {
+pub async fn time_zone(db: &Db) -> Result<Zone, sqlx::Error> {
     let name = get(db, TIME_ZONE).await?;
-    Ok(name.as_deref().and_then(crate::time_zone::Zone::parse).unwrap_or(crate::time_zone::Zone::UTC))
+    Ok(name.as_deref().and_then(Zone::parse).unwrap_or(Zone::UTC))
+}
+
+/// Why a time zone was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum TimeZoneError {
+    #[error("no such time zone")]
+    Unknown,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Sets the organisation's time zone by its IANA name, in the admin audit log. Shifts made
+/// before keep the times they were given (each stores its own offsets).
+pub async fn save_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<Zone, TimeZoneError> {
+    let zone = Zone::parse(name).ok_or(TimeZoneError::Unknown)?;
+    let mut tx = db.begin_write().await?;
+    set(&mut tx, TIME_ZONE, zone.name()).await?;
+    crate::audit::record(&mut tx, actor, "settings.time_zone.changed", zone.name()).await?;
+    tx.commit().await?;
+    Ok(zone)
 }
 
 /// The organisation's name, or the default before setup.

@@ -101,18 +101,15 @@ pub async fn get_time_zones() -> Result<TimeZones, AppError> {
 /// Sets the organisation's time zone. Shifts made before keep the times they were given.
 #[server(prefix = "/api", endpoint = "admin/save-time-zone")]
 pub async fn save_time_zone(#[server(default)] time_zone: String) -> Result<(), AppError> {
-    use crate::auth::internal;
+    use crate::settings::TimeZoneError;
     let user = crate::auth::require_role(SETTINGS_MANAGERS).await?;
-    let zone = crate::time_zone::Zone::parse(&time_zone).ok_or_else(|| {
-        AppError::invalid("time_zone", "Choose a time zone from the list, such as Europe/London.")
-    })?;
     let state = crate::state::app_state()?;
-    let mut tx = state.db.begin_write().await.map_err(internal)?;
-    crate::settings::set(&mut tx, crate::settings::TIME_ZONE, zone.name()).await.map_err(internal)?;
     let actor = crate::events::Actor::User(user.id);
-    crate::audit::record(&mut tx, &actor, "settings.time_zone.changed", zone.name())
-        .await
-        .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
-    Ok(())
+    match crate::settings::save_time_zone(&state.db, &actor, &time_zone).await {
+        Ok(_) => Ok(()),
+        Err(TimeZoneError::Unknown) => {
+            Err(AppError::invalid("time_zone", "Choose a time zone from the list, such as Europe/London."))
+        }
+        Err(TimeZoneError::Database(e)) => Err(crate::auth::internal(e)),
+    }
 }

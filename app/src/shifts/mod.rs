@@ -195,7 +195,7 @@ pub struct MySignup {
     pub signup_id: String,
     pub status: SignupStatus,
     pub shift: Shift,
-    /// Their place on the waitlist (1 is next), when they are on it.
+    /// Their place on the waitlist (1 is next); `None` when they have a spot.
     pub waitlist_position: Option<i64>,
     /// The shift has ended: the sign-up can no longer be cancelled.
     pub over: bool,
@@ -206,7 +206,6 @@ impl MySignup {
     pub fn standing(&self) -> String {
         match self.waitlist_position {
             Some(n) => format!("On the waitlist, number {n} in line"),
-            None if self.status == SignupStatus::Waitlisted => "On the waitlist".to_string(),
             None => "Signed up".to_string(),
         }
     }

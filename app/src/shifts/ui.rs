@@ -728,19 +728,18 @@ fn SignupList(
         }
     });
     let empty = if searching {
-        Some("Nobody signed up matches this search.")
+        "Nobody signed up matches this search."
     } else if page > 1 {
-        Some("There are no sign-ups on this page.")
+        "There are no sign-ups on this page."
     } else {
-        None
+        "Nobody has signed up yet."
     };
     let link = move |n: i64| match searching {
         true => format!("/admin/shifts/{shift_id}?q={}&page={n}", crate::ui::urlencode(&search)),
         false => format!("/admin/shifts/{shift_id}?page={n}"),
     };
     let list = if signups.signups.is_empty() {
-        let message = empty.unwrap_or("Nobody has signed up yet.");
-        view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{message}</p> }.into_any()
+        view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{empty}</p> }.into_any()
     } else {
         view! { <SignupTable signups=signups.signups changeable=changeable remove=remove promote=promote confirm_removal=confirm_removal /> }
             .into_any()

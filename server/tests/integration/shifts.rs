@@ -1230,6 +1230,16 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
     assert_eq!(zone().await, "UTC");
     assert_eq!(app.call(&admin, "admin/save-time-zone", &london).await.status(), 200);
     assert_eq!(zone().await, "Europe/London");
+    // Only the saved change is in the audit log, with who made it.
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, entity FROM admin_audit_log WHERE action = 'settings.time_zone.changed'",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert!(audited[0].0.starts_with("user:"), "{audited:?}");
+    assert_eq!(audited[0].1, "Europe/London");
     let zones: Value = app.call(&admin, "admin/time-zones", &[]).await.json().await.unwrap();
     assert_eq!(zones["current"], "Europe/London");
     assert!(zones["names"].as_array().unwrap().iter().any(|n| n == "America/New_York"));
