@@ -370,6 +370,7 @@ impl std::io::Write for CapturedLog {
 
 impl CapturedLog {
     pub fn start() -> (CapturedLog, tracing::subscriber::DefaultGuard) {
+        keep_every_callsite_asking();
         let log = CapturedLog::default();
         let writer = log.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -383,4 +384,44 @@ impl CapturedLog {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
+}
+
+/// tracing caches, per line of code and for the whole process, whether anyone listens there,
+/// and works it out on the thread that reaches the line first. A test on another thread with
+/// no subscriber would cache "nobody, ever" and a capture would miss that line. This global
+/// subscriber takes nothing but answers "ask me each time", so the cache never says never.
+fn keep_every_callsite_asking() {
+    struct AskEachTime;
+    impl tracing::Subscriber for AskEachTime {
+        fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+            tracing::subscriber::Interest::sometimes()
+        }
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            false
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {}
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // Installing it re-asks every line already cached, so the capture starts clean.
+    ONCE.call_once(|| {
+        tracing::subscriber::set_global_default(AskEachTime).expect("no other global subscriber")
+    });
+}
+
+#[test]
+fn a_capture_hears_a_line_another_thread_reached_first() {
+    fn say_hello() {
+        tracing::info!("hello from the line under test");
+    }
+    let (log, _guard) = CapturedLog::start();
+    std::thread::spawn(say_hello).join().unwrap();
+    say_hello();
+    assert!(log.text().contains("hello from the line under test"), "{}", log.text());
 }
