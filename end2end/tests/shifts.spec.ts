@@ -149,6 +149,7 @@ test.describe.serial("volunteer shifts", () => {
     const third = await (await browser.newContext()).newPage();
     await signUp(third, server, "Phone bank", 13);
     await expect(third.getByTestId("signup-confirmation")).toContainText("waitlist");
+    await expect(third.getByTestId("waitlist-place")).toHaveText("You are number 1 in line.");
     // Their cancel link's page tells them their place in line.
     await third.goto((await third.getByTestId("cancel-link").getAttribute("href"))!);
     await ready(third);

@@ -180,6 +180,9 @@ pub struct ShiftPage {
     pub shifts: Vec<Shift>,
     pub page: i64,
     pub has_more: bool,
+    /// The server's clock when the page was read (Unix seconds): a shift is over if it ended
+    /// by then. From the server, so the page hydrates as it was rendered.
+    pub now: i64,
 }
 
 /// A shift's public page: the shift, and whether it is over (as the server's clock says).

@@ -501,7 +501,7 @@ pub async fn upcoming_public(db: &Db, now: i64, page: i64) -> Result<ShiftPage, 
     let has_more = rows.len() as i64 > PUBLIC_PAGE_SIZE;
     let shifts =
         rows.iter().take(PUBLIC_PAGE_SIZE as usize).map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok(ShiftPage { shifts, page, has_more })
+    Ok(ShiftPage { shifts, page, has_more, now })
 }
 
 /// Upcoming shifts on a page of the public list.
@@ -581,7 +581,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
     let has_more = rows.len() as i64 > ADMIN_PAGE_SIZE;
     let shifts =
         rows.iter().take(ADMIN_PAGE_SIZE as usize).map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok(ShiftPage { shifts, page, has_more })
+    Ok(ShiftPage { shifts, page, has_more, now })
 }
 
 /// Locks the shift's row until the transaction ends and returns it: every change to a

@@ -20,11 +20,14 @@ use crate::ui::{BUTTON_PRIMARY, Field, FormError, LoadError, last_error};
 /// The stream of shift events, which the admin pages watch to stay current.
 const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
 
-fn status_label(shift: &Shift) -> &'static str {
+/// A shift's status for the admin: a finished shift is "Over" whatever its last count was,
+/// a cancelled one stays "Cancelled".
+fn status_label(shift: &Shift, over: bool) -> &'static str {
     match shift.status {
+        ShiftStatus::Cancelled => "Cancelled",
+        _ if over => "Over",
         ShiftStatus::Open => "Open",
         ShiftStatus::Full => "Full — waitlist",
-        ShiftStatus::Cancelled => "Cancelled",
     }
 }
 
@@ -148,6 +151,11 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                     {move || sign_up.value().get().and_then(Result::ok).map(|receipt| {
                                         let cancel = format!("{}/shifts/cancel?token={}", page_origin(), receipt.cancel_token);
                                         let calendar = format!("/api/shifts/{}/calendar.ics", id());
+                                        // Where they stand in line is asked after the sign-up, as their cancel page asks it.
+                                        let place = (receipt.status == SignupStatus::Waitlisted).then(|| {
+                                            let token = receipt.cancel_token.clone();
+                                            Resource::new(|| (), move |_| get_signup_by_token(token.clone()))
+                                        });
                                         view! {
                                             <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
                                                 <p class="font-semibold text-green-900">
@@ -156,6 +164,11 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                                         _ => "You're signed up. Thank you!",
                                                     }}
                                                 </p>
+                                                {place.map(|place| view! {
+                                                    <p class="mt-1 text-sm text-green-900" data-testid="waitlist-place">
+                                                        {move || place.get().and_then(Result::ok).and_then(|s| s.waitlist_position).map(|n| format!("You are number {n} in line."))}
+                                                    </p>
+                                                })}
                                                 <p class="mt-3 text-sm text-green-900">
                                                     "Keep this private link to cancel if your plans change: "
                                                     <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
@@ -385,17 +398,20 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                         <th class=th>"Filled"</th><th class=th>"Status"</th><th class=th>"Public"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
-                                        {page.shifts.into_iter().map(|s| view! {
-                                            <tr data-testid="admin-shift">
-                                                <td class=td>
-                                                    <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
-                                                </td>
-                                                <td class=td>{s.when()}</td>
-                                                <td class=td>{s.location.clone()}</td>
-                                                <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
-                                                <td class=td>{status_label(&s)}</td>
-                                                <td class=td>{if s.is_public { "yes" } else { "no" }}</td>
-                                            </tr>
+                                        {page.shifts.into_iter().map(|s| {
+                                            let status = status_label(&s, s.is_over(page.now));
+                                            view! {
+                                                <tr data-testid="admin-shift">
+                                                    <td class=td>
+                                                        <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
+                                                    </td>
+                                                    <td class=td>{s.when()}</td>
+                                                    <td class=td>{s.location.clone()}</td>
+                                                    <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
+                                                    <td class=td>{status}</td>
+                                                    <td class=td>{if s.is_public { "yes" } else { "no" }}</td>
+                                                </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>
@@ -667,7 +683,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                     shift.signed_up,
                                     shift.capacity,
                                     waiting,
-                                    if over { "Over" } else { status_label(&shift) },
+                                    status_label(&shift, over),
                                 )}
                             </p>
                             <div class="mt-4 flex flex-wrap items-center gap-3">

@@ -186,6 +186,16 @@ async fn finished_and_cancelled_shifts_take_no_sign_ups(app: TestApp) {
     for control in ["Remove", "Promote", "Add a volunteer", "Cancel this shift", "Edit shift"] {
         assert!(!html.contains(control), "no {control} on a finished shift");
     }
+    // The shifts list, from a week back, says the same; a cancelled shift stays "Cancelled".
+    let week_ago = app::time::date_time_from_unix(db::now_unix() - 7 * 86_400).0;
+    let list = admin.get(app.url(&format!("/admin/shifts?from={week_ago}"))).send().await.unwrap();
+    let list = list.text().await.unwrap().replace("<!>", "");
+    let row = |title: &str| {
+        let row = list.split("</tr>").find(|row| row.contains("admin-shift") && row.contains(title));
+        row.unwrap_or_else(|| panic!("{title} is listed: {list}")).to_string()
+    };
+    assert!(row("canvass").contains(">Over</td>"), "{}", row("canvass"));
+    assert!(row("Rained off").contains(">Cancelled</td>"), "{}", row("Rained off"));
     let mut statuses: Vec<String> =
         sqlx::query_scalar("SELECT status FROM shift_signups").fetch_all(app.db.pool()).await.unwrap();
     statuses.sort();
