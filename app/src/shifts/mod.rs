@@ -159,12 +159,17 @@ pub struct ShiftDetail {
     pub over: bool,
 }
 
+/// The admin list's status filter for shifts that have ended (not cancelled): not a stored
+/// status, the clock decides it.
+pub const STATUS_OVER: &str = "OVER";
+
 /// The admin list's filters, as typed in the URL.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShiftFilter {
-    /// OPEN, FULL or CANCELLED.
+    /// OPEN, FULL, CANCELLED or `STATUS_OVER`.
     pub status: Option<String>,
-    /// `YYYY-MM-DD` (UTC), inclusive. Without `from`, only shifts not yet over are listed.
+    /// `YYYY-MM-DD` in the organisation's time zone, inclusive. Without `from`, only shifts not yet over are listed (unless
+    /// the status is OVER).
     pub from: Option<String>,
     pub to: Option<String>,
     /// `public` or `private`.

@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use super::emails;
 use super::{
-    MySignup, RepeatForm, SeriesScope, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm,
-    SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
+    MySignup, RepeatForm, STATUS_OVER, SeriesScope, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus,
+    SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -509,13 +509,14 @@ pub const PUBLIC_PAGE_SIZE: i64 = 50;
 
 pub const ADMIN_PAGE_SIZE: i64 = 25;
 
-/// The admin list, soonest first. Bad filter values are field errors.
+/// The admin list: shifts soonest first, those that ended (the "Over" filter) most recent
+/// first. Bad filter values are field errors.
 pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<ShiftPage, ShiftError> {
     let mut v = Validation::new();
     let text = |o: &Option<String>| o.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
     let status = text(&filter.status);
     v.check(
-        status.as_deref().is_none_or(|s| ShiftStatus::parse(s).is_some()),
+        status.as_deref().is_none_or(|s| s == STATUS_OVER || ShiftStatus::parse(s).is_some()),
         "status",
         "Choose a status from the list.",
     );
@@ -536,32 +537,44 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
     v.finish().map_err(ShiftError::Invalid)?;
     let zone = crate::settings::time_zone(db).await?;
 
+    // Whether the shifts listed have ended: only those that have for "Over", never for Open or
+    // Full (an ended shift is shown as Over), and without a start date only those that have not.
+    let over = status.as_deref() == Some(STATUS_OVER);
+    let ended = match status.as_deref() {
+        Some(STATUS_OVER) => Some(true),
+        Some("OPEN" | "FULL") => Some(false),
+        _ if from_day.is_none() => Some(false),
+        _ => None,
+    };
+
     let mut sql = format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE 1 = 1");
     let mut numbers: Vec<i64> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     // Numbers are bound first ($1…), then texts, so placeholders stay in order.
-    match from_day.flatten() {
-        Some(day) => {
-            numbers.push(zone.day_start(day));
-            sql.push_str(&format!(" AND starts_at >= ${}", numbers.len()));
-        }
-        None => {
-            numbers.push(now);
-            sql.push_str(&format!(" AND ends_at > ${}", numbers.len()));
-        }
+    if let Some(day) = from_day.flatten() {
+        numbers.push(zone.day_start(day));
+        sql.push_str(&format!(" AND starts_at >= ${}", numbers.len()));
     }
     if let Some(day) = to_day.flatten() {
         numbers.push(zone.day_start(day + 1));
         sql.push_str(&format!(" AND starts_at < ${}", numbers.len()));
     }
+    if let Some(ended) = ended {
+        numbers.push(now);
+        sql.push_str(&format!(" AND ends_at {} ${}", if ended { "<=" } else { ">" }, numbers.len()));
+    }
     if let Some(visibility) = visibility {
         sql.push_str(if visibility == "public" { " AND is_public = 1" } else { " AND is_public = 0" });
     }
     let mut next = numbers.len();
-    if let Some(status) = status {
-        texts.push(status);
-        next += 1;
-        sql.push_str(&format!(" AND status = ${next}"));
+    match status {
+        Some(_) if over => sql.push_str(" AND status <> 'CANCELLED'"),
+        Some(status) => {
+            texts.push(status);
+            next += 1;
+            sql.push_str(&format!(" AND status = ${next}"));
+        }
+        None => {}
     }
     if let Some(q) = q {
         texts.push(db::contains_pattern(&q));
@@ -569,7 +582,9 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         sql.push_str(&format!(" AND lower(title) LIKE ${next} ESCAPE '\\'"));
     }
     let (page, offset) = db::page_and_offset(filter.page, ADMIN_PAGE_SIZE);
-    sql.push_str(&format!(" ORDER BY starts_at, id LIMIT {} OFFSET {offset}", ADMIN_PAGE_SIZE + 1));
+    // Upcoming shifts soonest first; finished ones most recent first.
+    let order = if over { "starts_at DESC, id DESC" } else { "starts_at, id" };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {} OFFSET {offset}", ADMIN_PAGE_SIZE + 1));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for n in numbers {
         query = query.bind(n);

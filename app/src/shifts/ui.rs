@@ -8,9 +8,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
-    CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift, Shift, ShiftFilter, ShiftPage,
-    ShiftStatus, SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift,
-    get_public_shift, get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
+    CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift, STATUS_OVER, Shift, ShiftFilter,
+    ShiftPage, ShiftStatus, SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift,
+    get_admin_shift, get_public_shift, get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -348,6 +348,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                     <option value="OPEN" selected=selected("status", "OPEN")>"Open"</option>
                     <option value="FULL" selected=selected("status", "FULL")>"Full"</option>
                     <option value="CANCELLED" selected=selected("status", "CANCELLED")>"Cancelled"</option>
+                    <option value="OVER" selected=selected("status", "OVER")>"Over"</option>
                 </select>
             </label>
             <label class="text-sm text-slate-700">
@@ -381,6 +382,11 @@ pub fn AdminShiftsPage() -> impl IntoView {
                         .into_any(),
                     Ok(page) => {
                         let current = filter();
+                        let labels = if current.status.as_deref() == Some(STATUS_OVER) {
+                            crate::ui::PAGES_NEWEST_FIRST
+                        } else {
+                            crate::ui::PAGES_SOONEST_FIRST
+                        };
                         let link = move |n: i64| {
                             let mut parts = vec![format!("page={n}")];
                             for (k, v) in [("q", &current.q), ("status", &current.status), ("visibility", &current.visibility), ("from", &current.from), ("to", &current.to)] {
@@ -416,7 +422,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_SOONEST_FIRST, false)}
+                            {crate::ui::pager(page.page, page.has_more, link, labels, false)}
                         }
                             .into_any()
                     }

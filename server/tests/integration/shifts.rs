@@ -879,6 +879,28 @@ async fn the_admin_list_filters_searches_and_pages(app: TestApp) {
     let past: Value = list(vec![("filter[to]", "2020-01-01")]).await.json().await.unwrap();
     assert_eq!(titles(&past).len(), 0);
 
+    // Shifts that have ended are listed under "Over", most recent first, or from a past date;
+    // never as Open or Full.
+    for (title, days_ago) in [("Last week's stall", 7), ("Yesterday's stall", 1)] {
+        let shift = service::create(&bus, &Actor::System, &form(title, "1")).await.unwrap();
+        sqlx::query("UPDATE shifts SET starts_at = starts_at - $2, ends_at = ends_at - $2 WHERE id = $1")
+            .bind(&shift.id)
+            .bind((days_ago + 1) * 86_400)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let over: Value = list(vec![("filter[status]", "OVER")]).await.json().await.unwrap();
+    assert_eq!(titles(&over), ["Yesterday's stall", "Last week's stall"]);
+    let upcoming: Value = list(vec![("filter[q]", "stall")]).await.json().await.unwrap();
+    assert_eq!(titles(&upcoming).len(), 0);
+    let ten_days_ago = app::time::date_time_from_unix(db::now_unix() - 10 * 86_400).0.leak();
+    let since: Value =
+        list(vec![("filter[q]", "stall"), ("filter[from]", ten_days_ago)]).await.json().await.unwrap();
+    assert_eq!(titles(&since), ["Last week's stall", "Yesterday's stall"]);
+    let open = vec![("filter[q]", "stall"), ("filter[from]", ten_days_ago), ("filter[status]", "OPEN")];
+    assert_eq!(titles(&list(open).await.json().await.unwrap()).len(), 0);
+
     let bad = list(vec![("filter[status]", "SOON"), ("filter[from]", "yesterday")]).await;
     assert_eq!(bad.status(), 422);
     let body = bad.text().await.unwrap();
