@@ -17,6 +17,7 @@ use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -195,6 +196,13 @@ pub async fn serve(
         // Live event streams never finish by themselves; end them so shutdown can complete.
         bus.close_streams();
     };
+    // Each response part goes out as soon as it is written: with Nagle's algorithm a live
+    // stream's event could wait for the client's acknowledgement of the one before.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!(%err, "could not set TCP_NODELAY on a connection");
+        }
+    });
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
     email_worker.abort();
