@@ -168,8 +168,8 @@ pub const STATUS_OVER: &str = "OVER";
 pub struct ShiftFilter {
     /// OPEN, FULL, CANCELLED or `STATUS_OVER`.
     pub status: Option<String>,
-    /// `YYYY-MM-DD` in the organisation's time zone, inclusive. Without `from`, only shifts not yet over are listed (unless
-    /// the status is OVER).
+    /// `YYYY-MM-DD` in the organisation's time zone, inclusive. Without `from`, only shifts
+    /// not yet over are listed (unless the status is `STATUS_OVER`).
     pub from: Option<String>,
     pub to: Option<String>,
     /// `public` or `private`.

@@ -348,7 +348,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                     <option value="OPEN" selected=selected("status", "OPEN")>"Open"</option>
                     <option value="FULL" selected=selected("status", "FULL")>"Full"</option>
                     <option value="CANCELLED" selected=selected("status", "CANCELLED")>"Cancelled"</option>
-                    <option value="OVER" selected=selected("status", "OVER")>"Over"</option>
+                    <option value=STATUS_OVER selected=selected("status", STATUS_OVER)>"Over"</option>
                 </select>
             </label>
             <label class="text-sm text-slate-700">
