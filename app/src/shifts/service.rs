@@ -369,15 +369,10 @@ pub async fn update(
     let mut tx = bus.db().begin_write().await?;
     let edited = lock_shift(&mut tx, shift_id).await?;
     let now = db::now_unix();
-    if edited.status == ShiftStatus::Cancelled {
-        return Err(ShiftError::Cancelled);
-    }
-    if edited.is_over(now) {
-        return Err(ShiftError::Over);
-    }
+    still_open(&edited, now)?;
     let mut updated = Vec::new();
     for target in in_scope(&mut tx, &edited, scope).await? {
-        if target.status == ShiftStatus::Cancelled || target.is_over(now) {
+        if still_open(&target, now).is_err() {
             continue;
         }
         let target = lock_shift(&mut tx, &target.id).await?;
@@ -775,6 +770,18 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
     Ok(outcomes.into_iter().map(|o| o.unwrap_or(Err(ShiftError::TryAgain))).collect())
 }
 
+/// A cancelled shift, or one that has ended, takes no more changes: no sign-ups, edits,
+/// promotions or cancellation.
+fn still_open(shift: &Shift, now: i64) -> Result<(), ShiftError> {
+    if shift.status == ShiftStatus::Cancelled {
+        return Err(ShiftError::Cancelled);
+    }
+    if shift.is_over(now) {
+        return Err(ShiftError::Over);
+    }
+    Ok(())
+}
+
 /// Why this sign-up cannot be taken, if it cannot.
 fn signup_refusal(
     request: &SignupRequest,
@@ -791,11 +798,8 @@ fn signup_refusal(
     let Some(shift) = shift.filter(|s| s.is_public || request.source == SignupSource::Admin) else {
         return Some(ShiftError::NotFound);
     };
-    if shift.status == ShiftStatus::Cancelled {
-        return Some(ShiftError::Cancelled);
-    }
-    if shift.is_over(now) {
-        return Some(ShiftError::Over);
+    if let Err(closed) = still_open(shift, now) {
+        return Some(closed);
     }
     if taken.contains(&(shift.id.clone(), email.to_string())) {
         return Some(ShiftError::AlreadySignedUp);
@@ -1033,12 +1037,7 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
             .fetch_optional(&mut *tx)
             .await?;
     let mut shift = lock_shift(&mut tx, &shift_id.ok_or(ShiftError::NotWaitlisted)?).await?;
-    if shift.status == ShiftStatus::Cancelled {
-        return Err(ShiftError::Cancelled);
-    }
-    if shift.is_over(db::now_unix()) {
-        return Err(ShiftError::Over);
-    }
+    still_open(&shift, db::now_unix())?;
     if shift.signed_up >= shift.capacity {
         if shift.capacity >= super::CAPACITY_MAX {
             return Err(ShiftError::Invalid(vec![FieldError {
@@ -1191,12 +1190,7 @@ pub async fn remove_signup(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<
 pub async fn cancel_shift(bus: &Bus, actor: &Actor, shift_id: &str) -> Result<(), ShiftError> {
     let mut tx = bus.db().begin_write().await?;
     let shift = lock_shift(&mut tx, shift_id).await?;
-    if shift.status == ShiftStatus::Cancelled {
-        return Err(ShiftError::Cancelled);
-    }
-    if shift.is_over(db::now_unix()) {
-        return Err(ShiftError::Over);
-    }
+    still_open(&shift, db::now_unix())?;
     cancel_all_signups(&mut tx, actor, &shift, "SHIFT_CANCELLED").await?;
     sqlx::query("UPDATE shifts SET status = 'CANCELLED', signed_up = 0 WHERE id = $1")
         .bind(shift_id)
