@@ -47,6 +47,33 @@ pub fn unix_from_date_time(date: &str, time: &str) -> Option<i64> {
     Some(parse_date(date)? * 86_400 + parse_time(time)?)
 }
 
+/// Days since the epoch → (year, month, day); the inverse of `days_from_civil`.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// Unix seconds → the day as people read it, "Fri 27 Nov 2026" (UTC: add a zone's offset
+/// first for its local day).
+pub fn day_label(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01, day 0, was a Thursday.
+    let weekday = WEEKDAYS[(days + 3).rem_euclid(7) as usize];
+    format!("{weekday} {day} {} {year}", MONTHS[(month - 1) as usize])
+}
+
 /// Unix seconds → (`YYYY-MM-DD`, `HH:MM`), UTC.
 pub fn date_time_from_unix(secs: i64) -> (String, String) {
     let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
@@ -63,6 +90,19 @@ mod tests {
         assert_eq!(at, 1_795_804_440);
         assert_eq!(date_time_from_unix(at), ("2026-11-27".to_string(), "18:34".to_string()));
         assert_eq!(parse_date("2024-02-29").map(|d| d * 86_400), Some(1_709_164_800));
+    }
+
+    #[test]
+    fn days_read_with_their_weekday() {
+        let day = |date| day_label(parse_date(date).unwrap() * 86_400);
+        assert_eq!(day("2026-11-27"), "Fri 27 Nov 2026");
+        assert_eq!(day("1970-01-01"), "Thu 1 Jan 1970");
+        assert_eq!(day("2024-02-29"), "Thu 29 Feb 2024");
+        assert_eq!(day("2000-03-01"), "Wed 1 Mar 2000");
+        assert_eq!(day("2030-12-31"), "Tue 31 Dec 2030");
+        assert_eq!(day_label(-1), "Wed 31 Dec 1969");
+        // Any time in the day reads as that day.
+        assert_eq!(day_label(unix_from_date_time("2026-11-29", "23:59").unwrap()), "Sun 29 Nov 2026");
     }
 
     #[test]

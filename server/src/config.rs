@@ -33,6 +33,8 @@ pub struct Config {
     pub email_retry_schedule: Vec<Duration>,
     /// How often the email worker looks for emails due (1 s; tests shorten it).
     pub email_poll_interval: Duration,
+    /// How often shifts are looked at for reminders due (1 min; tests shorten it).
+    pub reminder_interval: Duration,
     /// Public shift sign-ups allowed per client IP per minute.
     pub signup_limit_per_minute: u32,
     /// Checkout starts (all payment entry points together) allowed per client IP per hour.
@@ -235,6 +237,7 @@ impl Config {
             bus,
             email_retry_schedule,
             email_poll_interval: Duration::from_secs(1),
+            reminder_interval: Duration::from_secs(60),
             signup_limit_per_minute,
             checkout_limit_per_hour,
             campaign_limit_per_hour,

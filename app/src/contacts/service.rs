@@ -303,11 +303,11 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
             shift_id: r.try_get("shift_id")?,
             shift_title: r.try_get("title")?,
             // The shift's local time, as its pages show it.
-            starts: format!(
-                "{} {}",
-                date_time(r.try_get::<i64, _>("starts_at")? + r.try_get::<i64, _>("start_offset")?),
-                r.try_get::<String, _>("zone_label")?
-            ),
+            starts: {
+                let local = r.try_get::<i64, _>("starts_at")? + r.try_get::<i64, _>("start_offset")?;
+                let time = crate::time::date_time_from_unix(local).1;
+                format!("{}, {time} {}", crate::time::day_label(local), r.try_get::<String, _>("zone_label")?)
+            },
             status: r.try_get("status")?,
         })
     })

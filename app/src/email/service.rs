@@ -172,11 +172,18 @@ pub async fn queue(tx: &mut Tx, email: &OutgoingEmail) -> Result<(), sqlx::Error
     queue_all(tx, std::slice::from_ref(email)).await
 }
 
-/// Queues several emails in one statement (see `queue`).
+/// Queues several emails, up to `QUEUE_ROWS_PER_STATEMENT` to a statement (see `queue`).
 pub async fn queue_all(tx: &mut Tx, emails: &[OutgoingEmail]) -> Result<(), sqlx::Error> {
-    if emails.is_empty() {
-        return Ok(());
+    for chunk in emails.chunks(QUEUE_ROWS_PER_STATEMENT) {
+        queue_rows(tx, chunk).await?;
     }
+    Ok(())
+}
+
+/// Eight parameters a row: 500 rows stay far below PostgreSQL's 65,535 parameters.
+const QUEUE_ROWS_PER_STATEMENT: usize = 500;
+
+async fn queue_rows(tx: &mut Tx, emails: &[OutgoingEmail]) -> Result<(), sqlx::Error> {
     let now = db::now_unix();
     let sql = format!(
         "INSERT INTO email_outbox (id, to_address, subject, body, attachment_name, attachment_type, attachment, \

@@ -57,6 +57,41 @@ pub fn promoted(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
     }
 }
 
+/// The shift's time or place changed: its details as they are now, with the calendar file
+/// for someone signed up.
+pub fn changed(shift: &Shift, name: &str, to: &str, waitlisted: bool) -> OutgoingEmail {
+    let standing = if waitlisted {
+        "You are still on its waitlist."
+    } else {
+        "You are still signed up; the updated calendar file is attached."
+    };
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: format!("Changed: {}", shift.title),
+        body: format!(
+            "Hello {name},\n\nThe time or place of a shift you signed up for has changed. {standing}\n\n{}\n\n\
+             If you can no longer come, use the cancel link from your first email.\n",
+            details(shift)
+        ),
+        attachment: (!waitlisted).then(|| calendar_file(shift)),
+    }
+}
+
+/// The day before: a reminder to someone signed up.
+pub fn reminder(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: format!("Reminder: {}, {}", shift.title, shift.when()),
+        body: format!(
+            "Hello {name},\n\nA reminder that you are signed up for this shift:\n\n{}\n\n\
+             If you can no longer come, please cancel with the link from your first email, so that \
+             someone else can take your spot.\n",
+            details(shift)
+        ),
+        attachment: None,
+    }
+}
+
 /// A sign-up ended: cancelled by the volunteer or an admin, or the shift itself was
 /// cancelled or deleted (`reason` as in `shift.signup.cancelled`).
 pub fn cancelled(shift: &Shift, name: &str, to: &str, reason: &str) -> OutgoingEmail {

@@ -120,10 +120,11 @@ impl Shift {
         crate::time::date_time_from_unix(self.ends_at + self.end_offset).1
     }
 
-    /// "2026-11-28 09:00–12:00 GMT", in the organisation's time zone.
+    /// "Sat 28 Nov 2026, 09:00–12:00 GMT", in the organisation's time zone.
     pub fn when(&self) -> String {
-        let (date, start) = self.local_start();
-        format!("{date} {start}–{} {}", self.local_end(), self.zone_label)
+        let local = self.starts_at + self.start_offset;
+        let start = crate::time::date_time_from_unix(local).1;
+        format!("{}, {start}–{} {}", crate::time::day_label(local), self.local_end(), self.zone_label)
     }
 }
 

@@ -402,6 +402,7 @@ pub async fn update(
                 }])
             })?
         };
+        let was = (target.starts_at, target.ends_at, target.location.clone());
         let mut shift = Shift {
             title: form.title.trim().to_string(),
             description: form.description.trim().to_string(),
@@ -435,11 +436,114 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
         (shift.signed_up, shift.status) = fill_free_spots(&mut tx, actor, &shift).await?;
+        if (shift.starts_at, shift.ends_at, &shift.location) != (was.0, was.1, &was.2) {
+            tell_of_change(&mut tx, &shift, shift.starts_at != was.0).await?;
+        }
         bus::publish(&mut tx, actor, &shift_updated(&shift)).await?;
         updated.push(shift);
     }
     bus.commit(tx).await?;
     Ok(updated)
+}
+
+/// Tells everyone signed up for or waiting on a shift that its time or place changed. A new
+/// start time also earns them a new reminder.
+async fn tell_of_change(tx: &mut Tx, shift: &Shift, new_start: bool) -> Result<(), sqlx::Error> {
+    if new_start {
+        sqlx::query("UPDATE shift_signups SET reminded_at = NULL WHERE shift_id = $1")
+            .bind(&shift.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let rows = sqlx::query(
+        "SELECT name, email, status FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
+         ORDER BY queued_seq",
+    )
+    .bind(&shift.id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let emails = rows
+        .iter()
+        .map(|r| {
+            let (name, email, status): (String, String, String) =
+                (r.try_get("name")?, r.try_get("email")?, r.try_get("status")?);
+            Ok(emails::changed(shift, &name, &email, status == SignupStatus::Waitlisted.as_str()))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    queue_emails(tx, &emails).await
+}
+
+/// How long before a shift starts its volunteers are reminded.
+pub const REMINDER_LEAD_SECS: i64 = 24 * 3600;
+/// Reminders queued per transaction.
+const REMINDERS_PER_BATCH: i64 = 500;
+
+/// Queues a reminder for each confirmed volunteer of a shift that starts within
+/// `REMINDER_LEAD_SECS` of `now` and has not been reminded; returns how many were queued.
+/// Someone who signed up inside that window has just had the confirmation, and is skipped.
+pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
+    let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let due = format!(
+        "SELECT {columns}, u.id AS signup_id, u.name AS volunteer_name, u.email AS volunteer_email \
+         FROM shift_signups u JOIN shifts s ON s.id = u.shift_id \
+         WHERE s.starts_at > $1 AND s.starts_at <= $2 AND s.status <> 'CANCELLED' AND u.status = 'CONFIRMED' \
+         AND u.reminded_at IS NULL AND u.created_at <= s.starts_at - {REMINDER_LEAD_SECS} \
+         ORDER BY s.starts_at, u.queued_seq LIMIT {REMINDERS_PER_BATCH}"
+    );
+    let mut queued = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(due.as_str()))
+            .bind(now)
+            .bind(now + REMINDER_LEAD_SECS)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut reminders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // Marked in the same transaction as queued: a reminder is never sent twice, even
+            // by two servers at once (the second finds it marked).
+            let marked = sqlx::query(
+                "UPDATE shift_signups SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL \
+                 AND status = 'CONFIRMED'",
+            )
+            .bind(now)
+            .bind(row.try_get::<String, _>("signup_id")?)
+            .execute(&mut *tx)
+            .await?;
+            if marked.rows_affected() == 1 {
+                let (name, email): (String, String) =
+                    (row.try_get("volunteer_name")?, row.try_get("volunteer_email")?);
+                reminders.push(emails::reminder(&shift_from_row(row)?, &name, &email));
+            }
+        }
+        queue_emails(&mut tx, &reminders).await?;
+        tx.commit().await?;
+        queued += reminders.len();
+        if (rows.len() as i64) < REMINDERS_PER_BATCH {
+            return Ok(queued);
+        }
+    }
+}
+
+/// Queues shift reminders as they fall due; `serve` runs it in the background.
+#[derive(Clone, Debug)]
+pub struct ReminderWorker {
+    pub db: Db,
+    /// How often it looks (a minute; tests shorten it).
+    pub every: std::time::Duration,
+}
+
+impl ReminderWorker {
+    pub async fn run(self) {
+        loop {
+            match send_reminders(&self.db, db::now_unix()).await {
+                Ok(0) => {}
+                Ok(queued) => tracing::info!(queued, "queued shift reminders"),
+                Err(e) => tracing::warn!(error = %e, "could not queue shift reminders"),
+            }
+            tokio::time::sleep(self.every).await;
+        }
+    }
 }
 
 /// Deletes a shift (or with a scope, its series from it on or as a whole). Active sign-ups of

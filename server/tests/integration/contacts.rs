@@ -359,7 +359,11 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
 
     let detail: Value =
         app.call(&admin, "contacts/get", &[("id", keep.as_str())]).await.json().await.unwrap();
-    assert_eq!(detail["signups"].as_array().unwrap().len(), 2);
+    // Both shifts start at 09:00 tomorrow, shown as their pages show it.
+    let starts =
+        format!("{}, 09:00 {}", app::time::day_label(first.starts_at + first.start_offset), first.zone_label);
+    let signups = detail["signups"].as_array().unwrap();
+    assert_eq!(signups.iter().map(|s| s["starts"].as_str().unwrap()).collect::<Vec<_>>(), [&starts, &starts]);
     assert_eq!(detail["payments"].as_array().unwrap().len(), 1);
     assert_eq!(detail["activity"].as_array().unwrap().len(), 2);
     assert_eq!(detail["contact"]["tags"], serde_json::json!(["phone banker", "shared"]));

@@ -29,6 +29,9 @@ on_both_backends!(
     a_shifts_sign_ups_come_in_pages_and_can_be_searched,
     finished_and_cancelled_shifts_take_no_sign_ups,
     shifts_are_typed_and_shown_in_the_organisations_time_zone,
+    volunteers_are_told_when_their_shift_moves,
+    reminders_go_once_the_day_before,
+    the_server_sends_reminders_as_they_fall_due,
 );
 
 on_both_backends_with_own_server!(
@@ -1280,14 +1283,14 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
     let on = |date: &str| ShiftForm { date: date.into(), ..form("Canvass", "5") };
     let summer = service::create(&bus, &Actor::System, &on("2030-07-04")).await.unwrap();
     assert_eq!((summer.starts_at, summer.ends_at), (utc("2030-07-04", 8), utc("2030-07-04", 11)));
-    assert_eq!(summer.when(), "2030-07-04 09:00–12:00 BST");
+    assert_eq!(summer.when(), "Thu 4 Jul 2030, 09:00–12:00 BST");
     let winter = service::create(&bus, &Actor::System, &on("2030-12-05")).await.unwrap();
     assert_eq!(winter.starts_at, utc("2030-12-05", 9));
-    assert_eq!(winter.when(), "2030-12-05 09:00–12:00 GMT");
+    assert_eq!(winter.when(), "Thu 5 Dec 2030, 09:00–12:00 GMT");
     // As stored, on the pages, over HTTP.
     assert_eq!(service::get(&app.db, &summer.id).await.unwrap().unwrap(), summer);
     let page = app.client().get(app.url(&format!("/shifts/{}", summer.id))).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("2030-07-04 09:00–12:00 BST"));
+    assert!(page.text().await.unwrap().contains("Thu 4 Jul 2030, 09:00–12:00 BST"));
 
     // A time the clocks skip (01:30 on 2030-03-31) is refused; nothing is created.
     let skipped = ShiftForm { start_time: "01:30".into(), end_time: "04:00".into(), ..on("2030-03-31") };
@@ -1307,7 +1310,7 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
     let starts: Vec<i64> = sundays.iter().map(|s| s.starts_at).collect();
     assert_eq!(starts, [utc("2030-10-20", 8), utc("2030-10-27", 9)]);
     let whens: Vec<String> = sundays.iter().map(|s| s.when()).collect();
-    assert_eq!(whens, ["2030-10-20 09:00–12:00 BST", "2030-10-27 09:00–12:00 GMT"]);
+    assert_eq!(whens, ["Sun 20 Oct 2030, 09:00–12:00 BST", "Sun 27 Oct 2030, 09:00–12:00 GMT"]);
     // Moved to 10:00 as a whole, each keeps its own day and zone offset.
     let later = ShiftForm { start_time: "10:00".into(), end_time: "13:00".into(), ..on("2030-10-20") };
     let moved =
@@ -1328,7 +1331,7 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
     assert_eq!(app.call(&admin, "admin/save-time-zone", &new_york).await.status(), 200);
     assert_eq!(
         service::get(&app.db, &summer.id).await.unwrap().unwrap().when(),
-        "2030-07-04 09:00–12:00 BST"
+        "Thu 4 Jul 2030, 09:00–12:00 BST"
     );
     // Editing it without touching its times keeps it where it is; new times are New York's.
     let renamed = ShiftForm { title: "Canvass (renamed)".into(), ..on("2030-07-04") };
@@ -1338,11 +1341,151 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
     let moved = service::update(&bus, &Actor::System, &summer.id, &moved, SeriesScope::This).await.unwrap();
     assert_eq!(
         (moved[0].starts_at, moved[0].when()),
-        (utc("2030-07-04", 14), "2030-07-04 10:00–12:00 EDT".to_string())
+        (utc("2030-07-04", 14), "Thu 4 Jul 2030, 10:00–12:00 EDT".to_string())
     );
     let next = service::create(&bus, &Actor::System, &on("2030-07-05")).await.unwrap();
     assert_eq!(
         (next.starts_at, next.when()),
-        (utc("2030-07-05", 13), "2030-07-05 09:00–12:00 EDT".to_string())
+        (utc("2030-07-05", 13), "Fri 5 Jul 2030, 09:00–12:00 EDT".to_string())
     );
+    // An evening in New York is the next day in UTC; it reads as the local day.
+    let evening = ShiftForm { start_time: "21:00".into(), end_time: "23:00".into(), ..on("2030-07-05") };
+    let evening = service::create(&bus, &Actor::System, &evening).await.unwrap();
+    assert_eq!(
+        (evening.starts_at, evening.when()),
+        (utc("2030-07-06", 1), "Fri 5 Jul 2030, 21:00–23:00 EDT".to_string())
+    );
+}
+
+/// The emails queued whose subject starts with `prefix`: (recipient, subject, body, whether
+/// it has a calendar file), in recipient order.
+async fn queued(app: &TestApp, prefix: &str) -> Vec<(String, String, String, bool)> {
+    sqlx::query_as::<_, (String, String, String, Option<String>)>(
+        "SELECT to_address, subject, body, attachment_name FROM email_outbox WHERE subject LIKE $1 \
+         ORDER BY to_address, created_at",
+    )
+    .bind(format!("{prefix}%"))
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(to, subject, body, file)| (to, subject, body, file.is_some()))
+    .collect()
+}
+
+async fn volunteers_are_told_when_their_shift_moves(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "1")).await.unwrap();
+    for n in 0..3 {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    // v2 leaves the waitlist; v0 is signed up and v1 waits.
+    let v2 = service::all_signups(&app.db, &shift.id).await.unwrap().pop().unwrap();
+    service::remove_signup(&bus, &Actor::System, &v2.id).await.unwrap();
+    let edit = |f: ShiftForm| {
+        let (bus, id) = (bus.clone(), shift.id.clone());
+        async move { service::update(&bus, &Actor::System, &id, &f, SeriesScope::This).await.unwrap().remove(0) }
+    };
+
+    // A new title or description is not worth an email.
+    edit(ShiftForm { description: "Bring maps.".into(), ..form("Canvass the north", "1") }).await;
+    assert_eq!(queued(&app, "Changed").await, []);
+
+    // A new time is: everyone still signed up or waiting hears, with the new details.
+    let later = edit(ShiftForm { start_time: "10:00".into(), ..form("Canvass", "1") }).await;
+    let told = queued(&app, "Changed").await;
+    let to: Vec<(&str, &str, bool)> =
+        told.iter().map(|(to, s, _, file)| (to.as_str(), s.as_str(), *file)).collect();
+    assert_eq!(
+        to,
+        [("v0@example.org", "Changed: Canvass", true), ("v1@example.org", "Changed: Canvass", false)]
+    );
+    assert!(told[0].2.contains(&format!("When: {}", later.when())), "{}", told[0].2);
+    assert!(told[0].2.contains("still signed up") && told[1].2.contains("still on its waitlist"));
+
+    // So is a new place.
+    edit(ShiftForm { start_time: "10:00".into(), location: "Library".into(), ..form("Canvass", "1") }).await;
+    let told = queued(&app, "Changed").await;
+    assert_eq!(told.len(), 4);
+    assert!(told.iter().filter(|t| t.2.contains("Where: Library")).count() == 2);
+}
+
+async fn reminders_go_once_the_day_before(app: TestApp) {
+    let bus = app.bus();
+    let in_three_days = app::time::date_time_from_unix(db::now_unix() + 3 * 86_400).0;
+    let on = |title: &str| ShiftForm { date: in_three_days.clone(), ..form(title, "2") };
+    let shift = service::create(&bus, &Actor::System, &on("Canvass")).await.unwrap();
+    let other = service::create(&bus, &Actor::System, &on("Phone bank")).await.unwrap();
+    for n in 0..3 {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    service::sign_up(&bus, &Actor::System, &other.id, &person(5), SignupSource::Public, None).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &other.id).await.unwrap();
+    let day = service::REMINDER_LEAD_SECS;
+
+    // Not yet a day before: nothing.
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - day - 3600).await.unwrap(), 0);
+    // A day before: those signed up, not the waitlist nor the cancelled shift's volunteer.
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - day + 3600).await.unwrap(), 2);
+    let sent = queued(&app, "Reminder").await;
+    let to: Vec<(&str, &str)> = sent.iter().map(|(to, s, _, _)| (to.as_str(), s.as_str())).collect();
+    let subject = format!("Reminder: Canvass, {}", shift.when());
+    assert_eq!(to, [("v0@example.org", subject.as_str()), ("v1@example.org", subject.as_str())]);
+    assert!(sent[0].2.contains("Hello Volunteer 0") && sent[0].2.contains("Where: Community hall"));
+    // Once only.
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - day + 7200).await.unwrap(), 0);
+
+    // Promoted inside the window, signed up long before: reminded. Signed up inside the
+    // window: the confirmation was the reminder.
+    let v1 = service::all_signups(&app.db, &shift.id).await.unwrap().remove(1);
+    service::remove_signup(&bus, &Actor::System, &v1.id).await.unwrap();
+    let late = service::create(&bus, &Actor::System, &on("Leafleting")).await.unwrap();
+    service::sign_up(&bus, &Actor::System, &late.id, &person(3), SignupSource::Public, None).await.unwrap();
+    sqlx::query("UPDATE shift_signups SET created_at = $1 WHERE email = 'v3@example.org'")
+        .bind(shift.starts_at - 3 * 3600)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - 3600).await.unwrap(), 1);
+    assert_eq!(queued(&app, "Reminder").await.last().unwrap().0, "v2@example.org");
+
+    // A new start time earns a new reminder; a shift already started gets none.
+    let moved = ShiftForm { start_time: "10:00".into(), ..on("Canvass") };
+    let moved = service::update(&bus, &Actor::System, &shift.id, &moved, SeriesScope::This).await.unwrap();
+    assert_eq!(service::send_reminders(&app.db, moved[0].starts_at).await.unwrap(), 0);
+    assert_eq!(service::send_reminders(&app.db, moved[0].starts_at - 3600).await.unwrap(), 2);
+    let to: Vec<String> = queued(&app, "Reminder").await.into_iter().map(|(to, ..)| to).collect();
+    assert_eq!(
+        to,
+        ["v0@example.org", "v0@example.org", "v1@example.org", "v2@example.org", "v2@example.org"]
+    );
+}
+
+async fn the_server_sends_reminders_as_they_fall_due(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "5")).await.unwrap();
+    service::sign_up(&bus, &Actor::System, &shift.id, &person(0), SignupSource::Public, None).await.unwrap();
+    // The shift now starts in an hour; the sign-up was two days ago.
+    let now = db::now_unix();
+    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(now + 3600)
+        .bind(now + 7200)
+        .bind(&shift.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE shift_signups SET created_at = $1")
+        .bind(now - 2 * 86_400)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    crate::common::eventually("the reminder is queued", || async {
+        queued(&app, "Reminder").await.len() == 1
+    })
+    .await;
+    assert_eq!(queued(&app, "Reminder").await[0].0, "v0@example.org");
 }

@@ -162,6 +162,7 @@ async fn start_server(
     // Tests should not wait seconds for a poll: commits wake the bus, and this covers the rest.
     config.bus.poll_interval = std::time::Duration::from_millis(100);
     config.email_poll_interval = std::time::Duration::from_millis(100);
+    config.reminder_interval = std::time::Duration::from_millis(100);
     adjust(&mut config);
     let listener = changemaker_server::bind(config.site_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
