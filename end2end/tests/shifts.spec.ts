@@ -186,6 +186,14 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByLabel("Time zone", { exact: true })).toHaveValue("Europe/London");
     await admin.getByRole("button", { name: "Save time zone" }).click();
     await expect(admin.getByTestId("time-zone-result")).toHaveText("Saved.");
+    // Reminders go a day before unless chosen otherwise; the choice is kept.
+    await expect(admin.getByLabel("Send reminders")).toHaveValue("24");
+    await admin.getByLabel("Send reminders").selectOption({ label: "Never" });
+    await admin.getByRole("button", { name: "Save reminders" }).click();
+    await expect(admin.getByTestId("reminders-result")).toHaveText("Saved.");
+    await admin.reload();
+    await ready(admin);
+    await expect(admin.getByLabel("Send reminders")).toHaveValue("0");
     await admin.goto(`${server.baseURL}/admin/shifts`);
     await ready(admin);
     await expect(admin.getByTestId("times-are-in")).toContainText("Times are in Europe/London");

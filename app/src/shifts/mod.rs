@@ -313,6 +313,11 @@ pub mod ui;
 /// Who manages shifts.
 pub const MANAGERS: &[Role] = &[Role::SuperAdmin, Role::Admin];
 
+/// When volunteers are reminded of their shift, in hours before it starts, and how the
+/// settings page names it; 0 is never.
+pub const REMINDER_CHOICES: [(i64, &str); 3] = [(0, "Never"), (24, "A day before"), (48, "Two days before")];
+pub const DEFAULT_REMINDER_HOURS: i64 = 24;
+
 #[cfg(feature = "ssr")]
 impl From<service::ShiftError> for AppError {
     fn from(err: service::ShiftError) -> AppError {
@@ -516,6 +521,24 @@ pub async fn email_shift_volunteers(
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::email_volunteers(&state.db, &shift_id, &subject, &body).await?)
+}
+
+/// How many hours before a shift its volunteers are reminded (0: never).
+#[server(prefix = "/api", endpoint = "shifts/reminders")]
+pub async fn get_reminder_hours() -> Result<i64, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::reminder_hours(&state.db).await.map_err(crate::auth::internal)
+}
+
+/// Sets when volunteers are reminded of their shifts: `hours` is one of `REMINDER_CHOICES`.
+#[server(prefix = "/api", endpoint = "shifts/save-reminders")]
+pub async fn save_reminder_hours(#[server(default)] hours: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    // Not a number is refused by the service as any hours not offered are.
+    let hours = hours.trim().parse().unwrap_or(-1);
+    Ok(service::save_reminder_hours(&state.db, &crate::events::Actor::User(user.id), hours).await?)
 }
 
 /// The signed-in user's upcoming sign-ups ("My shifts").

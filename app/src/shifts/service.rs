@@ -473,21 +473,48 @@ async fn tell_of_change(tx: &mut Tx, shift: &Shift, new_start: bool) -> Result<(
     queue_emails(tx, &emails).await
 }
 
-/// How long before a shift starts its volunteers are reminded.
-pub const REMINDER_LEAD_SECS: i64 = 24 * 3600;
+/// The setting holding how many hours before a shift its volunteers are reminded (0: never).
+const REMINDER_HOURS: &str = "shift_reminder_hours";
+
+/// How many hours before a shift its volunteers are reminded; 0 when the organisation
+/// turned reminders off. A day unless set.
+pub async fn reminder_hours(db: &Db) -> Result<i64, sqlx::Error> {
+    let stored = crate::settings::get(db, REMINDER_HOURS).await?;
+    Ok(stored.and_then(|h| h.parse().ok()).unwrap_or(super::DEFAULT_REMINDER_HOURS))
+}
+
+/// Sets when reminders go: one of `REMINDER_CHOICES`, in the admin audit log.
+pub async fn save_reminder_hours(db: &Db, actor: &Actor, hours: i64) -> Result<(), ShiftError> {
+    if !super::REMINDER_CHOICES.iter().any(|(h, _)| *h == hours) {
+        return Err(ShiftError::Invalid(vec![FieldError {
+            field: "hours".into(),
+            message: "Choose when reminders go from the list.".into(),
+        }]));
+    }
+    let mut tx = db.begin_write().await?;
+    crate::settings::set(&mut tx, REMINDER_HOURS, &hours.to_string()).await?;
+    crate::audit::record(&mut tx, actor, "settings.shift_reminders.changed", &hours.to_string()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Reminders queued per transaction.
 const REMINDERS_PER_BATCH: i64 = 500;
 
 /// Queues a reminder for each confirmed volunteer of a shift that starts within
-/// `REMINDER_LEAD_SECS` of `now` and has not been reminded; returns how many were queued.
+/// `reminder_hours` of `now` and has not been reminded; returns how many were queued.
 /// Someone who signed up inside that window has just had the confirmation, and is skipped.
 pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
+    let lead = reminder_hours(db).await? * 3600;
+    if lead == 0 {
+        return Ok(0);
+    }
     let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     let due = format!(
         "SELECT {columns}, u.id AS signup_id, u.name AS volunteer_name, u.email AS volunteer_email \
          FROM shift_signups u JOIN shifts s ON s.id = u.shift_id \
          WHERE s.starts_at > $1 AND s.starts_at <= $2 AND s.status <> 'CANCELLED' AND u.status = 'CONFIRMED' \
-         AND u.reminded_at IS NULL AND u.created_at <= s.starts_at - {REMINDER_LEAD_SECS} \
+         AND u.reminded_at IS NULL AND u.created_at <= s.starts_at - {lead} \
          ORDER BY s.starts_at, u.queued_seq LIMIT {REMINDERS_PER_BATCH}"
     );
     let mut queued = 0;
@@ -495,7 +522,7 @@ pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
         let mut tx = db.begin_write().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(due.as_str()))
             .bind(now)
-            .bind(now + REMINDER_LEAD_SECS)
+            .bind(now + lead)
             .fetch_all(&mut *tx)
             .await?;
         let mut reminders = Vec::with_capacity(rows.len());

@@ -8,9 +8,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
-    CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift, STATUS_OVER, Shift, ShiftFilter,
-    ShiftPage, ShiftStatus, SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift,
-    get_admin_shift, get_public_shift, get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
+    CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift, REMINDER_CHOICES, STATUS_OVER,
+    SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignUpForShift, SignupPage, SignupStatus,
+    SignupView, UpdateShift, get_admin_shift, get_public_shift, get_reminder_hours, get_signup_by_token,
+    list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -664,6 +665,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                             <FormError error=update_error />
                                             <ShiftFields shift=Some(shift) error=update_error />
                                             <ScopeChoice series=series />
+                                            <p class="text-sm text-slate-600">"If the time or place changes, everyone signed up or waiting is emailed the new details."</p>
                                             <div class="flex gap-3">
                                                 <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" disabled=move || update.pending().get()>
                                                     {move || if update.pending().get() { "Saving…" } else { "Save changes" }}
@@ -1037,5 +1039,49 @@ fn TimesAreIn() -> impl IntoView {
                 })}
             </Suspense>
         </p>
+    }
+}
+
+/// When volunteers are reminded of their shifts, on the settings page.
+#[component]
+pub fn ReminderSettings() -> impl IntoView {
+    let hours = Resource::new(|| (), |_| get_reminder_hours());
+    let save = ServerAction::<SaveReminderHours>::new();
+    let error = last_error(save.value());
+    view! {
+        <section class="mt-4 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Shift reminders"</h2>
+            <p class="text-sm text-slate-600">
+                "Everyone signed up for a shift is emailed a reminder before it starts, unless they signed up after that."
+            </p>
+            <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match hours.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(current) => view! {
+                            <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3">
+                                <div>
+                                    <label for="reminder-hours" class="block text-sm font-medium text-slate-700">"Send reminders"</label>
+                                    <select id="reminder-hours" name="hours" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
+                                        {REMINDER_CHOICES
+                                            .iter()
+                                            .map(|(h, label)| view! { <option value=h.to_string() selected=*h == current>{*label}</option> })
+                                            .collect_view()}
+                                    </select>
+                                </div>
+                                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white" disabled=move || save.pending().get()>
+                                    "Save reminders"
+                                </button>
+                            </ActionForm>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("hours").unwrap_or_else(|| e.to_string()))}</p>
+            <p class="mt-2 text-sm text-green-700" data-testid="reminders-result">
+                {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
+            </p>
+        </section>
     }
 }

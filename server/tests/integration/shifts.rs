@@ -32,6 +32,7 @@ on_both_backends!(
     volunteers_are_told_when_their_shift_moves,
     reminders_go_once_the_day_before,
     the_server_sends_reminders_as_they_fall_due,
+    admins_choose_when_reminders_go,
 );
 
 on_both_backends_with_own_server!(
@@ -1425,7 +1426,7 @@ async fn reminders_go_once_the_day_before(app: TestApp) {
     }
     service::sign_up(&bus, &Actor::System, &other.id, &person(5), SignupSource::Public, None).await.unwrap();
     service::cancel_shift(&bus, &Actor::System, &other.id).await.unwrap();
-    let day = service::REMINDER_LEAD_SECS;
+    let day = 24 * 3600; // unless the organisation chose otherwise
 
     // Not yet a day before: nothing.
     assert_eq!(service::send_reminders(&app.db, shift.starts_at - day - 3600).await.unwrap(), 0);
@@ -1488,4 +1489,47 @@ async fn the_server_sends_reminders_as_they_fall_due(app: TestApp) {
     })
     .await;
     assert_eq!(queued(&app, "Reminder").await[0].0, "v0@example.org");
+}
+
+async fn admins_choose_when_reminders_go(app: TestApp) {
+    let bus = app.bus();
+    let in_three_days = app::time::date_time_from_unix(db::now_unix() + 3 * 86_400).0;
+    let shift =
+        service::create(&bus, &Actor::System, &ShiftForm { date: in_three_days, ..form("Canvass", "5") })
+            .await
+            .unwrap();
+    service::sign_up(&bus, &Actor::System, &shift.id, &person(0), SignupSource::Public, None).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let hours = || async { app.call(&admin, "shifts/reminders", &[]).await.json::<i64>().await.unwrap() };
+    assert_eq!(hours().await, 24, "a day before unless chosen");
+
+    // Only admins see or change it; hours not offered are a field error; nothing changes.
+    for endpoint in ["shifts/reminders", "shifts/save-reminders"] {
+        let args = [("hours", "0")];
+        assert_eq!(app.call(&app.client(), endpoint, &args).await.status(), 401, "{endpoint}");
+        assert_eq!(app.call(&volunteer, endpoint, &args).await.status(), 403, "{endpoint}");
+    }
+    for bad in ["12", "-1", "a day", ""] {
+        let res = app.call(&admin, "shifts/save-reminders", &[("hours", bad)]).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        assert!(res.text().await.unwrap().contains("Choose when reminders go"), "{bad}");
+    }
+    assert_eq!(hours().await, 24);
+
+    // Two days before: due 40 hours ahead. Never: nothing goes.
+    assert_eq!(app.call(&admin, "shifts/save-reminders", &[("hours", "0")]).await.status(), 200);
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - 3600).await.unwrap(), 0);
+    assert_eq!(app.call(&admin, "shifts/save-reminders", &[("hours", "48")]).await.status(), 200);
+    assert_eq!(hours().await, 48);
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - 40 * 3600).await.unwrap(), 1);
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT entity FROM admin_audit_log WHERE action = 'settings.shift_reminders.changed' ORDER BY entity",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, ["0", "48"]);
 }
