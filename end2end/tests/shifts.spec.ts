@@ -161,7 +161,7 @@ test.describe.serial("volunteer shifts", () => {
     // The first volunteer cancels by their link: the waiting one is promoted, live.
     await admin.getByRole("link", { name: "Phone bank" }).click();
     await ready(admin);
-    await expect(admin.getByTestId("signup-row").filter({ hasText: "v13@example.org" })).toContainText("Waitlist");
+    await expect(admin.getByTestId("signup-row").filter({ hasText: "v13@example.org" })).toContainText("Waitlist, number 1");
     const cancelUrl = (await signedUp[0].getByTestId("cancel-link").getAttribute("href"))!;
     await signedUp[0].goto(cancelUrl);
     await ready(signedUp[0]);

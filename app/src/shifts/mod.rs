@@ -139,6 +139,8 @@ pub struct SignupView {
     pub status: SignupStatus,
     /// Unix seconds, UTC.
     pub created_at: i64,
+    /// Their place on the waitlist (1 is next); `None` when they have a spot.
+    pub waitlist_position: Option<i64>,
 }
 
 /// A page of a shift's sign-ups: confirmed first, then the waitlist in order.
@@ -673,6 +675,7 @@ mod tests {
             source: "PUBLIC".into(),
             status: SignupStatus::Confirmed,
             created_at: 0,
+            waitlist_position: None,
         }];
         let csv = signups_csv(&signups);
         let line = csv.lines().nth(1).unwrap();

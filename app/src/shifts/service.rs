@@ -1193,9 +1193,11 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
 /// How many sign-ups the admin's shift page shows at a time.
 pub const SIGNUPS_PAGE_SIZE: i64 = 50;
 
-/// A shift's active sign-ups, to be narrowed and followed by `SIGNUPS_ORDER`.
-const ACTIVE_SIGNUPS: &str = "SELECT id, name, email, phone, source, status, created_at FROM shift_signups \
-                              WHERE shift_id = $1 AND status <> 'CANCELLED'";
+/// A shift's active sign-ups with their place on the waitlist (counted before any search
+/// narrows them), to be narrowed by `WHERE` and followed by `SIGNUPS_ORDER`.
+const ACTIVE_SIGNUPS: &str = "SELECT * FROM (SELECT id, name, email, phone, source, status, created_at, queued_seq, \
+                              CASE WHEN status = 'WAITLISTED' THEN ROW_NUMBER() OVER (PARTITION BY status ORDER BY queued_seq) \
+                              END AS waitlist_position FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED') active";
 /// Confirmed first, then the waitlist in order.
 const SIGNUPS_ORDER: &str = "ORDER BY CASE status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, queued_seq";
 
@@ -1209,6 +1211,7 @@ fn signup_from_row(row: &sqlx::any::AnyRow) -> Result<SignupView, sqlx::Error> {
         source: row.try_get("source")?,
         status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
         created_at: row.try_get("created_at")?,
+        waitlist_position: row.try_get("waitlist_position")?,
     })
 }
 
@@ -1232,7 +1235,7 @@ pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result
     let matching = if search.is_empty() {
         ""
     } else {
-        " AND (lower(name) LIKE $2 ESCAPE '\\' OR lower(email) LIKE $2 ESCAPE '\\')"
+        " WHERE lower(name) LIKE $2 ESCAPE '\\' OR lower(email) LIKE $2 ESCAPE '\\'"
     };
     let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{ACTIVE_SIGNUPS}{matching} {SIGNUPS_ORDER} LIMIT {} OFFSET {offset}",

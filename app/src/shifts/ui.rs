@@ -811,10 +811,10 @@ fn SignupTable(
                         .into_any()
                 }
             };
-            let status = match s.status {
-                SignupStatus::Confirmed => "Confirmed",
-                SignupStatus::Waitlisted => "Waitlist",
-                SignupStatus::Cancelled => "Cancelled",
+            // Someone waiting always has a place in line; the list holds no cancelled sign-ups.
+            let status = match s.waitlist_position {
+                Some(n) => format!("Waitlist, number {n}"),
+                None => "Confirmed".to_string(),
             };
             let promote_control = (changeable && s.status == SignupStatus::Waitlisted).then(|| {
                 let id = s.id.clone();

@@ -666,11 +666,20 @@ async fn a_shifts_sign_ups_come_in_pages_and_can_be_searched(app: TestApp) {
     let expected: Vec<String> = (50..60).map(|n| format!("v{n}@example.org")).collect();
     assert_eq!(emails(&second), expected, "the rest, the waitlist last");
     assert_eq!(second["signups"][9]["status"], "WAITLISTED");
+    // Each waiting volunteer's place in line; none for those with a spot.
+    let places: Vec<&Value> =
+        second["signups"].as_array().unwrap().iter().map(|s| &s["waitlist_position"]).collect();
+    assert_eq!(
+        places[4..],
+        [&Value::Null, &Value::from(1), &Value::from(2), &Value::from(3), &Value::from(4), &Value::from(5)]
+    );
     assert_eq!(second["has_more"], false);
     assert_eq!(second["waiting"], 5);
 
     // Search by name or email, any case, with `%` and `_` taken literally.
     assert_eq!(emails(&page(vec![("q", " V42@EXAMPLE ")]).await), ["v42@example.org"]);
+    let found = page(vec![("q", "v59@")]).await;
+    assert_eq!(found["signups"][0]["waitlist_position"], 5, "the place in the whole line, not in the search");
     let by_name = page(vec![("q", "volunteer 5")]).await;
     assert_eq!(emails(&by_name).len(), 11, "Volunteer 5 and 50–59");
     assert!(emails(&page(vec![("q", "%")]).await).is_empty());
@@ -689,6 +698,8 @@ async fn a_shifts_sign_ups_come_in_pages_and_can_be_searched(app: TestApp) {
     let html = admin.get(format!("{url}?q=v7%40&page=1")).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("data-testid=\"signup-row\"").count(), 1);
     assert!(html.contains("Show everyone"));
+    let html = admin.get(format!("{url}?q=v58%40")).send().await.unwrap().text().await.unwrap();
+    assert!(html.replace("<!>", "").contains("Waitlist, number 4"));
     let html = admin.get(format!("{url}?q=nobody")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Nobody signed up matches this search."));
 
