@@ -120,11 +120,24 @@ impl Shift {
         crate::time::date_time_from_unix(self.ends_at + self.end_offset).1
     }
 
+    /// The local day it starts, "Sat 28 Nov 2026".
+    pub fn local_day(&self) -> String {
+        crate::time::day_label(self.starts_at + self.start_offset)
+    }
+
+    /// "09:00–12:00 GMT", in the organisation's time zone.
+    pub fn times(&self) -> String {
+        format!("{}–{} {}", self.local_start().1, self.local_end(), self.zone_label)
+    }
+
     /// "Sat 28 Nov 2026, 09:00–12:00 GMT", in the organisation's time zone.
     pub fn when(&self) -> String {
-        let local = self.starts_at + self.start_offset;
-        let start = crate::time::date_time_from_unix(local).1;
-        format!("{}, {start}–{} {}", crate::time::day_label(local), self.local_end(), self.zone_label)
+        format!("{}, {}", self.local_day(), self.times())
+    }
+
+    /// `text` followed by " · " and the location, when it has one.
+    pub fn with_place(&self, text: String) -> String {
+        if self.location.is_empty() { text } else { format!("{text} · {}", self.location) }
     }
 }
 

@@ -60,28 +60,45 @@ pub fn PublicShiftsPage() -> impl IntoView {
     }
 }
 
-/// One page of the public list, with links to the pages before and after it.
+/// One page of the public list under a heading for each day, with links to the pages before
+/// and after it.
 fn public_shift_list(page: ShiftPage) -> AnyView {
     let (number, has_more) = (page.page, page.has_more);
+    // The shifts come soonest first, so each day's are next to each other.
+    let mut days: Vec<(String, Vec<Shift>)> = Vec::new();
+    for shift in page.shifts {
+        let day = shift.local_day();
+        match days.last_mut() {
+            Some((last, shifts)) if *last == day => shifts.push(shift),
+            _ => days.push((day, vec![shift])),
+        }
+    }
     view! {
-        {page.shifts.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
-        <ul class="mt-6 space-y-3">
-            {page
-                .shifts
-                .into_iter()
-                .map(|s| view! {
-                    <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="public-shift">
-                        <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
-                            {s.title.clone()}
-                        </a>
-                        <p class="text-sm text-slate-600">{s.when()} " · " {s.location.clone()}</p>
-                        <p class="text-sm text-slate-700">
-                            {if s.spots_left() > 0 { format!("{} left", crate::ui::count(s.spots_left(), "spot")) } else { "Full — join the waitlist".to_string() }}
-                        </p>
-                    </li>
-                })
-                .collect_view()}
-        </ul>
+        {days.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
+        {days
+            .into_iter()
+            .map(|(day, shifts)| view! {
+                <section class="mt-8">
+                    <h2 class="text-lg font-semibold text-slate-900" data-testid="public-day">{day}</h2>
+                    <ul class="mt-3 space-y-3">
+                        {shifts
+                            .into_iter()
+                            .map(|s| view! {
+                                <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="public-shift">
+                                    <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
+                                        {s.title.clone()}
+                                    </a>
+                                    <p class="text-sm text-slate-600">{s.with_place(s.times())}</p>
+                                    <p class="text-sm text-slate-700">
+                                        {if s.spots_left() > 0 { format!("{} left", crate::ui::count(s.spots_left(), "spot")) } else { "Full — join the waitlist".to_string() }}
+                                    </p>
+                                </li>
+                            })
+                            .collect_view()}
+                    </ul>
+                </section>
+            })
+            .collect_view()}
         {crate::ui::pager(number, has_more, |n| format!("/shifts?page={n}"), crate::ui::PAGES_SOONEST_FIRST, true)}
     }
         .into_any()
@@ -115,7 +132,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                             let head = view! {
                                 <Title text=s.title.clone() />
                                 <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
-                                <p class="mt-2 text-slate-600">{s.when()} " · " {s.location.clone()}</p>
+                                <p class="mt-2 text-slate-600">{s.with_place(s.when())}</p>
                                 <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>
                             };
                             if let Some(closed) = closed {
@@ -291,7 +308,7 @@ fn SignupSummary(mine: MySignup) -> impl IntoView {
     view! {
         <div class="mt-4 rounded-lg bg-white p-4 shadow-sm" data-testid="cancel-what">
             <p class="font-semibold text-slate-900">{mine.shift.title.clone()}</p>
-            <p class="text-sm text-slate-600">{mine.shift.when()} " · " {mine.shift.location.clone()}</p>
+            <p class="text-sm text-slate-600">{mine.shift.with_place(mine.shift.when())}</p>
             <p class="text-sm text-slate-700">{format!("{}.", mine.standing())}</p>
         </div>
     }
@@ -682,7 +699,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                             <p class="text-sm"><a href="/admin/shifts" class="text-indigo-700 hover:underline">"← Shifts"</a></p>
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{shift.title.clone()}</h1>
                             <p class="mt-1 text-slate-600">
-                                {shift.when()} " · " {shift.location.clone()}
+                                {shift.with_place(shift.when())}
                                 {series.then_some(" · part of a weekly series")}
                             </p>
                             <p class="mt-1 font-medium text-slate-900" data-testid="shift-summary">
@@ -996,7 +1013,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                                         <li class="flex items-center justify-between gap-4 rounded-lg bg-white p-4 shadow-sm" data-testid="my-shift">
                                             <div>
                                                 <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
-                                                <p class="text-sm text-slate-600">{m.shift.when()} " · " {m.shift.location.clone()}</p>
+                                                <p class="text-sm text-slate-600">{m.shift.with_place(m.shift.when())}</p>
                                                 <p class="text-sm text-slate-700">{m.standing()}</p>
                                             </div>
                                             {control}

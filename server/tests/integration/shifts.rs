@@ -33,6 +33,7 @@ on_both_backends!(
     reminders_go_once_the_day_before,
     the_server_sends_reminders_as_they_fall_due,
     admins_choose_when_reminders_go,
+    the_public_list_is_grouped_by_day,
 );
 
 on_both_backends_with_own_server!(
@@ -1543,4 +1544,35 @@ async fn admins_choose_when_reminders_go(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(audited, ["0", "48"]);
+}
+
+async fn the_public_list_is_grouped_by_day(app: TestApp) {
+    let bus = app.bus();
+    let day_after = app::time::date_time_from_unix(db::now_unix() + 2 * 86_400).0;
+    let afternoon =
+        ShiftForm { start_time: "14:00".into(), end_time: "16:00".into(), ..form("Afternoon", "5") };
+    let nowhere = ShiftForm { location: String::new(), ..form("Morning", "5") };
+    let later = ShiftForm { date: day_after, ..form("Day after", "5") };
+    let mut shifts = Vec::new();
+    for f in [afternoon, nowhere, later] {
+        shifts.push(service::create(&bus, &Actor::System, &f).await.unwrap());
+    }
+    let html = app.client().get(app.url("/shifts")).send().await.unwrap().text().await.unwrap();
+    let html = html.replace("<!>", "");
+    // The page itself, without the data that comes with it for the browser.
+    let html = html.split_once("<main").unwrap().1.split_once("</main>").unwrap().0;
+    // Two days, in order, each heading its own shifts, which show their times and place.
+    let days: Vec<&str> = html
+        .split("data-testid=\"public-day\"")
+        .skip(1)
+        .map(|rest| rest.split_once('>').unwrap().1.split('<').next().unwrap())
+        .collect();
+    assert_eq!(days, [shifts[0].local_day(), shifts[2].local_day()]);
+    let (tomorrow, day_after) = html.split_once(&shifts[2].local_day()).unwrap();
+    let (morning, afternoon) = tomorrow.split_once("Afternoon").unwrap();
+    assert!(
+        morning.contains("Morning") && morning.contains(&format!("09:00–12:00 {}</p>", shifts[1].zone_label))
+    );
+    assert!(afternoon.contains(&format!("14:00–16:00 {} · Community hall", shifts[0].zone_label)));
+    assert!(day_after.contains("Day after") && !day_after.contains("Morning"));
 }
