@@ -58,6 +58,37 @@ impl SignupStatus {
     }
 }
 
+/// Whether a volunteer with a spot came to their shift, as an organiser marked it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Attendance {
+    Attended,
+    NoShow,
+}
+
+impl Attendance {
+    pub const ALL: [Attendance; 2] = [Attendance::Attended, Attendance::NoShow];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attendance::Attended => "ATTENDED",
+            Attendance::NoShow => "NO_SHOW",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Attendance> {
+        Attendance::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// The button that marks it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Attendance::Attended => "Came",
+            Attendance::NoShow => "Didn't come",
+        }
+    }
+}
+
 /// How a sign-up came in (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -154,6 +185,8 @@ pub struct SignupView {
     pub created_at: i64,
     /// Their place on the waitlist (1 is next); `None` when they have a spot.
     pub waitlist_position: Option<i64>,
+    /// Whether they came, once marked (for someone with a spot, from the shift's start on).
+    pub attendance: Option<Attendance>,
 }
 
 /// A page of a shift's sign-ups: confirmed first, then the waitlist in order.
@@ -164,6 +197,9 @@ pub struct SignupPage {
     pub has_more: bool,
     /// How many are on the waitlist, on any page.
     pub waiting: i64,
+    /// How many with a spot were marked as having come, and as not, on any page.
+    pub attended: i64,
+    pub no_show: i64,
 }
 
 /// A shift with a page of its sign-ups, for its admin page.
@@ -173,6 +209,8 @@ pub struct ShiftDetail {
     pub signups: SignupPage,
     /// The shift has ended: its sign-ups are a record, no longer changed.
     pub over: bool,
+    /// The shift has started: who came can be marked.
+    pub started: bool,
 }
 
 /// The admin list's status filter for shifts that have ended (not cancelled): not a stored
@@ -348,6 +386,12 @@ impl From<service::ShiftError> for AppError {
             ShiftError::NotWaitlisted => {
                 AppError::Conflict("Only someone on the waitlist can be promoted.".into())
             }
+            ShiftError::NotStarted => {
+                AppError::Conflict("Who came can be marked once the shift has started.".into())
+            }
+            ShiftError::NotConfirmed => {
+                AppError::Conflict("Only a volunteer with a spot can be marked as having come.".into())
+            }
             ShiftError::CancelLinkInvalid => {
                 AppError::NotFound("This cancel link is not valid or has already been used.".into())
             }
@@ -499,8 +543,27 @@ pub async fn get_admin_shift(
         .map_err(crate::auth::internal)?
         .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
     let signups = service::signups(&state.db, &id, &q, page).await?;
-    let over = shift.is_over(crate::db::now_unix());
-    Ok(ShiftDetail { shift, signups, over })
+    let now = crate::db::now_unix();
+    Ok(ShiftDetail { over: shift.is_over(now), started: shift.starts_at <= now, shift, signups })
+}
+
+/// An admin marks whether a volunteer with a spot came (`attendance` ATTENDED or NO_SHOW),
+/// or clears it (empty), from the shift's start on.
+#[server(prefix = "/api", endpoint = "shifts/admin-attendance")]
+pub async fn admin_set_attendance(
+    signup_id: String,
+    #[server(default)] attendance: String,
+) -> Result<(), AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let attendance = match attendance.trim() {
+        "" => None,
+        text => Some(
+            Attendance::parse(text)
+                .ok_or_else(|| AppError::invalid("attendance", "Choose whether they came."))?,
+        ),
+    };
+    let state = crate::state::app_state()?;
+    Ok(service::set_attendance(&state.db, &signup_id, attendance, crate::db::now_unix()).await?)
 }
 
 /// An admin adds a volunteer (source ADMIN); a full shift puts them on the waitlist.
@@ -576,7 +639,7 @@ pub async fn cancel_my_signup(signup_id: String) -> Result<(), AppError> {
 /// The sign-ups of a shift as CSV (confirmed first, then the waitlist). Cells that a
 /// spreadsheet would run as a formula are prefixed with `'`.
 pub fn signups_csv(signups: &[SignupView]) -> String {
-    let mut out = String::from("name,email,phone,status,source,signed_up_at\n");
+    let mut out = String::from("name,email,phone,status,source,signed_up_at,attendance\n");
     for s in signups {
         let signed_up_at = crate::events::rfc3339_from_unix_ms(s.created_at * 1000);
         let phone = s.phone.as_deref().unwrap_or("");
@@ -587,6 +650,7 @@ pub fn signups_csv(signups: &[SignupView]) -> String {
             s.status.as_str(),
             &s.source,
             &signed_up_at,
+            s.attendance.map_or("", Attendance::as_str),
         ]));
     }
     out
@@ -689,6 +753,7 @@ mod tests {
             status: SignupStatus::Confirmed,
             created_at: 0,
             waitlist_position: None,
+            attendance: None,
         }];
         let csv = signups_csv(&signups);
         let line = csv.lines().nth(1).unwrap();

@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use super::emails;
 use super::{
-    MySignup, RepeatForm, STATUS_OVER, SeriesScope, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus,
-    SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
+    Attendance, MySignup, RepeatForm, STATUS_OVER, SeriesScope, Shift, ShiftFilter, ShiftForm, ShiftPage,
+    ShiftStatus, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -40,6 +40,10 @@ pub enum ShiftError {
     CancelLinkInvalid,
     #[error("only someone on the waitlist can be promoted")]
     NotWaitlisted,
+    #[error("the shift has not started")]
+    NotStarted,
+    #[error("only a volunteer with a spot can be marked as having come")]
+    NotConfirmed,
     #[error("too many sign-ups from this address")]
     RateLimited(std::time::Duration),
     /// The sign-up was not saved (the queue is full, or its group's transaction failed).
@@ -1195,7 +1199,7 @@ pub const SIGNUPS_PAGE_SIZE: i64 = 50;
 
 /// A shift's active sign-ups with their place on the waitlist (counted before any search
 /// narrows them), to be narrowed by `WHERE` and followed by `SIGNUPS_ORDER`.
-const ACTIVE_SIGNUPS: &str = "SELECT * FROM (SELECT id, name, email, phone, source, status, created_at, queued_seq, \
+const ACTIVE_SIGNUPS: &str = "SELECT * FROM (SELECT id, name, email, phone, source, status, created_at, queued_seq, attendance, \
                               CASE WHEN status = 'WAITLISTED' THEN ROW_NUMBER() OVER (PARTITION BY status ORDER BY queued_seq) \
                               END AS waitlist_position FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED') active";
 /// Confirmed first, then the waitlist in order.
@@ -1212,6 +1216,7 @@ fn signup_from_row(row: &sqlx::any::AnyRow) -> Result<SignupView, sqlx::Error> {
         status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
         created_at: row.try_get("created_at")?,
         waitlist_position: row.try_get("waitlist_position")?,
+        attendance: row.try_get::<Option<String>, _>("attendance")?.as_deref().and_then(Attendance::parse),
     })
 }
 
@@ -1249,13 +1254,58 @@ pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result
     let has_more = rows.len() as i64 > SIGNUPS_PAGE_SIZE;
     let signups =
         rows.iter().take(SIGNUPS_PAGE_SIZE as usize).map(signup_from_row).collect::<Result<Vec<_>, _>>()?;
-    let waiting: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND status = 'WAITLISTED'",
+    let counts = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN status = 'WAITLISTED' THEN 1 ELSE 0 END), 0) AS waiting, \
+         COALESCE(SUM(CASE WHEN status = 'CONFIRMED' AND attendance = 'ATTENDED' THEN 1 ELSE 0 END), 0) AS attended, \
+         COALESCE(SUM(CASE WHEN status = 'CONFIRMED' AND attendance = 'NO_SHOW' THEN 1 ELSE 0 END), 0) AS no_show \
+         FROM shift_signups WHERE shift_id = $1",
     )
     .bind(shift_id)
     .fetch_one(db.pool())
     .await?;
-    Ok(SignupPage { signups, page, has_more, waiting })
+    Ok(SignupPage {
+        signups,
+        page,
+        has_more,
+        waiting: counts.try_get("waiting")?,
+        attended: counts.try_get("attended")?,
+        no_show: counts.try_get("no_show")?,
+    })
+}
+
+/// Marks whether a volunteer with a spot came (`None` clears it), from the shift's start on;
+/// not for someone waiting or whose sign-up was cancelled, nor on a cancelled shift.
+pub async fn set_attendance(
+    db: &Db,
+    signup_id: &str,
+    attendance: Option<Attendance>,
+    now: i64,
+) -> Result<(), ShiftError> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT s.status, s.starts_at FROM shift_signups u JOIN shifts s ON s.id = u.shift_id WHERE u.id = $1",
+    )
+    .bind(signup_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ShiftError::NotFound)?;
+    if row.try_get::<String, _>("status")? == ShiftStatus::Cancelled.as_str() {
+        return Err(ShiftError::Cancelled);
+    }
+    if row.try_get::<i64, _>("starts_at")? > now {
+        return Err(ShiftError::NotStarted);
+    }
+    let marked =
+        sqlx::query("UPDATE shift_signups SET attendance = $1 WHERE id = $2 AND status = 'CONFIRMED'")
+            .bind(attendance.map(Attendance::as_str))
+            .bind(signup_id)
+            .execute(&mut *tx)
+            .await?;
+    if marked.rows_affected() == 0 {
+        return Err(ShiftError::NotConfirmed);
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The query of active sign-ups (`u`) with their shifts (`s`) as `MySignup`s, narrowed by

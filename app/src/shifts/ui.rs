@@ -7,11 +7,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, CancelMySignup, CancelSignup,
-    CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift, REMINDER_CHOICES, STATUS_OVER,
-    SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignUpForShift, SignupPage, SignupStatus,
-    SignupView, UpdateShift, get_admin_shift, get_public_shift, get_reminder_hours, get_signup_by_token,
-    list_admin_shifts, list_public_shifts, my_shifts,
+    AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
+    CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift,
+    REMINDER_CHOICES, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus,
+    SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
+    get_reminder_hours, get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -570,6 +570,7 @@ pub fn AdminShiftPage() -> impl IntoView {
     let promote = ServerAction::<AdminPromoteSignup>::new();
     let update = ServerAction::<UpdateShift>::new();
     let delete = ServerAction::<DeleteShift>::new();
+    let attendance = ServerAction::<AdminSetAttendance>::new();
     let add_error = last_error(add.value());
     let update_error = last_error(update.value());
     let action_error = Signal::derive(move || {
@@ -578,6 +579,7 @@ pub fn AdminShiftPage() -> impl IntoView {
             .or(last_error(remove.value()).get())
             .or(last_error(promote.value()).get())
             .or(last_error(delete.value()).get())
+            .or(last_error(attendance.value()).get())
     });
     // Which sign-up's removal waits for confirmation, and whether cancelling or deleting the
     // shift does; whether the edit form is open.
@@ -595,6 +597,12 @@ pub fn AdminShiftPage() -> impl IntoView {
             confirm_removal.set(None);
             confirm_cancel.set(false);
             editing.set(false);
+            detail.refetch();
+        }
+    });
+    // Marking who came publishes no event, so the page does not hear of it from the stream.
+    Effect::new(move |_| {
+        if matches!(attendance.value().get(), Some(Ok(()))) {
             detail.refetch();
         }
     });
@@ -616,6 +624,16 @@ pub fn AdminShiftPage() -> impl IntoView {
                         // A finished shift's sign-ups are its record: nobody is added, removed or promoted.
                         let over = d.over;
                         let waiting = d.signups.waiting;
+                        // From its start on, who came is marked (not on a cancelled shift).
+                        let marking = (d.started && !cancelled).then_some(attendance);
+                        let attendance_summary = marking.map(|_| {
+                            let (came, missed) = (d.signups.attended, d.signups.no_show);
+                            view! {
+                                <p class="mt-1 text-sm text-slate-700" data-testid="attendance-summary">
+                                    {format!("Came: {came} · Didn't come: {missed} · Not marked: {}", shift.signed_up - came - missed)}
+                                </p>
+                            }
+                        });
                         let shift_id = shift.id.clone();
                         let cancel_controls = move || {
                             if cancelled || over {
@@ -711,6 +729,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                     status_label(&shift, over),
                                 )}
                             </p>
+                            {attendance_summary}
                             <div class="mt-4 flex flex-wrap items-center gap-3">
                                 <a href=format!("/api/shifts/{}/signups.csv", shift.id) rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
                                     "Download sign-ups (CSV)"
@@ -727,7 +746,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 {move || action_error.get().map(|e| e.to_string())}
                             </p>
                             {edit_form}
-                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote confirm_removal=confirm_removal />
+                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote confirm_removal=confirm_removal marking=marking />
                             {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() recipients=shift.signed_up + waiting />
                         }
@@ -751,6 +770,8 @@ fn SignupList(
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,
     confirm_removal: RwSignal<Option<String>>,
+    /// Marks who came, once the shift has started.
+    marking: Option<ServerAction<AdminSetAttendance>>,
 ) -> impl IntoView {
     let searching = !search.trim().is_empty();
     let (page, has_more) = (signups.page, signups.has_more);
@@ -782,7 +803,7 @@ fn SignupList(
     let list = if signups.signups.is_empty() {
         view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{empty}</p> }.into_any()
     } else {
-        view! { <SignupTable signups=signups.signups changeable=changeable remove=remove promote=promote confirm_removal=confirm_removal /> }
+        view! { <SignupTable signups=signups.signups changeable=changeable remove=remove promote=promote confirm_removal=confirm_removal marking=marking /> }
             .into_any()
     };
     view! {
@@ -799,6 +820,7 @@ fn SignupTable(
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,
     confirm_removal: RwSignal<Option<String>>,
+    marking: Option<ServerAction<AdminSetAttendance>>,
 ) -> impl IntoView {
     let th = "px-3 py-2 text-left font-semibold text-slate-700";
     let td = "px-3 py-2 text-slate-700";
@@ -844,6 +866,33 @@ fn SignupTable(
                     </ActionForm>
                 }
             });
+            // Who came: a button each way, the marked one pressed; pressing it again clears it.
+            let came = marking.map(|action| {
+                let id = s.id.clone();
+                let buttons = (s.status == SignupStatus::Confirmed).then(|| {
+                    Attendance::ALL
+                        .into_iter()
+                        .map(|choice| {
+                            let id = id.clone();
+                            let pressed = s.attendance == Some(choice);
+                            let value = if pressed { "" } else { choice.as_str() };
+                            let class = if pressed {
+                                "mr-2 rounded bg-slate-800 px-2 py-1 text-xs font-semibold text-white"
+                            } else {
+                                "mr-2 rounded border border-slate-300 px-2 py-1 text-xs text-slate-700"
+                            };
+                            view! {
+                                <ActionForm action=action attr:class="inline">
+                                    <input type="hidden" name="signup_id" value=id />
+                                    <input type="hidden" name="attendance" value=value />
+                                    <button type="submit" class=class aria-pressed=pressed.to_string()>{choice.label()}</button>
+                                </ActionForm>
+                            }
+                        })
+                        .collect_view()
+                });
+                view! { <td class=td>{buttons}</td> }
+            });
             view! {
                 <tr data-testid="signup-row">
                     <td class=td>{s.name}</td>
@@ -851,6 +900,7 @@ fn SignupTable(
                     <td class=td>{s.phone.unwrap_or_default()}</td>
                     <td class=td>{status}</td>
                     <td class=td>{s.source}</td>
+                    {came}
                     <td class=td>{promote_control}{control}</td>
                 </tr>
             }
@@ -866,6 +916,7 @@ fn SignupTable(
                         <th class=th>"Phone"</th>
                         <th class=th>"Status"</th>
                         <th class=th>"Source"</th>
+                        {marking.map(|_| view! { <th class=th>"Came?"</th> })}
                         <th class=th></th>
                     </tr>
                 </thead>

@@ -34,6 +34,7 @@ on_both_backends!(
     the_server_sends_reminders_as_they_fall_due,
     admins_choose_when_reminders_go,
     the_public_list_is_grouped_by_day,
+    organisers_mark_who_came,
 );
 
 on_both_backends_with_own_server!(
@@ -1575,4 +1576,122 @@ async fn the_public_list_is_grouped_by_day(app: TestApp) {
     );
     assert!(afternoon.contains(&format!("14:00–16:00 {} · Community hall", shifts[0].zone_label)));
     assert!(day_after.contains("Day after") && !day_after.contains("Morning"));
+}
+
+async fn organisers_mark_who_came(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "2")).await.unwrap();
+    for n in 0..3 {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    let ids: Vec<String> =
+        service::all_signups(&app.db, &shift.id).await.unwrap().into_iter().map(|s| s.id).collect();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let mark = |who: &str, attendance: &'static str| {
+        let (app, admin, who) = (&app, admin.clone(), who.to_string());
+        async move {
+            let res = app
+                .call(
+                    &admin,
+                    "shifts/admin-attendance",
+                    &[("signup_id", who.as_str()), ("attendance", attendance)],
+                )
+                .await;
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let marks = || async {
+        let detail: Value =
+            app.call(&admin, "shifts/admin-one", &[("id", shift.id.as_str())]).await.json().await.unwrap();
+        let rows: Vec<Value> = detail["signups"]["signups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["attendance"].clone())
+            .collect();
+        (rows, detail["signups"]["attended"].clone(), detail["signups"]["no_show"].clone())
+    };
+
+    // Not before the shift starts.
+    let (status, text) = mark(&ids[0], "ATTENDED").await;
+    assert_eq!(status, 409);
+    assert!(text.contains("once the shift has started"), "{text}");
+    // Admins only.
+    let args = [("signup_id", ids[0].as_str()), ("attendance", "ATTENDED")];
+    assert_eq!(app.call(&app.client(), "shifts/admin-attendance", &args).await.status(), 401);
+    assert_eq!(app.call(&volunteer, "shifts/admin-attendance", &args).await.status(), 403);
+
+    // The shift took place yesterday.
+    let now = db::now_unix();
+    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(now - 86_400)
+        .bind(now - 86_400 + 3 * 3600)
+        .bind(&shift.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(mark(&ids[0], "ATTENDED").await.0, 200);
+    assert_eq!(mark(&ids[1], "NO_SHOW").await.0, 200);
+    // Someone who only waited, a choice not offered, an unknown sign-up: refused.
+    let (status, text) = mark(&ids[2], "ATTENDED").await;
+    assert_eq!(status, 409);
+    assert!(text.contains("with a spot"), "{text}");
+    assert_eq!(mark(&ids[0], "MAYBE").await.0, 422);
+    assert_eq!(mark("no-such-signup", "ATTENDED").await.0, 404);
+    let null = Value::Null;
+    assert_eq!(
+        marks().await,
+        (vec![Value::from("ATTENDED"), Value::from("NO_SHOW"), null.clone()], Value::from(1), Value::from(1))
+    );
+
+    // The page shows the marks and the counts; the export carries them.
+    let html = admin
+        .get(app.url(&format!("/admin/shifts/{}", shift.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let html = html.replace("<!>", "");
+    assert!(html.contains("Came?") && html.contains("Came: 1 · Didn't come: 1 · Not marked: 0"));
+    assert_eq!(html.matches("aria-pressed=\"true\"").count(), 2);
+    let csv = admin.get(app.url(&format!("/api/shifts/{}/signups.csv", shift.id))).send().await.unwrap();
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",attendance"));
+    assert!(
+        lines[1].ends_with(",\"ATTENDED\"")
+            && lines[2].ends_with(",\"NO_SHOW\"")
+            && lines[3].ends_with(",\"\""),
+        "{csv}"
+    );
+
+    // A mark is cleared with nothing chosen.
+    assert_eq!(mark(&ids[1], "").await.0, 200);
+    assert_eq!(
+        marks().await,
+        (vec![Value::from("ATTENDED"), null.clone(), null], Value::from(1), Value::from(0))
+    );
+
+    // A cancelled shift has nobody to mark.
+    let called_off = service::create(&bus, &Actor::System, &form("Called off", "2")).await.unwrap();
+    service::sign_up(&bus, &Actor::System, &called_off.id, &person(5), SignupSource::Public, None)
+        .await
+        .unwrap();
+    let signup = service::all_signups(&app.db, &called_off.id).await.unwrap().remove(0);
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(now - 86_400)
+        .bind(now - 86_400 + 3600)
+        .bind(&called_off.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(mark(&signup.id, "ATTENDED").await.0, 409);
 }
