@@ -60,7 +60,7 @@ pub struct SharedState {
     pub signups: crate::shifts::group_commit::SignupQueue,
     /// Sends queued email; `serve` runs it in the background.
     pub email_worker: crate::email::service::Worker,
-    /// Queues the day-before shift reminders; `serve` runs it in the background.
+    /// Queues the reminders before volunteers' shifts; `serve` runs it in the background.
     pub shift_reminders: crate::shifts::service::ReminderWorker,
 }
 

@@ -1,5 +1,6 @@
 //! Calendar arithmetic for the forms: a `YYYY-MM-DD` date and `HH:MM` time (UTC) to Unix
-//! seconds and back. Shared by server and browser; no time zone database needed.
+//! seconds and back, and the day as people read it. Shared by server and browser; no time
+//! zone database needed.
 
 /// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {

@@ -141,6 +141,11 @@ impl Shift {
         self.ends_at <= now
     }
 
+    /// Whether it has started by `now` (Unix seconds): who came can be marked.
+    pub fn has_started(&self, now: i64) -> bool {
+        self.starts_at <= now
+    }
+
     /// The local date and start time (`YYYY-MM-DD`, `HH:MM`).
     pub fn local_start(&self) -> (String, String) {
         crate::time::date_time_from_unix(self.starts_at + self.start_offset)
@@ -544,7 +549,7 @@ pub async fn get_admin_shift(
         .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
     let signups = service::signups(&state.db, &id, &q, page).await?;
     let now = crate::db::now_unix();
-    Ok(ShiftDetail { over: shift.is_over(now), started: shift.starts_at <= now, shift, signups })
+    Ok(ShiftDetail { over: shift.is_over(now), started: shift.has_started(now), shift, signups })
 }
 
 /// An admin marks whether a volunteer with a spot came (`attendance` ATTENDED or NO_SHOW),

@@ -1282,17 +1282,16 @@ pub async fn set_attendance(
     now: i64,
 ) -> Result<(), ShiftError> {
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
-        "SELECT s.status, s.starts_at FROM shift_signups u JOIN shifts s ON s.id = u.shift_id WHERE u.id = $1",
-    )
-    .bind(signup_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ShiftError::NotFound)?;
-    if row.try_get::<String, _>("status")? == ShiftStatus::Cancelled.as_str() {
+    let shift_id: String = sqlx::query_scalar("SELECT shift_id FROM shift_signups WHERE id = $1")
+        .bind(signup_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ShiftError::NotFound)?;
+    let shift = lock_shift(&mut tx, &shift_id).await?;
+    if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
-    if row.try_get::<i64, _>("starts_at")? > now {
+    if !shift.has_started(now) {
         return Err(ShiftError::NotStarted);
     }
     let marked =
