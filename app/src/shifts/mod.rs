@@ -278,6 +278,19 @@ impl MySignup {
     }
 }
 
+/// The shifts a volunteer has done: those that ended where they had a spot (unless an
+/// organiser marked that they did not come), the most recent first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastShifts {
+    /// The most recent `PAST_SHIFTS_SHOWN`.
+    pub shifts: Vec<Shift>,
+    /// How many in all.
+    pub total: i64,
+}
+
+/// How many past shifts "My shifts" lists.
+pub const PAST_SHIFTS_SHOWN: i64 = 20;
+
 /// The create/edit form, as typed: dates `YYYY-MM-DD`, times `HH:MM` in the organisation's
 /// time zone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -630,6 +643,16 @@ pub async fn my_shifts() -> Result<Vec<MySignup>, AppError> {
     let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
     let state = crate::state::app_state()?;
     service::signups_of_user(&state.db, &user.id, crate::db::now_unix()).await.map_err(crate::auth::internal)
+}
+
+/// The shifts the signed-in user has done ("My shifts").
+#[server(prefix = "/api", endpoint = "shifts/mine-past")]
+pub async fn my_past_shifts() -> Result<PastShifts, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    service::past_shifts_of_user(&state.db, &user.id, crate::db::now_unix())
+        .await
+        .map_err(crate::auth::internal)
 }
 
 /// Cancels one of the signed-in user's own sign-ups.

@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use super::emails;
 use super::{
-    Attendance, MySignup, RepeatForm, STATUS_OVER, SeriesScope, Shift, ShiftFilter, ShiftForm, ShiftPage,
-    ShiftStatus, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
+    Attendance, MySignup, PastShifts, RepeatForm, STATUS_OVER, SeriesScope, Shift, ShiftFilter, ShiftForm,
+    ShiftPage, ShiftStatus, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -172,6 +172,11 @@ pub fn validate(
 
 const SHIFT_COLUMNS: &str = "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, \
      is_public, series_id, start_offset, end_offset, zone_label";
+
+/// `SHIFT_COLUMNS` of the shifts table as `s`, for queries that join it.
+fn shift_columns_of_s() -> String {
+    SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+}
 
 fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -513,7 +518,7 @@ pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
     if lead == 0 {
         return Ok(0);
     }
-    let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let columns = shift_columns_of_s();
     let due = format!(
         "SELECT {columns}, u.id AS signup_id, u.name AS volunteer_name, u.email AS volunteer_email \
          FROM shift_signups u JOIN shifts s ON s.id = u.shift_id \
@@ -1310,7 +1315,7 @@ pub async fn set_attendance(
 /// The query of active sign-ups (`u`) with their shifts (`s`) as `MySignup`s, narrowed by
 /// `condition`.
 fn active_signups_with_shifts(condition: &str) -> String {
-    let columns = SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let columns = shift_columns_of_s();
     format!(
         "SELECT {columns}, u.id AS signup_id, u.status AS signup_status, \
          CASE WHEN u.status = 'WAITLISTED' THEN (SELECT COUNT(*) FROM shift_signups w \
@@ -1337,6 +1342,23 @@ pub async fn signups_of_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<MyS
     let sql = active_signups_with_shifts("u.user_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now).fetch_all(db.pool()).await?;
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
+}
+
+/// The shifts a user has done (see `PastShifts`) by `now`: the most recent
+/// `PAST_SHIFTS_SHOWN`, and how many in all.
+pub async fn past_shifts_of_user(db: &Db, user_id: &str, now: i64) -> Result<PastShifts, sqlx::Error> {
+    const DONE: &str = "FROM shift_signups u JOIN shifts s ON s.id = u.shift_id WHERE u.user_id = $1 \
+                        AND u.status = 'CONFIRMED' AND (u.attendance IS NULL OR u.attendance <> 'NO_SHOW') \
+                        AND s.status <> 'CANCELLED' AND s.ends_at <= $2";
+    let columns = shift_columns_of_s();
+    let sql = format!("SELECT {columns} {DONE} ORDER BY s.starts_at DESC LIMIT {}", super::PAST_SHIFTS_SHOWN);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now).fetch_all(db.pool()).await?;
+    let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {DONE}")))
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(PastShifts { shifts: rows.iter().map(shift_from_row).collect::<Result<_, _>>()?, total })
 }
 
 /// The active sign-up a private cancel token belongs to, with its shift; `None` for a token

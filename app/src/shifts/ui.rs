@@ -11,7 +11,8 @@ use super::{
     CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift,
     REMINDER_CHOICES, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus,
     SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
-    get_reminder_hours, get_signup_by_token, list_admin_shifts, list_public_shifts, my_shifts,
+    get_reminder_hours, get_signup_by_token, list_admin_shifts, list_public_shifts, my_past_shifts,
+    my_shifts,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -1077,7 +1078,41 @@ pub fn MyShiftsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <PastShiftList />
         </main>
+    }
+}
+
+/// The shifts a signed-in volunteer has done, under their upcoming ones; nothing when there
+/// are none (or nobody is signed in: the page above says so).
+#[component]
+fn PastShiftList() -> impl IntoView {
+    let past = Resource::new(|| (), |_| my_past_shifts());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                past.await.ok().filter(|p| p.total > 0).map(|p| {
+                    let shown = p.shifts.len() as i64;
+                    view! {
+                        <section class="mt-10" data-testid="past-shifts">
+                            <h2 class="text-xl font-semibold text-slate-900">"Shifts you have done"</h2>
+                            <p class="mt-1 text-sm text-slate-600">
+                                {format!("{} so far. Thank you!", crate::ui::count(p.total, "shift"))}
+                                {(p.total > shown).then(|| format!(" The latest {shown}:"))}
+                            </p>
+                            <ul class="mt-3 space-y-2">
+                                {p.shifts.into_iter().map(|s| view! {
+                                    <li class="rounded-lg bg-white px-4 py-3 shadow-sm" data-testid="past-shift">
+                                        <p class="font-medium text-slate-900">{s.title.clone()}</p>
+                                        <p class="text-sm text-slate-600">{s.with_place(s.when())}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })
+            })}
+        </Suspense>
     }
 }
 

@@ -35,6 +35,7 @@ on_both_backends!(
     admins_choose_when_reminders_go,
     the_public_list_is_grouped_by_day,
     organisers_mark_who_came,
+    volunteers_see_the_shifts_they_have_done,
 );
 
 on_both_backends_with_own_server!(
@@ -1694,4 +1695,92 @@ async fn organisers_mark_who_came(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(mark(&signup.id, "ATTENDED").await.0, 409);
+}
+
+async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
+    let bus = app.bus();
+    let ana_user = app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    let bo_user = app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    let bo = app.signed_in("bo@example.org").await;
+    assert_eq!(app.call(&app.client(), "shifts/mine-past", &[]).await.status(), 401);
+    // Signed in, as the sign-up server function does it (the service, clear of the rate limit).
+    let sign_up = |user: &app::users::service::User, shift_id: &str| {
+        let (bus, user, shift_id) = (bus.clone(), user.clone(), shift_id.to_string());
+        async move {
+            let form = SignupForm {
+                name: user.display_name.clone(),
+                email: user.email.clone(),
+                phone: String::new(),
+            };
+            let source = SignupSource::Authenticated;
+            service::sign_up(&bus, &Actor::User(user.id.clone()), &shift_id, &form, source, Some(&user.id))
+                .await
+                .unwrap();
+        }
+    };
+    let mut shifts = Vec::new();
+    for title in ["Done", "Missed", "Called off", "Waited", "Coming up"] {
+        let shift = service::create(&bus, &Actor::System, &form(title, "1")).await.unwrap();
+        if title == "Waited" {
+            sign_up(&bo_user, &shift.id).await;
+        }
+        sign_up(&ana_user, &shift.id).await;
+        shifts.push(shift);
+    }
+    service::cancel_shift(&bus, &Actor::System, &shifts[2].id).await.unwrap();
+    // All but the last took place, a day apart, "Done" the earliest.
+    let now = db::now_unix();
+    for (n, shift) in shifts.iter().take(4).enumerate() {
+        let starts = now - (5 - n as i64) * 86_400;
+        sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
+            .bind(starts)
+            .bind(starts + 3600)
+            .bind(&shift.id)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let missed = service::all_signups(&app.db, &shifts[1].id).await.unwrap().remove(0);
+    service::set_attendance(&app.db, &missed.id, Some(app::shifts::Attendance::NoShow), now).await.unwrap();
+
+    // Ana did one: not the one she missed, the cancelled one, the one she waited for, nor
+    // the one to come. Bo did the one he had a spot on.
+    let past = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let past: Value = app.call(&client, "shifts/mine-past", &[]).await.json().await.unwrap();
+            let titles: Vec<String> = past["shifts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["title"].as_str().unwrap().to_string())
+                .collect();
+            (titles, past["total"].as_i64().unwrap())
+        }
+    };
+    assert_eq!(past(ana.clone()).await, (vec!["Done".to_string()], 1));
+    assert_eq!(past(bo.clone()).await, (vec!["Waited".to_string()], 1));
+    let page = ana.get(app.url("/my/shifts")).send().await.unwrap().text().await.unwrap().replace("<!>", "");
+    assert!(page.contains("Shifts you have done") && page.contains("1 shift so far. Thank you!"), "{page}");
+    assert_eq!(page.matches("data-testid=\"past-shift\"").count(), 1);
+    assert_eq!(page.matches("data-testid=\"my-shift\"").count(), 1, "Coming up");
+
+    // The latest 20 are listed, most recent first, with the count of all.
+    for n in 0..21 {
+        let shift = service::create(&bus, &Actor::System, &form(&format!("Rota {n:02}"), "5")).await.unwrap();
+        sign_up(&ana_user, &shift.id).await;
+        let starts = now - 30 * 86_400 + n * 3600;
+        sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
+            .bind(starts)
+            .bind(starts + 1800)
+            .bind(&shift.id)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let (titles, total) = past(ana.clone()).await;
+    assert_eq!(total, 22);
+    assert_eq!(titles.len(), 20);
+    assert_eq!((titles[0].as_str(), titles[1].as_str(), titles[19].as_str()), ("Done", "Rota 20", "Rota 02"));
 }
