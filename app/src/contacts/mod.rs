@@ -76,9 +76,11 @@ pub struct Activity {
 pub struct ContactSignup {
     pub shift_id: String,
     pub shift_title: String,
-    /// UTC, `YYYY-MM-DD HH:MM`.
+    /// In the organisation's time zone, as the shift's pages show it: "Thu 4 Jul 2030, 09:00 BST".
     pub starts: String,
     pub status: String,
+    /// Whether they came, once an organiser marked it.
+    pub attendance: Option<crate::shifts::Attendance>,
 }
 
 /// A donation, order or subscription on a contact's page.

@@ -291,7 +291,7 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let signups = sqlx::query(
-        "SELECT s.shift_id, sh.title, sh.starts_at, sh.start_offset, sh.zone_label, s.status FROM shift_signups s \
+        "SELECT s.shift_id, sh.title, sh.starts_at, sh.start_offset, sh.zone_label, s.status, s.attendance FROM shift_signups s \
          JOIN shifts sh ON sh.id = s.shift_id WHERE s.contact_id = $1 ORDER BY sh.starts_at DESC",
     )
     .bind(id)
@@ -309,6 +309,10 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
                 format!("{}, {time} {}", crate::time::day_label(local), r.try_get::<String, _>("zone_label")?)
             },
             status: r.try_get("status")?,
+            attendance: r
+                .try_get::<Option<String>, _>("attendance")?
+                .as_deref()
+                .and_then(crate::shifts::Attendance::parse),
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;

@@ -205,6 +205,7 @@ pub fn ContactPage() -> impl IntoView {
                                                 <li data-testid="contact-signup">
                                                     <a href=format!("/admin/shifts/{}", s.shift_id) class="text-indigo-700 hover:underline">{s.shift_title}</a>
                                                     {format!(" · {} · {}", s.starts, s.status.to_lowercase())}
+                                                    {s.attendance.map(|a| format!(" · {}", a.label().to_lowercase()))}
                                                 </li>
                                             }).collect_view()}
                                         </ul>

@@ -1650,6 +1650,11 @@ async fn organisers_mark_who_came(app: TestApp) {
         (vec![Value::from("ATTENDED"), Value::from("NO_SHOW"), null.clone()], Value::from(1), Value::from(1))
     );
 
+    // The volunteer's contact page shows it with the sign-up.
+    let contact = app::contacts::service::id_by_email(&app.db, "v0@example.org").await.unwrap().unwrap();
+    let detail: Value =
+        app.call(&admin, "contacts/get", &[("id", contact.as_str())]).await.json().await.unwrap();
+    assert_eq!(detail["signups"][0]["attendance"], "ATTENDED");
     // The page shows the marks and the counts; the export carries them.
     let html = admin
         .get(app.url(&format!("/admin/shifts/{}", shift.id)))
