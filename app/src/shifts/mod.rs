@@ -286,6 +286,18 @@ pub struct PastShifts {
     pub shifts: Vec<Shift>,
     /// How many in all.
     pub total: i64,
+    /// Their length together, in seconds.
+    pub seconds: i64,
+}
+
+impl PastShifts {
+    /// "3 shifts, 7.5 hours".
+    pub fn summary(&self) -> String {
+        let hours = self.seconds as f64 / 3600.0;
+        let hours = if self.seconds % 3600 == 0 { format!("{hours}") } else { format!("{hours:.1}") };
+        let unit = if hours == "1" { "hour" } else { "hours" };
+        format!("{}, {hours} {unit}", crate::ui::count(self.total, "shift"))
+    }
 }
 
 /// How many past shifts "My shifts" lists.
@@ -768,6 +780,15 @@ mod tests {
         assert!(ics.contains("Line one\\nLine two"));
         assert!(ics.split("\r\n").all(|line| line.len() <= 75), "folded at 75 octets");
         assert!(ics.ends_with("END:VCALENDAR\r\n"));
+    }
+
+    #[test]
+    fn past_shifts_are_summed_up_in_hours() {
+        let past = |total, seconds| PastShifts { shifts: Vec::new(), total, seconds }.summary();
+        assert_eq!(past(1, 3600), "1 shift, 1 hour");
+        assert_eq!(past(3, 27_000), "3 shifts, 7.5 hours");
+        assert_eq!(past(2, 6 * 3600), "2 shifts, 6 hours");
+        assert_eq!(past(1, 20 * 60), "1 shift, 0.3 hours");
     }
 
     #[test]

@@ -1353,12 +1353,16 @@ pub async fn past_shifts_of_user(db: &Db, user_id: &str, now: i64) -> Result<Pas
     let columns = shift_columns_of_s();
     let sql = format!("SELECT {columns} {DONE} ORDER BY s.starts_at DESC LIMIT {}", super::PAST_SHIFTS_SHOWN);
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now).fetch_all(db.pool()).await?;
-    let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {DONE}")))
-        .bind(user_id)
-        .bind(now)
-        .fetch_one(db.pool())
-        .await?;
-    Ok(PastShifts { shifts: rows.iter().map(shift_from_row).collect::<Result<_, _>>()?, total })
+    let totals = format!(
+        "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(s.ends_at - s.starts_at), 0) AS BIGINT) AS seconds {DONE}"
+    );
+    let totals =
+        sqlx::query(sqlx::AssertSqlSafe(totals)).bind(user_id).bind(now).fetch_one(db.pool()).await?;
+    Ok(PastShifts {
+        shifts: rows.iter().map(shift_from_row).collect::<Result<_, _>>()?,
+        total: totals.try_get("total")?,
+        seconds: totals.try_get("seconds")?,
+    })
 }
 
 /// The active sign-up a private cancel token belongs to, with its shift; `None` for a token

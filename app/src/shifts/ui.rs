@@ -1097,7 +1097,7 @@ fn PastShiftList() -> impl IntoView {
                         <section class="mt-10" data-testid="past-shifts">
                             <h2 class="text-xl font-semibold text-slate-900">"Shifts you have done"</h2>
                             <p class="mt-1 text-sm text-slate-600">
-                                {format!("{} so far. Thank you!", crate::ui::count(p.total, "shift"))}
+                                {format!("{} so far. Thank you!", p.summary())}
                                 {(p.total > shown).then(|| format!(" The latest {shown}:"))}
                             </p>
                             <ul class="mt-3 space-y-2">

@@ -1761,13 +1761,16 @@ async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
                 .iter()
                 .map(|s| s["title"].as_str().unwrap().to_string())
                 .collect();
-            (titles, past["total"].as_i64().unwrap())
+            (titles, past["total"].as_i64().unwrap(), past["seconds"].as_i64().unwrap())
         }
     };
-    assert_eq!(past(ana.clone()).await, (vec!["Done".to_string()], 1));
-    assert_eq!(past(bo.clone()).await, (vec!["Waited".to_string()], 1));
+    assert_eq!(past(ana.clone()).await, (vec!["Done".to_string()], 1, 3600));
+    assert_eq!(past(bo.clone()).await, (vec!["Waited".to_string()], 1, 3600));
     let page = ana.get(app.url("/my/shifts")).send().await.unwrap().text().await.unwrap().replace("<!>", "");
-    assert!(page.contains("Shifts you have done") && page.contains("1 shift so far. Thank you!"), "{page}");
+    assert!(
+        page.contains("Shifts you have done") && page.contains("1 shift, 1 hour so far. Thank you!"),
+        "{page}"
+    );
     assert_eq!(page.matches("data-testid=\"past-shift\"").count(), 1);
     assert_eq!(page.matches("data-testid=\"my-shift\"").count(), 1, "Coming up");
 
@@ -1784,8 +1787,8 @@ async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
             .await
             .unwrap();
     }
-    let (titles, total) = past(ana.clone()).await;
-    assert_eq!(total, 22);
+    let (titles, total, seconds) = past(ana.clone()).await;
+    assert_eq!((total, seconds), (22, 3600 + 21 * 1800));
     assert_eq!(titles.len(), 20);
     assert_eq!((titles[0].as_str(), titles[1].as_str(), titles[19].as_str()), ("Done", "Rota 20", "Rota 02"));
 }
