@@ -100,6 +100,7 @@ pub fn DashboardPage() -> impl IntoView {
         <p class="mt-1 text-slate-600">
             "Welcome, " {user.map(|u| u.display_name)} "."
         </p>
+        <crate::shifts::ui::ShiftsNeedingVolunteers />
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {

@@ -300,6 +300,10 @@ impl PastShifts {
     }
 }
 
+/// How far ahead, and how many, the dashboard's shifts still needing volunteers.
+pub const SOON_DAYS: i64 = 7;
+pub const SOON_SHOWN: i64 = 10;
+
 /// How many past shifts "My shifts" lists.
 pub const PAST_SHIFTS_SHOWN: i64 = 20;
 
@@ -647,6 +651,15 @@ pub async fn save_reminder_hours(#[server(default)] hours: String) -> Result<(),
     // Not a number is refused by the service as any hours not offered are.
     let hours = hours.trim().parse().unwrap_or(-1);
     Ok(service::save_reminder_hours(&state.db, &crate::events::Actor::User(user.id), hours).await?)
+}
+
+/// Shifts with spots left starting in the next `SOON_DAYS` days, soonest first (the
+/// dashboard).
+#[server(prefix = "/api", endpoint = "shifts/needing-volunteers")]
+pub async fn shifts_needing_volunteers() -> Result<Vec<Shift>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::needing_volunteers(&state.db, crate::db::now_unix()).await.map_err(crate::auth::internal)
 }
 
 /// The signed-in user's upcoming sign-ups ("My shifts").

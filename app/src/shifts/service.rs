@@ -639,6 +639,21 @@ pub async fn upcoming_public(db: &Db, now: i64, page: i64) -> Result<ShiftPage, 
     Ok(ShiftPage { shifts, page, has_more, now })
 }
 
+/// Shifts with spots left that start within `SOON_DAYS` of `now`, soonest first, at most
+/// `SOON_SHOWN` (the admin dashboard: where volunteers are still needed).
+pub async fn needing_volunteers(db: &Db, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE status = 'OPEN' AND starts_at > $1 AND starts_at <= $2 \
+         ORDER BY starts_at, id LIMIT {}",
+        super::SOON_SHOWN
+    )))
+    .bind(now)
+    .bind(now + super::SOON_DAYS * 86_400)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(shift_from_row).collect()
+}
+
 /// Upcoming shifts on a page of the public list.
 pub const PUBLIC_PAGE_SIZE: i64 = 50;
 

@@ -9,10 +9,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
     CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift,
-    REMINDER_CHOICES, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus,
+    REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus,
     SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
     get_reminder_hours, get_signup_by_token, list_admin_shifts, list_public_shifts, my_past_shifts,
-    my_shifts,
+    my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -1186,5 +1186,48 @@ pub fn ReminderSettings() -> impl IntoView {
                 {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
             </p>
         </section>
+    }
+}
+
+/// On the admin dashboard: shifts of the coming week with spots left, to recruit for. Nothing
+/// for those who do not manage shifts.
+#[component]
+pub fn ShiftsNeedingVolunteers() -> impl IntoView {
+    let shifts = Resource::new(|| (), |_| shifts_needing_volunteers());
+    crate::live::on_change(SHIFT_EVENTS, move || shifts.refetch());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                shifts.await.ok().map(|shifts| {
+                    let td = "px-3 py-2 text-slate-700";
+                    view! {
+                        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="needing-volunteers">
+                            <h2 class="text-lg font-semibold text-slate-900">
+                                {format!("Shifts in the next {SOON_DAYS} days with spots to fill")}
+                            </h2>
+                            {if shifts.is_empty() {
+                                view! { <p class="mt-2 text-sm text-slate-600">"None: every shift of the coming week is full, or there are none."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="mt-2 min-w-full text-sm">
+                                        <tbody class="divide-y divide-slate-100">
+                                            {shifts.into_iter().map(|s| view! {
+                                                <tr data-testid="needing-shift">
+                                                    <td class=td>
+                                                        <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
+                                                    </td>
+                                                    <td class=td>{s.when()}</td>
+                                                    <td class=td>{format!("{}/{} signed up · {} left", s.signed_up, s.capacity, s.spots_left())}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
     }
 }

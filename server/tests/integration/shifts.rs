@@ -36,6 +36,7 @@ on_both_backends!(
     the_public_list_is_grouped_by_day,
     organisers_mark_who_came,
     volunteers_see_the_shifts_they_have_done,
+    the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill,
 );
 
 on_both_backends_with_own_server!(
@@ -1791,4 +1792,45 @@ async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
     assert_eq!((total, seconds), (22, 3600 + 21 * 1800));
     assert_eq!(titles.len(), 20);
     assert_eq!((titles[0].as_str(), titles[1].as_str(), titles[19].as_str()), ("Done", "Rota 20", "Rota 02"));
+}
+
+async fn the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill(app: TestApp) {
+    let bus = app.bus();
+    let in_days = |days: i64| app::time::date_time_from_unix(db::now_unix() + days * 86_400).0;
+    let afternoon = |f: ShiftForm| ShiftForm { start_time: "14:00".into(), end_time: "16:00".into(), ..f };
+    let open = service::create(&bus, &Actor::System, &form("Open soon", "5")).await.unwrap();
+    let full = service::create(&bus, &Actor::System, &form("Full soon", "1")).await.unwrap();
+    let called_off = service::create(&bus, &Actor::System, &form("Called off", "5")).await.unwrap();
+    let private = ShiftForm { is_public: false, ..afternoon(form("Private soon", "2")) };
+    service::create(&bus, &Actor::System, &private).await.unwrap();
+    service::create(&bus, &Actor::System, &ShiftForm { date: in_days(9), ..form("Later", "5") })
+        .await
+        .unwrap();
+    for shift in [&open, &full] {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(0), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("pay@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let payments = app.signed_in("pay@example.org").await;
+
+    // Open shifts of the coming week, soonest first, private ones too.
+    let res = app.call(&admin, "shifts/needing-volunteers", &[]).await;
+    let listed: Value = res.json().await.unwrap();
+    let titles: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Open soon", "Private soon"]);
+    assert_eq!(app.call(&app.client(), "shifts/needing-volunteers", &[]).await.status(), 401);
+    assert_eq!(app.call(&volunteer, "shifts/needing-volunteers", &[]).await.status(), 403);
+
+    // On the dashboard for those who manage shifts; not for a payments admin.
+    let page = admin.get(app.url("/admin")).send().await.unwrap().text().await.unwrap().replace("<!>", "");
+    assert!(page.contains("with spots to fill") && page.contains("1/5 signed up · 4 left"), "{page}");
+    assert_eq!(page.matches("data-testid=\"needing-shift\"").count(), 2);
+    let page = payments.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Dashboard") && !page.contains("with spots to fill"));
 }
