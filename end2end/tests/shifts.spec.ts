@@ -51,6 +51,12 @@ test.describe.serial("volunteer shifts", () => {
     await live.goto(`${server.baseURL}/admin/events/live`);
     await ready(live);
     await expect(live.getByTestId("connection")).toHaveText("Connected");
+    // The dashboard lists it among the coming week's shifts with spots to fill.
+    const dashboard = await browser.newPage({ storageState: await admin.context().storageState() });
+    await dashboard.goto(`${server.baseURL}/admin`);
+    await ready(dashboard);
+    const onDashboard = dashboard.getByTestId("needing-shift").filter({ hasText: "Saturday canvass" });
+    await expect(onDashboard).toContainText("0/4 signed up · 4 left");
 
     // A volunteer, in a browser context of their own.
     const volunteer = await (await browser.newContext()).newPage();
@@ -61,6 +67,7 @@ test.describe.serial("volunteer shifts", () => {
     // The admin's shift page shows the new volunteer without a reload.
     await expect(admin.getByTestId("signup-row").filter({ hasText: "v1@example.org" })).toBeVisible();
     await expect(admin.getByTestId("shift-summary")).toContainText("1/4 signed up");
+    await expect(onDashboard).toContainText("1/4 signed up · 3 left");
 
     // The cancel link works without an account, after a confirmation.
     // The link is shown whole, ready to copy.
