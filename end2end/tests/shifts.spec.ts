@@ -215,6 +215,19 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByRole("heading", { name: "Leafleting north" })).toBeVisible();
     await expect(admin.getByTestId("shift-summary")).toContainText("0/5 signed up");
 
+    // Copying it fills the new shift form with its details; only the date is chosen.
+    await admin.getByRole("link", { name: "Copy to a new shift" }).click();
+    await ready(admin);
+    await expect(admin.getByTestId("copy-of")).toContainText("Leafleting north");
+    await expect(admin.getByLabel("Capacity")).toHaveValue("5");
+    await expect(admin.getByLabel("Date")).toHaveValue("");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByRole("button", { name: "Create shift" }).click();
+    await expect(admin.getByTestId("create-result")).toHaveText("Created “Leafleting north”.");
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leafleting north" })).toHaveCount(2);
+    await admin.getByRole("link", { name: "Leafleting north" }).first().click();
+    await ready(admin);
+
     // Deleting asks first; keeping it changes nothing.
     await admin.getByRole("button", { name: "Delete shift" }).click();
     await admin.getByRole("button", { name: "Keep it" }).click();
@@ -222,7 +235,7 @@ test.describe.serial("volunteer shifts", () => {
     await admin.getByRole("button", { name: "Delete shift" }).click();
     await admin.getByRole("button", { name: "Yes, delete" }).click();
     await expect(admin).toHaveURL(/\/admin\/shifts$/);
-    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leafleting north" })).toHaveCount(0);
+    await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leafleting north" })).toHaveCount(1);
 
     // A weekly series: Mondays and Wednesdays for two weeks is four shifts.
     await ready(admin);

@@ -334,6 +334,16 @@ pub fn AdminShiftsPage() -> impl IntoView {
     let shifts = Resource::new(filter, list_admin_shifts);
     // Sign-ups and changes made elsewhere show up without a reload.
     crate::live::on_change(SHIFT_EVENTS, move || shifts.refetch());
+    // `?copy=<id>`: the new shift form starts from that shift's details, without its date.
+    let copy_of = Resource::new(
+        move || query.with(|q| q.get("copy")),
+        |id| async move {
+            match id {
+                Some(id) => get_admin_shift(id, String::new(), 1).await.ok().map(|d| d.shift),
+                None => None,
+            }
+        },
+    );
     let create = ServerAction::<CreateShift>::new();
     let error = last_error(create.value());
     let create_form = NodeRef::<leptos::html::Form>::new();
@@ -448,12 +458,26 @@ pub fn AdminShiftsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
-            <h2 class="text-lg font-semibold text-slate-900">"New shift"</h2>
+        <section id="new-shift" class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <Suspense fallback=|| view! { <h2 class="text-lg font-semibold text-slate-900">"New shift"</h2> }>
+                {move || Suspend::new(async move {
+                    let copy = copy_of.await;
+                    view! {
+                        <h2 class="text-lg font-semibold text-slate-900">"New shift"</h2>
+                        {copy.as_ref().map(|c| view! {
+                            <p class="text-sm text-slate-600" data-testid="copy-of">{format!("A copy of “{}”: choose its date.", c.title)}</p>
+                        })}
+                    }
+                })}
+            </Suspense>
             <TimesAreIn />
             <ActionForm action=create node_ref=create_form attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
-                <ShiftFields shift=None error=error />
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        view! { <ShiftFields shift=copy_of.await with_date=false error=error /> }
+                    })}
+                </Suspense>
                 <RepeatFields error=error />
                 <button type="submit" class=BUTTON_PRIMARY disabled=move || create.pending().get()>
                     {move || if create.pending().get() { "Creating…" } else { "Create shift" }}
@@ -470,13 +494,17 @@ pub fn AdminShiftsPage() -> impl IntoView {
 }
 
 /// The title, description, place, times, capacity and visibility fields of a shift form,
-/// filled in from `shift` when editing.
+/// filled in from `shift` when editing it or copying it (a copy leaves out the date).
 #[component]
-fn ShiftFields(shift: Option<Shift>, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+fn ShiftFields(
+    shift: Option<Shift>,
+    with_date: bool,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
     let (date, start, end) = match &shift {
         Some(s) => {
             let (date, start) = s.local_start();
-            (date, start, s.local_end())
+            (if with_date { date } else { String::new() }, start, s.local_end())
         }
         None => Default::default(),
     };
@@ -699,7 +727,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                         <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
                                             <input type="hidden" name="shift_id" value=shift.id.clone() />
                                             <FormError error=update_error />
-                                            <ShiftFields shift=Some(shift) error=update_error />
+                                            <ShiftFields shift=Some(shift) with_date=true error=update_error />
                                             <ScopeChoice series=series />
                                             <p class="text-sm text-slate-600">"If the time or place changes, everyone signed up or waiting is emailed the new details."</p>
                                             <div class="flex gap-3">
@@ -740,6 +768,9 @@ pub fn AdminShiftPage() -> impl IntoView {
                                         "Edit shift"
                                     </button>
                                 })}
+                                <a href=format!("/admin/shifts?copy={}#new-shift", shift.id) class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
+                                    "Copy to a new shift"
+                                </a>
                                 {cancel_controls}
                                 {delete_controls}
                             </div>

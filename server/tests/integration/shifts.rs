@@ -37,6 +37,7 @@ on_both_backends!(
     organisers_mark_who_came,
     volunteers_see_the_shifts_they_have_done,
     the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill,
+    a_shift_is_copied_into_the_new_shift_form,
 );
 
 on_both_backends_with_own_server!(
@@ -1833,4 +1834,47 @@ async fn the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill(app: Tes
     assert_eq!(page.matches("data-testid=\"needing-shift\"").count(), 2);
     let page = payments.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Dashboard") && !page.contains("with spots to fill"));
+}
+
+async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
+    let original = ShiftForm {
+        description: "Bring maps & water.".into(),
+        location: "Library steps".into(),
+        start_time: "10:30".into(),
+        end_time: "13:00".into(),
+        is_public: false,
+        ..form("Canvass the park", "7")
+    };
+    let shift = service::create(&app.bus(), &Actor::System, &original).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+
+    // The shift's page links to the copy.
+    let page = admin
+        .get(app.url(&format!("/admin/shifts/{}", shift.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("href=\"/admin/shifts?copy={}#new-shift\"", shift.id)));
+
+    // The new shift form holds its details but not its date.
+    let html = admin.get(app.url(&format!("/admin/shifts?copy={}", shift.id))).send().await.unwrap();
+    let html = html.text().await.unwrap().replace("<!>", "");
+    let form = html.split_once("id=\"new-shift\"").unwrap().1;
+    assert!(form.contains("A copy of “Canvass the park”: choose its date."), "{form}");
+    for value in ["Canvass the park", "Bring maps &amp; water.", "Library steps", "10:30", "13:00", "7"] {
+        assert!(form.contains(&format!("value=\"{value}\"")), "{value} in {form}");
+    }
+    assert!(!form.contains(&format!("value=\"{}\"", shift.local_start().0)), "no date");
+    let public_box = form.split_once("name=\"form[is_public]\"").unwrap().1.split_once('>').unwrap().0;
+    assert!(!public_box.contains("checked"), "private as the original: {public_box}");
+
+    // An unknown shift leaves the form empty.
+    let html =
+        admin.get(app.url("/admin/shifts?copy=no-such-shift")).send().await.unwrap().text().await.unwrap();
+    let form = html.split_once("id=\"new-shift\"").unwrap().1;
+    assert!(!form.contains("A copy of") && !form.contains("value=\"Canvass the park\""));
 }
