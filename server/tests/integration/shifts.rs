@@ -1374,6 +1374,18 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
     );
 }
 
+/// Sets a shift's times directly: the tests cannot move the clock, so they move the shift
+/// (into the past, or to start within the hour).
+async fn move_shift(app: &TestApp, id: &str, starts_at: i64, ends_at: i64) {
+    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(starts_at)
+        .bind(ends_at)
+        .bind(id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+}
+
 /// The emails queued whose subject starts with `prefix`: (recipient, subject, body, whether
 /// it has a calendar file), in recipient order.
 async fn queued(app: &TestApp, prefix: &str) -> Vec<(String, String, String, bool)> {
@@ -1488,13 +1500,7 @@ async fn the_server_sends_reminders_as_they_fall_due(app: TestApp) {
     service::sign_up(&bus, &Actor::System, &shift.id, &person(0), SignupSource::Public, None).await.unwrap();
     // The shift now starts in an hour; the sign-up was two days ago.
     let now = db::now_unix();
-    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
-        .bind(now + 3600)
-        .bind(now + 7200)
-        .bind(&shift.id)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    move_shift(&app, &shift.id, now + 3600, now + 7200).await;
     sqlx::query("UPDATE shift_signups SET created_at = $1")
         .bind(now - 2 * 86_400)
         .execute(app.db.pool())
@@ -1631,13 +1637,7 @@ async fn organisers_mark_who_came(app: TestApp) {
 
     // The shift took place yesterday.
     let now = db::now_unix();
-    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
-        .bind(now - 86_400)
-        .bind(now - 86_400 + 3 * 3600)
-        .bind(&shift.id)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    move_shift(&app, &shift.id, now - 86_400, now - 86_400 + 3 * 3600).await;
     assert_eq!(mark(&ids[0], "ATTENDED").await.0, 200);
     assert_eq!(mark(&ids[1], "NO_SHOW").await.0, 200);
     // Someone who only waited, a choice not offered, an unknown sign-up: refused.
@@ -1694,13 +1694,7 @@ async fn organisers_mark_who_came(app: TestApp) {
         .unwrap();
     let signup = service::all_signups(&app.db, &called_off.id).await.unwrap().remove(0);
     service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
-    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
-        .bind(now - 86_400)
-        .bind(now - 86_400 + 3600)
-        .bind(&called_off.id)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    move_shift(&app, &called_off.id, now - 86_400, now - 86_400 + 3600).await;
     assert_eq!(mark(&signup.id, "ATTENDED").await.0, 409);
 }
 
@@ -1740,13 +1734,7 @@ async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
     let now = db::now_unix();
     for (n, shift) in shifts.iter().take(4).enumerate() {
         let starts = now - (5 - n as i64) * 86_400;
-        sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
-            .bind(starts)
-            .bind(starts + 3600)
-            .bind(&shift.id)
-            .execute(app.db.pool())
-            .await
-            .unwrap();
+        move_shift(&app, &shift.id, starts, starts + 3600).await;
     }
     let missed = service::all_signups(&app.db, &shifts[1].id).await.unwrap().remove(0);
     service::set_attendance(&app.db, &missed.id, Some(app::shifts::Attendance::NoShow), now).await.unwrap();
@@ -1781,13 +1769,7 @@ async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
         let shift = service::create(&bus, &Actor::System, &form(&format!("Rota {n:02}"), "5")).await.unwrap();
         sign_up(&ana_user, &shift.id).await;
         let starts = now - 30 * 86_400 + n * 3600;
-        sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
-            .bind(starts)
-            .bind(starts + 1800)
-            .bind(&shift.id)
-            .execute(app.db.pool())
-            .await
-            .unwrap();
+        move_shift(&app, &shift.id, starts, starts + 1800).await;
     }
     let (titles, total, seconds) = past(ana.clone()).await;
     assert_eq!((total, seconds), (22, 3600 + 21 * 1800));
