@@ -308,6 +308,10 @@ test.describe.serial("volunteer shifts", () => {
     await ready(admin);
     await admin.getByLabel("Subject").fill("Meeting point moved");
     await admin.getByLabel("Message").fill("We meet at the north gate.");
+    // Nobody waits: the waitlist alone is nobody to send to.
+    await admin.getByLabel("Send to").selectOption({ label: "Only the waitlist (0)" });
+    await expect(admin.getByRole("button", { name: "Send to 0 volunteers" })).toBeDisabled();
+    await admin.getByLabel("Send to").selectOption({ label: "Only those signed up (51)" });
     await admin.getByRole("button", { name: "Send to 51 volunteers" }).click();
     await expect(admin.getByTestId("email-result")).toHaveText("Queued 51 emails: see the email queue.");
     await expect(admin.getByLabel("Subject")).toHaveValue("");

@@ -623,16 +623,27 @@ pub async fn admin_cancel_shift(shift_id: String) -> Result<(), AppError> {
     Ok(service::cancel_shift(&state.bus, &crate::events::Actor::User(user.id), &shift_id).await?)
 }
 
-/// Emails everyone signed up for or waiting on a shift; returns how many were queued.
+/// Emails the volunteers of a shift: everyone signed up or waiting (`to` empty), or only
+/// those with a spot (CONFIRMED) or only the waitlist (WAITLISTED); returns how many were
+/// queued.
 #[server(prefix = "/api", endpoint = "shifts/email-volunteers")]
 pub async fn email_shift_volunteers(
     shift_id: String,
     subject: String,
     body: String,
+    #[server(default)] to: String,
 ) -> Result<usize, AppError> {
     crate::auth::require_role(MANAGERS).await?;
+    let to = match to.trim() {
+        "" => None,
+        text => Some(
+            SignupStatus::parse(text)
+                .filter(|s| *s != SignupStatus::Cancelled)
+                .ok_or_else(|| AppError::invalid("to", "Choose whom to send it to."))?,
+        ),
+    };
     let state = crate::state::app_state()?;
-    Ok(service::email_volunteers(&state.db, &shift_id, &subject, &body).await?)
+    Ok(service::email_volunteers(&state.db, &shift_id, to, &subject, &body).await?)
 }
 
 /// How many hours before a shift its volunteers are reminded (0: never).

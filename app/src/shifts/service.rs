@@ -1473,10 +1473,12 @@ async fn signup_cancelled(
     Ok(())
 }
 
-/// Emails everyone signed up for or waiting on a shift; returns how many were queued.
+/// Emails everyone signed up for or waiting on a shift, or only those with the status `to`;
+/// returns how many were queued.
 pub async fn email_volunteers(
     db: &Db,
     shift_id: &str,
+    to: Option<SignupStatus>,
     subject: &str,
     text: &str,
 ) -> Result<usize, ShiftError> {
@@ -1497,9 +1499,11 @@ pub async fn email_volunteers(
     let shift = get(db, shift_id).await?.ok_or(ShiftError::NotFound)?;
     let mut tx = db.begin_write().await?;
     let recipients = sqlx::query(
-        "SELECT name, email FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' ORDER BY queued_seq",
+        "SELECT name, email FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
+         AND ($2 = '' OR status = $2) ORDER BY queued_seq",
     )
     .bind(shift_id)
+    .bind(to.map_or("", SignupStatus::as_str))
     .fetch_all(&mut *tx)
     .await?;
     for r in &recipients {

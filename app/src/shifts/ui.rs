@@ -780,7 +780,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                             {edit_form}
                             <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote confirm_removal=confirm_removal marking=marking />
                             {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
-                            <EmailVolunteers shift_id=shift.id.clone() recipients=shift.signed_up + waiting />
+                            <EmailVolunteers shift_id=shift.id.clone() signed_up=shift.signed_up waiting=waiting />
                         }
                             .into_any()
                     }
@@ -981,8 +981,15 @@ fn AddVolunteer(
 
 /// "Email all volunteers": one message to everyone signed up or waiting.
 #[component]
-fn EmailVolunteers(shift_id: String, recipients: i64) -> impl IntoView {
+fn EmailVolunteers(shift_id: String, signed_up: i64, waiting: i64) -> impl IntoView {
     let send = ServerAction::<EmailShiftVolunteers>::new();
+    // Whom it goes to: "" for everyone, or a sign-up status; the button counts them.
+    let to = RwSignal::new(String::new());
+    let recipients = move || match to.get().as_str() {
+        "CONFIRMED" => signed_up,
+        "WAITLISTED" => waiting,
+        _ => signed_up + waiting,
+    };
     let error = last_error(send.value());
     // Emptied once sent, so that pressing the button again does not send it twice.
     let form = NodeRef::<leptos::html::Form>::new();
@@ -991,25 +998,34 @@ fn EmailVolunteers(shift_id: String, recipients: i64) -> impl IntoView {
             && let Some(form) = form.get_untracked()
         {
             form.reset();
+            to.set(String::new());
         }
     });
-    let body = if recipients == 0 {
+    let body = if signed_up + waiting == 0 {
         view! { <p class="mt-4 text-sm text-slate-600">"Nobody to email: nobody is signed up or waiting."</p> }.into_any()
     } else {
         view! {
             <ActionForm action=send node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <input type="hidden" name="shift_id" value=shift_id />
                 <FormError error=error />
+                <div>
+                    <label for="field-to" class="block text-sm font-medium text-slate-700">"Send to"</label>
+                    <select id="field-to" name="to" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:change=move |ev| to.set(event_target_value(&ev))>
+                        <option value="">{format!("Everyone signed up or waiting ({})", signed_up + waiting)}</option>
+                        <option value="CONFIRMED">{format!("Only those signed up ({signed_up})")}</option>
+                        <option value="WAITLISTED">{format!("Only the waitlist ({waiting})")}</option>
+                    </select>
+                </div>
                 <Field label="Subject" name="subject" required=true maxlength=200 error=error />
                 <div>
                     <label for="field-body" class="block text-sm font-medium text-slate-700">"Message"</label>
                     <textarea id="field-body" name="body" rows="5" maxlength="5000" class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900"></textarea>
                     <p class="mt-1 text-sm text-red-600" data-testid="error-body">{move || error.get().and_then(|e| e.field_message("body"))}</p>
                 </div>
-                <button type="submit" class=BUTTON_PRIMARY disabled=move || send.pending().get()>
+                <button type="submit" class=BUTTON_PRIMARY disabled=move || send.pending().get() || recipients() == 0>
                     {move || match send.pending().get() {
                         true => "Queuing…".to_string(),
-                        false => format!("Send to {}", crate::ui::count(recipients, "volunteer")),
+                        false => format!("Send to {}", crate::ui::count(recipients(), "volunteer")),
                     }}
                 </button>
             </ActionForm>
@@ -1018,8 +1034,8 @@ fn EmailVolunteers(shift_id: String, recipients: i64) -> impl IntoView {
     };
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
-            <h2 class="text-lg font-semibold text-slate-900">"Email all volunteers"</h2>
-            <p class="text-sm text-slate-600">"Goes to everyone signed up or on the waitlist."</p>
+            <h2 class="text-lg font-semibold text-slate-900">"Email volunteers"</h2>
+            <p class="text-sm text-slate-600">"To everyone signed up or on the waitlist, or to one of the two."</p>
             {body}
             <p class="mt-2 text-sm text-green-700" data-testid="email-result">
                 {move || send.value().get().and_then(Result::ok).map(|n| {

@@ -38,6 +38,7 @@ on_both_backends!(
     volunteers_see_the_shifts_they_have_done,
     the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill,
     a_shift_is_copied_into_the_new_shift_form,
+    admins_email_everyone_or_only_those_signed_up_or_waiting,
 );
 
 on_both_backends_with_own_server!(
@@ -1859,4 +1860,41 @@ async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
         admin.get(app.url("/admin/shifts?copy=no-such-shift")).send().await.unwrap().text().await.unwrap();
     let form = html.split_once("id=\"new-shift\"").unwrap().1;
     assert!(!form.contains("A copy of") && !form.contains("value=\"Canvass the park\""));
+}
+
+async fn admins_email_everyone_or_only_those_signed_up_or_waiting(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "1")).await.unwrap();
+    for n in 0..3 {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let send = |to: &'static str, subject: &'static str| {
+        let (app, admin, id) = (&app, admin.clone(), shift.id.clone());
+        async move {
+            let args = [("shift_id", id.as_str()), ("subject", subject), ("body", "Hello."), ("to", to)];
+            let res = app.call(&admin, "shifts/email-volunteers", &args).await;
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let recipients = |subject: &'static str| {
+        let app = &app;
+        async move { queued(app, subject).await.into_iter().map(|(to, ..)| to).collect::<Vec<_>>() }
+    };
+    assert_eq!(send("CONFIRMED", "To the team").await, (200, "1".to_string()));
+    assert_eq!(recipients("To the team").await, ["v0@example.org"]);
+    assert_eq!(send("WAITLISTED", "To the waitlist").await, (200, "2".to_string()));
+    assert_eq!(recipients("To the waitlist").await, ["v1@example.org", "v2@example.org"]);
+    assert_eq!(send("", "To everyone").await, (200, "3".to_string()));
+    assert_eq!(recipients("To everyone").await.len(), 3);
+    // Anyone else is not a choice: refused, nothing queued.
+    for bad in ["CANCELLED", "everyone"] {
+        let (status, text) = send(bad, "Refused").await;
+        assert_eq!(status, 422, "{bad}");
+        assert!(text.contains("Choose whom to send it to"), "{text}");
+    }
+    assert!(recipients("Refused").await.is_empty());
 }
