@@ -67,6 +67,15 @@ fn person(n: usize) -> SignupForm {
     SignupForm { name: format!("Volunteer {n}"), email: format!("v{n}@example.org"), phone: String::new() }
 }
 
+/// Signs up `person(0)` to `person(count - 1)` for a shift, in that order.
+async fn sign_up_people(bus: &app::bus::Bus, shift_id: &str, count: usize) {
+    for n in 0..count {
+        service::sign_up(bus, &Actor::System, shift_id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+}
+
 async fn shift_status(app: &TestApp, id: &str) -> (ShiftStatus, i64) {
     let shift = service::get(&app.db, id).await.unwrap().unwrap();
     (shift.status, shift.signed_up)
@@ -704,8 +713,8 @@ async fn a_shifts_sign_ups_come_in_pages_and_can_be_searched(app: TestApp) {
     let html = admin.get(format!("{url}?q=v7%40&page=1")).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("data-testid=\"signup-row\"").count(), 1);
     assert!(html.contains("Show everyone"));
-    let html = admin.get(format!("{url}?q=v58%40")).send().await.unwrap().text().await.unwrap();
-    assert!(html.replace("<!>", "").contains("Waitlist, number 4"));
+    let html = app.page(&admin, &format!("/admin/shifts/{}?q=v58%40", shift.id)).await;
+    assert!(html.contains("Waitlist, number 4"));
     let html = admin.get(format!("{url}?q=nobody")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Nobody signed up matches this search."));
 
@@ -998,11 +1007,7 @@ async fn events(app: &TestApp, topic: &str) -> i64 {
 async fn editing_checks_capacity_and_gives_new_room_to_the_waitlist(app: TestApp) {
     let bus = app.bus();
     let shift = service::create(&bus, &Actor::System, &form("Canvass", "2")).await.unwrap();
-    for n in 0..4 {
-        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
-            .await
-            .unwrap();
-    }
+    sign_up_people(&bus, &shift.id, 4).await;
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 2));
     // Below who is signed up: refused, nothing changed.
     let mut smaller = form("Renamed", "1");
@@ -1184,11 +1189,7 @@ async fn deleting_cancels_sign_ups_and_publishes_shift_deleted(app: TestApp) {
 async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
     let bus = app.bus();
     let shift = service::create(&bus, &Actor::System, &form("Stall", "1")).await.unwrap();
-    for n in 0..3 {
-        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
-            .await
-            .unwrap();
-    }
+    sign_up_people(&bus, &shift.id, 3).await;
     let signups = service::all_signups(&app.db, &shift.id).await.unwrap();
     let last = signups.iter().find(|s| s.email == "v2@example.org").unwrap();
     assert_eq!(last.status, SignupStatus::Waitlisted);
@@ -1406,11 +1407,7 @@ async fn queued(app: &TestApp, prefix: &str) -> Vec<(String, String, String, boo
 async fn volunteers_are_told_when_their_shift_moves(app: TestApp) {
     let bus = app.bus();
     let shift = service::create(&bus, &Actor::System, &form("Canvass", "1")).await.unwrap();
-    for n in 0..3 {
-        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
-            .await
-            .unwrap();
-    }
+    sign_up_people(&bus, &shift.id, 3).await;
     // v2 leaves the waitlist; v0 is signed up and v1 waits.
     let v2 = service::all_signups(&app.db, &shift.id).await.unwrap().pop().unwrap();
     service::remove_signup(&bus, &Actor::System, &v2.id).await.unwrap();
@@ -1448,11 +1445,7 @@ async fn reminders_go_once_the_day_before(app: TestApp) {
     let on = |title: &str| ShiftForm { date: in_three_days.clone(), ..form(title, "2") };
     let shift = service::create(&bus, &Actor::System, &on("Canvass")).await.unwrap();
     let other = service::create(&bus, &Actor::System, &on("Phone bank")).await.unwrap();
-    for n in 0..3 {
-        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
-            .await
-            .unwrap();
-    }
+    sign_up_people(&bus, &shift.id, 3).await;
     service::sign_up(&bus, &Actor::System, &other.id, &person(5), SignupSource::Public, None).await.unwrap();
     service::cancel_shift(&bus, &Actor::System, &other.id).await.unwrap();
     let day = 24 * 3600; // unless the organisation chose otherwise
@@ -1568,8 +1561,7 @@ async fn the_public_list_is_grouped_by_day(app: TestApp) {
     for f in [afternoon, nowhere, later] {
         shifts.push(service::create(&bus, &Actor::System, &f).await.unwrap());
     }
-    let html = app.client().get(app.url("/shifts")).send().await.unwrap().text().await.unwrap();
-    let html = html.replace("<!>", "");
+    let html = app.page(&app.client(), "/shifts").await;
     // The page itself, without the data that comes with it for the browser.
     let html = html.split_once("<main").unwrap().1.split_once("</main>").unwrap().0;
     // Two days, in order, each heading its own shifts, which show their times and place.
@@ -1591,11 +1583,7 @@ async fn the_public_list_is_grouped_by_day(app: TestApp) {
 async fn organisers_mark_who_came(app: TestApp) {
     let bus = app.bus();
     let shift = service::create(&bus, &Actor::System, &form("Canvass", "2")).await.unwrap();
-    for n in 0..3 {
-        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
-            .await
-            .unwrap();
-    }
+    sign_up_people(&bus, &shift.id, 3).await;
     let ids: Vec<String> =
         service::all_signups(&app.db, &shift.id).await.unwrap().into_iter().map(|s| s.id).collect();
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
@@ -1659,15 +1647,7 @@ async fn organisers_mark_who_came(app: TestApp) {
         app.call(&admin, "contacts/get", &[("id", contact.as_str())]).await.json().await.unwrap();
     assert_eq!(detail["signups"][0]["attendance"], "ATTENDED");
     // The page shows the marks and the counts; the export carries them.
-    let html = admin
-        .get(app.url(&format!("/admin/shifts/{}", shift.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let html = html.replace("<!>", "");
+    let html = app.page(&admin, &format!("/admin/shifts/{}", shift.id)).await;
     assert!(html.contains("Came?") && html.contains("Came: 1 · Didn't come: 1 · Not marked: 0"));
     assert_eq!(html.matches("aria-pressed=\"true\"").count(), 2);
     let csv = admin.get(app.url(&format!("/api/shifts/{}/signups.csv", shift.id))).send().await.unwrap();
@@ -1757,7 +1737,7 @@ async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
     };
     assert_eq!(past(ana.clone()).await, (vec!["Done".to_string()], 1, 3600));
     assert_eq!(past(bo.clone()).await, (vec!["Waited".to_string()], 1, 3600));
-    let page = ana.get(app.url("/my/shifts")).send().await.unwrap().text().await.unwrap().replace("<!>", "");
+    let page = app.page(&ana, "/my/shifts").await;
     assert!(
         page.contains("Shifts you have done") && page.contains("1 shift, 1 hour so far. Thank you!"),
         "{page}"
@@ -1812,10 +1792,10 @@ async fn the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill(app: Tes
     assert_eq!(app.call(&volunteer, "shifts/needing-volunteers", &[]).await.status(), 403);
 
     // On the dashboard for those who manage shifts; not for a payments admin.
-    let page = admin.get(app.url("/admin")).send().await.unwrap().text().await.unwrap().replace("<!>", "");
+    let page = app.page(&admin, "/admin").await;
     assert!(page.contains("with spots to fill") && page.contains("1/5 signed up · 4 left"), "{page}");
     assert_eq!(page.matches("data-testid=\"needing-shift\"").count(), 2);
-    let page = payments.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    let page = app.page(&payments, "/admin").await;
     assert!(page.contains("Dashboard") && !page.contains("with spots to fill"));
 }
 
@@ -1833,19 +1813,11 @@ async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
     let admin = app.signed_in("admin@example.org").await;
 
     // The shift's page links to the copy.
-    let page = admin
-        .get(app.url(&format!("/admin/shifts/{}", shift.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&admin, &format!("/admin/shifts/{}", shift.id)).await;
     assert!(page.contains(&format!("href=\"/admin/shifts?copy={}#new-shift\"", shift.id)));
 
     // The new shift form holds its details but not its date.
-    let html = admin.get(app.url(&format!("/admin/shifts?copy={}", shift.id))).send().await.unwrap();
-    let html = html.text().await.unwrap().replace("<!>", "");
+    let html = app.page(&admin, &format!("/admin/shifts?copy={}", shift.id)).await;
     let form = html.split_once("id=\"new-shift\"").unwrap().1;
     assert!(form.contains("A copy of “Canvass the park”: choose its date."), "{form}");
     for value in ["Canvass the park", "Bring maps &amp; water.", "Library steps", "10:30", "13:00", "7"] {
@@ -1856,8 +1828,7 @@ async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
     assert!(!public_box.contains("checked"), "private as the original: {public_box}");
 
     // An unknown shift leaves the form empty.
-    let html =
-        admin.get(app.url("/admin/shifts?copy=no-such-shift")).send().await.unwrap().text().await.unwrap();
+    let html = app.page(&admin, "/admin/shifts?copy=no-such-shift").await;
     let form = html.split_once("id=\"new-shift\"").unwrap().1;
     assert!(!form.contains("A copy of") && !form.contains("value=\"Canvass the park\""));
 }
@@ -1865,11 +1836,7 @@ async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
 async fn admins_email_everyone_or_only_those_signed_up_or_waiting(app: TestApp) {
     let bus = app.bus();
     let shift = service::create(&bus, &Actor::System, &form("Canvass", "1")).await.unwrap();
-    for n in 0..3 {
-        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
-            .await
-            .unwrap();
-    }
+    sign_up_people(&bus, &shift.id, 3).await;
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
     let admin = app.signed_in("admin@example.org").await;
     let send = |to: &'static str, subject: &'static str| {

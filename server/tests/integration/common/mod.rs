@@ -285,6 +285,13 @@ impl TestApp {
     }
 
     /// A client signed in as `email` (with the test password).
+    /// The HTML of a page as `client` gets it, without the `<!>` markers Leptos puts where
+    /// text nodes meet.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        let res = client.get(self.url(path)).send().await.unwrap();
+        res.text().await.unwrap().replace("<!>", "")
+    }
+
     pub async fn signed_in(&self, email: &str) -> reqwest::Client {
         let client = self.client();
         let res = self.call(&client, "auth/login", &[("email", email), ("password", PASSWORD)]).await;
