@@ -464,22 +464,45 @@ async fn tell_of_change(tx: &mut Tx, shift: &Shift, new_start: bool) -> Result<(
             .execute(&mut **tx)
             .await?;
     }
+    let emails: Vec<_> = recipients(tx, &shift.id, None)
+        .await?
+        .iter()
+        .map(|r| emails::changed(shift, &r.name, &r.email, r.status == SignupStatus::Waitlisted))
+        .collect();
+    queue_emails(tx, &emails).await
+}
+
+/// Someone signed up for or waiting on a shift, as far as emailing them goes.
+struct Recipient {
+    name: String,
+    email: String,
+    status: SignupStatus,
+}
+
+/// A shift's active sign-ups in line order, or only those with the status `only`.
+async fn recipients(
+    tx: &mut Tx,
+    shift_id: &str,
+    only: Option<SignupStatus>,
+) -> Result<Vec<Recipient>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT name, email, status FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
-         ORDER BY queued_seq",
+         AND ($2 = '' OR status = $2) ORDER BY queued_seq",
     )
-    .bind(&shift.id)
+    .bind(shift_id)
+    .bind(only.map_or("", SignupStatus::as_str))
     .fetch_all(&mut **tx)
     .await?;
-    let emails = rows
-        .iter()
+    rows.iter()
         .map(|r| {
-            let (name, email, status): (String, String, String) =
-                (r.try_get("name")?, r.try_get("email")?, r.try_get("status")?);
-            Ok(emails::changed(shift, &name, &email, status == SignupStatus::Waitlisted.as_str()))
+            let status: String = r.try_get("status")?;
+            Ok(Recipient {
+                name: r.try_get("name")?,
+                email: r.try_get("email")?,
+                status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
+            })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    queue_emails(tx, &emails).await
+        .collect()
 }
 
 /// The setting holding how many hours before a shift its volunteers are reminded (0: never).
@@ -1498,18 +1521,12 @@ pub async fn email_volunteers(
     v.finish().map_err(ShiftError::Invalid)?;
     let shift = get(db, shift_id).await?.ok_or(ShiftError::NotFound)?;
     let mut tx = db.begin_write().await?;
-    let recipients = sqlx::query(
-        "SELECT name, email FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
-         AND ($2 = '' OR status = $2) ORDER BY queued_seq",
-    )
-    .bind(shift_id)
-    .bind(to.map_or("", SignupStatus::as_str))
-    .fetch_all(&mut *tx)
-    .await?;
-    for r in &recipients {
-        let (name, email): (String, String) = (r.try_get("name")?, r.try_get("email")?);
-        queue_email(&mut tx, &emails::message(&shift, &name, &email, subject.trim(), text.trim())).await?;
-    }
+    let emails: Vec<_> = recipients(&mut tx, shift_id, to)
+        .await?
+        .iter()
+        .map(|r| emails::message(&shift, &r.name, &r.email, subject.trim(), text.trim()))
+        .collect();
+    queue_emails(&mut tx, &emails).await?;
     tx.commit().await?;
-    Ok(recipients.len())
+    Ok(emails.len())
 }
