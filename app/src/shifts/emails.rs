@@ -93,8 +93,9 @@ pub fn reminder(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
 }
 
 /// A sign-up ended: cancelled by the volunteer or an admin, or the shift itself was
-/// cancelled or deleted (`reason` as in `shift.signup.cancelled`).
-pub fn cancelled(shift: &Shift, name: &str, to: &str, reason: &str) -> OutgoingEmail {
+/// cancelled or deleted (`reason` as in `shift.signup.cancelled`). With the calendar file of
+/// a called-off shift, a calendar that imported the shift marks it cancelled.
+pub fn cancelled(shift: &Shift, name: &str, to: &str, reason: &str, with_calendar_file: bool) -> OutgoingEmail {
     let (subject, text) = match reason {
         "SHIFT_CANCELLED" | "SHIFT_DELETED" => {
             (format!("Cancelled: {}", shift.title), "We are sorry: this shift has been cancelled.")
@@ -111,7 +112,7 @@ pub fn cancelled(shift: &Shift, name: &str, to: &str, reason: &str) -> OutgoingE
         to: to.to_string(),
         subject,
         body: format!("Hello {name},\n\n{text}\n\n{}\n", details(shift)),
-        attachment: None,
+        attachment: with_calendar_file.then(|| calendar_file(shift)),
     }
 }
 

@@ -129,6 +129,8 @@ pub struct Shift {
     pub start_offset: i64,
     pub end_offset: i64,
     pub zone_label: String,
+    /// How many times its calendar entry changed: the calendar file's SEQUENCE.
+    pub revision: i64,
 }
 
 impl Shift {
@@ -144,6 +146,12 @@ impl Shift {
     /// Whether it has started by `now` (Unix seconds): who came can be marked.
     pub fn has_started(&self, now: i64) -> bool {
         self.starts_at <= now
+    }
+
+    /// The shift as it is once called off (cancelled or deleted): nobody signed up, and a new
+    /// revision of its calendar entry.
+    pub fn called_off(&self) -> Shift {
+        Shift { status: ShiftStatus::Cancelled, signed_up: 0, revision: self.revision + 1, ..self.clone() }
     }
 
     /// The local date and start time (`YYYY-MM-DD`, `HH:MM`).
@@ -720,7 +728,8 @@ pub fn signups_csv(signups: &[SignupView]) -> String {
     out
 }
 
-/// The shift as an iCalendar file (RFC 5545) for "Add to calendar".
+/// The shift as an iCalendar file (RFC 5545) for "Add to calendar". The same UID with a higher
+/// SEQUENCE updates the entry a calendar imported before; STATUS says whether it still happens.
 pub fn shift_ics(shift: &Shift, now: i64) -> String {
     fn stamp(secs: i64) -> String {
         let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
@@ -763,6 +772,8 @@ pub fn shift_ics(shift: &Shift, now: i64) -> String {
         "BEGIN:VEVENT".to_string(),
         format!("UID:shift-{}@changemaker", shift.id),
         format!("DTSTAMP:{}", stamp(now)),
+        format!("SEQUENCE:{}", shift.revision),
+        format!("STATUS:{}", if shift.status == ShiftStatus::Cancelled { "CANCELLED" } else { "CONFIRMED" }),
         format!("DTSTART:{}", stamp(shift.starts_at)),
         format!("DTEND:{}", stamp(shift.ends_at)),
         format!("SUMMARY:{}", escape(&shift.title)),
@@ -795,11 +806,15 @@ mod tests {
             start_offset: 0,
             end_offset: 0,
             zone_label: "UTC".into(),
+            revision: 0,
         };
         let ics = shift_ics(&shift, 1_795_804_476);
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
         assert!(ics.contains("DTSTART:20261128T100000Z\r\n"));
         assert!(ics.contains("DTEND:20261128T130000Z\r\n"));
+        assert!(ics.contains("SEQUENCE:0\r\nSTATUS:CONFIRMED\r\n"));
+        let called_off = shift_ics(&shift.called_off(), 1_795_804_476);
+        assert!(called_off.contains("SEQUENCE:1\r\nSTATUS:CANCELLED\r\n"), "{called_off}");
         assert!(ics.contains("SUMMARY:Canvass\\; bring maps\\, water\r\n"));
         assert!(ics.contains("Line one\\nLine two"));
         assert!(ics.split("\r\n").all(|line| line.len() <= 75), "folded at 75 octets");

@@ -171,7 +171,7 @@ pub fn validate(
 }
 
 const SHIFT_COLUMNS: &str = "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, \
-     is_public, series_id, start_offset, end_offset, zone_label";
+     is_public, series_id, start_offset, end_offset, zone_label, revision";
 
 /// `SHIFT_COLUMNS` of the shifts table as `s`, for queries that join it.
 fn shift_columns_of_s() -> String {
@@ -196,6 +196,7 @@ fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
         start_offset: row.try_get("start_offset")?,
         end_offset: row.try_get("end_offset")?,
         zone_label: row.try_get("zone_label")?,
+        revision: row.try_get("revision")?,
     })
 }
 
@@ -220,6 +221,7 @@ fn new_shift(form: &ShiftForm, valid: &ValidShift, placed: Placed, series_id: Op
         start_offset: placed.start_offset,
         end_offset: placed.end_offset,
         zone_label: placed.zone_label,
+        revision: 0,
     }
 }
 
@@ -411,7 +413,6 @@ pub async fn update(
                 }])
             })?
         };
-        let was = (target.starts_at, target.ends_at, target.location.clone());
         let mut shift = Shift {
             title: form.title.trim().to_string(),
             description: form.description.trim().to_string(),
@@ -423,12 +424,17 @@ pub async fn update(
             zone_label: placed.zone_label,
             capacity: valid.capacity,
             is_public: form.is_public,
-            ..target
+            ..target.clone()
         };
+        let moved = (shift.starts_at, shift.ends_at, &shift.location)
+            != (target.starts_at, target.ends_at, &target.location);
+        if moved || (&shift.title, &shift.description) != (&target.title, &target.description) {
+            shift.revision += 1;
+        }
         sqlx::query(
             "UPDATE shifts SET title = $1, description = $2, location = $3, starts_at = $4, ends_at = $5, \
-             capacity = $6, is_public = $7, start_offset = $8, end_offset = $9, zone_label = $10, updated_at = $11 \
-             WHERE id = $12",
+             capacity = $6, is_public = $7, start_offset = $8, end_offset = $9, zone_label = $10, updated_at = $11, \
+             revision = $12 WHERE id = $13",
         )
         .bind(&shift.title)
         .bind(&shift.description)
@@ -441,12 +447,13 @@ pub async fn update(
         .bind(shift.end_offset)
         .bind(&shift.zone_label)
         .bind(db::now_unix())
+        .bind(shift.revision)
         .bind(&shift.id)
         .execute(&mut *tx)
         .await?;
         (shift.signed_up, shift.status) = fill_free_spots(&mut tx, actor, &shift).await?;
-        if (shift.starts_at, shift.ends_at, &shift.location) != (was.0, was.1, &was.2) {
-            tell_of_change(&mut tx, &shift, shift.starts_at != was.0).await?;
+        if moved {
+            tell_of_change(&mut tx, &shift, shift.starts_at != target.starts_at).await?;
         }
         bus::publish(&mut tx, actor, &shift_updated(&shift)).await?;
         updated.push(shift);
@@ -622,7 +629,7 @@ pub async fn delete(
     for target in &targets {
         // Volunteers are told of a coming shift's deletion; a finished one just goes.
         if !target.is_over(now) {
-            cancel_all_signups(&mut tx, actor, target, "SHIFT_DELETED").await?;
+            cancel_all_signups(&mut tx, actor, &target.called_off(), "SHIFT_DELETED").await?;
         }
         sqlx::query("DELETE FROM shift_signups WHERE shift_id = $1")
             .bind(&target.id)
@@ -1137,7 +1144,8 @@ async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Res
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ShiftError::CancelLinkInvalid)?;
-    signup_cancelled(&mut tx, actor, &shift, &row, reason).await?;
+    // The shift goes on, so no calendar file: the volunteer's calendar entry is theirs to remove.
+    signup_cancelled(&mut tx, actor, &shift, &row, reason, false).await?;
     fill_free_spots(&mut tx, actor, &shift).await?;
     bus.commit(tx).await?;
     Ok(())
@@ -1438,12 +1446,13 @@ pub async fn cancel_shift(bus: &Bus, actor: &Actor, shift_id: &str) -> Result<()
     let mut tx = bus.db().begin_write().await?;
     let shift = lock_shift(&mut tx, shift_id).await?;
     still_open(&shift, db::now_unix())?;
-    cancel_all_signups(&mut tx, actor, &shift, "SHIFT_CANCELLED").await?;
-    sqlx::query("UPDATE shifts SET status = 'CANCELLED', signed_up = 0 WHERE id = $1")
+    let cancelled = shift.called_off();
+    cancel_all_signups(&mut tx, actor, &cancelled, "SHIFT_CANCELLED").await?;
+    sqlx::query("UPDATE shifts SET status = 'CANCELLED', signed_up = 0, revision = $1 WHERE id = $2")
+        .bind(cancelled.revision)
         .bind(shift_id)
         .execute(&mut *tx)
         .await?;
-    let cancelled = Shift { status: ShiftStatus::Cancelled, signed_up: 0, ..shift };
     bus::publish(&mut tx, actor, &shift_updated(&cancelled)).await?;
     bus.commit(tx).await?;
     Ok(())
@@ -1457,32 +1466,40 @@ async fn cancel_all_signups(
     shift: &Shift,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    let rows = sqlx::query(
-        "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 \
-         WHERE shift_id = $2 AND status <> 'CANCELLED' RETURNING id, contact_id, name, email",
-    )
-    .bind(db::now_unix())
-    .bind(&shift.id)
-    .fetch_all(&mut **tx)
-    .await?;
-    for row in rows {
-        signup_cancelled(tx, actor, shift, &row, reason).await?;
+    // Those with a spot first, then the waitlist: only the first were sent a calendar file,
+    // so only they are sent the file that cancels it.
+    for was in [SignupStatus::Confirmed, SignupStatus::Waitlisted] {
+        let rows = sqlx::query(
+            "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 \
+             WHERE shift_id = $2 AND status = $3 RETURNING id, contact_id, name, email",
+        )
+        .bind(db::now_unix())
+        .bind(&shift.id)
+        .bind(was.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in rows {
+            signup_cancelled(tx, actor, shift, &row, reason, was == SignupStatus::Confirmed).await?;
+        }
     }
     Ok(())
 }
 
 /// Publishes `shift.signup.cancelled` for a just-cancelled sign-up (`row`: id, contact_id,
-/// name, email) and queues the email telling the volunteer.
+/// name, email) and queues the email telling the volunteer, with the shift's calendar file
+/// if asked.
 async fn signup_cancelled(
     tx: &mut Tx,
     actor: &Actor,
     shift: &Shift,
     row: &sqlx::any::AnyRow,
     reason: &str,
+    with_calendar_file: bool,
 ) -> Result<(), sqlx::Error> {
     let name: String = row.try_get("name")?;
     let email: String = row.try_get("email")?;
-    queue_email(tx, &emails::cancelled(shift, &name, &email, reason)).await?;
+    let email_out = emails::cancelled(shift, &name, &email, reason, with_calendar_file);
+    queue_email(tx, &email_out).await?;
     let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
         shift_id: shift.id.clone(),
         shift_title: shift.title.clone(),

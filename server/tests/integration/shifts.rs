@@ -30,6 +30,7 @@ on_both_backends!(
     finished_and_cancelled_shifts_take_no_sign_ups,
     shifts_are_typed_and_shown_in_the_organisations_time_zone,
     volunteers_are_told_when_their_shift_moves,
+    calendars_follow_a_shift_as_it_changes,
     reminders_go_once_the_day_before,
     the_server_sends_reminders_as_they_fall_due,
     admins_choose_when_reminders_go,
@@ -1437,6 +1438,69 @@ async fn volunteers_are_told_when_their_shift_moves(app: TestApp) {
     let told = queued(&app, "Changed").await;
     assert_eq!(told.len(), 4);
     assert!(told.iter().filter(|t| t.2.contains("Where: Library")).count() == 2);
+}
+
+/// The calendar file attached to the latest email whose subject starts with `prefix` and
+/// goes to `to`, if it has one.
+async fn calendar_file_sent(app: &TestApp, to: &str, prefix: &str) -> Option<String> {
+    sqlx::query_scalar::<_, Option<String>>(
+        "SELECT attachment FROM email_outbox WHERE to_address = $1 AND subject LIKE $2 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(to)
+    .bind(format!("{prefix}%"))
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
+}
+
+/// "Add to calendar" of a public shift: its calendar file as anyone downloads it.
+async fn calendar_download(app: &TestApp, shift_id: &str) -> String {
+    let url = app.url(&format!("/api/shifts/{shift_id}/calendar.ics"));
+    app.client().get(url).send().await.unwrap().text().await.unwrap()
+}
+
+async fn calendars_follow_a_shift_as_it_changes(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "1")).await.unwrap();
+    sign_up_people(&bus, &shift.id, 2).await; // v0 has the spot, v1 waits
+    let download = || calendar_download(&app, &shift.id);
+    let edit = |f: ShiftForm| {
+        let (bus, id) = (bus.clone(), shift.id.clone());
+        async move { service::update(&bus, &Actor::System, &id, &f, SeriesScope::This).await.unwrap() }
+    };
+    let first = calendar_file_sent(&app, "v0@example.org", "You're signed up").await.unwrap();
+    assert!(first.contains("SEQUENCE:0\r\nSTATUS:CONFIRMED\r\n"), "{first}");
+    assert!(download().await.contains("SEQUENCE:0\r\n"));
+
+    // More room (v1 gets the new spot) changes nothing in a calendar; a new title does.
+    edit(form("Canvass", "2")).await;
+    assert!(download().await.contains("SEQUENCE:0\r\n"));
+    edit(form("Canvass the north", "2")).await;
+    let renamed = download().await;
+    assert!(renamed.contains("SEQUENCE:1\r\n") && renamed.contains("SUMMARY:Canvass the north\r\n"));
+
+    // A new time: the file sent with the notice replaces the entry imported before.
+    edit(ShiftForm { start_time: "10:00".into(), ..form("Canvass the north", "2") }).await;
+    let moved = calendar_file_sent(&app, "v0@example.org", "Changed").await.unwrap();
+    assert!(moved.contains("SEQUENCE:2\r\n") && moved.contains("T100000Z\r\n"), "{moved}");
+    assert!(moved.contains(&format!("UID:shift-{}@changemaker", shift.id)));
+
+    // Called off: both, with a spot now, get the file that marks the entry cancelled.
+    service::cancel_shift(&bus, &Actor::System, &shift.id).await.unwrap();
+    for who in ["v0@example.org", "v1@example.org"] {
+        let cancelled = calendar_file_sent(&app, who, "Cancelled").await.unwrap();
+        assert!(cancelled.contains("SEQUENCE:3\r\nSTATUS:CANCELLED\r\n"), "{cancelled}");
+    }
+    assert!(download().await.contains("SEQUENCE:3\r\nSTATUS:CANCELLED\r\n"));
+
+    // Deleted: the same, from the shift as it was; someone only waiting never had a file.
+    let other = service::create(&bus, &Actor::System, &form("Phone bank", "1")).await.unwrap();
+    sign_up_people(&bus, &other.id, 2).await;
+    service::delete(&bus, &Actor::System, &other.id, SeriesScope::This).await.unwrap();
+    let gone = calendar_file_sent(&app, "v0@example.org", "Cancelled: Phone bank").await.unwrap();
+    assert!(gone.contains("SEQUENCE:1\r\nSTATUS:CANCELLED\r\nDTSTART"), "{gone}");
+    assert_eq!(calendar_file_sent(&app, "v1@example.org", "Cancelled: Phone bank").await, None);
 }
 
 async fn reminders_go_once_the_day_before(app: TestApp) {
