@@ -95,7 +95,13 @@ pub fn reminder(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
 /// A sign-up ended: cancelled by the volunteer or an admin, or the shift itself was
 /// cancelled or deleted (`reason` as in `shift.signup.cancelled`). With the calendar file of
 /// a called-off shift, a calendar that imported the shift marks it cancelled.
-pub fn cancelled(shift: &Shift, name: &str, to: &str, reason: &str, with_calendar_file: bool) -> OutgoingEmail {
+pub fn cancelled(
+    shift: &Shift,
+    name: &str,
+    to: &str,
+    reason: &str,
+    with_calendar_file: bool,
+) -> OutgoingEmail {
     let (subject, text) = match reason {
         "SHIFT_CANCELLED" | "SHIFT_DELETED" => {
             (format!("Cancelled: {}", shift.title), "We are sorry: this shift has been cancelled.")

@@ -99,11 +99,27 @@ pub enum SignupSource {
 }
 
 impl SignupSource {
+    pub const ALL: [SignupSource; 3] =
+        [SignupSource::Public, SignupSource::Authenticated, SignupSource::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SignupSource::Public => "PUBLIC",
             SignupSource::Authenticated => "AUTHENTICATED",
             SignupSource::Admin => "ADMIN",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SignupSource> {
+        SignupSource::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// How the admin's sign-up list says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SignupSource::Public => "Sign-up form",
+            SignupSource::Authenticated => "Signed in",
+            SignupSource::Admin => "Added by an organiser",
         }
     }
 }

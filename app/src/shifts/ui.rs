@@ -10,9 +10,9 @@ use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
     CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift,
     REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus,
-    SignUpForShift, SignupPage, SignupStatus, SignupView, UpdateShift, get_admin_shift, get_public_shift,
-    get_reminder_hours, get_signup_by_token, list_admin_shifts, list_public_shifts, my_past_shifts,
-    my_shifts, shifts_needing_volunteers,
+    SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift, get_admin_shift,
+    get_public_shift, get_reminder_hours, get_signup_by_token, list_admin_shifts, list_public_shifts,
+    my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -883,6 +883,7 @@ fn SignupTable(
                 }
             };
             // Someone waiting always has a place in line; the list holds no cancelled sign-ups.
+            let source = SignupSource::parse(&s.source).map_or(s.source.clone(), |x| x.label().to_string());
             let status = match s.waitlist_position {
                 Some(n) => format!("Waitlist, number {n}"),
                 None => "Confirmed".to_string(),
@@ -931,7 +932,7 @@ fn SignupTable(
                     <td class=td>{s.email}</td>
                     <td class=td>{s.phone.unwrap_or_default()}</td>
                     <td class=td>{status}</td>
-                    <td class=td>{s.source}</td>
+                    <td class=td>{source}</td>
                     {came}
                     <td class=td>{promote_control}{control}</td>
                 </tr>

@@ -715,7 +715,7 @@ async fn a_shifts_sign_ups_come_in_pages_and_can_be_searched(app: TestApp) {
     assert_eq!(html.matches("data-testid=\"signup-row\"").count(), 1);
     assert!(html.contains("Show everyone"));
     let html = app.page(&admin, &format!("/admin/shifts/{}?q=v58%40", shift.id)).await;
-    assert!(html.contains("Waitlist, number 4"));
+    assert!(html.contains("Waitlist, number 4") && html.contains(">Sign-up form</td>"));
     let html = admin.get(format!("{url}?q=nobody")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Nobody signed up matches this search."));
 
@@ -784,6 +784,9 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
     let detail: Value = app.call(&admin, "shifts/admin-one", &[("id", id)]).await.json().await.unwrap();
     assert_eq!(detail["signups"]["signups"][0]["source"], "ADMIN");
     assert_eq!(detail["signups"]["signups"][1]["status"], "WAITLISTED");
+    // The page says how they came in, in words.
+    let html = app.page(&admin, &format!("/admin/shifts/{id}")).await;
+    assert_eq!(html.matches(">Added by an organiser</td>").count(), 2);
 
     // The CSV lists both, admins only, with formulas defused.
     let url = app.url(&format!("/api/shifts/{id}/signups.csv"));
