@@ -53,7 +53,7 @@ ensure_wasm_bindgen_cli() {
 
 ensure_npm_packages() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    log "installing npm packages (tailwindcss, binaryen, playwright)"
+    log "installing npm packages (tailwindcss, binaryen, playwright, axe-core)"
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
   fi
 }

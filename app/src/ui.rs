@@ -10,6 +10,7 @@ pub fn ErrorPage(status: u16, #[prop(into)] title: String, #[prop(into)] message
     #[cfg(feature = "ssr")]
     crate::request::set_status(status);
     view! {
+        <leptos_meta::Title text=title.clone() />
         <main class="flex min-h-screen items-center justify-center bg-slate-50 p-6">
             <div class="max-w-md text-center">
                 <p class="text-sm font-semibold text-indigo-600" data-testid="error-status">
@@ -195,6 +196,6 @@ pub fn BarChart(bars: Vec<Bar>, #[prop(into)] first: String, #[prop(into)] last:
                 }
             }).collect_view()}
         </div>
-        <div class="mt-1 flex justify-between text-xs text-slate-500"><span>{first}</span><span>{last}</span></div>
+        <div class="mt-1 flex justify-between text-xs text-slate-600"><span>{first}</span><span>{last}</span></div>
     }
 }

@@ -40,3 +40,31 @@ export async function startWithAdmin(browser: Browser, extraEnv: Record<string, 
   await createFirstAdmin(browser, server);
   return server;
 }
+
+export function tomorrow(): string {
+  return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+}
+
+// Fills in the new-shift form on /admin/shifts for tomorrow, 09:00–12:00, and waits for it in the list.
+export async function createShift(admin: Page, title: string, capacity: number) {
+  await admin.getByLabel("Title", { exact: true }).fill(title);
+  await admin.getByLabel("Location").fill("Community hall");
+  await admin.getByLabel("Date").fill(tomorrow());
+  await admin.getByLabel("Starts").fill("09:00");
+  await admin.getByLabel("Ends").fill("12:00");
+  await admin.getByLabel("Capacity").fill(String(capacity));
+  await admin.getByRole("button", { name: "Create shift" }).click();
+  await expect(admin.getByTestId("create-result")).toHaveText(`Created “${title}”.`);
+  await expect(admin.getByTestId("admin-shift").filter({ hasText: title })).toContainText(`0/${capacity}`);
+}
+
+// Signs up Volunteer n (vn@example.org) for a shift from the public list, in `page`.
+export async function signUp(page: Page, server: RunningServer, title: string, n: number) {
+  await page.goto(`${server.baseURL}/shifts`);
+  await page.getByRole("link", { name: title }).click();
+  await ready(page);
+  await page.getByLabel("Your name").fill(`Volunteer ${n}`);
+  await page.getByLabel("Email").fill(`v${n}@example.org`);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.getByTestId("signup-confirmation")).toBeVisible();
+}

@@ -1,32 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { createShift, ready, signIn, signUp, startWithAdmin, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
-
-function tomorrow(): string {
-  return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-}
-
-async function createShift(admin: Page, title: string, capacity: number) {
-  await admin.getByLabel("Title", { exact: true }).fill(title);
-  await admin.getByLabel("Location").fill("Community hall");
-  await admin.getByLabel("Date").fill(tomorrow());
-  await admin.getByLabel("Starts").fill("09:00");
-  await admin.getByLabel("Ends").fill("12:00");
-  await admin.getByLabel("Capacity").fill(String(capacity));
-  await admin.getByRole("button", { name: "Create shift" }).click();
-  await expect(admin.getByTestId("create-result")).toHaveText(`Created “${title}”.`);
-  await expect(admin.getByTestId("admin-shift").filter({ hasText: title })).toContainText(`0/${capacity}`);
-}
-
-async function signUp(page: Page, server: RunningServer, title: string, n: number) {
-  await page.goto(`${server.baseURL}/shifts`);
-  await page.getByRole("link", { name: title }).click();
-  await ready(page);
-  await page.getByLabel("Your name").fill(`Volunteer ${n}`);
-  await page.getByLabel("Email").fill(`v${n}@example.org`);
-  await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page.getByTestId("signup-confirmation")).toBeVisible();
-}
 
 test.describe.serial("volunteer shifts", () => {
   let server: RunningServer;

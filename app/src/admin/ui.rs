@@ -18,7 +18,7 @@ pub fn AdminShell() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
     let location = use_location();
     view! {
-        <Suspense fallback=|| view! { <p class="p-6 text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="p-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) if user.role.satisfies(Role::ADMIN_AREA) => {
@@ -71,7 +71,7 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
                 <header class="flex items-center justify-end gap-4 border-b border-slate-200 bg-white px-4 py-3">
                     <div class="text-right text-sm">
                         <p class="font-medium text-slate-900" data-testid="signed-in-user">{user.display_name.clone()}</p>
-                        <p class="text-slate-500">{role_label}</p>
+                        <p class="text-slate-600">{role_label}</p>
                     </div>
                     <ActionForm action=logout>
                         <button
@@ -101,7 +101,7 @@ pub fn DashboardPage() -> impl IntoView {
             "Welcome, " {user.map(|u| u.display_name)} "."
         </p>
         <crate::shifts::ui::ShiftsNeedingVolunteers />
-        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -116,7 +116,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     .into_iter()
                                     .map(|c| view! {
                                         <div class="rounded-lg bg-white p-4 shadow-sm">
-                                            <dt class="text-sm text-slate-500">{c.role.label()}</dt>
+                                            <dt class="text-sm text-slate-600">{c.role.label()}</dt>
                                             <dd class="mt-1 text-2xl font-semibold text-slate-900">{c.count}</dd>
                                         </div>
                                     })
@@ -145,7 +145,7 @@ pub fn TimeZoneSettings() -> impl IntoView {
             <p class="text-sm text-slate-600">
                 "Shifts are typed and shown in this time zone. Shifts made before a change keep their times."
             </p>
-            <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match zones.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),

@@ -45,7 +45,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
-            <p class="mt-6 text-center text-sm text-slate-500">
+            <p class="mt-6 text-center text-sm text-slate-600">
                 <a href="/" class="hover:text-slate-700">"Back to the home page"</a>
             </p>
         </AuthCard>
@@ -63,7 +63,7 @@ pub fn SetupPage() -> impl IntoView {
         |token| async move { if token.is_empty() { Ok(false) } else { setup_status(token).await } },
     );
     view! {
-        <Suspense fallback=|| view! { <p class="p-6 text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="p-6 text-slate-600">"Loading…"</p> }>
             {move || {
                 let token = token.clone();
                 Suspend::new(async move {

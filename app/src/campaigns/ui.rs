@@ -81,7 +81,7 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
                 value=value(|c| recipients_text(&c.recipients)) rows=4 error=error />
             <Field label="Email subject" name="form[email_subject]" value=value(|c| c.email_subject.clone()) required=true error=error />
             <TextArea label="Email template" name="form[email_template]" value=template rows=8 error=error />
-            <p class="text-xs text-slate-500">
+            <p class="text-xs text-slate-600">
                 "Placeholders: " {crate::template::listed(super::PLACEHOLDERS)}
             </p>
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save campaign"</button></div>
@@ -105,7 +105,7 @@ pub fn AdminCampaignsPage() -> impl IntoView {
     view! {
         <Title text="Campaigns" />
         <h1 class="text-2xl font-bold text-slate-900">"Campaigns"</h1>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match campaigns.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -175,7 +175,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
     view! {
         <Title text="Campaign" />
         <p><a href="/admin/campaigns" class="text-sm text-indigo-700 hover:underline">"← Campaigns"</a></p>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -253,13 +253,13 @@ pub fn AdminCampaignPage() -> impl IntoView {
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Recent supporters"</h2>
                                 {if d.supporters.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-500">"No one has sent the email yet."</p> }.into_any()
+                                    view! { <p class="mt-2 text-sm text-slate-600">"No one has sent the email yet."</p> }.into_any()
                                 } else {
                                     view! {
                                         <ul class="mt-2 space-y-1 text-sm">
                                             {d.supporters.into_iter().map(|s| view! {
                                                 <li data-testid="supporter">
-                                                    <span class="text-slate-500">{s.at}</span> " "
+                                                    <span class="text-slate-600">{s.at}</span> " "
                                                     {match s.contact_id {
                                                         Some(contact) => view! { <a href=format!("/admin/contacts/{contact}") class="text-indigo-700 hover:underline">{s.name}</a> }.into_any(),
                                                         None => s.name.into_any(),
@@ -274,14 +274,14 @@ pub fn AdminCampaignPage() -> impl IntoView {
 
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Responses"</h2>
-                                {d.responses.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-500">"No responses yet."</p> })}
+                                {d.responses.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-600">"No responses yet."</p> })}
                                 <ul class="mt-2 space-y-3 text-sm">
                                     {d.responses.into_iter().map(|r| {
                                         let (approve_id, reject_id) = (r.id.clone(), r.id.clone());
                                         let pending = r.status == "PENDING";
                                         view! {
                                             <li data-testid="response">
-                                                <p class="font-medium text-slate-900">{r.representative_name} <span class="text-xs text-slate-500">{format!(" {} · {}", r.submitted, r.status.to_lowercase())}</span></p>
+                                                <p class="font-medium text-slate-900">{r.representative_name} <span class="text-xs text-slate-600">{format!(" {} · {}", r.submitted, r.status.to_lowercase())}</span></p>
                                                 <p class="whitespace-pre-line text-slate-700">{r.body}</p>
                                                 {pending.then(|| view! {
                                                     <div class="mt-1 flex gap-3">
@@ -333,7 +333,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
     view! {
         <PublicHeader />
         <main class="mx-auto max-w-2xl px-4 py-10">
-            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match campaign.await {
                         Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
@@ -397,7 +397,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
                                 </Show>
                                 <section class="mt-10">
                                     <h2 class="text-xl font-semibold text-slate-900">"Responses"</h2>
-                                    {page.responses.is_empty().then(|| view! { <p class="mt-2 text-slate-500">"No responses yet."</p> })}
+                                    {page.responses.is_empty().then(|| view! { <p class="mt-2 text-slate-600">"No responses yet."</p> })}
                                     {page.responses.into_iter().map(|r| view! {
                                         <article class="mt-3 rounded-md bg-slate-50 p-3" data-testid="public-response">
                                             <p class="font-semibold text-slate-900">{r.representative_name}</p>

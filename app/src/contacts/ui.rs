@@ -60,7 +60,7 @@ pub fn ContactsPage() -> impl IntoView {
                 <a href="/admin/contacts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
             </div>
         </form>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match contacts.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -134,7 +134,7 @@ pub fn ContactPage() -> impl IntoView {
     view! {
         <Title text="Contact" />
         <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -151,13 +151,13 @@ pub fn ContactPage() -> impl IntoView {
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Tags"</h2>
                                 <div class="mt-2 flex flex-wrap gap-2">
-                                    {c.tags.is_empty().then(|| view! { <span class="text-sm text-slate-500">"No tags yet."</span> })}
+                                    {c.tags.is_empty().then(|| view! { <span class="text-sm text-slate-600">"No tags yet."</span> })}
                                     {c.tags.iter().map(|t| {
                                         let (tag, id) = (t.clone(), chip_owner.clone());
                                         view! {
                                             <span class="inline-flex items-center gap-1 rounded bg-slate-100 px-2 py-0.5 text-sm text-slate-700" data-testid="tag">
                                                 {tag.clone()}
-                                                <button type="button" class="text-slate-500 hover:text-red-700" aria-label=format!("Remove tag {tag}")
+                                                <button type="button" class="text-slate-600 hover:text-red-700" aria-label=format!("Remove tag {tag}")
                                                     on:click=move |_| { tags.dispatch(ChangeContactTags { id: id.clone(), add: String::new(), remove: tag.clone() }); }>
                                                     "×"
                                                 </button>
@@ -179,14 +179,14 @@ pub fn ContactPage() -> impl IntoView {
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Activity"</h2>
                                 {if d.activity.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-500">"Nothing yet."</p> }.into_any()
+                                    view! { <p class="mt-2 text-sm text-slate-600">"Nothing yet."</p> }.into_any()
                                 } else {
                                     view! {
                                         <ol class="mt-2 space-y-1 text-sm">
                                             {d.activity.into_iter().map(|a| view! {
                                                 <li data-testid="activity">
-                                                    <span class="text-slate-500">{a.at}</span> " " {a.summary}
-                                                    <span class="text-slate-400">{format!(" +{}", a.points)}</span>
+                                                    <span class="text-slate-600">{a.at}</span> " " {a.summary}
+                                                    <span class="text-slate-600">{format!(" +{}", a.points)}</span>
                                                 </li>
                                             }).collect_view()}
                                         </ol>
@@ -197,7 +197,7 @@ pub fn ContactPage() -> impl IntoView {
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Shift sign-ups"</h2>
                                 {if d.signups.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-500">"None."</p> }.into_any()
+                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
                                 } else {
                                     view! {
                                         <ul class="mt-2 space-y-1 text-sm">
@@ -216,7 +216,7 @@ pub fn ContactPage() -> impl IntoView {
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Donations, orders and memberships"</h2>
                                 {if d.payments.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-500">"None."</p> }.into_any()
+                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
                                 } else {
                                     view! {
                                         <ul class="mt-2 space-y-1 text-sm">
@@ -237,7 +237,7 @@ pub fn ContactPage() -> impl IntoView {
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Emails"</h2>
                                 {if d.emails.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-500">"None."</p> }.into_any()
+                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
                                 } else {
                                     view! {
                                         <ul class="mt-2 space-y-1 text-sm">
@@ -249,7 +249,7 @@ pub fn ContactPage() -> impl IntoView {
                                                     }.into_any(),
                                                     None => view! { "We sent \u{201c}" {e.about} "\u{201d} · " {e.status.to_lowercase()} }.into_any(),
                                                 };
-                                                view! { <li data-testid="contact-email"><span class="text-slate-500">{e.at}</span> " " {what}</li> }
+                                                view! { <li data-testid="contact-email"><span class="text-slate-600">{e.at}</span> " " {what}</li> }
                                             }).collect_view()}
                                         </ul>
                                     }.into_any()

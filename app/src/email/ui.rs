@@ -26,7 +26,7 @@ pub fn EmailSettingsPage() -> impl IntoView {
         <h1 class="text-2xl font-bold text-slate-900">"Settings"</h1>
         <crate::admin::ui::TimeZoneSettings />
         <crate::shifts::ui::ReminderSettings />
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -135,7 +135,7 @@ pub fn EmailQueuePage() -> impl IntoView {
             <button class="text-slate-600 hover:text-slate-900" on:click=move |_| queue.refetch()>"Refresh"</button>
         </nav>
         <p class="mt-2 text-sm text-red-600">{move || last_error(retry.value()).get().map(|e| e.to_string())}</p>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -161,7 +161,7 @@ pub fn EmailQueuePage() -> impl IntoView {
                                     <table class="min-w-full divide-y divide-slate-200 text-sm">
                                         <thead><tr>
                                             <th class=th>"To"</th><th class=th>"Subject"</th><th class=th>"Queued"</th>
-                                            <th class=th>"Status"</th><th class=th>"Attempts"</th><th class=th>"Last error"</th><th class=th></th>
+                                            <th class=th>"Status"</th><th class=th>"Attempts"</th><th class=th>"Last error"</th><th class=th><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody class="divide-y divide-slate-100">
                                             {page.emails.into_iter().map(|e| {

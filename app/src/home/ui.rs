@@ -9,7 +9,7 @@ use crate::users::Role;
 pub fn HomePage() -> impl IntoView {
     let info = Resource::new(|| (), |_| load_home());
     view! {
-        <Suspense fallback=|| view! { <p class="p-6 text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="p-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match info.await {
                     Err(e) => view! { <AppErrorPage error=e /> }.into_any(),

@@ -27,7 +27,7 @@ pub fn JobProgress(id: String) -> impl IntoView {
         }
     }
     view! {
-        <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Starting…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-600">"Starting…"</p> }>
             {move || Suspend::new(async move {
                 match job.await {
                     Err(e) => view! { <p class="mt-3 text-sm text-red-600" role="alert">{e.to_string()}</p> }.into_any(),

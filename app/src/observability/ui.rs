@@ -74,7 +74,7 @@ pub fn EventBusPage() -> impl IntoView {
             </Show>
         </div>
         <p class="mt-2 text-sm text-red-600">{move || replay_error.get().map(|e| e.to_string())}</p>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match stats.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -169,7 +169,7 @@ fn BusStatsView(stats: BusStats, replay: ServerAction<ReplayDelivery>) -> impl I
         <section class=CARD>
             <h2 class="px-3 pt-3 font-semibold text-slate-900">"Dead deliveries"</h2>
             {if empty_dead {
-                view! { <p class="p-3 text-sm text-slate-500">"None: every delivery succeeded or is still being retried."</p> }.into_any()
+                view! { <p class="p-3 text-sm text-slate-600">"None: every delivery succeeded or is still being retried."</p> }.into_any()
             } else {
                 view! {
                     <table class=TABLE>
@@ -180,7 +180,7 @@ fn BusStatsView(stats: BusStats, replay: ServerAction<ReplayDelivery>) -> impl I
                                 <th class=TH>"Attempts"</th>
                                 <th class=TH>"Last error"</th>
                                 <th class=TH>"Parked at"</th>
-                                <th class=TH></th>
+                                <th class=TH><span class="sr-only">"Actions"</span></th>
                             </tr>
                         </thead>
                         <tbody class="divide-y divide-slate-100">{dead}</tbody>
@@ -192,7 +192,7 @@ fn BusStatsView(stats: BusStats, replay: ServerAction<ReplayDelivery>) -> impl I
         <section class=CARD>
             <h2 class="px-3 pt-3 font-semibold text-slate-900">"Topics"</h2>
             {if empty_topics {
-                view! { <p class="p-3 text-sm text-slate-500">"Nothing has been published yet."</p> }.into_any()
+                view! { <p class="p-3 text-sm text-slate-600">"Nothing has been published yet."</p> }.into_any()
             } else {
                 view! {
                     <table class=TABLE>
@@ -254,12 +254,12 @@ pub fn EventLogPage() -> impl IntoView {
                 <a href="/admin/events/log" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
             </div>
         </form>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Err(e) => view! { <p class="mt-6 text-red-600" data-testid="log-error">{e.to_string()}</p> }.into_any(),
                     Ok(result) if result.rows.is_empty() => view! {
-                        <p class="mt-6 text-slate-500">"No events match."</p>
+                        <p class="mt-6 text-slate-600">"No events match."</p>
                     }
                         .into_any(),
                     Ok(result) => {
@@ -412,7 +412,7 @@ pub fn LiveEventsPage() -> impl IntoView {
                         Connection::Closed => "Disconnected (reload the page)".to_string(),
                     }}
                 </span>
-                <span class="text-slate-500">{move || format!("{} reconnects", reconnects.get())}</span>
+                <span class="text-slate-600">{move || format!("{} reconnects", reconnects.get())}</span>
                 <button class=BUTTON on:click=toggle_pause data-testid="pause">
                     {move || if paused.get() { format!("Resume ({} waiting)", held.get().len()) } else { "Pause".to_string() }}
                 </button>
@@ -437,7 +437,7 @@ pub fn LiveEventsPage() -> impl IntoView {
             {move || {
                 let list = visible();
                 if list.is_empty() {
-                    view! { <li class="text-sm text-slate-500">"Waiting for events…"</li> }.into_any()
+                    view! { <li class="text-sm text-slate-600">"Waiting for events…"</li> }.into_any()
                 } else {
                     list.into_iter().map(|e| view! { <LiveEvent envelope=e /> }).collect_view().into_any()
                 }
@@ -458,10 +458,10 @@ fn LiveEvent(envelope: Envelope) -> impl IntoView {
         <li class="rounded-lg bg-white p-3 shadow-sm" data-testid="live-event">
             <div class="flex flex-wrap items-center gap-3 text-sm">
                 <TopicBadge topic=envelope.topic.clone() />
-                <span class="text-xs text-slate-500">{module}</span>
+                <span class="text-xs text-slate-600">{module}</span>
                 <span class="text-slate-700">{envelope.actor.to_string()}</span>
-                <span class="text-slate-500">{envelope.occurred_at.clone()}</span>
-                <span class="text-slate-400">"#" {envelope.seq}</span>
+                <span class="text-slate-600">{envelope.occurred_at.clone()}</span>
+                <span class="text-slate-600">"#" {envelope.seq}</span>
             </div>
             <details class="mt-1">
                 <summary class="cursor-pointer text-sm text-indigo-700">"Payload"</summary>

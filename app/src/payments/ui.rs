@@ -28,7 +28,7 @@ pub fn PaymentSettingsPage() -> impl IntoView {
     view! {
         <Title text="Payment settings" />
         <h1 class="text-2xl font-bold text-slate-900">"Payment settings"</h1>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -199,7 +199,7 @@ pub fn ShopPage() -> impl IntoView {
         <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
-            <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match products.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -243,7 +243,7 @@ pub fn ProductPage() -> impl IntoView {
     view! {
         <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
-            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match product.await {
                         Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
@@ -309,7 +309,7 @@ pub fn AdminProductsPage() -> impl IntoView {
     view! {
         <Title text="Products" />
         <h1 class="text-2xl font-bold text-slate-900">"Products"</h1>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match products.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -319,7 +319,7 @@ pub fn AdminProductsPage() -> impl IntoView {
                     Ok(list) => view! {
                         <table class="mt-6 w-full rounded-lg bg-white text-sm shadow-sm">
                             <thead><tr>
-                                <th class=th>"Product"</th><th class=th>"Price"</th><th class=th>"Sold / cap"</th><th class=th>"On sale"</th><th class=th></th>
+                                <th class=th>"Product"</th><th class=th>"Price"</th><th class=th>"Sold / cap"</th><th class=th>"On sale"</th><th class=th><span class="sr-only">"Actions"</span></th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|p| {
@@ -447,7 +447,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
         </nav>
         {move || (filter().0 == PaymentKind::Donation).then(|| view! { <DonationChartView /> })}
         <p class="mt-2 text-sm text-red-600" role="alert">{move || refund_error.get().map(|e| e.to_string())}</p>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -469,7 +469,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                                     <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
                                         <thead><tr>
                                             <th class=th>"When (UTC)"</th><th class=th>"Who"</th><th class=th>"What"</th>
-                                            <th class=th>"Amount"</th><th class=th>"Status"</th><th class=th></th>
+                                            <th class=th>"Amount"</th><th class=th>"Status"</th><th class=th><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody>
                                             {page.rows.into_iter().map(|row| view! {
@@ -508,7 +508,7 @@ fn DonationChartView() -> impl IntoView {
                 {choice("day", "Last 30 days")}
                 {choice("week", "Last 12 weeks")}
             </div>
-            <Transition fallback=|| view! { <p class="mt-4 h-32 text-sm text-slate-500">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="mt-4 h-32 text-sm text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match chart.await {
                         Err(e) => view! { <p class="mt-4 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
@@ -582,7 +582,7 @@ fn PaymentRowView(
                     }.into_any(),
                     None => row.name.clone().into_any(),
                 }}
-                <br /> <span class="text-slate-500">{row.email.clone()}</span>
+                <br /> <span class="text-slate-600">{row.email.clone()}</span>
             </td>
             <td class=td>{what}</td>
             <td class=td>{format_cents(row.amount_cents)} {refunded}</td>
@@ -621,7 +621,7 @@ pub fn MembershipPage() -> impl IntoView {
             <h1 class="text-3xl font-bold text-slate-900">"Membership"</h1>
             <p class="mt-2 text-slate-600">"Members keep the campaign going all year. Payment is handled securely by Stripe; cancel any time."</p>
             <div class="mt-4"><FormError error=error /></div>
-            <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match plans.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -677,7 +677,7 @@ pub fn AdminPlansPage() -> impl IntoView {
     view! {
         <Title text="Membership plans" />
         <h1 class="text-2xl font-bold text-slate-900">"Membership plans"</h1>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match plans.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -771,11 +771,11 @@ pub fn PaymentAuditPage() -> impl IntoView {
                 <a href="/admin/payments/audit" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
             </div>
         </form>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match log.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-500">"Nothing matches."</p> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-600">"Nothing matches."</p> }.into_any(),
                     Ok(page) => {
                         let current = filter();
                         let link = move |n: i64| {
@@ -803,8 +803,8 @@ pub fn PaymentAuditPage() -> impl IntoView {
                                             <td class=td>{r.action}</td>
                                             <td class=td>{r.entity}</td>
                                             <td class=td>{r.amount_cents.map(format_cents)}</td>
-                                            <td class=td>{r.outcome} <span class="block text-xs text-slate-500">{r.detail}</span></td>
-                                            <td class=td>{r.client_ip} <span class="block text-xs text-slate-500">{r.request_id}</span></td>
+                                            <td class=td>{r.outcome} <span class="block text-xs text-slate-600">{r.detail}</span></td>
+                                            <td class=td>{r.client_ip} <span class="block text-xs text-slate-600">{r.request_id}</span></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

@@ -106,14 +106,14 @@ pub fn ReengagementPage() -> impl IntoView {
                     on:input=move |ev| set_message.set(event_target_value(&ev))></textarea>
             </label>
             <p class="mt-1 text-sm text-red-600">{field_error(send_error, "message")}</p>
-            <p class="mt-1 text-xs text-slate-500">"Placeholders: " {crate::template::listed(super::PLACEHOLDERS)}</p>
+            <p class="mt-1 text-xs text-slate-600">"Placeholders: " {crate::template::listed(super::PLACEHOLDERS)}</p>
             {move || shown().and_then(|p| p.contacts.first().cloned().map(|first| {
                 let (name, organisation) = (first.name.clone(), p.organisation.clone());
                 let heading = move || render(&subject.get(), &first.name, &p.organisation);
                 let body = move || render(&message.get(), &name, &organisation);
                 view! {
                     <div class="mt-3 rounded border border-slate-200 bg-slate-50 p-3 text-sm" data-testid="message-preview">
-                        <p class="text-xs text-slate-500">{format!("As {} will get it:", first.email)}</p>
+                        <p class="text-xs text-slate-600">{format!("As {} will get it:", first.email)}</p>
                         <p class="mt-1 font-semibold">{heading}</p>
                         <p class="mt-1 whitespace-pre-line">{body}</p>
                     </div>
@@ -189,7 +189,7 @@ fn idle_list(p: super::IdlePreview) -> AnyView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    {(p.count > 50).then(|| view! { <p class="mt-1 text-xs text-slate-500">{format!("The 50 idle longest are shown; the email goes to all {}.", p.count)}</p> })}
+                    {(p.count > 50).then(|| view! { <p class="mt-1 text-xs text-slate-600">{format!("The 50 idle longest are shown; the email goes to all {}.", p.count)}</p> })}
                 })}
     }
     .into_any()

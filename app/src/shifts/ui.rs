@@ -45,7 +45,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
         <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Volunteer shifts"</h1>
-            <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match shifts.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
@@ -116,7 +116,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
     view! {
         <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
-            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let me = me.await.ok().flatten();
                     match shift.await {
@@ -140,7 +140,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                 return view! {
                                     {head}
                                     <p class="mt-4 font-medium text-slate-900" data-testid="spots">
-                                        {closed} " " <a href="/shifts" class="text-indigo-700 hover:underline">"See the upcoming shifts."</a>
+                                        {closed} " " <a href="/shifts" class="text-indigo-700 underline">"See the upcoming shifts."</a>
                                     </p>
                                 }
                                     .into_any();
@@ -240,7 +240,7 @@ fn signup_fields(me: Option<CurrentUser>, shift_id: &str, error: Signal<Option<A
             <Field label="Phone (optional)" name="form[phone]" kind="tel" autocomplete="tel" error=error />
             <p class="text-sm text-slate-600">
                 "Have an account? "
-                <a href=format!("/login?next=/shifts/{shift_id}") class="text-indigo-700 hover:underline">"Sign in"</a>
+                <a href=format!("/login?next=/shifts/{shift_id}") class="text-indigo-700 underline">"Sign in"</a>
                 " to sign up in one click."
             </p>
         }
@@ -264,7 +264,7 @@ pub fn CancelSignupPage() -> impl IntoView {
         <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Cancel your sign-up"</h1>
-            <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || {
                     let token = token.clone();
                     Suspend::new(async move {
@@ -401,7 +401,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                 <a href="/admin/shifts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
             </div>
         </form>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match shifts.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
@@ -643,7 +643,7 @@ pub fn AdminShiftPage() -> impl IntoView {
         }
     });
     view! {
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
@@ -950,7 +950,7 @@ fn SignupTable(
                         <th class=th>"Status"</th>
                         <th class=th>"Source"</th>
                         {marking.map(|_| view! { <th class=th>"Came?"</th> })}
-                        <th class=th></th>
+                        <th class=th><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">{rows}</tbody>
@@ -1068,7 +1068,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                 {move || Suspend::new(async move { me.await.ok().flatten().map(|user| view! { <SignedInAs user=user /> }) })}
             </Suspense>
             <p class="mt-2 text-sm text-red-600">{move || last_error(cancel.value()).get().map(|e| e.to_string())}</p>
-            <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match mine.await {
                         Err(AppError::Unauthenticated) => {
@@ -1076,7 +1076,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                             crate::request::set_status(401);
                             view! {
                                 <p class="mt-6 text-slate-700" data-testid="sign-in-first">
-                                    <a href="/login?next=/my/shifts" class="font-semibold text-indigo-700 hover:underline">"Sign in"</a>
+                                    <a href="/login?next=/my/shifts" class="font-semibold text-indigo-700 underline">"Sign in"</a>
                                     " to see the shifts you signed up for. Signed up without an account? The email we sent you has your private link to cancel."
                                 </p>
                             }
@@ -1085,7 +1085,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="mt-6 text-slate-600">
-                                "You have no upcoming shifts. " <a href="/shifts" class="text-indigo-700 hover:underline">"Find one"</a>
+                                "You have no upcoming shifts. " <a href="/shifts" class="text-indigo-700 underline">"Find one"</a>
                             </p>
                         }
                             .into_any(),
@@ -1205,7 +1205,7 @@ pub fn ReminderSettings() -> impl IntoView {
             <p class="text-sm text-slate-600">
                 "Everyone signed up for a shift is emailed a reminder before it starts, unless they signed up after that."
             </p>
-            <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match hours.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),

@@ -97,7 +97,7 @@ pub fn UsersPage() -> impl IntoView {
             </div>
         </form>
         <p class="mt-2 text-sm text-red-600" role="alert">{move || row_error.get().map(|e| e.to_string())}</p>
-        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
@@ -178,7 +178,7 @@ fn UserRowView(
     let (name, role) = (user.display_name.clone(), user.role);
     view! {
         <tr data-testid="user-row">
-            <td class=TD>{user.display_name.clone()} <br /> <span class="text-slate-500">{user.email.clone()}</span></td>
+            <td class=TD>{user.display_name.clone()} <br /> <span class="text-slate-600">{user.email.clone()}</span></td>
             <td class=TD>{user.role.label()}</td>
             <td class=TD>{status_label(status, user.expired)}</td>
             <td class=TD>{user.expires.clone().unwrap_or_else(|| "—".into())}</td>
@@ -246,7 +246,7 @@ pub fn RegisterPage() -> impl IntoView {
                     "Thank you! An organiser will look at your request. You can sign in once your account is approved."
                 </p>
             </Show>
-            <p class="mt-6 text-center text-sm text-slate-500">
+            <p class="mt-6 text-center text-sm text-slate-600">
                 <a href="/login" class="hover:text-slate-700">"Already approved? Sign in"</a>
             </p>
         </crate::auth::ui::AuthCard>

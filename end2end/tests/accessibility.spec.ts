@@ -1,0 +1,104 @@
+import { expect, Page, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { createShift, ready, signIn, signUp, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+// axe-core, injected into each page as it is shown: WCAG 2 A and AA rules (contrast, labels,
+// names, landmarks…) and axe's best practices.
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  return page.evaluate(async () => {
+    const axe = (window as any).axe;
+    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "best-practice"] });
+    return result.violations.map(
+      (v: any) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`,
+    );
+  });
+}
+
+// Opens each path in `page` and expects no violation on any of them.
+async function expectAccessible(page: Page, server: RunningServer, paths: string[]) {
+  for (const path of paths) {
+    await page.goto(`${server.baseURL}${path}`);
+    await ready(page);
+    expect(await violations(page), path).toEqual([]);
+  }
+}
+
+test.describe.serial("accessibility", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("the volunteer pages pass axe, from the list to a cancelled sign-up", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Door knocking", 1);
+
+    const volunteer = await (await browser.newContext()).newPage();
+    await expectAccessible(volunteer, server, ["/", "/shifts", "/login", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"]);
+    // The sign-up form, then the same form showing what is missing.
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await volunteer.getByRole("link", { name: "Door knocking" }).click();
+    await ready(volunteer);
+    expect(await violations(volunteer), "sign-up form").toEqual([]);
+    await volunteer.getByLabel("Your name").fill("Volunteer 1");
+    await volunteer.getByLabel("Email").fill("v1@example.org");
+    await volunteer.getByLabel("Phone (optional)").fill("call me");
+    await volunteer.getByRole("button", { name: "Sign up" }).click();
+    await expect(volunteer.getByText("Enter a phone number with digits")).toBeVisible();
+    expect(await violations(volunteer), "sign-up form with errors").toEqual([]);
+    // The confirmation, on the waitlist too, and the cancel link's page.
+    await signUp(volunteer, server, "Door knocking", 1);
+    expect(await violations(volunteer), "confirmation").toEqual([]);
+    const cancelUrl = (await volunteer.getByTestId("cancel-link").getAttribute("href"))!;
+    const waiting = await (await browser.newContext()).newPage();
+    await signUp(waiting, server, "Door knocking", 2);
+    await expect(waiting.getByTestId("signup-confirmation")).toContainText("waitlist");
+    expect(await violations(waiting), "waitlist confirmation").toEqual([]);
+    await volunteer.goto(cancelUrl);
+    await ready(volunteer);
+    expect(await violations(volunteer), "cancel link").toEqual([]);
+    await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+    await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
+    expect(await violations(volunteer), "cancelled").toEqual([]);
+  });
+
+  test("the admin pages pass axe", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    expect(await violations(admin), "/admin/shifts").toEqual([]);
+    await admin.getByRole("link", { name: "Door knocking" }).click();
+    await ready(admin);
+    await expect(admin.getByTestId("signup-row")).toHaveCount(1);
+    expect(await violations(admin), "a shift's page").toEqual([]);
+    await expectAccessible(admin, server, [
+      "/admin",
+      "/admin/settings",
+      "/admin/emails",
+      "/admin/contacts",
+      "/admin/campaigns",
+      "/admin/reengagement",
+      "/admin/users",
+      "/admin/payments",
+      "/admin/payments/settings",
+      "/admin/payments/products",
+      "/admin/payments/plans",
+      "/admin/payments/audit",
+      "/admin/events/log",
+      "/admin/events/bus",
+    ]);
+    await admin.goto(`${server.baseURL}/admin/events/live`);
+    await ready(admin);
+    await expect(admin.getByTestId("connection")).toHaveText("Connected");
+    expect(await violations(admin), "/admin/events/live").toEqual([]);
+  });
+});
