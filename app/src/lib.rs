@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
+                    <Route path=path!("shifts/hours") view=shifts::ui::VolunteerHoursPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />

@@ -82,6 +82,7 @@ test.describe.serial("accessibility", () => {
     expect(await violations(admin), "a shift's page").toEqual([]);
     await expectAccessible(admin, server, [
       "/admin",
+      "/admin/shifts/hours",
       "/admin/settings",
       "/admin/emails",
       "/admin/contacts",

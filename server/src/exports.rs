@@ -1,8 +1,10 @@
 //! Downloads: CSV exports and calendar files.
 
 use app::payments::PaymentKind;
+use app::shifts::HoursFilter;
+use app::shifts::service::ShiftError;
 use app::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -28,6 +30,27 @@ pub async fn shift_signups(
     };
     let csv = app::shifts::signups_csv(&signups);
     download(csv, "text/csv; charset=utf-8", &format!("shift-{id}-signups.csv"))
+}
+
+/// `GET /api/shifts/hours.csv?from=&to=`: the volunteer hours report of a period, whole.
+pub async fn volunteer_hours(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(filter): Query<HoursFilter>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::shifts::MANAGERS).await {
+        return refused;
+    }
+    match app::shifts::service::all_volunteer_hours(&state.db, &filter, app::db::now_unix()).await {
+        Ok(volunteers) => {
+            download(app::shifts::hours_csv(&volunteers), "text/csv; charset=utf-8", "volunteer-hours.csv")
+        }
+        Err(ShiftError::Invalid(errors)) => {
+            let message = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" ");
+            (StatusCode::UNPROCESSABLE_ENTITY, message).into_response()
+        }
+        Err(e) => internal(e),
+    }
 }
 
 /// A file the browser saves as `filename`.

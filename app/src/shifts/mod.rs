@@ -317,12 +317,71 @@ pub struct PastShifts {
 impl PastShifts {
     /// "3 shifts, 7.5 hours".
     pub fn summary(&self) -> String {
-        let hours = self.seconds as f64 / 3600.0;
-        let hours = if self.seconds % 3600 == 0 { format!("{hours}") } else { format!("{hours:.1}") };
-        let unit = if hours == "1" { "hour" } else { "hours" };
-        format!("{}, {hours} {unit}", crate::ui::count(self.total, "shift"))
+        format!("{}, {}", crate::ui::count(self.total, "shift"), hours(self.seconds))
     }
 }
+
+/// A length of time in hours as people write it: "6", "7.5", "0.3".
+pub fn hours_figure(seconds: i64) -> String {
+    let hours = seconds as f64 / 3600.0;
+    if seconds % 3600 == 0 { format!("{hours}") } else { format!("{hours:.1}") }
+}
+
+/// "7.5 hours", "1 hour".
+pub fn hours(seconds: i64) -> String {
+    let figure = hours_figure(seconds);
+    let unit = if figure == "1" { "hour" } else { "hours" };
+    format!("{figure} {unit}")
+}
+
+/// The volunteer hours report's period: shifts starting from `from` to `to` (`YYYY-MM-DD` in
+/// the organisation's time zone, inclusive; either may be left out), and the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HoursFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    #[serde(default)]
+    pub page: i64,
+}
+
+/// One volunteer in the hours report: the shifts of the period they did (as "Shifts you have
+/// done" counts them) and those an organiser marked them as not having come to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VolunteerHours {
+    pub contact_id: String,
+    pub name: String,
+    pub email: String,
+    pub shifts: i64,
+    pub seconds: i64,
+    pub no_shows: i64,
+}
+
+/// A page of the hours report, most hours first, with the whole period's totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoursReport {
+    pub volunteers: Vec<VolunteerHours>,
+    pub page: i64,
+    pub has_more: bool,
+    /// How many volunteers did at least one shift, how many shifts they did, and their hours.
+    pub total_volunteers: i64,
+    pub total_shifts: i64,
+    pub total_seconds: i64,
+}
+
+impl HoursReport {
+    /// "4 volunteers did 9 shifts: 21.5 hours."
+    pub fn summary(&self) -> String {
+        format!(
+            "{} did {}: {}.",
+            crate::ui::count(self.total_volunteers, "volunteer"),
+            crate::ui::count(self.total_shifts, "shift"),
+            hours(self.total_seconds)
+        )
+    }
+}
+
+/// How many volunteers a page of the hours report lists.
+pub const HOURS_PAGE_SIZE: i64 = 50;
 
 /// How far ahead, and how many, the dashboard's shifts still needing volunteers.
 pub const SOON_DAYS: i64 = 7;
@@ -715,6 +774,14 @@ pub async fn my_past_shifts() -> Result<PastShifts, AppError> {
         .map_err(crate::auth::internal)
 }
 
+/// The volunteer hours report, a page at a time.
+#[server(prefix = "/api", endpoint = "shifts/hours")]
+pub async fn get_volunteer_hours(#[server(default)] filter: HoursFilter) -> Result<HoursReport, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::volunteer_hours(&state.db, &filter, crate::db::now_unix()).await?)
+}
+
 /// Cancels one of the signed-in user's own sign-ups.
 #[server(prefix = "/api", endpoint = "shifts/cancel-mine")]
 pub async fn cancel_my_signup(signup_id: String) -> Result<(), AppError> {
@@ -739,6 +806,21 @@ pub fn signups_csv(signups: &[SignupView]) -> String {
             &s.source,
             &signed_up_at,
             s.attendance.map_or("", Attendance::as_str),
+        ]));
+    }
+    out
+}
+
+/// The hours report as CSV, most hours first; hours as a decimal number.
+pub fn hours_csv(volunteers: &[VolunteerHours]) -> String {
+    let mut out = String::from("name,email,shifts,hours,no_shows\n");
+    for v in volunteers {
+        out.push_str(&crate::csv::row(&[
+            &v.name,
+            &v.email,
+            &v.shifts.to_string(),
+            &hours_figure(v.seconds),
+            &v.no_shows.to_string(),
         ]));
     }
     out
@@ -838,12 +920,26 @@ mod tests {
     }
 
     #[test]
-    fn past_shifts_are_summed_up_in_hours() {
+    fn done_shifts_are_summed_up_in_hours() {
         let past = |total, seconds| PastShifts { shifts: Vec::new(), total, seconds }.summary();
         assert_eq!(past(1, 3600), "1 shift, 1 hour");
         assert_eq!(past(3, 27_000), "3 shifts, 7.5 hours");
         assert_eq!(past(2, 6 * 3600), "2 shifts, 6 hours");
         assert_eq!(past(1, 20 * 60), "1 shift, 0.3 hours");
+        let report = |total_volunteers, total_shifts, total_seconds| {
+            let report = HoursReport {
+                volunteers: Vec::new(),
+                page: 1,
+                has_more: false,
+                total_volunteers,
+                total_shifts,
+                total_seconds,
+            };
+            report.summary()
+        };
+        assert_eq!(report(1, 1, 3600), "1 volunteer did 1 shift: 1 hour.");
+        assert_eq!(report(4, 9, 77_400), "4 volunteers did 9 shifts: 21.5 hours.");
+        assert_eq!(report(0, 0, 0), "0 volunteers did 0 shifts: 0 hours.");
     }
 
     #[test]

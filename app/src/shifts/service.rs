@@ -8,8 +8,9 @@ use sqlx::Row;
 
 use super::emails;
 use super::{
-    Attendance, MySignup, PastShifts, RepeatForm, STATUS_OVER, SeriesScope, Shift, ShiftFilter, ShiftForm,
-    ShiftPage, ShiftStatus, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
+    Attendance, HoursFilter, HoursReport, MySignup, PastShifts, RepeatForm, STATUS_OVER, SeriesScope, Shift,
+    ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm, SignupPage, SignupReceipt, SignupSource,
+    SignupStatus, SignupView, VolunteerHours,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -689,6 +690,20 @@ pub const PUBLIC_PAGE_SIZE: i64 = 50;
 
 pub const ADMIN_PAGE_SIZE: i64 = 25;
 
+/// A period of days typed as `YYYY-MM-DD`, each end optional and inclusive: the days (since
+/// 1970-01-01) of the ends given, or field errors for dates that are not dates or out of order.
+fn period(v: &mut Validation, from: &Option<String>, to: &Option<String>) -> (Option<i64>, Option<i64>) {
+    let day = |text: &Option<String>| {
+        text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(crate::time::parse_date)
+    };
+    let (from, to) = (day(from), day(to));
+    v.check(!matches!(from, Some(None)), "from", "Enter a date as YYYY-MM-DD.");
+    v.check(!matches!(to, Some(None)), "to", "Enter a date as YYYY-MM-DD.");
+    let (from, to) = (from.flatten(), to.flatten());
+    v.check(from.zip(to).is_none_or(|(from, to)| from <= to), "to", "The end date is before the start date.");
+    (from, to)
+}
+
 /// The admin list: shifts soonest first, those that ended (the "Over" filter) most recent
 /// first. Bad filter values are field errors.
 pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<ShiftPage, ShiftError> {
@@ -700,12 +715,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         "status",
         "Choose a status from the list.",
     );
-    let from = text(&filter.from);
-    let to = text(&filter.to);
-    let from_day = from.as_deref().map(crate::time::parse_date);
-    let to_day = to.as_deref().map(crate::time::parse_date);
-    v.check(!matches!(from_day, Some(None)), "from", "Enter a date as YYYY-MM-DD.");
-    v.check(!matches!(to_day, Some(None)), "to", "Enter a date as YYYY-MM-DD.");
+    let (from_day, to_day) = period(&mut v, &filter.from, &filter.to);
     let visibility = text(&filter.visibility);
     v.check(
         visibility.as_deref().is_none_or(|s| s == "public" || s == "private"),
@@ -731,11 +741,11 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
     let mut numbers: Vec<i64> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     // Numbers are bound first ($1…), then texts, so placeholders stay in order.
-    if let Some(day) = from_day.flatten() {
+    if let Some(day) = from_day {
         numbers.push(zone.day_start(day));
         sql.push_str(&format!(" AND starts_at >= ${}", numbers.len()));
     }
-    if let Some(day) = to_day.flatten() {
+    if let Some(day) = to_day {
         numbers.push(zone.day_start(day + 1));
         sql.push_str(&format!(" AND starts_at < ${}", numbers.len()));
     }
@@ -777,6 +787,96 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
     let shifts =
         rows.iter().take(ADMIN_PAGE_SIZE as usize).map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
     Ok(ShiftPage { shifts, page, has_more, now })
+}
+
+/// The volunteer hours report (see `HoursReport`) by `now`, a page at a time.
+pub async fn volunteer_hours(db: &Db, filter: &HoursFilter, now: i64) -> Result<HoursReport, ShiftError> {
+    let range = hours_period(db, filter).await?;
+    let (page, offset) = db::page_and_offset(filter.page, super::HOURS_PAGE_SIZE);
+    let mut volunteers = hours_rows(db, now, range, Some((super::HOURS_PAGE_SIZE + 1, offset))).await?;
+    let has_more = volunteers.len() as i64 > super::HOURS_PAGE_SIZE;
+    volunteers.truncate(super::HOURS_PAGE_SIZE as usize);
+    let totals = format!(
+        "SELECT COUNT(DISTINCT u.contact_id) AS volunteers, COUNT(*) AS shifts, \
+         CAST(COALESCE(SUM(s.ends_at - s.starts_at), 0) AS BIGINT) AS seconds \
+         FROM shift_signups u JOIN shifts s ON s.id = u.shift_id \
+         WHERE {HAD_SPOT_ON_FINISHED} AND {COUNTS_AS_DONE} AND s.starts_at >= $2 AND s.starts_at < $3"
+    );
+    let totals = sqlx::query(sqlx::AssertSqlSafe(totals))
+        .bind(now)
+        .bind(range.0)
+        .bind(range.1)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(HoursReport {
+        volunteers,
+        page,
+        has_more,
+        total_volunteers: totals.try_get("volunteers")?,
+        total_shifts: totals.try_get("shifts")?,
+        total_seconds: totals.try_get("seconds")?,
+    })
+}
+
+/// Every volunteer of the hours report, for its CSV.
+pub async fn all_volunteer_hours(
+    db: &Db,
+    filter: &HoursFilter,
+    now: i64,
+) -> Result<Vec<VolunteerHours>, ShiftError> {
+    let range = hours_period(db, filter).await?;
+    Ok(hours_rows(db, now, range, None).await?)
+}
+
+/// The report's period as Unix seconds, start inclusive and end exclusive (open ends as far
+/// as they go), in the organisation's time zone.
+async fn hours_period(db: &Db, filter: &HoursFilter) -> Result<(i64, i64), ShiftError> {
+    let mut v = Validation::new();
+    let (from, to) = period(&mut v, &filter.from, &filter.to);
+    v.finish().map_err(ShiftError::Invalid)?;
+    let zone = crate::settings::time_zone(db).await?;
+    let start = from.map_or(i64::MIN, |day| zone.day_start(day));
+    let end = to.map_or(i64::MAX, |day| zone.day_start(day + 1));
+    Ok((start, end))
+}
+
+/// Each volunteer with a spot on a finished shift starting in `range`: what they did, most
+/// hours first; `limit` is (rows, offset) for a page.
+async fn hours_rows(
+    db: &Db,
+    now: i64,
+    range: (i64, i64),
+    limit: Option<(i64, i64)>,
+) -> Result<Vec<VolunteerHours>, sqlx::Error> {
+    let limit = limit.map_or(String::new(), |(rows, offset)| format!(" LIMIT {rows} OFFSET {offset}"));
+    let sql = format!(
+        "SELECT u.contact_id, c.name, c.email, \
+         CAST(SUM(CASE WHEN {COUNTS_AS_DONE} THEN 1 ELSE 0 END) AS BIGINT) AS shifts, \
+         CAST(SUM(CASE WHEN {COUNTS_AS_DONE} THEN s.ends_at - s.starts_at ELSE 0 END) AS BIGINT) AS seconds, \
+         CAST(SUM(CASE WHEN {COUNTS_AS_DONE} THEN 0 ELSE 1 END) AS BIGINT) AS no_shows \
+         FROM shift_signups u JOIN shifts s ON s.id = u.shift_id JOIN contacts c ON c.id = u.contact_id \
+         WHERE {HAD_SPOT_ON_FINISHED} AND s.starts_at >= $2 AND s.starts_at < $3 \
+         GROUP BY u.contact_id, c.name, c.email \
+         ORDER BY seconds DESC, shifts DESC, c.name, u.contact_id{limit}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(range.0)
+        .bind(range.1)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VolunteerHours {
+                contact_id: r.try_get("contact_id")?,
+                name: r.try_get("name")?,
+                email: r.try_get("email")?,
+                shifts: r.try_get("shifts")?,
+                seconds: r.try_get("seconds")?,
+                no_shows: r.try_get("no_shows")?,
+            })
+        })
+        .collect()
 }
 
 /// Locks the shift's row until the transaction ends and returns it: every change to a
@@ -1390,20 +1490,27 @@ pub async fn signups_of_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<MyS
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 
+/// A sign-up (`u`) with a spot on a shift (`s`) that went ahead and had ended by `$1`.
+const HAD_SPOT_ON_FINISHED: &str = "u.status = 'CONFIRMED' AND s.status <> 'CANCELLED' AND s.ends_at <= $1";
+
+/// Of those, the ones that count as done: all but those an organiser marked as not come.
+const COUNTS_AS_DONE: &str = "(u.attendance IS NULL OR u.attendance <> 'NO_SHOW')";
+
 /// The shifts a user has done (see `PastShifts`) by `now`: the most recent
 /// `PAST_SHIFTS_SHOWN`, and how many in all.
 pub async fn past_shifts_of_user(db: &Db, user_id: &str, now: i64) -> Result<PastShifts, sqlx::Error> {
-    const DONE: &str = "FROM shift_signups u JOIN shifts s ON s.id = u.shift_id WHERE u.user_id = $1 \
-                        AND u.status = 'CONFIRMED' AND (u.attendance IS NULL OR u.attendance <> 'NO_SHOW') \
-                        AND s.status <> 'CANCELLED' AND s.ends_at <= $2";
+    let done = format!(
+        "FROM shift_signups u JOIN shifts s ON s.id = u.shift_id \
+         WHERE {HAD_SPOT_ON_FINISHED} AND {COUNTS_AS_DONE} AND u.user_id = $2"
+    );
     let columns = shift_columns_of_s();
-    let sql = format!("SELECT {columns} {DONE} ORDER BY s.starts_at DESC LIMIT {}", super::PAST_SHIFTS_SHOWN);
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now).fetch_all(db.pool()).await?;
+    let sql = format!("SELECT {columns} {done} ORDER BY s.starts_at DESC LIMIT {}", super::PAST_SHIFTS_SHOWN);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(user_id).fetch_all(db.pool()).await?;
     let totals = format!(
-        "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(s.ends_at - s.starts_at), 0) AS BIGINT) AS seconds {DONE}"
+        "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(s.ends_at - s.starts_at), 0) AS BIGINT) AS seconds {done}"
     );
     let totals =
-        sqlx::query(sqlx::AssertSqlSafe(totals)).bind(user_id).bind(now).fetch_one(db.pool()).await?;
+        sqlx::query(sqlx::AssertSqlSafe(totals)).bind(now).bind(user_id).fetch_one(db.pool()).await?;
     Ok(PastShifts {
         shifts: rows.iter().map(shift_from_row).collect::<Result<_, _>>()?,
         total: totals.try_get("total")?,

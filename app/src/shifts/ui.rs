@@ -8,11 +8,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
-    CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, MySignup, PublicShift,
-    REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage, ShiftStatus,
-    SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift, get_admin_shift,
-    get_public_shift, get_reminder_hours, get_signup_by_token, list_admin_shifts, list_public_shifts,
-    my_past_shifts, my_shifts, shifts_needing_volunteers,
+    CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter, MySignup,
+    PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage,
+    ShiftStatus, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift,
+    get_admin_shift, get_public_shift, get_reminder_hours, get_signup_by_token, get_volunteer_hours,
+    list_admin_shifts, list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -364,7 +364,10 @@ pub fn AdminShiftsPage() -> impl IntoView {
     };
     view! {
         <Title text="Shifts" />
-        <h1 class="text-2xl font-bold text-slate-900">"Shifts"</h1>
+        <div class="flex flex-wrap items-baseline justify-between gap-3">
+            <h1 class="text-2xl font-bold text-slate-900">"Shifts"</h1>
+            <a href="/admin/shifts/hours" class="text-sm text-indigo-700 hover:underline">"Volunteer hours"</a>
+        </div>
         <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-6">
             <label class="col-span-2 text-sm text-slate-700">
                 "Title contains"
@@ -490,6 +493,104 @@ pub fn AdminShiftsPage() -> impl IntoView {
                 </p>
             </ActionForm>
         </section>
+    }
+}
+
+/// `/admin/shifts/hours`: who did how many shifts and hours in a period, for thanking
+/// volunteers and for funders' reports, with a CSV of the whole period.
+#[component]
+pub fn VolunteerHoursPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| {
+            let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+            HoursFilter {
+                from: text("from"),
+                to: text("to"),
+                page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            }
+        })
+    };
+    let report = Resource::new(filter, get_volunteer_hours);
+    // "from=…&to=…" of the period shown, for the pages and the CSV.
+    let period = move || {
+        let f = filter();
+        [("from", f.from), ("to", f.to)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", crate::ui::urlencode(&v))))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let th = "px-3 py-2 text-left font-semibold text-slate-700";
+    let td = "px-3 py-2 text-slate-700";
+    let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+    view! {
+        <Title text="Volunteer hours" />
+        <p class="text-sm"><a href="/admin/shifts" class="text-indigo-700 hover:underline">"← Shifts"</a></p>
+        <h1 class="mt-2 text-2xl font-bold text-slate-900">"Volunteer hours"</h1>
+        <p class="mt-1 max-w-3xl text-sm text-slate-600">
+            "Shifts that have ended where the volunteer had a spot, by the day they started. "
+            "Shifts an organiser marked them as not having come to are counted apart, under “Didn't come”."
+        </p>
+        <form method="get" class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
+            <label class="text-sm text-slate-700">
+                "From"
+                <input name="from" type="date" class=input value=move || filter().from />
+            </label>
+            <label class="text-sm text-slate-700">
+                "To"
+                <input name="to" type="date" class=input value=move || filter().to />
+            </label>
+            <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Show"</button>
+            <a href="/admin/shifts/hours" class="text-sm text-slate-600 hover:text-slate-900">"All time"</a>
+            <a href=move || format!("/api/shifts/hours.csv?{}", period()) rel="external" class="ml-auto text-sm text-indigo-700 hover:underline">
+                "Download CSV"
+            </a>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(report) if report.volunteers.is_empty() => view! {
+                        <p class="mt-6 text-slate-600" data-testid="hours-empty">"No volunteer had a spot on a shift that ended in this period."</p>
+                    }
+                        .into_any(),
+                    Ok(report) => {
+                        let period = period();
+                        let link = move |n: i64| {
+                            let and = if period.is_empty() { String::new() } else { format!("&{period}") };
+                            format!("/admin/shifts/hours?page={n}{and}")
+                        };
+                        view! {
+                            <p class="mt-6 font-medium text-slate-900" data-testid="hours-summary">{report.summary()}</p>
+                            <div class="mt-3 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=th>"Volunteer"</th><th class=th>"Email"</th><th class=th>"Shifts"</th>
+                                        <th class=th>"Hours"</th><th class=th>"Didn't come"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {report.volunteers.into_iter().map(|v| view! {
+                                            <tr data-testid="hours-row">
+                                                <td class=td>
+                                                    <a href=format!("/admin/contacts/{}", v.contact_id) class="font-medium text-indigo-700 hover:underline">{v.name}</a>
+                                                </td>
+                                                <td class=td>{v.email}</td>
+                                                <td class=td>{v.shifts}</td>
+                                                <td class=td>{super::hours_figure(v.seconds)}</td>
+                                                <td class=td>{v.no_shows}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager(report.page, report.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -4,7 +4,9 @@ use crate::common::{Backend, PASSWORD, TestApp, spawn_app_custom};
 use app::db;
 use app::events::Actor;
 use app::shifts::service::{self, ShiftError, SignupRequest};
-use app::shifts::{RepeatForm, SeriesScope, ShiftForm, ShiftStatus, SignupForm, SignupSource, SignupStatus};
+use app::shifts::{
+    Attendance, RepeatForm, SeriesScope, ShiftForm, ShiftStatus, SignupForm, SignupSource, SignupStatus,
+};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
@@ -40,6 +42,7 @@ on_both_backends!(
     the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill,
     a_shift_is_copied_into_the_new_shift_form,
     admins_email_everyone_or_only_those_signed_up_or_waiting,
+    the_hours_report_adds_up_what_each_volunteer_did,
 );
 
 on_both_backends_with_own_server!(
@@ -1931,4 +1934,130 @@ async fn admins_email_everyone_or_only_those_signed_up_or_waiting(app: TestApp) 
         assert!(text.contains("Choose whom to send it to"), "{text}");
     }
     assert!(recipients("Refused").await.is_empty());
+}
+
+async fn the_hours_report_adds_up_what_each_volunteer_did(app: TestApp) {
+    let bus = app.bus();
+    let day = 86_400;
+    // Creates a shift (09:00 until `ends`), signs up the first `people`, and moves it
+    // `days_ago` days back (a new shift cannot be typed in the past).
+    let done =
+        |title: &'static str, ends: &'static str, capacity: &'static str, people: usize, days_ago: i64| {
+            let (app, bus) = (&app, bus.clone());
+            async move {
+                let f = ShiftForm { end_time: ends.into(), ..form(title, capacity) };
+                let shift = service::create(&bus, &Actor::System, &f).await.unwrap();
+                sign_up_people(&bus, &shift.id, people).await;
+                let back = (days_ago + 1) * day;
+                move_shift(app, &shift.id, shift.starts_at - back, shift.ends_at - back).await;
+                service::get(&app.db, &shift.id).await.unwrap().unwrap()
+            }
+        };
+    // Ten days ago, 3 hours: v0, v1 and v2, who did not come.
+    let canvass = done("Canvass", "12:00", "3", 3, 10).await;
+    let v2 = service::all_signups(&app.db, &canvass.id).await.unwrap().remove(2);
+    service::set_attendance(&app.db, &v2.id, Some(Attendance::NoShow), db::now_unix()).await.unwrap();
+    // Three days ago, 2 hours: v0 and v1; v2 only waited.
+    let phones = done("Phone bank", "11:00", "2", 3, 3).await;
+    // Not counted: a cancelled shift, and one still to come.
+    let called_off = service::create(&bus, &Actor::System, &form("Called off", "3")).await.unwrap();
+    sign_up_people(&bus, &called_off.id, 1).await;
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    move_shift(&app, &called_off.id, called_off.starts_at - 5 * day, called_off.ends_at - 5 * day).await;
+    let coming = service::create(&bus, &Actor::System, &form("Coming", "3")).await.unwrap();
+    sign_up_people(&bus, &coming.id, 1).await;
+
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let report = |args: Vec<(&'static str, String)>| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.call(&admin, "shifts/hours", &args).await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let lines = |report: &Value| -> Vec<(String, i64, i64, i64)> {
+        report["volunteers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let n = |k: &str| v[k].as_i64().unwrap();
+                (v["email"].as_str().unwrap().to_string(), n("shifts"), n("seconds") / 3600, n("no_shows"))
+            })
+            .collect()
+    };
+
+    // All time: most hours first; the no-show counted apart.
+    let all = report(vec![]).await;
+    let expected = [("v0@example.org", 2, 5, 0), ("v1@example.org", 2, 5, 0), ("v2@example.org", 0, 0, 1)]
+        .map(|(e, s, h, n)| (e.to_string(), s, h, n));
+    assert_eq!(lines(&all), expected);
+    assert_eq!((all["total_volunteers"].as_i64(), all["total_shifts"].as_i64()), (Some(2), Some(4)));
+    assert_eq!(all["total_seconds"], 10 * 3600);
+    // A period, by the days the shifts started (the organisation's zone is UTC here).
+    let phone_day = app::time::date_time_from_unix(phones.starts_at).0;
+    let canvass_day = app::time::date_time_from_unix(canvass.starts_at).0;
+    let from_phones = report(vec![("filter[from]", phone_day.clone())]).await;
+    let two_hours = [("v0@example.org", 1, 2, 0), ("v1@example.org", 1, 2, 0)]
+        .map(|(e, s, h, n)| (e.to_string(), s, h, n));
+    assert_eq!(lines(&from_phones), two_hours);
+    let only_canvass =
+        report(vec![("filter[from]", canvass_day.clone()), ("filter[to]", canvass_day.clone())]).await;
+    assert_eq!(lines(&only_canvass).len(), 3);
+    assert_eq!(only_canvass["total_seconds"], 6 * 3600);
+
+    // The page, and the CSV of the same period.
+    let html = app.page(&admin, &format!("/admin/shifts/hours?from={phone_day}")).await;
+    assert!(html.contains("2 volunteers did 2 shifts: 4 hours."), "{html}");
+    assert_eq!(html.matches("data-testid=\"hours-row\"").count(), 2);
+    let csv_url = app.url(&format!("/api/shifts/hours.csv?from={canvass_day}&to={canvass_day}"));
+    let csv = admin.get(&csv_url).send().await.unwrap();
+    assert_eq!(csv.headers().get("content-type").unwrap(), "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "name,email,shifts,hours,no_shows",
+            "\"Volunteer 0\",\"v0@example.org\",\"1\",\"3\",\"0\"",
+            "\"Volunteer 1\",\"v1@example.org\",\"1\",\"3\",\"0\"",
+            "\"Volunteer 2\",\"v2@example.org\",\"0\",\"0\",\"1\"",
+        ]
+    );
+
+    // Bad periods are refused, clearly; only admins see any of it.
+    for (k, v) in [("from", "yesterday"), ("to", "2026-13-01")] {
+        let res = app.call(&admin, "shifts/hours", &[(&format!("filter[{k}]") as &str, v)]).await;
+        assert_eq!(res.status(), 422, "{k}={v}");
+    }
+    let backwards = [("filter[from]", "2026-05-02"), ("filter[to]", "2026-05-01")];
+    let res = app.call(&admin, "shifts/hours", &backwards).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("The end date is before the start date."));
+    let res = admin.get(app.url("/api/shifts/hours.csv?from=2026-05-02&to=2026-05-01")).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.text().await.unwrap(), "The end date is before the start date.");
+    for (client, expected) in [(app.client(), 401), (volunteer.clone(), 403)] {
+        assert_eq!(app.call(&client, "shifts/hours", &[]).await.status(), expected);
+        assert_eq!(client.get(app.url("/api/shifts/hours.csv")).send().await.unwrap().status(), expected);
+    }
+
+    // Fifty to a page.
+    done("Big day", "10:00", "60", 52, 20).await;
+    let first = report(vec![]).await;
+    assert_eq!(
+        (first["volunteers"].as_array().unwrap().len(), first["has_more"].as_bool()),
+        (50, Some(true))
+    );
+    let second = report(vec![("filter[page]", "2".into())]).await;
+    assert_eq!(
+        (second["volunteers"].as_array().unwrap().len(), second["has_more"].as_bool()),
+        (2, Some(false))
+    );
+    let csv = admin.get(app.url("/api/shifts/hours.csv")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(csv.lines().count(), 53, "the CSV has everyone");
 }
