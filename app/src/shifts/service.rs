@@ -452,9 +452,11 @@ pub async fn update(
         .bind(&shift.id)
         .execute(&mut *tx)
         .await?;
-        (shift.signed_up, shift.status) = fill_free_spots(&mut tx, actor, &shift).await?;
+        let filled = fill_free_spots(&mut tx, actor, &shift).await?;
+        (shift.signed_up, shift.status) = (filled.confirmed, filled.status);
         if moved {
-            tell_of_change(&mut tx, &shift, shift.starts_at != target.starts_at).await?;
+            // Those just given a spot were sent the new details with it.
+            tell_of_change(&mut tx, &shift, shift.starts_at != target.starts_at, &filled.promoted).await?;
         }
         bus::publish(&mut tx, actor, &shift_updated(&shift)).await?;
         updated.push(shift);
@@ -463,9 +465,14 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Tells everyone signed up for or waiting on a shift that its time or place changed. A new
-/// start time also earns them a new reminder.
-async fn tell_of_change(tx: &mut Tx, shift: &Shift, new_start: bool) -> Result<(), sqlx::Error> {
+/// Tells everyone signed up for or waiting on a shift, but the sign-ups `already_told`, that
+/// its time or place changed. A new start time also earns them a new reminder.
+async fn tell_of_change(
+    tx: &mut Tx,
+    shift: &Shift,
+    new_start: bool,
+    already_told: &[String],
+) -> Result<(), sqlx::Error> {
     if new_start {
         sqlx::query("UPDATE shift_signups SET reminded_at = NULL WHERE shift_id = $1")
             .bind(&shift.id)
@@ -475,6 +482,7 @@ async fn tell_of_change(tx: &mut Tx, shift: &Shift, new_start: bool) -> Result<(
     let emails: Vec<_> = recipients(tx, &shift.id, None)
         .await?
         .iter()
+        .filter(|r| !already_told.contains(&r.id))
         .map(|r| emails::changed(shift, &r.name, &r.email, r.status == SignupStatus::Waitlisted))
         .collect();
     queue_emails(tx, &emails).await
@@ -482,6 +490,7 @@ async fn tell_of_change(tx: &mut Tx, shift: &Shift, new_start: bool) -> Result<(
 
 /// Someone signed up for or waiting on a shift, as far as emailing them goes.
 struct Recipient {
+    id: String,
     name: String,
     email: String,
     status: SignupStatus,
@@ -494,7 +503,7 @@ async fn recipients(
     only: Option<SignupStatus>,
 ) -> Result<Vec<Recipient>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT name, email, status FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
+        "SELECT id, name, email, status FROM shift_signups WHERE shift_id = $1 AND status <> 'CANCELLED' \
          AND ($2 = '' OR status = $2) ORDER BY queued_seq",
     )
     .bind(shift_id)
@@ -505,6 +514,7 @@ async fn recipients(
         .map(|r| {
             let status: String = r.try_get("status")?;
             Ok(Recipient {
+                id: r.try_get("id")?,
                 name: r.try_get("name")?,
                 email: r.try_get("email")?,
                 status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
@@ -1251,13 +1261,18 @@ async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Res
     Ok(())
 }
 
+/// What `fill_free_spots` did: the confirmed count and the status it implies, and the
+/// sign-ups it promoted (each already emailed).
+struct Filled {
+    confirmed: i64,
+    status: ShiftStatus,
+    promoted: Vec<String>,
+}
+
 /// Gives free spots to the waitlist, first come first served, then stores the confirmed count
-/// and the status it implies. Returns both.
-async fn fill_free_spots(
-    tx: &mut Tx,
-    actor: &Actor,
-    shift: &Shift,
-) -> Result<(i64, ShiftStatus), sqlx::Error> {
+/// and the status it implies.
+async fn fill_free_spots(tx: &mut Tx, actor: &Actor, shift: &Shift) -> Result<Filled, sqlx::Error> {
+    let mut promoted = Vec::new();
     let mut confirmed: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND status = 'CONFIRMED'")
             .bind(&shift.id)
@@ -1272,11 +1287,12 @@ async fn fill_free_spots(
         .await?;
         let Some(next) = next else { break };
         confirm_waitlisted(tx, actor, shift, &next).await?;
+        promoted.push(next);
         confirmed += 1;
     }
     set_count(tx, shift, confirmed).await?;
     let status = if confirmed >= shift.capacity { ShiftStatus::Full } else { ShiftStatus::Open };
-    Ok((confirmed, status))
+    Ok(Filled { confirmed, status, promoted })
 }
 
 /// Moves one waitlisted sign-up to confirmed and publishes `shift.signup.created` with
@@ -1339,7 +1355,8 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
             .await?;
     }
     confirm_waitlisted(&mut tx, actor, &shift, signup_id).await?;
-    (shift.signed_up, shift.status) = fill_free_spots(&mut tx, actor, &shift).await?;
+    let filled = fill_free_spots(&mut tx, actor, &shift).await?;
+    (shift.signed_up, shift.status) = (filled.confirmed, filled.status);
     bus::publish(&mut tx, actor, &shift_updated(&shift)).await?;
     bus.commit(tx).await?;
     Ok(())

@@ -1444,6 +1444,22 @@ async fn volunteers_are_told_when_their_shift_moves(app: TestApp) {
     let told = queued(&app, "Changed").await;
     assert_eq!(told.len(), 4);
     assert!(told.iter().filter(|t| t.2.contains("Where: Library")).count() == 2);
+
+    // One edit that both gives v1 a spot and moves the shift: v1 is told once, by the
+    // promotion, which has the new details; v0 gets the change.
+    let moved =
+        edit(ShiftForm { start_time: "11:00".into(), location: "Library".into(), ..form("Canvass", "2") })
+            .await;
+    let spot = queued(&app, "A spot opened").await;
+    assert_eq!(spot.len(), 1);
+    assert_eq!(spot[0].0, "v1@example.org");
+    assert!(spot[0].2.contains(&format!("When: {}", moved.when())), "{}", spot[0].2);
+    let told = queued(&app, "Changed").await;
+    let to: Vec<&str> = told.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(
+        to,
+        ["v0@example.org", "v0@example.org", "v0@example.org", "v1@example.org", "v1@example.org"]
+    );
 }
 
 /// The calendar file attached to the latest email whose subject starts with `prefix` and
