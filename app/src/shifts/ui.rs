@@ -3,7 +3,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
@@ -130,8 +130,19 @@ pub fn ShiftSignupPage() -> impl IntoView {
                             } else {
                                 None
                             };
+                            let spots = if s.spots_left() > 0 {
+                                format!("{} of {} spots left", s.spots_left(), s.capacity)
+                            } else {
+                                "This shift is full: sign up to join the waitlist.".to_string()
+                            };
+                            // What a link to this page shows when shared in a chat or on social media.
+                            let preview = format!("{}. {}", s.with_place(s.when()), closed.unwrap_or(&spots));
                             let head = view! {
                                 <Title text=s.title.clone() />
+                                <Meta name="description" content=preview.clone() />
+                                <Meta property="og:title" content=s.title.clone() />
+                                <Meta property="og:description" content=preview />
+                                <Meta property="og:type" content="website" />
                                 <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
                                 <p class="mt-2 text-slate-600">{s.with_place(s.when())}</p>
                                 <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>
@@ -147,9 +158,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                             }
                             view! {
                                 {head}
-                                <p class="mt-4 font-medium text-slate-900" data-testid="spots">
-                                    {if s.spots_left() > 0 { format!("{} of {} spots left", s.spots_left(), s.capacity) } else { "This shift is full: sign up to join the waitlist.".to_string() }}
-                                </p>
+                                <p class="mt-4 font-medium text-slate-900" data-testid="spots">{spots}</p>
                                 <Show
                                     when=move || matches!(sign_up.value().get(), Some(Ok(_)))
                                     fallback=move || {

@@ -846,6 +846,13 @@ async fn public_shifts_offer_a_calendar_file(app: TestApp) {
     let body = res.text().await.unwrap();
     assert!(body.contains("SUMMARY:Open day\r\n"));
     assert!(body.contains(&format!("UID:shift-{}@changemaker", public.id)));
+    // A link to the shift shared in a chat shows its title, time, place and spots.
+    let page = app.page(&app.client(), &format!("/shifts/{}", public.id)).await;
+    let head = page.split("</head>").next().unwrap();
+    let preview = format!("{}. 3 of 3 spots left", public.with_place(public.when()));
+    assert!(head.contains("<meta property=\"og:title\" content=\"Open day\""), "{head}");
+    assert!(head.contains(&format!("<meta property=\"og:description\" content=\"{preview}\"")), "{head}");
+    assert!(head.contains(&format!("<meta name=\"description\" content=\"{preview}\"")));
     let res =
         app.client().get(app.url(&format!("/api/shifts/{}/calendar.ics", private.id))).send().await.unwrap();
     assert_eq!(res.status(), 404, "private shifts are not published");
