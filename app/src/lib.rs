@@ -109,6 +109,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
                     <Route path=path!("shifts/hours") view=shifts::ui::VolunteerHoursPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
+                    <Route path=path!("shifts/:id/sheet") view=shifts::ui::SignInSheetPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

@@ -80,6 +80,10 @@ test.describe.serial("accessibility", () => {
     await ready(admin);
     await expect(admin.getByTestId("signup-row")).toHaveCount(1);
     expect(await violations(admin), "a shift's page").toEqual([]);
+    await admin.getByRole("link", { name: "Print sign-in sheet" }).click();
+    await ready(admin);
+    await expect(admin.getByTestId("sheet-row")).toHaveCount(1);
+    expect(await violations(admin), "sign-in sheet").toEqual([]);
     await expectAccessible(admin, server, [
       "/admin",
       "/admin/shifts/hours",

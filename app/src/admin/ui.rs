@@ -58,8 +58,8 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
     let role_label = user.role.label();
     provide_context(user.clone());
     view! {
-        <div class="min-h-screen bg-slate-100 md:flex">
-            <aside class="bg-slate-800 md:w-60 md:shrink-0">
+        <div class="min-h-screen bg-slate-100 md:flex print:bg-white">
+            <aside class="bg-slate-800 md:w-60 md:shrink-0 print:hidden">
                 <div class="flex items-center justify-between px-4 py-3 md:block md:py-5">
                     <a href="/admin" class="text-lg font-bold text-white">"Changemaker"</a>
                 </div>
@@ -68,7 +68,7 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
                 </nav>
             </aside>
             <div class="flex min-w-0 flex-1 flex-col">
-                <header class="flex items-center justify-end gap-4 border-b border-slate-200 bg-white px-4 py-3">
+                <header class="flex items-center justify-end gap-4 border-b border-slate-200 bg-white px-4 py-3 print:hidden">
                     <div class="text-right text-sm">
                         <p class="font-medium text-slate-900" data-testid="signed-in-user">{user.display_name.clone()}</p>
                         <p class="text-slate-600">{role_label}</p>
@@ -82,7 +82,7 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
                         </button>
                     </ActionForm>
                 </header>
-                <main class="flex-1 p-4 md:p-8">
+                <main class="flex-1 p-4 md:p-8 print:p-0">
                     <Outlet />
                 </main>
             </div>

@@ -242,6 +242,21 @@ pub struct ShiftDetail {
     pub started: bool,
 }
 
+/// A shift's printed sign-in sheet: everyone with a spot, then the waitlist, in line order;
+/// only what the sheet shows (it may be left on a table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignInSheet {
+    pub shift: Shift,
+    pub signed_up: Vec<SheetEntry>,
+    pub waiting: Vec<SheetEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SheetEntry {
+    pub name: String,
+    pub phone: String,
+}
+
 /// The admin list's status filter for shifts that have ended (not cancelled): not a stored
 /// status, the clock decides it.
 pub const STATUS_OVER: &str = "OVER";
@@ -647,6 +662,24 @@ pub async fn list_admin_shifts(#[server(default)] filter: ShiftFilter) -> Result
 
 /// A shift with a page of its sign-ups (those whose name or email contains `q`, if given),
 /// for its admin page.
+/// A shift's sign-in sheet, with every sign-up (not a page of them).
+#[server(prefix = "/api", endpoint = "shifts/sheet")]
+pub async fn get_sign_in_sheet(id: String) -> Result<SignInSheet, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let shift = service::get(&state.db, &id)
+        .await
+        .map_err(crate::auth::internal)?
+        .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
+    let signups = service::all_signups(&state.db, &id).await.map_err(crate::auth::internal)?;
+    let (signed_up, waiting): (Vec<_>, Vec<_>) =
+        signups.into_iter().partition(|s| s.status == SignupStatus::Confirmed);
+    let entries = |signups: Vec<SignupView>| {
+        signups.into_iter().map(|s| SheetEntry { name: s.name, phone: s.phone.unwrap_or_default() }).collect()
+    };
+    Ok(SignInSheet { shift, signed_up: entries(signed_up), waiting: entries(waiting) })
+}
+
 #[server(prefix = "/api", endpoint = "shifts/admin-one")]
 pub async fn get_admin_shift(
     id: String,

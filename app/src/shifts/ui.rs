@@ -9,10 +9,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
     CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter, MySignup,
-    PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, Shift, ShiftFilter, ShiftPage,
-    ShiftStatus, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift,
-    get_admin_shift, get_public_shift, get_reminder_hours, get_signup_by_token, get_volunteer_hours,
-    list_admin_shifts, list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
+    PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter,
+    ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView,
+    UpdateShift, get_admin_shift, get_public_shift, get_reminder_hours, get_sign_in_sheet,
+    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_public_shifts, my_past_shifts,
+    my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -505,6 +506,104 @@ pub fn AdminShiftsPage() -> impl IntoView {
     }
 }
 
+/// How many empty rows the sign-in sheet leaves for people who turn up without signing up.
+const WALK_IN_ROWS: usize = 8;
+
+/// `/admin/shifts/:id/sheet`: a page to print and take to the shift, with a box to tick for
+/// each volunteer, the waitlist, and empty rows for walk-ins. Only the sheet is printed.
+#[component]
+pub fn SignInSheetPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let sheet = Resource::new(id, get_sign_in_sheet);
+    let th = "border border-slate-400 px-2 py-1 text-left font-semibold text-slate-900";
+    let td = "border border-slate-400 px-2 py-2 text-slate-900";
+    let rows = move |entries: Vec<SheetEntry>| {
+        entries
+            .into_iter()
+            .map(|e| {
+                view! {
+                    <tr data-testid="sheet-row">
+                        <td class=td><span class="inline-block h-4 w-4 border border-slate-600" aria-hidden="true"></span></td>
+                        <td class=td>{e.name}</td>
+                        <td class=td>{e.phone}</td>
+                        <td class=td></td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    let head = move || {
+        view! {
+            <thead><tr>
+                <th class=th>"Came"</th><th class=th>"Name"</th><th class=th>"Phone"</th><th class=th>"Notes"</th>
+            </tr></thead>
+        }
+    };
+    view! {
+        <Title text="Sign-in sheet" />
+        <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match sheet.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(SignInSheet { shift, signed_up, waiting }) => {
+                        let count = format!("{} signed up · {} waiting", signed_up.len(), waiting.len());
+                        view! {
+                            <p class="text-sm print:hidden">
+                                <a href=format!("/admin/shifts/{}", shift.id) class="text-indigo-700 hover:underline">"← Back to the shift"</a>
+                            </p>
+                            <div class="mt-2 max-w-3xl bg-white p-6 shadow-sm print:p-0 print:shadow-none">
+                                <div class="flex items-start justify-between gap-4">
+                                    <div>
+                                        <h1 class="text-2xl font-bold text-slate-900">{format!("Sign-in sheet: {}", shift.title)}</h1>
+                                        <p class="mt-1 text-slate-700">{shift.with_place(shift.when())}</p>
+                                        <p class="mt-1 text-sm text-slate-700" data-testid="sheet-count">{count}</p>
+                                    </div>
+                                    <button type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white print:hidden" on:click=move |_| print()>
+                                        "Print"
+                                    </button>
+                                </div>
+                                {(shift.status == ShiftStatus::Cancelled).then(|| view! {
+                                    <p class="mt-3 font-semibold text-red-700">"This shift has been cancelled."</p>
+                                })}
+                                <table class="mt-4 w-full border-collapse text-sm">
+                                    {head()}
+                                    <tbody>{rows(signed_up)}</tbody>
+                                </table>
+                                {(!waiting.is_empty()).then(|| view! {
+                                    <h2 class="mt-6 font-semibold text-slate-900">"Waitlist, in order"</h2>
+                                    <table class="mt-2 w-full border-collapse text-sm">
+                                        {head()}
+                                        <tbody>{rows(waiting)}</tbody>
+                                    </table>
+                                })}
+                                <h2 class="mt-6 font-semibold text-slate-900">"Walk-ins"</h2>
+                                <table class="mt-2 w-full border-collapse text-sm">
+                                    <thead><tr>
+                                        <th class=th>"Name"</th><th class=th>"Phone"</th><th class=th>"Email"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {(0..WALK_IN_ROWS).map(|_| view! {
+                                            <tr><td class=td>"\u{a0}"</td><td class=td></td><td class=td></td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Opens the browser's print dialog.
+fn print() {
+    #[cfg(feature = "hydrate")]
+    let _ = window().print();
+}
+
 /// `/admin/shifts/hours`: who did how many shifts and hours in a period, for thanking
 /// volunteers and for funders' reports, with a CSV of the whole period.
 #[component]
@@ -872,6 +971,9 @@ pub fn AdminShiftPage() -> impl IntoView {
                             <div class="mt-4 flex flex-wrap items-center gap-3">
                                 <a href=format!("/api/shifts/{}/signups.csv", shift.id) rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
                                     "Download sign-ups (CSV)"
+                                </a>
+                                <a href=format!("/admin/shifts/{}/sheet", shift.id) class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
+                                    "Print sign-in sheet"
                                 </a>
                                 {(!cancelled && !over).then(|| view! {
                                     <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm" on:click=move |_| editing.update(|e| *e = !*e)>

@@ -43,6 +43,7 @@ on_both_backends!(
     a_shift_is_copied_into_the_new_shift_form,
     admins_email_everyone_or_only_those_signed_up_or_waiting,
     the_hours_report_adds_up_what_each_volunteer_did,
+    a_sign_in_sheet_lists_everyone_to_tick_off,
 );
 
 on_both_backends_with_own_server!(
@@ -2083,4 +2084,41 @@ async fn the_hours_report_adds_up_what_each_volunteer_did(app: TestApp) {
     );
     let csv = admin.get(app.url("/api/shifts/hours.csv")).send().await.unwrap().text().await.unwrap();
     assert_eq!(csv.lines().count(), 53, "the CSV has everyone");
+}
+
+async fn a_sign_in_sheet_lists_everyone_to_tick_off(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Canvass", "2")).await.unwrap();
+    sign_up_people(&bus, &shift.id, 2).await;
+    let mut late = person(2);
+    late.phone = "+44 7700 900123".into();
+    service::sign_up(&bus, &Actor::System, &shift.id, &late, SignupSource::Public, None).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+
+    // The shift's page links to it.
+    let page = app.page(&admin, &format!("/admin/shifts/{}", shift.id)).await;
+    assert!(page.contains(&format!("href=\"/admin/shifts/{}/sheet\"", shift.id)));
+    // Those with a spot in line order, then the waitlist, each with a box to tick; no emails.
+    let sheet = app.page(&admin, &format!("/admin/shifts/{}/sheet", shift.id)).await.replace("<!>", "");
+    assert!(sheet.contains("Sign-in sheet: Canvass") && sheet.contains(&shift.with_place(shift.when())));
+    assert!(sheet.contains("2 signed up · 1 waiting"), "{sheet}");
+    let names: Vec<usize> =
+        ["Volunteer 0", "Volunteer 1", "Waitlist, in order", "Volunteer 2", "+44 7700 900123", "Walk-ins"]
+            .iter()
+            .map(|text| sheet.find(text).unwrap_or_else(|| panic!("{text} missing")))
+            .collect();
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "in order: {names:?}");
+    assert_eq!(sheet.matches("data-testid=\"sheet-row\"").count(), 3);
+    assert!(!sheet.contains("v0@example.org"), "a sheet left on a table shows no email address");
+
+    // Admins only; an unknown shift is not found.
+    let id = [("id", shift.id.as_str())];
+    assert_eq!(app.call(&app.client(), "shifts/sheet", &id).await.status(), 401);
+    assert_eq!(app.call(&volunteer, "shifts/sheet", &id).await.status(), 403);
+    assert_eq!(app.call(&admin, "shifts/sheet", &[("id", "no-such-shift")]).await.status(), 404);
+    let res = admin.get(app.url("/admin/shifts/no-such-shift/sheet")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
 }
