@@ -536,7 +536,8 @@ pub fn SignInSheetPage() -> impl IntoView {
     let head = move || {
         view! {
             <thead><tr>
-                <th class=th>"Came"</th><th class=th>"Name"</th><th class=th>"Phone"</th><th class=th>"Notes"</th>
+                <th class=format!("{th} w-16")>"Came"</th><th class=format!("{th} w-2/5")>"Name"</th>
+                <th class=format!("{th} w-1/4")>"Phone"</th><th class=th>"Notes"</th>
             </tr></thead>
         }
     };
@@ -552,7 +553,7 @@ pub fn SignInSheetPage() -> impl IntoView {
                             <p class="text-sm print:hidden">
                                 <a href=format!("/admin/shifts/{}", shift.id) class="text-indigo-700 hover:underline">"← Back to the shift"</a>
                             </p>
-                            <div class="mt-2 max-w-3xl bg-white p-6 shadow-sm print:p-0 print:shadow-none">
+                            <div class="mt-2 max-w-3xl bg-white p-6 shadow-sm print:max-w-none print:p-0 print:shadow-none">
                                 <div class="flex items-start justify-between gap-4">
                                     <div>
                                         <h1 class="text-2xl font-bold text-slate-900">{format!("Sign-in sheet: {}", shift.title)}</h1>
@@ -566,21 +567,21 @@ pub fn SignInSheetPage() -> impl IntoView {
                                 {(shift.status == ShiftStatus::Cancelled).then(|| view! {
                                     <p class="mt-3 font-semibold text-red-700">"This shift has been cancelled."</p>
                                 })}
-                                <table class="mt-4 w-full border-collapse text-sm">
+                                <table class="mt-4 w-full table-fixed border-collapse text-sm">
                                     {head()}
                                     <tbody>{rows(signed_up)}</tbody>
                                 </table>
                                 {(!waiting.is_empty()).then(|| view! {
                                     <h2 class="mt-6 font-semibold text-slate-900">"Waitlist, in order"</h2>
-                                    <table class="mt-2 w-full border-collapse text-sm">
+                                    <table class="mt-2 w-full table-fixed border-collapse text-sm">
                                         {head()}
                                         <tbody>{rows(waiting)}</tbody>
                                     </table>
                                 })}
                                 <h2 class="mt-6 font-semibold text-slate-900">"Walk-ins"</h2>
-                                <table class="mt-2 w-full border-collapse text-sm">
+                                <table class="mt-2 w-full table-fixed border-collapse text-sm">
                                     <thead><tr>
-                                        <th class=th>"Name"</th><th class=th>"Phone"</th><th class=th>"Email"</th>
+                                        <th class=format!("{th} w-2/5")>"Name"</th><th class=format!("{th} w-1/4")>"Phone"</th><th class=th>"Email"</th>
                                     </tr></thead>
                                     <tbody>
                                         {(0..WALK_IN_ROWS).map(|_| view! {
