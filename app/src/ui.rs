@@ -134,6 +134,16 @@ pub fn count(n: i64, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
+/// A list page's number from its query string (`?page=`): 1 when missing or not a number.
+pub fn page_param(query: &leptos_router::params::ParamsMap) -> i64 {
+    query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1)
+}
+
+/// A value from the query string, `None` when missing or blank.
+pub fn text_param(query: &leptos_router::params::ParamsMap, key: &str) -> Option<String> {
+    query.get(key).filter(|v| !v.trim().is_empty())
+}
+
 /// Percent-encodes a query-string value.
 pub fn urlencode(text: &str) -> String {
     text.bytes()

@@ -33,7 +33,7 @@ pub fn ContactsPage() -> impl IntoView {
         query.with(|q| ContactFilter {
             search: q.get("q").unwrap_or_default(),
             tag: q.get("tag").unwrap_or_default(),
-            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            page: crate::ui::page_param(q),
         })
     };
     let contacts = Resource::new(filter, list_contacts);

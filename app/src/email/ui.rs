@@ -112,9 +112,7 @@ fn SmtpForm(
 #[component]
 pub fn EmailQueuePage() -> impl IntoView {
     let query = use_query_map();
-    let filter = move || {
-        query.with(|q| (q.get("status"), q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)))
-    };
+    let filter = move || query.with(|q| (q.get("status"), crate::ui::page_param(q)));
     let queue = Resource::new(filter, |(status, page)| list_email_queue(status, page));
     let retry = ServerAction::<RetryEmail>::new();
     Effect::new(move |_| {

@@ -217,13 +217,13 @@ pub fn EventLogPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         query.with(|q| {
-            let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+            let text = |k: &str| crate::ui::text_param(q, k);
             EventLogFilter {
                 topic: text("topic"),
                 actor: text("actor"),
                 from: text("from"),
                 to: text("to"),
-                page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+                page: crate::ui::page_param(q),
             }
         })
     };

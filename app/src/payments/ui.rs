@@ -400,11 +400,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
     let filter = move || {
         query.with(|q| {
             let kind = q.get("kind").and_then(|k| PaymentKind::parse(&k)).unwrap_or(PaymentKind::Donation);
-            (
-                kind,
-                q.get("status").unwrap_or_default(),
-                q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1),
-            )
+            (kind, q.get("status").unwrap_or_default(), crate::ui::page_param(q))
         })
     };
     let list =
@@ -744,13 +740,13 @@ pub fn PaymentAuditPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         query.with(|q| {
-            let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+            let text = |k: &str| crate::ui::text_param(q, k);
             AuditFilter {
                 action: text("action"),
                 actor: text("actor"),
                 from: text("from"),
                 to: text("to"),
-                page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+                page: crate::ui::page_param(q),
             }
         })
     };

@@ -330,14 +330,14 @@ pub fn AdminShiftsPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         query.with(|q| {
-            let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+            let text = |k: &str| crate::ui::text_param(q, k);
             ShiftFilter {
                 status: text("status"),
                 from: text("from"),
                 to: text("to"),
                 visibility: text("visibility"),
                 q: text("q"),
-                page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+                page: crate::ui::page_param(q),
             }
         })
     };
@@ -612,12 +612,8 @@ pub fn VolunteerHoursPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         query.with(|q| {
-            let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
-            HoursFilter {
-                from: text("from"),
-                to: text("to"),
-                page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
-            }
+            let text = |k: &str| crate::ui::text_param(q, k);
+            HoursFilter { from: text("from"), to: text("to"), page: crate::ui::page_param(q) }
         })
     };
     let report = Resource::new(filter, get_volunteer_hours);
@@ -799,7 +795,7 @@ pub fn AdminShiftPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     // Which sign-ups to show: those matching the search, a page at a time.
     let search = move || query.with(|q| q.get("q").unwrap_or_default());
-    let page = move || query.with(|q| q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1));
+    let page = move || query.with(crate::ui::page_param);
     let detail =
         Resource::new(move || (id(), search(), page()), |(id, q, page)| get_admin_shift(id, q, page));
     crate::live::on_change(SHIFT_EVENTS, move || detail.refetch());

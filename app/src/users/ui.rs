@@ -43,7 +43,7 @@ pub fn UsersPage() -> impl IntoView {
         query.with(|q| UserFilter {
             search: q.get("q").unwrap_or_default(),
             status: q.get("status").and_then(|s| UserStatus::parse(&s)),
-            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            page: crate::ui::page_param(q),
         })
     };
     let users = Resource::new(filter, list_users);
