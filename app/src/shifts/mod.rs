@@ -251,6 +251,7 @@ pub struct SignInSheet {
     pub waiting: Vec<SheetEntry>,
 }
 
+/// A line of the sign-in sheet: a name and a phone number (empty when not given).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SheetEntry {
     pub name: String,
@@ -667,17 +668,10 @@ pub async fn list_admin_shifts(#[server(default)] filter: ShiftFilter) -> Result
 pub async fn get_sign_in_sheet(id: String) -> Result<SignInSheet, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let shift = service::get(&state.db, &id)
+    service::sign_in_sheet(&state.db, &id)
         .await
         .map_err(crate::auth::internal)?
-        .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
-    let signups = service::all_signups(&state.db, &id).await.map_err(crate::auth::internal)?;
-    let (signed_up, waiting): (Vec<_>, Vec<_>) =
-        signups.into_iter().partition(|s| s.status == SignupStatus::Confirmed);
-    let entries = |signups: Vec<SignupView>| {
-        signups.into_iter().map(|s| SheetEntry { name: s.name, phone: s.phone.unwrap_or_default() }).collect()
-    };
-    Ok(SignInSheet { shift, signed_up: entries(signed_up), waiting: entries(waiting) })
+        .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))
 }
 
 #[server(prefix = "/api", endpoint = "shifts/admin-one")]

@@ -8,9 +8,9 @@ use sqlx::Row;
 
 use super::emails;
 use super::{
-    Attendance, HoursFilter, HoursReport, MySignup, PastShifts, RepeatForm, STATUS_OVER, SeriesScope, Shift,
-    ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignupForm, SignupPage, SignupReceipt, SignupSource,
-    SignupStatus, SignupView, VolunteerHours,
+    Attendance, HoursFilter, HoursReport, MySignup, PastShifts, RepeatForm, STATUS_OVER, SeriesScope,
+    SheetEntry, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignInSheet, SignupForm, SignupPage,
+    SignupReceipt, SignupSource, SignupStatus, SignupView, VolunteerHours,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -1395,6 +1395,17 @@ pub async fn all_signups(db: &Db, shift_id: &str) -> Result<Vec<SignupView>, sql
         .fetch_all(db.pool())
         .await?;
     rows.iter().map(signup_from_row).collect()
+}
+
+/// A shift's sign-in sheet (see `SignInSheet`); `None` for a shift that does not exist.
+pub async fn sign_in_sheet(db: &Db, shift_id: &str) -> Result<Option<SignInSheet>, sqlx::Error> {
+    let Some(shift) = get(db, shift_id).await? else { return Ok(None) };
+    let (signed_up, waiting): (Vec<_>, Vec<_>) =
+        all_signups(db, shift_id).await?.into_iter().partition(|s| s.status == SignupStatus::Confirmed);
+    let entries = |signups: Vec<SignupView>| {
+        signups.into_iter().map(|s| SheetEntry { name: s.name, phone: s.phone.unwrap_or_default() }).collect()
+    };
+    Ok(Some(SignInSheet { shift, signed_up: entries(signed_up), waiting: entries(waiting) }))
 }
 
 /// A page of a shift's active sign-ups in the same order, those whose name or email
