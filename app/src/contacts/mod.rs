@@ -122,6 +122,8 @@ pub struct ContactDetail {
     pub contact: Contact,
     pub activity: Vec<Activity>,
     pub signups: Vec<ContactSignup>,
+    /// The shifts they have done and their hours, "3 shifts, 7.5 hours"; `None` before the first.
+    pub volunteered: Option<String>,
     pub payments: Vec<ContactPayment>,
     pub emails: Vec<ContactEmail>,
 }

@@ -196,6 +196,9 @@ pub fn ContactPage() -> impl IntoView {
 
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Shift sign-ups"</h2>
+                                {d.volunteered.map(|done| view! {
+                                    <p class="mt-1 text-sm text-slate-700" data-testid="contact-volunteered">{format!("Done: {done}.")}</p>
+                                })}
                                 {if d.signups.is_empty() {
                                     view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
                                 } else {

@@ -333,8 +333,13 @@ pub struct PastShifts {
 impl PastShifts {
     /// "3 shifts, 7.5 hours".
     pub fn summary(&self) -> String {
-        format!("{}, {}", crate::ui::count(self.total, "shift"), hours(self.seconds))
+        shifts_and_hours(self.total, self.seconds)
     }
+}
+
+/// "3 shifts, 7.5 hours".
+pub fn shifts_and_hours(shifts: i64, seconds: i64) -> String {
+    format!("{}, {}", crate::ui::count(shifts, "shift"), hours(seconds))
 }
 
 /// A length of time in hours as people write it: "6", "7.5", "0.3".

@@ -1534,16 +1534,25 @@ pub async fn past_shifts_of_user(db: &Db, user_id: &str, now: i64) -> Result<Pas
     let columns = shift_columns_of_s();
     let sql = format!("SELECT {columns} {done} ORDER BY s.starts_at DESC LIMIT {}", super::PAST_SHIFTS_SHOWN);
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(user_id).fetch_all(db.pool()).await?;
-    let totals = format!(
-        "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(s.ends_at - s.starts_at), 0) AS BIGINT) AS seconds {done}"
+    let (total, seconds) = done_totals(db, "u.user_id", user_id, now).await?;
+    Ok(PastShifts { shifts: rows.iter().map(shift_from_row).collect::<Result<_, _>>()?, total, seconds })
+}
+
+/// How many shifts a contact has done by `now`, counted as for `PastShifts`, and their
+/// length together in seconds.
+pub async fn done_by_contact(db: &Db, contact_id: &str, now: i64) -> Result<(i64, i64), sqlx::Error> {
+    done_totals(db, "u.contact_id", contact_id, now).await
+}
+
+/// The shifts done by `now` where the sign-up's `column` is `id`: how many, and their length.
+async fn done_totals(db: &Db, column: &str, id: &str, now: i64) -> Result<(i64, i64), sqlx::Error> {
+    let sql = format!(
+        "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(s.ends_at - s.starts_at), 0) AS BIGINT) AS seconds \
+         FROM shift_signups u JOIN shifts s ON s.id = u.shift_id \
+         WHERE {HAD_SPOT_ON_FINISHED} AND {COUNTS_AS_DONE} AND {column} = $2"
     );
-    let totals =
-        sqlx::query(sqlx::AssertSqlSafe(totals)).bind(now).bind(user_id).fetch_one(db.pool()).await?;
-    Ok(PastShifts {
-        shifts: rows.iter().map(shift_from_row).collect::<Result<_, _>>()?,
-        total: totals.try_get("total")?,
-        seconds: totals.try_get("seconds")?,
-    })
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(id).fetch_one(db.pool()).await?;
+    Ok((row.try_get("total")?, row.try_get("seconds")?))
 }
 
 /// The active sign-up a private cancel token belongs to, with its shift; `None` for a token

@@ -2023,6 +2023,12 @@ async fn the_hours_report_adds_up_what_each_volunteer_did(app: TestApp) {
     assert_eq!(lines(&all), expected);
     assert_eq!((all["total_volunteers"].as_i64(), all["total_shifts"].as_i64()), (Some(2), Some(4)));
     assert_eq!(all["total_seconds"], 10 * 3600);
+    // Each name leads to the contact's page, which adds up the same.
+    let contact = |n: usize| all["volunteers"][n]["contact_id"].as_str().unwrap().to_string();
+    let v0_page = app.page(&admin, &format!("/admin/contacts/{}", contact(0))).await;
+    assert!(v0_page.contains("Done: 2 shifts, 5 hours."), "{v0_page}");
+    let v2_page = app.page(&admin, &format!("/admin/contacts/{}", contact(2))).await;
+    assert!(!v2_page.contains("data-testid=\"contact-volunteered\""), "v2 did none");
     // A period, by the days the shifts started (the organisation's zone is UTC here).
     let phone_day = app::time::date_time_from_unix(phones.starts_at).0;
     let canvass_day = app::time::date_time_from_unix(canvass.starts_at).0;
