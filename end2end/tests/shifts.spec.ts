@@ -289,5 +289,18 @@ test.describe.serial("volunteer shifts", () => {
     await admin.getByRole("button", { name: "Send to 51 volunteers" }).click();
     await expect(admin.getByTestId("email-result")).toHaveText("Queued 51 emails: see the email queue.");
     await expect(admin.getByLabel("Subject")).toHaveValue("");
+
+    // On a phone at the shift: name, email and status fit the screen, with nothing to scroll sideways.
+    await admin.setViewportSize({ width: 390, height: 844 });
+    const row = admin.getByTestId("signup-row").first();
+    await expect(row).toContainText("m0@example.org");
+    const remove = await row.getByRole("button", { name: "Remove" }).boundingBox();
+    expect(remove!.x + remove!.width).toBeLessThanOrEqual(390);
+    await expect(admin.getByRole("columnheader", { name: "Email" })).toBeHidden();
+    const overflow = await admin.evaluate(() => {
+      const table = document.querySelector("table")!.parentElement!;
+      return table.scrollWidth - table.clientWidth;
+    });
+    expect(overflow).toBe(0);
   });
 });

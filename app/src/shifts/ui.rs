@@ -1054,6 +1054,10 @@ fn SignupList(
     }
 }
 
+/// Columns of the sign-up table shown only on a wide screen, so that on a phone at the shift
+/// the name, status and "Came?" fit without scrolling sideways.
+const WIDE_ONLY: &str = "hidden md:table-cell";
+
 #[component]
 fn SignupTable(
     signups: Vec<SignupView>,
@@ -1135,13 +1139,23 @@ fn SignupTable(
                 });
                 view! { <td class=td>{buttons}</td> }
             });
+            // A phone number to call from a phone, at the shift.
+            let phone = s.phone.filter(|p| !p.is_empty()).map(|p| {
+                let tel = format!("tel:{}", p.replace(' ', ""));
+                view! { <a href=tel class="text-indigo-700 hover:underline">{p}</a> }
+            });
             view! {
                 <tr data-testid="signup-row">
-                    <td class=td>{s.name}</td>
-                    <td class=td>{s.email}</td>
-                    <td class=td>{s.phone.unwrap_or_default()}</td>
+                    <td class=td>
+                        {s.name}
+                        // On a narrow screen the email and phone columns are hidden: shown here.
+                        <span class="block text-xs text-slate-600 md:hidden">{s.email.clone()}</span>
+                        <span class="block text-xs md:hidden">{phone.clone()}</span>
+                    </td>
+                    <td class=format!("{td} {WIDE_ONLY}")>{s.email}</td>
+                    <td class=format!("{td} {WIDE_ONLY}")>{phone}</td>
                     <td class=td>{status}</td>
-                    <td class=td>{source}</td>
+                    <td class=format!("{td} {WIDE_ONLY}")>{source}</td>
                     {came}
                     <td class=td>{promote_control}{control}</td>
                 </tr>
@@ -1154,10 +1168,10 @@ fn SignupTable(
                 <thead>
                     <tr>
                         <th class=th>"Name"</th>
-                        <th class=th>"Email"</th>
-                        <th class=th>"Phone"</th>
+                        <th class=format!("{th} {WIDE_ONLY}")>"Email"</th>
+                        <th class=format!("{th} {WIDE_ONLY}")>"Phone"</th>
                         <th class=th>"Status"</th>
-                        <th class=th>"Source"</th>
+                        <th class=format!("{th} {WIDE_ONLY}")>"Source"</th>
                         {marking.map(|_| view! { <th class=th>"Came?"</th> })}
                         <th class=th><span class="sr-only">"Actions"</span></th>
                     </tr>

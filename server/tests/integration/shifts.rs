@@ -2104,9 +2104,10 @@ async fn a_sign_in_sheet_lists_everyone_to_tick_off(app: TestApp) {
     let admin = app.signed_in("admin@example.org").await;
     let volunteer = app.signed_in("vol@example.org").await;
 
-    // The shift's page links to it.
+    // The shift's page links to it; a phone number there is a link to call it.
     let page = app.page(&admin, &format!("/admin/shifts/{}", shift.id)).await;
     assert!(page.contains(&format!("href=\"/admin/shifts/{}/sheet\"", shift.id)));
+    assert!(page.contains("href=\"tel:+447700900123\""), "{page}");
     // Those with a spot in line order, then the waitlist, each with a box to tick; no emails.
     let sheet = app.page(&admin, &format!("/admin/shifts/{}/sheet", shift.id)).await.replace("<!>", "");
     assert!(sheet.contains("Sign-in sheet: Canvass") && sheet.contains(&shift.with_place(shift.when())));
