@@ -401,14 +401,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                     <option value="private" selected=selected("visibility", "private")>"Private"</option>
                 </select>
             </label>
-            <label class="text-sm text-slate-700">
-                "From"
-                <input name="from" type="date" class=input value=move || filter().from />
-            </label>
-            <label class="text-sm text-slate-700">
-                "To"
-                <input name="to" type="date" class=input value=move || filter().to />
-            </label>
+            <PeriodFields from=Signal::derive(move || filter().from) to=Signal::derive(move || filter().to) />
             <div class="col-span-2 flex items-end gap-3 md:col-span-6">
                 <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Filter"</button>
                 <a href="/admin/shifts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
@@ -503,6 +496,22 @@ pub fn AdminShiftsPage() -> impl IntoView {
                 </p>
             </ActionForm>
         </section>
+    }
+}
+
+/// The "From" and "To" date fields of a filter form: days in the organisation's time zone.
+#[component]
+fn PeriodFields(from: Signal<Option<String>>, to: Signal<Option<String>>) -> impl IntoView {
+    let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+    view! {
+        <label class="text-sm text-slate-700">
+            "From"
+            <input name="from" type="date" class=input value=from />
+        </label>
+        <label class="text-sm text-slate-700">
+            "To"
+            <input name="to" type="date" class=input value=to />
+        </label>
     }
 }
 
@@ -628,7 +637,6 @@ pub fn VolunteerHoursPage() -> impl IntoView {
     };
     let th = "px-3 py-2 text-left font-semibold text-slate-700";
     let td = "px-3 py-2 text-slate-700";
-    let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
     view! {
         <Title text="Volunteer hours" />
         <p class="text-sm"><a href="/admin/shifts" class="text-indigo-700 hover:underline">"← Shifts"</a></p>
@@ -638,14 +646,7 @@ pub fn VolunteerHoursPage() -> impl IntoView {
             "Shifts an organiser marked them as not having come to are counted apart, under “Didn't come”."
         </p>
         <form method="get" class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
-            <label class="text-sm text-slate-700">
-                "From"
-                <input name="from" type="date" class=input value=move || filter().from />
-            </label>
-            <label class="text-sm text-slate-700">
-                "To"
-                <input name="to" type="date" class=input value=move || filter().to />
-            </label>
+            <PeriodFields from=Signal::derive(move || filter().from) to=Signal::derive(move || filter().to) />
             <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Show"</button>
             <a href="/admin/shifts/hours" class="text-sm text-slate-600 hover:text-slate-900">"All time"</a>
             <a href=move || format!("/api/shifts/hours.csv?{}", period()) rel="external" class="ml-auto text-sm text-indigo-700 hover:underline">
