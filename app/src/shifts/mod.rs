@@ -593,13 +593,22 @@ pub async fn admin_promote_signup(signup_id: String) -> Result<(), AppError> {
     Ok(service::promote(&state.bus, &crate::events::Actor::User(user.id), &signup_id).await?)
 }
 
-/// Upcoming public shifts for the public page, 50 a page (the first without `page`).
+/// Upcoming public shifts for the public page, 50 a page (the first without `page`), only
+/// those at `place` when given.
 #[server(prefix = "/api", endpoint = "shifts/public")]
-pub async fn list_public_shifts(page: Option<i64>) -> Result<ShiftPage, AppError> {
+pub async fn list_public_shifts(page: Option<i64>, place: Option<String>) -> Result<ShiftPage, AppError> {
     let state = crate::state::app_state()?;
-    service::upcoming_public(&state.db, crate::db::now_unix(), page.unwrap_or(1))
+    let place = place.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    service::upcoming_public(&state.db, crate::db::now_unix(), page.unwrap_or(1), place)
         .await
         .map_err(crate::auth::internal)
+}
+
+/// The places of the upcoming public shifts, for the public page's "Where" choice.
+#[server(prefix = "/api", endpoint = "shifts/public-places")]
+pub async fn list_public_places() -> Result<Vec<String>, AppError> {
+    let state = crate::state::app_state()?;
+    service::public_places(&state.db, crate::db::now_unix()).await.map_err(crate::auth::internal)
 }
 
 /// One public shift (private ones are "not found" to the public).

@@ -664,20 +664,43 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Shift>, sqlx::Error> {
 }
 
 /// Upcoming public shifts (not cancelled, not over), soonest first, a page at a time.
-pub async fn upcoming_public(db: &Db, now: i64, page: i64) -> Result<ShiftPage, sqlx::Error> {
+pub async fn upcoming_public(
+    db: &Db,
+    now: i64,
+    page: i64,
+    place: Option<&str>,
+) -> Result<ShiftPage, sqlx::Error> {
     let (page, offset) = db::page_and_offset(page, PUBLIC_PAGE_SIZE);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1 \
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND ($2 = '' OR location = $2) \
          ORDER BY starts_at, id LIMIT {} OFFSET {offset}",
         PUBLIC_PAGE_SIZE + 1
     )))
     .bind(now)
+    .bind(place.unwrap_or(""))
     .fetch_all(db.pool())
     .await?;
     let has_more = rows.len() as i64 > PUBLIC_PAGE_SIZE;
     let shifts =
         rows.iter().take(PUBLIC_PAGE_SIZE as usize).map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
     Ok(ShiftPage { shifts, page, has_more, now })
+}
+
+/// The shifts volunteers can see on the public list at `$1` (now).
+const UPCOMING_PUBLIC: &str = "is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1";
+
+/// How many places the public list offers to choose from, at most.
+const PUBLIC_PLACES_SHOWN: i64 = 100;
+
+/// The places (locations) of the upcoming public shifts, in alphabetical order.
+pub async fn public_places(db: &Db, now: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT location FROM shifts WHERE {UPCOMING_PUBLIC} AND location <> '' \
+         ORDER BY location LIMIT {PUBLIC_PLACES_SHOWN}"
+    )))
+    .bind(now)
+    .fetch_all(db.pool())
+    .await
 }
 
 /// Shifts with spots left that start within `SOON_DAYS` of `now`, soonest first, at most

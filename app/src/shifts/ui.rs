@@ -12,8 +12,8 @@ use super::{
     PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter,
     ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView,
     UpdateShift, get_admin_shift, get_public_shift, get_reminder_hours, get_sign_in_sheet,
-    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_public_shifts, my_past_shifts,
-    my_shifts, shifts_needing_volunteers,
+    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_public_places, list_public_shifts,
+    my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -39,32 +39,71 @@ pub fn PublicShiftsPage() -> impl IntoView {
     // The page number is read once: the page links load the next page whole (they are
     // `rel="external"`), so the list never has to follow a changing query, and every page of
     // the list is a plain document that the page cache and search engines see the same way.
-    let page: Option<i64> = use_query_map().with_untracked(|q| q.get("page").and_then(|p| p.parse().ok()));
-    let shifts = Resource::new(move || page, list_public_shifts);
+    // The "Where" choice is a plain GET form, which loads the page whole too.
+    let (page, place) = use_query_map()
+        .with_untracked(|q| (q.get("page").and_then(|p| p.parse().ok()), crate::ui::text_param(q, "place")));
+    let chosen = place.clone();
+    let shifts =
+        Resource::new(move || (page, chosen.clone()), |(page, place)| list_public_shifts(page, place));
+    let places = Resource::new(|| (), |_| list_public_places());
     view! {
         <Title text="Volunteer shifts" />
         <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Volunteer shifts"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match shifts.await {
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(page) if page.shifts.is_empty() && page.page == 1 => view! {
-                            <p class="mt-6 text-slate-600">"No shifts are scheduled right now. Check back soon."</p>
-                        }
-                            .into_any(),
-                        Ok(page) => public_shift_list(page),
-                    }
-                })}
+                {move || {
+                    let place = place.clone();
+                    Suspend::new(async move {
+                        let places = places.await.unwrap_or_default();
+                        let choice = (places.len() > 1).then(|| view! { <PlaceChoice places=places place=place.clone() /> });
+                        let list = match shifts.await {
+                            Err(e) => view! { <LoadError error=e /> }.into_any(),
+                            Ok(page) if page.shifts.is_empty() && page.page == 1 && place.is_some() => view! {
+                                <p class="mt-6 text-slate-600">"No shifts are coming up there. Choose another place."</p>
+                            }
+                                .into_any(),
+                            Ok(page) if page.shifts.is_empty() && page.page == 1 => view! {
+                                <p class="mt-6 text-slate-600">"No shifts are scheduled right now. Check back soon."</p>
+                            }
+                                .into_any(),
+                            Ok(page) => public_shift_list(page, place),
+                        };
+                        view! { {choice} {list} }
+                    })
+                }}
             </Suspense>
         </main>
     }
 }
 
-/// One page of the public list under a heading for each day, with links to the pages before
-/// and after it.
-fn public_shift_list(page: ShiftPage) -> AnyView {
+/// "Where": narrows the public list to the shifts at one place.
+#[component]
+fn PlaceChoice(places: Vec<String>, place: Option<String>) -> impl IntoView {
+    view! {
+        <form method="get" action="/shifts" class="mt-4 flex flex-wrap items-end gap-3" role="search">
+            <label class="text-sm text-slate-700">
+                "Where"
+                <select name="place" class="mt-1 block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm">
+                    <option value="">"Anywhere"</option>
+                    {places
+                        .into_iter()
+                        .map(|p| {
+                            let selected = place.as_deref() == Some(p.as_str());
+                            let label = p.clone();
+                            view! { <option value=p selected=selected>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm">"Show"</button>
+        </form>
+    }
+}
+
+/// One page of the public list (of the shifts at `place`, if chosen) under a heading for each
+/// day, with links to the pages before and after it.
+fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
     let (number, has_more) = (page.page, page.has_more);
     // The shifts come soonest first, so each day's are next to each other.
     let mut days: Vec<(String, Vec<Shift>)> = Vec::new();
@@ -101,7 +140,16 @@ fn public_shift_list(page: ShiftPage) -> AnyView {
                 </section>
             })
             .collect_view()}
-        {crate::ui::pager(number, has_more, |n| format!("/shifts?page={n}"), crate::ui::PAGES_SOONEST_FIRST, true)}
+        {crate::ui::pager(
+            number,
+            has_more,
+            move |n| match &place {
+                Some(place) => format!("/shifts?place={}&page={n}", crate::ui::urlencode(place)),
+                None => format!("/shifts?page={n}"),
+            },
+            crate::ui::PAGES_SOONEST_FIRST,
+            true,
+        )}
     }
         .into_any()
 }

@@ -44,6 +44,7 @@ on_both_backends!(
     admins_email_everyone_or_only_those_signed_up_or_waiting,
     the_hours_report_adds_up_what_each_volunteer_did,
     a_sign_in_sheet_lists_everyone_to_tick_off,
+    volunteers_narrow_the_public_list_to_one_place,
 );
 
 on_both_backends_with_own_server!(
@@ -637,6 +638,9 @@ async fn the_public_list_comes_in_pages_and_any_page_number_is_answered(app: Tes
     let html = app.client().get(app.url("/shifts?page=2")).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("data-testid=\"public-shift\"").count(), 1);
     assert!(html.contains("href=\"/shifts?page=1\""), "a link back");
+    // Narrowed to one place, the links keep to it.
+    let html = app.page(&app.client(), "/shifts?place=Community%20hall").await;
+    assert!(html.contains("href=\"/shifts?place=Community%20hall&amp;page=2\""), "{html}");
 
     // The admin lists share the page arithmetic: a huge page is an empty page, not a failure.
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
@@ -2128,4 +2132,41 @@ async fn a_sign_in_sheet_lists_everyone_to_tick_off(app: TestApp) {
     assert_eq!(app.call(&admin, "shifts/sheet", &[("id", "no-such-shift")]).await.status(), 404);
     let res = admin.get(app.url("/admin/shifts/no-such-shift/sheet")).send().await.unwrap();
     assert_eq!(res.status(), 404);
+}
+
+async fn volunteers_narrow_the_public_list_to_one_place(app: TestApp) {
+    let bus = app.bus();
+    let at = |title: &str, place: &str| ShiftForm { location: place.into(), ..form(title, "3") };
+    service::create(&bus, &Actor::System, &at("Canvass", "Community hall")).await.unwrap();
+    // With one place there is nothing to choose.
+    let html = app.page(&app.client(), "/shifts").await;
+    assert!(!html.contains("name=\"place\""));
+
+    service::create(&bus, &Actor::System, &at("Sort food", "Food bank")).await.unwrap();
+    service::create(&bus, &Actor::System, &at("Pack boxes", "Food bank")).await.unwrap();
+    service::create(&bus, &Actor::System, &at("Leaflets", "")).await.unwrap();
+    let hidden = ShiftForm { is_public: false, ..at("Board meeting", "Secret base") };
+    service::create(&bus, &Actor::System, &hidden).await.unwrap();
+    let called_off = service::create(&bus, &Actor::System, &at("Old run", "Old depot")).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+
+    // The places of the shifts anyone can see, in order; none for a shift without one.
+    let places: Value = app.call(&app.client(), "shifts/public-places", &[]).await.json().await.unwrap();
+    assert_eq!(places, serde_json::json!(["Community hall", "Food bank"]));
+    let titles = |list: Value| -> Vec<String> {
+        list["shifts"].as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap().to_string()).collect()
+    };
+    let at_food_bank = app.call(&app.client(), "shifts/public", &[("place", "Food bank")]).await;
+    assert_eq!(titles(at_food_bank.json().await.unwrap()), ["Sort food", "Pack boxes"]);
+    let anywhere = app.call(&app.client(), "shifts/public", &[("place", " ")]).await;
+    assert_eq!(titles(anywhere.json().await.unwrap()).len(), 4, "a blank place is anywhere");
+
+    // The page: the choice, the chosen place kept selected, and a clear word for nowhere.
+    let html = app.page(&app.client(), "/shifts").await;
+    assert!(html.contains("<option value=\"Food bank\">Food bank</option>"), "{html}");
+    let html = app.page(&app.client(), "/shifts?place=Food+bank").await;
+    assert_eq!(html.matches("data-testid=\"public-shift\"").count(), 2);
+    assert!(html.contains("<option value=\"Food bank\" selected"), "{html}");
+    let html = app.page(&app.client(), "/shifts?place=Nowhere").await;
+    assert!(html.contains("No shifts are coming up there. Choose another place."));
 }
