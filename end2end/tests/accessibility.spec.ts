@@ -42,9 +42,18 @@ test.describe.serial("accessibility", () => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/shifts");
     await createShift(admin, "Door knocking", 1);
+    await createShift(admin, "Sorting", 5, "Food bank"); // two places: the list offers "Where"
 
     const volunteer = await (await browser.newContext()).newPage();
-    await expectAccessible(volunteer, server, ["/", "/shifts", "/login", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"]);
+    await expectAccessible(volunteer, server, ["/", "/shifts", "/shifts?place=Food+bank", "/login", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"]);
+    // "Where" narrows the list to one place.
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await ready(volunteer);
+    await volunteer.getByLabel("Where").selectOption("Food bank");
+    await volunteer.getByRole("button", { name: "Show" }).click();
+    await expect(volunteer).toHaveURL(/\?place=Food\+bank$/);
+    await expect(volunteer.getByTestId("public-shift")).toHaveCount(1);
+    await expect(volunteer.getByTestId("public-shift")).toContainText("Sorting");
     // The sign-up form, then the same form showing what is missing.
     await volunteer.goto(`${server.baseURL}/shifts`);
     await volunteer.getByRole("link", { name: "Door knocking" }).click();

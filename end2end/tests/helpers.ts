@@ -46,9 +46,9 @@ export function tomorrow(): string {
 }
 
 // Fills in the new-shift form on /admin/shifts for tomorrow, 09:00–12:00, and waits for it in the list.
-export async function createShift(admin: Page, title: string, capacity: number) {
+export async function createShift(admin: Page, title: string, capacity: number, location = "Community hall") {
   await admin.getByLabel("Title", { exact: true }).fill(title);
-  await admin.getByLabel("Location").fill("Community hall");
+  await admin.getByLabel("Location").fill(location);
   await admin.getByLabel("Date").fill(tomorrow());
   await admin.getByLabel("Starts").fill("09:00");
   await admin.getByLabel("Ends").fill("12:00");
