@@ -598,8 +598,7 @@ pub async fn admin_promote_signup(signup_id: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "shifts/public")]
 pub async fn list_public_shifts(page: Option<i64>, place: Option<String>) -> Result<ShiftPage, AppError> {
     let state = crate::state::app_state()?;
-    let place = place.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    service::upcoming_public(&state.db, crate::db::now_unix(), page.unwrap_or(1), place)
+    service::upcoming_public(&state.db, crate::db::now_unix(), page.unwrap_or(1), place.as_deref())
         .await
         .map_err(crate::auth::internal)
 }

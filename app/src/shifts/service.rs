@@ -663,7 +663,8 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Shift>, sqlx::Error> {
     row.as_ref().map(shift_from_row).transpose()
 }
 
-/// Upcoming public shifts (not cancelled, not over), soonest first, a page at a time.
+/// Upcoming public shifts (not cancelled, not over), soonest first, a page at a time; only
+/// those at `place` when it is given and not blank.
 pub async fn upcoming_public(
     db: &Db,
     now: i64,
@@ -677,7 +678,7 @@ pub async fn upcoming_public(
         PUBLIC_PAGE_SIZE + 1
     )))
     .bind(now)
-    .bind(place.unwrap_or(""))
+    .bind(place.map_or("", str::trim)) // blank: anywhere
     .fetch_all(db.pool())
     .await?;
     let has_more = rows.len() as i64 > PUBLIC_PAGE_SIZE;
