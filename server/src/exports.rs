@@ -1,5 +1,6 @@
 //! Downloads: CSV exports and calendar files.
 
+use app::error::AppError;
 use app::payments::PaymentKind;
 use app::shifts::HoursFilter;
 use app::shifts::service::ShiftError;
@@ -45,9 +46,9 @@ pub async fn volunteer_hours(
         Ok(volunteers) => {
             download(app::shifts::hours_csv(&volunteers), "text/csv; charset=utf-8", "volunteer-hours.csv")
         }
+        // Said as the report's server function says it: the fields' messages.
         Err(ShiftError::Invalid(errors)) => {
-            let message = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" ");
-            (StatusCode::UNPROCESSABLE_ENTITY, message).into_response()
+            (StatusCode::UNPROCESSABLE_ENTITY, AppError::Invalid(errors).to_string()).into_response()
         }
         Err(e) => internal(e),
     }
