@@ -81,6 +81,20 @@ pub fn date_time_from_unix(secs: i64) -> (String, String) {
     (text[..10].to_string(), text[11..16].to_string())
 }
 
+/// A period of days typed as `YYYY-MM-DD`, each end optional and inclusive: the days (since
+/// 1970-01-01) of the ends given, or field errors for dates that are not dates or out of order.
+pub fn period(v: &mut crate::error::Validation, from: &Option<String>, to: &Option<String>) -> (Option<i64>, Option<i64>) {
+    let day = |text: &Option<String>| {
+        text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(crate::time::parse_date)
+    };
+    let (from, to) = (day(from), day(to));
+    v.check(!matches!(from, Some(None)), "from", "Enter a date as YYYY-MM-DD.");
+    v.check(!matches!(to, Some(None)), "to", "Enter a date as YYYY-MM-DD.");
+    let (from, to) = (from.flatten(), to.flatten());
+    v.check(from.zip(to).is_none_or(|(from, to)| from <= to), "to", "The end date is before the start date.");
+    (from, to)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,30 @@ impl Zone {
         let offset = self.0.offset_from_utc_datetime(&utc);
         (i64::from(offset.fix().local_minus_utc()), offset.to_string())
     }
+
+    /// The local day (days since 1970-01-01) an instant falls on.
+    pub fn day_of(&self, unix: i64) -> i64 {
+        (unix + self.offset_at(unix).0).div_euclid(86_400)
+    }
+
+    /// The local date of an instant, `YYYY-MM-DD`.
+    pub fn date(&self, unix: i64) -> String {
+        crate::time::date_time_from_unix(unix + self.offset_at(unix).0).0
+    }
+
+    /// An instant as admin pages show it: "2026-11-29 10:46 GMT", local time with the zone's
+    /// abbreviation then.
+    pub fn stamp(&self, unix: i64) -> String {
+        let (offset, abbreviation) = self.offset_at(unix);
+        let (date, time) = crate::time::date_time_from_unix(unix + offset);
+        format!("{date} {time} {abbreviation}")
+    }
+
+    /// The instants `[start, end)` of the local days `from` to `to` (`YYYY-MM-DD`, either
+    /// left out): how admin date filters read their From and To.
+    pub fn days(&self, from: Option<i64>, to: Option<i64>) -> (Option<i64>, Option<i64>) {
+        (from.map(|day| self.day_start(day)), to.map(|day| self.day_start(day + 1)))
+    }
 }
 
 #[cfg(test)]
@@ -81,6 +105,22 @@ mod tests {
         let twice = london.instant(day("2026-10-25"), 3600 + 1800);
         assert_eq!(twice, Some(day("2026-10-25") * 86_400 + 1800), "01:30 BST, the first of the two");
         assert_eq!(london.day_start(day("2026-10-25")), day("2026-10-25") * 86_400 - 3600);
+    }
+
+    #[test]
+    fn instants_read_as_the_local_clock_and_day() {
+        let auckland = Zone::parse("Pacific/Auckland").unwrap_or(Zone::UTC);
+        // 20:30 UTC on 29 November is 09:30 the next morning in Auckland (NZDT, +13).
+        let at = day("2026-11-29") * 86_400 + 20 * 3600 + 1800;
+        assert_eq!(auckland.stamp(at), "2026-11-30 09:30 NZDT");
+        assert_eq!(auckland.date(at), "2026-11-30");
+        assert_eq!(auckland.day_of(at), day("2026-11-30"));
+        assert_eq!(Zone::UTC.stamp(at), "2026-11-29 20:30 UTC");
+        // A day filter runs from local midnight to the next local midnight.
+        let (from, to) = auckland.days(Some(day("2026-11-30")), Some(day("2026-11-30")));
+        assert_eq!(from, Some(day("2026-11-29") * 86_400 + 11 * 3600));
+        assert_eq!(to, Some(day("2026-11-30") * 86_400 + 11 * 3600));
+        assert_eq!(auckland.days(None, None), (None, None));
     }
 
     #[test]

@@ -4,8 +4,9 @@ use sqlx::Row;
 
 use super::{HandlerFuture, Listener};
 use crate::db::{self, Db};
-use crate::events::{Envelope, Pattern};
+use crate::events::{Envelope, Pattern, rfc3339_from_unix_ms};
 use crate::observability::{EventLogFilter, EventLogPage, EventLogRow};
+use crate::time_zone::Zone;
 
 pub const NAME: &str = "event-log";
 pub const PAGE_SIZE: i64 = 50;
@@ -42,9 +43,10 @@ async fn record(db: &Db, events: &[Envelope]) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// One page of the log, newest first, filtered by topic pattern, actor and time range
-/// (RFC 3339 text compares in time order).
+/// One page of the log, newest first, filtered by topic pattern, actor and the organisation's
+/// days (RFC 3339 text compares in time order).
 pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx::Error> {
+    let zone = crate::settings::time_zone(db).await?;
     let mut sql =
         String::from("SELECT seq, id, topic, actor, occurred_at, payload FROM event_log WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
@@ -65,13 +67,15 @@ pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx
         binds.push(actor.to_string());
         sql.push_str(&format!(" AND actor = ${}", binds.len()));
     }
-    if let Some(from) = filter.from.as_deref().filter(|d| !d.is_empty()) {
-        binds.push(format!("{from}T00:00:00.000Z"));
+    let day = |text: &Option<String>| text.as_deref().and_then(crate::time::parse_date);
+    let (from, to) = zone.days(day(&filter.from), day(&filter.to));
+    if let Some(from) = from {
+        binds.push(rfc3339_from_unix_ms(from * 1000));
         sql.push_str(&format!(" AND occurred_at >= ${}", binds.len()));
     }
-    if let Some(to) = filter.to.as_deref().filter(|d| !d.is_empty()) {
-        binds.push(format!("{to}T23:59:59.999Z"));
-        sql.push_str(&format!(" AND occurred_at <= ${}", binds.len()));
+    if let Some(to) = to {
+        binds.push(rfc3339_from_unix_ms(to * 1000));
+        sql.push_str(&format!(" AND occurred_at < ${}", binds.len()));
     }
     let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
     sql.push_str(&format!(" ORDER BY seq DESC LIMIT {} OFFSET {offset}", PAGE_SIZE + 1));
@@ -85,15 +89,24 @@ pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx
         .iter()
         .take(PAGE_SIZE as usize)
         .map(|r| {
+            let occurred_at: String = r.try_get("occurred_at")?;
             Ok(EventLogRow {
                 seq: r.try_get("seq")?,
                 id: r.try_get("id")?,
                 topic: r.try_get("topic")?,
                 actor: r.try_get("actor")?,
-                occurred_at: r.try_get("occurred_at")?,
+                when: local_stamp(zone, &occurred_at),
+                occurred_at,
                 payload: r.try_get("payload")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(EventLogPage { rows, page, has_more })
+}
+
+/// An event's RFC 3339 time in `zone`; the text as it is if it does not parse.
+fn local_stamp(zone: Zone, occurred_at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(occurred_at)
+        .map(|at| zone.stamp(at.timestamp()))
+        .unwrap_or_else(|_| occurred_at.to_string())
 }

@@ -89,7 +89,7 @@ pub struct Campaign {
     pub email_template: String,
     pub status: CampaignStatus,
     pub emails_sent: i64,
-    /// UTC, `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`, the organisation's day.
     pub created: String,
 }
 
@@ -135,7 +135,7 @@ pub struct CampaignResponse {
     pub body: String,
     /// PENDING, APPROVED or REJECTED.
     pub status: String,
-    /// UTC, `YYYY-MM-DD HH:MM`.
+    /// "2026-11-29 10:46 GMT", in the organisation's time zone.
     pub submitted: String,
 }
 

@@ -19,6 +19,8 @@ use crate::events::catalog::{
 };
 use crate::events::{Actor, Event};
 use crate::rate_limit::Allowance;
+use crate::settings;
+use crate::time_zone::Zone;
 use crate::users::service::{is_plausible_email, normalise_email};
 
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +117,7 @@ pub fn validate(form: &CampaignForm) -> Result<Vec<Recipient>, Vec<FieldError>> 
 const COLUMNS: &str = "id, slug, title, summary, body, call_to_action, recipients, email_subject, email_template, \
                        status, emails_sent, created_at";
 
-fn campaign_from_row(row: &sqlx::any::AnyRow) -> Result<Campaign, sqlx::Error> {
+fn campaign_from_row(row: &sqlx::any::AnyRow, zone: Zone) -> Result<Campaign, sqlx::Error> {
     let status: String = row.try_get("status")?;
     let recipients: String = row.try_get("recipients")?;
     Ok(Campaign {
@@ -130,35 +132,33 @@ fn campaign_from_row(row: &sqlx::any::AnyRow) -> Result<Campaign, sqlx::Error> {
         email_template: row.try_get("email_template")?,
         status: CampaignStatus::parse(&status).unwrap_or(CampaignStatus::Draft),
         emails_sent: row.try_get("emails_sent")?,
-        created: crate::time::date_time_from_unix(row.try_get("created_at")?).0,
+        created: zone.date(row.try_get("created_at")?),
     })
 }
 
-fn date_time(secs: i64) -> String {
-    let (date, time) = crate::time::date_time_from_unix(secs);
-    format!("{date} {time}")
-}
-
 pub async fn list(db: &Db) -> Result<Vec<Campaign>, CampaignError> {
+    let zone = settings::time_zone(db).await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM campaigns ORDER BY created_at DESC, id"
     )))
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(campaign_from_row).collect::<Result<_, _>>()?)
+    Ok(rows.iter().map(|r| campaign_from_row(r, zone)).collect::<Result<_, _>>()?)
 }
 
 async fn find(db: &Db, column: &str, value: &str) -> Result<Campaign, CampaignError> {
+    let zone = settings::time_zone(db).await?;
     let row =
         sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM campaigns WHERE {column} = $1")))
             .bind(value)
             .fetch_optional(db.pool())
             .await?
             .ok_or(CampaignError::NotFound)?;
-    Ok(campaign_from_row(&row)?)
+    Ok(campaign_from_row(&row, zone)?)
 }
 
-/// The campaign, locked until commit on PostgreSQL.
+/// The campaign, locked until commit on PostgreSQL: for the change's rules, never shown (its
+/// `created` is a UTC date).
 async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Campaign, CampaignError> {
     let lock = db::for_update(tx);
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -168,7 +168,7 @@ async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Campaign, Camp
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(CampaignError::NotFound)?;
-    Ok(campaign_from_row(&row)?)
+    Ok(campaign_from_row(&row, Zone::UTC)?)
 }
 
 pub async fn slug_of(db: &Db, id: &str) -> Result<String, CampaignError> {
@@ -331,6 +331,7 @@ async fn responses(
     db: &Db,
     campaign_id: &str,
     approved_only: bool,
+    zone: Zone,
 ) -> Result<Vec<CampaignResponse>, sqlx::Error> {
     let filter = if approved_only { " AND status = 'APPROVED'" } else { "" };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -347,7 +348,7 @@ async fn responses(
                 representative_name: r.try_get("representative_name")?,
                 body: r.try_get("body")?,
                 status: r.try_get("status")?,
-                submitted: date_time(r.try_get("created_at")?),
+                submitted: zone.stamp(r.try_get("created_at")?),
             })
         })
         .collect()
@@ -362,7 +363,7 @@ pub async fn public(db: &Db, slug: &str) -> Result<PublicCampaign, CampaignError
         CampaignStatus::Draft => return Err(CampaignError::NotFound),
         CampaignStatus::Paused | CampaignStatus::Archived => return Err(CampaignError::NotActive),
     }
-    let responses = responses(db, &campaign.id, true).await?;
+    let responses = responses(db, &campaign.id, true, settings::time_zone(db).await?).await?;
     Ok(PublicCampaign { campaign, responses })
 }
 
@@ -571,22 +572,23 @@ pub async fn moderate(db: &Db, actor: &Actor, response_id: &str, approve: bool) 
     Ok(())
 }
 
-/// The admin's page: the campaign, emails sent per day over the 30 days up to `now`, the 20
-/// most recent supporters, every response and the status history.
+/// The admin's page: the campaign, emails sent per day (the organisation's days) over the 30
+/// days up to `now`, the 20 most recent supporters, every response and the status history.
 pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, CampaignError> {
     let campaign = find(db, "id", id).await?;
-    let first_day = now.div_euclid(86_400) - 29;
+    let zone = settings::time_zone(db).await?;
+    let first_day = zone.day_of(now) - 29;
     let sent: Vec<(i64,)> =
         sqlx::query_as("SELECT created_at FROM campaign_emails WHERE campaign_id = $1 AND created_at >= $2")
             .bind(id)
-            .bind(first_day * 86_400)
+            .bind(zone.day_start(first_day))
             .fetch_all(db.pool())
             .await?;
     let mut emails_per_day: Vec<(String, i64)> =
         (0..30).map(|i| (crate::time::date_time_from_unix((first_day + i) * 86_400).0, 0)).collect();
     for (at,) in sent {
         if let Some(day) =
-            usize::try_from(at.div_euclid(86_400) - first_day).ok().and_then(|i| emails_per_day.get_mut(i))
+            usize::try_from(zone.day_of(at) - first_day).ok().and_then(|i| emails_per_day.get_mut(i))
         {
             day.1 += 1;
         }
@@ -601,7 +603,7 @@ pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, Campa
     .iter()
     .map(|r| {
         Ok(SupporterRow {
-            at: date_time(r.try_get("created_at")?),
+            at: zone.stamp(r.try_get("created_at")?),
             name: r.try_get("supporter_name")?,
             email: r.try_get("supporter_email")?,
             contact_id: r.try_get("contact_id")?,
@@ -618,7 +620,7 @@ pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, Campa
     .iter()
     .map(|r| {
         Ok(StatusChange {
-            at: date_time(r.try_get("at")?),
+            at: zone.stamp(r.try_get("at")?),
             actor: r.try_get("actor")?,
             from_status: r.try_get("from_status")?,
             to_status: r.try_get("to_status")?,
@@ -626,6 +628,6 @@ pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, Campa
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let responses = responses(db, id, false).await?;
+    let responses = responses(db, id, false, zone).await?;
     Ok(CampaignDetail { campaign, emails_per_day, supporters, responses, history })
 }

@@ -35,7 +35,7 @@ pub struct Contact {
     pub phone: Option<String>,
     /// Where the contact first appeared: `SHIFT_SIGNUP`, `DONATION`, `IMPORT`…
     pub source: String,
-    /// UTC, `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`, the organisation's day (UTC in the CSV).
     pub created: String,
     pub tags: Vec<String>,
     /// The engagement score: the points of every activity on the timeline.
@@ -64,7 +64,7 @@ pub struct ContactPage {
 /// One row of a contact's activity timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
-    /// UTC, `YYYY-MM-DD HH:MM`.
+    /// "2026-11-29 10:46 GMT", in the organisation's time zone.
     pub at: String,
     pub topic: String,
     pub summary: String,
@@ -93,7 +93,7 @@ pub struct ContactPayment {
     pub amount_cents: i64,
     pub refunded_cents: i64,
     pub status: String,
-    /// UTC, `YYYY-MM-DD HH:MM`.
+    /// "2026-11-29 10:46 GMT", in the organisation's time zone.
     pub created: String,
 }
 
@@ -101,7 +101,7 @@ pub struct ContactPayment {
 /// them (confirmations, receipts, re-engagement).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactEmail {
-    /// UTC, `YYYY-MM-DD HH:MM`.
+    /// "2026-11-29 10:46 GMT", in the organisation's time zone.
     pub at: String,
     /// `campaign` (sent by the contact) or `outbox` (sent to them).
     pub kind: String,

@@ -16,6 +16,7 @@ use crate::events::catalog::{ContactCreated, ContactTagsChanged};
 use crate::events::{Actor, Event};
 use crate::jobs::service::Progress;
 use crate::jobs::{JobResult, LineProblem};
+use crate::time_zone::Zone;
 use crate::users::service::{is_plausible_email, normalise_email};
 
 #[derive(Debug, thiserror::Error)]
@@ -169,14 +170,14 @@ async fn contact_ids_by_email(tx: &mut Tx, emails: &[&str]) -> Result<HashMap<St
 const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, \
      (SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM contact_activity a WHERE a.contact_id = c.id) AS score";
 
-fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>) -> Result<Contact, sqlx::Error> {
+fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> Result<Contact, sqlx::Error> {
     Ok(Contact {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
         phone: row.try_get("phone")?,
         source: row.try_get("source")?,
-        created: crate::time::date_time_from_unix(row.try_get("created_at")?).0,
+        created: zone.date(row.try_get("created_at")?),
         tags,
         score: row.try_get("score")?,
     })
@@ -201,6 +202,7 @@ async fn tags_of(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx:
 /// Contacts matching the filter (name or email containing `search`, holding `tag`), newest
 /// first, a page at a time.
 pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, ContactError> {
+    let zone = crate::settings::time_zone(db).await?;
     let mut conditions = String::from(" WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
     if !filter.search.trim().is_empty() {
@@ -242,7 +244,7 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
         .zip(&ids)
         .map(|(row, id)| {
             let mine = tags.iter().filter(|(c, _)| c == id).map(|(_, t)| t.clone()).collect();
-            contact_from_row(row, mine)
+            contact_from_row(row, mine, zone)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut count =
@@ -254,7 +256,7 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
     Ok(ContactPage { rows: contacts, page, has_more, count })
 }
 
-async fn get(db: &Db, id: &str) -> Result<Contact, ContactError> {
+async fn get(db: &Db, id: &str, zone: Zone) -> Result<Contact, ContactError> {
     let row =
         sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = $1")))
             .bind(id)
@@ -262,17 +264,13 @@ async fn get(db: &Db, id: &str) -> Result<Contact, ContactError> {
             .await?
             .ok_or(ContactError::NotFound)?;
     let tags = tags_of(db, &[id.to_string()]).await?.into_iter().map(|(_, t)| t).collect();
-    Ok(contact_from_row(&row, tags)?)
+    Ok(contact_from_row(&row, tags, zone)?)
 }
 
-fn date_time(secs: i64) -> String {
-    let (date, time) = crate::time::date_time_from_unix(secs);
-    format!("{date} {time}")
-}
-
-/// A contact with the newest 100 activities, their sign-ups and their payments.
+/// A contact with the newest 100 activities, their sign-ups and their payments; times in the organisation's time zone.
 pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
-    let contact = get(db, id).await?;
+    let zone = crate::settings::time_zone(db).await?;
+    let contact = get(db, id, zone).await?;
     let activity = sqlx::query(
         "SELECT topic, summary, points, occurred_at FROM contact_activity WHERE contact_id = $1 \
          ORDER BY occurred_at DESC, id LIMIT 100",
@@ -283,7 +281,7 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
     .iter()
     .map(|r| {
         Ok(Activity {
-            at: date_time(r.try_get("occurred_at")?),
+            at: zone.stamp(r.try_get("occurred_at")?),
             topic: r.try_get("topic")?,
             summary: r.try_get("summary")?,
             points: r.try_get("points")?,
@@ -336,7 +334,7 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
             amount_cents: r.try_get("amount_cents")?,
             refunded_cents: r.try_get("refunded_cents")?,
             status: r.try_get("status")?,
-            created: date_time(r.try_get("created_at")?),
+            created: zone.stamp(r.try_get("created_at")?),
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -354,7 +352,7 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
     .iter()
     .map(|r| {
         Ok(ContactEmail {
-            at: date_time(r.try_get("created_at")?),
+            at: zone.stamp(r.try_get("created_at")?),
             kind: r.try_get("kind")?,
             about: r.try_get("about")?,
             campaign_id: r.try_get("campaign_id")?,
@@ -555,7 +553,8 @@ pub async fn contacts_csv(db: &Db) -> Result<String, ContactError> {
     for row in &rows {
         let id: String = row.try_get("id")?;
         let mine = tags.iter().filter(|(c, _)| *c == id).map(|(_, t)| t.clone()).collect();
-        let c = contact_from_row(row, mine)?;
+        // In UTC, as its `created_utc` column says.
+        let c = contact_from_row(row, mine, Zone::UTC)?;
         let (phone, tags, score) = (c.phone.unwrap_or_default(), c.tags.join("; "), c.score.to_string());
         out.push_str(&crate::csv::row(&[&c.name, &c.email, &phone, &c.source, &tags, &score, &c.created]));
     }

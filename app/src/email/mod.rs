@@ -112,9 +112,9 @@ pub struct QueuedEmail {
     pub status: EmailStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
-    /// Unix seconds, UTC.
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
+    /// When it was queued and sent, in the organisation's time zone ("2026-11-29 10:46 GMT").
+    pub queued: String,
+    pub sent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -279,7 +279,7 @@ pub async fn send_test(db: &Db, key: &SecretKey, to: &str) -> Result<(), EmailEr
 
 pub const QUEUE_PAGE_SIZE: i64 = 50;
 
-/// The queue, newest first, optionally only one status.
+/// The queue, newest first, optionally only one status; times in the organisation's time zone.
 pub async fn list(
     db: &Db,
     key: &SecretKey,
@@ -294,6 +294,7 @@ pub async fn list(
         }]));
     }
     let (page, offset) = db::page_and_offset(page, QUEUE_PAGE_SIZE);
+    let zone = crate::settings::time_zone(db).await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT id, to_address, subject, status, attempts, last_error, created_at, sent_at FROM email_outbox \
          WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id LIMIT {} OFFSET {offset}",
@@ -315,8 +316,8 @@ pub async fn list(
                 status: EmailStatus::parse(&status).unwrap_or(EmailStatus::Failed),
                 attempts: r.try_get("attempts")?,
                 last_error: r.try_get("last_error")?,
-                created_at: r.try_get("created_at")?,
-                sent_at: r.try_get("sent_at")?,
+                queued: zone.stamp(r.try_get("created_at")?),
+                sent: r.try_get::<Option<i64>, _>("sent_at")?.map(|at| zone.stamp(at)),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

@@ -163,12 +163,11 @@ pub fn EmailQueuePage() -> impl IntoView {
                                         </tr></thead>
                                         <tbody class="divide-y divide-slate-100">
                                             {page.emails.into_iter().map(|e| {
-                                                let (date, time) = crate::time::date_time_from_unix(e.created_at);
                                                 let status = match e.status {
-                                                    EmailStatus::Sent => "Sent",
-                                                    EmailStatus::Failed => "Failed",
-                                                    EmailStatus::Pending if !configured => "Not sent (no SMTP)",
-                                                    EmailStatus::Pending => "Waiting",
+                                                    EmailStatus::Sent => format!("Sent {}", e.sent.unwrap_or_default()),
+                                                    EmailStatus::Failed => "Failed".to_string(),
+                                                    EmailStatus::Pending if !configured => "Not sent (no SMTP)".to_string(),
+                                                    EmailStatus::Pending => "Waiting".to_string(),
                                                 };
                                                 let retry_control = (e.status != EmailStatus::Sent).then(|| view! {
                                                     <ActionForm action=retry attr:class="inline">
@@ -180,7 +179,7 @@ pub fn EmailQueuePage() -> impl IntoView {
                                                     <tr data-testid="queued-email">
                                                         <td class=td>{e.to_address}</td>
                                                         <td class=td>{e.subject}</td>
-                                                        <td class=td>{format!("{date} {time} UTC")}</td>
+                                                        <td class=td>{e.queued}</td>
                                                         <td class=td>{status}</td>
                                                         <td class=td>{e.attempts}</td>
                                                         <td class=td>{e.last_error.unwrap_or_default()}</td>

@@ -59,7 +59,7 @@ pub struct EventLogFilter {
     /// A topic or pattern (`shift.*`).
     pub topic: Option<String>,
     pub actor: Option<String>,
-    /// `YYYY-MM-DD`, UTC, inclusive.
+    /// `YYYY-MM-DD`, local days in the organisation's time zone, inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
     pub page: i64,
@@ -71,7 +71,10 @@ pub struct EventLogRow {
     pub id: String,
     pub topic: String,
     pub actor: String,
+    /// RFC 3339, UTC, as the event carries it.
     pub occurred_at: String,
+    /// The same moment in the organisation's time zone, "2026-11-29 10:46 GMT".
+    pub when: String,
     pub payload: String,
 }
 
@@ -92,22 +95,8 @@ pub fn validate_filter(filter: &EventLogFilter) -> Vec<crate::error::FieldError>
             "Enter a topic such as shift.created, or a pattern such as shift.*",
         );
     }
-    for (field, value) in [("from", &filter.from), ("to", &filter.to)] {
-        if let Some(date) = value.as_deref().filter(|d| !d.is_empty()) {
-            v.check(is_date(date), field, "Enter a date as YYYY-MM-DD.");
-        }
-    }
+    crate::time::period(&mut v, &filter.from, &filter.to);
     v.finish().err().unwrap_or_default()
-}
-
-fn is_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let number = |s: &str, len: usize, max: u32| {
-        s.len() == len
-            && s.chars().all(|c| c.is_ascii_digit())
-            && s.parse::<u32>().is_ok_and(|n| n >= 1 && n <= max)
-    };
-    parts.len() == 3 && number(parts[0], 4, 9999) && number(parts[1], 2, 12) && number(parts[2], 2, 31)
 }
 
 /// Roles that may watch the bus.
@@ -178,5 +167,15 @@ mod tests {
         };
         let fields: Vec<_> = validate_filter(&bad).into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["topic", "from", "to"]);
+        let reversed = EventLogFilter {
+            from: Some("2026-11-02".into()),
+            to: Some("2026-11-01".into()),
+            ..Default::default()
+        };
+        let errors = validate_filter(&reversed);
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].field.as_str(), errors[0].message.as_str()), ("to", "The end date is before the start date."));
+        let impossible = EventLogFilter { from: Some("2026-02-31".into()), ..Default::default() };
+        assert_eq!(validate_filter(&impossible).len(), 1);
     }
 }

@@ -242,11 +242,11 @@ pub fn EventLogPage() -> impl IntoView {
                 <input name="actor" class=input placeholder="system" value=move || filter().actor />
             </label>
             <label class="text-sm text-slate-700">
-                "From (UTC)"
+                "From"
                 <input name="from" type="date" class=input value=move || filter().from />
             </label>
             <label class="text-sm text-slate-700">
-                "To (UTC)"
+                "To"
                 <input name="to" type="date" class=input value=move || filter().to />
             </label>
             <div class="flex items-end gap-2">
@@ -281,7 +281,7 @@ pub fn EventLogPage() -> impl IntoView {
                                     <td class=TD>{r.seq}</td>
                                     <td class=TD><TopicBadge topic=r.topic.clone() /></td>
                                     <td class=TD>{r.actor}</td>
-                                    <td class=TD>{r.occurred_at}</td>
+                                    <td class="whitespace-nowrap px-3 py-2 align-top text-slate-700" title=r.occurred_at>{r.when}</td>
                                     <td class=TD>
                                         <details>
                                             <summary class="cursor-pointer text-indigo-700">"Payload"</summary>
@@ -299,7 +299,7 @@ pub fn EventLogPage() -> impl IntoView {
                                             <th class=TH>"#"</th>
                                             <th class=TH>"Topic"</th>
                                             <th class=TH>"Actor"</th>
-                                            <th class=TH>"When (UTC)"</th>
+                                            <th class=TH>"When"</th>
                                             <th class=TH>"Payload"</th>
                                         </tr>
                                     </thead>

@@ -166,7 +166,7 @@ pub struct PaymentRow {
     pub refunded_cents: i64,
     pub currency: String,
     pub status: String,
-    /// UTC, `YYYY-MM-DD HH:MM`.
+    /// "2026-11-29 10:46 GMT": the organisation's time zone (UTC in the CSV).
     pub created: String,
 }
 
@@ -240,7 +240,7 @@ pub struct DonationChart {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChartBar {
-    /// The period's first day, `YYYY-MM-DD` (UTC; weeks start on Monday).
+    /// The period's first day, `YYYY-MM-DD` (the organisation's days; weeks start on Monday).
     pub start: String,
     pub count: i64,
     pub kept_cents: i64,
@@ -249,7 +249,7 @@ pub struct ChartBar {
 /// One row of the payment audit log as admins read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRow {
-    /// RFC 3339, UTC.
+    /// "2026-11-29 10:46 GMT", in the organisation's time zone.
     pub at: String,
     pub actor: String,
     pub action: String,
@@ -261,7 +261,8 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-/// The audit log's filters: action (exact), actor (exact), a UTC date range. Each may be left out.
+/// The audit log's filters: action (exact), actor (exact), a range of the organisation's days.
+/// Each may be left out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AuditFilter {

@@ -12,6 +12,7 @@ use crate::error::{FieldError, Validation};
 use crate::events::Actor;
 use crate::secrets::{SecretKey, SecretString};
 use crate::settings;
+use crate::time_zone::Zone;
 
 const ENABLED: &str = "payments.enabled";
 const CURRENCY: &str = "payments.currency";
@@ -425,6 +426,7 @@ pub async fn list_payments(
         }]));
     }
     let (page, offset) = db::page_and_offset(page, PAGE_SIZE);
+    let zone = settings::time_zone(db).await?;
     let filter = if status.is_empty() { "" } else { " WHERE r.status = $1" };
     let sql = format!(
         "{} FROM {}{filter} ORDER BY r.created_at DESC, r.id LIMIT {} OFFSET {offset}",
@@ -438,7 +440,7 @@ pub async fn list_payments(
     }
     let rows = query.fetch_all(db.pool()).await?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
-    let rows = rows.iter().take(PAGE_SIZE as usize).map(payment_from_row).collect::<Result<Vec<_>, _>>()?;
+    let rows = rows.iter().take(PAGE_SIZE as usize).map(|r| payment_from_row(r, zone)).collect::<Result<Vec<_>, _>>()?;
     let totals = format!(
         "SELECT COUNT(*) AS n, CAST(COALESCE(SUM({}), 0) AS BIGINT) AS total FROM {}{filter}",
         source.total, source.from
@@ -493,9 +495,8 @@ impl PaymentSource {
     }
 }
 
-fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRow, sqlx::Error> {
+fn payment_from_row(r: &sqlx::any::AnyRow, zone: Zone) -> Result<PaymentRow, sqlx::Error> {
     use sqlx::Row;
-    let (date, time) = crate::time::date_time_from_unix(r.try_get("created_at")?);
     Ok(PaymentRow {
         id: r.try_get("id")?,
         contact_id: r.try_get("contact_id")?,
@@ -506,7 +507,7 @@ fn payment_from_row(r: &sqlx::any::AnyRow) -> Result<PaymentRow, sqlx::Error> {
         refunded_cents: r.try_get("refunded_cents")?,
         currency: r.try_get("currency")?,
         status: r.try_get("status")?,
-        created: format!("{date} {time}"),
+        created: zone.stamp(r.try_get("created_at")?),
     })
 }
 
@@ -521,7 +522,8 @@ pub async fn payments_csv(db: &Db, kind: PaymentKind) -> Result<String, PaymentE
         PaymentKind::Subscription => "plan",
     };
     let mut out = format!("date_utc,name,email,{what_header},amount,refunded,currency,status,reference\n");
-    for row in rows.iter().map(payment_from_row) {
+    // In UTC, as its `date_utc` column says: a file outlives a change of the time zone.
+    for row in rows.iter().map(|r| payment_from_row(r, Zone::UTC)) {
         let r = row?;
         let (amount, refunded) = (super::format_cents(r.amount_cents), super::format_cents(r.refunded_cents));
         let currency = r.currency.to_uppercase();
@@ -533,9 +535,10 @@ pub async fn payments_csv(db: &Db, kind: PaymentKind) -> Result<String, PaymentE
 }
 
 /// Donations kept per day (the 30 days up to `now`) or per week (the 12 weeks, Monday to
-/// Sunday, up to `now`'s week), UTC.
+/// Sunday, up to `now`'s week), by the organisation's days.
 pub async fn donation_chart(db: &Db, by: &str, now: i64) -> Result<DonationChart, PaymentError> {
-    let today = now.div_euclid(86_400);
+    let zone = settings::time_zone(db).await?;
+    let today = zone.day_of(now);
     // Days since the epoch of the first day of each period; 1970-01-01 was a Thursday.
     let (period_days, periods, first_day) = match by {
         "day" => (1, 30, today - 29),
@@ -551,7 +554,7 @@ pub async fn donation_chart(db: &Db, by: &str, now: i64) -> Result<DonationChart
         "SELECT created_at, amount_cents - refunded_cents FROM donations \
          WHERE status IN ('PAID', 'PARTIALLY_REFUNDED', 'DISPUTED') AND created_at >= $1",
     )
-    .bind(first_day * 86_400)
+    .bind(zone.day_start(first_day))
     .fetch_all(db.pool())
     .await?;
     let mut bars: Vec<ChartBar> = (0..periods)
@@ -562,7 +565,7 @@ pub async fn donation_chart(db: &Db, by: &str, now: i64) -> Result<DonationChart
         })
         .collect();
     for (created_at, kept) in rows {
-        let index = (created_at.div_euclid(86_400) - first_day) / period_days;
+        let index = (zone.day_of(created_at) - first_day) / period_days;
         if let Some(bar) = usize::try_from(index).ok().and_then(|i| bars.get_mut(i)) {
             bar.count += 1;
             bar.kept_cents += kept;
@@ -669,22 +672,15 @@ pub async fn save_plan(
     plan(db, &plan_id).await?.ok_or(PaymentError::NotFound)
 }
 
-/// A page of the payment audit log, newest first.
+/// A page of the payment audit log, newest first, its From and To the organisation's days.
 pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, PaymentError> {
     use sqlx::Row;
-    let day = |field: &str, text: &Option<String>| -> Result<Option<i64>, PaymentError> {
-        match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => Ok(None),
-            Some(t) => crate::time::parse_date(t).map(|d| Some(d * 86_400_000)).ok_or_else(|| {
-                PaymentError::Invalid(vec![FieldError {
-                    field: field.into(),
-                    message: "Enter a date as YYYY-MM-DD.".into(),
-                }])
-            }),
-        }
-    };
-    let from = day("from", &filter.from)?;
-    let to = day("to", &filter.to)?.map(|ms| ms + 86_400_000);
+    let mut v = Validation::new();
+    let (from, to) = crate::time::period(&mut v, &filter.from, &filter.to);
+    v.finish().map_err(PaymentError::Invalid)?;
+    let zone = settings::time_zone(db).await?;
+    let (from, to) = zone.days(from, to);
+    let (from, to) = (from.map(|secs| secs * 1000), to.map(|secs| secs * 1000));
     let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
     let (action, actor) = (text(&filter.action), text(&filter.actor));
     let mut conditions = Vec::new();
@@ -727,7 +723,7 @@ pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, Payme
         .take(PAGE_SIZE as usize)
         .map(|r| {
             Ok(AuditRow {
-                at: crate::events::rfc3339_from_unix_ms(r.try_get("at")?),
+                at: zone.stamp(r.try_get::<i64, _>("at")?.div_euclid(1000)),
                 actor: r.try_get("actor")?,
                 action: r.try_get("action")?,
                 entity: r.try_get("entity")?,

@@ -464,7 +464,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                                 view! {
                                     <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
                                         <thead><tr>
-                                            <th class=th>"When (UTC)"</th><th class=th>"Who"</th><th class=th>"What"</th>
+                                            <th class=th>"When"</th><th class=th>"Who"</th><th class=th>"What"</th>
                                             <th class=th>"Amount"</th><th class=th>"Status"</th><th class=th><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody>
@@ -734,7 +734,7 @@ pub fn AdminPlansPage() -> impl IntoView {
     }
 }
 
-/// `/admin/payments/audit`: the payment audit log, filtered by action, actor and UTC dates.
+/// `/admin/payments/audit`: the payment audit log, filtered by action, actor and dates (the organisation's days).
 #[component]
 pub fn PaymentAuditPage() -> impl IntoView {
     let query = use_query_map();
@@ -760,8 +760,8 @@ pub fn PaymentAuditPage() -> impl IntoView {
         <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-5">
             <label class="text-sm text-slate-700">"Action"<input name="action" class=input placeholder="refund" value=move || filter().action /></label>
             <label class="text-sm text-slate-700">"Actor"<input name="actor" class=input placeholder="webhook:stripe" value=move || filter().actor /></label>
-            <label class="text-sm text-slate-700">"From (UTC)"<input name="from" type="date" class=input value=move || filter().from /></label>
-            <label class="text-sm text-slate-700">"To (UTC)"<input name="to" type="date" class=input value=move || filter().to /></label>
+            <label class="text-sm text-slate-700">"From"<input name="from" type="date" class=input value=move || filter().from /></label>
+            <label class="text-sm text-slate-700">"To"<input name="to" type="date" class=input value=move || filter().to /></label>
             <div class="flex items-end gap-2">
                 <button type="submit" class=BUTTON>"Filter"</button>
                 <a href="/admin/payments/audit" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
@@ -786,7 +786,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
                         view! {
                             <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
                                 <thead><tr>
-                                    <th class="px-3 py-2 text-left">"When (UTC)"</th><th class="px-3 py-2 text-left">"Actor"</th>
+                                    <th class="px-3 py-2 text-left">"When"</th><th class="px-3 py-2 text-left">"Actor"</th>
                                     <th class="px-3 py-2 text-left">"Action"</th><th class="px-3 py-2 text-left">"On"</th>
                                     <th class="px-3 py-2 text-left">"Amount"</th><th class="px-3 py-2 text-left">"Outcome"</th>
                                     <th class="px-3 py-2 text-left">"From"</th>

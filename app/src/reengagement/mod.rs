@@ -32,7 +32,7 @@ pub struct IdleContact {
     pub id: String,
     pub name: String,
     pub email: String,
-    /// UTC, `YYYY-MM-DD`: their last activity, or when they were added if they have none.
+    /// `YYYY-MM-DD`, the organisation's day: their last activity, or when they were added if they have none.
     pub last_active: String,
 }
 

@@ -75,6 +75,7 @@ async fn cut_offs(db: &Db, idle_days: i64) -> Result<(i64, i64, i64), sqlx::Erro
 pub async fn preview(db: &Db, idle_days: i64) -> Result<IdlePreview, ReengagementError> {
     check_idle_days(idle_days)?;
     let (idle_since, window_since, window_days) = cut_offs(db, idle_days).await?;
+    let zone = crate::settings::time_zone(db).await?;
     let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {IDLE_FROM}")))
         .bind(idle_since)
         .bind(window_since)
@@ -94,7 +95,7 @@ pub async fn preview(db: &Db, idle_days: i64) -> Result<IdlePreview, Reengagemen
             id: r.try_get("id")?,
             name: r.try_get("name")?,
             email: r.try_get("email")?,
-            last_active: crate::time::date_time_from_unix(r.try_get("last_active")?).0,
+            last_active: zone.date(r.try_get("last_active")?),
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;

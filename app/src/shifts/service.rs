@@ -724,20 +724,6 @@ pub const PUBLIC_PAGE_SIZE: i64 = 50;
 
 pub const ADMIN_PAGE_SIZE: i64 = 25;
 
-/// A period of days typed as `YYYY-MM-DD`, each end optional and inclusive: the days (since
-/// 1970-01-01) of the ends given, or field errors for dates that are not dates or out of order.
-fn period(v: &mut Validation, from: &Option<String>, to: &Option<String>) -> (Option<i64>, Option<i64>) {
-    let day = |text: &Option<String>| {
-        text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(crate::time::parse_date)
-    };
-    let (from, to) = (day(from), day(to));
-    v.check(!matches!(from, Some(None)), "from", "Enter a date as YYYY-MM-DD.");
-    v.check(!matches!(to, Some(None)), "to", "Enter a date as YYYY-MM-DD.");
-    let (from, to) = (from.flatten(), to.flatten());
-    v.check(from.zip(to).is_none_or(|(from, to)| from <= to), "to", "The end date is before the start date.");
-    (from, to)
-}
-
 /// The admin list: shifts soonest first, those that ended (the "Over" filter) most recent
 /// first. Bad filter values are field errors.
 pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<ShiftPage, ShiftError> {
@@ -749,7 +735,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         "status",
         "Choose a status from the list.",
     );
-    let (from_day, to_day) = period(&mut v, &filter.from, &filter.to);
+    let (from_day, to_day) = crate::time::period(&mut v, &filter.from, &filter.to);
     let visibility = text(&filter.visibility);
     v.check(
         visibility.as_deref().is_none_or(|s| s == "public" || s == "private"),
@@ -866,12 +852,10 @@ pub async fn all_volunteer_hours(
 /// as they go), in the organisation's time zone.
 async fn hours_period(db: &Db, filter: &HoursFilter) -> Result<(i64, i64), ShiftError> {
     let mut v = Validation::new();
-    let (from, to) = period(&mut v, &filter.from, &filter.to);
+    let (from, to) = crate::time::period(&mut v, &filter.from, &filter.to);
     v.finish().map_err(ShiftError::Invalid)?;
-    let zone = crate::settings::time_zone(db).await?;
-    let start = from.map_or(i64::MIN, |day| zone.day_start(day));
-    let end = to.map_or(i64::MAX, |day| zone.day_start(day + 1));
-    Ok((start, end))
+    let (start, end) = crate::settings::time_zone(db).await?.days(from, to);
+    Ok((start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX)))
 }
 
 /// Each volunteer with a spot on a finished shift starting in `range`: what they did, most

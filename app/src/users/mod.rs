@@ -100,10 +100,10 @@ pub struct UserRow {
     pub display_name: String,
     pub role: Role,
     pub status: UserStatus,
-    /// `YYYY-MM-DD` (UTC), the last day the account may sign in.
+    /// `YYYY-MM-DD`, the last day (the organisation's) the account may sign in.
     pub expires: Option<String>,
     pub expired: bool,
-    /// `YYYY-MM-DD` (UTC).
+    /// `YYYY-MM-DD`, the organisation's day.
     pub created: String,
 }
 
@@ -197,7 +197,8 @@ pub async fn create_account(form: UserForm) -> Result<UserRow, AppError> {
     let me = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let user = service::admin_create(&state.bus, &crate::events::Actor::User(me.id), &form).await?;
-    Ok(service::row_view(&user, crate::db::now_unix()))
+    let zone = crate::settings::time_zone(&state.db).await.map_err(crate::auth::internal)?;
+    Ok(service::row_view(&user, crate::db::now_unix(), zone))
 }
 
 #[server(prefix = "/api", endpoint = "users/update")]

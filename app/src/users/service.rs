@@ -10,6 +10,7 @@ use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
 use crate::events::catalog::{UserApproved, UserDeleted, UserUpdated};
 use crate::events::{Actor, Event};
+use crate::time_zone::Zone;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -218,16 +219,17 @@ impl From<sqlx::Error> for AdminUserError {
 
 pub const PAGE_SIZE: i64 = 50;
 
-pub fn row_view(user: &User, created_at: i64) -> super::UserRow {
+/// An account as the admin's list shows it, dates in `zone`.
+pub fn row_view(user: &User, created_at: i64, zone: Zone) -> super::UserRow {
     super::UserRow {
         id: user.id.clone(),
         email: user.email.clone(),
         display_name: user.display_name.clone(),
         role: user.role,
         status: user.status,
-        expires: user.expires_at.map(|at| crate::time::date_time_from_unix(at).0),
+        expires: user.expires_at.map(|at| zone.date(at)),
         expired: user.expires_at.is_some_and(|at| at <= db::now_unix()),
-        created: crate::time::date_time_from_unix(created_at).0,
+        created: zone.date(created_at),
     }
 }
 
@@ -248,6 +250,7 @@ pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage
         conditions.push_str(&format!(" AND status = ${}", binds.len()));
     }
     let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
+    let zone = crate::settings::time_zone(db).await?;
     let sql = format!(
         "SELECT {USER_COLUMNS}, created_at FROM users{conditions} \
          ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id LIMIT {} OFFSET {offset}",
@@ -262,7 +265,7 @@ pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage
     let users = rows
         .iter()
         .take(PAGE_SIZE as usize)
-        .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?)))
+        .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?, zone)))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM users{conditions} AND status = 'PENDING'"
@@ -274,9 +277,9 @@ pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage
     Ok(super::UserPage { users, page, has_more, pending })
 }
 
-/// A typed expiry date (`YYYY-MM-DD`) → the end of that day (UTC). Only TEMP accounts
-/// expire, and each needs a date in the future, at most a year away.
-fn valid_expiry(role: Role, typed: &str, now: i64, v: &mut Validation) -> Option<i64> {
+/// A typed expiry date (`YYYY-MM-DD`) → the end of that day in the organisation's `zone`.
+/// Only TEMP accounts expire, and each needs a date in the future, at most a year away.
+fn valid_expiry(role: Role, typed: &str, now: i64, zone: Zone, v: &mut Validation) -> Option<i64> {
     let typed = typed.trim();
     if role != Role::Temp {
         v.check(typed.is_empty(), "expires", "Only temporary accounts expire; leave the date empty.");
@@ -290,7 +293,7 @@ fn valid_expiry(role: Role, typed: &str, now: i64, v: &mut Validation) -> Option
         v.add("expires", "Enter a date like 2026-12-31.");
         return None;
     };
-    let at = day * 86_400 + 86_399;
+    let at = zone.day_start(day + 1) - 1;
     v.check(at > now, "expires", "The expiry date must be in the future.");
     v.check(at <= now + 366 * 86_400, "expires", "Accounts can expire at most a year from now.");
     Some(at)
@@ -314,9 +317,10 @@ fn updated_event(user: &User) -> Event {
 
 /// Creates an active account with the role chosen; publishes `user.created`.
 pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> Result<User, AdminUserError> {
+    let zone = crate::settings::time_zone(bus.db()).await?;
     let mut v = Validation::new();
     let role = parse_role(&form.role, &mut v);
-    let expires_at = valid_expiry(role, &form.expires, db::now_unix(), &mut v);
+    let expires_at = valid_expiry(role, &form.expires, db::now_unix(), zone, &mut v);
     let mut errors = validate_new_user(&form.email, &form.display_name, &form.password);
     errors.extend(v.finish().err().unwrap_or_default());
     if !errors.is_empty() {
@@ -358,9 +362,10 @@ pub async fn admin_update(
     id: &str,
     form: &super::UserEdit,
 ) -> Result<User, AdminUserError> {
+    let zone = crate::settings::time_zone(bus.db()).await?;
     let mut v = Validation::new();
     let role = parse_role(&form.role, &mut v);
-    let expires_at = valid_expiry(role, &form.expires, db::now_unix(), &mut v);
+    let expires_at = valid_expiry(role, &form.expires, db::now_unix(), zone, &mut v);
     let name = form.display_name.trim();
     v.check(!name.is_empty(), "display_name", "Enter a name.");
     v.check(name.chars().count() <= NAME_MAX_CHARS, "display_name", "Names can be at most 100 characters.");

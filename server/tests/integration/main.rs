@@ -15,4 +15,5 @@ mod http;
 mod payments;
 mod reengagement;
 mod shifts;
+mod time_zone;
 mod users;

@@ -1111,6 +1111,25 @@ async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backe
     assert_eq!(weeks[10], ("2026-11-16".to_string(), 1, 2000));
     assert_eq!(weeks[3], ("2026-09-28".to_string(), 1, 1000));
 
+    // In the organisation's time zone the days are its own: noon UTC on the 24th is 01:00 on
+    // the 25th in Auckland, and `now` is already the 26th there.
+    app::settings::save_time_zone(&app.db, &app::events::Actor::System, "Pacific/Auckland").await.unwrap();
+    sqlx::query("UPDATE donations SET created_at = $1 WHERE status = 'PAID' AND amount_cents = 4000")
+        .bind(app::time::unix_from_date_time("2026-11-24", "12:00").unwrap())
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let days = bars("day").await;
+    assert_eq!(days[29], ("2026-11-26".to_string(), 0, 0));
+    assert_eq!(days[28], ("2026-11-25".to_string(), 1, 4000));
+    assert_eq!(days[27], ("2026-11-24".to_string(), 0, 0));
+    assert_eq!(days[26], ("2026-11-23".to_string(), 1, 2500), "23:00 on the 23rd there");
+    let listed: Value = app.call(&admin, "payments/list", &[("kind", "donation")]).await.json().await.unwrap();
+    let times: Vec<&str> = listed["rows"].as_array().unwrap().iter().map(|r| r["created"].as_str().unwrap()).collect();
+    assert!(times.contains(&"2026-11-25 01:00 NZDT"), "{times:?}");
+    let csv = admin.get(app.url("/api/payments/donations.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("\"2026-11-24 12:00 UTC\""), "the export stays in UTC: {csv}");
+
     // Over HTTP: payments admins only; only `day` and `week`.
     let res = app.call(&admin, "payments/donation-chart", &[("by", "week")]).await;
     assert_eq!(res.status(), 200);
