@@ -83,7 +83,11 @@ pub fn date_time_from_unix(secs: i64) -> (String, String) {
 
 /// A period of days typed as `YYYY-MM-DD`, each end optional and inclusive: the days (since
 /// 1970-01-01) of the ends given, or field errors for dates that are not dates or out of order.
-pub fn period(v: &mut crate::error::Validation, from: &Option<String>, to: &Option<String>) -> (Option<i64>, Option<i64>) {
+pub fn period(
+    v: &mut crate::error::Validation,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> (Option<i64>, Option<i64>) {
     let day = |text: &Option<String>| {
         text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(crate::time::parse_date)
     };

@@ -95,12 +95,16 @@ pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx
                 id: r.try_get("id")?,
                 topic: r.try_get("topic")?,
                 actor: r.try_get("actor")?,
+                actor_name: String::new(),
                 when: local_stamp(zone, &occurred_at),
                 occurred_at,
                 payload: r.try_get("payload")?,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<EventLogRow>, sqlx::Error>>()?;
+    let names =
+        crate::users::service::actor_names(db, rows.iter().map(|r| r.actor.clone()).collect()).await?;
+    let rows = rows.into_iter().map(|r| EventLogRow { actor_name: names[&r.actor].clone(), ..r }).collect();
     Ok(EventLogPage { rows, page, has_more })
 }
 

@@ -144,6 +144,8 @@ pub struct CampaignResponse {
 pub struct StatusChange {
     pub at: String,
     pub actor: String,
+    /// Who that is: the account's name, "System".
+    pub actor_name: String,
     pub from_status: String,
     pub to_status: String,
     pub reason: String,

@@ -622,12 +622,17 @@ pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, Campa
         Ok(StatusChange {
             at: zone.stamp(r.try_get("at")?),
             actor: r.try_get("actor")?,
+            actor_name: String::new(),
             from_status: r.try_get("from_status")?,
             to_status: r.try_get("to_status")?,
             reason: r.try_get("reason")?,
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .collect::<Result<Vec<StatusChange>, sqlx::Error>>()?;
+    let names =
+        crate::users::service::actor_names(db, history.iter().map(|h| h.actor.clone()).collect()).await?;
+    let history =
+        history.into_iter().map(|h| StatusChange { actor_name: names[&h.actor].clone(), ..h }).collect();
     let responses = responses(db, id, false, zone).await?;
     Ok(CampaignDetail { campaign, emails_per_day, supporters, responses, history })
 }

@@ -238,7 +238,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                 <ul class="mt-3 space-y-1 text-sm text-slate-600">
                                     {d.history.into_iter().map(|h| view! {
                                         <li data-testid="status-change">
-                                            {format!("{} · {} → {} by {}", h.at, h.from_status, h.to_status, h.actor)}
+                                            {format!("{} · {} → {} by {}", h.at, h.from_status, h.to_status, h.actor_name)}
                                             {(!h.reason.is_empty()).then(|| format!(" — {}", h.reason))}
                                         </li>
                                     }).collect_view()}

@@ -70,7 +70,10 @@ pub struct EventLogRow {
     pub seq: i64,
     pub id: String,
     pub topic: String,
+    /// `user:<id>`, `system` or `webhook:<source>`, as the filter takes it.
     pub actor: String,
+    /// Who that is: the account's name, "System", "Stripe webhook".
+    pub actor_name: String,
     /// RFC 3339, UTC, as the event carries it.
     pub occurred_at: String,
     /// The same moment in the organisation's time zone, "2026-11-29 10:46 GMT".
@@ -174,7 +177,10 @@ mod tests {
         };
         let errors = validate_filter(&reversed);
         assert_eq!(errors.len(), 1);
-        assert_eq!((errors[0].field.as_str(), errors[0].message.as_str()), ("to", "The end date is before the start date."));
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].message.as_str()),
+            ("to", "The end date is before the start date.")
+        );
         let impossible = EventLogFilter { from: Some("2026-02-31".into()), ..Default::default() };
         assert_eq!(validate_filter(&impossible).len(), 1);
     }

@@ -280,7 +280,9 @@ pub fn EventLogPage() -> impl IntoView {
                                 <tr data-testid="log-row">
                                     <td class=TD>{r.seq}</td>
                                     <td class=TD><TopicBadge topic=r.topic.clone() /></td>
-                                    <td class=TD>{r.actor}</td>
+                                    <td class=TD>
+                                        <a href=format!("/admin/events/log?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
+                                    </td>
                                     <td class="whitespace-nowrap px-3 py-2 align-top text-slate-700" title=r.occurred_at>{r.when}</td>
                                     <td class=TD>
                                         <details>

@@ -251,7 +251,10 @@ pub struct ChartBar {
 pub struct AuditRow {
     /// "2026-11-29 10:46 GMT", in the organisation's time zone.
     pub at: String,
+    /// `user:<id>`, `system` or `webhook:<source>`, as the filter takes it.
     pub actor: String,
+    /// Who that is: the account's name, "System", "Stripe webhook".
+    pub actor_name: String,
     pub action: String,
     pub entity: String,
     pub amount_cents: Option<i64>,

@@ -440,7 +440,11 @@ pub async fn list_payments(
     }
     let rows = query.fetch_all(db.pool()).await?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
-    let rows = rows.iter().take(PAGE_SIZE as usize).map(|r| payment_from_row(r, zone)).collect::<Result<Vec<_>, _>>()?;
+    let rows = rows
+        .iter()
+        .take(PAGE_SIZE as usize)
+        .map(|r| payment_from_row(r, zone))
+        .collect::<Result<Vec<_>, _>>()?;
     let totals = format!(
         "SELECT COUNT(*) AS n, CAST(COALESCE(SUM({}), 0) AS BIGINT) AS total FROM {}{filter}",
         source.total, source.from
@@ -725,6 +729,7 @@ pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, Payme
             Ok(AuditRow {
                 at: zone.stamp(r.try_get::<i64, _>("at")?.div_euclid(1000)),
                 actor: r.try_get("actor")?,
+                actor_name: String::new(),
                 action: r.try_get("action")?,
                 entity: r.try_get("entity")?,
                 amount_cents: r.try_get("amount_cents")?,
@@ -734,6 +739,9 @@ pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, Payme
                 detail: r.try_get("detail")?,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<AuditRow>, sqlx::Error>>()?;
+    let names =
+        crate::users::service::actor_names(db, rows.iter().map(|r| r.actor.clone()).collect()).await?;
+    let rows = rows.into_iter().map(|r| AuditRow { actor_name: names[&r.actor].clone(), ..r }).collect();
     Ok(AuditPage { rows, page, has_more })
 }

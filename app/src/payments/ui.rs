@@ -795,7 +795,9 @@ pub fn PaymentAuditPage() -> impl IntoView {
                                     {page.rows.into_iter().map(|r| view! {
                                         <tr class="border-t border-slate-100" data-testid="audit-row">
                                             <td class=td>{r.at}</td>
-                                            <td class=td>{r.actor}</td>
+                                            <td class=td>
+                                                <a href=format!("/admin/payments/audit?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
+                                            </td>
                                             <td class=td>{r.action}</td>
                                             <td class=td>{r.entity}</td>
                                             <td class=td>{r.amount_cents.map(format_cents)}</td>

@@ -184,6 +184,36 @@ pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<User>, sqlx::Error> 
     row.as_ref().map(user_from_row).transpose()
 }
 
+/// Who each actor is, as admin pages name them: an account's name ("Deleted account" once it
+/// is gone), "System", or "Stripe webhook". Keyed by the actor's stored text.
+pub async fn actor_names(
+    db: &Db,
+    actors: Vec<String>,
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    let mut names = std::collections::HashMap::new();
+    for actor in actors {
+        if names.contains_key(&actor) {
+            continue;
+        }
+        let name = match Actor::parse(&actor) {
+            Some(Actor::User(id)) => sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(db.pool())
+                .await?
+                .unwrap_or_else(|| "Deleted account".to_string()),
+            Some(Actor::System) => "System".to_string(),
+            Some(Actor::Webhook(source)) => {
+                let mut letters = source.chars();
+                let first = letters.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+                format!("{first}{} webhook", letters.as_str())
+            }
+            None => actor.clone(),
+        };
+        names.insert(actor, name);
+    }
+    Ok(names)
+}
+
 pub async fn count_by_role(db: &Db, role: Role) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
         .bind(role.as_str())

@@ -113,6 +113,7 @@ async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) 
     let history = detail["history"].as_array().unwrap();
     assert_eq!(history.len(), 4);
     assert!(history.iter().all(|h| h["actor"].as_str().unwrap().starts_with("user:")), "{history:?}");
+    assert!(history.iter().all(|h| h["actor_name"] == "Test Person"), "named: {history:?}");
 
     assert_eq!(app.call(&admin, "campaigns/delete", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(app.events("campaign.deleted").await[0]["slug"], "save-riverside-park");

@@ -346,6 +346,8 @@ async fn event_log_filters_and_refuses_bad_filters(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(by_actor["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(by_actor["rows"][0]["actor_name"], "Deleted account", "no account u9 exists");
+    assert_eq!(first["rows"][1]["actor_name"], "System");
     let future: Value = page(vec![("filter[from]", "2999-01-01".into()), ("filter[page]", "1".into())])
         .await
         .json()

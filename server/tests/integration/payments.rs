@@ -508,8 +508,10 @@ async fn the_payment_audit_log_is_append_only(backend: Backend) {
     let saved: Value = log(filter).await.json().await.unwrap();
     assert_eq!(saved["rows"].as_array().unwrap().len(), 1);
     assert!(saved["rows"][0]["actor"].as_str().unwrap().starts_with("user:"));
+    assert_eq!(saved["rows"][0]["actor_name"], "Test Person", "the account's name");
     let system: Value = log(vec![("filter[actor]", "system".into())]).await.json().await.unwrap();
     assert_eq!(system["rows"][0]["action"], "checkout.started");
+    assert_eq!(system["rows"][0]["actor_name"], "System");
     assert_eq!(system["rows"][0]["amount_cents"], 500);
     let later: Value = log(vec![("filter[from]", tomorrow)]).await.json().await.unwrap();
     assert!(later["rows"].as_array().unwrap().is_empty());
@@ -1124,8 +1126,10 @@ async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backe
     assert_eq!(days[28], ("2026-11-25".to_string(), 1, 4000));
     assert_eq!(days[27], ("2026-11-24".to_string(), 0, 0));
     assert_eq!(days[26], ("2026-11-23".to_string(), 1, 2500), "23:00 on the 23rd there");
-    let listed: Value = app.call(&admin, "payments/list", &[("kind", "donation")]).await.json().await.unwrap();
-    let times: Vec<&str> = listed["rows"].as_array().unwrap().iter().map(|r| r["created"].as_str().unwrap()).collect();
+    let listed: Value =
+        app.call(&admin, "payments/list", &[("kind", "donation")]).await.json().await.unwrap();
+    let times: Vec<&str> =
+        listed["rows"].as_array().unwrap().iter().map(|r| r["created"].as_str().unwrap()).collect();
     assert!(times.contains(&"2026-11-25 01:00 NZDT"), "{times:?}");
     let csv = admin.get(app.url("/api/payments/donations.csv")).send().await.unwrap().text().await.unwrap();
     assert!(csv.contains("\"2026-11-24 12:00 UTC\""), "the export stays in UTC: {csv}");

@@ -96,10 +96,20 @@ async fn admin_pages_read_times_in_the_organisations_time_zone(app: TestApp) {
         ]
     );
     assert_eq!(both["rows"][0]["occurred_at"], "2026-01-14T20:30:00.000Z", "the event's own time is kept");
-    assert_eq!(logged(log("2026-01-15", "2026-01-15").await), [("contact.created".into(), "2026-01-15 09:30 NZDT".into())]);
-    assert_eq!(logged(log("2026-01-14", "2026-01-14").await), [("system.test".into(), "2026-01-14 23:00 NZDT".into())]);
+    assert_eq!(
+        logged(log("2026-01-15", "2026-01-15").await),
+        [("contact.created".into(), "2026-01-15 09:30 NZDT".into())]
+    );
+    assert_eq!(
+        logged(log("2026-01-14", "2026-01-14").await),
+        [("system.test".into(), "2026-01-14 23:00 NZDT".into())]
+    );
     let res = app
-        .call(&admin, "observability/event-log", &[("filter[page]", "1"), ("filter[from]", "2026-01-15"), ("filter[to]", "2026-01-14")])
+        .call(
+            &admin,
+            "observability/event-log",
+            &[("filter[page]", "1"), ("filter[from]", "2026-01-15"), ("filter[to]", "2026-01-14")],
+        )
         .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("The end date is before the start date."));
@@ -128,9 +138,24 @@ async fn admin_pages_read_times_in_the_organisations_time_zone(app: TestApp) {
             .map(|r| (r["action"].as_str().unwrap().to_string(), r["at"].as_str().unwrap().to_string()))
             .collect()
     };
-    assert_eq!(rows(audit("2026-01-15", "").await), [("settings.saved".into(), "2026-01-15 09:30 NZDT".into())]);
-    assert_eq!(rows(audit("", "2026-01-14").await), [("checkout.started".into(), "2026-01-14 23:00 NZDT".into())]);
-    assert_eq!(app.call(&admin, "payments/audit-log", &[("filter[page]", "1"), ("filter[from]", "2026-01-15"), ("filter[to]", "2026-01-14")]).await.status(), 422);
+    assert_eq!(
+        rows(audit("2026-01-15", "").await),
+        [("settings.saved".into(), "2026-01-15 09:30 NZDT".into())]
+    );
+    assert_eq!(
+        rows(audit("", "2026-01-14").await),
+        [("checkout.started".into(), "2026-01-14 23:00 NZDT".into())]
+    );
+    assert_eq!(
+        app.call(
+            &admin,
+            "payments/audit-log",
+            &[("filter[page]", "1"), ("filter[from]", "2026-01-15"), ("filter[to]", "2026-01-14")]
+        )
+        .await
+        .status(),
+        422
+    );
 
     // A contact: the day they were added, their timeline.
     exec(
