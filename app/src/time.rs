@@ -88,9 +88,8 @@ pub fn period(
     from: &Option<String>,
     to: &Option<String>,
 ) -> (Option<i64>, Option<i64>) {
-    let day = |text: &Option<String>| {
-        text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(crate::time::parse_date)
-    };
+    let day =
+        |text: &Option<String>| text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(parse_date);
     let (from, to) = (day(from), day(to));
     v.check(!matches!(from, Some(None)), "from", "Enter a date as YYYY-MM-DD.");
     v.check(!matches!(to, Some(None)), "to", "Enter a date as YYYY-MM-DD.");

@@ -10,6 +10,7 @@ use super::{Bus, Listener, outbox};
 use crate::db::{self, Db, Tx};
 use crate::events::{any_matches, rfc3339_from_unix_ms};
 use crate::observability::DeadDelivery;
+use crate::time_zone::Zone;
 
 const LEASE_MS: i64 = 30_000;
 const BATCH: i64 = 200;
@@ -64,7 +65,8 @@ pub async fn counters(db: &Db, name: &str) -> Result<ListenerCounters, sqlx::Err
     })
 }
 
-pub async fn dead_deliveries(db: &Db, limit: i64) -> Result<Vec<DeadDelivery>, sqlx::Error> {
+/// The newest `limit` dead deliveries, their times also in `zone`.
+pub async fn dead_deliveries(db: &Db, limit: i64, zone: Zone) -> Result<Vec<DeadDelivery>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT d.listener, d.seq, d.attempts, d.last_error, d.updated_at, o.topic, o.id \
          FROM bus_deliveries d JOIN event_outbox o ON o.seq = d.seq \
@@ -75,6 +77,7 @@ pub async fn dead_deliveries(db: &Db, limit: i64) -> Result<Vec<DeadDelivery>, s
     .await?;
     rows.iter()
         .map(|r| {
+            let parked_at: i64 = r.try_get("updated_at")?;
             Ok(DeadDelivery {
                 listener: r.try_get("listener")?,
                 seq: r.try_get("seq")?,
@@ -82,7 +85,8 @@ pub async fn dead_deliveries(db: &Db, limit: i64) -> Result<Vec<DeadDelivery>, s
                 event_id: r.try_get("id")?,
                 attempts: r.try_get("attempts")?,
                 last_error: r.try_get("last_error")?,
-                parked_at: rfc3339_from_unix_ms(r.try_get("updated_at")?),
+                parked_at: rfc3339_from_unix_ms(parked_at),
+                parked: zone.stamp(parked_at.div_euclid(1000)),
             })
         })
         .collect()

@@ -12,6 +12,7 @@ const DEAD_SHOWN: i64 = 100;
 pub async fn stats(bus: &Bus) -> Result<BusStats, sqlx::Error> {
     let db = bus.db();
     let head_seq = outbox::head(db).await?;
+    let zone = crate::settings::time_zone(db).await?;
     let rows =
         sqlx::query("SELECT topic, published, last_published_at FROM event_topic_stats ORDER BY topic")
             .fetch_all(db.pool())
@@ -19,10 +20,12 @@ pub async fn stats(bus: &Bus) -> Result<BusStats, sqlx::Error> {
     let topics = rows
         .iter()
         .map(|r| {
+            let at: i64 = r.try_get("last_published_at")?;
             Ok(TopicStat {
                 topic: r.try_get("topic")?,
                 published: r.try_get("published")?,
-                last_published_at: rfc3339_from_unix_ms(r.try_get("last_published_at")?),
+                last_published_at: rfc3339_from_unix_ms(at),
+                last_published: zone.stamp(at.div_euclid(1000)),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -44,7 +47,7 @@ pub async fn stats(bus: &Bus) -> Result<BusStats, sqlx::Error> {
             latency_p99_ms: p99,
         });
     }
-    let dead = listener::dead_deliveries(db, DEAD_SHOWN).await?;
+    let dead = listener::dead_deliveries(db, DEAD_SHOWN, zone).await?;
     Ok(BusStats { head_seq, topics, listeners, dead })
 }
 

@@ -14,6 +14,8 @@ pub struct TopicStat {
     pub published: i64,
     /// RFC 3339, UTC.
     pub last_published_at: String,
+    /// The same moment in the organisation's time zone, "2026-11-29 10:46 GMT".
+    pub last_published: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +45,8 @@ pub struct DeadDelivery {
     pub last_error: String,
     /// RFC 3339, UTC.
     pub parked_at: String,
+    /// The same moment in the organisation's time zone.
+    pub parked: String,
 }
 
 /// The body of `GET /api/observability/event-bus`, and what the Event bus page shows.

@@ -116,7 +116,7 @@ fn BusStatsView(stats: BusStats, replay: ServerAction<ReplayDelivery>) -> impl I
                 <tr data-testid=format!("topic-{}", t.topic)>
                     <td class=TD>{t.topic.clone()}</td>
                     <td class=TD data-testid="published">{t.published}</td>
-                    <td class=TD>{t.last_published_at}</td>
+                    <td class=TD title=t.last_published_at>{t.last_published}</td>
                 </tr>
             }
         })
@@ -132,7 +132,7 @@ fn BusStatsView(stats: BusStats, replay: ServerAction<ReplayDelivery>) -> impl I
                     <td class=TD>{format!("#{} {}", d.seq, d.topic)}</td>
                     <td class=TD>{d.attempts}</td>
                     <td class="px-3 py-2 align-top text-red-700">{d.last_error}</td>
-                    <td class=TD>{d.parked_at}</td>
+                    <td class=TD title=d.parked_at>{d.parked}</td>
                     <td class=TD>
                         <ActionForm action=replay>
                             <input type="hidden" name="listener" value=d.listener />
@@ -200,7 +200,7 @@ fn BusStatsView(stats: BusStats, replay: ServerAction<ReplayDelivery>) -> impl I
                             <tr>
                                 <th class=TH>"Topic"</th>
                                 <th class=TH>"Published"</th>
-                                <th class=TH>"Last published (UTC)"</th>
+                                <th class=TH>"Last published"</th>
                             </tr>
                         </thead>
                         <tbody class="divide-y divide-slate-100">{topics}</tbody>

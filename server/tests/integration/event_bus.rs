@@ -144,10 +144,15 @@ async fn failing_listener_retries_then_parks_and_replay_delivers(backend: Backen
     assert_eq!(listener_counter(&app, "flaky", "retried").await, 2);
 
     let admin = admin_client(&app, Role::Admin).await;
+    app::settings::save_time_zone(&app.db, &Actor::System, "Pacific/Auckland").await.unwrap();
     let stats: Value =
         admin.get(app.url("/api/observability/event-bus")).send().await.unwrap().json().await.unwrap();
     let dead = &stats["dead"][0];
     assert_eq!(dead["listener"], "flaky");
+    // When it was parked: UTC for programs, the organisation's time for the page.
+    let parked_at = dead["parked_at"].as_str().unwrap();
+    let unix = app::time::unix_from_date_time(&parked_at[..10], &parked_at[11..16]).unwrap();
+    assert_eq!(dead["parked"], app::time_zone::Zone::parse("Pacific/Auckland").unwrap().stamp(unix));
     assert_eq!(dead["seq"], seq);
     assert!(dead["last_error"].as_str().unwrap().contains("outside service unavailable"));
 
@@ -279,6 +284,9 @@ async fn stats_endpoint_answers_admins_only(app: TestApp) {
     let topic = stats["topics"].as_array().unwrap().iter().find(|t| t["topic"] == "system.test").unwrap();
     assert_eq!(topic["published"], 1);
     assert!(topic["last_published_at"].as_str().unwrap().ends_with('Z'));
+    let at = topic["last_published_at"].as_str().unwrap();
+    let unix = app::time::unix_from_date_time(&at[..10], &at[11..16]).unwrap();
+    assert_eq!(topic["last_published"], app::time_zone::Zone::UTC.stamp(unix), "UTC until a zone is chosen");
     let log = stats["listeners"].as_array().unwrap().iter().find(|l| l["name"] == "event-log").unwrap();
     assert_eq!(log["subscriptions"], serde_json::json!(["*"]));
     assert_eq!(log["enabled"], true);
