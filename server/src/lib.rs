@@ -151,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(middleware::server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), middleware::client_ip))
+        .layer(from_fn(middleware::refuse_nul_text))
         .layer(from_fn(middleware::security_headers))
         .layer(RequestBodyLimitLayer::new(middleware::MAX_BODY_BYTES))
         .layer(from_fn(middleware::limit_body))

@@ -1,5 +1,5 @@
-//! Request middleware: client IP, cross-site request refusal, body size, security headers,
-//! and HTTP statuses for server-function errors.
+//! Request middleware: client IP, cross-site request refusal, body size, NUL characters,
+//! security headers, and HTTP statuses for server-function errors.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -88,6 +88,60 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
             .into_response();
     }
     next.run(req).await
+}
+
+/// Refuses text holding the NUL character (`\0`) in a query string or a form or JSON body: no
+/// form has a use for it, and PostgreSQL cannot store it in text, so it would otherwise fail
+/// deep inside a change instead of being refused up front. The Stripe webhook is left alone:
+/// its body is signed and must reach its handler byte for byte.
+pub async fn refuse_nul_text(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let in_query = req.uri().query().is_some_and(|q| q.contains("%00"));
+    if in_query {
+        return nul_refused(&path);
+    }
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (is_form, is_json) = (
+        content_type.starts_with("application/x-www-form-urlencoded"),
+        content_type.starts_with("application/json"),
+    );
+    if !(is_form || is_json) || path == "/api/payments/webhook" {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large (the limit is 1 MiB).")
+            .into_response();
+    };
+    // In a form a NUL is `%00` (a `%` itself is `%25`); in JSON, the escape `\u0000`.
+    let has_nul = bytes.contains(&0)
+        || (is_form && bytes.windows(3).any(|w| w == b"%00"))
+        || (is_json && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| holds_nul(&v)));
+    if has_nul {
+        return nul_refused(&path);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.iter().any(|(key, v)| key.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// 400: as an `AppError` for a server function, so the page shows the message; as text elsewhere.
+fn nul_refused(path: &str) -> Response {
+    let error = AppError::BadRequest("text cannot contain the NUL character (\\0).".into());
+    if path.starts_with("/api/") {
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    } else {
+        (StatusCode::BAD_REQUEST, error.to_string()).into_response()
+    }
 }
 
 /// Headers every response carries; admin pages and API answers are never cached.

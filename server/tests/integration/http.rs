@@ -9,6 +9,8 @@ on_both_backends!(
     cross_site_posts_are_refused_and_change_nothing,
     oversized_bodies_are_refused,
     home_page_links_to_sign_in,
+    no_server_function_fails_on_bad_input,
+    no_page_fails_on_a_bad_address,
 );
 
 async fn health_and_readiness(app: TestApp) {
@@ -139,4 +141,233 @@ async fn pages_render_while_other_servers_start() {
     for render in renders {
         render.await.unwrap();
     }
+}
+
+/// Field names the server functions take, filled with one kind of bad value at a time.
+const FIELDS: &[&str] = &[
+    "id",
+    "shift_id",
+    "signup_id",
+    "contact_id",
+    "user_id",
+    "token",
+    "slug",
+    "kind",
+    "status",
+    "page",
+    "q",
+    "place",
+    "by",
+    "seq",
+    "listener",
+    "hours",
+    "idle_days",
+    "time_zone",
+    "add",
+    "remove",
+    "amount",
+    "attendance",
+    "from",
+    "to",
+    "reason",
+    "audience",
+    "subject",
+    "body",
+    "email",
+    "name",
+    "phone",
+    "approve",
+    "scope",
+    "filter[page]",
+    "filter[status]",
+    "filter[from]",
+    "filter[to]",
+    "filter[q]",
+    "filter[search]",
+    "filter[tag]",
+    "filter[topic]",
+    "filter[actor]",
+    "filter[action]",
+    "filter[visibility]",
+    "form[title]",
+    "form[description]",
+    "form[location]",
+    "form[date]",
+    "form[start_time]",
+    "form[end_time]",
+    "form[capacity]",
+    "form[is_public]",
+    "form[name]",
+    "form[email]",
+    "form[phone]",
+    "form[display_name]",
+    "form[password]",
+    "form[role]",
+    "form[expires]",
+    "form[slug]",
+    "form[amount]",
+    "form[price]",
+    "form[host]",
+    "form[port]",
+    "repeat[weeks]",
+];
+
+/// Every server function, called by a super admin with nothing, with text that is not what it
+/// expects, with numbers at the edges of i64, and (for JSON ones) with broken JSON: each answers
+/// 2xx or 4xx with a message, never a server error.
+async fn no_server_function_fails_on_bad_input(app: TestApp) {
+    app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let admin = app.signed_in("super@example.org").await;
+    let mut paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    paths.sort_unstable();
+    assert!(paths.len() > 80, "the server functions are registered: {paths:?}");
+    let long = "x".repeat(5_000);
+    let every = |value: &str| FIELDS.iter().map(|f| (*f, value.to_string())).collect::<Vec<_>>();
+    let variants = [
+        ("nothing", vec![]),
+        ("junk text", every("'\"; DROP TABLE users; -- <script>💥</script>\r\n%00../../etc/passwd")),
+        ("a NUL character", every("a\u{0}b")),
+        ("long text", every(&long)),
+        ("i64::MAX", every("9223372036854775807")),
+        ("i64::MIN", every("-9223372036854775808")),
+        ("empty", every("")),
+    ];
+    let mut failures = Vec::new();
+    // Signing out would end the session the rest of the calls use.
+    for path in paths.iter().filter(|p| !p.ends_with("/logout")) {
+        let url = app.url(path);
+        for (who, client) in [("a super admin", &admin), ("anyone", &app.client())] {
+            for (variant, form) in &variants {
+                let res = client.post(&url).form(form).send().await.unwrap();
+                let status = res.status();
+                let body = res.text().await.unwrap();
+                if status.is_server_error() || (!status.is_success() && body.trim().is_empty()) {
+                    failures.push(format!("{path} with {variant} from {who}: {status} {body:.200}"));
+                }
+            }
+            for json in ["{", "[]", "{\"form\": 5}", "{\"csv\": \"\\u0000\"}", "null"] {
+                let res = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(json)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let body = res.text().await.unwrap();
+                if status.is_server_error() {
+                    failures.push(format!("{path} JSON {json} from {who}: {status} {body:.200}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+
+    // Text with a NUL character is refused up front, whatever carries it (PostgreSQL cannot
+    // store it), and changes nothing.
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contacts").fetch_one(app.db.pool()).await.unwrap()
+    };
+    let contacts = count().await;
+    let res = app.call(&admin, "contacts/tags", &[("id", "c1"), ("add", "a\0b")]).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("NUL character"));
+    let json = serde_json::json!({ "csv": "name,email\nJo\u{0},jo@example.org\n" });
+    assert_eq!(app.call_json(&admin, "contacts/import/preview", &json).await.status(), 400);
+    let page = admin.get(app.url("/admin/events/log?actor=%00")).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    assert_eq!(count().await, contacts);
+}
+
+/// Every page, with a made-up id where it takes one, opened by a super admin and by anyone with
+/// query values of every bad kind: a page or an error page, never a server error (as a status,
+/// or as a failed load inside the page).
+async fn no_page_fails_on_a_bad_address(app: TestApp) {
+    app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let admin = app.signed_in("super@example.org").await;
+    let pages = [
+        "/",
+        "/login",
+        "/setup",
+        "/register",
+        "/campaigns/x",
+        "/campaigns/x/respond",
+        "/shifts",
+        "/shifts/cancel",
+        "/shifts/x",
+        "/my/shifts",
+        "/donate",
+        "/donate/thanks",
+        "/membership",
+        "/membership/thanks",
+        "/shop",
+        "/shop/thanks",
+        "/shop/x",
+        "/admin",
+        "/admin/shifts",
+        "/admin/shifts/hours",
+        "/admin/shifts/x",
+        "/admin/shifts/x/sheet",
+        "/admin/users",
+        "/admin/campaigns",
+        "/admin/campaigns/x",
+        "/admin/contacts",
+        "/admin/contacts/import",
+        "/admin/reengagement",
+        "/admin/contacts/x",
+        "/admin/emails",
+        "/admin/settings",
+        "/admin/payments",
+        "/admin/payments/settings",
+        "/admin/payments/products",
+        "/admin/payments/plans",
+        "/admin/payments/audit",
+        "/admin/events/bus",
+        "/admin/events/log",
+        "/admin/events/live",
+        "/api/shifts/hours.csv",
+        "/api/shifts/x/signups.csv",
+        "/api/shifts/x/calendar.ics",
+        "/api/contacts.csv",
+        "/api/payments/donations.csv",
+        "/api/payments/x",
+    ];
+    let keys = [
+        "page",
+        "q",
+        "place",
+        "status",
+        "kind",
+        "from",
+        "to",
+        "visibility",
+        "token",
+        "next",
+        "topic",
+        "actor",
+        "action",
+        "search",
+        "tag",
+        "session_id",
+        "by",
+    ];
+    let values =
+        ["9223372036854775807", "-9223372036854775808", "'\"<script>💥", "2026-02-30", "", "%FF%FE", "a%00b"];
+    let mut failures = Vec::new();
+    for page in pages {
+        for value in values {
+            let query: Vec<String> = keys.iter().map(|k| format!("{k}={value}")).collect();
+            let url = app.url(&format!("{page}?{}", query.join("&")));
+            for (who, client) in [("a super admin", &admin), ("anyone", &app.client())] {
+                let res = client.get(&url).send().await.unwrap();
+                let status = res.status();
+                // A page shows a failed load inside itself, with AppError::Internal's words.
+                let failed_inside = res.text().await.unwrap().contains("Something went wrong on our side");
+                if status.is_server_error() || failed_inside {
+                    failures.push(format!("{page} with {value:?} from {who}: {status}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
