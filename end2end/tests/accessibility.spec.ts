@@ -110,6 +110,11 @@ test.describe.serial("accessibility", () => {
       "/admin/events/log",
       "/admin/events/bus",
     ]);
+    // My shifts, signed in: the calendar link before and after it is made.
+    await expectAccessible(admin, server, ["/my/shifts"]);
+    await admin.getByRole("button", { name: "Get my calendar link" }).click();
+    await expect(admin.getByLabel("Your private calendar link")).toBeVisible();
+    expect(await violations(admin), "/my/shifts with a calendar link").toEqual([]);
     await admin.goto(`${server.baseURL}/admin/events/live`);
     await ready(admin);
     await expect(admin.getByTestId("connection")).toHaveText("Connected");

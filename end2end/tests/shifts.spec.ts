@@ -102,6 +102,15 @@ test.describe.serial("volunteer shifts", () => {
     await ready(volunteer);
     const mine = volunteer.getByTestId("my-shift").filter({ hasText: "Leaflet drop" });
     await expect(mine).toContainText("Signed up");
+    // A private calendar link, made on request and shown once; calendar apps read the shift
+    // from it without a session.
+    await volunteer.getByRole("button", { name: "Get my calendar link" }).click();
+    const link = await volunteer.getByLabel("Your private calendar link").inputValue();
+    const token = new URL(link).searchParams.get("token");
+    expect(token).toBeTruthy();
+    const feed = await (await browser.newContext()).request.get(`${server.baseURL}/api/my/shifts.ics?token=${token}`);
+    expect(feed.status()).toBe(200);
+    expect(await feed.text()).toContain("SUMMARY:Leaflet drop");
     await mine.getByRole("button", { name: "Cancel" }).click();
     await mine.getByRole("button", { name: "Yes, cancel" }).click();
     await expect(volunteer.getByText("You have no upcoming shifts.")).toBeVisible();

@@ -81,6 +81,32 @@ pub async fn shift_calendar(State(state): State<AppState>, Path(id): Path<String
     download(ics, "text/calendar; charset=utf-8", &format!("shift-{id}.ics"))
 }
 
+#[derive(serde::Deserialize)]
+pub struct FeedLink {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /api/my/shifts.ics?token=`: a volunteer's private calendar feed, which calendar apps
+/// subscribe to. An unknown or replaced link, or an account that may no longer sign in, is 404.
+pub async fn my_calendar(State(state): State<AppState>, Query(link): Query<FeedLink>) -> Response {
+    let now = app::db::now_unix();
+    let signups = match app::shifts::service::calendar_feed(&state.db, &link.token, now).await {
+        Ok(Some(signups)) => signups,
+        Ok(None) => {
+            return (StatusCode::NOT_FOUND, "There is no such calendar link. Make a new one on My shifts.")
+                .into_response();
+        }
+        Err(e) => return internal(e),
+    };
+    let organisation = match app::settings::organisation_name(&state.db).await {
+        Ok(name) => name,
+        Err(e) => return internal(e),
+    };
+    let ics = app::shifts::calendar_feed_ics(&signups, &format!("{organisation} shifts"), now);
+    download(ics, "text/calendar; charset=utf-8", "my-shifts.ics")
+}
+
 /// `GET /api/payments/donations.csv`, `orders.csv` and `subscriptions.csv` (payments admins).
 pub async fn payments(
     State(state): State<AppState>,

@@ -106,7 +106,9 @@ pub async fn login(
     Ok((user, token))
 }
 
-fn ensure_may_sign_in(user: &User) -> Result<(), AuthError> {
+/// Whether the account may sign in now: active and not expired. Sessions and calendar links
+/// check it too.
+pub fn ensure_may_sign_in(user: &User) -> Result<(), AuthError> {
     match user.status {
         UserStatus::Active => {}
         UserStatus::Pending => return Err(AuthError::Pending),

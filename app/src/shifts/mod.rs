@@ -801,7 +801,28 @@ pub async fn shifts_needing_volunteers() -> Result<Vec<Shift>, AppError> {
 pub async fn my_shifts() -> Result<Vec<MySignup>, AppError> {
     let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
     let state = crate::state::app_state()?;
-    service::signups_of_user(&state.db, &user.id, crate::db::now_unix()).await.map_err(crate::auth::internal)
+    let now = crate::db::now_unix();
+    service::signups_of_user(&state.db, &user.id, now, now).await.map_err(crate::auth::internal)
+}
+
+/// When the signed-in user's calendar link was made (their organisation's date), if they have one.
+#[server(prefix = "/api", endpoint = "shifts/calendar-feed")]
+pub async fn get_calendar_feed() -> Result<Option<String>, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    let made = service::calendar_feed_made(&state.db, &user.id).await.map_err(crate::auth::internal)?;
+    let zone = crate::settings::time_zone(&state.db).await.map_err(crate::auth::internal)?;
+    Ok(made.map(|at| zone.date(at)))
+}
+
+/// Makes the signed-in user a new private calendar link (the old one stops working); answers
+/// with its address, shown this once.
+#[server(prefix = "/api", endpoint = "shifts/new-calendar-feed")]
+pub async fn new_calendar_feed() -> Result<String, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    let token = service::new_calendar_feed(&state.db, &user.id).await.map_err(crate::auth::internal)?;
+    Ok(format!("{}/api/my/shifts.ics?token={token}", state.public_url.trim_end_matches('/')))
 }
 
 /// The shifts the signed-in user has done ("My shifts").
@@ -869,6 +890,28 @@ pub fn hours_csv(volunteers: &[VolunteerHours]) -> String {
 /// The shift as an iCalendar file (RFC 5545) for "Add to calendar". The same UID with a higher
 /// SEQUENCE updates the entry a calendar imported before; STATUS says whether it still happens.
 pub fn shift_ics(shift: &Shift, now: i64) -> String {
+    calendar_ics(&[CalendarEntry { shift, waiting: false }], None, now)
+}
+
+/// A shift in a calendar, and whether its volunteer is only on its waitlist.
+pub struct CalendarEntry<'a> {
+    pub shift: &'a Shift,
+    pub waiting: bool,
+}
+
+/// A volunteer's calendar feed: each shift they have a spot on, and (marked "Waitlist:",
+/// STATUS:TENTATIVE) each they wait for. Calendar apps fetch it again about hourly, so
+/// changes, cancellations and new sign-ups follow by themselves.
+pub fn calendar_feed_ics(signups: &[MySignup], name: &str, now: i64) -> String {
+    let entries: Vec<CalendarEntry> = signups
+        .iter()
+        .map(|s| CalendarEntry { shift: &s.shift, waiting: s.status == SignupStatus::Waitlisted })
+        .collect();
+    calendar_ics(&entries, Some(name), now)
+}
+
+/// An iCalendar file of `entries`; a feed has a `name` and asks to be fetched hourly.
+fn calendar_ics(entries: &[CalendarEntry], name: Option<&str>, now: i64) -> String {
     fn stamp(secs: i64) -> String {
         let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
         // 2026-11-27T18:34:36.000Z → 20261127T183436Z
@@ -903,23 +946,38 @@ pub fn shift_ics(shift: &Shift, now: i64) -> String {
         }
         out
     }
-    let lines = [
+    let mut lines = vec![
         "BEGIN:VCALENDAR".to_string(),
         "VERSION:2.0".to_string(),
         "PRODID:-//Changemaker//Shifts//EN".to_string(),
-        "BEGIN:VEVENT".to_string(),
-        format!("UID:shift-{}@changemaker", shift.id),
-        format!("DTSTAMP:{}", stamp(now)),
-        format!("SEQUENCE:{}", shift.revision),
-        format!("STATUS:{}", if shift.status == ShiftStatus::Cancelled { "CANCELLED" } else { "CONFIRMED" }),
-        format!("DTSTART:{}", stamp(shift.starts_at)),
-        format!("DTEND:{}", stamp(shift.ends_at)),
-        format!("SUMMARY:{}", escape(&shift.title)),
-        format!("LOCATION:{}", escape(&shift.location)),
-        format!("DESCRIPTION:{}", escape(&shift.description)),
-        "END:VEVENT".to_string(),
-        "END:VCALENDAR".to_string(),
     ];
+    if let Some(name) = name {
+        lines.push(format!("X-WR-CALNAME:{}", escape(name)));
+        lines.push("REFRESH-INTERVAL;VALUE=DURATION:PT1H".to_string());
+        lines.push("X-PUBLISHED-TTL:PT1H".to_string());
+    }
+    for CalendarEntry { shift, waiting } in entries {
+        let status = match (shift.status, waiting) {
+            (ShiftStatus::Cancelled, _) => "CANCELLED",
+            (_, true) => "TENTATIVE",
+            (_, false) => "CONFIRMED",
+        };
+        let title = if *waiting { format!("Waitlist: {}", shift.title) } else { shift.title.clone() };
+        lines.extend([
+            "BEGIN:VEVENT".to_string(),
+            format!("UID:shift-{}@changemaker", shift.id),
+            format!("DTSTAMP:{}", stamp(now)),
+            format!("SEQUENCE:{}", shift.revision),
+            format!("STATUS:{status}"),
+            format!("DTSTART:{}", stamp(shift.starts_at)),
+            format!("DTEND:{}", stamp(shift.ends_at)),
+            format!("SUMMARY:{}", escape(&title)),
+            format!("LOCATION:{}", escape(&shift.location)),
+            format!("DESCRIPTION:{}", escape(&shift.description)),
+            "END:VEVENT".to_string(),
+        ]);
+    }
+    lines.push("END:VCALENDAR".to_string());
     lines.iter().map(|l| fold(l) + "\r\n").collect()
 }
 

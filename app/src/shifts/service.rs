@@ -1519,11 +1519,66 @@ fn my_signup_from_row(row: &sqlx::any::AnyRow, now: i64) -> Result<MySignup, sql
     })
 }
 
-/// A user's active sign-ups for shifts not yet over, soonest first.
-pub async fn signups_of_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<MySignup>, sqlx::Error> {
+/// A user's active sign-ups for shifts ending after `ending_after`, soonest first.
+pub async fn signups_of_user(
+    db: &Db,
+    user_id: &str,
+    ending_after: i64,
+    now: i64,
+) -> Result<Vec<MySignup>, sqlx::Error> {
     let sql = active_signups_with_shifts("u.user_id = $1 AND s.ends_at > $2 ORDER BY s.starts_at");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now).fetch_all(db.pool()).await?;
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(ending_after).fetch_all(db.pool()).await?;
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
+}
+
+/// How far back a calendar feed reaches, so that calendars keep the recent shifts.
+pub const CALENDAR_FEED_PAST_DAYS: i64 = 90;
+
+/// Makes the user a new private calendar link, replacing the old one (which stops working);
+/// answers with its token. Only the token's hash is kept.
+pub async fn new_calendar_feed(db: &Db, user_id: &str) -> Result<String, sqlx::Error> {
+    let token = new_token();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+    )
+    .bind(user_id)
+    .bind(token_hash(&token))
+    .bind(db::now_unix())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// When the user's current calendar link was made (Unix seconds), if they have one.
+pub async fn calendar_feed_made(db: &Db, user_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT created_at FROM calendar_feeds WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// The calendar a feed link shows: the owner's sign-ups for shifts that end after
+/// `CALENDAR_FEED_PAST_DAYS` ago. `None` for an unknown link, or an account that may no longer
+/// sign in.
+pub async fn calendar_feed(db: &Db, token: &str, now: i64) -> Result<Option<Vec<MySignup>>, sqlx::Error> {
+    let user_id: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM calendar_feeds WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .fetch_optional(db.pool())
+            .await?;
+    let Some(user_id) = user_id else { return Ok(None) };
+    let may_sign_in = crate::users::service::find_by_id(db, &user_id)
+        .await?
+        .is_some_and(|u| crate::auth::service::ensure_may_sign_in(&u).is_ok());
+    if !may_sign_in {
+        return Ok(None);
+    }
+    let since = now - CALENDAR_FEED_PAST_DAYS * 86_400;
+    Ok(Some(signups_of_user(db, &user_id, since, now).await?))
 }
 
 /// A sign-up (`u`) with a spot on a shift (`s`) that went ahead and had ended by `$1`.

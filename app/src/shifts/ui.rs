@@ -9,11 +9,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
     CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter, MySignup,
-    PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter,
-    ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView,
-    UpdateShift, get_admin_shift, get_public_shift, get_reminder_hours, get_sign_in_sheet,
-    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_public_places, list_public_shifts,
-    my_past_shifts, my_shifts, shifts_needing_volunteers,
+    NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
+    Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
+    SignupStatus, SignupView, UpdateShift, get_admin_shift, get_calendar_feed, get_public_shift,
+    get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours, list_admin_shifts,
+    list_public_places, list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -1398,6 +1398,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <CalendarFeed />
             <PastShiftList />
         </main>
     }
@@ -1430,6 +1431,67 @@ fn PastShiftList() -> impl IntoView {
                             </ul>
                         </section>
                     }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// "Your shifts in your calendar" (signed in only): a private link calendar apps subscribe to,
+/// made on request and shown once; a new one replaces it.
+#[component]
+fn CalendarFeed() -> impl IntoView {
+    let made = Resource::new(|| (), |_| get_calendar_feed());
+    let make = ServerAction::<NewCalendarFeed>::new();
+    let confirm = RwSignal::new(false);
+    let button = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 hover:bg-slate-50";
+    let made_form = move |label: &'static str| {
+        view! {
+            <ActionForm action=make attr:class="mt-3">
+                <button type="submit" class=button>{label}</button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                // Nothing for visitors who are not signed in.
+                let made = made.await.ok()?;
+                Some(view! {
+                    <section class="mt-10" data-testid="calendar-feed">
+                        <h2 class="text-xl font-semibold text-slate-900">"Your shifts in your calendar"</h2>
+                        {move || match make.value().get() {
+                            Some(Ok(url)) => {
+                                let webcal = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
+                                view! {
+                                    <div class="mt-3 rounded-lg bg-white p-4 shadow-sm" data-testid="calendar-link">
+                                        <label for="calendar-link" class="text-sm font-medium text-slate-800">"Your private calendar link"</label>
+                                        <input id="calendar-link" readonly value=url class="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-xs" />
+                                        <p class="mt-2 text-sm text-slate-700">
+                                            <a href=webcal class="font-semibold text-indigo-700 underline">"Open it in your calendar app"</a>
+                                            ", or copy it into your calendar as a subscription (Google Calendar: Other calendars, From URL; Apple Calendar: New Calendar Subscription; Outlook: Subscribe from web). Your shifts appear there and follow every change."
+                                        </p>
+                                        <p class="mt-2 text-sm text-slate-700">"Keep it to yourself: anyone with it can see your shifts. It is shown only now; if you lose it, make a new one."</p>
+                                    </div>
+                                }.into_any()
+                            }
+                            _ => match made.clone() {
+                                None => view! {
+                                    <p class="mt-1 text-sm text-slate-600">"Get a private link that calendar apps subscribe to: your shifts appear in your calendar and stay up to date."</p>
+                                    {made_form("Get my calendar link")}
+                                }.into_any(),
+                                Some(date) if confirm.get() => view! {
+                                    <p class="mt-1 text-sm text-slate-700">{format!("A new link stops the one you made on {date} working. Make a new link?")}</p>
+                                    {made_form("Yes, make a new link")}
+                                }.into_any(),
+                                Some(date) => view! {
+                                    <p class="mt-1 text-sm text-slate-600">{format!("You made a calendar link on {date}. Lost it?")}</p>
+                                    <button class=format!("mt-3 {button}") on:click=move |_| confirm.set(true)>"Make a new link"</button>
+                                }.into_any(),
+                            },
+                        }}
+                        <p class="mt-2 text-sm text-red-600" role="alert">{move || last_error(make.value()).get().map(|e| e.to_string())}</p>
+                    </section>
                 })
             })}
         </Suspense>

@@ -45,6 +45,7 @@ on_both_backends!(
     the_hours_report_adds_up_what_each_volunteer_did,
     a_sign_in_sheet_lists_everyone_to_tick_off,
     volunteers_narrow_the_public_list_to_one_place,
+    volunteers_subscribe_to_their_shifts_in_a_calendar,
 );
 
 on_both_backends_with_own_server!(
@@ -2177,4 +2178,89 @@ async fn volunteers_narrow_the_public_list_to_one_place(app: TestApp) {
     assert!(html.contains("<option value=\"Food bank\" selected"), "{html}");
     let html = app.page(&app.client(), "/shifts?place=Nowhere").await;
     assert!(html.contains("No shifts are coming up there. Choose another place."));
+}
+
+async fn volunteers_subscribe_to_their_shifts_in_a_calendar(app: TestApp) {
+    let bus = app.bus();
+    let garden = service::create(&bus, &Actor::System, &form("Garden day", "3")).await.unwrap();
+    let stall = service::create(&bus, &Actor::System, &form("Market stall", "1")).await.unwrap();
+    let elsewhere = service::create(&bus, &Actor::System, &form("Someone else's", "3")).await.unwrap();
+    sign_up_people(&bus, &stall.id, 1).await;
+    sign_up_people(&bus, &elsewhere.id, 1).await;
+    app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    for shift in [&garden, &stall] {
+        assert_eq!(app.call(&ana, "shifts/sign-up", &[("shift_id", shift.id.as_str())]).await.status(), 200);
+    }
+
+    // Only a signed-in user has a link; there is none until they ask for one.
+    assert_eq!(app.call(&app.client(), "shifts/new-calendar-feed", &[]).await.status(), 401);
+    assert_eq!(app.call(&app.client(), "shifts/calendar-feed", &[]).await.status(), 401);
+    let made = || async { app.call(&ana, "shifts/calendar-feed", &[]).await.json::<Value>().await.unwrap() };
+    assert_eq!(made().await, Value::Null);
+    let page = ana.get(app.url("/my/shifts")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Get my calendar link"), "{page}");
+    let new_link = || async {
+        let res = app.call(&ana, "shifts/new-calendar-feed", &[]).await;
+        assert_eq!(res.status(), 200);
+        res.json::<String>().await.unwrap()
+    };
+    let link = new_link().await;
+    assert!(link.starts_with(&app.url("/api/my/shifts.ics?token=")), "the public address: {link}");
+    let client = app.client();
+    let feed = |url: String| {
+        let client = client.clone();
+        async move {
+            let res = client.get(&url).send().await.unwrap();
+            let status = res.status();
+            let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+            (status.as_u16(), content_type, res.text().await.unwrap())
+        }
+    };
+
+    // The feed needs no session: the link is the key. Ana's shifts, hers only, the waitlisted
+    // one marked.
+    let (status, content_type, ics) = feed(link.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type.as_deref(), Some("text/calendar; charset=utf-8"));
+    assert!(ics.contains("X-WR-CALNAME:Changemaker shifts\r\n"), "{ics}");
+    assert!(ics.contains("REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n"), "{ics}");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    assert!(ics.contains(&format!("UID:shift-{}@changemaker", garden.id)));
+    assert!(ics.contains("STATUS:CONFIRMED\r\nDTSTART"), "{ics}");
+    assert!(ics.contains("SUMMARY:Garden day\r\n"), "{ics}");
+    assert!(ics.contains("STATUS:TENTATIVE\r\n"), "{ics}");
+    assert!(ics.contains("SUMMARY:Waitlist: Market stall\r\n"), "{ics}");
+    assert!(!ics.contains("Someone else"), "{ics}");
+    assert!(made().await.as_str().unwrap().len() == 10, "the date the link was made");
+    let page = ana.get(app.url("/my/shifts")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("You made a calendar link on") && page.contains("Make a new link"), "{page}");
+
+    // It follows changes: a cancelled sign-up leaves it, and so does a cancelled shift.
+    let mine: Value = app.call(&ana, "shifts/mine", &[]).await.json().await.unwrap();
+    let stall_signup =
+        mine.as_array().unwrap().iter().find(|m| m["shift"]["id"] == stall.id.as_str()).unwrap();
+    let cancel = [("signup_id", stall_signup["signup_id"].as_str().unwrap())];
+    assert_eq!(app.call(&ana, "shifts/cancel-mine", &cancel).await.status(), 200);
+    let (_, _, ics) = feed(link.clone()).await;
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1, "{ics}");
+    service::cancel_shift(&bus, &Actor::System, &garden.id).await.unwrap();
+    let (_, _, ics) = feed(link.clone()).await;
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 0, "{ics}");
+
+    // A new link replaces the old one; wrong links are not found.
+    let newer = new_link().await;
+    assert_ne!(newer, link);
+    assert_eq!(feed(link.clone()).await.0, 404);
+    assert_eq!(feed(newer.clone()).await.0, 200);
+    for wrong in ["/api/my/shifts.ics", "/api/my/shifts.ics?token=", "/api/my/shifts.ics?token=nope"] {
+        assert_eq!(feed(app.url(wrong)).await.0, 404, "{wrong}");
+    }
+    // An account that may no longer sign in has no feed either.
+    sqlx::query("UPDATE users SET status = 'DISABLED' WHERE email = 'ana@example.org'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(feed(newer).await.0, 404);
 }
