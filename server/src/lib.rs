@@ -130,6 +130,12 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
     Ok(Prepared { state, setup_token })
 }
 
+/// The span each request is logged in: its method and path, never its query string, where
+/// private links carry their tokens (cancel links, calendar links).
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+}
+
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let routes = app_routes();
@@ -156,7 +162,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(middleware::security_headers))
         .layer(RequestBodyLimitLayer::new(middleware::MAX_BODY_BYTES))
         .layer(from_fn(middleware::limit_body))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)
 }

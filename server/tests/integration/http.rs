@@ -1,6 +1,6 @@
 //! The HTTP surface around the app: health, errors, bad input, cross-site refusal.
 
-use crate::common::{Backend, PASSWORD, TestApp, session_set_cookie, spawn_app_with};
+use crate::common::{Backend, CapturedLog, PASSWORD, TestApp, session_set_cookie, spawn_app, spawn_app_with};
 use app::users::{Role, UserStatus};
 
 on_both_backends!(
@@ -12,6 +12,8 @@ on_both_backends!(
     no_server_function_fails_on_bad_input,
     no_page_fails_on_a_bad_address,
 );
+
+on_both_backends_with_own_server!(private_links_never_reach_the_log);
 
 async fn health_and_readiness(app: TestApp) {
     let client = app.client();
@@ -370,4 +372,43 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Cancel links and calendar links carry their secret in the address; the request log, at
+/// every level, names only the path.
+async fn private_links_never_reach_the_log(backend: Backend) {
+    let (log, _guard) = CapturedLog::start();
+    let app = spawn_app(backend).await;
+    let form = app::shifts::ShiftForm {
+        title: "Leafleting".into(),
+        description: String::new(),
+        location: "Hall".into(),
+        date: app::time::date_time_from_unix(app::db::now_unix() + 86_400).0,
+        start_time: "09:00".into(),
+        end_time: "12:00".into(),
+        capacity: "5".into(),
+        is_public: true,
+    };
+    let shift = app::shifts::service::create(&app.bus(), &app::events::Actor::System, &form).await.unwrap();
+    let args = [("shift_id", shift.id.as_str()), ("form[name]", "Jo"), ("form[email]", "jo@example.org")];
+    let res = app.call(&app.client(), "shifts/sign-up", &args).await;
+    assert_eq!(res.status(), 200);
+    let receipt: serde_json::Value = res.json().await.unwrap();
+    let cancel_token = receipt["cancel_token"].as_str().unwrap().to_string();
+    let page =
+        app.client().get(app.url(&format!("/shifts/cancel?token={cancel_token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let link: String = app.call(&volunteer, "shifts/new-calendar-feed", &[]).await.json().await.unwrap();
+    assert_eq!(app.client().get(&link).send().await.unwrap().status(), 200);
+    let feed_token = link.split("token=").nth(1).unwrap().to_string();
+
+    let text = log.text();
+    assert!(
+        text.contains("/shifts/cancel") && text.contains("/api/my/shifts.ics"),
+        "requests are logged: {text}"
+    );
+    assert!(!text.contains(&cancel_token), "the cancel token is in the log");
+    assert!(!text.contains(&feed_token), "the calendar token is in the log");
 }
