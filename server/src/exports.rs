@@ -2,8 +2,8 @@
 
 use app::error::AppError;
 use app::payments::PaymentKind;
-use app::shifts::HoursFilter;
 use app::shifts::service::ShiftError;
+use app::shifts::{HoursFilter, ShiftFilter};
 use app::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -47,6 +47,28 @@ pub async fn volunteer_hours(
             download(app::shifts::hours_csv(&volunteers), "text/csv; charset=utf-8", "volunteer-hours.csv")
         }
         // Said as the report's server function says it: the fields' messages.
+        Err(ShiftError::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, AppError::Invalid(errors).to_string()).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /api/shifts.csv?status=&from=&to=&visibility=&q=`: the schedule, every shift the
+/// admin list's filter matches.
+pub async fn schedule(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(filter): Query<ShiftFilter>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::shifts::MANAGERS).await {
+        return refused;
+    }
+    let now = app::db::now_unix();
+    match app::shifts::service::all_admin_shifts(&state.db, &filter, now).await {
+        Ok(shifts) => {
+            download(app::shifts::schedule_csv(&shifts, now), "text/csv; charset=utf-8", "shifts.csv")
+        }
         Err(ShiftError::Invalid(errors)) => {
             (StatusCode::UNPROCESSABLE_ENTITY, AppError::Invalid(errors).to_string()).into_response()
         }

@@ -159,6 +159,17 @@ impl Shift {
         self.ends_at <= now
     }
 
+    /// Its status for the admin: a finished (`over`) shift is "Over" whatever its last count
+    /// was, a cancelled one stays "Cancelled".
+    pub fn status_label(&self, over: bool) -> &'static str {
+        match self.status {
+            ShiftStatus::Cancelled => "Cancelled",
+            _ if over => "Over",
+            ShiftStatus::Open => "Open",
+            ShiftStatus::Full => "Full — waitlist",
+        }
+    }
+
     /// Whether it has started by `now` (Unix seconds): who came can be marked.
     pub fn has_started(&self, now: i64) -> bool {
         self.starts_at <= now
@@ -867,6 +878,29 @@ pub fn signups_csv(signups: &[SignupView]) -> String {
             &s.source,
             &signed_up_at,
             s.attendance.map_or("", Attendance::as_str),
+        ]));
+    }
+    out
+}
+
+/// The schedule as CSV, in the admin list's order: local date and times, as the pages show them.
+pub fn schedule_csv(shifts: &[Shift], now: i64) -> String {
+    let mut out =
+        String::from("date,start,end,time_zone,title,location,capacity,signed_up,status,public,id\n");
+    for s in shifts {
+        let (date, start) = s.local_start();
+        out.push_str(&crate::csv::row(&[
+            &date,
+            &start,
+            &s.local_end(),
+            &s.zone_label,
+            &s.title,
+            &s.location,
+            &s.capacity.to_string(),
+            &s.signed_up.to_string(),
+            s.status_label(s.is_over(now)),
+            if s.is_public { "yes" } else { "no" },
+            &s.id,
         ]));
     }
     out

@@ -727,6 +727,26 @@ pub const ADMIN_PAGE_SIZE: i64 = 25;
 /// The admin list: shifts soonest first, those that ended (the "Over" filter) most recent
 /// first. Bad filter values are field errors.
 pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<ShiftPage, ShiftError> {
+    let (page, offset) = db::page_and_offset(filter.page, ADMIN_PAGE_SIZE);
+    let mut shifts = admin_shifts(db, filter, now, Some((ADMIN_PAGE_SIZE + 1, offset))).await?;
+    let has_more = shifts.len() as i64 > ADMIN_PAGE_SIZE;
+    shifts.truncate(ADMIN_PAGE_SIZE as usize);
+    Ok(ShiftPage { shifts, page, has_more, now })
+}
+
+/// Every shift the admin list's filter matches (its page left aside), in the list's order:
+/// the schedule export.
+pub async fn all_admin_shifts(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Vec<Shift>, ShiftError> {
+    admin_shifts(db, filter, now, None).await
+}
+
+/// The shifts of the admin list's filter; `limit` is (rows, offset) for a page.
+async fn admin_shifts(
+    db: &Db,
+    filter: &ShiftFilter,
+    now: i64,
+    limit: Option<(i64, i64)>,
+) -> Result<Vec<Shift>, ShiftError> {
     let mut v = Validation::new();
     let text = |o: &Option<String>| o.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
     let status = text(&filter.status);
@@ -791,10 +811,12 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         next += 1;
         sql.push_str(&format!(" AND lower(title) LIKE ${next} ESCAPE '\\'"));
     }
-    let (page, offset) = db::page_and_offset(filter.page, ADMIN_PAGE_SIZE);
     // Upcoming shifts soonest first; finished ones most recent first.
     let order = if over { "starts_at DESC, id DESC" } else { "starts_at, id" };
-    sql.push_str(&format!(" ORDER BY {order} LIMIT {} OFFSET {offset}", ADMIN_PAGE_SIZE + 1));
+    sql.push_str(&format!(" ORDER BY {order}"));
+    if let Some((rows, offset)) = limit {
+        sql.push_str(&format!(" LIMIT {rows} OFFSET {offset}"));
+    }
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for n in numbers {
         query = query.bind(n);
@@ -803,10 +825,7 @@ pub async fn list_admin(db: &Db, filter: &ShiftFilter, now: i64) -> Result<Shift
         query = query.bind(t);
     }
     let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > ADMIN_PAGE_SIZE;
-    let shifts =
-        rows.iter().take(ADMIN_PAGE_SIZE as usize).map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok(ShiftPage { shifts, page, has_more, now })
+    Ok(rows.iter().map(shift_from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The volunteer hours report (see `HoursReport`) by `now`, a page at a time.

@@ -23,15 +23,19 @@ use crate::ui::{BUTTON_PRIMARY, Field, FormError, LoadError, last_error};
 /// The stream of shift events, which the admin pages watch to stay current.
 const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
 
-/// A shift's status for the admin: a finished shift is "Over" whatever its last count was,
-/// a cancelled one stays "Cancelled".
-fn status_label(shift: &Shift, over: bool) -> &'static str {
-    match shift.status {
-        ShiftStatus::Cancelled => "Cancelled",
-        _ if over => "Over",
-        ShiftStatus::Open => "Open",
-        ShiftStatus::Full => "Full — waitlist",
-    }
+/// The admin list's filter (the page aside) as query parts, `status=OPEN`: for its page links
+/// and its schedule download.
+fn filter_query(filter: &ShiftFilter) -> Vec<String> {
+    [
+        ("q", &filter.q),
+        ("status", &filter.status),
+        ("visibility", &filter.visibility),
+        ("from", &filter.from),
+        ("to", &filter.to),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.as_ref().map(|v| format!("{key}={}", crate::ui::urlencode(v))))
+    .collect()
 }
 
 #[component]
@@ -453,6 +457,9 @@ pub fn AdminShiftsPage() -> impl IntoView {
             <div class="col-span-2 flex items-end gap-3 md:col-span-6">
                 <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Filter"</button>
                 <a href="/admin/shifts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+                <a href=move || format!("/api/shifts.csv?{}", filter_query(&filter()).join("&")) rel="external" class="ml-auto text-sm text-indigo-700 hover:underline">
+                    "Download CSV"
+                </a>
             </div>
         </form>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
@@ -472,11 +479,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                         };
                         let link = move |n: i64| {
                             let mut parts = vec![format!("page={n}")];
-                            for (k, v) in [("q", &current.q), ("status", &current.status), ("visibility", &current.visibility), ("from", &current.from), ("to", &current.to)] {
-                                if let Some(v) = v {
-                                    parts.push(format!("{k}={}", crate::ui::urlencode(v)));
-                                }
-                            }
+                            parts.extend(filter_query(&current));
                             format!("/admin/shifts?{}", parts.join("&"))
                         };
                         view! {
@@ -488,7 +491,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.shifts.into_iter().map(|s| {
-                                            let status = status_label(&s, s.is_over(page.now));
+                                            let status = s.status_label(s.is_over(page.now));
                                             view! {
                                                 <tr data-testid="admin-shift">
                                                     <td class=td>
@@ -1010,7 +1013,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                     shift.signed_up,
                                     shift.capacity,
                                     waiting,
-                                    status_label(&shift, over),
+                                    shift.status_label(over),
                                 )}
                             </p>
                             {attendance_summary}

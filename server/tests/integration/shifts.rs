@@ -46,6 +46,7 @@ on_both_backends!(
     a_sign_in_sheet_lists_everyone_to_tick_off,
     volunteers_narrow_the_public_list_to_one_place,
     volunteers_subscribe_to_their_shifts_in_a_calendar,
+    the_schedule_downloads_as_csv_with_the_lists_filter,
 );
 
 on_both_backends_with_own_server!(
@@ -2263,4 +2264,65 @@ async fn volunteers_subscribe_to_their_shifts_in_a_calendar(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(feed(newer).await.0, 404);
+}
+
+async fn the_schedule_downloads_as_csv_with_the_lists_filter(app: TestApp) {
+    let bus = app.bus();
+    let garden = service::create(&bus, &Actor::System, &form("Garden day", "3")).await.unwrap();
+    sign_up_people(&bus, &garden.id, 1).await;
+    let board = ShiftForm { is_public: false, ..form("Board meeting", "2") };
+    service::create(&bus, &Actor::System, &board).await.unwrap();
+    let called_off = service::create(&bus, &Actor::System, &form("Called off", "2")).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    // More than a page of the list (25): the download has them all.
+    for n in 0..25 {
+        service::create(&bus, &Actor::System, &form(&format!("Leafleting {n:02}"), "4")).await.unwrap();
+    }
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let csv = |client: reqwest::Client, query: &'static str| {
+        let url = app.url(&format!("/api/shifts.csv{query}"));
+        async move {
+            let res = client.get(url).send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+
+    let (status, all) = csv(admin.clone(), "").await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines[0], "date,start,end,time_zone,title,location,capacity,signed_up,status,public,id");
+    assert_eq!(lines.len(), 1 + 28, "{all}");
+    let garden_line = lines.iter().find(|l| l.contains("Garden day")).unwrap();
+    let expected = format!(
+        "\"{}\",\"09:00\",\"12:00\",\"UTC\",\"Garden day\",\"Community hall\",\"3\",\"1\",\"Open\",\"yes\",\"{}\"",
+        tomorrow(),
+        garden.id
+    );
+    assert_eq!(*garden_line, expected);
+    assert!(all.contains("\"Board meeting\",\"Community hall\",\"2\",\"0\",\"Open\",\"no\""), "{all}");
+    assert!(all.contains("\"Called off\",\"Community hall\",\"2\",\"0\",\"Cancelled\",\"yes\""), "{all}");
+
+    // The list's filter applies, its page does not.
+    let (_, private) = csv(admin.clone(), "?visibility=private&page=3").await;
+    assert_eq!(private.lines().count(), 2, "{private}");
+    assert!(private.contains("Board meeting"));
+    let (_, searched) = csv(admin.clone(), "?q=garden").await;
+    assert_eq!(searched.lines().count(), 2, "{searched}");
+    let (_, cancelled) = csv(admin.clone(), "?status=CANCELLED").await;
+    assert_eq!(cancelled.lines().count(), 2, "{cancelled}");
+    let (status, refused) = csv(admin.clone(), "?from=2026-02-30").await;
+    assert_eq!(status, 422);
+    assert!(refused.contains("Enter a date as YYYY-MM-DD."), "{refused}");
+
+    assert_eq!(csv(app.client(), "").await.0, 401);
+    assert_eq!(csv(volunteer, "").await.0, 403);
+    let page =
+        admin.get(app.url("/admin/shifts?visibility=private")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("href=\"/api/shifts.csv?visibility=private\""),
+        "the list offers its download: {page}"
+    );
 }
