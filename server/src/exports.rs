@@ -103,6 +103,22 @@ pub async fn shift_calendar(State(state): State<AppState>, Path(id): Path<String
     download(ics, "text/calendar; charset=utf-8", &format!("shift-{id}.ics"))
 }
 
+/// `GET /api/shifts.ics`: every upcoming public shift, for anyone's calendar to subscribe to.
+pub async fn public_calendar(State(state): State<AppState>) -> Response {
+    let now = app::db::now_unix();
+    let shifts = match app::shifts::service::public_feed(&state.db, now).await {
+        Ok(shifts) => shifts,
+        Err(e) => return internal(e),
+    };
+    let organisation = match app::settings::organisation_name(&state.db).await {
+        Ok(name) => name,
+        Err(e) => return internal(e),
+    };
+    let site = state.public_url.trim_end_matches('/');
+    let ics = app::shifts::public_feed_ics(&shifts, &format!("{organisation}: volunteer shifts"), site, now);
+    download(ics, "text/calendar; charset=utf-8", "shifts.ics")
+}
+
 #[derive(serde::Deserialize)]
 pub struct FeedLink {
     #[serde(default)]

@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/stream", get(events_api::stream))
         .route("/api/observability/event-bus", get(events_api::bus_stats))
         .route("/api/shifts.csv", get(exports::schedule))
+        .route("/api/shifts.ics", get(exports::public_calendar))
         .route("/api/shifts/hours.csv", get(exports::volunteer_hours))
         .route("/api/shifts/{id}/signups.csv", get(exports::shift_signups))
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))

@@ -924,13 +924,42 @@ pub fn hours_csv(volunteers: &[VolunteerHours]) -> String {
 /// The shift as an iCalendar file (RFC 5545) for "Add to calendar". The same UID with a higher
 /// SEQUENCE updates the entry a calendar imported before; STATUS says whether it still happens.
 pub fn shift_ics(shift: &Shift, now: i64) -> String {
-    calendar_ics(&[CalendarEntry { shift, waiting: false }], None, now)
+    calendar_ics(&[CalendarEntry { shift, waiting: false, link: None }], None, now)
 }
 
-/// A shift in a calendar, and whether its volunteer is only on its waitlist.
+/// A shift in a calendar: whether its volunteer is only on its waitlist, and a page to open
+/// from the calendar entry.
 pub struct CalendarEntry<'a> {
     pub shift: &'a Shift,
     pub waiting: bool,
+    pub link: Option<String>,
+}
+
+/// The public calendar feed: every upcoming public shift, each linking to its sign-up page
+/// (`site` is the public address) and saying how many spots are left.
+pub fn public_feed_ics(shifts: &[Shift], name: &str, site: &str, now: i64) -> String {
+    let described: Vec<Shift> = shifts
+        .iter()
+        .map(|s| {
+            let spots = match s.capacity - s.signed_up {
+                n if n <= 0 => "Full: sign up for the waitlist.".to_string(),
+                1 => "1 spot left.".to_string(),
+                n => format!("{n} spots left."),
+            };
+            let description =
+                if s.description.is_empty() { spots } else { format!("{spots}\n\n{}", s.description) };
+            Shift { description, ..s.clone() }
+        })
+        .collect();
+    let entries: Vec<CalendarEntry> = described
+        .iter()
+        .map(|shift| CalendarEntry {
+            shift,
+            waiting: false,
+            link: Some(format!("{site}/shifts/{}", shift.id)),
+        })
+        .collect();
+    calendar_ics(&entries, Some(name), now)
 }
 
 /// A volunteer's calendar feed: each shift they have a spot on, and (marked "Waitlist:",
@@ -939,7 +968,7 @@ pub struct CalendarEntry<'a> {
 pub fn calendar_feed_ics(signups: &[MySignup], name: &str, now: i64) -> String {
     let entries: Vec<CalendarEntry> = signups
         .iter()
-        .map(|s| CalendarEntry { shift: &s.shift, waiting: s.status == SignupStatus::Waitlisted })
+        .map(|s| CalendarEntry { shift: &s.shift, waiting: s.status == SignupStatus::Waitlisted, link: None })
         .collect();
     calendar_ics(&entries, Some(name), now)
 }
@@ -990,7 +1019,7 @@ fn calendar_ics(entries: &[CalendarEntry], name: Option<&str>, now: i64) -> Stri
         lines.push("REFRESH-INTERVAL;VALUE=DURATION:PT1H".to_string());
         lines.push("X-PUBLISHED-TTL:PT1H".to_string());
     }
-    for CalendarEntry { shift, waiting } in entries {
+    for CalendarEntry { shift, waiting, link } in entries {
         let status = match (shift.status, waiting) {
             (ShiftStatus::Cancelled, _) => "CANCELLED",
             (_, true) => "TENTATIVE",
@@ -1008,8 +1037,11 @@ fn calendar_ics(entries: &[CalendarEntry], name: Option<&str>, now: i64) -> Stri
             format!("SUMMARY:{}", escape(&title)),
             format!("LOCATION:{}", escape(&shift.location)),
             format!("DESCRIPTION:{}", escape(&shift.description)),
-            "END:VEVENT".to_string(),
         ]);
+        if let Some(link) = link {
+            lines.push(format!("URL:{link}"));
+        }
+        lines.push("END:VEVENT".to_string());
     }
     lines.push("END:VCALENDAR".to_string());
     lines.iter().map(|l| fold(l) + "\r\n").collect()

@@ -690,6 +690,18 @@ pub async fn upcoming_public(
 /// The shifts volunteers can see on the public list at `$1` (now).
 const UPCOMING_PUBLIC: &str = "is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1";
 
+/// How many shifts the public calendar feed holds, at most (the soonest).
+pub const PUBLIC_FEED_SHIFTS: i64 = 500;
+
+/// The upcoming public shifts, soonest first: the public calendar feed.
+pub async fn public_feed(db: &Db, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} ORDER BY starts_at, id LIMIT {PUBLIC_FEED_SHIFTS}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(db.pool()).await?;
+    rows.iter().map(shift_from_row).collect()
+}
+
 /// How many places the public list offers to choose from, at most.
 const PUBLIC_PLACES_SHOWN: i64 = 100;
 

@@ -77,6 +77,11 @@ pub fn PublicShiftsPage() -> impl IntoView {
                     })
                 }}
             </Suspense>
+            <p class="mt-10 text-sm text-slate-600" data-testid="public-feed">
+                "Keep up with new shifts in your calendar: subscribe to "
+                <a href="/api/shifts.ics" rel="external" class="text-indigo-700 underline">"this calendar feed"</a>
+                " (in your calendar app, add a calendar from its address)."
+            </p>
         </main>
     }
 }

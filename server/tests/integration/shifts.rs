@@ -47,6 +47,7 @@ on_both_backends!(
     volunteers_narrow_the_public_list_to_one_place,
     volunteers_subscribe_to_their_shifts_in_a_calendar,
     the_schedule_downloads_as_csv_with_the_lists_filter,
+    anyone_subscribes_to_the_coming_public_shifts,
 );
 
 on_both_backends_with_own_server!(
@@ -2325,4 +2326,34 @@ async fn the_schedule_downloads_as_csv_with_the_lists_filter(app: TestApp) {
         page.contains("href=\"/api/shifts.csv?visibility=private\""),
         "the list offers its download: {page}"
     );
+}
+
+async fn anyone_subscribes_to_the_coming_public_shifts(app: TestApp) {
+    let bus = app.bus();
+    let open = service::create(&bus, &Actor::System, &form("Garden day", "2")).await.unwrap();
+    sign_up_people(&bus, &open.id, 1).await;
+    let full = service::create(&bus, &Actor::System, &form("Market stall", "1")).await.unwrap();
+    sign_up_people(&bus, &full.id, 1).await;
+    let private = ShiftForm { is_public: false, ..form("Board meeting", "2") };
+    service::create(&bus, &Actor::System, &private).await.unwrap();
+    let called_off = service::create(&bus, &Actor::System, &form("Called off", "2")).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    let finished = service::create(&bus, &Actor::System, &form("Last week", "2")).await.unwrap();
+    let week_ago = db::now_unix() - 7 * 86_400;
+    move_shift(&app, &finished.id, week_ago, week_ago + 3600).await;
+
+    let res = app.client().get(app.url("/api/shifts.ics")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/calendar; charset=utf-8");
+    let ics = res.text().await.unwrap();
+    assert!(ics.contains("X-WR-CALNAME:Changemaker: volunteer shifts\r\n"), "{ics}");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "only the coming public ones: {ics}");
+    assert!(ics.contains("DESCRIPTION:1 spot left.\\n\\nBring water.\r\n"), "{ics}");
+    assert!(ics.contains("DESCRIPTION:Full: sign up for the waitlist.\\n\\nBring water.\r\n"), "{ics}");
+    assert!(ics.contains(&format!("URL:{}\r\n", app.url(&format!("/shifts/{}", open.id)))), "{ics}");
+    for gone in ["Board meeting", "Called off", "Last week"] {
+        assert!(!ics.contains(gone), "{gone} in {ics}");
+    }
+    let page = app.client().get(app.url("/shifts")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("href=\"/api/shifts.ics\""), "the list offers the feed: {page}");
 }
