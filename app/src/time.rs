@@ -81,6 +81,30 @@ pub fn date_time_from_unix(secs: i64) -> (String, String) {
     (text[..10].to_string(), text[11..16].to_string())
 }
 
+/// The days of a monthly series from `first_day` on, `months` of them: each month's day on the
+/// same weekday in the same place as the first — its first, second, third or fourth Saturday,
+/// say, or its last one when the first day falls on the 29th or later.
+pub fn monthly_days(first_day: i64, months: i64) -> Vec<i64> {
+    let (year, month, day) = civil_from_days(first_day);
+    // 1970-01-01 was a Thursday: (day + 3) mod 7 counts from Monday = 0.
+    let weekday = |d: i64| (d + 3).rem_euclid(7);
+    let target = weekday(first_day);
+    let nth = (day - 1) / 7; // 0 for the first, 4 for "the last"
+    (0..months)
+        .map(|i| {
+            let index = year * 12 + (month - 1) + i;
+            let (y, m) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+            if nth >= 4 {
+                let last = days_from_civil(y, m, days_in_month(y, m));
+                last - (weekday(last) - target).rem_euclid(7)
+            } else {
+                let first = days_from_civil(y, m, 1);
+                first + (target - weekday(first)).rem_euclid(7) + 7 * nth
+            }
+        })
+        .collect()
+}
+
 /// A period of days typed as `YYYY-MM-DD`, each end optional and inclusive: the days (since
 /// 1970-01-01) of the ends given, or field errors for dates that are not dates or out of order.
 pub fn period(
@@ -101,6 +125,24 @@ pub fn period(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monthly_series_keep_the_weekday_of_the_month() {
+        let dates = |first: &str, months| -> Vec<String> {
+            monthly_days(parse_date(first).unwrap_or_default(), months)
+                .into_iter()
+                .map(|d| date_time_from_unix(d * 86_400).0)
+                .collect()
+        };
+        // Saturday 5 December 2026 is the first Saturday of its month.
+        assert_eq!(dates("2026-12-05", 3), ["2026-12-05", "2027-01-02", "2027-02-06"]);
+        // Wednesday 16 December 2026 is the third Wednesday.
+        assert_eq!(dates("2026-12-16", 3), ["2026-12-16", "2027-01-20", "2027-02-17"]);
+        // Tuesday 29 December 2026: from the 29th on, the last Tuesday.
+        assert_eq!(dates("2026-12-29", 3), ["2026-12-29", "2027-01-26", "2027-02-23"]);
+        // Across a year's end and a leap February.
+        assert_eq!(dates("2027-11-22", 4), ["2027-11-22", "2027-12-27", "2028-01-24", "2028-02-28"]);
+    }
 
     #[test]
     fn dates_and_times_round_trip() {

@@ -438,8 +438,8 @@ pub struct ShiftForm {
     pub is_public: bool,
 }
 
-/// Repeating a new shift weekly: the weekdays it falls on and for how many weeks.
-/// No weekday ticked means a single shift.
+/// Repeating a new shift: weekly (the weekdays it falls on, for how many weeks) or monthly
+/// (for how many months). No weekday ticked and not monthly means a single shift.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RepeatForm {
     #[serde(default)]
@@ -458,12 +458,22 @@ pub struct RepeatForm {
     pub sun: bool,
     #[serde(default)]
     pub weeks: String,
+    /// Every month on the same weekday of the month as the date (its first Saturday, say).
+    #[serde(default)]
+    pub monthly: bool,
+    #[serde(default)]
+    pub months: String,
 }
 
 impl RepeatForm {
     /// Monday first.
     pub fn weekdays(&self) -> [bool; 7] {
         [self.mon, self.tue, self.wed, self.thu, self.fri, self.sat, self.sun]
+    }
+
+    /// Whether it asks for a series (weekly or monthly) rather than one shift.
+    pub fn repeats(&self) -> bool {
+        self.monthly || self.weekdays().contains(&true)
     }
 }
 
@@ -555,7 +565,7 @@ impl From<service::ShiftError> for AppError {
     }
 }
 
-/// Creates a shift, or a weekly series when weekdays are ticked; returns what was created.
+/// Creates a shift, or a weekly or monthly series when asked; returns what was created.
 #[server(prefix = "/api", endpoint = "shifts/create")]
 pub async fn create_shift(
     form: ShiftForm,
@@ -564,7 +574,7 @@ pub async fn create_shift(
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    if repeat.weekdays().contains(&true) {
+    if repeat.repeats() {
         Ok(service::create_series(&state.bus, &actor, &form, &repeat).await?)
     } else {
         Ok(vec![service::create(&state.bus, &actor, &form).await?])

@@ -273,6 +273,7 @@ pub async fn create(bus: &Bus, actor: &Actor, form: &ShiftForm) -> Result<Shift,
 }
 
 pub const SERIES_MAX_WEEKS: i64 = 12;
+pub const SERIES_MAX_MONTHS: i64 = 12;
 pub const SERIES_MAX_SHIFTS: usize = 100;
 
 /// The days (since the epoch) of a weekly series: every ticked weekday (Monday first) from
@@ -282,8 +283,9 @@ pub fn series_days(first_day: i64, weekdays: [bool; 7], weeks: i64) -> Vec<i64> 
     (first_day..first_day + weeks * 7).filter(|day| weekdays[(day + 3).rem_euclid(7) as usize]).collect()
 }
 
-/// Creates a weekly series in one transaction: the form's shift on every ticked weekday from
-/// its date on, for up to 12 weeks and at most 100 shifts, each with its `shift.created`.
+/// Creates a series in one transaction, each shift with its `shift.created`: weekly, the
+/// form's shift on every ticked weekday from its date on, for up to 12 weeks and at most 100
+/// shifts; or monthly, on the same weekday of the month as its date, for up to 12 months.
 pub async fn create_series(
     bus: &Bus,
     actor: &Actor,
@@ -294,19 +296,26 @@ pub async fn create_series(
     let valid = validate(form, &zone, db::now_unix(), true);
     let mut errors = valid.as_ref().err().cloned().unwrap_or_default();
     let weekdays = repeat.weekdays();
-    let weeks = repeat.weeks.trim().parse::<i64>().ok().filter(|w| (1..=SERIES_MAX_WEEKS).contains(w));
-    if !weekdays.contains(&true) {
-        errors.push(FieldError { field: "repeat".into(), message: "Tick at least one weekday.".into() });
-    }
-    if weeks.is_none() {
-        errors
-            .push(FieldError { field: "repeat[weeks]".into(), message: "Repeat for 1 to 12 weeks.".into() });
+    let weekly = weekdays.contains(&true);
+    let count = |text: &str, max: i64| text.trim().parse::<i64>().ok().filter(|n| (1..=max).contains(n));
+    let (weeks, months) = (count(&repeat.weeks, SERIES_MAX_WEEKS), count(&repeat.months, SERIES_MAX_MONTHS));
+    let mut fail =
+        |field: &str, message: &str| errors.push(FieldError { field: field.into(), message: message.into() });
+    match (weekly, repeat.monthly) {
+        (true, true) => fail("repeat", "Repeat weekly or monthly, not both."),
+        (false, false) => fail("repeat", "Tick at least one weekday."),
+        (true, false) if weeks.is_none() => fail("repeat[weeks]", "Repeat for 1 to 12 weeks."),
+        (false, true) if months.is_none() => fail("repeat[months]", "Repeat for 1 to 12 months."),
+        _ => {}
     }
     let valid = match valid {
         Ok(valid) if errors.is_empty() => valid,
         _ => return Err(ShiftError::Invalid(errors)),
     };
-    let days = series_days(valid.day, weekdays, weeks.unwrap_or(1));
+    let days = match months.filter(|_| repeat.monthly) {
+        Some(months) => crate::time::monthly_days(valid.day, months),
+        None => series_days(valid.day, weekdays, weeks.unwrap_or(1)),
+    };
     if days.is_empty() || days.len() > SERIES_MAX_SHIFTS {
         return Err(ShiftError::Invalid(vec![FieldError {
             field: "repeat".into(),

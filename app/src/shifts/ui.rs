@@ -790,7 +790,8 @@ fn ShiftFields(
     }
 }
 
-/// "Repeat weekly": the weekdays and the number of weeks of a new series.
+/// "Repeat": the weekdays and the number of weeks of a new weekly series, or the number of
+/// months of a monthly one.
 #[component]
 fn RepeatFields(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
     let days = [
@@ -804,7 +805,8 @@ fn RepeatFields(error: Signal<Option<crate::error::AppError>>) -> impl IntoView 
     ];
     view! {
         <fieldset class="rounded-md border border-slate-200 p-3">
-            <legend class="px-1 text-sm font-medium text-slate-700">"Repeat weekly (optional)"</legend>
+            <legend class="px-1 text-sm font-medium text-slate-700">"Repeat (optional)"</legend>
+            <p class="text-sm text-slate-700">"Weekly, on these days:"</p>
             <div class="flex flex-wrap gap-3">
                 {days.into_iter().map(|(key, label)| view! {
                     <label class="flex items-center gap-1 text-sm text-slate-700">
@@ -817,6 +819,13 @@ fn RepeatFields(error: Signal<Option<crate::error::AppError>>) -> impl IntoView 
                 {move || error.get().and_then(|e| e.field_message("repeat"))}
             </p>
             <Field label="For how many weeks (1–12)" name="repeat[weeks]" kind="number" value="4" error=error />
+            <div class="mt-3 border-t border-slate-200 pt-3">
+                <label class="flex items-center gap-2 text-sm text-slate-700">
+                    <input type="checkbox" name="repeat[monthly]" value="true" />
+                    "Or monthly, on that same weekday of the month (its first Saturday, say; from the 29th on, its last)"
+                </label>
+                <Field label="For how many months (1–12)" name="repeat[months]" kind="number" value="3" error=error />
+            </div>
         </fieldset>
     }
 }

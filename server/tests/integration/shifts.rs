@@ -48,6 +48,7 @@ on_both_backends!(
     volunteers_subscribe_to_their_shifts_in_a_calendar,
     the_schedule_downloads_as_csv_with_the_lists_filter,
     anyone_subscribes_to_the_coming_public_shifts,
+    monthly_series_keep_the_weekday_of_the_month,
 );
 
 on_both_backends_with_own_server!(
@@ -1080,6 +1081,7 @@ fn weekly(days: &[&str], weeks: &str) -> RepeatForm {
         sat: days.contains(&"sat"),
         sun: days.contains(&"sun"),
         weeks: weeks.into(),
+        ..RepeatForm::default()
     }
 }
 
@@ -2356,4 +2358,65 @@ async fn anyone_subscribes_to_the_coming_public_shifts(app: TestApp) {
     }
     let page = app.client().get(app.url("/shifts")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("href=\"/api/shifts.ics\""), "the list offers the feed: {page}");
+}
+
+async fn monthly_series_keep_the_weekday_of_the_month(app: TestApp) {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    // The first Saturday on or after a week from now, and how the form sends a series.
+    let mut day = app::time::parse_date(&tomorrow()).unwrap() + 7;
+    while (day + 3).rem_euclid(7) != 5 || app::time::date_time_from_unix(day * 86_400).0[8..] > *"07" {
+        day += 1;
+    }
+    let date = app::time::date_time_from_unix(day * 86_400).0;
+    let create = |extra: Vec<(&'static str, &'static str)>| {
+        let (app, admin, date) = (&app, admin.clone(), date.clone());
+        async move {
+            let mut args = vec![
+                ("form[title]", "Food drive"),
+                ("form[description]", ""),
+                ("form[location]", "Hall"),
+                ("form[date]", date.as_str()),
+                ("form[start_time]", "10:00"),
+                ("form[end_time]", "13:00"),
+                ("form[capacity]", "6"),
+                ("form[is_public]", "true"),
+            ];
+            args.extend(extra);
+            app.call(&admin, "shifts/create", &args).await
+        }
+    };
+
+    // Refused, creating nothing: weekly and monthly together, or months out of 1–12.
+    for (extra, field) in [
+        (vec![("repeat[monthly]", "true"), ("repeat[months]", "3"), ("repeat[sat]", "true")], "\"repeat\""),
+        (vec![("repeat[monthly]", "true"), ("repeat[months]", "13")], "\"repeat[months]\""),
+        (vec![("repeat[monthly]", "true"), ("repeat[months]", "none")], "\"repeat[months]\""),
+    ] {
+        let res = create(extra).await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains(field));
+    }
+    assert_eq!(events(&app, "shift.created").await, 0);
+
+    // The first Saturday of each of four months, as one series.
+    let res = create(vec![("repeat[monthly]", "true"), ("repeat[months]", "4")]).await;
+    assert_eq!(res.status(), 200);
+    let made: Vec<Value> = res.json().await.unwrap();
+    assert_eq!(made.len(), 4);
+    let series_id = &made[0]["series_id"];
+    assert!(series_id.is_string() && made.iter().all(|s| &s["series_id"] == series_id));
+    let expected = app::time::monthly_days(day, 4);
+    for (shift, day) in made.iter().zip(expected) {
+        let starts_at = shift["starts_at"].as_i64().unwrap();
+        assert_eq!(
+            starts_at,
+            day * 86_400 + 10 * 3600,
+            "10:00 UTC on {}",
+            app::time::date_time_from_unix(starts_at).0
+        );
+        let date = app::time::date_time_from_unix(starts_at).0;
+        assert!(date[8..] <= *"07" && (day + 3).rem_euclid(7) == 5, "a first Saturday: {date}");
+    }
+    assert_eq!(events(&app, "shift.created").await, 4);
 }
