@@ -275,18 +275,9 @@ async fn tags_are_added_and_removed_with_one_event_per_real_change(app: TestApp)
 }
 
 async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
-    use app::shifts::{ShiftForm, SignupForm, SignupSource};
+    use app::shifts::{SignupForm, SignupSource};
     let bus = app.bus();
-    let shift_form = |title: &str| ShiftForm {
-        title: title.into(),
-        description: String::new(),
-        location: "Hall".into(),
-        date: app::time::date_time_from_unix(app::db::now_unix() + 86_400).0,
-        start_time: "09:00".into(),
-        end_time: "12:00".into(),
-        capacity: "5".into(),
-        is_public: true,
-    };
+    let shift_form = crate::common::shift_tomorrow;
     let first = app::shifts::service::create(&bus, &Actor::System, &shift_form("Leafleting")).await.unwrap();
     let second = app::shifts::service::create(&bus, &Actor::System, &shift_form("Phone bank")).await.unwrap();
     let sign_up = |shift: String, email: &'static str| {

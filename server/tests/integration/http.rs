@@ -1,6 +1,8 @@
 //! The HTTP surface around the app: health, errors, bad input, cross-site refusal.
 
-use crate::common::{Backend, CapturedLog, PASSWORD, TestApp, session_set_cookie, spawn_app, spawn_app_with};
+use crate::common::{
+    Backend, CapturedLog, PASSWORD, TestApp, session_set_cookie, shift_tomorrow, spawn_app, spawn_app_with,
+};
 use app::users::{Role, UserStatus};
 
 on_both_backends!(
@@ -379,16 +381,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
 async fn private_links_never_reach_the_log(backend: Backend) {
     let (log, _guard) = CapturedLog::start();
     let app = spawn_app(backend).await;
-    let form = app::shifts::ShiftForm {
-        title: "Leafleting".into(),
-        description: String::new(),
-        location: "Hall".into(),
-        date: app::time::date_time_from_unix(app::db::now_unix() + 86_400).0,
-        start_time: "09:00".into(),
-        end_time: "12:00".into(),
-        capacity: "5".into(),
-        is_public: true,
-    };
+    let form = shift_tomorrow("Leafleting");
     let shift = app::shifts::service::create(&app.bus(), &app::events::Actor::System, &form).await.unwrap();
     let args = [("shift_id", shift.id.as_str()), ("form[name]", "Jo"), ("form[email]", "jo@example.org")];
     let res = app.call(&app.client(), "shifts/sign-up", &args).await;

@@ -106,6 +106,20 @@ fn replace_database_name(url: &str, name: &str) -> String {
     format!("{base}/{name}{query}")
 }
 
+/// A public shift tomorrow, 09:00–12:00 UTC at "Hall", with five spots.
+pub fn shift_tomorrow(title: &str) -> app::shifts::ShiftForm {
+    app::shifts::ShiftForm {
+        title: title.into(),
+        description: String::new(),
+        location: "Hall".into(),
+        date: app::time::date_time_from_unix(app::db::now_unix() + 86_400).0,
+        start_time: "09:00".into(),
+        end_time: "12:00".into(),
+        capacity: "5".into(),
+        is_public: true,
+    }
+}
+
 pub fn test_config(backend_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
     let mut vars = vec![
         ("DATABASE_URL".to_string(), backend_url.to_string()),
