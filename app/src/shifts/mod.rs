@@ -223,6 +223,8 @@ pub struct SignupView {
     pub status: SignupStatus,
     /// Unix seconds, UTC.
     pub created_at: i64,
+    /// The same moment in the organisation's time zone, "2026-11-29 10:46 GMT".
+    pub signed_up: String,
     /// Their place on the waitlist (1 is next); `None` when they have a spot.
     pub waitlist_position: Option<i64>,
     /// Whether they came, once marked (for someone with a spot, from the shift's start on).
@@ -1126,6 +1128,7 @@ mod tests {
             source: "PUBLIC".into(),
             status: SignupStatus::Confirmed,
             created_at: 0,
+            signed_up: "1970-01-01 00:00 UTC".into(),
             waitlist_position: None,
             attendance: None,
         }];

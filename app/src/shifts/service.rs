@@ -1421,8 +1421,9 @@ const ACTIVE_SIGNUPS: &str = "SELECT * FROM (SELECT id, name, email, phone, sour
 /// Confirmed first, then the waitlist in order.
 const SIGNUPS_ORDER: &str = "ORDER BY CASE status WHEN 'CONFIRMED' THEN 0 ELSE 1 END, queued_seq";
 
-fn signup_from_row(row: &sqlx::any::AnyRow) -> Result<SignupView, sqlx::Error> {
+fn signup_from_row(row: &sqlx::any::AnyRow, zone: Zone) -> Result<SignupView, sqlx::Error> {
     let status: String = row.try_get("status")?;
+    let created_at: i64 = row.try_get("created_at")?;
     Ok(SignupView {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -1430,7 +1431,8 @@ fn signup_from_row(row: &sqlx::any::AnyRow) -> Result<SignupView, sqlx::Error> {
         phone: row.try_get("phone")?,
         source: row.try_get("source")?,
         status: SignupStatus::parse(&status).unwrap_or(SignupStatus::Cancelled),
-        created_at: row.try_get("created_at")?,
+        created_at,
+        signed_up: zone.stamp(created_at),
         waitlist_position: row.try_get("waitlist_position")?,
         attendance: row.try_get::<Option<String>, _>("attendance")?.as_deref().and_then(Attendance::parse),
     })
@@ -1438,11 +1440,12 @@ fn signup_from_row(row: &sqlx::any::AnyRow) -> Result<SignupView, sqlx::Error> {
 
 /// Every active sign-up of a shift, confirmed first then the waitlist in order (the export).
 pub async fn all_signups(db: &Db, shift_id: &str) -> Result<Vec<SignupView>, sqlx::Error> {
+    let zone = crate::settings::time_zone(db).await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{ACTIVE_SIGNUPS} {SIGNUPS_ORDER}")))
         .bind(shift_id)
         .fetch_all(db.pool())
         .await?;
-    rows.iter().map(signup_from_row).collect()
+    rows.iter().map(|row| signup_from_row(row, zone)).collect()
 }
 
 /// A shift's sign-in sheet (see `SignInSheet`); `None` for a shift that does not exist.
@@ -1479,8 +1482,12 @@ pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result
     }
     let rows = query.fetch_all(db.pool()).await?;
     let has_more = rows.len() as i64 > SIGNUPS_PAGE_SIZE;
-    let signups =
-        rows.iter().take(SIGNUPS_PAGE_SIZE as usize).map(signup_from_row).collect::<Result<Vec<_>, _>>()?;
+    let zone = crate::settings::time_zone(db).await?;
+    let signups = rows
+        .iter()
+        .take(SIGNUPS_PAGE_SIZE as usize)
+        .map(|row| signup_from_row(row, zone))
+        .collect::<Result<Vec<_>, _>>()?;
     let counts = sqlx::query(
         "SELECT COALESCE(SUM(CASE WHEN status = 'WAITLISTED' THEN 1 ELSE 0 END), 0) AS waiting, \
          COALESCE(SUM(CASE WHEN status = 'CONFIRMED' AND attendance = 'ATTENDED' THEN 1 ELSE 0 END), 0) AS attended, \

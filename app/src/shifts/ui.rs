@@ -1221,7 +1221,10 @@ fn SignupTable(
                     <td class=format!("{td} {WIDE_ONLY}")>{s.email}</td>
                     <td class=format!("{td} {WIDE_ONLY}")>{phone}</td>
                     <td class=td>{status}</td>
-                    <td class=format!("{td} {WIDE_ONLY}")>{source}</td>
+                    <td class=format!("{td} {WIDE_ONLY}")>
+                        {s.signed_up}
+                        <span class="block text-xs text-slate-600">{source}</span>
+                    </td>
                     {came}
                     <td class=td>{promote_control}{control}</td>
                 </tr>
@@ -1237,7 +1240,7 @@ fn SignupTable(
                         <th class=format!("{th} {WIDE_ONLY}")>"Email"</th>
                         <th class=format!("{th} {WIDE_ONLY}")>"Phone"</th>
                         <th class=th>"Status"</th>
-                        <th class=format!("{th} {WIDE_ONLY}")>"Source"</th>
+                        <th class=format!("{th} {WIDE_ONLY}")>"Signed up"</th>
                         {marking.map(|_| view! { <th class=th>"Came?"</th> })}
                         <th class=th><span class="sr-only">"Actions"</span></th>
                     </tr>

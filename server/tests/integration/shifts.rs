@@ -727,7 +727,7 @@ async fn a_shifts_sign_ups_come_in_pages_and_can_be_searched(app: TestApp) {
     assert_eq!(html.matches("data-testid=\"signup-row\"").count(), 1);
     assert!(html.contains("Show everyone"));
     let html = app.page(&admin, &format!("/admin/shifts/{}?q=v58%40", shift.id)).await;
-    assert!(html.contains("Waitlist, number 4") && html.contains(">Sign-up form</td>"));
+    assert!(html.contains("Waitlist, number 4") && html.contains(">Sign-up form</span>"));
     let html = admin.get(format!("{url}?q=nobody")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Nobody signed up matches this search."));
 
@@ -796,9 +796,13 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
     let detail: Value = app.call(&admin, "shifts/admin-one", &[("id", id)]).await.json().await.unwrap();
     assert_eq!(detail["signups"]["signups"][0]["source"], "ADMIN");
     assert_eq!(detail["signups"]["signups"][1]["status"], "WAITLISTED");
-    // The page says how they came in, in words.
+    // The page says how and when they came in: in words, in the organisation's time.
+    let first = &detail["signups"]["signups"][0];
+    let signed_up = app::time_zone::Zone::UTC.stamp(first["created_at"].as_i64().unwrap());
+    assert_eq!(first["signed_up"], signed_up.as_str());
     let html = app.page(&admin, &format!("/admin/shifts/{id}")).await;
-    assert_eq!(html.matches(">Added by an organiser</td>").count(), 2);
+    assert_eq!(html.matches(">Added by an organiser</span>").count(), 2);
+    assert!(html.contains(&signed_up), "{html}");
 
     // The CSV lists both, admins only, with formulas defused.
     let url = app.url(&format!("/api/shifts/{id}/signups.csv"));
