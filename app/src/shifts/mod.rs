@@ -833,9 +833,7 @@ pub async fn my_shifts() -> Result<Vec<MySignup>, AppError> {
 pub async fn get_calendar_feed() -> Result<Option<String>, AppError> {
     let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
     let state = crate::state::app_state()?;
-    let made = service::calendar_feed_made(&state.db, &user.id).await.map_err(crate::auth::internal)?;
-    let zone = crate::settings::time_zone(&state.db).await.map_err(crate::auth::internal)?;
-    Ok(made.map(|at| zone.date(at)))
+    service::calendar_feed_made(&state.db, &user.id).await.map_err(crate::auth::internal)
 }
 
 /// Makes the signed-in user a new private calendar link (the old one stops working); answers

@@ -786,7 +786,7 @@ async fn admin_shifts(
     let q = text(&filter.q);
     v.check(q.as_deref().is_none_or(|q| q.chars().count() <= 200), "q", "Search for at most 200 characters.");
     v.finish().map_err(ShiftError::Invalid)?;
-    let zone = crate::settings::time_zone(db).await?;
+    let (starts_from, starts_before) = crate::settings::time_zone(db).await?.days(from_day, to_day);
 
     // Whether the shifts listed have ended: only those that have for "Over", never for Open or
     // Full (an ended shift is shown as Over), and without a start date only those that have not.
@@ -802,12 +802,12 @@ async fn admin_shifts(
     let mut numbers: Vec<i64> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     // Numbers are bound first ($1…), then texts, so placeholders stay in order.
-    if let Some(day) = from_day {
-        numbers.push(zone.day_start(day));
+    if let Some(at) = starts_from {
+        numbers.push(at);
         sql.push_str(&format!(" AND starts_at >= ${}", numbers.len()));
     }
-    if let Some(day) = to_day {
-        numbers.push(zone.day_start(day + 1));
+    if let Some(at) = starts_before {
+        numbers.push(at);
         sql.push_str(&format!(" AND starts_at < ${}", numbers.len()));
     }
     if let Some(ended) = ended {
@@ -1600,12 +1600,14 @@ pub async fn new_calendar_feed(db: &Db, user_id: &str) -> Result<String, sqlx::E
     Ok(token)
 }
 
-/// When the user's current calendar link was made (Unix seconds), if they have one.
-pub async fn calendar_feed_made(db: &Db, user_id: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT created_at FROM calendar_feeds WHERE user_id = $1")
+/// The day (the organisation's) the user's current calendar link was made, if they have one.
+pub async fn calendar_feed_made(db: &Db, user_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let made: Option<i64> = sqlx::query_scalar("SELECT created_at FROM calendar_feeds WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(db.pool())
-        .await
+        .await?;
+    let zone = crate::settings::time_zone(db).await?;
+    Ok(made.map(|at| zone.date(at)))
 }
 
 /// The calendar a feed link shows: the owner's sign-ups for shifts that end after

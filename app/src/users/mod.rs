@@ -197,8 +197,7 @@ pub async fn create_account(form: UserForm) -> Result<UserRow, AppError> {
     let me = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let user = service::admin_create(&state.bus, &crate::events::Actor::User(me.id), &form).await?;
-    let zone = crate::settings::time_zone(&state.db).await.map_err(crate::auth::internal)?;
-    Ok(service::row_view(&user, crate::db::now_unix(), zone))
+    service::new_account_row(&state.db, &user).await.map_err(crate::auth::internal)
 }
 
 #[server(prefix = "/api", endpoint = "users/update")]

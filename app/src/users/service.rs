@@ -250,7 +250,7 @@ impl From<sqlx::Error> for AdminUserError {
 pub const PAGE_SIZE: i64 = 50;
 
 /// An account as the admin's list shows it, dates in `zone`.
-pub fn row_view(user: &User, created_at: i64, zone: Zone) -> super::UserRow {
+fn row_view(user: &User, created_at: i64, zone: Zone) -> super::UserRow {
     super::UserRow {
         id: user.id.clone(),
         email: user.email.clone(),
@@ -261,6 +261,11 @@ pub fn row_view(user: &User, created_at: i64, zone: Zone) -> super::UserRow {
         expired: user.expires_at.is_some_and(|at| at <= db::now_unix()),
         created: zone.date(created_at),
     }
+}
+
+/// A newly made account as the admin's list shows it.
+pub async fn new_account_row(db: &Db, user: &User) -> Result<super::UserRow, sqlx::Error> {
+    Ok(row_view(user, db::now_unix(), crate::settings::time_zone(db).await?))
 }
 
 /// Accounts, waiting ones first, then by name; filtered by status and part of the name or
