@@ -65,6 +65,18 @@ pub fn LoadError(error: AppError) -> impl IntoView {
     }
 }
 
+/// Above a log filtered by actor, whose rows they are (the filter box holds an id such as
+/// `user:…`), and a link to everyone's.
+#[component]
+pub fn ActorShown(name: String, everyone: String) -> impl IntoView {
+    view! {
+        <p class="mt-4 text-sm text-slate-700" data-testid="actor-shown">
+            "Only " <strong>{name}</strong> " · "
+            <a href=everyone class="text-indigo-700 hover:underline">"Show everyone"</a>
+        </p>
+    }
+}
+
 /// The error of the last submission of a form, if any.
 pub fn last_error<T, S>(value: S) -> Signal<Option<AppError>>
 where

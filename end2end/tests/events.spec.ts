@@ -48,6 +48,6 @@ test.describe.serial("event bus pages", () => {
     await bus.goto(`${server.baseURL}/admin/events/log?topic=user.created`);
     await expect(bus.getByTestId("log-row")).toHaveCount(1);
     await bus.goto(`${server.baseURL}/admin/events/log?topic=Not+A+Topic`);
-    await expect(bus.getByTestId("log-error")).toContainText("Enter a topic");
+    await expect(bus.getByTestId("load-error")).toContainText("Enter a topic");
   });
 });

@@ -4,12 +4,21 @@ use sqlx::Row;
 
 use super::{HandlerFuture, Listener};
 use crate::db::{self, Db};
+use crate::error::{FieldError, Validation};
 use crate::events::{Envelope, Pattern, rfc3339_from_unix_ms};
 use crate::observability::{EventLogFilter, EventLogPage, EventLogRow};
 use crate::time_zone::Zone;
 
 pub const NAME: &str = "event-log";
 pub const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventLogError {
+    #[error("invalid event log filter")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
 
 pub fn listener(db: Db) -> Listener {
     Listener::batched(NAME, &["*"], move |events| -> HandlerFuture {
@@ -43,14 +52,32 @@ async fn record(db: &Db, events: &[Envelope]) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// The filter's topic pattern and first and last days, or what is wrong with them, field by field.
+fn check_filter(
+    filter: &EventLogFilter,
+) -> Result<(Option<Pattern>, Option<i64>, Option<i64>), Vec<FieldError>> {
+    let mut v = Validation::new();
+    let topic = filter.topic.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let pattern = topic.and_then(Pattern::parse);
+    v.check(
+        topic.is_none() || pattern.is_some(),
+        "topic",
+        "Enter a topic such as shift.created, or a pattern such as shift.*",
+    );
+    let (from, to) = crate::time::period(&mut v, &filter.from, &filter.to);
+    v.finish()?;
+    Ok((pattern, from, to))
+}
+
 /// One page of the log, newest first, filtered by topic pattern, actor and the organisation's
 /// days (RFC 3339 text compares in time order).
-pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx::Error> {
+pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, EventLogError> {
+    let (pattern, from, to) = check_filter(filter).map_err(EventLogError::Invalid)?;
     let zone = crate::settings::time_zone(db).await?;
     let mut sql =
         String::from("SELECT seq, id, topic, actor, occurred_at, payload FROM event_log WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
-    if let Some(pattern) = filter.topic.as_deref().and_then(Pattern::parse) {
+    if let Some(pattern) = pattern {
         match pattern.as_str().strip_suffix('*') {
             Some("") => {}
             Some(prefix) => {
@@ -67,8 +94,7 @@ pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, sqlx
         binds.push(actor.to_string());
         sql.push_str(&format!(" AND actor = ${}", binds.len()));
     }
-    let day = |text: &Option<String>| text.as_deref().and_then(crate::time::parse_date);
-    let (from, to) = zone.days(day(&filter.from), day(&filter.to));
+    let (from, to) = zone.days(from, to);
     if let Some(from) = from {
         binds.push(rfc3339_from_unix_ms(from * 1000));
         sql.push_str(&format!(" AND occurred_at >= ${}", binds.len()));
@@ -113,4 +139,41 @@ fn local_stamp(zone: Zone, occurred_at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(occurred_at)
         .map(|at| zone.stamp(at.timestamp()))
         .unwrap_or_else(|_| occurred_at.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_checked_field_by_field() {
+        let ok = EventLogFilter {
+            topic: Some("shift.*".into()),
+            from: Some("2026-11-01".into()),
+            to: Some("".into()),
+            ..Default::default()
+        };
+        assert!(check_filter(&ok).is_ok());
+        let bad = EventLogFilter {
+            topic: Some("Shift created".into()),
+            from: Some("2026-13-01".into()),
+            to: Some("yesterday".into()),
+            ..Default::default()
+        };
+        let fields: Vec<_> = check_filter(&bad).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["topic", "from", "to"]);
+        let reversed = EventLogFilter {
+            from: Some("2026-11-02".into()),
+            to: Some("2026-11-01".into()),
+            ..Default::default()
+        };
+        let errors = check_filter(&reversed).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].message.as_str()),
+            ("to", "The end date is before the start date.")
+        );
+        let impossible = EventLogFilter { from: Some("2026-02-31".into()), ..Default::default() };
+        assert_eq!(check_filter(&impossible).unwrap_err().len(), 1);
+    }
 }

@@ -212,6 +212,19 @@ fn BusStatsView(stats: BusStats, replay: ServerAction<ReplayDelivery>) -> impl I
     }
 }
 
+/// The event log's address for `filter`, page included.
+fn log_address(filter: &EventLogFilter) -> String {
+    let mut parts = vec![format!("page={}", filter.page)];
+    for (k, v) in
+        [("topic", &filter.topic), ("actor", &filter.actor), ("from", &filter.from), ("to", &filter.to)]
+    {
+        if let Some(v) = v {
+            parts.push(format!("{k}={}", crate::ui::urlencode(v)));
+        }
+    }
+    format!("/admin/events/log?{}", parts.join("&"))
+}
+
 #[component]
 pub fn EventLogPage() -> impl IntoView {
     let query = use_query_map();
@@ -257,22 +270,19 @@ pub fn EventLogPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(e) => view! { <p class="mt-6 text-red-600" data-testid="log-error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(result) if result.rows.is_empty() => view! {
                         <p class="mt-6 text-slate-600">"No events match."</p>
                     }
                         .into_any(),
                     Ok(result) => {
                         let current = filter();
-                        let link = move |page: i64| {
-                            let mut parts = vec![format!("page={page}")];
-                            for (k, v) in [("topic", &current.topic), ("actor", &current.actor), ("from", &current.from), ("to", &current.to)] {
-                                if let Some(v) = v {
-                                    parts.push(format!("{k}={}", crate::ui::urlencode(v)));
-                                }
-                            }
-                            format!("/admin/events/log?{}", parts.join("&"))
-                        };
+                        // The Actor box holds an id such as `user:…`; the rows know whose it is.
+                        let actor_shown = current.actor.as_ref().and_then(|_| result.rows.first()).map(|r| {
+                            let everyone = log_address(&EventLogFilter { actor: None, page: 1, ..current.clone() });
+                            view! { <crate::ui::ActorShown name=r.actor_name.clone() everyone /> }
+                        });
+                        let link = move |page: i64| log_address(&EventLogFilter { page, ..current.clone() });
                         let rows = result
                             .rows
                             .into_iter()
@@ -294,6 +304,7 @@ pub fn EventLogPage() -> impl IntoView {
                             })
                             .collect_view();
                         view! {
+                            {actor_shown}
                             <section class=CARD>
                                 <table class=TABLE>
                                     <thead>

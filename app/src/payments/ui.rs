@@ -734,6 +734,19 @@ pub fn AdminPlansPage() -> impl IntoView {
     }
 }
 
+/// The payment audit log's address for `filter`, page included.
+fn audit_address(filter: &AuditFilter) -> String {
+    let mut parts = vec![format!("page={}", filter.page)];
+    for (k, v) in
+        [("action", &filter.action), ("actor", &filter.actor), ("from", &filter.from), ("to", &filter.to)]
+    {
+        if let Some(v) = v {
+            parts.push(format!("{k}={}", crate::ui::urlencode(v)));
+        }
+    }
+    format!("/admin/payments/audit?{}", parts.join("&"))
+}
+
 /// `/admin/payments/audit`: the payment audit log, filtered by action, actor and dates (the organisation's days).
 #[component]
 pub fn PaymentAuditPage() -> impl IntoView {
@@ -774,16 +787,14 @@ pub fn PaymentAuditPage() -> impl IntoView {
                     Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-600">"Nothing matches."</p> }.into_any(),
                     Ok(page) => {
                         let current = filter();
-                        let link = move |n: i64| {
-                            let mut parts = vec![format!("page={n}")];
-                            for (k, v) in [("action", &current.action), ("actor", &current.actor), ("from", &current.from), ("to", &current.to)] {
-                                if let Some(v) = v {
-                                    parts.push(format!("{k}={}", crate::ui::urlencode(v)));
-                                }
-                            }
-                            format!("/admin/payments/audit?{}", parts.join("&"))
-                        };
+                        // The Actor box holds an id such as `user:…`; the rows know whose it is.
+                        let actor_shown = current.actor.as_ref().and_then(|_| page.rows.first()).map(|r| {
+                            let everyone = audit_address(&AuditFilter { actor: None, page: 1, ..current.clone() });
+                            view! { <crate::ui::ActorShown name=r.actor_name.clone() everyone /> }
+                        });
+                        let link = move |page: i64| audit_address(&AuditFilter { page, ..current.clone() });
                         view! {
+                            {actor_shown}
                             <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
                                 <thead><tr>
                                     <th class="px-3 py-2 text-left">"When"</th><th class="px-3 py-2 text-left">"Actor"</th>

@@ -370,6 +370,18 @@ async fn event_log_filters_and_refuses_bad_filters(app: TestApp) {
     ])
     .await;
     assert_eq!(bad.status(), 422);
+    let bad_page = admin.get(app.url("/admin/events/log?topic=not+a+topic")).send().await.unwrap();
+    assert_eq!(bad_page.status(), 422, "the page answers with the filter's error");
+    assert!(bad_page.text().await.unwrap().contains("Enter a topic such as shift.created"));
+
+    // The Actor box holds the id; the page says whose rows they are, and how to see everyone's
+    // with the other filters kept.
+    let html = app.page(&admin, "/admin/events/log?actor=user:u9&topic=contact.*").await;
+    assert!(html.contains("Only <strong>Deleted account</strong>"), "{html}");
+    assert!(html.contains(r#"href="/admin/events/log?page=1&amp;topic=contact.%2A""#), "{html}");
+    let html = app.page(&admin, "/admin/events/log").await;
+    assert!(!html.contains("data-testid=\"actor-shown\""), "no actor filter, no note");
+
     let volunteer = admin_client(&app, Role::Volunteer).await;
     let res = volunteer
         .post(app.url("/api/observability/event-log"))

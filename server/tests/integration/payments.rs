@@ -512,6 +512,9 @@ async fn the_payment_audit_log_is_append_only(backend: Backend) {
     let system: Value = log(vec![("filter[actor]", "system".into())]).await.json().await.unwrap();
     assert_eq!(system["rows"][0]["action"], "checkout.started");
     assert_eq!(system["rows"][0]["actor_name"], "System");
+    let html = app.page(&admin, "/admin/payments/audit?actor=system&action=checkout.started").await;
+    assert!(html.contains("Only <strong>System</strong>"), "{html}");
+    assert!(html.contains(r#"href="/admin/payments/audit?page=1&amp;action=checkout.started""#), "{html}");
     assert_eq!(system["rows"][0]["amount_cents"], 500);
     let later: Value = log(vec![("filter[from]", tomorrow)]).await.json().await.unwrap();
     assert!(later["rows"].as_array().unwrap().is_empty());
