@@ -52,10 +52,16 @@ async fn record(db: &Db, events: &[Envelope]) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// The filter's topic pattern and first and last days, or what is wrong with them, field by field.
-fn check_filter(
-    filter: &EventLogFilter,
-) -> Result<(Option<Pattern>, Option<i64>, Option<i64>), Vec<FieldError>> {
+/// A filter once checked: its topic pattern, and its first and last days (days since the epoch).
+#[derive(Debug)]
+struct CheckedFilter {
+    pattern: Option<Pattern>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// The filter as the query uses it, or what is wrong with it, field by field.
+fn check_filter(filter: &EventLogFilter) -> Result<CheckedFilter, Vec<FieldError>> {
     let mut v = Validation::new();
     let topic = filter.topic.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let pattern = topic.and_then(Pattern::parse);
@@ -66,13 +72,13 @@ fn check_filter(
     );
     let (from, to) = crate::time::period(&mut v, &filter.from, &filter.to);
     v.finish()?;
-    Ok((pattern, from, to))
+    Ok(CheckedFilter { pattern, from, to })
 }
 
 /// One page of the log, newest first, filtered by topic pattern, actor and the organisation's
 /// days (RFC 3339 text compares in time order).
 pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, EventLogError> {
-    let (pattern, from, to) = check_filter(filter).map_err(EventLogError::Invalid)?;
+    let CheckedFilter { pattern, from, to } = check_filter(filter).map_err(EventLogError::Invalid)?;
     let zone = crate::settings::time_zone(db).await?;
     let mut sql =
         String::from("SELECT seq, id, topic, actor, occurred_at, payload FROM event_log WHERE 1 = 1");

@@ -219,6 +219,17 @@ const FIELDS: &[&str] = &[
     "active",
 ];
 
+/// `value` in every text field of every server function; numbers and flags stay readable, so
+/// that a call gets past decoding its arguments and the text reaches the function.
+pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
+    let readable = |field: &str| match field {
+        "page" | "seq" | "idle_days" | "filter[page]" => "1".to_string(),
+        "approve" | "active" | "form[is_public]" | "repeat[monthly]" => "true".to_string(),
+        _ => value.to_string(),
+    };
+    FIELDS.iter().map(|f| (*f, readable(f))).collect()
+}
+
 /// Every server function, called by a super admin with nothing, with text that is not what it
 /// expects, with numbers at the edges of i64, and (for JSON ones) with broken JSON: each answers
 /// 2xx or 4xx with a message, never a server error.
@@ -230,16 +241,7 @@ async fn no_server_function_fails_on_bad_input(app: TestApp) {
     assert!(paths.len() > 80, "the server functions are registered: {paths:?}");
     let long = "x".repeat(5_000);
     let every = |value: &str| FIELDS.iter().map(|f| (*f, value.to_string())).collect::<Vec<_>>();
-    // Bad text everywhere a text goes; numbers and flags stay readable, so that the call gets
-    // past decoding its arguments and the text reaches the function.
-    let every_text = |value: &str| {
-        let readable = |field: &str| match field {
-            "page" | "seq" | "idle_days" | "filter[page]" => "1".to_string(),
-            "approve" | "active" | "form[is_public]" | "repeat[monthly]" => "true".to_string(),
-            _ => value.to_string(),
-        };
-        FIELDS.iter().map(|f| (*f, readable(f))).collect::<Vec<_>>()
-    };
+    let every_text = every_text_field;
     let variants = [
         ("nothing", vec![]),
         ("junk text", every("'\"; DROP TABLE users; -- <script>💥</script>\r\n%00../../etc/passwd")),

@@ -1,0 +1,246 @@
+//! Who may call what: every server function, called by anyone and by each role.
+
+use std::collections::BTreeSet;
+
+use crate::common::TestApp;
+use crate::http::every_text_field;
+use app::users::{Role, UserStatus};
+
+on_both_backends!(every_server_function_answers_only_whom_it_serves);
+
+/// Who a server function serves. A super admin passes every role check.
+#[derive(Debug, Clone, Copy)]
+enum Serves {
+    Anyone,
+    SignedIn,
+    Roles(&'static [Role]),
+}
+
+use Role::{Admin, EventsAdmin, PaymentsAdmin, SuperAdmin};
+use Serves::{Anyone, Roles, SignedIn};
+
+/// Admins: shifts, campaigns, contacts, email, the event bus.
+const ORGANISERS: Serves = Roles(&[SuperAdmin, Admin]);
+const ADMIN_AREA: Serves = Roles(&[SuperAdmin, Admin, PaymentsAdmin, EventsAdmin]);
+const SUPER_ADMIN: Serves = Roles(&[SuperAdmin]);
+const PAYMENTS: Serves = Roles(&[SuperAdmin, PaymentsAdmin]);
+const CONTACT_READERS: Serves = Roles(&[SuperAdmin, Admin, PaymentsAdmin]);
+
+/// Written from the README's account of each page, not from the code: a new server function
+/// fails the test until it is named here.
+const WHO_MAY_CALL: &[(&str, Serves)] = &[
+    ("auth/me", Anyone),
+    ("auth/login", Anyone),
+    ("auth/logout", Anyone),
+    ("auth/setup-status", Anyone),
+    ("auth/setup", Anyone),
+    ("home", Anyone),
+    ("organisation-name", Anyone),
+    ("users/register", Anyone),
+    ("shifts/public", Anyone),
+    ("shifts/public-places", Anyone),
+    ("shifts/public-one", Anyone),
+    ("shifts/sign-up", Anyone),
+    ("shifts/by-token", Anyone),
+    ("shifts/cancel", Anyone),
+    ("campaigns/public", Anyone),
+    ("campaigns/send", Anyone),
+    ("campaigns/respond", Anyone),
+    ("payments/donate", Anyone),
+    ("payments/buy", Anyone),
+    ("payments/membership", Anyone),
+    ("payments/join", Anyone),
+    ("payments/shop", Anyone),
+    ("payments/shop-product", Anyone),
+    ("shifts/mine", SignedIn),
+    ("shifts/mine-past", SignedIn),
+    ("shifts/cancel-mine", SignedIn),
+    ("shifts/calendar-feed", SignedIn),
+    ("shifts/new-calendar-feed", SignedIn),
+    ("admin/dashboard", ADMIN_AREA),
+    ("admin/time-zone", ADMIN_AREA),
+    ("admin/time-zones", ORGANISERS),
+    ("admin/save-time-zone", ORGANISERS),
+    ("shifts/create", ORGANISERS),
+    ("shifts/update", ORGANISERS),
+    ("shifts/delete", ORGANISERS),
+    ("shifts/admin-list", ORGANISERS),
+    ("shifts/admin-one", ORGANISERS),
+    ("shifts/admin-add", ORGANISERS),
+    ("shifts/admin-remove", ORGANISERS),
+    ("shifts/admin-promote", ORGANISERS),
+    ("shifts/admin-attendance", ORGANISERS),
+    ("shifts/admin-cancel-shift", ORGANISERS),
+    ("shifts/email-volunteers", ORGANISERS),
+    ("shifts/sheet", ORGANISERS),
+    ("shifts/hours", ORGANISERS),
+    ("shifts/reminders", ORGANISERS),
+    ("shifts/save-reminders", ORGANISERS),
+    ("shifts/needing-volunteers", ORGANISERS),
+    ("email/settings", ORGANISERS),
+    ("email/save-settings", ORGANISERS),
+    ("email/test", ORGANISERS),
+    ("email/queue", ORGANISERS),
+    ("email/retry", ORGANISERS),
+    ("observability/stats", ORGANISERS),
+    ("observability/replay", ORGANISERS),
+    ("observability/event-log", ORGANISERS),
+    ("observability/test-event", SUPER_ADMIN),
+    ("users/list", SUPER_ADMIN),
+    ("users/create", SUPER_ADMIN),
+    ("users/update", SUPER_ADMIN),
+    ("users/set-active", SUPER_ADMIN),
+    ("users/approve", SUPER_ADMIN),
+    ("users/delete", SUPER_ADMIN),
+    ("campaigns/list", ORGANISERS),
+    ("campaigns/get", ORGANISERS),
+    ("campaigns/save", ORGANISERS),
+    ("campaigns/status", ORGANISERS),
+    ("campaigns/delete", ORGANISERS),
+    ("campaigns/admin-respond", ORGANISERS),
+    ("campaigns/moderate", ORGANISERS),
+    ("contacts/list", CONTACT_READERS),
+    ("contacts/get", CONTACT_READERS),
+    ("contacts/tags", ORGANISERS),
+    ("contacts/merge", ORGANISERS),
+    ("contacts/import/preview", ORGANISERS),
+    ("contacts/import/start", ORGANISERS),
+    ("jobs/get", ORGANISERS),
+    ("reengagement/preview", ORGANISERS),
+    ("reengagement/send", ORGANISERS),
+    ("reengagement/window", ORGANISERS),
+    ("reengagement/window/save", ORGANISERS),
+    ("payments/settings", PAYMENTS),
+    ("payments/save-settings", PAYMENTS),
+    ("payments/test-connection", PAYMENTS),
+    ("payments/refund", PAYMENTS),
+    ("payments/list", PAYMENTS),
+    ("payments/donation-chart", PAYMENTS),
+    ("payments/audit-log", PAYMENTS),
+    ("payments/plans", PAYMENTS),
+    ("payments/save-plan", PAYMENTS),
+    ("payments/products", PAYMENTS),
+    ("payments/save-product", PAYMENTS),
+];
+
+/// Fields some functions need in a form they can decode, on top of `every_text_field`'s:
+/// a choice from a list, or a field only they take.
+const DECODABLE: &[(&str, &str)] = &[
+    ("scope", "this"),
+    ("filter[status]", "ACTIVE"),
+    ("form[interval]", "month"),
+    ("form[tls]", "x"),
+    ("form[username]", "x"),
+    ("form[from_name]", "x"),
+    ("form[from_address]", "x"),
+    ("form[summary]", "x"),
+    ("form[body]", "x"),
+    ("form[call_to_action]", "x"),
+    ("form[recipients]", "x"),
+    ("form[email_subject]", "x"),
+    ("form[email_template]", "x"),
+    ("form[representative_name]", "x"),
+    ("form[representative_email]", "x"),
+    ("response_id", "x"),
+    ("survivor", "x"),
+    ("duplicate_email", "x"),
+    ("days", "x"),
+    ("form[currency]", "x"),
+];
+
+/// Every table, counted: a refused call must change none of them.
+async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
+    let tables: Vec<String> = match app.db.backend() {
+        app::db::Backend::Sqlite => {
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .fetch_all(app.db.pool())
+                .await
+        }
+        app::db::Backend::Postgres => sqlx::query_scalar(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
+        )
+        .fetch_all(app.db.pool())
+        .await,
+    }
+    .unwrap();
+    let mut counts = Vec::new();
+    for table in tables {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(app.db.pool()).await.unwrap();
+        counts.push((table, count));
+    }
+    counts
+}
+
+/// Anyone is answered 401 by a function for signed-in users, each role 403 by a function
+/// not for it, and both leave every table as it was; whom a function serves is never refused.
+async fn every_server_function_answers_only_whom_it_serves(app: TestApp) {
+    let mut registered: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/"))
+        .collect();
+    registered.sort_unstable();
+    registered.dedup();
+    let named: BTreeSet<&str> = WHO_MAY_CALL.iter().map(|(path, _)| *path).collect();
+    let unnamed: Vec<&&str> = registered.iter().filter(|p| !named.contains(**p)).collect();
+    assert!(unnamed.is_empty(), "say whom these serve in WHO_MAY_CALL: {unnamed:?}");
+    let gone: Vec<&&str> = named.iter().filter(|p| !registered.contains(p)).collect();
+    assert!(gone.is_empty(), "no longer registered: {gone:?}");
+
+    let mut callers = vec![(None, app.client())];
+    for (n, role) in Role::ALL.into_iter().enumerate() {
+        let email = format!("role{n}@example.org");
+        app.create_user(&email, role, UserStatus::Active).await;
+        callers.push((Some(role), app.signed_in(&email).await));
+    }
+    // Arguments every function can decode, so each call reaches its role check.
+    let mut form = every_text_field("x");
+    form.retain(|(field, _)| !DECODABLE.iter().any(|(f, _)| f == field));
+    form.extend(DECODABLE.iter().map(|(field, value)| (*field, value.to_string())));
+    let call = |path: &'static str, client: reqwest::Client| {
+        let url = app.url(&format!("/api/{path}"));
+        let form = form.clone();
+        async move {
+            let request = client.post(url);
+            let request = if path.starts_with("contacts/import/") {
+                request.json(&serde_json::json!({ "csv": "name,email\nJo,jo@example.org\n" }))
+            } else {
+                request.form(&form)
+            };
+            let res = request.send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let serves = |serves: Serves, role: Option<Role>| match (serves, role) {
+        (Anyone, _) => true,
+        (_, None) => false,
+        (SignedIn, Some(_)) => true,
+        (Roles(roles), Some(role)) => roles.contains(&role),
+    };
+
+    // Refused first, every table counted before and after.
+    let before = row_counts(&app).await;
+    let mut wrong = Vec::new();
+    for &(path, who) in WHO_MAY_CALL {
+        for (role, client) in callers.iter().filter(|(role, _)| !serves(who, *role)) {
+            let expected = if role.is_none() { 401 } else { 403 };
+            let (status, body) = call(path, client.clone()).await;
+            if status != expected {
+                wrong.push(format!("{path} as {role:?}: {status}, expected {expected}: {body:.200}"));
+            }
+        }
+    }
+    assert_eq!(row_counts(&app).await, before, "a refused call changed nothing");
+
+    // Then served: whatever the arguments make of it, never "sign in" or "not allowed".
+    // Signing out comes last, since it ends the session the other calls use.
+    let (last, first): (Vec<_>, Vec<_>) = WHO_MAY_CALL.iter().partition(|(path, _)| *path == "auth/logout");
+    for &(path, who) in first.into_iter().chain(last) {
+        for (role, client) in callers.iter().filter(|(role, _)| serves(who, *role)) {
+            let (status, body) = call(path, client.clone()).await;
+            if status == 401 || status == 403 {
+                wrong.push(format!("{path} as {role:?}: {status}, expected to be served: {body:.200}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+}
