@@ -93,6 +93,36 @@ pub struct Campaign {
     pub created: String,
 }
 
+/// The admin list's filter: part of the title, a status (`DRAFT`…, empty for all), the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CampaignFilter {
+    pub search: String,
+    pub status: String,
+    pub page: i64,
+}
+
+/// A campaign as the admin list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignRow {
+    pub id: String,
+    pub title: String,
+    pub status: CampaignStatus,
+    pub emails_sent: i64,
+    /// `YYYY-MM-DD`, the organisation's day.
+    pub created: String,
+}
+
+/// One page of the admin list, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignPage {
+    pub rows: Vec<CampaignRow>,
+    pub page: i64,
+    pub has_more: bool,
+    /// Campaigns matching the filter, on every page.
+    pub count: i64,
+}
+
 /// The create/edit form as typed. Recipients are one per line: `Name | Role | email`, or
 /// just an email.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -291,10 +321,10 @@ impl From<service::CampaignError> for AppError {
 
 /// Every campaign, newest first.
 #[server(prefix = "/api", endpoint = "campaigns/list")]
-pub async fn list_campaigns() -> Result<Vec<Campaign>, AppError> {
+pub async fn list_campaigns(#[server(default)] filter: CampaignFilter) -> Result<CampaignPage, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::list(&state.db).await?)
+    Ok(service::list(&state.db, &filter).await?)
 }
 
 #[server(prefix = "/api", endpoint = "campaigns/get")]

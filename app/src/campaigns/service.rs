@@ -6,8 +6,8 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::{
-    Campaign, CampaignDetail, CampaignForm, CampaignResponse, CampaignStatus, PublicCampaign, Recipient,
-    ResponseForm, StatusChange, SupporterForm, SupporterRow,
+    Campaign, CampaignDetail, CampaignFilter, CampaignForm, CampaignPage, CampaignResponse, CampaignRow,
+    CampaignStatus, PublicCampaign, Recipient, ResponseForm, StatusChange, SupporterForm, SupporterRow,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -42,6 +42,9 @@ pub enum CampaignError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
+
+/// Campaigns on a page of the admin list.
+pub const PAGE_SIZE: i64 = 50;
 
 /// A supporter may send a campaign's email once per this many seconds.
 pub const RESEND_AFTER_SECS: i64 = 24 * 3600;
@@ -136,14 +139,58 @@ fn campaign_from_row(row: &sqlx::any::AnyRow, zone: Zone) -> Result<Campaign, sq
     })
 }
 
-pub async fn list(db: &Db) -> Result<Vec<Campaign>, CampaignError> {
+/// One page of campaigns, newest first, by part of the title and by status.
+pub async fn list(db: &Db, filter: &CampaignFilter) -> Result<CampaignPage, CampaignError> {
+    let mut v = Validation::new();
+    let status = filter.status.trim();
+    let status = (!status.is_empty()).then(|| CampaignStatus::parse(status));
+    v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
+    v.check(filter.search.chars().count() <= 200, "search", "Search for at most 200 characters.");
+    v.finish().map_err(CampaignError::Invalid)?;
+    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if !filter.search.trim().is_empty() {
+        binds.push(db::contains_pattern(&filter.search));
+        conditions.push_str(&format!(" AND LOWER(title) LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if let Some(Some(status)) = status {
+        binds.push(status.as_str().to_string());
+        conditions.push_str(&format!(" AND status = ${}", binds.len()));
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM campaigns{conditions}");
+    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let count = count.fetch_one(db.pool()).await?;
+    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
+    let sql = format!(
+        "SELECT id, title, status, emails_sent, created_at FROM campaigns{conditions} \
+         ORDER BY created_at DESC, id LIMIT {} OFFSET {offset}",
+        PAGE_SIZE + 1
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
     let zone = settings::time_zone(db).await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM campaigns ORDER BY created_at DESC, id"
-    )))
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows.iter().map(|r| campaign_from_row(r, zone)).collect::<Result<_, _>>()?)
+    let rows = rows
+        .iter()
+        .take(PAGE_SIZE as usize)
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(CampaignRow {
+                id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                status: CampaignStatus::parse(&status).unwrap_or(CampaignStatus::Draft),
+                emails_sent: r.try_get("emails_sent")?,
+                created: zone.date(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(CampaignPage { rows, page, has_more, count })
 }
 
 async fn find(db: &Db, column: &str, value: &str) -> Result<Campaign, CampaignError> {

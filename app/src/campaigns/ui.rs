@@ -5,12 +5,12 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CampaignStatus, ChangeCampaignStatus, DeleteCampaign, EnterResponse, ModerateResponse, Recipient,
-    SaveCampaign, SendCampaignEmail, SubmitResponse, SupporterForm, get_campaign, get_public_campaign,
-    list_campaigns, recipients_text, render_email,
+    CampaignFilter, CampaignStatus, ChangeCampaignStatus, DeleteCampaign, EnterResponse, ModerateResponse,
+    Recipient, SaveCampaign, SendCampaignEmail, SubmitResponse, SupporterForm, get_campaign,
+    get_public_campaign, list_campaigns, recipients_text, render_email,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, last_error};
@@ -92,46 +92,93 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
     }
 }
 
-/// `/admin/campaigns`: every campaign, and a form for a new one (saved as a draft).
+/// `/admin/campaigns`: the campaigns, newest first, 50 a page, found by title and status; and
+/// a form for a new one (saved as a draft).
 #[component]
 pub fn AdminCampaignsPage() -> impl IntoView {
-    let campaigns = Resource::new(|| (), |_| list_campaigns());
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| CampaignFilter {
+            search: q.get("q").unwrap_or_default(),
+            status: q.get("status").unwrap_or_default(),
+            page: crate::ui::page_param(q),
+        })
+    };
+    let campaigns = Resource::new(filter, list_campaigns);
     let save = ServerAction::<SaveCampaign>::new();
     Effect::new(move |_| {
         if matches!(save.value().get(), Some(Ok(_))) {
             campaigns.refetch();
         }
     });
+    let filtered = move || {
+        let f = filter();
+        !f.search.trim().is_empty() || !f.status.trim().is_empty()
+    };
     view! {
         <Title text="Campaigns" />
         <h1 class="text-2xl font-bold text-slate-900">"Campaigns"</h1>
+        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
+            <label class="col-span-2 text-sm text-slate-700">
+                "Title contains"
+                <input name="q" class=INPUT value=move || filter().search />
+            </label>
+            <label class="text-sm text-slate-700">
+                "Status"
+                <select name="status" class=INPUT>
+                    <option value="" selected=move || filter().status.is_empty()>"Any"</option>
+                    {CampaignStatus::ALL.into_iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || filter().status == s.as_str()>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <div class="flex items-end gap-3">
+                <button type="submit" class=SMALL_BUTTON>"Filter"</button>
+                <a href="/admin/campaigns" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match campaigns.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+                    Ok(page) if page.rows.is_empty() && filtered() => view! {
+                        <p class="mt-6 text-slate-600">"No campaigns match."</p>
+                    }.into_any(),
+                    Ok(page) if page.rows.is_empty() => view! {
                         <p class="mt-6 text-slate-600">"No campaigns yet. Write the first one below."</p>
                     }.into_any(),
-                    Ok(list) => view! {
-                        <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
-                            <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                <thead><tr>
-                                    <th class=TH>"Campaign"</th><th class=TH>"Status"</th>
-                                    <th class=TH>"Emails sent"</th><th class=TH>"Created"</th>
-                                </tr></thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {list.into_iter().map(|c| view! {
-                                        <tr data-testid="campaign-row">
-                                            <td class=TD><a href=format!("/admin/campaigns/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.title}</a></td>
-                                            <td class=TD>{badge(c.status)}</td>
-                                            <td class=TD>{c.emails_sent}</td>
-                                            <td class=TD>{c.created}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
+                    Ok(page) => {
+                        let current = filter();
+                        let link = move |n: i64| {
+                            format!(
+                                "/admin/campaigns?q={}&status={}&page={n}",
+                                crate::ui::urlencode(&current.search),
+                                crate::ui::urlencode(&current.status)
+                            )
+                        };
+                        view! {
+                            <p class="mt-4 text-sm text-slate-700" data-testid="campaigns-count">{crate::ui::count(page.count, "campaign")}</p>
+                            <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Campaign"</th><th class=TH>"Status"</th>
+                                        <th class=TH>"Emails sent"</th><th class=TH>"Created"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|c| view! {
+                                            <tr data-testid="campaign-row">
+                                                <td class=TD><a href=format!("/admin/campaigns/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.title}</a></td>
+                                                <td class=TD>{badge(c.status)}</td>
+                                                <td class=TD>{c.emails_sent}</td>
+                                                <td class=TD>{c.created}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>

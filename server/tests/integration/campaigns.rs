@@ -10,6 +10,7 @@ on_both_backends!(
     supporters_email_their_representatives_once_a_day,
     responses_are_held_for_moderation,
     campaign_functions_check_the_role,
+    admins_find_campaigns_by_title_and_status_a_page_at_a_time,
 );
 
 on_both_backends_with_own_server!(public_campaign_forms_are_rate_limited_per_ip);
@@ -355,4 +356,76 @@ async fn public_campaign_forms_are_rate_limited_per_ip(backend: Backend) {
     let mut typed_in = vec![("id", id.as_str())];
     typed_in.extend(response);
     assert_eq!(app.call(&admin, "campaigns/admin-respond", &typed_in).await.status(), 200);
+}
+
+async fn admins_find_campaigns_by_title_and_status_a_page_at_a_time(app: TestApp) {
+    let admin = admin(&app).await;
+    let html = app.page(&admin, "/admin/campaigns").await;
+    assert!(html.contains("No campaigns yet. Write the first one below."));
+    // 55 campaigns a minute apart, every fifth active; one with a `%` in its title.
+    for i in 0..55_i64 {
+        let title = if i == 54 { "100% renewable".to_string() } else { format!("Campaign {i}") };
+        let status = if i % 5 == 0 { "ACTIVE" } else { "DRAFT" };
+        sqlx::query(
+            "INSERT INTO campaigns (id, slug, title, summary, body, call_to_action, recipients, email_subject, \
+             email_template, status, emails_sent, created_at, updated_at) \
+             VALUES ($1, $1, $2, '', '', '', '[]', 'S', 'T', $3, 0, $4, $4)",
+        )
+        .bind(format!("k{i}"))
+        .bind(title)
+        .bind(status)
+        .bind(1_800_000_000 + i * 60)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+    let list = |args: Vec<(&'static str, &'static str)>| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.call(&admin, "campaigns/list", &args).await }
+    };
+    let titles = |page: &Value| -> Vec<String> {
+        page["rows"].as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap().to_string()).collect()
+    };
+    let first: Value = list(vec![]).await.json().await.unwrap();
+    assert_eq!((first["count"].as_i64(), first["has_more"].as_bool()), (Some(55), Some(true)));
+    assert_eq!(titles(&first).len(), 50);
+    assert_eq!(titles(&first)[..2], ["100% renewable", "Campaign 53"], "newest first");
+    assert!(first["rows"][0].get("body").is_none(), "the list carries no campaign texts");
+    let second: Value = list(vec![("filter[page]", "2")]).await.json().await.unwrap();
+    assert_eq!(titles(&second), ["Campaign 4", "Campaign 3", "Campaign 2", "Campaign 1", "Campaign 0"]);
+    assert_eq!(second["has_more"], false);
+
+    // By part of the title, any case, `%` taken literally; by status; both.
+    let found: Value = list(vec![("filter[search]", " CAMPAIGN 1")]).await.json().await.unwrap();
+    assert_eq!(found["count"], 11, "Campaign 1 and 10–19");
+    let percent: Value = list(vec![("filter[search]", "%")]).await.json().await.unwrap();
+    assert_eq!(titles(&percent), ["100% renewable"]);
+    let active: Value = list(vec![("filter[status]", "ACTIVE")]).await.json().await.unwrap();
+    assert_eq!(active["count"], 11);
+    assert!(active["rows"].as_array().unwrap().iter().all(|r| r["status"] == "ACTIVE"));
+    let both: Value = list(vec![("filter[status]", "ACTIVE"), ("filter[search]", "campaign 1")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(titles(&both), ["Campaign 15", "Campaign 10"]);
+
+    // A status not on the list, or a search too long, is refused.
+    assert_eq!(list(vec![("filter[status]", "LIVE")]).await.status(), 422);
+    let long: &'static str = Box::leak("x".repeat(201).into_boxed_str());
+    assert_eq!(list(vec![("filter[search]", long)]).await.status(), 422);
+
+    // The page: the count, a link to the rest keeping the filter, and an empty result said so.
+    let html = app.page(&admin, "/admin/campaigns").await;
+    assert!(html.contains("55 campaigns"), "{html}");
+    assert_eq!(html.matches("data-testid=\"campaign-row\"").count(), 50);
+    assert!(html.contains("href=\"/admin/campaigns?q=&amp;status=&amp;page=2\""), "{html}");
+    let html = app.page(&admin, "/admin/campaigns?q=campaign+1&status=ACTIVE").await;
+    assert!(html.contains("2 campaigns"));
+    assert!(html.contains("<option value=\"ACTIVE\" selected"), "the filter stays chosen");
+    let html = app.page(&admin, "/admin/campaigns?q=nothing+like+this").await;
+    assert!(html.contains("No campaigns match."));
+    let bad = admin.get(app.url("/admin/campaigns?status=LIVE")).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("Choose a status from the list."));
 }

@@ -208,7 +208,7 @@ async fn admin_pages_read_times_in_the_organisations_time_zone(app: TestApp) {
     )
     .await;
     let campaigns = read("campaigns/list", vec![]).await;
-    assert_eq!(campaigns[0]["created"], "2026-01-15");
+    assert_eq!(campaigns["rows"][0]["created"], "2026-01-15");
     let campaign = read("campaigns/get", vec![("id", "k1".into())]).await;
     assert_eq!(campaign["supporters"][0]["at"], zone.stamp(sent));
     let per_day: Vec<(String, i64)> = serde_json::from_value(campaign["emails_per_day"].clone()).unwrap();
