@@ -9,6 +9,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::admin::ui::ForRoles;
+
 pub mod admin;
 pub mod auth;
 pub mod campaigns;
@@ -104,6 +106,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/shop") view=payments::ui::ShopPage ssr=SsrMode::Async />
                 <Route path=path!("/shop/thanks") view=payments::ui::ShopThanksPage />
                 <Route path=path!("/shop/:slug") view=payments::ui::ProductPage ssr=SsrMode::Async />
+                // Each admin page refuses roles that may not load its data; the pages that load
+                // nothing before a form is sent say who may use them with `ForRoles`.
                 <ParentRoute path=path!("/admin") view=admin::ui::AdminShell ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::ui::DashboardPage />
                     <Route path=path!("shifts") view=shifts::ui::AdminShiftsPage />
@@ -114,8 +118,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />
                     <Route path=path!("contacts") view=contacts::ui::ContactsPage />
-                    <Route path=path!("contacts/import") view=contacts::ui::ImportContactsPage />
-                    <Route path=path!("reengagement") view=reengagement::ui::ReengagementPage />
+                    <Route path=path!("contacts/import") view=|| view! { <ForRoles roles=contacts::MANAGERS><contacts::ui::ImportContactsPage /></ForRoles> } />
+                    <Route path=path!("reengagement") view=|| view! { <ForRoles roles=reengagement::MANAGERS><reengagement::ui::ReengagementPage /></ForRoles> } />
                     <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />
@@ -126,7 +130,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("payments/audit") view=payments::ui::PaymentAuditPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
-                    <Route path=path!("events/live") view=observability::ui::LiveEventsPage />
+                    <Route path=path!("events/live") view=|| view! { <ForRoles roles=observability::VIEWERS><observability::ui::LiveEventsPage /></ForRoles> } />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -36,6 +36,18 @@ pub fn AdminShell() -> impl IntoView {
     }
 }
 
+/// An admin page only some admin roles may use: others get "No access" (403), as they do on
+/// a page whose data they may not load.
+#[component]
+pub fn ForRoles(roles: &'static [Role], children: Children) -> impl IntoView {
+    let allowed = use_context::<CurrentUser>().is_some_and(|user| user.role.satisfies(roles));
+    if allowed {
+        children().into_any()
+    } else {
+        view! { <crate::ui::LoadError error=crate::error::AppError::Forbidden /> }.into_any()
+    }
+}
+
 #[component]
 fn AdminLayout(user: CurrentUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();

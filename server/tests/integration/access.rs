@@ -6,7 +6,10 @@ use crate::common::TestApp;
 use crate::http::every_text_field;
 use app::users::{Role, UserStatus};
 
-on_both_backends!(every_server_function_answers_only_whom_it_serves);
+on_both_backends!(
+    every_server_function_answers_only_whom_it_serves,
+    every_admin_page_opens_only_for_whom_it_serves
+);
 
 /// Who a server function serves. A super admin passes every role check.
 #[derive(Debug, Clone, Copy)]
@@ -148,6 +151,17 @@ const DECODABLE: &[(&str, &str)] = &[
     ("form[currency]", "x"),
 ];
 
+/// Whether a function or page that serves `who` serves a caller with `role` (`None`: not
+/// signed in).
+fn serves(who: Serves, role: Option<Role>) -> bool {
+    match (who, role) {
+        (Anyone, _) => true,
+        (_, None) => false,
+        (SignedIn, Some(_)) => true,
+        (Roles(roles), Some(role)) => roles.contains(&role),
+    }
+}
+
 /// Every table, counted: a refused call must change none of them.
 async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
     let tables: Vec<String> = match app.db.backend() {
@@ -210,13 +224,6 @@ async fn every_server_function_answers_only_whom_it_serves(app: TestApp) {
             (res.status().as_u16(), res.text().await.unwrap())
         }
     };
-    let serves = |serves: Serves, role: Option<Role>| match (serves, role) {
-        (Anyone, _) => true,
-        (_, None) => false,
-        (SignedIn, Some(_)) => true,
-        (Roles(roles), Some(role)) => roles.contains(&role),
-    };
-
     // Refused first, every table counted before and after.
     let before = row_counts(&app).await;
     let mut wrong = Vec::new();
@@ -239,6 +246,72 @@ async fn every_server_function_answers_only_whom_it_serves(app: TestApp) {
             let (status, body) = call(path, client.clone()).await;
             if status == 401 || status == 403 {
                 wrong.push(format!("{path} as {role:?}: {status}, expected to be served: {body:.200}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// Every admin page, and every download and stream for admins, with whom it serves.
+const PAGES: &[(&str, Serves)] = &[
+    ("/admin", ADMIN_AREA),
+    ("/admin/shifts", ORGANISERS),
+    ("/admin/shifts/hours", ORGANISERS),
+    ("/admin/shifts/x", ORGANISERS),
+    ("/admin/shifts/x/sheet", ORGANISERS),
+    ("/admin/users", SUPER_ADMIN),
+    ("/admin/campaigns", ORGANISERS),
+    ("/admin/campaigns/x", ORGANISERS),
+    ("/admin/contacts", CONTACT_READERS),
+    ("/admin/contacts/x", CONTACT_READERS),
+    ("/admin/contacts/import", ORGANISERS),
+    ("/admin/reengagement", ORGANISERS),
+    ("/admin/emails", ORGANISERS),
+    ("/admin/settings", ORGANISERS),
+    ("/admin/payments", PAYMENTS),
+    ("/admin/payments/settings", PAYMENTS),
+    ("/admin/payments/products", PAYMENTS),
+    ("/admin/payments/plans", PAYMENTS),
+    ("/admin/payments/audit", PAYMENTS),
+    ("/admin/events/bus", ORGANISERS),
+    ("/admin/events/log", ORGANISERS),
+    ("/admin/events/live", ORGANISERS),
+    ("/api/shifts.csv", ORGANISERS),
+    ("/api/shifts/hours.csv", ORGANISERS),
+    ("/api/shifts/x/signups.csv", ORGANISERS),
+    ("/api/contacts.csv", CONTACT_READERS),
+    ("/api/payments/donations.csv", PAYMENTS),
+    ("/api/observability/event-bus", ORGANISERS),
+    ("/api/events/stream", ORGANISERS),
+];
+
+/// Opened by anyone, an admin page sends them to sign in and a download answers 401; opened
+/// by a role it does not serve, 403 ("No access"); by one it serves, neither.
+async fn every_admin_page_opens_only_for_whom_it_serves(app: TestApp) {
+    let mut callers = vec![(None, app.client())];
+    for (n, role) in Role::ALL.into_iter().enumerate() {
+        let email = format!("role{n}@example.org");
+        app.create_user(&email, role, UserStatus::Active).await;
+        callers.push((Some(role), app.signed_in(&email).await));
+    }
+    let mut wrong = Vec::new();
+    for &(path, who) in PAGES {
+        for (role, client) in &callers {
+            // As a browser asks, so that a redirect is a real one; the body is not read, since
+            // the stream never ends.
+            let res = client.get(app.url(path)).header("accept", "text/html").send().await.unwrap();
+            let status = res.status().as_u16();
+            let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+            let refused = match role {
+                None if path.starts_with("/admin") => {
+                    status == 302 && location.as_deref() == Some(&format!("/login?next={path}"))
+                }
+                None => status == 401,
+                Some(_) => status == 403,
+            };
+            let expected = if serves(who, *role) { !matches!(status, 302 | 401 | 403) } else { refused };
+            if !expected {
+                wrong.push(format!("{path} as {role:?}: {status} {location:?}"));
             }
         }
     }
