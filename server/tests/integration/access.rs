@@ -1,4 +1,4 @@
-//! Who may call what: every server function, called by anyone and by each role.
+//! Who may call what: every server function and admin page, called by anyone and by each role.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +11,7 @@ on_both_backends!(
     every_admin_page_opens_only_for_whom_it_serves
 );
 
-/// Who a server function serves. A super admin passes every role check.
+/// Whom a server function or page serves. A super admin passes every role check.
 #[derive(Debug, Clone, Copy)]
 enum Serves {
     Anyone,
@@ -162,6 +162,17 @@ fn serves(who: Serves, role: Option<Role>) -> bool {
     }
 }
 
+/// Someone not signed in (`None`), then someone signed in with each role.
+async fn callers(app: &TestApp) -> Vec<(Option<Role>, reqwest::Client)> {
+    let mut callers = vec![(None, app.client())];
+    for (n, role) in Role::ALL.into_iter().enumerate() {
+        let email = format!("role{n}@example.org");
+        app.create_user(&email, role, UserStatus::Active).await;
+        callers.push((Some(role), app.signed_in(&email).await));
+    }
+    callers
+}
+
 /// Every table, counted: a refused call must change none of them.
 async fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
     let tables: Vec<String> = match app.db.backend() {
@@ -200,12 +211,7 @@ async fn every_server_function_answers_only_whom_it_serves(app: TestApp) {
     let gone: Vec<&&str> = named.iter().filter(|p| !registered.contains(p)).collect();
     assert!(gone.is_empty(), "no longer registered: {gone:?}");
 
-    let mut callers = vec![(None, app.client())];
-    for (n, role) in Role::ALL.into_iter().enumerate() {
-        let email = format!("role{n}@example.org");
-        app.create_user(&email, role, UserStatus::Active).await;
-        callers.push((Some(role), app.signed_in(&email).await));
-    }
+    let callers = callers(&app).await;
     // Arguments every function can decode, so each call reaches its role check.
     let mut form = every_text_field("x");
     form.retain(|(field, _)| !DECODABLE.iter().any(|(f, _)| f == field));
@@ -288,12 +294,7 @@ const PAGES: &[(&str, Serves)] = &[
 /// Opened by anyone, an admin page sends them to sign in and a download answers 401; opened
 /// by a role it does not serve, 403 ("No access"); by one it serves, neither.
 async fn every_admin_page_opens_only_for_whom_it_serves(app: TestApp) {
-    let mut callers = vec![(None, app.client())];
-    for (n, role) in Role::ALL.into_iter().enumerate() {
-        let email = format!("role{n}@example.org");
-        app.create_user(&email, role, UserStatus::Active).await;
-        callers.push((Some(role), app.signed_in(&email).await));
-    }
+    let callers = callers(&app).await;
     let mut wrong = Vec::new();
     for &(path, who) in PAGES {
         for (role, client) in &callers {
