@@ -73,6 +73,10 @@ test.describe.serial("accessibility", () => {
     await signUp(waiting, server, "Door knocking", 2);
     await expect(waiting.getByTestId("signup-confirmation")).toContainText("waitlist");
     expect(await violations(waiting), "waitlist confirmation").toEqual([]);
+    await volunteer.goto(`${cancelUrl}&signed_up=1`);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
+    expect(await violations(volunteer), "receipt after a sign-up sent without JavaScript").toEqual([]);
     await volunteer.goto(cancelUrl);
     await ready(volunteer);
     expect(await violations(volunteer), "cancel link").toEqual([]);

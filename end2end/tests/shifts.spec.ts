@@ -164,6 +164,22 @@ test.describe.serial("volunteer shifts", () => {
     await ready(signedUp[0]);
     await expect(signedUp[0].getByTestId("load-error")).toContainText("not valid");
     await expect(signedUp[0].getByRole("button", { name: "Yes, cancel my sign-up" })).toHaveCount(0);
+
+    // Without JavaScript (or before the page's code has loaded) the browser sends the forms
+    // itself: the sign-up ends on its own page with the receipt, the cancel on "cancelled".
+    const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await plain.goto(`${server.baseURL}/shifts`);
+    await plain.getByRole("link", { name: "Phone bank" }).click();
+    await plain.getByLabel("Your name").fill("Volunteer 14");
+    await plain.getByLabel("Email").fill("v14@example.org");
+    await plain.getByRole("button", { name: "Sign up" }).click();
+    await expect(plain).toHaveURL(/\/shifts\/cancel\?token=.*&signed_up=1$/);
+    await expect(plain.getByTestId("signup-confirmation")).toContainText("waitlist");
+    await expect(plain.getByTestId("waitlist-place")).toHaveText("You are number 1 in line.");
+    await expect(admin.getByTestId("shift-summary")).toContainText("2/2 signed up · 1 waiting");
+    await plain.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+    await expect(plain.getByTestId("cancel-result")).toContainText("Your sign-up is cancelled.");
+    await expect(admin.getByTestId("shift-summary")).toContainText("2/2 signed up · 0 waiting");
   });
 
   test("an admin edits, repeats and deletes shifts; without SMTP emails wait in the queue", async ({ browser }) => {

@@ -668,7 +668,12 @@ pub async fn sign_up_for_shift(
         limiter: &state.signup_limiter,
         client_ip: &crate::request::client_ip(),
     };
-    Ok(state.signups.sign_up(&allowance, actor, request).await?)
+    let receipt = state.signups.sign_up(&allowance, actor, request).await?;
+    crate::request::after_plain_form_post(&format!(
+        "/shifts/cancel?token={}&signed_up=1",
+        receipt.cancel_token
+    ));
+    Ok(receipt)
 }
 
 /// The sign-up a private cancel link belongs to, so that the cancel page can say what it
@@ -686,7 +691,9 @@ pub async fn get_signup_by_token(token: String) -> Result<MySignup, AppError> {
 #[server(prefix = "/api", endpoint = "shifts/cancel")]
 pub async fn cancel_signup(token: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    Ok(service::cancel_by_token(&state.bus, &crate::events::Actor::System, &token).await?)
+    service::cancel_by_token(&state.bus, &crate::events::Actor::System, &token).await?;
+    crate::request::after_plain_form_post("/shifts/cancel?cancelled=1");
+    Ok(())
 }
 
 /// The admin list: upcoming first, filtered, a page at a time.

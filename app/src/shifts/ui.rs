@@ -235,35 +235,16 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                     }
                                 >
                                     {move || sign_up.value().get().and_then(Result::ok).map(|receipt| {
-                                        let cancel = format!("{}/shifts/cancel?token={}", page_origin(), receipt.cancel_token);
-                                        let calendar = format!("/api/shifts/{}/calendar.ics", id());
+                                        let waitlisted = receipt.status == SignupStatus::Waitlisted;
                                         // Where they stand in line is asked after the sign-up, as their cancel page asks it.
-                                        let place = (receipt.status == SignupStatus::Waitlisted).then(|| {
+                                        let place = if waitlisted {
                                             let token = receipt.cancel_token.clone();
-                                            Resource::new(|| (), move |_| get_signup_by_token(token.clone()))
-                                        });
-                                        view! {
-                                            <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
-                                                <p class="font-semibold text-green-900">
-                                                    {match receipt.status {
-                                                        SignupStatus::Waitlisted => "The shift is full, so you are on the waitlist. We will tell you if a spot opens.",
-                                                        _ => "You're signed up. Thank you!",
-                                                    }}
-                                                </p>
-                                                {place.map(|place| view! {
-                                                    <p class="mt-1 text-sm text-green-900" data-testid="waitlist-place">
-                                                        {move || place.get().and_then(Result::ok).and_then(|s| s.waitlist_position).map(|n| format!("You are number {n} in line."))}
-                                                    </p>
-                                                })}
-                                                <p class="mt-3 text-sm text-green-900">
-                                                    "Keep this private link to cancel if your plans change: "
-                                                    <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
-                                                </p>
-                                                <a href=calendar rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900">
-                                                    "Add to calendar (.ics)"
-                                                </a>
-                                            </div>
-                                        }
+                                            let standing = Resource::new(|| (), move |_| get_signup_by_token(token.clone()));
+                                            Signal::derive(move || standing.get().and_then(Result::ok).and_then(|s| s.waitlist_position))
+                                        } else {
+                                            Signal::stored(None)
+                                        };
+                                        view! { <SignupConfirmation waitlisted place cancel_token=receipt.cancel_token shift_id=id() /> }
                                     })}
                                 </Show>
                             }
@@ -284,6 +265,44 @@ fn page_origin() -> String {
     return window().location().origin().unwrap_or_default();
     #[cfg(not(feature = "hydrate"))]
     String::new()
+}
+
+/// What a volunteer is shown once signed up: their standing, the private link to cancel and
+/// the calendar file. On the shift's page; and on the cancel link's page (`?signed_up=1`) when
+/// the browser sent the form itself, before the page's code had loaded or without JavaScript.
+#[component]
+fn SignupConfirmation(
+    waitlisted: bool,
+    /// Their place in line, once known.
+    place: Signal<Option<i64>>,
+    cancel_token: String,
+    shift_id: String,
+) -> impl IntoView {
+    let cancel = format!("{}/shifts/cancel?token={cancel_token}", page_origin());
+    let calendar = format!("/api/shifts/{shift_id}/calendar.ics");
+    view! {
+        <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
+            <p class="font-semibold text-green-900">
+                {if waitlisted {
+                    "The shift is full, so you are on the waitlist. We will tell you if a spot opens."
+                } else {
+                    "You're signed up. Thank you!"
+                }}
+            </p>
+            {waitlisted.then(|| view! {
+                <p class="mt-1 text-sm text-green-900" data-testid="waitlist-place">
+                    {move || place.get().map(|n| format!("You are number {n} in line."))}
+                </p>
+            })}
+            <p class="mt-3 text-sm text-green-900">
+                "Keep this private link to cancel if your plans change: "
+                <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
+            </p>
+            <a href=calendar rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900">
+                "Add to calendar (.ics)"
+            </a>
+        </div>
+    }
 }
 
 /// The sign-up form's fields. A signed-in volunteer signs up as themselves (the server takes
@@ -317,7 +336,11 @@ fn signup_fields(me: Option<CurrentUser>, shift_id: &str, error: Signal<Option<A
 
 #[component]
 pub fn CancelSignupPage() -> impl IntoView {
-    let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let query = use_query_map();
+    let token = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+    // Set when the browser sent the sign-up or cancel form itself (see `SignupConfirmation`).
+    let signed_up = query.with_untracked(|q| q.get("signed_up").is_some());
+    let cancelled_by_browser = query.with_untracked(|q| q.get("cancelled").is_some());
     let signup = Resource::new(
         {
             let token = token.clone();
@@ -327,18 +350,21 @@ pub fn CancelSignupPage() -> impl IntoView {
     );
     let cancel = ServerAction::<CancelSignup>::new();
     view! {
-        <Title text="Cancel a sign-up" />
+        <Title text=if signed_up { "Your sign-up" } else { "Cancel a sign-up" } />
         <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
-            <h1 class="text-2xl font-bold text-slate-900">"Cancel your sign-up"</h1>
+            <h1 class="text-2xl font-bold text-slate-900">{if signed_up { "Your sign-up" } else { "Cancel your sign-up" }}</h1>
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || {
                     let token = token.clone();
                     Suspend::new(async move {
                         // Read before the await, so that the answer to "cancel" re-renders this.
                         let cancelled = cancel.value().get();
-                        match (cancelled, signup.await) {
-                            (Some(Ok(())), _) => view! {
+                        let signup = signup.await;
+                        // Cancelled here, or by the browser's own post, which comes back to `?cancelled=1`.
+                        let done = matches!(cancelled, Some(Ok(()))) || (cancelled_by_browser && signup.is_err());
+                        match (cancelled, signup) {
+                            _ if done => view! {
                                 <p class="mt-4 rounded-md bg-green-50 p-4 text-green-900" data-testid="cancel-result">
                                     "Your sign-up is cancelled. Thank you for letting us know."
                                 </p>
@@ -351,6 +377,15 @@ pub fn CancelSignupPage() -> impl IntoView {
                             }
                                 .into_any(),
                             (failed, Ok(mine)) => view! {
+                                {(signed_up && failed.is_none()).then(|| view! {
+                                    <SignupConfirmation
+                                        waitlisted=mine.waitlist_position.is_some()
+                                        place=Signal::stored(mine.waitlist_position)
+                                        cancel_token=token.clone()
+                                        shift_id=mine.shift.id.clone()
+                                    />
+                                    <h2 class="mt-8 text-lg font-semibold text-slate-900">"If your plans change"</h2>
+                                })}
                                 <SignupSummary mine=mine />
                                 <p class="mt-4 text-slate-700">"Cancelling frees your spot for someone else. It cannot be undone."</p>
                                 {failed.and_then(Result::err).map(|e| view! { <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p> })}

@@ -11,6 +11,7 @@ use app::users::{Role, UserStatus};
 use serde_json::Value;
 
 on_both_backends!(
+    forms_the_browser_sends_itself_still_end_on_the_receipt,
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
     the_same_email_cannot_sign_up_twice,
@@ -2423,4 +2424,84 @@ async fn monthly_series_keep_the_weekday_of_the_month(app: TestApp) {
         assert!(date[8..] <= *"07" && (day + 3).rem_euclid(7) == 5, "a first Saturday: {date}");
     }
     assert_eq!(events(&app, "shift.created").await, 4);
+}
+
+/// Before the page's code has loaded (or without JavaScript), the browser posts the sign-up
+/// form itself: it is sent on to the sign-up's own page (the cancel link's, with the receipt),
+/// not back to the form with the cancel link lost; an error comes back to the form, shown.
+async fn forms_the_browser_sends_itself_still_end_on_the_receipt(app: TestApp) {
+    let shift = service::create(&app.bus(), &Actor::System, &form("Litter pick", "1")).await.unwrap();
+    let shift_page = app.url(&format!("/shifts/{}", shift.id));
+    let post = |endpoint: &str, args: Vec<(&str, &str)>| {
+        let request = app
+            .client()
+            .post(app.url(&format!("/api/{endpoint}")))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", &shift_page)
+            .form(&args);
+        async move { request.send().await.unwrap() }
+    };
+    let sign_up = |email: &'static str| {
+        post(
+            "shifts/sign-up",
+            vec![("shift_id", shift.id.as_str()), ("form[name]", "Jo"), ("form[email]", email)],
+        )
+    };
+    let receipt_of = |res: reqwest::Response| {
+        assert_eq!(res.status(), 302);
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            location.starts_with("/shifts/cancel?token=") && location.ends_with("&signed_up=1"),
+            "{location}"
+        );
+        location
+    };
+
+    let first = receipt_of(sign_up("jo@example.org").await);
+    let html = app.page(&app.client(), &first).await;
+    assert!(
+        html.contains("You&#x27;re signed up. Thank you!") || html.contains("You're signed up. Thank you!"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"/api/shifts/{}/calendar.ics\"", shift.id)));
+    let token = first.trim_start_matches("/shifts/cancel?token=").trim_end_matches("&signed_up=1");
+    assert!(
+        html.contains(&format!("href=\"/shifts/cancel?token={token}\"")),
+        "the cancel link is on the page"
+    );
+    assert!(html.contains("Yes, cancel my sign-up"));
+
+    let second = receipt_of(sign_up("al@example.org").await);
+    let html = app.page(&app.client(), &second).await;
+    assert!(
+        html.contains("so you are on the waitlist") && html.contains("You are number 1 in line."),
+        "{html}"
+    );
+
+    // An error goes back to the form, and the form shows it.
+    let again = sign_up("jo@example.org").await;
+    assert_eq!(again.status(), 302);
+    let back = again.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with(&shift_page) && back.contains("__err="), "{back}");
+    let html = app.client().get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("already signed up"), "{html}");
+
+    // Cancelling the same way ends on "cancelled", and the waitlist moves up.
+    let cancelled = post("shifts/cancel", vec![("token", token)]).await;
+    assert_eq!(cancelled.status(), 302);
+    let done = cancelled.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(done, "/shifts/cancel?cancelled=1");
+    assert!(app.page(&app.client(), &done).await.contains("Your sign-up is cancelled."));
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 1), "Al has the spot now");
+
+    // The page's own code asks for JSON and gets the receipt, as before.
+    let res = app
+        .call(
+            &app.client(),
+            "shifts/sign-up",
+            &[("shift_id", &shift.id), ("form[name]", "Bo"), ("form[email]", "bo@example.org")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("location").is_none());
 }
