@@ -77,6 +77,16 @@ pub fn ActorShown(name: String, everyone: String) -> impl IntoView {
     }
 }
 
+/// False in the server's render and until the page's code has loaded, then true. For the
+/// submit button of a form that asks "are you sure?" first: before the code loads, the browser
+/// would send the form itself, without asking.
+pub fn hydrated() -> ReadSignal<bool> {
+    let (ready, set_ready) = signal(false);
+    // Effects run only in the browser, once the page has come alive.
+    Effect::new(move |_| set_ready.set(true));
+    ready
+}
+
 /// The error of the last submission of a form, if any.
 pub fn last_error<T, S>(value: S) -> Signal<Option<AppError>>
 where

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signIn, startWithAdmin } from "./helpers";
+import { ready, signIn, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("contacts", () => {
@@ -48,6 +48,23 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByTestId("contact-row")).toHaveCount(1);
     await expect(admin.getByTestId("contact-row")).toContainText("Ada Lovelace");
     await expect(admin.getByTestId("contact-row")).toContainText("ward 7");
+
+    // Merging asks first, and once the page's code is there (before it, the button is off).
+    await admin.getByRole("link", { name: "Ada Lovelace" }).click();
+    await ready(admin);
+    await admin.getByLabel("Email of the duplicate contact").fill("grace@example.org");
+    admin.once("dialog", (dialog) => dialog.dismiss());
+    await admin.getByRole("button", { name: "Merge", exact: true }).click();
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await expect(admin.getByTestId("contact-row")).toHaveCount(2);
+    await admin.getByRole("link", { name: "Ada Lovelace" }).click();
+    await ready(admin);
+    await admin.getByLabel("Email of the duplicate contact").fill("grace@example.org");
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Merge", exact: true }).click();
+    await expect(admin.getByText("Merged.")).toBeVisible();
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await expect(admin.getByTestId("contact-row")).toHaveCount(1);
   });
 
   test("the re-engagement page counts idle contacts and keeps its window", async ({ browser }) => {

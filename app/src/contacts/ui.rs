@@ -122,6 +122,8 @@ pub fn ContactPage() -> impl IntoView {
         }
     });
     let (duplicate, set_duplicate) = signal(String::new());
+    // The merge cannot be undone: its button waits for the code that asks first.
+    let page_ready = crate::ui::hydrated();
     let confirm_merge = move |ev: leptos::ev::SubmitEvent| {
         let question = format!(
             "Merge {} into this contact? Their sign-ups, payments, activity and tags move here and the other contact is deleted. This cannot be undone.",
@@ -267,7 +269,7 @@ pub fn ContactPage() -> impl IntoView {
                                         <Field label="Email of the duplicate contact" name="duplicate_email" kind="email" required=true error=merge_error />
                                     </div>
                                     <FormError error=merge_error />
-                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || merge.pending().get()>"Merge"</button></div>
+                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || merge.pending().get() || !page_ready.get()>"Merge"</button></div>
                                 </ActionForm>
                                 <p class="mt-1 text-sm text-green-700" role="status">
                                     {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}

@@ -342,6 +342,11 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
             app.call(&admin, "contacts/merge", &args).await
         }
     };
+    // The page's Merge button is off until the page's code, which asks first, has loaded.
+    let html = app.page(&admin, &format!("/admin/contacts/{keep}")).await;
+    let button =
+        html.split("Merge a duplicate").nth(1).and_then(|rest| rest.split("</button>").next()).unwrap();
+    assert!(button.contains("disabled"), "{button}");
     assert_eq!(merge(&keep, "jo@example.org").await.status(), 422, "not into itself");
     assert_eq!(merge(&keep, "nobody@example.org").await.status(), 422);
     let before_events = app.events("contact.tags.changed").await.len();
