@@ -124,7 +124,9 @@ pub fn ContactPage() -> impl IntoView {
     let (duplicate, set_duplicate) = signal(String::new());
     // The merge cannot be undone: its button waits for the code that asks first.
     let page_ready = crate::ui::hydrated();
-    let confirm_merge = move |ev: leptos::ev::SubmitEvent| {
+    // On the button's click, which comes before the form's submit: ActionForm sends the form
+    // from its own submit handler, before a handler of ours on the form would run.
+    let confirm_merge = move |ev: leptos::ev::MouseEvent| {
         let question = format!(
             "Merge {} into this contact? Their sign-ups, payments, activity and tags move here and the other contact is deleted. This cannot be undone.",
             duplicate.get_untracked().trim()
@@ -263,13 +265,13 @@ pub fn ContactPage() -> impl IntoView {
 
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Merge a duplicate into this contact"</h2>
-                                <ActionForm action=merge on:submit=confirm_merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
+                                <ActionForm action=merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
                                     <input type="hidden" name="survivor" value=merge_survivor />
                                     <div on:input=move |ev| set_duplicate.set(event_target_value(&ev))>
                                         <Field label="Email of the duplicate contact" name="duplicate_email" kind="email" required=true error=merge_error />
                                     </div>
                                     <FormError error=merge_error />
-                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || merge.pending().get() || !page_ready.get()>"Merge"</button></div>
+                                    <div><button type="submit" class=SMALL_BUTTON on:click=confirm_merge disabled=move || merge.pending().get() || !page_ready.get()>"Merge"</button></div>
                                 </ActionForm>
                                 <p class="mt-1 text-sm text-green-700" role="status">
                                     {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}
