@@ -236,6 +236,37 @@ pub fn page_and_offset(page: i64, page_size: i64) -> (i64, i64) {
     (page, (page - 1) * page_size)
 }
 
+/// One page of a list whose filter binds only text: `select` is the query up to its
+/// `ORDER BY` (included), `binds` its `$1`, `$2`… in order. Answers the page's rows, the page
+/// as shown (see `page_and_offset`) and whether more rows follow.
+pub async fn fetch_page(
+    db: &Db,
+    select: &str,
+    binds: &[String],
+    page: i64,
+    page_size: i64,
+) -> Result<(Vec<sqlx::any::AnyRow>, i64, bool), sqlx::Error> {
+    let (page, offset) = page_and_offset(page, page_size);
+    let sql = format!("{select} LIMIT {} OFFSET {offset}", page_size + 1);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        query = query.bind(b);
+    }
+    let mut rows = query.fetch_all(db.pool()).await?;
+    let has_more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    Ok((rows, page, has_more))
+}
+
+/// `SELECT COUNT(*) …` with text `binds`, as `fetch_page` takes them.
+pub async fn fetch_count(db: &Db, count_sql: &str, binds: &[String]) -> Result<i64, sqlx::Error> {
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.to_string()));
+    for b in binds {
+        query = query.bind(b);
+    }
+    query.fetch_one(db.pool()).await
+}
+
 /// A LIKE pattern matching text that contains `search` (lower-cased): `%` and `_` typed by
 /// a person are taken literally. Use it with `LIKE $n ESCAPE '\'` against a lower-cased
 /// column.

@@ -109,17 +109,10 @@ pub async fn page(db: &Db, filter: &EventLogFilter) -> Result<EventLogPage, Even
         binds.push(rfc3339_from_unix_ms(to * 1000));
         sql.push_str(&format!(" AND occurred_at < ${}", binds.len()));
     }
-    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
-    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {} OFFSET {offset}", PAGE_SIZE + 1));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        query = query.bind(b);
-    }
-    let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
+    sql.push_str(" ORDER BY seq DESC");
+    let (rows, page, has_more) = db::fetch_page(db, &sql, &binds, filter.page, PAGE_SIZE).await?;
     let rows = rows
         .iter()
-        .take(PAGE_SIZE as usize)
         .map(|r| {
             let occurred_at: String = r.try_get("occurred_at")?;
             Ok(EventLogRow {

@@ -157,28 +157,14 @@ pub async fn list(db: &Db, filter: &CampaignFilter) -> Result<CampaignPage, Camp
         binds.push(status.as_str().to_string());
         conditions.push_str(&format!(" AND status = ${}", binds.len()));
     }
-    let count_sql = format!("SELECT COUNT(*) FROM campaigns{conditions}");
-    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
-    for b in &binds {
-        count = count.bind(b);
-    }
-    let count = count.fetch_one(db.pool()).await?;
-    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
-    let sql = format!(
-        "SELECT id, title, status, emails_sent, created_at FROM campaigns{conditions} \
-         ORDER BY created_at DESC, id LIMIT {} OFFSET {offset}",
-        PAGE_SIZE + 1
+    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM campaigns{conditions}"), &binds).await?;
+    let select = format!(
+        "SELECT id, title, status, emails_sent, created_at FROM campaigns{conditions} ORDER BY created_at DESC, id"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let zone = settings::time_zone(db).await?;
     let rows = rows
         .iter()
-        .take(PAGE_SIZE as usize)
         .map(|r| {
             let status: String = r.try_get("status")?;
             Ok(CampaignRow {

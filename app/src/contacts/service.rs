@@ -225,18 +225,9 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
             binds.len()
         ));
     }
-    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
-    let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c{conditions} ORDER BY c.created_at DESC, c.id LIMIT {} OFFSET {offset}",
-        PAGE_SIZE + 1
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
-    let rows = &rows[..rows.len().min(PAGE_SIZE as usize)];
+    let select =
+        format!("SELECT {CONTACT_COLUMNS} FROM contacts c{conditions} ORDER BY c.created_at DESC, c.id");
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
     let tags = tags_of(db, &ids).await?;
     let contacts = rows
@@ -247,12 +238,7 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
             contact_from_row(row, mine, zone)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut count =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM contacts c{conditions}")));
-    for b in &binds {
-        count = count.bind(b);
-    }
-    let count: i64 = count.fetch_one(db.pool()).await?;
+    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM contacts c{conditions}"), &binds).await?;
     Ok(ContactPage { rows: contacts, page, has_more, count })
 }
 

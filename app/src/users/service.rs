@@ -284,31 +284,18 @@ pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage
         binds.push(status.as_str().to_string());
         conditions.push_str(&format!(" AND status = ${}", binds.len()));
     }
-    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
     let zone = crate::settings::time_zone(db).await?;
-    let sql = format!(
+    let select = format!(
         "SELECT {USER_COLUMNS}, created_at FROM users{conditions} \
-         ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id LIMIT {} OFFSET {offset}",
-        PAGE_SIZE + 1
+         ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let users = rows
         .iter()
-        .take(PAGE_SIZE as usize)
         .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?, zone)))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM users{conditions} AND status = 'PENDING'"
-    )));
-    for b in &binds {
-        count = count.bind(b);
-    }
-    let pending: i64 = count.fetch_one(db.pool()).await?;
+    let pending_sql = format!("SELECT COUNT(*) FROM users{conditions} AND status = 'PENDING'");
+    let pending = db::fetch_count(db, &pending_sql, &binds).await?;
     Ok(super::UserPage { users, page, has_more, pending })
 }
 
