@@ -67,8 +67,9 @@ impl Zone {
         format!("{date} {time} {abbreviation}")
     }
 
-    /// The instants `[start, end)` of the local days `from` to `to` (`YYYY-MM-DD`, either
-    /// left out): how admin date filters read their From and To.
+    /// The instants `[start, end)` of the local days `from` to `to` (days since 1970-01-01,
+    /// as `time::period` reads them; either left out): how admin date filters read their From
+    /// and To.
     pub fn days(&self, from: Option<i64>, to: Option<i64>) -> (Option<i64>, Option<i64>) {
         (from.map(|day| self.day_start(day)), to.map(|day| self.day_start(day + 1)))
     }
