@@ -48,14 +48,15 @@ pub fn set_cookie(value: &str) {
 }
 
 /// For a form the browser posted itself (before the page's code had loaded, or without
-/// JavaScript), sends the browser on to `path` instead of back to the form, where the outcome
-/// would be lost. A call from the page's code asks for JSON and is answered as usual.
-pub fn after_plain_form_post(path: &str) {
+/// JavaScript), sends the browser on to `address` (a path here, or Stripe's checkout) instead
+/// of back to the form, where the outcome would be lost. A call from the page's code asks for
+/// JSON and is answered as usual.
+pub fn after_plain_form_post(address: &str) {
     let posted_by_browser = parts().is_some_and(|p| {
         p.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
     });
     if posted_by_browser {
-        leptos_axum::redirect(path);
+        leptos_axum::redirect(address);
     }
 }
 

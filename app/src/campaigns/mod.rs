@@ -340,7 +340,9 @@ pub async fn save_campaign(#[server(default)] id: String, form: CampaignForm) ->
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::save(&state.bus, &actor, &id, &form).await?)
+    let saved = service::save(&state.bus, &actor, &id, &form).await?;
+    crate::request::after_plain_form_post(&format!("/admin/campaigns/{}", saved.id));
+    Ok(saved)
 }
 
 /// Moves a campaign to `status` (publish, pause, resume, archive), recording why.
@@ -379,7 +381,9 @@ pub async fn send_campaign_email(slug: String, form: SupporterForm) -> Result<i6
         limiter: &state.campaign_limiter,
         client_ip: &crate::request::client_ip(),
     };
-    Ok(service::send(&state.bus, &sender, &slug, &form, crate::db::now_unix()).await?)
+    let sent = service::send(&state.bus, &sender, &slug, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/campaigns/{slug}?sent={sent}"));
+    Ok(sent)
 }
 
 /// A representative's reply, held for moderation.
@@ -390,7 +394,9 @@ pub async fn submit_response(slug: String, form: ResponseForm) -> Result<(), App
         limiter: &state.campaign_limiter,
         client_ip: &crate::request::client_ip(),
     };
-    Ok(service::respond(&state.bus, &sender, &slug, &form).await?)
+    service::respond(&state.bus, &sender, &slug, &form).await?;
+    crate::request::after_plain_form_post(&format!("/campaigns/{slug}/respond?sent=1"));
+    Ok(())
 }
 
 /// A reply an admin received elsewhere and types in; held for moderation like the others.

@@ -73,7 +73,7 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
             <input type="hidden" name="id" value=campaign.as_ref().map(|c| c.id.clone()).unwrap_or_default() />
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|c| c.title.clone()) required=true error=error />
-            <Field label="Address (/campaigns/…)" name="form[slug]" value=value(|c| c.slug.clone()) required=true error=error />
+            <Field label="Address (/campaigns/…; left empty, made from the title)" name="form[slug]" value=value(|c| c.slug.clone()) error=error />
             <TextArea label="Summary" name="form[summary]" value=value(|c| c.summary.clone()) rows=2 error=error />
             <TextArea label="Text" name="form[body]" value=value(|c| c.body.clone()) rows=6 error=error />
             <Field label="Call to action" name="form[call_to_action]" value=value(|c| c.call_to_action.clone()) error=error />
@@ -106,9 +106,11 @@ pub fn AdminCampaignsPage() -> impl IntoView {
     };
     let campaigns = Resource::new(filter, list_campaigns);
     let save = ServerAction::<SaveCampaign>::new();
+    // A new campaign is a draft: on to its page, where it is published.
+    let navigate = use_navigate();
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) {
-            campaigns.refetch();
+        if let Some(Ok(created)) = save.value().get() {
+            navigate(&format!("/admin/campaigns/{}", created.id), Default::default());
         }
     });
     let filtered = move || {
@@ -374,6 +376,14 @@ pub fn PublicCampaignPage() -> impl IntoView {
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let campaign = Resource::new(slug, get_public_campaign);
     let send = ServerAction::<SendCampaignEmail>::new();
+    // How many it went to, when the browser sent the form itself (`?sent=N`, see
+    // `request::after_plain_form_post`); else the answer to the page's own call.
+    let sent_by_browser =
+        use_query_map().with_untracked(|q| q.get("sent").and_then(|n| n.parse::<i64>().ok()));
+    let sent = move || match send.value().get() {
+        Some(Ok(n)) => Some(n),
+        _ => sent_by_browser,
+    };
     let error = last_error(send.value());
     let typed = RwSignal::new(SupporterForm::default());
     let previewing = RwSignal::new(false);
@@ -410,7 +420,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
                                 <p class="mt-2 text-lg text-slate-700">{c.summary.clone()}</p>
                                 <div class="mt-4 whitespace-pre-line text-slate-700">{c.body.clone()}</div>
                                 <Show
-                                    when=move || matches!(send.value().get(), Some(Ok(_)))
+                                    when=move || sent().is_some()
                                     fallback=move || {
                                         let (preview, slug, call_to_action) = (preview.clone(), form_slug.clone(), call_to_action.clone());
                                         view! {
@@ -436,10 +446,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
                                     }}
                                 >
                                     <p class="mt-8 rounded-md bg-green-50 p-4 text-green-800" role="status" data-testid="sent">
-                                        {move || match send.value().get() {
-                                            Some(Ok(n)) => format!("Sent to {}. Thank you for speaking up!", crate::ui::count(n, "representative")),
-                                            _ => String::new(),
-                                        }}
+                                        {move || sent().map(|n| format!("Sent to {}. Thank you for speaking up!", crate::ui::count(n, "representative")))}
                                     </p>
                                 </Show>
                                 <section class="mt-10">
@@ -469,13 +476,15 @@ pub fn RespondPage() -> impl IntoView {
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let submit = ServerAction::<SubmitResponse>::new();
     let error = last_error(submit.value());
+    // `?sent=1`: the browser sent the form itself (see `request::after_plain_form_post`).
+    let sent_by_browser = use_query_map().with_untracked(|q| q.get("sent").is_some());
     view! {
         <Title text="Respond to a campaign" />
         <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Respond to this campaign"</h1>
             <Show
-                when=move || matches!(submit.value().get(), Some(Ok(())))
+                when=move || sent_by_browser || matches!(submit.value().get(), Some(Ok(())))
                 fallback=move || view! {
                     <ActionForm action=submit attr:class="mt-4 space-y-4" attr:novalidate=true>
                         <input type="hidden" name="slug" value=slug />
@@ -487,7 +496,7 @@ pub fn RespondPage() -> impl IntoView {
                     </ActionForm>
                 }
             >
-                <p class="mt-4 rounded-md bg-green-50 p-4 text-green-800" role="status">
+                <p class="mt-4 rounded-md bg-green-50 p-4 text-green-800" role="status" data-testid="response-sent">
                     "Thank you. Your response will appear on the campaign page once an organiser has reviewed it."
                 </p>
             </Show>

@@ -395,18 +395,26 @@ pub async fn test_stripe_connection() -> Result<String, AppError> {
     Ok(service::test_connection(&state.db, &state.secret_key, &state.stripe_api_base).await?)
 }
 
+/// Sends a browser that posted a payment form itself straight on to Stripe (see
+/// `request::after_plain_form_post`); the page's code goes there from the answer.
+#[cfg(feature = "ssr")]
+fn on_to_checkout(started: CheckoutStarted) -> CheckoutStarted {
+    crate::request::after_plain_form_post(&started.url);
+    started
+}
+
 /// Starts a Stripe Checkout for a one-off or monthly donation; answers with where to pay.
 #[server(prefix = "/api", endpoint = "payments/donate")]
 pub async fn start_donation(form: DonationForm) -> Result<CheckoutStarted, AppError> {
     let state = crate::state::app_state()?;
-    Ok(checkout::start_donation(&state, &service::RequestInfo::current(), &form).await?)
+    Ok(on_to_checkout(checkout::start_donation(&state, &service::RequestInfo::current(), &form).await?))
 }
 
 /// Starts a Stripe Checkout for one unit of a product; answers with where to pay.
 #[server(prefix = "/api", endpoint = "payments/buy")]
 pub async fn buy_product(slug: String, form: BuyerForm) -> Result<CheckoutStarted, AppError> {
     let state = crate::state::app_state()?;
-    Ok(checkout::buy_product(&state, &service::RequestInfo::current(), &slug, &form).await?)
+    Ok(on_to_checkout(checkout::buy_product(&state, &service::RequestInfo::current(), &slug, &form).await?))
 }
 
 /// Refunds `amount` dollars (empty: all that is left) of a paid donation or order
@@ -481,7 +489,7 @@ pub async fn list_membership_plans() -> Result<Vec<Plan>, AppError> {
 #[server(prefix = "/api", endpoint = "payments/join")]
 pub async fn join_plan(plan_id: String, form: BuyerForm) -> Result<CheckoutStarted, AppError> {
     let state = crate::state::app_state()?;
-    Ok(checkout::join_plan(&state, &service::RequestInfo::current(), &plan_id, &form).await?)
+    Ok(on_to_checkout(checkout::join_plan(&state, &service::RequestInfo::current(), &plan_id, &form).await?))
 }
 
 /// Every product, for admins.

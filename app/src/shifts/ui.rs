@@ -258,13 +258,19 @@ pub fn ShiftSignupPage() -> impl IntoView {
     }
 }
 
-/// This site's address as the browser sees it (`https://example.org`), so that a link shown
-/// for copying is whole. Empty on the server, which never renders a sign-up's confirmation.
+/// This site's address (`https://example.org`), so that a link shown for copying is whole:
+/// as the browser sees it, and on the server (the receipt of a form the browser sent itself)
+/// the configured public address, which emails use too.
 fn page_origin() -> String {
     #[cfg(feature = "hydrate")]
-    return window().location().origin().unwrap_or_default();
-    #[cfg(not(feature = "hydrate"))]
-    String::new()
+    let origin = window().location().origin().unwrap_or_default();
+    #[cfg(feature = "ssr")]
+    let origin = crate::state::app_state()
+        .map(|state| state.public_url.trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    #[cfg(not(any(feature = "hydrate", feature = "ssr")))]
+    let origin = String::new();
+    origin
 }
 
 /// What a volunteer is shown once signed up: their standing, the private link to cancel and

@@ -245,7 +245,9 @@ pub async fn register(form: RegisterForm) -> Result<(), AppError> {
         limiter: &state.login_limits.per_ip,
         client_ip: &crate::request::client_ip(),
     };
-    Ok(service::register(&state.bus, &allowance, &form).await?)
+    service::register(&state.bus, &allowance, &form).await?;
+    crate::request::after_plain_form_post("/register?requested=1");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -226,7 +226,9 @@ fn UserRowView(
 pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let error = last_error(register.value());
-    let done = move || matches!(register.value().get(), Some(Ok(())));
+    // `?requested=1`: the browser sent the form itself (see `request::after_plain_form_post`).
+    let requested_by_browser = use_query_map().with_untracked(|q| q.get("requested").is_some());
+    let done = move || requested_by_browser || matches!(register.value().get(), Some(Ok(())));
     view! {
         <crate::auth::ui::AuthCard title="Volunteer with us">
             <Show

@@ -1,7 +1,7 @@
 //! Campaigns and representatives' responses over HTTP, on both databases.
 
 use crate::common::smtp::{FakeSmtp, decode_quoted_printable};
-use crate::common::{Backend, TestApp, eventually, spawn_app_with};
+use crate::common::{Backend, TestApp, eventually, redirected_to, spawn_app_with};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
@@ -11,6 +11,7 @@ on_both_backends!(
     responses_are_held_for_moderation,
     campaign_functions_check_the_role,
     admins_find_campaigns_by_title_and_status_a_page_at_a_time,
+    forms_the_browser_sends_itself_end_where_their_outcome_shows,
 );
 
 on_both_backends_with_own_server!(public_campaign_forms_are_rate_limited_per_ip);
@@ -428,4 +429,56 @@ async fn admins_find_campaigns_by_title_and_status_a_page_at_a_time(app: TestApp
     let bad = admin.get(app.url("/admin/campaigns?status=LIVE")).send().await.unwrap();
     assert_eq!(bad.status(), 422);
     assert!(bad.text().await.unwrap().contains("Choose a status from the list."));
+}
+
+/// Forms the browser sends itself (before the page's code has loaded, or without JavaScript)
+/// end where their outcome shows, not back on an empty form: a new campaign on its own page;
+/// a supporter's email and a representative's reply on their thanks; a refusal on the form,
+/// with the reason. A new campaign without an address gets one made from its title.
+async fn forms_the_browser_sends_itself_end_where_their_outcome_shows(app: TestApp) {
+    let admin = admin(&app).await;
+    let res = app
+        .post_as_browser(
+            &admin,
+            "campaigns/save",
+            "/admin/campaigns",
+            &campaign_form("", RECIPIENTS, TEMPLATE),
+        )
+        .await;
+    let campaign_page = redirected_to(&res);
+    let id = campaign_page.strip_prefix("/admin/campaigns/").expect(&campaign_page).to_string();
+    let detail: Value = app.call(&admin, "campaigns/get", &[("id", &id)]).await.json().await.unwrap();
+    assert_eq!(detail["campaign"]["slug"], "save-the-park", "made from the title");
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
+
+    let supporter = supporter("save-the-park", "sam@example.org", "K1A 0A6");
+    let anonymous = app.client();
+    let send = || app.post_as_browser(&anonymous, "campaigns/send", "/campaigns/save-the-park", &supporter);
+    let thanks = redirected_to(&send().await);
+    assert_eq!(thanks, "/campaigns/save-the-park?sent=2");
+    let html = app.page(&app.client(), &thanks).await;
+    assert!(html.contains("Sent to 2 representatives. Thank you for speaking up!"), "{html}");
+    assert!(!html.contains("Send the email"), "the thanks takes the form's place");
+    let back = redirected_to(&send().await);
+    assert!(back.starts_with(&app.url("/campaigns/save-the-park")) && back.contains("__err="), "{back}");
+    let html = app.client().get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("You already sent this email in the last 24 hours"), "{html}");
+
+    let reply = [
+        ("slug", "save-the-park"),
+        ("form[representative_name]", "Councillor Lee"),
+        ("form[representative_email]", "lee@city.example"),
+        ("form[body]", "I will vote against the sale."),
+    ];
+    let res = app
+        .post_as_browser(&app.client(), "campaigns/respond", "/campaigns/save-the-park/respond", &reply)
+        .await;
+    let thanks = redirected_to(&res);
+    assert_eq!(thanks, "/campaigns/save-the-park/respond?sent=1");
+    let html = app.page(&app.client(), &thanks).await;
+    assert!(
+        html.contains("Your response will appear on the campaign page once an organiser has reviewed it.")
+    );
+    let detail: Value = app.call(&admin, "campaigns/get", &[("id", &id)]).await.json().await.unwrap();
+    assert_eq!(detail["responses"].as_array().unwrap().len(), 1, "the reply was taken once");
 }

@@ -1,7 +1,7 @@
 //! Payments (SPEC §4) over HTTP against a fake Stripe, on both databases.
 
 use crate::common::stripe::{self, FakeStripe, SECRET_KEY, WEBHOOK_SECRET};
-use crate::common::{Backend, CapturedLog, TestApp, spawn_app_with};
+use crate::common::{Backend, CapturedLog, TestApp, redirected_to, spawn_app_with};
 use app::db;
 use app::secrets::ExposeSecret;
 use app::users::{Role, UserStatus};
@@ -21,6 +21,7 @@ on_both_backends_with_own_server!(
     disputes_move_the_payment_through_disputed_to_won_lost_or_refunded,
     membership_plans_start_subscriptions_that_follow_stripe,
     the_donation_chart_counts_what_was_kept_per_day_and_week,
+    payment_forms_the_browser_sends_itself_go_on_to_stripe,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -1146,4 +1147,40 @@ async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backe
     app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
     let volunteer = app.signed_in("vol@example.org").await;
     assert_eq!(app.call(&volunteer, "payments/donation-chart", &[("by", "day")]).await.status(), 403);
+}
+
+/// A donation, purchase or membership form the browser sends itself (before the page's code
+/// has loaded, or without JavaScript) goes straight on to Stripe's payment page, as the
+/// page's code does, instead of back to the form with the checkout started but unseen.
+async fn payment_forms_the_browser_sends_itself_go_on_to_stripe(backend: Backend) {
+    let (app, stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    assert_eq!(
+        app.call(&admin, "payments/save-product", &product_form("Tote bag", "tote", "12", "")).await.status(),
+        200
+    );
+    let plan = [
+        ("form[name]", "Supporter"),
+        ("form[amount]", "60"),
+        ("form[interval]", "year"),
+        ("form[active]", "true"),
+    ];
+    let saved: Value = app.call(&admin, "payments/save-plan", &plan).await.json().await.unwrap();
+    let plan_id = saved["id"].as_str().unwrap();
+
+    let buyer = |key: &'static str, value: &'static str| {
+        vec![(key, value), ("form[name]", "Dana Donor"), ("form[email]", "dana@example.org")]
+    };
+    let mut join = buyer("plan_id", "");
+    join[0].1 = plan_id;
+    for (endpoint, from, form) in [
+        ("payments/donate", "/donate", donation("25", "ONE_OFF")),
+        ("payments/buy", "/shop/tote", buyer("slug", "tote")),
+        ("payments/join", "/membership", join),
+    ] {
+        let to = redirected_to(&app.post_as_browser(&app.client(), endpoint, from, &form).await);
+        assert!(to.starts_with("https://checkout.stripe.com/c/pay/cs_test_"), "{endpoint}: {to}");
+    }
+    assert_eq!(stripe.requests().iter().filter(|r| r.path == "/v1/checkout/sessions").count(), 3);
 }

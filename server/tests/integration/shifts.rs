@@ -1,6 +1,6 @@
 //! Shifts and sign-ups over HTTP and through the service, on both databases.
 
-use crate::common::{Backend, PASSWORD, TestApp, spawn_app_custom};
+use crate::common::{Backend, PASSWORD, TestApp, redirected_to, spawn_app_custom};
 use app::db;
 use app::events::Actor;
 use app::shifts::service::{self, ShiftError, SignupRequest};
@@ -2431,25 +2431,14 @@ async fn monthly_series_keep_the_weekday_of_the_month(app: TestApp) {
 /// not back to the form with the cancel link lost; an error comes back to the form, shown.
 async fn forms_the_browser_sends_itself_still_end_on_the_receipt(app: TestApp) {
     let shift = service::create(&app.bus(), &Actor::System, &form("Litter pick", "1")).await.unwrap();
-    let shift_page = app.url(&format!("/shifts/{}", shift.id));
-    let post = |endpoint: &str, args: Vec<(&str, &str)>| {
-        let request = app
-            .client()
-            .post(app.url(&format!("/api/{endpoint}")))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", &shift_page)
-            .form(&args);
-        async move { request.send().await.unwrap() }
-    };
+    let shift_page = format!("/shifts/{}", shift.id);
     let sign_up = |email: &'static str| {
-        post(
-            "shifts/sign-up",
-            vec![("shift_id", shift.id.as_str()), ("form[name]", "Jo"), ("form[email]", email)],
-        )
+        let form = [("shift_id", shift.id.as_str()), ("form[name]", "Jo"), ("form[email]", email)];
+        let (app, shift_page) = (&app, &shift_page);
+        async move { app.post_as_browser(&app.client(), "shifts/sign-up", shift_page, &form).await }
     };
     let receipt_of = |res: reqwest::Response| {
-        assert_eq!(res.status(), 302);
-        let location = res.headers()["location"].to_str().unwrap().to_string();
+        let location = redirected_to(&res);
         assert!(
             location.starts_with("/shifts/cancel?token=") && location.ends_with("&signed_up=1"),
             "{location}"
@@ -2465,9 +2454,11 @@ async fn forms_the_browser_sends_itself_still_end_on_the_receipt(app: TestApp) {
     );
     assert!(html.contains(&format!("href=\"/api/shifts/{}/calendar.ics\"", shift.id)));
     let token = first.trim_start_matches("/shifts/cancel?token=").trim_end_matches("&signed_up=1");
+    // Whole, to copy: the server's public address, as the page's code shows it.
+    let cancel_link = app.url(&format!("/shifts/cancel?token={token}"));
     assert!(
-        html.contains(&format!("href=\"/shifts/cancel?token={token}\"")),
-        "the cancel link is on the page"
+        html.contains(&format!("href=\"{cancel_link}\"")) && html.contains(&format!(">{cancel_link}</a>")),
+        "the whole cancel link is on the page: {html}"
     );
     assert!(html.contains("Yes, cancel my sign-up"));
 
@@ -2479,17 +2470,15 @@ async fn forms_the_browser_sends_itself_still_end_on_the_receipt(app: TestApp) {
     );
 
     // An error goes back to the form, and the form shows it.
-    let again = sign_up("jo@example.org").await;
-    assert_eq!(again.status(), 302);
-    let back = again.headers()["location"].to_str().unwrap().to_string();
-    assert!(back.starts_with(&shift_page) && back.contains("__err="), "{back}");
+    let back = redirected_to(&sign_up("jo@example.org").await);
+    assert!(back.starts_with(&app.url(&shift_page)) && back.contains("__err="), "{back}");
     let html = app.client().get(&back).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("already signed up"), "{html}");
 
     // Cancelling the same way ends on "cancelled", and the waitlist moves up.
-    let cancelled = post("shifts/cancel", vec![("token", token)]).await;
-    assert_eq!(cancelled.status(), 302);
-    let done = cancelled.headers()["location"].to_str().unwrap().to_string();
+    let cancelled =
+        app.post_as_browser(&app.client(), "shifts/cancel", &shift_page, &[("token", token)]).await;
+    let done = redirected_to(&cancelled);
     assert_eq!(done, "/shifts/cancel?cancelled=1");
     assert!(app.page(&app.client(), &done).await.contains("Your sign-up is cancelled."));
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, 1), "Al has the spot now");

@@ -1,7 +1,7 @@
 //! Accounts: public registration with approval, and the super admin's account management,
 //! over HTTP on both databases.
 
-use crate::common::{PASSWORD, TestApp};
+use crate::common::{PASSWORD, TestApp, redirected_to};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
@@ -90,6 +90,17 @@ async fn registration_waits_for_approval_then_signs_in(app: TestApp) {
     );
     assert_eq!(login(&app, "rae@example.org", PASSWORD).await.0, 200);
     assert_eq!(app.call(&admin, "users/approve", &[("id", id.as_str())]).await.status(), 409, "only once");
+
+    // Sent by the browser itself (before the page's code has loaded, or without JavaScript),
+    // the form ends on the same thanks instead of coming back empty.
+    let form = registration("Sol", "sol@example.org", PASSWORD);
+    let thanks =
+        redirected_to(&app.post_as_browser(&app.client(), "users/register", "/register", &form).await);
+    assert_eq!(thanks, "/register?requested=1");
+    let html = app.page(&app.client(), &thanks).await;
+    assert!(html.contains("Thank you! An organiser will look at your request."), "{html}");
+    assert!(!html.contains("Ask for an account"), "the thanks takes the form's place");
+    assert_eq!(login(&app, "sol@example.org", PASSWORD).await.0, 422, "waiting for approval");
 }
 
 fn account<'a>(name: &'a str, email: &'a str, role: &'a str, expires: &'a str) -> Vec<(&'a str, &'a str)> {

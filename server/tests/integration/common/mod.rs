@@ -273,6 +273,25 @@ impl TestApp {
         client.post(self.url(&format!("/api/{endpoint}"))).form(form).send().await.unwrap()
     }
 
+    /// Posts a form as the browser does by itself, before the page's code has loaded or
+    /// without JavaScript: asking for HTML, sent from the page at `from`.
+    pub async fn post_as_browser(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        from: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", self.url(from))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Calls a server function that takes JSON (the ones sent whole files).
     pub async fn call_json(
         &self,
@@ -312,6 +331,12 @@ impl TestApp {
         assert_eq!(res.status(), 200, "sign-in as {email} failed: {}", res.text().await.unwrap());
         client
     }
+}
+
+/// Where a redirect (302) sends the browser.
+pub fn redirected_to(res: &reqwest::Response) -> String {
+    assert_eq!(res.status(), 302, "a redirect");
+    res.headers()["location"].to_str().unwrap().to_string()
 }
 
 /// Waits (up to 10 s) until `check` is true.
