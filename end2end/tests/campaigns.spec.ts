@@ -18,17 +18,17 @@ test.describe.serial("campaigns", () => {
     await signIn(admin, server, "/admin/campaigns");
     await expect(admin.getByText("No campaigns yet.")).toBeVisible();
     await admin.getByLabel("Title", { exact: true }).fill("Save the park");
-    await admin.getByLabel("Address (/campaigns/…)").fill("save-the-park");
+    // The address is left empty: it is made from the title.
     await admin.getByLabel("Summary", { exact: true }).fill("The city wants to sell Riverside Park.");
     await admin.getByLabel("Text", { exact: true }).fill("Council votes on the 12th.");
     await admin.getByLabel("Call to action").fill("Email your councillors");
     await admin.getByLabel(/^Recipients/).fill("Councillor Lee | Ward 7 | lee@city.example\nmayor@city.example");
     await admin.getByLabel("Email subject").fill("Keep {{campaign_title}} green");
     await admin.getByRole("button", { name: "Save campaign" }).click();
-    const row = admin.getByTestId("campaign-row").filter({ hasText: "Save the park" });
-    await expect(row).toContainText("Draft");
-    await row.getByRole("link", { name: "Save the park" }).click();
+    // A new campaign opens its own page, a draft, to be published there.
     await expect(admin.getByRole("heading", { name: "Save the park" })).toBeVisible();
+    await expect(admin.getByTestId("campaign-status").first()).toHaveText("Draft");
+    await expect(admin.getByLabel(/^Address/)).toHaveValue("save-the-park");
     await ready(admin);
     await admin.getByLabel("Why (kept in the history)").fill("Council votes on the 12th");
     await admin.getByRole("button", { name: "Publish" }).click();
@@ -55,6 +55,17 @@ test.describe.serial("campaigns", () => {
 
     // The admin's page counts it without a reload.
     await expect(admin.getByTestId("emails-sent")).toHaveText("1 email sent");
+
+    // Without JavaScript (or before the page's code has loaded) the browser sends the form
+    // itself, and the supporter still sees their thanks.
+    const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await plain.goto(`${server.baseURL}/campaigns/save-the-park`);
+    await plain.getByLabel("Your name").fill("Pat Plain");
+    await plain.getByLabel("Your email").fill("pat@example.org");
+    await plain.getByLabel("Postal code").fill("K1A 0A6");
+    await plain.getByRole("button", { name: "Send the email" }).click();
+    await expect(plain.getByTestId("sent")).toHaveText("Sent to 2 representatives. Thank you for speaking up!");
+    await expect(admin.getByTestId("emails-sent")).toHaveText("2 emails sent");
     await admin.getByTestId("supporter").getByRole("link", { name: "Sam Supporter" }).click();
     await expect(admin.getByRole("heading", { name: "Sam Supporter" })).toBeVisible();
     await expect(async () => {
