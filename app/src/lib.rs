@@ -99,7 +99,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
-                <Route path=path!("/donate") view=payments::ui::DonatePage />
+                <Route path=path!("/donate") view=payments::ui::DonatePage ssr=SsrMode::Async />
                 <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage />
                 <Route path=path!("/membership") view=payments::ui::MembershipPage ssr=SsrMode::Async />
                 <Route path=path!("/membership/thanks") view=payments::ui::MembershipThanksPage />

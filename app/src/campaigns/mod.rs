@@ -201,6 +201,15 @@ pub struct CampaignDetail {
     pub history: Vec<StatusChange>,
 }
 
+/// An active campaign as the home page offers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignCard {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub call_to_action: String,
+}
+
 /// The public page: an active campaign and its approved responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicCampaign {

@@ -6,8 +6,9 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::{
-    Campaign, CampaignDetail, CampaignFilter, CampaignForm, CampaignPage, CampaignResponse, CampaignRow,
-    CampaignStatus, PublicCampaign, Recipient, ResponseForm, StatusChange, SupporterForm, SupporterRow,
+    Campaign, CampaignCard, CampaignDetail, CampaignFilter, CampaignForm, CampaignPage, CampaignResponse,
+    CampaignRow, CampaignStatus, PublicCampaign, Recipient, ResponseForm, StatusChange, SupporterForm,
+    SupporterRow,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -416,6 +417,28 @@ async fn responses(
                 body: r.try_get("body")?,
                 status: r.try_get("status")?,
                 submitted: zone.stamp(r.try_get("created_at")?),
+            })
+        })
+        .collect()
+}
+
+/// The campaigns visitors can act on (active), newest first, at most `limit`.
+pub async fn active(db: &Db, limit: i64) -> Result<Vec<CampaignCard>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT slug, title, summary, call_to_action FROM campaigns WHERE status = $1 \
+         ORDER BY created_at DESC, id LIMIT $2",
+    )
+    .bind(CampaignStatus::Active.as_str())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CampaignCard {
+                slug: r.try_get("slug")?,
+                title: r.try_get("title")?,
+                summary: r.try_get("summary")?,
+                call_to_action: r.try_get("call_to_action")?,
             })
         })
         .collect()

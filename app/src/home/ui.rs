@@ -5,9 +5,14 @@ use super::{get_organisation_name, load_home};
 use crate::ui::AppErrorPage;
 use crate::users::Role;
 
+/// `/`: the organisation, and what a visitor can do there: volunteer, act on its active
+/// campaigns, and give (only what is on offer), or go on to their own pages.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let info = Resource::new(|| (), |_| load_home());
+    let primary = "rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500";
+    let secondary =
+        "rounded-md border border-indigo-600 px-5 py-2.5 font-semibold text-indigo-700 hover:bg-indigo-50";
     view! {
         <Suspense fallback=|| view! { <p class="p-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -18,10 +23,18 @@ pub fn HomePage() -> impl IntoView {
                             .signed_in
                             .as_ref()
                             .is_some_and(|u| u.role.satisfies(Role::ADMIN_AREA));
+                        let (own_page, own_label) = if admin {
+                            ("/admin", "Go to the admin area")
+                        } else if info.signed_in.is_some() {
+                            ("/my/shifts", "My shifts")
+                        } else {
+                            ("/login", "Sign in")
+                        };
+                        let giving = info.giving;
                         view! {
                             <Title text=info.organisation_name.clone() />
                             <main class="min-h-screen bg-gradient-to-b from-indigo-50 to-white">
-                                <div class="mx-auto max-w-3xl px-6 py-24 text-center">
+                                <div class="mx-auto max-w-3xl px-6 pb-12 pt-24 text-center">
                                     <h1 class="text-4xl font-bold tracking-tight text-slate-900 sm:text-5xl">
                                         {info.organisation_name.clone()}
                                     </h1>
@@ -29,33 +42,40 @@ pub fn HomePage() -> impl IntoView {
                                         "Organising together: campaigns, volunteering and events."
                                     </p>
                                     <nav class="mt-10 flex flex-wrap justify-center gap-4">
-                                        <a href="/shifts" class="rounded-md border border-indigo-600 px-5 py-2.5 font-semibold text-indigo-700 hover:bg-indigo-50">
-                                            "Volunteer shifts"
-                                        </a>
-                                        {if admin {
-                                            view! {
-                                                <a href="/admin" class="rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500">
-                                                    "Go to the admin area"
-                                                </a>
-                                            }
-                                                .into_any()
-                                        } else if info.signed_in.is_some() {
-                                            view! {
-                                                <a href="/my/shifts" class="rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500">
-                                                    "My shifts"
-                                                </a>
-                                            }
-                                                .into_any()
-                                        } else {
-                                            view! {
-                                                <a href="/login" class="rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500">
-                                                    "Sign in"
-                                                </a>
-                                            }
-                                                .into_any()
-                                        }}
+                                        <a href="/shifts" class=secondary>"Volunteer shifts"</a>
+                                        {giving.donations.then(|| view! { <a href="/donate" class=secondary>"Donate"</a> })}
+                                        <a href=own_page class=primary>{own_label}</a>
                                     </nav>
                                 </div>
+                                {(!info.campaigns.is_empty()).then(|| view! {
+                                    <section class="mx-auto max-w-3xl px-6 pb-12" data-testid="home-campaigns">
+                                        <h2 class="text-2xl font-semibold text-slate-900">"Take action"</h2>
+                                        <ul class="mt-4 grid gap-4 sm:grid-cols-2">
+                                            {info.campaigns.into_iter().map(|c| {
+                                                let link = format!("/campaigns/{}", c.slug);
+                                                let act = if c.call_to_action.is_empty() { "Take part".to_string() } else { c.call_to_action };
+                                                view! {
+                                                    <li data-testid="home-campaign">
+                                                        <a href=link class="block h-full rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-400">
+                                                            <h3 class="font-semibold text-slate-900">{c.title}</h3>
+                                                            <p class="mt-1 text-sm text-slate-600">{c.summary}</p>
+                                                            <p class="mt-3 text-sm font-semibold text-indigo-700">{act} " →"</p>
+                                                        </a>
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    </section>
+                                })}
+                                {(giving.membership || giving.shop).then(|| view! {
+                                    <section class="mx-auto max-w-3xl px-6 pb-16" data-testid="home-support">
+                                        <h2 class="text-2xl font-semibold text-slate-900">"Support us"</h2>
+                                        <nav class="mt-4 flex flex-wrap gap-4">
+                                            {giving.membership.then(|| view! { <a href="/membership" class=secondary>"Become a member"</a> })}
+                                            {giving.shop.then(|| view! { <a href="/shop" class=secondary>"Shop"</a> })}
+                                        </nav>
+                                    </section>
+                                })}
                             </main>
                         }
                             .into_any()

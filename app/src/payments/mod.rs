@@ -403,6 +403,20 @@ fn on_to_checkout(started: CheckoutStarted) -> CheckoutStarted {
     started
 }
 
+/// What the public pages offer to pay for (see `service::ways_to_give`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaysToGive {
+    pub donations: bool,
+    pub membership: bool,
+    pub shop: bool,
+}
+
+#[server(prefix = "/api", endpoint = "payments/ways-to-give")]
+pub async fn get_ways_to_give() -> Result<WaysToGive, AppError> {
+    let state = crate::state::app_state()?;
+    service::ways_to_give(&state.db).await.map_err(crate::auth::internal)
+}
+
 /// Starts a Stripe Checkout for a one-off or monthly donation; answers with where to pay.
 #[server(prefix = "/api", endpoint = "payments/donate")]
 pub async fn start_donation(form: DonationForm) -> Result<CheckoutStarted, AppError> {

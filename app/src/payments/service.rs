@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::stripe::{StripeClient, StripeError};
 use super::{
     AuditFilter, AuditPage, AuditRow, CURRENCIES, ChartBar, DonationChart, PaymentKind, PaymentPage,
-    PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductForm,
+    PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductForm, WaysToGive,
 };
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
@@ -76,6 +76,26 @@ impl StoredSettings {
     pub fn stripe(&self, api_base: &str) -> Option<StripeClient> {
         self.secret_key.clone().map(|key| StripeClient::new(api_base, key))
     }
+}
+
+/// What the public pages offer to pay for: donations while payments are on; membership and
+/// the shop only when a plan or a product is on offer too.
+pub async fn ways_to_give(db: &Db) -> Result<WaysToGive, sqlx::Error> {
+    let donations = settings::get(db, ENABLED).await?.as_deref() == Some("true");
+    if !donations {
+        return Ok(WaysToGive::default());
+    }
+    // A count of at most one, which both databases answer as an integer.
+    let offered = |table: &'static str| async move {
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE active = 1 LIMIT 1) AS one");
+        let found: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(db.pool()).await?;
+        Ok::<bool, sqlx::Error>(found > 0)
+    };
+    Ok(WaysToGive {
+        donations,
+        membership: offered("subscription_plans").await?,
+        shop: offered("products").await?,
+    })
 }
 
 pub async fn load_settings(db: &Db, key: &SecretKey) -> Result<StoredSettings, sqlx::Error> {

@@ -9,8 +9,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{
     AuditFilter, BuyProduct, CURRENCIES, JoinPlan, PaymentKind, PaymentSettings, Plan, Product,
     RefundPayment, SavePaymentSettings, SavePlan, SaveProduct, StartDonation, TestStripeConnection,
-    format_cents, get_payment_settings, get_shop_product, list_membership_plans, list_payments, list_plans,
-    list_products, list_shop, load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
+    format_cents, get_payment_settings, get_shop_product, get_ways_to_give, list_membership_plans,
+    list_payments, list_plans, list_products, list_shop, load_audit_log, load_donation_chart,
+    parse_donation_cents, parse_price_cents,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, last_error};
@@ -100,8 +101,8 @@ fn StripeForm(
     }
 }
 
-/// `/donate`: a one-off or monthly gift. The amount is checked as it is typed (the server
-/// checks it again); a started checkout goes on to Stripe's payment page.
+/// `/donate`: a one-off or monthly gift, while payments are on. The amount is checked as it is
+/// typed (the server checks it again); a started checkout goes on to Stripe's payment page.
 #[component]
 pub fn DonatePage() -> impl IntoView {
     let donate = ServerAction::<StartDonation>::new();
@@ -112,50 +113,67 @@ pub fn DonatePage() -> impl IntoView {
         (!typed.trim().is_empty()).then(|| parse_donation_cents(&typed).err()).flatten()
     };
     go_to_checkout(donate);
+    let giving = Resource::new(|| (), |_| get_ways_to_give());
     view! {
         <Title text="Donate" />
         <PublicHeader />
         <main class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Donate"</h1>
             <p class="mt-2 text-slate-600">"Your gift keeps the campaign going. Payment is handled securely by Stripe."</p>
-            <ActionForm action=donate attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
-                <FormError error=error />
-                <div>
-                    <label for="field-amount" class="block text-sm font-medium text-slate-700">"Amount (dollars)"</label>
-                    <input
-                        id="field-amount"
-                        name="form[amount]"
-                        inputmode="decimal"
-                        placeholder="25.00"
-                        required=true
-                        on:input=move |ev| set_amount.set(event_target_value(&ev))
-                        class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm"
-                    />
-                    <p class="mt-1 text-sm text-red-600" data-testid="error-form[amount]">
-                        {move || amount_message().map(str::to_string).or_else(|| error.get().and_then(|e| e.field_message("amount")))}
-                    </p>
-                </div>
-                <fieldset class="flex gap-6 text-sm text-slate-700">
-                    <legend class="sr-only">"How often"</legend>
-                    <label class="flex items-center gap-2">
-                        <input type="radio" name="form[frequency]" value="ONE_OFF" checked=true />
-                        "Once"
-                    </label>
-                    <label class="flex items-center gap-2">
-                        <input type="radio" name="form[frequency]" value="MONTHLY" />
-                        "Every month"
-                    </label>
-                </fieldset>
-                <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
-                <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
-                <button
-                    type="submit"
-                    class=BUTTON_PRIMARY
-                    disabled=move || donate.pending().get() || amount_message().is_some()
-                >
-                    {move || if donate.pending().get() { "Starting checkout…" } else { "Continue to payment" }}
-                </button>
-            </ActionForm>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match giving.await {
+                        Ok(giving) if !giving.donations => view! {
+                            <p class="mt-6 rounded-lg bg-white p-6 text-slate-700 shadow-sm" data-testid="donations-closed">
+                                "Donations are not open right now. Thank you for thinking of us."
+                            </p>
+                        }
+                            .into_any(),
+                        // On an error the form stays: the server says what is wrong when it is sent.
+                        _ => view! {
+                    <ActionForm action=donate attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                        <FormError error=error />
+                        <div>
+                            <label for="field-amount" class="block text-sm font-medium text-slate-700">"Amount (dollars)"</label>
+                            <input
+                                id="field-amount"
+                                name="form[amount]"
+                                inputmode="decimal"
+                                placeholder="25.00"
+                                required=true
+                                on:input=move |ev| set_amount.set(event_target_value(&ev))
+                                class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm"
+                            />
+                            <p class="mt-1 text-sm text-red-600" data-testid="error-form[amount]">
+                                {move || amount_message().map(str::to_string).or_else(|| error.get().and_then(|e| e.field_message("amount")))}
+                            </p>
+                        </div>
+                        <fieldset class="flex gap-6 text-sm text-slate-700">
+                            <legend class="sr-only">"How often"</legend>
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name="form[frequency]" value="ONE_OFF" checked=true />
+                                "Once"
+                            </label>
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name="form[frequency]" value="MONTHLY" />
+                                "Every month"
+                            </label>
+                        </fieldset>
+                        <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+                        <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                        <button
+                            type="submit"
+                            class=BUTTON_PRIMARY
+                            disabled=move || donate.pending().get() || amount_message().is_some()
+                        >
+                            {move || if donate.pending().get() { "Starting checkout…" } else { "Continue to payment" }}
+                        </button>
+                    </ActionForm>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Suspense>
         </main>
     }
 }

@@ -50,6 +50,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("campaigns/send", Anyone),
     ("campaigns/respond", Anyone),
     ("payments/donate", Anyone),
+    ("payments/ways-to-give", Anyone),
     ("payments/buy", Anyone),
     ("payments/membership", Anyone),
     ("payments/join", Anyone),

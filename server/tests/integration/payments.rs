@@ -22,6 +22,7 @@ on_both_backends_with_own_server!(
     membership_plans_start_subscriptions_that_follow_stripe,
     the_donation_chart_counts_what_was_kept_per_day_and_week,
     payment_forms_the_browser_sends_itself_go_on_to_stripe,
+    the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_open,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -1183,4 +1184,77 @@ async fn payment_forms_the_browser_sends_itself_go_on_to_stripe(backend: Backend
         assert!(to.starts_with("https://checkout.stripe.com/c/pay/cs_test_"), "{endpoint}: {to}");
     }
     assert_eq!(stripe.requests().iter().filter(|r| r.path == "/v1/checkout/sessions").count(), 3);
+}
+
+/// The home page is where a visitor finds what they can do: the active campaigns (not drafts),
+/// and a way to give only once it is open (donations when payments are on, membership and the
+/// shop when a plan or product is on offer too). The donation page says when it is closed.
+async fn the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_open(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let home = || async { app.page(&app.client(), "/").await };
+    let ways = || async {
+        let res = app.call(&app.client(), "payments/ways-to-give", &[]).await;
+        let ways: Value = res.json().await.unwrap();
+        (ways["donations"].as_bool(), ways["membership"].as_bool(), ways["shop"].as_bool())
+    };
+    let html = home().await;
+    for absent in ["href=\"/donate\"", "href=\"/membership\"", "href=\"/shop\"", "Take action", "Support us"]
+    {
+        assert!(!html.contains(absent), "{absent} before anything is on offer");
+    }
+    assert_eq!(ways().await, (Some(false), Some(false), Some(false)));
+    let donate = app.page(&app.client(), "/donate").await;
+    assert!(donate.contains("Donations are not open right now.") && !donate.contains("Continue to payment"));
+
+    app.create_user("organiser@example.org", Role::Admin, UserStatus::Active).await;
+    let organiser = app.signed_in("organiser@example.org").await;
+    for (title, slug) in [("Save the park", "park"), ("Draft only", "draft-only")] {
+        let form = [
+            ("form[title]", title),
+            ("form[slug]", slug),
+            ("form[summary]", "The city wants to sell Riverside Park."),
+            ("form[call_to_action]", "Email your councillors"),
+            ("form[recipients]", "lee@city.example"),
+            ("form[email_subject]", "Keep the park"),
+            ("form[email_template]", "Dear {{representative_name}}"),
+        ];
+        let saved: Value = app.call(&organiser, "campaigns/save", &form).await.json().await.unwrap();
+        if slug == "park" {
+            let id = saved["id"].as_str().unwrap();
+            let res = app.call(&organiser, "campaigns/status", &[("id", id), ("status", "ACTIVE")]).await;
+            assert_eq!(res.status(), 200);
+        }
+    }
+    let html = home().await;
+    assert!(html.contains("Take action") && html.contains("href=\"/campaigns/park\""), "{html}");
+    assert!(
+        html.contains("The city wants to sell Riverside Park.") && html.contains("Email your councillors")
+    );
+    assert!(!html.contains("Draft only"), "a draft is not offered");
+
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    let html = home().await;
+    assert!(html.contains("href=\"/donate\"") && !html.contains("Support us"), "{html}");
+    assert_eq!(ways().await, (Some(true), Some(false), Some(false)));
+    assert!(app.page(&app.client(), "/donate").await.contains("Continue to payment"));
+
+    assert_eq!(
+        app.call(&admin, "payments/save-product", &product_form("Tote bag", "tote", "12", "")).await.status(),
+        200
+    );
+    let plan = [
+        ("form[name]", "Supporter"),
+        ("form[amount]", "60"),
+        ("form[interval]", "year"),
+        ("form[active]", "true"),
+    ];
+    assert_eq!(app.call(&admin, "payments/save-plan", &plan).await.status(), 200);
+    let html = home().await;
+    assert!(
+        html.contains("Support us")
+            && html.contains("href=\"/membership\"")
+            && html.contains("href=\"/shop\"")
+    );
+    assert_eq!(ways().await, (Some(true), Some(true), Some(true)));
 }
