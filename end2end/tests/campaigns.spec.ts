@@ -36,8 +36,11 @@ test.describe.serial("campaigns", () => {
     await expect(admin.getByTestId("status-change")).toContainText("DRAFT → ACTIVE");
     await expect(admin.getByTestId("emails-sent")).toHaveText("0 emails sent");
 
+    // Supporters find the campaign on the home page.
     const supporter = await (await browser.newContext()).newPage();
-    await supporter.goto(`${server.baseURL}/campaigns/save-the-park`);
+    await supporter.goto(`${server.baseURL}/`);
+    await supporter.getByTestId("home-campaign").getByRole("link", { name: /Save the park/ }).click();
+    await expect(supporter).toHaveURL(/\/campaigns\/save-the-park$/);
     await ready(supporter);
     await supporter.getByLabel("Your name").fill("Sam Supporter");
     await supporter.getByLabel("Your email").fill("sam@example.org");
