@@ -231,3 +231,27 @@ pub fn BarChart(bars: Vec<Bar>, #[prop(into)] first: String, #[prop(into)] last:
         <div class="mt-1 flex justify-between text-xs text-slate-600"><span>{first}</span><span>{last}</span></div>
     }
 }
+
+/// A link that asks for a confirmation on this page. With the page's code it shows the
+/// question in place (`on_click`); before the code has loaded, or without JavaScript, the
+/// browser follows `href`, whose query makes the page render with the question shown.
+#[component]
+pub fn ConfirmLink(
+    href: String,
+    class: &'static str,
+    #[prop(into)] on_click: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <a
+            href=href
+            class=class
+            on:click=move |ev| {
+                ev.prevent_default();
+                on_click.run(());
+            }
+        >
+            {children()}
+        </a>
+    }
+}

@@ -111,7 +111,11 @@ test.describe.serial("volunteer shifts", () => {
     const feed = await (await browser.newContext()).request.get(`${server.baseURL}/api/my/shifts.ics?token=${token}`);
     expect(feed.status()).toBe(200);
     expect(await feed.text()).toContain("SUMMARY:Leaflet drop");
-    await mine.getByRole("button", { name: "Cancel" }).click();
+    // "Cancel" asks first, in place; "Keep it" takes the question back.
+    await mine.getByRole("link", { name: "Cancel" }).click();
+    await mine.getByRole("link", { name: "Keep it" }).click();
+    await expect(volunteer).toHaveURL(/\/my\/shifts$/);
+    await mine.getByRole("link", { name: "Cancel" }).click();
     await mine.getByRole("button", { name: "Yes, cancel" }).click();
     await expect(volunteer.getByText("You have no upcoming shifts.")).toBeVisible();
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leaflet drop" })).toContainText("0/3");

@@ -844,13 +844,32 @@ pub async fn get_calendar_feed() -> Result<Option<String>, AppError> {
 }
 
 /// Makes the signed-in user a new private calendar link (the old one stops working); answers
-/// with its address, shown this once.
+/// with its address, shown this once. A browser that sent the form itself is sent back to My
+/// shifts with the new link's token, which the page shows through `calendar_feed_link`.
 #[server(prefix = "/api", endpoint = "shifts/new-calendar-feed")]
 pub async fn new_calendar_feed() -> Result<String, AppError> {
     let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
     let state = crate::state::app_state()?;
     let token = service::new_calendar_feed(&state.db, &user.id).await.map_err(crate::auth::internal)?;
-    Ok(format!("{}/api/my/shifts.ics?token={token}", state.public_url.trim_end_matches('/')))
+    crate::request::after_plain_form_post(&format!("/my/shifts?calendar_link={token}#calendar-feed"));
+    Ok(calendar_feed_address(&state.public_url, &token))
+}
+
+/// The address of the signed-in user's calendar link `token`, when it is their current one
+/// (else "not found"), for My shifts to show once after the browser made it by itself.
+#[server(prefix = "/api", endpoint = "shifts/calendar-feed-link")]
+pub async fn calendar_feed_link(token: String) -> Result<String, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    if !service::is_current_calendar_feed(&state.db, &user.id, &token).await.map_err(crate::auth::internal)? {
+        return Err(AppError::NotFound("That calendar link is not your current one.".into()));
+    }
+    Ok(calendar_feed_address(&state.public_url, &token))
+}
+
+#[cfg(feature = "ssr")]
+fn calendar_feed_address(public_url: &str, token: &str) -> String {
+    format!("{}/api/my/shifts.ics?token={token}", public_url.trim_end_matches('/'))
 }
 
 /// The shifts the signed-in user has done ("My shifts").
@@ -876,8 +895,10 @@ pub async fn get_volunteer_hours(#[server(default)] filter: HoursFilter) -> Resu
 pub async fn cancel_my_signup(signup_id: String) -> Result<(), AppError> {
     let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
     let state = crate::state::app_state()?;
-    Ok(service::cancel_own(&state.bus, &crate::events::Actor::User(user.id.clone()), &user.id, &signup_id)
-        .await?)
+    service::cancel_own(&state.bus, &crate::events::Actor::User(user.id.clone()), &user.id, &signup_id)
+        .await?;
+    crate::request::after_plain_form_post("/my/shifts");
+    Ok(())
 }
 
 /// The sign-ups of a shift as CSV (confirmed first, then the waitlist). Cells that a

@@ -1600,6 +1600,17 @@ pub async fn new_calendar_feed(db: &Db, user_id: &str) -> Result<String, sqlx::E
     Ok(token)
 }
 
+/// Whether `token` is the user's current calendar link (not an older one, nor someone else's).
+pub async fn is_current_calendar_feed(db: &Db, user_id: &str, token: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT created_at FROM calendar_feeds WHERE user_id = $1 AND token_hash = $2")
+            .bind(user_id)
+            .bind(token_hash(token))
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
 /// The day (the organisation's) the user's current calendar link was made, if they have one.
 pub async fn calendar_feed_made(db: &Db, user_id: &str) -> Result<Option<String>, sqlx::Error> {
     let made: Option<i64> = sqlx::query_scalar("SELECT created_at FROM calendar_feeds WHERE user_id = $1")

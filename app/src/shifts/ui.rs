@@ -11,14 +11,15 @@ use super::{
     CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter, MySignup,
     NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
     Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
-    SignupStatus, SignupView, UpdateShift, get_admin_shift, get_calendar_feed, get_public_shift,
-    get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours, list_admin_shifts,
-    list_public_places, list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
+    SignupStatus, SignupView, UpdateShift, calendar_feed_link, get_admin_shift, get_calendar_feed,
+    get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours,
+    list_admin_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
+    shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, Field, FormError, LoadError, last_error};
+use crate::ui::{BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, last_error};
 
 /// The stream of shift events, which the admin pages watch to stay current.
 const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
@@ -1385,7 +1386,8 @@ pub fn MyShiftsPage() -> impl IntoView {
     let mine = Resource::new(|| (), |_| my_shifts());
     let me = Resource::new(|| (), |_| get_current_user());
     let cancel = ServerAction::<CancelMySignup>::new();
-    let confirm = RwSignal::new(None::<String>);
+    // The sign-up whose "Yes, cancel" shows: `?cancel=<id>` before the page's code has loaded.
+    let confirm = RwSignal::new(use_query_map().with_untracked(|q| q.get("cancel")));
     Effect::new(move |_| {
         if cancel.value().get().is_some() {
             confirm.set(None);
@@ -1430,15 +1432,26 @@ pub fn MyShiftsPage() -> impl IntoView {
                                         if confirm.get().as_deref() == Some(id.as_str()) {
                                             let id = id.clone();
                                             view! {
-                                                <ActionForm action=cancel attr:class="inline">
-                                                    <input type="hidden" name="signup_id" value=id />
-                                                    <button type="submit" class="rounded bg-red-600 px-3 py-1 text-sm font-semibold text-white">"Yes, cancel"</button>
-                                                </ActionForm>
+                                                <div class="flex items-center gap-3">
+                                                    <ConfirmLink href="/my/shifts".to_string() class="text-sm text-slate-600 hover:underline" on_click=move || confirm.set(None)>
+                                                        "Keep it"
+                                                    </ConfirmLink>
+                                                    <ActionForm action=cancel attr:class="inline">
+                                                        <input type="hidden" name="signup_id" value=id />
+                                                        <button type="submit" class="rounded bg-red-600 px-3 py-1 text-sm font-semibold text-white">"Yes, cancel"</button>
+                                                    </ActionForm>
+                                                </div>
                                             }.into_any()
                                         } else {
                                             let id = id.clone();
                                             view! {
-                                                <button class="text-sm text-red-700 hover:underline" on:click=move |_| confirm.set(Some(id.clone()))>"Cancel"</button>
+                                                <ConfirmLink
+                                                    href=format!("/my/shifts?cancel={id}")
+                                                    class="text-sm text-red-700 hover:underline"
+                                                    on_click=move || confirm.set(Some(id.clone()))
+                                                >
+                                                    "Cancel"
+                                                </ConfirmLink>
                                             }.into_any()
                                         }
                                     };
@@ -1503,8 +1516,22 @@ fn PastShiftList() -> impl IntoView {
 #[component]
 fn CalendarFeed() -> impl IntoView {
     let made = Resource::new(|| (), |_| get_calendar_feed());
+    let query = use_query_map();
+    // `?calendar_link=<token>`: the browser made the link by itself (before the page's code had
+    // loaded) and was sent back here to see it; shown only if it is the volunteer's current one.
+    let made_by_browser = query.with_untracked(|q| q.get("calendar_link"));
+    let shown = Resource::new(
+        move || made_by_browser.clone(),
+        |token| async move {
+            match token {
+                Some(token) => calendar_feed_link(token).await.ok(),
+                None => None,
+            }
+        },
+    );
     let make = ServerAction::<NewCalendarFeed>::new();
-    let confirm = RwSignal::new(false);
+    // "Make a new link?" shows: `?new_link=1` before the page's code has loaded.
+    let confirm = RwSignal::new(query.with_untracked(|q| q.get("new_link").is_some()));
     let button = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 hover:bg-slate-50";
     let made_form = move |label: &'static str| {
         view! {
@@ -1518,11 +1545,12 @@ fn CalendarFeed() -> impl IntoView {
             {move || Suspend::new(async move {
                 // Nothing for visitors who are not signed in.
                 let made = made.await.ok()?;
+                let shown = shown.await;
                 Some(view! {
-                    <section class="mt-10" data-testid="calendar-feed">
+                    <section id="calendar-feed" class="mt-10" data-testid="calendar-feed">
                         <h2 class="text-xl font-semibold text-slate-900">"Your shifts in your calendar"</h2>
-                        {move || match make.value().get() {
-                            Some(Ok(url)) => {
+                        {move || match make.value().get().and_then(Result::ok).or_else(|| shown.clone()) {
+                            Some(url) => {
                                 let webcal = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
                                 view! {
                                     <div class="mt-3 rounded-lg bg-white p-4 shadow-sm" data-testid="calendar-link">
@@ -1547,7 +1575,11 @@ fn CalendarFeed() -> impl IntoView {
                                 }.into_any(),
                                 Some(date) => view! {
                                     <p class="mt-1 text-sm text-slate-600">{format!("You made a calendar link on {date}. Lost it?")}</p>
-                                    <button class=format!("mt-3 {button}") on:click=move |_| confirm.set(true)>"Make a new link"</button>
+                                    <div class="mt-3">
+                                        <ConfirmLink href="/my/shifts?new_link=1#calendar-feed".to_string() class=button on_click=move || confirm.set(true)>
+                                            "Make a new link"
+                                        </ConfirmLink>
+                                    </div>
                                 }.into_any(),
                             },
                         }}

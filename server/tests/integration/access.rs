@@ -60,6 +60,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/mine-past", SignedIn),
     ("shifts/cancel-mine", SignedIn),
     ("shifts/calendar-feed", SignedIn),
+    ("shifts/calendar-feed-link", SignedIn),
     ("shifts/new-calendar-feed", SignedIn),
     ("admin/dashboard", ADMIN_AREA),
     ("admin/time-zone", ADMIN_AREA),

@@ -47,6 +47,7 @@ on_both_backends!(
     a_sign_in_sheet_lists_everyone_to_tick_off,
     volunteers_narrow_the_public_list_to_one_place,
     volunteers_subscribe_to_their_shifts_in_a_calendar,
+    my_shifts_work_when_the_browser_sends_the_forms_itself,
     the_schedule_downloads_as_csv_with_the_lists_filter,
     anyone_subscribes_to_the_coming_public_shifts,
     monthly_series_keep_the_weekday_of_the_month,
@@ -2493,4 +2494,51 @@ async fn forms_the_browser_sends_itself_still_end_on_the_receipt(app: TestApp) {
         .await;
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("location").is_none());
+}
+
+/// My shifts before the page's code has loaded, or without JavaScript: "Cancel" and "Make a
+/// new link" are links to the page with their question shown, and the browser's own posts end
+/// back on My shifts — a new calendar link shown there once, to its owner only, while it is
+/// current (a link made and then lost would silently replace the one a calendar uses).
+async fn my_shifts_work_when_the_browser_sends_the_forms_itself(app: TestApp) {
+    let garden = service::create(&app.bus(), &Actor::System, &form("Garden day", "3")).await.unwrap();
+    app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    assert_eq!(app.call(&ana, "shifts/sign-up", &[("shift_id", garden.id.as_str())]).await.status(), 200);
+    let mine: Value = app.call(&ana, "shifts/mine", &[]).await.json().await.unwrap();
+    let signup_id = mine[0]["signup_id"].as_str().unwrap();
+
+    let page = app.page(&ana, "/my/shifts").await;
+    assert!(page.contains(&format!("href=\"/my/shifts?cancel={signup_id}\"")), "{page}");
+    let page = app.page(&ana, &format!("/my/shifts?cancel={signup_id}")).await;
+    assert!(page.contains("Yes, cancel") && page.contains("Keep it"), "{page}");
+    let res =
+        app.post_as_browser(&ana, "shifts/cancel-mine", "/my/shifts", &[("signup_id", signup_id)]).await;
+    assert_eq!(redirected_to(&res), "/my/shifts");
+    assert!(app.page(&ana, "/my/shifts").await.contains("You have no upcoming shifts."));
+    assert_eq!(shift_status(&app, &garden.id).await, (ShiftStatus::Open, 0));
+
+    let res = app.post_as_browser(&ana, "shifts/new-calendar-feed", "/my/shifts", &[]).await;
+    let back = redirected_to(&res);
+    let token = back
+        .strip_prefix("/my/shifts?calendar_link=")
+        .and_then(|rest| rest.strip_suffix("#calendar-feed"))
+        .unwrap_or_else(|| panic!("{back}"));
+    let link = app.url(&format!("/api/my/shifts.ics?token={token}"));
+    let page = app.page(&ana, &back).await;
+    assert!(page.contains(&format!("value=\"{link}\"")), "the new link is shown: {page}");
+    assert_eq!(app.client().get(&link).send().await.unwrap().status(), 200);
+    let bo = app.signed_in("bo@example.org").await;
+    assert!(!app.page(&bo, &back).await.contains(token), "not to someone else");
+    assert_eq!(app.call(&bo, "shifts/calendar-feed-link", &[("token", token)]).await.status(), 404);
+    assert_eq!(app.call(&ana, "shifts/new-calendar-feed", &[]).await.status(), 200);
+    assert!(!app.page(&ana, &back).await.contains(token), "not once replaced");
+
+    let page = app.page(&ana, "/my/shifts").await;
+    assert!(
+        page.contains("href=\"/my/shifts?new_link=1#calendar-feed\"")
+            && !page.contains("Yes, make a new link")
+    );
+    assert!(app.page(&ana, "/my/shifts?new_link=1").await.contains("Yes, make a new link"));
 }
