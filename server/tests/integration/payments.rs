@@ -1150,6 +1150,20 @@ async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backe
     assert_eq!(app.call(&volunteer, "payments/donation-chart", &[("by", "day")]).await.status(), 403);
 }
 
+/// Puts a tote bag (`/shop/tote`) and a yearly plan on offer; answers with the plan's id.
+async fn put_a_product_and_a_plan_on_offer(app: &TestApp, admin: &reqwest::Client) -> String {
+    let res = app.call(admin, "payments/save-product", &product_form("Tote bag", "tote", "12", "")).await;
+    assert_eq!(res.status(), 200);
+    let plan = [
+        ("form[name]", "Supporter"),
+        ("form[amount]", "60"),
+        ("form[interval]", "year"),
+        ("form[active]", "true"),
+    ];
+    let saved: Value = app.call(admin, "payments/save-plan", &plan).await.json().await.unwrap();
+    saved["id"].as_str().unwrap().to_string()
+}
+
 /// A donation, purchase or membership form the browser sends itself (before the page's code
 /// has loaded, or without JavaScript) goes straight on to Stripe's payment page, as the
 /// page's code does, instead of back to the form with the checkout started but unseen.
@@ -1157,18 +1171,8 @@ async fn payment_forms_the_browser_sends_itself_go_on_to_stripe(backend: Backend
     let (app, stripe) = spawn(backend).await;
     let admin = payments_admin(&app).await;
     configure(&app, &admin).await;
-    assert_eq!(
-        app.call(&admin, "payments/save-product", &product_form("Tote bag", "tote", "12", "")).await.status(),
-        200
-    );
-    let plan = [
-        ("form[name]", "Supporter"),
-        ("form[amount]", "60"),
-        ("form[interval]", "year"),
-        ("form[active]", "true"),
-    ];
-    let saved: Value = app.call(&admin, "payments/save-plan", &plan).await.json().await.unwrap();
-    let plan_id = saved["id"].as_str().unwrap();
+    let plan_id = put_a_product_and_a_plan_on_offer(&app, &admin).await;
+    let plan_id = plan_id.as_str();
 
     let buyer = |key: &'static str, value: &'static str| {
         vec![(key, value), ("form[name]", "Dana Donor"), ("form[email]", "dana@example.org")]
@@ -1239,17 +1243,7 @@ async fn the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_ope
     assert_eq!(ways().await, (Some(true), Some(false), Some(false)));
     assert!(app.page(&app.client(), "/donate").await.contains("Continue to payment"));
 
-    assert_eq!(
-        app.call(&admin, "payments/save-product", &product_form("Tote bag", "tote", "12", "")).await.status(),
-        200
-    );
-    let plan = [
-        ("form[name]", "Supporter"),
-        ("form[amount]", "60"),
-        ("form[interval]", "year"),
-        ("form[active]", "true"),
-    ];
-    assert_eq!(app.call(&admin, "payments/save-plan", &plan).await.status(), 200);
+    put_a_product_and_a_plan_on_offer(&app, &admin).await;
     let html = home().await;
     assert!(
         html.contains("Support us")
