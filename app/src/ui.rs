@@ -255,3 +255,17 @@ pub fn ConfirmLink(
         </a>
     }
 }
+
+/// A public page's title, and what a link to it shows when shared in a chat or on social
+/// media (its description, Open Graph title and description).
+#[component]
+pub fn SharedPageHead(title: String, description: String) -> impl IntoView {
+    use leptos_meta::{Meta, Title};
+    view! {
+        <Title text=title.clone() />
+        <Meta name="description" content=description.clone() />
+        <Meta property="og:title" content=title />
+        <Meta property="og:description" content=description />
+        <Meta property="og:type" content="website" />
+    }
+}

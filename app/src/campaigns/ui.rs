@@ -414,8 +414,14 @@ pub fn PublicCampaignPage() -> impl IntoView {
                             let field = move |set: fn(&mut SupporterForm, String)| {
                                 move |ev: leptos::ev::Event| typed.update(|f| set(f, event_target_value(&ev)))
                             };
+                            // What a shared link shows: the summary, else the start of the text.
+                            let description = if c.summary.trim().is_empty() {
+                                c.body.chars().take(200).collect()
+                            } else {
+                                c.summary.clone()
+                            };
                             view! {
-                                <Title text=c.title.clone() />
+                                <crate::ui::SharedPageHead title=c.title.clone() description />
                                 <h1 class="text-3xl font-bold text-slate-900">{c.title.clone()}</h1>
                                 <p class="mt-2 text-lg text-slate-700">{c.summary.clone()}</p>
                                 <div class="mt-4 whitespace-pre-line text-slate-700">{c.body.clone()}</div>

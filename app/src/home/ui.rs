@@ -1,8 +1,10 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::{get_organisation_name, load_home};
-use crate::ui::AppErrorPage;
+use crate::ui::{AppErrorPage, SharedPageHead};
+
+/// What the organisation does, under its name on the home page and in shared links to it.
+const TAGLINE: &str = "Organising together: campaigns, volunteering and events.";
 use crate::users::Role;
 
 /// `/`: the organisation, and what a visitor can do there: volunteer, act on its active
@@ -32,15 +34,13 @@ pub fn HomePage() -> impl IntoView {
                         };
                         let giving = info.giving;
                         view! {
-                            <Title text=info.organisation_name.clone() />
+                            <SharedPageHead title=info.organisation_name.clone() description=TAGLINE.to_string() />
                             <main class="min-h-screen bg-gradient-to-b from-indigo-50 to-white">
                                 <div class="mx-auto max-w-3xl px-6 pb-12 pt-24 text-center">
                                     <h1 class="text-4xl font-bold tracking-tight text-slate-900 sm:text-5xl">
                                         {info.organisation_name.clone()}
                                     </h1>
-                                    <p class="mt-6 text-lg text-slate-600">
-                                        "Organising together: campaigns, volunteering and events."
-                                    </p>
+                                    <p class="mt-6 text-lg text-slate-600">{TAGLINE}</p>
                                     <nav class="mt-10 flex flex-wrap justify-center gap-4">
                                         <a href="/shifts" class=secondary>"Volunteer shifts"</a>
                                         {giving.donations.then(|| view! { <a href="/donate" class=secondary>"Donate"</a> })}

@@ -3,7 +3,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
@@ -19,7 +19,7 @@ use super::{
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, last_error};
+use crate::ui::{BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, SharedPageHead, last_error};
 
 /// The stream of shift events, which the admin pages watch to stay current.
 const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
@@ -197,11 +197,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                             // What a link to this page shows when shared in a chat or on social media.
                             let preview = format!("{}. {}", s.with_place(s.when()), closed.unwrap_or(&spots));
                             let head = view! {
-                                <Title text=s.title.clone() />
-                                <Meta name="description" content=preview.clone() />
-                                <Meta property="og:title" content=s.title.clone() />
-                                <Meta property="og:description" content=preview />
-                                <Meta property="og:type" content="website" />
+                                <SharedPageHead title=s.title.clone() description=preview />
                                 <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
                                 <p class="mt-2 text-slate-600">{s.with_place(s.when())}</p>
                                 <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>

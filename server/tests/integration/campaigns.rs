@@ -145,6 +145,12 @@ async fn supporters_email_their_representatives_once_a_day(app: TestApp) {
     assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
     let page = app.client().get(app.url("/campaigns/park")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Email your councillors"), "{page}");
+    // A link to it shared in a chat or on social media shows its title and summary.
+    let head = page.split("</head>").next().unwrap();
+    let summary = "The city wants to sell Riverside Park.";
+    assert!(head.contains("<meta property=\"og:title\" content=\"Save the park\""), "{head}");
+    assert!(head.contains(&format!("<meta property=\"og:description\" content=\"{summary}\"")), "{head}");
+    assert!(head.contains(&format!("<meta name=\"description\" content=\"{summary}\"")), "{head}");
 
     let res = send("sam@example.org", "<script>").await;
     assert_eq!(res.status(), 422);

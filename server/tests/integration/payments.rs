@@ -1202,6 +1202,7 @@ async fn the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_ope
         (ways["donations"].as_bool(), ways["membership"].as_bool(), ways["shop"].as_bool())
     };
     let html = home().await;
+    assert!(html.contains("<meta property=\"og:description\" content=\"Organising together: campaigns, volunteering and events.\""));
     for absent in ["href=\"/donate\"", "href=\"/membership\"", "href=\"/shop\"", "Take action", "Support us"]
     {
         assert!(!html.contains(absent), "{absent} before anything is on offer");
