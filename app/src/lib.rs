@@ -26,6 +26,7 @@ pub mod observability;
 pub mod payments;
 pub mod reengagement;
 pub mod shifts;
+pub mod slug;
 pub mod template;
 pub mod time;
 pub mod ui;

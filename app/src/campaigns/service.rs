@@ -50,39 +50,8 @@ pub const PAGE_SIZE: i64 = 50;
 /// A supporter may send a campaign's email once per this many seconds.
 pub const RESEND_AFTER_SECS: i64 = 24 * 3600;
 
-/// The address a campaign gets when none is typed: the title's letters and digits in lower
-/// case (accents dropped), its words joined by hyphens, at most 80 characters ("Save the
-/// River Park!" → `save-the-river-park`). Empty when the title has no such letters.
-pub fn slug_from_title(title: &str) -> String {
-    let plain: String = title.to_lowercase().chars().map(without_accent).collect();
-    let words: Vec<&str> =
-        plain.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).collect();
-    let mut slug = words.join("-");
-    slug.truncate(80);
-    slug.trim_end_matches('-').to_string()
-}
-
-/// A lower-case Latin letter without its accent, so that "Ça" makes `ca`, not `a`.
-fn without_accent(c: char) -> char {
-    match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-        'ç' => 'c',
-        'è' | 'é' | 'ê' | 'ë' => 'e',
-        'ì' | 'í' | 'î' | 'ï' => 'i',
-        'ñ' => 'n',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
-        'ù' | 'ú' | 'û' | 'ü' => 'u',
-        'ý' | 'ÿ' => 'y',
-        other => other,
-    }
-}
-
-fn slug_ok(slug: &str) -> bool {
-    (1..=80).contains(&slug.len())
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-}
+/// The longest address (`/campaigns/<slug>`).
+const SLUG_MAX: usize = 80;
 
 /// Checks a campaign form; answers with its recipients.
 pub fn validate(form: &CampaignForm) -> Result<Vec<Recipient>, Vec<FieldError>> {
@@ -94,7 +63,7 @@ pub fn validate(form: &CampaignForm) -> Result<Vec<Recipient>, Vec<FieldError>> 
         "Titles can be at most 200 characters.",
     );
     v.check(
-        slug_ok(form.slug.trim()),
+        crate::slug::is_valid(form.slug.trim(), SLUG_MAX),
         "slug",
         "Use 1 to 80 lower-case letters, digits and hyphens, like save-the-park.",
     );
@@ -246,7 +215,7 @@ pub async fn save(
 ) -> Result<Campaign, CampaignError> {
     let derived;
     let form = if form.slug.trim().is_empty() {
-        derived = CampaignForm { slug: slug_from_title(&form.title), ..form.clone() };
+        derived = CampaignForm { slug: crate::slug::from_title(&form.title, SLUG_MAX), ..form.clone() };
         &derived
     } else {
         form
@@ -725,19 +694,4 @@ pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, Campa
         history.into_iter().map(|h| StatusChange { actor_name: names[&h.actor].clone(), ..h }).collect();
     let responses = responses(db, id, false, zone).await?;
     Ok(CampaignDetail { campaign, emails_per_day, supporters, responses, history })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_untyped_address_is_made_from_the_title() {
-        assert_eq!(slug_from_title("Save the River Park!"), "save-the-river-park");
-        assert_eq!(slug_from_title("  No to the 2027 budget — cuts  "), "no-to-the-2027-budget-cuts");
-        assert_eq!(slug_from_title("Ça suffit, Montréal"), "ca-suffit-montreal");
-        assert_eq!(slug_from_title("¡¿?!"), "");
-        let long = slug_from_title(&"word ".repeat(40));
-        assert!(long.len() <= 80 && slug_ok(&long), "{long}");
-    }
 }

@@ -320,6 +320,9 @@ pub(super) async fn lock_product(tx: &mut Tx, slug: &str) -> Result<Option<Produ
     row.as_ref().map(product_from_row).transpose()
 }
 
+/// The longest product address (`/shop/<slug>`).
+const PRODUCT_SLUG_MAX: usize = 60;
+
 /// Creates a product (`id` empty) or updates one, with an audit row.
 pub async fn save_product(
     db: &Db,
@@ -330,7 +333,11 @@ pub async fn save_product(
 ) -> Result<Product, PaymentError> {
     let name = form.name.trim();
     let description = form.description.trim();
-    let slug = form.slug.trim().to_lowercase();
+    // Left empty, the address is made from the name.
+    let slug = match form.slug.trim() {
+        "" => crate::slug::from_title(name, PRODUCT_SLUG_MAX),
+        typed => typed.to_lowercase(),
+    };
     let price = super::parse_price_cents(&form.price);
     let cap = form.max_purchases.trim();
     let max_purchases = if cap.is_empty() { Ok(None) } else { cap.parse::<i64>().map(Some) };
@@ -346,9 +353,7 @@ pub async fn save_product(
         "The description can be at most 2,000 characters.",
     );
     v.check(
-        !slug.is_empty()
-            && slug.len() <= 60
-            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+        crate::slug::is_valid(&slug, PRODUCT_SLUG_MAX),
         "slug",
         "Use lower-case letters, digits and hyphens (at most 60), like campaign-t-shirt.",
     );

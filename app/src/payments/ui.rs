@@ -375,7 +375,7 @@ pub fn AdminProductsPage() -> impl IntoView {
                         <FormError error=error />
                         <input type="hidden" name="id" value=p.id.clone() />
                         <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />
-                        <Field label="Address (/shop/…)" name="form[slug]" value=p.slug.clone() maxlength=60 error=error />
+                        <Field label="Address (/shop/…; left empty, made from the name)" name="form[slug]" value=p.slug.clone() maxlength=60 error=error />
                         <label class="block text-sm font-medium text-slate-700">
                             "Description"
                             <textarea name="form[description]" rows="4" maxlength="2000" class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">{p.description.clone()}</textarea>

@@ -657,6 +657,10 @@ async fn products_are_checked_and_managed_by_payments_admins(backend: Backend) {
     assert_eq!(app.client().get(app.url("/shop/t-shirt")).send().await.unwrap().status(), 404);
     assert_eq!(audit_rows(&app, "product.created").await.len(), 1);
     assert_eq!(audit_rows(&app, "product.updated").await.len(), 1);
+    // Left empty, the address is made from the name.
+    let res = app.call(&admin, "payments/save-product", &product_form("Café mug, large", "", "9", "")).await;
+    let mug: Value = res.json().await.unwrap();
+    assert_eq!(mug["slug"], "cafe-mug-large");
 }
 
 async fn a_product_cap_holds_under_two_hundred_simultaneous_checkouts(backend: Backend) {
