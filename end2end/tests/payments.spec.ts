@@ -120,4 +120,33 @@ test.describe.serial("payments", () => {
     await expect(page.getByTestId("contact-row")).toHaveCount(1);
     await expect(page.getByTestId("contact-row")).toContainText("dana@example.org");
   });
+
+  test("products: the form empties once one is added, and what was typed never carries over to another", async ({ page }) => {
+    await signIn(page, server, "/admin/payments/products");
+    const name = page.getByLabel("Name", { exact: true });
+    const addProduct = async (productName: string, price: string) => {
+      await name.fill(productName);
+      await page.getByLabel("Price (dollars)").fill(price);
+      await page.getByRole("button", { name: "Save product" }).click();
+      await expect(page.getByTestId("product-row").filter({ hasText: productName })).toBeVisible();
+      await expect(name).toHaveValue("");
+    };
+    // The address is left empty: it is made from the name.
+    await addProduct("Tote bag", "15");
+    await addProduct("Mug", "9");
+    const row = (productName: string) => page.getByTestId("product-row").filter({ hasText: productName });
+    await row("Tote bag").getByRole("button", { name: "Edit" }).click();
+    await expect(name).toHaveValue("Tote bag");
+    await name.fill("Tote bag XL");
+    // Editing another product shows that one, not the name typed for the first.
+    await row("Mug").getByRole("button", { name: "Edit" }).click();
+    await expect(name).toHaveValue("Mug");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect(name).toHaveValue("");
+    await expect(row("Tote bag")).toBeVisible();
+
+    await page.goto(`${server.baseURL}/shop`);
+    await page.getByRole("link", { name: /Tote bag/ }).first().click();
+    await expect(page).toHaveURL(/\/shop\/tote-bag$/);
+  });
 });

@@ -304,6 +304,21 @@ pub fn ShopThanksPage() -> impl IntoView {
     }
 }
 
+/// Shows `shown` in an add-or-edit form (`None`: an empty "Add" form). The form is reset
+/// first: a field someone typed in keeps its text when the value it shows changes, so
+/// without it an added product's name would stay in the emptied form, or an edited one's
+/// typed name would carry over to the next product edited.
+fn show_in_form<T: Send + Sync + 'static>(
+    form: NodeRef<leptos::html::Form>,
+    set_editing: WriteSignal<Option<T>>,
+    shown: Option<T>,
+) {
+    if let Some(form) = form.get_untracked() {
+        form.reset();
+    }
+    set_editing.set(shown);
+}
+
 /// `/admin/payments/products`: the products, and a form to add or change one.
 #[component]
 pub fn AdminProductsPage() -> impl IntoView {
@@ -311,9 +326,11 @@ pub fn AdminProductsPage() -> impl IntoView {
     let save = ServerAction::<SaveProduct>::new();
     let error = last_error(save.value());
     let (editing, set_editing) = signal(None::<Product>);
+    let form = NodeRef::<leptos::html::Form>::new();
+    let show_in_form = move |shown: Option<Product>| show_in_form(form, set_editing, shown);
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
-            set_editing.set(None);
+            show_in_form(None);
             products.refetch();
         }
     });
@@ -349,7 +366,7 @@ pub fn AdminProductsPage() -> impl IntoView {
                                             <td class=td>{format!("{} / {}", p.held, p.max_purchases.map_or("no limit".to_string(), |c| c.to_string()))}</td>
                                             <td class=td>{if p.active { "yes" } else { "no" }}</td>
                                             <td class=td>
-                                                <button class="text-indigo-700 hover:underline" on:click=move |_| set_editing.set(Some(edit.clone()))>"Edit"</button>
+                                                <button class="text-indigo-700 hover:underline" on:click=move |_| show_in_form(Some(edit.clone()))>"Edit"</button>
                                             </td>
                                         </tr>
                                     }
@@ -371,7 +388,7 @@ pub fn AdminProductsPage() -> impl IntoView {
             view! {
                 <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
                     <h2 class="text-lg font-semibold text-slate-900">{title}</h2>
-                    <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                    <ActionForm action=save node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
                         <FormError error=error />
                         <input type="hidden" name="id" value=p.id.clone() />
                         <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />
@@ -400,7 +417,7 @@ pub fn AdminProductsPage() -> impl IntoView {
                                 {move || if save.pending().get() { "Saving…" } else { "Save product" }}
                             </button>
                             <Show when=move || editing.with(Option::is_some)>
-                                <button type="button" class="text-sm text-slate-600 hover:text-slate-900" on:click=move |_| set_editing.set(None)>"Cancel"</button>
+                                <button type="button" class="text-sm text-slate-600 hover:text-slate-900" on:click=move |_| show_in_form(None)>"Cancel"</button>
                             </Show>
                         </div>
                     </ActionForm>
@@ -681,9 +698,11 @@ pub fn AdminPlansPage() -> impl IntoView {
     let save = ServerAction::<SavePlan>::new();
     let error = last_error(save.value());
     let (editing, set_editing) = signal(None::<Plan>);
+    let form = NodeRef::<leptos::html::Form>::new();
+    let show_in_form = move |shown: Option<Plan>| show_in_form(form, set_editing, shown);
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
-            set_editing.set(None);
+            show_in_form(None);
             plans.refetch();
         }
     });
@@ -708,7 +727,7 @@ pub fn AdminPlansPage() -> impl IntoView {
                                             <td class=td>{p.name.clone()}</td>
                                             <td class=td>{format!("{} {}", format_cents(p.amount_cents), per(&p.interval))}</td>
                                             <td class=td>{if p.active { "offered" } else { "not offered" }}</td>
-                                            <td class=td><button class="text-indigo-700 hover:underline" on:click=move |_| set_editing.set(Some(edit.clone()))>"Edit"</button></td>
+                                            <td class=td><button class="text-indigo-700 hover:underline" on:click=move |_| show_in_form(Some(edit.clone()))>"Edit"</button></td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -726,7 +745,7 @@ pub fn AdminPlansPage() -> impl IntoView {
             view! {
                 <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
                     <h2 class="text-lg font-semibold text-slate-900">{title}</h2>
-                    <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                    <ActionForm action=save node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
                         <FormError error=error />
                         <input type="hidden" name="id" value=p.id.clone() />
                         <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />

@@ -60,6 +60,15 @@ pub fn UsersPage() -> impl IntoView {
             .next()
     });
     let create_error = last_error(create.value());
+    // Emptied once the account is made, so that pressing the button again does not try twice.
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(form) = create_form.get_untracked()
+        {
+            form.reset();
+        }
+    });
     Effect::new(move |_| {
         let done = [
             approve.version().get(),
@@ -136,7 +145,7 @@ pub fn UsersPage() -> impl IntoView {
 
         <section class="mt-8 max-w-xl rounded-lg bg-white p-4 shadow-sm">
             <h2 class="font-semibold text-slate-900">"Create an account"</h2>
-            <ActionForm action=create attr:class="mt-3 space-y-3" attr:novalidate=true>
+            <ActionForm action=create node_ref=create_form attr:class="mt-3 space-y-3" attr:novalidate=true>
                 <FormError error=create_error />
                 <Field label="Name" name="form[display_name]" required=true error=create_error />
                 <Field label="Email" name="form[email]" kind="email" required=true error=create_error />
