@@ -96,6 +96,24 @@ where
     Signal::derive(move || value.get().and_then(|r| r.err()))
 }
 
+/// Empties `form` each time its action succeeds (`value`: the action's `value()`). A form that
+/// adds something (a tag, a volunteer, a reply) stays on its page, and so would what was typed
+/// in it, even when the page around it is drawn again: a field keeps its typed text when the
+/// value it shows changes. Emptied, pressing its button again does not add a twin.
+pub fn empty_on_success<T, S>(value: S, form: NodeRef<leptos::html::Form>)
+where
+    T: 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_)))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+}
+
 /// A labelled input with its field-level error message underneath.
 #[component]
 pub fn Field(

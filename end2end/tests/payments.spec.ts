@@ -112,6 +112,7 @@ test.describe.serial("payments", () => {
     await page.getByLabel("Add tags (comma-separated)").fill("Donor, ward 7");
     await page.getByRole("button", { name: "Add", exact: true }).click();
     await expect(page.getByTestId("tag")).toHaveText([/^donor/, /^ward 7/]);
+    await expect(page.getByLabel("Add tags (comma-separated)")).toHaveValue("");
     await page.getByRole("button", { name: "Remove tag ward 7" }).click();
     await expect(page.getByTestId("tag")).toHaveText([/^donor/]);
 

@@ -56,6 +56,15 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByTestId("signup-row")).toHaveCount(0);
     await expect(admin.getByTestId("shift-summary")).toContainText("0/4 signed up");
     await expect(admin.getByTestId("shift-summary")).toContainText("Open");
+
+    // The admin adds someone who phoned in; the form empties for the next one.
+    const addForm = admin.locator("section").filter({ hasText: "Add a volunteer" });
+    await addForm.getByLabel("Name", { exact: true }).fill("Phoned In");
+    await addForm.getByLabel("Email", { exact: true }).fill("phoned@example.org");
+    await addForm.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(admin.getByTestId("signup-row").filter({ hasText: "phoned@example.org" })).toBeVisible();
+    await expect(addForm.getByLabel("Name", { exact: true })).toHaveValue("");
+    await expect(addForm.getByLabel("Email", { exact: true })).toHaveValue("");
   });
 
   test("a volunteer signs in from a shift, signs up in one click and cancels from My shifts", async ({ browser }) => {

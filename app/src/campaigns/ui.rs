@@ -207,6 +207,8 @@ pub fn AdminCampaignPage() -> impl IntoView {
     let delete = ServerAction::<DeleteCampaign>::new();
     let status_error = last_error(status.value());
     let enter_error = last_error(enter.value());
+    let enter_form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(enter.value(), enter_form);
     Effect::new(move |_| {
         let versions =
             [save.version().get(), status.version().get(), moderate.version().get(), enter.version().get()];
@@ -344,7 +346,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                 </ul>
                                 <details class="mt-4">
                                     <summary class="cursor-pointer text-sm text-indigo-700">"Enter a response received elsewhere"</summary>
-                                    <ActionForm action=enter attr:class="mt-2 grid max-w-xl gap-2" attr:novalidate=true>
+                                    <ActionForm action=enter node_ref=enter_form attr:class="mt-2 grid max-w-xl gap-2" attr:novalidate=true>
                                         <input type="hidden" name="id" value=enter_id />
                                         <FormError error=enter_error />
                                         <Field label="Representative" name="form[representative_name]" required=true error=enter_error />

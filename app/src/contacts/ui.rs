@@ -115,6 +115,8 @@ pub fn ContactPage() -> impl IntoView {
     let tags = ServerAction::<ChangeContactTags>::new();
     let merge = ServerAction::<MergeContacts>::new();
     let tags_error = last_error(tags.value());
+    let tags_form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(tags.value(), tags_form);
     let merge_error = last_error(merge.value());
     Effect::new(move |_| {
         if matches!(tags.value().get(), Some(Ok(_))) || matches!(merge.value().get(), Some(Ok(_))) {
@@ -169,7 +171,7 @@ pub fn ContactPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </div>
-                                <ActionForm action=tags attr:class="mt-3 flex items-end gap-2">
+                                <ActionForm action=tags node_ref=tags_form attr:class="mt-3 flex items-end gap-2">
                                     <input type="hidden" name="id" value=tag_owner />
                                     <label class="text-sm text-slate-700">
                                         "Add tags (comma-separated)"

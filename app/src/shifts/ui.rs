@@ -452,13 +452,10 @@ pub fn AdminShiftsPage() -> impl IntoView {
     let create = ServerAction::<CreateShift>::new();
     let error = last_error(create.value());
     let create_form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(create.value(), create_form);
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             shifts.refetch();
-            // Empty the form, so that pressing the button again does not create a twin.
-            if let Some(form) = create_form.get_untracked() {
-                form.reset();
-            }
         }
     });
     let th = "px-3 py-2 text-left font-semibold text-slate-700";
@@ -911,6 +908,9 @@ pub fn AdminShiftPage() -> impl IntoView {
     let delete = ServerAction::<DeleteShift>::new();
     let attendance = ServerAction::<AdminSetAttendance>::new();
     let add_error = last_error(add.value());
+    // Made here, not in the form's component, which is drawn again on every live update.
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(add.value(), add_form);
     let update_error = last_error(update.value());
     let action_error = Signal::derive(move || {
         last_error(cancel_shift.value())
@@ -1092,7 +1092,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                             </p>
                             {edit_form}
                             <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote confirm_removal=confirm_removal marking=marking />
-                            {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add error=add_error /> })}
+                            {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add form=add_form error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() signed_up=shift.signed_up waiting=waiting />
                         }
                             .into_any()
@@ -1293,12 +1293,14 @@ fn SignupTable(
 fn AddVolunteer(
     shift_id: String,
     add: ServerAction<AdminAddSignup>,
+    /// Emptied once a volunteer is added.
+    form: NodeRef<leptos::html::Form>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Add a volunteer"</h2>
-            <ActionForm action=add attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=add node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <input type="hidden" name="shift_id" value=shift_id />
                 <FormError error=error />
                 <Field label="Name" name="form[name]" required=true maxlength=100 error=error />
@@ -1324,11 +1326,9 @@ fn EmailVolunteers(shift_id: String, signed_up: i64, waiting: i64) -> impl IntoV
     let error = last_error(send.value());
     // Emptied once sent, so that pressing the button again does not send it twice.
     let form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(send.value(), form);
     Effect::new(move |_| {
-        if matches!(send.value().get(), Some(Ok(_)))
-            && let Some(form) = form.get_untracked()
-        {
-            form.reset();
+        if matches!(send.value().get(), Some(Ok(_))) {
             to.set(String::new());
         }
     });

@@ -60,15 +60,8 @@ pub fn UsersPage() -> impl IntoView {
             .next()
     });
     let create_error = last_error(create.value());
-    // Emptied once the account is made, so that pressing the button again does not try twice.
     let create_form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_)))
-            && let Some(form) = create_form.get_untracked()
-        {
-            form.reset();
-        }
-    });
+    crate::ui::empty_on_success(create.value(), create_form);
     Effect::new(move |_| {
         let done = [
             approve.version().get(),
