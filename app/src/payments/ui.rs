@@ -131,44 +131,44 @@ pub fn DonatePage() -> impl IntoView {
                             .into_any(),
                         // On an error the form stays: the server says what is wrong when it is sent.
                         _ => view! {
-                    <ActionForm action=donate attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
-                        <FormError error=error />
-                        <div>
-                            <label for="field-amount" class="block text-sm font-medium text-slate-700">"Amount (dollars)"</label>
-                            <input
-                                id="field-amount"
-                                name="form[amount]"
-                                inputmode="decimal"
-                                placeholder="25.00"
-                                required=true
-                                on:input=move |ev| set_amount.set(event_target_value(&ev))
-                                class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm"
-                            />
-                            <p class="mt-1 text-sm text-red-600" data-testid="error-form[amount]">
-                                {move || amount_message().map(str::to_string).or_else(|| error.get().and_then(|e| e.field_message("amount")))}
-                            </p>
-                        </div>
-                        <fieldset class="flex gap-6 text-sm text-slate-700">
-                            <legend class="sr-only">"How often"</legend>
-                            <label class="flex items-center gap-2">
-                                <input type="radio" name="form[frequency]" value="ONE_OFF" checked=true />
-                                "Once"
-                            </label>
-                            <label class="flex items-center gap-2">
-                                <input type="radio" name="form[frequency]" value="MONTHLY" />
-                                "Every month"
-                            </label>
-                        </fieldset>
-                        <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
-                        <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
-                        <button
-                            type="submit"
-                            class=BUTTON_PRIMARY
-                            disabled=move || donate.pending().get() || amount_message().is_some()
-                        >
-                            {move || if donate.pending().get() { "Starting checkout…" } else { "Continue to payment" }}
-                        </button>
-                    </ActionForm>
+                            <ActionForm action=donate attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                <FormError error=error />
+                                <div>
+                                    <label for="field-amount" class="block text-sm font-medium text-slate-700">"Amount (dollars)"</label>
+                                    <input
+                                        id="field-amount"
+                                        name="form[amount]"
+                                        inputmode="decimal"
+                                        placeholder="25.00"
+                                        required=true
+                                        on:input=move |ev| set_amount.set(event_target_value(&ev))
+                                        class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm"
+                                    />
+                                    <p class="mt-1 text-sm text-red-600" data-testid="error-form[amount]">
+                                        {move || amount_message().map(str::to_string).or_else(|| error.get().and_then(|e| e.field_message("amount")))}
+                                    </p>
+                                </div>
+                                <fieldset class="flex gap-6 text-sm text-slate-700">
+                                    <legend class="sr-only">"How often"</legend>
+                                    <label class="flex items-center gap-2">
+                                        <input type="radio" name="form[frequency]" value="ONE_OFF" checked=true />
+                                        "Once"
+                                    </label>
+                                    <label class="flex items-center gap-2">
+                                        <input type="radio" name="form[frequency]" value="MONTHLY" />
+                                        "Every month"
+                                    </label>
+                                </fieldset>
+                                <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+                                <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                                <button
+                                    type="submit"
+                                    class=BUTTON_PRIMARY
+                                    disabled=move || donate.pending().get() || amount_message().is_some()
+                                >
+                                    {move || if donate.pending().get() { "Starting checkout…" } else { "Continue to payment" }}
+                                </button>
+                            </ActionForm>
                         }
                             .into_any(),
                     }
