@@ -57,6 +57,9 @@ mod server_side {
                 AuthError::SetupLinkInvalid => {
                     AppError::Conflict("This setup link is not valid or has already been used.".to_string())
                 }
+                AuthError::ResetLinkInvalid => AppError::NotFound(
+                    "This link is not valid, was already used or has expired. Ask for a new one.".to_string(),
+                ),
                 AuthError::Invalid(errors) => AppError::Invalid(errors),
                 AuthError::User(e) => e.into(),
                 AuthError::Database(e) => internal(e),
@@ -156,6 +159,30 @@ pub async fn logout() -> Result<(), AppError> {
     }
     request::set_cookie(&session_cookie(None, state.secure_cookies));
     leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// "Forgot your password?": emails a one-time link to choose a new one, when the email is an
+/// account that may sign in; the same answer either way.
+#[server(prefix = "/api", endpoint = "auth/forgot-password")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let allowance = crate::rate_limit::Allowance {
+        limiter: &state.login_limits.per_ip,
+        client_ip: &crate::request::client_ip(),
+    };
+    service::request_password_reset(&state.db, &allowance, &email).await?;
+    crate::request::after_plain_form_post("/forgot-password?sent=1");
+    Ok(())
+}
+
+/// Sets a new password with the emailed link; every session of the account ends.
+#[server(prefix = "/api", endpoint = "auth/reset-password")]
+pub async fn reset_password(token: String, password: String, password_again: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    service::reset_password(&state.db, &token, &password, &password_again).await?;
+    tracing::info!("password reset with an emailed link");
+    crate::request::after_plain_form_post("/login?reset=1");
     Ok(())
 }
 

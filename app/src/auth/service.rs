@@ -32,6 +32,8 @@ pub enum AuthError {
     RateLimited { retry_after_secs: u64 },
     #[error("this setup link is not valid or has already been used")]
     SetupLinkInvalid,
+    #[error("this password link is not valid, was used or has expired")]
+    ResetLinkInvalid,
     #[error("invalid details")]
     Invalid(Vec<FieldError>),
     #[error(transparent)]
@@ -194,6 +196,96 @@ pub struct SetupForm<'a> {
 }
 
 pub const ORGANISATION_NAME_MAX_CHARS: usize = 120;
+
+/// How long a link to choose a new password works.
+pub const RESET_LINK_SECONDS: i64 = 3600;
+
+/// "Forgot your password?": when `email` is an account that may sign in, emails it a one-time
+/// link to choose a new password (replacing any earlier link). Answers the same either way, so
+/// the form reveals no one. Limited with sign-in's per-IP allowance.
+pub async fn request_password_reset(
+    db: &Db,
+    allowance: &crate::rate_limit::Allowance<'_>,
+    email: &str,
+) -> Result<(), AuthError> {
+    allowance.take().map_err(|wait| AuthError::RateLimited { retry_after_secs: wait.as_secs().max(1) })?;
+    let Some(record) = users::find_for_login(db, email).await? else { return Ok(()) };
+    if ensure_may_sign_in(&record.user).is_err() {
+        return Ok(());
+    }
+    let token = new_token();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at",
+    )
+    .bind(&record.user.id)
+    .bind(token_hash(&token))
+    .bind(db::now_unix() + RESET_LINK_SECONDS)
+    .execute(&mut *tx)
+    .await?;
+    let base = crate::email::service::LINK_BASE;
+    let body = format!(
+        "Hello {name},\n\nSomeone (we hope you) asked to choose a new password for {email}. \
+         Choose it here; the link works once, for an hour:\n\n{base}/reset-password?token={token}\n\n\
+         If you did not ask, ignore this email: your password stays as it is.\n",
+        name = record.user.display_name,
+        email = record.user.email,
+    );
+    let email = crate::email::service::OutgoingEmail {
+        to: record.user.email.clone(),
+        subject: "Choose a new password".to_string(),
+        body,
+        attachment: None,
+    };
+    crate::email::service::queue(&mut tx, &email).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password with a link from `request_password_reset`: once, within the hour.
+/// Every session of the account ends, so whoever knew the old password is signed out.
+pub async fn reset_password(db: &Db, token: &str, password: &str, again: &str) -> Result<(), AuthError> {
+    let mut v = Validation::new();
+    let length = password.chars().count();
+    v.check(length >= users::PASSWORD_MIN_CHARS, "password", "Passwords need at least 12 characters.");
+    v.check(length <= users::PASSWORD_MAX_CHARS, "password", "Passwords can be at most 256 characters.");
+    v.check(password == again, "password_again", "The passwords do not match.");
+    v.finish().map_err(AuthError::Invalid)?;
+    let now = db::now_unix();
+    // A wrong link is refused before the (deliberately slow) hashing, which runs outside the
+    // write transaction.
+    let known: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM password_resets WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash(token))
+            .bind(now)
+            .fetch_optional(db.pool())
+            .await?;
+    if known.is_none() {
+        return Err(AuthError::ResetLinkInvalid);
+    }
+    let hash = password::hash(password).await.map_err(|e| AuthError::User(UserError::Hashing(e)))?;
+    let mut tx = db.begin_write().await?;
+    // Spent in the same statement that finds it, so a link works once even when two race.
+    let user_id: Option<String> = sqlx::query_scalar(
+        "DELETE FROM password_resets WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
+    )
+    .bind(token_hash(token))
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user_id) = user_id else { return Err(AuthError::ResetLinkInvalid) };
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(&hash)
+        .bind(now)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
+    crate::audit::record(&mut tx, &Actor::User(user_id.clone()), "user.password_reset", &user_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Creates the first super admin with a one-time token. The token is spent in the same
 /// transaction, so a link works exactly once even when two requests race.

@@ -1,11 +1,11 @@
-//! The sign-in page and the first-run setup page.
+//! The sign-in page, choosing a new password by an emailed link, and the first-run setup page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{CompleteSetup, Login, setup_status};
+use super::{CompleteSetup, Login, RequestPasswordReset, ResetPassword, setup_status};
 use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, last_error};
 
 /// A centred card, the frame of the sign-in and setup pages.
@@ -27,8 +27,15 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let error = last_error(login.value());
     let next = move || use_query_map().with(|q| q.get("next")).unwrap_or_default();
+    // `?reset=1`: back from choosing a new password.
+    let reset = use_query_map().with_untracked(|q| q.get("reset").is_some());
     view! {
         <AuthCard title="Sign in">
+            {reset.then(|| view! {
+                <p class="mb-4 rounded-md bg-green-50 p-3 text-sm text-green-800" role="status" data-testid="password-changed">
+                    "Your password is changed. Sign in with the new one."
+                </p>
+            })}
             <ActionForm action=login attr:class="space-y-4" attr:novalidate=true>
                 <input type="hidden" name="next" value=next />
                 <FormError error=error />
@@ -45,8 +52,68 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
-            <p class="mt-6 text-center text-sm text-slate-600">
+            <p class="mt-6 flex justify-between text-sm text-slate-600">
+                <a href="/forgot-password" class="hover:text-slate-700">"Forgot your password?"</a>
                 <a href="/" class="hover:text-slate-700">"Back to the home page"</a>
+            </p>
+        </AuthCard>
+    }
+}
+
+/// `/forgot-password`: asks for the account's email and sends a link to choose a new password.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let request = ServerAction::<RequestPasswordReset>::new();
+    let error = last_error(request.value());
+    // `?sent=1`: the browser sent the form itself (see `request::after_plain_form_post`).
+    let sent_by_browser = use_query_map().with_untracked(|q| q.get("sent").is_some());
+    view! {
+        <AuthCard title="Forgot your password?">
+            <Show
+                when=move || sent_by_browser || matches!(request.value().get(), Some(Ok(())))
+                fallback=move || view! {
+                    <ActionForm action=request attr:class="space-y-4" attr:novalidate=true>
+                        <p class="text-sm text-slate-600">"Give your account's email and we will send you a link to choose a new password."</p>
+                        <FormError error=error />
+                        <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=error />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || request.pending().get()>"Send me a link"</button>
+                    </ActionForm>
+                }
+            >
+                <p class="text-slate-700" role="status" data-testid="reset-sent">
+                    "If an account has that email, we have sent it a link to choose a new password. It works once, for an hour."
+                </p>
+            </Show>
+            <p class="mt-6 text-center text-sm text-slate-600">
+                <a href="/login" class="hover:text-slate-700">"Back to sign in"</a>
+            </p>
+        </AuthCard>
+    }
+}
+
+/// `/reset-password?token=…`: the emailed link's page, to choose a new password.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let reset = ServerAction::<ResetPassword>::new();
+    let error = last_error(reset.value());
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if matches!(reset.value().get(), Some(Ok(()))) {
+            navigate("/login?reset=1", Default::default());
+        }
+    });
+    view! {
+        <AuthCard title="Choose a new password">
+            <ActionForm action=reset attr:class="space-y-4" attr:novalidate=true>
+                <input type="hidden" name="token" value=token />
+                <FormError error=error />
+                <Field label="New password (at least 12 characters)" name="password" kind="password" autocomplete="new-password" required=true error=error />
+                <Field label="Repeat the password" name="password_again" kind="password" autocomplete="new-password" required=true error=error />
+                <button type="submit" class=BUTTON_PRIMARY disabled=move || reset.pending().get()>"Save the new password"</button>
+            </ActionForm>
+            <p class="mt-6 text-center text-sm text-slate-600">
+                <a href="/forgot-password" class="hover:text-slate-700">"Ask for a new link"</a>
             </p>
         </AuthCard>
     }

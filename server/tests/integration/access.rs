@@ -38,6 +38,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/setup-status", Anyone),
     ("auth/setup", Anyone),
     ("home", Anyone),
+    ("auth/forgot-password", Anyone),
+    ("auth/reset-password", Anyone),
     ("organisation-name", Anyone),
     ("users/register", Anyone),
     ("shifts/public", Anyone),

@@ -311,6 +311,8 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
     let pages = [
         "/",
         "/login",
+        "/forgot-password",
+        "/reset-password",
         "/setup",
         "/register",
         "/campaigns/x",

@@ -12,6 +12,7 @@ on_both_backends!(
     super_admins_cannot_lock_themselves_out,
     user_functions_check_the_role,
     registration_is_limited_per_client_address,
+    a_forgotten_password_is_changed_by_a_one_time_emailed_link,
 );
 
 async fn super_admin(app: &TestApp) -> reqwest::Client {
@@ -296,4 +297,110 @@ async fn registration_is_limited_per_client_address(app: TestApp) {
     let accounts: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(accounts, 20);
+}
+
+/// Sets a new password with a reset link's token, as the page does.
+async fn reset(app: &TestApp, token: &str, password: &str, again: &str) -> reqwest::Response {
+    let form = [("token", token), ("password", password), ("password_again", again)];
+    app.call(&app.client(), "auth/reset-password", &form).await
+}
+
+/// The bodies of the emails queued to `to`.
+async fn emails_to(app: &TestApp, to: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT body FROM email_outbox WHERE to_address = $1")
+        .bind(to)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The token of the one reset link emailed to `to`, taken out of the queue so that the next
+/// one is alone there too.
+async fn emailed_reset_token(app: &TestApp, to: &str) -> String {
+    let sent = emails_to(app, to).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let link = sent[0].lines().find(|l| l.contains("/reset-password?token=")).expect(&sent[0]);
+    assert!(link.starts_with("{{base_url}}/reset-password?token="), "{link}");
+    sqlx::query("DELETE FROM email_outbox WHERE to_address = $1")
+        .bind(to)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    link.rsplit("token=").next().unwrap().to_string()
+}
+
+/// "Forgot your password?" emails an account that may sign in a link (and nobody else, with
+/// the same answer); the link sets a new password once, within the hour, and signs the
+/// account out everywhere. A bad password or a wrong, used or expired link changes nothing.
+async fn a_forgotten_password_is_changed_by_a_one_time_emailed_link(app: TestApp) {
+    app.create_user("vic@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("pat@example.org", Role::Volunteer, UserStatus::Pending).await;
+    let old_session = app.signed_in("vic@example.org").await;
+    let forgot = |email: &'static str| {
+        let app = &app;
+        async move { app.call(&app.client(), "auth/forgot-password", &[("email", email)]).await.status() }
+    };
+    for email in ["nobody@example.org", "pat@example.org", " Vic@Example.org "] {
+        assert_eq!(forgot(email).await, 200, "{email}: the same answer for everyone");
+    }
+    assert!(emails_to(&app, "nobody@example.org").await.is_empty());
+    assert!(emails_to(&app, "pat@example.org").await.is_empty(), "an account that may not sign in gets none");
+    let token = emailed_reset_token(&app, "vic@example.org").await;
+    let token = token.as_str();
+
+    let new_password = "a brand new passphrase";
+    assert_eq!(reset(&app, token, "short", "short").await.status(), 422);
+    assert_eq!(reset(&app, token, new_password, "something else").await.status(), 422);
+    let res = reset(&app, "not-the-token", new_password, new_password).await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Ask for a new one."));
+    assert_eq!(login(&app, "vic@example.org", PASSWORD).await.0, 200, "nothing changed yet");
+
+    assert_eq!(reset(&app, token, new_password, new_password).await.status(), 200);
+    assert_eq!(login(&app, "vic@example.org", PASSWORD).await.0, 422, "the old password is gone");
+    assert_eq!(login(&app, "vic@example.org", new_password).await.0, 200);
+    let me: Value = app.call(&old_session, "auth/me", &[]).await.json().await.unwrap();
+    assert_eq!(me, Value::Null, "signed out everywhere");
+    assert_eq!(
+        reset(&app, token, "yet another passphrase", "yet another passphrase").await.status(),
+        404,
+        "once"
+    );
+
+    // A link older than an hour no longer works.
+    assert_eq!(forgot("vic@example.org").await, 200);
+    let token = emailed_reset_token(&app, "vic@example.org").await;
+    let expires: i64 =
+        sqlx::query_scalar("SELECT expires_at FROM password_resets").fetch_one(app.db.pool()).await.unwrap();
+    assert!((expires - app::db::now_unix() - 3600).abs() <= 5, "good for an hour");
+    sqlx::query("UPDATE password_resets SET expires_at = $1")
+        .bind(app::db::now_unix())
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(reset(&app, &token, "yet another passphrase", "yet another passphrase").await.status(), 404);
+    assert_eq!(login(&app, "vic@example.org", new_password).await.0, 200);
+
+    // Sent by the browser itself, each form ends where its outcome shows.
+    let res = app
+        .post_as_browser(
+            &app.client(),
+            "auth/forgot-password",
+            "/forgot-password",
+            &[("email", "vic@example.org")],
+        )
+        .await;
+    let sent_page = redirected_to(&res);
+    assert_eq!(sent_page, "/forgot-password?sent=1");
+    assert!(
+        app.page(&app.client(), &sent_page)
+            .await
+            .contains("If an account has that email, we have sent it a link")
+    );
+    let token = emailed_reset_token(&app, "vic@example.org").await;
+    let form = [("token", token.as_str()), ("password", new_password), ("password_again", new_password)];
+    let res = app.post_as_browser(&app.client(), "auth/reset-password", "/reset-password", &form).await;
+    assert_eq!(redirected_to(&res), "/login?reset=1");
+    assert!(app.page(&app.client(), "/login?reset=1").await.contains("Your password is changed."));
+    assert!(app.page(&app.client(), "/login").await.contains("href=\"/forgot-password\""));
 }
