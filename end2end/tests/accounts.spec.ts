@@ -58,6 +58,15 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
 
     await page.goto(`${server.baseURL}/admin`);
     await expect(page).toHaveURL(/\/login\?next=\/admin$/);
+
+    // Forgotten, it can be changed by an emailed link; the page says so without telling
+    // whether the account exists.
+    await ready(page);
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await ready(page);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByRole("button", { name: "Send me a link" }).click();
+    await expect(page.getByTestId("reset-sent")).toContainText("If an account has that email, we have sent it a link");
   });
 
   test("sign in, see the admin shell, sign out", async ({ page }) => {
