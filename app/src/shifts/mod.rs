@@ -856,7 +856,7 @@ pub async fn new_calendar_feed() -> Result<String, AppError> {
 }
 
 /// The address of the signed-in user's calendar link `token`, when it is their current one
-/// (else "not found"), for My shifts to show once after the browser made it by itself.
+/// (else "not found"): what My shifts shows after the browser made the link by itself.
 #[server(prefix = "/api", endpoint = "shifts/calendar-feed-link")]
 pub async fn calendar_feed_link(token: String) -> Result<String, AppError> {
     let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
