@@ -149,5 +149,7 @@ test.describe.serial("payments", () => {
     await page.goto(`${server.baseURL}/shop`);
     await page.getByRole("link", { name: /Tote bag/ }).first().click();
     await expect(page).toHaveURL(/\/shop\/tote-bag$/);
+    await page.getByRole("link", { name: "← All products" }).click();
+    await expect(page).toHaveURL(/\/shop$/);
   });
 });

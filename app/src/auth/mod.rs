@@ -176,6 +176,13 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Whether an emailed link to choose a new password still works.
+#[server(prefix = "/api", endpoint = "auth/reset-link-status")]
+pub async fn reset_link_status(token: String) -> Result<bool, AppError> {
+    let state = crate::state::app_state()?;
+    service::reset_link_is_valid(&state.db, &token).await.map_err(internal)
+}
+
 /// Sets a new password with the emailed link; every session of the account ends.
 #[server(prefix = "/api", endpoint = "auth/reset-password")]
 pub async fn reset_password(token: String, password: String, password_again: String) -> Result<(), AppError> {

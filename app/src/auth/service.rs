@@ -243,6 +243,17 @@ pub async fn request_password_reset(
     Ok(())
 }
 
+/// Whether a link from `request_password_reset` still works (not used, not expired).
+pub async fn reset_link_is_valid(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM password_resets WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash(token))
+            .bind(db::now_unix())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Sets a new password with a link from `request_password_reset`: once, within the hour.
 /// Every session of the account ends, so whoever knew the old password is signed out.
 pub async fn reset_password(db: &Db, token: &str, password: &str, again: &str) -> Result<(), AuthError> {
@@ -252,19 +263,13 @@ pub async fn reset_password(db: &Db, token: &str, password: &str, again: &str) -
     v.check(length <= users::PASSWORD_MAX_CHARS, "password", "Passwords can be at most 256 characters.");
     v.check(password == again, "password_again", "The passwords do not match.");
     v.finish().map_err(AuthError::Invalid)?;
-    let now = db::now_unix();
     // A wrong link is refused before the (deliberately slow) hashing, which runs outside the
     // write transaction.
-    let known: Option<String> =
-        sqlx::query_scalar("SELECT user_id FROM password_resets WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash(token))
-            .bind(now)
-            .fetch_optional(db.pool())
-            .await?;
-    if known.is_none() {
+    if !reset_link_is_valid(db, token).await? {
         return Err(AuthError::ResetLinkInvalid);
     }
     let hash = password::hash(password).await.map_err(|e| AuthError::User(UserError::Hashing(e)))?;
+    let now = db::now_unix();
     let mut tx = db.begin_write().await?;
     // Spent in the same statement that finds it, so a link works once even when two race.
     let user_id: Option<String> = sqlx::query_scalar(

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{CompleteSetup, Login, RequestPasswordReset, ResetPassword, setup_status};
+use super::{CompleteSetup, Login, RequestPasswordReset, ResetPassword, reset_link_status, setup_status};
 use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, last_error};
 
 /// A centred card, the frame of the sign-in and setup pages.
@@ -91,10 +91,18 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     }
 }
 
-/// `/reset-password?token=…`: the emailed link's page, to choose a new password.
+/// `/reset-password?token=…`: the emailed link's page, to choose a new password; a used or
+/// expired link says so (404) instead.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let valid = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        |token| async move { if token.is_empty() { Ok(false) } else { reset_link_status(token).await } },
+    );
     let reset = ServerAction::<ResetPassword>::new();
     let error = last_error(reset.value());
     let navigate = leptos_router::hooks::use_navigate();
@@ -105,13 +113,36 @@ pub fn ResetPasswordPage() -> impl IntoView {
     });
     view! {
         <AuthCard title="Choose a new password">
-            <ActionForm action=reset attr:class="space-y-4" attr:novalidate=true>
-                <input type="hidden" name="token" value=token />
-                <FormError error=error />
-                <Field label="New password (at least 12 characters)" name="password" kind="password" autocomplete="new-password" required=true error=error />
-                <Field label="Repeat the password" name="password_again" kind="password" autocomplete="new-password" required=true error=error />
-                <button type="submit" class=BUTTON_PRIMARY disabled=move || reset.pending().get()>"Save the new password"</button>
-            </ActionForm>
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match valid.await {
+                            Ok(false) => {
+                                #[cfg(feature = "ssr")]
+                                crate::request::set_status(404);
+                                view! {
+                                    <p class="text-slate-700" data-testid="reset-link-invalid">
+                                        "This link is not valid, was already used or has expired."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            // On an error the form stays: sending it says what is wrong.
+                            _ => view! {
+                                <ActionForm action=reset attr:class="space-y-4" attr:novalidate=true>
+                                    <input type="hidden" name="token" value=token />
+                                    <FormError error=error />
+                                    <Field label="New password (at least 12 characters)" name="password" kind="password" autocomplete="new-password" required=true error=error />
+                                    <Field label="Repeat the password" name="password_again" kind="password" autocomplete="new-password" required=true error=error />
+                                    <button type="submit" class=BUTTON_PRIMARY disabled=move || reset.pending().get()>"Save the new password"</button>
+                                </ActionForm>
+                            }
+                                .into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
             <p class="mt-6 text-center text-sm text-slate-600">
                 <a href="/forgot-password" class="hover:text-slate-700">"Ask for a new link"</a>
             </p>

@@ -286,6 +286,7 @@ pub fn ProductPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <p class="mt-8 text-sm"><a href="/shop" class="text-indigo-700 hover:underline">"← All products"</a></p>
         </main>
     }
 }

@@ -40,6 +40,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("home", Anyone),
     ("auth/forgot-password", Anyone),
     ("auth/reset-password", Anyone),
+    ("auth/reset-link-status", Anyone),
     ("organisation-name", Anyone),
     ("users/register", Anyone),
     ("shifts/public", Anyone),

@@ -348,6 +348,8 @@ async fn a_forgotten_password_is_changed_by_a_one_time_emailed_link(app: TestApp
     let token = emailed_reset_token(&app, "vic@example.org").await;
     let token = token.as_str();
 
+    let link_page = format!("/reset-password?token={token}");
+    assert!(app.page(&app.client(), &link_page).await.contains("Save the new password"));
     let new_password = "a brand new passphrase";
     assert_eq!(reset(&app, token, "short", "short").await.status(), 422);
     assert_eq!(reset(&app, token, new_password, "something else").await.status(), 422);
@@ -365,6 +367,13 @@ async fn a_forgotten_password_is_changed_by_a_one_time_emailed_link(app: TestApp
         reset(&app, token, "yet another passphrase", "yet another passphrase").await.status(),
         404,
         "once"
+    );
+    let used = app.client().get(app.url(&link_page)).send().await.unwrap();
+    assert_eq!(used.status(), 404);
+    let html = used.text().await.unwrap();
+    assert!(
+        html.contains("This link is not valid, was already used or has expired.")
+            && !html.contains("Save the new password")
     );
 
     // A link older than an hour no longer works.
