@@ -258,9 +258,7 @@ pub async fn reset_link_is_valid(db: &Db, token: &str) -> Result<bool, sqlx::Err
 /// Every session of the account ends, so whoever knew the old password is signed out.
 pub async fn reset_password(db: &Db, token: &str, password: &str, again: &str) -> Result<(), AuthError> {
     let mut v = Validation::new();
-    let length = password.chars().count();
-    v.check(length >= users::PASSWORD_MIN_CHARS, "password", "Passwords need at least 12 characters.");
-    v.check(length <= users::PASSWORD_MAX_CHARS, "password", "Passwords can be at most 256 characters.");
+    users::check_password(&mut v, password);
     v.check(password == again, "password_again", "The passwords do not match.");
     v.finish().map_err(AuthError::Invalid)?;
     // A wrong link is refused before the (deliberately slow) hashing, which runs outside the

@@ -79,10 +79,15 @@ pub fn validate_new_user(email: &str, display_name: &str, password: &str) -> Vec
     v.check(!name.is_empty(), "display_name", "Enter a name.");
     v.check(name.chars().count() <= NAME_MAX_CHARS, "display_name", "Names can be at most 100 characters.");
     v.check(!name.chars().any(char::is_control), "display_name", "Names cannot contain control characters.");
+    check_password(&mut v, password);
+    v.finish().err().unwrap_or_default()
+}
+
+/// The rule for every new password (an account's first, or one chosen by a reset link).
+pub fn check_password(v: &mut Validation, password: &str) {
     let length = password.chars().count();
     v.check(length >= PASSWORD_MIN_CHARS, "password", "Passwords need at least 12 characters.");
     v.check(length <= PASSWORD_MAX_CHARS, "password", "Passwords can be at most 256 characters.");
-    v.finish().err().unwrap_or_default()
 }
 
 /// Creates an account inside the caller's transaction.
