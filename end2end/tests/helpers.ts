@@ -31,6 +31,9 @@ export async function signIn(page: Page, server: RunningServer, path: string) {
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(`${path.replace(/\//g, "\\/")}$`));
+  // The URL changes when the browser starts loading the page signed in; the sign-in page's
+  // own body is marked hydrated until the new document has loaded.
+  await page.waitForLoadState("load");
   await ready(page);
 }
 
