@@ -67,6 +67,43 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByTestId("contact-row")).toHaveCount(1);
   });
 
+  test("an admin adds someone met at a stall, then corrects their details", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/contacts");
+    await admin.getByText("Add a contact").click();
+    const add = admin.getByTestId("add-contact");
+    await add.getByLabel("Name").fill("Fannie Lou Hamer");
+    await add.getByLabel("Email").fill("fannie@example.org");
+    await add.getByLabel("Phone (optional)").fill("+1 555 0142");
+    await add.getByRole("button", { name: "Add contact" }).click();
+    await expect(admin.getByRole("heading", { name: "Fannie Lou Hamer" })).toBeVisible();
+    await expect(admin).toHaveURL(/\/admin\/contacts\/[0-9a-f-]+$/);
+    await expect(admin.getByText("fannie@example.org · +1 555 0142")).toBeVisible();
+    await expect(admin.getByTestId("contact-score")).toContainText("(ADMIN)");
+
+    // A refused edit keeps the form open with the reason beside its field; a good one shows at once.
+    await ready(admin);
+    await admin.getByText("Edit details").click();
+    const edit = admin.getByTestId("edit-contact");
+    await edit.getByLabel("Email").fill("ada@example.org");
+    await edit.getByRole("button", { name: "Save details" }).click();
+    await expect(edit.getByTestId("error-form[email]")).toContainText("A contact with this email already exists.");
+    await edit.getByLabel("Email").fill("fannie.hamer@example.org");
+    await edit.getByLabel("Phone (optional)").fill("");
+    await edit.getByRole("button", { name: "Save details" }).click();
+    await expect(admin.getByRole("status").filter({ hasText: "Details saved." })).toBeVisible();
+    await expect(admin.getByText("fannie.hamer@example.org", { exact: true })).toBeVisible();
+
+    // Adding the same person twice is refused with the way to make two contacts one.
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await admin.getByText("Add a contact").click();
+    await add.getByLabel("Name").fill("Fannie Hamer");
+    await add.getByLabel("Email").fill("FANNIE.HAMER@example.org");
+    await add.getByRole("button", { name: "Add contact" }).click();
+    await expect(add.getByTestId("error-form[email]")).toContainText("merge them");
+    await expect(admin.getByTestId("contact-row").filter({ hasText: "Fannie" })).toHaveCount(1);
+  });
+
   test("the re-engagement page counts idle contacts and keeps its window", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/reengagement");

@@ -128,6 +128,17 @@ pub struct ContactDetail {
     pub emails: Vec<ContactEmail>,
 }
 
+/// A contact's details as an organiser types them: adding someone met outside the app, or
+/// correcting a contact.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContactForm {
+    pub name: String,
+    pub email: String,
+    /// Optional; empty removes it.
+    #[serde(default)]
+    pub phone: String,
+}
+
 /// One good row of an import file, as the preview shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportRowView {
@@ -166,6 +177,10 @@ impl From<service::ContactError> for AppError {
         match err {
             ContactError::Invalid(errors) => AppError::Invalid(errors),
             ContactError::NotFound => AppError::NotFound("There is no such contact.".into()),
+            ContactError::EmailTaken => AppError::invalid(
+                "email",
+                "A contact with this email already exists. To make two contacts one, merge them on the contact's page.",
+            ),
             ContactError::Database(e) => crate::auth::internal(e),
         }
     }
@@ -185,6 +200,27 @@ pub async fn get_contact(id: String) -> Result<ContactDetail, AppError> {
     crate::auth::require_role(VIEWERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::detail(&state.db, &id).await?)
+}
+
+/// Adds a contact (source `ADMIN`); answers with their id. Sent by the browser itself, the
+/// form ends on the new contact's page.
+#[server(prefix = "/api", endpoint = "contacts/create")]
+pub async fn create_contact(form: ContactForm) -> Result<String, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let id = service::create(&state.bus, &crate::events::Actor::User(user.id), &form).await?;
+    crate::request::after_plain_form_post(&format!("/admin/contacts/{id}"));
+    Ok(id)
+}
+
+/// Corrects a contact's name, email and phone.
+#[server(prefix = "/api", endpoint = "contacts/update")]
+pub async fn update_contact(id: String, form: ContactForm) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::update(&state.bus, &crate::events::Actor::User(user.id), &id, &form).await?;
+    crate::request::after_plain_form_post(&format!("/admin/contacts/{id}"));
+    Ok(())
 }
 
 /// Adds the tags in `add` and removes those in `remove` (each comma-separated, either may

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 
 use super::{
-    Activity, Contact, ContactDetail, ContactEmail, ContactFilter, ContactPage, ContactPayment,
+    Activity, Contact, ContactDetail, ContactEmail, ContactFilter, ContactForm, ContactPage, ContactPayment,
     ContactSignup, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, ImportPreview, ImportRowView,
 };
 use crate::bus::{self, Bus};
@@ -25,6 +25,8 @@ pub enum ContactError {
     Invalid(Vec<FieldError>),
     #[error("no such contact")]
     NotFound,
+    #[error("another contact has this email")]
+    EmailTaken,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -515,6 +517,60 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         });
         bus::publish(&mut tx, actor, &event).await?;
     }
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// The name, normalised email and phone (`None` when left empty) of `form`, or why not.
+fn checked(form: &ContactForm) -> Result<(String, String, Option<String>), ContactError> {
+    let mut v = Validation::new();
+    check_name_and_email(&mut v, &form.name, &form.email);
+    check_phone(&mut v, &form.phone);
+    v.finish().map_err(ContactError::Invalid)?;
+    let phone = Some(form.phone.trim().to_string()).filter(|p| !p.is_empty());
+    Ok((form.name.trim().to_string(), normalise_email(&form.email), phone))
+}
+
+/// Adds a contact an organiser met outside the app (source `ADMIN`) and publishes
+/// `contact.created`; answers with their id. An email already on file is refused.
+pub async fn create(bus: &Bus, actor: &Actor, form: &ContactForm) -> Result<String, ContactError> {
+    let (name, email, phone) = checked(form)?;
+    let mut tx = bus.db().begin_write().await?;
+    let found = find_or_create(&mut tx, &email, &name, phone.as_deref(), "ADMIN").await?;
+    let Some(created) = found.created else { return Err(ContactError::EmailTaken) };
+    bus::publish(&mut tx, actor, &created).await?;
+    bus.commit(tx).await?;
+    Ok(found.id)
+}
+
+/// Corrects a contact's name, email and phone; the admin audit log records it (the old email
+/// too when it changes). Their sign-ups keep the details they were made with.
+pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> Result<(), ContactError> {
+    let (name, email, phone) = checked(form)?;
+    let mut tx = bus.db().begin_write().await?;
+    let old_email: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT email FROM contacts WHERE id = $1{}",
+        db::for_update(&mut tx)
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ContactError::NotFound)?;
+    let updated =
+        sqlx::query("UPDATE contacts SET name = $1, email = $2, phone = $3, updated_at = $4 WHERE id = $5")
+            .bind(&name)
+            .bind(&email)
+            .bind(&phone)
+            .bind(db::now_unix())
+            .bind(id)
+            .execute(&mut *tx)
+            .await;
+    match updated {
+        Err(e) if db::is_unique_violation(&e) => return Err(ContactError::EmailTaken),
+        other => other?,
+    };
+    let entity = if old_email == email { email } else { format!("{old_email} → {email}") };
+    crate::audit::record(&mut tx, actor, "contact.updated", &entity).await?;
     bus.commit(tx).await?;
     Ok(())
 }

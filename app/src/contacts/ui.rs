@@ -4,11 +4,11 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    ChangeContactTags, ContactFilter, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts, PreviewContactImport,
-    StartContactImport, get_contact, list_contacts,
+    ChangeContactTags, ContactFilter, CreateContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
+    PreviewContactImport, StartContactImport, UpdateContact, get_contact, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -25,7 +25,24 @@ fn TagChip(tag: String) -> impl IntoView {
     view! { <span class="mr-1 rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700" data-testid="tag">{tag}</span> }
 }
 
-/// `/admin/contacts`: newest first, searched by name or email, filtered by tag.
+/// A contact's name, email and phone, as the add and edit forms take them (`form[…]`).
+#[component]
+fn ContactFields(
+    #[prop(optional)] contact: Option<super::Contact>,
+    #[prop(into)] error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let (name, email, phone) =
+        contact.map(|c| (c.name, c.email, c.phone.unwrap_or_default())).unwrap_or_default();
+    view! {
+        <Field label="Name" name="form[name]" required=true maxlength=100 value=name error=error />
+        <Field label="Email" name="form[email]" kind="email" required=true value=email error=error />
+        <Field label="Phone (optional)" name="form[phone]" kind="tel" maxlength=30 value=phone error=error />
+        <FormError error=error />
+    }
+}
+
+/// `/admin/contacts`: newest first, searched by name or email, filtered by tag; adding a
+/// contact opens their page.
 #[component]
 pub fn ContactsPage() -> impl IntoView {
     let query = use_query_map();
@@ -37,6 +54,14 @@ pub fn ContactsPage() -> impl IntoView {
         })
     };
     let contacts = Resource::new(filter, list_contacts);
+    let create = ServerAction::<CreateContact>::new();
+    let create_error = last_error(create.value());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create.value().get() {
+            navigate(&format!("/admin/contacts/{id}"), Default::default());
+        }
+    });
     view! {
         <Title text="Contacts" />
         <div class="flex items-center justify-between">
@@ -60,13 +85,20 @@ pub fn ContactsPage() -> impl IntoView {
                 <a href="/admin/contacts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
             </div>
         </form>
+        <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" data-testid="add-contact">
+            <summary class="cursor-pointer font-semibold text-slate-900">"Add a contact"</summary>
+            <ActionForm action=create attr:class="mt-3 flex max-w-xl flex-col gap-3">
+                <ContactFields error=create_error />
+                <div><button type="submit" class=SMALL_BUTTON disabled=move || create.pending().get()>"Add contact"</button></div>
+            </ActionForm>
+        </details>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match contacts.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(page) if page.rows.is_empty() => view! {
                         <p class="mt-6 text-slate-600">
-                            "No contacts match. People appear here when they sign up for a shift, donate, buy or join."
+                            "No contacts match. People appear here when they sign up for a shift, donate, buy or join, or when you add or import them."
                         </p>
                     }.into_any(),
                     Ok(page) => {
@@ -114,12 +146,17 @@ pub fn ContactPage() -> impl IntoView {
     let detail = Resource::new(id, get_contact);
     let tags = ServerAction::<ChangeContactTags>::new();
     let merge = ServerAction::<MergeContacts>::new();
+    let update = ServerAction::<UpdateContact>::new();
+    let update_error = last_error(update.value());
     let tags_error = last_error(tags.value());
     let tags_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(tags.value(), tags_form);
     let merge_error = last_error(merge.value());
     Effect::new(move |_| {
-        if matches!(tags.value().get(), Some(Ok(_))) || matches!(merge.value().get(), Some(Ok(_))) {
+        if matches!(tags.value().get(), Some(Ok(_)))
+            || matches!(merge.value().get(), Some(Ok(_)))
+            || matches!(update.value().get(), Some(Ok(_)))
+        {
             detail.refetch();
         }
     });
@@ -147,12 +184,25 @@ pub fn ContactPage() -> impl IntoView {
                     Ok(d) => {
                         let c = d.contact;
                         let (chip_owner, tag_owner, merge_survivor) = (c.id.clone(), c.id.clone(), c.id.clone());
+                        let (edited, editing) = (c.id.clone(), c.clone());
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{c.name.clone()}</h1>
                             <p class="text-slate-700">{c.email.clone()} {c.phone.clone().map(|p| format!(" · {p}"))}</p>
                             <p class="mt-1 text-sm text-slate-600" data-testid="contact-score">
                                 {format!("Engagement score {} · first seen {} ({})", c.score, c.created, c.source)}
                             </p>
+                            <p class="mt-1 text-sm text-green-700" role="status">
+                                {move || matches!(update.value().get(), Some(Ok(()))).then_some("Details saved.")}
+                            </p>
+                            // Open again after a refused save, so the reason shows beside its field.
+                            <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" open=move || update_error.get().is_some() data-testid="edit-contact">
+                                <summary class="cursor-pointer font-semibold text-slate-900">"Edit details"</summary>
+                                <ActionForm action=update attr:class="mt-3 flex max-w-xl flex-col gap-3">
+                                    <input type="hidden" name="id" value=edited />
+                                    <ContactFields contact=editing error=update_error />
+                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save details"</button></div>
+                                </ActionForm>
+                            </details>
 
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Tags"</h2>

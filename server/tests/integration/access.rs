@@ -109,6 +109,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("campaigns/moderate", ORGANISERS),
     ("contacts/list", CONTACT_READERS),
     ("contacts/get", CONTACT_READERS),
+    ("contacts/create", ORGANISERS),
+    ("contacts/update", ORGANISERS),
     ("contacts/tags", ORGANISERS),
     ("contacts/merge", ORGANISERS),
     ("contacts/import/preview", ORGANISERS),

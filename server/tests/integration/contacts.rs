@@ -1,6 +1,6 @@
 //! Contacts (the CRM) over HTTP and through the CRM-activity listener, on both databases.
 
-use crate::common::{TestApp, eventually};
+use crate::common::{TestApp, eventually, redirected_to};
 use app::bus;
 use app::contacts::activity;
 use app::events::catalog::*;
@@ -13,6 +13,7 @@ on_both_backends!(
     contacts_are_searched_filtered_by_tag_and_paged,
     tags_are_added_and_removed_with_one_event_per_real_change,
     merging_keeps_every_signup_payment_activity_and_tag,
+    organisers_add_a_contact_and_correct_their_details,
     contact_functions_check_the_role,
     importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest,
     an_import_file_that_cannot_be_read_changes_nothing,
@@ -380,6 +381,103 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
             .await
             .unwrap();
     assert_eq!(audit, ["jo.work@example.org into jo@example.org"]);
+}
+
+fn contact_form<'a>(name: &'a str, email: &'a str, phone: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![("form[name]", name), ("form[email]", email), ("form[phone]", phone)]
+}
+
+async fn contact_row(app: &TestApp, id: &str) -> (String, String, Option<String>, String) {
+    sqlx::query_as("SELECT name, email, phone, source FROM contacts WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn organisers_add_a_contact_and_correct_their_details(app: TestApp) {
+    let admin = admin(&app).await;
+    let res = app.call(&admin, "contacts/create", &contact_form("", "not-an-email", "call me")).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    for message in ["Enter a name.", "Enter a valid email address", "Enter a phone number"] {
+        assert!(body.contains(message), "{message}: {body}");
+    }
+    assert_eq!(contact_total(&app).await, 0, "a refused form adds nobody");
+
+    let res = app
+        .call(&admin, "contacts/create", &contact_form(" Rosa Parks ", " Rosa@Example.org ", "+1 555 0199"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let id: String = res.json().await.unwrap();
+    assert_eq!(
+        contact_row(&app, &id).await,
+        ("Rosa Parks".into(), "rosa@example.org".into(), Some("+1 555 0199".into()), "ADMIN".into())
+    );
+    let created = app.events("contact.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        (created[0]["contact_id"].as_str(), created[0]["source"].as_str()),
+        (Some(id.as_str()), Some("ADMIN"))
+    );
+    let html = admin.get(app.url("/admin/contacts")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Add a contact") && html.contains("rosa@example.org"), "{html}");
+
+    // An email already on file is refused, whatever its case: merging is how two become one.
+    let res = app.call(&admin, "contacts/create", &contact_form("Rosa Again", "ROSA@example.org", "")).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("A contact with this email already exists."));
+    assert_eq!((contact_total(&app).await, app.events("contact.created").await.len()), (1, 1));
+
+    // Sent by the browser itself, the form ends on the new contact's page.
+    let form = contact_form("Claudette Colvin", "claudette@example.org", "");
+    let page = redirected_to(&app.post_as_browser(&admin, "contacts/create", "/admin/contacts", &form).await);
+    let claudette =
+        app::contacts::service::id_by_email(&app.db, "claudette@example.org").await.unwrap().unwrap();
+    assert_eq!(page, format!("/admin/contacts/{claudette}"));
+
+    // Correcting: a refused edit changes nothing; a good one changes name, email and phone.
+    let update = |id: &str, form: Vec<(&'static str, &'static str)>| {
+        let (app, admin) = (&app, admin.clone());
+        let mut args = vec![("id", id.to_string())];
+        args.extend(form.into_iter().map(|(k, v)| (k, v.to_string())));
+        async move {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(&admin, "contacts/update", &args).await
+        }
+    };
+    let res = update(&id, contact_form("Rosa Parks", "claudette@example.org", "")).await;
+    assert_eq!(res.status(), 422, "another contact's email");
+    assert!(res.text().await.unwrap().contains("merge them"));
+    assert_eq!(update(&id, contact_form("Rosa\nParks", "x@", "")).await.status(), 422);
+    assert_eq!(
+        contact_row(&app, &id).await,
+        ("Rosa Parks".into(), "rosa@example.org".into(), Some("+1 555 0199".into()), "ADMIN".into()),
+        "nothing changed"
+    );
+    assert_eq!(update(&id, contact_form("Rosa L. Parks", "Rosa.Parks@example.org", " ")).await.status(), 200);
+    assert_eq!(
+        contact_row(&app, &id).await,
+        ("Rosa L. Parks".into(), "rosa.parks@example.org".into(), None, "ADMIN".into()),
+        "an empty phone removes it"
+    );
+    let audit: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, entity FROM admin_audit_log WHERE action = 'contact.updated'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        audit,
+        [("contact.updated".to_string(), "rosa@example.org → rosa.parks@example.org".to_string())]
+    );
+    assert_eq!(update("nobody", contact_form("Nobody", "nobody@example.org", "")).await.status(), 404);
+    let form = contact_form("Rosa Parks", "rosa.parks@example.org", "555 0100");
+    let mut args = vec![("id", id.as_str())];
+    args.extend(form);
+    let page =
+        redirected_to(&app.post_as_browser(&admin, "contacts/update", "/admin/contacts/x", &args).await);
+    assert_eq!(page, format!("/admin/contacts/{id}"));
+    assert_eq!(contact_row(&app, &id).await.2.as_deref(), Some("555 0100"));
 }
 
 async fn contact_functions_check_the_role(app: TestApp) {
