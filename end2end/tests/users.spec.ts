@@ -38,7 +38,10 @@ test.describe.serial("users", () => {
     await expect(volunteer.getByText("This account is waiting for an administrator's approval.")).toBeVisible();
 
     const admin = await browser.newPage();
-    await signIn(admin, server, "/admin/users");
+    // The dashboard says a request waits, and leads to it.
+    await signIn(admin, server, "/admin");
+    await admin.getByTestId("needs-attention").getByRole("link", { name: "1 account request waiting for approval" }).click();
+    await expect(admin).toHaveURL(`${server.baseURL}/admin/users?status=PENDING`);
     await expect(admin.getByTestId("pending-count")).toHaveText("1 waiting for approval");
     const row = admin.getByTestId("user-row").filter({ hasText: "vic@example.org" });
     await expect(row).toContainText("Waiting for approval");
@@ -48,5 +51,25 @@ test.describe.serial("users", () => {
 
     await signInAsVic();
     await expect(volunteer).toHaveURL(`${server.baseURL}/`);
+  });
+
+  test("an organiser makes an account without a password, and emails a link to choose one", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/users");
+    await admin.getByLabel("Name", { exact: true }).fill("Noor");
+    await admin.getByLabel("Email", { exact: true }).fill("noor@example.org");
+    await admin.getByLabel("Role", { exact: true }).selectOption("ADMIN");
+    await admin.getByRole("button", { name: "Create account" }).click();
+    await expect(admin.getByText("Account created.")).toBeVisible();
+    const row = admin.getByTestId("user-row").filter({ hasText: "noor@example.org" });
+    await expect(row).toContainText("Active");
+    await row.getByRole("button", { name: "Send password link" }).click();
+    await expect(admin.getByRole("status").filter({ hasText: "A link to choose a new password was emailed to noor@example.org." })).toBeVisible();
+
+    // Both emails wait in the queue (no SMTP here), and say nothing of their links.
+    await admin.goto(`${server.baseURL}/admin/emails`);
+    await expect(admin.getByRole("row").filter({ hasText: "noor@example.org" })).toHaveCount(2);
+    await expect(admin.getByText("Your new account: choose a password")).toBeVisible();
+    await expect(admin.getByText("Choose a new password")).toBeVisible();
   });
 });

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::users::Role;
 
+#[cfg(feature = "ssr")]
+pub mod service;
 pub mod ui;
 
 /// One entry of the admin navigation, shown to the roles that may use it.
@@ -46,16 +48,25 @@ pub struct RoleCount {
     pub count: i64,
 }
 
+/// Something waiting for someone, and the page where it is dealt with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attention {
+    pub text: String,
+    pub href: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardSummary {
     pub organisation_name: String,
     pub accounts: Vec<RoleCount>,
+    /// What waits for this admin; `None` for a role that deals with none of it.
+    pub needs_attention: Option<Vec<Attention>>,
 }
 
 #[server(prefix = "/api", endpoint = "admin/dashboard")]
 pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     use crate::auth::{internal, require_role};
-    require_role(Role::ADMIN_AREA).await?;
+    let user = require_role(Role::ADMIN_AREA).await?;
     let state = crate::state::app_state()?;
     let mut accounts = Vec::new();
     for role in Role::ALL {
@@ -64,7 +75,9 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     }
     let organisation_name =
         crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)?;
-    Ok(DashboardSummary { organisation_name, accounts })
+    let needs_attention =
+        service::needs_attention(&state.db, &state.secret_key, user.role).await.map_err(internal)?;
+    Ok(DashboardSummary { organisation_name, accounts, needs_attention })
 }
 
 /// Who may change the organisation's settings.

@@ -112,11 +112,21 @@ pub fn DashboardPage() -> impl IntoView {
         <p class="mt-1 text-slate-600">
             "Welcome, " {user.map(|u| u.display_name)} "."
         </p>
-        <crate::shifts::ui::ShiftsNeedingVolunteers />
+        // What waits for someone first, then the week's shifts, then the accounts.
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(summary) => summary.needs_attention.map(|items| view! { <NeedsAttention items /> }).into_any(),
+                }
+            })}
+        </Suspense>
+        <crate::shifts::ui::ShiftsNeedingVolunteers />
+        <Suspense>
+            {move || Suspend::new(async move {
+                match summary.await {
+                    // Said once, above.
+                    Err(_) => ().into_any(),
                     Ok(summary) => view! {
                         <section class="mt-6">
                             <h2 class="text-lg font-semibold text-slate-900">
@@ -140,6 +150,27 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What waits for this admin, each a link to where it is dealt with.
+#[component]
+fn NeedsAttention(items: Vec<super::Attention>) -> impl IntoView {
+    view! {
+        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="needs-attention">
+            <h2 class="text-lg font-semibold text-slate-900">"Needs attention"</h2>
+            {if items.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"Nothing is waiting for you."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 space-y-1 text-sm">
+                        {items.into_iter().map(|item| view! {
+                            <li><a href=item.href class="text-indigo-700 hover:underline">{item.text}</a></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

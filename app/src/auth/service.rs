@@ -199,6 +199,73 @@ pub const ORGANISATION_NAME_MAX_CHARS: usize = 120;
 
 /// How long a link to choose a new password works.
 pub const RESET_LINK_SECONDS: i64 = 3600;
+/// How long the link a new account gets to choose its first password works.
+pub const NEW_ACCOUNT_LINK_SECONDS: i64 = 7 * 24 * 3600;
+
+/// Why someone is emailed a link to choose a password: it decides the email's words and how
+/// long the link works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordLink {
+    /// They asked ("Forgot your password?").
+    Forgotten,
+    /// An organiser sent it from the accounts page.
+    SentByOrganiser,
+    /// An organiser made their account without a password.
+    NewAccount,
+}
+
+/// Emails `user` a one-time link to choose a password, replacing any earlier link, in the
+/// caller's transaction. Only the link's hash is stored.
+pub async fn email_password_link(tx: &mut db::Tx, user: &User, why: PasswordLink) -> Result<(), sqlx::Error> {
+    let token = new_token();
+    let valid_for =
+        if why == PasswordLink::NewAccount { NEW_ACCOUNT_LINK_SECONDS } else { RESET_LINK_SECONDS };
+    sqlx::query(
+        "INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at",
+    )
+    .bind(&user.id)
+    .bind(token_hash(&token))
+    .bind(db::now_unix() + valid_for)
+    .execute(&mut **tx)
+    .await?;
+    let base = crate::email::service::LINK_BASE;
+    let link = format!("{base}/reset-password?token={token}");
+    let (name, email) = (&user.display_name, &user.email);
+    let (subject, body) = match why {
+        PasswordLink::Forgotten => (
+            "Choose a new password",
+            format!(
+                "Hello {name},\n\nSomeone (we hope you) asked to choose a new password for {email}. \
+                 Choose it here; the link works once, for an hour:\n\n{link}\n\n\
+                 If you did not ask, ignore this email: your password stays as it is.\n"
+            ),
+        ),
+        PasswordLink::SentByOrganiser => (
+            "Choose a new password",
+            format!(
+                "Hello {name},\n\nAn organiser sent you this link to choose a new password for {email}. \
+                 It works once, for an hour:\n\n{link}\n\n\
+                 If you did not expect it, ignore this email: your password stays as it is.\n"
+            ),
+        ),
+        PasswordLink::NewAccount => (
+            "Your new account: choose a password",
+            format!(
+                "Hello {name},\n\nAn organiser made you an account, to sign in with {email}. \
+                 Choose your password here; the link works once, for 7 days:\n\n{link}\n\n\
+                 Then sign in at {base}/login.\n"
+            ),
+        ),
+    };
+    let email = crate::email::service::OutgoingEmail {
+        to: user.email.clone(),
+        subject: subject.to_string(),
+        body,
+        attachment: None,
+    };
+    crate::email::service::queue(tx, &email).await
+}
 
 /// "Forgot your password?": when `email` is an account that may sign in, emails it a one-time
 /// link to choose a new password (replacing any earlier link). Answers the same either way, so
@@ -213,32 +280,8 @@ pub async fn request_password_reset(
     if ensure_may_sign_in(&record.user).is_err() {
         return Ok(());
     }
-    let token = new_token();
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at",
-    )
-    .bind(&record.user.id)
-    .bind(token_hash(&token))
-    .bind(db::now_unix() + RESET_LINK_SECONDS)
-    .execute(&mut *tx)
-    .await?;
-    let base = crate::email::service::LINK_BASE;
-    let body = format!(
-        "Hello {name},\n\nSomeone (we hope you) asked to choose a new password for {email}. \
-         Choose it here; the link works once, for an hour:\n\n{base}/reset-password?token={token}\n\n\
-         If you did not ask, ignore this email: your password stays as it is.\n",
-        name = record.user.display_name,
-        email = record.user.email,
-    );
-    let email = crate::email::service::OutgoingEmail {
-        to: record.user.email.clone(),
-        subject: "Choose a new password".to_string(),
-        body,
-        attachment: None,
-    };
-    crate::email::service::queue(&mut tx, &email).await?;
+    email_password_link(&mut tx, &record.user, PasswordLink::Forgotten).await?;
     tx.commit().await?;
     Ok(())
 }

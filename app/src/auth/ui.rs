@@ -33,7 +33,7 @@ pub fn LoginPage() -> impl IntoView {
         <AuthCard title="Sign in">
             {reset.then(|| view! {
                 <p class="mb-4 rounded-md bg-green-50 p-3 text-sm text-green-800" role="status" data-testid="password-changed">
-                    "Your password is changed. Sign in with the new one."
+                    "Your password is saved. Sign in with it."
                 </p>
             })}
             <ActionForm action=login attr:class="space-y-4" attr:novalidate=true>

@@ -65,6 +65,11 @@ pub async fn counters(db: &Db, name: &str) -> Result<ListenerCounters, sqlx::Err
     })
 }
 
+/// Deliveries a listener gave up on, waiting to be replayed.
+pub async fn count_dead(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM bus_deliveries WHERE status = 'DEAD'").fetch_one(db.pool()).await
+}
+
 /// The newest `limit` dead deliveries, their times also in `zone`.
 pub async fn dead_deliveries(db: &Db, limit: i64, zone: Zone) -> Result<Vec<DeadDelivery>, sqlx::Error> {
     let rows = sqlx::query(

@@ -321,8 +321,23 @@ pub async fn list(
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let smtp_configured = load_settings(db, key).await?.view().is_configured();
+    let smtp_configured = is_configured(db, key).await?;
     Ok(EmailQueuePage { emails, page, has_more, smtp_configured })
+}
+
+/// How many emails have failed for good, and how many wait to be sent.
+pub async fn count_failed_and_waiting(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM email_outbox",
+    )
+    .fetch_one(db.pool())
+    .await
+}
+
+/// Whether SMTP settings are saved, so that queued emails go out.
+pub async fn is_configured(db: &Db, key: &SecretKey) -> Result<bool, sqlx::Error> {
+    Ok(load_settings(db, key).await?.view().is_configured())
 }
 
 /// Puts a failed or waiting email back at the front of the queue with fresh attempts.

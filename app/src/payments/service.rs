@@ -541,6 +541,17 @@ fn payment_from_row(r: &sqlx::any::AnyRow, zone: Zone) -> Result<PaymentRow, sql
 }
 
 /// Every donation, order or subscription as CSV, newest first: readable columns, no Stripe id.
+/// Donations and orders with an open dispute (answered in Stripe's dashboard before its
+/// deadline).
+pub async fn count_disputed(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM donations WHERE status = 'DISPUTED'), \
+         (SELECT COUNT(*) FROM orders WHERE status = 'DISPUTED')",
+    )
+    .fetch_one(db.pool())
+    .await
+}
+
 pub async fn payments_csv(db: &Db, kind: PaymentKind) -> Result<String, PaymentError> {
     let source = PaymentSource::of(kind);
     let sql = format!("{} FROM {} ORDER BY r.created_at DESC, r.id", source.select(), source.from);

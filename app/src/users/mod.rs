@@ -130,6 +130,8 @@ pub struct UserPage {
 pub struct UserForm {
     pub display_name: String,
     pub email: String,
+    /// Empty: the account's owner is emailed a link to choose their own.
+    #[serde(default)]
     pub password: String,
     pub role: String,
     /// `YYYY-MM-DD` or empty; TEMP accounts need one.
@@ -217,6 +219,15 @@ pub async fn set_account_active(id: String, active: bool) -> Result<(), AppError
     let actor = crate::events::Actor::User(me.id.clone());
     service::admin_set_active(&state.bus, &actor, &me.id, &id, active).await?;
     Ok(())
+}
+
+/// Emails the account a one-time link to choose a new password; answers with the address.
+#[server(prefix = "/api", endpoint = "users/send-password-link")]
+pub async fn send_password_link(id: String) -> Result<String, AppError> {
+    let me = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let user = service::admin_send_password_link(&state.bus, &crate::events::Actor::User(me.id), &id).await?;
+    Ok(user.email)
 }
 
 #[server(prefix = "/api", endpoint = "users/approve")]

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::{Role, UserStatus};
 use crate::auth::password;
+use crate::auth::service::PasswordLink;
 use crate::bus::Bus;
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
@@ -226,6 +227,11 @@ pub async fn count_by_role(db: &Db, role: Role) -> Result<i64, sqlx::Error> {
         .await
 }
 
+/// Registrations waiting for an admin's approval.
+pub async fn count_waiting_for_approval(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE status = 'PENDING'").fetch_one(db.pool()).await
+}
+
 pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await
 }
@@ -348,7 +354,11 @@ pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> R
     let mut v = Validation::new();
     let role = parse_role(&form.role, &mut v);
     let expires_at = valid_expiry(role, &form.expires, db::now_unix(), zone, &mut v);
-    let mut errors = validate_new_user(&form.email, &form.display_name, &form.password);
+    // No password typed: the account gets one nobody knows, and its owner an emailed link to
+    // choose their own, so no organiser ever knows it.
+    let emails_a_link = form.password.is_empty();
+    let password = if emails_a_link { crate::auth::service::new_token() } else { form.password.clone() };
+    let mut errors = validate_new_user(&form.email, &form.display_name, &password);
     errors.extend(v.finish().err().unwrap_or_default());
     if !errors.is_empty() {
         return Err(UserError::Invalid(errors).into());
@@ -357,12 +367,15 @@ pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> R
     let new = NewUser {
         email: &form.email,
         display_name: &form.display_name,
-        password: &form.password,
+        password: &password,
         role,
         status: UserStatus::Active,
         expires_at,
     };
     let user = create_user(&mut tx, new).await?;
+    if emails_a_link {
+        crate::auth::service::email_password_link(&mut tx, &user, PasswordLink::NewAccount).await?;
+    }
     crate::audit::record(&mut tx, actor, "user.created", &user.email).await?;
     crate::bus::publish(&mut tx, actor, &created_event(&user)).await?;
     bus.commit(tx).await?;
@@ -457,6 +470,20 @@ pub async fn admin_set_active(
     let action = if active { "user.reactivated" } else { "user.deactivated" };
     crate::audit::record(&mut tx, actor, action, &user.email).await?;
     crate::bus::publish(&mut tx, actor, &updated_event(&user)).await?;
+    bus.commit(tx).await?;
+    Ok(user)
+}
+
+/// Emails an account that may sign in a one-time link to choose a new password (someone who
+/// cannot sign in asked an organiser); their password works until the link is used.
+pub async fn admin_send_password_link(bus: &Bus, actor: &Actor, id: &str) -> Result<User, AdminUserError> {
+    let mut tx = bus.db().begin_write().await?;
+    let user = locked_user(&mut tx, id).await?;
+    if crate::auth::service::ensure_may_sign_in(&user).is_err() {
+        return Err(AdminUserError::Refused("This account cannot sign in: approve or reactivate it first."));
+    }
+    crate::auth::service::email_password_link(&mut tx, &user, PasswordLink::SentByOrganiser).await?;
+    crate::audit::record(&mut tx, actor, "user.password_link_sent", &user.email).await?;
     bus.commit(tx).await?;
     Ok(user)
 }

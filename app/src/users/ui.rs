@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    ApproveAccount, CreateAccount, DeleteAccount, Register, Role, SetAccountActive, UpdateAccount,
-    UserFilter, UserRow, UserStatus, list_users,
+    ApproveAccount, CreateAccount, DeleteAccount, Register, Role, SendPasswordLink, SetAccountActive,
+    UpdateAccount, UserFilter, UserRow, UserStatus, list_users,
 };
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
 
@@ -52,10 +52,12 @@ pub fn UsersPage() -> impl IntoView {
     let delete = ServerAction::<DeleteAccount>::new();
     let update = ServerAction::<UpdateAccount>::new();
     let create = ServerAction::<CreateAccount>::new();
+    let send_link = ServerAction::<SendPasswordLink>::new();
     let row_error = Signal::derive(move || {
         [approve.value().get().and_then(|r| r.err()), set_active.value().get().and_then(|r| r.err())]
             .into_iter()
             .chain([delete.value().get().and_then(|r| r.err()), update.value().get().and_then(|r| r.err())])
+            .chain([send_link.value().get().and_then(|r| r.err())])
             .flatten()
             .next()
     });
@@ -99,6 +101,12 @@ pub fn UsersPage() -> impl IntoView {
             </div>
         </form>
         <p class="mt-2 text-sm text-red-600" role="alert">{move || row_error.get().map(|e| e.to_string())}</p>
+        <p class="mt-2 text-sm text-green-700" role="status">
+            {move || match send_link.value().get() {
+                Some(Ok(email)) => Some(format!("A link to choose a new password was emailed to {email}.")),
+                _ => None,
+            }}
+        </p>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -124,7 +132,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.users.into_iter().map(|u| view! {
-                                            <UserRowView user=u approve=approve set_active=set_active delete=delete update=update />
+                                            <UserRowView user=u approve=approve set_active=set_active delete=delete update=update send_link=send_link />
                                         }).collect_view()}
                                     </tbody>
                                 </table>
@@ -142,7 +150,7 @@ pub fn UsersPage() -> impl IntoView {
                 <FormError error=create_error />
                 <Field label="Name" name="form[display_name]" required=true error=create_error />
                 <Field label="Email" name="form[email]" kind="email" required=true error=create_error />
-                <Field label="Password (at least 12 characters)" name="form[password]" kind="password" autocomplete="new-password" required=true error=create_error />
+                <Field label="Password (at least 12 characters; leave empty to email them a link to choose their own)" name="form[password]" kind="password" autocomplete="new-password" error=create_error />
                 <label class="block text-sm text-slate-700">
                     "Role"
                     <select name="form[role]" class=INPUT>{role_options(Role::Volunteer)}</select>
@@ -164,10 +172,12 @@ fn UserRowView(
     set_active: ServerAction<SetAccountActive>,
     delete: ServerAction<DeleteAccount>,
     update: ServerAction<UpdateAccount>,
+    send_link: ServerAction<SendPasswordLink>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let id = user.id.clone();
     let (approve_id, active_id, delete_id, edit_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let link_id = id.clone();
     let email = user.email.clone();
     let confirm_delete = move |_| {
         let question = format!("Delete the account of {email}? This cannot be undone.");
@@ -198,6 +208,10 @@ fn UserRowView(
                                 {if active { "Reactivate" } else { "Deactivate" }}
                             </button>
                         }
+                    })}
+                    {(status == UserStatus::Active && !user.expired).then(|| view! {
+                        <button class=LINK_BUTTON disabled=move || send_link.pending().get()
+                            on:click=move |_| { send_link.dispatch(SendPasswordLink { id: link_id.clone() }); }>"Send password link"</button>
                     })}
                     <button class=LINK_BUTTON on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
                     <button class="text-sm text-red-700 hover:underline" disabled=move || delete.pending().get() on:click=confirm_delete>"Delete"</button>

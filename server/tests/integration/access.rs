@@ -98,6 +98,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("users/create", SUPER_ADMIN),
     ("users/update", SUPER_ADMIN),
     ("users/set-active", SUPER_ADMIN),
+    ("users/send-password-link", SUPER_ADMIN),
     ("users/approve", SUPER_ADMIN),
     ("users/delete", SUPER_ADMIN),
     ("campaigns/list", ORGANISERS),

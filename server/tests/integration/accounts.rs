@@ -16,6 +16,7 @@ on_both_backends!(
     login_is_rate_limited_per_account,
     login_is_rate_limited_per_ip,
     admin_only_function_answers_by_role,
+    the_dashboard_lists_what_waits_for_each_admin,
     admin_pages_redirect_or_refuse,
     create_super_admin_spends_the_setup_link,
 );
@@ -287,6 +288,89 @@ async fn admin_only_function_answers_by_role(app: TestApp) {
         let admins = body["accounts"].as_array().unwrap().iter().find(|c| c["role"] == "ADMIN").unwrap();
         assert_eq!(admins["count"], 1);
     }
+}
+
+/// The dashboard's "Needs attention" of the account signed in as `email`: `None` when its
+/// role follows none of it, else each item's text and link.
+async fn needs_attention(app: &TestApp, email: &str) -> Option<Vec<(String, String)>> {
+    let res = app.call(&app.signed_in(email).await, "admin/dashboard", &[]).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["needs_attention"].as_array().map(|items| {
+        items
+            .iter()
+            .map(|i| (i["text"].as_str().unwrap().into(), i["href"].as_str().unwrap().into()))
+            .collect()
+    })
+}
+
+async fn the_dashboard_lists_what_waits_for_each_admin(app: TestApp) {
+    for (email, role) in [
+        ("root@example.org", Role::SuperAdmin),
+        ("admin@example.org", Role::Admin),
+        ("pay@example.org", Role::PaymentsAdmin),
+        ("events@example.org", Role::EventsAdmin),
+    ] {
+        app.create_user(email, role, UserStatus::Active).await;
+    }
+    assert_eq!(needs_attention(&app, "root@example.org").await, Some(vec![]), "nothing waits yet");
+    assert_eq!(needs_attention(&app, "events@example.org").await, None, "events admins follow none of it");
+
+    app.create_user("new@example.org", Role::Volunteer, UserStatus::Pending).await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    for to in ["a@example.org", "b@example.org", "c@example.org"] {
+        let email = app::email::service::OutgoingEmail {
+            to: to.into(),
+            subject: "Hello".into(),
+            body: "Hi".into(),
+            attachment: None,
+        };
+        app::email::service::queue(&mut tx, &email).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let pool = app.db.pool();
+    sqlx::query("UPDATE email_outbox SET status = 'FAILED' WHERE to_address = 'a@example.org'")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO donations (id, name, email, amount_cents, currency, frequency, status, created_at, updated_at) \
+         VALUES ('d1', 'Jo', 'jo@example.org', 1000, 'cad', 'ONE_OFF', 'DISPUTED', 1, 1), \
+         ('d2', 'Al', 'al@example.org', 1000, 'cad', 'ONE_OFF', 'PAID', 1, 1)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO bus_deliveries (listener, seq, attempts, status, next_attempt_at, last_error, updated_at) \
+         VALUES ('calendar', 1, 5, 'DEAD', 0, 'refused', 1), ('calendar', 2, 1, 'RETRYING', 0, 'slow', 1)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+
+    let item = |text: &str, href: &str| (text.to_string(), href.to_string());
+    let failed = item("1 email could not be sent", "/admin/emails?status=FAILED");
+    let waiting = item("2 emails waiting: email is not set up", "/admin/settings");
+    let disputed = item(
+        "1 disputed donation: answer in Stripe before the deadline",
+        "/admin/payments?kind=donation&status=DISPUTED",
+    );
+    let dead = item("1 event a listener gave up on: replay once fixed", "/admin/events/bus");
+    assert_eq!(
+        needs_attention(&app, "root@example.org").await.unwrap(),
+        [
+            item("1 account request waiting for approval", "/admin/users?status=PENDING"),
+            failed.clone(),
+            waiting.clone(),
+            disputed.clone(),
+            dead.clone()
+        ]
+    );
+    assert_eq!(needs_attention(&app, "admin@example.org").await.unwrap(), [failed, waiting, dead]);
+    assert_eq!(needs_attention(&app, "pay@example.org").await.unwrap(), [disputed]);
+    let html = app.page(&app.signed_in("pay@example.org").await, "/admin").await;
+    assert!(html.contains("Needs attention") && html.contains("1 disputed donation"), "{html}");
 }
 
 async fn admin_pages_redirect_or_refuse(app: TestApp) {

@@ -13,6 +13,7 @@ on_both_backends!(
     user_functions_check_the_role,
     registration_is_limited_per_client_address,
     a_forgotten_password_is_changed_by_a_one_time_emailed_link,
+    organisers_email_password_links_and_never_need_to_know_a_password,
 );
 
 async fn super_admin(app: &TestApp) -> reqwest::Client {
@@ -410,6 +411,75 @@ async fn a_forgotten_password_is_changed_by_a_one_time_emailed_link(app: TestApp
     let form = [("token", token.as_str()), ("password", new_password), ("password_again", new_password)];
     let res = app.post_as_browser(&app.client(), "auth/reset-password", "/reset-password", &form).await;
     assert_eq!(redirected_to(&res), "/login?reset=1");
-    assert!(app.page(&app.client(), "/login?reset=1").await.contains("Your password is changed."));
+    assert!(app.page(&app.client(), "/login?reset=1").await.contains("Your password is saved."));
     assert!(app.page(&app.client(), "/login").await.contains("href=\"/forgot-password\""));
+}
+
+/// An account made without a password gets an emailed link (good for a week) to choose its
+/// own; an organiser can email any account that may sign in a link to choose a new one, which
+/// leaves the old password working until it is used.
+async fn organisers_email_password_links_and_never_need_to_know_a_password(app: TestApp) {
+    let admin = super_admin(&app).await;
+    let res = app.call(&admin, "users/create", &account("Nia", "Nia@Example.org", "VOLUNTEER", "")).await;
+    assert_eq!(res.status(), 200);
+    let res = app.call(&admin, "users/create", &account("Ola", "ola@example.org", "VOLUNTEER", "")).await;
+    assert_eq!(res.status(), 200);
+    assert!(emails_to(&app, "ola@example.org").await.is_empty(), "a typed password sends no link");
+    let no_password = [
+        ("form[display_name]", "Noor"),
+        ("form[email]", "noor@example.org"),
+        ("form[password]", ""),
+        ("form[role]", "ADMIN"),
+        ("form[expires]", ""),
+    ];
+    assert_eq!(app.call(&admin, "users/create", &no_password).await.status(), 200);
+    let welcome: String =
+        sqlx::query_scalar("SELECT subject FROM email_outbox WHERE to_address = 'noor@example.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(welcome, "Your new account: choose a password");
+    assert!(emails_to(&app, "noor@example.org").await[0].contains("An organiser made you an account"));
+    let token = emailed_reset_token(&app, "noor@example.org").await;
+    let expires: i64 =
+        sqlx::query_scalar("SELECT expires_at FROM password_resets").fetch_one(app.db.pool()).await.unwrap();
+    assert!((expires - app::db::now_unix() - 7 * 24 * 3600).abs() <= 5, "good for a week");
+    let chosen = "noor's own passphrase";
+    assert_eq!(reset(&app, &token, chosen, chosen).await.status(), 200);
+    assert_eq!(login(&app, "noor@example.org", chosen).await.0, 200);
+
+    // A link on request: the old password works until the link is used.
+    let nia = user_id(&app, "nia@example.org").await;
+    let res = app.call(&admin, "users/send-password-link", &[("id", nia.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), "nia@example.org");
+    assert!(emails_to(&app, "nia@example.org").await[0].contains("An organiser sent you this link"));
+    let token = emailed_reset_token(&app, "nia@example.org").await;
+    assert_eq!(login(&app, "nia@example.org", PASSWORD).await.0, 200, "the old password still works");
+    assert_eq!(reset(&app, &token, chosen, chosen).await.status(), 200);
+    assert_eq!(login(&app, "nia@example.org", PASSWORD).await.0, 422);
+    let audit: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM admin_audit_log WHERE action = 'user.password_link_sent' AND entity = 'nia@example.org'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audit, 1);
+
+    // Not to an account that may not sign in, nor to nobody.
+    app.create_user("pat@example.org", Role::Volunteer, UserStatus::Pending).await;
+    let pat = user_id(&app, "pat@example.org").await;
+    let res = app.call(&admin, "users/send-password-link", &[("id", pat.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("approve or reactivate it first"));
+    assert_eq!(
+        app.call(&admin, "users/set-active", &[("id", nia.as_str()), ("active", "false")]).await.status(),
+        200
+    );
+    assert_eq!(app.call(&admin, "users/send-password-link", &[("id", nia.as_str())]).await.status(), 409);
+    assert_eq!(app.call(&admin, "users/send-password-link", &[("id", "nobody")]).await.status(), 404);
+    assert!(
+        emails_to(&app, "pat@example.org").await.is_empty()
+            && emails_to(&app, "nia@example.org").await.is_empty()
+    );
 }
