@@ -73,6 +73,39 @@ impl SecretKey {
         String::from_utf8(plain).ok().map(SecretString::from)
     }
 
+    /// A signature of `message` for links that must not be forged (an unsubscribe link):
+    /// base64url of HMAC-SHA256 over `label` and `message`, so one kind of link's signature
+    /// is worth nothing as another's.
+    pub fn sign(&self, label: &str, message: &str) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use hmac::Mac;
+        URL_SAFE_NO_PAD.encode(self.mac(label, message).finalize().into_bytes())
+    }
+
+    /// Whether `signature` is what `sign` makes for `label` and `message` (compared in
+    /// constant time).
+    pub fn verify(&self, label: &str, message: &str, signature: &str) -> bool {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use hmac::Mac;
+        URL_SAFE_NO_PAD
+            .decode(signature)
+            .is_ok_and(|bytes| self.mac(label, message).verify_slice(&bytes).is_ok())
+    }
+
+    fn mac(&self, label: &str, message: &str) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac;
+        use hmac::digest::KeyInit;
+        // HMAC pads a key shorter than SHA-256's 64-byte block with zeros; padded here, the
+        // key has the block's size, which the fallible constructor would only check.
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&self.0);
+        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new(&block.into());
+        mac.update(label.as_bytes());
+        mac.update(b"\0");
+        mac.update(message.as_bytes());
+        mac
+    }
+
     /// The key from `path`, created there once (mode 0600) when it does not exist yet.
     pub fn load_or_create(path: &Path) -> Result<SecretKey, SecretKeyError> {
         let shown = path.display().to_string();
@@ -101,6 +134,24 @@ impl SecretKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signature_holds_only_for_its_key_label_and_message() {
+        let key = SecretKey([7; 32]);
+        let signature = key.sign("unsubscribe", "contact-1");
+        assert!(key.verify("unsubscribe", "contact-1", &signature));
+        assert!(!key.verify("unsubscribe", "contact-2", &signature), "another message");
+        assert!(!key.verify("calendar", "contact-1", &signature), "another kind of link");
+        assert!(!SecretKey([8; 32]).verify("unsubscribe", "contact-1", &signature), "another instance");
+        assert!(!key.verify("unsubscribe", "contact-1", "not base64!"));
+        assert!(!key.verify("unsubscribe", "contact-1", ""));
+        // The same as HMAC-SHA256 keyed with the 32 bytes themselves.
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use hmac::Mac;
+        let mut standard = hmac::Hmac::<sha2::Sha256>::new_from_slice(&[7; 32]).unwrap();
+        standard.update(b"unsubscribe\0contact-1");
+        assert_eq!(signature, URL_SAFE_NO_PAD.encode(standard.finalize().into_bytes()));
+    }
 
     #[test]
     fn creates_the_key_file_once_with_owner_only_permissions() {

@@ -40,6 +40,9 @@ pub struct Contact {
     pub tags: Vec<String>,
     /// The engagement score: the points of every activity on the timeline.
     pub score: i64,
+    /// `YYYY-MM-DD` (the organisation's day) they followed a bulk email's unsubscribe link;
+    /// no bulk email goes to them since.
+    pub unsubscribed: Option<String>,
 }
 
 /// The list's filters; each may be left out.
@@ -139,6 +142,15 @@ pub struct ContactForm {
     pub phone: String,
 }
 
+/// What the unsubscribe page shows for a link: whose it is (the email partly hidden, as the
+/// link may have been forwarded) and whether they already left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnsubscribeStatus {
+    pub email_hint: String,
+    pub organisation: String,
+    pub unsubscribed: bool,
+}
+
 /// One good row of an import file, as the preview shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportRowView {
@@ -220,6 +232,22 @@ pub async fn update_contact(id: String, form: ContactForm) -> Result<(), AppErro
     let state = crate::state::app_state()?;
     service::update(&state.bus, &crate::events::Actor::User(user.id), &id, &form).await?;
     crate::request::after_plain_form_post(&format!("/admin/contacts/{id}"));
+    Ok(())
+}
+
+/// What an unsubscribe link (from a bulk email's footer) is for; 404 for a wrong link.
+#[server(prefix = "/api", endpoint = "contacts/unsubscribe-status")]
+pub async fn get_unsubscribe_status(token: String) -> Result<UnsubscribeStatus, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::unsubscribe_status(&state.db, &state.secret_key, &token).await?)
+}
+
+/// Stops bulk emails to the contact an unsubscribe link names; again changes nothing.
+#[server(prefix = "/api", endpoint = "contacts/unsubscribe")]
+pub async fn unsubscribe(token: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    service::unsubscribe(&state.db, &state.secret_key, &token).await?;
+    crate::request::after_plain_form_post(&format!("/unsubscribe?token={}", crate::ui::urlencode(&token)));
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::{
     Activity, Contact, ContactDetail, ContactEmail, ContactFilter, ContactForm, ContactPage, ContactPayment,
-    ContactSignup, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, ImportPreview, ImportRowView,
+    ContactSignup, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, ImportPreview, ImportRowView, UnsubscribeStatus,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -16,6 +16,7 @@ use crate::events::catalog::{ContactCreated, ContactTagsChanged};
 use crate::events::{Actor, Event};
 use crate::jobs::service::Progress;
 use crate::jobs::{JobResult, LineProblem};
+use crate::secrets::SecretKey;
 use crate::time_zone::Zone;
 use crate::users::service::{is_plausible_email, normalise_email};
 
@@ -169,7 +170,7 @@ async fn contact_ids_by_email(tx: &mut Tx, emails: &[&str]) -> Result<HashMap<St
     Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, email)| (email, id)).collect())
 }
 
-const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, \
+const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, c.unsubscribed_at, \
      (SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM contact_activity a WHERE a.contact_id = c.id) AS score";
 
 fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> Result<Contact, sqlx::Error> {
@@ -182,6 +183,7 @@ fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> R
         created: zone.date(row.try_get("created_at")?),
         tags,
         score: row.try_get("score")?,
+        unsubscribed: row.try_get::<Option<i64>, _>("unsubscribed_at")?.map(|at| zone.date(at)),
     })
 }
 
@@ -464,7 +466,7 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let mut tx = bus.db().begin_write().await?;
     let lock = db::for_update(&mut tx);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, email, phone FROM contacts WHERE id IN ($1, $2){lock}"
+        "SELECT id, email, phone, unsubscribed_at FROM contacts WHERE id IN ($1, $2){lock}"
     )))
     .bind(survivor)
     .bind(duplicate)
@@ -477,6 +479,9 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let email: String = kept.try_get("email")?;
     let gone_email: String = gone.try_get("email")?;
     let phone: Option<String> = kept.try_get::<Option<String>, _>("phone")?.or(gone.try_get("phone")?);
+    // Either one's unsubscribing still holds for the person they both are.
+    let unsubscribed_at: Option<i64> =
+        kept.try_get::<Option<i64>, _>("unsubscribed_at")?.or(gone.try_get("unsubscribed_at")?);
     for table in [
         "shift_signups",
         "donations",
@@ -501,8 +506,9 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let now = db::now_unix();
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(duplicate).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM contacts WHERE id = $1").bind(duplicate).execute(&mut *tx).await?;
-    sqlx::query("UPDATE contacts SET phone = $1, updated_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE contacts SET phone = $1, unsubscribed_at = $2, updated_at = $3 WHERE id = $4")
         .bind(phone)
+        .bind(unsubscribed_at)
         .bind(now)
         .bind(survivor)
         .execute(&mut *tx)
@@ -575,6 +581,67 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
     Ok(())
 }
 
+/// What an unsubscribe link's signature is made for, so no other signed link can stand in.
+const UNSUBSCRIBE_LINK: &str = "contact-unsubscribe";
+
+/// The token of contact `id`'s unsubscribe link: their id and its signature with the
+/// instance's key, so it needs no storage, never expires, and cannot be made for anyone else.
+pub fn unsubscribe_token(key: &SecretKey, id: &str) -> String {
+    format!("{id}.{}", key.sign(UNSUBSCRIBE_LINK, id))
+}
+
+/// The contact an unsubscribe token names, if its signature holds.
+fn unsubscribe_token_contact<'a>(key: &SecretKey, token: &'a str) -> Option<&'a str> {
+    let (id, signature) = token.split_once('.')?;
+    key.verify(UNSUBSCRIBE_LINK, id, signature).then_some(id)
+}
+
+/// "r•••@example.org": enough for someone to know the address is theirs.
+fn email_hint(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().unwrap_or('•')),
+        None => "•••".to_string(),
+    }
+}
+
+/// Whose an unsubscribe link is and whether they already left; `NotFound` for a link that
+/// is not one of ours or whose contact is gone.
+pub async fn unsubscribe_status(
+    db: &Db,
+    key: &SecretKey,
+    token: &str,
+) -> Result<UnsubscribeStatus, ContactError> {
+    let id = unsubscribe_token_contact(key, token).ok_or(ContactError::NotFound)?;
+    let row = sqlx::query("SELECT email, unsubscribed_at FROM contacts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(ContactError::NotFound)?;
+    Ok(UnsubscribeStatus {
+        email_hint: email_hint(&row.try_get::<String, _>("email")?),
+        organisation: crate::settings::organisation_name(db).await?,
+        unsubscribed: row.try_get::<Option<i64>, _>("unsubscribed_at")?.is_some(),
+    })
+}
+
+/// Marks the contact an unsubscribe link names as not wanting bulk email; the first time
+/// counts, a second press changes nothing.
+pub async fn unsubscribe(db: &Db, key: &SecretKey, token: &str) -> Result<(), ContactError> {
+    let id = unsubscribe_token_contact(key, token).ok_or(ContactError::NotFound)?;
+    let mut tx = db.begin_write().await?;
+    let done =
+        sqlx::query("UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $1) WHERE id = $2")
+            .bind(db::now_unix())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(ContactError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn id_by_email(db: &Db, email: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
         .bind(normalise_email(email))
@@ -591,14 +658,25 @@ pub async fn contacts_csv(db: &Db) -> Result<String, ContactError> {
     .await?;
     let tags: Vec<(String, String)> =
         sqlx::query_as("SELECT contact_id, tag FROM contact_tags ORDER BY tag").fetch_all(db.pool()).await?;
-    let mut out = String::from("name,email,phone,source,tags,engagement_score,created_utc\n");
+    let mut out =
+        String::from("name,email,phone,source,tags,engagement_score,created_utc,unsubscribed_utc\n");
     for row in &rows {
         let id: String = row.try_get("id")?;
         let mine = tags.iter().filter(|(c, _)| *c == id).map(|(_, t)| t.clone()).collect();
         // In UTC, as its `created_utc` column says.
         let c = contact_from_row(row, mine, Zone::UTC)?;
         let (phone, tags, score) = (c.phone.unwrap_or_default(), c.tags.join("; "), c.score.to_string());
-        out.push_str(&crate::csv::row(&[&c.name, &c.email, &phone, &c.source, &tags, &score, &c.created]));
+        let unsubscribed = c.unsubscribed.unwrap_or_default();
+        out.push_str(&crate::csv::row(&[
+            &c.name,
+            &c.email,
+            &phone,
+            &c.source,
+            &tags,
+            &score,
+            &c.created,
+            &unsubscribed,
+        ]));
     }
     Ok(out)
 }

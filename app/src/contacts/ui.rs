@@ -8,7 +8,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     ChangeContactTags, ContactFilter, CreateContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
-    PreviewContactImport, StartContactImport, UpdateContact, get_contact, list_contacts,
+    PreviewContactImport, StartContactImport, Unsubscribe, UpdateContact, get_contact,
+    get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -118,7 +119,10 @@ pub fn ContactsPage() -> impl IntoView {
                                         {page.rows.into_iter().map(|c| view! {
                                             <tr data-testid="contact-row">
                                                 <td class=TD><a href=format!("/admin/contacts/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a></td>
-                                                <td class=TD>{c.email}</td>
+                                                <td class=TD>
+                                                    {c.email}
+                                                    {c.unsubscribed.map(|_| view! { <span class="ml-2 text-xs text-slate-600">"unsubscribed"</span> })}
+                                                </td>
                                                 <td class=TD>{c.tags.into_iter().map(|t| view! { <TagChip tag=t /> }).collect_view()}</td>
                                                 <td class=TD>{c.score}</td>
                                                 <td class=TD>{c.source}</td>
@@ -191,6 +195,11 @@ pub fn ContactPage() -> impl IntoView {
                             <p class="mt-1 text-sm text-slate-600" data-testid="contact-score">
                                 {format!("Engagement score {} · first seen {} ({})", c.score, c.created, c.source)}
                             </p>
+                            {c.unsubscribed.clone().map(|day| view! {
+                                <p class="mt-1 text-sm text-slate-600" data-testid="contact-unsubscribed">
+                                    {format!("Unsubscribed on {day}: gets no re-engagement emails (confirmations and receipts still go).")}
+                                </p>
+                            })}
                             <p class="mt-1 text-sm text-green-700" role="status">
                                 {move || matches!(update.value().get(), Some(Ok(()))).then_some("Details saved.")}
                             </p>
@@ -334,6 +343,69 @@ pub fn ContactPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// `/unsubscribe?token=…`, the link at the foot of every bulk email. Opening it changes
+/// nothing (mail scanners open links); the button does. A link that is not ours says so (404).
+#[component]
+pub fn UnsubscribePage() -> impl IntoView {
+    let token = use_query_map().with_untracked(|q| q.get("token").unwrap_or_default());
+    let status = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        get_unsubscribe_status,
+    );
+    let leave = ServerAction::<Unsubscribe>::new();
+    let error = last_error(leave.value());
+    view! {
+        <crate::auth::ui::AuthCard title="Unsubscribe">
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match status.await {
+                            Err(crate::error::AppError::NotFound(_)) => {
+                                #[cfg(feature = "ssr")]
+                                crate::request::set_status(404);
+                                view! {
+                                    <p class="text-slate-700" data-testid="unsubscribe-invalid">
+                                        "This unsubscribe link is not valid. Use the link at the foot of the email, whole."
+                                    </p>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                            Ok(s) => {
+                                let done = format!("Done: {} gets no more emails like this from {}.", s.email_hint, s.organisation);
+                                let question = format!("Stop emails like this from {} to {}?", s.organisation, s.email_hint);
+                                let already = s.unsubscribed;
+                                view! {
+                                    <Show
+                                        when=move || already || matches!(leave.value().get(), Some(Ok(())))
+                                        fallback=move || {
+                                            let (token, question) = (token.clone(), question.clone());
+                                            view! {
+                                                <ActionForm action=leave attr:class="space-y-4">
+                                                    <input type="hidden" name="token" value=token />
+                                                    <p class="text-slate-700">{question}</p>
+                                                    <p class="text-sm text-slate-600">"Emails about what you sign up for (a shift's confirmation, a receipt) still come."</p>
+                                                    <FormError error=error />
+                                                    <button type="submit" class=crate::ui::BUTTON_PRIMARY disabled=move || leave.pending().get()>"Unsubscribe"</button>
+                                                </ActionForm>
+                                            }
+                                        }
+                                    >
+                                        <p class="text-slate-700" role="status" data-testid="unsubscribed">{done.clone()}</p>
+                                    </Show>
+                                }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Suspense>
+        </crate::auth::ui::AuthCard>
     }
 }
 

@@ -63,6 +63,12 @@ pub fn render(template: &str, name: &str, organisation: &str) -> String {
     crate::template::fill(template, &[("name", name), ("organisation", organisation)])
 }
 
+/// The email's text as a contact gets it: the message, then the link to get no more (bulk
+/// email must offer one; `link` is their own).
+pub fn with_unsubscribe_link(message: &str, organisation: &str, link: &str) -> String {
+    format!("{}\n\n--\nTo get no more emails like this from {organisation}: {link}\n", message.trim_end())
+}
+
 /// Contacts idle for `idle_days` and not re-engaged within the window.
 #[server(prefix = "/api", endpoint = "reengagement/preview")]
 pub async fn preview_reengagement(idle_days: i64) -> Result<IdlePreview, AppError> {
@@ -77,7 +83,7 @@ pub async fn send_reengagement(form: ReengagementForm) -> Result<String, AppErro
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::start_send(&state.bus, &actor, &form).await?)
+    Ok(service::start_send(&state.bus, &state.secret_key, &actor, &form).await?)
 }
 
 /// How many days must pass before a contact may be re-engaged again.

@@ -12,6 +12,7 @@ use crate::events::catalog::ReengagementSent;
 use crate::events::{Actor, Event};
 use crate::jobs::JobResult;
 use crate::jobs::service::Progress;
+use crate::secrets::SecretKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReengagementError {
@@ -58,9 +59,9 @@ fn check_idle_days(days: i64) -> Result<(), ReengagementError> {
 }
 
 /// The contacts idle since `idle_since` (their last activity, or their creation if they have
-/// none, is older) and not re-engaged since `window_since`. Binds: $1 idle_since, $2
-/// window_since.
-const IDLE_FROM: &str = "FROM contacts c WHERE \
+/// none, is older), not re-engaged since `window_since` and not unsubscribed. Binds: $1
+/// idle_since, $2 window_since.
+const IDLE_FROM: &str = "FROM contacts c WHERE c.unsubscribed_at IS NULL AND \
      COALESCE((SELECT MAX(a.occurred_at) FROM contact_activity a WHERE a.contact_id = c.id), c.created_at) < $1 \
      AND NOT EXISTS (SELECT 1 FROM reengagement_sends r WHERE r.contact_id = c.id AND r.sent_at >= $2)";
 
@@ -128,6 +129,7 @@ fn validate(form: &ReengagementForm) -> Result<(), ReengagementError> {
 /// by another send meanwhile is skipped.
 pub async fn start_send(
     bus: &Bus,
+    key: &SecretKey,
     actor: &Actor,
     form: &ReengagementForm,
 ) -> Result<String, ReengagementError> {
@@ -144,25 +146,53 @@ pub async fn start_send(
         return Err(invalid("idle_days", "No contact is idle that long and outside the window."));
     }
     let organisation = crate::settings::organisation_name(bus.db()).await?;
-    let (bus_for_job, actor_for_job, form) = (bus.clone(), actor.clone(), form.clone());
+    let (bus_for_job, actor_for_job, form, key) = (bus.clone(), actor.clone(), form.clone(), key.clone());
     let total = ids.len() as i64;
     let id =
         crate::jobs::service::spawn(bus.db(), "reengagement", total, actor, move |progress| async move {
-            send_to(&bus_for_job, &actor_for_job, &form, &organisation, &ids, window_since, progress).await
+            let send = Sending {
+                bus: &bus_for_job,
+                key: &key,
+                actor: &actor_for_job,
+                form: &form,
+                organisation: &organisation,
+            };
+            send_to(&send, &ids, window_since, progress).await
         })
         .await?;
     Ok(id)
 }
 
+/// One send's email and who sends it.
+struct Sending<'a> {
+    bus: &'a Bus,
+    key: &'a SecretKey,
+    actor: &'a Actor,
+    form: &'a ReengagementForm,
+    organisation: &'a str,
+}
+
+/// The message for `name`, ending with their unsubscribe link (bulk email must offer one).
+fn body_for(send: &Sending, contact_id: &str, name: &str) -> String {
+    let link = format!(
+        "{}/unsubscribe?token={}",
+        crate::email::service::LINK_BASE,
+        crate::contacts::service::unsubscribe_token(send.key, contact_id)
+    );
+    super::with_unsubscribe_link(
+        &super::render(&send.form.message, name, send.organisation),
+        send.organisation,
+        &link,
+    )
+}
+
 async fn send_to(
-    bus: &Bus,
-    actor: &Actor,
-    form: &ReengagementForm,
-    organisation: &str,
+    send: &Sending<'_>,
     ids: &[String],
     window_since: i64,
     progress: Progress,
 ) -> Result<JobResult, sqlx::Error> {
+    let Sending { bus, actor, form, organisation, .. } = *send;
     let (mut sent, mut skipped, mut done) = (0i64, 0i64, 0i64);
     for batch in ids.chunks(SEND_BATCH) {
         let mut tx = bus.db().begin_write().await?;
@@ -170,7 +200,7 @@ async fn send_to(
             // Locking the contact makes two sends at once take turns, so the window holds.
             let lock = db::for_update(&mut tx);
             let contact = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT name, email FROM contacts WHERE id = $1{lock}"
+                "SELECT name, email, unsubscribed_at FROM contacts WHERE id = $1{lock}"
             )))
             .bind(contact_id)
             .fetch_optional(&mut *tx)
@@ -182,7 +212,11 @@ async fn send_to(
             .bind(window_since)
             .fetch_one(&mut *tx)
             .await?;
-            let Some(contact) = contact.filter(|_| recent.is_none()) else {
+            let unsubscribed = match &contact {
+                Some(c) => c.try_get::<Option<i64>, _>("unsubscribed_at")?.is_some(),
+                None => false,
+            };
+            let Some(contact) = contact.filter(|_| recent.is_none() && !unsubscribed) else {
                 skipped += 1;
                 continue;
             };
@@ -191,7 +225,7 @@ async fn send_to(
             let email_out = OutgoingEmail {
                 to: email.clone(),
                 subject: subject.clone(),
-                body: super::render(&form.message, &name, organisation),
+                body: body_for(send, contact_id, &name),
                 attachment: None,
             };
             crate::email::service::queue(&mut tx, &email_out).await?;
@@ -227,7 +261,7 @@ async fn send_to(
     let mut summary = format!("Queued {sent} emails.");
     if skipped > 0 {
         summary.push_str(&format!(
-            " {skipped} contacts were skipped: re-engaged by another send meanwhile, or deleted."
+            " {skipped} contacts were skipped: re-engaged by another send meanwhile, unsubscribed, or deleted."
         ));
     }
     Ok(JobResult {

@@ -110,7 +110,9 @@ pub fn ReengagementPage() -> impl IntoView {
             {move || shown().and_then(|p| p.contacts.first().cloned().map(|first| {
                 let (name, organisation) = (first.name.clone(), p.organisation.clone());
                 let heading = move || render(&subject.get(), &first.name, &p.organisation);
-                let body = move || render(&message.get(), &name, &organisation);
+                let body = move || {
+                    super::with_unsubscribe_link(&render(&message.get(), &name, &organisation), &organisation, "(their own link)")
+                };
                 view! {
                     <div class="mt-3 rounded border border-slate-200 bg-slate-50 p-3 text-sm" data-testid="message-preview">
                         <p class="text-xs text-slate-600">{format!("As {} will get it:", first.email)}</p>

@@ -43,6 +43,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/reset-link-status", Anyone),
     ("organisation-name", Anyone),
     ("users/register", Anyone),
+    ("contacts/unsubscribe-status", Anyone),
+    ("contacts/unsubscribe", Anyone),
     ("shifts/public", Anyone),
     ("shifts/public-places", Anyone),
     ("shifts/public-one", Anyone),

@@ -228,7 +228,7 @@ async fn contacts_are_searched_filtered_by_tag_and_paged(app: TestApp) {
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = res.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "name,email,phone,source,tags,engagement_score,created_utc");
+    assert_eq!(lines[0], "name,email,phone,source,tags,engagement_score,created_utc,unsubscribed_utc");
     assert_eq!(lines.len(), 57);
     assert!(
         lines[1].starts_with(

@@ -2,7 +2,7 @@
 //! queue to a fake SMTP server, the window, and who may do it.
 
 use crate::common::smtp::{FakeSmtp, decode_quoted_printable};
-use crate::common::{TestApp, eventually};
+use crate::common::{TestApp, eventually, redirected_to};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
@@ -10,6 +10,7 @@ on_both_backends!(
     idle_contacts_get_the_email_once_within_the_window,
     bad_sends_change_nothing_and_two_sends_at_once_reach_each_contact_once,
     reengagement_functions_check_the_role,
+    the_unsubscribe_link_in_each_email_stops_the_next_ones,
 );
 
 const DAY: i64 = 24 * 3600;
@@ -220,4 +221,82 @@ async fn reengagement_functions_check_the_role(app: TestApp) {
     let res = app.call(&superadmin, calls[3].0, &calls[3].1).await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.finished_job(&admin, &res.json::<String>().await.unwrap()).await["status"], "DONE");
+}
+
+/// Every re-engagement email ends with the contact's own unsubscribe link. Opening it changes
+/// nothing; its button stops later sends to them (and only them), a merge keeps it, and a
+/// link that is not ours is refused.
+async fn the_unsubscribe_link_in_each_email_stops_the_next_ones(app: TestApp) {
+    let smtp = FakeSmtp::start(0).await;
+    let admin = admin(&app).await;
+    crate::email::configure_smtp(&app, &admin, smtp.port).await;
+    let (idle, lapsed) = fixtures(&app).await;
+    let res = send(&app, &admin, "90", "We miss you").await;
+    let job = app.finished_job(&admin, &res.json::<String>().await.unwrap()).await;
+    assert_eq!(job["result"]["counts"], serde_json::json!([["sent", 2], ["skipped", 0]]));
+    eventually("both emails arrive", || async { smtp.messages().len() == 2 }).await;
+    let to_ida = smtp.messages().into_iter().find(|m| m.recipients == ["idle@example.org"]).unwrap();
+    let text = decode_quoted_printable(&to_ida.data);
+    assert!(text.contains("To get no more emails like this from Changemaker: "), "{text}");
+    let link = text.split_whitespace().find(|w| w.contains("/unsubscribe?token=")).expect(&text);
+    let page = &link[link.find("/unsubscribe").unwrap()..];
+    let token = page.trim_start_matches("/unsubscribe?token=");
+
+    let html = app.page(&app.client(), page).await;
+    assert!(html.contains("Stop emails like this from Changemaker to i•••@example.org?"), "{html}");
+    let unsubscribed_at = "SELECT COUNT(*) FROM contacts WHERE unsubscribed_at IS NOT NULL";
+    assert_eq!(scalar(&app, unsubscribed_at).await, 0, "opening the link changes nothing");
+
+    // Links that are not ours: a made-up signature, or Ida's signature on another contact.
+    let signature = token.split_once('.').unwrap().1;
+    for wrong in [format!("{idle}.AAAA"), format!("{lapsed}.{signature}"), "nonsense".to_string()] {
+        let res = app.call(&app.client(), "contacts/unsubscribe", &[("token", wrong.as_str())]).await;
+        assert_eq!(res.status(), 404, "{wrong}");
+        let res = app.client().get(app.url(&format!("/unsubscribe?token={wrong}"))).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        assert!(res.text().await.unwrap().contains("This unsubscribe link is not valid."));
+    }
+    assert_eq!(scalar(&app, unsubscribed_at).await, 0);
+
+    // Sent by the browser itself, it lands on the page, which now says it is done.
+    let res = app.post_as_browser(&app.client(), "contacts/unsubscribe", page, &[("token", token)]).await;
+    let done = redirected_to(&res);
+    assert!(
+        app.page(&app.client(), &done).await.contains("Done: i•••@example.org gets no more emails like this")
+    );
+    assert_eq!(
+        app.call(&app.client(), "contacts/unsubscribe", &[("token", token)]).await.status(),
+        200,
+        "again"
+    );
+    assert_eq!(scalar(&app, unsubscribed_at).await, 1);
+    let detail: Value =
+        app.call(&admin, "contacts/get", &[("id", idle.as_str())]).await.json().await.unwrap();
+    assert!(detail["contact"]["unsubscribed"].is_string(), "{detail}");
+    // The export carries it, so that a list kept elsewhere can respect it too.
+    let csv = admin.get(app.url("/api/contacts.csv")).send().await.unwrap().text().await.unwrap();
+    let today = app::time_zone::Zone::UTC.date(app::db::now_unix());
+    let ida_row = csv.lines().find(|l| l.contains("idle@example.org")).unwrap();
+    assert!(ida_row.ends_with(&format!(",\"{today}\"")), "{ida_row}");
+
+    // Past the window, the next send reaches the lapsed contact and not Ida.
+    sqlx::query("UPDATE reengagement_sends SET sent_at = sent_at - $1")
+        .bind(60 * DAY)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(preview(&app, &admin, "90").await.json::<Value>().await.unwrap()["count"], 1);
+    let res = send(&app, &admin, "90", "Still here").await;
+    let job = app.finished_job(&admin, &res.json::<String>().await.unwrap()).await;
+    assert_eq!(job["result"]["counts"], serde_json::json!([["sent", 1], ["skipped", 0]]));
+    eventually("the third email arrives", || async { smtp.messages().len() == 3 }).await;
+    assert_eq!(smtp.messages()[2].recipients, ["lapsed@example.org"]);
+
+    // Merged into another contact of hers, her unsubscribing holds.
+    let work = contact(&app, "ida.work@example.org", "Ida Idle", 200, None).await;
+    let merge = [("survivor", work.as_str()), ("duplicate_email", "idle@example.org")];
+    assert_eq!(app.call(&admin, "contacts/merge", &merge).await.status(), 200);
+    let detail: Value =
+        app.call(&admin, "contacts/get", &[("id", work.as_str())]).await.json().await.unwrap();
+    assert!(detail["contact"]["unsubscribed"].is_string(), "{detail}");
 }

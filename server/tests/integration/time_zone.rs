@@ -182,7 +182,10 @@ async fn admin_pages_read_times_in_the_organisations_time_zone(app: TestApp) {
     assert_eq!(queued["at"], "2026-01-15 09:30 NZDT");
     // The export keeps UTC, as its column says.
     let csv = admin.get(app.url("/api/contacts.csv")).send().await.unwrap().text().await.unwrap();
-    assert!(csv.starts_with("name,email,phone,source,tags,engagement_score,created_utc\n"), "{csv}");
+    assert!(
+        csv.starts_with("name,email,phone,source,tags,engagement_score,created_utc,unsubscribed_utc\n"),
+        "{csv}"
+    );
     assert!(csv.contains("\"2026-01-14\""), "{csv}");
 
     // A campaign: its supporters' times, and emails per local day. One sent an hour before
