@@ -1,4 +1,7 @@
 import { expect, test } from "@playwright/test";
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ready, signIn, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
@@ -102,6 +105,33 @@ test.describe.serial("contacts", () => {
     await add.getByRole("button", { name: "Add contact" }).click();
     await expect(add.getByTestId("error-form[email]")).toContainText("merge them");
     await expect(admin.getByTestId("contact-row").filter({ hasText: "Fannie" })).toHaveCount(1);
+  });
+
+  test("a contact follows their unsubscribe link, and the admin sees it", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/contacts");
+    await admin.getByRole("link", { name: "Fannie Lou Hamer" }).click();
+    await expect(admin.getByRole("heading", { name: "Fannie Lou Hamer" })).toBeVisible();
+    const id = admin.url().split("/").pop()!;
+    // The link a re-engagement email carries: the id signed with the instance's key.
+    const key = Buffer.from(readFileSync(join(server.dataDir, "secret.key"), "utf8").trim(), "base64");
+    const signature = createHmac("sha256", key).update(`contact-unsubscribe\0${id}`).digest("base64url");
+
+    const person = await (await browser.newContext()).newPage();
+    await person.goto(`${server.baseURL}/unsubscribe?token=${id}.${signature}`);
+    await ready(person);
+    await expect(person.getByText("Stop emails like this from Riverside Tenants to f•••@example.org?")).toBeVisible();
+    await person.getByRole("button", { name: "Unsubscribe" }).click();
+    await expect(person.getByTestId("unsubscribed")).toHaveText(
+      "Done: f•••@example.org gets no more emails like this from Riverside Tenants.",
+    );
+    await person.reload();
+    await expect(person.getByTestId("unsubscribed")).toBeVisible();
+
+    await admin.reload();
+    await expect(admin.getByTestId("contact-unsubscribed")).toContainText("Unsubscribed on");
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await expect(admin.getByTestId("contact-row").filter({ hasText: "Fannie" })).toContainText("unsubscribed");
   });
 
   test("the re-engagement page counts idle contacts and keeps its window", async ({ browser }) => {

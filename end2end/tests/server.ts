@@ -9,6 +9,8 @@ import { join, resolve } from "node:path";
 export interface RunningServer {
   baseURL: string;
   setupUrl: string;
+  /** Its data directory (the database and `secret.key`). */
+  dataDir: string;
   stop: () => Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
   return {
     baseURL,
     setupUrl,
+    dataDir,
     stop: async () => {
       const exited = new Promise((r) => child.on("exit", r));
       child.kill("SIGTERM");

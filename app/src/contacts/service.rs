@@ -377,6 +377,18 @@ fn valid_tags(field: &str, typed: &[String]) -> Result<Vec<String>, ContactError
     Ok(tags)
 }
 
+/// Contact `id`'s email, the contact locked until commit on PostgreSQL.
+async fn locked_email(tx: &mut Tx, id: &str) -> Result<String, ContactError> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT email FROM contacts WHERE id = $1{}",
+        db::for_update(tx)
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(ContactError::NotFound)
+}
+
 /// Adds and removes tags; publishes `contact.tags.changed` with what really changed (nothing
 /// is published when nothing changed). Answers with the tags now held.
 pub async fn change_tags(
@@ -388,14 +400,7 @@ pub async fn change_tags(
 ) -> Result<Vec<String>, ContactError> {
     let (add, remove) = (valid_tags("add", add)?, valid_tags("remove", remove)?);
     let mut tx = bus.db().begin_write().await?;
-    let email: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT email FROM contacts WHERE id = $1{}",
-        db::for_update(&mut tx)
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ContactError::NotFound)?;
+    let email = locked_email(&mut tx, id).await?;
     let add: Vec<String> = add.into_iter().filter(|t| !remove.contains(t)).collect();
     let added = add_tags(&mut tx, id, &add).await?;
     let mut removed = Vec::new();
@@ -554,14 +559,7 @@ pub async fn create(bus: &Bus, actor: &Actor, form: &ContactForm) -> Result<Stri
 pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> Result<(), ContactError> {
     let (name, email, phone) = checked(form)?;
     let mut tx = bus.db().begin_write().await?;
-    let old_email: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT email FROM contacts WHERE id = $1{}",
-        db::for_update(&mut tx)
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ContactError::NotFound)?;
+    let old_email = locked_email(&mut tx, id).await?;
     let updated =
         sqlx::query("UPDATE contacts SET name = $1, email = $2, phone = $3, updated_at = $4 WHERE id = $5")
             .bind(&name)
