@@ -119,15 +119,16 @@ pub async fn public_calendar(State(state): State<AppState>) -> Response {
     download(ics, "text/calendar; charset=utf-8", "shifts.ics")
 }
 
+/// A private link's token, from its query string (`?token=…`).
 #[derive(serde::Deserialize)]
-pub struct FeedLink {
+pub struct LinkToken {
     #[serde(default)]
-    token: String,
+    pub token: String,
 }
 
 /// `GET /api/my/shifts.ics?token=`: a volunteer's private calendar feed, which calendar apps
 /// subscribe to. An unknown or replaced link, or an account that may no longer sign in, is 404.
-pub async fn my_calendar(State(state): State<AppState>, Query(link): Query<FeedLink>) -> Response {
+pub async fn my_calendar(State(state): State<AppState>, Query(link): Query<LinkToken>) -> Response {
     let now = app::db::now_unix();
     let signups = match app::shifts::service::calendar_feed(&state.db, &link.token, now).await {
         Ok(Some(signups)) => signups,

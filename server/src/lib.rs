@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/my/shifts.ics", get(exports::my_calendar))
         .route("/api/contacts.csv", get(exports::contacts))
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
+        .route("/api/unsubscribe", get(webhooks::unsubscribe_page).post(webhooks::one_click_unsubscribe))
         .route("/api/payments/{file}", get(exports::payments))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)

@@ -3,8 +3,10 @@
 use app::payments::service::RequestInfo;
 use app::payments::webhook::{self, WebhookOutcome};
 use app::state::AppState;
+
+use crate::exports::LinkToken;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -27,4 +29,28 @@ pub async fn stripe(State(state): State<AppState>, req: Request) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
         }
     }
+}
+
+/// `POST /api/unsubscribe?token=…`: a mail app's one-click "Unsubscribe" (RFC 8058; the
+/// body, `List-Unsubscribe=One-Click`, says nothing more). The token is the signed one of
+/// the email's footer link. 200 once done (again, too), 404 for a token that is not ours.
+pub async fn one_click_unsubscribe(State(state): State<AppState>, Query(link): Query<LinkToken>) -> Response {
+    use app::contacts::service::{ContactError, unsubscribe};
+    match unsubscribe(&state.db, &state.secret_key, &link.token).await {
+        Ok(()) => (StatusCode::OK, "Unsubscribed.").into_response(),
+        Err(ContactError::NotFound) => {
+            (StatusCode::NOT_FOUND, "This unsubscribe link is not valid.").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot unsubscribe");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+        }
+    }
+}
+
+/// `GET /api/unsubscribe?token=…` (the same address opened in a browser): the unsubscribe
+/// page, which asks before it acts.
+pub async fn unsubscribe_page(Query(link): Query<LinkToken>) -> Response {
+    let page = format!("/unsubscribe?token={}", app::ui::urlencode(&link.token));
+    axum::response::Redirect::to(&page).into_response()
 }

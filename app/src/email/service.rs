@@ -174,31 +174,43 @@ pub async fn queue(tx: &mut Tx, email: &OutgoingEmail) -> Result<(), sqlx::Error
 
 /// Queues several emails, up to `QUEUE_ROWS_PER_STATEMENT` to a statement (see `queue`).
 pub async fn queue_all(tx: &mut Tx, emails: &[OutgoingEmail]) -> Result<(), sqlx::Error> {
-    for chunk in emails.chunks(QUEUE_ROWS_PER_STATEMENT) {
+    let rows: Vec<(&OutgoingEmail, Option<&str>)> = emails.iter().map(|e| (e, None)).collect();
+    for chunk in rows.chunks(QUEUE_ROWS_PER_STATEMENT) {
         queue_rows(tx, chunk).await?;
     }
     Ok(())
 }
 
-/// Eight parameters a row: 500 rows stay far below PostgreSQL's 65,535 parameters.
+/// Queues a bulk email (re-engagement) as `queue` does, with the address that unsubscribes
+/// its recipient in one click (`LINK_BASE` standing for the server): mail apps offer it as
+/// "Unsubscribe" next to the sender (the `List-Unsubscribe` headers of RFC 8058).
+pub async fn queue_bulk(
+    tx: &mut Tx,
+    email: &OutgoingEmail,
+    unsubscribe_link: &str,
+) -> Result<(), sqlx::Error> {
+    queue_rows(tx, &[(email, Some(unsubscribe_link))]).await
+}
+
+/// Nine parameters a row: 500 rows stay far below PostgreSQL's 65,535 parameters.
 const QUEUE_ROWS_PER_STATEMENT: usize = 500;
 
-async fn queue_rows(tx: &mut Tx, emails: &[OutgoingEmail]) -> Result<(), sqlx::Error> {
+async fn queue_rows(tx: &mut Tx, emails: &[(&OutgoingEmail, Option<&str>)]) -> Result<(), sqlx::Error> {
     let now = db::now_unix();
     let sql = format!(
         "INSERT INTO email_outbox (id, to_address, subject, body, attachment_name, attachment_type, attachment, \
-         status, attempts, next_attempt_at, created_at) VALUES {}",
+         unsubscribe_link, status, attempts, next_attempt_at, created_at) VALUES {}",
         // The same row shape as one email: its own values, then PENDING, 0 attempts, due now.
         (0..emails.len())
             .map(|row| {
-                let n = 1 + row * 8;
-                format!("({}, 'PENDING', 0, ${}, ${})", db::placeholders(n, 7), n + 7, n + 7)
+                let n = 1 + row * 9;
+                format!("({}, 'PENDING', 0, ${}, ${})", db::placeholders(n, 8), n + 8, n + 8)
             })
             .collect::<Vec<_>>()
             .join(", ")
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for email in emails {
+    for (email, unsubscribe_link) in emails {
         let attachment = email.attachment.as_ref();
         query = query
             .bind(uuid::Uuid::new_v4().to_string())
@@ -208,19 +220,39 @@ async fn queue_rows(tx: &mut Tx, emails: &[OutgoingEmail]) -> Result<(), sqlx::E
             .bind(attachment.map(|a| a.filename.as_str()))
             .bind(attachment.map(|a| a.content_type.as_str()))
             .bind(attachment.map(|a| a.content.as_str()))
+            .bind(*unsubscribe_link)
             .bind(now);
     }
     query.execute(&mut **tx).await?;
     Ok(())
 }
 
-fn build_message(settings: &SmtpSettings, email: &OutgoingEmail, base_url: &str) -> Result<Message, String> {
+fn build_message(
+    settings: &SmtpSettings,
+    email: &OutgoingEmail,
+    unsubscribe_link: Option<&str>,
+    base_url: &str,
+) -> Result<Message, String> {
+    use lettre::message::header::{HeaderName, HeaderValue};
     let from_name = Some(settings.from_name.clone()).filter(|n| !n.is_empty());
     let from =
         Mailbox::new(from_name, settings.from_address.parse().map_err(|e| format!("sender address: {e}"))?);
     let to: Mailbox = email.to.parse().map_err(|e| format!("recipient address: {e}"))?;
-    let body = email.body.replace(LINK_BASE, base_url.trim_end_matches('/'));
-    let builder = Message::builder().from(from).to(to).subject(email.subject.clone());
+    let base_url = base_url.trim_end_matches('/');
+    let body = email.body.replace(LINK_BASE, base_url);
+    let mut builder = Message::builder().from(from).to(to).subject(email.subject.clone());
+    if let Some(link) = unsubscribe_link {
+        let link = link.replace(LINK_BASE, base_url);
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{link}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
+    }
     let message = match &email.attachment {
         None => builder.singlepart(SinglePart::plain(body)),
         Some(a) => {
@@ -273,7 +305,7 @@ pub async fn send_test(db: &Db, key: &SecretKey, to: &str) -> Result<(), EmailEr
         body: "This is a test email from Changemaker: your SMTP settings work.".into(),
         attachment: None,
     };
-    let message = build_message(&settings, &email, "").map_err(EmailError::Send)?;
+    let message = build_message(&settings, &email, None, "").map_err(EmailError::Send)?;
     deliver(&settings, message).await.map_err(EmailError::Send)
 }
 
@@ -404,8 +436,8 @@ impl Worker {
         }
         let now = db::now_unix();
         let rows = sqlx::query(
-            "SELECT id, to_address, subject, body, attachment_name, attachment_type, attachment, attempts, \
-             next_attempt_at FROM email_outbox WHERE status = 'PENDING' AND next_attempt_at <= $1 \
+            "SELECT id, to_address, subject, body, attachment_name, attachment_type, attachment, unsubscribe_link, \
+             attempts, next_attempt_at FROM email_outbox WHERE status = 'PENDING' AND next_attempt_at <= $1 \
              ORDER BY next_attempt_at, created_at LIMIT 50",
         )
         .bind(now)
@@ -445,7 +477,8 @@ impl Worker {
                     None => None,
                 },
             };
-            let result = match build_message(&settings, &email, &self.base_url) {
+            let unsubscribe_link: Option<String> = row.try_get("unsubscribe_link")?;
+            let result = match build_message(&settings, &email, unsubscribe_link.as_deref(), &self.base_url) {
                 Ok(message) => deliver(&settings, message).await,
                 Err(e) => Err(e),
             };

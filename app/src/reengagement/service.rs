@@ -172,18 +172,15 @@ struct Sending<'a> {
     organisation: &'a str,
 }
 
-/// The message for `name`, ending with their unsubscribe link (bulk email must offer one).
-fn body_for(send: &Sending, contact_id: &str, name: &str) -> String {
-    let link = format!(
-        "{}/unsubscribe?token={}",
-        crate::email::service::LINK_BASE,
-        crate::contacts::service::unsubscribe_token(send.key, contact_id)
-    );
-    super::with_unsubscribe_link(
-        &super::render(&send.form.message, name, send.organisation),
-        send.organisation,
-        &link,
-    )
+/// The message for `name`, ending with their unsubscribe page's link (bulk email must offer
+/// one), and the address that unsubscribes them in one click from their mail app.
+fn body_and_one_click_link(send: &Sending, contact_id: &str, name: &str) -> (String, String) {
+    let (base, token) =
+        (crate::email::service::LINK_BASE, crate::contacts::service::unsubscribe_token(send.key, contact_id));
+    let page = format!("{base}/unsubscribe?token={token}");
+    let message = super::render(&send.form.message, name, send.organisation);
+    let body = super::with_unsubscribe_link(&message, send.organisation, &page);
+    (body, format!("{base}/api/unsubscribe?token={token}"))
 }
 
 async fn send_to(
@@ -222,13 +219,10 @@ async fn send_to(
             };
             let (name, email): (String, String) = (contact.try_get("name")?, contact.try_get("email")?);
             let subject = super::render(&form.subject, &name, organisation);
-            let email_out = OutgoingEmail {
-                to: email.clone(),
-                subject: subject.clone(),
-                body: body_for(send, contact_id, &name),
-                attachment: None,
-            };
-            crate::email::service::queue(&mut tx, &email_out).await?;
+            let (body, one_click) = body_and_one_click_link(send, contact_id, &name);
+            let email_out =
+                OutgoingEmail { to: email.clone(), subject: subject.clone(), body, attachment: None };
+            crate::email::service::queue_bulk(&mut tx, &email_out, &one_click).await?;
             let send_id = uuid::Uuid::new_v4().to_string();
             sqlx::query(
                 "INSERT INTO reengagement_sends (id, contact_id, job_id, subject, sent_at) VALUES ($1, $2, $3, $4, $5)",

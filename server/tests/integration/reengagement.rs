@@ -238,9 +238,19 @@ async fn the_unsubscribe_link_in_each_email_stops_the_next_ones(app: TestApp) {
     let to_ida = smtp.messages().into_iter().find(|m| m.recipients == ["idle@example.org"]).unwrap();
     let text = decode_quoted_printable(&to_ida.data);
     assert!(text.contains("To get no more emails like this from Changemaker: "), "{text}");
-    let link = text.split_whitespace().find(|w| w.contains("/unsubscribe?token=")).expect(&text);
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/unsubscribe?token=") && !w.contains("/api/"))
+        .expect(&text);
     let page = &link[link.find("/unsubscribe").unwrap()..];
     let token = page.trim_start_matches("/unsubscribe?token=");
+    // Mail apps offer the same in one click (RFC 8058); headers are not quoted-printable.
+    let headers = &to_ida.data;
+    assert!(
+        headers.contains(&format!("List-Unsubscribe: <{}/api/unsubscribe?token={token}>", app.url(""))),
+        "{headers}"
+    );
+    assert!(headers.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{headers}");
 
     let html = app.page(&app.client(), page).await;
     assert!(html.contains("Stop emails like this from Changemaker to i•••@example.org?"), "{html}");
@@ -278,6 +288,37 @@ async fn the_unsubscribe_link_in_each_email_stops_the_next_ones(app: TestApp) {
     let today = app::time_zone::Zone::UTC.date(app::db::now_unix());
     let ida_row = csv.lines().find(|l| l.contains("idle@example.org")).unwrap();
     assert!(ida_row.ends_with(&format!(",\"{today}\"")), "{ida_row}");
+
+    // The lapsed contact presses their mail app's "Unsubscribe": it posts to the header's
+    // address. Opened in a browser, the address leads to the page, which asks first.
+    let to_lars = smtp.messages().into_iter().find(|m| m.recipients == ["lapsed@example.org"]).unwrap();
+    let one_click = to_lars
+        .data
+        .lines()
+        .find_map(|l| l.strip_prefix("List-Unsubscribe: <"))
+        .unwrap()
+        .trim_end_matches('>');
+    let opened = app.client().get(one_click).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    assert!(opened.headers()["location"].to_str().unwrap().starts_with("/unsubscribe?token="));
+    assert_eq!(scalar(&app, unsubscribed_at).await, 1, "opening it changes nothing");
+    let wrong =
+        app.client().post(app.url(&format!("/api/unsubscribe?token={idle}.AAAA"))).send().await.unwrap();
+    assert_eq!(wrong.status(), 404);
+    let pressed = reqwest::Client::new()
+        .post(one_click)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pressed.status(), 200);
+    assert_eq!(scalar(&app, unsubscribed_at).await, 2);
+    sqlx::query("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1")
+        .bind(&lapsed)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
 
     // Past the window, the next send reaches the lapsed contact and not Ida.
     sqlx::query("UPDATE reengagement_sends SET sent_at = sent_at - $1")
