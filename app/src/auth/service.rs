@@ -197,6 +197,10 @@ pub struct SetupForm<'a> {
 
 pub const ORGANISATION_NAME_MAX_CHARS: usize = 120;
 
+/// "Forgot your password?" answers no sooner than this, so that its timing does not tell an
+/// email with an account (a write) from one without (a read).
+pub const FORGOT_PASSWORD_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// How long a link to choose a new password works.
 pub const RESET_LINK_SECONDS: i64 = 3600;
 /// How long the link a new account gets to choose its first password works.
