@@ -480,7 +480,9 @@ pub async fn admin_send_password_link(bus: &Bus, actor: &Actor, id: &str) -> Res
     let mut tx = bus.db().begin_write().await?;
     let user = locked_user(&mut tx, id).await?;
     if crate::auth::service::ensure_may_sign_in(&user).is_err() {
-        return Err(AdminUserError::Refused("This account cannot sign in: approve or reactivate it first."));
+        return Err(AdminUserError::Refused(
+            "This account cannot sign in: approve, reactivate or extend it first.",
+        ));
     }
     crate::auth::service::email_password_link(&mut tx, &user, PasswordLink::SentByOrganiser).await?;
     crate::audit::record(&mut tx, actor, "user.password_link_sent", &user.email).await?;

@@ -150,7 +150,10 @@ pub fn UsersPage() -> impl IntoView {
                 <FormError error=create_error />
                 <Field label="Name" name="form[display_name]" required=true error=create_error />
                 <Field label="Email" name="form[email]" kind="email" required=true error=create_error />
-                <Field label="Password (at least 12 characters; leave empty to email them a link to choose their own)" name="form[password]" kind="password" autocomplete="new-password" error=create_error />
+                <div>
+                    <Field label="Password (at least 12 characters)" name="form[password]" kind="password" autocomplete="new-password" error=create_error />
+                    <p class="text-xs text-slate-600">"Or leave it empty: they are emailed a link to choose their own."</p>
+                </div>
                 <label class="block text-sm text-slate-700">
                     "Role"
                     <select name="form[role]" class=INPUT>{role_options(Role::Volunteer)}</select>

@@ -474,7 +474,7 @@ async fn organisers_email_password_links_and_never_need_to_know_a_password(app: 
     let pat = user_id(&app, "pat@example.org").await;
     let res = app.call(&admin, "users/send-password-link", &[("id", pat.as_str())]).await;
     assert_eq!(res.status(), 409);
-    assert!(res.text().await.unwrap().contains("approve or reactivate it first"));
+    assert!(res.text().await.unwrap().contains("approve, reactivate or extend it first"));
     assert_eq!(
         app.call(&admin, "users/set-active", &[("id", nia.as_str()), ("active", "false")]).await.status(),
         200
