@@ -125,6 +125,11 @@ test.describe.serial("contacts", () => {
     await expect(person.getByTestId("unsubscribed")).toHaveText(
       "Done: f•••@example.org gets no more emails like this from Riverside Tenants.",
     );
+    // Pressed by mistake: the same page subscribes them again, and asks again.
+    await person.getByRole("button", { name: "Pressed it by mistake? Subscribe me again" }).click();
+    await expect(person.getByTestId("resubscribed")).toBeVisible();
+    await person.getByRole("button", { name: "Unsubscribe" }).click();
+    await expect(person.getByTestId("unsubscribed")).toBeVisible();
     await person.reload();
     await expect(person.getByTestId("unsubscribed")).toBeVisible();
 

@@ -246,7 +246,16 @@ pub async fn get_unsubscribe_status(token: String) -> Result<UnsubscribeStatus, 
 #[server(prefix = "/api", endpoint = "contacts/unsubscribe")]
 pub async fn unsubscribe(token: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    service::unsubscribe(&state.db, &state.secret_key, &token).await?;
+    service::set_unsubscribed(&state.db, &state.secret_key, &token, true).await?;
+    crate::request::after_plain_form_post(&format!("/unsubscribe?token={}", crate::ui::urlencode(&token)));
+    Ok(())
+}
+
+/// Undoes an unsubscribe, with the same link (someone who pressed it by mistake).
+#[server(prefix = "/api", endpoint = "contacts/resubscribe")]
+pub async fn resubscribe(token: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    service::set_unsubscribed(&state.db, &state.secret_key, &token, false).await?;
     crate::request::after_plain_form_post(&format!("/unsubscribe?token={}", crate::ui::urlencode(&token)));
     Ok(())
 }

@@ -622,17 +622,29 @@ pub async fn unsubscribe_status(
     })
 }
 
-/// Marks the contact an unsubscribe link names as not wanting bulk email; the first time
-/// counts, a second press changes nothing.
-pub async fn unsubscribe(db: &Db, key: &SecretKey, token: &str) -> Result<(), ContactError> {
+/// Marks the contact an unsubscribe link names as not wanting bulk email (`leave`), or as
+/// wanting it again (someone who unsubscribed by mistake, with the same link). Unsubscribing
+/// keeps its first time; pressing either twice changes nothing.
+pub async fn set_unsubscribed(
+    db: &Db,
+    key: &SecretKey,
+    token: &str,
+    leave: bool,
+) -> Result<(), ContactError> {
     let id = unsubscribe_token_contact(key, token).ok_or(ContactError::NotFound)?;
     let mut tx = db.begin_write().await?;
-    let done =
+    let done = if leave {
         sqlx::query("UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $1) WHERE id = $2")
             .bind(db::now_unix())
             .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+    } else {
+        sqlx::query("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+    };
     if done.rows_affected() == 0 {
         return Err(ContactError::NotFound);
     }

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     ChangeContactTags, ContactFilter, CreateContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
-    PreviewContactImport, StartContactImport, Unsubscribe, UpdateContact, get_contact,
+    PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact, get_contact,
     get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
@@ -359,7 +359,21 @@ pub fn UnsubscribePage() -> impl IntoView {
         get_unsubscribe_status,
     );
     let leave = ServerAction::<Unsubscribe>::new();
+    let rejoin = ServerAction::<Resubscribe>::new();
     let error = last_error(leave.value());
+    let rejoin_error = last_error(rejoin.value());
+    // What was chosen on this page since it loaded; until then, what the server said.
+    let chosen = RwSignal::new(None::<bool>);
+    Effect::new(move |_| {
+        if matches!(leave.value().get(), Some(Ok(()))) {
+            chosen.set(Some(true));
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(rejoin.value().get(), Some(Ok(()))) {
+            chosen.set(Some(false));
+        }
+    });
     view! {
         <crate::auth::ui::AuthCard title="Unsubscribe">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
@@ -381,12 +395,18 @@ pub fn UnsubscribePage() -> impl IntoView {
                                 let done = format!("Done: {} gets no more emails like this from {}.", s.email_hint, s.organisation);
                                 let question = format!("Stop emails like this from {} to {}?", s.organisation, s.email_hint);
                                 let already = s.unsubscribed;
+                                let rejoin_token = token.clone();
                                 view! {
                                     <Show
-                                        when=move || already || matches!(leave.value().get(), Some(Ok(())))
+                                        when=move || chosen.get().unwrap_or(already)
                                         fallback=move || {
                                             let (token, question) = (token.clone(), question.clone());
                                             view! {
+                                                {move || (chosen.get() == Some(false)).then(|| view! {
+                                                    <p class="mb-4 rounded-md bg-green-50 p-3 text-sm text-green-800" role="status" data-testid="resubscribed">
+                                                        "Subscribed again: these emails come as before."
+                                                    </p>
+                                                })}
                                                 <ActionForm action=leave attr:class="space-y-4">
                                                     <input type="hidden" name="token" value=token />
                                                     <p class="text-slate-700">{question}</p>
@@ -398,6 +418,18 @@ pub fn UnsubscribePage() -> impl IntoView {
                                         }
                                     >
                                         <p class="text-slate-700" role="status" data-testid="unsubscribed">{done.clone()}</p>
+                                        {
+                                            let token = rejoin_token.clone();
+                                            view! {
+                                                <ActionForm action=rejoin attr:class="mt-6 space-y-2">
+                                                    <input type="hidden" name="token" value=token />
+                                                    <FormError error=rejoin_error />
+                                                    <button type="submit" class="text-sm text-indigo-700 underline hover:text-indigo-900" disabled=move || rejoin.pending().get()>
+                                                        "Pressed it by mistake? Subscribe me again"
+                                                    </button>
+                                                </ActionForm>
+                                            }
+                                        }
                                     </Show>
                                 }.into_any()
                             }

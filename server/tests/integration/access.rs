@@ -45,6 +45,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("users/register", Anyone),
     ("contacts/unsubscribe-status", Anyone),
     ("contacts/unsubscribe", Anyone),
+    ("contacts/resubscribe", Anyone),
     ("shifts/public", Anyone),
     ("shifts/public-places", Anyone),
     ("shifts/public-one", Anyone),

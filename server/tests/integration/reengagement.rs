@@ -280,6 +280,18 @@ async fn the_unsubscribe_link_in_each_email_stops_the_next_ones(app: TestApp) {
         "again"
     );
     assert_eq!(scalar(&app, unsubscribed_at).await, 1);
+    // Pressed by mistake: the same link subscribes her again (and only with a true link).
+    let wrong = format!("{lapsed}.{signature}");
+    assert_eq!(
+        app.call(&app.client(), "contacts/resubscribe", &[("token", wrong.as_str())]).await.status(),
+        404
+    );
+    assert_eq!(scalar(&app, unsubscribed_at).await, 1);
+    assert_eq!(app.call(&app.client(), "contacts/resubscribe", &[("token", token)]).await.status(), 200);
+    assert_eq!(scalar(&app, unsubscribed_at).await, 0);
+    assert!(app.page(&app.client(), page).await.contains("Stop emails like this"), "the question again");
+    assert_eq!(app.call(&app.client(), "contacts/unsubscribe", &[("token", token)]).await.status(), 200);
+    assert_eq!(scalar(&app, unsubscribed_at).await, 1);
     let detail: Value =
         app.call(&admin, "contacts/get", &[("id", idle.as_str())]).await.json().await.unwrap();
     assert!(detail["contact"]["unsubscribed"].is_string(), "{detail}");
