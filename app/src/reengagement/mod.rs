@@ -42,6 +42,8 @@ pub struct IdlePreview {
     pub idle_days: i64,
     pub window_days: i64,
     pub count: i64,
+    /// As idle and outside the window, but unsubscribed: left out.
+    pub unsubscribed: i64,
     /// The longest idle first, at most 50.
     pub contacts: Vec<IdleContact>,
     /// For previewing placeholders.

@@ -58,12 +58,21 @@ fn check_idle_days(days: i64) -> Result<(), ReengagementError> {
     }
 }
 
-/// The contacts idle since `idle_since` (their last activity, or their creation if they have
-/// none, is older), not re-engaged since `window_since` and not unsubscribed. Binds: $1
-/// idle_since, $2 window_since.
-const IDLE_FROM: &str = "FROM contacts c WHERE c.unsubscribed_at IS NULL AND \
-     COALESCE((SELECT MAX(a.occurred_at) FROM contact_activity a WHERE a.contact_id = c.id), c.created_at) < $1 \
-     AND NOT EXISTS (SELECT 1 FROM reengagement_sends r WHERE r.contact_id = c.id AND r.sent_at >= $2)";
+/// Contacts idle since `idle_since` (their last activity, or their creation if they have
+/// none, is older) and not re-engaged since `window_since`. Binds: $1 idle_since, $2
+/// window_since.
+macro_rules! idle_and_outside_the_window {
+    () => {
+        "COALESCE((SELECT MAX(a.occurred_at) FROM contact_activity a WHERE a.contact_id = c.id), c.created_at) < $1 \
+         AND NOT EXISTS (SELECT 1 FROM reengagement_sends r WHERE r.contact_id = c.id AND r.sent_at >= $2)"
+    };
+}
+/// Who a send reaches: idle, outside the window, not unsubscribed.
+const IDLE_FROM: &str =
+    concat!("FROM contacts c WHERE c.unsubscribed_at IS NULL AND ", idle_and_outside_the_window!());
+/// Those idle and outside the window whom a send leaves out because they unsubscribed.
+const UNSUBSCRIBED_IDLE_FROM: &str =
+    concat!("FROM contacts c WHERE c.unsubscribed_at IS NOT NULL AND ", idle_and_outside_the_window!());
 
 /// The cut-offs for `idle_days` and the stored window, as of now.
 async fn cut_offs(db: &Db, idle_days: i64) -> Result<(i64, i64, i64), sqlx::Error> {
@@ -77,11 +86,14 @@ pub async fn preview(db: &Db, idle_days: i64) -> Result<IdlePreview, Reengagemen
     check_idle_days(idle_days)?;
     let (idle_since, window_since, window_days) = cut_offs(db, idle_days).await?;
     let zone = crate::settings::time_zone(db).await?;
-    let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {IDLE_FROM}")))
-        .bind(idle_since)
-        .bind(window_since)
-        .fetch_one(db.pool())
-        .await?;
+    let count_of = |from: &str| {
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {from}")))
+            .bind(idle_since)
+            .bind(window_since)
+            .fetch_one(db.pool())
+    };
+    let count = count_of(IDLE_FROM).await?;
+    let unsubscribed = count_of(UNSUBSCRIBED_IDLE_FROM).await?;
     let contacts = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT c.id, c.name, c.email, COALESCE((SELECT MAX(a.occurred_at) FROM contact_activity a \
          WHERE a.contact_id = c.id), c.created_at) AS last_active {IDLE_FROM} ORDER BY last_active, c.id LIMIT 50"
@@ -101,7 +113,7 @@ pub async fn preview(db: &Db, idle_days: i64) -> Result<IdlePreview, Reengagemen
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let organisation = crate::settings::organisation_name(db).await?;
-    Ok(IdlePreview { idle_days, window_days, count, contacts, organisation })
+    Ok(IdlePreview { idle_days, window_days, count, unsubscribed, contacts, organisation })
 }
 
 fn validate(form: &ReengagementForm) -> Result<(), ReengagementError> {

@@ -178,6 +178,11 @@ fn idle_list(p: super::IdlePreview) -> AnyView {
                 <p class="mt-3 text-sm text-slate-800" data-testid="idle-count">
                     {format!("{} had no activity for {} and were not re-engaged in the last {}.", count(p.count, "contact"), count(p.idle_days, "day"), count(p.window_days, "day"))}
                 </p>
+                {(p.unsubscribed > 0).then(|| view! {
+                    <p class="mt-1 text-sm text-slate-600" data-testid="idle-unsubscribed">
+                        {format!("Left out: {} who unsubscribed.", count(p.unsubscribed, "idle contact"))}
+                    </p>
+                })}
                 {(!p.contacts.is_empty()).then(|| view! {
                     <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
                         <thead><tr><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Last active"</th></tr></thead>
