@@ -327,11 +327,11 @@ async fn the_unsubscribe_link_in_each_email_stops_the_next_ones(app: TestApp) {
         .unwrap();
     assert_eq!(pressed.status(), 200);
     assert_eq!(scalar(&app, unsubscribed_at).await, 2);
-    sqlx::query("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1")
-        .bind(&lapsed)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    // He takes it back on the page, so the next send reaches him again.
+    let lars_token = one_click.split_once("?token=").unwrap().1;
+    let rejoined = app.call(&app.client(), "contacts/resubscribe", &[("token", lars_token)]).await;
+    assert_eq!(rejoined.status(), 200);
+    assert_eq!(scalar(&app, unsubscribed_at).await, 1);
 
     // Past the window, the next send reaches the lapsed contact and not Ida.
     sqlx::query("UPDATE reengagement_sends SET sent_at = sent_at - $1")
