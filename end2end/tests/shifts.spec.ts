@@ -272,6 +272,34 @@ test.describe.serial("volunteer shifts", () => {
     );
   });
 
+  test("a volunteer signs up for a shift and the rest of its series at once", async ({ browser }) => {
+    // The weekly "Rota" of the test before: four shifts, Mondays and Wednesdays.
+    const volunteer = await (await browser.newContext()).newPage();
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await volunteer.getByRole("link", { name: "Rota" }).first().click();
+    await ready(volunteer);
+    await volunteer.getByText("Which shifts").click();
+    await expect(volunteer.getByTestId("later-shifts").locator("li")).toHaveCount(3);
+    await volunteer.getByLabel("Your name").fill("Regular Rae");
+    await volunteer.getByLabel("Email").fill("rae@example.org");
+    await volunteer.getByLabel("Also sign me up for the 3 later shifts of this series").check();
+    await volunteer.getByRole("button", { name: "Sign up" }).click();
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
+    const later = volunteer.getByTestId("later-signups");
+    await expect(later).toContainText("And the later shifts of the series:");
+    await expect(later.locator("li")).toHaveCount(3);
+    await expect(later.locator("li").filter({ hasText: "Signed up" })).toHaveCount(3);
+
+    // Each of the four shifts has her, and the admin list counts her on each.
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    const rota = admin.getByTestId("admin-shift").filter({ hasText: "Rota" });
+    await expect(rota).toHaveCount(4);
+    for (const row of await rota.all()) {
+      await expect(row).toContainText("1/6");
+    }
+  });
+
   test("a big shift's sign-ups come in pages, with a search", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/shifts");

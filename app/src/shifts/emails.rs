@@ -43,6 +43,56 @@ pub fn signed_up(shift: &Shift, name: &str, to: &str, cancel_token: &str, waitli
     }
 }
 
+/// One shift of a series sign-up: its private cancel link's token and the volunteer's standing.
+pub struct SeriesEntry<'a> {
+    pub shift: &'a Shift,
+    pub cancel_token: String,
+    pub waitlisted: bool,
+}
+
+/// After a sign-up for a shift and the later shifts of its series: one email listing each,
+/// with its own cancel link, and one calendar file of those they have a spot on. None for no
+/// entries; with one, the usual confirmation.
+pub fn signed_up_for_series(name: &str, to: &str, entries: &[SeriesEntry]) -> Option<OutgoingEmail> {
+    let first = entries.first()?;
+    if entries.len() == 1 {
+        return Some(signed_up(first.shift, name, to, &first.cancel_token, first.waitlisted));
+    }
+    let mut list = String::new();
+    for entry in entries {
+        let standing = if entry.waitlisted {
+            "On the waitlist: the shift is full, and we will email you if a spot opens."
+        } else {
+            "Signed up."
+        };
+        list.push_str(&format!(
+            "\n{}\n{standing}\nTo cancel this one: {LINK_BASE}/shifts/cancel?token={}\n",
+            details(entry.shift),
+            entry.cancel_token
+        ));
+    }
+    let spots: Vec<&Shift> = entries.iter().filter(|e| !e.waitlisted).map(|e| e.shift).collect();
+    let attached = if spots.is_empty() {
+        ""
+    } else {
+        " The calendar file of the shifts you have a spot on is attached."
+    };
+    Some(OutgoingEmail {
+        to: to.to_string(),
+        subject: format!("Your sign-ups: {} ({} shifts)", first.shift.title, entries.len()),
+        body: format!(
+            "Hello {name},\n\nThank you for signing up for {} shifts.{attached} If your plans change, \
+             cancel any one of them with its own private link.\n{list}",
+            entries.len()
+        ),
+        attachment: (!spots.is_empty()).then(|| EmailAttachment {
+            filename: "shifts.ics".into(),
+            content_type: "text/calendar; charset=utf-8".into(),
+            content: super::shifts_ics(&spots, crate::db::now_unix()),
+        }),
+    })
+}
+
 /// A spot opened and the first on the waitlist has it.
 pub fn promoted(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
     OutgoingEmail {

@@ -302,11 +302,22 @@ pub struct ShiftPage {
     pub now: i64,
 }
 
-/// A shift's public page: the shift, and whether it is over (as the server's clock says).
+/// A shift's public page: the shift, whether it is over (as the server's clock says), and the
+/// later shifts of its series one can sign up for with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicShift {
     pub shift: Shift,
     pub over: bool,
+    pub later_in_series: Vec<LaterShift>,
+}
+
+/// A later shift of a series, as the sign-up form lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaterShift {
+    /// "Tue 8 Dec 2026, 09:00–12:00 GMT"
+    pub when: String,
+    /// No spot left: signing up for it joins its waitlist.
+    pub full: bool,
 }
 
 /// One of the signed-in volunteer's own sign-ups.
@@ -642,15 +653,24 @@ pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
         .map_err(crate::auth::internal)?
         .filter(|s| s.is_public)
         .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
-    let over = shift.is_over(crate::db::now_unix());
-    Ok(PublicShift { shift, over })
+    let now = crate::db::now_unix();
+    let over = shift.is_over(now);
+    let later_in_series = service::later_in_series(&state.db, &shift, now)
+        .await
+        .map_err(crate::auth::internal)?
+        .iter()
+        .map(|s| LaterShift { when: s.when(), full: s.spots_left() <= 0 })
+        .collect();
+    Ok(PublicShift { shift, over, later_in_series })
 }
 
-/// A public sign-up, limited per client IP. A signed-in user signs up as themselves.
+/// A public sign-up, limited per client IP (one sign-up, `series` or not). A signed-in user
+/// signs up as themselves. With `series`, also for the later shifts of the shift's series.
 #[server(prefix = "/api", endpoint = "shifts/sign-up")]
 pub async fn sign_up_for_shift(
     shift_id: String,
     #[server(default)] form: SignupForm,
+    #[server(default)] series: bool,
 ) -> Result<SignupReceipt, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::auth::current_user().await?;
@@ -668,7 +688,13 @@ pub async fn sign_up_for_shift(
         limiter: &state.signup_limiter,
         client_ip: &crate::request::client_ip(),
     };
-    let receipt = state.signups.sign_up(&allowance, actor, request).await?;
+    let receipt = if series {
+        // Rarer, and one person's: written on its own rather than in a group of others'.
+        allowance.take().map_err(service::ShiftError::RateLimited)?;
+        service::sign_up_for_series(&state.bus, &actor, request).await?
+    } else {
+        state.signups.sign_up(&allowance, actor, request).await?
+    };
     crate::request::after_plain_form_post(&format!(
         "/shifts/cancel?token={}&signed_up=1",
         receipt.cancel_token
@@ -685,6 +711,16 @@ pub async fn get_signup_by_token(token: String) -> Result<MySignup, AppError> {
         .await
         .map_err(crate::auth::internal)?
         .ok_or_else(|| service::ShiftError::CancelLinkInvalid.into())
+}
+
+/// The later shifts someone signed up for together with the sign-up of a private cancel link
+/// (see `service::later_signups_by_token`); empty for any other link.
+#[server(prefix = "/api", endpoint = "shifts/later-by-token")]
+pub async fn get_later_signups_by_token(token: String) -> Result<Vec<MySignup>, AppError> {
+    let state = crate::state::app_state()?;
+    service::later_signups_by_token(&state.db, &token, crate::db::now_unix())
+        .await
+        .map_err(crate::auth::internal)
 }
 
 /// Cancels a sign-up with its private link; needs no account.
@@ -962,7 +998,14 @@ pub fn hours_csv(volunteers: &[VolunteerHours]) -> String {
 /// The shift as an iCalendar file (RFC 5545) for "Add to calendar". The same UID with a higher
 /// SEQUENCE updates the entry a calendar imported before; STATUS says whether it still happens.
 pub fn shift_ics(shift: &Shift, now: i64) -> String {
-    calendar_ics(&[CalendarEntry { shift, waiting: false, link: None }], None, now)
+    shifts_ics(&[shift], now)
+}
+
+/// Several shifts in one iCalendar file, each entry as `shift_ics` makes it.
+pub fn shifts_ics(shifts: &[&Shift], now: i64) -> String {
+    let entries: Vec<CalendarEntry> =
+        shifts.iter().map(|shift| CalendarEntry { shift, waiting: false, link: None }).collect();
+    calendar_ics(&entries, None, now)
 }
 
 /// A shift in a calendar: whether its volunteer is only on its waitlist, and a page to open

@@ -983,6 +983,58 @@ pub async fn sign_up(
     answers.pop().unwrap_or(Err(ShiftError::TryAgain))
 }
 
+/// Signs someone up for a shift and for each later shift of its series that is public and
+/// still to come, in one transaction (see `Batch::Series`); answers with the receipt of the
+/// first. Refused there, nothing is signed up; a later shift that refuses them (the same email
+/// already signed up, cancelled meanwhile) is left out.
+pub async fn sign_up_for_series(
+    bus: &Bus,
+    actor: &Actor,
+    request: SignupRequest,
+) -> Result<SignupReceipt, ShiftError> {
+    let now = db::now_unix();
+    let shift = get(bus.db(), &request.shift_id).await?.ok_or(ShiftError::NotFound)?;
+    let later = later_in_series(bus.db(), &shift, now).await?;
+    let requests = std::iter::once(request.clone())
+        .chain(later.into_iter().map(|s| SignupRequest { shift_id: s.id, ..request.clone() }))
+        .map(|r| (actor.clone(), r))
+        .collect();
+    let mut answers = sign_up_batch(bus, requests, Batch::Series).await?.into_iter();
+    answers.next().unwrap_or(Err(ShiftError::TryAgain))
+}
+
+/// How many later shifts of a series one sign-up takes, at most (a series has at most 100).
+const SERIES_SIGNUP_MAX: i64 = 100;
+
+/// The shifts of `shift`'s series after it that a volunteer can sign up for now: public, not
+/// cancelled, not over; soonest first. None for a shift outside a series.
+pub async fn later_in_series(db: &Db, shift: &Shift, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+    let Some(series_id) = &shift.series_id else { return Ok(Vec::new()) };
+    let sql = format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND series_id = $2 AND starts_at > $3 \
+         ORDER BY starts_at, id LIMIT {SERIES_SIGNUP_MAX}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(series_id)
+        .bind(shift.starts_at)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(shift_from_row).collect()
+}
+
+/// How the sign-ups written together relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Batch {
+    /// Each its own: different people, or one person's separate choices. Each gets its own
+    /// confirmation email.
+    Separate,
+    /// One person's sign-up for the first request's shift and later shifts of its series: the
+    /// first must be taken or none is, the later ones point at it (`first_signup_id`), and one
+    /// email confirms them all.
+    Series,
+}
+
 /// Signs up everyone in `requests` (each with who asks), in order as if one after the
 /// other, in one transaction: a refused one (invalid form, no such shift, cancelled shift,
 /// email already signed up) changes nothing and the others are kept. An `Err` is a failure
@@ -991,11 +1043,19 @@ pub async fn sign_up_together(
     bus: &Bus,
     requests: Vec<(Actor, SignupRequest)>,
 ) -> Result<Vec<Result<SignupReceipt, ShiftError>>, sqlx::Error> {
+    sign_up_batch(bus, requests, Batch::Separate).await
+}
+
+async fn sign_up_batch(
+    bus: &Bus,
+    requests: Vec<(Actor, SignupRequest)>,
+    batch: Batch,
+) -> Result<Vec<Result<SignupReceipt, ShiftError>>, sqlx::Error> {
     let (actors, requests): (Vec<Actor>, Vec<SignupRequest>) = requests.into_iter().unzip();
     let started = std::time::Instant::now();
     let mut tx = bus.db().begin_write().await?;
     let began = started.elapsed();
-    let outcomes = sign_up_in(&mut tx, &requests).await?;
+    let outcomes = sign_up_in(&mut tx, &requests, batch).await?;
     let mut answers = Vec::with_capacity(outcomes.len());
     let mut events = Vec::new();
     for (actor, outcome) in actors.iter().zip(outcomes) {
@@ -1026,7 +1086,11 @@ type SignupOutcome = Result<(SignupReceipt, Vec<Event>), ShiftError>;
 /// The rules of sign-ups inside the caller's transaction, in a fixed number of statements
 /// however many there are: the shifts are locked and read, the refusals decided in memory,
 /// then contacts, sign-ups, counts and emails are written a statement each.
-async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<SignupOutcome>, sqlx::Error> {
+async fn sign_up_in(
+    tx: &mut Tx,
+    requests: &[SignupRequest],
+    batch: Batch,
+) -> Result<Vec<SignupOutcome>, sqlx::Error> {
     let now = db::now_unix();
     let emails: Vec<String> = requests.iter().map(|r| normalise_email(&r.form.email)).collect();
     let mut shift_ids: Vec<&str> = requests.iter().map(|r| r.shift_id.as_str()).collect();
@@ -1043,6 +1107,12 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
     let mut filled = HashSet::new();
     for (i, (request, email)) in requests.iter().zip(&emails).enumerate() {
         let refusal = signup_refusal(request, shifts.get(&request.shift_id), email, &taken, now);
+        if batch == Batch::Series && i == 0 && refusal.is_some() {
+            // Nothing of a series sign-up is kept when its first shift refuses it.
+            let mut refusals: Vec<SignupOutcome> = refusal.into_iter().map(Err).collect();
+            refusals.resize_with(requests.len(), || Err(ShiftError::TryAgain));
+            return Ok(refusals);
+        }
         outcomes.push(refusal.map(Err));
         if outcomes[i].is_some() {
             continue;
@@ -1070,16 +1140,33 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
         })
         .collect();
     let contacts = find_or_create_all(tx, &people, "SHIFT_SIGNUP").await?;
-    let mut rows = Vec::with_capacity(accepted.len());
+    let mut rows: Vec<NewSignup> = Vec::with_capacity(accepted.len());
     let mut confirmation_emails = Vec::with_capacity(accepted.len());
+    let mut series_entries = Vec::new();
     for ((i, status, queued_seq), (person, contact)) in accepted.into_iter().zip(people.iter().zip(contacts))
     {
         let (request, shift) = (&requests[i], &shifts[&requests[i].shift_id]);
         let token = new_token();
         let waitlisted = status == SignupStatus::Waitlisted;
-        confirmation_emails.push(emails::signed_up(shift, person.name, &emails[i], &token, waitlisted));
+        let first_signup_id = match batch {
+            Batch::Separate => {
+                confirmation_emails.push(emails::signed_up(
+                    shift,
+                    person.name,
+                    &emails[i],
+                    &token,
+                    waitlisted,
+                ));
+                None
+            }
+            Batch::Series => {
+                series_entries.push(emails::SeriesEntry { shift, cancel_token: token.clone(), waitlisted });
+                rows.first().map(|first| first.id.clone())
+            }
+        };
         let signup = NewSignup {
             id: uuid::Uuid::new_v4().to_string(),
+            first_signup_id,
             request,
             contact_id: contact.id,
             name: person.name,
@@ -1104,6 +1191,9 @@ async fn sign_up_in(tx: &mut Tx, requests: &[SignupRequest]) -> Result<Vec<Signu
         let receipt = SignupReceipt { signup_id: signup.id.clone(), status, cancel_token: token };
         outcomes[i] = Some(Ok((receipt, contact.created.into_iter().chain([event]).collect())));
         rows.push(signup);
+    }
+    if let Some(first) = rows.first() {
+        confirmation_emails.extend(emails::signed_up_for_series(first.name, first.email, &series_entries));
     }
     insert_signups(tx, &rows, now).await?;
     let counts: Vec<(&Shift, i64)> =
@@ -1198,6 +1288,8 @@ async fn active_signups(
 /// A sign-up row about to be written.
 struct NewSignup<'a> {
     id: String,
+    /// In a series sign-up, the first sign-up of it (see `Batch::Series`).
+    first_signup_id: Option<String>,
     request: &'a SignupRequest,
     contact_id: String,
     name: &'a str,
@@ -1214,8 +1306,8 @@ async fn insert_signups(tx: &mut Tx, rows: &[NewSignup<'_>], now: i64) -> Result
     }
     let sql = format!(
         "INSERT INTO shift_signups (id, shift_id, contact_id, user_id, name, email, phone, source, status, \
-         cancel_token_hash, created_at, queued_seq) VALUES {}",
-        db::value_rows(1, rows.len(), 12)
+         cancel_token_hash, created_at, queued_seq, first_signup_id) VALUES {}",
+        db::value_rows(1, rows.len(), 13)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for row in rows {
@@ -1231,7 +1323,8 @@ async fn insert_signups(tx: &mut Tx, rows: &[NewSignup<'_>], now: i64) -> Result
             .bind(row.status.as_str())
             .bind(&row.cancel_token_hash)
             .bind(now)
-            .bind(row.queued_seq);
+            .bind(row.queued_seq)
+            .bind(row.first_signup_id.as_deref());
     }
     query.execute(&mut **tx).await?;
     Ok(())
@@ -1684,6 +1777,18 @@ pub async fn signup_by_token(db: &Db, token: &str, now: i64) -> Result<Option<My
     let sql = active_signups_with_shifts("u.cancel_token_hash = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash(token)).fetch_optional(db.pool()).await?;
     row.as_ref().map(|row| my_signup_from_row(row, now)).transpose()
+}
+
+/// The sign-ups made with the one a private cancel token belongs to, when it was the first of
+/// a series sign-up: the later shifts', soonest first, those still active. Empty for any other
+/// token.
+pub async fn later_signups_by_token(db: &Db, token: &str, now: i64) -> Result<Vec<MySignup>, sqlx::Error> {
+    let sql = active_signups_with_shifts(
+        "u.first_signup_id = (SELECT f.id FROM shift_signups f WHERE f.cancel_token_hash = $1 \
+         AND f.status <> 'CANCELLED') ORDER BY s.starts_at, s.id",
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash(token)).fetch_all(db.pool()).await?;
+    rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".

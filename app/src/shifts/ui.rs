@@ -8,13 +8,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
-    CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter, MySignup,
-    NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
-    Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
-    SignupStatus, SignupView, UpdateShift, calendar_feed_link, get_admin_shift, get_calendar_feed,
-    get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours,
-    list_admin_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
-    shifts_needing_volunteers,
+    CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter, LaterShift,
+    MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours,
+    SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage,
+    SignupSource, SignupStatus, SignupView, UpdateShift, calendar_feed_link, get_admin_shift,
+    get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours, get_sign_in_sheet,
+    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_public_places, list_public_shifts,
+    my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -180,7 +180,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                     let me = me.await.ok().flatten();
                     match shift.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
-                        Ok(PublicShift { shift: s, over }) => {
+                        Ok(PublicShift { shift: s, over, later_in_series }) => {
                             // A cancelled or finished shift keeps its page (links to it live on) without the form.
                             let closed = if s.status == ShiftStatus::Cancelled {
                                 Some("This shift has been cancelled.")
@@ -219,11 +219,13 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                     fallback=move || {
                                         let shift_id = s.id.clone();
                                         let me = me.clone();
+                                        let later = later_in_series.clone();
                                         view! {
                                             <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
                                                 <input type="hidden" name="shift_id" value=shift_id.clone() />
                                                 <FormError error=error />
                                                 {signup_fields(me, &shift_id, error)}
+                                                {(!later.is_empty()).then(|| view! { <SeriesChoice later /> })}
                                                 <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
                                                     {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up" }}
                                                 </button>
@@ -241,7 +243,10 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                         } else {
                                             Signal::stored(None)
                                         };
-                                        view! { <SignupConfirmation waitlisted place cancel_token=receipt.cancel_token shift_id=id() /> }
+                                        let token = receipt.cancel_token.clone();
+                                        let later = Resource::new(|| (), move |_| get_later_signups_by_token(token.clone()));
+                                        let later = Signal::derive(move || later.get().and_then(Result::ok).unwrap_or_default());
+                                        view! { <SignupConfirmation waitlisted place later cancel_token=receipt.cancel_token shift_id=id() /> }
                                     })}
                                 </Show>
                             }
@@ -278,6 +283,8 @@ fn SignupConfirmation(
     waitlisted: bool,
     /// Their place in line, once known.
     place: Signal<Option<i64>>,
+    /// The later shifts of the series they signed up for with this one, once known.
+    later: Signal<Vec<MySignup>>,
     cancel_token: String,
     shift_id: String,
 ) -> impl IntoView {
@@ -304,6 +311,43 @@ fn SignupConfirmation(
             <a href=calendar rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900">
                 "Add to calendar (.ics)"
             </a>
+            {move || {
+                let later = later.get();
+                (!later.is_empty()).then(|| view! {
+                    <div class="mt-4 border-t border-green-200 pt-4" data-testid="later-signups">
+                        <p class="font-semibold text-green-900">"And the later shifts of the series:"</p>
+                        <ul class="mt-1 space-y-1 text-sm text-green-900">
+                            {later.iter().map(|mine| view! { <li>{mine.shift.when()} ": " {mine.standing()}</li> }).collect_view()}
+                        </ul>
+                        <p class="mt-2 text-sm text-green-900">"The email we sent lists them, each with its own private link to cancel it."</p>
+                    </div>
+                })
+            }}
+        </div>
+    }
+    // Its type erased: the pages that show it nest it deep enough to overflow the compiler's limit.
+    .into_any()
+}
+
+/// The sign-up form's offer to sign up for the later shifts of the series too.
+#[component]
+fn SeriesChoice(later: Vec<LaterShift>) -> impl IntoView {
+    let count = later.len();
+    view! {
+        <div class="rounded-md border border-slate-200 p-3">
+            <label class="flex items-start gap-2 text-slate-800">
+                <input type="checkbox" name="series" value="true" class="mt-1" />
+                <span>{format!("Also sign me up for {}", if count == 1 { "the next shift of this series".to_string() } else { format!("the {count} later shifts of this series") })}</span>
+            </label>
+            <details class="mt-2 text-sm text-slate-600">
+                <summary class="cursor-pointer">"Which shifts"</summary>
+                <ul class="mt-1 space-y-1" data-testid="later-shifts">
+                    {later
+                        .into_iter()
+                        .map(|l| view! { <li>{l.when} {l.full.then_some(" (full: you would join its waitlist)")}</li> })
+                        .collect_view()}
+                </ul>
+            </details>
         </div>
     }
 }
@@ -351,6 +395,16 @@ pub fn CancelSignupPage() -> impl IntoView {
         },
         get_signup_by_token,
     );
+    // Shown only on the receipt (`?signed_up=1`): the later shifts of a series sign-up.
+    let later = Resource::new(
+        {
+            let token = token.clone();
+            move || (signed_up, token.clone())
+        },
+        |(signed_up, token)| async move {
+            if signed_up { get_later_signups_by_token(token).await } else { Ok(Vec::new()) }
+        },
+    );
     let cancel = ServerAction::<CancelSignup>::new();
     view! {
         <Title text=if signed_up { "Your sign-up" } else { "Cancel a sign-up" } />
@@ -364,6 +418,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                         // Read before the await, so that the answer to "cancel" re-renders this.
                         let cancelled = cancel.value().get();
                         let signup = signup.await;
+                        let later = later.await.unwrap_or_default();
                         // Cancelled here, or by the browser's own post, which comes back to `?cancelled=1`.
                         let done = matches!(cancelled, Some(Ok(()))) || (cancelled_by_browser && signup.is_err());
                         match (cancelled, signup) {
@@ -384,6 +439,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                                     <SignupConfirmation
                                         waitlisted=mine.waitlist_position.is_some()
                                         place=Signal::stored(mine.waitlist_position)
+                                        later=Signal::stored(later)
                                         cancel_token=token.clone()
                                         shift_id=mine.shift.id.clone()
                                     />

@@ -51,6 +51,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/public-one", Anyone),
     ("shifts/sign-up", Anyone),
     ("shifts/by-token", Anyone),
+    ("shifts/later-by-token", Anyone),
     ("shifts/cancel", Anyone),
     ("campaigns/public", Anyone),
     ("campaigns/send", Anyone),

@@ -217,6 +217,7 @@ const FIELDS: &[&str] = &[
     "repeat[monthly]",
     "repeat[months]",
     "active",
+    "series",
 ];
 
 /// `value` in every text field of every server function; numbers and flags stay readable, so
@@ -224,7 +225,7 @@ const FIELDS: &[&str] = &[
 pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
     let readable = |field: &str| match field {
         "page" | "seq" | "idle_days" | "filter[page]" => "1".to_string(),
-        "approve" | "active" | "form[is_public]" | "repeat[monthly]" => "true".to_string(),
+        "approve" | "active" | "series" | "form[is_public]" | "repeat[monthly]" => "true".to_string(),
         _ => value.to_string(),
     };
     FIELDS.iter().map(|f| (*f, readable(f))).collect()

@@ -51,6 +51,7 @@ on_both_backends!(
     the_schedule_downloads_as_csv_with_the_lists_filter,
     anyone_subscribes_to_the_coming_public_shifts,
     monthly_series_keep_the_weekday_of_the_month,
+    volunteers_sign_up_for_the_rest_of_a_series_at_once,
 );
 
 on_both_backends_with_own_server!(
@@ -2541,4 +2542,167 @@ async fn my_shifts_work_when_the_browser_sends_the_forms_itself(app: TestApp) {
             && !page.contains("Yes, make a new link")
     );
     assert!(app.page(&ana, "/my/shifts?new_link=1").await.contains("Yes, make a new link"));
+}
+
+/// The private cancel links in an email's body, in order.
+fn cancel_tokens(body: &str) -> Vec<String> {
+    body.split("/shifts/cancel?token=")
+        .skip(1)
+        .map(|rest| {
+            rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+        })
+        .collect()
+}
+
+/// A shift's page offers the later shifts of its series; ticked, one sign-up takes them all
+/// (a full one joins its waitlist, one the volunteer is already on is left as it is), one email
+/// lists them with a cancel link each, and the receipt shows them. Refused on the first shift,
+/// nothing is signed up.
+async fn volunteers_sign_up_for_the_rest_of_a_series_at_once(app: TestApp) {
+    let app = &app;
+    let bus = app.bus();
+    let every_day = weekly(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "1");
+    let week =
+        service::create_series(&bus, &Actor::System, &form("Food bank", "1"), &every_day).await.unwrap();
+    assert_eq!(week.len(), 7);
+    let lone = service::create(&bus, &Actor::System, &form("Lone shift", "3")).await.unwrap();
+    // Day 3 is full, Jo already has day 5, day 6 is cancelled and day 7 private.
+    sign_up_people(&bus, &week[2].id, 1).await;
+    let jo = SignupForm { name: "Jo".into(), email: "jo@example.org".into(), phone: String::new() };
+    service::sign_up(&bus, &Actor::System, &week[4].id, &jo, SignupSource::Public, None).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &week[5].id).await.unwrap();
+    let private = ShiftForm {
+        is_public: false,
+        date: app::time::date_time_from_unix(week[6].starts_at).0,
+        ..form("Food bank", "1")
+    };
+    service::update(&bus, &Actor::System, &week[6].id, &private, SeriesScope::This).await.unwrap();
+
+    // The first day's page offers days 2 to 5, days 3 and 5 as full; a shift of no series offers none.
+    let page = |id: &str| {
+        let client = app.client();
+        let id = id.to_string();
+        async move {
+            let res = app.call(&client, "shifts/public-one", &[("id", &id)]).await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let offered = page(&week[0].id).await["later_in_series"].clone();
+    let offered: Vec<(String, bool)> = offered
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["when"].as_str().unwrap().to_string(), l["full"].as_bool().unwrap()))
+        .collect();
+    let whens: Vec<String> = week[1..5].iter().map(|s| s.when()).collect();
+    assert_eq!(offered.iter().map(|(when, _)| when.clone()).collect::<Vec<_>>(), whens);
+    assert_eq!(offered.iter().map(|(_, full)| *full).collect::<Vec<_>>(), [false, true, false, true]);
+    assert_eq!(page(&lone.id).await["later_in_series"], serde_json::json!([]));
+
+    let created_before = events(app, "shift.signup.created").await;
+    let sign_up = |series: &'static str| {
+        let id = week[0].id.clone();
+        let client = app.client();
+        async move {
+            let form = [
+                ("shift_id", id.as_str()),
+                ("form[name]", "Jo"),
+                ("form[email]", "Jo@Example.org"),
+                ("series", series),
+            ];
+            app.call(&client, "shifts/sign-up", &form).await
+        }
+    };
+    let res = sign_up("true").await;
+    assert_eq!(res.status(), 200);
+    let receipt: Value = res.json().await.unwrap();
+    assert_eq!(receipt["status"], "CONFIRMED");
+    let token = receipt["cancel_token"].as_str().unwrap().to_string();
+
+    let standing = |i: usize| {
+        let id = week[i].id.clone();
+        async move {
+            let signups = service::all_signups(&app.db, &id).await.unwrap();
+            let jo: Vec<SignupStatus> =
+                signups.iter().filter(|s| s.email == "jo@example.org").map(|s| s.status).collect();
+            jo
+        }
+    };
+    assert_eq!(standing(0).await, [SignupStatus::Confirmed]);
+    assert_eq!(standing(1).await, [SignupStatus::Confirmed]);
+    assert_eq!(standing(2).await, [SignupStatus::Waitlisted], "a full shift puts Jo on its waitlist");
+    assert_eq!(standing(3).await, [SignupStatus::Confirmed]);
+    assert_eq!(standing(4).await, [SignupStatus::Confirmed], "Jo's own sign-up stays the only one");
+    assert_eq!(standing(5).await, Vec::<SignupStatus>::new(), "cancelled");
+    assert_eq!(standing(6).await, Vec::<SignupStatus>::new(), "private");
+    assert_eq!(shift_status(app, &week[1].id).await, (ShiftStatus::Full, 1));
+    assert_eq!(events(app, "shift.signup.created").await, created_before + 4);
+
+    // One email for the four, each with its own cancel link; the calendar file holds the three
+    // with a spot.
+    let sent = queued(app, "Your sign-ups").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (to, subject, body, has_file) = &sent[0];
+    assert_eq!(
+        (to.as_str(), subject.as_str(), *has_file),
+        ("jo@example.org", "Your sign-ups: Food bank (4 shifts)", true)
+    );
+    let tokens = cancel_tokens(body);
+    assert_eq!(tokens.len(), 4, "{body}");
+    assert_eq!(tokens[0], token);
+    assert!(body.contains("On the waitlist"), "{body}");
+    let file = calendar_file_sent(app, "jo@example.org", "Your sign-ups").await.unwrap();
+    assert_eq!(file.matches("BEGIN:VEVENT").count(), 3, "{file}");
+
+    // The first's link shows the later ones; each later link cancels only its own.
+    let later = |token: String| {
+        let client = app.client();
+        async move {
+            let res = app.call(&client, "shifts/later-by-token", &[("token", &token)]).await;
+            assert_eq!(res.status(), 200);
+            let later: Vec<(String, String)> = res
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (
+                        m["shift"]["id"].as_str().unwrap().to_string(),
+                        m["status"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            later
+        }
+    };
+    let ids = |days: &[usize]| days.iter().map(|&i| week[i].id.clone()).collect::<Vec<_>>();
+    let shown = later(token.clone()).await;
+    assert_eq!(shown.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), ids(&[1, 2, 3]));
+    assert_eq!(shown[1].1, "WAITLISTED");
+    assert!(later(tokens[1].clone()).await.is_empty(), "a later sign-up's link shows only itself");
+    assert!(later("not-a-token".into()).await.is_empty());
+    let res = app.call(&app.client(), "shifts/cancel", &[("token", &tokens[1])]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(standing(1).await, Vec::<SignupStatus>::new());
+    assert_eq!(standing(0).await, [SignupStatus::Confirmed]);
+    assert_eq!(later(token.clone()).await.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), ids(&[2, 3]));
+
+    // The receipt page, as the browser's own post ends on it, lists them too.
+    let html = app.page(&app.client(), &format!("/shifts/cancel?token={token}&signed_up=1")).await;
+    assert!(html.contains("And the later shifts of the series:"), "{html}");
+    assert!(html.contains(&format!("{}: On the waitlist, number 1 in line", week[2].when())), "{html}");
+    let html = app.page(&app.client(), &format!("/shifts/cancel?token={token}")).await;
+    assert!(!html.contains("And the later shifts"), "the cancel page is about this sign-up alone");
+
+    // Refused on its first shift, a series sign-up signs up for nothing.
+    let signups_before = events(app, "shift.signup.created").await;
+    let res = sign_up("true").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("already signed up"));
+    assert_eq!(events(app, "shift.signup.created").await, signups_before);
+    assert_eq!(standing(1).await, Vec::<SignupStatus>::new(), "the freed day stays free");
+    assert_eq!(queued(app, "Your sign-ups").await.len(), 1);
 }

@@ -317,7 +317,6 @@ impl TestApp {
         panic!("job {id} still running: {job}");
     }
 
-    /// A client signed in as `email` (with the test password).
     /// The HTML of a page as `client` gets it, without the `<!>` markers Leptos puts where
     /// text nodes meet.
     pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
@@ -325,6 +324,7 @@ impl TestApp {
         res.text().await.unwrap().replace("<!>", "")
     }
 
+    /// A client signed in as `email` (with the test password).
     pub async fn signed_in(&self, email: &str) -> reqwest::Client {
         let client = self.client();
         let res = self.call(&client, "auth/login", &[("email", email), ("password", PASSWORD)]).await;
