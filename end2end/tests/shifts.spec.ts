@@ -289,6 +289,8 @@ test.describe.serial("volunteer shifts", () => {
     await expect(later).toContainText("And the later shifts of the series:");
     await expect(later.locator("li")).toHaveCount(3);
     await expect(later.locator("li").filter({ hasText: "Signed up" })).toHaveCount(3);
+    // The spots left, read before she signed up, are no longer shown.
+    await expect(volunteer.getByTestId("spots")).toHaveCount(0);
 
     // Each of the four shifts has her, and the admin list counts her on each.
     const admin = await browser.newPage();
@@ -297,6 +299,22 @@ test.describe.serial("volunteer shifts", () => {
     await expect(rota).toHaveCount(4);
     for (const row of await rota.all()) {
       await expect(row).toContainText("1/6");
+    }
+
+    // An organiser adds someone who phoned in to the second and the two after it.
+    await rota.nth(1).getByRole("link", { name: "Rota" }).click();
+    await ready(admin);
+    const addForm = admin.locator("section").filter({ hasText: "Add a volunteer" });
+    await addForm.getByLabel("Name", { exact: true }).fill("Phoned Pat");
+    await addForm.getByLabel("Email", { exact: true }).fill("pat@example.org");
+    await addForm.getByLabel("Also add them to the later shifts of this series").check();
+    await addForm.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(admin.getByTestId("signup-row").filter({ hasText: "pat@example.org" })).toBeVisible();
+    await admin.goto(`${server.baseURL}/admin/shifts`);
+    await ready(admin);
+    await expect(rota.nth(0)).toContainText("1/6");
+    for (const n of [1, 2, 3]) {
+      await expect(rota.nth(n)).toContainText("2/6");
     }
   });
 

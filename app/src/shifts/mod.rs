@@ -655,7 +655,7 @@ pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
         .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
     let now = crate::db::now_unix();
     let over = shift.is_over(now);
-    let later_in_series = service::later_in_series(&state.db, &shift, now)
+    let later_in_series = service::later_in_series(&state.db, &shift, true, now)
         .await
         .map_err(crate::auth::internal)?
         .iter()
@@ -791,10 +791,18 @@ pub async fn admin_set_attendance(
 
 /// An admin adds a volunteer (source ADMIN); a full shift puts them on the waitlist.
 #[server(prefix = "/api", endpoint = "shifts/admin-add")]
-pub async fn admin_add_signup(shift_id: String, form: SignupForm) -> Result<SignupReceipt, AppError> {
+pub async fn admin_add_signup(
+    shift_id: String,
+    form: SignupForm,
+    #[server(default)] series: bool,
+) -> Result<SignupReceipt, AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
+    if series {
+        let request = service::SignupRequest { shift_id, form, source: SignupSource::Admin, user_id: None };
+        return Ok(service::sign_up_for_series(&state.bus, &actor, request).await?);
+    }
     Ok(service::sign_up(&state.bus, &actor, &shift_id, &form, SignupSource::Admin, None).await?)
 }
 

@@ -699,6 +699,9 @@ pub async fn upcoming_public(
 /// The shifts volunteers can see on the public list at `$1` (now).
 const UPCOMING_PUBLIC: &str = "is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1";
 
+/// The shifts, public or not, that still take sign-ups at `$1` (now).
+const UPCOMING: &str = "status <> 'CANCELLED' AND ends_at > $1";
+
 /// How many shifts the public calendar feed holds, at most (the soonest).
 pub const PUBLIC_FEED_SHIFTS: i64 = 500;
 
@@ -983,10 +986,10 @@ pub async fn sign_up(
     answers.pop().unwrap_or(Err(ShiftError::TryAgain))
 }
 
-/// Signs someone up for a shift and for each later shift of its series that is public and
-/// still to come, in one transaction (see `Batch::Series`); answers with the receipt of the
-/// first. Refused there, nothing is signed up; a later shift that refuses them (the same email
-/// already signed up, cancelled meanwhile) is left out.
+/// Signs someone up for a shift and for each later shift of its series that is still to come
+/// (and public, unless an admin signs them up), in one transaction (see `Batch::Series`);
+/// answers with the receipt of the first. Refused there, nothing is signed up; a later shift
+/// that refuses them (the same email already signed up, cancelled meanwhile) is left out.
 pub async fn sign_up_for_series(
     bus: &Bus,
     actor: &Actor,
@@ -994,7 +997,8 @@ pub async fn sign_up_for_series(
 ) -> Result<SignupReceipt, ShiftError> {
     let now = db::now_unix();
     let shift = get(bus.db(), &request.shift_id).await?.ok_or(ShiftError::NotFound)?;
-    let later = later_in_series(bus.db(), &shift, now).await?;
+    let public_only = request.source != SignupSource::Admin;
+    let later = later_in_series(bus.db(), &shift, public_only, now).await?;
     let requests = std::iter::once(request.clone())
         .chain(later.into_iter().map(|s| SignupRequest { shift_id: s.id, ..request.clone() }))
         .map(|r| (actor.clone(), r))
@@ -1006,12 +1010,18 @@ pub async fn sign_up_for_series(
 /// How many later shifts of a series one sign-up takes, at most (a series has at most 100).
 const SERIES_SIGNUP_MAX: i64 = 100;
 
-/// The shifts of `shift`'s series after it that a volunteer can sign up for now: public, not
-/// cancelled, not over; soonest first. None for a shift outside a series.
-pub async fn later_in_series(db: &Db, shift: &Shift, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+/// The shifts of `shift`'s series after it that one can sign up for now: not cancelled, not
+/// over, and public if `public_only`; soonest first. None for a shift outside a series.
+pub async fn later_in_series(
+    db: &Db,
+    shift: &Shift,
+    public_only: bool,
+    now: i64,
+) -> Result<Vec<Shift>, sqlx::Error> {
     let Some(series_id) = &shift.series_id else { return Ok(Vec::new()) };
+    let open = if public_only { UPCOMING_PUBLIC } else { UPCOMING };
     let sql = format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND series_id = $2 AND starts_at > $3 \
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {open} AND series_id = $2 AND starts_at > $3 \
          ORDER BY starts_at, id LIMIT {SERIES_SIGNUP_MAX}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -213,7 +213,10 @@ pub fn ShiftSignupPage() -> impl IntoView {
                             }
                             view! {
                                 {head}
-                                <p class="mt-4 font-medium text-slate-900" data-testid="spots">{spots}</p>
+                                // Read before the sign-up, so not shown after it: the receipt says where they stand.
+                                {move || (!matches!(sign_up.value().get(), Some(Ok(_)))).then(|| view! {
+                                    <p class="mt-4 font-medium text-slate-900" data-testid="spots">{spots.clone()}</p>
+                                })}
                                 <Show
                                     when=move || matches!(sign_up.value().get(), Some(Ok(_)))
                                     fallback=move || {
@@ -1148,7 +1151,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                             </p>
                             {edit_form}
                             <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote confirm_removal=confirm_removal marking=marking />
-                            {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() add=add form=add_form error=add_error /> })}
+                            {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() series add=add form=add_form error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() signed_up=shift.signed_up waiting=waiting />
                         }
                             .into_any()
@@ -1348,6 +1351,8 @@ fn SignupTable(
 #[component]
 fn AddVolunteer(
     shift_id: String,
+    /// The shift is one of a series: offer to add them to its later shifts too.
+    series: bool,
     add: ServerAction<AdminAddSignup>,
     /// Emptied once a volunteer is added.
     form: NodeRef<leptos::html::Form>,
@@ -1362,6 +1367,12 @@ fn AddVolunteer(
                 <Field label="Name" name="form[name]" required=true maxlength=100 error=error />
                 <Field label="Email" name="form[email]" kind="email" required=true error=error />
                 <Field label="Phone (optional)" name="form[phone]" kind="tel" error=error />
+                {series.then(|| view! {
+                    <label class="flex items-start gap-2 text-slate-800">
+                        <input type="checkbox" name="series" value="true" class="mt-1" />
+                        <span>"Also add them to the later shifts of this series that are still to come"</span>
+                    </label>
+                })}
                 <button type="submit" class=BUTTON_PRIMARY>"Add"</button>
             </ActionForm>
         </section>

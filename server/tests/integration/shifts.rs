@@ -52,6 +52,7 @@ on_both_backends!(
     anyone_subscribes_to_the_coming_public_shifts,
     monthly_series_keep_the_weekday_of_the_month,
     volunteers_sign_up_for_the_rest_of_a_series_at_once,
+    organisers_add_a_regular_to_the_rest_of_a_series,
 );
 
 on_both_backends_with_own_server!(
@@ -2705,4 +2706,50 @@ async fn volunteers_sign_up_for_the_rest_of_a_series_at_once(app: TestApp) {
     assert_eq!(events(app, "shift.signup.created").await, signups_before);
     assert_eq!(standing(1).await, Vec::<SignupStatus>::new(), "the freed day stays free");
     assert_eq!(queued(app, "Your sign-ups").await.len(), 1);
+}
+
+/// An organiser adds someone who phoned in to a shift and the later shifts of its series,
+/// private ones too; one email confirms them all.
+async fn organisers_add_a_regular_to_the_rest_of_a_series(app: TestApp) {
+    let bus = app.bus();
+    let every_day = weekly(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "1");
+    let week =
+        service::create_series(&bus, &Actor::System, &form("Phone bank", "2"), &every_day).await.unwrap();
+    let private = ShiftForm {
+        is_public: false,
+        date: app::time::date_time_from_unix(week[3].starts_at).0,
+        ..form("Phone bank", "2")
+    };
+    service::update(&bus, &Actor::System, &week[3].id, &private, SeriesScope::This).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let add = |shift_id: &str| {
+        let (app, admin, shift_id) = (&app, admin.clone(), shift_id.to_string());
+        async move {
+            let form = [
+                ("shift_id", shift_id.as_str()),
+                ("form[name]", "Sam"),
+                ("form[email]", "sam@example.org"),
+                ("series", "true"),
+            ];
+            app.call(&admin, "shifts/admin-add", &form).await.status().as_u16()
+        }
+    };
+    // From the third day on: days 3 to 7, the private fourth among them.
+    assert_eq!(add(&week[2].id).await, 200);
+    for (i, shift) in week.iter().enumerate() {
+        let signups = service::all_signups(&app.db, &shift.id).await.unwrap();
+        let sam: Vec<&str> =
+            signups.iter().filter(|s| s.email == "sam@example.org").map(|s| s.source.as_str()).collect();
+        let expected: &[&str] = if i >= 2 { &["ADMIN"] } else { &[] };
+        assert_eq!(sam, expected, "day {}", i + 1);
+    }
+    let sent = queued(&app, "Your sign-ups").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1, "Your sign-ups: Phone bank (5 shifts)");
+    // A shift of no series: the box changes nothing.
+    let lone = service::create(&bus, &Actor::System, &form("Lone shift", "2")).await.unwrap();
+    assert_eq!(add(&lone.id).await, 200);
+    assert_eq!(service::all_signups(&app.db, &lone.id).await.unwrap().len(), 1);
+    assert_eq!(queued(&app, "Your sign-ups").await.len(), 1);
 }
