@@ -88,6 +88,7 @@ test.describe.serial("accessibility", () => {
   test("the admin pages pass axe", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/shifts");
+    await expect(admin.getByRole("heading", { name: "Shifts", level: 1 })).toBeVisible();
     expect(await violations(admin), "/admin/shifts").toEqual([]);
     await admin.getByRole("link", { name: "Door knocking" }).click();
     await ready(admin);

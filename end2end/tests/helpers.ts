@@ -31,9 +31,11 @@ export async function signIn(page: Page, server: RunningServer, path: string) {
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(`${path.replace(/\//g, "\\/")}$`));
-  // The URL changes when the browser starts loading the page signed in; the sign-in page's
-  // own body is marked hydrated until the new document has loaded.
+  // The router moves to the page in place: the URL changes before the page is shown (its
+  // title, landmarks and heading come once its data has loaded), and the body stays marked
+  // hydrated throughout. So wait for the admin shell itself.
   await page.waitForLoadState("load");
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
   await ready(page);
 }
 
