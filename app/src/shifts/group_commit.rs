@@ -12,7 +12,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::SignupReceipt;
-use super::service::{ShiftError, SignupRequest, sign_up_together};
+use super::service::{ShiftError, SignupRequest, sign_up_for_series, sign_up_together};
 use crate::bus::Bus;
 use crate::events::Actor;
 use crate::rate_limit::Allowance;
@@ -31,17 +31,20 @@ struct Waiting {
     reply: oneshot::Sender<Result<SignupReceipt, ShiftError>>,
 }
 
-/// The queue public sign-ups join; `start` runs its writer on the runtime.
+/// The way in for public sign-ups, each drawing once on the caller's per-IP allowance:
+/// a single sign-up joins the queue, a series sign-up is written on its own. `start` runs
+/// the queue's writer on the runtime.
 #[derive(Clone, Debug)]
 pub struct SignupQueue {
     sender: mpsc::Sender<Waiting>,
+    bus: Bus,
 }
 
 impl SignupQueue {
     pub fn start(bus: Bus) -> SignupQueue {
         let (sender, receiver) = mpsc::channel(QUEUE_LIMIT);
-        tokio::spawn(write_groups(bus, receiver));
-        SignupQueue { sender }
+        tokio::spawn(write_groups(bus.clone(), receiver));
+        SignupQueue { sender, bus }
     }
 
     /// Signs someone up with the same rules and events as `service::sign_up`, in a group
@@ -56,6 +59,19 @@ impl SignupQueue {
         let (reply, answer) = oneshot::channel();
         self.sender.try_send(Waiting { actor, request, reply }).map_err(|_| ShiftError::TryAgain)?;
         answer.await.unwrap_or(Err(ShiftError::TryAgain))
+    }
+
+    /// Signs someone up for a shift and the later shifts of its series, as
+    /// `service::sign_up_for_series`, for one use of the caller's per-IP allowance. Rarer than
+    /// a single sign-up, and one person's several rows: written on its own, not in a group.
+    pub async fn sign_up_for_series(
+        &self,
+        allowance: &Allowance<'_>,
+        actor: Actor,
+        request: SignupRequest,
+    ) -> Result<SignupReceipt, ShiftError> {
+        allowance.take().map_err(ShiftError::RateLimited)?;
+        sign_up_for_series(&self.bus, &actor, request).await
     }
 }
 

@@ -689,9 +689,7 @@ pub async fn sign_up_for_shift(
         client_ip: &crate::request::client_ip(),
     };
     let receipt = if series {
-        // Rarer, and one person's: written on its own rather than in a group of others'.
-        allowance.take().map_err(service::ShiftError::RateLimited)?;
-        service::sign_up_for_series(&state.bus, &actor, request).await?
+        state.signups.sign_up_for_series(&allowance, actor, request).await?
     } else {
         state.signups.sign_up(&allowance, actor, request).await?
     };

@@ -18,6 +18,7 @@ on_both_backends!(
     cancel_links_work_once_and_only_for_their_signup,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
+    a_series_sign_up_draws_once_on_the_rate_limit,
     admins_add_remove_export_and_cancel,
     public_shifts_offer_a_calendar_file,
     the_admin_list_filters_searches_and_pages,
@@ -381,6 +382,29 @@ async fn public_sign_up_is_rate_limited_per_ip(app: TestApp) {
     }
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429], "the default is 5 a minute");
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 5));
+}
+
+async fn a_series_sign_up_draws_once_on_the_rate_limit(app: TestApp) {
+    let three_days = weekly(&["mon", "tue", "wed"], "1");
+    let days =
+        service::create_series(&app.bus(), &Actor::System, &form("Rota", "100"), &three_days).await.unwrap();
+    let client = app.client();
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        let email = format!("r{n}@example.org");
+        let fields = [
+            ("shift_id", days[0].id.as_str()),
+            ("form[name]", "R"),
+            ("form[email]", email.as_str()),
+            ("series", "true"),
+        ];
+        statuses.push(app.call(&client, "shifts/sign-up", &fields).await.status().as_u16());
+    }
+    // Five people each took the three days, one use of the limit apiece; the sixth took nothing.
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
+    for day in &days {
+        assert_eq!(shift_status(&app, &day.id).await, (ShiftStatus::Open, 5));
+    }
 }
 
 async fn five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly(backend: Backend) {
