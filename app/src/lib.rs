@@ -20,6 +20,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod home;
+pub mod integrations;
 pub mod jobs;
 pub mod live;
 pub mod observability;
@@ -127,6 +128,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />
+                    <Route path=path!("integrations") view=integrations::ui::IntegrationsPage />
                     <Route path=path!("payments") view=payments::ui::AdminPaymentsPage />
                     <Route path=path!("payments/settings") view=payments::ui::PaymentSettingsPage />
                     <Route path=path!("payments/products") view=payments::ui::AdminProductsPage />

@@ -32,6 +32,7 @@ use tower_http::trace::TraceLayer;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod access;
+mod automation;
 pub mod config;
 mod events_api;
 mod exports;
@@ -70,8 +71,12 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
 }
 
 /// The built-in durable listeners of the bus.
-fn builtin_listeners(db: &Db) -> Vec<Listener> {
-    vec![app::bus::event_log::listener(db.clone()), app::contacts::activity::listener(db.clone())]
+fn builtin_listeners(db: &Db, key: &Arc<SecretKey>) -> Vec<Listener> {
+    vec![
+        app::bus::event_log::listener(db.clone()),
+        app::contacts::activity::listener(db.clone()),
+        automation::listener(db.clone(), key.clone()),
+    ]
 }
 
 /// `prepare`, with `extra` durable listeners beside the built-in ones (tests use this).
@@ -92,11 +97,11 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         .site_addr(config.site_addr)
         .env(Env::PROD)
         .build();
-    let mut listeners = builtin_listeners(&db);
+    let secret_key = Arc::new(secret_key);
+    let mut listeners = builtin_listeners(&db, &secret_key);
     listeners.extend(extra);
     let bus = Bus::new(db.clone(), config.bus.clone(), listeners);
     let limiter = |limit: config::Limit| RateLimiter::new(limit.count, limit.window);
-    let secret_key = Arc::new(secret_key);
     let email_worker = app::email::service::Worker {
         db: db.clone(),
         key: secret_key.clone(),

@@ -27,6 +27,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },
     NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS },
     NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS },
+    NavItem { label: "Integrations", href: "/admin/integrations", roles: crate::integrations::MANAGERS },
     NavItem { label: "Payments", href: "/admin/payments", roles: crate::payments::MANAGERS },
     NavItem { label: "Products", href: "/admin/payments/products", roles: crate::payments::MANAGERS },
     NavItem { label: "Plans", href: "/admin/payments/plans", roles: crate::payments::MANAGERS },

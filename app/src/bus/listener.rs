@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::{Bus, Listener, outbox};
 use crate::db::{self, Db, Tx};
-use crate::events::{any_matches, rfc3339_from_unix_ms};
+use crate::events::{Envelope, any_matches, rfc3339_from_unix_ms};
 use crate::observability::DeadDelivery;
 use crate::time_zone::Zone;
 
@@ -173,16 +173,13 @@ impl Bus {
             let batch = outbox::read_after(db, position, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.seq) else { return Ok(()) };
             let mut outcomes = BatchOutcome::default();
-            let mut waiting = Vec::new();
-            for envelope in batch {
-                if !any_matches(&l.patterns, &envelope.topic) {
-                    continue;
-                }
-                if !(l.enabled)().await {
-                    outcomes.skipped += 1;
-                    continue;
-                }
-                waiting.push(envelope);
+            let mut waiting: Vec<Envelope> =
+                batch.into_iter().filter(|e| any_matches(&l.patterns, &e.topic)).collect();
+            // The guard is asked once a batch: it may read settings, and its answer holds
+            // for events that came together.
+            if !waiting.is_empty() && !(l.enabled)().await {
+                outcomes.skipped = waiting.len() as i64;
+                waiting.clear();
             }
             while !waiting.is_empty() {
                 let rest = waiting.split_off(l.events_per_call.min(waiting.len()));

@@ -77,7 +77,7 @@ async fn spawn_with(backend: Backend, listeners: Vec<Listener>) -> TestApp {
     .await
 }
 
-async fn listener_counter(app: &TestApp, name: &str, counter: &str) -> i64 {
+pub async fn listener_counter(app: &TestApp, name: &str, counter: &str) -> i64 {
     let sql = format!("SELECT {counter} FROM bus_listeners WHERE name = $1");
     // The row appears when the server has started the listener.
     let value: Option<i64> =

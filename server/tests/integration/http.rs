@@ -213,6 +213,9 @@ const FIELDS: &[&str] = &[
     "form[price]",
     "form[host]",
     "form[port]",
+    "form[url]",
+    "form[secret]",
+    "form[enabled]",
     "repeat[weeks]",
     "repeat[monthly]",
     "repeat[months]",
@@ -225,7 +228,9 @@ const FIELDS: &[&str] = &[
 pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
     let readable = |field: &str| match field {
         "page" | "seq" | "idle_days" | "filter[page]" => "1".to_string(),
-        "approve" | "active" | "series" | "form[is_public]" | "repeat[monthly]" => "true".to_string(),
+        "approve" | "active" | "series" | "form[is_public]" | "form[enabled]" | "repeat[monthly]" => {
+            "true".to_string()
+        }
         _ => value.to_string(),
     };
     FIELDS.iter().map(|f| (*f, readable(f))).collect()

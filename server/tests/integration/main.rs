@@ -7,6 +7,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod automation;
 mod binary;
 mod campaigns;
 mod contacts;

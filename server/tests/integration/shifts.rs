@@ -65,7 +65,7 @@ fn tomorrow() -> String {
     app::time::date_time_from_unix(db::now_unix() + 86_400).0
 }
 
-fn form(title: &str, capacity: &str) -> ShiftForm {
+pub fn form(title: &str, capacity: &str) -> ShiftForm {
     ShiftForm {
         title: title.into(),
         description: "Bring water.".into(),

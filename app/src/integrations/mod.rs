@@ -1,0 +1,67 @@
+//! Outside services kept in step through the bus. So far the automation webhook (n8n or any
+//! receiver of Standard Webhooks): every event, signed, POSTed to a URL the super admin sets.
+//! Its listener lives in the server crate; this module holds its settings and their page.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+/// Who sets up integrations: the automation webhook is sent every event, donations and
+/// contacts' details included, so only a super admin chooses where it goes.
+pub const MANAGERS: &[Role] = &[Role::SuperAdmin];
+
+/// The automation webhook's settings as an admin sees them: the signing secret masked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AutomationSettings {
+    pub enabled: bool,
+    pub url: String,
+    /// Masked, or empty when none is stored.
+    pub secret: String,
+}
+
+/// The automation form as typed. A secret left empty or still showing its mask keeps the
+/// stored one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AutomationSettingsForm {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub secret: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::IntegrationError> for AppError {
+    fn from(err: service::IntegrationError) -> AppError {
+        match err {
+            service::IntegrationError::Invalid(errors) => AppError::Invalid(errors),
+            service::IntegrationError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+#[server(prefix = "/api", endpoint = "integrations/automation")]
+pub async fn get_automation_settings() -> Result<AutomationSettings, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::load_automation(&state.db, &state.secret_key)
+        .await
+        .map(|s| s.view())
+        .map_err(crate::auth::internal)
+}
+
+/// Saves the automation webhook's settings; answers with them as stored, the secret masked.
+#[server(prefix = "/api", endpoint = "integrations/save-automation")]
+pub async fn save_automation_settings(form: AutomationSettingsForm) -> Result<AutomationSettings, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_automation(&state.db, &state.secret_key, &actor, &form).await?)
+}

@@ -1,0 +1,203 @@
+//! The integrations' settings (ssr only): stored as settings rows, the signing secret
+//! encrypted, and the Standard Webhooks signature the automation webhook is sent with.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::{AutomationSettings, AutomationSettingsForm};
+use crate::db::Db;
+use crate::error::{FieldError, Validation};
+use crate::events::Actor;
+use crate::secrets::{ExposeSecret, SecretKey, SecretString};
+use crate::settings;
+
+const AUTOMATION_ENABLED: &str = "automation.enabled";
+const AUTOMATION_URL: &str = "automation.url";
+const AUTOMATION_SECRET: &str = "automation.secret";
+
+/// Standard Webhooks secrets: this prefix, then the key's bytes in base64.
+const SECRET_PREFIX: &str = "whsec_";
+/// The key lengths Standard Webhooks allows, in bytes.
+const KEY_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
+const URL_MAX: usize = 2000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrationError {
+    #[error("invalid settings")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The automation webhook's stored settings, the secret decrypted (never printed or sent).
+#[derive(Debug, Default)]
+pub struct StoredAutomation {
+    pub enabled: bool,
+    pub url: String,
+    pub secret: Option<SecretString>,
+}
+
+/// Where and how to send: the URL and the key signatures are made with.
+pub struct WebhookTarget {
+    pub url: String,
+    pub key: SigningKey,
+}
+
+/// The key inside a Standard Webhooks secret, ready to sign with.
+#[derive(Clone)]
+pub struct SigningKey(Hmac<Sha256>);
+
+impl StoredAutomation {
+    /// What an admin may see: the secret masked.
+    pub fn view(&self) -> AutomationSettings {
+        AutomationSettings {
+            enabled: self.enabled,
+            url: self.url.clone(),
+            secret: self.secret.as_ref().map(|s| settings::mask(s.expose_secret())).unwrap_or_default(),
+        }
+    }
+
+    /// Where to send events: only when the webhook is on and has an address and a secret.
+    pub fn target(&self) -> Option<WebhookTarget> {
+        let key = signing_key(self.secret.as_ref()?.expose_secret())?;
+        (self.enabled && !self.url.is_empty()).then(|| WebhookTarget { url: self.url.clone(), key })
+    }
+}
+
+pub async fn load_automation(db: &Db, key: &SecretKey) -> Result<StoredAutomation, sqlx::Error> {
+    Ok(StoredAutomation {
+        enabled: settings::get(db, AUTOMATION_ENABLED).await?.as_deref() == Some("true"),
+        url: settings::get(db, AUTOMATION_URL).await?.unwrap_or_default(),
+        secret: settings::get_secret(db, key, AUTOMATION_SECRET).await?,
+    })
+}
+
+/// Saves the automation webhook's settings and writes an admin audit row naming what changed
+/// (never the secret, nor the address, which may carry a token of the receiver's). A secret
+/// left empty or masked keeps the stored one. Answers with the settings as stored.
+pub async fn save_automation(
+    db: &Db,
+    key: &SecretKey,
+    actor: &Actor,
+    form: &AutomationSettingsForm,
+) -> Result<AutomationSettings, IntegrationError> {
+    let before = load_automation(db, key).await?;
+    let url = form.url.trim();
+    let secret = form.secret.trim();
+    let mut v = Validation::new();
+    if !url.is_empty() {
+        v.check(
+            is_webhook_url(url),
+            "url",
+            "Enter the webhook's whole address, starting with https:// or http://.",
+        );
+    }
+    v.check(!form.enabled || !url.is_empty(), "url", "Enter the webhook's address before turning it on.");
+    let keeps_secret = secret.is_empty() || secret == before.view().secret;
+    if !keeps_secret {
+        let message = if settings::is_masked(secret) {
+            "Type the whole new secret, or leave the field as it is to keep the saved one."
+        } else {
+            "A signing secret is whsec_ and then 24 to 64 bytes in base64, as \
+             echo \"whsec_$(openssl rand -base64 32)\" makes one."
+        };
+        v.check(!settings::is_masked(secret) && signing_key(secret).is_some(), "secret", message);
+    }
+    let will_have_secret = !keeps_secret || before.secret.is_some();
+    v.check(
+        !form.enabled || will_have_secret,
+        "secret",
+        "Enter a signing secret before turning the webhook on.",
+    );
+    v.finish().map_err(IntegrationError::Invalid)?;
+
+    let mut changed = Vec::new();
+    let mut tx = db.begin_write().await?;
+    if form.enabled != before.enabled {
+        settings::set(&mut tx, AUTOMATION_ENABLED, if form.enabled { "true" } else { "false" }).await?;
+        changed.push("enabled");
+    }
+    if url != before.url {
+        settings::set(&mut tx, AUTOMATION_URL, url).await?;
+        changed.push("url");
+    }
+    if !keeps_secret && settings::save_secret_field(&mut tx, key, AUTOMATION_SECRET, secret).await? {
+        changed.push("secret");
+    }
+    let detail = if changed.is_empty() {
+        "nothing changed".to_string()
+    } else {
+        format!("changed: {}", changed.join(", "))
+    };
+    crate::audit::record(&mut tx, actor, "settings.automation.saved", &detail).await?;
+    tx.commit().await?;
+    Ok(load_automation(db, key).await?.view())
+}
+
+/// An absolute http(s) address with a host and no user name or password in it.
+fn is_webhook_url(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else { return false };
+    url.len() <= URL_MAX
+        && matches!(parsed.scheme(), "https" | "http")
+        && parsed.host_str().is_some_and(|h| !h.is_empty())
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+}
+
+/// The key inside a Standard Webhooks secret (`whsec_` + base64 of 24–64 bytes).
+pub fn signing_key(secret: &str) -> Option<SigningKey> {
+    let key = BASE64.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()?;
+    if !KEY_BYTES.contains(&key.len()) {
+        return None;
+    }
+    Hmac::<Sha256>::new_from_slice(&key).ok().map(SigningKey)
+}
+
+impl SigningKey {
+    /// The `webhook-signature` header's value: `v1,` and the base64 HMAC-SHA256 of
+    /// `{id}.{timestamp}.{body}`, as Standard Webhooks receivers (n8n, Svix' libraries)
+    /// check it.
+    pub fn signature(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        let mut mac = self.0.clone();
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_as_the_standard_webhooks_example_does() {
+        // The example in the Standard Webhooks specification and its reference libraries.
+        let key = signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let signed = key.signature("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#);
+        assert_eq!(signed, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn a_secret_is_whsec_and_24_to_64_bytes_of_base64() {
+        assert!(signing_key(&format!("whsec_{}", BASE64.encode([7u8; 24]))).is_some());
+        assert!(signing_key(&format!("whsec_{}", BASE64.encode([7u8; 64]))).is_some());
+        assert!(signing_key(&format!("whsec_{}", BASE64.encode([7u8; 23]))).is_none());
+        assert!(signing_key(&format!("whsec_{}", BASE64.encode([7u8; 65]))).is_none());
+        assert!(signing_key(&BASE64.encode([7u8; 32])).is_none(), "the prefix is needed");
+        assert!(signing_key("whsec_not base64!").is_none());
+    }
+
+    #[test]
+    fn webhook_addresses_are_whole_http_urls_without_credentials() {
+        assert!(is_webhook_url("https://n8n.example.org/webhook/4f2c"));
+        assert!(is_webhook_url("http://localhost:5678/webhook/changemaker"));
+        for bad in
+            ["n8n.example.org/webhook", "ftp://example.org/x", "https://", "https://me:pw@example.org/x"]
+        {
+            assert!(!is_webhook_url(bad), "{bad}");
+        }
+        assert!(!is_webhook_url(&format!("https://example.org/{}", "a".repeat(URL_MAX))));
+    }
+}

@@ -1,0 +1,105 @@
+//! The integrations page (`/admin/integrations`): the automation webhook's settings, and a
+//! test event to check it end to end.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{AutomationSettings, SaveAutomationSettings, get_automation_settings};
+use crate::observability::SendTestEvent;
+use crate::ui::{Field, FormError, last_error};
+
+const BUTTON: &str = "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
+
+#[component]
+pub fn IntegrationsPage() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_automation_settings());
+    let save = ServerAction::<SaveAutomationSettings>::new();
+    let test_event = ServerAction::<SendTestEvent>::new();
+    let save_error = last_error(save.value());
+    view! {
+        <Title text="Integrations" />
+        <h1 class="text-2xl font-bold text-slate-900">"Integrations"</h1>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(current) => view! {
+                        <AutomationForm current=current save=save error=save_error />
+                        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+                            <h2 class="text-lg font-semibold text-slate-900">"Check it end to end"</h2>
+                            <p class="text-sm text-slate-600">
+                                "Publishes a system.test event. Each listener's deliveries, failures and retries show on the "
+                                <a href="/admin/events/bus" class="text-indigo-700 underline">"Event bus"</a>
+                                " page (this one is \u{201c}automation\u{201d}), where a delivery that failed for good can be sent again."
+                            </p>
+                            <div class="mt-4 flex items-center gap-3">
+                                <button
+                                    class=BUTTON
+                                    disabled=move || test_event.pending().get()
+                                    on:click=move |_| {
+                                        test_event.dispatch(SendTestEvent {});
+                                    }
+                                >
+                                    "Send test event"
+                                </button>
+                                <span class="text-sm text-slate-700" data-testid="test-event-result">
+                                    {move || match test_event.value().get() {
+                                        Some(Ok(seq)) => format!("Sent system.test (#{seq})."),
+                                        Some(Err(e)) => e.to_string(),
+                                        None => String::new(),
+                                    }}
+                                </span>
+                            </div>
+                        </section>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AutomationForm(
+    current: AutomationSettings,
+    save: ServerAction<SaveAutomationSettings>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    // After a save the form shows what is stored now: the secret masked.
+    let initial = match save.value().get_untracked() {
+        Some(Ok(saved)) => saved,
+        _ => current,
+    };
+    view! {
+        <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Automation webhook (n8n)"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Every event (a sign-up, a donation, a new contact…) is sent as it happens to this address: "
+                "an n8n Webhook node, or anything that takes JSON. A failed delivery is tried again later, "
+                "up to a day on."
+            </p>
+            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormError error=error />
+                <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
+                    <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled />
+                    "Send every event to this webhook"
+                </label>
+                <Field label="Webhook address" name="form[url]" kind="url" autocomplete="off" value=initial.url.clone() error=error />
+                <Field label="Signing secret" name="form[secret]" autocomplete="off" value=initial.secret.clone() error=error />
+                <p class="text-sm text-slate-600">
+                    "Make one with " <code>"echo \"whsec_$(openssl rand -base64 32)\""</code>
+                    " and give the receiver the same. Each request carries the headers webhook-id (the event's id, "
+                    "the same on every retry), webhook-timestamp and webhook-signature, as Standard Webhooks "
+                    "describes. A saved secret shows masked: leave it as it is to keep it."
+                </p>
+                <button type="submit" class=BUTTON disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save automation settings" }}
+                </button>
+                <p class="text-sm text-green-700" data-testid="save-result">
+                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
+                </p>
+            </ActionForm>
+        </section>
+    }
+}
