@@ -102,6 +102,7 @@ test.describe.serial("accessibility", () => {
       "/admin",
       "/admin/shifts/hours",
       "/admin/settings",
+      "/admin/integrations",
       "/admin/emails",
       "/admin/contacts",
       "/admin/campaigns",

@@ -1,5 +1,8 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, IncomingHttpHeaders } from "node:http";
+import { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { ADMIN, ready, signIn, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("event bus pages", () => {
@@ -49,5 +52,60 @@ test.describe.serial("event bus pages", () => {
     await expect(bus.getByTestId("log-row")).toHaveCount(1);
     await bus.goto(`${server.baseURL}/admin/events/log?topic=Not+A+Topic`);
     await expect(bus.getByTestId("load-error")).toContainText("Enter a topic");
+  });
+
+  test("a super admin sends every event to an n8n webhook, signed", async ({ page }) => {
+    // An n8n stand-in that keeps what it is sent.
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((done) => receiver.listen(0, "127.0.0.1", done));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhook/changemaker`;
+    const secret = `whsec_${randomBytes(32).toString("base64")}`;
+    try {
+      await signIn(page, server, "/admin/integrations");
+      await expect(page.getByRole("heading", { name: "Automation webhook (n8n)" })).toBeVisible();
+      // Turned on without a secret: refused, with the reason under the field.
+      await page.getByLabel("Send every event to this webhook").check();
+      await page.getByLabel("Webhook address").fill(hook);
+      await page.getByRole("button", { name: "Save automation settings" }).click();
+      await expect(page.getByTestId("error-form[secret]")).toContainText("Enter a signing secret");
+
+      await page.getByLabel("Signing secret").fill(secret);
+      await page.getByRole("button", { name: "Save automation settings" }).click();
+      await expect(page.getByTestId("save-result")).toHaveText("Saved.");
+      // Reloaded, the secret shows only masked.
+      await page.reload();
+      await ready(page);
+      await expect(page.getByLabel("Signing secret")).toHaveValue(/^whsec_…/);
+      await expect(page.getByLabel("Webhook address")).toHaveValue(hook);
+
+      await page.getByRole("button", { name: "Send test event" }).click();
+      await expect(page.getByTestId("test-event-result")).toContainText("Sent system.test");
+      await expect.poll(() => received.length).toBe(1);
+      const [got] = received;
+      const envelope = JSON.parse(got.body);
+      expect(envelope.topic).toBe("system.test");
+      expect(envelope.payload.message).toContain(ADMIN.name);
+      // The receiver checks the signature as Standard Webhooks says.
+      const key = Buffer.from(secret.slice("whsec_".length), "base64");
+      const signed = `${got.headers["webhook-id"]}.${got.headers["webhook-timestamp"]}.${got.body}`;
+      const expected = `v1,${createHmac("sha256", key).update(signed).digest("base64")}`;
+      expect(got.headers["webhook-signature"]).toBe(expected);
+      expect(got.headers["webhook-id"]).toBe(envelope.id);
+
+      // The Event bus page counts the delivery.
+      await page.goto(`${server.baseURL}/admin/events/bus`);
+      await ready(page);
+      await expect(page.getByTestId("listener-automation").getByTestId("delivered")).toHaveText("1");
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -18,10 +18,10 @@ pub const NAME: &str = "automation";
 
 pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
     // A redirect is answered as a failure rather than followed: a POST would turn into a GET.
+    // Events are sent one after another, so a receiver that hangs must not hold up the rest.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(10))
         .user_agent(concat!("Changemaker/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default();
