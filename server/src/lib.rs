@@ -32,10 +32,10 @@ use tower_http::trace::TraceLayer;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod access;
-mod automation;
 pub mod config;
 mod events_api;
 mod exports;
+mod integrations;
 mod middleware;
 mod page_cache;
 mod site_files;
@@ -71,11 +71,12 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartError> {
 }
 
 /// The built-in durable listeners of the bus.
-fn builtin_listeners(db: &Db, key: &Arc<SecretKey>) -> Vec<Listener> {
+fn builtin_listeners(db: &Db, key: &Arc<SecretKey>, public_url: &str) -> Vec<Listener> {
     vec![
         app::bus::event_log::listener(db.clone()),
         app::contacts::activity::listener(db.clone()),
-        automation::listener(db.clone(), key.clone()),
+        integrations::automation::listener(db.clone(), key.clone()),
+        integrations::team_chat::listener(db.clone(), key.clone(), public_url.to_string()),
     ]
 }
 
@@ -98,7 +99,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         .env(Env::PROD)
         .build();
     let secret_key = Arc::new(secret_key);
-    let mut listeners = builtin_listeners(&db, &secret_key);
+    let mut listeners = builtin_listeners(&db, &secret_key, &config.public_url);
     listeners.extend(extra);
     let bus = Bus::new(db.clone(), config.bus.clone(), listeners);
     let limiter = |limit: config::Limit| RateLimiter::new(limit.count, limit.window);

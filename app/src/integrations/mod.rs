@@ -1,6 +1,7 @@
-//! Outside services kept in step through the bus. So far the automation webhook (n8n or any
-//! receiver of Standard Webhooks): every event, signed, POSTed to a URL the super admin sets.
-//! Its listener lives in the server crate; this module holds its settings and their page.
+//! Outside services kept in step through the bus: the automation webhook (n8n or any receiver
+//! of Standard Webhooks: every event, signed) and team chat (Rocket.Chat: a message for the
+//! events a team wants to hear about). Their listeners live in the server crate; this module
+//! holds their settings and the page they are set on.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,25 @@ pub struct AutomationSettingsForm {
     pub secret: String,
 }
 
+/// Team chat's settings as an admin sees them: the webhook address masked, since it holds the
+/// chat server's token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamChatSettings {
+    pub enabled: bool,
+    /// Masked, or empty when none is stored.
+    pub webhook_url: String,
+}
+
+/// The team chat form as typed. An address left empty or still showing its mask keeps the
+/// stored one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamChatSettingsForm {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub webhook_url: String,
+}
+
 #[cfg(feature = "ssr")]
 impl From<service::IntegrationError> for AppError {
     fn from(err: service::IntegrationError) -> AppError {
@@ -64,4 +84,23 @@ pub async fn save_automation_settings(form: AutomationSettingsForm) -> Result<Au
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
     Ok(service::save_automation(&state.db, &state.secret_key, &actor, &form).await?)
+}
+
+#[server(prefix = "/api", endpoint = "integrations/team-chat")]
+pub async fn get_team_chat_settings() -> Result<TeamChatSettings, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::load_team_chat(&state.db, &state.secret_key)
+        .await
+        .map(|s| s.view())
+        .map_err(crate::auth::internal)
+}
+
+/// Saves team chat's settings; answers with them as stored, the address masked.
+#[server(prefix = "/api", endpoint = "integrations/save-team-chat")]
+pub async fn save_team_chat_settings(form: TeamChatSettingsForm) -> Result<TeamChatSettings, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_team_chat(&state.db, &state.secret_key, &actor, &form).await?)
 }

@@ -1,12 +1,13 @@
-//! The integrations' settings (ssr only): stored as settings rows, the signing secret
-//! encrypted, and the Standard Webhooks signature the automation webhook is sent with.
+//! The integrations' settings (ssr only): stored as settings rows, secrets (the automation
+//! webhook's signing secret, team chat's webhook address) encrypted; and the Standard
+//! Webhooks signature the automation webhook is sent with.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{AutomationSettings, AutomationSettingsForm};
+use super::{AutomationSettings, AutomationSettingsForm, TeamChatSettings, TeamChatSettingsForm};
 use crate::db::Db;
 use crate::error::{FieldError, Validation};
 use crate::events::Actor;
@@ -16,6 +17,8 @@ use crate::settings;
 const AUTOMATION_ENABLED: &str = "automation.enabled";
 const AUTOMATION_URL: &str = "automation.url";
 const AUTOMATION_SECRET: &str = "automation.secret";
+const TEAM_CHAT_ENABLED: &str = "team_chat.enabled";
+const TEAM_CHAT_URL: &str = "team_chat.webhook_url";
 
 /// Standard Webhooks secrets: this prefix, then the key's bytes in base64.
 const SECRET_PREFIX: &str = "whsec_";
@@ -95,15 +98,11 @@ pub async fn save_automation(
         );
     }
     v.check(!form.enabled || !url.is_empty(), "url", "Enter the webhook's address before turning it on.");
-    let keeps_secret = secret.is_empty() || secret == before.view().secret;
+    let keeps_secret = keeps_stored(secret, &before.view().secret);
     if !keeps_secret {
-        let message = if settings::is_masked(secret) {
-            "Type the whole new secret, or leave the field as it is to keep the saved one."
-        } else {
-            "A signing secret is whsec_ and then 24 to 64 bytes in base64, as \
-             echo \"whsec_$(openssl rand -base64 32)\" makes one."
-        };
-        v.check(!settings::is_masked(secret) && signing_key(secret).is_some(), "secret", message);
+        let wrong = "A signing secret is whsec_ and then 24 to 64 bytes in base64, as \
+                     echo \"whsec_$(openssl rand -base64 32)\" makes one.";
+        check_new_secret(&mut v, "secret", secret, signing_key(secret).is_some(), wrong);
     }
     let will_have_secret = !keeps_secret || before.secret.is_some();
     v.check(
@@ -126,14 +125,109 @@ pub async fn save_automation(
     if !keeps_secret && settings::save_secret_field(&mut tx, key, AUTOMATION_SECRET, secret).await? {
         changed.push("secret");
     }
+    record_saved(&mut tx, actor, "settings.automation.saved", &changed).await?;
+    tx.commit().await?;
+    Ok(load_automation(db, key).await?.view())
+}
+
+/// Team chat's stored settings, the webhook address decrypted (never printed or sent).
+#[derive(Debug, Default)]
+pub struct StoredTeamChat {
+    pub enabled: bool,
+    pub webhook_url: Option<SecretString>,
+}
+
+impl StoredTeamChat {
+    /// What an admin may see: the address masked.
+    pub fn view(&self) -> TeamChatSettings {
+        TeamChatSettings {
+            enabled: self.enabled,
+            webhook_url: self
+                .webhook_url
+                .as_ref()
+                .map(|u| settings::mask(u.expose_secret()))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Where to post messages: only when team chat is on and has an address.
+    pub fn target(&self) -> Option<&SecretString> {
+        self.webhook_url.as_ref().filter(|_| self.enabled)
+    }
+}
+
+pub async fn load_team_chat(db: &Db, key: &SecretKey) -> Result<StoredTeamChat, sqlx::Error> {
+    Ok(StoredTeamChat {
+        enabled: settings::get(db, TEAM_CHAT_ENABLED).await?.as_deref() == Some("true"),
+        webhook_url: settings::get_secret(db, key, TEAM_CHAT_URL).await?,
+    })
+}
+
+/// Saves team chat's settings and writes an admin audit row naming what changed. An address
+/// left empty or masked keeps the stored one. Answers with the settings as stored.
+pub async fn save_team_chat(
+    db: &Db,
+    key: &SecretKey,
+    actor: &Actor,
+    form: &TeamChatSettingsForm,
+) -> Result<TeamChatSettings, IntegrationError> {
+    let before = load_team_chat(db, key).await?;
+    let url = form.webhook_url.trim();
+    let keeps_url = keeps_stored(url, &before.view().webhook_url);
+    let mut v = Validation::new();
+    if !keeps_url {
+        let wrong = "Enter the incoming webhook's whole address, starting with https:// or http://.";
+        check_new_secret(&mut v, "webhook_url", url, is_webhook_url(url), wrong);
+    }
+    v.check(
+        !form.enabled || !keeps_url || before.webhook_url.is_some(),
+        "webhook_url",
+        "Enter the incoming webhook's address before turning team chat on.",
+    );
+    v.finish().map_err(IntegrationError::Invalid)?;
+
+    let mut changed = Vec::new();
+    let mut tx = db.begin_write().await?;
+    if form.enabled != before.enabled {
+        settings::set(&mut tx, TEAM_CHAT_ENABLED, if form.enabled { "true" } else { "false" }).await?;
+        changed.push("enabled");
+    }
+    if !keeps_url && settings::save_secret_field(&mut tx, key, TEAM_CHAT_URL, url).await? {
+        changed.push("webhook_url");
+    }
+    record_saved(&mut tx, actor, "settings.team_chat.saved", &changed).await?;
+    tx.commit().await?;
+    Ok(load_team_chat(db, key).await?.view())
+}
+
+/// Whether a secret field keeps what is stored: left empty, or still showing the stored mask.
+fn keeps_stored(typed: &str, stored_mask: &str) -> bool {
+    typed.is_empty() || typed == stored_mask
+}
+
+/// Checks a secret field typed to replace the stored one: it must be whole (no piece of a
+/// mask) and `valid`, else `wrong` says what it should be.
+fn check_new_secret(v: &mut Validation, field: &str, typed: &str, valid: bool, wrong: &str) {
+    if settings::is_masked(typed) {
+        v.add(field, "Type the whole new value, or leave the field as it is to keep the saved one.");
+    } else {
+        v.check(valid, field, wrong);
+    }
+}
+
+/// The admin audit row of a settings save: the names of what changed, never their values.
+async fn record_saved(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    action: &str,
+    changed: &[&str],
+) -> Result<(), sqlx::Error> {
     let detail = if changed.is_empty() {
         "nothing changed".to_string()
     } else {
         format!("changed: {}", changed.join(", "))
     };
-    crate::audit::record(&mut tx, actor, "settings.automation.saved", &detail).await?;
-    tx.commit().await?;
-    Ok(load_automation(db, key).await?.view())
+    crate::audit::record(tx, actor, action, &detail).await
 }
 
 /// An absolute http(s) address with a host and no user name or password in it.

@@ -1,11 +1,14 @@
-//! The integrations page (`/admin/integrations`): the automation webhook's settings, and a
-//! test event to check it end to end.
+//! The integrations page (`/admin/integrations`): the automation webhook's and team chat's
+//! settings, and a test event to check them end to end.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AutomationSettings, SaveAutomationSettings, get_automation_settings};
+use super::{
+    AutomationSettings, SaveAutomationSettings, SaveTeamChatSettings, TeamChatSettings,
+    get_automation_settings, get_team_chat_settings,
+};
 use crate::observability::SendTestEvent;
 use crate::ui::{Field, FormError, last_error};
 
@@ -13,10 +16,20 @@ const BUTTON: &str = "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold t
 
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_automation_settings());
+    let settings = Resource::new(
+        || (),
+        |_| async {
+            Ok::<_, crate::error::AppError>((
+                get_automation_settings().await?,
+                get_team_chat_settings().await?,
+            ))
+        },
+    );
     let save = ServerAction::<SaveAutomationSettings>::new();
+    let save_chat = ServerAction::<SaveTeamChatSettings>::new();
     let test_event = ServerAction::<SendTestEvent>::new();
     let save_error = last_error(save.value());
+    let save_chat_error = last_error(save_chat.value());
     view! {
         <Title text="Integrations" />
         <h1 class="text-2xl font-bold text-slate-900">"Integrations"</h1>
@@ -24,14 +37,15 @@ pub fn IntegrationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok(current) => view! {
-                        <AutomationForm current=current save=save error=save_error />
+                    Ok((automation, team_chat)) => view! {
+                        <AutomationForm current=automation save=save error=save_error />
+                        <TeamChatForm current=team_chat save=save_chat error=save_chat_error />
                         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
                             <h2 class="text-lg font-semibold text-slate-900">"Check it end to end"</h2>
                             <p class="text-sm text-slate-600">
                                 "Publishes a system.test event. Each listener's deliveries, failures and retries show on the "
                                 <a href="/admin/events/bus" class="text-indigo-700 underline">"Event bus"</a>
-                                " page (this one is \u{201c}automation\u{201d}), where a delivery that failed for good can be sent again."
+                                " page (\u{201c}automation\u{201d} and \u{201c}team-chat\u{201d}), where a delivery that failed for good can be sent again."
                             </p>
                             <div class="mt-4 flex items-center gap-3">
                                 <button
@@ -97,6 +111,48 @@ fn AutomationForm(
                     {move || if save.pending().get() { "Saving…" } else { "Save automation settings" }}
                 </button>
                 <p class="text-sm text-green-700" data-testid="save-result">
+                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
+                </p>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn TeamChatForm(
+    current: TeamChatSettings,
+    save: ServerAction<SaveTeamChatSettings>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    // After a save the form shows what is stored now: the address masked.
+    let initial = match save.value().get_untracked() {
+        Some(Ok(saved)) => saved,
+        _ => current,
+    };
+    view! {
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Team chat (Rocket.Chat)"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "A short message in your team's channel when a volunteer signs up or cancels, a representative "
+                "replies, a campaign is published or changes status, an account is approved, a donation comes in "
+                "(its amount, not the donor), and more. Volunteers are named, never their email or phone."
+            </p>
+            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormError error=error />
+                <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
+                    <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled />
+                    "Post to team chat"
+                </label>
+                <Field label="Incoming webhook address" name="form[webhook_url]" autocomplete="off" value=initial.webhook_url.clone() error=error />
+                <p class="text-sm text-slate-600">
+                    "In Rocket.Chat: Administration, Integrations, New, Incoming; choose the channel and copy the "
+                    "webhook URL here (Mattermost's and Slack's incoming webhooks work too). It holds the chat's "
+                    "token, so it is stored encrypted and shown masked: leave it as it is to keep it."
+                </p>
+                <button type="submit" class=BUTTON disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save team chat settings" }}
+                </button>
+                <p class="text-sm text-green-700" data-testid="save-chat-result">
                     {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
                 </p>
             </ActionForm>

@@ -92,6 +92,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("email/settings", ORGANISERS),
     ("integrations/automation", SUPER_ADMIN),
     ("integrations/save-automation", SUPER_ADMIN),
+    ("integrations/team-chat", SUPER_ADMIN),
+    ("integrations/save-team-chat", SUPER_ADMIN),
     ("email/save-settings", ORGANISERS),
     ("email/test", ORGANISERS),
     ("email/queue", ORGANISERS),

@@ -216,6 +216,7 @@ const FIELDS: &[&str] = &[
     "form[url]",
     "form[secret]",
     "form[enabled]",
+    "form[webhook_url]",
     "repeat[weeks]",
     "repeat[monthly]",
     "repeat[months]",

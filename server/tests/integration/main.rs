@@ -7,13 +7,13 @@ mod common;
 
 mod access;
 mod accounts;
-mod automation;
 mod binary;
 mod campaigns;
 mod contacts;
 mod email;
 mod event_bus;
 mod http;
+mod integrations;
 mod payments;
 mod reengagement;
 mod shifts;

@@ -1,5 +1,6 @@
-//! The automation webhook (n8n): settings a super admin saves, and every event POSTed to a
-//! receiver that checks the Standard Webhooks signature itself. Both databases.
+//! The integrations a super admin sets up, each against a stand-in receiver: the automation
+//! webhook (n8n; the receiver checks the Standard Webhooks signature itself) and team chat
+//! (Rocket.Chat). Both databases.
 
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,12 +15,16 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::common::{Backend, eventually, spawn_app_custom};
+use crate::common::{Backend, TestApp, eventually, spawn_app_custom};
 use crate::event_bus::listener_counter;
 use app::events::Actor;
+use app::shifts::{SignupForm, SignupSource};
 use app::users::{Role, UserStatus};
 
-on_both_backends_with_own_server!(the_automation_webhook_gets_every_event_signed);
+on_both_backends_with_own_server!(
+    the_automation_webhook_gets_every_event_signed,
+    team_chat_hears_what_the_team_wants_to_know
+);
 
 /// A request the fake receiver got.
 struct Received {
@@ -87,15 +92,21 @@ fn expected_signature(secret: &str, received: &Received) -> String {
     format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
 }
 
-async fn the_automation_webhook_gets_every_event_signed(backend: Backend) {
+/// A server whose bus retries twice, 10 ms apart, and a super admin signed in to it.
+async fn spawn_with_super_admin(backend: Backend) -> (TestApp, reqwest::Client) {
     let short_retries = |config: &mut changemaker_server::config::Config| {
         config.bus.retry_schedule = vec![Duration::from_millis(10), Duration::from_millis(10)]
     };
     let app = spawn_app_custom(backend, &[], short_retries, Vec::new()).await;
-    let app = &app;
-    let (receiver, receiver_url) = Receiver::start().await;
     app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
     let admin = app.signed_in("super@example.org").await;
+    (app, admin)
+}
+
+async fn the_automation_webhook_gets_every_event_signed(backend: Backend) {
+    let (app, admin) = spawn_with_super_admin(backend).await;
+    let app = &app;
+    let (receiver, receiver_url) = Receiver::start().await;
     let settings = || async {
         let res = app.call(&admin, "integrations/automation", &[]).await;
         assert_eq!(res.status(), 200);
@@ -233,4 +244,97 @@ async fn the_automation_webhook_gets_every_event_signed(backend: Backend) {
     })
     .await;
     assert_eq!(receiver.count(), 5);
+}
+
+async fn team_chat_hears_what_the_team_wants_to_know(backend: Backend) {
+    let (app, admin) = spawn_with_super_admin(backend).await;
+    let app = &app;
+    let (receiver, receiver_url) = Receiver::start().await;
+    let save = |enabled: &'static str, url: String| {
+        let admin = admin.clone();
+        async move {
+            let form = [("form[enabled]", enabled), ("form[webhook_url]", url.as_str())];
+            app.call(&admin, "integrations/save-team-chat", &form).await
+        }
+    };
+    let delivered = || listener_counter(app, "team-chat", "delivered");
+
+    // Bad input is refused and changes nothing.
+    assert_eq!(save("true", "chat.example.org/hooks/x".into()).await.status(), 422);
+    assert_eq!(save("true", String::new()).await.status(), 422, "turning it on needs an address");
+    let res = app.call(&admin, "integrations/team-chat", &[]).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        serde_json::json!({ "enabled": false, "webhook_url": "" })
+    );
+
+    // The address holds the chat's token: saved encrypted, shown masked.
+    let hook = format!("{receiver_url}/hooks/abc123/chat-servers-own-token");
+    let res = save("true", hook.clone()).await;
+    assert_eq!(res.status(), 200);
+    let saved = res.text().await.unwrap();
+    assert!(!saved.contains("chat-servers-own-token"), "{saved}");
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM app_settings WHERE key = 'team_chat.webhook_url'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(!stored.contains("token"), "stored encrypted");
+
+    // A sign-up is told by name, shift and local time, with a link for organisers.
+    app::settings::save_time_zone(&app.db, &Actor::System, "Europe/London").await.unwrap();
+    let bus = app.bus();
+    let shift =
+        app::shifts::service::create(&bus, &Actor::System, &crate::shifts::form("Stall", "1")).await.unwrap();
+    let jo = SignupForm { name: "Jo Bloggs".into(), email: "jo@example.org".into(), phone: "0123".into() };
+    app::shifts::service::sign_up(&bus, &Actor::System, &shift.id, &jo, SignupSource::Public, None)
+        .await
+        .unwrap();
+    eventually("the chat hears of the sign-up", || async { receiver.count() == 1 }).await;
+    let got = receiver.last();
+    assert_eq!(got.path_and_query, "/hooks/abc123/chat-servers-own-token");
+    assert_eq!(got.header("content-type"), "application/json");
+    let text = got.envelope()["text"].as_str().unwrap().to_string();
+    assert!(text.starts_with("Jo Bloggs signed up for Stall ("), "{text}");
+    assert!(text.ends_with(&format!("/admin/shifts/{}", shift.id)), "{text}");
+    assert!(
+        text.contains(&app::settings::time_zone(&app.db).await.unwrap().stamp(shift.starts_at)),
+        "{text}"
+    );
+    assert!(!text.contains("jo@example.org") && !text.contains("0123"), "no email or phone: {text}");
+
+    // Cancelling the shift cancels Jo's sign-up too, and posts nothing per volunteer.
+    let before = delivered().await;
+    app::shifts::service::cancel_shift(&bus, &Actor::System, &shift.id).await.unwrap();
+    eventually("the cancellation is delivered", || async { delivered().await == before + 1 }).await;
+    assert_eq!(receiver.count(), 1);
+
+    // The chat server is down: retried, then parked; the error never shows the token.
+    receiver.status.store(503, Ordering::SeqCst);
+    assert_eq!(app.call(&admin, "observability/test-event", &[]).await.status(), 200);
+    eventually("the message is parked", || async { listener_counter(app, "team-chat", "dead").await == 1 })
+        .await;
+    let last_error: String =
+        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'team-chat'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(last_error.contains("503") && !last_error.contains("token"), "{last_error}");
+    assert!(receiver.last().envelope()["text"].as_str().unwrap().starts_with("Changemaker is connected"));
+
+    // Turned off, the stored address stays and nothing is posted.
+    assert_eq!(save("false", String::new()).await.status(), 200);
+    receiver.status.store(200, Ordering::SeqCst);
+    let posts = receiver.count();
+    let skipped = listener_counter(app, "team-chat", "skipped").await;
+    assert_eq!(app.call(&admin, "observability/test-event", &[]).await.status(), 200);
+    eventually("the event is skipped", || async {
+        listener_counter(app, "team-chat", "skipped").await == skipped + 1
+    })
+    .await;
+    assert_eq!(receiver.count(), posts);
+    let res = app.call(&admin, "integrations/team-chat", &[]).await;
+    let shown: Value = res.json().await.unwrap();
+    assert_eq!(shown["enabled"], false);
+    assert!(shown["webhook_url"].as_str().unwrap().starts_with('…'), "{shown}");
 }

@@ -6,7 +6,6 @@
 //! the receiver can drop a second delivery.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use app::bus::{GuardFuture, HandlerFuture, Listener};
 use app::db::Db;
@@ -17,14 +16,7 @@ use app::secrets::SecretKey;
 pub const NAME: &str = "automation";
 
 pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
-    // A redirect is answered as a failure rather than followed: a POST would turn into a GET.
-    // Events are sent one after another, so a receiver that hangs must not hold up the rest.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .user_agent(concat!("Changemaker/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default();
+    let http = super::http_client();
     let guard_db = db.clone();
     let guard_key = key.clone();
     Listener::new(NAME, &["*"], move |envelope| -> HandlerFuture {
@@ -44,13 +36,12 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
     })
 }
 
-/// One signed POST. The error, kept with a failed delivery and shown to admins, never names
-/// the address (it may carry the receiver's token) nor the secret.
+/// One signed POST of the envelope.
 async fn deliver(http: &reqwest::Client, target: &WebhookTarget, envelope: &Envelope) -> Result<(), String> {
     let body = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
     let timestamp = app::db::now_unix();
     let signature = target.key.signature(&envelope.id, timestamp, &body);
-    let response = http
+    let sent = http
         .post(&target.url)
         .header("content-type", "application/json")
         .header("webhook-id", &envelope.id)
@@ -58,8 +49,6 @@ async fn deliver(http: &reqwest::Client, target: &WebhookTarget, envelope: &Enve
         .header("webhook-signature", signature)
         .body(body)
         .send()
-        .await
-        .map_err(|e| format!("the webhook could not be reached: {}", e.without_url()))?;
-    let status = response.status();
-    if status.is_success() { Ok(()) } else { Err(format!("the webhook answered {status}")) }
+        .await;
+    super::outcome(sent, "the webhook").await
 }
