@@ -114,6 +114,9 @@ where
     });
 }
 
+/// How a text input looks, its border red while its field has an error.
+pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 aria-[invalid=true]:border-red-500";
+
 /// A labelled input with its field-level error message underneath.
 #[component]
 pub fn Field(
@@ -144,7 +147,7 @@ pub fn Field(
                 maxlength=maxlength
                 aria-invalid=move || if message().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
-                class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 aria-[invalid=true]:border-red-500"
+                class=INPUT
             />
             <p id=error_id class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>
                 {message}

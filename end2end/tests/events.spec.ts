@@ -54,42 +54,54 @@ test.describe.serial("event bus pages", () => {
     await expect(bus.getByTestId("load-error")).toContainText("Enter a topic");
   });
 
-  test("a super admin sends every event to an n8n webhook, signed", async ({ page }) => {
-    // An n8n stand-in that keeps what it is sent.
-    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  test("a super admin sends every event to an n8n webhook, signed, and tells team chat", async ({ page }) => {
+    // An n8n and Rocket.Chat stand-in that keeps what it is sent, told apart by path.
+    const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
     const receiver = createServer((req, res) => {
       let body = "";
       req.on("data", (chunk) => (body += chunk));
       req.on("end", () => {
-        received.push({ headers: req.headers, body });
+        received.push({ path: req.url ?? "", headers: req.headers, body });
         res.end("ok");
       });
     });
     await new Promise<void>((done) => receiver.listen(0, "127.0.0.1", done));
-    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhook/changemaker`;
+    const receiverURL = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const hook = `${receiverURL}/webhook/changemaker`;
+    const n8n = () => received.filter((r) => r.path === "/webhook/changemaker");
+    const chat = () => received.filter((r) => r.path.startsWith("/hooks/"));
     const secret = `whsec_${randomBytes(32).toString("base64")}`;
     try {
       await signIn(page, server, "/admin/integrations");
       await expect(page.getByRole("heading", { name: "Automation webhook (n8n)" })).toBeVisible();
       // Turned on without a secret: refused, with the reason under the field.
       await page.getByLabel("Send every event to this webhook").check();
-      await page.getByLabel("Webhook address").fill(hook);
+      await page.getByLabel("Webhook address", { exact: true }).fill(hook);
       await page.getByRole("button", { name: "Save automation settings" }).click();
       await expect(page.getByTestId("error-form[secret]")).toContainText("Enter a signing secret");
 
       await page.getByLabel("Signing secret").fill(secret);
       await page.getByRole("button", { name: "Save automation settings" }).click();
       await expect(page.getByTestId("save-result")).toHaveText("Saved.");
-      // Reloaded, the secret shows only masked.
+      await expect(page.getByLabel("Signing secret")).toHaveValue(/^whsec_…/);
+      // Reloaded too, the secret shows only masked.
       await page.reload();
       await ready(page);
       await expect(page.getByLabel("Signing secret")).toHaveValue(/^whsec_…/);
-      await expect(page.getByLabel("Webhook address")).toHaveValue(hook);
+      await expect(page.getByLabel("Webhook address", { exact: true })).toHaveValue(hook);
+
+      await page.getByLabel("Post to team chat").check();
+      await page.getByLabel("Incoming webhook address").fill(`${receiverURL}/hooks/abc/chat-token`);
+      await page.getByRole("button", { name: "Save team chat settings" }).click();
+      await expect(page.getByTestId("save-chat-result")).toHaveText("Saved.");
+      await expect(page.getByLabel("Incoming webhook address")).toHaveValue(/^…/);
 
       await page.getByRole("button", { name: "Send test event" }).click();
       await expect(page.getByTestId("test-event-result")).toContainText("Sent system.test");
-      await expect.poll(() => received.length).toBe(1);
-      const [got] = received;
+      await expect.poll(() => n8n().length).toBe(1);
+      await expect.poll(() => chat().length).toBe(1);
+      expect(JSON.parse(chat()[0].body).text).toContain("Changemaker is connected to this channel");
+      const [got] = n8n();
       const envelope = JSON.parse(got.body);
       expect(envelope.topic).toBe("system.test");
       expect(envelope.payload.message).toContain(ADMIN.name);
@@ -104,6 +116,7 @@ test.describe.serial("event bus pages", () => {
       await page.goto(`${server.baseURL}/admin/events/bus`);
       await ready(page);
       await expect(page.getByTestId("listener-automation").getByTestId("delivered")).toHaveText("1");
+      await expect(page.getByTestId("listener-team-chat").getByTestId("delivered")).toHaveText("1");
     } finally {
       receiver.close();
     }

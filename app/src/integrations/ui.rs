@@ -30,6 +30,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     let test_event = ServerAction::<SendTestEvent>::new();
     let save_error = last_error(save.value());
     let save_chat_error = last_error(save_chat.value());
+
     view! {
         <Title text="Integrations" />
         <h1 class="text-2xl font-bold text-slate-900">"Integrations"</h1>
@@ -85,6 +86,11 @@ fn AutomationForm(
         Some(Ok(saved)) => saved,
         _ => current,
     };
+    let stored_mask = initial.secret.clone();
+    let secret_mask = Memo::new(move |_| match save.value().get() {
+        Some(Ok(saved)) => saved.secret,
+        _ => stored_mask.clone(),
+    });
     view! {
         <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Automation webhook (n8n)"</h2>
@@ -100,7 +106,7 @@ fn AutomationForm(
                     "Send every event to this webhook"
                 </label>
                 <Field label="Webhook address" name="form[url]" kind="url" autocomplete="off" value=initial.url.clone() error=error />
-                <Field label="Signing secret" name="form[secret]" autocomplete="off" value=initial.secret.clone() error=error />
+                <MaskedField label="Signing secret" name="form[secret]" mask=secret_mask error=error />
                 <p class="text-sm text-slate-600">
                     "Make one with " <code>"echo \"whsec_$(openssl rand -base64 32)\""</code>
                     " and give the receiver the same. Each request carries the headers webhook-id (the event's id, "
@@ -129,6 +135,11 @@ fn TeamChatForm(
         Some(Ok(saved)) => saved,
         _ => current,
     };
+    let stored_mask = initial.webhook_url.clone();
+    let url_mask = Memo::new(move |_| match save.value().get() {
+        Some(Ok(saved)) => saved.webhook_url,
+        _ => stored_mask.clone(),
+    });
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Team chat (Rocket.Chat)"</h2>
@@ -143,7 +154,7 @@ fn TeamChatForm(
                     <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled />
                     "Post to team chat"
                 </label>
-                <Field label="Incoming webhook address" name="form[webhook_url]" autocomplete="off" value=initial.webhook_url.clone() error=error />
+                <MaskedField label="Incoming webhook address" name="form[webhook_url]" mask=url_mask error=error />
                 <p class="text-sm text-slate-600">
                     "In Rocket.Chat: Administration, Integrations, New, Incoming; choose the channel and copy the "
                     "webhook URL here (Mattermost's and Slack's incoming webhooks work too). It holds the chat's "
@@ -157,5 +168,39 @@ fn TeamChatForm(
                 </p>
             </ActionForm>
         </section>
+    }
+}
+
+/// A secret's input: the stored secret's mask, replaced by the new mask once a save succeeds
+/// (an input keeps what was typed whatever its value attribute says, so the property is set).
+/// A refused save leaves what was typed, to be corrected.
+#[component]
+fn MaskedField(
+    label: &'static str,
+    name: &'static str,
+    mask: Memo<String>,
+    #[prop(into)] error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message(name));
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div>
+            <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
+            <input
+                id=id
+                name=name
+                type="text"
+                autocomplete="off"
+                value=mask.get_untracked()
+                prop:value=move || mask.get()
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+                class=crate::ui::INPUT
+            />
+            <p id=error_id class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>
+                {message}
+            </p>
+        </div>
     }
 }
