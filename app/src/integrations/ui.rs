@@ -10,6 +10,7 @@ use super::{
     get_automation_settings, get_team_chat_settings,
 };
 use crate::observability::SendTestEvent;
+use crate::observability::ui::SendTestEventButton;
 use crate::ui::{Field, FormError, last_error};
 
 const BUTTON: &str = "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
@@ -48,23 +49,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                                 <a href="/admin/events/bus" class="text-indigo-700 underline">"Event bus"</a>
                                 " page (\u{201c}automation\u{201d} and \u{201c}team-chat\u{201d}), where a delivery that failed for good can be sent again."
                             </p>
-                            <div class="mt-4 flex items-center gap-3">
-                                <button
-                                    class=BUTTON
-                                    disabled=move || test_event.pending().get()
-                                    on:click=move |_| {
-                                        test_event.dispatch(SendTestEvent {});
-                                    }
-                                >
-                                    "Send test event"
-                                </button>
-                                <span class="text-sm text-slate-700" data-testid="test-event-result">
-                                    {move || match test_event.value().get() {
-                                        Some(Ok(seq)) => format!("Sent system.test (#{seq})."),
-                                        Some(Err(e)) => e.to_string(),
-                                        None => String::new(),
-                                    }}
-                                </span>
+                            <div class="mt-4">
+                                <SendTestEventButton action=test_event />
                             </div>
                         </section>
                     }

@@ -53,24 +53,7 @@ pub fn EventBusPage() -> impl IntoView {
                 </p>
             </div>
             <Show when=move || is_super_admin>
-                <div class="flex items-center gap-3">
-                    <span class="text-sm text-slate-600" data-testid="test-event-result">
-                        {move || match test_event.value().get() {
-                            Some(Ok(seq)) => format!("Sent system.test (#{seq})."),
-                            Some(Err(e)) => e.to_string(),
-                            None => String::new(),
-                        }}
-                    </span>
-                    <button
-                        class=BUTTON
-                        disabled=move || test_event.pending().get()
-                        on:click=move |_| {
-                            test_event.dispatch(SendTestEvent {});
-                        }
-                    >
-                        "Send test event"
-                    </button>
-                </div>
+                <SendTestEventButton action=test_event />
             </Show>
         </div>
         <p class="mt-2 text-sm text-red-600">{move || replay_error.get().map(|e| e.to_string())}</p>
@@ -82,6 +65,32 @@ pub fn EventBusPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// "Send test event" (`system.test`, for a super admin to check integrations end to end) and
+/// what came of it.
+#[component]
+pub fn SendTestEventButton(action: ServerAction<SendTestEvent>) -> impl IntoView {
+    view! {
+        <div class="flex items-center gap-3">
+            <span class="text-sm text-slate-600" data-testid="test-event-result">
+                {move || match action.value().get() {
+                    Some(Ok(seq)) => format!("Sent system.test (#{seq})."),
+                    Some(Err(e)) => e.to_string(),
+                    None => String::new(),
+                }}
+            </span>
+            <button
+                class=BUTTON
+                disabled=move || action.pending().get()
+                on:click=move |_| {
+                    action.dispatch(SendTestEvent {});
+                }
+            >
+                "Send test event"
+            </button>
+        </div>
     }
 }
 
