@@ -84,11 +84,6 @@ test.describe.serial("event bus pages", () => {
       await page.getByRole("button", { name: "Save automation settings" }).click();
       await expect(page.getByTestId("save-result")).toHaveText("Saved.");
       await expect(page.getByLabel("Signing secret")).toHaveValue(/^whsec_…/);
-      // Reloaded too, the secret shows only masked.
-      await page.reload();
-      await ready(page);
-      await expect(page.getByLabel("Signing secret")).toHaveValue(/^whsec_…/);
-      await expect(page.getByLabel("Webhook address", { exact: true })).toHaveValue(hook);
 
       await page.getByLabel("Post to team chat").check();
       await page.getByLabel("Incoming webhook address").fill(`${receiverURL}/hooks/abc/chat-token`);
@@ -117,6 +112,14 @@ test.describe.serial("event bus pages", () => {
       await ready(page);
       await expect(page.getByTestId("listener-automation").getByTestId("delivered")).toHaveText("1");
       await expect(page.getByTestId("listener-team-chat").getByTestId("delivered")).toHaveText("1");
+
+      // Opened afresh, the page shows what is stored, the secrets masked. (Last, since a form
+      // on a freshly loaded page may be sent before its code is ready, as a plain post.)
+      await page.goto(`${server.baseURL}/admin/integrations`);
+      await ready(page);
+      await expect(page.getByLabel("Webhook address", { exact: true })).toHaveValue(hook);
+      await expect(page.getByLabel("Signing secret")).toHaveValue(/^whsec_…/);
+      await expect(page.getByLabel("Incoming webhook address")).toHaveValue(/^…/);
     } finally {
       receiver.close();
     }
