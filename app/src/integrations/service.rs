@@ -230,10 +230,12 @@ async fn record_saved(
     crate::audit::record(tx, actor, action, &detail).await
 }
 
-/// An absolute http(s) address with a host and no user name or password in it.
+/// An absolute http(s) address with a host and no user name or password in it. Spaces and
+/// control characters are refused rather than dropped, as the URL parser would drop them.
 fn is_webhook_url(url: &str) -> bool {
     let Ok(parsed) = reqwest::Url::parse(url) else { return false };
     url.len() <= URL_MAX
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(parsed.scheme(), "https" | "http")
         && parsed.host_str().is_some_and(|h| !h.is_empty())
         && parsed.username().is_empty()
@@ -287,9 +289,15 @@ mod tests {
     fn webhook_addresses_are_whole_http_urls_without_credentials() {
         assert!(is_webhook_url("https://n8n.example.org/webhook/4f2c"));
         assert!(is_webhook_url("http://localhost:5678/webhook/changemaker"));
-        for bad in
-            ["n8n.example.org/webhook", "ftp://example.org/x", "https://", "https://me:pw@example.org/x"]
-        {
+        let bad = [
+            "n8n.example.org/webhook",
+            "ftp://example.org/x",
+            "https://",
+            "https://me:pw@example.org/x",
+            "https://example.org/web\nhook",
+            "https://example.org/a b",
+        ];
+        for bad in bad {
             assert!(!is_webhook_url(bad), "{bad}");
         }
         assert!(!is_webhook_url(&format!("https://example.org/{}", "a".repeat(URL_MAX))));
