@@ -48,6 +48,15 @@ pub fn unix_from_date_time(date: &str, time: &str) -> Option<i64> {
     Some(parse_date(date)? * 86_400 + parse_time(time)?)
 }
 
+/// An event's UTC time as its payload carries it (`2026-12-05T09:00:00Z`, from
+/// `events::rfc3339_from_unix_ms`) → Unix seconds; fractions of a second are dropped.
+pub fn unix_from_rfc3339(text: &str) -> Option<i64> {
+    let (date, rest) = text.split_once('T')?;
+    let seconds = number(rest.get(6..8)?, 2)?;
+    (rest.get(5..6)? == ":" && seconds < 60).then_some(())?;
+    Some(unix_from_date_time(date, rest.get(..5)?)? + seconds)
+}
+
 /// Days since the epoch → (year, month, day); the inverse of `days_from_civil`.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -142,6 +151,16 @@ mod tests {
         assert_eq!(dates("2026-12-29", 3), ["2026-12-29", "2027-01-26", "2027-02-23"]);
         // Across a year's end and a leap February.
         assert_eq!(dates("2027-11-22", 4), ["2027-11-22", "2027-12-27", "2028-01-24", "2028-02-28"]);
+    }
+
+    #[test]
+    fn event_times_read_back_to_the_second() {
+        let at = unix_from_date_time("2026-11-27", "18:34").unwrap() + 56;
+        assert_eq!(unix_from_rfc3339(&crate::events::rfc3339_from_unix_ms(at * 1000)), Some(at));
+        assert_eq!(unix_from_rfc3339("2026-11-27T18:34:56.789Z"), Some(at));
+        for bad in ["2026-11-27", "2026-11-27T18:34", "2026-11-27T18:34:6xZ", "2026-11-27T18-34-56Z", ""] {
+            assert_eq!(unix_from_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

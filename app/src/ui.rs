@@ -156,6 +156,53 @@ pub fn Field(
     }
 }
 
+/// What a secret field shows: the stored secret's mask, then the new one once a save
+/// succeeds (`saved`: the save action's `value()`).
+pub fn mask_after_save<T, S>(saved: S, stored: String, mask_of: fn(T) -> String) -> Memo<String>
+where
+    T: 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Memo::new(move |_| match saved.get() {
+        Some(Ok(saved)) => mask_of(saved),
+        _ => stored.clone(),
+    })
+}
+
+/// A secret's input: the stored secret's mask, replaced by the new mask once a save succeeds
+/// (an input keeps what was typed whatever its value attribute says, so the property is set).
+/// A refused save leaves what was typed, to be corrected.
+#[component]
+pub fn MaskedField(
+    label: &'static str,
+    name: &'static str,
+    mask: Memo<String>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message(name));
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div>
+            <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
+            <input
+                id=id
+                name=name
+                type="text"
+                autocomplete="off"
+                value=mask.get_untracked()
+                prop:value=move || mask.get()
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+                class=INPUT
+            />
+            <p id=error_id class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>
+                {message}
+            </p>
+        </div>
+    }
+}
+
 /// The form-wide message: errors that belong to no single field (rate limits, conflicts,
 /// server trouble).
 #[component]

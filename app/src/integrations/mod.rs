@@ -1,6 +1,7 @@
 //! Outside services kept in step through the bus: the automation webhook (n8n or any receiver
-//! of Standard Webhooks: every event, signed) and team chat (Rocket.Chat: a message for the
-//! events a team wants to hear about). Their listeners live in the server crate; this module
+//! of Standard Webhooks: every event, signed), team chat (Rocket.Chat: a message for the
+//! events a team wants to hear about) and the public calendar (Gancio: public shifts and
+//! ticketed events as calendar entries). Their listeners live in the server crate; this module
 //! holds their settings and the page they are set on.
 
 use leptos::prelude::*;
@@ -57,6 +58,28 @@ pub struct TeamChatSettingsForm {
     pub webhook_url: String,
 }
 
+/// The public calendar's settings as an admin sees them: the access token masked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PublicCalendarSettings {
+    pub enabled: bool,
+    /// The Gancio instance's address, `https://calendar.example.org`.
+    pub calendar_url: String,
+    /// Masked, or empty when none is stored.
+    pub token: String,
+}
+
+/// The public calendar form as typed. A token left empty or still showing its mask keeps the
+/// stored one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PublicCalendarSettingsForm {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub calendar_url: String,
+    #[serde(default)]
+    pub token: String,
+}
+
 #[cfg(feature = "ssr")]
 impl From<service::IntegrationError> for AppError {
     fn from(err: service::IntegrationError) -> AppError {
@@ -73,7 +96,7 @@ pub async fn get_automation_settings() -> Result<AutomationSettings, AppError> {
     let state = crate::state::app_state()?;
     service::load_automation(&state.db, &state.secret_key)
         .await
-        .map(|s| s.view())
+        .map(|s| s.automation_view())
         .map_err(crate::auth::internal)
 }
 
@@ -103,4 +126,25 @@ pub async fn save_team_chat_settings(form: TeamChatSettingsForm) -> Result<TeamC
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
     Ok(service::save_team_chat(&state.db, &state.secret_key, &actor, &form).await?)
+}
+
+#[server(prefix = "/api", endpoint = "integrations/public-calendar")]
+pub async fn get_public_calendar_settings() -> Result<PublicCalendarSettings, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::load_public_calendar(&state.db, &state.secret_key)
+        .await
+        .map(|s| s.public_calendar_view())
+        .map_err(crate::auth::internal)
+}
+
+/// Saves the public calendar's settings; answers with them as stored, the token masked.
+#[server(prefix = "/api", endpoint = "integrations/save-public-calendar")]
+pub async fn save_public_calendar_settings(
+    form: PublicCalendarSettingsForm,
+) -> Result<PublicCalendarSettings, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_public_calendar(&state.db, &state.secret_key, &actor, &form).await?)
 }

@@ -7,16 +7,16 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{AutomationSettings, AutomationSettingsForm, TeamChatSettings, TeamChatSettingsForm};
+use super::{
+    AutomationSettings, AutomationSettingsForm, PublicCalendarSettings, PublicCalendarSettingsForm,
+    TeamChatSettings, TeamChatSettingsForm,
+};
 use crate::db::Db;
 use crate::error::{FieldError, Validation};
 use crate::events::Actor;
 use crate::secrets::{ExposeSecret, SecretKey, SecretString};
 use crate::settings;
 
-const AUTOMATION_ENABLED: &str = "automation.enabled";
-const AUTOMATION_URL: &str = "automation.url";
-const AUTOMATION_SECRET: &str = "automation.secret";
 const TEAM_CHAT_ENABLED: &str = "team_chat.enabled";
 const TEAM_CHAT_URL: &str = "team_chat.webhook_url";
 
@@ -25,6 +25,7 @@ const SECRET_PREFIX: &str = "whsec_";
 /// The key lengths Standard Webhooks allows, in bytes.
 const KEY_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
 const URL_MAX: usize = 2000;
+const TOKEN_MAX: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrationError {
@@ -34,9 +35,67 @@ pub enum IntegrationError {
     Database(#[from] sqlx::Error),
 }
 
-/// The automation webhook's stored settings, the secret decrypted (never printed or sent).
+/// Where a service reached at an address with a secret keeps its settings, and the admin
+/// audit action its saves are recorded under.
+struct ServiceKeys {
+    enabled: &'static str,
+    url: &'static str,
+    secret: &'static str,
+    saved: &'static str,
+}
+
+const AUTOMATION: ServiceKeys = ServiceKeys {
+    enabled: "automation.enabled",
+    url: "automation.url",
+    secret: "automation.secret",
+    saved: "settings.automation.saved",
+};
+
+const PUBLIC_CALENDAR: ServiceKeys = ServiceKeys {
+    enabled: "public_calendar.enabled",
+    url: "public_calendar.url",
+    secret: "public_calendar.token",
+    saved: "settings.public_calendar.saved",
+};
+
+/// What a save of such a service checks: its form's field names, what makes a good secret,
+/// and what to tell the admin.
+struct Rules {
+    url_field: &'static str,
+    secret_field: &'static str,
+    secret_valid: fn(&str) -> bool,
+    url_wrong: &'static str,
+    url_first: &'static str,
+    secret_wrong: &'static str,
+    secret_first: &'static str,
+}
+
+const AUTOMATION_RULES: Rules = Rules {
+    url_field: "url",
+    secret_field: "secret",
+    secret_valid: |secret| signing_key(secret).is_some(),
+    url_wrong: "Enter the webhook's whole address, starting with https:// or http://.",
+    url_first: "Enter the webhook's address before turning it on.",
+    secret_wrong: "A signing secret is whsec_ and then 24 to 64 bytes in base64, as \
+                   echo \"whsec_$(openssl rand -base64 32)\" makes one.",
+    secret_first: "Enter a signing secret before turning the webhook on.",
+};
+
+const PUBLIC_CALENDAR_RULES: Rules = Rules {
+    url_field: "calendar_url",
+    secret_field: "token",
+    secret_valid: is_token,
+    url_wrong: "Enter the calendar's address, starting with https:// or http://, as https://calendar.example.org.",
+    url_first: "Enter the calendar's address before turning it on.",
+    secret_wrong: "Paste the access token as Gancio gave it: at most 500 characters, without spaces.",
+    secret_first: "Enter an access token before turning the calendar on.",
+};
+
+/// The stored settings of a service reached at an address with a secret: the automation
+/// webhook (its signing secret) or the public calendar (its access token). The secret is
+/// decrypted, never printed or sent.
 #[derive(Debug, Default)]
-pub struct StoredAutomation {
+pub struct StoredService {
     pub enabled: bool,
     pub url: String,
     pub secret: Option<SecretString>,
@@ -48,86 +107,187 @@ pub struct WebhookTarget {
     pub key: SigningKey,
 }
 
+/// The public calendar's API: the instance's address (no trailing slash) and its token.
+pub struct CalendarTarget {
+    pub base_url: String,
+    pub token: SecretString,
+}
+
 /// The key inside a Standard Webhooks secret, ready to sign with.
 #[derive(Clone)]
 pub struct SigningKey(Hmac<Sha256>);
 
-impl StoredAutomation {
-    /// What an admin may see: the secret masked.
-    pub fn view(&self) -> AutomationSettings {
-        AutomationSettings {
+impl StoredService {
+    fn masked_secret(&self) -> String {
+        self.secret.as_ref().map(|s| settings::mask(s.expose_secret())).unwrap_or_default()
+    }
+
+    fn is_ready(&self) -> bool {
+        self.enabled && !self.url.is_empty() && self.secret.is_some()
+    }
+
+    /// The automation webhook as an admin may see it: the secret masked.
+    pub fn automation_view(&self) -> AutomationSettings {
+        AutomationSettings { enabled: self.enabled, url: self.url.clone(), secret: self.masked_secret() }
+    }
+
+    /// The public calendar as an admin may see it: the token masked.
+    pub fn public_calendar_view(&self) -> PublicCalendarSettings {
+        PublicCalendarSettings {
             enabled: self.enabled,
-            url: self.url.clone(),
-            secret: self.secret.as_ref().map(|s| settings::mask(s.expose_secret())).unwrap_or_default(),
+            calendar_url: self.url.clone(),
+            token: self.masked_secret(),
         }
     }
 
     /// Where to send events: only when the webhook is on and has an address and a secret.
-    pub fn target(&self) -> Option<WebhookTarget> {
+    pub fn automation_target(&self) -> Option<WebhookTarget> {
         let key = signing_key(self.secret.as_ref()?.expose_secret())?;
-        (self.enabled && !self.url.is_empty()).then(|| WebhookTarget { url: self.url.clone(), key })
+        self.is_ready().then(|| WebhookTarget { url: self.url.clone(), key })
+    }
+
+    /// The calendar to keep in step: only when it is on and has an address and a token.
+    pub fn public_calendar_target(&self) -> Option<CalendarTarget> {
+        let token = self.secret.clone().filter(|_| self.is_ready())?;
+        Some(CalendarTarget { base_url: self.url.trim_end_matches('/').to_string(), token })
     }
 }
 
-pub async fn load_automation(db: &Db, key: &SecretKey) -> Result<StoredAutomation, sqlx::Error> {
-    Ok(StoredAutomation {
-        enabled: settings::get(db, AUTOMATION_ENABLED).await?.as_deref() == Some("true"),
-        url: settings::get(db, AUTOMATION_URL).await?.unwrap_or_default(),
-        secret: settings::get_secret(db, key, AUTOMATION_SECRET).await?,
+async fn load_service(db: &Db, key: &SecretKey, keys: &ServiceKeys) -> Result<StoredService, sqlx::Error> {
+    Ok(StoredService {
+        enabled: settings::get(db, keys.enabled).await?.as_deref() == Some("true"),
+        url: settings::get(db, keys.url).await?.unwrap_or_default(),
+        secret: settings::get_secret(db, key, keys.secret).await?,
     })
 }
 
-/// Saves the automation webhook's settings and writes an admin audit row naming what changed
-/// (never the secret, nor the address, which may carry a token of the receiver's). A secret
-/// left empty or masked keeps the stored one. Answers with the settings as stored.
+pub async fn load_automation(db: &Db, key: &SecretKey) -> Result<StoredService, sqlx::Error> {
+    load_service(db, key, &AUTOMATION).await
+}
+
+pub async fn load_public_calendar(db: &Db, key: &SecretKey) -> Result<StoredService, sqlx::Error> {
+    load_service(db, key, &PUBLIC_CALENDAR).await
+}
+
+/// Saves the automation webhook's settings. Answers with them as stored, the secret masked.
 pub async fn save_automation(
     db: &Db,
     key: &SecretKey,
     actor: &Actor,
     form: &AutomationSettingsForm,
 ) -> Result<AutomationSettings, IntegrationError> {
-    let before = load_automation(db, key).await?;
-    let url = form.url.trim();
-    let secret = form.secret.trim();
+    let typed = Typed { enabled: form.enabled, url: &form.url, secret: &form.secret };
+    Ok(save_service(db, key, actor, &AUTOMATION, &AUTOMATION_RULES, typed).await?.automation_view())
+}
+
+/// Saves the public calendar's settings. Answers with them as stored, the token masked.
+pub async fn save_public_calendar(
+    db: &Db,
+    key: &SecretKey,
+    actor: &Actor,
+    form: &PublicCalendarSettingsForm,
+) -> Result<PublicCalendarSettings, IntegrationError> {
+    let typed = Typed { enabled: form.enabled, url: &form.calendar_url, secret: &form.token };
+    let saved = save_service(db, key, actor, &PUBLIC_CALENDAR, &PUBLIC_CALENDAR_RULES, typed).await?;
+    Ok(saved.public_calendar_view())
+}
+
+/// A service's form as typed.
+struct Typed<'a> {
+    enabled: bool,
+    url: &'a str,
+    secret: &'a str,
+}
+
+/// Saves a service's settings and writes an admin audit row naming what changed (never the
+/// secret, nor the address, which may carry a token of the receiver's). A secret left empty
+/// or masked keeps the stored one. Answers with the settings as stored.
+async fn save_service(
+    db: &Db,
+    key: &SecretKey,
+    actor: &Actor,
+    keys: &ServiceKeys,
+    rules: &Rules,
+    typed: Typed<'_>,
+) -> Result<StoredService, IntegrationError> {
+    let before = load_service(db, key, keys).await?;
+    let url = typed.url.trim();
+    let secret = typed.secret.trim();
     let mut v = Validation::new();
     if !url.is_empty() {
-        v.check(
-            is_webhook_url(url),
-            "url",
-            "Enter the webhook's whole address, starting with https:// or http://.",
+        v.check(is_webhook_url(url), rules.url_field, rules.url_wrong);
+    }
+    v.check(!typed.enabled || !url.is_empty(), rules.url_field, rules.url_first);
+    let keeps_secret = keeps_stored(secret, &before.masked_secret());
+    if !keeps_secret {
+        check_new_secret(
+            &mut v,
+            rules.secret_field,
+            secret,
+            (rules.secret_valid)(secret),
+            rules.secret_wrong,
         );
     }
-    v.check(!form.enabled || !url.is_empty(), "url", "Enter the webhook's address before turning it on.");
-    let keeps_secret = keeps_stored(secret, &before.view().secret);
-    if !keeps_secret {
-        let wrong = "A signing secret is whsec_ and then 24 to 64 bytes in base64, as \
-                     echo \"whsec_$(openssl rand -base64 32)\" makes one.";
-        check_new_secret(&mut v, "secret", secret, signing_key(secret).is_some(), wrong);
-    }
     let will_have_secret = !keeps_secret || before.secret.is_some();
-    v.check(
-        !form.enabled || will_have_secret,
-        "secret",
-        "Enter a signing secret before turning the webhook on.",
-    );
+    v.check(!typed.enabled || will_have_secret, rules.secret_field, rules.secret_first);
     v.finish().map_err(IntegrationError::Invalid)?;
 
     let mut changed = Vec::new();
     let mut tx = db.begin_write().await?;
-    if form.enabled != before.enabled {
-        settings::set(&mut tx, AUTOMATION_ENABLED, if form.enabled { "true" } else { "false" }).await?;
+    if typed.enabled != before.enabled {
+        settings::set(&mut tx, keys.enabled, if typed.enabled { "true" } else { "false" }).await?;
         changed.push("enabled");
     }
     if url != before.url {
-        settings::set(&mut tx, AUTOMATION_URL, url).await?;
-        changed.push("url");
+        settings::set(&mut tx, keys.url, url).await?;
+        changed.push(rules.url_field);
     }
-    if !keeps_secret && settings::save_secret_field(&mut tx, key, AUTOMATION_SECRET, secret).await? {
-        changed.push("secret");
+    if !keeps_secret && settings::save_secret_field(&mut tx, key, keys.secret, secret).await? {
+        changed.push(rules.secret_field);
     }
-    record_saved(&mut tx, actor, "settings.automation.saved", &changed).await?;
+    record_saved(&mut tx, actor, keys.saved, &changed).await?;
     tx.commit().await?;
-    Ok(load_automation(db, key).await?.view())
+    Ok(load_service(db, key, keys).await?)
+}
+
+/// The id the public calendar gave the entry of `source_id` (a shift's or a ticketed
+/// event's id; `source` says which), if it has one.
+pub async fn calendar_entry(db: &Db, source: &str, source_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT calendar_id FROM public_calendar_entries WHERE source = $1 AND source_id = $2")
+        .bind(source)
+        .bind(source_id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Remembers the calendar's id for the entry of `source_id`, replacing any earlier one.
+pub async fn remember_calendar_entry(
+    db: &Db,
+    source: &str,
+    source_id: &str,
+    calendar_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO public_calendar_entries (source, source_id, calendar_id, synced_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (source, source_id) DO UPDATE SET calendar_id = excluded.calendar_id, synced_at = excluded.synced_at",
+    )
+    .bind(source)
+    .bind(source_id)
+    .bind(calendar_id)
+    .bind(crate::db::now_unix())
+    .execute(db.writer())
+    .await
+    .map(|_| ())
+}
+
+/// Forgets the entry of `source_id`, once the calendar has removed it.
+pub async fn forget_calendar_entry(db: &Db, source: &str, source_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM public_calendar_entries WHERE source = $1 AND source_id = $2")
+        .bind(source)
+        .bind(source_id)
+        .execute(db.writer())
+        .await
+        .map(|_| ())
 }
 
 /// Team chat's stored settings, the webhook address decrypted (never printed or sent).
@@ -242,6 +402,11 @@ fn is_webhook_url(url: &str) -> bool {
         && parsed.password().is_none()
 }
 
+/// An access token as Gancio hands them out: printable, without spaces, not too long.
+fn is_token(token: &str) -> bool {
+    !token.is_empty() && token.len() <= TOKEN_MAX && token.chars().all(|c| c.is_ascii_graphic())
+}
+
 /// The key inside a Standard Webhooks secret (`whsec_` + base64 of 24–64 bytes).
 pub fn signing_key(secret: &str) -> Option<SigningKey> {
     let key = BASE64.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()?;
@@ -283,6 +448,16 @@ mod tests {
         assert!(signing_key(&format!("whsec_{}", BASE64.encode([7u8; 65]))).is_none());
         assert!(signing_key(&BASE64.encode([7u8; 32])).is_none(), "the prefix is needed");
         assert!(signing_key("whsec_not base64!").is_none());
+    }
+
+    #[test]
+    fn calendar_tokens_are_one_printable_word() {
+        assert!(is_token("627kpqk1u6gxviusgnpieofi659l1hu5"));
+        assert!(is_token("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2lnbmF0dXJl"));
+        for bad in ["", "two words", "tab\there", "line\nbreak", "caf\u{e9}"] {
+            assert!(!is_token(bad), "{bad:?}");
+        }
+        assert!(!is_token(&"a".repeat(TOKEN_MAX + 1)));
     }
 
     #[test]

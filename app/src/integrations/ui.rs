@@ -1,17 +1,18 @@
-//! The integrations page (`/admin/integrations`): the automation webhook's and team chat's
-//! settings, and a test event to check them end to end.
+//! The integrations page (`/admin/integrations`): the automation webhook's, team chat's and
+//! the public calendar's settings, and a test event to check them end to end.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    AutomationSettings, SaveAutomationSettings, SaveTeamChatSettings, TeamChatSettings,
-    get_automation_settings, get_team_chat_settings,
+    AutomationSettings, PublicCalendarSettings, SaveAutomationSettings, SavePublicCalendarSettings,
+    SaveTeamChatSettings, TeamChatSettings, get_automation_settings, get_public_calendar_settings,
+    get_team_chat_settings,
 };
 use crate::observability::SendTestEvent;
 use crate::observability::ui::SendTestEventButton;
-use crate::ui::{Field, FormError, last_error};
+use crate::ui::{Field, FormError, MaskedField, last_error, mask_after_save};
 
 const BUTTON: &str = "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
 
@@ -23,14 +24,17 @@ pub fn IntegrationsPage() -> impl IntoView {
             Ok::<_, crate::error::AppError>((
                 get_automation_settings().await?,
                 get_team_chat_settings().await?,
+                get_public_calendar_settings().await?,
             ))
         },
     );
     let save = ServerAction::<SaveAutomationSettings>::new();
     let save_chat = ServerAction::<SaveTeamChatSettings>::new();
+    let save_calendar = ServerAction::<SavePublicCalendarSettings>::new();
     let test_event = ServerAction::<SendTestEvent>::new();
     let save_error = last_error(save.value());
     let save_chat_error = last_error(save_chat.value());
+    let save_calendar_error = last_error(save_calendar.value());
 
     view! {
         <Title text="Integrations" />
@@ -39,15 +43,16 @@ pub fn IntegrationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok((automation, team_chat)) => view! {
+                    Ok((automation, team_chat, calendar)) => view! {
                         <AutomationForm current=automation save=save error=save_error />
                         <TeamChatForm current=team_chat save=save_chat error=save_chat_error />
+                        <PublicCalendarForm current=calendar save=save_calendar error=save_calendar_error />
                         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
                             <h2 class="text-lg font-semibold text-slate-900">"Check it end to end"</h2>
                             <p class="text-sm text-slate-600">
                                 "Publishes a system.test event. Each listener's deliveries, failures and retries show on the "
                                 <a href="/admin/events/bus" class="text-indigo-700 underline">"Event bus"</a>
-                                " page (\u{201c}automation\u{201d} and \u{201c}team-chat\u{201d}), where a delivery that failed for good can be sent again."
+                                " page (\u{201c}automation\u{201d} and \u{201c}team-chat\u{201d}; the calendar hears of shifts, not of tests), where a delivery that failed for good can be sent again."
                             </p>
                             <div class="mt-4">
                                 <SendTestEventButton action=test_event />
@@ -67,16 +72,7 @@ fn AutomationForm(
     save: ServerAction<SaveAutomationSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
-    // After a save the form shows what is stored now: the secret masked.
-    let initial = match save.value().get_untracked() {
-        Some(Ok(saved)) => saved,
-        _ => current,
-    };
-    let stored_mask = initial.secret.clone();
-    let secret_mask = Memo::new(move |_| match save.value().get() {
-        Some(Ok(saved)) => saved.secret,
-        _ => stored_mask.clone(),
-    });
+    let secret_mask = mask_after_save(save.value(), current.secret.clone(), |saved| saved.secret);
     view! {
         <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Automation webhook (n8n)"</h2>
@@ -88,10 +84,10 @@ fn AutomationForm(
             <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
-                    <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled />
+                    <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
                     "Send every event to this webhook"
                 </label>
-                <Field label="Webhook address" name="form[url]" kind="url" autocomplete="off" value=initial.url.clone() error=error />
+                <Field label="Webhook address" name="form[url]" kind="url" autocomplete="off" value=current.url.clone() error=error />
                 <MaskedField label="Signing secret" name="form[secret]" mask=secret_mask error=error />
                 <p class="text-sm text-slate-600">
                     "Make one with " <code>"echo \"whsec_$(openssl rand -base64 32)\""</code>
@@ -116,16 +112,7 @@ fn TeamChatForm(
     save: ServerAction<SaveTeamChatSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
-    // After a save the form shows what is stored now: the address masked.
-    let initial = match save.value().get_untracked() {
-        Some(Ok(saved)) => saved,
-        _ => current,
-    };
-    let stored_mask = initial.webhook_url.clone();
-    let url_mask = Memo::new(move |_| match save.value().get() {
-        Some(Ok(saved)) => saved.webhook_url,
-        _ => stored_mask.clone(),
-    });
+    let url_mask = mask_after_save(save.value(), current.webhook_url.clone(), |saved| saved.webhook_url);
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Team chat (Rocket.Chat)"</h2>
@@ -137,7 +124,7 @@ fn TeamChatForm(
             <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
-                    <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled />
+                    <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
                     "Post to team chat"
                 </label>
                 <MaskedField label="Incoming webhook address" name="form[webhook_url]" mask=url_mask error=error />
@@ -157,36 +144,41 @@ fn TeamChatForm(
     }
 }
 
-/// A secret's input: the stored secret's mask, replaced by the new mask once a save succeeds
-/// (an input keeps what was typed whatever its value attribute says, so the property is set).
-/// A refused save leaves what was typed, to be corrected.
 #[component]
-fn MaskedField(
-    label: &'static str,
-    name: &'static str,
-    mask: Memo<String>,
-    #[prop(into)] error: Signal<Option<crate::error::AppError>>,
+fn PublicCalendarForm(
+    current: PublicCalendarSettings,
+    save: ServerAction<SavePublicCalendarSettings>,
+    error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.field_message(name));
-    let id = format!("field-{name}");
-    let error_id = format!("{id}-error");
+    let token_mask = mask_after_save(save.value(), current.token.clone(), |saved| saved.token);
     view! {
-        <div>
-            <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
-            <input
-                id=id
-                name=name
-                type="text"
-                autocomplete="off"
-                value=mask.get_untracked()
-                prop:value=move || mask.get()
-                aria-invalid=move || if message().is_some() { "true" } else { "false" }
-                aria-describedby=error_id.clone()
-                class=crate::ui::INPUT
-            />
-            <p id=error_id class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>
-                {message}
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Public calendar (Gancio)"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Every public shift is an entry on your Gancio calendar, with a link to sign up. An edit "
+                "updates its entry; cancelling or deleting the shift, or making it private, removes it. "
+                "Shifts created before the calendar was turned on are added at their next edit."
             </p>
-        </div>
+            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormError error=error />
+                <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
+                    <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
+                    "Keep public shifts on the calendar"
+                </label>
+                <Field label="Calendar address" name="form[calendar_url]" kind="url" autocomplete="off" value=current.calendar_url.clone() error=error />
+                <MaskedField label="Access token" name="form[token]" mask=token_mask error=error />
+                <p class="text-sm text-slate-600">
+                    "Use an account that may publish on the calendar, and get its token with "
+                    <code>"curl https://calendar.example.org/oauth/login -d grant_type=password -d client_id=self -d username=… -d password=…"</code>
+                    " (the access_token in its answer). It is stored encrypted and shown masked: leave it as it is to keep it."
+                </p>
+                <button type="submit" class=BUTTON disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save calendar settings" }}
+                </button>
+                <p class="text-sm text-green-700" data-testid="save-calendar-result">
+                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
+                </p>
+            </ActionForm>
+        </section>
     }
 }

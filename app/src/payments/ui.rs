@@ -14,7 +14,7 @@ use super::{
     parse_donation_cents, parse_price_cents,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, last_error};
+use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, MaskedField, last_error, mask_after_save};
 
 const BUTTON: &str =
     "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white disabled:opacity-60";
@@ -64,6 +64,10 @@ fn StripeForm(
         Some(Ok(saved)) => saved,
         _ => current,
     };
+    // A saved secret gives way to its mask in place.
+    let secret_key_mask = mask_after_save(save.value(), initial.secret_key.clone(), |saved| saved.secret_key);
+    let webhook_secret_mask =
+        mask_after_save(save.value(), initial.webhook_secret.clone(), |saved| saved.webhook_secret);
     let secret_help = "Saved keys show masked. Leave a masked field as it is to keep the key; to replace it, type the whole new key.";
     view! {
         <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -84,8 +88,8 @@ fn StripeForm(
                     </select>
                 </label>
                 <Field label="Publishable key" name="form[publishable_key]" autocomplete="off" value=initial.publishable_key.clone() error=error />
-                <Field label="Secret key" name="form[secret_key]" autocomplete="off" value=initial.secret_key.clone() error=error />
-                <Field label="Webhook signing secret" name="form[webhook_secret]" autocomplete="off" value=initial.webhook_secret.clone() error=error />
+                <MaskedField label="Secret key" name="form[secret_key]" mask=secret_key_mask error=error />
+                <MaskedField label="Webhook signing secret" name="form[webhook_secret]" mask=webhook_secret_mask error=error />
                 <p class="text-sm text-slate-600">{secret_help}</p>
                 <p class="text-sm text-slate-600">
                     "Point Stripe's webhook at " <code>"/api/payments/webhook"</code> " on this server's address."

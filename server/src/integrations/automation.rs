@@ -24,14 +24,16 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
         Box::pin(async move {
             let settings = service::load_automation(&db, &key).await.map_err(|e| e.to_string())?;
             // Turned off since the guard looked: nothing to send to.
-            let Some(target) = settings.target() else { return Ok(()) };
+            let Some(target) = settings.automation_target() else { return Ok(()) };
             deliver(&http, &target, &envelope).await
         })
     })
     .with_guard(move || -> GuardFuture {
         let (db, key) = (guard_db.clone(), guard_key.clone());
         Box::pin(async move {
-            service::load_automation(&db, &key).await.is_ok_and(|settings| settings.target().is_some())
+            service::load_automation(&db, &key)
+                .await
+                .is_ok_and(|settings| settings.automation_target().is_some())
         })
     })
 }
@@ -50,5 +52,5 @@ async fn deliver(http: &reqwest::Client, target: &WebhookTarget, envelope: &Enve
         .body(body)
         .send()
         .await;
-    super::outcome(sent, "the webhook").await
+    super::outcome(sent, "the webhook")
 }

@@ -3,6 +3,7 @@
 //! the next event without a restart.
 
 pub mod automation;
+pub mod public_calendar;
 pub mod team_chat;
 
 use std::time::Duration;
@@ -19,11 +20,23 @@ fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// A POST's outcome as a delivery's: 2xx is delivered, anything else an error to retry. The
-/// error, kept with a failed delivery and shown to admins, never names the address (it may
-/// carry the receiver's token).
-async fn outcome(sent: Result<reqwest::Response, reqwest::Error>, service: &str) -> Result<(), String> {
-    let response = sent.map_err(|e| format!("{service} could not be reached: {}", e.without_url()))?;
+/// A request's answer, or the error to retry with when there was none. The error, kept with
+/// a failed delivery and shown to admins, never names the address (it may carry the
+/// receiver's token).
+fn answer(
+    sent: Result<reqwest::Response, reqwest::Error>,
+    service: &str,
+) -> Result<reqwest::Response, String> {
+    sent.map_err(|e| format!("{service} could not be reached: {}", e.without_url()))
+}
+
+/// A 2xx answer, or the error to retry with.
+fn success(response: reqwest::Response, service: &str) -> Result<reqwest::Response, String> {
     let status = response.status();
-    if status.is_success() { Ok(()) } else { Err(format!("{service} answered {status}")) }
+    if status.is_success() { Ok(response) } else { Err(format!("{service} answered {status}")) }
+}
+
+/// A request's outcome as a delivery's: 2xx is delivered, anything else an error to retry.
+fn outcome(sent: Result<reqwest::Response, reqwest::Error>, service: &str) -> Result<(), String> {
+    success(answer(sent, service)?, service).map(|_| ())
 }

@@ -53,7 +53,7 @@ pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
             let zone = app::settings::time_zone(&db).await.map_err(|e| e.to_string())?;
             let Some(text) = message(&event, zone, &public_url) else { return Ok(()) };
             let sent = http.post(url.expose_secret()).json(&serde_json::json!({ "text": text })).send().await;
-            super::outcome(sent, "the chat server").await
+            super::outcome(sent, "the chat server")
         })
     })
     .with_guard(move || -> GuardFuture {
@@ -151,9 +151,7 @@ fn quote(text: &str) -> String {
 
 /// An event's RFC 3339 UTC time in the organisation's zone ("2026-12-05 09:00 GMT").
 fn local_time(rfc3339: &str, zone: Zone) -> String {
-    let unix =
-        rfc3339.get(..10).zip(rfc3339.get(11..16)).and_then(|(d, t)| app::time::unix_from_date_time(d, t));
-    unix.map(|u| zone.stamp(u)).unwrap_or_else(|| rfc3339.to_string())
+    app::time::unix_from_rfc3339(rfc3339).map(|u| zone.stamp(u)).unwrap_or_else(|| rfc3339.to_string())
 }
 
 #[cfg(test)]

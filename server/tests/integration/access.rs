@@ -94,6 +94,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("integrations/save-automation", SUPER_ADMIN),
     ("integrations/team-chat", SUPER_ADMIN),
     ("integrations/save-team-chat", SUPER_ADMIN),
+    ("integrations/public-calendar", SUPER_ADMIN),
+    ("integrations/save-public-calendar", SUPER_ADMIN),
     ("email/save-settings", ORGANISERS),
     ("email/test", ORGANISERS),
     ("email/queue", ORGANISERS),

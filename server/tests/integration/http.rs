@@ -217,6 +217,8 @@ const FIELDS: &[&str] = &[
     "form[secret]",
     "form[enabled]",
     "form[webhook_url]",
+    "form[calendar_url]",
+    "form[token]",
     "repeat[weeks]",
     "repeat[monthly]",
     "repeat[months]",

@@ -1,13 +1,14 @@
 //! The integrations a super admin sets up, each against a stand-in receiver: the automation
-//! webhook (n8n; the receiver checks the Standard Webhooks signature itself) and team chat
-//! (Rocket.Chat). Both databases.
+//! webhook (n8n; the receiver checks the Standard Webhooks signature itself), team chat
+//! (Rocket.Chat) and the public calendar (Gancio). Both databases.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -23,7 +24,8 @@ use app::users::{Role, UserStatus};
 
 on_both_backends_with_own_server!(
     the_automation_webhook_gets_every_event_signed,
-    team_chat_hears_what_the_team_wants_to_know
+    team_chat_hears_what_the_team_wants_to_know,
+    the_public_calendar_shows_public_shifts_as_they_change
 );
 
 /// A request the fake receiver got.
@@ -337,4 +339,286 @@ async fn team_chat_hears_what_the_team_wants_to_know(backend: Backend) {
     let shown: Value = res.json().await.unwrap();
     assert_eq!(shown["enabled"], false);
     assert!(shown["webhook_url"].as_str().unwrap().starts_with('…'), "{shown}");
+}
+
+/// The token the calendar stand-in accepts.
+const CALENDAR_TOKEN: &str = "gancio-access-token-0123456789";
+
+/// A Gancio stand-in: its entries by id (each its form's fields), answering as Gancio's
+/// API does — an unknown entry is 404 to an update and 403 to a removal — or with `status`
+/// when that is set to something other than 200.
+#[derive(Clone, Default)]
+struct FakeCalendar {
+    entries: Arc<Mutex<BTreeMap<i64, BTreeMap<String, String>>>>,
+    last_id: Arc<Mutex<i64>>,
+    status: Arc<AtomicU16>,
+}
+
+impl FakeCalendar {
+    async fn start() -> (FakeCalendar, String) {
+        let calendar = FakeCalendar { status: Arc::new(AtomicU16::new(200)), ..Default::default() };
+        let app = axum::Router::new()
+            .route("/api/event", axum::routing::post(calendar_add).put(calendar_update))
+            .route("/api/event/{id}", axum::routing::delete(calendar_remove))
+            .with_state(calendar.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (calendar, url)
+    }
+
+    fn entries(&self) -> BTreeMap<i64, BTreeMap<String, String>> {
+        self.entries.lock().unwrap().clone()
+    }
+
+    /// The only entry's id and fields.
+    fn only(&self) -> (i64, BTreeMap<String, String>) {
+        let entries = self.entries();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        entries.into_iter().next().unwrap()
+    }
+
+    /// What it answers instead of doing the request, if anything.
+    fn refusal(&self, headers: &HeaderMap) -> Option<StatusCode> {
+        let status = StatusCode::from_u16(self.status.load(Ordering::SeqCst)).unwrap();
+        let bearer = format!("Bearer {CALENDAR_TOKEN}");
+        if status != StatusCode::OK {
+            Some(status)
+        } else if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(bearer.as_str()) {
+            Some(StatusCode::UNAUTHORIZED)
+        } else {
+            None
+        }
+    }
+}
+
+async fn calendar_add(
+    State(calendar): State<FakeCalendar>,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<BTreeMap<String, String>>,
+) -> Result<axum::Json<Value>, StatusCode> {
+    if let Some(status) = calendar.refusal(&headers) {
+        return Err(status);
+    }
+    let mut last_id = calendar.last_id.lock().unwrap();
+    *last_id += 1;
+    calendar.entries.lock().unwrap().insert(*last_id, fields.clone());
+    Ok(axum::Json(serde_json::json!({ "id": *last_id, "title": fields.get("title") })))
+}
+
+async fn calendar_update(
+    State(calendar): State<FakeCalendar>,
+    headers: HeaderMap,
+    axum::Form(mut fields): axum::Form<BTreeMap<String, String>>,
+) -> StatusCode {
+    if let Some(status) = calendar.refusal(&headers) {
+        return status;
+    }
+    let id: i64 = fields.remove("id").and_then(|id| id.parse().ok()).unwrap_or_default();
+    match calendar.entries.lock().unwrap().get_mut(&id) {
+        Some(entry) => {
+            *entry = fields;
+            StatusCode::OK
+        }
+        None => StatusCode::NOT_FOUND,
+    }
+}
+
+async fn calendar_remove(
+    State(calendar): State<FakeCalendar>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> StatusCode {
+    if let Some(status) = calendar.refusal(&headers) {
+        return status;
+    }
+    match calendar.entries.lock().unwrap().remove(&id) {
+        Some(_) => StatusCode::OK,
+        None => StatusCode::FORBIDDEN,
+    }
+}
+
+async fn the_public_calendar_shows_public_shifts_as_they_change(backend: Backend) {
+    let (app, admin) = spawn_with_super_admin(backend).await;
+    let app = &app;
+    let (calendar, calendar_url) = FakeCalendar::start().await;
+    let save = |enabled: &'static str, url: String, token: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let form =
+                [("form[enabled]", enabled), ("form[calendar_url]", url.as_str()), ("form[token]", token)];
+            app.call(&admin, "integrations/save-public-calendar", &form).await
+        }
+    };
+    let delivered = || listener_counter(app, "public-calendar", "delivered");
+    let bus = app.bus();
+    let actor = Actor::System;
+
+    // Bad input is refused field by field and changes nothing.
+    let refused = save("true", "calendar.example.org".into(), "two words").await;
+    assert_eq!(refused.status(), 422);
+    let message = refused.text().await.unwrap();
+    assert!(message.contains("calendar_url") && message.contains("token"), "{message}");
+    assert_eq!(save("true", calendar_url.clone(), "").await.status(), 422, "turning it on needs a token");
+    let res = app.call(&admin, "integrations/public-calendar", &[]).await;
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        serde_json::json!({ "enabled": false, "calendar_url": "", "token": "" })
+    );
+
+    // Saved: the token is stored encrypted, answered masked and audited by name only.
+    let res = save("true", format!("{calendar_url}/"), CALENDAR_TOKEN).await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["calendar_url"], format!("{calendar_url}/"));
+    assert!(!saved.to_string().contains(CALENDAR_TOKEN) && saved["token"].as_str().unwrap().starts_with('…'));
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM app_settings WHERE key = 'public_calendar.token'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(!stored.contains(CALENDAR_TOKEN), "stored encrypted");
+    let audited: String = sqlx::query_scalar(
+        "SELECT entity FROM admin_audit_log WHERE action = 'settings.public_calendar.saved'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, "changed: enabled, calendar_url, token");
+
+    // A public shift becomes an entry with its times, place and sign-up link.
+    let shift =
+        app::shifts::service::create(&bus, &actor, &crate::shifts::form("Food bank", "4")).await.unwrap();
+    eventually("the shift is on the calendar", || async { calendar.entries().len() == 1 }).await;
+    let (first_id, entry) = calendar.only();
+    assert_eq!(entry["title"], "Food bank");
+    assert_eq!(entry["start_datetime"], shift.starts_at.to_string());
+    assert_eq!(entry["end_datetime"], shift.ends_at.to_string());
+    assert_eq!(entry["place_name"], "Community hall");
+    assert!(entry["description"].contains("Bring water."), "{entry:?}");
+    assert!(entry["description"].contains(&format!("/shifts/{}", shift.id)), "{entry:?}");
+
+    // A private shift stays off it.
+    let before = delivered().await;
+    let private = app::shifts::ShiftForm { is_public: false, ..crate::shifts::form("Office tidy", "2") };
+    app::shifts::service::create(&bus, &actor, &private).await.unwrap();
+    eventually("the private shift is delivered", || async { delivered().await == before + 1 }).await;
+    assert_eq!(calendar.entries().len(), 1);
+
+    // An edit updates the same entry; made private, the entry goes; public again, it is back.
+    let edit = |form: app::shifts::ShiftForm| {
+        let (bus, shift_id) = (bus.clone(), shift.id.clone());
+        async move {
+            app::shifts::service::update(
+                &bus,
+                &Actor::System,
+                &shift_id,
+                &form,
+                app::shifts::SeriesScope::This,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    edit(crate::shifts::form("Food bank (morning)", "4")).await;
+    eventually("the entry is updated", || async {
+        calendar.entries().get(&first_id).is_some_and(|e| e["title"] == "Food bank (morning)")
+    })
+    .await;
+    edit(app::shifts::ShiftForm { is_public: false, ..crate::shifts::form("Food bank", "4") }).await;
+    eventually("the entry is removed", || async { calendar.entries().is_empty() }).await;
+    edit(crate::shifts::form("Food bank", "4")).await;
+    eventually("the entry is back", || async { calendar.entries().len() == 1 }).await;
+    let (second_id, _) = calendar.only();
+    assert_ne!(second_id, first_id, "a new entry");
+
+    // Removed on the calendar by hand, the next edit puts it back rather than failing.
+    calendar.entries.lock().unwrap().clear();
+    edit(crate::shifts::form("Food bank (afternoon)", "4")).await;
+    eventually("the entry is added again", || async { calendar.entries().len() == 1 }).await;
+    assert_eq!(calendar.only().1["title"], "Food bank (afternoon)");
+
+    // Cancelled, it goes; its entry is forgotten.
+    app::shifts::service::cancel_shift(&bus, &actor, &shift.id).await.unwrap();
+    eventually("the cancelled shift is removed", || async { calendar.entries().is_empty() }).await;
+    let remembered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM public_calendar_entries")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(remembered, 0);
+
+    // A ticketed event is published to it and removed when cancelled.
+    let publish = |event: app::events::Event| {
+        let bus = bus.clone();
+        async move {
+            let mut tx = bus.db().begin_write().await.unwrap();
+            app::bus::publish(&mut tx, &Actor::System, &event).await.unwrap();
+            bus.commit(tx).await.unwrap();
+        }
+    };
+    publish(app::events::Event::TicketedEventPublished(app::events::catalog::TicketedEventPublished {
+        event_id: "te1".into(),
+        title: "Benefit gig".into(),
+        starts_at: "2027-01-15T19:30:00Z".into(),
+        ends_at: "2027-01-15T23:00:00Z".into(),
+        venue: "The Crown".into(),
+        url_path: "/events/benefit-gig".into(),
+    }))
+    .await;
+    eventually("the gig is on the calendar", || async { calendar.entries().len() == 1 }).await;
+    let (_, gig) = calendar.only();
+    assert_eq!(
+        gig["start_datetime"],
+        app::time::unix_from_date_time("2027-01-15", "19:30").unwrap().to_string()
+    );
+    assert_eq!(gig["place_name"], "The Crown");
+    assert!(gig["description"].contains("/events/benefit-gig"), "{gig:?}");
+    publish(app::events::Event::TicketedEventCancelled(app::events::catalog::TicketedEventCancelled {
+        event_id: "te1".into(),
+        title: "Benefit gig".into(),
+        starts_at: "2027-01-15T19:30:00Z".into(),
+    }))
+    .await;
+    eventually("the gig is removed", || async { calendar.entries().is_empty() }).await;
+
+    // The calendar is down: retried, then parked; the error never shows the token.
+    calendar.status.store(503, Ordering::SeqCst);
+    let parked =
+        app::shifts::service::create(&bus, &actor, &crate::shifts::form("Stall", "2")).await.unwrap();
+    eventually("the delivery is parked", || async {
+        listener_counter(app, "public-calendar", "dead").await == 1
+    })
+    .await;
+    let last_error: String =
+        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'public-calendar'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(last_error.contains("503") && !last_error.contains(CALENDAR_TOKEN), "{last_error}");
+    assert!(calendar.entries().is_empty());
+
+    // Back up, the parked delivery is replayed and the shift arrives.
+    calendar.status.store(200, Ordering::SeqCst);
+    let seq: i64 = sqlx::query_scalar("SELECT seq FROM bus_deliveries WHERE listener = 'public-calendar'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let replay = [("listener", "public-calendar"), ("seq", &seq.to_string())];
+    assert_eq!(app.call(&admin, "observability/replay", &replay).await.status(), 200);
+    eventually("the replayed shift is on the calendar", || async { calendar.entries().len() == 1 }).await;
+    assert!(calendar.only().1["description"].contains(&parked.id));
+
+    // Turned off, the token stays and nothing more is sent.
+    assert_eq!(save("false", calendar_url.clone(), "").await.status(), 200);
+    let skipped = listener_counter(app, "public-calendar", "skipped").await;
+    app::shifts::service::create(&bus, &actor, &crate::shifts::form("Leafleting", "2")).await.unwrap();
+    eventually("the shift is skipped", || async {
+        listener_counter(app, "public-calendar", "skipped").await == skipped + 1
+    })
+    .await;
+    assert_eq!(calendar.entries().len(), 1);
+    let shown: Value = app.call(&admin, "integrations/public-calendar", &[]).await.json().await.unwrap();
+    assert_eq!(shown["enabled"], false);
+    assert!(shown["token"].as_str().unwrap().starts_with('…'), "{shown}");
 }
