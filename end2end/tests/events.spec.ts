@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createServer, IncomingHttpHeaders } from "node:http";
 import { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
-import { ADMIN, ready, signIn, startWithAdmin } from "./helpers";
+import { ADMIN, createShift, ready, signIn, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("event bus pages", () => {
@@ -122,6 +122,56 @@ test.describe.serial("event bus pages", () => {
       await expect(page.getByLabel("Incoming webhook address")).toHaveValue(/^…/);
     } finally {
       receiver.close();
+    }
+  });
+
+  test("a super admin puts public shifts on the Gancio calendar", async ({ page }) => {
+    // A Gancio stand-in: takes entries, answering with their id, as Gancio's API does.
+    const added: { authorization: string; fields: URLSearchParams }[] = [];
+    const gancio = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        if (req.method !== "POST" || req.url !== "/api/event") {
+          res.statusCode = 404;
+          res.end();
+          return;
+        }
+        added.push({ authorization: req.headers.authorization ?? "", fields: new URLSearchParams(body) });
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ id: added.length }));
+      });
+    });
+    await new Promise<void>((done) => gancio.listen(0, "127.0.0.1", done));
+    const gancioURL = `http://127.0.0.1:${(gancio.address() as AddressInfo).port}`;
+    const token = `gancio-${randomBytes(16).toString("hex")}`;
+    try {
+      await signIn(page, server, "/admin/integrations");
+      await expect(page.getByRole("heading", { name: "Public calendar (Gancio)" })).toBeVisible();
+      await page.getByLabel("Keep public shifts on the calendar").check();
+      await page.getByLabel("Calendar address").fill(gancioURL);
+      await page.getByLabel("Access token").fill("not a token");
+      await page.getByRole("button", { name: "Save calendar settings" }).click();
+      await expect(page.getByTestId("error-form[token]")).toContainText("without spaces");
+
+      await page.getByLabel("Access token").fill(token);
+      await page.getByRole("button", { name: "Save calendar settings" }).click();
+      await expect(page.getByTestId("save-calendar-result")).toHaveText("Saved.");
+      await expect(page.getByLabel("Access token")).toHaveValue(/^…/);
+
+      // A public shift created in the admin pages appears on the calendar.
+      await page.goto(`${server.baseURL}/admin/shifts`);
+      await ready(page);
+      await createShift(page, "Market stall", 3, "Market square");
+      await expect.poll(() => added.length).toBe(1);
+      const [entry] = added;
+      expect(entry.authorization).toBe(`Bearer ${token}`);
+      expect(entry.fields.get("title")).toBe("Market stall");
+      expect(entry.fields.get("place_name")).toBe("Market square");
+      expect(entry.fields.get("description")).toMatch(/\/shifts\/[^"]+">Sign up to volunteer/);
+      expect(Number(entry.fields.get("end_datetime"))).toBe(Number(entry.fields.get("start_datetime")) + 3 * 3600);
+    } finally {
+      gancio.close();
     }
   });
 });

@@ -25,6 +25,9 @@ test.describe.serial("payments", () => {
     await page.getByLabel("Webhook signing secret").fill(WEBHOOK_SECRET);
     await page.getByRole("button", { name: "Save payment settings" }).click();
     await expect(page.getByTestId("save-result")).toHaveText("Saved.");
+    // The typed keys give way to their masks at once.
+    await expect(page.getByLabel("Secret key")).toHaveValue("sk_test_…4242");
+    await expect(page.getByLabel("Webhook signing secret")).toHaveValue("whsec_…9876");
 
     await page.reload();
     await ready(page);
