@@ -146,7 +146,11 @@ test.describe.serial("event bus pages", () => {
     const gancioURL = `http://127.0.0.1:${(gancio.address() as AddressInfo).port}`;
     const token = `gancio-${randomBytes(16).toString("hex")}`;
     try {
-      await signIn(page, server, "/admin/integrations");
+      // A shift from before the calendar was set up.
+      await signIn(page, server, "/admin/shifts");
+      await createShift(page, "Early market", 2, "Market square");
+      await page.goto(`${server.baseURL}/admin/integrations`);
+      await ready(page);
       await expect(page.getByRole("heading", { name: "Public calendar (Gancio)" })).toBeVisible();
       await page.getByLabel("Keep public shifts on the calendar").check();
       await page.getByLabel("Calendar address").fill(gancioURL);
@@ -158,13 +162,19 @@ test.describe.serial("event bus pages", () => {
       await page.getByRole("button", { name: "Save calendar settings" }).click();
       await expect(page.getByTestId("save-calendar-result")).toHaveText("Saved.");
       await expect(page.getByLabel("Access token")).toHaveValue(/^…/);
+      expect(added).toHaveLength(0);
+
+      // The shift from before is added on request, with a progress bar and a summary.
+      await page.getByRole("button", { name: "Add upcoming public shifts now" }).click();
+      await expect(page.getByTestId("job-summary")).toHaveText("Added 1 shift to the calendar.");
+      expect(added.map((a) => a.fields.get("title"))).toEqual(["Early market"]);
 
       // A public shift created in the admin pages appears on the calendar.
       await page.goto(`${server.baseURL}/admin/shifts`);
       await ready(page);
       await createShift(page, "Market stall", 3, "Market square");
-      await expect.poll(() => added.length).toBe(1);
-      const [entry] = added;
+      await expect.poll(() => added.length).toBe(2);
+      const entry = added[1];
       expect(entry.authorization).toBe(`Bearer ${token}`);
       expect(entry.fields.get("title")).toBe("Market stall");
       expect(entry.fields.get("place_name")).toBe("Market square");

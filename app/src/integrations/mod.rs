@@ -11,6 +11,10 @@ use crate::error::AppError;
 use crate::users::Role;
 
 #[cfg(feature = "ssr")]
+pub mod calendar;
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
 
@@ -147,4 +151,19 @@ pub async fn save_public_calendar_settings(
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
     Ok(service::save_public_calendar(&state.db, &state.secret_key, &actor, &form).await?)
+}
+
+/// Adds every upcoming public shift that is not on the public calendar yet (those from before
+/// it was turned on), as a background job; answers with the job's id.
+#[server(prefix = "/api", endpoint = "integrations/add-upcoming-shifts")]
+pub async fn add_upcoming_shifts() -> Result<String, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    calendar::start_adding_upcoming_shifts(&state.db, &state.secret_key, &actor, &state.public_url)
+        .await
+        .map_err(|err| match err {
+            calendar::AddError::Database(e) => crate::auth::internal(e),
+            other => AppError::Conflict(other.to_string()),
+        })
 }

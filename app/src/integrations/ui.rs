@@ -6,10 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    AutomationSettings, PublicCalendarSettings, SaveAutomationSettings, SavePublicCalendarSettings,
-    SaveTeamChatSettings, TeamChatSettings, get_automation_settings, get_public_calendar_settings,
-    get_team_chat_settings,
+    AddUpcomingShifts, AutomationSettings, PublicCalendarSettings, SaveAutomationSettings,
+    SavePublicCalendarSettings, SaveTeamChatSettings, TeamChatSettings, get_automation_settings,
+    get_public_calendar_settings, get_team_chat_settings,
 };
+use crate::jobs::ui::JobProgress;
 use crate::observability::SendTestEvent;
 use crate::observability::ui::SendTestEventButton;
 use crate::ui::{Field, FormError, MaskedField, last_error, mask_after_save};
@@ -151,13 +152,14 @@ fn PublicCalendarForm(
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
     let token_mask = mask_after_save(save.value(), current.token.clone(), |saved| saved.token);
+    let add = ServerAction::<AddUpcomingShifts>::new();
+    let add_error = move || add.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Public calendar (Gancio)"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 "Every public shift is an entry on your Gancio calendar, with a link to sign up. An edit "
-                "updates its entry; cancelling or deleting the shift, or making it private, removes it. "
-                "Shifts created before the calendar was turned on are added at their next edit."
+                "updates its entry; cancelling or deleting the shift, or making it private, removes it."
             </p>
             <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
@@ -179,6 +181,18 @@ fn PublicCalendarForm(
                     {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
                 </p>
             </ActionForm>
+            <div class="mt-6 border-t border-slate-200 pt-4">
+                <p class="text-sm text-slate-600">
+                    "The calendar hears of shifts as they are created or changed. Shifts that were there before "
+                    "it was turned on are added here, once it is saved and on."
+                </p>
+                <button type="button" class=format!("mt-3 {BUTTON}") on:click=move |_| { add.dispatch(AddUpcomingShifts {}); }
+                    disabled=move || add.pending().get()>
+                    "Add upcoming public shifts now"
+                </button>
+                <p class="mt-1 text-sm text-red-600" role="alert" data-testid="add-shifts-error">{add_error}</p>
+                {move || add.value().get().and_then(Result::ok).map(|id| view! { <JobProgress id=id /> })}
+            </div>
         </section>
     }
 }

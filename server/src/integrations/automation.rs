@@ -16,7 +16,7 @@ use app::secrets::SecretKey;
 pub const NAME: &str = "automation";
 
 pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
-    let http = super::http_client();
+    let http = app::integrations::http::client();
     let guard_db = db.clone();
     let guard_key = key.clone();
     Listener::new(NAME, &["*"], move |envelope| -> HandlerFuture {
@@ -52,5 +52,5 @@ async fn deliver(http: &reqwest::Client, target: &WebhookTarget, envelope: &Enve
         .body(body)
         .send()
         .await;
-    super::outcome(sent, "the webhook")
+    app::integrations::http::outcome(sent, "the webhook")
 }

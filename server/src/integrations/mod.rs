@@ -5,38 +5,3 @@
 pub mod automation;
 pub mod public_calendar;
 pub mod team_chat;
-
-use std::time::Duration;
-
-/// The HTTP client the integrations post with. A redirect is answered as a failure rather
-/// than followed (a POST would turn into a GET). Events go out one after another, so a
-/// receiver that hangs must not hold up the rest for long.
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .user_agent(concat!("Changemaker/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
-}
-
-/// A request's answer, or the error to retry with when there was none. The error, kept with
-/// a failed delivery and shown to admins, never names the address (it may carry the
-/// receiver's token).
-fn answer(
-    sent: Result<reqwest::Response, reqwest::Error>,
-    service: &str,
-) -> Result<reqwest::Response, String> {
-    sent.map_err(|e| format!("{service} could not be reached: {}", e.without_url()))
-}
-
-/// A 2xx answer, or the error to retry with.
-fn success(response: reqwest::Response, service: &str) -> Result<reqwest::Response, String> {
-    let status = response.status();
-    if status.is_success() { Ok(response) } else { Err(format!("{service} answered {status}")) }
-}
-
-/// A request's outcome as a delivery's: 2xx is delivered, anything else an error to retry.
-fn outcome(sent: Result<reqwest::Response, reqwest::Error>, service: &str) -> Result<(), String> {
-    success(answer(sent, service)?, service).map(|_| ())
-}

@@ -1,20 +1,16 @@
-//! The public calendar listener (SPEC §3, Gancio): every public shift, and every published
-//! ticketed event, is an entry on the group's Gancio calendar, kept in step as it changes
-//! and removed when it is cancelled, deleted or made private. Off until it has the
-//! calendar's address and an access token and is turned on.
-//!
-//! A shift's entry is made from the shift as it is when the event is delivered, not from the
-//! event, so deliveries that come late, twice or out of order still leave the calendar right.
-//! A ticketed event's entry is made from its event (that module keeps no table yet).
+//! The public calendar listener (SPEC §3, Gancio): keeps every public shift, and every
+//! published ticketed event, as an entry on the group's Gancio calendar
+//! (`app::integrations::calendar`). Off until it has the calendar's address and an access
+//! token and is turned on.
 
 use std::sync::Arc;
 
 use app::bus::{GuardFuture, HandlerFuture, Listener};
 use app::db::Db;
 use app::events::Event;
-use app::integrations::service::{self, CalendarTarget};
-use app::secrets::{ExposeSecret, SecretKey};
-use app::shifts::{Shift, ShiftStatus};
+use app::integrations::calendar::{Calendar, Entry, TICKETED_EVENT};
+use app::integrations::service;
+use app::secrets::SecretKey;
 
 pub const NAME: &str = "public-calendar";
 
@@ -26,18 +22,8 @@ pub const TOPICS: &[&str] = &[
     "ticketed-event.cancelled",
 ];
 
-/// What an entry comes from, as `public_calendar_entries.source` names it.
-const SHIFT: &str = "SHIFT";
-const TICKETED_EVENT: &str = "TICKETED_EVENT";
-
-/// The place Gancio is given when a shift has no location (it needs one).
-const NO_PLACE: &str = "Place to be announced";
-
-/// What `service` is called in a delivery's error.
-const SERVICE: &str = "the calendar";
-
 pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
-    let http = super::http_client();
+    let http = app::integrations::http::client();
     let guard_db = db.clone();
     let guard_key = key.clone();
     Listener::new(NAME, TOPICS, move |envelope| -> HandlerFuture {
@@ -54,14 +40,9 @@ pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
                 Event::ShiftUpdated(e) => calendar.sync_shift(&e.shift_id, &public_url).await,
                 Event::ShiftDeleted(e) => calendar.sync_shift(&e.shift_id, &public_url).await,
                 Event::TicketedEventPublished(e) => {
-                    let entry = Entry {
-                        title: e.title.clone(),
-                        description: link_paragraph(&format!("{public_url}{}", e.url_path), "Tickets"),
-                        place: e.venue.clone(),
-                        starts_at: app::time::unix_from_rfc3339(&e.starts_at),
-                        ends_at: app::time::unix_from_rfc3339(&e.ends_at),
-                    };
-                    calendar.sync(TICKETED_EVENT, &e.event_id, Some(entry)).await
+                    calendar
+                        .sync(TICKETED_EVENT, &e.event_id, Some(Entry::of_ticketed_event(&e, &public_url)))
+                        .await
                 }
                 Event::TicketedEventCancelled(e) => calendar.sync(TICKETED_EVENT, &e.event_id, None).await,
                 _ => Ok(()),
@@ -76,194 +57,4 @@ pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
                 .is_ok_and(|settings| settings.public_calendar_target().is_some())
         })
     })
-}
-
-/// An entry as the calendar takes it.
-#[derive(Debug, PartialEq)]
-struct Entry {
-    title: String,
-    /// HTML (Gancio sanitises it).
-    description: String,
-    place: String,
-    /// Unix seconds; `None` when the event's time could not be read.
-    starts_at: Option<i64>,
-    ends_at: Option<i64>,
-}
-
-impl Entry {
-    /// The shift's entry, or `None` when it should not be on a public calendar.
-    fn of_shift(shift: &Shift, public_url: &str) -> Option<Entry> {
-        if !shift.is_public || shift.status == ShiftStatus::Cancelled {
-            return None;
-        }
-        let mut description = String::new();
-        let text = shift.description.replace("\r\n", "\n");
-        for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
-            description.push_str(&format!("<p>{}</p>", escape_html(paragraph).replace('\n', "<br>")));
-        }
-        let sign_up = format!("{public_url}/shifts/{}", shift.id);
-        description.push_str(&link_paragraph(&sign_up, "Sign up to volunteer"));
-        Some(Entry {
-            title: shift.title.clone(),
-            description,
-            place: shift.location.clone(),
-            starts_at: Some(shift.starts_at),
-            ends_at: Some(shift.ends_at),
-        })
-    }
-
-    /// Gancio's form fields: a place needs a name and an address, so the place is both.
-    fn fields(&self) -> Result<Vec<(&'static str, String)>, String> {
-        let starts_at = self.starts_at.ok_or("the event's start time could not be read")?;
-        let place = if self.place.trim().is_empty() { NO_PLACE } else { self.place.trim() };
-        let mut fields = vec![
-            ("title", self.title.clone()),
-            ("description", self.description.clone()),
-            ("place_name", place.to_string()),
-            ("place_address", place.to_string()),
-            ("start_datetime", starts_at.to_string()),
-        ];
-        if let Some(ends_at) = self.ends_at {
-            fields.push(("end_datetime", ends_at.to_string()));
-        }
-        Ok(fields)
-    }
-}
-
-/// The calendar's API, and where its entries' ids are remembered.
-struct Calendar<'a> {
-    db: &'a Db,
-    http: &'a reqwest::Client,
-    target: &'a CalendarTarget,
-}
-
-impl Calendar<'_> {
-    async fn sync_shift(&self, shift_id: &str, public_url: &str) -> Result<(), String> {
-        let shift = app::shifts::service::get(self.db, shift_id).await.map_err(|e| e.to_string())?;
-        let entry = shift.and_then(|shift| Entry::of_shift(&shift, public_url));
-        self.sync(SHIFT, shift_id, entry).await
-    }
-
-    /// Makes the calendar hold `entry` for `source_id`, or nothing when it is `None`.
-    async fn sync(&self, source: &str, source_id: &str, entry: Option<Entry>) -> Result<(), String> {
-        let known = service::calendar_entry(self.db, source, source_id).await.map_err(|e| e.to_string())?;
-        match (entry, known) {
-            (Some(entry), Some(calendar_id)) => {
-                let mut fields = entry.fields()?;
-                fields.push(("id", calendar_id.to_string()));
-                let sent = self.request(reqwest::Method::PUT, "/api/event").form(&fields).send().await;
-                let response = super::answer(sent, SERVICE)?;
-                // Removed on the calendar by hand: put it back.
-                if response.status() == reqwest::StatusCode::NOT_FOUND {
-                    return self.add(source, source_id, &entry).await;
-                }
-                super::success(response, SERVICE).map(|_| ())
-            }
-            (Some(entry), None) => self.add(source, source_id, &entry).await,
-            (None, Some(calendar_id)) => {
-                let path = format!("/api/event/{calendar_id}");
-                let sent = self.request(reqwest::Method::DELETE, &path).send().await;
-                let response = super::answer(sent, SERVICE)?;
-                if response.status() != reqwest::StatusCode::NOT_FOUND {
-                    super::success(response, SERVICE)?;
-                }
-                service::forget_calendar_entry(self.db, source, source_id).await.map_err(|e| e.to_string())
-            }
-            (None, None) => Ok(()),
-        }
-    }
-
-    /// Adds the entry and remembers the id the calendar gave it. Should the process stop
-    /// between the two, the delivery is made again and the calendar gets a second entry: the
-    /// API takes no idempotency key.
-    async fn add(&self, source: &str, source_id: &str, entry: &Entry) -> Result<(), String> {
-        let sent = self.request(reqwest::Method::POST, "/api/event").form(&entry.fields()?).send().await;
-        let response = super::success(super::answer(sent, SERVICE)?, SERVICE)?;
-        #[derive(serde::Deserialize)]
-        struct Added {
-            id: i64,
-        }
-        let added: Added = response
-            .json()
-            .await
-            .map_err(|e| format!("{SERVICE} answered without an entry id: {}", e.without_url()))?;
-        service::remember_calendar_entry(self.db, source, source_id, added.id)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.target.base_url))
-            .bearer_auth(self.target.token.expose_secret())
-    }
-}
-
-fn link_paragraph(url: &str, text: &str) -> String {
-    format!("<p><a href=\"{}\">{text}</a></p>", escape_html(url))
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shift() -> Shift {
-        Shift {
-            id: "s1".into(),
-            title: "Food bank".into(),
-            description: "Sorting <tins> & packing.\r\nBring gloves.\r\n\r\nTea provided.".into(),
-            location: "Hall, 1 High St".into(),
-            starts_at: 1_800_000_000,
-            ends_at: 1_800_007_200,
-            capacity: 10,
-            signed_up: 0,
-            status: ShiftStatus::Open,
-            is_public: true,
-            series_id: None,
-            start_offset: 0,
-            end_offset: 0,
-            zone_label: "UTC".into(),
-            revision: 0,
-        }
-    }
-
-    #[test]
-    fn a_public_shift_is_an_entry_with_its_sign_up_link_and_escaped_text() {
-        let entry = Entry::of_shift(&shift(), "https://act.example.org").unwrap();
-        assert_eq!(
-            entry.description,
-            "<p>Sorting &lt;tins&gt; &amp; packing.<br>Bring gloves.</p><p>Tea provided.</p>\
-             <p><a href=\"https://act.example.org/shifts/s1\">Sign up to volunteer</a></p>"
-        );
-        let fields = entry.fields().unwrap();
-        let field = |name: &str| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
-        assert_eq!(field("title"), Some("Food bank"));
-        assert_eq!(field("place_name"), Some("Hall, 1 High St"));
-        assert_eq!(field("place_address"), Some("Hall, 1 High St"));
-        assert_eq!(field("start_datetime"), Some("1800000000"));
-        assert_eq!(field("end_datetime"), Some("1800007200"));
-    }
-
-    #[test]
-    fn private_and_cancelled_shifts_are_not_on_the_calendar() {
-        let private = Shift { is_public: false, ..shift() };
-        assert_eq!(Entry::of_shift(&private, ""), None);
-        let cancelled = Shift { status: ShiftStatus::Cancelled, ..shift() };
-        assert_eq!(Entry::of_shift(&cancelled, ""), None);
-        let full = Shift { status: ShiftStatus::Full, ..shift() };
-        assert!(Entry::of_shift(&full, "").is_some(), "a full shift is still happening");
-    }
-
-    #[test]
-    fn a_shift_without_a_location_still_has_a_place() {
-        let nowhere = Shift { location: " ".into(), ..shift() };
-        let fields = Entry::of_shift(&nowhere, "").unwrap().fields().unwrap();
-        assert!(fields.contains(&("place_name", NO_PLACE.to_string())));
-        let unreadable = Entry { starts_at: None, ..Entry::of_shift(&shift(), "").unwrap() };
-        assert!(unreadable.fields().is_err());
-    }
 }

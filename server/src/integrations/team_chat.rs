@@ -39,7 +39,7 @@ pub const TOPICS: &[&str] = &[
 const QUOTE_MAX: usize = 300;
 
 pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
-    let http = super::http_client();
+    let http = app::integrations::http::client();
     let guard_db = db.clone();
     let guard_key = key.clone();
     Listener::new(NAME, TOPICS, move |envelope| -> HandlerFuture {
@@ -53,7 +53,7 @@ pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
             let zone = app::settings::time_zone(&db).await.map_err(|e| e.to_string())?;
             let Some(text) = message(&event, zone, &public_url) else { return Ok(()) };
             let sent = http.post(url.expose_secret()).json(&serde_json::json!({ "text": text })).send().await;
-            super::outcome(sent, "the chat server")
+            app::integrations::http::outcome(sent, "the chat server")
         })
     })
     .with_guard(move || -> GuardFuture {

@@ -96,6 +96,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("integrations/save-team-chat", SUPER_ADMIN),
     ("integrations/public-calendar", SUPER_ADMIN),
     ("integrations/save-public-calendar", SUPER_ADMIN),
+    ("integrations/add-upcoming-shifts", SUPER_ADMIN),
     ("email/save-settings", ORGANISERS),
     ("email/test", ORGANISERS),
     ("email/queue", ORGANISERS),

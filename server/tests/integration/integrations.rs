@@ -25,7 +25,8 @@ use app::users::{Role, UserStatus};
 on_both_backends_with_own_server!(
     the_automation_webhook_gets_every_event_signed,
     team_chat_hears_what_the_team_wants_to_know,
-    the_public_calendar_shows_public_shifts_as_they_change
+    the_public_calendar_shows_public_shifts_as_they_change,
+    shifts_from_before_the_calendar_are_added_on_request
 );
 
 /// A request the fake receiver got.
@@ -621,4 +622,74 @@ async fn the_public_calendar_shows_public_shifts_as_they_change(backend: Backend
     let shown: Value = app.call(&admin, "integrations/public-calendar", &[]).await.json().await.unwrap();
     assert_eq!(shown["enabled"], false);
     assert!(shown["token"].as_str().unwrap().starts_with('…'), "{shown}");
+}
+
+async fn shifts_from_before_the_calendar_are_added_on_request(backend: Backend) {
+    let (app, admin) = spawn_with_super_admin(backend).await;
+    let app = &app;
+    let (calendar, calendar_url) = FakeCalendar::start().await;
+    let bus = app.bus();
+    let actor = Actor::System;
+    let create = |form: app::shifts::ShiftForm| {
+        let bus = bus.clone();
+        async move { app::shifts::service::create(&bus, &Actor::System, &form).await.unwrap() }
+    };
+    let add = || async {
+        let res = app.call(&admin, "integrations/add-upcoming-shifts", &[]).await;
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    };
+    // Shifts from before the calendar: one public, one private, one cancelled.
+    let early = create(crate::shifts::form("Early stall", "2")).await;
+    create(app::shifts::ShiftForm { is_public: false, ..crate::shifts::form("Back office", "2") }).await;
+    let called_off = create(crate::shifts::form("Called off", "2")).await;
+    app::shifts::service::cancel_shift(&bus, &actor, &called_off.id).await.unwrap();
+
+    let (status, body) = add().await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("Turn the public calendar on"), "{body}");
+    let form = [
+        ("form[enabled]", "true"),
+        ("form[calendar_url]", calendar_url.as_str()),
+        ("form[token]", CALENDAR_TOKEN),
+    ];
+    assert_eq!(app.call(&admin, "integrations/save-public-calendar", &form).await.status(), 200);
+    assert!(calendar.entries().is_empty(), "turning it on adds nothing by itself");
+
+    // The calendar is down: the job stops at once and says so.
+    calendar.status.store(503, Ordering::SeqCst);
+    let (status, job_id) = add().await;
+    assert_eq!(status, 200, "{job_id}");
+    let job = app.finished_job(&admin, &serde_json::from_str::<String>(&job_id).unwrap()).await;
+    let summary = job["result"]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("Added 0 shifts to the calendar, then stopped") && summary.contains("503"),
+        "{summary}"
+    );
+    assert!(!summary.contains(CALENDAR_TOKEN));
+
+    // Back up: only the upcoming public shift is added, and once.
+    calendar.status.store(200, Ordering::SeqCst);
+    let (status, job_id) = add().await;
+    assert_eq!(status, 200, "{job_id}");
+    let job = app.finished_job(&admin, &serde_json::from_str::<String>(&job_id).unwrap()).await;
+    assert_eq!(job["status"], "DONE");
+    assert_eq!(job["result"]["summary"], "Added 1 shift to the calendar.");
+    let (_, entry) = calendar.only();
+    assert_eq!(entry["title"], "Early stall");
+    assert!(entry["description"].contains(&early.id));
+    let (status, body) = add().await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("on the calendar already"), "{body}");
+
+    // From then on the listener updates the added entry rather than adding another.
+    let edited = crate::shifts::form("Early stall (moved)", "2");
+    app::shifts::service::update(&bus, &actor, &early.id, &edited, app::shifts::SeriesScope::This)
+        .await
+        .unwrap();
+    eventually("the added entry is updated", || async {
+        calendar.entries().values().any(|e| e["title"] == "Early stall (moved)")
+    })
+    .await;
+    assert_eq!(calendar.entries().len(), 1);
 }
