@@ -53,7 +53,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                             <p class="text-sm text-slate-600">
                                 "Publishes a system.test event. Each listener's deliveries, failures and retries show on the "
                                 <a href="/admin/events/bus" class="text-indigo-700 underline">"Event bus"</a>
-                                " page (\u{201c}automation\u{201d} and \u{201c}team-chat\u{201d}; the calendar hears of shifts, not of tests), where a delivery that failed for good can be sent again."
+                                " page (\u{201c}automation\u{201d}, \u{201c}team-chat\u{201d} and \u{201c}public-calendar\u{201d}, which hears of shifts and ticketed events only), where a delivery that failed for good can be sent again."
                             </p>
                             <div class="mt-4">
                                 <SendTestEventButton action=test_event />
