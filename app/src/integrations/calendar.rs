@@ -186,11 +186,12 @@ pub async fn start_adding_upcoming_shifts(
 ) -> Result<String, AddError> {
     let settings = service::load_public_calendar(db, key).await?;
     let target = settings.public_calendar_target().ok_or(AddError::NotSetUp)?;
-    let ids: Vec<String> = sqlx::query(
-        "SELECT id FROM shifts WHERE is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1 \
+    let ids: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM shifts WHERE {} \
          AND id NOT IN (SELECT source_id FROM public_calendar_entries WHERE source = $2) \
          ORDER BY starts_at, id",
-    )
+        crate::shifts::service::UPCOMING_PUBLIC
+    )))
     .bind(crate::db::now_unix())
     .bind(SHIFT)
     .fetch_all(db.pool())

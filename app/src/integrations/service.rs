@@ -1,6 +1,7 @@
 //! The integrations' settings (ssr only): stored as settings rows, secrets (the automation
-//! webhook's signing secret, team chat's webhook address) encrypted; and the Standard
-//! Webhooks signature the automation webhook is sent with.
+//! webhook's signing secret, team chat's webhook address, the public calendar's token)
+//! encrypted; the Standard Webhooks signature the automation webhook is sent with; and the
+//! ids the public calendar gave its entries.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -697,7 +697,7 @@ pub async fn upcoming_public(
 }
 
 /// The shifts volunteers can see on the public list at `$1` (now).
-const UPCOMING_PUBLIC: &str = "is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1";
+pub const UPCOMING_PUBLIC: &str = "is_public = 1 AND status <> 'CANCELLED' AND ends_at > $1";
 
 /// The shifts, public or not, that still take sign-ups at `$1` (now).
 const UPCOMING: &str = "status <> 'CANCELLED' AND ends_at > $1";
