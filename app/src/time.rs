@@ -52,9 +52,9 @@ pub fn unix_from_date_time(date: &str, time: &str) -> Option<i64> {
 /// `events::rfc3339_from_unix_ms`) → Unix seconds; fractions of a second are dropped.
 pub fn unix_from_rfc3339(text: &str) -> Option<i64> {
     let (date, rest) = text.split_once('T')?;
-    let seconds = number(rest.get(6..8)?, 2)?;
-    (rest.get(5..6)? == ":" && seconds < 60).then_some(())?;
-    Some(unix_from_date_time(date, rest.get(..5)?)? + seconds)
+    let (hours_minutes, rest) = (rest.get(..5)?, rest.get(5..)?);
+    let seconds = number(rest.strip_prefix(':')?.get(..2)?, 2).filter(|s| *s < 60)?;
+    Some(unix_from_date_time(date, hours_minutes)? + seconds)
 }
 
 /// Days since the epoch → (year, month, day); the inverse of `days_from_civil`.

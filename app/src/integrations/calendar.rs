@@ -19,7 +19,7 @@ use crate::secrets::{ExposeSecret, SecretKey};
 use crate::shifts::{Shift, ShiftStatus};
 
 /// What an entry comes from, as `public_calendar_entries.source` names it.
-pub const SHIFT: &str = "SHIFT";
+const SHIFT: &str = "SHIFT";
 pub const TICKETED_EVENT: &str = "TICKETED_EVENT";
 
 /// The place Gancio is given when a shift has no location (it needs one).
