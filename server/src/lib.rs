@@ -78,6 +78,7 @@ fn builtin_listeners(db: &Db, key: &Arc<SecretKey>, public_url: &str) -> Vec<Lis
         integrations::automation::listener(db.clone(), key.clone()),
         integrations::team_chat::listener(db.clone(), key.clone(), public_url.to_string()),
         integrations::public_calendar::listener(db.clone(), key.clone(), public_url.to_string()),
+        integrations::newsletter::listener(db.clone(), key.clone()),
     ]
 }
 
@@ -160,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/my/shifts.ics", get(exports::my_calendar))
         .route("/api/contacts.csv", get(exports::contacts))
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
+        .route("/api/webhooks/newsletter", axum::routing::post(webhooks::newsletter))
         .route("/api/unsubscribe", get(webhooks::unsubscribe_page).post(webhooks::one_click_unsubscribe))
         .route("/api/payments/{file}", get(exports::payments))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))

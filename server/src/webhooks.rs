@@ -31,6 +31,32 @@ pub async fn stripe(State(state): State<AppState>, req: Request) -> Response {
     }
 }
 
+/// `POST /api/webhooks/newsletter`: a report of an open, click, bounce or unsubscribe
+/// (`app::integrations::newsletter::Report`), authenticated with `Authorization: Bearer` and
+/// the reports secret. 200 once received (again, too); 401 for a wrong secret, 404 when no
+/// secret is set, 422 for a report that is not right; 500 when the database failed, so that
+/// the sender tries again.
+pub async fn newsletter(State(state): State<AppState>, req: Request) -> Response {
+    use app::integrations::newsletter::{ReportError, ReportOutcome, receive_report};
+    let (parts, body) = req.into_parts();
+    let body: Bytes = match axum::body::to_bytes(body, crate::middleware::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
+    };
+    let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+    match receive_report(&state.bus, &state.secret_key, authorization, &body).await {
+        Ok(ReportOutcome::Received) => (StatusCode::OK, "Received.").into_response(),
+        Ok(ReportOutcome::Duplicate) => (StatusCode::OK, "Received before.").into_response(),
+        Err(e @ ReportError::NotSetUp) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+        Err(e @ ReportError::Unauthorised) => (StatusCode::UNAUTHORIZED, e.to_string()).into_response(),
+        Err(e @ ReportError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(ReportError::Database(e)) => {
+            tracing::error!(error = %e, "cannot receive a newsletter report");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+        }
+    }
+}
+
 /// `POST /api/unsubscribe?token=…`: a mail app's one-click "Unsubscribe" (RFC 8058; the
 /// body, `List-Unsubscribe=One-Click`, says nothing more). The token is the signed one of
 /// the email's footer link. 200 once done (again, too), 404 for a token that is not ours.

@@ -1,8 +1,10 @@
 //! Outside services kept in step through the bus: the automation webhook (n8n or any receiver
 //! of Standard Webhooks: every event, signed), team chat (Rocket.Chat: a message for the
 //! events a team wants to hear about) and the public calendar (Gancio: public shifts and
-//! ticketed events as calendar entries). Their listeners live in the server crate; this module
-//! holds their settings and the page they are set on.
+//! ticketed events as calendar entries) and the newsletter (Listmonk: volunteers, supporters
+//! and donors as subscribers on their lists; reports of opens, clicks, bounces and
+//! unsubscribes received back). Their listeners live in the server crate; this module holds
+//! their settings and the page they are set on.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,8 @@ use crate::users::Role;
 pub mod calendar;
 #[cfg(feature = "ssr")]
 pub mod http;
+#[cfg(feature = "ssr")]
+pub mod newsletter;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
@@ -82,6 +86,48 @@ pub struct PublicCalendarSettingsForm {
     pub calendar_url: String,
     #[serde(default)]
     pub token: String,
+}
+
+/// The newsletter's settings as an admin sees them: the API token and the reports secret
+/// masked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewsletterSettings {
+    pub enabled: bool,
+    /// The Listmonk instance's address, `https://news.example.org`.
+    pub listmonk_url: String,
+    /// The Listmonk API user's name.
+    pub api_user: String,
+    /// Masked, or empty when none is stored.
+    pub api_token: String,
+    /// The Listmonk lists people are put on, by name.
+    pub volunteers_list: String,
+    pub supporters_list: String,
+    pub donors_list: String,
+    /// What reports to `/api/webhooks/newsletter` authenticate with: masked, or empty when
+    /// none is stored (reports are then refused).
+    pub reports_secret: String,
+}
+
+/// The newsletter form as typed. A token or reports secret left empty or still showing its
+/// mask keeps the stored one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewsletterSettingsForm {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub listmonk_url: String,
+    #[serde(default)]
+    pub api_user: String,
+    #[serde(default)]
+    pub api_token: String,
+    #[serde(default)]
+    pub volunteers_list: String,
+    #[serde(default)]
+    pub supporters_list: String,
+    #[serde(default)]
+    pub donors_list: String,
+    #[serde(default)]
+    pub reports_secret: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -166,4 +212,23 @@ pub async fn add_upcoming_shifts() -> Result<String, AppError> {
             calendar::AddError::Database(e) => crate::auth::internal(e),
             other => AppError::Conflict(other.to_string()),
         })
+}
+
+#[server(prefix = "/api", endpoint = "integrations/newsletter")]
+pub async fn get_newsletter_settings() -> Result<NewsletterSettings, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::load_newsletter(&state.db, &state.secret_key)
+        .await
+        .map(|s| s.view())
+        .map_err(crate::auth::internal)
+}
+
+/// Saves the newsletter's settings; answers with them as stored, the secrets masked.
+#[server(prefix = "/api", endpoint = "integrations/save-newsletter")]
+pub async fn save_newsletter_settings(form: NewsletterSettingsForm) -> Result<NewsletterSettings, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_newsletter(&state.db, &state.secret_key, &actor, &form).await?)
 }

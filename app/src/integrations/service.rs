@@ -1,6 +1,6 @@
 //! The integrations' settings (ssr only): stored as settings rows, secrets (the automation
-//! webhook's signing secret, team chat's webhook address, the public calendar's token)
-//! encrypted; the Standard Webhooks signature the automation webhook is sent with; and the
+//! webhook's signing secret, team chat's webhook address, the public calendar's token, the
+//! newsletter's API token and reports secret) encrypted; the Standard Webhooks signature the automation webhook is sent with; and the
 //! ids the public calendar gave its entries.
 
 use base64::Engine;
@@ -9,8 +9,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{
-    AutomationSettings, AutomationSettingsForm, PublicCalendarSettings, PublicCalendarSettingsForm,
-    TeamChatSettings, TeamChatSettingsForm,
+    AutomationSettings, AutomationSettingsForm, NewsletterSettings, NewsletterSettingsForm,
+    PublicCalendarSettings, PublicCalendarSettingsForm, TeamChatSettings, TeamChatSettingsForm,
 };
 use crate::db::Db;
 use crate::error::{FieldError, Validation};
@@ -27,6 +27,10 @@ const SECRET_PREFIX: &str = "whsec_";
 const KEY_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
 const URL_MAX: usize = 2000;
 const TOKEN_MAX: usize = 500;
+/// A reports secret is long enough not to be guessed: `openssl rand -hex 32` makes 64.
+const REPORTS_SECRET_MIN: usize = 24;
+/// The longest API user or list name taken (Listmonk's own limit for names is 200).
+const NAME_MAX: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntegrationError {
@@ -361,6 +365,189 @@ pub async fn save_team_chat(
     Ok(load_team_chat(db, key).await?.view())
 }
 
+const NEWSLETTER_ENABLED: &str = "newsletter.enabled";
+const NEWSLETTER_URL: &str = "newsletter.url";
+const NEWSLETTER_API_USER: &str = "newsletter.api_user";
+const NEWSLETTER_API_TOKEN: &str = "newsletter.api_token";
+const NEWSLETTER_REPORTS_SECRET: &str = "newsletter.reports_secret";
+/// Each list's setting, and the name it has until an admin gives another.
+const NEWSLETTER_LISTS: [(&str, &str); 3] = [
+    ("newsletter.list.volunteers", "Volunteers"),
+    ("newsletter.list.supporters", "Supporters"),
+    ("newsletter.list.donors", "Donors"),
+];
+
+/// The newsletter's stored settings, the API token and reports secret decrypted (never
+/// printed or sent).
+#[derive(Debug, Default)]
+pub struct StoredNewsletter {
+    pub enabled: bool,
+    pub url: String,
+    pub api_user: String,
+    pub api_token: Option<SecretString>,
+    pub lists: NewsletterLists,
+    pub reports_secret: Option<SecretString>,
+}
+
+/// The names of the Listmonk lists people are put on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewsletterLists {
+    pub volunteers: String,
+    pub supporters: String,
+    pub donors: String,
+}
+
+/// Listmonk's API: the instance's address (no trailing slash), the API user and its token,
+/// and the lists to fill.
+pub struct ListmonkTarget {
+    pub base_url: String,
+    pub api_user: String,
+    pub api_token: SecretString,
+    pub lists: NewsletterLists,
+}
+
+impl StoredNewsletter {
+    /// What an admin may see: the token and the reports secret masked.
+    pub fn view(&self) -> NewsletterSettings {
+        let masked = |s: &Option<SecretString>| {
+            s.as_ref().map(|s| settings::mask(s.expose_secret())).unwrap_or_default()
+        };
+        NewsletterSettings {
+            enabled: self.enabled,
+            listmonk_url: self.url.clone(),
+            api_user: self.api_user.clone(),
+            api_token: masked(&self.api_token),
+            volunteers_list: self.lists.volunteers.clone(),
+            supporters_list: self.lists.supporters.clone(),
+            donors_list: self.lists.donors.clone(),
+            reports_secret: masked(&self.reports_secret),
+        }
+    }
+
+    /// Where to keep subscribers in step: only when it is on and has an address, a user
+    /// and a token.
+    pub fn target(&self) -> Option<ListmonkTarget> {
+        let ready = self.enabled && !self.url.is_empty() && !self.api_user.is_empty();
+        let api_token = self.api_token.clone().filter(|_| ready)?;
+        Some(ListmonkTarget {
+            base_url: self.url.trim_end_matches('/').to_string(),
+            api_user: self.api_user.clone(),
+            api_token,
+            lists: self.lists.clone(),
+        })
+    }
+}
+
+pub async fn load_newsletter(db: &Db, key: &SecretKey) -> Result<StoredNewsletter, sqlx::Error> {
+    let mut names = Vec::with_capacity(NEWSLETTER_LISTS.len());
+    for (setting, default) in NEWSLETTER_LISTS {
+        names.push(settings::get(db, setting).await?.unwrap_or_else(|| default.to_string()));
+    }
+    let [volunteers, supporters, donors] = <[String; 3]>::try_from(names).unwrap_or_default();
+    Ok(StoredNewsletter {
+        enabled: settings::get(db, NEWSLETTER_ENABLED).await?.as_deref() == Some("true"),
+        url: settings::get(db, NEWSLETTER_URL).await?.unwrap_or_default(),
+        api_user: settings::get(db, NEWSLETTER_API_USER).await?.unwrap_or_default(),
+        api_token: settings::get_secret(db, key, NEWSLETTER_API_TOKEN).await?,
+        lists: NewsletterLists { volunteers, supporters, donors },
+        reports_secret: settings::get_secret(db, key, NEWSLETTER_REPORTS_SECRET).await?,
+    })
+}
+
+/// Saves the newsletter's settings and writes an admin audit row naming what changed (never
+/// a secret or the address). A token or reports secret left empty or masked keeps the stored
+/// one. Answers with the settings as stored.
+pub async fn save_newsletter(
+    db: &Db,
+    key: &SecretKey,
+    actor: &Actor,
+    form: &NewsletterSettingsForm,
+) -> Result<NewsletterSettings, IntegrationError> {
+    let before = load_newsletter(db, key).await?;
+    let shown = before.view();
+    let url = form.listmonk_url.trim();
+    let api_user = form.api_user.trim();
+    let api_token = form.api_token.trim();
+    let reports_secret = form.reports_secret.trim();
+    let lists = [
+        ("volunteers_list", form.volunteers_list.trim(), &before.lists.volunteers),
+        ("supporters_list", form.supporters_list.trim(), &before.lists.supporters),
+        ("donors_list", form.donors_list.trim(), &before.lists.donors),
+    ];
+
+    let mut v = Validation::new();
+    if !url.is_empty() {
+        v.check(
+            is_webhook_url(url),
+            "listmonk_url",
+            "Enter Listmonk's address, starting with https:// or http://, as https://news.example.org.",
+        );
+    }
+    v.check(
+        !form.enabled || !url.is_empty(),
+        "listmonk_url",
+        "Enter Listmonk's address before turning it on.",
+    );
+    v.check(
+        api_user.is_empty() || (is_name(api_user) && !api_user.contains(' ')),
+        "api_user",
+        "Enter the API user's name as Listmonk shows it: at most 100 characters, without spaces.",
+    );
+    v.check(!form.enabled || !api_user.is_empty(), "api_user", "Enter the API user before turning it on.");
+    let keeps_token = keeps_stored(api_token, &shown.api_token);
+    if !keeps_token {
+        let wrong = "Paste the API user's token as Listmonk gave it: at most 500 characters, without spaces.";
+        check_new_secret(&mut v, "api_token", api_token, is_token(api_token), wrong);
+    }
+    v.check(
+        !form.enabled || !keeps_token || before.api_token.is_some(),
+        "api_token",
+        "Enter the API user's token before turning it on.",
+    );
+    for (field, name, _) in lists {
+        v.check(is_name(name), field, "Name the list: 1 to 100 characters.");
+    }
+    let keeps_reports_secret = keeps_stored(reports_secret, &shown.reports_secret);
+    if !keeps_reports_secret {
+        let wrong =
+            "A reports secret is at least 24 characters without spaces, as openssl rand -hex 32 makes one.";
+        check_new_secret(&mut v, "reports_secret", reports_secret, is_reports_secret(reports_secret), wrong);
+    }
+    v.finish().map_err(IntegrationError::Invalid)?;
+
+    let mut changed = Vec::new();
+    let mut tx = db.begin_write().await?;
+    if form.enabled != before.enabled {
+        settings::set(&mut tx, NEWSLETTER_ENABLED, if form.enabled { "true" } else { "false" }).await?;
+        changed.push("enabled");
+    }
+    if url != before.url {
+        settings::set(&mut tx, NEWSLETTER_URL, url).await?;
+        changed.push("listmonk_url");
+    }
+    if api_user != before.api_user {
+        settings::set(&mut tx, NEWSLETTER_API_USER, api_user).await?;
+        changed.push("api_user");
+    }
+    if !keeps_token && settings::save_secret_field(&mut tx, key, NEWSLETTER_API_TOKEN, api_token).await? {
+        changed.push("api_token");
+    }
+    for ((field, name, stored), (setting, _)) in lists.into_iter().zip(NEWSLETTER_LISTS) {
+        if name != stored {
+            settings::set(&mut tx, setting, name).await?;
+            changed.push(field);
+        }
+    }
+    if !keeps_reports_secret
+        && settings::save_secret_field(&mut tx, key, NEWSLETTER_REPORTS_SECRET, reports_secret).await?
+    {
+        changed.push("reports_secret");
+    }
+    record_saved(&mut tx, actor, "settings.newsletter.saved", &changed).await?;
+    tx.commit().await?;
+    Ok(load_newsletter(db, key).await?.view())
+}
+
 /// Whether a secret field keeps what is stored: left empty, or still showing the stored mask.
 fn keeps_stored(typed: &str, stored_mask: &str) -> bool {
     typed.is_empty() || typed == stored_mask
@@ -406,6 +593,16 @@ fn is_webhook_url(url: &str) -> bool {
 /// An access token as Gancio hands them out: printable, without spaces, not too long.
 fn is_token(token: &str) -> bool {
     !token.is_empty() && token.len() <= TOKEN_MAX && token.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// A name as typed on one line: 1 to 100 characters, no control characters.
+fn is_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().count() <= NAME_MAX && !name.chars().any(char::is_control)
+}
+
+/// A shared secret for newsletter reports: printable, without spaces, long enough.
+fn is_reports_secret(secret: &str) -> bool {
+    secret.len() >= REPORTS_SECRET_MIN && is_token(secret)
 }
 
 /// The key inside a Standard Webhooks secret (`whsec_` + base64 of 24–64 bytes).
@@ -459,6 +656,17 @@ mod tests {
             assert!(!is_token(bad), "{bad:?}");
         }
         assert!(!is_token(&"a".repeat(TOKEN_MAX + 1)));
+    }
+
+    #[test]
+    fn reports_secrets_are_long_printable_words_and_names_one_line() {
+        assert!(is_reports_secret(&"ab12".repeat(16)));
+        assert!(!is_reports_secret(&"a".repeat(REPORTS_SECRET_MIN - 1)));
+        assert!(!is_reports_secret(&format!("{} {}", "a".repeat(20), "b".repeat(20))));
+        assert!(is_name("Volunteers 2027"));
+        assert!(!is_name(""));
+        assert!(!is_name("two\nlines"));
+        assert!(!is_name(&"n".repeat(NAME_MAX + 1)));
     }
 
     #[test]

@@ -1,14 +1,15 @@
-//! The integrations page (`/admin/integrations`): the automation webhook's, team chat's and
-//! the public calendar's settings, and a test event to check them end to end.
+//! The integrations page (`/admin/integrations`): the automation webhook's, team chat's, the
+//! public calendar's and the newsletter's settings, and a test event to check them end to end.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    AddUpcomingShifts, AutomationSettings, PublicCalendarSettings, SaveAutomationSettings,
-    SavePublicCalendarSettings, SaveTeamChatSettings, TeamChatSettings, get_automation_settings,
-    get_public_calendar_settings, get_team_chat_settings,
+    AddUpcomingShifts, AutomationSettings, NewsletterSettings, PublicCalendarSettings,
+    SaveAutomationSettings, SaveNewsletterSettings, SavePublicCalendarSettings, SaveTeamChatSettings,
+    TeamChatSettings, get_automation_settings, get_newsletter_settings, get_public_calendar_settings,
+    get_team_chat_settings,
 };
 use crate::jobs::ui::JobProgress;
 use crate::observability::SendTestEvent;
@@ -26,16 +27,19 @@ pub fn IntegrationsPage() -> impl IntoView {
                 get_automation_settings().await?,
                 get_team_chat_settings().await?,
                 get_public_calendar_settings().await?,
+                get_newsletter_settings().await?,
             ))
         },
     );
     let save = ServerAction::<SaveAutomationSettings>::new();
     let save_chat = ServerAction::<SaveTeamChatSettings>::new();
     let save_calendar = ServerAction::<SavePublicCalendarSettings>::new();
+    let save_newsletter = ServerAction::<SaveNewsletterSettings>::new();
     let test_event = ServerAction::<SendTestEvent>::new();
     let save_error = last_error(save.value());
     let save_chat_error = last_error(save_chat.value());
     let save_calendar_error = last_error(save_calendar.value());
+    let save_newsletter_error = last_error(save_newsletter.value());
 
     view! {
         <Title text="Integrations" />
@@ -44,16 +48,17 @@ pub fn IntegrationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok((automation, team_chat, calendar)) => view! {
+                    Ok((automation, team_chat, calendar, newsletter)) => view! {
                         <AutomationForm current=automation save=save error=save_error />
                         <TeamChatForm current=team_chat save=save_chat error=save_chat_error />
                         <PublicCalendarForm current=calendar save=save_calendar error=save_calendar_error />
+                        <NewsletterForm current=newsletter save=save_newsletter error=save_newsletter_error />
                         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
                             <h2 class="text-lg font-semibold text-slate-900">"Check it end to end"</h2>
                             <p class="text-sm text-slate-600">
                                 "Publishes a system.test event. Each listener's deliveries, failures and retries show on the "
                                 <a href="/admin/events/bus" class="text-indigo-700 underline">"Event bus"</a>
-                                " page (\u{201c}automation\u{201d}, \u{201c}team-chat\u{201d} and \u{201c}public-calendar\u{201d}, which hears of shifts and ticketed events only), where a delivery that failed for good can be sent again."
+                                " page (\u{201c}automation\u{201d} and \u{201c}team-chat\u{201d} hear of the test event; \u{201c}public-calendar\u{201d} and \u{201c}newsletter\u{201d} only of the events they keep in step), where a delivery that failed for good can be sent again."
                             </p>
                             <div class="mt-4">
                                 <SendTestEventButton action=test_event />
@@ -193,6 +198,58 @@ fn PublicCalendarForm(
                 <p class="mt-1 text-sm text-red-600" role="alert" data-testid="add-shifts-error">{add_error}</p>
                 {move || add.value().get().and_then(Result::ok).map(|id| view! { <JobProgress id=id /> })}
             </div>
+        </section>
+    }
+}
+
+#[component]
+fn NewsletterForm(
+    current: NewsletterSettings,
+    save: ServerAction<SaveNewsletterSettings>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let token_mask = mask_after_save(save.value(), current.api_token.clone(), |saved| saved.api_token);
+    let reports_mask =
+        mask_after_save(save.value(), current.reports_secret.clone(), |saved| saved.reports_secret);
+    view! {
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Newsletter (Listmonk)"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Volunteers, supporters who email their representative and donors become subscribers on "
+                "their list in Listmonk, which is made if it does not exist. Their tags and what they last "
+                "did are kept in the subscriber's changemaker attribute. Nobody who unsubscribed, here or in "
+                "Listmonk, is subscribed again."
+            </p>
+            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormError error=error />
+                <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
+                    <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
+                    "Keep subscribers in step with Listmonk"
+                </label>
+                <Field label="Listmonk address" name="form[listmonk_url]" kind="url" autocomplete="off" value=current.listmonk_url.clone() error=error />
+                <Field label="API user" name="form[api_user]" autocomplete="off" value=current.api_user.clone() error=error />
+                <MaskedField label="API token" name="form[api_token]" mask=token_mask error=error />
+                <p class="text-sm text-slate-600">
+                    "In Listmonk: Admin, Users, New, type API; give it a role that may manage subscribers and "
+                    "lists, and copy its token here. It is stored encrypted and shown masked: leave it as it is to keep it."
+                </p>
+                <Field label="Volunteers list" name="form[volunteers_list]" value=current.volunteers_list.clone() maxlength=100 error=error />
+                <Field label="Supporters list" name="form[supporters_list]" value=current.supporters_list.clone() maxlength=100 error=error />
+                <Field label="Donors list" name="form[donors_list]" value=current.donors_list.clone() maxlength=100 error=error />
+                <MaskedField label="Reports secret" name="form[reports_secret]" mask=reports_mask error=error />
+                <p class="text-sm text-slate-600">
+                    "Opens, clicks, bounces and unsubscribes can be reported back to "
+                    <code>"POST /api/webhooks/newsletter"</code>
+                    " with the header Authorization: Bearer and this secret (make one with "
+                    <code>"openssl rand -hex 32"</code> "). The README shows what a report looks like."
+                </p>
+                <button type="submit" class=BUTTON disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save newsletter settings" }}
+                </button>
+                <p class="text-sm text-green-700" data-testid="save-newsletter-result">
+                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
+                </p>
+            </ActionForm>
         </section>
     }
 }

@@ -3,5 +3,6 @@
 //! the next event without a restart.
 
 pub mod automation;
+pub mod newsletter;
 pub mod public_calendar;
 pub mod team_chat;

@@ -97,6 +97,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("integrations/public-calendar", SUPER_ADMIN),
     ("integrations/save-public-calendar", SUPER_ADMIN),
     ("integrations/add-upcoming-shifts", SUPER_ADMIN),
+    ("integrations/newsletter", SUPER_ADMIN),
+    ("integrations/save-newsletter", SUPER_ADMIN),
     ("email/save-settings", ORGANISERS),
     ("email/test", ORGANISERS),
     ("email/queue", ORGANISERS),

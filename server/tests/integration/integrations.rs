@@ -96,7 +96,7 @@ fn expected_signature(secret: &str, received: &Received) -> String {
 }
 
 /// A server whose bus retries twice, 10 ms apart, and a super admin signed in to it.
-async fn spawn_with_super_admin(backend: Backend) -> (TestApp, reqwest::Client) {
+pub(crate) async fn spawn_with_super_admin(backend: Backend) -> (TestApp, reqwest::Client) {
     let short_retries = |config: &mut changemaker_server::config::Config| {
         config.bus.retry_schedule = vec![Duration::from_millis(10), Duration::from_millis(10)]
     };

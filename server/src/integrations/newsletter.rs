@@ -1,0 +1,49 @@
+//! The newsletter sync listener (SPEC §3, Listmonk): each volunteer, supporter and donor a
+//! subscriber on their list, with what Changemaker knows of them in their attributes
+//! (`app::integrations::newsletter`). Off until it has Listmonk's address, an API user and
+//! its token and is turned on.
+
+use std::sync::Arc;
+
+use app::bus::{GuardFuture, HandlerFuture, Listener};
+use app::db::Db;
+use app::integrations::newsletter::{Listmonk, change_of};
+use app::integrations::service;
+use app::secrets::SecretKey;
+
+pub const NAME: &str = "newsletter";
+
+/// SPEC §3's list.
+pub const TOPICS: &[&str] = &[
+    "shift.signup.created",
+    "canvass.session.completed",
+    "canvass.address.updated",
+    "campaign.email.sent",
+    "subscription.activated",
+    "donation.completed",
+    "product.purchased",
+    "contact.tags.changed",
+    "reengagement.sent",
+];
+
+pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
+    let http = app::integrations::http::client();
+    let guard_db = db.clone();
+    let guard_key = key.clone();
+    Listener::new(NAME, TOPICS, move |envelope| -> HandlerFuture {
+        let (db, key, http) = (db.clone(), key.clone(), http.clone());
+        Box::pin(async move {
+            let settings = service::load_newsletter(&db, &key).await.map_err(|e| e.to_string())?;
+            // Turned off since the guard looked: nothing to keep in step.
+            let Some(target) = settings.target() else { return Ok(()) };
+            let Some(change) = change_of(&db, &envelope).await? else { return Ok(()) };
+            Listmonk { http: &http, target: &target }.apply(&change).await
+        })
+    })
+    .with_guard(move || -> GuardFuture {
+        let (db, key) = (guard_db.clone(), guard_key.clone());
+        Box::pin(async move {
+            service::load_newsletter(&db, &key).await.is_ok_and(|settings| settings.target().is_some())
+        })
+    })
+}
