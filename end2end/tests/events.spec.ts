@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createServer, IncomingHttpHeaders } from "node:http";
 import { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
-import { ADMIN, createShift, ready, signIn, startWithAdmin } from "./helpers";
+import { ADMIN, createShift, ready, signIn, signUp, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("event bus pages", () => {
@@ -182,6 +182,75 @@ test.describe.serial("event bus pages", () => {
       expect(Number(entry.fields.get("end_datetime"))).toBe(Number(entry.fields.get("start_datetime")) + 3 * 3600);
     } finally {
       gancio.close();
+    }
+  });
+
+  test("a super admin connects Listmonk and a volunteer becomes a subscriber", async ({ page, browser }) => {
+    // A Listmonk stand-in: lists and subscribers, as its API answers them.
+    const lists: { id: number; name: string; type: string }[] = [];
+    const subscribers: { authorization: string; body: any }[] = [];
+    const listmonk = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const path = (req.url ?? "").split("?")[0];
+        let data: unknown;
+        if (req.method === "GET" && path === "/api/lists") {
+          data = { results: lists };
+        } else if (req.method === "POST" && path === "/api/lists") {
+          const list = { id: lists.length + 1, name: JSON.parse(body).name, type: JSON.parse(body).type };
+          lists.push(list);
+          data = list;
+        } else if (req.method === "GET" && path === "/api/subscribers") {
+          data = { results: [] };
+        } else if (req.method === "POST" && path === "/api/subscribers") {
+          subscribers.push({ authorization: req.headers.authorization ?? "", body: JSON.parse(body) });
+          data = { id: subscribers.length };
+        } else {
+          res.statusCode = 404;
+          res.end();
+          return;
+        }
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ data }));
+      });
+    });
+    await new Promise<void>((done) => listmonk.listen(0, "127.0.0.1", done));
+    const listmonkURL = `http://127.0.0.1:${(listmonk.address() as AddressInfo).port}`;
+    const token = `lm${randomBytes(16).toString("hex")}`;
+    try {
+      await signIn(page, server, "/admin/shifts");
+      await createShift(page, "Canal clean-up", 4, "Lock 7");
+      // Moving in place, as an admin does (see the calendar test).
+      await page.getByRole("link", { name: "Integrations", exact: true }).click();
+      await expect(page.getByRole("heading", { name: "Newsletter (Listmonk)" })).toBeVisible();
+      await page.getByLabel("Keep subscribers in step with Listmonk").check();
+      await page.getByLabel("Listmonk address").fill(listmonkURL);
+      await page.getByLabel("API user").fill("changemaker");
+      await page.getByLabel("API token").fill("not a token");
+      await page.getByRole("button", { name: "Save newsletter settings" }).click();
+      await expect(page.getByTestId("error-form[api_token]")).toContainText("without spaces");
+
+      await page.getByLabel("API token").fill(token);
+      await page.getByLabel("Volunteers list").fill("Canal volunteers");
+      await page.getByRole("button", { name: "Save newsletter settings" }).click();
+      await expect(page.getByTestId("save-newsletter-result")).toHaveText("Saved.");
+      await expect(page.getByLabel("API token")).toHaveValue(/^…/);
+
+      // A volunteer signs up on the public page: they are a subscriber on the volunteers' list.
+      const volunteer = await browser.newPage();
+      await signUp(volunteer, server, "Canal clean-up", 21);
+      await expect.poll(() => subscribers.length).toBe(1);
+      const [got] = subscribers;
+      expect(got.authorization).toBe(`Basic ${Buffer.from(`changemaker:${token}`).toString("base64")}`);
+      expect(got.body.email).toBe("v21@example.org");
+      expect(got.body.name).toBe("Volunteer 21");
+      expect(got.body.attribs.changemaker.volunteer).toBe(true);
+      expect(lists).toEqual([{ id: 1, name: "Canal volunteers", type: "private" }]);
+      expect(got.body.lists).toEqual([1]);
+      await volunteer.close();
+    } finally {
+      listmonk.close();
     }
   });
 });

@@ -247,9 +247,10 @@ impl Listmonk<'_> {
     }
 
     /// The id of the list named `name`, made (private, single opt-in) when there is none.
+    /// Every list is read: Listmonk's list search is a full-text query, which a name with
+    /// spaces breaks, and a group has few lists.
     async fn list_id(&self, name: &str) -> Result<i64, String> {
-        let path = format!("/api/lists?per_page=all&query={}", crate::ui::urlencode(name));
-        let found: Data<Results<List>> = self.get(&path).await?;
+        let found: Data<Results<List>> = self.get("/api/lists?per_page=all").await?;
         if let Some(list) = found.data.results.into_iter().find(|list| list.name == name) {
             return Ok(list.id);
         }

@@ -122,15 +122,8 @@ async fn find_lists(
     if let Some(status) = listmonk.refusal(&headers) {
         return Err(status);
     }
-    let query = params.get("query").cloned().unwrap_or_default().to_lowercase();
-    let results: Vec<Value> = listmonk
-        .lists
-        .lock()
-        .unwrap()
-        .values()
-        .filter(|l| l["name"].as_str().unwrap().to_lowercase().contains(&query))
-        .cloned()
-        .collect();
+    assert_eq!(params.get("per_page").map(String::as_str), Some("all"), "every list, on one page");
+    let results: Vec<Value> = listmonk.lists.lock().unwrap().values().cloned().collect();
     Ok(axum::Json(json!({ "data": { "results": results } })))
 }
 
