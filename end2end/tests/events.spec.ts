@@ -185,7 +185,7 @@ test.describe.serial("event bus pages", () => {
     }
   });
 
-  test("a super admin connects Listmonk and a volunteer becomes a subscriber", async ({ page, browser }) => {
+  test("a super admin connects Listmonk: volunteers from before and after become subscribers", async ({ page, browser }) => {
     // A Listmonk stand-in: lists and subscribers, as its API answers them.
     const lists: { id: number; name: string; type: string }[] = [];
     const subscribers: { authorization: string; body: any }[] = [];
@@ -202,7 +202,13 @@ test.describe.serial("event bus pages", () => {
           lists.push(list);
           data = list;
         } else if (req.method === "GET" && path === "/api/subscribers") {
-          data = { results: [] };
+          // The server asks by email: LOWER(subscribers.email) = '…'.
+          const query = new URL(req.url ?? "", "http://x").searchParams.get("query") ?? "";
+          const email = query.split("'")[1];
+          const found = subscribers.findIndex((s) => s.body.email === email);
+          const known = found < 0 ? undefined : subscribers[found].body;
+          const lists = known?.lists.map((id: number) => ({ id }));
+          data = { results: known ? [{ ...known, id: found + 1, status: "enabled", lists }] : [] };
         } else if (req.method === "POST" && path === "/api/subscribers") {
           subscribers.push({ authorization: req.headers.authorization ?? "", body: JSON.parse(body) });
           data = { id: subscribers.length };
@@ -221,6 +227,10 @@ test.describe.serial("event bus pages", () => {
     try {
       await signIn(page, server, "/admin/shifts");
       await createShift(page, "Canal clean-up", 4, "Lock 7");
+      // A volunteer from before the newsletter was set up.
+      const volunteer = await browser.newPage();
+      await signUp(volunteer, server, "Canal clean-up", 22);
+
       // Moving in place, as an admin does (see the calendar test).
       await page.getByRole("link", { name: "Integrations", exact: true }).click();
       await expect(page.getByRole("heading", { name: "Newsletter (Listmonk)" })).toBeVisible();
@@ -236,18 +246,24 @@ test.describe.serial("event bus pages", () => {
       await page.getByRole("button", { name: "Save newsletter settings" }).click();
       await expect(page.getByTestId("save-newsletter-result")).toHaveText("Saved.");
       await expect(page.getByLabel("API token")).toHaveValue(/^…/);
+      expect(subscribers).toHaveLength(0);
 
-      // A volunteer signs up on the public page: they are a subscriber on the volunteers' list.
-      const volunteer = await browser.newPage();
+      // The volunteer from before is added on request, with a progress bar and a summary.
+      await page.getByRole("button", { name: "Add existing contacts now" }).click();
+      await expect(page.getByTestId("job-summary")).toHaveText("Added 1 contact to Listmonk.");
+      expect(subscribers.map((s) => s.body.email)).toEqual(["v22@example.org"]);
+      expect(lists).toEqual([{ id: 1, name: "Canal volunteers", type: "private" }]);
+
+      // A volunteer who signs up now is a subscriber on the volunteers' list at once.
       await signUp(volunteer, server, "Canal clean-up", 21);
-      await expect.poll(() => subscribers.length).toBe(1);
-      const [got] = subscribers;
+      await expect.poll(() => subscribers.length).toBe(2);
+      const got = subscribers[1];
       expect(got.authorization).toBe(`Basic ${Buffer.from(`changemaker:${token}`).toString("base64")}`);
       expect(got.body.email).toBe("v21@example.org");
       expect(got.body.name).toBe("Volunteer 21");
       expect(got.body.attribs.changemaker.volunteer).toBe(true);
-      expect(lists).toEqual([{ id: 1, name: "Canal volunteers", type: "private" }]);
       expect(got.body.lists).toEqual([1]);
+      expect(lists).toHaveLength(1);
       await volunteer.close();
     } finally {
       listmonk.close();

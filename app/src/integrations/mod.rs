@@ -232,3 +232,17 @@ pub async fn save_newsletter_settings(form: NewsletterSettingsForm) -> Result<Ne
     let actor = crate::events::Actor::User(user.id);
     Ok(service::save_newsletter(&state.db, &state.secret_key, &actor, &form).await?)
 }
+
+/// Makes every contact who has volunteered, emailed a representative or given a subscriber
+/// on their Listmonk lists (those from before the newsletter was turned on), as a background
+/// job; answers with the job's id.
+#[server(prefix = "/api", endpoint = "integrations/add-existing-contacts")]
+pub async fn add_existing_contacts() -> Result<String, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    newsletter::start_adding_contacts(&state.db, &state.secret_key, &actor).await.map_err(|err| match err {
+        newsletter::AddError::Database(e) => crate::auth::internal(e),
+        other => AppError::Conflict(other.to_string()),
+    })
+}

@@ -2,7 +2,8 @@
 //! volunteer, supporter and donor a subscriber on their list, and keeps what Changemaker
 //! knows of them (tags, last sign-up, donor…) in their attributes. In: reports of opens,
 //! clicks, bounces and unsubscribes, posted to `/api/webhooks/newsletter`, are published as
-//! `newsletter.*` events.
+//! `newsletter.*` events. `start_adding_contacts` adds the people who were contacts before
+//! the newsletter was turned on.
 //!
 //! People are never put on a list against their wish: someone who unsubscribed from
 //! Changemaker's emails is not added to one, and Listmonk keeps its own unsubscribes and
@@ -12,6 +13,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use sqlx::Row;
+
 use super::service::{self, ListmonkTarget};
 use crate::bus::{self, Bus};
 use crate::db::Db;
@@ -19,6 +22,8 @@ use crate::events::catalog::{
     NewsletterEmailBounced, NewsletterEmailClicked, NewsletterEmailOpened, NewsletterUnsubscribed,
 };
 use crate::events::{Actor, Envelope, Event};
+use crate::jobs::JobResult;
+use crate::jobs::service::Progress;
 use crate::secrets::{ExposeSecret, SecretKey};
 use crate::users::service::{is_plausible_email, normalise_email};
 
@@ -313,6 +318,114 @@ fn with_changes(attribs: &Map<String, Value>, changes: &Map<String, Value>) -> M
 /// A name for someone who gave none: their address' part before the `@`.
 fn local_part(email: &str) -> String {
     email.split('@').next().unwrap_or(email).to_string()
+}
+
+/// The activity that puts a contact on each list, as the CRM's timeline records it.
+const AUDIENCE_TOPICS: [(&str, Audience); 5] = [
+    ("shift.signup.created", Audience::Volunteers),
+    ("campaign.email.sent", Audience::Supporters),
+    ("donation.completed", Audience::Donors),
+    ("subscription.activated", Audience::Donors),
+    ("product.purchased", Audience::Donors),
+];
+
+/// Starts a background job making every contact who has volunteered, emailed a
+/// representative or given (and has not unsubscribed) a subscriber on their lists, with
+/// their tags; answers with the job's id. For those who were contacts before the newsletter
+/// was turned on; running it again changes only what is not in step. Stops at the first
+/// failure, since Listmonk is then most likely down.
+pub async fn start_adding_contacts(db: &Db, key: &SecretKey, actor: &Actor) -> Result<String, AddError> {
+    let target = service::load_newsletter(db, key).await?.target().ok_or(AddError::NotSetUp)?;
+    let topics = AUDIENCE_TOPICS.iter().map(|(topic, _)| format!("'{topic}'")).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT c.id, c.email, c.name, c.created_at, a.topic FROM contacts c \
+         JOIN contact_activity a ON a.contact_id = c.id \
+         WHERE c.unsubscribed_at IS NULL AND a.topic IN ({topics}) ORDER BY c.created_at, c.id"
+    )))
+    .fetch_all(db.pool())
+    .await?;
+    let mut contacts: Vec<(String, String, String, Vec<Audience>)> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let topic: String = row.try_get("topic")?;
+        let Some(&(_, audience)) = AUDIENCE_TOPICS.iter().find(|(t, _)| *t == topic) else { continue };
+        match contacts.last_mut() {
+            Some(last) if last.0 == id => {
+                if !last.3.contains(&audience) {
+                    last.3.push(audience);
+                }
+            }
+            _ => contacts.push((id, row.try_get("email")?, row.try_get("name")?, vec![audience])),
+        }
+    }
+    if contacts.is_empty() {
+        return Err(AddError::NothingToAdd);
+    }
+    let db_for_job = db.clone();
+    let total = contacts.len() as i64;
+    let id = crate::jobs::service::spawn(db, "newsletter", total, actor, move |progress| async move {
+        add_contacts(&db_for_job, &target, &contacts, progress).await
+    })
+    .await?;
+    Ok(id)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    #[error("Turn the newsletter on and save Listmonk's address, API user and token first.")]
+    NotSetUp,
+    #[error(
+        "No contact has volunteered, emailed a representative or given yet (or all of them unsubscribed)."
+    )]
+    NothingToAdd,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+async fn add_contacts(
+    db: &Db,
+    target: &ListmonkTarget,
+    contacts: &[(String, String, String, Vec<Audience>)],
+    progress: Progress,
+) -> Result<JobResult, sqlx::Error> {
+    let http = super::http::client();
+    let listmonk = Listmonk { http: &http, target };
+    let mut added = 0;
+    let mut stopped = None;
+    'contacts: for (id, email, name, audiences) in contacts {
+        let tags: Vec<String> =
+            sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
+                .bind(id)
+                .fetch_all(db.pool())
+                .await?;
+        for &audience in audiences {
+            let flag = match audience {
+                Audience::Volunteers => "volunteer",
+                Audience::Supporters => "supporter",
+                Audience::Donors => "donor",
+            };
+            let attributes = json!({ "contact_id": id, flag: true, "tags": tags });
+            if let Err(e) = listmonk.apply(&Change::new(email, name, Some(audience), attributes)).await {
+                stopped = Some(e);
+                break 'contacts;
+            }
+        }
+        added += 1;
+        progress.set(added).await?;
+    }
+    let contacts = |n: i64| if n == 1 { "1 contact".to_string() } else { format!("{n} contacts") };
+    let summary = match &stopped {
+        None => format!("Added {} to Listmonk.", contacts(added)),
+        Some(e) => format!(
+            "Added {} to Listmonk, then stopped: {e}. Try again once it answers; what was added stays.",
+            contacts(added)
+        ),
+    };
+    Ok(JobResult {
+        summary,
+        counts: vec![("added".into(), added), ("failed".into(), i64::from(stopped.is_some()))],
+        problems: Vec::new(),
+    })
 }
 
 /// A report of what happened to a newsletter email, as posted to `/api/webhooks/newsletter`.

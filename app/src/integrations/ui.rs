@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    AddUpcomingShifts, AutomationSettings, NewsletterSettings, PublicCalendarSettings,
+    AddExistingContacts, AddUpcomingShifts, AutomationSettings, NewsletterSettings, PublicCalendarSettings,
     SaveAutomationSettings, SaveNewsletterSettings, SavePublicCalendarSettings, SaveTeamChatSettings,
     TeamChatSettings, get_automation_settings, get_newsletter_settings, get_public_calendar_settings,
     get_team_chat_settings,
@@ -158,7 +158,6 @@ fn PublicCalendarForm(
 ) -> impl IntoView {
     let token_mask = mask_after_save(save.value(), current.token.clone(), |saved| saved.token);
     let add = ServerAction::<AddUpcomingShifts>::new();
-    let add_error = move || add.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Public calendar (Gancio)"</h2>
@@ -191,12 +190,9 @@ fn PublicCalendarForm(
                     "The calendar hears of shifts as they are created or changed. Shifts that were there before "
                     "it was turned on are added here, once it is saved and on."
                 </p>
-                <button type="button" class=format!("mt-3 {BUTTON}") on:click=move |_| { add.dispatch(AddUpcomingShifts {}); }
-                    disabled=move || add.pending().get()>
-                    "Add upcoming public shifts now"
-                </button>
-                <p class="mt-1 text-sm text-red-600" role="alert" data-testid="add-shifts-error">{add_error}</p>
-                {move || add.value().get().and_then(Result::ok).map(|id| view! { <JobProgress id=id /> })}
+                <StartJob label="Add upcoming public shifts now" error_id="add-shifts-error" pending=add.pending()
+                    started=Signal::derive(move || add.value().get())
+                    start=Callback::new(move |_| { add.dispatch(AddUpcomingShifts {}); }) />
             </div>
         </section>
     }
@@ -211,6 +207,7 @@ fn NewsletterForm(
     let token_mask = mask_after_save(save.value(), current.api_token.clone(), |saved| saved.api_token);
     let reports_mask =
         mask_after_save(save.value(), current.reports_secret.clone(), |saved| saved.reports_secret);
+    let add = ServerAction::<AddExistingContacts>::new();
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Newsletter (Listmonk)"</h2>
@@ -250,6 +247,38 @@ fn NewsletterForm(
                     {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
                 </p>
             </ActionForm>
+            <div class="mt-6 border-t border-slate-200 pt-4">
+                <p class="text-sm text-slate-600">
+                    "Listmonk hears of people as they sign up, email or give. Contacts from before it was "
+                    "turned on are added here, once it is saved and on: each on the lists of what they have done, "
+                    "with their tags. Pressing it again only mends what is not in step."
+                </p>
+                <StartJob label="Add existing contacts now" error_id="add-contacts-error" pending=add.pending()
+                    started=Signal::derive(move || add.value().get())
+                    start=Callback::new(move |_| { add.dispatch(AddExistingContacts {}); }) />
+            </div>
         </section>
+    }
+}
+
+/// A button that starts a background job, then the job's progress bar, or why it could not
+/// start.
+#[component]
+fn StartJob(
+    label: &'static str,
+    /// The test id of the line saying why the job could not start.
+    error_id: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    /// The job's id once started, or why it could not.
+    started: Signal<Option<Result<String, crate::error::AppError>>>,
+    start: Callback<()>,
+) -> impl IntoView {
+    let error = move || started.get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <button type="button" class=format!("mt-3 {BUTTON}") on:click=move |_| start.run(()) disabled=move || pending.get()>
+            {label}
+        </button>
+        <p class="mt-1 text-sm text-red-600" role="alert" data-testid=error_id>{error}</p>
+        {move || started.get().and_then(Result::ok).map(|id| view! { <JobProgress id=id /> })}
     }
 }

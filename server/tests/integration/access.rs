@@ -99,6 +99,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("integrations/add-upcoming-shifts", SUPER_ADMIN),
     ("integrations/newsletter", SUPER_ADMIN),
     ("integrations/save-newsletter", SUPER_ADMIN),
+    ("integrations/add-existing-contacts", SUPER_ADMIN),
     ("email/save-settings", ORGANISERS),
     ("email/test", ORGANISERS),
     ("email/queue", ORGANISERS),

@@ -20,6 +20,7 @@ use app::shifts::{SignupForm, SignupSource};
 
 on_both_backends_with_own_server!(
     the_newsletter_keeps_subscribers_in_step,
+    contacts_from_before_the_newsletter_are_added_on_request,
     newsletter_reports_are_received_once
 );
 
@@ -445,6 +446,112 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     let shown: Value = app.call(&admin, "integrations/newsletter", &[]).await.json().await.unwrap();
     assert_eq!(shown["enabled"], false);
     assert!(shown["api_token"].as_str().unwrap().starts_with('…'), "{shown}");
+}
+
+async fn contacts_from_before_the_newsletter_are_added_on_request(backend: Backend) {
+    let (app, admin) = spawn_with_super_admin(backend).await;
+    let (app, admin) = (&app, &admin);
+    let (listmonk, listmonk_url) = FakeListmonk::start().await;
+    let bus = app.bus();
+    let add = || async {
+        let res = app.call(admin, "integrations/add-existing-contacts", &[]).await;
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    };
+    let finished = |job_id: String| async move {
+        app.finished_job(admin, &serde_json::from_str::<String>(&job_id).unwrap()).await
+    };
+
+    // Before the newsletter: Jo volunteered and gave and has a tag; Lee volunteered and then
+    // unsubscribed; Pat is a contact who has done nothing yet.
+    let shift = app::shifts::service::create(&bus, &Actor::System, &crate::shifts::form("Food bank", "5"))
+        .await
+        .unwrap();
+    for (name, email) in [("Jo Bloggs", "jo@example.org"), ("Lee", "lee@example.org")] {
+        let form = SignupForm { name: name.into(), email: email.into(), phone: String::new() };
+        app::shifts::service::sign_up(&bus, &Actor::System, &shift.id, &form, SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    let jo = app::contacts::service::id_by_email(&app.db, "jo@example.org").await.unwrap().unwrap();
+    let lee = app::contacts::service::id_by_email(&app.db, "lee@example.org").await.unwrap().unwrap();
+    let mut gift = donation("jo@example.org", "Jo Bloggs");
+    if let Event::DonationCompleted(d) = &mut gift {
+        d.contact_id = Some(jo.clone());
+    }
+    publish(app, gift).await;
+    app::contacts::service::change_tags(&bus, &Actor::System, &jo, &["driver".into()], &[]).await.unwrap();
+    sqlx::query("UPDATE contacts SET unsubscribed_at = 1 WHERE id = $1")
+        .bind(&lee)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let pat = app::contacts::ContactForm {
+        name: "Pat".into(),
+        email: "pat@example.org".into(),
+        phone: String::new(),
+    };
+    app::contacts::service::create(&bus, &Actor::System, &pat).await.unwrap();
+    eventually("the timeline has the sign-ups and the gift", || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        n == 3
+    })
+    .await;
+
+    let (status, body) = add().await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("Turn the newsletter on"), "{body}");
+    let form = [
+        ("form[enabled]", "true"),
+        ("form[listmonk_url]", listmonk_url.as_str()),
+        ("form[api_user]", API_USER),
+        ("form[api_token]", API_TOKEN),
+        ("form[volunteers_list]", "Volunteers"),
+        ("form[supporters_list]", "Supporters"),
+        ("form[donors_list]", "Donors"),
+    ];
+    assert_eq!(app.call(admin, "integrations/save-newsletter", &form).await.status(), 200);
+    assert!(listmonk.subscribers.lock().unwrap().is_empty(), "turning it on adds nobody by itself");
+
+    // Listmonk is down: the job stops at once and says so, never with the token.
+    listmonk.status.store(503, Ordering::SeqCst);
+    let (status, job_id) = add().await;
+    assert_eq!(status, 200, "{job_id}");
+    let summary = finished(job_id).await["result"]["summary"].as_str().unwrap().to_string();
+    assert!(
+        summary.starts_with("Added 0 contacts to Listmonk, then stopped") && summary.contains("503"),
+        "{summary}"
+    );
+    assert!(!summary.contains(API_TOKEN));
+
+    // Back up: Jo is added to both lists with the tag; Lee and Pat are not.
+    listmonk.status.store(200, Ordering::SeqCst);
+    let (status, job_id) = add().await;
+    assert_eq!(status, 200, "{job_id}");
+    let job = finished(job_id).await;
+    assert_eq!(job["status"], "DONE");
+    assert_eq!(job["result"]["summary"], "Added 1 contact to Listmonk.");
+    assert_eq!(listmonk.subscribers.lock().unwrap().len(), 1);
+    assert_eq!(
+        listmonk.lists_of("jo@example.org"),
+        BTreeMap::from([
+            ("Volunteers".into(), "unconfirmed".into()),
+            ("Donors".into(), "unconfirmed".into())
+        ])
+    );
+    let ours = listmonk.subscriber("jo@example.org").unwrap()["attribs"]["changemaker"].clone();
+    assert_eq!(ours["tags"], json!(["driver"]));
+    assert_eq!((ours["volunteer"].clone(), ours["donor"].clone()), (json!(true), json!(true)));
+
+    // Pressed again, nothing is added twice.
+    let (_, job_id) = add().await;
+    assert_eq!(finished(job_id).await["result"]["summary"], "Added 1 contact to Listmonk.");
+    assert_eq!(listmonk.subscribers.lock().unwrap().len(), 1);
+    assert_eq!(listmonk.lists_of("jo@example.org").len(), 2);
+    assert_eq!(listmonk.lists.lock().unwrap().len(), 2);
 }
 
 async fn newsletter_reports_are_received_once(backend: Backend) {
