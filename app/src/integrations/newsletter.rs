@@ -12,7 +12,6 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-
 use sqlx::Row;
 
 use super::service::{self, ListmonkTarget};
@@ -125,12 +124,7 @@ pub async fn change_of(db: &Db, envelope: &Envelope) -> Result<Option<Change>, S
             json!({ "contact_id": e.contact_id, "buyer": true, "last_purchase_at": at }),
         )),
         Event::ContactTagsChanged(e) => {
-            let tags: Vec<String> =
-                sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
-                    .bind(&e.contact_id)
-                    .fetch_all(db.pool())
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let tags = tags_of(db, &e.contact_id).await.map_err(|e| e.to_string())?;
             Some(Change::new(&e.email, "", None, json!({ "contact_id": e.contact_id, "tags": tags })))
         }
         Event::ReengagementSent(e) => Some(Change::new(
@@ -147,6 +141,14 @@ pub async fn change_of(db: &Db, envelope: &Envelope) -> Result<Option<Change>, S
         change.audience = None;
     }
     Ok(Some(change))
+}
+
+/// The tags contact `id` holds now.
+async fn tags_of(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
 }
 
 /// Whether the contact with this email asked for no more bulk email.
@@ -344,18 +346,24 @@ pub async fn start_adding_contacts(db: &Db, key: &SecretKey, actor: &Actor) -> R
     )))
     .fetch_all(db.pool())
     .await?;
-    let mut contacts: Vec<(String, String, String, Vec<Audience>)> = Vec::new();
+    // One row per contact and topic, a contact's rows together.
+    let mut contacts: Vec<ContactToAdd> = Vec::new();
     for row in rows {
         let id: String = row.try_get("id")?;
         let topic: String = row.try_get("topic")?;
         let Some(&(_, audience)) = AUDIENCE_TOPICS.iter().find(|(t, _)| *t == topic) else { continue };
         match contacts.last_mut() {
-            Some(last) if last.0 == id => {
-                if !last.3.contains(&audience) {
-                    last.3.push(audience);
+            Some(last) if last.id == id => {
+                if !last.audiences.contains(&audience) {
+                    last.audiences.push(audience);
                 }
             }
-            _ => contacts.push((id, row.try_get("email")?, row.try_get("name")?, vec![audience])),
+            _ => contacts.push(ContactToAdd {
+                id,
+                email: row.try_get("email")?,
+                name: row.try_get("name")?,
+                audiences: vec![audience],
+            }),
         }
     }
     if contacts.is_empty() {
@@ -368,6 +376,14 @@ pub async fn start_adding_contacts(db: &Db, key: &SecretKey, actor: &Actor) -> R
     })
     .await?;
     Ok(id)
+}
+
+/// A contact the job adds, and the lists of what they have done.
+struct ContactToAdd {
+    id: String,
+    email: String,
+    name: String,
+    audiences: Vec<Audience>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -385,27 +401,24 @@ pub enum AddError {
 async fn add_contacts(
     db: &Db,
     target: &ListmonkTarget,
-    contacts: &[(String, String, String, Vec<Audience>)],
+    contacts: &[ContactToAdd],
     progress: Progress,
 ) -> Result<JobResult, sqlx::Error> {
     let http = super::http::client();
     let listmonk = Listmonk { http: &http, target };
     let mut added = 0;
     let mut stopped = None;
-    'contacts: for (id, email, name, audiences) in contacts {
-        let tags: Vec<String> =
-            sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
-                .bind(id)
-                .fetch_all(db.pool())
-                .await?;
-        for &audience in audiences {
+    'contacts: for contact in contacts {
+        let tags = tags_of(db, &contact.id).await?;
+        for &audience in &contact.audiences {
             let flag = match audience {
                 Audience::Volunteers => "volunteer",
                 Audience::Supporters => "supporter",
                 Audience::Donors => "donor",
             };
-            let attributes = json!({ "contact_id": id, flag: true, "tags": tags });
-            if let Err(e) = listmonk.apply(&Change::new(email, name, Some(audience), attributes)).await {
+            let attributes = json!({ "contact_id": contact.id, flag: true, "tags": tags });
+            let change = Change::new(&contact.email, &contact.name, Some(audience), attributes);
+            if let Err(e) = listmonk.apply(&change).await {
                 stopped = Some(e);
                 break 'contacts;
             }

@@ -1,7 +1,7 @@
 //! The integrations' settings (ssr only): stored as settings rows, secrets (the automation
 //! webhook's signing secret, team chat's webhook address, the public calendar's token, the
-//! newsletter's API token and reports secret) encrypted; the Standard Webhooks signature the automation webhook is sent with; and the
-//! ids the public calendar gave its entries.
+//! newsletter's API token and reports secret) encrypted; the Standard Webhooks signature the
+//! automation webhook is sent with; and the ids the public calendar gave its entries.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -439,17 +439,20 @@ impl StoredNewsletter {
 }
 
 pub async fn load_newsletter(db: &Db, key: &SecretKey) -> Result<StoredNewsletter, sqlx::Error> {
-    let mut names = Vec::with_capacity(NEWSLETTER_LISTS.len());
-    for (setting, default) in NEWSLETTER_LISTS {
-        names.push(settings::get(db, setting).await?.unwrap_or_else(|| default.to_string()));
+    async fn list_name(db: &Db, (setting, default): (&str, &str)) -> Result<String, sqlx::Error> {
+        Ok(settings::get(db, setting).await?.unwrap_or_else(|| default.to_string()))
     }
-    let [volunteers, supporters, donors] = <[String; 3]>::try_from(names).unwrap_or_default();
+    let [volunteers, supporters, donors] = NEWSLETTER_LISTS;
     Ok(StoredNewsletter {
         enabled: settings::get(db, NEWSLETTER_ENABLED).await?.as_deref() == Some("true"),
         url: settings::get(db, NEWSLETTER_URL).await?.unwrap_or_default(),
         api_user: settings::get(db, NEWSLETTER_API_USER).await?.unwrap_or_default(),
         api_token: settings::get_secret(db, key, NEWSLETTER_API_TOKEN).await?,
-        lists: NewsletterLists { volunteers, supporters, donors },
+        lists: NewsletterLists {
+            volunteers: list_name(db, volunteers).await?,
+            supporters: list_name(db, supporters).await?,
+            donors: list_name(db, donors).await?,
+        },
         reports_secret: settings::get_secret(db, key, NEWSLETTER_REPORTS_SECRET).await?,
     })
 }
@@ -489,9 +492,9 @@ pub async fn save_newsletter(
         "Enter Listmonk's address before turning it on.",
     );
     v.check(
-        api_user.is_empty() || (is_name(api_user) && !api_user.contains(' ')),
+        api_user.is_empty() || is_api_user(api_user),
         "api_user",
-        "Enter the API user's name as Listmonk shows it: at most 100 characters, without spaces.",
+        "Enter the API user's name as Listmonk shows it: at most 100 characters, without spaces or colons.",
     );
     v.check(!form.enabled || !api_user.is_empty(), "api_user", "Enter the API user before turning it on.");
     let keeps_token = keeps_stored(api_token, &shown.api_token);
@@ -600,6 +603,12 @@ fn is_name(name: &str) -> bool {
     !name.is_empty() && name.chars().count() <= NAME_MAX && !name.chars().any(char::is_control)
 }
 
+/// A Listmonk user name, as it goes in basic authentication (`user:token`): printable,
+/// without spaces or a colon.
+fn is_api_user(name: &str) -> bool {
+    name.len() <= NAME_MAX && is_token(name) && !name.contains(':')
+}
+
 /// A shared secret for newsletter reports: printable, without spaces, long enough.
 fn is_reports_secret(secret: &str) -> bool {
     secret.len() >= REPORTS_SECRET_MIN && is_token(secret)
@@ -659,10 +668,12 @@ mod tests {
     }
 
     #[test]
-    fn reports_secrets_are_long_printable_words_and_names_one_line() {
+    fn reports_secrets_are_long_words_user_names_fit_basic_auth_and_list_names_one_line() {
         assert!(is_reports_secret(&"ab12".repeat(16)));
         assert!(!is_reports_secret(&"a".repeat(REPORTS_SECRET_MIN - 1)));
         assert!(!is_reports_secret(&format!("{} {}", "a".repeat(20), "b".repeat(20))));
+        assert!(is_api_user("changemaker-sync"));
+        assert!(!is_api_user("a:b") && !is_api_user("two words") && !is_api_user(""));
         assert!(is_name("Volunteers 2027"));
         assert!(!is_name(""));
         assert!(!is_name("two\nlines"));
