@@ -240,20 +240,7 @@ async fn add_shifts(
         added += 1;
         progress.set(added).await?;
     }
-    let shifts = |n: i64| if n == 1 { "1 shift".to_string() } else { format!("{n} shifts") };
-    let summary = match &stopped {
-        None => format!("Added {} to the calendar.", shifts(added)),
-        Some(e) => format!(
-            "Added {} to the calendar, then stopped: {e}. Try again once it answers; what was added stays.",
-            shifts(added)
-        ),
-    };
-    let failed = i64::from(stopped.is_some());
-    Ok(JobResult {
-        summary,
-        counts: vec![("added".into(), added), ("failed".into(), failed)],
-        problems: Vec::new(),
-    })
+    Ok(super::http::adding_result(added, ("shift", "shifts"), "the calendar", stopped))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! How the integrations talk to outside services (ssr only): one HTTP client, and one rule
-//! for turning an answer into a delivery's outcome.
+//! How the integrations talk to outside services (ssr only): one HTTP client, one rule for
+//! turning an answer into a delivery's outcome, and how a job adding things to a service
+//! reports.
 
 use std::time::Duration;
 
@@ -34,4 +35,27 @@ pub fn success(response: reqwest::Response, service: &str) -> Result<reqwest::Re
 /// A request's outcome as a delivery's: 2xx is delivered, anything else an error to retry.
 pub fn outcome(sent: Result<reqwest::Response, reqwest::Error>, service: &str) -> Result<(), String> {
     success(answer(sent, service)?, service).map(|_| ())
+}
+
+/// The result of a job that adds things to a service one by one and stops at the first
+/// failure (the service is then most likely down): how many it added (`noun`: singular and
+/// plural) and, if it stopped, why.
+pub fn adding_result(
+    added: i64,
+    noun: (&str, &str),
+    service: &str,
+    stopped: Option<String>,
+) -> crate::jobs::JobResult {
+    let what = if added == 1 { format!("1 {}", noun.0) } else { format!("{added} {}", noun.1) };
+    let summary = match &stopped {
+        None => format!("Added {what} to {service}."),
+        Some(e) => format!(
+            "Added {what} to {service}, then stopped: {e}. Try again once it answers; what was added stays."
+        ),
+    };
+    crate::jobs::JobResult {
+        summary,
+        counts: vec![("added".into(), added), ("failed".into(), i64::from(stopped.is_some()))],
+        problems: Vec::new(),
+    }
 }

@@ -426,19 +426,7 @@ async fn add_contacts(
         added += 1;
         progress.set(added).await?;
     }
-    let contacts = |n: i64| if n == 1 { "1 contact".to_string() } else { format!("{n} contacts") };
-    let summary = match &stopped {
-        None => format!("Added {} to Listmonk.", contacts(added)),
-        Some(e) => format!(
-            "Added {} to Listmonk, then stopped: {e}. Try again once it answers; what was added stays.",
-            contacts(added)
-        ),
-    };
-    Ok(JobResult {
-        summary,
-        counts: vec![("added".into(), added), ("failed".into(), i64::from(stopped.is_some()))],
-        problems: Vec::new(),
-    })
+    Ok(super::http::adding_result(added, ("contact", "contacts"), "Listmonk", stopped))
 }
 
 /// A report of what happened to a newsletter email, as posted to `/api/webhooks/newsletter`.
