@@ -62,7 +62,7 @@ pub async fn newsletter(State(state): State<AppState>, req: Request) -> Response
 /// the email's footer link. 200 once done (again, too), 404 for a token that is not ours.
 pub async fn one_click_unsubscribe(State(state): State<AppState>, Query(link): Query<LinkToken>) -> Response {
     use app::contacts::service::{ContactError, set_unsubscribed};
-    match set_unsubscribed(&state.db, &state.secret_key, &link.token, true).await {
+    match set_unsubscribed(&state.bus, &state.secret_key, &link.token, true).await {
         Ok(()) => (StatusCode::OK, "Unsubscribed.").into_response(),
         Err(ContactError::NotFound) => {
             (StatusCode::NOT_FOUND, "This unsubscribe link is not valid.").into_response()

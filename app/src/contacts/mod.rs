@@ -246,7 +246,7 @@ pub async fn get_unsubscribe_status(token: String) -> Result<UnsubscribeStatus, 
 #[server(prefix = "/api", endpoint = "contacts/unsubscribe")]
 pub async fn unsubscribe(token: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    service::set_unsubscribed(&state.db, &state.secret_key, &token, true).await?;
+    service::set_unsubscribed(&state.bus, &state.secret_key, &token, true).await?;
     crate::request::after_plain_form_post(&format!("/unsubscribe?token={}", crate::ui::urlencode(&token)));
     Ok(())
 }
@@ -255,7 +255,7 @@ pub async fn unsubscribe(token: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "contacts/resubscribe")]
 pub async fn resubscribe(token: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    service::set_unsubscribed(&state.db, &state.secret_key, &token, false).await?;
+    service::set_unsubscribed(&state.bus, &state.secret_key, &token, false).await?;
     crate::request::after_plain_form_post(&format!("/unsubscribe?token={}", crate::ui::urlencode(&token)));
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::{
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_plain_text};
-use crate::events::catalog::{ContactCreated, ContactTagsChanged};
+use crate::events::catalog::{ContactCreated, ContactTagsChanged, ContactUnsubscribed};
 use crate::events::{Actor, Event};
 use crate::jobs::service::Progress;
 use crate::jobs::{JobResult, LineProblem};
@@ -623,33 +623,52 @@ pub async fn unsubscribe_status(
 }
 
 /// Marks the contact an unsubscribe link names as not wanting bulk email (`leave`), or as
-/// wanting it again (someone who unsubscribed by mistake, with the same link). Unsubscribing
-/// keeps its first time; pressing either twice changes nothing.
-pub async fn set_unsubscribed(
-    db: &Db,
-    key: &SecretKey,
-    token: &str,
-    leave: bool,
-) -> Result<(), ContactError> {
+/// wanting it again (someone who unsubscribed by mistake, with the same link). Leaving
+/// publishes `contact.unsubscribed` (the newsletter then unsubscribes them too) and keeps its
+/// first time; pressing either twice changes nothing. Coming back is not told to the
+/// newsletter: there they subscribe again themselves.
+pub async fn set_unsubscribed(bus: &Bus, key: &SecretKey, token: &str, leave: bool) -> Result<(), ContactError> {
     let id = unsubscribe_token_contact(key, token).ok_or(ContactError::NotFound)?;
-    let mut tx = db.begin_write().await?;
-    let done = if leave {
-        sqlx::query("UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $1) WHERE id = $2")
-            .bind(db::now_unix())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-    } else {
-        sqlx::query("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-    };
-    if done.rows_affected() == 0 {
-        return Err(ContactError::NotFound);
+    let mut tx = bus.db().begin_write().await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT email, unsubscribed_at FROM contacts WHERE id = $1{}",
+        db::for_update(&mut tx)
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ContactError::NotFound)?;
+    let email: String = row.try_get("email")?;
+    let unsubscribed = row.try_get::<Option<i64>, _>("unsubscribed_at")?.is_some();
+    if leave && !unsubscribed {
+        mark_unsubscribed(&mut tx, &Actor::System, id, &email, "LINK").await?;
+    } else if !leave && unsubscribed {
+        sqlx::query("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
     }
-    tx.commit().await?;
+    bus.commit(tx).await?;
     Ok(())
+}
+
+/// Marks contact `id` (whose email is `email`) as wanting no more bulk email and publishes
+/// `contact.unsubscribed`; for a contact who has not unsubscribed yet.
+pub async fn mark_unsubscribed(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    email: &str,
+    source: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE contacts SET unsubscribed_at = $1 WHERE id = $2")
+        .bind(db::now_unix())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let event = Event::ContactUnsubscribed(ContactUnsubscribed {
+        contact_id: id.to_string(),
+        email: email.to_string(),
+        source: source.to_string(),
+    });
+    bus::publish(tx, actor, &event).await.map(|_| ())
 }
 
 pub async fn id_by_email(db: &Db, email: &str) -> Result<Option<String>, sqlx::Error> {

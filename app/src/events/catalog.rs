@@ -170,6 +170,10 @@ catalog! {
     Contacts "contact.tags.changed" ContactTagsChanged {
         contact_id: String, email: String, added: Vec<String>, removed: Vec<String>,
     }
+    // Not in SPEC §2's table: SPEC §1 has every change of state publish an event, and the
+    // newsletter must hear that someone wants no more bulk email. `source` is LINK (the
+    // unsubscribe link or a mail app's one-click button) or NEWSLETTER (a report).
+    Contacts "contact.unsubscribed" ContactUnsubscribed { contact_id: String, email: String, source: String }
     // re-engagement
     Reengagement "reengagement.sent" ReengagementSent {
         contact_id: String, email: String, name: String, message_id: String, subject: String,

@@ -6,8 +6,9 @@
 //! the newsletter was turned on.
 //!
 //! People are never put on a list against their wish: someone who unsubscribed from
-//! Changemaker's emails is not added to one, and Listmonk keeps its own unsubscribes and
-//! blocklist (an update never resubscribes anyone). Lists are joined without pre-confirming,
+//! Changemaker's emails is not added to one (and is unsubscribed from every list when they
+//! do), and Listmonk keeps its own unsubscribes and blocklist (an update never resubscribes
+//! anyone). Lists are joined without pre-confirming,
 //! so a double opt-in list sends its own confirmation.
 
 use serde::Deserialize;
@@ -63,12 +64,24 @@ impl Change {
     }
 }
 
+/// What an event asks of the newsletter.
+#[derive(Debug, PartialEq)]
+pub enum Update {
+    /// Someone added, or their details changed.
+    Change(Change),
+    /// Someone who wants no more bulk email: off every list.
+    Unsubscribe { email: String },
+}
+
 /// What `envelope` changes for the newsletter, if anything. Read at delivery: a contact's
 /// tags are the ones held now, a canvasser's address is their account's.
-pub async fn change_of(db: &Db, envelope: &Envelope) -> Result<Option<Change>, String> {
+pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, String> {
     // An event this version cannot read changes nothing.
     let Ok(event) = envelope.event() else { return Ok(None) };
     let at = envelope.occurred_at.as_str();
+    if let Event::ContactUnsubscribed(e) = &event {
+        return Ok(Some(Update::Unsubscribe { email: normalise_email(&e.email) }));
+    }
     let change = match &event {
         Event::ShiftSignupCreated(e) => Some(Change::new(
             &e.email,
@@ -140,7 +153,7 @@ pub async fn change_of(db: &Db, envelope: &Envelope) -> Result<Option<Change>, S
     if change.audience.is_some() && unsubscribed(db, &change.email).await.map_err(|e| e.to_string())? {
         change.audience = None;
     }
-    Ok(Some(change))
+    Ok(Some(Update::Change(change)))
 }
 
 /// The tags contact `id` holds now.
@@ -242,6 +255,18 @@ impl Listmonk<'_> {
         });
         let path = format!("/api/subscribers/{}", found.id);
         self.send(reqwest::Method::PUT, &path, &body).await.map(|_| ())
+    }
+
+    /// Unsubscribes the subscriber with this email, if there is one, from every list they are
+    /// on.
+    pub async fn unsubscribe(&self, email: &str) -> Result<(), String> {
+        let Some(found) = self.subscriber(email).await? else { return Ok(()) };
+        let lists: Vec<i64> = found.lists.iter().map(|l| l.id).collect();
+        if lists.is_empty() {
+            return Ok(());
+        }
+        let body = json!({ "ids": [found.id], "action": "unsubscribe", "target_list_ids": lists });
+        self.send(reqwest::Method::PUT, "/api/subscribers/lists", &body).await.map(|_| ())
     }
 
     fn list_name(&self, audience: Audience) -> &str {
@@ -473,7 +498,7 @@ pub enum ReportError {
 
 /// Receives one report: checks its bearer secret, reads and checks it, and publishes its
 /// `newsletter.*` event, once per report id. An unsubscribe from every list also marks the
-/// contact as wanting no more bulk email from Changemaker.
+/// contact as wanting no more bulk email from Changemaker (`contact.unsubscribed`).
 pub async fn receive_report(
     bus: &Bus,
     key: &SecretKey,
@@ -502,10 +527,16 @@ pub async fn receive_report(
     if first.rows_affected() == 0 {
         return Ok(ReportOutcome::Duplicate);
     }
-    let contact_id: Option<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
+    let contact = sqlx::query("SELECT id, unsubscribed_at FROM contacts WHERE email = $1")
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await?;
+    let contact_id: Option<String> = contact.as_ref().map(|row| row.try_get("id")).transpose()?;
+    let already_unsubscribed = match &contact {
+        Some(row) => row.try_get::<Option<i64>, _>("unsubscribed_at")?.is_some(),
+        None => false,
+    };
+    let actor = Actor::Webhook("newsletter".into());
     let (subscriber_email, message_id) = (email.clone(), report.message_id.clone());
     let event = match report.kind.as_str() {
         "opened" => {
@@ -524,14 +555,11 @@ pub async fn receive_report(
             hard: report.hard,
         }),
         _ => {
-            if report.list.is_empty() {
-                sqlx::query(
-                    "UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $1) WHERE email = $2",
-                )
-                .bind(crate::db::now_unix())
-                .bind(&email)
-                .execute(&mut *tx)
-                .await?;
+            if report.list.is_empty()
+                && let Some(id) = &contact_id
+                && !already_unsubscribed
+            {
+                crate::contacts::service::mark_unsubscribed(&mut tx, &actor, id, &email, "NEWSLETTER").await?;
             }
             Event::NewsletterUnsubscribed(NewsletterUnsubscribed {
                 subscriber_email,
@@ -540,7 +568,7 @@ pub async fn receive_report(
             })
         }
     };
-    bus::publish(&mut tx, &Actor::Webhook("newsletter".into()), &event).await?;
+    bus::publish(&mut tx, &actor, &event).await?;
     bus.commit(tx).await?;
     Ok(ReportOutcome::Received)
 }

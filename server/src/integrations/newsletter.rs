@@ -1,19 +1,19 @@
 //! The newsletter sync listener (SPEC §3, Listmonk): each volunteer, supporter and donor a
-//! subscriber on their list, with what Changemaker knows of them in their attributes
-//! (`app::integrations::newsletter`). Off until it has Listmonk's address, an API user and
+//! subscriber on their list, with what Changemaker knows of them in their attributes, and
+//! off every list once they unsubscribe (`app::integrations::newsletter`). Off until it has Listmonk's address, an API user and
 //! its token and is turned on.
 
 use std::sync::Arc;
 
 use app::bus::{GuardFuture, HandlerFuture, Listener};
 use app::db::Db;
-use app::integrations::newsletter::{Listmonk, change_of};
+use app::integrations::newsletter::{Listmonk, Update, update_of};
 use app::integrations::service;
 use app::secrets::SecretKey;
 
 pub const NAME: &str = "newsletter";
 
-/// SPEC §3's list.
+/// SPEC §3's list, and `contact.unsubscribed` (off every list).
 pub const TOPICS: &[&str] = &[
     "shift.signup.created",
     "canvass.session.completed",
@@ -24,6 +24,7 @@ pub const TOPICS: &[&str] = &[
     "product.purchased",
     "contact.tags.changed",
     "reengagement.sent",
+    "contact.unsubscribed",
 ];
 
 pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
@@ -36,8 +37,12 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
             let settings = service::load_newsletter(&db, &key).await.map_err(|e| e.to_string())?;
             // Turned off since the guard looked: nothing to keep in step.
             let Some(target) = settings.target() else { return Ok(()) };
-            let Some(change) = change_of(&db, &envelope).await? else { return Ok(()) };
-            Listmonk { http: &http, target: &target }.apply(&change).await
+            let listmonk = Listmonk { http: &http, target: &target };
+            match update_of(&db, &envelope).await? {
+                Some(Update::Change(change)) => listmonk.apply(&change).await,
+                Some(Update::Unsubscribe { email }) => listmonk.unsubscribe(&email).await,
+                None => Ok(()),
+            }
         })
     })
     .with_guard(move || -> GuardFuture {

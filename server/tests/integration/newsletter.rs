@@ -46,6 +46,7 @@ impl FakeListmonk {
         let app = axum::Router::new()
             .route("/api/lists", axum::routing::get(find_lists).post(add_list))
             .route("/api/subscribers", axum::routing::get(find_subscriber).post(add_subscriber))
+            .route("/api/subscribers/lists", axum::routing::put(manage_lists))
             .route("/api/subscribers/{id}", axum::routing::put(update_subscriber))
             .with_state(listmonk.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -213,6 +214,28 @@ async fn update_subscriber(
     }
     subscriber["lists"] = json!(lists);
     Ok(axum::Json(json!({ "data": subscriber.clone() })))
+}
+
+/// `PUT /api/subscribers/lists`; only `unsubscribe` is sent.
+async fn manage_lists(
+    State(listmonk): State<FakeListmonk>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Answer {
+    if let Some(status) = listmonk.refusal(&headers) {
+        return Err(status);
+    }
+    assert_eq!(body["action"], "unsubscribe");
+    let mut subscribers = listmonk.subscribers.lock().unwrap();
+    for id in body["ids"].as_array().unwrap() {
+        let subscriber = subscribers.get_mut(&id.as_i64().unwrap()).ok_or(StatusCode::NOT_FOUND)?;
+        for list in subscriber["lists"].as_array_mut().unwrap() {
+            if body["target_list_ids"].as_array().unwrap().contains(&list["id"]) {
+                list["subscription_status"] = json!("unsubscribed");
+            }
+        }
+    }
+    Ok(axum::Json(json!({ "data": true })))
 }
 
 /// Publishes `event` as the module that makes it would.
@@ -431,6 +454,23 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
         BTreeMap::from([("Donors and buyers".into(), "unconfirmed".into())])
     );
 
+    // Jo gives, then unsubscribes from Changemaker's emails: off every list in Listmonk too.
+    publish(app, donation("jo@example.org", "Jo Bloggs")).await;
+    eventually("Jo is on the donors' list", || async {
+        listmonk.lists_of("jo@example.org").contains_key("Donors and buyers")
+    })
+    .await;
+    let mut tx = bus.db().begin_write().await.unwrap();
+    app::contacts::service::mark_unsubscribed(&mut tx, &Actor::System, &jo_contact, "jo@example.org", "LINK")
+        .await
+        .unwrap();
+    bus.commit(tx).await.unwrap();
+    eventually("Jo is off every list", || async {
+        listmonk.lists_of("jo@example.org").values().all(|status| status == "unsubscribed")
+    })
+    .await;
+    assert_eq!(listmonk.lists_of("jo@example.org").len(), 2);
+
     // Turned off, events are skipped and the token is kept.
     let mut off = settings;
     off[0].1 = "false";
@@ -646,7 +686,13 @@ async fn newsletter_reports_are_received_once(backend: Backend) {
     let left_all = json!({ "id": "r5", "type": "unsubscribed", "email": "jo@example.org" });
     assert_eq!(report(REPORTS_SECRET, left_all).await.0, 200);
     assert!(unsubscribed_at().await.is_some());
+    // Told to the bus once, as leaving by the link is; a second such report changes nothing.
+    let left_again = json!({ "id": "r6", "type": "unsubscribed", "email": "jo@example.org" });
+    assert_eq!(report(REPORTS_SECRET, left_again).await.0, 200);
+    let told = app.events("contact.unsubscribed").await;
+    assert_eq!(told.len(), 1);
+    assert_eq!((told[0]["contact_id"].as_str(), told[0]["source"].as_str()), (Some(jo.as_str()), Some("NEWSLETTER")));
     let events = app.events("newsletter.unsubscribed").await;
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 3);
     assert_eq!((events[0]["list"].clone(), events[1]["list"].clone()), (json!("Volunteers"), json!("")));
 }
