@@ -627,7 +627,12 @@ pub async fn unsubscribe_status(
 /// publishes `contact.unsubscribed` (the newsletter then unsubscribes them too) and keeps its
 /// first time; pressing either twice changes nothing. Coming back is not told to the
 /// newsletter: there they subscribe again themselves.
-pub async fn set_unsubscribed(bus: &Bus, key: &SecretKey, token: &str, leave: bool) -> Result<(), ContactError> {
+pub async fn set_unsubscribed(
+    bus: &Bus,
+    key: &SecretKey,
+    token: &str,
+    leave: bool,
+) -> Result<(), ContactError> {
     let id = unsubscribe_token_contact(key, token).ok_or(ContactError::NotFound)?;
     let mut tx = bus.db().begin_write().await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -643,7 +648,10 @@ pub async fn set_unsubscribed(bus: &Bus, key: &SecretKey, token: &str, leave: bo
     if leave && !unsubscribed {
         mark_unsubscribed(&mut tx, &Actor::System, id, &email, "LINK").await?;
     } else if !leave && unsubscribed {
-        sqlx::query("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
     bus.commit(tx).await?;
     Ok(())

@@ -559,7 +559,8 @@ pub async fn receive_report(
                 && let Some(id) = &contact_id
                 && !already_unsubscribed
             {
-                crate::contacts::service::mark_unsubscribed(&mut tx, &actor, id, &email, "NEWSLETTER").await?;
+                crate::contacts::service::mark_unsubscribed(&mut tx, &actor, id, &email, "NEWSLETTER")
+                    .await?;
             }
             Event::NewsletterUnsubscribed(NewsletterUnsubscribed {
                 subscriber_email,

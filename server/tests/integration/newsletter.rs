@@ -691,7 +691,10 @@ async fn newsletter_reports_are_received_once(backend: Backend) {
     assert_eq!(report(REPORTS_SECRET, left_again).await.0, 200);
     let told = app.events("contact.unsubscribed").await;
     assert_eq!(told.len(), 1);
-    assert_eq!((told[0]["contact_id"].as_str(), told[0]["source"].as_str()), (Some(jo.as_str()), Some("NEWSLETTER")));
+    assert_eq!(
+        (told[0]["contact_id"].as_str(), told[0]["source"].as_str()),
+        (Some(jo.as_str()), Some("NEWSLETTER"))
+    );
     let events = app.events("newsletter.unsubscribed").await;
     assert_eq!(events.len(), 3);
     assert_eq!((events[0]["list"].clone(), events[1]["list"].clone()), (json!("Volunteers"), json!("")));

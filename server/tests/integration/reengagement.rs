@@ -328,11 +328,15 @@ async fn the_unsubscribe_link_in_each_email_stops_the_next_ones(app: TestApp) {
     assert_eq!(pressed.status(), 200);
     assert_eq!(scalar(&app, unsubscribed_at).await, 2);
     // Told to the bus once, for the newsletter to follow, however often it is pressed.
-    let again = reqwest::Client::new().post(one_click).body("List-Unsubscribe=One-Click").send().await.unwrap();
+    let again =
+        reqwest::Client::new().post(one_click).body("List-Unsubscribe=One-Click").send().await.unwrap();
     assert_eq!(again.status(), 200);
     let told = app.events("contact.unsubscribed").await;
     assert_eq!(told.len(), 3, "Ida's two leavings (she came back between) and Lars': {told:?}");
-    assert_eq!((told[2]["email"].as_str(), told[2]["source"].as_str()), (Some("lapsed@example.org"), Some("LINK")));
+    assert_eq!(
+        (told[2]["email"].as_str(), told[2]["source"].as_str()),
+        (Some("lapsed@example.org"), Some("LINK"))
+    );
     // He takes it back on the page, so the next send reaches him again.
     let lars_token = one_click.split_once("?token=").unwrap().1;
     let rejoined = app.call(&app.client(), "contacts/resubscribe", &[("token", lars_token)]).await;
