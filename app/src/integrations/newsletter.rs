@@ -8,8 +8,8 @@
 //! People are never put on a list against their wish: someone who unsubscribed from
 //! Changemaker's emails is not added to one (and is unsubscribed from every list when they
 //! do), and Listmonk keeps its own unsubscribes and blocklist (an update never resubscribes
-//! anyone). Lists are joined without pre-confirming,
-//! so a double opt-in list sends its own confirmation.
+//! anyone). Lists are joined without pre-confirming, so a double opt-in list sends its own
+//! confirmation.
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
