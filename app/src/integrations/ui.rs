@@ -215,7 +215,7 @@ fn NewsletterForm(
                 "Volunteers, supporters who email their representative and donors become subscribers on "
                 "their list in Listmonk, which is made if it does not exist. Their tags and what they last "
                 "did are kept in the subscriber's changemaker attribute. Nobody who unsubscribed, here or in "
-                "Listmonk, is subscribed again."
+                "Listmonk, is subscribed again, and whoever unsubscribes here leaves every Listmonk list too."
             </p>
             <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
