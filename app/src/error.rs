@@ -113,6 +113,11 @@ pub fn is_plain_text(text: &str, max: usize) -> bool {
         && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
+/// Plain text on one line: at most `max` characters, no control characters but tabs.
+pub fn is_one_line(text: &str, max: usize) -> bool {
+    is_plain_text(text, max) && !text.contains(['\n', '\r'])
+}
+
 impl Validation {
     pub fn new() -> Validation {
         Validation::default()
@@ -148,5 +153,12 @@ mod tests {
         assert_eq!(error.field_message("form[email]").as_deref(), Some("Enter a valid email address."));
         assert_eq!(error.field_message("form[name]"), None);
         assert_eq!(AppError::Forbidden.field_message("email"), None);
+    }
+
+    #[test]
+    fn one_line_text_has_no_line_breaks_or_other_control_characters() {
+        assert!(is_one_line("Volunteers\t2027", 20));
+        assert!(!is_one_line("two\nlines", 20) && !is_one_line("a\rb", 20) && !is_one_line("bell\u{7}", 20));
+        assert!(is_one_line("é".repeat(5).as_str(), 5) && !is_one_line("é".repeat(6).as_str(), 5));
     }
 }

@@ -679,6 +679,14 @@ pub async fn mark_unsubscribed(
     bus::publish(tx, actor, &event).await.map(|_| ())
 }
 
+/// The tags contact `id` holds, in order.
+pub async fn tags_held(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
+}
+
 pub async fn id_by_email(db: &Db, email: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
         .bind(normalise_email(email))

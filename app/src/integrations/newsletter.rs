@@ -18,6 +18,7 @@ use sqlx::Row;
 use super::service::{self, ListmonkTarget};
 use crate::bus::{self, Bus};
 use crate::db::Db;
+use crate::error::is_one_line;
 use crate::events::catalog::{
     NewsletterEmailBounced, NewsletterEmailClicked, NewsletterEmailOpened, NewsletterUnsubscribed,
 };
@@ -137,7 +138,8 @@ pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, S
             json!({ "contact_id": e.contact_id, "buyer": true, "last_purchase_at": at }),
         )),
         Event::ContactTagsChanged(e) => {
-            let tags = tags_of(db, &e.contact_id).await.map_err(|e| e.to_string())?;
+            let tags =
+                crate::contacts::service::tags_held(db, &e.contact_id).await.map_err(|e| e.to_string())?;
             Some(Change::new(&e.email, "", None, json!({ "contact_id": e.contact_id, "tags": tags })))
         }
         Event::ReengagementSent(e) => Some(Change::new(
@@ -154,14 +156,6 @@ pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, S
         change.audience = None;
     }
     Ok(Some(Update::Change(change)))
-}
-
-/// The tags contact `id` holds now.
-async fn tags_of(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
-        .bind(id)
-        .fetch_all(db.pool())
-        .await
 }
 
 /// Whether the contact with this email asked for no more bulk email.
@@ -434,7 +428,7 @@ async fn add_contacts(
     let mut added = 0;
     let mut stopped = None;
     'contacts: for contact in contacts {
-        let tags = tags_of(db, &contact.id).await?;
+        let tags = crate::contacts::service::tags_held(db, &contact.id).await?;
         for &audience in &contact.audiences {
             let flag = match audience {
                 Audience::Volunteers => "volunteer",
@@ -576,7 +570,7 @@ pub async fn receive_report(
 
 /// What is wrong with a report, if anything.
 fn check(report: &Report) -> Result<(), &'static str> {
-    let short = |text: &str| text.chars().count() <= REPORT_TEXT_MAX && !text.chars().any(char::is_control);
+    let short = |text: &str| is_one_line(text, REPORT_TEXT_MAX);
     if report.id.trim().is_empty() || !short(&report.id) {
         return Err("Give the report an id of 1 to 200 characters, unique to it.");
     }

@@ -13,7 +13,7 @@ use super::{
     PublicCalendarSettings, PublicCalendarSettingsForm, TeamChatSettings, TeamChatSettingsForm,
 };
 use crate::db::Db;
-use crate::error::{FieldError, Validation};
+use crate::error::{FieldError, Validation, is_one_line};
 use crate::events::Actor;
 use crate::secrets::{ExposeSecret, SecretKey, SecretString};
 use crate::settings;
@@ -598,9 +598,9 @@ fn is_token(token: &str) -> bool {
     !token.is_empty() && token.len() <= TOKEN_MAX && token.chars().all(|c| c.is_ascii_graphic())
 }
 
-/// A name as typed on one line: 1 to 100 characters, no control characters.
+/// A name as typed on one line: 1 to 100 characters.
 fn is_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().count() <= NAME_MAX && !name.chars().any(char::is_control)
+    !name.is_empty() && is_one_line(name, NAME_MAX)
 }
 
 /// A Listmonk user name, as it goes in basic authentication (`user:token`): printable,

@@ -7,7 +7,7 @@ use super::{DEFAULT_WINDOW_DAYS, IDLE_DAYS, IdleContact, IdlePreview, Reengageme
 use crate::bus::{self, Bus};
 use crate::db::{self, Db};
 use crate::email::service::OutgoingEmail;
-use crate::error::{FieldError, Validation, is_plain_text};
+use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
 use crate::events::catalog::ReengagementSent;
 use crate::events::{Actor, Event};
 use crate::jobs::JobResult;
@@ -120,11 +120,7 @@ fn validate(form: &ReengagementForm) -> Result<(), ReengagementError> {
     check_idle_days(form.idle_days)?;
     let mut v = Validation::new();
     v.check(!form.subject.trim().is_empty(), "subject", "Enter the email's subject.");
-    v.check(
-        is_plain_text(&form.subject, 200) && !form.subject.contains(['\n', '\r']),
-        "subject",
-        "Subjects are one line of at most 200 characters.",
-    );
+    v.check(is_one_line(&form.subject, 200), "subject", "Subjects are one line of at most 200 characters.");
     v.check(!form.message.trim().is_empty(), "message", "Write the message.");
     v.check(is_plain_text(&form.message, 20_000), "message", "The message can be at most 20,000 characters.");
     for (field, text) in [("subject", &form.subject), ("message", &form.message)] {
