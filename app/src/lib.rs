@@ -29,6 +29,7 @@ pub mod reengagement;
 pub mod shifts;
 pub mod slug;
 pub mod template;
+pub mod ticketed_events;
 pub mod time;
 pub mod ui;
 pub mod users;
@@ -104,6 +105,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
+                <Route path=path!("/events") view=ticketed_events::ui::PublicEventsPage ssr=SsrMode::Async />
+                <Route path=path!("/events/:slug") view=ticketed_events::ui::PublicEventPage ssr=SsrMode::Async />
+                <Route path=path!("/tickets/:code") view=ticketed_events::ui::TicketPage ssr=SsrMode::Async />
                 <Route path=path!("/donate") view=payments::ui::DonatePage ssr=SsrMode::Async />
                 <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage />
                 <Route path=path!("/membership") view=payments::ui::MembershipPage ssr=SsrMode::Async />
@@ -119,6 +123,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("shifts/hours") view=shifts::ui::VolunteerHoursPage />
                     <Route path=path!("shifts/:id") view=shifts::ui::AdminShiftPage />
                     <Route path=path!("shifts/:id/sheet") view=shifts::ui::SignInSheetPage />
+                    <Route path=path!("ticketed-events") view=ticketed_events::ui::AdminTicketedEventsPage />
+                    <Route path=path!("ticketed-events/:id") view=ticketed_events::ui::AdminTicketedEventPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

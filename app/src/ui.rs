@@ -156,6 +156,27 @@ pub fn Field(
     }
 }
 
+/// A labelled multi-line input with its field error.
+#[component]
+pub fn TextArea(
+    label: &'static str,
+    name: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(default = 4)] rows: u32,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message(name));
+    let id = format!("field-{name}");
+    view! {
+        <div>
+            <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
+            <textarea id=id name=name rows=rows class=INPUT
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }>{value}</textarea>
+            <p class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>{message}</p>
+        </div>
+    }
+}
+
 /// What a secret field shows: the stored secret's mask, then the new one once a save
 /// succeeds (`saved`: the save action's `value()`).
 pub fn mask_after_save<T, S>(saved: S, stored: String, mask_of: fn(T) -> String) -> Memo<String>

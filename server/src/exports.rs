@@ -5,6 +5,7 @@ use app::payments::PaymentKind;
 use app::shifts::service::ShiftError;
 use app::shifts::{HoursFilter, ShiftFilter};
 use app::state::AppState;
+use app::ticketed_events::service::TicketingError;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,26 @@ pub async fn shift_signups(
     };
     let csv = app::shifts::signups_csv(&signups);
     download(csv, "text/csv; charset=utf-8", &format!("shift-{id}-signups.csv"))
+}
+
+/// `GET /api/ticketed-events/{id}/tickets.csv`: every ticket of an event, for the door.
+pub async fn event_tickets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::ticketed_events::MANAGERS).await {
+        return refused;
+    }
+    match app::ticketed_events::service::all_tickets(&state.db, &id).await {
+        Ok(tickets) => download(
+            app::ticketed_events::tickets_csv(&tickets),
+            "text/csv; charset=utf-8",
+            &format!("event-{id}-tickets.csv"),
+        ),
+        Err(TicketingError::NotFound) => (StatusCode::NOT_FOUND, "There is no such event.").into_response(),
+        Err(e) => internal(e),
+    }
 }
 
 /// `GET /api/shifts/hours.csv?from=&to=`: the volunteer hours report of a period, whole.

@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
         .route("/api/my/shifts.ics", get(exports::my_calendar))
         .route("/api/contacts.csv", get(exports::contacts))
+        .route("/api/ticketed-events/{id}/tickets.csv", get(exports::event_tickets))
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
         .route("/api/webhooks/newsletter", axum::routing::post(webhooks::newsletter))
         .route("/api/unsubscribe", get(webhooks::unsubscribe_page).post(webhooks::one_click_unsubscribe))

@@ -22,6 +22,11 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA },
     NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS },
     NavItem { label: "Campaigns", href: "/admin/campaigns", roles: crate::campaigns::MANAGERS },
+    NavItem {
+        label: "Ticketed events",
+        href: "/admin/ticketed-events",
+        roles: crate::ticketed_events::MANAGERS,
+    },
     NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS },
     NavItem { label: "Re-engagement", href: "/admin/reengagement", roles: crate::reengagement::MANAGERS },
     NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },

@@ -13,7 +13,7 @@ use super::{
     get_public_campaign, list_campaigns, recipients_text, render_email,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, last_error};
+use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, TextArea, last_error};
 
 const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
 const TD: &str = "px-3 py-2 align-top text-slate-700";
@@ -32,27 +32,6 @@ fn badge(status: CampaignStatus) -> impl IntoView {
         <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {colour}") data-testid="campaign-status">
             {status.label()}
         </span>
-    }
-}
-
-/// A labelled multi-line input with its field error.
-#[component]
-fn TextArea(
-    label: &'static str,
-    name: &'static str,
-    #[prop(optional, into)] value: String,
-    #[prop(default = 4)] rows: u32,
-    #[prop(into)] error: Signal<Option<crate::error::AppError>>,
-) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.field_message(name));
-    let id = format!("field-{name}");
-    view! {
-        <div>
-            <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
-            <textarea id=id name=name rows=rows class=INPUT
-                aria-invalid=move || if message().is_some() { "true" } else { "false" }>{value}</textarea>
-            <p class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>{message}</p>
-        </div>
     }
 }
 

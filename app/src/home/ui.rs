@@ -43,6 +43,7 @@ pub fn HomePage() -> impl IntoView {
                                     <p class="mt-6 text-lg text-slate-600">{TAGLINE}</p>
                                     <nav class="mt-10 flex flex-wrap justify-center gap-4">
                                         <a href="/shifts" class=secondary>"Volunteer shifts"</a>
+                                        <a href="/events" class=secondary>"Events"</a>
                                         {giving.donations.then(|| view! { <a href="/donate" class=secondary>"Donate"</a> })}
                                         <a href=own_page class=primary>{own_label}</a>
                                     </nav>
@@ -103,6 +104,7 @@ pub fn PublicHeader() -> impl IntoView {
                 </a>
                 <nav class="flex gap-5 text-sm">
                     <a href="/shifts" class=link>"Shifts"</a>
+                    <a href="/events" class=link>"Events"</a>
                     <a href="/my/shifts" class=link>"My shifts"</a>
                 </nav>
             </div>

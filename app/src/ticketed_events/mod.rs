@@ -1,0 +1,453 @@
+//! Ticketed events (SPEC §2 "ticketed events"): an event with ticket tiers, published on a
+//! public page where people take a ticket; each ticket has a code that is checked in at the
+//! door. Tiers are free for now: paid and donation tiers go through the payments module's
+//! checkout later. Shared types and server functions here, rules in `service.rs`, pages in
+//! `ui.rs`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+/// Who runs ticketed events (SUPER_ADMIN satisfies every requirement).
+pub const MANAGERS: &[Role] = &[Role::Admin, Role::EventsAdmin];
+
+pub const TITLE_MAX_CHARS: usize = 200;
+pub const TEXT_MAX_CHARS: usize = 5_000;
+pub const VENUE_MAX_CHARS: usize = 300;
+pub const TIER_NAME_MAX_CHARS: usize = 60;
+pub const MAX_TIERS: usize = 10;
+pub const TIER_CAPACITY_MAX: i64 = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventStatus {
+    Draft,
+    Published,
+    Cancelled,
+}
+
+impl EventStatus {
+    pub const ALL: [EventStatus; 3] = [EventStatus::Draft, EventStatus::Published, EventStatus::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Draft => "DRAFT",
+            EventStatus::Published => "PUBLISHED",
+            EventStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventStatus> {
+        EventStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EventStatus::Draft => "Draft",
+            EventStatus::Published => "Published",
+            EventStatus::Cancelled => "Cancelled",
+        }
+    }
+}
+
+/// A kind of ticket, with how many there are and how many are taken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tier {
+    pub id: String,
+    pub name: String,
+    pub capacity: i64,
+    pub issued: i64,
+}
+
+impl Tier {
+    pub fn remaining(&self) -> i64 {
+        (self.capacity - self.issued).max(0)
+    }
+}
+
+/// A tier as typed in the event form, before it is saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierLine {
+    pub name: String,
+    pub capacity: i64,
+}
+
+/// A ticketed event as admins and the public page see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketedEvent {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub venue: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// "Sat 12 Dec 2026, 19:00–22:00 EST", in the organisation's time zone.
+    pub when: String,
+    /// The form's local date and times, `YYYY-MM-DD` and `HH:MM`.
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub status: EventStatus,
+    pub tiers: Vec<Tier>,
+}
+
+impl TicketedEvent {
+    pub fn remaining(&self) -> i64 {
+        self.tiers.iter().map(Tier::remaining).sum()
+    }
+
+    pub fn issued(&self) -> i64 {
+        self.tiers.iter().map(|t| t.issued).sum()
+    }
+}
+
+/// The create/edit form as typed. Tiers are one per line: `Name | how many`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventForm {
+    pub title: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    pub venue: String,
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub tiers: String,
+}
+
+/// The admin list's filter: part of the title, a status (empty for all), the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EventFilter {
+    pub search: String,
+    pub status: String,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub id: String,
+    pub title: String,
+    pub when: String,
+    pub status: EventStatus,
+    pub issued: i64,
+    pub capacity: i64,
+}
+
+/// One page of the admin list, latest start first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub rows: Vec<EventRow>,
+    pub page: i64,
+    pub has_more: bool,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TicketStatus {
+    Valid,
+    Cancelled,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Valid => "VALID",
+            TicketStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> TicketStatus {
+        if text == "CANCELLED" { TicketStatus::Cancelled } else { TicketStatus::Valid }
+    }
+}
+
+/// A ticket as the admin's list and the export show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub email: String,
+    pub contact_id: String,
+    pub tier_name: String,
+    pub status: TicketStatus,
+    /// When it was taken, as admin pages show times.
+    pub issued: String,
+    pub checked_in: Option<String>,
+}
+
+/// The admin's event page: the event and one page of its tickets, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    pub event: TicketedEvent,
+    pub tickets: Vec<TicketRow>,
+    pub page: i64,
+    pub has_more: bool,
+    pub checked_in: i64,
+}
+
+/// Someone taking a ticket on the public page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketForm {
+    pub tier_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// A ticket as its holder sees it (at `/tickets/<code>` and in the email).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketView {
+    pub code: String,
+    pub name: String,
+    pub tier_name: String,
+    pub status: TicketStatus,
+    pub event_title: String,
+    pub event_slug: String,
+    pub event_status: EventStatus,
+    pub when: String,
+    pub venue: String,
+}
+
+/// What the door sees after a check-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckedIn {
+    pub name: String,
+    pub tier_name: String,
+}
+
+/// Ticket codes: 12 letters and digits that cannot be misread for one another (no 0/O,
+/// 1/I/L), shown as `ABCD-EFGH-JKMN`.
+pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A code as typed at the door: any case, with or without spaces and hyphens.
+pub fn normalise_code(typed: &str) -> String {
+    let plain: String =
+        typed.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_uppercase()).collect();
+    if plain.len() == 12 && plain.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+        format!("{}-{}-{}", &plain[..4], &plain[4..8], &plain[8..])
+    } else {
+        plain
+    }
+}
+
+/// Parses the tiers box: one per line, `Name | how many`; blank lines skipped. Each bad line
+/// is reported by its number.
+pub fn parse_tiers(text: &str) -> Result<Vec<TierLine>, String> {
+    let mut tiers: Vec<TierLine> = Vec::new();
+    for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, capacity)) = line.rsplit_once('|') else {
+            return Err(format!("Line {n}: write Name | how many, like General admission | 100."));
+        };
+        let name = name.trim();
+        if name.is_empty() || !crate::error::is_one_line(name, TIER_NAME_MAX_CHARS) || name.contains('|') {
+            return Err(format!("Line {n}: name the tier in at most {TIER_NAME_MAX_CHARS} characters."));
+        }
+        let capacity = capacity.trim().replace(',', "").parse::<i64>().ok();
+        let Some(capacity) = capacity.filter(|c| (1..=TIER_CAPACITY_MAX).contains(c)) else {
+            return Err(format!("Line {n}: how many tickets must be a whole number from 1 to 10,000."));
+        };
+        if tiers.iter().any(|t| t.name.eq_ignore_ascii_case(name)) {
+            return Err(format!("Line {n}: there is already a tier called {name}."));
+        }
+        tiers.push(TierLine { name: name.to_string(), capacity });
+    }
+    if tiers.is_empty() {
+        return Err("Add at least one tier, like General admission | 100.".into());
+    }
+    if tiers.len() > MAX_TIERS {
+        return Err(format!("An event can have at most {MAX_TIERS} tiers."));
+    }
+    Ok(tiers)
+}
+
+/// The tiers as the form shows them again.
+pub fn tiers_text(tiers: &[Tier]) -> String {
+    tiers.iter().map(|t| format!("{} | {}", t.name, t.capacity)).collect::<Vec<_>>().join("\n")
+}
+
+/// The tickets as CSV, for the door list or a spreadsheet.
+pub fn tickets_csv(tickets: &[TicketRow]) -> String {
+    let mut out = String::from("code,name,email,tier,status,issued,checked_in\n");
+    for t in tickets {
+        out.push_str(&crate::csv::row(&[
+            &t.code,
+            &t.name,
+            &t.email,
+            &t.tier_name,
+            t.status.as_str(),
+            &t.issued,
+            t.checked_in.as_deref().unwrap_or(""),
+        ]));
+    }
+    out
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::TicketingError> for AppError {
+    fn from(err: service::TicketingError) -> AppError {
+        use service::TicketingError;
+        match err {
+            TicketingError::Invalid(errors) => AppError::Invalid(errors),
+            TicketingError::NotFound => AppError::NotFound("There is no such event.".into()),
+            TicketingError::TicketNotFound => {
+                AppError::NotFound("There is no ticket with this code. Check it and try again.".into())
+            }
+            TicketingError::SlugTaken => {
+                AppError::invalid("slug", "Another event already uses this address.")
+            }
+            TicketingError::Conflict(message) => AppError::Conflict(message),
+            TicketingError::RateLimited(wait) => {
+                AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+            }
+            TicketingError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+#[server(prefix = "/api", endpoint = "ticketed-events/list")]
+pub async fn list_ticketed_events(#[server(default)] filter: EventFilter) -> Result<EventPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::list(&state.db, &filter).await?)
+}
+
+/// An event with a page of its tickets (newest first).
+#[server(prefix = "/api", endpoint = "ticketed-events/get")]
+pub async fn get_ticketed_event(id: String, #[server(default)] page: i64) -> Result<EventDetail, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::detail(&state.db, &id, page).await?)
+}
+
+/// Creates (empty `id`, as a DRAFT) or updates an event.
+#[server(prefix = "/api", endpoint = "ticketed-events/save")]
+pub async fn save_ticketed_event(
+    #[server(default)] id: String,
+    form: EventForm,
+) -> Result<TicketedEvent, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let saved = service::save(&state.bus, &actor, &id, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/admin/ticketed-events/{}", saved.id));
+    Ok(saved)
+}
+
+/// Publishes a draft: its public page opens and tickets can be taken.
+#[server(prefix = "/api", endpoint = "ticketed-events/publish")]
+pub async fn publish_ticketed_event(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::publish(&state.bus, &actor, &id, crate::db::now_unix()).await?)
+}
+
+/// Cancels a published event: its tickets are cancelled and their holders emailed.
+#[server(prefix = "/api", endpoint = "ticketed-events/cancel")]
+pub async fn cancel_ticketed_event(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::cancel(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
+}
+
+/// Deletes a draft (a published event is cancelled instead, so no ticket is lost).
+#[server(prefix = "/api", endpoint = "ticketed-events/delete")]
+pub async fn delete_ticketed_event(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::delete(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+}
+
+/// Checks in the ticket with `code` at event `id`'s door.
+#[server(prefix = "/api", endpoint = "ticketed-events/check-in")]
+pub async fn check_in_ticket(id: String, code: String) -> Result<CheckedIn, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::check_in(&state.bus, &actor, &id, &code).await?)
+}
+
+/// Published events still to end, soonest first.
+#[server(prefix = "/api", endpoint = "ticketed-events/public")]
+pub async fn list_public_events() -> Result<Vec<TicketedEvent>, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::upcoming(&state.db, crate::db::now_unix()).await?)
+}
+
+/// A published (or cancelled) event's public page.
+#[server(prefix = "/api", endpoint = "ticketed-events/public-one")]
+pub async fn get_public_event(slug: String) -> Result<TicketedEvent, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::public(&state.db, &slug).await?)
+}
+
+/// Takes a ticket; answers with its code. Limited per client IP with the shifts' sign-ups.
+#[server(prefix = "/api", endpoint = "ticketed-events/take")]
+pub async fn take_ticket(slug: String, form: TicketForm) -> Result<String, AppError> {
+    let state = crate::state::app_state()?;
+    let taker = crate::rate_limit::Allowance {
+        limiter: &state.signup_limiter,
+        client_ip: &crate::request::client_ip(),
+    };
+    let code = service::take(&state.bus, &taker, &slug, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/tickets/{code}"));
+    Ok(code)
+}
+
+/// The ticket with `code`, for its holder.
+#[server(prefix = "/api", endpoint = "ticketed-events/ticket")]
+pub async fn get_ticket(code: String) -> Result<TicketView, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::ticket(&state.db, &code).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_are_parsed_line_by_line() {
+        let tiers = parse_tiers("General admission | 1,000\n\n Members | 50 ").unwrap();
+        assert_eq!(
+            tiers,
+            [
+                TierLine { name: "General admission".into(), capacity: 1000 },
+                TierLine { name: "Members".into(), capacity: 50 }
+            ]
+        );
+        assert!(parse_tiers("General").unwrap_err().starts_with("Line 1: write Name | how many"));
+        assert!(parse_tiers("A | 1\nB | 0").unwrap_err().starts_with("Line 2: how many tickets"));
+        assert!(parse_tiers("A | 10001").unwrap_err().contains("1 to 10,000"));
+        assert!(parse_tiers(" | 5").unwrap_err().starts_with("Line 1: name the tier"));
+        assert!(parse_tiers("A | 1\na | 2").unwrap_err().contains("already a tier called a"));
+        assert_eq!(parse_tiers("  \n").unwrap_err(), "Add at least one tier, like General admission | 100.");
+        let eleven = (1..=11).map(|n| format!("T{n} | 1")).collect::<Vec<_>>().join("\n");
+        assert_eq!(parse_tiers(&eleven).unwrap_err(), "An event can have at most 10 tiers.");
+        let shown: Vec<Tier> = tiers
+            .iter()
+            .map(|t| Tier { id: String::new(), name: t.name.clone(), capacity: t.capacity, issued: 0 })
+            .collect();
+        assert_eq!(parse_tiers(&tiers_text(&shown)).unwrap(), tiers);
+    }
+
+    #[test]
+    fn codes_are_read_however_they_are_typed() {
+        assert_eq!(normalise_code(" abcd efgh-jkmn "), "ABCD-EFGH-JKMN");
+        assert_eq!(normalise_code("ABCD-EFGH-JKMN"), "ABCD-EFGH-JKMN");
+        // Not a code: left as typed (upper case), so it simply matches nothing.
+        assert_eq!(normalise_code("abc0"), "ABC0");
+    }
+}

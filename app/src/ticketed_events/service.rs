@@ -1,0 +1,770 @@
+//! Ticketed event rules (ssr only): saving, publishing and cancelling events, taking free
+//! tickets within each tier's capacity, and checking tickets in at the door.
+
+use std::time::Duration;
+
+use rand::Rng;
+use sqlx::Row;
+
+use super::{
+    CheckedIn, EventDetail, EventFilter, EventForm, EventPage, EventRow, EventStatus, TicketForm, TicketRow,
+    TicketStatus, TicketView, TicketedEvent, Tier, TierLine,
+};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db, Tx};
+use crate::email::service::{LINK_BASE, OutgoingEmail};
+use crate::error::{FieldError, Validation, is_plain_text};
+use crate::events::catalog::{
+    TicketCheckedIn, TicketPurchased, TicketedEventCancelled, TicketedEventPublished,
+};
+use crate::events::{Actor, Event, rfc3339_from_unix_ms};
+use crate::rate_limit::Allowance;
+use crate::settings;
+use crate::time_zone::Zone;
+use crate::users::service::normalise_email;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketingError {
+    #[error("invalid event details")]
+    Invalid(Vec<FieldError>),
+    #[error("no such event")]
+    NotFound,
+    #[error("no such ticket")]
+    TicketNotFound,
+    #[error("this address is taken")]
+    SlugTaken,
+    /// Refused as things stand, with what to tell the person.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    RateLimited(Duration),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+use TicketingError::Conflict;
+
+/// Events on a page of the admin list, and tickets on a page of an event's.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The longest address (`/events/<slug>`).
+const SLUG_MAX: usize = 80;
+
+/// A checked event form: its instants and tiers.
+struct ValidEvent {
+    starts_at: i64,
+    ends_at: i64,
+    tiers: Vec<TierLine>,
+}
+
+/// Checks an event form, its date and times local to `zone`; a new event must not start in
+/// the past.
+fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<ValidEvent, Vec<FieldError>> {
+    let mut v = Validation::new();
+    v.check(!form.title.trim().is_empty(), "title", "Enter a title.");
+    v.check(
+        crate::error::is_one_line(&form.title, super::TITLE_MAX_CHARS),
+        "title",
+        "Titles are one line of at most 200 characters.",
+    );
+    v.check(
+        crate::slug::is_valid(form.slug.trim(), SLUG_MAX),
+        "slug",
+        "Use 1 to 80 lower-case letters, digits and hyphens, like spring-gala.",
+    );
+    v.check(
+        is_plain_text(&form.description, super::TEXT_MAX_CHARS),
+        "description",
+        "The description can be at most 5,000 characters.",
+    );
+    v.check(!form.venue.trim().is_empty(), "venue", "Enter where it takes place.");
+    v.check(
+        crate::error::is_one_line(&form.venue, super::VENUE_MAX_CHARS),
+        "venue",
+        "The venue is one line of at most 300 characters.",
+    );
+    let day = crate::time::parse_date(&form.date);
+    let start = crate::time::parse_time(&form.start_time);
+    let end = crate::time::parse_time(&form.end_time);
+    v.check(day.is_some(), "date", "Enter a date as YYYY-MM-DD.");
+    v.check(start.is_some(), "start_time", "Enter a start time as HH:MM.");
+    v.check(end.is_some(), "end_time", "Enter an end time as HH:MM.");
+    let mut instants = None;
+    if let (Some(day), Some(start), Some(end)) = (day, start, end) {
+        v.check(end > start, "end_time", "The event must end after it starts.");
+        match (zone.instant(day, start), zone.instant(day, end)) {
+            (Some(starts_at), Some(ends_at)) => {
+                v.check(!is_new || starts_at > now, "date", "A new event cannot start in the past.");
+                instants = Some((starts_at, ends_at));
+            }
+            _ => v.add(
+                "start_time",
+                &format!("The clocks change in {} that day and skip that time.", zone.name()),
+            ),
+        }
+    }
+    let tiers = super::parse_tiers(&form.tiers).unwrap_or_else(|message| {
+        v.add("tiers", &message);
+        Vec::new()
+    });
+    v.finish()?;
+    let Some((starts_at, ends_at)) = instants else {
+        return Err(vec![FieldError { field: "date".into(), message: "Enter a date and times.".into() }]);
+    };
+    Ok(ValidEvent { starts_at, ends_at, tiers })
+}
+
+/// "Sat 12 Dec 2026, 19:00–22:00 EST": the event's day and times in `zone`.
+fn when(zone: &Zone, starts_at: i64, ends_at: i64) -> String {
+    let (offset, abbreviation) = zone.offset_at(starts_at);
+    let day = crate::time::day_label(starts_at + offset);
+    let start = crate::time::date_time_from_unix(starts_at + offset).1;
+    let end = crate::time::date_time_from_unix(ends_at + zone.offset_at(ends_at).0).1;
+    format!("{day}, {start}–{end} {abbreviation}")
+}
+
+const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status";
+
+async fn tiers_of(db: &Db, event_id: &str) -> Result<Vec<Tier>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, capacity, issued FROM ticket_tiers WHERE event_id = $1 ORDER BY position, id",
+    )
+    .bind(event_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(tier_from_row).collect()
+}
+
+fn tier_from_row(row: &sqlx::any::AnyRow) -> Result<Tier, sqlx::Error> {
+    Ok(Tier {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        capacity: row.try_get("capacity")?,
+        issued: row.try_get("issued")?,
+    })
+}
+
+fn event_from_row(
+    row: &sqlx::any::AnyRow,
+    zone: &Zone,
+    tiers: Vec<Tier>,
+) -> Result<TicketedEvent, sqlx::Error> {
+    let (starts_at, ends_at): (i64, i64) = (row.try_get("starts_at")?, row.try_get("ends_at")?);
+    let status: String = row.try_get("status")?;
+    let local = |at: i64| crate::time::date_time_from_unix(at + zone.offset_at(at).0);
+    Ok(TicketedEvent {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        venue: row.try_get("venue")?,
+        starts_at,
+        ends_at,
+        when: when(zone, starts_at, ends_at),
+        date: local(starts_at).0,
+        start_time: local(starts_at).1,
+        end_time: local(ends_at).1,
+        status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
+        tiers,
+    })
+}
+
+async fn find(db: &Db, column: &str, value: &str) -> Result<TicketedEvent, TicketingError> {
+    let zone = settings::time_zone(db).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM ticketed_events WHERE {column} = $1"
+    )))
+    .bind(value)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(TicketingError::NotFound)?;
+    let id: String = row.try_get("id")?;
+    Ok(event_from_row(&row, &zone, tiers_of(db, &id).await?)?)
+}
+
+/// The event's row, locked until commit on PostgreSQL (SQLite's write transaction already
+/// holds every row): id, slug, title, venue, times and status, for a change's rules.
+struct Locked {
+    id: String,
+    slug: String,
+    title: String,
+    venue: String,
+    starts_at: i64,
+    ends_at: i64,
+    status: EventStatus,
+}
+
+async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, TicketingError> {
+    let lock = db::for_update(tx);
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM ticketed_events WHERE {column} = $1{lock}"
+    )))
+    .bind(value)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(TicketingError::NotFound)?;
+    let status: String = row.try_get("status")?;
+    Ok(Locked {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+        venue: row.try_get("venue")?,
+        starts_at: row.try_get("starts_at")?,
+        ends_at: row.try_get("ends_at")?,
+        status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
+    })
+}
+
+impl Locked {
+    fn published_event(&self) -> Event {
+        Event::TicketedEventPublished(TicketedEventPublished {
+            event_id: self.id.clone(),
+            title: self.title.clone(),
+            starts_at: rfc3339_from_unix_ms(self.starts_at * 1000),
+            ends_at: rfc3339_from_unix_ms(self.ends_at * 1000),
+            venue: self.venue.clone(),
+            url_path: format!("/events/{}", self.slug),
+        })
+    }
+}
+
+/// One page of events, the latest start first, by part of the title and by status.
+pub async fn list(db: &Db, filter: &EventFilter) -> Result<EventPage, TicketingError> {
+    let mut v = Validation::new();
+    let status = filter.status.trim();
+    let status = (!status.is_empty()).then(|| EventStatus::parse(status));
+    v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
+    v.check(filter.search.chars().count() <= 200, "search", "Search for at most 200 characters.");
+    v.finish().map_err(TicketingError::Invalid)?;
+    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if !filter.search.trim().is_empty() {
+        binds.push(db::contains_pattern(&filter.search));
+        conditions.push_str(&format!(" AND LOWER(e.title) LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if let Some(Some(status)) = status {
+        binds.push(status.as_str().to_string());
+        conditions.push_str(&format!(" AND e.status = ${}", binds.len()));
+    }
+    let count =
+        db::fetch_count(db, &format!("SELECT COUNT(*) FROM ticketed_events e{conditions}"), &binds).await?;
+    let select = format!(
+        "SELECT e.id, e.title, e.starts_at, e.ends_at, e.status, \
+         CAST(COALESCE((SELECT SUM(issued) FROM ticket_tiers t WHERE t.event_id = e.id), 0) AS BIGINT) AS issued, \
+         CAST(COALESCE((SELECT SUM(capacity) FROM ticket_tiers t WHERE t.event_id = e.id), 0) AS BIGINT) AS capacity \
+         FROM ticketed_events e{conditions} ORDER BY e.starts_at DESC, e.id"
+    );
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(EventRow {
+                id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                when: when(&zone, r.try_get("starts_at")?, r.try_get("ends_at")?),
+                status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
+                issued: r.try_get("issued")?,
+                capacity: r.try_get("capacity")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(EventPage { rows, page, has_more, count })
+}
+
+/// Creates a DRAFT (empty `id`) or updates an event and its tiers. A tier keeps its tickets
+/// by its name: one with tickets cannot be removed or made smaller than what is taken. An
+/// edit of a published event publishes `ticketed-event.published` again, so that calendars
+/// show it as it now is.
+pub async fn save(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    form: &EventForm,
+    now: i64,
+) -> Result<TicketedEvent, TicketingError> {
+    let derived;
+    let form = if form.slug.trim().is_empty() {
+        derived = EventForm { slug: crate::slug::from_title(&form.title, SLUG_MAX), ..form.clone() };
+        &derived
+    } else {
+        form
+    };
+    let zone = settings::time_zone(bus.db()).await?;
+    let valid = validate(form, &zone, now, id.is_empty()).map_err(TicketingError::Invalid)?;
+    let (slug, title, venue) = (form.slug.trim(), form.title.trim(), form.venue.trim());
+    let mut tx = bus.db().begin_write().await?;
+    let id = if id.is_empty() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let inserted = sqlx::query(
+            "INSERT INTO ticketed_events (id, slug, title, description, venue, starts_at, ends_at, status, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'DRAFT', $8, $8)",
+        )
+        .bind(&id)
+        .bind(slug)
+        .bind(title)
+        .bind(form.description.trim())
+        .bind(venue)
+        .bind(valid.starts_at)
+        .bind(valid.ends_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if db::is_unique_violation(&e) => return Err(TicketingError::SlugTaken),
+            other => other?,
+        };
+        id
+    } else {
+        let current = locked(&mut tx, "id", id).await?;
+        if current.status == EventStatus::Cancelled {
+            return Err(Conflict("A cancelled event cannot be changed.".into()));
+        }
+        let updated = sqlx::query(
+            "UPDATE ticketed_events SET slug = $1, title = $2, description = $3, venue = $4, starts_at = $5, \
+             ends_at = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(slug)
+        .bind(title)
+        .bind(form.description.trim())
+        .bind(venue)
+        .bind(valid.starts_at)
+        .bind(valid.ends_at)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await;
+        match updated {
+            Err(e) if db::is_unique_violation(&e) => return Err(TicketingError::SlugTaken),
+            other => other?,
+        };
+        id.to_string()
+    };
+    save_tiers(&mut tx, &id, &valid.tiers).await?;
+    let saved = locked(&mut tx, "id", &id).await?;
+    if saved.status == EventStatus::Published {
+        bus::publish(&mut tx, actor, &saved.published_event()).await?;
+    }
+    crate::audit::record(&mut tx, actor, "ticketed-event.saved", slug).await?;
+    bus.commit(tx).await?;
+    find(bus.db(), "id", &id).await
+}
+
+/// Makes the event's tiers those of the form, matched by name (any case).
+async fn save_tiers(tx: &mut Tx, event_id: &str, lines: &[TierLine]) -> Result<(), TicketingError> {
+    let lock = db::for_update(tx);
+    let current = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, name, capacity, issued FROM ticket_tiers WHERE event_id = $1{lock}"
+    )))
+    .bind(event_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(tier_from_row)
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let matching = |name: &str| current.iter().find(|t| t.name.eq_ignore_ascii_case(name));
+    let mut problems = Vec::new();
+    for tier in &current {
+        if tier.issued > 0 && !lines.iter().any(|l| l.name.eq_ignore_ascii_case(&tier.name)) {
+            problems.push(format!("{} has tickets taken, so it cannot be removed.", tier.name));
+        }
+    }
+    for line in lines {
+        if let Some(tier) = matching(&line.name).filter(|t| t.issued > line.capacity) {
+            problems.push(format!(
+                "{} already has {} tickets taken: keep at least that many.",
+                tier.name, tier.issued
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(TicketingError::Invalid(vec![FieldError {
+            field: "tiers".into(),
+            message: problems.join(" "),
+        }]));
+    }
+    for tier in current.iter().filter(|t| !lines.iter().any(|l| l.name.eq_ignore_ascii_case(&t.name))) {
+        sqlx::query("DELETE FROM ticket_tiers WHERE id = $1").bind(&tier.id).execute(&mut **tx).await?;
+    }
+    for (position, line) in lines.iter().enumerate() {
+        let position = position as i64;
+        match matching(&line.name) {
+            Some(tier) => {
+                sqlx::query("UPDATE ticket_tiers SET name = $1, capacity = $2, position = $3 WHERE id = $4")
+                    .bind(&line.name)
+                    .bind(line.capacity)
+                    .bind(position)
+                    .bind(&tier.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO ticket_tiers (id, event_id, name, kind, price_cents, capacity, issued, position) \
+                     VALUES ($1, $2, $3, 'FREE', 0, $4, 0, $5)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(event_id)
+                .bind(&line.name)
+                .bind(line.capacity)
+                .bind(position)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Publishes a draft that is still to come; publishes `ticketed-event.published`.
+pub async fn publish(bus: &Bus, actor: &Actor, id: &str, now: i64) -> Result<(), TicketingError> {
+    let mut tx = bus.db().begin_write().await?;
+    let event = locked(&mut tx, "id", id).await?;
+    match event.status {
+        EventStatus::Draft if event.ends_at > now => {}
+        EventStatus::Draft => {
+            return Err(Conflict("This event is over: change its date to publish it.".into()));
+        }
+        EventStatus::Published => return Err(Conflict("This event is already published.".into())),
+        EventStatus::Cancelled => return Err(Conflict("A cancelled event cannot be published.".into())),
+    }
+    sqlx::query("UPDATE ticketed_events SET status = 'PUBLISHED', updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    bus::publish(&mut tx, actor, &event.published_event()).await?;
+    crate::audit::record(&mut tx, actor, "ticketed-event.published", &event.slug).await?;
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// Cancels a published event: every valid ticket is cancelled and its holder emailed, and
+/// `ticketed-event.cancelled` is published, in one transaction.
+pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingError> {
+    let zone = settings::time_zone(bus.db()).await?;
+    let mut tx = bus.db().begin_write().await?;
+    let event = locked(&mut tx, "id", id).await?;
+    match event.status {
+        EventStatus::Published => {}
+        EventStatus::Draft => return Err(Conflict("A draft is not published: delete it instead.".into())),
+        EventStatus::Cancelled => return Err(Conflict("This event is already cancelled.".into())),
+    }
+    let holders: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, email FROM tickets WHERE event_id = $1 AND status = 'VALID' ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let now = db::now_unix();
+    sqlx::query("UPDATE tickets SET status = 'CANCELLED' WHERE event_id = $1 AND status = 'VALID'")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE ticketed_events SET status = 'CANCELLED', updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let when = when(&zone, event.starts_at, event.ends_at);
+    let emails: Vec<OutgoingEmail> = holders
+        .into_iter()
+        .map(|(name, email)| OutgoingEmail {
+            to: email,
+            subject: format!("Cancelled: {}", event.title),
+            body: format!(
+                "Hello {name},\n\nWe are sorry: {} ({when}, {}) is cancelled, and your ticket with it.\n",
+                event.title, event.venue
+            ),
+            attachment: None,
+        })
+        .collect();
+    crate::email::service::queue_all(&mut tx, &emails).await?;
+    let cancelled = Event::TicketedEventCancelled(TicketedEventCancelled {
+        event_id: id.to_string(),
+        title: event.title.clone(),
+        starts_at: rfc3339_from_unix_ms(event.starts_at * 1000),
+    });
+    bus::publish(&mut tx, actor, &cancelled).await?;
+    crate::audit::record(&mut tx, actor, "ticketed-event.cancelled", &event.slug).await?;
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// Deletes a draft. A published event has its tickets' holders to think of: it is cancelled.
+pub async fn delete(db: &Db, actor: &Actor, id: &str) -> Result<(), TicketingError> {
+    let mut tx = db.begin_write().await?;
+    let event = locked(&mut tx, "id", id).await?;
+    if event.status != EventStatus::Draft {
+        return Err(Conflict("Only a draft can be deleted: cancel a published event instead.".into()));
+    }
+    sqlx::query("DELETE FROM ticketed_events WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    crate::audit::record(&mut tx, actor, "ticketed-event.deleted", &event.slug).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Published events that have not ended yet, soonest first.
+pub async fn upcoming(db: &Db, now: i64) -> Result<Vec<TicketedEvent>, TicketingError> {
+    let zone = settings::time_zone(db).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM ticketed_events WHERE status = 'PUBLISHED' AND ends_at > $1 \
+         ORDER BY starts_at, id LIMIT 100"
+    )))
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        events.push(event_from_row(row, &zone, tiers_of(db, &id).await?)?);
+    }
+    Ok(events)
+}
+
+/// The public page's event: published or cancelled (so a shared link says so); a draft is
+/// not found.
+pub async fn public(db: &Db, slug: &str) -> Result<TicketedEvent, TicketingError> {
+    let event = find(db, "slug", slug).await?;
+    if event.status == EventStatus::Draft {
+        return Err(TicketingError::NotFound);
+    }
+    Ok(event)
+}
+
+/// A new ticket code from `CODE_ALPHABET`, as `ABCD-EFGH-JKMN` (about 59 bits).
+fn new_code() -> String {
+    let mut rng = rand::rngs::OsRng;
+    let alphabet = super::CODE_ALPHABET;
+    let plain: String = (0..12).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect();
+    super::normalise_code(&plain)
+}
+
+/// Takes a free ticket of a tier for someone, within the taker's allowance: the tier's count
+/// is checked and taken, the contact created or matched by email, the ticket and its email
+/// written, and `ticket.purchased` published — in one transaction, under the tier's lock.
+/// One ticket per email per event. Answers with the ticket's code.
+pub async fn take(
+    bus: &Bus,
+    taker: &Allowance<'_>,
+    slug: &str,
+    form: &TicketForm,
+    now: i64,
+) -> Result<String, TicketingError> {
+    taker.take().map_err(TicketingError::RateLimited)?;
+    let mut v = Validation::new();
+    crate::contacts::service::check_name_and_email(&mut v, &form.name, &form.email);
+    v.check(!form.tier_id.trim().is_empty(), "tier_id", "Choose a ticket.");
+    v.finish().map_err(TicketingError::Invalid)?;
+    let (name, email) = (form.name.trim(), normalise_email(&form.email));
+    let zone = settings::time_zone(bus.db()).await?;
+    let mut tx = bus.db().begin_write().await?;
+    let event = locked(&mut tx, "slug", slug).await?;
+    match event.status {
+        EventStatus::Published if event.ends_at > now => {}
+        EventStatus::Published => return Err(Conflict("This event is over.".into())),
+        EventStatus::Draft => return Err(TicketingError::NotFound),
+        EventStatus::Cancelled => return Err(Conflict("This event is cancelled.".into())),
+    }
+    let lock = db::for_update(&mut tx);
+    let tier = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, name, capacity, issued FROM ticket_tiers WHERE id = $1 AND event_id = $2{lock}"
+    )))
+    .bind(form.tier_id.trim())
+    .bind(&event.id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|row| tier_from_row(&row))
+    .transpose()?
+    .ok_or_else(|| {
+        TicketingError::Invalid(vec![FieldError {
+            field: "tier_id".into(),
+            message: "Choose a ticket from the list.".into(),
+        }])
+    })?;
+    if tier.remaining() == 0 {
+        return Err(Conflict(format!("{} tickets are all taken.", tier.name)));
+    }
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2")
+        .bind(&event.id)
+        .bind(&email)
+        .fetch_one(&mut *tx)
+        .await?;
+    if held > 0 {
+        return Err(Conflict(format!(
+            "{email} already has a ticket for this event: look for it in your email."
+        )));
+    }
+    let contact = crate::contacts::service::find_or_create(&mut tx, &email, name, None, "EVENT").await?;
+    let (ticket_id, code) = (uuid::Uuid::new_v4().to_string(), new_code());
+    sqlx::query(
+        "INSERT INTO tickets (id, event_id, tier_id, code, contact_id, name, email, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'VALID', $8)",
+    )
+    .bind(&ticket_id)
+    .bind(&event.id)
+    .bind(&tier.id)
+    .bind(&code)
+    .bind(&contact.id)
+    .bind(name)
+    .bind(&email)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE ticket_tiers SET issued = issued + 1 WHERE id = $1")
+        .bind(&tier.id)
+        .execute(&mut *tx)
+        .await?;
+    let email_text = OutgoingEmail {
+        to: email.clone(),
+        subject: format!("Your ticket: {}", event.title),
+        body: format!(
+            "Hello {name},\n\nHere is your ticket ({}) for {}.\n\nWhen: {}\nWhere: {}\nCode: {code}\n\n\
+             Show the code at the door. Your ticket: {LINK_BASE}/tickets/{code}\n",
+            tier.name,
+            event.title,
+            when(&zone, event.starts_at, event.ends_at),
+            event.venue
+        ),
+        attachment: None,
+    };
+    crate::email::service::queue(&mut tx, &email_text).await?;
+    let purchased = Event::TicketPurchased(TicketPurchased {
+        ticket_id,
+        event_id: event.id.clone(),
+        event_title: event.title.clone(),
+        tier_name: tier.name.clone(),
+        tier_kind: "FREE".into(),
+        contact_id: Some(contact.id.clone()),
+        buyer_name: name.to_string(),
+        buyer_email: email,
+        quantity: 1,
+        amount_cents: 0,
+        currency: String::new(),
+    });
+    if let Some(created) = &contact.created {
+        bus::publish(&mut tx, &Actor::System, created).await?;
+    }
+    bus::publish(&mut tx, &Actor::System, &purchased).await?;
+    bus.commit(tx).await?;
+    Ok(code)
+}
+
+/// The ticket with `code` (as typed), for its holder.
+pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
+    let row = sqlx::query(
+        "SELECT t.code, t.name, t.status, r.name AS tier_name, e.title, e.slug, e.status AS event_status, \
+         e.starts_at, e.ends_at, e.venue FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
+         JOIN ticketed_events e ON e.id = t.event_id WHERE t.code = $1",
+    )
+    .bind(super::normalise_code(code))
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(TicketingError::TicketNotFound)?;
+    let zone = settings::time_zone(db).await?;
+    let (status, event_status): (String, String) = (row.try_get("status")?, row.try_get("event_status")?);
+    Ok(TicketView {
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        tier_name: row.try_get("tier_name")?,
+        status: TicketStatus::parse(&status),
+        event_title: row.try_get("title")?,
+        event_slug: row.try_get("slug")?,
+        event_status: EventStatus::parse(&event_status).unwrap_or(EventStatus::Draft),
+        when: when(&zone, row.try_get("starts_at")?, row.try_get("ends_at")?),
+        venue: row.try_get("venue")?,
+    })
+}
+
+/// Checks in the ticket with `code` at event `event_id`: once, only a valid ticket of this
+/// event; publishes `ticket.checked-in`.
+pub async fn check_in(
+    bus: &Bus,
+    actor: &Actor,
+    event_id: &str,
+    code: &str,
+) -> Result<CheckedIn, TicketingError> {
+    let zone = settings::time_zone(bus.db()).await?;
+    let mut tx = bus.db().begin_write().await?;
+    let event = locked(&mut tx, "id", event_id).await?;
+    let lock = db::for_update(&mut tx);
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.id, t.event_id, t.contact_id, t.name, t.status, t.checked_in_at, r.name AS tier_name \
+         FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id WHERE t.code = $1{lock}"
+    )))
+    .bind(super::normalise_code(code))
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(TicketingError::TicketNotFound)?;
+    let (ticket_event, status): (String, String) = (row.try_get("event_id")?, row.try_get("status")?);
+    let name: String = row.try_get("name")?;
+    if ticket_event != event.id {
+        return Err(Conflict(format!("This ticket ({name}) is for another event.")));
+    }
+    if TicketStatus::parse(&status) == TicketStatus::Cancelled {
+        return Err(Conflict(format!("{name}'s ticket is cancelled.")));
+    }
+    if let Some(at) = row.try_get::<Option<i64>, _>("checked_in_at")? {
+        return Err(Conflict(format!("{name} was already checked in at {}.", zone.stamp(at))));
+    }
+    let now = db::now_unix();
+    let ticket_id: String = row.try_get("id")?;
+    sqlx::query("UPDATE tickets SET checked_in_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&ticket_id)
+        .execute(&mut *tx)
+        .await?;
+    let checked_in = Event::TicketCheckedIn(TicketCheckedIn {
+        ticket_id,
+        event_id: event.id.clone(),
+        event_title: event.title.clone(),
+        contact_id: row.try_get("contact_id")?,
+        checked_in_at: rfc3339_from_unix_ms(now * 1000),
+    });
+    bus::publish(&mut tx, actor, &checked_in).await?;
+    bus.commit(tx).await?;
+    Ok(CheckedIn { name, tier_name: row.try_get("tier_name")? })
+}
+
+const TICKET_SELECT: &str = "SELECT t.id, t.code, t.name, t.email, t.contact_id, t.status, t.created_at, \
+     t.checked_in_at, r.name AS tier_name FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
+     WHERE t.event_id = $1 ORDER BY t.created_at DESC, t.id";
+
+fn ticket_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<TicketRow, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(TicketRow {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        contact_id: row.try_get("contact_id")?,
+        tier_name: row.try_get("tier_name")?,
+        status: TicketStatus::parse(&status),
+        issued: zone.stamp(row.try_get("created_at")?),
+        checked_in: row.try_get::<Option<i64>, _>("checked_in_at")?.map(|at| zone.stamp(at)),
+    })
+}
+
+/// The admin's page: the event, a page of its tickets and how many are checked in.
+pub async fn detail(db: &Db, id: &str, page: i64) -> Result<EventDetail, TicketingError> {
+    let event = find(db, "id", id).await?;
+    let zone = settings::time_zone(db).await?;
+    let (rows, page, has_more) =
+        db::fetch_page(db, TICKET_SELECT, &[id.to_string()], page, PAGE_SIZE).await?;
+    let tickets = rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let checked_in: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND checked_in_at IS NOT NULL")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(EventDetail { event, tickets, page, has_more, checked_in })
+}
+
+/// Every ticket of an event, newest first, for the export.
+pub async fn all_tickets(db: &Db, id: &str) -> Result<Vec<TicketRow>, TicketingError> {
+    find(db, "id", id).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows = sqlx::query(TICKET_SELECT).bind(id).fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?)
+}

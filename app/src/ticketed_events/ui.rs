@@ -1,0 +1,480 @@
+//! Ticketed event pages: the admin list and event page (publish, cancel, check in at the
+//! door, tickets, edit), the public list and event page where a ticket is taken, and the
+//! ticket's own page.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::{
+    CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus, PublishTicketedEvent,
+    SaveTicketedEvent, TakeTicket, TicketStatus, TicketedEvent, get_public_event, get_ticket,
+    get_ticketed_event, list_public_events, list_ticketed_events, tiers_text,
+};
+use crate::home::ui::PublicHeader;
+use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, last_error};
+
+const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
+const TD: &str = "px-3 py-2 align-top text-slate-700";
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+const SMALL_BUTTON: &str =
+    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
+const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
+
+fn badge(status: EventStatus) -> impl IntoView {
+    let colour = match status {
+        EventStatus::Published => "bg-green-100 text-green-800",
+        EventStatus::Cancelled => "bg-red-100 text-red-800",
+        EventStatus::Draft => "bg-slate-100 text-slate-700",
+    };
+    view! {
+        <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {colour}") data-testid="event-status">
+            {status.label()}
+        </span>
+    }
+}
+
+/// The create/edit form; `event` fills it for an edit.
+#[component]
+fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<TicketedEvent>) -> impl IntoView {
+    let error = last_error(action.value());
+    let e = event.clone();
+    let value = move |f: fn(&TicketedEvent) -> String| e.as_ref().map(f).unwrap_or_default();
+    let tiers = value(|e| tiers_text(&e.tiers));
+    let tiers = if tiers.is_empty() { "General admission | 100".to_string() } else { tiers };
+    view! {
+        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+            <input type="hidden" name="id" value=event.as_ref().map(|e| e.id.clone()).unwrap_or_default() />
+            <FormError error=error />
+            <Field label="Title" name="form[title]" value=value(|e| e.title.clone()) required=true error=error />
+            <Field label="Address (/events/…; left empty, made from the title)" name="form[slug]" value=value(|e| e.slug.clone()) error=error />
+            <TextArea label="Description" name="form[description]" value=value(|e| e.description.clone()) rows=4 error=error />
+            <Field label="Venue" name="form[venue]" value=value(|e| e.venue.clone()) required=true error=error />
+            <div class="grid grid-cols-3 gap-3">
+                <Field label="Date" name="form[date]" kind="date" value=value(|e| e.date.clone()) required=true error=error />
+                <Field label="Starts" name="form[start_time]" kind="time" value=value(|e| e.start_time.clone()) required=true error=error />
+                <Field label="Ends" name="form[end_time]" kind="time" value=value(|e| e.end_time.clone()) required=true error=error />
+            </div>
+            <TextArea label="Free tickets, one tier per line: Name | how many" name="form[tiers]" value=tiers rows=3 error=error />
+            <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save event"</button></div>
+            <p class="text-sm text-green-700" role="status">
+                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
+            </p>
+        </ActionForm>
+    }
+}
+
+/// `/admin/ticketed-events`: every event, the latest first, 50 a page, found by title and
+/// status; and a form for a new one (saved as a draft).
+#[component]
+pub fn AdminTicketedEventsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| EventFilter {
+            search: q.get("q").unwrap_or_default(),
+            status: q.get("status").unwrap_or_default(),
+            page: crate::ui::page_param(q),
+        })
+    };
+    let events = Resource::new(filter, list_ticketed_events);
+    let save = ServerAction::<SaveTicketedEvent>::new();
+    // A new event is a draft: on to its page, where it is published.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = save.value().get() {
+            navigate(&format!("/admin/ticketed-events/{}", created.id), Default::default());
+        }
+    });
+    let filtered = move || {
+        let f = filter();
+        !f.search.trim().is_empty() || !f.status.trim().is_empty()
+    };
+    view! {
+        <Title text="Ticketed events" />
+        <h1 class="text-2xl font-bold text-slate-900">"Ticketed events"</h1>
+        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
+            <label class="col-span-2 text-sm text-slate-700">
+                "Title contains"
+                <input name="q" class=INPUT value=move || filter().search />
+            </label>
+            <label class="text-sm text-slate-700">
+                "Status"
+                <select name="status" class=INPUT>
+                    <option value="" selected=move || filter().status.is_empty()>"Any"</option>
+                    {EventStatus::ALL.into_iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || filter().status == s.as_str()>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <div class="flex items-end gap-3">
+                <button type="submit" class=SMALL_BUTTON>"Filter"</button>
+                <a href="/admin/ticketed-events" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(page) if page.rows.is_empty() && filtered() => view! {
+                        <p class="mt-6 text-slate-600">"No events match."</p>
+                    }.into_any(),
+                    Ok(page) if page.rows.is_empty() => view! {
+                        <p class="mt-6 text-slate-600">"No ticketed events yet. Make the first one below."</p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let current = filter();
+                        let link = move |n: i64| {
+                            format!(
+                                "/admin/ticketed-events?q={}&status={}&page={n}",
+                                crate::ui::urlencode(&current.search),
+                                crate::ui::urlencode(&current.status)
+                            )
+                        };
+                        view! {
+                            <p class="mt-4 text-sm text-slate-700" data-testid="events-count">{crate::ui::count(page.count, "event")}</p>
+                            <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Event"</th><th class=TH>"When"</th>
+                                        <th class=TH>"Status"</th><th class=TH>"Tickets"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|e| view! {
+                                            <tr data-testid="event-row">
+                                                <td class=TD><a href=format!("/admin/ticketed-events/{}", e.id) class="font-medium text-indigo-700 hover:underline">{e.title}</a></td>
+                                                <td class=TD>{e.when}</td>
+                                                <td class=TD>{badge(e.status)}</td>
+                                                <td class=TD>{format!("{}/{}", e.issued, e.capacity)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"New event"</h2>
+            <EventFormView action=save event=None />
+        </section>
+    }
+}
+
+/// `/admin/ticketed-events/:id`: publish, cancel or delete; check tickets in at the door;
+/// the tickets (live), their export, and the edit form.
+#[component]
+pub fn AdminTicketedEventPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let page = move || query.with(crate::ui::page_param);
+    let detail = Resource::new(move || (id(), page()), |(id, page)| get_ticketed_event(id, page));
+    // Tickets taken and checked in show without a reload.
+    crate::live::on_change("/api/events/stream?topics=ticket.*,ticketed-event.*", move || detail.refetch());
+    let save = ServerAction::<SaveTicketedEvent>::new();
+    let publish = ServerAction::<PublishTicketedEvent>::new();
+    let cancel = ServerAction::<CancelTicketedEvent>::new();
+    let delete = ServerAction::<DeleteTicketedEvent>::new();
+    let check_in = ServerAction::<CheckInTicket>::new();
+    let (publish_error, cancel_error, delete_error) =
+        (last_error(publish.value()), last_error(cancel.value()), last_error(delete.value()));
+    let status_error = Signal::derive(move || {
+        publish_error.get().or_else(|| cancel_error.get()).or_else(|| delete_error.get())
+    });
+    let check_in_error = last_error(check_in.value());
+    let check_in_form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(check_in.value(), check_in_form);
+    Effect::new(move |_| {
+        let versions =
+            [save.version().get(), publish.version().get(), cancel.version().get(), check_in.version().get()];
+        if versions.iter().any(|v| *v > 0) {
+            detail.refetch();
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            navigate("/admin/ticketed-events", Default::default());
+        }
+    });
+    view! {
+        <Title text="Ticketed event" />
+        <p><a href="/admin/ticketed-events" class="text-sm text-indigo-700 hover:underline">"← Ticketed events"</a></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(d) => {
+                        let e = d.event.clone();
+                        let (publish_id, cancel_id, delete_id, check_id) = (e.id.clone(), e.id.clone(), e.id.clone(), e.id.clone());
+                        let (cancel_title, delete_title) = (e.title.clone(), e.title.clone());
+                        let issued = e.issued();
+                        let confirm_cancel = move |_| {
+                            let question = format!("Cancel \"{cancel_title}\"? Its {} will be cancelled and their holders emailed. This cannot be undone.", crate::ui::count(issued, "ticket"));
+                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                cancel.dispatch(CancelTicketedEvent { id: cancel_id.clone() });
+                            }
+                        };
+                        let confirm_delete = move |_| {
+                            let question = format!("Delete the draft \"{delete_title}\"? This cannot be undone.");
+                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                delete.dispatch(DeleteTicketedEvent { id: delete_id.clone() });
+                            }
+                        };
+                        let event_id = e.id.clone();
+                        let link = move |n: i64| format!("/admin/ticketed-events/{event_id}?page={n}");
+                        view! {
+                            <div class="mt-2 flex flex-wrap items-center gap-3">
+                                <h1 class="text-2xl font-bold text-slate-900">{e.title.clone()}</h1>
+                                {badge(e.status)}
+                                {(e.status != EventStatus::Draft).then(|| view! {
+                                    <a href=format!("/events/{}", e.slug) class="text-sm text-indigo-700 hover:underline">"Public page"</a>
+                                })}
+                            </div>
+                            <p class="mt-1 text-slate-700">{format!("{} · {}", e.when, e.venue)}</p>
+                            <ul class="mt-2 flex flex-wrap gap-4 text-sm text-slate-700" data-testid="tiers">
+                                {e.tiers.iter().map(|t| view! {
+                                    <li data-testid="tier">{format!("{}: {} of {} taken", t.name, t.issued, t.capacity)}</li>
+                                }).collect_view()}
+                                <li data-testid="checked-in">{format!("{} checked in", d.checked_in)}</li>
+                            </ul>
+                            <FormError error=status_error />
+                            <div class="mt-3 flex flex-wrap gap-3">
+                                {(e.status == EventStatus::Draft).then(|| view! {
+                                    <button class=SMALL_BUTTON on:click=move |_| { publish.dispatch(PublishTicketedEvent { id: publish_id.clone() }); }>"Publish"</button>
+                                    <button class="text-sm text-red-700 hover:underline" on:click=confirm_delete>"Delete draft"</button>
+                                })}
+                                {(e.status == EventStatus::Published).then(|| view! {
+                                    <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_cancel>"Cancel event"</button>
+                                })}
+                            </div>
+
+                            {(e.status == EventStatus::Published).then(|| view! {
+                                <section class=CARD aria-label="Check-in">
+                                    <h2 class="font-semibold text-slate-900">"Check in at the door"</h2>
+                                    <ActionForm action=check_in node_ref=check_in_form attr:class="mt-2 flex flex-wrap items-end gap-3" attr:novalidate=true>
+                                        <input type="hidden" name="id" value=check_id />
+                                        <label class="text-sm text-slate-700">"Ticket code"
+                                            <input name="code" class=INPUT autocomplete="off" placeholder="ABCD-EFGH-JKMN" />
+                                        </label>
+                                        <button type="submit" class=SMALL_BUTTON disabled=move || check_in.pending().get()>"Check in"</button>
+                                    </ActionForm>
+                                    <FormError error=check_in_error />
+                                    <p class="mt-2 text-sm font-semibold text-green-700" role="status" data-testid="checked-in-result">
+                                        {move || match check_in.value().get() {
+                                            Some(Ok(done)) => format!("Checked in: {} ({}).", done.name, done.tier_name),
+                                            _ => String::new(),
+                                        }}
+                                    </p>
+                                </section>
+                            })}
+
+                            <section class=CARD>
+                                <div class="flex items-center justify-between">
+                                    <h2 class="font-semibold text-slate-900">"Tickets"</h2>
+                                    <a href=format!("/api/ticketed-events/{}/tickets.csv", e.id) rel="external" class="text-sm text-indigo-700 hover:underline">"Export CSV"</a>
+                                </div>
+                                {if d.tickets.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-600">"No tickets taken yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <div class="mt-2 overflow-x-auto">
+                                            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                                <thead><tr>
+                                                    <th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Tier"</th>
+                                                    <th class=TH>"Code"</th><th class=TH>"Taken"</th><th class=TH>"Checked in"</th>
+                                                </tr></thead>
+                                                <tbody class="divide-y divide-slate-100">
+                                                    {d.tickets.into_iter().map(|t| view! {
+                                                        <tr data-testid="ticket-row">
+                                                            <td class=TD><a href=format!("/admin/contacts/{}", t.contact_id) class="text-indigo-700 hover:underline">{t.name}</a></td>
+                                                            <td class=TD>{t.email}</td>
+                                                            <td class=TD>{t.tier_name}</td>
+                                                            <td class=format!("{TD} font-mono")>{t.code}</td>
+                                                            <td class=TD>{t.issued}</td>
+                                                            <td class=TD>{match (t.status, t.checked_in) {
+                                                                (TicketStatus::Cancelled, _) => "Cancelled".to_string(),
+                                                                (_, Some(at)) => at,
+                                                                (_, None) => "—".to_string(),
+                                                            }}</td>
+                                                        </tr>
+                                                    }).collect_view()}
+                                                </tbody>
+                                            </table>
+                                        </div>
+                                    }.into_any()
+                                }}
+                                {crate::ui::pager(d.page, d.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            </section>
+
+                            {(e.status != EventStatus::Cancelled).then(|| view! {
+                                <section class=CARD>
+                                    <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                                    <EventFormView action=save event=Some(e.clone()) />
+                                </section>
+                            })}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// How many tickets are left, as the public pages say it.
+fn spots_left(n: i64) -> String {
+    if n == 0 { "Sold out".to_string() } else { format!("{} left", crate::ui::count(n, "ticket")) }
+}
+
+/// `/events`: published events still to come, soonest first.
+#[component]
+pub fn PublicEventsPage() -> impl IntoView {
+    let events = Resource::new(|| (), |_| list_public_events());
+    view! {
+        <Title text="Events" />
+        <PublicHeader />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Events"</h1>
+            <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                        Ok(events) if events.is_empty() => view! {
+                            <p class="mt-4 text-slate-600">"No events coming up right now. Check back soon."</p>
+                        }.into_any(),
+                        Ok(events) => view! {
+                            <ul class="mt-6 space-y-4">
+                                {events.into_iter().map(|e| view! {
+                                    <li data-testid="public-event">
+                                        <a href=format!("/events/{}", e.slug) class="block rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-400">
+                                            <h2 class="text-lg font-semibold text-slate-900">{e.title.clone()}</h2>
+                                            <p class="mt-1 text-sm text-slate-700">{format!("{} · {}", e.when, e.venue)}</p>
+                                            <p class="mt-1 text-sm font-semibold text-indigo-700">{spots_left(e.remaining())}</p>
+                                        </a>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// `/events/:slug`: the event, its tiers with what is left, and the form to take a ticket;
+/// on to the ticket's page once taken.
+#[component]
+pub fn PublicEventPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let event = Resource::new(slug, get_public_event);
+    let take = ServerAction::<TakeTicket>::new();
+    let error = last_error(take.value());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(code)) = take.value().get() {
+            navigate(&format!("/tickets/{code}"), Default::default());
+        }
+    });
+    view! {
+        <PublicHeader />
+        <main class="mx-auto max-w-2xl px-4 py-10">
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match event.await {
+                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Ok(e) => {
+                            let description = if e.description.trim().is_empty() {
+                                format!("{} · {}", e.when, e.venue)
+                            } else {
+                                e.description.chars().take(200).collect()
+                            };
+                            let open = e.status == EventStatus::Published && e.remaining() > 0;
+                            let first_open = e.tiers.iter().find(|t| t.remaining() > 0).map(|t| t.id.clone());
+                            view! {
+                                <crate::ui::SharedPageHead title=e.title.clone() description />
+                                <h1 class="text-3xl font-bold text-slate-900">{e.title.clone()}</h1>
+                                <p class="mt-2 text-lg text-slate-700" data-testid="event-when">{format!("{} · {}", e.when, e.venue)}</p>
+                                {(e.status == EventStatus::Cancelled).then(|| view! {
+                                    <p class="mt-4 rounded-md bg-red-50 p-4 text-red-800" role="status">"This event is cancelled."</p>
+                                })}
+                                <div class="mt-4 whitespace-pre-line text-slate-700">{e.description.clone()}</div>
+                                {(e.status == EventStatus::Published && !open).then(|| view! {
+                                    <p class="mt-6 rounded-md bg-amber-50 p-4 text-amber-800" role="status">"Sold out: every ticket is taken."</p>
+                                })}
+                                {open.then(|| view! {
+                                    <section class="mt-8 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
+                                        <h2 class="text-xl font-semibold text-slate-900">"Get a free ticket"</h2>
+                                        <ActionForm action=take attr:class="mt-4 space-y-4" attr:novalidate=true>
+                                            <input type="hidden" name="slug" value=e.slug.clone() />
+                                            <FormError error=error />
+                                            <fieldset>
+                                                <legend class="text-sm font-medium text-slate-700">"Ticket"</legend>
+                                                {e.tiers.iter().map(|t| {
+                                                    let checked = first_open.as_deref() == Some(t.id.as_str());
+                                                    view! {
+                                                        <label class="mt-2 flex items-center gap-2 text-sm text-slate-700" data-testid="tier-choice">
+                                                            <input type="radio" name="form[tier_id]" value=t.id.clone() checked=checked disabled=t.remaining() == 0 />
+                                                            {format!("{} — {}", t.name, spots_left(t.remaining()))}
+                                                        </label>
+                                                    }
+                                                }).collect_view()}
+                                                <p class="mt-1 text-sm text-red-600" data-testid="error-form[tier_id]">
+                                                    {move || error.get().and_then(|e| e.field_message("tier_id"))}
+                                                </p>
+                                            </fieldset>
+                                            <Field label="Your name" name="form[name]" autocomplete="name" required=true error=error />
+                                            <Field label="Your email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                                            <button type="submit" class=BUTTON_PRIMARY disabled=move || take.pending().get()>"Get my ticket"</button>
+                                        </ActionForm>
+                                    </section>
+                                })}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// `/tickets/:code`: the ticket, to show at the door.
+#[component]
+pub fn TicketPage() -> impl IntoView {
+    let params = use_params_map();
+    let code = move || params.with(|p| p.get("code").unwrap_or_default());
+    let ticket = Resource::new(code, get_ticket);
+    view! {
+        <Title text="Your ticket" />
+        <PublicHeader />
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match ticket.await {
+                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Ok(t) => {
+                            let valid = t.status == TicketStatus::Valid;
+                            view! {
+                                <h1 class="text-2xl font-bold text-slate-900">{format!("Your ticket for {}", t.event_title)}</h1>
+                                <div class="mt-6 rounded-lg bg-white p-6 text-center shadow-sm ring-1 ring-slate-200">
+                                    <p class="text-sm text-slate-600">{format!("{} · {}", t.name, t.tier_name)}</p>
+                                    <p class="mt-2 font-mono text-3xl font-bold tracking-widest text-slate-900" data-testid="ticket-code">{t.code.clone()}</p>
+                                    <p class="mt-2 text-slate-700">{format!("{} · {}", t.when, t.venue)}</p>
+                                    <p class=if valid { "mt-4 font-semibold text-green-700" } else { "mt-4 font-semibold text-red-700" } role="status" data-testid="ticket-status">
+                                        {if valid { "Show this code at the door. We have emailed it to you too." } else { "This ticket is cancelled." }}
+                                    </p>
+                                </div>
+                                <p class="mt-4 text-sm"><a href=format!("/events/{}", t.event_slug) class="text-indigo-700 hover:underline">"About the event"</a></p>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
