@@ -28,6 +28,8 @@ const ADMIN_AREA: Serves = Roles(&[SuperAdmin, Admin, PaymentsAdmin, EventsAdmin
 const SUPER_ADMIN: Serves = Roles(&[SuperAdmin]);
 const PAYMENTS: Serves = Roles(&[SuperAdmin, PaymentsAdmin]);
 const CONTACT_READERS: Serves = Roles(&[SuperAdmin, Admin, PaymentsAdmin]);
+/// Ticketed events: admins and events admins.
+const EVENT_ORGANISERS: Serves = Roles(&[SuperAdmin, Admin, EventsAdmin]);
 
 /// Written from the README's account of each page, not from the code: a new server function
 /// fails the test until it is named here.
@@ -56,6 +58,10 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("campaigns/public", Anyone),
     ("campaigns/send", Anyone),
     ("campaigns/respond", Anyone),
+    ("ticketed-events/public", Anyone),
+    ("ticketed-events/public-one", Anyone),
+    ("ticketed-events/take", Anyone),
+    ("ticketed-events/ticket", Anyone),
     ("payments/donate", Anyone),
     ("payments/ways-to-give", Anyone),
     ("payments/buy", Anyone),
@@ -122,6 +128,13 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("campaigns/delete", ORGANISERS),
     ("campaigns/admin-respond", ORGANISERS),
     ("campaigns/moderate", ORGANISERS),
+    ("ticketed-events/list", EVENT_ORGANISERS),
+    ("ticketed-events/get", EVENT_ORGANISERS),
+    ("ticketed-events/save", EVENT_ORGANISERS),
+    ("ticketed-events/publish", EVENT_ORGANISERS),
+    ("ticketed-events/cancel", EVENT_ORGANISERS),
+    ("ticketed-events/delete", EVENT_ORGANISERS),
+    ("ticketed-events/check-in", EVENT_ORGANISERS),
     ("contacts/list", CONTACT_READERS),
     ("contacts/get", CONTACT_READERS),
     ("contacts/create", ORGANISERS),
@@ -287,6 +300,8 @@ const PAGES: &[(&str, Serves)] = &[
     ("/admin/shifts/hours", ORGANISERS),
     ("/admin/shifts/x", ORGANISERS),
     ("/admin/shifts/x/sheet", ORGANISERS),
+    ("/admin/ticketed-events", EVENT_ORGANISERS),
+    ("/admin/ticketed-events/x", EVENT_ORGANISERS),
     ("/admin/users", SUPER_ADMIN),
     ("/admin/campaigns", ORGANISERS),
     ("/admin/campaigns/x", ORGANISERS),
@@ -309,6 +324,7 @@ const PAGES: &[(&str, Serves)] = &[
     ("/api/shifts/hours.csv", ORGANISERS),
     ("/api/shifts/x/signups.csv", ORGANISERS),
     ("/api/contacts.csv", CONTACT_READERS),
+    ("/api/ticketed-events/x/tickets.csv", EVENT_ORGANISERS),
     ("/api/payments/donations.csv", PAYMENTS),
     ("/api/observability/event-bus", ORGANISERS),
     ("/api/events/stream", ORGANISERS),

@@ -323,6 +323,16 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
     .execute(app.db.pool())
     .await
     .unwrap();
+    for sql in [
+        "INSERT INTO ticketed_events (id, slug, title, description, venue, starts_at, ends_at, status, created_at, \
+         updated_at) VALUES ('ev1', 'gala', 'Gala', '', 'Hall', 10, 20, 'PUBLISHED', 1, 1)",
+        "INSERT INTO ticket_tiers (id, event_id, name, kind, price_cents, capacity, issued, position) \
+         VALUES ('tier1', 'ev1', 'General', 'FREE', 0, 10, 1, 0)",
+        "INSERT INTO tickets (id, event_id, tier_id, code, contact_id, name, email, status, created_at) \
+         VALUES ('t1', 'ev1', 'tier1', 'AAAA-BBBB-CCCC', $1, 'Jo', 'jo.work@example.org', 'VALID', 1)",
+    ] {
+        sqlx::query(sql).bind(&gone).execute(app.db.pool()).await.unwrap();
+    }
     let admin = admin(&app).await;
     for (id, tags) in [(&keep, "shared"), (&gone, "shared, phone banker")] {
         assert_eq!(
@@ -372,6 +382,11 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
             .await
             .unwrap();
     assert_eq!(campaign_email_contact.as_deref(), Some(keep.as_str()), "the campaign email moved too");
+    let ticket_contact: String = sqlx::query_scalar("SELECT contact_id FROM tickets WHERE id = 't1'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(ticket_contact, keep, "the ticket moved too");
     let events = app.events("contact.tags.changed").await;
     assert_eq!(events.len(), before_events + 1);
     assert_eq!(events.last().unwrap()["added"], serde_json::json!(["phone banker"]));

@@ -18,5 +18,6 @@ mod newsletter;
 mod payments;
 mod reengagement;
 mod shifts;
+mod ticketed_events;
 mod time_zone;
 mod users;

@@ -1,0 +1,287 @@
+//! Ticketed events over HTTP, on both databases: saving, publishing and cancelling, taking
+//! free tickets within each tier, checking them in at the door, and the export.
+
+use crate::common::{Backend, TestApp, eventually, spawn_app_custom};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(events_are_checked_saved_published_and_cancelled, taking_tickets_is_rate_limited_per_ip,);
+
+on_both_backends_with_own_server!(tickets_are_taken_within_each_tier_and_checked_in_once);
+
+async fn events_admin(app: &TestApp) -> reqwest::Client {
+    app.create_user("door@example.org", Role::EventsAdmin, UserStatus::Active).await;
+    app.signed_in("door@example.org").await
+}
+
+fn tomorrow() -> String {
+    app::time::date_time_from_unix(app::db::now_unix() + 86_400).0
+}
+
+fn event_form<'a>(title: &'a str, date: &'a str, tiers: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[title]", title),
+        ("form[slug]", ""),
+        ("form[description]", "Music, food and friends."),
+        ("form[venue]", "Riverside Hall"),
+        ("form[date]", date),
+        ("form[start_time]", "19:00"),
+        ("form[end_time]", "22:00"),
+        ("form[tiers]", tiers),
+    ]
+}
+
+/// An event saved and published by `client`; answers with its id and slug.
+async fn published(app: &TestApp, client: &reqwest::Client, title: &str, tiers: &str) -> (String, String) {
+    let date = tomorrow();
+    let res = app.call(client, "ticketed-events/save", &event_form(title, &date, tiers)).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let saved: Value = res.json().await.unwrap();
+    let id = saved["id"].as_str().unwrap().to_string();
+    assert_eq!(app.call(client, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
+    (id, saved["slug"].as_str().unwrap().to_string())
+}
+
+fn tier_id(event: &Value, name: &str) -> String {
+    let tiers = event["tiers"].as_array().unwrap();
+    tiers.iter().find(|t| t["name"] == name).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+async fn public_event(app: &TestApp, slug: &str) -> Value {
+    app.call(&app.client(), "ticketed-events/public-one", &[("slug", slug)]).await.json().await.unwrap()
+}
+
+/// Takes a ticket as someone not signed in; answers with the status and body.
+async fn take(app: &TestApp, slug: &str, tier: &str, email: &str) -> (u16, String) {
+    let form = [("slug", slug), ("form[tier_id]", tier), ("form[name]", "Sam Guest"), ("form[email]", email)];
+    let res = app.call(&app.client(), "ticketed-events/take", &form).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap()
+}
+
+async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
+    let admin = events_admin(&app).await;
+    let mut bad = event_form("", "2020-01-01", "General\nMembers | 0");
+    bad[1].1 = "Bad Slug!";
+    bad[6].1 = "18:00";
+    let res = app.call(&admin, "ticketed-events/save", &bad).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    for text in
+        ["Enter a title.", "lower-case letters", "must end after it starts", "Line 1: write Name | how many"]
+    {
+        assert!(body.contains(text), "{text}: {body}");
+    }
+    let past =
+        app.call(&admin, "ticketed-events/save", &event_form("Gala", "2020-01-01", "General | 5")).await;
+    assert!(past.text().await.unwrap().contains("A new event cannot start in the past."));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticketed_events").await, 0, "nothing saved");
+
+    // Saved as a draft, its address made from the title; not public yet.
+    let date = tomorrow();
+    let res = app
+        .call(&admin, "ticketed-events/save", &event_form("Spring Gala!", &date, "General | 2\nMembers | 1"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    let id = saved["id"].as_str().unwrap().to_string();
+    assert_eq!((saved["slug"].as_str(), saved["status"].as_str()), (Some("spring-gala"), Some("DRAFT")));
+    assert_eq!(saved["when"].as_str().unwrap().split(", ").nth(1), Some("19:00–22:00 UTC"));
+    assert_eq!(app.client().get(app.url("/events/spring-gala")).send().await.unwrap().status(), 404);
+    assert!(app.events("ticketed-event.published").await.is_empty());
+
+    assert_eq!(app.call(&admin, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(app.call(&admin, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 409);
+    let published = app.events("ticketed-event.published").await;
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["url_path"], "/events/spring-gala");
+    assert_eq!(published[0]["venue"], "Riverside Hall");
+    let page = app.client().get(app.url("/events")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Spring Gala!") && page.contains("3 tickets left"), "{page:.2000}");
+
+    let event = public_event(&app, "spring-gala").await;
+    let (status, code) = take(&app, "spring-gala", &tier_id(&event, "General"), "Sam@Example.org").await;
+    assert_eq!(status, 200, "{code}");
+    let code: String = serde_json::from_str(&code).unwrap();
+    let ticket_page = app.client().get(app.url(&format!("/tickets/{code}"))).send().await.unwrap();
+    assert!(ticket_page.text().await.unwrap().contains(&code));
+    let purchased = app.events("ticket.purchased").await;
+    assert_eq!(purchased.len(), 1);
+    assert_eq!(
+        (
+            purchased[0]["tier_kind"].as_str(),
+            purchased[0]["amount_cents"].as_i64(),
+            purchased[0]["buyer_email"].as_str()
+        ),
+        (Some("FREE"), Some(0), Some("sam@example.org"))
+    );
+    let contact: String = sqlx::query_scalar("SELECT id FROM contacts WHERE email = 'sam@example.org'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(purchased[0]["contact_id"].as_str(), Some(contact.as_str()));
+    let (subject, body): (String, String) =
+        sqlx::query_as("SELECT subject, body FROM email_outbox WHERE to_address = 'sam@example.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(subject, "Your ticket: Spring Gala!");
+    assert!(body.contains(&format!("Code: {code}")) && body.contains(&format!("/tickets/{code}")), "{body}");
+    // The CRM listener puts it on the contact's timeline.
+    eventually("the ticket is on the timeline", || async {
+        count(&app, "SELECT COUNT(*) FROM contact_activity WHERE topic = 'ticket.purchased'").await == 1
+    })
+    .await;
+
+    // A tier with a ticket taken keeps it: it is not removed, nor made smaller than that.
+    let res = app
+        .call(
+            &admin,
+            "ticketed-events/save",
+            &[event_form("Spring Gala!", &date, "Members | 1"), vec![("id", id.as_str())]].concat(),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("General has tickets taken, so it cannot be removed."));
+    let edit = [
+        event_form("Spring Gala!", &date, "general | 1\nMembers | 5\nVolunteers | 3"),
+        vec![("id", id.as_str())],
+    ]
+    .concat();
+    let res = app.call(&admin, "ticketed-events/save", &edit).await;
+    assert_eq!(res.status(), 200);
+    let edited: Value = res.json().await.unwrap();
+    let tiers: Vec<(&str, i64, i64)> = edited["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (t["name"].as_str().unwrap(), t["capacity"].as_i64().unwrap(), t["issued"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(tiers, [("general", 1, 1), ("Members", 5, 0), ("Volunteers", 3, 0)]);
+    assert_eq!(app.events("ticketed-event.published").await.len(), 2, "an edit is published again");
+
+    // A published event is cancelled, not deleted: its holders are told.
+    assert_eq!(app.call(&admin, "ticketed-events/delete", &[("id", id.as_str())]).await.status(), 409);
+    assert_eq!(app.call(&admin, "ticketed-events/cancel", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(app.call(&admin, "ticketed-events/cancel", &[("id", id.as_str())]).await.status(), 409);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets WHERE status = 'CANCELLED'").await, 1);
+    let told =
+        count(&app, "SELECT COUNT(*) FROM email_outbox WHERE subject = 'Cancelled: Spring Gala!'").await;
+    assert_eq!(told, 1);
+    assert_eq!(app.events("ticketed-event.cancelled").await[0]["event_id"].as_str(), Some(id.as_str()));
+    let page = app.client().get(app.url("/events/spring-gala")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("This event is cancelled."));
+    let (status, body) = take(&app, "spring-gala", &tier_id(&event, "Members"), "late@example.org").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("This event is cancelled."));
+    assert_eq!(app.call(&admin, "ticketed-events/save", &edit).await.status(), 409);
+    let page = app.client().get(app.url(&format!("/tickets/{code}"))).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("This ticket is cancelled."));
+
+    // A draft is deleted after all.
+    let res = app.call(&admin, "ticketed-events/save", &event_form("Open mic", &date, "Seats | 40")).await;
+    let draft = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    assert_eq!(app.call(&admin, "ticketed-events/delete", &[("id", draft.as_str())]).await.status(), 200);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticketed_events").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket_tiers").await, 3, "its tiers went with it");
+}
+
+async fn taking_tickets_is_rate_limited_per_ip(app: TestApp) {
+    let admin = events_admin(&app).await;
+    let (_, slug) = published(&app, &admin, "Picnic", "Blanket | 100").await;
+    let tier = tier_id(&public_event(&app, &slug).await, "Blanket");
+    let mut statuses = Vec::new();
+    for n in 0..6 {
+        statuses.push(take(&app, &slug, &tier, &format!("p{n}@example.org")).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429], "shift sign-ups' default: 5 a minute");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 5);
+}
+
+async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend) {
+    let app =
+        spawn_app_custom(backend, &[], |config| config.signup_limit_per_minute = 10_000, Vec::new()).await;
+    let admin = events_admin(&app).await;
+    let (id, slug) = published(&app, &admin, "Film night", "Seats | 3\nStanding | 1").await;
+    let (other_id, other_slug) = published(&app, &admin, "Quiz", "Teams | 10").await;
+    let event = public_event(&app, &slug).await;
+    let seats = tier_id(&event, "Seats");
+
+    let (status, body) = take(&app, &slug, "", "x@example.org").await;
+    assert_eq!(status, 422);
+    assert!(body.contains("Choose a ticket."));
+    let (status, body) =
+        take(&app, &slug, &tier_id(&public_event(&app, &other_slug).await, "Teams"), "x@example.org").await;
+    assert_eq!(status, 422, "another event's tier: {body}");
+    assert_eq!(take(&app, &slug, &seats, "not an email").await.0, 422);
+    let (status, first) = take(&app, &slug, &seats, "ana@example.org").await;
+    assert_eq!(status, 200);
+    let first: String = serde_json::from_str(&first).unwrap();
+    let (status, body) = take(&app, &slug, &tier_id(&event, "Standing"), "ANA@example.org").await;
+    assert_eq!(status, 409, "one ticket per email per event");
+    assert!(body.contains("ana@example.org already has a ticket for this event"), "{body}");
+
+    // Twenty people at once for the last two seats: exactly two get one.
+    let attempts = (0..20).map(|n| {
+        let (app, slug, seats) = (&app, &slug, &seats);
+        async move { take(app, slug, seats, &format!("rush{n}@example.org")).await }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    assert_eq!(answers.iter().filter(|(status, _)| *status == 200).count(), 2, "{answers:?}");
+    let refused: Vec<&(u16, String)> = answers.iter().filter(|(status, _)| *status != 200).collect();
+    assert!(
+        refused.iter().all(|(status, body)| *status == 409 && body.contains("Seats tickets are all taken.")),
+        "{refused:?}"
+    );
+    let seats_now = &public_event(&app, &slug).await["tiers"][0];
+    assert_eq!((seats_now["issued"].as_i64(), seats_now["capacity"].as_i64()), (Some(3), Some(3)));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 3);
+    assert_eq!(app.events("ticket.purchased").await.len(), 3);
+    let page =
+        app.client().get(app.url(&format!("/events/{slug}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Seats — Sold out") && page.contains("Standing — 1 ticket left"), "{page:.3000}");
+
+    // At the door: the code as typed, once; not another event's, not an unknown one.
+    let typed = first.replace('-', " ").to_lowercase();
+    let res =
+        app.call(&admin, "ticketed-events/check-in", &[("id", id.as_str()), ("code", typed.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["name"], "Sam Guest");
+    let again =
+        app.call(&admin, "ticketed-events/check-in", &[("id", id.as_str()), ("code", first.as_str())]).await;
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains("Sam Guest was already checked in at"));
+    let elsewhere = app
+        .call(&admin, "ticketed-events/check-in", &[("id", other_id.as_str()), ("code", first.as_str())])
+        .await;
+    assert_eq!(elsewhere.status(), 409);
+    assert!(elsewhere.text().await.unwrap().contains("is for another event"));
+    let unknown = app
+        .call(&admin, "ticketed-events/check-in", &[("id", id.as_str()), ("code", "AAAA-BBBB-CCCC")])
+        .await;
+    assert_eq!(unknown.status(), 404);
+    let checked_in = app.events("ticket.checked-in").await;
+    assert_eq!(checked_in.len(), 1);
+    assert_eq!(checked_in[0]["event_id"].as_str(), Some(id.as_str()));
+    let detail: Value =
+        app.call(&admin, "ticketed-events/get", &[("id", id.as_str())]).await.json().await.unwrap();
+    assert_eq!(detail["checked_in"], 1);
+    assert_eq!(detail["tickets"].as_array().unwrap().len(), 3);
+
+    // The export: every ticket, with its code and check-in.
+    let csv = admin.get(app.url(&format!("/api/ticketed-events/{id}/tickets.csv"))).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "code,name,email,tier,status,issued,checked_in");
+    assert_eq!(lines.len(), 4);
+    let ana = lines.iter().find(|l| l.contains("ana@example.org")).unwrap();
+    assert!(ana.starts_with(&format!("\"{first}\"")) && !ana.ends_with(",\"\""), "checked in: {ana}");
+    let none = admin.get(app.url("/api/ticketed-events/none/tickets.csv")).send().await.unwrap();
+    assert_eq!(none.status(), 404);
+}
