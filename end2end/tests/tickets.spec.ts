@@ -1,0 +1,77 @@
+import { expect, test } from "@playwright/test";
+import { ready, signIn, startWithAdmin, tomorrow } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("ticketed events", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("an admin publishes an event; a visitor takes a ticket, shown live, checked in at the door, then cancelled", async ({
+    browser,
+  }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/ticketed-events");
+    await expect(admin.getByText("No ticketed events yet.")).toBeVisible();
+    await admin.getByLabel("Title", { exact: true }).fill("Film night");
+    await admin.getByLabel("Venue").fill("Riverside Hall");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByLabel("Starts").fill("19:00");
+    await admin.getByLabel("Ends").fill("22:00");
+    await admin.getByLabel(/^Free tickets/).fill("Seats | 2");
+    await admin.getByRole("button", { name: "Save event" }).click();
+    // A new event opens its own page, a draft, to be published there.
+    await expect(admin.getByRole("heading", { name: "Film night" })).toBeVisible();
+    await expect(admin.getByTestId("event-status")).toHaveText("Draft");
+    await expect(admin.getByLabel(/^Address/)).toHaveValue("film-night");
+    await ready(admin);
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("event-status")).toHaveText("Published");
+    await expect(admin.getByText("No tickets taken yet.")).toBeVisible();
+
+    // A visitor finds it from the home page and takes a ticket.
+    const visitor = await (await browser.newContext()).newPage();
+    await visitor.goto(`${server.baseURL}/`);
+    await visitor.getByRole("link", { name: "Events" }).first().click();
+    await expect(visitor.getByTestId("public-event")).toContainText("2 tickets left");
+    await visitor.getByRole("link", { name: /Film night/ }).click();
+    await expect(visitor).toHaveURL(/\/events\/film-night$/);
+    await ready(visitor);
+    await expect(visitor.getByTestId("tier-choice")).toHaveText("Seats — 2 tickets left");
+    await visitor.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(visitor.getByTestId("error-form[name]")).toHaveText("Enter a name.");
+    await visitor.getByLabel("Your name").fill("Sam Guest");
+    await visitor.getByLabel("Your email").fill("sam@example.org");
+    await visitor.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(visitor).toHaveURL(/\/tickets\/[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    const code = (await visitor.getByTestId("ticket-code").textContent()) ?? "";
+    await expect(visitor.getByTestId("ticket-status")).toContainText("Show this code at the door.");
+
+    // The admin's page shows the ticket without a reload.
+    await expect(admin.getByTestId("ticket-row")).toHaveCount(1);
+    await expect(admin.getByTestId("ticket-row")).toContainText("Sam Guest");
+    await expect(admin.getByTestId("tier")).toHaveText("Seats: 1 of 2 taken");
+
+    // At the door, the code as typed; a second time it is refused.
+    await admin.getByLabel("Ticket code").fill(code.replace(/-/g, " ").toLowerCase());
+    await admin.getByRole("button", { name: "Check in" }).click();
+    await expect(admin.getByTestId("checked-in-result")).toHaveText("Checked in: Sam Guest (Seats).");
+    await expect(admin.getByTestId("checked-in")).toHaveText("1 checked in");
+    await admin.getByLabel("Ticket code").fill(code);
+    await admin.getByRole("button", { name: "Check in" }).click();
+    await expect(admin.getByText(/Sam Guest was already checked in at/)).toBeVisible();
+
+    // Cancelled after a confirmation: the ticket says so.
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Cancel event" }).click();
+    await expect(admin.getByTestId("event-status")).toHaveText("Cancelled");
+    await visitor.reload();
+    await expect(visitor.getByTestId("ticket-status")).toHaveText("This ticket is cancelled.");
+  });
+});
