@@ -38,8 +38,9 @@ CREATE TABLE tickets (
     email         TEXT NOT NULL,
     status        TEXT NOT NULL CHECK (status IN ('VALID', 'CANCELLED')),
     checked_in_at BIGINT,
-    created_at    BIGINT NOT NULL,
-    -- One ticket per person per event.
-    UNIQUE (event_id, email)
+    created_at    BIGINT NOT NULL
 );
+CREATE INDEX tickets_event_id ON tickets (event_id, created_at);
 CREATE INDEX tickets_contact_id ON tickets (contact_id);
+-- One valid ticket per person per event: someone who returned theirs may take another.
+CREATE UNIQUE INDEX tickets_one_per_email ON tickets (event_id, email) WHERE status = 'VALID';

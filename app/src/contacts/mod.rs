@@ -128,6 +128,7 @@ pub struct ContactDetail {
     /// The shifts they have done and their hours, "3 shifts, 7.5 hours"; `None` before the first.
     pub volunteered: Option<String>,
     pub payments: Vec<ContactPayment>,
+    pub tickets: Vec<crate::ticketed_events::ContactTicket>,
     pub emails: Vec<ContactEmail>,
 }
 

@@ -353,7 +353,8 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let (shifts, seconds) = crate::shifts::service::done_by_contact(db, id, crate::db::now_unix()).await?;
     let volunteered = (shifts > 0).then(|| crate::shifts::shifts_and_hours(shifts, seconds));
-    Ok(ContactDetail { contact, activity, signups, volunteered, payments, emails })
+    let tickets = crate::ticketed_events::service::tickets_of_contact(db, id).await?;
+    Ok(ContactDetail { contact, activity, signups, volunteered, payments, tickets, emails })
 }
 
 /// Checks and tidies typed tags; every bad one is reported.

@@ -282,6 +282,31 @@ pub fn ContactPage() -> impl IntoView {
                             </section>
 
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Event tickets"</h2>
+                                {if d.tickets.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="mt-2 space-y-1 text-sm">
+                                            {d.tickets.into_iter().map(|t| {
+                                                let state = match (t.status, t.checked_in) {
+                                                    (crate::ticketed_events::TicketStatus::Cancelled, _) => "cancelled",
+                                                    (_, true) => "checked in",
+                                                    (_, false) => "valid",
+                                                };
+                                                view! {
+                                                    <li data-testid="contact-ticket">
+                                                        <a href=format!("/admin/ticketed-events/{}", t.event_id) class="text-indigo-700 hover:underline">{t.event_title}</a>
+                                                        {format!(" · {} · {} · {state}", t.when, t.tier_name)}
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </section>
+
+                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Donations, orders and memberships"</h2>
                                 {if d.payments.is_empty() {
                                     view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()

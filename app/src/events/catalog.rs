@@ -209,6 +209,10 @@ catalog! {
         tier_kind: String, contact_id: Option<String>, buyer_name: String, buyer_email: String,
         quantity: i64, amount_cents: i64, currency: String,
     }
+    TicketedEvents "ticket.cancelled" TicketCancelled {
+        ticket_id: String, event_id: String, event_title: String, tier_name: String,
+        contact_id: Option<String>, by: String,
+    }
     TicketedEvents "ticket.checked-in" TicketCheckedIn {
         ticket_id: String, event_id: String, event_title: String, contact_id: Option<String>,
         checked_in_at: String,

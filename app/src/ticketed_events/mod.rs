@@ -194,6 +194,8 @@ pub struct EventDetail {
     pub page: i64,
     pub has_more: bool,
     pub checked_in: i64,
+    /// Published and still to end: tickets can be taken, returned and cancelled.
+    pub open: bool,
 }
 
 /// Someone taking a ticket on the public page.
@@ -216,6 +218,17 @@ pub struct TicketView {
     pub event_status: EventStatus,
     pub when: String,
     pub venue: String,
+}
+
+/// A ticket on its holder's contact page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactTicket {
+    pub event_id: String,
+    pub event_title: String,
+    pub when: String,
+    pub tier_name: String,
+    pub status: TicketStatus,
+    pub checked_in: bool,
 }
 
 /// What the door sees after a check-in.
@@ -329,7 +342,7 @@ pub async fn list_ticketed_events(#[server(default)] filter: EventFilter) -> Res
 pub async fn get_ticketed_event(id: String, #[server(default)] page: i64) -> Result<EventDetail, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::detail(&state.db, &id, page).await?)
+    Ok(service::detail(&state.db, &id, page, crate::db::now_unix()).await?)
 }
 
 /// Creates (empty `id`, as a DRAFT) or updates an event.
@@ -380,6 +393,15 @@ pub async fn check_in_ticket(id: String, code: String) -> Result<CheckedIn, AppE
     Ok(service::check_in(&state.bus, &actor, &id, &code).await?)
 }
 
+/// An organiser cancels one ticket; its holder is emailed.
+#[server(prefix = "/api", endpoint = "ticketed-events/cancel-ticket")]
+pub async fn cancel_ticket(ticket_id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::cancel_one(&state.bus, &actor, &ticket_id, crate::db::now_unix()).await?)
+}
+
 /// Published events still to end, soonest first.
 #[server(prefix = "/api", endpoint = "ticketed-events/public")]
 pub async fn list_public_events() -> Result<Vec<TicketedEvent>, AppError> {
@@ -412,6 +434,15 @@ pub async fn take_ticket(slug: String, form: TicketForm) -> Result<String, AppEr
 pub async fn get_ticket(code: String) -> Result<TicketView, AppError> {
     let state = crate::state::app_state()?;
     Ok(service::ticket(&state.db, &code).await?)
+}
+
+/// The holder gives their ticket back, so someone else can have the place.
+#[server(prefix = "/api", endpoint = "ticketed-events/return")]
+pub async fn return_ticket(code: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    service::return_ticket(&state.bus, &code, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/tickets/{}", normalise_code(&code)));
+    Ok(())
 }
 
 #[cfg(test)]

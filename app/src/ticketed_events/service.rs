@@ -7,15 +7,15 @@ use rand::Rng;
 use sqlx::Row;
 
 use super::{
-    CheckedIn, EventDetail, EventFilter, EventForm, EventPage, EventRow, EventStatus, TicketForm, TicketRow,
-    TicketStatus, TicketView, TicketedEvent, Tier, TierLine,
+    CheckedIn, ContactTicket, EventDetail, EventFilter, EventForm, EventPage, EventRow, EventStatus,
+    TicketForm, TicketRow, TicketStatus, TicketView, TicketedEvent, Tier, TierLine,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::email::service::{LINK_BASE, OutgoingEmail};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
-    TicketCheckedIn, TicketPurchased, TicketedEventCancelled, TicketedEventPublished,
+    TicketCancelled, TicketCheckedIn, TicketPurchased, TicketedEventCancelled, TicketedEventPublished,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::rate_limit::Allowance;
@@ -586,11 +586,13 @@ pub async fn take(
     if tier.remaining() == 0 {
         return Err(Conflict(format!("{} tickets are all taken.", tier.name)));
     }
-    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2")
-        .bind(&event.id)
-        .bind(&email)
-        .fetch_one(&mut *tx)
-        .await?;
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2 AND status = 'VALID'",
+    )
+    .bind(&event.id)
+    .bind(&email)
+    .fetch_one(&mut *tx)
+    .await?;
     if held > 0 {
         return Err(Conflict(format!(
             "{email} already has a ticket for this event: look for it in your email."
@@ -727,6 +729,95 @@ pub async fn check_in(
     Ok(CheckedIn { name, tier_name: row.try_get("tier_name")? })
 }
 
+/// Who gave a ticket up: its holder (from the ticket's page) or an organiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelledBy {
+    Holder,
+    Organiser,
+}
+
+/// The holder gives their ticket back (found by its code): the place is free again.
+pub async fn return_ticket(bus: &Bus, code: &str, now: i64) -> Result<(), TicketingError> {
+    cancel_ticket(bus, &Actor::System, "t.code", &super::normalise_code(code), CancelledBy::Holder, now).await
+}
+
+/// An organiser cancels one ticket (by its id); its holder is emailed.
+pub async fn cancel_one(bus: &Bus, actor: &Actor, ticket_id: &str, now: i64) -> Result<(), TicketingError> {
+    cancel_ticket(bus, actor, "t.id", ticket_id, CancelledBy::Organiser, now).await
+}
+
+/// Cancels a valid ticket not yet checked in, of an event still to end: its tier's place is
+/// freed, and `ticket.cancelled` published, in one transaction.
+async fn cancel_ticket(
+    bus: &Bus,
+    actor: &Actor,
+    column: &str,
+    value: &str,
+    by: CancelledBy,
+    now: i64,
+) -> Result<(), TicketingError> {
+    let mut tx = bus.db().begin_write().await?;
+    let lock = db::for_update(&mut tx);
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.id, t.tier_id, t.contact_id, t.name, t.email, t.status, t.checked_in_at, r.name AS tier_name, \
+         e.id AS event_id, e.title, e.ends_at, e.status AS event_status FROM tickets t \
+         JOIN ticket_tiers r ON r.id = t.tier_id JOIN ticketed_events e ON e.id = t.event_id \
+         WHERE {column} = $1{lock}"
+    )))
+    .bind(value)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(TicketingError::TicketNotFound)?;
+    let (status, event_status): (String, String) = (row.try_get("status")?, row.try_get("event_status")?);
+    if TicketStatus::parse(&status) == TicketStatus::Cancelled {
+        return Err(Conflict("This ticket is already cancelled.".into()));
+    }
+    if row.try_get::<Option<i64>, _>("checked_in_at")?.is_some() {
+        return Err(Conflict("This ticket was checked in at the door: it cannot be cancelled.".into()));
+    }
+    if event_status != EventStatus::Published.as_str() || row.try_get::<i64, _>("ends_at")? <= now {
+        return Err(Conflict("This event is over.".into()));
+    }
+    let (ticket_id, tier_id): (String, String) = (row.try_get("id")?, row.try_get("tier_id")?);
+    let (event_title, tier_name): (String, String) = (row.try_get("title")?, row.try_get("tier_name")?);
+    sqlx::query("UPDATE tickets SET status = 'CANCELLED' WHERE id = $1")
+        .bind(&ticket_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE ticket_tiers SET issued = issued - 1 WHERE id = $1")
+        .bind(&tier_id)
+        .execute(&mut *tx)
+        .await?;
+    if by == CancelledBy::Organiser {
+        let name: String = row.try_get("name")?;
+        let email = OutgoingEmail {
+            to: row.try_get("email")?,
+            subject: format!("Ticket cancelled: {event_title}"),
+            body: format!(
+                "Hello {name},\n\nThe organisers have cancelled your ticket ({tier_name}) for {event_title}. \
+                 Reply to this email if you think this is a mistake.\n"
+            ),
+            attachment: None,
+        };
+        crate::email::service::queue(&mut tx, &email).await?;
+    }
+    let cancelled = Event::TicketCancelled(TicketCancelled {
+        ticket_id,
+        event_id: row.try_get("event_id")?,
+        event_title,
+        tier_name,
+        contact_id: row.try_get("contact_id")?,
+        by: match by {
+            CancelledBy::Holder => "HOLDER",
+            CancelledBy::Organiser => "ORGANISER",
+        }
+        .to_string(),
+    });
+    bus::publish(&mut tx, actor, &cancelled).await?;
+    bus.commit(tx).await?;
+    Ok(())
+}
+
 const TICKET_SELECT: &str = "SELECT t.id, t.code, t.name, t.email, t.contact_id, t.status, t.created_at, \
      t.checked_in_at, r.name AS tier_name FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
      WHERE t.event_id = $1 ORDER BY t.created_at DESC, t.id";
@@ -747,7 +838,7 @@ fn ticket_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<TicketRow, sq
 }
 
 /// The admin's page: the event, a page of its tickets and how many are checked in.
-pub async fn detail(db: &Db, id: &str, page: i64) -> Result<EventDetail, TicketingError> {
+pub async fn detail(db: &Db, id: &str, page: i64, now: i64) -> Result<EventDetail, TicketingError> {
     let event = find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
     let (rows, page, has_more) =
@@ -758,7 +849,8 @@ pub async fn detail(db: &Db, id: &str, page: i64) -> Result<EventDetail, Ticketi
             .bind(id)
             .fetch_one(db.pool())
             .await?;
-    Ok(EventDetail { event, tickets, page, has_more, checked_in })
+    let open = event.status == EventStatus::Published && event.ends_at > now;
+    Ok(EventDetail { event, tickets, page, has_more, checked_in, open })
 }
 
 /// Every ticket of an event, newest first, for the export.
@@ -767,4 +859,30 @@ pub async fn all_tickets(db: &Db, id: &str) -> Result<Vec<TicketRow>, TicketingE
     let zone = settings::time_zone(db).await?;
     let rows = sqlx::query(TICKET_SELECT).bind(id).fetch_all(db.pool()).await?;
     Ok(rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?)
+}
+
+/// A contact's tickets, the latest event first, for their page in the CRM.
+pub async fn tickets_of_contact(db: &Db, contact_id: &str) -> Result<Vec<ContactTicket>, sqlx::Error> {
+    let zone = settings::time_zone(db).await?;
+    let rows = sqlx::query(
+        "SELECT e.id, e.title, e.starts_at, e.ends_at, r.name AS tier_name, t.status, t.checked_in_at \
+         FROM tickets t JOIN ticketed_events e ON e.id = t.event_id JOIN ticket_tiers r ON r.id = t.tier_id \
+         WHERE t.contact_id = $1 ORDER BY e.starts_at DESC, t.id",
+    )
+    .bind(contact_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(ContactTicket {
+                event_id: r.try_get("id")?,
+                event_title: r.try_get("title")?,
+                when: when(&zone, r.try_get("starts_at")?, r.try_get("ends_at")?),
+                tier_name: r.try_get("tier_name")?,
+                status: TicketStatus::parse(&status),
+                checked_in: r.try_get::<Option<i64>, _>("checked_in_at")?.is_some(),
+            })
+        })
+        .collect()
 }

@@ -8,9 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus, PublishTicketedEvent,
-    SaveTicketedEvent, TakeTicket, TicketStatus, TicketedEvent, get_public_event, get_ticket,
-    get_ticketed_event, list_public_events, list_ticketed_events, tiers_text,
+    CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus,
+    PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, TicketStatus, TicketedEvent,
+    get_public_event, get_ticket, get_ticketed_event, list_public_events, list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, last_error};
@@ -180,6 +180,8 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     let cancel = ServerAction::<CancelTicketedEvent>::new();
     let delete = ServerAction::<DeleteTicketedEvent>::new();
     let check_in = ServerAction::<CheckInTicket>::new();
+    let cancel_ticket = ServerAction::<CancelTicket>::new();
+    let cancel_ticket_error = last_error(cancel_ticket.value());
     let (publish_error, cancel_error, delete_error) =
         (last_error(publish.value()), last_error(cancel.value()), last_error(delete.value()));
     let status_error = Signal::derive(move || {
@@ -189,8 +191,13 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     let check_in_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(check_in.value(), check_in_form);
     Effect::new(move |_| {
-        let versions =
-            [save.version().get(), publish.version().get(), cancel.version().get(), check_in.version().get()];
+        let versions = [
+            save.version().get(),
+            publish.version().get(),
+            cancel.version().get(),
+            check_in.version().get(),
+            cancel_ticket.version().get(),
+        ];
         if versions.iter().any(|v| *v > 0) {
             detail.refetch();
         }
@@ -213,6 +220,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                         let (publish_id, cancel_id, delete_id, check_id) = (e.id.clone(), e.id.clone(), e.id.clone(), e.id.clone());
                         let (cancel_title, delete_title) = (e.title.clone(), e.title.clone());
                         let issued = e.issued();
+                        let open = d.open;
                         let confirm_cancel = move |_| {
                             let question = format!("Cancel \"{cancel_title}\"? Its {} will be cancelled and their holders emailed. This cannot be undone.", crate::ui::count(issued, "ticket"));
                             if window().confirm_with_message(&question).unwrap_or(false) {
@@ -278,6 +286,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                     <h2 class="font-semibold text-slate-900">"Tickets"</h2>
                                     <a href=format!("/api/ticketed-events/{}/tickets.csv", e.id) rel="external" class="text-sm text-indigo-700 hover:underline">"Export CSV"</a>
                                 </div>
+                                <FormError error=cancel_ticket_error />
                                 {if d.tickets.is_empty() {
                                     view! { <p class="mt-2 text-sm text-slate-600">"No tickets taken yet."</p> }.into_any()
                                 } else {
@@ -287,9 +296,19 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                 <thead><tr>
                                                     <th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Tier"</th>
                                                     <th class=TH>"Code"</th><th class=TH>"Taken"</th><th class=TH>"Checked in"</th>
+                                                    <th class=TH><span class="sr-only">"Cancel"</span></th>
                                                 </tr></thead>
                                                 <tbody class="divide-y divide-slate-100">
-                                                    {d.tickets.into_iter().map(|t| view! {
+                                                    {d.tickets.into_iter().map(|t| {
+                                                        let cancellable = open && t.status == TicketStatus::Valid && t.checked_in.is_none();
+                                                        let (ticket_id, holder) = (t.id.clone(), t.name.clone());
+                                                        let confirm_cancel = move |_| {
+                                                            let question = format!("Cancel {holder}'s ticket? They will be emailed, and the place is free again.");
+                                                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                                                cancel_ticket.dispatch(CancelTicket { ticket_id: ticket_id.clone() });
+                                                            }
+                                                        };
+                                                        view! {
                                                         <tr data-testid="ticket-row">
                                                             <td class=TD><a href=format!("/admin/contacts/{}", t.contact_id) class="text-indigo-700 hover:underline">{t.name}</a></td>
                                                             <td class=TD>{t.email}</td>
@@ -301,8 +320,11 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                                 (_, Some(at)) => at,
                                                                 (_, None) => "—".to_string(),
                                                             }}</td>
+                                                            <td class=TD>{cancellable.then(|| view! {
+                                                                <button class="text-sm text-red-700 hover:underline" on:click=confirm_cancel>"Cancel"</button>
+                                                            })}</td>
                                                         </tr>
-                                                    }).collect_view()}
+                                                    }}).collect_view()}
                                                 </tbody>
                                             </table>
                                         </div>
@@ -449,6 +471,13 @@ pub fn TicketPage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.with(|p| p.get("code").unwrap_or_default());
     let ticket = Resource::new(code, get_ticket);
+    let give_back = ServerAction::<ReturnTicket>::new();
+    let give_back_error = last_error(give_back.value());
+    Effect::new(move |_| {
+        if give_back.version().get() > 0 {
+            ticket.refetch();
+        }
+    });
     view! {
         <Title text="Your ticket" />
         <PublicHeader />
@@ -469,6 +498,18 @@ pub fn TicketPage() -> impl IntoView {
                                         {if valid { "Show this code at the door. We have emailed it to you too." } else { "This ticket is cancelled." }}
                                     </p>
                                 </div>
+                                {(valid && t.event_status == EventStatus::Published).then(|| view! {
+                                    <ActionForm action=give_back attr:class="mt-6 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
+                                        <input type="hidden" name="code" value=t.code.clone() />
+                                        <FormError error=give_back_error />
+                                        <label class="flex items-center gap-2 text-sm text-slate-700">
+                                            <input type="checkbox" required=true />
+                                            "I can't come: give my place to someone else."
+                                        </label>
+                                        <button type="submit" class="mt-3 rounded-md border border-slate-300 px-3 py-1.5 text-sm font-semibold text-slate-700"
+                                            disabled=move || give_back.pending().get()>"Return my ticket"</button>
+                                    </ActionForm>
+                                })}
                                 <p class="mt-4 text-sm"><a href=format!("/events/{}", t.event_slug) class="text-indigo-700 hover:underline">"About the event"</a></p>
                             }.into_any()
                         }

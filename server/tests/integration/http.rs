@@ -200,6 +200,7 @@ const FIELDS: &[&str] = &[
     "form[tiers]",
     "form[tier_id]",
     "code",
+    "ticket_id",
     "form[date]",
     "form[start_time]",
     "form[end_time]",

@@ -130,7 +130,17 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
             .unwrap();
     assert_eq!(subject, "Your ticket: Spring Gala!");
     assert!(body.contains(&format!("Code: {code}")) && body.contains(&format!("/tickets/{code}")), "{body}");
-    // The CRM listener puts it on the contact's timeline.
+    // The contact's page shows it; the CRM listener puts it on their timeline.
+    app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
+    let organiser = app.signed_in("ana@example.org").await;
+    let detail: Value =
+        app.call(&organiser, "contacts/get", &[("id", contact.as_str())]).await.json().await.unwrap();
+    let tickets = detail["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(
+        (tickets[0]["event_title"].as_str(), tickets[0]["tier_name"].as_str()),
+        (Some("Spring Gala!"), Some("General"))
+    );
     eventually("the ticket is on the timeline", || async {
         count(&app, "SELECT COUNT(*) FROM contact_activity WHERE topic = 'ticket.purchased'").await == 1
     })
@@ -284,4 +294,48 @@ async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend
     assert!(ana.starts_with(&format!("\"{first}\"")) && !ana.ends_with(",\"\""), "checked in: {ana}");
     let none = admin.get(app.url("/api/ticketed-events/none/tickets.csv")).send().await.unwrap();
     assert_eq!(none.status(), 404);
+
+    // A holder gives their ticket back: the place is free again, and they may take another.
+    let rush: Vec<String> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, code)| serde_json::from_str(code).unwrap())
+        .collect();
+    let give_back = |code: String| {
+        let app = &app;
+        async move { app.call(&app.client(), "ticketed-events/return", &[("code", code.as_str())]).await.status() }
+    };
+    assert_eq!(give_back(rush[0].to_lowercase()).await, 200);
+    assert_eq!(give_back(rush[0].clone()).await, 409, "returned once");
+    assert_eq!(give_back(first.clone()).await, 409, "checked in at the door");
+    assert_eq!(give_back("AAAA-BBBB-CCCC".into()).await, 404);
+    let cancelled = app.events("ticket.cancelled").await;
+    assert_eq!((cancelled.len(), cancelled[0]["by"].as_str()), (1, Some("HOLDER")));
+    assert_eq!(public_event(&app, &slug).await["tiers"][0]["issued"].as_i64(), Some(2));
+    let (returner, rush_id): (String, String) =
+        sqlx::query_as("SELECT email, id FROM tickets WHERE code = $1")
+            .bind(&rush[1])
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let first_returner: String = sqlx::query_scalar("SELECT email FROM tickets WHERE code = $1")
+        .bind(&rush[0])
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let (status, body) = take(&app, &slug, &seats, &first_returner).await;
+    assert_eq!(status, 200, "{body}");
+
+    // An organiser cancels one: its holder is told, and the place is free again.
+    let res = app.call(&admin, "ticketed-events/cancel-ticket", &[("ticket_id", rush_id.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.events("ticket.cancelled").await[1]["by"], "ORGANISER");
+    let told: Vec<String> = sqlx::query_scalar(
+        "SELECT to_address FROM email_outbox WHERE subject = 'Ticket cancelled: Film night'",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(told, [returner]);
+    assert_eq!(public_event(&app, &slug).await["tiers"][0]["issued"].as_i64(), Some(2));
 }
