@@ -267,6 +267,27 @@ pub async fn fetch_count(db: &Db, count_sql: &str, binds: &[String]) -> Result<i
     query.fetch_one(db.pool()).await
 }
 
+/// The `WHERE` of an admin list found by part of `title_column` (any case) and by
+/// `status_column`'s value, each left out when not asked for, with the values to bind.
+pub fn title_and_status_conditions(
+    title_column: &str,
+    search: &str,
+    status_column: &str,
+    status: Option<&str>,
+) -> (String, Vec<String>) {
+    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if !search.trim().is_empty() {
+        binds.push(contains_pattern(search));
+        conditions.push_str(&format!(" AND LOWER({title_column}) LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if let Some(status) = status {
+        binds.push(status.to_string());
+        conditions.push_str(&format!(" AND {status_column} = ${}", binds.len()));
+    }
+    (conditions, binds)
+}
+
 /// A LIKE pattern matching text that contains `search` (lower-cased): `%` and `_` typed by
 /// a person are taken literally. Use it with `LIKE $n ESCAPE '\'` against a lower-cased
 /// column.

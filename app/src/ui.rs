@@ -156,6 +156,39 @@ pub fn Field(
     }
 }
 
+/// The filter above an admin list: part of the title and a status (`(value, label)` pairs),
+/// sent as `?q=&status=`; Clear goes back to `clear_href`.
+#[component]
+pub fn TitleStatusFilter(
+    clear_href: &'static str,
+    statuses: Vec<(&'static str, &'static str)>,
+    #[prop(into)] search: Signal<String>,
+    #[prop(into)] status: Signal<String>,
+) -> impl IntoView {
+    let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+    view! {
+        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
+            <label class="col-span-2 text-sm text-slate-700">
+                "Title contains"
+                <input name="q" class=input value=move || search.get() />
+            </label>
+            <label class="text-sm text-slate-700">
+                "Status"
+                <select name="status" class=input>
+                    <option value="" selected=move || status.get().is_empty()>"Any"</option>
+                    {statuses.into_iter().map(|(value, label)| view! {
+                        <option value=value selected=move || status.get() == value>{label}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <div class="flex items-end gap-3">
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Filter"</button>
+                <a href=clear_href class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
+    }
+}
+
 /// A labelled multi-line input with its field error.
 #[component]
 pub fn TextArea(

@@ -13,7 +13,7 @@ test.describe.serial("ticketed events", () => {
     await server.stop();
   });
 
-  test("an admin publishes an event; a visitor takes a ticket, shown live, checked in at the door, then cancelled", async ({
+  test("an admin publishes an event; visitors take tickets, shown live; one is checked in, one returned; the event is cancelled", async ({
     browser,
   }) => {
     const admin = await browser.newPage();
@@ -66,6 +66,21 @@ test.describe.serial("ticketed events", () => {
     await admin.getByLabel("Ticket code").fill(code);
     await admin.getByRole("button", { name: "Check in" }).click();
     await expect(admin.getByText(/Sam Guest was already checked in at/)).toBeVisible();
+
+    // Someone who cannot come gives their place back.
+    const second = await (await browser.newContext()).newPage();
+    await second.goto(`${server.baseURL}/events/film-night`);
+    await ready(second);
+    await second.getByLabel("Your name").fill("Pat Plans");
+    await second.getByLabel("Your email").fill("pat@example.org");
+    await second.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(second.getByTestId("ticket-status")).toContainText("Show this code at the door.");
+    await expect(admin.getByTestId("tier")).toHaveText("Seats: 2 of 2 taken");
+    await ready(second);
+    await second.getByLabel("I can't come: give my place to someone else.").check();
+    await second.getByRole("button", { name: "Return my ticket" }).click();
+    await expect(second.getByTestId("ticket-status")).toHaveText("This ticket is cancelled.");
+    await expect(admin.getByTestId("tier")).toHaveText("Seats: 1 of 2 taken");
 
     // Cancelled after a confirmation: the ticket says so.
     admin.once("dialog", (dialog) => dialog.accept());

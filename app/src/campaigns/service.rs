@@ -144,16 +144,12 @@ pub async fn list(db: &Db, filter: &CampaignFilter) -> Result<CampaignPage, Camp
     v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
     v.check(filter.search.chars().count() <= 200, "search", "Search for at most 200 characters.");
     v.finish().map_err(CampaignError::Invalid)?;
-    let mut conditions = String::from(" WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    if !filter.search.trim().is_empty() {
-        binds.push(db::contains_pattern(&filter.search));
-        conditions.push_str(&format!(" AND LOWER(title) LIKE ${} ESCAPE '\\'", binds.len()));
-    }
-    if let Some(Some(status)) = status {
-        binds.push(status.as_str().to_string());
-        conditions.push_str(&format!(" AND status = ${}", binds.len()));
-    }
+    let (conditions, binds) = db::title_and_status_conditions(
+        "title",
+        &filter.search,
+        "status",
+        status.flatten().map(|s| s.as_str()),
+    );
     let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM campaigns{conditions}"), &binds).await?;
     let select = format!(
         "SELECT id, title, status, emails_sent, created_at FROM campaigns{conditions} ORDER BY created_at DESC, id"

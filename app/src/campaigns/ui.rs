@@ -13,7 +13,7 @@ use super::{
     get_public_campaign, list_campaigns, recipients_text, render_email,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, TextArea, last_error};
+use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, TextArea, TitleStatusFilter, last_error};
 
 const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
 const TD: &str = "px-3 py-2 align-top text-slate-700";
@@ -99,25 +99,12 @@ pub fn AdminCampaignsPage() -> impl IntoView {
     view! {
         <Title text="Campaigns" />
         <h1 class="text-2xl font-bold text-slate-900">"Campaigns"</h1>
-        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
-            <label class="col-span-2 text-sm text-slate-700">
-                "Title contains"
-                <input name="q" class=INPUT value=move || filter().search />
-            </label>
-            <label class="text-sm text-slate-700">
-                "Status"
-                <select name="status" class=INPUT>
-                    <option value="" selected=move || filter().status.is_empty()>"Any"</option>
-                    {CampaignStatus::ALL.into_iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || filter().status == s.as_str()>{s.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <div class="flex items-end gap-3">
-                <button type="submit" class=SMALL_BUTTON>"Filter"</button>
-                <a href="/admin/campaigns" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
-            </div>
-        </form>
+        <TitleStatusFilter
+            clear_href="/admin/campaigns"
+            statuses=CampaignStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
+            search=Signal::derive(move || filter().search)
+            status=Signal::derive(move || filter().status)
+        />
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match campaigns.await {

@@ -236,16 +236,12 @@ pub async fn list(db: &Db, filter: &EventFilter) -> Result<EventPage, TicketingE
     v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
     v.check(filter.search.chars().count() <= 200, "search", "Search for at most 200 characters.");
     v.finish().map_err(TicketingError::Invalid)?;
-    let mut conditions = String::from(" WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    if !filter.search.trim().is_empty() {
-        binds.push(db::contains_pattern(&filter.search));
-        conditions.push_str(&format!(" AND LOWER(e.title) LIKE ${} ESCAPE '\\'", binds.len()));
-    }
-    if let Some(Some(status)) = status {
-        binds.push(status.as_str().to_string());
-        conditions.push_str(&format!(" AND e.status = ${}", binds.len()));
-    }
+    let (conditions, binds) = db::title_and_status_conditions(
+        "e.title",
+        &filter.search,
+        "e.status",
+        status.flatten().map(|s| s.as_str()),
+    );
     let count =
         db::fetch_count(db, &format!("SELECT COUNT(*) FROM ticketed_events e{conditions}"), &binds).await?;
     let select = format!(
@@ -295,36 +291,20 @@ pub async fn save(
     let valid = validate(form, &zone, now, id.is_empty()).map_err(TicketingError::Invalid)?;
     let (slug, title, venue) = (form.slug.trim(), form.title.trim(), form.venue.trim());
     let mut tx = bus.db().begin_write().await?;
-    let id = if id.is_empty() {
-        let id = uuid::Uuid::new_v4().to_string();
-        let inserted = sqlx::query(
-            "INSERT INTO ticketed_events (id, slug, title, description, venue, starts_at, ends_at, status, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'DRAFT', $8, $8)",
-        )
-        .bind(&id)
-        .bind(slug)
-        .bind(title)
-        .bind(form.description.trim())
-        .bind(venue)
-        .bind(valid.starts_at)
-        .bind(valid.ends_at)
-        .bind(now)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if db::is_unique_violation(&e) => return Err(TicketingError::SlugTaken),
-            other => other?,
-        };
-        id
+    // One statement writes either, its values bound in the same order.
+    let (id, sql) = if id.is_empty() {
+        let sql = "INSERT INTO ticketed_events (slug, title, description, venue, starts_at, ends_at, created_at, \
+                   updated_at, id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 'DRAFT')";
+        (uuid::Uuid::new_v4().to_string(), sql)
     } else {
-        let current = locked(&mut tx, "id", id).await?;
-        if current.status == EventStatus::Cancelled {
+        if locked(&mut tx, "id", id).await?.status == EventStatus::Cancelled {
             return Err(Conflict("A cancelled event cannot be changed.".into()));
         }
-        let updated = sqlx::query(
-            "UPDATE ticketed_events SET slug = $1, title = $2, description = $3, venue = $4, starts_at = $5, \
-             ends_at = $6, updated_at = $7 WHERE id = $8",
-        )
+        let sql = "UPDATE ticketed_events SET slug = $1, title = $2, description = $3, venue = $4, starts_at = $5, \
+                   ends_at = $6, updated_at = $7 WHERE id = $8";
+        (id.to_string(), sql)
+    };
+    let written = sqlx::query(sql)
         .bind(slug)
         .bind(title)
         .bind(form.description.trim())
@@ -332,14 +312,12 @@ pub async fn save(
         .bind(valid.starts_at)
         .bind(valid.ends_at)
         .bind(now)
-        .bind(id)
+        .bind(&id)
         .execute(&mut *tx)
         .await;
-        match updated {
-            Err(e) if db::is_unique_violation(&e) => return Err(TicketingError::SlugTaken),
-            other => other?,
-        };
-        id.to_string()
+    match written {
+        Err(e) if db::is_unique_violation(&e) => return Err(TicketingError::SlugTaken),
+        other => other?,
     };
     save_tiers(&mut tx, &id, &valid.tiers).await?;
     let saved = locked(&mut tx, "id", &id).await?;

@@ -196,6 +196,28 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     // A draft is deleted after all.
     let res = app.call(&admin, "ticketed-events/save", &event_form("Open mic", &date, "Seats | 40")).await;
     let draft = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let mut taken = event_form("Another gala", &date, "Seats | 4");
+    taken[1].1 = "spring-gala";
+    let res = app.call(&admin, "ticketed-events/save", &taken).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Another event already uses this address."));
+    // The admin list finds events by part of the title and by status.
+    let found = |q: &'static str, status: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let args = [("filter[search]", q), ("filter[status]", status)];
+            let page: Value = app.call(&admin, "ticketed-events/list", &args).await.json().await.unwrap();
+            page["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["title"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("GALA", "").await, ["Spring Gala!"]);
+    assert_eq!(found("", "DRAFT").await, ["Open mic"]);
+    assert_eq!(found("mic", "CANCELLED").await, Vec::<String>::new());
     assert_eq!(app.call(&admin, "ticketed-events/delete", &[("id", draft.as_str())]).await.status(), 200);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ticketed_events").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket_tiers").await, 3, "its tiers went with it");
