@@ -95,10 +95,17 @@ pub struct TicketedEvent {
     pub start_time: String,
     pub end_time: String,
     pub status: EventStatus,
+    /// Whether it has ended (when it was read).
+    pub over: bool,
     pub tiers: Vec<Tier>,
 }
 
 impl TicketedEvent {
+    /// Published and still to end: tickets can be taken, returned and cancelled.
+    pub fn is_open(&self) -> bool {
+        self.status == EventStatus::Published && !self.over
+    }
+
     pub fn remaining(&self) -> i64 {
         self.tiers.iter().map(Tier::remaining).sum()
     }
@@ -194,8 +201,6 @@ pub struct EventDetail {
     pub page: i64,
     pub has_more: bool,
     pub checked_in: i64,
-    /// Published and still to end: tickets can be taken, returned and cancelled.
-    pub open: bool,
 }
 
 /// Someone taking a ticket on the public page.
@@ -342,7 +347,7 @@ pub async fn list_ticketed_events(#[server(default)] filter: EventFilter) -> Res
 pub async fn get_ticketed_event(id: String, #[server(default)] page: i64) -> Result<EventDetail, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::detail(&state.db, &id, page, crate::db::now_unix()).await?)
+    Ok(service::detail(&state.db, &id, page).await?)
 }
 
 /// Creates (empty `id`, as a DRAFT) or updates an event.

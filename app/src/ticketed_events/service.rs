@@ -165,6 +165,7 @@ fn event_from_row(
         start_time: local(starts_at).1,
         end_time: local(ends_at).1,
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
+        over: ends_at <= db::now_unix(),
         tiers,
     })
 }
@@ -418,14 +419,16 @@ pub async fn publish(bus: &Bus, actor: &Actor, id: &str, now: i64) -> Result<(),
     Ok(())
 }
 
-/// Cancels a published event: every valid ticket is cancelled and its holder emailed, and
+/// Cancels a published event still to end: every valid ticket is cancelled and its holder emailed, and
 /// `ticketed-event.cancelled` is published, in one transaction.
 pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingError> {
     let zone = settings::time_zone(bus.db()).await?;
     let mut tx = bus.db().begin_write().await?;
     let event = locked(&mut tx, "id", id).await?;
+    let now = db::now_unix();
     match event.status {
-        EventStatus::Published => {}
+        EventStatus::Published if event.ends_at > now => {}
+        EventStatus::Published => return Err(Conflict("This event is over.".into())),
         EventStatus::Draft => return Err(Conflict("A draft is not published: delete it instead.".into())),
         EventStatus::Cancelled => return Err(Conflict("This event is already cancelled.".into())),
     }
@@ -435,7 +438,6 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    let now = db::now_unix();
     sqlx::query("UPDATE tickets SET status = 'CANCELLED' WHERE event_id = $1 AND status = 'VALID'")
         .bind(id)
         .execute(&mut *tx)
@@ -816,7 +818,7 @@ fn ticket_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<TicketRow, sq
 }
 
 /// The admin's page: the event, a page of its tickets and how many are checked in.
-pub async fn detail(db: &Db, id: &str, page: i64, now: i64) -> Result<EventDetail, TicketingError> {
+pub async fn detail(db: &Db, id: &str, page: i64) -> Result<EventDetail, TicketingError> {
     let event = find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
     let (rows, page, has_more) =
@@ -827,8 +829,7 @@ pub async fn detail(db: &Db, id: &str, page: i64, now: i64) -> Result<EventDetai
             .bind(id)
             .fetch_one(db.pool())
             .await?;
-    let open = event.status == EventStatus::Published && event.ends_at > now;
-    Ok(EventDetail { event, tickets, page, has_more, checked_in, open })
+    Ok(EventDetail { event, tickets, page, has_more, checked_in })
 }
 
 /// Every ticket of an event, newest first, for the export.

@@ -207,7 +207,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                         let (publish_id, cancel_id, delete_id, check_id) = (e.id.clone(), e.id.clone(), e.id.clone(), e.id.clone());
                         let (cancel_title, delete_title) = (e.title.clone(), e.title.clone());
                         let issued = e.issued();
-                        let open = d.open;
+                        let open = e.is_open();
                         let confirm_cancel = move |_| {
                             let question = format!("Cancel \"{cancel_title}\"? Its {} will be cancelled and their holders emailed. This cannot be undone.", crate::ui::count(issued, "ticket"));
                             if window().confirm_with_message(&question).unwrap_or(false) {
@@ -243,7 +243,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                     <button class=SMALL_BUTTON on:click=move |_| { publish.dispatch(PublishTicketedEvent { id: publish_id.clone() }); }>"Publish"</button>
                                     <button class="text-sm text-red-700 hover:underline" on:click=confirm_delete>"Delete draft"</button>
                                 })}
-                                {(e.status == EventStatus::Published).then(|| view! {
+                                {open.then(|| view! {
                                     <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_cancel>"Cancel event"</button>
                                 })}
                             </div>
@@ -403,7 +403,7 @@ pub fn PublicEventPage() -> impl IntoView {
                             } else {
                                 e.description.chars().take(200).collect()
                             };
-                            let open = e.status == EventStatus::Published && e.remaining() > 0;
+                            let open = e.is_open() && e.remaining() > 0;
                             let first_open = e.tiers.iter().find(|t| t.remaining() > 0).map(|t| t.id.clone());
                             view! {
                                 <crate::ui::SharedPageHead title=e.title.clone() description />
@@ -413,7 +413,10 @@ pub fn PublicEventPage() -> impl IntoView {
                                     <p class="mt-4 rounded-md bg-red-50 p-4 text-red-800" role="status">"This event is cancelled."</p>
                                 })}
                                 <div class="mt-4 whitespace-pre-line text-slate-700">{e.description.clone()}</div>
-                                {(e.status == EventStatus::Published && !open).then(|| view! {
+                                {(e.status == EventStatus::Published && e.over).then(|| view! {
+                                    <p class="mt-6 rounded-md bg-slate-100 p-4 text-slate-700" role="status">"This event is over."</p>
+                                })}
+                                {(e.is_open() && !open).then(|| view! {
                                     <p class="mt-6 rounded-md bg-amber-50 p-4 text-amber-800" role="status">"Sold out: every ticket is taken."</p>
                                 })}
                                 {open.then(|| view! {

@@ -360,4 +360,35 @@ async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend
     .unwrap();
     assert_eq!(told, [returner]);
     assert_eq!(public_event(&app, &slug).await["tiers"][0]["issued"].as_i64(), Some(2));
+
+    // Once an event is over, its page says so, and no ticket is taken, given back or cancelled.
+    let (status, quiz_code) =
+        take(&app, &other_slug, &tier_id(&public_event(&app, &other_slug).await, "Teams"), "q@example.org")
+            .await;
+    assert_eq!(status, 200);
+    let quiz_code: String = serde_json::from_str(&quiz_code).unwrap();
+    let now = app::db::now_unix();
+    sqlx::query("UPDATE ticketed_events SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(now - 7200)
+        .bind(now - 3600)
+        .bind(&other_id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let page = app
+        .client()
+        .get(app.url(&format!("/events/{other_slug}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("This event is over.") && !page.contains("Get my ticket"), "{page:.3000}");
+    let teams = tier_id(&public_event(&app, &other_slug).await, "Teams");
+    let (status, body) = take(&app, &other_slug, &teams, "late@example.org").await;
+    assert_eq!((status, body.contains("This event is over.")), (409, true), "{body}");
+    assert_eq!(give_back(quiz_code).await, 409);
+    assert_eq!(app.call(&admin, "ticketed-events/cancel", &[("id", other_id.as_str())]).await.status(), 409);
+    assert!(app.events("ticketed-event.cancelled").await.is_empty());
 }
