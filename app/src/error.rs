@@ -113,6 +113,22 @@ pub fn is_plain_text(text: &str, max: usize) -> bool {
         && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
+/// Checks an admin list's filter by title and status: a search of at most 200 characters,
+/// and a status `parse` knows (`None` when left empty).
+pub fn title_and_status_filter<S>(
+    search: &str,
+    status: &str,
+    parse: fn(&str) -> Option<S>,
+) -> Result<Option<S>, Vec<FieldError>> {
+    let mut v = Validation::new();
+    let status = status.trim();
+    let status = (!status.is_empty()).then(|| parse(status));
+    v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
+    v.check(search.chars().count() <= 200, "search", "Search for at most 200 characters.");
+    v.finish()?;
+    Ok(status.flatten())
+}
+
 /// Plain text on one line: at most `max` characters, no control characters but tabs.
 pub fn is_one_line(text: &str, max: usize) -> bool {
     is_plain_text(text, max) && !text.contains(['\n', '\r'])

@@ -138,18 +138,10 @@ fn campaign_from_row(row: &sqlx::any::AnyRow, zone: Zone) -> Result<Campaign, sq
 
 /// One page of campaigns, newest first, by part of the title and by status.
 pub async fn list(db: &Db, filter: &CampaignFilter) -> Result<CampaignPage, CampaignError> {
-    let mut v = Validation::new();
-    let status = filter.status.trim();
-    let status = (!status.is_empty()).then(|| CampaignStatus::parse(status));
-    v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
-    v.check(filter.search.chars().count() <= 200, "search", "Search for at most 200 characters.");
-    v.finish().map_err(CampaignError::Invalid)?;
-    let (conditions, binds) = db::title_and_status_conditions(
-        "title",
-        &filter.search,
-        "status",
-        status.flatten().map(|s| s.as_str()),
-    );
+    let status = crate::error::title_and_status_filter(&filter.search, &filter.status, CampaignStatus::parse)
+        .map_err(CampaignError::Invalid)?;
+    let (conditions, binds) =
+        db::title_and_status_conditions("title", &filter.search, "status", status.map(|s| s.as_str()));
     let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM campaigns{conditions}"), &binds).await?;
     let select = format!(
         "SELECT id, title, status, emails_sent, created_at FROM campaigns{conditions} ORDER BY created_at DESC, id"

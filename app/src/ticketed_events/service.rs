@@ -231,18 +231,10 @@ impl Locked {
 
 /// One page of events, the latest start first, by part of the title and by status.
 pub async fn list(db: &Db, filter: &EventFilter) -> Result<EventPage, TicketingError> {
-    let mut v = Validation::new();
-    let status = filter.status.trim();
-    let status = (!status.is_empty()).then(|| EventStatus::parse(status));
-    v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
-    v.check(filter.search.chars().count() <= 200, "search", "Search for at most 200 characters.");
-    v.finish().map_err(TicketingError::Invalid)?;
-    let (conditions, binds) = db::title_and_status_conditions(
-        "e.title",
-        &filter.search,
-        "e.status",
-        status.flatten().map(|s| s.as_str()),
-    );
+    let status = crate::error::title_and_status_filter(&filter.search, &filter.status, EventStatus::parse)
+        .map_err(TicketingError::Invalid)?;
+    let (conditions, binds) =
+        db::title_and_status_conditions("e.title", &filter.search, "e.status", status.map(|s| s.as_str()));
     let count =
         db::fetch_count(db, &format!("SELECT COUNT(*) FROM ticketed_events e{conditions}"), &binds).await?;
     let select = format!(
