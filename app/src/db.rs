@@ -211,6 +211,12 @@ pub fn for_update(tx: &mut Tx) -> &'static str {
     if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" }
 }
 
+/// `for_update` for a join, locking only the rows of the table called `alias`: the joined
+/// tables' rows stay free for whoever locks them in the usual order.
+pub fn for_update_of(tx: &mut Tx, alias: &str) -> String {
+    if tx.backend_name() == "PostgreSQL" { format!(" FOR UPDATE OF {alias}") } else { String::new() }
+}
+
 /// `$first, $first+1, …`: `count` numbered placeholders, for an `IN (…)` list.
 pub fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")

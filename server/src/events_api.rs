@@ -1,5 +1,6 @@
 //! The bus over HTTP: `GET /api/events/stream` (Server-Sent Events) and
-//! `GET /api/observability/event-bus` (JSON statistics). Admins only.
+//! `GET /api/observability/event-bus` (JSON statistics). Admins only (events admins: their
+//! module's topics on the stream).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -7,11 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::bus::{LiveEvent, outbox};
+use app::events::catalog::Module;
 use app::events::{Pattern, any_matches};
 use app::observability::VIEWERS;
 
 use crate::access::require_roles;
 use app::state::AppState;
+use app::users::Role;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -40,18 +43,37 @@ pub struct StreamQuery {
     since: Option<String>,
 }
 
+/// Who may open the stream: those who watch the bus see every topic; those who run ticketed
+/// events, that module's topics only (their event pages update live through it).
+const STREAM_ROLES: &[Role] = &[Role::Admin, Role::EventsAdmin];
+
+/// Whether `role` may see every topic `patterns` asks for (none asked: every topic).
+fn may_watch(role: Role, patterns: &[Pattern]) -> bool {
+    if role.satisfies(VIEWERS) {
+        return true;
+    }
+    let own = Module::TicketedEvents.prefixes();
+    role.satisfies(app::ticketed_events::MANAGERS)
+        && !patterns.is_empty()
+        && patterns.iter().all(|p| own.iter().any(|prefix| p.as_str().starts_with(prefix)))
+}
+
 pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    if let Err(refused) = require_roles(&state, &headers, VIEWERS).await {
-        return refused;
-    }
+    let user = match require_roles(&state, &headers, STREAM_ROLES).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
     let patterns = match query.topics.as_deref().map(Pattern::parse_list).transpose() {
         Ok(patterns) => patterns.unwrap_or_default(),
         Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),
     };
+    if !may_watch(user.role, &patterns) {
+        return (StatusCode::FORBIDDEN, "You do not have permission to do that.").into_response();
+    }
     let resume =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string).or(query.since);
     let since = match resume.as_deref().map(str::trim).map(str::parse::<i64>).transpose() {

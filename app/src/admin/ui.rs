@@ -122,6 +122,7 @@ pub fn DashboardPage() -> impl IntoView {
             })}
         </Suspense>
         <crate::shifts::ui::ShiftsNeedingVolunteers />
+        <crate::ticketed_events::ui::ComingEvents />
         <Suspense>
             {move || Suspend::new(async move {
                 match summary.await {

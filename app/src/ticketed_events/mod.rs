@@ -23,6 +23,8 @@ pub const VENUE_MAX_CHARS: usize = 300;
 pub const TIER_NAME_MAX_CHARS: usize = 60;
 pub const MAX_TIERS: usize = 10;
 pub const TIER_CAPACITY_MAX: i64 = 10_000;
+/// Coming events the admin dashboard shows.
+pub const DASHBOARD_EVENTS: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -412,6 +414,16 @@ pub async fn cancel_ticket(ticket_id: String) -> Result<(), AppError> {
 pub async fn list_public_events() -> Result<Vec<TicketedEvent>, AppError> {
     let state = crate::state::app_state()?;
     Ok(service::upcoming(&state.db, crate::db::now_unix()).await?)
+}
+
+/// The next published events, for the admin dashboard.
+#[server(prefix = "/api", endpoint = "ticketed-events/coming")]
+pub async fn coming_ticketed_events() -> Result<Vec<TicketedEvent>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let mut events = service::upcoming(&state.db, crate::db::now_unix()).await?;
+    events.truncate(DASHBOARD_EVENTS);
+    Ok(events)
 }
 
 /// A published (or cancelled) event's public page.

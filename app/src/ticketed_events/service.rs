@@ -1,6 +1,7 @@
 //! Ticketed event rules (ssr only): saving, publishing and cancelling events, taking free
 //! tickets within each tier's capacity, and checking tickets in at the door.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rand::Rng;
@@ -477,7 +478,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: &str) -> Result<(), TicketingErr
     Ok(())
 }
 
-/// Published events that have not ended yet, soonest first.
+/// Published events that have not ended yet, soonest first (the next 100).
 pub async fn upcoming(db: &Db, now: i64) -> Result<Vec<TicketedEvent>, TicketingError> {
     let zone = settings::time_zone(db).await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -487,11 +488,26 @@ pub async fn upcoming(db: &Db, now: i64) -> Result<Vec<TicketedEvent>, Ticketing
     .bind(now)
     .fetch_all(db.pool())
     .await?;
-    let mut events = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id: String = row.try_get("id")?;
-        events.push(event_from_row(row, &zone, tiers_of(db, &id).await?)?);
+    // Their tiers in one query, not one per event.
+    let tier_rows = sqlx::query(
+        "SELECT t.event_id, t.id, t.name, t.capacity, t.issued FROM ticket_tiers t \
+         JOIN ticketed_events e ON e.id = t.event_id WHERE e.status = 'PUBLISHED' AND e.ends_at > $1 \
+         ORDER BY t.position, t.id",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    let mut tiers: HashMap<String, Vec<Tier>> = HashMap::new();
+    for row in &tier_rows {
+        tiers.entry(row.try_get("event_id")?).or_default().push(tier_from_row(row)?);
     }
+    let events = rows
+        .iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            event_from_row(row, &zone, tiers.remove(&id).unwrap_or_default())
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(events)
 }
 
@@ -662,7 +678,7 @@ pub async fn check_in(
     let zone = settings::time_zone(bus.db()).await?;
     let mut tx = bus.db().begin_write().await?;
     let event = locked(&mut tx, "id", event_id).await?;
-    let lock = db::for_update(&mut tx);
+    let lock = db::for_update_of(&mut tx, "t");
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT t.id, t.event_id, t.contact_id, t.name, t.status, t.checked_in_at, r.name AS tier_name \
          FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id WHERE t.code = $1{lock}"
@@ -729,7 +745,16 @@ async fn cancel_ticket(
     now: i64,
 ) -> Result<(), TicketingError> {
     let mut tx = bus.db().begin_write().await?;
-    let lock = db::for_update(&mut tx);
+    // The event is locked first, as every change to its tickets does, then the ticket.
+    let event_id: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT t.event_id FROM tickets t WHERE {column} = $1"
+    )))
+    .bind(value)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(TicketingError::TicketNotFound)?;
+    locked(&mut tx, "id", &event_id).await?;
+    let lock = db::for_update_of(&mut tx, "t");
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT t.id, t.tier_id, t.contact_id, t.name, t.email, t.status, t.checked_in_at, r.name AS tier_name, \
          e.id AS event_id, e.title, e.ends_at, e.status AS event_status FROM tickets t \

@@ -334,6 +334,47 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     }
 }
 
+/// On the dashboard, for those who run events: the next published events and their tickets,
+/// live. Nothing for other admins.
+#[component]
+pub fn ComingEvents() -> impl IntoView {
+    let events = Resource::new(|| (), |_| coming_ticketed_events());
+    crate::live::on_change("/api/events/stream?topics=ticket.*,ticketed-event.*", move || events.refetch());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                events.await.ok().map(|events| {
+                    let td = "px-3 py-2 text-slate-700";
+                    view! {
+                        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="coming-events">
+                            <h2 class="text-lg font-semibold text-slate-900">"Coming events"</h2>
+                            {if events.is_empty() {
+                                view! { <p class="mt-2 text-sm text-slate-600">"No published event is coming up."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="mt-2 min-w-full text-sm">
+                                        <tbody class="divide-y divide-slate-100">
+                                            {events.into_iter().map(|e| view! {
+                                                <tr data-testid="coming-event">
+                                                    <td class=td>
+                                                        <a href=format!("/admin/ticketed-events/{}", e.id) class="font-medium text-indigo-700 hover:underline">{e.title.clone()}</a>
+                                                    </td>
+                                                    <td class=td>{e.when.clone()}</td>
+                                                    <td class=td>{format!("{} taken · {}", e.issued(), spots_left(e.remaining()))}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
 /// How many tickets are left, as the public pages say it.
 fn spots_left(n: i64) -> String {
     if n == 0 { "Sold out".to_string() } else { format!("{} left", crate::ui::count(n, "ticket")) }

@@ -130,6 +130,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("campaigns/admin-respond", ORGANISERS),
     ("campaigns/moderate", ORGANISERS),
     ("ticketed-events/list", EVENT_ORGANISERS),
+    ("ticketed-events/coming", EVENT_ORGANISERS),
     ("ticketed-events/get", EVENT_ORGANISERS),
     ("ticketed-events/save", EVENT_ORGANISERS),
     ("ticketed-events/publish", EVENT_ORGANISERS),

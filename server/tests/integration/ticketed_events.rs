@@ -101,6 +101,8 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     assert_eq!(published[0]["venue"], "Riverside Hall");
     let page = app.client().get(app.url("/events")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Spring Gala!") && page.contains("3 tickets left"), "{page:.2000}");
+    let coming: Value = app.call(&admin, "ticketed-events/coming", &[]).await.json().await.unwrap();
+    assert_eq!(coming[0]["title"], "Spring Gala!", "on the dashboard");
 
     let event = public_event(&app, "spring-gala").await;
     let (status, code) = take(&app, "spring-gala", &tier_id(&event, "General"), "Sam@Example.org").await;
@@ -221,6 +223,23 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     assert_eq!(app.call(&admin, "ticketed-events/delete", &[("id", draft.as_str())]).await.status(), 200);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ticketed_events").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket_tiers").await, 3, "its tiers went with it");
+}
+
+/// Events admins' pages update live: they may stream their module's topics, and only those.
+async fn events_admins_stream_only_ticketing_topics(app: TestApp) {
+    let admin = events_admin(&app).await;
+    let status = |topics: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let url = app.url(&format!("/api/events/stream{topics}"));
+            admin.get(url).send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(status("?topics=ticket.*,ticketed-event.*").await, 200);
+    assert_eq!(status("?topics=ticket.purchased").await, 200);
+    assert_eq!(status("?topics=ticket.*,shift.*").await, 403);
+    assert_eq!(status("?topics=*").await, 403);
+    assert_eq!(status("").await, 403, "every topic");
 }
 
 async fn taking_tickets_is_rate_limited_per_ip(app: TestApp) {
