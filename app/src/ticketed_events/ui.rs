@@ -10,7 +10,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::{
     CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus,
     PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, TicketStatus, TicketedEvent,
-    get_public_event, get_ticket, get_ticketed_event, list_public_events, list_ticketed_events, tiers_text,
+    coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event, list_public_events,
+    list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, TitleStatusFilter, last_error};

@@ -5,7 +5,11 @@ use crate::common::{Backend, TestApp, eventually, spawn_app_custom};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
-on_both_backends!(events_are_checked_saved_published_and_cancelled, taking_tickets_is_rate_limited_per_ip,);
+on_both_backends!(
+    events_are_checked_saved_published_and_cancelled,
+    taking_tickets_is_rate_limited_per_ip,
+    events_admins_stream_only_ticketing_topics,
+);
 
 on_both_backends_with_own_server!(tickets_are_taken_within_each_tier_and_checked_in_once);
 
