@@ -34,6 +34,10 @@ test.describe.serial("ticketed events", () => {
     await admin.getByRole("button", { name: "Publish" }).click();
     await expect(admin.getByTestId("event-status")).toHaveText("Published");
     await expect(admin.getByText("No tickets taken yet.")).toBeVisible();
+    // The dashboard lists it among the coming events.
+    const dashboard = await browser.newPage();
+    await signIn(dashboard, server, "/admin");
+    await expect(dashboard.getByTestId("coming-event")).toContainText("0 taken · 2 tickets left");
 
     // A visitor finds it from the home page and takes a ticket.
     const visitor = await (await browser.newContext()).newPage();
@@ -57,6 +61,7 @@ test.describe.serial("ticketed events", () => {
     await expect(admin.getByTestId("ticket-row")).toHaveCount(1);
     await expect(admin.getByTestId("ticket-row")).toContainText("Sam Guest");
     await expect(admin.getByTestId("tier")).toHaveText("Seats: 1 of 2 taken");
+    await expect(dashboard.getByTestId("coming-event")).toContainText("1 taken · 1 ticket left");
 
     // At the door, the code as typed; a second time it is refused.
     await admin.getByLabel("Ticket code").fill(code.replace(/-/g, " ").toLowerCase());
