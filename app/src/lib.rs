@@ -107,7 +107,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/events") view=ticketed_events::ui::PublicEventsPage ssr=SsrMode::Async />
                 <Route path=path!("/events/:slug") view=ticketed_events::ui::PublicEventPage ssr=SsrMode::Async />
-                <Route path=path!("/tickets/:code") view=ticketed_events::ui::TicketPage ssr=SsrMode::Async />
+                <Route path=path!("/ticket") view=ticketed_events::ui::TicketPage ssr=SsrMode::Async />
                 <Route path=path!("/donate") view=payments::ui::DonatePage ssr=SsrMode::Async />
                 <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage />
                 <Route path=path!("/membership") view=payments::ui::MembershipPage ssr=SsrMode::Async />

@@ -213,7 +213,7 @@ pub struct TicketForm {
     pub email: String,
 }
 
-/// A ticket as its holder sees it (at `/tickets/<code>` and in the email).
+/// A ticket as its holder sees it (at `/ticket?code=…` and in the email).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketView {
     pub code: String,
@@ -442,7 +442,7 @@ pub async fn take_ticket(slug: String, form: TicketForm) -> Result<String, AppEr
         client_ip: &crate::request::client_ip(),
     };
     let code = service::take(&state.bus, &taker, &slug, &form, crate::db::now_unix()).await?;
-    crate::request::after_plain_form_post(&format!("/tickets/{code}"));
+    crate::request::after_plain_form_post(&format!("/ticket?code={code}"));
     Ok(code)
 }
 
@@ -458,7 +458,7 @@ pub async fn get_ticket(code: String) -> Result<TicketView, AppError> {
 pub async fn return_ticket(code: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     service::return_ticket(&state.bus, &code, crate::db::now_unix()).await?;
-    crate::request::after_plain_form_post(&format!("/tickets/{}", normalise_code(&code)));
+    crate::request::after_plain_form_post(&format!("/ticket?code={}", normalise_code(&code)));
     Ok(())
 }
 

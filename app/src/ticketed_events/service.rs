@@ -611,7 +611,7 @@ pub async fn take(
         subject: format!("Your ticket: {}", event.title),
         body: format!(
             "Hello {name},\n\nHere is your ticket ({}) for {}.\n\nWhen: {}\nWhere: {}\nCode: {code}\n\n\
-             Show the code at the door. Your ticket: {LINK_BASE}/tickets/{code}\n",
+             Show the code at the door. Your ticket: {LINK_BASE}/ticket?code={code}\n",
             tier.name,
             event.title,
             when(&zone, event.starts_at, event.ends_at),

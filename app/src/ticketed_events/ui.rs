@@ -429,7 +429,7 @@ pub fn PublicEventPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(code)) = take.value().get() {
-            navigate(&format!("/tickets/{code}"), Default::default());
+            navigate(&format!("/ticket?code={code}"), Default::default());
         }
     });
     view! {
@@ -497,11 +497,12 @@ pub fn PublicEventPage() -> impl IntoView {
     }
 }
 
-/// `/tickets/:code`: the ticket, to show at the door.
+/// `/ticket?code=…`: the ticket, to show at the door. (The code is in the query, which is
+/// never logged: it is all it takes to give the ticket back.)
 #[component]
 pub fn TicketPage() -> impl IntoView {
-    let params = use_params_map();
-    let code = move || params.with(|p| p.get("code").unwrap_or_default());
+    let query = use_query_map();
+    let code = move || query.with(|q| q.get("code").unwrap_or_default());
     let ticket = Resource::new(code, get_ticket);
     let give_back = ServerAction::<ReturnTicket>::new();
     let give_back_error = last_error(give_back.value());

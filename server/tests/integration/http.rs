@@ -351,7 +351,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/shop/x",
         "/events",
         "/events/x",
-        "/tickets/x",
+        "/ticket",
         "/admin",
         "/admin/shifts",
         "/admin/shifts/hours",
@@ -450,6 +450,9 @@ async fn private_links_never_reach_the_log(backend: Backend) {
     let link: String = app.call(&volunteer, "shifts/new-calendar-feed", &[]).await.json().await.unwrap();
     assert_eq!(app.client().get(&link).send().await.unwrap().status(), 200);
     let feed_token = link.split("token=").nth(1).unwrap().to_string();
+    let ticket_code = a_ticket(&app).await;
+    let page = app.client().get(app.url(&format!("/ticket?code={ticket_code}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
 
     let text = log.text();
     assert!(
@@ -458,4 +461,28 @@ async fn private_links_never_reach_the_log(backend: Backend) {
     );
     assert!(!text.contains(&cancel_token), "the cancel token is in the log");
     assert!(!text.contains(&feed_token), "the calendar token is in the log");
+    assert!(text.contains("/ticket") && !text.contains(&ticket_code), "the ticket's code is in the log");
+}
+
+/// A free ticket for an event published tomorrow; answers with its code.
+async fn a_ticket(app: &TestApp) -> String {
+    use app::ticketed_events::{EventForm, TicketForm};
+    let (bus, actor) = (app.bus(), app::events::Actor::System);
+    let form = EventForm {
+        title: "Film night".into(),
+        venue: "Hall".into(),
+        date: shift_tomorrow("x").date,
+        start_time: "19:00".into(),
+        end_time: "21:00".into(),
+        tiers: "Seats | 10".into(),
+        ..EventForm::default()
+    };
+    let now = app::db::now_unix();
+    let event = app::ticketed_events::service::save(&bus, &actor, "", &form, now).await.unwrap();
+    app::ticketed_events::service::publish(&bus, &actor, &event.id, now).await.unwrap();
+    let form =
+        TicketForm { tier_id: event.tiers[0].id.clone(), name: "Jo".into(), email: "jo@example.org".into() };
+    let limiter = app::rate_limit::RateLimiter::new(10, std::time::Duration::from_secs(60));
+    let taker = app::rate_limit::Allowance { limiter: &limiter, client_ip: "test" };
+    app::ticketed_events::service::take(&bus, &taker, &event.slug, &form, now).await.unwrap()
 }
