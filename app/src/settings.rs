@@ -22,6 +22,16 @@ pub async fn time_zone(db: &Db) -> Result<Zone, sqlx::Error> {
     Ok(name.as_deref().and_then(Zone::parse).unwrap_or(Zone::UTC))
 }
 
+/// The organisation's time zone, read inside a transaction (for work done in one, like a
+/// webhook's).
+pub async fn time_zone_in(tx: &mut Tx) -> Result<Zone, sqlx::Error> {
+    let name: Option<String> = sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
+        .bind(TIME_ZONE)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(name.as_deref().and_then(Zone::parse).unwrap_or(Zone::UTC))
+}
+
 /// Why a time zone was not saved.
 #[derive(Debug, thiserror::Error)]
 pub enum TimeZoneError {

@@ -311,6 +311,9 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
          FROM orders r JOIN products p ON p.id = r.product_id WHERE r.contact_id = $1 \
          UNION ALL SELECT 'subscription', p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at \
          FROM subscriptions r JOIN subscription_plans p ON p.id = r.plan_id WHERE r.contact_id = $1 \
+         UNION ALL SELECT 'ticket', e.title || ' — ' || p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+         FROM ticket_orders r JOIN ticket_tiers p ON p.id = r.tier_id JOIN ticketed_events e ON e.id = p.event_id \
+         WHERE r.contact_id = $1 \
          ORDER BY created_at DESC",
     )
     .bind(id)
@@ -497,6 +500,7 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         "contact_activity",
         "reengagement_sends",
         "tickets",
+        "ticket_orders",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET contact_id = $1 WHERE contact_id = $2")))
             .bind(survivor)

@@ -14,19 +14,19 @@ use crate::events::Actor;
 use crate::state::AppState;
 use crate::users::service::normalise_email;
 
-/// A record waiting for its payment: a row of `table` (`donations`, `orders` or
-/// `subscriptions`).
-struct Pending<'a> {
-    table: &'static str,
-    id: &'a str,
-    entity: String,
-    amount_cents: i64,
+/// A record waiting for its payment: a row of `table` (`donations`, `orders`,
+/// `subscriptions` or `ticket_orders`).
+pub(crate) struct Pending<'a> {
+    pub table: &'static str,
+    pub id: &'a str,
+    pub entity: String,
+    pub amount_cents: i64,
 }
 
 /// The checks every entry point makes first: the client's allowance (any refusal is counted
 /// too, so probing costs the same), then payments switched on with a key (a refusal is
 /// audited, and nothing is sent to Stripe).
-async fn open(
+pub(crate) async fn open(
     state: &AppState,
     request: &RequestInfo,
     what: &str,
@@ -81,7 +81,7 @@ async fn started(
 
 /// Creates the Checkout Session and keeps its id on the pending record; if Stripe refuses,
 /// the record is FAILED (an order's unit is released) and the refusal audited.
-async fn send_to_stripe(
+pub(crate) async fn send_to_stripe(
     state: &AppState,
     request: &RequestInfo,
     stripe: &StripeClient,
@@ -112,7 +112,11 @@ async fn send_to_stripe(
         let sql = format!(
             "UPDATE {table} SET status = 'FAILED', updated_at = $1 WHERE id = $2 AND status = 'PENDING'"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(db::now_unix()).bind(pending.id).execute(&mut *tx).await?;
+        let closed =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(db::now_unix()).bind(pending.id).execute(&mut *tx).await?;
+        if closed.rows_affected() > 0 {
+            closed_unpaid(&mut tx, table, pending.id).await?;
+        }
         let message = e.to_string();
         let entry = AuditEntry {
             action: "checkout.failed",
@@ -126,6 +130,15 @@ async fn send_to_stripe(
     tx.commit().await?;
     // Stripe's own words stay in the audit row: a supporter is told only to try later.
     result.map_err(|_| PaymentError::CheckoutFailed)
+}
+
+/// A record's checkout closed unpaid (Stripe refused it, or it failed or expired): a ticket
+/// order's place is free again. (A shop order's unit is free by its status alone.)
+pub(super) async fn closed_unpaid(tx: &mut Tx, table: &str, id: &str) -> Result<(), sqlx::Error> {
+    if table == "ticket_orders" {
+        crate::ticketed_events::service::release_place(tx, id).await?;
+    }
+    Ok(())
 }
 
 /// Writes the PENDING record and the audit row of the start, in one transaction. `what` is
@@ -144,7 +157,7 @@ async fn insert_pending(
     tx.commit().await
 }
 
-async fn insert_pending_in(
+pub(crate) async fn insert_pending_in(
     tx: &mut Tx,
     request: &RequestInfo,
     pending: &Pending<'_>,
@@ -224,6 +237,7 @@ pub async fn start_donation(
         email: &email,
         success_url: &format!("{base}/donate/thanks"),
         cancel_url: &format!("{base}/donate"),
+        expires_at: None,
     };
     send_to_stripe(state, request, &stripe, &pending, &line).await
 }
@@ -276,6 +290,7 @@ pub async fn buy_product(
         email: &email,
         success_url: &format!("{base}/shop/thanks"),
         cancel_url: &format!("{base}/shop/{}", product.slug),
+        expires_at: None,
     };
     send_to_stripe(state, request, &stripe, &pending, &line).await
 }
@@ -313,6 +328,7 @@ pub async fn join_plan(
         email: &email,
         success_url: &format!("{base}/membership/thanks"),
         cancel_url: &format!("{base}/membership"),
+        expires_at: None,
     };
     send_to_stripe(state, request, &stripe, &pending, &line).await
 }

@@ -196,17 +196,21 @@ pub enum PaymentKind {
     Donation,
     Order,
     Subscription,
+    /// A paid event ticket (a ticket order).
+    Ticket,
 }
 
 impl PaymentKind {
-    pub const ALL: [PaymentKind; 3] = [PaymentKind::Donation, PaymentKind::Order, PaymentKind::Subscription];
+    pub const ALL: [PaymentKind; 4] =
+        [PaymentKind::Donation, PaymentKind::Order, PaymentKind::Subscription, PaymentKind::Ticket];
 
-    /// As in addresses and forms: `donation`, `order`, `subscription`.
+    /// As in addresses and forms: `donation`, `order`, `subscription`, `ticket`.
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentKind::Donation => "donation",
             PaymentKind::Order => "order",
             PaymentKind::Subscription => "subscription",
+            PaymentKind::Ticket => "ticket",
         }
     }
 
@@ -214,19 +218,20 @@ impl PaymentKind {
         PaymentKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
 
-    /// `donations`, `orders`, `subscriptions` (also the export's file name).
+    /// `donations`, `orders`, `subscriptions`, `tickets` (also the export's file name).
     pub fn plural(self) -> &'static str {
         match self {
             PaymentKind::Donation => "donations",
             PaymentKind::Order => "orders",
             PaymentKind::Subscription => "subscriptions",
+            PaymentKind::Ticket => "tickets",
         }
     }
 
     pub fn statuses(self) -> &'static [&'static str] {
         match self {
             PaymentKind::Subscription => SUBSCRIPTION_STATUSES,
-            PaymentKind::Donation | PaymentKind::Order => STATUSES,
+            PaymentKind::Donation | PaymentKind::Order | PaymentKind::Ticket => STATUSES,
         }
     }
 }
@@ -431,8 +436,8 @@ pub async fn buy_product(slug: String, form: BuyerForm) -> Result<CheckoutStarte
     Ok(on_to_checkout(checkout::buy_product(&state, &service::RequestInfo::current(), &slug, &form).await?))
 }
 
-/// Refunds `amount` dollars (empty: all that is left) of a paid donation or order
-/// (`kind` `donation` or `order`); answers with the refunded total in cents.
+/// Refunds `amount` dollars (empty: all that is left) of a paid donation, order or ticket
+/// (`kind` `donation`, `order` or `ticket`); answers with the refunded total in cents.
 #[server(prefix = "/api", endpoint = "payments/refund")]
 pub async fn refund_payment(
     kind: String,

@@ -1,4 +1,5 @@
-//! Refunds and disputes on paid records, donations and orders alike (ssr only). An admin's
+//! Refunds and disputes on paid records, donations, orders and ticket orders alike (ssr
+//! only); a ticket follows its order's payment (`follow`). An admin's
 //! refund calls Stripe first, then records it; if recording fails, Stripe's `charge.refunded`
 //! webhook records it later through the same `record_refund`, so no refund is left unrecorded.
 
@@ -12,9 +13,9 @@ use crate::events::catalog::PaymentRefunded;
 use crate::events::{Actor, Event};
 use crate::state::AppState;
 
-/// A donation or an order, as refunds and disputes see it.
+/// A donation, an order or a ticket order, as refunds and disputes see it.
 pub(super) struct PaidRecord {
-    /// `donation` or `order`.
+    /// `donation`, `order` or `ticket`.
     pub kind: &'static str,
     pub id: String,
     pub amount_cents: i64,
@@ -27,7 +28,7 @@ pub(super) struct PaidRecord {
 
 impl PaidRecord {
     pub fn table(&self) -> &'static str {
-        if self.kind == "donation" { "donations" } else { "orders" }
+        KINDS.iter().find(|(kind, _)| *kind == self.kind).map_or("orders", |(_, table)| table)
     }
 
     pub fn entity(&self) -> String {
@@ -35,7 +36,7 @@ impl PaidRecord {
     }
 }
 
-const KINDS: [(&str, &str); 2] = [("donation", "donations"), ("order", "orders")];
+const KINDS: [(&str, &str); 3] = [("donation", "donations"), ("order", "orders"), ("ticket", "ticket_orders")];
 
 /// The record `column` = `value` names, locked until the transaction ends.
 async fn find_by(tx: &mut Tx, column: &str, value: &str) -> Result<Option<PaidRecord>, sqlx::Error> {
@@ -72,15 +73,16 @@ pub(super) async fn find_by_payment(
 
 /// Raises the refunded total of `record` to `total_cents` (never lowers it: Stripe's totals
 /// only grow, and deliveries may come late or twice) and sets REFUNDED or PARTIALLY_REFUNDED.
-/// Returns the `payment.refunded` event when something changed.
+/// Returns the events to publish (`payment.refunded`, and what a ticket's following brings)
+/// when something changed, else none.
 pub(super) async fn record_refund(
     tx: &mut Tx,
     record: &PaidRecord,
     total_cents: i64,
-) -> Result<Option<Event>, sqlx::Error> {
+) -> Result<Vec<Event>, sqlx::Error> {
     let total = total_cents.min(record.amount_cents);
     if total <= record.refunded_cents {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let status = if total >= record.amount_cents { "REFUNDED" } else { "PARTIALLY_REFUNDED" };
     // A disputed payment keeps its dispute status; the refund is still counted.
@@ -96,13 +98,24 @@ pub(super) async fn record_refund(
         .bind(&record.id)
         .execute(&mut **tx)
         .await?;
-    Ok(Some(Event::PaymentRefunded(PaymentRefunded {
+    let mut events = vec![Event::PaymentRefunded(PaymentRefunded {
         payment_id: record.id.clone(),
         kind: record.kind.to_string(),
         contact_id: record.contact_id.clone(),
         amount_cents: total - record.refunded_cents,
         currency: record.currency.clone(),
-    })))
+    })];
+    events.extend(follow(tx, record).await?);
+    Ok(events)
+}
+
+/// After a record's payment changed: a ticket order's ticket follows it (suspended while
+/// disputed, cancelled when refunded in full or lost). Answers with the events to publish.
+pub(super) async fn follow(tx: &mut Tx, record: &PaidRecord) -> Result<Vec<Event>, sqlx::Error> {
+    if record.kind != "ticket" {
+        return Ok(Vec::new());
+    }
+    crate::ticketed_events::service::follow_payment(tx, &record.id).await
 }
 
 /// An admin's refund of `amount` dollars (empty: all that is left) of a paid donation or
@@ -158,16 +171,16 @@ pub async fn refund(
     let recorded = async {
         let mut tx = db.begin_write().await?;
         let record = find_by(&mut tx, "id", id).await?.ok_or(sqlx::Error::RowNotFound)?;
-        let event = record_refund(&mut tx, &record, refunded_cents + cents).await?;
+        let events = record_refund(&mut tx, &record, refunded_cents + cents).await?;
         let entry = AuditEntry {
             action: "refund",
             entity: &record.entity(),
             amount_cents: Some(cents),
-            outcome: if event.is_some() { "refunded" } else { "already recorded" },
+            outcome: if events.is_empty() { "already recorded" } else { "refunded" },
             detail: "",
         };
         audit(&mut tx, actor, request, &entry).await?;
-        if let Some(event) = &event {
+        for event in &events {
             bus::publish(&mut tx, actor, event).await?;
         }
         bus.commit(tx).await

@@ -507,6 +507,11 @@ impl PaymentSource {
                 what: "p.name",
                 total: KEPT,
             },
+            PaymentKind::Ticket => PaymentSource {
+                from: "ticket_orders r JOIN ticket_tiers p ON p.id = r.tier_id JOIN ticketed_events e ON e.id = p.event_id",
+                what: "e.title || ' — ' || p.name",
+                total: KEPT,
+            },
             PaymentKind::Subscription => PaymentSource {
                 from: "subscriptions r JOIN subscription_plans p ON p.id = r.plan_id",
                 what: "p.name",
@@ -560,6 +565,7 @@ pub async fn payments_csv(db: &Db, kind: PaymentKind) -> Result<String, PaymentE
         PaymentKind::Donation => "frequency",
         PaymentKind::Order => "product",
         PaymentKind::Subscription => "plan",
+        PaymentKind::Ticket => "ticket",
     };
     let mut out = format!("date_utc,name,email,{what_header},amount,refunded,currency,status,reference\n");
     // In UTC, as its `date_utc` column says: a file outlives a change of the time zone.

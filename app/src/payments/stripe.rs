@@ -96,6 +96,9 @@ pub struct SessionLine<'a> {
     pub email: &'a str,
     pub success_url: &'a str,
     pub cancel_url: &'a str,
+    /// When the session stops taking payment (Unix seconds, 30 minutes to 24 hours away;
+    /// `None`: Stripe's default of 24 hours).
+    pub expires_at: Option<i64>,
 }
 
 /// The form fields of `POST /v1/checkout/sessions` for `line`.
@@ -113,6 +116,9 @@ pub fn session_form(line: &SessionLine<'_>) -> Vec<(String, String)> {
         ("line_items[0][price_data][unit_amount]".to_string(), line.amount_cents.to_string()),
         ("line_items[0][price_data][product_data][name]".to_string(), line.item_name.to_string()),
     ];
+    if let Some(expires_at) = line.expires_at {
+        form.push(("expires_at".to_string(), expires_at.to_string()));
+    }
     if let Some(interval) = line.interval {
         form.push(("line_items[0][price_data][recurring][interval]".to_string(), interval.to_string()));
         form.push((format!("subscription_data[metadata][{key}]"), line.reference_id.to_string()));

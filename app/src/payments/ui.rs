@@ -492,7 +492,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                         let kind_label = kind.plural();
                         let total = match kind {
                             PaymentKind::Subscription => format!("active ones bring in {} a month", format_cents(page.kept_cents)),
-                            PaymentKind::Donation | PaymentKind::Order => format!("kept after refunds: {}", format_cents(page.kept_cents)),
+                            PaymentKind::Donation | PaymentKind::Order | PaymentKind::Ticket => format!("kept after refunds: {}", format_cents(page.kept_cents)),
                         };
                         view! {
                             <p class="mt-4 text-sm text-slate-700" data-testid="payments-summary">

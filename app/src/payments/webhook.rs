@@ -198,6 +198,7 @@ enum Record<'a> {
     Donation(&'a str),
     Order(&'a str),
     Subscription(&'a str),
+    Ticket(&'a str),
 }
 
 impl Record<'_> {
@@ -208,6 +209,7 @@ impl Record<'_> {
             .map(Record::Donation)
             .or_else(|| metadata["order_id"].as_str().map(Record::Order))
             .or_else(|| metadata["subscription_id"].as_str().map(Record::Subscription))
+            .or_else(|| metadata["ticket_order_id"].as_str().map(Record::Ticket))
     }
 
     fn table(self) -> &'static str {
@@ -215,12 +217,13 @@ impl Record<'_> {
             Record::Donation(_) => "donations",
             Record::Order(_) => "orders",
             Record::Subscription(_) => "subscriptions",
+            Record::Ticket(_) => "ticket_orders",
         }
     }
 
     fn id(&self) -> &str {
         match self {
-            Record::Donation(id) | Record::Order(id) | Record::Subscription(id) => id,
+            Record::Donation(id) | Record::Order(id) | Record::Subscription(id) | Record::Ticket(id) => id,
         }
     }
 
@@ -229,12 +232,14 @@ impl Record<'_> {
             Record::Donation(id) => format!("donation {id}"),
             Record::Order(id) => format!("order {id}"),
             Record::Subscription(id) => format!("subscription {id}"),
+            Record::Ticket(id) => format!("ticket {id}"),
         }
     }
 }
 
 /// A paid session marks its PENDING record PAID, matches or creates the payer's contact and
-/// publishes `donation.completed` or `product.purchased`. A session paid by a slower method
+/// publishes `donation.completed`, `product.purchased`, `subscription.activated` or (with
+/// the ticket it issues) `ticket.purchased`. A session paid by a slower method
 /// (`unpaid` for now) waits for `async_payment_succeeded`.
 async fn checkout_completed(
     tx: &mut Tx,
@@ -256,12 +261,8 @@ async fn checkout_completed(
     let effect =
         |outcome| Effect { entity: Some(record.entity()), amount_cents: Some(amount_cents), outcome };
     // Orders have no subscription: its parameter ($6) is bound for the others only.
-    let subscription = match record {
-        Record::Donation(_) | Record::Subscription(_) => {
-            ", stripe_subscription = COALESCE($6, stripe_subscription)"
-        }
-        Record::Order(_) => "",
-    };
+    let has_subscription = matches!(record, Record::Donation(_) | Record::Subscription(_));
+    let subscription = if has_subscription { ", stripe_subscription = COALESCE($6, stripe_subscription)" } else { "" };
     let sql = format!(
         "UPDATE {table} SET stripe_session = COALESCE(stripe_session, $1), stripe_payment = COALESCE($2, stripe_payment), \
          stripe_customer = COALESCE($3, stripe_customer), updated_at = $4{subscription} WHERE id = $5"
@@ -272,7 +273,7 @@ async fn checkout_completed(
         .bind(session["customer"].as_str())
         .bind(db::now_unix())
         .bind(id);
-    if !matches!(record, Record::Order(_)) {
+    if has_subscription {
         update = update.bind(session["subscription"].as_str());
     }
     update.execute(&mut **tx).await?;
@@ -286,6 +287,7 @@ async fn checkout_completed(
         Record::Donation(_) => ("DONATION", "PAID"),
         Record::Order(_) => ("PURCHASE", "PAID"),
         Record::Subscription(_) => ("SUBSCRIPTION", "ACTIVE"),
+        Record::Ticket(_) => ("EVENT", "PAID"),
     };
     let contact = crate::contacts::service::find_or_create(tx, &email, &name, None, source).await?;
     let now = db::now_unix();
@@ -294,6 +296,18 @@ async fn checkout_completed(
     );
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&contact.id).bind(now).bind(id).execute(&mut **tx).await?;
     events.extend(contact.created);
+    if let Record::Ticket(_) = record {
+        let (issued, outcome) = crate::ticketed_events::service::issue_paid(
+            tx,
+            id,
+            &contact.id,
+            (&name, &email),
+            (amount_cents, &currency),
+        )
+        .await?;
+        events.extend(issued);
+        return Ok(effect(outcome));
+    }
     let event = match record {
         Record::Donation(_) => {
             let frequency: String = sqlx::query_scalar("SELECT frequency FROM donations WHERE id = $1")
@@ -349,6 +363,7 @@ async fn checkout_completed(
                 interval: plan.try_get("billing_interval")?,
             })
         }
+        Record::Ticket(_) => unreachable!("a ticket order is fulfilled above"),
     };
     events.push(event);
     Ok(effect("paid"))
@@ -368,6 +383,9 @@ async fn checkout_closed(tx: &mut Tx, session: &Value, status: &str) -> Result<E
         .bind(record.id())
         .execute(&mut **tx)
         .await?;
+    if done.rows_affected() > 0 {
+        super::checkout::closed_unpaid(tx, record.table(), record.id()).await?;
+    }
     let outcome = match (done.rows_affected(), status) {
         (0, _) => "already settled",
         (_, "FAILED") => "payment failed",
@@ -481,9 +499,9 @@ async fn charge_refunded(
         return Ok(Effect::none("unknown payment"));
     };
     let total = charge["amount_refunded"].as_i64().unwrap_or(0);
-    let event = refunds::record_refund(tx, &record, total).await?;
-    let outcome = if event.is_some() { "refunded" } else { "already recorded" };
-    events.extend(event);
+    let changed = refunds::record_refund(tx, &record, total).await?;
+    let outcome = if changed.is_empty() { "already recorded" } else { "refunded" };
+    events.extend(changed);
     Ok(Effect { entity: Some(record.entity()), amount_cents: Some(total), outcome })
 }
 
@@ -503,6 +521,7 @@ async fn dispute(
     match closed {
         None => {
             refunds::dispute_opened(tx, &record).await?;
+            events.extend(refunds::follow(tx, &record).await?);
             events.push(Event::PaymentDisputeCreated(PaymentDisputeCreated {
                 payment_id: record.id.clone(),
                 kind: record.kind.to_string(),
@@ -514,6 +533,7 @@ async fn dispute(
         }
         Some(outcome) => {
             let status = refunds::dispute_closed(tx, &record, outcome).await?;
+            events.extend(refunds::follow(tx, &record).await?);
             events.push(Event::PaymentDisputeClosed(PaymentDisputeClosed {
                 payment_id: record.id.clone(),
                 kind: record.kind.to_string(),

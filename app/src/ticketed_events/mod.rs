@@ -1,7 +1,7 @@
 //! Ticketed events (SPEC §2 "ticketed events"): an event with ticket tiers, published on a
 //! public page where people take a ticket; each ticket has a code that is checked in at the
-//! door. Tiers are free for now: paid and donation tiers go through the payments module's
-//! checkout later. Shared types and server functions here, rules in `service.rs`, pages in
+//! door. A tier is free, or paid through the payments module's checkout (a ticket order that
+//! becomes a ticket when Stripe's webhook says it is paid). Shared types and server functions here, rules in `service.rs`, pages in
 //! `ui.rs`.
 
 use leptos::prelude::*;
@@ -58,11 +58,14 @@ impl EventStatus {
     }
 }
 
-/// A kind of ticket, with how many there are and how many are taken.
+/// A kind of ticket, with its price, how many there are and how many are taken (a paid
+/// ticket's place is taken from its checkout on, while the payment is pending).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tier {
     pub id: String,
     pub name: String,
+    /// 0 for a free tier.
+    pub price_cents: i64,
     pub capacity: i64,
     pub issued: i64,
 }
@@ -71,6 +74,15 @@ impl Tier {
     pub fn remaining(&self) -> i64 {
         (self.capacity - self.issued).max(0)
     }
+
+    pub fn is_paid(&self) -> bool {
+        self.price_cents > 0
+    }
+
+    /// "Free" or "$15.00".
+    pub fn price_label(&self) -> String {
+        if self.is_paid() { crate::payments::format_cents(self.price_cents) } else { "Free".to_string() }
+    }
 }
 
 /// A tier as typed in the event form, before it is saved.
@@ -78,6 +90,8 @@ impl Tier {
 pub struct TierLine {
     pub name: String,
     pub capacity: i64,
+    /// 0 for a free tier.
+    pub price_cents: i64,
 }
 
 /// A ticketed event as admins and the public page see it.
@@ -117,7 +131,8 @@ impl TicketedEvent {
     }
 }
 
-/// The create/edit form as typed. Tiers are one per line: `Name | how many`.
+/// The create/edit form as typed. Tiers are one per line: `Name | how many`, or
+/// `Name | how many | price` for a paid tier.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventForm {
     pub title: String,
@@ -164,6 +179,8 @@ pub struct EventPage {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TicketStatus {
     Valid,
+    /// Its payment is disputed: not valid at the door until the dispute is won.
+    Suspended,
     Cancelled,
 }
 
@@ -171,12 +188,25 @@ impl TicketStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             TicketStatus::Valid => "VALID",
+            TicketStatus::Suspended => "SUSPENDED",
             TicketStatus::Cancelled => "CANCELLED",
         }
     }
 
     pub fn parse(text: &str) -> TicketStatus {
-        if text == "CANCELLED" { TicketStatus::Cancelled } else { TicketStatus::Valid }
+        match text {
+            "CANCELLED" => TicketStatus::Cancelled,
+            "SUSPENDED" => TicketStatus::Suspended,
+            _ => TicketStatus::Valid,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketStatus::Valid => "Valid",
+            TicketStatus::Suspended => "Suspended (payment disputed)",
+            TicketStatus::Cancelled => "Cancelled",
+        }
     }
 }
 
@@ -193,6 +223,8 @@ pub struct TicketRow {
     /// When it was taken, as admin pages show times.
     pub issued: String,
     pub checked_in: Option<String>,
+    /// Bought through Stripe (cancelled by refunding its payment).
+    pub paid: bool,
 }
 
 /// The admin's event page: the event and one page of its tickets, newest first.
@@ -203,6 +235,8 @@ pub struct EventDetail {
     pub page: i64,
     pub has_more: bool,
     pub checked_in: i64,
+    /// Paid ticket orders still holding their money (for a cancelled event: to refund).
+    pub paid_orders: i64,
 }
 
 /// Someone taking a ticket on the public page.
@@ -211,6 +245,24 @@ pub struct TicketForm {
     pub tier_id: String,
     pub name: String,
     pub email: String,
+}
+
+/// Where taking a ticket leads: a free ticket is issued at once; a paid one goes to Stripe's
+/// payment page, and the ticket follows by email when the payment is confirmed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Taken {
+    Ticket { code: String },
+    Checkout { url: String },
+}
+
+impl Taken {
+    /// The address the browser goes to next.
+    pub fn next_address(&self) -> String {
+        match self {
+            Taken::Ticket { code } => format!("/ticket?code={code}"),
+            Taken::Checkout { url } => url.clone(),
+        }
+    }
 }
 
 /// A ticket as its holder sees it (at `/ticket?code=…` and in the email).
@@ -225,6 +277,8 @@ pub struct TicketView {
     pub event_status: EventStatus,
     pub when: String,
     pub venue: String,
+    /// Bought through Stripe: given back by a refund, not from its page.
+    pub paid: bool,
 }
 
 /// A ticket on its holder's contact page.
@@ -260,29 +314,40 @@ pub fn normalise_code(typed: &str) -> String {
     }
 }
 
-/// Parses the tiers box: one per line, `Name | how many`; blank lines skipped. Each bad line
-/// is reported by its number.
+/// Parses the tiers box: one per line, `Name | how many` (free) or `Name | how many | price`
+/// (paid, like `15` or `$15.00`); blank lines skipped. Each bad line is reported by its number.
 pub fn parse_tiers(text: &str) -> Result<Vec<TierLine>, String> {
     let mut tiers: Vec<TierLine> = Vec::new();
     for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
         if line.is_empty() {
             continue;
         }
-        let Some((name, capacity)) = line.rsplit_once('|') else {
-            return Err(format!("Line {n}: write Name | how many, like General admission | 100."));
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (name, capacity, price) = match parts[..] {
+            [name, capacity] => (name, capacity, None),
+            [name, capacity, price] => (name, capacity, Some(price)),
+            _ => {
+                return Err(format!(
+                    "Line {n}: write Name | how many, like General admission | 100, or add | price for a paid tier."
+                ));
+            }
         };
-        let name = name.trim();
-        if name.is_empty() || !crate::error::is_one_line(name, TIER_NAME_MAX_CHARS) || name.contains('|') {
+        if name.is_empty() || !crate::error::is_one_line(name, TIER_NAME_MAX_CHARS) {
             return Err(format!("Line {n}: name the tier in at most {TIER_NAME_MAX_CHARS} characters."));
         }
-        let capacity = capacity.trim().replace(',', "").parse::<i64>().ok();
+        let capacity = capacity.replace(',', "").parse::<i64>().ok();
         let Some(capacity) = capacity.filter(|c| (1..=TIER_CAPACITY_MAX).contains(c)) else {
             return Err(format!("Line {n}: how many tickets must be a whole number from 1 to 10,000."));
+        };
+        let price_cents = match price {
+            None => 0,
+            Some(price) if price.eq_ignore_ascii_case("free") => 0,
+            Some(price) => crate::payments::parse_price_cents(price).map_err(|e| format!("Line {n}: {e}"))?,
         };
         if tiers.iter().any(|t| t.name.eq_ignore_ascii_case(name)) {
             return Err(format!("Line {n}: there is already a tier called {name}."));
         }
-        tiers.push(TierLine { name: name.to_string(), capacity });
+        tiers.push(TierLine { name: name.to_string(), capacity, price_cents });
     }
     if tiers.is_empty() {
         return Err("Add at least one tier, like General admission | 100.".into());
@@ -295,7 +360,14 @@ pub fn parse_tiers(text: &str) -> Result<Vec<TierLine>, String> {
 
 /// The tiers as the form shows them again.
 pub fn tiers_text(tiers: &[Tier]) -> String {
-    tiers.iter().map(|t| format!("{} | {}", t.name, t.capacity)).collect::<Vec<_>>().join("\n")
+    tiers
+        .iter()
+        .map(|t| match t.is_paid() {
+            true => format!("{} | {} | {}", t.name, t.capacity, crate::payments::format_cents(t.price_cents)),
+            false => format!("{} | {}", t.name, t.capacity),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The tickets as CSV, for the door list or a spreadsheet.
@@ -332,6 +404,7 @@ impl From<service::TicketingError> for AppError {
             TicketingError::RateLimited(wait) => {
                 AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
             }
+            TicketingError::Payment(e) => e.into(),
             TicketingError::Database(e) => crate::auth::internal(e),
         }
     }
@@ -433,17 +506,17 @@ pub async fn get_public_event(slug: String) -> Result<TicketedEvent, AppError> {
     Ok(service::public(&state.db, &slug).await?)
 }
 
-/// Takes a ticket; answers with its code. Limited per client IP with the shifts' sign-ups.
+/// Takes a ticket: a free one at once (limited per client IP with the shifts' sign-ups), a
+/// paid one through Stripe's checkout (limited as every checkout is).
 #[server(prefix = "/api", endpoint = "ticketed-events/take")]
-pub async fn take_ticket(slug: String, form: TicketForm) -> Result<String, AppError> {
+pub async fn take_ticket(slug: String, form: TicketForm) -> Result<Taken, AppError> {
     let state = crate::state::app_state()?;
-    let taker = crate::rate_limit::Allowance {
-        limiter: &state.signup_limiter,
-        client_ip: &crate::request::client_ip(),
-    };
-    let code = service::take(&state.bus, &taker, &slug, &form, crate::db::now_unix()).await?;
-    crate::request::after_plain_form_post(&format!("/ticket?code={code}"));
-    Ok(code)
+    let client_ip = crate::request::client_ip();
+    let taker = crate::rate_limit::Allowance { limiter: &state.signup_limiter, client_ip: &client_ip };
+    let request = crate::payments::service::RequestInfo::current();
+    let taken = service::take(&state, &taker, &request, &slug, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&taken.next_address());
+    Ok(taken)
 }
 
 /// The ticket with `code`, for its holder.
@@ -472,8 +545,8 @@ mod tests {
         assert_eq!(
             tiers,
             [
-                TierLine { name: "General admission".into(), capacity: 1000 },
-                TierLine { name: "Members".into(), capacity: 50 }
+                TierLine { name: "General admission".into(), capacity: 1000, price_cents: 0 },
+                TierLine { name: "Members".into(), capacity: 50, price_cents: 0 }
             ]
         );
         assert!(parse_tiers("General").unwrap_err().starts_with("Line 1: write Name | how many"));
@@ -486,8 +559,36 @@ mod tests {
         assert_eq!(parse_tiers(&eleven).unwrap_err(), "An event can have at most 10 tiers.");
         let shown: Vec<Tier> = tiers
             .iter()
-            .map(|t| Tier { id: String::new(), name: t.name.clone(), capacity: t.capacity, issued: 0 })
+            .map(|t| Tier {
+                id: String::new(),
+                name: t.name.clone(),
+                price_cents: t.price_cents,
+                capacity: t.capacity,
+                issued: 0,
+            })
             .collect();
+        assert_eq!(parse_tiers(&tiers_text(&shown)).unwrap(), tiers);
+    }
+
+    #[test]
+    fn a_tier_with_a_price_is_paid() {
+        let tiers = parse_tiers("Seats | 50 | $1,215.50\nStanding | 10 | free\nFriends | 5").unwrap();
+        let prices: Vec<i64> = tiers.iter().map(|t| t.price_cents).collect();
+        assert_eq!(prices, [121_550, 0, 0]);
+        assert!(parse_tiers("A | 1\nB | 2 | 0.10").unwrap_err().starts_with("Line 2: Enter a price from $0.50"));
+        assert!(parse_tiers("A | 1 | ten").unwrap_err().starts_with("Line 1: Enter a price"));
+        assert!(parse_tiers("A | 1 | 5 | 6").unwrap_err().starts_with("Line 1: write Name | how many"));
+        let shown: Vec<Tier> = tiers
+            .iter()
+            .map(|t| Tier {
+                id: String::new(),
+                name: t.name.clone(),
+                price_cents: t.price_cents,
+                capacity: t.capacity,
+                issued: 0,
+            })
+            .collect();
+        assert_eq!(tiers_text(&shown), "Seats | 50 | $1,215.50\nStanding | 10\nFriends | 5");
         assert_eq!(parse_tiers(&tiers_text(&shown)).unwrap(), tiers);
     }
 

@@ -1,5 +1,6 @@
-//! Ticketed event rules (ssr only): saving, publishing and cancelling events, taking free
-//! tickets within each tier's capacity, and checking tickets in at the door.
+//! Ticketed event rules (ssr only): saving, publishing and cancelling events, taking tickets
+//! within each tier's capacity (free ones at once, paid ones through Stripe's checkout, issued
+//! when the webhook says they are paid), and checking tickets in at the door.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use rand::Rng;
 use sqlx::Row;
 
 use super::{
-    CheckedIn, ContactTicket, EventDetail, EventFilter, EventForm, EventPage, EventRow, EventStatus,
+    CheckedIn, ContactTicket, EventDetail, EventFilter, EventForm, EventPage, EventRow, EventStatus, Taken,
     TicketForm, TicketRow, TicketStatus, TicketView, TicketedEvent, Tier, TierLine,
 };
 use crate::bus::{self, Bus};
@@ -19,8 +20,10 @@ use crate::events::catalog::{
     TicketCancelled, TicketCheckedIn, TicketPurchased, TicketedEventCancelled, TicketedEventPublished,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
+use crate::payments::service::RequestInfo;
 use crate::rate_limit::Allowance;
 use crate::settings;
+use crate::state::AppState;
 use crate::time_zone::Zone;
 use crate::users::service::normalise_email;
 
@@ -39,6 +42,9 @@ pub enum TicketingError {
     Conflict(String),
     #[error("too many requests")]
     RateLimited(Duration),
+    /// A paid ticket's checkout was refused (payments off, too many starts, Stripe).
+    #[error(transparent)]
+    Payment(#[from] crate::payments::service::PaymentError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -126,10 +132,15 @@ fn when(zone: &Zone, starts_at: i64, ends_at: i64) -> String {
 
 const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status";
 
+/// 1 when ticket `t` was bought through Stripe, else 0.
+const PAID: &str = "CASE WHEN EXISTS (SELECT 1 FROM ticket_orders o WHERE o.ticket_id = t.id) THEN 1 ELSE 0 END";
+
+const TIER_COLUMNS: &str = "id, name, price_cents, capacity, issued";
+
 async fn tiers_of(db: &Db, event_id: &str) -> Result<Vec<Tier>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, name, capacity, issued FROM ticket_tiers WHERE event_id = $1 ORDER BY position, id",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TIER_COLUMNS} FROM ticket_tiers WHERE event_id = $1 ORDER BY position, id"
+    )))
     .bind(event_id)
     .fetch_all(db.pool())
     .await?;
@@ -140,6 +151,7 @@ fn tier_from_row(row: &sqlx::any::AnyRow) -> Result<Tier, sqlx::Error> {
     Ok(Tier {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        price_cents: row.try_get("price_cents")?,
         capacity: row.try_get("capacity")?,
         issued: row.try_get("issued")?,
     })
@@ -323,11 +335,12 @@ pub async fn save(
     find(bus.db(), "id", &id).await
 }
 
-/// Makes the event's tiers those of the form, matched by name (any case).
+/// Makes the event's tiers those of the form, matched by name (any case). A tier that has
+/// ever had a ticket or a ticket order is kept: they refer to it.
 async fn save_tiers(tx: &mut Tx, event_id: &str, lines: &[TierLine]) -> Result<(), TicketingError> {
     let lock = db::for_update(tx);
     let current = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, name, capacity, issued FROM ticket_tiers WHERE event_id = $1{lock}"
+        "SELECT {TIER_COLUMNS} FROM ticket_tiers WHERE event_id = $1{lock}"
     )))
     .bind(event_id)
     .fetch_all(&mut **tx)
@@ -335,11 +348,18 @@ async fn save_tiers(tx: &mut Tx, event_id: &str, lines: &[TierLine]) -> Result<(
     .iter()
     .map(tier_from_row)
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let used: Vec<String> = sqlx::query_scalar(
+        "SELECT t.id FROM ticket_tiers t WHERE t.event_id = $1 AND (EXISTS (SELECT 1 FROM tickets k WHERE k.tier_id = t.id) \
+         OR EXISTS (SELECT 1 FROM ticket_orders o WHERE o.tier_id = t.id))",
+    )
+    .bind(event_id)
+    .fetch_all(&mut **tx)
+    .await?;
     let matching = |name: &str| current.iter().find(|t| t.name.eq_ignore_ascii_case(name));
     let mut problems = Vec::new();
     for tier in &current {
-        if tier.issued > 0 && !lines.iter().any(|l| l.name.eq_ignore_ascii_case(&tier.name)) {
-            problems.push(format!("{} has tickets taken, so it cannot be removed.", tier.name));
+        if used.contains(&tier.id) && !lines.iter().any(|l| l.name.eq_ignore_ascii_case(&tier.name)) {
+            problems.push(format!("{} has had tickets, so it cannot be removed.", tier.name));
         }
     }
     for line in lines {
@@ -359,32 +379,31 @@ async fn save_tiers(tx: &mut Tx, event_id: &str, lines: &[TierLine]) -> Result<(
     for tier in current.iter().filter(|t| !lines.iter().any(|l| l.name.eq_ignore_ascii_case(&t.name))) {
         sqlx::query("DELETE FROM ticket_tiers WHERE id = $1").bind(&tier.id).execute(&mut **tx).await?;
     }
+    // A new price applies to tickets taken from now on; those paid keep what they paid.
     for (position, line) in lines.iter().enumerate() {
-        let position = position as i64;
-        match matching(&line.name) {
-            Some(tier) => {
-                sqlx::query("UPDATE ticket_tiers SET name = $1, capacity = $2, position = $3 WHERE id = $4")
-                    .bind(&line.name)
-                    .bind(line.capacity)
-                    .bind(position)
-                    .bind(&tier.id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO ticket_tiers (id, event_id, name, kind, price_cents, capacity, issued, position) \
-                     VALUES ($1, $2, $3, 'FREE', 0, $4, 0, $5)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(event_id)
-                .bind(&line.name)
-                .bind(line.capacity)
-                .bind(position)
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
+        let kind = if line.price_cents > 0 { "PAID" } else { "FREE" };
+        let (id, sql) = match matching(&line.name) {
+            Some(tier) => (
+                tier.id.clone(),
+                "UPDATE ticket_tiers SET name = $1, capacity = $2, position = $3, kind = $4, price_cents = $5 \
+                 WHERE id = $6 AND event_id = $7",
+            ),
+            None => (
+                uuid::Uuid::new_v4().to_string(),
+                "INSERT INTO ticket_tiers (name, capacity, position, kind, price_cents, id, event_id, issued) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+            ),
+        };
+        sqlx::query(sql)
+            .bind(&line.name)
+            .bind(line.capacity)
+            .bind(position as i64)
+            .bind(kind)
+            .bind(line.price_cents)
+            .bind(&id)
+            .bind(event_id)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
@@ -425,13 +444,14 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
         EventStatus::Draft => return Err(Conflict("A draft is not published: delete it instead.".into())),
         EventStatus::Cancelled => return Err(Conflict("This event is already cancelled.".into())),
     }
-    let holders: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, email FROM tickets WHERE event_id = $1 AND status = 'VALID' ORDER BY created_at, id",
-    )
+    let holders: Vec<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.name, t.email, {PAID} AS paid FROM tickets t WHERE t.event_id = $1 \
+         AND t.status IN ('VALID', 'SUSPENDED') ORDER BY t.created_at, t.id"
+    )))
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query("UPDATE tickets SET status = 'CANCELLED' WHERE event_id = $1 AND status = 'VALID'")
+    sqlx::query("UPDATE tickets SET status = 'CANCELLED' WHERE event_id = $1 AND status IN ('VALID', 'SUSPENDED')")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -443,12 +463,14 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
     let when = when(&zone, event.starts_at, event.ends_at);
     let emails: Vec<OutgoingEmail> = holders
         .into_iter()
-        .map(|(name, email)| OutgoingEmail {
+        .map(|(name, email, paid)| OutgoingEmail {
             to: email,
             subject: format!("Cancelled: {}", event.title),
             body: format!(
-                "Hello {name},\n\nWe are sorry: {} ({when}, {}) is cancelled, and your ticket with it.\n",
-                event.title, event.venue
+                "Hello {name},\n\nWe are sorry: {} ({when}, {}) is cancelled, and your ticket with it.\n{}",
+                event.title,
+                event.venue,
+                if paid == 1 { "What you paid for it will be refunded to you.\n" } else { "" }
             ),
             attachment: None,
         })
@@ -490,7 +512,7 @@ pub async fn upcoming(db: &Db, now: i64) -> Result<Vec<TicketedEvent>, Ticketing
     .await?;
     // Their tiers in one query, not one per event.
     let tier_rows = sqlx::query(
-        "SELECT t.event_id, t.id, t.name, t.capacity, t.issued FROM ticket_tiers t \
+        "SELECT t.event_id, t.id, t.name, t.price_cents, t.capacity, t.issued FROM ticket_tiers t \
          JOIN ticketed_events e ON e.id = t.event_id WHERE e.status = 'PUBLISHED' AND e.ends_at > $1 \
          ORDER BY t.position, t.id",
     )
@@ -529,39 +551,72 @@ fn new_code() -> String {
     super::normalise_code(&plain)
 }
 
-/// Takes a free ticket of a tier for someone, within the taker's allowance: the tier's count
-/// is checked and taken, the contact created or matched by email, the ticket and its email
-/// written, and `ticket.purchased` published — in one transaction, under the tier's lock.
-/// One ticket per email per event. Answers with the ticket's code.
+/// How long a paid ticket's place is held for its checkout: Stripe's session expires then
+/// (30 minutes is Stripe's shortest), and `checkout.session.expired` frees the place.
+pub const CHECKOUT_HOLD_SECS: i64 = 31 * 60;
+
+/// Takes a ticket of a tier for someone. A free one is issued at once, within the taker's
+/// allowance; a paid one holds its place and goes to Stripe's checkout (limited as every
+/// checkout is), and is issued by the webhook once paid. One ticket per email per event.
 pub async fn take(
-    bus: &Bus,
+    state: &AppState,
     taker: &Allowance<'_>,
+    request: &RequestInfo,
     slug: &str,
     form: &TicketForm,
     now: i64,
-) -> Result<String, TicketingError> {
-    taker.take().map_err(TicketingError::RateLimited)?;
+) -> Result<Taken, TicketingError> {
     let mut v = Validation::new();
     crate::contacts::service::check_name_and_email(&mut v, &form.name, &form.email);
     v.check(!form.tier_id.trim().is_empty(), "tier_id", "Choose a ticket.");
     v.finish().map_err(TicketingError::Invalid)?;
-    let (name, email) = (form.name.trim(), normalise_email(&form.email));
-    let zone = settings::time_zone(bus.db()).await?;
-    let mut tx = bus.db().begin_write().await?;
-    let event = locked(&mut tx, "slug", slug).await?;
+    let who = (form.name.trim(), normalise_email(&form.email));
+    let price: Option<i64> = sqlx::query_scalar(
+        "SELECT t.price_cents FROM ticket_tiers t JOIN ticketed_events e ON e.id = t.event_id \
+         WHERE t.id = $1 AND e.slug = $2",
+    )
+    .bind(form.tier_id.trim())
+    .bind(slug)
+    .fetch_optional(state.db.pool())
+    .await?;
+    match price {
+        Some(price) if price > 0 => buy(state, request, slug, form.tier_id.trim(), price, who, now).await,
+        _ => {
+            taker.take().map_err(TicketingError::RateLimited)?;
+            take_free(&state.bus, slug, form.tier_id.trim(), who, now).await
+        }
+    }
+}
+
+/// The event and the tier a place was taken from.
+struct Place {
+    event: Locked,
+    tier: Tier,
+}
+
+/// Takes one place of a tier for `email`, under the event's lock and then the tier's: the
+/// event open, a place left, and no ticket (nor a checkout under way) for this email.
+async fn take_place(
+    tx: &mut Tx,
+    slug: &str,
+    tier_id: &str,
+    email: &str,
+    now: i64,
+) -> Result<Place, TicketingError> {
+    let event = locked(tx, "slug", slug).await?;
     match event.status {
         EventStatus::Published if event.ends_at > now => {}
         EventStatus::Published => return Err(Conflict("This event is over.".into())),
         EventStatus::Draft => return Err(TicketingError::NotFound),
         EventStatus::Cancelled => return Err(Conflict("This event is cancelled.".into())),
     }
-    let lock = db::for_update(&mut tx);
+    let lock = db::for_update(tx);
     let tier = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, name, capacity, issued FROM ticket_tiers WHERE id = $1 AND event_id = $2{lock}"
+        "SELECT {TIER_COLUMNS} FROM ticket_tiers WHERE id = $1 AND event_id = $2{lock}"
     )))
-    .bind(form.tier_id.trim())
+    .bind(tier_id)
     .bind(&event.id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .map(|row| tier_from_row(&row))
     .transpose()?
@@ -575,18 +630,77 @@ pub async fn take(
         return Err(Conflict(format!("{} tickets are all taken.", tier.name)));
     }
     let held: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2 AND status = 'VALID'",
+        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2 AND status IN ('VALID', 'SUSPENDED')",
     )
     .bind(&event.id)
-    .bind(&email)
-    .fetch_one(&mut *tx)
+    .bind(email)
+    .fetch_one(&mut **tx)
     .await?;
     if held > 0 {
         return Err(Conflict(format!(
             "{email} already has a ticket for this event: look for it in your email."
         )));
     }
+    let paying: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ticket_orders o JOIN ticket_tiers t ON t.id = o.tier_id \
+         WHERE t.event_id = $1 AND o.email = $2 AND o.status = 'PENDING'",
+    )
+    .bind(&event.id)
+    .bind(email)
+    .fetch_one(&mut **tx)
+    .await?;
+    if paying > 0 {
+        return Err(Conflict(format!(
+            "A payment for a ticket for {email} is under way: finish it, or try again in half an hour."
+        )));
+    }
+    sqlx::query("UPDATE ticket_tiers SET issued = issued + 1 WHERE id = $1")
+        .bind(&tier.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Place { event, tier })
+}
+
+/// Issues a free ticket: the place taken, the contact created or matched by email, the
+/// ticket and its email written, and `ticket.purchased` published, in one transaction.
+async fn take_free(
+    bus: &Bus,
+    slug: &str,
+    tier_id: &str,
+    (name, email): (&str, String),
+    now: i64,
+) -> Result<Taken, TicketingError> {
+    let mut tx = bus.db().begin_write().await?;
+    let place = take_place(&mut tx, slug, tier_id, &email, now).await?;
     let contact = crate::contacts::service::find_or_create(&mut tx, &email, name, None, "EVENT").await?;
+    let paid = Paid { amount_cents: 0, currency: String::new() };
+    let (code, purchased) = issue(&mut tx, &place, &contact.id, (name, &email), paid, now).await?;
+    if let Some(created) = &contact.created {
+        bus::publish(&mut tx, &Actor::System, created).await?;
+    }
+    bus::publish(&mut tx, &Actor::System, &purchased).await?;
+    bus.commit(tx).await?;
+    Ok(Taken::Ticket { code })
+}
+
+/// What a ticket was paid (nothing for a free one).
+struct Paid {
+    amount_cents: i64,
+    currency: String,
+}
+
+/// Writes a valid ticket for a place already taken and queues its email; answers with its
+/// code and the `ticket.purchased` event to publish.
+async fn issue(
+    tx: &mut Tx,
+    place: &Place,
+    contact_id: &str,
+    (name, email): (&str, &str),
+    paid: Paid,
+    now: i64,
+) -> Result<(String, Event), sqlx::Error> {
+    let (event, tier) = (&place.event, &place.tier);
+    let zone = settings::time_zone_in(tx).await?;
     let (ticket_id, code) = (uuid::Uuid::new_v4().to_string(), new_code());
     sqlx::query(
         "INSERT INTO tickets (id, event_id, tier_id, code, contact_id, name, email, status, created_at) \
@@ -596,18 +710,14 @@ pub async fn take(
     .bind(&event.id)
     .bind(&tier.id)
     .bind(&code)
-    .bind(&contact.id)
+    .bind(contact_id)
     .bind(name)
-    .bind(&email)
+    .bind(email)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE ticket_tiers SET issued = issued + 1 WHERE id = $1")
-        .bind(&tier.id)
-        .execute(&mut *tx)
-        .await?;
     let email_text = OutgoingEmail {
-        to: email.clone(),
+        to: email.to_string(),
         subject: format!("Your ticket: {}", event.title),
         body: format!(
             "Hello {name},\n\nHere is your ticket ({}) for {}.\n\nWhen: {}\nWhere: {}\nCode: {code}\n\n\
@@ -619,34 +729,210 @@ pub async fn take(
         ),
         attachment: None,
     };
-    crate::email::service::queue(&mut tx, &email_text).await?;
+    crate::email::service::queue(tx, &email_text).await?;
     let purchased = Event::TicketPurchased(TicketPurchased {
         ticket_id,
         event_id: event.id.clone(),
         event_title: event.title.clone(),
         tier_name: tier.name.clone(),
-        tier_kind: "FREE".into(),
-        contact_id: Some(contact.id.clone()),
+        tier_kind: if paid.amount_cents > 0 { "PAID" } else { "FREE" }.into(),
+        contact_id: Some(contact_id.to_string()),
         buyer_name: name.to_string(),
-        buyer_email: email,
+        buyer_email: email.to_string(),
         quantity: 1,
-        amount_cents: 0,
-        currency: String::new(),
+        amount_cents: paid.amount_cents,
+        currency: paid.currency,
     });
-    if let Some(created) = &contact.created {
-        bus::publish(&mut tx, &Actor::System, created).await?;
+    Ok((code, purchased))
+}
+
+/// Starts a paid ticket's checkout: the place is taken and the PENDING ticket order written
+/// (with its audit row) in one transaction, then Stripe's session opened, expiring when the
+/// hold ends.
+async fn buy(
+    state: &AppState,
+    request: &RequestInfo,
+    slug: &str,
+    tier_id: &str,
+    price_cents: i64,
+    (name, email): (&str, String),
+    now: i64,
+) -> Result<Taken, TicketingError> {
+    use crate::payments::checkout::{self, Pending};
+    let (stripe, stored) = checkout::open(state, request, &format!("ticket {slug}"), price_cents).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = state.db.begin_write().await?;
+    let place = take_place(&mut tx, slug, tier_id, &email, now).await?;
+    let pending = Pending {
+        table: "ticket_orders",
+        id: &id,
+        entity: format!("ticket {id}"),
+        amount_cents: place.tier.price_cents,
+    };
+    checkout::insert_pending_in(&mut tx, request, &pending, ("tier_id", &place.tier.id), (name, &email), &stored.currency)
+        .await?;
+    tx.commit().await?;
+
+    let base = state.public_url.trim_end_matches('/');
+    let line = crate::payments::stripe::SessionLine {
+        reference_key: "ticket_order_id",
+        reference_id: &id,
+        item_name: &format!("{} — {}", place.event.title, place.tier.name),
+        amount_cents: place.tier.price_cents,
+        currency: &stored.currency,
+        interval: None,
+        email: &email,
+        success_url: &format!("{base}/events/{slug}?paid=1"),
+        cancel_url: &format!("{base}/events/{slug}"),
+        expires_at: Some(now + CHECKOUT_HOLD_SECS),
+    };
+    let started = checkout::send_to_stripe(state, request, &stripe, &pending, &line).await?;
+    Ok(Taken::Checkout { url: started.url })
+}
+
+/// A ticket order's checkout closed unpaid (failed, expired, or Stripe refused it): its
+/// place is free again.
+pub async fn release_place(tx: &mut Tx, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE ticket_tiers SET issued = issued - 1 WHERE id = (SELECT tier_id FROM ticket_orders WHERE id = $1)",
+    )
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The webhook says ticket order `order_id` (locked, just marked PAID for `contact_id`) is
+/// paid: its ticket is issued on the place it held, under the event's lock. If the event was
+/// cancelled or is over meanwhile, or the email holds a ticket already, no ticket is issued,
+/// the place is freed and the outcome says to refund. Answers with the events to publish and
+/// the outcome for the audit row.
+pub async fn issue_paid(
+    tx: &mut Tx,
+    order_id: &str,
+    contact_id: &str,
+    (name, email): (&str, &str),
+    paid: (i64, &str),
+) -> Result<(Vec<Event>, &'static str), sqlx::Error> {
+    let slug: String = sqlx::query_scalar(
+        "SELECT e.slug FROM ticket_orders o JOIN ticket_tiers t ON t.id = o.tier_id \
+         JOIN ticketed_events e ON e.id = t.event_id WHERE o.id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let event = match locked(tx, "slug", &slug).await {
+        Ok(event) => event,
+        Err(TicketingError::Database(e)) => return Err(e),
+        Err(_) => return Err(sqlx::Error::RowNotFound),
+    };
+    let now = db::now_unix();
+    let tier_id: String = sqlx::query_scalar("SELECT tier_id FROM ticket_orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2 AND status IN ('VALID', 'SUSPENDED')",
+    )
+    .bind(&event.id)
+    .bind(email)
+    .fetch_one(&mut **tx)
+    .await?;
+    let refused = match event.status {
+        EventStatus::Cancelled => Some("paid for a cancelled event: refund it"),
+        _ if event.ends_at <= now => Some("paid after the event ended: refund it"),
+        _ if held > 0 => Some("paid, but this email has a ticket already: refund it"),
+        _ => None,
+    };
+    if let Some(outcome) = refused {
+        release_place(tx, order_id).await?;
+        return Ok((Vec::new(), outcome));
     }
-    bus::publish(&mut tx, &Actor::System, &purchased).await?;
-    bus.commit(tx).await?;
-    Ok(code)
+    let tier = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TIER_COLUMNS} FROM ticket_tiers WHERE id = $1")))
+        .bind(&tier_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let place = Place { event, tier: tier_from_row(&tier)? };
+    let paid = Paid { amount_cents: paid.0, currency: paid.1.to_string() };
+    let (code, purchased) = issue(tx, &place, contact_id, (name, email), paid, now).await?;
+    sqlx::query("UPDATE ticket_orders SET ticket_id = (SELECT id FROM tickets WHERE code = $1) WHERE id = $2")
+        .bind(&code)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok((vec![purchased], "paid"))
+}
+
+/// Brings a paid ticket in line with its order's payment after a refund or a dispute:
+/// disputed → SUSPENDED; paid again (dispute won) → VALID; refunded in full or dispute lost →
+/// CANCELLED, the place freed and `ticket.cancelled` published (a refunded holder is
+/// emailed). A cancelled ticket stays cancelled. Answers with the events to publish.
+pub async fn follow_payment(tx: &mut Tx, order_id: &str) -> Result<Vec<Event>, sqlx::Error> {
+    let lock = db::for_update_of(tx, "t");
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT o.status AS order_status, t.id, t.tier_id, t.event_id, t.contact_id, t.name, t.email, t.status, \
+         r.name AS tier_name, e.title FROM ticket_orders o JOIN tickets t ON t.id = o.ticket_id \
+         JOIN ticket_tiers r ON r.id = t.tier_id JOIN ticketed_events e ON e.id = t.event_id WHERE o.id = $1{lock}"
+    )))
+    .bind(order_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(Vec::new()) };
+    let (order_status, status): (String, String) = (row.try_get("order_status")?, row.try_get("status")?);
+    let current = TicketStatus::parse(&status);
+    let wanted = match order_status.as_str() {
+        "DISPUTED" => TicketStatus::Suspended,
+        "REFUNDED" | "LOST" => TicketStatus::Cancelled,
+        _ => TicketStatus::Valid,
+    };
+    if current == wanted || current == TicketStatus::Cancelled {
+        return Ok(Vec::new());
+    }
+    let ticket_id: String = row.try_get("id")?;
+    sqlx::query("UPDATE tickets SET status = $1 WHERE id = $2")
+        .bind(wanted.as_str())
+        .bind(&ticket_id)
+        .execute(&mut **tx)
+        .await?;
+    if wanted != TicketStatus::Cancelled {
+        return Ok(Vec::new());
+    }
+    sqlx::query("UPDATE ticket_tiers SET issued = issued - 1 WHERE id = $1")
+        .bind(row.try_get::<String, _>("tier_id")?)
+        .execute(&mut **tx)
+        .await?;
+    let (event_title, tier_name): (String, String) = (row.try_get("title")?, row.try_get("tier_name")?);
+    if order_status == "REFUNDED" {
+        let name: String = row.try_get("name")?;
+        let email = OutgoingEmail {
+            to: row.try_get("email")?,
+            subject: format!("Refunded: your ticket for {event_title}"),
+            body: format!(
+                "Hello {name},\n\nYour payment for your ticket ({tier_name}) for {event_title} is refunded, \
+                 and the ticket is cancelled.\n"
+            ),
+            attachment: None,
+        };
+        crate::email::service::queue(tx, &email).await?;
+    }
+    Ok(vec![Event::TicketCancelled(TicketCancelled {
+        ticket_id,
+        event_id: row.try_get("event_id")?,
+        event_title,
+        tier_name,
+        contact_id: row.try_get("contact_id")?,
+        by: "PAYMENT".into(),
+    })])
 }
 
 /// The ticket with `code` (as typed), for its holder.
 pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
     let row = sqlx::query(
-        "SELECT t.code, t.name, t.status, r.name AS tier_name, e.title, e.slug, e.status AS event_status, \
-         e.starts_at, e.ends_at, e.venue FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
-         JOIN ticketed_events e ON e.id = t.event_id WHERE t.code = $1",
+        sqlx::AssertSqlSafe(format!(
+            "SELECT t.code, t.name, t.status, r.name AS tier_name, e.title, e.slug, e.status AS event_status, \
+             e.starts_at, e.ends_at, e.venue, {PAID} AS paid FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
+             JOIN ticketed_events e ON e.id = t.event_id WHERE t.code = $1"
+        )),
     )
     .bind(super::normalise_code(code))
     .fetch_optional(db.pool())
@@ -664,6 +950,7 @@ pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
         event_status: EventStatus::parse(&event_status).unwrap_or(EventStatus::Draft),
         when: when(&zone, row.try_get("starts_at")?, row.try_get("ends_at")?),
         venue: row.try_get("venue")?,
+        paid: row.try_get::<i64, _>("paid")? == 1,
     })
 }
 
@@ -692,8 +979,12 @@ pub async fn check_in(
     if ticket_event != event.id {
         return Err(Conflict(format!("This ticket ({name}) is for another event.")));
     }
-    if TicketStatus::parse(&status) == TicketStatus::Cancelled {
-        return Err(Conflict(format!("{name}'s ticket is cancelled.")));
+    match TicketStatus::parse(&status) {
+        TicketStatus::Valid => {}
+        TicketStatus::Cancelled => return Err(Conflict(format!("{name}'s ticket is cancelled."))),
+        TicketStatus::Suspended => {
+            return Err(Conflict(format!("{name}'s ticket is suspended: its payment is disputed.")));
+        }
     }
     if let Some(at) = row.try_get::<Option<i64>, _>("checked_in_at")? {
         return Err(Conflict(format!("{name} was already checked in at {}.", zone.stamp(at))));
@@ -757,7 +1048,7 @@ async fn cancel_ticket(
     let lock = db::for_update_of(&mut tx, "t");
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT t.id, t.tier_id, t.contact_id, t.name, t.email, t.status, t.checked_in_at, r.name AS tier_name, \
-         e.id AS event_id, e.title, e.ends_at, e.status AS event_status FROM tickets t \
+         e.id AS event_id, e.title, e.ends_at, e.status AS event_status, {PAID} AS paid FROM tickets t \
          JOIN ticket_tiers r ON r.id = t.tier_id JOIN ticketed_events e ON e.id = t.event_id \
          WHERE {column} = $1{lock}"
     )))
@@ -768,6 +1059,13 @@ async fn cancel_ticket(
     let (status, event_status): (String, String) = (row.try_get("status")?, row.try_get("event_status")?);
     if TicketStatus::parse(&status) == TicketStatus::Cancelled {
         return Err(Conflict("This ticket is already cancelled.".into()));
+    }
+    if row.try_get::<i64, _>("paid")? == 1 {
+        return Err(Conflict(
+            "This ticket was paid for: it is given back by refunding its payment (Payments → Tickets), \
+             which cancels it. Holders ask the organisers by replying to their ticket's email."
+                .into(),
+        ));
     }
     if row.try_get::<Option<i64>, _>("checked_in_at")?.is_some() {
         return Err(Conflict("This ticket was checked in at the door: it cannot be cancelled.".into()));
@@ -815,9 +1113,14 @@ async fn cancel_ticket(
     Ok(())
 }
 
-const TICKET_SELECT: &str = "SELECT t.id, t.code, t.name, t.email, t.contact_id, t.status, t.created_at, \
-     t.checked_in_at, r.name AS tier_name FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
-     WHERE t.event_id = $1 ORDER BY t.created_at DESC, t.id";
+/// An event's tickets, newest first.
+fn ticket_select() -> String {
+    format!(
+        "SELECT t.id, t.code, t.name, t.email, t.contact_id, t.status, t.created_at, t.checked_in_at, \
+         r.name AS tier_name, {PAID} AS paid FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
+         WHERE t.event_id = $1 ORDER BY t.created_at DESC, t.id"
+    )
+}
 
 fn ticket_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<TicketRow, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -831,6 +1134,7 @@ fn ticket_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<TicketRow, sq
         status: TicketStatus::parse(&status),
         issued: zone.stamp(row.try_get("created_at")?),
         checked_in: row.try_get::<Option<i64>, _>("checked_in_at")?.map(|at| zone.stamp(at)),
+        paid: row.try_get::<i64, _>("paid")? == 1,
     })
 }
 
@@ -839,21 +1143,28 @@ pub async fn detail(db: &Db, id: &str, page: i64) -> Result<EventDetail, Ticketi
     let event = find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
     let (rows, page, has_more) =
-        db::fetch_page(db, TICKET_SELECT, &[id.to_string()], page, PAGE_SIZE).await?;
+        db::fetch_page(db, &ticket_select(), &[id.to_string()], page, PAGE_SIZE).await?;
     let tickets = rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?;
     let checked_in: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND checked_in_at IS NOT NULL")
             .bind(id)
             .fetch_one(db.pool())
             .await?;
-    Ok(EventDetail { event, tickets, page, has_more, checked_in })
+    let paid_orders: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ticket_orders o JOIN ticket_tiers r ON r.id = o.tier_id \
+         WHERE r.event_id = $1 AND o.status IN ('PAID', 'PARTIALLY_REFUNDED')",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(EventDetail { event, tickets, page, has_more, checked_in, paid_orders })
 }
 
 /// Every ticket of an event, newest first, for the export.
 pub async fn all_tickets(db: &Db, id: &str) -> Result<Vec<TicketRow>, TicketingError> {
     find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
-    let rows = sqlx::query(TICKET_SELECT).bind(id).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(ticket_select())).bind(id).fetch_all(db.pool()).await?;
     Ok(rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?)
 }
 

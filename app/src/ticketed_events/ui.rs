@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus,
-    PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, TicketStatus, TicketedEvent,
+    PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, Taken, TicketStatus, TicketedEvent,
     coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event, list_public_events,
     list_ticketed_events, tiers_text,
 };
@@ -57,7 +57,7 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
                 <Field label="Starts" name="form[start_time]" kind="time" value=value(|e| e.start_time.clone()) required=true error=error />
                 <Field label="Ends" name="form[end_time]" kind="time" value=value(|e| e.end_time.clone()) required=true error=error />
             </div>
-            <TextArea label="Free tickets, one tier per line: Name | how many" name="form[tiers]" value=tiers rows=3 error=error />
+            <TextArea label="Tickets, one tier per line: Name | how many, and | price for a paid tier (like Seats | 50 | 15)" name="form[tiers]" value=tiers rows=3 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save event"</button></div>
             <p class="text-sm text-green-700" role="status">
                 {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
@@ -234,10 +234,15 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                             <p class="mt-1 text-slate-700">{format!("{} · {}", e.when, e.venue)}</p>
                             <ul class="mt-2 flex flex-wrap gap-4 text-sm text-slate-700" data-testid="tiers">
                                 {e.tiers.iter().map(|t| view! {
-                                    <li data-testid="tier">{format!("{}: {} of {} taken", t.name, t.issued, t.capacity)}</li>
+                                    <li data-testid="tier">{format!("{} ({}): {} of {} taken", t.name, t.price_label(), t.issued, t.capacity)}</li>
                                 }).collect_view()}
                                 <li data-testid="checked-in">{format!("{} checked in", d.checked_in)}</li>
                             </ul>
+                            {(e.status == EventStatus::Cancelled && d.paid_orders > 0).then(|| view! {
+                                <p class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-800" role="status" data-testid="paid-to-refund">
+                                    {format!("{} still to refund: a payments admin refunds them in Payments → Tickets.", crate::ui::count(d.paid_orders, "paid ticket"))}
+                                </p>
+                            })}
                             <FormError error=status_error />
                             <div class="mt-3 flex flex-wrap gap-3">
                                 {(e.status == EventStatus::Draft).then(|| view! {
@@ -288,7 +293,8 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                 </tr></thead>
                                                 <tbody class="divide-y divide-slate-100">
                                                     {d.tickets.into_iter().map(|t| {
-                                                        let cancellable = open && t.status == TicketStatus::Valid && t.checked_in.is_none();
+                                                        // A paid ticket is cancelled by refunding its payment.
+                                                        let cancellable = open && !t.paid && t.status == TicketStatus::Valid && t.checked_in.is_none();
                                                         let (ticket_id, holder) = (t.id.clone(), t.name.clone());
                                                         let confirm_cancel = move |_| {
                                                             let question = format!("Cancel {holder}'s ticket? They will be emailed, and the place is free again.");
@@ -304,7 +310,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                             <td class=format!("{TD} font-mono")>{t.code}</td>
                                                             <td class=TD>{t.issued}</td>
                                                             <td class=TD>{match (t.status, t.checked_in) {
-                                                                (TicketStatus::Cancelled, _) => "Cancelled".to_string(),
+                                                                (status @ (TicketStatus::Cancelled | TicketStatus::Suspended), _) => status.label().to_string(),
                                                                 (_, Some(at)) => at,
                                                                 (_, None) => "—".to_string(),
                                                             }}</td>
@@ -422,16 +428,21 @@ pub fn PublicEventsPage() -> impl IntoView {
 #[component]
 pub fn PublicEventPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let event = Resource::new(slug, get_public_event);
     let take = ServerAction::<TakeTicket>::new();
     let error = last_error(take.value());
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(code)) = take.value().get() {
-            navigate(&format!("/ticket?code={code}"), Default::default());
+    Effect::new(move |_| match take.value().get() {
+        Some(Ok(Taken::Ticket { code })) => navigate(&format!("/ticket?code={code}"), Default::default()),
+        // Stripe's payment page is another site: the browser leaves for it.
+        Some(Ok(Taken::Checkout { url })) => {
+            let _ = window().location().set_href(&url);
         }
+        _ => {}
     });
+    let paid_back = move || query.with(|q| q.get("paid").is_some());
     view! {
         <PublicHeader />
         <main class="mx-auto max-w-2xl px-4 py-10">
@@ -447,10 +458,16 @@ pub fn PublicEventPage() -> impl IntoView {
                             };
                             let open = e.is_open() && e.remaining() > 0;
                             let first_open = e.tiers.iter().find(|t| t.remaining() > 0).map(|t| t.id.clone());
+                            let any_paid = e.tiers.iter().any(|t| t.is_paid());
                             view! {
                                 <crate::ui::SharedPageHead title=e.title.clone() description />
                                 <h1 class="text-3xl font-bold text-slate-900">{e.title.clone()}</h1>
                                 <p class="mt-2 text-lg text-slate-700" data-testid="event-when">{format!("{} · {}", e.when, e.venue)}</p>
+                                {paid_back().then(|| view! {
+                                    <p class="mt-4 rounded-md bg-green-50 p-4 text-green-800" role="status" data-testid="paid-thanks">
+                                        "Thank you! Your ticket will be emailed to you as soon as Stripe confirms the payment."
+                                    </p>
+                                })}
                                 {(e.status == EventStatus::Cancelled).then(|| view! {
                                     <p class="mt-4 rounded-md bg-red-50 p-4 text-red-800" role="status">"This event is cancelled."</p>
                                 })}
@@ -463,7 +480,10 @@ pub fn PublicEventPage() -> impl IntoView {
                                 })}
                                 {open.then(|| view! {
                                     <section class="mt-8 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
-                                        <h2 class="text-xl font-semibold text-slate-900">"Get a free ticket"</h2>
+                                        <h2 class="text-xl font-semibold text-slate-900">{if any_paid { "Get a ticket" } else { "Get a free ticket" }}</h2>
+                                        {any_paid.then(|| view! {
+                                            <p class="mt-1 text-sm text-slate-600">"A paid ticket is paid on Stripe's secure page; your place is kept for 30 minutes while you pay, and the ticket is emailed to you once the payment is confirmed."</p>
+                                        })}
                                         <ActionForm action=take attr:class="mt-4 space-y-4" attr:novalidate=true>
                                             <input type="hidden" name="slug" value=e.slug.clone() />
                                             <FormError error=error />
@@ -474,7 +494,7 @@ pub fn PublicEventPage() -> impl IntoView {
                                                     view! {
                                                         <label class="mt-2 flex items-center gap-2 text-sm text-slate-700" data-testid="tier-choice">
                                                             <input type="radio" name="form[tier_id]" value=t.id.clone() checked=checked disabled=t.remaining() == 0 />
-                                                            {format!("{} — {}", t.name, spots_left(t.remaining()))}
+                                                            {format!("{} — {} — {}", t.name, t.price_label(), spots_left(t.remaining()))}
                                                         </label>
                                                     }
                                                 }).collect_view()}
@@ -521,6 +541,11 @@ pub fn TicketPage() -> impl IntoView {
                         Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
                         Ok(t) => {
                             let valid = t.status == TicketStatus::Valid;
+                            let status_text = match t.status {
+                                TicketStatus::Valid => "Show this code at the door. We have emailed it to you too.",
+                                TicketStatus::Suspended => "This ticket is suspended while its payment is disputed.",
+                                TicketStatus::Cancelled => "This ticket is cancelled.",
+                            };
                             view! {
                                 <h1 class="text-2xl font-bold text-slate-900">{format!("Your ticket for {}", t.event_title)}</h1>
                                 <div class="mt-6 rounded-lg bg-white p-6 text-center shadow-sm ring-1 ring-slate-200">
@@ -528,10 +553,13 @@ pub fn TicketPage() -> impl IntoView {
                                     <p class="mt-2 font-mono text-3xl font-bold tracking-widest text-slate-900" data-testid="ticket-code">{t.code.clone()}</p>
                                     <p class="mt-2 text-slate-700">{format!("{} · {}", t.when, t.venue)}</p>
                                     <p class=if valid { "mt-4 font-semibold text-green-700" } else { "mt-4 font-semibold text-red-700" } role="status" data-testid="ticket-status">
-                                        {if valid { "Show this code at the door. We have emailed it to you too." } else { "This ticket is cancelled." }}
+                                        {status_text}
                                     </p>
                                 </div>
-                                {(valid && t.event_status == EventStatus::Published).then(|| view! {
+                                {(valid && t.paid && t.event_status == EventStatus::Published).then(|| view! {
+                                    <p class="mt-6 text-sm text-slate-600">"Can't come? A paid ticket is given back by a refund: reply to your ticket's email and the organisers will arrange it."</p>
+                                })}
+                                {(valid && !t.paid && t.event_status == EventStatus::Published).then(|| view! {
                                     <ActionForm action=give_back attr:class="mt-6 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
                                         <input type="hidden" name="code" value=t.code.clone() />
                                         <FormError error=give_back_error />
