@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { FakeStripe, SECRET_KEY, signedEvent, startFakeStripe, WEBHOOK_SECRET } from "./fake-stripe";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { ready, signIn, startWithAdmin, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("payments", () => {
@@ -96,6 +96,64 @@ test.describe.serial("payments", () => {
     await admin.getByRole("button", { name: "Last 12 weeks" }).click();
     await expect(bars).toHaveCount(12);
     await expect(bars.last()).toHaveAttribute("aria-label", /: \$25\.00 from 1 donation$/);
+  });
+
+  test("a visitor buys a paid ticket on Stripe's page; the webhook issues it, shown live on the event's page", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/ticketed-events");
+    await admin.getByLabel("Title", { exact: true }).fill("Concert");
+    await admin.getByLabel("Venue").fill("Town Hall");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByLabel("Starts").fill("20:00");
+    await admin.getByLabel("Ends").fill("22:00");
+    await admin.getByLabel(/^Tickets, one tier per line/).fill("Seats | 2 | 15");
+    await admin.getByRole("button", { name: "Save event" }).click();
+    await expect(admin.getByRole("heading", { name: "Concert" })).toBeVisible();
+    await ready(admin);
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("event-status")).toHaveText("Published");
+    await expect(admin.getByTestId("tier")).toHaveText("Seats ($15.00): 0 of 2 taken");
+
+    const visitor = await (await browser.newContext()).newPage();
+    await visitor.goto(`${server.baseURL}/events/concert`);
+    await ready(visitor);
+    await expect(visitor.getByTestId("tier-choice")).toHaveText("Seats — $15.00 — 2 tickets left");
+    await visitor.getByLabel("Your name").fill("Pat Payer");
+    await visitor.getByLabel("Your email").fill("pat@example.org");
+    await visitor.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(visitor).toHaveURL(new RegExp(`^${stripe.baseURL}/checkout/cs_test_`));
+    // The place is held while Pat pays, shown live.
+    await expect(admin.getByTestId("tier")).toHaveText("Seats ($15.00): 1 of 2 taken");
+    await expect(admin.getByText("No tickets taken yet.")).toBeVisible();
+
+    const orderId = stripe.sessions[stripe.sessions.length - 1]["metadata[ticket_order_id]"];
+    const { body, signature } = signedEvent("evt_e2e_ticket", "checkout.session.completed", {
+      id: "cs_test_e2e_ticket",
+      object: "checkout.session",
+      payment_status: "paid",
+      status: "complete",
+      payment_intent: "pi_test_e2e_ticket",
+      metadata: { ticket_order_id: orderId },
+    });
+    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
+      method: "POST",
+      headers: { "stripe-signature": signature, "content-type": "application/json" },
+      body,
+    });
+    expect(res.status).toBe(200);
+    await expect(admin.getByTestId("ticket-row")).toHaveCount(1);
+    await expect(admin.getByTestId("ticket-row")).toContainText("Pat Payer");
+    // A paid ticket is cancelled by refunding it: the event page offers no Cancel for it.
+    await expect(admin.getByTestId("ticket-row").getByRole("button", { name: "Cancel" })).toHaveCount(0);
+
+    // Back from Stripe, Pat is told the ticket comes by email.
+    await visitor.goto(`${server.baseURL}/events/concert?paid=1`);
+    await expect(visitor.getByTestId("paid-thanks")).toContainText("Your ticket will be emailed to you");
+
+    await admin.goto(`${server.baseURL}/admin/payments?kind=ticket`);
+    const row = admin.getByTestId("payment-row").filter({ hasText: "pat@example.org" });
+    await expect(row).toContainText("Concert — Seats");
+    await expect(row).toContainText("$15.00");
   });
 
   test("the donor's contact shows the donation on its timeline and takes tags", async ({ page }) => {

@@ -24,7 +24,7 @@ test.describe.serial("ticketed events", () => {
     await admin.getByLabel("Date").fill(tomorrow());
     await admin.getByLabel("Starts").fill("19:00");
     await admin.getByLabel("Ends").fill("22:00");
-    await admin.getByLabel(/^Free tickets/).fill("Seats | 2");
+    await admin.getByLabel(/^Tickets, one tier per line/).fill("Seats | 2");
     await admin.getByRole("button", { name: "Save event" }).click();
     // A new event opens its own page, a draft, to be published there.
     await expect(admin.getByRole("heading", { name: "Film night" })).toBeVisible();
@@ -47,7 +47,7 @@ test.describe.serial("ticketed events", () => {
     await visitor.getByRole("link", { name: /Film night/ }).click();
     await expect(visitor).toHaveURL(/\/events\/film-night$/);
     await ready(visitor);
-    await expect(visitor.getByTestId("tier-choice")).toHaveText("Seats — 2 tickets left");
+    await expect(visitor.getByTestId("tier-choice")).toHaveText("Seats — Free — 2 tickets left");
     await visitor.getByRole("button", { name: "Get my ticket" }).click();
     await expect(visitor.getByTestId("error-form[name]")).toHaveText("Enter a name.");
     await visitor.getByLabel("Your name").fill("Sam Guest");
@@ -60,7 +60,7 @@ test.describe.serial("ticketed events", () => {
     // The admin's page shows the ticket without a reload.
     await expect(admin.getByTestId("ticket-row")).toHaveCount(1);
     await expect(admin.getByTestId("ticket-row")).toContainText("Sam Guest");
-    await expect(admin.getByTestId("tier")).toHaveText("Seats: 1 of 2 taken");
+    await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 1 of 2 taken");
     await expect(dashboard.getByTestId("coming-event")).toContainText("1 taken · 1 ticket left");
 
     // At the door, the code as typed; a second time it is refused.
@@ -80,12 +80,12 @@ test.describe.serial("ticketed events", () => {
     await second.getByLabel("Your email").fill("pat@example.org");
     await second.getByRole("button", { name: "Get my ticket" }).click();
     await expect(second.getByTestId("ticket-status")).toContainText("Show this code at the door.");
-    await expect(admin.getByTestId("tier")).toHaveText("Seats: 2 of 2 taken");
+    await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 2 of 2 taken");
     await ready(second);
     await second.getByLabel("I can't come: give my place to someone else.").check();
     await second.getByRole("button", { name: "Return my ticket" }).click();
     await expect(second.getByTestId("ticket-status")).toHaveText("This ticket is cancelled.");
-    await expect(admin.getByTestId("tier")).toHaveText("Seats: 1 of 2 taken");
+    await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 1 of 2 taken");
 
     // Cancelled after a confirmation: the ticket says so.
     admin.once("dialog", (dialog) => dialog.accept());

@@ -23,6 +23,7 @@ on_both_backends_with_own_server!(
     the_donation_chart_counts_what_was_kept_per_day_and_week,
     payment_forms_the_browser_sends_itself_go_on_to_stripe,
     the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_open,
+    paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_and_refunds,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -546,7 +547,7 @@ async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
     let mut seen = String::new();
     // Every admin page, and the public payment pages.
     let admin_pages = app::admin::NAV.iter().map(|item| item.href);
-    let kinds = ["/admin/payments?kind=order", "/admin/payments?kind=subscription"];
+    let kinds = ["/admin/payments?kind=order", "/admin/payments?kind=subscription", "/admin/payments?kind=ticket"];
     for page in admin_pages.chain(kinds).chain(["/donate", "/donate/thanks", "/shop", "/membership"]) {
         let res = admin.get(app.url(page)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{page}");
@@ -1256,4 +1257,172 @@ async fn the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_ope
             && html.contains("href=\"/shop\"")
     );
     assert_eq!(ways().await, (Some(true), Some(true), Some(true)));
+}
+
+/// Stripe's word that ticket order `order_id`'s session (`cs_test_{order_id}`) is `kind`
+/// (`completed` or `expired`); `payment` is the paid session's payment intent.
+fn ticket_session_event(order_id: &str, kind: &str, payment: &str) -> String {
+    let paid = kind == "completed";
+    let session = json!({
+        "id": format!("cs_test_{order_id}"), "object": "checkout.session", "mode": "payment",
+        "payment_status": if paid { "paid" } else { "unpaid" }, "status": if paid { "complete" } else { "expired" },
+        "payment_intent": if paid { Some(payment) } else { None }, "customer": "cus_test_ticket",
+        "metadata": { "ticket_order_id": order_id }
+    });
+    stripe::event(&format!("evt_{kind}_{order_id}"), &format!("checkout.session.{kind}"), session)
+}
+
+async fn seats_taken(app: &TestApp, slug: &str) -> i64 {
+    let event: Value =
+        app.call(&app.client(), "ticketed-events/public-one", &[("slug", slug)]).await.json().await.unwrap();
+    event["tiers"][0]["issued"].as_i64().unwrap()
+}
+
+async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_and_refunds(backend: Backend) {
+    use app::ticketed_events::{EventForm, Taken, service as events};
+    let (app, stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    app.create_user("door@example.org", Role::EventsAdmin, UserStatus::Active).await;
+    let door = app.signed_in("door@example.org").await;
+    let (bus, actor, now) = (app.bus(), app::events::Actor::System, db::now_unix());
+    let form = EventForm {
+        title: "Gala".into(),
+        venue: "Hall".into(),
+        date: app::time::date_time_from_unix(now + 86_400).0,
+        start_time: "19:00".into(),
+        end_time: "22:00".into(),
+        tiers: "Seats | 2 | 25\nFree seats | 5".into(),
+        ..EventForm::default()
+    };
+    let gala = events::save(&bus, &actor, "", &form, now).await.unwrap();
+    events::publish(&bus, &actor, &gala.id, now).await.unwrap();
+    assert_eq!((gala.tiers[0].price_cents, gala.tiers[1].price_cents), (2500, 0));
+    let seats = gala.tiers[0].id.clone();
+    let take = |email: &'static str| {
+        let (app, seats) = (&app, seats.clone());
+        async move {
+            let form = [("slug", "gala"), ("form[tier_id]", &seats), ("form[name]", "Guest"), ("form[email]", email)];
+            let res = app.call(&app.client(), "ticketed-events/take", &form).await;
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+
+    // Payments off: a clear refusal, and the place stays free.
+    let (status, body) = take("ana@example.org").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("Payments are not available"), "{body}");
+    assert_eq!(seats_taken(&app, "gala").await, 0);
+
+    configure(&app, &admin).await;
+    let (status, body) = take("ana@example.org").await;
+    assert_eq!(status, 200, "{body}");
+    let Taken::Checkout { url } = serde_json::from_str(&body).unwrap() else { panic!("{body}") };
+    assert!(url.starts_with("https://checkout.stripe.com/"), "{url}");
+    let session = stripe.requests().into_iter().find(|r| r.path == "/v1/checkout/sessions").unwrap();
+    assert_eq!(session.form["line_items[0][price_data][unit_amount]"], "2500");
+    assert_eq!(session.form["line_items[0][price_data][product_data][name]"], "Gala — Seats");
+    let expires: i64 = session.form["expires_at"].parse().unwrap();
+    assert!((now + 30 * 60..now + 33 * 60).contains(&expires), "the place is held for about half an hour");
+    let ana_order = session.form["metadata[ticket_order_id]"].clone();
+    assert_eq!(session.form["payment_intent_data[metadata][ticket_order_id]"], ana_order);
+    assert_eq!(seats_taken(&app, "gala").await, 1, "a checkout holds its place");
+    assert!(app.events("ticket.purchased").await.is_empty(), "nothing is issued before it is paid");
+
+    // One ticket per email: a checkout under way counts, for a free tier too.
+    let free = [("slug", "gala"), ("form[tier_id]", gala.tiers[1].id.as_str()), ("form[name]", "Ana"), ("form[email]", "ana@example.org")];
+    let res = app.call(&app.client(), "ticketed-events/take", &free).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("payment for a ticket for ana@example.org is under way"));
+    assert_eq!(take("bo@example.org").await.0, 200);
+    let (status, body) = take("cy@example.org").await;
+    assert_eq!((status, body.contains("Seats tickets are all taken.")), (409, true), "{body}");
+
+    // Bo's checkout expires: the place is free again, once however often Stripe says so.
+    let bo_order: String =
+        sqlx::query_scalar("SELECT id FROM ticket_orders WHERE email = 'bo@example.org'").fetch_one(app.db.pool()).await.unwrap();
+    let expired = ticket_session_event(&bo_order, "expired", "");
+    assert_eq!(deliver(&app, &expired, signed(&expired)).await, 200);
+    assert_eq!(deliver(&app, &expired, signed(&expired)).await, 200);
+    assert_eq!(seats_taken(&app, "gala").await, 1);
+
+    // Ana pays: her ticket is issued, emailed and announced.
+    let paid = ticket_session_event(&ana_order, "completed", "pi_test_ticket");
+    assert_eq!(deliver(&app, &paid, signed(&paid)).await, 200);
+    let (code, status): (String, String) =
+        sqlx::query_as("SELECT code, status FROM tickets WHERE email = 'ana@example.org'").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(status, "VALID");
+    let purchased = app.events("ticket.purchased").await;
+    assert_eq!(purchased.len(), 1);
+    assert_eq!(
+        (purchased[0]["tier_kind"].as_str(), purchased[0]["amount_cents"].as_i64(), purchased[0]["currency"].as_str()),
+        (Some("PAID"), Some(2500), Some("cad"))
+    );
+    let emailed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE to_address = 'ana@example.org' AND body LIKE $1")
+        .bind(format!("%{code}%"))
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(emailed, 1);
+    assert_eq!(seats_taken(&app, "gala").await, 1, "the paid ticket keeps the place its checkout held");
+    // A paid ticket is given back by a refund, not from its page.
+    let res = app.call(&app.client(), "ticketed-events/return", &[("code", code.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("paid for"));
+
+    // A dispute suspends it at the door; a won dispute makes it valid again.
+    let dispute = |id: &str, kind: &str, status: &str| {
+        let dispute = json!({ "id": "dp_test_ticket", "object": "dispute", "payment_intent": "pi_test_ticket",
+                              "amount": 2500, "reason": "fraudulent", "status": status });
+        stripe::event(id, kind, dispute)
+    };
+    let opened = dispute("evt_dp_ticket_open", "charge.dispute.created", "needs_response");
+    assert_eq!(deliver(&app, &opened, signed(&opened)).await, 200);
+    let res = app.call(&door, "ticketed-events/check-in", &[("id", gala.id.as_str()), ("code", code.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("suspended: its payment is disputed"));
+    let page = app.client().get(app.url(&format!("/ticket?code={code}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("suspended while its payment is disputed"), "{page}");
+    let won = dispute("evt_dp_ticket_won", "charge.dispute.closed", "won");
+    assert_eq!(deliver(&app, &won, signed(&won)).await, 200);
+    let status: String = sqlx::query_scalar("SELECT status FROM tickets WHERE code = $1").bind(&code).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(status, "VALID");
+
+    // The payments list and export show it, with no Stripe id.
+    let list: Value = app.call(&admin, "payments/list", &[("kind", "ticket")]).await.json().await.unwrap();
+    assert_eq!(list["rows"][0]["what"], "Gala — Seats");
+    let csv = admin.get(app.url("/api/payments/tickets.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("date_utc,name,email,ticket,"), "{csv}");
+    assert!(csv.contains("Gala — Seats") && csv.contains("PAID"), "{csv}");
+    for prefix in ["pi_", "cs_", "cus_", "dp_"] {
+        assert!(!csv.contains(prefix), "{prefix} in {csv}");
+    }
+
+    // Refunded in full: the ticket is cancelled, its place freed and its holder told.
+    let refund = [("kind", "ticket"), ("id", ana_order.as_str()), ("amount", "")];
+    let res = app.call(&admin, "payments/refund", &refund).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let status: String = sqlx::query_scalar("SELECT status FROM tickets WHERE code = $1").bind(&code).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(status, "CANCELLED");
+    assert_eq!(seats_taken(&app, "gala").await, 0);
+    let cancelled = app.events("ticket.cancelled").await;
+    assert_eq!((cancelled.len(), cancelled[0]["by"].as_str()), (1, Some("PAYMENT")));
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE subject = 'Refunded: your ticket for Gala'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(told, 1);
+
+    // Paid after the event was cancelled: no ticket; the order waits for its refund.
+    assert_eq!(take("dy@example.org").await.0, 200);
+    let dy_order: String =
+        sqlx::query_scalar("SELECT id FROM ticket_orders WHERE email = 'dy@example.org'").fetch_one(app.db.pool()).await.unwrap();
+    events::cancel(&bus, &actor, &gala.id).await.unwrap();
+    let late = ticket_session_event(&dy_order, "completed", "pi_test_late");
+    assert_eq!(deliver(&app, &late, signed(&late)).await, 200);
+    let dy_tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE email = 'dy@example.org'").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(dy_tickets, 0);
+    let outcomes = audit_rows(&app, "webhook.checkout.session.completed").await;
+    assert_eq!(outcomes.last().unwrap().0, "paid for a cancelled event: refund it");
+    let detail: Value = app.call(&door, "ticketed-events/get", &[("id", gala.id.as_str())]).await.json().await.unwrap();
+    assert_eq!(detail["paid_orders"], 1, "the cancelled event's page counts the payments to refund");
 }

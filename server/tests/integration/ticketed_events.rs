@@ -172,7 +172,7 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("General has tickets taken, so it cannot be removed."));
+    assert!(res.text().await.unwrap().contains("General has had tickets, so it cannot be removed."));
     let edit = [
         event_form("Spring Gala!", &date, "general | 1\nMembers | 5\nVolunteers | 3"),
         vec![("id", id.as_str())],
@@ -310,7 +310,7 @@ async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend
     assert_eq!(app.events("ticket.purchased").await.len(), 3);
     let page =
         app.client().get(app.url(&format!("/events/{slug}"))).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Seats — Sold out") && page.contains("Standing — 1 ticket left"), "{page:.3000}");
+    assert!(page.contains("Seats — Free — Sold out") && page.contains("Standing — Free — 1 ticket left"), "{page:.3000}");
 
     // At the door: the code as typed, once; not another event's, not an unknown one.
     let typed = first.replace('-', " ").to_lowercase();
