@@ -112,8 +112,11 @@ pub(crate) async fn send_to_stripe(
         let sql = format!(
             "UPDATE {table} SET status = 'FAILED', updated_at = $1 WHERE id = $2 AND status = 'PENDING'"
         );
-        let closed =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(db::now_unix()).bind(pending.id).execute(&mut *tx).await?;
+        let closed = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(db::now_unix())
+            .bind(pending.id)
+            .execute(&mut *tx)
+            .await?;
         if closed.rows_affected() > 0 {
             closed_unpaid(&mut tx, table, pending.id).await?;
         }

@@ -36,7 +36,8 @@ impl PaidRecord {
     }
 }
 
-const KINDS: [(&str, &str); 3] = [("donation", "donations"), ("order", "orders"), ("ticket", "ticket_orders")];
+const KINDS: [(&str, &str); 3] =
+    [("donation", "donations"), ("order", "orders"), ("ticket", "ticket_orders")];
 
 /// The record `column` = `value` names, locked until the transaction ends.
 async fn find_by(tx: &mut Tx, column: &str, value: &str) -> Result<Option<PaidRecord>, sqlx::Error> {

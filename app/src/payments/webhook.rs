@@ -262,7 +262,8 @@ async fn checkout_completed(
         |outcome| Effect { entity: Some(record.entity()), amount_cents: Some(amount_cents), outcome };
     // Orders have no subscription: its parameter ($6) is bound for the others only.
     let has_subscription = matches!(record, Record::Donation(_) | Record::Subscription(_));
-    let subscription = if has_subscription { ", stripe_subscription = COALESCE($6, stripe_subscription)" } else { "" };
+    let subscription =
+        if has_subscription { ", stripe_subscription = COALESCE($6, stripe_subscription)" } else { "" };
     let sql = format!(
         "UPDATE {table} SET stripe_session = COALESCE(stripe_session, $1), stripe_payment = COALESCE($2, stripe_payment), \
          stripe_customer = COALESCE($3, stripe_customer), updated_at = $4{subscription} WHERE id = $5"

@@ -575,7 +575,9 @@ mod tests {
         let tiers = parse_tiers("Seats | 50 | $1,215.50\nStanding | 10 | free\nFriends | 5").unwrap();
         let prices: Vec<i64> = tiers.iter().map(|t| t.price_cents).collect();
         assert_eq!(prices, [121_550, 0, 0]);
-        assert!(parse_tiers("A | 1\nB | 2 | 0.10").unwrap_err().starts_with("Line 2: Enter a price from $0.50"));
+        assert!(
+            parse_tiers("A | 1\nB | 2 | 0.10").unwrap_err().starts_with("Line 2: Enter a price from $0.50")
+        );
         assert!(parse_tiers("A | 1 | ten").unwrap_err().starts_with("Line 1: Enter a price"));
         assert!(parse_tiers("A | 1 | 5 | 6").unwrap_err().starts_with("Line 1: write Name | how many"));
         let shown: Vec<Tier> = tiers

@@ -133,7 +133,8 @@ fn when(zone: &Zone, starts_at: i64, ends_at: i64) -> String {
 const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status";
 
 /// 1 when ticket `t` was bought through Stripe, else 0.
-const PAID: &str = "CASE WHEN EXISTS (SELECT 1 FROM ticket_orders o WHERE o.ticket_id = t.id) THEN 1 ELSE 0 END";
+const PAID: &str =
+    "CASE WHEN EXISTS (SELECT 1 FROM ticket_orders o WHERE o.ticket_id = t.id) THEN 1 ELSE 0 END";
 
 const TIER_COLUMNS: &str = "id, name, price_cents, capacity, issued";
 
@@ -451,10 +452,12 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query("UPDATE tickets SET status = 'CANCELLED' WHERE event_id = $1 AND status IN ('VALID', 'SUSPENDED')")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE tickets SET status = 'CANCELLED' WHERE event_id = $1 AND status IN ('VALID', 'SUSPENDED')",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("UPDATE ticketed_events SET status = 'CANCELLED', updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -769,8 +772,15 @@ async fn buy(
         entity: format!("ticket {id}"),
         amount_cents: place.tier.price_cents,
     };
-    checkout::insert_pending_in(&mut tx, request, &pending, ("tier_id", &place.tier.id), (name, &email), &stored.currency)
-        .await?;
+    checkout::insert_pending_in(
+        &mut tx,
+        request,
+        &pending,
+        ("tier_id", &place.tier.id),
+        (name, &email),
+        &stored.currency,
+    )
+    .await?;
     tx.commit().await?;
 
     let base = state.public_url.trim_end_matches('/');
@@ -848,18 +858,21 @@ pub async fn issue_paid(
         release_place(tx, order_id).await?;
         return Ok((Vec::new(), outcome));
     }
-    let tier = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TIER_COLUMNS} FROM ticket_tiers WHERE id = $1")))
-        .bind(&tier_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let tier =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TIER_COLUMNS} FROM ticket_tiers WHERE id = $1")))
+            .bind(&tier_id)
+            .fetch_one(&mut **tx)
+            .await?;
     let place = Place { event, tier: tier_from_row(&tier)? };
     let paid = Paid { amount_cents: paid.0, currency: paid.1.to_string() };
     let (code, purchased) = issue(tx, &place, contact_id, (name, email), paid, now).await?;
-    sqlx::query("UPDATE ticket_orders SET ticket_id = (SELECT id FROM tickets WHERE code = $1) WHERE id = $2")
-        .bind(&code)
-        .bind(order_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE ticket_orders SET ticket_id = (SELECT id FROM tickets WHERE code = $1) WHERE id = $2",
+    )
+    .bind(&code)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
     Ok((vec![purchased], "paid"))
 }
 

@@ -547,7 +547,8 @@ async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
     let mut seen = String::new();
     // Every admin page, and the public payment pages.
     let admin_pages = app::admin::NAV.iter().map(|item| item.href);
-    let kinds = ["/admin/payments?kind=order", "/admin/payments?kind=subscription", "/admin/payments?kind=ticket"];
+    let kinds =
+        ["/admin/payments?kind=order", "/admin/payments?kind=subscription", "/admin/payments?kind=ticket"];
     for page in admin_pages.chain(kinds).chain(["/donate", "/donate/thanks", "/shop", "/membership"]) {
         let res = admin.get(app.url(page)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{page}");
@@ -1278,7 +1279,9 @@ async fn seats_taken(app: &TestApp, slug: &str) -> i64 {
     event["tiers"][0]["issued"].as_i64().unwrap()
 }
 
-async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_and_refunds(backend: Backend) {
+async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_and_refunds(
+    backend: Backend,
+) {
     use app::ticketed_events::{EventForm, Taken, service as events};
     let (app, stripe) = spawn(backend).await;
     let admin = payments_admin(&app).await;
@@ -1301,7 +1304,12 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     let take = |email: &'static str| {
         let (app, seats) = (&app, seats.clone());
         async move {
-            let form = [("slug", "gala"), ("form[tier_id]", &seats), ("form[name]", "Guest"), ("form[email]", email)];
+            let form = [
+                ("slug", "gala"),
+                ("form[tier_id]", &seats),
+                ("form[name]", "Guest"),
+                ("form[email]", email),
+            ];
             let res = app.call(&app.client(), "ticketed-events/take", &form).await;
             (res.status().as_u16(), res.text().await.unwrap())
         }
@@ -1329,7 +1337,12 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     assert!(app.events("ticket.purchased").await.is_empty(), "nothing is issued before it is paid");
 
     // One ticket per email: a checkout under way counts, for a free tier too.
-    let free = [("slug", "gala"), ("form[tier_id]", gala.tiers[1].id.as_str()), ("form[name]", "Ana"), ("form[email]", "ana@example.org")];
+    let free = [
+        ("slug", "gala"),
+        ("form[tier_id]", gala.tiers[1].id.as_str()),
+        ("form[name]", "Ana"),
+        ("form[email]", "ana@example.org"),
+    ];
     let res = app.call(&app.client(), "ticketed-events/take", &free).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("payment for a ticket for ana@example.org is under way"));
@@ -1338,8 +1351,10 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     assert_eq!((status, body.contains("Seats tickets are all taken.")), (409, true), "{body}");
 
     // Bo's checkout expires: the place is free again, once however often Stripe says so.
-    let bo_order: String =
-        sqlx::query_scalar("SELECT id FROM ticket_orders WHERE email = 'bo@example.org'").fetch_one(app.db.pool()).await.unwrap();
+    let bo_order: String = sqlx::query_scalar("SELECT id FROM ticket_orders WHERE email = 'bo@example.org'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     let expired = ticket_session_event(&bo_order, "expired", "");
     assert_eq!(deliver(&app, &expired, signed(&expired)).await, 200);
     assert_eq!(deliver(&app, &expired, signed(&expired)).await, 200);
@@ -1349,19 +1364,28 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     let paid = ticket_session_event(&ana_order, "completed", "pi_test_ticket");
     assert_eq!(deliver(&app, &paid, signed(&paid)).await, 200);
     let (code, status): (String, String) =
-        sqlx::query_as("SELECT code, status FROM tickets WHERE email = 'ana@example.org'").fetch_one(app.db.pool()).await.unwrap();
+        sqlx::query_as("SELECT code, status FROM tickets WHERE email = 'ana@example.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!(status, "VALID");
     let purchased = app.events("ticket.purchased").await;
     assert_eq!(purchased.len(), 1);
     assert_eq!(
-        (purchased[0]["tier_kind"].as_str(), purchased[0]["amount_cents"].as_i64(), purchased[0]["currency"].as_str()),
+        (
+            purchased[0]["tier_kind"].as_str(),
+            purchased[0]["amount_cents"].as_i64(),
+            purchased[0]["currency"].as_str()
+        ),
         (Some("PAID"), Some(2500), Some("cad"))
     );
-    let emailed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE to_address = 'ana@example.org' AND body LIKE $1")
-        .bind(format!("%{code}%"))
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let emailed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM email_outbox WHERE to_address = 'ana@example.org' AND body LIKE $1",
+    )
+    .bind(format!("%{code}%"))
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
     assert_eq!(emailed, 1);
     assert_eq!(seats_taken(&app, "gala").await, 1, "the paid ticket keeps the place its checkout held");
     // A paid ticket is given back by a refund, not from its page.
@@ -1377,14 +1401,28 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     };
     let opened = dispute("evt_dp_ticket_open", "charge.dispute.created", "needs_response");
     assert_eq!(deliver(&app, &opened, signed(&opened)).await, 200);
-    let res = app.call(&door, "ticketed-events/check-in", &[("id", gala.id.as_str()), ("code", code.as_str())]).await;
+    let res = app
+        .call(&door, "ticketed-events/check-in", &[("id", gala.id.as_str()), ("code", code.as_str())])
+        .await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("suspended: its payment is disputed"));
-    let page = app.client().get(app.url(&format!("/ticket?code={code}"))).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client()
+        .get(app.url(&format!("/ticket?code={code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("suspended while its payment is disputed"), "{page}");
     let won = dispute("evt_dp_ticket_won", "charge.dispute.closed", "won");
     assert_eq!(deliver(&app, &won, signed(&won)).await, 200);
-    let status: String = sqlx::query_scalar("SELECT status FROM tickets WHERE code = $1").bind(&code).fetch_one(app.db.pool()).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM tickets WHERE code = $1")
+        .bind(&code)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(status, "VALID");
 
     // The payments list and export show it, with no Stripe id.
@@ -1401,28 +1439,40 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     let refund = [("kind", "ticket"), ("id", ana_order.as_str()), ("amount", "")];
     let res = app.call(&admin, "payments/refund", &refund).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let status: String = sqlx::query_scalar("SELECT status FROM tickets WHERE code = $1").bind(&code).fetch_one(app.db.pool()).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM tickets WHERE code = $1")
+        .bind(&code)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(status, "CANCELLED");
     assert_eq!(seats_taken(&app, "gala").await, 0);
     let cancelled = app.events("ticket.cancelled").await;
     assert_eq!((cancelled.len(), cancelled[0]["by"].as_str()), (1, Some("PAYMENT")));
-    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE subject = 'Refunded: your ticket for Gala'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let told: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM email_outbox WHERE subject = 'Refunded: your ticket for Gala'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
     assert_eq!(told, 1);
 
     // Paid after the event was cancelled: no ticket; the order waits for its refund.
     assert_eq!(take("dy@example.org").await.0, 200);
-    let dy_order: String =
-        sqlx::query_scalar("SELECT id FROM ticket_orders WHERE email = 'dy@example.org'").fetch_one(app.db.pool()).await.unwrap();
+    let dy_order: String = sqlx::query_scalar("SELECT id FROM ticket_orders WHERE email = 'dy@example.org'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     events::cancel(&bus, &actor, &gala.id).await.unwrap();
     let late = ticket_session_event(&dy_order, "completed", "pi_test_late");
     assert_eq!(deliver(&app, &late, signed(&late)).await, 200);
-    let dy_tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE email = 'dy@example.org'").fetch_one(app.db.pool()).await.unwrap();
+    let dy_tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE email = 'dy@example.org'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(dy_tickets, 0);
     let outcomes = audit_rows(&app, "webhook.checkout.session.completed").await;
     assert_eq!(outcomes.last().unwrap().0, "paid for a cancelled event: refund it");
-    let detail: Value = app.call(&door, "ticketed-events/get", &[("id", gala.id.as_str())]).await.json().await.unwrap();
+    let detail: Value =
+        app.call(&door, "ticketed-events/get", &[("id", gala.id.as_str())]).await.json().await.unwrap();
     assert_eq!(detail["paid_orders"], 1, "the cancelled event's page counts the payments to refund");
 }

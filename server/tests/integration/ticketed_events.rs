@@ -310,7 +310,10 @@ async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend
     assert_eq!(app.events("ticket.purchased").await.len(), 3);
     let page =
         app.client().get(app.url(&format!("/events/{slug}"))).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Seats — Free — Sold out") && page.contains("Standing — Free — 1 ticket left"), "{page:.3000}");
+    assert!(
+        page.contains("Seats — Free — Sold out") && page.contains("Standing — Free — 1 ticket left"),
+        "{page:.3000}"
+    );
 
     // At the door: the code as typed, once; not another event's, not an unknown one.
     let typed = first.replace('-', " ").to_lowercase();
@@ -352,11 +355,8 @@ async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend
     assert_eq!(none.status(), 404);
 
     // A holder gives their ticket back: the place is free again, and they may take another.
-    let rush: Vec<String> = answers
-        .iter()
-        .filter(|(status, _)| *status == 200)
-        .map(|(_, code)| ticket_code(code))
-        .collect();
+    let rush: Vec<String> =
+        answers.iter().filter(|(status, _)| *status == 200).map(|(_, code)| ticket_code(code)).collect();
     let give_back = |code: String| {
         let app = &app;
         async move { app.call(&app.client(), "ticketed-events/return", &[("code", code.as_str())]).await.status() }
