@@ -122,7 +122,9 @@ test.describe.serial("payments", () => {
     await visitor.getByLabel("Your email").fill("pat@example.org");
     await visitor.getByRole("button", { name: "Get my ticket" }).click();
     await expect(visitor).toHaveURL(new RegExp(`^${stripe.baseURL}/checkout/cs_test_`));
-    // The place is held while Pat pays, shown live.
+    // The place is held while Pat pays (a checkout publishes no event: the page is reloaded).
+    await admin.reload();
+    await ready(admin);
     await expect(admin.getByTestId("tier")).toHaveText("Seats ($15.00): 1 of 2 taken");
     await expect(admin.getByText("No tickets taken yet.")).toBeVisible();
 

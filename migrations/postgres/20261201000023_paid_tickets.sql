@@ -29,3 +29,4 @@ CREATE TABLE ticket_orders (
 CREATE INDEX ticket_orders_tier ON ticket_orders (tier_id, status);
 CREATE INDEX ticket_orders_created ON ticket_orders (created_at);
 CREATE INDEX ticket_orders_payment ON ticket_orders (stripe_payment);
+CREATE INDEX ticket_orders_ticket ON ticket_orders (ticket_id);

@@ -43,7 +43,7 @@ pub async fn needs_attention(
     }
     if role.satisfies(crate::payments::MANAGERS) {
         followed = true;
-        let (donations, orders) = crate::payments::service::count_disputed(db).await?;
+        let (donations, orders, tickets) = crate::payments::service::count_disputed(db).await?;
         let answer = ": answer in Stripe before the deadline";
         note(
             donations,
@@ -54,6 +54,11 @@ pub async fn needs_attention(
             orders,
             format!("{}{answer}", count(orders, "disputed order")),
             "/admin/payments?kind=order&status=DISPUTED",
+        );
+        note(
+            tickets,
+            format!("{}{answer}", count(tickets, "disputed ticket")),
+            "/admin/payments?kind=ticket&status=DISPUTED",
         );
     }
     if role.satisfies(crate::observability::VIEWERS) {

@@ -119,8 +119,8 @@ pub(super) async fn follow(tx: &mut Tx, record: &PaidRecord) -> Result<Vec<Event
     crate::ticketed_events::service::follow_payment(tx, &record.id).await
 }
 
-/// An admin's refund of `amount` dollars (empty: all that is left) of a paid donation or
-/// order: Stripe first, then the record. Answers with the new refunded total in cents.
+/// An admin's refund of `amount` dollars (empty: all that is left) of a paid donation, order
+/// or ticket: Stripe first, then the record. Answers with the new refunded total in cents.
 pub async fn refund(
     state: &AppState,
     actor: &Actor,

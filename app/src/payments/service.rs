@@ -546,12 +546,13 @@ fn payment_from_row(r: &sqlx::any::AnyRow, zone: Zone) -> Result<PaymentRow, sql
 }
 
 /// Every donation, order or subscription as CSV, newest first: readable columns, no Stripe id.
-/// Donations and orders with an open dispute (answered in Stripe's dashboard before its
-/// deadline).
-pub async fn count_disputed(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+/// Donations, orders and ticket orders with an open dispute (answered in Stripe's dashboard
+/// before its deadline).
+pub async fn count_disputed(db: &Db) -> Result<(i64, i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM donations WHERE status = 'DISPUTED'), \
-         (SELECT COUNT(*) FROM orders WHERE status = 'DISPUTED')",
+         (SELECT COUNT(*) FROM orders WHERE status = 'DISPUTED'), \
+         (SELECT COUNT(*) FROM ticket_orders WHERE status = 'DISPUTED')",
     )
     .fetch_one(db.pool())
     .await

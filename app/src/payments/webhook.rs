@@ -371,7 +371,7 @@ async fn checkout_completed(
 }
 
 /// A failed or expired session closes its record if it is still PENDING (an order's unit
-/// goes back on sale).
+/// goes back on sale, a ticket order's place is freed).
 async fn checkout_closed(tx: &mut Tx, session: &Value, status: &str) -> Result<Effect, sqlx::Error> {
     let Some(record) = Record::of(session) else { return Ok(Effect::none("not one of our checkouts")) };
     let sql = format!(

@@ -1406,6 +1406,13 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
         .await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("suspended: its payment is disputed"));
+    let dashboard: Value = app.call(&admin, "admin/dashboard", &[]).await.json().await.unwrap();
+    assert!(
+        dashboard["needs_attention"]
+            .to_string()
+            .contains("1 disputed ticket: answer in Stripe before the deadline"),
+        "{dashboard}"
+    );
     let page = app
         .client()
         .get(app.url(&format!("/ticket?code={code}")))
