@@ -1,6 +1,6 @@
 // A fake Stripe API for the browser tests: checks the key, Stripe-Version and Idempotency-Key
 // like the real API, answers balance and Checkout Session requests with Stripe-shaped JSON,
-// serves a stand-in checkout page, and signs webhook bodies exactly as Stripe does.
+// answers refunds, serves a stand-in checkout page, and signs webhook bodies exactly as Stripe does.
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer, IncomingMessage, Server } from "node:http";
 
@@ -11,6 +11,7 @@ const STRIPE_VERSION = "2026-01-28.clover";
 export interface FakeStripe {
   baseURL: string;
   sessions: Record<string, string>[];
+  refunds: Record<string, string>[];
   stop: () => Promise<void>;
 }
 
@@ -24,6 +25,7 @@ function body(req: IncomingMessage): Promise<string> {
 
 export async function startFakeStripe(): Promise<FakeStripe> {
   const sessions: Record<string, string>[] = [];
+  const refunds: Record<string, string>[] = [];
   let baseURL = "";
   const server: Server = createServer(async (req, res) => {
     const json = (status: number, value: unknown) => {
@@ -51,12 +53,16 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       sessions.push(form);
       return json(200, { id, object: "checkout.session", status: "open", payment_status: "unpaid", url: `${baseURL}/checkout/${id}` });
     }
+    if (req.method === "POST" && url === "/v1/refunds") {
+      refunds.push(form);
+      return json(200, { id: `re_test_${randomUUID().replace(/-/g, "")}`, object: "refund", amount: Number(form.amount), payment_intent: form.payment_intent, status: "succeeded" });
+    }
     json(404, { error: { type: "invalid_request_error", message: `Unrecognized request URL (${req.method}: ${url})` } });
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const address = server.address();
   baseURL = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  return { baseURL, sessions, stop: () => new Promise((ok) => server.close(() => ok())) };
+  return { baseURL, sessions, refunds, stop: () => new Promise((ok) => server.close(() => ok())) };
 }
 
 // The body and Stripe-Signature header of a Stripe event.

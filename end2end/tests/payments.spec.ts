@@ -156,6 +156,23 @@ test.describe.serial("payments", () => {
     const row = admin.getByTestId("payment-row").filter({ hasText: "pat@example.org" });
     await expect(row).toContainText("Concert — Seats");
     await expect(row).toContainText("$15.00");
+
+    // The concert is cancelled; its paid tickets are refunded all at once.
+    await admin.goto(`${server.baseURL}/admin/ticketed-events`);
+    await admin.getByRole("link", { name: "Concert" }).click();
+    await ready(admin);
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Cancel event" }).click();
+    await expect(admin.getByTestId("event-status")).toHaveText("Cancelled");
+    await expect(admin.getByTestId("paid-to-refund")).toContainText("1 paid ticket still to refund");
+    await admin.goto(`${server.baseURL}/admin/payments?kind=ticket`);
+    await ready(admin);
+    const toRefund = admin.getByTestId("event-to-refund");
+    await expect(toRefund).toContainText("Concert — 1 paid ticket ($15.00)");
+    admin.once("dialog", (dialog) => dialog.accept());
+    await toRefund.getByRole("button", { name: "Refund all" }).click();
+    await expect(admin.getByTestId("job-summary")).toHaveText("Refunded 1 paid ticket.");
+    expect(stripe.refunds.map((r) => r.payment_intent)).toContain("pi_test_e2e_ticket");
   });
 
   test("the donor's contact shows the donation on its timeline and takes tags", async ({ page }) => {

@@ -13,8 +13,20 @@ use crate::users::Role;
 pub mod service;
 pub mod ui;
 
-/// Who may follow a job: every kind of job so far is an ADMIN's (SUPER_ADMIN satisfies it).
-pub const VIEWERS: &[Role] = &[Role::Admin];
+/// Who may follow a job: each kind is followed by whom it serves (SUPER_ADMIN satisfies
+/// every requirement). A payments admin follows refunds; every other kind is an ADMIN's.
+pub const VIEWERS: &[Role] = &[Role::Admin, Role::PaymentsAdmin];
+
+/// Who may follow a job of `kind`.
+pub fn viewers_of(kind: &str) -> &'static [Role] {
+    match kind {
+        TICKET_REFUNDS => crate::payments::MANAGERS,
+        _ => &[Role::Admin],
+    }
+}
+
+/// The kind of job that refunds a cancelled event's paid tickets.
+pub const TICKET_REFUNDS: &str = "ticket-refunds";
 
 /// One problem a job found, by the line of the input it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,8 +81,10 @@ impl Job {
 pub async fn get_job(id: String) -> Result<Job, AppError> {
     crate::auth::require_role(VIEWERS).await?;
     let state = crate::state::app_state()?;
-    service::get(&state.db, &id)
+    let job = service::get(&state.db, &id)
         .await
         .map_err(crate::auth::internal)?
-        .ok_or_else(|| AppError::NotFound("There is no such job.".into()))
+        .ok_or_else(|| AppError::NotFound("There is no such job.".into()))?;
+    crate::auth::require_role(viewers_of(&job.kind)).await?;
+    Ok(job)
 }

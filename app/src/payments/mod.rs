@@ -236,6 +236,15 @@ impl PaymentKind {
     }
 }
 
+/// A cancelled event with paid tickets still to refund.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventToRefund {
+    pub event_id: String,
+    pub title: String,
+    pub tickets: i64,
+    pub amount_cents: i64,
+}
+
 /// Donations kept (paid less refunds) per day or per week, oldest first, every period shown
 /// even when nothing came in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -451,6 +460,24 @@ pub async fn refund_payment(
 }
 
 /// Donations, orders or subscriptions (`kind`), newest first, 50 a page.
+/// Cancelled events whose paid tickets are still to refund.
+#[server(prefix = "/api", endpoint = "payments/events-to-refund")]
+pub async fn list_events_to_refund() -> Result<Vec<EventToRefund>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    refunds::cancelled_events_to_refund(&state.db).await.map_err(crate::auth::internal)
+}
+
+/// Refunds every paid ticket of a cancelled event in the background; answers with the job.
+#[server(prefix = "/api", endpoint = "payments/refund-event")]
+pub async fn refund_cancelled_event(event_id: String) -> Result<String, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let request = service::RequestInfo::current();
+    Ok(refunds::refund_cancelled_event(&state, &actor, &request, &event_id).await?)
+}
+
 #[server(prefix = "/api", endpoint = "payments/list")]
 pub async fn list_payments(
     kind: String,

@@ -229,3 +229,100 @@ async fn set_status(tx: &mut Tx, record: &PaidRecord, status: &str) -> Result<()
         .await?;
     Ok(())
 }
+
+/// A cancelled event's paid tickets still to refund, for the payments page.
+pub async fn cancelled_events_to_refund(
+    db: &crate::db::Db,
+) -> Result<Vec<super::EventToRefund>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.title, COUNT(*) AS tickets, \
+         CAST(SUM(o.amount_cents - o.refunded_cents) AS BIGINT) AS amount_cents FROM ticket_orders o \
+         JOIN ticket_tiers t ON t.id = o.tier_id JOIN ticketed_events e ON e.id = t.event_id \
+         WHERE e.status = 'CANCELLED' AND o.status IN ('PAID', 'PARTIALLY_REFUNDED') \
+         GROUP BY e.id, e.title, e.starts_at ORDER BY e.starts_at DESC, e.id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(super::EventToRefund {
+                event_id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                tickets: r.try_get("tickets")?,
+                amount_cents: r.try_get("amount_cents")?,
+            })
+        })
+        .collect()
+}
+
+/// Refunds in full every paid ticket of cancelled event `event_id`, one after another in the
+/// background (each as an admin's refund: Stripe first, then the record, which cancels the
+/// ticket); answers with the job's id. A refund Stripe refuses is reported, and the rest go on.
+pub async fn refund_cancelled_event(
+    state: &AppState,
+    actor: &Actor,
+    request: &RequestInfo,
+    event_id: &str,
+) -> Result<String, PaymentError> {
+    let problem = |message: &str| {
+        PaymentError::Invalid(vec![crate::error::FieldError {
+            field: "event_id".into(),
+            message: message.into(),
+        }])
+    };
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM ticketed_events WHERE id = $1")
+        .bind(event_id)
+        .fetch_optional(state.db.pool())
+        .await?;
+    match status.as_deref() {
+        None => return Err(PaymentError::NotFound),
+        Some("CANCELLED") => {}
+        Some(_) => return Err(problem("Only a cancelled event's tickets are refunded all at once.")),
+    }
+    load_settings(&state.db, &state.secret_key)
+        .await?
+        .stripe(&state.stripe_api_base)
+        .ok_or(PaymentError::NotConfigured)?;
+    let orders: Vec<(String, String)> = sqlx::query_as(
+        "SELECT o.id, o.email FROM ticket_orders o JOIN ticket_tiers t ON t.id = o.tier_id \
+         WHERE t.event_id = $1 AND o.status IN ('PAID', 'PARTIALLY_REFUNDED') ORDER BY o.created_at, o.id",
+    )
+    .bind(event_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    if orders.is_empty() {
+        return Err(problem("No paid ticket of this event is left to refund."));
+    }
+    let (state_for_job, actor_for_job, request) = (state.clone(), actor.clone(), request.clone());
+    let total = orders.len() as i64;
+    let id = crate::jobs::service::spawn(
+        &state.db,
+        crate::jobs::TICKET_REFUNDS,
+        total,
+        actor,
+        move |progress| async move {
+            let mut result = crate::jobs::JobResult::default();
+            let mut refunded = 0;
+            for (n, (order_id, email)) in orders.iter().enumerate() {
+                match refund(&state_for_job, &actor_for_job, &request, "ticket", order_id, "").await {
+                    Ok(_) => refunded += 1,
+                    Err(PaymentError::Database(e)) => return Err(e),
+                    Err(e) => result.problems.push(crate::jobs::LineProblem {
+                        line: n + 1,
+                        message: format!("{email}: {}", crate::error::AppError::from(e)),
+                    }),
+                }
+                progress.set(n as i64 + 1).await?;
+            }
+            result.summary = format!("Refunded {}.", crate::ui::count(refunded, "paid ticket"));
+            if !result.problems.is_empty() {
+                result.summary.push_str(&format!(" {} could not be refunded:", result.problems.len()));
+            }
+            result.counts =
+                vec![("refunded".into(), refunded), ("failed".into(), result.problems.len() as i64)];
+            Ok(result)
+        },
+    )
+    .await?;
+    Ok(id)
+}

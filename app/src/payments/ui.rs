@@ -8,10 +8,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AuditFilter, BuyProduct, CURRENCIES, JoinPlan, PaymentKind, PaymentSettings, Plan, Product,
-    RefundPayment, SavePaymentSettings, SavePlan, SaveProduct, StartDonation, TestStripeConnection,
-    format_cents, get_payment_settings, get_shop_product, get_ways_to_give, list_membership_plans,
-    list_payments, list_plans, list_products, list_shop, load_audit_log, load_donation_chart,
-    parse_donation_cents, parse_price_cents,
+    RefundCancelledEvent, RefundPayment, SavePaymentSettings, SavePlan, SaveProduct, StartDonation,
+    TestStripeConnection, format_cents, get_payment_settings, get_shop_product, get_ways_to_give,
+    list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products, list_shop,
+    load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, MaskedField, last_error, mask_after_save};
@@ -482,6 +482,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
             }).collect_view()}
         </nav>
         {move || (filter().0 == PaymentKind::Donation).then(|| view! { <DonationChartView /> })}
+        {move || (filter().0 == PaymentKind::Ticket).then(|| view! { <EventsToRefund /> })}
         <p class="mt-2 text-sm text-red-600" role="alert">{move || refund_error.get().map(|e| e.to_string())}</p>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -521,6 +522,55 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Cancelled events with paid tickets still to refund, each refunded all at once in the
+/// background (after a confirmation), with the job's progress.
+#[component]
+fn EventsToRefund() -> impl IntoView {
+    let events = Resource::new(|| (), |_| list_events_to_refund());
+    let refund_all = ServerAction::<RefundCancelledEvent>::new();
+    let error = last_error(refund_all.value());
+    // The event whose refunds were started last: its button stays off while they run.
+    let started_for = RwSignal::new(None::<String>);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(list) if list.is_empty() => ().into_any(),
+                    Ok(list) => view! {
+                        <section class="mt-4 rounded-lg bg-amber-50 p-4" aria-label="Cancelled events to refund">
+                            <h2 class="font-semibold text-amber-900">"Cancelled events with paid tickets to refund"</h2>
+                            <ul class="mt-2 space-y-2">
+                                {list.into_iter().map(|e| {
+                                    let (id, title) = (e.event_id.clone(), e.title.clone());
+                                    let what = format!("{} ({})", crate::ui::count(e.tickets, "paid ticket"), format_cents(e.amount_cents));
+                                    let question = format!("Refund all {what} of \"{title}\" through Stripe? This cannot be undone.");
+                                    let started = { let id = id.clone(); move || started_for.get().as_ref() == Some(&id) };
+                                    let confirm = move |_| {
+                                        if window().confirm_with_message(&question).unwrap_or(false) {
+                                            started_for.set(Some(id.clone()));
+                                            refund_all.dispatch(RefundCancelledEvent { event_id: id.clone() });
+                                        }
+                                    };
+                                    view! {
+                                        <li class="flex flex-wrap items-center gap-3 text-sm text-amber-900" data-testid="event-to-refund">
+                                            <span>{format!("{} — {what}", e.title)}</span>
+                                            <button class="rounded-md border border-amber-400 px-3 py-1 font-semibold" on:click=confirm
+                                                disabled=move || refund_all.pending().get() || started()>"Refund all"</button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <FormError error=error />
+        {move || refund_all.value().get().and_then(Result::ok).map(|id| view! { <crate::jobs::ui::JobProgress id=id /> })}
     }
 }
 

@@ -28,6 +28,8 @@ const ADMIN_AREA: Serves = Roles(&[SuperAdmin, Admin, PaymentsAdmin, EventsAdmin
 const SUPER_ADMIN: Serves = Roles(&[SuperAdmin]);
 const PAYMENTS: Serves = Roles(&[SuperAdmin, PaymentsAdmin]);
 const CONTACT_READERS: Serves = Roles(&[SuperAdmin, Admin, PaymentsAdmin]);
+/// Jobs: admins follow theirs, payments admins their refunds (the kind is checked next).
+const JOB_FOLLOWERS: Serves = Roles(&[SuperAdmin, Admin, PaymentsAdmin]);
 /// Ticketed events: admins and events admins.
 const EVENT_ORGANISERS: Serves = Roles(&[SuperAdmin, Admin, EventsAdmin]);
 
@@ -146,7 +148,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("contacts/merge", ORGANISERS),
     ("contacts/import/preview", ORGANISERS),
     ("contacts/import/start", ORGANISERS),
-    ("jobs/get", ORGANISERS),
+    ("jobs/get", JOB_FOLLOWERS),
     ("reengagement/preview", ORGANISERS),
     ("reengagement/send", ORGANISERS),
     ("reengagement/window", ORGANISERS),
@@ -155,6 +157,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("payments/save-settings", PAYMENTS),
     ("payments/test-connection", PAYMENTS),
     ("payments/refund", PAYMENTS),
+    ("payments/events-to-refund", PAYMENTS),
+    ("payments/refund-event", PAYMENTS),
     ("payments/list", PAYMENTS),
     ("payments/donation-chart", PAYMENTS),
     ("payments/audit-log", PAYMENTS),

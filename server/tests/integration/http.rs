@@ -201,6 +201,7 @@ const FIELDS: &[&str] = &[
     "form[tier_id]",
     "code",
     "ticket_id",
+    "event_id",
     "form[date]",
     "form[start_time]",
     "form[end_time]",

@@ -1482,4 +1482,41 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     let detail: Value =
         app.call(&door, "ticketed-events/get", &[("id", gala.id.as_str())]).await.json().await.unwrap();
     assert_eq!(detail["paid_orders"], 1, "the cancelled event's page counts the payments to refund");
+
+    // A payments admin refunds the cancelled event's paid tickets all at once, in the background.
+    let to_refund: Value = app.call(&admin, "payments/events-to-refund", &[]).await.json().await.unwrap();
+    assert_eq!(
+        to_refund,
+        json!([{ "event_id": gala.id, "title": "Gala", "tickets": 1, "amount_cents": 2500 }])
+    );
+    assert_eq!(
+        app.call(&door, "payments/refund-event", &[("event_id", gala.id.as_str())]).await.status(),
+        403
+    );
+    let res = app.call(&admin, "payments/refund-event", &[("event_id", gala.id.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    let job: String = res.json().await.unwrap();
+    assert_eq!(app.call(&door, "jobs/get", &[("id", job.as_str())]).await.status(), 403);
+    let done = app.finished_job(&admin, &job).await;
+    assert_eq!(
+        (done["status"].as_str(), done["result"]["summary"].as_str()),
+        (Some("DONE"), Some("Refunded 1 paid ticket."))
+    );
+    let refunded = stripe
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .map(|r| r.form["payment_intent"].clone());
+    assert!(refunded.collect::<Vec<_>>().contains(&"pi_test_late".to_string()));
+    let status: String = sqlx::query_scalar("SELECT status FROM ticket_orders WHERE id = $1")
+        .bind(&dy_order)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "REFUNDED");
+    let to_refund: Value = app.call(&admin, "payments/events-to-refund", &[]).await.json().await.unwrap();
+    assert_eq!(to_refund, json!([]));
+    let res = app.call(&admin, "payments/refund-event", &[("event_id", gala.id.as_str())]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("No paid ticket of this event is left to refund."));
 }
