@@ -98,7 +98,7 @@ test.describe.serial("payments", () => {
     await expect(bars.last()).toHaveAttribute("aria-label", /: \$25\.00 from 1 donation$/);
   });
 
-  test("a visitor buys a paid ticket on Stripe's page; the webhook issues it, shown live on the event's page", async ({ browser }) => {
+  test("a visitor buys a paid ticket on Stripe's page; the webhook issues it, shown live; the cancelled event's paid tickets are refunded at once", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/ticketed-events");
     await admin.getByLabel("Title", { exact: true }).fill("Concert");

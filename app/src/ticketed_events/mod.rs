@@ -539,6 +539,18 @@ pub async fn return_ticket(code: String) -> Result<(), AppError> {
 mod tests {
     use super::*;
 
+    /// Tiers as they would be saved from `lines`.
+    fn as_saved(lines: &[TierLine]) -> Vec<Tier> {
+        let tier = |t: &TierLine| Tier {
+            id: String::new(),
+            name: t.name.clone(),
+            price_cents: t.price_cents,
+            capacity: t.capacity,
+            issued: 0,
+        };
+        lines.iter().map(tier).collect()
+    }
+
     #[test]
     fn tiers_are_parsed_line_by_line() {
         let tiers = parse_tiers("General admission | 1,000\n\n Members | 50 ").unwrap();
@@ -557,16 +569,7 @@ mod tests {
         assert_eq!(parse_tiers("  \n").unwrap_err(), "Add at least one tier, like General admission | 100.");
         let eleven = (1..=11).map(|n| format!("T{n} | 1")).collect::<Vec<_>>().join("\n");
         assert_eq!(parse_tiers(&eleven).unwrap_err(), "An event can have at most 10 tiers.");
-        let shown: Vec<Tier> = tiers
-            .iter()
-            .map(|t| Tier {
-                id: String::new(),
-                name: t.name.clone(),
-                price_cents: t.price_cents,
-                capacity: t.capacity,
-                issued: 0,
-            })
-            .collect();
+        let shown = as_saved(&tiers);
         assert_eq!(parse_tiers(&tiers_text(&shown)).unwrap(), tiers);
     }
 
@@ -580,16 +583,7 @@ mod tests {
         );
         assert!(parse_tiers("A | 1 | ten").unwrap_err().starts_with("Line 1: Enter a price"));
         assert!(parse_tiers("A | 1 | 5 | 6").unwrap_err().starts_with("Line 1: write Name | how many"));
-        let shown: Vec<Tier> = tiers
-            .iter()
-            .map(|t| Tier {
-                id: String::new(),
-                name: t.name.clone(),
-                price_cents: t.price_cents,
-                capacity: t.capacity,
-                issued: 0,
-            })
-            .collect();
+        let shown = as_saved(&tiers);
         assert_eq!(tiers_text(&shown), "Seats | 50 | $1,215.50\nStanding | 10\nFriends | 5");
         assert_eq!(parse_tiers(&tiers_text(&shown)).unwrap(), tiers);
     }

@@ -632,14 +632,7 @@ async fn take_place(
     if tier.remaining() == 0 {
         return Err(Conflict(format!("{} tickets are all taken.", tier.name)));
     }
-    let held: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2 AND status IN ('VALID', 'SUSPENDED')",
-    )
-    .bind(&event.id)
-    .bind(email)
-    .fetch_one(&mut **tx)
-    .await?;
-    if held > 0 {
+    if holds_ticket(tx, &event.id, email).await? {
         return Err(Conflict(format!(
             "{email} already has a ticket for this event: look for it in your email."
         )));
@@ -662,6 +655,19 @@ async fn take_place(
         .execute(&mut **tx)
         .await?;
     Ok(Place { event, tier })
+}
+
+/// Whether `email` holds a ticket (valid, or suspended while its payment is disputed) for the
+/// event: one per person.
+async fn holds_ticket(tx: &mut Tx, event_id: &str, email: &str) -> Result<bool, sqlx::Error> {
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2 AND status IN ('VALID', 'SUSPENDED')",
+    )
+    .bind(event_id)
+    .bind(email)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(held > 0)
 }
 
 /// Issues a free ticket: the place taken, the contact created or matched by email, the
@@ -824,34 +830,24 @@ pub async fn issue_paid(
     (name, email): (&str, &str),
     paid: (i64, &str),
 ) -> Result<(Vec<Event>, &'static str), sqlx::Error> {
-    let slug: String = sqlx::query_scalar(
-        "SELECT e.slug FROM ticket_orders o JOIN ticket_tiers t ON t.id = o.tier_id \
-         JOIN ticketed_events e ON e.id = t.event_id WHERE o.id = $1",
+    let (event_id, tier_id): (String, String) = sqlx::query_as(
+        "SELECT t.event_id, o.tier_id FROM ticket_orders o JOIN ticket_tiers t ON t.id = o.tier_id WHERE o.id = $1",
     )
     .bind(order_id)
     .fetch_one(&mut **tx)
     .await?;
-    let event = match locked(tx, "slug", &slug).await {
+    let event = match locked(tx, "id", &event_id).await {
         Ok(event) => event,
         Err(TicketingError::Database(e)) => return Err(e),
         Err(_) => return Err(sqlx::Error::RowNotFound),
     };
     let now = db::now_unix();
-    let tier_id: String = sqlx::query_scalar("SELECT tier_id FROM ticket_orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let held: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND email = $2 AND status IN ('VALID', 'SUSPENDED')",
-    )
-    .bind(&event.id)
-    .bind(email)
-    .fetch_one(&mut **tx)
-    .await?;
     let refused = match event.status {
         EventStatus::Cancelled => Some("paid for a cancelled event: refund it"),
         _ if event.ends_at <= now => Some("paid after the event ended: refund it"),
-        _ if held > 0 => Some("paid, but this email has a ticket already: refund it"),
+        _ if holds_ticket(tx, &event.id, email).await? => {
+            Some("paid, but this email has a ticket already: refund it")
+        }
         _ => None,
     };
     if let Some(outcome) = refused {
