@@ -20,6 +20,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod home;
+pub mod ics;
 pub mod integrations;
 pub mod jobs;
 pub mod live;

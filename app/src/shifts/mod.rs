@@ -1062,76 +1062,30 @@ pub fn calendar_feed_ics(signups: &[MySignup], name: &str, now: i64) -> String {
 
 /// An iCalendar file of `entries`; a feed has a `name` and asks to be fetched hourly.
 fn calendar_ics(entries: &[CalendarEntry], name: Option<&str>, now: i64) -> String {
-    fn stamp(secs: i64) -> String {
-        let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
-        // 2026-11-27T18:34:36.000Z → 20261127T183436Z
-        format!(
-            "{}{}{}T{}{}{}Z",
-            &text[0..4],
-            &text[5..7],
-            &text[8..10],
-            &text[11..13],
-            &text[14..16],
-            &text[17..19]
-        )
-    }
-    fn escape(text: &str) -> String {
-        text.replace('\\', "\\\\")
-            .replace(';', "\\;")
-            .replace(',', "\\,")
-            .replace("\r\n", "\\n")
-            .replace('\n', "\\n")
-    }
-    // Lines longer than 75 octets are folded: CRLF and a space, never inside a character.
-    fn fold(line: &str) -> String {
-        let mut out = String::new();
-        let mut width = 0;
-        for c in line.chars() {
-            if width + c.len_utf8() > 75 {
-                out.push_str("\r\n ");
-                width = 1;
-            }
-            out.push(c);
-            width += c.len_utf8();
-        }
-        out
-    }
-    let mut lines = vec![
-        "BEGIN:VCALENDAR".to_string(),
-        "VERSION:2.0".to_string(),
-        "PRODID:-//Changemaker//Shifts//EN".to_string(),
-    ];
-    if let Some(name) = name {
-        lines.push(format!("X-WR-CALNAME:{}", escape(name)));
-        lines.push("REFRESH-INTERVAL;VALUE=DURATION:PT1H".to_string());
-        lines.push("X-PUBLISHED-TTL:PT1H".to_string());
-    }
-    for CalendarEntry { shift, waiting, link } in entries {
-        let status = match (shift.status, waiting) {
-            (ShiftStatus::Cancelled, _) => "CANCELLED",
-            (_, true) => "TENTATIVE",
-            (_, false) => "CONFIRMED",
-        };
-        let title = if *waiting { format!("Waitlist: {}", shift.title) } else { shift.title.clone() };
-        lines.extend([
-            "BEGIN:VEVENT".to_string(),
-            format!("UID:shift-{}@changemaker", shift.id),
-            format!("DTSTAMP:{}", stamp(now)),
-            format!("SEQUENCE:{}", shift.revision),
-            format!("STATUS:{status}"),
-            format!("DTSTART:{}", stamp(shift.starts_at)),
-            format!("DTEND:{}", stamp(shift.ends_at)),
-            format!("SUMMARY:{}", escape(&title)),
-            format!("LOCATION:{}", escape(&shift.location)),
-            format!("DESCRIPTION:{}", escape(&shift.description)),
-        ]);
-        if let Some(link) = link {
-            lines.push(format!("URL:{link}"));
-        }
-        lines.push("END:VEVENT".to_string());
-    }
-    lines.push("END:VCALENDAR".to_string());
-    lines.iter().map(|l| fold(l) + "\r\n").collect()
+    let titles: Vec<String> = entries
+        .iter()
+        .map(|e| if e.waiting { format!("Waitlist: {}", e.shift.title) } else { e.shift.title.clone() })
+        .collect();
+    let events: Vec<crate::ics::IcsEvent> = entries
+        .iter()
+        .zip(&titles)
+        .map(|(CalendarEntry { shift, waiting, link }, title)| crate::ics::IcsEvent {
+            uid: format!("shift-{}@changemaker", shift.id),
+            sequence: shift.revision,
+            status: match (shift.status, waiting) {
+                (ShiftStatus::Cancelled, _) => "CANCELLED",
+                (_, true) => "TENTATIVE",
+                (_, false) => "CONFIRMED",
+            },
+            starts_at: shift.starts_at,
+            ends_at: shift.ends_at,
+            summary: title,
+            location: &shift.location,
+            description: &shift.description,
+            url: link.as_deref(),
+        })
+        .collect();
+    crate::ics::calendar(&events, name, now)
 }
 
 #[cfg(test)]

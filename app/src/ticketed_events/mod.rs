@@ -275,6 +275,8 @@ pub struct TicketView {
     pub event_title: String,
     pub event_slug: String,
     pub event_status: EventStatus,
+    /// Whether the event has ended (when it was read).
+    pub event_over: bool,
     pub when: String,
     pub venue: String,
     /// Bought through Stripe: given back by a refund, not from its page.

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
-use crate::email::service::{LINK_BASE, OutgoingEmail};
+use crate::email::service::{EmailAttachment, LINK_BASE, OutgoingEmail};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
     TicketCancelled, TicketCheckedIn, TicketPurchased, TicketedEventCancelled, TicketedEventPublished,
@@ -130,7 +130,7 @@ fn when(zone: &Zone, starts_at: i64, ends_at: i64) -> String {
     format!("{day}, {start}–{end} {abbreviation}")
 }
 
-const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status";
+const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status, updated_at";
 
 /// 1 when ticket `t` was bought through Stripe, else 0.
 const PAID: &str =
@@ -207,6 +207,8 @@ struct Locked {
     starts_at: i64,
     ends_at: i64,
     status: EventStatus,
+    /// When it was last changed: the SEQUENCE of its calendar entries.
+    updated_at: i64,
 }
 
 async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, TicketingError> {
@@ -227,10 +229,33 @@ async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, Ticket
         starts_at: row.try_get("starts_at")?,
         ends_at: row.try_get("ends_at")?,
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
 impl Locked {
+    /// The event as an "Add to calendar" attachment: `CONFIRMED` with a ticket, `CANCELLED`
+    /// (with a later `sequence`) when the event is called off. `description` says what the
+    /// holder has, like their code.
+    fn calendar_file(&self, status: &'static str, sequence: i64, description: &str) -> EmailAttachment {
+        let event = crate::ics::IcsEvent {
+            uid: format!("ticketed-event-{}@changemaker", self.id),
+            sequence,
+            status,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            summary: &self.title,
+            location: &self.venue,
+            description,
+            url: None,
+        };
+        EmailAttachment {
+            filename: "event.ics".into(),
+            content_type: "text/calendar; charset=utf-8".into(),
+            content: crate::ics::calendar(&[event], None, db::now_unix()),
+        }
+    }
+
     fn published_event(&self) -> Event {
         Event::TicketedEventPublished(TicketedEventPublished {
             event_id: self.id.clone(),
@@ -475,7 +500,8 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
                 event.venue,
                 if paid == 1 { "What you paid for it will be refunded to you.\n" } else { "" }
             ),
-            attachment: None,
+            // Later than the ticket's entry: calendars mark the event cancelled.
+            attachment: Some(event.calendar_file("CANCELLED", now.max(event.updated_at + 1), "Cancelled.")),
         })
         .collect();
     crate::email::service::queue_all(&mut tx, &emails).await?;
@@ -736,7 +762,11 @@ async fn issue(
             when(&zone, event.starts_at, event.ends_at),
             event.venue
         ),
-        attachment: None,
+        attachment: Some(event.calendar_file(
+            "CONFIRMED",
+            event.updated_at,
+            &format!("Your ticket: {}. Code: {code}", tier.name),
+        )),
     };
     crate::email::service::queue(tx, &email_text).await?;
     let purchased = Event::TicketPurchased(TicketPurchased {
@@ -957,6 +987,7 @@ pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
         event_title: row.try_get("title")?,
         event_slug: row.try_get("slug")?,
         event_status: EventStatus::parse(&event_status).unwrap_or(EventStatus::Draft),
+        event_over: row.try_get::<i64, _>("ends_at")? <= db::now_unix(),
         when: when(&zone, row.try_get("starts_at")?, row.try_get("ends_at")?),
         venue: row.try_get("venue")?,
         paid: row.try_get::<i64, _>("paid")? == 1,

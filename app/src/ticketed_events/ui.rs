@@ -541,6 +541,8 @@ pub fn TicketPage() -> impl IntoView {
                         Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
                         Ok(t) => {
                             let valid = t.status == TicketStatus::Valid;
+                            // Once the event is over there is no place left to give back.
+                            let returnable = t.event_status == EventStatus::Published && !t.event_over;
                             let status_text = match t.status {
                                 TicketStatus::Valid => "Show this code at the door. We have emailed it to you too.",
                                 TicketStatus::Suspended => "This ticket is suspended while its payment is disputed.",
@@ -556,10 +558,10 @@ pub fn TicketPage() -> impl IntoView {
                                         {status_text}
                                     </p>
                                 </div>
-                                {(valid && t.paid && t.event_status == EventStatus::Published).then(|| view! {
+                                {(valid && t.paid && returnable).then(|| view! {
                                     <p class="mt-6 text-sm text-slate-600">"Can't come? A paid ticket is given back by a refund: reply to your ticket's email and the organisers will arrange it."</p>
                                 })}
-                                {(valid && !t.paid && t.event_status == EventStatus::Published).then(|| view! {
+                                {(valid && !t.paid && returnable).then(|| view! {
                                     <ActionForm action=give_back attr:class="mt-6 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
                                         <input type="hidden" name="code" value=t.code.clone() />
                                         <FormError error=give_back_error />

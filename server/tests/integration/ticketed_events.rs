@@ -137,16 +137,23 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(purchased[0]["contact_id"].as_str(), Some(contact.as_str()));
-    let (subject, body): (String, String) =
-        sqlx::query_as("SELECT subject, body FROM email_outbox WHERE to_address = 'sam@example.org'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let (subject, body, attachment): (String, String, String) = sqlx::query_as(
+        "SELECT subject, body, attachment FROM email_outbox WHERE to_address = 'sam@example.org'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
     assert_eq!(subject, "Your ticket: Spring Gala!");
     assert!(
         body.contains(&format!("Code: {code}")) && body.contains(&format!("/ticket?code={code}")),
         "{body}"
     );
+    // With the event for the holder's calendar, their code in it.
+    let uid = format!("UID:ticketed-event-{id}@changemaker");
+    for line in [uid.as_str(), "STATUS:CONFIRMED", "SUMMARY:Spring Gala!", "LOCATION:Riverside Hall"] {
+        assert!(attachment.contains(line), "{line}: {attachment}");
+    }
+    assert!(attachment.contains(&format!("Code: {code}")), "{attachment}");
     // The contact's page shows it; the CRM listener puts it on their timeline.
     app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
     let organiser = app.signed_in("ana@example.org").await;
@@ -197,9 +204,18 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     assert_eq!(app.call(&admin, "ticketed-events/cancel", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(app.call(&admin, "ticketed-events/cancel", &[("id", id.as_str())]).await.status(), 409);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets WHERE status = 'CANCELLED'").await, 1);
-    let told =
-        count(&app, "SELECT COUNT(*) FROM email_outbox WHERE subject = 'Cancelled: Spring Gala!'").await;
-    assert_eq!(told, 1);
+    let told: Vec<String> =
+        sqlx::query_scalar("SELECT attachment FROM email_outbox WHERE subject = 'Cancelled: Spring Gala!'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(told.len(), 1);
+    // The calendar entry is called off: the same UID, a later SEQUENCE, STATUS:CANCELLED.
+    let sequence = |ics: &str| -> i64 {
+        ics.lines().find_map(|l| l.strip_prefix("SEQUENCE:")).unwrap().trim().parse().unwrap()
+    };
+    assert!(told[0].contains(&uid) && told[0].contains("STATUS:CANCELLED"), "{}", told[0]);
+    assert!(sequence(&told[0]) > sequence(&attachment), "{}", told[0]);
     assert_eq!(app.events("ticketed-event.cancelled").await[0]["event_id"].as_str(), Some(id.as_str()));
     let page = app.client().get(app.url("/events/spring-gala")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("This event is cancelled."));
@@ -401,6 +417,14 @@ async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend
             .await;
     assert_eq!(status, 200);
     let quiz_code = ticket_code(&quiz_code);
+    let ticket_page = |code: String| {
+        let app = &app;
+        async move {
+            let page = app.client().get(app.url(&format!("/ticket?code={code}"))).send().await.unwrap();
+            page.text().await.unwrap()
+        }
+    };
+    assert!(ticket_page(quiz_code.clone()).await.contains("Return my ticket"));
     let now = app::db::now_unix();
     sqlx::query("UPDATE ticketed_events SET starts_at = $1, ends_at = $2 WHERE id = $3")
         .bind(now - 7200)
@@ -419,6 +443,7 @@ async fn tickets_are_taken_within_each_tier_and_checked_in_once(backend: Backend
         .await
         .unwrap();
     assert!(page.contains("This event is over.") && !page.contains("Get my ticket"), "{page:.3000}");
+    assert!(!ticket_page(quiz_code.clone()).await.contains("Return my ticket"), "no return once over");
     let teams = tier_id(&public_event(&app, &other_slug).await, "Teams");
     let (status, body) = take(&app, &other_slug, &teams, "late@example.org").await;
     assert_eq!((status, body.contains("This event is over.")), (409, true), "{body}");
