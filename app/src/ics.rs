@@ -56,11 +56,23 @@ pub fn calendar(events: &[IcsEvent], name: Option<&str>, now: i64) -> String {
 /// A UTC instant as iCalendar writes it: 2026-11-27T18:34:36Z → 20261127T183436Z.
 fn stamp(secs: i64) -> String {
     let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
-    format!("{}{}{}T{}{}{}Z", &text[0..4], &text[5..7], &text[8..10], &text[11..13], &text[14..16], &text[17..19])
+    format!(
+        "{}{}{}T{}{}{}Z",
+        &text[0..4],
+        &text[5..7],
+        &text[8..10],
+        &text[11..13],
+        &text[14..16],
+        &text[17..19]
+    )
 }
 
 fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace("\r\n", "\\n").replace('\n', "\\n")
+    text.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace("\r\n", "\\n")
+        .replace('\n', "\\n")
 }
 
 /// Lines longer than 75 octets are folded: CRLF and a space, never inside a character.
