@@ -297,19 +297,20 @@ async fn checkout_completed(
     );
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&contact.id).bind(now).bind(id).execute(&mut **tx).await?;
     events.extend(contact.created);
-    if let Record::Ticket(_) = record {
-        let (issued, outcome) = crate::ticketed_events::service::issue_paid(
-            tx,
-            id,
-            &contact.id,
-            (&name, &email),
-            (amount_cents, &currency),
-        )
-        .await?;
-        events.extend(issued);
-        return Ok(effect(outcome));
-    }
     let event = match record {
+        // A ticket is issued on the place its order held, unless the event is gone meanwhile.
+        Record::Ticket(_) => {
+            let (issued, outcome) = crate::ticketed_events::service::issue_paid(
+                tx,
+                id,
+                &contact.id,
+                (&name, &email),
+                (amount_cents, &currency),
+            )
+            .await?;
+            events.extend(issued);
+            return Ok(effect(outcome));
+        }
         Record::Donation(_) => {
             let frequency: String = sqlx::query_scalar("SELECT frequency FROM donations WHERE id = $1")
                 .bind(id)
@@ -364,7 +365,6 @@ async fn checkout_completed(
                 interval: plan.try_get("billing_interval")?,
             })
         }
-        Record::Ticket(_) => unreachable!("a ticket order is fulfilled above"),
     };
     events.push(event);
     Ok(effect("paid"))
