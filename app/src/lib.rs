@@ -13,6 +13,7 @@ use crate::admin::ui::ForRoles;
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod campaigns;
 pub mod contacts;
 pub mod csv;
@@ -24,6 +25,7 @@ pub mod ics;
 pub mod integrations;
 pub mod jobs;
 pub mod live;
+pub mod meetings;
 pub mod observability;
 pub mod payments;
 pub mod reengagement;
@@ -126,6 +128,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("shifts/:id/sheet") view=shifts::ui::SignInSheetPage />
                     <Route path=path!("ticketed-events") view=ticketed_events::ui::AdminTicketedEventsPage />
                     <Route path=path!("ticketed-events/:id") view=ticketed_events::ui::AdminTicketedEventPage />
+                    <Route path=path!("meetings") view=meetings::ui::AdminMeetingsPage />
+                    <Route path=path!("meetings/:id") view=meetings::ui::AdminMeetingPage />
+                    <Route path=path!("calendar") view=calendar::ui::CalendarPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

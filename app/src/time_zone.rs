@@ -73,6 +73,62 @@ impl Zone {
     pub fn days(&self, from: Option<i64>, to: Option<i64>) -> (Option<i64>, Option<i64>) {
         (from.map(|day| self.day_start(day)), to.map(|day| self.day_start(day + 1)))
     }
+
+    /// "Sat 12 Dec 2026, 19:00–22:00 EST": a span's day and times, local.
+    pub fn span_label(&self, starts_at: i64, ends_at: i64) -> String {
+        let day = crate::time::day_label(starts_at + self.offset_at(starts_at).0);
+        format!("{day}, {}", self.times_label(starts_at, ends_at))
+    }
+
+    /// "19:00–22:00 EST": a span's times, local.
+    pub fn times_label(&self, starts_at: i64, ends_at: i64) -> String {
+        let (offset, abbreviation) = self.offset_at(starts_at);
+        let start = crate::time::date_time_from_unix(starts_at + offset).1;
+        let end = crate::time::date_time_from_unix(ends_at + self.offset_at(ends_at).0).1;
+        format!("{start}–{end} {abbreviation}")
+    }
+
+    /// A span as a form shows it again: the local date, start and end time.
+    pub fn form_times(&self, starts_at: i64, ends_at: i64) -> (String, String, String) {
+        let local = |at: i64| crate::time::date_time_from_unix(at + self.offset_at(at).0);
+        let (date, start) = local(starts_at);
+        (date, start, local(ends_at).1)
+    }
+
+    /// Reads a form's local date (`date`, YYYY-MM-DD) and times (`start_time` and `end_time`,
+    /// HH:MM, the end later the same day) into instants, adding what is wrong to `v`. `what`
+    /// names the thing in messages ("event"); a new one (`new_after` given) must start after
+    /// that instant.
+    pub fn read_span(
+        &self,
+        v: &mut crate::error::Validation,
+        (date, start_time, end_time): (&str, &str, &str),
+        what: &str,
+        new_after: Option<i64>,
+    ) -> Option<(i64, i64)> {
+        let day = crate::time::parse_date(date);
+        let start = crate::time::parse_time(start_time);
+        let end = crate::time::parse_time(end_time);
+        v.check(day.is_some(), "date", "Enter a date as YYYY-MM-DD.");
+        v.check(start.is_some(), "start_time", "Enter a start time as HH:MM.");
+        v.check(end.is_some(), "end_time", "Enter an end time as HH:MM.");
+        let (day, start, end) = (day?, start?, end?);
+        v.check(end > start, "end_time", &format!("The {what} must end after it starts."));
+        match (self.instant(day, start), self.instant(day, end)) {
+            (Some(starts_at), Some(ends_at)) => {
+                let in_past = new_after.is_some_and(|now| starts_at <= now);
+                v.check(!in_past, "date", &format!("A new {what} cannot start in the past."));
+                Some((starts_at, ends_at))
+            }
+            _ => {
+                v.add(
+                    "start_time",
+                    &format!("The clocks change in {} that day and skip that time.", self.name()),
+                );
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]

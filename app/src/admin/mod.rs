@@ -27,6 +27,8 @@ pub const NAV: &[NavItem] = &[
         href: "/admin/ticketed-events",
         roles: crate::ticketed_events::MANAGERS,
     },
+    NavItem { label: "Meetings", href: "/admin/meetings", roles: crate::meetings::MANAGERS },
+    NavItem { label: "Calendar", href: "/admin/calendar", roles: crate::calendar::VIEWERS },
     NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS },
     NavItem { label: "Re-engagement", href: "/admin/reengagement", roles: crate::reengagement::MANAGERS },
     NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },

@@ -90,26 +90,8 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
         "venue",
         "The venue is one line of at most 300 characters.",
     );
-    let day = crate::time::parse_date(&form.date);
-    let start = crate::time::parse_time(&form.start_time);
-    let end = crate::time::parse_time(&form.end_time);
-    v.check(day.is_some(), "date", "Enter a date as YYYY-MM-DD.");
-    v.check(start.is_some(), "start_time", "Enter a start time as HH:MM.");
-    v.check(end.is_some(), "end_time", "Enter an end time as HH:MM.");
-    let mut instants = None;
-    if let (Some(day), Some(start), Some(end)) = (day, start, end) {
-        v.check(end > start, "end_time", "The event must end after it starts.");
-        match (zone.instant(day, start), zone.instant(day, end)) {
-            (Some(starts_at), Some(ends_at)) => {
-                v.check(!is_new || starts_at > now, "date", "A new event cannot start in the past.");
-                instants = Some((starts_at, ends_at));
-            }
-            _ => v.add(
-                "start_time",
-                &format!("The clocks change in {} that day and skip that time.", zone.name()),
-            ),
-        }
-    }
+    let times = (form.date.as_str(), form.start_time.as_str(), form.end_time.as_str());
+    let instants = zone.read_span(&mut v, times, "event", is_new.then_some(now));
     let tiers = super::parse_tiers(&form.tiers).unwrap_or_else(|message| {
         v.add("tiers", &message);
         Vec::new()
@@ -119,15 +101,6 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
         return Err(vec![FieldError { field: "date".into(), message: "Enter a date and times.".into() }]);
     };
     Ok(ValidEvent { starts_at, ends_at, tiers })
-}
-
-/// "Sat 12 Dec 2026, 19:00–22:00 EST": the event's day and times in `zone`.
-fn when(zone: &Zone, starts_at: i64, ends_at: i64) -> String {
-    let (offset, abbreviation) = zone.offset_at(starts_at);
-    let day = crate::time::day_label(starts_at + offset);
-    let start = crate::time::date_time_from_unix(starts_at + offset).1;
-    let end = crate::time::date_time_from_unix(ends_at + zone.offset_at(ends_at).0).1;
-    format!("{day}, {start}–{end} {abbreviation}")
 }
 
 const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status, updated_at";
@@ -165,7 +138,7 @@ fn event_from_row(
 ) -> Result<TicketedEvent, sqlx::Error> {
     let (starts_at, ends_at): (i64, i64) = (row.try_get("starts_at")?, row.try_get("ends_at")?);
     let status: String = row.try_get("status")?;
-    let local = |at: i64| crate::time::date_time_from_unix(at + zone.offset_at(at).0);
+    let (date, start_time, end_time) = zone.form_times(starts_at, ends_at);
     Ok(TicketedEvent {
         id: row.try_get("id")?,
         slug: row.try_get("slug")?,
@@ -174,10 +147,10 @@ fn event_from_row(
         venue: row.try_get("venue")?,
         starts_at,
         ends_at,
-        when: when(zone, starts_at, ends_at),
-        date: local(starts_at).0,
-        start_time: local(starts_at).1,
-        end_time: local(ends_at).1,
+        when: zone.span_label(starts_at, ends_at),
+        date,
+        start_time,
+        end_time,
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
         over: ends_at <= db::now_unix(),
         tiers,
@@ -291,7 +264,7 @@ pub async fn list(db: &Db, filter: &EventFilter) -> Result<EventPage, TicketingE
             Ok(EventRow {
                 id: r.try_get("id")?,
                 title: r.try_get("title")?,
-                when: when(&zone, r.try_get("starts_at")?, r.try_get("ends_at")?),
+                when: zone.span_label(r.try_get("starts_at")?, r.try_get("ends_at")?),
                 status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
                 issued: r.try_get("issued")?,
                 capacity: r.try_get("capacity")?,
@@ -488,7 +461,7 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let when = when(&zone, event.starts_at, event.ends_at);
+    let when = zone.span_label(event.starts_at, event.ends_at);
     let emails: Vec<OutgoingEmail> = holders
         .into_iter()
         .map(|(name, email, paid)| OutgoingEmail {
@@ -759,7 +732,7 @@ async fn issue(
              Show the code at the door. Your ticket: {LINK_BASE}/ticket?code={code}\n",
             tier.name,
             event.title,
-            when(&zone, event.starts_at, event.ends_at),
+            zone.span_label(event.starts_at, event.ends_at),
             event.venue
         ),
         attachment: Some(event.calendar_file(
@@ -988,7 +961,7 @@ pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
         event_slug: row.try_get("slug")?,
         event_status: EventStatus::parse(&event_status).unwrap_or(EventStatus::Draft),
         event_over: row.try_get::<i64, _>("ends_at")? <= db::now_unix(),
-        when: when(&zone, row.try_get("starts_at")?, row.try_get("ends_at")?),
+        when: zone.span_label(row.try_get("starts_at")?, row.try_get("ends_at")?),
         venue: row.try_get("venue")?,
         paid: row.try_get::<i64, _>("paid")? == 1,
     })
@@ -1225,7 +1198,7 @@ pub async fn tickets_of_contact(db: &Db, contact_id: &str) -> Result<Vec<Contact
             Ok(ContactTicket {
                 event_id: r.try_get("id")?,
                 event_title: r.try_get("title")?,
-                when: when(&zone, r.try_get("starts_at")?, r.try_get("ends_at")?),
+                when: zone.span_label(r.try_get("starts_at")?, r.try_get("ends_at")?),
                 tier_name: r.try_get("tier_name")?,
                 status: TicketStatus::parse(&status),
                 checked_in: r.try_get::<Option<i64>, _>("checked_in_at")?.is_some(),

@@ -197,6 +197,10 @@ const FIELDS: &[&str] = &[
     "form[description]",
     "form[location]",
     "form[venue]",
+    "form[agenda]",
+    "filter[month]",
+    "filter[source]",
+    "filter[past]",
     "form[tiers]",
     "form[tier_id]",
     "code",
@@ -244,9 +248,8 @@ const FIELDS: &[&str] = &[
 pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
     let readable = |field: &str| match field {
         "page" | "seq" | "idle_days" | "filter[page]" => "1".to_string(),
-        "approve" | "active" | "series" | "form[is_public]" | "form[enabled]" | "repeat[monthly]" => {
-            "true".to_string()
-        }
+        "approve" | "active" | "series" | "form[is_public]" | "form[enabled]" | "repeat[monthly]"
+        | "filter[past]" => "true".to_string(),
         _ => value.to_string(),
     };
     FIELDS.iter().map(|f| (*f, readable(f))).collect()

@@ -1,0 +1,114 @@
+//! Meetings (SPEC §2 "meetings"): the group's internal meetings — a title, when, where and an
+//! agenda — kept beside shifts and ticketed events on the admin calendar. Shared types and
+//! server functions here, rules in `service.rs`, pages in `ui.rs`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+/// Who runs meetings (SUPER_ADMIN satisfies every requirement).
+pub const MANAGERS: &[Role] = &[Role::Admin, Role::EventsAdmin];
+
+pub const TITLE_MAX_CHARS: usize = 200;
+pub const AGENDA_MAX_CHARS: usize = 5_000;
+pub const LOCATION_MAX_CHARS: usize = 300;
+
+/// A meeting as the admin pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meeting {
+    pub id: String,
+    pub title: String,
+    pub agenda: String,
+    /// A room, an address or a video call's link.
+    pub location: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// "Tue 8 Dec 2026, 18:00–19:30 EST", in the organisation's time zone.
+    pub when: String,
+    /// The form's local date and times, `YYYY-MM-DD` and `HH:MM`.
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+    /// Whether it has ended (when it was read).
+    pub over: bool,
+}
+
+/// The create/edit form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeetingForm {
+    pub title: String,
+    #[serde(default)]
+    pub agenda: String,
+    pub location: String,
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+}
+
+/// The list's filter: part of the title, coming meetings (soonest first) or past ones (latest
+/// first), the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MeetingFilter {
+    pub search: String,
+    pub past: bool,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeetingPage {
+    pub rows: Vec<Meeting>,
+    pub page: i64,
+    pub has_more: bool,
+    pub count: i64,
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::MeetingError> for AppError {
+    fn from(err: service::MeetingError) -> AppError {
+        use service::MeetingError;
+        match err {
+            MeetingError::Invalid(errors) => AppError::Invalid(errors),
+            MeetingError::NotFound => AppError::NotFound("There is no such meeting.".into()),
+            MeetingError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+#[server(prefix = "/api", endpoint = "meetings/list")]
+pub async fn list_meetings(#[server(default)] filter: MeetingFilter) -> Result<MeetingPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::list(&state.db, &filter, crate::db::now_unix()).await?)
+}
+
+#[server(prefix = "/api", endpoint = "meetings/get")]
+pub async fn get_meeting(id: String) -> Result<Meeting, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::find(&state.db, &id).await?)
+}
+
+/// Creates (empty `id`) or updates a meeting.
+#[server(prefix = "/api", endpoint = "meetings/save")]
+pub async fn save_meeting(#[server(default)] id: String, form: MeetingForm) -> Result<Meeting, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let saved = service::save(&state.bus, &actor, &id, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/admin/meetings/{}", saved.id));
+    Ok(saved)
+}
+
+#[server(prefix = "/api", endpoint = "meetings/delete")]
+pub async fn delete_meeting(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::delete(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
+}

@@ -1,0 +1,203 @@
+//! Meeting pages: the list (coming or past, found by title) with a form for a new meeting, and
+//! a meeting's page to edit or delete it.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::{DeleteMeeting, Meeting, MeetingFilter, SaveMeeting, get_meeting, list_meetings};
+use crate::ui::{Field, FormError, TextArea, last_error};
+
+const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
+const TD: &str = "px-3 py-2 align-top text-slate-700";
+const SMALL_BUTTON: &str =
+    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
+const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
+
+/// The create/edit form; `meeting` fills it for an edit.
+#[component]
+fn MeetingFormView(action: ServerAction<SaveMeeting>, meeting: Option<Meeting>) -> impl IntoView {
+    let error = last_error(action.value());
+    let m = meeting.clone();
+    let value = move |f: fn(&Meeting) -> String| m.as_ref().map(f).unwrap_or_default();
+    view! {
+        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+            <input type="hidden" name="id" value=meeting.as_ref().map(|m| m.id.clone()).unwrap_or_default() />
+            <FormError error=error />
+            <Field label="Title" name="form[title]" value=value(|m| m.title.clone()) required=true error=error />
+            <Field label="Where (a room, an address or the call's link)" name="form[location]" value=value(|m| m.location.clone()) required=true error=error />
+            <div class="grid grid-cols-3 gap-3">
+                <Field label="Date" name="form[date]" kind="date" value=value(|m| m.date.clone()) required=true error=error />
+                <Field label="Starts" name="form[start_time]" kind="time" value=value(|m| m.start_time.clone()) required=true error=error />
+                <Field label="Ends" name="form[end_time]" kind="time" value=value(|m| m.end_time.clone()) required=true error=error />
+            </div>
+            <TextArea label="Agenda" name="form[agenda]" value=value(|m| m.agenda.clone()) rows=4 error=error />
+            <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save meeting"</button></div>
+            <p class="text-sm text-green-700" role="status">
+                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
+            </p>
+        </ActionForm>
+    }
+}
+
+/// `/admin/meetings`: coming meetings soonest first (or past ones, latest first), 50 a page,
+/// found by title; and a form for a new one.
+#[component]
+pub fn AdminMeetingsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| MeetingFilter {
+            search: q.get("q").unwrap_or_default(),
+            past: q.get("past").is_some_and(|p| p == "1"),
+            page: crate::ui::page_param(q),
+        })
+    };
+    let meetings = Resource::new(filter, list_meetings);
+    let save = ServerAction::<SaveMeeting>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = save.value().get() {
+            navigate(&format!("/admin/meetings/{}", created.id), Default::default());
+        }
+    });
+    let tab = move |past: bool, label: &'static str| {
+        let class = move || {
+            if filter().past == past {
+                "rounded-md bg-indigo-100 px-3 py-1 font-semibold text-indigo-800"
+            } else {
+                "rounded-md px-3 py-1 text-indigo-700 hover:underline"
+            }
+        };
+        view! { <a href=if past { "/admin/meetings?past=1" } else { "/admin/meetings" } class=class>{label}</a> }
+    };
+    view! {
+        <Title text="Meetings" />
+        <div class="flex flex-wrap items-center gap-4">
+            <h1 class="text-2xl font-bold text-slate-900">"Meetings"</h1>
+            <nav class="flex gap-2 text-sm" aria-label="Which meetings">{tab(false, "Coming")}{tab(true, "Past")}</nav>
+            <a href="/admin/calendar" class="text-sm text-indigo-700 hover:underline">"Calendar"</a>
+        </div>
+        <form method="get" class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
+            <input type="hidden" name="past" value=move || if filter().past { "1" } else { "" } />
+            <label class="text-sm text-slate-700">
+                "Title contains"
+                <input name="q" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" value=move || filter().search />
+            </label>
+            <button type="submit" class=SMALL_BUTTON>"Find"</button>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let current = filter();
+                match meetings.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => {
+                        let empty = if !current.search.trim().is_empty() {
+                            "No meetings match."
+                        } else if current.past {
+                            "No past meetings."
+                        } else {
+                            "No meetings coming up. Plan one below."
+                        };
+                        view! { <p class="mt-6 text-slate-600" data-testid="meetings-empty">{empty}</p> }.into_any()
+                    }
+                    Ok(page) => {
+                        let link = move |n: i64| {
+                            format!(
+                                "/admin/meetings?q={}&past={}&page={n}",
+                                crate::ui::urlencode(&current.search),
+                                if current.past { "1" } else { "" }
+                            )
+                        };
+                        let pages = if current.past { crate::ui::PAGES_NEWEST_FIRST } else { crate::ui::PAGES_SOONEST_FIRST };
+                        view! {
+                            <p class="mt-4 text-sm text-slate-700" data-testid="meetings-count">{crate::ui::count(page.count, "meeting")}</p>
+                            <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Meeting"</th><th class=TH>"When"</th><th class=TH>"Where"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|m| view! {
+                                            <tr data-testid="meeting-row">
+                                                <td class=TD><a href=format!("/admin/meetings/{}", m.id) class="font-medium text-indigo-700 hover:underline">{m.title}</a></td>
+                                                <td class=TD>{m.when}</td>
+                                                <td class=TD>{m.location}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager(page.page, page.has_more, link, pages, false)}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"New meeting"</h2>
+            <MeetingFormView action=save meeting=None />
+        </section>
+    }
+}
+
+/// `/admin/meetings/:id`: the meeting, its edit form, and Delete (after a confirmation).
+#[component]
+pub fn AdminMeetingPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let meeting = Resource::new(id, get_meeting);
+    let save = ServerAction::<SaveMeeting>::new();
+    let delete = ServerAction::<DeleteMeeting>::new();
+    let delete_error = last_error(delete.value());
+    Effect::new(move |_| {
+        if save.version().get() > 0 {
+            meeting.refetch();
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            navigate("/admin/meetings", Default::default());
+        }
+    });
+    view! {
+        <Title text="Meeting" />
+        <p><a href="/admin/meetings" class="text-sm text-indigo-700 hover:underline">"← Meetings"</a></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match meeting.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(m) => {
+                        let (delete_id, delete_title) = (m.id.clone(), m.title.clone());
+                        let confirm_delete = move |_| {
+                            let question = format!("Delete the meeting \"{delete_title}\"? This cannot be undone.");
+                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                delete.dispatch(DeleteMeeting { id: delete_id.clone() });
+                            }
+                        };
+                        view! {
+                            <h1 class="mt-2 text-2xl font-bold text-slate-900">{m.title.clone()}</h1>
+                            <p class="mt-1 text-slate-700" data-testid="meeting-when">{format!("{} · {}", m.when, m.location)}</p>
+                            {m.over.then(|| view! { <p class="mt-1 text-sm text-slate-600">"This meeting is over."</p> })}
+                            {(!m.agenda.is_empty()).then(|| view! {
+                                <section class=CARD aria-label="Agenda">
+                                    <h2 class="font-semibold text-slate-900">"Agenda"</h2>
+                                    <p class="mt-2 whitespace-pre-line text-sm text-slate-700">{m.agenda.clone()}</p>
+                                </section>
+                            })}
+                            <FormError error=delete_error />
+                            <div class="mt-3">
+                                <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete meeting"</button>
+                            </div>
+                            <section class=CARD>
+                                <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                                <MeetingFormView action=save meeting=Some(m) />
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,265 @@
+//! Meetings and the unified calendar over HTTP, on both databases: meetings checked, saved,
+//! listed and deleted with their events; the `calendar` listener keeping shifts, meetings and
+//! published ticketed events on one calendar as they change.
+
+use crate::common::{TestApp, eventually, shift_tomorrow};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(
+    meetings_are_checked_saved_listed_and_deleted,
+    the_calendar_follows_shifts_meetings_and_published_events,
+);
+
+async fn signed_in_as(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    app.create_user(email, role, UserStatus::Active).await;
+    app.signed_in(email).await
+}
+
+/// The local date (UTC in tests) `days` from now.
+fn in_days(days: i64) -> String {
+    app::time::date_time_from_unix(app::db::now_unix() + days * 86_400).0
+}
+
+fn meeting_form<'a>(title: &'a str, date: &'a str, start: &'a str, end: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[title]", title),
+        ("form[agenda]", "1. Canvass plan\n2. Budget"),
+        ("form[location]", "Back room, 12 High St"),
+        ("form[date]", date),
+        ("form[start_time]", start),
+        ("form[end_time]", end),
+    ]
+}
+
+/// Saves a meeting (a new one when `id` is empty); answers with it.
+async fn save(app: &TestApp, client: &reqwest::Client, id: &str, form: &[(&str, &str)]) -> Value {
+    let mut args = form.to_vec();
+    args.push(("id", id));
+    let res = app.call(client, "meetings/save", &args).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+async fn list(app: &TestApp, client: &reqwest::Client, args: &[(&str, &str)]) -> Value {
+    let res = app.call(client, "meetings/list", args).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn meetings_are_checked_saved_listed_and_deleted(app: TestApp) {
+    let organiser = signed_in_as(&app, "door@example.org", Role::EventsAdmin).await;
+    let tomorrow = in_days(1);
+
+    // Bad input: each field named, nothing saved, nothing published.
+    let long = "x".repeat(201);
+    let bad_cases: [(Vec<(&str, &str)>, &str, &str); 5] = [
+        (meeting_form("", &tomorrow, "18:00", "19:00"), "title", "Enter a title."),
+        (meeting_form(&long, &tomorrow, "18:00", "19:00"), "title", "at most 200"),
+        (meeting_form("Plan", "2020-01-01", "18:00", "19:00"), "date", "cannot start in the past"),
+        (meeting_form("Plan", &tomorrow, "19:00", "18:00"), "end_time", "must end after it starts"),
+        (meeting_form("Plan", "31/12/2026", "18:00", "19:00"), "date", "YYYY-MM-DD"),
+    ];
+    for (form, field, message) in bad_cases {
+        let mut args = form.clone();
+        args.push(("id", ""));
+        let res = app.call(&organiser, "meetings/save", &args).await;
+        assert_eq!(res.status(), 422, "{field}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(field) && body.contains(message), "{field}: {body}");
+    }
+    let mut no_place = meeting_form("Plan", &tomorrow, "18:00", "19:00");
+    no_place[2].1 = " ";
+    no_place.push(("id", ""));
+    let res = app.call(&organiser, "meetings/save", &no_place).await;
+    assert!(res.text().await.unwrap().contains("Enter where it takes place"));
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM meetings").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(rows, 0);
+    assert!(app.events("meeting.created").await.is_empty());
+
+    // Saved: its event carries what a calendar needs.
+    let saved =
+        save(&app, &organiser, "", &meeting_form("Steering group", &tomorrow, "18:00", "19:30")).await;
+    let id = saved["id"].as_str().unwrap().to_string();
+    assert_eq!(saved["location"], "Back room, 12 High St");
+    assert_eq!(saved["agenda"], "1. Canvass plan\n2. Budget");
+    assert_eq!((saved["start_time"].as_str(), saved["end_time"].as_str()), (Some("18:00"), Some("19:30")));
+    let created = app.events("meeting.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["meeting_id"], id.as_str());
+    assert_eq!(created[0]["title"], "Steering group");
+    assert_eq!(created[0]["starts_at"], format!("{tomorrow}T18:00:00.000Z"));
+    assert_eq!(created[0]["ends_at"], format!("{tomorrow}T19:30:00.000Z"));
+
+    // Listed among the coming ones, soonest first; not among the past; found by title.
+    let later = in_days(3);
+    save(&app, &organiser, "", &meeting_form("Volunteer social", &later, "17:00", "20:00")).await;
+    let coming = list(&app, &organiser, &[]).await;
+    assert_eq!(coming["count"], 2);
+    let titles: Vec<&str> =
+        coming["rows"].as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Steering group", "Volunteer social"]);
+    assert_eq!(list(&app, &organiser, &[("filter[past]", "true")]).await["count"], 0);
+    let found = list(&app, &organiser, &[("filter[search]", "SOCIAL")]).await;
+    assert_eq!(found["count"], 1);
+    assert_eq!(found["rows"][0]["title"], "Volunteer social");
+
+    // An edit publishes meeting.updated; a meeting that is not there cannot be edited.
+    let edited =
+        save(&app, &organiser, &id, &meeting_form("Steering group (moved)", &tomorrow, "18:30", "20:00"))
+            .await;
+    assert_eq!(edited["title"], "Steering group (moved)");
+    let updated = app.events("meeting.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0]["starts_at"], format!("{tomorrow}T18:30:00.000Z"));
+    let mut unknown = meeting_form("Ghost", &tomorrow, "18:00", "19:00");
+    unknown.push(("id", "no-such-meeting"));
+    assert_eq!(app.call(&organiser, "meetings/save", &unknown).await.status(), 404);
+    assert_eq!(app.events("meeting.updated").await.len(), 1);
+
+    // The pages: the list and the meeting's own.
+    let page = app.page(&organiser, "/admin/meetings").await;
+    assert!(page.contains("Steering group (moved)") && page.contains("Volunteer social"), "{page}");
+    let page = app.page(&organiser, &format!("/admin/meetings/{id}")).await;
+    assert!(page.contains("Back room, 12 High St") && page.contains("Canvass plan"), "{page}");
+
+    // Deleted: gone, published once; a second delete finds nothing.
+    assert_eq!(app.call(&organiser, "meetings/delete", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(app.call(&organiser, "meetings/get", &[("id", id.as_str())]).await.status(), 404);
+    assert_eq!(app.call(&organiser, "meetings/delete", &[("id", id.as_str())]).await.status(), 404);
+    let deleted = app.events("meeting.deleted").await;
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["title"], "Steering group (moved)");
+    assert_eq!(list(&app, &organiser, &[]).await["count"], 1);
+}
+
+async fn month(app: &TestApp, client: &reqwest::Client, month: &str, source: &str) -> Value {
+    let res =
+        app.call(client, "calendar/month", &[("filter[month]", month), ("filter[source]", source)]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// Every entry of a month as `(source, title, cancelled)`, in the calendar's order.
+fn entries(month: &Value) -> Vec<(String, String, bool)> {
+    let days = month["days"].as_array().unwrap();
+    days.iter()
+        .flat_map(|d| d["entries"].as_array().unwrap().iter())
+        .map(|e| {
+            (
+                e["source"].as_str().unwrap().to_string(),
+                e["title"].as_str().unwrap().to_string(),
+                e["cancelled"] == true,
+            )
+        })
+        .collect()
+}
+
+/// Waits until the month's entries are `expected`.
+async fn calendar_shows(
+    app: &TestApp,
+    client: &reqwest::Client,
+    when: &str,
+    expected: &[(&str, &str, bool)],
+) {
+    let expected: Vec<(String, String, bool)> =
+        expected.iter().map(|(s, t, c)| (s.to_string(), t.to_string(), *c)).collect();
+    eventually(&format!("the calendar shows {expected:?}"), || async {
+        entries(&month(app, client, when, "").await) == expected
+    })
+    .await;
+}
+
+async fn the_calendar_follows_shifts_meetings_and_published_events(app: TestApp) {
+    let admin = signed_in_as(&app, "admin@example.org", Role::Admin).await;
+    let tomorrow = in_days(1);
+    let this_month = &tomorrow[..7];
+    let empty = month(&app, &admin, this_month, "").await;
+    assert!(empty["days"].as_array().unwrap().is_empty());
+
+    // A shift (09:00), a meeting (18:00) and a draft event (19:00) tomorrow: the draft is not
+    // on the calendar.
+    let shift =
+        app::shifts::service::create(&app.bus(), &app::events::Actor::System, &shift_tomorrow("Leafleting"))
+            .await
+            .unwrap();
+    let meeting = save(&app, &admin, "", &meeting_form("Steering group", &tomorrow, "18:00", "19:00")).await;
+    let meeting_id = meeting["id"].as_str().unwrap().to_string();
+    let event_form = [
+        ("id", ""),
+        ("form[title]", "Gala"),
+        ("form[slug]", ""),
+        ("form[venue]", "Riverside Hall"),
+        ("form[date]", tomorrow.as_str()),
+        ("form[start_time]", "19:00"),
+        ("form[end_time]", "22:00"),
+        ("form[tiers]", "Seats | 10"),
+    ];
+    let res = app.call(&admin, "ticketed-events/save", &event_form).await;
+    assert_eq!(res.status(), 200);
+    let event: Value = res.json().await.unwrap();
+    let event_id = event["id"].as_str().unwrap().to_string();
+    calendar_shows(
+        &app,
+        &admin,
+        this_month,
+        &[("SHIFT", "Leafleting", false), ("MEETING", "Steering group", false)],
+    )
+    .await;
+
+    // Published, the event joins them; one day, in time order, each linking to its page.
+    assert_eq!(app.call(&admin, "ticketed-events/publish", &[("id", event_id.as_str())]).await.status(), 200);
+    let all = [
+        ("SHIFT", "Leafleting", false),
+        ("MEETING", "Steering group", false),
+        ("TICKETED_EVENT", "Gala", false),
+    ];
+    calendar_shows(&app, &admin, this_month, &all).await;
+    let shown = month(&app, &admin, this_month, "").await;
+    let day = &shown["days"][0];
+    assert_eq!(shown["days"].as_array().unwrap().len(), 1);
+    assert_eq!(day["entries"][0]["time"], "09:00–12:00 UTC");
+    assert_eq!(day["entries"][1]["href"], format!("/admin/meetings/{meeting_id}"));
+    assert_eq!(day["entries"][2]["location"], "Riverside Hall");
+    assert_eq!(day["entries"][0]["href"], format!("/admin/shifts/{}", shift.id));
+
+    // One kind at a time.
+    let meetings_only = month(&app, &admin, this_month, "MEETING").await;
+    assert_eq!(entries(&meetings_only), [("MEETING".to_string(), "Steering group".to_string(), false)]);
+
+    // Changes follow: a moved and renamed meeting, a cancelled event and shift.
+    let later = in_days(40);
+    save(&app, &admin, &meeting_id, &meeting_form("Steering group (moved)", &later, "18:00", "19:00")).await;
+    assert_eq!(app.call(&admin, "ticketed-events/cancel", &[("id", event_id.as_str())]).await.status(), 200);
+    assert_eq!(
+        app.call(&admin, "shifts/admin-cancel-shift", &[("shift_id", shift.id.as_str())]).await.status(),
+        200
+    );
+    calendar_shows(
+        &app,
+        &admin,
+        this_month,
+        &[("SHIFT", "Leafleting", true), ("TICKETED_EVENT", "Gala", true)],
+    )
+    .await;
+    let moved = month(&app, &admin, &later[..7], "").await;
+    assert_eq!(entries(&moved), [("MEETING".to_string(), "Steering group (moved)".to_string(), false)]);
+
+    // Deleted, they leave the calendar.
+    assert_eq!(app.call(&admin, "meetings/delete", &[("id", meeting_id.as_str())]).await.status(), 200);
+    assert_eq!(app.call(&admin, "shifts/delete", &[("shift_id", shift.id.as_str())]).await.status(), 200);
+    calendar_shows(&app, &admin, this_month, &[("TICKETED_EVENT", "Gala", true)]).await;
+    calendar_shows(&app, &admin, &later[..7], &[]).await;
+
+    // The page shows the month; a month or kind that is not one is refused with its field.
+    let page = app.page(&admin, &format!("/admin/calendar?month={this_month}")).await;
+    assert!(page.contains("Gala") && page.contains("Cancelled"), "{page}");
+    for (field, args) in
+        [("month", [("filter[month]", "2026-13")]), ("source", [("filter[source]", "PARTY")])]
+    {
+        let res = app.call(&admin, "calendar/month", &args).await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains(field));
+    }
+}
