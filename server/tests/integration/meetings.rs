@@ -53,7 +53,7 @@ async fn meetings_are_checked_saved_listed_and_deleted(app: TestApp) {
 
     // Bad input: each field named, nothing saved, nothing published.
     let long = "x".repeat(201);
-    let bad_cases: [(Vec<(&str, &str)>, &str, &str); 5] = [
+    let bad_cases = [
         (meeting_form("", &tomorrow, "18:00", "19:00"), "title", "Enter a title."),
         (meeting_form(&long, &tomorrow, "18:00", "19:00"), "title", "at most 200"),
         (meeting_form("Plan", "2020-01-01", "18:00", "19:00"), "date", "cannot start in the past"),
