@@ -115,6 +115,8 @@ test.describe.serial("accessibility", () => {
       "/admin/payments/audit",
       "/admin/events/log",
       "/admin/events/bus",
+      "/admin/meetings",
+      "/admin/calendar",
     ]);
     // My shifts, signed in: the calendar link before and after it is made.
     await expectAccessible(admin, server, ["/my/shifts"]);

@@ -1,0 +1,85 @@
+import { expect, test } from "@playwright/test";
+import { createShift, ready, signIn, startWithAdmin, tomorrow } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("meetings and the calendar", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("an admin plans a meeting; the calendar shows it beside a shift, follows its edit, and drops it once deleted", async ({
+    browser,
+  }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Leafleting", 3);
+
+    await admin.getByRole("link", { name: "Meetings", exact: true }).first().click();
+    await expect(admin.getByTestId("meetings-empty")).toHaveText("No meetings coming up. Plan one below.");
+    await ready(admin);
+    // Nothing filled in: each field says what is missing.
+    await admin.getByRole("button", { name: "Save meeting" }).click();
+    await expect(admin.getByTestId("error-form[title]")).toHaveText("Enter a title.");
+    await expect(admin.getByTestId("error-form[location]")).toHaveText("Enter where it takes place, or its call's link.");
+    await admin.getByLabel("Title", { exact: true }).fill("Steering group");
+    await admin.getByLabel(/^Where/).fill("Back room");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByLabel("Starts").fill("18:00");
+    await admin.getByLabel("Ends").fill("19:30");
+    await admin.getByLabel("Agenda").fill("1. Canvass plan");
+    await admin.getByRole("button", { name: "Save meeting" }).click();
+    // A new meeting opens its own page.
+    await expect(admin.getByRole("heading", { name: "Steering group" })).toBeVisible();
+    await expect(admin.getByTestId("meeting-when")).toContainText("18:00–19:30 UTC · Back room");
+
+    // The calendar, on tomorrow's month: the shift, then the meeting, on one day.
+    const calendar = await browser.newPage();
+    await signIn(calendar, server, `/admin/calendar?month=${tomorrow().slice(0, 7)}`);
+    const entries = calendar.getByTestId("calendar-entry");
+    await expect(entries).toHaveCount(2);
+    await expect(entries.nth(0)).toContainText("09:00–12:00 UTC");
+    await expect(entries.nth(0)).toContainText("Leafleting");
+    await expect(entries.nth(1)).toContainText("Meeting");
+    await expect(entries.nth(1)).toContainText("Steering group");
+    // One kind at a time.
+    await ready(calendar);
+    await calendar.getByLabel("Show").selectOption("MEETING");
+    await calendar.getByRole("button", { name: "Show" }).click();
+    await expect(calendar).toHaveURL(/source=MEETING/);
+    await expect(entries).toHaveCount(1);
+    // Its link opens the meeting.
+    await entries.getByRole("link", { name: "Steering group" }).click();
+    await expect(calendar.getByRole("heading", { name: "Steering group" })).toBeVisible();
+
+    // Renamed, then deleted (after a confirmation): the calendar follows.
+    await ready(admin);
+    await admin.getByLabel("Title", { exact: true }).fill("Steering group (budget)");
+    await admin.getByRole("button", { name: "Save meeting" }).click();
+    await expect(admin.getByRole("heading", { name: "Steering group (budget)" })).toBeVisible();
+    // The listener follows within moments: reload until it has.
+    await calendar.goto(`${server.baseURL}/admin/calendar?month=${tomorrow().slice(0, 7)}`);
+    await expect(async () => {
+      await calendar.reload();
+      await expect(entries.nth(1)).toContainText("Steering group (budget)", { timeout: 1000 });
+    }).toPass();
+
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Delete meeting" }).click();
+    await expect(admin).toHaveURL(/\/admin\/meetings$/);
+    await expect(admin.getByTestId("meetings-empty")).toBeVisible();
+    await expect(async () => {
+      await calendar.reload();
+      await expect(entries).toHaveCount(1, { timeout: 1000 });
+    }).toPass();
+    await expect(entries.nth(0)).toContainText("Leafleting");
+    // Next month has nothing.
+    await calendar.getByRole("link", { name: "Next →" }).click();
+    await expect(calendar.getByTestId("calendar-empty")).toContainText("Nothing on the calendar in");
+  });
+});
