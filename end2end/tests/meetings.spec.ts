@@ -40,7 +40,8 @@ test.describe.serial("meetings and the calendar", () => {
 
     // The calendar, on tomorrow's month: the shift, then the meeting, on one day.
     const calendar = await browser.newPage();
-    await signIn(calendar, server, `/admin/calendar?month=${tomorrow().slice(0, 7)}`);
+    await signIn(calendar, server, "/admin/calendar");
+    await calendar.goto(`${server.baseURL}/admin/calendar?month=${tomorrow().slice(0, 7)}`);
     const entries = calendar.getByTestId("calendar-entry");
     await expect(entries).toHaveCount(2);
     await expect(entries.nth(0)).toContainText("09:00–12:00 UTC");
