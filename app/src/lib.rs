@@ -137,6 +137,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts") view=contacts::ui::ContactsPage />
                     <Route path=path!("contacts/import") view=|| view! { <ForRoles roles=contacts::MANAGERS><contacts::ui::ImportContactsPage /></ForRoles> } />
                     <Route path=path!("reengagement") view=|| view! { <ForRoles roles=reengagement::MANAGERS><reengagement::ui::ReengagementPage /></ForRoles> } />
+                    <Route path=path!("contacts/leaderboard") view=contacts::ui::LeaderboardPage />
                     <Route path=path!("contacts/:id") view=contacts::ui::ContactPage />
                     <Route path=path!("emails") view=email::ui::EmailQueuePage />
                     <Route path=path!("settings") view=email::ui::EmailSettingsPage />

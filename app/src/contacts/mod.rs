@@ -64,6 +64,27 @@ pub struct ContactPage {
     pub count: i64,
 }
 
+/// The periods the leaderboard ranks over, in days (0: all time).
+pub const LEADERBOARD_PERIODS: [(i64, &str); 4] =
+    [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"), (0, "All time")];
+/// Contacts the leaderboard shows.
+pub const LEADERBOARD_SIZE: i64 = 50;
+
+/// A contact on the engagement leaderboard: their points over the period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaderboardRow {
+    /// 1 for the highest score; equal scores share a rank.
+    pub rank: i64,
+    pub contact_id: String,
+    pub name: String,
+    pub email: String,
+    pub score: i64,
+    /// Activities in the period.
+    pub activities: i64,
+    /// The organisation's day of their latest activity, `YYYY-MM-DD`.
+    pub last_active: String,
+}
+
 /// One row of a contact's activity timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
@@ -208,6 +229,18 @@ pub async fn list_contacts(#[server(default)] filter: ContactFilter) -> Result<C
 }
 
 /// One contact with their timeline, sign-ups and payments.
+/// The most engaged contacts over the last `days` days (0: all time), highest score first.
+#[server(prefix = "/api", endpoint = "contacts/leaderboard")]
+pub async fn contacts_leaderboard(#[server(default)] days: i64) -> Result<Vec<LeaderboardRow>, AppError> {
+    crate::auth::require_role(VIEWERS).await?;
+    if !LEADERBOARD_PERIODS.iter().any(|(d, _)| *d == days) {
+        return Err(AppError::invalid("days", "Choose the last 30, 90 or 365 days, or all time (0)."));
+    }
+    let state = crate::state::app_state()?;
+    let since = if days == 0 { 0 } else { crate::db::now_unix() - days * 86_400 };
+    service::leaderboard(&state.db, since).await.map_err(crate::auth::internal)
+}
+
 #[server(prefix = "/api", endpoint = "contacts/get")]
 pub async fn get_contact(id: String) -> Result<ContactDetail, AppError> {
     crate::auth::require_role(VIEWERS).await?;

@@ -187,6 +187,41 @@ fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> R
     })
 }
 
+/// The `LEADERBOARD_SIZE` contacts with the most points from activity since `since` (Unix
+/// seconds), highest first; of equal scores, the latest active first.
+pub async fn leaderboard(db: &Db, since: i64) -> Result<Vec<super::LeaderboardRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.name, c.email, CAST(SUM(a.points) AS BIGINT) AS score, \
+         CAST(COUNT(*) AS BIGINT) AS activities, CAST(MAX(a.occurred_at) AS BIGINT) AS last_at \
+         FROM contact_activity a JOIN contacts c ON c.id = a.contact_id WHERE a.occurred_at >= $1 \
+         GROUP BY c.id, c.name, c.email ORDER BY score DESC, last_at DESC, c.id LIMIT $2",
+    )
+    .bind(since)
+    .bind(super::LEADERBOARD_SIZE)
+    .fetch_all(db.pool())
+    .await?;
+    let zone = crate::settings::time_zone(db).await?;
+    let mut board: Vec<super::LeaderboardRow> = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let score: i64 = row.try_get("score")?;
+        // Equal scores share the rank of the first of them.
+        let rank = match board.last() {
+            Some(previous) if previous.score == score => previous.rank,
+            _ => i as i64 + 1,
+        };
+        board.push(super::LeaderboardRow {
+            rank,
+            contact_id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            score,
+            activities: row.try_get("activities")?,
+            last_active: zone.date(row.try_get("last_at")?),
+        });
+    }
+    Ok(board)
+}
+
 /// The tags of each contact in `ids`, alphabetical.
 async fn tags_of(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
     if ids.is_empty() {

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::{
     ChangeContactTags, ContactFilter, CreateContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
     PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact, get_contact,
-    get_unsubscribe_status, list_contacts,
+    contacts_leaderboard, get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -68,6 +68,7 @@ pub fn ContactsPage() -> impl IntoView {
         <div class="flex items-center justify-between">
             <h1 class="text-2xl font-bold text-slate-900">"Contacts"</h1>
             <div class="flex gap-4">
+                <a href="/admin/contacts/leaderboard" class="text-sm text-indigo-700 hover:underline">"Leaderboard"</a>
                 <a href="/admin/contacts/import" class="text-sm text-indigo-700 hover:underline">"Import CSV"</a>
                 <a href="/api/contacts.csv" class="text-sm text-indigo-700 hover:underline">"Export all (CSV)"</a>
             </div>
@@ -610,4 +611,68 @@ fn import_preview(
                 </section>
             }
     .into_any()
+}
+
+/// `/admin/contacts/leaderboard`: the most engaged contacts over a period, by the points their
+/// activity earned (a donation 50, a shift sign-up 20…).
+#[component]
+pub fn LeaderboardPage() -> impl IntoView {
+    let query = use_query_map();
+    let days = move || query.with(|q| q.get("days").and_then(|d| d.parse::<i64>().ok()).unwrap_or(30));
+    let board = Resource::new(days, contacts_leaderboard);
+    let tab = move |(period, label): (i64, &'static str)| {
+        let class = move || {
+            if days() == period {
+                "rounded-md bg-indigo-100 px-3 py-1 font-semibold text-indigo-800"
+            } else {
+                "rounded-md px-3 py-1 text-indigo-700 hover:underline"
+            }
+        };
+        view! { <a href=format!("/admin/contacts/leaderboard?days={period}") class=class>{label}</a> }
+    };
+    view! {
+        <Title text="Leaderboard" />
+        <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
+        <h1 class="mt-2 text-2xl font-bold text-slate-900">"Engagement leaderboard"</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "Points for what each contact did: a donation 50, a membership 40, a shift sign-up 20, an email to a representative 10, and so on (each contact's timeline shows them)."
+        </p>
+        <nav class="mt-4 flex flex-wrap gap-2 text-sm" aria-label="Period">
+            {super::LEADERBOARD_PERIODS.into_iter().map(tab).collect_view()}
+        </nav>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match board.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(rows) if rows.is_empty() => view! {
+                        <p class="mt-6 text-slate-600" data-testid="leaderboard-empty">"No activity in this period yet."</p>
+                    }.into_any(),
+                    Ok(rows) => view! {
+                        <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
+                            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                <thead><tr>
+                                    <th class=TH>"Rank"</th><th class=TH>"Contact"</th><th class=TH>"Score"</th>
+                                    <th class=TH>"Activities"</th><th class=TH>"Last active"</th>
+                                </tr></thead>
+                                <tbody class="divide-y divide-slate-100">
+                                    {rows.into_iter().map(|r| view! {
+                                        <tr data-testid="leaderboard-row">
+                                            <td class=TD>{r.rank}</td>
+                                            <td class=TD>
+                                                <a href=format!("/admin/contacts/{}", r.contact_id) class="font-medium text-indigo-700 hover:underline">{r.name}</a>
+                                                <span class="block text-slate-600">{r.email}</span>
+                                            </td>
+                                            <td class=TD>{r.score}</td>
+                                            <td class=TD>{r.activities}</td>
+                                            <td class=TD>{r.last_active}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
 }

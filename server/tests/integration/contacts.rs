@@ -18,6 +18,7 @@ on_both_backends!(
     importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest,
     an_import_file_that_cannot_be_read_changes_nothing,
     a_job_left_running_by_a_stopped_server_reads_as_interrupted,
+    the_leaderboard_ranks_contacts_by_their_points_in_a_period,
 );
 
 /// A contact created the way every module does it, inside a transaction of its own.
@@ -720,4 +721,69 @@ async fn a_job_left_running_by_a_stopped_server_reads_as_interrupted(app: TestAp
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT status FROM jobs ORDER BY id").fetch_all(app.db.pool()).await.unwrap();
     assert_eq!(stored, ["RUNNING", "INTERRUPTED"]);
+}
+
+async fn the_leaderboard_ranks_contacts_by_their_points_in_a_period(app: TestApp) {
+    app.create_user("pay@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    let reader = app.signed_in("pay@example.org").await;
+    let board = |days: &'static str| {
+        let (app, reader) = (&app, &reader);
+        async move {
+            let res = app.call(reader, "contacts/leaderboard", &[("days", days)]).await;
+            assert_eq!(res.status(), 200);
+            let rows: Vec<Value> = res.json().await.unwrap();
+            rows.iter()
+                .map(|r| (r["rank"].as_i64().unwrap(), r["name"].as_str().unwrap().to_string(), r["score"].as_i64().unwrap()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(board("30").await.is_empty());
+
+    let ada = contact(&app, "ada@example.org", "Ada", None).await;
+    let cy = contact(&app, "cy@example.org", "Cy", None).await;
+    let bo = contact(&app, "bo@example.org", "Bo", None).await;
+    let donation = |c: &str| {
+        Event::DonationCompleted(DonationCompleted { contact_id: Some(c.to_string()), amount_cents: 2500, ..Default::default() })
+    };
+    let signup = |c: &str| {
+        Event::ShiftSignupCreated(ShiftSignupCreated { contact_id: Some(c.to_string()), shift_title: "Leafleting".into(), ..Default::default() })
+    };
+    // Ada and Cy each donate (50); Bo signs up three times (20 each), once long ago.
+    for event in [donation(&ada), donation(&cy), signup(&bo), signup(&bo), signup(&bo)] {
+        publish(&app, &event).await;
+    }
+    eventually("the timeline has every activity", || async {
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity").fetch_one(app.db.pool()).await.unwrap();
+        rows == 5
+    })
+    .await;
+    let long_ago = app::db::now_unix() - 100 * 86_400;
+    sqlx::query("UPDATE contact_activity SET occurred_at = $1 WHERE id = (SELECT MIN(id) FROM contact_activity WHERE contact_id = $2)")
+        .bind(long_ago)
+        .bind(&bo)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    // The last 30 days: the two donors share first place; Bo's recent sign-ups come third.
+    let recent = board("30").await;
+    assert_eq!(recent.len(), 3);
+    assert_eq!((recent[0].0, recent[0].2, recent[1].0, recent[1].2), (1, 50, 1, 50));
+    let mut donors = [recent[0].1.as_str(), recent[1].1.as_str()];
+    donors.sort();
+    assert_eq!(donors, ["Ada", "Cy"]);
+    assert_eq!(recent[2], (3, "Bo".to_string(), 40));
+    // All time (and the last year, which still holds the old sign-up): Bo leads.
+    for days in ["0", "365"] {
+        let all = board(days).await;
+        assert_eq!(all[0], (1, "Bo".to_string(), 60), "{days}");
+        assert_eq!((all[1].0, all[2].0), (2, 2), "{days}");
+    }
+
+    // Only the periods offered; the page lists them.
+    let res = app.call(&reader, "contacts/leaderboard", &[("days", "7")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Choose the last 30, 90 or 365 days"));
+    let page = app.page(&reader, "/admin/contacts/leaderboard?days=0").await;
+    assert!(page.contains("Engagement leaderboard") && page.contains("Bo") && page.contains("60"), "{page}");
 }
