@@ -8,8 +8,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     ChangeContactTags, ContactFilter, CreateContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
-    PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact, get_contact,
-    contacts_leaderboard, get_unsubscribe_status, list_contacts,
+    PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact, contacts_leaderboard,
+    get_contact, get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;

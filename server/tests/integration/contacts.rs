@@ -733,7 +733,13 @@ async fn the_leaderboard_ranks_contacts_by_their_points_in_a_period(app: TestApp
             assert_eq!(res.status(), 200);
             let rows: Vec<Value> = res.json().await.unwrap();
             rows.iter()
-                .map(|r| (r["rank"].as_i64().unwrap(), r["name"].as_str().unwrap().to_string(), r["score"].as_i64().unwrap()))
+                .map(|r| {
+                    (
+                        r["rank"].as_i64().unwrap(),
+                        r["name"].as_str().unwrap().to_string(),
+                        r["score"].as_i64().unwrap(),
+                    )
+                })
                 .collect::<Vec<_>>()
         }
     };
@@ -743,17 +749,28 @@ async fn the_leaderboard_ranks_contacts_by_their_points_in_a_period(app: TestApp
     let cy = contact(&app, "cy@example.org", "Cy", None).await;
     let bo = contact(&app, "bo@example.org", "Bo", None).await;
     let donation = |c: &str| {
-        Event::DonationCompleted(DonationCompleted { contact_id: Some(c.to_string()), amount_cents: 2500, ..Default::default() })
+        Event::DonationCompleted(DonationCompleted {
+            contact_id: Some(c.to_string()),
+            amount_cents: 2500,
+            ..Default::default()
+        })
     };
     let signup = |c: &str| {
-        Event::ShiftSignupCreated(ShiftSignupCreated { contact_id: Some(c.to_string()), shift_title: "Leafleting".into(), ..Default::default() })
+        Event::ShiftSignupCreated(ShiftSignupCreated {
+            contact_id: Some(c.to_string()),
+            shift_title: "Leafleting".into(),
+            ..Default::default()
+        })
     };
     // Ada and Cy each donate (50); Bo signs up three times (20 each), once long ago.
     for event in [donation(&ada), donation(&cy), signup(&bo), signup(&bo), signup(&bo)] {
         publish(&app, &event).await;
     }
     eventually("the timeline has every activity", || async {
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity").fetch_one(app.db.pool()).await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
         rows == 5
     })
     .await;
