@@ -229,15 +229,17 @@ pub async fn list_contacts(#[server(default)] filter: ContactFilter) -> Result<C
 }
 
 /// One contact with their timeline, sign-ups and payments.
-/// The most engaged contacts over the last `days` days (0: all time), highest score first.
+/// The most engaged contacts over the last `period_days` days (0: all time), highest score first.
 #[server(prefix = "/api", endpoint = "contacts/leaderboard")]
-pub async fn contacts_leaderboard(#[server(default)] days: i64) -> Result<Vec<LeaderboardRow>, AppError> {
+pub async fn contacts_leaderboard(
+    #[server(default)] period_days: i64,
+) -> Result<Vec<LeaderboardRow>, AppError> {
     crate::auth::require_role(VIEWERS).await?;
-    if !LEADERBOARD_PERIODS.iter().any(|(d, _)| *d == days) {
-        return Err(AppError::invalid("days", "Choose the last 30, 90 or 365 days, or all time (0)."));
+    if !LEADERBOARD_PERIODS.iter().any(|(days, _)| *days == period_days) {
+        return Err(AppError::invalid("period_days", "Choose the last 30, 90 or 365 days, or all time (0)."));
     }
     let state = crate::state::app_state()?;
-    let since = if days == 0 { 0 } else { crate::db::now_unix() - days * 86_400 };
+    let since = if period_days == 0 { 0 } else { crate::db::now_unix() - period_days * 86_400 };
     service::leaderboard(&state.db, since).await.map_err(crate::auth::internal)
 }
 

@@ -729,7 +729,7 @@ async fn the_leaderboard_ranks_contacts_by_their_points_in_a_period(app: TestApp
     let board = |days: &'static str| {
         let (app, reader) = (&app, &reader);
         async move {
-            let res = app.call(reader, "contacts/leaderboard", &[("days", days)]).await;
+            let res = app.call(reader, "contacts/leaderboard", &[("period_days", days)]).await;
             assert_eq!(res.status(), 200);
             let rows: Vec<Value> = res.json().await.unwrap();
             rows.iter()
@@ -798,7 +798,7 @@ async fn the_leaderboard_ranks_contacts_by_their_points_in_a_period(app: TestApp
     }
 
     // Only the periods offered; the page lists them.
-    let res = app.call(&reader, "contacts/leaderboard", &[("days", "7")]).await;
+    let res = app.call(&reader, "contacts/leaderboard", &[("period_days", "7")]).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("Choose the last 30, 90 or 365 days"));
     let page = app.page(&reader, "/admin/contacts/leaderboard?days=0").await;

@@ -166,6 +166,7 @@ const FIELDS: &[&str] = &[
     "listener",
     "hours",
     "idle_days",
+    "period_days",
     "time_zone",
     "add",
     "remove",
@@ -247,7 +248,7 @@ const FIELDS: &[&str] = &[
 /// that a call gets past decoding its arguments and the text reaches the function.
 pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
     let readable = |field: &str| match field {
-        "page" | "seq" | "idle_days" | "filter[page]" => "1".to_string(),
+        "page" | "seq" | "idle_days" | "period_days" | "filter[page]" => "1".to_string(),
         "approve" | "active" | "series" | "form[is_public]" | "form[enabled]" | "repeat[monthly]"
         | "filter[past]" => "true".to_string(),
         _ => value.to_string(),
