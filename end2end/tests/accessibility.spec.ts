@@ -105,6 +105,7 @@ test.describe.serial("accessibility", () => {
       "/admin/integrations",
       "/admin/emails",
       "/admin/contacts",
+      "/admin/contacts/leaderboard",
       "/admin/campaigns",
       "/admin/reengagement",
       "/admin/users",

@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { createShift, ready, signIn, signUp, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("contacts", () => {
@@ -105,6 +105,30 @@ test.describe.serial("contacts", () => {
     await add.getByRole("button", { name: "Add contact" }).click();
     await expect(add.getByTestId("error-form[email]")).toContainText("merge them");
     await expect(admin.getByTestId("contact-row").filter({ hasText: "Fannie" })).toHaveCount(1);
+  });
+
+  test("volunteers who sign up appear on the engagement leaderboard, ranked by their points", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Phone bank", 5);
+    await createShift(admin, "Stall", 5);
+    const volunteer = await (await browser.newContext()).newPage();
+    await signUp(volunteer, server, "Phone bank", 7);
+    await signUp(volunteer, server, "Stall", 7);
+    await signUp(volunteer, server, "Stall", 8);
+
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await admin.getByRole("link", { name: "Leaderboard" }).click();
+    await expect(admin.getByRole("heading", { name: "Engagement leaderboard" })).toBeVisible();
+    const rows = admin.getByTestId("leaderboard-row");
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0)).toContainText("1Volunteer 7v7@example.org402");
+    await expect(rows.nth(1)).toContainText("2Volunteer 8v8@example.org201");
+    await admin.getByRole("link", { name: "All time" }).click();
+    await expect(admin).toHaveURL(/days=0$/);
+    await expect(rows.nth(0)).toContainText("Volunteer 7");
+    await rows.nth(0).getByRole("link", { name: "Volunteer 7" }).click();
+    await expect(admin.getByTestId("contact-score")).toContainText("Engagement score 40");
   });
 
   test("a contact follows their unsubscribe link, and the admin sees it", async ({ browser }) => {
