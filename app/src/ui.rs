@@ -298,6 +298,19 @@ pub fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// A whole number with its thousands grouped: 1,204,000 (0 and up).
+pub fn thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
 /// Which way a list's pages run: the labels of the links to the page before and after.
 pub const PAGES_NEWEST_FIRST: (&str, &str) = ("← Newer", "Older →");
 pub const PAGES_SOONEST_FIRST: (&str, &str) = ("← Sooner", "Later →");

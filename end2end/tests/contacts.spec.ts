@@ -116,6 +116,11 @@ test.describe.serial("contacts", () => {
     await signUp(volunteer, server, "Phone bank", 7);
     await signUp(volunteer, server, "Stall", 7);
     await signUp(volunteer, server, "Stall", 8);
+    // The home page counts them, without names.
+    await volunteer.goto(`${server.baseURL}/`);
+    await expect(volunteer.getByTestId("home-counter")).toHaveText(["3volunteer sign-ups"]);
+    await expect(volunteer.getByTestId("home-latest").first()).toContainText("Someone signed up for Stall · just now");
+    await expect(volunteer.getByTestId("home-impact")).not.toContainText("Volunteer 8");
 
     await admin.goto(`${server.baseURL}/admin/contacts`);
     await admin.getByRole("link", { name: "Leaderboard" }).click();

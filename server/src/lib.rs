@@ -76,6 +76,7 @@ fn builtin_listeners(db: &Db, key: &Arc<SecretKey>, public_url: &str) -> Vec<Lis
         app::bus::event_log::listener(db.clone()),
         app::contacts::activity::listener(db.clone()),
         app::calendar::listener::listener(db.clone()),
+        app::home::stats::listener(db.clone()),
         integrations::automation::listener(db.clone(), key.clone()),
         integrations::team_chat::listener(db.clone(), key.clone(), public_url.to_string()),
         integrations::public_calendar::listener(db.clone(), key.clone(), public_url.to_string()),

@@ -8,6 +8,8 @@ use crate::campaigns::CampaignCard;
 use crate::error::AppError;
 use crate::payments::WaysToGive;
 
+#[cfg(feature = "ssr")]
+pub mod stats;
 pub mod ui;
 
 /// Active campaigns the home page shows, newest first.
@@ -40,4 +42,37 @@ pub async fn load_home() -> Result<HomeInfo, AppError> {
 pub async fn get_organisation_name() -> Result<String, AppError> {
     let state = crate::state::app_state()?;
     crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)
+}
+
+/// A count the home page shows: "1,204 volunteer sign-ups".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counter {
+    pub value: i64,
+    /// What is counted, plural ("volunteer sign-ups").
+    pub label: String,
+}
+
+/// Something that just happened, as the public may see it: no names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatestItem {
+    pub text: String,
+    /// "5 minutes ago".
+    pub ago: String,
+}
+
+/// What the movement has done, kept by the `live-stats` listener: its counters and the
+/// latest things done, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveStats {
+    pub counters: Vec<Counter>,
+    pub latest: Vec<LatestItem>,
+}
+
+/// How many of the latest items the home page lists.
+pub const HOME_LATEST: usize = 8;
+
+#[server(prefix = "/api", endpoint = "home/stats")]
+pub async fn load_live_stats() -> Result<LiveStats, AppError> {
+    let state = crate::state::app_state()?;
+    stats::read(&state.db, HOME_LATEST, crate::db::now_unix()).await.map_err(crate::auth::internal)
 }

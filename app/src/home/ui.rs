@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{get_organisation_name, load_home};
+use super::{LiveStats, get_organisation_name, load_home, load_live_stats};
 use crate::ui::{AppErrorPage, SharedPageHead};
 
 /// What the organisation does, under its name on the home page and in shared links to it.
@@ -12,6 +12,14 @@ use crate::users::Role;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let info = Resource::new(|| (), |_| load_home());
+    let stats = Resource::new(|| (), |_| load_live_stats());
+    // What the movement does shows as it happens, without a reload.
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(move || stats.refetch(), std::time::Duration::from_secs(30)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
     let primary = "rounded-md bg-indigo-600 px-5 py-2.5 font-semibold text-white hover:bg-indigo-500";
     let secondary =
         "rounded-md border border-indigo-600 px-5 py-2.5 font-semibold text-indigo-700 hover:bg-indigo-50";
@@ -48,6 +56,9 @@ pub fn HomePage() -> impl IntoView {
                                         <a href=own_page class=primary>{own_label}</a>
                                     </nav>
                                 </div>
+                                <Transition fallback=|| ()>
+                                    {move || Suspend::new(async move { stats.await.ok().map(impact) })}
+                                </Transition>
                                 {(!info.campaigns.is_empty()).then(|| view! {
                                     <section class="mx-auto max-w-3xl px-6 pb-12" data-testid="home-campaigns">
                                         <h2 class="text-2xl font-semibold text-slate-900">"Take action"</h2>
@@ -85,6 +96,32 @@ pub fn HomePage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// "Together so far": the counts that have begun, and the latest things people did; nothing
+/// before the first.
+fn impact(stats: LiveStats) -> Option<impl IntoView> {
+    let counters: Vec<_> = stats.counters.into_iter().filter(|c| c.value > 0).collect();
+    (!counters.is_empty()).then(|| {
+        view! {
+            <section class="mx-auto max-w-3xl px-6 pb-12" data-testid="home-impact">
+                <h2 class="text-2xl font-semibold text-slate-900">"Together so far"</h2>
+                <ul class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+                    {counters.into_iter().map(|c| view! {
+                        <li class="rounded-lg bg-white p-4 text-center shadow-sm ring-1 ring-slate-200" data-testid="home-counter">
+                            <span class="block text-3xl font-bold text-indigo-700">{crate::ui::thousands(c.value)}</span>
+                            <span class="text-sm text-slate-600">{c.label}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <ul class="mt-4 space-y-1 text-sm text-slate-700" aria-label="Latest">
+                    {stats.latest.into_iter().map(|item| view! {
+                        <li data-testid="home-latest">{item.text} <span class="text-slate-600">{format!(" · {}", item.ago)}</span></li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 /// The header of the volunteer's pages: the organisation's name (a link home) and the links

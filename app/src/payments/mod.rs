@@ -341,15 +341,7 @@ fn parse_cents(text: &str, min: i64, max: i64) -> Option<i64> {
 
 /// `$1,234.50`-style text for an amount in cents.
 pub fn format_cents(cents: i64) -> String {
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("${grouped}.{:02}", cents % 100)
+    format!("${}.{:02}", crate::ui::thousands(cents / 100), cents % 100)
 }
 
 #[cfg(feature = "ssr")]

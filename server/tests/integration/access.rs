@@ -60,6 +60,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("campaigns/public", Anyone),
     ("campaigns/send", Anyone),
     ("campaigns/respond", Anyone),
+    ("home/stats", Anyone),
     ("ticketed-events/public", Anyone),
     ("ticketed-events/public-one", Anyone),
     ("ticketed-events/take", Anyone),

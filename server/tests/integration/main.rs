@@ -14,6 +14,7 @@ mod email;
 mod event_bus;
 mod http;
 mod integrations;
+mod live_stats;
 mod meetings;
 mod newsletter;
 mod payments;
