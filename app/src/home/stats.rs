@@ -16,7 +16,8 @@ use crate::events::{Envelope, Event};
 
 pub const NAME: &str = "live-stats";
 
-pub const TOPICS: &[&str] = &["shift.signup.created", "campaign.email.sent", "donation.completed", "ticket.purchased"];
+pub const TOPICS: &[&str] =
+    &["shift.signup.created", "campaign.email.sent", "donation.completed", "ticket.purchased"];
 
 /// Latest items kept for each kind.
 pub const LATEST_PER_KIND: i64 = 20;
@@ -59,7 +60,9 @@ async fn counted(tx: &mut Tx, event: &Event) -> Result<Option<(&'static str, i64
             let text = if e.recurring { "Someone became a monthly donor" } else { "Someone made a donation" };
             ("DONATION", 1, text.to_string())
         }
-        Event::TicketPurchased(e) => ("TICKET", e.quantity, format!("Someone got a ticket for {}", e.event_title)),
+        Event::TicketPurchased(e) => {
+            ("TICKET", e.quantity, format!("Someone got a ticket for {}", e.event_title))
+        }
         _ => return Ok(None),
     }))
 }
@@ -67,7 +70,10 @@ async fn counted(tx: &mut Tx, event: &Event) -> Result<Option<(&'static str, i64
 async fn count_all(db: &Db, envelopes: &[Envelope]) -> Result<(), String> {
     let mut events = Vec::with_capacity(envelopes.len());
     for envelope in envelopes {
-        events.push((envelope, envelope.event().map_err(|e| format!("cannot read event {}: {e}", envelope.id))?));
+        events.push((
+            envelope,
+            envelope.event().map_err(|e| format!("cannot read event {}: {e}", envelope.id))?,
+        ));
     }
     // Not synced to disk: the outbox has the events, and a second delivery counts nothing.
     let written = async {
@@ -75,7 +81,8 @@ async fn count_all(db: &Db, envelopes: &[Envelope]) -> Result<(), String> {
         let mut touched: Vec<&str> = Vec::new();
         for (envelope, event) in &events {
             let Some((kind, amount, text)) = counted(&mut tx, event).await? else { continue };
-            let occurred_at = crate::time::unix_from_rfc3339(&envelope.occurred_at).unwrap_or_else(crate::db::now_unix);
+            let occurred_at =
+                crate::time::unix_from_rfc3339(&envelope.occurred_at).unwrap_or_else(crate::db::now_unix);
             let new = sqlx::query(
                 "INSERT INTO live_items (event_id, kind, text, occurred_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (event_id) DO NOTHING",
@@ -129,20 +136,25 @@ pub async fn read(db: &Db, latest: usize, now: i64) -> Result<LiveStats, sqlx::E
             Counter { value, label: if value == 1 { one } else { many }.to_string() }
         })
         .collect();
-    let rows = sqlx::query("SELECT text, occurred_at FROM live_items ORDER BY occurred_at DESC, event_id DESC LIMIT $1")
-        .bind(latest as i64)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT text, occurred_at FROM live_items ORDER BY occurred_at DESC, event_id DESC LIMIT $1",
+    )
+    .bind(latest as i64)
+    .fetch_all(db.pool())
+    .await?;
     let latest = rows
         .iter()
-        .map(|r| Ok(LatestItem { text: r.try_get("text")?, ago: ago(now - r.try_get::<i64, _>("occurred_at")?) }))
+        .map(|r| {
+            Ok(LatestItem { text: r.try_get("text")?, ago: ago(now - r.try_get::<i64, _>("occurred_at")?) })
+        })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(LiveStats { counters, latest })
 }
 
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
 fn ago(seconds: i64) -> String {
-    let plural = |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
+    let plural =
+        |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
     match seconds {
         ..60 => "just now".to_string(),
         60..3600 => plural(seconds / 60, "minute"),

@@ -16,7 +16,9 @@ pub fn HomePage() -> impl IntoView {
     // What the movement does shows as it happens, without a reload.
     #[cfg(feature = "hydrate")]
     {
-        if let Ok(handle) = set_interval_with_handle(move || stats.refetch(), std::time::Duration::from_secs(30)) {
+        if let Ok(handle) =
+            set_interval_with_handle(move || stats.refetch(), std::time::Duration::from_secs(30))
+        {
             on_cleanup(move || handle.clear());
         }
     }

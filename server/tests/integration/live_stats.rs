@@ -25,7 +25,10 @@ async fn stats(app: &TestApp) -> Value {
 /// The counters as `(value, label)`, in the page's order.
 fn counters(stats: &Value) -> Vec<(i64, String)> {
     let counters = stats["counters"].as_array().unwrap();
-    counters.iter().map(|c| (c["value"].as_i64().unwrap(), c["label"].as_str().unwrap().to_string())).collect()
+    counters
+        .iter()
+        .map(|c| (c["value"].as_i64().unwrap(), c["label"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 fn latest(stats: &Value) -> Vec<String> {
@@ -40,8 +43,11 @@ async fn the_home_page_counts_what_people_do_once_each_without_names(app: TestAp
 
     // A real sign-up for a public shift; one for a private shift; a waitlisted one (not
     // counted until promoted); a monthly donation; two tickets; an email to a representative.
-    let public = app::shifts::service::create(&app.bus(), &Actor::System, &shift_tomorrow("Leafleting")).await.unwrap();
-    let args = [("shift_id", public.id.as_str()), ("form[name]", "Jo Public"), ("form[email]", "jo@example.org")];
+    let public = app::shifts::service::create(&app.bus(), &Actor::System, &shift_tomorrow("Leafleting"))
+        .await
+        .unwrap();
+    let args =
+        [("shift_id", public.id.as_str()), ("form[name]", "Jo Public"), ("form[email]", "jo@example.org")];
     assert_eq!(app.call(&app.client(), "shifts/sign-up", &args).await.status(), 200);
     let private_form = app::shifts::ShiftForm { is_public: false, ..shift_tomorrow("Board prep") };
     let private = app::shifts::service::create(&app.bus(), &Actor::System, &private_form).await.unwrap();
@@ -54,14 +60,26 @@ async fn the_home_page_counts_what_people_do_once_each_without_names(app: TestAp
             ..Default::default()
         })
     };
-    let mut seqs = vec![
-        publish(&app, &signup(&private, false)).await,
-        publish(&app, &signup(&public, true)).await,
-    ];
+    let mut seqs =
+        vec![publish(&app, &signup(&private, false)).await, publish(&app, &signup(&public, true)).await];
     let others = [
-        Event::DonationCompleted(DonationCompleted { donor_name: "Dee Donor".into(), amount_cents: 5000, recurring: true, ..Default::default() }),
-        Event::TicketPurchased(TicketPurchased { event_title: "Gala".into(), buyer_name: "Tia".into(), quantity: 2, ..Default::default() }),
-        Event::CampaignEmailSent(CampaignEmailSent { campaign_title: "Clean Air Now".into(), supporter_name: "Sam".into(), ..Default::default() }),
+        Event::DonationCompleted(DonationCompleted {
+            donor_name: "Dee Donor".into(),
+            amount_cents: 5000,
+            recurring: true,
+            ..Default::default()
+        }),
+        Event::TicketPurchased(TicketPurchased {
+            event_title: "Gala".into(),
+            buyer_name: "Tia".into(),
+            quantity: 2,
+            ..Default::default()
+        }),
+        Event::CampaignEmailSent(CampaignEmailSent {
+            campaign_title: "Clean Air Now".into(),
+            supporter_name: "Sam".into(),
+            ..Default::default()
+        }),
     ];
     for event in &others {
         seqs.push(publish(&app, event).await);
