@@ -33,14 +33,6 @@ async fn contact(app: &TestApp, email: &str, name: &str, phone: Option<&str>) ->
     found.id
 }
 
-async fn publish(app: &TestApp, event: &Event) -> i64 {
-    let bus = app.bus();
-    let mut tx = app.db.begin_write().await.unwrap();
-    let seq = bus::publish(&mut tx, &Actor::System, event).await.unwrap();
-    bus.commit(tx).await.unwrap();
-    seq
-}
-
 async fn activity_count(app: &TestApp, contact_id: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
         .bind(contact_id)
@@ -132,14 +124,14 @@ async fn the_timeline_records_each_crm_topic_once_and_scores_it(app: TestApp) {
     assert_eq!(events.len(), activity::TOPICS.len(), "one event per CRM topic");
     let mut seqs = Vec::new();
     for event in &events {
-        seqs.push(publish(&app, event).await);
+        seqs.push(app.publish(&event).await);
     }
     // Not timeline material: another topic, an anonymous view, someone with no contact.
-    publish(&app, &Event::ShiftDeleted(ShiftDeleted { shift_id: "s".into(), title: "Gone".into() })).await;
-    publish(&app, &Event::VideoViewed(VideoViewed { contact_id: None, ..Default::default() })).await;
+    app.publish(&Event::ShiftDeleted(ShiftDeleted { shift_id: "s".into(), title: "Gone".into() })).await;
+    app.publish(&Event::VideoViewed(VideoViewed { contact_id: None, ..Default::default() })).await;
     let stranger =
         NewsletterEmailOpened { subscriber_email: "nobody@example.org".into(), ..Default::default() };
-    let last = publish(&app, &Event::NewsletterEmailOpened(stranger)).await;
+    let last = app.publish(&Event::NewsletterEmailOpened(stranger)).await;
     eventually("the listener passes every event", || async {
         bus::counters(&app.db, activity::NAME).await.unwrap().position >= last
     })
@@ -764,7 +756,7 @@ async fn the_leaderboard_ranks_contacts_by_their_points_in_a_period(app: TestApp
     };
     // Ada and Cy each donate (50); Bo signs up three times (20 each), once long ago.
     for event in [donation(&ada), donation(&cy), signup(&bo), signup(&bo), signup(&bo)] {
-        publish(&app, &event).await;
+        app.publish(&event).await;
     }
     eventually("the timeline has every activity", || async {
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity")

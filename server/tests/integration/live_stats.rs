@@ -8,14 +8,6 @@ use serde_json::Value;
 
 on_both_backends!(the_home_page_counts_what_people_do_once_each_without_names);
 
-async fn publish(app: &TestApp, event: &Event) -> i64 {
-    let bus = app.bus();
-    let mut tx = app.db.begin_write().await.unwrap();
-    let seq = bus::publish(&mut tx, &Actor::System, event).await.unwrap();
-    bus.commit(tx).await.unwrap();
-    seq
-}
-
 async fn stats(app: &TestApp) -> Value {
     let res = app.call(&app.client(), "home/stats", &[]).await;
     assert_eq!(res.status(), 200);
@@ -61,7 +53,7 @@ async fn the_home_page_counts_what_people_do_once_each_without_names(app: TestAp
         })
     };
     let mut seqs =
-        vec![publish(&app, &signup(&private, false)).await, publish(&app, &signup(&public, true)).await];
+        vec![app.publish(&signup(&private, false)).await, app.publish(&signup(&public, true)).await];
     let others = [
         Event::DonationCompleted(DonationCompleted {
             donor_name: "Dee Donor".into(),
@@ -82,7 +74,7 @@ async fn the_home_page_counts_what_people_do_once_each_without_names(app: TestAp
         }),
     ];
     for event in &others {
-        seqs.push(publish(&app, event).await);
+        seqs.push(app.publish(&event).await);
     }
     let expected = vec![
         (2, "volunteer sign-ups".to_string()),

@@ -238,14 +238,6 @@ async fn manage_lists(
     Ok(axum::Json(json!({ "data": true })))
 }
 
-/// Publishes `event` as the module that makes it would.
-async fn publish(app: &TestApp, event: Event) {
-    let bus = app.bus();
-    let mut tx = bus.db().begin_write().await.unwrap();
-    app::bus::publish(&mut tx, &Actor::System, &event).await.unwrap();
-    bus.commit(tx).await.unwrap();
-}
-
 fn donation(email: &str, name: &str) -> Event {
     Event::DonationCompleted(app::events::catalog::DonationCompleted {
         donation_id: "d1".into(),
@@ -365,7 +357,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     assert!(jo_sub["attribs"]["changemaker"]["last_shift_signup_at"].as_str().unwrap().contains('T'));
 
     // Sam donates: the existing donors' list, Sam's own list and attribute kept, name theirs.
-    publish(app, donation("sam@example.org", "Sam Smith")).await;
+    app.publish(&donation("sam@example.org", "Sam Smith")).await;
     eventually("Sam is on the donors' list", || async {
         listmonk.lists_of("sam@example.org").contains_key("Donors and buyers")
     })
@@ -432,7 +424,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     // Listmonk is down: retried, then parked; the error never shows the token. A replay
     // once it is back makes the donor a subscriber.
     listmonk.status.store(503, Ordering::SeqCst);
-    publish(app, donation("kim@example.org", "Kim")).await;
+    app.publish(&donation("kim@example.org", "Kim")).await;
     eventually("the delivery is parked", || async { listener_counter(app, "newsletter", "dead").await == 1 })
         .await;
     let last_error: String =
@@ -455,7 +447,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     );
 
     // Jo gives, then unsubscribes from Changemaker's emails: off every list in Listmonk too.
-    publish(app, donation("jo@example.org", "Jo Bloggs")).await;
+    app.publish(&donation("jo@example.org", "Jo Bloggs")).await;
     eventually("Jo is on the donors' list", || async {
         listmonk.lists_of("jo@example.org").contains_key("Donors and buyers")
     })
@@ -477,7 +469,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     off[3].1 = "";
     assert_eq!(save(&off).await.status(), 200);
     let skipped = listener_counter(app, "newsletter", "skipped").await;
-    publish(app, donation("alex@example.org", "Alex")).await;
+    app.publish(&donation("alex@example.org", "Alex")).await;
     eventually("the donation is skipped", || async {
         listener_counter(app, "newsletter", "skipped").await == skipped + 1
     })
@@ -519,7 +511,7 @@ async fn contacts_from_before_the_newsletter_are_added_on_request(backend: Backe
     if let Event::DonationCompleted(d) = &mut gift {
         d.contact_id = Some(jo.clone());
     }
-    publish(app, gift).await;
+    app.publish(&gift).await;
     app::contacts::service::change_tags(&bus, &Actor::System, &jo, &["driver".into()], &[]).await.unwrap();
     sqlx::query("UPDATE contacts SET unsubscribed_at = 1 WHERE id = $1")
         .bind(&lee)

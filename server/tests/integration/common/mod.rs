@@ -227,6 +227,14 @@ impl TestApp {
         payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
     }
 
+    /// Publishes `event` as the system, as the module that makes it would; answers with its seq.
+    pub async fn publish(&self, event: &app::events::Event) -> i64 {
+        let mut tx = self.db.begin_write().await.unwrap();
+        let seq = app::bus::publish(&mut tx, &app::events::Actor::System, event).await.unwrap();
+        self.bus_handle.commit(tx).await.unwrap();
+        seq
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
