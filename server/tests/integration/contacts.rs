@@ -124,7 +124,7 @@ async fn the_timeline_records_each_crm_topic_once_and_scores_it(app: TestApp) {
     assert_eq!(events.len(), activity::TOPICS.len(), "one event per CRM topic");
     let mut seqs = Vec::new();
     for event in &events {
-        seqs.push(app.publish(&event).await);
+        seqs.push(app.publish(event).await);
     }
     // Not timeline material: another topic, an anonymous view, someone with no contact.
     app.publish(&Event::ShiftDeleted(ShiftDeleted { shift_id: "s".into(), title: "Gone".into() })).await;

@@ -74,7 +74,7 @@ async fn the_home_page_counts_what_people_do_once_each_without_names(app: TestAp
         }),
     ];
     for event in &others {
-        seqs.push(app.publish(&event).await);
+        seqs.push(app.publish(event).await);
     }
     let expected = vec![
         (2, "volunteer sign-ups".to_string()),

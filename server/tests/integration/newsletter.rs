@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, TestApp, eventually};
+use crate::common::{Backend, eventually};
 use crate::event_bus::listener_counter;
 use crate::integrations::spawn_with_super_admin;
 use app::events::{Actor, Event};
