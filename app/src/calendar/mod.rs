@@ -105,14 +105,21 @@ pub struct CalendarFilter {
     pub source: String,
 }
 
+#[cfg(feature = "ssr")]
+impl From<service::CalendarError> for AppError {
+    fn from(err: service::CalendarError) -> AppError {
+        match err {
+            service::CalendarError::Invalid(errors) => AppError::Invalid(errors),
+            service::CalendarError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
 #[server(prefix = "/api", endpoint = "calendar/month")]
 pub async fn load_calendar_month(
     #[server(default)] filter: CalendarFilter,
 ) -> Result<CalendarMonth, AppError> {
     crate::auth::require_role(VIEWERS).await?;
     let state = crate::state::app_state()?;
-    service::month(&state.db, &filter, crate::db::now_unix()).await.map_err(|e| match e {
-        service::MonthError::Invalid(errors) => AppError::Invalid(errors),
-        service::MonthError::Database(e) => crate::auth::internal(e),
-    })
+    Ok(service::month(&state.db, &filter, crate::db::now_unix()).await?)
 }

@@ -8,7 +8,7 @@ use crate::error::FieldError;
 use crate::settings;
 
 #[derive(Debug, thiserror::Error)]
-pub enum MonthError {
+pub enum CalendarError {
     #[error("invalid calendar filter")]
     Invalid(Vec<FieldError>),
     #[error(transparent)]
@@ -49,10 +49,10 @@ fn month_step((year, month): (i64, i64), step: i64) -> String {
 /// The entries starting in a month (local), by day, soonest first; this month when none is
 /// asked for. Every entry lasts one day at most (shifts, meetings and events end the day they
 /// start), so each belongs to the day it starts.
-pub async fn month(db: &Db, filter: &CalendarFilter, now: i64) -> Result<CalendarMonth, MonthError> {
+pub async fn month(db: &Db, filter: &CalendarFilter, now: i64) -> Result<CalendarMonth, CalendarError> {
     let zone = settings::time_zone(db).await?;
     let invalid = |field: &str, message: &str| {
-        MonthError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+        CalendarError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
     };
     let typed = filter.month.trim();
     let asked = if typed.is_empty() { zone.date(now)[..7].to_string() } else { typed.to_string() };

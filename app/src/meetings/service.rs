@@ -146,7 +146,8 @@ pub async fn save(
     find(bus.db(), &id).await
 }
 
-/// Deletes a meeting, publishing `meeting.deleted`.
+/// Deletes a meeting, publishing `meeting.deleted` and writing it to the admin audit log, as
+/// other deletions are.
 pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), MeetingError> {
     let mut tx = bus.db().begin_write().await?;
     let title: String = sqlx::query_scalar("DELETE FROM meetings WHERE id = $1 RETURNING title")
@@ -154,6 +155,7 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), MeetingErr
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(MeetingError::NotFound)?;
+    crate::audit::record(&mut tx, actor, "meeting.deleted", &title).await?;
     let event = Event::MeetingDeleted(MeetingDeleted { meeting_id: id.to_string(), title });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
