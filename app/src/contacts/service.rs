@@ -190,10 +190,17 @@ fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> R
 /// The `LEADERBOARD_SIZE` contacts with the most points from activity in the last
 /// `period_days` days (one of `LEADERBOARD_PERIODS`; 0 for all time), highest first; of equal
 /// scores, the latest active first.
-pub async fn leaderboard(db: &Db, period_days: i64, now: i64) -> Result<Vec<super::LeaderboardRow>, ContactError> {
+pub async fn leaderboard(
+    db: &Db,
+    period_days: i64,
+    now: i64,
+) -> Result<Vec<super::LeaderboardRow>, ContactError> {
     if !super::LEADERBOARD_PERIODS.iter().any(|(days, _)| *days == period_days) {
         let message = "Choose the last 30, 90 or 365 days, or all time (0).";
-        return Err(ContactError::Invalid(vec![FieldError { field: "period_days".into(), message: message.into() }]));
+        return Err(ContactError::Invalid(vec![FieldError {
+            field: "period_days".into(),
+            message: message.into(),
+        }]));
     }
     let since = if period_days == 0 { 0 } else { now - period_days * 86_400 };
     let rows = sqlx::query(
