@@ -15,6 +15,7 @@ pub mod admin;
 pub mod auth;
 pub mod calendar;
 pub mod campaigns;
+pub mod canvass;
 pub mod contacts;
 pub mod csv;
 pub mod email;
@@ -108,6 +109,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
+                <Route path=path!("/canvass") view=canvass::ui::CanvassPage ssr=SsrMode::Async />
                 <Route path=path!("/events") view=ticketed_events::ui::PublicEventsPage ssr=SsrMode::Async />
                 <Route path=path!("/events/:slug") view=ticketed_events::ui::PublicEventPage ssr=SsrMode::Async />
                 <Route path=path!("/ticket") view=ticketed_events::ui::TicketPage ssr=SsrMode::Async />
@@ -131,6 +133,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("meetings") view=meetings::ui::AdminMeetingsPage />
                     <Route path=path!("meetings/:id") view=meetings::ui::AdminMeetingPage />
                     <Route path=path!("calendar") view=calendar::ui::CalendarPage />
+                    <Route path=path!("canvass") view=canvass::ui::AdminCanvassPage />
+                    <Route path=path!("canvass/addresses/:id") view=canvass::ui::AdminAddressPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

@@ -549,6 +549,8 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         "reengagement_sends",
         "tickets",
         "ticket_orders",
+        "canvass_addresses",
+        "canvass_visits",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET contact_id = $1 WHERE contact_id = $2")))
             .bind(survivor)

@@ -144,6 +144,7 @@ pub fn PublicHeader() -> impl IntoView {
                 <nav class="flex gap-5 text-sm">
                     <a href="/shifts" class=link>"Shifts"</a>
                     <a href="/events" class=link>"Events"</a>
+                    <a href="/canvass" class=link>"Canvass"</a>
                     <a href="/my/shifts" class=link>"My shifts"</a>
                 </nav>
             </div>

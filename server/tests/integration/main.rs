@@ -9,6 +9,7 @@ mod access;
 mod accounts;
 mod binary;
 mod campaigns;
+mod canvass;
 mod contacts;
 mod email;
 mod event_bus;

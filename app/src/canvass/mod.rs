@@ -1,0 +1,291 @@
+//! Canvassing (SPEC §2 "canvass"): the addresses the group knocks on, the sessions canvassers
+//! walk, and the visits they record with an outcome. Admins keep the address list and read the
+//! results; any signed-in volunteer canvasses from `/canvass`. Shared types and server
+//! functions here, rules in `service.rs`, pages in `ui.rs`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+/// Who keeps the address list and reads sessions and visits (SUPER_ADMIN satisfies every
+/// requirement). Anyone signed in may canvass.
+pub const MANAGERS: &[Role] = &[Role::Admin];
+
+pub const STREET_MAX_CHARS: usize = 200;
+pub const CITY_MAX_CHARS: usize = 100;
+pub const POSTAL_CODE_MAX_CHARS: usize = 20;
+pub const NOTES_MAX_CHARS: usize = 1_000;
+/// Addresses added in one go.
+pub const IMPORT_MAX_LINES: usize = 500;
+
+/// What happened at a door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    NotHome,
+    Refused,
+    Supporter,
+    Undecided,
+    Opposed,
+    Moved,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::NotHome,
+        Outcome::Refused,
+        Outcome::Supporter,
+        Outcome::Undecided,
+        Outcome::Opposed,
+        Outcome::Moved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::NotHome => "NOT_HOME",
+            Outcome::Refused => "REFUSED",
+            Outcome::Supporter => "SUPPORTER",
+            Outcome::Undecided => "UNDECIDED",
+            Outcome::Opposed => "OPPOSED",
+            Outcome::Moved => "MOVED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::NotHome => "Not home",
+            Outcome::Refused => "Did not want to talk",
+            Outcome::Supporter => "Supporter",
+            Outcome::Undecided => "Undecided",
+            Outcome::Opposed => "Opposed",
+            Outcome::Moved => "Moved away or empty",
+        }
+    }
+
+    /// Whether someone talked with the canvasser: what a session counts as a conversation.
+    pub fn is_conversation(self) -> bool {
+        matches!(self, Outcome::Supporter | Outcome::Undecided | Outcome::Opposed)
+    }
+}
+
+/// An address on the list, as the admin and canvassing pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    pub id: String,
+    pub street: String,
+    pub city: String,
+    pub postal_code: String,
+    /// The last visit's outcome and its local date, if it has been visited.
+    pub last_outcome: Option<Outcome>,
+    pub last_visited: Option<String>,
+    /// Whether a supporter there left their email (admins see who on the address's page).
+    pub has_contact: bool,
+}
+
+/// The list's filter: part of the street or the postal code, the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddressFilter {
+    pub search: String,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressPage {
+    pub rows: Vec<Address>,
+    pub page: i64,
+    pub has_more: bool,
+    pub count: i64,
+}
+
+/// An address's edit form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddressForm {
+    pub street: String,
+    pub city: String,
+    pub postal_code: String,
+}
+
+/// What adding a list of addresses did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressesAdded {
+    pub added: i64,
+    /// Lines naming an address already on the list (or twice in the list).
+    pub already_listed: i64,
+}
+
+/// One visit, as an address's page lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Visit {
+    pub id: String,
+    pub outcome: Outcome,
+    pub notes: String,
+    /// "2026-12-01 14:05 EST".
+    pub visited: String,
+    pub canvasser: String,
+    /// The supporter who left their details, and their contact page.
+    pub contact: Option<(String, String)>,
+}
+
+/// An address with everything recorded there, latest visit first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressDetail {
+    pub address: Address,
+    pub visits: Vec<Visit>,
+}
+
+/// A canvassing session, as the admin list and the canvasser's page show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    /// The canvasser's name ("A deleted account" once their account is gone).
+    pub canvasser: String,
+    pub started: String,
+    /// When it ended; `None` while it is still being walked.
+    pub ended: Option<String>,
+    pub doors_knocked: i64,
+    pub conversations: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionPage {
+    pub rows: Vec<Session>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+/// The canvasser's page: their open session, if any, and the addresses still to knock on in
+/// it (all of them, when no session is open), found by street or postal code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Walk {
+    pub session: Option<Session>,
+    pub to_visit: AddressPage,
+}
+
+/// A visit as the canvasser records it. Name and email are for a person who wants to hear
+/// from the group; both or neither.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VisitForm {
+    pub address_id: String,
+    pub outcome: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::CanvassError> for AppError {
+    fn from(err: service::CanvassError) -> AppError {
+        use service::CanvassError;
+        match err {
+            CanvassError::Invalid(errors) => AppError::Invalid(errors),
+            CanvassError::NotFound(what) => AppError::NotFound(what.into()),
+            CanvassError::Conflict(why) => AppError::Conflict(why.into()),
+            CanvassError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+/// The signed-in canvasser, or 401.
+#[cfg(feature = "ssr")]
+async fn canvasser() -> Result<crate::auth::CurrentUser, AppError> {
+    crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)
+}
+
+#[server(prefix = "/api", endpoint = "canvass/addresses")]
+pub async fn list_addresses(#[server(default)] filter: AddressFilter) -> Result<AddressPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::addresses(&state.db, &filter, None).await?)
+}
+
+#[server(prefix = "/api", endpoint = "canvass/address")]
+pub async fn get_address(id: String) -> Result<AddressDetail, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::address_detail(&state.db, &id).await?)
+}
+
+/// Adds addresses, one a line: `street, city, postal code`.
+#[server(prefix = "/api", endpoint = "canvass/add-addresses")]
+pub async fn add_addresses(lines: String) -> Result<AddressesAdded, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::add_addresses(&state.bus, &actor, &lines, crate::db::now_unix()).await?)
+}
+
+#[server(prefix = "/api", endpoint = "canvass/save-address")]
+pub async fn save_address(id: String, form: AddressForm) -> Result<Address, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_address(&state.bus, &actor, &id, &form, crate::db::now_unix()).await?)
+}
+
+/// Deletes an address no one has visited yet (one with visits keeps its history).
+#[server(prefix = "/api", endpoint = "canvass/delete-address")]
+pub async fn delete_address(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::delete_address(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+}
+
+/// Sessions, latest first, 50 a page.
+#[server(prefix = "/api", endpoint = "canvass/sessions")]
+pub async fn list_sessions(#[server(default)] page: i64) -> Result<SessionPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::sessions(&state.db, page).await?)
+}
+
+#[server(prefix = "/api", endpoint = "canvass/walk")]
+pub async fn get_walk(#[server(default)] filter: AddressFilter) -> Result<Walk, AppError> {
+    let user = canvasser().await?;
+    let state = crate::state::app_state()?;
+    Ok(service::walk(&state.db, &user.id, &filter).await?)
+}
+
+/// Starts a session for the signed-in canvasser (answers with the open one if there is one).
+#[server(prefix = "/api", endpoint = "canvass/start")]
+pub async fn start_session() -> Result<Session, AppError> {
+    let user = canvasser().await?;
+    let state = crate::state::app_state()?;
+    let session = service::start(&state.db, &user.id, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post("/canvass");
+    Ok(session)
+}
+
+#[server(prefix = "/api", endpoint = "canvass/record-visit")]
+pub async fn record_visit(form: VisitForm) -> Result<Session, AppError> {
+    let user = canvasser().await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id.clone());
+    let session = service::record_visit(&state.bus, &actor, &user.id, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post("/canvass");
+    Ok(session)
+}
+
+/// Ends the signed-in canvasser's open session, publishing `canvass.session.completed`.
+#[server(prefix = "/api", endpoint = "canvass/end")]
+pub async fn end_session() -> Result<Session, AppError> {
+    let user = canvasser().await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id.clone());
+    let session = service::end(&state.bus, &actor, &user.id, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post("/canvass");
+    Ok(session)
+}

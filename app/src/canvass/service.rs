@@ -1,0 +1,643 @@
+//! Canvassing rules (ssr only): the address list, sessions and visits. Each change publishes
+//! its event (`canvass.address.updated`, `canvass.visit.recorded`,
+//! `canvass.session.completed`) in its transaction.
+
+use sqlx::Row;
+
+use super::{
+    Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, Outcome, Session,
+    SessionPage, Visit, VisitForm, Walk,
+};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db, Tx};
+use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
+use crate::events::catalog::{CanvassAddressUpdated, CanvassSessionCompleted, CanvassVisitRecorded};
+use crate::events::{Actor, Event, rfc3339_from_unix_ms};
+use crate::settings;
+use crate::time_zone::Zone;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CanvassError {
+    #[error("invalid canvassing details")]
+    Invalid(Vec<FieldError>),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("refused: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Addresses, and sessions, on a page of a list.
+pub const PAGE_SIZE: i64 = 50;
+/// The visits an address's page shows, latest first.
+const VISITS_SHOWN: i64 = 200;
+
+const NO_ADDRESS: CanvassError = CanvassError::NotFound("There is no such address.");
+const NO_OPEN_SESSION: CanvassError = CanvassError::Conflict("Start canvassing before recording a visit.");
+
+fn invalid(field: &str, message: String) -> CanvassError {
+    CanvassError::Invalid(vec![FieldError { field: field.into(), message }])
+}
+
+/// An address's street, city and postal code, trimmed, or what is wrong with them.
+fn checked_address(street: &str, city: &str, postal_code: &str) -> Result<AddressForm, Vec<FieldError>> {
+    let form = AddressForm {
+        street: street.trim().to_string(),
+        city: city.trim().to_string(),
+        postal_code: postal_code.trim().to_string(),
+    };
+    let mut v = Validation::new();
+    v.check(!form.street.is_empty(), "street", "Enter the street address.");
+    v.check(
+        is_one_line(&form.street, super::STREET_MAX_CHARS),
+        "street",
+        "The street address is one line of at most 200 characters.",
+    );
+    v.check(!form.city.is_empty(), "city", "Enter the city.");
+    v.check(
+        is_one_line(&form.city, super::CITY_MAX_CHARS),
+        "city",
+        "The city is one line of at most 100 characters.",
+    );
+    v.check(!form.postal_code.is_empty(), "postal_code", "Enter the postal code.");
+    v.check(
+        is_one_line(&form.postal_code, super::POSTAL_CODE_MAX_CHARS),
+        "postal_code",
+        "The postal code is one line of at most 20 characters.",
+    );
+    v.finish()?;
+    Ok(form)
+}
+
+/// What makes two addresses the same: the street (any case, runs of spaces as one) and the
+/// postal code (any case, without spaces): "12  High St" at "K1A 0B1" is "12 high st|k1a0b1".
+fn address_key(form: &AddressForm) -> String {
+    let squeeze = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    format!("{}|{}", squeeze(&form.street), form.postal_code.replace(char::is_whitespace, "").to_lowercase())
+}
+
+/// One line of an address list, `street, city, postal code`: the last two parts are the city
+/// and postal code, the rest (which may hold commas, "Flat 2, 12 High St") the street.
+fn parse_line(line: &str) -> Result<AddressForm, String> {
+    let parts: Vec<&str> = line.split(',').collect();
+    if parts.len() < 3 {
+        return Err("give the street, the city and the postal code, separated by commas".into());
+    }
+    let (street, rest) = parts.split_at(parts.len() - 2);
+    checked_address(&street.join(","), rest[0], rest[1]).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.message.to_lowercase().trim_end_matches('.').to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
+/// The addresses of `text`, one a line (blank lines skipped), or the first few lines that are
+/// wrong, each by its number.
+fn parse_lines(text: &str) -> Result<Vec<AddressForm>, CanvassError> {
+    let lines: Vec<(usize, &str)> =
+        text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
+    if lines.is_empty() {
+        return Err(invalid("lines", "Enter at least one address: street, city, postal code.".into()));
+    }
+    if lines.len() > super::IMPORT_MAX_LINES {
+        return Err(invalid(
+            "lines",
+            format!("Add at most {} addresses at a time.", super::IMPORT_MAX_LINES),
+        ));
+    }
+    let mut forms = Vec::with_capacity(lines.len());
+    let mut wrong = Vec::new();
+    for (number, line) in lines {
+        match parse_line(line) {
+            Ok(form) => forms.push(form),
+            Err(why) => wrong.push(format!("Line {number}: {why}.")),
+        }
+    }
+    if !wrong.is_empty() {
+        let shown = wrong.len().min(5);
+        let more = if wrong.len() > shown {
+            format!(" And {} more lines.", wrong.len() - shown)
+        } else {
+            String::new()
+        };
+        return Err(invalid("lines", format!("{}{more} Nothing was added.", wrong[..shown].join(" "))));
+    }
+    Ok(forms)
+}
+
+fn address_event(id: &str, form: &AddressForm, contact: Option<(String, String)>) -> Event {
+    let (contact_id, email) = contact.unzip();
+    Event::CanvassAddressUpdated(CanvassAddressUpdated {
+        address_id: id.to_string(),
+        street: form.street.clone(),
+        city: form.city.clone(),
+        postal_code: form.postal_code.clone(),
+        contact_id,
+        email,
+    })
+}
+
+/// Adds the addresses typed one a line; those already listed are counted, not added again.
+/// Each new one publishes `canvass.address.updated`. A wrong line adds nothing.
+pub async fn add_addresses(
+    bus: &Bus,
+    actor: &Actor,
+    text: &str,
+    now: i64,
+) -> Result<AddressesAdded, CanvassError> {
+    let forms = parse_lines(text)?;
+    let mut tx = bus.db().begin_write().await?;
+    let mut events = Vec::new();
+    for form in &forms {
+        let id = uuid::Uuid::new_v4().to_string();
+        let written = sqlx::query(
+            "INSERT INTO canvass_addresses (id, street, city, postal_code, address_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (address_key) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&form.street)
+        .bind(&form.city)
+        .bind(&form.postal_code)
+        .bind(address_key(form))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if written.rows_affected() == 1 {
+            events.push(address_event(&id, form, None));
+        }
+    }
+    let published: Vec<(&Actor, &Event)> = events.iter().map(|e| (actor, e)).collect();
+    bus::publish_all(&mut tx, &published).await?;
+    bus.commit(tx).await?;
+    let added = events.len() as i64;
+    Ok(AddressesAdded { added, already_listed: forms.len() as i64 - added })
+}
+
+/// The email of the contact at an address, with their id.
+async fn contact_of(
+    tx: &mut Tx,
+    contact_id: Option<String>,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    let Some(id) = contact_id else { return Ok(None) };
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM contacts WHERE id = $1")
+        .bind(&id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(email.map(|email| (id, email)))
+}
+
+/// Corrects an address, publishing `canvass.address.updated` (with its supporter's email, if
+/// one left it). Another address already listed the same way is refused.
+pub async fn save_address(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    form: &AddressForm,
+    now: i64,
+) -> Result<Address, CanvassError> {
+    let form = checked_address(&form.street, &form.city, &form.postal_code).map_err(CanvassError::Invalid)?;
+    let mut tx = bus.db().begin_write().await?;
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT id FROM canvass_addresses WHERE address_key = $1 AND id <> $2")
+            .bind(address_key(&form))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if taken.is_some() {
+        return Err(CanvassError::Conflict("That address is already on the list."));
+    }
+    let contact_id: Option<Option<String>> = sqlx::query_scalar(
+        "UPDATE canvass_addresses SET street = $1, city = $2, postal_code = $3, address_key = $4, updated_at = $5 \
+         WHERE id = $6 RETURNING contact_id",
+    )
+    .bind(&form.street)
+    .bind(&form.city)
+    .bind(&form.postal_code)
+    .bind(address_key(&form))
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let contact_id = contact_id.ok_or(NO_ADDRESS)?;
+    let contact = contact_of(&mut tx, contact_id).await?;
+    bus::publish(&mut tx, actor, &address_event(id, &form, contact)).await?;
+    bus.commit(tx).await?;
+    Ok(address_detail(bus.db(), id).await?.address)
+}
+
+/// Deletes an address with no visits, writing it to the admin audit log. One that has been
+/// visited keeps its history and is refused.
+pub async fn delete_address(db: &Db, actor: &Actor, id: &str) -> Result<(), CanvassError> {
+    let mut tx = db.begin_write().await?;
+    let deleted: Option<String> = sqlx::query_scalar(
+        "DELETE FROM canvass_addresses WHERE id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM canvass_visits WHERE address_id = $1) RETURNING street",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(street) = deleted else {
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM canvass_addresses WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Err(if exists.is_some() {
+            CanvassError::Conflict("This address has visits on record, so it stays on the list.")
+        } else {
+            NO_ADDRESS
+        });
+    };
+    crate::audit::record(&mut tx, actor, "canvass.address.deleted", &street).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const ADDRESS_COLUMNS: &str =
+    "a.id, a.street, a.city, a.postal_code, a.contact_id, a.last_outcome, a.last_visited_at";
+
+fn address_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Address, sqlx::Error> {
+    let last_outcome: Option<String> = row.try_get("last_outcome")?;
+    let last_visited: Option<i64> = row.try_get("last_visited_at")?;
+    Ok(Address {
+        id: row.try_get("id")?,
+        street: row.try_get("street")?,
+        city: row.try_get("city")?,
+        postal_code: row.try_get("postal_code")?,
+        last_outcome: last_outcome.as_deref().and_then(Outcome::parse),
+        last_visited: last_visited.map(|at| zone.date(at)),
+        has_contact: row.try_get::<Option<String>, _>("contact_id")?.is_some(),
+    })
+}
+
+/// One page of addresses by postal code then street, found by part of the street or postal
+/// code; with `unvisited_in`, only those not yet visited in that session.
+pub async fn addresses(
+    db: &Db,
+    filter: &AddressFilter,
+    unvisited_in: Option<&str>,
+) -> Result<AddressPage, CanvassError> {
+    if filter.search.chars().count() > 200 {
+        return Err(invalid("search", "Search for at most 200 characters.".into()));
+    }
+    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut binds = Vec::new();
+    if !filter.search.trim().is_empty() {
+        binds.push(db::contains_pattern(&filter.search));
+        conditions.push_str(
+            " AND (LOWER(a.street) LIKE $1 ESCAPE '\\' OR LOWER(a.postal_code) LIKE $1 ESCAPE '\\')",
+        );
+    }
+    if let Some(session) = unvisited_in {
+        binds.push(session.to_string());
+        let n = binds.len();
+        conditions.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM canvass_visits v WHERE v.address_id = a.id AND v.session_id = ${n})"
+        ));
+    }
+    let count =
+        db::fetch_count(db, &format!("SELECT COUNT(*) FROM canvass_addresses a{conditions}"), &binds).await?;
+    let select = format!(
+        "SELECT {ADDRESS_COLUMNS} FROM canvass_addresses a{conditions} ORDER BY a.postal_code, a.street, a.id"
+    );
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows = rows.iter().map(|r| address_from_row(r, &zone)).collect::<Result<Vec<_>, _>>()?;
+    Ok(AddressPage { rows, page, has_more, count })
+}
+
+/// An address and its visits, latest first.
+pub async fn address_detail(db: &Db, id: &str) -> Result<AddressDetail, CanvassError> {
+    let zone = settings::time_zone(db).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ADDRESS_COLUMNS} FROM canvass_addresses a WHERE a.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(NO_ADDRESS)?;
+    let address = address_from_row(&row, &zone)?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT v.id, v.outcome, v.notes, v.visited_at, u.display_name, v.contact_id, c.name AS contact_name \
+         FROM canvass_visits v JOIN canvass_sessions s ON s.id = v.session_id \
+         LEFT JOIN users u ON u.id = s.canvasser_user_id LEFT JOIN contacts c ON c.id = v.contact_id \
+         WHERE v.address_id = $1 ORDER BY v.visited_at DESC, v.id LIMIT {VISITS_SHOWN}"
+    )))
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let visits = rows
+        .iter()
+        .map(|r| {
+            let contact_id: Option<String> = r.try_get("contact_id")?;
+            let contact_name: Option<String> = r.try_get("contact_name")?;
+            let outcome: String = r.try_get("outcome")?;
+            Ok(Visit {
+                id: r.try_get("id")?,
+                // The table's CHECK holds every value `parse` knows.
+                outcome: Outcome::parse(&outcome).unwrap_or(Outcome::NotHome),
+                notes: r.try_get("notes")?,
+                visited: zone.stamp(r.try_get("visited_at")?),
+                canvasser: canvasser_name(r.try_get("display_name")?),
+                contact: contact_id
+                    .zip(contact_name)
+                    .map(|(id, name)| (name, format!("/admin/contacts/{id}"))),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(AddressDetail { address, visits })
+}
+
+fn canvasser_name(display_name: Option<String>) -> String {
+    display_name.unwrap_or_else(|| "A deleted account".to_string())
+}
+
+const SESSION_SELECT: &str = "SELECT s.id, s.started_at, s.ended_at, s.doors_knocked, s.conversations, \
+    u.display_name FROM canvass_sessions s LEFT JOIN users u ON u.id = s.canvasser_user_id";
+
+fn session_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Session, sqlx::Error> {
+    Ok(Session {
+        id: row.try_get("id")?,
+        canvasser: canvasser_name(row.try_get("display_name")?),
+        started: zone.stamp(row.try_get("started_at")?),
+        ended: row.try_get::<Option<i64>, _>("ended_at")?.map(|at| zone.stamp(at)),
+        doors_knocked: row.try_get("doors_knocked")?,
+        conversations: row.try_get("conversations")?,
+    })
+}
+
+/// Every canvasser's sessions, latest first.
+pub async fn sessions(db: &Db, page: i64) -> Result<SessionPage, CanvassError> {
+    let select = format!("{SESSION_SELECT} ORDER BY s.started_at DESC, s.id");
+    let (rows, page, has_more) = db::fetch_page(db, &select, &[], page, PAGE_SIZE).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows = rows.iter().map(|r| session_from_row(r, &zone)).collect::<Result<Vec<_>, _>>()?;
+    Ok(SessionPage { rows, page, has_more })
+}
+
+async fn session_by_id(db: &Db, id: &str) -> Result<Session, CanvassError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SESSION_SELECT} WHERE s.id = $1")))
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(session_from_row(&row, &settings::time_zone(db).await?)?)
+}
+
+/// The id of `user_id`'s open session, if any.
+async fn open_session_id(db: &Db, user_id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM canvass_sessions WHERE canvasser_user_id = $1 AND ended_at IS NULL")
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// The canvasser's open session and the addresses still to visit in it.
+pub async fn walk(db: &Db, user_id: &str, filter: &AddressFilter) -> Result<Walk, CanvassError> {
+    let open = open_session_id(db, user_id).await?;
+    let to_visit = addresses(db, filter, open.as_deref()).await?;
+    let session = match open {
+        Some(id) => Some(session_by_id(db, &id).await?),
+        None => None,
+    };
+    Ok(Walk { session, to_visit })
+}
+
+/// Opens a session for the canvasser, or answers with the one already open.
+pub async fn start(db: &Db, user_id: &str, now: i64) -> Result<Session, CanvassError> {
+    if let Some(id) = open_session_id(db, user_id).await? {
+        return session_by_id(db, &id).await;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = db.begin_write().await?;
+    let inserted =
+        sqlx::query("INSERT INTO canvass_sessions (id, canvasser_user_id, started_at) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+    match inserted {
+        Ok(_) => tx.commit().await?,
+        // Started twice at once (two tabs): the other one is the session.
+        Err(e) if db::is_unique_violation(&e) => {
+            drop(tx);
+            let open = open_session_id(db, user_id).await?.ok_or(e)?;
+            return session_by_id(db, &open).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    session_by_id(db, &id).await
+}
+
+/// The canvasser's open session, locked until the transaction ends.
+async fn lock_open_session(tx: &mut Tx, user_id: &str) -> Result<String, CanvassError> {
+    let lock = db::for_update(tx);
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM canvass_sessions WHERE canvasser_user_id = $1 AND ended_at IS NULL{lock}"
+    )))
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(NO_OPEN_SESSION)
+}
+
+/// The visit's outcome, or what is wrong with the form.
+fn checked_visit(form: &VisitForm) -> Result<Outcome, Vec<FieldError>> {
+    let mut v = Validation::new();
+    let outcome = Outcome::parse(form.outcome.trim());
+    v.check(!form.address_id.trim().is_empty(), "address_id", "Choose the address you visited.");
+    v.check(outcome.is_some(), "outcome", "Choose what happened at the door.");
+    v.check(
+        is_plain_text(&form.notes, super::NOTES_MAX_CHARS),
+        "notes",
+        "Notes can be at most 1,000 characters.",
+    );
+    if !form.name.trim().is_empty() || !form.email.trim().is_empty() {
+        crate::contacts::service::check_name_and_email(&mut v, &form.name, &form.email);
+    }
+    v.finish()?;
+    Ok(outcome.unwrap_or(Outcome::NotHome))
+}
+
+/// Records a visit in the canvasser's open session: the session's counts and the address's
+/// last outcome follow, `canvass.visit.recorded` is published, and a person who left their
+/// name and email becomes (or is matched to) a contact linked to the address, with
+/// `canvass.address.updated`. An address is visited once a session.
+pub async fn record_visit(
+    bus: &Bus,
+    actor: &Actor,
+    user_id: &str,
+    form: &VisitForm,
+    now: i64,
+) -> Result<Session, CanvassError> {
+    let outcome = checked_visit(form).map_err(CanvassError::Invalid)?;
+    let mut tx = bus.db().begin_write().await?;
+    let session_id = lock_open_session(&mut tx, user_id).await?;
+    let address =
+        sqlx::query("SELECT street, city, postal_code, contact_id FROM canvass_addresses WHERE id = $1")
+            .bind(form.address_id.trim())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(NO_ADDRESS)?;
+    let address_id = form.address_id.trim().to_string();
+    let visited: Option<String> =
+        sqlx::query_scalar("SELECT id FROM canvass_visits WHERE session_id = $1 AND address_id = $2")
+            .bind(&session_id)
+            .bind(&address_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if visited.is_some() {
+        return Err(CanvassError::Conflict(
+            "You have already recorded a visit to this address in this session.",
+        ));
+    }
+    let mut events = Vec::new();
+    let contact_id = if form.email.trim().is_empty() {
+        None
+    } else {
+        let email = crate::users::service::normalise_email(&form.email);
+        let contact =
+            crate::contacts::service::find_or_create(&mut tx, &email, form.name.trim(), None, "CANVASS")
+                .await?;
+        events.extend(contact.created);
+        sqlx::query("UPDATE canvass_addresses SET contact_id = $1 WHERE id = $2")
+            .bind(&contact.id)
+            .bind(&address_id)
+            .execute(&mut *tx)
+            .await?;
+        let street = AddressForm {
+            street: address.try_get("street")?,
+            city: address.try_get("city")?,
+            postal_code: address.try_get("postal_code")?,
+        };
+        events.push(address_event(&address_id, &street, Some((contact.id.clone(), email))));
+        Some(contact.id)
+    };
+    let visit_id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO canvass_visits (id, session_id, address_id, outcome, notes, contact_id, visited_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&visit_id)
+    .bind(&session_id)
+    .bind(&address_id)
+    .bind(outcome.as_str())
+    .bind(form.notes.trim())
+    .bind(&contact_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE canvass_addresses SET last_outcome = $1, last_visited_at = $2, updated_at = $2 WHERE id = $3",
+    )
+    .bind(outcome.as_str())
+    .bind(now)
+    .bind(&address_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE canvass_sessions SET doors_knocked = doors_knocked + 1, conversations = conversations + $1 WHERE id = $2",
+    )
+    .bind(i64::from(outcome.is_conversation()))
+    .bind(&session_id)
+    .execute(&mut *tx)
+    .await?;
+    events.push(Event::CanvassVisitRecorded(CanvassVisitRecorded {
+        visit_id,
+        session_id: session_id.clone(),
+        address_id,
+        contact_id,
+        outcome: outcome.as_str().to_string(),
+    }));
+    let published: Vec<(&Actor, &Event)> = events.iter().map(|e| (actor, e)).collect();
+    bus::publish_all(&mut tx, &published).await?;
+    bus.commit(tx).await?;
+    session_by_id(bus.db(), &session_id).await
+}
+
+/// Ends the canvasser's open session, publishing `canvass.session.completed` with its counts.
+pub async fn end(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<Session, CanvassError> {
+    let mut tx = bus.db().begin_write().await?;
+    let session_id = lock_open_session(&mut tx, user_id).await.map_err(|e| {
+        if matches!(e, CanvassError::Conflict(_)) {
+            CanvassError::Conflict("You have no session open.")
+        } else {
+            e
+        }
+    })?;
+    let row = sqlx::query(
+        "UPDATE canvass_sessions SET ended_at = $1 WHERE id = $2 RETURNING started_at, doors_knocked, conversations",
+    )
+    .bind(now)
+    .bind(&session_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let started_at: i64 = row.try_get("started_at")?;
+    let event = Event::CanvassSessionCompleted(CanvassSessionCompleted {
+        session_id: session_id.clone(),
+        canvasser_user_id: user_id.to_string(),
+        doors_knocked: row.try_get("doors_knocked")?,
+        conversations: row.try_get("conversations")?,
+        started_at: rfc3339_from_unix_ms(started_at * 1000),
+        ended_at: rfc3339_from_unix_ms(now * 1000),
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    session_by_id(bus.db(), &session_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_street_city_postal_code_and_the_street_may_hold_commas() {
+        let form = parse_line(" Flat 2, 12 High St ,Springfield, K1A 0B1 ").unwrap();
+        assert_eq!(
+            form,
+            AddressForm {
+                street: "Flat 2, 12 High St".into(),
+                city: "Springfield".into(),
+                postal_code: "K1A 0B1".into()
+            }
+        );
+        assert!(parse_line("12 High St, Springfield").unwrap_err().contains("separated by commas"));
+        assert!(parse_line("12 High St, , K1A").unwrap_err().contains("enter the city"));
+    }
+
+    #[test]
+    fn one_address_typed_two_ways_has_one_key() {
+        let a = AddressForm { street: "12  High St".into(), city: "X".into(), postal_code: "K1A 0B1".into() };
+        let b = AddressForm { street: "12 high st".into(), city: "Y".into(), postal_code: "k1a0b1".into() };
+        assert_eq!(address_key(&a), address_key(&b));
+        let c = AddressForm { street: "14 High St".into(), ..a.clone() };
+        assert_ne!(address_key(&a), address_key(&c));
+    }
+
+    #[test]
+    fn wrong_lines_are_named_by_number_and_nothing_is_taken() {
+        let Err(CanvassError::Invalid(errors)) =
+            parse_lines("1 A St, Town, A1\n\nnonsense\n2 B St, Town, A2")
+        else {
+            panic!("a wrong line is refused")
+        };
+        assert_eq!(errors[0].field, "lines");
+        assert!(errors[0].message.starts_with("Line 3: give the street"), "{}", errors[0].message);
+        assert!(errors[0].message.ends_with("Nothing was added."));
+        assert!(matches!(parse_lines(" \n "), Err(CanvassError::Invalid(_))));
+        let many = "1 A St, Town, A1\n".repeat(super::super::IMPORT_MAX_LINES + 1);
+        assert!(matches!(parse_lines(&many), Err(CanvassError::Invalid(_))));
+        assert_eq!(parse_lines("1 A St, Town, A1\n2 B St, Town, A2").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn conversations_are_the_doors_where_someone_talked() {
+        let talked: Vec<_> = Outcome::ALL.into_iter().filter(|o| o.is_conversation()).collect();
+        assert_eq!(talked, [Outcome::Supporter, Outcome::Undecided, Outcome::Opposed]);
+        for outcome in Outcome::ALL {
+            assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! Canvassing pages: `/canvass`, where a signed-in volunteer walks a session and records each
+//! door; `/admin/canvass`, the sessions and the address list (with a box to add addresses);
+//! and an address's page with its visits, to correct or delete it.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::{
+    AddAddresses, Address, AddressFilter, DeleteAddress, EndSession, Outcome, RecordVisit, SaveAddress,
+    StartSession, get_address, get_walk, list_addresses, list_sessions,
+};
+use crate::error::AppError;
+use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
+
+const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
+const TD: &str = "px-3 py-2 align-top text-slate-700";
+const SMALL_BUTTON: &str =
+    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
+const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+
+/// "Supporter (2026-12-01)", or "Not visited yet".
+fn last_visit(address: &Address) -> String {
+    match (address.last_outcome, &address.last_visited) {
+        (Some(outcome), Some(day)) => format!("{} ({day})", outcome.label()),
+        _ => "Not visited yet".to_string(),
+    }
+}
+
+/// The search box above an address list, sent as `?q=`.
+#[component]
+fn AddressSearch(action: &'static str, #[prop(into)] search: Signal<String>) -> impl IntoView {
+    view! {
+        <form method="get" action=action class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
+            <label class="text-sm text-slate-700">
+                "Street or postal code contains"
+                <input name="q" class=INPUT value=move || search.get() />
+            </label>
+            <button type="submit" class=SMALL_BUTTON>"Find"</button>
+        </form>
+    }
+}
+
+fn filter_from_query() -> impl Fn() -> AddressFilter + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || {
+        query.with(|q| AddressFilter {
+            search: q.get("q").unwrap_or_default(),
+            page: crate::ui::page_param(q),
+        })
+    }
+}
+
+/// `/canvass`: start a session, record each door with what happened there, end the session.
+#[component]
+pub fn CanvassPage() -> impl IntoView {
+    let filter = filter_from_query();
+    let walk = Resource::new(filter, get_walk);
+    let start = ServerAction::<StartSession>::new();
+    let end = ServerAction::<EndSession>::new();
+    let record = ServerAction::<RecordVisit>::new();
+    Effect::new(move |_| {
+        if start.version().get() + end.version().get() + record.version().get() > 0 {
+            walk.refetch();
+        }
+    });
+    let ended = move || match end.value().get() {
+        Some(Ok(session)) => Some(format!(
+            "Session ended: {} knocked, {}. Thank you!",
+            crate::ui::count(session.doors_knocked, "door"),
+            crate::ui::count(session.conversations, "conversation")
+        )),
+        _ => None,
+    };
+    view! {
+        <Title text="Canvassing" />
+        <crate::home::ui::PublicHeader />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Canvassing"</h1>
+            <p class="mt-2 text-sm text-green-700" role="status" data-testid="session-ended">{ended}</p>
+            <FormError error=last_error(start.value()) />
+            <FormError error=last_error(end.value()) />
+            <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let current = filter();
+                    match walk.await {
+                        Err(AppError::Unauthenticated) => {
+                            #[cfg(feature = "ssr")]
+                            crate::request::set_status(401);
+                            view! {
+                                <p class="mt-6 text-slate-700" data-testid="sign-in-first">
+                                    <a href="/login?next=/canvass" class="font-semibold text-indigo-700 underline">"Sign in"</a>
+                                    " to canvass: your visits are recorded under your account."
+                                </p>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(walk) => {
+                            let open = walk.session.is_some();
+                            let heading = match &walk.session {
+                                Some(s) => view! {
+                                    <section class=CARD aria-label="Your session">
+                                        <p class="text-slate-800" data-testid="session-counts">
+                                            {format!("Out since {}: {} knocked, {}.", s.started,
+                                                crate::ui::count(s.doors_knocked, "door"),
+                                                crate::ui::count(s.conversations, "conversation"))}
+                                        </p>
+                                        <ActionForm action=end attr:class="mt-3">
+                                            <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-semibold text-slate-800" disabled=move || end.pending().get()>"End session"</button>
+                                        </ActionForm>
+                                    </section>
+                                }.into_any(),
+                                None => view! {
+                                    <section class=CARD aria-label="Start">
+                                        <p class="text-slate-700">"Start a session when you are at the first door: each visit you record counts in it."</p>
+                                        <ActionForm action=start attr:class="mt-3">
+                                            <button type="submit" class=SMALL_BUTTON disabled=move || start.pending().get()>"Start canvassing"</button>
+                                        </ActionForm>
+                                    </section>
+                                }.into_any(),
+                            };
+                            let searched = !current.search.trim().is_empty();
+                            let link = move |n: i64| format!("/canvass?q={}&page={n}", crate::ui::urlencode(&current.search));
+                            let list = if walk.to_visit.rows.is_empty() {
+                                let empty = if searched {
+                                    "No addresses to visit match."
+                                } else if open {
+                                    "You have visited every address on the list. End the session when you are done."
+                                } else {
+                                    "There are no addresses on the list yet. An organiser adds them."
+                                };
+                                view! { <p class="mt-6 text-slate-600" data-testid="walk-empty">{empty}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <p class="mt-4 text-sm text-slate-700" data-testid="to-visit-count">
+                                        {format!("{} to visit", crate::ui::count(walk.to_visit.count, "address"))}
+                                    </p>
+                                    <ul class="mt-2 space-y-3">
+                                        {walk.to_visit.rows.into_iter().map(|a| view! { <DoorCard address=a open=open action=record /> }).collect_view()}
+                                    </ul>
+                                    {crate::ui::pager(walk.to_visit.page, walk.to_visit.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                                }.into_any()
+                            };
+                            view! {
+                                {heading}
+                                <AddressSearch action="/canvass" search=Signal::derive(move || filter().search) />
+                                {list}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// One address to visit; while a session is open, the form to record what happened there.
+/// The inputs' ids carry the address's id: the page lists many of these forms.
+#[component]
+fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> impl IntoView {
+    let id = address.id.clone();
+    let this_one = {
+        let id = id.clone();
+        move || action.input().get().is_some_and(|input| input.form.address_id == id)
+    };
+    // The error shows under the form that was sent (the last one sent, once it has answered).
+    let sent_here = RwSignal::new(false);
+    Effect::new({
+        let this_one = this_one.clone();
+        move |_| {
+            if action.pending().get() {
+                sent_here.set(this_one());
+            }
+        }
+    });
+    let error = Signal::derive(move || if sent_here.get() { last_error(action.value()).get() } else { None });
+    let message = move |field: &'static str| move || error.get().and_then(|e| e.field_message(field));
+    let field_id = move |name: &str| format!("{name}-{id}");
+    view! {
+        <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="door">
+            <p class="font-medium text-slate-900">{format!("{}, {} {}", address.street, address.city, address.postal_code)}</p>
+            <p class="text-sm text-slate-600">{format!("Last time: {}", last_visit(&address))}</p>
+            {open.then(|| view! {
+                <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                    <input type="hidden" name="form[address_id]" value=address.id.clone() />
+                    <FormError error=error />
+                    <div>
+                        <label for=field_id("outcome") class="block text-sm font-medium text-slate-700">"What happened"</label>
+                        <select id=field_id("outcome") name="form[outcome]" class=INPUT>
+                            <option value="">"Choose…"</option>
+                            {Outcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.label()}</option> }).collect_view()}
+                        </select>
+                        <p class="mt-1 text-sm text-red-600" data-testid="error-outcome">{message("outcome")}</p>
+                    </div>
+                    <div>
+                        <label for=field_id("notes") class="block text-sm font-medium text-slate-700">"Notes (optional)"</label>
+                        <textarea id=field_id("notes") name="form[notes]" rows=2 class=INPUT></textarea>
+                        <p class="mt-1 text-sm text-red-600">{message("notes")}</p>
+                    </div>
+                    <p class="text-sm text-slate-600">"If they want to hear from us, their name and email:"</p>
+                    <div class="grid grid-cols-2 gap-3">
+                        <div>
+                            <label for=field_id("name") class="block text-sm font-medium text-slate-700">"Name"</label>
+                            <input id=field_id("name") name="form[name]" autocomplete="off" class=INPUT />
+                            <p class="mt-1 text-sm text-red-600">{message("name")}</p>
+                        </div>
+                        <div>
+                            <label for=field_id("email") class="block text-sm font-medium text-slate-700">"Email"</label>
+                            <input id=field_id("email") name="form[email]" type="email" autocomplete="off" class=INPUT />
+                            <p class="mt-1 text-sm text-red-600" data-testid="error-email">{message("email")}</p>
+                        </div>
+                    </div>
+                    <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save visit"</button></div>
+                </ActionForm>
+            })}
+        </li>
+    }
+}
+
+/// `/admin/canvass`: the sessions, latest first; the address list found by street or postal
+/// code; and a box to add addresses, one a line.
+#[component]
+pub fn AdminCanvassPage() -> impl IntoView {
+    let filter = filter_from_query();
+    let query = use_query_map();
+    let sessions_page = move || query.with(|q| q.get("sessions").and_then(|p| p.parse().ok()).unwrap_or(1));
+    let addresses = Resource::new(filter, list_addresses);
+    let sessions = Resource::new(sessions_page, list_sessions);
+    let add = ServerAction::<AddAddresses>::new();
+    let add_error = last_error(add.value());
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(add.value(), add_form);
+    Effect::new(move |_| {
+        if add.version().get() > 0 {
+            addresses.refetch();
+        }
+    });
+    let added = move || match add.value().get() {
+        Some(Ok(result)) => Some(format!(
+            "Added {}; {} already on the list.",
+            crate::ui::count(result.added, "address"),
+            result.already_listed
+        )),
+        _ => None,
+    };
+    view! {
+        <Title text="Canvassing" />
+        <div class="flex flex-wrap items-center gap-4">
+            <h1 class="text-2xl font-bold text-slate-900">"Canvassing"</h1>
+            <a href="/canvass" class="text-sm text-indigo-700 hover:underline">"Canvass yourself"</a>
+        </div>
+        <section class=CARD aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading" class="font-semibold text-slate-900">"Sessions"</h2>
+            <Transition fallback=|| view! { <p class="mt-2 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(page) if page.rows.is_empty() => view! {
+                            <p class="mt-2 text-slate-600" data-testid="sessions-empty">"No one has canvassed yet."</p>
+                        }.into_any(),
+                        Ok(page) => view! {
+                            <div class="mt-2 overflow-x-auto">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Canvasser"</th><th class=TH>"Started"</th><th class=TH>"Ended"</th>
+                                        <th class=TH>"Doors"</th><th class=TH>"Conversations"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|s| view! {
+                                            <tr data-testid="session-row">
+                                                <td class=TD>{s.canvasser}</td>
+                                                <td class=TD>{s.started}</td>
+                                                <td class=TD>{s.ended.unwrap_or_else(|| "Still out".to_string())}</td>
+                                                <td class=TD>{s.doors_knocked}</td>
+                                                <td class=TD>{s.conversations}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager(page.page, page.has_more, |n| format!("/admin/canvass?sessions={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <h2 class="mt-8 text-xl font-semibold text-slate-900">"Addresses"</h2>
+        <AddressSearch action="/admin/canvass" search=Signal::derive(move || filter().search) />
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let current = filter();
+                match addresses.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => {
+                        let empty = if current.search.trim().is_empty() {
+                            "No addresses yet. Add the ones to knock on below."
+                        } else {
+                            "No addresses match."
+                        };
+                        view! { <p class="mt-6 text-slate-600" data-testid="addresses-empty">{empty}</p> }.into_any()
+                    }
+                    Ok(page) => {
+                        let link = move |n: i64| format!("/admin/canvass?q={}&page={n}", crate::ui::urlencode(&current.search));
+                        view! {
+                            <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{crate::ui::count(page.count, "address")}</p>
+                            <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Street"</th><th class=TH>"City"</th><th class=TH>"Postal code"</th>
+                                        <th class=TH>"Last visit"</th><th class=TH>"Supporter's details"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|a| view! {
+                                            <tr data-testid="address-row">
+                                                <td class=TD><a href=format!("/admin/canvass/addresses/{}", a.id) class="font-medium text-indigo-700 hover:underline">{a.street.clone()}</a></td>
+                                                <td class=TD>{a.city.clone()}</td>
+                                                <td class=TD>{a.postal_code.clone()}</td>
+                                                <td class=TD>{last_visit(&a)}</td>
+                                                <td class=TD>{if a.has_contact { "Yes" } else { "" }}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"Add addresses"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "One a line: street, city, postal code (\"Flat 2, 12 High St, Springfield, K1A 0B1\"). Up to 500 at a time; an address already on the list is not added twice."
+            </p>
+            <ActionForm action=add node_ref=add_form attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                <FormError error=add_error />
+                <TextArea label="Addresses" name="lines" rows=6 error=add_error />
+                <div><button type="submit" class=SMALL_BUTTON disabled=move || add.pending().get()>"Add addresses"</button></div>
+                <p class="text-sm text-green-700" role="status" data-testid="addresses-added">{added}</p>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/admin/canvass/addresses/:id`: the address, its visits latest first, the form to correct
+/// it, and Delete (after a confirmation; refused once it has visits).
+#[component]
+pub fn AdminAddressPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let detail = Resource::new(id, get_address);
+    let save = ServerAction::<SaveAddress>::new();
+    let save_error = last_error(save.value());
+    let delete = ServerAction::<DeleteAddress>::new();
+    let delete_error = last_error(delete.value());
+    Effect::new(move |_| {
+        if save.version().get() > 0 {
+            detail.refetch();
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            navigate("/admin/canvass", Default::default());
+        }
+    });
+    view! {
+        <Title text="Address" />
+        <p><a href="/admin/canvass" class="text-sm text-indigo-700 hover:underline">"← Canvassing"</a></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(detail) => {
+                        let a = detail.address;
+                        let (delete_id, delete_street) = (a.id.clone(), a.street.clone());
+                        let confirm_delete = move |_| {
+                            let question = format!("Delete \"{delete_street}\" from the list? This cannot be undone.");
+                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                delete.dispatch(DeleteAddress { id: delete_id.clone() });
+                            }
+                        };
+                        let visits = if detail.visits.is_empty() {
+                            view! { <p class="mt-2 text-slate-600" data-testid="visits-empty">"No visits yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"When"</th><th class=TH>"Canvasser"</th><th class=TH>"Outcome"</th>
+                                        <th class=TH>"Notes"</th><th class=TH>"Supporter"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {detail.visits.into_iter().map(|v| view! {
+                                            <tr data-testid="visit-row">
+                                                <td class=TD>{v.visited}</td>
+                                                <td class=TD>{v.canvasser}</td>
+                                                <td class=TD>{v.outcome.label()}</td>
+                                                <td class="px-3 py-2 align-top whitespace-pre-line text-slate-700">{v.notes}</td>
+                                                <td class=TD>{v.contact.map(|(name, href)| view! { <a href=href class="text-indigo-700 hover:underline">{name}</a> })}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        };
+                        view! {
+                            <h1 class="mt-2 text-2xl font-bold text-slate-900">{a.street.clone()}</h1>
+                            <p class="mt-1 text-slate-700">{format!("{} {}", a.city, a.postal_code)}</p>
+                            <section class=CARD aria-labelledby="visits-heading">
+                                <h2 id="visits-heading" class="font-semibold text-slate-900">"Visits"</h2>
+                                {visits}
+                            </section>
+                            <section class=CARD>
+                                <h2 class="font-semibold text-slate-900">"Correct the address"</h2>
+                                <ActionForm action=save attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                                    <input type="hidden" name="id" value=a.id.clone() />
+                                    <FormError error=save_error />
+                                    <Field label="Street" name="form[street]" value=a.street.clone() required=true error=save_error />
+                                    <div class="grid grid-cols-2 gap-3">
+                                        <Field label="City" name="form[city]" value=a.city.clone() required=true error=save_error />
+                                        <Field label="Postal code" name="form[postal_code]" value=a.postal_code.clone() required=true error=save_error />
+                                    </div>
+                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || save.pending().get()>"Save address"</button></div>
+                                    <p class="text-sm text-green-700" role="status">
+                                        {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
+                                    </p>
+                                </ActionForm>
+                            </section>
+                            <FormError error=delete_error />
+                            <div class="mt-4">
+                                <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete address"</button>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,317 @@
+//! Canvassing over HTTP, on both databases: the address list added to, checked, corrected and
+//! deleted; a volunteer's session from its start, through the doors they record, to its end,
+//! with each event and what the CRM listener makes of it.
+
+use crate::common::{TestApp, eventually};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(
+    addresses_are_added_checked_corrected_and_deleted,
+    a_volunteer_walks_a_session_records_doors_and_ends_it,
+);
+
+async fn signed_in_as(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    app.create_user(email, role, UserStatus::Active).await;
+    app.signed_in(email).await
+}
+
+async fn ok_json(res: reqwest::Response) -> Value {
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The streets of a list of addresses, in its order.
+fn streets(page: &Value) -> Vec<String> {
+    page["rows"].as_array().unwrap().iter().map(|a| a["street"].as_str().unwrap().to_string()).collect()
+}
+
+const THREE: &str = "12 High St, Springfield, K1A 0B1\n\nFlat 2, 3 Low Rd, Springfield, K1A 0B2\n7 Mill Lane, Shelbyville, S2B 1C3";
+
+async fn addresses_are_added_checked_corrected_and_deleted(app: TestApp) {
+    let admin = signed_in_as(&app, "organiser@example.org", Role::Admin).await;
+
+    // A wrong line adds nothing, and says which line.
+    let res = app
+        .call(
+            &admin,
+            "canvass/add-addresses",
+            &[("lines", "12 High St, Springfield, K1A 0B1\nno commas here")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Line 2: give the street, the city and the postal code"), "{body}");
+    let res = app.call(&admin, "canvass/add-addresses", &[("lines", "12 High St, , K1A 0B1")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Line 1: enter the city"));
+    assert_eq!(app.call(&admin, "canvass/add-addresses", &[("lines", " \n")]).await.status(), 422);
+    assert_eq!(count(&app, "canvass_addresses").await, 0);
+    assert!(app.events("canvass.address.updated").await.is_empty());
+
+    // Three added; the same ones again (typed another way) are already listed.
+    let added = ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", THREE)]).await).await;
+    assert_eq!((added["added"].as_i64(), added["already_listed"].as_i64()), (Some(3), Some(0)));
+    let again = "12  HIGH st, Springfield, k1a0b1\n9 New St, Springfield, K1A 0B9";
+    let added = ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", again)]).await).await;
+    assert_eq!((added["added"].as_i64(), added["already_listed"].as_i64()), (Some(1), Some(1)));
+    let events = app.events("canvass.address.updated").await;
+    assert_eq!(events.len(), 4, "one event per address added");
+    assert_eq!(events[1]["street"], "Flat 2, 3 Low Rd");
+    assert_eq!(events[1]["postal_code"], "K1A 0B2");
+    assert_eq!(events[1]["email"], Value::Null);
+
+    // Listed by postal code, found by street or postal code.
+    let all = ok_json(app.call(&admin, "canvass/addresses", &[]).await).await;
+    assert_eq!(all["count"], 4);
+    assert_eq!(streets(&all), ["12 High St", "Flat 2, 3 Low Rd", "9 New St", "7 Mill Lane"]);
+    let found = ok_json(app.call(&admin, "canvass/addresses", &[("filter[search]", "s2b")]).await).await;
+    assert_eq!(streets(&found), ["7 Mill Lane"]);
+    let found = ok_json(app.call(&admin, "canvass/addresses", &[("filter[search]", "LOW RD")]).await).await;
+    assert_eq!(streets(&found), ["Flat 2, 3 Low Rd"]);
+    let id = all["rows"][3]["id"].as_str().unwrap().to_string();
+
+    // Corrected: checked, not made a twin of another, published.
+    let form = |street: &'static str, postal: &'static str| {
+        vec![
+            ("id", id.clone()),
+            ("form[street]", street.into()),
+            ("form[city]", "Shelbyville".into()),
+            ("form[postal_code]", postal.into()),
+        ]
+    };
+    let as_pairs =
+        |v: &Vec<(&'static str, String)>| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let res = admin
+        .post(app.url("/api/canvass/save-address"))
+        .form(&as_pairs(&form("", "S2B 1C3")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Enter the street address."));
+    let res = admin
+        .post(app.url("/api/canvass/save-address"))
+        .form(&as_pairs(&form("12 High St", "K1A 0B1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409, "the same as another address");
+    let saved = admin
+        .post(app.url("/api/canvass/save-address"))
+        .form(&as_pairs(&form("7 Mill Lane North", "S2B 1C3")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok_json(saved).await["street"], "7 Mill Lane North");
+    let events = app.events("canvass.address.updated").await;
+    assert_eq!(events.len(), 5);
+    assert_eq!(events[4]["street"], "7 Mill Lane North");
+    let unknown =
+        [("id", "nope"), ("form[street]", "1 A St"), ("form[city]", "X"), ("form[postal_code]", "Y")];
+    assert_eq!(app.call(&admin, "canvass/save-address", &unknown).await.status(), 404);
+    assert_eq!(
+        app.events("canvass.address.updated").await.len(),
+        5,
+        "nothing published for a refused change"
+    );
+
+    // The pages render; a deletion is audited; an unknown one is 404.
+    let page = app.page(&admin, "/admin/canvass").await;
+    assert!(page.contains("7 Mill Lane North") && page.contains("No one has canvassed yet."), "{page}");
+    let page = app.page(&admin, &format!("/admin/canvass/addresses/{id}")).await;
+    assert!(page.contains("7 Mill Lane North") && page.contains("No visits yet."));
+    assert_eq!(app.call(&admin, "canvass/delete-address", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(app.call(&admin, "canvass/delete-address", &[("id", id.as_str())]).await.status(), 404);
+    assert_eq!(app.call(&admin, "canvass/address", &[("id", id.as_str())]).await.status(), 404);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM admin_audit_log WHERE action = 'canvass.address.deleted'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+}
+
+async fn visit(
+    app: &TestApp,
+    client: &reqwest::Client,
+    address_id: &str,
+    outcome: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut args = vec![("form[address_id]", address_id), ("form[outcome]", outcome)];
+    args.extend_from_slice(extra);
+    app.call(client, "canvass/record-visit", &args).await
+}
+
+async fn a_volunteer_walks_a_session_records_doors_and_ends_it(app: TestApp) {
+    let admin = signed_in_as(&app, "organiser@example.org", Role::Admin).await;
+    ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", THREE)]).await).await;
+    let volunteer = signed_in_as(&app, "walker@example.org", Role::Volunteer).await;
+
+    // Not signed in: nothing. Signed in without a session: every address, no session; a
+    // visit before starting is refused.
+    assert_eq!(app.call(&app.client(), "canvass/walk", &[]).await.status(), 401);
+    assert_eq!(app.call(&app.client(), "canvass/start", &[]).await.status(), 401);
+    let walk = ok_json(app.call(&volunteer, "canvass/walk", &[]).await).await;
+    assert_eq!(walk["session"], Value::Null);
+    assert_eq!(walk["to_visit"]["count"], 3);
+    let [high, low, mill] =
+        [0, 1, 2].map(|i| walk["to_visit"]["rows"][i]["id"].as_str().unwrap().to_string());
+    let res = visit(&app, &volunteer, &high, "NOT_HOME", &[]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Start canvassing"));
+
+    // Started (twice is the same session).
+    let session = ok_json(app.call(&volunteer, "canvass/start", &[]).await).await;
+    let again = ok_json(app.call(&volunteer, "canvass/start", &[]).await).await;
+    assert_eq!(session["id"], again["id"]);
+    assert_eq!((session["doors_knocked"].as_i64(), session["ended"].clone()), (Some(0), Value::Null));
+
+    // Bad visits: each field named, nothing recorded.
+    for (args, field) in [
+        (vec![("form[address_id]", high.as_str()), ("form[outcome]", "MAYBE")], "outcome"),
+        (
+            vec![
+                ("form[address_id]", high.as_str()),
+                ("form[outcome]", "SUPPORTER"),
+                ("form[email]", "not-an-email"),
+                ("form[name]", "Sam"),
+            ],
+            "email",
+        ),
+        (
+            vec![
+                ("form[address_id]", high.as_str()),
+                ("form[outcome]", "SUPPORTER"),
+                ("form[email]", "sam@example.org"),
+            ],
+            "name",
+        ),
+        (
+            vec![
+                ("form[address_id]", high.as_str()),
+                ("form[outcome]", "NOT_HOME"),
+                ("form[notes]", &"n".repeat(1001)),
+            ],
+            "notes",
+        ),
+    ] {
+        let res = app.call(&volunteer, "canvass/record-visit", &args).await;
+        assert_eq!(res.status(), 422, "{args:?}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body.to_string().contains(&format!("\"field\":\"{field}\"")), "{body}");
+    }
+    assert_eq!(visit(&app, &volunteer, "nope", "NOT_HOME", &[]).await.status(), 404);
+    assert_eq!(count(&app, "canvass_visits").await, 0);
+
+    // Doors: not home; a supporter who leaves their details; an opposed neighbour.
+    ok_json(visit(&app, &volunteer, &high, "NOT_HOME", &[]).await).await;
+    let details = [
+        ("form[name]", "Sam Green"),
+        ("form[email]", " Sam@Example.org "),
+        ("form[notes]", "Wants a lawn sign"),
+    ];
+    ok_json(visit(&app, &volunteer, &low, "SUPPORTER", &details).await).await;
+    let counted = ok_json(visit(&app, &volunteer, &mill, "OPPOSED", &[]).await).await;
+    assert_eq!((counted["doors_knocked"].as_i64(), counted["conversations"].as_i64()), (Some(3), Some(2)));
+    let res = visit(&app, &volunteer, &low, "UNDECIDED", &[]).await;
+    assert_eq!(res.status(), 409, "a door is recorded once a session");
+
+    // Each visit published; the supporter became a contact, linked to the address.
+    let visits = app.events("canvass.visit.recorded").await;
+    assert_eq!(visits.len(), 3);
+    assert_eq!(visits[1]["outcome"], "SUPPORTER");
+    assert_eq!(visits[1]["address_id"], low.as_str());
+    assert_eq!(visits[1]["session_id"], session["id"]);
+    let contact_id = visits[1]["contact_id"].as_str().expect("the supporter's contact").to_string();
+    assert_eq!(visits[0]["contact_id"], Value::Null);
+    let (name, source): (String, String) =
+        sqlx::query_as("SELECT name, source FROM contacts WHERE id = $1 AND email = 'sam@example.org'")
+            .bind(&contact_id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), source.as_str()), ("Sam Green", "CANVASS"));
+    let updates = app.events("canvass.address.updated").await;
+    let last = updates.last().unwrap();
+    assert_eq!(
+        (&last["address_id"], &last["email"], &last["contact_id"]),
+        (&Value::from(low.clone()), &Value::from("sam@example.org"), &Value::from(contact_id.clone()))
+    );
+    assert_eq!(app.events("contact.created").await.len(), 1);
+
+    // The CRM listener puts the visit on the supporter's timeline, worth 15 points.
+    eventually("the visit on the contact's timeline", || async {
+        let points: Option<i64> = sqlx::query_scalar(
+            "SELECT points FROM contact_activity WHERE contact_id = $1 AND topic = 'canvass.visit.recorded'",
+        )
+        .bind(&contact_id)
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap();
+        points == Some(15)
+    })
+    .await;
+
+    // Only the doors not yet knocked are left to visit in this session.
+    let walk = ok_json(app.call(&volunteer, "canvass/walk", &[]).await).await;
+    assert_eq!(walk["to_visit"]["count"], 0);
+    assert_eq!(walk["session"]["doors_knocked"], 3);
+
+    // Another volunteer has their own session: mine is not theirs to end or record in.
+    let other = signed_in_as(&app, "other@example.org", Role::Volunteer).await;
+    assert_eq!(app.call(&other, "canvass/end", &[]).await.status(), 409);
+    assert_eq!(visit(&app, &other, &high, "REFUSED", &[]).await.status(), 409);
+    let theirs = ok_json(app.call(&other, "canvass/walk", &[]).await).await;
+    assert_eq!(theirs["to_visit"]["count"], 3, "their walk has every door");
+
+    // Ended: published with its counts; nothing more recorded in it.
+    let ended = ok_json(app.call(&volunteer, "canvass/end", &[]).await).await;
+    assert!(ended["ended"].is_string());
+    let completed = app.events("canvass.session.completed").await;
+    assert_eq!(completed.len(), 1);
+    assert_eq!(
+        (completed[0]["doors_knocked"].as_i64(), completed[0]["conversations"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(completed[0]["session_id"], session["id"]);
+    assert_eq!(app.call(&volunteer, "canvass/end", &[]).await.status(), 409);
+    assert_eq!(visit(&app, &volunteer, &high, "SUPPORTER", &[]).await.status(), 409);
+    assert_eq!(count(&app, "canvass_visits").await, 3);
+
+    // The admin sees the session, each address's last outcome and its visits.
+    let sessions = ok_json(app.call(&admin, "canvass/sessions", &[]).await).await;
+    assert_eq!(sessions["rows"][0]["doors_knocked"], 3);
+    assert_eq!(sessions["rows"][0]["canvasser"], "Test Person");
+    let detail = ok_json(app.call(&admin, "canvass/address", &[("id", low.as_str())]).await).await;
+    assert_eq!(detail["address"]["last_outcome"], "SUPPORTER");
+    assert_eq!(detail["address"]["has_contact"], true);
+    assert_eq!(detail["visits"][0]["notes"], "Wants a lawn sign");
+    assert_eq!(detail["visits"][0]["contact"][1], format!("/admin/contacts/{contact_id}"));
+    let page = app.page(&admin, &format!("/admin/canvass/addresses/{low}")).await;
+    assert!(
+        page.contains("Wants a lawn sign") && page.contains("Sam Green") && page.contains("Supporter"),
+        "{page}"
+    );
+    // A visited address keeps its history.
+    let res = app.call(&admin, "canvass/delete-address", &[("id", low.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(count(&app, "canvass_addresses").await, 3);
+
+    // The canvasser's page renders for them, and asks anyone else to sign in.
+    let page = app.page(&volunteer, "/canvass").await;
+    assert!(page.contains("Start canvassing"), "{page}");
+    let res = app.client().get(app.url("/canvass")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("to canvass"));
+}
