@@ -96,6 +96,21 @@ where
     Signal::derive(move || value.get().and_then(|r| r.err()))
 }
 
+/// Goes to `path` once the action whose `value()` this is succeeds: a page whose thing was
+/// just deleted leaves for the list.
+pub fn leave_on_success<T, S>(value: S, path: &'static str)
+where
+    T: 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_))) {
+            navigate(path, Default::default());
+        }
+    });
+}
+
 /// Empties `form` each time its action succeeds (`value`: the action's `value()`). A form that
 /// adds something (a tag, a volunteer, a reply) stays on its page, and so would what was typed
 /// in it, even when the page around it is drawn again: a field keeps its typed text when the

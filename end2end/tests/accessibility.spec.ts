@@ -118,9 +118,10 @@ test.describe.serial("accessibility", () => {
       "/admin/events/bus",
       "/admin/meetings",
       "/admin/calendar",
+      "/admin/canvass",
     ]);
     // My shifts, signed in: the calendar link before and after it is made.
-    await expectAccessible(admin, server, ["/my/shifts"]);
+    await expectAccessible(admin, server, ["/canvass", "/my/shifts"]);
     await admin.getByRole("button", { name: "Get my calendar link" }).click();
     await expect(admin.getByLabel("Your private calendar link")).toBeVisible();
     expect(await violations(admin), "/my/shifts with a calendar link").toEqual([]);

@@ -182,12 +182,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
             detail.refetch();
         }
     });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if matches!(delete.value().get(), Some(Ok(()))) {
-            navigate("/admin/campaigns", Default::default());
-        }
-    });
+    crate::ui::leave_on_success(delete.value(), "/admin/campaigns");
     let (reason, set_reason) = signal(String::new());
     view! {
         <Title text="Campaign" />

@@ -5,7 +5,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AddAddresses, Address, AddressFilter, DeleteAddress, EndSession, Outcome, RecordVisit, SaveAddress,
@@ -20,6 +20,11 @@ const SMALL_BUTTON: &str =
     "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
 const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+
+/// "1 address", "3 addresses".
+fn addresses_count(n: i64) -> String {
+    if n == 1 { "1 address".to_string() } else { format!("{n} addresses") }
+}
 
 /// "Supporter (2026-12-01)", or "Not visited yet".
 fn last_visit(address: &Address) -> String {
@@ -135,7 +140,7 @@ pub fn CanvassPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <p class="mt-4 text-sm text-slate-700" data-testid="to-visit-count">
-                                        {format!("{} to visit", crate::ui::count(walk.to_visit.count, "address"))}
+                                        {format!("{} to visit", addresses_count(walk.to_visit.count))}
                                     </p>
                                     <ul class="mt-2 space-y-3">
                                         {walk.to_visit.rows.into_iter().map(|a| view! { <DoorCard address=a open=open action=record /> }).collect_view()}
@@ -240,7 +245,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
     let added = move || match add.value().get() {
         Some(Ok(result)) => Some(format!(
             "Added {}; {} already on the list.",
-            crate::ui::count(result.added, "address"),
+            addresses_count(result.added),
             result.already_listed
         )),
         _ => None,
@@ -304,7 +309,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
                     Ok(page) => {
                         let link = move |n: i64| format!("/admin/canvass?q={}&page={n}", crate::ui::urlencode(&current.search));
                         view! {
-                            <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{crate::ui::count(page.count, "address")}</p>
+                            <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{addresses_count(page.count)}</p>
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
@@ -361,12 +366,7 @@ pub fn AdminAddressPage() -> impl IntoView {
             detail.refetch();
         }
     });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if matches!(delete.value().get(), Some(Ok(()))) {
-            navigate("/admin/canvass", Default::default());
-        }
-    });
+    crate::ui::leave_on_success(delete.value(), "/admin/canvass");
     view! {
         <Title text="Address" />
         <p><a href="/admin/canvass" class="text-sm text-indigo-700 hover:underline">"← Canvassing"</a></p>

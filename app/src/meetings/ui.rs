@@ -155,12 +155,7 @@ pub fn AdminMeetingPage() -> impl IntoView {
             meeting.refetch();
         }
     });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if matches!(delete.value().get(), Some(Ok(()))) {
-            navigate("/admin/meetings", Default::default());
-        }
-    });
+    crate::ui::leave_on_success(delete.value(), "/admin/meetings");
     view! {
         <Title text="Meeting" />
         <p><a href="/admin/meetings" class="text-sm text-indigo-700 hover:underline">"← Meetings"</a></p>

@@ -190,12 +190,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
             detail.refetch();
         }
     });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if matches!(delete.value().get(), Some(Ok(()))) {
-            navigate("/admin/ticketed-events", Default::default());
-        }
-    });
+    crate::ui::leave_on_success(delete.value(), "/admin/ticketed-events");
     view! {
         <Title text="Ticketed event" />
         <p><a href="/admin/ticketed-events" class="text-sm text-indigo-700 hover:underline">"← Ticketed events"</a></p>

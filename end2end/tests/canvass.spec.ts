@@ -1,0 +1,74 @@
+import { expect, test } from "@playwright/test";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("canvassing", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("an organiser lists addresses; a canvasser walks a session door by door; the organiser reads the results", async ({
+    browser,
+  }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/canvass");
+    await expect(admin.getByTestId("addresses-empty")).toHaveText("No addresses yet. Add the ones to knock on below.");
+    await expect(admin.getByTestId("sessions-empty")).toBeVisible();
+    // A wrong line adds nothing and is named.
+    await admin.getByLabel("Addresses", { exact: true }).fill("12 High St, Springfield, K1A 0B1\nsomewhere");
+    await admin.getByRole("button", { name: "Add addresses" }).click();
+    await expect(admin.getByTestId("error-lines")).toContainText("Line 2: give the street, the city and the postal code");
+    await expect(admin.getByTestId("addresses-empty")).toBeVisible();
+    await admin.getByLabel("Addresses", { exact: true }).fill("12 High St, Springfield, K1A 0B1\n3 Low Rd, Springfield, K1A 0B2");
+    await admin.getByRole("button", { name: "Add addresses" }).click();
+    await expect(admin.getByTestId("addresses-added")).toHaveText("Added 2 addresses; 0 already on the list.");
+    await expect(admin.getByTestId("address-row")).toHaveCount(2);
+
+    // The canvasser's page: start, record each door, end.
+    const walker = await browser.newPage();
+    await signIn(walker, server, "/admin");
+    await walker.goto(`${server.baseURL}/canvass`);
+    await ready(walker);
+    await walker.getByRole("button", { name: "Start canvassing" }).click();
+    await expect(walker.getByTestId("session-counts")).toContainText("0 doors knocked, 0 conversations.");
+    const doors = walker.getByTestId("door");
+    await expect(doors).toHaveCount(2);
+    const first = doors.first();
+    await expect(first).toContainText("12 High St, Springfield K1A 0B1");
+    // No outcome chosen: said under that door's form.
+    await first.getByRole("button", { name: "Save visit" }).click();
+    await expect(first.getByTestId("error-outcome")).toHaveText("Choose what happened at the door.");
+    await first.getByLabel("What happened").selectOption("SUPPORTER");
+    await first.getByLabel("Name").fill("Sam Green");
+    await first.getByLabel("Email").fill("sam@example.org");
+    await first.getByLabel("Notes (optional)").fill("Wants a lawn sign");
+    await first.getByRole("button", { name: "Save visit" }).click();
+    await expect(walker.getByTestId("session-counts")).toContainText("1 door knocked, 1 conversation.");
+    await expect(doors).toHaveCount(1);
+    await doors.first().getByLabel("What happened").selectOption("NOT_HOME");
+    await doors.first().getByRole("button", { name: "Save visit" }).click();
+    await expect(walker.getByTestId("walk-empty")).toContainText("You have visited every address on the list.");
+    await walker.getByRole("button", { name: "End session" }).click();
+    await expect(walker.getByTestId("session-ended")).toHaveText("Session ended: 2 doors knocked, 1 conversation. Thank you!");
+    await expect(walker.getByRole("button", { name: "Start canvassing" })).toBeVisible();
+
+    // The organiser sees the session, the outcomes, and who left their details.
+    await admin.reload();
+    await ready(admin);
+    await expect(admin.getByTestId("session-row")).toContainText("Ana Admin");
+    const cells = admin.getByTestId("session-row").locator("td");
+    await expect(cells.nth(3)).toHaveText("2");
+    await expect(cells.nth(4)).toHaveText("1");
+    await expect(admin.getByTestId("address-row").first()).toContainText("Supporter");
+    await admin.getByRole("link", { name: "12 High St" }).click();
+    await expect(admin.getByTestId("visit-row")).toContainText("Wants a lawn sign");
+    await admin.getByTestId("visit-row").getByRole("link", { name: "Sam Green" }).click();
+    await expect(admin.getByRole("heading", { name: "Sam Green" })).toBeVisible();
+  });
+});
