@@ -66,8 +66,10 @@ pub fn CanvassPage() -> impl IntoView {
     let start = ServerAction::<StartSession>::new();
     let end = ServerAction::<EndSession>::new();
     let record = ServerAction::<RecordVisit>::new();
+    // A refused visit leaves the page as it is, so that its error shows under its door.
     Effect::new(move |_| {
-        if start.version().get() + end.version().get() + record.version().get() > 0 {
+        let recorded = matches!(record.value().get(), Some(Ok(_)));
+        if start.version().get() + end.version().get() > 0 || recorded {
             walk.refetch();
         }
     });
