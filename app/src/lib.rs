@@ -32,6 +32,7 @@ pub mod payments;
 pub mod reengagement;
 pub mod shifts;
 pub mod slug;
+pub mod stories;
 pub mod template;
 pub mod ticketed_events;
 pub mod time;
@@ -110,6 +111,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/canvass") view=canvass::ui::CanvassPage ssr=SsrMode::Async />
+                <Route path=path!("/stories") view=stories::ui::PublicStoriesPage ssr=SsrMode::Async />
+                <Route path=path!("/stories/:slug") view=stories::ui::PublicStoryPage ssr=SsrMode::Async />
                 <Route path=path!("/events") view=ticketed_events::ui::PublicEventsPage ssr=SsrMode::Async />
                 <Route path=path!("/events/:slug") view=ticketed_events::ui::PublicEventPage ssr=SsrMode::Async />
                 <Route path=path!("/ticket") view=ticketed_events::ui::TicketPage ssr=SsrMode::Async />
@@ -135,6 +138,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("calendar") view=calendar::ui::CalendarPage />
                     <Route path=path!("canvass") view=canvass::ui::AdminCanvassPage />
                     <Route path=path!("canvass/addresses/:id") view=canvass::ui::AdminAddressPage />
+                    <Route path=path!("stories") view=stories::ui::AdminStoriesPage />
+                    <Route path=path!("stories/:id") view=stories::ui::AdminStoryPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

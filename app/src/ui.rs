@@ -288,9 +288,18 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
 
 pub const BUTTON_PRIMARY: &str = "inline-flex w-full justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";
 
-/// `n` and the noun, plural unless `n` is 1: "1 contact", "3 contacts".
+/// `n` and the noun, plural unless `n` is 1: "1 contact", "3 contacts", "2 addresses",
+/// "4 stories".
 pub fn count(n: i64, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        return format!("1 {noun}");
+    }
+    let consonant_y = noun.strip_suffix('y').filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
+    match consonant_y {
+        Some(stem) => format!("{n} {stem}ies"),
+        None if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") => format!("{n} {noun}es"),
+        None => format!("{n} {noun}s"),
+    }
 }
 
 /// A list page's number from its query string (`?page=`): 1 when missing or not a number.
@@ -417,5 +426,17 @@ pub fn SharedPageHead(title: String, description: String) -> impl IntoView {
         <Meta property="og:title" content=title />
         <Meta property="og:description" content=description />
         <Meta property="og:type" content="website" />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_say_one_or_the_plural() {
+        assert_eq!(super::count(1, "story"), "1 story");
+        assert_eq!(super::count(4, "story"), "4 stories");
+        assert_eq!(super::count(2, "day"), "2 days");
+        assert_eq!(super::count(0, "address"), "0 addresses");
+        assert_eq!(super::count(3, "contact"), "3 contacts");
     }
 }

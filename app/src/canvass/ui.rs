@@ -21,11 +21,6 @@ const SMALL_BUTTON: &str =
 const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 
-/// "1 address", "3 addresses".
-fn addresses_count(n: i64) -> String {
-    if n == 1 { "1 address".to_string() } else { format!("{n} addresses") }
-}
-
 /// "Supporter (2026-12-01)", or "Not visited yet".
 fn last_visit(address: &Address) -> String {
     match (address.last_outcome, &address.last_visited) {
@@ -142,7 +137,7 @@ pub fn CanvassPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <p class="mt-4 text-sm text-slate-700" data-testid="to-visit-count">
-                                        {format!("{} to visit", addresses_count(walk.to_visit.count))}
+                                        {format!("{} to visit", crate::ui::count(walk.to_visit.count, "address"))}
                                     </p>
                                     <ul class="mt-2 space-y-3">
                                         {walk.to_visit.rows.into_iter().map(|a| view! { <DoorCard address=a open=open action=record /> }).collect_view()}
@@ -247,7 +242,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
     let added = move || match add.value().get() {
         Some(Ok(result)) => Some(format!(
             "Added {}; {} already on the list.",
-            addresses_count(result.added),
+            crate::ui::count(result.added, "address"),
             result.already_listed
         )),
         _ => None,
@@ -311,7 +306,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
                     Ok(page) => {
                         let link = move |n: i64| format!("/admin/canvass?q={}&page={n}", crate::ui::urlencode(&current.search));
                         view! {
-                            <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{addresses_count(page.count)}</p>
+                            <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{crate::ui::count(page.count, "address")}</p>
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>

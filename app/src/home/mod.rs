@@ -22,6 +22,8 @@ pub struct HomeInfo {
     pub signed_in: Option<CurrentUser>,
     pub campaigns: Vec<CampaignCard>,
     pub giving: WaysToGive,
+    /// Whether any impact story is published (the home page then links to them).
+    pub stories: bool,
 }
 
 #[server(prefix = "/api", endpoint = "home")]
@@ -34,6 +36,7 @@ pub async fn load_home() -> Result<HomeInfo, AppError> {
         signed_in: crate::auth::current_user().await?,
         campaigns: crate::campaigns::service::active(db, HOME_CAMPAIGNS).await.map_err(internal)?,
         giving: crate::payments::service::ways_to_give(db).await.map_err(internal)?,
+        stories: crate::stories::service::any_published(db).await.map_err(internal)?,
     })
 }
 

@@ -54,6 +54,7 @@ pub fn HomePage() -> impl IntoView {
                                     <nav class="mt-10 flex flex-wrap justify-center gap-4">
                                         <a href="/shifts" class=secondary>"Volunteer shifts"</a>
                                         <a href="/events" class=secondary>"Events"</a>
+                                        {info.stories.then(|| view! { <a href="/stories" class=secondary>"Impact stories"</a> })}
                                         {giving.donations.then(|| view! { <a href="/donate" class=secondary>"Donate"</a> })}
                                         <a href=own_page class=primary>{own_label}</a>
                                     </nav>
@@ -144,6 +145,7 @@ pub fn PublicHeader() -> impl IntoView {
                 <nav class="flex gap-5 text-sm">
                     <a href="/shifts" class=link>"Shifts"</a>
                     <a href="/events" class=link>"Events"</a>
+                    <a href="/stories" class=link>"Stories"</a>
                     <a href="/canvass" class=link>"Canvass"</a>
                     <a href="/my/shifts" class=link>"My shifts"</a>
                 </nav>

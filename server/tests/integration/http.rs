@@ -206,6 +206,9 @@ const FIELDS: &[&str] = &[
     "form[address_id]",
     "form[outcome]",
     "form[notes]",
+    "form[summary]",
+    "form[body]",
+    "publish",
     "filter[month]",
     "filter[source]",
     "filter[past]",
@@ -256,7 +259,7 @@ const FIELDS: &[&str] = &[
 pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
     let readable = |field: &str| match field {
         "page" | "seq" | "idle_days" | "period_days" | "filter[page]" => "1".to_string(),
-        "approve" | "active" | "series" | "form[is_public]" | "form[enabled]" | "repeat[monthly]"
+        "approve" | "active" | "series" | "publish" | "form[is_public]" | "form[enabled]" | "repeat[monthly]"
         | "filter[past]" => "true".to_string(),
         _ => value.to_string(),
     };

@@ -1,0 +1,246 @@
+//! Impact story rules (ssr only): checking and saving drafts, publishing (with
+//! `social.impact-story.published`), taking back to draft, deleting, and the lists.
+
+use sqlx::Row;
+
+use super::{Story, StoryFilter, StoryForm, StoryPage};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db, Tx};
+use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
+use crate::events::catalog::ImpactStoryPublished;
+use crate::events::{Actor, Event};
+use crate::settings;
+use crate::time_zone::Zone;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoryError {
+    #[error("invalid story")]
+    Invalid(Vec<FieldError>),
+    #[error("no such story")]
+    NotFound,
+    #[error("refused: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Stories on a page of a list.
+pub const PAGE_SIZE: i64 = 20;
+
+/// The form trimmed, its slug made from the title when left empty, or what is wrong with it.
+fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
+    let title = form.title.trim().to_string();
+    let slug = match form.slug.trim() {
+        "" => crate::slug::from_title(&title, super::SLUG_MAX_CHARS),
+        typed => typed.to_string(),
+    };
+    let story = StoryForm { title, slug, summary: form.summary.trim().to_string(), body: form.body.trim().to_string() };
+    let mut v = Validation::new();
+    v.check(!story.title.is_empty(), "title", "Enter a title.");
+    v.check(is_one_line(&story.title, super::TITLE_MAX_CHARS), "title", "Titles are one line of at most 200 characters.");
+    v.check(
+        crate::slug::is_valid(&story.slug, super::SLUG_MAX_CHARS),
+        "slug",
+        "Use 1 to 80 lower-case letters, digits and hyphens, like new-bus-route-won.",
+    );
+    v.check(!story.summary.is_empty(), "summary", "Sum the story up in a sentence or two.");
+    v.check(
+        is_one_line(&story.summary, super::SUMMARY_MAX_CHARS),
+        "summary",
+        "The summary is one paragraph of at most 300 characters.",
+    );
+    v.check(!story.body.is_empty(), "body", "Tell the story.");
+    v.check(is_plain_text(&story.body, super::BODY_MAX_CHARS), "body", "The story can be at most 20,000 characters.");
+    v.finish()?;
+    Ok(story)
+}
+
+const COLUMNS: &str = "id, slug, title, summary, body, status, published_at";
+
+fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::Error> {
+    let published_at: Option<i64> = row.try_get("published_at")?;
+    Ok(Story {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+        summary: row.try_get("summary")?,
+        body: row.try_get("body")?,
+        published: row.try_get::<String, _>("status")? == "PUBLISHED",
+        published_on: published_at.map(|at| zone.date(at)),
+    })
+}
+
+/// The story whose `column` (`id` or `slug`) is `value`; with `published_only`, a draft is
+/// not found.
+pub async fn find(db: &Db, column: &str, value: &str, published_only: bool) -> Result<Story, StoryError> {
+    let column = if column == "slug" { "slug" } else { "id" };
+    let published = if published_only { " AND status = 'PUBLISHED'" } else { "" };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM impact_stories WHERE {column} = $1{published}"
+    )))
+    .bind(value)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(StoryError::NotFound)?;
+    Ok(story_from_row(&row, &settings::time_zone(db).await?)?)
+}
+
+/// One page of stories found by title: every one, last changed first; or, with
+/// `published_only`, the published ones, newest first.
+pub async fn list(db: &Db, filter: &StoryFilter, published_only: bool) -> Result<StoryPage, StoryError> {
+    if filter.search.chars().count() > 200 {
+        let message = "Search for at most 200 characters.".into();
+        return Err(StoryError::Invalid(vec![FieldError { field: "search".into(), message }]));
+    }
+    let status = published_only.then_some("PUBLISHED");
+    let (conditions, binds) = db::title_and_status_conditions("title", &filter.search, "status", status);
+    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM impact_stories{conditions}"), &binds).await?;
+    let order = if published_only { "published_at DESC, id" } else { "updated_at DESC, id" };
+    let select = format!("SELECT {COLUMNS} FROM impact_stories{conditions} ORDER BY {order}");
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows = rows.iter().map(|r| story_from_row(r, &zone)).collect::<Result<Vec<_>, _>>()?;
+    Ok(StoryPage { rows, page, has_more, count })
+}
+
+/// Whether any story is published.
+pub async fn any_published(db: &Db) -> Result<bool, sqlx::Error> {
+    let one: Option<String> = sqlx::query_scalar("SELECT id FROM impact_stories WHERE status = 'PUBLISHED' LIMIT 1")
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(one.is_some())
+}
+
+/// Creates a draft (empty `id`) or updates a story (published or not). An address another
+/// story has is refused.
+pub async fn save(db: &Db, id: &str, form: &StoryForm, now: i64) -> Result<Story, StoryError> {
+    let story = checked(form).map_err(StoryError::Invalid)?;
+    let is_new = id.is_empty();
+    let id = if is_new { uuid::Uuid::new_v4().to_string() } else { id.to_string() };
+    // One statement writes either, its values bound in the same order.
+    let sql = if is_new {
+        "INSERT INTO impact_stories (slug, title, summary, body, updated_at, id, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5)"
+    } else {
+        "UPDATE impact_stories SET slug = $1, title = $2, summary = $3, body = $4, updated_at = $5 WHERE id = $6"
+    };
+    let mut tx = db.begin_write().await?;
+    let written = sqlx::query(sql)
+        .bind(&story.slug)
+        .bind(&story.title)
+        .bind(&story.summary)
+        .bind(&story.body)
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await;
+    match written {
+        Ok(done) if done.rows_affected() == 0 => return Err(StoryError::NotFound),
+        Ok(_) => tx.commit().await?,
+        Err(e) if db::is_unique_violation(&e) => {
+            let message = "Another story has this address; choose another.";
+            return Err(StoryError::Invalid(vec![FieldError { field: "slug".into(), message: message.into() }]));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    find(db, "id", &id, false).await
+}
+
+/// Why a change from one status to the other found no row: the story is missing, or is
+/// already as asked (`already`).
+async fn refused(tx: &mut Tx, id: &str, already: &'static str) -> StoryError {
+    let exists = sqlx::query_scalar::<_, String>("SELECT id FROM impact_stories WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await;
+    match exists {
+        Ok(Some(_)) => StoryError::Conflict(already),
+        Ok(None) => StoryError::NotFound,
+        Err(e) => e.into(),
+    }
+}
+
+/// Publishes a draft: it shows on `/stories`, and `social.impact-story.published` goes out
+/// in the same transaction.
+pub async fn publish(bus: &Bus, actor: &Actor, id: &str, now: i64) -> Result<Story, StoryError> {
+    let mut tx = bus.db().begin_write().await?;
+    let row = sqlx::query(
+        "UPDATE impact_stories SET status = 'PUBLISHED', published_at = $1, updated_at = $1 \
+         WHERE id = $2 AND status = 'DRAFT' RETURNING slug, title, summary",
+    )
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Err(refused(&mut tx, id, "This story is already published.").await) };
+    let slug: String = row.try_get("slug")?;
+    let event = Event::ImpactStoryPublished(ImpactStoryPublished {
+        story_id: id.to_string(),
+        title: row.try_get("title")?,
+        summary: row.try_get("summary")?,
+        url_path: format!("/stories/{slug}"),
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    find(bus.db(), "id", id, false).await
+}
+
+/// Takes a published story back to draft (off `/stories`), written to the admin audit log.
+pub async fn unpublish(db: &Db, actor: &Actor, id: &str) -> Result<Story, StoryError> {
+    let mut tx = db.begin_write().await?;
+    let title: Option<String> = sqlx::query_scalar(
+        "UPDATE impact_stories SET status = 'DRAFT', published_at = NULL, updated_at = $1 \
+         WHERE id = $2 AND status = 'PUBLISHED' RETURNING title",
+    )
+    .bind(db::now_unix())
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(title) = title else { return Err(refused(&mut tx, id, "This story is a draft already.").await) };
+    crate::audit::record(&mut tx, actor, "story.unpublished", &title).await?;
+    tx.commit().await?;
+    find(db, "id", id, false).await
+}
+
+/// Deletes a story, written to the admin audit log.
+pub async fn delete(db: &Db, actor: &Actor, id: &str) -> Result<(), StoryError> {
+    let mut tx = db.begin_write().await?;
+    let title: String = sqlx::query_scalar("DELETE FROM impact_stories WHERE id = $1 RETURNING title")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoryError::NotFound)?;
+    crate::audit::record(&mut tx, actor, "story.deleted", &title).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(title: &str, slug: &str) -> StoryForm {
+        StoryForm { title: title.into(), slug: slug.into(), summary: "We won.".into(), body: "How.".into() }
+    }
+
+    #[test]
+    fn an_empty_address_is_made_from_the_title() {
+        assert_eq!(checked(&form(" Bus route 12 saved! ", "")).unwrap().slug, "bus-route-12-saved");
+        assert_eq!(checked(&form("Anything", "my-story")).unwrap().slug, "my-story");
+        let errors = checked(&form("!!!", "")).unwrap_err();
+        assert_eq!(errors[0].field, "slug");
+        let errors = checked(&form("Ok", "Not A Slug")).unwrap_err();
+        assert_eq!(errors[0].field, "slug");
+    }
+
+    #[test]
+    fn every_part_is_needed_and_bounded() {
+        let empty = checked(&StoryForm::default()).unwrap_err();
+        let fields: Vec<&str> = empty.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "slug", "summary", "body"]);
+        let long = StoryForm { summary: "x".repeat(301), ..form("Ok", "") };
+        assert_eq!(checked(&long).unwrap_err()[0].field, "summary");
+        let long = StoryForm { body: "x".repeat(20_001), ..form("Ok", "") };
+        assert_eq!(checked(&long).unwrap_err()[0].field, "body");
+    }
+}

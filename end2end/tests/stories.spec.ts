@@ -1,0 +1,54 @@
+import { expect, test } from "@playwright/test";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+test.describe.serial("impact stories", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("an admin drafts a story, publishes it for visitors, and deletes it", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/stories");
+    await expect(admin.getByTestId("stories-empty")).toHaveText("No stories yet. Write the first one below.");
+    // Nothing filled in: each field says what is missing.
+    await admin.getByRole("button", { name: "Save story" }).click();
+    await expect(admin.getByTestId("error-form[title]")).toHaveText("Enter a title.");
+    await expect(admin.getByTestId("error-form[summary]")).toHaveText("Sum the story up in a sentence or two.");
+    await admin.getByLabel("Title", { exact: true }).fill("Bus route 12 saved");
+    await admin.getByLabel(/^Summary/).fill("The council kept the route.");
+    await admin.getByLabel("Story", { exact: true }).fill("Two hundred letters later,\nthe council listened.");
+    await admin.getByRole("button", { name: "Save story" }).click();
+    await expect(admin.getByRole("heading", { name: "Bus route 12 saved" })).toBeVisible();
+    await expect(admin.getByTestId("story-status")).toHaveText("Draft: only admins see it.");
+
+    // A visitor sees nothing until it is published.
+    const visitor = await browser.newPage();
+    await visitor.goto(`${server.baseURL}/stories`);
+    await expect(visitor.getByTestId("stories-empty")).toBeVisible();
+
+    await ready(admin);
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("story-status")).toContainText("/stories/bus-route-12-saved");
+
+    await visitor.goto(`${server.baseURL}/`);
+    await visitor.getByRole("link", { name: "Impact stories" }).click();
+    await expect(visitor.getByTestId("story")).toHaveCount(1);
+    await visitor.getByRole("link", { name: "Bus route 12 saved" }).click();
+    await expect(visitor.getByTestId("story-body")).toHaveText("Two hundred letters later,\nthe council listened.");
+
+    // Deleted after a confirmation: gone from the public page.
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Delete story" }).click();
+    await expect(admin).toHaveURL(/\/admin\/stories$/);
+    await expect(admin.getByTestId("stories-empty")).toBeVisible();
+    await visitor.goto(`${server.baseURL}/stories`);
+    await expect(visitor.getByTestId("stories-empty")).toBeVisible();
+  });
+});
