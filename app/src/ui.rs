@@ -297,7 +297,9 @@ pub fn count(n: i64, noun: &str) -> String {
     let consonant_y = noun.strip_suffix('y').filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
     match consonant_y {
         Some(stem) => format!("{n} {stem}ies"),
-        None if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") => format!("{n} {noun}es"),
+        None if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") => {
+            format!("{n} {noun}es")
+        }
         None => format!("{n} {noun}s"),
     }
 }

@@ -34,10 +34,19 @@ fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
         "" => crate::slug::from_title(&title, super::SLUG_MAX_CHARS),
         typed => typed.to_string(),
     };
-    let story = StoryForm { title, slug, summary: form.summary.trim().to_string(), body: form.body.trim().to_string() };
+    let story = StoryForm {
+        title,
+        slug,
+        summary: form.summary.trim().to_string(),
+        body: form.body.trim().to_string(),
+    };
     let mut v = Validation::new();
     v.check(!story.title.is_empty(), "title", "Enter a title.");
-    v.check(is_one_line(&story.title, super::TITLE_MAX_CHARS), "title", "Titles are one line of at most 200 characters.");
+    v.check(
+        is_one_line(&story.title, super::TITLE_MAX_CHARS),
+        "title",
+        "Titles are one line of at most 200 characters.",
+    );
     v.check(
         crate::slug::is_valid(&story.slug, super::SLUG_MAX_CHARS),
         "slug",
@@ -50,7 +59,11 @@ fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
         "The summary is one paragraph of at most 300 characters.",
     );
     v.check(!story.body.is_empty(), "body", "Tell the story.");
-    v.check(is_plain_text(&story.body, super::BODY_MAX_CHARS), "body", "The story can be at most 20,000 characters.");
+    v.check(
+        is_plain_text(&story.body, super::BODY_MAX_CHARS),
+        "body",
+        "The story can be at most 20,000 characters.",
+    );
     v.finish()?;
     Ok(story)
 }
@@ -94,7 +107,8 @@ pub async fn list(db: &Db, filter: &StoryFilter, published_only: bool) -> Result
     }
     let status = published_only.then_some("PUBLISHED");
     let (conditions, binds) = db::title_and_status_conditions("title", &filter.search, "status", status);
-    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM impact_stories{conditions}"), &binds).await?;
+    let count =
+        db::fetch_count(db, &format!("SELECT COUNT(*) FROM impact_stories{conditions}"), &binds).await?;
     let order = if published_only { "published_at DESC, id" } else { "updated_at DESC, id" };
     let select = format!("SELECT {COLUMNS} FROM impact_stories{conditions} ORDER BY {order}");
     let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
@@ -105,9 +119,10 @@ pub async fn list(db: &Db, filter: &StoryFilter, published_only: bool) -> Result
 
 /// Whether any story is published.
 pub async fn any_published(db: &Db) -> Result<bool, sqlx::Error> {
-    let one: Option<String> = sqlx::query_scalar("SELECT id FROM impact_stories WHERE status = 'PUBLISHED' LIMIT 1")
-        .fetch_optional(db.pool())
-        .await?;
+    let one: Option<String> =
+        sqlx::query_scalar("SELECT id FROM impact_stories WHERE status = 'PUBLISHED' LIMIT 1")
+            .fetch_optional(db.pool())
+            .await?;
     Ok(one.is_some())
 }
 
@@ -139,7 +154,10 @@ pub async fn save(db: &Db, id: &str, form: &StoryForm, now: i64) -> Result<Story
         Ok(_) => tx.commit().await?,
         Err(e) if db::is_unique_violation(&e) => {
             let message = "Another story has this address; choose another.";
-            return Err(StoryError::Invalid(vec![FieldError { field: "slug".into(), message: message.into() }]));
+            return Err(StoryError::Invalid(vec![FieldError {
+                field: "slug".into(),
+                message: message.into(),
+            }]));
         }
         Err(e) => return Err(e.into()),
     }

@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    DeleteStory, PublishStory, SaveStory, Story, StoryFilter, get_story, list_stories, public_stories, public_story,
+    DeleteStory, PublishStory, SaveStory, Story, StoryFilter, get_story, list_stories, public_stories,
+    public_story,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{Field, FormError, LoadError, TextArea, last_error};

@@ -259,8 +259,8 @@ const FIELDS: &[&str] = &[
 pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
     let readable = |field: &str| match field {
         "page" | "seq" | "idle_days" | "period_days" | "filter[page]" => "1".to_string(),
-        "approve" | "active" | "series" | "publish" | "form[is_public]" | "form[enabled]" | "repeat[monthly]"
-        | "filter[past]" => "true".to_string(),
+        "approve" | "active" | "series" | "publish" | "form[is_public]" | "form[enabled]"
+        | "repeat[monthly]" | "filter[past]" => "true".to_string(),
         _ => value.to_string(),
     };
     FIELDS.iter().map(|f| (*f, readable(f))).collect()

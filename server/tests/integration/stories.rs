@@ -52,8 +52,13 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert_eq!(stored, 0);
 
     // A draft, its address made from the title; not public yet.
-    let story = ok_json(save(&app, &admin, "", &story_form("Bus route 12 saved!", "", "The council kept it.")).await).await;
-    assert_eq!((story["slug"].as_str(), story["published"].as_bool()), (Some("bus-route-12-saved"), Some(false)));
+    let story =
+        ok_json(save(&app, &admin, "", &story_form("Bus route 12 saved!", "", "The council kept it.")).await)
+            .await;
+    assert_eq!(
+        (story["slug"].as_str(), story["published"].as_bool()),
+        (Some("bus-route-12-saved"), Some(false))
+    );
     let id = story["id"].as_str().unwrap().to_string();
     let res = app.call(&visitor, "stories/public-one", &[("slug", "bus-route-12-saved")]).await;
     assert_eq!(res.status(), 404, "a draft is not public");
@@ -67,7 +72,8 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert!(res.text().await.unwrap().contains("Another story has this address"));
 
     // Published: the event, the public list and page, the home page's link.
-    let published = ok_json(app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
+    let published =
+        ok_json(app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
     assert_eq!(published["published"], true);
     let events = app.events("social.impact-story.published").await;
     assert_eq!(events.len(), 1);
@@ -86,20 +92,29 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert!(app.page(&visitor, "/").await.contains("Impact stories"));
 
     // An edit of a published story shows at once, and publishes nothing more.
-    ok_json(save(&app, &admin, &id, &story_form("Bus route 12 saved for good", "bus-route-12-saved", "Kept.")).await).await;
+    ok_json(
+        save(&app, &admin, &id, &story_form("Bus route 12 saved for good", "bus-route-12-saved", "Kept."))
+            .await,
+    )
+    .await;
     assert!(app.page(&visitor, "/stories/bus-route-12-saved").await.contains("Bus route 12 saved for good"));
     assert_eq!(app.events("social.impact-story.published").await.len(), 1);
     assert_eq!(save(&app, &admin, "nope", &story_form("X", "", "Y")).await.status(), 404);
 
     // Taken back to draft: off the public pages, audited.
-    let draft = ok_json(app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "false")]).await).await;
+    let draft =
+        ok_json(app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "false")]).await)
+            .await;
     assert_eq!(draft["published"], false);
     let res = app.client().get(app.url("/stories/bus-route-12-saved")).send().await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(ok_json(app.call(&visitor, "stories/public", &[]).await).await["count"], 0);
     let res = app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "false")]).await;
     assert_eq!(res.status(), 409);
-    assert_eq!(app.call(&admin, "stories/publish", &[("id", "nope"), ("publish", "true")]).await.status(), 404);
+    assert_eq!(
+        app.call(&admin, "stories/publish", &[("id", "nope"), ("publish", "true")]).await.status(),
+        404
+    );
 
     // The admin pages render; deleting is audited, and a second delete is 404.
     assert!(app.page(&admin, "/admin/stories").await.contains("Bus route 12 saved for good"));
