@@ -129,6 +129,20 @@ where
     });
 }
 
+/// The look admin pages share: tables, cards, small buttons and the inputs of filters.
+pub mod style {
+    /// A table's header cell.
+    pub const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
+    /// A table's cell, its text at the top when a row's cells differ in height.
+    pub const TD: &str = "px-3 py-2 align-top text-slate-700";
+    pub const SMALL_BUTTON: &str =
+        "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
+    /// A section of a page on its own white card.
+    pub const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
+    /// An input of a list's filter, or of a small form within a page.
+    pub const SMALL_INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
+}
+
 /// How a text input looks, its border red while its field has an error.
 pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 aria-[invalid=true]:border-red-500";
 

@@ -14,13 +14,8 @@ use super::{
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, TextArea, TitleStatusFilter, last_error};
+use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
 
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 align-top text-slate-700";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
-const SMALL_BUTTON: &str =
-    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
-const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
 
 fn badge(status: CampaignStatus) -> impl IntoView {
     let colour = match status {
@@ -223,7 +218,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                 <h2 class="font-semibold text-slate-900">"Status"</h2>
                                 <div class="mt-2 flex flex-wrap items-end gap-3">
                                     <label class="text-sm text-slate-700">"Why (kept in the history)"
-                                        <input class=INPUT maxlength="500" on:input=move |ev| set_reason.set(event_target_value(&ev)) />
+                                        <input class=SMALL_INPUT maxlength="500" on:input=move |ev| set_reason.set(event_target_value(&ev)) />
                                     </label>
                                     {moves.into_iter().map(|to| {
                                         let id = status_id.clone();

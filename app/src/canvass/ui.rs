@@ -13,13 +13,8 @@ use super::{
 };
 use crate::error::AppError;
 use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
+use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
 
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 align-top text-slate-700";
-const SMALL_BUTTON: &str =
-    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
-const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 
 /// "Supporter (2026-12-01)", or "Not visited yet".
 fn last_visit(address: &Address) -> String {
@@ -36,7 +31,7 @@ fn AddressSearch(action: &'static str, #[prop(into)] search: Signal<String>) -> 
         <form method="get" action=action class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
             <label class="text-sm text-slate-700">
                 "Street or postal code contains"
-                <input name="q" class=INPUT value=move || search.get() />
+                <input name="q" class=SMALL_INPUT value=move || search.get() />
             </label>
             <button type="submit" class=SMALL_BUTTON>"Find"</button>
         </form>
@@ -190,7 +185,7 @@ fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> 
                     <FormError error=error />
                     <div>
                         <label for=field_id("outcome") class="block text-sm font-medium text-slate-700">"What happened"</label>
-                        <select id=field_id("outcome") name="form[outcome]" class=INPUT>
+                        <select id=field_id("outcome") name="form[outcome]" class=SMALL_INPUT>
                             <option value="">"Choose…"</option>
                             {Outcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.label()}</option> }).collect_view()}
                         </select>
@@ -198,19 +193,19 @@ fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> 
                     </div>
                     <div>
                         <label for=field_id("notes") class="block text-sm font-medium text-slate-700">"Notes (optional)"</label>
-                        <textarea id=field_id("notes") name="form[notes]" rows=2 class=INPUT></textarea>
+                        <textarea id=field_id("notes") name="form[notes]" rows=2 class=SMALL_INPUT></textarea>
                         <p class="mt-1 text-sm text-red-600">{message("notes")}</p>
                     </div>
                     <p class="text-sm text-slate-600">"If they want to hear from us, their name and email:"</p>
                     <div class="grid grid-cols-2 gap-3">
                         <div>
                             <label for=field_id("name") class="block text-sm font-medium text-slate-700">"Name"</label>
-                            <input id=field_id("name") name="form[name]" autocomplete="off" class=INPUT />
+                            <input id=field_id("name") name="form[name]" autocomplete="off" class=SMALL_INPUT />
                             <p class="mt-1 text-sm text-red-600">{message("name")}</p>
                         </div>
                         <div>
                             <label for=field_id("email") class="block text-sm font-medium text-slate-700">"Email"</label>
-                            <input id=field_id("email") name="form[email]" type="email" autocomplete="off" class=INPUT />
+                            <input id=field_id("email") name="form[email]" type="email" autocomplete="off" class=SMALL_INPUT />
                             <p class="mt-1 text-sm text-red-600" data-testid="error-email">{message("email")}</p>
                         </div>
                     </div>

@@ -14,12 +14,8 @@ use super::{
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
 use crate::ui::{Field, FormError, count, last_error, urlencode};
+use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
 
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 text-slate-700";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
-const SMALL_BUTTON: &str =
-    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
 
 #[component]
 fn TagChip(tag: String) -> impl IntoView {
@@ -76,11 +72,11 @@ pub fn ContactsPage() -> impl IntoView {
         <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
             <label class="col-span-2 text-sm text-slate-700">
                 "Name or email contains"
-                <input name="q" class=INPUT value=move || filter().search />
+                <input name="q" class=SMALL_INPUT value=move || filter().search />
             </label>
             <label class="text-sm text-slate-700">
                 "Tag"
-                <input name="tag" class=INPUT value=move || filter().tag />
+                <input name="tag" class=SMALL_INPUT value=move || filter().tag />
             </label>
             <div class="flex items-end gap-3">
                 <button type="submit" class=SMALL_BUTTON>"Filter"</button>
@@ -235,7 +231,7 @@ pub fn ContactPage() -> impl IntoView {
                                     <input type="hidden" name="id" value=tag_owner />
                                     <label class="text-sm text-slate-700">
                                         "Add tags (comma-separated)"
-                                        <input name="add" class=INPUT required=true maxlength="200" />
+                                        <input name="add" class=SMALL_INPUT required=true maxlength="200" />
                                     </label>
                                     <button type="submit" class=SMALL_BUTTON disabled=move || tags.pending().get()>"Add"</button>
                                 </ActionForm>
@@ -533,7 +529,7 @@ pub fn ImportContactsPage() -> impl IntoView {
             </label>
             <label class="mt-3 block text-sm text-slate-700">
                 "…or paste it here"
-                <textarea name="csv" rows="8" class=format!("{INPUT} font-mono")
+                <textarea name="csv" rows="8" class=format!("{SMALL_INPUT} font-mono")
                     prop:value=move || csv.get()
                     on:input=move |ev| changed(event_target_value(&ev))></textarea>
             </label>

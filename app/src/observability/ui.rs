@@ -13,10 +13,9 @@ use crate::auth::CurrentUser;
 use crate::events::{Envelope, Pattern};
 use crate::ui::last_error;
 use crate::users::Role;
+use crate::ui::style::{TD, TH};
 
 const TABLE: &str = "min-w-full divide-y divide-slate-200 text-sm";
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 text-slate-700 align-top";
 const CARD: &str = "mt-6 overflow-x-auto rounded-lg bg-white shadow-sm";
 const BUTTON: &str = "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
 

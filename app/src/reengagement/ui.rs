@@ -12,13 +12,10 @@ use super::{
 use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
 use crate::ui::{count, last_error};
+use crate::ui::style::{CARD, SMALL_INPUT, TD, TH};
 
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 text-slate-700";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
 const BUTTON: &str =
     "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
-const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
 
 /// The message for `field` of the last failed call, if any.
 fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> {
@@ -79,7 +76,7 @@ pub fn ReengagementPage() -> impl IntoView {
             <form class="mt-2 flex items-end gap-3" on:submit=run_preview>
                 <label class="text-sm text-slate-700">
                     "No activity for at least (days)"
-                    <input name="idle_days" type="number" min="1" max="3650" required=true class=INPUT
+                    <input name="idle_days" type="number" min="1" max="3650" required=true class=SMALL_INPUT
                         prop:value=move || idle_days.get() on:input=move |ev| set_idle_days.set(event_target_value(&ev)) />
                 </label>
                 <button type="submit" class=BUTTON disabled=move || preview.pending().get()>
@@ -96,13 +93,13 @@ pub fn ReengagementPage() -> impl IntoView {
             <h2 class="font-semibold text-slate-900">"Message"</h2>
             <label class="mt-2 block text-sm text-slate-700">
                 "Subject"
-                <input name="subject" class=INPUT maxlength="200" prop:value=move || subject.get()
+                <input name="subject" class=SMALL_INPUT maxlength="200" prop:value=move || subject.get()
                     on:input=move |ev| set_subject.set(event_target_value(&ev)) />
             </label>
             <p class="mt-1 text-sm text-red-600">{field_error(send_error, "subject")}</p>
             <label class="mt-2 block text-sm text-slate-700">
                 "Message"
-                <textarea name="message" rows="8" class=INPUT prop:value=move || message.get()
+                <textarea name="message" rows="8" class=SMALL_INPUT prop:value=move || message.get()
                     on:input=move |ev| set_message.set(event_target_value(&ev))></textarea>
             </label>
             <p class="mt-1 text-sm text-red-600">{field_error(send_error, "message")}</p>
@@ -142,7 +139,7 @@ pub fn ReengagementPage() -> impl IntoView {
                         <ActionForm action=save_window attr:class="mt-2 flex items-end gap-3">
                             <label class="text-sm text-slate-700">
                                 "Days before a contact may be re-engaged again"
-                                <input name="days" type="number" min="1" max="365" required=true class=INPUT value=days />
+                                <input name="days" type="number" min="1" max="365" required=true class=SMALL_INPUT value=days />
                             </label>
                             <button type="submit" class=BUTTON disabled=move || save_window.pending().get()>"Save"</button>
                         </ActionForm>

@@ -12,12 +12,8 @@ use super::{
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
+use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
 
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 align-top text-slate-700";
-const SMALL_BUTTON: &str =
-    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
-const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
 
 /// The create/edit form; `story` fills it for an edit.
 #[component]

@@ -15,13 +15,8 @@ use super::{
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, TitleStatusFilter, last_error};
+use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
 
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 align-top text-slate-700";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
-const SMALL_BUTTON: &str =
-    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
-const CARD: &str = "mt-6 rounded-lg bg-white p-4 shadow-sm";
 
 fn badge(status: EventStatus) -> impl IntoView {
     let colour = match status {
@@ -255,7 +250,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                     <ActionForm action=check_in node_ref=check_in_form attr:class="mt-2 flex flex-wrap items-end gap-3" attr:novalidate=true>
                                         <input type="hidden" name="id" value=check_id />
                                         <label class="text-sm text-slate-700">"Ticket code"
-                                            <input name="code" class=INPUT autocomplete="off" placeholder="ABCD-EFGH-JKMN" />
+                                            <input name="code" class=SMALL_INPUT autocomplete="off" placeholder="ABCD-EFGH-JKMN" />
                                         </label>
                                         <button type="submit" class=SMALL_BUTTON disabled=move || check_in.pending().get()>"Check in"</button>
                                     </ActionForm>

@@ -11,12 +11,8 @@ use super::{
     UpdateAccount, UserFilter, UserRow, UserStatus, list_users,
 };
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
+use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
 
-const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
-const TD: &str = "px-3 py-2 align-top text-slate-700";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
-const SMALL_BUTTON: &str =
-    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
 const LINK_BUTTON: &str = "text-sm text-indigo-700 hover:underline disabled:opacity-60";
 
 fn status_label(status: UserStatus, expired: bool) -> &'static str {
@@ -84,11 +80,11 @@ pub fn UsersPage() -> impl IntoView {
         <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-4">
             <label class="col-span-2 text-sm text-slate-700">
                 "Name or email contains"
-                <input name="q" class=INPUT value=move || filter().search />
+                <input name="q" class=SMALL_INPUT value=move || filter().search />
             </label>
             <label class="text-sm text-slate-700">
                 "Status"
-                <select name="status" class=INPUT>
+                <select name="status" class=SMALL_INPUT>
                     <option value="">"Any"</option>
                     <option value="PENDING" selected=selected("PENDING")>"Waiting for approval"</option>
                     <option value="ACTIVE" selected=selected("ACTIVE")>"Active"</option>
@@ -156,7 +152,7 @@ pub fn UsersPage() -> impl IntoView {
                 </div>
                 <label class="block text-sm text-slate-700">
                     "Role"
-                    <select name="form[role]" class=INPUT>{role_options(Role::Volunteer)}</select>
+                    <select name="form[role]" class=SMALL_INPUT>{role_options(Role::Volunteer)}</select>
                 </label>
                 <Field label="Expires on (needed for temporary accounts)" name="form[expires]" kind="date" error=create_error />
                 <button type="submit" class=SMALL_BUTTON disabled=move || create.pending().get()>"Create account"</button>
@@ -225,9 +221,9 @@ fn UserRowView(
                         view! {
                             <ActionForm action=update attr:class="mt-2 grid max-w-md gap-2">
                                 <input type="hidden" name="id" value=edit_id />
-                                <label class="text-sm">"Name" <input name="form[display_name]" class=INPUT value=name required=true /></label>
-                                <label class="text-sm">"Role" <select name="form[role]" class=INPUT>{role_options(role)}</select></label>
-                                <label class="text-sm">"Expires on (temporary accounts)" <input name="form[expires]" type="date" class=INPUT value=expires /></label>
+                                <label class="text-sm">"Name" <input name="form[display_name]" class=SMALL_INPUT value=name required=true /></label>
+                                <label class="text-sm">"Role" <select name="form[role]" class=SMALL_INPUT>{role_options(role)}</select></label>
+                                <label class="text-sm">"Expires on (temporary accounts)" <input name="form[expires]" type="date" class=SMALL_INPUT value=expires /></label>
                                 <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save"</button></div>
                             </ActionForm>
                         }
