@@ -13,9 +13,8 @@ use super::{
     get_public_campaign, list_campaigns, recipients_text, render_email,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, TextArea, TitleStatusFilter, last_error};
 use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
-
+use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, TextArea, TitleStatusFilter, last_error};
 
 fn badge(status: CampaignStatus) -> impl IntoView {
     let colour = match status {

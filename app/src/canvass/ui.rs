@@ -12,9 +12,8 @@ use super::{
     StartSession, get_address, get_walk, list_addresses, list_sessions,
 };
 use crate::error::AppError;
-use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
-
+use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 
 /// "Supporter (2026-12-01)", or "Not visited yet".
 fn last_visit(address: &Address) -> String {

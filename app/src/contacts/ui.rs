@@ -13,9 +13,8 @@ use super::{
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
-use crate::ui::{Field, FormError, count, last_error, urlencode};
 use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
-
+use crate::ui::{Field, FormError, count, last_error, urlencode};
 
 #[component]
 fn TagChip(tag: String) -> impl IntoView {

@@ -7,9 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{DeleteMeeting, Meeting, MeetingFilter, SaveMeeting, get_meeting, list_meetings};
-use crate::ui::{Field, FormError, TextArea, last_error};
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
-
+use crate::ui::{Field, FormError, TextArea, last_error};
 
 /// The create/edit form; `meeting` fills it for an edit.
 #[component]

@@ -12,8 +12,8 @@ use super::{BusStats, EventLogFilter, ReplayDelivery, SendTestEvent, load_bus_st
 use crate::auth::CurrentUser;
 use crate::events::{Envelope, Pattern};
 use crate::ui::last_error;
-use crate::users::Role;
 use crate::ui::style::{TD, TH};
+use crate::users::Role;
 
 const TABLE: &str = "min-w-full divide-y divide-slate-200 text-sm";
 const CARD: &str = "mt-6 overflow-x-auto rounded-lg bg-white shadow-sm";

@@ -11,8 +11,8 @@ use super::{
 };
 use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
-use crate::ui::{count, last_error};
 use crate::ui::style::{CARD, SMALL_INPUT, TD, TH};
+use crate::ui::{count, last_error};
 
 const BUTTON: &str =
     "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";

@@ -11,9 +11,8 @@ use super::{
     public_story,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
-
+use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 
 /// The create/edit form; `story` fills it for an edit.
 #[component]

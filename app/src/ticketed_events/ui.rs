@@ -14,9 +14,8 @@ use super::{
     list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, TitleStatusFilter, last_error};
 use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
-
+use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, TitleStatusFilter, last_error};
 
 fn badge(status: EventStatus) -> impl IntoView {
     let colour = match status {

@@ -10,8 +10,8 @@ use super::{
     ApproveAccount, CreateAccount, DeleteAccount, Register, Role, SendPasswordLink, SetAccountActive,
     UpdateAccount, UserFilter, UserRow, UserStatus, list_users,
 };
-use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
 use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
 
 const LINK_BUTTON: &str = "text-sm text-indigo-700 hover:underline disabled:opacity-60";
 
