@@ -157,21 +157,21 @@ pub fn CanvassPage() -> impl IntoView {
 #[component]
 fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> impl IntoView {
     let id = address.id.clone();
+    let this_one = {
+        let id = id.clone();
+        move || action.input().get().is_some_and(|input| input.form.address_id == id)
+    };
     // The error shows under the form that was sent (the last one sent, once it has answered).
     let sent_here = RwSignal::new(false);
     Effect::new({
-        let id = id.clone();
+        let this_one = this_one.clone();
         move |_| {
             if action.pending().get() {
-                sent_here
-                    .set(action.input().get_untracked().is_some_and(|input| input.form.address_id == id));
+                sent_here.set(this_one());
             }
         }
     });
-    let error =
-        Signal::derive(
-            move || if sent_here.get() { action.value().get().and_then(Result::err) } else { None },
-        );
+    let error = Signal::derive(move || if sent_here.get() { last_error(action.value()).get() } else { None });
     let message = move |field: &'static str| move || error.get().and_then(|e| e.field_message(field));
     let field_id = move |name: &str| format!("{name}-{id}");
     view! {
