@@ -113,6 +113,11 @@ pub fn is_plain_text(text: &str, max: usize) -> bool {
         && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
+/// A list's search box as every list checks it: at most 200 characters.
+pub fn check_search(v: &mut Validation, field: &str, search: &str) {
+    v.check(search.chars().count() <= 200, field, "Search for at most 200 characters.");
+}
+
 /// Checks an admin list's filter by title and status: a search of at most 200 characters,
 /// and a status `parse` knows (`None` when left empty).
 pub fn title_and_status_filter<S>(
@@ -124,7 +129,7 @@ pub fn title_and_status_filter<S>(
     let status = status.trim();
     let status = (!status.is_empty()).then(|| parse(status));
     v.check(!matches!(status, Some(None)), "status", "Choose a status from the list.");
-    v.check(search.chars().count() <= 200, "search", "Search for at most 200 characters.");
+    check_search(&mut v, "search", search);
     v.finish()?;
     Ok(status.flatten())
 }

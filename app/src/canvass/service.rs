@@ -279,9 +279,9 @@ pub async fn addresses(
     filter: &AddressFilter,
     unvisited_in: Option<&str>,
 ) -> Result<AddressPage, CanvassError> {
-    if filter.search.chars().count() > 200 {
-        return Err(invalid("search", "Search for at most 200 characters.".into()));
-    }
+    let mut v = Validation::new();
+    crate::error::check_search(&mut v, "search", &filter.search);
+    v.finish().map_err(CanvassError::Invalid)?;
     let mut conditions = String::from(" WHERE 1 = 1");
     let mut binds = Vec::new();
     if !filter.search.trim().is_empty() {

@@ -787,7 +787,7 @@ async fn admin_shifts(
         "Choose public or private.",
     );
     let q = text(&filter.q);
-    v.check(q.as_deref().is_none_or(|q| q.chars().count() <= 200), "q", "Search for at most 200 characters.");
+    crate::error::check_search(&mut v, "q", q.as_deref().unwrap_or_default());
     v.finish().map_err(ShiftError::Invalid)?;
     let (starts_from, starts_before) = crate::settings::time_zone(db).await?.days(from_day, to_day);
 
@@ -1567,7 +1567,7 @@ pub async fn sign_in_sheet(db: &Db, shift_id: &str) -> Result<Option<SignInSheet
 pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result<SignupPage, ShiftError> {
     let search = search.trim();
     let mut v = Validation::new();
-    v.check(search.chars().count() <= 200, "q", "Search for at most 200 characters.");
+    crate::error::check_search(&mut v, "q", search);
     v.finish().map_err(ShiftError::Invalid)?;
     let (page, offset) = db::page_and_offset(page, SIGNUPS_PAGE_SIZE);
     let matching = if search.is_empty() {

@@ -101,10 +101,9 @@ pub async fn find(db: &Db, column: &str, value: &str, published_only: bool) -> R
 /// One page of stories found by title: every one, last changed first; or, with
 /// `published_only`, the published ones, newest first.
 pub async fn list(db: &Db, filter: &StoryFilter, published_only: bool) -> Result<StoryPage, StoryError> {
-    if filter.search.chars().count() > 200 {
-        let message = "Search for at most 200 characters.".into();
-        return Err(StoryError::Invalid(vec![FieldError { field: "search".into(), message }]));
-    }
+    let mut v = Validation::new();
+    crate::error::check_search(&mut v, "search", &filter.search);
+    v.finish().map_err(StoryError::Invalid)?;
     let status = published_only.then_some("PUBLISHED");
     let (conditions, binds) = db::title_and_status_conditions("title", &filter.search, "status", status);
     let count =
