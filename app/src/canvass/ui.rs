@@ -55,10 +55,16 @@ pub fn CanvassPage() -> impl IntoView {
     let start = ServerAction::<StartSession>::new();
     let end = ServerAction::<EndSession>::new();
     let record = ServerAction::<RecordVisit>::new();
-    // A refused visit leaves the page as it is, so that its error shows under its door.
     Effect::new(move |_| {
-        let recorded = matches!(record.value().get(), Some(Ok(_)));
-        if start.version().get() + end.version().get() > 0 || recorded {
+        if start.version().get() + end.version().get() > 0 {
+            walk.refetch();
+        }
+    });
+    // Only a saved visit reloads the doors: a refused one leaves the page as it is, so that its
+    // error stays under its door. (Reading start's version here as well would reload on every
+    // answer once a session is started, and the reload replaces the door with the error.)
+    Effect::new(move |_| {
+        if matches!(record.value().get(), Some(Ok(_))) {
             walk.refetch();
         }
     });
