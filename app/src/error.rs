@@ -113,6 +113,20 @@ pub fn is_plain_text(text: &str, max: usize) -> bool {
         && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
+/// Whether `url` is a web address of at most `max` bytes, with one of `schemes`, a host, and
+/// no user name or password in it. Spaces and control characters are refused rather than
+/// dropped, as the URL parser would drop them.
+#[cfg(feature = "ssr")]
+pub fn is_web_address(url: &str, max: usize, schemes: &[&str]) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else { return false };
+    url.len() <= max
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && schemes.contains(&parsed.scheme())
+        && parsed.host_str().is_some_and(|h| !h.is_empty())
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+}
+
 /// A list's search box as every list checks it: at most 200 characters.
 pub fn check_search(v: &mut Validation, field: &str, search: &str) {
     v.check(search.chars().count() <= 200, field, "Search for at most 200 characters.");

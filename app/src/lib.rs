@@ -26,6 +26,7 @@ pub mod ics;
 pub mod integrations;
 pub mod jobs;
 pub mod live;
+pub mod media;
 pub mod meetings;
 pub mod observability;
 pub mod payments;
@@ -113,6 +114,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/canvass") view=canvass::ui::CanvassPage ssr=SsrMode::Async />
                 <Route path=path!("/stories") view=stories::ui::PublicStoriesPage ssr=SsrMode::Async />
                 <Route path=path!("/stories/:slug") view=stories::ui::PublicStoryPage ssr=SsrMode::Async />
+                <Route path=path!("/videos") view=media::ui::PublicVideosPage ssr=SsrMode::Async />
+                <Route path=path!("/videos/:slug") view=media::ui::PublicVideoPage ssr=SsrMode::Async />
                 <Route path=path!("/events") view=ticketed_events::ui::PublicEventsPage ssr=SsrMode::Async />
                 <Route path=path!("/events/:slug") view=ticketed_events::ui::PublicEventPage ssr=SsrMode::Async />
                 <Route path=path!("/ticket") view=ticketed_events::ui::TicketPage ssr=SsrMode::Async />
@@ -140,6 +143,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("canvass/addresses/:id") view=canvass::ui::AdminAddressPage />
                     <Route path=path!("stories") view=stories::ui::AdminStoriesPage />
                     <Route path=path!("stories/:id") view=stories::ui::AdminStoryPage />
+                    <Route path=path!("videos") view=media::ui::AdminVideosPage />
+                    <Route path=path!("videos/:id") view=media::ui::AdminVideoPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

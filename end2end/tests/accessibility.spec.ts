@@ -45,7 +45,7 @@ test.describe.serial("accessibility", () => {
     await createShift(admin, "Sorting", 5, "Food bank"); // two places: the list offers "Where"
 
     const volunteer = await (await browser.newContext()).newPage();
-    await expectAccessible(volunteer, server, ["/", "/shifts", "/shifts?place=Food+bank", "/stories", "/login", "/forgot-password", "/reset-password?token=x", "/unsubscribe?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"]);
+    await expectAccessible(volunteer, server, ["/", "/shifts", "/shifts?place=Food+bank", "/stories", "/videos", "/login", "/forgot-password", "/reset-password?token=x", "/unsubscribe?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"]);
     // "Where" narrows the list to one place.
     await volunteer.goto(`${server.baseURL}/shifts`);
     await ready(volunteer);
@@ -120,6 +120,7 @@ test.describe.serial("accessibility", () => {
       "/admin/calendar",
       "/admin/canvass",
       "/admin/stories",
+      "/admin/videos",
     ]);
     // My shifts, signed in: the calendar link before and after it is made.
     await expectAccessible(admin, server, ["/canvass", "/my/shifts"]);

@@ -146,6 +146,7 @@ pub fn PublicHeader() -> impl IntoView {
                     <a href="/shifts" class=link>"Shifts"</a>
                     <a href="/events" class=link>"Events"</a>
                     <a href="/stories" class=link>"Stories"</a>
+                    <a href="/videos" class=link>"Videos"</a>
                     <a href="/canvass" class=link>"Canvass"</a>
                     <a href="/my/shifts" class=link>"My shifts"</a>
                 </nav>

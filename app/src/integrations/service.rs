@@ -581,16 +581,9 @@ async fn record_saved(
     crate::audit::record(tx, actor, action, &detail).await
 }
 
-/// An absolute http(s) address with a host and no user name or password in it. Spaces and
-/// control characters are refused rather than dropped, as the URL parser would drop them.
+/// An absolute http(s) address with a host and no user name or password in it.
 fn is_webhook_url(url: &str) -> bool {
-    let Ok(parsed) = reqwest::Url::parse(url) else { return false };
-    url.len() <= URL_MAX
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        && matches!(parsed.scheme(), "https" | "http")
-        && parsed.host_str().is_some_and(|h| !h.is_empty())
-        && parsed.username().is_empty()
-        && parsed.password().is_none()
+    crate::error::is_web_address(url, URL_MAX, &["https", "http"])
 }
 
 /// An access token as Gancio hands them out: printable, without spaces, not too long.

@@ -208,6 +208,7 @@ const FIELDS: &[&str] = &[
     "form[notes]",
     "form[summary]",
     "form[body]",
+    "form[video_url]",
     "publish",
     "filter[month]",
     "filter[source]",

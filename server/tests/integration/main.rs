@@ -25,3 +25,4 @@ mod stories;
 mod ticketed_events;
 mod time_zone;
 mod users;
+mod videos;

@@ -1,0 +1,148 @@
+//! Videos (SPEC §2 "media"): admins add a video by the address of its file (on the group's
+//! own host or a video service's direct link), publish it to `/videos`, and take it back.
+//! Publishing and taking back publish `video.published` and `video.unpublished` (team chat
+//! announces the first); a play counts as a view once per viewer a day and publishes
+//! `video.viewed` (the contact's timeline and engagement score take it). Shared types and
+//! server functions here, rules in `service.rs`, pages in `ui.rs`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::users::Role;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+/// Who adds and publishes videos (SUPER_ADMIN satisfies every requirement).
+pub const MANAGERS: &[Role] = &[Role::Admin];
+
+pub const TITLE_MAX_CHARS: usize = 200;
+pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
+pub const URL_MAX_CHARS: usize = 2_000;
+/// The longest address (`/videos/<slug>`).
+pub const SLUG_MAX_CHARS: usize = 80;
+
+/// A video as the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Video {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    /// The address of the video file the page plays.
+    pub video_url: String,
+    pub published: bool,
+    /// The local day it was published, while it is.
+    pub published_on: Option<String>,
+    /// Views counted: once per viewer a day.
+    pub views: i64,
+}
+
+/// The edit form as typed; an empty slug is made from the title.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VideoForm {
+    pub title: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    pub video_url: String,
+}
+
+/// The admin list's filter: part of the title, the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VideoFilter {
+    pub search: String,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoPage {
+    pub rows: Vec<Video>,
+    pub page: i64,
+    pub has_more: bool,
+    pub count: i64,
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::VideoError> for AppError {
+    fn from(err: service::VideoError) -> AppError {
+        use service::VideoError;
+        match err {
+            VideoError::Invalid(errors) => AppError::Invalid(errors),
+            VideoError::NotFound => AppError::NotFound("There is no such video.".into()),
+            VideoError::Conflict(why) => AppError::Conflict(why.into()),
+            VideoError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+/// Every video, drafts and published, last changed first.
+#[server(prefix = "/api", endpoint = "videos/list")]
+pub async fn list_videos(#[server(default)] filter: VideoFilter) -> Result<VideoPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::list(&state.db, &filter, false).await?)
+}
+
+#[server(prefix = "/api", endpoint = "videos/get")]
+pub async fn get_video(id: String) -> Result<Video, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::find(&state.db, "id", &id, false).await?)
+}
+
+/// Creates a draft (empty `id`) or updates a video.
+#[server(prefix = "/api", endpoint = "videos/save")]
+pub async fn save_video(#[server(default)] id: String, form: VideoForm) -> Result<Video, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let saved = service::save(&state.db, &id, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/admin/videos/{}", saved.id));
+    Ok(saved)
+}
+
+/// Publishes a draft, or takes a published video back to draft (`publish` false).
+#[server(prefix = "/api", endpoint = "videos/publish")]
+pub async fn publish_video(id: String, publish: bool) -> Result<Video, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::set_published(&state.bus, &actor, &id, publish, crate::db::now_unix()).await?)
+}
+
+#[server(prefix = "/api", endpoint = "videos/delete")]
+pub async fn delete_video(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::delete(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+}
+
+/// Published videos, newest first, for `/videos`.
+#[server(prefix = "/api", endpoint = "videos/public")]
+pub async fn public_videos(#[server(default)] page: i64) -> Result<VideoPage, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::list(&state.db, &VideoFilter { search: String::new(), page }, true).await?)
+}
+
+/// A published video by its address.
+#[server(prefix = "/api", endpoint = "videos/public-one")]
+pub async fn public_video(slug: String) -> Result<Video, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::find(&state.db, "slug", &slug, true).await?)
+}
+
+/// Counts a view of a published video when its player starts: once per viewer (the signed-in
+/// user, or else the client's address) a day. Answers whether this play counted.
+#[server(prefix = "/api", endpoint = "videos/viewed")]
+pub async fn count_video_view(slug: String) -> Result<bool, AppError> {
+    let state = crate::state::app_state()?;
+    let viewer = match crate::auth::current_user().await? {
+        Some(user) => service::Viewer::User { id: user.id, email: user.email },
+        None => service::Viewer::Address(crate::request::client_ip()),
+    };
+    Ok(service::count_view(&state.bus, &slug, &viewer, crate::db::now_unix()).await?)
+}

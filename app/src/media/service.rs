@@ -1,0 +1,326 @@
+//! Video rules (ssr only): checking and saving drafts, publishing and taking back (with
+//! `video.published` / `video.unpublished`), deleting, the lists, and counting views (with
+//! `video.viewed`).
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Video, VideoFilter, VideoForm, VideoPage};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db, Tx};
+use crate::error::{FieldError, Validation, is_one_line, is_plain_text, is_web_address};
+use crate::events::catalog::{VideoPublished, VideoUnpublished, VideoViewed};
+use crate::events::{Actor, Event};
+use crate::settings;
+use crate::time_zone::Zone;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VideoError {
+    #[error("invalid video")]
+    Invalid(Vec<FieldError>),
+    #[error("no such video")]
+    NotFound,
+    #[error("refused: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Videos on a page of a list.
+pub const PAGE_SIZE: i64 = 20;
+
+/// Who played a video, for counting a view once per viewer a day.
+pub enum Viewer {
+    /// A signed-in user; the view goes on the timeline of the contact with their email.
+    User { id: String, email: String },
+    /// Someone not signed in, by the client's address (stored only as a hash).
+    Address(String),
+}
+
+/// The form trimmed, its slug made from the title when left empty, or what is wrong with it.
+fn checked(form: &VideoForm) -> Result<VideoForm, Vec<FieldError>> {
+    let title = form.title.trim().to_string();
+    let slug = match form.slug.trim() {
+        "" => crate::slug::from_title(&title, super::SLUG_MAX_CHARS),
+        typed => typed.to_string(),
+    };
+    let video = VideoForm {
+        title,
+        slug,
+        description: form.description.trim().to_string(),
+        video_url: form.video_url.trim().to_string(),
+    };
+    let mut v = Validation::new();
+    v.check(!video.title.is_empty(), "title", "Enter a title.");
+    v.check(
+        is_one_line(&video.title, super::TITLE_MAX_CHARS),
+        "title",
+        "Titles are one line of at most 200 characters.",
+    );
+    v.check(
+        crate::slug::is_valid(&video.slug, super::SLUG_MAX_CHARS),
+        "slug",
+        "Use 1 to 80 lower-case letters, digits and hyphens, like march-for-transit.",
+    );
+    v.check(
+        is_plain_text(&video.description, super::DESCRIPTION_MAX_CHARS),
+        "description",
+        "The description can be at most 5,000 characters.",
+    );
+    v.check(
+        is_web_address(&video.video_url, super::URL_MAX_CHARS, &["https"]),
+        "video_url",
+        "Give the https:// address of the video file (at most 2,000 characters).",
+    );
+    v.finish()?;
+    Ok(video)
+}
+
+const COLUMNS: &str = "id, slug, title, description, video_url, status, view_count, published_at";
+
+fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::Error> {
+    let published_at: Option<i64> = row.try_get("published_at")?;
+    Ok(Video {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        video_url: row.try_get("video_url")?,
+        published: row.try_get::<String, _>("status")? == "PUBLISHED",
+        published_on: published_at.map(|at| zone.date(at)),
+        views: row.try_get("view_count")?,
+    })
+}
+
+/// The video whose `column` (`id` or `slug`) is `value`; with `published_only`, a draft is
+/// not found.
+pub async fn find(db: &Db, column: &str, value: &str, published_only: bool) -> Result<Video, VideoError> {
+    let column = if column == "slug" { "slug" } else { "id" };
+    let published = if published_only { " AND status = 'PUBLISHED'" } else { "" };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM videos WHERE {column} = $1{published}"
+    )))
+    .bind(value)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(VideoError::NotFound)?;
+    Ok(video_from_row(&row, &settings::time_zone(db).await?)?)
+}
+
+/// One page of videos found by title: every one, last changed first; or, with
+/// `published_only`, the published ones, newest first.
+pub async fn list(db: &Db, filter: &VideoFilter, published_only: bool) -> Result<VideoPage, VideoError> {
+    let mut v = Validation::new();
+    crate::error::check_search(&mut v, "search", &filter.search);
+    v.finish().map_err(VideoError::Invalid)?;
+    let status = published_only.then_some("PUBLISHED");
+    let (conditions, binds) = db::title_and_status_conditions("title", &filter.search, "status", status);
+    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM videos{conditions}"), &binds).await?;
+    let order = if published_only { "published_at DESC, id" } else { "updated_at DESC, id" };
+    let select = format!("SELECT {COLUMNS} FROM videos{conditions} ORDER BY {order}");
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows = rows.iter().map(|r| video_from_row(r, &zone)).collect::<Result<Vec<_>, _>>()?;
+    Ok(VideoPage { rows, page, has_more, count })
+}
+
+/// Creates a draft (empty `id`) or updates a video (published or not). An address another
+/// video has is refused.
+pub async fn save(db: &Db, id: &str, form: &VideoForm, now: i64) -> Result<Video, VideoError> {
+    let video = checked(form).map_err(VideoError::Invalid)?;
+    let is_new = id.is_empty();
+    let id = if is_new { uuid::Uuid::new_v4().to_string() } else { id.to_string() };
+    // One statement writes either, its values bound in the same order.
+    let sql = if is_new {
+        "INSERT INTO videos (slug, title, description, video_url, updated_at, id, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5)"
+    } else {
+        "UPDATE videos SET slug = $1, title = $2, description = $3, video_url = $4, updated_at = $5 \
+         WHERE id = $6"
+    };
+    let mut tx = db.begin_write().await?;
+    let written = sqlx::query(sql)
+        .bind(&video.slug)
+        .bind(&video.title)
+        .bind(&video.description)
+        .bind(&video.video_url)
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await;
+    match written {
+        Ok(done) if done.rows_affected() == 0 => return Err(VideoError::NotFound),
+        Ok(_) => tx.commit().await?,
+        Err(e) if db::is_unique_violation(&e) => {
+            let message = "Another video has this address; choose another.";
+            return Err(VideoError::Invalid(vec![FieldError {
+                field: "slug".into(),
+                message: message.into(),
+            }]));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    find(db, "id", &id, false).await
+}
+
+/// Publishes a draft (it shows on `/videos`, with `video.published`) or takes a published video
+/// back to draft (with `video.unpublished`), the event in the same transaction. Asking for the
+/// status it has is refused.
+pub async fn set_published(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    publish: bool,
+    now: i64,
+) -> Result<Video, VideoError> {
+    let (sql, already) = if publish {
+        (
+            "UPDATE videos SET status = 'PUBLISHED', published_at = $1, updated_at = $1 \
+             WHERE id = $2 AND status = 'DRAFT' RETURNING slug, title",
+            "This video is already published.",
+        )
+    } else {
+        (
+            "UPDATE videos SET status = 'DRAFT', published_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND status = 'PUBLISHED' RETURNING slug, title",
+            "This video is a draft already.",
+        )
+    };
+    let mut tx = bus.db().begin_write().await?;
+    let row = sqlx::query(sql).bind(now).bind(id).fetch_optional(&mut *tx).await?;
+    let Some(row) = row else { return Err(refused(&mut tx, id, already).await) };
+    let slug: String = row.try_get("slug")?;
+    let title: String = row.try_get("title")?;
+    let video_id = id.to_string();
+    let event = if publish {
+        Event::VideoPublished(VideoPublished { video_id, title, url_path: format!("/videos/{slug}") })
+    } else {
+        Event::VideoUnpublished(VideoUnpublished { video_id, title })
+    };
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    find(bus.db(), "id", id, false).await
+}
+
+/// Why a change from one status to the other found no row: the video is missing, or is
+/// already as asked (`already`).
+async fn refused(tx: &mut Tx, id: &str, already: &'static str) -> VideoError {
+    let exists = sqlx::query_scalar::<_, String>("SELECT id FROM videos WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await;
+    match exists {
+        Ok(Some(_)) => VideoError::Conflict(already),
+        Ok(None) => VideoError::NotFound,
+        Err(e) => e.into(),
+    }
+}
+
+/// Deletes a video and its counted views, written to the admin audit log.
+pub async fn delete(db: &Db, actor: &Actor, id: &str) -> Result<(), VideoError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM video_views WHERE video_id = $1").bind(id).execute(&mut *tx).await?;
+    let title: String = sqlx::query_scalar("DELETE FROM videos WHERE id = $1 RETURNING title")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(VideoError::NotFound)?;
+    crate::audit::record(&mut tx, actor, "video.deleted", &title).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The key a viewer's views are counted under. A client's address is kept only as a hash.
+fn viewer_key(viewer: &Viewer) -> String {
+    match viewer {
+        Viewer::User { id, .. } => format!("user:{id}"),
+        Viewer::Address(ip) => format!("address:{}", &hex::encode(Sha256::digest(ip.as_bytes()))[..32]),
+    }
+}
+
+/// Counts a play of the published video at `/videos/<slug>` as a view, once per viewer a
+/// local day, and publishes `video.viewed` with it. Answers whether this play counted.
+pub async fn count_view(bus: &Bus, slug: &str, viewer: &Viewer, now: i64) -> Result<bool, VideoError> {
+    let db = bus.db();
+    let video = find(db, "slug", slug, true).await?;
+    let day = settings::time_zone(db).await?.day_of(now);
+    let (actor, contact_id) = match viewer {
+        Viewer::User { id, email } => {
+            (Actor::User(id.clone()), crate::contacts::service::id_by_email(db, email).await?)
+        }
+        Viewer::Address(_) => (Actor::System, None),
+    };
+    let mut tx = db.begin_write().await?;
+    let counted = sqlx::query(
+        "INSERT INTO video_views (video_id, viewer, day, contact_id, viewed_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&video.id)
+    .bind(viewer_key(viewer))
+    .bind(day)
+    .bind(&contact_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !counted {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE videos SET view_count = view_count + 1 WHERE id = $1")
+        .bind(&video.id)
+        .execute(&mut *tx)
+        .await?;
+    let event = Event::VideoViewed(VideoViewed { video_id: video.id, title: video.title, contact_id });
+    bus::publish(&mut tx, &actor, &event).await?;
+    bus.commit(tx).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(title: &str, slug: &str, url: &str) -> VideoForm {
+        VideoForm {
+            title: title.into(),
+            slug: slug.into(),
+            description: String::new(),
+            video_url: url.into(),
+        }
+    }
+
+    #[test]
+    fn an_empty_address_is_made_from_the_title() {
+        let url = "https://media.example.org/march.mp4";
+        assert_eq!(checked(&form(" March for transit! ", "", url)).unwrap().slug, "march-for-transit");
+        assert_eq!(checked(&form("Anything", "my-video", url)).unwrap().slug, "my-video");
+        assert_eq!(checked(&form("Ok", "Not A Slug", url)).unwrap_err()[0].field, "slug");
+    }
+
+    #[test]
+    fn the_video_is_an_https_address() {
+        for url in [
+            "",
+            "http://media.example.org/march.mp4",
+            "javascript:alert(1)",
+            "https://user:pw@media.example.org/march.mp4",
+            "https://media.example.org/a b.mp4",
+            "/videos/march.mp4",
+        ] {
+            assert_eq!(checked(&form("Ok", "", url)).unwrap_err()[0].field, "video_url", "{url}");
+        }
+        let long = format!("https://media.example.org/{}", "a".repeat(2_000));
+        assert_eq!(checked(&form("Ok", "", &long)).unwrap_err()[0].field, "video_url");
+    }
+
+    #[test]
+    fn an_address_is_counted_as_a_hash_and_a_user_by_id() {
+        let key = viewer_key(&Viewer::Address("203.0.113.9".into()));
+        assert!(key.starts_with("address:") && !key.contains("203.0.113.9"), "{key}");
+        assert_eq!(key, viewer_key(&Viewer::Address("203.0.113.9".into())));
+        assert_ne!(key, viewer_key(&Viewer::Address("203.0.113.10".into())));
+        let user = Viewer::User { id: "u1".into(), email: "a@example.org".into() };
+        assert_eq!(viewer_key(&user), "user:u1");
+    }
+}

@@ -1,0 +1,254 @@
+//! Video pages: the admin list with a form for a new draft, a video's admin page (edit,
+//! publish or take back, delete), and the public `/videos` and `/videos/<slug>`.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::{
+    CountVideoView, DeleteVideo, PublishVideo, SaveVideo, Video, VideoFilter, get_video, list_videos,
+    public_video, public_videos,
+};
+use crate::home::ui::PublicHeader;
+use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
+use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
+
+/// The create/edit form; `video` fills it for an edit.
+#[component]
+fn VideoFormView(action: ServerAction<SaveVideo>, video: Option<Video>) -> impl IntoView {
+    let error = last_error(action.value());
+    let v = video.clone();
+    let value = move |f: fn(&Video) -> String| v.as_ref().map(f).unwrap_or_default();
+    view! {
+        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+            <input type="hidden" name="id" value=video.as_ref().map(|v| v.id.clone()).unwrap_or_default() />
+            <FormError error=error />
+            <Field label="Title" name="form[title]" value=value(|v| v.title.clone()) required=true error=error />
+            <Field label="Address (/videos/…; left empty, made from the title)" name="form[slug]" value=value(|v| v.slug.clone()) error=error />
+            <Field label="Video file (its https:// address, e.g. an .mp4 or .webm)" name="form[video_url]" value=value(|v| v.video_url.clone()) required=true error=error />
+            <TextArea label="Description (optional)" name="form[description]" value=value(|v| v.description.clone()) rows=4 error=error />
+            <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save video"</button></div>
+            <p class="text-sm text-green-700" role="status">
+                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
+            </p>
+        </ActionForm>
+    }
+}
+
+/// `/admin/videos`: every video, last changed first, found by title; a form for a new draft.
+#[component]
+pub fn AdminVideosPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| VideoFilter { search: q.get("q").unwrap_or_default(), page: crate::ui::page_param(q) })
+    };
+    let videos = Resource::new(filter, list_videos);
+    let save = ServerAction::<SaveVideo>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = save.value().get() {
+            navigate(&format!("/admin/videos/{}", created.id), Default::default());
+        }
+    });
+    view! {
+        <Title text="Videos" />
+        <div class="flex flex-wrap items-center gap-4">
+            <h1 class="text-2xl font-bold text-slate-900">"Videos"</h1>
+            <a href="/videos" class="text-sm text-indigo-700 hover:underline">"Public page"</a>
+        </div>
+        <form method="get" class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
+            <label class="text-sm text-slate-700">
+                "Title contains"
+                <input name="q" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" value=move || filter().search />
+            </label>
+            <button type="submit" class=SMALL_BUTTON>"Find"</button>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let current = filter();
+                match videos.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => {
+                        let empty = if current.search.trim().is_empty() {
+                            "No videos yet. Add the first one below."
+                        } else {
+                            "No videos match."
+                        };
+                        view! { <p class="mt-6 text-slate-600" data-testid="videos-empty">{empty}</p> }.into_any()
+                    }
+                    Ok(page) => {
+                        let link = move |n: i64| format!("/admin/videos?q={}&page={n}", crate::ui::urlencode(&current.search));
+                        view! {
+                            <p class="mt-4 text-sm text-slate-700">{crate::ui::count(page.count, "video")}</p>
+                            <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr><th class=TH>"Video"</th><th class=TH>"Status"</th><th class=TH>"Views"</th></tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|v| view! {
+                                            <tr data-testid="video-row">
+                                                <td class=TD><a href=format!("/admin/videos/{}", v.id) class="font-medium text-indigo-700 hover:underline">{v.title}</a></td>
+                                                <td class=TD>{match v.published_on { Some(day) => format!("Published {day}"), None => "Draft".to_string() }}</td>
+                                                <td class=TD>{v.views}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"New video"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Saved as a draft: publish it from its page."</p>
+            <VideoFormView action=save video=None />
+        </section>
+    }
+}
+
+/// `/admin/videos/:id`: publish it (or take it back to draft), edit it, delete it after a
+/// confirmation.
+#[component]
+pub fn AdminVideoPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let video = Resource::new(id, get_video);
+    let save = ServerAction::<SaveVideo>::new();
+    let publish = ServerAction::<PublishVideo>::new();
+    let delete = ServerAction::<DeleteVideo>::new();
+    Effect::new(move |_| {
+        if save.version().get() + publish.version().get() > 0 {
+            video.refetch();
+        }
+    });
+    crate::ui::leave_on_success(delete.value(), "/admin/videos");
+    view! {
+        <Title text="Video" />
+        <p><a href="/admin/videos" class="text-sm text-indigo-700 hover:underline">"← Videos"</a></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match video.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(v) => {
+                        let (delete_id, delete_title) = (v.id.clone(), v.title.clone());
+                        let confirm_delete = move |_| {
+                            let question = format!("Delete the video \"{delete_title}\" and its view counts? This cannot be undone.");
+                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                delete.dispatch(DeleteVideo { id: delete_id.clone() });
+                            }
+                        };
+                        let (status, button) = match &v.published_on {
+                            Some(day) => (format!("Published {day} at /videos/{}", v.slug), "Take back to draft"),
+                            None => ("Draft: only admins see it.".to_string(), "Publish"),
+                        };
+                        let publish_id = v.id.clone();
+                        let published = v.published;
+                        view! {
+                            <h1 class="mt-2 text-2xl font-bold text-slate-900">{v.title.clone()}</h1>
+                            <p class="mt-1 text-slate-700" data-testid="video-status">{status}</p>
+                            <p class="mt-1 text-sm text-slate-700" data-testid="video-views">{crate::ui::count(v.views, "view")}</p>
+                            {published.then(|| view! { <a href=format!("/videos/{}", v.slug) class="text-sm text-indigo-700 hover:underline">"Open the public page"</a> })}
+                            <FormError error=last_error(publish.value()) />
+                            <FormError error=last_error(delete.value()) />
+                            <div class="mt-3 flex gap-3">
+                                <button class=SMALL_BUTTON disabled=move || publish.pending().get()
+                                    on:click=move |_| { publish.dispatch(PublishVideo { id: publish_id.clone(), publish: !published }); }>
+                                    {button}
+                                </button>
+                                <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete video"</button>
+                            </div>
+                            <section class=CARD>
+                                <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                                <VideoFormView action=save video=Some(v) />
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/videos`: the published videos, newest first, 20 a page.
+#[component]
+pub fn PublicVideosPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = move || query.with(crate::ui::page_param);
+    let videos = Resource::new(page, public_videos);
+    view! {
+        <PublicHeader />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <crate::ui::SharedPageHead title="Videos".to_string() description="Watch what we do, and share it.".to_string() />
+            <h1 class="text-3xl font-bold text-slate-900">"Videos"</h1>
+            <p class="mt-2 text-slate-600">"Watch what we do, and share it."</p>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match videos.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(page) if page.rows.is_empty() => view! {
+                            <p class="mt-6 text-slate-600" data-testid="videos-empty">"No videos yet: come back soon."</p>
+                        }.into_any(),
+                        Ok(page) => view! {
+                            <ul class="mt-6 space-y-4">
+                                {page.rows.into_iter().map(|v| view! {
+                                    <li class="rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200" data-testid="video">
+                                        <h2 class="text-xl font-semibold"><a href=format!("/videos/{}", v.slug) class="text-indigo-700 hover:underline">{v.title}</a></h2>
+                                        <p class="mt-1 text-sm text-slate-600">{v.published_on}</p>
+                                        <p class="mt-2 line-clamp-3 whitespace-pre-line text-slate-700">{v.description}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            {crate::ui::pager(page.page, page.has_more, |n| format!("/videos?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+/// `/videos/:slug`: one published video in the browser's player. Its first play on the page
+/// counts as a view.
+#[component]
+pub fn PublicVideoPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let video = Resource::new(slug, public_video);
+    let count_view = ServerAction::<CountVideoView>::new();
+    view! {
+        <PublicHeader />
+        <main class="mx-auto max-w-3xl px-4 py-10">
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match video.await {
+                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Ok(v) => {
+                            let played = StoredValue::new(false);
+                            let played_slug = v.slug.clone();
+                            let on_play = move |_| {
+                                if !played.get_value() {
+                                    played.set_value(true);
+                                    count_view.dispatch(CountVideoView { slug: played_slug.clone() });
+                                }
+                            };
+                            view! {
+                                <crate::ui::SharedPageHead title=v.title.clone() description=v.description.clone() />
+                                <p><a href="/videos" class="text-sm text-indigo-700 hover:underline">"← Videos"</a></p>
+                                <h1 class="mt-2 text-3xl font-bold text-slate-900">{v.title.clone()}</h1>
+                                <p class="mt-1 text-sm text-slate-600">{v.published_on.clone()}</p>
+                                <video class="mt-4 w-full rounded-lg bg-black" controls=true preload="metadata" src=v.video_url.clone()
+                                    aria-label=v.title.clone() on:play=on_play data-testid="player">
+                                    <a href=v.video_url.clone() class="text-indigo-700 underline">"Download the video"</a>
+                                </video>
+                                <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="video-description">{v.description.clone()}</div>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
