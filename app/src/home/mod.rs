@@ -24,6 +24,8 @@ pub struct HomeInfo {
     pub giving: WaysToGive,
     /// Whether any impact story is published (the home page then links to them).
     pub stories: bool,
+    /// Whether any video is published (the home page then links to them).
+    pub videos: bool,
 }
 
 #[server(prefix = "/api", endpoint = "home")]
@@ -37,6 +39,7 @@ pub async fn load_home() -> Result<HomeInfo, AppError> {
         campaigns: crate::campaigns::service::active(db, HOME_CAMPAIGNS).await.map_err(internal)?,
         giving: crate::payments::service::ways_to_give(db).await.map_err(internal)?,
         stories: crate::stories::service::any_published(db).await.map_err(internal)?,
+        videos: crate::media::service::any_published(db).await.map_err(internal)?,
     })
 }
 

@@ -55,6 +55,7 @@ pub fn HomePage() -> impl IntoView {
                                         <a href="/shifts" class=secondary>"Volunteer shifts"</a>
                                         <a href="/events" class=secondary>"Events"</a>
                                         {info.stories.then(|| view! { <a href="/stories" class=secondary>"Impact stories"</a> })}
+                                        {info.videos.then(|| view! { <a href="/videos" class=secondary>"Videos"</a> })}
                                         {giving.donations.then(|| view! { <a href="/donate" class=secondary>"Donate"</a> })}
                                         <a href=own_page class=primary>{own_label}</a>
                                     </nav>

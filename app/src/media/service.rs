@@ -124,6 +124,14 @@ pub async fn list(db: &Db, filter: &VideoFilter, published_only: bool) -> Result
     Ok(VideoPage { rows, page, has_more, count })
 }
 
+/// Whether any video is published.
+pub async fn any_published(db: &Db) -> Result<bool, sqlx::Error> {
+    let one: Option<String> = sqlx::query_scalar("SELECT id FROM videos WHERE status = 'PUBLISHED' LIMIT 1")
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(one.is_some())
+}
+
 /// Creates a draft (empty `id`) or updates a video (published or not). An address another
 /// video has is refused.
 pub async fn save(db: &Db, id: &str, form: &VideoForm, now: i64) -> Result<Video, VideoError> {

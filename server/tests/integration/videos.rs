@@ -65,6 +65,7 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
     assert_eq!(app.call(&visitor, "videos/public-one", &[("slug", "march-for-transit")]).await.status(), 404);
     assert_eq!(app.call(&visitor, "videos/viewed", &[("slug", "march-for-transit")]).await.status(), 404);
     assert_eq!(ok_json(app.call(&visitor, "videos/public", &[]).await).await["count"], 0);
+    assert!(!app.page(&visitor, "/").await.contains("href=\"/videos\""), "no home link yet");
     let res = save(&app, &admin, "", &video_form("Another", "march-for-transit", FILE)).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("Another video has this address"));
@@ -94,6 +95,7 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
         "{page}"
     );
     assert!(app.page(&visitor, "/videos").await.contains("March for transit!"));
+    assert!(app.page(&visitor, "/").await.contains("href=\"/videos\""), "the home page links to them");
 
     // Plays: once per viewer a day. The visitor counts once however often they play; a
     // signed-in supporter with a contact counts once more, on their contact.
