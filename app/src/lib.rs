@@ -33,6 +33,7 @@ pub mod payments;
 pub mod reengagement;
 pub mod shifts;
 pub mod slug;
+pub mod sms;
 pub mod stories;
 pub mod template;
 pub mod ticketed_events;
@@ -145,6 +146,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("stories/:id") view=stories::ui::AdminStoryPage />
                     <Route path=path!("videos") view=media::ui::AdminVideosPage />
                     <Route path=path!("videos/:id") view=media::ui::AdminVideoPage />
+                    <Route path=path!("sms") view=sms::ui::AdminSmsPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

@@ -57,6 +57,36 @@ pub async fn newsletter(State(state): State<AppState>, req: Request) -> Response
     }
 }
 
+/// `POST /api/webhooks/sms`: a text message Twilio received on the group's number, signed
+/// with `X-Twilio-Signature`. 200 with an empty TwiML answer (Twilio then sends no reply) once
+/// received (again, too); 404 while text messages are off; 403 for a wrong signature; 422 for
+/// a message that is not right; 500 when the database failed, so that Twilio tries again.
+pub async fn sms(State(state): State<AppState>, req: Request) -> Response {
+    use app::sms::service::{ReceiveError, receive};
+    let (parts, body) = req.into_parts();
+    let body: Bytes = match axum::body::to_bytes(body, crate::middleware::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
+    };
+    let signature = parts.headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
+    let query = parts.uri.query();
+    match receive(&state.bus, &state.secret_key, &state.public_url, signature, query, &body).await {
+        Ok(_) => {
+            let twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+            ([(axum::http::header::CONTENT_TYPE, "text/xml")], twiml).into_response()
+        }
+        Err(e @ ReceiveError::NotSetUp) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+        Err(e @ ReceiveError::Unauthorised) => (StatusCode::FORBIDDEN, e.to_string()).into_response(),
+        Err(e @ ReceiveError::Invalid(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()
+        }
+        Err(ReceiveError::Database(e)) => {
+            tracing::error!(error = %e, "cannot receive a text message");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+        }
+    }
+}
+
 /// `POST /api/unsubscribe?token=…`: a mail app's one-click "Unsubscribe" (RFC 8058; the
 /// body, `List-Unsubscribe=One-Click`, says nothing more). The token is the signed one of
 /// the email's footer link. 200 once done (again, too), 404 for a token that is not ours.

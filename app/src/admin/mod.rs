@@ -32,6 +32,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Canvassing", href: "/admin/canvass", roles: crate::canvass::MANAGERS },
     NavItem { label: "Impact stories", href: "/admin/stories", roles: crate::stories::MANAGERS },
     NavItem { label: "Videos", href: "/admin/videos", roles: crate::media::MANAGERS },
+    NavItem { label: "Text messages", href: "/admin/sms", roles: crate::sms::MANAGERS },
     NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS },
     NavItem { label: "Re-engagement", href: "/admin/reengagement", roles: crate::reengagement::MANAGERS },
     NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },

@@ -552,6 +552,7 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         "canvass_addresses",
         "canvass_visits",
         "video_views",
+        "sms_messages",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET contact_id = $1 WHERE contact_id = $2")))
             .bind(survivor)

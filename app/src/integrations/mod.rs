@@ -3,7 +3,8 @@
 //! events a team wants to hear about) and the public calendar (Gancio: public shifts and
 //! ticketed events as calendar entries) and the newsletter (Listmonk: volunteers, supporters
 //! and donors as subscribers on their lists; reports of opens, clicks, bounces and
-//! unsubscribes received back). Their listeners live in the server crate; this module holds
+//! unsubscribes received back) and text messages (Twilio: the texts people send the group's
+//! number, received at `/api/webhooks/sms`; see `crate::sms`). Their listeners live in the server crate; this module holds
 //! their settings and the page they are set on.
 
 use leptos::prelude::*;
@@ -130,6 +131,30 @@ pub struct NewsletterSettingsForm {
     pub reports_secret: String,
 }
 
+/// Twilio's settings as an admin sees them: the auth token masked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SmsSettings {
+    pub enabled: bool,
+    /// The Twilio account's SID, `AC` and 32 hexadecimal digits.
+    pub account_sid: String,
+    /// Masked, or empty when none is stored.
+    pub auth_token: String,
+    /// The address to give Twilio for incoming messages (not a setting: this server's).
+    pub webhook_url: String,
+}
+
+/// The text messages form as typed. An auth token left empty or still showing its mask keeps
+/// the stored one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SmsSettingsForm {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub account_sid: String,
+    #[serde(default)]
+    pub auth_token: String,
+}
+
 #[cfg(feature = "ssr")]
 impl From<service::IntegrationError> for AppError {
     fn from(err: service::IntegrationError) -> AppError {
@@ -245,4 +270,24 @@ pub async fn add_existing_contacts() -> Result<String, AppError> {
         newsletter::AddError::Database(e) => crate::auth::internal(e),
         other => AppError::Conflict(other.to_string()),
     })
+}
+
+#[server(prefix = "/api", endpoint = "integrations/sms")]
+pub async fn get_sms_settings() -> Result<SmsSettings, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::load_sms(&state.db, &state.secret_key)
+        .await
+        .map(|s| s.view(&state.public_url))
+        .map_err(crate::auth::internal)
+}
+
+/// Saves Twilio's settings; answers with them as stored, the auth token masked.
+#[server(prefix = "/api", endpoint = "integrations/save-sms")]
+pub async fn save_sms_settings(form: SmsSettingsForm) -> Result<SmsSettings, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let saved = service::save_sms(&state.db, &state.secret_key, &actor, &form).await?;
+    Ok(saved.view(&state.public_url))
 }

@@ -1,6 +1,6 @@
 //! The integrations' settings (ssr only): stored as settings rows, secrets (the automation
 //! webhook's signing secret, team chat's webhook address, the public calendar's token, the
-//! newsletter's API token and reports secret) encrypted; the Standard Webhooks signature the
+//! newsletter's API token and reports secret, Twilio's auth token) encrypted; the Standard Webhooks signature the
 //! automation webhook is sent with; and the ids the public calendar gave its entries.
 
 use base64::Engine;
@@ -10,7 +10,8 @@ use sha2::Sha256;
 
 use super::{
     AutomationSettings, AutomationSettingsForm, NewsletterSettings, NewsletterSettingsForm,
-    PublicCalendarSettings, PublicCalendarSettingsForm, TeamChatSettings, TeamChatSettingsForm,
+    PublicCalendarSettings, PublicCalendarSettingsForm, SmsSettings, SmsSettingsForm, TeamChatSettings,
+    TeamChatSettingsForm,
 };
 use crate::db::Db;
 use crate::error::{FieldError, Validation, is_one_line};
@@ -549,6 +550,112 @@ pub async fn save_newsletter(
     record_saved(&mut tx, actor, "settings.newsletter.saved", &changed).await?;
     tx.commit().await?;
     Ok(load_newsletter(db, key).await?.view())
+}
+
+const SMS_ENABLED: &str = "sms.enabled";
+const SMS_ACCOUNT_SID: &str = "sms.account_sid";
+const SMS_AUTH_TOKEN: &str = "sms.auth_token";
+
+/// Twilio's stored settings, the auth token decrypted (never printed or sent).
+#[derive(Debug, Default)]
+pub struct StoredSms {
+    pub enabled: bool,
+    pub account_sid: String,
+    pub auth_token: Option<SecretString>,
+}
+
+impl StoredSms {
+    /// What an admin may see: the token masked, and the address to give Twilio, on this
+    /// server's public address.
+    pub fn view(&self, public_url: &str) -> SmsSettings {
+        SmsSettings {
+            enabled: self.enabled,
+            account_sid: self.account_sid.clone(),
+            auth_token: self
+                .auth_token
+                .as_ref()
+                .map(|t| settings::mask(t.expose_secret()))
+                .unwrap_or_default(),
+            webhook_url: format!("{}{}", public_url.trim_end_matches('/'), crate::sms::WEBHOOK_PATH),
+        }
+    }
+
+    /// What incoming messages are checked against: only when text messages are on.
+    pub fn receiver(&self) -> Option<(&str, &SecretString)> {
+        let token = self.auth_token.as_ref().filter(|_| self.enabled)?;
+        Some((self.account_sid.as_str(), token))
+    }
+}
+
+pub async fn load_sms(db: &Db, key: &SecretKey) -> Result<StoredSms, sqlx::Error> {
+    Ok(StoredSms {
+        enabled: settings::get(db, SMS_ENABLED).await?.as_deref() == Some("true"),
+        account_sid: settings::get(db, SMS_ACCOUNT_SID).await?.unwrap_or_default(),
+        auth_token: settings::get_secret(db, key, SMS_AUTH_TOKEN).await?,
+    })
+}
+
+/// Saves Twilio's settings and writes an admin audit row naming what changed (never the
+/// token). A token left empty or masked keeps the stored one. Answers with the settings as
+/// stored.
+pub async fn save_sms(
+    db: &Db,
+    key: &SecretKey,
+    actor: &Actor,
+    form: &SmsSettingsForm,
+) -> Result<StoredSms, IntegrationError> {
+    let before = load_sms(db, key).await?;
+    let account_sid = form.account_sid.trim();
+    let token = form.auth_token.trim();
+    let keeps_token = keeps_stored(token, &before.view("").auth_token);
+    let mut v = Validation::new();
+    v.check(
+        account_sid.is_empty() || is_twilio_id(account_sid, "AC"),
+        "account_sid",
+        "An account SID is AC and 32 letters and digits (0–9, a–f), as Twilio's console shows it.",
+    );
+    v.check(
+        !form.enabled || !account_sid.is_empty(),
+        "account_sid",
+        "Enter the account SID before turning text messages on.",
+    );
+    if !keeps_token {
+        let wrong = "An auth token is 32 letters and digits (0–9, a–f), as Twilio's console shows it.";
+        check_new_secret(&mut v, "auth_token", token, is_hex(token, 32), wrong);
+    }
+    v.check(
+        !form.enabled || !keeps_token || before.auth_token.is_some(),
+        "auth_token",
+        "Enter the auth token before turning text messages on.",
+    );
+    v.finish().map_err(IntegrationError::Invalid)?;
+
+    let mut changed = Vec::new();
+    let mut tx = db.begin_write().await?;
+    if form.enabled != before.enabled {
+        settings::set(&mut tx, SMS_ENABLED, if form.enabled { "true" } else { "false" }).await?;
+        changed.push("enabled");
+    }
+    if account_sid != before.account_sid {
+        settings::set(&mut tx, SMS_ACCOUNT_SID, account_sid).await?;
+        changed.push("account_sid");
+    }
+    if !keeps_token && settings::save_secret_field(&mut tx, key, SMS_AUTH_TOKEN, token).await? {
+        changed.push("auth_token");
+    }
+    record_saved(&mut tx, actor, "settings.sms.saved", &changed).await?;
+    tx.commit().await?;
+    Ok(load_sms(db, key).await?)
+}
+
+/// A Twilio id: its two-letter `prefix` (AC an account, SM a message) and 32 hex digits.
+pub fn is_twilio_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| is_hex(rest, 32))
+}
+
+/// `len` hexadecimal digits, lower or upper case.
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Whether a secret field keeps what is stored: left empty, or still showing the stored mask.

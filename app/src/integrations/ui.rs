@@ -1,5 +1,5 @@
 //! The integrations page (`/admin/integrations`): the automation webhook's, team chat's, the
-//! public calendar's and the newsletter's settings, and a test event to check them end to end.
+//! public calendar's, the newsletter's and text messages' (Twilio) settings, and a test event to check them end to end.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -7,9 +7,9 @@ use leptos_meta::Title;
 
 use super::{
     AddExistingContacts, AddUpcomingShifts, AutomationSettings, NewsletterSettings, PublicCalendarSettings,
-    SaveAutomationSettings, SaveNewsletterSettings, SavePublicCalendarSettings, SaveTeamChatSettings,
-    TeamChatSettings, get_automation_settings, get_newsletter_settings, get_public_calendar_settings,
-    get_team_chat_settings,
+    SaveAutomationSettings, SaveNewsletterSettings, SavePublicCalendarSettings, SaveSmsSettings,
+    SaveTeamChatSettings, SmsSettings, TeamChatSettings, get_automation_settings, get_newsletter_settings,
+    get_public_calendar_settings, get_sms_settings, get_team_chat_settings,
 };
 use crate::jobs::ui::JobProgress;
 use crate::observability::SendTestEvent;
@@ -28,6 +28,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                 get_team_chat_settings().await?,
                 get_public_calendar_settings().await?,
                 get_newsletter_settings().await?,
+                get_sms_settings().await?,
             ))
         },
     );
@@ -35,11 +36,13 @@ pub fn IntegrationsPage() -> impl IntoView {
     let save_chat = ServerAction::<SaveTeamChatSettings>::new();
     let save_calendar = ServerAction::<SavePublicCalendarSettings>::new();
     let save_newsletter = ServerAction::<SaveNewsletterSettings>::new();
+    let save_sms = ServerAction::<SaveSmsSettings>::new();
     let test_event = ServerAction::<SendTestEvent>::new();
     let save_error = last_error(save.value());
     let save_chat_error = last_error(save_chat.value());
     let save_calendar_error = last_error(save_calendar.value());
     let save_newsletter_error = last_error(save_newsletter.value());
+    let save_sms_error = last_error(save_sms.value());
 
     view! {
         <Title text="Integrations" />
@@ -48,11 +51,12 @@ pub fn IntegrationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok((automation, team_chat, calendar, newsletter)) => view! {
+                    Ok((automation, team_chat, calendar, newsletter, sms)) => view! {
                         <AutomationForm current=automation save=save error=save_error />
                         <TeamChatForm current=team_chat save=save_chat error=save_chat_error />
                         <PublicCalendarForm current=calendar save=save_calendar error=save_calendar_error />
                         <NewsletterForm current=newsletter save=save_newsletter error=save_newsletter_error />
+                        <SmsForm current=sms save=save_sms error=save_sms_error />
                         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
                             <h2 class="text-lg font-semibold text-slate-900">"Check it end to end"</h2>
                             <p class="text-sm text-slate-600">
@@ -280,5 +284,48 @@ fn StartJob(
         </button>
         <p class="mt-1 text-sm text-red-600" role="alert" data-testid=error_id>{error}</p>
         {move || started.get().and_then(Result::ok).map(|id| view! { <JobProgress id=id /> })}
+    }
+}
+
+#[component]
+fn SmsForm(
+    current: SmsSettings,
+    save: ServerAction<SaveSmsSettings>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let token_mask = mask_after_save(save.value(), current.auth_token.clone(), |saved| saved.auth_token);
+    view! {
+        <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Text messages (Twilio)"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Texts people send your Twilio number come into "
+                <a href="/admin/sms" class="text-indigo-700 underline">"Text messages"</a>
+                ", matched to the contact with that phone number. Questions and unhappy replies are posted to "
+                "team chat. A text of STOP (or UNSUBSCRIBE, CANCEL, END, QUIT) marks the number as opted out "
+                "until it texts START."
+            </p>
+            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormError error=error />
+                <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
+                    <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
+                    "Receive text messages"
+                </label>
+                <Field label="Account SID" name="form[account_sid]" autocomplete="off" value=current.account_sid.clone() error=error />
+                <MaskedField label="Auth token" name="form[auth_token]" mask=token_mask error=error />
+                <p class="text-sm text-slate-600">
+                    "Both are on the Twilio console's front page. The auth token checks that each text really "
+                    "comes from Twilio; it is stored encrypted and shown masked: leave it as it is to keep it. "
+                    "Then, in the console, open the number's settings and under Messaging, \u{201c}A message comes in\u{201d}, "
+                    "choose Webhook, HTTP POST, and this address:"
+                </p>
+                <p><code class="break-all rounded bg-slate-100 px-2 py-1 text-sm" data-testid="sms-webhook-url">{current.webhook_url.clone()}</code></p>
+                <button type="submit" class=BUTTON disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save text message settings" }}
+                </button>
+                <p class="text-sm text-green-700" data-testid="save-sms-result">
+                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
+                </p>
+            </ActionForm>
+        </section>
     }
 }

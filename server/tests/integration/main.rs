@@ -21,6 +21,7 @@ mod newsletter;
 mod payments;
 mod reengagement;
 mod shifts;
+mod sms;
 mod stories;
 mod ticketed_events;
 mod time_zone;

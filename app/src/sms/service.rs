@@ -1,0 +1,384 @@
+//! Text message rules (ssr only): receiving a text from Twilio (its signature, once per
+//! message, the contact by phone number, its sentiment, opting out and back in, with
+//! `sms.message.received`), and the inbox's list.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sqlx::Row;
+
+use super::{SmsFilter, SmsMessage, SmsPage};
+use crate::bus::{self, Bus};
+use crate::db::{self, Db};
+use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
+use crate::events::catalog::SmsMessageReceived;
+use crate::events::{Actor, Event};
+use crate::integrations::service::{is_twilio_id, load_sms};
+use crate::secrets::{ExposeSecret, SecretKey};
+use crate::settings;
+
+/// Texts on a page of the inbox.
+pub const PAGE_SIZE: i64 = 25;
+/// The longest text Twilio delivers (ten segments).
+const BODY_MAX_CHARS: usize = 1_600;
+/// The longest sender taken: a phone number, or a short code or name.
+const FROM_MAX_CHARS: usize = 40;
+/// A shorter number in the CRM is too likely to match someone else's.
+const NATIONAL_DIGITS_MIN: usize = 8;
+
+/// What a texted word asks of the number: Twilio's own opt-out and opt-in keywords.
+const OPT_OUT_WORDS: [&str; 8] =
+    ["stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"];
+const OPT_IN_WORDS: [&str; 3] = ["start", "unstop", "yes"];
+/// Words and phrases that make a text unhappy, or happy, when it asks nothing.
+const NEGATIVE_WORDS: [&str; 14] = [
+    "no",
+    "not",
+    "never",
+    "don't",
+    "dont",
+    "won't",
+    "can't",
+    "angry",
+    "hate",
+    "spam",
+    "annoying",
+    "remove",
+    "wrong number",
+    "leave me alone",
+];
+const POSITIVE_WORDS: [&str; 13] = [
+    "yes",
+    "yeah",
+    "yep",
+    "sure",
+    "ok",
+    "okay",
+    "thanks",
+    "thank you",
+    "great",
+    "love",
+    "glad",
+    "count me in",
+    "will do",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("invalid filter")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug, PartialEq)]
+pub enum ReceiveOutcome {
+    Received,
+    /// Received before, under the same Twilio message id: nothing done again.
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    #[error("Text messages are not turned on: set Twilio up under Integrations first.")]
+    NotSetUp,
+    #[error("The X-Twilio-Signature header is missing or wrong.")]
+    Unauthorised,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// What a text says: its sentiment, and whether it opts the number out of texts (`Some(true)`)
+/// or back in (`Some(false)`).
+#[derive(Debug, PartialEq)]
+pub struct Reading {
+    pub sentiment: &'static str,
+    pub opts_out: Option<bool>,
+}
+
+/// Reads a text. A lone opt-out word (STOP…) is unhappy and opts out; a lone opt-in word
+/// (START…) opts back in; otherwise a question mark makes a question, and the words decide
+/// between unhappy, happy and neither (unhappy first: "no thanks" is a no).
+pub fn read(body: &str) -> Reading {
+    let text = body.trim().to_lowercase();
+    let word = text.trim_end_matches(['.', '!']);
+    if OPT_OUT_WORDS.contains(&word) {
+        return Reading { sentiment: "NEGATIVE", opts_out: Some(true) };
+    }
+    if OPT_IN_WORDS.contains(&word) {
+        return Reading { sentiment: "POSITIVE", opts_out: Some(false) };
+    }
+    // Words as they stand, apostrophes kept, and padded so a phrase matches only whole words.
+    let words: Vec<&str> = text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).collect();
+    let spaced = format!(" {} ", words.join(" ").replace('’', "'"));
+    let says = |list: &[&str]| list.iter().any(|w| spaced.contains(&format!(" {w} ")));
+    let sentiment = if text.contains('?') {
+        "QUESTION"
+    } else if says(&NEGATIVE_WORDS) {
+        "NEGATIVE"
+    } else if says(&POSITIVE_WORDS) {
+        "POSITIVE"
+    } else {
+        "NEUTRAL"
+    };
+    Reading { sentiment, opts_out: None }
+}
+
+/// Twilio's `X-Twilio-Signature`: the base64 HMAC-SHA1, keyed with the auth token, of the
+/// address it posted to followed by each parameter's name and value, sorted by name.
+pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+    signed_content_mac(auth_token, url, params)
+        .map(|mac| BASE64.encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
+}
+
+/// The HMAC over what Twilio signs (`None` only if HMAC refused the key, which it never
+/// does: it takes keys of any length).
+fn signed_content_mac(auth_token: &str, url: &str, params: &[(String, String)]) -> Option<Hmac<Sha1>> {
+    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+    sorted.sort();
+    let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).ok()?;
+    mac.update(url.as_bytes());
+    for (name, value) in sorted {
+        mac.update(name.as_bytes());
+        mac.update(value.as_bytes());
+    }
+    Some(mac)
+}
+
+/// Whether `presented` is Twilio's signature of this request, compared in constant time.
+fn is_signed(auth_token: &str, url: &str, params: &[(String, String)], presented: &str) -> bool {
+    let Ok(presented) = BASE64.decode(presented.trim()) else { return false };
+    signed_content_mac(auth_token, url, params).is_some_and(|mac| mac.verify_slice(&presented).is_ok())
+}
+
+/// The digits of a phone number, or `None` when it holds anything but digits and the marks
+/// people write numbers with (spaces, `+ - . ( ) /`).
+fn phone_digits(phone: &str) -> Option<String> {
+    let allowed = |c: char| c.is_ascii_digit() || " +-.()/".contains(c);
+    phone.chars().all(allowed).then(|| phone.chars().filter(char::is_ascii_digit).collect())
+}
+
+/// Whether a number written in the CRM is the sender's (international, as Twilio gives it):
+/// the same digits, or the national number (written without the country code, its leading
+/// trunk zeros dropped) that the sender's ends with.
+pub fn is_same_number(written: &str, sender: &str) -> bool {
+    let (Some(written), Some(sender)) = (phone_digits(written), phone_digits(sender)) else { return false };
+    let national = written.trim_start_matches('0');
+    !sender.is_empty()
+        && (written == sender || (national.len() >= NATIONAL_DIGITS_MIN && sender.ends_with(national)))
+}
+
+/// The contact with this phone number (the one changed last, if several), if any. The
+/// database narrows by the last two digits; `is_same_number` decides.
+async fn contact_by_phone(tx: &mut db::Tx, sender: &str) -> Result<Option<String>, sqlx::Error> {
+    let digits = phone_digits(sender).unwrap_or_default();
+    if digits.len() < 2 {
+        return Ok(None);
+    }
+    let ending = format!("%{}", &digits[digits.len() - 2..]);
+    let rows = sqlx::query("SELECT id, phone FROM contacts WHERE phone LIKE $1 ORDER BY updated_at DESC, id")
+        .bind(ending)
+        .fetch_all(&mut **tx)
+        .await?;
+    for row in rows {
+        if is_same_number(&row.try_get::<String, _>("phone")?, sender) {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    Ok(None)
+}
+
+/// Receives one text Twilio posted (`body` form-encoded; `query` the request's, if any):
+/// checks the signature against the address Twilio was given, keeps it once per Twilio
+/// message id, and publishes `sms.message.received` in the same transaction.
+pub async fn receive(
+    bus: &Bus,
+    key: &SecretKey,
+    public_url: &str,
+    signature: Option<&str>,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<ReceiveOutcome, ReceiveError> {
+    let stored = load_sms(bus.db(), key).await?;
+    let (_, auth_token) = stored.receiver().ok_or(ReceiveError::NotSetUp)?;
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| ReceiveError::Invalid("The body is not a form."))?;
+    let mut url = format!("{}{}", public_url.trim_end_matches('/'), super::WEBHOOK_PATH);
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        url = format!("{url}?{query}");
+    }
+    if !is_signed(auth_token.expose_secret(), &url, &params, signature.unwrap_or_default()) {
+        return Err(ReceiveError::Unauthorised);
+    }
+    let param =
+        |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).unwrap_or_default();
+    let (sid, from, text) = (param("MessageSid"), param("From"), param("Body"));
+    if !is_twilio_id(sid, "SM") && !is_twilio_id(sid, "MM") {
+        return Err(ReceiveError::Invalid("MessageSid is SM or MM and 32 hexadecimal digits."));
+    }
+    if from.is_empty() || !is_one_line(from, FROM_MAX_CHARS) {
+        return Err(ReceiveError::Invalid("From is the sender's number, at most 40 characters."));
+    }
+    if !is_plain_text(text, BODY_MAX_CHARS) {
+        return Err(ReceiveError::Invalid("Body is at most 1,600 characters of text."));
+    }
+
+    let reading = read(text);
+    // Time-ordered, so that texts of the same second list in the order they came.
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = db::now_unix();
+    let mut tx = bus.db().begin_write().await?;
+    let contact_id = contact_by_phone(&mut tx, from).await?;
+    let first = sqlx::query(
+        "INSERT INTO sms_messages (id, provider_id, phone, body, sentiment, contact_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (provider_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(sid)
+    .bind(from)
+    .bind(text)
+    .bind(reading.sentiment)
+    .bind(&contact_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if first.rows_affected() == 0 {
+        return Ok(ReceiveOutcome::Duplicate);
+    }
+    match reading.opts_out {
+        Some(true) => {
+            sqlx::query(
+                "INSERT INTO sms_opt_outs (phone, opted_out_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(from)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Some(false) => {
+            sqlx::query("DELETE FROM sms_opt_outs WHERE phone = $1").bind(from).execute(&mut *tx).await?;
+        }
+        None => {}
+    }
+    let event = Event::SmsMessageReceived(SmsMessageReceived {
+        message_id: id,
+        contact_id,
+        from: from.to_string(),
+        body: text.to_string(),
+        sentiment: reading.sentiment.to_string(),
+    });
+    bus::publish(&mut tx, &Actor::Webhook("twilio".into()), &event).await?;
+    bus.commit(tx).await?;
+    Ok(ReceiveOutcome::Received)
+}
+
+/// One page of the texts received, newest first, of one sentiment or all; and whether texts
+/// are being received at all.
+pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPage, ListError> {
+    let sentiment = filter.sentiment.trim();
+    let mut v = Validation::new();
+    v.check(
+        sentiment.is_empty() || super::SENTIMENTS.iter().any(|(s, _)| *s == sentiment),
+        "sentiment",
+        "Choose questions, unhappy, happy or neither.",
+    );
+    v.finish().map_err(ListError::Invalid)?;
+    let (conditions, binds) = if sentiment.is_empty() {
+        (String::new(), vec![])
+    } else {
+        (" WHERE m.sentiment = $1".to_string(), vec![sentiment.to_string()])
+    };
+    let count =
+        db::fetch_count(db, &format!("SELECT COUNT(*) FROM sms_messages m{conditions}"), &binds).await?;
+    let select = format!(
+        "SELECT m.id, m.phone, m.body, m.sentiment, m.contact_id, m.created_at, c.name AS contact_name, \
+         o.phone AS opted_out FROM sms_messages m LEFT JOIN contacts c ON c.id = m.contact_id \
+         LEFT JOIN sms_opt_outs o ON o.phone = m.phone{conditions} ORDER BY m.created_at DESC, m.id DESC"
+    );
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows = rows
+        .iter()
+        .map(|row| {
+            Ok(SmsMessage {
+                id: row.try_get("id")?,
+                received_at: zone.stamp(row.try_get("created_at")?),
+                phone: row.try_get("phone")?,
+                body: row.try_get("body")?,
+                sentiment: row.try_get("sentiment")?,
+                contact_id: row.try_get("contact_id")?,
+                contact_name: row.try_get("contact_name")?,
+                opted_out: row.try_get::<Option<String>, _>("opted_out")?.is_some(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let receiving = load_sms(db, key).await?.receiver().is_some();
+    Ok(SmsPage { rows, page, has_more, count, receiving })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opt_out_and_opt_in_words_alone_change_the_numbers_wishes() {
+        assert_eq!(read(" STOP "), Reading { sentiment: "NEGATIVE", opts_out: Some(true) });
+        assert_eq!(read("Unsubscribe."), Reading { sentiment: "NEGATIVE", opts_out: Some(true) });
+        assert_eq!(read("start"), Reading { sentiment: "POSITIVE", opts_out: Some(false) });
+        // In a sentence, the word is only a word.
+        assert_eq!(read("Don't stop the march").opts_out, None);
+        assert_eq!(read("Where does it end?").opts_out, None);
+    }
+
+    #[test]
+    fn texts_are_questions_unhappy_happy_or_neither() {
+        assert_eq!(read("What time does the shift start?").sentiment, "QUESTION");
+        assert_eq!(read("No thanks, not interested").sentiment, "NEGATIVE");
+        assert_eq!(read("Wrong number!!").sentiment, "NEGATIVE");
+        assert_eq!(read("I won’t be there").sentiment, "NEGATIVE");
+        assert_eq!(read("Count me in, thank you").sentiment, "POSITIVE");
+        assert_eq!(read("See you at 9").sentiment, "NEUTRAL");
+        // Whole words only: "nothing" is not "no", "knot" not "not".
+        assert_eq!(read("nothing to add, knot tied").sentiment, "NEUTRAL");
+    }
+
+    #[test]
+    fn signs_as_twilios_documentation_example_does() {
+        // Twilio's "Validating requests" example: this token, address and parameters.
+        let params: Vec<(String, String)> = [
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+14158675310"),
+            ("Digits", "1234"),
+            ("From", "+14158675310"),
+            ("To", "+18005551212"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let signature = twilio_signature("12345", url, &params);
+        assert_eq!(signature, "GvWf1cFY/Q7PnoempGyD5oXAezc=");
+        assert!(is_signed("12345", url, &params, &signature));
+        assert!(!is_signed("12346", url, &params, &signature));
+        assert!(!is_signed("12345", "https://mycompany.com/myapp.php", &params, &signature));
+        assert!(!is_signed("12345", url, &params[1..], &signature));
+        assert!(!is_signed("12345", url, &params, "not base64 at all"));
+    }
+
+    #[test]
+    fn a_number_matches_as_written_with_or_without_the_country_code() {
+        assert!(is_same_number("+1 (555) 123-4567", "+15551234567"));
+        assert!(is_same_number("555.123.4567", "+15551234567"));
+        assert!(is_same_number("07700 900123", "+447700900123"));
+        assert!(!is_same_number("555-123-4568", "+15551234567"));
+        // Too short to be sure, or not a number at all.
+        assert!(!is_same_number("1234567", "+15551234567"));
+        assert!(!is_same_number("%%%%%%%%", "+15551234567"));
+        assert!(!is_same_number("call 5551234567", "+15551234567"));
+        assert!(!is_same_number("", ""));
+    }
+}
