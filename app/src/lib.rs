@@ -147,6 +147,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("videos") view=media::ui::AdminVideosPage />
                     <Route path=path!("videos/:id") view=media::ui::AdminVideoPage />
                     <Route path=path!("sms") view=sms::ui::AdminSmsPage />
+                    <Route path=path!("sms/campaigns") view=sms::ui::AdminSmsCampaignsPage />
+                    <Route path=path!("sms/campaigns/:id") view=sms::ui::AdminSmsCampaignPage />
                     <Route path=path!("users") view=users::ui::UsersPage />
                     <Route path=path!("campaigns") view=campaigns::ui::AdminCampaignsPage />
                     <Route path=path!("campaigns/:id") view=campaigns::ui::AdminCampaignPage />

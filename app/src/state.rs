@@ -53,6 +53,8 @@ pub struct SharedState {
     pub campaign_limiter: crate::rate_limit::RateLimiter,
     /// Stripe's API address (a local fake in tests).
     pub stripe_api_base: String,
+    /// Where Twilio's API is (a fake in tests).
+    pub twilio_api_base: String,
     /// Proxies trusted to name the client in `X-Forwarded-For`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub bus: Bus,

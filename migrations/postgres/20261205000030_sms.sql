@@ -18,3 +18,35 @@ CREATE TABLE sms_opt_outs (
     phone         TEXT PRIMARY KEY,
     opted_out_at  BIGINT NOT NULL
 );
+
+-- Text campaigns: one message to every contact with a usable number (of one tag, or all),
+-- each number once; each recipient PENDING, then SENDING while Twilio is asked, then SENT
+-- or FAILED (with why).
+CREATE TABLE sms_campaigns (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    tag             TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('SENDING', 'COMPLETED')),
+    recipient_count BIGINT NOT NULL,
+    sent_count      BIGINT NOT NULL DEFAULT 0,
+    failed_count    BIGINT NOT NULL DEFAULT 0,
+    job_id          TEXT,
+    created_by      TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    completed_at    BIGINT
+);
+CREATE INDEX sms_campaigns_created ON sms_campaigns (created_at);
+
+CREATE TABLE sms_recipients (
+    campaign_id TEXT NOT NULL REFERENCES sms_campaigns (id),
+    phone       TEXT NOT NULL,
+    contact_id  TEXT NOT NULL REFERENCES contacts (id),
+    position    BIGINT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('PENDING', 'SENDING', 'SENT', 'FAILED')),
+    provider_id TEXT,
+    error       TEXT,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, phone)
+);
+CREATE INDEX sms_recipients_contact ON sms_recipients (contact_id);

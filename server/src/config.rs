@@ -43,6 +43,8 @@ pub struct Config {
     pub campaign_limit_per_hour: u32,
     /// Where Stripe's API is: `https://api.stripe.com`, or a fake in tests.
     pub stripe_api_base: String,
+    /// Where Twilio's API is: `https://api.twilio.com`, or a fake in tests.
+    pub twilio_api_base: String,
     /// Reverse proxies whose `X-Forwarded-For` names the client; from anyone else the
     /// header is ignored and the socket's address is the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -81,6 +83,7 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_CHECKOUT_RATE_LIMIT",
     "CHANGEMAKER_CAMPAIGN_RATE_LIMIT",
     "CHANGEMAKER_STRIPE_API_BASE",
+    "CHANGEMAKER_TWILIO_API_BASE",
     "CHANGEMAKER_TRUSTED_PROXIES",
     "CHANGEMAKER_TEST_DATABASE_URL",
 ];
@@ -205,15 +208,15 @@ impl Config {
                 )
             })?,
         };
-        let stripe_api_base = match get("CHANGEMAKER_STRIPE_API_BASE") {
-            None => "https://api.stripe.com".to_string(),
+        let api_base = |variable: &str, default: &str| match get(variable) {
+            None => Ok(default.to_string()),
             Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
-                url.trim_end_matches('/').to_string()
+                Ok(url.trim_end_matches('/').to_string())
             }
-            Some(_) => {
-                return Err(error("CHANGEMAKER_STRIPE_API_BASE", "expected an http:// or https:// address"));
-            }
+            Some(_) => Err(error(variable, "expected an http:// or https:// address")),
         };
+        let stripe_api_base = api_base("CHANGEMAKER_STRIPE_API_BASE", "https://api.stripe.com")?;
+        let twilio_api_base = api_base("CHANGEMAKER_TWILIO_API_BASE", "https://api.twilio.com")?;
         let trusted_proxies = match get("CHANGEMAKER_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(text) => {
@@ -242,6 +245,7 @@ impl Config {
             checkout_limit_per_hour,
             campaign_limit_per_hour,
             stripe_api_base,
+            twilio_api_base,
             trusted_proxies,
         })
     }

@@ -130,6 +130,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         checkout_limiter: RateLimiter::new(config.checkout_limit_per_hour, Duration::from_secs(3600)),
         campaign_limiter: RateLimiter::new(config.campaign_limit_per_hour, Duration::from_secs(3600)),
         stripe_api_base: config.stripe_api_base.clone(),
+        twilio_api_base: config.twilio_api_base.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
         signups: app::shifts::group_commit::SignupQueue::start(bus.clone()),
         bus,

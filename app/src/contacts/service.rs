@@ -553,6 +553,7 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         "canvass_visits",
         "video_views",
         "sms_messages",
+        "sms_recipients",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET contact_id = $1 WHERE contact_id = $2")))
             .bind(survivor)

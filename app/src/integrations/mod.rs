@@ -139,6 +139,10 @@ pub struct SmsSettings {
     pub account_sid: String,
     /// Masked, or empty when none is stored.
     pub auth_token: String,
+    /// The Twilio number texts are sent from, `+15550001111`.
+    pub from_number: String,
+    /// The country calling code put before numbers written without one (`1`), or empty.
+    pub country_code: String,
     /// The address to give Twilio for incoming messages (not a setting: this server's).
     pub webhook_url: String,
 }
@@ -153,6 +157,10 @@ pub struct SmsSettingsForm {
     pub account_sid: String,
     #[serde(default)]
     pub auth_token: String,
+    #[serde(default)]
+    pub from_number: String,
+    #[serde(default)]
+    pub country_code: String,
 }
 
 #[cfg(feature = "ssr")]

@@ -555,6 +555,8 @@ pub async fn save_newsletter(
 const SMS_ENABLED: &str = "sms.enabled";
 const SMS_ACCOUNT_SID: &str = "sms.account_sid";
 const SMS_AUTH_TOKEN: &str = "sms.auth_token";
+const SMS_FROM_NUMBER: &str = "sms.from_number";
+const SMS_COUNTRY_CODE: &str = "sms.country_code";
 
 /// Twilio's stored settings, the auth token decrypted (never printed or sent).
 #[derive(Debug, Default)]
@@ -562,6 +564,18 @@ pub struct StoredSms {
     pub enabled: bool,
     pub account_sid: String,
     pub auth_token: Option<SecretString>,
+    pub from_number: String,
+    pub country_code: String,
+}
+
+/// Twilio's API, to send texts: where it is, the account and its token, the number texts come
+/// from, and the country code for numbers written without one.
+pub struct TwilioTarget {
+    pub api_base: String,
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    pub from_number: String,
+    pub country_code: String,
 }
 
 impl StoredSms {
@@ -576,14 +590,27 @@ impl StoredSms {
                 .as_ref()
                 .map(|t| settings::mask(t.expose_secret()))
                 .unwrap_or_default(),
+            from_number: self.from_number.clone(),
+            country_code: self.country_code.clone(),
             webhook_url: format!("{}{}", public_url.trim_end_matches('/'), crate::sms::WEBHOOK_PATH),
         }
     }
 
     /// What incoming messages are checked against: only when text messages are on.
-    pub fn receiver(&self) -> Option<(&str, &SecretString)> {
-        let token = self.auth_token.as_ref().filter(|_| self.enabled)?;
-        Some((self.account_sid.as_str(), token))
+    pub fn receiver(&self) -> Option<&SecretString> {
+        self.auth_token.as_ref().filter(|_| self.enabled)
+    }
+
+    /// Where to send texts: only when text messages are on and have a sending number.
+    pub fn sender(&self, api_base: &str) -> Option<TwilioTarget> {
+        let auth_token = self.receiver().filter(|_| !self.from_number.is_empty())?.clone();
+        Some(TwilioTarget {
+            api_base: api_base.to_string(),
+            account_sid: self.account_sid.clone(),
+            auth_token,
+            from_number: self.from_number.clone(),
+            country_code: self.country_code.clone(),
+        })
     }
 }
 
@@ -592,6 +619,8 @@ pub async fn load_sms(db: &Db, key: &SecretKey) -> Result<StoredSms, sqlx::Error
         enabled: settings::get(db, SMS_ENABLED).await?.as_deref() == Some("true"),
         account_sid: settings::get(db, SMS_ACCOUNT_SID).await?.unwrap_or_default(),
         auth_token: settings::get_secret(db, key, SMS_AUTH_TOKEN).await?,
+        from_number: settings::get(db, SMS_FROM_NUMBER).await?.unwrap_or_default(),
+        country_code: settings::get(db, SMS_COUNTRY_CODE).await?.unwrap_or_default(),
     })
 }
 
@@ -607,6 +636,7 @@ pub async fn save_sms(
     let before = load_sms(db, key).await?;
     let account_sid = form.account_sid.trim();
     let token = form.auth_token.trim();
+    let (from_number, country_code) = (form.from_number.trim(), form.country_code.trim());
     let keeps_token = keeps_stored(token, &before.view("").auth_token);
     let mut v = Validation::new();
     v.check(
@@ -628,6 +658,17 @@ pub async fn save_sms(
         "auth_token",
         "Enter the auth token before turning text messages on.",
     );
+    v.check(
+        from_number.is_empty() || crate::sms::service::is_international_number(from_number),
+        "from_number",
+        "Enter your Twilio number as + and the country code and number, like +15550001111.",
+    );
+    v.check(
+        country_code.is_empty()
+            || (country_code.len() <= 3 && is_digits(country_code) && !country_code.starts_with('0')),
+        "country_code",
+        "A country calling code is 1 to 3 digits, like 1 or 44.",
+    );
     v.finish().map_err(IntegrationError::Invalid)?;
 
     let mut changed = Vec::new();
@@ -636,9 +677,15 @@ pub async fn save_sms(
         settings::set(&mut tx, SMS_ENABLED, if form.enabled { "true" } else { "false" }).await?;
         changed.push("enabled");
     }
-    if account_sid != before.account_sid {
-        settings::set(&mut tx, SMS_ACCOUNT_SID, account_sid).await?;
-        changed.push("account_sid");
+    for (setting, field, typed, stored) in [
+        (SMS_ACCOUNT_SID, "account_sid", account_sid, &before.account_sid),
+        (SMS_FROM_NUMBER, "from_number", from_number, &before.from_number),
+        (SMS_COUNTRY_CODE, "country_code", country_code, &before.country_code),
+    ] {
+        if typed != stored {
+            settings::set(&mut tx, setting, typed).await?;
+            changed.push(field);
+        }
     }
     if !keeps_token && settings::save_secret_field(&mut tx, key, SMS_AUTH_TOKEN, token).await? {
         changed.push("auth_token");
@@ -651,6 +698,10 @@ pub async fn save_sms(
 /// A Twilio id: its two-letter `prefix` (AC an account, SM a message) and 32 hex digits.
 pub fn is_twilio_id(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix).is_some_and(|rest| is_hex(rest, 32))
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_digit())
 }
 
 /// `len` hexadecimal digits, lower or upper case.

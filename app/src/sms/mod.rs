@@ -3,9 +3,12 @@
 //! matched to the contact with that phone number, classified (a question, unhappy, happy or
 //! neither), and published as `sms.message.received` — team chat hears of questions and
 //! unhappy ones, the contact's timeline of every one. An opt-out word (STOP…) marks the number
-//! as not wanting texts until it sends START. Admins read them at `/admin/sms`. Twilio's
-//! settings are on the integrations page. Shared types and server functions here, rules in
-//! `service.rs`, the page in `ui.rs`.
+//! as not wanting texts until it sends START. Admins read them at `/admin/sms`, and send a
+//! text campaign to every contact with a usable number (of one tag, or all) from
+//! `/admin/sms/campaigns` (`sms.campaign.started`, `sms.message.sent` per text,
+//! `sms.campaign.completed`). Twilio's settings are on the integrations page. Shared types and
+//! server functions here, receiving and the inbox in `service.rs`, campaigns in
+//! `campaigns.rs`, Twilio's API in `twilio.rs`, the pages in `ui.rs`.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,7 +17,11 @@ use crate::error::AppError;
 use crate::users::Role;
 
 #[cfg(feature = "ssr")]
+pub mod campaigns;
+#[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod twilio;
 pub mod ui;
 
 /// Who reads the texts (SUPER_ADMIN satisfies every requirement).
@@ -22,6 +29,19 @@ pub const MANAGERS: &[Role] = &[Role::Admin];
 
 /// Where Twilio posts incoming messages.
 pub const WEBHOOK_PATH: &str = "/api/webhooks/sms";
+
+pub const NAME_MAX_CHARS: usize = 200;
+/// The longest text Twilio takes (ten segments), the opt-out line included.
+pub const BODY_MAX_CHARS: usize = 1_600;
+pub const TAG_MAX_CHARS: usize = 100;
+
+/// Put at the end of a campaign's text, unless it already says how to stop them.
+pub const OPT_OUT_LINE: &str = "Reply STOP to stop these texts.";
+
+/// The text a campaign sends: the message, and how to stop them unless it says so already.
+pub fn campaign_text(body: &str) -> String {
+    if body.to_lowercase().contains("stop") { body.to_string() } else { format!("{body}\n\n{OPT_OUT_LINE}") }
+}
 
 /// What a text says about how its sender feels, as the inbox filters by it.
 pub const SENTIMENTS: [(&str, &str); 4] =
@@ -72,4 +92,134 @@ pub async fn list_sms_messages(#[server(default)] filter: SmsFilter) -> Result<S
         service::ListError::Invalid(errors) => AppError::Invalid(errors),
         service::ListError::Database(e) => crate::auth::internal(e),
     })
+}
+
+/// A new text campaign as typed: a name for the list, the tag of who gets it (empty for
+/// every contact with a number), and the message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SmsCampaignForm {
+    pub name: String,
+    #[serde(default)]
+    pub tag: String,
+    pub body: String,
+}
+
+/// Who a campaign to a tag (or everyone) would reach, and who it would leave out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SmsAudience {
+    /// Numbers it goes to (each once, however many contacts share it).
+    pub recipients: i64,
+    /// Contacts whose phone is not a number texts can go to.
+    pub unusable: i64,
+    /// Contacts whose number texted STOP.
+    pub opted_out: i64,
+}
+
+/// A campaign as the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsCampaign {
+    pub id: String,
+    pub name: String,
+    pub body: String,
+    pub tag: String,
+    /// SENDING or COMPLETED.
+    pub status: String,
+    pub recipients: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub started_at: String,
+    /// The job sending it, to follow.
+    pub job_id: Option<String>,
+    /// Its sending stopped with the server, and can go on.
+    pub can_resume: bool,
+}
+
+/// A recipient a campaign's text did not reach, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsFailure {
+    pub phone: String,
+    pub contact_id: String,
+    pub contact_name: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsCampaignDetail {
+    pub campaign: SmsCampaign,
+    pub failures: Vec<SmsFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsCampaignPage {
+    pub rows: Vec<SmsCampaign>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl From<campaigns::CampaignError> for AppError {
+    fn from(err: campaigns::CampaignError) -> AppError {
+        use campaigns::CampaignError;
+        match err {
+            CampaignError::Invalid(errors) => AppError::Invalid(errors),
+            CampaignError::NotFound => AppError::NotFound("There is no such text campaign.".into()),
+            CampaignError::Conflict(why) => AppError::Conflict(why.into()),
+            CampaignError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
+/// Who a campaign to `tag` (empty: everyone) would reach.
+#[server(prefix = "/api", endpoint = "sms/audience")]
+pub async fn count_sms_audience(#[server(default)] tag: String) -> Result<SmsAudience, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(campaigns::audience_counts(&state.db, &state.secret_key, &tag).await?)
+}
+
+/// Starts sending a text campaign; answers with its id.
+#[server(prefix = "/api", endpoint = "sms/start-campaign")]
+pub async fn start_sms_campaign(form: SmsCampaignForm) -> Result<String, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(campaigns::start(&state.bus, &state.secret_key, &state.twilio_api_base, &actor, &form).await?)
+}
+
+/// Goes on sending a campaign whose sending stopped with the server.
+#[server(prefix = "/api", endpoint = "sms/resume-campaign")]
+pub async fn resume_sms_campaign(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(campaigns::resume(&state.bus, &state.secret_key, &state.twilio_api_base, &actor, &id).await?)
+}
+
+/// The campaigns, newest first, 20 a page.
+#[server(prefix = "/api", endpoint = "sms/campaigns")]
+pub async fn list_sms_campaigns(#[server(default)] page: i64) -> Result<SmsCampaignPage, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(campaigns::list(&state.db, page).await?)
+}
+
+#[server(prefix = "/api", endpoint = "sms/campaign")]
+pub async fn get_sms_campaign(id: String) -> Result<SmsCampaignDetail, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(campaigns::detail(&state.db, &id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_campaigns_text_says_how_to_stop_them_once() {
+        assert_eq!(campaign_text("Rally at noon!"), format!("Rally at noon!\n\n{OPT_OUT_LINE}"));
+        assert_eq!(
+            campaign_text("Rally at noon! Text STOP to opt out"),
+            "Rally at noon! Text STOP to opt out"
+        );
+    }
 }

@@ -20,8 +20,6 @@ use crate::settings;
 
 /// Texts on a page of the inbox.
 pub const PAGE_SIZE: i64 = 25;
-/// The longest text Twilio delivers (ten segments).
-const BODY_MAX_CHARS: usize = 1_600;
 /// The longest sender taken: a phone number, or a short code or name.
 const FROM_MAX_CHARS: usize = 40;
 /// A shorter number in the CRM is too likely to match someone else's.
@@ -162,6 +160,35 @@ fn phone_digits(phone: &str) -> Option<String> {
     phone.chars().all(allowed).then(|| phone.chars().filter(char::is_ascii_digit).collect())
 }
 
+/// A number as Twilio takes it (E.164): `+`, then 8 to 15 digits, the first not 0.
+pub fn is_international_number(text: &str) -> bool {
+    text.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len())
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
+/// A number written in the CRM as Twilio takes it, or `None` when it is not one. Written with
+/// `+` or `00`, it already has its country code; so does a number of 11 digits or more that
+/// starts with `country_code`. Any other is national: its trunk zeros dropped and
+/// `country_code` put before it (none set: it cannot be used).
+pub fn international_number(written: &str, country_code: &str) -> Option<String> {
+    let digits = phone_digits(written)?;
+    let number = if written.trim_start().starts_with('+') {
+        format!("+{digits}")
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        format!("+{rest}")
+    } else if country_code.is_empty() {
+        return None;
+    } else if digits.starts_with(country_code) && digits.len() >= 11 {
+        format!("+{digits}")
+    } else {
+        format!("+{country_code}{}", digits.trim_start_matches('0'))
+    };
+    is_international_number(&number).then_some(number)
+}
+
 /// Whether a number written in the CRM is the sender's (international, as Twilio gives it):
 /// the same digits, or the national number (written without the country code, its leading
 /// trunk zeros dropped) that the sender's ends with.
@@ -204,7 +231,7 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<ReceiveOutcome, ReceiveError> {
     let stored = load_sms(bus.db(), key).await?;
-    let (_, auth_token) = stored.receiver().ok_or(ReceiveError::NotSetUp)?;
+    let auth_token = stored.receiver().ok_or(ReceiveError::NotSetUp)?;
     let params: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|_| ReceiveError::Invalid("The body is not a form."))?;
     let mut url = format!("{}{}", public_url.trim_end_matches('/'), super::WEBHOOK_PATH);
@@ -223,7 +250,7 @@ pub async fn receive(
     if from.is_empty() || !is_one_line(from, FROM_MAX_CHARS) {
         return Err(ReceiveError::Invalid("From is the sender's number, at most 40 characters."));
     }
-    if !is_plain_text(text, BODY_MAX_CHARS) {
+    if !is_plain_text(text, super::BODY_MAX_CHARS) {
         return Err(ReceiveError::Invalid("Body is at most 1,600 characters of text."));
     }
 
@@ -265,7 +292,7 @@ pub async fn receive(
         None => {}
     }
     let event = Event::SmsMessageReceived(SmsMessageReceived {
-        message_id: id,
+        message_id: sid.to_string(),
         contact_id,
         from: from.to_string(),
         body: text.to_string(),
@@ -367,6 +394,21 @@ mod tests {
         assert!(!is_signed("12345", "https://mycompany.com/myapp.php", &params, &signature));
         assert!(!is_signed("12345", url, &params[1..], &signature));
         assert!(!is_signed("12345", url, &params, "not base64 at all"));
+    }
+
+    #[test]
+    fn numbers_are_made_international_with_the_country_code_when_written_without() {
+        assert_eq!(international_number("(555) 123-4567", "1").as_deref(), Some("+15551234567"));
+        assert_eq!(international_number("1 555 123 4567", "1").as_deref(), Some("+15551234567"));
+        assert_eq!(international_number("07700 900123", "44").as_deref(), Some("+447700900123"));
+        assert_eq!(international_number("+44 7700 900123", "1").as_deref(), Some("+447700900123"));
+        assert_eq!(international_number("0044 7700 900123", "").as_deref(), Some("+447700900123"));
+        // No country code to put before a national number; too short; not a number.
+        assert_eq!(international_number("(555) 123-4567", ""), None);
+        assert_eq!(international_number("12345", "1"), None);
+        assert_eq!(international_number("ask at the desk", "1"), None);
+        assert!(is_international_number("+15550001111"));
+        assert!(!is_international_number("15550001111") && !is_international_number("+0555000111"));
     }
 
     #[test]

@@ -1,12 +1,38 @@
-//! The text messages page (`/admin/sms`): the texts received, newest first, by sentiment.
+//! The text message pages: `/admin/sms` (the texts received, newest first, by sentiment),
+//! `/admin/sms/campaigns` (the campaigns, and a new one: who it reaches, then send) and
+//! `/admin/sms/campaigns/<id>` (its progress and the texts that did not go).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::{SENTIMENTS, SmsFilter, list_sms_messages};
-use crate::ui::LoadError;
-use crate::ui::style::{SMALL_BUTTON, TD, TH};
+use super::{
+    ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsFilter, StartSmsCampaign, count_sms_audience,
+    get_sms_campaign, list_sms_campaigns, list_sms_messages,
+};
+use crate::error::AppError;
+use crate::jobs::ui::JobProgress;
+use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::{LoadError, count, last_error};
+
+/// The inbox and campaigns links above each text message page.
+#[component]
+fn SmsTabs(current: &'static str) -> impl IntoView {
+    let tab = move |href: &'static str, label: &'static str| {
+        let class = if href == current {
+            "rounded-md bg-indigo-100 px-3 py-1 text-sm font-semibold text-indigo-800"
+        } else {
+            "rounded-md px-3 py-1 text-sm text-indigo-700 hover:underline"
+        };
+        view! { <a href=href class=class aria-current=(href == current).then_some("page")>{label}</a> }
+    };
+    view! {
+        <nav class="mt-2 flex gap-2" aria-label="Text messages">
+            {tab("/admin/sms", "Received")}
+            {tab("/admin/sms/campaigns", "Campaigns")}
+        </nav>
+    }
+}
 
 /// How a sentiment shows in the inbox: its word and colours.
 fn sentiment_badge(sentiment: &str) -> (&'static str, &'static str) {
@@ -31,6 +57,7 @@ pub fn AdminSmsPage() -> impl IntoView {
     view! {
         <Title text="Text messages" />
         <h1 class="text-2xl font-bold text-slate-900">"Text messages"</h1>
+        <SmsTabs current="/admin/sms" />
         <form method="get" class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
             <label class="text-sm text-slate-700">
                 "Show"
@@ -94,6 +121,195 @@ pub fn AdminSmsPage() -> impl IntoView {
                             }.into_any()
                         };
                         view! { {setup} {list} }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The message for `field` of the last failed call, if any.
+fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> {
+    move || error.get().and_then(|e| e.field_message(field))
+}
+
+/// `/admin/sms/campaigns`: the campaigns, newest first; a new one, with who it reaches.
+#[component]
+pub fn AdminSmsCampaignsPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = move || query.with(crate::ui::page_param);
+    let campaigns = Resource::new(page, list_sms_campaigns);
+    let (name, set_name) = signal(String::new());
+    let (tag, set_tag) = signal(String::new());
+    let (body, set_body) = signal(String::new());
+    let audience = Resource::new(move || tag.get(), count_sms_audience);
+    let start = ServerAction::<StartSmsCampaign>::new();
+    let error = last_error(start.value());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            navigate(&format!("/admin/sms/campaigns/{id}"), Default::default());
+        }
+    });
+    let send = move |_| {
+        let reach = audience.get_untracked().and_then(Result::ok).map_or(0, |a| a.recipients);
+        let question = format!("Send this text to {} now? This cannot be undone.", count(reach, "number"));
+        if window().confirm_with_message(&question).unwrap_or(false) {
+            start.dispatch(StartSmsCampaign {
+                form: SmsCampaignForm {
+                    name: name.get_untracked(),
+                    tag: tag.get_untracked(),
+                    body: body.get_untracked(),
+                },
+            });
+        }
+    };
+    let other_error = move || {
+        error
+            .get()
+            .filter(|e| ["name", "tag", "body"].iter().all(|f| e.field_message(f).is_none()))
+            .map(|e| e.to_string())
+    };
+    view! {
+        <Title text="Text campaigns" />
+        <h1 class="text-2xl font-bold text-slate-900">"Text messages"</h1>
+        <SmsTabs current="/admin/sms/campaigns" />
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match campaigns.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(list) if list.rows.is_empty() => view! {
+                        <p class="mt-6 text-slate-600" data-testid="campaigns-empty">"No text campaigns yet. Write the first one below."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
+                            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                <thead><tr><th class=TH>"Campaign"</th><th class=TH>"Started"</th><th class=TH>"Status"</th><th class=TH>"Sent"</th><th class=TH>"Not sent"</th></tr></thead>
+                                <tbody class="divide-y divide-slate-100">
+                                    {list.rows.into_iter().map(|c| view! {
+                                        <tr data-testid="campaign-row">
+                                            <td class=TD><a href=format!("/admin/sms/campaigns/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a></td>
+                                            <td class=TD>{c.started_at}</td>
+                                            <td class=TD>{if c.status == "COMPLETED" { "Sent" } else { "Sending" }}</td>
+                                            <td class=TD>{format!("{} of {}", c.sent, c.recipients)}</td>
+                                            <td class=TD>{c.failed}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        {crate::ui::pager(list.page, list.has_more, |n| format!("/admin/sms/campaigns?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"New text campaign"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "One text to every contact with a number texts can go to, or to those with one tag. A number two "
+                "contacts share gets it once; numbers that texted STOP do not get it."
+            </p>
+            <label class="mt-3 block text-sm text-slate-700">
+                "Name (for this list)"
+                <input name="name" class=SMALL_INPUT maxlength="200" prop:value=move || name.get()
+                    on:input=move |ev| set_name.set(event_target_value(&ev)) />
+            </label>
+            <p class="mt-1 text-sm text-red-600" data-testid="error-name">{field_error(error, "name")}</p>
+            <label class="mt-3 block text-sm text-slate-700">
+                "Only contacts tagged (leave empty for everyone)"
+                <input name="tag" class=SMALL_INPUT maxlength="100" prop:value=move || tag.get()
+                    on:input=move |ev| set_tag.set(event_target_value(&ev)) />
+            </label>
+            <p class="mt-1 text-sm text-red-600" data-testid="error-tag">{field_error(error, "tag")}</p>
+            <p class="mt-1 text-sm text-slate-700" data-testid="audience">
+                <Transition fallback=|| "Counting…">
+                    {move || Suspend::new(async move {
+                        match audience.await {
+                            Err(e) => e.to_string(),
+                            Ok(a) => format!(
+                                "Goes to {}. Left out: {} without a number texts can go to, {} opted out.",
+                                count(a.recipients, "number"), count(a.unusable, "contact"), a.opted_out
+                            ),
+                        }
+                    })}
+                </Transition>
+            </p>
+            <label class="mt-3 block text-sm text-slate-700">
+                "Text"
+                <textarea name="body" rows="4" class=SMALL_INPUT prop:value=move || body.get()
+                    on:input=move |ev| set_body.set(event_target_value(&ev))></textarea>
+            </label>
+            <p class="mt-1 text-xs text-slate-600">
+                {move || format!("{} characters. ", body.get().chars().count())}
+                "Unless it says how, \u{201c}" {super::OPT_OUT_LINE} "\u{201d} is added at the end."
+            </p>
+            <p class="mt-1 text-sm text-red-600" data-testid="error-body">{field_error(error, "body")}</p>
+            <p class="mt-1 text-sm text-red-600" role="alert">{other_error}</p>
+            <button type="button" class=format!("mt-3 {SMALL_BUTTON}") on:click=send disabled=move || start.pending().get()>
+                {move || if start.pending().get() { "Starting…" } else { "Send text campaign" }}
+            </button>
+        </section>
+    }
+}
+
+/// `/admin/sms/campaigns/:id`: a campaign's progress and the texts that did not go.
+#[component]
+pub fn AdminSmsCampaignPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let resume = ServerAction::<ResumeSmsCampaign>::new();
+    let campaign = Resource::new(move || (id(), resume.version().get()), |(id, _)| get_sms_campaign(id));
+    view! {
+        <Title text="Text campaign" />
+        <p><a href="/admin/sms/campaigns" class="text-sm text-indigo-700 hover:underline">"← Text campaigns"</a></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match campaign.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(detail) => {
+                        let c = detail.campaign;
+                        let audience = if c.tag.is_empty() { "Every contact with a number".to_string() } else { format!("Contacts tagged {}", c.tag) };
+                        let resume_id = c.id.clone();
+                        view! {
+                            <h1 class="mt-2 text-2xl font-bold text-slate-900">{c.name.clone()}</h1>
+                            <p class="mt-1 text-sm text-slate-700">{format!("{audience}: {}. Started {}.", count(c.recipients, "number"), c.started_at)}</p>
+                            <p class="mt-3 whitespace-pre-line rounded border border-slate-200 bg-white p-3 text-sm" data-testid="campaign-text">{super::campaign_text(&c.body)}</p>
+                            <p class="mt-3 text-sm font-semibold text-slate-800" data-testid="campaign-counts">
+                                {format!("{} sent, {} not sent, of {}.", c.sent, c.failed, c.recipients)}
+                            </p>
+                            {c.job_id.clone().map(|job| view! { <JobProgress id=job /> })}
+                            {c.can_resume.then(|| view! {
+                                <div class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
+                                    "The server stopped while this campaign was sending. "
+                                    <button class=SMALL_BUTTON disabled=move || resume.pending().get()
+                                        on:click=move |_| { resume.dispatch(ResumeSmsCampaign { id: resume_id.clone() }); }>
+                                        "Send the rest"
+                                    </button>
+                                </div>
+                            })}
+                            <p class="mt-1 text-sm text-red-600" role="alert">{move || last_error(resume.value()).get().map(|e| e.to_string())}</p>
+                            <section class=CARD>
+                                <h2 class="font-semibold text-slate-900">"Not sent"</h2>
+                                {if detail.failures.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-600" data-testid="failures-empty">"Every text so far has gone. Reload to see the latest."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+                                            <thead><tr><th class=TH>"Contact"</th><th class=TH>"Number"</th><th class=TH>"Why"</th></tr></thead>
+                                            <tbody class="divide-y divide-slate-100">
+                                                {detail.failures.into_iter().map(|f| view! {
+                                                    <tr data-testid="failure-row">
+                                                        <td class=TD><a href=format!("/admin/contacts/{}", f.contact_id) class="text-indigo-700 hover:underline">{f.contact_name}</a></td>
+                                                        <td class=format!("{TD} font-mono")>{f.phone}</td>
+                                                        <td class=TD>{f.error}</td>
+                                                    </tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }}
+                            </section>
+                        }.into_any()
                     }
                 }
             })}

@@ -1,14 +1,23 @@
 //! Text messages over HTTP, on both databases: Twilio's settings saved (the auth token
 //! encrypted, never shown), texts received at `/api/webhooks/sms` only with Twilio's signature,
 //! once per message, matched to a contact by phone, read for sentiment, opting out and back in,
-//! published as `sms.message.received`, and listed in the inbox.
+//! published as `sms.message.received`, and listed in the inbox. Text campaigns sent through a
+//! fake Twilio: each usable number once, opted-out numbers left out, refusals recorded, the
+//! campaign's events, and sending on after the server stopped midway.
 
-use crate::common::{TestApp, eventually};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use crate::common::{Backend, TestApp, eventually, spawn_app_with};
 use app::events::Actor;
 use app::users::{Role, UserStatus};
-use serde_json::Value;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
 
 on_both_backends!(texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox);
+on_both_backends_with_own_server!(campaigns_text_each_usable_number_once_and_record_what_did_not_go);
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "f00dbabe0123456789abcdef01234567";
@@ -192,4 +201,221 @@ async fn texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox(app
 async fn signed_with(token: &str, app: &TestApp, params: &[(String, String)]) -> String {
     let url = format!("{}{}", app.config.public_url.trim_end_matches('/'), app::sms::WEBHOOK_PATH);
     app::sms::service::twilio_signature(token, &url, params)
+}
+
+/// A fake Twilio Messages API: checks the account in the path and basic authentication,
+/// refuses the numbers it is told to, and keeps every text it accepted (to, from, body).
+#[derive(Clone, Default)]
+struct FakeTwilio {
+    sent: Arc<Mutex<Vec<(String, String, String)>>>,
+    refuse: Arc<Mutex<HashSet<String>>>,
+}
+
+impl FakeTwilio {
+    async fn start(&self) -> String {
+        let app = axum::Router::new().fallback(twilio_answer).with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        base_url
+    }
+
+    fn sent_to(&self) -> Vec<String> {
+        self.sent.lock().unwrap().iter().map(|(to, _, _)| to.clone()).collect()
+    }
+}
+
+async fn twilio_answer(
+    State(twilio): State<FakeTwilio>,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    use base64::Engine;
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"));
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Basic {credentials}")) {
+        return (StatusCode::UNAUTHORIZED, axum::Json(json!({ "code": 20003, "message": "Authenticate" })))
+            .into_response();
+    }
+    if uri.path() != format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json") {
+        return (StatusCode::NOT_FOUND, axum::Json(json!({ "code": 20404, "message": "Not found" })))
+            .into_response();
+    }
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let to = field("To");
+    if twilio.refuse.lock().unwrap().contains(&to) {
+        let message = format!("The 'To' number {to} is not a valid phone number.");
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "code": 21211, "message": message, "status": 400 })),
+        )
+            .into_response();
+    }
+    let mut sent = twilio.sent.lock().unwrap();
+    sent.push((to, field("From"), field("Body")));
+    let sid = format!("SM{:0>32}", sent.len());
+    (StatusCode::CREATED, axum::Json(json!({ "sid": sid, "status": "queued" }))).into_response()
+}
+
+async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backend: Backend) {
+    let twilio = FakeTwilio::default();
+    let base_url = twilio.start().await;
+    let app = spawn_app_with(backend, &[("CHANGEMAKER_TWILIO_API_BASE", &base_url)]).await;
+    app.create_user("owner@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let owner = app.signed_in("owner@example.org").await;
+    let bus = app.bus();
+    let add = |name: &'static str, phone: &'static str, tags: &'static [&'static str]| {
+        let bus = bus.clone();
+        async move {
+            let form = app::contacts::ContactForm {
+                name: name.into(),
+                email: format!("{}@example.org", name.to_lowercase()),
+                phone: phone.into(),
+            };
+            let id = app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
+            let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+            app::contacts::service::change_tags(&bus, &Actor::System, &id, &tags, &[]).await.unwrap();
+            id
+        }
+    };
+    let ana = add("Ana", "(555) 123-4567", &["drivers"]).await;
+    add("Ben", "1 555 123 4567", &["drivers"]).await; // Ana's number: texted once.
+    add("Cy", "+44 7700 900123", &["drivers"]).await; // Opted out below.
+    add("Di", "12345", &["drivers"]).await; // Too short to text.
+    let eve = add("Eve", "555 000 9999", &["drivers"]).await; // Twilio refuses it.
+    add("Fay", "555 222 3333", &[]).await; // Not tagged.
+    sqlx::query("INSERT INTO sms_opt_outs (phone, opted_out_at) VALUES ('+447700900123', 0)")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    twilio.refuse.lock().unwrap().insert("+15550009999".into());
+    let form = |name: &'static str, tag: &'static str, body: &'static str| {
+        vec![("form[name]", name), ("form[tag]", tag), ("form[body]", body)]
+    };
+
+    // Not set up to send: refused, nothing recorded.
+    let res = app.call(&owner, "sms/start-campaign", &form("Rally", "drivers", "Rally at noon")).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Integrations"));
+    let settings = [
+        ("form[enabled]", "true"),
+        ("form[account_sid]", ACCOUNT_SID),
+        ("form[auth_token]", AUTH_TOKEN),
+        ("form[from_number]", "+15550001111"),
+        ("form[country_code]", "1"),
+    ];
+    assert_eq!(app.call(&owner, "integrations/save-sms", &settings).await.status(), 200);
+    for (bad, field) in [
+        (vec![("form[from_number]", "555-0001")], "from_number"),
+        (vec![("form[country_code]", "0044")], "country_code"),
+    ] {
+        let res = app.call(&owner, "integrations/save-sms", &bad).await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains(&format!("\"field\":\"{field}\"")));
+    }
+
+    // Who it reaches, before sending.
+    let audience = ok_json(app.call(&owner, "sms/audience", &[("tag", "Drivers")]).await).await;
+    assert_eq!(audience, json!({ "recipients": 2, "unusable": 1, "opted_out": 1 }));
+
+    // Bad input: each field named, nothing sent.
+    let long = "x".repeat(1_600);
+    for (bad, field) in [
+        (form("", "drivers", "Rally at noon"), "name"),
+        (form("Rally", "drivers", "   "), "body"),
+        (vec![("form[name]", "Rally"), ("form[tag]", ""), ("form[body]", long.as_str())], "body"),
+        (form("Rally", "nobody-has-this", "Rally at noon"), "tag"),
+    ] {
+        let res = app.call(&owner, "sms/start-campaign", &bad).await;
+        assert_eq!(res.status(), 422, "{bad:?}");
+        assert!(res.text().await.unwrap().contains(&format!("\"field\":\"{field}\"")), "{bad:?}");
+    }
+    assert!(twilio.sent_to().is_empty());
+    let none: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sms_campaigns").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(none, 0);
+
+    // Sent: Ana's number once, Eve's refused; the opt-out line added.
+    let res = app.call(&owner, "sms/start-campaign", &form("Rally", "drivers", "Rally at noon")).await;
+    let id: String = ok_json(res).await.as_str().unwrap().to_string();
+    eventually("the campaign has finished", || async {
+        let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", id.as_str())]).await).await;
+        detail["campaign"]["status"] == "COMPLETED"
+    })
+    .await;
+    assert_eq!(twilio.sent_to(), vec!["+15551234567".to_string()]);
+    let (_, from, body) = twilio.sent.lock().unwrap()[0].clone();
+    assert_eq!(
+        (from.as_str(), body.as_str()),
+        ("+15550001111", "Rally at noon\n\nReply STOP to stop these texts.")
+    );
+    let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", id.as_str())]).await).await;
+    let campaign = &detail["campaign"];
+    assert_eq!(
+        (campaign["recipients"].clone(), campaign["sent"].clone(), campaign["failed"].clone()),
+        (json!(2), json!(1), json!(1))
+    );
+    assert_eq!(campaign["can_resume"], false);
+    assert_eq!(detail["failures"][0]["contact_id"], eve.as_str());
+    let why = detail["failures"][0]["error"].as_str().unwrap();
+    assert!(why.contains("not a valid phone number") && why.contains("21211"), "{why}");
+    assert!(!detail.to_string().contains(AUTH_TOKEN));
+    let started = app.events("sms.campaign.started").await;
+    assert_eq!((started.len(), started[0]["recipient_count"].clone()), (1, json!(2)));
+    let sent = app.events("sms.message.sent").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0]["contact_id"].as_str(), sent[0]["to"].as_str()),
+        (Some(ana.as_str()), Some("+15551234567"))
+    );
+    assert_eq!(sent[0]["campaign_id"], id.as_str());
+    let completed = app.events("sms.campaign.completed").await;
+    assert_eq!(
+        (completed[0]["sent_count"].clone(), completed[0]["failed_count"].clone()),
+        (json!(1), json!(1))
+    );
+    let list = ok_json(app.call(&owner, "sms/campaigns", &[]).await).await;
+    assert_eq!(list["rows"][0]["name"], "Rally");
+    assert_eq!(app.call(&owner, "sms/resume-campaign", &[("id", id.as_str())]).await.status(), 409);
+
+    // The server stopped midway through a second campaign (to everyone): the text being sent
+    // then is not sent again; the rest go when an admin sends them.
+    let res = app.call(&owner, "sms/start-campaign", &form("Everyone", "", "Thank you!")).await;
+    let second: String = ok_json(res).await.as_str().unwrap().to_string();
+    eventually("the second campaign has finished", || async {
+        let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", second.as_str())]).await).await;
+        detail["campaign"]["status"] == "COMPLETED"
+    })
+    .await;
+    assert_eq!(twilio.sent_to().len(), 3, "Ana's and Fay's numbers");
+    // As it stood when the server stopped: Ana's text going out, Fay's not yet, the job dead.
+    for sql in [
+        "UPDATE sms_campaigns SET status = 'SENDING', sent_count = 0, failed_count = 1, completed_at = NULL WHERE id = $1",
+        "UPDATE sms_recipients SET status = 'SENDING', provider_id = NULL WHERE campaign_id = $1 AND phone = '+15551234567'",
+        "UPDATE sms_recipients SET status = 'PENDING', provider_id = NULL WHERE campaign_id = $1 AND phone = '+15552223333'",
+        "UPDATE jobs SET status = 'INTERRUPTED' WHERE id = (SELECT job_id FROM sms_campaigns WHERE id = $1)",
+    ] {
+        sqlx::query(sql).bind(&second).execute(app.db.pool()).await.unwrap();
+    }
+    let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", second.as_str())]).await).await;
+    assert_eq!(detail["campaign"]["can_resume"], true);
+    assert_eq!(
+        ok_json(app.call(&owner, "sms/resume-campaign", &[("id", second.as_str())]).await).await,
+        Value::Null
+    );
+    eventually("the rest of the second campaign has gone", || async {
+        let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", second.as_str())]).await).await;
+        detail["campaign"]["status"] == "COMPLETED"
+    })
+    .await;
+    assert_eq!(twilio.sent_to().len(), 4, "Fay's once more; Ana's not again");
+    assert_eq!(twilio.sent_to()[3], "+15552223333");
+    let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", second.as_str())]).await).await;
+    let why: Vec<&str> =
+        detail["failures"].as_array().unwrap().iter().map(|f| f["error"].as_str().unwrap()).collect();
+    assert!(why.iter().any(|w| w.contains("not sent again")), "{why:?}");
+    // The first campaign's, and the second's twice: once before the stop was made up above.
+    assert_eq!(app.events("sms.campaign.completed").await.len(), 3);
 }
