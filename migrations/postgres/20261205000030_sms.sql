@@ -1,6 +1,7 @@
 -- Text messages (SPEC §2 "sms"): every message received through the SMS provider (Twilio),
--- once per provider id, with its sentiment and the contact whose phone matched; and the
--- numbers that texted an opt-out word (STOP and the like) until they text START.
+-- once per provider id, with its sentiment and the contact whose phone matched; the replies
+-- sent to them; and the numbers that texted an opt-out word (STOP and the like) until they
+-- text START.
 -- Times are Unix seconds (UTC).
 CREATE TABLE sms_messages (
     id          TEXT PRIMARY KEY,
@@ -13,6 +14,17 @@ CREATE TABLE sms_messages (
 );
 CREATE INDEX sms_messages_created ON sms_messages (created_at);
 CREATE INDEX sms_messages_contact ON sms_messages (contact_id);
+
+-- An admin's replies to a text, each as Twilio accepted it.
+CREATE TABLE sms_replies (
+    id          TEXT PRIMARY KEY,
+    message_id  TEXT NOT NULL REFERENCES sms_messages (id),
+    body        TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    sent_by     TEXT NOT NULL,
+    sent_at     BIGINT NOT NULL
+);
+CREATE INDEX sms_replies_message ON sms_replies (message_id);
 
 CREATE TABLE sms_opt_outs (
     phone         TEXT PRIMARY KEY,

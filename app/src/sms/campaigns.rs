@@ -8,11 +8,11 @@ use std::collections::HashSet;
 use sqlx::Row;
 
 use super::campaign_text;
-use super::service::international_number;
+use super::service::{SmsError, international_number, invalid, sender};
 use super::{SmsAudience, SmsCampaign, SmsCampaignDetail, SmsCampaignForm, SmsCampaignPage, SmsFailure};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db};
-use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
+use crate::error::{Validation, is_one_line, is_plain_text};
 use crate::events::catalog::{SmsCampaignCompleted, SmsCampaignStarted, SmsMessageSent};
 use crate::events::{Actor, Event};
 use crate::integrations::service::{TwilioTarget, load_sms};
@@ -27,22 +27,6 @@ const FAILURES_SHOWN: i64 = 200;
 /// Why a text that was being sent when the server stopped is not sent again.
 const STOPPED_WHILE_SENDING: &str =
     "The server stopped while sending this one; it is not sent again, in case it went.";
-
-#[derive(Debug, thiserror::Error)]
-pub enum CampaignError {
-    #[error("invalid campaign")]
-    Invalid(Vec<FieldError>),
-    #[error("no such campaign")]
-    NotFound,
-    #[error("refused: {0}")]
-    Conflict(&'static str),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
-fn invalid(field: &str, message: &str) -> CampaignError {
-    CampaignError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
-}
 
 /// Who a campaign to `tag` (empty: every contact) reaches: each usable number once, with
 /// the first contact who has it; and how many contacts it leaves out (no usable number,
@@ -86,13 +70,13 @@ async fn audience(
 }
 
 /// Who a campaign to `tag` would reach, for the form to show before it is sent.
-pub async fn audience_counts(db: &Db, key: &SecretKey, tag: &str) -> Result<SmsAudience, CampaignError> {
+pub async fn audience_counts(db: &Db, key: &SecretKey, tag: &str) -> Result<SmsAudience, SmsError> {
     let tag = checked_tag(tag)?;
     let country_code = load_sms(db, key).await?.country_code;
     Ok(audience(db, &tag, &country_code).await?.1)
 }
 
-fn checked_tag(tag: &str) -> Result<String, CampaignError> {
+fn checked_tag(tag: &str) -> Result<String, SmsError> {
     let tag = tag.trim().to_lowercase();
     if !is_one_line(&tag, super::TAG_MAX_CHARS) {
         return Err(invalid("tag", "A tag is one line of at most 100 characters."));
@@ -100,7 +84,7 @@ fn checked_tag(tag: &str) -> Result<String, CampaignError> {
     Ok(tag)
 }
 
-fn checked(form: &SmsCampaignForm) -> Result<SmsCampaignForm, CampaignError> {
+fn checked(form: &SmsCampaignForm) -> Result<SmsCampaignForm, SmsError> {
     let tag = checked_tag(&form.tag)?;
     let form =
         SmsCampaignForm { name: form.name.trim().to_string(), tag, body: form.body.trim().to_string() };
@@ -117,15 +101,8 @@ fn checked(form: &SmsCampaignForm) -> Result<SmsCampaignForm, CampaignError> {
         "body",
         "A text can be at most 1,600 characters, the line on how to stop them included.",
     );
-    v.finish().map_err(CampaignError::Invalid)?;
+    v.finish().map_err(SmsError::Invalid)?;
     Ok(form)
-}
-
-/// Twilio's API to send with, or why texts cannot be sent.
-async fn sender(db: &Db, key: &SecretKey, api_base: &str) -> Result<TwilioTarget, CampaignError> {
-    load_sms(db, key).await?.sender(api_base).ok_or(CampaignError::Conflict(
-        "Texts cannot be sent yet: a super admin turns text messages on, with the number they are sent from, under Integrations.",
-    ))
 }
 
 /// Starts a campaign: records it and its recipients with `sms.campaign.started` in one
@@ -136,7 +113,7 @@ pub async fn start(
     api_base: &str,
     actor: &Actor,
     form: &SmsCampaignForm,
-) -> Result<String, CampaignError> {
+) -> Result<String, SmsError> {
     let form = checked(form)?;
     let target = sender(bus.db(), key, api_base).await?;
     let (recipients, _) = audience(bus.db(), &form.tag, &target.country_code).await?;
@@ -196,10 +173,10 @@ pub async fn resume(
     api_base: &str,
     actor: &Actor,
     id: &str,
-) -> Result<(), CampaignError> {
+) -> Result<(), SmsError> {
     let campaign = find(bus.db(), id).await?;
     if !campaign.can_resume {
-        return Err(CampaignError::Conflict("This campaign is sending, or has finished."));
+        return Err(SmsError::Conflict("This campaign is sending, or has finished."));
     }
     let target = sender(bus.db(), key, api_base).await?;
     let mut tx = bus.db().begin_write().await?;
@@ -228,7 +205,7 @@ async fn send_in_background(
     target: TwilioTarget,
     actor: &Actor,
     id: &str,
-) -> Result<(), CampaignError> {
+) -> Result<(), SmsError> {
     let pending: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM sms_recipients WHERE campaign_id = $1 AND status = 'PENDING'",
     )
@@ -390,18 +367,18 @@ async fn campaign_from_row(
     })
 }
 
-async fn find(db: &Db, id: &str) -> Result<SmsCampaign, CampaignError> {
+async fn find(db: &Db, id: &str) -> Result<SmsCampaign, SmsError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM sms_campaigns WHERE id = $1")))
         .bind(id)
         .fetch_optional(db.pool())
         .await?
-        .ok_or(CampaignError::NotFound)?;
+        .ok_or(SmsError::NotFound("There is no such text campaign."))?;
     let zone = crate::settings::time_zone(db).await?;
     Ok(campaign_from_row(db, &row, &zone).await?)
 }
 
 /// A campaign with the recipients its text did not reach.
-pub async fn detail(db: &Db, id: &str) -> Result<SmsCampaignDetail, CampaignError> {
+pub async fn detail(db: &Db, id: &str) -> Result<SmsCampaignDetail, SmsError> {
     let campaign = find(db, id).await?;
     let failures = sqlx::query(
         "SELECT r.phone, r.contact_id, c.name, r.error FROM sms_recipients r JOIN contacts c ON c.id = r.contact_id \
@@ -425,7 +402,7 @@ pub async fn detail(db: &Db, id: &str) -> Result<SmsCampaignDetail, CampaignErro
 }
 
 /// One page of campaigns, newest first.
-pub async fn list(db: &Db, page: i64) -> Result<SmsCampaignPage, CampaignError> {
+pub async fn list(db: &Db, page: i64) -> Result<SmsCampaignPage, SmsError> {
     let select = format!("SELECT {COLUMNS} FROM sms_campaigns ORDER BY created_at DESC, id");
     let (rows, page, has_more) = db::fetch_page(db, &select, &[], page, PAGE_SIZE).await?;
     let zone = crate::settings::time_zone(db).await?;

@@ -63,6 +63,15 @@ pub struct SmsMessage {
     pub contact_name: Option<String>,
     /// The number has texted an opt-out word (and not START since).
     pub opted_out: bool,
+    /// What admins replied, oldest first.
+    pub replies: Vec<SmsReply>,
+}
+
+/// An admin's reply to a text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsReply {
+    pub body: String,
+    pub sent_at: String,
 }
 
 /// The inbox's filter: one sentiment (empty for all), the page.
@@ -83,15 +92,26 @@ pub struct SmsPage {
     pub receiving: bool,
 }
 
+#[cfg(feature = "ssr")]
+impl From<service::SmsError> for AppError {
+    fn from(err: service::SmsError) -> AppError {
+        use service::SmsError;
+        match err {
+            SmsError::Invalid(errors) => AppError::Invalid(errors),
+            SmsError::NotFound(what) => AppError::NotFound(what.into()),
+            SmsError::Conflict(why) => AppError::Conflict(why.into()),
+            SmsError::Unavailable(why) => AppError::Unavailable(why),
+            SmsError::Database(e) => crate::auth::internal(e),
+        }
+    }
+}
+
 /// The texts received, newest first, 25 a page.
 #[server(prefix = "/api", endpoint = "sms/messages")]
 pub async fn list_sms_messages(#[server(default)] filter: SmsFilter) -> Result<SmsPage, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    service::list(&state.db, &state.secret_key, &filter).await.map_err(|err| match err {
-        service::ListError::Invalid(errors) => AppError::Invalid(errors),
-        service::ListError::Database(e) => crate::auth::internal(e),
-    })
+    Ok(service::list(&state.db, &state.secret_key, &filter).await?)
 }
 
 /// A new text campaign as typed: a name for the list, the tag of who gets it (empty for
@@ -156,17 +176,14 @@ pub struct SmsCampaignPage {
     pub has_more: bool,
 }
 
-#[cfg(feature = "ssr")]
-impl From<campaigns::CampaignError> for AppError {
-    fn from(err: campaigns::CampaignError) -> AppError {
-        use campaigns::CampaignError;
-        match err {
-            CampaignError::Invalid(errors) => AppError::Invalid(errors),
-            CampaignError::NotFound => AppError::NotFound("There is no such text campaign.".into()),
-            CampaignError::Conflict(why) => AppError::Conflict(why.into()),
-            CampaignError::Database(e) => crate::auth::internal(e),
-        }
-    }
+/// Replies to a text, from the group's Twilio number.
+#[server(prefix = "/api", endpoint = "sms/reply")]
+pub async fn reply_to_sms(message_id: String, body: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::reply(&state.bus, &state.secret_key, &state.twilio_api_base, &actor, &message_id, &body)
+        .await?)
 }
 
 /// Who a campaign to `tag` (empty: everyone) would reach.

@@ -8,13 +8,13 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sqlx::Row;
 
-use super::{SmsFilter, SmsMessage, SmsPage};
+use super::{SmsFilter, SmsMessage, SmsPage, SmsReply};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
-use crate::events::catalog::SmsMessageReceived;
+use crate::events::catalog::{SmsMessageReceived, SmsMessageSent};
 use crate::events::{Actor, Event};
-use crate::integrations::service::{is_twilio_id, load_sms};
+use crate::integrations::service::{TwilioTarget, is_twilio_id, load_sms};
 use crate::secrets::{ExposeSecret, SecretKey};
 use crate::settings;
 
@@ -62,12 +62,32 @@ const POSITIVE_WORDS: [&str; 13] = [
     "will do",
 ];
 
+/// What the inbox, replies and campaigns answer when they do not do what was asked.
 #[derive(Debug, thiserror::Error)]
-pub enum ListError {
-    #[error("invalid filter")]
+pub enum SmsError {
+    #[error("invalid input")]
     Invalid(Vec<FieldError>),
+    /// What was not found, for the admin.
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("refused: {0}")]
+    Conflict(&'static str),
+    /// Twilio refused the text or did not answer: why, never with the token.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+pub fn invalid(field: &str, message: &str) -> SmsError {
+    SmsError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+}
+
+/// Twilio's API to send with, or why texts cannot be sent.
+pub async fn sender(db: &Db, key: &SecretKey, api_base: &str) -> Result<TwilioTarget, SmsError> {
+    load_sms(db, key).await?.sender(api_base).ok_or(SmsError::Conflict(
+        "Texts cannot be sent yet: a super admin turns text messages on, with the number they are sent from, under Integrations.",
+    ))
 }
 
 #[derive(Debug, PartialEq)]
@@ -305,7 +325,7 @@ pub async fn receive(
 
 /// One page of the texts received, newest first, of one sentiment or all; and whether texts
 /// are being received at all.
-pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPage, ListError> {
+pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPage, SmsError> {
     let sentiment = filter.sentiment.trim();
     let mut v = Validation::new();
     v.check(
@@ -313,7 +333,7 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
         "sentiment",
         "Choose questions, unhappy, happy or neither.",
     );
-    v.finish().map_err(ListError::Invalid)?;
+    v.finish().map_err(SmsError::Invalid)?;
     let (conditions, binds) = if sentiment.is_empty() {
         (String::new(), vec![])
     } else {
@@ -328,7 +348,7 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
     );
     let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let zone = settings::time_zone(db).await?;
-    let rows = rows
+    let mut messages = rows
         .iter()
         .map(|row| {
             Ok(SmsMessage {
@@ -340,11 +360,77 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
                 contact_id: row.try_get("contact_id")?,
                 contact_name: row.try_get("contact_name")?,
                 opted_out: row.try_get::<Option<String>, _>("opted_out")?.is_some(),
+                replies: Vec::new(),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // A page holds 25 texts: one query each for their replies.
+    for message in &mut messages {
+        message.replies =
+            sqlx::query("SELECT body, sent_at FROM sms_replies WHERE message_id = $1 ORDER BY sent_at, id")
+                .bind(&message.id)
+                .fetch_all(db.pool())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(SmsReply { body: r.try_get("body")?, sent_at: zone.stamp(r.try_get("sent_at")?) })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    }
     let receiving = load_sms(db, key).await?.receiver().is_some();
-    Ok(SmsPage { rows, page, has_more, count, receiving })
+    Ok(SmsPage { rows: messages, page, has_more, count, receiving })
+}
+
+/// Replies to a received text from the group's number: refused to a number that texted STOP.
+/// Twilio is asked first; once it has taken the text, the reply is recorded with
+/// `sms.message.sent` in one transaction.
+pub async fn reply(
+    bus: &Bus,
+    key: &SecretKey,
+    api_base: &str,
+    actor: &Actor,
+    message_id: &str,
+    body: &str,
+) -> Result<(), SmsError> {
+    let body = body.trim();
+    if body.is_empty() || !is_plain_text(body, super::BODY_MAX_CHARS) {
+        return Err(invalid("body", "Write the reply: at most 1,600 characters."));
+    }
+    let message = sqlx::query(
+        "SELECT m.phone, m.contact_id, o.phone AS opted_out FROM sms_messages m \
+         LEFT JOIN sms_opt_outs o ON o.phone = m.phone WHERE m.id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(bus.db().pool())
+    .await?
+    .ok_or(SmsError::NotFound("There is no such text."))?;
+    if message.try_get::<Option<String>, _>("opted_out")?.is_some() {
+        return Err(SmsError::Conflict("This number texted STOP: it gets no texts until it texts START."));
+    }
+    let target = sender(bus.db(), key, api_base).await?;
+    let phone: String = message.try_get("phone")?;
+    let sid = super::twilio::send(&target, &phone, body).await.map_err(SmsError::Unavailable)?;
+    let mut tx = bus.db().begin_write().await?;
+    sqlx::query(
+        "INSERT INTO sms_replies (id, message_id, body, provider_id, sent_by, sent_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(message_id)
+    .bind(body)
+    .bind(&sid)
+    .bind(actor.to_string())
+    .bind(db::now_unix())
+    .execute(&mut *tx)
+    .await?;
+    let event = Event::SmsMessageSent(SmsMessageSent {
+        message_id: sid,
+        campaign_id: None,
+        contact_id: message.try_get("contact_id")?,
+        to: phone,
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    Ok(())
 }
 
 #[cfg(test)]

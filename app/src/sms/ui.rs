@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsFilter, StartSmsCampaign, count_sms_audience,
-    get_sms_campaign, list_sms_campaigns, list_sms_messages,
+    ReplyToSms, ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsFilter, SmsReply, StartSmsCampaign,
+    count_sms_audience, get_sms_campaign, list_sms_campaigns, list_sms_messages,
 };
 use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
@@ -42,6 +42,57 @@ fn sentiment_badge(sentiment: &str) -> (&'static str, &'static str) {
         "POSITIVE" => ("Happy", "bg-green-100 text-green-800"),
         _ => ("Neither", "bg-slate-100 text-slate-700"),
     }
+}
+
+/// What admins replied to a text, under it.
+#[component]
+fn Replies(replies: Vec<SmsReply>) -> impl IntoView {
+    replies
+        .into_iter()
+        .map(|r| {
+            view! {
+                <div class="mt-2 border-l-2 border-indigo-300 pl-2 text-slate-700" data-testid="sms-reply">
+                    <div class="text-xs text-slate-600">{format!("Replied {}", r.sent_at)}</div>
+                    <div class="whitespace-pre-line">{r.body}</div>
+                </div>
+            }
+        })
+        .collect_view()
+}
+
+/// A reply to one text, behind "Reply"; none to a number that texted STOP.
+#[component]
+fn ReplyForm(message_id: String, opted_out: bool, on_sent: Callback<()>) -> impl IntoView {
+    let reply = ServerAction::<ReplyToSms>::new();
+    let (body, set_body) = signal(String::new());
+    let error = last_error(reply.value());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = reply.value().get() {
+            on_sent.run(());
+        }
+    });
+    if opted_out {
+        return view! { <p class="mt-2 text-xs text-slate-600">"No replies until they text START."</p> }
+            .into_any();
+    }
+    let send = move |_| {
+        reply.dispatch(ReplyToSms { message_id: message_id.clone(), body: body.get_untracked() });
+    };
+    view! {
+        <details class="mt-2">
+            <summary class="cursor-pointer text-sm text-indigo-700">"Reply"</summary>
+            <label class="mt-1 block text-sm text-slate-700">
+                "Your reply"
+                <textarea name="body" rows="2" class=SMALL_INPUT prop:value=move || body.get()
+                    on:input=move |ev| set_body.set(event_target_value(&ev))></textarea>
+            </label>
+            <p class="text-sm text-red-600" role="alert">{move || error.get().map(|e| e.to_string())}</p>
+            <button type="button" class=format!("mt-1 {SMALL_BUTTON}") on:click=send disabled=move || reply.pending().get()>
+                {move || if reply.pending().get() { "Sending…" } else { "Send reply" }}
+            </button>
+        </details>
+    }
+    .into_any()
 }
 
 #[component]
@@ -109,7 +160,11 @@ pub fn AdminSmsPage() -> impl IntoView {
                                                             <div>{who}</div>
                                                             {m.opted_out.then(|| view! { <div class="text-xs font-semibold text-red-700">"Opted out of texts"</div> })}
                                                         </td>
-                                                        <td class=format!("{TD} whitespace-pre-line")>{m.body}</td>
+                                                        <td class=TD>
+                                                            <div class="whitespace-pre-line">{m.body}</div>
+                                                            <Replies replies=m.replies />
+                                                            <ReplyForm message_id=m.id opted_out=m.opted_out on_sent=Callback::new(move |_| messages.refetch()) />
+                                                        </td>
                                                         <td class=TD><span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {colours}")>{word}</span></td>
                                                     </tr>
                                                 }

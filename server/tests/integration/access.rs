@@ -113,6 +113,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("integrations/sms", SUPER_ADMIN),
     ("integrations/save-sms", SUPER_ADMIN),
     ("sms/messages", ORGANISERS),
+    ("sms/reply", ORGANISERS),
     ("sms/audience", ORGANISERS),
     ("sms/start-campaign", ORGANISERS),
     ("sms/resume-campaign", ORGANISERS),

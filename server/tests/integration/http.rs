@@ -184,6 +184,7 @@ const FIELDS: &[&str] = &[
     "approve",
     "scope",
     "tag",
+    "message_id",
     "filter[page]",
     "filter[status]",
     "filter[from]",
