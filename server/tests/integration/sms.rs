@@ -425,12 +425,9 @@ async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backe
     let inbox = ok_json(app.call(&owner, "sms/messages", &[]).await).await;
     let message_id = inbox["rows"][0]["id"].as_str().unwrap().to_string();
     let reply = |id: &str, body: &str| {
-        let args = vec![("message_id".to_string(), id.to_string()), ("body".to_string(), body.to_string())];
+        let (id, body) = (id.to_string(), body.to_string());
         let (app, owner) = (&app, &owner);
-        async move {
-            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            app.call(owner, "sms/reply", &args).await
-        }
+        async move { app.call(owner, "sms/reply", &[("message_id", id.as_str()), ("body", body.as_str())]).await }
     };
     let sent_before = app.events("sms.message.sent").await.len();
     assert_eq!(reply(&message_id, "  ").await.status(), 422);
