@@ -121,6 +121,8 @@ test.describe.serial("accessibility", () => {
       "/admin/canvass",
       "/admin/stories",
       "/admin/videos",
+      "/admin/sms",
+      "/admin/sms/campaigns",
     ]);
     // My shifts, signed in: the calendar link before and after it is made.
     await expectAccessible(admin, server, ["/canvass", "/my/shifts"]);

@@ -312,6 +312,8 @@ fn SmsForm(
                 </label>
                 <Field label="Account SID" name="form[account_sid]" autocomplete="off" value=current.account_sid.clone() error=error />
                 <MaskedField label="Auth token" name="form[auth_token]" mask=token_mask error=error />
+                <Field label="Sending number (+ and the country code, for texts sent)" name="form[from_number]" autocomplete="off" value=current.from_number.clone() error=error />
+                <Field label="Country code for numbers written without one (1, 44…)" name="form[country_code]" autocomplete="off" value=current.country_code.clone() error=error />
                 <p class="text-sm text-slate-600">
                     "Both are on the Twilio console's front page. The auth token checks that each text really "
                     "comes from Twilio; it is stored encrypted and shown masked: leave it as it is to keep it. "

@@ -1,0 +1,136 @@
+import { expect, test } from "@playwright/test";
+import { createHmac } from "node:crypto";
+import { createServer, Server } from "node:http";
+import { AddressInfo } from "node:net";
+import { ready, signIn, startWithAdmin } from "./helpers";
+import { RunningServer } from "./server";
+
+const ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
+const AUTH_TOKEN = "f00dbabe0123456789abcdef01234567";
+
+// A fake Twilio Messages API: checks the account and its token, keeps each text it takes.
+function startFakeTwilio(): Promise<{ baseURL: string; sent: Record<string, string>[]; server: Server }> {
+  const sent: Record<string, string>[] = [];
+  const credentials = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString("base64")}`;
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const ok = req.headers.authorization === credentials && req.url === `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`;
+      res.writeHead(ok ? 201 : 401, { "content-type": "application/json" });
+      if (!ok) return res.end(JSON.stringify({ code: 20003, message: "Authenticate" }));
+      sent.push(Object.fromEntries(new URLSearchParams(body)));
+      res.end(JSON.stringify({ sid: `SM${String(sent.length).padStart(32, "0")}`, status: "queued" }));
+    });
+  });
+  return new Promise((ok) =>
+    server.listen(0, "127.0.0.1", () => ok({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sent, server })),
+  );
+}
+
+// What Twilio posts for a text it received, signed as Twilio signs it.
+function signedText(webhookUrl: string, sid: string, from: string, text: string) {
+  const params: Record<string, string> = { MessageSid: sid, AccountSid: ACCOUNT_SID, From: from, To: "+15550001111", Body: text };
+  const signed = webhookUrl + Object.keys(params).sort().map((k) => k + params[k]).join("");
+  const signature = createHmac("sha1", AUTH_TOKEN).update(signed).digest("base64");
+  return { form: params, headers: { "X-Twilio-Signature": signature } };
+}
+
+test.describe.serial("text messages", () => {
+  let server: RunningServer;
+  let twilio: Awaited<ReturnType<typeof startFakeTwilio>>;
+
+  test.beforeAll(async ({ browser }) => {
+    twilio = await startFakeTwilio();
+    server = await startWithAdmin(browser, { CHANGEMAKER_TWILIO_API_BASE: twilio.baseURL });
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+    twilio.server.close();
+  });
+
+  test("a text comes in, is read as a question and answered; a campaign goes to the contact", async ({ browser, request }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/contacts");
+    await admin.getByText("Add a contact").click();
+    const add = admin.getByTestId("add-contact");
+    await add.getByLabel("Name").fill("Fannie Lou Hamer");
+    await add.getByLabel("Email").fill("fannie@example.org");
+    await add.getByLabel("Phone (optional)").fill("(555) 123-4567");
+    await add.getByRole("button", { name: "Add contact" }).click();
+    await expect(admin.getByRole("heading", { name: "Fannie Lou Hamer" })).toBeVisible();
+
+    // Nothing set up: the inbox says where to set it up.
+    await admin.getByRole("link", { name: "Text messages", exact: true }).click();
+    await expect(admin.getByTestId("sms-not-set-up")).toContainText("Integrations");
+    await expect(admin.getByTestId("sms-empty")).toHaveText("No texts yet.");
+
+    // A wrong SID is named; then Twilio is set up and the token shows masked.
+    await admin.goto(`${server.baseURL}/admin/integrations`);
+    await ready(admin);
+    await admin.getByLabel("Receive text messages").check();
+    await admin.getByLabel("Account SID").fill("AC123");
+    await admin.getByLabel("Auth token").fill(AUTH_TOKEN);
+    await admin.getByRole("button", { name: "Save text message settings" }).click();
+    await expect(admin.getByTestId("error-form[account_sid]")).toContainText("An account SID is AC and 32");
+    await admin.getByLabel("Account SID").fill(ACCOUNT_SID);
+    await admin.getByLabel(/^Sending number/).fill("+15550001111");
+    await admin.getByLabel(/^Country code/).fill("1");
+    await admin.getByRole("button", { name: "Save text message settings" }).click();
+    await expect(admin.getByTestId("save-sms-result")).toHaveText("Saved.");
+    await expect(admin.getByLabel("Auth token")).toHaveValue(/^…/);
+    const webhookUrl = (await admin.getByTestId("sms-webhook-url").textContent()) ?? "";
+    expect(webhookUrl).toBe(`${server.baseURL}/api/webhooks/sms`);
+
+    // Twilio posts a text; unsigned, it is refused.
+    const text = signedText(webhookUrl, "SM00000000000000000000000000000001", "+15551234567", "What time is the rally?");
+    expect((await request.post(webhookUrl, { form: text.form })).status()).toBe(403);
+    expect((await request.post(webhookUrl, { form: text.form, headers: text.headers })).status()).toBe(200);
+
+    await admin.goto(`${server.baseURL}/admin/sms`);
+    await ready(admin);
+    const row = admin.getByTestId("sms-row");
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText("What time is the rally?");
+    await expect(row).toContainText("Question");
+    await expect(row.getByRole("link", { name: "Fannie Lou Hamer" })).toBeVisible();
+    await admin.getByLabel("Show").selectOption("NEGATIVE");
+    await admin.getByRole("button", { name: "Show" }).click();
+    await expect(admin.getByTestId("sms-empty")).toHaveText("No texts of this kind.");
+    await admin.getByLabel("Show").selectOption("QUESTION");
+    await admin.getByRole("button", { name: "Show" }).click();
+    await expect(row).toHaveCount(1);
+    await expect(admin).toHaveURL(/sentiment=QUESTION/);
+
+    // Answered from the inbox.
+    await ready(admin);
+    await row.getByText("Reply", { exact: true }).click();
+    await row.getByLabel("Your reply").fill("Noon, at the station.");
+    await row.getByRole("button", { name: "Send reply" }).click();
+    await expect(admin.getByTestId("sms-reply")).toContainText("Noon, at the station.");
+    expect(twilio.sent.at(-1)).toMatchObject({ To: "+15551234567", From: "+15550001111", Body: "Noon, at the station." });
+
+    // A campaign to everyone: who it reaches, a confirmation, then its progress.
+    await admin.getByRole("navigation", { name: "Text messages" }).getByRole("link", { name: "Campaigns" }).click();
+    await expect(admin.getByTestId("campaigns-empty")).toBeVisible();
+    await ready(admin);
+    await expect(admin.getByTestId("audience")).toHaveText(
+      "Goes to 1 number. Left out: 0 contacts without a number texts can go to, 0 opted out.",
+    );
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Send text campaign" }).click();
+    await expect(admin.getByTestId("error-name")).toHaveText("Give the campaign a name, for the list.");
+    await admin.getByLabel("Name (for this list)").fill("Rally reminder");
+    await admin.getByLabel("Text", { exact: true }).fill("Rally at noon tomorrow!");
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Send this text to 1 number now? This cannot be undone.");
+      dialog.accept();
+    });
+    await admin.getByRole("button", { name: "Send text campaign" }).click();
+    await expect(admin.getByRole("heading", { name: "Rally reminder" })).toBeVisible();
+    await expect(admin.getByTestId("job")).toHaveAttribute("data-status", "DONE");
+    await expect(admin.getByTestId("job-summary")).toHaveText("Sent 1 text.");
+    expect(twilio.sent.at(-1)).toMatchObject({ To: "+15551234567", Body: "Rally at noon tomorrow!\n\nReply STOP to stop these texts." });
+  });
+});
