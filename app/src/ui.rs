@@ -87,6 +87,12 @@ pub fn hydrated() -> ReadSignal<bool> {
     ready
 }
 
+/// The message for `field` of the last failed call, if any: for a form whose inputs are not
+/// `Field`s.
+pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> {
+    move || error.get().and_then(|e| e.field_message(field))
+}
+
 /// The error of the last submission of a form, if any.
 pub fn last_error<T, S>(value: S) -> Signal<Option<AppError>>
 where

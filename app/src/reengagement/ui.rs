@@ -12,15 +12,10 @@ use super::{
 use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
 use crate::ui::style::{CARD, SMALL_INPUT, TD, TH};
-use crate::ui::{count, last_error};
+use crate::ui::{count, field_error, last_error};
 
 const BUTTON: &str =
     "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
-
-/// The message for `field` of the last failed call, if any.
-fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> {
-    move || error.get().and_then(|e| e.field_message(field))
-}
 
 /// The last failed call's message when it is not about the subject or the message.
 fn other_error(error: Signal<Option<AppError>>) -> impl Fn() -> Option<String> {

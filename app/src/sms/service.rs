@@ -130,7 +130,10 @@ pub fn read(body: &str) -> Reading {
         return Reading { sentiment: "POSITIVE", opts_out: Some(false) };
     }
     // Words as they stand, apostrophes kept, and padded so a phrase matches only whole words.
-    let words: Vec<&str> = text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).collect();
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .collect();
     let spaced = format!(" {} ", words.join(" ").replace('’', "'"));
     let says = |list: &[&str]| list.iter().any(|w| spaced.contains(&format!(" {w} ")));
     let sentiment = if text.contains('?') {
@@ -454,6 +457,7 @@ mod tests {
         assert_eq!(read("Wrong number!!").sentiment, "NEGATIVE");
         assert_eq!(read("I won’t be there").sentiment, "NEGATIVE");
         assert_eq!(read("Count me in, thank you").sentiment, "POSITIVE");
+        assert_eq!(read("Wrong,   number").sentiment, "NEGATIVE");
         assert_eq!(read("See you at 9").sentiment, "NEUTRAL");
         // Whole words only: "nothing" is not "no", "knot" not "not".
         assert_eq!(read("nothing to add, knot tied").sentiment, "NEUTRAL");

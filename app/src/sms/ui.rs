@@ -10,10 +10,9 @@ use super::{
     ReplyToSms, ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsFilter, SmsReply, StartSmsCampaign,
     count_sms_audience, get_sms_campaign, list_sms_campaigns, list_sms_messages,
 };
-use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
 use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
-use crate::ui::{LoadError, count, last_error};
+use crate::ui::{LoadError, count, field_error, last_error};
 
 /// The inbox and campaigns links above each text message page.
 #[component]
@@ -181,11 +180,6 @@ pub fn AdminSmsPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// The message for `field` of the last failed call, if any.
-fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> {
-    move || error.get().and_then(|e| e.field_message(field))
 }
 
 /// `/admin/sms/campaigns`: the campaigns, newest first; a new one, with who it reaches.
