@@ -166,7 +166,8 @@ pub async fn start(
 }
 
 /// Goes on with a campaign whose sending stopped with the server: the text that was being
-/// sent then is recorded as failed (not sent twice), and the rest are sent.
+/// sent then is recorded as failed (not sent twice), and the rest are sent. The campaign is
+/// claimed by the job it had, so that two admins pressing at once start one job, not two.
 pub async fn resume(
     bus: &Bus,
     key: &SecretKey,
@@ -180,6 +181,16 @@ pub async fn resume(
     }
     let target = sender(bus.db(), key, api_base).await?;
     let mut tx = bus.db().begin_write().await?;
+    let claimed = sqlx::query(
+        "UPDATE sms_campaigns SET job_id = NULL WHERE id = $1 AND status = 'SENDING' AND COALESCE(job_id, '') = $2",
+    )
+    .bind(id)
+    .bind(campaign.job_id.as_deref().unwrap_or_default())
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return Err(SmsError::Conflict("This campaign is sending, or has finished."));
+    }
     let stopped = sqlx::query(
         "UPDATE sms_recipients SET status = 'FAILED', error = $1, updated_at = $2 \
          WHERE campaign_id = $3 AND status = 'SENDING'",
@@ -346,11 +357,13 @@ async fn campaign_from_row(
 ) -> Result<SmsCampaign, sqlx::Error> {
     let status: String = row.try_get("status")?;
     let job_id: Option<String> = row.try_get("job_id")?;
-    // A campaign still sending whose job has stopped (the server stopped) can go on.
+    let created_at: i64 = row.try_get("created_at")?;
+    // A campaign still sending whose job has stopped (the server stopped) can go on; so can
+    // one the server stopped before its job was recorded (just after it was started).
     let can_resume = status == "SENDING"
         && match &job_id {
             Some(job) => crate::jobs::service::get(db, job).await?.is_none_or(|j| j.finished()),
-            None => true,
+            None => created_at < db::now_unix() - crate::jobs::service::STALE_AFTER_SECS,
         };
     Ok(SmsCampaign {
         id: row.try_get("id")?,
@@ -361,7 +374,7 @@ async fn campaign_from_row(
         recipients: row.try_get("recipient_count")?,
         sent: row.try_get("sent_count")?,
         failed: row.try_get("failed_count")?,
-        started_at: zone.stamp(row.try_get("created_at")?),
+        started_at: zone.stamp(created_at),
         job_id,
         can_resume,
     })
