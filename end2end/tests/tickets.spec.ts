@@ -94,4 +94,46 @@ test.describe.serial("ticketed events", () => {
     await visitor.reload();
     await expect(visitor.getByTestId("ticket-status")).toHaveText("This ticket is cancelled.");
   });
+  test("a pay-what-you-can tier asks what the visitor pays: too little is named, nothing takes a ticket at once", async ({
+    browser,
+  }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/ticketed-events");
+    await admin.getByLabel("Title", { exact: true }).fill("Open rehearsal");
+    await admin.getByLabel("Venue").fill("Riverside Hall");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByLabel("Starts").fill("18:00");
+    await admin.getByLabel("Ends").fill("20:00");
+    await admin.getByLabel(/^Tickets, one tier per line/).fill("Seats | 5 | 10\nSolidarity | 5 | pay what you can");
+    await admin.getByRole("button", { name: "Save event" }).click();
+    await expect(admin.getByTestId("event-status")).toHaveText("Draft");
+    await ready(admin);
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("event-status")).toHaveText("Published");
+    await expect(admin.getByTestId("tier").nth(1)).toHaveText("Solidarity (Pay what you can): 0 of 5 taken");
+
+    const visitor = await (await browser.newContext()).newPage();
+    await visitor.goto(`${server.baseURL}/events/open-rehearsal`);
+    await ready(visitor);
+    await expect(visitor.getByTestId("tier-choice")).toHaveText([
+      "Seats — $10.00 — 5 tickets left",
+      "Solidarity — Pay what you can — 5 tickets left",
+    ]);
+    // The amount is asked only while a pay-what-you-can ticket is chosen.
+    await expect(visitor.getByLabel("What you pay, in dollars")).toBeHidden();
+    await visitor.getByLabel(/^Solidarity/).check();
+    await expect(visitor.getByLabel("What you pay, in dollars")).toBeVisible();
+    await visitor.getByLabel("What you pay, in dollars").fill("0.50");
+    await visitor.getByLabel("Your name").fill("Lee Low");
+    await visitor.getByLabel("Your email").fill("lee@example.org");
+    await visitor.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(visitor.getByTestId("error-form[amount]")).toHaveText(
+      "Enter nothing for a free ticket, or an amount from $1.00, like 10 or 12.50.",
+    );
+    await visitor.getByLabel("What you pay, in dollars").fill("");
+    await visitor.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(visitor).toHaveURL(/\/ticket\?code=/);
+    await expect(visitor.getByTestId("ticket-status")).toContainText("Show this code at the door.");
+    await expect(admin.getByTestId("tier").nth(1)).toHaveText("Solidarity (Pay what you can): 1 of 5 taken");
+  });
 });

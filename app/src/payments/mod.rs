@@ -324,7 +324,7 @@ pub fn parse_refund_cents(text: &str) -> Result<i64, &'static str> {
 
 /// Dollars as typed (`25`, `$1,000.50`) → whole cents within `min..=max`; `None` for anything
 /// else, including fractions of a cent.
-fn parse_cents(text: &str, min: i64, max: i64) -> Option<i64> {
+pub fn parse_cents(text: &str, min: i64, max: i64) -> Option<i64> {
     let text = text.trim().trim_start_matches('$').replace(',', "");
     let (whole, cents) = match text.split_once('.') {
         None => (text.as_str(), "00".to_string()),

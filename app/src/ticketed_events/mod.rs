@@ -58,13 +58,42 @@ impl EventStatus {
     }
 }
 
+/// How a tier is paid for: free, at a set price, or pay what you can (the visitor chooses
+/// the amount, from the tier's minimum; nothing at all when the minimum is 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TierKind {
+    Free,
+    Paid,
+    Donation,
+}
+
+impl TierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierKind::Free => "FREE",
+            TierKind::Paid => "PAID",
+            TierKind::Donation => "DONATION",
+        }
+    }
+
+    pub fn parse(text: &str) -> TierKind {
+        match text {
+            "PAID" => TierKind::Paid,
+            "DONATION" => TierKind::Donation,
+            _ => TierKind::Free,
+        }
+    }
+}
+
 /// A kind of ticket, with its price, how many there are and how many are taken (a paid
 /// ticket's place is taken from its checkout on, while the payment is pending).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tier {
     pub id: String,
     pub name: String,
-    /// 0 for a free tier.
+    pub kind: TierKind,
+    /// A paid tier's price; the least a pay-what-you-can tier takes; 0 for a free tier.
     pub price_cents: i64,
     pub capacity: i64,
     pub issued: i64,
@@ -75,13 +104,45 @@ impl Tier {
         (self.capacity - self.issued).max(0)
     }
 
-    pub fn is_paid(&self) -> bool {
-        self.price_cents > 0
+    /// "Free", "$15.00", "Pay what you can" or "Pay what you can, from $10.00".
+    pub fn price_label(&self) -> String {
+        match self.kind {
+            TierKind::Free => "Free".to_string(),
+            TierKind::Paid => crate::payments::format_cents(self.price_cents),
+            TierKind::Donation if self.price_cents == 0 => "Pay what you can".to_string(),
+            TierKind::Donation => {
+                format!("Pay what you can, from {}", crate::payments::format_cents(self.price_cents))
+            }
+        }
     }
 
-    /// "Free" or "$15.00".
-    pub fn price_label(&self) -> String {
-        if self.is_paid() { crate::payments::format_cents(self.price_cents) } else { "Free".to_string() }
+    /// What a visitor pays for this tier's ticket, given what they typed in the amount field
+    /// (read only for a pay-what-you-can tier): 0 for a free ticket.
+    pub fn amount_cents(&self, typed: &str) -> Result<i64, String> {
+        match self.kind {
+            TierKind::Free => Ok(0),
+            TierKind::Paid => Ok(self.price_cents),
+            TierKind::Donation => {
+                let typed = typed.trim();
+                let nothing = typed.is_empty() || crate::payments::parse_cents(typed, 0, 0).is_some();
+                if nothing && self.price_cents == 0 {
+                    return Ok(0);
+                }
+                let least =
+                    crate::payments::format_cents(self.price_cents.max(crate::payments::MIN_DONATION_CENTS));
+                let amount =
+                    crate::payments::parse_donation_cents(typed).map_err(|_| match self.price_cents {
+                        0 => format!(
+                            "Enter nothing for a free ticket, or an amount from {least}, like 10 or 12.50."
+                        ),
+                        _ => format!("Enter an amount from {least}, like 25 or 25.50."),
+                    })?;
+                if amount < self.price_cents {
+                    return Err(format!("{} tickets are from {least}.", self.name));
+                }
+                Ok(amount)
+            }
+        }
     }
 }
 
@@ -90,7 +151,8 @@ impl Tier {
 pub struct TierLine {
     pub name: String,
     pub capacity: i64,
-    /// 0 for a free tier.
+    pub kind: TierKind,
+    /// As `Tier::price_cents`.
     pub price_cents: i64,
 }
 
@@ -132,7 +194,8 @@ impl TicketedEvent {
 }
 
 /// The create/edit form as typed. Tiers are one per line: `Name | how many`, or
-/// `Name | how many | price` for a paid tier.
+/// `Name | how many | price` for a paid tier, or `Name | how many | pay what you can`
+/// (optionally `, from 10`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventForm {
     pub title: String,
@@ -245,6 +308,9 @@ pub struct TicketForm {
     pub tier_id: String,
     pub name: String,
     pub email: String,
+    /// What the visitor pays for a pay-what-you-can ticket, in dollars as typed.
+    #[serde(default)]
+    pub amount: String,
 }
 
 /// Where taking a ticket leads: a free ticket is issued at once; a paid one goes to Stripe's
@@ -341,15 +407,21 @@ pub fn parse_tiers(text: &str) -> Result<Vec<TierLine>, String> {
         let Some(capacity) = capacity.filter(|c| (1..=TIER_CAPACITY_MAX).contains(c)) else {
             return Err(format!("Line {n}: how many tickets must be a whole number from 1 to 10,000."));
         };
-        let price_cents = match price {
-            None => 0,
-            Some(price) if price.eq_ignore_ascii_case("free") => 0,
-            Some(price) => crate::payments::parse_price_cents(price).map_err(|e| format!("Line {n}: {e}"))?,
+        let (kind, price_cents) = match price {
+            None => (TierKind::Free, 0),
+            Some(price) if price.eq_ignore_ascii_case("free") => (TierKind::Free, 0),
+            Some(price) if price.to_ascii_lowercase().starts_with(PAY_WHAT_YOU_CAN) => {
+                (TierKind::Donation, pay_what_you_can_minimum(&price[PAY_WHAT_YOU_CAN.len()..], n)?)
+            }
+            Some(price) => (
+                TierKind::Paid,
+                crate::payments::parse_price_cents(price).map_err(|e| format!("Line {n}: {e}"))?,
+            ),
         };
         if tiers.iter().any(|t| t.name.eq_ignore_ascii_case(name)) {
             return Err(format!("Line {n}: there is already a tier called {name}."));
         }
-        tiers.push(TierLine { name: name.to_string(), capacity, price_cents });
+        tiers.push(TierLine { name: name.to_string(), capacity, kind, price_cents });
     }
     if tiers.is_empty() {
         return Err("Add at least one tier, like General admission | 100.".into());
@@ -360,13 +432,41 @@ pub fn parse_tiers(text: &str) -> Result<Vec<TierLine>, String> {
     Ok(tiers)
 }
 
+/// How a pay-what-you-can tier is written in the tiers box (any case).
+const PAY_WHAT_YOU_CAN: &str = "pay what you can";
+
+/// The least a pay-what-you-can tier takes, from what follows its words on line `n`: nothing
+/// (anything goes, even nothing) or `, from 10` (from $10.00; at least $1.00, as a donation).
+fn pay_what_you_can_minimum(rest: &str, n: usize) -> Result<i64, String> {
+    let rest = rest.trim().trim_start_matches(',').trim();
+    if rest.is_empty() {
+        return Ok(0);
+    }
+    let from = rest.get(..5).filter(|w| w.eq_ignore_ascii_case("from ")).map(|_| &rest[5..]);
+    let wrong =
+        || format!("Line {n}: write pay what you can, or pay what you can, from 10 for a least amount.");
+    let minimum = from.ok_or_else(wrong)?;
+    crate::payments::parse_donation_cents(minimum).map_err(|e| format!("Line {n}: {e}"))
+}
+
 /// The tiers as the form shows them again.
 pub fn tiers_text(tiers: &[Tier]) -> String {
     tiers
         .iter()
-        .map(|t| match t.is_paid() {
-            true => format!("{} | {} | {}", t.name, t.capacity, crate::payments::format_cents(t.price_cents)),
-            false => format!("{} | {}", t.name, t.capacity),
+        .map(|t| match t.kind {
+            TierKind::Free => format!("{} | {}", t.name, t.capacity),
+            TierKind::Paid => {
+                format!("{} | {} | {}", t.name, t.capacity, crate::payments::format_cents(t.price_cents))
+            }
+            TierKind::Donation if t.price_cents == 0 => {
+                format!("{} | {} | {PAY_WHAT_YOU_CAN}", t.name, t.capacity)
+            }
+            TierKind::Donation => format!(
+                "{} | {} | {PAY_WHAT_YOU_CAN}, from {}",
+                t.name,
+                t.capacity,
+                crate::payments::format_cents(t.price_cents)
+            ),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -546,6 +646,7 @@ mod tests {
         let tier = |t: &TierLine| Tier {
             id: String::new(),
             name: t.name.clone(),
+            kind: t.kind,
             price_cents: t.price_cents,
             capacity: t.capacity,
             issued: 0,
@@ -559,8 +660,13 @@ mod tests {
         assert_eq!(
             tiers,
             [
-                TierLine { name: "General admission".into(), capacity: 1000, price_cents: 0 },
-                TierLine { name: "Members".into(), capacity: 50, price_cents: 0 }
+                TierLine {
+                    name: "General admission".into(),
+                    capacity: 1000,
+                    kind: TierKind::Free,
+                    price_cents: 0
+                },
+                TierLine { name: "Members".into(), capacity: 50, kind: TierKind::Free, price_cents: 0 }
             ]
         );
         assert!(parse_tiers("General").unwrap_err().starts_with("Line 1: write Name | how many"));
@@ -588,6 +694,44 @@ mod tests {
         let shown = as_saved(&tiers);
         assert_eq!(tiers_text(&shown), "Seats | 50 | $1,215.50\nStanding | 10\nFriends | 5");
         assert_eq!(parse_tiers(&tiers_text(&shown)).unwrap(), tiers);
+    }
+
+    #[test]
+    fn a_pay_what_you_can_tier_takes_what_the_visitor_chooses_from_its_least() {
+        let tiers =
+            parse_tiers("Solidarity | 20 | Pay what you can\nSupporter | 5 | pay what you can, from $1,000")
+                .unwrap();
+        let kinds: Vec<(TierKind, i64)> = tiers.iter().map(|t| (t.kind, t.price_cents)).collect();
+        assert_eq!(kinds, [(TierKind::Donation, 0), (TierKind::Donation, 100_000)]);
+        let shown = as_saved(&tiers);
+        assert_eq!(
+            tiers_text(&shown),
+            "Solidarity | 20 | pay what you can\nSupporter | 5 | pay what you can, from $1,000.00"
+        );
+        assert_eq!(parse_tiers(&tiers_text(&shown)).unwrap(), tiers);
+        assert_eq!(shown[0].price_label(), "Pay what you can");
+        assert_eq!(shown[1].price_label(), "Pay what you can, from $1,000.00");
+        assert!(
+            parse_tiers("A | 1 | pay what you can, up to 5")
+                .unwrap_err()
+                .starts_with("Line 1: write pay what")
+        );
+        assert!(parse_tiers("A | 1 | pay what you can from 0.50").unwrap_err().contains("from $1.00"));
+
+        let (anything, from_ten) = (&shown[0], &Tier { price_cents: 1000, ..shown[0].clone() });
+        assert_eq!(anything.amount_cents(""), Ok(0));
+        assert_eq!(anything.amount_cents("$0.00"), Ok(0));
+        assert_eq!(anything.amount_cents(" 12.50 "), Ok(1250));
+        assert!(anything.amount_cents("0.50").unwrap_err().starts_with("Enter nothing for a free ticket"));
+        assert!(anything.amount_cents("12.505").is_err());
+        assert!(anything.amount_cents("100000.01").is_err());
+        assert_eq!(from_ten.amount_cents("10"), Ok(1000));
+        assert_eq!(from_ten.amount_cents("9.99").unwrap_err(), "Solidarity tickets are from $10.00.");
+        assert_eq!(from_ten.amount_cents("").unwrap_err(), "Enter an amount from $10.00, like 25 or 25.50.");
+        // A set price is the price, whatever was typed.
+        let seats = Tier { kind: TierKind::Paid, price_cents: 1500, ..shown[0].clone() };
+        assert_eq!(seats.amount_cents("1"), Ok(1500));
+        assert_eq!(Tier { kind: TierKind::Free, ..seats }.amount_cents("20"), Ok(0));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::{
     CheckedIn, ContactTicket, EventDetail, EventFilter, EventForm, EventPage, EventRow, EventStatus, Taken,
-    TicketForm, TicketRow, TicketStatus, TicketView, TicketedEvent, Tier, TierLine,
+    TicketForm, TicketRow, TicketStatus, TicketView, TicketedEvent, Tier, TierKind, TierLine,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -109,7 +109,7 @@ const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, 
 const PAID: &str =
     "CASE WHEN EXISTS (SELECT 1 FROM ticket_orders o WHERE o.ticket_id = t.id) THEN 1 ELSE 0 END";
 
-const TIER_COLUMNS: &str = "id, name, price_cents, capacity, issued";
+const TIER_COLUMNS: &str = "id, name, kind, price_cents, capacity, issued";
 
 async fn tiers_of(db: &Db, event_id: &str) -> Result<Vec<Tier>, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -125,6 +125,7 @@ fn tier_from_row(row: &sqlx::any::AnyRow) -> Result<Tier, sqlx::Error> {
     Ok(Tier {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        kind: TierKind::parse(&row.try_get::<String, _>("kind")?),
         price_cents: row.try_get("price_cents")?,
         capacity: row.try_get("capacity")?,
         issued: row.try_get("issued")?,
@@ -380,7 +381,6 @@ async fn save_tiers(tx: &mut Tx, event_id: &str, lines: &[TierLine]) -> Result<(
     }
     // A new price applies to tickets taken from now on; those paid keep what they paid.
     for (position, line) in lines.iter().enumerate() {
-        let kind = if line.price_cents > 0 { "PAID" } else { "FREE" };
         let (id, sql) = match matching(&line.name) {
             Some(tier) => (
                 tier.id.clone(),
@@ -397,7 +397,7 @@ async fn save_tiers(tx: &mut Tx, event_id: &str, lines: &[TierLine]) -> Result<(
             .bind(&line.name)
             .bind(line.capacity)
             .bind(position as i64)
-            .bind(kind)
+            .bind(line.kind.as_str())
             .bind(line.price_cents)
             .bind(&id)
             .bind(event_id)
@@ -514,7 +514,7 @@ pub async fn upcoming(db: &Db, now: i64) -> Result<Vec<TicketedEvent>, Ticketing
     .await?;
     // Their tiers in one query, not one per event.
     let tier_rows = sqlx::query(
-        "SELECT t.event_id, t.id, t.name, t.price_cents, t.capacity, t.issued FROM ticket_tiers t \
+        "SELECT t.event_id, t.id, t.name, t.kind, t.price_cents, t.capacity, t.issued FROM ticket_tiers t \
          JOIN ticketed_events e ON e.id = t.event_id WHERE e.status = 'PUBLISHED' AND e.ends_at > $1 \
          ORDER BY t.position, t.id",
     )
@@ -557,9 +557,10 @@ fn new_code() -> String {
 /// (30 minutes is Stripe's shortest), and `checkout.session.expired` frees the place.
 pub const CHECKOUT_HOLD_SECS: i64 = 31 * 60;
 
-/// Takes a ticket of a tier for someone. A free one is issued at once, within the taker's
-/// allowance; a paid one holds its place and goes to Stripe's checkout (limited as every
-/// checkout is), and is issued by the webhook once paid. One ticket per email per event.
+/// Takes a ticket of a tier for someone. A free one (or a pay-what-you-can one for nothing) is
+/// issued at once, within the taker's allowance; one with something to pay holds its place
+/// and goes to Stripe's checkout (limited as every checkout is), and is issued by the webhook
+/// once paid. One ticket per email per event.
 pub async fn take(
     state: &AppState,
     taker: &Allowance<'_>,
@@ -573,19 +574,48 @@ pub async fn take(
     v.check(!form.tier_id.trim().is_empty(), "tier_id", "Choose a ticket.");
     v.finish().map_err(TicketingError::Invalid)?;
     let who = (form.name.trim(), normalise_email(&form.email));
-    let price: Option<i64> = sqlx::query_scalar(
-        "SELECT t.price_cents FROM ticket_tiers t JOIN ticketed_events e ON e.id = t.event_id \
-         WHERE t.id = $1 AND e.slug = $2",
-    )
+    let tier = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TIER_COLUMNS} FROM ticket_tiers \
+         WHERE id = $1 AND event_id = (SELECT id FROM ticketed_events WHERE slug = $2)"
+    )))
     .bind(form.tier_id.trim())
     .bind(slug)
     .fetch_optional(state.db.pool())
-    .await?;
-    match price {
-        Some(price) if price > 0 => buy(state, request, slug, form.tier_id.trim(), price, who, now).await,
-        _ => {
-            taker.take().map_err(TicketingError::RateLimited)?;
-            take_free(&state.bus, slug, form.tier_id.trim(), who, now).await
+    .await?
+    .map(|row| tier_from_row(&row))
+    .transpose()?;
+    // An unknown tier is refused under the event's lock, as the free path takes it.
+    let amount = match &tier {
+        Some(tier) => tier.amount_cents(&form.amount).map_err(|message| {
+            TicketingError::Invalid(vec![FieldError { field: "amount".into(), message }])
+        })?,
+        None => 0,
+    };
+    let chosen = Chosen { tier_id: form.tier_id.trim(), amount_typed: &form.amount, amount_cents: amount };
+    if amount > 0 {
+        buy(state, request, slug, &chosen, who, now).await
+    } else {
+        taker.take().map_err(TicketingError::RateLimited)?;
+        take_free(&state.bus, slug, &chosen, who, now).await
+    }
+}
+
+/// The tier a visitor chose and what they pay for it, as read before the tier is locked.
+struct Chosen<'a> {
+    tier_id: &'a str,
+    amount_typed: &'a str,
+    amount_cents: i64,
+}
+
+impl Chosen<'_> {
+    /// Refuses when the tier's price changed between the read and its lock.
+    fn check_price(&self, tier: &Tier) -> Result<(), TicketingError> {
+        match tier.amount_cents(self.amount_typed) {
+            Ok(amount) if amount == self.amount_cents => Ok(()),
+            _ => Err(Conflict(format!(
+                "The price of {} tickets has just changed: reload the page and try again.",
+                tier.name
+            ))),
         }
     }
 }
@@ -674,12 +704,13 @@ async fn holds_ticket(tx: &mut Tx, event_id: &str, email: &str) -> Result<bool, 
 async fn take_free(
     bus: &Bus,
     slug: &str,
-    tier_id: &str,
+    chosen: &Chosen<'_>,
     (name, email): (&str, String),
     now: i64,
 ) -> Result<Taken, TicketingError> {
     let mut tx = bus.db().begin_write().await?;
-    let place = take_place(&mut tx, slug, tier_id, &email, now).await?;
+    let place = take_place(&mut tx, slug, chosen.tier_id, &email, now).await?;
+    chosen.check_price(&place.tier)?;
     let contact = crate::contacts::service::find_or_create(&mut tx, &email, name, None, "EVENT").await?;
     let paid = Paid { amount_cents: 0, currency: String::new() };
     let (code, purchased) = issue(&mut tx, &place, &contact.id, (name, &email), paid, now).await?;
@@ -747,7 +778,7 @@ async fn issue(
         event_id: event.id.clone(),
         event_title: event.title.clone(),
         tier_name: tier.name.clone(),
-        tier_kind: if paid.amount_cents > 0 { "PAID" } else { "FREE" }.into(),
+        tier_kind: tier.kind.as_str().into(),
         contact_id: Some(contact_id.to_string()),
         buyer_name: name.to_string(),
         buyer_email: email.to_string(),
@@ -758,29 +789,25 @@ async fn issue(
     Ok((code, purchased))
 }
 
-/// Starts a paid ticket's checkout: the place is taken and the PENDING ticket order written
-/// (with its audit row) in one transaction, then Stripe's session opened, expiring when the
-/// hold ends.
+/// Starts the checkout of a ticket for what the visitor pays (the tier's price, or what they
+/// chose): the place is taken and the PENDING ticket order written (with its audit
+/// row) in one transaction, then Stripe's session opened, expiring when the hold ends.
 async fn buy(
     state: &AppState,
     request: &RequestInfo,
     slug: &str,
-    tier_id: &str,
-    price_cents: i64,
+    chosen: &Chosen<'_>,
     (name, email): (&str, String),
     now: i64,
 ) -> Result<Taken, TicketingError> {
     use crate::payments::checkout::{self, Pending};
-    let (stripe, stored) = checkout::open(state, request, &format!("ticket {slug}"), price_cents).await?;
+    let amount_cents = chosen.amount_cents;
+    let (stripe, stored) = checkout::open(state, request, &format!("ticket {slug}"), amount_cents).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = state.db.begin_write().await?;
-    let place = take_place(&mut tx, slug, tier_id, &email, now).await?;
-    let pending = Pending {
-        table: "ticket_orders",
-        id: &id,
-        entity: format!("ticket {id}"),
-        amount_cents: place.tier.price_cents,
-    };
+    let place = take_place(&mut tx, slug, chosen.tier_id, &email, now).await?;
+    chosen.check_price(&place.tier)?;
+    let pending = Pending { table: "ticket_orders", id: &id, entity: format!("ticket {id}"), amount_cents };
     checkout::insert_pending_in(
         &mut tx,
         request,
@@ -797,7 +824,7 @@ async fn buy(
         reference_key: "ticket_order_id",
         reference_id: &id,
         item_name: &format!("{} — {}", place.event.title, place.tier.name),
-        amount_cents: place.tier.price_cents,
+        amount_cents,
         currency: &stored.currency,
         interval: None,
         email: &email,

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::{
     CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus,
     PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, Taken, TicketStatus, TicketedEvent,
-    coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event, list_public_events,
+    TierKind, coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event, list_public_events,
     list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
@@ -51,7 +51,7 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
                 <Field label="Starts" name="form[start_time]" kind="time" value=value(|e| e.start_time.clone()) required=true error=error />
                 <Field label="Ends" name="form[end_time]" kind="time" value=value(|e| e.end_time.clone()) required=true error=error />
             </div>
-            <TextArea label="Tickets, one tier per line: Name | how many, and | price for a paid tier (like Seats | 50 | 15)" name="form[tiers]" value=tiers rows=3 error=error />
+            <TextArea label="Tickets, one tier per line: Name | how many, and | price for a paid tier (like Seats | 50 | 15), or | pay what you can (optionally , from 10)" name="form[tiers]" value=tiers rows=3 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save event"</button></div>
             <p class="text-sm text-green-700" role="status">
                 {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
@@ -447,7 +447,13 @@ pub fn PublicEventPage() -> impl IntoView {
                             };
                             let open = e.is_open() && e.remaining() > 0;
                             let first_open = e.tiers.iter().find(|t| t.remaining() > 0).map(|t| t.id.clone());
-                            let any_paid = e.tiers.iter().any(|t| t.is_paid());
+                            let any_paid = e.tiers.iter().any(|t| t.kind != TierKind::Free);
+                            // The amount field shows while a pay-what-you-can tier is chosen.
+                            let chosen = RwSignal::new(first_open.clone());
+                            let donation_tiers: Vec<String> =
+                                e.tiers.iter().filter(|t| t.kind == TierKind::Donation).map(|t| t.id.clone()).collect();
+                            let any_donation = !donation_tiers.is_empty();
+                            let asks_amount = move || chosen.with(|c| c.as_ref().is_some_and(|c| donation_tiers.contains(c)));
                             view! {
                                 <crate::ui::SharedPageHead title=e.title.clone() description />
                                 <h1 class="text-3xl font-bold text-slate-900">{e.title.clone()}</h1>
@@ -480,9 +486,11 @@ pub fn PublicEventPage() -> impl IntoView {
                                                 <legend class="text-sm font-medium text-slate-700">"Ticket"</legend>
                                                 {e.tiers.iter().map(|t| {
                                                     let checked = first_open.as_deref() == Some(t.id.as_str());
+                                                    let id = t.id.clone();
                                                     view! {
                                                         <label class="mt-2 flex items-center gap-2 text-sm text-slate-700" data-testid="tier-choice">
-                                                            <input type="radio" name="form[tier_id]" value=t.id.clone() checked=checked disabled=t.remaining() == 0 />
+                                                            <input type="radio" name="form[tier_id]" value=t.id.clone() checked=checked disabled=t.remaining() == 0
+                                                                on:change=move |_| chosen.set(Some(id.clone())) />
                                                             {format!("{} — {} — {}", t.name, t.price_label(), spots_left(t.remaining()))}
                                                         </label>
                                                     }
@@ -491,6 +499,12 @@ pub fn PublicEventPage() -> impl IntoView {
                                                     {move || error.get().and_then(|e| e.field_message("tier_id"))}
                                                 </p>
                                             </fieldset>
+                                            {any_donation.then(|| view! {
+                                                <div hidden=move || !asks_amount() data-testid="amount-field">
+                                                    <Field label="What you pay, in dollars" name="form[amount]" error=error />
+                                                    <p class="mt-1 text-sm text-slate-600">"Pay what you can. Leave it empty to pay nothing, unless the ticket says from how much."</p>
+                                                </div>
+                                            })}
                                             <Field label="Your name" name="form[name]" autocomplete="name" required=true error=error />
                                             <Field label="Your email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
                                             <button type="submit" class=BUTTON_PRIMARY disabled=move || take.pending().get()>"Get my ticket"</button>

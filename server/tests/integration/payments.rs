@@ -24,6 +24,7 @@ on_both_backends_with_own_server!(
     payment_forms_the_browser_sends_itself_go_on_to_stripe,
     the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_open,
     paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_and_refunds,
+    pay_what_you_can_tickets_are_free_for_nothing_and_go_to_stripe_for_the_amount_chosen,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -1519,4 +1520,129 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     let res = app.call(&admin, "payments/refund-event", &[("event_id", gala.id.as_str())]).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("No paid ticket of this event is left to refund."));
+}
+
+async fn pay_what_you_can_tickets_are_free_for_nothing_and_go_to_stripe_for_the_amount_chosen(
+    backend: Backend,
+) {
+    use app::ticketed_events::{EventForm, Taken, TierKind, service as events};
+    let (app, stripe) = spawn(backend).await;
+    let (bus, actor, now) = (app.bus(), app::events::Actor::System, db::now_unix());
+    let form = EventForm {
+        title: "Film night".into(),
+        venue: "Hall".into(),
+        date: app::time::date_time_from_unix(now + 86_400).0,
+        start_time: "19:00".into(),
+        end_time: "22:00".into(),
+        tiers: "Solidarity | 10 | pay what you can\nSupporter | 10 | Pay what you can, from 20".into(),
+        ..EventForm::default()
+    };
+    let night = events::save(&bus, &actor, "", &form, now).await.unwrap();
+    events::publish(&bus, &actor, &night.id, now).await.unwrap();
+    let public: Value = app
+        .call(&app.client(), "ticketed-events/public-one", &[("slug", "film-night")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["tiers"][0]["kind"], "DONATION");
+    assert_eq!(
+        (public["tiers"][1]["kind"].as_str(), public["tiers"][1]["price_cents"].as_i64()),
+        (Some("DONATION"), Some(2000))
+    );
+    let (solidarity, supporter) = (night.tiers[0].id.clone(), night.tiers[1].id.clone());
+    let take = |tier: &str, email: &'static str, amount: &'static str| {
+        let (app, tier) = (&app, tier.to_string());
+        async move {
+            let form = [
+                ("slug", "film-night"),
+                ("form[tier_id]", tier.as_str()),
+                ("form[name]", "Guest"),
+                ("form[email]", email),
+                ("form[amount]", amount),
+            ];
+            let res = app.call(&app.client(), "ticketed-events/take", &form).await;
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let taken = |app: &TestApp| {
+        let pool = app.db.pool().clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT CAST(SUM(issued) AS BIGINT) FROM ticket_tiers")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        }
+    };
+
+    // Nothing to pay: a ticket at once, even with payments off, announced as a DONATION tier's.
+    let (status, body) = take(&solidarity, "ana@example.org", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(matches!(serde_json::from_str(&body).unwrap(), Taken::Ticket { .. }), "{body}");
+    let (status, body) = take(&solidarity, "bo@example.org", "$0.00").await;
+    assert_eq!(status, 200, "{body}");
+    let purchased = app.events("ticket.purchased").await;
+    assert_eq!(purchased.len(), 2);
+    assert_eq!(
+        (purchased[0]["tier_kind"].as_str(), purchased[0]["amount_cents"].as_i64()),
+        (Some("DONATION"), Some(0))
+    );
+    assert_eq!(taken(&app).await, 2);
+
+    // Something to pay with payments off: refused, no place held.
+    let (status, body) = take(&solidarity, "cy@example.org", "12").await;
+    assert_eq!((status, body.contains("Payments are not available")), (503, true), "{body}");
+    assert_eq!(taken(&app).await, 2);
+
+    // Amounts out of bounds are named on the amount field, and nothing is held or sent.
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    for (tier, amount, says) in [
+        (&solidarity, "0.50", "Enter nothing for a free ticket, or an amount from $1.00"),
+        (&solidarity, "ten", "Enter nothing for a free ticket"),
+        (&solidarity, "100000.01", "Enter nothing for a free ticket"),
+        (&supporter, "", "Enter an amount from $20.00"),
+        (&supporter, "19.99", "Supporter tickets are from $20.00."),
+    ] {
+        let (status, body) = take(tier, "cy@example.org", amount).await;
+        assert_eq!(status, 422, "{amount}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert!(error.to_string().contains("\"amount\"") && body.contains(says), "{amount}: {body}");
+    }
+    assert_eq!(taken(&app).await, 2);
+    assert!(stripe.requests().iter().all(|r| r.path != "/v1/checkout/sessions"));
+
+    // The amount chosen is what Stripe is asked for, what the order holds and what is announced.
+    let (status, body) = take(&supporter, "cy@example.org", "$35.50").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(matches!(serde_json::from_str(&body).unwrap(), Taken::Checkout { .. }), "{body}");
+    let session = stripe.requests().into_iter().find(|r| r.path == "/v1/checkout/sessions").unwrap();
+    assert_eq!(session.form["line_items[0][price_data][unit_amount]"], "3550");
+    assert_eq!(session.form["line_items[0][price_data][product_data][name]"], "Film night — Supporter");
+    let order = session.form["metadata[ticket_order_id]"].clone();
+    let amount: i64 = sqlx::query_scalar("SELECT amount_cents FROM ticket_orders WHERE id = $1")
+        .bind(&order)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(amount, 3550);
+    assert_eq!(taken(&app).await, 3, "the checkout holds its place");
+    let paid = ticket_session_event(&order, "completed", "pi_test_pwyc");
+    assert_eq!(deliver(&app, &paid, signed(&paid)).await, 200);
+    let purchased = app.events("ticket.purchased").await;
+    assert_eq!(purchased.len(), 3);
+    assert_eq!(
+        (
+            purchased[2]["tier_kind"].as_str(),
+            purchased[2]["amount_cents"].as_i64(),
+            purchased[2]["buyer_email"].as_str()
+        ),
+        (Some("DONATION"), Some(3550), Some("cy@example.org"))
+    );
+    let tiers = events::public(&app.db, "film-night").await.unwrap().tiers;
+    assert_eq!(
+        tiers.iter().map(|t| (t.kind, t.issued)).collect::<Vec<_>>(),
+        [(TierKind::Donation, 2), (TierKind::Donation, 1)]
+    );
 }
