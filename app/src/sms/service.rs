@@ -367,18 +367,23 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    // A page holds 25 texts: one query each for their replies.
-    for message in &mut messages {
-        message.replies =
-            sqlx::query("SELECT body, sent_at FROM sms_replies WHERE message_id = $1 ORDER BY sent_at, id")
-                .bind(&message.id)
-                .fetch_all(db.pool())
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(SmsReply { body: r.try_get("body")?, sent_at: zone.stamp(r.try_get("sent_at")?) })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // The page's replies in one query, not one per text.
+    if !messages.is_empty() {
+        let sql = format!(
+            "SELECT message_id, body, sent_at FROM sms_replies WHERE message_id IN ({}) ORDER BY sent_at, id",
+            db::placeholders(1, messages.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for message in &messages {
+            query = query.bind(&message.id);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            let message_id: String = row.try_get("message_id")?;
+            let reply = SmsReply { body: row.try_get("body")?, sent_at: zone.stamp(row.try_get("sent_at")?) };
+            if let Some(message) = messages.iter_mut().find(|m| m.id == message_id) {
+                message.replies.push(reply);
+            }
+        }
     }
     let receiving = load_sms(db, key).await?.receiver().is_some();
     Ok(SmsPage { rows: messages, page, has_more, count, receiving })
