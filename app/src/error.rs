@@ -15,6 +15,13 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// The errors of a form with one thing wrong: `message` about `field`.
+    pub fn only(field: &str, message: impl Into<String>) -> Vec<FieldError> {
+        vec![FieldError { field: field.to_string(), message: message.into() }]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("Please sign in to continue.")]
@@ -55,7 +62,7 @@ fn join_messages(errors: &[FieldError]) -> String {
 impl AppError {
     /// A single field-level validation error.
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid(vec![FieldError { field: field.to_string(), message: message.into() }])
+        AppError::Invalid(FieldError::only(field, message))
     }
 
     /// The message for one field, if this error names it.

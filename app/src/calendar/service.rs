@@ -51,9 +51,7 @@ fn month_step((year, month): (i64, i64), step: i64) -> String {
 /// start), so each belongs to the day it starts.
 pub async fn month(db: &Db, filter: &CalendarFilter, now: i64) -> Result<CalendarMonth, CalendarError> {
     let zone = settings::time_zone(db).await?;
-    let invalid = |field: &str, message: &str| {
-        CalendarError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
-    };
+    let invalid = |field: &str, message: &str| CalendarError::Invalid(FieldError::only(field, message));
     let typed = filter.month.trim();
     let asked = if typed.is_empty() { zone.date(now)[..7].to_string() } else { typed.to_string() };
     let (year, month) = parse_month(&asked).ok_or_else(|| invalid("month", "Choose a month as YYYY-MM."))?;

@@ -284,10 +284,10 @@ pub async fn change_status(
 ) -> Result<(), CampaignError> {
     let reason = reason.trim();
     if !is_plain_text(reason, 500) {
-        return Err(CampaignError::Invalid(vec![FieldError {
-            field: "reason".into(),
-            message: "The reason can be at most 500 characters.".into(),
-        }]));
+        return Err(CampaignError::Invalid(FieldError::only(
+            "reason",
+            "The reason can be at most 500 characters.",
+        )));
     }
     let mut tx = bus.db().begin_write().await?;
     let campaign = locked(&mut tx, "id", id).await?;

@@ -37,7 +37,7 @@ const NO_ADDRESS: CanvassError = CanvassError::NotFound("There is no such addres
 const NO_OPEN_SESSION: CanvassError = CanvassError::Conflict("Start canvassing before recording a visit.");
 
 fn invalid(field: &str, message: String) -> CanvassError {
-    CanvassError::Invalid(vec![FieldError { field: field.into(), message }])
+    CanvassError::Invalid(FieldError::only(field, message))
 }
 
 /// An address's street, city and postal code, trimmed, or what is wrong with them.

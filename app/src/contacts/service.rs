@@ -197,10 +197,7 @@ pub async fn leaderboard(
 ) -> Result<Vec<super::LeaderboardRow>, ContactError> {
     if !super::LEADERBOARD_PERIODS.iter().any(|(days, _)| *days == period_days) {
         let message = "Choose the last 30, 90 or 365 days, or all time (0).";
-        return Err(ContactError::Invalid(vec![FieldError {
-            field: "period_days".into(),
-            message: message.into(),
-        }]));
+        return Err(ContactError::Invalid(FieldError::only("period_days", message)));
     }
     let since = if period_days == 0 { 0 } else { now - period_days * 86_400 };
     let rows = sqlx::query(
@@ -266,10 +263,10 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
     }
     if !filter.tag.trim().is_empty() {
         let Some(tag) = super::normalise_tag(&filter.tag) else {
-            return Err(ContactError::Invalid(vec![FieldError {
-                field: "tag".into(),
-                message: "Tags are letters, digits, spaces, - or _, at most 40.".into(),
-            }]));
+            return Err(ContactError::Invalid(FieldError::only(
+                "tag",
+                "Tags are letters, digits, spaces, - or _, at most 40.",
+            )));
         };
         binds.push(tag);
         conditions.push_str(&format!(
@@ -416,13 +413,13 @@ fn valid_tags(field: &str, typed: &[String]) -> Result<Vec<String>, ContactError
             Some(tag) if !tags.contains(&tag) => tags.push(tag),
             Some(_) => {}
             None => {
-                return Err(ContactError::Invalid(vec![FieldError {
-                    field: field.into(),
-                    message: format!(
+                return Err(ContactError::Invalid(FieldError::only(
+                    field,
+                    format!(
                         "\"{}\" is not a tag: use letters, digits, spaces, - or _, at most 40.",
                         text.trim()
                     ),
-                }]));
+                )));
             }
         }
     }
@@ -515,10 +512,7 @@ async fn add_tags(tx: &mut Tx, id: &str, tags: &[String]) -> Result<Vec<String>,
 /// survivor gains are published as `contact.tags.changed`.
 pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) -> Result<(), ContactError> {
     if survivor == duplicate {
-        return Err(ContactError::Invalid(vec![FieldError {
-            field: "duplicate".into(),
-            message: "Choose two different contacts.".into(),
-        }]));
+        return Err(ContactError::Invalid(FieldError::only("duplicate", "Choose two different contacts.")));
     }
     let mut tx = bus.db().begin_write().await?;
     let lock = db::for_update(&mut tx);
@@ -810,7 +804,7 @@ pub struct ImportPlan {
 }
 
 fn file_error(message: &str) -> ContactError {
-    ContactError::Invalid(vec![FieldError { field: "csv".into(), message: message.into() }])
+    ContactError::Invalid(FieldError::only("csv", message))
 }
 
 /// Reads an import file: a header row naming `name` and `email` (any order, any case;

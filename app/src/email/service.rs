@@ -290,10 +290,7 @@ async fn deliver(settings: &SmtpSettings, message: Message) -> Result<(), String
 pub async fn send_test(db: &Db, key: &SecretKey, to: &str) -> Result<(), EmailError> {
     let to = normalise_email(to);
     if !is_plausible_email(&to) {
-        return Err(EmailError::Invalid(vec![FieldError {
-            field: "to".into(),
-            message: "Enter the address to send the test to.".into(),
-        }]));
+        return Err(EmailError::Invalid(FieldError::only("to", "Enter the address to send the test to.")));
     }
     let settings = load_settings(db, key).await?;
     if !settings.view().is_configured() {
@@ -320,10 +317,7 @@ pub async fn list(
 ) -> Result<EmailQueuePage, EmailError> {
     let status = status.map(str::trim).filter(|s| !s.is_empty());
     if status.is_some_and(|s| EmailStatus::parse(s).is_none()) {
-        return Err(EmailError::Invalid(vec![FieldError {
-            field: "status".into(),
-            message: "Choose a status from the list.".into(),
-        }]));
+        return Err(EmailError::Invalid(FieldError::only("status", "Choose a status from the list.")));
     }
     let (page, offset) = db::page_and_offset(page, QUEUE_PAGE_SIZE);
     let zone = crate::settings::time_zone(db).await?;

@@ -161,10 +161,7 @@ pub async fn save(db: &Db, id: &str, form: &VideoForm, now: i64) -> Result<Video
         Ok(_) => tx.commit().await?,
         Err(e) if db::is_unique_violation(&e) => {
             let message = "Another video has this address; choose another.";
-            return Err(VideoError::Invalid(vec![FieldError {
-                field: "slug".into(),
-                message: message.into(),
-            }]));
+            return Err(VideoError::Invalid(FieldError::only("slug", message)));
         }
         Err(e) => return Err(e.into()),
     }

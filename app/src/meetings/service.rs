@@ -49,7 +49,7 @@ fn validate(form: &MeetingForm, zone: &Zone, now: i64, is_new: bool) -> Result<(
     let times = (form.date.as_str(), form.start_time.as_str(), form.end_time.as_str());
     let span = zone.read_span(&mut v, times, "meeting", is_new.then_some(now));
     v.finish()?;
-    span.ok_or_else(|| vec![FieldError { field: "date".into(), message: "Enter a date and times.".into() }])
+    span.ok_or_else(|| FieldError::only("date", "Enter a date and times."))
 }
 
 const COLUMNS: &str = "id, title, agenda, location, starts_at, ends_at";

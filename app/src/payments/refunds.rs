@@ -264,12 +264,7 @@ pub async fn refund_cancelled_event(
     request: &RequestInfo,
     event_id: &str,
 ) -> Result<String, PaymentError> {
-    let problem = |message: &str| {
-        PaymentError::Invalid(vec![crate::error::FieldError {
-            field: "event_id".into(),
-            message: message.into(),
-        }])
-    };
+    let problem = |message: &str| PaymentError::Invalid(crate::error::FieldError::only("event_id", message));
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM ticketed_events WHERE id = $1")
         .bind(event_id)
         .fetch_optional(state.db.pool())

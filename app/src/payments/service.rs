@@ -423,10 +423,10 @@ pub async fn save_product(
 
 fn slug_taken(e: sqlx::Error, slug: &str) -> PaymentError {
     if db::is_unique_violation(&e) {
-        PaymentError::Invalid(vec![FieldError {
-            field: "slug".into(),
-            message: format!("Another product already uses the address /shop/{slug}."),
-        }])
+        PaymentError::Invalid(FieldError::only(
+            "slug",
+            format!("Another product already uses the address /shop/{slug}."),
+        ))
     } else {
         e.into()
     }
@@ -445,10 +445,7 @@ pub async fn list_payments(
     let source = PaymentSource::of(kind);
     let status = status.trim();
     if !status.is_empty() && !kind.statuses().contains(&status) {
-        return Err(PaymentError::Invalid(vec![FieldError {
-            field: "status".into(),
-            message: "Choose a status from the list.".into(),
-        }]));
+        return Err(PaymentError::Invalid(FieldError::only("status", "Choose a status from the list.")));
     }
     let (page, offset) = db::page_and_offset(page, PAGE_SIZE);
     let zone = settings::time_zone(db).await?;
@@ -591,10 +588,7 @@ pub async fn donation_chart(db: &Db, by: &str, now: i64) -> Result<DonationChart
         "day" => (1, 30, today - 29),
         "week" => (7, 12, today - (today + 3).rem_euclid(7) - 7 * 11),
         _ => {
-            return Err(PaymentError::Invalid(vec![FieldError {
-                field: "by".into(),
-                message: "Choose day or week.".into(),
-            }]));
+            return Err(PaymentError::Invalid(FieldError::only("by", "Choose day or week.")));
         }
     };
     let rows: Vec<(i64, i64)> = sqlx::query_as(

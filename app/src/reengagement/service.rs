@@ -29,7 +29,7 @@ const SEND_BATCH: usize = 50;
 const DAY: i64 = 24 * 3600;
 
 fn invalid(field: &str, message: &str) -> ReengagementError {
-    ReengagementError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+    ReengagementError::Invalid(FieldError::only(field, message))
 }
 
 pub async fn window_days(db: &Db) -> Result<i64, sqlx::Error> {

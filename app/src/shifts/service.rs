@@ -167,7 +167,7 @@ pub fn validate(
         (Some(day), Some(start), Some(end), Some(capacity), Some(placed)) => {
             Ok(ValidShift { day, start, end, capacity, placed })
         }
-        _ => Err(vec![FieldError { field: "date".into(), message: "Enter a date and times.".into() }]),
+        _ => Err(FieldError::only("date", "Enter a date and times.")),
     }
 }
 
@@ -317,23 +317,16 @@ pub async fn create_series(
         None => series_days(valid.day, weekdays, weeks.unwrap_or(1)),
     };
     if days.is_empty() || days.len() > SERIES_MAX_SHIFTS {
-        return Err(ShiftError::Invalid(vec![FieldError {
-            field: "repeat".into(),
-            message: format!(
-                "A series has 1 to {SERIES_MAX_SHIFTS} shifts; this one would have {}.",
-                days.len()
-            ),
-        }]));
+        return Err(ShiftError::Invalid(FieldError::only(
+            "repeat",
+            format!("A series has 1 to {SERIES_MAX_SHIFTS} shifts; this one would have {}.", days.len()),
+        )));
     }
     let series_id = uuid::Uuid::new_v4().to_string();
     let mut shifts = Vec::with_capacity(days.len());
     for day in days {
-        let placed = place(&zone, day, valid.start, valid.end).ok_or_else(|| {
-            ShiftError::Invalid(vec![FieldError {
-                field: "repeat".into(),
-                message: skipped_time(&zone, day),
-            }])
-        })?;
+        let placed = place(&zone, day, valid.start, valid.end)
+            .ok_or_else(|| ShiftError::Invalid(FieldError::only("repeat", skipped_time(&zone, day))))?;
         shifts.push(new_shift(form, &valid, placed, Some(&series_id)));
     }
     let mut tx = bus.db().begin_write().await?;
@@ -399,13 +392,13 @@ pub async fn update(
         let target = lock_shift(&mut tx, &target.id).await?;
         if valid.capacity < target.signed_up {
             let (day, _) = target.local_start();
-            return Err(ShiftError::Invalid(vec![FieldError {
-                field: "capacity".into(),
-                message: format!(
+            return Err(ShiftError::Invalid(FieldError::only(
+                "capacity",
+                format!(
                     "{} volunteers are signed up for {day}: remove some before lowering the capacity below that.",
                     target.signed_up
                 ),
-            }]));
+            )));
         }
         let placed = if keeps_its_times(&target, form, scope) {
             // Left as they were, the times stay the same instants, even if the shift was
@@ -417,10 +410,7 @@ pub async fn update(
             // A series keeps each shift's own local day.
             let day = (target.starts_at + target.start_offset).div_euclid(86_400);
             place(&zone, day, valid.start, valid.end).ok_or_else(|| {
-                ShiftError::Invalid(vec![FieldError {
-                    field: "start_time".into(),
-                    message: skipped_time(&zone, day),
-                }])
+                ShiftError::Invalid(FieldError::only("start_time", skipped_time(&zone, day)))
             })?
         };
         let mut shift = Shift {
@@ -545,10 +535,10 @@ pub async fn reminder_hours(db: &Db) -> Result<i64, sqlx::Error> {
 /// Sets when reminders go: one of `REMINDER_CHOICES`, in the admin audit log.
 pub async fn save_reminder_hours(db: &Db, actor: &Actor, hours: i64) -> Result<(), ShiftError> {
     if !super::REMINDER_CHOICES.iter().any(|(h, _)| *h == hours) {
-        return Err(ShiftError::Invalid(vec![FieldError {
-            field: "hours".into(),
-            message: "Choose when reminders go from the list.".into(),
-        }]));
+        return Err(ShiftError::Invalid(FieldError::only(
+            "hours",
+            "Choose when reminders go from the list.",
+        )));
     }
     let mut tx = db.begin_write().await?;
     crate::settings::set(&mut tx, REMINDER_HOURS, &hours.to_string()).await?;
@@ -1493,10 +1483,10 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
     still_open(&shift, db::now_unix())?;
     if shift.signed_up >= shift.capacity {
         if shift.capacity >= super::CAPACITY_MAX {
-            return Err(ShiftError::Invalid(vec![FieldError {
-                field: "capacity".into(),
-                message: "This shift is at the largest capacity there is.".into(),
-            }]));
+            return Err(ShiftError::Invalid(FieldError::only(
+                "capacity",
+                "This shift is at the largest capacity there is.",
+            )));
         }
         shift.capacity += 1;
         sqlx::query("UPDATE shifts SET capacity = $1 WHERE id = $2")

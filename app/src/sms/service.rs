@@ -80,7 +80,7 @@ pub enum SmsError {
 }
 
 pub fn invalid(field: &str, message: &str) -> SmsError {
-    SmsError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+    SmsError::Invalid(FieldError::only(field, message))
 }
 
 /// Twilio's API to send with, or why texts cannot be sent.

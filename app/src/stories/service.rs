@@ -153,10 +153,7 @@ pub async fn save(db: &Db, id: &str, form: &StoryForm, now: i64) -> Result<Story
         Ok(_) => tx.commit().await?,
         Err(e) if db::is_unique_violation(&e) => {
             let message = "Another story has this address; choose another.";
-            return Err(StoryError::Invalid(vec![FieldError {
-                field: "slug".into(),
-                message: message.into(),
-            }]));
+            return Err(StoryError::Invalid(FieldError::only("slug", message)));
         }
         Err(e) => return Err(e.into()),
     }

@@ -98,7 +98,7 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
     });
     v.finish()?;
     let Some((starts_at, ends_at)) = instants else {
-        return Err(vec![FieldError { field: "date".into(), message: "Enter a date and times.".into() }]);
+        return Err(FieldError::only("date", "Enter a date and times."));
     };
     Ok(ValidEvent { starts_at, ends_at, tiers })
 }
@@ -371,10 +371,7 @@ async fn save_tiers(tx: &mut Tx, event_id: &str, lines: &[TierLine]) -> Result<(
         }
     }
     if !problems.is_empty() {
-        return Err(TicketingError::Invalid(vec![FieldError {
-            field: "tiers".into(),
-            message: problems.join(" "),
-        }]));
+        return Err(TicketingError::Invalid(FieldError::only("tiers", problems.join(" "))));
     }
     for tier in current.iter().filter(|t| !lines.iter().any(|l| l.name.eq_ignore_ascii_case(&t.name))) {
         sqlx::query("DELETE FROM ticket_tiers WHERE id = $1").bind(&tier.id).execute(&mut **tx).await?;
@@ -586,9 +583,9 @@ pub async fn take(
     .transpose()?;
     // An unknown tier is refused under the event's lock, as the free path takes it.
     let amount = match &tier {
-        Some(tier) => tier.amount_cents(&form.amount).map_err(|message| {
-            TicketingError::Invalid(vec![FieldError { field: "amount".into(), message }])
-        })?,
+        Some(tier) => tier
+            .amount_cents(&form.amount)
+            .map_err(|message| TicketingError::Invalid(FieldError::only("amount", message)))?,
         None => 0,
     };
     let chosen = Chosen { tier_id: form.tier_id.trim(), amount_typed: &form.amount, amount_cents: amount };
@@ -652,12 +649,7 @@ async fn take_place(
     .await?
     .map(|row| tier_from_row(&row))
     .transpose()?
-    .ok_or_else(|| {
-        TicketingError::Invalid(vec![FieldError {
-            field: "tier_id".into(),
-            message: "Choose a ticket from the list.".into(),
-        }])
-    })?;
+    .ok_or_else(|| TicketingError::Invalid(FieldError::only("tier_id", "Choose a ticket from the list.")))?;
     if tier.remaining() == 0 {
         return Err(Conflict(format!("{} tickets are all taken.", tier.name)));
     }
