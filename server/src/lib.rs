@@ -167,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
         .route("/api/webhooks/newsletter", axum::routing::post(webhooks::newsletter))
         .route(app::sms::WEBHOOK_PATH, axum::routing::post(webhooks::sms))
+        .route(app::sms::STATUS_PATH, axum::routing::post(webhooks::sms_status))
         .route("/api/unsubscribe", get(webhooks::unsubscribe_page).post(webhooks::one_click_unsubscribe))
         .route("/api/payments/{file}", get(exports::payments))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))

@@ -59,29 +59,63 @@ pub async fn newsletter(State(state): State<AppState>, req: Request) -> Response
 
 /// `POST /api/webhooks/sms`: a text message Twilio received on the group's number, signed
 /// with `X-Twilio-Signature`. 200 with an empty TwiML answer (Twilio then sends no reply) once
-/// received (again, too); 404 while text messages are off; 403 for a wrong signature; 422 for
-/// a message that is not right; 500 when the database failed, so that Twilio tries again.
+/// received (again, too); otherwise as `twilio_refusal`.
 pub async fn sms(State(state): State<AppState>, req: Request) -> Response {
-    use app::sms::service::{ReceiveError, receive};
     let (parts, body) = req.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, crate::middleware::MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
     };
-    let signature = parts.headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
-    let query = parts.uri.query();
-    match receive(&state.bus, &state.secret_key, &state.public_url, signature, query, &body).await {
+    match app::sms::service::receive(&state.bus, &state.secret_key, &twilio_post(&state, &parts, &body)).await
+    {
         Ok(_) => {
             let twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
             ([(axum::http::header::CONTENT_TYPE, "text/xml")], twiml).into_response()
         }
-        Err(e @ ReceiveError::NotSetUp) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
-        Err(e @ ReceiveError::Unauthorised) => (StatusCode::FORBIDDEN, e.to_string()).into_response(),
-        Err(e @ ReceiveError::Invalid(_)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()
-        }
-        Err(ReceiveError::Database(e)) => {
-            tracing::error!(error = %e, "cannot receive a text message");
+        Err(e) => twilio_refusal(e, "cannot receive a text message"),
+    }
+}
+
+/// `POST /api/webhooks/sms/status`: Twilio's delivery report on a text this server sent,
+/// signed as above. 200 once recorded (or when there is nothing to record); otherwise as
+/// `twilio_refusal`.
+pub async fn sms_status(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body: Bytes = match axum::body::to_bytes(body, crate::middleware::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
+    };
+    let post = twilio_post(&state, &parts, &body);
+    match app::sms::service::record_delivery(&state.bus, &state.secret_key, &post).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => twilio_refusal(e, "cannot record a text's delivery"),
+    }
+}
+
+/// A request Twilio posted, as the sms service checks it.
+fn twilio_post<'a>(
+    state: &'a AppState,
+    parts: &'a axum::http::request::Parts,
+    body: &'a [u8],
+) -> app::sms::service::TwilioPost<'a> {
+    app::sms::service::TwilioPost {
+        public_url: &state.public_url,
+        signature: parts.headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()),
+        query: parts.uri.query(),
+        body,
+    }
+}
+
+/// 404 while text messages are off; 403 for a wrong signature; 422 for a post that is not
+/// right; 500 when the database failed, so that Twilio tries again.
+fn twilio_refusal(error: app::sms::service::ReceiveError, failed_to: &str) -> Response {
+    use app::sms::service::ReceiveError;
+    match error {
+        e @ ReceiveError::NotSetUp => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+        e @ ReceiveError::Unauthorised => (StatusCode::FORBIDDEN, e.to_string()).into_response(),
+        e @ ReceiveError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        ReceiveError::Database(e) => {
+            tracing::error!(error = %e, "{failed_to}");
             (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
         }
     }

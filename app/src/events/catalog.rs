@@ -191,6 +191,12 @@ catalog! {
     Sms "sms.message.sent" SmsMessageSent {
         message_id: String, campaign_id: Option<String>, contact_id: Option<String>, to: String,
     }
+    // Twilio's delivery report on a text sent (not in SPEC §2's table, which has no event for
+    // it, while SPEC §1 asks for one per change of state).
+    Sms "sms.message.delivery" SmsMessageDelivery {
+        message_id: String, campaign_id: Option<String>, contact_id: Option<String>, to: String,
+        delivered: bool, error: Option<String>,
+    }
     Sms "sms.message.received" SmsMessageReceived {
         message_id: String, contact_id: Option<String>, from: String, body: String, sentiment: String,
     }

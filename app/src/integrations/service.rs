@@ -572,6 +572,8 @@ pub struct StoredSms {
 /// from, and the country code for numbers written without one.
 pub struct TwilioTarget {
     pub api_base: String,
+    /// Where Twilio reports whether each text was delivered.
+    pub status_callback: String,
     pub account_sid: String,
     pub auth_token: SecretString,
     pub from_number: String,
@@ -602,10 +604,11 @@ impl StoredSms {
     }
 
     /// Where to send texts: only when text messages are on and have a sending number.
-    pub fn sender(&self, api_base: &str) -> Option<TwilioTarget> {
+    pub fn sender(&self, api_base: &str, public_url: &str) -> Option<TwilioTarget> {
         let auth_token = self.receiver().filter(|_| !self.from_number.is_empty())?.clone();
         Some(TwilioTarget {
             api_base: api_base.to_string(),
+            status_callback: format!("{}{}", public_url.trim_end_matches('/'), crate::sms::STATUS_PATH),
             account_sid: self.account_sid.clone(),
             auth_token,
             from_number: self.from_number.clone(),

@@ -19,6 +19,7 @@ use crate::integrations::service::{TwilioTarget, load_sms};
 use crate::jobs::JobResult;
 use crate::jobs::service::Progress;
 use crate::secrets::SecretKey;
+use crate::state::AppState;
 
 /// Campaigns on a page of the list.
 pub const PAGE_SIZE: i64 = 20;
@@ -107,15 +108,9 @@ fn checked(form: &SmsCampaignForm) -> Result<SmsCampaignForm, SmsError> {
 
 /// Starts a campaign: records it and its recipients with `sms.campaign.started` in one
 /// transaction, then sends it as a background job. Answers with the campaign's id.
-pub async fn start(
-    bus: &Bus,
-    key: &SecretKey,
-    api_base: &str,
-    actor: &Actor,
-    form: &SmsCampaignForm,
-) -> Result<String, SmsError> {
+pub async fn start(state: &AppState, actor: &Actor, form: &SmsCampaignForm) -> Result<String, SmsError> {
     let form = checked(form)?;
-    let target = sender(bus.db(), key, api_base).await?;
+    let (bus, target) = (&state.bus, sender(state).await?);
     let (recipients, _) = audience(bus.db(), &form.tag, &target.country_code).await?;
     if recipients.is_empty() {
         let who = if form.tag.is_empty() {
@@ -168,18 +163,13 @@ pub async fn start(
 /// Goes on with a campaign whose sending stopped with the server: the text that was being
 /// sent then is recorded as failed (not sent twice), and the rest are sent. The campaign is
 /// claimed by the job it had, so that two admins pressing at once start one job, not two.
-pub async fn resume(
-    bus: &Bus,
-    key: &SecretKey,
-    api_base: &str,
-    actor: &Actor,
-    id: &str,
-) -> Result<(), SmsError> {
+pub async fn resume(state: &AppState, actor: &Actor, id: &str) -> Result<(), SmsError> {
+    let bus = &state.bus;
     let campaign = find(bus.db(), id).await?;
     if !campaign.can_resume {
         return Err(SmsError::Conflict("This campaign is sending, or has finished."));
     }
-    let target = sender(bus.db(), key, api_base).await?;
+    let target = sender(state).await?;
     let mut tx = bus.db().begin_write().await?;
     let claimed = sqlx::query(
         "UPDATE sms_campaigns SET job_id = NULL WHERE id = $1 AND status = 'SENDING' AND COALESCE(job_id, '') = $2",
@@ -347,8 +337,11 @@ async fn complete(bus: &Bus, campaign_id: &str) -> Result<(), sqlx::Error> {
     bus.commit(tx).await
 }
 
-const COLUMNS: &str =
-    "id, name, body, tag, status, recipient_count, sent_count, failed_count, job_id, created_at";
+const COLUMNS: &str = "id, name, body, tag, status, recipient_count, sent_count, failed_count, job_id, created_at, \
+     (SELECT COUNT(*) FROM sms_recipients r WHERE r.campaign_id = sms_campaigns.id AND r.delivery = 'DELIVERED') \
+     AS delivered_count, \
+     (SELECT COUNT(*) FROM sms_recipients r WHERE r.campaign_id = sms_campaigns.id AND r.delivery = 'UNDELIVERED') \
+     AS undelivered_count";
 
 async fn campaign_from_row(
     db: &Db,
@@ -374,6 +367,8 @@ async fn campaign_from_row(
         recipients: row.try_get("recipient_count")?,
         sent: row.try_get("sent_count")?,
         failed: row.try_get("failed_count")?,
+        delivered: row.try_get("delivered_count")?,
+        undelivered: row.try_get("undelivered_count")?,
         started_at: zone.stamp(created_at),
         job_id,
         can_resume,
@@ -390,12 +385,13 @@ async fn find(db: &Db, id: &str) -> Result<SmsCampaign, SmsError> {
     Ok(campaign_from_row(db, &row, &zone).await?)
 }
 
-/// A campaign with the recipients its text did not reach.
+/// A campaign with the recipients its text did not reach: not sent, or reported not delivered.
 pub async fn detail(db: &Db, id: &str) -> Result<SmsCampaignDetail, SmsError> {
     let campaign = find(db, id).await?;
     let failures = sqlx::query(
-        "SELECT r.phone, r.contact_id, c.name, r.error FROM sms_recipients r JOIN contacts c ON c.id = r.contact_id \
-         WHERE r.campaign_id = $1 AND r.status = 'FAILED' ORDER BY r.position LIMIT $2",
+        "SELECT r.phone, r.contact_id, c.name, COALESCE(r.error, r.delivery_error) AS error FROM sms_recipients r \
+         JOIN contacts c ON c.id = r.contact_id \
+         WHERE r.campaign_id = $1 AND (r.status = 'FAILED' OR r.delivery = 'UNDELIVERED') ORDER BY r.position LIMIT $2",
     )
     .bind(id)
     .bind(FAILURES_SHOWN)

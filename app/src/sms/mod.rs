@@ -6,7 +6,9 @@
 //! as not wanting texts until it sends START. Admins read them at `/admin/sms`, and send a
 //! text campaign to every contact with a usable number (of one tag, or all) from
 //! `/admin/sms/campaigns` (`sms.campaign.started`, `sms.message.sent` per text,
-//! `sms.campaign.completed`). Twilio's settings are on the integrations page. Shared types and
+//! `sms.campaign.completed`). Twilio reports whether each text sent was delivered to
+//! `/api/webhooks/sms/status` (`sms.message.delivery`). Twilio's settings are on the
+//! integrations page. Shared types and
 //! server functions here, receiving and the inbox in `service.rs`, campaigns in
 //! `campaigns.rs`, Twilio's API in `twilio.rs`, the pages in `ui.rs`.
 
@@ -29,6 +31,8 @@ pub const MANAGERS: &[Role] = &[Role::Admin];
 
 /// Where Twilio posts incoming messages.
 pub const WEBHOOK_PATH: &str = "/api/webhooks/sms";
+/// Where Twilio reports whether each text sent was delivered.
+pub const STATUS_PATH: &str = "/api/webhooks/sms/status";
 
 pub const NAME_MAX_CHARS: usize = 200;
 /// The longest text Twilio takes (ten segments), the opt-out line included.
@@ -72,6 +76,8 @@ pub struct SmsMessage {
 pub struct SmsReply {
     pub body: String,
     pub sent_at: String,
+    /// "Delivered", "Not delivered (Twilio error 30003)", or empty until Twilio reports.
+    pub delivery: String,
 }
 
 /// The inbox's filter: one sentiment (empty for all), the page.
@@ -147,6 +153,9 @@ pub struct SmsCampaign {
     pub recipients: i64,
     pub sent: i64,
     pub failed: i64,
+    /// Of those sent, how many Twilio reported delivered, and not delivered.
+    pub delivered: i64,
+    pub undelivered: i64,
     pub started_at: String,
     /// The job sending it, to follow.
     pub job_id: Option<String>,
@@ -154,7 +163,7 @@ pub struct SmsCampaign {
     pub can_resume: bool,
 }
 
-/// A recipient a campaign's text did not reach, and why.
+/// A recipient a campaign's text did not reach (not sent, or reported not delivered), and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SmsFailure {
     pub phone: String,
@@ -182,8 +191,7 @@ pub async fn reply_to_sms(message_id: String, body: String) -> Result<(), AppErr
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::reply(&state.bus, &state.secret_key, &state.twilio_api_base, &actor, &message_id, &body)
-        .await?)
+    Ok(service::reply(&state, &actor, &message_id, &body).await?)
 }
 
 /// Who a campaign to `tag` (empty: everyone) would reach.
@@ -200,7 +208,7 @@ pub async fn start_sms_campaign(form: SmsCampaignForm) -> Result<String, AppErro
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(campaigns::start(&state.bus, &state.secret_key, &state.twilio_api_base, &actor, &form).await?)
+    Ok(campaigns::start(&state, &actor, &form).await?)
 }
 
 /// Goes on sending a campaign whose sending stopped with the server.
@@ -209,7 +217,7 @@ pub async fn resume_sms_campaign(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(campaigns::resume(&state.bus, &state.secret_key, &state.twilio_api_base, &actor, &id).await?)
+    Ok(campaigns::resume(&state, &actor, &id).await?)
 }
 
 /// The campaigns, newest first, 20 a page.

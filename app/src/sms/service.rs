@@ -12,11 +12,12 @@ use super::{SmsFilter, SmsMessage, SmsPage, SmsReply};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
-use crate::events::catalog::{SmsMessageReceived, SmsMessageSent};
+use crate::events::catalog::{SmsMessageDelivery, SmsMessageReceived, SmsMessageSent};
 use crate::events::{Actor, Event};
 use crate::integrations::service::{TwilioTarget, is_twilio_id, load_sms};
 use crate::secrets::{ExposeSecret, SecretKey};
 use crate::settings;
+use crate::state::AppState;
 
 /// Texts on a page of the inbox.
 pub const PAGE_SIZE: i64 = 25;
@@ -84,8 +85,9 @@ pub fn invalid(field: &str, message: &str) -> SmsError {
 }
 
 /// Twilio's API to send with, or why texts cannot be sent.
-pub async fn sender(db: &Db, key: &SecretKey, api_base: &str) -> Result<TwilioTarget, SmsError> {
-    load_sms(db, key).await?.sender(api_base).ok_or(SmsError::Conflict(
+pub async fn sender(state: &AppState) -> Result<TwilioTarget, SmsError> {
+    let stored = load_sms(&state.db, &state.secret_key).await?;
+    stored.sender(&state.twilio_api_base, &state.public_url).ok_or(SmsError::Conflict(
         "Texts cannot be sent yet: a super admin turns text messages on, with the number they are sent from, under Integrations.",
     ))
 }
@@ -248,28 +250,11 @@ async fn contact_by_phone(tx: &mut db::Tx, sender: &str) -> Result<Option<String
 pub async fn receive(
     bus: &Bus,
     key: &SecretKey,
-    public_url: &str,
-    signature: Option<&str>,
-    query: Option<&str>,
-    body: &[u8],
+    post: &TwilioPost<'_>,
 ) -> Result<ReceiveOutcome, ReceiveError> {
-    let stored = load_sms(bus.db(), key).await?;
-    let auth_token = stored.receiver().ok_or(ReceiveError::NotSetUp)?;
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(body).map_err(|_| ReceiveError::Invalid("The body is not a form."))?;
-    let mut url = format!("{}{}", public_url.trim_end_matches('/'), super::WEBHOOK_PATH);
-    if let Some(query) = query.filter(|q| !q.is_empty()) {
-        url = format!("{url}?{query}");
-    }
-    if !is_signed(auth_token.expose_secret(), &url, &params, signature.unwrap_or_default()) {
-        return Err(ReceiveError::Unauthorised);
-    }
-    let param =
-        |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).unwrap_or_default();
-    let (sid, from, text) = (param("MessageSid"), param("From"), param("Body"));
-    if !is_twilio_id(sid, "SM") && !is_twilio_id(sid, "MM") {
-        return Err(ReceiveError::Invalid("MessageSid is SM or MM and 32 hexadecimal digits."));
-    }
+    let params = post.signed_params(bus.db(), key, super::WEBHOOK_PATH).await?;
+    let param = |name: &str| param(&params, name);
+    let (sid, from, text) = (message_sid(&params)?, param("From"), param("Body"));
     if from.is_empty() || !is_one_line(from, FROM_MAX_CHARS) {
         return Err(ReceiveError::Invalid("From is the sender's number, at most 40 characters."));
     }
@@ -326,6 +311,141 @@ pub async fn receive(
     Ok(ReceiveOutcome::Received)
 }
 
+/// A request Twilio posted to one of this server's webhooks, as it came.
+pub struct TwilioPost<'a> {
+    /// This server's public address, which Twilio signs the webhook's address under.
+    pub public_url: &'a str,
+    pub signature: Option<&'a str>,
+    pub query: Option<&'a str>,
+    /// Form-encoded.
+    pub body: &'a [u8],
+}
+
+impl TwilioPost<'_> {
+    /// The posted parameters, once the signature over `path`'s address and them is Twilio's
+    /// (with the stored auth token).
+    async fn signed_params(
+        &self,
+        db: &Db,
+        key: &SecretKey,
+        path: &str,
+    ) -> Result<Vec<(String, String)>, ReceiveError> {
+        let stored = load_sms(db, key).await?;
+        let auth_token = stored.receiver().ok_or(ReceiveError::NotSetUp)?;
+        let params: Vec<(String, String)> = serde_urlencoded::from_bytes(self.body)
+            .map_err(|_| ReceiveError::Invalid("The body is not a form."))?;
+        let mut url = format!("{}{path}", self.public_url.trim_end_matches('/'));
+        if let Some(query) = self.query.filter(|q| !q.is_empty()) {
+            url = format!("{url}?{query}");
+        }
+        if !is_signed(auth_token.expose_secret(), &url, &params, self.signature.unwrap_or_default()) {
+            return Err(ReceiveError::Unauthorised);
+        }
+        Ok(params)
+    }
+}
+
+/// The value of the posted parameter `name`, trimmed (empty when it is not there).
+fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
+    params.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
+/// The posted MessageSid: Twilio's id of a text (SM…) or picture message (MM…).
+fn message_sid(params: &[(String, String)]) -> Result<&str, ReceiveError> {
+    let sid = param(params, "MessageSid");
+    if is_twilio_id(sid, "SM") || is_twilio_id(sid, "MM") {
+        Ok(sid)
+    } else {
+        Err(ReceiveError::Invalid("MessageSid is SM or MM and 32 hexadecimal digits."))
+    }
+}
+
+/// What Twilio's delivery report says, when it is the last word on a text: delivered, or
+/// not (and why); `None` for the steps before (queued, sending, sent…).
+pub fn delivery_outcome(status: &str, error_code: &str) -> Option<Result<(), String>> {
+    match status {
+        "delivered" => Some(Ok(())),
+        "undelivered" | "failed" => {
+            let code = error_code.trim();
+            Some(Err(match code.len() {
+                1..=10 if code.chars().all(|c| c.is_ascii_digit()) => {
+                    format!("Not delivered (Twilio error {code})")
+                }
+                _ => "Not delivered".to_string(),
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// Records Twilio's delivery report (posted to `STATUS_PATH`) on the campaign text or reply it
+/// is about, with `sms.message.delivery`, in one transaction. The first final word on a text
+/// stands; reports of the steps before it, of texts this server did not send, and repeats
+/// change nothing.
+pub async fn record_delivery(bus: &Bus, key: &SecretKey, post: &TwilioPost<'_>) -> Result<(), ReceiveError> {
+    let params = post.signed_params(bus.db(), key, super::STATUS_PATH).await?;
+    let sid = message_sid(&params)?;
+    let Some(outcome) = delivery_outcome(param(&params, "MessageStatus"), param(&params, "ErrorCode")) else {
+        return Ok(());
+    };
+    let (delivery, error) = match &outcome {
+        Ok(()) => ("DELIVERED", None),
+        Err(why) => ("UNDELIVERED", Some(why.clone())),
+    };
+    let mut tx = bus.db().begin_write().await?;
+    let recipient = sqlx::query(
+        "UPDATE sms_recipients SET delivery = $1, delivery_error = $2 WHERE provider_id = $3 AND delivery IS NULL \
+         RETURNING campaign_id, contact_id, phone",
+    )
+    .bind(delivery)
+    .bind(&error)
+    .bind(sid)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (campaign_id, contact_id, to) = match recipient {
+        Some(row) => {
+            (Some(row.try_get("campaign_id")?), Some(row.try_get("contact_id")?), row.try_get("phone")?)
+        }
+        None => {
+            let reply = sqlx::query(
+                "UPDATE sms_replies SET delivery = $1, delivery_error = $2 WHERE provider_id = $3 AND delivery IS NULL \
+                 RETURNING message_id",
+            )
+            .bind(delivery)
+            .bind(&error)
+            .bind(sid)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(reply) = reply else { return Ok(()) };
+            let message = sqlx::query("SELECT phone, contact_id FROM sms_messages WHERE id = $1")
+                .bind(reply.try_get::<String, _>("message_id")?)
+                .fetch_one(&mut *tx)
+                .await?;
+            (None, message.try_get("contact_id")?, message.try_get("phone")?)
+        }
+    };
+    let event = Event::SmsMessageDelivery(SmsMessageDelivery {
+        message_id: sid.to_string(),
+        campaign_id,
+        contact_id,
+        to,
+        delivered: outcome.is_ok(),
+        error,
+    });
+    bus::publish(&mut tx, &Actor::Webhook("twilio".into()), &event).await?;
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// "Delivered", Twilio's reason it was not, or empty until Twilio reports.
+pub fn delivery_label(delivery: Option<&str>, error: Option<String>) -> String {
+    match delivery {
+        Some("DELIVERED") => "Delivered".to_string(),
+        Some(_) => error.unwrap_or_else(|| "Not delivered".to_string()),
+        None => String::new(),
+    }
+}
+
 /// One page of the texts received, newest first, of one sentiment or all; and whether texts
 /// are being received at all.
 pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPage, SmsError> {
@@ -370,7 +490,8 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
     // The page's replies in one query, not one per text.
     if !messages.is_empty() {
         let sql = format!(
-            "SELECT message_id, body, sent_at FROM sms_replies WHERE message_id IN ({}) ORDER BY sent_at, id",
+            "SELECT message_id, body, sent_at, delivery, delivery_error FROM sms_replies WHERE message_id IN ({}) \
+             ORDER BY sent_at, id",
             db::placeholders(1, messages.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -379,7 +500,11 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
         }
         for row in query.fetch_all(db.pool()).await? {
             let message_id: String = row.try_get("message_id")?;
-            let reply = SmsReply { body: row.try_get("body")?, sent_at: zone.stamp(row.try_get("sent_at")?) };
+            let reply = SmsReply {
+                body: row.try_get("body")?,
+                sent_at: zone.stamp(row.try_get("sent_at")?),
+                delivery: delivery_label(row.try_get("delivery")?, row.try_get("delivery_error")?),
+            };
             if let Some(message) = messages.iter_mut().find(|m| m.id == message_id) {
                 message.replies.push(reply);
             }
@@ -392,14 +517,8 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
 /// Replies to a received text from the group's number: refused to a number that texted STOP.
 /// Twilio is asked first; once it has taken the text, the reply is recorded with
 /// `sms.message.sent` in one transaction.
-pub async fn reply(
-    bus: &Bus,
-    key: &SecretKey,
-    api_base: &str,
-    actor: &Actor,
-    message_id: &str,
-    body: &str,
-) -> Result<(), SmsError> {
+pub async fn reply(state: &AppState, actor: &Actor, message_id: &str, body: &str) -> Result<(), SmsError> {
+    let bus = &state.bus;
     let body = body.trim();
     if body.is_empty() || !is_plain_text(body, super::BODY_MAX_CHARS) {
         return Err(invalid("body", "Write the reply: at most 1,600 characters."));
@@ -415,7 +534,7 @@ pub async fn reply(
     if message.try_get::<Option<String>, _>("opted_out")?.is_some() {
         return Err(SmsError::Conflict("This number texted STOP: it gets no texts until it texts START."));
     }
-    let target = sender(bus.db(), key, api_base).await?;
+    let target = sender(state).await?;
     let phone: String = message.try_get("phone")?;
     let sid = super::twilio::send(&target, &phone, body).await.map_err(SmsError::Unavailable)?;
     let mut tx = bus.db().begin_write().await?;
@@ -444,6 +563,23 @@ pub async fn reply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_last_word_on_a_text_is_a_delivery_outcome() {
+        assert_eq!(delivery_outcome("delivered", ""), Some(Ok(())));
+        assert_eq!(
+            delivery_outcome("undelivered", "30003"),
+            Some(Err("Not delivered (Twilio error 30003)".into()))
+        );
+        // An error code that is not one is left out rather than shown.
+        assert_eq!(delivery_outcome("failed", "<script>"), Some(Err("Not delivered".into())));
+        for step in ["queued", "sending", "sent", "accepted", ""] {
+            assert_eq!(delivery_outcome(step, ""), None, "{step}");
+        }
+        assert_eq!(delivery_label(Some("DELIVERED"), None), "Delivered");
+        assert_eq!(delivery_label(Some("UNDELIVERED"), None), "Not delivered");
+        assert_eq!(delivery_label(None, None), "");
+    }
 
     #[test]
     fn opt_out_and_opt_in_words_alone_change_the_numbers_wishes() {

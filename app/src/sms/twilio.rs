@@ -28,7 +28,12 @@ pub async fn send(target: &TwilioTarget, to: &str, body: &str) -> Result<String,
     let sent = http::client()
         .post(url)
         .basic_auth(&target.account_sid, Some(target.auth_token.expose_secret()))
-        .form(&[("To", to), ("From", target.from_number.as_str()), ("Body", body)])
+        .form(&[
+            ("To", to),
+            ("From", target.from_number.as_str()),
+            ("Body", body),
+            ("StatusCallback", target.status_callback.as_str()),
+        ])
         .send()
         .await;
     let response = http::answer(sent, "Twilio")?;

@@ -51,7 +51,9 @@ fn Replies(replies: Vec<SmsReply>) -> impl IntoView {
         .map(|r| {
             view! {
                 <div class="mt-2 border-l-2 border-indigo-300 pl-2 text-slate-700" data-testid="sms-reply">
-                    <div class="text-xs text-slate-600">{format!("Replied {}", r.sent_at)}</div>
+                    <div class="text-xs text-slate-600" data-testid="sms-reply-meta">
+                        {if r.delivery.is_empty() { format!("Replied {}", r.sent_at) } else { format!("Replied {} · {}", r.sent_at, r.delivery) }}
+                    </div>
                     <div class="whitespace-pre-line">{r.body}</div>
                 </div>
             }
@@ -233,7 +235,7 @@ pub fn AdminSmsCampaignsPage() -> impl IntoView {
                     Ok(list) => view! {
                         <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
                             <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                <thead><tr><th class=TH>"Campaign"</th><th class=TH>"Started"</th><th class=TH>"Status"</th><th class=TH>"Sent"</th><th class=TH>"Not sent"</th></tr></thead>
+                                <thead><tr><th class=TH>"Campaign"</th><th class=TH>"Started"</th><th class=TH>"Status"</th><th class=TH>"Sent"</th><th class=TH>"Delivered"</th><th class=TH>"Not sent or delivered"</th></tr></thead>
                                 <tbody class="divide-y divide-slate-100">
                                     {list.rows.into_iter().map(|c| view! {
                                         <tr data-testid="campaign-row">
@@ -241,7 +243,8 @@ pub fn AdminSmsCampaignsPage() -> impl IntoView {
                                             <td class=TD>{c.started_at}</td>
                                             <td class=TD>{if c.status == "COMPLETED" { "Sent" } else { "Sending" }}</td>
                                             <td class=TD>{format!("{} of {}", c.sent, c.recipients)}</td>
-                                            <td class=TD>{c.failed}</td>
+                                            <td class=TD>{c.delivered}</td>
+                                            <td class=TD>{c.failed + c.undelivered}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -326,6 +329,9 @@ pub fn AdminSmsCampaignPage() -> impl IntoView {
                             <p class="mt-3 text-sm font-semibold text-slate-800" data-testid="campaign-counts">
                                 {format!("{} sent, {} not sent, of {}.", c.sent, c.failed, c.recipients)}
                             </p>
+                            <p class="mt-1 text-sm text-slate-700" data-testid="campaign-delivery">
+                                {format!("Twilio reports {} delivered and {} not delivered so far.", c.delivered, c.undelivered)}
+                            </p>
                             {c.job_id.clone().map(|job| view! { <JobProgress id=job /> })}
                             {c.can_resume.then(|| view! {
                                 <div class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
@@ -338,7 +344,7 @@ pub fn AdminSmsCampaignPage() -> impl IntoView {
                             })}
                             <p class="mt-1 text-sm text-red-600" role="alert">{move || last_error(resume.value()).get().map(|e| e.to_string())}</p>
                             <section class=CARD>
-                                <h2 class="font-semibold text-slate-900">"Not sent"</h2>
+                                <h2 class="font-semibold text-slate-900">"Not sent or not delivered"</h2>
                                 {if detail.failures.is_empty() {
                                     view! { <p class="mt-2 text-sm text-slate-600" data-testid="failures-empty">"Every text so far has gone. Reload to see the latest."</p> }.into_any()
                                 } else {

@@ -17,7 +17,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 on_both_backends!(texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox);
-on_both_backends_with_own_server!(campaigns_text_each_usable_number_once_and_record_what_did_not_go);
+on_both_backends_with_own_server!(
+    campaigns_text_each_usable_number_once_and_record_what_did_not_go,
+    delivery_reports_are_recorded_once_on_the_text_they_are_about
+);
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "f00dbabe0123456789abcdef01234567";
@@ -39,7 +42,17 @@ fn text(sid_end: &str, from: &str, body: &str) -> Vec<(String, String)> {
 
 /// Posts a text to the webhook with this signature (none when `None`): its status and body.
 async fn post(app: &TestApp, params: &[(String, String)], signature: Option<String>) -> (u16, String) {
-    let mut request = app.client().post(app.url("/api/webhooks/sms")).form(params);
+    post_to(app, app::sms::WEBHOOK_PATH, params, signature).await
+}
+
+/// Posts Twilio's form to `path` with this signature (none when `None`): its status and body.
+async fn post_to(
+    app: &TestApp,
+    path: &str,
+    params: &[(String, String)],
+    signature: Option<String>,
+) -> (u16, String) {
+    let mut request = app.client().post(app.url(path)).form(params);
     if let Some(signature) = signature {
         request = request.header("X-Twilio-Signature", signature);
     }
@@ -199,7 +212,12 @@ async fn texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox(app
 
 /// Twilio's signature of a text posted to the webhook address the settings show.
 async fn signed_with(token: &str, app: &TestApp, params: &[(String, String)]) -> String {
-    let url = format!("{}{}", app.config.public_url.trim_end_matches('/'), app::sms::WEBHOOK_PATH);
+    signed_for(token, app, app::sms::WEBHOOK_PATH, params)
+}
+
+/// Twilio's signature of a post to `path` on the server's public address.
+fn signed_for(token: &str, app: &TestApp, path: &str, params: &[(String, String)]) -> String {
+    let url = format!("{}{path}", app.config.public_url.trim_end_matches('/'));
     app::sms::service::twilio_signature(token, &url, params)
 }
 
@@ -209,6 +227,8 @@ async fn signed_with(token: &str, app: &TestApp, params: &[(String, String)]) ->
 struct FakeTwilio {
     sent: Arc<Mutex<Vec<(String, String, String)>>>,
     refuse: Arc<Mutex<HashSet<String>>>,
+    /// The StatusCallback of each text accepted.
+    status_callbacks: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeTwilio {
@@ -253,6 +273,7 @@ async fn twilio_answer(
         )
             .into_response();
     }
+    twilio.status_callbacks.lock().unwrap().push(field("StatusCallback"));
     let mut sent = twilio.sent.lock().unwrap();
     sent.push((to, field("From"), field("Body")));
     let sid = format!("SM{:0>32}", sent.len());
@@ -463,4 +484,123 @@ async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backe
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("STOP"));
     assert_eq!(app.events("sms.message.sent").await.len(), sent_before + 1);
+}
+
+/// Twilio's delivery report on text `sid_end` (as the fake numbers them): its status and error.
+fn report(sid_end: &str, status: &str, error_code: &str) -> Vec<(String, String)> {
+    let mut params = vec![
+        ("MessageSid".to_string(), format!("SM{sid_end:0>32}")),
+        ("AccountSid".to_string(), ACCOUNT_SID.to_string()),
+        ("MessageStatus".to_string(), status.to_string()),
+    ];
+    if !error_code.is_empty() {
+        params.push(("ErrorCode".to_string(), error_code.to_string()));
+    }
+    params
+}
+
+async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: Backend) {
+    let twilio = FakeTwilio::default();
+    let base_url = twilio.start().await;
+    let app = spawn_app_with(backend, &[("CHANGEMAKER_TWILIO_API_BASE", &base_url)]).await;
+    app.create_user("owner@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let owner = app.signed_in("owner@example.org").await;
+    let bus = app.bus();
+    for (name, phone) in [("Ana", "(555) 123-4567"), ("Bo", "555 222 3333")] {
+        let form = app::contacts::ContactForm {
+            name: name.into(),
+            email: format!("{}@example.org", name.to_lowercase()),
+            phone: phone.into(),
+        };
+        app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
+    }
+    let settings = [
+        ("form[enabled]", "true"),
+        ("form[account_sid]", ACCOUNT_SID),
+        ("form[auth_token]", AUTH_TOKEN),
+        ("form[from_number]", "+15550001111"),
+        ("form[country_code]", "1"),
+    ];
+    assert_eq!(app.call(&owner, "integrations/save-sms", &settings).await.status(), 200);
+    let campaign = [("form[name]", "Rally"), ("form[tag]", ""), ("form[body]", "Rally at noon")];
+    let id =
+        ok_json(app.call(&owner, "sms/start-campaign", &campaign).await).await.as_str().unwrap().to_string();
+    let detail = || async { ok_json(app.call(&owner, "sms/campaign", &[("id", id.as_str())]).await).await };
+    eventually("the campaign has finished", || async { detail().await["campaign"]["status"] == "COMPLETED" })
+        .await;
+    // Each text asks Twilio to report its delivery to this server (the fake numbers them 1, 2).
+    let status_url = format!("{}{}", app.config.public_url.trim_end_matches('/'), app::sms::STATUS_PATH);
+    assert_eq!(*twilio.status_callbacks.lock().unwrap(), vec![status_url.clone(), status_url]);
+    let to_of = |n: usize| twilio.sent_to()[n - 1].clone();
+    let deliver = |params: Vec<(String, String)>| {
+        let app = &app;
+        async move {
+            let signature = signed_for(AUTH_TOKEN, app, app::sms::STATUS_PATH, &params);
+            post_to(app, app::sms::STATUS_PATH, &params, Some(signature)).await.0
+        }
+    };
+
+    // Not Twilio: unsigned, or signed for the other webhook's address; not a message id.
+    let delivered = report("1", "delivered", "");
+    assert_eq!(post_to(&app, app::sms::STATUS_PATH, &delivered, None).await.0, 403);
+    let elsewhere = signed_with(AUTH_TOKEN, &app, &delivered).await;
+    assert_eq!(post_to(&app, app::sms::STATUS_PATH, &delivered, Some(elsewhere)).await.0, 403);
+    let mut not_a_sid = delivered.clone();
+    not_a_sid[0].1 = "SM-nonsense".into();
+    assert_eq!(deliver(not_a_sid).await, 422);
+    // A step before the last word, and a text this server never sent: nothing to record.
+    assert_eq!(deliver(report("1", "sent", "")).await, 200);
+    assert_eq!(deliver(report("99", "delivered", "")).await, 200);
+    assert!(app.events("sms.message.delivery").await.is_empty());
+
+    // Delivered, reported twice: recorded and announced once.
+    assert_eq!(deliver(delivered.clone()).await, 200);
+    assert_eq!(deliver(delivered).await, 200);
+    // Not delivered, with Twilio's error; a later word on the first text does not change it.
+    assert_eq!(deliver(report("2", "undelivered", "30003")).await, 200);
+    assert_eq!(deliver(report("1", "failed", "30005")).await, 200);
+    let reports = app.events("sms.message.delivery").await;
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert_eq!(
+        (reports[0]["delivered"].clone(), reports[0]["to"].as_str(), reports[0]["campaign_id"].as_str()),
+        (json!(true), Some(to_of(1).as_str()), Some(id.as_str()))
+    );
+    assert!(!reports[0]["contact_id"].is_null());
+    assert_eq!(
+        (reports[1]["delivered"].clone(), reports[1]["error"].as_str(), reports[1]["to"].as_str()),
+        (json!(false), Some("Not delivered (Twilio error 30003)"), Some(to_of(2).as_str()))
+    );
+    let shown = detail().await;
+    assert_eq!(
+        (shown["campaign"]["delivered"].clone(), shown["campaign"]["undelivered"].clone()),
+        (json!(1), json!(1))
+    );
+    let failures = shown["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(
+        (failures[0]["phone"].as_str(), failures[0]["error"].as_str()),
+        (Some(to_of(2).as_str()), Some("Not delivered (Twilio error 30003)"))
+    );
+    let listed = ok_json(app.call(&owner, "sms/campaigns", &[]).await).await;
+    assert_eq!(listed["rows"][0]["delivered"], 1);
+
+    // A reply's delivery shows under it in the inbox.
+    let question = text("50", "+15551234567", "Where do we meet?");
+    assert_eq!(post(&app, &question, Some(signed_with(AUTH_TOKEN, &app, &question).await)).await.0, 200);
+    let inbox = ok_json(app.call(&owner, "sms/messages", &[]).await).await;
+    let message_id = inbox["rows"][0]["id"].as_str().unwrap().to_string();
+    let answer = [("message_id", message_id.as_str()), ("body", "At the station")];
+    assert_eq!(app.call(&owner, "sms/reply", &answer).await.status(), 200);
+    let inbox = ok_json(app.call(&owner, "sms/messages", &[]).await).await;
+    assert_eq!(inbox["rows"][0]["replies"][0]["delivery"], "");
+    assert_eq!(deliver(report("3", "delivered", "")).await, 200);
+    let inbox = ok_json(app.call(&owner, "sms/messages", &[]).await).await;
+    assert_eq!(inbox["rows"][0]["replies"][0]["delivery"], "Delivered");
+    let reports = app.events("sms.message.delivery").await;
+    assert_eq!((reports.len(), reports[2]["campaign_id"].is_null()), (3, true));
+
+    // Turned off: reports are refused.
+    let off = [("form[enabled]", "false")];
+    assert_eq!(app.call(&owner, "integrations/save-sms", &off).await.status(), 200);
+    assert_eq!(deliver(report("2", "delivered", "")).await, 404);
 }
