@@ -28,12 +28,16 @@ function startFakeTwilio(): Promise<{ baseURL: string; sent: Record<string, stri
   );
 }
 
-// What Twilio posts for a text it received, signed as Twilio signs it.
-function signedText(webhookUrl: string, sid: string, from: string, text: string) {
-  const params: Record<string, string> = { MessageSid: sid, AccountSid: ACCOUNT_SID, From: from, To: "+15550001111", Body: text };
-  const signed = webhookUrl + Object.keys(params).sort().map((k) => k + params[k]).join("");
-  const signature = createHmac("sha1", AUTH_TOKEN).update(signed).digest("base64");
+// What Twilio posts to `url`, signed as Twilio signs it.
+function signed(url: string, params: Record<string, string>) {
+  const payload = url + Object.keys(params).sort().map((k) => k + params[k]).join("");
+  const signature = createHmac("sha1", AUTH_TOKEN).update(payload).digest("base64");
   return { form: params, headers: { "X-Twilio-Signature": signature } };
+}
+
+// What Twilio posts for a text it received.
+function signedText(webhookUrl: string, sid: string, from: string, text: string) {
+  return signed(webhookUrl, { MessageSid: sid, AccountSid: ACCOUNT_SID, From: from, To: "+15550001111", Body: text });
 }
 
 test.describe.serial("text messages", () => {
@@ -133,5 +137,16 @@ test.describe.serial("text messages", () => {
     await expect(admin.getByTestId("job")).toHaveAttribute("data-status", "DONE");
     await expect(admin.getByTestId("job-summary")).toHaveText("Sent 1 text.");
     expect(twilio.sent.at(-1)).toMatchObject({ To: "+15551234567", Body: "Rally at noon tomorrow!\n\nReply STOP to stop these texts." });
+
+    // Twilio reports that text not delivered: the campaign's page says so, with the reason.
+    const statusUrl = `${server.baseURL}/api/webhooks/sms/status`;
+    expect(twilio.sent.at(-1)?.StatusCallback).toBe(statusUrl);
+    const sid = `SM${String(twilio.sent.length).padStart(32, "0")}`;
+    const report = signed(statusUrl, { MessageSid: sid, AccountSid: ACCOUNT_SID, MessageStatus: "undelivered", ErrorCode: "30003" });
+    expect((await request.post(statusUrl, { form: report.form })).status()).toBe(403);
+    expect((await request.post(statusUrl, { form: report.form, headers: report.headers })).status()).toBe(200);
+    await admin.reload();
+    await expect(admin.getByTestId("campaign-delivery")).toHaveText("Twilio reports 0 delivered and 1 not delivered so far.");
+    await expect(admin.getByTestId("failure-row")).toContainText("Not delivered (Twilio error 30003)");
   });
 });
