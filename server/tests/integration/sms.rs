@@ -25,6 +25,15 @@ on_both_backends_with_own_server!(
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "f00dbabe0123456789abcdef01234567";
 
+/// Twilio's settings with a number to send from.
+const SENDING_SETTINGS: [(&str, &str); 5] = [
+    ("form[enabled]", "true"),
+    ("form[account_sid]", ACCOUNT_SID),
+    ("form[auth_token]", AUTH_TOKEN),
+    ("form[from_number]", "+15550001111"),
+    ("form[country_code]", "1"),
+];
+
 /// A text as Twilio posts it: its form parameters.
 fn text(sid_end: &str, from: &str, body: &str) -> Vec<(String, String)> {
     [
@@ -322,14 +331,7 @@ async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backe
     let res = app.call(&owner, "sms/start-campaign", &form("Rally", "drivers", "Rally at noon")).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("Integrations"));
-    let settings = [
-        ("form[enabled]", "true"),
-        ("form[account_sid]", ACCOUNT_SID),
-        ("form[auth_token]", AUTH_TOKEN),
-        ("form[from_number]", "+15550001111"),
-        ("form[country_code]", "1"),
-    ];
-    assert_eq!(app.call(&owner, "integrations/save-sms", &settings).await.status(), 200);
+    assert_eq!(app.call(&owner, "integrations/save-sms", &SENDING_SETTINGS).await.status(), 200);
     for (bad, field) in [
         (vec![("form[from_number]", "555-0001")], "from_number"),
         (vec![("form[country_code]", "0044")], "country_code"),
@@ -514,14 +516,7 @@ async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: 
         };
         app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
     }
-    let settings = [
-        ("form[enabled]", "true"),
-        ("form[account_sid]", ACCOUNT_SID),
-        ("form[auth_token]", AUTH_TOKEN),
-        ("form[from_number]", "+15550001111"),
-        ("form[country_code]", "1"),
-    ];
-    assert_eq!(app.call(&owner, "integrations/save-sms", &settings).await.status(), 200);
+    assert_eq!(app.call(&owner, "integrations/save-sms", &SENDING_SETTINGS).await.status(), 200);
     let campaign = [("form[name]", "Rally"), ("form[tag]", ""), ("form[body]", "Rally at noon")];
     let id =
         ok_json(app.call(&owner, "sms/start-campaign", &campaign).await).await.as_str().unwrap().to_string();
