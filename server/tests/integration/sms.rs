@@ -289,12 +289,18 @@ async fn twilio_answer(
     (StatusCode::CREATED, axum::Json(json!({ "sid": sid, "status": "queued" }))).into_response()
 }
 
-async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backend: Backend) {
+/// A server sending through a fresh fake Twilio, and a super admin signed in to it.
+async fn with_fake_twilio(backend: Backend) -> (FakeTwilio, TestApp, reqwest::Client) {
     let twilio = FakeTwilio::default();
     let base_url = twilio.start().await;
     let app = spawn_app_with(backend, &[("CHANGEMAKER_TWILIO_API_BASE", &base_url)]).await;
     app.create_user("owner@example.org", Role::SuperAdmin, UserStatus::Active).await;
     let owner = app.signed_in("owner@example.org").await;
+    (twilio, app, owner)
+}
+
+async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backend: Backend) {
+    let (twilio, app, owner) = with_fake_twilio(backend).await;
     let bus = app.bus();
     let add = |name: &'static str, phone: &'static str, tags: &'static [&'static str]| {
         let bus = bus.clone();
@@ -502,11 +508,7 @@ fn report(sid_end: &str, status: &str, error_code: &str) -> Vec<(String, String)
 }
 
 async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: Backend) {
-    let twilio = FakeTwilio::default();
-    let base_url = twilio.start().await;
-    let app = spawn_app_with(backend, &[("CHANGEMAKER_TWILIO_API_BASE", &base_url)]).await;
-    app.create_user("owner@example.org", Role::SuperAdmin, UserStatus::Active).await;
-    let owner = app.signed_in("owner@example.org").await;
+    let (twilio, app, owner) = with_fake_twilio(backend).await;
     let bus = app.bus();
     for (name, phone) in [("Ana", "(555) 123-4567"), ("Bo", "555 222 3333")] {
         let form = app::contacts::ContactForm {
