@@ -532,6 +532,17 @@ pub async fn receive_report(
     };
     let actor = Actor::Webhook("newsletter".into());
     let (subscriber_email, message_id) = (email.clone(), report.message_id.clone());
+    // Leaving every list, or an address that does not exist, ends Changemaker's bulk email too.
+    let stops_bulk_email = match report.kind.as_str() {
+        "unsubscribed" if report.list.is_empty() => Some("NEWSLETTER"),
+        "bounced" if report.hard => Some("BOUNCED"),
+        _ => None,
+    };
+    if let (Some(source), Some(id)) = (stops_bulk_email, &contact_id)
+        && !already_unsubscribed
+    {
+        crate::contacts::service::mark_unsubscribed(&mut tx, &actor, id, &email, source).await?;
+    }
     let event = match report.kind.as_str() {
         "opened" => {
             Event::NewsletterEmailOpened(NewsletterEmailOpened { subscriber_email, contact_id, message_id })
@@ -548,20 +559,11 @@ pub async fn receive_report(
             message_id,
             hard: report.hard,
         }),
-        _ => {
-            if report.list.is_empty()
-                && let Some(id) = &contact_id
-                && !already_unsubscribed
-            {
-                crate::contacts::service::mark_unsubscribed(&mut tx, &actor, id, &email, "NEWSLETTER")
-                    .await?;
-            }
-            Event::NewsletterUnsubscribed(NewsletterUnsubscribed {
-                subscriber_email,
-                contact_id,
-                list: report.list.clone(),
-            })
-        }
+        _ => Event::NewsletterUnsubscribed(NewsletterUnsubscribed {
+            subscriber_email,
+            contact_id,
+            list: report.list.clone(),
+        }),
     };
     bus::publish(&mut tx, &actor, &event).await?;
     bus.commit(tx).await?;

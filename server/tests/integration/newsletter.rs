@@ -690,4 +690,32 @@ async fn newsletter_reports_are_received_once(backend: Backend) {
     let events = app.events("newsletter.unsubscribed").await;
     assert_eq!(events.len(), 3);
     assert_eq!((events[0]["list"].clone(), events[1]["list"].clone()), (json!("Volunteers"), json!("")));
+
+    // A soft bounce (a full mailbox) is only reported; a hard one (no such address) stops
+    // Changemaker's bulk email to the contact too.
+    let al_form =
+        app::contacts::ContactForm { name: "Al".into(), email: "al@example.org".into(), phone: "".into() };
+    let al = app::contacts::service::create(&bus, &Actor::System, &al_form).await.unwrap();
+    let al_unsubscribed = || async {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT unsubscribed_at FROM contacts WHERE id = $1")
+            .bind(&al)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+            .is_some()
+    };
+    let soft = json!({ "id": "r7", "type": "bounced", "email": "al@example.org", "message_id": "c8", "hard": false });
+    assert_eq!(report(REPORTS_SECRET, soft).await.0, 200);
+    assert!(!al_unsubscribed().await);
+    let hard =
+        json!({ "id": "r8", "type": "bounced", "email": "al@example.org", "message_id": "c8", "hard": true });
+    assert_eq!(report(REPORTS_SECRET, hard).await.0, 200);
+    assert!(al_unsubscribed().await);
+    let told = app.events("contact.unsubscribed").await;
+    assert_eq!(told.len(), 2);
+    assert_eq!(
+        (told[1]["contact_id"].as_str(), told[1]["source"].as_str()),
+        (Some(al.as_str()), Some("BOUNCED"))
+    );
+    assert_eq!(app.events("newsletter.email.bounced").await.len(), 3);
 }
