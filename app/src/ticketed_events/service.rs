@@ -1225,3 +1225,28 @@ pub async fn tickets_of_contact(db: &Db, contact_id: &str) -> Result<Vec<Contact
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tier(kind: TierKind, price_cents: i64) -> Tier {
+        Tier { id: "t".into(), name: "Seats".into(), kind, price_cents, capacity: 10, issued: 0 }
+    }
+
+    #[test]
+    fn a_price_changed_between_the_page_and_the_lock_is_refused() {
+        let chosen = Chosen { tier_id: "t", amount_typed: "", amount_cents: 1500 };
+        assert!(chosen.check_price(&tier(TierKind::Paid, 1500)).is_ok());
+        let Err(Conflict(message)) = chosen.check_price(&tier(TierKind::Paid, 2000)) else {
+            panic!("a new price is not charged as the old one")
+        };
+        assert!(message.contains("reload the page"), "{message}");
+        // Made free meanwhile: nothing is charged for it.
+        assert!(chosen.check_price(&tier(TierKind::Free, 0)).is_err());
+        // Pay what you can: $12 typed still holds when the least is lowered, not when it rises past it.
+        let typed = Chosen { tier_id: "t", amount_typed: "12", amount_cents: 1200 };
+        assert!(typed.check_price(&tier(TierKind::Donation, 500)).is_ok());
+        assert!(typed.check_price(&tier(TierKind::Donation, 2000)).is_err());
+    }
+}
