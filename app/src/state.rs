@@ -64,6 +64,8 @@ pub struct SharedState {
     pub email_worker: crate::email::service::Worker,
     /// Queues the reminders before volunteers' shifts; `serve` runs it in the background.
     pub shift_reminders: crate::shifts::service::ReminderWorker,
+    /// Uploaded video files, in the data directory.
+    pub video_files: crate::media::files::VideoFiles,
 }
 
 impl FromRef<AppState> for LeptosOptions {

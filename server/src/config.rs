@@ -48,6 +48,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client; from anyone else the
     /// header is ignored and the socket's address is the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The largest video file an admin may upload.
+    pub video_max_bytes: u64,
 }
 
 /// `count` attempts per `window`.
@@ -85,6 +87,7 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_STRIPE_API_BASE",
     "CHANGEMAKER_TWILIO_API_BASE",
     "CHANGEMAKER_TRUSTED_PROXIES",
+    "CHANGEMAKER_VIDEO_MAX_MB",
     "CHANGEMAKER_TEST_DATABASE_URL",
 ];
 
@@ -226,6 +229,16 @@ impl Config {
             }
         };
 
+        let video_max_bytes = match get("CHANGEMAKER_VIDEO_MAX_MB") {
+            None => app::media::files::DEFAULT_MAX_BYTES,
+            Some(text) => {
+                text.parse::<u64>().ok().filter(|mb| (1..=102_400).contains(mb)).ok_or_else(|| {
+                    error("CHANGEMAKER_VIDEO_MAX_MB", "expected a whole number of megabytes, 1 to 102400")
+                })? * 1024
+                    * 1024
+            }
+        };
+
         Ok(Config {
             database_url,
             data_dir,
@@ -247,6 +260,7 @@ impl Config {
             stripe_api_base,
             twilio_api_base,
             trusted_proxies,
+            video_max_bytes,
         })
     }
 
@@ -294,6 +308,9 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
         assert!(!config.secure_cookies());
         assert!(config.secret_key.is_none());
+        assert_eq!(config.video_max_bytes, 1024 * 1024 * 1024);
+        let config = Config::from_vars(vars(&[("CHANGEMAKER_VIDEO_MAX_MB", "200")])).unwrap();
+        assert_eq!(config.video_max_bytes, 200 * 1024 * 1024);
     }
 
     #[test]
@@ -309,6 +326,7 @@ mod tests {
             ("CHANGEMAKER_BUS_RETRY_SCHEDULE", "5s,soon"),
             ("CHANGEMAKER_EVENT_RETENTION_DAYS", "0"),
             ("CHANGEMAKER_SIGNUP_RATE_LIMIT", "many"),
+            ("CHANGEMAKER_VIDEO_MAX_MB", "0"),
             ("CHANGEMAKER_DATADIR", "/tmp"),
         ];
         for (name, value) in cases {

@@ -21,8 +21,10 @@ use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 use tower_http::trace::TraceLayer;
 
 /// Every binary built on this crate (the server, its tests and benchmarks) allocates with
@@ -39,6 +41,7 @@ mod integrations;
 mod middleware;
 mod page_cache;
 mod site_files;
+mod uploads;
 mod webhooks;
 
 use config::Config;
@@ -88,6 +91,8 @@ fn builtin_listeners(db: &Db, key: &Arc<SecretKey>, public_url: &str) -> Vec<Lis
 pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Result<Prepared, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
+    let video_files = app::media::files::VideoFiles::open(&config.data_dir, config.video_max_bytes)
+        .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let secret_key = match &config.secret_key {
@@ -136,6 +141,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         bus,
         email_worker,
         shift_reminders,
+        video_files,
     });
     app::state::set_latest(&state);
     Ok(Prepared { state, setup_token })
@@ -170,6 +176,12 @@ pub fn router(state: AppState) -> Router {
         .route(app::sms::STATUS_PATH, axum::routing::post(webhooks::sms_status))
         .route("/api/unsubscribe", get(webhooks::unsubscribe_page).post(webhooks::one_click_unsubscribe))
         .route("/api/payments/{file}", get(exports::payments))
+        // The upload counts the file's bytes against its own limit (`CHANGEMAKER_VIDEO_MAX_MB`).
+        .route(
+            app::media::UPLOAD_ROUTE,
+            axum::routing::post(uploads::video_file).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .nest_service(app::media::FILES_PATH, video_files(&state.video_files))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         .layer(from_fn_with_state(page_cache::PageCache::new(state.bus.clone()), page_cache::serve))
@@ -178,11 +190,22 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), middleware::client_ip))
         .layer(from_fn(middleware::refuse_nul_text))
         .layer(from_fn(middleware::security_headers))
-        .layer(RequestBodyLimitLayer::new(middleware::MAX_BODY_BYTES))
         .layer(from_fn(middleware::limit_body))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)
+}
+
+/// Uploaded video files, by name, with byte ranges (which players ask for to seek). A name is
+/// random and never reused, so browsers may keep a file for good.
+fn video_files(
+    files: &app::media::files::VideoFiles,
+) -> SetResponseHeader<ServeDir, axum::http::HeaderValue> {
+    SetResponseHeaderLayer::overriding(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=31536000, immutable"),
+    )
+    .layer(ServeDir::new(files.dir()))
 }
 
 /// The app's page routes, worked out once per process. Working them out runs the app with

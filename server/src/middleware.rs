@@ -75,9 +75,13 @@ pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next
     next.run(req).await
 }
 
-/// Answers 413 with a clear message when the declared body is over the limit (a streamed
-/// body over the limit is cut off by `RequestBodyLimitLayer`).
+/// Answers 413 with a clear message when the declared body is over the limit, and cuts a
+/// streamed body off at the limit. A video upload is left to its handler, which counts the
+/// file against the (much larger) upload limit.
 pub async fn limit_body(req: Request, next: Next) -> Response {
+    if app::media::is_upload_path(req.uri().path()) {
+        return next.run(req).await;
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -87,7 +91,7 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large (the limit is 1 MiB).")
             .into_response();
     }
-    next.run(req).await
+    next.run(req.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)))).await
 }
 
 /// Refuses text holding the NUL character (`\0`) in a query string or a form or JSON body: no

@@ -1,5 +1,6 @@
-//! Videos (SPEC §2 "media"): admins add a video by the address of its file (on the group's
-//! own host or a video service's direct link), publish it to `/videos`, and take it back.
+//! Videos (SPEC §2 "media"): admins upload a video's file to Changemaker (kept in the data
+//! directory) or give the address of a file kept elsewhere, publish it to `/videos`, and take
+//! it back.
 //! Publishing and taking back publish `video.published` and `video.unpublished` (team chat
 //! announces the first); a play counts as a view once per viewer a day and publishes
 //! `video.viewed` (the contact's timeline and engagement score take it). Shared types and
@@ -12,6 +13,8 @@ use crate::error::AppError;
 use crate::users::Role;
 
 #[cfg(feature = "ssr")]
+pub mod files;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
 
@@ -23,6 +26,22 @@ pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
 pub const URL_MAX_CHARS: usize = 2_000;
 /// The longest address (`/videos/<slug>`).
 pub const SLUG_MAX_CHARS: usize = 80;
+/// Where uploaded video files are served from, by their stored name.
+pub const FILES_PATH: &str = "/media/videos";
+/// The route a video's file is uploaded to (`multipart/form-data`, one field `file`).
+pub const UPLOAD_ROUTE: &str = "/api/videos/{id}/file";
+
+/// The address video `id`'s file is uploaded to.
+pub fn upload_path(id: &str) -> String {
+    UPLOAD_ROUTE.replace("{id}", id)
+}
+
+/// Whether a request's path is a video file upload, which has its own body size limit.
+pub fn is_upload_path(path: &str) -> bool {
+    path.strip_prefix("/api/videos/")
+        .and_then(|rest| rest.strip_suffix("/file"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
 
 /// A video as the pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,13 +50,35 @@ pub struct Video {
     pub slug: String,
     pub title: String,
     pub description: String,
-    /// The address of the video file the page plays.
+    /// The address of a video file kept elsewhere; empty when there is none.
     pub video_url: String,
+    /// The file uploaded to Changemaker, which is played rather than `video_url`.
+    pub file: Option<VideoFile>,
     pub published: bool,
     /// The local day it was published, while it is.
     pub published_on: Option<String>,
     /// Views counted: once per viewer a day.
     pub views: i64,
+}
+
+/// A video file uploaded to Changemaker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoFile {
+    /// Its name in the data directory, random: `/media/videos/<name>`.
+    pub name: String,
+    /// Its name on the uploader's computer, shown to admins.
+    pub original_name: String,
+    pub bytes: i64,
+}
+
+impl Video {
+    /// What the player plays: the uploaded file, else the address given; empty with neither.
+    pub fn source(&self) -> String {
+        match &self.file {
+            Some(file) => format!("{FILES_PATH}/{}", file.name),
+            None => self.video_url.clone(),
+        }
+    }
 }
 
 /// The edit form as typed; an empty slug is made from the title.
@@ -118,7 +159,8 @@ pub async fn publish_video(id: String, publish: bool) -> Result<Video, AppError>
 pub async fn delete_video(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::delete(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::delete(&state.db, &state.video_files, &actor, &id).await?)
 }
 
 /// Published videos, newest first, for `/videos`.

@@ -1,11 +1,12 @@
-//! Video rules (ssr only): checking and saving drafts, publishing and taking back (with
-//! `video.published` / `video.unpublished`), deleting, the lists, and counting views (with
-//! `video.viewed`).
+//! Video rules (ssr only): checking and saving drafts, recording an uploaded file,
+//! publishing and taking back (with `video.published` / `video.unpublished`), deleting, the
+//! lists, and counting views (with `video.viewed`).
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::{Video, VideoFilter, VideoForm, VideoPage};
+use super::files::{Received, VideoFiles};
+use super::{Video, VideoFile, VideoFilter, VideoForm, VideoPage};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text, is_web_address};
@@ -68,24 +69,34 @@ fn checked(form: &VideoForm) -> Result<VideoForm, Vec<FieldError>> {
         "The description can be at most 5,000 characters.",
     );
     v.check(
-        is_web_address(&video.video_url, super::URL_MAX_CHARS, &["https"]),
+        video.video_url.is_empty() || is_web_address(&video.video_url, super::URL_MAX_CHARS, &["https"]),
         "video_url",
-        "Give the https:// address of the video file (at most 2,000 characters).",
+        "Give the https:// address of the video file (at most 2,000 characters), or leave it empty and upload the file.",
     );
     v.finish()?;
     Ok(video)
 }
 
-const COLUMNS: &str = "id, slug, title, description, video_url, status, view_count, published_at";
+const COLUMNS: &str = "id, slug, title, description, video_url, status, view_count, published_at, \
+                       file_name, file_original_name, file_bytes";
 
 fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
+    let file = match row.try_get::<Option<String>, _>("file_name")? {
+        Some(name) => Some(VideoFile {
+            name,
+            original_name: row.try_get("file_original_name")?,
+            bytes: row.try_get("file_bytes")?,
+        }),
+        None => None,
+    };
     Ok(Video {
         id: row.try_get("id")?,
         slug: row.try_get("slug")?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
         video_url: row.try_get("video_url")?,
+        file,
         published: row.try_get::<String, _>("status")? == "PUBLISHED",
         published_on: published_at.map(|at| zone.date(at)),
         views: row.try_get("view_count")?,
@@ -170,7 +181,7 @@ pub async fn save(db: &Db, id: &str, form: &VideoForm, now: i64) -> Result<Video
 
 /// Publishes a draft (it shows on `/videos`, with `video.published`) or takes a published video
 /// back to draft (with `video.unpublished`), the event in the same transaction. Asking for the
-/// status it has is refused.
+/// status it has is refused, and so is publishing a video with nothing to play.
 pub async fn set_published(
     bus: &Bus,
     actor: &Actor,
@@ -181,7 +192,8 @@ pub async fn set_published(
     let (sql, already) = if publish {
         (
             "UPDATE videos SET status = 'PUBLISHED', published_at = $1, updated_at = $1 \
-             WHERE id = $2 AND status = 'DRAFT' RETURNING slug, title",
+             WHERE id = $2 AND status = 'DRAFT' AND (file_name IS NOT NULL OR video_url <> '') \
+             RETURNING slug, title",
             "This video is already published.",
         )
     } else {
@@ -207,31 +219,99 @@ pub async fn set_published(
     find(bus.db(), "id", id, false).await
 }
 
-/// Why a change from one status to the other found no row: the video is missing, or is
-/// already as asked (`already`).
+/// Why a change from one status to the other found no row: the video is missing, has
+/// nothing to play, or is already as asked (`already`).
 async fn refused(tx: &mut Tx, id: &str, already: &'static str) -> VideoError {
-    let exists = sqlx::query_scalar::<_, String>("SELECT id FROM videos WHERE id = $1")
+    let found = sqlx::query("SELECT status, video_url, file_name FROM videos WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await;
-    match exists {
-        Ok(Some(_)) => VideoError::Conflict(already),
-        Ok(None) => VideoError::NotFound,
-        Err(e) => e.into(),
+    let row = match found {
+        Ok(Some(row)) => row,
+        Ok(None) => return VideoError::NotFound,
+        Err(e) => return e.into(),
+    };
+    let playable =
+        match (row.try_get::<String, _>("video_url"), row.try_get::<Option<String>, _>("file_name")) {
+            (Ok(url), Ok(file)) => !url.is_empty() || file.is_some(),
+            (Err(e), _) | (_, Err(e)) => return e.into(),
+        };
+    if row.try_get::<String, _>("status").is_ok_and(|status| status == "DRAFT") && !playable {
+        return VideoError::Conflict("Upload the video's file or give its address before publishing it.");
     }
+    VideoError::Conflict(already)
 }
 
-/// Deletes a video and its counted views, written to the admin audit log.
-pub async fn delete(db: &Db, actor: &Actor, id: &str) -> Result<(), VideoError> {
+/// Records `received` as video `id`'s file (written to the admin audit log), then removes the
+/// file it replaces. When the video is gone, the received file is removed and nothing changes.
+pub async fn attach_file(
+    db: &Db,
+    files: &VideoFiles,
+    actor: &Actor,
+    id: &str,
+    received: &Received,
+    now: i64,
+) -> Result<Video, VideoError> {
+    let recorded = record_file(db, actor, id, received, now).await;
+    match &recorded {
+        Ok(Some(replaced)) => files.remove(replaced).await,
+        Ok(None) => {}
+        Err(_) => files.remove(&received.name).await,
+    }
+    recorded?;
+    find(db, "id", id, false).await
+}
+
+/// The file's row written in one transaction: the name of the file it replaces, if any.
+async fn record_file(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    received: &Received,
+    now: i64,
+) -> Result<Option<String>, VideoError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM video_views WHERE video_id = $1").bind(id).execute(&mut *tx).await?;
-    let title: String = sqlx::query_scalar("DELETE FROM videos WHERE id = $1 RETURNING title")
+    let before = sqlx::query("SELECT title, file_name FROM videos WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(VideoError::NotFound)?;
+    let title: String = before.try_get("title")?;
+    let replaced: Option<String> = before.try_get("file_name")?;
+    sqlx::query(
+        "UPDATE videos SET file_name = $1, file_original_name = $2, file_bytes = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(&received.name)
+    .bind(&received.original_name)
+    .bind(i64::try_from(received.bytes).unwrap_or(i64::MAX))
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let entity = format!("{title}: {}", received.original_name);
+    crate::audit::record(&mut tx, actor, "video.file.uploaded", &entity).await?;
+    tx.commit().await?;
+    Ok(replaced)
+}
+
+/// Deletes a video and its counted views, written to the admin audit log; then its uploaded
+/// file.
+pub async fn delete(db: &Db, files: &VideoFiles, actor: &Actor, id: &str) -> Result<(), VideoError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM video_views WHERE video_id = $1").bind(id).execute(&mut *tx).await?;
+    let row = sqlx::query("DELETE FROM videos WHERE id = $1 RETURNING title, file_name")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(VideoError::NotFound)?;
+    let title: String = row.try_get("title")?;
+    let file: Option<String> = row.try_get("file_name")?;
     crate::audit::record(&mut tx, actor, "video.deleted", &title).await?;
     tx.commit().await?;
+    if let Some(file) = file {
+        files.remove(&file).await;
+    }
     Ok(())
 }
 
@@ -304,9 +384,9 @@ mod tests {
     }
 
     #[test]
-    fn the_video_is_an_https_address() {
+    fn the_video_is_an_https_address_or_none() {
+        assert_eq!(checked(&form("Ok", "", " ")).unwrap().video_url, "");
         for url in [
-            "",
             "http://media.example.org/march.mp4",
             "javascript:alert(1)",
             "https://user:pw@media.example.org/march.mp4",

@@ -1,5 +1,5 @@
-//! Video pages: the admin list with a form for a new draft, a video's admin page (edit,
-//! publish or take back, delete), and the public `/videos` and `/videos/<slug>`.
+//! Video pages: the admin list with a form for a new draft, a video's admin page (upload its
+//! file, edit, publish or take back, delete), and the public `/videos` and `/videos/<slug>`.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     CountVideoView, DeleteVideo, PublishVideo, SaveVideo, Video, VideoFilter, get_video, list_videos,
-    public_video, public_videos,
+    public_video, public_videos, upload_path,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
@@ -26,7 +26,7 @@ fn VideoFormView(action: ServerAction<SaveVideo>, video: Option<Video>) -> impl 
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|v| v.title.clone()) required=true error=error />
             <Field label="Address (/videos/…; left empty, made from the title)" name="form[slug]" value=value(|v| v.slug.clone()) error=error />
-            <Field label="Video file (its https:// address, e.g. an .mp4 or .webm)" name="form[video_url]" value=value(|v| v.video_url.clone()) required=true error=error />
+            <Field label="Video file kept elsewhere (its https:// address, e.g. an .mp4 or .webm; leave empty to upload the file)" name="form[video_url]" value=value(|v| v.video_url.clone()) error=error />
             <TextArea label="Description (optional)" name="form[description]" value=value(|v| v.description.clone()) rows=4 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save video"</button></div>
             <p class="text-sm text-green-700" role="status">
@@ -103,7 +103,7 @@ pub fn AdminVideosPage() -> impl IntoView {
         </Transition>
         <section class=CARD>
             <h2 class="font-semibold text-slate-900">"New video"</h2>
-            <p class="mt-1 text-sm text-slate-600">"Saved as a draft: publish it from its page."</p>
+            <p class="mt-1 text-sm text-slate-600">"Saved as a draft: upload its file and publish it from its page."</p>
             <VideoFormView action=save video=None />
         </section>
     }
@@ -146,10 +146,17 @@ pub fn AdminVideoPage() -> impl IntoView {
                         };
                         let publish_id = v.id.clone();
                         let published = v.published;
+                        let source = match (&v.file, v.video_url.as_str()) {
+                            (Some(file), _) => format!("Plays the uploaded file {} ({}).", file.original_name, megabytes(file.bytes)),
+                            (None, "") => "No video file yet: upload one, or give its address in the form.".to_string(),
+                            (None, url) => format!("Plays {url}"),
+                        };
+                        let refetch = Callback::new(move |_| video.refetch());
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{v.title.clone()}</h1>
                             <p class="mt-1 text-slate-700" data-testid="video-status">{status}</p>
                             <p class="mt-1 text-sm text-slate-700" data-testid="video-views">{crate::ui::count(v.views, "view")}</p>
+                            <p class="mt-1 text-sm text-slate-700 break-all" data-testid="video-source">{source}</p>
                             {published.then(|| view! { <a href=format!("/videos/{}", v.slug) class="text-sm text-indigo-700 hover:underline">"Open the public page"</a> })}
                             <FormError error=last_error(publish.value()) />
                             <FormError error=last_error(delete.value()) />
@@ -161,6 +168,11 @@ pub fn AdminVideoPage() -> impl IntoView {
                                 <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete video"</button>
                             </div>
                             <section class=CARD>
+                                <h2 class="font-semibold text-slate-900">"Upload the video file"</h2>
+                                <p class="mt-1 text-sm text-slate-600">"An MP4 or WebM file. It is played rather than an address given below; a new upload replaces the last one."</p>
+                                <VideoFileUpload id=v.id.clone() uploaded=refetch />
+                            </section>
+                            <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Edit"</h2>
                                 <VideoFormView action=save video=Some(v) />
                             </section>
@@ -169,6 +181,98 @@ pub fn AdminVideoPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// A file's size for people: `12.3 MB`.
+fn megabytes(bytes: i64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
+/// The upload form of a video's file. Once the page's code has loaded it sends the file from
+/// script with a progress bar and calls `uploaded`; before that it posts plainly and the
+/// server sends the browser back to the video's page.
+#[component]
+fn VideoFileUpload(id: String, uploaded: Callback<()>) -> impl IntoView {
+    let (percent, set_percent) = signal(None::<u32>);
+    let (error, set_error) = signal(None::<String>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        upload_with_progress(&ev, set_percent, set_error, uploaded);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (set_percent, set_error, uploaded);
+    };
+    view! {
+        <form method="post" enctype="multipart/form-data" action=upload_path(&id) on:submit=on_submit class="mt-3 grid gap-3">
+            <label class="text-sm text-slate-700">
+                "Video file"
+                <input type="file" name="file" accept="video/mp4,video/webm,video/quicktime,.mp4,.m4v,.mov,.webm" required=true class="mt-1 block text-sm" />
+            </label>
+            <div><button type="submit" class=SMALL_BUTTON disabled=move || percent.get().is_some()>"Upload"</button></div>
+            {move || percent.get().map(|p| view! {
+                <p class="flex items-center gap-2 text-sm text-slate-700" role="status" data-testid="video-upload-progress">
+                    <progress max="100" value=p class="w-64"></progress>
+                    {format!("Uploading… {p} %")}
+                </p>
+            })}
+            <p class="text-sm text-red-600" role="alert" data-testid="video-upload-error">{move || error.get()}</p>
+        </form>
+    }
+}
+
+/// Sends the submitted form's file with `XMLHttpRequest`, whose upload reports progress
+/// (`fetch` does not).
+#[cfg(feature = "hydrate")]
+fn upload_with_progress(
+    ev: &leptos::ev::SubmitEvent,
+    set_percent: WriteSignal<Option<u32>>,
+    set_error: WriteSignal<Option<String>>,
+    uploaded: Callback<()>,
+) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
+    let (Ok(data), Ok(request)) = (web_sys::FormData::new_with_form(&form), web_sys::XmlHttpRequest::new())
+    else {
+        return;
+    };
+    if request.open("POST", &form.action()).is_err()
+        || request.set_request_header("Accept", "application/json").is_err()
+    {
+        return;
+    }
+    set_error.set(None);
+    set_percent.set(Some(0));
+    if let Ok(upload) = request.upload() {
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |p: web_sys::ProgressEvent| {
+                if p.length_computable() && p.total() > 0.0 {
+                    set_percent.set(Some((p.loaded() / p.total() * 100.0).floor() as u32));
+                }
+            });
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        on_progress.forget();
+    }
+    let finished = request.clone();
+    let on_end = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        set_percent.set(None);
+        match finished.status() {
+            Ok(200) => {
+                form.reset();
+                uploaded.run(());
+            }
+            Ok(0) | Err(_) => {
+                set_error.set(Some("The upload stopped: check the connection and try again.".into()))
+            }
+            Ok(_) => set_error.set(finished.response_text().ok().flatten()),
+        }
+    });
+    request.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    on_end.forget();
+    if request.send_with_opt_form_data(Some(&data)).is_err() {
+        set_percent.set(None);
+        set_error.set(Some("The upload could not start; try again.".into()));
     }
 }
 
@@ -239,9 +343,9 @@ pub fn PublicVideoPage() -> impl IntoView {
                                 <p><a href="/videos" class="text-sm text-indigo-700 hover:underline">"← Videos"</a></p>
                                 <h1 class="mt-2 text-3xl font-bold text-slate-900">{v.title.clone()}</h1>
                                 <p class="mt-1 text-sm text-slate-600">{v.published_on.clone()}</p>
-                                <video class="mt-4 w-full rounded-lg bg-black" controls=true preload="metadata" src=v.video_url.clone()
+                                <video class="mt-4 w-full rounded-lg bg-black" controls=true preload="metadata" src=v.source()
                                     aria-label=v.title.clone() on:play=on_play data-testid="player">
-                                    <a href=v.video_url.clone() class="text-indigo-700 underline">"Download the video"</a>
+                                    <a href=v.source() class="text-indigo-700 underline">"Download the video"</a>
                                 </video>
                                 <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="video-description">{v.description.clone()}</div>
                             }.into_any()

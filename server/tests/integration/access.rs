@@ -8,7 +8,8 @@ use app::users::{Role, UserStatus};
 
 on_both_backends!(
     every_server_function_answers_only_whom_it_serves,
-    every_admin_page_opens_only_for_whom_it_serves
+    every_admin_page_opens_only_for_whom_it_serves,
+    the_video_upload_answers_only_whom_it_serves
 );
 
 /// Whom a server function or page serves. A super admin passes every role check.
@@ -418,4 +419,30 @@ async fn every_admin_page_opens_only_for_whom_it_serves(app: TestApp) {
         }
     }
     assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// The video file upload (a plain route, not a server function): 401 for anyone, 403 for the
+/// roles it does not serve, and for those it serves the video's own answer (404 here: there
+/// is no video `x`).
+async fn the_video_upload_answers_only_whom_it_serves(app: TestApp) {
+    let mut wrong = Vec::new();
+    for (role, client) in callers(&app).await {
+        let res = client
+            .post(app.url(&app::media::upload_path("x")))
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body("--b--\r\n")
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let expected = match role {
+            _ if serves(ORGANISERS, role) => 404,
+            None => 401,
+            Some(_) => 403,
+        };
+        if status != expected {
+            wrong.push(format!("{role:?}: {status}, expected {expected}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -1,13 +1,17 @@
 //! Videos over HTTP, on both databases: drafts checked and saved, published (with
 //! `video.published`) to the public pages, plays counted as views once per viewer a day (with
-//! `video.viewed`), taken back (with `video.unpublished`), deleted.
+//! `video.viewed`), taken back (with `video.unpublished`), deleted; files uploaded, served in
+//! byte ranges, replaced and removed with their video.
 
-use crate::common::TestApp;
+use crate::common::{Backend, TestApp};
 use app::media::service::{Viewer, count_view};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
 on_both_backends!(videos_are_drafted_published_watched_taken_back_and_deleted);
+on_both_backends_with_own_server!(
+    uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_their_video
+);
 
 const FILE: &str = "https://media.example.org/march.mp4";
 
@@ -42,7 +46,6 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
     for (form, field) in [
         (video_form("", "", FILE), "title"),
         (video_form("March", "Not A Slug", FILE), "slug"),
-        (video_form("March", "", ""), "video_url"),
         (video_form("March", "", "http://media.example.org/march.mp4"), "video_url"),
         (video_form("March", "", "javascript:alert(1)"), "video_url"),
     ] {
@@ -176,4 +179,169 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
             .await
             .unwrap();
     assert_eq!(audited, ["video.deleted"]);
+}
+
+/// A `multipart/form-data` body holding one file field, as a browser sends it.
+fn upload_body(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----changemaker-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let (content_type, body) = upload_body("file", file_name, bytes);
+    let url = app.url(&app::media::upload_path(id));
+    client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
+}
+
+/// An MP4 file's first box, then `len` bytes of made-up content.
+fn mp4(len: usize) -> Vec<u8> {
+    let mut bytes = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    bytes.extend((0..len).map(|i| (i % 251) as u8));
+    bytes
+}
+
+/// The stored files, and what is half-received.
+fn files_on_disk(app: &TestApp) -> (Vec<String>, usize) {
+    let media = app.config.data_dir.join("media");
+    let mut stored: Vec<String> = std::fs::read_dir(media.join("videos"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    stored.sort();
+    (stored, std::fs::read_dir(media.join("incoming")).unwrap().count())
+}
+
+const MAX_BYTES: u64 = 64 * 1024;
+
+async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_their_video(backend: Backend) {
+    let app =
+        crate::common::spawn_app_custom(backend, &[], |c| c.video_max_bytes = MAX_BYTES, Vec::new()).await;
+    app.create_user("editor@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("editor@example.org").await;
+
+    // A draft with no file yet cannot be published.
+    let video = ok_json(save(&app, &admin, "", &video_form("March", "", "")).await).await;
+    assert_eq!((video["video_url"].as_str(), video["file"].is_null()), (Some(""), true));
+    let id = video["id"].as_str().unwrap().to_string();
+    let res = app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Upload the video's file"));
+    assert!(app.page(&admin, &format!("/admin/videos/{id}")).await.contains("No video file yet"));
+
+    // Refused, each with its reason, and nothing stored or changed.
+    let sam = app.signed_in("sam@example.org").await;
+    let unsigned = upload(&app, &app.client(), &id, "march.mp4", &mp4(100)).await;
+    assert_eq!(unsigned.status(), 401);
+    assert_eq!(upload(&app, &sam, &id, "march.mp4", &mp4(100)).await.status(), 403);
+    assert_eq!(upload(&app, &admin, "nope", "march.mp4", &mp4(100)).await.status(), 404);
+    let page = b"<html><script>alert(1)</script></html>";
+    for (file, bytes, status, message) in [
+        ("page.mp4", &page[..], 415, "Upload an MP4 or WebM video file."),
+        ("tiny.mp4", &b"\0\0\0"[..], 415, "Upload an MP4 or WebM video file."),
+        ("empty.mp4", &b""[..], 422, "The file is empty."),
+    ] {
+        let res = upload(&app, &admin, &id, file, bytes).await;
+        assert_eq!(res.status(), status, "{file}");
+        assert_eq!(res.text().await.unwrap(), message);
+    }
+    // Over the limit, as declared and as streamed without a length.
+    let big = mp4(MAX_BYTES as usize);
+    let res = upload(&app, &admin, &id, "big.mp4", &big).await;
+    assert_eq!(res.status(), 413);
+    assert!(res.text().await.unwrap().contains("larger than the limit"));
+    let (content_type, body) = upload_body("file", "big.mp4", &big);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body.chunks(8192).map(|c| Ok(c.to_vec())).collect();
+    let streamed = admin
+        .post(app.url(&app::media::upload_path(&id)))
+        .header("content-type", content_type)
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), 413);
+    let (content_type, body) = upload_body("other", "march.mp4", &mp4(100));
+    let no_file =
+        admin.post(app.url(&app::media::upload_path(&id))).header("content-type", content_type).body(body);
+    assert_eq!(no_file.send().await.unwrap().status(), 422);
+    let cross_site = admin
+        .post(app.url(&app::media::upload_path(&id)))
+        .header("sec-fetch-site", "cross-site")
+        .body(upload_body("file", "march.mp4", &mp4(100)).1);
+    assert_eq!(cross_site.send().await.unwrap().status(), 403);
+    assert_eq!(files_on_disk(&app), (vec![], 0));
+    assert!(ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await["file"].is_null());
+
+    // Stored: the video plays it, served whole and in byte ranges, written to the audit log.
+    let first = mp4(10_000);
+    let res = upload(&app, &admin, &id, "C:\\fakepath\\march.mp4", &first).await;
+    let video = ok_json(res).await;
+    assert_eq!(
+        (video["file"]["original_name"].as_str(), video["file"]["bytes"].as_i64()),
+        (Some("march.mp4"), Some(first.len() as i64))
+    );
+    let name = video["file"]["name"].as_str().unwrap().to_string();
+    assert!(name.ends_with(".mp4"), "{name}");
+    assert_eq!(files_on_disk(&app), (vec![name.clone()], 0));
+    let file_url = app.url(&format!("/media/videos/{name}"));
+    let whole = app.client().get(&file_url).send().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-type"], "video/mp4");
+    assert!(whole.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), &first[..]);
+    let part = app.client().get(&file_url).header("range", "bytes=4-11").send().await.unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), b"ftypisom");
+    assert!(
+        app.page(&admin, &format!("/admin/videos/{id}")).await.contains("Plays the uploaded file march.mp4")
+    );
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'video.file.uploaded'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, ["March: march.mp4"]);
+
+    // Published, the public page plays the uploaded file.
+    let res = app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await;
+    assert_eq!(res.status(), 200);
+    let public = app.page(&app.client(), "/videos/march").await;
+    assert!(public.contains(&format!("src=\"/media/videos/{name}\"")), "{public}");
+
+    // Replaced by a WebM posted as a plain form: back to the video's page, the old file gone.
+    let webm = [&[0x1A, 0x45, 0xDF, 0xA3][..], &[7; 500][..]].concat();
+    let (content_type, body) = upload_body("file", "march.webm", &webm);
+    let res = admin
+        .post(app.url(&app::media::upload_path(&id)))
+        .header("content-type", content_type)
+        .header("accept", "text/html,application/xhtml+xml")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], format!("/admin/videos/{id}"));
+    let (stored, incoming) = files_on_disk(&app);
+    assert_eq!((stored.len(), incoming), (1, 0));
+    assert!(stored[0].ends_with(".webm") && stored[0] != name, "{stored:?}");
+    assert_eq!(app.client().get(&file_url).send().await.unwrap().status(), 404);
+    let replaced = app.client().get(app.url(&format!("/media/videos/{}", stored[0]))).send().await.unwrap();
+    assert_eq!(replaced.headers()["content-type"], "video/webm");
+
+    // Deleting the video removes its file.
+    assert_eq!(app.call(&admin, "videos/delete", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(files_on_disk(&app), (vec![], 0));
 }
