@@ -70,6 +70,11 @@ fn shown_name(given: Option<&str>) -> String {
     }
 }
 
+/// Syncs a folder's entries (a file moved into it) to disk.
+async fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    tokio::fs::File::open(dir).await?.sync_all().await
+}
+
 impl VideoFiles {
     /// Makes the folders under `data_dir` and clears what an earlier run left half-received.
     pub fn open(data_dir: &Path, max_bytes: u64) -> std::io::Result<VideoFiles> {
@@ -105,6 +110,12 @@ impl VideoFiles {
         let name = format!("{}.{kind}", uuid::Uuid::new_v4());
         if let Err(e) = tokio::fs::rename(&partial, self.dir.join(&name)).await {
             let _ = tokio::fs::remove_file(&partial).await;
+            return Err(e.into());
+        }
+        // The move is durable before the video records it: a crash cannot leave a committed
+        // video pointing at a file that is not there.
+        if let Err(e) = sync_folder(&self.dir).await {
+            self.remove(&name).await;
             return Err(e.into());
         }
         Ok(Received { name, original_name, bytes })
