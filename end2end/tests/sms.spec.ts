@@ -92,12 +92,24 @@ test.describe.serial("text messages", () => {
     expect((await request.post(webhookUrl, { form: text.form })).status()).toBe(403);
     expect((await request.post(webhookUrl, { form: text.form, headers: text.headers })).status()).toBe(200);
 
+    const inboxStream = admin.waitForResponse((r) => r.url().includes("sms.message.received"));
     await admin.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Text messages" }).click();
-    const row = admin.getByTestId("sms-row");
-    await expect(row).toHaveCount(1);
+    const rows = admin.getByTestId("sms-row");
+    const row = rows.filter({ hasText: "What time is the rally?" });
+    await expect(rows).toHaveCount(1);
     await expect(row).toContainText("What time is the rally?");
     await expect(row).toContainText("Question");
     await expect(row.getByRole("link", { name: "Fannie Lou Hamer" })).toBeVisible();
+
+    // Another text while the inbox is open: counted live, shown when asked.
+    await inboxStream;
+    const another = signedText(webhookUrl, "SM00000000000000000000000000000002", "+15559876543", "Is there parking nearby?");
+    expect((await request.post(webhookUrl, { form: another.form, headers: another.headers })).status()).toBe(200);
+    await expect(admin.getByTestId("sms-arrived")).toContainText("1 new text arrived.");
+    await expect(rows).toHaveCount(1);
+    await admin.getByRole("button", { name: "Show them" }).click();
+    await expect(rows).toHaveCount(2);
+    await expect(admin.getByTestId("sms-arrived")).toHaveCount(0);
 
     // Answered from the inbox.
     await row.getByText("Reply", { exact: true }).click();
@@ -132,20 +144,22 @@ test.describe.serial("text messages", () => {
       expect(dialog.message()).toBe("Send this text to 1 number now? This cannot be undone.");
       dialog.accept();
     });
+    const streaming = admin.waitForResponse((r) => r.url().includes("sms.message.delivery"));
     await admin.getByRole("button", { name: "Send text campaign" }).click();
     await expect(admin.getByRole("heading", { name: "Rally reminder" })).toBeVisible();
     await expect(admin.getByTestId("job")).toHaveAttribute("data-status", "DONE");
     await expect(admin.getByTestId("job-summary")).toHaveText("Sent 1 text.");
     expect(twilio.sent.at(-1)).toMatchObject({ To: "+15551234567", Body: "Rally at noon tomorrow!\n\nReply STOP to stop these texts." });
 
-    // Twilio reports that text not delivered: the campaign's page says so, with the reason.
+    // Twilio reports that text not delivered: the open campaign page says so, with the
+    // reason, without a reload.
     const statusUrl = `${server.baseURL}/api/webhooks/sms/status`;
     expect(twilio.sent.at(-1)?.StatusCallback).toBe(statusUrl);
     const sid = `SM${String(twilio.sent.length).padStart(32, "0")}`;
     const report = signed(statusUrl, { MessageSid: sid, AccountSid: ACCOUNT_SID, MessageStatus: "undelivered", ErrorCode: "30003" });
     expect((await request.post(statusUrl, { form: report.form })).status()).toBe(403);
+    await streaming;
     expect((await request.post(statusUrl, { form: report.form, headers: report.headers })).status()).toBe(200);
-    await admin.reload();
     await expect(admin.getByTestId("campaign-delivery")).toHaveText("Twilio reports 0 delivered and 1 not delivered so far.");
     await expect(admin.getByTestId("failure-row")).toContainText("Not delivered (Twilio error 30003)");
   });

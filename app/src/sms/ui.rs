@@ -106,6 +106,16 @@ pub fn AdminSmsPage() -> impl IntoView {
         })
     };
     let messages = Resource::new(filter, list_sms_messages);
+    // Texts arriving are counted live and shown when asked, not redrawn into the list at
+    // once, which would lose a reply being typed.
+    let arrived = RwSignal::new(0_i64);
+    crate::live::on_change("/api/events/stream?topics=sms.message.received", move || {
+        arrived.update(|n| *n += 1)
+    });
+    let show_arrived = move |_| {
+        arrived.set(0);
+        messages.refetch();
+    };
     view! {
         <Title text="Text messages" />
         <h1 class="text-2xl font-bold text-slate-900">"Text messages"</h1>
@@ -122,6 +132,12 @@ pub fn AdminSmsPage() -> impl IntoView {
             </label>
             <button type="submit" class=SMALL_BUTTON>"Show"</button>
         </form>
+        {move || (arrived.get() > 0).then(|| view! {
+            <p class="mt-4 rounded-md bg-indigo-50 p-3 text-sm text-indigo-900" role="status" data-testid="sms-arrived">
+                {format!("{} arrived. ", count(arrived.get(), "new text"))}
+                <button type="button" class="font-semibold underline" on:click=show_arrived>"Show them"</button>
+            </p>
+        })}
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let current = filter();
@@ -190,6 +206,7 @@ pub fn AdminSmsCampaignsPage() -> impl IntoView {
     let query = use_query_map();
     let page = move || query.with(crate::ui::page_param);
     let campaigns = Resource::new(page, list_sms_campaigns);
+    crate::live::on_change("/api/events/stream?topics=sms.campaign.*", move || campaigns.refetch());
     let (name, set_name) = signal(String::new());
     let (tag, set_tag) = signal(String::new());
     let (body, set_body) = signal(String::new());
@@ -311,6 +328,10 @@ pub fn AdminSmsCampaignPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let resume = ServerAction::<ResumeSmsCampaign>::new();
     let campaign = Resource::new(move || (id(), resume.version().get()), |(id, _)| get_sms_campaign(id));
+    // Its counts follow the sending and Twilio's delivery reports without a reload.
+    crate::live::on_change("/api/events/stream?topics=sms.campaign.*,sms.message.delivery", move || {
+        campaign.refetch()
+    });
     view! {
         <Title text="Text campaign" />
         <p><a href="/admin/sms/campaigns" class="text-sm text-indigo-700 hover:underline">"← Text campaigns"</a></p>
