@@ -162,6 +162,9 @@ pub fn Field(
     #[prop(default = false)] required: bool,
     #[prop(optional, into)] value: String,
     #[prop(optional)] maxlength: Option<u32>,
+    /// The keyboard phones show, e.g. `decimal` for an amount.
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
     #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.field_message(name));
@@ -180,6 +183,7 @@ pub fn Field(
                 autocomplete=autocomplete
                 required=required
                 maxlength=maxlength
+                inputmode=inputmode
                 aria-invalid=move || if message().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
                 class=INPUT

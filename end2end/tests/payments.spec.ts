@@ -51,6 +51,8 @@ test.describe.serial("payments", () => {
     await supporter.goto(`${server.baseURL}/donate`);
     await ready(supporter);
     const amount = supporter.getByLabel("Amount (dollars)");
+    // Phones show a number pad for it.
+    await expect(amount).toHaveAttribute("inputmode", "decimal");
     const submit = supporter.getByRole("button", { name: "Continue to payment" });
     await amount.fill("100000.01");
     await expect(supporter.getByTestId("error-form[amount]")).toHaveText(

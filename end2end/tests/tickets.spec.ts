@@ -123,6 +123,7 @@ test.describe.serial("ticketed events", () => {
     await expect(visitor.getByLabel("What you pay, in dollars")).toBeHidden();
     await visitor.getByLabel(/^Solidarity/).check();
     await expect(visitor.getByLabel("What you pay, in dollars")).toBeVisible();
+    await expect(visitor.getByLabel("What you pay, in dollars")).toHaveAttribute("inputmode", "decimal");
     await visitor.getByLabel("What you pay, in dollars").fill("0.50");
     await visitor.getByLabel("Your name").fill("Lee Low");
     await visitor.getByLabel("Your email").fill("lee@example.org");

@@ -271,11 +271,14 @@ async fn record_file(
     now: i64,
 ) -> Result<Option<String>, VideoError> {
     let mut tx = db.begin_write().await?;
-    let before = sqlx::query("SELECT title, file_name FROM videos WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(VideoError::NotFound)?;
+    // Locked, so that of two uploads at once the second replaces (and removes) the first's.
+    let lock = db::for_update(&mut tx);
+    let before =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT title, file_name FROM videos WHERE id = $1{lock}")))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(VideoError::NotFound)?;
     let title: String = before.try_get("title")?;
     let replaced: Option<String> = before.try_get("file_name")?;
     sqlx::query(

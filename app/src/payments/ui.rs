@@ -804,7 +804,7 @@ pub fn AdminPlansPage() -> impl IntoView {
                         <FormError error=error />
                         <input type="hidden" name="id" value=p.id.clone() />
                         <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />
-                        <Field label="Amount (dollars)" name="form[amount]" value=amount error=error />
+                        <Field label="Amount (dollars)" name="form[amount]" inputmode="decimal" value=amount error=error />
                         <label class="block text-sm font-medium text-slate-700">
                             "Billed"
                             <select name="form[interval]" class="mt-1 block w-full rounded-md border border-slate-300 px-2 py-2 text-sm">

@@ -501,7 +501,7 @@ pub fn PublicEventPage() -> impl IntoView {
                                             </fieldset>
                                             {any_donation.then(|| view! {
                                                 <div hidden=move || !asks_amount() data-testid="amount-field">
-                                                    <Field label="What you pay, in dollars" name="form[amount]" error=error />
+                                                    <Field label="What you pay, in dollars" name="form[amount]" inputmode="decimal" error=error />
                                                     <p class="mt-1 text-sm text-slate-600">"Pay what you can. Leave it empty to pay nothing, unless the ticket says from how much."</p>
                                                 </div>
                                             })}
