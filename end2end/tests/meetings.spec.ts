@@ -38,6 +38,27 @@ test.describe.serial("meetings and the calendar", () => {
     await expect(admin.getByRole("heading", { name: "Steering group" })).toBeVisible();
     await expect(admin.getByTestId("meeting-when")).toContainText("18:00–19:30 UTC · Back room");
 
+    // People invited by email: a wrong address is named; one is taken off after a confirmation.
+    await ready(admin);
+    await expect(admin.getByTestId("attendees-empty")).toHaveText("Nobody is invited yet.");
+    const invitees = admin.getByLabel(/^Invite people/);
+    await invitees.fill("jo@example.org, nobody-at-example");
+    await admin.getByRole("button", { name: "Send invitations" }).click();
+    await expect(admin.getByTestId("error-emails")).toHaveText("nobody-at-example is not an email address.");
+    await expect(admin.getByTestId("attendees-empty")).toBeVisible();
+    await invitees.fill("jo@example.org\nsam@example.org");
+    await admin.getByRole("button", { name: "Send invitations" }).click();
+    await expect(admin.getByTestId("invite-result")).toHaveText("Invited 2 people.");
+    const attendees = admin.getByTestId("attendee");
+    await expect(attendees).toHaveCount(2);
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toContain("Take sam@example.org off the invitations?");
+      dialog.accept();
+    });
+    await attendees.filter({ hasText: "sam@example.org" }).getByRole("button", { name: "Remove" }).click();
+    await expect(attendees).toHaveCount(1);
+    await expect(attendees).toContainText("jo@example.org");
+
     // The calendar, on tomorrow's month: the shift, then the meeting, on one day.
     const calendar = await browser.newPage();
     await signIn(calendar, server, "/admin/calendar");

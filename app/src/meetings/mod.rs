@@ -1,6 +1,7 @@
 //! Meetings (SPEC §2 "meetings"): the group's internal meetings — a title, when, where and an
-//! agenda — kept beside shifts and ticketed events on the admin calendar. Shared types and
-//! server functions here, rules in `service.rs`, pages in `ui.rs`.
+//! agenda — kept beside shifts and ticketed events on the admin calendar. People invited by
+//! email get the meeting's calendar file, and are told when it changes or is cancelled.
+//! Shared types and server functions here, rules in `service.rs`, pages in `ui.rs`.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,8 @@ pub const MANAGERS: &[Role] = &[Role::Admin, Role::EventsAdmin];
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const AGENDA_MAX_CHARS: usize = 5_000;
 pub const LOCATION_MAX_CHARS: usize = 300;
+/// The most people a meeting can have invited.
+pub const ATTENDEES_MAX: usize = 100;
 
 /// A meeting as the admin pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +54,21 @@ pub struct MeetingForm {
     pub end_time: String,
 }
 
+/// Someone invited to a meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attendee {
+    pub email: String,
+    /// The local day they were invited.
+    pub invited_on: String,
+}
+
+/// What an invitation did: how many were invited now, and how many had been already.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Invited {
+    pub invited: usize,
+    pub already: usize,
+}
+
 /// The list's filter: part of the title, coming meetings (soonest first) or past ones (latest
 /// first), the page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,6 +94,10 @@ impl From<service::MeetingError> for AppError {
         match err {
             MeetingError::Invalid(errors) => AppError::Invalid(errors),
             MeetingError::NotFound => AppError::NotFound("There is no such meeting.".into()),
+            MeetingError::NotInvited => {
+                AppError::NotFound("That person is not invited to this meeting.".into())
+            }
+            MeetingError::Over => AppError::Conflict("This meeting is over.".into()),
             MeetingError::Database(e) => crate::auth::internal(e),
         }
     }
@@ -111,4 +133,30 @@ pub async fn delete_meeting(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::delete(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
+}
+
+/// The people invited to a meeting, by email.
+#[server(prefix = "/api", endpoint = "meetings/attendees")]
+pub async fn meeting_attendees(id: String) -> Result<Vec<Attendee>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::attendees(&state.db, &id).await?)
+}
+
+/// Invites the addresses in `emails` (separated by commas, semicolons, spaces or new lines).
+#[server(prefix = "/api", endpoint = "meetings/invite")]
+pub async fn invite_to_meeting(id: String, emails: String) -> Result<Invited, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let invited = service::invite(&state.db, &id, &emails, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/admin/meetings/{id}"));
+    Ok(invited)
+}
+
+/// Takes someone off a meeting's invitations; they are emailed that they are no longer expected.
+#[server(prefix = "/api", endpoint = "meetings/uninvite")]
+pub async fn uninvite_from_meeting(id: String, email: String) -> Result<(), AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::uninvite(&state.db, &id, &email, crate::db::now_unix()).await?)
 }

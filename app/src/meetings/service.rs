@@ -1,11 +1,14 @@
 //! Meeting rules (ssr only): checking, saving, listing and deleting meetings, each change
-//! published (`meeting.created`, `meeting.updated`, `meeting.deleted`) in its transaction.
+//! published (`meeting.created`, `meeting.updated`, `meeting.deleted`) in its transaction;
+//! inviting people by email, whose notices (invited, changed, cancelled, no longer expected)
+//! are queued in the transaction of the change they tell of.
 
 use sqlx::Row;
 
-use super::{Meeting, MeetingFilter, MeetingForm, MeetingPage};
+use super::{Attendee, Invited, Meeting, MeetingFilter, MeetingForm, MeetingPage};
 use crate::bus::{self, Bus};
-use crate::db::{self, Db};
+use crate::db::{self, Db, Tx};
+use crate::email::service::{EmailAttachment, OutgoingEmail};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
 use crate::events::catalog::{MeetingCreated, MeetingDeleted, MeetingUpdated};
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
@@ -18,6 +21,10 @@ pub enum MeetingError {
     Invalid(Vec<FieldError>),
     #[error("no such meeting")]
     NotFound,
+    #[error("not invited")]
+    NotInvited,
+    #[error("the meeting is over")]
+    Over,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -70,6 +77,17 @@ fn meeting_from_row(row: &sqlx::any::AnyRow, zone: &Zone, now: i64) -> Result<Me
         end_time,
         over: ends_at <= now,
     })
+}
+
+/// The meeting as it is inside `tx`, its row locked until `tx` ends.
+async fn locked(tx: &mut Tx, zone: &Zone, id: &str, now: i64) -> Result<Meeting, MeetingError> {
+    let lock = db::for_update(tx);
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM meetings WHERE id = $1{lock}")))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(MeetingError::NotFound)?;
+    Ok(meeting_from_row(&row, zone, now)?)
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Meeting, MeetingError> {
@@ -134,6 +152,10 @@ pub async fn save(
     if written.rows_affected() == 0 {
         return Err(MeetingError::NotFound);
     }
+    if !is_new {
+        let changed = locked(&mut tx, &zone, &id, now).await?;
+        notify_attendees(&mut tx, &changed, Notice::Changed, now).await?;
+    }
     let (meeting_id, starts_at, ends_at) =
         (id.clone(), rfc3339_from_unix_ms(starts_at * 1000), rfc3339_from_unix_ms(ends_at * 1000));
     let event = if is_new {
@@ -147,9 +169,13 @@ pub async fn save(
 }
 
 /// Deletes a meeting, publishing `meeting.deleted` and writing it to the admin audit log, as
-/// other deletions are.
+/// other deletions are; the people invited are told it is cancelled.
 pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), MeetingError> {
+    let zone = settings::time_zone(bus.db()).await?;
+    let now = db::now_unix();
     let mut tx = bus.db().begin_write().await?;
+    let meeting = locked(&mut tx, &zone, id, now).await?;
+    notify_attendees(&mut tx, &meeting, Notice::Cancelled, now).await?;
     let title: String = sqlx::query_scalar("DELETE FROM meetings WHERE id = $1 RETURNING title")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -160,4 +186,209 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), MeetingErr
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     Ok(())
+}
+
+/// What an email to someone invited tells them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Notice {
+    Invited,
+    Changed,
+    Cancelled,
+    /// Taken off the invitations.
+    Uninvited,
+}
+
+/// The email telling `to` about `meeting`, with the meeting's calendar file: one that adds or
+/// updates it, or, for a cancellation, removes it. Its SEQUENCE is the time of the notice, so
+/// each notice supersedes the one before.
+fn notice_email(meeting: &Meeting, notice: Notice, to: &str, now: i64) -> OutgoingEmail {
+    let (title, when) = (&meeting.title, &meeting.when);
+    let details = format!("When: {when}\nWhere: {}", meeting.location);
+    let agenda = match meeting.agenda.as_str() {
+        "" => String::new(),
+        agenda => format!("\n\nAgenda:\n{agenda}"),
+    };
+    let (subject, body, status) = match notice {
+        Notice::Invited => (
+            format!("Invitation: {title}"),
+            format!(
+                "You are invited to {title}.\n\n{details}{agenda}\n\nThe attached file adds it to your calendar."
+            ),
+            "CONFIRMED",
+        ),
+        Notice::Changed => (
+            format!("Changed: {title}"),
+            format!(
+                "{title} has changed. It is now:\n\n{details}{agenda}\n\nThe attached file updates it in your calendar."
+            ),
+            "CONFIRMED",
+        ),
+        Notice::Cancelled => (
+            format!("Cancelled: {title}"),
+            format!("{title} ({when}) is cancelled.\n\nThe attached file removes it from your calendar."),
+            "CANCELLED",
+        ),
+        Notice::Uninvited => (
+            format!("No longer expected: {title}"),
+            format!(
+                "You are no longer expected at {title} ({when}).\n\nThe attached file removes it from your calendar."
+            ),
+            "CANCELLED",
+        ),
+    };
+    let entry = crate::ics::IcsEvent {
+        uid: format!("meeting-{}@changemaker", meeting.id),
+        sequence: now,
+        status,
+        starts_at: meeting.starts_at,
+        ends_at: meeting.ends_at,
+        summary: title,
+        location: &meeting.location,
+        description: &meeting.agenda,
+        url: None,
+    };
+    OutgoingEmail {
+        to: to.to_string(),
+        subject,
+        body,
+        attachment: Some(EmailAttachment {
+            filename: "meeting.ics".into(),
+            content_type: "text/calendar; charset=utf-8".into(),
+            content: crate::ics::calendar(&[entry], None, now),
+        }),
+    }
+}
+
+/// Queues `notice` to everyone invited to `meeting`, unless it is over (nobody needs telling
+/// that a past meeting's notes changed).
+async fn notify_attendees(
+    tx: &mut Tx,
+    meeting: &Meeting,
+    notice: Notice,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if meeting.over {
+        return Ok(());
+    }
+    let invited: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
+            .bind(&meeting.id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let emails: Vec<OutgoingEmail> =
+        invited.iter().map(|to| notice_email(meeting, notice, to, now)).collect();
+    crate::email::service::queue_all(tx, &emails).await
+}
+
+/// The addresses typed, separated by commas, semicolons, spaces or new lines, each once and
+/// lower-cased; or what is wrong with them.
+fn read_addresses(text: &str) -> Result<Vec<String>, Vec<FieldError>> {
+    let mut addresses: Vec<String> = Vec::new();
+    for typed in text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|s| !s.is_empty()) {
+        let email = crate::users::service::normalise_email(typed);
+        if !crate::users::service::is_plausible_email(&email) {
+            let shown: String = typed.chars().take(60).collect();
+            return Err(FieldError::only("emails", format!("{shown} is not an email address.")));
+        }
+        if !addresses.contains(&email) {
+            addresses.push(email);
+        }
+    }
+    if addresses.is_empty() {
+        return Err(FieldError::only("emails", "Enter one or more email addresses."));
+    }
+    Ok(addresses)
+}
+
+/// The people invited to meeting `id`, by email.
+pub async fn attendees(db: &Db, id: &str) -> Result<Vec<Attendee>, MeetingError> {
+    find(db, id).await?;
+    let zone = settings::time_zone(db).await?;
+    let rows =
+        sqlx::query("SELECT email, invited_at FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Attendee { email: row.try_get("email")?, invited_on: zone.date(row.try_get("invited_at")?) })
+        })
+        .collect()
+}
+
+/// Invites the addresses in `text` to meeting `id`, which must not be over: each one new gets
+/// an invitation with the calendar file, queued in the same transaction; one invited already
+/// is counted, not emailed again. At most `ATTENDEES_MAX` people in all.
+pub async fn invite(db: &Db, id: &str, text: &str, now: i64) -> Result<Invited, MeetingError> {
+    let addresses = read_addresses(text).map_err(MeetingError::Invalid)?;
+    let zone = settings::time_zone(db).await?;
+    let mut tx = db.begin_write().await?;
+    let meeting = locked(&mut tx, &zone, id, now).await?;
+    if meeting.over {
+        return Err(MeetingError::Over);
+    }
+    let already: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM meeting_attendees WHERE meeting_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let new: Vec<&String> = addresses.iter().filter(|email| !already.contains(email)).collect();
+    if already.len() + new.len() > super::ATTENDEES_MAX {
+        let message =
+            format!("A meeting can have at most 100 people invited; {} are already.", already.len());
+        return Err(MeetingError::Invalid(FieldError::only("emails", message)));
+    }
+    for email in &new {
+        sqlx::query("INSERT INTO meeting_attendees (meeting_id, email, invited_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(*email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let emails: Vec<OutgoingEmail> =
+        new.iter().map(|to| notice_email(&meeting, Notice::Invited, to, now)).collect();
+    crate::email::service::queue_all(&mut tx, &emails).await?;
+    tx.commit().await?;
+    Ok(Invited { invited: new.len(), already: addresses.len() - new.len() })
+}
+
+/// Takes `email` off meeting `id`'s invitations and, unless the meeting is over, tells them.
+pub async fn uninvite(db: &Db, id: &str, email: &str, now: i64) -> Result<(), MeetingError> {
+    let zone = settings::time_zone(db).await?;
+    let mut tx = db.begin_write().await?;
+    let meeting = locked(&mut tx, &zone, id, now).await?;
+    let email = crate::users::service::normalise_email(email);
+    let removed = sqlx::query("DELETE FROM meeting_attendees WHERE meeting_id = $1 AND email = $2")
+        .bind(id)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+    if removed.rows_affected() == 0 {
+        return Err(MeetingError::NotInvited);
+    }
+    if !meeting.over {
+        crate::email::service::queue(&mut tx, &notice_email(&meeting, Notice::Uninvited, &email, now))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_read_once_each_and_a_wrong_one_is_named() {
+        let read =
+            read_addresses("Jo@Example.org, sam@example.org;\n jo@example.org  al@example.org").unwrap();
+        assert_eq!(read, ["jo@example.org", "sam@example.org", "al@example.org"]);
+        let wrong = read_addresses("jo@example.org, jo at example").unwrap_err();
+        assert_eq!(
+            (wrong[0].field.as_str(), wrong[0].message.as_str()),
+            ("emails", "jo is not an email address.")
+        );
+        assert_eq!(read_addresses(" ,\n ").unwrap_err()[0].message, "Enter one or more email addresses.");
+    }
 }

@@ -1,12 +1,15 @@
 //! Meeting pages: the list (coming or past, found by title) with a form for a new meeting, and
-//! a meeting's page to edit or delete it.
+//! a meeting's page to invite people, edit it or delete it.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::{DeleteMeeting, Meeting, MeetingFilter, SaveMeeting, get_meeting, list_meetings};
+use super::{
+    DeleteMeeting, InviteToMeeting, Meeting, MeetingFilter, SaveMeeting, UninviteFromMeeting, get_meeting,
+    list_meetings, meeting_attendees,
+};
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
 use crate::ui::{Field, FormError, TextArea, last_error};
 
@@ -136,7 +139,86 @@ pub fn AdminMeetingsPage() -> impl IntoView {
     }
 }
 
-/// `/admin/meetings/:id`: the meeting, its edit form, and Delete (after a confirmation).
+/// Who is invited to meeting `id`, each with Remove (after a confirmation), and a form
+/// inviting more while it is not `over`.
+#[component]
+fn Invitations(id: String, over: bool) -> impl IntoView {
+    let invite = ServerAction::<InviteToMeeting>::new();
+    let uninvite = ServerAction::<UninviteFromMeeting>::new();
+    let list_id = id.clone();
+    let attendees = Resource::new(
+        move || (list_id.clone(), invite.version().get() + uninvite.version().get()),
+        |(id, _)| meeting_attendees(id),
+    );
+    let error = last_error(invite.value());
+    let outcome = move || match invite.value().get() {
+        Some(Ok(done)) => {
+            let people = |n: usize| if n == 1 { "1 person".to_string() } else { format!("{n} people") };
+            let already = if done.already > 0 {
+                format!("; {} invited already", people(done.already))
+            } else {
+                String::new()
+            };
+            Some(format!("Invited {}{already}.", people(done.invited)))
+        }
+        _ => None,
+    };
+    let uninvite_id = id.clone();
+    view! {
+        <section class=CARD aria-label="Invited">
+            <h2 class="font-semibold text-slate-900">"Invited"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Each person gets an email with the meeting's calendar file, and is emailed again when it changes or is cancelled."</p>
+            <FormError error=last_error(uninvite.value()) />
+            <Transition fallback=|| view! { <p class="mt-2 text-sm text-slate-600">"Loading…"</p> }>
+                {move || {
+                    let uninvite_id = uninvite_id.clone();
+                    Suspend::new(async move {
+                        match attendees.await {
+                            Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                            Ok(people) if people.is_empty() => view! {
+                                <p class="mt-2 text-sm text-slate-600" data-testid="attendees-empty">"Nobody is invited yet."</p>
+                            }.into_any(),
+                            Ok(people) => view! {
+                                <ul class="mt-2 divide-y divide-slate-100 text-sm">
+                                    {people.into_iter().map(|person| {
+                                        let (meeting_id, email) = (uninvite_id.clone(), person.email.clone());
+                                        let confirm_remove = move |_| {
+                                            let question = format!("Take {email} off the invitations? They are emailed that they are no longer expected.");
+                                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                                uninvite.dispatch(UninviteFromMeeting { id: meeting_id.clone(), email: email.clone() });
+                                            }
+                                        };
+                                        view! {
+                                            <li class="flex items-center justify-between gap-3 py-2" data-testid="attendee">
+                                                <span>{person.email.clone()} <span class="text-slate-500">{format!(" · invited {}", person.invited_on)}</span></span>
+                                                <button type="button" class="text-sm text-red-700 hover:underline" on:click=confirm_remove>"Remove"</button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+            {if over {
+                view! { <p class="mt-3 text-sm text-slate-600">"This meeting is over: nobody more can be invited."</p> }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=invite attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                        <input type="hidden" name="id" value=id.clone() />
+                        <TextArea label="Invite people (email addresses, separated by commas or new lines)" name="emails" rows=2 error=error />
+                        <div><button type="submit" class=SMALL_BUTTON disabled=move || invite.pending().get()>"Send invitations"</button></div>
+                        <p class="text-sm text-green-700" role="status" data-testid="invite-result">{outcome}</p>
+                    </ActionForm>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// `/admin/meetings/:id`: the meeting, who is invited, its edit form, and Delete (after a
+/// confirmation).
 #[component]
 pub fn AdminMeetingPage() -> impl IntoView {
     let params = use_params_map();
@@ -161,7 +243,7 @@ pub fn AdminMeetingPage() -> impl IntoView {
                     Ok(m) => {
                         let (delete_id, delete_title) = (m.id.clone(), m.title.clone());
                         let confirm_delete = move |_| {
-                            let question = format!("Delete the meeting \"{delete_title}\"? This cannot be undone.");
+                            let question = format!("Delete the meeting \"{delete_title}\"? Everyone invited is emailed that it is cancelled. This cannot be undone.");
                             if window().confirm_with_message(&question).unwrap_or(false) {
                                 delete.dispatch(DeleteMeeting { id: delete_id.clone() });
                             }
@@ -176,6 +258,7 @@ pub fn AdminMeetingPage() -> impl IntoView {
                                     <p class="mt-2 whitespace-pre-line text-sm text-slate-700">{m.agenda.clone()}</p>
                                 </section>
                             })}
+                            <Invitations id=m.id.clone() over=m.over />
                             <FormError error=delete_error />
                             <div class="mt-3">
                                 <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete meeting"</button>

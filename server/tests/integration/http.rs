@@ -192,6 +192,7 @@ const FIELDS: &[&str] = &[
     "subject",
     "body",
     "email",
+    "emails",
     "name",
     "phone",
     "approve",

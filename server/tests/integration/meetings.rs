@@ -8,6 +8,7 @@ use serde_json::Value;
 
 on_both_backends!(
     meetings_are_checked_saved_listed_and_deleted,
+    people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation,
     the_calendar_follows_shifts_meetings_and_published_events,
 );
 
@@ -270,4 +271,134 @@ async fn the_calendar_follows_shifts_meetings_and_published_events(app: TestApp)
         assert_eq!(res.status(), 422);
         assert!(res.text().await.unwrap().contains(field));
     }
+}
+
+/// The queued emails whose subject starts with `prefix`: (to, subject, body, attachment).
+async fn notices(app: &TestApp, prefix: &str) -> Vec<(String, String, String, String)> {
+    sqlx::query_as(
+        "SELECT to_address, subject, body, attachment FROM email_outbox WHERE subject LIKE $1 ORDER BY to_address",
+    )
+    .bind(format!("{prefix}%"))
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+}
+
+async fn invite(app: &TestApp, client: &reqwest::Client, id: &str, emails: &str) -> reqwest::Response {
+    app.call(client, "meetings/invite", &[("id", id), ("emails", emails)]).await
+}
+
+async fn attendee_emails(app: &TestApp, client: &reqwest::Client, id: &str) -> Vec<String> {
+    let res = app.call(client, "meetings/attendees", &[("id", id)]).await;
+    assert_eq!(res.status(), 200);
+    let people: Vec<Value> = res.json().await.unwrap();
+    people.iter().map(|p| p["email"].as_str().unwrap().to_string()).collect()
+}
+
+async fn people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation(app: TestApp) {
+    let organiser = signed_in_as(&app, "door@example.org", Role::EventsAdmin).await;
+    let day = in_days(3);
+    let meeting = save(&app, &organiser, "", &meeting_form("Board meeting", &day, "18:00", "19:00")).await;
+    let id = meeting["id"].as_str().unwrap().to_string();
+    let outbox = || async {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
+        n
+    };
+
+    // Bad input names the field and the address; nothing is invited or sent.
+    for (emails, message) in [
+        ("", "Enter one or more email addresses."),
+        ("jo@example.org, not-an-email", "not-an-email is not an email address."),
+    ] {
+        let res = invite(&app, &organiser, &id, emails).await;
+        assert_eq!(res.status(), 422, "{emails}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("emails") && body.contains(message), "{body}");
+    }
+    assert_eq!(invite(&app, &organiser, "nope", "jo@example.org").await.status(), 404);
+    assert!(attendee_emails(&app, &organiser, &id).await.is_empty());
+    assert_eq!(outbox().await, 0);
+
+    // Invited once each, however often named: an invitation with the calendar file.
+    let res = invite(&app, &organiser, &id, "Jo@Example.org, sam@example.org\njo@example.org").await;
+    let done: Value = res.json().await.unwrap();
+    assert_eq!((done["invited"].as_i64(), done["already"].as_i64()), (Some(2), Some(0)));
+    let done: Value =
+        invite(&app, &organiser, &id, "sam@example.org al@example.org").await.json().await.unwrap();
+    assert_eq!((done["invited"].as_i64(), done["already"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        attendee_emails(&app, &organiser, &id).await,
+        ["al@example.org", "jo@example.org", "sam@example.org"]
+    );
+    let invitations = notices(&app, "Invitation: Board meeting").await;
+    assert_eq!(invitations.len(), 3, "sam is not invited twice");
+    let (to, _, body, ics) = &invitations[1];
+    assert_eq!(to, "jo@example.org");
+    assert!(
+        body.contains("You are invited to Board meeting.") && body.contains("Back room, 12 High St"),
+        "{body}"
+    );
+    assert!(body.contains("1. Canvass plan"), "{body}");
+    assert!(
+        ics.contains(&format!("UID:meeting-{id}@changemaker")) && ics.contains("STATUS:CONFIRMED"),
+        "{ics}"
+    );
+
+    // A change is sent to everyone invited, with the new time.
+    save(&app, &organiser, &id, &meeting_form("Board meeting", &day, "18:30", "20:00")).await;
+    let changed = notices(&app, "Changed: Board meeting").await;
+    assert_eq!(changed.len(), 3);
+    assert!(changed[0].2.contains("18:30") && changed[0].3.contains("STATUS:CONFIRMED"), "{:?}", changed[0]);
+
+    // Taken off: told so, with a calendar file that removes it; a second time is 404.
+    let res =
+        app.call(&organiser, "meetings/uninvite", &[("id", id.as_str()), ("email", "AL@example.org")]).await;
+    assert_eq!(res.status(), 200);
+    let gone = notices(&app, "No longer expected: Board meeting").await;
+    assert_eq!((gone.len(), gone[0].0.as_str()), (1, "al@example.org"));
+    assert!(gone[0].3.contains("STATUS:CANCELLED"));
+    let res =
+        app.call(&organiser, "meetings/uninvite", &[("id", id.as_str()), ("email", "al@example.org")]).await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("not invited"));
+
+    // At most 100 people: 99 more on top of the two is refused whole.
+    let many: Vec<String> = (0..99).map(|n| format!("p{n}@example.org")).collect();
+    let res = invite(&app, &organiser, &id, &many.join(",")).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("at most 100 people"));
+    assert_eq!(attendee_emails(&app, &organiser, &id).await.len(), 2);
+
+    // Deleted: the two still invited are told it is cancelled; their invitations go with it.
+    let before = outbox().await;
+    assert_eq!(app.call(&organiser, "meetings/delete", &[("id", id.as_str())]).await.status(), 200);
+    let cancelled = notices(&app, "Cancelled: Board meeting").await;
+    assert_eq!(
+        cancelled.iter().map(|n| n.0.as_str()).collect::<Vec<_>>(),
+        ["jo@example.org", "sam@example.org"]
+    );
+    assert!(cancelled[0].3.contains("STATUS:CANCELLED"));
+    assert_eq!(outbox().await, before + 2);
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM meeting_attendees").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(left, 0);
+
+    // A meeting that is over invites nobody more, and its changes email nobody.
+    let past = save(&app, &organiser, "", &meeting_form("Last week", &day, "09:00", "10:00")).await;
+    let past_id = past["id"].as_str().unwrap();
+    assert_eq!(invite(&app, &organiser, past_id, "jo@example.org").await.status(), 200);
+    sqlx::query(
+        "UPDATE meetings SET starts_at = starts_at - 864000, ends_at = ends_at - 864000 WHERE id = $1",
+    )
+    .bind(past_id)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let res = invite(&app, &organiser, past_id, "sam@example.org").await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("This meeting is over."));
+    let before = outbox().await;
+    assert_eq!(app.call(&organiser, "meetings/delete", &[("id", past_id)]).await.status(), 200);
+    assert_eq!(outbox().await, before);
 }
