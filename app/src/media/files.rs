@@ -1,7 +1,8 @@
 //! Uploaded video files (ssr only), kept in the data directory: `media/videos/<random>.<ext>`,
 //! served at `/media/videos/<name>`. A file is received into `media/incoming/` and moved into
 //! place only once it is whole, so a half-received file is never served; what a crash leaves
-//! in `incoming/` is cleared at the next start.
+//! in `incoming/` is cleared at a later start, once it is a day old (so that a process
+//! starting beside another on the same data directory leaves that one's uploads alone).
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +57,9 @@ pub fn kind_of(first: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// A half-received file untouched this long was left by a run that stopped mid-upload.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// How many bytes `kind_of` needs to tell.
 const SNIFF_BYTES: usize = 8;
 
@@ -81,11 +85,14 @@ impl VideoFiles {
         let media = data_dir.join("media");
         let files = VideoFiles { dir: media.join("videos"), incoming: media.join("incoming"), max_bytes };
         std::fs::create_dir_all(&files.dir)?;
-        match std::fs::remove_dir_all(&files.incoming) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
         std::fs::create_dir_all(&files.incoming)?;
+        for entry in std::fs::read_dir(&files.incoming)? {
+            let entry = entry?;
+            let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+            if age > ABANDONED_AFTER {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
         Ok(files)
     }
 
@@ -198,10 +205,14 @@ mod tests {
         std::fs::write(files.dir().join("a.mp4"), "x").unwrap();
         runtime.block_on(files.remove("a.mp4"));
         assert!(!files.dir().join("a.mp4").exists());
-        // What a crash left half-received is cleared at the next start.
-        std::fs::write(dir.join("media/incoming/half"), "x").unwrap();
+        // What a crash left half-received is cleared at a later start, once a day old; an
+        // upload another process is receiving right now is left alone.
+        std::fs::write(dir.join("media/incoming/receiving"), "x").unwrap();
+        let left = std::fs::File::create(dir.join("media/incoming/left")).unwrap();
+        left.set_modified(std::time::SystemTime::now() - ABANDONED_AFTER * 2).unwrap();
         VideoFiles::open(&dir, 10).unwrap();
-        assert!(!dir.join("media/incoming/half").exists());
+        assert!(!dir.join("media/incoming/left").exists());
+        assert!(dir.join("media/incoming/receiving").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
