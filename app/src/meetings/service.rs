@@ -129,6 +129,8 @@ pub async fn save(
     let (starts_at, ends_at) = validate(form, &zone, now, is_new).map_err(MeetingError::Invalid)?;
     let (title, location) = (form.title.trim().to_string(), form.location.trim().to_string());
     let mut tx = bus.db().begin_write().await?;
+    // What the people invited were last told, to email them only when something changes.
+    let before = if is_new { None } else { Some(locked(&mut tx, &zone, id, now).await?) };
     // One statement writes either, its values bound in the same order.
     let (id, sql) = if is_new {
         let sql = "INSERT INTO meetings (title, agenda, location, starts_at, ends_at, updated_at, id, created_at) \
@@ -152,9 +154,13 @@ pub async fn save(
     if written.rows_affected() == 0 {
         return Err(MeetingError::NotFound);
     }
-    if !is_new {
-        let changed = locked(&mut tx, &zone, &id, now).await?;
-        notify_attendees(&mut tx, &changed, Notice::Changed, now).await?;
+    if let Some(before) = before {
+        let after = locked(&mut tx, &zone, &id, now).await?;
+        let told =
+            |m: &Meeting| (m.title.clone(), m.agenda.clone(), m.location.clone(), m.starts_at, m.ends_at);
+        if told(&before) != told(&after) {
+            notify_attendees(&mut tx, &after, Notice::Changed, now).await?;
+        }
     }
     let (meeting_id, starts_at, ends_at) =
         (id.clone(), rfc3339_from_unix_ms(starts_at * 1000), rfc3339_from_unix_ms(ends_at * 1000));

@@ -345,7 +345,9 @@ async fn people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation
         "{ics}"
     );
 
-    // A change is sent to everyone invited, with the new time.
+    // A change is sent to everyone invited, with the new time; saving it again unchanged sends
+    // nothing more.
+    save(&app, &organiser, &id, &meeting_form("Board meeting", &day, "18:30", "20:00")).await;
     save(&app, &organiser, &id, &meeting_form("Board meeting", &day, "18:30", "20:00")).await;
     let changed = notices(&app, "Changed: Board meeting").await;
     assert_eq!(changed.len(), 3);
