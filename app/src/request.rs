@@ -52,12 +52,15 @@ pub fn set_cookie(value: &str) {
 /// of back to the form, where the outcome would be lost. A call from the page's code asks for
 /// JSON and is answered as usual.
 pub fn after_plain_form_post(address: &str) {
-    let posted_by_browser = parts().is_some_and(|p| {
-        p.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
-    });
-    if posted_by_browser {
+    if parts().is_some_and(|p| posted_by_browser(&p.headers)) {
         leptos_axum::redirect(address);
     }
+}
+
+/// Whether a request is a form the browser posted itself: it asks for a page back, where the
+/// page's code asks for JSON.
+pub fn posted_by_browser(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
 /// Sets the response status (pages that render an error, e.g. 404).

@@ -58,15 +58,12 @@ pub async fn video_file(
     let actor = app::events::Actor::User(user.id);
     let now = app::db::now_unix();
     match app::media::service::attach_file(&state.db, files, &actor, &id, &received, now).await {
-        Ok(_) if wants_page(&headers) => Redirect::to(&format!("/admin/videos/{id}")).into_response(),
+        Ok(_) if app::request::posted_by_browser(&headers) => {
+            Redirect::to(&format!("/admin/videos/{id}")).into_response()
+        }
         Ok(video) => Json(video).into_response(),
         Err(e) => video_refusal(e),
     }
-}
-
-/// A plain form post from a browser asks for a page back.
-fn wants_page(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
 fn upload_refusal(e: UploadError) -> Response {
