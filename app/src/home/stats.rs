@@ -84,13 +84,14 @@ async fn count_all(db: &Db, envelopes: &[Envelope]) -> Result<(), String> {
             let occurred_at =
                 crate::time::unix_from_rfc3339(&envelope.occurred_at).unwrap_or_else(crate::db::now_unix);
             let new = sqlx::query(
-                "INSERT INTO live_items (event_id, kind, text, occurred_at) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO live_items (event_id, kind, text, occurred_at, seq) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (event_id) DO NOTHING",
             )
             .bind(&envelope.id)
             .bind(kind)
             .bind(&text)
             .bind(occurred_at)
+            .bind(envelope.seq)
             .execute(&mut *tx)
             .await?;
             if new.rows_affected() == 1 {
@@ -111,7 +112,7 @@ async fn count_all(db: &Db, envelopes: &[Envelope]) -> Result<(), String> {
         for kind in touched {
             sqlx::query(
                 "DELETE FROM live_items WHERE kind = $1 AND occurred_at < $2 AND event_id NOT IN \
-                 (SELECT event_id FROM live_items WHERE kind = $1 ORDER BY occurred_at DESC, event_id DESC LIMIT $3)",
+                 (SELECT event_id FROM live_items WHERE kind = $1 ORDER BY occurred_at DESC, seq DESC LIMIT $3)",
             )
             .bind(kind)
             .bind(cutoff)
@@ -136,12 +137,11 @@ pub async fn read(db: &Db, latest: usize, now: i64) -> Result<LiveStats, sqlx::E
             Counter { value, label: if value == 1 { one } else { many }.to_string() }
         })
         .collect();
-    let rows = sqlx::query(
-        "SELECT text, occurred_at FROM live_items ORDER BY occurred_at DESC, event_id DESC LIMIT $1",
-    )
-    .bind(latest as i64)
-    .fetch_all(db.pool())
-    .await?;
+    let rows =
+        sqlx::query("SELECT text, occurred_at FROM live_items ORDER BY occurred_at DESC, seq DESC LIMIT $1")
+            .bind(latest as i64)
+            .fetch_all(db.pool())
+            .await?;
     let latest = rows
         .iter()
         .map(|r| {
