@@ -308,7 +308,7 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
     let contact = get(db, id, zone).await?;
     let activity = sqlx::query(
         "SELECT topic, summary, points, occurred_at FROM contact_activity WHERE contact_id = $1 \
-         ORDER BY occurred_at DESC, id LIMIT 100",
+         ORDER BY occurred_at DESC, seq DESC LIMIT 100",
     )
     .bind(id)
     .fetch_all(db.pool())

@@ -168,6 +168,11 @@ async fn the_timeline_records_each_crm_topic_once_and_scores_it(app: TestApp) {
         detail["activity"].as_array().unwrap().iter().map(|a| a["summary"].as_str().unwrap()).collect();
     assert!(summaries.contains(&"Donated $25.00 monthly"), "{summaries:?}");
     assert!(summaries.contains(&"Emailed their representative: Save the park"), "{summaries:?}");
+    // Newest first, in the order it happened even within one second.
+    let shown: Vec<&str> =
+        detail["activity"].as_array().unwrap().iter().map(|a| a["topic"].as_str().unwrap()).collect();
+    let published: Vec<&str> = events.iter().rev().map(|e| e.topic()).collect();
+    assert_eq!(shown, published);
     let html =
         admin.get(app.url(&format!("/admin/contacts/{id}"))).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("data-testid=\"activity\"").count(), 11, "{html}");
