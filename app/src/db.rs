@@ -211,6 +211,19 @@ pub fn for_update(tx: &mut Tx) -> &'static str {
     if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" }
 }
 
+/// Holds a lock named `key` until the transaction ends, so that transactions naming the same
+/// key run one after the other: an advisory lock on PostgreSQL; nothing on SQLite, where
+/// `begin_write` already holds the database's one write lock.
+pub async fn lock_key(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// `for_update` for a join, locking only the rows of the table called `alias`: the joined
 /// tables' rows stay free for whoever locks them in the usual order.
 pub fn for_update_of(tx: &mut Tx, alias: &str) -> String {

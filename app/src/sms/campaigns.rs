@@ -294,6 +294,7 @@ async fn send_pending(
                 to: phone.clone(),
             });
             bus::publish(&mut tx, &Actor::System, &event).await?;
+            super::service::take_early_delivery(&mut tx, sid).await?;
             sent += 1;
         } else {
             failed += 1;

@@ -21,6 +21,8 @@ use crate::state::AppState;
 
 /// Texts on a page of the inbox.
 pub const PAGE_SIZE: i64 = 25;
+/// How long a delivery report on a text not recorded as sent waits for it.
+const EARLY_DELIVERY_KEPT_SECONDS: i64 = 86_400;
 /// The longest sender taken: a phone number, or a short code or name.
 const FROM_MAX_CHARS: usize = 40;
 /// A shorter number in the CRM is too likely to match someone else's.
@@ -380,19 +382,34 @@ pub fn delivery_outcome(status: &str, error_code: &str) -> Option<Result<(), Str
 
 /// Records Twilio's delivery report (posted to `STATUS_PATH`) on the campaign text or reply it
 /// is about, with `sms.message.delivery`, in one transaction. The first final word on a text
-/// stands; reports of the steps before it, of texts this server did not send, and repeats
-/// change nothing.
+/// stands; reports of the steps before it and repeats change nothing. A report on a text not
+/// (yet) recorded as sent is kept for its sending to take (`take_early_delivery`).
 pub async fn record_delivery(bus: &Bus, key: &SecretKey, post: &TwilioPost<'_>) -> Result<(), ReceiveError> {
     let params = post.signed_params(bus.db(), key, super::STATUS_PATH).await?;
     let sid = message_sid(&params)?;
     let Some(outcome) = delivery_outcome(param(&params, "MessageStatus"), param(&params, "ErrorCode")) else {
         return Ok(());
     };
-    let (delivery, error) = match &outcome {
-        Ok(()) => ("DELIVERED", None),
-        Err(why) => ("UNDELIVERED", Some(why.clone())),
-    };
     let mut tx = bus.db().begin_write().await?;
+    db::lock_key(&mut tx, &delivery_lock(sid)).await?;
+    if !deliver(&mut tx, sid, &outcome).await? {
+        keep_early_delivery(&mut tx, sid, &outcome).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(())
+}
+
+/// Twilio can report on a text before the transaction recording its sending commits, and
+/// never reports again. The report and the sending take this lock, so the one that commits
+/// second sees the other.
+fn delivery_lock(sid: &str) -> String {
+    format!("sms-delivery:{sid}")
+}
+
+/// Records `outcome` on the campaign text or reply Twilio knows as `sid`, with
+/// `sms.message.delivery`; false when there is no such text or it has its final word already.
+async fn deliver(tx: &mut db::Tx, sid: &str, outcome: &Result<(), String>) -> Result<bool, sqlx::Error> {
+    let (delivery, error) = delivery_columns(outcome);
     let recipient = sqlx::query(
         "UPDATE sms_recipients SET delivery = $1, delivery_error = $2 WHERE provider_id = $3 AND delivery IS NULL \
          RETURNING campaign_id, contact_id, phone",
@@ -400,7 +417,7 @@ pub async fn record_delivery(bus: &Bus, key: &SecretKey, post: &TwilioPost<'_>) 
     .bind(delivery)
     .bind(&error)
     .bind(sid)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let (campaign_id, contact_id, to) = match recipient {
         Some(row) => {
@@ -414,12 +431,12 @@ pub async fn record_delivery(bus: &Bus, key: &SecretKey, post: &TwilioPost<'_>) 
             .bind(delivery)
             .bind(&error)
             .bind(sid)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
-            let Some(reply) = reply else { return Ok(()) };
+            let Some(reply) = reply else { return Ok(false) };
             let message = sqlx::query("SELECT phone, contact_id FROM sms_messages WHERE id = $1")
                 .bind(reply.try_get::<String, _>("message_id")?)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
             (None, message.try_get("contact_id")?, message.try_get("phone")?)
         }
@@ -432,9 +449,64 @@ pub async fn record_delivery(bus: &Bus, key: &SecretKey, post: &TwilioPost<'_>) 
         delivered: outcome.is_ok(),
         error,
     });
-    bus::publish(&mut tx, &Actor::Webhook("twilio".into()), &event).await?;
-    bus.commit(tx).await?;
+    bus::publish(tx, &Actor::Webhook("twilio".into()), &event).await?;
+    Ok(true)
+}
+
+/// Keeps a report on a text this server has not recorded as sent; one about a text it never
+/// sent is dropped a day later. A second report on the same text changes nothing.
+async fn keep_early_delivery(
+    tx: &mut db::Tx,
+    sid: &str,
+    outcome: &Result<(), String>,
+) -> Result<(), sqlx::Error> {
+    let now = db::now_unix();
+    sqlx::query("DELETE FROM sms_early_deliveries WHERE received_at < $1")
+        .bind(now - EARLY_DELIVERY_KEPT_SECONDS)
+        .execute(&mut **tx)
+        .await?;
+    let (delivery, error) = delivery_columns(outcome);
+    sqlx::query(
+        "INSERT INTO sms_early_deliveries (provider_id, delivery, delivery_error, received_at) \
+         SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM sms_recipients WHERE provider_id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM sms_replies WHERE provider_id = $1) \
+         ON CONFLICT (provider_id) DO NOTHING",
+    )
+    .bind(sid)
+    .bind(delivery)
+    .bind(error)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
+}
+
+/// In the transaction recording a text's sending as `sid`: records the delivery report that
+/// came before it, if one did.
+pub(super) async fn take_early_delivery(tx: &mut db::Tx, sid: &str) -> Result<(), sqlx::Error> {
+    db::lock_key(tx, &delivery_lock(sid)).await?;
+    let early = sqlx::query(
+        "DELETE FROM sms_early_deliveries WHERE provider_id = $1 RETURNING delivery, delivery_error",
+    )
+    .bind(sid)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = early {
+        let outcome = match row.try_get::<String, _>("delivery")?.as_str() {
+            "DELIVERED" => Ok(()),
+            _ => Err(row.try_get::<Option<String>, _>("delivery_error")?.unwrap_or_default()),
+        };
+        deliver(tx, sid, &outcome).await?;
+    }
+    Ok(())
+}
+
+/// How a delivery outcome is stored: `delivery` and `delivery_error`.
+fn delivery_columns(outcome: &Result<(), String>) -> (&'static str, Option<String>) {
+    match outcome {
+        Ok(()) => ("DELIVERED", None),
+        Err(why) => ("UNDELIVERED", Some(why.clone())),
+    }
 }
 
 /// "Delivered", Twilio's reason it was not, or empty until Twilio reports.
@@ -550,12 +622,13 @@ pub async fn reply(state: &AppState, actor: &Actor, message_id: &str, body: &str
     .execute(&mut *tx)
     .await?;
     let event = Event::SmsMessageSent(SmsMessageSent {
-        message_id: sid,
+        message_id: sid.clone(),
         campaign_id: None,
         contact_id: message.try_get("contact_id")?,
         to: phone,
     });
     bus::publish(&mut tx, actor, &event).await?;
+    take_early_delivery(&mut tx, &sid).await?;
     bus.commit(tx).await?;
     Ok(())
 }

@@ -519,6 +519,16 @@ async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: 
         app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
     }
     assert_eq!(app.call(&owner, "integrations/save-sms", &SENDING_SETTINGS).await.status(), 200);
+    let deliver = |params: Vec<(String, String)>| {
+        let app = &app;
+        async move {
+            let signature = signed_for(AUTH_TOKEN, app, app::sms::STATUS_PATH, &params);
+            post_to(app, app::sms::STATUS_PATH, &params, Some(signature)).await.0
+        }
+    };
+    // Twilio reports on the campaign's second text before its sending is recorded, and never
+    // again: the report waits, and the sending records it in its own transaction.
+    assert_eq!(deliver(report("2", "undelivered", "30003")).await, 200);
     let campaign = [("form[name]", "Rally"), ("form[tag]", ""), ("form[body]", "Rally at noon")];
     let id =
         ok_json(app.call(&owner, "sms/start-campaign", &campaign).await).await.as_str().unwrap().to_string();
@@ -529,13 +539,7 @@ async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: 
     let status_url = format!("{}{}", app.config.public_url.trim_end_matches('/'), app::sms::STATUS_PATH);
     assert_eq!(*twilio.status_callbacks.lock().unwrap(), vec![status_url.clone(), status_url]);
     let to_of = |n: usize| twilio.sent_to()[n - 1].clone();
-    let deliver = |params: Vec<(String, String)>| {
-        let app = &app;
-        async move {
-            let signature = signed_for(AUTH_TOKEN, app, app::sms::STATUS_PATH, &params);
-            post_to(app, app::sms::STATUS_PATH, &params, Some(signature)).await.0
-        }
-    };
+    assert_eq!(app.events("sms.message.delivery").await.len(), 1);
 
     // Not Twilio: unsigned, or signed for the other webhook's address; not a message id.
     let delivered = report("1", "delivered", "");
@@ -548,25 +552,25 @@ async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: 
     // A step before the last word, and a text this server never sent: nothing to record.
     assert_eq!(deliver(report("1", "sent", "")).await, 200);
     assert_eq!(deliver(report("99", "delivered", "")).await, 200);
-    assert!(app.events("sms.message.delivery").await.is_empty());
+    assert_eq!(app.events("sms.message.delivery").await.len(), 1);
 
-    // Delivered, reported twice: recorded and announced once.
+    // Delivered, reported twice: recorded and announced once. A later word on a text does not
+    // change it.
     assert_eq!(deliver(delivered.clone()).await, 200);
     assert_eq!(deliver(delivered).await, 200);
-    // Not delivered, with Twilio's error; a later word on the first text does not change it.
-    assert_eq!(deliver(report("2", "undelivered", "30003")).await, 200);
     assert_eq!(deliver(report("1", "failed", "30005")).await, 200);
+    assert_eq!(deliver(report("2", "delivered", "")).await, 200);
     let reports = app.events("sms.message.delivery").await;
     assert_eq!(reports.len(), 2, "{reports:?}");
     assert_eq!(
-        (reports[0]["delivered"].clone(), reports[0]["to"].as_str(), reports[0]["campaign_id"].as_str()),
-        (json!(true), Some(to_of(1).as_str()), Some(id.as_str()))
-    );
-    assert!(!reports[0]["contact_id"].is_null());
-    assert_eq!(
-        (reports[1]["delivered"].clone(), reports[1]["error"].as_str(), reports[1]["to"].as_str()),
+        (reports[0]["delivered"].clone(), reports[0]["error"].as_str(), reports[0]["to"].as_str()),
         (json!(false), Some("Not delivered (Twilio error 30003)"), Some(to_of(2).as_str()))
     );
+    assert_eq!(
+        (reports[1]["delivered"].clone(), reports[1]["to"].as_str(), reports[1]["campaign_id"].as_str()),
+        (json!(true), Some(to_of(1).as_str()), Some(id.as_str()))
+    );
+    assert!(!reports[1]["contact_id"].is_null());
     let shown = detail().await;
     assert_eq!(
         (shown["campaign"]["delivered"].clone(), shown["campaign"]["undelivered"].clone()),
@@ -595,6 +599,34 @@ async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: 
     assert_eq!(inbox["rows"][0]["replies"][0]["delivery"], "Delivered");
     let reports = app.events("sms.message.delivery").await;
     assert_eq!((reports.len(), reports[2]["campaign_id"].is_null()), (3, true));
+
+    // The same for a reply: the report on the next text (4) comes before it is recorded.
+    assert_eq!(deliver(report("4", "undelivered", "30007")).await, 200);
+    assert_eq!(app.events("sms.message.delivery").await.len(), 3);
+    let again = [("message_id", message_id.as_str()), ("body", "Bring a friend")];
+    assert_eq!(app.call(&owner, "sms/reply", &again).await.status(), 200);
+    let inbox = ok_json(app.call(&owner, "sms/messages", &[]).await).await;
+    let replies = inbox["rows"][0]["replies"].as_array().unwrap();
+    let second = replies.iter().find(|r| r["body"] == "Bring a friend").unwrap();
+    assert_eq!(second["delivery"], "Not delivered (Twilio error 30007)");
+    let reports = app.events("sms.message.delivery").await;
+    assert_eq!((reports.len(), reports[3]["delivered"].clone()), (4, json!(false)));
+    assert_eq!(deliver(report("4", "delivered", "")).await, 200);
+    assert_eq!(app.events("sms.message.delivery").await.len(), 4, "the first final word stands");
+    // A report on a text never sent (99, above) is dropped once a day old.
+    let kept = || async {
+        sqlx::query_scalar::<_, String>("SELECT provider_id FROM sms_early_deliveries ORDER BY provider_id")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(kept().await, [format!("SM{:0>32}", 99)]);
+    sqlx::query("UPDATE sms_early_deliveries SET received_at = received_at - 2 * 86400")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(deliver(report("98", "delivered", "")).await, 200);
+    assert_eq!(kept().await, [format!("SM{:0>32}", 98)]);
 
     // Turned off: reports are refused.
     let off = [("form[enabled]", "false")];
