@@ -79,26 +79,32 @@ test.describe.serial("meetings and the calendar", () => {
     await entries.getByRole("link", { name: "Steering group" }).click();
     await expect(calendar.getByRole("heading", { name: "Steering group" })).toBeVisible();
 
-    // Renamed, then deleted (after a confirmation): the calendar follows.
+    // Renamed, then deleted (after a confirmation): the open calendar follows, without a reload.
+    const streaming = calendar.waitForResponse((r) => r.url().includes("/api/events/stream") && r.url().includes("meeting."));
+    await calendar.goto(`${server.baseURL}/admin/calendar?month=${tomorrow().slice(0, 7)}`);
+    await ready(calendar);
+    await streaming;
     await ready(admin);
     await admin.getByLabel("Title", { exact: true }).fill("Steering group (budget)");
     await admin.getByRole("button", { name: "Save meeting" }).click();
     await expect(admin.getByRole("heading", { name: "Steering group (budget)" })).toBeVisible();
-    // The listener follows within moments: reload until it has.
-    await calendar.goto(`${server.baseURL}/admin/calendar?month=${tomorrow().slice(0, 7)}`);
-    await expect(async () => {
-      await calendar.reload();
-      await expect(entries.nth(1)).toContainText("Steering group (budget)", { timeout: 1000 });
-    }).toPass();
+    await expect(entries.nth(1)).toContainText("Steering group (budget)");
+
+    // The list of meetings, open elsewhere, follows too.
+    const list = await browser.newPage();
+    await signIn(list, server, "/admin/meetings");
+    const listStreaming = list.waitForResponse((r) => r.url().includes("/api/events/stream") && r.url().includes("meeting."));
+    await list.goto(`${server.baseURL}/admin/meetings`);
+    await ready(list);
+    await listStreaming;
+    await expect(list.getByTestId("meeting-row")).toHaveCount(1);
 
     admin.once("dialog", (dialog) => dialog.accept());
     await admin.getByRole("button", { name: "Delete meeting" }).click();
     await expect(admin).toHaveURL(/\/admin\/meetings$/);
     await expect(admin.getByTestId("meetings-empty")).toBeVisible();
-    await expect(async () => {
-      await calendar.reload();
-      await expect(entries).toHaveCount(1, { timeout: 1000 });
-    }).toPass();
+    await expect(entries).toHaveCount(1);
+    await expect(list.getByTestId("meetings-empty")).toBeVisible();
     await expect(entries.nth(0)).toContainText("Leafleting");
     // Next month has nothing.
     await calendar.getByRole("link", { name: "Next →" }).click();

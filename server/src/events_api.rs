@@ -1,6 +1,6 @@
 //! The bus over HTTP: `GET /api/events/stream` (Server-Sent Events) and
-//! `GET /api/observability/event-bus` (JSON statistics). Admins only (events admins: their
-//! module's topics on the stream).
+//! `GET /api/observability/event-bus` (JSON statistics). Admins only (events admins: the
+//! topics of the pages they use, on the stream).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::bus::{LiveEvent, outbox};
-use app::events::catalog::Module;
 use app::events::{Pattern, any_matches};
 use app::observability::VIEWERS;
 
@@ -44,18 +43,25 @@ pub struct StreamQuery {
 }
 
 /// Who may open the stream: those who watch the bus see every topic; those who run ticketed
-/// events, that module's topics only (their event pages update live through it).
+/// events, `EVENTS_ADMIN_TOPICS` only (their pages and the calendar update live through it).
 const STREAM_ROLES: &[Role] = &[Role::Admin, Role::EventsAdmin];
+
+/// What events admins may watch: their module, meetings, and shifts' own changes — what the
+/// calendar shows — but not sign-ups, which name volunteers.
+const EVENTS_ADMIN_TOPICS: &[&str] =
+    &["ticketed-event.*", "ticket.*", "meeting.*", "shift.created", "shift.updated", "shift.deleted"];
 
 /// Whether `role` may see every topic `patterns` asks for (none asked: every topic).
 fn may_watch(role: Role, patterns: &[Pattern]) -> bool {
     if role.satisfies(VIEWERS) {
         return true;
     }
-    let own = Module::TicketedEvents.prefixes();
+    let allowed: Vec<Pattern> = EVENTS_ADMIN_TOPICS.iter().filter_map(|t| Pattern::parse(t)).collect();
+    // A requested `x.*` is covered only by an allowed pattern that matches it as a topic,
+    // i.e. one of `x.*`'s own prefixes.
     role.satisfies(app::ticketed_events::MANAGERS)
         && !patterns.is_empty()
-        && patterns.iter().all(|p| own.iter().any(|prefix| p.as_str().starts_with(prefix)))
+        && patterns.iter().all(|p| allowed.iter().any(|a| a.matches(p.as_str())))
 }
 
 pub async fn stream(

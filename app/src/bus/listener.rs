@@ -47,6 +47,22 @@ pub(super) async fn register(db: &Db, name: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Waits until listener `name` has passed outbox position `seq`, or `limit` has gone by:
+/// for a page that refreshes when an event arrives and reads what that listener writes.
+/// Answers whether it has.
+pub async fn caught_up(db: &Db, name: &str, seq: i64, limit: Duration) -> Result<bool, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if counters(db, name).await?.position >= seq {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 pub async fn counters(db: &Db, name: &str) -> Result<ListenerCounters, sqlx::Error> {
     let row = sqlx::query(
         "SELECT position, delivered, failed, retried, dead, skipped FROM bus_listeners WHERE name = $1",

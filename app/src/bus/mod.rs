@@ -26,7 +26,7 @@ mod stats;
 pub use stats::{replay, stats};
 pub mod outbox;
 
-pub use listener::{ListenerCounters, count_dead, counters, dead_deliveries};
+pub use listener::{ListenerCounters, caught_up, count_dead, counters, dead_deliveries};
 
 /// Writes `event` to the outbox in the caller's transaction; returns its `seq`.
 pub async fn publish(tx: &mut Tx, actor: &Actor, event: &Event) -> Result<i64, sqlx::Error> {

@@ -115,11 +115,24 @@ impl From<service::CalendarError> for AppError {
     }
 }
 
+/// The longest a read waits for the calendar listener to take in an event the page saw.
+#[cfg(feature = "ssr")]
+const CATCH_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The month's entries. `after_event` (0: none) is the outbox position of an event the page
+/// saw on the stream: the entries are read once the `calendar` listener has taken it in (it
+/// keeps them), or after `CATCH_UP_LIMIT`.
 #[server(prefix = "/api", endpoint = "calendar/month")]
 pub async fn load_calendar_month(
     #[server(default)] filter: CalendarFilter,
+    #[server(default)] after_event: i64,
 ) -> Result<CalendarMonth, AppError> {
     crate::auth::require_role(VIEWERS).await?;
     let state = crate::state::app_state()?;
+    if after_event > 0 {
+        crate::bus::caught_up(&state.db, listener::NAME, after_event, CATCH_UP_LIMIT)
+            .await
+            .map_err(crate::auth::internal)?;
+    }
     Ok(service::month(&state.db, &filter, crate::db::now_unix()).await?)
 }

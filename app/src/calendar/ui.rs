@@ -6,6 +6,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::{CalendarEntry, CalendarFilter, Source, load_calendar_month};
 
+/// What changes the calendar: shifts, meetings and ticketed events made, changed or deleted.
+const CALENDAR_EVENTS: &str =
+    "/api/events/stream?topics=shift.created,shift.updated,shift.deleted,meeting.*,ticketed-event.*";
+
 fn source_badge(source: Source) -> impl IntoView {
     let colour = match source {
         Source::Shift => "bg-sky-100 text-sky-800",
@@ -41,7 +45,11 @@ pub fn CalendarPage() -> impl IntoView {
             source: q.get("source").unwrap_or_default(),
         })
     };
-    let month = Resource::new(filter, load_calendar_month);
+    // The last change seen on the stream: the month is read again once the calendar has it.
+    let seen = RwSignal::new(0i64);
+    let month =
+        Resource::new(move || (filter(), seen.get()), |(filter, seen)| load_calendar_month(filter, seen));
+    crate::live::use_stream(CALENDAR_EVENTS, move |envelope| seen.set(envelope.seq), || {}, |_| {});
     view! {
         <Title text="Calendar" />
         <div class="flex flex-wrap items-center gap-4">

@@ -52,6 +52,7 @@ pub fn AdminMeetingsPage() -> impl IntoView {
         })
     };
     let meetings = Resource::new(filter, list_meetings);
+    crate::live::on_change("/api/events/stream?topics=meeting.*", move || meetings.refetch());
     let save = ServerAction::<SaveMeeting>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {

@@ -23,6 +23,7 @@ on_both_backends!(
     concurrent_publishers_get_distinct_ordered_seqs,
     a_burst_larger_than_the_live_buffer_arrives_whole_and_in_order,
     listener_writes_skip_the_disk_sync_and_every_other_write_keeps_it,
+    a_page_waits_for_a_listener_to_catch_up_but_not_for_ever,
 );
 
 // These start their own server, with extra listeners.
@@ -738,4 +739,36 @@ async fn sqlite_checkpoints_the_wal_in_the_background_not_in_commits() {
     })
     .await;
     db.close().await;
+}
+
+/// A page refreshed by an event reads what a listener writes only once that listener has
+/// passed the event; a listener that does not, costs the page the limit and no more.
+async fn a_page_waits_for_a_listener_to_catch_up_but_not_for_ever(app: TestApp) {
+    // A listener no process delivers to, at position 3.
+    sqlx::query(
+        "INSERT INTO bus_listeners (name, position, delivered, failed, retried, dead, skipped) \
+         VALUES ('idle', 3, 0, 0, 0, 0, 0)",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let limit = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    assert!(bus::caught_up(&app.db, "idle", 3, limit).await.unwrap());
+    assert!(started.elapsed() < limit, "already there: no wait");
+    let started = std::time::Instant::now();
+    assert!(!bus::caught_up(&app.db, "idle", 5, limit).await.unwrap());
+    assert!(started.elapsed() >= limit, "waited the limit");
+    // It moves on while the page waits: the wait ends then.
+    let db = app.db.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        sqlx::query("UPDATE bus_listeners SET position = 5 WHERE name = 'idle'")
+            .execute(db.pool())
+            .await
+            .unwrap();
+    });
+    let started = std::time::Instant::now();
+    assert!(bus::caught_up(&app.db, "idle", 5, Duration::from_secs(10)).await.unwrap());
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

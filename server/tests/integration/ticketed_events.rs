@@ -8,7 +8,7 @@ use serde_json::Value;
 on_both_backends!(
     events_are_checked_saved_published_and_cancelled,
     taking_tickets_is_rate_limited_per_ip,
-    events_admins_stream_only_ticketing_topics,
+    events_admins_stream_only_what_their_pages_show,
 );
 
 on_both_backends_with_own_server!(tickets_are_taken_within_each_tier_and_checked_in_once);
@@ -256,8 +256,9 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket_tiers").await, 3, "its tiers went with it");
 }
 
-/// Events admins' pages update live: they may stream their module's topics, and only those.
-async fn events_admins_stream_only_ticketing_topics(app: TestApp) {
+/// Events admins' pages update live: they may stream their module's topics and what the
+/// calendar shows (meetings, shifts' own changes), and nothing else (not sign-ups).
+async fn events_admins_stream_only_what_their_pages_show(app: TestApp) {
     let admin = events_admin(&app).await;
     let status = |topics: &'static str| {
         let (app, admin) = (&app, admin.clone());
@@ -268,7 +269,10 @@ async fn events_admins_stream_only_ticketing_topics(app: TestApp) {
     };
     assert_eq!(status("?topics=ticket.*,ticketed-event.*").await, 200);
     assert_eq!(status("?topics=ticket.purchased").await, 200);
+    assert_eq!(status("?topics=meeting.*,shift.created,shift.updated,shift.deleted").await, 200);
     assert_eq!(status("?topics=ticket.*,shift.*").await, 403);
+    assert_eq!(status("?topics=shift.signup.created").await, 403);
+    assert_eq!(status("?topics=meeting.*,contact.*").await, 403);
     assert_eq!(status("?topics=*").await, 403);
     assert_eq!(status("").await, 403, "every topic");
 }
