@@ -105,5 +105,25 @@ test.describe.serial("videos", () => {
     const part = await visitor.request.get(`${server.baseURL}${src}`, { headers: { range: "bytes=4-11" } });
     expect(part.status()).toBe(206);
     expect((await part.body()).toString("latin1")).toBe("ftypisom");
+
+    // Removing the file, after a confirmation: refused while the published video has nothing
+    // else to play; once it has an address, the file goes and the address plays.
+    const removeFile = async () => {
+      admin.once("dialog", (dialog) => {
+        expect(dialog.message()).toContain("Remove the uploaded file rally.mp4?");
+        dialog.accept();
+      });
+      await admin.getByRole("button", { name: "Remove the file" }).click();
+    };
+    await removeFile();
+    await expect(admin.getByRole("alert").filter({ hasText: "needs something to play" })).toBeVisible();
+    await admin.getByLabel(/^Video file kept elsewhere/).fill("https://videos.example.org/rally.mp4");
+    const saved = admin.waitForResponse((r) => r.url().includes("/api/videos/save") && r.status() === 200);
+    await admin.getByRole("button", { name: "Save video" }).click();
+    await saved;
+    await removeFile();
+    await expect(admin.getByTestId("video-source")).toHaveText("Plays https://videos.example.org/rally.mp4");
+    await expect(admin.getByRole("button", { name: "Remove the file" })).toHaveCount(0);
+    expect((await visitor.request.get(`${server.baseURL}${src}`)).status()).toBe(404);
   });
 });

@@ -155,6 +155,15 @@ pub async fn publish_video(id: String, publish: bool) -> Result<Video, AppError>
     Ok(service::set_published(&state.bus, &actor, &id, publish, crate::db::now_unix()).await?)
 }
 
+/// Removes a video's uploaded file: it plays its address again.
+#[server(prefix = "/api", endpoint = "videos/remove-file")]
+pub async fn remove_video_file(id: String) -> Result<Video, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::remove_file(&state.db, &state.video_files, &actor, &id).await?)
+}
+
 #[server(prefix = "/api", endpoint = "videos/delete")]
 pub async fn delete_video(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;

@@ -1,5 +1,5 @@
-//! Video rules (ssr only): checking and saving drafts, recording an uploaded file,
-//! publishing and taking back (with `video.published` / `video.unpublished`), deleting, the
+//! Video rules (ssr only): checking and saving drafts, recording or removing an uploaded
+//! file, publishing and taking back (with `video.published` / `video.unpublished`), deleting, the
 //! lists, and counting views (with `video.viewed`).
 
 use sha2::{Digest, Sha256};
@@ -158,6 +158,10 @@ pub async fn save(db: &Db, id: &str, form: &VideoForm, now: i64) -> Result<Video
          WHERE id = $6"
     };
     let mut tx = db.begin_write().await?;
+    if !is_new && video.video_url.is_empty() && plays_only_its_address(&mut tx, &id).await? {
+        let message = "This published video has no uploaded file and plays this address: keep it, or take the video back to draft first.";
+        return Err(VideoError::Invalid(FieldError::only("video_url", message)));
+    }
     let written = sqlx::query(sql)
         .bind(&video.slug)
         .bind(&video.title)
@@ -177,6 +181,19 @@ pub async fn save(db: &Db, id: &str, form: &VideoForm, now: i64) -> Result<Video
         Err(e) => return Err(e.into()),
     }
     find(db, "id", &id, false).await
+}
+
+/// Whether video `id` is published without an uploaded file, so that its address is all it
+/// plays. The row stays locked until the transaction ends.
+async fn plays_only_its_address(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
+    let lock = db::for_update(tx);
+    let row: Option<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT status, file_name FROM videos WHERE id = $1{lock}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(matches!(&row, Some((status, None)) if status == "PUBLISHED"))
 }
 
 /// Publishes a draft (it shows on `/videos`, with `video.published`) or takes a published video
@@ -296,6 +313,44 @@ async fn record_file(
     crate::audit::record(&mut tx, actor, "video.file.uploaded", &entity).await?;
     tx.commit().await?;
     Ok(replaced)
+}
+
+/// Removes video `id`'s uploaded file (written to the admin audit log), so that it plays its
+/// address again; the file itself goes after the commit. Refused when there is no file, or
+/// when the video is published with no address to play instead.
+pub async fn remove_file(db: &Db, files: &VideoFiles, actor: &Actor, id: &str) -> Result<Video, VideoError> {
+    let mut tx = db.begin_write().await?;
+    let lock = db::for_update(&mut tx);
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT title, status, video_url, file_name, file_original_name FROM videos WHERE id = $1{lock}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(VideoError::NotFound)?;
+    let Some(file) = row.try_get::<Option<String>, _>("file_name")? else {
+        return Err(VideoError::Conflict("This video has no uploaded file."));
+    };
+    if row.try_get::<String, _>("status")? == "PUBLISHED" && row.try_get::<String, _>("video_url")?.is_empty()
+    {
+        return Err(VideoError::Conflict(
+            "A published video needs something to play: give its address, or take it back to draft, before removing its file.",
+        ));
+    }
+    sqlx::query(
+        "UPDATE videos SET file_name = NULL, file_original_name = NULL, file_bytes = NULL, updated_at = $1 \
+         WHERE id = $2",
+    )
+    .bind(db::now_unix())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let original: Option<String> = row.try_get("file_original_name")?;
+    let entity = format!("{}: {}", row.try_get::<String, _>("title")?, original.unwrap_or_default());
+    crate::audit::record(&mut tx, actor, "video.file.removed", &entity).await?;
+    tx.commit().await?;
+    files.remove(&file).await;
+    find(db, "id", id, false).await
 }
 
 /// Deletes a video and its counted views, written to the admin audit log; then its uploaded

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CountVideoView, DeleteVideo, PublishVideo, SaveVideo, Video, VideoFilter, get_video, list_videos,
-    public_video, public_videos, upload_path,
+    CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile, SaveVideo, Video, VideoFilter, get_video,
+    list_videos, public_video, public_videos, upload_path,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
@@ -119,8 +119,9 @@ pub fn AdminVideoPage() -> impl IntoView {
     let save = ServerAction::<SaveVideo>::new();
     let publish = ServerAction::<PublishVideo>::new();
     let delete = ServerAction::<DeleteVideo>::new();
+    let remove_file = ServerAction::<RemoveVideoFile>::new();
     Effect::new(move |_| {
-        if save.version().get() + publish.version().get() > 0 {
+        if save.version().get() + publish.version().get() + remove_file.version().get() > 0 {
             video.refetch();
         }
     });
@@ -152,6 +153,21 @@ pub fn AdminVideoPage() -> impl IntoView {
                             (None, url) => format!("Plays {url}"),
                         };
                         let refetch = Callback::new(move |_| video.refetch());
+                        let remove = v.file.as_ref().map(|file| {
+                            let (remove_id, name) = (v.id.clone(), file.original_name.clone());
+                            let confirm_remove = move |_| {
+                                let question = format!("Remove the uploaded file {name}? The video then plays the address given in the form, if any.");
+                                if window().confirm_with_message(&question).unwrap_or(false) {
+                                    remove_file.dispatch(RemoveVideoFile { id: remove_id.clone() });
+                                }
+                            };
+                            view! {
+                                <div class="mt-3">
+                                    <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700"
+                                        disabled=move || remove_file.pending().get() on:click=confirm_remove>"Remove the file"</button>
+                                </div>
+                            }
+                        });
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{v.title.clone()}</h1>
                             <p class="mt-1 text-slate-700" data-testid="video-status">{status}</p>
@@ -171,6 +187,8 @@ pub fn AdminVideoPage() -> impl IntoView {
                                 <h2 class="font-semibold text-slate-900">"Upload the video file"</h2>
                                 <p class="mt-1 text-sm text-slate-600">"An MP4 or WebM file. It is played rather than an address given below; a new upload replaces the last one."</p>
                                 <VideoFileUpload id=v.id.clone() uploaded=refetch />
+                                <FormError error=last_error(remove_file.value()) />
+                                {remove}
                             </section>
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Edit"</h2>

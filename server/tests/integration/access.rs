@@ -179,6 +179,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("videos/get", ORGANISERS),
     ("videos/save", ORGANISERS),
     ("videos/publish", ORGANISERS),
+    ("videos/remove-file", ORGANISERS),
     ("videos/delete", ORGANISERS),
     ("videos/public", Anyone),
     ("videos/public-one", Anyone),

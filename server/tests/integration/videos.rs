@@ -341,7 +341,51 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     let replaced = app.client().get(app.url(&format!("/media/videos/{}", stored[0]))).send().await.unwrap();
     assert_eq!(replaced.headers()["content-type"], "video/webm");
 
+    // Published with no address, its file cannot be removed: it would have nothing to play.
+    let remove = |id: &str| {
+        let args = [("id".to_string(), id.to_string())];
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.call(&admin, "videos/remove-file", &args).await
+        }
+    };
+    let res = remove(&id).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("needs something to play"));
+    assert_eq!(files_on_disk(&app).0.len(), 1);
+    assert_eq!(remove("nope").await.status(), 404);
+    // Given an address, the file is removed (audited) and the video plays the address.
+    let address = "https://videos.example.org/march.mp4";
+    ok_json(save(&app, &admin, &id, &video_form("March", "march", address)).await).await;
+    let video = ok_json(remove(&id).await).await;
+    assert!(video["file"].is_null());
+    assert_eq!(files_on_disk(&app), (vec![], 0));
+    assert_eq!(
+        app.client().get(app.url(&format!("/media/videos/{}", stored[0]))).send().await.unwrap().status(),
+        404
+    );
+    assert!(app.page(&app.client(), "/videos/march").await.contains(&format!("src=\"{address}\"")));
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'video.file.removed'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, ["March: march.webm"]);
+    let res = remove(&id).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("no uploaded file"));
+    // Nor can the address of a published video with no file be emptied.
+    let res = save(&app, &admin, &id, &video_form("March", "march", "")).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("video_url"));
+    let kept = ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await;
+    assert_eq!(kept["video_url"], address);
+
     // Deleting the video removes its file.
+    let res = upload(&app, &admin, &id, "march.mp4", &mp4(1_000)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(files_on_disk(&app).0.len(), 1);
     assert_eq!(app.call(&admin, "videos/delete", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(files_on_disk(&app), (vec![], 0));
 }
