@@ -239,24 +239,19 @@ pub async fn set_published(
 /// Why a change from one status to the other found no row: the video is missing, has
 /// nothing to play, or is already as asked (`already`).
 async fn refused(tx: &mut Tx, id: &str, already: &'static str) -> VideoError {
-    let found = sqlx::query("SELECT status, video_url, file_name FROM videos WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await;
-    let row = match found {
-        Ok(Some(row)) => row,
-        Ok(None) => return VideoError::NotFound,
-        Err(e) => return e.into(),
-    };
-    let playable =
-        match (row.try_get::<String, _>("video_url"), row.try_get::<Option<String>, _>("file_name")) {
-            (Ok(url), Ok(file)) => !url.is_empty() || file.is_some(),
-            (Err(e), _) | (_, Err(e)) => return e.into(),
-        };
-    if row.try_get::<String, _>("status").is_ok_and(|status| status == "DRAFT") && !playable {
-        return VideoError::Conflict("Upload the video's file or give its address before publishing it.");
+    let found: Result<Option<(String, String, Option<String>)>, sqlx::Error> =
+        sqlx::query_as("SELECT status, video_url, file_name FROM videos WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await;
+    match found {
+        Err(e) => e.into(),
+        Ok(None) => VideoError::NotFound,
+        Ok(Some((status, url, None))) if status == "DRAFT" && url.is_empty() => {
+            VideoError::Conflict("Upload the video's file or give its address before publishing it.")
+        }
+        Ok(Some(_)) => VideoError::Conflict(already),
     }
-    VideoError::Conflict(already)
 }
 
 /// Records `received` as video `id`'s file (written to the admin audit log), then removes the

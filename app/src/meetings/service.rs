@@ -308,7 +308,11 @@ fn read_addresses(text: &str) -> Result<Vec<String>, Vec<FieldError>> {
 
 /// The people invited to meeting `id`, by email.
 pub async fn attendees(db: &Db, id: &str) -> Result<Vec<Attendee>, MeetingError> {
-    find(db, id).await?;
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM meetings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    found.ok_or(MeetingError::NotFound)?;
     let zone = settings::time_zone(db).await?;
     let rows =
         sqlx::query("SELECT email, invited_at FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
