@@ -8,11 +8,24 @@ import { RunningServer } from "./server";
 const ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN = "f00dbabe0123456789abcdef01234567";
 
-// A fake Twilio Messages API: checks the account and its token, keeps each text it takes.
+// A one-pixel PNG: the picture sent with a text.
+const PICTURE = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+
+// A fake Twilio Messages API: checks the account and its token, keeps each text it takes, and
+// keeps one picture sent with a text (behind a redirect, as Twilio does).
 function startFakeTwilio(): Promise<{ baseURL: string; sent: Record<string, string>[]; server: Server }> {
   const sent: Record<string, string>[] = [];
   const credentials = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString("base64")}`;
   const server = createServer((req, res) => {
+    if (req.method === "GET") {
+      if (req.url === "/cdn/ME1" && !req.headers.authorization) {
+        res.writeHead(200, { "content-type": "image/png" });
+        return res.end(PICTURE);
+      }
+      const ok = req.headers.authorization === credentials && req.url?.endsWith("/Media/ME1");
+      res.writeHead(ok ? 302 : 404, ok ? { location: "/cdn/ME1" } : {});
+      return res.end();
+    }
     let body = "";
     req.on("data", (chunk) => (body += chunk));
     req.on("end", () => {
@@ -101,15 +114,29 @@ test.describe.serial("text messages", () => {
     await expect(row).toContainText("Question");
     await expect(row.getByRole("link", { name: "Fannie Lou Hamer" })).toBeVisible();
 
-    // Another text while the inbox is open: counted live, shown when asked.
+    // Another text, with a picture, while the inbox is open: counted live, shown when asked;
+    // the picture comes from Twilio through Changemaker.
     await inboxStream;
-    const another = signedText(webhookUrl, "SM00000000000000000000000000000002", "+15559876543", "Is there parking nearby?");
+    const sid = "MM00000000000000000000000000000002";
+    const another = signed(webhookUrl, {
+      MessageSid: sid,
+      AccountSid: ACCOUNT_SID,
+      From: "+15559876543",
+      To: "+15550001111",
+      Body: "Is there parking nearby?",
+      NumMedia: "1",
+      MediaUrl0: `${twilio.baseURL}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/${sid}/Media/ME1`,
+      MediaContentType0: "image/png",
+    });
     expect((await request.post(webhookUrl, { form: another.form, headers: another.headers })).status()).toBe(200);
     await expect(admin.getByTestId("sms-arrived")).toContainText("1 new text arrived.");
     await expect(rows).toHaveCount(1);
     await admin.getByRole("button", { name: "Show them" }).click();
     await expect(rows).toHaveCount(2);
     await expect(admin.getByTestId("sms-arrived")).toHaveCount(0);
+    const picture = rows.filter({ hasText: "Is there parking nearby?" }).getByTestId("sms-media-image");
+    await expect(picture).toHaveAttribute("src", /^\/api\/sms\/media\/[0-9a-f-]+\/0$/);
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
 
     // Answered from the inbox.
     await row.getByText("Reply", { exact: true }).click();

@@ -41,6 +41,7 @@ mod integrations;
 mod middleware;
 mod page_cache;
 mod site_files;
+mod sms_media;
 mod uploads;
 mod webhooks;
 
@@ -174,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/webhooks/newsletter", axum::routing::post(webhooks::newsletter))
         .route(app::sms::WEBHOOK_PATH, axum::routing::post(webhooks::sms))
         .route(app::sms::STATUS_PATH, axum::routing::post(webhooks::sms_status))
+        .route(app::sms::MEDIA_ROUTE, get(sms_media::media))
         .route("/api/unsubscribe", get(webhooks::unsubscribe_page).post(webhooks::one_click_unsubscribe))
         .route("/api/payments/{file}", get(exports::payments))
         // The upload counts the file's bytes against its own limit (`CHANGEMAKER_VIDEO_MAX_MB`).

@@ -100,6 +100,7 @@ fn twilio_post<'a>(
 ) -> app::sms::service::TwilioPost<'a> {
     app::sms::service::TwilioPost {
         public_url: &state.public_url,
+        api_base: &state.twilio_api_base,
         signature: parts.headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()),
         query: parts.uri.query(),
         body,

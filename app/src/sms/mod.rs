@@ -7,7 +7,8 @@
 //! text campaign to every contact with a usable number (of one tag, or all) from
 //! `/admin/sms/campaigns` (`sms.campaign.started`, `sms.message.sent` per text,
 //! `sms.campaign.completed`). Twilio reports whether each text sent was delivered to
-//! `/api/webhooks/sms/status` (`sms.message.delivery`). Twilio's settings are on the
+//! `/api/webhooks/sms/status` (`sms.message.delivery`). Pictures sent with a text (MMS) are
+//! fetched from Twilio for admins at `MEDIA_ROUTE`. Twilio's settings are on the
 //! integrations page. Shared types and
 //! server functions here, receiving and the inbox in `service.rs`, campaigns in
 //! `campaigns.rs`, Twilio's API in `twilio.rs`, the pages in `ui.rs`.
@@ -33,6 +34,15 @@ pub const MANAGERS: &[Role] = &[Role::Admin];
 pub const WEBHOOK_PATH: &str = "/api/webhooks/sms";
 /// Where Twilio reports whether each text sent was delivered.
 pub const STATUS_PATH: &str = "/api/webhooks/sms/status";
+/// Where admins fetch a file sent with a text (the server fetches it from Twilio).
+pub const MEDIA_ROUTE: &str = "/api/sms/media/{message_id}/{position}";
+/// The most files Twilio sends with one text.
+pub const MEDIA_MAX: usize = 10;
+
+/// The address of the file at `position` (from 0) sent with text `message_id`.
+pub fn media_path(message_id: &str, position: i64) -> String {
+    format!("/api/sms/media/{message_id}/{position}")
+}
 
 pub const NAME_MAX_CHARS: usize = 200;
 /// The longest text Twilio takes (ten segments), the opt-out line included.
@@ -67,8 +77,17 @@ pub struct SmsMessage {
     pub contact_name: Option<String>,
     /// The number has texted an opt-out word (and not START since).
     pub opted_out: bool,
+    /// Pictures and other files sent with it (MMS), in the order sent.
+    pub media: Vec<SmsMedia>,
     /// What admins replied, oldest first.
     pub replies: Vec<SmsReply>,
+}
+
+/// A file sent with a text: its type (`image/jpeg`) and where admins fetch it (`media_path`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsMedia {
+    pub content_type: String,
+    pub path: String,
 }
 
 /// An admin's reply to a text.

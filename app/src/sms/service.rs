@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sqlx::Row;
 
-use super::{SmsFilter, SmsMessage, SmsPage, SmsReply};
+use super::{SmsFilter, SmsMedia, SmsMessage, SmsPage, SmsReply};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
@@ -25,6 +25,8 @@ pub const PAGE_SIZE: i64 = 25;
 const EARLY_DELIVERY_KEPT_SECONDS: i64 = 86_400;
 /// The longest sender taken: a phone number, or a short code or name.
 const FROM_MAX_CHARS: usize = 40;
+/// The longest address taken for a file sent with a text.
+const MEDIA_URL_MAX_CHARS: usize = 500;
 /// A shorter number in the CRM is too likely to match someone else's.
 const NATIONAL_DIGITS_MIN: usize = 8;
 
@@ -264,6 +266,7 @@ pub async fn receive(
         return Err(ReceiveError::Invalid("Body is at most 1,600 characters of text."));
     }
 
+    let media = media_of(&params, post.api_base)?;
     let reading = read(text);
     // Time-ordered, so that texts of the same second list in the order they came.
     let id = uuid::Uuid::now_v7().to_string();
@@ -285,6 +288,17 @@ pub async fn receive(
     .await?;
     if first.rows_affected() == 0 {
         return Ok(ReceiveOutcome::Duplicate);
+    }
+    for (position, (url, content_type)) in media.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO sms_media (message_id, position, url, content_type) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(position as i64)
+        .bind(url)
+        .bind(content_type)
+        .execute(&mut *tx)
+        .await?;
     }
     match reading.opts_out {
         Some(true) => {
@@ -317,6 +331,8 @@ pub async fn receive(
 pub struct TwilioPost<'a> {
     /// This server's public address, which Twilio signs the webhook's address under.
     pub public_url: &'a str,
+    /// Twilio's API address: files sent with a text must be under it.
+    pub api_base: &'a str,
     pub signature: Option<&'a str>,
     pub query: Option<&'a str>,
     /// Form-encoded.
@@ -350,6 +366,66 @@ impl TwilioPost<'_> {
 /// The value of the posted parameter `name`, trimmed (empty when it is not there).
 fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
     params.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
+/// The files sent with a text (MMS), as `(address, type)`: Twilio's `NumMedia`, `MediaUrl<n>`
+/// and `MediaContentType<n>`. Each address must be under Twilio's API address.
+fn media_of(params: &[(String, String)], api_base: &str) -> Result<Vec<(String, String)>, ReceiveError> {
+    let count = match param(params, "NumMedia") {
+        "" => 0,
+        n => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= super::MEDIA_MAX)
+            .ok_or(ReceiveError::Invalid("NumMedia is how many files came with the text, at most 10."))?,
+    };
+    (0..count)
+        .map(|n| {
+            let url = param(params, &format!("MediaUrl{n}"));
+            let content_type = param(params, &format!("MediaContentType{n}")).to_ascii_lowercase();
+            if !url.starts_with(&format!("{api_base}/")) || !is_one_line(url, MEDIA_URL_MAX_CHARS) {
+                return Err(ReceiveError::Invalid("Each MediaUrl is the address of a file at Twilio."));
+            }
+            if !is_media_type(&content_type) {
+                return Err(ReceiveError::Invalid("Each MediaContentType is a file type, e.g. image/jpeg."));
+            }
+            Ok((url.to_string(), content_type))
+        })
+        .collect()
+}
+
+/// `type/subtype` in the characters a media type may have, e.g. `image/jpeg`.
+fn is_media_type(text: &str) -> bool {
+    let token = |part: &str| {
+        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    text.len() <= 100 && text.split_once('/').is_some_and(|(kind, sub)| token(kind) && token(sub))
+}
+
+/// A file sent with a text, fetched from Twilio with the account's credentials: its type and
+/// Twilio's answer, whose body is passed on as it comes.
+pub async fn fetch_media(
+    db: &Db,
+    key: &SecretKey,
+    api_base: &str,
+    message_id: &str,
+    position: i64,
+) -> Result<(String, reqwest::Response), SmsError> {
+    let found: Option<(String, String)> =
+        sqlx::query_as("SELECT url, content_type FROM sms_media WHERE message_id = $1 AND position = $2")
+            .bind(message_id)
+            .bind(position)
+            .fetch_optional(db.pool())
+            .await?;
+    let (url, content_type) = found.ok_or(SmsError::NotFound("There is no such file."))?;
+    let stored = load_sms(db, key).await?;
+    let auth_token = stored.receiver().ok_or(SmsError::Conflict(
+        "Text messages are off: files sent with texts cannot be fetched from Twilio.",
+    ))?;
+    let response = super::twilio::fetch_media(api_base, &stored.account_sid, auth_token, &url)
+        .await
+        .map_err(SmsError::Unavailable)?;
+    Ok((content_type, response))
 }
 
 /// The posted MessageSid: Twilio's id of a text (SM…) or picture message (MM…).
@@ -555,6 +631,7 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
                 contact_id: row.try_get("contact_id")?,
                 contact_name: row.try_get("contact_name")?,
                 opted_out: row.try_get::<Option<String>, _>("opted_out")?.is_some(),
+                media: Vec::new(),
                 replies: Vec::new(),
             })
         })
@@ -579,6 +656,25 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
             };
             if let Some(message) = messages.iter_mut().find(|m| m.id == message_id) {
                 message.replies.push(reply);
+            }
+        }
+        // And their files.
+        let sql = format!(
+            "SELECT message_id, position, content_type FROM sms_media WHERE message_id IN ({}) ORDER BY position",
+            db::placeholders(1, messages.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for message in &messages {
+            query = query.bind(&message.id);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            let message_id: String = row.try_get("message_id")?;
+            let media = SmsMedia {
+                content_type: row.try_get("content_type")?,
+                path: super::media_path(&message_id, row.try_get("position")?),
+            };
+            if let Some(message) = messages.iter_mut().find(|m| m.id == message_id) {
+                message.media.push(media);
             }
         }
     }
@@ -636,6 +732,19 @@ pub async fn reply(state: &AppState, actor: &Actor, message_id: &str, body: &str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_types_are_type_slash_subtype() {
+        for good in ["image/jpeg", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+        {
+            assert!(is_media_type(good), "{good}");
+        }
+        for bad in
+            ["", "image", "image/", "/png", "image png", "image/png; x=1", "text/html\r\nx: y", "a/b/c"]
+        {
+            assert!(!is_media_type(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn only_the_last_word_on_a_text_is_a_delivery_outcome() {

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use crate::integrations::http;
 use crate::integrations::service::TwilioTarget;
-use crate::secrets::ExposeSecret;
+use crate::secrets::{ExposeSecret, SecretString};
 
 /// Twilio's answer to a send: the message's id.
 #[derive(Deserialize)]
@@ -49,4 +49,31 @@ pub async fn send(target: &TwilioTarget, to: &str, body: &str) -> Result<String,
         }
         _ => Err(format!("Twilio answered {status}")),
     }
+}
+
+/// Fetches a file sent with a text from `url`, which must be under Twilio's API address
+/// (`api_base`): the account's credentials go there and nowhere else. Twilio answers with a
+/// redirect to where it keeps the file, which is followed without them.
+pub async fn fetch_media(
+    api_base: &str,
+    account_sid: &str,
+    auth_token: &SecretString,
+    url: &str,
+) -> Result<reqwest::Response, String> {
+    if !url.starts_with(&format!("{api_base}/")) {
+        return Err("The file's address is not Twilio's.".to_string());
+    }
+    let asked =
+        http::client().get(url).basic_auth(account_sid, Some(auth_token.expose_secret())).send().await;
+    let first = http::answer(asked, "Twilio")?;
+    let response = if first.status().is_redirection() {
+        let location = first.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok());
+        let target = location
+            .and_then(|l| first.url().join(l).ok())
+            .ok_or_else(|| "Twilio's redirect has no address".to_string())?;
+        http::answer(http::client().get(target).send().await, "Twilio")?
+    } else {
+        first
+    };
+    http::success(response, "Twilio")
 }

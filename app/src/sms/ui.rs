@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    ReplyToSms, ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsFilter, SmsReply, StartSmsCampaign,
-    count_sms_audience, get_sms_campaign, list_sms_campaigns, list_sms_messages,
+    ReplyToSms, ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsFilter, SmsMedia, SmsReply,
+    StartSmsCampaign, count_sms_audience, get_sms_campaign, list_sms_campaigns, list_sms_messages,
 };
 use crate::jobs::ui::JobProgress;
 use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
@@ -41,6 +41,32 @@ fn sentiment_badge(sentiment: &str) -> (&'static str, &'static str) {
         "POSITIVE" => ("Happy", "bg-green-100 text-green-800"),
         _ => ("Neither", "bg-slate-100 text-slate-700"),
     }
+}
+
+/// The files sent with a text: pictures shown small (each opens whole), others as links.
+#[component]
+fn Media(media: Vec<SmsMedia>) -> impl IntoView {
+    media
+        .into_iter()
+        .map(|file| {
+            if file.content_type.starts_with("image/") {
+                let href = file.path.clone();
+                view! {
+                    <a href=href target="_blank" rel="noopener" class="mt-2 mr-2 inline-block">
+                        <img src=file.path alt="A picture sent with the text" loading="lazy" class="max-h-40 rounded border border-slate-200" data-testid="sms-media-image" />
+                    </a>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <a href=file.path target="_blank" rel="noopener" class="mt-2 block text-indigo-700 hover:underline" data-testid="sms-media-file">
+                        {format!("A file sent with the text ({})", file.content_type)}
+                    </a>
+                }
+                .into_any()
+            }
+        })
+        .collect_view()
 }
 
 /// What admins replied to a text, under it.
@@ -179,6 +205,7 @@ pub fn AdminSmsPage() -> impl IntoView {
                                                         </td>
                                                         <td class=TD>
                                                             <div class="whitespace-pre-line">{m.body}</div>
+                                                            <Media media=m.media />
                                                             <Replies replies=m.replies />
                                                             <ReplyForm message_id=m.id opted_out=m.opted_out on_sent=Callback::new(move |_| messages.refetch()) />
                                                         </td>

@@ -12,14 +12,15 @@ use crate::common::{Backend, TestApp, eventually, spawn_app_with};
 use app::events::Actor;
 use app::users::{Role, UserStatus};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 on_both_backends!(texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox);
 on_both_backends_with_own_server!(
     campaigns_text_each_usable_number_once_and_record_what_did_not_go,
-    delivery_reports_are_recorded_once_on_the_text_they_are_about
+    delivery_reports_are_recorded_once_on_the_text_they_are_about,
+    pictures_sent_with_a_text_are_shown_to_admins_through_this_server
 );
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
@@ -258,15 +259,32 @@ impl FakeTwilio {
 
 async fn twilio_answer(
     State(twilio): State<FakeTwilio>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
 ) -> Response {
     use base64::Engine;
     let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"));
+    // A file sent with a text: kept where Twilio redirects to, which needs no credentials
+    // (and must not be given them).
+    if method == Method::GET && uri.path() == "/cdn/ME1" {
+        if headers.contains_key("authorization") {
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+        return ([("content-type", "image/png")], PICTURE).into_response();
+    }
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Basic {credentials}")) {
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({ "code": 20003, "message": "Authenticate" })))
             .into_response();
+    }
+    if method == Method::GET
+        && uri.path().starts_with(&format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"))
+    {
+        return match uri.path().ends_with("/Media/ME1") {
+            true => (StatusCode::FOUND, [("location", "/cdn/ME1")]).into_response(),
+            false => StatusCode::NOT_FOUND.into_response(),
+        };
     }
     if uri.path() != format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json") {
         return (StatusCode::NOT_FOUND, axum::Json(json!({ "code": 20404, "message": "Not found" })))
@@ -632,4 +650,86 @@ async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: 
     let off = [("form[enabled]", "false")];
     assert_eq!(app.call(&owner, "integrations/save-sms", &off).await.status(), 200);
     assert_eq!(deliver(report("2", "delivered", "")).await, 404);
+}
+
+/// The bytes of the fake Twilio's one picture.
+const PICTURE: &[u8] = b"\x89PNG\r\n\x1a\n a picture";
+
+async fn pictures_sent_with_a_text_are_shown_to_admins_through_this_server(backend: Backend) {
+    let twilio = FakeTwilio::default();
+    let base_url = twilio.start().await;
+    let app = spawn_app_with(backend, &[("CHANGEMAKER_TWILIO_API_BASE", &base_url)]).await;
+    app.create_user("owner@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    let owner = app.signed_in("owner@example.org").await;
+    assert_eq!(app.call(&owner, "integrations/save-sms", &SENDING_SETTINGS).await.status(), 200);
+    let media_base = format!("{base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{:0>32}/Media", 1);
+    let with_media = |sid_end: &str, files: &[(&str, &str)]| {
+        let mut params = text(sid_end, "+15551234567", "");
+        params.retain(|(k, _)| k != "NumMedia");
+        params.push(("NumMedia".into(), files.len().to_string()));
+        for (n, (url, content_type)) in files.iter().enumerate() {
+            params.push((format!("MediaUrl{n}"), url.to_string()));
+            params.push((format!("MediaContentType{n}"), content_type.to_string()));
+        }
+        params
+    };
+    let send = |params: Vec<(String, String)>| {
+        let app = &app;
+        async move { post(app, &params, Some(signed_with(AUTH_TOKEN, app, &params).await)).await }
+    };
+
+    // Not files at Twilio: refused, nothing kept.
+    let picture = format!("{media_base}/ME1");
+    let elsewhere = "https://pictures.example.org/ME1";
+    let eleven: Vec<(&str, &str)> = (0..11).map(|_| (picture.as_str(), "image/png")).collect();
+    for (params, why) in [
+        (with_media("1", &[(elsewhere, "image/png")]), "MediaUrl"),
+        (with_media("1", &[(picture.as_str(), "image png")]), "MediaContentType"),
+        (with_media("1", &eleven), "NumMedia"),
+    ] {
+        let (status, body) = send(params).await;
+        assert_eq!((status, body.contains(why)), (422, true), "{body}");
+    }
+    let inbox = ok_json(app.call(&owner, "sms/messages", &[]).await).await;
+    assert_eq!(inbox["count"], 0);
+
+    // A picture and a file: listed with the text, each fetched through this server.
+    let document = format!("{media_base}/ME2");
+    let files = [(picture.as_str(), "image/png"), (document.as_str(), "Application/PDF")];
+    assert_eq!(send(with_media("1", &files)).await.0, 200);
+    let inbox = ok_json(app.call(&owner, "sms/messages", &[]).await).await;
+    let id = inbox["rows"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        inbox["rows"][0]["media"],
+        json!([
+            { "content_type": "image/png", "path": app::sms::media_path(&id, 0) },
+            { "content_type": "application/pdf", "path": app::sms::media_path(&id, 1) },
+        ])
+    );
+    let fetch = |client: reqwest::Client, path: String| {
+        let app = &app;
+        async move { client.get(app.url(&path)).send().await.unwrap() }
+    };
+    let shown = fetch(owner.clone(), app::sms::media_path(&id, 0)).await;
+    assert_eq!(shown.status(), 200);
+    assert_eq!(
+        (&shown.headers()["content-type"], &shown.headers()["content-disposition"]),
+        (&"image/png".parse::<reqwest::header::HeaderValue>().unwrap(), &"inline".parse().unwrap())
+    );
+    assert_eq!(shown.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(shown.headers()["content-security-policy"], "sandbox");
+    assert_eq!(shown.bytes().await.unwrap().as_ref(), PICTURE);
+    // The fake has no second file: Twilio's refusal is passed on as unavailable.
+    assert_eq!(fetch(owner.clone(), app::sms::media_path(&id, 1)).await.status(), 502);
+    assert_eq!(fetch(owner.clone(), app::sms::media_path(&id, 2)).await.status(), 404);
+    assert_eq!(fetch(owner.clone(), app::sms::media_path("nope", 0)).await.status(), 404);
+    // Admins only.
+    assert_eq!(fetch(app.client(), app::sms::media_path(&id, 0)).await.status(), 401);
+    let sam = app.signed_in("sam@example.org").await;
+    assert_eq!(fetch(sam, app::sms::media_path(&id, 0)).await.status(), 403);
+    // Texts turned off: nothing is fetched.
+    let off = [("form[enabled]", "false")];
+    assert_eq!(app.call(&owner, "integrations/save-sms", &off).await.status(), 200);
+    assert_eq!(fetch(owner.clone(), app::sms::media_path(&id, 0)).await.status(), 409);
 }
