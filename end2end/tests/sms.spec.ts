@@ -117,15 +117,15 @@ test.describe.serial("text messages", () => {
     // Another text, with a picture, while the inbox is open: counted live, shown when asked;
     // the picture comes from Twilio through Changemaker.
     await inboxStream;
-    const sid = "MM00000000000000000000000000000002";
+    const pictureSid = "MM00000000000000000000000000000002";
     const another = signed(webhookUrl, {
-      MessageSid: sid,
+      MessageSid: pictureSid,
       AccountSid: ACCOUNT_SID,
       From: "+15559876543",
       To: "+15550001111",
       Body: "Is there parking nearby?",
       NumMedia: "1",
-      MediaUrl0: `${twilio.baseURL}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/${sid}/Media/ME1`,
+      MediaUrl0: `${twilio.baseURL}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/${pictureSid}/Media/ME1`,
       MediaContentType0: "image/png",
     });
     expect((await request.post(webhookUrl, { form: another.form, headers: another.headers })).status()).toBe(200);
