@@ -636,50 +636,56 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    // The page's replies in one query, not one per text.
     if !messages.is_empty() {
-        let sql = format!(
-            "SELECT message_id, body, sent_at, delivery, delivery_error FROM sms_replies WHERE message_id IN ({}) \
-             ORDER BY sent_at, id",
-            db::placeholders(1, messages.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for message in &messages {
-            query = query.bind(&message.id);
-        }
-        for row in query.fetch_all(db.pool()).await? {
-            let message_id: String = row.try_get("message_id")?;
+        let replies = "SELECT message_id, body, sent_at, delivery, delivery_error FROM sms_replies";
+        for row in of_texts(db, &messages, replies, "sent_at, id").await? {
             let reply = SmsReply {
                 body: row.try_get("body")?,
                 sent_at: zone.stamp(row.try_get("sent_at")?),
                 delivery: delivery_label(row.try_get("delivery")?, row.try_get("delivery_error")?),
             };
-            if let Some(message) = messages.iter_mut().find(|m| m.id == message_id) {
-                message.replies.push(reply);
+            if let Some(text) = text_of(&mut messages, &row)? {
+                text.replies.push(reply);
             }
         }
-        // And their files.
-        let sql = format!(
-            "SELECT message_id, position, content_type FROM sms_media WHERE message_id IN ({}) ORDER BY position",
-            db::placeholders(1, messages.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for message in &messages {
-            query = query.bind(&message.id);
-        }
-        for row in query.fetch_all(db.pool()).await? {
-            let message_id: String = row.try_get("message_id")?;
-            let media = SmsMedia {
+        let media = "SELECT message_id, position, content_type FROM sms_media";
+        for row in of_texts(db, &messages, media, "position").await? {
+            let file = SmsMedia {
                 content_type: row.try_get("content_type")?,
-                path: super::media_path(&message_id, row.try_get("position")?),
+                path: super::media_path(row.try_get("message_id")?, row.try_get("position")?),
             };
-            if let Some(message) = messages.iter_mut().find(|m| m.id == message_id) {
-                message.media.push(media);
+            if let Some(text) = text_of(&mut messages, &row)? {
+                text.media.push(file);
             }
         }
     }
     let receiving = load_sms(db, key).await?.receiver().is_some();
     Ok(SmsPage { rows: messages, page, has_more, count, receiving })
+}
+
+/// The rows of `select` about the texts of a page (by `message_id`), in `order`: one query,
+/// not one per text.
+async fn of_texts(
+    db: &Db,
+    texts: &[SmsMessage],
+    select: &str,
+    order: &str,
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let sql = format!("{select} WHERE message_id IN ({}) ORDER BY {order}", db::placeholders(1, texts.len()));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for text in texts {
+        query = query.bind(&text.id);
+    }
+    query.fetch_all(db.pool()).await
+}
+
+/// The text of the page that `row` (with a `message_id`) is about.
+fn text_of<'a>(
+    texts: &'a mut [SmsMessage],
+    row: &sqlx::any::AnyRow,
+) -> Result<Option<&'a mut SmsMessage>, sqlx::Error> {
+    let id: String = row.try_get("message_id")?;
+    Ok(texts.iter_mut().find(|t| t.id == id))
 }
 
 /// Replies to a received text from the group's number: refused to a number that texted STOP.
