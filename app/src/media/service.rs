@@ -222,7 +222,7 @@ pub async fn set_published(
     };
     let mut tx = bus.db().begin_write().await?;
     let row = sqlx::query(sql).bind(now).bind(id).fetch_optional(&mut *tx).await?;
-    let Some(row) = row else { return Err(refused(&mut tx, id, already).await) };
+    let Some(row) = row else { return Err(refused(&mut tx, id, publish, already).await) };
     let slug: String = row.try_get("slug")?;
     let title: String = row.try_get("title")?;
     let video_id = id.to_string();
@@ -237,8 +237,8 @@ pub async fn set_published(
 }
 
 /// Why a change from one status to the other found no row: the video is missing, has
-/// nothing to play, or is already as asked (`already`).
-async fn refused(tx: &mut Tx, id: &str, already: &'static str) -> VideoError {
+/// nothing to play (when publishing), or is already as asked (`already`).
+async fn refused(tx: &mut Tx, id: &str, publish: bool, already: &'static str) -> VideoError {
     let found: Result<Option<(String, String, Option<String>)>, sqlx::Error> =
         sqlx::query_as("SELECT status, video_url, file_name FROM videos WHERE id = $1")
             .bind(id)
@@ -247,7 +247,7 @@ async fn refused(tx: &mut Tx, id: &str, already: &'static str) -> VideoError {
     match found {
         Err(e) => e.into(),
         Ok(None) => VideoError::NotFound,
-        Ok(Some((status, url, None))) if status == "DRAFT" && url.is_empty() => {
+        Ok(Some((status, url, None))) if publish && status == "DRAFT" && url.is_empty() => {
             VideoError::Conflict("Upload the video's file or give its address before publishing it.")
         }
         Ok(Some(_)) => VideoError::Conflict(already),

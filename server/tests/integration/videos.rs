@@ -240,6 +240,10 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     let res = app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("Upload the video's file"));
+    // Taken back to draft, it is told it is one already, not that it needs something to play.
+    let res = app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "false")]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("This video is a draft already."));
     assert!(app.page(&admin, &format!("/admin/videos/{id}")).await.contains("No video file yet"));
 
     // Refused, each with its reason, and nothing stored or changed.
