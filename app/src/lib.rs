@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=auth::ui::LoginPage />
                 <Route path=path!("/forgot-password") view=auth::ui::ForgotPasswordPage />
                 <Route path=path!("/unsubscribe") view=contacts::ui::UnsubscribePage ssr=SsrMode::Async />
+                <Route path=path!("/meetings/reply") view=meetings::ui::MeetingReplyPage ssr=SsrMode::Async />
                 <Route path=path!("/reset-password") view=auth::ui::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=users::ui::RegisterPage />

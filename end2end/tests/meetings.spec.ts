@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { createShift, ready, signIn, startWithAdmin, tomorrow } from "./helpers";
+import { startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 
 test.describe.serial("meetings and the calendar", () => {
@@ -84,11 +85,14 @@ test.describe.serial("meetings and the calendar", () => {
     await calendar.goto(`${server.baseURL}/admin/calendar?month=${tomorrow().slice(0, 7)}`);
     await ready(calendar);
     await streaming;
+    // A kind chosen but not yet shown stays chosen while the month is read again.
+    await calendar.getByLabel("Show").selectOption("MEETING");
     await ready(admin);
     await admin.getByLabel("Title", { exact: true }).fill("Steering group (budget)");
     await admin.getByRole("button", { name: "Save meeting" }).click();
     await expect(admin.getByRole("heading", { name: "Steering group (budget)" })).toBeVisible();
     await expect(entries.nth(1)).toContainText("Steering group (budget)");
+    await expect(calendar.getByLabel("Show")).toHaveValue("MEETING");
 
     // The list of meetings, open elsewhere, follows too.
     const list = await browser.newPage();
@@ -109,5 +113,69 @@ test.describe.serial("meetings and the calendar", () => {
     // Next month has nothing.
     await calendar.getByRole("link", { name: "Next →" }).click();
     await expect(calendar.getByTestId("calendar-empty")).toContainText("Nothing on the calendar in");
+  });
+
+  test("someone invited answers from the link in their email, and the organiser sees it", async ({ browser }) => {
+    const smtp = await startFakeSmtp();
+    try {
+      const admin = await browser.newPage();
+      await signIn(admin, server, "/admin/settings");
+      await ready(admin);
+      await admin.getByLabel("SMTP host").fill("127.0.0.1");
+      await admin.getByLabel("Port").fill(String(smtp.port));
+      await admin.getByLabel("Security").selectOption("none");
+      await admin.getByLabel("Sender address").fill("office@example.org");
+      await admin.getByRole("button", { name: "Save email settings" }).click();
+      await expect(admin.getByTestId("save-result")).toHaveText("Saved.");
+
+      await admin.goto(`${server.baseURL}/admin/meetings`);
+      await ready(admin);
+      await admin.getByLabel("Title", { exact: true }).fill("Planning night");
+      await admin.getByLabel(/^Where/).fill("Library");
+      await admin.getByLabel("Date").fill(tomorrow());
+      await admin.getByLabel("Starts").fill("19:00");
+      await admin.getByLabel("Ends").fill("20:00");
+      await admin.getByRole("button", { name: "Save meeting" }).click();
+      await expect(admin.getByRole("heading", { name: "Planning night" })).toBeVisible();
+      await ready(admin);
+      await admin.getByLabel(/^Invite people/).fill("ana@example.org");
+      await admin.getByRole("button", { name: "Send invitations" }).click();
+      await expect(admin.getByTestId("attendee")).toContainText("No answer yet");
+      await expect(admin.getByTestId("reply-counts")).toHaveText("1 not answered yet");
+
+      // The invitation arrives with Ana's own link.
+      let link = "";
+      await expect
+        .poll(
+          () => {
+            const email = smtp.received.find((m) => m.to.includes("ana@example.org") && m.text.includes("Invitation: Planning night"));
+            link = email?.text.match(/\S*\/meetings\/reply\?token=\S+/)?.[0] ?? "";
+            return link;
+          },
+          { timeout: 30_000 },
+        )
+        .not.toBe("");
+
+      const ana = await (await browser.newContext()).newPage();
+      await ana.goto(`${server.baseURL}${link.slice(link.indexOf("/meetings/reply"))}`);
+      await ready(ana);
+      await expect(ana.getByTestId("invitation-title")).toHaveText("Planning night");
+      await expect(ana.getByText("a•••@example.org")).toBeVisible();
+      await ana.getByRole("button", { name: "I'll come" }).click();
+      await expect(ana.getByTestId("reply-said")).toHaveText("You said you will come.");
+      await admin.reload();
+      await expect(admin.getByTestId("attendee-reply")).toHaveText("Coming");
+      await expect(admin.getByTestId("reply-counts")).toHaveText("1 coming");
+
+      // A change of mind, kept across a reload.
+      await ana.getByRole("button", { name: "I can't come" }).click();
+      await expect(ana.getByTestId("reply-said")).toHaveText("You said you can't come.");
+      await ana.reload();
+      await expect(ana.getByTestId("reply-said")).toHaveText("You said you can't come.");
+      await admin.reload();
+      await expect(admin.getByTestId("attendee-reply")).toHaveText("Not coming");
+    } finally {
+      await smtp.stop();
+    }
   });
 });

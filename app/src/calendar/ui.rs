@@ -56,6 +56,21 @@ pub fn CalendarPage() -> impl IntoView {
             <h1 class="text-2xl font-bold text-slate-900">"Calendar"</h1>
             <a href="/admin/meetings" class="text-sm text-indigo-700 hover:underline">"Meetings"</a>
         </div>
+        // Outside the month's view, which is built again on every live change: a choice made
+        // but not yet shown must not be reset under the admin's hand.
+        <form method="get" class="mt-4 flex flex-wrap items-end gap-4 rounded-lg bg-white p-4 shadow-sm">
+            <input type="hidden" name="month" value=move || filter().month />
+            <label class="text-sm text-slate-700">
+                "Show"
+                <select name="source" data-testid="calendar-source" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
+                    <option value="" selected=move || filter().source.is_empty()>"Everything"</option>
+                    {Source::ALL.into_iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || filter().source == s.as_str()>{format!("{}s", s.label())}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Show"</button>
+        </form>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match month.await {
@@ -70,25 +85,12 @@ pub fn CalendarPage() -> impl IntoView {
                             <p class="mt-6 text-slate-600" data-testid="calendar-empty">{format!("Nothing on the calendar in {}.", m.label)}</p>
                         });
                         view! {
-                            <form method="get" class="mt-4 flex flex-wrap items-end gap-4 rounded-lg bg-white p-4 shadow-sm">
-                                <nav class="flex items-center gap-3 text-sm" aria-label="Months">
-                                    <a href=link(&m.previous) class="text-indigo-700 hover:underline">"← Previous"</a>
-                                    <h2 class="text-lg font-semibold text-slate-900" data-testid="calendar-month">{m.label.clone()}</h2>
-                                    <a href=link(&m.next) class="text-indigo-700 hover:underline">"Next →"</a>
-                                    <a href=format!("/admin/calendar?source={}", crate::ui::urlencode(&source)) class="text-slate-600 hover:text-slate-900">"This month"</a>
-                                </nav>
-                                <input type="hidden" name="month" value=m.month.clone() />
-                                <label class="text-sm text-slate-700">
-                                    "Show"
-                                    <select name="source" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
-                                        <option value="" selected=source.is_empty()>"Everything"</option>
-                                        {Source::ALL.into_iter().map(|s| view! {
-                                            <option value=s.as_str() selected=source == s.as_str()>{format!("{}s", s.label())}</option>
-                                        }).collect_view()}
-                                    </select>
-                                </label>
-                                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white">"Show"</button>
-                            </form>
+                            <nav class="mt-4 flex flex-wrap items-center gap-3 text-sm" aria-label="Months">
+                                <a href=link(&m.previous) class="text-indigo-700 hover:underline">"← Previous"</a>
+                                <h2 class="text-lg font-semibold text-slate-900" data-testid="calendar-month">{m.label.clone()}</h2>
+                                <a href=link(&m.next) class="text-indigo-700 hover:underline">"Next →"</a>
+                                <a href=format!("/admin/calendar?source={}", crate::ui::urlencode(&source)) class="text-slate-600 hover:text-slate-900">"This month"</a>
+                            </nav>
                             {m.truncated.then(|| view! {
                                 <p class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-800" role="status">
                                     {format!("Only the first {} entries are shown: choose one kind to see the rest.", super::MONTH_MAX_ENTRIES)}

@@ -648,7 +648,7 @@ fn unsubscribe_token_contact<'a>(key: &SecretKey, token: &'a str) -> Option<&'a 
 }
 
 /// "r•••@example.org": enough for someone to know the address is theirs.
-fn email_hint(email: &str) -> String {
+pub fn email_hint(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().unwrap_or('•')),
         None => "•••".to_string(),

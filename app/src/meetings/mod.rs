@@ -1,6 +1,7 @@
 //! Meetings (SPEC §2 "meetings"): the group's internal meetings — a title, when, where and an
 //! agenda — kept beside shifts and ticketed events on the admin calendar. People invited by
-//! email get the meeting's calendar file, and are told when it changes or is cancelled.
+//! email get the meeting's calendar file and a private link to say whether they will come, and
+//! are told when it changes or is cancelled.
 //! Shared types and server functions here, rules in `service.rs`, pages in `ui.rs`.
 
 use leptos::prelude::*;
@@ -60,6 +61,56 @@ pub struct Attendee {
     pub email: String,
     /// The local day they were invited.
     pub invited_on: String,
+    /// Their answer; `None` until they give one (and again once the meeting's time changes).
+    pub reply: Option<Reply>,
+}
+
+/// Whether someone invited will come, as they said through their invitation's link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Reply {
+    Yes,
+    No,
+}
+
+impl Reply {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reply::Yes => "YES",
+            Reply::No => "NO",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Reply> {
+        match text {
+            "YES" => Some(Reply::Yes),
+            "NO" => Some(Reply::No),
+            _ => None,
+        }
+    }
+
+    /// How the organisers' list shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reply::Yes => "Coming",
+            Reply::No => "Not coming",
+        }
+    }
+}
+
+/// What the page of an invitation's reply link shows: the meeting, whose invitation it is
+/// (the address partly hidden, as the link may have been forwarded) and their answer so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub organisation: String,
+    pub title: String,
+    pub when: String,
+    pub location: String,
+    pub agenda: String,
+    pub email_hint: String,
+    pub reply: Option<Reply>,
+    /// Whether the meeting has ended: then no answer is taken.
+    pub over: bool,
 }
 
 /// What an invitation did: how many were invited now, and how many had been already.
@@ -97,6 +148,9 @@ impl From<service::MeetingError> for AppError {
             MeetingError::NotInvited => {
                 AppError::NotFound("That person is not invited to this meeting.".into())
             }
+            MeetingError::BadLink => AppError::NotFound(
+                "This link is not valid: the invitation was withdrawn, or the meeting deleted.".into(),
+            ),
             MeetingError::Over => AppError::Conflict("This meeting is over.".into()),
             MeetingError::Database(e) => crate::auth::internal(e),
         }
@@ -123,7 +177,8 @@ pub async fn save_meeting(#[server(default)] id: String, form: MeetingForm) -> R
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    let saved = service::save(&state.bus, &actor, &id, &form, crate::db::now_unix()).await?;
+    let saved =
+        service::save(&state.bus, &state.secret_key, &actor, &id, &form, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post(&format!("/admin/meetings/{}", saved.id));
     Ok(saved)
 }
@@ -132,7 +187,7 @@ pub async fn save_meeting(#[server(default)] id: String, form: MeetingForm) -> R
 pub async fn delete_meeting(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::delete(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
+    Ok(service::delete(&state.bus, &state.secret_key, &crate::events::Actor::User(user.id), &id).await?)
 }
 
 /// The people invited to a meeting, by email.
@@ -148,7 +203,7 @@ pub async fn meeting_attendees(id: String) -> Result<Vec<Attendee>, AppError> {
 pub async fn invite_to_meeting(id: String, emails: String) -> Result<Invited, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let invited = service::invite(&state.db, &id, &emails, crate::db::now_unix()).await?;
+    let invited = service::invite(&state.db, &state.secret_key, &id, &emails, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post(&format!("/admin/meetings/{id}"));
     Ok(invited)
 }
@@ -158,5 +213,23 @@ pub async fn invite_to_meeting(id: String, emails: String) -> Result<Invited, Ap
 pub async fn uninvite_from_meeting(id: String, email: String) -> Result<(), AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::uninvite(&state.db, &id, &email, crate::db::now_unix()).await?)
+    Ok(service::uninvite(&state.db, &state.secret_key, &id, &email, crate::db::now_unix()).await?)
+}
+
+/// What an invitation's reply link (from the invitation email) is for; 404 for a wrong link,
+/// or one whose invitation was withdrawn.
+#[server(prefix = "/api", endpoint = "meetings/invitation")]
+pub async fn get_meeting_invitation(token: String) -> Result<Invitation, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::invitation(&state.db, &state.secret_key, &token, crate::db::now_unix()).await?)
+}
+
+/// Records whether the person an invitation's link names will come; answering again changes
+/// the answer. 409 once the meeting is over.
+#[server(prefix = "/api", endpoint = "meetings/reply")]
+pub async fn reply_to_meeting(token: String, reply: Reply) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    service::reply(&state.db, &state.secret_key, &token, reply, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/meetings/reply?token={}", crate::ui::urlencode(&token)));
+    Ok(())
 }

@@ -1,17 +1,19 @@
 //! Meeting rules (ssr only): checking, saving, listing and deleting meetings, each change
 //! published (`meeting.created`, `meeting.updated`, `meeting.deleted`) in its transaction;
 //! inviting people by email, whose notices (invited, changed, cancelled, no longer expected)
-//! are queued in the transaction of the change they tell of.
+//! are queued in the transaction of the change they tell of; their answers (coming or not)
+//! through each invitation's signed link.
 
 use sqlx::Row;
 
-use super::{Attendee, Invited, Meeting, MeetingFilter, MeetingForm, MeetingPage};
+use super::{Attendee, Invitation, Invited, Meeting, MeetingFilter, MeetingForm, MeetingPage, Reply};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::email::service::{EmailAttachment, OutgoingEmail};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
 use crate::events::catalog::{MeetingCreated, MeetingDeleted, MeetingUpdated};
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
+use crate::secrets::SecretKey;
 use crate::settings;
 use crate::time_zone::Zone;
 
@@ -23,6 +25,9 @@ pub enum MeetingError {
     NotFound,
     #[error("not invited")]
     NotInvited,
+    /// A reply link that is not one of ours, or whose invitation is gone.
+    #[error("not a valid reply link")]
+    BadLink,
     #[error("the meeting is over")]
     Over,
     #[error(transparent)]
@@ -119,6 +124,7 @@ pub async fn list(db: &Db, filter: &MeetingFilter, now: i64) -> Result<MeetingPa
 /// `meeting.updated` with it.
 pub async fn save(
     bus: &Bus,
+    key: &SecretKey,
     actor: &Actor,
     id: &str,
     form: &MeetingForm,
@@ -156,10 +162,16 @@ pub async fn save(
     }
     if let Some(before) = before {
         let after = locked(&mut tx, &zone, &id, now).await?;
-        let told =
-            |m: &Meeting| (m.title.clone(), m.agenda.clone(), m.location.clone(), m.starts_at, m.ends_at);
-        if told(&before) != told(&after) {
-            notify_attendees(&mut tx, &after, Notice::Changed, now).await?;
+        let details = |m: &Meeting| (m.title.clone(), m.agenda.clone(), m.location.clone());
+        if (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at) {
+            // An answer was given for the old time: everyone is asked again.
+            sqlx::query("UPDATE meeting_attendees SET reply = NULL, replied_at = NULL WHERE meeting_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            notify_attendees(&mut tx, key, &after, Notice::Rescheduled, now).await?;
+        } else if details(&before) != details(&after) {
+            notify_attendees(&mut tx, key, &after, Notice::Changed, now).await?;
         }
     }
     let (meeting_id, starts_at, ends_at) =
@@ -176,12 +188,12 @@ pub async fn save(
 
 /// Deletes a meeting, publishing `meeting.deleted` and writing it to the admin audit log, as
 /// other deletions are; the people invited are told it is cancelled.
-pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), MeetingError> {
+pub async fn delete(bus: &Bus, key: &SecretKey, actor: &Actor, id: &str) -> Result<(), MeetingError> {
     let zone = settings::time_zone(bus.db()).await?;
     let now = db::now_unix();
     let mut tx = bus.db().begin_write().await?;
     let meeting = locked(&mut tx, &zone, id, now).await?;
-    notify_attendees(&mut tx, &meeting, Notice::Cancelled, now).await?;
+    notify_attendees(&mut tx, key, &meeting, Notice::Cancelled, now).await?;
     let title: String = sqlx::query_scalar("DELETE FROM meetings WHERE id = $1 RETURNING title")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -198,7 +210,10 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), MeetingErr
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Notice {
     Invited,
+    /// Its title, place or agenda changed.
     Changed,
+    /// Its time changed: earlier answers no longer hold.
+    Rescheduled,
     Cancelled,
     /// Taken off the invitations.
     Uninvited,
@@ -206,8 +221,21 @@ enum Notice {
 
 /// The email telling `to` about `meeting`, with the meeting's calendar file: one that adds or
 /// updates it, or, for a cancellation, removes it. Its SEQUENCE is the time of the notice, so
-/// each notice supersedes the one before.
-fn notice_email(meeting: &Meeting, notice: Notice, to: &str, now: i64) -> OutgoingEmail {
+/// each notice supersedes the one before. An invitation and a change carry the link `to`
+/// answers with, made from their invitation's `attendee_id`.
+fn notice_email(
+    key: &SecretKey,
+    meeting: &Meeting,
+    notice: Notice,
+    attendee_id: &str,
+    to: &str,
+    now: i64,
+) -> OutgoingEmail {
+    let link = format!(
+        "{}/meetings/reply?token={}",
+        crate::email::service::LINK_BASE,
+        reply_token(key, attendee_id)
+    );
     let (title, when) = (&meeting.title, &meeting.when);
     let details = format!("When: {when}\nWhere: {}", meeting.location);
     let agenda = match meeting.agenda.as_str() {
@@ -218,14 +246,21 @@ fn notice_email(meeting: &Meeting, notice: Notice, to: &str, now: i64) -> Outgoi
         Notice::Invited => (
             format!("Invitation: {title}"),
             format!(
-                "You are invited to {title}.\n\n{details}{agenda}\n\nThe attached file adds it to your calendar."
+                "You are invited to {title}.\n\n{details}{agenda}\n\nWill you come? Answer here: {link}\n\nThe attached file adds it to your calendar."
             ),
             "CONFIRMED",
         ),
         Notice::Changed => (
             format!("Changed: {title}"),
             format!(
-                "{title} has changed. It is now:\n\n{details}{agenda}\n\nThe attached file updates it in your calendar."
+                "{title} has changed. It is now:\n\n{details}{agenda}\n\nTo say whether you will come, or change your answer: {link}\n\nThe attached file updates it in your calendar."
+            ),
+            "CONFIRMED",
+        ),
+        Notice::Rescheduled => (
+            format!("Changed: {title}"),
+            format!(
+                "{title} has moved. It is now:\n\n{details}{agenda}\n\nCan you come at the new time? Answer here, even if you answered before: {link}\n\nThe attached file updates it in your calendar."
             ),
             "CONFIRMED",
         ),
@@ -269,6 +304,7 @@ fn notice_email(meeting: &Meeting, notice: Notice, to: &str, now: i64) -> Outgoi
 /// that a past meeting's notes changed).
 async fn notify_attendees(
     tx: &mut Tx,
+    key: &SecretKey,
     meeting: &Meeting,
     notice: Notice,
     now: i64,
@@ -276,13 +312,13 @@ async fn notify_attendees(
     if meeting.over {
         return Ok(());
     }
-    let invited: Vec<String> =
-        sqlx::query_scalar("SELECT email FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
+    let invited: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, email FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
             .bind(&meeting.id)
             .fetch_all(&mut **tx)
             .await?;
     let emails: Vec<OutgoingEmail> =
-        invited.iter().map(|to| notice_email(meeting, notice, to, now)).collect();
+        invited.iter().map(|(attendee, to)| notice_email(key, meeting, notice, attendee, to, now)).collect();
     crate::email::service::queue_all(tx, &emails).await
 }
 
@@ -314,14 +350,19 @@ pub async fn attendees(db: &Db, id: &str) -> Result<Vec<Attendee>, MeetingError>
         .await?;
     found.ok_or(MeetingError::NotFound)?;
     let zone = settings::time_zone(db).await?;
-    let rows =
-        sqlx::query("SELECT email, invited_at FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?;
+    let rows = sqlx::query(
+        "SELECT email, invited_at, reply FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
     rows.iter()
         .map(|row| {
-            Ok(Attendee { email: row.try_get("email")?, invited_on: zone.date(row.try_get("invited_at")?) })
+            Ok(Attendee {
+                email: row.try_get("email")?,
+                invited_on: zone.date(row.try_get("invited_at")?),
+                reply: row.try_get::<Option<String>, _>("reply")?.as_deref().and_then(Reply::parse),
+            })
         })
         .collect()
 }
@@ -329,7 +370,13 @@ pub async fn attendees(db: &Db, id: &str) -> Result<Vec<Attendee>, MeetingError>
 /// Invites the addresses in `text` to meeting `id`, which must not be over: each one new gets
 /// an invitation with the calendar file, queued in the same transaction; one invited already
 /// is counted, not emailed again. At most `ATTENDEES_MAX` people in all.
-pub async fn invite(db: &Db, id: &str, text: &str, now: i64) -> Result<Invited, MeetingError> {
+pub async fn invite(
+    db: &Db,
+    key: &SecretKey,
+    id: &str,
+    text: &str,
+    now: i64,
+) -> Result<Invited, MeetingError> {
     let addresses = read_addresses(text).map_err(MeetingError::Invalid)?;
     let zone = settings::time_zone(db).await?;
     let mut tx = db.begin_write().await?;
@@ -348,39 +395,110 @@ pub async fn invite(db: &Db, id: &str, text: &str, now: i64) -> Result<Invited, 
             format!("A meeting can have at most 100 people invited; {} are already.", already.len());
         return Err(MeetingError::Invalid(FieldError::only("emails", message)));
     }
+    let mut emails: Vec<OutgoingEmail> = Vec::with_capacity(new.len());
     for email in &new {
-        sqlx::query("INSERT INTO meeting_attendees (meeting_id, email, invited_at) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(*email)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let attendee = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO meeting_attendees (meeting_id, email, invited_at, id) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(*email)
+        .bind(now)
+        .bind(&attendee)
+        .execute(&mut *tx)
+        .await?;
+        emails.push(notice_email(key, &meeting, Notice::Invited, &attendee, email, now));
     }
-    let emails: Vec<OutgoingEmail> =
-        new.iter().map(|to| notice_email(&meeting, Notice::Invited, to, now)).collect();
     crate::email::service::queue_all(&mut tx, &emails).await?;
     tx.commit().await?;
     Ok(Invited { invited: new.len(), already: addresses.len() - new.len() })
 }
 
 /// Takes `email` off meeting `id`'s invitations and, unless the meeting is over, tells them.
-pub async fn uninvite(db: &Db, id: &str, email: &str, now: i64) -> Result<(), MeetingError> {
+pub async fn uninvite(db: &Db, key: &SecretKey, id: &str, email: &str, now: i64) -> Result<(), MeetingError> {
     let zone = settings::time_zone(db).await?;
     let mut tx = db.begin_write().await?;
     let meeting = locked(&mut tx, &zone, id, now).await?;
     let email = crate::users::service::normalise_email(email);
-    let removed = sqlx::query("DELETE FROM meeting_attendees WHERE meeting_id = $1 AND email = $2")
-        .bind(id)
-        .bind(&email)
+    let removed: Option<String> =
+        sqlx::query_scalar("DELETE FROM meeting_attendees WHERE meeting_id = $1 AND email = $2 RETURNING id")
+            .bind(id)
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let attendee = removed.ok_or(MeetingError::NotInvited)?;
+    if !meeting.over {
+        let notice = notice_email(key, &meeting, Notice::Uninvited, &attendee, &email, now);
+        crate::email::service::queue(&mut tx, &notice).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a reply link's signature is made for, so no other signed link can stand in.
+const REPLY_LINK: &str = "meeting-reply";
+
+/// The token of the reply link of invitation `attendee_id`: the id and its signature with the
+/// instance's key, so it needs no storage and cannot be made for anyone else. It stops working
+/// when the invitation is withdrawn (a new invitation has a new id).
+fn reply_token(key: &SecretKey, attendee_id: &str) -> String {
+    format!("{attendee_id}.{}", key.sign(REPLY_LINK, attendee_id))
+}
+
+/// The invitation a reply token names, if its signature holds.
+fn reply_token_attendee<'a>(key: &SecretKey, token: &'a str) -> Result<&'a str, MeetingError> {
+    let (id, signature) = token.split_once('.').ok_or(MeetingError::BadLink)?;
+    if key.verify(REPLY_LINK, id, signature) { Ok(id) } else { Err(MeetingError::BadLink) }
+}
+
+/// The meeting a reply link is for, whose invitation it is and their answer so far.
+pub async fn invitation(db: &Db, key: &SecretKey, token: &str, now: i64) -> Result<Invitation, MeetingError> {
+    let attendee = reply_token_attendee(key, token)?;
+    let row = sqlx::query("SELECT meeting_id, email, reply FROM meeting_attendees WHERE id = $1")
+        .bind(attendee)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(MeetingError::BadLink)?;
+    let meeting = find(db, &row.try_get::<String, _>("meeting_id")?).await?;
+    Ok(Invitation {
+        organisation: settings::organisation_name(db).await?,
+        title: meeting.title,
+        when: meeting.when,
+        location: meeting.location,
+        agenda: meeting.agenda,
+        email_hint: crate::contacts::service::email_hint(&row.try_get::<String, _>("email")?),
+        reply: row.try_get::<Option<String>, _>("reply")?.as_deref().and_then(Reply::parse),
+        over: meeting.ends_at <= now,
+    })
+}
+
+/// Records `reply` for the invitation a reply link names; a later answer replaces it. Refused
+/// once the meeting is over.
+pub async fn reply(
+    db: &Db,
+    key: &SecretKey,
+    token: &str,
+    reply: Reply,
+    now: i64,
+) -> Result<(), MeetingError> {
+    let attendee = reply_token_attendee(key, token)?;
+    let zone = settings::time_zone(db).await?;
+    let mut tx = db.begin_write().await?;
+    let meeting_id: String = sqlx::query_scalar("SELECT meeting_id FROM meeting_attendees WHERE id = $1")
+        .bind(attendee)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(MeetingError::BadLink)?;
+    // Locked: an answer and a change of time, which clears the answers, come one after the other.
+    if locked(&mut tx, &zone, &meeting_id, now).await?.over {
+        return Err(MeetingError::Over);
+    }
+    sqlx::query("UPDATE meeting_attendees SET reply = $1, replied_at = $2 WHERE id = $3")
+        .bind(reply.as_str())
+        .bind(now)
+        .bind(attendee)
         .execute(&mut *tx)
         .await?;
-    if removed.rows_affected() == 0 {
-        return Err(MeetingError::NotInvited);
-    }
-    if !meeting.over {
-        crate::email::service::queue(&mut tx, &notice_email(&meeting, Notice::Uninvited, &email, now))
-            .await?;
-    }
     tx.commit().await?;
     Ok(())
 }
@@ -388,6 +506,25 @@ pub async fn uninvite(db: &Db, id: &str, email: &str, now: i64) -> Result<(), Me
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_link_names_only_the_invitation_it_was_made_for() {
+        let key = SecretKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+        let token = reply_token(&key, "invitation-1");
+        assert_eq!(reply_token_attendee(&key, &token).ok(), Some("invitation-1"));
+        let signature = token.split_once('.').unwrap().1;
+        let refused = [
+            format!("invitation-2.{signature}"),
+            "invitation-1".to_string(),
+            // Another kind of signed link for the same id: an unsubscribe link's.
+            format!("invitation-1.{}", key.sign("contact-unsubscribe", "invitation-1")),
+        ];
+        for wrong in refused {
+            assert!(matches!(reply_token_attendee(&key, &wrong), Err(MeetingError::BadLink)), "{wrong}");
+        }
+        let other = SecretKey::from_base64("HwAeHRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE=").unwrap();
+        assert!(reply_token_attendee(&other, &token).is_err(), "another instance's key");
+    }
 
     #[test]
     fn addresses_are_read_once_each_and_a_wrong_one_is_named() {

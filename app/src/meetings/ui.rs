@@ -1,5 +1,6 @@
-//! Meeting pages: the list (coming or past, found by title) with a form for a new meeting, and
-//! a meeting's page to invite people, edit it or delete it.
+//! Meeting pages: the list (coming or past, found by title) with a form for a new meeting, a
+//! meeting's page to invite people (and see who is coming), edit it or delete it, and the public
+//! page where someone invited answers whether they will come.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -7,8 +8,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    DeleteMeeting, InviteToMeeting, Meeting, MeetingFilter, SaveMeeting, UninviteFromMeeting, get_meeting,
-    list_meetings, meeting_attendees,
+    Attendee, DeleteMeeting, InviteToMeeting, Meeting, MeetingFilter, Reply, ReplyToMeeting, SaveMeeting,
+    UninviteFromMeeting, get_meeting, get_meeting_invitation, list_meetings, meeting_attendees,
 };
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
 use crate::ui::{Field, FormError, TextArea, last_error};
@@ -140,8 +141,29 @@ pub fn AdminMeetingsPage() -> impl IntoView {
     }
 }
 
-/// Who is invited to meeting `id`, each with Remove (after a confirmation), and a form
-/// inviting more while it is not `over`.
+/// "2 coming · 1 not coming · 3 not answered yet", leaving out a count of none.
+fn reply_counts(people: &[Attendee]) -> String {
+    let count = |reply: Option<Reply>| people.iter().filter(|p| p.reply == reply).count();
+    [(Some(Reply::Yes), "coming"), (Some(Reply::No), "not coming"), (None, "not answered yet")]
+        .into_iter()
+        .map(|(reply, label)| (count(reply), label))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, label)| format!("{n} {label}"))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn reply_badge(reply: Option<Reply>) -> impl IntoView {
+    let (label, colour) = match reply {
+        Some(Reply::Yes) => (Reply::Yes.label(), "bg-green-100 text-green-800"),
+        Some(Reply::No) => (Reply::No.label(), "bg-red-100 text-red-800"),
+        None => ("No answer yet", "bg-slate-100 text-slate-700"),
+    };
+    view! { <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {colour}") data-testid="attendee-reply">{label}</span> }
+}
+
+/// Who is invited to meeting `id` and whether they are coming, each with Remove (after a
+/// confirmation), and a form inviting more while it is not `over`.
 #[component]
 fn Invitations(id: String, over: bool) -> impl IntoView {
     let invite = ServerAction::<InviteToMeeting>::new();
@@ -168,7 +190,7 @@ fn Invitations(id: String, over: bool) -> impl IntoView {
     view! {
         <section class=CARD aria-label="Invited">
             <h2 class="font-semibold text-slate-900">"Invited"</h2>
-            <p class="mt-1 text-sm text-slate-600">"Each person gets an email with the meeting's calendar file, and is emailed again when it changes or is cancelled."</p>
+            <p class="mt-1 text-sm text-slate-600">"Each person gets an email with the meeting's calendar file and a link to say whether they will come, and is emailed again when it changes or is cancelled. A new time asks everyone again."</p>
             <FormError error=last_error(uninvite.value()) />
             <Transition fallback=|| view! { <p class="mt-2 text-sm text-slate-600">"Loading…"</p> }>
                 {move || {
@@ -180,6 +202,7 @@ fn Invitations(id: String, over: bool) -> impl IntoView {
                                 <p class="mt-2 text-sm text-slate-600" data-testid="attendees-empty">"Nobody is invited yet."</p>
                             }.into_any(),
                             Ok(people) => view! {
+                                <p class="mt-2 text-sm font-medium text-slate-800" data-testid="reply-counts">{reply_counts(&people)}</p>
                                 <ul class="mt-2 divide-y divide-slate-100 text-sm">
                                     {people.into_iter().map(|person| {
                                         let (meeting_id, email) = (uninvite_id.clone(), person.email.clone());
@@ -191,7 +214,11 @@ fn Invitations(id: String, over: bool) -> impl IntoView {
                                         };
                                         view! {
                                             <li class="flex items-center justify-between gap-3 py-2" data-testid="attendee">
-                                                <span>{person.email.clone()} <span class="text-slate-500">{format!(" · invited {}", person.invited_on)}</span></span>
+                                                <span class="flex flex-wrap items-center gap-2">
+                                                    {person.email.clone()}
+                                                    {reply_badge(person.reply)}
+                                                    <span class="text-slate-500">{format!("invited {}", person.invited_on)}</span>
+                                                </span>
                                                 <button type="button" class="text-sm text-red-700 hover:underline" on:click=confirm_remove>"Remove"</button>
                                             </li>
                                         }
@@ -273,5 +300,100 @@ pub fn AdminMeetingPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// `/meetings/reply?token=…`, opened from an invitation email: the meeting, and "I'll come" /
+/// "I can't come" (each a plain form, so it works before the page's code has loaded).
+#[component]
+pub fn MeetingReplyPage() -> impl IntoView {
+    let token = use_query_map().with_untracked(|q| q.get("token").unwrap_or_default());
+    let answer = ServerAction::<ReplyToMeeting>::new();
+    let invitation = Resource::new(
+        {
+            let token = token.clone();
+            move || (token.clone(), answer.version().get())
+        },
+        |(token, _)| get_meeting_invitation(token),
+    );
+    let error = last_error(answer.value());
+    view! {
+        <crate::auth::ui::AuthCard title="Your invitation">
+            <Transition fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match invitation.await {
+                            Err(crate::error::AppError::NotFound(_)) => {
+                                #[cfg(feature = "ssr")]
+                                crate::request::set_status(404);
+                                view! {
+                                    <p class="text-slate-700" data-testid="reply-invalid">
+                                        "This link is not valid: the invitation was withdrawn or the meeting deleted. Use the link in the latest email about it, whole."
+                                    </p>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                            Ok(i) => {
+                                let said = match i.reply {
+                                    Some(Reply::Yes) => Some("You said you will come."),
+                                    Some(Reply::No) => Some("You said you can't come."),
+                                    None => None,
+                                };
+                                let current = i.reply;
+                                let choice = move |reply: Reply, label: &'static str| {
+                                    let token = token.clone();
+                                    view! {
+                                        <ActionForm action=answer>
+                                            <input type="hidden" name="token" value=token />
+                                            <input type="hidden" name="reply" value=reply.as_str() />
+                                            <button type="submit" class=SMALL_BUTTON aria-pressed=(current == Some(reply)).to_string() disabled=move || answer.pending().get()>{label}</button>
+                                        </ActionForm>
+                                    }
+                                };
+                                view! {
+                                    <h2 class="text-lg font-semibold text-slate-900" data-testid="invitation-title">{i.title.clone()}</h2>
+                                    <p class="mt-1 text-slate-700">{i.when.clone()}</p>
+                                    <p class="text-slate-700">{i.location.clone()}</p>
+                                    {(!i.agenda.is_empty()).then(|| view! {
+                                        <p class="mt-3 whitespace-pre-line text-sm text-slate-700">{i.agenda.clone()}</p>
+                                    })}
+                                    <p class="mt-3 text-sm text-slate-600">{format!("{} invited {}.", i.organisation, i.email_hint)}</p>
+                                    {said.map(|said| view! {
+                                        <p class="mt-4 rounded-md bg-green-50 p-3 text-sm text-green-800" role="status" data-testid="reply-said">{said}</p>
+                                    })}
+                                    <FormError error=error />
+                                    {if i.over {
+                                        view! { <p class="mt-4 text-slate-700" data-testid="reply-over">"This meeting is over."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <p class="mt-4 font-medium text-slate-900">{if said.is_some() { "Changed your mind?" } else { "Will you come?" }}</p>
+                                            <div class="mt-2 flex flex-wrap gap-3">
+                                                {choice(Reply::Yes, "I'll come")}
+                                                {choice(Reply::No, "I can't come")}
+                                            </div>
+                                        }.into_any()
+                                    }}
+                                }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
+        </crate::auth::ui::AuthCard>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_counted_leaving_out_none() {
+        let person =
+            |reply| Attendee { email: "a@example.org".into(), invited_on: "2026-12-01".into(), reply };
+        let people = [person(Some(Reply::Yes)), person(None), person(Some(Reply::Yes)), person(None)];
+        assert_eq!(reply_counts(&people), "2 coming · 2 not answered yet");
+        assert_eq!(reply_counts(&[person(Some(Reply::No))]), "1 not coming");
     }
 }

@@ -158,6 +158,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("meetings/attendees", EVENT_ORGANISERS),
     ("meetings/invite", EVENT_ORGANISERS),
     ("meetings/uninvite", EVENT_ORGANISERS),
+    ("meetings/invitation", Anyone),
+    ("meetings/reply", Anyone),
     ("canvass/addresses", ORGANISERS),
     ("canvass/address", ORGANISERS),
     ("canvass/add-addresses", ORGANISERS),

@@ -2,13 +2,14 @@
 //! listed and deleted with their events; the `calendar` listener keeping shifts, meetings and
 //! published ticketed events on one calendar as they change.
 
-use crate::common::{TestApp, eventually, shift_tomorrow};
+use crate::common::{TestApp, eventually, redirected_to, shift_tomorrow};
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
 on_both_backends!(
     meetings_are_checked_saved_listed_and_deleted,
     people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation,
+    people_invited_answer_through_their_own_link_and_a_new_time_asks_again,
     the_calendar_follows_shifts_meetings_and_published_events,
 );
 
@@ -413,4 +414,139 @@ async fn people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation
     let before = outbox().await;
     assert_eq!(app.call(&organiser, "meetings/delete", &[("id", past_id)]).await.status(), 200);
     assert_eq!(outbox().await, before);
+}
+
+/// The token of the reply link in the latest email to `to` whose subject starts with `prefix`.
+async fn reply_token(app: &TestApp, prefix: &str, to: &str) -> String {
+    let mine: Vec<String> =
+        notices(app, prefix).await.into_iter().filter(|n| n.0 == to).map(|n| n.2).collect();
+    let body = mine.last().unwrap_or_else(|| panic!("no {prefix} email to {to}"));
+    let link = body.split_whitespace().find(|w| w.contains("/meetings/reply?token=")).expect(body);
+    assert!(link.starts_with("{{base_url}}/meetings/reply?token="), "{link}");
+    link.rsplit("token=").next().unwrap().to_string()
+}
+
+/// Each invited person's answer, as the organisers' list shows it: (email, reply).
+async fn replies(app: &TestApp, client: &reqwest::Client, id: &str) -> Vec<(String, Value)> {
+    let res = app.call(client, "meetings/attendees", &[("id", id)]).await;
+    assert_eq!(res.status(), 200);
+    let people: Vec<Value> = res.json().await.unwrap();
+    people.iter().map(|p| (p["email"].as_str().unwrap().to_string(), p["reply"].clone())).collect()
+}
+
+async fn answer(app: &TestApp, token: &str, reply: &str) -> reqwest::Response {
+    app.call(&app.client(), "meetings/reply", &[("token", token), ("reply", reply)]).await
+}
+
+async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(app: TestApp) {
+    let organiser = signed_in_as(&app, "door@example.org", Role::EventsAdmin).await;
+    let day = in_days(3);
+    let meeting = save(&app, &organiser, "", &meeting_form("Board meeting", &day, "18:00", "19:00")).await;
+    let id = meeting["id"].as_str().unwrap().to_string();
+    assert_eq!(invite(&app, &organiser, &id, "jo@example.org, sam@example.org").await.status(), 200);
+    let jo = reply_token(&app, "Invitation:", "jo@example.org").await;
+    let sam = reply_token(&app, "Invitation:", "sam@example.org").await;
+    assert_ne!(jo, sam);
+
+    // The link's page, for anyone holding it: the meeting, whose invitation (partly hidden), no
+    // answer yet.
+    let page = app.page(&app.client(), &format!("/meetings/reply?token={jo}")).await;
+    assert!(page.contains("Board meeting") && page.contains("Back room, 12 High St"), "{page}");
+    assert!(page.contains("j•••@example.org") && !page.contains("jo@example.org"), "{page}");
+    assert!(page.contains("Will you come?"), "{page}");
+    let res = app.call(&app.client(), "meetings/invitation", &[("token", jo.as_str())]).await;
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!((seen["reply"].clone(), seen["over"].clone()), (Value::Null, Value::Bool(false)));
+
+    // Wrong links answer 404 and change nothing: made up, one's id with the other's signature,
+    // no signature; and an answer that is neither yes nor no is refused.
+    let (jo_id, jo_signature) = jo.split_once('.').unwrap();
+    let (sam_id, _) = sam.split_once('.').unwrap();
+    let forged = [format!("{sam_id}.{jo_signature}"), jo_id.to_string(), "x.y".to_string(), String::new()];
+    for wrong in &forged {
+        assert_eq!(answer(&app, wrong, "YES").await.status(), 404, "{wrong}");
+        let res = app.call(&app.client(), "meetings/invitation", &[("token", wrong.as_str())]).await;
+        assert_eq!(res.status(), 404, "{wrong}");
+    }
+    let res = app
+        .client()
+        .get(app.url(&format!("/meetings/reply?token={sam_id}.{jo_signature}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("This link is not valid"));
+    assert!(!answer(&app, &jo, "MAYBE").await.status().is_success());
+    let nobody =
+        vec![("jo@example.org".to_string(), Value::Null), ("sam@example.org".to_string(), Value::Null)];
+    assert_eq!(replies(&app, &organiser, &id).await, nobody);
+
+    // Answered: the organisers see it; answering again changes it. A browser without the page's
+    // code is sent back to the link's page, which says what they answered.
+    assert_eq!(answer(&app, &jo, "YES").await.status(), 200);
+    assert_eq!(answer(&app, &sam, "YES").await.status(), 200);
+    let res = app
+        .post_as_browser(
+            &app.client(),
+            "meetings/reply",
+            &format!("/meetings/reply?token={sam}"),
+            &[("token", sam.as_str()), ("reply", "NO")],
+        )
+        .await;
+    assert_eq!(redirected_to(&res), format!("/meetings/reply?token={sam}"));
+    let said = vec![
+        ("jo@example.org".to_string(), Value::from("YES")),
+        ("sam@example.org".to_string(), Value::from("NO")),
+    ];
+    assert_eq!(replies(&app, &organiser, &id).await, said);
+    let page = app.page(&app.client(), &format!("/meetings/reply?token={sam}")).await;
+    assert!(
+        page.contains("You said you can&#x27;t come.") || page.contains("You said you can't come."),
+        "{page}"
+    );
+
+    // A new place keeps the answers; the email carries each person's own link.
+    let mut moved_place = meeting_form("Board meeting", &day, "18:00", "19:00");
+    moved_place[2].1 = "Library";
+    save(&app, &organiser, &id, &moved_place).await;
+    assert_eq!(replies(&app, &organiser, &id).await, said);
+    assert_eq!(reply_token(&app, "Changed:", "jo@example.org").await, jo);
+    assert!(
+        notices(&app, "Changed:").await[0].2.contains("To say whether you will come, or change your answer")
+    );
+
+    // A new time clears them, and asks everyone again.
+    let mut moved_time = moved_place.clone();
+    moved_time[4].1 = "19:00";
+    moved_time[5].1 = "20:00";
+    save(&app, &organiser, &id, &moved_time).await;
+    assert_eq!(replies(&app, &organiser, &id).await, nobody);
+    let asked = notices(&app, "Changed:").await;
+    assert_eq!(asked.iter().filter(|n| n.2.contains("Can you come at the new time?")).count(), 2);
+
+    // Taken off the invitations, their link stops working, and a new invitation's link is a new one.
+    app.call(&organiser, "meetings/uninvite", &[("id", id.as_str()), ("email", "sam@example.org")]).await;
+    assert_eq!(answer(&app, &sam, "YES").await.status(), 404);
+    invite(&app, &organiser, &id, "sam@example.org").await;
+    let sam_again = reply_token(&app, "Invitation:", "sam@example.org").await;
+    assert_ne!(sam_again, sam);
+    assert_eq!(answer(&app, &sam, "YES").await.status(), 404);
+    assert_eq!(answer(&app, &sam_again, "YES").await.status(), 200);
+
+    // Once the meeting is over no answer is taken; once it is deleted the link is dead.
+    sqlx::query(
+        "UPDATE meetings SET starts_at = starts_at - 864000, ends_at = ends_at - 864000 WHERE id = $1",
+    )
+    .bind(&id)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let res = answer(&app, &jo, "NO").await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("This meeting is over."));
+    let seen: Value =
+        app.call(&app.client(), "meetings/invitation", &[("token", jo.as_str())]).await.json().await.unwrap();
+    assert_eq!((seen["reply"].clone(), seen["over"].clone()), (Value::Null, Value::Bool(true)));
+    assert_eq!(app.call(&organiser, "meetings/delete", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(answer(&app, &jo, "YES").await.status(), 404);
 }
