@@ -1,22 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { createShift, ready, signIn, signUp, startWithAdmin } from "./helpers";
+import { createShift, ready, signIn, signUp, startWithAdmin, violations } from "./helpers";
 import { RunningServer } from "./server";
-
-// axe-core, injected into each page as it is shown: WCAG 2 A and AA rules (contrast, labels,
-// names, landmarks…) and axe's best practices.
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-
-async function violations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    const axe = (window as any).axe;
-    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "best-practice"] });
-    return result.violations.map(
-      (v: any) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`,
-    );
-  });
-}
 
 // Opens each path in `page` and expects no violation on any of them.
 async function expectAccessible(page: Page, server: RunningServer, paths: string[]) {
@@ -45,7 +29,7 @@ test.describe.serial("accessibility", () => {
     await createShift(admin, "Sorting", 5, "Food bank"); // two places: the list offers "Where"
 
     const volunteer = await (await browser.newContext()).newPage();
-    await expectAccessible(volunteer, server, ["/", "/shifts", "/shifts?place=Food+bank", "/stories", "/videos", "/login", "/forgot-password", "/reset-password?token=x", "/unsubscribe?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"]);
+    await expectAccessible(volunteer, server, ["/", "/shifts", "/shifts?place=Food+bank", "/stories", "/videos", "/login", "/forgot-password", "/reset-password?token=x", "/unsubscribe?token=x", "/meetings/reply?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"]);
     // "Where" narrows the list to one place.
     await volunteer.goto(`${server.baseURL}/shifts`);
     await ready(volunteer);

@@ -1,4 +1,5 @@
 import { Browser, expect, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { RunningServer, startServer } from "./server";
 
 export const ADMIN = { name: "Ana Admin", email: "ana@example.org", password: "correct horse battery staple" };
@@ -72,4 +73,20 @@ export async function signUp(page: Page, server: RunningServer, title: string, n
   await page.getByLabel("Email").fill(`v${n}@example.org`);
   await page.getByRole("button", { name: "Sign up" }).click();
   await expect(page.getByTestId("signup-confirmation")).toBeVisible();
+}
+
+// axe-core, injected into a page as it is shown: WCAG 2 A and AA rules (contrast, labels,
+// names, landmarks…) and axe's best practices.
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+// What axe finds wrong with the page as it is now, one line each.
+export async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  return page.evaluate(async () => {
+    const axe = (window as any).axe;
+    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "best-practice"] });
+    return result.violations.map(
+      (v: any) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`,
+    );
+  });
 }
