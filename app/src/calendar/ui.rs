@@ -7,8 +7,7 @@ use leptos_router::hooks::use_query_map;
 use super::{CalendarEntry, CalendarFilter, Source, load_calendar_month};
 
 /// What changes the calendar: shifts, meetings and ticketed events made, changed or deleted.
-const CALENDAR_EVENTS: &str =
-    "/api/events/stream?topics=shift.created,shift.updated,shift.deleted,meeting.*,ticketed-event.*";
+const CALENDAR_EVENTS: &str = "/api/events/stream?topics=shift.created,shift.updated,shift.deleted,meeting.created,meeting.updated,meeting.deleted,ticketed-event.*";
 
 fn source_badge(source: Source) -> impl IntoView {
     let colour = match source {

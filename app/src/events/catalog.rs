@@ -235,6 +235,12 @@ catalog! {
         meeting_id: String, title: String, starts_at: String, ends_at: String, location: String,
     }
     Meetings "meeting.deleted" MeetingDeleted { meeting_id: String, title: String }
+    Meetings "meeting.attendee.invited" MeetingAttendeeInvited { meeting_id: String, title: String, email: String }
+    Meetings "meeting.attendee.removed" MeetingAttendeeRemoved { meeting_id: String, title: String, email: String }
+    // `reply`: YES or NO, as the person invited answered through their link.
+    Meetings "meeting.attendee.replied" MeetingAttendeeReplied {
+        meeting_id: String, title: String, email: String, reply: String,
+    }
     // newsletter (inbound reports)
     Newsletter "newsletter.email.opened" NewsletterEmailOpened {
         subscriber_email: String, contact_id: Option<String>, message_id: String,

@@ -201,9 +201,11 @@ pub async fn meeting_attendees(id: String) -> Result<Vec<Attendee>, AppError> {
 /// Invites the addresses in `emails` (separated by commas, semicolons, spaces or new lines).
 #[server(prefix = "/api", endpoint = "meetings/invite")]
 pub async fn invite_to_meeting(id: String, emails: String) -> Result<Invited, AppError> {
-    crate::auth::require_role(MANAGERS).await?;
+    let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let invited = service::invite(&state.db, &state.secret_key, &id, &emails, crate::db::now_unix()).await?;
+    let actor = crate::events::Actor::User(user.id);
+    let now = crate::db::now_unix();
+    let invited = service::invite(&state.bus, &state.secret_key, &actor, &id, &emails, now).await?;
     crate::request::after_plain_form_post(&format!("/admin/meetings/{id}"));
     Ok(invited)
 }
@@ -211,9 +213,11 @@ pub async fn invite_to_meeting(id: String, emails: String) -> Result<Invited, Ap
 /// Takes someone off a meeting's invitations; they are emailed that they are no longer expected.
 #[server(prefix = "/api", endpoint = "meetings/uninvite")]
 pub async fn uninvite_from_meeting(id: String, email: String) -> Result<(), AppError> {
-    crate::auth::require_role(MANAGERS).await?;
+    let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::uninvite(&state.db, &state.secret_key, &id, &email, crate::db::now_unix()).await?)
+    let actor = crate::events::Actor::User(user.id);
+    let now = crate::db::now_unix();
+    Ok(service::uninvite(&state.bus, &state.secret_key, &actor, &id, &email, now).await?)
 }
 
 /// What an invitation's reply link (from the invitation email) is for; 404 for a wrong link,
@@ -229,7 +233,7 @@ pub async fn get_meeting_invitation(token: String) -> Result<Invitation, AppErro
 #[server(prefix = "/api", endpoint = "meetings/reply")]
 pub async fn reply_to_meeting(token: String, reply: Reply) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    service::reply(&state.db, &state.secret_key, &token, reply, crate::db::now_unix()).await?;
+    service::reply(&state.bus, &state.secret_key, &token, reply, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post(&format!("/meetings/reply?token={}", crate::ui::urlencode(&token)));
     Ok(())
 }

@@ -11,7 +11,10 @@ use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::email::service::{EmailAttachment, OutgoingEmail};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
-use crate::events::catalog::{MeetingCreated, MeetingDeleted, MeetingUpdated};
+use crate::events::catalog::{
+    MeetingAttendeeInvited, MeetingAttendeeRemoved, MeetingAttendeeReplied, MeetingCreated, MeetingDeleted,
+    MeetingUpdated,
+};
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::secrets::SecretKey;
 use crate::settings;
@@ -368,18 +371,20 @@ pub async fn attendees(db: &Db, id: &str) -> Result<Vec<Attendee>, MeetingError>
 }
 
 /// Invites the addresses in `text` to meeting `id`, which must not be over: each one new gets
-/// an invitation with the calendar file, queued in the same transaction; one invited already
-/// is counted, not emailed again. At most `ATTENDEES_MAX` people in all.
+/// an invitation with the calendar file, queued in the same transaction, and
+/// `meeting.attendee.invited`; one invited already is counted, not emailed again. At most
+/// `ATTENDEES_MAX` people in all.
 pub async fn invite(
-    db: &Db,
+    bus: &Bus,
     key: &SecretKey,
+    actor: &Actor,
     id: &str,
     text: &str,
     now: i64,
 ) -> Result<Invited, MeetingError> {
     let addresses = read_addresses(text).map_err(MeetingError::Invalid)?;
-    let zone = settings::time_zone(db).await?;
-    let mut tx = db.begin_write().await?;
+    let zone = settings::time_zone(bus.db()).await?;
+    let mut tx = bus.db().begin_write().await?;
     let meeting = locked(&mut tx, &zone, id, now).await?;
     if meeting.over {
         return Err(MeetingError::Over);
@@ -396,6 +401,7 @@ pub async fn invite(
         return Err(MeetingError::Invalid(FieldError::only("emails", message)));
     }
     let mut emails: Vec<OutgoingEmail> = Vec::with_capacity(new.len());
+    let mut events: Vec<Event> = Vec::with_capacity(new.len());
     for email in &new {
         let attendee = uuid::Uuid::new_v4().to_string();
         sqlx::query(
@@ -408,16 +414,31 @@ pub async fn invite(
         .execute(&mut *tx)
         .await?;
         emails.push(notice_email(key, &meeting, Notice::Invited, &attendee, email, now));
+        events.push(Event::MeetingAttendeeInvited(MeetingAttendeeInvited {
+            meeting_id: meeting.id.clone(),
+            title: meeting.title.clone(),
+            email: email.to_string(),
+        }));
     }
     crate::email::service::queue_all(&mut tx, &emails).await?;
-    tx.commit().await?;
+    let published: Vec<(&Actor, &Event)> = events.iter().map(|event| (actor, event)).collect();
+    bus::publish_all(&mut tx, &published).await?;
+    bus.commit(tx).await?;
     Ok(Invited { invited: new.len(), already: addresses.len() - new.len() })
 }
 
-/// Takes `email` off meeting `id`'s invitations and, unless the meeting is over, tells them.
-pub async fn uninvite(db: &Db, key: &SecretKey, id: &str, email: &str, now: i64) -> Result<(), MeetingError> {
-    let zone = settings::time_zone(db).await?;
-    let mut tx = db.begin_write().await?;
+/// Takes `email` off meeting `id`'s invitations, publishing `meeting.attendee.removed`, and,
+/// unless the meeting is over, tells them.
+pub async fn uninvite(
+    bus: &Bus,
+    key: &SecretKey,
+    actor: &Actor,
+    id: &str,
+    email: &str,
+    now: i64,
+) -> Result<(), MeetingError> {
+    let zone = settings::time_zone(bus.db()).await?;
+    let mut tx = bus.db().begin_write().await?;
     let meeting = locked(&mut tx, &zone, id, now).await?;
     let email = crate::users::service::normalise_email(email);
     let removed: Option<String> =
@@ -431,7 +452,13 @@ pub async fn uninvite(db: &Db, key: &SecretKey, id: &str, email: &str, now: i64)
         let notice = notice_email(key, &meeting, Notice::Uninvited, &attendee, &email, now);
         crate::email::service::queue(&mut tx, &notice).await?;
     }
-    tx.commit().await?;
+    let event = Event::MeetingAttendeeRemoved(MeetingAttendeeRemoved {
+        meeting_id: meeting.id.clone(),
+        title: meeting.title.clone(),
+        email,
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 
@@ -472,25 +499,27 @@ pub async fn invitation(db: &Db, key: &SecretKey, token: &str, now: i64) -> Resu
     })
 }
 
-/// Records `reply` for the invitation a reply link names; a later answer replaces it. Refused
-/// once the meeting is over.
+/// Records `reply` for the invitation a reply link names, publishing
+/// `meeting.attendee.replied`; a later answer replaces it. Refused once the meeting is over.
 pub async fn reply(
-    db: &Db,
+    bus: &Bus,
     key: &SecretKey,
     token: &str,
     reply: Reply,
     now: i64,
 ) -> Result<(), MeetingError> {
     let attendee = reply_token_attendee(key, token)?;
-    let zone = settings::time_zone(db).await?;
-    let mut tx = db.begin_write().await?;
-    let meeting_id: String = sqlx::query_scalar("SELECT meeting_id FROM meeting_attendees WHERE id = $1")
-        .bind(attendee)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(MeetingError::BadLink)?;
+    let zone = settings::time_zone(bus.db()).await?;
+    let mut tx = bus.db().begin_write().await?;
+    let (meeting_id, email): (String, String) =
+        sqlx::query_as("SELECT meeting_id, email FROM meeting_attendees WHERE id = $1")
+            .bind(attendee)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(MeetingError::BadLink)?;
     // Locked: an answer and a change of time, which clears the answers, come one after the other.
-    if locked(&mut tx, &zone, &meeting_id, now).await?.over {
+    let meeting = locked(&mut tx, &zone, &meeting_id, now).await?;
+    if meeting.over {
         return Err(MeetingError::Over);
     }
     sqlx::query("UPDATE meeting_attendees SET reply = $1, replied_at = $2 WHERE id = $3")
@@ -499,7 +528,15 @@ pub async fn reply(
         .bind(attendee)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    let event = Event::MeetingAttendeeReplied(MeetingAttendeeReplied {
+        meeting_id,
+        title: meeting.title,
+        email,
+        reply: reply.as_str().to_string(),
+    });
+    // The person invited answers through their link, not as a user of this server.
+    bus::publish(&mut tx, &Actor::System, &event).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 

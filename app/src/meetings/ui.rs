@@ -53,7 +53,10 @@ pub fn AdminMeetingsPage() -> impl IntoView {
         })
     };
     let meetings = Resource::new(filter, list_meetings);
-    crate::live::on_change("/api/events/stream?topics=meeting.*", move || meetings.refetch());
+    crate::live::on_change(
+        "/api/events/stream?topics=meeting.created,meeting.updated,meeting.deleted",
+        move || meetings.refetch(),
+    );
     let save = ServerAction::<SaveMeeting>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -173,6 +176,8 @@ fn Invitations(id: String, over: bool) -> impl IntoView {
         move || (list_id.clone(), invite.version().get() + uninvite.version().get()),
         |(id, _)| meeting_attendees(id),
     );
+    // Answers come from the people invited, so the list follows them live.
+    crate::live::on_change("/api/events/stream?topics=meeting.attendee.*", move || attendees.refetch());
     let error = last_error(invite.value());
     let outcome = move || match invite.value().get() {
         Some(Ok(done)) => {

@@ -447,6 +447,10 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
     let jo = reply_token(&app, "Invitation:", "jo@example.org").await;
     let sam = reply_token(&app, "Invitation:", "sam@example.org").await;
     assert_ne!(jo, sam);
+    let invited = app.events("meeting.attendee.invited").await;
+    let invited: Vec<(&str, &str)> =
+        invited.iter().map(|e| (e["meeting_id"].as_str().unwrap(), e["email"].as_str().unwrap())).collect();
+    assert_eq!(invited, [(id.as_str(), "jo@example.org"), (id.as_str(), "sam@example.org")]);
 
     // The link's page, for anyone holding it: the meeting, whose invitation (partly hidden), no
     // answer yet.
@@ -480,6 +484,7 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
     let nobody =
         vec![("jo@example.org".to_string(), Value::Null), ("sam@example.org".to_string(), Value::Null)];
     assert_eq!(replies(&app, &organiser, &id).await, nobody);
+    assert!(app.events("meeting.attendee.replied").await.is_empty());
 
     // Answered: the organisers see it; answering again changes it. A browser without the page's
     // code is sent back to the link's page, which says what they answered.
@@ -499,6 +504,13 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
         ("sam@example.org".to_string(), Value::from("NO")),
     ];
     assert_eq!(replies(&app, &organiser, &id).await, said);
+    // Each answer is an event, which the meeting's page follows live.
+    let answered = app.events("meeting.attendee.replied").await;
+    let answers: Vec<(&str, &str)> =
+        answered.iter().map(|e| (e["email"].as_str().unwrap(), e["reply"].as_str().unwrap())).collect();
+    assert_eq!(answers, [("jo@example.org", "YES"), ("sam@example.org", "YES"), ("sam@example.org", "NO")]);
+    assert_eq!(answered[0]["meeting_id"].as_str(), Some(id.as_str()));
+    assert_eq!(answered[0]["title"].as_str(), Some("Board meeting"));
     let page = app.page(&app.client(), &format!("/meetings/reply?token={sam}")).await;
     assert!(
         page.contains("You said you can&#x27;t come.") || page.contains("You said you can't come."),
@@ -527,11 +539,15 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
     // Taken off the invitations, their link stops working, and a new invitation's link is a new one.
     app.call(&organiser, "meetings/uninvite", &[("id", id.as_str()), ("email", "sam@example.org")]).await;
     assert_eq!(answer(&app, &sam, "YES").await.status(), 404);
+    let removed = app.events("meeting.attendee.removed").await;
+    assert_eq!((removed.len(), removed[0]["email"].as_str()), (1, Some("sam@example.org")));
     invite(&app, &organiser, &id, "sam@example.org").await;
     let sam_again = reply_token(&app, "Invitation:", "sam@example.org").await;
     assert_ne!(sam_again, sam);
     assert_eq!(answer(&app, &sam, "YES").await.status(), 404);
     assert_eq!(answer(&app, &sam_again, "YES").await.status(), 200);
+    assert_eq!(app.events("meeting.attendee.invited").await.len(), 3);
+    let replied = app.events("meeting.attendee.replied").await.len();
 
     // Once the meeting is over no answer is taken; once it is deleted the link is dead.
     sqlx::query(
@@ -544,6 +560,11 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
     let res = answer(&app, &jo, "NO").await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("This meeting is over."));
+    assert_eq!(
+        app.events("meeting.attendee.replied").await.len(),
+        replied,
+        "a refused answer publishes nothing"
+    );
     let seen: Value =
         app.call(&app.client(), "meetings/invitation", &[("token", jo.as_str())]).await.json().await.unwrap();
     assert_eq!((seen["reply"].clone(), seen["over"].clone()), (Value::Null, Value::Bool(true)));
