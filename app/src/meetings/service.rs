@@ -500,7 +500,8 @@ pub async fn invitation(db: &Db, key: &SecretKey, token: &str, now: i64) -> Resu
 }
 
 /// Records `reply` for the invitation a reply link names, publishing
-/// `meeting.attendee.replied`; a later answer replaces it. Refused once the meeting is over.
+/// `meeting.attendee.replied`; a later, different answer replaces it, the same one again changes
+/// nothing. Refused once the meeting is over.
 pub async fn reply(
     bus: &Bus,
     key: &SecretKey,
@@ -511,8 +512,8 @@ pub async fn reply(
     let attendee = reply_token_attendee(key, token)?;
     let zone = settings::time_zone(bus.db()).await?;
     let mut tx = bus.db().begin_write().await?;
-    let (meeting_id, email): (String, String) =
-        sqlx::query_as("SELECT meeting_id, email FROM meeting_attendees WHERE id = $1")
+    let (meeting_id, email, given): (String, String, Option<String>) =
+        sqlx::query_as("SELECT meeting_id, email, reply FROM meeting_attendees WHERE id = $1")
             .bind(attendee)
             .fetch_optional(&mut *tx)
             .await?
@@ -521,6 +522,9 @@ pub async fn reply(
     let meeting = locked(&mut tx, &zone, &meeting_id, now).await?;
     if meeting.over {
         return Err(MeetingError::Over);
+    }
+    if given.as_deref() == Some(reply.as_str()) {
+        return Ok(());
     }
     sqlx::query("UPDATE meeting_attendees SET reply = $1, replied_at = $2 WHERE id = $3")
         .bind(reply.as_str())

@@ -489,6 +489,7 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
     // Answered: the organisers see it; answering again changes it. A browser without the page's
     // code is sent back to the link's page, which says what they answered.
     assert_eq!(answer(&app, &jo, "YES").await.status(), 200);
+    assert_eq!(answer(&app, &jo, "YES").await.status(), 200, "the same answer twice (one event)");
     assert_eq!(answer(&app, &sam, "YES").await.status(), 200);
     let res = app
         .post_as_browser(
