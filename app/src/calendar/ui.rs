@@ -55,8 +55,8 @@ pub fn CalendarPage() -> impl IntoView {
             <h1 class="text-2xl font-bold text-slate-900">"Calendar"</h1>
             <a href="/admin/meetings" class="text-sm text-indigo-700 hover:underline">"Meetings"</a>
         </div>
-        // Outside the month's view, which is built again on every live change: a choice made
-        // but not yet shown must not be reset under the admin's hand.
+        // Outside the month's view: the form needs nothing the month read brings, so it shows
+        // while a month loads, and a live re-read leaves it as the admin left it.
         <form method="get" class="mt-4 flex flex-wrap items-end gap-4 rounded-lg bg-white p-4 shadow-sm">
             <input type="hidden" name="month" value=move || filter().month />
             <label class="text-sm text-slate-700">
