@@ -480,7 +480,7 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
         .unwrap();
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("This link is not valid"));
-    assert!(!answer(&app, &jo, "MAYBE").await.status().is_success());
+    assert_eq!(answer(&app, &jo, "MAYBE").await.status(), 400);
     let nobody =
         vec![("jo@example.org".to_string(), Value::Null), ("sam@example.org".to_string(), Value::Null)];
     assert_eq!(replies(&app, &organiser, &id).await, nobody);
