@@ -12,7 +12,9 @@ use super::{
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_plain_text};
-use crate::events::catalog::{ContactCreated, ContactTagsChanged, ContactUnsubscribed};
+use crate::events::catalog::{
+    ContactCreated, ContactMerged, ContactTagsChanged, ContactUnsubscribed, ContactUpdated,
+};
 use crate::events::{Actor, Event};
 use crate::jobs::service::Progress;
 use crate::jobs::{JobResult, LineProblem};
@@ -508,8 +510,8 @@ async fn add_tags(tx: &mut Tx, id: &str, tags: &[String]) -> Result<Vec<String>,
 }
 
 /// Moves every sign-up, payment, campaign email, activity and tag of `duplicate` to `survivor`, keeps a
-/// phone number the survivor lacks, and deletes `duplicate` — in one transaction. Tags the
-/// survivor gains are published as `contact.tags.changed`.
+/// phone number the survivor lacks, and deletes `duplicate` — in one transaction, which
+/// publishes `contact.merged`, and `contact.tags.changed` for the tags the survivor gains.
 pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) -> Result<(), ContactError> {
     if survivor == duplicate {
         return Err(ContactError::Invalid(FieldError::only("duplicate", "Choose two different contacts.")));
@@ -572,6 +574,13 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         .execute(&mut *tx)
         .await?;
     crate::audit::record(&mut tx, actor, "contact.merged", &format!("{gone_email} into {email}")).await?;
+    let merged = Event::ContactMerged(ContactMerged {
+        contact_id: survivor.to_string(),
+        email: email.clone(),
+        merged_contact_id: duplicate.to_string(),
+        merged_email: gone_email,
+    });
+    bus::publish(&mut tx, actor, &merged).await?;
     if !added.is_empty() {
         let event = Event::ContactTagsChanged(ContactTagsChanged {
             contact_id: survivor.to_string(),
@@ -607,12 +616,28 @@ pub async fn create(bus: &Bus, actor: &Actor, form: &ContactForm) -> Result<Stri
     Ok(found.id)
 }
 
-/// Corrects a contact's name, email and phone; the admin audit log records it (the old email
-/// too when it changes). Their sign-ups keep the details they were made with.
+/// Corrects a contact's name, email and phone, and publishes `contact.updated` (with the
+/// email before the change, so the newsletter can follow it); the admin audit log records it
+/// (the old email too when it changes). Saving the same details changes nothing. Their
+/// sign-ups keep the details they were made with.
 pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> Result<(), ContactError> {
     let (name, email, phone) = checked(form)?;
     let mut tx = bus.db().begin_write().await?;
-    let old_email = locked_email(&mut tx, id).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT name, email, phone FROM contacts WHERE id = $1{}",
+        db::for_update(&mut tx)
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ContactError::NotFound)?;
+    let old_email: String = row.try_get("email")?;
+    let unchanged = row.try_get::<String, _>("name")? == name
+        && old_email == email
+        && row.try_get::<Option<String>, _>("phone")? == phone;
+    if unchanged {
+        return Ok(());
+    }
     let updated =
         sqlx::query("UPDATE contacts SET name = $1, email = $2, phone = $3, updated_at = $4 WHERE id = $5")
             .bind(&name)
@@ -626,8 +651,16 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
         Err(e) if db::is_unique_violation(&e) => return Err(ContactError::EmailTaken),
         other => other?,
     };
-    let entity = if old_email == email { email } else { format!("{old_email} → {email}") };
+    let entity = if old_email == email { email.clone() } else { format!("{old_email} → {email}") };
     crate::audit::record(&mut tx, actor, "contact.updated", &entity).await?;
+    let event = Event::ContactUpdated(ContactUpdated {
+        contact_id: id.to_string(),
+        name,
+        email,
+        previous_email: old_email,
+        phone,
+    });
+    bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     Ok(())
 }

@@ -174,6 +174,15 @@ catalog! {
     // newsletter must hear that someone wants no more bulk email. `source` is LINK (the
     // unsubscribe link or a mail app's one-click button) or NEWSLETTER (a report).
     Contacts "contact.unsubscribed" ContactUnsubscribed { contact_id: String, email: String, source: String }
+    // Not in SPEC §2's table either: an admin's correction of a contact's details, and a merge
+    // of two contacts, which the newsletter and automations must follow. `previous_email` is
+    // the address before the change (the same as `email` when only the name or phone changed).
+    Contacts "contact.updated" ContactUpdated {
+        contact_id: String, name: String, email: String, previous_email: String, phone: Option<String>,
+    }
+    Contacts "contact.merged" ContactMerged {
+        contact_id: String, email: String, merged_contact_id: String, merged_email: String,
+    }
     // re-engagement
     Reengagement "reengagement.sent" ReengagementSent {
         contact_id: String, email: String, name: String, message_id: String, subject: String,

@@ -1,9 +1,10 @@
 //! The newsletter (ssr only, SPEC §3, Listmonk). Out: the `newsletter` listener makes each
-//! volunteer, supporter and donor a subscriber on their list, and keeps what Changemaker
-//! knows of them (tags, last sign-up, donor…) in their attributes. In: reports of opens,
-//! clicks, bounces and unsubscribes, posted to `/api/webhooks/newsletter`, are published as
-//! `newsletter.*` events. `start_adding_contacts` adds the people who were contacts before
-//! the newsletter was turned on.
+//! volunteer, supporter and donor a subscriber on their list, keeps what Changemaker knows of
+//! them (tags, last sign-up, donor…) in their attributes, and follows an admin's correction of
+//! their address or name. In: reports of opens, clicks, bounces and unsubscribes, posted to
+//! `/api/webhooks/newsletter`, are published as `newsletter.*` events.
+//! `start_adding_contacts` adds the people who were contacts before the newsletter was turned
+//! on.
 //!
 //! People are never put on a list against their wish: someone who unsubscribed from
 //! Changemaker's emails is not added to one (and is unsubscribed from every list when they
@@ -72,6 +73,8 @@ pub enum Update {
     Change(Change),
     /// Someone who wants no more bulk email: off every list.
     Unsubscribe { email: String },
+    /// Someone's details corrected in Changemaker: their subscriber's address and name follow.
+    Correct { previous_email: String, email: String, name: String },
 }
 
 /// What `envelope` changes for the newsletter, if anything. Read at delivery: a contact's
@@ -80,8 +83,18 @@ pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, S
     // An event this version cannot read changes nothing.
     let Ok(event) = envelope.event() else { return Ok(None) };
     let at = envelope.occurred_at.as_str();
-    if let Event::ContactUnsubscribed(e) = &event {
-        return Ok(Some(Update::Unsubscribe { email: normalise_email(&e.email) }));
+    match &event {
+        Event::ContactUnsubscribed(e) => {
+            return Ok(Some(Update::Unsubscribe { email: normalise_email(&e.email) }));
+        }
+        Event::ContactUpdated(e) => {
+            return Ok(Some(Update::Correct {
+                previous_email: normalise_email(&e.previous_email),
+                email: normalise_email(&e.email),
+                name: e.name.trim().to_string(),
+            }));
+        }
+        _ => {}
     }
     let change = match &event {
         Event::ShiftSignupCreated(e) => Some(Change::new(
@@ -261,6 +274,27 @@ impl Listmonk<'_> {
         }
         let body = json!({ "ids": [found.id], "action": "unsubscribe", "target_list_ids": lists });
         self.send(reqwest::Method::PUT, "/api/subscribers/lists", &body).await.map(|_| ())
+    }
+
+    /// Gives the subscriber with `previous_email`, if there is one, the corrected address and
+    /// name; their lists, status and attributes stay. When another subscriber has the new
+    /// address already, Listmonk cannot hold both: the old one is left for an admin there.
+    pub async fn correct(&self, previous_email: &str, email: &str, name: &str) -> Result<(), String> {
+        let Some(found) = self.subscriber(previous_email).await? else { return Ok(()) };
+        let moves = !found.email.eq_ignore_ascii_case(email);
+        if (!moves && found.name == name) || (moves && self.subscriber(email).await?.is_some()) {
+            return Ok(());
+        }
+        let body = json!({
+            "email": email,
+            "name": name,
+            "status": found.status,
+            "lists": found.lists.iter().map(|l| l.id).collect::<Vec<i64>>(),
+            "attribs": found.attribs,
+            "preconfirm_subscriptions": false,
+        });
+        let path = format!("/api/subscribers/{}", found.id);
+        self.send(reqwest::Method::PUT, &path, &body).await.map(|_| ())
     }
 
     fn list_name(&self, audience: Audience) -> &str {

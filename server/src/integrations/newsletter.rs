@@ -1,7 +1,8 @@
 //! The newsletter sync listener (SPEC §3, Listmonk): each volunteer, supporter and donor a
-//! subscriber on their list, with what Changemaker knows of them in their attributes, and
-//! off every list once they unsubscribe (`app::integrations::newsletter`). Off until it has Listmonk's address, an API user and
-//! its token and is turned on.
+//! subscriber on their list, with what Changemaker knows of them in their attributes, their
+//! address and name as corrected here, and off every list once they unsubscribe
+//! (`app::integrations::newsletter`). Off until it has Listmonk's address, an API user and its
+//! token and is turned on.
 
 use std::sync::Arc;
 
@@ -13,7 +14,8 @@ use app::secrets::SecretKey;
 
 pub const NAME: &str = "newsletter";
 
-/// SPEC §3's list, and `contact.unsubscribed` (off every list).
+/// SPEC §3's list, `contact.unsubscribed` (off every list) and `contact.updated` (a corrected
+/// address or name).
 pub const TOPICS: &[&str] = &[
     "shift.signup.created",
     "canvass.session.completed",
@@ -25,6 +27,7 @@ pub const TOPICS: &[&str] = &[
     "contact.tags.changed",
     "reengagement.sent",
     "contact.unsubscribed",
+    "contact.updated",
 ];
 
 pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
@@ -41,6 +44,9 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
             match update_of(&db, &envelope).await? {
                 Some(Update::Change(change)) => listmonk.apply(&change).await,
                 Some(Update::Unsubscribe { email }) => listmonk.unsubscribe(&email).await,
+                Some(Update::Correct { previous_email, email, name }) => {
+                    listmonk.correct(&previous_email, &email, &name).await
+                }
                 None => Ok(()),
             }
         })

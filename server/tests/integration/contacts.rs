@@ -358,6 +358,7 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
     assert!(button.contains("disabled"), "{button}");
     assert_eq!(merge(&keep, "jo@example.org").await.status(), 422, "not into itself");
     assert_eq!(merge(&keep, "nobody@example.org").await.status(), 422);
+    assert!(app.events("contact.merged").await.is_empty(), "a refused merge publishes nothing");
     let before_events = app.events("contact.tags.changed").await.len();
     let res = merge(&keep, " JO.WORK@example.org ").await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
@@ -388,6 +389,13 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
     let events = app.events("contact.tags.changed").await;
     assert_eq!(events.len(), before_events + 1);
     assert_eq!(events.last().unwrap()["added"], serde_json::json!(["phone banker"]));
+    assert_eq!(
+        app.events("contact.merged").await,
+        [serde_json::json!({
+            "contact_id": keep, "email": "jo@example.org",
+            "merged_contact_id": gone, "merged_email": "jo.work@example.org",
+        })]
+    );
     let audit: Vec<String> =
         sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'contact.merged'")
             .fetch_all(app.db.pool())
@@ -483,6 +491,24 @@ async fn organisers_add_a_contact_and_correct_their_details(app: TestApp) {
         audit,
         [("contact.updated".to_string(), "rosa@example.org → rosa.parks@example.org".to_string())]
     );
+    // Published with the address before, so the newsletter can follow the change.
+    let updated = app.events("contact.updated").await;
+    assert_eq!(
+        updated,
+        [serde_json::json!({
+            "contact_id": id, "name": "Rosa L. Parks", "email": "rosa.parks@example.org",
+            "previous_email": "rosa@example.org", "phone": null,
+        })]
+    );
+    // The same details saved again change nothing: no event, no audit row.
+    assert_eq!(update(&id, contact_form("Rosa L. Parks", "ROSA.PARKS@example.org", "")).await.status(), 200);
+    assert_eq!(app.events("contact.updated").await.len(), 1);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM admin_audit_log WHERE action = 'contact.updated'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
     assert_eq!(update("nobody", contact_form("Nobody", "nobody@example.org", "")).await.status(), 404);
     let form = contact_form("Rosa Parks", "rosa.parks@example.org", "555 0100");
     let mut args = vec![("id", id.as_str())];
@@ -491,6 +517,12 @@ async fn organisers_add_a_contact_and_correct_their_details(app: TestApp) {
         redirected_to(&app.post_as_browser(&admin, "contacts/update", "/admin/contacts/x", &args).await);
     assert_eq!(page, format!("/admin/contacts/{id}"));
     assert_eq!(contact_row(&app, &id).await.2.as_deref(), Some("555 0100"));
+    let updated = app.events("contact.updated").await;
+    assert_eq!(updated.len(), 2);
+    assert_eq!(
+        (updated[1]["name"].as_str(), updated[1]["previous_email"].as_str(), updated[1]["phone"].as_str()),
+        (Some("Rosa Parks"), Some("rosa.parks@example.org"), Some("555 0100"))
+    );
 }
 
 async fn contact_functions_check_the_role(app: TestApp) {

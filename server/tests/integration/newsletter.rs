@@ -463,6 +463,41 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     .await;
     assert_eq!(listmonk.lists_of("jo@example.org").len(), 2);
 
+    // An admin corrects Jo's address and name: the same subscriber follows, with their lists
+    // (still unsubscribed) and attributes.
+    let correct = |email: &str| app::contacts::ContactForm {
+        name: "Jo Bloggs-Smith".into(),
+        email: email.into(),
+        phone: String::new(),
+    };
+    app::contacts::service::update(&bus, &Actor::System, &jo_contact, &correct("Jo.Bloggs@example.org"))
+        .await
+        .unwrap();
+    eventually("Jo's subscriber has the new address", || async {
+        listmonk.subscriber("jo.bloggs@example.org").is_some()
+    })
+    .await;
+    assert!(listmonk.subscriber("jo@example.org").is_none());
+    let moved = listmonk.subscriber("jo.bloggs@example.org").unwrap();
+    assert_eq!((&moved["id"], &moved["name"]), (&jo_sub["id"], &json!("Jo Bloggs-Smith")));
+    assert_eq!(moved["attribs"]["changemaker"]["tags"], json!(["driver"]));
+    assert_eq!(
+        listmonk.lists_of("jo.bloggs@example.org"),
+        BTreeMap::from([
+            ("Volunteers".into(), "unsubscribed".into()),
+            ("Donors and buyers".into(), "unsubscribed".into())
+        ])
+    );
+    // Corrected to an address Listmonk already has (Sam's, who is no contact here): Listmonk
+    // holds one subscriber per address, so both are left as they are.
+    let before = delivered().await;
+    app::contacts::service::update(&bus, &Actor::System, &jo_contact, &correct("sam@example.org"))
+        .await
+        .unwrap();
+    eventually("the correction is delivered", || async { delivered().await > before }).await;
+    assert_eq!(listmonk.subscriber("jo.bloggs@example.org").unwrap()["id"], jo_sub["id"]);
+    assert_eq!(listmonk.subscriber("sam@example.org").unwrap()["name"], "Sam (Listmonk)");
+
     // Turned off, events are skipped and the token is kept.
     let mut off = settings;
     off[0].1 = "false";
