@@ -79,4 +79,42 @@ test.describe.serial("campaigns", () => {
       });
     }).toPass();
   });
+
+  test("a representative's response waits for moderation; a decision shows on every moderator's page", async ({
+    browser,
+  }) => {
+    const openCampaign = async () => {
+      const page = await browser.newPage();
+      await signIn(page, server, "/admin/campaigns");
+      await page.getByRole("link", { name: "Save the park" }).click();
+      await expect(page.getByRole("heading", { name: "Save the park" })).toBeVisible();
+      await ready(page);
+      return page;
+    };
+    const first = await openCampaign();
+    const second = await openCampaign();
+    await expect(first.getByText("No responses yet.")).toBeVisible();
+
+    const representative = await (await browser.newContext()).newPage();
+    await representative.goto(`${server.baseURL}/campaigns/save-the-park/respond`);
+    await ready(representative);
+    await representative.getByLabel("Your name and title").fill("Councillor Lee");
+    await representative.getByLabel("Your email").fill("lee@city.example");
+    await representative.getByLabel("Your response").fill("I will vote against the sale.");
+    await representative.getByRole("button", { name: "Send the response" }).click();
+    await expect(representative.getByTestId("response-sent")).toBeVisible();
+
+    // Both moderators see it arrive, pending, without a reload; one approves it, and the
+    // other's page shows the decision at once (response.moderated), with no buttons left.
+    for (const page of [first, second]) {
+      await expect(page.getByTestId("response")).toContainText("Councillor Lee");
+      await expect(page.getByTestId("response")).toContainText("pending");
+    }
+    await second.getByTestId("response").getByRole("button", { name: "Approve" }).click();
+    await expect(first.getByTestId("response")).toContainText("approved");
+    await expect(first.getByTestId("response").getByRole("button", { name: "Approve" })).toHaveCount(0);
+
+    await representative.goto(`${server.baseURL}/campaigns/save-the-park`);
+    await expect(representative.getByTestId("public-response")).toContainText("I will vote against the sale.");
+  });
 });

@@ -417,12 +417,19 @@ pub async fn enter_response(id: String, form: ResponseForm) -> Result<(), AppErr
     Ok(service::submit_response(&state.bus, &crate::events::Actor::User(user.id), &slug, &form).await?)
 }
 
-/// Approves (`approve` true) or rejects a pending response.
+/// Approves (`approve` true) or rejects a pending response; publishes `response.moderated`.
 #[server(prefix = "/api", endpoint = "campaigns/moderate")]
 pub async fn moderate_response(response_id: String, approve: bool) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::moderate(&state.db, &crate::events::Actor::User(user.id), &response_id, approve).await?)
+    service::moderate(&state.bus, &crate::events::Actor::User(user.id), &response_id, approve).await.map_err(
+        |e| match e {
+            service::CampaignError::NotFound => {
+                AppError::NotFound("This response was approved or rejected already, or is gone.".into())
+            }
+            e => e.into(),
+        },
+    )
 }
 
 #[cfg(test)]

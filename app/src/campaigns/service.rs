@@ -16,7 +16,7 @@ use crate::email::service::OutgoingEmail;
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
     CampaignCreated, CampaignDeleted, CampaignEmailSent, CampaignPublished, CampaignStatusChanged,
-    CampaignUpdated, ResponseSubmitted,
+    CampaignUpdated, ResponseModerated, ResponseSubmitted,
 };
 use crate::events::{Actor, Event};
 use crate::rate_limit::Allowance;
@@ -597,10 +597,16 @@ pub async fn submit_response(
     Ok(())
 }
 
-/// Approves or rejects a pending response (approved ones show on the public page).
-pub async fn moderate(db: &Db, actor: &Actor, response_id: &str, approve: bool) -> Result<(), CampaignError> {
+/// Approves or rejects a pending response (approved ones show on the public page) and
+/// publishes `response.moderated`.
+pub async fn moderate(
+    bus: &Bus,
+    actor: &Actor,
+    response_id: &str,
+    approve: bool,
+) -> Result<(), CampaignError> {
     let status = if approve { "APPROVED" } else { "REJECTED" };
-    let mut tx = db.begin_write().await?;
+    let mut tx = bus.db().begin_write().await?;
     let done = sqlx::query(
         "UPDATE campaign_responses SET status = $1, moderated_at = $2, moderated_by = $3 \
          WHERE id = $4 AND status = 'PENDING'",
@@ -614,8 +620,23 @@ pub async fn moderate(db: &Db, actor: &Actor, response_id: &str, approve: bool) 
     if done.rows_affected() == 0 {
         return Err(CampaignError::NotFound);
     }
+    let (campaign_id, campaign_title, representative_name): (String, String, String) = sqlx::query_as(
+        "SELECT c.id, c.title, r.representative_name FROM campaign_responses r \
+         JOIN campaigns c ON c.id = r.campaign_id WHERE r.id = $1",
+    )
+    .bind(response_id)
+    .fetch_one(&mut *tx)
+    .await?;
     crate::audit::record(&mut tx, actor, &format!("response.{}", status.to_lowercase()), response_id).await?;
-    tx.commit().await?;
+    let event = Event::ResponseModerated(ResponseModerated {
+        response_id: response_id.to_string(),
+        campaign_id,
+        campaign_title,
+        representative_name,
+        status: status.to_string(),
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 

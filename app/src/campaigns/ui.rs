@@ -167,6 +167,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
     let delete = ServerAction::<DeleteCampaign>::new();
     let status_error = last_error(status.value());
     let enter_error = last_error(enter.value());
+    let moderate_error = last_error(moderate.value());
     let enter_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(enter.value(), enter_form);
     Effect::new(move |_| {
@@ -280,6 +281,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
 
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Responses"</h2>
+                                <FormError error=moderate_error />
                                 {d.responses.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-600">"No responses yet."</p> })}
                                 <ul class="mt-2 space-y-3 text-sm">
                                     {d.responses.into_iter().map(|r| {

@@ -127,6 +127,12 @@ catalog! {
         response_id: String, campaign_id: String, campaign_title: String,
         representative_name: String, summary: String, contact_id: Option<String>,
     }
+    // Not in SPEC §2's table: a moderator's decision (APPROVED shows on the public page,
+    // REJECTED does not), which other moderators' open pages and automations follow.
+    Responses "response.moderated" ResponseModerated {
+        response_id: String, campaign_id: String, campaign_title: String, representative_name: String,
+        status: String,
+    }
     // campaigns
     Campaigns "campaign.created" CampaignCreated { campaign_id: String, slug: String, title: String, status: String }
     Campaigns "campaign.updated" CampaignUpdated { campaign_id: String, slug: String, title: String, status: String }

@@ -276,7 +276,22 @@ async fn responses_are_held_for_moderation(app: TestApp) {
     };
     assert_eq!(moderate(lee.clone(), "true").await, 200);
     assert_eq!(moderate(mayor.clone(), "false").await, 200);
-    assert_eq!(moderate(lee, "false").await, 404, "moderated once");
+    assert_eq!(moderate(lee.clone(), "false").await, 404, "moderated once");
+    let moderated = app.events("response.moderated").await;
+    assert_eq!(
+        moderated,
+        [
+            serde_json::json!({
+                "response_id": lee, "campaign_id": id, "campaign_title": "Save the park",
+                "representative_name": "Councillor Lee", "status": "APPROVED",
+            }),
+            serde_json::json!({
+                "response_id": mayor, "campaign_id": id, "campaign_title": "Save the park",
+                "representative_name": "Mayor", "status": "REJECTED",
+            }),
+        ],
+        "once each, the second try refused"
+    );
     let html = page().await;
     assert_eq!(html.matches("data-testid=\"public-response\"").count(), 1, "{html}");
     assert!(html.contains("Councillor Lee"));
