@@ -57,7 +57,7 @@ pub async fn video_file(
     };
     let actor = app::events::Actor::User(user.id);
     let now = app::db::now_unix();
-    match app::media::service::attach_file(&state.db, files, &actor, &id, &received, now).await {
+    match app::media::service::attach_file(&state.bus, files, &actor, &id, &received, now).await {
         Ok(_) if app::request::posted_by_browser(&headers) => {
             Redirect::to(&format!("/admin/videos/{id}")).into_response()
         }

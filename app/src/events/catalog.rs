@@ -219,6 +219,11 @@ catalog! {
     Media "video.published" VideoPublished { video_id: String, title: String, url_path: String }
     Media "video.unpublished" VideoUnpublished { video_id: String, title: String }
     Media "video.viewed" VideoViewed { video_id: String, title: String, contact_id: Option<String> }
+    // Not in SPEC §2's table: a video made, edited (its file too) or deleted, so an automation
+    // that mirrors the public videos can follow. `status` is DRAFT or PUBLISHED.
+    Media "video.created" VideoCreated { video_id: String, title: String }
+    Media "video.updated" VideoUpdated { video_id: String, title: String, url_path: String, status: String }
+    Media "video.deleted" VideoDeleted { video_id: String, title: String }
     // ticketed events
     TicketedEvents "ticketed-event.published" TicketedEventPublished {
         event_id: String, title: String, starts_at: String, ends_at: String, venue: String,
@@ -242,6 +247,14 @@ catalog! {
     Social "social.impact-story.published" ImpactStoryPublished {
         story_id: String, title: String, summary: String, url_path: String,
     }
+    // Not in SPEC §2's table, like the videos' own: a story made, edited, taken back to draft
+    // or deleted. `status` is DRAFT or PUBLISHED.
+    Social "social.impact-story.created" ImpactStoryCreated { story_id: String, title: String }
+    Social "social.impact-story.updated" ImpactStoryUpdated {
+        story_id: String, title: String, summary: String, url_path: String, status: String,
+    }
+    Social "social.impact-story.unpublished" ImpactStoryUnpublished { story_id: String, title: String }
+    Social "social.impact-story.deleted" ImpactStoryDeleted { story_id: String, title: String }
     // meetings
     Meetings "meeting.created" MeetingCreated {
         meeting_id: String, title: String, starts_at: String, ends_at: String, location: String,

@@ -139,9 +139,10 @@ pub async fn get_video(id: String) -> Result<Video, AppError> {
 /// Creates a draft (empty `id`) or updates a video.
 #[server(prefix = "/api", endpoint = "videos/save")]
 pub async fn save_video(#[server(default)] id: String, form: VideoForm) -> Result<Video, AppError> {
-    crate::auth::require_role(MANAGERS).await?;
+    let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let saved = service::save(&state.db, &id, &form, crate::db::now_unix()).await?;
+    let actor = crate::events::Actor::User(user.id);
+    let saved = service::save(&state.bus, &actor, &id, &form, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post(&format!("/admin/videos/{}", saved.id));
     Ok(saved)
 }
@@ -161,7 +162,7 @@ pub async fn remove_video_file(id: String) -> Result<Video, AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::remove_file(&state.db, &state.video_files, &actor, &id).await?)
+    Ok(service::remove_file(&state.bus, &state.video_files, &actor, &id).await?)
 }
 
 #[server(prefix = "/api", endpoint = "videos/delete")]
@@ -169,7 +170,7 @@ pub async fn delete_video(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::delete(&state.db, &state.video_files, &actor, &id).await?)
+    Ok(service::delete(&state.bus, &state.video_files, &actor, &id).await?)
 }
 
 /// Published videos, newest first, for `/videos`.

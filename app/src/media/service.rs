@@ -10,7 +10,9 @@ use super::{Video, VideoFile, VideoFilter, VideoForm, VideoPage};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text, is_web_address};
-use crate::events::catalog::{VideoPublished, VideoUnpublished, VideoViewed};
+use crate::events::catalog::{
+    VideoCreated, VideoDeleted, VideoPublished, VideoUnpublished, VideoUpdated, VideoViewed,
+};
 use crate::events::{Actor, Event};
 use crate::settings;
 use crate::time_zone::Zone;
@@ -143,44 +145,67 @@ pub async fn any_published(db: &Db) -> Result<bool, sqlx::Error> {
     Ok(one.is_some())
 }
 
-/// Creates a draft (empty `id`) or updates a video (published or not). An address another
-/// video has is refused.
-pub async fn save(db: &Db, id: &str, form: &VideoForm, now: i64) -> Result<Video, VideoError> {
+/// Creates a draft (empty `id`, publishing `video.created`) or updates a video, published or
+/// not (`video.updated`). An address another video has is refused.
+pub async fn save(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    form: &VideoForm,
+    now: i64,
+) -> Result<Video, VideoError> {
     let video = checked(form).map_err(VideoError::Invalid)?;
     let is_new = id.is_empty();
     let id = if is_new { uuid::Uuid::new_v4().to_string() } else { id.to_string() };
     // One statement writes either, its values bound in the same order.
     let sql = if is_new {
         "INSERT INTO videos (slug, title, description, video_url, updated_at, id, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5)"
+         VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5) RETURNING status"
     } else {
         "UPDATE videos SET slug = $1, title = $2, description = $3, video_url = $4, updated_at = $5 \
-         WHERE id = $6"
+         WHERE id = $6 RETURNING status"
     };
-    let mut tx = db.begin_write().await?;
+    let mut tx = bus.db().begin_write().await?;
     if !is_new && video.video_url.is_empty() && plays_only_its_address(&mut tx, &id).await? {
         let message = "This published video has no uploaded file and plays this address: keep it, or take the video back to draft first.";
         return Err(VideoError::Invalid(FieldError::only("video_url", message)));
     }
-    let written = sqlx::query(sql)
+    let written: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(sql)
         .bind(&video.slug)
         .bind(&video.title)
         .bind(&video.description)
         .bind(&video.video_url)
         .bind(now)
         .bind(&id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await;
-    match written {
-        Ok(done) if done.rows_affected() == 0 => return Err(VideoError::NotFound),
-        Ok(_) => tx.commit().await?,
+    let status = match written {
+        Ok(Some(status)) => status,
+        Ok(None) => return Err(VideoError::NotFound),
         Err(e) if db::is_unique_violation(&e) => {
             let message = "Another video has this address; choose another.";
             return Err(VideoError::Invalid(FieldError::only("slug", message)));
         }
         Err(e) => return Err(e.into()),
-    }
-    find(db, "id", &id, false).await
+    };
+    let event = if is_new {
+        Event::VideoCreated(VideoCreated { video_id: id.clone(), title: video.title })
+    } else {
+        updated_event(&id, video.title, &video.slug, status)
+    };
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    find(bus.db(), "id", &id, false).await
+}
+
+/// `video.updated` for video `id` as it now is.
+fn updated_event(id: &str, title: String, slug: &str, status: String) -> Event {
+    Event::VideoUpdated(VideoUpdated {
+        video_id: id.to_string(),
+        title,
+        url_path: format!("/videos/{slug}"),
+        status,
+    })
 }
 
 /// Whether video `id` is published without an uploaded file, so that its address is all it
@@ -254,43 +279,45 @@ async fn refused(tx: &mut Tx, id: &str, publish: bool, already: &'static str) ->
     }
 }
 
-/// Records `received` as video `id`'s file (written to the admin audit log), then removes the
-/// file it replaces. When the video is gone, the received file is removed and nothing changes.
+/// Records `received` as video `id`'s file (written to the admin audit log, with
+/// `video.updated`), then removes the file it replaces. When the video is gone, the received
+/// file is removed and nothing changes.
 pub async fn attach_file(
-    db: &Db,
+    bus: &Bus,
     files: &VideoFiles,
     actor: &Actor,
     id: &str,
     received: &Received,
     now: i64,
 ) -> Result<Video, VideoError> {
-    let recorded = record_file(db, actor, id, received, now).await;
+    let recorded = record_file(bus, actor, id, received, now).await;
     match &recorded {
         Ok(Some(replaced)) => files.remove(replaced).await,
         Ok(None) => {}
         Err(_) => files.remove(&received.name).await,
     }
     recorded?;
-    find(db, "id", id, false).await
+    find(bus.db(), "id", id, false).await
 }
 
 /// The file's row written in one transaction: the name of the file it replaces, if any.
 async fn record_file(
-    db: &Db,
+    bus: &Bus,
     actor: &Actor,
     id: &str,
     received: &Received,
     now: i64,
 ) -> Result<Option<String>, VideoError> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = bus.db().begin_write().await?;
     // Locked, so that of two uploads at once the second replaces (and removes) the first's.
     let lock = db::for_update(&mut tx);
-    let before =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT title, file_name FROM videos WHERE id = $1{lock}")))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(VideoError::NotFound)?;
+    let before = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT title, slug, status, file_name FROM videos WHERE id = $1{lock}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(VideoError::NotFound)?;
     let title: String = before.try_get("title")?;
     let replaced: Option<String> = before.try_get("file_name")?;
     sqlx::query(
@@ -306,18 +333,25 @@ async fn record_file(
     .await?;
     let entity = format!("{title}: {}", received.original_name);
     crate::audit::record(&mut tx, actor, "video.file.uploaded", &entity).await?;
-    tx.commit().await?;
+    let event = updated_event(id, title, &before.try_get::<String, _>("slug")?, before.try_get("status")?);
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     Ok(replaced)
 }
 
-/// Removes video `id`'s uploaded file (written to the admin audit log), so that it plays its
-/// address again; the file itself goes after the commit. Refused when there is no file, or
-/// when the video is published with no address to play instead.
-pub async fn remove_file(db: &Db, files: &VideoFiles, actor: &Actor, id: &str) -> Result<Video, VideoError> {
-    let mut tx = db.begin_write().await?;
+/// Removes video `id`'s uploaded file (written to the admin audit log, with `video.updated`),
+/// so that it plays its address again; the file itself goes after the commit. Refused when
+/// there is no file, or when the video is published with no address to play instead.
+pub async fn remove_file(
+    bus: &Bus,
+    files: &VideoFiles,
+    actor: &Actor,
+    id: &str,
+) -> Result<Video, VideoError> {
+    let mut tx = bus.db().begin_write().await?;
     let lock = db::for_update(&mut tx);
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT title, status, video_url, file_name, file_original_name FROM videos WHERE id = $1{lock}"
+        "SELECT title, slug, status, video_url, file_name, file_original_name FROM videos WHERE id = $1{lock}"
     )))
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -341,17 +375,20 @@ pub async fn remove_file(db: &Db, files: &VideoFiles, actor: &Actor, id: &str) -
     .execute(&mut *tx)
     .await?;
     let original: Option<String> = row.try_get("file_original_name")?;
-    let entity = format!("{}: {}", row.try_get::<String, _>("title")?, original.unwrap_or_default());
+    let title: String = row.try_get("title")?;
+    let entity = format!("{title}: {}", original.unwrap_or_default());
     crate::audit::record(&mut tx, actor, "video.file.removed", &entity).await?;
-    tx.commit().await?;
+    let event = updated_event(id, title, &row.try_get::<String, _>("slug")?, row.try_get("status")?);
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     files.remove(&file).await;
-    find(db, "id", id, false).await
+    find(bus.db(), "id", id, false).await
 }
 
-/// Deletes a video and its counted views, written to the admin audit log; then its uploaded
-/// file.
-pub async fn delete(db: &Db, files: &VideoFiles, actor: &Actor, id: &str) -> Result<(), VideoError> {
-    let mut tx = db.begin_write().await?;
+/// Deletes a video and its counted views, written to the admin audit log, with
+/// `video.deleted`; then its uploaded file.
+pub async fn delete(bus: &Bus, files: &VideoFiles, actor: &Actor, id: &str) -> Result<(), VideoError> {
+    let mut tx = bus.db().begin_write().await?;
     sqlx::query("DELETE FROM video_views WHERE video_id = $1").bind(id).execute(&mut *tx).await?;
     let row = sqlx::query("DELETE FROM videos WHERE id = $1 RETURNING title, file_name")
         .bind(id)
@@ -361,7 +398,9 @@ pub async fn delete(db: &Db, files: &VideoFiles, actor: &Actor, id: &str) -> Res
     let title: String = row.try_get("title")?;
     let file: Option<String> = row.try_get("file_name")?;
     crate::audit::record(&mut tx, actor, "video.deleted", &title).await?;
-    tx.commit().await?;
+    let event = Event::VideoDeleted(VideoDeleted { video_id: id.to_string(), title });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     if let Some(file) = file {
         files.remove(&file).await;
     }

@@ -92,9 +92,10 @@ pub async fn get_story(id: String) -> Result<Story, AppError> {
 /// Creates a draft (empty `id`) or updates a story.
 #[server(prefix = "/api", endpoint = "stories/save")]
 pub async fn save_story(#[server(default)] id: String, form: StoryForm) -> Result<Story, AppError> {
-    crate::auth::require_role(MANAGERS).await?;
+    let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let saved = service::save(&state.db, &id, &form, crate::db::now_unix()).await?;
+    let actor = crate::events::Actor::User(user.id);
+    let saved = service::save(&state.bus, &actor, &id, &form, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post(&format!("/admin/stories/{}", saved.id));
     Ok(saved)
 }
@@ -109,7 +110,7 @@ pub async fn publish_story(id: String, publish: bool) -> Result<Story, AppError>
     Ok(if publish {
         service::publish(&state.bus, &actor, &id, now).await?
     } else {
-        service::unpublish(&state.db, &actor, &id).await?
+        service::unpublish(&state.bus, &actor, &id).await?
     })
 }
 
@@ -117,7 +118,7 @@ pub async fn publish_story(id: String, publish: bool) -> Result<Story, AppError>
 pub async fn delete_story(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::delete(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+    Ok(service::delete(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
 }
 
 /// Published stories, newest first, for `/stories`.

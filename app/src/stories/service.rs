@@ -7,7 +7,9 @@ use super::{Story, StoryFilter, StoryForm, StoryPage};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
-use crate::events::catalog::ImpactStoryPublished;
+use crate::events::catalog::{
+    ImpactStoryCreated, ImpactStoryDeleted, ImpactStoryPublished, ImpactStoryUnpublished, ImpactStoryUpdated,
+};
 use crate::events::{Actor, Event};
 use crate::settings;
 use crate::time_zone::Zone;
@@ -125,39 +127,59 @@ pub async fn any_published(db: &Db) -> Result<bool, sqlx::Error> {
     Ok(one.is_some())
 }
 
-/// Creates a draft (empty `id`) or updates a story (published or not). An address another
-/// story has is refused.
-pub async fn save(db: &Db, id: &str, form: &StoryForm, now: i64) -> Result<Story, StoryError> {
+/// Creates a draft (empty `id`, publishing `social.impact-story.created`) or updates a story,
+/// published or not (`social.impact-story.updated`). An address another story has is refused.
+pub async fn save(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    form: &StoryForm,
+    now: i64,
+) -> Result<Story, StoryError> {
     let story = checked(form).map_err(StoryError::Invalid)?;
     let is_new = id.is_empty();
     let id = if is_new { uuid::Uuid::new_v4().to_string() } else { id.to_string() };
     // One statement writes either, its values bound in the same order.
     let sql = if is_new {
         "INSERT INTO impact_stories (slug, title, summary, body, updated_at, id, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5)"
+         VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5) RETURNING status"
     } else {
-        "UPDATE impact_stories SET slug = $1, title = $2, summary = $3, body = $4, updated_at = $5 WHERE id = $6"
+        "UPDATE impact_stories SET slug = $1, title = $2, summary = $3, body = $4, updated_at = $5 WHERE id = $6 \
+         RETURNING status"
     };
-    let mut tx = db.begin_write().await?;
-    let written = sqlx::query(sql)
+    let mut tx = bus.db().begin_write().await?;
+    let written: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(sql)
         .bind(&story.slug)
         .bind(&story.title)
         .bind(&story.summary)
         .bind(&story.body)
         .bind(now)
         .bind(&id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await;
-    match written {
-        Ok(done) if done.rows_affected() == 0 => return Err(StoryError::NotFound),
-        Ok(_) => tx.commit().await?,
+    let status = match written {
+        Ok(Some(status)) => status,
+        Ok(None) => return Err(StoryError::NotFound),
         Err(e) if db::is_unique_violation(&e) => {
             let message = "Another story has this address; choose another.";
             return Err(StoryError::Invalid(FieldError::only("slug", message)));
         }
         Err(e) => return Err(e.into()),
-    }
-    find(db, "id", &id, false).await
+    };
+    let event = if is_new {
+        Event::ImpactStoryCreated(ImpactStoryCreated { story_id: id.clone(), title: story.title })
+    } else {
+        Event::ImpactStoryUpdated(ImpactStoryUpdated {
+            story_id: id.clone(),
+            title: story.title,
+            summary: story.summary,
+            url_path: format!("/stories/{}", story.slug),
+            status,
+        })
+    };
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    find(bus.db(), "id", &id, false).await
 }
 
 /// Why a change from one status to the other found no row: the story is missing, or is
@@ -199,9 +221,10 @@ pub async fn publish(bus: &Bus, actor: &Actor, id: &str, now: i64) -> Result<Sto
     find(bus.db(), "id", id, false).await
 }
 
-/// Takes a published story back to draft (off `/stories`), written to the admin audit log.
-pub async fn unpublish(db: &Db, actor: &Actor, id: &str) -> Result<Story, StoryError> {
-    let mut tx = db.begin_write().await?;
+/// Takes a published story back to draft (off `/stories`), written to the admin audit log,
+/// with `social.impact-story.unpublished`.
+pub async fn unpublish(bus: &Bus, actor: &Actor, id: &str) -> Result<Story, StoryError> {
+    let mut tx = bus.db().begin_write().await?;
     let title: Option<String> = sqlx::query_scalar(
         "UPDATE impact_stories SET status = 'DRAFT', published_at = NULL, updated_at = $1 \
          WHERE id = $2 AND status = 'PUBLISHED' RETURNING title",
@@ -212,20 +235,24 @@ pub async fn unpublish(db: &Db, actor: &Actor, id: &str) -> Result<Story, StoryE
     .await?;
     let Some(title) = title else { return Err(refused(&mut tx, id, "This story is a draft already.").await) };
     crate::audit::record(&mut tx, actor, "story.unpublished", &title).await?;
-    tx.commit().await?;
-    find(db, "id", id, false).await
+    let event = Event::ImpactStoryUnpublished(ImpactStoryUnpublished { story_id: id.to_string(), title });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    find(bus.db(), "id", id, false).await
 }
 
-/// Deletes a story, written to the admin audit log.
-pub async fn delete(db: &Db, actor: &Actor, id: &str) -> Result<(), StoryError> {
-    let mut tx = db.begin_write().await?;
+/// Deletes a story, written to the admin audit log, with `social.impact-story.deleted`.
+pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), StoryError> {
+    let mut tx = bus.db().begin_write().await?;
     let title: String = sqlx::query_scalar("DELETE FROM impact_stories WHERE id = $1 RETURNING title")
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoryError::NotFound)?;
     crate::audit::record(&mut tx, actor, "story.deleted", &title).await?;
-    tx.commit().await?;
+    let event = Event::ImpactStoryDeleted(ImpactStoryDeleted { story_id: id.to_string(), title });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 

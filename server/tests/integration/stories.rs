@@ -3,7 +3,7 @@
 
 use crate::common::TestApp;
 use app::users::{Role, UserStatus};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 on_both_backends!(stories_are_drafted_published_read_taken_back_and_deleted);
 
@@ -65,11 +65,18 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert_eq!(ok_json(app.call(&visitor, "stories/public", &[]).await).await["count"], 0);
     assert!(!app.page(&visitor, "/").await.contains("Impact stories"), "no home link yet");
     assert!(app.events("social.impact-story.published").await.is_empty());
+    let created = json!({ "story_id": id, "title": "Bus route 12 saved!" });
+    assert_eq!(app.events("social.impact-story.created").await, std::slice::from_ref(&created));
 
     // A second story may not take its address.
     let res = save(&app, &admin, "", &story_form("Another", "bus-route-12-saved", "Else.")).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("Another story has this address"));
+    assert_eq!(
+        app.events("social.impact-story.created").await,
+        [created],
+        "a refused story publishes nothing"
+    );
 
     // Published: the event, the public list and page, the home page's link.
     let published =
@@ -91,7 +98,7 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert!(app.page(&visitor, "/stories").await.contains("Bus route 12 saved!"));
     assert!(app.page(&visitor, "/").await.contains("Impact stories"));
 
-    // An edit of a published story shows at once, and publishes nothing more.
+    // An edit of a published story shows at once, with `social.impact-story.updated`.
     ok_json(
         save(&app, &admin, &id, &story_form("Bus route 12 saved for good", "bus-route-12-saved", "Kept."))
             .await,
@@ -100,6 +107,13 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert!(app.page(&visitor, "/stories/bus-route-12-saved").await.contains("Bus route 12 saved for good"));
     assert_eq!(app.events("social.impact-story.published").await.len(), 1);
     assert_eq!(save(&app, &admin, "nope", &story_form("X", "", "Y")).await.status(), 404);
+    assert_eq!(
+        app.events("social.impact-story.updated").await,
+        [json!({
+            "story_id": id, "title": "Bus route 12 saved for good", "summary": "Kept.",
+            "url_path": "/stories/bus-route-12-saved", "status": "PUBLISHED",
+        })]
+    );
 
     // Taken back to draft: off the public pages, audited.
     let draft =
@@ -111,6 +125,8 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert_eq!(ok_json(app.call(&visitor, "stories/public", &[]).await).await["count"], 0);
     let res = app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "false")]).await;
     assert_eq!(res.status(), 409);
+    let named = json!({ "story_id": id, "title": "Bus route 12 saved for good" });
+    assert_eq!(app.events("social.impact-story.unpublished").await, std::slice::from_ref(&named), "once");
     assert_eq!(
         app.call(&admin, "stories/publish", &[("id", "nope"), ("publish", "true")]).await.status(),
         404
@@ -121,6 +137,7 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     assert!(app.page(&admin, &format!("/admin/stories/{id}")).await.contains("Draft: only admins see it."));
     assert_eq!(app.call(&admin, "stories/delete", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(app.call(&admin, "stories/delete", &[("id", id.as_str())]).await.status(), 404);
+    assert_eq!(app.events("social.impact-story.deleted").await, [named], "once");
     let audited: Vec<String> =
         sqlx::query_scalar("SELECT action FROM admin_audit_log WHERE action LIKE 'story.%' ORDER BY action")
             .fetch_all(app.db.pool())

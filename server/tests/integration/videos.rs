@@ -6,7 +6,7 @@
 use crate::common::{Backend, TestApp};
 use app::media::service::{Viewer, count_view};
 use app::users::{Role, UserStatus};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 on_both_backends!(videos_are_drafted_published_watched_taken_back_and_deleted);
 on_both_backends_with_own_server!(
@@ -72,6 +72,8 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
     let res = save(&app, &admin, "", &video_form("Another", "march-for-transit", FILE)).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("Another video has this address"));
+    let created = json!({ "video_id": id, "title": "March for transit!" });
+    assert_eq!(app.events("video.created").await, [created], "the refused one publishes nothing");
 
     // Published: the event, the public list and the page with its player.
     let published =
@@ -140,12 +142,19 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
         sqlx::query_scalar("SELECT viewer FROM video_views").fetch_all(app.db.pool()).await.unwrap();
     assert!(stored.iter().all(|v| !v.contains("127.0.0.1") && !v.contains("203.0.113.9")), "{stored:?}");
 
-    // An edit shows at once and publishes nothing more.
+    // An edit shows at once, with `video.updated`.
     ok_json(save(&app, &admin, &id, &video_form("March for transit, 2026", "march-for-transit", FILE)).await)
         .await;
     assert!(app.page(&visitor, "/videos/march-for-transit").await.contains("March for transit, 2026"));
     assert_eq!(app.events("video.published").await.len(), 1);
     assert_eq!(save(&app, &admin, "nope", &video_form("X", "", FILE)).await.status(), 404);
+    assert_eq!(
+        app.events("video.updated").await,
+        [json!({
+            "video_id": id, "title": "March for transit, 2026", "url_path": "/videos/march-for-transit",
+            "status": "PUBLISHED",
+        })]
+    );
 
     // Taken back to draft: off the public pages, with the event.
     let draft =
@@ -170,6 +179,11 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
     assert!(app.page(&admin, &format!("/admin/videos/{id}")).await.contains("Draft: only admins see it."));
     assert_eq!(app.call(&admin, "videos/delete", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(app.call(&admin, "videos/delete", &[("id", id.as_str())]).await.status(), 404);
+    assert_eq!(
+        app.events("video.deleted").await,
+        [json!({ "video_id": id, "title": "March for transit, 2026" })],
+        "once"
+    );
     let views: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM video_views").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(views, 0);
@@ -318,6 +332,11 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
             .await
             .unwrap();
     assert_eq!(audited, ["March: march.mp4"]);
+    // Told like an edit; the refused uploads told nothing.
+    assert_eq!(
+        app.events("video.updated").await,
+        [json!({ "video_id": id, "title": "March", "url_path": "/videos/march", "status": "DRAFT" })]
+    );
 
     // Published, the public page plays the uploaded file.
     let res = app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await;
@@ -383,6 +402,10 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     let res = save(&app, &admin, &id, &video_form("March", "march", "")).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("video_url"));
+    // The WebM, the address and the removal were told; neither refusal was.
+    let updated = app.events("video.updated").await;
+    assert_eq!(updated.len(), 4);
+    assert!(updated[1..].iter().all(|e| e["status"] == "PUBLISHED"), "{updated:?}");
     let kept = ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await;
     assert_eq!(kept["video_url"], address);
 
