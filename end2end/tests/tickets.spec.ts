@@ -16,6 +16,10 @@ test.describe.serial("ticketed events", () => {
   test("an admin publishes an event; visitors take tickets, shown live; one is checked in, one returned; the event is cancelled", async ({
     browser,
   }) => {
+    // A second organiser has the list open.
+    const colleague = await browser.newPage();
+    await signIn(colleague, server, "/admin/ticketed-events");
+    await expect(colleague.getByText("No ticketed events yet.")).toBeVisible();
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/ticketed-events");
     await expect(admin.getByText("No ticketed events yet.")).toBeVisible();
@@ -34,6 +38,9 @@ test.describe.serial("ticketed events", () => {
     await admin.getByRole("button", { name: "Publish" }).click();
     await expect(admin.getByTestId("event-status")).toHaveText("Published");
     await expect(admin.getByText("No tickets taken yet.")).toBeVisible();
+    // The colleague's list shows it, as it now is, without a reload.
+    await expect(colleague.getByRole("row", { name: /Film night/ })).toContainText("Published");
+    await colleague.close();
     // The dashboard lists it among the coming events.
     const dashboard = await browser.newPage();
     await signIn(dashboard, server, "/admin");

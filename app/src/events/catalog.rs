@@ -230,6 +230,15 @@ catalog! {
         url_path: String,
     }
     TicketedEvents "ticketed-event.cancelled" TicketedEventCancelled { event_id: String, title: String, starts_at: String }
+    // Not in SPEC §2's table: an event made (a draft), edited (draft or published; a published
+    // one's edit also publishes `ticketed-event.published` again, for the calendars) or a draft
+    // deleted. `status` is DRAFT or PUBLISHED.
+    TicketedEvents "ticketed-event.created" TicketedEventCreated { event_id: String, title: String, starts_at: String }
+    TicketedEvents "ticketed-event.updated" TicketedEventUpdated {
+        event_id: String, title: String, starts_at: String, ends_at: String, venue: String,
+        url_path: String, status: String,
+    }
+    TicketedEvents "ticketed-event.deleted" TicketedEventDeleted { event_id: String, title: String }
     TicketedEvents "ticket.purchased" TicketPurchased {
         ticket_id: String, event_id: String, event_title: String, tier_name: String,
         tier_kind: String, contact_id: Option<String>, buyer_name: String, buyer_email: String,

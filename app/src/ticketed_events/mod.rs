@@ -563,7 +563,7 @@ pub async fn cancel_ticketed_event(id: String) -> Result<(), AppError> {
 pub async fn delete_ticketed_event(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::delete(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+    Ok(service::delete(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
 }
 
 /// Checks in the ticket with `code` at event `id`'s door.

@@ -17,7 +17,8 @@ use crate::db::{self, Db, Tx};
 use crate::email::service::{EmailAttachment, LINK_BASE, OutgoingEmail};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
-    TicketCancelled, TicketCheckedIn, TicketPurchased, TicketedEventCancelled, TicketedEventPublished,
+    TicketCancelled, TicketCheckedIn, TicketPurchased, TicketedEventCancelled, TicketedEventCreated,
+    TicketedEventDeleted, TicketedEventPublished, TicketedEventUpdated,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::payments::service::RequestInfo;
@@ -275,10 +276,10 @@ pub async fn list(db: &Db, filter: &EventFilter) -> Result<EventPage, TicketingE
     Ok(EventPage { rows, page, has_more, count })
 }
 
-/// Creates a DRAFT (empty `id`) or updates an event and its tiers. A tier keeps its tickets
-/// by its name: one with tickets cannot be removed or made smaller than what is taken. An
-/// edit of a published event publishes `ticketed-event.published` again, so that calendars
-/// show it as it now is.
+/// Creates a DRAFT (empty `id`, publishing `ticketed-event.created`) or updates an event and
+/// its tiers (`ticketed-event.updated`). A tier keeps its tickets by its name: one with tickets
+/// cannot be removed or made smaller than what is taken. An edit of a published event also
+/// publishes `ticketed-event.published` again, so that calendars show it as it now is.
 pub async fn save(
     bus: &Bus,
     actor: &Actor,
@@ -297,8 +298,9 @@ pub async fn save(
     let valid = validate(form, &zone, now, id.is_empty()).map_err(TicketingError::Invalid)?;
     let (slug, title, venue) = (form.slug.trim(), form.title.trim(), form.venue.trim());
     let mut tx = bus.db().begin_write().await?;
+    let is_new = id.is_empty();
     // One statement writes either, its values bound in the same order.
-    let (id, sql) = if id.is_empty() {
+    let (id, sql) = if is_new {
         let sql = "INSERT INTO ticketed_events (slug, title, description, venue, starts_at, ends_at, created_at, \
                    updated_at, id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 'DRAFT')";
         (uuid::Uuid::new_v4().to_string(), sql)
@@ -327,6 +329,25 @@ pub async fn save(
     };
     save_tiers(&mut tx, &id, &valid.tiers).await?;
     let saved = locked(&mut tx, "id", &id).await?;
+    let starts_at = rfc3339_from_unix_ms(saved.starts_at * 1000);
+    let event = if is_new {
+        Event::TicketedEventCreated(TicketedEventCreated {
+            event_id: id.clone(),
+            title: saved.title.clone(),
+            starts_at,
+        })
+    } else {
+        Event::TicketedEventUpdated(TicketedEventUpdated {
+            event_id: id.clone(),
+            title: saved.title.clone(),
+            starts_at,
+            ends_at: rfc3339_from_unix_ms(saved.ends_at * 1000),
+            venue: saved.venue.clone(),
+            url_path: format!("/events/{}", saved.slug),
+            status: saved.status.as_str().to_string(),
+        })
+    };
+    bus::publish(&mut tx, actor, &event).await?;
     if saved.status == EventStatus::Published {
         bus::publish(&mut tx, actor, &saved.published_event()).await?;
     }
@@ -486,16 +507,20 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
     Ok(())
 }
 
-/// Deletes a draft. A published event has its tickets' holders to think of: it is cancelled.
-pub async fn delete(db: &Db, actor: &Actor, id: &str) -> Result<(), TicketingError> {
-    let mut tx = db.begin_write().await?;
+/// Deletes a draft, with `ticketed-event.deleted`. A published event has its tickets' holders
+/// to think of: it is cancelled.
+pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingError> {
+    let mut tx = bus.db().begin_write().await?;
     let event = locked(&mut tx, "id", id).await?;
     if event.status != EventStatus::Draft {
         return Err(Conflict("Only a draft can be deleted: cancel a published event instead.".into()));
     }
     sqlx::query("DELETE FROM ticketed_events WHERE id = $1").bind(id).execute(&mut *tx).await?;
     crate::audit::record(&mut tx, actor, "ticketed-event.deleted", &event.slug).await?;
-    tx.commit().await?;
+    let deleted =
+        Event::TicketedEventDeleted(TicketedEventDeleted { event_id: event.id, title: event.title });
+    bus::publish(&mut tx, actor, &deleted).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 

@@ -60,6 +60,9 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
     }
 }
 
+/// What the admin pages follow live: any event's or ticket's change.
+const TICKETING_EVENTS: &str = "/api/events/stream?topics=ticket.*,ticketed-event.*";
+
 /// `/admin/ticketed-events`: every event, the latest first, 50 a page, found by title and
 /// status; and a form for a new one (saved as a draft).
 #[component]
@@ -73,6 +76,8 @@ pub fn AdminTicketedEventsPage() -> impl IntoView {
         })
     };
     let events = Resource::new(filter, list_ticketed_events);
+    // Another organiser's new event, edit or tickets taken show without a reload.
+    crate::live::on_change(TICKETING_EVENTS, move || events.refetch());
     let save = ServerAction::<SaveTicketedEvent>::new();
     // A new event is a draft: on to its page, where it is published.
     let navigate = use_navigate();
@@ -156,7 +161,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     let page = move || query.with(crate::ui::page_param);
     let detail = Resource::new(move || (id(), page()), |(id, page)| get_ticketed_event(id, page));
     // Tickets taken and checked in show without a reload.
-    crate::live::on_change("/api/events/stream?topics=ticket.*,ticketed-event.*", move || detail.refetch());
+    crate::live::on_change(TICKETING_EVENTS, move || detail.refetch());
     let save = ServerAction::<SaveTicketedEvent>::new();
     let publish = ServerAction::<PublishTicketedEvent>::new();
     let cancel = ServerAction::<CancelTicketedEvent>::new();
@@ -335,7 +340,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
 #[component]
 pub fn ComingEvents() -> impl IntoView {
     let events = Resource::new(|| (), |_| coming_ticketed_events());
-    crate::live::on_change("/api/events/stream?topics=ticket.*,ticketed-event.*", move || events.refetch());
+    crate::live::on_change(TICKETING_EVENTS, move || events.refetch());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -104,6 +104,12 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     assert_eq!(saved["when"].as_str().unwrap().split(", ").nth(1), Some("19:00–22:00 UTC"));
     assert_eq!(app.client().get(app.url("/events/spring-gala")).send().await.unwrap().status(), 404);
     assert!(app.events("ticketed-event.published").await.is_empty());
+    let created = app.events("ticketed-event.created").await;
+    assert_eq!(
+        (created.len(), created[0]["event_id"].as_str(), created[0]["title"].as_str()),
+        (1, Some(id.as_str()), Some("Spring Gala!")),
+        "the refused forms published nothing"
+    );
 
     assert_eq!(app.call(&admin, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(app.call(&admin, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 409);
@@ -198,6 +204,12 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
         .collect();
     assert_eq!(tiers, [("general", 1, 1), ("Members", 5, 0), ("Volunteers", 3, 0)]);
     assert_eq!(app.events("ticketed-event.published").await.len(), 2, "an edit is published again");
+    let updated = app.events("ticketed-event.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(
+        (updated[0]["event_id"].as_str(), updated[0]["status"].as_str(), updated[0]["url_path"].as_str()),
+        (Some(id.as_str()), Some("PUBLISHED"), Some("/events/spring-gala"))
+    );
 
     // A published event is cancelled, not deleted: its holders are told.
     assert_eq!(app.call(&admin, "ticketed-events/delete", &[("id", id.as_str())]).await.status(), 409);
@@ -252,6 +264,12 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     assert_eq!(found("", "DRAFT").await, ["Open mic"]);
     assert_eq!(found("mic", "CANCELLED").await, Vec::<String>::new());
     assert_eq!(app.call(&admin, "ticketed-events/delete", &[("id", draft.as_str())]).await.status(), 200);
+    assert_eq!(app.call(&admin, "ticketed-events/delete", &[("id", draft.as_str())]).await.status(), 404);
+    assert_eq!(
+        app.events("ticketed-event.deleted").await,
+        [serde_json::json!({ "event_id": draft, "title": "Open mic" })],
+        "the draft only, once"
+    );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ticketed_events").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket_tiers").await, 3, "its tiers went with it");
 }
