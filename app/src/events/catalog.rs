@@ -163,6 +163,22 @@ catalog! {
         order_id: String, product_id: String, product_name: String, contact_id: Option<String>,
         buyer_name: String, buyer_email: String, quantity: i64, amount_cents: i64, currency: String,
     }
+    // Not in SPEC §2's table: the shop's products and the membership plans as admins make and
+    // change them (in the payments' currency), for automations that list them elsewhere.
+    Payments "product.created" ProductCreated {
+        product_id: String, name: String, url_path: String, price_cents: i64, max_purchases: Option<i64>,
+        active: bool,
+    }
+    Payments "product.updated" ProductUpdated {
+        product_id: String, name: String, url_path: String, price_cents: i64, max_purchases: Option<i64>,
+        active: bool,
+    }
+    Payments "subscription.plan.created" SubscriptionPlanCreated {
+        plan_id: String, name: String, amount_cents: i64, interval: String, active: bool,
+    }
+    Payments "subscription.plan.updated" SubscriptionPlanUpdated {
+        plan_id: String, name: String, amount_cents: i64, interval: String, active: bool,
+    }
     Payments "payment.refunded" PaymentRefunded {
         payment_id: String, kind: String, contact_id: Option<String>, amount_cents: i64,
         currency: String,

@@ -513,7 +513,7 @@ pub async fn save_plan(#[server(default)] id: String, form: PlanForm) -> Result<
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::save_plan(&state.db, &actor, &service::RequestInfo::current(), &id, &form).await?)
+    Ok(service::save_plan(&state.bus, &actor, &service::RequestInfo::current(), &id, &form).await?)
 }
 
 /// The plans on offer, for `/membership`.
@@ -544,7 +544,7 @@ pub async fn save_product(#[server(default)] id: String, form: ProductForm) -> R
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::save_product(&state.db, &actor, &service::RequestInfo::current(), &id, &form).await?)
+    Ok(service::save_product(&state.bus, &actor, &service::RequestInfo::current(), &id, &form).await?)
 }
 
 /// The products on sale.

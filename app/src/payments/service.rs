@@ -7,9 +7,13 @@ use super::{
     AuditFilter, AuditPage, AuditRow, CURRENCIES, ChartBar, DonationChart, PaymentKind, PaymentPage,
     PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductForm, WaysToGive,
 };
+use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
-use crate::events::Actor;
+use crate::events::catalog::{
+    ProductCreated, ProductUpdated, SubscriptionPlanCreated, SubscriptionPlanUpdated,
+};
+use crate::events::{Actor, Event};
 use crate::secrets::{SecretKey, SecretString};
 use crate::settings;
 use crate::time_zone::Zone;
@@ -323,9 +327,10 @@ pub(super) async fn lock_product(tx: &mut Tx, slug: &str) -> Result<Option<Produ
 /// The longest product address (`/shop/<slug>`).
 const PRODUCT_SLUG_MAX: usize = 60;
 
-/// Creates a product (`id` empty) or updates one, with an audit row.
+/// Creates a product (`id` empty) or updates one, with an audit row and `product.created` or
+/// `product.updated`.
 pub async fn save_product(
-    db: &Db,
+    bus: &Bus,
     actor: &Actor,
     request: &RequestInfo,
     id: &str,
@@ -371,7 +376,7 @@ pub async fn save_product(
         return Err(PaymentError::Invalid(Vec::new()));
     };
     let now = db::now_unix();
-    let mut tx = db.begin_write().await?;
+    let mut tx = bus.db().begin_write().await?;
     let (product_id, action) = if id.is_empty() {
         let new_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
@@ -415,9 +420,30 @@ pub async fn save_product(
     let entry =
         AuditEntry { action, entity: &entity, amount_cents: Some(price_cents), outcome: "ok", detail: "" };
     audit(&mut tx, actor, request, &entry).await?;
-    tx.commit().await?;
+    let (name, url_path) = (name.to_string(), format!("/shop/{slug}"));
+    let event = if id.is_empty() {
+        Event::ProductCreated(ProductCreated {
+            product_id: product_id.clone(),
+            name,
+            url_path,
+            price_cents,
+            max_purchases,
+            active: form.active,
+        })
+    } else {
+        Event::ProductUpdated(ProductUpdated {
+            product_id: product_id.clone(),
+            name,
+            url_path,
+            price_cents,
+            max_purchases,
+            active: form.active,
+        })
+    };
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&product_id).fetch_one(db.pool()).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&product_id).fetch_one(bus.db().pool()).await?;
     Ok(product_from_row(&row)?)
 }
 
@@ -642,9 +668,10 @@ pub async fn plan(db: &Db, id: &str) -> Result<Option<Plan>, sqlx::Error> {
     row.as_ref().map(plan_from_row).transpose()
 }
 
-/// Creates a plan (`id` empty) or updates one, with an audit row.
+/// Creates a plan (`id` empty) or updates one, with an audit row and
+/// `subscription.plan.created` or `subscription.plan.updated`.
 pub async fn save_plan(
-    db: &Db,
+    bus: &Bus,
     actor: &Actor,
     request: &RequestInfo,
     id: &str,
@@ -666,7 +693,7 @@ pub async fn save_plan(
     v.finish().map_err(PaymentError::Invalid)?;
     let Ok(amount_cents) = amount else { return Err(PaymentError::Invalid(Vec::new())) };
     let now = db::now_unix();
-    let mut tx = db.begin_write().await?;
+    let mut tx = bus.db().begin_write().await?;
     let (plan_id, action) = if id.is_empty() {
         let new_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
@@ -709,8 +736,27 @@ pub async fn save_plan(
         detail: interval,
     };
     audit(&mut tx, actor, request, &entry).await?;
-    tx.commit().await?;
-    plan(db, &plan_id).await?.ok_or(PaymentError::NotFound)
+    let (name, interval, active) = (name.to_string(), interval.to_string(), form.active);
+    let event = if id.is_empty() {
+        Event::SubscriptionPlanCreated(SubscriptionPlanCreated {
+            plan_id: plan_id.clone(),
+            name,
+            amount_cents,
+            interval,
+            active,
+        })
+    } else {
+        Event::SubscriptionPlanUpdated(SubscriptionPlanUpdated {
+            plan_id: plan_id.clone(),
+            name,
+            amount_cents,
+            interval,
+            active,
+        })
+    };
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    plan(bus.db(), &plan_id).await?.ok_or(PaymentError::NotFound)
 }
 
 /// A page of the payment audit log, newest first, its From and To the organisation's days.

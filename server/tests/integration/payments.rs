@@ -660,6 +660,15 @@ async fn products_are_checked_and_managed_by_payments_admins(backend: Backend) {
     assert_eq!(app.client().get(app.url("/shop/t-shirt")).send().await.unwrap().status(), 404);
     assert_eq!(audit_rows(&app, "product.created").await.len(), 1);
     assert_eq!(audit_rows(&app, "product.updated").await.len(), 1);
+    // Each save publishes its event; the refused ones published nothing.
+    let shirt = |price_cents: i64, max_purchases: Option<i64>, active: bool| {
+        json!({
+            "product_id": id, "name": "Campaign T-shirt", "url_path": "/shop/t-shirt", "price_cents": price_cents,
+            "max_purchases": max_purchases, "active": active,
+        })
+    };
+    assert_eq!(app.events("product.created").await, [shirt(2000, Some(5), true)]);
+    assert_eq!(app.events("product.updated").await, [shirt(2250, None, false)]);
     // Left empty, the address is made from the name.
     let res = app.call(&admin, "payments/save-product", &product_form("Café mug, large", "", "9", "")).await;
     let mug: Value = res.json().await.unwrap();
@@ -959,6 +968,13 @@ async fn membership_plans_start_subscriptions_that_follow_stripe(backend: Backen
     let res = app.call(&admin, "payments/save-plan", &plan("120", "year")).await;
     assert_eq!(res.status(), 200);
     let saved: Value = res.json().await.unwrap();
+    assert_eq!(
+        app.events("subscription.plan.created").await,
+        [json!({
+            "plan_id": saved["id"], "name": "Supporter", "amount_cents": 12_000, "interval": "year", "active": true,
+        })],
+        "the refused plans published nothing"
+    );
     let offered: Vec<Value> = app.call(&app.client(), "payments/membership", &[]).await.json().await.unwrap();
     assert_eq!(offered.len(), 1);
     assert_eq!(
@@ -1070,6 +1086,18 @@ async fn membership_plans_start_subscriptions_that_follow_stripe(backend: Backen
     let html =
         admin.get(app.url("/admin/payments?kind=subscription")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("2 subscriptions · active ones bring in $15.00 a month"), "{html}");
+
+    // Taking a plan off offer publishes `subscription.plan.updated`.
+    let mut off = plan("15", "month");
+    off.retain(|(k, _)| *k != "form[active]");
+    off.push(("id", monthly["id"].as_str().unwrap()));
+    assert_eq!(app.call(&admin, "payments/save-plan", &off).await.status(), 200);
+    assert_eq!(
+        app.events("subscription.plan.updated").await,
+        [json!({
+            "plan_id": monthly["id"], "name": "Supporter", "amount_cents": 1500, "interval": "month", "active": false,
+        })]
+    );
 }
 
 async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backend) {
