@@ -37,6 +37,8 @@ test.describe.serial("canvassing", () => {
     await ready(walker);
     await walker.getByRole("button", { name: "Start canvassing" }).click();
     await expect(walker.getByTestId("session-counts")).toContainText("0 doors knocked, 0 conversations.");
+    // The organiser's open page shows the canvasser out, without a reload.
+    await expect(admin.getByTestId("session-row")).toContainText("Still out");
     const doors = walker.getByTestId("door");
     await expect(doors).toHaveCount(2);
     const first = doors.first();
@@ -58,9 +60,8 @@ test.describe.serial("canvassing", () => {
     await expect(walker.getByTestId("session-ended")).toHaveText("Session ended: 2 doors knocked, 1 conversation. Thank you!");
     await expect(walker.getByRole("button", { name: "Start canvassing" })).toBeVisible();
 
-    // The organiser sees the session, the outcomes, and who left their details.
-    await admin.reload();
-    await ready(admin);
+    // The organiser sees the session, the outcomes, and who left their details — live.
+    await expect(admin.getByTestId("session-row")).not.toContainText("Still out");
     await expect(admin.getByTestId("session-row")).toContainText("Ana Admin");
     const cells = admin.getByTestId("session-row").locator("td");
     await expect(cells.nth(3)).toHaveText("2");

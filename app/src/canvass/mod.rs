@@ -241,7 +241,7 @@ pub async fn save_address(id: String, form: AddressForm) -> Result<Address, AppE
 pub async fn delete_address(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::delete_address(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+    Ok(service::delete_address(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
 }
 
 /// Sessions, latest first, 50 a page.
@@ -264,7 +264,8 @@ pub async fn get_walk(#[server(default)] filter: AddressFilter) -> Result<Walk, 
 pub async fn start_session() -> Result<Session, AppError> {
     let user = canvasser().await?;
     let state = crate::state::app_state()?;
-    let session = service::start(&state.db, &user.id, crate::db::now_unix()).await?;
+    let actor = crate::events::Actor::User(user.id.clone());
+    let session = service::start(&state.bus, &actor, &user.id, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post("/canvass");
     Ok(session)
 }

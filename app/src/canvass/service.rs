@@ -11,7 +11,10 @@ use super::{
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
-use crate::events::catalog::{CanvassAddressUpdated, CanvassSessionCompleted, CanvassVisitRecorded};
+use crate::events::catalog::{
+    CanvassAddressDeleted, CanvassAddressUpdated, CanvassSessionCompleted, CanvassSessionStarted,
+    CanvassVisitRecorded,
+};
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::settings;
 use crate::time_zone::Zone;
@@ -228,10 +231,10 @@ pub async fn save_address(
     Ok(address_detail(bus.db(), id).await?.address)
 }
 
-/// Deletes an address with no visits, writing it to the admin audit log. One that has been
-/// visited keeps its history and is refused.
-pub async fn delete_address(db: &Db, actor: &Actor, id: &str) -> Result<(), CanvassError> {
-    let mut tx = db.begin_write().await?;
+/// Deletes an address with no visits, writing it to the admin audit log, with
+/// `canvass.address.deleted`. One that has been visited keeps its history and is refused.
+pub async fn delete_address(bus: &Bus, actor: &Actor, id: &str) -> Result<(), CanvassError> {
+    let mut tx = bus.db().begin_write().await?;
     let deleted: Option<String> = sqlx::query_scalar(
         "DELETE FROM canvass_addresses WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM canvass_visits WHERE address_id = $1) RETURNING street",
@@ -251,7 +254,9 @@ pub async fn delete_address(db: &Db, actor: &Actor, id: &str) -> Result<(), Canv
         });
     };
     crate::audit::record(&mut tx, actor, "canvass.address.deleted", &street).await?;
-    tx.commit().await?;
+    let event = Event::CanvassAddressDeleted(CanvassAddressDeleted { address_id: id.to_string(), street });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 
@@ -404,8 +409,10 @@ pub async fn walk(db: &Db, user_id: &str, filter: &AddressFilter) -> Result<Walk
     Ok(Walk { session, to_visit })
 }
 
-/// Opens a session for the canvasser, or answers with the one already open.
-pub async fn start(db: &Db, user_id: &str, now: i64) -> Result<Session, CanvassError> {
+/// Opens a session for the canvasser, with `canvass.session.started`, or answers with the one
+/// already open.
+pub async fn start(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<Session, CanvassError> {
+    let db = bus.db();
     if let Some(id) = open_session_id(db, user_id).await? {
         return session_by_id(db, &id).await;
     }
@@ -419,7 +426,15 @@ pub async fn start(db: &Db, user_id: &str, now: i64) -> Result<Session, CanvassE
             .execute(&mut *tx)
             .await;
     match inserted {
-        Ok(_) => tx.commit().await?,
+        Ok(_) => {
+            let event = Event::CanvassSessionStarted(CanvassSessionStarted {
+                session_id: id.clone(),
+                canvasser_user_id: user_id.to_string(),
+                started_at: rfc3339_from_unix_ms(now * 1000),
+            });
+            bus::publish(&mut tx, actor, &event).await?;
+            bus.commit(tx).await?;
+        }
         // Started twice at once (two tabs): the other one is the session.
         Err(e) if db::is_unique_violation(&e) => {
             drop(tx);

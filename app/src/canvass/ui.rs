@@ -230,6 +230,11 @@ pub fn AdminCanvassPage() -> impl IntoView {
     let sessions_page = move || query.with(|q| q.get("sessions").and_then(|p| p.parse().ok()).unwrap_or(1));
     let addresses = Resource::new(filter, list_addresses);
     let sessions = Resource::new(sessions_page, list_sessions);
+    // Canvassers starting out, knocking on doors and coming back show without a reload.
+    crate::live::on_change("/api/events/stream?topics=canvass.*", move || {
+        sessions.refetch();
+        addresses.refetch();
+    });
     let add = ServerAction::<AddAddresses>::new();
     let add_error = last_error(add.value());
     let add_form = NodeRef::<leptos::html::Form>::new();

@@ -122,6 +122,12 @@ catalog! {
         address_id: String, street: String, city: String, postal_code: String,
         contact_id: Option<String>, email: Option<String>,
     }
+    // Not in SPEC §2's table: a canvasser starting out (so organisers can see who is out), and
+    // an address that was never visited taken off the list.
+    Canvass "canvass.session.started" CanvassSessionStarted {
+        session_id: String, canvasser_user_id: String, started_at: String,
+    }
+    Canvass "canvass.address.deleted" CanvassAddressDeleted { address_id: String, street: String }
     // responses
     Responses "response.submitted" ResponseSubmitted {
         response_id: String, campaign_id: String, campaign_title: String,

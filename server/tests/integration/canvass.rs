@@ -133,6 +133,8 @@ async fn addresses_are_added_checked_corrected_and_deleted(app: TestApp) {
     assert_eq!(app.call(&admin, "canvass/delete-address", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(app.call(&admin, "canvass/delete-address", &[("id", id.as_str())]).await.status(), 404);
     assert_eq!(app.call(&admin, "canvass/address", &[("id", id.as_str())]).await.status(), 404);
+    let deleted = serde_json::json!({ "address_id": id, "street": "7 Mill Lane North" });
+    assert_eq!(app.events("canvass.address.deleted").await, std::slice::from_ref(&deleted), "once");
     let audited: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM admin_audit_log WHERE action = 'canvass.address.deleted'")
             .fetch_one(app.db.pool())
@@ -179,6 +181,12 @@ async fn a_volunteer_walks_a_session_records_doors_and_ends_it(app: TestApp) {
     let open: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM canvass_sessions").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(open, 1, "starting twice keeps the open session");
+    let started = app.events("canvass.session.started").await;
+    assert_eq!(
+        (started.len(), started[0]["session_id"].as_str()),
+        (1, session["id"].as_str()),
+        "published once, by the first start"
+    );
     assert_eq!((session["doors_knocked"].as_i64(), session["ended"].clone()), (Some(0), Value::Null));
 
     // Bad visits: each field named, nothing recorded.
@@ -311,6 +319,7 @@ async fn a_volunteer_walks_a_session_records_doors_and_ends_it(app: TestApp) {
     let res = app.call(&admin, "canvass/delete-address", &[("id", low.as_str())]).await;
     assert_eq!(res.status(), 409);
     assert_eq!(count(&app, "canvass_addresses").await, 3);
+    assert!(app.events("canvass.address.deleted").await.is_empty(), "nothing published for a refusal");
 
     // The canvasser's page renders for them, and asks anyone else to sign in.
     let page = app.page(&volunteer, "/canvass").await;
