@@ -109,6 +109,12 @@ catalog! {
         shift_id: String, shift_title: String, signup_id: String, contact_id: Option<String>,
         name: String, email: String, reason: String,
     }
+    // Not in SPEC §2's table: an organiser marking whether a volunteer came (`attendance`
+    // ATTENDED or NO_SHOW, or none when the mark is cleared).
+    Shifts "shift.signup.marked" ShiftSignupMarked {
+        shift_id: String, shift_title: String, signup_id: String, contact_id: Option<String>,
+        attendance: Option<String>,
+    }
     // canvass
     Canvass "canvass.session.completed" CanvassSessionCompleted {
         session_id: String, canvasser_user_id: String, doors_knocked: i64, conversations: i64,

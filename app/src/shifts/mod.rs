@@ -775,7 +775,7 @@ pub async fn admin_set_attendance(
     signup_id: String,
     #[server(default)] attendance: String,
 ) -> Result<(), AppError> {
-    crate::auth::require_role(MANAGERS).await?;
+    let user = crate::auth::require_role(MANAGERS).await?;
     let attendance = match attendance.trim() {
         "" => None,
         text => Some(
@@ -784,7 +784,8 @@ pub async fn admin_set_attendance(
         ),
     };
     let state = crate::state::app_state()?;
-    Ok(service::set_attendance(&state.db, &signup_id, attendance, crate::db::now_unix()).await?)
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::set_attendance(&state.bus, &actor, &signup_id, attendance, crate::db::now_unix()).await?)
 }
 
 /// An admin adds a volunteer (source ADMIN); a full shift puts them on the waitlist.

@@ -19,7 +19,7 @@ use crate::db::{self, Db, Tx};
 use crate::email::service::{queue as queue_email, queue_all as queue_emails};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
-    ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftUpdated,
+    ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftSignupMarked, ShiftUpdated,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::time_zone::Zone;
@@ -1601,19 +1601,22 @@ pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result
 }
 
 /// Marks whether a volunteer with a spot came (`None` clears it), from the shift's start on;
-/// not for someone waiting or whose sign-up was cancelled, nor on a cancelled shift.
+/// not for someone waiting or whose sign-up was cancelled, nor on a cancelled shift. A change
+/// publishes `shift.signup.marked`; the same mark again changes nothing.
 pub async fn set_attendance(
-    db: &Db,
+    bus: &Bus,
+    actor: &Actor,
     signup_id: &str,
     attendance: Option<Attendance>,
     now: i64,
 ) -> Result<(), ShiftError> {
-    let mut tx = db.begin_write().await?;
-    let shift_id: String = sqlx::query_scalar("SELECT shift_id FROM shift_signups WHERE id = $1")
-        .bind(signup_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ShiftError::NotFound)?;
+    let mut tx = bus.db().begin_write().await?;
+    let (shift_id, contact_id, before): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT shift_id, contact_id, attendance FROM shift_signups WHERE id = $1")
+            .bind(signup_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(ShiftError::NotFound)?;
     let shift = lock_shift(&mut tx, &shift_id).await?;
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
@@ -1621,16 +1624,28 @@ pub async fn set_attendance(
     if !shift.has_started(now) {
         return Err(ShiftError::NotStarted);
     }
+    let attendance = attendance.map(|a| a.as_str().to_string());
     let marked =
         sqlx::query("UPDATE shift_signups SET attendance = $1 WHERE id = $2 AND status = 'CONFIRMED'")
-            .bind(attendance.map(Attendance::as_str))
+            .bind(&attendance)
             .bind(signup_id)
             .execute(&mut *tx)
             .await?;
     if marked.rows_affected() == 0 {
         return Err(ShiftError::NotConfirmed);
     }
-    tx.commit().await?;
+    if before == attendance {
+        return Ok(());
+    }
+    let event = Event::ShiftSignupMarked(ShiftSignupMarked {
+        shift_id,
+        shift_title: shift.title,
+        signup_id: signup_id.to_string(),
+        contact_id,
+        attendance,
+    });
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
     Ok(())
 }
 

@@ -1802,6 +1802,28 @@ async fn organisers_mark_who_came(app: TestApp) {
         marks().await,
         (vec![Value::from("ATTENDED"), null.clone(), null], Value::from(1), Value::from(0))
     );
+    // Each change was published (the same mark twice once), the refusals not at all.
+    assert_eq!(mark(&ids[0], "ATTENDED").await.0, 200);
+    let published: Vec<(Value, Value)> = app
+        .events("shift.signup.marked")
+        .await
+        .into_iter()
+        .map(|e| {
+            assert_eq!(
+                (e["shift_id"].as_str(), e["shift_title"].as_str()),
+                (Some(shift.id.as_str()), Some("Canvass"))
+            );
+            (e["signup_id"].clone(), e["attendance"].clone())
+        })
+        .collect();
+    assert_eq!(
+        published,
+        [
+            (Value::from(ids[0].as_str()), Value::from("ATTENDED")),
+            (Value::from(ids[1].as_str()), Value::from("NO_SHOW")),
+            (Value::from(ids[1].as_str()), Value::Null),
+        ]
+    );
 
     // A cancelled shift has nobody to mark.
     let called_off = service::create(&bus, &Actor::System, &form("Called off", "2")).await.unwrap();
@@ -1853,7 +1875,15 @@ async fn volunteers_see_the_shifts_they_have_done(app: TestApp) {
         move_shift(&app, &shift.id, starts, starts + 3600).await;
     }
     let missed = service::all_signups(&app.db, &shifts[1].id).await.unwrap().remove(0);
-    service::set_attendance(&app.db, &missed.id, Some(app::shifts::Attendance::NoShow), now).await.unwrap();
+    service::set_attendance(
+        &app.bus(),
+        &Actor::System,
+        &missed.id,
+        Some(app::shifts::Attendance::NoShow),
+        now,
+    )
+    .await
+    .unwrap();
 
     // Ana did one: not the one she missed, the cancelled one, the one she waited for, nor
     // the one to come. Bo did the one he had a spot on.
@@ -2021,7 +2051,9 @@ async fn the_hours_report_adds_up_what_each_volunteer_did(app: TestApp) {
     // Ten days ago, 3 hours: v0, v1 and v2, who did not come.
     let canvass = done("Canvass", "12:00", "3", 3, 10).await;
     let v2 = service::all_signups(&app.db, &canvass.id).await.unwrap().remove(2);
-    service::set_attendance(&app.db, &v2.id, Some(Attendance::NoShow), db::now_unix()).await.unwrap();
+    service::set_attendance(&app.bus(), &Actor::System, &v2.id, Some(Attendance::NoShow), db::now_unix())
+        .await
+        .unwrap();
     // Three days ago, 2 hours: v0 and v1; v2 only waited.
     let phones = done("Phone bank", "11:00", "2", 3, 3).await;
     // Not counted: a cancelled shift, and one still to come.
