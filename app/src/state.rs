@@ -62,8 +62,9 @@ pub struct SharedState {
     pub signups: crate::shifts::group_commit::SignupQueue,
     /// Sends queued email; `serve` runs it in the background.
     pub email_worker: crate::email::service::Worker,
-    /// Queues the reminders before volunteers' shifts; `serve` runs it in the background.
-    pub shift_reminders: crate::shifts::service::ReminderWorker,
+    /// Queues the reminders before volunteers' shifts and meetings; `serve` runs it in the
+    /// background.
+    pub reminders: crate::reminders::ReminderWorker,
     /// Uploaded video files, in the data directory.
     pub video_files: crate::media::files::VideoFiles,
 }

@@ -120,8 +120,11 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         retry_schedule: config.email_retry_schedule.clone(),
         poll_every: config.email_poll_interval,
     };
-    let shift_reminders =
-        app::shifts::service::ReminderWorker { db: db.clone(), every: config.reminder_interval };
+    let reminders = app::reminders::ReminderWorker {
+        db: db.clone(),
+        key: secret_key.clone(),
+        every: config.reminder_interval,
+    };
     let state = AppState::new(SharedState {
         leptos_options,
         db,
@@ -141,7 +144,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         signups: app::shifts::group_commit::SignupQueue::start(bus.clone()),
         bus,
         email_worker,
-        shift_reminders,
+        reminders,
         video_files,
     });
     app::state::set_latest(&state);
@@ -244,7 +247,7 @@ pub async fn serve(
     let listen_url = (db.backend() == app::db::Backend::Postgres).then(|| listen_url.to_string());
     let bus_tasks = state.bus.start(listen_url).await.map_err(std::io::Error::other)?;
     let email_worker = tokio::spawn(state.email_worker.clone().run());
-    let shift_reminders = tokio::spawn(state.shift_reminders.clone().run());
+    let reminders = tokio::spawn(state.reminders.clone().run());
     let bus = state.bus.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let shutdown = async move {
@@ -262,7 +265,7 @@ pub async fn serve(
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
     email_worker.abort();
-    shift_reminders.abort();
+    reminders.abort();
     bus_tasks.iter().for_each(|t| t.abort());
     db.close().await;
     served

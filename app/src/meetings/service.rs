@@ -2,7 +2,7 @@
 //! published (`meeting.created`, `meeting.updated`, `meeting.deleted`) in its transaction;
 //! inviting people by email, whose notices (invited, changed, cancelled, no longer expected)
 //! are queued in the transaction of the change they tell of; their answers (coming or not)
-//! through each invitation's signed link.
+//! through each invitation's signed link; and their reminders a day before.
 
 use sqlx::Row;
 
@@ -168,10 +168,14 @@ pub async fn save(
         let details = |m: &Meeting| (m.title.clone(), m.agenda.clone(), m.location.clone());
         if (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at) {
             // An answer was given for the old time: everyone is asked again.
-            sqlx::query("UPDATE meeting_attendees SET reply = NULL, replied_at = NULL WHERE meeting_id = $1")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            // A reminder, too, is due again before the new time.
+            sqlx::query(
+                "UPDATE meeting_attendees SET reply = NULL, replied_at = NULL, reminded_at = NULL \
+                 WHERE meeting_id = $1",
+            )
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
             notify_attendees(&mut tx, key, &after, Notice::Rescheduled, now).await?;
         } else if details(&before) != details(&after) {
             notify_attendees(&mut tx, key, &after, Notice::Changed, now).await?;
@@ -220,12 +224,17 @@ enum Notice {
     Cancelled,
     /// Taken off the invitations.
     Uninvited,
+    /// A day before, to someone who has not said they won't come (`coming`: they said they
+    /// will).
+    Reminder {
+        coming: bool,
+    },
 }
 
 /// The email telling `to` about `meeting`, with the meeting's calendar file: one that adds or
 /// updates it, or, for a cancellation, removes it. Its SEQUENCE is the time of the notice, so
-/// each notice supersedes the one before. An invitation and a change carry the link `to`
-/// answers with, made from their invitation's `attendee_id`.
+/// each notice supersedes the one before. An invitation, a change and a reminder carry the
+/// link `to` answers with, made from their invitation's `attendee_id`.
 fn notice_email(
     key: &SecretKey,
     meeting: &Meeting,
@@ -279,6 +288,20 @@ fn notice_email(
             ),
             "CANCELLED",
         ),
+        Notice::Reminder { coming } => {
+            let answer = if coming {
+                format!("You said you will come. If you can't after all, say so here: {link}")
+            } else {
+                format!("Will you come? Answer here: {link}")
+            };
+            (
+                format!("Reminder: {title}"),
+                format!(
+                    "A reminder: {title} is coming up.\n\n{details}{agenda}\n\n{answer}\n\nThe attached file adds it to your calendar."
+                ),
+                "CONFIRMED",
+            )
+        }
     };
     let entry = crate::ics::IcsEvent {
         uid: format!("meeting-{}@changemaker", meeting.id),
@@ -323,6 +346,63 @@ async fn notify_attendees(
     let emails: Vec<OutgoingEmail> =
         invited.iter().map(|(attendee, to)| notice_email(key, meeting, notice, attendee, to, now)).collect();
     crate::email::service::queue_all(tx, &emails).await
+}
+
+/// How long before a meeting its reminders go.
+pub const REMINDER_HOURS: i64 = 24;
+
+/// Reminders queued per transaction.
+const REMINDERS_PER_BATCH: i64 = 500;
+
+/// Queues a reminder for each person invited to a meeting that starts within
+/// `REMINDER_HOURS` of `now`, who has not said they won't come and has not been reminded;
+/// answers how many were queued. Someone invited inside that window has just had the
+/// invitation, and is skipped.
+pub async fn send_reminders(db: &Db, key: &SecretKey, now: i64) -> Result<usize, sqlx::Error> {
+    let lead = REMINDER_HOURS * 3600;
+    let due = format!(
+        "SELECT m.id, m.title, m.agenda, m.location, m.starts_at, m.ends_at, a.id AS attendee_id, \
+         a.email AS attendee_email, a.reply AS attendee_reply \
+         FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id \
+         WHERE m.starts_at > $1 AND m.starts_at <= $2 AND a.reminded_at IS NULL \
+         AND (a.reply IS NULL OR a.reply = 'YES') AND a.invited_at <= m.starts_at - {lead} \
+         ORDER BY m.starts_at, a.email LIMIT {REMINDERS_PER_BATCH}"
+    );
+    let zone = settings::time_zone(db).await?;
+    let mut queued = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(due.as_str()))
+            .bind(now)
+            .bind(now + lead)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut reminders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let attendee: String = row.try_get("attendee_id")?;
+            // Marked in the same transaction as queued: a reminder is never sent twice, even
+            // by two servers at once (the second finds it marked).
+            let marked = sqlx::query(
+                "UPDATE meeting_attendees SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL",
+            )
+            .bind(now)
+            .bind(&attendee)
+            .execute(&mut *tx)
+            .await?;
+            if marked.rows_affected() == 1 {
+                let meeting = meeting_from_row(row, &zone, now)?;
+                let coming = row.try_get::<Option<String>, _>("attendee_reply")?.as_deref() == Some("YES");
+                let to: String = row.try_get("attendee_email")?;
+                reminders.push(notice_email(key, &meeting, Notice::Reminder { coming }, &attendee, &to, now));
+            }
+        }
+        crate::email::service::queue_all(&mut tx, &reminders).await?;
+        tx.commit().await?;
+        queued += reminders.len();
+        if (rows.len() as i64) < REMINDERS_PER_BATCH {
+            return Ok(queued);
+        }
+    }
 }
 
 /// The addresses typed, separated by commas, semicolons, spaces or new lines, each once and

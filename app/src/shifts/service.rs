@@ -601,27 +601,6 @@ pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
     }
 }
 
-/// Queues shift reminders as they fall due; `serve` runs it in the background.
-#[derive(Clone, Debug)]
-pub struct ReminderWorker {
-    pub db: Db,
-    /// How often it looks (a minute; tests shorten it).
-    pub every: std::time::Duration,
-}
-
-impl ReminderWorker {
-    pub async fn run(self) {
-        loop {
-            match send_reminders(&self.db, db::now_unix()).await {
-                Ok(0) => {}
-                Ok(queued) => tracing::info!(queued, "queued shift reminders"),
-                Err(e) => tracing::warn!(error = %e, "could not queue shift reminders"),
-            }
-            tokio::time::sleep(self.every).await;
-        }
-    }
-}
-
 /// Deletes a shift (or with a scope, its series from it on or as a whole). Active sign-ups of
 /// a shift not yet over are cancelled first, each with a `shift.signup.cancelled` (reason
 /// SHIFT_DELETED) so the volunteers can be told; then `shift.deleted`. Returns how many

@@ -10,6 +10,7 @@ on_both_backends!(
     meetings_are_checked_saved_listed_and_deleted,
     people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation,
     people_invited_answer_through_their_own_link_and_a_new_time_asks_again,
+    people_invited_are_reminded_a_day_before_unless_they_said_no,
     the_calendar_follows_shifts_meetings_and_published_events,
 );
 
@@ -571,4 +572,76 @@ async fn people_invited_answer_through_their_own_link_and_a_new_time_asks_again(
     assert_eq!((seen["reply"].clone(), seen["over"].clone()), (Value::Null, Value::Bool(true)));
     assert_eq!(app.call(&organiser, "meetings/delete", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(answer(&app, &jo, "YES").await.status(), 404);
+}
+
+async fn people_invited_are_reminded_a_day_before_unless_they_said_no(app: TestApp) {
+    use app::meetings::service::{REMINDER_HOURS, send_reminders};
+    let organiser = signed_in_as(&app, "door@example.org", Role::EventsAdmin).await;
+    let meeting =
+        save(&app, &organiser, "", &meeting_form("Board meeting", &in_days(3), "18:00", "19:00")).await;
+    let id = meeting["id"].as_str().unwrap().to_string();
+    let everyone = "jo@example.org, sam@example.org, kim@example.org, lee@example.org";
+    assert_eq!(invite(&app, &organiser, &id, everyone).await.status(), 200);
+    // Jo will come, Sam won't, Kim has not answered; Lee was invited within the last day, so
+    // the invitation itself is Lee's reminder.
+    let jo = reply_token(&app, "Invitation:", "jo@example.org").await;
+    let sam = reply_token(&app, "Invitation:", "sam@example.org").await;
+    assert_eq!(answer(&app, &jo, "YES").await.status(), 200);
+    assert_eq!(answer(&app, &sam, "NO").await.status(), 200);
+    let starts_at: i64 = sqlx::query_scalar("SELECT starts_at FROM meetings WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE meeting_attendees SET invited_at = $1 WHERE email = 'lee@example.org'")
+        .bind(starts_at - 3600)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+
+    let key = app::secrets::SecretKey::load_or_create(&app.config.data_dir.join("secret.key")).unwrap();
+    let day_before = starts_at - REMINDER_HOURS * 3600;
+    assert_eq!(send_reminders(&app.db, &key, day_before - 60).await.unwrap(), 0, "not yet");
+    assert_eq!(send_reminders(&app.db, &key, day_before + 60).await.unwrap(), 2);
+    assert_eq!(send_reminders(&app.db, &key, day_before + 120).await.unwrap(), 0, "once each");
+    let sent = notices(&app, "Reminder:").await;
+    let to: Vec<&str> = sent.iter().map(|n| n.0.as_str()).collect();
+    assert_eq!(to, ["jo@example.org", "kim@example.org"]);
+    for (_, subject, body, attachment) in &sent {
+        assert_eq!(subject, "Reminder: Board meeting");
+        assert!(body.contains("Where: Back room, 12 High St") && body.contains("2. Budget"), "{body}");
+        assert!(attachment.contains("STATUS:CONFIRMED") && attachment.contains(&format!("meeting-{id}@")));
+    }
+    assert!(sent[0].2.contains("You said you will come. If you can't after all"), "{}", sent[0].2);
+    assert!(sent[1].2.contains("Will you come? Answer here:"), "{}", sent[1].2);
+    // The reminder's link answers for its own invitation.
+    let kim = reply_token(&app, "Reminder:", "kim@example.org").await;
+    assert_eq!(answer(&app, &kim, "YES").await.status(), 200);
+    let answers = replies(&app, &organiser, &id).await;
+    assert!(answers.contains(&("kim@example.org".to_string(), Value::from("YES"))), "{answers:?}");
+
+    // Moved a day later: everyone is asked again, and reminded again before the new time —
+    // Sam too, whose "no" was for the old time.
+    save(&app, &organiser, &id, &meeting_form("Board meeting", &in_days(4), "18:00", "19:00")).await;
+    assert_eq!(send_reminders(&app.db, &key, day_before + 86_400 + 60).await.unwrap(), 4);
+    assert_eq!(notices(&app, "Reminder:").await.len(), 6);
+
+    // The server's own worker sends them as they fall due: the meeting now starts in an hour,
+    // and Jo, invited two days ago, has not been reminded of this time.
+    let now = app::db::now_unix();
+    sqlx::query("UPDATE meetings SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(now + 3600)
+        .bind(now + 7200)
+        .bind(&id)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE meeting_attendees SET reminded_at = NULL, invited_at = $1 WHERE email = 'jo@example.org'",
+    )
+    .bind(now - 2 * 86_400)
+    .execute(app.db.writer())
+    .await
+    .unwrap();
+    eventually("the worker reminds Jo", || async { notices(&app, "Reminder:").await.len() == 7 }).await;
 }
