@@ -60,6 +60,32 @@ test.describe.serial("meetings and the calendar", () => {
     await expect(attendees).toHaveCount(1);
     await expect(attendees).toContainText("jo@example.org");
 
+    // Everyone with a contact tag: a contact tagged "steering" is added, then invited by the tag.
+    const meetingUrl = admin.url();
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await ready(admin);
+    await admin.getByText("Add a contact").click();
+    const add = admin.getByTestId("add-contact");
+    await add.getByLabel("Name").fill("Ana Steering");
+    await add.getByLabel("Email").fill("ana@example.org");
+    await add.getByRole("button", { name: "Add contact" }).click();
+    await expect(admin.getByRole("heading", { name: "Ana Steering" })).toBeVisible();
+    await ready(admin);
+    await admin.getByLabel("Add tags (comma-separated)").fill("steering");
+    await admin.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(admin.getByTestId("tag")).toHaveText([/^steering/]);
+    await admin.goto(meetingUrl);
+    await ready(admin);
+    const tag = admin.getByLabel("Or invite everyone with the contact tag");
+    await tag.fill("nobody");
+    await admin.getByRole("button", { name: "Invite tagged contacts" }).click();
+    await expect(admin.getByTestId("error-tag")).toHaveText('No contact who takes email from the group has the tag "nobody".');
+    await tag.fill("Steering");
+    await admin.getByRole("button", { name: "Invite tagged contacts" }).click();
+    await expect(admin.getByTestId("invite-tag-result")).toHaveText("Invited 1 person.");
+    await expect(attendees).toHaveCount(2);
+    await expect(attendees.filter({ hasText: "ana@example.org" })).toHaveCount(1);
+
     // The calendar, on tomorrow's month: the shift, then the meeting, on one day.
     const calendar = await browser.newPage();
     await signIn(calendar, server, "/admin/calendar");

@@ -765,6 +765,17 @@ pub async fn mark_unsubscribed(
     bus::publish(tx, actor, &event).await.map(|_| ())
 }
 
+/// The emails of the contacts with `tag` who have not unsubscribed, in order.
+pub async fn emails_tagged(db: &Db, tag: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT c.email FROM contacts c JOIN contact_tags t ON t.contact_id = c.id \
+         WHERE t.tag = $1 AND c.unsubscribed_at IS NULL ORDER BY c.email",
+    )
+    .bind(tag)
+    .fetch_all(db.pool())
+    .await
+}
+
 /// The tags contact `id` holds, in order.
 pub async fn tags_held(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")

@@ -17,6 +17,10 @@ pub mod ui;
 /// Who runs meetings (SUPER_ADMIN satisfies every requirement).
 pub const MANAGERS: &[Role] = &[Role::Admin, Role::EventsAdmin];
 
+/// Who may invite everyone with a contact tag: it reads contacts' addresses, so those who run
+/// meetings and may read contacts.
+pub const TAG_INVITERS: &[Role] = &[Role::Admin];
+
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const AGENDA_MAX_CHARS: usize = 5_000;
 pub const LOCATION_MAX_CHARS: usize = 300;
@@ -206,6 +210,18 @@ pub async fn invite_to_meeting(id: String, emails: String) -> Result<Invited, Ap
     let actor = crate::events::Actor::User(user.id);
     let now = crate::db::now_unix();
     let invited = service::invite(&state.bus, &state.secret_key, &actor, &id, &emails, now).await?;
+    crate::request::after_plain_form_post(&format!("/admin/meetings/{id}"));
+    Ok(invited)
+}
+
+/// Invites every contact with the contact tag `tag` who takes email from the group.
+#[server(prefix = "/api", endpoint = "meetings/invite-tag")]
+pub async fn invite_tagged_to_meeting(id: String, tag: String) -> Result<Invited, AppError> {
+    let user = crate::auth::require_role(TAG_INVITERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let now = crate::db::now_unix();
+    let invited = service::invite_tagged(&state.bus, &state.secret_key, &actor, &id, &tag, now).await?;
     crate::request::after_plain_form_post(&format!("/admin/meetings/{id}"));
     Ok(invited)
 }

@@ -450,10 +450,7 @@ pub async fn attendees(db: &Db, id: &str) -> Result<Vec<Attendee>, MeetingError>
         .collect()
 }
 
-/// Invites the addresses in `text` to meeting `id`, which must not be over: each one new gets
-/// an invitation with the calendar file, queued in the same transaction, and
-/// `meeting.attendee.invited`; one invited already is counted, not emailed again. At most
-/// `ATTENDEES_MAX` people in all.
+/// Invites the addresses in `text` to meeting `id` (see `invite_addresses`).
 pub async fn invite(
     bus: &Bus,
     key: &SecretKey,
@@ -463,6 +460,41 @@ pub async fn invite(
     now: i64,
 ) -> Result<Invited, MeetingError> {
     let addresses = read_addresses(text).map_err(MeetingError::Invalid)?;
+    invite_addresses(bus, key, actor, id, &addresses, "emails", now).await
+}
+
+/// Invites every contact with the contact tag `tag` who still takes email from the group to
+/// meeting `id` (see `invite_addresses`).
+pub async fn invite_tagged(
+    bus: &Bus,
+    key: &SecretKey,
+    actor: &Actor,
+    id: &str,
+    tag: &str,
+    now: i64,
+) -> Result<Invited, MeetingError> {
+    let tag = tag.trim().to_lowercase();
+    let addresses = crate::contacts::service::emails_tagged(bus.db(), &tag).await?;
+    if addresses.is_empty() {
+        let message = format!("No contact who takes email from the group has the tag \"{tag}\".");
+        return Err(MeetingError::Invalid(FieldError::only("tag", message)));
+    }
+    invite_addresses(bus, key, actor, id, &addresses, "tag", now).await
+}
+
+/// Invites `addresses` to meeting `id`, which must not be over: each one new gets an
+/// invitation with the calendar file, queued in the same transaction, and
+/// `meeting.attendee.invited`; one invited already is counted, not emailed again. At most
+/// `ATTENDEES_MAX` people in all (else refused on the form's `field`).
+async fn invite_addresses(
+    bus: &Bus,
+    key: &SecretKey,
+    actor: &Actor,
+    id: &str,
+    addresses: &[String],
+    field: &str,
+    now: i64,
+) -> Result<Invited, MeetingError> {
     let zone = settings::time_zone(bus.db()).await?;
     let mut tx = bus.db().begin_write().await?;
     let meeting = locked(&mut tx, &zone, id, now).await?;
@@ -478,7 +510,7 @@ pub async fn invite(
     if already.len() + new.len() > super::ATTENDEES_MAX {
         let message =
             format!("A meeting can have at most 100 people invited; {} are already.", already.len());
-        return Err(MeetingError::Invalid(FieldError::only("emails", message)));
+        return Err(MeetingError::Invalid(FieldError::only(field, message)));
     }
     let mut emails: Vec<OutgoingEmail> = Vec::with_capacity(new.len());
     let mut events: Vec<Event> = Vec::with_capacity(new.len());

@@ -8,9 +8,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    Attendee, DeleteMeeting, InviteToMeeting, Meeting, MeetingFilter, Reply, ReplyToMeeting, SaveMeeting,
-    UninviteFromMeeting, get_meeting, get_meeting_invitation, list_meetings, meeting_attendees,
+    Attendee, DeleteMeeting, InviteTaggedToMeeting, InviteToMeeting, Invited, Meeting, MeetingFilter, Reply,
+    ReplyToMeeting, SaveMeeting, TAG_INVITERS, UninviteFromMeeting, get_meeting, get_meeting_invitation,
+    list_meetings, meeting_attendees,
 };
+use crate::error::AppError;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
 use crate::ui::{Field, FormError, TextArea, last_error};
 
@@ -167,31 +169,38 @@ fn reply_badge(reply: Option<Reply>) -> impl IntoView {
 
 /// Who is invited to meeting `id` and whether they are coming, each with Remove (after a
 /// confirmation), and a form inviting more while it is not `over`.
+/// "Invited 2 people; 1 person invited already.", once an invitation went through.
+fn invited_message(done: Option<Result<Invited, AppError>>) -> Option<String> {
+    let done = done?.ok()?;
+    let people = |n: usize| if n == 1 { "1 person".to_string() } else { format!("{n} people") };
+    let already =
+        if done.already > 0 { format!("; {} invited already", people(done.already)) } else { String::new() };
+    Some(format!("Invited {}{already}.", people(done.invited)))
+}
+
 #[component]
 fn Invitations(id: String, over: bool) -> impl IntoView {
     let invite = ServerAction::<InviteToMeeting>::new();
+    let invite_tag = ServerAction::<InviteTaggedToMeeting>::new();
     let uninvite = ServerAction::<UninviteFromMeeting>::new();
     let list_id = id.clone();
     let attendees = Resource::new(
-        move || (list_id.clone(), invite.version().get() + uninvite.version().get()),
+        move || {
+            let changes = invite.version().get() + invite_tag.version().get() + uninvite.version().get();
+            (list_id.clone(), changes)
+        },
         |(id, _)| meeting_attendees(id),
     );
     // Answers come from the people invited, so the list follows them live.
     crate::live::on_change("/api/events/stream?topics=meeting.attendee.*", move || attendees.refetch());
     let error = last_error(invite.value());
-    let outcome = move || match invite.value().get() {
-        Some(Ok(done)) => {
-            let people = |n: usize| if n == 1 { "1 person".to_string() } else { format!("{n} people") };
-            let already = if done.already > 0 {
-                format!("; {} invited already", people(done.already))
-            } else {
-                String::new()
-            };
-            Some(format!("Invited {}{already}.", people(done.invited)))
-        }
-        _ => None,
-    };
-    let uninvite_id = id.clone();
+    let tag_error = last_error(invite_tag.value());
+    let outcome = move || invited_message(invite.value().get());
+    let tag_outcome = move || invited_message(invite_tag.value().get());
+    let (uninvite_id, tag_form_id) = (id.clone(), id.clone());
+    // Inviting by tag reads contacts' addresses: offered only to those who may.
+    let may_invite_tagged =
+        use_context::<crate::auth::CurrentUser>().is_some_and(|user| user.role.satisfies(TAG_INVITERS));
     view! {
         <section class=CARD aria-label="Invited">
             <h2 class="font-semibold text-slate-900">"Invited"</h2>
@@ -244,6 +253,14 @@ fn Invitations(id: String, over: bool) -> impl IntoView {
                         <div><button type="submit" class=SMALL_BUTTON disabled=move || invite.pending().get()>"Send invitations"</button></div>
                         <p class="text-sm text-green-700" role="status" data-testid="invite-result">{outcome}</p>
                     </ActionForm>
+                    {may_invite_tagged.then(|| view! {
+                        <ActionForm action=invite_tag attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                            <input type="hidden" name="id" value=tag_form_id />
+                            <Field label="Or invite everyone with the contact tag" name="tag" required=true error=tag_error />
+                            <div><button type="submit" class=SMALL_BUTTON disabled=move || invite_tag.pending().get()>"Invite tagged contacts"</button></div>
+                            <p class="text-sm text-green-700" role="status" data-testid="invite-tag-result">{tag_outcome}</p>
+                        </ActionForm>
+                    })}
                 }.into_any()
             }}
         </section>

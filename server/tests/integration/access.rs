@@ -157,6 +157,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("meetings/delete", EVENT_ORGANISERS),
     ("meetings/attendees", EVENT_ORGANISERS),
     ("meetings/invite", EVENT_ORGANISERS),
+    // Reads contacts' addresses: only those who run meetings and may read contacts.
+    ("meetings/invite-tag", ORGANISERS),
     ("meetings/uninvite", EVENT_ORGANISERS),
     ("meetings/invitation", Anyone),
     ("meetings/reply", Anyone),

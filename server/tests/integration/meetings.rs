@@ -11,6 +11,7 @@ on_both_backends!(
     people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation,
     people_invited_answer_through_their_own_link_and_a_new_time_asks_again,
     people_invited_are_reminded_a_day_before_unless_they_said_no,
+    admins_invite_everyone_with_a_contact_tag,
     the_calendar_follows_shifts_meetings_and_published_events,
 );
 
@@ -644,4 +645,60 @@ async fn people_invited_are_reminded_a_day_before_unless_they_said_no(app: TestA
     .await
     .unwrap();
     eventually("the worker reminds Jo", || async { notices(&app, "Reminder:").await.len() == 7 }).await;
+}
+
+async fn admins_invite_everyone_with_a_contact_tag(app: TestApp) {
+    use app::events::Actor;
+    let bus = app.bus();
+    // Ana and Ben are on the steering group; Ben asked for no more email from the group; Cy
+    // has another tag.
+    for (name, email, tag) in [
+        ("Ana", "ana@example.org", "steering"),
+        ("Ben", "ben@example.org", "steering"),
+        ("Cy", "cy@example.org", "driver"),
+    ] {
+        let form =
+            app::contacts::ContactForm { name: name.into(), email: email.into(), phone: String::new() };
+        let contact = app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
+        app::contacts::service::change_tags(&bus, &Actor::System, &contact, &[tag.to_string()], &[])
+            .await
+            .unwrap();
+        if name == "Ben" {
+            let mut tx = bus.db().begin_write().await.unwrap();
+            app::contacts::service::mark_unsubscribed(&mut tx, &Actor::System, &contact, email, "LINK")
+                .await
+                .unwrap();
+            bus.commit(tx).await.unwrap();
+        }
+    }
+    let admin = signed_in_as(&app, "admin@example.org", Role::Admin).await;
+    let events_admin = signed_in_as(&app, "door@example.org", Role::EventsAdmin).await;
+    let meeting =
+        save(&app, &admin, "", &meeting_form("Steering group", &in_days(3), "18:00", "19:00")).await;
+    let id = meeting["id"].as_str().unwrap().to_string();
+    let by_tag = |client: &reqwest::Client, tag: &'static str| {
+        let (app, client, id) = (&app, client.clone(), id.clone());
+        async move { app.call(&client, "meetings/invite-tag", &[("id", id.as_str()), ("tag", tag)]).await }
+    };
+
+    // Events admins, who may not read contacts, may not invite by tag; an unknown tag is named.
+    assert_eq!(by_tag(&events_admin, "steering").await.status(), 403);
+    let res = by_tag(&admin, "nobody-has-this").await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("\"tag\"") && body.contains("nobody-has-this"), "{body}");
+    assert!(attendee_emails(&app, &admin, &id).await.is_empty(), "nothing changed");
+
+    // Jo is invited by address; then the tag (any case): Ana invited, Ben (unsubscribed) and Cy
+    // not; again, nobody new and nobody emailed twice.
+    assert_eq!(invite(&app, &admin, &id, "jo@example.org").await.status(), 200);
+    let res = by_tag(&admin, " Steering ").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({ "invited": 1, "already": 0 }));
+    assert_eq!(attendee_emails(&app, &admin, &id).await, ["ana@example.org", "jo@example.org"]);
+    let sent: Vec<String> = notices(&app, "Invitation:").await.into_iter().map(|n| n.0).collect();
+    assert_eq!(sent, ["ana@example.org", "jo@example.org"]);
+    let res = by_tag(&admin, "steering").await;
+    assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({ "invited": 0, "already": 1 }));
+    assert_eq!(notices(&app, "Invitation:").await.len(), 2);
 }
