@@ -1590,13 +1590,19 @@ pub async fn set_attendance(
     now: i64,
 ) -> Result<(), ShiftError> {
     let mut tx = bus.db().begin_write().await?;
-    let (shift_id, contact_id, before): (String, Option<String>, Option<String>) =
-        sqlx::query_as("SELECT shift_id, contact_id, attendance FROM shift_signups WHERE id = $1")
-            .bind(signup_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(ShiftError::NotFound)?;
+    let shift_id: String = sqlx::query_scalar("SELECT shift_id FROM shift_signups WHERE id = $1")
+        .bind(signup_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ShiftError::NotFound)?;
     let shift = lock_shift(&mut tx, &shift_id).await?;
+    // Read under the shift's lock: of two organisers marking at once, the second sees the
+    // first's mark, so the same change is published once.
+    let (contact_id, before): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT contact_id, attendance FROM shift_signups WHERE id = $1")
+            .bind(signup_id)
+            .fetch_one(&mut *tx)
+            .await?;
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
     }
