@@ -27,14 +27,27 @@ pub fn use_stream(
     let _ = (url, receive, on_open, on_error);
 }
 
-/// Calls `changed` whenever an event arrives on the stream at `url` (give it a `?topics=`
-/// filter, e.g. `/api/events/stream?topics=shift.*`).
+/// How often at most a page refreshes what it shows while events keep coming.
+#[cfg(feature = "hydrate")]
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Calls `changed` when events arrive on the stream at `url` (give it a `?topics=` filter,
+/// e.g. `/api/events/stream?topics=shift.*`): at once for the first, then at most once every
+/// `REFRESH_EVERY` while more come, and always once after the last. A stream of sign-ups or an
+/// import then costs a page a few fetches, not one per event.
 pub fn on_change(url: &'static str, changed: impl Fn() + Clone + 'static) {
+    #[cfg(feature = "hydrate")]
+    let changed = browser::throttled(changed, REFRESH_EVERY);
     use_stream(url, move |_| changed(), || {}, |_| {});
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use leptos::prelude::{TimeoutHandle, on_cleanup, set_timeout_with_handle};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     use web_sys::{EventSource, MessageEvent};
@@ -70,5 +83,48 @@ mod browser {
         }
         message.forget();
         Some(source)
+    }
+
+    /// The window after a call, and whether an event came during it.
+    #[derive(Default)]
+    struct Window {
+        timer: Cell<Option<TimeoutHandle>>,
+        missed: Cell<bool>,
+    }
+
+    /// `call`, made at once when no window is open (opening one of `every`), and once more
+    /// when a window closes that had calls in it.
+    pub fn throttled(call: impl Fn() + Clone + 'static, every: Duration) -> impl Fn() + Clone + 'static {
+        let window = Rc::new(Window::default());
+        // A timer left when the page goes would call into a page that is gone.
+        let open = send_wrapper::SendWrapper::new(window.clone());
+        on_cleanup(move || {
+            if let Some(timer) = open.timer.take() {
+                timer.clear();
+            }
+        });
+        move || {
+            if window.timer.get().is_some() {
+                window.missed.set(true);
+            } else {
+                call();
+                open_window(window.clone(), call.clone(), every);
+            }
+        }
+    }
+
+    fn open_window(window: Rc<Window>, call: impl Fn() + Clone + 'static, every: Duration) {
+        let closing = window.clone();
+        let timer = set_timeout_with_handle(
+            move || {
+                closing.timer.set(None);
+                if closing.missed.replace(false) {
+                    call();
+                    open_window(closing, call, every);
+                }
+            },
+            every,
+        );
+        window.timer.set(timer.ok());
     }
 }

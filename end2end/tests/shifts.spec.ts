@@ -325,7 +325,13 @@ test.describe.serial("volunteer shifts", () => {
     await admin.getByRole("link", { name: "Big march" }).click();
     await ready(admin);
     const shiftId = admin.url().split("/").pop()!;
-    // 52 people added by the admin, through the same server function as the page's form.
+    // How often the page fetches the shift again while it follows along live.
+    let refetches = 0;
+    admin.on("request", (request) => {
+      if (request.url().includes("/api/shifts/admin-one")) refetches++;
+    });
+    // 52 people added by the admin one after another, through the same server function as
+    // the page's form.
     const statuses = await admin.evaluate(async (shiftId) => {
       const statuses = [];
       for (let n = 0; n < 52; n++) {
@@ -343,6 +349,11 @@ test.describe.serial("volunteer shifts", () => {
     // The page follows along live: the first 50 and a link to the rest.
     await expect(admin.getByTestId("shift-summary")).toContainText("52/60 signed up");
     await expect(admin.getByTestId("signup-row")).toHaveCount(50);
+    // Changes coming faster than the page needs them are folded into a few fetches (at most
+    // two a second), not one per change.
+    await admin.waitForTimeout(1_000);
+    expect(refetches).toBeGreaterThan(0);
+    expect(refetches).toBeLessThan(26);
     await admin.getByRole("link", { name: "Next →" }).click();
     await expect(admin).toHaveURL(/\?page=2$/);
     await expect(admin.getByTestId("signup-row")).toHaveCount(2);

@@ -114,8 +114,8 @@ test.describe.serial("text messages", () => {
     await expect(row).toContainText("Question");
     await expect(row.getByRole("link", { name: "Fannie Lou Hamer" })).toBeVisible();
 
-    // Another text, with a picture, while the inbox is open: counted live, shown when asked;
-    // the picture comes from Twilio through Changemaker.
+    // Two more texts, one with a picture, while the inbox is open: each counted live, shown
+    // when asked; the picture comes from Twilio through Changemaker.
     await inboxStream;
     const pictureSid = "MM00000000000000000000000000000002";
     const another = signed(webhookUrl, {
@@ -128,11 +128,15 @@ test.describe.serial("text messages", () => {
       MediaUrl0: `${twilio.baseURL}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/${pictureSid}/Media/ME1`,
       MediaContentType0: "image/png",
     });
-    expect((await request.post(webhookUrl, { form: another.form, headers: another.headers })).status()).toBe(200);
-    await expect(admin.getByTestId("sms-arrived")).toContainText("1 new text arrived.");
+    const thanks = signedText(webhookUrl, "SM00000000000000000000000000000003", "+15559876543", "Thanks!");
+    const arrivals = await Promise.all(
+      [another, thanks].map((t) => request.post(webhookUrl, { form: t.form, headers: t.headers })),
+    );
+    expect(arrivals.map((r) => r.status())).toEqual([200, 200]);
+    await expect(admin.getByTestId("sms-arrived")).toContainText("2 new texts arrived.");
     await expect(rows).toHaveCount(1);
     await admin.getByRole("button", { name: "Show them" }).click();
-    await expect(rows).toHaveCount(2);
+    await expect(rows).toHaveCount(3);
     await expect(admin.getByTestId("sms-arrived")).toHaveCount(0);
     const picture = rows.filter({ hasText: "Is there parking nearby?" }).getByTestId("sms-media-image");
     await expect(picture).toHaveAttribute("src", /^\/api\/sms\/media\/[0-9a-f-]+\/0$/);

@@ -37,6 +37,10 @@ fn ContactFields(
     }
 }
 
+/// The contacts pages follow every change to a contact (added, edited, tagged, unsubscribed,
+/// merged), whoever made it.
+const CONTACT_EVENTS: &str = "/api/events/stream?topics=contact.*";
+
 /// `/admin/contacts`: newest first, searched by name or email, filtered by tag; adding a
 /// contact opens their page.
 #[component]
@@ -50,6 +54,7 @@ pub fn ContactsPage() -> impl IntoView {
         })
     };
     let contacts = Resource::new(filter, list_contacts);
+    crate::live::on_change(CONTACT_EVENTS, move || contacts.refetch());
     let create = ServerAction::<CreateContact>::new();
     let create_error = last_error(create.value());
     let navigate = use_navigate();
@@ -144,6 +149,7 @@ pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let detail = Resource::new(id, get_contact);
+    crate::live::on_change(CONTACT_EVENTS, move || detail.refetch());
     let tags = ServerAction::<ChangeContactTags>::new();
     let merge = ServerAction::<MergeContacts>::new();
     let update = ServerAction::<UpdateContact>::new();

@@ -132,12 +132,15 @@ pub fn AdminSmsPage() -> impl IntoView {
         })
     };
     let messages = Resource::new(filter, list_sms_messages);
-    // Texts arriving are counted live and shown when asked, not redrawn into the list at
-    // once, which would lose a reply being typed.
+    // Texts arriving are counted live, each one, and shown when asked, not redrawn into the
+    // list at once, which would lose a reply being typed.
     let arrived = RwSignal::new(0_i64);
-    crate::live::on_change("/api/events/stream?topics=sms.message.received", move || {
-        arrived.update(|n| *n += 1)
-    });
+    crate::live::use_stream(
+        "/api/events/stream?topics=sms.message.received",
+        move |_| arrived.update(|n| *n += 1),
+        || {},
+        |_| {},
+    );
     let show_arrived = move |_| {
         arrived.set(0);
         messages.refetch();
