@@ -13,7 +13,8 @@ use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
-    ContactCreated, ContactMerged, ContactTagsChanged, ContactUnsubscribed, ContactUpdated,
+    ContactCreated, ContactMerged, ContactResubscribed, ContactTagsChanged, ContactUnsubscribed,
+    ContactUpdated,
 };
 use crate::events::{Actor, Event};
 use crate::jobs::service::Progress;
@@ -533,8 +534,8 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let gone_email: String = gone.try_get("email")?;
     let phone: Option<String> = kept.try_get::<Option<String>, _>("phone")?.or(gone.try_get("phone")?);
     // Either one's unsubscribing still holds for the person they both are.
-    let unsubscribed_at: Option<i64> =
-        kept.try_get::<Option<i64>, _>("unsubscribed_at")?.or(gone.try_get("unsubscribed_at")?);
+    let kept_unsubscribed_at: Option<i64> = kept.try_get("unsubscribed_at")?;
+    let unsubscribed_at = kept_unsubscribed_at.or(gone.try_get("unsubscribed_at")?);
     for table in [
         "shift_signups",
         "donations",
@@ -581,6 +582,14 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         merged_email: gone_email,
     });
     bus::publish(&mut tx, actor, &merged).await?;
+    if kept_unsubscribed_at.is_none() && unsubscribed_at.is_some() {
+        let event = Event::ContactUnsubscribed(ContactUnsubscribed {
+            contact_id: survivor.to_string(),
+            email: email.clone(),
+            source: "MERGE".to_string(),
+        });
+        bus::publish(&mut tx, actor, &event).await?;
+    }
     if !added.is_empty() {
         let event = Event::ContactTagsChanged(ContactTagsChanged {
             contact_id: survivor.to_string(),
@@ -711,8 +720,8 @@ pub async fn unsubscribe_status(
 /// Marks the contact an unsubscribe link names as not wanting bulk email (`leave`), or as
 /// wanting it again (someone who unsubscribed by mistake, with the same link). Leaving
 /// publishes `contact.unsubscribed` (the newsletter then unsubscribes them too) and keeps its
-/// first time; pressing either twice changes nothing. Coming back is not told to the
-/// newsletter: there they subscribe again themselves.
+/// first time, coming back publishes `contact.resubscribed`; pressing either twice changes
+/// nothing. The newsletter does not act on coming back: there they subscribe again themselves.
 pub async fn set_unsubscribed(
     bus: &Bus,
     key: &SecretKey,
@@ -738,6 +747,8 @@ pub async fn set_unsubscribed(
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let event = Event::ContactResubscribed(ContactResubscribed { contact_id: id.to_string(), email });
+        bus::publish(&mut tx, &Actor::System, &event).await?;
     }
     bus.commit(tx).await?;
     Ok(())

@@ -206,8 +206,12 @@ catalog! {
     }
     // Not in SPEC §2's table: SPEC §1 has every change of state publish an event, and the
     // newsletter must hear that someone wants no more bulk email. `source` is LINK (the
-    // unsubscribe link or a mail app's one-click button) or NEWSLETTER (a report).
+    // unsubscribe link or a mail app's one-click button), NEWSLETTER (a report) or MERGE (a
+    // contact merged with one who had unsubscribed).
     Contacts "contact.unsubscribed" ContactUnsubscribed { contact_id: String, email: String, source: String }
+    // Someone who unsubscribed by mistake and took it back with the same link. The newsletter
+    // leaves it to them to subscribe there again.
+    Contacts "contact.resubscribed" ContactResubscribed { contact_id: String, email: String }
     // Not in SPEC §2's table either: an admin's correction of a contact's details, and a merge
     // of two contacts, which the newsletter and automations must follow. `previous_email` is
     // the address before the change (the same as `email` when only the name or phone changed).

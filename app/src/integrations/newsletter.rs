@@ -75,6 +75,8 @@ pub enum Update {
     Unsubscribe { email: String },
     /// Someone's details corrected in Changemaker: their subscriber's address and name follow.
     Correct { previous_email: String, email: String, name: String },
+    /// Two contacts found to be one person, kept under `email`: one subscriber for them too.
+    Merge { merged_email: String, email: String },
 }
 
 /// What `envelope` changes for the newsletter, if anything. Read at delivery: a contact's
@@ -92,6 +94,12 @@ pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, S
                 previous_email: normalise_email(&e.previous_email),
                 email: normalise_email(&e.email),
                 name: e.name.trim().to_string(),
+            }));
+        }
+        Event::ContactMerged(e) => {
+            return Ok(Some(Update::Merge {
+                merged_email: normalise_email(&e.merged_email),
+                email: normalise_email(&e.email),
             }));
         }
         _ => {}
@@ -197,6 +205,9 @@ struct Subscriber {
 #[derive(Debug, Deserialize)]
 struct SubscribedList {
     id: i64,
+    /// unconfirmed, confirmed or unsubscribed.
+    #[serde(default)]
+    subscription_status: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,6 +306,53 @@ impl Listmonk<'_> {
         });
         let path = format!("/api/subscribers/{}", found.id);
         self.send(reqwest::Method::PUT, &path, &body).await.map(|_| ())
+    }
+
+    /// Makes the subscriber of a contact merged into another (`merged_email`) one with the
+    /// kept contact's (`email`), so that the person gets one copy of each newsletter. Without
+    /// a subscriber of its own, the kept address takes the merged one over (as a correction
+    /// does). Otherwise the kept subscriber joins the lists the merged one is subscribed to
+    /// (not those it left), gains the merged one's `changemaker` attributes it lacks, and the
+    /// merged subscriber is deleted. A blocklisted merged subscriber is left to Listmonk.
+    pub async fn merge(&self, merged_email: &str, email: &str) -> Result<(), String> {
+        let Some(merged) = self.subscriber(merged_email).await? else { return Ok(()) };
+        if merged.status == "blocklisted" {
+            return Ok(());
+        }
+        let Some(kept) = self.subscriber(email).await? else {
+            return self.correct(merged_email, email, &merged.name).await;
+        };
+        let mut lists: Vec<i64> = kept.lists.iter().map(|l| l.id).collect();
+        let joins: Vec<i64> = merged
+            .lists
+            .iter()
+            .filter(|l| l.subscription_status != "unsubscribed" && !lists.contains(&l.id))
+            .map(|l| l.id)
+            .collect();
+        // The kept subscriber's own values win over the merged one's.
+        let mut ours = match merged.attribs.get(ATTRIBUTE) {
+            Some(Value::Object(theirs)) => theirs.clone(),
+            _ => Map::new(),
+        };
+        if let Some(Value::Object(kept_ours)) = kept.attribs.get(ATTRIBUTE) {
+            ours.extend(kept_ours.clone());
+        }
+        let attribs = with_changes(&kept.attribs, &ours);
+        if attribs != kept.attribs || !joins.is_empty() {
+            lists.extend(joins);
+            let body = json!({
+                "email": kept.email,
+                "name": kept.name,
+                "status": kept.status,
+                "lists": lists,
+                "attribs": attribs,
+                "preconfirm_subscriptions": false,
+            });
+            self.send(reqwest::Method::PUT, &format!("/api/subscribers/{}", kept.id), &body).await?;
+        }
+        let path = format!("/api/subscribers/{}", merged.id);
+        let sent = self.request(reqwest::Method::DELETE, &path).send().await;
+        super::http::success(super::http::answer(sent, SERVICE)?, SERVICE).map(|_| ())
     }
 
     fn list_name(&self, audience: Audience) -> &str {

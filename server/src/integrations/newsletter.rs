@@ -14,8 +14,8 @@ use app::secrets::SecretKey;
 
 pub const NAME: &str = "newsletter";
 
-/// SPEC §3's list, `contact.unsubscribed` (off every list) and `contact.updated` (a corrected
-/// address or name).
+/// SPEC §3's list, `contact.unsubscribed` (off every list), `contact.updated` (a corrected
+/// address or name) and `contact.merged` (one subscriber for one person).
 pub const TOPICS: &[&str] = &[
     "shift.signup.created",
     "canvass.session.completed",
@@ -28,6 +28,7 @@ pub const TOPICS: &[&str] = &[
     "reengagement.sent",
     "contact.unsubscribed",
     "contact.updated",
+    "contact.merged",
 ];
 
 pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
@@ -47,6 +48,7 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
                 Some(Update::Correct { previous_email, email, name }) => {
                     listmonk.correct(&previous_email, &email, &name).await
                 }
+                Some(Update::Merge { merged_email, email }) => listmonk.merge(&merged_email, &email).await,
                 None => Ok(()),
             }
         })

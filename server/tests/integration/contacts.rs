@@ -402,6 +402,7 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
             .await
             .unwrap();
     assert_eq!(audit, ["jo.work@example.org into jo@example.org"]);
+    assert!(app.events("contact.unsubscribed").await.is_empty(), "neither had unsubscribed");
 }
 
 fn contact_form<'a>(name: &'a str, email: &'a str, phone: &'a str) -> Vec<(&'a str, &'a str)> {

@@ -47,7 +47,7 @@ impl FakeListmonk {
             .route("/api/lists", axum::routing::get(find_lists).post(add_list))
             .route("/api/subscribers", axum::routing::get(find_subscriber).post(add_subscriber))
             .route("/api/subscribers/lists", axum::routing::put(manage_lists))
-            .route("/api/subscribers/{id}", axum::routing::put(update_subscriber))
+            .route("/api/subscribers/{id}", axum::routing::put(update_subscriber).delete(delete_subscriber))
             .with_state(listmonk.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -88,6 +88,25 @@ impl FakeListmonk {
                 (name, l["subscription_status"].as_str().unwrap().to_string())
             })
             .collect()
+    }
+
+    /// Adds a subscriber as Listmonk may hold one already: on `lists` (name, status), with
+    /// our `changemaker` attributes.
+    fn put_subscriber(&self, email: &str, name: &str, lists: &[(&str, &str)], ours: Value) -> i64 {
+        let lists: Vec<Value> = lists
+            .iter()
+            .map(|(list, status)| {
+                let id = self.list_id(list).unwrap_or_else(|| self.add_list(list));
+                json!({ "id": id, "subscription_status": status })
+            })
+            .collect();
+        let id = self.next_id();
+        let subscriber = json!({
+            "id": id, "email": email, "name": name, "status": "enabled",
+            "attribs": { "changemaker": ours }, "lists": lists,
+        });
+        self.subscribers.lock().unwrap().insert(id, subscriber);
+        id
     }
 
     fn set_status(&self, email: &str, list: &str, status: &str) {
@@ -214,6 +233,18 @@ async fn update_subscriber(
     }
     subscriber["lists"] = json!(lists);
     Ok(axum::Json(json!({ "data": subscriber.clone() })))
+}
+
+async fn delete_subscriber(
+    State(listmonk): State<FakeListmonk>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Answer {
+    if let Some(status) = listmonk.refusal(&headers) {
+        return Err(status);
+    }
+    listmonk.subscribers.lock().unwrap().remove(&id).ok_or(StatusCode::NOT_FOUND)?;
+    Ok(axum::Json(json!({ "data": true })))
 }
 
 /// `PUT /api/subscribers/lists`; only `unsubscribe` is sent.
@@ -497,6 +528,75 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     eventually("the correction is delivered", || async { delivered().await > before }).await;
     assert_eq!(listmonk.subscriber("jo.bloggs@example.org").unwrap()["id"], jo_sub["id"]);
     assert_eq!(listmonk.subscriber("sam@example.org").unwrap()["name"], "Sam (Listmonk)");
+
+    // Two contacts an admin finds to be one person, each a subscriber: merged, they are one
+    // subscriber, on the lists of both (not one the duplicate left), the kept one's
+    // attributes winning.
+    let contact = |name: &str, email: &str| {
+        let form =
+            app::contacts::ContactForm { name: name.into(), email: email.into(), phone: String::new() };
+        let bus = &bus;
+        async move { app::contacts::service::create(bus, &Actor::System, &form).await.unwrap() }
+    };
+    let (ann, ann_work) =
+        (contact("Ann", "ann@example.org").await, contact("Ann", "ann.work@example.org").await);
+    listmonk.put_subscriber(
+        "ann@example.org",
+        "Ann",
+        &[("Donors and buyers", "confirmed")],
+        json!({ "contact_id": ann, "donor": true }),
+    );
+    listmonk.put_subscriber(
+        "ann.work@example.org",
+        "Ann W.",
+        &[("Volunteers", "confirmed"), ("Supporters", "unsubscribed")],
+        json!({ "contact_id": ann_work, "volunteer": true }),
+    );
+    app::contacts::service::merge(&bus, &Actor::System, &ann, &ann_work).await.unwrap();
+    eventually("the duplicate's subscriber is gone", || async {
+        listmonk.subscriber("ann.work@example.org").is_none()
+    })
+    .await;
+    assert_eq!(
+        listmonk.lists_of("ann@example.org"),
+        BTreeMap::from([
+            ("Donors and buyers".into(), "confirmed".into()),
+            ("Volunteers".into(), "unconfirmed".into())
+        ])
+    );
+    assert_eq!(
+        listmonk.subscriber("ann@example.org").unwrap()["attribs"]["changemaker"],
+        json!({ "contact_id": ann, "donor": true, "volunteer": true })
+    );
+    // A kept contact with no subscriber takes the duplicate's over, lists and all.
+    let (bo, bo_old) = (contact("Bo", "bo@example.org").await, contact("Bo", "bo.old@example.org").await);
+    let bo_sub =
+        listmonk.put_subscriber("bo.old@example.org", "Bo", &[("Volunteers", "confirmed")], json!({}));
+    app::contacts::service::merge(&bus, &Actor::System, &bo, &bo_old).await.unwrap();
+    eventually("Bo's subscriber has the kept address", || async {
+        listmonk.subscriber("bo@example.org").is_some()
+    })
+    .await;
+    assert_eq!(listmonk.subscriber("bo@example.org").unwrap()["id"], bo_sub);
+    assert!(listmonk.subscriber("bo.old@example.org").is_none());
+    // A duplicate who had unsubscribed: the person is unsubscribed, in Listmonk too.
+    let (cy, cy_old) = (contact("Cy", "cy@example.org").await, contact("Cy", "cy.old@example.org").await);
+    listmonk.put_subscriber("cy@example.org", "Cy", &[("Donors and buyers", "confirmed")], json!({}));
+    let mut tx = bus.db().begin_write().await.unwrap();
+    app::contacts::service::mark_unsubscribed(&mut tx, &Actor::System, &cy_old, "cy.old@example.org", "LINK")
+        .await
+        .unwrap();
+    bus.commit(tx).await.unwrap();
+    app::contacts::service::merge(&bus, &Actor::System, &cy, &cy_old).await.unwrap();
+    eventually("Cy is off every list", || async {
+        listmonk.lists_of("cy@example.org").values().all(|status| status == "unsubscribed")
+    })
+    .await;
+    let told = app.events("contact.unsubscribed").await;
+    assert_eq!(
+        (told.last().unwrap()["email"].as_str(), told.last().unwrap()["source"].as_str()),
+        (Some("cy@example.org"), Some("MERGE"))
+    );
 
     // Turned off, events are skipped and the token is kept.
     let mut off = settings;

@@ -342,6 +342,12 @@ async fn the_unsubscribe_link_in_each_email_stops_the_next_ones(app: TestApp) {
     let rejoined = app.call(&app.client(), "contacts/resubscribe", &[("token", lars_token)]).await;
     assert_eq!(rejoined.status(), 200);
     assert_eq!(scalar(&app, unsubscribed_at).await, 1);
+    // Told once too, however often it is pressed (Ida came back once before).
+    let again = app.call(&app.client(), "contacts/resubscribe", &[("token", lars_token)]).await;
+    assert_eq!(again.status(), 200);
+    let back = app.events("contact.resubscribed").await;
+    assert_eq!(back.len(), 2, "Ida's and Lars' comebacks: {back:?}");
+    assert_eq!(back[1]["email"].as_str(), Some("lapsed@example.org"));
 
     // Past the window, the next send reaches the lapsed contact and not Ida.
     sqlx::query("UPDATE reengagement_sends SET sent_at = sent_at - $1")
