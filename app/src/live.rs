@@ -97,9 +97,9 @@ mod browser {
     pub fn throttled(call: impl Fn() + Clone + 'static, every: Duration) -> impl Fn() + Clone + 'static {
         let window = Rc::new(Window::default());
         // A timer left when the page goes would call into a page that is gone.
-        let open = send_wrapper::SendWrapper::new(window.clone());
+        let on_leave = send_wrapper::SendWrapper::new(window.clone());
         on_cleanup(move || {
-            if let Some(timer) = open.timer.take() {
+            if let Some(timer) = on_leave.timer.take() {
                 timer.clear();
             }
         });
