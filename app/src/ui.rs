@@ -455,8 +455,115 @@ pub fn SharedPageHead(title: String, description: String) -> impl IntoView {
     }
 }
 
+/// A run of text an organiser wrote: plain, or a web address to link.
+#[derive(Debug, PartialEq)]
+pub enum TextPiece<'a> {
+    Plain(&'a str),
+    Link(&'a str),
+}
+
+/// Splits `text` into plain runs and the `http://` and `https://` addresses in it, so that a
+/// page can link them. An address starts a word (or follows an opening bracket or quote) and
+/// runs to the next white space, less the punctuation that ends a sentence after it (`.`, `,`,
+/// `;`, `:`, `!`, `?`, a quote, or a `)` it did not open). Nothing else becomes a link.
+pub fn text_pieces(text: &str) -> Vec<TextPiece<'_>> {
+    let mut pieces = Vec::new();
+    let (mut plain_from, mut at) = (0, 0);
+    while let Some(next) = text[at..].chars().next() {
+        let rest = &text[at..];
+        let starts_word =
+            text[..at].chars().next_back().is_none_or(|c| c.is_whitespace() || "([<\"'".contains(c));
+        let scheme = ["https://", "http://"].into_iter().find(|s| rest.starts_with(s));
+        if let (true, Some(scheme)) = (starts_word, scheme) {
+            let url = trim_link_end(&rest[..rest.find(char::is_whitespace).unwrap_or(rest.len())]);
+            if url.len() > scheme.len() {
+                if plain_from < at {
+                    pieces.push(TextPiece::Plain(&text[plain_from..at]));
+                }
+                pieces.push(TextPiece::Link(url));
+                at += url.len();
+                plain_from = at;
+                continue;
+            }
+        }
+        at += next.len_utf8();
+    }
+    if plain_from < text.len() {
+        pieces.push(TextPiece::Plain(&text[plain_from..]));
+    }
+    pieces
+}
+
+/// `url` less the punctuation after it that belongs to the sentence.
+fn trim_link_end(mut url: &str) -> &str {
+    while let Some(last) = url.chars().next_back() {
+        let unopened = last == ')' && url.matches('(').count() < url.matches(')').count();
+        if !(".,;:!?'\">".contains(last) || unopened) {
+            break;
+        }
+        url = &url[..url.len() - last.len_utf8()];
+    }
+    url
+}
+
+/// Text an organiser wrote (a description, a story, an agenda), its web addresses linked.
+#[component]
+pub fn LinkedText(#[prop(into)] text: String) -> impl IntoView {
+    text_pieces(&text)
+        .into_iter()
+        .map(|piece| match piece {
+            TextPiece::Plain(plain) => plain.to_string().into_any(),
+            TextPiece::Link(url) => view! {
+                <a href=url.to_string() rel="nofollow noopener" class="break-all text-indigo-700 underline">{url.to_string()}</a>
+            }
+            .into_any(),
+        })
+        .collect_view()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::TextPiece::{Link, Plain};
+    use super::text_pieces;
+
+    #[test]
+    fn web_addresses_in_text_become_links_without_the_sentence_around_them() {
+        assert_eq!(text_pieces(""), []);
+        assert_eq!(text_pieces("No links here."), [Plain("No links here.")]);
+        assert_eq!(
+            text_pieces("Read it at https://example.org/report?year=2026. Then write!"),
+            [Plain("Read it at "), Link("https://example.org/report?year=2026"), Plain(". Then write!")]
+        );
+        assert_eq!(text_pieces("http://a.example"), [Link("http://a.example")]);
+        assert_eq!(
+            text_pieces(
+                "(see https://en.wikipedia.org/wiki/Bus_(disambiguation)), or \"https://x.example/\"."
+            ),
+            [
+                Plain("(see "),
+                Link("https://en.wikipedia.org/wiki/Bus_(disambiguation)"),
+                Plain("), or \""),
+                Link("https://x.example/"),
+                Plain("\"."),
+            ]
+        );
+        assert_eq!(
+            text_pieces("two:\nhttps://a.example\nhttps://b.example"),
+            [Plain("two:\n"), Link("https://a.example"), Plain("\n"), Link("https://b.example"),]
+        );
+        // Only a whole word with something after the scheme; no other scheme.
+        assert_eq!(text_pieces("xhttps://a.example"), [Plain("xhttps://a.example")]);
+        assert_eq!(text_pieces("https:// and http://."), [Plain("https:// and http://.")]);
+        assert_eq!(
+            text_pieces("javascript:alert(1) ftp://a.example"),
+            [Plain("javascript:alert(1) ftp://a.example")]
+        );
+        assert_eq!(
+            text_pieces("Café → https://café.example/ü"),
+            [Plain("Café → "), Link("https://café.example/ü")]
+        );
+    }
+
     #[test]
     fn counts_say_one_or_the_plural() {
         assert_eq!(super::count(1, "story"), "1 story");

@@ -23,7 +23,7 @@ test.describe.serial("impact stories", () => {
     await expect(admin.getByTestId("error-form[summary]")).toHaveText("Sum the story up in a sentence or two.");
     await admin.getByLabel("Title", { exact: true }).fill("Bus route 12 saved");
     await admin.getByLabel(/^Summary/).fill("The council kept the route.");
-    await admin.getByLabel("Story", { exact: true }).fill("Two hundred letters later,\nthe council listened.");
+    await admin.getByLabel("Story", { exact: true }).fill("Two hundred letters later,\nthe council listened: https://council.example/minutes.");
     await admin.getByRole("button", { name: "Save story" }).click();
     await expect(admin.getByRole("heading", { name: "Bus route 12 saved" })).toBeVisible();
     await expect(admin.getByTestId("story-status")).toHaveText("Draft: only admins see it.");
@@ -41,7 +41,15 @@ test.describe.serial("impact stories", () => {
     await visitor.getByRole("link", { name: "Impact stories" }).click();
     await expect(visitor.getByTestId("story")).toHaveCount(1);
     await visitor.getByRole("link", { name: "Bus route 12 saved" }).click();
-    await expect(visitor.getByTestId("story-body")).toHaveText("Two hundred letters later,\nthe council listened.");
+    await expect(visitor.getByTestId("story-body")).toHaveText(
+      "Two hundred letters later,\nthe council listened: https://council.example/minutes.",
+    );
+    // The address in it is a link, drawn by the server and by the page alike.
+    const minutes = visitor.getByTestId("story-body").getByRole("link", { name: "https://council.example/minutes" });
+    await expect(minutes).toHaveAttribute("href", "https://council.example/minutes");
+    await visitor.reload();
+    await ready(visitor);
+    await expect(minutes).toHaveAttribute("href", "https://council.example/minutes");
 
     // Deleted after a confirmation: gone from the public page.
     admin.once("dialog", (dialog) => dialog.accept());

@@ -383,7 +383,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
                                 <crate::ui::SharedPageHead title=c.title.clone() description />
                                 <h1 class="text-3xl font-bold text-slate-900">{c.title.clone()}</h1>
                                 <p class="mt-2 text-lg text-slate-700">{c.summary.clone()}</p>
-                                <div class="mt-4 whitespace-pre-line text-slate-700">{c.body.clone()}</div>
+                                <div class="mt-4 whitespace-pre-line text-slate-700"><crate::ui::LinkedText text=c.body.clone() /></div>
                                 <Show
                                     when=move || sent().is_some()
                                     fallback=move || {

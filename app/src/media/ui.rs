@@ -365,7 +365,7 @@ pub fn PublicVideoPage() -> impl IntoView {
                                     aria-label=v.title.clone() on:play=on_play data-testid="player">
                                     <a href=v.source() class="text-indigo-700 underline">"Download the video"</a>
                                 </video>
-                                <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="video-description">{v.description.clone()}</div>
+                                <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="video-description"><crate::ui::LinkedText text=v.description.clone() /></div>
                             }.into_any()
                         }
                     }

@@ -305,7 +305,7 @@ pub fn AdminMeetingPage() -> impl IntoView {
                             {(!m.agenda.is_empty()).then(|| view! {
                                 <section class=CARD aria-label="Agenda">
                                     <h2 class="font-semibold text-slate-900">"Agenda"</h2>
-                                    <p class="mt-2 whitespace-pre-line text-sm text-slate-700">{m.agenda.clone()}</p>
+                                    <p class="mt-2 whitespace-pre-line text-sm text-slate-700"><crate::ui::LinkedText text=m.agenda.clone() /></p>
                                 </section>
                             })}
                             <Invitations id=m.id.clone() over=m.over />
@@ -378,7 +378,7 @@ pub fn MeetingReplyPage() -> impl IntoView {
                                     <p class="mt-1 text-slate-700">{i.when.clone()}</p>
                                     <p class="text-slate-700">{i.location.clone()}</p>
                                     {(!i.agenda.is_empty()).then(|| view! {
-                                        <p class="mt-3 whitespace-pre-line text-sm text-slate-700">{i.agenda.clone()}</p>
+                                        <p class="mt-3 whitespace-pre-line text-sm text-slate-700"><crate::ui::LinkedText text=i.agenda.clone() /></p>
                                     })}
                                     <p class="mt-3 text-sm text-slate-600">{format!("{} invited {}.", i.organisation, i.email_hint)}</p>
                                     {said.map(|said| view! {

@@ -275,7 +275,7 @@ pub fn ProductPage() -> impl IntoView {
                                 <Title text=p.name.clone() />
                                 <h1 class="text-3xl font-bold text-slate-900">{p.name.clone()}</h1>
                                 <p class="mt-2 text-lg text-slate-800">{format_cents(p.price_cents)} " · " {availability(&p)}</p>
-                                <p class="mt-4 whitespace-pre-line text-slate-700">{p.description.clone()}</p>
+                                <p class="mt-4 whitespace-pre-line text-slate-700"><crate::ui::LinkedText text=p.description.clone() /></p>
                                 <ActionForm action=buy attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
                                     <FormError error=error />
                                     <input type="hidden" name="slug" value=p.slug.clone() />

@@ -200,7 +200,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                 <SharedPageHead title=s.title.clone() description=preview />
                                 <h1 class="text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
                                 <p class="mt-2 text-slate-600">{s.with_place(s.when())}</p>
-                                <p class="mt-4 whitespace-pre-line text-slate-700">{s.description.clone()}</p>
+                                <p class="mt-4 whitespace-pre-line text-slate-700"><crate::ui::LinkedText text=s.description.clone() /></p>
                             };
                             if let Some(closed) = closed {
                                 return view! {

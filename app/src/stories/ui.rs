@@ -228,7 +228,7 @@ pub fn PublicStoryPage() -> impl IntoView {
                             <h1 class="mt-2 text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
                             <p class="mt-1 text-sm text-slate-600">{s.published_on.clone()}</p>
                             <p class="mt-4 text-lg text-slate-700">{s.summary.clone()}</p>
-                            <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="story-body">{s.body.clone()}</div>
+                            <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="story-body"><crate::ui::LinkedText text=s.body.clone() /></div>
                         }.into_any(),
                     }
                 })}

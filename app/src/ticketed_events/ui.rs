@@ -471,7 +471,7 @@ pub fn PublicEventPage() -> impl IntoView {
                                 {(e.status == EventStatus::Cancelled).then(|| view! {
                                     <p class="mt-4 rounded-md bg-red-50 p-4 text-red-800" role="status">"This event is cancelled."</p>
                                 })}
-                                <div class="mt-4 whitespace-pre-line text-slate-700">{e.description.clone()}</div>
+                                <div class="mt-4 whitespace-pre-line text-slate-700"><crate::ui::LinkedText text=e.description.clone() /></div>
                                 {(e.status == EventStatus::Published && e.over).then(|| view! {
                                     <p class="mt-6 rounded-md bg-slate-100 p-4 text-slate-700" role="status">"This event is over."</p>
                                 })}

@@ -12,7 +12,10 @@ fn story_form<'a>(title: &'a str, slug: &'a str, summary: &'a str) -> Vec<(&'a s
         ("form[title]", title),
         ("form[slug]", slug),
         ("form[summary]", summary),
-        ("form[body]", "Two hundred letters later,\nthe council kept the route."),
+        (
+            "form[body]",
+            "Two hundred letters later,\nthe council kept the route (https://council.example/minutes/12).",
+        ),
     ]
 }
 
@@ -94,7 +97,13 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
     let list = ok_json(app.call(&visitor, "stories/public", &[]).await).await;
     assert_eq!(list["rows"][0]["title"], "Bus route 12 saved!");
     let page = app.page(&visitor, "/stories/bus-route-12-saved").await;
-    assert!(page.contains("the council kept the route.") && page.contains("The council kept it."), "{page}");
+    assert!(page.contains("the council kept the route (") && page.contains("The council kept it."), "{page}");
+    // The address in the story is a link, without the sentence around it.
+    assert!(
+        page.contains(r#"<a href="https://council.example/minutes/12" rel="nofollow noopener""#)
+            && page.contains(">https://council.example/minutes/12</a>)."),
+        "{page}"
+    );
     assert!(app.page(&visitor, "/stories").await.contains("Bus route 12 saved!"));
     assert!(app.page(&visitor, "/").await.contains("Impact stories"));
 
