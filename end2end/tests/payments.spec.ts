@@ -204,6 +204,60 @@ test.describe.serial("payments", () => {
     await expect(page.getByTestId("contact-row")).toContainText("dana@example.org");
   });
 
+  test("the payments page follows new payments live; an amount typed for a refund stays with its payment", async ({
+    browser,
+  }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/payments");
+    await ready(admin);
+    const rows = admin.getByTestId("payment-row");
+    const dana = rows.filter({ hasText: "dana@example.org" });
+    await expect(rows).toHaveCount(1);
+    await dana.getByLabel("Amount to refund (empty: all)").fill("5");
+
+    // Another supporter gives while the page is open.
+    const supporter = await (await browser.newContext()).newPage();
+    await supporter.goto(`${server.baseURL}/donate`);
+    await ready(supporter);
+    await supporter.getByLabel("Amount (dollars)").fill("10");
+    await supporter.getByLabel("Your name").fill("Eve Giver");
+    await supporter.getByLabel("Email (for your receipt)").fill("eve@example.org");
+    await supporter.getByRole("button", { name: "Continue to payment" }).click();
+    await expect(supporter).toHaveURL(new RegExp(`^${stripe.baseURL}/checkout/cs_test_`));
+    const donationId = stripe.sessions[stripe.sessions.length - 1]["metadata[donation_id]"];
+    const { body, signature } = signedEvent("evt_e2e_paid_eve", "checkout.session.completed", {
+      id: "cs_test_e2e_eve",
+      object: "checkout.session",
+      payment_status: "paid",
+      status: "complete",
+      payment_intent: "pi_test_e2e_eve",
+      metadata: { donation_id: donationId },
+    });
+    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
+      method: "POST",
+      headers: { "stripe-signature": signature, "content-type": "application/json" },
+      body,
+    });
+    expect(res.status).toBe(200);
+
+    // Shown without a reload, newest first, and counted in the total.
+    await expect(rows.first()).toContainText("eve@example.org");
+    await expect(rows.first()).toContainText("Paid");
+    await expect(admin.getByTestId("payments-summary")).toContainText("2 donations · kept after refunds: $35.00");
+    // What was typed on Dana's row is still on Dana's row, and the refund names whom it is for.
+    await expect(dana.getByLabel("Amount to refund (empty: all)")).toHaveValue("5");
+    await expect(rows.first().getByLabel("Amount to refund (empty: all)")).toHaveValue("");
+    const asked = new Promise<string>((answer) =>
+      admin.once("dialog", (dialog) => {
+        answer(dialog.message());
+        dialog.dismiss();
+      }),
+    );
+    await dana.getByRole("button", { name: "Refund" }).click();
+    expect(await asked).toBe("Refund $5 to Dana Donor (dana@example.org) through Stripe? This cannot be undone.");
+    expect(stripe.refunds.map((r) => r.payment_intent)).not.toContain("pi_test_e2e");
+  });
+
   test("products: the form empties once one is added, and what was typed never carries over to another", async ({ page }) => {
     await signIn(page, server, "/admin/payments/products");
     const name = page.getByLabel("Name", { exact: true });

@@ -42,26 +42,37 @@ pub struct StreamQuery {
     since: Option<String>,
 }
 
-/// Who may open the stream: those who watch the bus see every topic; those who run ticketed
-/// events, `EVENTS_ADMIN_TOPICS` only (their pages and the calendar update live through it).
-const STREAM_ROLES: &[Role] = &[Role::Admin, Role::EventsAdmin];
+/// Who may open the stream: those who watch the bus see every topic; the other admin roles,
+/// their `LIMITED_TOPICS` only (their pages update live through it).
+const STREAM_ROLES: &[Role] = &[Role::Admin, Role::EventsAdmin, Role::PaymentsAdmin];
 
-/// What events admins may watch: their module, meetings, and shifts' own changes — what the
-/// calendar shows — but not sign-ups, which name volunteers.
-const EVENTS_ADMIN_TOPICS: &[&str] =
-    &["ticketed-event.*", "ticket.*", "meeting.*", "shift.created", "shift.updated", "shift.deleted"];
+/// What the roles that do not watch the whole bus may watch. Events admins: their module,
+/// meetings, and shifts' own changes — what the calendar shows — but not sign-ups, which name
+/// volunteers. Payments admins: the payments their page lists, and events cancelled (whose
+/// paid tickets wait there for a refund).
+const LIMITED_TOPICS: &[(Role, &[&str])] = &[
+    (
+        Role::EventsAdmin,
+        &["ticketed-event.*", "ticket.*", "meeting.*", "shift.created", "shift.updated", "shift.deleted"],
+    ),
+    (
+        Role::PaymentsAdmin,
+        &["donation.*", "subscription.*", "product.*", "payment.*", "ticket.*", "ticketed-event.cancelled"],
+    ),
+];
 
 /// Whether `role` may see every topic `patterns` asks for (none asked: every topic).
 fn may_watch(role: Role, patterns: &[Pattern]) -> bool {
     if role.satisfies(VIEWERS) {
         return true;
     }
-    let allowed: Vec<Pattern> = EVENTS_ADMIN_TOPICS.iter().filter_map(|t| Pattern::parse(t)).collect();
+    let Some((_, topics)) = LIMITED_TOPICS.iter().find(|(limited, _)| *limited == role) else {
+        return false;
+    };
+    let allowed: Vec<Pattern> = topics.iter().filter_map(|t| Pattern::parse(t)).collect();
     // A requested `x.*` is covered only by an allowed pattern that matches it as a topic,
     // i.e. one of `x.*`'s own prefixes.
-    role.satisfies(app::ticketed_events::MANAGERS)
-        && !patterns.is_empty()
-        && patterns.iter().all(|p| allowed.iter().any(|a| a.matches(p.as_str())))
+    !patterns.is_empty() && patterns.iter().all(|p| allowed.iter().any(|a| a.matches(p.as_str())))
 }
 
 pub async fn stream(

@@ -1,6 +1,8 @@
 //! Payment pages: settings and products for payments admins; the public donation form, the
 //! shop and their thank-you pages.
 
+use std::collections::HashMap;
+
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -432,10 +434,18 @@ pub fn AdminProductsPage() -> impl IntoView {
     }
 }
 
+/// What the payments page follows: every payment topic, and events cancelled (their paid
+/// tickets then wait for a refund there).
+const PAYMENT_EVENTS: &str = "/api/events/stream?topics=donation.*,subscription.*,product.*,payment.*,ticket.*,ticketed-event.cancelled";
+
 /// `/admin/payments`: donations or orders, filtered by status, with the total kept, and a
-/// refund (whole or partial, after a confirmation) on each paid one.
+/// refund (whole or partial, after a confirmation) on each paid one; live.
 #[component]
 pub fn AdminPaymentsPage() -> impl IntoView {
+    // Bumped by every payment event, whoever caused it: the list, the chart and the events
+    // to refund fetch again (through one stream for the page).
+    let changes = RwSignal::new(0_u32);
+    crate::live::on_change(PAYMENT_EVENTS, move || changes.update(|n| *n += 1));
     let query = use_query_map();
     let filter = move || {
         query.with(|q| {
@@ -443,12 +453,20 @@ pub fn AdminPaymentsPage() -> impl IntoView {
             (kind, q.get("status").unwrap_or_default(), crate::ui::page_param(q))
         })
     };
-    let list =
-        Resource::new(filter, |(kind, status, page)| list_payments(kind.as_str().to_string(), status, page));
+    let list = Resource::new(
+        move || (filter(), changes.get()),
+        |((kind, status, page), _)| list_payments(kind.as_str().to_string(), status, page),
+    );
     let refund = ServerAction::<RefundPayment>::new();
     let refund_error = last_error(refund.value());
+    // What is typed to refund, by payment: kept here, not in the rows, which a live update
+    // draws again in place, so that an amount stays with its payment when the rows move.
+    let refund_amounts = RwSignal::new(HashMap::<String, String>::new());
     Effect::new(move |_| {
-        if refund.value().get().is_some() {
+        if let Some(done) = refund.value().get() {
+            if done.is_ok() {
+                refund_amounts.update(HashMap::clear);
+            }
             list.refetch();
         }
     });
@@ -481,8 +499,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                 <a href=link(filter().0, s, 1) class="text-indigo-700 hover:underline">{status_label(s)}</a>
             }).collect_view()}
         </nav>
-        {move || (filter().0 == PaymentKind::Donation).then(|| view! { <DonationChartView /> })}
-        {move || (filter().0 == PaymentKind::Ticket).then(|| view! { <EventsToRefund /> })}
+        {move || (filter().0 == PaymentKind::Donation).then(|| view! { <DonationChartView changes /> })}
+        {move || (filter().0 == PaymentKind::Ticket).then(|| view! { <EventsToRefund changes /> })}
         <p class="mt-2 text-sm text-red-600" role="alert">{move || refund_error.get().map(|e| e.to_string())}</p>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -510,7 +528,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                                         </tr></thead>
                                         <tbody>
                                             {page.rows.into_iter().map(|row| view! {
-                                                <PaymentRowView row=row kind=kind refund=refund />
+                                                <PaymentRowView row=row kind=kind refund=refund amounts=refund_amounts />
                                             }).collect_view()}
                                         </tbody>
                                     </table>
@@ -528,8 +546,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
 /// Cancelled events with paid tickets still to refund, each refunded all at once in the
 /// background (after a confirmation), with the job's progress.
 #[component]
-fn EventsToRefund() -> impl IntoView {
-    let events = Resource::new(|| (), |_| list_events_to_refund());
+fn EventsToRefund(changes: RwSignal<u32>) -> impl IntoView {
+    let events = Resource::new(move || changes.get(), |_| list_events_to_refund());
     let refund_all = ServerAction::<RefundCancelledEvent>::new();
     let error = last_error(refund_all.value());
     // The event whose refunds were started last: its button stays off while they run.
@@ -577,9 +595,9 @@ fn EventsToRefund() -> impl IntoView {
 /// Donations kept per day (last 30 days) or per week (last 12 weeks), as bars scaled to the
 /// largest; each bar names its period and amount on hover and to screen readers.
 #[component]
-fn DonationChartView() -> impl IntoView {
+fn DonationChartView(changes: RwSignal<u32>) -> impl IntoView {
     let (by, set_by) = signal("day".to_string());
-    let chart = Resource::new(move || by.get(), load_donation_chart);
+    let chart = Resource::new(move || (by.get(), changes.get()), |(by, _)| load_donation_chart(by));
     let choice = move |value: &'static str, label: &'static str| {
         view! {
             <button type="button" on:click=move |_| set_by.set(value.to_string())
@@ -625,8 +643,8 @@ fn PaymentRowView(
     row: super::PaymentRow,
     kind: PaymentKind,
     refund: ServerAction<RefundPayment>,
+    amounts: RwSignal<HashMap<String, String>>,
 ) -> impl IntoView {
-    let (amount, set_amount) = signal(String::new());
     // Refunds of a subscription's payments are made in Stripe's dashboard.
     let refundable =
         kind != PaymentKind::Subscription && matches!(row.status.as_str(), "PAID" | "PARTIALLY_REFUNDED");
@@ -645,13 +663,22 @@ fn PaymentRowView(
     let refunded =
         (row.refunded_cents > 0).then(|| format!(" ({} refunded)", format_cents(row.refunded_cents)));
     let (id, td) = (row.id.clone(), "px-3 py-2 text-slate-700");
+    let typed = {
+        let id = id.clone();
+        move || amounts.with(|a| a.get(&id).cloned().unwrap_or_default())
+    };
+    let type_amount = {
+        let id = id.clone();
+        move |ev| amounts.update(|a| drop(a.insert(id.clone(), event_target_value(&ev))))
+    };
+    let supporter = format!("{} ({})", row.name, row.email);
     let do_refund = move |_| {
-        let typed = amount.get_untracked();
+        let typed = amounts.with_untracked(|a| a.get(&id).cloned().unwrap_or_default());
         let how_much =
             if typed.trim().is_empty() { format_cents(left) } else { format!("${}", typed.trim()) };
         let confirmed = window()
             .confirm_with_message(&format!(
-                "Refund {how_much} to this supporter through Stripe? This cannot be undone."
+                "Refund {how_much} to {supporter} through Stripe? This cannot be undone."
             ))
             .unwrap_or(false);
         if confirmed {
@@ -678,7 +705,7 @@ fn PaymentRowView(
                     <div class="flex items-center gap-2">
                         <input aria-label="Amount to refund (empty: all)" placeholder=format!("{:.2}", left as f64 / 100.0)
                             inputmode="decimal" class="w-24 rounded border border-slate-300 px-2 py-1 text-sm"
-                            on:input=move |ev| set_amount.set(event_target_value(&ev)) />
+                            prop:value=typed on:input=type_amount />
                         <button class="text-sm text-red-700 hover:underline" disabled=move || refund.pending().get() on:click=do_refund.clone()>
                             "Refund"
                         </button>

@@ -25,6 +25,7 @@ on_both_backends_with_own_server!(
     the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_open,
     paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_and_refunds,
     pay_what_you_can_tickets_are_free_for_nothing_and_go_to_stripe_for_the_amount_chosen,
+    payments_admins_stream_only_what_their_pages_show,
 );
 
 /// A server talking to a fresh fake Stripe.
@@ -37,6 +38,29 @@ async fn spawn(backend: Backend) -> (TestApp, FakeStripe) {
 async fn payments_admin(app: &TestApp) -> reqwest::Client {
     app.create_user("treasurer@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
     app.signed_in("treasurer@example.org").await
+}
+
+/// Payments admins' page updates live: they may stream the payment topics (donations,
+/// memberships, the shop, tickets, refunds and disputes, events cancelled), and nothing else.
+async fn payments_admins_stream_only_what_their_pages_show(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let treasurer = payments_admin(&app).await;
+    let status = |topics: &'static str| {
+        let (app, treasurer) = (&app, treasurer.clone());
+        async move {
+            let url = app.url(&format!("/api/events/stream{topics}"));
+            treasurer.get(url).send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(status("?topics=donation.*,subscription.*,product.*,payment.*,ticket.*").await, 200);
+    assert_eq!(status("?topics=payment.dispute.created").await, 200);
+    assert_eq!(status("?topics=donation.*,contact.*").await, 403);
+    assert_eq!(status("?topics=shift.signup.created").await, 403);
+    // A cancelled event's paid tickets wait for their refund on the page; nothing else of events.
+    assert_eq!(status("?topics=ticketed-event.cancelled").await, 200);
+    assert_eq!(status("?topics=ticketed-event.*").await, 403);
+    assert_eq!(status("?topics=*").await, 403);
+    assert_eq!(status("").await, 403, "every topic");
 }
 
 fn settings_form<'a>(enabled: &'a str, secret: &'a str, webhook: &'a str) -> Vec<(&'a str, &'a str)> {
