@@ -17,6 +17,24 @@ test.describe.serial("payments", () => {
     await stripe.stop();
   });
 
+  /** Stripe tells the server that the last checkout (for `metadata`) was paid. */
+  async function checkoutPaid(eventId: string, paymentIntent: string, metadata: Record<string, string>) {
+    const { body, signature } = signedEvent(eventId, "checkout.session.completed", {
+      id: `cs_test_${eventId}`,
+      object: "checkout.session",
+      payment_status: "paid",
+      status: "complete",
+      payment_intent: paymentIntent,
+      metadata,
+    });
+    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
+      method: "POST",
+      headers: { "stripe-signature": signature, "content-type": "application/json" },
+      body,
+    });
+    expect(res.status).toBe(200);
+  }
+
   test("saved keys come back masked, survive an unchanged save and still work", async ({ page }) => {
     await signIn(page, server, "/admin/payments/settings");
     await page.getByLabel("Take payments").check();
@@ -69,20 +87,7 @@ test.describe.serial("payments", () => {
 
     // Stripe tells the server the checkout was paid.
     const donationId = stripe.sessions[stripe.sessions.length - 1]["metadata[donation_id]"];
-    const { body, signature } = signedEvent("evt_e2e_paid", "checkout.session.completed", {
-      id: "cs_test_e2e",
-      object: "checkout.session",
-      payment_status: "paid",
-      status: "complete",
-      payment_intent: "pi_test_e2e",
-      metadata: { donation_id: donationId },
-    });
-    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
-      method: "POST",
-      headers: { "stripe-signature": signature, "content-type": "application/json" },
-      body,
-    });
-    expect(res.status).toBe(200);
+    await checkoutPaid("evt_e2e_paid", "pi_test_e2e", { donation_id: donationId });
     await expect(admin.getByTestId("live-event").filter({ hasText: "donation.completed" })).toHaveCount(1);
 
     await admin.goto(`${server.baseURL}/admin/payments`);
@@ -131,20 +136,7 @@ test.describe.serial("payments", () => {
     await expect(admin.getByText("No tickets taken yet.")).toBeVisible();
 
     const orderId = stripe.sessions[stripe.sessions.length - 1]["metadata[ticket_order_id]"];
-    const { body, signature } = signedEvent("evt_e2e_ticket", "checkout.session.completed", {
-      id: "cs_test_e2e_ticket",
-      object: "checkout.session",
-      payment_status: "paid",
-      status: "complete",
-      payment_intent: "pi_test_e2e_ticket",
-      metadata: { ticket_order_id: orderId },
-    });
-    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
-      method: "POST",
-      headers: { "stripe-signature": signature, "content-type": "application/json" },
-      body,
-    });
-    expect(res.status).toBe(200);
+    await checkoutPaid("evt_e2e_ticket", "pi_test_e2e_ticket", { ticket_order_id: orderId });
     await expect(admin.getByTestId("ticket-row")).toHaveCount(1);
     await expect(admin.getByTestId("ticket-row")).toContainText("Pat Payer");
     // A paid ticket is cancelled by refunding it: the event page offers no Cancel for it.
@@ -225,20 +217,7 @@ test.describe.serial("payments", () => {
     await supporter.getByRole("button", { name: "Continue to payment" }).click();
     await expect(supporter).toHaveURL(new RegExp(`^${stripe.baseURL}/checkout/cs_test_`));
     const donationId = stripe.sessions[stripe.sessions.length - 1]["metadata[donation_id]"];
-    const { body, signature } = signedEvent("evt_e2e_paid_eve", "checkout.session.completed", {
-      id: "cs_test_e2e_eve",
-      object: "checkout.session",
-      payment_status: "paid",
-      status: "complete",
-      payment_intent: "pi_test_e2e_eve",
-      metadata: { donation_id: donationId },
-    });
-    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
-      method: "POST",
-      headers: { "stripe-signature": signature, "content-type": "application/json" },
-      body,
-    });
-    expect(res.status).toBe(200);
+    await checkoutPaid("evt_e2e_paid_eve", "pi_test_e2e_eve", { donation_id: donationId });
 
     // Shown without a reload, newest first, and counted in the total.
     await expect(rows.first()).toContainText("eve@example.org");

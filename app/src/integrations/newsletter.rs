@@ -75,8 +75,9 @@ pub enum Update {
     Unsubscribe { email: String },
     /// Someone's details corrected in Changemaker: their subscriber's address and name follow.
     Correct { previous_email: String, email: String, name: String },
-    /// Two contacts found to be one person, kept under `email`: one subscriber for them too.
-    Merge { merged_email: String, email: String },
+    /// Two contacts found to be one person, kept under `email`: one subscriber for them too
+    /// (on no list if the person asked Changemaker for no more bulk email).
+    Merge { merged_email: String, email: String, unsubscribed: bool },
 }
 
 /// What `envelope` changes for the newsletter, if anything. Read at delivery: a contact's
@@ -97,9 +98,12 @@ pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, S
             }));
         }
         Event::ContactMerged(e) => {
+            let email = normalise_email(&e.email);
+            let unsubscribed = unsubscribed(db, &email).await.map_err(|e| e.to_string())?;
             return Ok(Some(Update::Merge {
                 merged_email: normalise_email(&e.merged_email),
-                email: normalise_email(&e.email),
+                email,
+                unsubscribed,
             }));
         }
         _ => {}
@@ -309,12 +313,20 @@ impl Listmonk<'_> {
     }
 
     /// Makes the subscriber of a contact merged into another (`merged_email`) one with the
-    /// kept contact's (`email`), so that the person gets one copy of each newsletter. Without
-    /// a subscriber of its own, the kept address takes the merged one over (as a correction
-    /// does). Otherwise the kept subscriber joins the lists the merged one is subscribed to
-    /// (not those it left), gains the merged one's `changemaker` attributes it lacks, and the
-    /// merged subscriber is deleted. A blocklisted merged subscriber is left to Listmonk.
-    pub async fn merge(&self, merged_email: &str, email: &str) -> Result<(), String> {
+    /// kept contact's (`email`), so that the person gets one copy of each newsletter; someone
+    /// `unsubscribed` from Changemaker's bulk email then leaves every list. Each step can be
+    /// made again, for a delivery retried halfway.
+    pub async fn merge(&self, merged_email: &str, email: &str, unsubscribed: bool) -> Result<(), String> {
+        self.fold(merged_email, email, unsubscribed).await?;
+        if unsubscribed { self.unsubscribe(email).await } else { Ok(()) }
+    }
+
+    /// Without a subscriber of its own, the kept address takes the merged one over (as a
+    /// correction does). Otherwise the kept subscriber joins the lists the merged one is
+    /// subscribed to (not those it left, and none when `unsubscribed`), gains the merged one's
+    /// `changemaker` attributes it lacks, and the merged subscriber is deleted. A blocklisted
+    /// merged subscriber is left to Listmonk.
+    async fn fold(&self, merged_email: &str, email: &str, unsubscribed: bool) -> Result<(), String> {
         let Some(merged) = self.subscriber(merged_email).await? else { return Ok(()) };
         if merged.status == "blocklisted" {
             return Ok(());
@@ -326,7 +338,7 @@ impl Listmonk<'_> {
         let joins: Vec<i64> = merged
             .lists
             .iter()
-            .filter(|l| l.subscription_status != "unsubscribed" && !lists.contains(&l.id))
+            .filter(|l| !unsubscribed && l.subscription_status != "unsubscribed" && !lists.contains(&l.id))
             .map(|l| l.id)
             .collect();
         // The kept subscriber's own values win over the merged one's.

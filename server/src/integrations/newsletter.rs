@@ -48,7 +48,9 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
                 Some(Update::Correct { previous_email, email, name }) => {
                     listmonk.correct(&previous_email, &email, &name).await
                 }
-                Some(Update::Merge { merged_email, email }) => listmonk.merge(&merged_email, &email).await,
+                Some(Update::Merge { merged_email, email, unsubscribed }) => {
+                    listmonk.merge(&merged_email, &email, unsubscribed).await
+                }
                 None => Ok(()),
             }
         })

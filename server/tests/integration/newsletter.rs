@@ -597,6 +597,40 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
         (told.last().unwrap()["email"].as_str(), told.last().unwrap()["source"].as_str()),
         (Some("cy@example.org"), Some("MERGE"))
     );
+    // A kept contact who had unsubscribed joins none of the duplicate's lists, and leaves a
+    // subscriber it takes over.
+    let unsubscribe = |id: String, email: &'static str| {
+        let bus = &bus;
+        async move {
+            let mut tx = bus.db().begin_write().await.unwrap();
+            app::contacts::service::mark_unsubscribed(&mut tx, &Actor::System, &id, email, "LINK")
+                .await
+                .unwrap();
+            bus.commit(tx).await.unwrap();
+        }
+    };
+    let (di, di_old) = (contact("Di", "di@example.org").await, contact("Di", "di.old@example.org").await);
+    listmonk.put_subscriber("di@example.org", "Di", &[("Donors and buyers", "unsubscribed")], json!({}));
+    listmonk.put_subscriber("di.old@example.org", "Di", &[("Volunteers", "confirmed")], json!({}));
+    unsubscribe(di.clone(), "di@example.org").await;
+    app::contacts::service::merge(&bus, &Actor::System, &di, &di_old).await.unwrap();
+    eventually("Di's duplicate subscriber is gone", || async {
+        listmonk.subscriber("di.old@example.org").is_none()
+    })
+    .await;
+    assert_eq!(
+        listmonk.lists_of("di@example.org"),
+        BTreeMap::from([("Donors and buyers".into(), "unsubscribed".into())])
+    );
+    let (ed, ed_old) = (contact("Ed", "ed@example.org").await, contact("Ed", "ed.old@example.org").await);
+    listmonk.put_subscriber("ed.old@example.org", "Ed", &[("Volunteers", "confirmed")], json!({}));
+    unsubscribe(ed.clone(), "ed@example.org").await;
+    app::contacts::service::merge(&bus, &Actor::System, &ed, &ed_old).await.unwrap();
+    eventually("Ed's subscriber has the kept address, on no list", || async {
+        listmonk.subscriber("ed@example.org").is_some()
+            && listmonk.lists_of("ed@example.org").values().all(|status| status == "unsubscribed")
+    })
+    .await;
 
     // Turned off, events are skipped and the token is kept.
     let mut off = settings;
