@@ -27,6 +27,11 @@ test.describe.serial("volunteer shifts", () => {
     await expect(live.getByTestId("connection")).toHaveText("Connected");
     // The dashboard lists it among the coming week's shifts with spots to fill.
     const dashboard = await browser.newPage({ storageState: await admin.context().storageState() });
+    // Its live parts share one stream (a browser holds few connections per server).
+    const streams: string[] = [];
+    dashboard.on("request", (request) => {
+      if (request.url().includes("/api/events/stream")) streams.push(request.url());
+    });
     await dashboard.goto(`${server.baseURL}/admin`);
     await ready(dashboard);
     const onDashboard = dashboard.getByTestId("needing-shift").filter({ hasText: "Saturday canvass" });
@@ -42,6 +47,7 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByTestId("signup-row").filter({ hasText: "v1@example.org" })).toBeVisible();
     await expect(admin.getByTestId("shift-summary")).toContainText("1/4 signed up");
     await expect(onDashboard).toContainText("1/4 signed up · 3 left");
+    expect(streams).toHaveLength(1);
 
     // The cancel link works without an account, after a confirmation.
     // The link is shown whole, ready to copy.

@@ -102,10 +102,29 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
     }
 }
 
+/// What the dashboard's live parts follow, as far as `role` may watch: the week's shifts for
+/// those who manage shifts, the coming events and their tickets for those who run events.
+fn dashboard_topics(role: Role) -> Option<&'static str> {
+    let shifts = role.satisfies(crate::shifts::MANAGERS);
+    let events = role.satisfies(crate::ticketed_events::MANAGERS);
+    match (shifts, events) {
+        (true, true) => Some("/api/events/stream?topics=shift.*,ticket.*,ticketed-event.*"),
+        (true, false) => Some("/api/events/stream?topics=shift.*"),
+        (false, true) => Some("/api/events/stream?topics=ticket.*,ticketed-event.*"),
+        (false, false) => None,
+    }
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let summary = Resource::new(|| (), |_| load_dashboard());
     let user = use_context::<CurrentUser>();
+    // One stream for the page's live parts, not one each: a browser holds few connections
+    // per server (six over plain HTTP/1.1, for all its tabs).
+    let changes = RwSignal::new(0_u32);
+    if let Some(topics) = user.as_ref().and_then(|u| dashboard_topics(u.role)) {
+        crate::live::on_change(topics, move || changes.update(|n| *n += 1));
+    }
     view! {
         <Title text="Dashboard" />
         <h1 class="text-2xl font-bold text-slate-900">"Dashboard"</h1>
@@ -121,8 +140,8 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <crate::shifts::ui::ShiftsNeedingVolunteers />
-        <crate::ticketed_events::ui::ComingEvents />
+        <crate::shifts::ui::ShiftsNeedingVolunteers changes />
+        <crate::ticketed_events::ui::ComingEvents changes />
         <Suspense>
             {move || Suspend::new(async move {
                 match summary.await {

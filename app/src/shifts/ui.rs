@@ -1727,12 +1727,11 @@ pub fn ReminderSettings() -> impl IntoView {
     }
 }
 
-/// On the admin dashboard: shifts of the coming week with spots left, to recruit for. Nothing
-/// for those who do not manage shifts.
+/// On the admin dashboard: shifts of the coming week with spots left, to recruit for, read
+/// again on each of the dashboard's `changes`. Nothing for those who do not manage shifts.
 #[component]
-pub fn ShiftsNeedingVolunteers() -> impl IntoView {
-    let shifts = Resource::new(|| (), |_| shifts_needing_volunteers());
-    crate::live::on_change(SHIFT_EVENTS, move || shifts.refetch());
+pub fn ShiftsNeedingVolunteers(changes: RwSignal<u32>) -> impl IntoView {
+    let shifts = Resource::new(move || changes.get(), |_| shifts_needing_volunteers());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -336,11 +336,10 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
 }
 
 /// On the dashboard, for those who run events: the next published events and their tickets,
-/// live. Nothing for other admins.
+/// read again on each of the dashboard's `changes`. Nothing for other admins.
 #[component]
-pub fn ComingEvents() -> impl IntoView {
-    let events = Resource::new(|| (), |_| coming_ticketed_events());
-    crate::live::on_change(TICKETING_EVENTS, move || events.refetch());
+pub fn ComingEvents(changes: RwSignal<u32>) -> impl IntoView {
+    let events = Resource::new(move || changes.get(), |_| coming_ticketed_events());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
