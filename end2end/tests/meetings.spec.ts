@@ -74,8 +74,11 @@ test.describe.serial("meetings and the calendar", () => {
     await admin.getByLabel("Add tags (comma-separated)").fill("steering");
     await admin.getByRole("button", { name: "Add", exact: true }).click();
     await expect(admin.getByTestId("tag")).toHaveText([/^steering/]);
-    await admin.goto(meetingUrl);
-    await ready(admin);
+    // Back to the meeting through the menu. A fresh load of a meeting's page does not always
+    // hydrate (a known bug, see the issue note); the page is reached within the app here.
+    await admin.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Meetings", exact: true }).click();
+    await admin.getByRole("link", { name: "Steering group" }).click();
+    await expect(admin).toHaveURL(meetingUrl);
     const tag = admin.getByLabel("Or invite everyone with the contact tag");
     await tag.fill("nobody");
     await admin.getByRole("button", { name: "Invite tagged contacts" }).click();
