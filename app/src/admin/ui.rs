@@ -17,9 +17,13 @@ use crate::users::Role;
 pub fn AdminShell() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
     let location = use_location();
+    // A `Suspend` of its own, not inside a `Suspense`: on the server a `Suspense` looks through
+    // its children for data to wait for by drawing them again, several times, and here that
+    // drew the whole page again each time, loading its data each time. Some copies were made
+    // in a scope the server then dropped, so their server functions found no request and
+    // answered "not signed in", and the browser could read that answer as the page's data.
     view! {
-        <Suspense fallback=|| view! { <p class="p-6 text-slate-600">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+        {Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) if user.role.satisfies(Role::ADMIN_AREA) => {
                         view! { <AdminLayout user=user /> }.into_any()
@@ -31,8 +35,7 @@ pub fn AdminShell() -> impl IntoView {
                     }
                     Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
                 }
-            })}
-        </Suspense>
+        })}
     }
 }
 

@@ -11,7 +11,10 @@ const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 /// A job's progress bar; when it ends, its summary, then each problem by line.
 #[component]
 pub fn JobProgress(id: String) -> impl IntoView {
-    let job = Resource::new(move || id.clone(), get_job);
+    // Read in the browser only: the bar is drawn inside pages' `Suspend`s, which the server
+    // draws several times, so a resource shared with the server would be numbered differently
+    // there and break the page's hydration.
+    let job = LocalResource::new(move || get_job(id.clone()));
     #[cfg(feature = "hydrate")]
     {
         let running = move || !job.get_untracked().and_then(Result::ok).is_some_and(|j| j.finished());

@@ -167,8 +167,6 @@ fn reply_badge(reply: Option<Reply>) -> impl IntoView {
     view! { <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {colour}") data-testid="attendee-reply">{label}</span> }
 }
 
-/// Who is invited to meeting `id` and whether they are coming, each with Remove (after a
-/// confirmation), and a form inviting more while it is not `over`.
 /// "Invited 2 people; 1 person invited already.", once an invitation went through.
 fn invited_message(done: Option<Result<Invited, AppError>>) -> Option<String> {
     let done = done?.ok()?;
@@ -178,21 +176,40 @@ fn invited_message(done: Option<Result<Invited, AppError>>) -> Option<String> {
     Some(format!("Invited {}{already}.", people(done.invited)))
 }
 
+/// Who is invited to the meeting on the page, and the actions that change it. Made with the
+/// page, not in the `Invitations` drawn once the meeting has loaded: the server draws that part
+/// several times, and a resource made there would be numbered differently from the browser's.
+#[derive(Clone, Copy)]
+struct Invites {
+    invite: ServerAction<InviteToMeeting>,
+    invite_tag: ServerAction<InviteTaggedToMeeting>,
+    uninvite: ServerAction<UninviteFromMeeting>,
+    attendees: Resource<Result<Vec<Attendee>, AppError>>,
+}
+
+impl Invites {
+    fn new(id: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        let invite = ServerAction::<InviteToMeeting>::new();
+        let invite_tag = ServerAction::<InviteTaggedToMeeting>::new();
+        let uninvite = ServerAction::<UninviteFromMeeting>::new();
+        let attendees = Resource::new(
+            move || {
+                let changes = invite.version().get() + invite_tag.version().get() + uninvite.version().get();
+                (id(), changes)
+            },
+            |(id, _)| meeting_attendees(id),
+        );
+        // Answers come from the people invited, so the list follows them live.
+        crate::live::on_change("/api/events/stream?topics=meeting.attendee.*", move || attendees.refetch());
+        Invites { invite, invite_tag, uninvite, attendees }
+    }
+}
+
+/// Who is invited to meeting `id` and whether they are coming, each with Remove (after a
+/// confirmation), and a form inviting more while it is not `over`.
 #[component]
-fn Invitations(id: String, over: bool) -> impl IntoView {
-    let invite = ServerAction::<InviteToMeeting>::new();
-    let invite_tag = ServerAction::<InviteTaggedToMeeting>::new();
-    let uninvite = ServerAction::<UninviteFromMeeting>::new();
-    let list_id = id.clone();
-    let attendees = Resource::new(
-        move || {
-            let changes = invite.version().get() + invite_tag.version().get() + uninvite.version().get();
-            (list_id.clone(), changes)
-        },
-        |(id, _)| meeting_attendees(id),
-    );
-    // Answers come from the people invited, so the list follows them live.
-    crate::live::on_change("/api/events/stream?topics=meeting.attendee.*", move || attendees.refetch());
+fn Invitations(id: String, over: bool, invites: Invites) -> impl IntoView {
+    let Invites { invite, invite_tag, uninvite, attendees } = invites;
     let error = last_error(invite.value());
     let tag_error = last_error(invite_tag.value());
     let outcome = move || invited_message(invite.value().get());
@@ -274,6 +291,7 @@ pub fn AdminMeetingPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let meeting = Resource::new(id, get_meeting);
+    let invites = Invites::new(id);
     let save = ServerAction::<SaveMeeting>::new();
     let delete = ServerAction::<DeleteMeeting>::new();
     let delete_error = last_error(delete.value());
@@ -308,7 +326,7 @@ pub fn AdminMeetingPage() -> impl IntoView {
                                     <p class="mt-2 whitespace-pre-line text-sm text-slate-700"><crate::ui::LinkedText text=m.agenda.clone() /></p>
                                 </section>
                             })}
-                            <Invitations id=m.id.clone() over=m.over />
+                            <Invitations id=m.id.clone() over=m.over invites />
                             <FormError error=delete_error />
                             <div class="mt-3">
                                 <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete meeting"</button>

@@ -499,8 +499,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                 <a href=link(filter().0, s, 1) class="text-indigo-700 hover:underline">{status_label(s)}</a>
             }).collect_view()}
         </nav>
-        {move || (filter().0 == PaymentKind::Donation).then(|| view! { <DonationChartView changes /> })}
-        {move || (filter().0 == PaymentKind::Ticket).then(|| view! { <EventsToRefund changes /> })}
+        <DonationChartView shown=Signal::derive(move || filter().0 == PaymentKind::Donation) changes />
+        <EventsToRefund shown=Signal::derive(move || filter().0 == PaymentKind::Ticket) changes />
         <p class="mt-2 text-sm text-red-600" role="alert">{move || refund_error.get().map(|e| e.to_string())}</p>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -544,10 +544,17 @@ pub fn AdminPaymentsPage() -> impl IntoView {
 }
 
 /// Cancelled events with paid tickets still to refund, each refunded all at once in the
-/// background (after a confirmation), with the job's progress.
+/// background (after a confirmation), with the job's progress; loaded while `shown`.
+///
+/// Made with the page whatever it shows, as the donation chart is: the server draws the parts
+/// of a page shown by a condition several times, and a resource made in such a part would be
+/// numbered differently there than in the browser, which then fails to hydrate the page.
 #[component]
-fn EventsToRefund(changes: RwSignal<u32>) -> impl IntoView {
-    let events = Resource::new(move || changes.get(), |_| list_events_to_refund());
+fn EventsToRefund(shown: Signal<bool>, changes: RwSignal<u32>) -> impl IntoView {
+    let events = Resource::new(
+        move || shown.get().then(|| changes.get()),
+        |shown| async move { if shown.is_some() { list_events_to_refund().await } else { Ok(Vec::new()) } },
+    );
     let refund_all = ServerAction::<RefundCancelledEvent>::new();
     let error = last_error(refund_all.value());
     // The event whose refunds were started last: its button stays off while they run.
@@ -593,11 +600,20 @@ fn EventsToRefund(changes: RwSignal<u32>) -> impl IntoView {
 }
 
 /// Donations kept per day (last 30 days) or per week (last 12 weeks), as bars scaled to the
-/// largest; each bar names its period and amount on hover and to screen readers.
+/// largest; each bar names its period and amount on hover and to screen readers. Loaded and
+/// drawn while `shown` (made with the page, as `EventsToRefund` says why).
 #[component]
-fn DonationChartView(changes: RwSignal<u32>) -> impl IntoView {
+fn DonationChartView(shown: Signal<bool>, changes: RwSignal<u32>) -> impl IntoView {
     let (by, set_by) = signal("day".to_string());
-    let chart = Resource::new(move || (by.get(), changes.get()), |(by, _)| load_donation_chart(by));
+    let chart = Resource::new(
+        move || shown.get().then(|| (by.get(), changes.get())),
+        |shown| async move {
+            match shown {
+                Some((by, _)) => load_donation_chart(by).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     let choice = move |value: &'static str, label: &'static str| {
         view! {
             <button type="button" on:click=move |_| set_by.set(value.to_string())
@@ -606,7 +622,7 @@ fn DonationChartView(changes: RwSignal<u32>) -> impl IntoView {
         }
     };
     view! {
-        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" aria-label="Donations over time">
+        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" aria-label="Donations over time" hidden=move || !shown.get()>
             <div class="flex items-center gap-4 text-sm">
                 <h2 class="font-semibold text-slate-900">"Donations kept"</h2>
                 {choice("day", "Last 30 days")}
@@ -616,7 +632,8 @@ fn DonationChartView(changes: RwSignal<u32>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match chart.await {
                         Err(e) => view! { <p class="mt-4 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
-                        Ok(chart) => {
+                        Ok(None) => ().into_any(),
+                        Ok(Some(chart)) => {
                             let first = chart.bars.first().map(|b| b.start.clone()).unwrap_or_default();
                             let last = chart.bars.last().map(|b| b.start.clone()).unwrap_or_default();
                             let bars = chart.bars.into_iter().map(|bar| {

@@ -13,6 +13,7 @@ on_both_backends!(
     home_page_links_to_sign_in,
     no_server_function_fails_on_bad_input,
     no_page_fails_on_a_bad_address,
+    admin_pages_carry_their_data_once_in_the_browsers_order,
 );
 
 on_both_backends_with_own_server!(private_links_never_reach_the_log);
@@ -529,5 +530,68 @@ async fn a_ticket(app: &TestApp) -> String {
     match taken {
         app::ticketed_events::Taken::Ticket { code } => code,
         other => panic!("a free ticket is issued at once, not {other:?}"),
+    }
+}
+
+/// The data a page's HTML carries for the browser's code, in the order that code asks for it
+/// (by number), each as written there (JSON in a script's string).
+fn carried_data(html: &str) -> Vec<String> {
+    let mut found: Vec<(usize, String)> = html
+        .split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|rest| {
+            let (number, rest) = rest.split_once("] = \"")?;
+            Some((number.parse().ok()?, rest.split("\";").next()?.to_string()))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, data)| data).collect()
+}
+
+/// An admin page is drawn once per request and carries each piece of its data once, in the
+/// order the browser's code asks for it: the signed-in user, then the page's own. The server
+/// used to draw an admin page two or three times (loading its data each time); some copies
+/// answered "not signed in", and others put a resource made after the meeting had loaded
+/// between them. The browser then read the wrong piece as the page's data, and the page
+/// failed to hydrate.
+async fn admin_pages_carry_their_data_once_in_the_browsers_order(app: TestApp) {
+    app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let admin = app.signed_in("super@example.org").await;
+    let form = [
+        ("form[title]", "Steering group"),
+        ("form[agenda]", ""),
+        ("form[location]", "Back room"),
+        ("form[date]", &app::time::date_time_from_unix(app::db::now_unix() + 86_400).0),
+        ("form[start_time]", "18:00"),
+        ("form[end_time]", "19:00"),
+        ("id", ""),
+    ];
+    let res = app.call(&admin, "meetings/save", &form).await;
+    assert_eq!(res.status(), 200);
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let res = app.call(&admin, "meetings/invite", &[("id", id.as_str()), ("emails", "jo@example.org")]).await;
+    assert_eq!(res.status(), 200);
+
+    // Each page with what it carries after the signed-in user.
+    let pages: [(String, &[&str]); 4] = [
+        (format!("/admin/meetings/{id}"), &["Steering group", "jo@example.org"]),
+        // The payments, the donations chart (shown), the cancelled events to refund (not).
+        ("/admin/payments".to_string(), &["rows", "bars", "[]"]),
+        ("/admin/payments?kind=ticket".to_string(), &["rows", "null", "[]"]),
+        // Five settings read one after another, in one resource.
+        ("/admin/integrations".to_string(), &["webhook_url"]),
+    ];
+    for (path, expected) in pages {
+        // The copies came on some requests only.
+        for _ in 0..10 {
+            let res = admin.get(app.url(&path)).header("accept", "text/html").send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let data = carried_data(&res.text().await.unwrap());
+            assert_eq!(data.len(), expected.len() + 1, "{path}: {data:#?}");
+            assert!(data[0].contains("super@example.org"), "{path}: {}", data[0]);
+            for (data, part) in data[1..].iter().zip(expected) {
+                assert!(data.contains(part) && data.starts_with("{\\\"Ok"), "{path}: {part} expected in {data}");
+            }
+        }
     }
 }

@@ -580,13 +580,19 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     assert_eq!(listmonk.subscriber("bo@example.org").unwrap()["id"], bo_sub);
     assert!(listmonk.subscriber("bo.old@example.org").is_none());
     // A duplicate who had unsubscribed: the person is unsubscribed, in Listmonk too.
+    let unsubscribe = |id: String, email: &'static str| {
+        let bus = &bus;
+        async move {
+            let mut tx = bus.db().begin_write().await.unwrap();
+            app::contacts::service::mark_unsubscribed(&mut tx, &Actor::System, &id, email, "LINK")
+                .await
+                .unwrap();
+            bus.commit(tx).await.unwrap();
+        }
+    };
     let (cy, cy_old) = (contact("Cy", "cy@example.org").await, contact("Cy", "cy.old@example.org").await);
     listmonk.put_subscriber("cy@example.org", "Cy", &[("Donors and buyers", "confirmed")], json!({}));
-    let mut tx = bus.db().begin_write().await.unwrap();
-    app::contacts::service::mark_unsubscribed(&mut tx, &Actor::System, &cy_old, "cy.old@example.org", "LINK")
-        .await
-        .unwrap();
-    bus.commit(tx).await.unwrap();
+    unsubscribe(cy_old.clone(), "cy.old@example.org").await;
     app::contacts::service::merge(&bus, &Actor::System, &cy, &cy_old).await.unwrap();
     eventually("Cy is off every list", || async {
         listmonk.lists_of("cy@example.org").values().all(|status| status == "unsubscribed")
@@ -599,16 +605,6 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     );
     // A kept contact who had unsubscribed joins none of the duplicate's lists, and leaves a
     // subscriber it takes over.
-    let unsubscribe = |id: String, email: &'static str| {
-        let bus = &bus;
-        async move {
-            let mut tx = bus.db().begin_write().await.unwrap();
-            app::contacts::service::mark_unsubscribed(&mut tx, &Actor::System, &id, email, "LINK")
-                .await
-                .unwrap();
-            bus.commit(tx).await.unwrap();
-        }
-    };
     let (di, di_old) = (contact("Di", "di@example.org").await, contact("Di", "di.old@example.org").await);
     listmonk.put_subscriber("di@example.org", "Di", &[("Donors and buyers", "unsubscribed")], json!({}));
     listmonk.put_subscriber("di.old@example.org", "Di", &[("Volunteers", "confirmed")], json!({}));
