@@ -590,7 +590,10 @@ async fn admin_pages_carry_their_data_once_in_the_browsers_order(app: TestApp) {
             assert_eq!(data.len(), expected.len() + 1, "{path}: {data:#?}");
             assert!(data[0].contains("super@example.org"), "{path}: {}", data[0]);
             for (data, part) in data[1..].iter().zip(expected) {
-                assert!(data.contains(part) && data.starts_with("{\\\"Ok"), "{path}: {part} expected in {data}");
+                assert!(
+                    data.contains(part) && data.starts_with("{\\\"Ok"),
+                    "{path}: {part} expected in {data}"
+                );
             }
         }
     }
