@@ -1,23 +1,17 @@
-import { ConsoleMessage, expect, Page, test } from "@playwright/test";
-import { createShift, ready, signIn, signUp, startWithAdmin, violations } from "./helpers";
+import { expect, Page, test } from "@playwright/test";
+import { createShift, panicsOf, ready, signIn, signUp, startWithAdmin, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 // Opens each path in `page` and expects no violation on any of them, and that each hydrated
-// without a panic of the page's code (a page that fails to hydrate still shows, but its forms
-// and live parts do not work).
+// without a panic.
 async function expectAccessible(page: Page, server: RunningServer, paths: string[]) {
-  const panics: string[] = [];
-  const listen = (message: ConsoleMessage) => {
-    if (message.text().includes("panicked")) panics.push(message.text());
-  };
-  page.on("console", listen);
+  const panics = panicsOf(page);
   for (const path of paths) {
     await page.goto(`${server.baseURL}${path}`);
     await ready(page);
     expect(await violations(page), path).toEqual([]);
     expect(panics, path).toEqual([]);
   }
-  page.off("console", listen);
 }
 
 test.describe.serial("accessibility", () => {

@@ -9,6 +9,16 @@ export async function ready(page: Page) {
   await expect(page.locator("body[data-hydrated]")).toBeAttached();
 }
 
+// The panics of the page's code logged from now on, as they come. A page that fails to hydrate
+// still shows, but its forms and live parts do not work, so a test expects this to stay empty.
+export function panicsOf(page: Page): string[] {
+  const panics: string[] = [];
+  page.on("console", (message) => {
+    if (message.text().includes("panicked")) panics.push(message.text());
+  });
+  return panics;
+}
+
 // Uses the first-run link to create the administrator, in a page of its own.
 export async function createFirstAdmin(browser: Browser, server: RunningServer) {
   const page = await browser.newPage();

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createShift, ready, signIn, startWithAdmin, tomorrow, violations } from "./helpers";
+import { createShift, panicsOf, ready, signIn, startWithAdmin, tomorrow, violations } from "./helpers";
 import { startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 
@@ -77,10 +77,7 @@ test.describe.serial("meetings and the calendar", () => {
     // Back to the meeting by its address. Its page failed to hydrate on about half of the fresh
     // loads (the browser's code read the meeting where it expected who is invited), so it is
     // loaded five times here, each one checked.
-    const panics: string[] = [];
-    admin.on("console", (message) => {
-      if (message.text().includes("panicked")) panics.push(message.text());
-    });
+    const panics = panicsOf(admin);
     for (let load = 0; load < 5; load++) {
       await admin.goto(meetingUrl);
       await ready(admin);

@@ -24,17 +24,17 @@ pub fn AdminShell() -> impl IntoView {
     // answered "not signed in", and the browser could read that answer as the page's data.
     view! {
         {Suspend::new(async move {
-                match user.await {
-                    Ok(Some(user)) if user.role.satisfies(Role::ADMIN_AREA) => {
-                        view! { <AdminLayout user=user /> }.into_any()
-                    }
-                    Ok(Some(_)) => view! { <AppErrorPage error=crate::error::AppError::Forbidden /> }.into_any(),
-                    Ok(None) => {
-                        let next = location.pathname.get_untracked();
-                        view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
-                    }
-                    Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+            match user.await {
+                Ok(Some(user)) if user.role.satisfies(Role::ADMIN_AREA) => {
+                    view! { <AdminLayout user=user /> }.into_any()
                 }
+                Ok(Some(_)) => view! { <AppErrorPage error=crate::error::AppError::Forbidden /> }.into_any(),
+                Ok(None) => {
+                    let next = location.pathname.get_untracked();
+                    view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
+                }
+                Err(e) => view! { <AppErrorPage error=e /> }.into_any(),
+            }
         })}
     }
 }

@@ -546,9 +546,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
 /// Cancelled events with paid tickets still to refund, each refunded all at once in the
 /// background (after a confirmation), with the job's progress; loaded while `shown`.
 ///
-/// Made with the page whatever it shows, as the donation chart is: the server draws the parts
-/// of a page shown by a condition several times, and a resource made in such a part would be
-/// numbered differently there than in the browser, which then fails to hydrate the page.
+/// Made with the page whatever it shows, as the donation chart is: a page makes its resources
+/// in its body, never in a part drawn on a condition (see the README, "Building and styling").
 #[component]
 fn EventsToRefund(shown: Signal<bool>, changes: RwSignal<u32>) -> impl IntoView {
     let events = Resource::new(
