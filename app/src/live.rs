@@ -10,6 +10,9 @@ use crate::events::Envelope;
 /// Opens the stream at `url` while the calling component lives. `on_open` runs at every
 /// (re)connection; `on_error(closed)` when the connection drops (`closed`: the browser gave
 /// up, e.g. after signing out). The browser reconnects by itself with `Last-Event-ID`.
+/// While the page is hidden (a tab behind another) the stream is closed, and it is opened
+/// again from the last message it had when the page is shown: a browser keeps six connections
+/// per server over HTTP/1.1, and each live tab would hold one.
 pub fn use_stream(
     url: &'static str,
     receive: impl Fn(Envelope) + Clone + 'static,
@@ -18,10 +21,9 @@ pub fn use_stream(
 ) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if let Some(source) = browser::connect(url, receive.clone(), on_open.clone(), on_error.clone()) {
-            let source = send_wrapper::SendWrapper::new(source);
-            on_cleanup(move || source.close());
-        }
+        let stream = browser::Stream::open(url, receive.clone(), on_open.clone(), on_error.clone());
+        let stream = send_wrapper::SendWrapper::new(stream);
+        on_cleanup(move || stream.take().close());
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (url, receive, on_open, on_error);
@@ -43,46 +45,135 @@ pub fn on_change(url: &'static str, changed: impl Fn() + Clone + 'static) {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     use std::time::Duration;
 
     use leptos::prelude::{TimeoutHandle, on_cleanup, set_timeout_with_handle};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
-    use web_sys::{EventSource, MessageEvent};
+    use web_sys::{Event, EventSource, MessageEvent};
 
     use crate::events::{CATALOG, Envelope};
 
-    pub fn connect(
-        url: &str,
-        receive: impl Fn(Envelope) + 'static,
-        on_open: impl Fn() + 'static,
-        on_error: impl Fn(bool) + 'static,
-    ) -> Option<EventSource> {
-        let source = EventSource::new(url).ok()?;
-        let opened = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| on_open());
-        source.set_onopen(Some(opened.as_ref().unchecked_ref()));
-        opened.forget();
-        let watched = source.clone();
-        let failed = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            on_error(watched.ready_state() == EventSource::CLOSED)
-        });
-        source.set_onerror(Some(failed.as_ref().unchecked_ref()));
-        failed.forget();
-        // Events are named by topic, so listen for every topic of the catalog.
-        let message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(envelope) =
-                e.data().as_string().and_then(|t| serde_json::from_str::<Envelope>(&t).ok())
-            {
-                receive(envelope);
+    /// The name of the stream's first message, whose id is where the stream starts.
+    const READY: &str = "ready";
+
+    /// What a stream's connections share: the one open now, and the id of the last message
+    /// had, to resume from.
+    #[derive(Default)]
+    struct Position {
+        source: RefCell<Option<EventSource>>,
+        last_seen: Cell<Option<i64>>,
+    }
+
+    impl Position {
+        fn close(&self) {
+            if let Some(source) = self.source.borrow().as_ref() {
+                source.close();
             }
-        });
-        for info in CATALOG {
-            let _ = source.add_event_listener_with_callback(info.topic, message.as_ref().unchecked_ref());
         }
-        message.forget();
-        Some(source)
+
+        fn is_closed(&self) -> bool {
+            self.source.borrow().as_ref().is_none_or(|s| s.ready_state() == EventSource::CLOSED)
+        }
+    }
+
+    /// The handlers of the stream's messages, kept for each connection it opens.
+    struct Handlers {
+        opened: Closure<dyn FnMut(Event)>,
+        failed: Closure<dyn FnMut(Event)>,
+        message: Closure<dyn FnMut(MessageEvent)>,
+        ready: Closure<dyn FnMut(MessageEvent)>,
+    }
+
+    /// A page's stream, from `use_stream` until the page goes. Its handlers live as long as
+    /// `on_visibility`, which opens each connection with them.
+    pub struct Stream {
+        position: Rc<Position>,
+        on_visibility: Closure<dyn FnMut(Event)>,
+    }
+
+    impl Stream {
+        pub fn open(
+            url: &str,
+            receive: impl Fn(Envelope) + 'static,
+            on_open: impl Fn() + 'static,
+            on_error: impl Fn(bool) + 'static,
+        ) -> Stream {
+            let document = leptos::prelude::document();
+            let position = Rc::new(Position::default());
+            let seen = position.clone();
+            let message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(envelope) =
+                    e.data().as_string().and_then(|t| serde_json::from_str::<Envelope>(&t).ok())
+                {
+                    seen.last_seen.set(Some(envelope.seq));
+                    receive(envelope);
+                }
+            });
+            // A page opened behind another tab closes its stream once it knows where to
+            // resume from.
+            let started = position.clone();
+            let hidden = document.clone();
+            let ready = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(seq) = e.data().as_string().and_then(|t| t.parse().ok()) {
+                    started.last_seen.set(Some(seq));
+                }
+                if hidden.hidden() {
+                    started.close();
+                }
+            });
+            let failed = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+                let source = e.target().and_then(|t| t.dyn_into::<EventSource>().ok());
+                on_error(source.is_none_or(|s| s.ready_state() == EventSource::CLOSED))
+            });
+            let handlers =
+                Rc::new(Handlers { opened: Closure::new(move |_| on_open()), failed, message, ready });
+            connect(url, &position, &handlers);
+            let shown = (position.clone(), handlers, url.to_string(), document.clone());
+            let on_visibility = Closure::<dyn FnMut(Event)>::new(move |_| {
+                let (position, handlers, url, document) = &shown;
+                if document.hidden() {
+                    position.close();
+                } else if position.is_closed() {
+                    connect(url, position, handlers);
+                }
+            });
+            let _ = document
+                .add_event_listener_with_callback("visibilitychange", on_visibility.as_ref().unchecked_ref());
+            Stream { position, on_visibility }
+        }
+
+        /// Closes the connection for good: the page is going.
+        pub fn close(self) {
+            let _ = leptos::prelude::document().remove_event_listener_with_callback(
+                "visibilitychange",
+                self.on_visibility.as_ref().unchecked_ref(),
+            );
+            self.position.close();
+        }
+    }
+
+    /// Opens a connection at `url`, resuming after the last message had, in place of the last
+    /// connection.
+    fn connect(url: &str, position: &Position, handlers: &Handlers) {
+        let url = match position.last_seen.get() {
+            Some(seq) => format!("{url}{}since={seq}", if url.contains('?') { '&' } else { '?' }),
+            None => url.to_string(),
+        };
+        let Ok(source) = EventSource::new(&url) else { return };
+        source.set_onopen(Some(handlers.opened.as_ref().unchecked_ref()));
+        source.set_onerror(Some(handlers.failed.as_ref().unchecked_ref()));
+        // Events are named by topic, so listen for every topic of the catalog.
+        for info in CATALOG {
+            let _ = source
+                .add_event_listener_with_callback(info.topic, handlers.message.as_ref().unchecked_ref());
+        }
+        let _ = source.add_event_listener_with_callback(READY, handlers.ready.as_ref().unchecked_ref());
+        if let Some(previous) = position.source.replace(Some(source)) {
+            previous.close();
+        }
     }
 
     /// The window after a call, and whether an event came during it.

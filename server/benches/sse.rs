@@ -89,6 +89,10 @@ async fn latency_run(addr: SocketAddr, cookie: &str, bus: &app::bus::Bus, db: &a
                 buffer.push_str(&String::from_utf8_lossy(&chunk));
                 while let Some(end) = buffer.find("\n\n") {
                     let block: String = buffer.drain(..end + 2).collect();
+                    // The stream's opening `ready` message carries no event.
+                    if block.lines().any(|l| l == "event: ready") {
+                        continue;
+                    }
                     if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
                         // Only the send time is needed: find it without decoding the whole
                         // envelope, so client work disturbs the server less (same 2 cores).

@@ -19,7 +19,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -139,12 +139,21 @@ struct EventStream {
 
 const CATCH_UP_BATCH: i64 = 500;
 
+/// The name of the stream's first message (not a topic: topics have a dot).
+const READY: &str = "ready";
+
 impl EventStream {
+    /// The stream opens with `ready`, whose id is where it starts: a browser that reconnects
+    /// (or a page that closed its stream while hidden) resumes from there even when no event
+    /// came in between, instead of missing what happened while it was away.
     fn into_stream(self) -> impl Stream<Item = Result<SseEvent, Infallible>> {
-        futures::stream::unfold(self, |mut s| async move {
+        let ready =
+            SseEvent::default().id(self.cursor.to_string()).event(READY).data(self.cursor.to_string());
+        let events = futures::stream::unfold(self, |mut s| async move {
             let event = s.next().await?;
             Some((Ok(to_sse(&event)), s))
-        })
+        });
+        futures::stream::once(async { Ok(ready) }).chain(events)
     }
 
     async fn next(&mut self) -> Option<Arc<LiveEvent>> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::common::{Backend, TestApp, eventually, read_sse, spawn_app_custom};
+use crate::common::{Backend, TestApp, eventually, read_sse, read_sse_messages, spawn_app_custom};
 use app::bus::{self, HandlerFuture, Listener};
 use app::events::catalog::SystemTest;
 use app::events::{Actor, Envelope, Event};
@@ -20,6 +20,7 @@ on_both_backends!(
     event_log_filters_and_refuses_bad_filters,
     stream_needs_an_admin,
     stream_filters_and_resumes_without_gap_or_duplicate,
+    stream_opens_with_where_it_starts,
     concurrent_publishers_get_distinct_ordered_seqs,
     a_burst_larger_than_the_live_buffer_arrives_whole_and_in_order,
     listener_writes_skip_the_disk_sync_and_every_other_write_keeps_it,
@@ -465,6 +466,27 @@ async fn stream_filters_and_resumes_without_gap_or_duplicate(app: TestApp) {
     let since = admin.get(app.url(&format!("/api/events/stream?since={}", seqs[3]))).send().await.unwrap();
     let got = read_events(since, 2).await;
     assert_eq!(got.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(), [seqs[4], later]);
+}
+
+/// A page closes its stream while in the background and opens it again with `?since=` the
+/// id of the last message it had. With no event seen, that is the opening `ready`: events
+/// published while it was away still arrive, once.
+async fn stream_opens_with_where_it_starts(app: TestApp) {
+    let admin = admin_client(&app, Role::Admin).await;
+    let before = publish(&app, "before").await;
+    let first = admin.get(app.url("/api/events/stream?topics=contact.*")).send().await.unwrap();
+    let ready = read_sse_messages(first, 1).await;
+    assert_eq!(ready, [(before, "ready".to_string(), before.to_string())]);
+
+    let away = publish(&app, "while away").await;
+    let again = admin
+        .get(app.url(&format!("/api/events/stream?topics=system.*&since={before}")))
+        .send()
+        .await
+        .unwrap();
+    let messages = read_sse_messages(again, 2).await;
+    assert_eq!(messages[0], (before, "ready".to_string(), before.to_string()));
+    assert_eq!((messages[1].0, messages[1].1.as_str()), (away, "system.test"));
 }
 
 /// Committed events always form an unbroken run of `seq`s: a reader never sees n while n-1

@@ -381,8 +381,15 @@ fn database_name_is_replaced_in_urls() {
 }
 
 /// Reads `n` Server-Sent Events (id, event name, data as sent) from a streaming response;
-/// fails after 10 s.
+/// fails after 10 s. The stream's opening `ready` message, not an event, is left out.
 pub async fn read_sse(res: reqwest::Response, n: usize) -> Vec<(i64, String, String)> {
+    let mut messages = read_sse_messages(res, n + 1).await;
+    assert_eq!(messages.remove(0).1, "ready", "a stream opens with `ready`");
+    messages
+}
+
+/// Reads the stream's first `n` messages, its opening `ready` included.
+pub async fn read_sse_messages(res: reqwest::Response, n: usize) -> Vec<(i64, String, String)> {
     use futures::StreamExt;
     let mut stream = res.bytes_stream();
     let mut buffer = String::new();
