@@ -57,6 +57,39 @@ test.describe.serial("users", () => {
     await expect(volunteer).toHaveURL(`${server.baseURL}/`);
   });
 
+  test("the users page shows registrations as they come, and waits while an account is being edited", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/users");
+    await ready(admin);
+    const register = async (name: string, email: string) => {
+      const visitor = await (await browser.newContext()).newPage();
+      await visitor.goto(`${server.baseURL}/register`);
+      await ready(visitor);
+      await visitor.getByLabel("Your name").fill(name);
+      await visitor.getByLabel("Email").fill(email);
+      await visitor.getByLabel("Password (at least 12 characters)").fill("a long enough password");
+      await visitor.getByLabel("Repeat the password").fill("a long enough password");
+      await visitor.getByRole("button", { name: "Ask for an account" }).click();
+      await expect(visitor.getByTestId("registered")).toBeVisible();
+    };
+    await register("Wren Waiting", "wren@example.org");
+    await expect(admin.getByTestId("user-row").filter({ hasText: "wren@example.org" })).toContainText("Waiting for approval");
+
+    // With an account's form open, the next registration waits behind a notice; what is
+    // typed stays. Closing the form shows it.
+    const anaRow = admin.getByTestId("user-row").filter({ hasText: "ana@example.org" });
+    await anaRow.getByRole("button", { name: "Edit" }).click();
+    await anaRow.getByLabel("Name").fill("Ana Still Typing");
+    await register("Xan Waiting", "xan@example.org");
+    await expect(admin.getByTestId("users-changed")).toBeVisible();
+    await expect(anaRow.getByLabel("Name")).toHaveValue("Ana Still Typing");
+    await expect(admin.getByTestId("user-row").filter({ hasText: "xan@example.org" })).toHaveCount(0);
+    await anaRow.getByRole("button", { name: "Close" }).click();
+    await expect(admin.getByTestId("user-row").filter({ hasText: "xan@example.org" })).toContainText("Waiting for approval");
+    await expect(admin.getByTestId("users-changed")).toHaveCount(0);
+    await expect(anaRow).toContainText("Ana Admin");
+  });
+
   test("an organiser makes an account without a password, and emails a link to choose one", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/users");

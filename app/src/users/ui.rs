@@ -72,6 +72,29 @@ pub fn UsersPage() -> impl IntoView {
             users.refetch();
         }
     });
+    // The account whose edit form is open; one at a time.
+    let editing = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(_))) {
+            editing.set(None);
+        }
+    });
+    // The list follows changes made elsewhere (a registration, another admin). While an edit
+    // form is open it waits, and says so: redrawing the rows would lose what is typed.
+    let changed_elsewhere = RwSignal::new(false);
+    crate::live::on_change("/api/events/stream?topics=user.*", move || {
+        if editing.get_untracked().is_some() {
+            changed_elsewhere.set(true);
+        } else {
+            users.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if editing.get().is_none() && changed_elsewhere.get() {
+            changed_elsewhere.set(false);
+            users.refetch();
+        }
+    });
     let selected =
         move |value: &'static str| move || query.with(|q| q.get("status").as_deref() == Some(value));
     view! {
@@ -103,6 +126,11 @@ pub fn UsersPage() -> impl IntoView {
                 _ => None,
             }}
         </p>
+        <Show when=move || changed_elsewhere.get()>
+            <p class="mt-2 rounded-md bg-slate-100 p-3 text-sm text-slate-700" role="status" data-testid="users-changed">
+                "Accounts were changed elsewhere. The list shows the changes once the form being edited is saved or closed."
+            </p>
+        </Show>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -128,7 +156,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.users.into_iter().map(|u| view! {
-                                            <UserRowView user=u approve=approve set_active=set_active delete=delete update=update send_link=send_link />
+                                            <UserRowView user=u editing=editing approve=approve set_active=set_active delete=delete update=update send_link=send_link />
                                         }).collect_view()}
                                     </tbody>
                                 </table>
@@ -167,14 +195,19 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn UserRowView(
     user: UserRow,
+    editing: RwSignal<Option<String>>,
     approve: ServerAction<ApproveAccount>,
     set_active: ServerAction<SetAccountActive>,
     delete: ServerAction<DeleteAccount>,
     update: ServerAction<UpdateAccount>,
     send_link: ServerAction<SendPasswordLink>,
 ) -> impl IntoView {
-    let editing = RwSignal::new(false);
     let id = user.id.clone();
+    let (edited_id, toggle_id) = (id.clone(), id.clone());
+    let is_edited = move || editing.with(|e| e.as_ref() == Some(&edited_id));
+    let toggle_edit = move |_| {
+        editing.update(|e| *e = if e.as_ref() == Some(&toggle_id) { None } else { Some(toggle_id.clone()) })
+    };
     let (approve_id, active_id, delete_id, edit_id) = (id.clone(), id.clone(), id.clone(), id.clone());
     let link_id = id.clone();
     let email = user.email.clone();
@@ -212,10 +245,10 @@ fn UserRowView(
                         <button class=LINK_BUTTON disabled=move || send_link.pending().get()
                             on:click=move |_| { send_link.dispatch(SendPasswordLink { id: link_id.clone() }); }>"Send password link"</button>
                     })}
-                    <button class=LINK_BUTTON on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                    <button class=LINK_BUTTON on:click=toggle_edit>{let is_edited = is_edited.clone(); move || if is_edited() { "Close" } else { "Edit" }}</button>
                     <button class="text-sm text-red-700 hover:underline" disabled=move || delete.pending().get() on:click=confirm_delete>"Delete"</button>
                 </div>
-                <Show when=move || editing.get()>
+                <Show when=is_edited>
                     {
                         let (edit_id, name, expires) = (edit_id.clone(), name.clone(), expires.clone());
                         view! {
