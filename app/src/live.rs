@@ -12,7 +12,8 @@ use crate::events::Envelope;
 /// up, e.g. after signing out). The browser reconnects by itself with `Last-Event-ID`.
 /// While the page is hidden (a tab behind another) the stream is closed, and it is opened
 /// again from the last message it had when the page is shown: a browser keeps six connections
-/// per server over HTTP/1.1, and each live tab would hold one.
+/// per server over HTTP/1.1, and each live tab would hold one. That pause is not a dropped
+/// connection: neither its closing nor its opening again calls `on_error` or `on_open`.
 pub fn use_stream(
     url: &'static str,
     receive: impl Fn(Envelope) + Clone + 'static,
@@ -65,11 +66,23 @@ mod browser {
     struct Position {
         source: RefCell<Option<EventSource>>,
         last_seen: Cell<Option<i64>>,
+        /// Paused while the page was hidden, and not opened again since without an error.
+        resuming: Cell<bool>,
     }
 
     impl Position {
         fn close(&self) {
             if let Some(source) = self.source.borrow().as_ref() {
+                source.close();
+            }
+        }
+
+        /// Closes the connection while the page is hidden, to open it again when shown. Only
+        /// one that was open resumes unannounced: one still connecting (or reconnecting after
+        /// an error) announces its opening as usual.
+        fn pause(&self) {
+            if let Some(source) = self.source.borrow().as_ref() {
+                self.resuming.set(source.ready_state() == EventSource::OPEN);
                 source.close();
             }
         }
@@ -121,21 +134,28 @@ mod browser {
                     started.last_seen.set(Some(seq));
                 }
                 if hidden.hidden() {
-                    started.close();
+                    started.pause();
                 }
             });
+            let dropped = position.clone();
             let failed = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+                dropped.resuming.set(false);
                 let source = e.target().and_then(|t| t.dyn_into::<EventSource>().ok());
                 on_error(source.is_none_or(|s| s.ready_state() == EventSource::CLOSED))
             });
-            let handlers =
-                Rc::new(Handlers { opened: Closure::new(move |_| on_open()), failed, message, ready });
+            let resumed = position.clone();
+            let opened = Closure::<dyn FnMut(Event)>::new(move |_| {
+                if !resumed.resuming.replace(false) {
+                    on_open()
+                }
+            });
+            let handlers = Rc::new(Handlers { opened, failed, message, ready });
             connect(url, &position, &handlers);
             let shown = (position.clone(), handlers, url.to_string(), document.clone());
             let on_visibility = Closure::<dyn FnMut(Event)>::new(move |_| {
                 let (position, handlers, url, document) = &shown;
                 if document.hidden() {
-                    position.close();
+                    position.pause();
                 } else if position.is_closed() {
                     connect(url, position, handlers);
                 }
