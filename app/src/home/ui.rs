@@ -137,13 +137,14 @@ pub fn PublicHeader() -> impl IntoView {
     let link = "text-slate-600 hover:text-indigo-700";
     view! {
         <header class="border-b border-slate-200 bg-white">
-            <div class="mx-auto flex max-w-3xl items-center justify-between gap-4 px-4 py-3">
+            // On a phone the links go under the name, in as many lines as they need.
+            <div class="mx-auto flex max-w-3xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3">
                 <a href="/" class="font-semibold text-slate-900 hover:text-indigo-700" data-testid="organisation">
                     <Suspense fallback=|| "Home">
                         {move || Suspend::new(async move { name.await.unwrap_or_else(|_| "Home".to_string()) })}
                     </Suspense>
                 </a>
-                <nav class="flex gap-5 text-sm">
+                <nav class="flex flex-wrap gap-x-5 gap-y-1 text-sm" aria-label="Site">
                     <a href="/shifts" class=link>"Shifts"</a>
                     <a href="/events" class=link>"Events"</a>
                     <a href="/stories" class=link>"Stories"</a>
