@@ -118,6 +118,29 @@ test.describe.serial("accessibility", () => {
     expect(await violations(admin), "/admin/events/live").toEqual([]);
   });
 
+  test("the navigation marks the page it is on and, on a phone, shows its entry", async ({ browser }) => {
+    const admin = await (await browser.newContext({ viewport: { width: 360, height: 800 } })).newPage();
+    const nav = admin.getByRole("navigation", { name: "Admin" });
+    // The last entry, far off to the right of the row before it is scrolled: after signing in
+    // (the page is drawn in the browser) and when loaded (drawn on the server).
+    await signIn(admin, server, "/admin/events/bus");
+    await expect(nav.getByRole("link", { name: "Event bus" })).toHaveAttribute("aria-current", "page");
+    await expect(nav.getByRole("link", { name: "Event bus" })).toBeInViewport({ ratio: 1 });
+    await admin.goto(`${server.baseURL}/admin/users`);
+    await ready(admin);
+    await expect(nav.getByRole("link", { name: "Users" })).toBeInViewport({ ratio: 1 });
+    await expect(nav.getByRole("link", { name: "Dashboard" })).not.toBeInViewport();
+    // A page below an entry is in that entry, and only in it.
+    await admin.goto(`${server.baseURL}/admin/shifts`);
+    await ready(admin);
+    await admin.getByRole("link", { name: "Door knocking" }).click();
+    await expect(admin.getByRole("heading", { name: "Door knocking" })).toBeVisible();
+    await expect(nav.locator("[aria-current=page]")).toHaveText("Shifts");
+    await admin.goto(`${server.baseURL}/admin/payments/products`);
+    await ready(admin);
+    await expect(nav.locator("[aria-current=page]")).toHaveText("Products");
+  });
+
   test("no page is wider than a phone", async ({ browser }) => {
     const phone = { viewport: { width: 360, height: 800 } };
     const volunteer = await (await browser.newContext(phone)).newPage();

@@ -54,6 +54,15 @@ pub fn nav_for(role: Role) -> impl Iterator<Item = &'static NavItem> {
     NAV.iter().filter(move |item| role.satisfies(item.roles))
 }
 
+/// The address of the navigation entry the page at `path` belongs to: the longest one the path
+/// is, or is under. A shift's page is in Shifts; the products page is in Products, not in
+/// Payments. The dashboard's entry is the dashboard alone.
+pub fn entry_of(path: &str) -> Option<&'static str> {
+    let under =
+        |href: &str| href != "/admin" && path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/'));
+    NAV.iter().map(|item| item.href).filter(|href| path == *href || under(href)).max_by_key(|href| href.len())
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleCount {
     pub role: Role,
@@ -136,5 +145,24 @@ pub async fn save_time_zone(#[server(default)] time_zone: String) -> Result<(), 
             Err(AppError::invalid("time_zone", "Choose a time zone from the list, such as Europe/London."))
         }
         Err(TimeZoneError::Database(e)) => Err(crate::auth::internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_of;
+
+    #[test]
+    fn a_page_belongs_to_the_longest_entry_it_is_under() {
+        assert_eq!(entry_of("/admin"), Some("/admin"));
+        assert_eq!(entry_of("/admin/shifts"), Some("/admin/shifts"));
+        assert_eq!(entry_of("/admin/shifts/0b6f/sheet"), Some("/admin/shifts"));
+        assert_eq!(entry_of("/admin/payments"), Some("/admin/payments"));
+        assert_eq!(entry_of("/admin/payments/products"), Some("/admin/payments/products"));
+        assert_eq!(entry_of("/admin/payments/products/7"), Some("/admin/payments/products"));
+        // A shared beginning of a word is not being under it.
+        assert_eq!(entry_of("/admin/shiftsx"), None);
+        // The dashboard is not the entry of every admin page.
+        assert_eq!(entry_of("/admin/no-such-page"), None);
     }
 }

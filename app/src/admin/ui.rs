@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use super::{SaveTimeZone, get_time_zones, load_dashboard, nav_for};
+use super::{SaveTimeZone, entry_of, get_time_zones, load_dashboard, nav_for};
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::ui::AppErrorPage;
 use crate::users::Role;
@@ -55,14 +55,26 @@ pub fn ForRoles(roles: &'static [Role], children: Children) -> impl IntoView {
 fn AdminLayout(user: CurrentUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let location = use_location();
+    let current = Memo::new(move |_| entry_of(&location.pathname.get()));
+    let nav = NodeRef::<leptos::html::Nav>::new();
+    // On a phone the navigation is a row that scrolls sideways: bring the current entry to its
+    // middle, or a page far down the list would open with its entry out of sight.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let (Some(href), Some(nav)) = (current.get(), nav.get()) else { return };
+        if let Ok(Some(link)) = nav.query_selector(&format!("a[href='{href}']")) {
+            let (row, entry) = (nav.get_bounding_client_rect(), link.get_bounding_client_rect());
+            let off_middle = entry.left() + entry.width() / 2.0 - (row.left() + row.width() / 2.0);
+            nav.set_scroll_left(nav.scroll_left() + off_middle as i32);
+        }
+    });
     let links = nav_for(user.role)
         .map(|item| {
             let href = item.href;
-            let current = move || location.pathname.get() == href;
             view! {
                 <a
                     href=href
-                    aria-current=move || if current() { "page" } else { "false" }
+                    aria-current=move || if current.get() == Some(href) { "page" } else { "false" }
                     class="whitespace-nowrap rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-700 hover:text-white aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
                 >
                     {item.label}
@@ -78,7 +90,7 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
                 <div class="flex items-center justify-between px-4 py-3 md:block md:py-5">
                     <a href="/admin" class="text-lg font-bold text-white">"Changemaker"</a>
                 </div>
-                <nav aria-label="Admin" class="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-col md:overflow-visible">
+                <nav node_ref=nav aria-label="Admin" class="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-col md:overflow-visible">
                     {links}
                 </nav>
             </aside>

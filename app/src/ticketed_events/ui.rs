@@ -559,7 +559,7 @@ pub fn TicketPage() -> impl IntoView {
                                 <h1 class="text-2xl font-bold text-slate-900">{format!("Your ticket for {}", t.event_title)}</h1>
                                 <div class="mt-6 rounded-lg bg-white p-6 text-center shadow-sm ring-1 ring-slate-200">
                                     <p class="text-sm text-slate-600">{format!("{} · {}", t.name, t.tier_name)}</p>
-                                    <p class="mt-2 font-mono text-3xl font-bold tracking-widest text-slate-900" data-testid="ticket-code">{t.code.clone()}</p>
+                                    <p class="mt-2 whitespace-nowrap font-mono text-2xl font-bold tracking-widest sm:text-3xl text-slate-900" data-testid="ticket-code">{t.code.clone()}</p>
                                     <p class="mt-2 text-slate-700">{format!("{} · {}", t.when, t.venue)}</p>
                                     <p class=if valid { "mt-4 font-semibold text-green-700" } else { "mt-4 font-semibold text-red-700" } role="status" data-testid="ticket-status">
                                         {status_text}
