@@ -235,16 +235,19 @@ pub fn TextArea(
     name: &'static str,
     #[prop(optional, into)] value: String,
     #[prop(default = 4)] rows: u32,
+    #[prop(optional)] maxlength: Option<u32>,
     #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.field_message(name));
     let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
     view! {
         <div>
             <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
-            <textarea id=id name=name rows=rows class=INPUT
-                aria-invalid=move || if message().is_some() { "true" } else { "false" }>{value}</textarea>
-            <p class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>{message}</p>
+            <textarea id=id name=name rows=rows maxlength=maxlength class=INPUT
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()>{value}</textarea>
+            <p id=error_id class="mt-1 text-sm text-red-600" data-testid=format!("error-{name}")>{message}</p>
         </div>
     }
 }

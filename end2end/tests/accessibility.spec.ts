@@ -70,6 +70,7 @@ test.describe.serial("accessibility", () => {
     await volunteer.getByLabel("Phone (optional)").fill("call me");
     await volunteer.getByRole("button", { name: "Sign up" }).click();
     await expect(volunteer.getByText("Enter a phone number with digits")).toBeVisible();
+    await expect(volunteer.getByLabel("Phone (optional)")).toHaveAccessibleDescription(/^Enter a phone number with digits/);
     expect(await violations(volunteer), "sign-up form with errors").toEqual([]);
     // The confirmation, on the waitlist too, and the cancel link's page.
     await signUp(volunteer, server, "Door knocking", 1);

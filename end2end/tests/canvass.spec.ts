@@ -46,6 +46,7 @@ test.describe.serial("canvassing", () => {
     // No outcome chosen: said under that door's form.
     await first.getByRole("button", { name: "Save visit" }).click();
     await expect(first.getByTestId("error-outcome")).toHaveText("Choose what happened at the door.");
+    await expect(first.getByLabel("What happened")).toHaveAccessibleDescription("Choose what happened at the door.");
     await first.getByLabel("What happened").selectOption("SUPPORTER");
     await first.getByLabel("Name").fill("Sam Green");
     await first.getByLabel("Email").fill("sam@example.org");

@@ -46,6 +46,8 @@ test.describe.serial("meetings and the calendar", () => {
     await invitees.fill("jo@example.org, nobody-at-example");
     await admin.getByRole("button", { name: "Send invitations" }).click();
     await expect(admin.getByTestId("error-emails")).toHaveText("nobody-at-example is not an email address.");
+    // A screen reader reads the error with the field.
+    await expect(invitees).toHaveAccessibleDescription("nobody-at-example is not an email address.");
     await expect(admin.getByTestId("attendees-empty")).toBeVisible();
     await invitees.fill("jo@example.org\nsam@example.org");
     await admin.getByRole("button", { name: "Send invitations" }).click();

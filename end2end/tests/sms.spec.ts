@@ -169,6 +169,7 @@ test.describe.serial("text messages", () => {
     admin.once("dialog", (dialog) => dialog.accept());
     await admin.getByRole("button", { name: "Send text campaign" }).click();
     await expect(admin.getByTestId("error-name")).toHaveText("Give the campaign a name, for the list.");
+    await expect(admin.getByLabel("Name (for this list)")).toHaveAccessibleDescription("Give the campaign a name, for the list.");
     await admin.getByLabel("Name (for this list)").fill("Rally reminder");
     await admin.getByLabel("Text", { exact: true }).fill("Rally at noon tomorrow!");
     admin.once("dialog", (dialog) => {

@@ -190,28 +190,28 @@ fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> 
                     <FormError error=error />
                     <div>
                         <label for=field_id("outcome") class="block text-sm font-medium text-slate-700">"What happened"</label>
-                        <select id=field_id("outcome") name="form[outcome]" class=SMALL_INPUT>
+                        <select id=field_id("outcome") name="form[outcome]" class=SMALL_INPUT aria-describedby=field_id("outcome-error")>
                             <option value="">"Choose…"</option>
                             {Outcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.label()}</option> }).collect_view()}
                         </select>
-                        <p class="mt-1 text-sm text-red-600" data-testid="error-outcome">{message("outcome")}</p>
+                        <p id=field_id("outcome-error") class="mt-1 text-sm text-red-600" data-testid="error-outcome">{message("outcome")}</p>
                     </div>
                     <div>
                         <label for=field_id("notes") class="block text-sm font-medium text-slate-700">"Notes (optional)"</label>
-                        <textarea id=field_id("notes") name="form[notes]" rows=2 class=SMALL_INPUT></textarea>
-                        <p class="mt-1 text-sm text-red-600">{message("notes")}</p>
+                        <textarea id=field_id("notes") name="form[notes]" rows=2 class=SMALL_INPUT aria-describedby=field_id("notes-error")></textarea>
+                        <p id=field_id("notes-error") class="mt-1 text-sm text-red-600">{message("notes")}</p>
                     </div>
                     <p class="text-sm text-slate-600">"If they want to hear from us, their name and email:"</p>
                     <div class="grid grid-cols-2 gap-3">
                         <div>
                             <label for=field_id("name") class="block text-sm font-medium text-slate-700">"Name"</label>
-                            <input id=field_id("name") name="form[name]" autocomplete="off" class=SMALL_INPUT />
-                            <p class="mt-1 text-sm text-red-600">{message("name")}</p>
+                            <input id=field_id("name") name="form[name]" autocomplete="off" class=SMALL_INPUT aria-describedby=field_id("name-error") />
+                            <p id=field_id("name-error") class="mt-1 text-sm text-red-600">{message("name")}</p>
                         </div>
                         <div>
                             <label for=field_id("email") class="block text-sm font-medium text-slate-700">"Email"</label>
-                            <input id=field_id("email") name="form[email]" type="email" autocomplete="off" class=SMALL_INPUT />
-                            <p class="mt-1 text-sm text-red-600" data-testid="error-email">{message("email")}</p>
+                            <input id=field_id("email") name="form[email]" type="email" autocomplete="off" class=SMALL_INPUT aria-describedby=field_id("email-error") />
+                            <p id=field_id("email-error") class="mt-1 text-sm text-red-600" data-testid="error-email">{message("email")}</p>
                         </div>
                     </div>
                     <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save visit"</button></div>

@@ -88,16 +88,16 @@ pub fn ReengagementPage() -> impl IntoView {
             <h2 class="font-semibold text-slate-900">"Message"</h2>
             <label class="mt-2 block text-sm text-slate-700">
                 "Subject"
-                <input name="subject" class=SMALL_INPUT maxlength="200" prop:value=move || subject.get()
+                <input name="subject" class=SMALL_INPUT maxlength="200" aria-describedby="subject-error" prop:value=move || subject.get()
                     on:input=move |ev| set_subject.set(event_target_value(&ev)) />
             </label>
-            <p class="mt-1 text-sm text-red-600">{field_error(send_error, "subject")}</p>
+            <p id="subject-error" class="mt-1 text-sm text-red-600">{field_error(send_error, "subject")}</p>
             <label class="mt-2 block text-sm text-slate-700">
                 "Message"
-                <textarea name="message" rows="8" class=SMALL_INPUT prop:value=move || message.get()
+                <textarea name="message" rows="8" class=SMALL_INPUT aria-describedby="message-error" prop:value=move || message.get()
                     on:input=move |ev| set_message.set(event_target_value(&ev))></textarea>
             </label>
-            <p class="mt-1 text-sm text-red-600">{field_error(send_error, "message")}</p>
+            <p id="message-error" class="mt-1 text-sm text-red-600">{field_error(send_error, "message")}</p>
             <p class="mt-1 text-xs text-slate-600">"Placeholders: " {crate::template::listed(super::PLACEHOLDERS)}</p>
             {move || shown().and_then(|p| p.contacts.first().cloned().map(|first| {
                 let (name, organisation) = (first.name.clone(), p.organisation.clone());

@@ -19,7 +19,9 @@ use super::{
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
 use crate::home::ui::PublicHeader;
-use crate::ui::{BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, SharedPageHead, last_error};
+use crate::ui::{
+    BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, SharedPageHead, TextArea, last_error,
+};
 
 /// The stream of shift events, which the admin pages watch to stay current.
 const SHIFT_EVENTS: &str = "/api/events/stream?topics=shift.*";
@@ -364,7 +366,8 @@ fn signup_fields(me: Option<CurrentUser>, shift_id: &str, error: Signal<Option<A
             <p class="text-slate-700" data-testid="signing-up-as">
                 "Signing up as " <strong>{user.display_name}</strong> " (" {user.email} ")."
             </p>
-            <p class="text-sm text-red-600" data-testid="error-form[email]">
+            // Said when the one-click sign-up is refused (already signed up, say): it has no field.
+            <p class="text-sm text-red-600" role="alert" data-testid="error-form[email]">
                 {move || error.get().and_then(|e| e.field_message("email"))}
             </p>
             <Field label="Phone (optional)" name="form[phone]" kind="tel" autocomplete="tel" error=error />
@@ -898,7 +901,7 @@ fn RepeatFields(error: Signal<Option<crate::error::AppError>>) -> impl IntoView 
         ("sun", "Sun"),
     ];
     view! {
-        <fieldset class="rounded-md border border-slate-200 p-3">
+        <fieldset class="rounded-md border border-slate-200 p-3" aria-describedby="repeat-error">
             <legend class="px-1 text-sm font-medium text-slate-700">"Repeat (optional)"</legend>
             <p class="text-sm text-slate-700">"Weekly, on these days:"</p>
             <div class="flex flex-wrap gap-3">
@@ -909,7 +912,7 @@ fn RepeatFields(error: Signal<Option<crate::error::AppError>>) -> impl IntoView 
                     </label>
                 }).collect_view()}
             </div>
-            <p class="mt-1 text-sm text-red-600" data-testid="error-repeat">
+            <p id="repeat-error" class="mt-1 text-sm text-red-600" data-testid="error-repeat">
                 {move || error.get().and_then(|e| e.field_message("repeat"))}
             </p>
             <Field label="For how many weeks (1–12)" name="repeat[weeks]" kind="number" value="4" error=error />
@@ -1415,11 +1418,7 @@ fn EmailVolunteers(shift_id: String, signed_up: i64, waiting: i64) -> impl IntoV
                     </select>
                 </div>
                 <Field label="Subject" name="subject" required=true maxlength=200 error=error />
-                <div>
-                    <label for="field-body" class="block text-sm font-medium text-slate-700">"Message"</label>
-                    <textarea id="field-body" name="body" rows="5" maxlength="5000" class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900"></textarea>
-                    <p class="mt-1 text-sm text-red-600" data-testid="error-body">{move || error.get().and_then(|e| e.field_message("body"))}</p>
-                </div>
+                <TextArea label="Message" name="body" rows=5 maxlength=5000 error=error />
                 <button type="submit" class=BUTTON_PRIMARY disabled=move || send.pending().get() || recipients() == 0>
                     {move || match send.pending().get() {
                         true => "Queuing…".to_string(),

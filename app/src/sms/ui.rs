@@ -310,16 +310,16 @@ pub fn AdminSmsCampaignsPage() -> impl IntoView {
             </p>
             <label class="mt-3 block text-sm text-slate-700">
                 "Name (for this list)"
-                <input name="name" class=SMALL_INPUT maxlength="200" prop:value=move || name.get()
+                <input name="name" class=SMALL_INPUT maxlength="200" aria-describedby="name-error" prop:value=move || name.get()
                     on:input=move |ev| set_name.set(event_target_value(&ev)) />
             </label>
-            <p class="mt-1 text-sm text-red-600" data-testid="error-name">{field_error(error, "name")}</p>
+            <p id="name-error" class="mt-1 text-sm text-red-600" data-testid="error-name">{field_error(error, "name")}</p>
             <label class="mt-3 block text-sm text-slate-700">
                 "Only contacts tagged (leave empty for everyone)"
-                <input name="tag" class=SMALL_INPUT maxlength="100" prop:value=move || tag.get()
+                <input name="tag" class=SMALL_INPUT maxlength="100" aria-describedby="tag-error" prop:value=move || tag.get()
                     on:input=move |ev| set_tag.set(event_target_value(&ev)) />
             </label>
-            <p class="mt-1 text-sm text-red-600" data-testid="error-tag">{field_error(error, "tag")}</p>
+            <p id="tag-error" class="mt-1 text-sm text-red-600" data-testid="error-tag">{field_error(error, "tag")}</p>
             <p class="mt-1 text-sm text-slate-700" data-testid="audience">
                 <Transition fallback=|| "Counting…">
                     {move || Suspend::new(async move {
@@ -335,14 +335,14 @@ pub fn AdminSmsCampaignsPage() -> impl IntoView {
             </p>
             <label class="mt-3 block text-sm text-slate-700">
                 "Text"
-                <textarea name="body" rows="4" class=SMALL_INPUT prop:value=move || body.get()
+                <textarea name="body" rows="4" class=SMALL_INPUT aria-describedby="body-error" prop:value=move || body.get()
                     on:input=move |ev| set_body.set(event_target_value(&ev))></textarea>
             </label>
             <p class="mt-1 text-xs text-slate-600">
                 {move || format!("{} characters. ", body.get().chars().count())}
                 "Unless it says how, \u{201c}" {super::OPT_OUT_LINE} "\u{201d} is added at the end."
             </p>
-            <p class="mt-1 text-sm text-red-600" data-testid="error-body">{field_error(error, "body")}</p>
+            <p id="body-error" class="mt-1 text-sm text-red-600" data-testid="error-body">{field_error(error, "body")}</p>
             <p class="mt-1 text-sm text-red-600" role="alert">{other_error}</p>
             <button type="button" class=format!("mt-3 {SMALL_BUTTON}") on:click=send disabled=move || start.pending().get()>
                 {move || if start.pending().get() { "Starting…" } else { "Send text campaign" }}
