@@ -76,6 +76,7 @@ test.describe.serial("payments", () => {
     await expect(supporter.getByTestId("error-form[amount]")).toHaveText(
       "Enter an amount from $1.00 to $100,000.00, like 25 or 25.50.",
     );
+    await expect(amount).toHaveAccessibleDescription("Enter an amount from $1.00 to $100,000.00, like 25 or 25.50.");
     await expect(submit).toBeDisabled();
     await amount.fill("25");
     await expect(supporter.getByTestId("error-form[amount]")).toHaveText("");

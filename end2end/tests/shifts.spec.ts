@@ -382,7 +382,7 @@ test.describe.serial("volunteer shifts", () => {
     // Emailing them all says to how many, and empties the form once queued.
     await ready(admin);
     await admin.getByLabel("Subject").fill("Meeting point moved");
-    // No message: nothing is queued, and the error is read with the field.
+    // No message: refused, and the error is read with the field.
     await admin.getByRole("button", { name: "Send to 51 volunteers" }).click();
     await expect(admin.getByTestId("error-body")).toHaveText("Write the message.");
     await expect(admin.getByLabel("Message")).toHaveAccessibleDescription("Write the message.");

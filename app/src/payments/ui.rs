@@ -147,10 +147,11 @@ pub fn DonatePage() -> impl IntoView {
                                         inputmode="decimal"
                                         placeholder="25.00"
                                         required=true
+                                        aria-describedby="field-amount-error"
                                         on:input=move |ev| set_amount.set(event_target_value(&ev))
                                         class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm"
                                     />
-                                    <p class="mt-1 text-sm text-red-600" data-testid="error-form[amount]">
+                                    <p id="field-amount-error" class="mt-1 text-sm text-red-600" data-testid="error-form[amount]">
                                         {move || amount_message().map(str::to_string).or_else(|| error.get().and_then(|e| e.field_message("amount")))}
                                     </p>
                                 </div>
@@ -406,10 +407,10 @@ pub fn AdminProductsPage() -> impl IntoView {
                         </label>
                         <div>
                             <label for="field-price" class="block text-sm font-medium text-slate-700">"Price (dollars)"</label>
-                            <input id="field-price" name="form[price]" inputmode="decimal" value=price
+                            <input id="field-price" name="form[price]" inputmode="decimal" value=price aria-describedby="field-price-error"
                                 on:input=move |ev| set_price_text.set(event_target_value(&ev))
                                 class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-slate-900 shadow-sm" />
-                            <p class="mt-1 text-sm text-red-600" data-testid="error-form[price]">
+                            <p id="field-price-error" class="mt-1 text-sm text-red-600" data-testid="error-form[price]">
                                 {move || price_message().map(str::to_string).or_else(|| error.get().and_then(|e| e.field_message("price")))}
                             </p>
                         </div>

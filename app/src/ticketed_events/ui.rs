@@ -486,7 +486,7 @@ pub fn PublicEventPage() -> impl IntoView {
                                         <ActionForm action=take attr:class="mt-4 space-y-4" attr:novalidate=true>
                                             <input type="hidden" name="slug" value=e.slug.clone() />
                                             <FormError error=error />
-                                            <fieldset>
+                                            <fieldset aria-describedby="tier-error">
                                                 <legend class="text-sm font-medium text-slate-700">"Ticket"</legend>
                                                 {e.tiers.iter().map(|t| {
                                                     let checked = first_open.as_deref() == Some(t.id.as_str());
@@ -499,7 +499,7 @@ pub fn PublicEventPage() -> impl IntoView {
                                                         </label>
                                                     }
                                                 }).collect_view()}
-                                                <p class="mt-1 text-sm text-red-600" data-testid="error-form[tier_id]">
+                                                <p id="tier-error" class="mt-1 text-sm text-red-600" data-testid="error-form[tier_id]">
                                                     {move || error.get().and_then(|e| e.field_message("tier_id"))}
                                                 </p>
                                             </fieldset>
