@@ -37,6 +37,14 @@ test.describe.serial("payments", () => {
 
   test("saved keys come back masked, survive an unchanged save and still work", async ({ page }) => {
     await signIn(page, server, "/admin/payments/settings");
+    // Payments cannot be turned on before a secret key is saved; the reason is read with the switch.
+    await page.getByLabel("Take payments").check();
+    await page.getByRole("button", { name: "Save payment settings" }).click();
+    await expect(page.getByLabel("Take payments")).toHaveAccessibleDescription(
+      "Save a Stripe secret key before turning payments on.",
+    );
+    await expect(page.getByTestId("save-result")).toHaveText("");
+
     await page.getByLabel("Take payments").check();
     await page.getByLabel("Publishable key").fill("pk_test_51FakePublishableKey");
     await page.getByLabel("Secret key").fill(SECRET_KEY);

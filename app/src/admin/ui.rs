@@ -249,7 +249,7 @@ pub fn TimeZoneSettings() -> impl IntoView {
                                     <div>
                                         // A label of its own: wrapped around the select, it would be named by every option.
                                         <label for="time-zone" class="block text-sm font-medium text-slate-700">"Time zone"</label>
-                                        <select id="time-zone" name="time_zone" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
+                                        <select id="time-zone" name="time_zone" aria-describedby="time-zone-error" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
                                             {options}
                                         </select>
                                     </div>
@@ -263,7 +263,7 @@ pub fn TimeZoneSettings() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("time_zone").unwrap_or_else(|| e.to_string()))}</p>
+            <p id="time-zone-error" class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("time_zone").unwrap_or_else(|| e.to_string()))}</p>
             <p class="mt-2 text-sm text-green-700" data-testid="time-zone-result">
                 {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
             </p>

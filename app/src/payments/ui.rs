@@ -77,10 +77,10 @@ fn StripeForm(
             <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
-                    <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled />
+                    <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled aria-describedby="enabled-error" />
                     "Take payments"
                 </label>
-                <p class="text-sm text-red-600">{move || error.get().and_then(|e| e.field_message("enabled"))}</p>
+                <p id="enabled-error" class="text-sm text-red-600">{move || error.get().and_then(|e| e.field_message("enabled"))}</p>
                 <label class="block text-sm font-medium text-slate-700">
                     "Currency"
                     <select name="form[currency]" class="mt-1 block w-full rounded-md border border-slate-300 px-2 py-2 text-sm">

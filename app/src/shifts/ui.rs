@@ -1702,7 +1702,7 @@ pub fn ReminderSettings() -> impl IntoView {
                             <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3">
                                 <div>
                                     <label for="reminder-hours" class="block text-sm font-medium text-slate-700">"Send reminders"</label>
-                                    <select id="reminder-hours" name="hours" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
+                                    <select id="reminder-hours" name="hours" aria-describedby="reminder-hours-error" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
                                         {REMINDER_CHOICES
                                             .iter()
                                             .map(|(h, label)| view! { <option value=h.to_string() selected=*h == current>{*label}</option> })
@@ -1718,7 +1718,7 @@ pub fn ReminderSettings() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("hours").unwrap_or_else(|| e.to_string()))}</p>
+            <p id="reminder-hours-error" class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("hours").unwrap_or_else(|| e.to_string()))}</p>
             <p class="mt-2 text-sm text-green-700" data-testid="reminders-result">
                 {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
             </p>
