@@ -141,6 +141,10 @@ pub mod style {
     pub const TH: &str = "px-3 py-2 text-left font-semibold text-slate-700";
     /// A table's cell, its text at the top when a row's cells differ in height.
     pub const TD: &str = "px-3 py-2 align-top text-slate-700";
+    /// Added to a column's cells to show it only on a wide screen. On a phone the row's first
+    /// cell shows what matters of it instead (under `md:hidden`), so the row fits without
+    /// scrolling sideways.
+    pub const WIDE_ONLY: &str = "hidden md:table-cell";
     pub const SMALL_BUTTON: &str =
         "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
     /// A section of a page on its own white card.

@@ -20,10 +20,11 @@ const PUBLIC_PAGES = ["/", "/shifts", "/events", "/stories", "/videos", "/canvas
 // Every admin page in the sidebar (read from it, so a new page is checked too), and the pages
 // reached from those that have no entry of their own.
 async function adminPages(admin: Page): Promise<string[]> {
-  const sidebar = await admin
-    .getByRole("navigation", { name: "Admin" })
-    .getByRole("link")
+  // Both the sidebar and the phone's menu, one of them hidden: each address once.
+  const entries = await admin
+    .locator("nav[aria-label=Admin] a")
     .evaluateAll((links) => links.map((link) => link.getAttribute("href")!));
+  const sidebar = [...new Set(entries)];
   expect(sidebar.length).toBeGreaterThan(20);
   return [...sidebar, "/admin/shifts/hours", "/admin/contacts/leaderboard", "/admin/sms/campaigns"];
 }
@@ -119,27 +120,44 @@ test.describe.serial("accessibility", () => {
     expect(await violations(admin), "/admin/events/live").toEqual([]);
   });
 
-  test("the navigation marks the page it is on and, on a phone, shows its entry", async ({ browser }) => {
+  test("the navigation marks the page it is on; on a phone it is a menu named after that page", async ({ browser }) => {
     const admin = await (await browser.newContext({ viewport: { width: 360, height: 800 } })).newPage();
+    const menu = admin.locator("summary").filter({ hasText: "Menu" });
     const nav = admin.getByRole("navigation", { name: "Admin" });
-    // The last entry, far off to the right of the row before it is scrolled: after signing in
-    // (the page is drawn in the browser) and when loaded (drawn on the server).
+    // Closed, the menu names the page shown, after signing in (the page is drawn in the
+    // browser) and when loaded (drawn on the server); its entries take no room.
     await signIn(admin, server, "/admin/events/bus");
-    await expect(nav.getByRole("link", { name: "Event bus" })).toHaveAttribute("aria-current", "page");
-    await expect(nav.getByRole("link", { name: "Event bus" })).toBeInViewport({ ratio: 1 });
+    await expect(menu).toContainText("Event bus");
+    await expect(nav).toBeHidden();
     await admin.goto(`${server.baseURL}/admin/users`);
     await ready(admin);
-    await expect(nav.getByRole("link", { name: "Users" })).toBeInViewport({ ratio: 1 });
-    await expect(nav.getByRole("link", { name: "Dashboard" })).not.toBeInViewport();
+    await expect(menu).toContainText("Users");
+    await expect(nav).toBeHidden();
+    // Open, it lists every entry, the current one marked; choosing one goes there and closes it.
+    await menu.click();
+    await expect(nav.getByRole("link", { name: "Users" })).toHaveAttribute("aria-current", "page");
+    await expect(nav.getByRole("link", { name: "Event bus" })).toBeVisible();
+    await nav.getByRole("link", { name: "Shifts" }).click();
+    await expect(admin).toHaveURL(/\/admin\/shifts$/);
+    await expect(nav).toBeHidden();
+    await expect(menu).toContainText("Shifts");
     // A page below an entry is in that entry, and only in it.
-    await admin.goto(`${server.baseURL}/admin/shifts`);
-    await ready(admin);
     await admin.getByRole("link", { name: "Door knocking" }).click();
     await expect(admin.getByRole("heading", { name: "Door knocking" })).toBeVisible();
+    await expect(menu).toContainText("Shifts");
+    await menu.click();
     await expect(nav.locator("[aria-current=page]")).toHaveText("Shifts");
     await admin.goto(`${server.baseURL}/admin/payments/products`);
     await ready(admin);
-    await expect(nav.locator("[aria-current=page]")).toHaveText("Products");
+    await expect(menu).toContainText("Products");
+    await expect(admin.locator("nav[aria-label=Admin] [aria-current=page]").first()).toHaveText("Products");
+
+    // Before the page's code has loaded (or without JavaScript) the menu opens as well.
+    const plain = await (await browser.newContext({ viewport: { width: 360, height: 800 }, javaScriptEnabled: false })).newPage();
+    await plain.context().addCookies(await admin.context().cookies());
+    await plain.goto(`${server.baseURL}/admin/shifts`);
+    await plain.locator("summary").filter({ hasText: "Menu" }).click();
+    await expect(plain.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Users" })).toBeVisible();
   });
 
   test("no page is wider than a phone", async ({ browser }) => {
@@ -162,5 +180,23 @@ test.describe.serial("accessibility", () => {
         expect(await overflow(page), path).toBeLessThanOrEqual(0);
       }
     }
+
+    // The organiser's lists fit a phone whole, none of their columns out of sight in a box
+    // scrolled sideways: what a wide screen shows in its own columns is under the first one.
+    for (const path of ["/admin/shifts", "/admin/emails", "/admin/contacts"]) {
+      await admin.goto(`${server.baseURL}${path}`);
+      await ready(admin);
+      const hiddenWidths = await admin
+        .locator("table")
+        .evaluateAll((tables) => tables.map((table) => table.parentElement!.scrollWidth - table.parentElement!.clientWidth));
+      expect(hiddenWidths.length, path).toBeGreaterThan(0);
+      expect(Math.max(...hiddenWidths), path).toBeLessThanOrEqual(0);
+    }
+    await admin.goto(`${server.baseURL}/admin/shifts`);
+    await ready(admin);
+    const sorting = admin.getByTestId("admin-shift").filter({ hasText: "Sorting" });
+    await expect(sorting).toContainText(/09:00–12:00 .* · Food bank/, { useInnerText: true });
+    await expect(sorting).toContainText("0/5", { useInnerText: true });
+    await expect(sorting).toContainText("Open", { useInnerText: true });
   });
 });

@@ -83,8 +83,9 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await expect(page.getByTestId("signed-in-user")).toHaveText(ADMIN.name);
     await expect(page.getByText("Riverside Tenants — accounts")).toBeVisible();
 
-    // Narrow screens keep the navigation and the sign-out button reachable.
+    // Narrow screens keep the navigation (behind its menu button) and the sign-out button reachable.
     await page.setViewportSize({ width: 375, height: 700 });
+    await page.locator("summary").filter({ hasText: "Menu" }).click();
     await expect(nav.getByRole("link", { name: "Dashboard" })).toBeVisible();
     await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
 

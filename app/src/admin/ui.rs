@@ -56,43 +56,44 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let location = use_location();
     let current = Memo::new(move |_| entry_of(&location.pathname.get()));
-    let nav = NodeRef::<leptos::html::Nav>::new();
-    // On a phone the navigation is a row that scrolls sideways: bring the current entry to its
-    // middle, or a page far down the list would open with its entry out of sight.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let (Some(href), Some(nav)) = (current.get(), nav.get()) else { return };
-        if let Ok(Some(link)) = nav.query_selector(&format!("a[href='{href}']")) {
-            let (row, entry) = (nav.get_bounding_client_rect(), link.get_bounding_client_rect());
-            let off_middle = entry.left() + entry.width() / 2.0 - (row.left() + row.width() / 2.0);
-            nav.set_scroll_left(nav.scroll_left() + off_middle as i32);
-        }
-    });
-    let links = nav_for(user.role)
-        .map(|item| {
-            let href = item.href;
-            view! {
-                <a
-                    href=href
-                    aria-current=move || if current.get() == Some(href) { "page" } else { "false" }
-                    class="whitespace-nowrap rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-700 hover:text-white aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
-                >
-                    {item.label}
-                </a>
-            }
-        })
-        .collect_view();
+    let role = user.role;
+    let links = move || {
+        nav_for(role)
+            .map(|item| {
+                let href = item.href;
+                view! {
+                    <a
+                        href=href
+                        aria-current=move || if current.get() == Some(href) { "page" } else { "false" }
+                        class="whitespace-nowrap rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-700 hover:text-white aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
+                    >
+                        {item.label}
+                    </a>
+                }
+            })
+            .collect_view()
+    };
+    let current_label = move || {
+        current.get().and_then(|href| nav_for(role).find(|item| item.href == href)).map(|item| item.label)
+    };
     let role_label = user.role.label();
     provide_context(user.clone());
     view! {
         <div class="min-h-screen bg-slate-100 md:flex print:bg-white">
             <aside class="bg-slate-800 md:w-60 md:shrink-0 print:hidden">
-                <div class="flex items-center justify-between px-4 py-3 md:block md:py-5">
+                <div class="px-4 py-3 md:py-5">
                     <a href="/admin" class="text-lg font-bold text-white">"Changemaker"</a>
                 </div>
-                <nav node_ref=nav aria-label="Admin" class="flex gap-1 overflow-x-auto px-2 pb-2 md:flex-col md:overflow-visible">
-                    {links}
-                </nav>
+                // On a phone the entries are a menu behind a button that names the current page: a
+                // `details`, so it opens before the page's code has loaded. Moving to a page closes it.
+                <details class="px-2 pb-2 md:hidden" prop:open=move || { location.pathname.track(); false }>
+                    <summary class="flex cursor-pointer list-none items-center justify-between rounded-md bg-slate-700 px-3 py-2 text-sm font-medium text-white">
+                        <span>"Menu"</span>
+                        <span class="text-slate-300">{current_label} <span aria-hidden="true">" ▾"</span></span>
+                    </summary>
+                    <nav aria-label="Admin" class="mt-1 flex flex-col gap-1">{links()}</nav>
+                </details>
+                <nav aria-label="Admin" class="hidden flex-col gap-1 px-2 pb-2 md:flex">{links()}</nav>
             </aside>
             <div class="flex min-w-0 flex-1 flex-col">
                 <header class="flex items-center justify-end gap-4 border-b border-slate-200 bg-white px-4 py-3 print:hidden">

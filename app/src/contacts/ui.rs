@@ -13,7 +13,7 @@ use super::{
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
-use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{Field, FormError, count, last_error, urlencode};
 
 #[component]
@@ -113,22 +113,26 @@ pub fn ContactsPage() -> impl IntoView {
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Tags"</th>
-                                        <th class=TH>"Score"</th><th class=TH>"Source"</th><th class=TH>"Since"</th>
+                                        <th class=TH>"Name"</th><th class=format!("{TH} {WIDE_ONLY}")>"Email"</th><th class=TH>"Tags"</th>
+                                        <th class=TH>"Score"</th><th class=format!("{TH} {WIDE_ONLY}")>"Source"</th><th class=format!("{TH} {WIDE_ONLY}")>"Since"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
-                                        {page.rows.into_iter().map(|c| view! {
-                                            <tr data-testid="contact-row">
-                                                <td class=TD><a href=format!("/admin/contacts/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a></td>
-                                                <td class=TD>
-                                                    {c.email}
-                                                    {c.unsubscribed.map(|_| view! { <span class="ml-2 text-xs text-slate-600">"unsubscribed"</span> })}
-                                                </td>
-                                                <td class=TD>{c.tags.into_iter().map(|t| view! { <TagChip tag=t /> }).collect_view()}</td>
-                                                <td class=TD>{c.score}</td>
-                                                <td class=TD>{c.source}</td>
-                                                <td class=TD>{c.created}</td>
-                                            </tr>
+                                        {page.rows.into_iter().map(|c| {
+                                            let unsubscribed = c.unsubscribed.map(|_| view! { <span class="ml-2 text-xs text-slate-600">"unsubscribed"</span> });
+                                            view! {
+                                                <tr data-testid="contact-row">
+                                                    <td class=TD>
+                                                        <a href=format!("/admin/contacts/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a>
+                                                        // On a narrow screen the email column is hidden: shown here.
+                                                        <span class="block text-xs text-slate-600 md:hidden">{c.email.clone()}{unsubscribed.clone()}</span>
+                                                    </td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{c.email}{unsubscribed}</td>
+                                                    <td class=TD>{c.tags.into_iter().map(|t| view! { <TagChip tag=t /> }).collect_view()}</td>
+                                                    <td class=TD>{c.score}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{c.source}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{c.created}</td>
+                                                </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>

@@ -9,6 +9,7 @@ use super::{
     EmailSettings, EmailStatus, RetryEmail, SaveEmailSettings, SendTestEmail, TlsMode, get_email_settings,
     list_email_queue,
 };
+use crate::ui::style::WIDE_ONLY;
 use crate::ui::{Field, FormError, last_error};
 
 const BUTTON: &str =
@@ -158,8 +159,8 @@ pub fn EmailQueuePage() -> impl IntoView {
                                 <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
                                     <table class="min-w-full divide-y divide-slate-200 text-sm">
                                         <thead><tr>
-                                            <th class=th>"To"</th><th class=th>"Subject"</th><th class=th>"Queued"</th>
-                                            <th class=th>"Status"</th><th class=th>"Attempts"</th><th class=th>"Last error"</th><th class=th><span class="sr-only">"Actions"</span></th>
+                                            <th class=th>"To"</th><th class=format!("{th} {WIDE_ONLY}")>"Subject"</th><th class=format!("{th} {WIDE_ONLY}")>"Queued"</th>
+                                            <th class=th>"Status"</th><th class=format!("{th} {WIDE_ONLY}")>"Attempts"</th><th class=format!("{th} {WIDE_ONLY}")>"Last error"</th><th class=th><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody class="divide-y divide-slate-100">
                                             {page.emails.into_iter().map(|e| {
@@ -177,12 +178,19 @@ pub fn EmailQueuePage() -> impl IntoView {
                                                 });
                                                 view! {
                                                     <tr data-testid="queued-email">
-                                                        <td class=td>{e.to_address}</td>
-                                                        <td class=td>{e.subject}</td>
-                                                        <td class=td>{e.queued}</td>
-                                                        <td class=td>{status}</td>
-                                                        <td class=td>{e.attempts}</td>
-                                                        <td class=td>{e.last_error.unwrap_or_default()}</td>
+                                                        <td class=td>
+                                                            {e.to_address}
+                                                            // On a narrow screen the subject and error columns are hidden: shown here.
+                                                            <span class="block text-xs text-slate-600 md:hidden">{e.subject.clone()}</span>
+                                                        </td>
+                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.subject}</td>
+                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.queued}</td>
+                                                        <td class=td>
+                                                            {status}
+                                                            <span class="block text-xs text-red-600 md:hidden">{e.last_error.clone()}</span>
+                                                        </td>
+                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.attempts}</td>
+                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.last_error.unwrap_or_default()}</td>
                                                         <td class=td>{retry_control}</td>
                                                     </tr>
                                                 }

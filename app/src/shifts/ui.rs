@@ -19,6 +19,7 @@ use super::{
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
 use crate::home::ui::PublicHeader;
+use crate::ui::style::WIDE_ONLY;
 use crate::ui::{
     BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, SharedPageHead, TextArea, last_error,
 };
@@ -588,22 +589,29 @@ pub fn AdminShiftsPage() -> impl IntoView {
                             <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=th>"Shift"</th><th class=th>"When"</th><th class=th>"Where"</th>
-                                        <th class=th>"Filled"</th><th class=th>"Status"</th><th class=th>"Public"</th>
+                                        <th class=th>"Shift"</th><th class=format!("{th} {WIDE_ONLY}")>"When"</th><th class=format!("{th} {WIDE_ONLY}")>"Where"</th>
+                                        <th class=th>"Filled"</th><th class=th>"Status"</th><th class=format!("{th} {WIDE_ONLY}")>"Public"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.shifts.into_iter().map(|s| {
                                             let status = s.status_label(s.is_over(page.now));
+                                            let on_phone = [s.when(), s.location.clone(), if s.is_public { String::new() } else { "Not public".into() }]
+                                                .into_iter()
+                                                .filter(|part| !part.is_empty())
+                                                .collect::<Vec<_>>()
+                                                .join(" · ");
                                             view! {
                                                 <tr data-testid="admin-shift">
                                                     <td class=td>
                                                         <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
+                                                        // On a narrow screen the when, where and public columns are hidden: shown here.
+                                                        <span class="block text-xs text-slate-600 md:hidden">{on_phone}</span>
                                                     </td>
-                                                    <td class=td>{s.when()}</td>
-                                                    <td class=td>{s.location.clone()}</td>
+                                                    <td class=format!("{td} {WIDE_ONLY}")>{s.when()}</td>
+                                                    <td class=format!("{td} {WIDE_ONLY}")>{s.location.clone()}</td>
                                                     <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
                                                     <td class=td>{status}</td>
-                                                    <td class=td>{if s.is_public { "yes" } else { "no" }}</td>
+                                                    <td class=format!("{td} {WIDE_ONLY}")>{if s.is_public { "yes" } else { "no" }}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -825,7 +833,7 @@ pub fn VolunteerHoursPage() -> impl IntoView {
                             <div class="mt-3 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=th>"Volunteer"</th><th class=th>"Email"</th><th class=th>"Shifts"</th>
+                                        <th class=th>"Volunteer"</th><th class=format!("{th} {WIDE_ONLY}")>"Email"</th><th class=th>"Shifts"</th>
                                         <th class=th>"Hours"</th><th class=th>"Didn't come"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
@@ -833,8 +841,10 @@ pub fn VolunteerHoursPage() -> impl IntoView {
                                             <tr data-testid="hours-row">
                                                 <td class=td>
                                                     <a href=format!("/admin/contacts/{}", v.contact_id) class="font-medium text-indigo-700 hover:underline">{v.name}</a>
+                                                    // On a narrow screen the email column is hidden: shown here.
+                                                    <span class="block text-xs text-slate-600 md:hidden">{v.email.clone()}</span>
                                                 </td>
-                                                <td class=td>{v.email}</td>
+                                                <td class=format!("{td} {WIDE_ONLY}")>{v.email}</td>
                                                 <td class=td>{v.shifts}</td>
                                                 <td class=td>{super::hours_figure(v.seconds)}</td>
                                                 <td class=td>{v.no_shows}</td>
@@ -1219,10 +1229,6 @@ fn SignupList(
         {crate::ui::pager(page, has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
     }
 }
-
-/// Columns of the sign-up table shown only on a wide screen, so that on a phone at the shift
-/// the name, status and "Came?" fit without scrolling sideways.
-const WIDE_ONLY: &str = "hidden md:table-cell";
 
 #[component]
 fn SignupTable(
