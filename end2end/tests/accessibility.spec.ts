@@ -183,7 +183,7 @@ test.describe.serial("accessibility", () => {
 
     // The organiser's lists fit a phone whole, none of their columns out of sight in a box
     // scrolled sideways: what a wide screen shows in its own columns is under the first one.
-    for (const path of ["/admin/shifts", "/admin/emails", "/admin/contacts"]) {
+    for (const path of ["/admin/shifts", "/admin/emails", "/admin/contacts", "/admin/users"]) {
       await admin.goto(`${server.baseURL}${path}`);
       await ready(admin);
       const hiddenWidths = await admin

@@ -10,7 +10,7 @@ use super::{
     ApproveAccount, CreateAccount, DeleteAccount, Register, Role, SendPasswordLink, SetAccountActive,
     UpdateAccount, UserFilter, UserRow, UserStatus, list_users,
 };
-use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
 
 const LINK_BUTTON: &str = "text-sm text-indigo-700 hover:underline disabled:opacity-60";
@@ -151,8 +151,8 @@ pub fn UsersPage() -> impl IntoView {
                             <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=TH>"Name"</th><th class=TH>"Role"</th><th class=TH>"Status"</th>
-                                        <th class=TH>"Expires"</th><th class=TH>"Actions"</th>
+                                        <th class=TH>"Name"</th><th class=format!("{TH} {WIDE_ONLY}")>"Role"</th><th class=format!("{TH} {WIDE_ONLY}")>"Status"</th>
+                                        <th class=format!("{TH} {WIDE_ONLY}")>"Expires"</th><th class=TH>"Actions"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.users.into_iter().map(|u| view! {
@@ -220,12 +220,23 @@ fn UserRowView(
     let status = user.status;
     let expires = user.expires.clone().unwrap_or_default();
     let (name, role) = (user.display_name.clone(), user.role);
+    let expiry = user.expires.clone().map(|day| format!("expires {day}"));
+    let on_phone =
+        [Some(user.role.label().to_string()), Some(status_label(status, user.expired).to_string()), expiry]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
     view! {
         <tr data-testid="user-row">
-            <td class=TD>{user.display_name.clone()} <br /> <span class="text-slate-600">{user.email.clone()}</span></td>
-            <td class=TD>{user.role.label()}</td>
-            <td class=TD>{status_label(status, user.expired)}</td>
-            <td class=TD>{user.expires.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class=TD>
+                {user.display_name.clone()} <br /> <span class="text-slate-600">{user.email.clone()}</span>
+                // On a narrow screen the role, status and expiry columns are hidden: shown here.
+                <span class="block text-xs text-slate-600 md:hidden">{on_phone}</span>
+            </td>
+            <td class=format!("{TD} {WIDE_ONLY}")>{user.role.label()}</td>
+            <td class=format!("{TD} {WIDE_ONLY}")>{status_label(status, user.expired)}</td>
+            <td class=format!("{TD} {WIDE_ONLY}")>{user.expires.clone().unwrap_or_else(|| "—".into())}</td>
             <td class=TD>
                 <div class="flex flex-wrap gap-3">
                     {(status == UserStatus::Pending).then(|| view! {
