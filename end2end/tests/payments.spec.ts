@@ -44,6 +44,10 @@ test.describe.serial("payments", () => {
       "Save a Stripe secret key before turning payments on.",
     );
     await expect(page.getByTestId("save-result")).toHaveText("");
+    // Nothing was saved: loaded again, payments are still off.
+    await page.reload();
+    await ready(page);
+    await expect(page.getByLabel("Take payments")).not.toBeChecked();
 
     await page.getByLabel("Take payments").check();
     await page.getByLabel("Publishable key").fill("pk_test_51FakePublishableKey");
