@@ -145,6 +145,9 @@ pub mod style {
     /// cell shows what matters of it instead (under `md:hidden`), so the row fits without
     /// scrolling sideways.
     pub const WIDE_ONLY: &str = "hidden md:table-cell";
+    /// A line under a row's first cell, shown only on a phone: the values of its `WIDE_ONLY`
+    /// columns.
+    pub const PHONE_ONLY: &str = "block text-xs text-slate-600 md:hidden";
     pub const SMALL_BUTTON: &str =
         "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-60";
     /// A section of a page on its own white card.

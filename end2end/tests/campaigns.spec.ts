@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("campaigns", () => {
@@ -78,6 +78,12 @@ test.describe.serial("campaigns", () => {
         timeout: 1000,
       });
     }).toPass();
+    // The list of campaigns fits a phone.
+    await admin.goto(`${server.baseURL}/admin/campaigns`);
+    await ready(admin);
+    await expectFitsPhone(admin, "the campaigns", async () => {
+      await expect(admin.getByTestId("campaign-row")).toContainText(/Save the park\s+Active\s+2/, { useInnerText: true });
+    });
   });
 
   test("a representative's response waits for moderation; a decision shows on every moderator's page", async ({

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("canvassing", () => {
@@ -54,6 +54,10 @@ test.describe.serial("canvassing", () => {
     await first.getByRole("button", { name: "Save visit" }).click();
     await expect(walker.getByTestId("session-counts")).toContainText("1 door knocked, 1 conversation.");
     await expect(doors).toHaveCount(1);
+    // The next door's form is empty: nothing typed at the last door carries over to it.
+    for (const field of ["What happened", "Notes (optional)", "Name", "Email"]) {
+      await expect(doors.first().getByLabel(field), field).toHaveValue("");
+    }
     await doors.first().getByLabel("What happened").selectOption("NOT_HOME");
     await doors.first().getByRole("button", { name: "Save visit" }).click();
     await expect(walker.getByTestId("walk-empty")).toContainText("You have visited every address on the list.");
@@ -68,8 +72,22 @@ test.describe.serial("canvassing", () => {
     await expect(cells.nth(3)).toHaveText("2");
     await expect(cells.nth(4)).toHaveText("1");
     await expect(admin.getByTestId("address-row").first()).toContainText("Supporter");
+    // On a phone both lists fit: when a session ran is under the canvasser, the city and postal
+    // code under the street.
+    await expectFitsPhone(admin, "the canvassing", async () => {
+      await expect(admin.getByTestId("session-row")).toContainText(/Ana Admin\n.* – .*\s+2\s+1/, { useInnerText: true });
+      await expect(admin.getByTestId("address-row").first()).toContainText(
+        /12 High St\nSpringfield K1A 0B1 · supporter's details\s+Supporter/,
+        { useInnerText: true },
+      );
+      // Nobody left their details at the second door.
+      await expect(admin.getByTestId("address-row").nth(1)).toContainText(/3 Low Rd\nSpringfield K1A 0B2\s+Not home/, { useInnerText: true });
+    });
     await admin.getByRole("link", { name: "12 High St" }).click();
     await expect(admin.getByTestId("visit-row")).toContainText("Wants a lawn sign");
+    await expectFitsPhone(admin, "an address's visits", async () => {
+      await expect(admin.getByTestId("visit-row")).toContainText(/\nAna Admin · Supporter\s+Wants a lawn sign\s+Sam Green/, { useInnerText: true });
+    });
     await admin.getByTestId("visit-row").getByRole("link", { name: "Sam Green" }).click();
     await expect(admin.getByRole("heading", { name: "Sam Green" })).toBeVisible();
   });

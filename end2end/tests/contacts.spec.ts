@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createShift, ready, signIn, signUp, startWithAdmin } from "./helpers";
+import { createShift, expectFitsPhone, ready, signIn, signUp, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("contacts", () => {
@@ -127,8 +127,12 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByRole("heading", { name: "Engagement leaderboard" })).toBeVisible();
     const rows = admin.getByTestId("leaderboard-row");
     await expect(rows).toHaveCount(2);
-    await expect(rows.nth(0)).toContainText("1Volunteer 7v7@example.org402");
-    await expect(rows.nth(1)).toContainText("2Volunteer 8v8@example.org201");
+    // Rank, contact, score, activities.
+    await expect(rows.nth(0).getByRole("cell")).toHaveText(["1", /^Volunteer 7v7@example\.org/, "40", "2", /./]);
+    await expect(rows.nth(1).getByRole("cell")).toHaveText(["2", /^Volunteer 8v8@example\.org/, "20", "1", /./]);
+    await expectFitsPhone(admin, "the leaderboard", async () => {
+      await expect(rows.nth(0)).toContainText(/Volunteer 7\nv7@example\.org\n2 activities · last active .*\s+40/, { useInnerText: true });
+    });
     await admin.getByRole("link", { name: "All time" }).click();
     await expect(admin).toHaveURL(/days=0$/);
     await expect(rows.nth(0)).toContainText("Volunteer 7");

@@ -57,6 +57,28 @@ export async function startWithAdmin(browser: Browser, extraEnv: Record<string, 
   return server;
 }
 
+// How far the page is wider than the window: a page a phone has to scroll sideways.
+export async function overflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+// Narrows the window to a phone's (360 px) and expects the page's tables to fit it whole: none
+// of their columns out of sight in a box scrolled sideways, and the page no wider than the
+// phone. (A wide screen's extra columns are then under each row's first cell.) Runs `check`
+// at that width, then puts the window back.
+export async function expectFitsPhone(page: Page, what: string, check: () => Promise<void> = async () => {}) {
+  const size = page.viewportSize()!;
+  await page.setViewportSize({ width: 360, height: 800 });
+  const hiddenWidths = await page
+    .locator("table")
+    .evaluateAll((tables) => tables.map((table) => table.parentElement!.scrollWidth - table.parentElement!.clientWidth));
+  expect(hiddenWidths.length, what).toBeGreaterThan(0);
+  expect(Math.max(...hiddenWidths), what).toBeLessThanOrEqual(0);
+  expect(await overflow(page), what).toBeLessThanOrEqual(0);
+  await check();
+  await page.setViewportSize(size);
+}
+
 export function tomorrow(): string {
   return new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
 }

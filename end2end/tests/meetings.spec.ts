@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createShift, panicsOf, ready, signIn, startWithAdmin, tomorrow, violations } from "./helpers";
+import { createShift, expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, tomorrow, violations } from "./helpers";
 import { startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 
@@ -138,6 +138,7 @@ test.describe.serial("meetings and the calendar", () => {
     await ready(list);
     await listStreaming;
     await expect(list.getByTestId("meeting-row")).toHaveCount(1);
+    await expectFitsPhone(list, "the meetings");
 
     admin.once("dialog", (dialog) => dialog.accept());
     await admin.getByRole("button", { name: "Delete meeting" }).click();

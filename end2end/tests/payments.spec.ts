@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { FakeStripe, SECRET_KEY, signedEvent, startFakeStripe, WEBHOOK_SECRET } from "./fake-stripe";
-import { ready, signIn, startWithAdmin, tomorrow } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("payments", () => {
@@ -109,6 +109,11 @@ test.describe.serial("payments", () => {
     await expect(row).toContainText("$25.00");
     await expect(row).toContainText("Paid");
     await expect(admin.getByTestId("payments-summary")).toContainText("kept after refunds: $25.00");
+    // On a phone the list fits, with the refund; when and what are under the supporter.
+    await expectFitsPhone(admin, "the payments", async () => {
+      await expect(row).toContainText(/dana@example\.org\n.* · One-off\s+\$25\.00\s+Paid/, { useInnerText: true });
+      await expect(row.getByRole("button", { name: "Refund" })).toBeVisible();
+    });
     // The chart: today's bar holds the donation; switching to weeks redraws it in place.
     const bars = admin.getByTestId("chart-bar");
     await expect(bars).toHaveCount(30);
@@ -273,6 +278,9 @@ test.describe.serial("payments", () => {
     await page.getByRole("button", { name: "Cancel" }).click();
     await expect(name).toHaveValue("");
     await expect(row("Tote bag")).toBeVisible();
+    await expectFitsPhone(page, "the products", async () => {
+      await expect(row("Mug")).toContainText(/Mug\nSold 0 \/ no limit · on sale\s+\$9\.00/, { useInnerText: true });
+    });
 
     await page.goto(`${server.baseURL}/shop`);
     await page.getByRole("link", { name: /Tote bag/ }).first().click();

@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin } from "./helpers";
 import { RunningServer } from "./server";
 
 const ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
@@ -113,6 +113,11 @@ test.describe.serial("text messages", () => {
     await expect(row).toContainText("What time is the rally?");
     await expect(row).toContainText("Question");
     await expect(row.getByRole("link", { name: "Fannie Lou Hamer" })).toBeVisible();
+    // On a phone the inbox fits, the text and its reply beside the sender; when it came and how
+    // it reads are under the sender.
+    await expectFitsPhone(admin, "the text messages", async () => {
+      await expect(row).toContainText(/Fannie Lou Hamer\n.* · Question\s+What time is the rally\?/, { useInnerText: true });
+    });
 
     // Two more texts, one with a picture, while the inbox is open: each counted live, shown
     // when asked; the picture comes from Twilio through Changemaker.
@@ -194,5 +199,10 @@ test.describe.serial("text messages", () => {
     expect((await request.post(statusUrl, { form: report.form, headers: report.headers })).status()).toBe(200);
     await expect(admin.getByTestId("campaign-delivery")).toHaveText("Twilio reports 0 delivered and 1 not delivered so far.");
     await expect(admin.getByTestId("failure-row")).toContainText("Not delivered (Twilio error 30003)");
+    await admin.getByRole("link", { name: "← Text campaigns" }).click();
+    await expect(admin.getByTestId("campaign-row")).toHaveCount(1);
+    await expectFitsPhone(admin, "the text campaigns", async () => {
+      await expect(admin.getByTestId("campaign-row")).toContainText(/Rally reminder\n.* · Sent\s+1 of 1\s+0\s+1/, { useInnerText: true });
+    });
   });
 });

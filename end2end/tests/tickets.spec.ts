@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ready, signIn, startWithAdmin, tomorrow } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("ticketed events", () => {
@@ -78,6 +78,10 @@ test.describe.serial("ticketed events", () => {
     await admin.getByLabel("Ticket code").fill(code);
     await admin.getByRole("button", { name: "Check in" }).click();
     await expect(admin.getByText(/Sam Guest was already checked in at/)).toBeVisible();
+    // At the door on a phone the tickets fit: the email, the tier and the code under the name.
+    await expectFitsPhone(admin, "a ticketed event's tickets", async () => {
+      await expect(admin.getByTestId("ticket-row")).toContainText(`Sam Guest\nsam@example.org · Seats · ${code}`, { useInnerText: true });
+    });
 
     // Someone who cannot come gives their place back.
     const second = await (await browser.newContext()).newPage();
@@ -100,6 +104,12 @@ test.describe.serial("ticketed events", () => {
     await expect(admin.getByTestId("event-status")).toHaveText("Cancelled");
     await visitor.reload();
     await expect(visitor.getByTestId("ticket-status")).toHaveText("This ticket is cancelled.");
+    // The list of events fits a phone, the date under the title.
+    await admin.goto(`${server.baseURL}/admin/ticketed-events`);
+    await ready(admin);
+    await expectFitsPhone(admin, "the ticketed events", async () => {
+      await expect(admin.getByTestId("event-row")).toContainText(/Film night\n.*19:00/, { useInnerText: true });
+    });
   });
   test("a pay-what-you-can tier asks what the visitor pays: too little is named, nothing takes a ticket at once", async ({
     browser,

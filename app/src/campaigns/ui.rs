@@ -13,7 +13,7 @@ use super::{
     get_public_campaign, list_campaigns, recipients_text, render_email,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, TextArea, TitleStatusFilter, last_error};
 
 fn badge(status: CampaignStatus) -> impl IntoView {
@@ -124,7 +124,7 @@ pub fn AdminCampaignsPage() -> impl IntoView {
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
                                         <th class=TH>"Campaign"</th><th class=TH>"Status"</th>
-                                        <th class=TH>"Emails sent"</th><th class=TH>"Created"</th>
+                                        <th class=TH>"Emails sent"</th><th class=format!("{TH} {WIDE_ONLY}")>"Created"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.rows.into_iter().map(|c| view! {
@@ -132,7 +132,7 @@ pub fn AdminCampaignsPage() -> impl IntoView {
                                                 <td class=TD><a href=format!("/admin/campaigns/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.title}</a></td>
                                                 <td class=TD>{badge(c.status)}</td>
                                                 <td class=TD>{c.emails_sent}</td>
-                                                <td class=TD>{c.created}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{c.created}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

@@ -12,7 +12,7 @@ use super::{
     StartSession, get_address, get_walk, list_addresses, list_sessions,
 };
 use crate::error::AppError;
-use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 
 /// "Supporter (2026-12-01)", or "Not visited yet".
@@ -180,12 +180,16 @@ fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> 
     let error = Signal::derive(move || if sent_here.get() { last_error(action.value()).get() } else { None });
     let message = move |field: &'static str| move || error.get().and_then(|e| e.field_message(field));
     let field_id = move |name: &str| format!("{name}-{id}");
+    // Once a visit is saved the list is drawn again in the same elements: the next door's form
+    // would show (and send) what was typed for this one.
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(action.value(), form);
     view! {
         <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="door">
             <p class="font-medium text-slate-900">{format!("{}, {} {}", address.street, address.city, address.postal_code)}</p>
             <p class="text-sm text-slate-600">{format!("Last time: {}", last_visit(&address))}</p>
             {open.then(|| view! {
-                <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                <ActionForm action=action node_ref=form attr:class="mt-3 grid gap-3" attr:novalidate=true>
                     <input type="hidden" name="form[address_id]" value=address.id.clone() />
                     <FormError error=error />
                     <div>
@@ -271,19 +275,21 @@ pub fn AdminCanvassPage() -> impl IntoView {
                             <div class="mt-2 overflow-x-auto">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=TH>"Canvasser"</th><th class=TH>"Started"</th><th class=TH>"Ended"</th>
+                                        <th class=TH>"Canvasser"</th><th class=format!("{TH} {WIDE_ONLY}")>"Started"</th><th class=format!("{TH} {WIDE_ONLY}")>"Ended"</th>
                                         <th class=TH>"Doors"</th><th class=TH>"Conversations"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
-                                        {page.rows.into_iter().map(|s| view! {
+                                        {page.rows.into_iter().map(|s| {
+                                            let ended = s.ended.unwrap_or_else(|| "Still out".to_string());
+                                            view! {
                                             <tr data-testid="session-row">
-                                                <td class=TD>{s.canvasser}</td>
-                                                <td class=TD>{s.started}</td>
-                                                <td class=TD>{s.ended.unwrap_or_else(|| "Still out".to_string())}</td>
+                                                <td class=TD>{s.canvasser}<span class=PHONE_ONLY>{format!("{} – {ended}", s.started)}</span></td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{s.started.clone()}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{ended.clone()}</td>
                                                 <td class=TD>{s.doors_knocked}</td>
                                                 <td class=TD>{s.conversations}</td>
                                             </tr>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
@@ -315,19 +321,24 @@ pub fn AdminCanvassPage() -> impl IntoView {
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=TH>"Street"</th><th class=TH>"City"</th><th class=TH>"Postal code"</th>
-                                        <th class=TH>"Last visit"</th><th class=TH>"Supporter's details"</th>
+                                        <th class=TH>"Street"</th><th class=format!("{TH} {WIDE_ONLY}")>"City"</th><th class=format!("{TH} {WIDE_ONLY}")>"Postal code"</th>
+                                        <th class=TH>"Last visit"</th><th class=format!("{TH} {WIDE_ONLY}")>"Supporter's details"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
-                                        {page.rows.into_iter().map(|a| view! {
+                                        {page.rows.into_iter().map(|a| {
+                                            let details = if a.has_contact { " · supporter's details" } else { "" };
+                                            view! {
                                             <tr data-testid="address-row">
-                                                <td class=TD><a href=format!("/admin/canvass/addresses/{}", a.id) class="font-medium text-indigo-700 hover:underline">{a.street.clone()}</a></td>
-                                                <td class=TD>{a.city.clone()}</td>
-                                                <td class=TD>{a.postal_code.clone()}</td>
+                                                <td class=TD>
+                                                    <a href=format!("/admin/canvass/addresses/{}", a.id) class="font-medium text-indigo-700 hover:underline">{a.street.clone()}</a>
+                                                    <span class=PHONE_ONLY>{format!("{} {}{details}", a.city, a.postal_code)}</span>
+                                                </td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{a.city.clone()}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{a.postal_code.clone()}</td>
                                                 <td class=TD>{last_visit(&a)}</td>
-                                                <td class=TD>{if a.has_contact { "Yes" } else { "" }}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{if a.has_contact { "Yes" } else { "" }}</td>
                                             </tr>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
@@ -389,23 +400,25 @@ pub fn AdminAddressPage() -> impl IntoView {
                             view! { <p class="mt-2 text-slate-600" data-testid="visits-empty">"No visits yet."</p> }.into_any()
                         } else {
                             view! {
-                                <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
-                                    <thead><tr>
-                                        <th class=TH>"When"</th><th class=TH>"Canvasser"</th><th class=TH>"Outcome"</th>
-                                        <th class=TH>"Notes"</th><th class=TH>"Supporter"</th>
-                                    </tr></thead>
-                                    <tbody class="divide-y divide-slate-100">
-                                        {detail.visits.into_iter().map(|v| view! {
-                                            <tr data-testid="visit-row">
-                                                <td class=TD>{v.visited}</td>
-                                                <td class=TD>{v.canvasser}</td>
-                                                <td class=TD>{v.outcome.label()}</td>
-                                                <td class="px-3 py-2 align-top whitespace-pre-line text-slate-700">{v.notes}</td>
-                                                <td class=TD>{v.contact.map(|(name, href)| view! { <a href=href class="text-indigo-700 hover:underline">{name}</a> })}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
+                                <div class="mt-2 overflow-x-auto">
+                                    <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                        <thead><tr>
+                                            <th class=TH>"When"</th><th class=format!("{TH} {WIDE_ONLY}")>"Canvasser"</th><th class=format!("{TH} {WIDE_ONLY}")>"Outcome"</th>
+                                            <th class=TH>"Notes"</th><th class=TH>"Supporter"</th>
+                                        </tr></thead>
+                                        <tbody class="divide-y divide-slate-100">
+                                            {detail.visits.into_iter().map(|v| view! {
+                                                <tr data-testid="visit-row">
+                                                    <td class=TD>{v.visited}<span class=PHONE_ONLY>{format!("{} · {}", v.canvasser, v.outcome.label())}</span></td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{v.canvasser.clone()}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{v.outcome.label()}</td>
+                                                    <td class="px-3 py-2 align-top whitespace-pre-line text-slate-700">{v.notes}</td>
+                                                    <td class=TD>{v.contact.map(|(name, href)| view! { <a href=href class="text-indigo-700 hover:underline">{name}</a> })}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
                             }.into_any()
                         };
                         view! {

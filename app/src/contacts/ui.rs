@@ -13,7 +13,7 @@ use super::{
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
-use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
+use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{Field, FormError, count, last_error, urlencode};
 
 #[component]
@@ -65,9 +65,9 @@ pub fn ContactsPage() -> impl IntoView {
     });
     view! {
         <Title text="Contacts" />
-        <div class="flex items-center justify-between">
+        <div class="flex flex-wrap items-center justify-between gap-x-4 gap-y-1">
             <h1 class="text-2xl font-bold text-slate-900">"Contacts"</h1>
-            <div class="flex gap-4">
+            <div class="flex flex-wrap gap-x-4 gap-y-1">
                 <a href="/admin/contacts/leaderboard" class="text-sm text-indigo-700 hover:underline">"Leaderboard"</a>
                 <a href="/admin/contacts/import" class="text-sm text-indigo-700 hover:underline">"Import CSV"</a>
                 <a href="/api/contacts.csv" class="text-sm text-indigo-700 hover:underline">"Export all (CSV)"</a>
@@ -124,7 +124,7 @@ pub fn ContactsPage() -> impl IntoView {
                                                     <td class=TD>
                                                         <a href=format!("/admin/contacts/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a>
                                                         // On a narrow screen the email column is hidden: shown here.
-                                                        <span class="block text-xs text-slate-600 md:hidden">{c.email.clone()}{unsubscribed.clone()}</span>
+                                                        <span class=PHONE_ONLY>{c.email.clone()}{unsubscribed.clone()}</span>
                                                     </td>
                                                     <td class=format!("{TD} {WIDE_ONLY}")>{c.email}{unsubscribed}</td>
                                                     <td class=TD>{c.tags.into_iter().map(|t| view! { <TagChip tag=t /> }).collect_view()}</td>
@@ -588,19 +588,22 @@ fn import_preview(
                         {format!("{}: {}, {} already on file, {} with problems (skipped).", count(p.rows, "row"), count(p.new_contacts, "new contact"), p.existing_contacts, p.problems.len())}
                     </p>
                     {(!p.sample.is_empty()).then(|| view! {
-                        <table class="mt-3 min-w-full divide-y divide-slate-200 text-sm">
-                            <thead><tr>
-                                <th class=TH>"Line"</th><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Phone"</th><th class=TH>"Tags"</th>
-                            </tr></thead>
-                            <tbody class="divide-y divide-slate-100">
-                                {p.sample.into_iter().map(|r| view! {
-                                    <tr data-testid="import-row">
-                                        <td class=TD>{r.line}</td><td class=TD>{r.name}</td><td class=TD>{r.email}</td>
-                                        <td class=TD>{r.phone}</td><td class=TD>{r.tags.join(", ")}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        // What was read from each column, to check before importing: on a phone it scrolls in its box.
+                        <div class="mt-3 overflow-x-auto">
+                            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                <thead><tr>
+                                    <th class=TH>"Line"</th><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Phone"</th><th class=TH>"Tags"</th>
+                                </tr></thead>
+                                <tbody class="divide-y divide-slate-100">
+                                    {p.sample.into_iter().map(|r| view! {
+                                        <tr data-testid="import-row">
+                                            <td class=TD>{r.line}</td><td class=TD>{r.name}</td><td class=TD>{r.email}</td>
+                                            <td class=TD>{r.phone}</td><td class=TD>{r.tags.join(", ")}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     })}
                     {(!p.problems.is_empty()).then(|| view! {
                         <h3 class="mt-4 text-sm font-semibold text-red-700">"Rows that will be skipped"</h3>
@@ -657,7 +660,7 @@ pub fn LeaderboardPage() -> impl IntoView {
                             <table class="min-w-full divide-y divide-slate-200 text-sm">
                                 <thead><tr>
                                     <th class=TH>"Rank"</th><th class=TH>"Contact"</th><th class=TH>"Score"</th>
-                                    <th class=TH>"Activities"</th><th class=TH>"Last active"</th>
+                                    <th class=format!("{TH} {WIDE_ONLY}")>"Activities"</th><th class=format!("{TH} {WIDE_ONLY}")>"Last active"</th>
                                 </tr></thead>
                                 <tbody class="divide-y divide-slate-100">
                                     {rows.into_iter().map(|r| view! {
@@ -666,10 +669,11 @@ pub fn LeaderboardPage() -> impl IntoView {
                                             <td class=TD>
                                                 <a href=format!("/admin/contacts/{}", r.contact_id) class="font-medium text-indigo-700 hover:underline">{r.name}</a>
                                                 <span class="block text-slate-600">{r.email}</span>
+                                                <span class=PHONE_ONLY>{format!("{} · last active {}", count(r.activities, "activity"), r.last_active)}</span>
                                             </td>
                                             <td class=TD>{r.score}</td>
-                                            <td class=TD>{r.activities}</td>
-                                            <td class=TD>{r.last_active}</td>
+                                            <td class=format!("{TD} {WIDE_ONLY}")>{r.activities}</td>
+                                            <td class=format!("{TD} {WIDE_ONLY}")>{r.last_active.clone()}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

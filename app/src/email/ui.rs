@@ -9,7 +9,7 @@ use super::{
     EmailSettings, EmailStatus, RetryEmail, SaveEmailSettings, SendTestEmail, TlsMode, get_email_settings,
     list_email_queue,
 };
-use crate::ui::style::WIDE_ONLY;
+use crate::ui::style::{PHONE_ONLY, TD, TH, WIDE_ONLY};
 use crate::ui::{Field, FormError, last_error};
 
 const BUTTON: &str =
@@ -121,8 +121,6 @@ pub fn EmailQueuePage() -> impl IntoView {
             queue.refetch();
         }
     });
-    let th = "px-3 py-2 text-left font-semibold text-slate-700";
-    let td = "px-3 py-2 text-slate-700";
     view! {
         <Title text="Email queue" />
         <h1 class="text-2xl font-bold text-slate-900">"Email queue"</h1>
@@ -159,8 +157,8 @@ pub fn EmailQueuePage() -> impl IntoView {
                                 <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
                                     <table class="min-w-full divide-y divide-slate-200 text-sm">
                                         <thead><tr>
-                                            <th class=th>"To"</th><th class=format!("{th} {WIDE_ONLY}")>"Subject"</th><th class=format!("{th} {WIDE_ONLY}")>"Queued"</th>
-                                            <th class=th>"Status"</th><th class=format!("{th} {WIDE_ONLY}")>"Attempts"</th><th class=format!("{th} {WIDE_ONLY}")>"Last error"</th><th class=th><span class="sr-only">"Actions"</span></th>
+                                            <th class=TH>"To"</th><th class=format!("{TH} {WIDE_ONLY}")>"Subject"</th><th class=format!("{TH} {WIDE_ONLY}")>"Queued"</th>
+                                            <th class=TH>"Status"</th><th class=format!("{TH} {WIDE_ONLY}")>"Attempts"</th><th class=format!("{TH} {WIDE_ONLY}")>"Last error"</th><th class=TH><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody class="divide-y divide-slate-100">
                                             {page.emails.into_iter().map(|e| {
@@ -178,20 +176,20 @@ pub fn EmailQueuePage() -> impl IntoView {
                                                 });
                                                 view! {
                                                     <tr data-testid="queued-email">
-                                                        <td class=td>
+                                                        <td class=TD>
                                                             {e.to_address}
                                                             // On a narrow screen the subject and error columns are hidden: shown here.
-                                                            <span class="block text-xs text-slate-600 md:hidden">{e.subject.clone()}</span>
+                                                            <span class=PHONE_ONLY>{e.subject.clone()}</span>
                                                         </td>
-                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.subject}</td>
-                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.queued}</td>
-                                                        <td class=td>
+                                                        <td class=format!("{TD} {WIDE_ONLY}")>{e.subject}</td>
+                                                        <td class=format!("{TD} {WIDE_ONLY}")>{e.queued}</td>
+                                                        <td class=TD>
                                                             {status}
                                                             <span class="block text-xs text-red-600 md:hidden">{e.last_error.clone()}</span>
                                                         </td>
-                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.attempts}</td>
-                                                        <td class=format!("{td} {WIDE_ONLY}")>{e.last_error.unwrap_or_default()}</td>
-                                                        <td class=td>{retry_control}</td>
+                                                        <td class=format!("{TD} {WIDE_ONLY}")>{e.attempts}</td>
+                                                        <td class=format!("{TD} {WIDE_ONLY}")>{e.last_error.unwrap_or_default()}</td>
+                                                        <td class=TD>{retry_control}</td>
                                                     </tr>
                                                 }
                                             }).collect_view()}

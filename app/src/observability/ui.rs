@@ -12,7 +12,7 @@ use super::{BusStats, EventLogFilter, ReplayDelivery, SendTestEvent, load_bus_st
 use crate::auth::CurrentUser;
 use crate::events::{Envelope, Pattern};
 use crate::ui::last_error;
-use crate::ui::style::{TD, TH};
+use crate::ui::style::{PHONE_ONLY, TD, TH, WIDE_ONLY};
 use crate::users::Role;
 
 const TABLE: &str = "min-w-full divide-y divide-slate-200 text-sm";
@@ -296,12 +296,15 @@ pub fn EventLogPage() -> impl IntoView {
                             .into_iter()
                             .map(|r| view! {
                                 <tr data-testid="log-row">
-                                    <td class=TD>{r.seq}</td>
-                                    <td class=TD><TopicBadge topic=r.topic.clone() /></td>
+                                    <td class=format!("{TD} {WIDE_ONLY}")>{r.seq}</td>
                                     <td class=TD>
+                                        <TopicBadge topic=r.topic.clone() />
+                                        <span class=PHONE_ONLY>{format!("{} · {}", r.when, r.actor_name)}</span>
+                                    </td>
+                                    <td class=format!("{TD} {WIDE_ONLY}")>
                                         <a href=format!("/admin/events/log?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
                                     </td>
-                                    <td class="whitespace-nowrap px-3 py-2 align-top text-slate-700" title=r.occurred_at>{r.when}</td>
+                                    <td class=format!("{WIDE_ONLY} whitespace-nowrap px-3 py-2 align-top text-slate-700") title=r.occurred_at>{r.when.clone()}</td>
                                     <td class=TD>
                                         <details>
                                             <summary class="cursor-pointer text-indigo-700">"Payload"</summary>
@@ -317,10 +320,10 @@ pub fn EventLogPage() -> impl IntoView {
                                 <table class=TABLE>
                                     <thead>
                                         <tr>
-                                            <th class=TH>"#"</th>
+                                            <th class=format!("{TH} {WIDE_ONLY}")>"#"</th>
                                             <th class=TH>"Topic"</th>
-                                            <th class=TH>"Actor"</th>
-                                            <th class=TH>"When"</th>
+                                            <th class=format!("{TH} {WIDE_ONLY}")>"Actor"</th>
+                                            <th class=format!("{TH} {WIDE_ONLY}")>"When"</th>
                                             <th class=TH>"Payload"</th>
                                         </tr>
                                     </thead>

@@ -16,6 +16,7 @@ use super::{
     load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
 use crate::home::ui::PublicHeader;
+use crate::ui::style::{PHONE_ONLY, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, MaskedField, last_error, mask_after_save};
 
 const BUTTON: &str =
@@ -347,8 +348,6 @@ pub fn AdminProductsPage() -> impl IntoView {
         let typed = price_text.get();
         (!typed.trim().is_empty()).then(|| parse_price_cents(&typed).err()).flatten()
     };
-    let th = "px-3 py-2 text-left font-semibold text-slate-700";
-    let td = "px-3 py-2 text-slate-700";
     view! {
         <Title text="Products" />
         <h1 class="text-2xl font-bold text-slate-900">"Products"</h1>
@@ -360,27 +359,35 @@ pub fn AdminProductsPage() -> impl IntoView {
                         <p class="mt-6 text-slate-600">"No products yet. Add the first one below."</p>
                     }.into_any(),
                     Ok(list) => view! {
-                        <table class="mt-6 w-full rounded-lg bg-white text-sm shadow-sm">
-                            <thead><tr>
-                                <th class=th>"Product"</th><th class=th>"Price"</th><th class=th>"Sold / cap"</th><th class=th>"On sale"</th><th class=th><span class="sr-only">"Actions"</span></th>
-                            </tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|p| {
-                                    let edit = p.clone();
-                                    view! {
-                                        <tr class="border-t border-slate-100" data-testid="product-row">
-                                            <td class=td><a href=format!("/shop/{}", p.slug) class="text-indigo-700 hover:underline">{p.name.clone()}</a></td>
-                                            <td class=td>{format_cents(p.price_cents)}</td>
-                                            <td class=td>{format!("{} / {}", p.held, p.max_purchases.map_or("no limit".to_string(), |c| c.to_string()))}</td>
-                                            <td class=td>{if p.active { "yes" } else { "no" }}</td>
-                                            <td class=td>
-                                                <button class="text-indigo-700 hover:underline" on:click=move |_| show_in_form(Some(edit.clone()))>"Edit"</button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
+                            <table class="w-full text-sm">
+                                <thead><tr>
+                                    <th class=TH>"Product"</th><th class=TH>"Price"</th><th class=format!("{TH} {WIDE_ONLY}")>"Sold / cap"</th>
+                                    <th class=format!("{TH} {WIDE_ONLY}")>"On sale"</th><th class=TH><span class="sr-only">"Actions"</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|p| {
+                                        let edit = p.clone();
+                                        let sold = format!("{} / {}", p.held, p.max_purchases.map_or("no limit".to_string(), |c| c.to_string()));
+                                        let on_phone = format!("Sold {sold} · {}", if p.active { "on sale" } else { "not on sale" });
+                                        view! {
+                                            <tr class="border-t border-slate-100" data-testid="product-row">
+                                                <td class=TD>
+                                                    <a href=format!("/shop/{}", p.slug) class="text-indigo-700 hover:underline">{p.name.clone()}</a>
+                                                    <span class=PHONE_ONLY>{on_phone}</span>
+                                                </td>
+                                                <td class=TD>{format_cents(p.price_cents)}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{sold}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{if p.active { "yes" } else { "no" }}</td>
+                                                <td class=TD>
+                                                    <button class="text-indigo-700 hover:underline" on:click=move |_| show_in_form(Some(edit.clone()))>"Edit"</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     }.into_any(),
                 }
             })}
@@ -481,7 +488,6 @@ pub fn AdminPaymentsPage() -> impl IntoView {
         }
         url
     };
-    let th = "px-3 py-2 text-left font-semibold text-slate-700";
     view! {
         <Title text="Payments" />
         <h1 class="text-2xl font-bold text-slate-900">"Payments"</h1>
@@ -516,23 +522,25 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                         };
                         view! {
                             <p class="mt-4 text-sm text-slate-700" data-testid="payments-summary">
-                                {format!("{} {kind_label} · {total}", page.count)}
+                                {format!("{} · {total}", crate::ui::count(page.count, kind.as_str()))}
                             </p>
                             {if page.rows.is_empty() {
                                 view! { <p class="mt-6 text-slate-600">{format!("No {kind_label} yet.")}</p> }.into_any()
                             } else {
                                 view! {
-                                    <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
-                                        <thead><tr>
-                                            <th class=th>"When"</th><th class=th>"Who"</th><th class=th>"What"</th>
-                                            <th class=th>"Amount"</th><th class=th>"Status"</th><th class=th><span class="sr-only">"Actions"</span></th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {page.rows.into_iter().map(|row| view! {
-                                                <PaymentRowView row=row kind=kind refund=refund amounts=refund_amounts />
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
+                                    <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                        <table class="w-full text-sm">
+                                            <thead><tr>
+                                                <th class=format!("{TH} {WIDE_ONLY}")>"When"</th><th class=TH>"Who"</th><th class=format!("{TH} {WIDE_ONLY}")>"What"</th>
+                                                <th class=TH>"Amount"</th><th class=format!("{TH} {WIDE_ONLY}")>"Status"</th><th class=TH><span class="sr-only">"Actions"</span></th>
+                                            </tr></thead>
+                                            <tbody>
+                                                {page.rows.into_iter().map(|row| view! {
+                                                    <PaymentRowView row=row kind=kind refund=refund amounts=refund_amounts />
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
                                 }.into_any()
                             }}
                             {crate::ui::pager(page.page, page.has_more, |n| link(kind, &status, n), crate::ui::PAGES_NEWEST_FIRST, false)}
@@ -672,6 +680,8 @@ fn PaymentRowView(
         "DISPUTED" | "LOST" | "FAILED" => "bg-red-100 text-red-800",
         _ => "bg-slate-100 text-slate-700",
     };
+    // Its own column on a wide screen, under the amount on a phone.
+    let status = view! { <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{status_label(&row.status)}</span> };
     let what = match row.what.as_str() {
         "ONE_OFF" => "One-off".to_string(),
         "MONTHLY" => "Monthly".to_string(),
@@ -679,7 +689,7 @@ fn PaymentRowView(
     };
     let refunded =
         (row.refunded_cents > 0).then(|| format!(" ({} refunded)", format_cents(row.refunded_cents)));
-    let (id, td) = (row.id.clone(), "px-3 py-2 text-slate-700");
+    let id = row.id.clone();
     let typed = {
         let id = id.clone();
         move || amounts.with(|a| a.get(&id).cloned().unwrap_or_default())
@@ -704,8 +714,8 @@ fn PaymentRowView(
     };
     view! {
         <tr class="border-t border-slate-100" data-testid="payment-row">
-            <td class=td>{row.created.clone()}</td>
-            <td class=td>
+            <td class=format!("{TD} {WIDE_ONLY}")>{row.created.clone()}</td>
+            <td class=TD>
                 {match row.contact_id.clone() {
                     Some(contact) => view! {
                         <a href=format!("/admin/contacts/{contact}") class="text-indigo-700 hover:underline">{row.name.clone()}</a>
@@ -713,15 +723,19 @@ fn PaymentRowView(
                     None => row.name.clone().into_any(),
                 }}
                 <br /> <span class="text-slate-600">{row.email.clone()}</span>
+                <span class=PHONE_ONLY>{format!("{} · {what}", row.created)}</span>
             </td>
-            <td class=td>{what}</td>
-            <td class=td>{format_cents(row.amount_cents)} {refunded}</td>
-            <td class=td><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{status_label(&row.status)}</span></td>
-            <td class=td>
+            <td class=format!("{TD} {WIDE_ONLY}")>{what.clone()}</td>
+            <td class=TD>
+                {format_cents(row.amount_cents)} {refunded}
+                <span class="mt-1 block md:hidden">{status.clone()}</span>
+            </td>
+            <td class=format!("{TD} {WIDE_ONLY}")>{status}</td>
+            <td class=TD>
                 {refundable.then(|| view! {
-                    <div class="flex items-center gap-2">
+                    <div class="flex flex-wrap items-center gap-2">
                         <input aria-label="Amount to refund (empty: all)" placeholder=format!("{:.2}", left as f64 / 100.0)
-                            inputmode="decimal" class="w-24 rounded border border-slate-300 px-2 py-1 text-sm"
+                            inputmode="decimal" class="w-16 rounded border border-slate-300 px-2 py-1 text-sm md:w-24"
                             prop:value=typed on:input=type_amount />
                         <button class="text-sm text-red-700 hover:underline" disabled=move || refund.pending().get() on:click=do_refund.clone()>
                             "Refund"
@@ -805,7 +819,6 @@ pub fn AdminPlansPage() -> impl IntoView {
             plans.refetch();
         }
     });
-    let td = "px-3 py-2 text-slate-700";
     view! {
         <Title text="Membership plans" />
         <h1 class="text-2xl font-bold text-slate-900">"Membership plans"</h1>
@@ -823,10 +836,10 @@ pub fn AdminPlansPage() -> impl IntoView {
                                     let edit = p.clone();
                                     view! {
                                         <tr class="border-t border-slate-100" data-testid="plan-row">
-                                            <td class=td>{p.name.clone()}</td>
-                                            <td class=td>{format!("{} {}", format_cents(p.amount_cents), per(&p.interval))}</td>
-                                            <td class=td>{if p.active { "offered" } else { "not offered" }}</td>
-                                            <td class=td><button class="text-indigo-700 hover:underline" on:click=move |_| show_in_form(Some(edit.clone()))>"Edit"</button></td>
+                                            <td class=TD>{p.name.clone()}</td>
+                                            <td class=TD>{format!("{} {}", format_cents(p.amount_cents), per(&p.interval))}</td>
+                                            <td class=TD>{if p.active { "offered" } else { "not offered" }}</td>
+                                            <td class=TD><button class="text-indigo-700 hover:underline" on:click=move |_| show_in_form(Some(edit.clone()))>"Edit"</button></td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -901,7 +914,6 @@ pub fn PaymentAuditPage() -> impl IntoView {
     };
     let log = Resource::new(filter, load_audit_log);
     let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
-    let td = "px-3 py-2 align-top text-slate-700";
     view! {
         <Title text="Payment audit log" />
         <h1 class="text-2xl font-bold text-slate-900">"Payment audit log"</h1>
@@ -931,29 +943,32 @@ pub fn PaymentAuditPage() -> impl IntoView {
                         let link = move |page: i64| audit_address(&AuditFilter { page, ..current.clone() });
                         view! {
                             {actor_shown}
-                            <table class="mt-4 w-full rounded-lg bg-white text-sm shadow-sm">
-                                <thead><tr>
-                                    <th class="px-3 py-2 text-left">"When"</th><th class="px-3 py-2 text-left">"Actor"</th>
-                                    <th class="px-3 py-2 text-left">"Action"</th><th class="px-3 py-2 text-left">"On"</th>
-                                    <th class="px-3 py-2 text-left">"Amount"</th><th class="px-3 py-2 text-left">"Outcome"</th>
-                                    <th class="px-3 py-2 text-left">"From"</th>
-                                </tr></thead>
-                                <tbody>
-                                    {page.rows.into_iter().map(|r| view! {
-                                        <tr class="border-t border-slate-100" data-testid="audit-row">
-                                            <td class=td>{r.at}</td>
-                                            <td class=td>
-                                                <a href=format!("/admin/payments/audit?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
-                                            </td>
-                                            <td class=td>{r.action}</td>
-                                            <td class=td>{r.entity}</td>
-                                            <td class=td>{r.amount_cents.map(format_cents)}</td>
-                                            <td class=td>{r.outcome} <span class="block text-xs text-slate-600">{r.detail}</span></td>
-                                            <td class=td>{r.client_ip} <span class="block text-xs text-slate-600">{r.request_id}</span></td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            // A record to read on a wide screen: on a phone it scrolls in its box.
+                            <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="w-full text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"When"</th><th class=TH>"Actor"</th>
+                                        <th class=TH>"Action"</th><th class=TH>"On"</th>
+                                        <th class=TH>"Amount"</th><th class=TH>"Outcome"</th>
+                                        <th class=TH>"From"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.rows.into_iter().map(|r| view! {
+                                            <tr class="border-t border-slate-100" data-testid="audit-row">
+                                                <td class=TD>{r.at}</td>
+                                                <td class=TD>
+                                                    <a href=format!("/admin/payments/audit?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
+                                                </td>
+                                                <td class=TD>{r.action}</td>
+                                                <td class=TD>{r.entity}</td>
+                                                <td class=TD>{r.amount_cents.map(format_cents)}</td>
+                                                <td class=TD>{r.outcome} <span class="block text-xs text-slate-600">{r.detail}</span></td>
+                                                <td class=TD>{r.client_ip} <span class="block text-xs text-slate-600">{r.request_id}</span></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                             {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
-use crate::ui::style::{CARD, SMALL_INPUT, TD, TH};
+use crate::ui::style::{CARD, PHONE_ONLY, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{count, field_error, last_error};
 
 const BUTTON: &str =
@@ -177,12 +177,15 @@ fn idle_list(p: super::IdlePreview) -> AnyView {
                 })}
                 {(!p.contacts.is_empty()).then(|| view! {
                     <table class="mt-2 min-w-full divide-y divide-slate-200 text-sm">
-                        <thead><tr><th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Last active"</th></tr></thead>
+                        <thead><tr><th class=TH>"Name"</th><th class=format!("{TH} {WIDE_ONLY}")>"Email"</th><th class=TH>"Last active"</th></tr></thead>
                         <tbody class="divide-y divide-slate-100">
                             {p.contacts.into_iter().map(|c| view! {
                                 <tr data-testid="idle-contact">
-                                    <td class=TD><a href=format!("/admin/contacts/{}", c.id) class="text-indigo-700 hover:underline">{c.name}</a></td>
-                                    <td class=TD>{c.email}</td>
+                                    <td class=TD>
+                                        <a href=format!("/admin/contacts/{}", c.id) class="text-indigo-700 hover:underline">{c.name}</a>
+                                        <span class=PHONE_ONLY>{c.email.clone()}</span>
+                                    </td>
+                                    <td class=format!("{TD} {WIDE_ONLY}")>{c.email}</td>
                                     <td class=TD>{c.last_active}</td>
                                 </tr>
                             }).collect_view()}

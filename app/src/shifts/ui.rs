@@ -19,7 +19,7 @@ use super::{
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
 use crate::home::ui::PublicHeader;
-use crate::ui::style::WIDE_ONLY;
+use crate::ui::style::{PHONE_ONLY, TD, TH, WIDE_ONLY};
 use crate::ui::{
     BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, SharedPageHead, TextArea, last_error,
 };
@@ -521,8 +521,6 @@ pub fn AdminShiftsPage() -> impl IntoView {
             shifts.refetch();
         }
     });
-    let th = "px-3 py-2 text-left font-semibold text-slate-700";
-    let td = "px-3 py-2 text-slate-700";
     let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
     let selected = move |key: &'static str, value: &'static str| {
         move || query.with(|q| q.get(key).as_deref() == Some(value))
@@ -589,8 +587,8 @@ pub fn AdminShiftsPage() -> impl IntoView {
                             <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=th>"Shift"</th><th class=format!("{th} {WIDE_ONLY}")>"When"</th><th class=format!("{th} {WIDE_ONLY}")>"Where"</th>
-                                        <th class=th>"Filled"</th><th class=th>"Status"</th><th class=format!("{th} {WIDE_ONLY}")>"Public"</th>
+                                        <th class=TH>"Shift"</th><th class=format!("{TH} {WIDE_ONLY}")>"When"</th><th class=format!("{TH} {WIDE_ONLY}")>"Where"</th>
+                                        <th class=TH>"Filled"</th><th class=TH>"Status"</th><th class=format!("{TH} {WIDE_ONLY}")>"Public"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.shifts.into_iter().map(|s| {
@@ -602,16 +600,16 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                                 .join(" · ");
                                             view! {
                                                 <tr data-testid="admin-shift">
-                                                    <td class=td>
+                                                    <td class=TD>
                                                         <a href=format!("/admin/shifts/{}", s.id) class="font-medium text-indigo-700 hover:underline">{s.title.clone()}</a>
                                                         // On a narrow screen the when, where and public columns are hidden: shown here.
-                                                        <span class="block text-xs text-slate-600 md:hidden">{on_phone}</span>
+                                                        <span class=PHONE_ONLY>{on_phone}</span>
                                                     </td>
-                                                    <td class=format!("{td} {WIDE_ONLY}")>{s.when()}</td>
-                                                    <td class=format!("{td} {WIDE_ONLY}")>{s.location.clone()}</td>
-                                                    <td class=td>{format!("{}/{}", s.signed_up, s.capacity)}</td>
-                                                    <td class=td>{status}</td>
-                                                    <td class=format!("{td} {WIDE_ONLY}")>{if s.is_public { "yes" } else { "no" }}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{s.when()}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{s.location.clone()}</td>
+                                                    <td class=TD>{format!("{}/{}", s.signed_up, s.capacity)}</td>
+                                                    <td class=TD>{status}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{if s.is_public { "yes" } else { "no" }}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -796,8 +794,6 @@ pub fn VolunteerHoursPage() -> impl IntoView {
             .collect::<Vec<_>>()
             .join("&")
     };
-    let th = "px-3 py-2 text-left font-semibold text-slate-700";
-    let td = "px-3 py-2 text-slate-700";
     view! {
         <Title text="Volunteer hours" />
         <p class="text-sm"><a href="/admin/shifts" class="text-indigo-700 hover:underline">"← Shifts"</a></p>
@@ -833,21 +829,21 @@ pub fn VolunteerHoursPage() -> impl IntoView {
                             <div class="mt-3 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=th>"Volunteer"</th><th class=format!("{th} {WIDE_ONLY}")>"Email"</th><th class=th>"Shifts"</th>
-                                        <th class=th>"Hours"</th><th class=th>"Didn't come"</th>
+                                        <th class=TH>"Volunteer"</th><th class=format!("{TH} {WIDE_ONLY}")>"Email"</th><th class=TH>"Shifts"</th>
+                                        <th class=TH>"Hours"</th><th class=TH>"Didn't come"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {report.volunteers.into_iter().map(|v| view! {
                                             <tr data-testid="hours-row">
-                                                <td class=td>
+                                                <td class=TD>
                                                     <a href=format!("/admin/contacts/{}", v.contact_id) class="font-medium text-indigo-700 hover:underline">{v.name}</a>
                                                     // On a narrow screen the email column is hidden: shown here.
-                                                    <span class="block text-xs text-slate-600 md:hidden">{v.email.clone()}</span>
+                                                    <span class=PHONE_ONLY>{v.email.clone()}</span>
                                                 </td>
-                                                <td class=format!("{td} {WIDE_ONLY}")>{v.email}</td>
-                                                <td class=td>{v.shifts}</td>
-                                                <td class=td>{super::hours_figure(v.seconds)}</td>
-                                                <td class=td>{v.no_shows}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{v.email}</td>
+                                                <td class=TD>{v.shifts}</td>
+                                                <td class=TD>{super::hours_figure(v.seconds)}</td>
+                                                <td class=TD>{v.no_shows}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -1239,8 +1235,6 @@ fn SignupTable(
     confirm_removal: RwSignal<Option<String>>,
     marking: Option<ServerAction<AdminSetAttendance>>,
 ) -> impl IntoView {
-    let th = "px-3 py-2 text-left font-semibold text-slate-700";
-    let td = "px-3 py-2 text-slate-700";
     let rows = signups
         .into_iter()
         .map(|s| {
@@ -1309,7 +1303,7 @@ fn SignupTable(
                         })
                         .collect_view()
                 });
-                view! { <td class=td>{buttons}</td> }
+                view! { <td class=TD>{buttons}</td> }
             });
             // A phone number to call from a phone, at the shift.
             let phone = s.phone.filter(|p| !p.is_empty()).map(|p| {
@@ -1318,21 +1312,21 @@ fn SignupTable(
             });
             view! {
                 <tr data-testid="signup-row">
-                    <td class=td>
+                    <td class=TD>
                         {s.name}
                         // On a narrow screen the email and phone columns are hidden: shown here.
-                        <span class="block text-xs text-slate-600 md:hidden">{s.email.clone()}</span>
+                        <span class=PHONE_ONLY>{s.email.clone()}</span>
                         <span class="block text-xs md:hidden">{phone.clone()}</span>
                     </td>
-                    <td class=format!("{td} {WIDE_ONLY}")>{s.email}</td>
-                    <td class=format!("{td} {WIDE_ONLY}")>{phone}</td>
-                    <td class=td>{status}</td>
-                    <td class=format!("{td} {WIDE_ONLY}")>
+                    <td class=format!("{TD} {WIDE_ONLY}")>{s.email}</td>
+                    <td class=format!("{TD} {WIDE_ONLY}")>{phone}</td>
+                    <td class=TD>{status}</td>
+                    <td class=format!("{TD} {WIDE_ONLY}")>
                         {s.signed_up}
                         <span class="block text-xs text-slate-600">{source}</span>
                     </td>
                     {came}
-                    <td class=td>{promote_control}{control}</td>
+                    <td class=TD>{promote_control}{control}</td>
                 </tr>
             }
         })
@@ -1342,13 +1336,13 @@ fn SignupTable(
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <thead>
                     <tr>
-                        <th class=th>"Name"</th>
-                        <th class=format!("{th} {WIDE_ONLY}")>"Email"</th>
-                        <th class=format!("{th} {WIDE_ONLY}")>"Phone"</th>
-                        <th class=th>"Status"</th>
-                        <th class=format!("{th} {WIDE_ONLY}")>"Signed up"</th>
-                        {marking.map(|_| view! { <th class=th>"Came?"</th> })}
-                        <th class=th><span class="sr-only">"Actions"</span></th>
+                        <th class=TH>"Name"</th>
+                        <th class=format!("{TH} {WIDE_ONLY}")>"Email"</th>
+                        <th class=format!("{TH} {WIDE_ONLY}")>"Phone"</th>
+                        <th class=TH>"Status"</th>
+                        <th class=format!("{TH} {WIDE_ONLY}")>"Signed up"</th>
+                        {marking.map(|_| view! { <th class=TH>"Came?"</th> })}
+                        <th class=TH><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">{rows}</tbody>

@@ -11,7 +11,7 @@ use super::{
     StartSmsCampaign, count_sms_audience, get_sms_campaign, list_sms_campaigns, list_sms_messages,
 };
 use crate::jobs::ui::JobProgress;
-use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{LoadError, count, field_error, last_error};
 
 /// The inbox and campaigns links above each text message page.
@@ -188,7 +188,10 @@ pub fn AdminSmsPage() -> impl IntoView {
                                 <p class="mt-4 text-sm text-slate-700">{crate::ui::count(page.count, "text")}</p>
                                 <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                     <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                        <thead><tr><th class=TH>"Received"</th><th class=TH>"From"</th><th class=TH>"Text"</th><th class=TH>"Reads as"</th></tr></thead>
+                                        <thead><tr>
+                                            <th class=format!("{TH} {WIDE_ONLY}")>"Received"</th><th class=TH>"From"</th><th class=TH>"Text"</th>
+                                            <th class=format!("{TH} {WIDE_ONLY}")>"Reads as"</th>
+                                        </tr></thead>
                                         <tbody class="divide-y divide-slate-100">
                                             {page.rows.into_iter().map(|m| {
                                                 let (word, colours) = sentiment_badge(&m.sentiment);
@@ -200,11 +203,12 @@ pub fn AdminSmsPage() -> impl IntoView {
                                                 };
                                                 view! {
                                                     <tr data-testid="sms-row">
-                                                        <td class=TD>{m.received_at}</td>
+                                                        <td class=format!("{TD} {WIDE_ONLY}")>{m.received_at.clone()}</td>
                                                         <td class=TD>
                                                             <div class="font-mono">{m.phone}</div>
                                                             <div>{who}</div>
                                                             {m.opted_out.then(|| view! { <div class="text-xs font-semibold text-red-700">"Opted out of texts"</div> })}
+                                                            <span class=PHONE_ONLY>{format!("{} · {word}", m.received_at)}</span>
                                                         </td>
                                                         <td class=TD>
                                                             <div class="whitespace-pre-line">{m.body}</div>
@@ -212,7 +216,7 @@ pub fn AdminSmsPage() -> impl IntoView {
                                                             <Replies replies=m.replies />
                                                             <ReplyForm message_id=m.id opted_out=m.opted_out on_sent=Callback::new(move |_| messages.refetch()) />
                                                         </td>
-                                                        <td class=TD><span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {colours}")>{word}</span></td>
+                                                        <td class=format!("{TD} {WIDE_ONLY}")><span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {colours}")>{word}</span></td>
                                                     </tr>
                                                 }
                                             }).collect_view()}
@@ -282,18 +286,26 @@ pub fn AdminSmsCampaignsPage() -> impl IntoView {
                     Ok(list) => view! {
                         <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
                             <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                <thead><tr><th class=TH>"Campaign"</th><th class=TH>"Started"</th><th class=TH>"Status"</th><th class=TH>"Sent"</th><th class=TH>"Delivered"</th><th class=TH>"Not sent or delivered"</th></tr></thead>
+                                <thead><tr>
+                                    <th class=TH>"Campaign"</th><th class=format!("{TH} {WIDE_ONLY}")>"Started"</th><th class=format!("{TH} {WIDE_ONLY}")>"Status"</th>
+                                    <th class=TH>"Sent"</th><th class=TH>"Delivered"</th><th class=TH>"Not sent or delivered"</th>
+                                </tr></thead>
                                 <tbody class="divide-y divide-slate-100">
-                                    {list.rows.into_iter().map(|c| view! {
+                                    {list.rows.into_iter().map(|c| {
+                                        let status = if c.status == "COMPLETED" { "Sent" } else { "Sending" };
+                                        view! {
                                         <tr data-testid="campaign-row">
-                                            <td class=TD><a href=format!("/admin/sms/campaigns/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a></td>
-                                            <td class=TD>{c.started_at}</td>
-                                            <td class=TD>{if c.status == "COMPLETED" { "Sent" } else { "Sending" }}</td>
+                                            <td class=TD>
+                                                <a href=format!("/admin/sms/campaigns/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a>
+                                                <span class=PHONE_ONLY>{format!("{} · {status}", c.started_at)}</span>
+                                            </td>
+                                            <td class=format!("{TD} {WIDE_ONLY}")>{c.started_at.clone()}</td>
+                                            <td class=format!("{TD} {WIDE_ONLY}")>{status}</td>
                                             <td class=TD>{format!("{} of {}", c.sent, c.recipients)}</td>
                                             <td class=TD>{c.delivered}</td>
                                             <td class=TD>{c.failed + c.undelivered}</td>
                                         </tr>
-                                    }).collect_view()}
+                                    }}).collect_view()}
                                 </tbody>
                             </table>
                         </div>

@@ -14,7 +14,7 @@ use super::{
     list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::style::{CARD, SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, TitleStatusFilter, last_error};
 
 fn badge(status: EventStatus) -> impl IntoView {
@@ -123,14 +123,17 @@ pub fn AdminTicketedEventsPage() -> impl IntoView {
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
-                                        <th class=TH>"Event"</th><th class=TH>"When"</th>
+                                        <th class=TH>"Event"</th><th class=format!("{TH} {WIDE_ONLY}")>"When"</th>
                                         <th class=TH>"Status"</th><th class=TH>"Tickets"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.rows.into_iter().map(|e| view! {
                                             <tr data-testid="event-row">
-                                                <td class=TD><a href=format!("/admin/ticketed-events/{}", e.id) class="font-medium text-indigo-700 hover:underline">{e.title}</a></td>
-                                                <td class=TD>{e.when}</td>
+                                                <td class=TD>
+                                                    <a href=format!("/admin/ticketed-events/{}", e.id) class="font-medium text-indigo-700 hover:underline">{e.title}</a>
+                                                    <span class=PHONE_ONLY>{e.when.clone()}</span>
+                                                </td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{e.when}</td>
                                                 <td class=TD>{badge(e.status)}</td>
                                                 <td class=TD>{format!("{}/{}", e.issued, e.capacity)}</td>
                                             </tr>
@@ -281,8 +284,8 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                         <div class="mt-2 overflow-x-auto">
                                             <table class="min-w-full divide-y divide-slate-200 text-sm">
                                                 <thead><tr>
-                                                    <th class=TH>"Name"</th><th class=TH>"Email"</th><th class=TH>"Tier"</th>
-                                                    <th class=TH>"Code"</th><th class=TH>"Taken"</th><th class=TH>"Checked in"</th>
+                                                    <th class=TH>"Name"</th><th class=format!("{TH} {WIDE_ONLY}")>"Email"</th><th class=format!("{TH} {WIDE_ONLY}")>"Tier"</th>
+                                                    <th class=format!("{TH} {WIDE_ONLY}")>"Code"</th><th class=format!("{TH} {WIDE_ONLY}")>"Taken"</th><th class=TH>"Checked in"</th>
                                                     <th class=TH><span class="sr-only">"Cancel"</span></th>
                                                 </tr></thead>
                                                 <tbody class="divide-y divide-slate-100">
@@ -296,13 +299,17 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                                 cancel_ticket.dispatch(CancelTicket { ticket_id: ticket_id.clone() });
                                                             }
                                                         };
+                                                        let on_phone = format!("{} · {} · {}", t.email, t.tier_name, t.code);
                                                         view! {
                                                         <tr data-testid="ticket-row">
-                                                            <td class=TD><a href=format!("/admin/contacts/{}", t.contact_id) class="text-indigo-700 hover:underline">{t.name}</a></td>
-                                                            <td class=TD>{t.email}</td>
-                                                            <td class=TD>{t.tier_name}</td>
-                                                            <td class=format!("{TD} font-mono")>{t.code}</td>
-                                                            <td class=TD>{t.issued}</td>
+                                                            <td class=TD>
+                                                                <a href=format!("/admin/contacts/{}", t.contact_id) class="text-indigo-700 hover:underline">{t.name}</a>
+                                                                <span class=PHONE_ONLY>{on_phone}</span>
+                                                            </td>
+                                                            <td class=format!("{TD} {WIDE_ONLY}")>{t.email}</td>
+                                                            <td class=format!("{TD} {WIDE_ONLY}")>{t.tier_name}</td>
+                                                            <td class=format!("{TD} {WIDE_ONLY} font-mono")>{t.code}</td>
+                                                            <td class=format!("{TD} {WIDE_ONLY}")>{t.issued}</td>
                                                             <td class=TD>{match (t.status, t.checked_in) {
                                                                 (status @ (TicketStatus::Cancelled | TicketStatus::Suspended), _) => status.label().to_string(),
                                                                 (_, Some(at)) => at,

@@ -10,7 +10,7 @@ use super::{
     ApproveAccount, CreateAccount, DeleteAccount, Register, Role, SendPasswordLink, SetAccountActive,
     UpdateAccount, UserFilter, UserRow, UserStatus, list_users,
 };
-use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
+use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
 
 const LINK_BUTTON: &str = "text-sm text-indigo-700 hover:underline disabled:opacity-60";
@@ -232,7 +232,7 @@ fn UserRowView(
             <td class=TD>
                 {user.display_name.clone()} <br /> <span class="text-slate-600">{user.email.clone()}</span>
                 // On a narrow screen the role, status and expiry columns are hidden: shown here.
-                <span class="block text-xs text-slate-600 md:hidden">{on_phone}</span>
+                <span class=PHONE_ONLY>{on_phone}</span>
             </td>
             <td class=format!("{TD} {WIDE_ONLY}")>{user.role.label()}</td>
             <td class=format!("{TD} {WIDE_ONLY}")>{status_label(status, user.expired)}</td>
