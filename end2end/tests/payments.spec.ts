@@ -108,7 +108,7 @@ test.describe.serial("payments", () => {
     const row = admin.getByTestId("payment-row").filter({ hasText: "dana@example.org" });
     await expect(row).toContainText("$25.00");
     await expect(row).toContainText("Paid");
-    await expect(admin.getByTestId("payments-summary")).toContainText("kept after refunds: $25.00");
+    await expect(admin.getByTestId("payments-summary")).toHaveText("1 donation · kept after refunds: $25.00");
     // On a phone the list fits, with the refund; when and what are under the supporter.
     await expectFitsPhone(admin, "the payments", async () => {
       await expect(row).toContainText(/dana@example\.org\n.* · One-off\s+\$25\.00\s+Paid/, { useInnerText: true });
