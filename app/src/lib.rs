@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns/:slug/respond") view=campaigns::ui::RespondPage />
                 <Route path=path!("/shifts") view=shifts::ui::PublicShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage ssr=SsrMode::Async />
+                <Route path=path!("/shifts/chosen") view=shifts::ui::ChosenShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/canvass") view=canvass::ui::CanvassPage ssr=SsrMode::Async />

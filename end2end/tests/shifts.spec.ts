@@ -292,7 +292,7 @@ test.describe.serial("volunteer shifts", () => {
     await volunteer.getByRole("button", { name: "Sign up" }).click();
     await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
     const later = volunteer.getByTestId("later-signups");
-    await expect(later).toContainText("And the later shifts of the series:");
+    await expect(later).toContainText("And the other shifts you signed up for:");
     await expect(later.locator("li")).toHaveCount(3);
     await expect(later.locator("li").filter({ hasText: "Signed up" })).toHaveCount(3);
     // The spots left, read before she signed up, are no longer shown.
@@ -322,6 +322,44 @@ test.describe.serial("volunteer shifts", () => {
     for (const n of [1, 2, 3]) {
       await expect(rota.nth(n)).toContainText("2/6");
     }
+  });
+
+  test("a volunteer ticks shifts on the list and signs up for them all at once", async ({ browser }) => {
+    const volunteer = await (await browser.newContext()).newPage();
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await ready(volunteer);
+    // The button shows once something is ticked.
+    const signUpTicked = volunteer.getByRole("button", { name: "Sign up for the ticked shifts" });
+    await expect(signUpTicked).toBeHidden();
+    const rota = volunteer.getByTestId("public-shift").filter({ hasText: "Rota" });
+    await rota.nth(0).getByLabel("Choose").check();
+    await rota.nth(2).getByLabel("Choose").check();
+    await signUpTicked.click();
+
+    await expect(volunteer).toHaveURL(/\/shifts\/chosen\?id=.+&id=.+/);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("chosen-shift")).toHaveCount(2);
+    await expect(volunteer.getByTestId("chosen-shift").first()).toContainText("5 spots left");
+    await volunteer.getByLabel("Your name").fill("Ticking Tam");
+    await volunteer.getByLabel("Email").fill("tam@example.org");
+    await volunteer.getByRole("button", { name: "Sign up for all of them" }).click();
+
+    // On to the receipt of the first, which lists the other.
+    await expect(volunteer).toHaveURL(/\/shifts\/cancel\?token=.+&signed_up=1$/);
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
+    const later = volunteer.getByTestId("later-signups");
+    await expect(later).toContainText("And the other shifts you signed up for:");
+    await expect(later.locator("li")).toHaveCount(1);
+    await expect(later.locator("li")).toContainText("Signed up");
+
+    // The list counts her on the two she ticked, not on the one between (its page is redrawn
+    // just after a change, so read it again until it is).
+    await expect(async () => {
+      await volunteer.goto(`${server.baseURL}/shifts`);
+      await expect(rota.nth(0)).toContainText("4 spots left", { timeout: 1000 });
+      await expect(rota.nth(1)).toContainText("4 spots left", { timeout: 1000 });
+      await expect(rota.nth(2)).toContainText("3 spots left", { timeout: 1000 });
+    }).toPass();
   });
 
   test("a big shift's sign-ups come in pages, with a search", async ({ browser }) => {

@@ -43,17 +43,18 @@ pub fn signed_up(shift: &Shift, name: &str, to: &str, cancel_token: &str, waitli
     }
 }
 
-/// One shift of a series sign-up: its private cancel link's token and the volunteer's standing.
-pub struct SeriesEntry<'a> {
+/// One shift of a sign-up for several at once (a series, or chosen together): its private
+/// cancel link's token and the volunteer's standing.
+pub struct TogetherEntry<'a> {
     pub shift: &'a Shift,
     pub cancel_token: String,
     pub waitlisted: bool,
 }
 
-/// After a sign-up for a shift and the later shifts of its series: one email listing each,
-/// with its own cancel link, and one calendar file of those they have a spot on. None for no
-/// entries; with one, the usual confirmation.
-pub fn signed_up_for_series(name: &str, to: &str, entries: &[SeriesEntry]) -> Option<OutgoingEmail> {
+/// After a sign-up for several shifts at once: one email listing each, with its own cancel
+/// link, and one calendar file of those they have a spot on. None for no entries; with one,
+/// the usual confirmation.
+pub fn signed_up_together(name: &str, to: &str, entries: &[TogetherEntry]) -> Option<OutgoingEmail> {
     let first = entries.first()?;
     if entries.len() == 1 {
         return Some(signed_up(first.shift, name, to, &first.cancel_token, first.waitlisted));

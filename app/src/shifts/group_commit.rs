@@ -12,7 +12,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::SignupReceipt;
-use super::service::{ShiftError, SignupRequest, sign_up_for_series, sign_up_together};
+use super::service::{ShiftError, SignupRequest, sign_up_for_chosen, sign_up_for_series, sign_up_together};
 use crate::bus::Bus;
 use crate::events::Actor;
 use crate::rate_limit::Allowance;
@@ -32,7 +32,7 @@ struct Waiting {
 }
 
 /// The way in for public sign-ups, each drawing once on the caller's per-IP allowance:
-/// a single sign-up joins the queue, a series sign-up is written on its own. `start` runs
+/// a single sign-up joins the queue, one for several shifts is written on its own. `start` runs
 /// the queue's writer on the runtime.
 #[derive(Clone, Debug)]
 pub struct SignupQueue {
@@ -72,6 +72,19 @@ impl SignupQueue {
     ) -> Result<SignupReceipt, ShiftError> {
         allowance.take().map_err(ShiftError::RateLimited)?;
         sign_up_for_series(&self.bus, &actor, request).await
+    }
+
+    /// Signs someone up for shifts chosen together, as `service::sign_up_for_chosen`, for one
+    /// use of the caller's per-IP allowance; written on its own, as a series is.
+    pub async fn sign_up_for_chosen(
+        &self,
+        allowance: &Allowance<'_>,
+        actor: Actor,
+        request: SignupRequest,
+        others: &[String],
+    ) -> Result<SignupReceipt, ShiftError> {
+        allowance.take().map_err(ShiftError::RateLimited)?;
+        sign_up_for_chosen(&self.bus, &actor, request, others).await
     }
 }
 

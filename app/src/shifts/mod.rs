@@ -555,6 +555,9 @@ impl From<service::ShiftError> for AppError {
             ShiftError::AlreadySignedUp => {
                 AppError::invalid("email", "This email is already signed up for this shift.")
             }
+            ShiftError::AlreadySignedUpForAll => {
+                AppError::invalid("email", "This email is already signed up for each of these shifts.")
+            }
             ShiftError::NotWaitlisted => {
                 AppError::Conflict("Only someone on the waitlist can be promoted.".into())
             }
@@ -664,13 +667,23 @@ pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
     Ok(PublicShift { shift, over, later_in_series })
 }
 
-/// A public sign-up, limited per client IP (one sign-up, `series` or not). A signed-in user
-/// signs up as themselves. With `series`, also for the later shifts of the shift's series.
+/// The public shifts among those chosen on the public list (`ids`, at most
+/// `service::CHOSEN_MAX`) that still take sign-ups, soonest first.
+#[server(prefix = "/api", endpoint = "shifts/chosen")]
+pub async fn list_chosen_shifts(#[server(default)] ids: Vec<String>) -> Result<Vec<Shift>, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::chosen_public(&state.db, &ids, crate::db::now_unix()).await?)
+}
+
+/// A public sign-up, limited per client IP (one sign-up, `series`, `also` or not). A signed-in
+/// user signs up as themselves. With `series`, also for the later shifts of the shift's
+/// series; with `also`, for those shifts too (chosen together on the public list).
 #[server(prefix = "/api", endpoint = "shifts/sign-up")]
 pub async fn sign_up_for_shift(
     shift_id: String,
     #[server(default)] form: SignupForm,
     #[server(default)] series: bool,
+    #[server(default)] also: Vec<String>,
 ) -> Result<SignupReceipt, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::auth::current_user().await?;
@@ -688,8 +701,12 @@ pub async fn sign_up_for_shift(
         limiter: &state.signup_limiter,
         client_ip: &crate::request::client_ip(),
     };
-    let receipt = if series {
+    let receipt = if series && !also.is_empty() {
+        return Err(AppError::BadRequest("a series and chosen shifts cannot be asked for together".into()));
+    } else if series {
         state.signups.sign_up_for_series(&allowance, actor, request).await?
+    } else if !also.is_empty() {
+        state.signups.sign_up_for_chosen(&allowance, actor, request, &also).await?
     } else {
         state.signups.sign_up(&allowance, actor, request).await?
     };

@@ -37,6 +37,8 @@ pub enum ShiftError {
     Over,
     #[error("this email is already signed up for this shift")]
     AlreadySignedUp,
+    #[error("this email is already signed up for each of the chosen shifts")]
+    AlreadySignedUpForAll,
     #[error("this cancel link is not valid or was already used")]
     CancelLinkInvalid,
     #[error("only someone on the waitlist can be promoted")]
@@ -976,6 +978,80 @@ pub async fn sign_up_for_series(
     answers.next().unwrap_or(Err(ShiftError::TryAgain))
 }
 
+/// How many shifts one can choose to sign up for at once, from the public list.
+pub const CHOSEN_MAX: usize = 20;
+
+/// The chosen shifts' ids, each once, in the order given; refused beyond `CHOSEN_MAX`.
+pub fn chosen_ids(ids: &[String]) -> Result<Vec<String>, ShiftError> {
+    let mut seen = HashSet::new();
+    let ids: Vec<String> = ids
+        .iter()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty() && seen.insert(id.clone()))
+        .collect();
+    if ids.len() > CHOSEN_MAX {
+        let message = format!("Choose at most {CHOSEN_MAX} shifts at a time.");
+        return Err(ShiftError::Invalid(FieldError::only("id", message)));
+    }
+    Ok(ids)
+}
+
+/// Signs someone up for the shifts they chose together on the public list (`request`'s
+/// shift, then `others`), in one transaction (see `Batch::Chosen`): a spot where there is room,
+/// the waitlist where it is full. A shift that refuses them (the email already signed up,
+/// cancelled or over meanwhile, private, unknown) is left out. Answers with the receipt of
+/// the first one taken, whose cancel link's page lists the others; taken nowhere, with why
+/// the first refused them.
+pub async fn sign_up_for_chosen(
+    bus: &Bus,
+    actor: &Actor,
+    request: SignupRequest,
+    others: &[String],
+) -> Result<SignupReceipt, ShiftError> {
+    let ids = chosen_ids(&[std::slice::from_ref(&request.shift_id), others].concat())?;
+    if ids.is_empty() {
+        return Err(ShiftError::NotFound);
+    }
+    let requests = ids
+        .into_iter()
+        .map(|shift_id| (actor.clone(), SignupRequest { shift_id, ..request.clone() }))
+        .collect();
+    let answers = sign_up_batch(bus, requests, Batch::Chosen).await?;
+    let refused_everywhere = answers.iter().all(|a| matches!(a, Err(ShiftError::AlreadySignedUp)));
+    let mut first_refusal = None;
+    for answer in answers {
+        match answer {
+            Ok(receipt) => return Ok(receipt),
+            Err(refusal) => {
+                first_refusal.get_or_insert(refusal);
+            }
+        }
+    }
+    if refused_everywhere {
+        return Err(ShiftError::AlreadySignedUpForAll);
+    }
+    Err(first_refusal.unwrap_or(ShiftError::TryAgain))
+}
+
+/// The public shifts among `ids` that still take sign-ups, soonest first, for the page where
+/// one signs up for the shifts chosen on the public list.
+pub async fn chosen_public(db: &Db, ids: &[String], now: i64) -> Result<Vec<Shift>, ShiftError> {
+    let ids = chosen_ids(ids)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND id IN ({}) ORDER BY starts_at, id",
+        db::placeholders(2, ids.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    for id in &ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(shift_from_row).collect::<Result<_, _>>()?)
+}
+
 /// How many later shifts of a series one sign-up takes, at most (a series has at most 100).
 const SERIES_SIGNUP_MAX: i64 = 100;
 
@@ -1012,6 +1088,9 @@ enum Batch {
     /// first must be taken or none is, the later ones point at it (`first_signup_id`), and one
     /// email confirms them all.
     Series,
+    /// One person's sign-up for shifts they chose together: as a series, except that each is
+    /// taken or refused on its own; the others point at the first one taken.
+    Chosen,
 }
 
 /// Signs up everyone in `requests` (each with who asks), in order as if one after the
@@ -1121,7 +1200,7 @@ async fn sign_up_in(
     let contacts = find_or_create_all(tx, &people, "SHIFT_SIGNUP").await?;
     let mut rows: Vec<NewSignup> = Vec::with_capacity(accepted.len());
     let mut confirmation_emails = Vec::with_capacity(accepted.len());
-    let mut series_entries = Vec::new();
+    let mut together = Vec::new();
     for ((i, status, queued_seq), (person, contact)) in accepted.into_iter().zip(people.iter().zip(contacts))
     {
         let (request, shift) = (&requests[i], &shifts[&requests[i].shift_id]);
@@ -1138,8 +1217,8 @@ async fn sign_up_in(
                 ));
                 None
             }
-            Batch::Series => {
-                series_entries.push(emails::SeriesEntry { shift, cancel_token: token.clone(), waitlisted });
+            Batch::Series | Batch::Chosen => {
+                together.push(emails::TogetherEntry { shift, cancel_token: token.clone(), waitlisted });
                 rows.first().map(|first| first.id.clone())
             }
         };
@@ -1172,7 +1251,7 @@ async fn sign_up_in(
         rows.push(signup);
     }
     if let Some(first) = rows.first() {
-        confirmation_emails.extend(emails::signed_up_for_series(first.name, first.email, &series_entries));
+        confirmation_emails.extend(emails::signed_up_together(first.name, first.email, &together));
     }
     insert_signups(tx, &rows, now).await?;
     let counts: Vec<(&Shift, i64)> =
@@ -1267,7 +1346,7 @@ async fn active_signups(
 /// A sign-up row about to be written.
 struct NewSignup<'a> {
     id: String,
-    /// In a series sign-up, the first sign-up of it (see `Batch::Series`).
+    /// In one person's sign-up for several shifts, the first sign-up of it (see `Batch`).
     first_signup_id: Option<String>,
     request: &'a SignupRequest,
     contact_id: String,

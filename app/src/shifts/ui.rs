@@ -4,7 +4,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
@@ -13,8 +13,8 @@ use super::{
     SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage,
     SignupSource, SignupStatus, SignupView, UpdateShift, calendar_feed_link, get_admin_shift,
     get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours, get_sign_in_sheet,
-    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_public_places, list_public_shifts,
-    my_past_shifts, my_shifts, shifts_needing_volunteers,
+    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
+    list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -127,8 +127,11 @@ fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
             _ => days.push((day, vec![shift])),
         }
     }
+    // A plain GET form: the ticked shifts open the page that signs up for them all at once. Its
+    // button shows once something is ticked (CSS `:has`, so also before the code has loaded).
     view! {
         {days.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
+        <form method="get" action="/shifts/chosen" class="group" data-testid="choose-shifts">
         {days
             .into_iter()
             .map(|(day, shifts)| view! {
@@ -146,6 +149,11 @@ fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
                                     <p class="text-sm text-slate-700">
                                         {if s.spots_left() > 0 { format!("{} left", crate::ui::count(s.spots_left(), "spot")) } else { "Full — join the waitlist".to_string() }}
                                     </p>
+                                    <label class="mt-2 inline-flex items-center gap-2 text-sm text-slate-700">
+                                        <input type="checkbox" name="id" value=s.id.clone() class="h-4 w-4" />
+                                        "Choose"
+                                        <span class="sr-only">{format!("{}, {}", s.title, s.times())}</span>
+                                    </label>
                                 </li>
                             })
                             .collect_view()}
@@ -153,6 +161,13 @@ fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
                 </section>
             })
             .collect_view()}
+            <div class="sticky bottom-0 mt-6 hidden flex-wrap items-center justify-between gap-3 rounded-lg bg-indigo-50 p-4 shadow-sm group-has-[:checked]:flex" data-testid="choose-bar">
+                <p class="text-sm text-indigo-900">"Sign up for every shift you ticked, in one go."</p>
+                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                    "Sign up for the ticked shifts"
+                </button>
+            </div>
+        </form>
         {crate::ui::pager(
             number,
             has_more,
@@ -230,7 +245,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                             <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
                                                 <input type="hidden" name="shift_id" value=shift_id.clone() />
                                                 <FormError error=error />
-                                                {signup_fields(me, &shift_id, error)}
+                                                {signup_fields(me, &format!("/shifts/{shift_id}"), error)}
                                                 {(!later.is_empty()).then(|| view! { <SeriesChoice later /> })}
                                                 <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
                                                     {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up" }}
@@ -266,6 +281,100 @@ pub fn ShiftSignupPage() -> impl IntoView {
     }
 }
 
+/// The page of the shifts ticked on the public list (`/shifts/chosen?id=…&id=…`): those that
+/// still take sign-ups, and one form that signs up for them all. Once signed up, on to the
+/// first sign-up's receipt (the page the browser lands on when it sends the form itself),
+/// which lists the others.
+#[component]
+pub fn ChosenShiftsPage() -> impl IntoView {
+    let ids = use_query_map().with_untracked(|q| q.get_all("id").unwrap_or_default());
+    let back_to = format!(
+        "/shifts/chosen?{}",
+        ids.iter().map(|id| format!("id={}", crate::ui::urlencode(id))).collect::<Vec<_>>().join("&")
+    );
+    let chosen = ids.iter().collect::<std::collections::HashSet<_>>().len();
+    let shifts = Resource::new(move || ids.clone(), list_chosen_shifts);
+    let me = Resource::new(|| (), |_| get_current_user());
+    let sign_up = ServerAction::<SignUpForShift>::new();
+    let error = last_error(sign_up.value());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(receipt)) = sign_up.value().get() {
+            navigate(
+                &format!("/shifts/cancel?token={}&signed_up=1", receipt.cancel_token),
+                Default::default(),
+            );
+        }
+    });
+    view! {
+        <Title text="Sign up for the shifts you chose" />
+        <PublicHeader />
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <h1 class="text-3xl font-bold text-slate-900">"Sign up for the shifts you chose"</h1>
+            <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
+                {move || {
+                    let back_to = back_to.clone();
+                    Suspend::new(async move {
+                        let me = me.await.ok().flatten();
+                        match shifts.await {
+                            Err(e) => view! { <LoadError error=e /> }.into_any(),
+                            Ok(shifts) if shifts.is_empty() => view! {
+                                <p class="mt-4 text-slate-700" data-testid="chosen-none">
+                                    {if chosen == 0 { "No shifts were chosen." } else { "None of the shifts you chose takes sign-ups any more." }}
+                                    " " <a href="/shifts" class="text-indigo-700 underline">"Choose from the upcoming shifts."</a>
+                                </p>
+                            }
+                                .into_any(),
+                            Ok(shifts) => {
+                                let left_out = chosen.saturating_sub(shifts.len());
+                                let (first, others) = (shifts[0].id.clone(), shifts[1..].iter().map(|s| s.id.clone()).collect::<Vec<_>>());
+                                view! {
+                                    {(left_out > 0).then(|| view! {
+                                        <p class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="chosen-left-out">
+                                            {if left_out == 1 {
+                                                "One shift you chose no longer takes sign-ups, so it is left out.".to_string()
+                                            } else {
+                                                format!("{left_out} shifts you chose no longer take sign-ups, so they are left out.")
+                                            }}
+                                        </p>
+                                    })}
+                                    <ul class="mt-4 space-y-3">
+                                        {shifts.into_iter().map(|s| view! {
+                                            <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="chosen-shift">
+                                                <a href=format!("/shifts/{}", s.id) class="font-semibold text-indigo-700 hover:underline">{s.title.clone()}</a>
+                                                <p class="text-sm text-slate-600">{s.with_place(s.when())}</p>
+                                                <p class="text-sm text-slate-700">
+                                                    {if s.spots_left() > 0 { format!("{} left", crate::ui::count(s.spots_left(), "spot")) } else { "Full: you would join its waitlist".to_string() }}
+                                                </p>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                        <input type="hidden" name="shift_id" value=first />
+                                        {others.into_iter().enumerate().map(|(i, id)| view! {
+                                            <input type="hidden" name=format!("also[{i}]") value=id />
+                                        }).collect_view()}
+                                        <FormError error=error />
+                                        {signup_fields(me, &back_to, error)}
+                                        <p class="text-sm text-slate-600">
+                                            "A shift you are already signed up for is left as it is. One email lists them all, each with its own link to cancel it."
+                                        </p>
+                                        <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
+                                            {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up for all of them" }}
+                                        </button>
+                                    </ActionForm>
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })
+                }}
+            </Suspense>
+            <p class="mt-8 text-sm"><a href="/shifts" class="text-indigo-700 hover:underline">"← All shifts"</a></p>
+        </main>
+    }
+}
+
 /// This site's address (`https://example.org`), so that a link shown for copying is whole:
 /// as the browser sees it, and on the server (the receipt of a form the browser sent itself)
 /// the configured public address, which emails use too.
@@ -289,7 +398,8 @@ fn SignupConfirmation(
     waitlisted: bool,
     /// Their place in line, once known.
     place: Signal<Option<i64>>,
-    /// The later shifts of the series they signed up for with this one, once known.
+    /// The other shifts they signed up for with this one (later ones of its series, or chosen
+    /// together), once known.
     later: Signal<Vec<MySignup>>,
     cancel_token: String,
     shift_id: String,
@@ -321,7 +431,7 @@ fn SignupConfirmation(
                 let later = later.get();
                 (!later.is_empty()).then(|| view! {
                     <div class="mt-4 border-t border-green-200 pt-4" data-testid="later-signups">
-                        <p class="font-semibold text-green-900">"And the later shifts of the series:"</p>
+                        <p class="font-semibold text-green-900">"And the other shifts you signed up for:"</p>
                         <ul class="mt-1 space-y-1 text-sm text-green-900">
                             {later.iter().map(|mine| view! { <li>{mine.shift.when()} ": " {mine.standing()}</li> }).collect_view()}
                         </ul>
@@ -360,8 +470,8 @@ fn SeriesChoice(later: Vec<LaterShift>) -> impl IntoView {
 
 /// The sign-up form's fields. A signed-in volunteer signs up as themselves (the server takes
 /// their name and email from the account), so they only see who they sign up as; anyone else
-/// gives a name and email, and is offered to sign in instead.
-fn signup_fields(me: Option<CurrentUser>, shift_id: &str, error: Signal<Option<AppError>>) -> AnyView {
+/// gives a name and email, and is offered to sign in instead (and come back to `back_to`).
+fn signup_fields(me: Option<CurrentUser>, back_to: &str, error: Signal<Option<AppError>>) -> AnyView {
     match me {
         Some(user) => view! {
             <p class="text-slate-700" data-testid="signing-up-as">
@@ -380,7 +490,7 @@ fn signup_fields(me: Option<CurrentUser>, shift_id: &str, error: Signal<Option<A
             <Field label="Phone (optional)" name="form[phone]" kind="tel" autocomplete="tel" error=error />
             <p class="text-sm text-slate-600">
                 "Have an account? "
-                <a href=format!("/login?next=/shifts/{shift_id}") class="text-indigo-700 underline">"Sign in"</a>
+                <a href=format!("/login?next={}", crate::ui::urlencode(back_to)) class="text-indigo-700 underline">"Sign in"</a>
                 " to sign up in one click."
             </p>
         }
@@ -402,7 +512,7 @@ pub fn CancelSignupPage() -> impl IntoView {
         },
         get_signup_by_token,
     );
-    // Shown only on the receipt (`?signed_up=1`): the later shifts of a series sign-up.
+    // Shown only on the receipt (`?signed_up=1`): the other shifts signed up for with it.
     let later = Resource::new(
         {
             let token = token.clone();

@@ -54,6 +54,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/public", Anyone),
     ("shifts/public-places", Anyone),
     ("shifts/public-one", Anyone),
+    ("shifts/chosen", Anyone),
     ("shifts/sign-up", Anyone),
     ("shifts/by-token", Anyone),
     ("shifts/later-by-token", Anyone),

@@ -276,6 +276,8 @@ const FIELDS: &[&str] = &[
     "repeat[months]",
     "active",
     "series",
+    "ids[0]",
+    "also[0]",
 ];
 
 /// `value` in every text field of every server function; numbers and flags stay readable, so
@@ -379,6 +381,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/campaigns/x/respond",
         "/shifts",
         "/shifts/cancel",
+        "/shifts/chosen",
         "/shifts/x",
         "/my/shifts",
         "/donate",
@@ -441,6 +444,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "tag",
         "session_id",
         "by",
+        "id",
     ];
     let values =
         ["9223372036854775807", "-9223372036854775808", "'\"<script>💥", "2026-02-30", "", "%FF%FE", "a%00b"];

@@ -18,7 +18,7 @@ on_both_backends!(
     cancel_links_work_once_and_only_for_their_signup,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
-    a_series_sign_up_draws_once_on_the_rate_limit,
+    a_sign_up_for_several_shifts_draws_once_on_the_rate_limit,
     admins_add_remove_export_and_cancel,
     public_shifts_offer_a_calendar_file,
     the_admin_list_filters_searches_and_pages,
@@ -53,6 +53,7 @@ on_both_backends!(
     anyone_subscribes_to_the_coming_public_shifts,
     monthly_series_keep_the_weekday_of_the_month,
     volunteers_sign_up_for_the_rest_of_a_series_at_once,
+    volunteers_sign_up_for_shifts_they_chose_together,
     organisers_add_a_regular_to_the_rest_of_a_series,
 );
 
@@ -384,7 +385,8 @@ async fn public_sign_up_is_rate_limited_per_ip(app: TestApp) {
     assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 5));
 }
 
-async fn a_series_sign_up_draws_once_on_the_rate_limit(app: TestApp) {
+/// A sign-up for a whole series, or for shifts chosen together, is one use of the limit.
+async fn a_sign_up_for_several_shifts_draws_once_on_the_rate_limit(app: TestApp) {
     let three_days = weekly(&["mon", "tue", "wed"], "1");
     let days =
         service::create_series(&app.bus(), &Actor::System, &form("Rota", "100"), &three_days).await.unwrap();
@@ -392,12 +394,13 @@ async fn a_series_sign_up_draws_once_on_the_rate_limit(app: TestApp) {
     let mut statuses = Vec::new();
     for n in 0..6 {
         let email = format!("r{n}@example.org");
-        let fields = [
-            ("shift_id", days[0].id.as_str()),
-            ("form[name]", "R"),
-            ("form[email]", email.as_str()),
-            ("series", "true"),
-        ];
+        let mut fields =
+            vec![("shift_id", days[0].id.as_str()), ("form[name]", "R"), ("form[email]", email.as_str())];
+        if n % 2 == 0 {
+            fields.push(("series", "true"));
+        } else {
+            fields.extend([("also[0]", days[1].id.as_str()), ("also[1]", days[2].id.as_str())]);
+        }
         statuses.push(app.call(&client, "shifts/sign-up", &fields).await.status().as_u16());
     }
     // Five people each took the three days, one use of the limit apiece; the sixth took nothing.
@@ -2601,6 +2604,11 @@ async fn my_shifts_work_when_the_browser_sends_the_forms_itself(app: TestApp) {
     assert!(app.page(&ana, "/my/shifts?new_link=1").await.contains("Yes, make a new link"));
 }
 
+/// Form fields built at run time, as `TestApp::call` takes them.
+fn as_pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect()
+}
+
 /// The private cancel links in an email's body, in order.
 fn cancel_tokens(body: &str) -> Vec<String> {
     body.split("/shifts/cancel?token=")
@@ -2749,10 +2757,10 @@ async fn volunteers_sign_up_for_the_rest_of_a_series_at_once(app: TestApp) {
 
     // The receipt page, as the browser's own post ends on it, lists them too.
     let html = app.page(&app.client(), &format!("/shifts/cancel?token={token}&signed_up=1")).await;
-    assert!(html.contains("And the later shifts of the series:"), "{html}");
+    assert!(html.contains("And the other shifts you signed up for:"), "{html}");
     assert!(html.contains(&format!("{}: On the waitlist, number 1 in line", week[2].when())), "{html}");
     let html = app.page(&app.client(), &format!("/shifts/cancel?token={token}")).await;
-    assert!(!html.contains("And the later shifts"), "the cancel page is about this sign-up alone");
+    assert!(!html.contains("And the other shifts"), "the cancel page is about this sign-up alone");
 
     // Refused on its first shift, a series sign-up signs up for nothing.
     let signups_before = events(app, "shift.signup.created").await;
@@ -2762,6 +2770,149 @@ async fn volunteers_sign_up_for_the_rest_of_a_series_at_once(app: TestApp) {
     assert_eq!(events(app, "shift.signup.created").await, signups_before);
     assert_eq!(standing(1).await, Vec::<SignupStatus>::new(), "the freed day stays free");
     assert_eq!(queued(app, "Your sign-ups").await.len(), 1);
+}
+
+/// Shifts ticked on the public list open a page that lists those still taking sign-ups and
+/// signs up for them all at once: a spot where there is room, the waitlist where it is full;
+/// one the volunteer is already on, a cancelled, a private or an unknown one is left out. One
+/// email lists them, and the receipt (the first one taken) shows the others.
+async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
+    let app = &app;
+    let bus = app.bus();
+    let at = |title: &str, hour: &str, capacity: &str| ShiftForm {
+        start_time: format!("{hour}:00"),
+        end_time: format!("{hour}:30"),
+        ..form(title, capacity)
+    };
+    let mut shifts = Vec::new();
+    for (title, hour) in
+        [("Sorting", "08"), ("Packing", "09"), ("Driving", "10"), ("Cooking", "11"), ("Board", "12")]
+    {
+        shifts.push(service::create(&bus, &Actor::System, &at(title, hour, "2")).await.unwrap());
+    }
+    let [sorting, packing, driving, cooking, board] = &shifts[..] else { unreachable!() };
+    // Packing is full, Jo is on Driving already, Cooking is cancelled and the board meeting private.
+    sign_up_people(&bus, &packing.id, 2).await;
+    let jo = SignupForm { name: "Jo".into(), email: "jo@example.org".into(), phone: String::new() };
+    service::sign_up(&bus, &Actor::System, &driving.id, &jo, SignupSource::Public, None).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &cooking.id).await.unwrap();
+    let private = ShiftForm { is_public: false, ..at("Board", "12", "2") };
+    service::update(&bus, &Actor::System, &board.id, &private, SeriesScope::This).await.unwrap();
+
+    // The chosen page's list: the public shifts still taking sign-ups, soonest first, each once.
+    let chosen = |ids: Vec<String>| {
+        let client = app.client();
+        async move {
+            let fields: Vec<(String, String)> =
+                ids.into_iter().enumerate().map(|(i, id)| (format!("ids[{i}]"), id)).collect();
+            app.call(&client, "shifts/chosen", &as_pairs(&fields)).await
+        }
+    };
+    let ids = |list: &[&app::shifts::Shift]| list.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    let mut asked = ids(&[board, driving, cooking, packing, sorting, driving]);
+    asked.push("no-such-shift".into());
+    let res = chosen(asked).await;
+    assert_eq!(res.status(), 200);
+    let listed: Vec<String> = res
+        .json::<Value>()
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(listed, ids(&[sorting, packing, driving]));
+    let res = chosen((0..21).map(|n| format!("id-{n}")).collect()).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Choose at most 20 shifts at a time."));
+
+    // The public list offers each shift to tick; the chosen page says what it left out.
+    let html = app.page(&app.client(), "/shifts").await;
+    assert!(html.contains(&format!("name=\"id\" value=\"{}\"", sorting.id)), "{html}");
+    let page = format!("/shifts/chosen?id={}&id={}&id={}", sorting.id, cooking.id, packing.id);
+    let html = app.page(&app.client(), &page).await;
+    assert!(html.contains("Sorting") && html.contains("Packing") && !html.contains("Cooking"), "{html}");
+    assert!(html.contains("One shift you chose no longer takes sign-ups, so it is left out."), "{html}");
+    assert!(html.contains("Full: you would join its waitlist"), "{html}");
+    assert!(html.contains(&format!("name=\"also[0]\" value=\"{}\"", packing.id)), "{html}");
+
+    let created_before = events(app, "shift.signup.created").await;
+    let sign_up = |email: &'static str, list: Vec<String>| {
+        let client = app.client();
+        async move {
+            let mut fields = vec![
+                ("shift_id".to_string(), list[0].clone()),
+                ("form[name]".to_string(), "Jo".to_string()),
+                ("form[email]".to_string(), email.to_string()),
+            ];
+            fields.extend(list[1..].iter().enumerate().map(|(i, id)| (format!("also[{i}]"), id.clone())));
+            app.call(&client, "shifts/sign-up", &as_pairs(&fields)).await
+        }
+    };
+    let res = sign_up("Jo@Example.org", ids(&[sorting, packing, driving, cooking, board])).await;
+    assert_eq!(res.status(), 200);
+    let receipt: Value = res.json().await.unwrap();
+    assert_eq!(receipt["status"], "CONFIRMED");
+    let token = receipt["cancel_token"].as_str().unwrap().to_string();
+    let standing = |shift: &app::shifts::Shift| {
+        let id = shift.id.clone();
+        async move {
+            let signups = service::all_signups(&app.db, &id).await.unwrap();
+            signups.iter().filter(|s| s.email == "jo@example.org").map(|s| s.status).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(standing(sorting).await, [SignupStatus::Confirmed]);
+    assert_eq!(standing(packing).await, [SignupStatus::Waitlisted], "a full shift puts Jo on its waitlist");
+    assert_eq!(standing(driving).await, [SignupStatus::Confirmed], "Jo's own sign-up stays the only one");
+    assert_eq!(standing(cooking).await, Vec::<SignupStatus>::new(), "cancelled");
+    assert_eq!(standing(board).await, Vec::<SignupStatus>::new(), "private");
+    assert_eq!(events(app, "shift.signup.created").await, created_before + 2);
+    let sent = queued(app, "Your sign-ups").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        (sent[0].0.as_str(), sent[0].1.as_str()),
+        ("jo@example.org", "Your sign-ups: Sorting (2 shifts)")
+    );
+    let tokens = cancel_tokens(&sent[0].2);
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0], token);
+    let res = app.call(&app.client(), "shifts/later-by-token", &[("token", &token)]).await;
+    let later = res.json::<Value>().await.unwrap();
+    assert_eq!(later.as_array().unwrap().len(), 1, "{later}");
+    assert_eq!(
+        (later[0]["shift"]["id"].as_str(), later[0]["status"].as_str()),
+        (Some(packing.id.as_str()), Some("WAITLISTED"))
+    );
+    let html = app.page(&app.client(), &format!("/shifts/cancel?token={token}&signed_up=1")).await;
+    assert!(html.contains("And the other shifts you signed up for:"), "{html}");
+
+    // Taken nowhere: said for all of them at once, and nothing changes.
+    let res = sign_up("jo@example.org", ids(&[sorting, packing, driving])).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("already signed up for each of these shifts"));
+    let res = sign_up("jo@example.org", ids(&[cooking, sorting])).await;
+    assert_eq!(res.status(), 409, "the first refusal is said: cancelled");
+    assert_eq!(events(app, "shift.signup.created").await, created_before + 2);
+    assert_eq!(queued(app, "Your sign-ups").await.len(), 1);
+
+    // Refused on the first shift chosen, the others still count: the receipt is the first taken.
+    let res = sign_up("v0@example.org", ids(&[packing, sorting])).await;
+    assert_eq!(res.status(), 200);
+    let token = res.json::<Value>().await.unwrap()["cancel_token"].as_str().unwrap().to_string();
+    let res = app.call(&app.client(), "shifts/by-token", &[("token", &token)]).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["shift"]["id"], sorting.id.as_str());
+
+    // A series and chosen shifts at once is not a request the pages make.
+    let fields = [
+        ("shift_id", sorting.id.as_str()),
+        ("form[name]", "Al"),
+        ("form[email]", "al@example.org"),
+        ("series", "true"),
+        ("also[0]", driving.id.as_str()),
+    ];
+    assert_eq!(app.call(&app.client(), "shifts/sign-up", &fields).await.status(), 400);
+    assert_eq!(events(app, "shift.signup.created").await, created_before + 3);
 }
 
 /// An organiser adds someone who phoned in to a shift and the later shifts of its series,
