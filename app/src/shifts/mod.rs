@@ -701,9 +701,10 @@ pub async fn sign_up_for_shift(
         limiter: &state.signup_limiter,
         client_ip: &crate::request::client_ip(),
     };
-    let receipt = if series && !also.is_empty() {
+    if series && !also.is_empty() {
         return Err(AppError::BadRequest("a series and chosen shifts cannot be asked for together".into()));
-    } else if series {
+    }
+    let receipt = if series {
         state.signups.sign_up_for_series(&allowance, actor, request).await?
     } else if !also.is_empty() {
         state.signups.sign_up_for_chosen(&allowance, actor, request, &also).await?
