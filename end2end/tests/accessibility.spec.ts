@@ -56,6 +56,16 @@ test.describe.serial("accessibility", () => {
     await expect(volunteer).toHaveURL(/\?place=Food\+bank$/);
     await expect(volunteer.getByTestId("public-shift")).toHaveCount(1);
     await expect(volunteer.getByTestId("public-shift")).toContainText("Sorting");
+    // Shifts ticked on the list, and the page that signs up for them together.
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await ready(volunteer);
+    await volunteer.getByLabel("Choose").nth(0).check();
+    await volunteer.getByLabel("Choose").nth(1).check();
+    expect(await violations(volunteer), "shifts ticked").toEqual([]);
+    await volunteer.getByRole("button", { name: "Sign up for the ticked shifts" }).click();
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("chosen-shift")).toHaveCount(2);
+    expect(await violations(volunteer), "chosen shifts").toEqual([]);
     // The sign-up form, then the same form showing what is missing.
     await volunteer.goto(`${server.baseURL}/shifts`);
     await volunteer.getByRole("link", { name: "Door knocking" }).click();

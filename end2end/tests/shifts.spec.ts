@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { createShift, ready, signIn, signUp, startWithAdmin, tomorrow } from "./helpers";
+import { createShift, overflow, ready, signIn, signUp, startWithAdmin, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("volunteer shifts", () => {
@@ -334,6 +334,12 @@ test.describe.serial("volunteer shifts", () => {
     const rota = volunteer.getByTestId("public-shift").filter({ hasText: "Rota" });
     await rota.nth(0).getByLabel("Choose").check();
     await rota.nth(2).getByLabel("Choose").check();
+    // The button stays in view at the bottom, and fits a phone.
+    const size = volunteer.viewportSize()!;
+    await volunteer.setViewportSize({ width: 360, height: 800 });
+    await expect(signUpTicked).toBeInViewport();
+    expect(await overflow(volunteer)).toBeLessThanOrEqual(0);
+    await volunteer.setViewportSize(size);
     await signUpTicked.click();
 
     await expect(volunteer).toHaveURL(/\/shifts\/chosen\?id=.+&id=.+/);
@@ -342,7 +348,7 @@ test.describe.serial("volunteer shifts", () => {
     await expect(volunteer.getByTestId("chosen-shift").first()).toContainText("5 spots left");
     await volunteer.getByLabel("Your name").fill("Ticking Tam");
     await volunteer.getByLabel("Email").fill("tam@example.org");
-    await volunteer.getByRole("button", { name: "Sign up for all of them" }).click();
+    await volunteer.getByRole("button", { name: "Sign up for these 2 shifts" }).click();
 
     // On to the receipt of the first, which lists the other.
     await expect(volunteer).toHaveURL(/\/shifts\/cancel\?token=.+&signed_up=1$/);

@@ -327,6 +327,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                 .into_any(),
                             Ok(shifts) => {
                                 let left_out = chosen.saturating_sub(shifts.len());
+                                let button = if shifts.len() == 1 { "Sign up".to_string() } else { format!("Sign up for these {} shifts", shifts.len()) };
                                 let (first, others) = (shifts[0].id.clone(), shifts[1..].iter().map(|s| s.id.clone()).collect::<Vec<_>>());
                                 view! {
                                     {(left_out > 0).then(|| view! {
@@ -360,7 +361,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                             "A shift you are already signed up for is left as it is. One email lists them all, each with its own link to cancel it."
                                         </p>
                                         <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
-                                            {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up for all of them" }}
+                                            {move || if sign_up.pending().get() { "Signing up…".to_string() } else { button.clone() }}
                                         </button>
                                     </ActionForm>
                                 }

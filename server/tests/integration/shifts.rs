@@ -2835,6 +2835,7 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     assert!(html.contains("Sorting") && html.contains("Packing") && !html.contains("Cooking"), "{html}");
     assert!(html.contains("One shift you chose no longer takes sign-ups, so it is left out."), "{html}");
     assert!(html.contains("Full: you would join its waitlist"), "{html}");
+    assert!(html.contains("Sign up for these 2 shifts"), "{html}");
     assert!(html.contains(&format!("name=\"also[0]\" value=\"{}\"", packing.id)), "{html}");
 
     let created_before = events(app, "shift.signup.created").await;
