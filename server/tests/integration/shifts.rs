@@ -1011,7 +1011,9 @@ async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestA
     let shift_path = format!("/shifts/{}", shift.id);
     let page = app.client().get(app.url(&shift_path)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("name=\"form[email]\""), "{page}");
-    assert!(page.contains(&format!("href=\"/login?next={shift_path}\"")), "{page}");
+    let next = app::ui::urlencode(&shift_path);
+    assert_eq!(next, format!("%2Fshifts%2F{}", shift.id));
+    assert!(page.contains(&format!("href=\"/login?next={next}\"")), "{page}");
     let back = app
         .call(
             &app.client(),
