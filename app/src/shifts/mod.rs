@@ -154,6 +154,14 @@ impl Shift {
         (self.capacity - self.signed_up).max(0)
     }
 
+    /// Its room, as the public lists say it: "2 spots left", or that one would wait.
+    pub fn spots_line(&self) -> String {
+        match self.spots_left() {
+            0 => "Full: signing up joins its waitlist".to_string(),
+            n => format!("{} left", crate::ui::count(n, "spot")),
+        }
+    }
+
     /// Whether it has ended by `now` (Unix seconds): nobody signs up for it any more.
     pub fn is_over(&self, now: i64) -> bool {
         self.ends_at <= now
@@ -318,6 +326,32 @@ pub struct LaterShift {
     pub when: String,
     /// No spot left: signing up for it joins its waitlist.
     pub full: bool,
+}
+
+/// The shifts chosen together on the public list, for the page that signs up for them all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChosenShifts {
+    /// Those still taking sign-ups, soonest first.
+    pub open: Vec<Shift>,
+    /// Public ones that no longer do, soonest first, each with why: cancelled or over.
+    pub closed: Vec<ClosedShift>,
+    /// How many chosen ids are of no public shift: unknown, deleted or made private since.
+    pub missing: usize,
+}
+
+impl ChosenShifts {
+    /// Nothing was chosen at all (as opposed to chosen shifts that no longer take sign-ups).
+    pub fn none_chosen(&self) -> bool {
+        self.open.is_empty() && self.closed.is_empty() && self.missing == 0
+    }
+}
+
+/// A chosen shift left out of a sign-up because it no longer takes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClosedShift {
+    pub shift: Shift,
+    /// "cancelled" or "over"
+    pub reason: String,
 }
 
 /// One of the signed-in volunteer's own sign-ups.
@@ -667,10 +701,10 @@ pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
     Ok(PublicShift { shift, over, later_in_series })
 }
 
-/// The public shifts among those chosen on the public list (`ids`, at most
-/// `service::CHOSEN_MAX`) that still take sign-ups, soonest first.
+/// The shifts chosen on the public list (`ids`, at most `service::CHOSEN_MAX`): those that
+/// still take sign-ups and those left out.
 #[server(prefix = "/api", endpoint = "shifts/chosen")]
-pub async fn list_chosen_shifts(#[server(default)] ids: Vec<String>) -> Result<Vec<Shift>, AppError> {
+pub async fn list_chosen_shifts(#[server(default)] ids: Vec<String>) -> Result<ChosenShifts, AppError> {
     let state = crate::state::app_state()?;
     Ok(service::chosen_public(&state.db, &ids, crate::db::now_unix()).await?)
 }

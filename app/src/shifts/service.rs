@@ -8,9 +8,9 @@ use sqlx::Row;
 
 use super::emails;
 use super::{
-    Attendance, HoursFilter, HoursReport, MySignup, PastShifts, RepeatForm, STATUS_OVER, SeriesScope,
-    SheetEntry, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignInSheet, SignupForm, SignupPage,
-    SignupReceipt, SignupSource, SignupStatus, SignupView, VolunteerHours,
+    Attendance, ChosenShifts, ClosedShift, HoursFilter, HoursReport, MySignup, PastShifts, RepeatForm,
+    STATUS_OVER, SeriesScope, SheetEntry, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignInSheet,
+    SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView, VolunteerHours,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -1033,23 +1033,38 @@ pub async fn sign_up_for_chosen(
     Err(first_refusal.unwrap_or(ShiftError::TryAgain))
 }
 
-/// The public shifts among `ids` that still take sign-ups, soonest first, for the page where
-/// one signs up for the shifts chosen on the public list.
-pub async fn chosen_public(db: &Db, ids: &[String], now: i64) -> Result<Vec<Shift>, ShiftError> {
+/// The shifts chosen on the public list, for the page that signs up for them all: the public
+/// ones among `ids` that still take sign-ups, those that no longer do (and why), and how many
+/// ids are of no public shift.
+pub async fn chosen_public(db: &Db, ids: &[String], now: i64) -> Result<ChosenShifts, ShiftError> {
     let ids = chosen_ids(ids)?;
+    let mut chosen = ChosenShifts { open: Vec::new(), closed: Vec::new(), missing: ids.len() };
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(chosen);
     }
     let sql = format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND id IN ({}) ORDER BY starts_at, id",
-        db::placeholders(2, ids.len())
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE is_public = 1 AND id IN ({}) ORDER BY starts_at, id",
+        db::placeholders(1, ids.len())
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for id in &ids {
         query = query.bind(id);
     }
-    let rows = query.fetch_all(db.pool()).await?;
-    Ok(rows.iter().map(shift_from_row).collect::<Result<_, _>>()?)
+    for row in query.fetch_all(db.pool()).await? {
+        let shift = shift_from_row(&row)?;
+        chosen.missing -= 1;
+        // As `UPCOMING_PUBLIC` says: a shift takes sign-ups until it is cancelled or ends.
+        let reason = if shift.status == ShiftStatus::Cancelled {
+            "cancelled"
+        } else if shift.is_over(now) {
+            "over"
+        } else {
+            chosen.open.push(shift);
+            continue;
+        };
+        chosen.closed.push(ClosedShift { shift, reason: reason.to_string() });
+    }
+    Ok(chosen)
 }
 
 /// How many later shifts of a series one sign-up takes, at most (a series has at most 100).

@@ -8,10 +8,10 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
-    CancelMySignup, CancelSignup, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter, LaterShift,
-    MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours,
-    SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage,
-    SignupSource, SignupStatus, SignupView, UpdateShift, calendar_feed_link, get_admin_shift,
+    CancelMySignup, CancelSignup, ChosenShifts, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter,
+    LaterShift, MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER,
+    SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift,
+    SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift, calendar_feed_link, get_admin_shift,
     get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours, get_sign_in_sheet,
     get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
     list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
@@ -146,9 +146,7 @@ fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
                                         {s.title.clone()}
                                     </a>
                                     <p class="text-sm text-slate-600">{s.with_place(s.times())}</p>
-                                    <p class="text-sm text-slate-700">
-                                        {if s.spots_left() > 0 { format!("{} left", crate::ui::count(s.spots_left(), "spot")) } else { "Full — join the waitlist".to_string() }}
-                                    </p>
+                                    <p class="text-sm text-slate-700">{s.spots_line()}</p>
                                     <label class="mt-2 inline-flex items-center gap-2 text-sm text-slate-700">
                                         <input type="checkbox" name="id" value=s.id.clone() class="h-4 w-4" />
                                         "Choose"
@@ -292,7 +290,6 @@ pub fn ChosenShiftsPage() -> impl IntoView {
         "/shifts/chosen?{}",
         ids.iter().map(|id| format!("id={}", crate::ui::urlencode(id))).collect::<Vec<_>>().join("&")
     );
-    let chosen = ids.iter().collect::<std::collections::HashSet<_>>().len();
     let shifts = Resource::new(move || ids.clone(), list_chosen_shifts);
     let me = Resource::new(|| (), |_| get_current_user());
     let sign_up = ServerAction::<SignUpForShift>::new();
@@ -318,35 +315,27 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                         let me = me.await.ok().flatten();
                         match shifts.await {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
-                            Ok(shifts) if shifts.is_empty() => view! {
+                            Ok(chosen) if chosen.open.is_empty() => view! {
                                 <p class="mt-4 text-slate-700" data-testid="chosen-none">
-                                    {if chosen == 0 { "No shifts were chosen." } else { "None of the shifts you chose takes sign-ups any more." }}
+                                    {if chosen.none_chosen() { "No shifts were chosen." } else { "None of the shifts you chose takes sign-ups any more." }}
                                     " " <a href="/shifts" class="text-indigo-700 underline">"Choose from the upcoming shifts."</a>
                                 </p>
+                                {left_out(&chosen)}
                             }
                                 .into_any(),
-                            Ok(shifts) => {
-                                let left_out = chosen.saturating_sub(shifts.len());
+                            Ok(chosen) => {
+                                let left_out = left_out(&chosen);
+                                let shifts = chosen.open;
                                 let button = if shifts.len() == 1 { "Sign up".to_string() } else { format!("Sign up for these {} shifts", shifts.len()) };
                                 let (first, others) = (shifts[0].id.clone(), shifts[1..].iter().map(|s| s.id.clone()).collect::<Vec<_>>());
                                 view! {
-                                    {(left_out > 0).then(|| view! {
-                                        <p class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="chosen-left-out">
-                                            {if left_out == 1 {
-                                                "One shift you chose no longer takes sign-ups, so it is left out.".to_string()
-                                            } else {
-                                                format!("{left_out} shifts you chose no longer take sign-ups, so they are left out.")
-                                            }}
-                                        </p>
-                                    })}
+                                    {left_out}
                                     <ul class="mt-4 space-y-3">
                                         {shifts.into_iter().map(|s| view! {
                                             <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="chosen-shift">
                                                 <a href=format!("/shifts/{}", s.id) class="font-semibold text-indigo-700 hover:underline">{s.title.clone()}</a>
                                                 <p class="text-sm text-slate-600">{s.with_place(s.when())}</p>
-                                                <p class="text-sm text-slate-700">
-                                                    {if s.spots_left() > 0 { format!("{} left", crate::ui::count(s.spots_left(), "spot")) } else { "Full: you would join its waitlist".to_string() }}
-                                                </p>
+                                                <p class="text-sm text-slate-700">{s.spots_line()}</p>
                                             </li>
                                         }).collect_view()}
                                     </ul>
@@ -374,6 +363,33 @@ pub fn ChosenShiftsPage() -> impl IntoView {
             <p class="mt-8 text-sm"><a href="/shifts" class="text-indigo-700 hover:underline">"← All shifts"</a></p>
         </main>
     }
+}
+
+/// The chosen shifts that no longer take sign-ups, each with why, so the volunteer knows what
+/// they are not signing up for; none if every chosen shift still takes them.
+fn left_out(chosen: &ChosenShifts) -> Option<AnyView> {
+    if chosen.closed.is_empty() && chosen.missing == 0 {
+        return None;
+    }
+    let missing = match chosen.missing {
+        0 => None,
+        1 => Some("A shift that is no longer listed".to_string()),
+        n => Some(format!("{n} shifts that are no longer listed")),
+    };
+    Some(
+        view! {
+            <div class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="chosen-left-out">
+                <p>"Left out, as they no longer take sign-ups:"</p>
+                <ul class="mt-1 list-disc pl-5">
+                    {chosen.closed.iter().map(|c| view! {
+                        <li>{format!("{}, {}: {}", c.shift.title, c.shift.when(), c.reason)}</li>
+                    }).collect_view()}
+                    {missing.map(|m| view! { <li>{m}</li> })}
+                </ul>
+            </div>
+        }
+        .into_any(),
+    )
 }
 
 /// This site's address (`https://example.org`), so that a link shown for copying is whole:

@@ -2776,8 +2776,9 @@ async fn volunteers_sign_up_for_the_rest_of_a_series_at_once(app: TestApp) {
 
 /// Shifts ticked on the public list open a page that lists those still taking sign-ups and
 /// signs up for them all at once: a spot where there is room, the waitlist where it is full;
-/// one the volunteer is already on, a cancelled, a private or an unknown one is left out. One
-/// email lists them, and the receipt (the first one taken) shows the others.
+/// one the volunteer is already on, a cancelled, a private or an unknown one is left out (the
+/// page says which, and why). One email lists them, and the receipt (the first one taken)
+/// shows the others.
 async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     let app = &app;
     let bus = app.bus();
@@ -2800,8 +2801,18 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     service::cancel_shift(&bus, &Actor::System, &cooking.id).await.unwrap();
     let private = ShiftForm { is_public: false, ..at("Board", "12", "2") };
     service::update(&bus, &Actor::System, &board.id, &private, SeriesScope::This).await.unwrap();
+    // Leafleting was yesterday: moved into the past by hand, as a new shift cannot be made there.
+    let leafleting = service::create(&bus, &Actor::System, &at("Leafleting", "07", "2")).await.unwrap();
+    sqlx::query("UPDATE shifts SET starts_at = starts_at - $2, ends_at = ends_at - $2 WHERE id = $1")
+        .bind(&leafleting.id)
+        .bind(30 * 86_400)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let leafleting = service::get(&app.db, &leafleting.id).await.unwrap().unwrap();
 
-    // The chosen page's list: the public shifts still taking sign-ups, soonest first, each once.
+    // The chosen page's list: the public shifts still taking sign-ups, soonest first, each once;
+    // those that no longer do, with why; how many are not public shifts at all.
     let chosen = |ids: Vec<String>| {
         let client = app.client();
         async move {
@@ -2811,20 +2822,26 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
         }
     };
     let ids = |list: &[&app::shifts::Shift]| list.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
-    let mut asked = ids(&[board, driving, cooking, packing, sorting, driving]);
+    let mut asked = ids(&[board, driving, cooking, packing, sorting, &leafleting, driving]);
     asked.push("no-such-shift".into());
     let res = chosen(asked).await;
     assert_eq!(res.status(), 200);
-    let listed: Vec<String> = res
-        .json::<Value>()
-        .await
-        .unwrap()
+    let listed = res.json::<Value>().await.unwrap();
+    let open: Vec<&str> =
+        listed["open"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(open, ids(&[sorting, packing, driving]));
+    let closed: Vec<(&str, &str)> = listed["closed"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["id"].as_str().unwrap().into())
+        .map(|c| (c["shift"]["id"].as_str().unwrap(), c["reason"].as_str().unwrap()))
         .collect();
-    assert_eq!(listed, ids(&[sorting, packing, driving]));
+    assert_eq!(closed, [(leafleting.id.as_str(), "over"), (cooking.id.as_str(), "cancelled")]);
+    assert_eq!(listed["missing"], 2, "the private shift and the unknown id");
+    for nothing in [vec![], vec![" ".to_string()]] {
+        let listed = chosen(nothing).await.json::<Value>().await.unwrap();
+        assert_eq!(listed, serde_json::json!({"open": [], "closed": [], "missing": 0}));
+    }
     let res = chosen((0..21).map(|n| format!("id-{n}")).collect()).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("Choose at most 20 shifts at a time."));
@@ -2832,13 +2849,22 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     // The public list offers each shift to tick; the chosen page says what it left out.
     let html = app.page(&app.client(), "/shifts").await;
     assert!(html.contains(&format!("name=\"id\" value=\"{}\"", sorting.id)), "{html}");
-    let page = format!("/shifts/chosen?id={}&id={}&id={}", sorting.id, cooking.id, packing.id);
+    let page =
+        format!("/shifts/chosen?id={}&id={}&id={}&id={}", sorting.id, cooking.id, packing.id, board.id);
     let html = app.page(&app.client(), &page).await;
-    assert!(html.contains("Sorting") && html.contains("Packing") && !html.contains("Cooking"), "{html}");
-    assert!(html.contains("One shift you chose no longer takes sign-ups, so it is left out."), "{html}");
-    assert!(html.contains("Full: you would join its waitlist"), "{html}");
+    assert!(html.contains("Sorting") && html.contains("Packing") && !html.contains("Board"), "{html}");
+    assert!(html.contains("Left out, as they no longer take sign-ups:"), "{html}");
+    assert!(html.contains(&format!("Cooking, {}: cancelled", cooking.when())), "{html}");
+    assert!(html.contains("A shift that is no longer listed"), "{html}");
+    assert!(html.contains("Full: signing up joins its waitlist"), "{html}");
     assert!(html.contains("Sign up for these 2 shifts"), "{html}");
     assert!(html.contains(&format!("name=\"also[0]\" value=\"{}\"", packing.id)), "{html}");
+    let html = app.page(&app.client(), &format!("/shifts/chosen?id={}", leafleting.id)).await;
+    assert!(html.contains("None of the shifts you chose takes sign-ups any more."), "{html}");
+    assert!(html.contains(&format!("Leafleting, {}: over", leafleting.when())), "{html}");
+    assert!(!html.contains("name=\"shift_id\""), "no form without a shift to sign up for: {html}");
+    let html = app.page(&app.client(), "/shifts/chosen?id=").await;
+    assert!(html.contains("No shifts were chosen.") && !html.contains("Left out"), "{html}");
 
     let created_before = events(app, "shift.signup.created").await;
     let sign_up = |email: &'static str, list: Vec<String>| {
