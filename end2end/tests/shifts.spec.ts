@@ -357,6 +357,10 @@ test.describe.serial("volunteer shifts", () => {
     await expect(later).toContainText("And the other shifts you signed up for:");
     await expect(later.locator("li")).toHaveCount(1);
     await expect(later.locator("li")).toContainText("Signed up");
+    // One calendar file holds both.
+    const calendar = volunteer.getByRole("link", { name: "Add them all to your calendar (.ics)" });
+    const ics = await (await volunteer.request.get(`${server.baseURL}${await calendar.getAttribute("href")}`)).text();
+    expect(ics.match(/BEGIN:VEVENT/g)).toHaveLength(2);
 
     // The list counts her on the two she ticked, not on the one between (its page is redrawn
     // just after a change, so read it again until it is).

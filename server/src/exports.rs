@@ -124,6 +124,24 @@ pub async fn shift_calendar(State(state): State<AppState>, Path(id): Path<String
     download(ics, "text/calendar; charset=utf-8", &format!("shift-{id}.ics"))
 }
 
+/// `GET /api/shifts/signups/calendar.ics?token=`: the receipt's calendar file when several
+/// shifts were signed up for at once: the shift of the sign-up whose private cancel link's
+/// token it is, and those signed up for with it. An unknown or cancelled sign-up's is 404.
+pub async fn signups_calendar(State(state): State<AppState>, Query(link): Query<LinkToken>) -> Response {
+    let now = app::db::now_unix();
+    let first = match app::shifts::service::signup_by_token(&state.db, &link.token, now).await {
+        Ok(Some(first)) => first,
+        Ok(None) => return (StatusCode::NOT_FOUND, "There is no such sign-up.").into_response(),
+        Err(e) => return internal(e),
+    };
+    let later = match app::shifts::service::later_signups_by_token(&state.db, &link.token, now).await {
+        Ok(later) => later,
+        Err(e) => return internal(e),
+    };
+    let signups: Vec<_> = std::iter::once(first).chain(later).collect();
+    download(app::shifts::signups_ics(&signups, now), "text/calendar; charset=utf-8", "shifts.ics")
+}
+
 /// `GET /api/shifts.ics`: every upcoming public shift, for anyone's calendar to subscribe to.
 pub async fn public_calendar(State(state): State<AppState>) -> Response {
     let now = app::db::now_unix();

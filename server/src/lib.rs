@@ -171,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/shifts/hours.csv", get(exports::volunteer_hours))
         .route("/api/shifts/{id}/signups.csv", get(exports::shift_signups))
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
+        .route("/api/shifts/signups/calendar.ics", get(exports::signups_calendar))
         .route("/api/my/shifts.ics", get(exports::my_calendar))
         .route("/api/contacts.csv", get(exports::contacts))
         .route("/api/ticketed-events/{id}/tickets.csv", get(exports::event_tickets))

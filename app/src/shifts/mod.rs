@@ -1106,11 +1106,20 @@ pub fn public_feed_ics(shifts: &[Shift], name: &str, site: &str, now: i64) -> St
 /// STATUS:TENTATIVE) each they wait for. Calendar apps fetch it again about hourly, so
 /// changes, cancellations and new sign-ups follow by themselves.
 pub fn calendar_feed_ics(signups: &[MySignup], name: &str, now: i64) -> String {
-    let entries: Vec<CalendarEntry> = signups
+    calendar_ics(&signup_entries(signups), Some(name), now)
+}
+
+/// The calendar file of sign-ups made together (a series, or shifts chosen together), for the
+/// receipt's "Add to calendar": entries as in a volunteer's feed, but a file, not a feed.
+pub fn signups_ics(signups: &[MySignup], now: i64) -> String {
+    calendar_ics(&signup_entries(signups), None, now)
+}
+
+fn signup_entries(signups: &[MySignup]) -> Vec<CalendarEntry<'_>> {
+    signups
         .iter()
         .map(|s| CalendarEntry { shift: &s.shift, waiting: s.status == SignupStatus::Waitlisted, link: None })
-        .collect();
-    calendar_ics(&entries, Some(name), now)
+        .collect()
 }
 
 /// An iCalendar file of `entries`; a feed has a `name` and asks to be fetched hourly.

@@ -422,7 +422,17 @@ fn SignupConfirmation(
     shift_id: String,
 ) -> impl IntoView {
     let cancel = format!("{}/shifts/cancel?token={cancel_token}", page_origin());
-    let calendar = format!("/api/shifts/{shift_id}/calendar.ics");
+    // With others signed up for at once, one file holds them all.
+    let calendar = move || {
+        if later.with(Vec::is_empty) {
+            (format!("/api/shifts/{shift_id}/calendar.ics"), "Add to calendar (.ics)")
+        } else {
+            (
+                format!("/api/shifts/signups/calendar.ics?token={cancel_token}"),
+                "Add them all to your calendar (.ics)",
+            )
+        }
+    };
     view! {
         <div class="mt-6 rounded-lg bg-green-50 p-6" data-testid="signup-confirmation">
             <p class="font-semibold text-green-900">
@@ -441,9 +451,14 @@ fn SignupConfirmation(
                 "Keep this private link to cancel if your plans change: "
                 <a href=cancel.clone() class="break-all underline" data-testid="cancel-link">{cancel.clone()}</a>
             </p>
-            <a href=calendar rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900">
-                "Add to calendar (.ics)"
-            </a>
+            {move || {
+                let (href, label) = calendar();
+                view! {
+                    <a href=href rel="external" download="" class="mt-4 inline-block rounded-md border border-green-700 px-3 py-1.5 text-sm font-medium text-green-900" data-testid="calendar-link">
+                        {label}
+                    </a>
+                }
+            }}
             {move || {
                 let later = later.get();
                 (!later.is_empty()).then(|| view! {

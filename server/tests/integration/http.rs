@@ -421,6 +421,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/api/shifts/hours.csv",
         "/api/shifts/x/signups.csv",
         "/api/shifts/x/calendar.ics",
+        "/api/shifts/signups/calendar.ics",
         "/api/contacts.csv",
         "/api/ticketed-events/x/tickets.csv",
         "/api/payments/donations.csv",
@@ -488,6 +489,8 @@ async fn private_links_never_reach_the_log(backend: Backend) {
     let page =
         app.client().get(app.url(&format!("/shifts/cancel?token={cancel_token}"))).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    let calendar = format!("/api/shifts/signups/calendar.ics?token={cancel_token}");
+    assert_eq!(app.client().get(app.url(&calendar)).send().await.unwrap().status(), 200);
     app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
     let volunteer = app.signed_in("vol@example.org").await;
     let link: String = app.call(&volunteer, "shifts/new-calendar-feed", &[]).await.json().await.unwrap();
@@ -499,7 +502,9 @@ async fn private_links_never_reach_the_log(backend: Backend) {
 
     let text = log.text();
     assert!(
-        text.contains("/shifts/cancel") && text.contains("/api/my/shifts.ics"),
+        text.contains("/shifts/cancel")
+            && text.contains("/api/shifts/signups/calendar.ics")
+            && text.contains("/api/my/shifts.ics"),
         "requests are logged: {text}"
     );
     assert!(!text.contains(&cancel_token), "the cancel token is in the log");

@@ -2915,6 +2915,25 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     );
     let html = app.page(&app.client(), &format!("/shifts/cancel?token={token}&signed_up=1")).await;
     assert!(html.contains("And the other shifts you signed up for:"), "{html}");
+    // The receipt's calendar file holds both, the one Jo waits for marked so.
+    let calendar = format!("/api/shifts/signups/calendar.ics?token={token}");
+    assert!(
+        html.contains(&format!("href=\"{calendar}\"")) && html.contains("Add them all to your calendar"),
+        "{html}"
+    );
+    let res = app.client().get(app.url(&calendar)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let ics = res.text().await.unwrap();
+    assert!(ics.contains("SUMMARY:Sorting\r\n") && ics.contains("SUMMARY:Waitlist: Packing\r\n"), "{ics}");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    for wrong in ["not-a-token", ""] {
+        let res = app
+            .client()
+            .get(app.url(&format!("/api/shifts/signups/calendar.ics?token={wrong}")))
+            .send()
+            .await;
+        assert_eq!(res.unwrap().status(), 404);
+    }
 
     // Taken nowhere: said for all of them at once, and nothing changes.
     let res = sign_up("jo@example.org", ids(&[sorting, packing, driving])).await;
