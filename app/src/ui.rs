@@ -388,9 +388,29 @@ pub fn pager(
     reload: bool,
 ) -> impl IntoView {
     let rel = reload.then_some("external");
-    let link_class = "text-indigo-700 hover:underline";
-    let back = (page > 1).then(|| view! { <a href=link(page - 1) rel=rel class=link_class>{back}</a> });
-    let forward = has_more.then(|| view! { <a href=link(page + 1) rel=rel class=link_class>{forward}</a> });
+    let back = (page > 1).then(|| view! { <a href=link(page - 1) rel=rel class=PAGE_LINK>{back}</a> });
+    let forward = has_more.then(|| view! { <a href=link(page + 1) rel=rel class=PAGE_LINK>{forward}</a> });
+    pages_nav(page, back, forward)
+}
+
+/// As `pager`, for a list inside a GET form whose fields the other pages keep (boxes ticked
+/// across pages): buttons that send the form to `action` with `page=n`.
+pub fn form_pager(
+    page: i64,
+    has_more: bool,
+    action: &'static str,
+    (back, forward): (&'static str, &'static str),
+) -> impl IntoView {
+    let button = |n: i64, label: &'static str| {
+        view! { <button type="submit" formaction=action name="page" value=n.to_string() class=PAGE_LINK>{label}</button> }
+    };
+    pages_nav(page, (page > 1).then(|| button(page - 1, back)), has_more.then(|| button(page + 1, forward)))
+}
+
+const PAGE_LINK: &str = "text-indigo-700 hover:underline";
+
+/// The page number between the ways to the pages before and after it; nothing without either.
+fn pages_nav(page: i64, back: Option<impl IntoView>, forward: Option<impl IntoView>) -> impl IntoView {
     (back.is_some() || forward.is_some()).then(|| {
         view! {
             <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pages">

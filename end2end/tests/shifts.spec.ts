@@ -456,4 +456,52 @@ test.describe.serial("volunteer shifts", () => {
     });
     expect(overflow).toBe(0);
   });
+
+  // Last, as its 56 shifts push the others' onto a second page of the list.
+  test("shifts ticked on one page of the list stay ticked on the next", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await ready(admin);
+    await admin.getByLabel("Title", { exact: true }).fill("Daily round");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByLabel("Starts").fill("07:00");
+    await admin.getByLabel("Ends").fill("08:00");
+    await admin.getByLabel("Capacity").fill("3");
+    for (const day of ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]) {
+      await admin.getByLabel(day, { exact: true }).check();
+    }
+    await admin.getByLabel("For how many weeks (1–12)").fill("8");
+    await admin.getByRole("button", { name: "Create shift" }).click();
+    await expect(admin.getByTestId("create-result")).toHaveText("Created 56 shifts of “Daily round”.");
+
+    const volunteer = await (await browser.newContext()).newPage();
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await ready(volunteer);
+    // Nothing ticked: the pages are plain links.
+    await expect(volunteer.getByRole("link", { name: "Later →" })).toBeVisible();
+    const round = volunteer.getByTestId("public-shift").filter({ hasText: "Daily round" });
+    const firstPick = await round.first().locator("a").getAttribute("href");
+    await round.first().getByLabel("Choose").check();
+    await expect(volunteer.getByRole("link", { name: "Later →" })).toBeHidden();
+    await volunteer.getByRole("button", { name: "Later →" }).click();
+
+    await expect(volunteer).toHaveURL(/\/shifts\?id=.+&page=2$/);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("ticked-elsewhere")).toContainText("Also ticked on other pages: 1 shift.");
+    await expect(volunteer.getByTestId("choose-bar")).toBeVisible();
+    const secondPick = await round.last().locator("a").getAttribute("href");
+    await round.last().getByLabel("Choose").check();
+    // Back on the first page, its tick is still there.
+    await volunteer.getByRole("button", { name: "← Sooner" }).click();
+    await expect(volunteer).toHaveURL(/page=1$/);
+    await expect(round.first().getByLabel("Choose")).toBeChecked();
+    await volunteer.getByRole("button", { name: "Sign up for the ticked shifts" }).click();
+
+    await expect(volunteer).toHaveURL(/\/shifts\/chosen\?/);
+    await ready(volunteer);
+    const chosen = volunteer.getByTestId("chosen-shift");
+    await expect(chosen).toHaveCount(2);
+    await expect(chosen.first().locator("a")).toHaveAttribute("href", firstPick!);
+    await expect(chosen.last().locator("a")).toHaveAttribute("href", secondPick!);
+  });
 });

@@ -124,6 +124,16 @@ impl SignupSource {
     }
 }
 
+/// Shift ids as a query or form gave them (`id=…&id=…`): trimmed, blanks left out, each once,
+/// in the order given.
+pub fn distinct_ids(ids: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty() && seen.insert(id.clone()))
+        .collect()
+}
+
 /// A shift as the pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shift {

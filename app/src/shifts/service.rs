@@ -983,12 +983,7 @@ pub const CHOSEN_MAX: usize = 20;
 
 /// The chosen shifts' ids, each once, in the order given; refused beyond `CHOSEN_MAX`.
 pub fn chosen_ids(ids: &[String]) -> Result<Vec<String>, ShiftError> {
-    let mut seen = HashSet::new();
-    let ids: Vec<String> = ids
-        .iter()
-        .map(|id| id.trim().to_string())
-        .filter(|id| !id.is_empty() && seen.insert(id.clone()))
-        .collect();
+    let ids = super::distinct_ids(ids);
     if ids.len() > CHOSEN_MAX {
         let message = format!("Choose at most {CHOSEN_MAX} shifts at a time.");
         return Err(ShiftError::Invalid(FieldError::only("id", message)));

@@ -47,9 +47,12 @@ pub fn PublicShiftsPage() -> impl IntoView {
     // The page number is read once: the page links load the next page whole (they are
     // `rel="external"`), so the list never has to follow a changing query, and every page of
     // the list is a plain document that the page cache and search engines see the same way.
-    // The "Where" choice is a plain GET form, which loads the page whole too.
-    let (page, place) = use_query_map()
-        .with_untracked(|q| (q.get("page").and_then(|p| p.parse().ok()), crate::ui::text_param(q, "place")));
+    // The "Where" choice is a plain GET form, which loads the page whole too. So are the page
+    // buttons shown once a shift is ticked: they carry the ticked ones (`id`) to the next page.
+    let (page, place, ticked) = use_query_map().with_untracked(|q| {
+        (q.get("page").and_then(|p| p.parse().ok()), crate::ui::text_param(q, "place"), q.get_all("id"))
+    });
+    let ticked = super::distinct_ids(&ticked.unwrap_or_default());
     let chosen = place.clone();
     let shifts =
         Resource::new(move || (page, chosen.clone()), |(page, place)| list_public_shifts(page, place));
@@ -61,7 +64,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
             <h1 class="text-3xl font-bold text-slate-900">"Volunteer shifts"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || {
-                    let place = place.clone();
+                    let (place, ticked) = (place.clone(), ticked.clone());
                     Suspend::new(async move {
                         let places = places.await.unwrap_or_default();
                         let choice = (places.len() > 1).then(|| view! { <PlaceChoice places=places place=place.clone() /> });
@@ -75,7 +78,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
                                 <p class="mt-6 text-slate-600">"No shifts are scheduled right now. Check back soon."</p>
                             }
                                 .into_any(),
-                            Ok(page) => public_shift_list(page, place),
+                            Ok(page) => public_shift_list(page, place, ticked),
                         };
                         view! { {choice} {list} }
                     })
@@ -115,9 +118,12 @@ fn PlaceChoice(places: Vec<String>, place: Option<String>) -> impl IntoView {
 }
 
 /// One page of the public list (of the shifts at `place`, if chosen) under a heading for each
-/// day, with links to the pages before and after it.
-fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
+/// day, with links to the pages before and after it. The shifts `ticked` so far (on any page)
+/// stay ticked: a box for each on this page, a hidden one for each elsewhere.
+fn public_shift_list(page: ShiftPage, place: Option<String>, ticked: Vec<String>) -> AnyView {
     let (number, has_more) = (page.page, page.has_more);
+    let elsewhere: Vec<String> =
+        ticked.iter().filter(|id| !page.shifts.iter().any(|s| &s.id == *id)).cloned().collect();
     // The shifts come soonest first, so each day's are next to each other.
     let mut days: Vec<(String, Vec<Shift>)> = Vec::new();
     for shift in page.shifts {
@@ -128,10 +134,21 @@ fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
         }
     }
     // A plain GET form: the ticked shifts open the page that signs up for them all at once. Its
-    // button shows once something is ticked (CSS `:has`, so also before the code has loaded).
+    // button, and page buttons that keep the ticks, show once something is ticked (CSS `:has`,
+    // so also before the code has loaded); until then the pages are plain links.
+    let page_link = {
+        let place = place.clone();
+        move |n| match &place {
+            Some(place) => format!("/shifts?place={}&page={n}", crate::ui::urlencode(place)),
+            None => format!("/shifts?page={n}"),
+        }
+    };
+    let untick = page_link(number);
     view! {
         {days.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
         <form method="get" action="/shifts/chosen" class="group" data-testid="choose-shifts">
+        {place.map(|place| view! { <input type="hidden" name="place" value=place /> })}
+        {elsewhere.iter().map(|id| view! { <input type="checkbox" name="id" value=id.clone() checked hidden /> }).collect_view()}
         {days
             .into_iter()
             .map(|(day, shifts)| view! {
@@ -148,7 +165,7 @@ fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
                                     <p class="text-sm text-slate-600">{s.with_place(s.times())}</p>
                                     <p class="text-sm text-slate-700">{s.spots_line()}</p>
                                     <label class="mt-2 inline-flex items-center gap-2 text-sm text-slate-700">
-                                        <input type="checkbox" name="id" value=s.id.clone() class="h-4 w-4" />
+                                        <input type="checkbox" name="id" value=s.id.clone() checked=ticked.contains(&s.id) class="h-4 w-4" />
                                         "Choose"
                                         <span class="sr-only">{format!("{}, {}", s.title, s.times())}</span>
                                     </label>
@@ -160,22 +177,26 @@ fn public_shift_list(page: ShiftPage, place: Option<String>) -> AnyView {
             })
             .collect_view()}
             <div class="sticky bottom-0 mt-6 hidden flex-wrap items-center justify-between gap-3 rounded-lg bg-indigo-50 p-4 shadow-sm group-has-[:checked]:flex" data-testid="choose-bar">
-                <p class="text-sm text-indigo-900">"Sign up for every shift you ticked, in one go."</p>
+                <div class="text-sm text-indigo-900">
+                    <p>"Sign up for every shift you ticked, in one go."</p>
+                    {(!elsewhere.is_empty()).then(|| view! {
+                        <p data-testid="ticked-elsewhere">
+                            {format!("Also ticked on other pages: {}. ", crate::ui::count(elsewhere.len() as i64, "shift"))}
+                            <a href=untick rel="external" class="underline">"Untick them"</a>
+                        </p>
+                    })}
+                </div>
                 <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
                     "Sign up for the ticked shifts"
                 </button>
             </div>
+            <div class="group-has-[:checked]:hidden">
+                {crate::ui::pager(number, has_more, page_link, crate::ui::PAGES_SOONEST_FIRST, true)}
+            </div>
+            <div class="hidden group-has-[:checked]:block">
+                {crate::ui::form_pager(number, has_more, "/shifts", crate::ui::PAGES_SOONEST_FIRST)}
+            </div>
         </form>
-        {crate::ui::pager(
-            number,
-            has_more,
-            move |n| match &place {
-                Some(place) => format!("/shifts?place={}&page={n}", crate::ui::urlencode(place)),
-                None => format!("/shifts?page={n}"),
-            },
-            crate::ui::PAGES_SOONEST_FIRST,
-            true,
-        )}
     }
         .into_any()
 }

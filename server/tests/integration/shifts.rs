@@ -677,6 +677,18 @@ async fn the_public_list_comes_in_pages_and_any_page_number_is_answered(app: Tes
     let html = app.page(&app.client(), "/shifts?place=Community%20hall").await;
     assert!(html.contains("href=\"/shifts?place=Community%20hall&amp;page=2\""), "{html}");
 
+    // Shifts ticked on one page stay ticked on the others: once something is ticked, the page
+    // buttons send the list's form (the ticks with it) back to `/shifts`.
+    let (soonest, latest) =
+        (first["shifts"][0]["id"].as_str().unwrap(), second["shifts"][0]["id"].as_str().unwrap());
+    let html = app.page(&app.client(), &format!("/shifts?page=2&id={soonest}&id={latest}&id=+")).await;
+    assert!(html.contains(&format!("value=\"{latest}\" checked")), "ticked here: {html}");
+    assert!(html.contains(&format!("value=\"{soonest}\" checked hidden")), "ticked on page 1: {html}");
+    assert!(html.contains("Also ticked on other pages: 1 shift."), "{html}");
+    assert!(html.contains("formaction=\"/shifts\" name=\"page\" value=\"1\""), "{html}");
+    let html = app.page(&app.client(), "/shifts").await;
+    assert!(!html.contains(" checked") && !html.contains("ticked-elsewhere"), "nothing ticked: {html}");
+
     // The admin lists share the page arithmetic: a huge page is an empty page, not a failure.
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
     let admin = app.signed_in("admin@example.org").await;
