@@ -347,6 +347,9 @@ pub struct ChosenShifts {
     pub closed: Vec<ClosedShift>,
     /// How many chosen ids are of no public shift: unknown, deleted or made private since.
     pub missing: usize,
+    /// The signed-in volunteer's standing on those of `open` they are already on, by shift id:
+    /// signing up leaves these as they are.
+    pub already: std::collections::HashMap<String, SignupStatus>,
 }
 
 impl ChosenShifts {
@@ -716,7 +719,9 @@ pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
 #[server(prefix = "/api", endpoint = "shifts/chosen")]
 pub async fn list_chosen_shifts(#[server(default)] ids: Vec<String>) -> Result<ChosenShifts, AppError> {
     let state = crate::state::app_state()?;
-    Ok(service::chosen_public(&state.db, &ids, crate::db::now_unix()).await?)
+    let user = crate::auth::current_user().await?;
+    let email = user.as_ref().map(|u| u.email.as_str());
+    Ok(service::chosen_public(&state.db, &ids, email, crate::db::now_unix()).await?)
 }
 
 /// A public sign-up, limited per client IP (one sign-up, `series`, `also` or not). A signed-in

@@ -1029,11 +1029,17 @@ pub async fn sign_up_for_chosen(
 }
 
 /// The shifts chosen on the public list, for the page that signs up for them all: the public
-/// ones among `ids` that still take sign-ups, those that no longer do (and why), and how many
-/// ids are of no public shift.
-pub async fn chosen_public(db: &Db, ids: &[String], now: i64) -> Result<ChosenShifts, ShiftError> {
+/// ones among `ids` that still take sign-ups, those that no longer do (and why), how many ids
+/// are of no public shift, and which open ones `email` (the signed-in volunteer's) is on.
+pub async fn chosen_public(
+    db: &Db,
+    ids: &[String],
+    email: Option<&str>,
+    now: i64,
+) -> Result<ChosenShifts, ShiftError> {
     let ids = chosen_ids(ids)?;
-    let mut chosen = ChosenShifts { open: Vec::new(), closed: Vec::new(), missing: ids.len() };
+    let mut chosen =
+        ChosenShifts { open: Vec::new(), closed: Vec::new(), missing: ids.len(), already: HashMap::new() };
     if ids.is_empty() {
         return Ok(chosen);
     }
@@ -1058,6 +1064,24 @@ pub async fn chosen_public(db: &Db, ids: &[String], now: i64) -> Result<ChosenSh
             continue;
         };
         chosen.closed.push(ClosedShift { shift, reason: reason.to_string() });
+    }
+    if let Some(email) = email.filter(|_| !chosen.open.is_empty()) {
+        // The same rule as the sign-up's own: one active sign-up per email and shift.
+        let sql = format!(
+            "SELECT shift_id, status FROM shift_signups WHERE status <> 'CANCELLED' AND email = $1 \
+             AND shift_id IN ({})",
+            db::placeholders(2, chosen.open.len())
+        );
+        let mut query =
+            sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).bind(normalise_email(email));
+        for shift in &chosen.open {
+            query = query.bind(&shift.id);
+        }
+        for (shift_id, status) in query.fetch_all(db.pool()).await? {
+            if let Some(status) = SignupStatus::parse(&status) {
+                chosen.already.insert(shift_id, status);
+            }
+        }
     }
     Ok(chosen)
 }

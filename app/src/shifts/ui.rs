@@ -346,9 +346,37 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                 .into_any(),
                             Ok(chosen) => {
                                 let left_out = left_out(&chosen);
-                                let shifts = chosen.open;
-                                let button = if shifts.len() == 1 { "Sign up".to_string() } else { format!("Sign up for these {} shifts", shifts.len()) };
-                                let (first, others) = (shifts[0].id.clone(), shifts[1..].iter().map(|s| s.id.clone()).collect::<Vec<_>>());
+                                let ChosenShifts { open: shifts, already, .. } = chosen;
+                                // Only the shifts the signed-in volunteer is not on yet are sent.
+                                let new: Vec<String> = shifts.iter().filter(|s| !already.contains_key(&s.id)).map(|s| s.id.clone()).collect();
+                                let button = if new.len() == 1 { "Sign up".to_string() } else { format!("Sign up for these {} shifts", new.len()) };
+                                let mut new = new.into_iter();
+                                let form = match new.next() {
+                                    None => view! {
+                                        <p class="mt-6 text-slate-700" data-testid="chosen-all-yours">
+                                            "You are already on each of these shifts. "
+                                            <a href="/my/shifts" class="text-indigo-700 underline">"See My shifts."</a>
+                                        </p>
+                                    }
+                                        .into_any(),
+                                    Some(first) => view! {
+                                        <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                            <input type="hidden" name="shift_id" value=first />
+                                            {new.enumerate().map(|(i, id)| view! {
+                                                <input type="hidden" name=format!("also[{i}]") value=id />
+                                            }).collect_view()}
+                                            <FormError error=error />
+                                            {signup_fields(me, &back_to, error)}
+                                            <p class="text-sm text-slate-600">
+                                                "A shift you are already signed up for is left as it is. One email lists them all, each with its own link to cancel it."
+                                            </p>
+                                            <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
+                                                {move || if sign_up.pending().get() { "Signing up…".to_string() } else { button.clone() }}
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                        .into_any(),
+                                };
                                 view! {
                                     {left_out}
                                     <ul class="mt-4 space-y-3">
@@ -356,24 +384,17 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                             <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="chosen-shift">
                                                 <a href=format!("/shifts/{}", s.id) class="font-semibold text-indigo-700 hover:underline">{s.title.clone()}</a>
                                                 <p class="text-sm text-slate-600">{s.with_place(s.when())}</p>
-                                                <p class="text-sm text-slate-700">{s.spots_line()}</p>
+                                                <p class="text-sm text-slate-700">
+                                                    {match already.get(&s.id) {
+                                                        Some(SignupStatus::Waitlisted) => "You are on its waitlist already.".to_string(),
+                                                        Some(_) => "You are signed up for this one already.".to_string(),
+                                                        None => s.spots_line(),
+                                                    }}
+                                                </p>
                                             </li>
                                         }).collect_view()}
                                     </ul>
-                                    <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
-                                        <input type="hidden" name="shift_id" value=first />
-                                        {others.into_iter().enumerate().map(|(i, id)| view! {
-                                            <input type="hidden" name=format!("also[{i}]") value=id />
-                                        }).collect_view()}
-                                        <FormError error=error />
-                                        {signup_fields(me, &back_to, error)}
-                                        <p class="text-sm text-slate-600">
-                                            "A shift you are already signed up for is left as it is. One email lists them all, each with its own link to cancel it."
-                                        </p>
-                                        <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
-                                            {move || if sign_up.pending().get() { "Signing up…".to_string() } else { button.clone() }}
-                                        </button>
-                                    </ActionForm>
+                                    {form}
                                 }
                                     .into_any()
                             }

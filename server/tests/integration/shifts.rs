@@ -2852,7 +2852,7 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     assert_eq!(listed["missing"], 2, "the private shift and the unknown id");
     for nothing in [vec![], vec![" ".to_string()]] {
         let listed = chosen(nothing).await.json::<Value>().await.unwrap();
-        assert_eq!(listed, serde_json::json!({"open": [], "closed": [], "missing": 0}));
+        assert_eq!(listed, serde_json::json!({"open": [], "closed": [], "missing": 0, "already": {}}));
     }
     let res = chosen((0..21).map(|n| format!("id-{n}")).collect()).await;
     assert_eq!(res.status(), 422);
@@ -2946,6 +2946,31 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
             .await;
         assert_eq!(res.unwrap().status(), 404);
     }
+
+    // Signed in, Jo sees which chosen shifts she is on already; only the others are sent.
+    app.create_user("jo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let jo_signed_in = app.signed_in("jo@example.org").await;
+    let fields =
+        [("ids[0]", sorting.id.as_str()), ("ids[1]", packing.id.as_str()), ("ids[2]", cooking.id.as_str())];
+    let listed = app.call(&jo_signed_in, "shifts/chosen", &fields).await.json::<Value>().await.unwrap();
+    assert_eq!(
+        listed["already"],
+        serde_json::json!({ sorting.id.as_str(): "CONFIRMED", packing.id.as_str(): "WAITLISTED" })
+    );
+    let listed = app.call(&app.client(), "shifts/chosen", &fields).await.json::<Value>().await.unwrap();
+    assert_eq!(listed["already"], serde_json::json!({}), "nobody is signed in");
+    let page = format!("/shifts/chosen?id={}&id={}&id={}", sorting.id, packing.id, driving.id);
+    let html = app.page(&jo_signed_in, &page).await;
+    assert!(
+        html.contains("You are on its waitlist already.") && html.contains("You are already on each"),
+        "{html}"
+    );
+    assert!(!html.contains("name=\"shift_id\""), "nothing left to sign up for: {html}");
+    let stacking = service::create(&bus, &Actor::System, &at("Stacking", "13", "2")).await.unwrap();
+    let html = app.page(&jo_signed_in, &format!("/shifts/chosen?id={}&id={}", sorting.id, stacking.id)).await;
+    assert!(html.contains("You are signed up for this one already."), "{html}");
+    assert!(html.contains(&format!("name=\"shift_id\" value=\"{}\"", stacking.id)), "{html}");
+    assert!(!html.contains("also[0]") && !html.contains("Sign up for these"), "{html}");
 
     // Taken nowhere: said for all of them at once, and nothing changes.
     let res = sign_up("jo@example.org", ids(&[sorting, packing, driving])).await;
