@@ -56,6 +56,13 @@ test.describe.serial("accessibility", () => {
     await expect(volunteer).toHaveURL(/\?place=Food\+bank$/);
     await expect(volunteer.getByTestId("public-shift")).toHaveCount(1);
     await expect(volunteer.getByTestId("public-shift")).toContainText("Sorting");
+    // A shift ticked before changing place stays ticked.
+    await volunteer.getByLabel("Choose").check();
+    await volunteer.getByLabel("Where").selectOption("");
+    await volunteer.getByRole("button", { name: "Show" }).click();
+    await expect(volunteer).toHaveURL(/\?place=&id=[^&]+$/);
+    await expect(volunteer.getByTestId("public-shift").filter({ hasText: "Sorting" }).getByLabel("Choose")).toBeChecked();
+    await expect(volunteer.getByRole("button", { name: "Sign up for the ticked shifts" })).toBeVisible();
     // Shifts ticked on the list, and the page that signs up for them together.
     await volunteer.goto(`${server.baseURL}/shifts`);
     await ready(volunteer);

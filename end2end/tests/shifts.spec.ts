@@ -332,8 +332,9 @@ test.describe.serial("volunteer shifts", () => {
     const signUpTicked = volunteer.getByRole("button", { name: "Sign up for the ticked shifts" });
     await expect(signUpTicked).toBeHidden();
     const rota = volunteer.getByTestId("public-shift").filter({ hasText: "Rota" });
-    await rota.nth(0).getByLabel("Choose").check();
-    await rota.nth(2).getByLabel("Choose").check();
+    for (const n of [0, 1, 2]) {
+      await rota.nth(n).getByLabel("Choose").check();
+    }
     // The button stays in view at the bottom, and fits a phone.
     const size = volunteer.viewportSize()!;
     await volunteer.setViewportSize({ width: 360, height: 800 });
@@ -342,7 +343,20 @@ test.describe.serial("volunteer shifts", () => {
     await volunteer.setViewportSize(size);
     await signUpTicked.click();
 
-    await expect(volunteer).toHaveURL(/\/shifts\/chosen\?id=.+&id=.+/);
+    await expect(volunteer).toHaveURL(/\/shifts\/chosen\?id=.+&id=.+&id=.+/);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("chosen-shift")).toHaveCount(3);
+    // She changes her mind about the middle one: left out here, and unticked on the list.
+    await volunteer.getByTestId("chosen-shift").nth(1).getByRole("link", { name: /^Leave out/ }).click();
+    await expect(volunteer).toHaveURL(/\/shifts\/chosen\?id=[^&]+&id=[^&]+$/);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("chosen-shift")).toHaveCount(2);
+    await volunteer.getByRole("link", { name: "Change your choice on the list" }).click();
+    await expect(volunteer).toHaveURL(/\/shifts\?id=[^&]+&id=[^&]+$/);
+    await expect(rota.nth(0).getByLabel("Choose")).toBeChecked();
+    await expect(rota.nth(1).getByLabel("Choose")).not.toBeChecked();
+    await expect(rota.nth(2).getByLabel("Choose")).toBeChecked();
+    await signUpTicked.click();
     await ready(volunteer);
     await expect(volunteer.getByTestId("chosen-shift")).toHaveCount(2);
     await expect(volunteer.getByTestId("chosen-shift").first()).toContainText("5 spots left");

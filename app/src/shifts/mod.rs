@@ -363,8 +363,25 @@ impl ChosenShifts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClosedShift {
     pub shift: Shift,
-    /// "cancelled" or "over"
-    pub reason: String,
+    pub reason: ClosedReason,
+}
+
+/// Why a shift no longer takes sign-ups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClosedReason {
+    Cancelled,
+    Over,
+}
+
+impl ClosedReason {
+    /// As the chosen page says it: "Cooking, Sat 5 Dec 2026, 11:00–11:30 UTC: cancelled".
+    pub fn label(self) -> &'static str {
+        match self {
+            ClosedReason::Cancelled => "cancelled",
+            ClosedReason::Over => "over",
+        }
+    }
 }
 
 /// One of the signed-in volunteer's own sign-ups.

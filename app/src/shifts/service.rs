@@ -8,9 +8,10 @@ use sqlx::Row;
 
 use super::emails;
 use super::{
-    Attendance, ChosenShifts, ClosedShift, HoursFilter, HoursReport, MySignup, PastShifts, RepeatForm,
-    STATUS_OVER, SeriesScope, SheetEntry, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus, SignInSheet,
-    SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView, VolunteerHours,
+    Attendance, ChosenShifts, ClosedReason, ClosedShift, HoursFilter, HoursReport, MySignup, PastShifts,
+    RepeatForm, STATUS_OVER, SeriesScope, SheetEntry, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus,
+    SignInSheet, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
+    VolunteerHours,
 };
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
@@ -1056,14 +1057,14 @@ pub async fn chosen_public(
         chosen.missing -= 1;
         // As `UPCOMING_PUBLIC` says: a shift takes sign-ups until it is cancelled or ends.
         let reason = if shift.status == ShiftStatus::Cancelled {
-            "cancelled"
+            ClosedReason::Cancelled
         } else if shift.is_over(now) {
-            "over"
+            ClosedReason::Over
         } else {
             chosen.open.push(shift);
             continue;
         };
-        chosen.closed.push(ClosedShift { shift, reason: reason.to_string() });
+        chosen.closed.push(ClosedShift { shift, reason });
     }
     if let Some(email) = email.filter(|_| !chosen.open.is_empty()) {
         // The same rule as the sign-up's own: one active sign-up per email and shift.

@@ -67,20 +67,27 @@ pub fn PublicShiftsPage() -> impl IntoView {
                     let (place, ticked) = (place.clone(), ticked.clone());
                     Suspend::new(async move {
                         let places = places.await.unwrap_or_default();
-                        let choice = (places.len() > 1).then(|| view! { <PlaceChoice places=places place=place.clone() /> });
-                        let list = match shifts.await {
-                            Err(e) => view! { <LoadError error=e /> }.into_any(),
-                            Ok(page) if page.shifts.is_empty() && page.page == 1 && place.is_some() => view! {
-                                <p class="mt-6 text-slate-600">"No shifts are coming up there. Choose another place."</p>
-                            }
-                                .into_any(),
-                            Ok(page) if page.shifts.is_empty() && page.page == 1 => view! {
-                                <p class="mt-6 text-slate-600">"No shifts are scheduled right now. Check back soon."</p>
-                            }
-                                .into_any(),
-                            Ok(page) => public_shift_list(page, place, ticked),
+                        // Without a list (and so without its form), "Where" is a form of its own,
+                        // which keeps the shifts ticked so far.
+                        let choice_alone = |empty: &'static str| {
+                            let choice = (places.len() > 1).then(|| view! {
+                                <form method="get" action="/shifts">
+                                    {ticked.iter().map(|id| view! { <input type="hidden" name="id" value=id.clone() /> }).collect_view()}
+                                    {place_choice(&places, place.as_deref())}
+                                </form>
+                            });
+                            view! { {choice} <p class="mt-6 text-slate-600">{empty}</p> }.into_any()
                         };
-                        view! { {choice} {list} }
+                        match shifts.await {
+                            Err(e) => view! { <LoadError error=e /> }.into_any(),
+                            Ok(page) if page.shifts.is_empty() && page.page == 1 && place.is_some() => {
+                                choice_alone("No shifts are coming up there. Choose another place.")
+                            }
+                            Ok(page) if page.shifts.is_empty() && page.page == 1 => {
+                                choice_alone("No shifts are scheduled right now. Check back soon.")
+                            }
+                            Ok(page) => public_shift_list(page, &places, place, ticked),
+                        }
                     })
                 }}
             </Suspense>
@@ -93,34 +100,36 @@ pub fn PublicShiftsPage() -> impl IntoView {
     }
 }
 
-/// "Where": narrows the public list to the shifts at one place.
-#[component]
-fn PlaceChoice(places: Vec<String>, place: Option<String>) -> impl IntoView {
+/// "Where": narrows the public list to the shifts at one place. Its button sends the form it is
+/// in to the list, with whatever is ticked in that form.
+fn place_choice(places: &[String], place: Option<&str>) -> impl IntoView + use<> {
     view! {
-        <form method="get" action="/shifts" class="mt-4 flex flex-wrap items-end gap-3" role="search">
+        <div class="mt-4 flex flex-wrap items-end gap-3" role="search">
             <label class="text-sm text-slate-700">
                 "Where"
                 <select name="place" class="mt-1 block rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm">
                     <option value="">"Anywhere"</option>
                     {places
-                        .into_iter()
-                        .map(|p| {
-                            let selected = place.as_deref() == Some(p.as_str());
-                            let label = p.clone();
-                            view! { <option value=p selected=selected>{label}</option> }
-                        })
+                        .iter()
+                        .map(|p| view! { <option value=p.clone() selected=place == Some(p.as_str())>{p.clone()}</option> })
                         .collect_view()}
                 </select>
             </label>
-            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm">"Show"</button>
-        </form>
+            <button type="submit" formaction="/shifts" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm">"Show"</button>
+        </div>
     }
 }
 
 /// One page of the public list (of the shifts at `place`, if chosen) under a heading for each
-/// day, with links to the pages before and after it. The shifts `ticked` so far (on any page)
-/// stay ticked: a box for each on this page, a hidden one for each elsewhere.
-fn public_shift_list(page: ShiftPage, place: Option<String>, ticked: Vec<String>) -> AnyView {
+/// day, with links to the pages before and after it, and the "Where" choice if the shifts are
+/// at more than one of `places`. The shifts `ticked` so far (on any page) stay ticked: a box
+/// for each on this page, a hidden one for each elsewhere.
+fn public_shift_list(
+    page: ShiftPage,
+    places: &[String],
+    place: Option<String>,
+    ticked: Vec<String>,
+) -> AnyView {
     let (number, has_more) = (page.page, page.has_more);
     let elsewhere: Vec<String> =
         ticked.iter().filter(|id| !page.shifts.iter().any(|s| &s.id == *id)).cloned().collect();
@@ -135,7 +144,8 @@ fn public_shift_list(page: ShiftPage, place: Option<String>, ticked: Vec<String>
     }
     // A plain GET form: the ticked shifts open the page that signs up for them all at once. Its
     // button, and page buttons that keep the ticks, show once something is ticked (CSS `:has`,
-    // so also before the code has loaded); until then the pages are plain links.
+    // so also before the code has loaded; `input:checked`, as the chosen place's `<option>` is
+    // `:checked` too); until then the pages are plain links.
     let page_link = {
         let place = place.clone();
         move |n| match &place {
@@ -145,9 +155,15 @@ fn public_shift_list(page: ShiftPage, place: Option<String>, ticked: Vec<String>
     };
     let untick = page_link(number);
     view! {
-        {days.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
         <form method="get" action="/shifts/chosen" class="group" data-testid="choose-shifts">
-        {place.map(|place| view! { <input type="hidden" name="place" value=place /> })}
+        // The choice of place is in this form, so changing place keeps what is ticked; without
+        // it, the page buttons keep the place.
+        {if places.len() > 1 {
+            place_choice(places, place.as_deref()).into_any()
+        } else {
+            place.map(|place| view! { <input type="hidden" name="place" value=place /> }).into_any()
+        }}
+        {days.is_empty().then(|| view! { <p class="mt-6 text-slate-600">"No more shifts on this page."</p> })}
         {elsewhere.iter().map(|id| view! { <input type="checkbox" name="id" value=id.clone() checked hidden /> }).collect_view()}
         {days
             .into_iter()
@@ -176,7 +192,7 @@ fn public_shift_list(page: ShiftPage, place: Option<String>, ticked: Vec<String>
                 </section>
             })
             .collect_view()}
-            <div class="sticky bottom-0 mt-6 hidden flex-wrap items-center justify-between gap-3 rounded-lg bg-indigo-50 p-4 shadow-sm group-has-[:checked]:flex" data-testid="choose-bar">
+            <div class="sticky bottom-0 mt-6 hidden flex-wrap items-center justify-between gap-3 rounded-lg bg-indigo-50 p-4 shadow-sm group-has-[input:checked]:flex" data-testid="choose-bar">
                 <div class="text-sm text-indigo-900">
                     <p>"Sign up for every shift you ticked, in one go."</p>
                     {(!elsewhere.is_empty()).then(|| view! {
@@ -190,10 +206,10 @@ fn public_shift_list(page: ShiftPage, place: Option<String>, ticked: Vec<String>
                     "Sign up for the ticked shifts"
                 </button>
             </div>
-            <div class="group-has-[:checked]:hidden">
+            <div class="group-has-[input:checked]:hidden">
                 {crate::ui::pager(number, has_more, page_link, crate::ui::PAGES_SOONEST_FIRST, true)}
             </div>
-            <div class="hidden group-has-[:checked]:block">
+            <div class="hidden group-has-[input:checked]:block">
                 {crate::ui::form_pager(number, has_more, "/shifts", crate::ui::PAGES_SOONEST_FIRST)}
             </div>
         </form>
@@ -306,12 +322,10 @@ pub fn ShiftSignupPage() -> impl IntoView {
 /// which lists the others.
 #[component]
 pub fn ChosenShiftsPage() -> impl IntoView {
-    let ids = use_query_map().with_untracked(|q| q.get_all("id").unwrap_or_default());
-    let back_to = format!(
-        "/shifts/chosen?{}",
-        ids.iter().map(|id| format!("id={}", crate::ui::urlencode(id))).collect::<Vec<_>>().join("&")
-    );
-    let shifts = Resource::new(move || ids.clone(), list_chosen_shifts);
+    let ids = super::distinct_ids(&use_query_map().with_untracked(|q| q.get_all("id").unwrap_or_default()));
+    let back_to = with_ids("/shifts/chosen", &ids);
+    let chosen_ids = ids.clone();
+    let shifts = Resource::new(move || chosen_ids.clone(), list_chosen_shifts);
     let me = Resource::new(|| (), |_| get_current_user());
     let sign_up = ServerAction::<SignUpForShift>::new();
     let error = last_error(sign_up.value());
@@ -331,7 +345,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
             <h1 class="text-3xl font-bold text-slate-900">"Sign up for the shifts you chose"</h1>
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || {
-                    let back_to = back_to.clone();
+                    let (back_to, ids) = (back_to.clone(), ids.clone());
                     Suspend::new(async move {
                         let me = me.await.ok().flatten();
                         match shifts.await {
@@ -349,7 +363,17 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                 let ChosenShifts { open: shifts, already, .. } = chosen;
                                 // Only the shifts the signed-in volunteer is not on yet are sent.
                                 let new: Vec<String> = shifts.iter().filter(|s| !already.contains_key(&s.id)).map(|s| s.id.clone()).collect();
-                                let button = if new.len() == 1 { "Sign up".to_string() } else { format!("Sign up for these {} shifts", new.len()) };
+                                let button = match (new.len(), already.is_empty()) {
+                                    (1, true) => "Sign up".to_string(),
+                                    (n, true) => format!("Sign up for these {n} shifts"),
+                                    (1, false) => "Sign up for the other shift".to_string(),
+                                    (n, false) => format!("Sign up for the other {n} shifts"),
+                                };
+                                // With more than one, each can be left out: the same page without it.
+                                let several = shifts.len() > 1;
+                                // Or back to the list with these ticked, to choose again.
+                                let open_ids: Vec<String> = shifts.iter().map(|s| s.id.clone()).collect();
+                                let change = with_ids("/shifts", &open_ids);
                                 let mut new = new.into_iter();
                                 let form = match new.next() {
                                     None => view! {
@@ -380,8 +404,16 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                 view! {
                                     {left_out}
                                     <ul class="mt-4 space-y-3">
-                                        {shifts.into_iter().map(|s| view! {
+                                        {shifts.into_iter().map(|s| {
+                                            let others: Vec<String> = ids.iter().filter(|id| **id != s.id).cloned().collect();
+                                            let leave_out = several.then(|| view! {
+                                                <a href=with_ids("/shifts/chosen", &others) rel="external" class="float-right text-sm text-slate-600 underline hover:text-slate-900" data-testid="leave-out">
+                                                    "Leave out" <span class="sr-only">{format!(" {}, {}", s.title, s.when())}</span>
+                                                </a>
+                                            });
+                                            view! {
                                             <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="chosen-shift">
+                                                {leave_out}
                                                 <a href=format!("/shifts/{}", s.id) class="font-semibold text-indigo-700 hover:underline">{s.title.clone()}</a>
                                                 <p class="text-sm text-slate-600">{s.with_place(s.when())}</p>
                                                 <p class="text-sm text-slate-700">
@@ -392,8 +424,12 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                                     }}
                                                 </p>
                                             </li>
+                                            }
                                         }).collect_view()}
                                     </ul>
+                                    <p class="mt-3 text-sm">
+                                        <a href=change class="text-indigo-700 underline" data-testid="change-choice">"Change your choice on the list"</a>
+                                    </p>
                                     {form}
                                 }
                                     .into_any()
@@ -405,6 +441,16 @@ pub fn ChosenShiftsPage() -> impl IntoView {
             <p class="mt-8 text-sm"><a href="/shifts" class="text-indigo-700 hover:underline">"← All shifts"</a></p>
         </main>
     }
+}
+
+/// `path` with an `id=…` for each of `ids`: a choice of shifts as an address, for the list
+/// (which ticks them) or the page that signs up for them.
+fn with_ids(path: &str, ids: &[String]) -> String {
+    if ids.is_empty() {
+        return path.to_string();
+    }
+    let query: Vec<String> = ids.iter().map(|id| format!("id={}", crate::ui::urlencode(id))).collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 /// The chosen shifts that no longer take sign-ups, each with why, so the volunteer knows what
@@ -424,7 +470,7 @@ fn left_out(chosen: &ChosenShifts) -> Option<AnyView> {
                 <p>"Left out, as they no longer take sign-ups:"</p>
                 <ul class="mt-1 list-disc pl-5">
                     {chosen.closed.iter().map(|c| view! {
-                        <li>{format!("{}, {}: {}", c.shift.title, c.shift.when(), c.reason)}</li>
+                        <li>{format!("{}, {}: {}", c.shift.title, c.shift.when(), c.reason.label())}</li>
                     }).collect_view()}
                     {missing.map(|m| view! { <li>{m}</li> })}
                 </ul>

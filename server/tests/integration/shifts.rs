@@ -2223,7 +2223,7 @@ async fn a_sign_in_sheet_lists_everyone_to_tick_off(app: TestApp) {
 async fn volunteers_narrow_the_public_list_to_one_place(app: TestApp) {
     let bus = app.bus();
     let at = |title: &str, place: &str| ShiftForm { location: place.into(), ..form(title, "3") };
-    service::create(&bus, &Actor::System, &at("Canvass", "Community hall")).await.unwrap();
+    let canvass = service::create(&bus, &Actor::System, &at("Canvass", "Community hall")).await.unwrap();
     // With one place there is nothing to choose.
     let html = app.page(&app.client(), "/shifts").await;
     assert!(!html.contains("name=\"place\""));
@@ -2263,6 +2263,16 @@ async fn volunteers_narrow_the_public_list_to_one_place(app: TestApp) {
     assert!(html.contains("<option value=\"Food bank\" selected"), "{html}");
     let html = app.page(&app.client(), "/shifts?place=Nowhere").await;
     assert!(html.contains("No shifts are coming up there. Choose another place."));
+
+    // Changing place keeps what is ticked: the choice is in the list's form, its button sends
+    // that form to the list; with no list, the choice's own form carries the ticks.
+    let html = app.page(&app.client(), &format!("/shifts?place=Food+bank&id={}", canvass.id)).await;
+    let form = &html[html.find("data-testid=\"choose-shifts\"").expect("the list's form")..];
+    assert!(form.contains("name=\"place\"") && form.contains("formaction=\"/shifts\""), "{html}");
+    assert!(form.contains(&format!("value=\"{}\" checked hidden", canvass.id)), "{html}");
+    assert_eq!(html.matches("name=\"place\"").count(), 1, "the place is sent once: {html}");
+    let html = app.page(&app.client(), &format!("/shifts?place=Nowhere&id={}", canvass.id)).await;
+    assert!(html.contains(&format!("<input type=\"hidden\" name=\"id\" value=\"{}\"", canvass.id)), "{html}");
 }
 
 async fn volunteers_subscribe_to_their_shifts_in_a_calendar(app: TestApp) {
@@ -2871,6 +2881,14 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     assert!(html.contains("Full: signing up joins its waitlist"), "{html}");
     assert!(html.contains("Sign up for these 2 shifts"), "{html}");
     assert!(html.contains(&format!("name=\"also[0]\" value=\"{}\"", packing.id)), "{html}");
+    // Each can be left out (the same page without it), or the choice changed on the list.
+    let without_sorting =
+        format!("/shifts/chosen?id={}&amp;id={}&amp;id={}", cooking.id, packing.id, board.id);
+    assert!(html.contains(&format!("href=\"{without_sorting}\"")), "{html}");
+    assert_eq!(html.matches("data-testid=\"leave-out\"").count(), 2, "{html}");
+    assert!(html.contains(&format!("href=\"/shifts?id={}&amp;id={}\"", sorting.id, packing.id)), "{html}");
+    let html = app.page(&app.client(), &format!("/shifts/chosen?id={}&id={}", sorting.id, cooking.id)).await;
+    assert!(!html.contains("leave-out"), "nothing to leave out of one: {html}");
     let html = app.page(&app.client(), &format!("/shifts/chosen?id={}", leafleting.id)).await;
     assert!(html.contains("None of the shifts you chose takes sign-ups any more."), "{html}");
     assert!(html.contains(&format!("Leafleting, {}: over", leafleting.when())), "{html}");
@@ -2970,7 +2988,7 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     let html = app.page(&jo_signed_in, &format!("/shifts/chosen?id={}&id={}", sorting.id, stacking.id)).await;
     assert!(html.contains("You are signed up for this one already."), "{html}");
     assert!(html.contains(&format!("name=\"shift_id\" value=\"{}\"", stacking.id)), "{html}");
-    assert!(!html.contains("also[0]") && !html.contains("Sign up for these"), "{html}");
+    assert!(!html.contains("also[0]") && html.contains("Sign up for the other shift"), "{html}");
 
     // Taken nowhere: said for all of them at once, and nothing changes.
     let res = sign_up("jo@example.org", ids(&[sorting, packing, driving])).await;
