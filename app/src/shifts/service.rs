@@ -177,6 +177,10 @@ pub fn validate(
 const SHIFT_COLUMNS: &str = "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, \
      is_public, series_id, start_offset, end_offset, zone_label, revision";
 
+/// How the lists of shifts are ordered: soonest first, those starting together by title, then
+/// by id (so that a list in pages has one order).
+const SOONEST_FIRST: &str = "starts_at, title, id";
+
 /// `SHIFT_COLUMNS` of the shifts table as `s`, for queries that join it.
 fn shift_columns_of_s() -> String {
     SHIFT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
@@ -347,7 +351,7 @@ async fn in_scope(tx: &mut Tx, shift: &Shift, scope: SeriesScope) -> Result<Vec<
     };
     let from = if scope == SeriesScope::Following { shift.starts_at } else { i64::MIN };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE series_id = $1 AND starts_at >= $2 ORDER BY starts_at, id"
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE series_id = $1 AND starts_at >= $2 ORDER BY {SOONEST_FIRST}"
     )))
     .bind(series_id)
     .bind(from)
@@ -655,7 +659,7 @@ pub async fn upcoming_public(
     let (page, offset) = db::page_and_offset(page, PUBLIC_PAGE_SIZE);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND ($2 = '' OR location = $2) \
-         ORDER BY starts_at, id LIMIT {} OFFSET {offset}",
+         ORDER BY {SOONEST_FIRST} LIMIT {} OFFSET {offset}",
         PUBLIC_PAGE_SIZE + 1
     )))
     .bind(now)
@@ -680,7 +684,7 @@ pub const PUBLIC_FEED_SHIFTS: i64 = 500;
 /// The upcoming public shifts, soonest first: the public calendar feed.
 pub async fn public_feed(db: &Db, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
     let sql = format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} ORDER BY starts_at, id LIMIT {PUBLIC_FEED_SHIFTS}"
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} ORDER BY {SOONEST_FIRST} LIMIT {PUBLIC_FEED_SHIFTS}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(db.pool()).await?;
     rows.iter().map(shift_from_row).collect()
@@ -705,7 +709,7 @@ pub async fn public_places(db: &Db, now: i64) -> Result<Vec<String>, sqlx::Error
 pub async fn needing_volunteers(db: &Db, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE status = 'OPEN' AND starts_at > $1 AND starts_at <= $2 \
-         ORDER BY starts_at, id LIMIT {}",
+         ORDER BY {SOONEST_FIRST} LIMIT {}",
         super::SOON_SHOWN
     )))
     .bind(now)
@@ -808,7 +812,7 @@ async fn admin_shifts(
         sql.push_str(&format!(" AND lower(title) LIKE ${next} ESCAPE '\\'"));
     }
     // Upcoming shifts soonest first; finished ones most recent first.
-    let order = if over { "starts_at DESC, id DESC" } else { "starts_at, id" };
+    let order = if over { "starts_at DESC, title, id" } else { SOONEST_FIRST };
     sql.push_str(&format!(" ORDER BY {order}"));
     if let Some((rows, offset)) = limit {
         sql.push_str(&format!(" LIMIT {rows} OFFSET {offset}"));
@@ -1045,7 +1049,7 @@ pub async fn chosen_public(
         return Ok(chosen);
     }
     let sql = format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE is_public = 1 AND id IN ({}) ORDER BY starts_at, id",
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE is_public = 1 AND id IN ({}) ORDER BY {SOONEST_FIRST}",
         db::placeholders(1, ids.len())
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1102,7 +1106,7 @@ pub async fn later_in_series(
     let open = if public_only { UPCOMING_PUBLIC } else { UPCOMING };
     let sql = format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {open} AND series_id = $2 AND starts_at > $3 \
-         ORDER BY starts_at, id LIMIT {SERIES_SIGNUP_MAX}"
+         ORDER BY {SOONEST_FIRST} LIMIT {SERIES_SIGNUP_MAX}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
