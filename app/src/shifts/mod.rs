@@ -622,6 +622,13 @@ impl From<service::ShiftError> for AppError {
             ShiftError::AlreadySignedUpForAll => {
                 AppError::invalid("email", "This email is already signed up for each of these shifts.")
             }
+            ShiftError::NoneOpen => {
+                AppError::Conflict("None of the shifts you chose takes sign-ups any more.".into())
+            }
+            ShiftError::AlreadyOrClosed => AppError::Conflict(
+                "This email is already signed up for some of these shifts, and the others no longer take sign-ups."
+                    .into(),
+            ),
             ShiftError::NotWaitlisted => {
                 AppError::Conflict("Only someone on the waitlist can be promoted.".into())
             }

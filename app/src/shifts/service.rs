@@ -40,6 +40,10 @@ pub enum ShiftError {
     AlreadySignedUp,
     #[error("this email is already signed up for each of the chosen shifts")]
     AlreadySignedUpForAll,
+    #[error("none of the chosen shifts takes sign-ups any more")]
+    NoneOpen,
+    #[error("this email is already signed up for some of the chosen shifts; the others take no sign-ups")]
+    AlreadyOrClosed,
     #[error("this cancel link is not valid or was already used")]
     CancelLinkInvalid,
     #[error("only someone on the waitlist can be promoted")]
@@ -1000,8 +1004,7 @@ pub fn chosen_ids(ids: &[String]) -> Result<Vec<String>, ShiftError> {
 /// shift, then `others`), in one transaction (see `Batch::Chosen`): a spot where there is room,
 /// the waitlist where it is full. A shift that refuses them (the email already signed up,
 /// cancelled or over meanwhile, private, unknown) is left out. Answers with the receipt of
-/// the first one taken, whose cancel link's page lists the others; taken nowhere, with why
-/// the first refused them.
+/// the first one taken, whose cancel link's page lists the others; taken nowhere, with why.
 pub async fn sign_up_for_chosen(
     bus: &Bus,
     actor: &Actor,
@@ -1016,21 +1019,32 @@ pub async fn sign_up_for_chosen(
         .into_iter()
         .map(|shift_id| (actor.clone(), SignupRequest { shift_id, ..request.clone() }))
         .collect();
-    let answers = sign_up_batch(bus, requests, Batch::Chosen).await?;
-    let refused_everywhere = answers.iter().all(|a| matches!(a, Err(ShiftError::AlreadySignedUp)));
-    let mut first_refusal = None;
-    for answer in answers {
+    let mut refusals = Vec::new();
+    for answer in sign_up_batch(bus, requests, Batch::Chosen).await? {
         match answer {
             Ok(receipt) => return Ok(receipt),
-            Err(refusal) => {
-                first_refusal.get_or_insert(refusal);
-            }
+            Err(refusal) => refusals.push(refusal),
         }
     }
-    if refused_everywhere {
-        return Err(ShiftError::AlreadySignedUpForAll);
+    Err(why_none_taken(refusals))
+}
+
+/// Why a sign-up for chosen shifts took none of them, said once for them all: the email is on
+/// each already, none takes sign-ups any more, or some of each. Any other refusal (an invalid
+/// form, refused the same on each shift) is said as it is.
+fn why_none_taken(refusals: Vec<ShiftError>) -> ShiftError {
+    let already = |r: &ShiftError| matches!(r, ShiftError::AlreadySignedUp);
+    let closed =
+        |r: &ShiftError| matches!(r, ShiftError::Cancelled | ShiftError::Over | ShiftError::NotFound);
+    if refusals.iter().all(already) {
+        ShiftError::AlreadySignedUpForAll
+    } else if refusals.iter().all(closed) {
+        ShiftError::NoneOpen
+    } else if refusals.iter().all(|r| already(r) || closed(r)) {
+        ShiftError::AlreadyOrClosed
+    } else {
+        refusals.into_iter().find(|r| !already(r) && !closed(r)).unwrap_or(ShiftError::TryAgain)
     }
-    Err(first_refusal.unwrap_or(ShiftError::TryAgain))
 }
 
 /// The shifts chosen on the public list, for the page that signs up for them all: the public

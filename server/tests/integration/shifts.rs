@@ -3000,7 +3000,11 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("already signed up for each of these shifts"));
     let res = sign_up("jo@example.org", ids(&[cooking, sorting])).await;
-    assert_eq!(res.status(), 409, "the first refusal is said: cancelled");
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("already signed up for some of these shifts, and the others"));
+    let res = sign_up("jo@example.org", ids(&[cooking, &leafleting])).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("None of the shifts you chose takes sign-ups any more."));
     assert_eq!(events(app, "shift.signup.created").await, created_before + 2);
     assert_eq!(queued(app, "Your sign-ups").await.len(), 1);
 
