@@ -34,6 +34,7 @@ use tower_http::trace::TraceLayer;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod access;
+pub mod backup;
 pub mod config;
 mod events_api;
 mod exports;

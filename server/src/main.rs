@@ -1,4 +1,5 @@
-//! `changemaker`: run the server, or `changemaker create-admin --email …`.
+//! `changemaker`: run the server, `changemaker create-admin --email …`, or
+//! `changemaker backup DIR`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,6 +10,9 @@ use changemaker_server::{StartError, bind, prepare, serve, shutdown_signal};
 const USAGE: &str = "usage:
   changemaker                                          run the server
   changemaker create-admin --email EMAIL [--name NAME]  create a super admin (password on stdin)
+  changemaker backup DIR                               copy the database, the secret key and the
+                                                       videos into DIR, a new or empty folder
+                                                       (safe while the server runs)
   changemaker --help                                   show this help
 
 Configuration comes from the environment; see README.md.";
@@ -16,6 +20,7 @@ Configuration comes from the environment; see README.md.";
 enum Command {
     Serve,
     CreateAdmin { email: String, name: String },
+    Backup { to: std::path::PathBuf },
     Help,
 }
 
@@ -39,6 +44,10 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("Admin").to_string());
             Ok(Command::CreateAdmin { email, name })
         }
+        Some("backup") => match &args[1..] {
+            [to] if !to.starts_with('-') => Ok(Command::Backup { to: to.into() }),
+            _ => Err("backup needs one folder to write to".to_string()),
+        },
         Some(other) => Err(format!("unknown command {other}")),
     }
 }
@@ -67,6 +76,7 @@ async fn main() -> ExitCode {
     init_logging(&config);
     let outcome = match command {
         Command::CreateAdmin { email, name } => create_admin(&config, &email, &name).await,
+        Command::Backup { to } => backup(&config, &to).await,
         _ => run(&config).await,
     };
     match outcome {
@@ -127,5 +137,14 @@ async fn create_admin(config: &Config, email: &str, name: &str) -> Result<(), St
         })?;
     prepared.state.db.close().await;
     println!("Created super admin {} ({}).", user.email, user.id);
+    Ok(())
+}
+
+async fn backup(config: &Config, to: &std::path::Path) -> Result<(), String> {
+    let copied = changemaker_server::backup::back_up(config, to).await.map_err(|e| e.to_string())?;
+    println!("Backed up into {}:", to.display());
+    for line in copied {
+        println!("  {line}");
+    }
     Ok(())
 }

@@ -103,3 +103,176 @@ fn create_admin_reads_the_password_from_stdin() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+/// Runs `changemaker backup <to>` on the data directory `dir`.
+fn backup(dir: &std::path::Path, to: &std::path::Path) -> std::process::Output {
+    command(dir).arg("backup").arg(to).output().unwrap()
+}
+
+/// Runs `create-admin` for `email` with a good password, as `changemaker` set up by `cmd`.
+fn create_admin(mut cmd: Command, email: &str) -> std::process::Output {
+    let mut child = cmd
+        .args(["create-admin", "--email", email])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Starts the server on `dir` and waits until it answers `GET /readyz` with 200.
+fn start_server(dir: &std::path::Path) -> std::process::Child {
+    let port = free_port();
+    let mut child = command(dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut stream| {
+            stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+            let mut status = String::new();
+            BufReader::new(stream).read_line(&mut status)?;
+            Ok(status)
+        });
+        if answer.is_ok_and(|status| status.starts_with("HTTP/1.1 200")) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not become ready");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn user_emails(database: &std::path::Path) -> Vec<String> {
+    let db = app::db::Db::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+    let emails =
+        sqlx::query_scalar("SELECT email FROM users ORDER BY email").fetch_all(db.pool()).await.unwrap();
+    db.close().await;
+    emails
+}
+
+#[tokio::test]
+async fn backup_copies_what_the_running_server_committed_and_a_server_starts_from_it() {
+    let data = tempfile::tempdir().unwrap();
+    let out = create_admin(command(data.path()), "first@example.org");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let videos = data.path().join("media/videos");
+    std::fs::write(videos.join("clip.mp4"), b"a video's bytes").unwrap();
+    std::fs::write(data.path().join("media/incoming/arriving"), b"half a video").unwrap();
+
+    // While the server runs, another process commits a second admin; the backup has both.
+    let mut server = start_server(data.path());
+    let out = create_admin(command(data.path()), "second@example.org");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let kept = tempfile::tempdir().unwrap();
+    let to = kept.path().join("backup");
+    let out = backup(data.path(), &to);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("database: ") && said.contains("secret key: ") && said.contains("videos: 1 "),
+        "{said}"
+    );
+    // A commit after the backup is not in it.
+    assert!(create_admin(command(data.path()), "third@example.org").status.success());
+    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert_eq!(server.wait().unwrap().code(), Some(0));
+
+    assert_eq!(files_in(&to), ["changemaker.db", "media", "secret.key"]);
+    assert_eq!(user_emails(&to.join("changemaker.db")).await, ["first@example.org", "second@example.org"]);
+    assert_eq!(
+        std::fs::read(to.join("secret.key")).unwrap(),
+        std::fs::read(data.path().join("secret.key")).unwrap()
+    );
+    assert_eq!(files_in(&to.join("media")), ["videos"]);
+    assert_eq!(std::fs::read(to.join("media/videos/clip.mp4")).unwrap(), b"a video's bytes");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&to), 0o700);
+        assert_eq!(mode(&to.join("secret.key")), 0o600);
+    }
+
+    // The backup is a data directory: a server starts from it, with its admins.
+    let out = create_admin(command(&to), "first@example.org");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already exists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut restored = start_server(&to);
+    Command::new("kill").args(["-TERM", &restored.id().to_string()]).status().unwrap();
+    assert_eq!(restored.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn backup_refuses_a_folder_in_use_a_missing_database_and_a_missing_folder_name() {
+    let data = tempfile::tempdir().unwrap();
+    assert!(create_admin(command(data.path()), "first@example.org").status.success());
+    let kept = tempfile::tempdir().unwrap();
+    std::fs::write(kept.path().join("notes.txt"), b"mine").unwrap();
+    let out = backup(data.path(), kept.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not empty"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files_in(kept.path()), ["notes.txt"]);
+
+    // A data directory without a database: nothing is created, here or there.
+    let empty = tempfile::tempdir().unwrap();
+    let to = kept.path().join("backup");
+    let out = backup(empty.path(), &to);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("there is no database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!to.exists());
+    assert!(files_in(empty.path()).is_empty());
+
+    let out = command(data.path()).arg("backup").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backup needs one folder"));
+}
+
+#[tokio::test]
+async fn backup_of_a_postgresql_server_copies_the_key_and_says_to_use_pg_dump() {
+    let data = tempfile::tempdir().unwrap();
+    let url = crate::common::fresh_postgres_url().await;
+    let on_postgres = || {
+        let mut cmd = command(data.path());
+        cmd.env("DATABASE_URL", &url);
+        cmd
+    };
+    let out = create_admin(on_postgres(), "first@example.org");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let kept = tempfile::tempdir().unwrap();
+    let to = kept.path().join("backup");
+    let out = on_postgres().arg("backup").arg(&to).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("PostgreSQL, not copied: back it up with pg_dump"));
+    assert_eq!(files_in(&to), ["secret.key"]);
+}
