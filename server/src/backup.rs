@@ -22,6 +22,8 @@ pub enum BackupError {
     NoDatabase(PathBuf),
     #[error("cannot copy the database: {0}")]
     Database(#[source] sqlx::Error),
+    #[error("the copy of the database does not pass SQLite's check: {0}")]
+    Damaged(String),
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
@@ -98,7 +100,17 @@ async fn copy_database(config: &Config, to: &Path) -> Result<String, BackupError
         .await
         .map_err(BackupError::Database)?;
     let _ = connection.close().await;
-    Ok(format!("database: {}", target.display()))
+    // Read back, so that a copy that would not open is found now rather than on the day it is
+    // needed.
+    let mut copy =
+        SqliteConnectOptions::new().filename(&target).connect().await.map_err(BackupError::Database)?;
+    let verdict: String =
+        sqlx::query_scalar("PRAGMA quick_check").fetch_one(&mut copy).await.map_err(BackupError::Database)?;
+    let _ = copy.close().await;
+    if verdict != "ok" {
+        return Err(BackupError::Damaged(verdict));
+    }
+    Ok(format!("database: {} (checked)", target.display()))
 }
 
 fn copy_secret_key(config: &Config, to: &Path) -> Result<String, BackupError> {
