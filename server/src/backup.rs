@@ -46,12 +46,21 @@ pub async fn back_up(config: &Config, to: &Path) -> Result<Vec<String>, BackupEr
     let created = make_private_dir(to)?;
     let copied = copy_all(config, to).await;
     if copied.is_err() {
-        let _ = std::fs::remove_dir_all(to);
-        if !created {
-            let _ = make_private_dir(to);
+        if created {
+            let _ = std::fs::remove_dir_all(to);
+        } else {
+            empty(to);
         }
     }
     copied
+}
+
+/// Removes what a failed backup wrote into a folder that was there, empty, before it.
+fn empty(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+    }
 }
 
 async fn copy_all(config: &Config, to: &Path) -> Result<Vec<String>, BackupError> {
@@ -110,6 +119,10 @@ async fn copy_database(config: &Config, to: &Path) -> Result<String, BackupError
     if verdict != "ok" {
         return Err(BackupError::Damaged(verdict));
     }
+    // On the disk before the command says it is done, whatever the connection's settings.
+    std::fs::File::open(&target)
+        .and_then(|file| file.sync_all())
+        .map_err(|source| BackupError::Write { path: target.clone(), source })?;
     Ok(format!("database: {} (checked)", target.display()))
 }
 

@@ -225,7 +225,8 @@ async fn backup_copies_what_the_running_server_committed_and_a_server_starts_fro
 }
 
 #[test]
-fn backup_refuses_a_folder_in_use_a_missing_database_and_a_missing_folder_name() {
+fn backup_refuses_a_folder_in_use_a_missing_database_and_a_missing_folder_name_and_takes_back_a_failed_copy()
+{
     let data = tempfile::tempdir().unwrap();
     assert!(create_admin(command(data.path()), "first@example.org").status.success());
     let kept = tempfile::tempdir().unwrap();
@@ -255,6 +256,24 @@ fn backup_refuses_a_folder_in_use_a_missing_database_and_a_missing_folder_name()
     let out = command(data.path()).arg("backup").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("backup needs one folder"));
+
+    // A backup that fails part way (here the videos cannot be read, after the database was
+    // copied) takes back what it wrote: a new folder is gone, an empty one is empty again.
+    std::fs::remove_dir_all(data.path().join("media/videos")).unwrap();
+    std::fs::write(data.path().join("media/videos"), b"not a folder").unwrap();
+    let new = kept.path().join("new");
+    let out = backup(data.path(), &new);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!new.exists());
+    let ready = kept.path().join("ready");
+    std::fs::create_dir(&ready).unwrap();
+    assert_eq!(backup(data.path(), &ready).status.code(), Some(1));
+    assert!(files_in(&ready).is_empty());
 }
 
 #[tokio::test]
