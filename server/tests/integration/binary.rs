@@ -152,6 +152,13 @@ fn start_server(dir: &std::path::Path) -> std::process::Child {
     child
 }
 
+/// The command failed with `code`, saying `message` on stderr.
+fn expect_refused(out: &std::process::Output, code: i32, message: &str) {
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{said}");
+    assert!(said.contains(message), "{said}");
+}
+
 fn files_in(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -213,49 +220,32 @@ async fn backup_copies_what_the_running_server_committed_and_a_server_starts_fro
     }
 
     // The backup is a data directory: a server starts from it, with its admins.
-    let out = create_admin(command(&to), "first@example.org");
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("already exists"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_refused(&create_admin(command(&to), "first@example.org"), 1, "already exists");
     let mut restored = start_server(&to);
     Command::new("kill").args(["-TERM", &restored.id().to_string()]).status().unwrap();
     assert_eq!(restored.wait().unwrap().code(), Some(0));
 }
 
 #[test]
-fn backup_refuses_a_folder_in_use_a_missing_database_and_a_missing_folder_name_and_takes_back_a_failed_copy()
-{
+fn backup_refuses_a_folder_in_use_a_missing_database_or_no_folder_and_takes_back_a_failed_copy() {
     let data = tempfile::tempdir().unwrap();
     assert!(create_admin(command(data.path()), "first@example.org").status.success());
     let kept = tempfile::tempdir().unwrap();
     std::fs::write(kept.path().join("notes.txt"), b"mine").unwrap();
     let out = backup(data.path(), kept.path());
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not empty"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_refused(&out, 1, "is not empty");
     assert_eq!(files_in(kept.path()), ["notes.txt"]);
 
     // A data directory without a database: nothing is created, here or there.
     let empty = tempfile::tempdir().unwrap();
     let to = kept.path().join("backup");
     let out = backup(empty.path(), &to);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("there is no database"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_refused(&out, 1, "there is no database");
     assert!(!to.exists());
     assert!(files_in(empty.path()).is_empty());
 
     let out = command(data.path()).arg("backup").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("backup needs one folder"));
+    expect_refused(&out, 2, "backup needs one folder");
 
     // A backup that fails part way (here the videos cannot be read, after the database was
     // copied) takes back what it wrote: a new folder is gone, an empty one is empty again.
@@ -263,16 +253,11 @@ fn backup_refuses_a_folder_in_use_a_missing_database_and_a_missing_folder_name_a
     std::fs::write(data.path().join("media/videos"), b"not a folder").unwrap();
     let new = kept.path().join("new");
     let out = backup(data.path(), &new);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("cannot read"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_refused(&out, 1, "cannot read");
     assert!(!new.exists());
     let ready = kept.path().join("ready");
     std::fs::create_dir(&ready).unwrap();
-    assert_eq!(backup(data.path(), &ready).status.code(), Some(1));
+    expect_refused(&backup(data.path(), &ready), 1, "cannot read");
     assert!(files_in(&ready).is_empty());
 }
 
