@@ -10,7 +10,7 @@ use app::db::Backend;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::config::Config;
+use crate::config::{Config, DATABASE_FILE, SECRET_KEY_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -31,9 +31,6 @@ pub enum BackupError {
     #[error("cannot copy {from} to {to}: {source}")]
     Copy { from: PathBuf, to: PathBuf, source: std::io::Error },
 }
-
-/// The name of the SQLite database in a data directory made by default (and in a backup).
-const DATABASE_FILE: &str = "changemaker.db";
 
 /// Copies into `to` (a new folder, or an empty one) the database (SQLite; PostgreSQL is backed
 /// up with `pg_dump`), the secret key and the uploaded videos, laid out as a data directory.
@@ -102,9 +99,9 @@ async fn copy_database(config: &Config, to: &Path) -> Result<String, BackupError
     }
     let mut connection = options.connect().await.map_err(BackupError::Database)?;
     let target = to.join(DATABASE_FILE);
-    let target_name = target.to_str().ok_or_else(|| BackupError::NotUtf8(target.clone()))?;
     sqlx::query("VACUUM INTO $1")
-        .bind(target_name)
+        // UTF-8: `back_up` refused any other folder.
+        .bind(target.to_string_lossy().into_owned())
         .execute(&mut connection)
         .await
         .map_err(BackupError::Database)?;
@@ -132,11 +129,11 @@ fn copy_secret_key(config: &Config, to: &Path) -> Result<String, BackupError> {
                    keep it with this backup yourself"
             .to_string());
     }
-    let from = config.data_dir.join("secret.key");
+    let from = config.data_dir.join(SECRET_KEY_FILE);
     if !from.exists() {
         return Ok("secret key: none yet (the server makes one on its first run)".to_string());
     }
-    let target = to.join("secret.key");
+    let target = to.join(SECRET_KEY_FILE);
     copy_file(&from, &target)?;
     #[cfg(unix)]
     {
@@ -150,8 +147,8 @@ fn copy_secret_key(config: &Config, to: &Path) -> Result<String, BackupError> {
 /// The uploaded videos (not the ones still arriving). Copied after the database, so every
 /// video the copied database names is there, unless it was deleted during the backup.
 fn copy_videos(config: &Config, to: &Path) -> Result<String, BackupError> {
-    let from = config.data_dir.join("media").join("videos");
-    let target = to.join("media").join("videos");
+    let from = app::media::files::videos_dir(&config.data_dir);
+    let target = app::media::files::videos_dir(to);
     let read_error = |source| BackupError::Read { path: from.clone(), source };
     let entries = match std::fs::read_dir(&from) {
         Ok(entries) => entries,

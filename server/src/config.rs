@@ -91,6 +91,11 @@ const KNOWN: &[&str] = &[
     "CHANGEMAKER_TEST_DATABASE_URL",
 ];
 
+/// The SQLite database in the data directory, when `DATABASE_URL` does not say otherwise.
+pub const DATABASE_FILE: &str = "changemaker.db";
+/// The secret key's file in the data directory, when `CHANGEMAKER_SECRET_KEY` is not set.
+pub const SECRET_KEY_FILE: &str = "secret.key";
+
 const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 impl Config {
@@ -121,7 +126,7 @@ impl Config {
                 }
                 url.to_string()
             }
-            None => format!("sqlite://{}?mode=rwc", data_dir.join("changemaker.db").display()),
+            None => format!("sqlite://{}?mode=rwc", data_dir.join(DATABASE_FILE).display()),
         };
 
         let site_addr_text = get("LEPTOS_SITE_ADDR").unwrap_or("127.0.0.1:3000");

@@ -99,7 +99,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
     db.migrate().await?;
     let secret_key = match &config.secret_key {
         Some(key) => key.clone(),
-        None => SecretKey::load_or_create(&config.data_dir.join("secret.key"))?,
+        None => SecretKey::load_or_create(&config.data_dir.join(config::SECRET_KEY_FILE))?,
     };
     let setup_token = app::auth::service::issue_setup_token(&db).await.map_err(StartError::Setup)?;
     let leptos_options = LeptosOptions::builder()

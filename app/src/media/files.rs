@@ -79,11 +79,16 @@ async fn sync_folder(dir: &Path) -> std::io::Result<()> {
     tokio::fs::File::open(dir).await?.sync_all().await
 }
 
+/// Where a data directory keeps the uploaded videos (the backup copies this folder).
+pub fn videos_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("media").join("videos")
+}
+
 impl VideoFiles {
     /// Makes the folders under `data_dir` and clears what an earlier run left half-received.
     pub fn open(data_dir: &Path, max_bytes: u64) -> std::io::Result<VideoFiles> {
-        let media = data_dir.join("media");
-        let files = VideoFiles { dir: media.join("videos"), incoming: media.join("incoming"), max_bytes };
+        let incoming = data_dir.join("media").join("incoming");
+        let files = VideoFiles { dir: videos_dir(data_dir), incoming, max_bytes };
         std::fs::create_dir_all(&files.dir)?;
         std::fs::create_dir_all(&files.incoming)?;
         for entry in std::fs::read_dir(&files.incoming)? {
