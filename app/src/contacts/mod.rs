@@ -12,6 +12,8 @@ use crate::users::Role;
 #[cfg(feature = "ssr")]
 pub mod activity;
 #[cfg(feature = "ssr")]
+pub mod erasure;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
 
@@ -211,6 +213,10 @@ impl From<service::ContactError> for AppError {
         match err {
             ContactError::Invalid(errors) => AppError::Invalid(errors),
             ContactError::NotFound => AppError::NotFound("There is no such contact.".into()),
+            ContactError::Erased(day) => {
+                AppError::NotFound(format!("This contact's personal data was erased on {day}."))
+            }
+            ContactError::StillNeeded(reasons) => AppError::Conflict(format!("Not erased yet. {reasons}")),
             ContactError::EmailTaken => AppError::invalid(
                 "email",
                 "A contact with this email already exists. To make two contacts one, merge them on the contact's page.",
@@ -321,6 +327,19 @@ pub async fn merge_contacts(survivor: String, duplicate_email: String) -> Result
         return Err(AppError::invalid("duplicate_email", "No contact has this email."));
     };
     Ok(service::merge(&state.bus, &actor, &survivor, &duplicate).await?)
+}
+
+/// Erases the contact's personal data, for someone who asked to be forgotten; `confirm_email`
+/// is their email, typed again by the admin. Refused (409, nothing changed) while an account,
+/// a monthly donation, an upcoming shift or event, or a text campaign still needs them.
+#[server(prefix = "/api", endpoint = "contacts/erase")]
+pub async fn erase_contact(id: String, confirm_email: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    erasure::erase(&state.bus, &actor, &id, &confirm_email).await?;
+    crate::request::after_plain_form_post(&format!("/admin/contacts/{id}"));
+    Ok(())
 }
 
 /// What importing the CSV `csv` would do; nothing changes.

@@ -31,6 +31,12 @@ pub enum ContactError {
     NotFound,
     #[error("another contact has this email")]
     EmailTaken,
+    /// Their personal data was erased on this day (`YYYY-MM-DD`).
+    #[error("the contact's personal data was erased")]
+    Erased(String),
+    /// Erasing waits for these, each with what to do first.
+    #[error("the contact is still needed")]
+    StillNeeded(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -255,7 +261,7 @@ async fn tags_of(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx:
 /// first, a page at a time.
 pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, ContactError> {
     let zone = crate::settings::time_zone(db).await?;
-    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut conditions = String::from(" WHERE c.erased_at IS NULL");
     let mut binds: Vec<String> = Vec::new();
     if !filter.search.trim().is_empty() {
         binds.push(db::contains_pattern(&filter.search));
@@ -295,12 +301,16 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
 }
 
 async fn get(db: &Db, id: &str, zone: Zone) -> Result<Contact, ContactError> {
-    let row =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = $1")))
-            .bind(id)
-            .fetch_optional(db.pool())
-            .await?
-            .ok_or(ContactError::NotFound)?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONTACT_COLUMNS}, c.erased_at FROM contacts c WHERE c.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(ContactError::NotFound)?;
+    if let Some(erased_at) = row.try_get::<Option<i64>, _>("erased_at")? {
+        return Err(ContactError::Erased(zone.date(erased_at)));
+    }
     let tags = tags_of(db, &[id.to_string()]).await?.into_iter().map(|(_, t)| t).collect();
     Ok(contact_from_row(&row, tags, zone)?)
 }
@@ -432,7 +442,7 @@ fn valid_tags(field: &str, typed: &[String]) -> Result<Vec<String>, ContactError
 /// Contact `id`'s email, the contact locked until commit on PostgreSQL.
 async fn locked_email(tx: &mut Tx, id: &str) -> Result<String, ContactError> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT email FROM contacts WHERE id = $1{}",
+        "SELECT email FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
         db::for_update(tx)
     )))
     .bind(id)
@@ -520,7 +530,7 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let mut tx = bus.db().begin_write().await?;
     let lock = db::for_update(&mut tx);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, email, phone, unsubscribed_at FROM contacts WHERE id IN ($1, $2){lock}"
+        "SELECT id, email, phone, unsubscribed_at FROM contacts WHERE id IN ($1, $2) AND erased_at IS NULL{lock}"
     )))
     .bind(survivor)
     .bind(duplicate)
@@ -633,7 +643,7 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
     let (name, email, phone) = checked(form)?;
     let mut tx = bus.db().begin_write().await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT name, email, phone FROM contacts WHERE id = $1{}",
+        "SELECT name, email, phone FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
         db::for_update(&mut tx)
     )))
     .bind(id)
@@ -705,7 +715,7 @@ pub async fn unsubscribe_status(
     token: &str,
 ) -> Result<UnsubscribeStatus, ContactError> {
     let id = unsubscribe_token_contact(key, token).ok_or(ContactError::NotFound)?;
-    let row = sqlx::query("SELECT email, unsubscribed_at FROM contacts WHERE id = $1")
+    let row = sqlx::query("SELECT email, unsubscribed_at FROM contacts WHERE id = $1 AND erased_at IS NULL")
         .bind(id)
         .fetch_optional(db.pool())
         .await?
@@ -731,7 +741,7 @@ pub async fn set_unsubscribed(
     let id = unsubscribe_token_contact(key, token).ok_or(ContactError::NotFound)?;
     let mut tx = bus.db().begin_write().await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT email, unsubscribed_at FROM contacts WHERE id = $1{}",
+        "SELECT email, unsubscribed_at FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
         db::for_update(&mut tx)
     )))
     .bind(id)
@@ -805,7 +815,7 @@ pub async fn id_by_email(db: &Db, email: &str) -> Result<Option<String>, sqlx::E
 /// Every contact as CSV, newest first.
 pub async fn contacts_csv(db: &Db) -> Result<String, ContactError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts c ORDER BY c.created_at DESC, c.id"
+        "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.erased_at IS NULL ORDER BY c.created_at DESC, c.id"
     )))
     .fetch_all(db.pool())
     .await?;

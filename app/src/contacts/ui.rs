@@ -1,5 +1,5 @@
 //! Contact pages for admins: the list (search, tag filter, pages, export) and a contact's
-//! page (tags, timeline, sign-ups, payments, merging a duplicate).
+//! page (tags, timeline, sign-ups, payments, merging a duplicate, erasing their personal data).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -7,9 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    ChangeContactTags, ContactFilter, CreateContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
-    PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact, contacts_leaderboard,
-    get_contact, get_unsubscribe_status, list_contacts,
+    ChangeContactTags, ContactFilter, CreateContact, EraseContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT,
+    MergeContacts, PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact,
+    contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -156,6 +156,8 @@ pub fn ContactPage() -> impl IntoView {
     crate::live::on_change(CONTACT_EVENTS, move || detail.refetch());
     let tags = ServerAction::<ChangeContactTags>::new();
     let merge = ServerAction::<MergeContacts>::new();
+    let erase = ServerAction::<EraseContact>::new();
+    let erase_error = last_error(erase.value());
     let update = ServerAction::<UpdateContact>::new();
     let update_error = last_error(update.value());
     let tags_error = last_error(tags.value());
@@ -166,6 +168,7 @@ pub fn ContactPage() -> impl IntoView {
         if matches!(tags.value().get(), Some(Ok(_)))
             || matches!(merge.value().get(), Some(Ok(_)))
             || matches!(update.value().get(), Some(Ok(_)))
+            || matches!(erase.value().get(), Some(Ok(_)))
         {
             detail.refetch();
         }
@@ -194,6 +197,7 @@ pub fn ContactPage() -> impl IntoView {
                     Ok(d) => {
                         let c = d.contact;
                         let (chip_owner, tag_owner, merge_survivor) = (c.id.clone(), c.id.clone(), c.id.clone());
+                        let erased_id = c.id.clone();
                         let (edited, editing) = (c.id.clone(), c.clone());
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{c.name.clone()}</h1>
@@ -368,6 +372,23 @@ pub fn ContactPage() -> impl IntoView {
                                 <p class="mt-1 text-sm text-green-700" role="status">
                                     {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}
                                 </p>
+                            </section>
+
+                            <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm">
+                                <h2 class="font-semibold text-slate-900">"Erase personal data"</h2>
+                                <p class="mt-1 max-w-2xl text-sm text-slate-700">
+                                    "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
+                                </p>
+                                <ActionForm action=erase attr:class="mt-2 flex max-w-xl flex-col gap-2">
+                                    <input type="hidden" name="id" value=erased_id />
+                                    <Field label="Type their email to confirm" name="confirm_email" kind="email" required=true error=erase_error />
+                                    <FormError error=erase_error />
+                                    <div>
+                                        <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-60" disabled=move || erase.pending().get()>
+                                            "Erase personal data"
+                                        </button>
+                                    </div>
+                                </ActionForm>
                             </section>
                         }.into_any()
                     }

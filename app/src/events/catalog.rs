@@ -221,6 +221,10 @@ catalog! {
     Contacts "contact.merged" ContactMerged {
         contact_id: String, email: String, merged_contact_id: String, merged_email: String,
     }
+    // A contact's personal data erased at their request. Only the id: the newsletter finds
+    // their subscriber by the id it keeps in their attributes, and the address must not
+    // outlive the erasure here.
+    Contacts "contact.erased" ContactErased { contact_id: String }
     // re-engagement
     Reengagement "reengagement.sent" ReengagementSent {
         contact_id: String, email: String, name: String, message_id: String, subject: String,

@@ -538,9 +538,10 @@ async fn contact_functions_check_the_role(app: TestApp) {
     let anonymous = app.client();
     let reads: [(&str, Vec<(&str, &str)>); 2] =
         [("contacts/list", vec![]), ("contacts/get", vec![("id", id.as_str())])];
-    let writes: [(&str, Vec<(&str, &str)>); 2] = [
+    let writes: [(&str, Vec<(&str, &str)>); 3] = [
         ("contacts/tags", vec![("id", id.as_str()), ("add", "x")]),
         ("contacts/merge", vec![("survivor", id.as_str()), ("duplicate_email", "kim@example.org")]),
+        ("contacts/erase", vec![("id", id.as_str()), ("confirm_email", "not.kim@example.org")]),
     ];
     for (endpoint, args) in reads.iter().chain(&writes) {
         assert_eq!(app.call(&anonymous, endpoint, args).await.status(), 401, "{endpoint}");
@@ -558,6 +559,8 @@ async fn contact_functions_check_the_role(app: TestApp) {
     assert_eq!(app.call(&superadmin, "contacts/tags", &writes[0].1).await.status(), 200);
     // Merging a contact into itself is refused (422), so only the role check is under test here.
     assert_eq!(app.call(&admin, "contacts/merge", &writes[1].1).await.status(), 422);
+    // So is an erasure whose typed email is not the contact's.
+    assert_eq!(app.call(&admin, "contacts/erase", &writes[2].1).await.status(), 422);
     for (client, status) in [(&anonymous, 401), (&volunteer, 403), (&payments, 200), (&admin, 200)] {
         assert_eq!(client.get(app.url("/api/contacts.csv")).send().await.unwrap().status(), status);
     }

@@ -12,6 +12,7 @@ mod campaigns;
 mod canvass;
 mod contacts;
 mod email;
+mod erasure;
 mod event_bus;
 mod http;
 mod integrations;

@@ -1,0 +1,298 @@
+//! Erasing a contact's personal data, over HTTP, on both databases: nothing of the person is
+//! left in any table, what they did still counts, and it waits for what still needs them.
+
+use crate::common::{TestApp, eventually};
+use app::db::Backend;
+use app::events::Actor;
+use app::shifts::{SignupForm, SignupSource};
+use app::users::{Role, UserStatus};
+use serde_json::Value;
+
+on_both_backends!(
+    erasing_a_contact_leaves_nothing_of_them_in_any_table,
+    erasing_waits_for_what_still_needs_the_person,
+);
+
+const NAME: &str = "Zephyrine Quillfeather";
+const EMAIL: &str = "zephyrine.q@example.org";
+const PHONE: &str = "+1 555 0142 77";
+
+async fn admin(app: &TestApp) -> reqwest::Client {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.signed_in("admin@example.org").await
+}
+
+/// Signs `email` up for shift `shift` through the shifts service, as the public form does.
+async fn sign_up(app: &TestApp, shift: &str, name: &str, email: &str, phone: &str) {
+    let form = SignupForm { name: name.into(), email: email.into(), phone: phone.into() };
+    app::shifts::service::sign_up(&app.bus(), &Actor::System, shift, &form, SignupSource::Public, None)
+        .await
+        .unwrap();
+}
+
+/// Runs `sql`, with `value` as `$1` where it has one.
+async fn exec(app: &TestApp, sql: &str, value: &str) {
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    let query = if sql.contains("$1") { query.bind(value.to_string()) } else { query };
+    query.execute(app.db.pool()).await.unwrap();
+}
+
+/// Every text column of every table: where personal data can be.
+async fn text_columns(app: &TestApp) -> Vec<(String, String)> {
+    let sql = match app.db.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+             AND UPPER(c.type) = 'TEXT'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND data_type = 'text' AND table_name NOT LIKE '_sqlx%'"
+        }
+    };
+    sqlx::query_as(sql).fetch_all(app.db.pool()).await.unwrap()
+}
+
+/// The `table.column`s holding `text` (any case) anywhere in their values.
+async fn places_holding(app: &TestApp, text: &str) -> Vec<String> {
+    let pattern = format!("%{}%", text.to_lowercase());
+    let mut found = Vec::new();
+    for (table, column) in text_columns(app).await {
+        let sql = format!("SELECT COUNT(*) FROM \"{table}\" WHERE LOWER(\"{column}\") LIKE $1");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(&pattern)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        if n > 0 {
+            found.push(format!("{table}.{column}"));
+        }
+    }
+    found
+}
+
+async fn event_log_has(app: &TestApp, topic: &str) -> bool {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_log WHERE topic = $1")
+        .bind(topic)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    n > 0
+}
+
+async fn erase(app: &TestApp, admin: &reqwest::Client, id: &str, confirm: &str) -> reqwest::Response {
+    app.call(admin, "contacts/erase", &[("id", id), ("confirm_email", confirm)]).await
+}
+
+async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
+    let bus = app.bus();
+    let shift =
+        app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Leafleting"))
+            .await
+            .unwrap();
+    sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
+    sign_up(&app, &shift.id, "Other Person", "other@example.org", "").await;
+    let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
+    let admin = admin(&app).await;
+    assert_eq!(
+        app.call(&admin, "contacts/tags", &[("id", id.as_str()), ("add", "ward 7")]).await.status(),
+        200
+    );
+    // A correction: the audit log and `contact.updated` hold the address.
+    let corrected =
+        [("id", id.as_str()), ("form[name]", NAME), ("form[email]", EMAIL), ("form[phone]", "555 0100")];
+    assert_eq!(app.call(&admin, "contacts/update", &corrected).await.status(), 200);
+    let back = [("id", id.as_str()), ("form[name]", NAME), ("form[email]", EMAIL), ("form[phone]", PHONE)];
+    assert_eq!(app.call(&admin, "contacts/update", &back).await.status(), 200);
+    // The shift is over by the time they ask to be forgotten.
+    sqlx::query("UPDATE shifts SET starts_at = starts_at - 259200, ends_at = ends_at - 259200 WHERE id = $1")
+        .bind(&shift.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    for sql in [
+        "INSERT INTO donations (id, contact_id, name, email, amount_cents, currency, frequency, status, created_at, \
+         updated_at) VALUES ('d1', $1, 'Zephyrine Quillfeather', 'zephyrine.q@example.org', 2500, 'cad', 'ONE_OFF', \
+         'PAID', 1, 1)",
+        "INSERT INTO campaigns (id, slug, title, summary, body, call_to_action, recipients, email_subject, \
+         email_template, status, emails_sent, created_at, updated_at) \
+         VALUES ('c1', 'park', 'Park', '', '', '', '[]', 'S', 'T', 'ACTIVE', 1, 1, 1)",
+        "INSERT INTO campaign_emails (id, campaign_id, contact_id, supporter_name, supporter_email, postal_code, \
+         message, recipient_count, created_at) VALUES ('e1', 'c1', $1, 'Zephyrine Quillfeather', \
+         'zephyrine.q@example.org', 'K1A', 'From Zephyrine Quillfeather of Elm Street', 1, 1)",
+        "INSERT INTO email_outbox (id, to_address, subject, body, status, attempts, next_attempt_at, created_at) \
+         VALUES ('o1', 'mp@example.org', 'Save the park', \
+         'Sincerely, Zephyrine Quillfeather (zephyrine.q@example.org)', 'SENT', 1, 1, 1)",
+        "INSERT INTO ticketed_events (id, slug, title, description, venue, starts_at, ends_at, status, created_at, \
+         updated_at) VALUES ('ev1', 'gala', 'Gala', '', 'Hall', 10, 20, 'PUBLISHED', 1, 1)",
+        "INSERT INTO ticket_tiers (id, event_id, name, kind, price_cents, capacity, issued, position) \
+         VALUES ('tier1', 'ev1', 'General', 'FREE', 0, 10, 1, 0)",
+        "INSERT INTO tickets (id, event_id, tier_id, code, contact_id, name, email, status, created_at) \
+         VALUES ('t1', 'ev1', 'tier1', 'AAAA-BBBB-CCCC', $1, 'Zephyrine Quillfeather', 'zephyrine.q@example.org', \
+         'VALID', 1)",
+        "INSERT INTO sms_messages (id, provider_id, phone, body, sentiment, contact_id, created_at) \
+         VALUES ('m1', 'SM1', '+1 555 0142 77', 'Count me in', 'POSITIVE', $1, 1)",
+        "INSERT INTO sms_replies (id, message_id, body, provider_id, sent_by, sent_at) \
+         VALUES ('r1', 'm1', 'Thanks Zephyrine Quillfeather!', 'SM2', 'admin', 1)",
+        "INSERT INTO meetings (id, title, agenda, location, starts_at, ends_at, created_at, updated_at) \
+         VALUES ('mt1', 'Planning', '', 'Hall', 10, 20, 1, 1)",
+        "INSERT INTO meeting_attendees (id, meeting_id, email, invited_at) \
+         VALUES ('a1', 'mt1', 'zephyrine.q@example.org', 1)",
+    ] {
+        exec(&app, sql, &id).await;
+    }
+    eventually(
+        "the sign-ups, the tag and the correction are in the event log and on the timeline",
+        || async {
+            event_log_has(&app, "contact.updated").await
+                && event_log_has(&app, "contact.tags.changed").await
+                && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
+                    .bind(&id)
+                    .fetch_one(app.db.pool())
+                    .await
+                    .unwrap()
+                    > 0
+        },
+    )
+    .await;
+    let before = places_holding(&app, EMAIL).await;
+    for place in ["contacts.email", "shift_signups.email", "event_log.payload", "admin_audit_log.entity"] {
+        assert!(before.contains(&place.to_string()), "{place} in {before:?}");
+    }
+
+    // A wrong confirmation changes nothing.
+    let res = erase(&app, &admin, &id, "other@example.org").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Type this contact's email exactly"));
+    assert_eq!(places_holding(&app, EMAIL).await, before);
+    let res = erase(&app, &admin, &id, " Zephyrine.Q@example.org ").await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    eventually("the erasure is in the event log", || event_log_has(&app, "contact.erased")).await;
+
+    for text in [NAME, EMAIL, PHONE, "Elm Street", "Count me in"] {
+        assert_eq!(places_holding(&app, text).await, Vec::<String>::new(), "{text} is still held");
+    }
+    // What they did still counts, under the erased contact.
+    let erased = format!("erased:{id}");
+    let (signups, donated): (i64, i64) = (
+        sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND contact_id = $2")
+            .bind(&shift.id)
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+        sqlx::query_scalar("SELECT amount_cents FROM donations WHERE id = 'd1' AND email = $1")
+            .bind(&erased)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+    );
+    assert_eq!((signups, donated), (1, 2500));
+    let ticket: (String, String) = sqlx::query_as("SELECT name, status FROM tickets WHERE id = 't1'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(ticket, ("Erased contact".to_string(), "VALID".to_string()));
+    // Someone else is untouched.
+    assert_eq!(places_holding(&app, "other@example.org").await.contains(&"shift_signups.email".into()), true);
+    assert_eq!(app.events("contact.erased").await, [serde_json::json!({ "contact_id": id })]);
+
+    // The erased contact is gone from the pages, the export and every change.
+    let res = app.call(&admin, "contacts/get", &[("id", id.as_str())]).await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("personal data was erased on"));
+    let list: Value = app.call(&admin, "contacts/list", &[]).await.json().await.unwrap();
+    assert_eq!(list["count"], 1, "{list}");
+    let csv = admin.get(app.url("/api/contacts.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(!csv.contains("Erased contact") && !csv.contains(&erased), "{csv}");
+    assert_eq!(app.call(&admin, "contacts/tags", &[("id", id.as_str()), ("add", "x")]).await.status(), 404);
+    assert_eq!(app.call(&admin, "contacts/update", &back).await.status(), 404);
+    assert_eq!(erase(&app, &admin, &id, EMAIL).await.status(), 404, "erased once");
+    // Coming back later, they are a new contact.
+    let again = app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Canvass"))
+        .await
+        .unwrap();
+    sign_up(&app, &again.id, NAME, EMAIL, "").await;
+    let new_id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
+    assert_ne!(new_id, id);
+}
+
+async fn erasing_waits_for_what_still_needs_the_person(app: TestApp) {
+    let bus = app.bus();
+    let shift =
+        app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Leafleting"))
+            .await
+            .unwrap();
+    sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
+    let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
+    app.create_user(EMAIL, Role::Volunteer, UserStatus::Active).await;
+    let far = app::db::now_unix() + 30 * 86_400;
+    for sql in [
+        "INSERT INTO subscription_plans (id, name, amount_cents, billing_interval, active, created_at, updated_at) \
+         VALUES ('p1', 'Monthly', 1000, 'month', 1, 1, 1)",
+        "INSERT INTO subscriptions (id, plan_id, contact_id, name, email, amount_cents, currency, status, \
+         created_at, updated_at) VALUES ('s1', 'p1', $1, 'Zephyrine Quillfeather', 'zephyrine.q@example.org', \
+         1000, 'cad', 'ACTIVE', 1, 1)",
+        "INSERT INTO sms_campaigns (id, name, body, tag, status, recipient_count, created_by, created_at) \
+         VALUES ('sc1', 'Rally', 'Come', '', 'SENDING', 1, 'admin', 1)",
+        "INSERT INTO sms_recipients (campaign_id, phone, contact_id, position, status, updated_at) \
+         VALUES ('sc1', '+1 555 0142 77', $1, 0, 'PENDING', 1)",
+    ] {
+        exec(&app, sql, &id).await;
+    }
+    sqlx::query(
+        "INSERT INTO ticketed_events (id, slug, title, description, venue, starts_at, ends_at, status, created_at, \
+         updated_at) VALUES ('ev1', 'gala', 'Gala', '', 'Hall', $1, $2, 'PUBLISHED', 1, 1)",
+    )
+    .bind(far)
+    .bind(far + 3600)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    exec(
+        &app,
+        "INSERT INTO ticket_tiers (id, event_id, name, kind, price_cents, capacity, issued, position) \
+         VALUES ('tier1', 'ev1', 'General', 'FREE', 0, 10, 1, 0)",
+        "",
+    )
+    .await;
+    exec(
+        &app,
+        "INSERT INTO tickets (id, event_id, tier_id, code, contact_id, name, email, status, created_at) \
+         VALUES ('t1', 'ev1', 'tier1', 'AAAA-BBBB-CCCC', $1, 'Zephyrine Quillfeather', 'zephyrine.q@example.org', \
+         'VALID', 1)",
+        &id,
+    )
+    .await;
+    let admin = admin(&app).await;
+    let before = places_holding(&app, EMAIL).await;
+
+    let res = erase(&app, &admin, &id, EMAIL).await;
+    assert_eq!(res.status(), 409);
+    let message = res.text().await.unwrap();
+    for reason in [
+        "They have an account",
+        "They give monthly",
+        "They are signed up for 1 upcoming shift",
+        "They hold 1 ticket for an event still to come",
+        "A text campaign is still sending to them",
+    ] {
+        assert!(message.contains(reason), "{reason} in {message}");
+    }
+    assert_eq!(places_holding(&app, EMAIL).await, before, "a refusal changes nothing");
+    assert!(app.events("contact.erased").await.is_empty());
+
+    // Once none of it holds, the same request erases them.
+    exec(&app, "DELETE FROM users WHERE email = $1", EMAIL).await;
+    for sql in [
+        "UPDATE subscriptions SET status = 'CANCELLED' WHERE contact_id = $1",
+        "UPDATE sms_recipients SET status = 'SENT' WHERE contact_id = $1",
+        "UPDATE tickets SET status = 'CANCELLED' WHERE contact_id = $1",
+        "UPDATE shift_signups SET status = 'CANCELLED' WHERE contact_id = $1",
+    ] {
+        exec(&app, sql, &id).await;
+    }
+    let res = erase(&app, &admin, &id, EMAIL).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(app.events("contact.erased").await.len(), 1);
+}
