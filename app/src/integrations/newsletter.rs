@@ -1,7 +1,8 @@
 //! The newsletter (ssr only, SPEC §3, Listmonk). Out: the `newsletter` listener makes each
 //! volunteer, supporter and donor a subscriber on their list, keeps what Changemaker knows of
-//! them (tags, last sign-up, donor…) in their attributes, and follows an admin's correction of
-//! their address or name. In: reports of opens, clicks, bounces and unsubscribes, posted to
+//! them (tags, last sign-up, donor…) in their attributes, follows an admin's correction of
+//! their address or name, and deletes the subscribers of a contact whose personal data was
+//! erased. In: reports of opens, clicks, bounces and unsubscribes, posted to
 //! `/api/webhooks/newsletter`, are published as `newsletter.*` events.
 //! `start_adding_contacts` adds the people who were contacts before the newsletter was turned
 //! on.
@@ -78,6 +79,8 @@ pub enum Update {
     /// Two contacts found to be one person, kept under `email`: one subscriber for them too
     /// (on no list if the person asked Changemaker for no more bulk email).
     Merge { merged_email: String, email: String, unsubscribed: bool },
+    /// A contact whose personal data was erased: their subscribers go too.
+    Erase { contact_id: String },
 }
 
 /// What `envelope` changes for the newsletter, if anything. Read at delivery: a contact's
@@ -97,6 +100,7 @@ pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, S
                 name: e.name.trim().to_string(),
             }));
         }
+        Event::ContactErased(e) => return Ok(Some(Update::Erase { contact_id: e.contact_id.clone() })),
         Event::ContactMerged(e) => {
             let email = normalise_email(&e.email);
             let unsubscribed = unsubscribed(db, &email).await.map_err(|e| e.to_string())?;
@@ -176,6 +180,10 @@ pub async fn update_of(db: &Db, envelope: &Envelope) -> Result<Option<Update>, S
         _ => None,
     };
     let Some(mut change) = change else { return Ok(None) };
+    // An event about someone since erased names no one (`erased:<id>` is not an address).
+    if !is_plausible_email(&change.email) {
+        return Ok(None);
+    }
     // No list for someone who asked Changemaker for no more bulk email.
     if change.audience.is_some() && unsubscribed(db, &change.email).await.map_err(|e| e.to_string())? {
         change.audience = None;
@@ -362,7 +370,26 @@ impl Listmonk<'_> {
             });
             self.send(reqwest::Method::PUT, &format!("/api/subscribers/{}", kept.id), &body).await?;
         }
-        let path = format!("/api/subscribers/{}", merged.id);
+        self.delete(merged.id).await
+    }
+
+    /// Deletes every subscriber whose `changemaker` attributes name contact `contact_id`: the
+    /// erased contact's address is no longer known here, their id is.
+    pub async fn erase(&self, contact_id: &str) -> Result<(), String> {
+        let query = format!(
+            "subscribers.attribs->'{ATTRIBUTE}'->>'contact_id' = '{}'",
+            contact_id.replace('\'', "''")
+        );
+        let path = format!("/api/subscribers?per_page=all&query={}", crate::ui::urlencode(&query));
+        let found: Data<Results<Subscriber>> = self.get(&path).await?;
+        for subscriber in found.data.results {
+            self.delete(subscriber.id).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, subscriber_id: i64) -> Result<(), String> {
+        let path = format!("/api/subscribers/{subscriber_id}");
         let sent = self.request(reqwest::Method::DELETE, &path).send().await;
         super::http::success(super::http::answer(sent, SERVICE)?, SERVICE).map(|_| ())
     }

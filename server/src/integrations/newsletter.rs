@@ -15,7 +15,8 @@ use app::secrets::SecretKey;
 pub const NAME: &str = "newsletter";
 
 /// SPEC §3's list, `contact.unsubscribed` (off every list), `contact.updated` (a corrected
-/// address or name) and `contact.merged` (one subscriber for one person).
+/// address or name), `contact.merged` (one subscriber for one person) and `contact.erased`
+/// (their subscriber deleted).
 pub const TOPICS: &[&str] = &[
     "shift.signup.created",
     "canvass.session.completed",
@@ -29,6 +30,7 @@ pub const TOPICS: &[&str] = &[
     "contact.unsubscribed",
     "contact.updated",
     "contact.merged",
+    "contact.erased",
 ];
 
 pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
@@ -51,6 +53,7 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
                 Some(Update::Merge { merged_email, email, unsubscribed }) => {
                     listmonk.merge(&merged_email, &email, unsubscribed).await
                 }
+                Some(Update::Erase { contact_id }) => listmonk.erase(&contact_id).await,
                 None => Ok(()),
             }
         })

@@ -161,7 +161,8 @@ async fn add_list(
     Ok(axum::Json(json!({ "data": listmonk.lists.lock().unwrap()[&id] })))
 }
 
-/// Reads the one query the server sends: `LOWER(subscribers.email) = '…'`.
+/// Reads the two queries the server sends: `LOWER(subscribers.email) = '…'` (one subscriber)
+/// and `subscribers.attribs->'changemaker'->>'contact_id' = '…'` (all of them).
 async fn find_subscriber(
     State(listmonk): State<FakeListmonk>,
     headers: HeaderMap,
@@ -171,12 +172,26 @@ async fn find_subscriber(
         return Err(status);
     }
     let query = &params["query"];
-    let email = query
-        .strip_prefix("LOWER(subscribers.email) = '")
-        .and_then(|rest| rest.strip_suffix('\''))
-        .unwrap_or_else(|| panic!("unexpected query {query}"))
-        .replace("''", "'");
-    let results: Vec<Value> = listmonk.subscriber(&email).into_iter().collect();
+    let quoted = |prefix: &str| {
+        query.strip_prefix(prefix).and_then(|rest| rest.strip_suffix('\'')).map(|v| v.replace("''", "'"))
+    };
+    let results: Vec<Value> = if let Some(email) = quoted("LOWER(subscribers.email) = '") {
+        listmonk.subscriber(&email).into_iter().collect()
+    } else if let Some(contact_id) = quoted("subscribers.attribs->'changemaker'->>'contact_id' = '") {
+        assert_eq!(
+            params.get("per_page").map(String::as_str),
+            Some("all"),
+            "every subscriber of the contact"
+        );
+        let subscribers = listmonk.subscribers.lock().unwrap();
+        subscribers
+            .values()
+            .filter(|s| s["attribs"]["changemaker"]["contact_id"] == contact_id)
+            .cloned()
+            .collect()
+    } else {
+        panic!("unexpected query {query}")
+    };
     Ok(axum::Json(json!({ "data": { "results": results } })))
 }
 
@@ -627,6 +642,43 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
             && listmonk.lists_of("ed@example.org").values().all(|status| status == "unsubscribed")
     })
     .await;
+
+    // A contact whose personal data is erased: every subscriber that came from them goes, and
+    // an event about them that was still waiting (its payload now erased) adds nobody back.
+    let fay = contact("Fay", "fay@example.org").await;
+    listmonk.put_subscriber(
+        "fay@example.org",
+        "Fay",
+        &[("Volunteers", "confirmed")],
+        json!({ "contact_id": fay }),
+    );
+    listmonk.put_subscriber(
+        "fay.old@example.org",
+        "Fay",
+        &[("Donors and buyers", "confirmed")],
+        json!({ "contact_id": fay }),
+    );
+    listmonk.put_subscriber(
+        "gus@example.org",
+        "Gus",
+        &[("Volunteers", "confirmed")],
+        json!({ "contact_id": "gus" }),
+    );
+    app::contacts::erasure::erase(&bus, &Actor::System, &fay, "fay@example.org").await.unwrap();
+    eventually("Fay's subscribers are gone", || async {
+        listmonk.subscriber("fay@example.org").is_none()
+            && listmonk.subscriber("fay.old@example.org").is_none()
+    })
+    .await;
+    assert!(listmonk.subscriber("gus@example.org").is_some(), "only the erased contact's");
+    let erased = format!("erased:{fay}");
+    let before = delivered().await;
+    app.publish(&donation(&erased, app::contacts::erasure::ERASED_NAME)).await;
+    eventually("the erased donor's donation is delivered", || async { delivered().await > before }).await;
+    assert!(
+        listmonk.subscribers.lock().unwrap().values().all(|s| s["email"] != erased.as_str()),
+        "no subscriber for the erased address"
+    );
 
     // Turned off, events are skipped and the token is kept.
     let mut off = settings;
