@@ -140,6 +140,43 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByTestId("contact-score")).toContainText("Engagement score 40");
   });
 
+  test("an admin erases someone who asked to be forgotten, once nothing still needs them", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/contacts");
+    // Signed up for shifts still to come (the leaderboard's test): refused, saying what to do first.
+    await admin.getByTestId("contact-row").getByRole("link", { name: "Volunteer 7" }).click();
+    await expect(admin.getByRole("heading", { name: "Volunteer 7" })).toBeVisible();
+    await ready(admin);
+    const erase = admin.getByTestId("erase-contact");
+    await erase.getByLabel("Type their email to confirm").fill("v7@example.org");
+    await erase.getByRole("button", { name: "Erase personal data" }).click();
+    await expect(erase.getByTestId("form-error")).toContainText(
+      "Not erased yet. They are signed up for 2 upcoming shifts: remove them on the shift's page first.",
+    );
+    await expect(admin.getByRole("heading", { name: "Volunteer 7" })).toBeVisible();
+
+    // Someone met at a stall: a mistyped address is refused beside the field, theirs erases them.
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await admin.getByText("Add a contact").click();
+    const add = admin.getByTestId("add-contact");
+    await add.getByLabel("Name").fill("Ella Baker");
+    await add.getByLabel("Email").fill("ella@example.org");
+    await add.getByRole("button", { name: "Add contact" }).click();
+    await expect(admin.getByRole("heading", { name: "Ella Baker" })).toBeVisible();
+    await ready(admin);
+    await erase.getByLabel("Type their email to confirm").fill("ella@example.com");
+    await erase.getByRole("button", { name: "Erase personal data" }).click();
+    await expect(erase.getByTestId("error-confirm_email")).toContainText("Type this contact's email exactly");
+    await expect(admin.getByRole("heading", { name: "Ella Baker" })).toBeVisible();
+    await erase.getByLabel("Type their email to confirm").fill("ella@example.org");
+    await erase.getByRole("button", { name: "Erase personal data" }).click();
+    await expect(admin.getByTestId("load-error")).toContainText("This contact's personal data was erased on");
+    await expect(admin.getByText("Ella Baker")).toHaveCount(0);
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await expect(admin.getByTestId("contact-row").first()).toBeVisible();
+    await expect(admin.getByTestId("contact-row").filter({ hasText: "Ella" })).toHaveCount(0);
+  });
+
   test("a contact follows their unsubscribe link, and the admins' open pages show it", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/contacts");

@@ -374,7 +374,7 @@ pub fn ContactPage() -> impl IntoView {
                                 </p>
                             </section>
 
-                            <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm">
+                            <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm" data-testid="erase-contact">
                                 <h2 class="font-semibold text-slate-900">"Erase personal data"</h2>
                                 <p class="mt-1 max-w-2xl text-sm text-slate-700">
                                     "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
