@@ -140,7 +140,7 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByTestId("contact-score")).toContainText("Engagement score 40");
   });
 
-  test("an admin erases someone who asked to be forgotten, once nothing still needs them", async ({ browser }) => {
+  test("an admin downloads someone's data and erases them, once nothing still needs them", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/contacts");
     // Signed up for shifts still to come (the leaderboard's test): refused, saying what to do first.
@@ -164,6 +164,13 @@ test.describe.serial("contacts", () => {
     await add.getByRole("button", { name: "Add contact" }).click();
     await expect(admin.getByRole("heading", { name: "Ella Baker" })).toBeVisible();
     await ready(admin);
+    // First, what they asked for: everything held about them, as a file.
+    const downloading = admin.waitForEvent("download");
+    await erase.getByRole("link", { name: "Download everything held about them (JSON)" }).click();
+    const file = await downloading;
+    expect(file.suggestedFilename()).toMatch(/^contact-[0-9a-f-]+\.json$/);
+    const data = JSON.parse(readFileSync(await file.path(), "utf8"));
+    expect(data.contact).toMatchObject({ name: "Ella Baker", email: "ella@example.org", source: "ADMIN" });
     await erase.getByLabel("Type their email to confirm").fill("ella@example.com");
     await erase.getByRole("button", { name: "Erase personal data" }).click();
     await expect(erase.getByTestId("error-confirm_email")).toContainText("Type this contact's email exactly");

@@ -1,5 +1,6 @@
 //! Downloads: CSV exports and calendar files.
 
+use app::contacts::service::ContactError;
 use app::error::AppError;
 use app::payments::PaymentKind;
 use app::shifts::service::ShiftError;
@@ -32,6 +33,23 @@ pub async fn shift_signups(
     };
     let csv = app::shifts::signups_csv(&signups);
     download(csv, "text/csv; charset=utf-8", &format!("shift-{id}-signups.csv"))
+}
+
+/// `GET /api/contacts/{id}/data.json`: everything held about one contact, to answer their
+/// request for their data (contact managers).
+pub async fn contact_data(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::contacts::MANAGERS).await {
+        return refused;
+    }
+    match app::contacts::personal_data::personal_data(&state.db, &id, app::db::now_unix()).await {
+        Ok(data) => download(format!("{data:#}"), "application/json", &format!("contact-{id}.json")),
+        Err(ContactError::NotFound) => (StatusCode::NOT_FOUND, "There is no such contact.").into_response(),
+        Err(e) => internal(e),
+    }
 }
 
 /// `GET /api/ticketed-events/{id}/tickets.csv`: every ticket of an event, for the door.

@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/shifts/signups/calendar.ics", get(exports::signups_calendar))
         .route("/api/my/shifts.ics", get(exports::my_calendar))
         .route("/api/contacts.csv", get(exports::contacts))
+        .route("/api/contacts/{id}/data.json", get(exports::contact_data))
         .route("/api/ticketed-events/{id}/tickets.csv", get(exports::event_tickets))
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
         .route("/api/webhooks/newsletter", axum::routing::post(webhooks::newsletter))

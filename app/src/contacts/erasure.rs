@@ -3,8 +3,10 @@
 //! Their name, email and phone go from every record that holds them, and so do their
 //! timeline, tags, texts, the emails we sent them and their meeting invitations. The records
 //! of what happened stay, so totals stay true: a donation's amount, a past sign-up, a ticket.
-//! They then name an "Erased contact" whose address is `erased:<id>`. That is not an email
-//! (no `@`), so no form can type it and no email can go to it.
+//! They then name an "Erased contact", and their address is `erased:<the record's id>`. That
+//! is not an email (no `@`), so no form can type it and no email can go to it; and it is
+//! another on each record, so that unique indexes hold even for someone who was two
+//! contacts, merged, with a sign-up for one shift under each address.
 //!
 //! Erasing is refused, with what to do first, while something still needs the person:
 //! an account, a monthly donation, an upcoming shift or event, a text campaign sending to them.
@@ -23,18 +25,37 @@ use crate::users::service::normalise_email;
 /// What an erased contact, and each record that named them, is called.
 pub const ERASED_NAME: &str = "Erased contact";
 
-/// The address an erased contact's records carry: one per contact, so that each unique
-/// index still holds.
-pub fn erased_email(contact_id: &str) -> String {
-    format!("erased:{contact_id}")
+/// The address an erased contact (or a record of theirs) carries in place of theirs.
+pub fn erased_email(id: &str) -> String {
+    format!("erased:{id}")
 }
 
-/// The personal data being erased.
+/// The personal data being erased: every address, name and phone the person was known by.
+/// Besides the contact's own, those on their records (a merged duplicate's, one typed on a
+/// form) and those in the contact's own events (an address an admin corrected, a merged
+/// duplicate's first details). `ids` are the contact's and its merged duplicates'.
+#[derive(Debug, Default)]
 struct Person {
-    id: String,
-    name: String,
-    email: String,
-    phone: Option<String>,
+    ids: Vec<String>,
+    emails: Vec<String>,
+    names: Vec<String>,
+    phones: Vec<String>,
+}
+
+impl Person {
+    fn id(&self) -> &str {
+        &self.ids[0]
+    }
+
+    fn add(list: &mut Vec<String>, value: Option<&str>) -> bool {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(value) if !list.iter().any(|known| known == value) => {
+                list.push(value.to_string());
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Erases contact `id`'s personal data in one transaction, once `confirm_email` (typed by
@@ -49,16 +70,15 @@ pub async fn erase(bus: &Bus, actor: &Actor, id: &str, confirm_email: &str) -> R
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ContactError::NotFound)?;
-    let person = Person {
-        id: id.to_string(),
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        phone: row.try_get::<Option<String>, _>("phone")?.filter(|p| !p.is_empty()),
-    };
-    if normalise_email(confirm_email) != person.email {
+    let email: String = row.try_get("email")?;
+    if normalise_email(confirm_email) != email {
         let message = "Type this contact's email exactly, to confirm which person to erase.";
         return Err(ContactError::Invalid(FieldError::only("confirm_email", message)));
     }
+    let mut person = Person { ids: vec![id.to_string()], emails: vec![email], ..Person::default() };
+    Person::add(&mut person.names, Some(&row.try_get::<String, _>("name")?));
+    Person::add(&mut person.phones, row.try_get::<Option<String>, _>("phone")?.as_deref());
+    known_by(&mut tx, &mut person).await?;
     let reasons = still_needed(&mut tx, &person, db::now_unix()).await?;
     if !reasons.is_empty() {
         return Err(ContactError::StillNeeded(reasons.join(" ")));
@@ -71,23 +91,117 @@ pub async fn erase(bus: &Bus, actor: &Actor, id: &str, confirm_email: &str) -> R
     Ok(())
 }
 
+/// ` OR {column} IN ($first, …)` for each of `values`; nothing when there are none.
+fn or_in(column: &str, first: usize, values: &[String]) -> String {
+    if values.is_empty() {
+        return String::new();
+    }
+    format!(" OR {column} IN ({})", db::placeholders(first, values.len()))
+}
+
+/// Binds `values` in order.
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    values: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for value in values {
+        query = query.bind(value);
+    }
+    query
+}
+
+/// Adds to `person` what their records and their contact's events know them by.
+async fn known_by(tx: &mut Tx, person: &mut Person) -> Result<(), sqlx::Error> {
+    // A merged duplicate's own merges came before, so its events are read again until no
+    // new contact turns up.
+    loop {
+        let mut more = false;
+        for table in ["event_log", "event_outbox"] {
+            let sql = format!(
+                "SELECT payload FROM {table} WHERE topic IN ('contact.created', 'contact.updated', 'contact.merged') \
+                 AND ({})",
+                (1..=person.ids.len())
+                    .map(|i| format!("payload LIKE ${i} ESCAPE '\\'"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            );
+            let patterns: Vec<String> = person.ids.iter().map(|id| db::contains_pattern(id)).collect();
+            let payloads: Vec<String> = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &patterns)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get("payload"))
+                .collect::<Result<_, _>>()?;
+            for payload in payloads {
+                let Ok(event) = serde_json::from_str::<Value>(&payload) else { continue };
+                let text = |key: &str| event[key].as_str().map(str::to_string);
+                if !text("contact_id").is_some_and(|id| person.ids.contains(&id)) {
+                    continue;
+                }
+                more |= Person::add(&mut person.ids, text("merged_contact_id").as_deref());
+                for key in ["email", "previous_email", "merged_email"] {
+                    Person::add(&mut person.emails, text(key).as_deref());
+                }
+                Person::add(&mut person.names, text("name").as_deref());
+                Person::add(&mut person.phones, text("phone").as_deref());
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    for (table, name, email, phone) in NAMED_RECORDS {
+        let phone = phone.unwrap_or("NULL");
+        let sql = format!(
+            "SELECT {name} AS name, {email} AS email, {phone} AS phone FROM {table} WHERE contact_id = $1{}",
+            or_in(email, 2, &person.emails)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(person.id().to_string());
+        for row in bind_all(query, &person.emails).fetch_all(&mut **tx).await? {
+            Person::add(&mut person.names, Some(&row.try_get::<String, _>("name")?));
+            Person::add(&mut person.emails, Some(&row.try_get::<String, _>("email")?));
+            Person::add(&mut person.phones, row.try_get::<Option<String>, _>("phone")?.as_deref());
+        }
+    }
+    Ok(())
+}
+
+/// How many rows `sql` counts, with `values` as `$1`, `$2`…
+async fn count(tx: &mut Tx, sql: &str, values: &[String]) -> Result<i64, sqlx::Error> {
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()));
+    for value in values {
+        query = query.bind(value);
+    }
+    query.fetch_one(&mut **tx).await
+}
+
+/// Runs `sql` with `values` as `$1`, `$2`…
+async fn run(tx: &mut Tx, sql: &str, values: &[String]) -> Result<(), sqlx::Error> {
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.to_string())), values).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// Why the person cannot be erased yet, each with what to do first; empty when they can.
 async fn still_needed(tx: &mut Tx, person: &Person, now: i64) -> Result<Vec<String>, sqlx::Error> {
     let mut reasons = Vec::new();
-    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = $1")
-        .bind(&person.email)
-        .fetch_one(&mut **tx)
-        .await?;
+    // `$1` is the contact's id, then their addresses.
+    let id_and_emails = [&[person.id().to_string()], person.emails.as_slice()].concat();
+    let emails = db::placeholders(2, person.emails.len());
+    let any_email = db::placeholders(1, person.emails.len());
+    let accounts =
+        count(tx, &format!("SELECT COUNT(*) FROM users WHERE email IN ({any_email})"), &person.emails)
+            .await?;
     if accounts > 0 {
         reasons.push("They have an account: delete it under Users first.".to_string());
     }
-    let monthly: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM subscriptions WHERE (contact_id = $1 OR email = $2) \
-         AND status IN ('PENDING', 'ACTIVE', 'PAST_DUE')",
+    let monthly = count(
+        tx,
+        &format!(
+            "SELECT COUNT(*) FROM subscriptions WHERE (contact_id = $1 OR email IN ({emails})) \
+             AND status IN ('PENDING', 'ACTIVE', 'PAST_DUE')"
+        ),
+        &id_and_emails,
     )
-    .bind(&person.id)
-    .bind(&person.email)
-    .fetch_one(&mut **tx)
     .await?;
     if monthly > 0 {
         reasons.push(
@@ -95,39 +209,39 @@ async fn still_needed(tx: &mut Tx, person: &Person, now: i64) -> Result<Vec<Stri
                 .to_string(),
         );
     }
-    let shifts: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM shift_signups s JOIN shifts h ON h.id = s.shift_id \
-         WHERE (s.contact_id = $1 OR s.email = $2) AND s.status <> 'CANCELLED' \
-         AND h.status <> 'CANCELLED' AND h.ends_at > $3",
+    let shifts = count(
+        tx,
+        &format!(
+            "SELECT COUNT(*) FROM shift_signups s JOIN shifts h ON h.id = s.shift_id \
+             WHERE (s.contact_id = $1 OR s.email IN ({emails})) AND s.status <> 'CANCELLED' \
+             AND h.status <> 'CANCELLED' AND h.ends_at > {now}"
+        ),
+        &id_and_emails,
     )
-    .bind(&person.id)
-    .bind(&person.email)
-    .bind(now)
-    .fetch_one(&mut **tx)
     .await?;
     if shifts > 0 {
         let shifts = crate::ui::count(shifts, "upcoming shift");
         reasons.push(format!("They are signed up for {shifts}: remove them on the shift's page first."));
     }
-    let tickets: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM tickets t JOIN ticketed_events e ON e.id = t.event_id \
-         WHERE (t.contact_id = $1 OR t.email = $2) AND t.status <> 'CANCELLED' \
-         AND e.status <> 'CANCELLED' AND e.ends_at > $3",
+    let tickets = count(
+        tx,
+        &format!(
+            "SELECT COUNT(*) FROM tickets t JOIN ticketed_events e ON e.id = t.event_id \
+             WHERE (t.contact_id = $1 OR t.email IN ({emails})) AND t.status <> 'CANCELLED' \
+             AND e.status <> 'CANCELLED' AND e.ends_at > {now}"
+        ),
+        &id_and_emails,
     )
-    .bind(&person.id)
-    .bind(&person.email)
-    .bind(now)
-    .fetch_one(&mut **tx)
     .await?;
     if tickets > 0 {
         let tickets = crate::ui::count(tickets, "ticket");
         reasons.push(format!("They hold {tickets} for an event still to come: erase them after it."));
     }
-    let texts: i64 = sqlx::query_scalar(
+    let texts = count(
+        tx,
         "SELECT COUNT(*) FROM sms_recipients WHERE contact_id = $1 AND status IN ('PENDING', 'SENDING')",
+        &[person.id().to_string()],
     )
-    .bind(&person.id)
-    .fetch_one(&mut **tx)
     .await?;
     if texts > 0 {
         reasons.push("A text campaign is still sending to them: erase them once it is done.".to_string());
@@ -149,106 +263,85 @@ const NAMED_RECORDS: &[(&str, &str, &str, Option<&str>)] = &[
 
 /// Every record naming the person is anonymised or, where it is only about them, deleted.
 async fn erase_records(tx: &mut Tx, person: &Person) -> Result<(), sqlx::Error> {
-    let erased = erased_email(&person.id);
+    let id = [person.id().to_string()];
+    // `$1` is the contact's id, then their addresses.
+    let id_and_emails = [&id, person.emails.as_slice()].concat();
+    let emails = db::placeholders(2, person.emails.len());
+    // What a supporter wrote to their representative is their own words.
+    let sql = format!(
+        "UPDATE campaign_emails SET message = '' WHERE contact_id = $1 OR supporter_email IN ({emails})"
+    );
+    run(tx, &sql, &id_and_emails).await?;
     for (table, name, email, phone) in NAMED_RECORDS {
         let phone = phone.map(|column| format!(", {column} = NULL")).unwrap_or_default();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE {table} SET {name} = $1, {email} = $2{phone} WHERE contact_id = $3 OR {email} = $4"
-        )))
-        .bind(ERASED_NAME)
-        .bind(&erased)
-        .bind(&person.id)
-        .bind(&person.email)
-        .execute(&mut **tx)
-        .await?;
+        let sql = format!(
+            "UPDATE {table} SET {name} = '{ERASED_NAME}', {email} = 'erased:' || id{phone} \
+             WHERE contact_id = $1 OR {email} IN ({emails})"
+        );
+        run(tx, &sql, &id_and_emails).await?;
     }
-    // What a supporter wrote to their representative is their own words.
-    sqlx::query("UPDATE campaign_emails SET message = '' WHERE contact_id = $1 OR supporter_email = $2")
-        .bind(&person.id)
-        .bind(&erased)
-        .execute(&mut **tx)
-        .await?;
-    // Texts: the numbers a campaign sent to stay counted under the erased address; the
-    // conversation itself goes.
-    sqlx::query("UPDATE sms_recipients SET phone = $1 WHERE contact_id = $2")
-        .bind(&erased)
-        .bind(&person.id)
-        .execute(&mut **tx)
-        .await?;
-    let phone = person.phone.as_deref().unwrap_or("");
-    let texts = "SELECT id FROM sms_messages WHERE contact_id = $1 OR ($2 <> '' AND phone = $2)";
+    // Texts: the numbers a campaign sent to stay counted, under an erased address (one per
+    // place in the campaign: its key is the campaign and the number); the conversation goes.
+    let sql = "UPDATE sms_recipients SET phone = 'erased:' || contact_id || ':' || CAST(position AS TEXT) \
+               WHERE contact_id = $1";
+    run(tx, sql, &id).await?;
+    let id_and_phones = [&id, person.phones.as_slice()].concat();
+    let texts = format!("FROM sms_messages WHERE contact_id = $1{}", or_in("phone", 2, &person.phones));
     for table in ["sms_media", "sms_replies"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE message_id IN ({texts})")))
-            .bind(&person.id)
-            .bind(phone)
-            .execute(&mut **tx)
+        run(tx, &format!("DELETE FROM {table} WHERE message_id IN (SELECT id {texts})"), &id_and_phones)
             .await?;
     }
-    sqlx::query("DELETE FROM sms_messages WHERE contact_id = $1 OR ($2 <> '' AND phone = $2)")
-        .bind(&person.id)
-        .bind(phone)
-        .execute(&mut **tx)
-        .await?;
+    run(tx, &format!("DELETE {texts}"), &id_and_phones).await?;
     // Where the person only was linked, the link goes: a door's visits belong to the address.
     for table in ["canvass_addresses", "canvass_visits", "video_views"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE {table} SET contact_id = NULL WHERE contact_id = $1"
-        )))
-        .bind(&person.id)
-        .execute(&mut **tx)
-        .await?;
+        run(tx, &format!("UPDATE {table} SET contact_id = NULL WHERE contact_id = $1"), &id).await?;
     }
-    for sql in [
-        "DELETE FROM contact_activity WHERE contact_id = $1",
-        "DELETE FROM contact_tags WHERE contact_id = $1",
-    ] {
-        sqlx::query(sql).bind(&person.id).execute(&mut **tx).await?;
+    for table in ["contact_activity", "contact_tags"] {
+        run(tx, &format!("DELETE FROM {table} WHERE contact_id = $1"), &id).await?;
     }
-    sqlx::query("DELETE FROM meeting_attendees WHERE email = $1")
-        .bind(&person.email)
-        .execute(&mut **tx)
-        .await?;
+    let emails_only = db::placeholders(1, person.emails.len());
+    run(tx, &format!("DELETE FROM meeting_attendees WHERE email IN ({emails_only})"), &person.emails).await?;
     // The emails we sent them, and any other that carried their address (a campaign email
     // to a representative signed with it), sent or still waiting.
-    sqlx::query("DELETE FROM email_outbox WHERE to_address = $1 OR body LIKE $2 ESCAPE '\\'")
-        .bind(&person.email)
-        .bind(db::contains_pattern(&person.email))
-        .execute(&mut **tx)
-        .await?;
-    let now = db::now_unix();
+    let carried: String = (0..person.emails.len())
+        .map(|i| format!(" OR body LIKE ${} ESCAPE '\\'", 1 + person.emails.len() + i))
+        .collect();
+    let patterns: Vec<String> = person.emails.iter().map(|e| db::contains_pattern(e)).collect();
+    let sql = format!("DELETE FROM email_outbox WHERE to_address IN ({emails_only}){carried}");
+    run(tx, &sql, &[person.emails.as_slice(), patterns.as_slice()].concat()).await?;
     sqlx::query(
         "UPDATE contacts SET name = $1, email = $2, phone = NULL, erased_at = $3, updated_at = $3, \
          unsubscribed_at = COALESCE(unsubscribed_at, $3) WHERE id = $4",
     )
     .bind(ERASED_NAME)
-    .bind(&erased)
-    .bind(now)
-    .bind(&person.id)
+    .bind(erased_email(person.id()))
+    .bind(db::now_unix())
+    .bind(person.id())
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// The event log, the bus's outbox and the admin audit log keep what happened, without the
-/// person: in each event that names them, their email, name and phone are replaced, and the
-/// live feed's lines made from those events go.
+/// person: in each event that names them, their addresses, names and phones are replaced,
+/// and the live feed's lines made from those events go.
 async fn scrub_logs(tx: &mut Tx, person: &Person) -> Result<(), sqlx::Error> {
-    let erased = erased_email(&person.id);
+    let erased = erased_email(person.id());
+    let patterns: Vec<String> = person
+        .emails
+        .iter()
+        .chain(&person.ids)
+        .chain(&person.phones)
+        .map(|v| db::contains_pattern(v))
+        .collect();
+    let matching = (1..=patterns.len())
+        .map(|i| format!("payload LIKE ${i} ESCAPE '\\'"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
     let mut scrubbed_events: Vec<String> = Vec::new();
     for table in ["event_log", "event_outbox"] {
-        let mut sql = format!(
-            "SELECT seq, id, payload FROM {table} WHERE payload LIKE $1 ESCAPE '\\' OR payload LIKE $2 ESCAPE '\\'"
-        );
-        let mut patterns = vec![db::contains_pattern(&person.email), db::contains_pattern(&person.id)];
-        if let Some(phone) = &person.phone {
-            sql.push_str(" OR payload LIKE $3 ESCAPE '\\'");
-            patterns.push(db::contains_pattern(phone));
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for pattern in &patterns {
-            query = query.bind(pattern);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
+        let sql = format!("SELECT seq, id, payload FROM {table} WHERE {matching}");
+        for row in bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &patterns).fetch_all(&mut **tx).await? {
             let payload: String = row.try_get("payload")?;
             let Ok(mut value) = serde_json::from_str::<Value>(&payload) else { continue };
             if !scrub(&mut value, person, &erased) {
@@ -266,34 +359,37 @@ async fn scrub_logs(tx: &mut Tx, person: &Person) -> Result<(), sqlx::Error> {
     scrubbed_events.dedup();
     for ids in scrubbed_events.chunks(500) {
         let sql = format!("DELETE FROM live_items WHERE event_id IN ({})", db::placeholders(1, ids.len()));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            query = query.bind(id);
-        }
-        query.execute(&mut **tx).await?;
+        bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), ids).execute(&mut **tx).await?;
     }
-    sqlx::query(
-        "UPDATE admin_audit_log SET entity = REPLACE(entity, $1, $2) WHERE entity LIKE $3 ESCAPE '\\'",
-    )
-    .bind(&person.email)
-    .bind(&erased)
-    .bind(db::contains_pattern(&person.email))
-    .execute(&mut **tx)
-    .await?;
+    for email in &person.emails {
+        sqlx::query(
+            "UPDATE admin_audit_log SET entity = REPLACE(entity, $1, $2) WHERE entity LIKE $3 ESCAPE '\\'",
+        )
+        .bind(email)
+        .bind(&erased)
+        .bind(db::contains_pattern(email))
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
-/// Replaces the person's details in an event's payload: each text that is their name or
-/// phone, and their email wherever it appears. Answers whether anything changed.
+/// Replaces the person's details in an event's payload: each text that is one of their names
+/// or phones, and their addresses wherever they appear. Answers whether anything changed.
 fn scrub(value: &mut Value, person: &Person, erased: &str) -> bool {
     match value {
         Value::String(text) => {
-            let replacement = if !person.name.is_empty() && *text == person.name {
+            let replacement = if person.names.contains(text) {
                 Some(ERASED_NAME.to_string())
-            } else if person.phone.as_deref() == Some(text.as_str()) {
+            } else if person.phones.contains(text) {
                 Some(erased.to_string())
-            } else if text.contains(&person.email) {
-                Some(text.replace(&person.email, erased))
+            } else if person.emails.iter().any(|email| text.contains(email.as_str())) {
+                Some(
+                    person
+                        .emails
+                        .iter()
+                        .fold(text.clone(), |text, email| text.replace(email.as_str(), erased)),
+                )
             } else {
                 None
             };
@@ -316,10 +412,10 @@ mod tests {
     #[test]
     fn an_events_payload_loses_the_persons_details_and_keeps_the_rest() {
         let person = Person {
-            id: "c1".into(),
-            name: "Ada Quill".into(),
-            email: "ada@example.org".into(),
-            phone: Some("+447700900123".into()),
+            ids: vec!["c1".into()],
+            names: vec!["Ada Quill".into()],
+            emails: vec!["ada@example.org".into()],
+            phones: vec!["+447700900123".into()],
         };
         let mut payload = serde_json::json!({
             "contact_id": "c1",

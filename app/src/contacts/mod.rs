@@ -14,6 +14,8 @@ pub mod activity;
 #[cfg(feature = "ssr")]
 pub mod erasure;
 #[cfg(feature = "ssr")]
+pub mod personal_data;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
 

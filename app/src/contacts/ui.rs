@@ -1,5 +1,6 @@
 //! Contact pages for admins: the list (search, tag filter, pages, export) and a contact's
-//! page (tags, timeline, sign-ups, payments, merging a duplicate, erasing their personal data).
+//! page (tags, timeline, sign-ups, payments, merging a duplicate, downloading or erasing their
+//! personal data).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -198,6 +199,7 @@ pub fn ContactPage() -> impl IntoView {
                         let c = d.contact;
                         let (chip_owner, tag_owner, merge_survivor) = (c.id.clone(), c.id.clone(), c.id.clone());
                         let erased_id = c.id.clone();
+                        let data_file = format!("/api/contacts/{}/data.json", c.id);
                         let (edited, editing) = (c.id.clone(), c.clone());
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{c.name.clone()}</h1>
@@ -375,7 +377,12 @@ pub fn ContactPage() -> impl IntoView {
                             </section>
 
                             <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm" data-testid="erase-contact">
-                                <h2 class="font-semibold text-slate-900">"Erase personal data"</h2>
+                                <h2 class="font-semibold text-slate-900">"Their personal data"</h2>
+                                <p class="mt-1 text-sm text-slate-700">
+                                    <a href=data_file download class="font-medium text-indigo-700 hover:underline">"Download everything held about them (JSON)"</a>
+                                    ", to answer their request for their data."
+                                </p>
+                                <h3 class="mt-4 font-semibold text-slate-900">"Erase personal data"</h3>
                                 <p class="mt-1 max-w-2xl text-sm text-slate-700">
                                     "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
                                 </p>

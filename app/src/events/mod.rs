@@ -159,12 +159,12 @@ mod tests {
     #[test]
     fn catalog_topics_are_unique_well_formed_and_under_their_module_prefix() {
         // SPEC §2's 49, and shift.signup.marked, canvass.session.started, canvass.address.deleted,
-        // contact.unsubscribed/resubscribed/updated/merged, response.moderated,
+        // contact.unsubscribed/resubscribed/updated/merged/erased, response.moderated,
         // product.created/updated, subscription.plan.created/updated,
         // ticketed-event.created/updated/deleted, ticket.cancelled, sms.message.delivery,
         // video.created/updated/deleted, social.impact-story.created/updated/unpublished/deleted
         // and meeting.attendee.invited/removed/replied.
-        assert_eq!(CATALOG.len(), 76);
+        assert_eq!(CATALOG.len(), 77);
         let mut seen = HashSet::new();
         for info in CATALOG {
             assert!(seen.insert(info.topic), "duplicate topic {}", info.topic);

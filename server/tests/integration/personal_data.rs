@@ -1,14 +1,16 @@
-//! Erasing a contact's personal data, over HTTP, on both databases: nothing of the person is
-//! left in any table, what they did still counts, and it waits for what still needs them.
+//! A contact's personal data over HTTP, on both databases: downloaded whole for a request
+//! for their data; erased, leaving nothing of the person in any table while what they did
+//! still counts, once nothing still needs them.
 
 use crate::common::{TestApp, eventually};
 use app::db::Backend;
 use app::events::Actor;
 use app::shifts::{SignupForm, SignupSource};
 use app::users::{Role, UserStatus};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 on_both_backends!(
+    a_contacts_data_is_downloaded_whole,
     erasing_a_contact_leaves_nothing_of_them_in_any_table,
     erasing_waits_for_what_still_needs_the_person,
 );
@@ -84,7 +86,7 @@ async fn erase(app: &TestApp, admin: &reqwest::Client, id: &str, confirm: &str) 
     app.call(admin, "contacts/erase", &[("id", id), ("confirm_email", confirm)]).await
 }
 
-async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
+async fn a_contacts_data_is_downloaded_whole(app: TestApp) {
     let bus = app.bus();
     let shift =
         app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Leafleting"))
@@ -98,12 +100,129 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
         app.call(&admin, "contacts/tags", &[("id", id.as_str()), ("add", "ward 7")]).await.status(),
         200
     );
-    // A correction: the audit log and `contact.updated` hold the address.
-    let corrected =
-        [("id", id.as_str()), ("form[name]", NAME), ("form[email]", EMAIL), ("form[phone]", "555 0100")];
-    assert_eq!(app.call(&admin, "contacts/update", &corrected).await.status(), 200);
+    for sql in [
+        // An older donation made before they were a contact: found by its email.
+        "INSERT INTO donations (id, contact_id, name, email, amount_cents, currency, frequency, status, \
+         stripe_session, stripe_customer, created_at, updated_at) VALUES ('d1', NULL, 'Zeph Q', \
+         'zephyrine.q@example.org', 2500, 'cad', 'ONE_OFF', 'PAID', 'cs_test_hidden_1', 'cus_hidden_1', 1, 1)",
+        "INSERT INTO campaigns (id, slug, title, summary, body, call_to_action, recipients, email_subject, \
+         email_template, status, emails_sent, created_at, updated_at) \
+         VALUES ('c1', 'park', 'Save the park', '', '', '', '[]', 'S', 'T', 'ACTIVE', 1, 1, 1)",
+        "INSERT INTO campaign_emails (id, campaign_id, contact_id, supporter_name, supporter_email, postal_code, \
+         message, recipient_count, created_at) VALUES ('e1', 'c1', $1, 'Zephyrine Quillfeather', \
+         'zephyrine.q@example.org', 'K1A', 'Please keep the park', 2, 1)",
+        "INSERT INTO sms_messages (id, provider_id, phone, body, sentiment, contact_id, created_at) \
+         VALUES ('m1', 'SM1', '+1 555 0142 77', 'Count me in', 'POSITIVE', $1, 1)",
+        "INSERT INTO sms_replies (id, message_id, body, provider_id, sent_by, sent_at) \
+         VALUES ('r1', 'm1', 'See you Saturday', 'SM2', 'admin', 2)",
+        "INSERT INTO canvass_addresses (id, street, city, postal_code, address_key, contact_id, created_at, \
+         updated_at) VALUES ('ad1', '12 Elm Street', 'Ottawa', 'K1A 0B1', '12 elm street|k1a 0b1', $1, 1, 1)",
+        "INSERT INTO meetings (id, title, agenda, location, starts_at, ends_at, created_at, updated_at) \
+         VALUES ('mt1', 'Planning night', '', 'Hall', 10, 20, 1, 1)",
+        "INSERT INTO meeting_attendees (id, meeting_id, email, invited_at, reply) \
+         VALUES ('a1', 'mt1', 'zephyrine.q@example.org', 5, 'YES')",
+    ] {
+        exec(&app, sql, &id).await;
+    }
+    eventually("the sign-up is on the timeline", || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+            > 0
+    })
+    .await;
+
+    let path = format!("/api/contacts/{id}/data.json");
+    let res = admin.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert_eq!(disposition, format!("attachment; filename=\"contact-{id}.json\""));
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("hidden_1"), "payment providers' ids are never in it: {text}");
+    assert!(!text.contains("Other Person") && !text.contains("other@example.org"), "only theirs: {text}");
+    let data: Value = serde_json::from_str(&text).unwrap();
+    let contact = &data["contact"];
+    assert_eq!(
+        (&contact["name"], &contact["email"], &contact["phone"]),
+        (&json!(NAME), &json!(EMAIL), &json!(PHONE))
+    );
+    assert_eq!(contact["tags"], json!(["ward 7"]));
+    assert_eq!(data["organisation"], json!(app::settings::organisation_name(&app.db).await.unwrap()));
+    let signups = data["shift_signups"].as_array().unwrap();
+    assert_eq!(signups.len(), 1, "{signups:?}");
+    assert_eq!((&signups[0]["shift"], &signups[0]["status"]), (&json!("Leafleting"), &json!("CONFIRMED")));
+    let starts = signups[0]["starts_at"].as_str().unwrap();
+    assert_eq!(starts, app::events::rfc3339_from_unix_ms(shift.starts_at * 1000), "times in RFC 3339");
+    let pick = |section: &str, key: &str| -> Vec<Value> {
+        data[section]
+            .as_array()
+            .unwrap_or_else(|| panic!("{section}"))
+            .iter()
+            .map(|row| row[key].clone())
+            .collect()
+    };
+    assert_eq!(pick("donations", "amount_cents"), [json!(2500)]);
+    assert_eq!(pick("donations", "created_at"), [json!("1970-01-01T00:00:01.000Z")]);
+    assert_eq!(pick("campaign_emails", "message"), [json!("Please keep the park")]);
+    assert_eq!(pick("campaign_emails", "campaign"), [json!("Save the park")]);
+    assert_eq!(pick("texts_received", "body"), [json!("Count me in")]);
+    assert_eq!(pick("text_replies", "body"), [json!("See you Saturday")]);
+    assert_eq!(pick("addresses", "street"), [json!("12 Elm Street")]);
+    assert_eq!(pick("meeting_invitations", "meeting"), [json!("Planning night")]);
+    assert_eq!(pick("meeting_invitations", "reply"), [json!("YES")]);
+    let subjects = pick("emails_sent_to_them", "subject");
+    assert!(
+        subjects.iter().any(|s| s.as_str().unwrap().contains("Leafleting")),
+        "the confirmation: {subjects:?}"
+    );
+    let summaries = pick("activity", "summary");
+    assert!(summaries.contains(&json!("Signed up for Leafleting")), "{summaries:?}");
+    for section in ["orders", "subscriptions", "tickets", "canvass_visits", "videos_watched"] {
+        assert_eq!(data[section], json!([]), "{section}");
+    }
+
+    // Contact managers only; an unknown or erased contact has none.
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("pay@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    for (client, status) in [
+        (app.client(), 401),
+        (app.signed_in("vol@example.org").await, 403),
+        (app.signed_in("pay@example.org").await, 403),
+    ] {
+        assert_eq!(client.get(app.url(&path)).send().await.unwrap().status(), status);
+    }
+    let unknown = admin.get(app.url("/api/contacts/nobody/data.json")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    exec(&app, "UPDATE shifts SET starts_at = 1, ends_at = 2 WHERE id = $1", &shift.id).await;
+    assert_eq!(erase(&app, &admin, &id, EMAIL).await.status(), 200);
+    assert_eq!(admin.get(app.url(&path)).send().await.unwrap().status(), 404);
+}
+
+async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
+    let bus = app.bus();
+    let shift =
+        app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Leafleting"))
+            .await
+            .unwrap();
+    // First known by a mistyped address, which an admin corrects.
+    sign_up(&app, &shift.id, NAME, "zephyrine.q@exmaple.org", PHONE).await;
+    sign_up(&app, &shift.id, "Other Person", "other@example.org", "").await;
+    let id = app::contacts::service::id_by_email(&app.db, "zephyrine.q@exmaple.org").await.unwrap().unwrap();
+    let admin = admin(&app).await;
     let back = [("id", id.as_str()), ("form[name]", NAME), ("form[email]", EMAIL), ("form[phone]", PHONE)];
     assert_eq!(app.call(&admin, "contacts/update", &back).await.status(), 200);
+    assert_eq!(
+        app.call(&admin, "contacts/tags", &[("id", id.as_str()), ("add", "ward 7")]).await.status(),
+        200
+    );
+    // Also once a second contact, with a sign-up for the same shift, merged into this one.
+    sign_up(&app, &shift.id, "Zeph Q", "zeph.work@example.org", "+1 555 0199 88").await;
+    let merge = [("survivor", id.as_str()), ("duplicate_email", "zeph.work@example.org")];
+    assert_eq!(app.call(&admin, "contacts/merge", &merge).await.status(), 200);
     // The shift is over by the time they ask to be forgotten.
     sqlx::query("UPDATE shifts SET starts_at = starts_at - 259200, ends_at = ends_at - 259200 WHERE id = $1")
         .bind(&shift.id)
@@ -156,9 +275,11 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
     )
     .await;
     let before = places_holding(&app, EMAIL).await;
-    for place in ["contacts.email", "shift_signups.email", "event_log.payload", "admin_audit_log.entity"] {
+    for place in ["contacts.email", "event_log.payload", "admin_audit_log.entity"] {
         assert!(before.contains(&place.to_string()), "{place} in {before:?}");
     }
+    let mistyped = places_holding(&app, "zephyrine.q@exmaple.org").await;
+    assert!(mistyped.contains(&"shift_signups.email".to_string()), "{mistyped:?}");
 
     // A wrong confirmation changes nothing.
     let res = erase(&app, &admin, &id, "other@example.org").await;
@@ -169,11 +290,20 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     eventually("the erasure is in the event log", || event_log_has(&app, "contact.erased")).await;
 
-    for text in [NAME, EMAIL, PHONE, "Elm Street", "Count me in"] {
+    for text in [
+        NAME,
+        EMAIL,
+        PHONE,
+        "zephyrine.q@exmaple.org",
+        "Zeph Q",
+        "zeph.work@example.org",
+        "+1 555 0199 88",
+        "Elm Street",
+        "Count me in",
+    ] {
         assert_eq!(places_holding(&app, text).await, Vec::<String>::new(), "{text} is still held");
     }
     // What they did still counts, under the erased contact.
-    let erased = format!("erased:{id}");
     let (signups, donated): (i64, i64) = (
         sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE shift_id = $1 AND contact_id = $2")
             .bind(&shift.id)
@@ -181,13 +311,15 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
             .fetch_one(app.db.pool())
             .await
             .unwrap(),
-        sqlx::query_scalar("SELECT amount_cents FROM donations WHERE id = 'd1' AND email = $1")
-            .bind(&erased)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap(),
+        sqlx::query_scalar(
+            "SELECT amount_cents FROM donations WHERE contact_id = $1 AND name = 'Erased contact'",
+        )
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap(),
     );
-    assert_eq!((signups, donated), (1, 2500));
+    assert_eq!((signups, donated), (2, 2500), "both sign-ups, the merged duplicate's too");
     let ticket: (String, String) = sqlx::query_as("SELECT name, status FROM tickets WHERE id = 't1'")
         .fetch_one(app.db.pool())
         .await
@@ -205,7 +337,7 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
     let list: Value = app.call(&admin, "contacts/list", &[]).await.json().await.unwrap();
     assert_eq!(list["count"], 1, "{list}");
     let csv = admin.get(app.url("/api/contacts.csv")).send().await.unwrap().text().await.unwrap();
-    assert!(!csv.contains("Erased contact") && !csv.contains(&erased), "{csv}");
+    assert!(!csv.contains("Erased contact") && !csv.contains("erased:"), "{csv}");
     assert_eq!(app.call(&admin, "contacts/tags", &[("id", id.as_str()), ("add", "x")]).await.status(), 404);
     assert_eq!(app.call(&admin, "contacts/update", &back).await.status(), 404);
     assert_eq!(erase(&app, &admin, &id, EMAIL).await.status(), 404, "erased once");
