@@ -62,22 +62,14 @@ impl Person {
 /// the admin) is their email; publishes `contact.erased`. Nothing changes when it is refused.
 pub async fn erase(bus: &Bus, actor: &Actor, id: &str, confirm_email: &str) -> Result<(), ContactError> {
     let mut tx = bus.db().begin_write().await?;
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT name, email, phone FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
-        db::for_update(&mut tx)
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ContactError::NotFound)?;
-    let email: String = row.try_get("email")?;
+    let (name, email, phone) = super::service::locked_details(&mut tx, id).await?;
     if normalise_email(confirm_email) != email {
         let message = "Type this contact's email exactly, to confirm which person to erase.";
         return Err(ContactError::Invalid(FieldError::only("confirm_email", message)));
     }
     let mut person = Person { ids: vec![id.to_string()], emails: vec![email], ..Person::default() };
-    Person::add(&mut person.names, Some(&row.try_get::<String, _>("name")?));
-    Person::add(&mut person.phones, row.try_get::<Option<String>, _>("phone")?.as_deref());
+    Person::add(&mut person.names, Some(&name));
+    Person::add(&mut person.phones, phone.as_deref());
     known_by(&mut tx, &mut person).await?;
     let reasons = still_needed(&mut tx, &person, db::now_unix()).await?;
     if !reasons.is_empty() {

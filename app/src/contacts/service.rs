@@ -439,6 +439,23 @@ fn valid_tags(field: &str, typed: &[String]) -> Result<Vec<String>, ContactError
     Ok(tags)
 }
 
+/// Contact `id`'s name, email and phone, the contact locked until commit on PostgreSQL;
+/// `NotFound` once their personal data is erased.
+pub(super) async fn locked_details(
+    tx: &mut Tx,
+    id: &str,
+) -> Result<(String, String, Option<String>), ContactError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT name, email, phone FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
+        db::for_update(tx)
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(ContactError::NotFound)?;
+    Ok((row.try_get("name")?, row.try_get("email")?, row.try_get("phone")?))
+}
+
 /// Contact `id`'s email, the contact locked until commit on PostgreSQL.
 async fn locked_email(tx: &mut Tx, id: &str) -> Result<String, ContactError> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -642,18 +659,8 @@ pub async fn create(bus: &Bus, actor: &Actor, form: &ContactForm) -> Result<Stri
 pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> Result<(), ContactError> {
     let (name, email, phone) = checked(form)?;
     let mut tx = bus.db().begin_write().await?;
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT name, email, phone FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
-        db::for_update(&mut tx)
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ContactError::NotFound)?;
-    let old_email: String = row.try_get("email")?;
-    let unchanged = row.try_get::<String, _>("name")? == name
-        && old_email == email
-        && row.try_get::<Option<String>, _>("phone")? == phone;
+    let (old_name, old_email, old_phone) = locked_details(&mut tx, id).await?;
+    let unchanged = old_name == name && old_email == email && old_phone == phone;
     if unchanged {
         return Ok(());
     }

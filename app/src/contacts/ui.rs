@@ -147,8 +147,9 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
-/// `/admin/contacts/:id`: details, tags, the activity timeline, sign-ups, payments, and
-/// merging a duplicate into this contact (after a confirmation).
+/// `/admin/contacts/:id`: details, tags, the activity timeline, sign-ups, payments, merging
+/// a duplicate into this contact (after a confirmation), and their personal data: downloaded
+/// whole, or erased once their email is typed.
 #[component]
 pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();

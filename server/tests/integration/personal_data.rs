@@ -24,6 +24,13 @@ async fn admin(app: &TestApp) -> reqwest::Client {
     app.signed_in("admin@example.org").await
 }
 
+/// A shift starting tomorrow at 09:00.
+async fn shift_tomorrow(app: &TestApp, title: &str) -> app::shifts::Shift {
+    app::shifts::service::create(&app.bus(), &Actor::System, &crate::common::shift_tomorrow(title))
+        .await
+        .unwrap()
+}
+
 /// Signs `email` up for shift `shift` through the shifts service, as the public form does.
 async fn sign_up(app: &TestApp, shift: &str, name: &str, email: &str, phone: &str) {
     let form = SignupForm { name: name.into(), email: email.into(), phone: phone.into() };
@@ -87,11 +94,7 @@ async fn erase(app: &TestApp, admin: &reqwest::Client, id: &str, confirm: &str) 
 }
 
 async fn a_contacts_data_is_downloaded_whole(app: TestApp) {
-    let bus = app.bus();
-    let shift =
-        app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Leafleting"))
-            .await
-            .unwrap();
+    let shift = shift_tomorrow(&app, "Leafleting").await;
     sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
     sign_up(&app, &shift.id, "Other Person", "other@example.org", "").await;
     let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
@@ -203,11 +206,7 @@ async fn a_contacts_data_is_downloaded_whole(app: TestApp) {
 }
 
 async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
-    let bus = app.bus();
-    let shift =
-        app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Leafleting"))
-            .await
-            .unwrap();
+    let shift = shift_tomorrow(&app, "Leafleting").await;
     // First known by a mistyped address, which an admin corrects.
     sign_up(&app, &shift.id, NAME, "zephyrine.q@exmaple.org", PHONE).await;
     sign_up(&app, &shift.id, "Other Person", "other@example.org", "").await;
@@ -342,20 +341,14 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
     assert_eq!(app.call(&admin, "contacts/update", &back).await.status(), 404);
     assert_eq!(erase(&app, &admin, &id, EMAIL).await.status(), 404, "erased once");
     // Coming back later, they are a new contact.
-    let again = app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Canvass"))
-        .await
-        .unwrap();
+    let again = shift_tomorrow(&app, "Canvass").await;
     sign_up(&app, &again.id, NAME, EMAIL, "").await;
     let new_id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
     assert_ne!(new_id, id);
 }
 
 async fn erasing_waits_for_what_still_needs_the_person(app: TestApp) {
-    let bus = app.bus();
-    let shift =
-        app::shifts::service::create(&bus, &Actor::System, &crate::common::shift_tomorrow("Leafleting"))
-            .await
-            .unwrap();
+    let shift = shift_tomorrow(&app, "Leafleting").await;
     sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
     let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
     app.create_user(EMAIL, Role::Volunteer, UserStatus::Active).await;
