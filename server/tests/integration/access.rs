@@ -197,6 +197,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("contacts/update", ORGANISERS),
     ("contacts/tags", ORGANISERS),
     ("contacts/merge", ORGANISERS),
+    ("contacts/erase", ORGANISERS),
     ("contacts/import/preview", ORGANISERS),
     ("contacts/import/start", ORGANISERS),
     ("jobs/get", JOB_FOLLOWERS),
@@ -241,6 +242,7 @@ const DECODABLE: &[(&str, &str)] = &[
     ("response_id", "x"),
     ("survivor", "x"),
     ("duplicate_email", "x"),
+    ("confirm_email", "x"),
     ("days", "x"),
     ("form[currency]", "x"),
 ];
@@ -396,6 +398,7 @@ const PAGES: &[(&str, Serves)] = &[
     ("/api/shifts/hours.csv", ORGANISERS),
     ("/api/shifts/x/signups.csv", ORGANISERS),
     ("/api/contacts.csv", CONTACT_READERS),
+    ("/api/contacts/x/data.json", ORGANISERS),
     ("/api/ticketed-events/x/tickets.csv", EVENT_ORGANISERS),
     ("/api/payments/donations.csv", PAYMENTS),
     ("/api/observability/event-bus", ORGANISERS),

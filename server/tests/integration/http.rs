@@ -423,6 +423,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/api/shifts/x/calendar.ics",
         "/api/shifts/signups/calendar.ics",
         "/api/contacts.csv",
+        "/api/contacts/x/data.json",
         "/api/ticketed-events/x/tickets.csv",
         "/api/payments/donations.csv",
         "/api/payments/x",

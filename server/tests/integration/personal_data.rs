@@ -89,6 +89,15 @@ async fn event_log_has(app: &TestApp, topic: &str) -> bool {
     n > 0
 }
 
+async fn has_activity(app: &TestApp, contact_id: &str) -> bool {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
+        .bind(contact_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    n > 0
+}
+
 async fn erase(app: &TestApp, admin: &reqwest::Client, id: &str, confirm: &str) -> reqwest::Response {
     app.call(admin, "contacts/erase", &[("id", id), ("confirm_email", confirm)]).await
 }
@@ -127,15 +136,7 @@ async fn a_contacts_data_is_downloaded_whole(app: TestApp) {
     ] {
         exec(&app, sql, &id).await;
     }
-    eventually("the sign-up is on the timeline", || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
-            .bind(&id)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap()
-            > 0
-    })
-    .await;
+    eventually("the sign-up is on the timeline", || has_activity(&app, &id)).await;
 
     let path = format!("/api/contacts/{id}/data.json");
     let res = admin.get(app.url(&path)).send().await.unwrap();
@@ -264,12 +265,7 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
         || async {
             event_log_has(&app, "contact.updated").await
                 && event_log_has(&app, "contact.tags.changed").await
-                && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
-                    .bind(&id)
-                    .fetch_one(app.db.pool())
-                    .await
-                    .unwrap()
-                    > 0
+                && has_activity(&app, &id).await
         },
     )
     .await;
