@@ -1,6 +1,6 @@
 import { defineConfig } from "@playwright/test";
 
-// Drives the release binary (started by tests/server.ts on a temp data dir) in Debian's
+// Drives the server binary (started by tests/server.ts on a temp data dir) in Debian's
 // Chromium. Never downloads a browser.
 export default defineConfig({
   testDir: "./tests",

@@ -1,4 +1,4 @@
-// Starts the release `changemaker` binary on a free port with a fresh data directory (SQLite),
+// Starts the `changemaker` binary on a free port with a fresh data directory (SQLite),
 // and reads the one-time setup link it prints on first run.
 import { ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,7 +14,8 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-const binary = resolve(__dirname, "../../target/release/changemaker");
+// The debug build `cargo test` makes (scripts/test.sh turns on its `embed` feature).
+const binary = resolve(__dirname, "../../target/debug/changemaker");
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {

@@ -160,11 +160,7 @@ async fn known_by(tx: &mut Tx, person: &mut Person) -> Result<(), sqlx::Error> {
 
 /// How many rows `sql` counts, with `values` as `$1`, `$2`…
 async fn count(tx: &mut Tx, sql: &str, values: &[String]) -> Result<i64, sqlx::Error> {
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()));
-    for value in values {
-        query = query.bind(value);
-    }
-    query.fetch_one(&mut **tx).await
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.to_string())), values).fetch_one(&mut **tx).await?.try_get(0)
 }
 
 /// Runs `sql` with `values` as `$1`, `$2`…
