@@ -39,12 +39,16 @@ pub fn AdminShell() -> impl IntoView {
     }
 }
 
+/// Whether the signed-in admin has one of `roles`: a page offers only what they may do.
+pub fn signed_in_as(roles: &[Role]) -> bool {
+    use_context::<CurrentUser>().is_some_and(|user| user.role.satisfies(roles))
+}
+
 /// An admin page only some admin roles may use: others get "No access" (403), as they do on
 /// a page whose data they may not load.
 #[component]
 pub fn ForRoles(roles: &'static [Role], children: Children) -> impl IntoView {
-    let allowed = use_context::<CurrentUser>().is_some_and(|user| user.role.satisfies(roles));
-    if allowed {
+    if signed_in_as(roles) {
         children().into_any()
     } else {
         view! { <crate::ui::LoadError error=crate::error::AppError::Forbidden /> }.into_any()

@@ -175,6 +175,8 @@ pub fn ContactPage() -> impl IntoView {
             detail.refetch();
         }
     });
+    // A payments admin reads contacts; only those who manage them get the forms.
+    let may_manage = crate::admin::ui::signed_in_as(super::MANAGERS);
     let (duplicate, set_duplicate) = signal(String::new());
     // The merge cannot be undone: its button waits for the code that asks first.
     let page_ready = crate::ui::hydrated();
@@ -216,15 +218,17 @@ pub fn ContactPage() -> impl IntoView {
                             <p class="mt-1 text-sm text-green-700" role="status">
                                 {move || matches!(update.value().get(), Some(Ok(()))).then_some("Details saved.")}
                             </p>
-                            // Open again after a refused save, so the reason shows beside its field.
-                            <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" open=move || update_error.get().is_some() data-testid="edit-contact">
-                                <summary class="cursor-pointer font-semibold text-slate-900">"Edit details"</summary>
-                                <ActionForm action=update attr:class="mt-3 flex max-w-xl flex-col gap-3">
-                                    <input type="hidden" name="id" value=edited />
-                                    <ContactFields contact=editing error=update_error />
-                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save details"</button></div>
-                                </ActionForm>
-                            </details>
+                            {may_manage.then(move || view! {
+                                // Open again after a refused save, so the reason shows beside its field.
+                                <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" open=move || update_error.get().is_some() data-testid="edit-contact">
+                                    <summary class="cursor-pointer font-semibold text-slate-900">"Edit details"</summary>
+                                    <ActionForm action=update attr:class="mt-3 flex max-w-xl flex-col gap-3">
+                                        <input type="hidden" name="id" value=edited />
+                                        <ContactFields contact=editing error=update_error />
+                                        <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save details"</button></div>
+                                    </ActionForm>
+                                </details>
+                            })}
 
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                                 <h2 class="font-semibold text-slate-900">"Tags"</h2>
@@ -235,23 +239,27 @@ pub fn ContactPage() -> impl IntoView {
                                         view! {
                                             <span class="inline-flex items-center gap-1 rounded bg-slate-100 px-2 py-0.5 text-sm text-slate-700" data-testid="tag">
                                                 {tag.clone()}
-                                                <button type="button" class="text-slate-600 hover:text-red-700" aria-label=format!("Remove tag {tag}")
-                                                    on:click=move |_| { tags.dispatch(ChangeContactTags { id: id.clone(), add: String::new(), remove: tag.clone() }); }>
-                                                    "×"
-                                                </button>
+                                                {may_manage.then(move || view! {
+                                                    <button type="button" class="text-slate-600 hover:text-red-700" aria-label=format!("Remove tag {tag}")
+                                                        on:click=move |_| { tags.dispatch(ChangeContactTags { id: id.clone(), add: String::new(), remove: tag.clone() }); }>
+                                                        "×"
+                                                    </button>
+                                                })}
                                             </span>
                                         }
                                     }).collect_view()}
                                 </div>
-                                <ActionForm action=tags node_ref=tags_form attr:class="mt-3 flex items-end gap-2">
-                                    <input type="hidden" name="id" value=tag_owner />
-                                    <label class="text-sm text-slate-700">
-                                        "Add tags (comma-separated)"
-                                        <input name="add" class=SMALL_INPUT required=true maxlength="200" />
-                                    </label>
-                                    <button type="submit" class=SMALL_BUTTON disabled=move || tags.pending().get()>"Add"</button>
-                                </ActionForm>
-                                <p class="mt-1 text-sm text-red-600" role="alert">{move || tags_error.get().map(|e| e.to_string())}</p>
+                                {may_manage.then(move || view! {
+                                    <ActionForm action=tags node_ref=tags_form attr:class="mt-3 flex items-end gap-2" attr:data-testid="add-tags">
+                                        <input type="hidden" name="id" value=tag_owner />
+                                        <label class="text-sm text-slate-700">
+                                            "Add tags (comma-separated)"
+                                            <input name="add" class=SMALL_INPUT required=true maxlength="200" />
+                                        </label>
+                                        <button type="submit" class=SMALL_BUTTON disabled=move || tags.pending().get()>"Add"</button>
+                                    </ActionForm>
+                                    <p class="mt-1 text-sm text-red-600" role="alert">{move || tags_error.get().map(|e| e.to_string())}</p>
+                                })}
                             </section>
 
                             <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
@@ -362,42 +370,44 @@ pub fn ContactPage() -> impl IntoView {
                                 }}
                             </section>
 
-                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                                <h2 class="font-semibold text-slate-900">"Merge a duplicate into this contact"</h2>
-                                <ActionForm action=merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
-                                    <input type="hidden" name="survivor" value=merge_survivor />
-                                    <div on:input=move |ev| set_duplicate.set(event_target_value(&ev))>
-                                        <Field label="Email of the duplicate contact" name="duplicate_email" kind="email" required=true error=merge_error />
-                                    </div>
-                                    <FormError error=merge_error />
-                                    <div><button type="submit" class=SMALL_BUTTON on:click=confirm_merge disabled=move || merge.pending().get() || !page_ready.get()>"Merge"</button></div>
-                                </ActionForm>
-                                <p class="mt-1 text-sm text-green-700" role="status">
-                                    {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}
-                                </p>
-                            </section>
+                            {may_manage.then(move || view! {
+                                <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="merge-contact">
+                                    <h2 class="font-semibold text-slate-900">"Merge a duplicate into this contact"</h2>
+                                    <ActionForm action=merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
+                                        <input type="hidden" name="survivor" value=merge_survivor />
+                                        <div on:input=move |ev| set_duplicate.set(event_target_value(&ev))>
+                                            <Field label="Email of the duplicate contact" name="duplicate_email" kind="email" required=true error=merge_error />
+                                        </div>
+                                        <FormError error=merge_error />
+                                        <div><button type="submit" class=SMALL_BUTTON on:click=confirm_merge disabled=move || merge.pending().get() || !page_ready.get()>"Merge"</button></div>
+                                    </ActionForm>
+                                    <p class="mt-1 text-sm text-green-700" role="status">
+                                        {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}
+                                    </p>
+                                </section>
 
-                            <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm" data-testid="erase-contact">
-                                <h2 class="font-semibold text-slate-900">"Their personal data"</h2>
-                                <p class="mt-1 text-sm text-slate-700">
-                                    <a href=data_file download class="font-medium text-indigo-700 hover:underline">"Download everything held about them (JSON)"</a>
-                                    ", to answer their request for their data."
-                                </p>
-                                <h3 class="mt-4 font-semibold text-slate-900">"Erase personal data"</h3>
-                                <p class="mt-1 max-w-2xl text-sm text-slate-700">
-                                    "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
-                                </p>
-                                <ActionForm action=erase attr:class="mt-2 flex max-w-xl flex-col gap-2">
-                                    <input type="hidden" name="id" value=erased_id />
-                                    <Field label="Type their email to confirm" name="confirm_email" kind="email" required=true error=erase_error />
-                                    <FormError error=erase_error />
-                                    <div>
-                                        <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-60" disabled=move || erase.pending().get()>
-                                            "Erase personal data"
-                                        </button>
-                                    </div>
-                                </ActionForm>
-                            </section>
+                                <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm" data-testid="erase-contact">
+                                    <h2 class="font-semibold text-slate-900">"Their personal data"</h2>
+                                    <p class="mt-1 text-sm text-slate-700">
+                                        <a href=data_file download class="font-medium text-indigo-700 hover:underline">"Download everything held about them (JSON)"</a>
+                                        ", to answer their request for their data."
+                                    </p>
+                                    <h3 class="mt-4 font-semibold text-slate-900">"Erase personal data"</h3>
+                                    <p class="mt-1 max-w-2xl text-sm text-slate-700">
+                                        "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
+                                    </p>
+                                    <ActionForm action=erase attr:class="mt-2 flex max-w-xl flex-col gap-2">
+                                        <input type="hidden" name="id" value=erased_id />
+                                        <Field label="Type their email to confirm" name="confirm_email" kind="email" required=true error=erase_error />
+                                        <FormError error=erase_error />
+                                        <div>
+                                            <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-60" disabled=move || erase.pending().get()>
+                                                "Erase personal data"
+                                            </button>
+                                        </div>
+                                    </ActionForm>
+                                </section>
+                            })}
                         }.into_any()
                     }
                 }

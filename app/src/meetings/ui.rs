@@ -216,8 +216,7 @@ fn Invitations(id: String, over: bool, invites: Invites) -> impl IntoView {
     let tag_outcome = move || invited_message(invite_tag.value().get());
     let (uninvite_id, tag_form_id) = (id.clone(), id.clone());
     // Inviting by tag reads contacts' addresses: offered only to those who may.
-    let may_invite_tagged =
-        use_context::<crate::auth::CurrentUser>().is_some_and(|user| user.role.satisfies(TAG_INVITERS));
+    let may_invite_tagged = crate::admin::ui::signed_in_as(TAG_INVITERS);
     view! {
         <section class=CARD aria-label="Invited">
             <h2 class="font-semibold text-slate-900">"Invited"</h2>

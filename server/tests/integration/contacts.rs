@@ -564,6 +564,17 @@ async fn contact_functions_check_the_role(app: TestApp) {
     for (client, status) in [(&anonymous, 401), (&volunteer, 403), (&payments, 200), (&admin, 200)] {
         assert_eq!(client.get(app.url("/api/contacts.csv")).send().await.unwrap().status(), status);
     }
+    // The contact's page offers only what the role may do: a payments admin reads it without
+    // the forms that would refuse them.
+    for (client, manages) in [(&payments, false), (&admin, true), (&superadmin, true)] {
+        let page = client.get(app.url(&format!("/admin/contacts/{id}"))).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        assert!(page.contains("kim@example.org"), "the contact's details are shown");
+        for form in ["edit-contact", "add-tags", "merge-contact", "erase-contact"] {
+            assert_eq!(page.contains(&format!("data-testid=\"{form}\"")), manages, "{form}");
+        }
+    }
 }
 
 async fn contact_total(app: &TestApp) -> i64 {
