@@ -574,6 +574,9 @@ async fn contact_functions_check_the_role(app: TestApp) {
         for form in ["edit-contact", "add-tags", "merge-contact", "erase-contact"] {
             assert_eq!(page.contains(&format!("data-testid=\"{form}\"")), manages, "{form}");
         }
+        // The tag the admin added above shows to all, with its remove button only to them.
+        assert!(page.contains("data-testid=\"tag\""), "the contact's tag is shown");
+        assert_eq!(page.contains("aria-label=\"Remove tag x\""), manages, "the tag's remove button");
     }
 }
 
