@@ -215,8 +215,18 @@ pub fn for_update(tx: &mut Tx) -> &'static str {
 /// key run one after the other: an advisory lock on PostgreSQL; nothing on SQLite, where
 /// `begin_write` already holds the database's one write lock.
 pub async fn lock_key(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
+    advisory_lock(tx, "pg_advisory_xact_lock", key).await
+}
+
+/// `lock_key` shared: transactions that share key `key` run side by side, and wait only for
+/// one that holds it through `lock_key`.
+pub async fn lock_key_shared(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
+    advisory_lock(tx, "pg_advisory_xact_lock_shared", key).await
+}
+
+async fn advisory_lock(tx: &mut Tx, function: &str, key: &str) -> Result<(), sqlx::Error> {
     if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {function}(hashtextextended($1, 0))")))
             .bind(key)
             .execute(&mut **tx)
             .await?;

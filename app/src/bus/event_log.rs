@@ -28,26 +28,27 @@ pub fn listener(db: Db) -> Listener {
 }
 
 /// One statement for the whole batch, not synced to disk: the outbox has the events, and a
-/// second delivery adds nothing.
+/// second delivery adds nothing. Each payload is read from the outbox in the statement that
+/// copies it, under `COPIES_LOCK`: the envelopes in hand may predate an erasure of someone
+/// they name.
 async fn record(db: &Db, events: &[Envelope]) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
     }
+    // `column1`, `column2` are the VALUES list's columns: each event's seq and its time as text.
     let sql = format!(
-        "INSERT INTO event_log (seq, id, topic, actor, occurred_at, payload) VALUES {} ON CONFLICT (id) DO NOTHING",
-        db::value_rows(1, events.len(), 6)
+        "INSERT INTO event_log (seq, id, topic, actor, occurred_at, payload) \
+         SELECT o.seq, o.id, o.topic, o.actor, v.column2, o.payload \
+         FROM (VALUES {}) AS v, event_outbox o WHERE o.seq = v.column1 \
+         ON CONFLICT (id) DO NOTHING",
+        db::value_rows(1, events.len(), 2)
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for e in events {
-        query = query
-            .bind(e.seq)
-            .bind(&e.id)
-            .bind(&e.topic)
-            .bind(e.actor.to_string())
-            .bind(&e.occurred_at)
-            .bind(e.payload.to_string());
+        query = query.bind(e.seq).bind(&e.occurred_at);
     }
     let mut tx = db.begin_write_without_sync().await?;
+    db::lock_key_shared(&mut tx, super::COPIES_LOCK).await?;
     query.execute(&mut *tx).await?;
     tx.commit().await
 }

@@ -39,6 +39,13 @@ pub async fn publish_all(tx: &mut Tx, events: &[(&Actor, &Event)]) -> Result<Vec
     outbox::insert_all(tx, events).await
 }
 
+/// The lock between erasing a person's data and the listeners that copy events into our own
+/// tables (the event log, contacts' timelines). A listener takes it shared before it writes
+/// its copies, and reads what it copies after taking it; an erasure takes it alone, first.
+/// So a copy is either written before the erasure, which then scrubs it, or made after it
+/// from what the erasure left, never from a payload read before and written after.
+pub const COPIES_LOCK: &str = "bus-event-copies";
+
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 pub type GuardFuture = Pin<Box<dyn Future<Output = bool> + Send>>;
 

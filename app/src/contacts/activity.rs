@@ -113,7 +113,8 @@ struct Row {
 
 /// Writes the batch's timeline rows, once per event id: one statement for the events that
 /// name their contact by id, one for those that name an email. An event about a contact
-/// that no longer exists (merged or deleted since) or an email no contact has writes nothing.
+/// that no longer exists (merged or deleted since), whose data was erased, or an email no
+/// contact has writes nothing.
 async fn record_all(db: &Db, events: &[Envelope]) -> Result<(), String> {
     let (mut by_id, mut by_email) = (Vec::new(), Vec::new());
     for envelope in events {
@@ -134,8 +135,10 @@ async fn record_all(db: &Db, events: &[Envelope]) -> Result<(), String> {
         }
     }
     // Not synced to disk: the outbox has the events, and a second delivery adds nothing.
+    // The contacts are read under `COPIES_LOCK`, so an erased one gets no row.
     let written = async {
         let mut tx = db.begin_write_without_sync().await?;
+        db::lock_key_shared(&mut tx, crate::bus::COPIES_LOCK).await?;
         insert_rows(&mut tx, "id", &by_id).await?;
         insert_rows(&mut tx, "email", &by_email).await?;
         tx.commit().await
@@ -151,7 +154,7 @@ async fn insert_rows(tx: &mut Tx, match_on: &str, rows: &[Row]) -> Result<(), sq
     let sql = format!(
         "INSERT INTO contact_activity (id, event_id, contact_id, topic, summary, points, occurred_at, seq) \
          SELECT v.column1, v.column2, c.id, v.column3, v.column4, v.column5, v.column6, v.column7 \
-         FROM (VALUES {}) AS v, contacts c WHERE c.{match_on} = v.column8 \
+         FROM (VALUES {}) AS v, contacts c WHERE c.{match_on} = v.column8 AND c.erased_at IS NULL \
          ON CONFLICT (event_id) DO NOTHING",
         db::value_rows(1, rows.len(), 8)
     );

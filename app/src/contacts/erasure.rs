@@ -62,6 +62,8 @@ impl Person {
 /// the admin) is their email; publishes `contact.erased`. Nothing changes when it is refused.
 pub async fn erase(bus: &Bus, actor: &Actor, id: &str, confirm_email: &str) -> Result<(), ContactError> {
     let mut tx = bus.db().begin_write().await?;
+    // First, before any row lock that a listener's copy could wait for.
+    db::lock_key(&mut tx, bus::COPIES_LOCK).await?;
     let (name, email, phone) = super::service::locked_details(&mut tx, id).await?;
     if normalise_email(confirm_email) != email {
         let message = "Type this contact's email exactly, to confirm which person to erase.";

@@ -13,6 +13,7 @@ on_both_backends!(
     a_contacts_data_is_downloaded_whole,
     erasing_a_contact_leaves_nothing_of_them_in_any_table,
     erasing_waits_for_what_still_needs_the_person,
+    a_copy_made_from_events_read_before_the_erasure_names_no_one,
 );
 
 const NAME: &str = "Zephyrine Quillfeather";
@@ -417,4 +418,36 @@ async fn erasing_waits_for_what_still_needs_the_person(app: TestApp) {
     let res = erase(&app, &admin, &id, EMAIL).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(app.events("contact.erased").await.len(), 1);
+}
+
+/// The event log and the contacts' timelines copy events in their listeners' own time. A
+/// batch of events read before an erasure and written after it leaves nothing of the person.
+async fn a_copy_made_from_events_read_before_the_erasure_names_no_one(app: TestApp) {
+    let shift = shift_tomorrow(&app, "Leafleting").await;
+    sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
+    let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
+    let admin = admin(&app).await;
+    let head = app::bus::outbox::head(&app.db).await.unwrap();
+    for listener in [app::bus::event_log::NAME, app::contacts::activity::NAME] {
+        let limit = std::time::Duration::from_secs(10);
+        assert!(app::bus::caught_up(&app.db, listener, head, limit).await.unwrap(), "{listener}");
+    }
+    // The events as the listeners read them, and their copies as if not yet written.
+    let events = app::bus::outbox::read_after(&app.db, 0, 1000).await.unwrap();
+    assert!(events.iter().any(|e| e.payload.to_string().contains(EMAIL)));
+    exec(&app, "DELETE FROM event_log", "").await;
+    exec(&app, "DELETE FROM contact_activity", "").await;
+    exec(&app, "UPDATE shifts SET starts_at = 1, ends_at = 2 WHERE id = $1", &shift.id).await;
+    assert_eq!(erase(&app, &admin, &id, EMAIL).await.status(), 200);
+
+    for listener in
+        [app::bus::event_log::listener(app.db.clone()), app::contacts::activity::listener(app.db.clone())]
+    {
+        (listener.handler)(events.clone()).await.unwrap();
+    }
+    assert!(event_log_has(&app, "shift.signup.created").await, "what happened is logged");
+    for text in [NAME, EMAIL, PHONE] {
+        assert_eq!(places_holding(&app, text).await, Vec::<String>::new(), "{text} is still held");
+    }
+    assert!(!has_activity(&app, &id).await, "no timeline for an erased contact");
 }
