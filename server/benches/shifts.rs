@@ -206,22 +206,27 @@ async fn public_page(server: &BenchServer) {
         app::shifts::service::create(&server.bus, &Actor::System, &shift_form(n)).await.unwrap();
     }
     // As visitors get it (kept in memory between changes), and rendered for every request
-    // (a query string bypasses the page cache).
+    // (a query string bypasses the page cache); as bytes, and gzipped as browsers ask for it.
     for (label, path) in [("GET /shifts", "/shifts"), ("GET /shifts?render (no cache)", "/shifts?render")] {
-        page_load(server, label, path).await;
+        for encoding in ["identity", "gzip"] {
+            page_load(server, &format!("{label} {encoding}"), path, encoding).await;
+        }
     }
 }
 
-async fn page_load(server: &BenchServer, label: &str, path: &str) {
+async fn page_load(server: &BenchServer, label: &str, path: &str, encoding: &str) {
     let http = reqwest::Client::new();
     let url = format!("http://{}{path}", server.addr);
     let probe = http.get(&url).send().await.unwrap().text().await.unwrap();
     assert_eq!(probe.matches("data-testid=\"public-shift\"").count(), 50);
+    let header = ("accept-encoding", encoding.to_string());
+    let sent = http.get(&url).header(header.0, &header.1).send().await.unwrap().bytes().await.unwrap();
+    println!("sqlite     {label} (50 shifts): {} bytes sent, {} as HTML", sent.len(), probe.len());
     let url2 = url.clone();
     let (rate, latencies) = load(20_000, move |_| {
-        let (http, url) = (http.clone(), url2.clone());
+        let (http, url, header) = (http.clone(), url2.clone(), header.clone());
         async move {
-            let res = http.get(&url).send().await.unwrap();
+            let res = http.get(&url).header(header.0, header.1).send().await.unwrap();
             assert_eq!(res.status(), 200);
             res.bytes().await.unwrap();
         }
@@ -233,7 +238,7 @@ async fn page_load(server: &BenchServer, label: &str, path: &str) {
         percentile(&latencies, 0.99)
     );
     // The same with wrk: the in-process clients above spend much of the two cores themselves.
-    if let Some(text) = wrk(&[url]) {
+    if let Some(text) = wrk(&["-H".to_string(), format!("Accept-Encoding: {encoding}"), url]) {
         println!(
             "sqlite     {label} (50 shifts), wrk -t2 -c64 -d10s: {} | latency {} | {}",
             wrk_line(&text, "Requests/sec:"),

@@ -199,6 +199,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(middleware::refuse_nul_text))
         .layer(from_fn(middleware::security_headers))
         .layer(from_fn(middleware::limit_body))
+        // Outside the layers that read a response's body: the page cache (which keeps a page as
+        // rendered, for every visitor) and the server functions' error statuses.
+        .layer(middleware::compression())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(state)

@@ -14,6 +14,7 @@ on_both_backends!(
     no_server_function_fails_on_bad_input,
     no_page_fails_on_a_bad_address,
     admin_pages_carry_their_data_once_in_the_browsers_order,
+    pages_and_answers_travel_gzipped_to_a_browser_that_takes_it,
 );
 
 on_both_backends_with_own_server!(private_links_never_reach_the_log);
@@ -607,4 +608,61 @@ async fn admin_pages_carry_their_data_once_in_the_browsers_order(app: TestApp) {
             }
         }
     }
+}
+
+/// `bytes` gunzipped, as text.
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes), &mut text).unwrap();
+    text
+}
+
+/// What is made on each request goes gzipped to a browser that says it takes gzip: the public
+/// shifts page (rendered, and served from memory) and a server function's answer. A client
+/// that does not say so, the event stream and a small answer get their bytes as they are.
+async fn pages_and_answers_travel_gzipped_to_a_browser_that_takes_it(app: TestApp) {
+    for i in 0..20 {
+        let form = shift_tomorrow(&format!("Leafleting round {i}"));
+        app::shifts::service::create(&app.bus(), &app::events::Actor::System, &form).await.unwrap();
+    }
+    let client = app.client();
+    // `/shifts` is rendered, then served from memory; `?render` is rendered every time.
+    for path in ["/shifts", "/shifts", "/shifts?render"] {
+        let plain = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+        let plain = plain.text().await.unwrap();
+        let res = client.get(app.url(path)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{path}");
+        assert!(res.headers()["vary"].to_str().unwrap().contains("accept-encoding"), "{path}");
+        let gzipped = res.bytes().await.unwrap();
+        let page = gunzip(&gzipped);
+        assert!(page.contains("Leafleting round 19") && page.contains("</html>"), "{path}");
+        assert!(
+            gzipped.len() * 4 < plain.len(),
+            "{path}: {} bytes gzipped, {} plain",
+            gzipped.len(),
+            plain.len()
+        );
+    }
+    let res = client
+        .post(app.url("/api/shifts/public"))
+        .header("accept-encoding", "gzip")
+        .form(&[("page", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((res.status().as_u16(), res.headers()["content-encoding"].to_str().unwrap()), (200, "gzip"));
+    let answer: serde_json::Value = serde_json::from_str(&gunzip(&res.bytes().await.unwrap())).unwrap();
+    assert_eq!(answer["shifts"].as_array().map(Vec::len), Some(20), "{answer}");
+
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let stream =
+        admin.get(app.url("/api/events/stream")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert_eq!(stream.headers().get("content-encoding"), None, "events go out as they happen");
+    let small = client.get(app.url("/healthz")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(small.headers().get("content-encoding"), None);
+    assert_eq!(small.text().await.unwrap(), "ok");
 }
