@@ -14,6 +14,7 @@ on_both_backends!(
     erasing_a_contact_leaves_nothing_of_them_in_any_table,
     erasing_waits_for_what_still_needs_the_person,
     a_copy_made_from_events_read_before_the_erasure_names_no_one,
+    a_listeners_copy_waits_for_an_erasure_in_progress,
 );
 
 const NAME: &str = "Zephyrine Quillfeather";
@@ -450,4 +451,34 @@ async fn a_copy_made_from_events_read_before_the_erasure_names_no_one(app: TestA
         assert_eq!(places_holding(&app, text).await, Vec::<String>::new(), "{text} is still held");
     }
     assert!(!has_activity(&app, &id).await, "no timeline for an erased contact");
+}
+
+/// A listener's copy made while an erasure is under way waits for it (on PostgreSQL for the
+/// erasure's lock, on SQLite for the one writer), then copies what the erasure left.
+async fn a_listeners_copy_waits_for_an_erasure_in_progress(app: TestApp) {
+    let shift = shift_tomorrow(&app, "Leafleting").await;
+    sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
+    let head = app::bus::outbox::head(&app.db).await.unwrap();
+    let limit = std::time::Duration::from_secs(10);
+    assert!(app::bus::caught_up(&app.db, app::bus::event_log::NAME, head, limit).await.unwrap());
+    let events = app::bus::outbox::read_after(&app.db, 0, 1000).await.unwrap();
+    exec(&app, "DELETE FROM event_log", "").await;
+
+    // An erasure's transaction, holding its lock while it scrubs the outbox.
+    let mut erasure = app.db.begin_write().await.unwrap();
+    app::db::lock_key(&mut erasure, app::bus::COPIES_LOCK).await.unwrap();
+    sqlx::query("UPDATE event_outbox SET payload = REPLACE(payload, $1, 'erased')")
+        .bind(EMAIL)
+        .execute(&mut *erasure)
+        .await
+        .unwrap();
+    let handler = app::bus::event_log::listener(app.db.clone()).handler;
+    let copy = tokio::spawn(handler(events));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!copy.is_finished(), "the copy waits for the erasure");
+    erasure.commit().await.unwrap();
+    copy.await.unwrap().unwrap();
+    assert!(event_log_has(&app, "shift.signup.created").await);
+    let held = places_holding(&app, EMAIL).await;
+    assert!(!held.iter().any(|place| place.starts_with("event_")), "only the untouched tables: {held:?}");
 }
