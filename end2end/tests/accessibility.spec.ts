@@ -1,5 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
-import { createShift, expectFitsPhone, overflow, panicsOf, ready, signIn, signUp, startWithAdmin, violations } from "./helpers";
+import { expect, Page } from "@playwright/test";
+import { createShift, expectFitsPhone, overflow, panicsOf, ready, signIn, signUp, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 // Opens each path in `page` and expects no violation on any of them, and that each hydrated

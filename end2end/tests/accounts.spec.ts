@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { expect, Page } from "@playwright/test";
+import { test } from "./helpers";
 import { RunningServer, startServer } from "./server";
 
 const ADMIN = { name: "Ana Admin", email: "ana@example.org", password: "correct horse battery staple" };

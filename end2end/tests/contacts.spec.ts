@@ -1,8 +1,8 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createShift, expectFitsPhone, ready, signIn, signUp, startWithAdmin } from "./helpers";
+import { createShift, expectFitsPhone, ready, signIn, signUp, startWithAdmin, test } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("contacts", () => {

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, IncomingHttpHeaders } from "node:http";
 import { AddressInfo } from "node:net";
-import { expect, test } from "@playwright/test";
-import { ADMIN, createShift, ready, signIn, signUp, startWithAdmin } from "./helpers";
+import { expect } from "@playwright/test";
+import { ADMIN, createShift, ready, signIn, signUp, startWithAdmin, test } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("event bus pages", () => {

@@ -1,6 +1,19 @@
-import { Browser, expect, Page } from "@playwright/test";
+import { Browser, expect, Page, test as base } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { RunningServer, startServer } from "./server";
+
+// Every spec's `test`. Pages a test opens with `browser.newPage()` (one context each) are
+// closed when it ends: Playwright leaves them open, and each would go on running its app, and
+// retrying its live connection to a server long stopped, for the rest of the suite.
+export const test = base.extend<{ closePagesAfter: void }>({
+  closePagesAfter: [
+    async ({ browser }, use) => {
+      await use();
+      await Promise.all(browser.contexts().map((context) => context.close()));
+    },
+    { auto: true },
+  ],
+});
 
 export const ADMIN = { name: "Ana Admin", email: "ana@example.org", password: "correct horse battery staple" };
 

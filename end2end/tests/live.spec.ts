@@ -1,5 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
-import { createShift, ready, signIn, signUp, startWithAdmin } from "./helpers";
+import { expect, Page } from "@playwright/test";
+import { createShift, ready, signIn, signUp, startWithAdmin, test } from "./helpers";
 import { RunningServer } from "./server";
 
 // A browser keeps at most six connections to a server over HTTP/1.1, and each live admin page

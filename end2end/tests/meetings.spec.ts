@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { createShift, expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, tomorrow, violations } from "./helpers";
+import { expect } from "@playwright/test";
+import { createShift, expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, test, tomorrow, violations } from "./helpers";
 import { startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 

@@ -1,6 +1,6 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import { FakeStripe, SECRET_KEY, signedEvent, startFakeStripe, WEBHOOK_SECRET } from "./fake-stripe";
-import { expectFitsPhone, ready, signIn, startWithAdmin, tomorrow } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin, test, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("payments", () => {

@@ -1,5 +1,5 @@
-import { expect, Locator, Page, test } from "@playwright/test";
-import { createShift, overflow, ready, signIn, signUp, startWithAdmin, tomorrow } from "./helpers";
+import { expect, Locator, Page } from "@playwright/test";
+import { createShift, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("volunteer shifts", () => {

@@ -1,4 +1,5 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
+import { test } from "./helpers";
 import { RunningServer, startServer } from "./server";
 
 // The app's own files (wasm, JS, CSS) are served from inside the binary. A returning visitor's

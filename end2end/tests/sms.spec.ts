@@ -1,8 +1,8 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { expectFitsPhone, ready, signIn, startWithAdmin } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin, test } from "./helpers";
 import { RunningServer } from "./server";
 
 const ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";

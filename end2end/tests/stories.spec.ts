@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { ready, signIn, startWithAdmin } from "./helpers";
+import { expect } from "@playwright/test";
+import { ready, signIn, startWithAdmin, test } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("impact stories", () => {

@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { expectFitsPhone, ready, signIn, startWithAdmin, tomorrow } from "./helpers";
+import { expect } from "@playwright/test";
+import { expectFitsPhone, ready, signIn, startWithAdmin, test, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("ticketed events", () => {
