@@ -52,6 +52,11 @@ cargo test -p app -p changemaker-server --features app/ssr,changemaker-server/em
 disk
 
 step "browser tests (Playwright, Debian's Chromium)"
+# Playwright's own `test` leaves open the pages a test opens; helpers.ts's closes them.
+if grep -lE 'import \{[^}]*\btest\b[^}]*\} from "@playwright/test"' end2end/tests/*.spec.ts; then
+  echo "these specs must take \`test\` from ./helpers, not from @playwright/test" >&2
+  exit 1
+fi
 (cd end2end && npx playwright test)
 
 disk
