@@ -4,12 +4,15 @@ import { RunningServer, startServer } from "./server";
 
 // Every spec's `test`. Pages a test opens with `browser.newPage()` (one context each) are
 // closed when it ends: Playwright leaves them open, and each would go on running its app, and
-// retrying its live connection to a server long stopped, for the rest of the suite.
+// retrying its live connection to a server long stopped, for the rest of the suite. Contexts
+// opened before the test (in a `beforeAll`) are the spec's to close.
 export const test = base.extend<{ closePagesAfter: void }>({
   closePagesAfter: [
     async ({ browser }, use) => {
+      const openBefore = new Set(browser.contexts());
       await use();
-      await Promise.all(browser.contexts().map((context) => context.close()));
+      const openedByTest = browser.contexts().filter((context) => !openBefore.has(context));
+      await Promise.all(openedByTest.map((context) => context.close()));
     },
     { auto: true },
   ],
