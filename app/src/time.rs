@@ -86,8 +86,14 @@ pub fn day_label(secs: i64) -> String {
 
 /// Unix seconds → (`YYYY-MM-DD`, `HH:MM`), UTC.
 pub fn date_time_from_unix(secs: i64) -> (String, String) {
-    let text = crate::events::rfc3339_from_unix_ms(secs * 1000);
-    (text[..10].to_string(), text[11..16].to_string())
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    (format!("{year:04}-{month:02}-{day:02}"), clock(secs))
+}
+
+/// Unix seconds → `HH:MM`, UTC.
+pub fn clock(secs: i64) -> String {
+    let minutes = secs.rem_euclid(86_400) / 60;
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// The days of a monthly series from `first_day` on, `months` of them: each month's day on the
@@ -168,6 +174,11 @@ mod tests {
         let at = unix_from_date_time("2026-11-27", "18:34").unwrap();
         assert_eq!(at, 1_795_804_440);
         assert_eq!(date_time_from_unix(at), ("2026-11-27".to_string(), "18:34".to_string()));
+        // The date and time an event's timestamp gives, across leap days and the epoch.
+        for at in [-60, 0, 951_868_799, 951_868_800, 1_709_164_800, at + 86_399] {
+            let text = crate::events::rfc3339_from_unix_ms(at * 1000);
+            assert_eq!(date_time_from_unix(at), (text[..10].to_string(), text[11..16].to_string()), "{at}");
+        }
         assert_eq!(parse_date("2024-02-29").map(|d| d * 86_400), Some(1_709_164_800));
     }
 

@@ -140,8 +140,9 @@ pub fn PublicHeader() -> impl IntoView {
             // On a phone the links go under the name, in as many lines as they need.
             <div class="mx-auto flex max-w-3xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3">
                 <a href="/" class="font-semibold text-slate-900 hover:text-indigo-700" data-testid="organisation">
+                    // The name is read once: no closure around the `Suspend` (see `PublicShiftsPage`).
                     <Suspense fallback=|| "Home">
-                        {move || Suspend::new(async move { name.await.unwrap_or_else(|_| "Home".to_string()) })}
+                        {Suspend::new(async move { name.await.unwrap_or_else(|_| "Home".to_string()) })}
                     </Suspense>
                 </a>
                 <nav class="flex flex-wrap gap-x-5 gap-y-1 text-sm" aria-label="Site">

@@ -206,7 +206,7 @@ impl Shift {
 
     /// The local end time (`HH:MM`).
     pub fn local_end(&self) -> String {
-        crate::time::date_time_from_unix(self.ends_at + self.end_offset).1
+        crate::time::clock(self.ends_at + self.end_offset)
     }
 
     /// The local day it starts, "Sat 28 Nov 2026".
@@ -216,7 +216,12 @@ impl Shift {
 
     /// "09:00–12:00 GMT", in the organisation's time zone.
     pub fn times(&self) -> String {
-        format!("{}–{} {}", self.local_start().1, self.local_end(), self.zone_label)
+        format!(
+            "{}–{} {}",
+            crate::time::clock(self.starts_at + self.start_offset),
+            self.local_end(),
+            self.zone_label
+        )
     }
 
     /// "Sat 28 Nov 2026, 09:00–12:00 GMT", in the organisation's time zone.

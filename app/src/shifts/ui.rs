@@ -57,39 +57,38 @@ pub fn PublicShiftsPage() -> impl IntoView {
     let shifts =
         Resource::new(move || (page, chosen.clone()), |(page, place)| list_public_shifts(page, place));
     let places = Resource::new(|| (), |_| list_public_places());
+    // Nothing here changes once the page is drawn, so the `Suspend` is not wrapped in a
+    // closure: the server would call one three times for each page, building the list each time.
     view! {
         <Title text="Volunteer shifts" />
         <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Volunteer shifts"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
-                {move || {
-                    let (place, ticked) = (place.clone(), ticked.clone());
-                    Suspend::new(async move {
-                        let places = places.await.unwrap_or_default();
-                        // Without a list (and so without its form), "Where" is a form of its own,
-                        // which keeps the shifts ticked so far.
-                        let choice_alone = |empty: &'static str| {
-                            let choice = (places.len() > 1).then(|| view! {
-                                <form method="get" action="/shifts">
-                                    {ticked.iter().map(|id| view! { <input type="hidden" name="id" value=id.clone() /> }).collect_view()}
-                                    {place_choice(&places, place.as_deref())}
-                                </form>
-                            });
-                            view! { {choice} <p class="mt-6 text-slate-600">{empty}</p> }.into_any()
-                        };
-                        match shifts.await {
-                            Err(e) => view! { <LoadError error=e /> }.into_any(),
-                            Ok(page) if page.shifts.is_empty() && page.page == 1 && place.is_some() => {
-                                choice_alone("No shifts are coming up there. Choose another place.")
-                            }
-                            Ok(page) if page.shifts.is_empty() && page.page == 1 => {
-                                choice_alone("No shifts are scheduled right now. Check back soon.")
-                            }
-                            Ok(page) => public_shift_list(page, &places, place, ticked),
+                {Suspend::new(async move {
+                    let places = places.await.unwrap_or_default();
+                    // Without a list (and so without its form), "Where" is a form of its own,
+                    // which keeps the shifts ticked so far.
+                    let choice_alone = |empty: &'static str| {
+                        let choice = (places.len() > 1).then(|| view! {
+                            <form method="get" action="/shifts">
+                                {ticked.iter().map(|id| view! { <input type="hidden" name="id" value=id.clone() /> }).collect_view()}
+                                {place_choice(&places, place.as_deref())}
+                            </form>
+                        });
+                        view! { {choice} <p class="mt-6 text-slate-600">{empty}</p> }.into_any()
+                    };
+                    match shifts.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(page) if page.shifts.is_empty() && page.page == 1 && place.is_some() => {
+                            choice_alone("No shifts are coming up there. Choose another place.")
                         }
-                    })
-                }}
+                        Ok(page) if page.shifts.is_empty() && page.page == 1 => {
+                            choice_alone("No shifts are scheduled right now. Check back soon.")
+                        }
+                        Ok(page) => public_shift_list(page, &places, place, ticked),
+                    }
+                })}
             </Suspense>
             <p class="mt-10 text-sm text-slate-600" data-testid="public-feed">
                 "Keep up with new shifts in your calendar: subscribe to "
@@ -173,19 +172,22 @@ fn public_shift_list(
                     <ul class="mt-3 space-y-3">
                         {shifts
                             .into_iter()
-                            .map(|s| view! {
-                                <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="public-shift">
-                                    <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
-                                        {s.title.clone()}
-                                    </a>
-                                    <p class="text-sm text-slate-600">{s.with_place(s.times())}</p>
-                                    <p class="text-sm text-slate-700">{s.spots_line()}</p>
-                                    <label class="mt-2 inline-flex items-center gap-2 text-sm text-slate-700">
-                                        <input type="checkbox" name="id" value=s.id.clone() checked=ticked.contains(&s.id) class="h-4 w-4" />
-                                        "Choose"
-                                        <span class="sr-only">{format!("{}, {}", s.title, s.times())}</span>
-                                    </label>
-                                </li>
+                            .map(|s| {
+                                let times = s.times();
+                                view! {
+                                    <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="public-shift">
+                                        <a href=format!("/shifts/{}", s.id) class="text-lg font-semibold text-indigo-700 hover:underline">
+                                            {s.title.clone()}
+                                        </a>
+                                        <p class="text-sm text-slate-600">{s.with_place(times.clone())}</p>
+                                        <p class="text-sm text-slate-700">{s.spots_line()}</p>
+                                        <label class="mt-2 inline-flex items-center gap-2 text-sm text-slate-700">
+                                            <input type="checkbox" name="id" value=s.id.clone() checked=ticked.contains(&s.id) class="h-4 w-4" />
+                                            "Choose"
+                                            <span class="sr-only">{format!("{}, {times}", s.title)}</span>
+                                        </label>
+                                    </li>
+                                }
                             })
                             .collect_view()}
                     </ul>
