@@ -30,7 +30,8 @@ pub fn JobProgress(id: String) -> impl IntoView {
         }
     }
     view! {
-        <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-600">"Starting…"</p> }>
+        // Until the first read (and on the server), which may find the job long finished.
+        <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-600" role="status">"Reading progress…"</p> }>
             {move || Suspend::new(async move {
                 match job.await {
                     Err(e) => view! { <p class="mt-3 text-sm text-red-600" role="alert">{e.to_string()}</p> }.into_any(),
