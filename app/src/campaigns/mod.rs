@@ -248,8 +248,9 @@ pub fn render_email(
     crate::template::fill(template, &values)
 }
 
-/// Parses the recipients box: one per line, `Name | Role | email` or just an email; blank
-/// lines skipped. Each bad line is reported by its number.
+/// Parses the recipients box: one per line, `Name | Role | email`, `Name <email>` (as a mail
+/// client copies an address) or just an email; blank lines skipped. Each bad line is reported
+/// by its number.
 pub fn parse_recipients(text: &str) -> Result<Vec<Recipient>, String> {
     let mut recipients = Vec::new();
     for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
@@ -258,9 +259,12 @@ pub fn parse_recipients(text: &str) -> Result<Vec<Recipient>, String> {
         }
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         let (name, role, email) = match parts.as_slice() {
-            [email] => ("", "", *email),
+            [address] => match split_mailbox(address) {
+                Some((name, email)) => (name, "", email),
+                None => ("", "", *address),
+            },
             [name, role, email] => (*name, *role, *email),
-            _ => return Err(format!("Line {n}: write Name | Role | email, or just an email.")),
+            _ => return Err(format!("Line {n}: write Name | Role | email, Name <email>, or just an email.")),
         };
         let email = email.to_lowercase();
         let plausible = email.split_once('@').is_some_and(|(local, domain)| {
@@ -269,18 +273,22 @@ pub fn parse_recipients(text: &str) -> Result<Vec<Recipient>, String> {
                 && !domain.contains('@')
                 && !email.contains(char::is_whitespace)
         });
-        if !plausible
-            || email.chars().count() > 254
-            || name.chars().count() > 100
-            || role.chars().count() > 100
-        {
-            return Err(format!(
-                "Line {n}: \"{email}\" is not an email address (or a name or role is over 100 characters)."
-            ));
+        if !plausible || email.chars().count() > 254 {
+            return Err(format!("Line {n}: \"{email}\" is not an email address."));
+        }
+        if name.chars().count() > 100 || role.chars().count() > 100 {
+            return Err(format!("Line {n}: a name or role is over 100 characters."));
         }
         recipients.push(Recipient { name: name.to_string(), role: role.to_string(), email });
     }
     Ok(recipients)
+}
+
+/// `Name <email>` or `"Name" <email>`: the name and the address, both trimmed.
+fn split_mailbox(text: &str) -> Option<(&str, &str)> {
+    let (name, rest) = text.split_once('<')?;
+    let email = rest.strip_suffix('>')?;
+    Some((name.trim().trim_matches('"').trim(), email.trim()))
 }
 
 /// The recipients as the form shows them again.
@@ -477,10 +485,40 @@ mod tests {
         assert_eq!(parsed[1].email, "mayor@city.example");
         assert_eq!(
             parse_recipients("a | b").unwrap_err(),
-            "Line 1: write Name | Role | email, or just an email."
+            "Line 1: write Name | Role | email, Name <email>, or just an email."
         );
-        assert!(parse_recipients("ok@example.org\nnot-an-email").unwrap_err().starts_with("Line 2:"));
+        assert_eq!(
+            parse_recipients("ok@example.org\nnot-an-email").unwrap_err(),
+            "Line 2: \"not-an-email\" is not an email address."
+        );
+        assert_eq!(
+            parse_recipients(&format!("{} | Ward 7 | lee@city.example", "n".repeat(101))).unwrap_err(),
+            "Line 1: a name or role is over 100 characters."
+        );
         assert_eq!(parse_recipients(&recipients_text(&parsed)).unwrap(), parsed);
+    }
+
+    #[test]
+    fn recipients_may_be_pasted_from_a_mail_client() {
+        let parsed = parse_recipients(
+            "Councillor Lee <Lee@City.example>\n\"Mayor, City of Riverside\" <mayor@city.example>\n<clerk@city.example>",
+        )
+        .unwrap();
+        let names: Vec<_> =
+            parsed.iter().map(|r| (r.name.as_str(), r.role.as_str(), r.email.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                ("Councillor Lee", "", "lee@city.example"),
+                ("Mayor, City of Riverside", "", "mayor@city.example"),
+                ("", "", "clerk@city.example"),
+            ]
+        );
+        // Shown again in the form's own style, which reads back the same.
+        assert_eq!(parse_recipients(&recipients_text(&parsed)).unwrap(), parsed);
+        // Half a mailbox is not an address.
+        assert!(parse_recipients("Councillor Lee <lee@city.example").unwrap_err().starts_with("Line 1:"));
+        assert!(parse_recipients("Councillor Lee <>").unwrap_err().starts_with("Line 1:"));
     }
 
     #[test]

@@ -50,7 +50,7 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
             <TextArea label="Summary" name="form[summary]" value=value(|c| c.summary.clone()) rows=2 error=error />
             <TextArea label="Text" name="form[body]" value=value(|c| c.body.clone()) rows=6 error=error />
             <Field label="Call to action" name="form[call_to_action]" value=value(|c| c.call_to_action.clone()) error=error />
-            <TextArea label="Recipients, one per line: Name | Role | email (or just an email)" name="form[recipients]"
+            <TextArea label="Recipients, one per line: Name | Role | email, Name <email>, or just an email" name="form[recipients]"
                 value=value(|c| recipients_text(&c.recipients)) rows=4 error=error />
             <Field label="Email subject" name="form[email_subject]" value=value(|c| c.email_subject.clone()) required=true error=error />
             <TextArea label="Email template" name="form[email_template]" value=template rows=8 error=error />

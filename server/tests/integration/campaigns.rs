@@ -36,7 +36,8 @@ fn campaign_form<'a>(slug: &'a str, recipients: &'a str, template: &'a str) -> V
     ]
 }
 
-const RECIPIENTS: &str = "Councillor Lee | Ward 7 | lee@city.example\nmayor@city.example";
+// The second as a mail client copies an address.
+const RECIPIENTS: &str = "Councillor Lee | Ward 7 | lee@city.example\nMayor Ray <Mayor@City.example>";
 
 /// A campaign saved by `client`; answers with its id.
 async fn saved(app: &TestApp, client: &reqwest::Client, slug: &str) -> String {
@@ -168,7 +169,9 @@ async fn supporters_email_their_representatives_once_a_day(app: TestApp) {
     assert!(text.contains("Dear Councillor Lee (Ward 7),"), "{text}");
     assert!(text.contains("The park is where my kids play."), "{text}");
     assert!(text.contains("Sam Supporter, K1A 0A6"), "{text}");
-    assert!(messages.iter().any(|m| m.recipients == ["mayor@city.example"]));
+    let to_mayor =
+        messages.iter().find(|m| m.recipients == ["mayor@city.example"]).expect("the mayor's email");
+    assert!(decode_quoted_printable(&to_mayor.data).contains("Dear Mayor Ray ("), "{}", to_mayor.data);
 
     let sent = app.events("campaign.email.sent").await;
     assert_eq!(sent.len(), 1);
