@@ -251,6 +251,7 @@ pub fn render_email(
 /// Parses the recipients box: one per line, `Name | Role | email`, `Name <email>` (as a mail
 /// client copies an address) or just an email; blank lines skipped. Each bad line is reported
 /// by its number.
+#[cfg(feature = "ssr")]
 pub fn parse_recipients(text: &str) -> Result<Vec<Recipient>, String> {
     let mut recipients = Vec::new();
     for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
@@ -259,21 +260,15 @@ pub fn parse_recipients(text: &str) -> Result<Vec<Recipient>, String> {
         }
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         let (name, role, email) = match parts.as_slice() {
-            [address] => match split_mailbox(address) {
+            [address] => match crate::users::service::split_mailbox(address) {
                 Some((name, email)) => (name, "", email),
                 None => ("", "", *address),
             },
             [name, role, email] => (*name, *role, *email),
             _ => return Err(format!("Line {n}: write Name | Role | email, Name <email>, or just an email.")),
         };
-        let email = email.to_lowercase();
-        let plausible = email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.contains('@')
-                && !email.contains(char::is_whitespace)
-        });
-        if !plausible || email.chars().count() > 254 {
+        let email = crate::users::service::normalise_email(email);
+        if !crate::users::service::is_plausible_email(&email) {
             return Err(format!("Line {n}: \"{email}\" is not an email address."));
         }
         if name.chars().count() > 100 || role.chars().count() > 100 {
@@ -282,13 +277,6 @@ pub fn parse_recipients(text: &str) -> Result<Vec<Recipient>, String> {
         recipients.push(Recipient { name: name.to_string(), role: role.to_string(), email });
     }
     Ok(recipients)
-}
-
-/// `Name <email>` or `"Name" <email>`: the name and the address, both trimmed.
-fn split_mailbox(text: &str) -> Option<(&str, &str)> {
-    let (name, rest) = text.split_once('<')?;
-    let email = rest.strip_suffix('>')?;
-    Some((name.trim().trim_matches('"').trim(), email.trim()))
 }
 
 /// The recipients as the form shows them again.

@@ -405,12 +405,12 @@ pub async fn send_reminders(db: &Db, key: &SecretKey, now: i64) -> Result<usize,
     }
 }
 
-/// The addresses typed, separated by commas, semicolons, spaces or new lines, each once and
+/// The addresses typed or pasted (`crate::users::service::typed_addresses`), each once and
 /// lower-cased; or what is wrong with them.
 fn read_addresses(text: &str) -> Result<Vec<String>, Vec<FieldError>> {
     let mut addresses: Vec<String> = Vec::new();
-    for typed in text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|s| !s.is_empty()) {
-        let email = crate::users::service::normalise_email(typed);
+    for typed in crate::users::service::typed_addresses(text) {
+        let email = crate::users::service::normalise_email(&typed);
         if !crate::users::service::is_plausible_email(&email) {
             let shown: String = typed.chars().take(60).collect();
             return Err(FieldError::only("emails", format!("{shown} is not an email address.")));
@@ -684,6 +684,10 @@ mod tests {
         let read =
             read_addresses("Jo@Example.org, sam@example.org;\n jo@example.org  al@example.org").unwrap();
         assert_eq!(read, ["jo@example.org", "sam@example.org", "al@example.org"]);
+        // Pasted from a mail client's "To" line.
+        let pasted =
+            read_addresses("Jo Lee <Jo@Example.org>, \"Sam, Treasurer\" <sam@example.org>, jo@example.org");
+        assert_eq!(pasted.unwrap(), ["jo@example.org", "sam@example.org"]);
         let wrong = read_addresses("jo@example.org, jo at example").unwrap_err();
         assert_eq!(
             (wrong[0].field.as_str(), wrong[0].message.as_str()),

@@ -265,7 +265,7 @@ fn Invitations(id: String, over: bool, invites: Invites) -> impl IntoView {
                 view! {
                     <ActionForm action=invite attr:class="mt-3 grid gap-3" attr:novalidate=true>
                         <input type="hidden" name="id" value=id.clone() />
-                        <TextArea label="Invite people (email addresses, separated by commas or new lines)" name="emails" rows=2 error=error />
+                        <TextArea label="Invite people (email addresses, separated by commas or new lines; pasted from a mail client is fine)" name="emails" rows=2 error=error />
                         <div><button type="submit" class=SMALL_BUTTON disabled=move || invite.pending().get()>"Send invitations"</button></div>
                         <p class="text-sm text-green-700" role="status" data-testid="invite-result">{outcome}</p>
                     </ActionForm>

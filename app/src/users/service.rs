@@ -70,6 +70,36 @@ pub fn is_plausible_email(email: &str) -> bool {
         && email.chars().count() <= EMAIL_MAX_CHARS
 }
 
+/// A mail client's `Name <address>` (the name perhaps quoted): the name and the address, both
+/// trimmed; `None` for text that is not in that form.
+pub fn split_mailbox(text: &str) -> Option<(&str, &str)> {
+    let (name, rest) = text.split_once('<')?;
+    let (address, after) = rest.split_once('>')?;
+    after.trim().is_empty().then(|| (name.trim().trim_matches('"').trim(), address.trim()))
+}
+
+/// The addresses in a pasted list, in order: separated by commas, semicolons, spaces or new
+/// lines, each bare or as a mail client copies it (`Name <address>`, whose name is dropped).
+/// Nothing is checked here: a piece that is not an address comes back as typed.
+pub fn typed_addresses(text: &str) -> Vec<String> {
+    // A quoted name may hold a comma ("Lee, Jo" <jo@example.org>); quotes that pair up are
+    // names only, so they go first.
+    let unquoted = if text.matches('"').count() % 2 == 0 {
+        text.split('"').step_by(2).collect::<Vec<_>>().join(" ")
+    } else {
+        text.to_string()
+    };
+    let mut addresses = Vec::new();
+    for entry in unquoted.split([',', ';', '\n']) {
+        match split_mailbox(entry) {
+            Some((_, "")) => addresses.push(entry.trim().to_string()),
+            Some((_, address)) => addresses.push(address.to_string()),
+            None => addresses.extend(entry.split_whitespace().map(str::to_string)),
+        }
+    }
+    addresses
+}
+
 /// Checks a new account's fields; every problem is reported against its field.
 pub fn validate_new_user(email: &str, display_name: &str, password: &str) -> Vec<FieldError> {
     let mut v = Validation::new();
@@ -587,6 +617,30 @@ pub async fn register(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pasted_lists_of_addresses_are_read_as_mail_clients_write_them() {
+        let typed = typed_addresses(
+            "jo@example.org, Sam Lee <Sam@Example.org>; \"Lee, Al\" <al@example.org>\nkim@example.org  ann@example.org",
+        );
+        assert_eq!(
+            typed,
+            ["jo@example.org", "Sam@Example.org", "al@example.org", "kim@example.org", "ann@example.org"]
+        );
+        // What is not an address comes back as typed, for the caller to refuse.
+        assert_eq!(typed_addresses("Jo <>, jo at example"), ["Jo <>", "jo", "at", "example"]);
+        // An unpaired quote is kept as it is, not allowed to swallow the rest of the list.
+        assert_eq!(
+            typed_addresses("\"Jo <jo@example.org>, al@example.org"),
+            ["jo@example.org", "al@example.org"]
+        );
+        assert_eq!(
+            split_mailbox("\"Mayor Ray\" <mayor@city.example>"),
+            Some(("Mayor Ray", "mayor@city.example"))
+        );
+        assert_eq!(split_mailbox("Mayor Ray <mayor@city.example> and more"), None);
+        assert_eq!(split_mailbox("mayor@city.example"), None);
+    }
 
     #[test]
     fn email_plausibility() {

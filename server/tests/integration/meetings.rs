@@ -334,7 +334,8 @@ async fn people_invited_are_emailed_the_meeting_its_changes_and_its_cancellation
     assert_eq!(outbox().await, 0);
 
     // Invited once each, however often named: an invitation with the calendar file.
-    let res = invite(&app, &organiser, &id, "Jo@Example.org, sam@example.org\njo@example.org").await;
+    // Pasted from a mail client's "To" line, names and all.
+    let res = invite(&app, &organiser, &id, "Jo Lee <Jo@Example.org>, sam@example.org\njo@example.org").await;
     let done: Value = res.json().await.unwrap();
     assert_eq!((done["invited"].as_i64(), done["already"].as_i64()), (Some(2), Some(0)));
     let done: Value =
