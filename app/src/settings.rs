@@ -3,15 +3,28 @@
 //! value) and shown only through `mask`.
 
 use crate::db::{self, Db, Tx};
+use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::Actor;
 use crate::secrets::{ExposeSecret, SecretKey, SecretString};
 use crate::time_zone::Zone;
 
-/// The organisation's name, shown on the public pages. Set at first-run setup.
+/// The organisation's name, shown on the public pages. Set at first-run setup, changed in
+/// the settings.
 pub const ORGANISATION_NAME: &str = "organisation_name";
 
 /// The name shown when setup has not named the organisation yet.
 pub const DEFAULT_ORGANISATION_NAME: &str = "Changemaker";
+
+pub const ORGANISATION_NAME_MAX_CHARS: usize = 120;
+
+/// A line on what the organisation does: under its name on the home page, and in links to it
+/// shared in a chat or on social media.
+pub const ORGANISATION_DESCRIPTION: &str = "organisation_description";
+
+/// The description until an admin writes one.
+pub const DEFAULT_ORGANISATION_DESCRIPTION: &str = "Organising together: campaigns, volunteering and events.";
+
+pub const ORGANISATION_DESCRIPTION_MAX_CHARS: usize = 200;
 
 /// The IANA time zone shifts are typed and shown in; UTC until an admin chooses one.
 pub const TIME_ZONE: &str = "time_zone";
@@ -55,6 +68,60 @@ pub async fn save_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<Zone, 
 /// The organisation's name, or the default before setup.
 pub async fn organisation_name(db: &Db) -> Result<String, sqlx::Error> {
     Ok(get(db, ORGANISATION_NAME).await?.unwrap_or_else(|| DEFAULT_ORGANISATION_NAME.to_string()))
+}
+
+/// The organisation's description, or the default line before an admin writes one.
+pub async fn organisation_description(db: &Db) -> Result<String, sqlx::Error> {
+    Ok(get(db, ORGANISATION_DESCRIPTION)
+        .await?
+        .unwrap_or_else(|| DEFAULT_ORGANISATION_DESCRIPTION.to_string()))
+}
+
+/// Checks the organisation's name as typed (at setup and in the settings): one line of at
+/// most 120 characters.
+pub fn check_organisation_name(v: &mut Validation, name: &str) {
+    let name = name.trim();
+    v.check(!name.is_empty(), "organisation_name", "Enter your organisation's name.");
+    v.check(
+        is_plain_text(name, ORGANISATION_NAME_MAX_CHARS) && !name.contains(['\n', '\r', '\t']),
+        "organisation_name",
+        "The name can be one line of at most 120 characters.",
+    );
+}
+
+/// Renames the organisation and sets its description, in the admin audit log; bad input
+/// changes nothing.
+pub async fn save_organisation(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    description: &str,
+) -> Result<(), OrganisationError> {
+    let (name, description) = (name.trim(), description.trim());
+    let mut v = Validation::new();
+    check_organisation_name(&mut v, name);
+    v.check(!description.is_empty(), "description", "Say in a line what the organisation does.");
+    v.check(
+        is_plain_text(description, ORGANISATION_DESCRIPTION_MAX_CHARS),
+        "description",
+        "The description can be at most 200 characters.",
+    );
+    v.finish().map_err(OrganisationError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    set(&mut tx, ORGANISATION_NAME, name).await?;
+    set(&mut tx, ORGANISATION_DESCRIPTION, description).await?;
+    crate::audit::record(&mut tx, actor, "settings.organisation.changed", name).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Why the organisation's name and description were not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum OrganisationError {
+    #[error("invalid organisation details")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
 }
 
 pub async fn get(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {

@@ -1,5 +1,5 @@
 import { expect, Page } from "@playwright/test";
-import { test } from "./helpers";
+import { signIn, test } from "./helpers";
 import { RunningServer, startServer } from "./server";
 
 const ADMIN = { name: "Ana Admin", email: "ana@example.org", password: "correct horse battery staple" };
@@ -94,6 +94,25 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await expect(page).toHaveURL(/\/login$/);
     await page.goto(`${server.baseURL}/admin`);
     await expect(page).toHaveURL(/\/login\?next=\/admin$/);
+  });
+
+  test("the organisation is renamed and described in the settings, and the home page says so", async ({ page }) => {
+    await signIn(page, server, "/admin/settings");
+    const name = page.getByLabel("Name", { exact: true });
+    await expect(name).toHaveValue("Riverside Tenants");
+    await name.fill(" ");
+    await page.getByRole("button", { name: "Save organisation" }).click();
+    await expect(page.getByTestId("error-organisation_name")).toHaveText("Enter your organisation's name.");
+
+    await name.fill("Riverside Tenants Union");
+    await page.getByLabel("Description (one line)").fill("Fair rents on the east bank.");
+    await page.getByRole("button", { name: "Save organisation" }).click();
+    await expect(page.getByTestId("organisation-result")).toHaveText("Saved.");
+
+    await page.goto(`${server.baseURL}/`);
+    await expect(page.getByRole("heading", { name: "Riverside Tenants Union" })).toBeVisible();
+    await expect(page.getByText("Fair rents on the east bank.")).toBeVisible();
+    await expect(page).toHaveTitle(/^Riverside Tenants Union/);
   });
 
   test("unknown pages show a 404 page", async ({ page }) => {

@@ -104,6 +104,41 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
 /// Who may change the organisation's settings.
 pub const SETTINGS_MANAGERS: &[Role] = &[Role::SuperAdmin, Role::Admin];
 
+/// The organisation as the public pages present it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub name: String,
+    pub description: String,
+}
+
+#[server(prefix = "/api", endpoint = "admin/organisation")]
+pub async fn get_organisation() -> Result<Organisation, AppError> {
+    crate::auth::require_role(SETTINGS_MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let internal = crate::auth::internal;
+    Ok(Organisation {
+        name: crate::settings::organisation_name(&state.db).await.map_err(internal)?,
+        description: crate::settings::organisation_description(&state.db).await.map_err(internal)?,
+    })
+}
+
+/// Renames the organisation and sets the line on what it does.
+#[server(prefix = "/api", endpoint = "admin/save-organisation")]
+pub async fn save_organisation(
+    #[server(default)] organisation_name: String,
+    #[server(default)] description: String,
+) -> Result<(), AppError> {
+    use crate::settings::OrganisationError;
+    let user = crate::auth::require_role(SETTINGS_MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    match crate::settings::save_organisation(&state.db, &actor, &organisation_name, &description).await {
+        Ok(()) => Ok(()),
+        Err(OrganisationError::Invalid(errors)) => Err(AppError::Invalid(errors)),
+        Err(OrganisationError::Database(e)) => Err(crate::auth::internal(e)),
+    }
+}
+
 /// The organisation's time zone and every zone it may be set to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeZones {

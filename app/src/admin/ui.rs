@@ -6,9 +6,11 @@ use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use super::{SaveTimeZone, entry_of, get_time_zones, load_dashboard, nav_for};
+use super::{
+    SaveOrganisation, SaveTimeZone, entry_of, get_organisation, get_time_zones, load_dashboard, nav_for,
+};
 use crate::auth::{CurrentUser, Logout, get_current_user};
-use crate::ui::AppErrorPage;
+use crate::ui::{AppErrorPage, Field, FormError};
 use crate::users::Role;
 
 /// Wraps every `/admin` page: only admin roles get in; others are sent to sign in (nobody
@@ -210,6 +212,44 @@ fn NeedsAttention(items: Vec<super::Attention>) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
+        </section>
+    }
+}
+
+/// The organisation's name and the line on what it does, on the settings page: the public
+/// pages show them, and links to the home page shared in a chat or on social media.
+#[component]
+pub fn OrganisationSettings() -> impl IntoView {
+    let organisation = Resource::new(|| (), |_| get_organisation());
+    let save = ServerAction::<SaveOrganisation>::new();
+    let error = crate::ui::last_error(save.value());
+    view! {
+        <section class="mt-4 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"Organisation"</h2>
+            <p class="text-sm text-slate-600">
+                "The public pages show its name; the home page, and links to it shared in a chat or on social media, show the description too."
+            </p>
+            <Transition fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match organisation.await {
+                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                        Ok(current) => view! {
+                            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                                <FormError error=error />
+                                <Field label="Name" name="organisation_name" value=current.name required=true maxlength=120 error=error />
+                                <Field label="Description (one line)" name="description" value=current.description required=true maxlength=200 error=error />
+                                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white" disabled=move || save.pending().get()>
+                                    "Save organisation"
+                                </button>
+                            </ActionForm>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="mt-2 text-sm text-green-700" data-testid="organisation-result">
+                {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
+            </p>
         </section>
     }
 }

@@ -195,8 +195,6 @@ pub struct SetupForm<'a> {
     pub password_confirm: &'a str,
 }
 
-pub const ORGANISATION_NAME_MAX_CHARS: usize = 120;
-
 /// "Forgot your password?" answers no sooner than this, so that its timing does not tell an
 /// email with an account (a write) from one without (a read).
 pub const FORGOT_PASSWORD_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(250);
@@ -343,12 +341,7 @@ pub async fn complete_setup(db: &Db, token: &str, form: SetupForm<'_>) -> Result
     let mut errors = users::validate_new_user(form.email, form.display_name, form.password);
     let mut v = Validation::new();
     let org = form.organisation_name.trim();
-    v.check(!org.is_empty(), "organisation_name", "Enter your organisation's name.");
-    v.check(
-        org.chars().count() <= ORGANISATION_NAME_MAX_CHARS,
-        "organisation_name",
-        "The name can be at most 120 characters.",
-    );
+    crate::settings::check_organisation_name(&mut v, org);
     v.check(form.password == form.password_confirm, "password_confirm", "The two passwords do not match.");
     errors.extend(v.finish().err().unwrap_or_default());
     if !errors.is_empty() {

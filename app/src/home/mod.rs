@@ -19,6 +19,8 @@ pub const HOME_CAMPAIGNS: i64 = 12;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HomeInfo {
     pub organisation_name: String,
+    /// A line on what the organisation does.
+    pub organisation_description: String,
     pub signed_in: Option<CurrentUser>,
     pub campaigns: Vec<CampaignCard>,
     pub giving: WaysToGive,
@@ -35,6 +37,7 @@ pub async fn load_home() -> Result<HomeInfo, AppError> {
     let internal = crate::auth::internal;
     Ok(HomeInfo {
         organisation_name: crate::settings::organisation_name(db).await.map_err(internal)?,
+        organisation_description: crate::settings::organisation_description(db).await.map_err(internal)?,
         signed_in: crate::auth::current_user().await?,
         campaigns: crate::campaigns::service::active(db, HOME_CAMPAIGNS).await.map_err(internal)?,
         giving: crate::payments::service::ways_to_give(db).await.map_err(internal)?,

@@ -2,9 +2,6 @@ use leptos::prelude::*;
 
 use super::{LiveStats, get_organisation_name, load_home, load_live_stats};
 use crate::ui::{AppErrorPage, SharedPageHead};
-
-/// What the organisation does, under its name on the home page and in shared links to it.
-const TAGLINE: &str = "Organising together: campaigns, volunteering and events.";
 use crate::users::Role;
 
 /// `/`: the organisation, and what a visitor can do there: volunteer, act on its active
@@ -44,13 +41,13 @@ pub fn HomePage() -> impl IntoView {
                         };
                         let giving = info.giving;
                         view! {
-                            <SharedPageHead title=info.organisation_name.clone() description=TAGLINE.to_string() />
+                            <SharedPageHead title=info.organisation_name.clone() description=info.organisation_description.clone() />
                             <main class="min-h-screen bg-gradient-to-b from-indigo-50 to-white">
                                 <div class="mx-auto max-w-3xl px-6 pb-12 pt-24 text-center">
                                     <h1 class="text-4xl font-bold tracking-tight text-slate-900 sm:text-5xl">
                                         {info.organisation_name.clone()}
                                     </h1>
-                                    <p class="mt-6 text-lg text-slate-600">{TAGLINE}</p>
+                                    <p class="mt-6 text-lg text-slate-600">{info.organisation_description.clone()}</p>
                                     <nav class="mt-10 flex flex-wrap justify-center gap-4">
                                         <a href="/shifts" class=secondary>"Volunteer shifts"</a>
                                         <a href="/events" class=secondary>"Events"</a>

@@ -84,7 +84,7 @@ pub fn split_mailbox(text: &str) -> Option<(&str, &str)> {
 pub fn typed_addresses(text: &str) -> Vec<String> {
     // A quoted name may hold a comma ("Lee, Jo" <jo@example.org>); quotes that pair up are
     // names only, so they go first.
-    let unquoted = if text.matches('"').count() % 2 == 0 {
+    let unquoted = if text.matches('"').count().is_multiple_of(2) {
         text.split('"').step_by(2).collect::<Vec<_>>().join(" ")
     } else {
         text.to_string()

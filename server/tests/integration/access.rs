@@ -85,6 +85,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("admin/time-zone", ADMIN_AREA),
     ("admin/time-zones", ORGANISERS),
     ("admin/save-time-zone", ORGANISERS),
+    ("admin/organisation", ORGANISERS),
+    ("admin/save-organisation", ORGANISERS),
     ("shifts/create", ORGANISERS),
     ("shifts/update", ORGANISERS),
     ("shifts/delete", ORGANISERS),

@@ -19,6 +19,7 @@ on_both_backends!(
     the_dashboard_lists_what_waits_for_each_admin,
     admin_pages_redirect_or_refuse,
     create_super_admin_spends_the_setup_link,
+    admins_rename_the_organisation_and_describe_it,
 );
 
 fn setup_form<'a>(token: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -395,4 +396,73 @@ async fn create_super_admin_spends_the_setup_link(app: TestApp) {
     assert_eq!(res.status(), 409);
     // The new admin can sign in.
     app.signed_in("ops@example.org").await;
+}
+
+async fn admins_rename_the_organisation_and_describe_it(app: TestApp) {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let read = || async {
+        let res = app.call(&admin, "admin/organisation", &[]).await;
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()
+    };
+    // Before anyone names it (an admin made from the shell skips setup): the defaults.
+    let before = read().await;
+    assert_eq!(before["name"], app::settings::DEFAULT_ORGANISATION_NAME);
+    assert_eq!(before["description"], app::settings::DEFAULT_ORGANISATION_DESCRIPTION);
+    let home = app.client().get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains(app::settings::DEFAULT_ORGANISATION_DESCRIPTION), "{home}");
+
+    let form =
+        [("organisation_name", "  Riverside Tenants  "), ("description", "Fair rents on the east bank.")];
+    assert_eq!(app.call(&app.client(), "admin/save-organisation", &form).await.status(), 401);
+    assert_eq!(app.call(&volunteer, "admin/save-organisation", &form).await.status(), 403);
+    assert_eq!(app.call(&volunteer, "admin/organisation", &[]).await.status(), 403);
+
+    // Bad input names each field and changes nothing.
+    let long_name = "n".repeat(121);
+    let long_description = "d".repeat(201);
+    for (name, description, fields) in [
+        (" ", "", vec!["organisation_name", "description"]),
+        (long_name.as_str(), "Fine.", vec!["organisation_name"]),
+        ("Riverside\nTenants", "Fine.", vec!["organisation_name"]),
+        ("Riverside", long_description.as_str(), vec!["description"]),
+    ] {
+        let res = app
+            .call(
+                &admin,
+                "admin/save-organisation",
+                &[("organisation_name", name), ("description", description)],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{name:?} {description:?}");
+        let body: Value = res.json().await.unwrap();
+        let named: Vec<&str> =
+            body["Invalid"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(named, fields, "{body}");
+    }
+    assert_eq!(read().await, before);
+
+    assert_eq!(app.call(&admin, "admin/save-organisation", &form).await.status(), 200);
+    let after = read().await;
+    assert_eq!(
+        (after["name"].as_str(), after["description"].as_str()),
+        (Some("Riverside Tenants"), Some("Fair rents on the east bank."))
+    );
+    // The home page, its shared-link preview and the public pages' header say so.
+    let home = app.client().get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("<meta property=\"og:title\" content=\"Riverside Tenants\""), "{home}");
+    assert!(home.contains("<meta name=\"description\" content=\"Fair rents on the east bank.\""), "{home}");
+    assert!(!home.contains(app::settings::DEFAULT_ORGANISATION_DESCRIPTION), "{home}");
+    let events = app.client().get(app.url("/events")).send().await.unwrap().text().await.unwrap();
+    assert!(events.contains("Riverside Tenants"), "{events}");
+    let audit: String = sqlx::query_scalar(
+        "SELECT entity FROM admin_audit_log WHERE action = 'settings.organisation.changed'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audit, "Riverside Tenants");
 }
