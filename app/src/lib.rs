@@ -98,7 +98,7 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/changemaker.css" />
-        <Title formatter=|text: String| if text.is_empty() { "Changemaker".to_string() } else { format!("{text} · Changemaker") } />
+        <Title formatter=|text: String| ui::page_title(&text, "Changemaker") />
         <Router>
             <Routes fallback=|| view! { <ui::NotFound /> }>
                 <Route path=path!("/") view=home::ui::HomePage ssr=SsrMode::Async />
@@ -110,7 +110,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=users::ui::RegisterPage />
                 <Route path=path!("/campaigns/:slug") view=campaigns::ui::PublicCampaignPage ssr=SsrMode::Async />
-                <Route path=path!("/campaigns/:slug/respond") view=campaigns::ui::RespondPage />
+                <Route path=path!("/campaigns/:slug/respond") view=campaigns::ui::RespondPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts") view=shifts::ui::PublicShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/chosen") view=shifts::ui::ChosenShiftsPage ssr=SsrMode::Async />
@@ -125,11 +125,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/events/:slug") view=ticketed_events::ui::PublicEventPage ssr=SsrMode::Async />
                 <Route path=path!("/ticket") view=ticketed_events::ui::TicketPage ssr=SsrMode::Async />
                 <Route path=path!("/donate") view=payments::ui::DonatePage ssr=SsrMode::Async />
-                <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage />
+                <Route path=path!("/donate/thanks") view=payments::ui::DonateThanksPage ssr=SsrMode::Async />
                 <Route path=path!("/membership") view=payments::ui::MembershipPage ssr=SsrMode::Async />
-                <Route path=path!("/membership/thanks") view=payments::ui::MembershipThanksPage />
+                <Route path=path!("/membership/thanks") view=payments::ui::MembershipThanksPage ssr=SsrMode::Async />
                 <Route path=path!("/shop") view=payments::ui::ShopPage ssr=SsrMode::Async />
-                <Route path=path!("/shop/thanks") view=payments::ui::ShopThanksPage />
+                <Route path=path!("/shop/thanks") view=payments::ui::ShopThanksPage ssr=SsrMode::Async />
                 <Route path=path!("/shop/:slug") view=payments::ui::ProductPage ssr=SsrMode::Async />
                 // Each admin page refuses roles that may not load its data; the pages that load
                 // nothing before a form is sent say who may use them with `ForRoles`.

@@ -471,6 +471,12 @@ pub fn ConfirmLink(
     }
 }
 
+/// The browser's title for a page called `text` on `site`: the admin pages are
+/// Changemaker's, the public pages the organisation's (`PublicHeader` sets it).
+pub fn page_title(text: &str, site: &str) -> String {
+    if text.is_empty() { site.to_string() } else { format!("{text} · {site}") }
+}
+
 /// A public page's title, and what a link to it shows when shared in a chat or on social
 /// media (its description, Open Graph title and description).
 #[component]

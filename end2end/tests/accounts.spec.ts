@@ -109,10 +109,18 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await page.getByRole("button", { name: "Save organisation" }).click();
     await expect(page.getByTestId("organisation-result")).toHaveText("Saved.");
 
-    await page.goto(`${server.baseURL}/`);
+    // The public pages' titles are the organisation's, the admin pages' Changemaker's, as the
+    // visitor moves between them in the page.
+    await page.goto(`${server.baseURL}/shifts`);
+    await ready(page);
+    await expect(page).toHaveTitle("Volunteer shifts · Riverside Tenants Union");
+    await page.getByTestId("organisation").click();
     await expect(page.getByRole("heading", { name: "Riverside Tenants Union" })).toBeVisible();
     await expect(page.getByText("Fair rents on the east bank.")).toBeVisible();
-    await expect(page).toHaveTitle(/^Riverside Tenants Union/);
+    await expect(page).toHaveTitle("Riverside Tenants Union");
+    await page.getByRole("link", { name: "Go to the admin area" }).click();
+    await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+    await expect(page).toHaveTitle("Dashboard · Changemaker");
   });
 
   test("unknown pages show a 404 page", async ({ page }) => {

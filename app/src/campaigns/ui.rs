@@ -399,7 +399,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
                                                 <div on:input=field(|f, v| f.postal_code = v)><Field label="Postal code" name="form[postal_code]" autocomplete="postal-code" required=true error=error /></div>
                                                 <div on:input=field(|f, v| f.message = v)><TextArea label="Your message (optional)" name="form[message]" error=error /></div>
                                                 <div class="flex gap-3">
-                                                    <button type="button" class="rounded-md border border-slate-300 px-4 py-2 text-sm font-semibold text-slate-700"
+                                                    <button type="button" class="whitespace-nowrap rounded-md border border-slate-300 px-4 py-2 text-sm font-semibold text-slate-700"
                                                         on:click=move |_| previewing.update(|p| *p = !*p)>
                                                         {move || if previewing.get() { "Hide preview" } else { "Preview the email" }}
                                                     </button>

@@ -1,7 +1,8 @@
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use super::{LiveStats, get_organisation_name, load_home, load_live_stats};
-use crate::ui::{AppErrorPage, SharedPageHead};
+use crate::ui::{AppErrorPage, SharedPageHead, page_title};
 use crate::users::Role;
 
 /// `/`: the organisation, and what a visitor can do there: volunteer, act on its active
@@ -41,6 +42,8 @@ pub fn HomePage() -> impl IntoView {
                         };
                         let giving = info.giving;
                         view! {
+                            // Its title is the organisation's name alone.
+                            <Title formatter=|text: String| text />
                             <SharedPageHead title=info.organisation_name.clone() description=info.organisation_description.clone() />
                             <main class="min-h-screen bg-gradient-to-b from-indigo-50 to-white">
                                 <div class="mx-auto max-w-3xl px-6 pb-12 pt-24 text-center">
@@ -139,7 +142,16 @@ pub fn PublicHeader() -> impl IntoView {
                 <a href="/" class="font-semibold text-slate-900 hover:text-indigo-700" data-testid="organisation">
                     // The name is read once: no closure around the `Suspend` (see `PublicShiftsPage`).
                     <Suspense fallback=|| "Home">
-                        {Suspend::new(async move { name.await.unwrap_or_else(|_| "Home".to_string()) })}
+                        {Suspend::new(async move {
+                            match name.await {
+                                // The browser's title names the organisation too ("Volunteer shifts · Riverside Tenants").
+                                Ok(name) => {
+                                    let site = name.clone();
+                                    view! { <Title formatter=move |text: String| page_title(&text, &site) /> {name} }.into_any()
+                                }
+                                Err(_) => "Home".into_any(),
+                            }
+                        })}
                     </Suspense>
                 </a>
                 <nav class="flex flex-wrap gap-x-5 gap-y-1 text-sm" aria-label="Site">

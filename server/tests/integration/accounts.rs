@@ -55,15 +55,26 @@ async fn first_run_setup_creates_the_super_admin_once(app: TestApp) {
     assert_eq!(me["email"], "ana@example.org");
     assert_eq!(me["role"], "SUPER_ADMIN");
 
-    // The organisation name shows on the public home page.
+    // The organisation name shows on the public home page, and is its title.
     let home = app.client().get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("Riverside Tenants"));
-    // And in the header of every public page, linking home.
-    for path in ["/shifts", "/my/shifts", "/donate", "/donate/thanks", "/shop", "/membership"] {
+    assert!(home.contains("<title>Riverside Tenants</title>"), "{home}");
+    // And in the header of every public page, linking home, and in its title.
+    for (path, title) in [
+        ("/shifts", "Volunteer shifts"),
+        ("/my/shifts", "My shifts"),
+        ("/donate", "Donate"),
+        ("/donate/thanks", "Thank you"),
+        ("/shop", "Shop"),
+        ("/membership", "Membership"),
+    ] {
         let html = app.client().get(app.url(path)).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("<a href=\"/\" data-testid=\"organisation\""), "{path} links home");
         assert!(html.contains("Riverside Tenants"), "{path} names the organisation");
+        assert!(html.contains(&format!("<title>{title} · Riverside Tenants</title>")), "{path}: {html}");
     }
+    // The admin pages are Changemaker's.
+    let dashboard = client.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    assert!(dashboard.contains("<title>Dashboard · Changemaker</title>"), "{dashboard}");
 
     // The link is spent: it neither renders the form nor creates a second admin.
     let again = app.call(&app.client(), "auth/setup", &setup_form(&token, "eve@example.org")).await;
@@ -457,7 +468,7 @@ async fn admins_rename_the_organisation_and_describe_it(app: TestApp) {
     assert!(home.contains("<meta name=\"description\" content=\"Fair rents on the east bank.\""), "{home}");
     assert!(!home.contains(app::settings::DEFAULT_ORGANISATION_DESCRIPTION), "{home}");
     let events = app.client().get(app.url("/events")).send().await.unwrap().text().await.unwrap();
-    assert!(events.contains("Riverside Tenants"), "{events}");
+    assert!(events.contains("<title>Events · Riverside Tenants</title>"), "{events}");
     let audit: String = sqlx::query_scalar(
         "SELECT entity FROM admin_audit_log WHERE action = 'settings.organisation.changed'",
     )
