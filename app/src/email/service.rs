@@ -87,6 +87,16 @@ pub async fn load_settings(db: &Db, key: &SecretKey) -> Result<SmtpSettings, sql
     })
 }
 
+/// The settings emails are sent with: without a sender name of their own, the organisation's
+/// name, once setup or an admin has given one.
+async fn sending_settings(db: &Db, key: &SecretKey) -> Result<SmtpSettings, sqlx::Error> {
+    let mut smtp = load_settings(db, key).await?;
+    if smtp.from_name.is_empty() {
+        smtp.from_name = settings::get(db, settings::ORGANISATION_NAME).await?.unwrap_or_default();
+    }
+    Ok(smtp)
+}
+
 /// Host names and addresses: letters, digits, dots, hyphens (and colons for IPv6).
 fn plausible_host(host: &str) -> bool {
     !host.is_empty()
@@ -292,7 +302,7 @@ pub async fn send_test(db: &Db, key: &SecretKey, to: &str) -> Result<(), EmailEr
     if !is_plausible_email(&to) {
         return Err(EmailError::Invalid(FieldError::only("to", "Enter the address to send the test to.")));
     }
-    let settings = load_settings(db, key).await?;
+    let settings = sending_settings(db, key).await?;
     if !settings.view().is_configured() {
         return Err(EmailError::NotConfigured);
     }
@@ -424,7 +434,7 @@ impl Worker {
     /// Sends every due email once. Without SMTP settings nothing is sent and nothing is
     /// counted as an attempt. Returns how many were sent.
     pub async fn send_due(&self) -> Result<usize, sqlx::Error> {
-        let settings = load_settings(&self.db, &self.key).await?;
+        let settings = sending_settings(&self.db, &self.key).await?;
         if !settings.view().is_configured() {
             return Ok(0);
         }

@@ -98,7 +98,7 @@ fn SmtpForm(
                         "Forget the saved password"
                     </label>
                 </div>
-                <Field label="Sender name" name="form[from_name]" value=initial.from_name.clone() error=error />
+                <Field label="Sender name (left empty: the organisation's name)" name="form[from_name]" value=initial.from_name.clone() error=error />
                 <Field label="Sender address" name="form[from_address]" kind="email" value=initial.from_address.clone() error=error />
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save email settings" }}

@@ -186,6 +186,23 @@ async fn a_sign_up_emails_the_calendar_file_and_a_working_cancel_link(app: TestA
     assert_eq!(service::get(&app.db, &shift.id).await.unwrap().unwrap().signed_up, 0);
     let sent = outbox(&app).await;
     assert!(sent.iter().any(|e| e.0 == "ana@example.org" && e.2 == "SENT"), "{sent:?}");
+
+    // Without a sender name of its own, an email comes from the organisation by name.
+    let organisation = [("organisation_name", "Riverside Tenants"), ("description", "Fair rents.")];
+    assert_eq!(app.call(&client, "admin/save-organisation", &organisation).await.status(), 200);
+    let port = smtp.port.to_string();
+    let unnamed = [
+        ("form[host]", "127.0.0.1"),
+        ("form[port]", port.as_str()),
+        ("form[tls]", "none"),
+        ("form[from_name]", ""),
+        ("form[from_address]", "team@example.org"),
+    ];
+    assert_eq!(app.call(&client, "email/save-settings", &unnamed).await.status(), 200);
+    let test = app.call(&client, "email/test", &[("to", "second@example.org")]).await;
+    assert_eq!(test.status(), 200, "{}", test.text().await.unwrap());
+    let message = smtp.messages().into_iter().find(|m| m.recipients == ["second@example.org"]).unwrap();
+    assert!(message.data.contains("From: \"Riverside Tenants\" <team@example.org>"), "{}", message.data);
 }
 
 async fn without_smtp_the_app_works_and_emails_wait(app: TestApp) {
