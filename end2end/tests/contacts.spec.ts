@@ -23,6 +23,13 @@ test.describe.serial("contacts", () => {
     await signIn(admin, server, "/admin/contacts");
     await admin.getByRole("link", { name: "Import CSV" }).click();
     await expect(admin.getByRole("heading", { name: "Import contacts" })).toBeVisible();
+    // A file as a spreadsheet on Windows saves it (Windows-1252, not UTF-8) reads with its accents.
+    await admin.getByLabel("CSV file").setInputFiles({
+      name: "windows.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from("name;email\r\nZoë Müller;zoe@example.org\r\n", "latin1"),
+    });
+    await expect(admin.getByLabel("…or paste it here")).toHaveValue(/Zoë Müller;zoe@example.org/);
     const rows = ["name,email,tags", "Ada Lovelace,ada@example.org,donor; ward 7", "No Email,,", "Grace Hopper,grace@example.org,"];
     await admin.getByLabel("CSV file").setInputFiles({
       name: "people.csv",

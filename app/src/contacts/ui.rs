@@ -511,7 +511,8 @@ pub fn UnsubscribePage() -> impl IntoView {
     }
 }
 
-/// Reads the file chosen in a file input as text and hands it to `loaded`.
+/// Reads the file chosen in a file input as text (`crate::csv::text_of_file`) and hands it to
+/// `loaded`.
 #[cfg(feature = "hydrate")]
 fn read_chosen_file(ev: &leptos::ev::Event, loaded: impl Fn(String) + 'static) {
     use wasm_bindgen::JsCast;
@@ -523,13 +524,13 @@ fn read_chosen_file(ev: &leptos::ev::Event, loaded: impl Fn(String) + 'static) {
     let Ok(reader) = web_sys::FileReader::new() else { return };
     let done = reader.clone();
     let onload = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        if let Some(text) = done.result().ok().and_then(|v| v.as_string()) {
-            loaded(text);
+        if let Ok(bytes) = done.result() {
+            loaded(crate::csv::text_of_file(web_sys::js_sys::Uint8Array::new(&bytes).to_vec()));
         }
     });
     reader.set_onload(Some(onload.as_ref().unchecked_ref()));
     onload.forget();
-    let _ = reader.read_as_text(&file);
+    let _ = reader.read_as_array_buffer(&file);
 }
 
 /// `/admin/contacts/import`: choose or paste a CSV file, preview what it would do (bad rows by
@@ -597,7 +598,7 @@ pub fn ImportContactsPage() -> impl IntoView {
         <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
         <h1 class="mt-2 text-2xl font-bold text-slate-900">"Import contacts"</h1>
         <p class="mt-2 max-w-2xl text-sm text-slate-600">
-            "A CSV file whose first row names the columns: " <code>"name"</code> " and " <code>"email"</code>
+            "A CSV file (cells separated by commas, or by semicolons or tabs as some spreadsheets save them) whose first row names the columns: " <code>"name"</code> " and " <code>"email"</code>
             " are needed, " <code>"phone"</code> " and " <code>"tags"</code> " (separated by ; or ,) are optional, and other columns are ignored, so a file exported here imports as is. "
             {format!("Someone already on file keeps their name and gains the row's tags. At most {IMPORT_MAX_TEXT}.")}
         </p>

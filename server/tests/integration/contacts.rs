@@ -616,6 +616,14 @@ async fn importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest(app: Test
     assert!(problem(3).contains("not a tag"), "{}", problem(3));
     assert_eq!(preview["sample"][0]["tags"], serde_json::json!(["donor", "ward 7"]));
     assert_eq!(preview["sample"][2]["name"], "Lee, Sam");
+    // The same file as a spreadsheet saves it where the comma is the decimal mark previews alike.
+    let semicolons = "Name;EMAIL;Phone;Tags\r\nAda Lovelace;ada@example.org;+1 555 0100;\"Donor; ward 7\"\r\n\"Lee, Sam\";sam@example.org;;\r\n";
+    let res =
+        app.call_json(&admin, "contacts/import/preview", &serde_json::json!({ "csv": semicolons })).await;
+    let same: Value = res.json().await.unwrap();
+    assert_eq!((same["rows"].as_i64(), same["new_contacts"].as_i64()), (Some(2), Some(2)), "{same}");
+    assert_eq!(same["sample"][0]["tags"], serde_json::json!(["donor", "ward 7"]));
+    assert_eq!(same["sample"][1]["name"], "Lee, Sam");
     assert_eq!(contact_total(&app).await, before);
     assert!(app.events("contact.tags.changed").await.is_empty());
 
