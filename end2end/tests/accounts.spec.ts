@@ -128,4 +128,31 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     expect(response?.status()).toBe(404);
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   });
+
+  // Last: the password the earlier tests sign in with changes here.
+  test("a signed-in admin changes their password from the admin header", async ({ page }) => {
+    await signIn(page, server, "/admin");
+    await page.getByRole("link", { name: "Change password" }).click();
+    await expect(page.getByRole("heading", { name: "Change your password" })).toBeVisible();
+    await ready(page);
+    const changed = "a brand new passphrase for Ana";
+    await page.getByLabel("Current password").fill("not my password at all");
+    await page.getByLabel("New password (at least 12 characters)").fill(changed);
+    await page.getByLabel("Repeat the new password").fill(changed);
+    await page.getByRole("button", { name: "Change the password" }).click();
+    await expect(page.getByTestId("error-current_password")).toHaveText("That is not your current password.");
+
+    await page.getByLabel("Current password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Change the password" }).click();
+    await expect(page.getByTestId("password-result")).toContainText("Your password is changed.");
+    await page.getByRole("link", { name: "Back" }).click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await ready(page);
+    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel("Password").fill(changed);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/admin$/);
+    await expect(page.getByTestId("signed-in-user")).toHaveText(ADMIN.name);
+  });
 });

@@ -105,7 +105,10 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
                 <header class="flex items-center justify-end gap-4 border-b border-slate-200 bg-white px-4 py-3 print:hidden">
                     <div class="text-right text-sm">
                         <p class="font-medium text-slate-900" data-testid="signed-in-user">{user.display_name.clone()}</p>
-                        <p class="text-slate-600">{role_label}</p>
+                        <p class="text-slate-600">
+                            {role_label} " · "
+                            <a href="/account/password" class="text-indigo-700 hover:underline">"Change password"</a>
+                        </p>
                     </div>
                     <ActionForm action=logout>
                         <button

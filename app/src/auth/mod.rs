@@ -150,6 +150,27 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(())
 }
 
+/// The signed-in user's new password, given their current one; their other sessions end.
+#[server(prefix = "/api", endpoint = "auth/change-password")]
+pub async fn change_password(
+    #[server(default)] current_password: String,
+    #[server(default)] password: String,
+    #[server(default)] password_again: String,
+) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let token = crate::request::cookie(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
+    let user = service::session_user(&state.db, &token).await.map_err(internal)?;
+    let user = user.ok_or(AppError::Unauthenticated)?;
+    let form = service::PasswordChange {
+        current_password: &current_password,
+        password: &password,
+        password_again: &password_again,
+    };
+    service::change_password(&state.db, &state.login_limits, &user, &token, form).await?;
+    tracing::info!(user_id = %user.id, "password changed");
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::request;

@@ -335,6 +335,60 @@ pub async fn reset_password(db: &Db, token: &str, password: &str, again: &str) -
     Ok(())
 }
 
+/// A signed-in user's new password, given their current one. A wrong current password counts
+/// against the account's sign-in limit, as a wrong sign-in does. Every other session of theirs
+/// ends (a device someone else holds is signed out); `session_token`, the one in use, goes on.
+pub async fn change_password(
+    db: &Db,
+    limits: &LoginLimits,
+    user: &User,
+    session_token: &str,
+    form: PasswordChange<'_>,
+) -> Result<(), AuthError> {
+    let mut v = Validation::new();
+    v.check(!form.current_password.is_empty(), "current_password", "Enter your current password.");
+    users::check_password(&mut v, form.password);
+    v.check(form.password == form.password_again, "password_again", "The passwords do not match.");
+    v.finish().map_err(AuthError::Invalid)?;
+    let account_key = users::normalise_email(&user.email);
+    if let Err(wait) = limits.per_account.check(&account_key) {
+        return Err(AuthError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    }
+    let record = users::find_for_login(db, &user.email).await?;
+    let stored_hash = record.as_ref().map_or(password::DECOY_HASH, |r| r.password_hash.as_str());
+    if !password::verify(stored_hash, form.current_password).await {
+        limits.per_account.record(&account_key);
+        return Err(AuthError::Invalid(FieldError::only(
+            "current_password",
+            "That is not your current password.",
+        )));
+    }
+    limits.per_account.reset(&account_key);
+    let hash = password::hash(form.password).await.map_err(|e| AuthError::User(UserError::Hashing(e)))?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(&hash)
+        .bind(db::now_unix())
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(&user.id)
+        .bind(token_hash(session_token))
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record(&mut tx, &Actor::User(user.id.clone()), "user.password_changed", &user.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A password change as typed.
+pub struct PasswordChange<'a> {
+    pub current_password: &'a str,
+    pub password: &'a str,
+    pub password_again: &'a str,
+}
+
 /// Creates the first super admin with a one-time token. The token is spent in the same
 /// transaction, so a link works exactly once even when two requests race.
 pub async fn complete_setup(db: &Db, token: &str, form: SetupForm<'_>) -> Result<User, AuthError> {

@@ -1,12 +1,17 @@
-//! The sign-in page, choosing a new password by an emailed link, and the first-run setup page.
+//! The sign-in page, choosing a new password by an emailed link or while signed in, and the
+//! first-run setup page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{CompleteSetup, Login, RequestPasswordReset, ResetPassword, reset_link_status, setup_status};
+use super::{
+    ChangePassword, CompleteSetup, Login, RequestPasswordReset, ResetPassword, get_current_user,
+    reset_link_status, setup_status,
+};
 use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, last_error};
+use leptos_router::components::Redirect;
 
 /// A centred card, the frame of the sign-in and setup pages.
 #[component]
@@ -146,6 +151,48 @@ pub fn ResetPasswordPage() -> impl IntoView {
             <p class="mt-6 text-center text-sm text-slate-600">
                 <a href="/forgot-password" class="hover:text-slate-700">"Ask for a new link"</a>
             </p>
+        </AuthCard>
+    }
+}
+
+/// `/account/password`: the signed-in user changes their password (nobody signed in is sent
+/// to sign in first).
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let user = Resource::new(|| (), |_| get_current_user());
+    let change = ServerAction::<ChangePassword>::new();
+    let error = last_error(change.value());
+    view! {
+        <AuthCard title="Change your password">
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {Suspend::new(async move {
+                    match user.await {
+                        Ok(None) => view! { <Redirect path="/login?next=/account/password" /> }.into_any(),
+                        Err(e) => view! { <p class="text-red-600" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(Some(user)) => {
+                            let back = if user.role.satisfies(crate::users::Role::ADMIN_AREA) { "/admin" } else { "/my/shifts" };
+                            view! {
+                                <ActionForm action=change attr:class="space-y-4" attr:novalidate=true>
+                                    <FormError error=error />
+                                    <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=error />
+                                    <Field label="New password (at least 12 characters)" name="password" kind="password" autocomplete="new-password" required=true error=error />
+                                    <Field label="Repeat the new password" name="password_again" kind="password" autocomplete="new-password" required=true error=error />
+                                    <button type="submit" class=BUTTON_PRIMARY disabled=move || change.pending().get()>"Change the password"</button>
+                                </ActionForm>
+                                <p class="mt-4 text-sm text-green-700" role="status" data-testid="password-result">
+                                    {move || matches!(change.value().get(), Some(Ok(()))).then_some(
+                                        "Your password is changed. Any other device signed in to your account is signed out.",
+                                    )}
+                                </p>
+                                <p class="mt-6 text-center text-sm text-slate-600">
+                                    <a href=back class="hover:text-slate-700">"Back"</a>
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
         </AuthCard>
     }
 }

@@ -40,6 +40,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/me", Anyone),
     ("auth/login", Anyone),
     ("auth/logout", Anyone),
+    ("auth/change-password", SignedIn),
     ("auth/setup-status", Anyone),
     ("auth/setup", Anyone),
     ("home", Anyone),

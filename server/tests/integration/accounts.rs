@@ -20,6 +20,7 @@ on_both_backends!(
     admin_pages_redirect_or_refuse,
     create_super_admin_spends_the_setup_link,
     admins_rename_the_organisation_and_describe_it,
+    a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out,
 );
 
 fn setup_form<'a>(token: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -476,4 +477,64 @@ async fn admins_rename_the_organisation_and_describe_it(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(audit, "Riverside Tenants");
+}
+
+async fn a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out(app: TestApp) {
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let here = app.signed_in("vol@example.org").await;
+    let elsewhere = app.signed_in("vol@example.org").await;
+    const NEW: &str = "a new and longer passphrase";
+    let change =
+        |client: &reqwest::Client, current: &'static str, password: &'static str, again: &'static str| {
+            let (app, client) = (&app, client.clone());
+            async move {
+                let form = [("current_password", current), ("password", password), ("password_again", again)];
+                app.call(&client, "auth/change-password", &form).await
+            }
+        };
+    let signed_in_as = |client: &reqwest::Client| {
+        let (app, client) = (&app, client.clone());
+        async move { app.call(&client, "auth/me", &[]).await.json::<Value>().await.unwrap()["email"].clone() }
+    };
+    let signs_in_with = |password: &'static str| {
+        let app = &app;
+        async move {
+            let form = [("email", "vol@example.org"), ("password", password)];
+            app.call(&app.client(), "auth/login", &form).await.status()
+        }
+    };
+
+    assert_eq!(change(&app.client(), PASSWORD, NEW, NEW).await.status(), 401);
+    // Bad input names its field and changes nothing.
+    for (current, password, again, field) in [
+        ("not the password", NEW, NEW, "current_password"),
+        ("", NEW, NEW, "current_password"),
+        (PASSWORD, "short", "short", "password"),
+        (PASSWORD, NEW, "something else entirely", "password_again"),
+    ] {
+        let res = change(&here, current, password, again).await;
+        assert_eq!(res.status(), 422, "{field}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["Invalid"][0]["field"], field, "{body}");
+    }
+    assert_eq!(signed_in_as(&elsewhere).await, "vol@example.org");
+    assert_eq!(signs_in_with(PASSWORD).await, 200);
+
+    assert_eq!(change(&here, PASSWORD, NEW, NEW).await.status(), 200);
+    // This device stays signed in; the others are signed out.
+    assert_eq!(signed_in_as(&here).await, "vol@example.org");
+    assert_eq!(signed_in_as(&elsewhere).await, Value::Null);
+    assert_eq!(signs_in_with(PASSWORD).await, 422);
+    assert_eq!(signs_in_with(NEW).await, 200);
+    let audited =
+        count(&app, "SELECT COUNT(*) FROM admin_audit_log WHERE action = 'user.password_changed'").await;
+    assert_eq!(audited, 1);
+
+    // Guessing the current password counts against the account's sign-in limit.
+    const OTHER: &str = "another passphrase here";
+    for _ in 0..5 {
+        assert_eq!(change(&here, "not the password", OTHER, OTHER).await.status(), 422);
+    }
+    assert_eq!(change(&here, NEW, OTHER, OTHER).await.status(), 429);
+    assert_eq!(signs_in_with(NEW).await, 429);
 }
