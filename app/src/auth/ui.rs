@@ -168,7 +168,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                 {Suspend::new(async move {
                     match user.await {
                         Ok(None) => view! { <Redirect path="/login?next=/account/password" /> }.into_any(),
-                        Err(e) => view! { <p class="text-red-600" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                         Ok(Some(user)) => {
                             let back = if user.role.satisfies(crate::users::Role::ADMIN_AREA) { "/admin" } else { "/my/shifts" };
                             view! {
