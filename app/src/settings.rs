@@ -3,7 +3,7 @@
 //! value) and shown only through `mask`.
 
 use crate::db::{self, Db, Tx};
-use crate::error::{FieldError, Validation, is_plain_text};
+use crate::error::{FieldError, Validation, is_one_line};
 use crate::events::Actor;
 use crate::secrets::{ExposeSecret, SecretKey, SecretString};
 use crate::time_zone::Zone;
@@ -83,7 +83,7 @@ pub fn check_organisation_name(v: &mut Validation, name: &str) {
     let name = name.trim();
     v.check(!name.is_empty(), "organisation_name", "Enter your organisation's name.");
     v.check(
-        is_plain_text(name, ORGANISATION_NAME_MAX_CHARS) && !name.contains(['\n', '\r', '\t']),
+        is_one_line(name, ORGANISATION_NAME_MAX_CHARS),
         "organisation_name",
         "The name can be one line of at most 120 characters.",
     );
@@ -102,9 +102,9 @@ pub async fn save_organisation(
     check_organisation_name(&mut v, name);
     v.check(!description.is_empty(), "description", "Say in a line what the organisation does.");
     v.check(
-        is_plain_text(description, ORGANISATION_DESCRIPTION_MAX_CHARS),
+        is_one_line(description, ORGANISATION_DESCRIPTION_MAX_CHARS),
         "description",
-        "The description can be at most 200 characters.",
+        "The description can be one line of at most 200 characters.",
     );
     v.finish().map_err(OrganisationError::Invalid)?;
     let mut tx = db.begin_write().await?;

@@ -441,6 +441,7 @@ async fn admins_rename_the_organisation_and_describe_it(app: TestApp) {
         (long_name.as_str(), "Fine.", vec!["organisation_name"]),
         ("Riverside\nTenants", "Fine.", vec!["organisation_name"]),
         ("Riverside", long_description.as_str(), vec!["description"]),
+        ("Riverside", "Fair rents.\nOn the east bank.", vec!["description"]),
     ] {
         let res = app
             .call(
