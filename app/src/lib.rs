@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/unsubscribe") view=contacts::ui::UnsubscribePage ssr=SsrMode::Async />
                 <Route path=path!("/meetings/reply") view=meetings::ui::MeetingReplyPage ssr=SsrMode::Async />
                 <Route path=path!("/reset-password") view=auth::ui::ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=auth::ui::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/account/password") view=auth::ui::ChangePasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=users::ui::RegisterPage />

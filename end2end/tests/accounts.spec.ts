@@ -129,10 +129,28 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   });
 
-  // Last: the password the earlier tests sign in with changes here.
-  test("a signed-in admin changes their password from the admin header", async ({ page }) => {
+  // Last: the email and password the earlier tests sign in with change here.
+  test("a signed-in admin changes their name, email and password from the admin header", async ({ page }) => {
     await signIn(page, server, "/admin");
-    await page.getByRole("link", { name: "Change password" }).click();
+    await page.getByRole("link", { name: "Your account" }).click();
+    await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+    await ready(page);
+    const email = page.getByLabel("Email (you sign in with it)");
+    const current = page.getByLabel("Current password (only to change your email)");
+    await expect(email).toHaveValue(ADMIN.email);
+    await email.fill("ana.reyes@example.org");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("error-current_password")).toHaveText(
+      "Enter your current password to change your email.",
+    );
+    await page.getByLabel("Name").fill("Ana Reyes");
+    await current.fill(ADMIN.password);
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("account-result")).toHaveText("Saved.");
+    await expect(current).toHaveValue("");
+    await expect(email).toHaveValue("ana.reyes@example.org");
+
+    await page.getByRole("link", { name: "Change your password" }).click();
     await expect(page.getByRole("heading", { name: "Change your password" })).toBeVisible();
     await ready(page);
     const changed = "a brand new passphrase for Ana";
@@ -146,13 +164,16 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await page.getByRole("button", { name: "Change the password" }).click();
     await expect(page.getByTestId("password-result")).toContainText("Your password is changed.");
     await page.getByRole("link", { name: "Back" }).click();
+    await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+    await page.getByRole("link", { name: "Back" }).click();
+    await expect(page.getByTestId("signed-in-user")).toHaveText("Ana Reyes");
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login$/);
     await ready(page);
-    await page.getByLabel("Email").fill(ADMIN.email);
+    await page.getByLabel("Email").fill("ana.reyes@example.org");
     await page.getByLabel("Password").fill(changed);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page).toHaveURL(/\/admin$/);
-    await expect(page.getByTestId("signed-in-user")).toHaveText(ADMIN.name);
+    await expect(page.getByTestId("signed-in-user")).toHaveText("Ana Reyes");
   });
 });

@@ -171,6 +171,28 @@ pub async fn change_password(
     Ok(())
 }
 
+/// The signed-in user's own name and email; a new email needs their current password.
+/// Answers with the account as saved.
+#[server(prefix = "/api", endpoint = "auth/update-account")]
+pub async fn update_account(
+    #[server(default)] display_name: String,
+    #[server(default)] email: String,
+    #[server(default)] current_password: String,
+) -> Result<CurrentUser, AppError> {
+    let state = crate::state::app_state()?;
+    let token = crate::request::cookie(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
+    let user = service::session_user(&state.db, &token).await.map_err(internal)?;
+    let user = user.ok_or(AppError::Unauthenticated)?;
+    let form = service::AccountChange {
+        display_name: &display_name,
+        email: &email,
+        current_password: &current_password,
+    };
+    let saved = service::update_account(&state.bus, &state.login_limits, &user, form).await?;
+    tracing::info!(user_id = %saved.id, "account details changed");
+    Ok(CurrentUser::from(saved))
+}
+
 #[server(prefix = "/api", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::request;

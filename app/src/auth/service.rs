@@ -350,20 +350,7 @@ pub async fn change_password(
     users::check_password(&mut v, form.password);
     v.check(form.password == form.password_again, "password_again", "The passwords do not match.");
     v.finish().map_err(AuthError::Invalid)?;
-    let account_key = users::normalise_email(&user.email);
-    if let Err(wait) = limits.per_account.check(&account_key) {
-        return Err(AuthError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
-    }
-    let record = users::find_for_login(db, &user.email).await?;
-    let stored_hash = record.as_ref().map_or(password::DECOY_HASH, |r| r.password_hash.as_str());
-    if !password::verify(stored_hash, form.current_password).await {
-        limits.per_account.record(&account_key);
-        return Err(AuthError::Invalid(FieldError::only(
-            "current_password",
-            "That is not your current password.",
-        )));
-    }
-    limits.per_account.reset(&account_key);
+    confirm_current_password(db, limits, user, form.current_password).await?;
     let hash = password::hash(form.password).await.map_err(|e| AuthError::User(UserError::Hashing(e)))?;
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
@@ -387,6 +374,112 @@ pub struct PasswordChange<'a> {
     pub current_password: &'a str,
     pub password: &'a str,
     pub password_again: &'a str,
+}
+
+/// Checks the password a signed-in user typed to confirm a change. A wrong one counts against
+/// the account's sign-in limit, as a wrong sign-in does, so a borrowed device cannot guess it;
+/// a right one clears the count.
+async fn confirm_current_password(
+    db: &Db,
+    limits: &LoginLimits,
+    user: &User,
+    typed: &str,
+) -> Result<(), AuthError> {
+    let account_key = users::normalise_email(&user.email);
+    if let Err(wait) = limits.per_account.check(&account_key) {
+        return Err(AuthError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    }
+    let record = users::find_for_login(db, &user.email).await?;
+    let stored_hash = record.as_ref().map_or(password::DECOY_HASH, |r| r.password_hash.as_str());
+    if !password::verify(stored_hash, typed).await {
+        limits.per_account.record(&account_key);
+        return Err(AuthError::Invalid(FieldError::only(
+            "current_password",
+            "That is not your current password.",
+        )));
+    }
+    limits.per_account.reset(&account_key);
+    Ok(())
+}
+
+/// A signed-in user's own name and email as typed. A new email needs the current password
+/// (it is what they sign in with, so whoever holds an unlocked device must not take the
+/// account over with it), and the old address is told of the change.
+pub struct AccountChange<'a> {
+    pub display_name: &'a str,
+    pub email: &'a str,
+    pub current_password: &'a str,
+}
+
+/// Saves the signed-in user's own name and email; publishes `user.updated` and writes the
+/// admin audit log. Nothing changed, nothing is written.
+pub async fn update_account(
+    bus: &bus::Bus,
+    limits: &LoginLimits,
+    user: &User,
+    form: AccountChange<'_>,
+) -> Result<User, AuthError> {
+    let display_name = form.display_name.trim();
+    let email = users::normalise_email(form.email);
+    let email_changes = email != user.email;
+    let mut v = Validation::new();
+    users::check_display_name(&mut v, display_name);
+    users::check_email(&mut v, &email);
+    if email_changes {
+        v.check(
+            !form.current_password.is_empty(),
+            "current_password",
+            "Enter your current password to change your email.",
+        );
+    }
+    v.finish().map_err(AuthError::Invalid)?;
+    if !email_changes && display_name == user.display_name {
+        return Ok(user.clone());
+    }
+    if email_changes {
+        confirm_current_password(bus.db(), limits, user, form.current_password).await?;
+    }
+    let mut tx = bus.db().begin_write().await?;
+    let updated =
+        sqlx::query("UPDATE users SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4")
+            .bind(display_name)
+            .bind(&email)
+            .bind(db::now_unix())
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await;
+    match updated {
+        Err(e) if db::is_unique_violation(&e) => return Err(UserError::EmailTaken.into()),
+        other => other?,
+    };
+    let changed = User { display_name: display_name.to_string(), email, ..user.clone() };
+    if email_changes {
+        crate::email::service::queue(&mut tx, &email_changed_notice(user, &changed.email)).await?;
+    }
+    let actor = Actor::User(user.id.clone());
+    let entry =
+        if email_changes { format!("{} → {}", user.email, changed.email) } else { changed.email.clone() };
+    crate::audit::record(&mut tx, &actor, "user.account_changed", &entry).await?;
+    bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;
+    bus.commit(tx).await?;
+    Ok(changed)
+}
+
+/// The email to an account's old address when its owner moves it to `new_email`: if someone
+/// else did it, the owner learns at the address they still read.
+fn email_changed_notice(user: &User, new_email: &str) -> crate::email::service::OutgoingEmail {
+    let base = crate::email::service::LINK_BASE;
+    crate::email::service::OutgoingEmail {
+        to: user.email.clone(),
+        subject: "Your email for signing in was changed".to_string(),
+        body: format!(
+            "Hello {},\n\nThe email you sign in with was changed from {} to {}. \
+             From now on, sign in at {base}/login with the new one.\n\n\
+             If you did not change it, tell an organiser straight away.\n",
+            user.display_name, user.email, new_email
+        ),
+        attachment: None,
+    }
 }
 
 /// Creates the first super admin with a one-time token. The token is spent in the same

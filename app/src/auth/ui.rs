@@ -1,5 +1,5 @@
-//! The sign-in page, choosing a new password by an emailed link or while signed in, and the
-//! first-run setup page.
+//! The sign-in page, choosing a new password by an emailed link, the signed-in user's own
+//! account (name, email, password), and the first-run setup page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -7,10 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    ChangePassword, CompleteSetup, Login, RequestPasswordReset, ResetPassword, get_current_user,
-    reset_link_status, setup_status,
+    ChangePassword, CompleteSetup, CurrentUser, Login, RequestPasswordReset, ResetPassword, UpdateAccount,
+    get_current_user, reset_link_status, setup_status,
 };
-use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, last_error};
+use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, empty_on_success, last_error};
 use leptos_router::components::Redirect;
 
 /// A centred card, the frame of the sign-in and setup pages.
@@ -155,46 +155,111 @@ pub fn ResetPasswordPage() -> impl IntoView {
     }
 }
 
-/// `/account/password`: the signed-in user changes their password (nobody signed in is sent
-/// to sign in first).
+/// The frame of the pages about one's own account at `path`: `content` gets the signed-in
+/// user; nobody signed in is sent to sign in first, and back here after.
 #[component]
-pub fn ChangePasswordPage() -> impl IntoView {
+fn AccountCard<V: IntoView + 'static>(
+    title: &'static str,
+    path: &'static str,
+    back: fn(&CurrentUser) -> &'static str,
+    content: impl Fn(CurrentUser) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
-    let change = ServerAction::<ChangePassword>::new();
-    let error = last_error(change.value());
     view! {
-        <AuthCard title="Change your password">
+        <AuthCard title=title>
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
-                {Suspend::new(async move {
-                    match user.await {
-                        Ok(None) => view! { <Redirect path="/login?next=/account/password" /> }.into_any(),
-                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                        Ok(Some(user)) => {
-                            let back = if user.role.satisfies(crate::users::Role::ADMIN_AREA) { "/admin" } else { "/my/shifts" };
-                            view! {
-                                <ActionForm action=change attr:class="space-y-4" attr:novalidate=true>
-                                    <FormError error=error />
-                                    <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=error />
-                                    <Field label="New password (at least 12 characters)" name="password" kind="password" autocomplete="new-password" required=true error=error />
-                                    <Field label="Repeat the new password" name="password_again" kind="password" autocomplete="new-password" required=true error=error />
-                                    <button type="submit" class=BUTTON_PRIMARY disabled=move || change.pending().get()>"Change the password"</button>
-                                </ActionForm>
-                                <p class="mt-4 text-sm text-green-700" role="status" data-testid="password-result">
-                                    {move || matches!(change.value().get(), Some(Ok(()))).then_some(
-                                        "Your password is changed. Any other device signed in to your account is signed out.",
-                                    )}
-                                </p>
-                                <p class="mt-6 text-center text-sm text-slate-600">
-                                    <a href=back class="hover:text-slate-700">"Back"</a>
-                                </p>
+                {
+                    let content = content.clone();
+                    Suspend::new(async move {
+                        match user.await {
+                            Ok(None) => view! { <Redirect path=format!("/login?next={path}") /> }.into_any(),
+                            Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                            Ok(Some(user)) => {
+                                let back = back(&user);
+                                view! {
+                                    {content(user)}
+                                    <p class="mt-6 text-center text-sm text-slate-600">
+                                        <a href=back class="hover:text-slate-700">"Back"</a>
+                                    </p>
+                                }
+                                    .into_any()
                             }
-                                .into_any()
                         }
-                    }
-                })}
+                    })
+                }
             </Suspense>
         </AuthCard>
     }
+}
+
+/// Where "Back" leads from the account pages: the dashboard, or My shifts for volunteers.
+fn home_of(user: &CurrentUser) -> &'static str {
+    if user.role.satisfies(crate::users::Role::ADMIN_AREA) { "/admin" } else { "/my/shifts" }
+}
+
+/// `/account`: the signed-in user's own name and email (a new email needs their password),
+/// and the way to change their password.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let content = |user: CurrentUser| {
+        let update = ServerAction::<UpdateAccount>::new();
+        let error = last_error(update.value());
+        // After a save the fields show the account as saved (the email as it was stored) and
+        // the password is emptied; a refused form keeps what was typed.
+        let saved = RwSignal::new(user);
+        Effect::new(move |_| {
+            if let Some(Ok(user)) = update.value().get() {
+                saved.set(user);
+            }
+        });
+        let form = NodeRef::new();
+        empty_on_success(update.value(), form);
+        view! {
+            {move || {
+                let user = saved.get();
+                view! {
+                    <ActionForm action=update node_ref=form attr:class="space-y-4" attr:novalidate=true>
+                        <FormError error=error />
+                        <Field label="Name" name="display_name" autocomplete="name" required=true value=user.display_name maxlength=100 error=error />
+                        <Field label="Email (you sign in with it)" name="email" kind="email" autocomplete="email" required=true value=user.email error=error />
+                        <Field label="Current password (only to change your email)" name="current_password" kind="password" autocomplete="current-password" error=error />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || update.pending().get()>"Save"</button>
+                    </ActionForm>
+                }
+            }}
+            <p class="mt-4 text-sm text-green-700" role="status" data-testid="account-result">
+                {move || matches!(update.value().get(), Some(Ok(_))).then_some("Saved.")}
+            </p>
+            <p class="mt-4 text-sm">
+                <a href="/account/password" class="text-indigo-700 hover:underline">"Change your password"</a>
+            </p>
+        }
+    };
+    view! { <AccountCard title="Your account" path="/account" back=home_of content=content /> }
+}
+
+/// `/account/password`: the signed-in user changes their password.
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let content = |_user: CurrentUser| {
+        let change = ServerAction::<ChangePassword>::new();
+        let error = last_error(change.value());
+        view! {
+            <ActionForm action=change attr:class="space-y-4" attr:novalidate=true>
+                <FormError error=error />
+                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=error />
+                <Field label="New password (at least 12 characters)" name="password" kind="password" autocomplete="new-password" required=true error=error />
+                <Field label="Repeat the new password" name="password_again" kind="password" autocomplete="new-password" required=true error=error />
+                <button type="submit" class=BUTTON_PRIMARY disabled=move || change.pending().get()>"Change the password"</button>
+            </ActionForm>
+            <p class="mt-4 text-sm text-green-700" role="status" data-testid="password-result">
+                {move || matches!(change.value().get(), Some(Ok(()))).then_some(
+                    "Your password is changed. Any other device signed in to your account is signed out.",
+                )}
+            </p>
+        }
+    };
+    view! { <AccountCard title="Change your password" path="/account/password" back=|_| "/account" content=content /> }
 }
 
 #[component]

@@ -1892,7 +1892,7 @@ fn SignedInAs(user: CurrentUser) -> impl IntoView {
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3 text-sm text-slate-600" data-testid="signed-in-as">
             <span>"Signed in as " {user.display_name} " (" {user.email} ")"</span>
-            <a href="/account/password" class="text-indigo-700 hover:underline">"Change password"</a>
+            <a href="/account" class="text-indigo-700 hover:underline">"Your account"</a>
             <ActionForm action=logout>
                 <button type="submit" class="text-indigo-700 hover:underline">"Sign out"</button>
             </ActionForm>

@@ -103,15 +103,23 @@ pub fn typed_addresses(text: &str) -> Vec<String> {
 /// Checks a new account's fields; every problem is reported against its field.
 pub fn validate_new_user(email: &str, display_name: &str, password: &str) -> Vec<FieldError> {
     let mut v = Validation::new();
-    let email = normalise_email(email);
+    check_email(&mut v, &normalise_email(email));
+    check_display_name(&mut v, display_name.trim());
+    check_password(&mut v, password);
+    v.finish().err().unwrap_or_default()
+}
+
+/// The rule for an account's email, given normalised (`normalise_email`).
+pub fn check_email(v: &mut Validation, email: &str) {
     v.check(!email.is_empty(), "email", "Enter an email address.");
-    v.check(is_plausible_email(&email), "email", "Enter a valid email address, like name@example.org.");
-    let name = display_name.trim();
+    v.check(is_plausible_email(email), "email", "Enter a valid email address, like name@example.org.");
+}
+
+/// The rule for an account's name, given trimmed.
+pub fn check_display_name(v: &mut Validation, name: &str) {
     v.check(!name.is_empty(), "display_name", "Enter a name.");
     v.check(name.chars().count() <= NAME_MAX_CHARS, "display_name", "Names can be at most 100 characters.");
     v.check(!name.chars().any(char::is_control), "display_name", "Names cannot contain control characters.");
-    check_password(&mut v, password);
-    v.finish().err().unwrap_or_default()
 }
 
 /// The rule for every new password (an account's first, or one chosen by a reset link).
@@ -368,7 +376,8 @@ fn parse_role(text: &str, v: &mut Validation) -> Role {
     role.unwrap_or(Role::Volunteer)
 }
 
-fn updated_event(user: &User) -> Event {
+/// The `user.updated` event for an account as it now is.
+pub fn updated_event(user: &User) -> Event {
     Event::UserUpdated(UserUpdated {
         user_id: user.id.clone(),
         email: user.email.clone(),
@@ -437,9 +446,7 @@ pub async fn admin_update(
     let role = parse_role(&form.role, &mut v);
     let expires_at = valid_expiry(role, &form.expires, db::now_unix(), zone, &mut v);
     let name = form.display_name.trim();
-    v.check(!name.is_empty(), "display_name", "Enter a name.");
-    v.check(name.chars().count() <= NAME_MAX_CHARS, "display_name", "Names can be at most 100 characters.");
-    v.check(!name.chars().any(char::is_control), "display_name", "Names cannot contain control characters.");
+    check_display_name(&mut v, name);
     if let Err(errors) = v.finish() {
         return Err(UserError::Invalid(errors).into());
     }

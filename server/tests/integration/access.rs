@@ -41,6 +41,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/login", Anyone),
     ("auth/logout", Anyone),
     ("auth/change-password", SignedIn),
+    ("auth/update-account", SignedIn),
     ("auth/setup-status", Anyone),
     ("auth/setup", Anyone),
     ("home", Anyone),

@@ -21,6 +21,7 @@ on_both_backends!(
     create_super_admin_spends_the_setup_link,
     admins_rename_the_organisation_and_describe_it,
     a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out,
+    a_signed_in_user_changes_their_name_and_email,
 );
 
 fn setup_form<'a>(token: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -538,4 +539,81 @@ async fn a_signed_in_user_changes_their_password_and_their_other_devices_are_sig
     }
     assert_eq!(change(&here, NEW, OTHER, OTHER).await.status(), 429);
     assert_eq!(signs_in_with(NEW).await, 429);
+}
+
+async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("taken@example.org", Role::Volunteer, UserStatus::Active).await;
+    let me = app.signed_in("vol@example.org").await;
+    let update =
+        |client: &reqwest::Client, name: &'static str, email: &'static str, current: &'static str| {
+            let (app, client) = (&app, client.clone());
+            async move {
+                let form = [("display_name", name), ("email", email), ("current_password", current)];
+                app.call(&client, "auth/update-account", &form).await
+            }
+        };
+    let account = |client: &reqwest::Client| {
+        let (app, client) = (&app, client.clone());
+        async move {
+            let me: Value = app.call(&client, "auth/me", &[]).await.json().await.unwrap();
+            (me["display_name"].as_str().unwrap().to_string(), me["email"].as_str().unwrap().to_string())
+        }
+    };
+    let original = account(&me).await;
+
+    assert_eq!(update(&app.client(), "Vo Lunteer", "vol@example.org", "").await.status(), 401);
+    // Bad input names its field and changes nothing.
+    for (name, email, current, field) in [
+        ("", "vol@example.org", "", "display_name"),
+        ("Line\nbreak", "vol@example.org", "", "display_name"),
+        ("Vo Lunteer", "not an email", PASSWORD, "email"),
+        ("Vo Lunteer", "new@example.org", "", "current_password"),
+        ("Vo Lunteer", "new@example.org", "not the password", "current_password"),
+        ("Vo Lunteer", "Taken@Example.org", PASSWORD, "email"),
+    ] {
+        let res = update(&me, name, email, current).await;
+        assert_eq!(res.status(), 422, "{field}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["Invalid"][0]["field"], field, "{body}");
+    }
+    assert_eq!(account(&me).await, original);
+    assert!(app.events("user.updated").await.is_empty());
+
+    // A new name alone needs no password.
+    let res = update(&me, "  Vo Lunteer ", "vol@example.org", "").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["display_name"], "Vo Lunteer");
+    assert_eq!(account(&me).await, ("Vo Lunteer".to_string(), "vol@example.org".to_string()));
+
+    // A new email: the session goes on, sign-in takes the new address, the old one is told.
+    let res = update(&me, "Vo Lunteer", " New@Example.org ", PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(account(&me).await, ("Vo Lunteer".to_string(), "new@example.org".to_string()));
+    let signs_in_with = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.call(&app.client(), "auth/login", &[("email", email), ("password", PASSWORD)]).await.status()
+        }
+    };
+    assert_eq!(signs_in_with("vol@example.org").await, 422);
+    assert_eq!(signs_in_with("new@example.org").await, 200);
+    let notice: String =
+        sqlx::query_scalar("SELECT body FROM email_outbox WHERE to_address = 'vol@example.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(notice.contains("from vol@example.org to new@example.org"), "{notice}");
+
+    let events = app.events("user.updated").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["email"], "new@example.org");
+    assert_eq!(events[1]["display_name"], "Vo Lunteer");
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT entity FROM admin_audit_log WHERE action = 'user.account_changed' ORDER BY at, id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, ["vol@example.org", "vol@example.org → new@example.org"]);
 }
