@@ -254,12 +254,15 @@ const NO_SIGNUP_LIMIT: (&str, &str) = ("CHANGEMAKER_SIGNUP_RATE_LIMIT", "1000000
 #[tokio::main]
 async fn main() {
     common::log_if_asked();
-    signups("sqlite", &start_server(&[NO_SIGNUP_LIMIT]).await).await;
-    match fresh_postgres_url(&format!("cm_bench_shifts_{}", std::process::id())).await {
-        Some(url) => {
-            signups("postgres", &start_server(&[NO_SIGNUP_LIMIT, ("DATABASE_URL", &url)]).await).await
+    // `cargo bench --bench shifts -- pages`: the public page alone.
+    if !std::env::args().any(|arg| arg == "pages") {
+        signups("sqlite", &start_server(&[NO_SIGNUP_LIMIT]).await).await;
+        match fresh_postgres_url(&format!("cm_bench_shifts_{}", std::process::id())).await {
+            Some(url) => {
+                signups("postgres", &start_server(&[NO_SIGNUP_LIMIT, ("DATABASE_URL", &url)]).await).await
+            }
+            None => println!("postgres   skipped: set CHANGEMAKER_TEST_DATABASE_URL to include it"),
         }
-        None => println!("postgres   skipped: set CHANGEMAKER_TEST_DATABASE_URL to include it"),
     }
     public_page(&start_server(&[]).await).await;
 }
