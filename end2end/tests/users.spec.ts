@@ -13,7 +13,7 @@ test.describe.serial("users", () => {
     await server.stop();
   });
 
-  test("a registration waits for approval; once approved the volunteer signs in", async ({ browser }) => {
+  test("a registration waits for approval; once approved the volunteer signs in, and can delete the account", async ({ browser }) => {
     const volunteer = await (await browser.newContext()).newPage();
     await volunteer.goto(`${server.baseURL}/register`);
     await ready(volunteer);
@@ -55,6 +55,24 @@ test.describe.serial("users", () => {
 
     await signInAsVic();
     await expect(volunteer).toHaveURL(`${server.baseURL}/`);
+
+    // Vic deletes the account again, from My shifts: the password first, then signed out.
+    await volunteer.goto(`${server.baseURL}/my/shifts`);
+    await volunteer.getByRole("link", { name: "Your account" }).click();
+    await expect(volunteer.getByRole("heading", { name: "Your account" })).toBeVisible();
+    await ready(volunteer);
+    await volunteer.getByText("Delete your account").click();
+    await volunteer.getByLabel("Your password").fill("not my password at all");
+    await volunteer.getByRole("button", { name: "Delete my account" }).click();
+    await expect(volunteer.getByTestId("error-delete_password")).toHaveText("That is not your current password.");
+    await volunteer.getByLabel("Your password").fill("a long enough password");
+    await volunteer.getByRole("button", { name: "Delete my account" }).click();
+    await expect(volunteer).toHaveURL(`${server.baseURL}/login?deleted=1`);
+    await expect(volunteer.getByTestId("account-deleted")).toHaveText("Your account is deleted, and you are signed out.");
+    await admin.goto(`${server.baseURL}/admin/users`);
+    await ready(admin);
+    await expect(admin.getByTestId("user-row").filter({ hasText: "Ana Admin" })).toHaveCount(1);
+    await expect(row).toHaveCount(0);
   });
 
   test("the users page shows registrations as they come, and waits while an account is being edited", async ({ browser }) => {

@@ -61,6 +61,7 @@ mod server_side {
                     "This link is not valid, was already used or has expired. Ask for a new one.".to_string(),
                 ),
                 AuthError::Invalid(errors) => AppError::Invalid(errors),
+                AuthError::Refused(why) => AppError::Conflict(why.to_string()),
                 AuthError::User(e) => e.into(),
                 AuthError::Database(e) => internal(e),
             }
@@ -191,6 +192,21 @@ pub async fn update_account(
     let saved = service::update_account(&state.bus, &state.login_limits, &user, form).await?;
     tracing::info!(user_id = %saved.id, "account details changed");
     Ok(CurrentUser::from(saved))
+}
+
+/// The signed-in user deletes their own account, given their password; the browser is signed
+/// out and sent to the sign-in page, which says so.
+#[server(prefix = "/api", endpoint = "auth/delete-account")]
+pub async fn delete_own_account(#[server(default)] delete_password: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let token = crate::request::cookie(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
+    let user = service::session_user(&state.db, &token).await.map_err(internal)?;
+    let user = user.ok_or(AppError::Unauthenticated)?;
+    service::delete_own_account(&state.bus, &state.login_limits, &user, &delete_password).await?;
+    tracing::info!(user_id = %user.id, "account deleted by its owner");
+    crate::request::set_cookie(&session_cookie(None, state.secure_cookies));
+    leptos_axum::redirect("/login?deleted=1");
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "auth/logout")]

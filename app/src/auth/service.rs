@@ -36,6 +36,8 @@ pub enum AuthError {
     ResetLinkInvalid,
     #[error("invalid details")]
     Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Refused(&'static str),
     #[error(transparent)]
     User(#[from] UserError),
     #[error(transparent)]
@@ -350,7 +352,7 @@ pub async fn change_password(
     users::check_password(&mut v, form.password);
     v.check(form.password == form.password_again, "password_again", "The passwords do not match.");
     v.finish().map_err(AuthError::Invalid)?;
-    confirm_current_password(db, limits, user, form.current_password).await?;
+    confirm_current_password(db, limits, user, form.current_password, "current_password").await?;
     let hash = password::hash(form.password).await.map_err(|e| AuthError::User(UserError::Hashing(e)))?;
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
@@ -376,14 +378,15 @@ pub struct PasswordChange<'a> {
     pub password_again: &'a str,
 }
 
-/// Checks the password a signed-in user typed to confirm a change. A wrong one counts against
-/// the account's sign-in limit, as a wrong sign-in does, so a borrowed device cannot guess it;
-/// a right one clears the count.
+/// Checks the password a signed-in user typed (in the form's `field`) to confirm a change. A
+/// wrong one counts against the account's sign-in limit, as a wrong sign-in does, so a borrowed
+/// device cannot guess it; a right one clears the count.
 async fn confirm_current_password(
     db: &Db,
     limits: &LoginLimits,
     user: &User,
     typed: &str,
+    field: &'static str,
 ) -> Result<(), AuthError> {
     let account_key = users::normalise_email(&user.email);
     if let Err(wait) = limits.per_account.check(&account_key) {
@@ -393,10 +396,7 @@ async fn confirm_current_password(
     let stored_hash = record.as_ref().map_or(password::DECOY_HASH, |r| r.password_hash.as_str());
     if !password::verify(stored_hash, typed).await {
         limits.per_account.record(&account_key);
-        return Err(AuthError::Invalid(FieldError::only(
-            "current_password",
-            "That is not your current password.",
-        )));
+        return Err(AuthError::Invalid(FieldError::only(field, "That is not your current password.")));
     }
     limits.per_account.reset(&account_key);
     Ok(())
@@ -437,7 +437,7 @@ pub async fn update_account(
         return Ok(user.clone());
     }
     if email_changes {
-        confirm_current_password(bus.db(), limits, user, form.current_password).await?;
+        confirm_current_password(bus.db(), limits, user, form.current_password, "current_password").await?;
     }
     let mut tx = bus.db().begin_write().await?;
     let updated =
@@ -463,6 +463,34 @@ pub async fn update_account(
     bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;
     bus.commit(tx).await?;
     Ok(changed)
+}
+
+/// The signed-in user deletes their own account, confirming with their password (a wrong one
+/// counts against the sign-in limit). Their sessions end with it; their shift sign-ups and
+/// their contact stay with the organisers, as when an organiser deletes an account. A super
+/// admin cannot, as on the Users page: another must, so one always remains.
+pub async fn delete_own_account(
+    bus: &bus::Bus,
+    limits: &LoginLimits,
+    user: &User,
+    current_password: &str,
+) -> Result<(), AuthError> {
+    if user.role == Role::SuperAdmin {
+        return Err(AuthError::Refused(
+            "A super admin's account is deleted by another super admin, on the Users page.",
+        ));
+    }
+    if current_password.is_empty() {
+        return Err(AuthError::Invalid(FieldError::only(
+            "delete_password",
+            "Enter your password to delete your account.",
+        )));
+    }
+    confirm_current_password(bus.db(), limits, user, current_password, "delete_password").await?;
+    let mut tx = bus.db().begin_write().await?;
+    users::delete(&mut tx, &Actor::User(user.id.clone()), user).await?;
+    bus.commit(tx).await?;
+    Ok(())
 }
 
 /// The email to an account's old address when its owner moves it to `new_email`: if someone

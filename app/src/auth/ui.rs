@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    ChangePassword, CompleteSetup, CurrentUser, Login, RequestPasswordReset, ResetPassword, UpdateAccount,
-    get_current_user, reset_link_status, setup_status,
+    ChangePassword, CompleteSetup, CurrentUser, DeleteOwnAccount, Login, RequestPasswordReset, ResetPassword,
+    UpdateAccount, get_current_user, reset_link_status, setup_status,
 };
 use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, empty_on_success, last_error};
 use leptos_router::components::Redirect;
@@ -32,13 +32,19 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let error = last_error(login.value());
     let next = move || use_query_map().with(|q| q.get("next")).unwrap_or_default();
-    // `?reset=1`: back from choosing a new password.
-    let reset = use_query_map().with_untracked(|q| q.get("reset").is_some());
+    // `?reset=1`: back from choosing a new password; `?deleted=1`: from deleting one's account.
+    let (reset, deleted) =
+        use_query_map().with_untracked(|q| (q.get("reset").is_some(), q.get("deleted").is_some()));
     view! {
         <AuthCard title="Sign in">
             {reset.then(|| view! {
                 <p class="mb-4 rounded-md bg-green-50 p-3 text-sm text-green-800" role="status" data-testid="password-changed">
                     "Your password is saved. Sign in with it."
+                </p>
+            })}
+            {deleted.then(|| view! {
+                <p class="mb-4 rounded-md bg-green-50 p-3 text-sm text-green-800" role="status" data-testid="account-deleted">
+                    "Your account is deleted, and you are signed out."
                 </p>
             })}
             <ActionForm action=login attr:class="space-y-4" attr:novalidate=true>
@@ -202,6 +208,7 @@ fn home_of(user: &CurrentUser) -> &'static str {
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let content = |user: CurrentUser| {
+        let is_super_admin = user.role == crate::users::Role::SuperAdmin;
         let update = ServerAction::<UpdateAccount>::new();
         let error = last_error(update.value());
         // After a save the fields show the account as saved (the email as it was stored) and
@@ -233,9 +240,45 @@ pub fn AccountPage() -> impl IntoView {
             <p class="mt-4 text-sm">
                 <a href="/account/password" class="text-indigo-700 hover:underline">"Change your password"</a>
             </p>
+            <DeleteAccountSection is_super_admin=is_super_admin />
         }
     };
     view! { <AccountCard title="Your account" path="/account" back=home_of content=content /> }
+}
+
+/// Deleting one's own account, behind a disclosure and the password. A super admin is told
+/// who can delete theirs instead.
+#[component]
+fn DeleteAccountSection(is_super_admin: bool) -> impl IntoView {
+    let delete = ServerAction::<DeleteOwnAccount>::new();
+    let error = last_error(delete.value());
+    view! {
+        <details class="mt-6 border-t border-slate-200 pt-4 text-sm">
+            <summary class="cursor-pointer font-medium text-red-700">"Delete your account"</summary>
+            {if is_super_admin {
+                view! {
+                    <p class="mt-2 text-slate-600">
+                        "A super admin's account is deleted by another super admin, on the Users page, so that one always remains."
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <p class="mt-2 text-slate-600">
+                        "You will be signed out and cannot sign in again. The shifts you signed up for, and your contact details, stay with the organisers; ask them if you want those erased too."
+                    </p>
+                    <ActionForm action=delete attr:class="mt-3 space-y-3" attr:novalidate=true>
+                        <FormError error=error />
+                        <Field label="Your password" name="delete_password" kind="password" autocomplete="current-password" required=true error=error />
+                        <button type="submit" class="rounded-md bg-red-600 px-4 py-2 font-semibold text-white hover:bg-red-500" disabled=move || delete.pending().get()>
+                            "Delete my account"
+                        </button>
+                    </ActionForm>
+                }
+                    .into_any()
+            }}
+        </details>
+    }
 }
 
 /// `/account/password`: the signed-in user changes their password.

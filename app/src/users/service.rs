@@ -564,11 +564,18 @@ pub async fn admin_delete(
     }
     let mut tx = bus.db().begin_write().await?;
     let user = locked_user(&mut tx, id).await?;
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    crate::audit::record(&mut tx, actor, "user.deleted", &user.email).await?;
-    let event = Event::UserDeleted(UserDeleted { user_id: user.id.clone(), email: user.email.clone() });
-    crate::bus::publish(&mut tx, actor, &event).await?;
+    delete(&mut tx, actor, &user).await?;
     bus.commit(tx).await?;
+    Ok(())
+}
+
+/// Deletes an account inside the caller's transaction: its sessions go with it, its shift
+/// sign-ups stay, no longer linked. Audit-logged; publishes `user.deleted`.
+pub async fn delete(tx: &mut Tx, actor: &Actor, user: &User) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(&user.id).execute(&mut **tx).await?;
+    crate::audit::record(tx, actor, "user.deleted", &user.email).await?;
+    let event = Event::UserDeleted(UserDeleted { user_id: user.id.clone(), email: user.email.clone() });
+    crate::bus::publish(tx, actor, &event).await?;
     Ok(())
 }
 

@@ -42,6 +42,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/logout", Anyone),
     ("auth/change-password", SignedIn),
     ("auth/update-account", SignedIn),
+    ("auth/delete-account", SignedIn),
     ("auth/setup-status", Anyone),
     ("auth/setup", Anyone),
     ("home", Anyone),

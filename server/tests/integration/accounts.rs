@@ -22,6 +22,7 @@ on_both_backends!(
     admins_rename_the_organisation_and_describe_it,
     a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out,
     a_signed_in_user_changes_their_name_and_email,
+    a_volunteer_deletes_their_own_account_and_their_sign_ups_stay,
 );
 
 fn setup_form<'a>(token: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -616,4 +617,70 @@ async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(audited, ["vol@example.org", "vol@example.org → new@example.org"]);
+}
+
+async fn a_volunteer_deletes_their_own_account_and_their_sign_ups_stay(app: TestApp) {
+    let volunteer = app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("boss@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let shift = app::shifts::service::create(
+        &app.bus(),
+        &app::events::Actor::System,
+        &crate::common::shift_tomorrow("Phone bank"),
+    )
+    .await
+    .unwrap();
+    let me = app.signed_in("vol@example.org").await;
+    let elsewhere = app.signed_in("vol@example.org").await;
+    let res = app.call(&me, "shifts/sign-up", &[("shift_id", shift.id.as_str())]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let delete = |client: &reqwest::Client, password: &'static str| {
+        let (app, client) = (&app, client.clone());
+        async move { app.call(&client, "auth/delete-account", &[("delete_password", password)]).await }
+    };
+    let users = || count(&app, "SELECT COUNT(*) FROM users");
+
+    assert_eq!(delete(&app.client(), PASSWORD).await.status(), 401);
+    for password in ["", "not the password"] {
+        let res = delete(&me, password).await;
+        assert_eq!(res.status(), 422);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["Invalid"][0]["field"], "delete_password", "{body}");
+    }
+    // A super admin's account is deleted by another super admin, never by its owner.
+    let boss = app.signed_in("boss@example.org").await;
+    assert_eq!(delete(&boss, PASSWORD).await.status(), 409);
+    assert_eq!(users().await, 2);
+    assert!(app.events("user.deleted").await.is_empty());
+
+    let res = delete(&me, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let cleared = session_set_cookie(res.headers()).expect("the session cookie is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(users().await, 1);
+    for client in [&me, &elsewhere] {
+        let who: Value = app.call(client, "auth/me", &[]).await.json().await.unwrap();
+        assert_eq!(who, Value::Null);
+    }
+    let form = [("email", "vol@example.org"), ("password", PASSWORD)];
+    assert_eq!(app.call(&app.client(), "auth/login", &form).await.status(), 422);
+    // The sign-up stays with the organisers, no longer linked to an account.
+    let (user_id, status): (Option<String>, String) =
+        sqlx::query_as("SELECT user_id, status FROM shift_signups WHERE shift_id = $1")
+            .bind(&shift.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((user_id, status.as_str()), (None, "CONFIRMED"));
+    let events = app.events("user.deleted").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0]["user_id"].as_str(), events[0]["email"].as_str()),
+        (Some(volunteer.id.as_str()), Some("vol@example.org"))
+    );
+    let audited: String =
+        sqlx::query_scalar("SELECT actor FROM admin_audit_log WHERE action = 'user.deleted'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, format!("user:{}", volunteer.id));
 }
