@@ -106,6 +106,16 @@ test.describe.serial("users", () => {
     await expect(admin.getByTestId("user-row").filter({ hasText: "xan@example.org" })).toContainText("Waiting for approval");
     await expect(admin.getByTestId("users-changed")).toHaveCount(0);
     await expect(anaRow).toContainText("Ana Admin");
+
+    // Xan mistyped the email: the organiser corrects it in the account's form.
+    const xanRow = admin.getByTestId("user-row").filter({ hasText: "Xan Waiting" });
+    await xanRow.getByRole("button", { name: "Edit" }).click();
+    await xanRow.getByLabel("Email").fill("ana@example.org");
+    await xanRow.getByRole("button", { name: "Save" }).click();
+    await expect(admin.getByText("An account with this email already exists.")).toBeVisible();
+    await xanRow.getByLabel("Email").fill("xan.waiting@example.org");
+    await xanRow.getByRole("button", { name: "Save" }).click();
+    await expect(xanRow).toContainText("xan.waiting@example.org");
   });
 
   test("an organiser makes an account without a password, and emails a link to choose one", async ({ browser }) => {

@@ -440,22 +440,8 @@ pub async fn update_account(
         confirm_current_password(bus.db(), limits, user, form.current_password, "current_password").await?;
     }
     let mut tx = bus.db().begin_write().await?;
-    let updated =
-        sqlx::query("UPDATE users SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4")
-            .bind(display_name)
-            .bind(&email)
-            .bind(db::now_unix())
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await;
-    match updated {
-        Err(e) if db::is_unique_violation(&e) => return Err(UserError::EmailTaken.into()),
-        other => other?,
-    };
+    users::set_name_and_email(&mut tx, user, display_name, &email).await?;
     let changed = User { display_name: display_name.to_string(), email, ..user.clone() };
-    if email_changes {
-        crate::email::service::queue(&mut tx, &email_changed_notice(user, &changed.email)).await?;
-    }
     let actor = Actor::User(user.id.clone());
     let entry =
         if email_changes { format!("{} → {}", user.email, changed.email) } else { changed.email.clone() };
@@ -491,23 +477,6 @@ pub async fn delete_own_account(
     users::delete(&mut tx, &Actor::User(user.id.clone()), user).await?;
     bus.commit(tx).await?;
     Ok(())
-}
-
-/// The email to an account's old address when its owner moves it to `new_email`: if someone
-/// else did it, the owner learns at the address they still read.
-fn email_changed_notice(user: &User, new_email: &str) -> crate::email::service::OutgoingEmail {
-    let base = crate::email::service::LINK_BASE;
-    crate::email::service::OutgoingEmail {
-        to: user.email.clone(),
-        subject: "Your email for signing in was changed".to_string(),
-        body: format!(
-            "Hello {},\n\nThe email you sign in with was changed from {} to {}. \
-             From now on, sign in at {base}/login with the new one.\n\n\
-             If you did not change it, tell an organiser straight away.\n",
-            user.display_name, user.email, new_email
-        ),
-        attachment: None,
-    }
 }
 
 /// Creates the first super admin with a one-time token. The token is spent in the same

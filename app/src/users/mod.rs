@@ -143,6 +143,7 @@ pub struct UserForm {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserEdit {
     pub display_name: String,
+    pub email: String,
     pub role: String,
     #[serde(default)]
     pub expires: String,

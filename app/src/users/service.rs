@@ -447,6 +447,8 @@ pub async fn admin_update(
     let expires_at = valid_expiry(role, &form.expires, db::now_unix(), zone, &mut v);
     let name = form.display_name.trim();
     check_display_name(&mut v, name);
+    let email = normalise_email(&form.email);
+    check_email(&mut v, &email);
     if let Err(errors) = v.finish() {
         return Err(UserError::Invalid(errors).into());
     }
@@ -455,22 +457,57 @@ pub async fn admin_update(
     if id == acting_user && role != user.role {
         return Err(AdminUserError::Refused("You cannot change your own role."));
     }
-    sqlx::query(
-        "UPDATE users SET display_name = $1, role = $2, expires_at = $3, updated_at = $4 WHERE id = $5",
-    )
-    .bind(name)
-    .bind(role.as_str())
-    .bind(expires_at)
-    .bind(db::now_unix())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    (user.display_name, user.role, user.expires_at) = (name.to_string(), role, expires_at);
-    crate::audit::record(&mut tx, actor, "user.updated", &format!("{} as {}", user.email, role.as_str()))
+    set_name_and_email(&mut tx, &user, name, &email).await?;
+    sqlx::query("UPDATE users SET role = $1, expires_at = $2 WHERE id = $3")
+        .bind(role.as_str())
+        .bind(expires_at)
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
+    let emails = if email == user.email { email.clone() } else { format!("{} → {email}", user.email) };
+    (user.display_name, user.email, user.role, user.expires_at) = (name.to_string(), email, role, expires_at);
+    crate::audit::record(&mut tx, actor, "user.updated", &format!("{emails} as {}", role.as_str())).await?;
     crate::bus::publish(&mut tx, actor, &updated_event(&user)).await?;
     bus.commit(tx).await?;
     Ok(user)
+}
+
+/// Sets an account's name and email (both checked, the email normalised) inside the caller's
+/// transaction; an email another account has is `EmailTaken`. When the email changes, the old
+/// address is told: if its owner did not expect it, they learn at the address they still read.
+pub async fn set_name_and_email(tx: &mut Tx, user: &User, name: &str, email: &str) -> Result<(), UserError> {
+    let updated =
+        sqlx::query("UPDATE users SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4")
+            .bind(name)
+            .bind(email)
+            .bind(db::now_unix())
+            .bind(&user.id)
+            .execute(&mut **tx)
+            .await;
+    match updated {
+        Err(e) if db::is_unique_violation(&e) => return Err(UserError::EmailTaken),
+        other => other?,
+    };
+    if email != user.email {
+        crate::email::service::queue(tx, &email_changed_notice(user, email)).await?;
+    }
+    Ok(())
+}
+
+/// The email to an account's old address when it moves to `new_email`.
+fn email_changed_notice(user: &User, new_email: &str) -> crate::email::service::OutgoingEmail {
+    let base = crate::email::service::LINK_BASE;
+    crate::email::service::OutgoingEmail {
+        to: user.email.clone(),
+        subject: "Your email for signing in was changed".to_string(),
+        body: format!(
+            "Hello {},\n\nThe email you sign in with was changed from {} to {}. \
+             From now on, sign in at {base}/login with the new one.\n\n\
+             If you did not expect this, tell an organiser straight away.\n",
+            user.display_name, user.email, new_email
+        ),
+        attachment: None,
+    }
 }
 
 /// Deactivates (`active` false: the account can no longer sign in, its sessions end) or

@@ -14,6 +14,7 @@ on_both_backends!(
     registration_is_limited_per_client_address,
     a_forgotten_password_is_changed_by_a_one_time_emailed_link,
     organisers_email_password_links_and_never_need_to_know_a_password,
+    super_admins_correct_an_accounts_email,
 );
 
 async fn super_admin(app: &TestApp) -> reqwest::Client {
@@ -140,6 +141,7 @@ async fn super_admins_create_edit_deactivate_and_delete_accounts(app: TestApp) {
     let edit = [
         ("id", id.as_str()),
         ("form[display_name]", "Ed Events"),
+        ("form[email]", "ed@example.org"),
         ("form[role]", "ADMIN"),
         ("form[expires]", ""),
     ];
@@ -218,8 +220,13 @@ async fn temporary_accounts_need_an_expiry_and_stop_working_after_it(app: TestAp
 async fn super_admins_cannot_lock_themselves_out(app: TestApp) {
     let admin = super_admin(&app).await;
     let me = user_id(&app, "root@example.org").await;
-    let demote =
-        [("id", me.as_str()), ("form[display_name]", "Root"), ("form[role]", "ADMIN"), ("form[expires]", "")];
+    let demote = [
+        ("id", me.as_str()),
+        ("form[display_name]", "Root"),
+        ("form[email]", "root@example.org"),
+        ("form[role]", "ADMIN"),
+        ("form[expires]", ""),
+    ];
     for (endpoint, args) in [
         ("users/update", demote.to_vec()),
         ("users/set-active", vec![("id", me.as_str()), ("active", "false")]),
@@ -232,6 +239,7 @@ async fn super_admins_cannot_lock_themselves_out(app: TestApp) {
     let rename = [
         ("id", me.as_str()),
         ("form[display_name]", "Root Admin"),
+        ("form[email]", "root@example.org"),
         ("form[role]", "SUPER_ADMIN"),
         ("form[expires]", ""),
     ];
@@ -259,6 +267,7 @@ async fn user_functions_check_the_role(app: TestApp) {
             vec![
                 ("id", target.as_str()),
                 ("form[display_name]", "V"),
+                ("form[email]", "vol@example.org"),
                 ("form[role]", "VOLUNTEER"),
                 ("form[expires]", ""),
             ],
@@ -485,4 +494,55 @@ async fn organisers_email_password_links_and_never_need_to_know_a_password(app: 
         emails_to(&app, "pat@example.org").await.is_empty()
             && emails_to(&app, "nia@example.org").await.is_empty()
     );
+}
+
+/// A registration with a mistyped email is corrected on the Users page: the account then
+/// signs in with the new email, and the old address is told.
+async fn super_admins_correct_an_accounts_email(app: TestApp) {
+    let admin = super_admin(&app).await;
+    app.create_user("jo@exmaple.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    let id = user_id(&app, "jo@exmaple.org").await;
+    let edit = |email: &'static str| {
+        let (app, admin, id) = (&app, admin.clone(), id.clone());
+        async move {
+            let form = [
+                ("id", id.as_str()),
+                ("form[display_name]", "Jo"),
+                ("form[email]", email),
+                ("form[role]", "VOLUNTEER"),
+                ("form[expires]", ""),
+            ];
+            app.call(&admin, "users/update", &form).await
+        }
+    };
+    for (email, message) in [
+        ("", "Enter an email address."),
+        ("jo at example.org", "Enter a valid email address"),
+        ("SAM@example.org", "An account with this email already exists."),
+    ] {
+        let res = edit(email).await;
+        assert_eq!(res.status(), 422, "{email}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("email") && body.contains(message), "{email}: {body}");
+    }
+    assert_eq!(user_id(&app, "jo@exmaple.org").await, id, "nothing changed");
+    assert!(app.events("user.updated").await.is_empty());
+
+    assert_eq!(edit(" Jo@Example.org ").await.status(), 200);
+    assert_eq!(login(&app, "jo@exmaple.org", PASSWORD).await.0, 422);
+    assert_eq!(login(&app, "jo@example.org", PASSWORD).await.0, 200);
+    assert_eq!(app.events("user.updated").await[0]["email"], "jo@example.org");
+    let notice: String =
+        sqlx::query_scalar("SELECT body FROM email_outbox WHERE to_address = 'jo@exmaple.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(notice.contains("from jo@exmaple.org to jo@example.org"), "{notice}");
+    let audited: String =
+        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'user.updated'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, "jo@exmaple.org → jo@example.org as VOLUNTEER");
 }
