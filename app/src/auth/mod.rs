@@ -85,6 +85,14 @@ mod server_side {
         user_from_headers(&state, &parts.headers).await
     }
 
+    /// The signed-in account as stored (not the `CurrentUser` a page sees) and its session
+    /// token: what a change to one's own account starts from; 401 for nobody signed in.
+    pub async fn signed_in_session(state: &AppState) -> Result<(User, String), AppError> {
+        let token = request::cookie(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
+        let user = service::session_user(&state.db, &token).await.map_err(internal)?;
+        Ok((user.ok_or(AppError::Unauthenticated)?, token))
+    }
+
     /// The authorisation check at the top of every server function that needs a role:
     /// 401 for nobody signed in, 403 for a role not in `allowed` (a super admin passes all).
     pub async fn require_role(allowed: &[Role]) -> Result<CurrentUser, AppError> {
@@ -123,7 +131,7 @@ mod server_side {
 
 #[cfg(feature = "ssr")]
 pub use server_side::{
-    after_sign_in, current_user, internal, require_role, session_cookie, user_from_headers,
+    after_sign_in, current_user, internal, require_role, session_cookie, signed_in_session, user_from_headers,
 };
 
 #[server(prefix = "/api", endpoint = "auth/me")]
@@ -159,9 +167,7 @@ pub async fn change_password(
     #[server(default)] password_again: String,
 ) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    let token = crate::request::cookie(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
-    let user = service::session_user(&state.db, &token).await.map_err(internal)?;
-    let user = user.ok_or(AppError::Unauthenticated)?;
+    let (user, token) = signed_in_session(&state).await?;
     let form = service::PasswordChange {
         current_password: &current_password,
         password: &password,
@@ -181,9 +187,7 @@ pub async fn update_account(
     #[server(default)] current_password: String,
 ) -> Result<CurrentUser, AppError> {
     let state = crate::state::app_state()?;
-    let token = crate::request::cookie(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
-    let user = service::session_user(&state.db, &token).await.map_err(internal)?;
-    let user = user.ok_or(AppError::Unauthenticated)?;
+    let (user, _) = signed_in_session(&state).await?;
     let form = service::AccountChange {
         display_name: &display_name,
         email: &email,
@@ -199,9 +203,7 @@ pub async fn update_account(
 #[server(prefix = "/api", endpoint = "auth/delete-account")]
 pub async fn delete_own_account(#[server(default)] delete_password: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    let token = crate::request::cookie(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
-    let user = service::session_user(&state.db, &token).await.map_err(internal)?;
-    let user = user.ok_or(AppError::Unauthenticated)?;
+    let (user, _) = signed_in_session(&state).await?;
     service::delete_own_account(&state.bus, &state.login_limits, &user, &delete_password).await?;
     tracing::info!(user_id = %user.id, "account deleted by its owner");
     crate::request::set_cookie(&session_cookie(None, state.secure_cookies));
