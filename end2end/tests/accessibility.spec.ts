@@ -121,8 +121,9 @@ test.describe.serial("accessibility", () => {
     // Live events is checked last, once its stream has connected.
     const pages = (await adminPages(admin)).filter((path) => path !== "/admin/events/live");
     await expectAccessible(admin, server, pages);
-    // My shifts, signed in: the calendar link before and after it is made.
-    await expectAccessible(admin, server, ["/canvass", "/my/shifts"]);
+    // Signed in: one's own account, and My shifts with the calendar link before and after it
+    // is made.
+    await expectAccessible(admin, server, ["/canvass", "/account", "/account/password", "/my/shifts"]);
     await admin.getByRole("button", { name: "Get my calendar link" }).click();
     await expect(admin.getByLabel("Your private calendar link")).toBeVisible();
     expect(await violations(admin), "/my/shifts with a calendar link").toEqual([]);
@@ -184,7 +185,7 @@ test.describe.serial("accessibility", () => {
     const adminShiftPage = (await admin.getByRole("link", { name: "Door knocking" }).getAttribute("href"))!;
     for (const [page, paths] of [
       [volunteer, [...PUBLIC_PAGES, shiftPage]],
-      [admin, [...(await adminPages(admin)), adminShiftPage]],
+      [admin, [...(await adminPages(admin)), adminShiftPage, "/account", "/account/password"]],
     ] as const) {
       for (const path of paths) {
         await page.goto(`${server.baseURL}${path}`);

@@ -107,7 +107,7 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
                         <p class="font-medium text-slate-900" data-testid="signed-in-user">{user.display_name.clone()}</p>
                         <p class="text-slate-600">
                             {role_label} " · "
-                            <a href="/account" class="text-indigo-700 hover:underline">"Your account"</a>
+                            <a href="/account" class="text-indigo-700 underline hover:text-indigo-900">"Your account"</a>
                         </p>
                     </div>
                     <ActionForm action=logout>

@@ -472,8 +472,8 @@ pub async fn admin_update(
     Ok(user)
 }
 
-/// Sets an account's name and email (both checked, the email normalised) inside the caller's
-/// transaction; an email another account has is `EmailTaken`. When the email changes, the old
+/// Sets an account's name and email (already checked, the email normalised) inside the
+/// caller's transaction; an email another account has is `EmailTaken`. When the email changes, the old
 /// address is told: if its owner did not expect it, they learn at the address they still read.
 pub async fn set_name_and_email(tx: &mut Tx, user: &User, name: &str, email: &str) -> Result<(), UserError> {
     let updated =
