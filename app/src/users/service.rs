@@ -473,8 +473,10 @@ pub async fn admin_update(
 }
 
 /// Sets an account's name and email (already checked, the email normalised) inside the
-/// caller's transaction; an email another account has is `EmailTaken`. When the email changes, the old
-/// address is told: if its owner did not expect it, they learn at the address they still read.
+/// caller's transaction; an email another account has is `EmailTaken`. When the email
+/// changes, the old address is told (if its owner did not expect it, they learn at the address
+/// they still read), and a password link emailed there stops working: whoever reads the old
+/// mailbox must not be able to take the account back with it.
 pub async fn set_name_and_email(tx: &mut Tx, user: &User, name: &str, email: &str) -> Result<(), UserError> {
     let updated =
         sqlx::query("UPDATE users SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4")
@@ -489,6 +491,10 @@ pub async fn set_name_and_email(tx: &mut Tx, user: &User, name: &str, email: &st
         other => other?,
     };
     if email != user.email {
+        sqlx::query("DELETE FROM password_resets WHERE user_id = $1")
+            .bind(&user.id)
+            .execute(&mut **tx)
+            .await?;
         crate::email::service::queue(tx, &email_changed_notice(user, email)).await?;
     }
     Ok(())

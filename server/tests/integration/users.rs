@@ -528,8 +528,17 @@ async fn super_admins_correct_an_accounts_email(app: TestApp) {
     }
     assert_eq!(user_id(&app, "jo@exmaple.org").await, id, "nothing changed");
     assert!(app.events("user.updated").await.is_empty());
+    // A password link went to the mistyped address before it was corrected.
+    let forgot = app.call(&app.client(), "auth/forgot-password", &[("email", "jo@exmaple.org")]).await;
+    assert_eq!(forgot.status(), 200);
+    let stale_link = emailed_reset_token(&app, "jo@exmaple.org").await;
 
     assert_eq!(edit(" Jo@Example.org ").await.status(), 200);
+    // The link sent to the old address no longer works.
+    assert_eq!(
+        reset(&app, &stale_link, "a brand new passphrase", "a brand new passphrase").await.status(),
+        404
+    );
     assert_eq!(login(&app, "jo@exmaple.org", PASSWORD).await.0, 422);
     assert_eq!(login(&app, "jo@example.org", PASSWORD).await.0, 200);
     assert_eq!(app.events("user.updated").await[0]["email"], "jo@example.org");
