@@ -210,8 +210,7 @@ fn UserRowView(
     };
     let (approve_id, active_id, delete_id, edit_id) = (id.clone(), id.clone(), id.clone(), id.clone());
     let link_id = id.clone();
-    let email = user.email.clone();
-    let user_email = user.email.clone();
+    let (email, edit_email) = (user.email.clone(), user.email.clone());
     let confirm_delete = move |_| {
         let question = format!("Delete the account of {email}? This cannot be undone.");
         if window().confirm_with_message(&question).unwrap_or(false) {
@@ -262,12 +261,12 @@ fn UserRowView(
                 </div>
                 <Show when=is_edited>
                     {
-                        let (edit_id, name, email, expires) = (edit_id.clone(), name.clone(), user_email.clone(), expires.clone());
+                        let (edit_id, name, email, expires) = (edit_id.clone(), name.clone(), edit_email.clone(), expires.clone());
                         view! {
                             <ActionForm action=update attr:class="mt-2 grid max-w-md gap-2">
                                 <input type="hidden" name="id" value=edit_id />
                                 <label class="text-sm">"Name" <input name="form[display_name]" class=SMALL_INPUT value=name required=true /></label>
-                                <label class="text-sm">"Email (they sign in with it)" <input name="form[email]" type="email" class=SMALL_INPUT value=email.clone() required=true /></label>
+                                <label class="text-sm">"Email (they sign in with it)" <input name="form[email]" type="email" class=SMALL_INPUT value=email required=true /></label>
                                 <label class="text-sm">"Role" <select name="form[role]" class=SMALL_INPUT>{role_options(role)}</select></label>
                                 <label class="text-sm">"Expires on (temporary accounts)" <input name="form[expires]" type="date" class=SMALL_INPUT value=expires /></label>
                                 <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save"</button></div>
