@@ -109,6 +109,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=auth::ui::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=auth::ui::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/account/password") view=auth::ui::ChangePasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/account/confirm-email") view=auth::ui::ConfirmEmailPage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=auth::ui::SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=users::ui::RegisterPage />
                 <Route path=path!("/campaigns/:slug") view=campaigns::ui::PublicCampaignPage ssr=SsrMode::Async />

@@ -1,5 +1,6 @@
 import { expect } from "@playwright/test";
-import { ready, signIn, startWithAdmin, test } from "./helpers";
+import { ADMIN, ready, signIn, startWithAdmin, test, violations } from "./helpers";
+import { startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 
 test.describe.serial("users", () => {
@@ -137,5 +138,64 @@ test.describe.serial("users", () => {
     await expect(admin.getByRole("row").filter({ hasText: "noor@example.org" })).toHaveCount(2);
     await expect(admin.getByRole("cell", { name: "Your new account: choose a password", exact: true })).toBeVisible();
     await expect(admin.getByRole("cell", { name: "Choose a new password", exact: true })).toBeVisible();
+  });
+
+  // Last: it changes the admin's email.
+  test("with email set up, a new email takes effect through the link sent to it", async ({ browser }) => {
+    const smtp = await startFakeSmtp();
+    try {
+      const admin = await browser.newPage();
+      await signIn(admin, server, "/admin/settings");
+      await ready(admin);
+      await admin.getByLabel("SMTP host").fill("127.0.0.1");
+      await admin.getByLabel("Port", { exact: true }).fill(String(smtp.port));
+      await admin.getByLabel("Security").selectOption("none");
+      await admin.getByLabel("Sender address").fill("office@example.org");
+      await admin.getByRole("button", { name: "Save email settings" }).click();
+      await expect(admin.getByTestId("save-result")).toHaveText("Saved.");
+
+      await admin.goto(`${server.baseURL}/account`);
+      await ready(admin);
+      await admin.getByLabel("Email (you sign in with it)").fill("ana.new@example.org");
+      await admin.getByLabel("Current password").fill(ADMIN.password);
+      await admin.getByRole("button", { name: "Save" }).click();
+      await expect(admin.getByTestId("account-result")).toHaveText(
+        "Saved. We emailed a link to ana.new@example.org: open it within 24 hours to sign in with that email. Until then, sign in with ana@example.org.",
+      );
+      await expect(admin.getByLabel("Email (you sign in with it)")).toHaveValue(ADMIN.email);
+
+      let link = "";
+      await expect
+        .poll(
+          () => {
+            const email = smtp.received.find((m) => m.to.includes("ana.new@example.org"));
+            link = email?.text.match(/\S*\/account\/confirm-email\?token=\S+/)?.[0] ?? "";
+            return link;
+          },
+          { timeout: 30_000 },
+        )
+        .not.toBe("");
+
+      // Opened on another device, not signed in.
+      const phone = await (await browser.newContext()).newPage();
+      await phone.goto(`${server.baseURL}${link.slice(link.indexOf("/account/confirm-email"))}`);
+      await ready(phone);
+      await expect(phone.getByText("Sign in with ana.new@example.org from now on?")).toBeVisible();
+      expect(await violations(phone), "the confirm page").toEqual([]);
+      await phone.getByRole("button", { name: "Confirm my new email" }).click();
+      await expect(phone.getByTestId("email-confirmed")).toHaveText("Done: you sign in with ana.new@example.org from now on.");
+      // The link works once.
+      await phone.reload();
+      await expect(phone.getByTestId("email-link-invalid")).toBeVisible();
+
+      await phone.goto(`${server.baseURL}/login`);
+      await ready(phone);
+      await phone.getByLabel("Email").fill("ana.new@example.org");
+      await phone.getByLabel("Password").fill(ADMIN.password);
+      await phone.getByRole("button", { name: "Sign in" }).click();
+      await expect(phone).toHaveURL(`${server.baseURL}/admin`);
+    } finally {
+      await smtp.stop();
+    }
   });
 });

@@ -24,6 +24,14 @@ pub struct CurrentUser {
     pub role: Role,
 }
 
+/// What saving Your account did: the account as stored, and the new email a confirmation
+/// link was sent to when the email waits for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedAccount {
+    pub user: CurrentUser,
+    pub confirm_sent_to: Option<String>,
+}
+
 #[cfg(feature = "ssr")]
 mod server_side {
     use super::*;
@@ -59,6 +67,10 @@ mod server_side {
                 }
                 AuthError::ResetLinkInvalid => AppError::NotFound(
                     "This link is not valid, was already used or has expired. Ask for a new one.".to_string(),
+                ),
+                AuthError::EmailLinkInvalid => AppError::NotFound(
+                    "This link is not valid, was already used or has expired. Change your email again on Your account."
+                        .to_string(),
                 ),
                 AuthError::Invalid(errors) => AppError::Invalid(errors),
                 AuthError::Refused(why) => AppError::Conflict(why.to_string()),
@@ -178,14 +190,15 @@ pub async fn change_password(
     Ok(())
 }
 
-/// The signed-in user's own name and email; a new email needs their current password.
-/// Answers with the account as saved.
+/// The signed-in user's own name and email; a new email needs their current password, and
+/// waits for the link emailed to it when this instance can send email. Answers with the
+/// account as saved.
 #[server(prefix = "/api", endpoint = "auth/update-account")]
 pub async fn update_account(
     #[server(default)] display_name: String,
     #[server(default)] email: String,
     #[server(default)] current_password: String,
-) -> Result<CurrentUser, AppError> {
+) -> Result<SavedAccount, AppError> {
     let state = crate::state::app_state()?;
     let (user, _) = signed_in_session(&state).await?;
     let form = service::AccountChange {
@@ -193,9 +206,27 @@ pub async fn update_account(
         email: &email,
         current_password: &current_password,
     };
-    let saved = service::update_account(&state.bus, &state.login_limits, &user, form).await?;
-    tracing::info!(user_id = %saved.id, "account details changed");
-    Ok(CurrentUser::from(saved))
+    let updated =
+        service::update_account(&state.bus, &state.secret_key, &state.login_limits, &user, form).await?;
+    tracing::info!(user_id = %user.id, confirm_by_link = updated.confirm_sent_to.is_some(), "account details changed");
+    Ok(SavedAccount { user: CurrentUser::from(updated.user), confirm_sent_to: updated.confirm_sent_to })
+}
+
+/// The new email an emailed confirmation link is for, while the link works.
+#[server(prefix = "/api", endpoint = "auth/email-link-status")]
+pub async fn email_link_status(token: String) -> Result<Option<String>, AppError> {
+    let state = crate::state::app_state()?;
+    service::email_link_target(&state.db, &token).await.map_err(internal)
+}
+
+/// Confirms a new email with the link sent to it: the account signs in with it from now on.
+/// Whoever holds the link may, signed in or not (it may be opened on another device).
+#[server(prefix = "/api", endpoint = "auth/confirm-email")]
+pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
+    let state = crate::state::app_state()?;
+    let user = service::confirm_email_change(&state.bus, &token).await?;
+    tracing::info!(user_id = %user.id, "new email confirmed");
+    Ok(user.email)
 }
 
 /// The signed-in user deletes their own account, given their password; the browser is signed

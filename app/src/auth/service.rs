@@ -34,6 +34,8 @@ pub enum AuthError {
     SetupLinkInvalid,
     #[error("this password link is not valid, was used or has expired")]
     ResetLinkInvalid,
+    #[error("this email confirmation link is not valid, was used or has expired")]
+    EmailLinkInvalid,
     #[error("invalid details")]
     Invalid(Vec<FieldError>),
     #[error("{0}")]
@@ -404,21 +406,36 @@ async fn confirm_current_password(
 
 /// A signed-in user's own name and email as typed. A new email needs the current password
 /// (it is what they sign in with, so whoever holds an unlocked device must not take the
-/// account over with it), and the old address is told of the change.
+/// account over with it).
 pub struct AccountChange<'a> {
     pub display_name: &'a str,
     pub email: &'a str,
     pub current_password: &'a str,
 }
 
-/// Saves the signed-in user's own name and email; publishes `user.updated` and writes the
-/// admin audit log. Nothing changed, nothing is written.
+/// How long the link confirming a new email works.
+pub const EMAIL_LINK_SECONDS: i64 = 24 * 3600;
+
+/// What `update_account` did: the account as stored, and the new email a confirmation link
+/// went to, if the email waits for it.
+#[derive(Debug)]
+pub struct AccountUpdated {
+    pub user: User,
+    pub confirm_sent_to: Option<String>,
+}
+
+/// Saves the signed-in user's own name and email. When this instance can send email, a new
+/// email takes effect only once the link sent to it is opened (`confirm_email_change`): a
+/// mistyped address cannot lock its owner out. Without SMTP it takes effect at once, the only
+/// way it can. Publishes `user.updated` and writes the admin audit log for what changed now;
+/// nothing changed, nothing is written.
 pub async fn update_account(
     bus: &bus::Bus,
+    key: &crate::secrets::SecretKey,
     limits: &LoginLimits,
     user: &User,
     form: AccountChange<'_>,
-) -> Result<User, AuthError> {
+) -> Result<AccountUpdated, AuthError> {
     let display_name = form.display_name.trim();
     let email = users::normalise_email(form.email);
     let email_changes = email != user.email;
@@ -434,17 +451,106 @@ pub async fn update_account(
     }
     v.finish().map_err(AuthError::Invalid)?;
     if !email_changes && display_name == user.display_name {
-        return Ok(user.clone());
+        return Ok(AccountUpdated { user: user.clone(), confirm_sent_to: None });
     }
+    let confirm_by_link = email_changes && crate::email::service::is_configured(bus.db(), key).await?;
     if email_changes {
         confirm_current_password(bus.db(), limits, user, form.current_password, "current_password").await?;
+        if confirm_by_link && users::find_for_login(bus.db(), &email).await?.is_some() {
+            return Err(UserError::EmailTaken.into());
+        }
     }
+    let email_now = if confirm_by_link { user.email.clone() } else { email.clone() };
+    let changed = User { display_name: display_name.to_string(), email: email_now, ..user.clone() };
     let mut tx = bus.db().begin_write().await?;
-    users::set_name_and_email(&mut tx, user, display_name, &email).await?;
-    let changed = User { display_name: display_name.to_string(), email, ..user.clone() };
+    if confirm_by_link {
+        email_confirmation_link(&mut tx, user, &email).await?;
+    }
+    if changed != *user {
+        users::set_name_and_email(&mut tx, user, &changed.display_name, &changed.email).await?;
+        let actor = Actor::User(user.id.clone());
+        let entry = if changed.email != user.email {
+            format!("{} → {}", user.email, changed.email)
+        } else {
+            changed.email.clone()
+        };
+        crate::audit::record(&mut tx, &actor, "user.account_changed", &entry).await?;
+        bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;
+    }
+    bus.commit(tx).await?;
+    Ok(AccountUpdated { user: changed, confirm_sent_to: confirm_by_link.then_some(email) })
+}
+
+/// Keeps `new_email` waiting for `user` (replacing any earlier one) and emails it a one-time
+/// link to confirm it, in the caller's transaction. Only the link's hash is stored.
+async fn email_confirmation_link(tx: &mut db::Tx, user: &User, new_email: &str) -> Result<(), sqlx::Error> {
+    let token = new_token();
+    sqlx::query(
+        "INSERT INTO email_changes (user_id, new_email, token_hash, expires_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET new_email = excluded.new_email, \
+         token_hash = excluded.token_hash, expires_at = excluded.expires_at",
+    )
+    .bind(&user.id)
+    .bind(new_email)
+    .bind(token_hash(&token))
+    .bind(db::now_unix() + EMAIL_LINK_SECONDS)
+    .execute(&mut **tx)
+    .await?;
+    let base = crate::email::service::LINK_BASE;
+    let email = crate::email::service::OutgoingEmail {
+        to: new_email.to_string(),
+        subject: "Confirm your new email".to_string(),
+        body: format!(
+            "Hello {name},\n\nYou asked to sign in with {new_email} instead of {old}. \
+             Confirm it here; the link works once, for 24 hours:\n\n\
+             {base}/account/confirm-email?token={token}\n\n\
+             Until then you sign in with {old}. If you did not ask, ignore this email.\n",
+            name = user.display_name,
+            old = user.email,
+        ),
+        attachment: None,
+    };
+    crate::email::service::queue(tx, &email).await
+}
+
+/// The new email a confirmation link is for, while it still works.
+pub async fn email_link_target(db: &Db, token: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT new_email FROM email_changes WHERE token_hash = $1 AND expires_at > $2")
+        .bind(token_hash(token))
+        .bind(db::now_unix())
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Opens a link from `update_account`: the account signs in with its new email from now on,
+/// and its old address is told. Once, within 24 hours; refused, changing nothing, when
+/// another account took the email meanwhile. Publishes `user.updated`, audit-logged as the
+/// owner's change.
+pub async fn confirm_email_change(bus: &bus::Bus, token: &str) -> Result<User, AuthError> {
+    let mut tx = bus.db().begin_write().await?;
+    // Spent in the same statement that finds it, so a link works once even when two race.
+    let found: Option<(String, String)> = sqlx::query_as(
+        "DELETE FROM email_changes WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id, new_email",
+    )
+    .bind(token_hash(token))
+    .bind(db::now_unix())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((user_id, new_email)) = found else { return Err(AuthError::EmailLinkInvalid) };
+    let Some(user) = users::find_locked(&mut tx, &user_id).await? else {
+        return Err(AuthError::EmailLinkInvalid);
+    };
+    match users::set_name_and_email(&mut tx, &user, &user.display_name, &new_email).await {
+        Err(UserError::EmailTaken) => {
+            return Err(AuthError::Refused(
+                "Another account has signed up with this email since. Choose another on Your account.",
+            ));
+        }
+        other => other?,
+    }
+    let changed = User { email: new_email, ..user.clone() };
     let actor = Actor::User(user.id.clone());
-    let entry =
-        if email_changes { format!("{} → {}", user.email, changed.email) } else { changed.email.clone() };
+    let entry = format!("{} → {}", user.email, changed.email);
     crate::audit::record(&mut tx, &actor, "user.account_changed", &entry).await?;
     bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;
     bus.commit(tx).await?;

@@ -1,5 +1,5 @@
 //! The sign-in page, choosing a new password by an emailed link, the signed-in user's own
-//! account (name, email, password), and the first-run setup page.
+//! account (name, email, password, confirming a new email), and the first-run setup page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    ChangePassword, CompleteSetup, CurrentUser, DeleteOwnAccount, Login, RequestPasswordReset, ResetPassword,
-    UpdateAccount, get_current_user, reset_link_status, setup_status,
+    ChangePassword, CompleteSetup, ConfirmEmailChange, CurrentUser, DeleteOwnAccount, Login,
+    RequestPasswordReset, ResetPassword, UpdateAccount, email_link_status, get_current_user,
+    reset_link_status, setup_status,
 };
 use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, empty_on_success, last_error};
 use leptos_router::components::Redirect;
@@ -161,6 +162,76 @@ pub fn ResetPasswordPage() -> impl IntoView {
     }
 }
 
+/// `/account/confirm-email?token=…`: the link emailed to a new email. Confirming is a button,
+/// not the visit, so a mail scanner that opens links confirms nothing.
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let target = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        |token| async move { if token.is_empty() { Ok(None) } else { email_link_status(token).await } },
+    );
+    let confirm = ServerAction::<ConfirmEmailChange>::new();
+    let error = last_error(confirm.value());
+    view! {
+        <AuthCard title="Confirm your new email">
+            <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match target.await {
+                            Ok(None) => {
+                                #[cfg(feature = "ssr")]
+                                crate::request::set_status(404);
+                                view! {
+                                    <p class="text-slate-700" data-testid="email-link-invalid">
+                                        "This link is not valid, was already used or has expired. To change your email, save it again on Your account."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Ok(Some(new_email)) => view! {
+                                <Show
+                                    when=move || matches!(confirm.value().get(), Some(Ok(_)))
+                                    fallback=move || {
+                                        let (token, new_email) = (token.clone(), new_email.clone());
+                                        view! {
+                                            <ActionForm action=confirm attr:class="space-y-4">
+                                                <input type="hidden" name="token" value=token />
+                                                <FormError error=error />
+                                                <p class="text-slate-700">
+                                                    "Sign in with " <strong>{new_email}</strong> " from now on?"
+                                                </p>
+                                                <button type="submit" class=BUTTON_PRIMARY disabled=move || confirm.pending().get()>
+                                                    "Confirm my new email"
+                                                </button>
+                                            </ActionForm>
+                                        }
+                                    }
+                                >
+                                    <p class="text-green-700" role="status" data-testid="email-confirmed">
+                                        "Done: you sign in with "
+                                        {move || confirm.value().get().and_then(Result::ok)}
+                                        " from now on."
+                                    </p>
+                                </Show>
+                            }
+                                .into_any(),
+                            Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+            <p class="mt-6 text-center text-sm text-slate-600">
+                <a href="/account" class="hover:text-slate-700">"Your account"</a>
+            </p>
+        </AuthCard>
+    }
+}
+
 /// The frame of the pages about one's own account at `path`: `content` gets the signed-in
 /// user; nobody signed in is sent to sign in first, and back here after.
 #[component]
@@ -215,8 +286,8 @@ pub fn AccountPage() -> impl IntoView {
         // the password is emptied; a refused form keeps what was typed.
         let saved = RwSignal::new(user);
         Effect::new(move |_| {
-            if let Some(Ok(user)) = update.value().get() {
-                saved.set(user);
+            if let Some(Ok(answer)) = update.value().get() {
+                saved.set(answer.user);
             }
         });
         let form = NodeRef::new();
@@ -235,7 +306,13 @@ pub fn AccountPage() -> impl IntoView {
                 }
             }}
             <p class="mt-4 text-sm text-green-700" role="status" data-testid="account-result">
-                {move || matches!(update.value().get(), Some(Ok(_))).then_some("Saved.")}
+                {move || update.value().get().and_then(Result::ok).map(|answer| match answer.confirm_sent_to {
+                    Some(new_email) => format!(
+                        "Saved. We emailed a link to {new_email}: open it within 24 hours to sign in with that email. Until then, sign in with {}.",
+                        answer.user.email,
+                    ),
+                    None => "Saved.".to_string(),
+                })}
             </p>
             <p class="mt-4 text-sm">
                 <a href="/account/password" class="text-indigo-700 hover:underline">"Change your password"</a>

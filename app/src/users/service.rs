@@ -422,15 +422,18 @@ pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> R
 }
 
 /// Reads a user for a change, locked until commit on PostgreSQL.
-async fn locked_user(tx: &mut Tx, id: &str) -> Result<User, AdminUserError> {
+pub async fn find_locked(tx: &mut Tx, id: &str) -> Result<Option<User>, sqlx::Error> {
     let lock = db::for_update(tx);
     let row =
         sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1{lock}")))
             .bind(id)
             .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(AdminUserError::NotFound)?;
-    Ok(user_from_row(&row)?)
+            .await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+async fn locked_user(tx: &mut Tx, id: &str) -> Result<User, AdminUserError> {
+    find_locked(tx, id).await?.ok_or(AdminUserError::NotFound)
 }
 
 /// Changes a user's name, role and expiry; publishes `user.updated`.
@@ -491,10 +494,14 @@ pub async fn set_name_and_email(tx: &mut Tx, user: &User, name: &str, email: &st
         other => other?,
     };
     if email != user.email {
-        sqlx::query("DELETE FROM password_resets WHERE user_id = $1")
-            .bind(&user.id)
-            .execute(&mut **tx)
-            .await?;
+        // Links sent before (a password link to the old address, a new email asked for)
+        // stop working.
+        for table in ["password_resets", "email_changes"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE user_id = $1")))
+                .bind(&user.id)
+                .execute(&mut **tx)
+                .await?;
+        }
         crate::email::service::queue(tx, &email_changed_notice(user, email)).await?;
     }
     Ok(())

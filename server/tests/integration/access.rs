@@ -43,6 +43,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/change-password", SignedIn),
     ("auth/update-account", SignedIn),
     ("auth/delete-account", SignedIn),
+    ("auth/email-link-status", Anyone),
+    ("auth/confirm-email", Anyone),
     ("auth/setup-status", Anyone),
     ("auth/setup", Anyone),
     ("home", Anyone),

@@ -1,6 +1,9 @@
 //! Accounts, sessions, first-run setup and authorisation, over HTTP, on both databases.
 
+use crate::common::smtp::FakeSmtp;
 use crate::common::{PASSWORD, TestApp, session_set_cookie};
+use crate::email::{admin, configure_smtp};
+use crate::users::emails_to;
 use app::users::{Role, UserStatus};
 use serde_json::Value;
 
@@ -22,6 +25,7 @@ on_both_backends!(
     admins_rename_the_organisation_and_describe_it,
     a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out,
     a_signed_in_user_changes_their_name_and_email,
+    a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent,
     a_volunteer_deletes_their_own_account_and_their_sign_ups_stay,
 );
 
@@ -584,12 +588,14 @@ async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
     // A new name alone needs no password.
     let res = update(&me, "  Vo Lunteer ", "vol@example.org", "").await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["display_name"], "Vo Lunteer");
+    assert_eq!(res.json::<Value>().await.unwrap()["user"]["display_name"], "Vo Lunteer");
     assert_eq!(account(&me).await, ("Vo Lunteer".to_string(), "vol@example.org".to_string()));
 
-    // A new email: the session goes on, sign-in takes the new address, the old one is told.
+    // A new email, where no email can be sent: it takes effect at once. The session goes on,
+    // sign-in takes the new address, the old one is told.
     let res = update(&me, "Vo Lunteer", " New@Example.org ", PASSWORD).await;
     assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["confirm_sent_to"], Value::Null);
     assert_eq!(account(&me).await, ("Vo Lunteer".to_string(), "new@example.org".to_string()));
     let signs_in_with = |email: &'static str| {
         let app = &app;
@@ -610,6 +616,117 @@ async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
     assert_eq!(events.len(), 2);
     assert_eq!(events[1]["email"], "new@example.org");
     assert_eq!(events[1]["display_name"], "Vo Lunteer");
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT entity FROM admin_audit_log WHERE action = 'user.account_changed' ORDER BY at, id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, ["vol@example.org", "vol@example.org → new@example.org"]);
+}
+
+/// With SMTP set up, a new email takes effect only through the one-time link emailed to it:
+/// a mistyped address cannot lock its owner out. A wrong or spent link, or an email another
+/// account took meanwhile, changes nothing.
+async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: TestApp) {
+    let smtp = FakeSmtp::start(0).await;
+    configure_smtp(&app, &admin(&app).await, smtp.port).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let me = app.signed_in("vol@example.org").await;
+    let update = |name: &'static str, email: &'static str| {
+        let (app, me) = (&app, me.clone());
+        async move {
+            let form = [("display_name", name), ("email", email), ("current_password", PASSWORD)];
+            app.call(&me, "auth/update-account", &form).await
+        }
+    };
+    let signs_in_with = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.call(&app.client(), "auth/login", &[("email", email), ("password", PASSWORD)]).await.status()
+        }
+    };
+    let link_status = |token: String| {
+        let app = &app;
+        async move {
+            let res = app.call(&app.client(), "auth/email-link-status", &[("token", token.as_str())]).await;
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let confirm = |token: String| {
+        let app = &app;
+        async move { app.call(&app.client(), "auth/confirm-email", &[("token", token.as_str())]).await }
+    };
+    let emailed_token = |to: &'static str| {
+        let app = &app;
+        async move {
+            let sent = emails_to(app, to).await;
+            assert_eq!(sent.len(), 1, "{sent:?}");
+            let link = sent[0].lines().find(|l| l.contains("/account/confirm-email?token=")).expect(&sent[0]);
+            assert!(link.starts_with("{{base_url}}/account/confirm-email?token="), "{link}");
+            link.rsplit("token=").next().unwrap().to_string()
+        }
+    };
+
+    // The name is saved at once; the email waits, and sign-in still takes the old one.
+    let res = update("Vo Lunteer", "neu@example.org").await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["confirm_sent_to"], "neu@example.org");
+    assert_eq!(saved["user"]["email"], "vol@example.org");
+    assert_eq!(saved["user"]["display_name"], "Vo Lunteer");
+    assert_eq!(signs_in_with("neu@example.org").await, 422);
+    assert_eq!(signs_in_with("vol@example.org").await, 200);
+    let typo_token = emailed_token("neu@example.org").await;
+    assert_eq!(link_status(typo_token.clone()).await, "neu@example.org");
+
+    // Typed again, correctly: the first link stops working.
+    assert_eq!(update("Vo Lunteer", "new@example.org").await.status(), 200);
+    let token = emailed_token("new@example.org").await;
+    assert_eq!(link_status(typo_token.clone()).await, Value::Null);
+    assert_eq!(confirm(typo_token).await.status(), 404);
+    assert_eq!(confirm("not-a-token".to_string()).await.status(), 404);
+    // The page says so too.
+    let page = app.client().get(app.url("/account/confirm-email?token=wrong")).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("This link is not valid"));
+    let page =
+        app.client().get(app.url(&format!("/account/confirm-email?token={token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("new@example.org"));
+    assert_eq!(signs_in_with("vol@example.org").await, 200, "opening the page confirms nothing");
+
+    // An email already another account's is refused when asked for.
+    app.create_user("taken@example.org", Role::Volunteer, UserStatus::Active).await;
+    let res = update("Vo Lunteer", "taken@example.org").await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["Invalid"][0]["field"], "email");
+    assert!(emails_to(&app, "taken@example.org").await.is_empty());
+    // That refusal left the pending link alone. Taken by another account before it is opened,
+    // the link changes nothing.
+    let later = app.create_user("new@example.org", Role::Volunteer, UserStatus::Active).await;
+    let res = confirm(token.clone()).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Another account has signed up with this email"));
+    assert_eq!(signs_in_with("vol@example.org").await, 200);
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(&later.id).execute(app.db.pool()).await.unwrap();
+
+    // Opened, by anyone holding it (here not signed in): the new email from then on, once.
+    let res = confirm(token.clone()).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(signs_in_with("new@example.org").await, 200);
+    assert_eq!(signs_in_with("vol@example.org").await, 422);
+    assert_eq!(confirm(token).await.status(), 404);
+    let me_now: Value = app.call(&me, "auth/me", &[]).await.json().await.unwrap();
+    assert_eq!(me_now["email"], "new@example.org", "the session goes on");
+    let notice = emails_to(&app, "vol@example.org").await;
+    assert_eq!(notice.len(), 1);
+    assert!(notice[0].contains("from vol@example.org to new@example.org"), "{}", notice[0]);
+
+    let events = app.events("user.updated").await;
+    assert_eq!(events.len(), 2, "the name, then the confirmed email: {events:?}");
+    assert_eq!(events[0]["email"], "vol@example.org");
+    assert_eq!(events[1]["email"], "new@example.org");
     let audited: Vec<String> = sqlx::query_scalar(
         "SELECT entity FROM admin_audit_log WHERE action = 'user.account_changed' ORDER BY at, id",
     )

@@ -36,7 +36,7 @@ fn shift_form(title: &str, capacity: &str) -> ShiftForm {
     }
 }
 
-async fn admin(app: &TestApp) -> reqwest::Client {
+pub async fn admin(app: &TestApp) -> reqwest::Client {
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
     app.signed_in("admin@example.org").await
 }

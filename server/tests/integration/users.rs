@@ -316,7 +316,7 @@ async fn reset(app: &TestApp, token: &str, password: &str, again: &str) -> reqwe
 }
 
 /// The bodies of the emails queued to `to`.
-async fn emails_to(app: &TestApp, to: &str) -> Vec<String> {
+pub async fn emails_to(app: &TestApp, to: &str) -> Vec<String> {
     sqlx::query_scalar("SELECT body FROM email_outbox WHERE to_address = $1")
         .bind(to)
         .fetch_all(app.db.pool())
