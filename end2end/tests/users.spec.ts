@@ -176,11 +176,17 @@ test.describe.serial("users", () => {
         )
         .not.toBe("");
 
-      // Opened on another device, not signed in.
+      // Opened on another device, not signed in: first signed in with the old email, then
+      // back at the link.
       const phone = await (await browser.newContext()).newPage();
       await phone.goto(`${server.baseURL}${link.slice(link.indexOf("/account/confirm-email"))}`);
+      await expect(phone).toHaveURL(/\/login\?next=/);
       await ready(phone);
+      await phone.getByLabel("Email").fill(ADMIN.email);
+      await phone.getByLabel("Password").fill(ADMIN.password);
+      await phone.getByRole("button", { name: "Sign in" }).click();
       await expect(phone.getByText("Sign in with ana.new@example.org from now on?")).toBeVisible();
+      await ready(phone);
       expect(await violations(phone), "the confirm page").toEqual([]);
       await phone.getByRole("button", { name: "Confirm my new email" }).click();
       await expect(phone.getByTestId("email-confirmed")).toHaveText("Done: you sign in with ana.new@example.org from now on.");
@@ -188,12 +194,13 @@ test.describe.serial("users", () => {
       await phone.reload();
       await expect(phone.getByTestId("email-link-invalid")).toBeVisible();
 
-      await phone.goto(`${server.baseURL}/login`);
-      await ready(phone);
-      await phone.getByLabel("Email").fill("ana.new@example.org");
-      await phone.getByLabel("Password").fill(ADMIN.password);
-      await phone.getByRole("button", { name: "Sign in" }).click();
-      await expect(phone).toHaveURL(`${server.baseURL}/admin`);
+      const laptop = await (await browser.newContext()).newPage();
+      await laptop.goto(`${server.baseURL}/login`);
+      await ready(laptop);
+      await laptop.getByLabel("Email").fill("ana.new@example.org");
+      await laptop.getByLabel("Password").fill(ADMIN.password);
+      await laptop.getByRole("button", { name: "Sign in" }).click();
+      await expect(laptop).toHaveURL(`${server.baseURL}/admin`);
     } finally {
       await smtp.stop();
     }

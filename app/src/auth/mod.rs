@@ -212,21 +212,23 @@ pub async fn update_account(
     Ok(SavedAccount { user: CurrentUser::from(updated.user), confirm_sent_to: updated.confirm_sent_to })
 }
 
-/// The new email an emailed confirmation link is for, while the link works.
+/// The new email the signed-in user's emailed confirmation link is for, while it works.
 #[server(prefix = "/api", endpoint = "auth/email-link-status")]
 pub async fn email_link_status(token: String) -> Result<Option<String>, AppError> {
     let state = crate::state::app_state()?;
-    service::email_link_target(&state.db, &token).await.map_err(internal)
+    let (user, _) = signed_in_session(&state).await?;
+    service::email_link_target(&state.db, &user, &token).await.map_err(internal)
 }
 
-/// Confirms a new email with the link sent to it: the account signs in with it from now on.
-/// Whoever holds the link may, signed in or not (it may be opened on another device).
+/// Confirms a new email with the link sent to it, signed in as the account that asked for it:
+/// the account signs in with it from now on. Answers with the new email.
 #[server(prefix = "/api", endpoint = "auth/confirm-email")]
 pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
-    let user = service::confirm_email_change(&state.bus, &token).await?;
-    tracing::info!(user_id = %user.id, "new email confirmed");
-    Ok(user.email)
+    let (user, _) = signed_in_session(&state).await?;
+    let changed = service::confirm_email_change(&state.bus, &user, &token).await?;
+    tracing::info!(user_id = %changed.id, "new email confirmed");
+    Ok(changed.email)
 }
 
 /// The signed-in user deletes their own account, given their password; the browser is signed

@@ -504,7 +504,8 @@ async fn email_confirmation_link(tx: &mut db::Tx, user: &User, new_email: &str) 
             "Hello {name},\n\nYou asked to sign in with {new_email} instead of {old}. \
              Confirm it here; the link works once, for 24 hours:\n\n\
              {base}/account/confirm-email?token={token}\n\n\
-             Until then you sign in with {old}. If you did not ask, ignore this email.\n",
+             Open it signed in with {old}, as you sign in until then. \
+             If you did not ask, ignore this email.\n",
             name = user.display_name,
             old = user.email,
         ),
@@ -513,31 +514,36 @@ async fn email_confirmation_link(tx: &mut db::Tx, user: &User, new_email: &str) 
     crate::email::service::queue(tx, &email).await
 }
 
-/// The new email a confirmation link is for, while it still works.
-pub async fn email_link_target(db: &Db, token: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT new_email FROM email_changes WHERE token_hash = $1 AND expires_at > $2")
-        .bind(token_hash(token))
-        .bind(db::now_unix())
-        .fetch_optional(db.pool())
-        .await
-}
-
-/// Opens a link from `update_account`: the account signs in with its new email from now on,
-/// and its old address is told. Once, within 24 hours; refused, changing nothing, when
-/// another account took the email meanwhile. Publishes `user.updated`, audit-logged as the
-/// owner's change.
-pub async fn confirm_email_change(bus: &bus::Bus, token: &str) -> Result<User, AuthError> {
-    let mut tx = bus.db().begin_write().await?;
-    // Spent in the same statement that finds it, so a link works once even when two race.
-    let found: Option<(String, String)> = sqlx::query_as(
-        "DELETE FROM email_changes WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id, new_email",
+/// The new email `user`'s confirmation link is for, while it still works.
+pub async fn email_link_target(db: &Db, user: &User, token: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT new_email FROM email_changes WHERE token_hash = $1 AND user_id = $2 AND expires_at > $3",
     )
     .bind(token_hash(token))
+    .bind(&user.id)
+    .bind(db::now_unix())
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Opens a link from `update_account`, signed in as the account that asked: whoever gets a
+/// mistyped address's mail cannot take the account with it. From now on the account signs in
+/// with its new email, and its old address is told. Once, within 24 hours; refused, changing
+/// nothing, when another account took the email meanwhile. Publishes `user.updated`,
+/// audit-logged as the owner's change.
+pub async fn confirm_email_change(bus: &bus::Bus, user: &User, token: &str) -> Result<User, AuthError> {
+    let mut tx = bus.db().begin_write().await?;
+    // Spent in the same statement that finds it, so a link works once even when two race.
+    let new_email: Option<String> = sqlx::query_scalar(
+        "DELETE FROM email_changes WHERE token_hash = $1 AND user_id = $2 AND expires_at > $3 RETURNING new_email",
+    )
+    .bind(token_hash(token))
+    .bind(&user.id)
     .bind(db::now_unix())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((user_id, new_email)) = found else { return Err(AuthError::EmailLinkInvalid) };
-    let Some(user) = users::find_locked(&mut tx, &user_id).await? else {
+    let Some(new_email) = new_email else { return Err(AuthError::EmailLinkInvalid) };
+    let Some(user) = users::find_locked(&mut tx, &user.id).await? else {
         return Err(AuthError::EmailLinkInvalid);
     };
     match users::set_name_and_email(&mut tx, &user, &user.display_name, &new_email).await {

@@ -11,6 +11,7 @@ use super::{
     RequestPasswordReset, ResetPassword, UpdateAccount, email_link_status, get_current_user,
     reset_link_status, setup_status,
 };
+use crate::error::AppError;
 use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, empty_on_success, last_error};
 use leptos_router::components::Redirect;
 
@@ -162,8 +163,9 @@ pub fn ResetPasswordPage() -> impl IntoView {
     }
 }
 
-/// `/account/confirm-email?token=…`: the link emailed to a new email. Confirming is a button,
-/// not the visit, so a mail scanner that opens links confirms nothing.
+/// `/account/confirm-email?token=…`: the link emailed to a new email, opened signed in as the
+/// account (nobody signed in is sent to sign in first, and back here after). Confirming is a
+/// button, not the visit, so a mail scanner that opens links confirms nothing.
 #[component]
 pub fn ConfirmEmailPage() -> impl IntoView {
     let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
@@ -183,12 +185,16 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                     let token = token.clone();
                     Suspend::new(async move {
                         match target.await {
+                            Err(AppError::Unauthenticated) => {
+                                let back_here = format!("/login?next=/account/confirm-email%3Ftoken%3D{token}");
+                                view! { <Redirect path=back_here /> }.into_any()
+                            }
                             Ok(None) => {
                                 #[cfg(feature = "ssr")]
                                 crate::request::set_status(404);
                                 view! {
                                     <p class="text-slate-700" data-testid="email-link-invalid">
-                                        "This link is not valid, was already used or has expired. To change your email, save it again on Your account."
+                                        "This link is not valid, was already used, has expired, or was sent to another account than the one signed in. To change your email, save it again on Your account."
                                     </p>
                                 }
                                     .into_any()

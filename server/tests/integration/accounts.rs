@@ -647,16 +647,17 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
         }
     };
     let link_status = |token: String| {
-        let app = &app;
+        let (app, me) = (&app, me.clone());
         async move {
-            let res = app.call(&app.client(), "auth/email-link-status", &[("token", token.as_str())]).await;
+            let res = app.call(&me, "auth/email-link-status", &[("token", token.as_str())]).await;
             res.json::<Value>().await.unwrap()
         }
     };
-    let confirm = |token: String| {
-        let app = &app;
-        async move { app.call(&app.client(), "auth/confirm-email", &[("token", token.as_str())]).await }
+    let confirm_as = |client: &reqwest::Client, token: String| {
+        let (app, client) = (&app, client.clone());
+        async move { app.call(&client, "auth/confirm-email", &[("token", token.as_str())]).await }
     };
+    let confirm = |token: String| confirm_as(&me, token);
     let emailed_token = |to: &'static str| {
         let app = &app;
         async move {
@@ -686,15 +687,26 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     assert_eq!(link_status(typo_token.clone()).await, Value::Null);
     assert_eq!(confirm(typo_token).await.status(), 404);
     assert_eq!(confirm("not-a-token".to_string()).await.status(), 404);
-    // The page says so too.
-    let page = app.client().get(app.url("/account/confirm-email?token=wrong")).send().await.unwrap();
+    // The page says so too. Opening it confirms nothing.
+    let page = me.get(app.url("/account/confirm-email?token=wrong")).send().await.unwrap();
     assert_eq!(page.status(), 404);
     assert!(page.text().await.unwrap().contains("This link is not valid"));
-    let page =
-        app.client().get(app.url(&format!("/account/confirm-email?token={token}"))).send().await.unwrap();
+    let page = me.get(app.url(&format!("/account/confirm-email?token={token}"))).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("new@example.org"));
     assert_eq!(signs_in_with("vol@example.org").await, 200, "opening the page confirms nothing");
+    // Only the account that asked may use it: whoever reads the new address's mail cannot
+    // take the account with it, signed out or signed in as someone else.
+    assert_eq!(confirm_as(&app.client(), token.clone()).await.status(), 401);
+    let url = app.url(&format!("/account/confirm-email?token={token}"));
+    let page = app.client().get(url).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), 302, "sent to sign in first");
+    let location = page.headers()["location"].to_str().unwrap();
+    assert_eq!(location, format!("/login?next=/account/confirm-email%3Ftoken%3D{token}"));
+    app.create_user("other@example.org", Role::Volunteer, UserStatus::Active).await;
+    let other = app.signed_in("other@example.org").await;
+    assert_eq!(confirm_as(&other, token.clone()).await.status(), 404);
+    assert_eq!(signs_in_with("vol@example.org").await, 200);
 
     // An email already another account's is refused when asked for.
     app.create_user("taken@example.org", Role::Volunteer, UserStatus::Active).await;
@@ -711,7 +723,7 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     assert_eq!(signs_in_with("vol@example.org").await, 200);
     sqlx::query("DELETE FROM users WHERE id = $1").bind(&later.id).execute(app.db.pool()).await.unwrap();
 
-    // Opened, by anyone holding it (here not signed in): the new email from then on, once.
+    // Opened by its account: the new email from then on, once.
     let res = confirm(token.clone()).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(signs_in_with("new@example.org").await, 200);
