@@ -123,7 +123,13 @@ test.describe.serial("accessibility", () => {
     await expectAccessible(admin, server, pages);
     // Signed in: one's own account, and My shifts with the calendar link before and after it
     // is made.
-    await expectAccessible(admin, server, ["/canvass", "/account", "/account/password", "/my/shifts"]);
+    await expectAccessible(admin, server, [
+      "/canvass",
+      "/account",
+      "/account/password",
+      "/account/confirm-email?token=spent",
+      "/my/shifts",
+    ]);
     await admin.getByRole("button", { name: "Get my calendar link" }).click();
     await expect(admin.getByLabel("Your private calendar link")).toBeVisible();
     expect(await violations(admin), "/my/shifts with a calendar link").toEqual([]);
@@ -185,7 +191,7 @@ test.describe.serial("accessibility", () => {
     const adminShiftPage = (await admin.getByRole("link", { name: "Door knocking" }).getAttribute("href"))!;
     for (const [page, paths] of [
       [volunteer, [...PUBLIC_PAGES, shiftPage]],
-      [admin, [...(await adminPages(admin)), adminShiftPage, "/account", "/account/password"]],
+      [admin, [...(await adminPages(admin)), adminShiftPage, "/account", "/account/password", "/account/confirm-email?token=spent"]],
     ] as const) {
       for (const path of paths) {
         await page.goto(`${server.baseURL}${path}`);

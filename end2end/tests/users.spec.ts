@@ -159,10 +159,14 @@ test.describe.serial("users", () => {
       await admin.getByLabel("Email (you sign in with it)").fill("ana.new@example.org");
       await admin.getByLabel("Current password").fill(ADMIN.password);
       await admin.getByRole("button", { name: "Save" }).click();
-      await expect(admin.getByTestId("account-result")).toHaveText(
-        "Saved. We emailed a link to ana.new@example.org: open it within 24 hours to sign in with that email. Until then, sign in with ana@example.org.",
-      );
+      await expect(admin.getByTestId("account-result")).toHaveText("Saved. We emailed a link to ana.new@example.org.");
       await expect(admin.getByLabel("Email (you sign in with it)")).toHaveValue(ADMIN.email);
+      const waiting =
+        "ana.new@example.org waits for you to confirm it: open the link we emailed there, within 24 hours, signed in as now. Until then, sign in with ana@example.org.";
+      await expect(admin.getByTestId("pending-email")).toHaveText(waiting);
+      // Still said when the page is opened again.
+      await admin.reload();
+      await expect(admin.getByTestId("pending-email")).toHaveText(waiting);
 
       let link = "";
       await expect
@@ -201,6 +205,9 @@ test.describe.serial("users", () => {
       await laptop.getByLabel("Password").fill(ADMIN.password);
       await laptop.getByRole("button", { name: "Sign in" }).click();
       await expect(laptop).toHaveURL(`${server.baseURL}/admin`);
+      await laptop.goto(`${server.baseURL}/account`);
+      await expect(laptop.getByLabel("Email (you sign in with it)")).toHaveValue("ana.new@example.org");
+      await expect(laptop.getByTestId("pending-email")).toHaveCount(0);
     } finally {
       await smtp.stop();
     }

@@ -212,6 +212,14 @@ pub async fn update_account(
     Ok(SavedAccount { user: CurrentUser::from(updated.user), confirm_sent_to: updated.confirm_sent_to })
 }
 
+/// The new email the signed-in user asked for that still waits for its emailed link, if any.
+#[server(prefix = "/api", endpoint = "auth/pending-email")]
+pub async fn pending_email() -> Result<Option<String>, AppError> {
+    let state = crate::state::app_state()?;
+    let (user, _) = signed_in_session(&state).await?;
+    service::pending_email(&state.db, &user).await.map_err(internal)
+}
+
 /// The new email the signed-in user's emailed confirmation link is for, while it works.
 #[server(prefix = "/api", endpoint = "auth/email-link-status")]
 pub async fn email_link_status(token: String) -> Result<Option<String>, AppError> {

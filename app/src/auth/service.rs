@@ -504,7 +504,7 @@ async fn email_confirmation_link(tx: &mut db::Tx, user: &User, new_email: &str) 
             "Hello {name},\n\nYou asked to sign in with {new_email} instead of {old}. \
              Confirm it here; the link works once, for 24 hours:\n\n\
              {base}/account/confirm-email?token={token}\n\n\
-             Open it signed in with {old}, as you sign in until then. \
+             Open it while signed in with {old}, which you sign in with until then. \
              If you did not ask, ignore this email.\n",
             name = user.display_name,
             old = user.email,
@@ -512,6 +512,15 @@ async fn email_confirmation_link(tx: &mut db::Tx, user: &User, new_email: &str) 
         attachment: None,
     };
     crate::email::service::queue(tx, &email).await
+}
+
+/// The new email `user` asked for that still waits for its link, if any.
+pub async fn pending_email(db: &Db, user: &User) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT new_email FROM email_changes WHERE user_id = $1 AND expires_at > $2")
+        .bind(&user.id)
+        .bind(db::now_unix())
+        .fetch_optional(db.pool())
+        .await
 }
 
 /// The new email `user`'s confirmation link is for, while it still works.

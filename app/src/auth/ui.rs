@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     ChangePassword, CompleteSetup, ConfirmEmailChange, CurrentUser, DeleteOwnAccount, Login,
-    RequestPasswordReset, ResetPassword, UpdateAccount, email_link_status, get_current_user,
+    RequestPasswordReset, ResetPassword, UpdateAccount, email_link_status, get_current_user, pending_email,
     reset_link_status, setup_status,
 };
 use crate::error::AppError;
@@ -298,6 +298,8 @@ pub fn AccountPage() -> impl IntoView {
         });
         let form = NodeRef::new();
         empty_on_success(update.value(), form);
+        // A new email waiting for its link, read again after each save.
+        let pending = Resource::new(move || update.version().get(), |_| pending_email());
         view! {
             {move || {
                 let user = saved.get();
@@ -313,13 +315,22 @@ pub fn AccountPage() -> impl IntoView {
             }}
             <p class="mt-4 text-sm text-green-700" role="status" data-testid="account-result">
                 {move || update.value().get().and_then(Result::ok).map(|answer| match answer.confirm_sent_to {
-                    Some(new_email) => format!(
-                        "Saved. We emailed a link to {new_email}: open it within 24 hours to sign in with that email. Until then, sign in with {}.",
-                        answer.user.email,
-                    ),
+                    Some(new_email) => format!("Saved. We emailed a link to {new_email}."),
                     None => "Saved.".to_string(),
                 })}
             </p>
+            <Transition>
+                {move || Suspend::new(async move {
+                    pending.await.ok().flatten().map(|new_email| view! {
+                        <p class="mt-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="pending-email">
+                            {format!(
+                                "{new_email} waits for you to confirm it: open the link we emailed there, within 24 hours, signed in as now. Until then, sign in with {}.",
+                                saved.get_untracked().email,
+                            )}
+                        </p>
+                    })
+                })}
+            </Transition>
             <p class="mt-4 text-sm">
                 <a href="/account/password" class="text-indigo-700 hover:underline">"Change your password"</a>
             </p>

@@ -43,6 +43,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/change-password", SignedIn),
     ("auth/update-account", SignedIn),
     ("auth/delete-account", SignedIn),
+    ("auth/pending-email", SignedIn),
     ("auth/email-link-status", SignedIn),
     ("auth/confirm-email", SignedIn),
     ("auth/setup-status", Anyone),

@@ -653,6 +653,10 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
             res.json::<Value>().await.unwrap()
         }
     };
+    let pending = |client: &reqwest::Client| {
+        let (app, client) = (&app, client.clone());
+        async move { app.call(&client, "auth/pending-email", &[]).await.json::<Value>().await.unwrap() }
+    };
     let confirm_as = |client: &reqwest::Client, token: String| {
         let (app, client) = (&app, client.clone());
         async move { app.call(&client, "auth/confirm-email", &[("token", token.as_str())]).await }
@@ -679,11 +683,15 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     assert_eq!(signs_in_with("neu@example.org").await, 422);
     assert_eq!(signs_in_with("vol@example.org").await, 200);
     let typo_token = emailed_token("neu@example.org").await;
+    assert_eq!(pending(&me).await, "neu@example.org");
+    let page = me.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("neu@example.org waits for you to confirm it"), "Your account says so");
     assert_eq!(link_status(typo_token.clone()).await, "neu@example.org");
 
     // Typed again, correctly: the first link stops working.
     assert_eq!(update("Vo Lunteer", "new@example.org").await.status(), 200);
     let token = emailed_token("new@example.org").await;
+    assert_eq!(pending(&me).await, "new@example.org", "the latest ask replaces the first");
     assert_eq!(link_status(typo_token.clone()).await, Value::Null);
     assert_eq!(confirm(typo_token).await.status(), 404);
     assert_eq!(confirm("not-a-token".to_string()).await.status(), 404);
@@ -729,6 +737,7 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     assert_eq!(signs_in_with("new@example.org").await, 200);
     assert_eq!(signs_in_with("vol@example.org").await, 422);
     assert_eq!(confirm(token).await.status(), 404);
+    assert_eq!(pending(&me).await, Value::Null);
     let me_now: Value = app.call(&me, "auth/me", &[]).await.json().await.unwrap();
     assert_eq!(me_now["email"], "new@example.org", "the session goes on");
     let notice = emails_to(&app, "vol@example.org").await;
