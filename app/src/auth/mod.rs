@@ -236,6 +236,7 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     let (user, _) = signed_in_session(&state).await?;
     let changed = service::confirm_email_change(&state.bus, &user, &token).await?;
     tracing::info!(user_id = %changed.id, "new email confirmed");
+    crate::request::after_plain_form_post("/account");
     Ok(changed.email)
 }
 
