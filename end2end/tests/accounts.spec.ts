@@ -130,7 +130,7 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
   });
 
   // Last: the email and password the earlier tests sign in with change here.
-  test("a signed-in admin changes their name, email and password from the admin header", async ({ page }) => {
+  test("a signed-in admin changes their name, email and password from the admin header", async ({ page, browser }) => {
     await signIn(page, server, "/admin");
     await page.getByRole("link", { name: "Your account" }).click();
     await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
@@ -149,6 +149,21 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await expect(page.getByTestId("account-result")).toHaveText("Saved.");
     await expect(current).toHaveValue("");
     await expect(email).toHaveValue("ana.reyes@example.org");
+
+    // Signed in on another device too: signed out there from here, and this one stays.
+    const elsewhere = await (await browser.newContext()).newPage();
+    await elsewhere.goto(`${server.baseURL}/login`);
+    await ready(elsewhere);
+    await elsewhere.getByLabel("Email").fill("ana.reyes@example.org");
+    await elsewhere.getByLabel("Password").fill(ADMIN.password);
+    await elsewhere.getByRole("button", { name: "Sign in" }).click();
+    await expect(elsewhere).toHaveURL(`${server.baseURL}/admin`);
+    await page.getByRole("button", { name: "Sign out everywhere else" }).click();
+    await expect(page.getByTestId("signed-out-elsewhere")).toHaveText(/^Signed out \d+ other devices? or browsers?\.$/);
+    await elsewhere.reload();
+    await expect(elsewhere).toHaveURL(/\/login\?next=\/admin$/);
+    await page.getByRole("button", { name: "Sign out everywhere else" }).click();
+    await expect(page.getByTestId("signed-out-elsewhere")).toHaveText("No other device or browser was signed in.");
 
     await page.getByRole("link", { name: "Change your password" }).click();
     await expect(page.getByRole("heading", { name: "Change your password" })).toBeVisible();

@@ -190,6 +190,17 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Signs the user out on every other device; the one in use stays signed in. Answers how many
+/// sessions ended.
+#[server(prefix = "/api", endpoint = "auth/sign-out-elsewhere")]
+pub async fn sign_out_elsewhere() -> Result<u64, AppError> {
+    let state = crate::state::app_state()?;
+    let (user, token) = signed_in_session(&state).await?;
+    let ended = service::end_other_sessions(&state.db, &user, &token).await.map_err(internal)?;
+    tracing::info!(user_id = %user.id, ended, "signed out elsewhere");
+    Ok(ended)
+}
+
 /// The signed-in user's own name and email; a new email needs their current password, and
 /// waits for the link emailed to it when this instance can send email. Answers with the
 /// account as saved.

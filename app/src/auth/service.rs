@@ -363,14 +363,38 @@ pub async fn change_password(
         .bind(&user.id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-        .bind(&user.id)
-        .bind(token_hash(session_token))
-        .execute(&mut *tx)
-        .await?;
+    delete_other_sessions(&mut tx, user, session_token).await?;
     crate::audit::record(&mut tx, &Actor::User(user.id.clone()), "user.password_changed", &user.id).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// "Sign out everywhere else": every session of `user` but `session_token`, the one in use,
+/// ends (a shared or lost device is signed out). Answers how many ended; audit-logged when any
+/// did.
+pub async fn end_other_sessions(db: &Db, user: &User, session_token: &str) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let ended = delete_other_sessions(&mut tx, user, session_token).await?;
+    if ended > 0 {
+        let entry = format!("{} ({ended})", user.email);
+        crate::audit::record(&mut tx, &Actor::User(user.id.clone()), "user.signed_out_elsewhere", &entry)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(ended)
+}
+
+async fn delete_other_sessions(
+    tx: &mut db::Tx,
+    user: &User,
+    session_token: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(&user.id)
+        .bind(token_hash(session_token))
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// A password change as typed.

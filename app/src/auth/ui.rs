@@ -8,8 +8,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     ChangePassword, CompleteSetup, ConfirmEmailChange, CurrentUser, DeleteOwnAccount, Login,
-    RequestPasswordReset, ResetPassword, UpdateAccount, email_link_status, get_current_user, pending_email,
-    reset_link_status, setup_status,
+    RequestPasswordReset, ResetPassword, SignOutElsewhere, UpdateAccount, email_link_status,
+    get_current_user, pending_email, reset_link_status, setup_status,
 };
 use crate::error::AppError;
 use crate::ui::{BUTTON_PRIMARY, ErrorPage, Field, FormError, empty_on_success, last_error};
@@ -334,10 +334,37 @@ pub fn AccountPage() -> impl IntoView {
             <p class="mt-4 text-sm">
                 <a href="/account/password" class="text-indigo-700 hover:underline">"Change your password"</a>
             </p>
+            <SignOutElsewhereSection />
             <DeleteAccountSection is_super_admin=is_super_admin />
         }
     };
     view! { <AccountCard title="Your account" path="/account" back=home_of content=content /> }
+}
+
+/// Ending one's other sessions: for a shared computer left signed in, or a lost phone.
+#[component]
+fn SignOutElsewhereSection() -> impl IntoView {
+    let sign_out = ServerAction::<SignOutElsewhere>::new();
+    let error = last_error(sign_out.value());
+    view! {
+        <section class="mt-6 border-t border-slate-200 pt-4 text-sm">
+            <h2 class="font-medium text-slate-900">"Signed in on another device?"</h2>
+            <p class="mt-1 text-slate-600">"A shared computer left signed in, or a lost phone: sign them all out. This one stays signed in."</p>
+            <ActionForm action=sign_out attr:class="mt-3">
+                <FormError error=error />
+                <button type="submit" class="rounded-md border border-slate-300 bg-white px-4 py-2 font-medium text-slate-800 hover:bg-slate-50" disabled=move || sign_out.pending().get()>
+                    "Sign out everywhere else"
+                </button>
+            </ActionForm>
+            <p class="mt-2 text-green-700" role="status" data-testid="signed-out-elsewhere">
+                {move || sign_out.value().get().and_then(Result::ok).map(|ended| match ended {
+                    0 => "No other device or browser was signed in.".to_string(),
+                    1 => "Signed out 1 other device or browser.".to_string(),
+                    n => format!("Signed out {n} other devices or browsers."),
+                })}
+            </p>
+        </section>
+    }
 }
 
 /// Deleting one's own account, behind a disclosure and the password. A super admin is told

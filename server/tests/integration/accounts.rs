@@ -26,6 +26,7 @@ on_both_backends!(
     a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out,
     a_signed_in_user_changes_their_name_and_email,
     a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent,
+    a_signed_in_user_signs_out_everywhere_else,
     a_volunteer_deletes_their_own_account_and_their_sign_ups_stay,
 );
 
@@ -763,6 +764,42 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     .await
     .unwrap();
     assert_eq!(audited, ["vol@example.org", "vol@example.org → new@example.org"]);
+}
+
+/// "Sign out everywhere else" ends every other session of the account, and only those: the
+/// device in use and other accounts stay signed in.
+async fn a_signed_in_user_signs_out_everywhere_else(app: TestApp) {
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    let here = app.signed_in("vol@example.org").await;
+    let (laptop, phone) = (app.signed_in("vol@example.org").await, app.signed_in("vol@example.org").await);
+    let someone_else = app.signed_in("sam@example.org").await;
+    let sign_out = |client: &reqwest::Client| {
+        let (app, client) = (&app, client.clone());
+        async move { app.call(&client, "auth/sign-out-elsewhere", &[]).await }
+    };
+    let signed_in_as = |client: &reqwest::Client| {
+        let (app, client) = (&app, client.clone());
+        async move { app.call(&client, "auth/me", &[]).await.json::<Value>().await.unwrap()["email"].clone() }
+    };
+
+    assert_eq!(sign_out(&app.client()).await.status(), 401);
+    let res = sign_out(&here).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), 2);
+    assert_eq!(signed_in_as(&here).await, "vol@example.org");
+    assert_eq!(signed_in_as(&laptop).await, Value::Null);
+    assert_eq!(signed_in_as(&phone).await, Value::Null);
+    assert_eq!(signed_in_as(&someone_else).await, "sam@example.org");
+    // Again: nothing left to end, and nothing more in the log.
+    assert_eq!(sign_out(&here).await.json::<Value>().await.unwrap(), 0);
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT entity FROM admin_audit_log WHERE action = 'user.signed_out_elsewhere' ORDER BY at, id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, ["vol@example.org (2)"]);
 }
 
 async fn a_volunteer_deletes_their_own_account_and_their_sign_ups_stay(app: TestApp) {

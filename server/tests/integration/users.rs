@@ -532,8 +532,20 @@ async fn super_admins_correct_an_accounts_email(app: TestApp) {
     let forgot = app.call(&app.client(), "auth/forgot-password", &[("email", "jo@exmaple.org")]).await;
     assert_eq!(forgot.status(), 200);
     let stale_link = emailed_reset_token(&app, "jo@exmaple.org").await;
+    // And a new email Jo asked for on Your account waits for its link.
+    sqlx::query(
+        "INSERT INTO email_changes (user_id, new_email, token_hash, expires_at) VALUES ($1, 'jo@elsewhere.org', 'h', $2)",
+    )
+    .bind(&id)
+    .bind(app::db::now_unix() + 3600)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
 
     assert_eq!(edit(" Jo@Example.org ").await.status(), 200);
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM email_changes").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(waiting, 0, "the organiser's correction ends the request");
     // The link sent to the old address no longer works.
     assert_eq!(
         reset(&app, &stale_link, "a brand new passphrase", "a brand new passphrase").await.status(),
