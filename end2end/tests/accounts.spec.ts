@@ -152,12 +152,7 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
 
     // Signed in on another device too: signed out there from here, and this one stays.
     const elsewhere = await (await browser.newContext()).newPage();
-    await elsewhere.goto(`${server.baseURL}/login`);
-    await ready(elsewhere);
-    await elsewhere.getByLabel("Email").fill("ana.reyes@example.org");
-    await elsewhere.getByLabel("Password").fill(ADMIN.password);
-    await elsewhere.getByRole("button", { name: "Sign in" }).click();
-    await expect(elsewhere).toHaveURL(`${server.baseURL}/admin`);
+    await signIn(elsewhere, server, "/admin", { ...ADMIN, email: "ana.reyes@example.org" });
     await page.getByRole("button", { name: "Sign out everywhere else" }).click();
     await expect(page.getByTestId("signed-out-elsewhere")).toHaveText(/^Signed out \d+ other devices? or browsers?\.$/);
     await elsewhere.reload();

@@ -50,12 +50,13 @@ export async function createFirstAdmin(browser: Browser, server: RunningServer) 
   await page.close();
 }
 
-// Opens `path` (an admin page), signs in on the way, and waits for the page.
-export async function signIn(page: Page, server: RunningServer, path: string) {
+// Opens `path` (an admin page), signs in on the way (as the first admin, unless told whose
+// email and password), and waits for the page.
+export async function signIn(page: Page, server: RunningServer, path: string, who = ADMIN) {
   await page.goto(`${server.baseURL}${path}`);
   await ready(page);
-  await page.getByLabel("Email").fill(ADMIN.email);
-  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(`${path.replace(/\//g, "\\/")}$`));
   // The router moves to the page in place: the URL changes before the page is shown (its
@@ -64,6 +65,17 @@ export async function signIn(page: Page, server: RunningServer, path: string) {
   await page.waitForLoadState("load");
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
   await ready(page);
+}
+
+// Points the server's email at a fake SMTP server on `port` (plain SMTP), from the settings page.
+export async function configureSmtp(admin: Page, server: RunningServer, port: number) {
+  await signIn(admin, server, "/admin/settings");
+  await admin.getByLabel("SMTP host").fill("127.0.0.1");
+  await admin.getByLabel("Port", { exact: true }).fill(String(port));
+  await admin.getByLabel("Security").selectOption("none");
+  await admin.getByLabel("Sender address").fill("office@example.org");
+  await admin.getByRole("button", { name: "Save email settings" }).click();
+  await expect(admin.getByTestId("save-result")).toHaveText("Saved.");
 }
 
 // A fresh server whose first administrator already exists.

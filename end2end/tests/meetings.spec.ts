@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { createShift, expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, test, tomorrow, violations } from "./helpers";
+import { configureSmtp, createShift, expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, test, tomorrow, violations } from "./helpers";
 import { startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 
@@ -156,14 +156,7 @@ test.describe.serial("meetings and the calendar", () => {
     const smtp = await startFakeSmtp();
     try {
       const admin = await browser.newPage();
-      await signIn(admin, server, "/admin/settings");
-      await ready(admin);
-      await admin.getByLabel("SMTP host").fill("127.0.0.1");
-      await admin.getByLabel("Port", { exact: true }).fill(String(smtp.port));
-      await admin.getByLabel("Security").selectOption("none");
-      await admin.getByLabel("Sender address").fill("office@example.org");
-      await admin.getByRole("button", { name: "Save email settings" }).click();
-      await expect(admin.getByTestId("save-result")).toHaveText("Saved.");
+      await configureSmtp(admin, server, smtp.port);
 
       await admin.goto(`${server.baseURL}/admin/meetings`);
       await ready(admin);

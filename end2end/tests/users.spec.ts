@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { ADMIN, ready, signIn, startWithAdmin, test, violations } from "./helpers";
+import { ADMIN, configureSmtp, ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 
@@ -145,14 +145,7 @@ test.describe.serial("users", () => {
     const smtp = await startFakeSmtp();
     try {
       const admin = await browser.newPage();
-      await signIn(admin, server, "/admin/settings");
-      await ready(admin);
-      await admin.getByLabel("SMTP host").fill("127.0.0.1");
-      await admin.getByLabel("Port", { exact: true }).fill(String(smtp.port));
-      await admin.getByLabel("Security").selectOption("none");
-      await admin.getByLabel("Sender address").fill("office@example.org");
-      await admin.getByRole("button", { name: "Save email settings" }).click();
-      await expect(admin.getByTestId("save-result")).toHaveText("Saved.");
+      await configureSmtp(admin, server, smtp.port);
 
       await admin.goto(`${server.baseURL}/account`);
       await ready(admin);
@@ -199,12 +192,7 @@ test.describe.serial("users", () => {
       await expect(phone.getByTestId("email-link-invalid")).toBeVisible();
 
       const laptop = await (await browser.newContext()).newPage();
-      await laptop.goto(`${server.baseURL}/login`);
-      await ready(laptop);
-      await laptop.getByLabel("Email").fill("ana.new@example.org");
-      await laptop.getByLabel("Password").fill(ADMIN.password);
-      await laptop.getByRole("button", { name: "Sign in" }).click();
-      await expect(laptop).toHaveURL(`${server.baseURL}/admin`);
+      await signIn(laptop, server, "/admin", { ...ADMIN, email: "ana.new@example.org" });
       await laptop.goto(`${server.baseURL}/account`);
       await expect(laptop.getByLabel("Email (you sign in with it)")).toHaveValue("ana.new@example.org");
       await expect(laptop.getByTestId("pending-email")).toHaveCount(0);

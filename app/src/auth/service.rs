@@ -488,7 +488,7 @@ pub async fn update_account(
     let changed = User { display_name: display_name.to_string(), email: email_now, ..user.clone() };
     let mut tx = bus.db().begin_write().await?;
     if confirm_by_link {
-        email_confirmation_link(&mut tx, user, &email).await?;
+        email_confirmation_link(&mut tx, &changed, &email).await?;
     }
     if changed != *user {
         users::set_name_and_email(&mut tx, user, &changed.display_name, &changed.email).await?;
@@ -505,8 +505,9 @@ pub async fn update_account(
     Ok(AccountUpdated { user: changed, confirm_sent_to: confirm_by_link.then_some(email) })
 }
 
-/// Keeps `new_email` waiting for `user` (replacing any earlier one) and emails it a one-time
-/// link to confirm it, in the caller's transaction. Only the link's hash is stored.
+/// Keeps `new_email` waiting for `user` (as just saved: their new name, their email still the
+/// old one) and emails it a one-time link to confirm it, replacing any earlier one, in the
+/// caller's transaction. Only the link's hash is stored.
 async fn email_confirmation_link(tx: &mut db::Tx, user: &User, new_email: &str) -> Result<(), sqlx::Error> {
     let token = new_token();
     sqlx::query(

@@ -41,6 +41,15 @@ fn setup_form<'a>(token: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
+/// The admin audit log's entries for `action`, oldest first.
+async fn audited(app: &TestApp, action: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = $1 ORDER BY at, id")
+        .bind(action)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+}
+
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(app.db.pool()).await.unwrap()
 }
@@ -617,13 +626,10 @@ async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
     assert_eq!(events.len(), 2);
     assert_eq!(events[1]["email"], "new@example.org");
     assert_eq!(events[1]["display_name"], "Vo Lunteer");
-    let audited: Vec<String> = sqlx::query_scalar(
-        "SELECT entity FROM admin_audit_log WHERE action = 'user.account_changed' ORDER BY at, id",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audited, ["vol@example.org", "vol@example.org → new@example.org"]);
+    assert_eq!(
+        audited(&app, "user.account_changed").await,
+        ["vol@example.org", "vol@example.org → new@example.org"]
+    );
 }
 
 /// With SMTP set up, a new email takes effect only through the one-time link emailed to it:
@@ -684,6 +690,8 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     assert_eq!(signs_in_with("neu@example.org").await, 422);
     assert_eq!(signs_in_with("vol@example.org").await, 200);
     let typo_token = emailed_token("neu@example.org").await;
+    let sent = emails_to(&app, "neu@example.org").await;
+    assert!(sent[0].starts_with("Hello Vo Lunteer,"), "greeted by the name saved with it: {}", sent[0]);
     assert_eq!(pending(&me).await, "neu@example.org");
     let page = me.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("neu@example.org waits for you to confirm it"), "Your account says so");
@@ -757,13 +765,10 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     assert_eq!(events.len(), 2, "the name, then the confirmed email: {events:?}");
     assert_eq!(events[0]["email"], "vol@example.org");
     assert_eq!(events[1]["email"], "new@example.org");
-    let audited: Vec<String> = sqlx::query_scalar(
-        "SELECT entity FROM admin_audit_log WHERE action = 'user.account_changed' ORDER BY at, id",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audited, ["vol@example.org", "vol@example.org → new@example.org"]);
+    assert_eq!(
+        audited(&app, "user.account_changed").await,
+        ["vol@example.org", "vol@example.org → new@example.org"]
+    );
 }
 
 /// "Sign out everywhere else" ends every other session of the account, and only those: the
@@ -793,13 +798,7 @@ async fn a_signed_in_user_signs_out_everywhere_else(app: TestApp) {
     assert_eq!(signed_in_as(&someone_else).await, "sam@example.org");
     // Again: nothing left to end, and nothing more in the log.
     assert_eq!(sign_out(&here).await.json::<Value>().await.unwrap(), 0);
-    let audited: Vec<String> = sqlx::query_scalar(
-        "SELECT entity FROM admin_audit_log WHERE action = 'user.signed_out_elsewhere' ORDER BY at, id",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audited, ["vol@example.org (2)"]);
+    assert_eq!(audited(&app, "user.signed_out_elsewhere").await, ["vol@example.org (2)"]);
 }
 
 async fn a_volunteer_deletes_their_own_account_and_their_sign_ups_stay(app: TestApp) {
