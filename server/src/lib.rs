@@ -281,17 +281,17 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
     TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
 }
 
-/// Periodic clean-up: expired sessions, sent emails after 30 days (their bodies hold
+/// Periodic clean-up: expired sessions and emailed links, sent emails after 30 days (their bodies hold
 /// private cancel links, which should not be kept for ever), and background jobs a stopped
 /// server left running.
 async fn housekeeping(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        match app::auth::service::prune_sessions(&db).await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "pruned expired sessions"),
+        match app::auth::service::prune_expired(&db).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "pruned expired sessions and links"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not prune sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not prune expired sessions and links"),
         }
         match app::email::service::prune_sent(&db, app::email::service::SENT_RETENTION_SECS).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "pruned sent emails"),

@@ -149,13 +149,19 @@ pub async fn logout(db: &Db, token: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Removes expired sessions; run now and then.
-pub async fn prune_sessions(db: &Db) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(db::now_unix())
-        .execute(db.writer())
-        .await?;
-    Ok(done.rows_affected())
+/// Removes what has expired: sessions, links to choose a password and links to confirm a new
+/// email (only their hashes, but nothing to keep). Run now and then; answers how many rows went.
+pub async fn prune_expired(db: &Db) -> Result<u64, sqlx::Error> {
+    let now = db::now_unix();
+    let mut removed = 0;
+    for table in ["sessions", "password_resets", "email_changes"] {
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE expires_at <= $1")))
+            .bind(now)
+            .execute(db.writer())
+            .await?;
+        removed += done.rows_affected();
+    }
+    Ok(removed)
 }
 
 // ---- first-run setup -------------------------------------------------------------------

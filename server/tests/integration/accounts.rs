@@ -27,6 +27,7 @@ on_both_backends!(
     a_signed_in_user_changes_their_name_and_email,
     a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent,
     a_signed_in_user_signs_out_everywhere_else,
+    expired_sessions_and_links_are_pruned,
     a_volunteer_deletes_their_own_account_and_their_sign_ups_stay,
 );
 
@@ -799,6 +800,55 @@ async fn a_signed_in_user_signs_out_everywhere_else(app: TestApp) {
     // Again: nothing left to end, and nothing more in the log.
     assert_eq!(sign_out(&here).await.json::<Value>().await.unwrap(), 0);
     assert_eq!(audited(&app, "user.signed_out_elsewhere").await, ["vol@example.org (2)"]);
+}
+
+/// The hourly clean-up removes sessions and emailed links past their time, and nothing else.
+async fn expired_sessions_and_links_are_pruned(app: TestApp) {
+    let vol = app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let sam = app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    let now = app::db::now_unix();
+    let pool = app.db.pool();
+    // One session ended yesterday; the one signed in after it is live.
+    app.signed_in("vol@example.org").await;
+    sqlx::query("UPDATE sessions SET expires_at = $1").bind(now - 86_400).execute(pool).await.unwrap();
+    let current = app.signed_in("vol@example.org").await;
+    for (table, user, expires_at) in [
+        ("password_resets", &vol, now - 1),
+        ("password_resets", &sam, now + 3600),
+        ("email_changes", &vol, now - 1),
+        ("email_changes", &sam, now + 3600),
+    ] {
+        let sql = if table == "password_resets" {
+            "INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3)"
+        } else {
+            "INSERT INTO email_changes (user_id, new_email, token_hash, expires_at) VALUES ($1, 'x@example.org', $2, $3)"
+        };
+        sqlx::query(sql)
+            .bind(&user.id)
+            .bind(format!("{table}-{}", user.id))
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(app::auth::service::prune_expired(&app.db).await.unwrap(), 3);
+    for (table, left) in [("sessions", 1), ("password_resets", 1), ("email_changes", 1)] {
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(count, left, "{table}");
+    }
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM password_resets UNION ALL SELECT user_id FROM email_changes")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, [sam.id.clone(), sam.id.clone()], "the links still good stay");
+    let me: Value = app.call(&current, "auth/me", &[]).await.json().await.unwrap();
+    assert_eq!(me["email"], "vol@example.org", "the live session stays");
+    assert_eq!(app::auth::service::prune_expired(&app.db).await.unwrap(), 0);
 }
 
 async fn a_volunteer_deletes_their_own_account_and_their_sign_ups_stay(app: TestApp) {
