@@ -347,13 +347,14 @@ pub fn redirected_to(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_string()
 }
 
-/// Waits (up to 10 s) until `check` is true.
+/// Waits (up to 30 s) until `check` is true. Generous: under the whole suite on two cores a
+/// background worker can take seconds to get its turn, and this bounds a wait, not a speed.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !check().await {
         assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
