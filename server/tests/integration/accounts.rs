@@ -616,12 +616,9 @@ async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
     };
     assert_eq!(signs_in_with("vol@example.org").await, 422);
     assert_eq!(signs_in_with("new@example.org").await, 200);
-    let notice: String =
-        sqlx::query_scalar("SELECT body FROM email_outbox WHERE to_address = 'vol@example.org'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert!(notice.contains("from vol@example.org to new@example.org"), "{notice}");
+    let notice = emails_to(&app, "vol@example.org").await;
+    assert_eq!(notice.len(), 1, "{notice:?}");
+    assert!(notice[0].contains("from vol@example.org to new@example.org"), "{}", notice[0]);
 
     let events = app.events("user.updated").await;
     assert_eq!(events.len(), 2);

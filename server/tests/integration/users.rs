@@ -554,12 +554,9 @@ async fn super_admins_correct_an_accounts_email(app: TestApp) {
     assert_eq!(login(&app, "jo@exmaple.org", PASSWORD).await.0, 422);
     assert_eq!(login(&app, "jo@example.org", PASSWORD).await.0, 200);
     assert_eq!(app.events("user.updated").await[0]["email"], "jo@example.org");
-    let notice: String =
-        sqlx::query_scalar("SELECT body FROM email_outbox WHERE to_address = 'jo@exmaple.org'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert!(notice.contains("from jo@exmaple.org to jo@example.org"), "{notice}");
+    let notice = emails_to(&app, "jo@exmaple.org").await;
+    assert_eq!(notice.len(), 1, "{notice:?}");
+    assert!(notice[0].contains("from jo@exmaple.org to jo@example.org"), "{}", notice[0]);
     let audited: String =
         sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'user.updated'")
             .fetch_one(app.db.pool())
