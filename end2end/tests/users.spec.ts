@@ -149,6 +149,18 @@ test.describe.serial("users", () => {
 
       await admin.goto(`${server.baseURL}/account`);
       await ready(admin);
+      // A typo is called off before its link is opened.
+      await admin.getByLabel("Email (you sign in with it)").fill("ana.nwe@example.org");
+      await admin.getByLabel("Current password").fill(ADMIN.password);
+      await admin.getByRole("button", { name: "Save" }).click();
+      await expect(admin.getByTestId("pending-email")).toContainText("ana.nwe@example.org waits for you to confirm it");
+      await admin.getByRole("button", { name: "Keep ana@example.org" }).click();
+      await expect(admin.getByTestId("email-change-cancelled")).toHaveText(
+        "You keep signing in with ana@example.org. The link we emailed no longer works.",
+      );
+      await expect(admin.getByTestId("pending-email")).toHaveCount(0);
+      await expect(admin.getByTestId("account-result")).toHaveText("");
+
       await admin.getByLabel("Email (you sign in with it)").fill("ana.new@example.org");
       await admin.getByLabel("Current password").fill(ADMIN.password);
       await admin.getByRole("button", { name: "Save" }).click();

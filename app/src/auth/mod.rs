@@ -231,6 +231,18 @@ pub async fn pending_email() -> Result<Option<String>, AppError> {
     service::pending_email(&state.db, &user).await.map_err(internal)
 }
 
+/// Calls off the signed-in user's waiting new email (a typo, or a change of mind): they keep
+/// signing in with the email they have. Answers whether one was waiting.
+#[server(prefix = "/api", endpoint = "auth/cancel-email-change")]
+pub async fn cancel_email_change() -> Result<bool, AppError> {
+    let state = crate::state::app_state()?;
+    let (user, _) = signed_in_session(&state).await?;
+    let cancelled = service::cancel_email_change(&state.db, &user).await.map_err(internal)?;
+    tracing::info!(user_id = %user.id, cancelled, "new email called off");
+    crate::request::after_plain_form_post("/account");
+    Ok(cancelled)
+}
+
 /// The new email the signed-in user's emailed confirmation link is for, while it works.
 #[server(prefix = "/api", endpoint = "auth/email-link-status")]
 pub async fn email_link_status(token: String) -> Result<Option<String>, AppError> {

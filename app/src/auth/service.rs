@@ -554,6 +554,16 @@ pub async fn pending_email(db: &Db, user: &User) -> Result<Option<String>, sqlx:
         .await
 }
 
+/// Calls off the new email `user` asked for: its link stops working and the account keeps its
+/// email. Answers whether one was waiting.
+pub async fn cancel_email_change(db: &Db, user: &User) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM email_changes WHERE user_id = $1")
+        .bind(&user.id)
+        .execute(db.writer())
+        .await?;
+    Ok(deleted.rows_affected() > 0)
+}
+
 /// The new email `user`'s confirmation link is for, while it still works.
 pub async fn email_link_target(db: &Db, user: &User, token: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(

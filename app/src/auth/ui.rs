@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    ChangePassword, CompleteSetup, ConfirmEmailChange, CurrentUser, DeleteOwnAccount, Login,
-    RequestPasswordReset, ResetPassword, SignOutElsewhere, UpdateAccount, email_link_status,
+    CancelEmailChange, ChangePassword, CompleteSetup, ConfirmEmailChange, CurrentUser, DeleteOwnAccount,
+    Login, RequestPasswordReset, ResetPassword, SignOutElsewhere, UpdateAccount, email_link_status,
     get_current_user, pending_email, reset_link_status, setup_status,
 };
 use crate::error::AppError;
@@ -298,8 +298,17 @@ pub fn AccountPage() -> impl IntoView {
         });
         let form = NodeRef::new();
         empty_on_success(update.value(), form);
-        // A new email waiting for its link, read again after each save.
-        let pending = Resource::new(move || update.version().get(), |_| pending_email());
+        // A new email waiting for its link, read again after each save and each calling off.
+        let cancel = ServerAction::<CancelEmailChange>::new();
+        let cancel_error = last_error(cancel.value());
+        let pending =
+            Resource::new(move || (update.version().get(), cancel.version().get()), |_| pending_email());
+        // Called off, "We emailed a link to …" no longer holds.
+        Effect::new(move |_| {
+            if let Some(Ok(_)) = cancel.value().get() {
+                update.value().set(None);
+            }
+        });
         view! {
             {move || {
                 let user = saved.get();
@@ -322,15 +331,32 @@ pub fn AccountPage() -> impl IntoView {
             <Transition>
                 {move || Suspend::new(async move {
                     pending.await.ok().flatten().map(|new_email| view! {
-                        <p class="mt-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="pending-email">
-                            {format!(
-                                "{new_email} waits for you to confirm it: open the link we emailed there, within 24 hours, signed in as now. Until then, sign in with {}.",
-                                saved.get_untracked().email,
-                            )}
-                        </p>
+                        <div class="mt-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
+                            <p data-testid="pending-email">
+                                {format!(
+                                    "{new_email} waits for you to confirm it: open the link we emailed there, within 24 hours, signed in as now. Until then, sign in with {}.",
+                                    saved.get_untracked().email,
+                                )}
+                            </p>
+                            <ActionForm action=cancel attr:class="mt-2">
+                                <button type="submit" class="rounded-md border border-amber-300 bg-white px-3 py-1.5 font-medium text-amber-900 hover:bg-amber-100" disabled=move || cancel.pending().get()>
+                                    {format!("Keep {}", saved.get_untracked().email)}
+                                </button>
+                            </ActionForm>
+                        </div>
                     })
                 })}
             </Transition>
+            <FormError error=cancel_error />
+            <p class="mt-2 text-sm text-green-700" role="status" data-testid="email-change-cancelled">
+                {move || cancel.value().get().and_then(Result::ok).map(|cancelled| match cancelled {
+                    true => format!(
+                        "You keep signing in with {}. The link we emailed no longer works.",
+                        saved.get_untracked().email,
+                    ),
+                    false => "No new email was waiting.".to_string(),
+                })}
+            </p>
             <p class="mt-4 text-sm">
                 <a href="/account/password" class="text-indigo-700 hover:underline">"Change your password"</a>
             </p>

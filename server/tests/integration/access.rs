@@ -44,6 +44,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("auth/update-account", SignedIn),
     ("auth/delete-account", SignedIn),
     ("auth/pending-email", SignedIn),
+    ("auth/cancel-email-change", SignedIn),
     ("auth/sign-out-elsewhere", SignedIn),
     ("auth/email-link-status", SignedIn),
     ("auth/confirm-email", SignedIn),

@@ -26,6 +26,7 @@ on_both_backends!(
     a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out,
     a_signed_in_user_changes_their_name_and_email,
     a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent,
+    a_waiting_new_email_is_called_off,
     a_signed_in_user_signs_out_everywhere_else,
     expired_sessions_and_links_are_pruned,
     a_volunteer_deletes_their_own_account_and_their_sign_ups_stay,
@@ -40,15 +41,6 @@ fn setup_form<'a>(token: &'a str, email: &'a str) -> Vec<(&'a str, &'a str)> {
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
     ]
-}
-
-/// The admin audit log's entries for `action`, oldest first.
-async fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = $1 ORDER BY at, id")
-        .bind(action)
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap()
 }
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
@@ -488,13 +480,7 @@ async fn admins_rename_the_organisation_and_describe_it(app: TestApp) {
     assert!(!home.contains(app::settings::DEFAULT_ORGANISATION_DESCRIPTION), "{home}");
     let events = app.client().get(app.url("/events")).send().await.unwrap().text().await.unwrap();
     assert!(events.contains("<title>Events · Riverside Tenants</title>"), "{events}");
-    let audit: String = sqlx::query_scalar(
-        "SELECT entity FROM admin_audit_log WHERE action = 'settings.organisation.changed'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audit, "Riverside Tenants");
+    assert_eq!(app.audited("settings.organisation.changed").await, ["Riverside Tenants"]);
 }
 
 async fn a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out(app: TestApp) {
@@ -544,9 +530,7 @@ async fn a_signed_in_user_changes_their_password_and_their_other_devices_are_sig
     assert_eq!(signed_in_as(&elsewhere).await, Value::Null);
     assert_eq!(signs_in_with(PASSWORD).await, 422);
     assert_eq!(signs_in_with(NEW).await, 200);
-    let audited =
-        count(&app, "SELECT COUNT(*) FROM admin_audit_log WHERE action = 'user.password_changed'").await;
-    assert_eq!(audited, 1);
+    assert_eq!(app.audited("user.password_changed").await.len(), 1);
 
     // Guessing the current password counts against the account's sign-in limit.
     const OTHER: &str = "another passphrase here";
@@ -625,7 +609,7 @@ async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
     assert_eq!(events[1]["email"], "new@example.org");
     assert_eq!(events[1]["display_name"], "Vo Lunteer");
     assert_eq!(
-        audited(&app, "user.account_changed").await,
+        app.audited("user.account_changed").await,
         ["vol@example.org", "vol@example.org → new@example.org"]
     );
 }
@@ -764,9 +748,46 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     assert_eq!(events[0]["email"], "vol@example.org");
     assert_eq!(events[1]["email"], "new@example.org");
     assert_eq!(
-        audited(&app, "user.account_changed").await,
+        app.audited("user.account_changed").await,
         ["vol@example.org", "vol@example.org → new@example.org"]
     );
+}
+
+/// A waiting new email (a typo, a change of mind) is called off from Your account: its link
+/// stops working and the account keeps signing in with its email.
+async fn a_waiting_new_email_is_called_off(app: TestApp) {
+    let smtp = FakeSmtp::start(0).await;
+    configure_smtp(&app, &admin(&app).await, smtp.port).await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let me = app.signed_in("vol@example.org").await;
+    let cancel = |client: &reqwest::Client| {
+        let (app, client) = (&app, client.clone());
+        async move { app.call(&client, "auth/cancel-email-change", &[]).await }
+    };
+    let form = [("display_name", "Vol"), ("email", "nwe@example.org"), ("current_password", PASSWORD)];
+    assert_eq!(app.call(&me, "auth/update-account", &form).await.status(), 200);
+    let sent = emails_to(&app, "nwe@example.org").await;
+    let link = sent[0].lines().find(|l| l.contains("/account/confirm-email?token=")).expect(&sent[0]);
+    let token = link.rsplit("token=").next().unwrap().to_string();
+
+    assert_eq!(cancel(&app.client()).await.status(), 401, "nobody signed in has nothing to call off");
+    let res = cancel(&me).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), true);
+    let pending: Value = app.call(&me, "auth/pending-email", &[]).await.json().await.unwrap();
+    assert_eq!(pending, Value::Null);
+    let page = me.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("waits for you to confirm it"), "Your account no longer says one waits");
+    let res = app.call(&me, "auth/confirm-email", &[("token", token.as_str())]).await;
+    assert_eq!(res.status(), 404, "its link no longer works");
+    let me_now: Value = app.call(&me, "auth/me", &[]).await.json().await.unwrap();
+    assert_eq!(me_now["email"], "vol@example.org");
+    // Nothing left to call off; posted by the browser itself, it lands on Your account.
+    let res =
+        me.post(app.url("/api/auth/cancel-email-change")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/account");
+    assert_eq!(cancel(&me).await.json::<Value>().await.unwrap(), false);
 }
 
 /// "Sign out everywhere else" ends every other session of the account, and only those: the
@@ -796,7 +817,7 @@ async fn a_signed_in_user_signs_out_everywhere_else(app: TestApp) {
     assert_eq!(signed_in_as(&someone_else).await, "sam@example.org");
     // Again: nothing left to end, and nothing more in the log.
     assert_eq!(sign_out(&here).await.json::<Value>().await.unwrap(), 0);
-    assert_eq!(audited(&app, "user.signed_out_elsewhere").await, ["vol@example.org (2)"]);
+    assert_eq!(app.audited("user.signed_out_elsewhere").await, ["vol@example.org (2)"]);
 }
 
 /// The hourly clean-up removes sessions and emailed links past their time, and nothing else.

@@ -227,6 +227,15 @@ impl TestApp {
         payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
     }
 
+    /// What the admin audit log names for each entry of `action`, oldest first.
+    pub async fn audited(&self, action: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = $1 ORDER BY at, id")
+            .bind(action)
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+    }
+
     /// Publishes `event` as the system, as the module that makes it would; answers with its seq.
     pub async fn publish(&self, event: &app::events::Event) -> i64 {
         let mut tx = self.db.begin_write().await.unwrap();
