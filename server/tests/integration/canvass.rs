@@ -135,12 +135,7 @@ async fn addresses_are_added_checked_corrected_and_deleted(app: TestApp) {
     assert_eq!(app.call(&admin, "canvass/address", &[("id", id.as_str())]).await.status(), 404);
     let deleted = serde_json::json!({ "address_id": id, "street": "7 Mill Lane North" });
     assert_eq!(app.events("canvass.address.deleted").await, std::slice::from_ref(&deleted), "once");
-    let audited: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM admin_audit_log WHERE action = 'canvass.address.deleted'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audited, 1);
+    assert_eq!(app.audited("canvass.address.deleted").await.len(), 1);
 }
 
 async fn visit(

@@ -396,12 +396,7 @@ async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {
             "merged_contact_id": gone, "merged_email": "jo.work@example.org",
         })]
     );
-    let audit: Vec<String> =
-        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'contact.merged'")
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audit, ["jo.work@example.org into jo@example.org"]);
+    assert_eq!(app.audited("contact.merged").await, ["jo.work@example.org into jo@example.org"]);
     assert!(app.events("contact.unsubscribed").await.is_empty(), "neither had unsubscribed");
 }
 
@@ -483,15 +478,7 @@ async fn organisers_add_a_contact_and_correct_their_details(app: TestApp) {
         ("Rosa L. Parks".into(), "rosa.parks@example.org".into(), None, "ADMIN".into()),
         "an empty phone removes it"
     );
-    let audit: Vec<(String, String)> =
-        sqlx::query_as("SELECT action, entity FROM admin_audit_log WHERE action = 'contact.updated'")
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(
-        audit,
-        [("contact.updated".to_string(), "rosa@example.org → rosa.parks@example.org".to_string())]
-    );
+    assert_eq!(app.audited("contact.updated").await, ["rosa@example.org → rosa.parks@example.org"]);
     // Published with the address before, so the newsletter can follow the change.
     let updated = app.events("contact.updated").await;
     assert_eq!(
@@ -504,12 +491,7 @@ async fn organisers_add_a_contact_and_correct_their_details(app: TestApp) {
     // The same details saved again change nothing: no event, no audit row.
     assert_eq!(update(&id, contact_form("Rosa L. Parks", "ROSA.PARKS@example.org", "")).await.status(), 200);
     assert_eq!(app.events("contact.updated").await.len(), 1);
-    let audited: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM admin_audit_log WHERE action = 'contact.updated'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audited, 1);
+    assert_eq!(app.audited("contact.updated").await.len(), 1);
     assert_eq!(update("nobody", contact_form("Nobody", "nobody@example.org", "")).await.status(), 404);
     let form = contact_form("Rosa Parks", "rosa.parks@example.org", "555 0100");
     let mut args = vec![("id", id.as_str())];
@@ -691,12 +673,7 @@ async fn importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest(app: Test
             .iter()
             .any(|e| e["contact_id"] == old.as_str() && e["added"] == serde_json::json!(["returning"]))
     );
-    let audit: String =
-        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'contact.imported'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audit, "2 created, 1 updated, 4 skipped");
+    assert_eq!(app.audited("contact.imported").await, ["2 created, 1 updated, 4 skipped"]);
 
     // Importing the same file again creates nobody and changes no tag.
     let res =

@@ -167,10 +167,7 @@ async fn failing_listener_retries_then_parks_and_replay_delivers(backend: Backen
         scalar(&app, "SELECT COUNT(*) FROM bus_deliveries").await == 0
     })
     .await;
-    assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM admin_audit_log WHERE action = 'bus.delivery.replayed'").await,
-        1
-    );
+    assert_eq!(app.audited("bus.delivery.replayed").await.len(), 1);
     // Replaying what is not dead is a clear 404.
     let res =
         app.call(&admin, "observability/replay", &[("listener", "flaky"), ("seq", seq_text.as_str())]).await;

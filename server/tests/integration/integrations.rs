@@ -176,13 +176,7 @@ async fn the_automation_webhook_gets_every_event_signed(backend: Backend) {
     let masked = shown["secret"].as_str().unwrap();
     assert!(masked.starts_with("whsec_…"), "{masked}");
     assert!(!saved.contains(&secret[6..20]), "the secret is never sent back");
-    let audit: Vec<String> = sqlx::query_scalar(
-        "SELECT entity FROM admin_audit_log WHERE action = 'settings.automation.saved' ORDER BY at",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audit, ["changed: enabled, url, secret"]);
+    assert_eq!(app.audited("settings.automation.saved").await, ["changed: enabled, url, secret"]);
 
     // An event from any module arrives signed, as its envelope.
     let shift = app::shifts::service::create(&app.bus(), &Actor::System, &crate::shifts::form("Stall", "3"))
@@ -482,13 +476,10 @@ async fn the_public_calendar_shows_public_shifts_as_they_change(backend: Backend
             .await
             .unwrap();
     assert!(!stored.contains(CALENDAR_TOKEN), "stored encrypted");
-    let audited: String = sqlx::query_scalar(
-        "SELECT entity FROM admin_audit_log WHERE action = 'settings.public_calendar.saved'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audited, "changed: enabled, calendar_url, token");
+    assert_eq!(
+        app.audited("settings.public_calendar.saved").await,
+        ["changed: enabled, calendar_url, token"]
+    );
 
     // A public shift becomes an entry with its times, place and sign-up link.
     let shift =

@@ -135,14 +135,7 @@ async fn meetings_are_checked_saved_listed_and_deleted(app: TestApp) {
     let deleted = app.events("meeting.deleted").await;
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0]["title"], "Steering group (moved)");
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM admin_audit_log WHERE action = 'meeting.deleted' AND entity = $1",
-    )
-    .bind("Steering group (moved)")
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audited, 1);
+    assert_eq!(app.audited("meeting.deleted").await, ["Steering group (moved)"]);
     assert_eq!(list(&app, &organiser, &[]).await["count"], 1);
 }
 

@@ -361,12 +361,10 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
             .await
             .unwrap();
     assert!(!stored.contains(API_TOKEN), "stored encrypted");
-    let audited: String =
-        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'settings.newsletter.saved'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audited, "changed: enabled, listmonk_url, api_user, api_token, donors_list");
+    assert_eq!(
+        app.audited("settings.newsletter.saved").await,
+        ["changed: enabled, listmonk_url, api_user, api_token, donors_list"]
+    );
 
     // Already in Listmonk: Sam, on the group's own list, with an attribute of theirs; and the
     // donors' list, which is used rather than made again.

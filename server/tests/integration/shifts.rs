@@ -1693,13 +1693,7 @@ async fn admins_choose_when_reminders_go(app: TestApp) {
     assert_eq!(app.call(&admin, "shifts/save-reminders", &[("hours", "48")]).await.status(), 200);
     assert_eq!(hours().await, 48);
     assert_eq!(service::send_reminders(&app.db, shift.starts_at - 40 * 3600).await.unwrap(), 1);
-    let audited: Vec<String> = sqlx::query_scalar(
-        "SELECT entity FROM admin_audit_log WHERE action = 'settings.shift_reminders.changed' ORDER BY entity",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(audited, ["0", "48"]);
+    assert_eq!(app.audited("settings.shift_reminders.changed").await, ["0", "48"]);
 }
 
 async fn the_public_list_is_grouped_by_day(app: TestApp) {

@@ -120,12 +120,10 @@ async fn texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox(app
     assert!(webhook_url.ends_with("/api/webhooks/sms"), "{webhook_url}");
     let shown = ok_json(app.call(&owner, "integrations/sms", &[]).await).await;
     assert_eq!(shown, saved);
-    let audit: Vec<String> =
-        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'settings.sms.saved'")
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audit, vec!["changed: enabled, account_sid, auth_token".to_string()]);
+    assert_eq!(
+        app.audited("settings.sms.saved").await,
+        vec!["changed: enabled, account_sid, auth_token".to_string()]
+    );
     // Saved again with the mask as shown: the token is kept.
     let masked = saved["auth_token"].as_str().unwrap();
     let again = [("form[enabled]", "true"), ("form[account_sid]", ACCOUNT_SID), ("form[auth_token]", masked)];

@@ -326,12 +326,7 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     assert!(
         app.page(&admin, &format!("/admin/videos/{id}")).await.contains("Plays the uploaded file march.mp4")
     );
-    let audited: Vec<String> =
-        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'video.file.uploaded'")
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audited, ["March: march.mp4"]);
+    assert_eq!(app.audited("video.file.uploaded").await, ["March: march.mp4"]);
     // Told like an edit; the refused uploads told nothing.
     assert_eq!(
         app.events("video.updated").await,
@@ -389,12 +384,7 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
         404
     );
     assert!(app.page(&app.client(), "/videos/march").await.contains(&format!("src=\"{address}\"")));
-    let audited: Vec<String> =
-        sqlx::query_scalar("SELECT entity FROM admin_audit_log WHERE action = 'video.file.removed'")
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(audited, ["March: march.webm"]);
+    assert_eq!(app.audited("video.file.removed").await, ["March: march.webm"]);
     let res = remove(&id).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("no uploaded file"));
