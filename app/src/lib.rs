@@ -116,6 +116,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns/:slug/respond") view=campaigns::ui::RespondPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts") view=shifts::ui::PublicShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/cancel") view=shifts::ui::CancelSignupPage ssr=SsrMode::Async />
+                <Route path=path!("/shifts/links") view=shifts::ui::LostLinksPage />
                 <Route path=path!("/shifts/chosen") view=shifts::ui::ChosenShiftsPage ssr=SsrMode::Async />
                 <Route path=path!("/shifts/:id") view=shifts::ui::ShiftSignupPage ssr=SsrMode::Async />
                 <Route path=path!("/my/shifts") view=shifts::ui::MyShiftsPage ssr=SsrMode::Async />

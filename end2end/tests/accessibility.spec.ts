@@ -15,7 +15,7 @@ async function expectAccessible(page: Page, server: RunningServer, paths: string
 }
 
 // The public pages a visitor reaches without a token of their own.
-const PUBLIC_PAGES = ["/", "/shifts", "/events", "/stories", "/videos", "/canvass", "/login", "/register", "/forgot-password", "/reset-password?token=x", "/unsubscribe?token=x", "/meetings/reply?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"];
+const PUBLIC_PAGES = ["/", "/shifts", "/events", "/stories", "/videos", "/canvass", "/login", "/register", "/forgot-password", "/reset-password?token=x", "/shifts/links", "/shifts/cancel?token=x", "/unsubscribe?token=x", "/meetings/reply?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"];
 
 // Every admin page in the sidebar (read from it, so a new page is checked too), and the pages
 // reached from those that have no entry of their own.

@@ -1,5 +1,6 @@
 import { expect, Locator, Page } from "@playwright/test";
-import { createShift, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow } from "./helpers";
+import { startFakeSmtp } from "./fake-smtp";
+import { configureSmtp, createShift, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("volunteer shifts", () => {
@@ -518,5 +519,70 @@ test.describe.serial("volunteer shifts", () => {
     const titleLink = (shift: Locator) => shift.locator("a", { hasNotText: "Leave out" });
     await expect(titleLink(chosen.first())).toHaveAttribute("href", firstPick!);
     await expect(titleLink(chosen.last())).toHaveAttribute("href", secondPick!);
+  });
+});
+
+// A server of its own: it sets up SMTP, which the tests above run without.
+test.describe.serial("a lost cancel link", () => {
+  let server: RunningServer;
+
+  test.beforeAll(async ({ browser }) => {
+    server = await startWithAdmin(browser);
+  });
+
+  test.afterAll(async () => {
+    await server.stop();
+  });
+
+  test("a volunteer who lost their cancel link gets a new one by email", async ({ browser }) => {
+    const smtp = await startFakeSmtp();
+    try {
+      const admin = await browser.newPage();
+      await configureSmtp(admin, server, smtp.port);
+      await admin.goto(`${server.baseURL}/admin/shifts`);
+      await ready(admin);
+      await createShift(admin, "Food drive", 3);
+
+      const volunteer = await (await browser.newContext()).newPage();
+      await signUp(volunteer, server, "Food drive", 31);
+      const oldLink = (await volunteer.getByTestId("cancel-link").getAttribute("href"))!;
+
+      // Later, the email lost: the list offers the links again.
+      await volunteer.goto(`${server.baseURL}/shifts`);
+      await volunteer.getByRole("link", { name: "Get your links again" }).click();
+      await expect(volunteer).toHaveURL(/\/shifts\/links$/);
+      await ready(volunteer);
+      await volunteer.getByLabel("Email").fill("v31@example.org");
+      await volunteer.getByRole("button", { name: "Email me my links" }).click();
+      await expect(volunteer.getByTestId("links-sent")).toContainText("we have emailed it a new link to cancel each one");
+
+      let link = "";
+      await expect
+        .poll(
+          () => {
+            const email = smtp.received.find((m) => m.to.includes("v31@example.org") && m.text.includes("You asked for the links"));
+            link = email?.text.match(/\S*\/shifts\/cancel\?token=\S+/)?.[0] ?? "";
+            return link;
+          },
+          { timeout: 30_000 },
+        )
+        .not.toBe("");
+
+      // The old link no longer works, and says where to get a new one.
+      await volunteer.goto(oldLink);
+      await ready(volunteer);
+      await expect(volunteer.getByTestId("load-error")).toContainText("not valid");
+      await expect(volunteer.getByRole("link", { name: "Get your links again" })).toBeVisible();
+      // The new one cancels.
+      await volunteer.goto(`${server.baseURL}${link.slice(link.indexOf("/shifts/cancel"))}`);
+      await ready(volunteer);
+      await expect(volunteer.getByTestId("cancel-what")).toContainText("Food drive");
+      await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+      await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
+      await admin.reload();
+      await expect(admin.getByTestId("admin-shift").filter({ hasText: "Food drive" })).toContainText("0/3");
+    } finally {
+      await smtp.stop();
+    }
   });
 });

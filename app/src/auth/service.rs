@@ -205,9 +205,10 @@ pub struct SetupForm<'a> {
     pub password_confirm: &'a str,
 }
 
-/// "Forgot your password?" answers no sooner than this, so that its timing does not tell an
-/// email with an account (a write) from one without (a read).
-pub const FORGOT_PASSWORD_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(250);
+/// A request for an emailed link ("Forgot your password?", lost cancel links) answers no
+/// sooner than this, so that its timing does not tell an email that has something (a write)
+/// from one without (a read).
+pub const EMAILED_LINK_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// How long a link to choose a new password works.
 pub const RESET_LINK_SECONDS: i64 = 3600;

@@ -1,6 +1,6 @@
 //! The emails shift changes send (ssr only). Each is queued in the transaction of the change.
 
-use super::Shift;
+use super::{MySignup, Shift};
 use crate::email::service::{EmailAttachment, LINK_BASE, OutgoingEmail};
 
 fn calendar_file(shift: &Shift) -> EmailAttachment {
@@ -94,6 +94,31 @@ pub fn signed_up_together(name: &str, to: &str, entries: &[TogetherEntry]) -> Op
     })
 }
 
+/// "Lost your link?": each sign-up of an email to a shift still to come, with its standing and
+/// its new private cancel link (those sent before no longer work).
+pub fn cancel_links(to: &str, signups: &[(MySignup, String)]) -> OutgoingEmail {
+    let list: String = signups
+        .iter()
+        .map(|(mine, token)| {
+            format!(
+                "\n{}\n{}.\nTo cancel it: {LINK_BASE}/shifts/cancel?token={token}\n",
+                details(&mine.shift),
+                mine.standing()
+            )
+        })
+        .collect();
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: "Your shift sign-ups and their cancel links".to_string(),
+        body: format!(
+            "Hello,\n\nYou asked for the links to your sign-ups. Here they are, each with a new private \
+             link to cancel it; the links we sent before no longer work.\n{list}\n\
+             If you did not ask, ignore this email: your sign-ups stay as they are.\n"
+        ),
+        attachment: None,
+    }
+}
+
 /// A spot opened and the first on the waitlist has it.
 pub fn promoted(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
     OutgoingEmail {
@@ -101,7 +126,8 @@ pub fn promoted(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
         subject: format!("A spot opened: you're signed up for {}", shift.title),
         body: format!(
             "Hello {name},\n\nA spot opened and you are now signed up.\n\n{}\n\n\
-             If you can no longer come, use the cancel link from your first email.\n",
+             If you can no longer come, use the cancel link from your first email \
+             (lost it? get it again at {LINK_BASE}/shifts/links).\n",
             details(shift)
         ),
         attachment: Some(calendar_file(shift)),
@@ -121,7 +147,8 @@ pub fn changed(shift: &Shift, name: &str, to: &str, waitlisted: bool) -> Outgoin
         subject: format!("Changed: {}", shift.title),
         body: format!(
             "Hello {name},\n\nThe time or place of a shift you signed up for has changed. {standing}\n\n{}\n\n\
-             If you can no longer come, use the cancel link from your first email.\n",
+             If you can no longer come, use the cancel link from your first email \
+             (lost it? get it again at {LINK_BASE}/shifts/links).\n",
             details(shift)
         ),
         attachment: (!waitlisted).then(|| calendar_file(shift)),
@@ -135,8 +162,8 @@ pub fn reminder(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
         subject: format!("Reminder: {}, {}", shift.title, shift.when()),
         body: format!(
             "Hello {name},\n\nA reminder that you are signed up for this shift:\n\n{}\n\n\
-             If you can no longer come, please cancel with the link from your first email, so that \
-             someone else can take your spot.\n",
+             If you can no longer come, please cancel with the link from your first email (lost it? \
+             get it again at {LINK_BASE}/shifts/links), so that someone else can take your spot.\n",
             details(shift)
         ),
         attachment: None,

@@ -826,6 +826,22 @@ pub async fn cancel_signup(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// "Lost your link?": emails `email` a new cancel link for each of its sign-ups to shifts
+/// still to come. The same answer, after the same time, whether it has any or not.
+#[server(prefix = "/api", endpoint = "shifts/email-links")]
+pub async fn email_cancel_links(email: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let allowance = crate::rate_limit::Allowance {
+        limiter: &state.signup_limiter,
+        client_ip: &crate::request::client_ip(),
+    };
+    let answer_at = tokio::time::Instant::now() + crate::auth::service::EMAILED_LINK_ANSWER_TIME;
+    service::email_cancel_links(&state.db, &allowance, &email).await?;
+    tokio::time::sleep_until(answer_at).await;
+    crate::request::after_plain_form_post("/shifts/links?sent=1");
+    Ok(())
+}
+
 /// The admin list: upcoming first, filtered, a page at a time.
 #[server(prefix = "/api", endpoint = "shifts/admin-list")]
 pub async fn list_admin_shifts(#[server(default)] filter: ShiftFilter) -> Result<ShiftPage, AppError> {

@@ -1923,6 +1923,43 @@ pub async fn later_signups_by_token(db: &Db, token: &str, now: i64) -> Result<Ve
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 
+/// "Lost your link?": emails `email` a new private cancel link for each of its sign-ups to a
+/// shift still to come (a spot or the waitlist), soonest first; the old links stop working.
+/// An email with none is sent nothing, and the caller answers the same either way, so that
+/// nobody learns who signed up. One use of the public sign-up's rate limit. Answers how many
+/// links went.
+pub async fn email_cancel_links(
+    db: &Db,
+    allowance: &crate::rate_limit::Allowance<'_>,
+    email: &str,
+) -> Result<usize, ShiftError> {
+    let email = normalise_email(email);
+    let mut v = Validation::new();
+    crate::users::service::check_email(&mut v, &email);
+    v.finish().map_err(ShiftError::Invalid)?;
+    allowance.take().map_err(ShiftError::RateLimited)?;
+    let now = db::now_unix();
+    let mut tx = db.begin_write().await?;
+    let sql = active_signups_with_shifts("u.email = $1 AND s.ends_at > $2 ORDER BY s.starts_at, s.id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&email).bind(now).fetch_all(&mut *tx).await?;
+    let mut signups = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mine = my_signup_from_row(row, now)?;
+        let token = new_token();
+        sqlx::query("UPDATE shift_signups SET cancel_token_hash = $1 WHERE id = $2")
+            .bind(token_hash(&token))
+            .bind(&mine.signup_id)
+            .execute(&mut *tx)
+            .await?;
+        signups.push((mine, token));
+    }
+    if !signups.is_empty() {
+        queue_email(&mut tx, &emails::cancel_links(&email, &signups)).await?;
+    }
+    tx.commit().await?;
+    Ok(signups.len())
+}
+
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".
 pub async fn cancel_own(bus: &Bus, actor: &Actor, user_id: &str, signup_id: &str) -> Result<(), ShiftError> {
     let owned: Option<i64> = sqlx::query_scalar(

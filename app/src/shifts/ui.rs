@@ -8,13 +8,14 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
-    CancelMySignup, CancelSignup, ChosenShifts, CreateShift, DeleteShift, EmailShiftVolunteers, HoursFilter,
-    LaterShift, MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER,
-    SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift,
-    SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift, calendar_feed_link, get_admin_shift,
-    get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours, get_sign_in_sheet,
-    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
-    list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
+    CancelMySignup, CancelSignup, ChosenShifts, CreateShift, DeleteShift, EmailCancelLinks,
+    EmailShiftVolunteers, HoursFilter, LaterShift, MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES,
+    SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus,
+    SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift,
+    calendar_feed_link, get_admin_shift, get_calendar_feed, get_later_signups_by_token, get_public_shift,
+    get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours, list_admin_shifts,
+    list_chosen_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
+    shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -95,6 +96,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
                 <a href="/api/shifts.ics" rel="external" class="text-indigo-700 underline">"this calendar feed"</a>
                 " (in your calendar app, add a calendar from its address)."
             </p>
+            <LostLinkOffer />
         </main>
     }
 }
@@ -567,6 +569,56 @@ fn SignupConfirmation(
     .into_any()
 }
 
+/// Where someone who signed up without an account, and lost the email with their cancel link,
+/// gets it again.
+#[component]
+fn LostLinkOffer() -> impl IntoView {
+    view! {
+        <p class="mt-4 text-sm text-slate-600">
+            "Signed up and lost the email with your cancel link? "
+            <a href="/shifts/links" class="text-indigo-700 underline">"Get your links again"</a>
+            "."
+        </p>
+    }
+}
+
+/// `/shifts/links`: "Lost your link?" Emails a new cancel link for each of an email's sign-ups
+/// to shifts still to come, answering the same whether it has any or not.
+#[component]
+pub fn LostLinksPage() -> impl IntoView {
+    let request = ServerAction::<EmailCancelLinks>::new();
+    let error = last_error(request.value());
+    // `?sent=1`: the browser sent the form itself (see `request::after_plain_form_post`).
+    let sent_by_browser = use_query_map().with_untracked(|q| q.get("sent").is_some());
+    view! {
+        <Title text="Your sign-up links" />
+        <PublicHeader />
+        <main class="mx-auto max-w-xl px-4 py-10">
+            <h1 class="text-2xl font-bold text-slate-900">"Lost your cancel link?"</h1>
+            <Show
+                when=move || sent_by_browser || matches!(request.value().get(), Some(Ok(())))
+                fallback=move || view! {
+                    <ActionForm action=request attr:class="mt-4 space-y-4" attr:novalidate=true>
+                        <p class="text-slate-700">
+                            "Give the email you signed up with. We will email it a new link to cancel each shift it is signed up for (or waiting for) that is still to come; the links sent before stop working."
+                        </p>
+                        <FormError error=error />
+                        <Field label="Email" name="email" kind="email" autocomplete="email" required=true error=error />
+                        <button type="submit" class=BUTTON_PRIMARY disabled=move || request.pending().get()>"Email me my links"</button>
+                    </ActionForm>
+                }
+            >
+                <p class="mt-4 rounded-md bg-green-50 p-4 text-green-900" role="status" data-testid="links-sent">
+                    "If that email is signed up for shifts still to come, we have emailed it a new link to cancel each one. The links sent before no longer work."
+                </p>
+            </Show>
+            <p class="mt-6 text-sm">
+                <a href="/shifts" class="text-indigo-700 hover:underline">"Back to the shifts"</a>
+            </p>
+        </main>
+    }
+}
+
 /// The sign-up form's offer to sign up for the later shifts of the series too.
 #[component]
 fn SeriesChoice(later: Vec<LaterShift>) -> impl IntoView {
@@ -615,6 +667,7 @@ fn signup_fields(me: Option<CurrentUser>, back_to: &str, error: Signal<Option<Ap
                 <a href=format!("/login?next={}", crate::ui::urlencode(back_to)) class="text-indigo-700 underline">"Sign in"</a>
                 " to sign up in one click."
             </p>
+            <LostLinkOffer />
         }
             .into_any(),
     }
@@ -667,7 +720,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                                 </p>
                             }
                                 .into_any(),
-                            (_, Err(e)) => view! { <LoadError error=e /> }.into_any(),
+                            (_, Err(e)) => view! { <LoadError error=e /> <LostLinkOffer /> }.into_any(),
                             (_, Ok(mine)) if mine.over => view! {
                                 <SignupSummary mine=mine />
                                 <p class="mt-4 text-slate-700" data-testid="cancel-result">"This shift is over, so there is nothing to cancel."</p>

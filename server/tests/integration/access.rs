@@ -67,6 +67,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/by-token", Anyone),
     ("shifts/later-by-token", Anyone),
     ("shifts/cancel", Anyone),
+    ("shifts/email-links", Anyone),
     ("campaigns/public", Anyone),
     ("campaigns/send", Anyone),
     ("campaigns/respond", Anyone),

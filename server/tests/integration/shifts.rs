@@ -16,6 +16,7 @@ on_both_backends!(
     capacity_waitlist_and_promotion,
     the_same_email_cannot_sign_up_twice,
     cancel_links_work_once_and_only_for_their_signup,
+    a_lost_cancel_link_is_emailed_again,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
     a_sign_up_for_several_shifts_draws_once_on_the_rate_limit,
@@ -327,6 +328,114 @@ async fn cancel_links_work_once_and_only_for_their_signup(app: TestApp) {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].email, "v2@example.org");
     assert_eq!(second.status, SignupStatus::Confirmed);
+}
+
+/// "Lost your link?": an email's sign-ups to shifts still to come (a spot or the waitlist) get
+/// new cancel links, emailed together, and the old links stop working; finished shifts,
+/// cancelled sign-ups and other people's are left out. An email without sign-ups gets nothing,
+/// and the answer is the same. Bad input is refused; it is rate-limited like a sign-up.
+async fn a_lost_cancel_link_is_emailed_again(app: TestApp) {
+    let bus = app.bus();
+    let sign_up = |shift_id: String, n: usize| {
+        let bus = bus.clone();
+        async move {
+            service::sign_up(&bus, &Actor::System, &shift_id, &person(n), SignupSource::Public, None)
+                .await
+                .unwrap()
+        }
+    };
+    let full = service::create(&bus, &Actor::System, &form("Phone bank", "1")).await.unwrap();
+    let afternoon =
+        ShiftForm { start_time: "14:00".into(), end_time: "16:00".into(), ..form("Leafleting", "5") };
+    let open = service::create(&bus, &Actor::System, &afternoon).await.unwrap();
+    let done = service::create(&bus, &Actor::System, &form("Old rally", "5")).await.unwrap();
+    let dropped = service::create(&bus, &Actor::System, &form("Dropped", "5")).await.unwrap();
+    sign_up(full.id.clone(), 2).await;
+    let waiting = sign_up(full.id.clone(), 1).await;
+    let spot = sign_up(open.id.clone(), 1).await;
+    let others = sign_up(open.id.clone(), 2).await;
+    sign_up(done.id.clone(), 1).await;
+    let now = db::now_unix();
+    move_shift(&app, &done.id, now - 7200, now - 3600).await;
+    let cancelled = sign_up(dropped.id.clone(), 1).await;
+    service::cancel_by_token(&bus, &Actor::System, &cancelled.cancel_token).await.unwrap();
+    let ask = |email: &'static str| {
+        let app = &app;
+        async move { app.call(&app.client(), "shifts/email-links", &[("email", email)]).await }
+    };
+    let look_up = |token: String| {
+        let app = &app;
+        async move { app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.status() }
+    };
+
+    // Bad input is refused, and sends nothing.
+    for bad in ["", "not-an-email"] {
+        let res = ask(bad).await;
+        assert_eq!(res.status(), 422, "{bad:?}");
+        assert_eq!(res.json::<Value>().await.unwrap()["Invalid"][0]["field"], "email");
+    }
+    assert!(queued(&app, "Your shift sign-ups").await.is_empty());
+
+    // Nobody signed up with it: the same answer, nothing sent.
+    let asked = std::time::Instant::now();
+    assert_eq!(ask("nobody@example.org").await.status(), 200);
+    assert!(asked.elapsed() >= app::auth::service::EMAILED_LINK_ANSWER_TIME);
+    assert!(queued(&app, "Your shift sign-ups").await.is_empty());
+
+    let asked = std::time::Instant::now();
+    assert_eq!(ask(" V1@Example.org ").await.status(), 200);
+    assert!(asked.elapsed() >= app::auth::service::EMAILED_LINK_ANSWER_TIME);
+    let sent = queued(&app, "Your shift sign-ups").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (to, _, body, _) = &sent[0];
+    assert_eq!(to, "v1@example.org");
+    assert!(
+        body.contains("Shift: Phone bank") && body.contains("On the waitlist, number 1 in line."),
+        "{body}"
+    );
+    assert!(body.contains("Shift: Leafleting") && body.contains("Signed up."), "{body}");
+    assert!(!body.contains("Old rally") && !body.contains("Dropped"), "only shifts still to come: {body}");
+    let tokens = cancel_tokens(body);
+    assert_eq!(tokens.len(), 2, "{body}");
+
+    // The old links no longer work; the new ones do, each for its own sign-up.
+    assert_eq!(look_up(waiting.cancel_token.clone()).await, 404);
+    assert_eq!(look_up(spot.cancel_token.clone()).await, 404);
+    assert_eq!(look_up(others.cancel_token.clone()).await, 200, "someone else's link is left alone");
+    let found: Value = app
+        .call(&app.client(), "shifts/by-token", &[("token", tokens[1].as_str())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["signup_id"], spot.signup_id.as_str());
+    let res = app.call(&app.client(), "shifts/cancel", &[("token", tokens[1].as_str())]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(shift_status(&app, &open.id).await, (ShiftStatus::Open, 1));
+    assert_eq!(shift_status(&app, &full.id).await, (ShiftStatus::Full, 1), "the waitlisted one stays");
+
+    // The page asks for the email; sent by the browser itself, the form lands on its answer.
+    let page = app.page(&app.client(), "/shifts/links").await;
+    assert!(page.contains("Lost your cancel link?") && page.contains("Email me my links"), "{page}");
+    let res = app
+        .client()
+        .post(app.url("/api/shifts/email-links"))
+        .header("accept", "text/html")
+        .form(&[("email", "nobody@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/shifts/links?sent=1");
+    assert!(app.page(&app.client(), "/shifts/links?sent=1").await.contains("we have emailed it a new link"));
+
+    // The public sign-up's limit: five a minute from one address, the three asks above
+    // included (refused input is not counted).
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(ask("nobody@example.org").await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
 }
 
 async fn creating_shifts_needs_an_admin(app: TestApp) {
