@@ -924,6 +924,15 @@ pub async fn admin_remove_signup(signup_id: String) -> Result<(), AppError> {
     Ok(service::remove_signup(&state.bus, &crate::events::Actor::User(user.id), &signup_id).await?)
 }
 
+/// An organiser emails a volunteer their confirmation again, with a new cancel link; answers
+/// the address it went to.
+#[server(prefix = "/api", endpoint = "shifts/admin-resend")]
+pub async fn admin_resend_confirmation(signup_id: String) -> Result<String, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::resend_confirmation(&state.db, &signup_id).await?)
+}
+
 #[server(prefix = "/api", endpoint = "shifts/admin-cancel-shift")]
 pub async fn admin_cancel_shift(shift_id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;

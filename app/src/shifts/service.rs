@@ -1960,6 +1960,32 @@ pub async fn email_cancel_links(
     Ok(signups.len())
 }
 
+/// An organiser emails a volunteer their confirmation again (it went to spam, or was deleted):
+/// the email of the sign-up, with a new private cancel link (the old one stops working). Only
+/// for an active sign-up to a shift still to come. Answers the address it went to.
+pub async fn resend_confirmation(db: &Db, signup_id: &str) -> Result<String, ShiftError> {
+    let now = db::now_unix();
+    let mut tx = db.begin_write().await?;
+    let sql = active_signups_with_shifts("u.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(signup_id).fetch_optional(&mut *tx).await?;
+    let mine =
+        row.as_ref().map(|row| my_signup_from_row(row, now)).transpose()?.ok_or(ShiftError::NotFound)?;
+    if mine.over {
+        return Err(ShiftError::Over);
+    }
+    let token = new_token();
+    let (name, email): (String, String) =
+        sqlx::query_as("UPDATE shift_signups SET cancel_token_hash = $1 WHERE id = $2 RETURNING name, email")
+            .bind(token_hash(&token))
+            .bind(signup_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let waitlisted = mine.status == SignupStatus::Waitlisted;
+    queue_email(&mut tx, &emails::signed_up(&mine.shift, &name, &email, &token, waitlisted)).await?;
+    tx.commit().await?;
+    Ok(email)
+}
+
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".
 pub async fn cancel_own(bus: &Bus, actor: &Actor, user_id: &str, signup_id: &str) -> Result<(), ShiftError> {
     let owned: Option<i64> = sqlx::query_scalar(

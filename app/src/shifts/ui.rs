@@ -7,14 +7,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminSetAttendance, Attendance,
-    CancelMySignup, CancelSignup, ChosenShifts, CreateShift, DeleteShift, EmailCancelLinks,
-    EmailShiftVolunteers, HoursFilter, LaterShift, MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES,
-    SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus,
-    SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView, UpdateShift,
-    calendar_feed_link, get_admin_shift, get_calendar_feed, get_later_signups_by_token, get_public_shift,
-    get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours, list_admin_shifts,
-    list_chosen_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
+    AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminResendConfirmation,
+    AdminSetAttendance, Attendance, CancelMySignup, CancelSignup, ChosenShifts, CreateShift, DeleteShift,
+    EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift, MySignup, NewCalendarFeed, PublicShift,
+    REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage,
+    ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView,
+    UpdateShift, calendar_feed_link, get_admin_shift, get_calendar_feed, get_later_signups_by_token,
+    get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours,
+    list_admin_shifts, list_chosen_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
     shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
@@ -1257,6 +1257,7 @@ pub fn AdminShiftPage() -> impl IntoView {
     let remove = ServerAction::<AdminRemoveSignup>::new();
     let cancel_shift = ServerAction::<AdminCancelShift>::new();
     let promote = ServerAction::<AdminPromoteSignup>::new();
+    let resend = ServerAction::<AdminResendConfirmation>::new();
     let update = ServerAction::<UpdateShift>::new();
     let delete = ServerAction::<DeleteShift>::new();
     let attendance = ServerAction::<AdminSetAttendance>::new();
@@ -1272,6 +1273,7 @@ pub fn AdminShiftPage() -> impl IntoView {
             .or(last_error(promote.value()).get())
             .or(last_error(delete.value()).get())
             .or(last_error(attendance.value()).get())
+            .or(last_error(resend.value()).get())
     });
     // Which sign-up's removal waits for confirmation, and whether cancelling or deleting the
     // shift does; whether the edit form is open.
@@ -1443,8 +1445,13 @@ pub fn AdminShiftPage() -> impl IntoView {
                             <p class="mt-2 text-sm text-red-600" data-testid="action-error">
                                 {move || action_error.get().map(|e| e.to_string())}
                             </p>
+                            <p class="mt-2 text-sm text-green-700" role="status" data-testid="resend-result">
+                                {move || resend.value().get().and_then(Result::ok).map(|email| {
+                                    format!("Emailed {email} their confirmation again, with a new cancel link.")
+                                })}
+                            </p>
                             {edit_form}
-                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote confirm_removal=confirm_removal marking=marking />
+                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote resend=resend confirm_removal=confirm_removal marking=marking />
                             {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() series add=add form=add_form error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() signed_up=shift.signed_up waiting=waiting />
                         }
@@ -1467,6 +1474,7 @@ fn SignupList(
     changeable: bool,
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,
+    resend: ServerAction<AdminResendConfirmation>,
     confirm_removal: RwSignal<Option<String>>,
     /// Marks who came, once the shift has started.
     marking: Option<ServerAction<AdminSetAttendance>>,
@@ -1501,7 +1509,7 @@ fn SignupList(
     let list = if signups.signups.is_empty() {
         view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{empty}</p> }.into_any()
     } else {
-        view! { <SignupTable signups=signups.signups changeable=changeable remove=remove promote=promote confirm_removal=confirm_removal marking=marking /> }
+        view! { <SignupTable signups=signups.signups changeable=changeable remove=remove promote=promote resend=resend confirm_removal=confirm_removal marking=marking /> }
             .into_any()
     };
     view! {
@@ -1517,6 +1525,7 @@ fn SignupTable(
     changeable: bool,
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,
+    resend: ServerAction<AdminResendConfirmation>,
     confirm_removal: RwSignal<Option<String>>,
     marking: Option<ServerAction<AdminSetAttendance>>,
 ) -> impl IntoView {
@@ -1559,6 +1568,18 @@ fn SignupTable(
                         <input type="hidden" name="signup_id" value=id />
                         <button type="submit" class="mr-3 text-sm text-indigo-700 hover:underline" title="Confirms them now; a full shift gets one more spot">
                             "Promote"
+                        </button>
+                    </ActionForm>
+                }
+            });
+            // For a volunteer who cannot find the email from their sign-up.
+            let resend_control = changeable.then(|| {
+                let id = s.id.clone();
+                view! {
+                    <ActionForm action=resend attr:class="inline">
+                        <input type="hidden" name="signup_id" value=id />
+                        <button type="submit" class="mr-3 whitespace-nowrap text-sm text-indigo-700 hover:underline" title="Emails their confirmation again, with a new cancel link">
+                            "Resend email"
                         </button>
                     </ActionForm>
                 }
@@ -1611,7 +1632,7 @@ fn SignupTable(
                         <span class="block text-xs text-slate-600">{source}</span>
                     </td>
                     {came}
-                    <td class=TD>{promote_control}{control}</td>
+                    <td class=TD>{promote_control}{resend_control}{control}</td>
                 </tr>
             }
         })

@@ -103,6 +103,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/admin-one", ORGANISERS),
     ("shifts/admin-add", ORGANISERS),
     ("shifts/admin-remove", ORGANISERS),
+    ("shifts/admin-resend", ORGANISERS),
     ("shifts/admin-promote", ORGANISERS),
     ("shifts/admin-attendance", ORGANISERS),
     ("shifts/admin-cancel-shift", ORGANISERS),

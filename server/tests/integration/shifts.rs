@@ -17,6 +17,7 @@ on_both_backends!(
     the_same_email_cannot_sign_up_twice,
     cancel_links_work_once_and_only_for_their_signup,
     a_lost_cancel_link_is_emailed_again,
+    organisers_resend_a_volunteers_confirmation,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
     a_sign_up_for_several_shifts_draws_once_on_the_rate_limit,
@@ -436,6 +437,58 @@ async fn a_lost_cancel_link_is_emailed_again(app: TestApp) {
         statuses.push(ask("nobody@example.org").await.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 429]);
+}
+
+/// "Resend email" on a shift's page: the volunteer's confirmation (or waitlist notice) again,
+/// with a new cancel link; the old link stops working. Not for a sign-up that is cancelled or
+/// gone, nor once the shift is over.
+async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Soup kitchen", "1")).await.unwrap();
+    let spot = service::sign_up(&bus, &Actor::System, &shift.id, &person(1), SignupSource::Public, None)
+        .await
+        .unwrap();
+    let waiting = service::sign_up(&bus, &Actor::System, &shift.id, &person(2), SignupSource::Public, None)
+        .await
+        .unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let resend = |id: String| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.call(&admin, "shifts/admin-resend", &[("signup_id", id.as_str())]).await }
+    };
+    let look_up = |token: String| {
+        let app = &app;
+        async move { app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.status() }
+    };
+
+    let res = resend(spot.signup_id.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), "v1@example.org");
+    let sent = queued(&app, "You're signed up: Soup kitchen").await;
+    assert_eq!(sent.len(), 2, "the first confirmation and this one: {sent:?}");
+    // The new one is the email whose link is not the first's (both may have the same time).
+    let (to, _, body, with_calendar_file) =
+        sent.iter().find(|(_, _, body, _)| !body.contains(&spot.cancel_token)).unwrap();
+    assert_eq!(to, "v1@example.org");
+    assert!(*with_calendar_file && body.starts_with("Hello Volunteer 1,"), "{body}");
+    let token = cancel_tokens(body).pop().unwrap();
+    assert_eq!(look_up(spot.cancel_token.clone()).await, 404, "the old link stops working");
+    assert_eq!(look_up(token).await, 200);
+
+    // Someone waiting gets the waitlist notice again.
+    assert_eq!(resend(waiting.signup_id.clone()).await.status(), 200);
+    assert_eq!(queued(&app, "You're on the waitlist: Soup kitchen").await.len(), 2);
+
+    // Nothing to resend for a cancelled or unknown sign-up, nor once the shift is over.
+    let removed = app.call(&admin, "shifts/admin-remove", &[("signup_id", waiting.signup_id.as_str())]).await;
+    assert_eq!(removed.status(), 200);
+    assert_eq!(resend(waiting.signup_id.clone()).await.status(), 404);
+    assert_eq!(resend("no-such-signup".into()).await.status(), 404);
+    let now = db::now_unix();
+    move_shift(&app, &shift.id, now - 7200, now - 3600).await;
+    assert_eq!(resend(spot.signup_id.clone()).await.status(), 409);
+    assert_eq!(queued(&app, "You're signed up: Soup kitchen").await.len(), 2, "nothing more sent");
 }
 
 async fn creating_shifts_needs_an_admin(app: TestApp) {
