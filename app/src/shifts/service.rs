@@ -1945,13 +1945,9 @@ pub async fn email_cancel_links(
     let mut signups = Vec::with_capacity(rows.len());
     for row in &rows {
         let mine = my_signup_from_row(row, now)?;
-        let token = new_token();
-        sqlx::query("UPDATE shift_signups SET cancel_token_hash = $1 WHERE id = $2")
-            .bind(token_hash(&token))
-            .bind(&mine.signup_id)
-            .execute(&mut *tx)
-            .await?;
-        signups.push((mine, token));
+        if let Some(link) = new_cancel_link(&mut tx, &mine.signup_id).await? {
+            signups.push((mine, link.token));
+        }
     }
     if !signups.is_empty() {
         queue_email(&mut tx, &emails::cancel_links(&email, &signups)).await?;
@@ -1973,17 +1969,34 @@ pub async fn resend_confirmation(db: &Db, signup_id: &str) -> Result<String, Shi
     if mine.over {
         return Err(ShiftError::Over);
     }
-    let token = new_token();
-    let (name, email): (String, String) =
-        sqlx::query_as("UPDATE shift_signups SET cancel_token_hash = $1 WHERE id = $2 RETURNING name, email")
-            .bind(token_hash(&token))
-            .bind(signup_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let link = new_cancel_link(&mut tx, signup_id).await?.ok_or(ShiftError::NotFound)?;
     let waitlisted = mine.status == SignupStatus::Waitlisted;
-    queue_email(&mut tx, &emails::signed_up(&mine.shift, &name, &email, &token, waitlisted)).await?;
+    queue_email(&mut tx, &emails::signed_up(&mine.shift, &link.name, &link.email, &link.token, waitlisted))
+        .await?;
     tx.commit().await?;
-    Ok(email)
+    Ok(link.email)
+}
+
+/// A sign-up's new private cancel link, and whom to send it to.
+struct CancelLink {
+    token: String,
+    name: String,
+    email: String,
+}
+
+/// Replaces an active sign-up's cancel link (the old one stops working); `None` when it is not
+/// active, as when it was cancelled since it was read.
+async fn new_cancel_link(tx: &mut Tx, signup_id: &str) -> Result<Option<CancelLink>, sqlx::Error> {
+    let token = new_token();
+    let row: Option<(String, String)> = sqlx::query_as(
+        "UPDATE shift_signups SET cancel_token_hash = $1 WHERE id = $2 AND status <> 'CANCELLED' \
+         RETURNING name, email",
+    )
+    .bind(token_hash(&token))
+    .bind(signup_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(name, email)| CancelLink { token, name, email }))
 }
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".
