@@ -1614,7 +1614,7 @@ fn SignupTable(
             // A phone number to call from a phone, at the shift.
             let phone = s.phone.filter(|p| !p.is_empty()).map(|p| {
                 let tel = format!("tel:{}", p.replace(' ', ""));
-                view! { <a href=tel class="text-indigo-700 hover:underline">{p}</a> }
+                view! { <a href=tel class="whitespace-nowrap text-indigo-700 hover:underline">{p}</a> }
             });
             view! {
                 <tr data-testid="signup-row">
