@@ -1,5 +1,6 @@
 // A fake SMTP server for the browser tests: accepts every message on 127.0.0.1 and keeps it,
 // its quoted-printable text decoded, so a test can follow a link a person was emailed.
+import { expect } from "@playwright/test";
 import { createServer, Server } from "node:net";
 
 export interface ReceivedEmail {
@@ -78,4 +79,24 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     });
   });
   return { port, received, stop: () => new Promise((ok) => server.close(() => ok())) };
+}
+
+/** The address, from `path` on (`/shifts/cancel?token=…`), of the first link to `path` in an
+ * email to `to` that says `says`, once the fake server has it: the app's email worker sends in
+ * the background. */
+export async function emailedLink(smtp: FakeSmtp, to: string, says: string, path: string): Promise<string> {
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`${escaped}\\S+`);
+  let link = "";
+  await expect
+    .poll(
+      () => {
+        const email = smtp.received.find((m) => m.to.includes(to) && m.text.includes(says));
+        link = email?.text.match(pattern)?.[0] ?? "";
+        return link;
+      },
+      { timeout: 30_000 },
+    )
+    .not.toBe("");
+  return link;
 }

@@ -1,6 +1,6 @@
 import { expect } from "@playwright/test";
 import { ADMIN, configureSmtp, ready, signIn, startWithAdmin, test, violations } from "./helpers";
-import { startFakeSmtp } from "./fake-smtp";
+import { emailedLink, startFakeSmtp } from "./fake-smtp";
 import { RunningServer } from "./server";
 
 test.describe.serial("users", () => {
@@ -173,22 +173,12 @@ test.describe.serial("users", () => {
       await admin.reload();
       await expect(admin.getByTestId("pending-email")).toHaveText(waiting);
 
-      let link = "";
-      await expect
-        .poll(
-          () => {
-            const email = smtp.received.find((m) => m.to.includes("ana.new@example.org"));
-            link = email?.text.match(/\S*\/account\/confirm-email\?token=\S+/)?.[0] ?? "";
-            return link;
-          },
-          { timeout: 30_000 },
-        )
-        .not.toBe("");
+      const link = await emailedLink(smtp, "ana.new@example.org", "Confirm it here", "/account/confirm-email?token=");
 
       // Opened on another device, not signed in: first signed in with the old email, then
       // back at the link.
       const phone = await (await browser.newContext()).newPage();
-      await phone.goto(`${server.baseURL}${link.slice(link.indexOf("/account/confirm-email"))}`);
+      await phone.goto(`${server.baseURL}${link}`);
       await expect(phone).toHaveURL(/\/login\?next=/);
       await ready(phone);
       await phone.getByLabel("Email").fill(ADMIN.email);
