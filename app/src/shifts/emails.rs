@@ -119,6 +119,15 @@ pub fn cancel_links(to: &str, signups: &[(MySignup, String)]) -> OutgoingEmail {
     }
 }
 
+/// How the emails after a sign-up say to cancel: a cancel link can be replaced (a lost link
+/// asked for again, an organiser's resend), so the latest one emailed is the one that works.
+fn how_to_cancel() -> String {
+    format!(
+        "If you can no longer come, cancel with the latest cancel link we emailed you \
+         (lost it? get it again at {LINK_BASE}/shifts/links)."
+    )
+}
+
 /// A spot opened and the first on the waitlist has it.
 pub fn promoted(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
     OutgoingEmail {
@@ -126,9 +135,9 @@ pub fn promoted(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
         subject: format!("A spot opened: you're signed up for {}", shift.title),
         body: format!(
             "Hello {name},\n\nA spot opened and you are now signed up.\n\n{}\n\n\
-             If you can no longer come, use the cancel link from your first email \
-             (lost it? get it again at {LINK_BASE}/shifts/links).\n",
-            details(shift)
+             {}\n",
+            details(shift),
+            how_to_cancel()
         ),
         attachment: Some(calendar_file(shift)),
     }
@@ -147,9 +156,9 @@ pub fn changed(shift: &Shift, name: &str, to: &str, waitlisted: bool) -> Outgoin
         subject: format!("Changed: {}", shift.title),
         body: format!(
             "Hello {name},\n\nThe time or place of a shift you signed up for has changed. {standing}\n\n{}\n\n\
-             If you can no longer come, use the cancel link from your first email \
-             (lost it? get it again at {LINK_BASE}/shifts/links).\n",
-            details(shift)
+             {}\n",
+            details(shift),
+            how_to_cancel()
         ),
         attachment: (!waitlisted).then(|| calendar_file(shift)),
     }
@@ -162,9 +171,9 @@ pub fn reminder(shift: &Shift, name: &str, to: &str) -> OutgoingEmail {
         subject: format!("Reminder: {}, {}", shift.title, shift.when()),
         body: format!(
             "Hello {name},\n\nA reminder that you are signed up for this shift:\n\n{}\n\n\
-             If you can no longer come, please cancel with the link from your first email (lost it? \
-             get it again at {LINK_BASE}/shifts/links), so that someone else can take your spot.\n",
-            details(shift)
+             {} Cancelling lets someone else take your spot.\n",
+            details(shift),
+            how_to_cancel()
         ),
         attachment: None,
     }

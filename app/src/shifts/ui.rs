@@ -1470,7 +1470,8 @@ fn SignupList(
     shift_id: String,
     signups: SignupPage,
     search: String,
-    /// Whether sign-ups can be removed and promoted (not once the shift is over).
+    /// Whether sign-ups can be removed, promoted and sent their email again (not once the shift
+    /// is over).
     changeable: bool,
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,

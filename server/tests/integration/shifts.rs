@@ -1682,6 +1682,9 @@ async fn volunteers_are_told_when_their_shift_moves(app: TestApp) {
     assert_eq!(spot.len(), 1);
     assert_eq!(spot[0].0, "v1@example.org");
     assert!(spot[0].2.contains(&format!("When: {}", moved.when())), "{}", spot[0].2);
+    assert!(spot[0].2.contains(
+        "the latest cancel link we emailed you (lost it? get it again at {{base_url}}/shifts/links)"
+    ));
     let told = queued(&app, "Changed").await;
     let to: Vec<&str> = told.iter().map(|t| t.0.as_str()).collect();
     assert_eq!(
@@ -1773,6 +1776,7 @@ async fn reminders_go_once_the_day_before(app: TestApp) {
     let subject = format!("Reminder: Canvass, {}", shift.when());
     assert_eq!(to, [("v0@example.org", subject.as_str()), ("v1@example.org", subject.as_str())]);
     assert!(sent[0].2.contains("Hello Volunteer 0") && sent[0].2.contains("Where: Community hall"));
+    assert!(sent[0].2.contains("{{base_url}}/shifts/links"), "says where to get a lost link: {}", sent[0].2);
     // Once only.
     assert_eq!(service::send_reminders(&app.db, shift.starts_at - day + 7200).await.unwrap(), 0);
 
