@@ -11,6 +11,14 @@ fn calendar_file(shift: &Shift) -> EmailAttachment {
     }
 }
 
+fn calendar_file_of_several(shifts: &[&Shift]) -> EmailAttachment {
+    EmailAttachment {
+        filename: "shifts.ics".into(),
+        content_type: "text/calendar; charset=utf-8".into(),
+        content: super::shifts_ics(shifts, crate::db::now_unix()),
+    }
+}
+
 fn details(shift: &Shift) -> String {
     let place =
         if shift.location.is_empty() { String::new() } else { format!("\nWhere: {}", shift.location) };
@@ -40,6 +48,53 @@ pub fn signed_up(shift: &Shift, name: &str, to: &str, cancel_token: &str, waitli
             details(shift)
         ),
         attachment: (!waitlisted).then(|| calendar_file(shift)),
+    }
+}
+
+/// A volunteer an organiser moved to another shift: from which, to which, whether they had a
+/// spot on the first and are waiting on the second, and the new sign-up's cancel token.
+pub struct Moved<'a> {
+    pub from: &'a Shift,
+    pub to: &'a Shift,
+    pub had_spot: bool,
+    pub waitlisted: bool,
+    pub cancel_token: &'a str,
+}
+
+/// After a move: the shift they are no longer on and the one they are on now, with its private
+/// cancel link. The calendar file adds the new shift (with a spot there) and marks the old one
+/// cancelled in a calendar that imported it (with a spot there).
+pub fn moved(name: &str, to: &str, moved: &Moved) -> OutgoingEmail {
+    let cancel = format!("{LINK_BASE}/shifts/cancel?token={}", moved.cancel_token);
+    let (subject, standing) = if moved.waitlisted {
+        (
+            format!("Moved: you're on the waitlist for {}", moved.to.title),
+            "That shift is full, so you are on its waitlist. We will email you if a spot opens.",
+        )
+    } else {
+        (format!("Moved: you're signed up for {}", moved.to.title), "You are signed up for it.")
+    };
+    let called_off = moved.from.called_off();
+    let mut entries: Vec<&Shift> = Vec::new();
+    if !moved.waitlisted {
+        entries.push(moved.to);
+    }
+    if moved.had_spot {
+        entries.push(&called_off);
+    }
+    let attached =
+        if entries.is_empty() { "" } else { " The calendar file attached brings your calendar up to date." };
+    OutgoingEmail {
+        to: to.to_string(),
+        subject,
+        body: format!(
+            "Hello {name},\n\nAn organiser moved your sign-up to another shift.{attached}\n\n\
+             You are no longer signed up for:\n{}\n\nYou are now on:\n{}\n{standing}\n\n\
+             If your plans change, cancel with this private link:\n{cancel}\n",
+            details(moved.from),
+            details(moved.to)
+        ),
+        attachment: (!entries.is_empty()).then(|| calendar_file_of_several(&entries)),
     }
 }
 
@@ -86,11 +141,7 @@ pub fn signed_up_together(name: &str, to: &str, entries: &[TogetherEntry]) -> Op
              cancel any one of them with its own private link.\n{list}",
             entries.len()
         ),
-        attachment: (!spots.is_empty()).then(|| EmailAttachment {
-            filename: "shifts.ics".into(),
-            content_type: "text/calendar; charset=utf-8".into(),
-            content: super::shifts_ics(&spots, crate::db::now_unix()),
-        }),
+        attachment: (!spots.is_empty()).then(|| calendar_file_of_several(&spots)),
     })
 }
 

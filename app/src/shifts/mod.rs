@@ -592,6 +592,16 @@ pub struct SignupReceipt {
     pub cancel_token: String,
 }
 
+/// Where an organiser moved a volunteer, and whether they wait there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoveReceipt {
+    pub name: String,
+    pub shift_title: String,
+    /// "Sat 5 Dec 2026, 09:00–12:00 GMT".
+    pub shift_when: String,
+    pub waitlisted: bool,
+}
+
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const TEXT_MAX_CHARS: usize = 5000;
 pub const LOCATION_MAX_CHARS: usize = 300;
@@ -931,6 +941,26 @@ pub async fn admin_resend_confirmation(signup_id: String) -> Result<String, AppE
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::resend_confirmation(&state.db, &signup_id).await?)
+}
+
+/// The shifts a volunteer of this shift can be moved to (see `service::move_targets`).
+#[server(prefix = "/api", endpoint = "shifts/admin-move-targets")]
+pub async fn admin_move_targets(shift_id: String) -> Result<Vec<Shift>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    service::move_targets(&state.db, &shift_id, crate::db::now_unix()).await.map_err(crate::auth::internal)
+}
+
+/// An organiser moves a volunteer to another shift (see `service::move_signup`).
+#[server(prefix = "/api", endpoint = "shifts/admin-move")]
+pub async fn admin_move_signup(
+    signup_id: String,
+    #[server(default)] to_shift_id: String,
+) -> Result<MoveReceipt, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::move_signup(&state.bus, &actor, &signup_id, &to_shift_id).await?)
 }
 
 #[server(prefix = "/api", endpoint = "shifts/admin-cancel-shift")]

@@ -1144,6 +1144,9 @@ enum Batch {
     /// One person's sign-up for shifts they chose together: as a series, except that each is
     /// taken or refused on its own; the others point at the first one taken.
     Chosen,
+    /// A sign-up moved here from another shift by an organiser: `move_signup` sends the one
+    /// email that tells of both shifts, so none is queued here.
+    Move,
 }
 
 /// Signs up everyone in `requests` (each with who asks), in order as if one after the
@@ -1260,6 +1263,7 @@ async fn sign_up_in(
         let token = new_token();
         let waitlisted = status == SignupStatus::Waitlisted;
         let first_signup_id = match batch {
+            Batch::Move => None,
             Batch::Separate => {
                 confirmation_emails.push(emails::signed_up(
                     shift,
@@ -2076,21 +2080,146 @@ async fn signup_cancelled(
     reason: &str,
     with_calendar_file: bool,
 ) -> Result<(), sqlx::Error> {
-    let name: String = row.try_get("name")?;
-    let email: String = row.try_get("email")?;
-    let email_out = emails::cancelled(shift, &name, &email, reason, with_calendar_file);
-    queue_email(tx, &email_out).await?;
-    let event = Event::ShiftSignupCancelled(ShiftSignupCancelled {
+    let event = cancelled_event(shift, row, reason)?;
+    queue_email(tx, &emails::cancelled(shift, &event.name, &event.email, reason, with_calendar_file)).await?;
+    bus::publish(tx, actor, &Event::ShiftSignupCancelled(event)).await?;
+    Ok(())
+}
+
+/// `shift.signup.cancelled` for a just-cancelled sign-up (`row`: id, contact_id, name, email).
+fn cancelled_event(
+    shift: &Shift,
+    row: &sqlx::any::AnyRow,
+    reason: &str,
+) -> Result<ShiftSignupCancelled, sqlx::Error> {
+    Ok(ShiftSignupCancelled {
         shift_id: shift.id.clone(),
         shift_title: shift.title.clone(),
         signup_id: row.try_get("id")?,
         contact_id: row.try_get("contact_id")?,
-        name,
-        email,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
         reason: reason.to_string(),
-    });
-    bus::publish(tx, actor, &event).await?;
-    Ok(())
+    })
+}
+
+/// How many shifts an organiser is offered to move a volunteer to.
+pub const MOVE_TARGETS_MAX: i64 = 200;
+
+/// The shifts a volunteer of `shift_id` can be moved to: every other shift that still takes
+/// sign-ups (not cancelled, not over), private ones too, soonest first, at most
+/// `MOVE_TARGETS_MAX`.
+pub async fn move_targets(db: &Db, shift_id: &str, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE id <> $1 AND status <> 'CANCELLED' AND ends_at > $2 \
+         ORDER BY {SOONEST_FIRST} LIMIT {MOVE_TARGETS_MAX}"
+    )))
+    .bind(shift_id)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(shift_from_row).collect()
+}
+
+/// An organiser moves a volunteer to another shift (they asked to come another day), in one
+/// transaction: the sign-up is cancelled (`shift.signup.cancelled`, reason MOVED; a spot it
+/// frees goes to the waitlist, as after any cancellation) and the volunteer is signed up for
+/// `to_shift_id` as an organiser adds someone (source ADMIN; the waitlist when it is full).
+/// One email tells them both, with the new private cancel link. When the other shift refuses
+/// them (already on it, cancelled, over) it is a field error on `to_shift_id` and nothing
+/// changes.
+pub async fn move_signup(
+    bus: &Bus,
+    actor: &Actor,
+    signup_id: &str,
+    to_shift_id: &str,
+) -> Result<super::MoveReceipt, ShiftError> {
+    let to_shift_id = to_shift_id.trim();
+    if to_shift_id.is_empty() {
+        return Err(ShiftError::Invalid(FieldError::only(
+            "to_shift_id",
+            "Choose the shift to move them to.",
+        )));
+    }
+    let now = db::now_unix();
+    let mut tx = bus.db().begin_write().await?;
+    let from_id: Option<String> =
+        sqlx::query_scalar("SELECT shift_id FROM shift_signups WHERE id = $1 AND status <> 'CANCELLED'")
+            .bind(signup_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let from_id = from_id.ok_or(ShiftError::NotFound)?;
+    let mut ids = vec![from_id.as_str(), to_shift_id];
+    ids.sort_unstable();
+    ids.dedup();
+    let (shifts, _) = lock_shifts(&mut tx, &ids).await?;
+    let from = shifts.get(&from_id).ok_or(ShiftError::NotFound)?;
+    if from.is_over(now) {
+        return Err(ShiftError::Over);
+    }
+    // Read again under the lock: it may have been cancelled or promoted meanwhile.
+    let signup = sqlx::query(
+        "SELECT name, email, phone, user_id, status FROM shift_signups \
+         WHERE id = $1 AND shift_id = $2 AND status <> 'CANCELLED'",
+    )
+    .bind(signup_id)
+    .bind(&from_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ShiftError::NotFound)?;
+    let had_spot = signup.try_get::<String, _>("status")? == SignupStatus::Confirmed.as_str();
+    let request = SignupRequest {
+        shift_id: to_shift_id.to_string(),
+        form: SignupForm {
+            name: signup.try_get("name")?,
+            email: signup.try_get("email")?,
+            phone: signup.try_get::<Option<String>, _>("phone")?.unwrap_or_default(),
+        },
+        source: SignupSource::Admin,
+        user_id: signup.try_get("user_id")?,
+    };
+    let mut outcomes = sign_up_in(&mut tx, std::slice::from_ref(&request), Batch::Move).await?;
+    let (receipt, created) =
+        outcomes.pop().unwrap_or(Err(ShiftError::TryAgain)).map_err(refused_by_the_other_shift)?;
+    let to = shifts.get(to_shift_id).ok_or(ShiftError::NotFound)?;
+
+    let cancelled = sqlx::query(
+        "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 WHERE id = $2 \
+         RETURNING id, contact_id, name, email",
+    )
+    .bind(now)
+    .bind(signup_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let event = cancelled_event(from, &cancelled, "MOVED")?;
+    bus::publish(&mut tx, actor, &Event::ShiftSignupCancelled(event)).await?;
+    fill_free_spots(&mut tx, actor, from).await?;
+    for event in &created {
+        bus::publish(&mut tx, actor, event).await?;
+    }
+    let waitlisted = receipt.status == SignupStatus::Waitlisted;
+    let (name, email) = (&request.form.name, &request.form.email);
+    let moved = emails::Moved { from, to, had_spot, waitlisted, cancel_token: &receipt.cancel_token };
+    queue_email(&mut tx, &emails::moved(name, email, &moved)).await?;
+    bus.commit(tx).await?;
+    Ok(super::MoveReceipt {
+        name: name.clone(),
+        shift_title: to.title.clone(),
+        shift_when: to.when(),
+        waitlisted,
+    })
+}
+
+/// A move's refusal by the shift moved to, said of that shift (the organiser's choice).
+fn refused_by_the_other_shift(refusal: ShiftError) -> ShiftError {
+    let message = match refusal {
+        ShiftError::AlreadySignedUp => "They are already signed up for that shift.",
+        ShiftError::NotFound => "There is no such shift to move them to.",
+        ShiftError::Cancelled => "That shift has been cancelled.",
+        ShiftError::Over => "That shift is over.",
+        other => return other,
+    };
+    ShiftError::Invalid(FieldError::only("to_shift_id", message))
 }
 
 /// Emails everyone signed up for or waiting on a shift, or only those with the status `to`;

@@ -7,15 +7,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    AdminAddSignup, AdminCancelShift, AdminPromoteSignup, AdminRemoveSignup, AdminResendConfirmation,
-    AdminSetAttendance, Attendance, CancelMySignup, CancelSignup, ChosenShifts, CreateShift, DeleteShift,
-    EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift, MySignup, NewCalendarFeed, PublicShift,
-    REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage,
-    ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView,
-    UpdateShift, calendar_feed_link, get_admin_shift, get_calendar_feed, get_later_signups_by_token,
-    get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_volunteer_hours,
-    list_admin_shifts, list_chosen_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
-    shifts_needing_volunteers,
+    AdminAddSignup, AdminCancelShift, AdminMoveSignup, AdminPromoteSignup, AdminRemoveSignup,
+    AdminResendConfirmation, AdminSetAttendance, Attendance, CancelMySignup, CancelSignup, ChosenShifts,
+    CreateShift, DeleteShift, EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift, MySignup,
+    NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
+    Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
+    SignupStatus, SignupView, UpdateShift, admin_move_targets, calendar_feed_link, get_admin_shift,
+    get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours, get_sign_in_sheet,
+    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
+    list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -1261,6 +1261,7 @@ pub fn AdminShiftPage() -> impl IntoView {
     let update = ServerAction::<UpdateShift>::new();
     let delete = ServerAction::<DeleteShift>::new();
     let attendance = ServerAction::<AdminSetAttendance>::new();
+    let move_to = ServerAction::<AdminMoveSignup>::new();
     let add_error = last_error(add.value());
     // Made here, not in the form's component, which is drawn again on every live update.
     let add_form = NodeRef::<leptos::html::Form>::new();
@@ -1278,6 +1279,13 @@ pub fn AdminShiftPage() -> impl IntoView {
     // Which sign-up's removal waits for confirmation, and whether cancelling or deleting the
     // shift does; whether the edit form is open.
     let confirm_removal = RwSignal::new(None::<String>);
+    // Whose move to another shift is being chosen, and the shifts to choose from (fetched when
+    // a move is opened, so they are current).
+    let moving = RwSignal::new(None::<String>);
+    let move_targets = LocalResource::new(move || {
+        let (open, shift_id) = (moving.get().is_some(), id());
+        async move { if open { admin_move_targets(shift_id).await.map(Some) } else { Ok(None) } }
+    });
     let confirm_cancel = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
     let editing = RwSignal::new(false);
@@ -1287,8 +1295,10 @@ pub fn AdminShiftPage() -> impl IntoView {
             || cancel_shift.value().get().is_some()
             || promote.value().get().is_some()
             || matches!(update.value().get(), Some(Ok(_)))
+            || matches!(move_to.value().get(), Some(Ok(_)))
         {
             confirm_removal.set(None);
+            moving.set(None);
             confirm_cancel.set(false);
             editing.set(false);
             detail.refetch();
@@ -1450,8 +1460,14 @@ pub fn AdminShiftPage() -> impl IntoView {
                                     format!("Emailed {email} their confirmation again, with a new cancel link.")
                                 })}
                             </p>
+                            <p class="mt-2 text-sm text-green-700" role="status" data-testid="move-result">
+                                {move || move_to.value().get().and_then(Result::ok).map(|moved| {
+                                    let standing = if moved.waitlisted { "on its waitlist, as it is full" } else { "signed up" };
+                                    format!("Moved {} to {} ({}): {standing}. They were emailed the details.", moved.name, moved.shift_title, moved.shift_when)
+                                })}
+                            </p>
                             {edit_form}
-                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over remove=remove promote=promote resend=resend confirm_removal=confirm_removal marking=marking />
+                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over actions=RowActions { remove, promote, resend, move_to, confirm_removal, moving, move_targets } marking=marking />
                             {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() series add=add form=add_form error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() signed_up=shift.signed_up waiting=waiting />
                         }
@@ -1470,13 +1486,10 @@ fn SignupList(
     shift_id: String,
     signups: SignupPage,
     search: String,
-    /// Whether sign-ups can be removed, promoted and sent their email again (not once the shift
-    /// is over).
+    /// Whether sign-ups can be removed, promoted, moved and sent their email again (not once
+    /// the shift is over).
     changeable: bool,
-    remove: ServerAction<AdminRemoveSignup>,
-    promote: ServerAction<AdminPromoteSignup>,
-    resend: ServerAction<AdminResendConfirmation>,
-    confirm_removal: RwSignal<Option<String>>,
+    actions: RowActions,
     /// Marks who came, once the shift has started.
     marking: Option<ServerAction<AdminSetAttendance>>,
 ) -> impl IntoView {
@@ -1510,7 +1523,7 @@ fn SignupList(
     let list = if signups.signups.is_empty() {
         view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{empty}</p> }.into_any()
     } else {
-        view! { <SignupTable signups=signups.signups changeable=changeable remove=remove promote=promote resend=resend confirm_removal=confirm_removal marking=marking /> }
+        view! { <SignupTable signups=signups.signups changeable=changeable actions=actions marking=marking /> }
             .into_any()
     };
     view! {
@@ -1520,16 +1533,30 @@ fn SignupList(
     }
 }
 
+/// What an organiser can do to a sign-up on its row, made once by the shift's page (the table
+/// is drawn again on every live update).
+#[derive(Clone, Copy)]
+struct RowActions {
+    remove: ServerAction<AdminRemoveSignup>,
+    promote: ServerAction<AdminPromoteSignup>,
+    resend: ServerAction<AdminResendConfirmation>,
+    move_to: ServerAction<AdminMoveSignup>,
+    /// Which sign-up's removal waits for confirmation.
+    confirm_removal: RwSignal<Option<String>>,
+    /// Which sign-up's move is being chosen.
+    moving: RwSignal<Option<String>>,
+    move_targets: LocalResource<Result<Option<Vec<Shift>>, AppError>>,
+}
+
 #[component]
 fn SignupTable(
     signups: Vec<SignupView>,
     changeable: bool,
-    remove: ServerAction<AdminRemoveSignup>,
-    promote: ServerAction<AdminPromoteSignup>,
-    resend: ServerAction<AdminResendConfirmation>,
-    confirm_removal: RwSignal<Option<String>>,
+    actions: RowActions,
     marking: Option<ServerAction<AdminSetAttendance>>,
 ) -> impl IntoView {
+    let RowActions { remove, promote, resend, move_to, confirm_removal, moving, .. } = actions;
+    let columns = if marking.is_some() { 7 } else { 6 };
     let rows = signups
         .into_iter()
         .map(|s| {
@@ -1585,6 +1612,25 @@ fn SignupTable(
                     </ActionForm>
                 }
             });
+            let move_control = changeable.then(|| {
+                let id = s.id.clone();
+                view! {
+                    <button class="mr-3 text-sm text-indigo-700 hover:underline" title="Moves them to another shift and emails them" on:click=move |_| {
+                        move_to.value().set(None);
+                        moving.set(Some(id.clone()));
+                    }>
+                        "Move"
+                    </button>
+                }
+            });
+            let move_row = {
+                let (id, name) = (s.id.clone(), s.name.clone());
+                move || {
+                    (moving.get().as_deref() == Some(id.as_str())).then(|| {
+                        view! { <MoveForm signup_id=id.clone() name=name.clone() columns actions /> }
+                    })
+                }
+            };
             // Who came: a button each way, the marked one pressed; pressing it again clears it.
             let came = marking.map(|action| {
                 let id = s.id.clone();
@@ -1633,8 +1679,9 @@ fn SignupTable(
                         <span class="block text-xs text-slate-600">{source}</span>
                     </td>
                     {came}
-                    <td class=TD>{promote_control}{resend_control}{control}</td>
+                    <td class=TD>{promote_control}{resend_control}{move_control}{control}</td>
                 </tr>
+                {move_row}
             }
         })
         .collect_view();
@@ -1655,6 +1702,77 @@ fn SignupTable(
                 <tbody class="divide-y divide-slate-100">{rows}</tbody>
             </table>
         </section>
+    }
+}
+
+/// The row under a sign-up where an organiser chooses the shift to move them to.
+#[component]
+fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) -> impl IntoView {
+    let RowActions { move_to, moving, move_targets, .. } = actions;
+    let error = move || {
+        last_error(move_to.value())
+            .get()
+            .map(|e| e.field_message("to_shift_id").unwrap_or_else(|| e.to_string()))
+    };
+    let choices = move || {
+        let (signup_id, name) = (signup_id.clone(), name.clone());
+        Suspend::new(async move {
+            let shifts = match move_targets.await {
+                Err(e) => return view! { <LoadError error=e /> }.into_any(),
+                Ok(shifts) => shifts.unwrap_or_default(),
+            };
+            if shifts.is_empty() {
+                return view! {
+                    <p class="text-sm text-slate-700">"There is no other shift to move them to: every other shift is over or cancelled."</p>
+                }
+                    .into_any();
+            }
+            let options = shifts
+                .into_iter()
+                .map(|shift| {
+                    let room = match shift.capacity - shift.signed_up {
+                        n if n <= 0 => "full, waitlist".to_string(),
+                        n => format!("{n} of {} spots left", shift.capacity),
+                    };
+                    let private = if shift.is_public { "" } else { ", not public" };
+                    let label = format!(
+                        "{}, {} · {} ({room}{private})",
+                        shift.local_day(),
+                        shift.times(),
+                        shift.title
+                    );
+                    view! { <option value=shift.id>{label}</option> }
+                })
+                .collect_view();
+            view! {
+                <ActionForm action=move_to attr:class="flex flex-wrap items-end gap-3">
+                    <input type="hidden" name="signup_id" value=signup_id />
+                    <label class="text-sm text-slate-700">
+                        {format!("Move {name} to")}
+                        <select name="to_shift_id" required class="mt-1 block w-full max-w-md rounded-md border border-slate-300 px-2 py-1.5 text-sm" aria-describedby="move-error">
+                            <option value="">"Choose a shift"</option>
+                            {options}
+                        </select>
+                    </label>
+                    <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white" disabled=move || move_to.pending().get()>
+                        {move || if move_to.pending().get() { "Moving…" } else { "Move" }}
+                    </button>
+                    <button type="button" class="text-sm text-slate-700" on:click=move |_| moving.set(None)>"Keep them here"</button>
+                </ActionForm>
+            }
+                .into_any()
+        })
+    };
+    view! {
+        <tr data-testid="move-row">
+            <td colspan=columns class="bg-slate-50 px-3 py-3">
+                <Suspense fallback=|| view! { <p class="text-sm text-slate-600">"Loading the shifts…"</p> }>{choices}</Suspense>
+                <p id="move-error" class="mt-2 text-sm text-red-600" data-testid="move-error">{error}</p>
+                <p class="mt-1 text-xs text-slate-600">
+                    "They are emailed the new shift's details and a new cancel link. A spot they leave goes to the first on the waitlist."
+                </p>
+            </td>
+        </tr>
     }
 }
 

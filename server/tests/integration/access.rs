@@ -104,6 +104,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/admin-add", ORGANISERS),
     ("shifts/admin-remove", ORGANISERS),
     ("shifts/admin-resend", ORGANISERS),
+    ("shifts/admin-move", ORGANISERS),
+    ("shifts/admin-move-targets", ORGANISERS),
     ("shifts/admin-promote", ORGANISERS),
     ("shifts/admin-attendance", ORGANISERS),
     ("shifts/admin-cancel-shift", ORGANISERS),

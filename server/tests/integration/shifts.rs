@@ -18,6 +18,7 @@ on_both_backends!(
     cancel_links_work_once_and_only_for_their_signup,
     a_lost_cancel_link_is_emailed_again,
     organisers_resend_a_volunteers_confirmation,
+    organisers_move_a_volunteer_to_another_shift,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
     a_sign_up_for_several_shifts_draws_once_on_the_rate_limit,
@@ -489,6 +490,150 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
     move_shift(&app, &shift.id, now - 7200, now - 3600).await;
     assert_eq!(resend(spot.signup_id.clone()).await.status(), 409);
     assert_eq!(queued(&app, "You're signed up: Soup kitchen").await.len(), 2, "nothing more sent");
+}
+
+/// An organiser moves a volunteer to another shift in one step: the old sign-up is cancelled
+/// (reason MOVED, its spot to the waitlist), the new one made (a spot, or the waitlist of a full
+/// shift), and one email says both with a new cancel link. A refused move changes nothing.
+async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
+    let bus = app.bus();
+    let saturday = service::create(&bus, &Actor::System, &form("Saturday", "1")).await.unwrap();
+    let sunday = service::create(&bus, &Actor::System, &form("Sunday", "1")).await.unwrap();
+    let monday = service::create(&bus, &Actor::System, &form("Monday", "5")).await.unwrap();
+    let called_off = service::create(&bus, &Actor::System, &form("Called off", "5")).await.unwrap();
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    let past = service::create(&bus, &Actor::System, &form("Past", "5")).await.unwrap();
+    let now = db::now_unix();
+    move_shift(&app, &past.id, now - 7200, now - 3600).await;
+    // v0 has Saturday's spot and v1 waits for it; v2 has Sunday's.
+    sign_up_people(&bus, &saturday.id, 2).await;
+    let v0 = service::all_signups(&app.db, &saturday.id).await.unwrap().remove(0);
+    assert_eq!(v0.email, "v0@example.org");
+    let v2 = service::sign_up(&bus, &Actor::System, &sunday.id, &person(2), SignupSource::Public, None)
+        .await
+        .unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let move_to = |signup_id: String, to: String| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let fields = [("signup_id", signup_id.as_str()), ("to_shift_id", to.as_str())];
+            app.call(&admin, "shifts/admin-move", &fields).await
+        }
+    };
+    let attachment = |subject: String| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT attachment FROM email_outbox WHERE subject = $1")
+                .bind(subject)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap()
+        }
+    };
+
+    // The choice: every other shift that still takes sign-ups.
+    let res = app.call(&admin, "shifts/admin-move-targets", &[("shift_id", saturday.id.as_str())]).await;
+    let mut targets: Vec<String> =
+        res.json::<Vec<Value>>().await.unwrap().iter().map(|s| s["title"].to_string()).collect();
+    targets.sort();
+    assert_eq!(targets, ["\"Monday\"", "\"Sunday\""]);
+
+    // v0 moves to Monday: v1 gets Saturday's spot.
+    let res = move_to(v0.id.clone(), monday.id.clone()).await;
+    assert_eq!(res.status(), 200);
+    let moved: Value = res.json().await.unwrap();
+    assert_eq!(
+        (moved["name"].as_str(), moved["shift_title"].as_str()),
+        (Some("Volunteer 0"), Some("Monday"))
+    );
+    assert_eq!(moved["waitlisted"], false);
+    assert_eq!(shift_status(&app, &saturday.id).await, (ShiftStatus::Full, 1));
+    assert_eq!(shift_status(&app, &monday.id).await, (ShiftStatus::Open, 1));
+    let cancelled = app.events("shift.signup.cancelled").await;
+    let last = cancelled.last().unwrap();
+    assert_eq!((last["signup_id"].as_str(), last["reason"].as_str()), (Some(v0.id.as_str()), Some("MOVED")));
+    let created = app.events("shift.signup.created").await;
+    let promoted = &created[created.len() - 2];
+    assert_eq!(
+        (promoted["email"].as_str(), promoted["promoted"].as_bool()),
+        (Some("v1@example.org"), Some(true))
+    );
+    let on_monday = created.last().unwrap();
+    assert_eq!(on_monday["shift_id"], monday.id.as_str());
+    assert_eq!(
+        (on_monday["email"].as_str(), on_monday["source"].as_str()),
+        (Some("v0@example.org"), Some("ADMIN"))
+    );
+    // One email tells v0 of both shifts, with a working link to the new one; no "removed" email.
+    let sent = queued(&app, "Moved: you're signed up for Monday").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (to, subject, body, with_calendar_file) = &sent[0];
+    assert_eq!(to, "v0@example.org");
+    assert!(
+        body.contains("no longer signed up for:\nShift: Saturday") && body.contains("now on:\nShift: Monday"),
+        "{body}"
+    );
+    assert!(*with_calendar_file);
+    let ics = attachment(subject.clone()).await;
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    assert_eq!(ics.matches("STATUS:CANCELLED").count(), 1, "Saturday's entry is cancelled: {ics}");
+    assert!(queued(&app, "Your sign-up for Saturday").await.is_empty());
+    assert_eq!(queued(&app, "A spot opened: you're signed up for Saturday").await.len(), 1);
+    let token = cancel_tokens(body).pop().unwrap();
+    let found: Value =
+        app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.json().await.unwrap();
+    assert_eq!(found["shift"]["title"], "Monday");
+    assert_eq!(found["signup_id"], on_monday["signup_id"]);
+
+    // v2 moves from Sunday to the full Saturday: its waitlist; Sunday is open again.
+    let res = move_to(v2.signup_id.clone(), saturday.id.clone()).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["waitlisted"], true);
+    assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
+    let waiting = service::all_signups(&app.db, &saturday.id).await.unwrap();
+    let statuses: Vec<_> = waiting.iter().map(|s| (s.email.as_str(), s.status)).collect();
+    assert_eq!(
+        statuses,
+        [("v1@example.org", SignupStatus::Confirmed), ("v2@example.org", SignupStatus::Waitlisted)]
+    );
+    let ics = attachment("Moved: you're on the waitlist for Saturday".into()).await;
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1, "only Sunday's entry, cancelled: {ics}");
+    assert!(ics.contains("STATUS:CANCELLED"));
+
+    // Refused moves change nothing and send nothing.
+    let v0_now = on_monday["signup_id"].as_str().unwrap().to_string();
+    let v1 = waiting[0].id.clone();
+    service::sign_up(&bus, &Actor::System, &monday.id, &person(1), SignupSource::Public, None).await.unwrap();
+    let counts = || async {
+        let signups: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE status <> 'CANCELLED'")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        let emails: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
+        (signups, emails)
+    };
+    let before = counts().await;
+    for (signup, to, says) in [
+        (&v0_now, "", "Choose the shift to move them to."),
+        (&v0_now, monday.id.as_str(), "They are already signed up for that shift."),
+        (&v1, monday.id.as_str(), "They are already signed up for that shift."),
+        (&v0_now, "no-such-shift", "There is no such shift to move them to."),
+        (&v0_now, called_off.id.as_str(), "That shift has been cancelled."),
+        (&v0_now, past.id.as_str(), "That shift is over."),
+    ] {
+        let res = move_to(signup.clone(), to.to_string()).await;
+        assert_eq!(res.status(), 422, "{to}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("to_shift_id") && body.contains(says), "{to}: {body}");
+    }
+    assert_eq!(move_to("no-such-signup".into(), sunday.id.clone()).await.status(), 404);
+    assert_eq!(move_to(v0.id.clone(), sunday.id.clone()).await.status(), 404, "already moved");
+    move_shift(&app, &monday.id, now - 7200, now - 3600).await;
+    assert_eq!(move_to(v0_now, sunday.id.clone()).await.status(), 409, "Monday is over: a record");
+    assert_eq!(counts().await, before);
+    assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
 }
 
 async fn creating_shifts_needs_an_admin(app: TestApp) {
