@@ -1,6 +1,6 @@
 import { expect, Locator, Page } from "@playwright/test";
 import { emailedLink, startFakeSmtp } from "./fake-smtp";
-import { configureSmtp, createShift, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow } from "./helpers";
+import { configureSmtp, createShift, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("volunteer shifts", () => {
@@ -584,6 +584,49 @@ test.describe.serial("a lost confirmation email", () => {
       await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
       await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
       await expect(admin.getByTestId("shift-summary")).toContainText("0/3 signed up");
+    } finally {
+      await smtp.stop();
+    }
+  });
+  test("an organiser moves a volunteer to another shift, and the volunteer is emailed its link", async ({ browser }) => {
+    const smtp = await startFakeSmtp();
+    try {
+      const admin = await browser.newPage();
+      await configureSmtp(admin, server, smtp.port);
+      await admin.goto(`${server.baseURL}/admin/shifts`);
+      await ready(admin);
+      await createShift(admin, "Morning sorting", 2);
+      await createShift(admin, "Evening sorting", 2, "Warehouse");
+
+      const volunteer = await (await browser.newContext()).newPage();
+      await signUp(volunteer, server, "Morning sorting", 32);
+
+      // The volunteer phones: mornings are no good any more. The organiser moves them.
+      await admin.getByRole("link", { name: "Morning sorting" }).click();
+      await ready(admin);
+      await admin.getByTestId("signup-row").filter({ hasText: "v32@example.org" }).getByRole("button", { name: "Move", exact: true }).click();
+      const choice = admin.getByTestId("move-row").getByLabel("Move Volunteer 32 to");
+      const evening = await choice.locator("option", { hasText: "Evening sorting" }).getAttribute("value");
+      await choice.selectOption(evening!);
+      expect(await violations(admin), "the move's choice").toEqual([]);
+      await admin.getByTestId("move-row").getByRole("button", { name: "Move", exact: true }).click();
+      await expect(admin.getByTestId("move-result")).toContainText("Moved Volunteer 32 to Evening sorting");
+      await expect(admin.getByTestId("move-result")).toContainText("signed up");
+      await expect(admin.getByTestId("shift-summary")).toContainText("0/2 signed up");
+      await expect(admin.getByTestId("move-row")).toHaveCount(0);
+
+      // The volunteer's email names both shifts and carries the new shift's cancel link.
+      const link = await emailedLink(smtp, "v32@example.org", "An organiser moved your sign-up", "/shifts/cancel?token=");
+      await volunteer.goto(`${server.baseURL}${link}`);
+      await ready(volunteer);
+      await expect(volunteer.getByTestId("cancel-what")).toContainText("Evening sorting");
+
+      // The evening's page lists them, added by an organiser.
+      await admin.goto(`${server.baseURL}/admin/shifts`);
+      await admin.getByRole("link", { name: "Evening sorting" }).click();
+      await ready(admin);
+      await expect(admin.getByTestId("shift-summary")).toContainText("1/2 signed up");
+      await expect(admin.getByTestId("signup-row").filter({ hasText: "v32@example.org" })).toContainText("Added by an organiser");
     } finally {
       await smtp.stop();
     }

@@ -1683,6 +1683,8 @@ fn SignupTable(
                 </tr>
                 {move_row}
             }
+            // Named types this deep overflow the compiler's limit in the release build.
+            .into_any()
         })
         .collect_view();
     view! {
@@ -1723,7 +1725,10 @@ fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) 
             };
             if shifts.is_empty() {
                 return view! {
-                    <p class="text-sm text-slate-700">"There is no other shift to move them to: every other shift is over or cancelled."</p>
+                    <p class="max-w-xs text-sm text-slate-700 md:max-w-xl">
+                        "There is no other shift to move them to: every other shift is over or cancelled. "
+                        <button type="button" class="text-indigo-700 hover:underline" on:click=move |_| moving.set(None)>"Close"</button>
+                    </p>
                 }
                     .into_any();
             }
@@ -1749,7 +1754,7 @@ fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) 
                     <input type="hidden" name="signup_id" value=signup_id />
                     <label class="text-sm text-slate-700">
                         {format!("Move {name} to")}
-                        <select name="to_shift_id" required class="mt-1 block w-full max-w-md rounded-md border border-slate-300 px-2 py-1.5 text-sm" aria-describedby="move-error">
+                        <select name="to_shift_id" required class="mt-1 block w-full max-w-xs rounded-md md:max-w-md border border-slate-300 px-2 py-1.5 text-sm" aria-describedby="move-error">
                             <option value="">"Choose a shift"</option>
                             {options}
                         </select>
@@ -1767,8 +1772,8 @@ fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) 
         <tr data-testid="move-row">
             <td colspan=columns class="bg-slate-50 px-3 py-3">
                 <Suspense fallback=|| view! { <p class="text-sm text-slate-600">"Loading the shifts…"</p> }>{choices}</Suspense>
-                <p id="move-error" class="mt-2 text-sm text-red-600" data-testid="move-error">{error}</p>
-                <p class="mt-1 text-xs text-slate-600">
+                <p id="move-error" class="mt-2 max-w-xs text-sm text-red-600 md:max-w-xl" data-testid="move-error">{error}</p>
+                <p class="mt-1 max-w-xs text-xs text-slate-600 md:max-w-xl">
                     "They are emailed the new shift's details and a new cancel link. A spot they leave goes to the first on the waitlist."
                 </p>
             </td>
