@@ -19,6 +19,7 @@ on_both_backends!(
     a_lost_cancel_link_is_emailed_again,
     organisers_resend_a_volunteers_confirmation,
     organisers_move_a_volunteer_to_another_shift,
+    moves_both_ways_at_once_keep_capacity_exact,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
     a_sign_up_for_several_shifts_draws_once_on_the_rate_limit,
@@ -634,6 +635,52 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
     assert_eq!(move_to(v0_now, sunday.id.clone()).await.status(), 409, "Monday is over: a record");
     assert_eq!(counts().await, before);
     assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
+}
+
+/// Moves locking two shifts at once, in both directions at the same moment (on PostgreSQL,
+/// locks taken in different orders would deadlock): every move goes through, each volunteer
+/// ends with one sign-up, and each shift's spots are filled exactly, the rest waiting.
+async fn moves_both_ways_at_once_keep_capacity_exact(app: TestApp) {
+    let bus = app.bus();
+    let east = service::create(&bus, &Actor::System, &form("East", "6")).await.unwrap();
+    let west = service::create(&bus, &Actor::System, &form("West", "4")).await.unwrap();
+    let mut moves = Vec::new();
+    for n in 0..8 {
+        for (from, to, email) in
+            [(&east, &west, format!("e{n}@example.org")), (&west, &east, format!("w{n}@example.org"))]
+        {
+            let who = SignupForm { name: format!("Volunteer {email}"), email, phone: String::new() };
+            let receipt = service::sign_up(&bus, &Actor::System, &from.id, &who, SignupSource::Public, None)
+                .await
+                .unwrap();
+            moves.push((receipt.signup_id, to.id.clone()));
+        }
+    }
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let answers = futures::future::join_all(moves.iter().map(|(signup_id, to)| {
+        let fields = [("signup_id", signup_id.as_str()), ("to_shift_id", to.as_str())];
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let res = app.call(&admin, "shifts/admin-move", &fields).await;
+            (res.status(), res.text().await.unwrap())
+        }
+    }))
+    .await;
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+    }
+    // Everyone from the east is now on the west and the other way round, once each.
+    for (shift, people, capacity) in [(&east, 'w', 6), (&west, 'e', 4)] {
+        let signups = service::all_signups(&app.db, &shift.id).await.unwrap();
+        assert_eq!(signups.len(), 8, "{}", shift.title);
+        assert!(signups.iter().all(|s| s.email.starts_with(people)), "{}", shift.title);
+        let confirmed = signups.iter().filter(|s| s.status == SignupStatus::Confirmed).count();
+        assert_eq!(confirmed, capacity, "{}: the spots are all taken, the rest wait", shift.title);
+        assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Full, capacity as i64));
+    }
+    let moved = app.events("shift.signup.cancelled").await;
+    assert_eq!(moved.iter().filter(|e| e["reason"] == "MOVED").count(), 16);
 }
 
 async fn creating_shifts_needs_an_admin(app: TestApp) {
