@@ -51,11 +51,12 @@ pub fn signed_up(shift: &Shift, name: &str, to: &str, cancel_token: &str, waitli
     }
 }
 
-/// A volunteer an organiser moved to another shift: from which, to which, whether they had a
-/// spot on the first and are waiting on the second, and the new sign-up's cancel token.
+/// A sign-up moved to another shift: from which, to which, by whom, whether they had a spot
+/// on the first and are waiting on the second, and the new sign-up's cancel token.
 pub struct Moved<'a> {
     pub from: &'a Shift,
     pub to: &'a Shift,
+    pub mover: super::service::Mover,
     pub had_spot: bool,
     pub waitlisted: bool,
     pub cancel_token: &'a str,
@@ -66,6 +67,10 @@ pub struct Moved<'a> {
 /// cancelled in a calendar that imported it (with a spot there).
 pub fn moved(name: &str, to: &str, moved: &Moved) -> OutgoingEmail {
     let cancel = format!("{LINK_BASE}/shifts/cancel?token={}", moved.cancel_token);
+    let opening = match moved.mover {
+        super::service::Mover::Organiser => "An organiser moved your sign-up to another shift.",
+        super::service::Mover::Volunteer => "You switched your sign-up to another date.",
+    };
     let (subject, standing) = if moved.waitlisted {
         (
             format!("Moved: you're on the waitlist for {}", moved.to.title),
@@ -88,7 +93,7 @@ pub fn moved(name: &str, to: &str, moved: &Moved) -> OutgoingEmail {
         to: to.to_string(),
         subject,
         body: format!(
-            "Hello {name},\n\nAn organiser moved your sign-up to another shift.{attached}\n\n\
+            "Hello {name},\n\n{opening}{attached}\n\n\
              You are no longer signed up for:\n{}\n\nYou are now on:\n{}\n{standing}\n\n\
              If your plans change, cancel with this private link:\n{cancel}\n",
             details(moved.from),

@@ -836,6 +836,32 @@ pub async fn cancel_signup(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The dates a volunteer can switch a sign-up to with its private link (see
+/// `service::switch_choices`).
+#[server(prefix = "/api", endpoint = "shifts/switch-choices")]
+pub async fn get_switch_choices(token: String) -> Result<Vec<Shift>, AppError> {
+    let state = crate::state::app_state()?;
+    service::switch_choices(&state.db, &token, crate::db::now_unix())
+        .await
+        .map_err(crate::auth::internal)?
+        .ok_or_else(|| service::ShiftError::CancelLinkInvalid.into())
+}
+
+/// A volunteer switches a sign-up to another date of its series with its private link; the
+/// page goes on to the new sign-up's receipt, with its new link.
+#[server(prefix = "/api", endpoint = "shifts/switch")]
+pub async fn switch_signup(
+    token: String,
+    #[server(default)] to_shift_id: String,
+) -> Result<SignupReceipt, AppError> {
+    let state = crate::state::app_state()?;
+    let receipt =
+        service::switch_by_token(&state.bus, &crate::events::Actor::System, &token, &to_shift_id).await?;
+    let receipt_page = format!("/shifts/cancel?token={}&signed_up=1&switched=1", receipt.cancel_token);
+    crate::request::after_plain_form_post(&receipt_page);
+    Ok(receipt)
+}
+
 /// "Lost your link?": emails `email` a new cancel link for each of its sign-ups to shifts
 /// still to come. The same answer, after the same time, whether it has any or not.
 #[server(prefix = "/api", endpoint = "shifts/email-links")]

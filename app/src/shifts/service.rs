@@ -2121,34 +2121,96 @@ pub async fn move_targets(db: &Db, shift_id: &str, now: i64) -> Result<Vec<Shift
     rows.iter().map(shift_from_row).collect()
 }
 
-/// An organiser moves a volunteer to another shift (they asked to come another day), in one
-/// transaction: the sign-up is cancelled (`shift.signup.cancelled`, reason MOVED; a spot it
-/// frees goes to the waitlist, as after any cancellation) and the volunteer is signed up for
-/// `to_shift_id` as an organiser adds someone (source ADMIN; the waitlist when it is full).
-/// One email tells them both, with the new private cancel link. When the other shift refuses
-/// them (already on it, cancelled, over) it is a field error on `to_shift_id` and nothing
-/// changes.
+/// An organiser moves a volunteer to another shift (they asked to come another day), to any
+/// shift that takes sign-ups, private ones too; they are signed up there as an organiser adds
+/// someone (source ADMIN). See `move_to`.
 pub async fn move_signup(
     bus: &Bus,
     actor: &Actor,
     signup_id: &str,
     to_shift_id: &str,
 ) -> Result<super::MoveReceipt, ShiftError> {
+    let (_, moved) = move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Organiser).await?;
+    Ok(moved)
+}
+
+/// A volunteer switches their sign-up, by its private cancel link, to another date of the same
+/// series: a public one still to come (see `switch_choices`). Answers the new sign-up's receipt,
+/// with its new cancel link (the old one no longer works). See `move_to`.
+pub async fn switch_by_token(
+    bus: &Bus,
+    actor: &Actor,
+    token: &str,
+    to_shift_id: &str,
+) -> Result<SignupReceipt, ShiftError> {
+    let (receipt, _) = move_to(bus, actor, Which::Token(token), to_shift_id, Mover::Volunteer).await?;
+    Ok(receipt)
+}
+
+/// The dates a volunteer can switch the sign-up of a private cancel token to: the other public
+/// shifts of its series still to come, soonest first, leaving out those the email is on already.
+/// Empty for a shift outside a series; `None` for a token that is not valid.
+pub async fn switch_choices(db: &Db, token: &str, now: i64) -> Result<Option<Vec<Shift>>, sqlx::Error> {
+    let Some(mine) = signup_by_token(db, token, now).await? else { return Ok(None) };
+    let Some(series_id) = &mine.shift.series_id else { return Ok(Some(Vec::new())) };
+    let sql = format!(
+        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND series_id = $2 AND id NOT IN \
+         (SELECT shift_id FROM shift_signups WHERE email = (SELECT email FROM shift_signups WHERE id = $3) \
+         AND status <> 'CANCELLED') ORDER BY {SOONEST_FIRST} LIMIT {SERIES_SIGNUP_MAX}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(series_id)
+        .bind(&mine.signup_id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(Some(rows.iter().map(shift_from_row).collect::<Result<_, _>>()?))
+}
+
+/// Who moves a sign-up, which decides where it may go and how they are signed up there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mover {
+    /// To any shift that takes sign-ups, as an organiser adds someone.
+    Organiser,
+    /// To another public date of the same series, signed up as they were.
+    Volunteer,
+}
+
+/// Moves a sign-up to another shift in one transaction: the sign-up is cancelled
+/// (`shift.signup.cancelled`, reason MOVED; a spot it frees goes to the waitlist, as after any
+/// cancellation) and the volunteer is signed up for `to_shift_id` (a spot, or its waitlist when
+/// it is full), with `shift.signup.created`. One email tells them both, with the new private
+/// cancel link. When the other shift refuses them (already on it, cancelled, over, or not one
+/// the mover may choose) it is a field error on `to_shift_id` and nothing changes.
+async fn move_to(
+    bus: &Bus,
+    actor: &Actor,
+    which: Which<'_>,
+    to_shift_id: &str,
+    mover: Mover,
+) -> Result<(SignupReceipt, super::MoveReceipt), ShiftError> {
     let to_shift_id = to_shift_id.trim();
     if to_shift_id.is_empty() {
-        return Err(ShiftError::Invalid(FieldError::only(
-            "to_shift_id",
-            "Choose the shift to move them to.",
-        )));
+        return Err(ShiftError::Invalid(FieldError::only("to_shift_id", "Choose the shift to move to.")));
     }
+    let (column, key) = match which {
+        Which::Token(token) => ("cancel_token_hash", token_hash(token)),
+        Which::Id(id) => ("id", id.to_string()),
+    };
+    let not_found = || match mover {
+        Mover::Organiser => ShiftError::NotFound,
+        Mover::Volunteer => ShiftError::CancelLinkInvalid,
+    };
     let now = db::now_unix();
     let mut tx = bus.db().begin_write().await?;
-    let from_id: Option<String> =
-        sqlx::query_scalar("SELECT shift_id FROM shift_signups WHERE id = $1 AND status <> 'CANCELLED'")
-            .bind(signup_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let from_id = from_id.ok_or(ShiftError::NotFound)?;
+    let found: Option<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, shift_id FROM shift_signups WHERE {column} = $1 AND status <> 'CANCELLED'"
+    )))
+    .bind(&key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (signup_id, from_id) = found.ok_or_else(not_found)?;
+    // Both shifts locked in id order, as every writer that locks several does.
     let mut ids = vec![from_id.as_str(), to_shift_id];
     ids.sort_unstable();
     ids.dedup();
@@ -2159,15 +2221,28 @@ pub async fn move_signup(
     }
     // Read again under the lock: it may have been cancelled or promoted meanwhile.
     let signup = sqlx::query(
-        "SELECT name, email, phone, user_id, status FROM shift_signups \
+        "SELECT name, email, phone, user_id, source, status FROM shift_signups \
          WHERE id = $1 AND shift_id = $2 AND status <> 'CANCELLED'",
     )
-    .bind(signup_id)
+    .bind(&signup_id)
     .bind(&from_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(ShiftError::NotFound)?;
+    .ok_or_else(not_found)?;
+    let to = shifts.get(to_shift_id);
+    // A volunteer chooses only among the dates of their series (`switch_choices`).
+    if mover == Mover::Volunteer
+        && (from.series_id.is_none() || to.is_some_and(|to| to.series_id != from.series_id))
+    {
+        return Err(refused_by_the_other_shift(ShiftError::NotFound));
+    }
     let had_spot = signup.try_get::<String, _>("status")? == SignupStatus::Confirmed.as_str();
+    let source = match mover {
+        Mover::Organiser => SignupSource::Admin,
+        Mover::Volunteer => {
+            SignupSource::parse(&signup.try_get::<String, _>("source")?).unwrap_or(SignupSource::Public)
+        }
+    };
     let request = SignupRequest {
         shift_id: to_shift_id.to_string(),
         form: SignupForm {
@@ -2175,20 +2250,20 @@ pub async fn move_signup(
             email: signup.try_get("email")?,
             phone: signup.try_get::<Option<String>, _>("phone")?.unwrap_or_default(),
         },
-        source: SignupSource::Admin,
+        source,
         user_id: signup.try_get("user_id")?,
     };
     let mut outcomes = sign_up_in(&mut tx, std::slice::from_ref(&request), Batch::Move).await?;
     let (receipt, created) =
         outcomes.pop().unwrap_or(Err(ShiftError::TryAgain)).map_err(refused_by_the_other_shift)?;
-    let to = shifts.get(to_shift_id).ok_or(ShiftError::NotFound)?;
+    let to = to.ok_or(ShiftError::NotFound)?;
 
     let cancelled = sqlx::query(
         "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 WHERE id = $2 \
          RETURNING id, contact_id, name, email",
     )
     .bind(now)
-    .bind(signup_id)
+    .bind(&signup_id)
     .fetch_one(&mut *tx)
     .await?;
     let event = cancelled_event(from, &cancelled, "MOVED")?;
@@ -2199,22 +2274,23 @@ pub async fn move_signup(
     }
     let waitlisted = receipt.status == SignupStatus::Waitlisted;
     let (name, email) = (&request.form.name, &request.form.email);
-    let moved = emails::Moved { from, to, had_spot, waitlisted, cancel_token: &receipt.cancel_token };
+    let moved = emails::Moved { from, to, mover, had_spot, waitlisted, cancel_token: &receipt.cancel_token };
     queue_email(&mut tx, &emails::moved(name, email, &moved)).await?;
     bus.commit(tx).await?;
-    Ok(super::MoveReceipt {
+    let moved = super::MoveReceipt {
         name: name.clone(),
         shift_title: to.title.clone(),
         shift_when: to.when(),
         waitlisted,
-    })
+    };
+    Ok((receipt, moved))
 }
 
 /// A move's refusal by the shift moved to, said of that shift (the organiser's choice).
 fn refused_by_the_other_shift(refusal: ShiftError) -> ShiftError {
     let message = match refusal {
-        ShiftError::AlreadySignedUp => "They are already signed up for that shift.",
-        ShiftError::NotFound => "There is no such shift to move them to.",
+        ShiftError::AlreadySignedUp => "This email is already signed up for that shift.",
+        ShiftError::NotFound => "There is no such shift to move to.",
         ShiftError::Cancelled => "That shift has been cancelled.",
         ShiftError::Over => "That shift is over.",
         other => return other,

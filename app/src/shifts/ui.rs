@@ -12,10 +12,11 @@ use super::{
     CreateShift, DeleteShift, EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift, MySignup,
     NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
     Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
-    SignupStatus, SignupView, UpdateShift, admin_move_targets, calendar_feed_link, get_admin_shift,
-    get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours, get_sign_in_sheet,
-    get_signup_by_token, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
-    list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
+    SignupStatus, SignupView, SwitchSignup, UpdateShift, admin_move_targets, calendar_feed_link,
+    get_admin_shift, get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours,
+    get_sign_in_sheet, get_signup_by_token, get_switch_choices, get_volunteer_hours, list_admin_shifts,
+    list_chosen_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
+    shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -680,6 +681,8 @@ pub fn CancelSignupPage() -> impl IntoView {
     // Set when the browser sent the sign-up or cancel form itself (see `SignupConfirmation`).
     let signed_up = query.with_untracked(|q| q.get("signed_up").is_some());
     let cancelled_by_browser = query.with_untracked(|q| q.get("cancelled").is_some());
+    // Set on the receipt a switch to another date lands on.
+    let switched = query.with_untracked(|q| q.get("switched").is_some());
     let signup = Resource::new(
         {
             let token = token.clone();
@@ -711,6 +714,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                         let cancelled = cancel.value().get();
                         let signup = signup.await;
                         let later = later.await.unwrap_or_default();
+                        let switch_token = token.clone();
                         // Cancelled here, or by the browser's own post, which comes back to `?cancelled=1`.
                         let done = matches!(cancelled, Some(Ok(()))) || (cancelled_by_browser && signup.is_err());
                         match (cancelled, signup) {
@@ -727,6 +731,11 @@ pub fn CancelSignupPage() -> impl IntoView {
                             }
                                 .into_any(),
                             (failed, Ok(mine)) => view! {
+                                {switched.then(|| view! {
+                                    <p class="mt-4 rounded-md bg-green-50 p-3 text-green-900" data-testid="switched">
+                                        "You switched to this date. Your sign-up for the other date is cancelled, and its link no longer works."
+                                    </p>
+                                })}
                                 {(signed_up && failed.is_none()).then(|| view! {
                                     <SignupConfirmation
                                         waitlisted=mine.waitlist_position.is_some()
@@ -746,6 +755,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                                         "Yes, cancel my sign-up"
                                     </button>
                                 </ActionForm>
+                                <SwitchDate token=switch_token />
                             }
                                 .into_any(),
                         }
@@ -754,6 +764,72 @@ pub fn CancelSignupPage() -> impl IntoView {
             </Suspense>
         </main>
     }
+}
+
+/// "Can't make this date?" on a cancel link's page: switches the sign-up to another date of its
+/// series (nothing is shown for a shift outside a series, or with no other date to take).
+#[component]
+fn SwitchDate(token: String) -> impl IntoView {
+    let choices = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        get_switch_choices,
+    );
+    let switch = ServerAction::<SwitchSignup>::new();
+    // On to the new sign-up's receipt, as a browser's own post goes (see `switch_signup`): a
+    // page load, since this page reads its link once.
+    Effect::new(move |_| {
+        if let Some(Ok(receipt)) = switch.value().get() {
+            let receipt_page =
+                format!("/shifts/cancel?token={}&signed_up=1&switched=1", receipt.cancel_token);
+            let _ = window().location().set_href(&receipt_page);
+        }
+    });
+    let error = move || {
+        last_error(switch.value())
+            .get()
+            .map(|e| e.field_message("to_shift_id").unwrap_or_else(|| e.to_string()))
+    };
+    let form = move || {
+        let token = token.clone();
+        Suspend::new(async move {
+            let dates = choices.await.unwrap_or_default();
+            (!dates.is_empty()).then(|| {
+                let options = dates
+                    .into_iter()
+                    .map(|shift| {
+                        let label = format!("{}, {} · {}", shift.local_day(), shift.times(), shift.spots_line());
+                        view! { <option value=shift.id>{label}</option> }
+                    })
+                    .collect_view();
+                view! {
+                    <section class="mt-8 rounded-lg bg-white p-4 shadow-sm" data-testid="switch-date">
+                        <h2 class="text-lg font-semibold text-slate-900">"Can't make this date?"</h2>
+                        <p class="mt-1 text-sm text-slate-700">
+                            "Switch to another date of this series instead. Your place here goes to the next in line, and we email you a new cancel link."
+                        </p>
+                        <ActionForm action=switch attr:class="mt-3 flex flex-wrap items-end gap-3">
+                            <input type="hidden" name="token" value=token />
+                            <label class="text-sm text-slate-700">
+                                "Another date"
+                                <select name="to_shift_id" required aria-describedby="switch-error" class="mt-1 block w-full max-w-xs rounded-md border border-slate-300 px-2 py-1.5 text-sm sm:max-w-md">
+                                    <option value="">"Choose a date"</option>
+                                    {options}
+                                </select>
+                            </label>
+                            <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500" disabled=move || switch.pending().get()>
+                                {move || if switch.pending().get() { "Switching…" } else { "Switch to this date" }}
+                            </button>
+                        </ActionForm>
+                        <p id="switch-error" class="mt-2 text-sm text-red-700" data-testid="switch-error">{error}</p>
+                    </section>
+                }
+            })
+        })
+    };
+    view! { <Suspense fallback=|| ()>{form}</Suspense> }
 }
 
 /// Which sign-up a cancel link is for: the shift, when and where, and the volunteer's standing.

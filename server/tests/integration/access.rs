@@ -68,6 +68,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/later-by-token", Anyone),
     ("shifts/cancel", Anyone),
     ("shifts/email-links", Anyone),
+    ("shifts/switch-choices", Anyone),
+    ("shifts/switch", Anyone),
     ("campaigns/public", Anyone),
     ("campaigns/send", Anyone),
     ("campaigns/respond", Anyone),

@@ -20,6 +20,7 @@ on_both_backends!(
     organisers_resend_a_volunteers_confirmation,
     organisers_move_a_volunteer_to_another_shift,
     moves_both_ways_at_once_keep_capacity_exact,
+    volunteers_switch_to_another_date_of_their_series,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
     a_sign_up_for_several_shifts_draws_once_on_the_rate_limit,
@@ -617,10 +618,10 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
     };
     let before = counts().await;
     for (signup, to, says) in [
-        (&v0_now, "", "Choose the shift to move them to."),
-        (&v0_now, monday.id.as_str(), "They are already signed up for that shift."),
-        (&v1, monday.id.as_str(), "They are already signed up for that shift."),
-        (&v0_now, "no-such-shift", "There is no such shift to move them to."),
+        (&v0_now, "", "Choose the shift to move to."),
+        (&v0_now, monday.id.as_str(), "This email is already signed up for that shift."),
+        (&v1, monday.id.as_str(), "This email is already signed up for that shift."),
+        (&v0_now, "no-such-shift", "There is no such shift to move to."),
         (&v0_now, called_off.id.as_str(), "That shift has been cancelled."),
         (&v0_now, past.id.as_str(), "That shift is over."),
     ] {
@@ -681,6 +682,135 @@ async fn moves_both_ways_at_once_keep_capacity_exact(app: TestApp) {
     }
     let moved = app.events("shift.signup.cancelled").await;
     assert_eq!(moved.iter().filter(|e| e["reason"] == "MOVED").count(), 16);
+}
+
+/// A volunteer's cancel link offers the other public dates of its series still to come (not
+/// those they are on already) and switches the sign-up to one in one step: a spot or the
+/// waitlist there, their place here to the next in line, a new link by email. Anything else is
+/// refused and changes nothing.
+async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
+    let app = &app;
+    let bus = app.bus();
+    let every_day = weekly(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "1");
+    let week =
+        service::create_series(&bus, &Actor::System, &form("Food bank", "1"), &every_day).await.unwrap();
+    let lone = service::create(&bus, &Actor::System, &form("Lone shift", "3")).await.unwrap();
+    let jo = SignupForm { name: "Jo".into(), email: "jo@example.org".into(), phone: "555 0100".into() };
+    let sign_up = |shift: &str, who: &SignupForm| {
+        let (bus, shift, who) = (bus.clone(), shift.to_string(), who.clone());
+        async move {
+            service::sign_up(&bus, &Actor::System, &shift, &who, SignupSource::Public, None).await.unwrap()
+        }
+    };
+    // Jo has day 1's spot and Al waits for it; Jo is on day 3 already, day 4 is full, day 5
+    // cancelled and day 6 private.
+    let first = sign_up(&week[0].id, &jo).await;
+    sign_up(&week[0].id, &person(1)).await;
+    sign_up(&week[2].id, &jo).await;
+    sign_up(&week[3].id, &person(2)).await;
+    service::cancel_shift(&bus, &Actor::System, &week[4].id).await.unwrap();
+    sqlx::query("UPDATE shifts SET is_public = 0 WHERE id = $1")
+        .bind(&week[5].id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let alone = sign_up(&lone.id, &jo).await;
+    let choices = |token: &str| {
+        let token = token.to_string();
+        async move { app.call(&app.client(), "shifts/switch-choices", &[("token", token.as_str())]).await }
+    };
+    let switch = |token: &str, to: &str| {
+        let (token, to) = (token.to_string(), to.to_string());
+        async move {
+            let fields = [("token", token.as_str()), ("to_shift_id", to.as_str())];
+            app.call(&app.client(), "shifts/switch", &fields).await
+        }
+    };
+
+    let offered: Vec<Value> = choices(&first.cancel_token).await.json().await.unwrap();
+    let offered: Vec<&str> = offered.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(offered, [week[1].id.as_str(), week[3].id.as_str(), week[6].id.as_str()]);
+    assert_eq!(choices(&alone.cancel_token).await.json::<Vec<Value>>().await.unwrap(), Vec::<Value>::new());
+    assert_eq!(choices("no-such-token").await.status(), 404);
+
+    // Jo switches from day 1 to day 2; Al has day 1's spot now.
+    let res = switch(&first.cancel_token, &week[1].id).await;
+    assert_eq!(res.status(), 200);
+    let receipt: Value = res.json().await.unwrap();
+    assert_eq!(receipt["status"], "CONFIRMED");
+    let token = receipt["cancel_token"].as_str().unwrap().to_string();
+    let spots: Vec<_> = service::all_signups(&app.db, &week[0].id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.email, s.status))
+        .collect();
+    assert_eq!(spots, [("v1@example.org".to_string(), SignupStatus::Confirmed)]);
+    let on_day_two = service::all_signups(&app.db, &week[1].id).await.unwrap();
+    assert_eq!(
+        (on_day_two[0].email.as_str(), on_day_two[0].phone.as_deref()),
+        ("jo@example.org", Some("555 0100"))
+    );
+    assert_eq!(on_day_two[0].source, "PUBLIC", "signed up as they were");
+    assert_eq!(app.events("shift.signup.cancelled").await.last().unwrap()["reason"], "MOVED");
+    let found = app.call(&app.client(), "shifts/by-token", &[("token", first.cancel_token.as_str())]).await;
+    assert_eq!(found.status(), 404, "the old link is gone with its sign-up");
+    let found: Value =
+        app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.json().await.unwrap();
+    assert_eq!(found["shift"]["id"], week[1].id.as_str());
+    let sent = queued(app, "Moved: you're signed up for Food bank").await;
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].2.starts_with("Hello Jo,\n\nYou switched your sign-up to another date."),
+        "{}",
+        sent[0].2
+    );
+    assert_eq!(cancel_tokens(&sent[0].2), [token.clone()]);
+
+    // Refused: nothing changes, nothing is sent.
+    let counts = || async {
+        let signups: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE status <> 'CANCELLED'")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        let emails: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
+        (signups, emails)
+    };
+    let before = counts().await;
+    for (to, says) in [
+        ("", "Choose the shift to move to."),
+        (week[2].id.as_str(), "This email is already signed up for that shift."),
+        (week[4].id.as_str(), "That shift has been cancelled."),
+        (week[5].id.as_str(), "There is no such shift to move to."),
+        (lone.id.as_str(), "There is no such shift to move to."),
+        ("no-such-shift", "There is no such shift to move to."),
+    ] {
+        let res = switch(&token, to).await;
+        assert_eq!(res.status(), 422, "{to}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("to_shift_id") && body.contains(says), "{to}: {body}");
+    }
+    assert_eq!(switch(&first.cancel_token, &week[6].id).await.status(), 404, "a used link");
+    assert_eq!(switch(&alone.cancel_token, &week[6].id).await.status(), 422, "not a series");
+    assert_eq!(counts().await, before);
+
+    // Day 4 is full: a switch there joins its waitlist. A browser's own post lands on the receipt.
+    let shift_page = format!("/shifts/{}", week[1].id);
+    let fields = [("token", token.as_str()), ("to_shift_id", week[3].id.as_str())];
+    let res = app.post_as_browser(&app.client(), "shifts/switch", &shift_page, &fields).await;
+    let receipt = redirected_to(&res);
+    assert!(
+        receipt.starts_with("/shifts/cancel?token=") && receipt.ends_with("&signed_up=1&switched=1"),
+        "{receipt}"
+    );
+    let html = app.page(&app.client(), &receipt).await;
+    assert!(
+        html.contains("You switched to this date.") && html.contains("You are number 1 in line."),
+        "{html}"
+    );
+    assert_eq!(shift_status(app, &week[1].id).await, (ShiftStatus::Open, 0));
 }
 
 async fn creating_shifts_needs_an_admin(app: TestApp) {
