@@ -325,6 +325,41 @@ test.describe.serial("volunteer shifts", () => {
     }
   });
 
+  test("a volunteer switches to another date of the series with their cancel link", async ({ browser }) => {
+    // The "Rota" of the tests before: four shifts, 1/6, 2/6, 2/6 and 2/6 signed up.
+    const volunteer = await (await browser.newContext()).newPage();
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await volunteer.getByRole("link", { name: "Rota" }).first().click();
+    await ready(volunteer);
+    await volunteer.getByLabel("Your name").fill("Busy Bo");
+    await volunteer.getByLabel("Email").fill("bo@example.org");
+    await volunteer.getByRole("button", { name: "Sign up" }).click();
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
+
+    // Later, that date is no good: the cancel link offers the other three.
+    await volunteer.goto((await volunteer.getByTestId("cancel-link").getAttribute("href"))!);
+    await ready(volunteer);
+    const dates = volunteer.getByTestId("switch-date").getByLabel("Another date");
+    await expect(dates.locator("option")).toHaveCount(4);
+    expect(await violations(volunteer), "the cancel page with its switch").toEqual([]);
+    await dates.selectOption({ index: 1 });
+    await volunteer.getByRole("button", { name: "Switch to this date" }).click();
+    await expect(volunteer).toHaveURL(/switched=1/);
+    await expect(volunteer.getByTestId("switched")).toContainText("You switched to this date.");
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
+
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    const rota = admin.getByTestId("admin-shift").filter({ hasText: "Rota" });
+    await expect(rota.nth(0)).toContainText("1/6");
+    await expect(rota.nth(1)).toContainText("3/6");
+
+    // The receipt's link is the new one: it cancels, leaving the rota as the next test expects.
+    await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+    await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
+    await expect(rota.nth(1)).toContainText("2/6");
+  });
+
   test("a volunteer ticks shifts on the list and signs up for them all at once", async ({ browser }) => {
     const volunteer = await (await browser.newContext()).newPage();
     await volunteer.goto(`${server.baseURL}/shifts`);

@@ -2230,10 +2230,10 @@ async fn move_to(
     .await?
     .ok_or_else(not_found)?;
     let to = shifts.get(to_shift_id);
-    // A volunteer chooses only among the dates of their series (`switch_choices`).
-    if mover == Mover::Volunteer
-        && (from.series_id.is_none() || to.is_some_and(|to| to.series_id != from.series_id))
-    {
+    // A volunteer chooses only among the public dates of their series (`switch_choices`), even
+    // one an organiser added (whose source would let them onto a private shift).
+    let not_theirs = |to: &Shift| to.series_id != from.series_id || !to.is_public;
+    if mover == Mover::Volunteer && (from.series_id.is_none() || to.is_some_and(not_theirs)) {
         return Err(refused_by_the_other_shift(ShiftError::NotFound));
     }
     let had_spot = signup.try_get::<String, _>("status")? == SignupStatus::Confirmed.as_str();

@@ -86,7 +86,8 @@ fn message(event: &Event, zone: Zone, public_url: &str) -> Option<String> {
             let what = match e.reason.as_str() {
                 "VOLUNTEER" => format!("{who} cancelled their sign-up for {shift}."),
                 "ADMIN" => format!("{who} was taken off {shift} by an organiser."),
-                "MOVED" => format!("{who} was moved from {shift} to another shift by an organiser."),
+                // By an organiser, or the volunteer's own switch of date; the new sign-up posts too.
+                "MOVED" => format!("{who} moved from {shift} to another shift."),
                 // The shift itself went: one message per volunteer would flood the channel.
                 _ => return None,
             };
@@ -204,7 +205,7 @@ mod tests {
         };
         assert!(message(&cancelled("VOLUNTEER"), Zone::UTC, URL).unwrap().starts_with("Jo cancelled"));
         assert!(message(&cancelled("ADMIN"), Zone::UTC, URL).unwrap().contains("by an organiser"));
-        assert!(message(&cancelled("MOVED"), Zone::UTC, URL).unwrap().starts_with("Jo was moved from"));
+        assert!(message(&cancelled("MOVED"), Zone::UTC, URL).unwrap().starts_with("Jo moved from"));
         assert_eq!(message(&cancelled("SHIFT_CANCELLED"), Zone::UTC, URL), None);
         assert_eq!(message(&cancelled("SHIFT_DELETED"), Zone::UTC, URL), None);
     }

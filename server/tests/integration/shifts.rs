@@ -765,9 +765,13 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
         "{}",
         sent[0].2
     );
-    assert_eq!(cancel_tokens(&sent[0].2), [token.clone()]);
+    assert_eq!(cancel_tokens(&sent[0].2), std::slice::from_ref(&token));
 
-    // Refused: nothing changes, nothing is sent.
+    // Refused: nothing changes, nothing is sent. (Someone an organiser added is refused a
+    // private date too.)
+    let added = service::sign_up(&bus, &Actor::System, &week[6].id, &person(3), SignupSource::Admin, None)
+        .await
+        .unwrap();
     let counts = || async {
         let signups: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE status <> 'CANCELLED'")
@@ -794,6 +798,7 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
     }
     assert_eq!(switch(&first.cancel_token, &week[6].id).await.status(), 404, "a used link");
     assert_eq!(switch(&alone.cancel_token, &week[6].id).await.status(), 422, "not a series");
+    assert_eq!(switch(&added.cancel_token, &week[5].id).await.status(), 422, "a private date, for anyone");
     assert_eq!(counts().await, before);
 
     // Day 4 is full: a switch there joins its waitlist. A browser's own post lands on the receipt.
