@@ -1,5 +1,5 @@
 import { expect, Locator, Page } from "@playwright/test";
-import { emailedLink, startFakeSmtp } from "./fake-smtp";
+import { emailedLink, FakeSmtp, startFakeSmtp } from "./fake-smtp";
 import { configureSmtp, createShift, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow, violations } from "./helpers";
 import { RunningServer } from "./server";
 
@@ -558,112 +558,105 @@ test.describe.serial("volunteer shifts", () => {
 });
 
 // A server of its own: it sets up SMTP, which the tests above run without.
-test.describe.serial("a lost confirmation email", () => {
+test.describe.serial("emails about a sign-up", () => {
   let server: RunningServer;
+  let smtp: FakeSmtp;
 
   test.beforeAll(async ({ browser }) => {
     server = await startWithAdmin(browser);
+    smtp = await startFakeSmtp();
+    const admin = await browser.newPage();
+    await configureSmtp(admin, server, smtp.port);
+    await admin.close();
   });
 
   test.afterAll(async () => {
+    await smtp.stop();
     await server.stop();
   });
 
   test("an organiser resends a volunteer's email, and a volunteer who lost it gets new links", async ({ browser }) => {
-    const smtp = await startFakeSmtp();
-    try {
-      const admin = await browser.newPage();
-      await configureSmtp(admin, server, smtp.port);
-      await admin.goto(`${server.baseURL}/admin/shifts`);
-      await ready(admin);
-      await createShift(admin, "Food drive", 3);
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Food drive", 3);
 
-      const volunteer = await (await browser.newContext()).newPage();
-      await signUp(volunteer, server, "Food drive", 31);
-      const oldLink = (await volunteer.getByTestId("cancel-link").getAttribute("href"))!;
+    const volunteer = await (await browser.newContext()).newPage();
+    await signUp(volunteer, server, "Food drive", 31);
+    const oldLink = (await volunteer.getByTestId("cancel-link").getAttribute("href"))!;
 
-      // The volunteer phones: the email never came. The organiser sends it again.
-      await admin.getByRole("link", { name: "Food drive" }).click();
-      await ready(admin);
-      const row = admin.getByTestId("signup-row").filter({ hasText: "v31@example.org" });
-      await row.getByRole("button", { name: "Resend email" }).click();
-      await expect(admin.getByTestId("resend-result")).toHaveText(
-        "Emailed v31@example.org their confirmation again, with a new cancel link.",
-      );
-      await expect
-        .poll(() => smtp.received.filter((m) => m.to.includes("v31@example.org") && m.text.includes("Thank you for signing up")).length, {
-          timeout: 30_000,
-        })
-        .toBe(2);
+    // The volunteer phones: the email never came. The organiser sends it again.
+    await admin.getByRole("link", { name: "Food drive" }).click();
+    await ready(admin);
+    const row = admin.getByTestId("signup-row").filter({ hasText: "v31@example.org" });
+    await row.getByRole("button", { name: "Resend email" }).click();
+    await expect(admin.getByTestId("resend-result")).toHaveText(
+      "Emailed v31@example.org their confirmation again, with a new cancel link.",
+    );
+    await expect
+      .poll(() => smtp.received.filter((m) => m.to.includes("v31@example.org") && m.text.includes("Thank you for signing up")).length, {
+        timeout: 30_000,
+      })
+      .toBe(2);
 
-      // Later, the email lost: the list offers the links again.
-      await volunteer.goto(`${server.baseURL}/shifts`);
-      await volunteer.getByRole("link", { name: "Get your links again" }).click();
-      await expect(volunteer).toHaveURL(/\/shifts\/links$/);
-      await ready(volunteer);
-      await volunteer.getByLabel("Email").fill("v31@example.org");
-      await volunteer.getByRole("button", { name: "Email me my links" }).click();
-      await expect(volunteer.getByTestId("links-sent")).toContainText("we have emailed it a new link to cancel each one");
+    // Later, the email lost: the list offers the links again.
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await volunteer.getByRole("link", { name: "Get your links again" }).click();
+    await expect(volunteer).toHaveURL(/\/shifts\/links$/);
+    await ready(volunteer);
+    await volunteer.getByLabel("Email").fill("v31@example.org");
+    await volunteer.getByRole("button", { name: "Email me my links" }).click();
+    await expect(volunteer.getByTestId("links-sent")).toContainText("we have emailed it a new link to cancel each one");
 
-      const link = await emailedLink(smtp, "v31@example.org", "You asked for the links", "/shifts/cancel?token=");
+    const link = await emailedLink(smtp, "v31@example.org", "You asked for the links", "/shifts/cancel?token=");
 
-      // The old link no longer works, and says where to get a new one.
-      await volunteer.goto(oldLink);
-      await ready(volunteer);
-      await expect(volunteer.getByTestId("load-error")).toContainText("not valid");
-      await expect(volunteer.getByRole("link", { name: "Get your links again" })).toBeVisible();
-      // The new one cancels.
-      await volunteer.goto(`${server.baseURL}${link}`);
-      await ready(volunteer);
-      await expect(volunteer.getByTestId("cancel-what")).toContainText("Food drive");
-      await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
-      await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
-      await expect(admin.getByTestId("shift-summary")).toContainText("0/3 signed up");
-    } finally {
-      await smtp.stop();
-    }
+    // The old link no longer works, and says where to get a new one.
+    await volunteer.goto(oldLink);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("load-error")).toContainText("not valid");
+    await expect(volunteer.getByRole("link", { name: "Get your links again" })).toBeVisible();
+    // The new one cancels.
+    await volunteer.goto(`${server.baseURL}${link}`);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("cancel-what")).toContainText("Food drive");
+    await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
+    await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
+    await expect(admin.getByTestId("shift-summary")).toContainText("0/3 signed up");
   });
+
   test("an organiser moves a volunteer to another shift, and the volunteer is emailed its link", async ({ browser }) => {
-    const smtp = await startFakeSmtp();
-    try {
-      const admin = await browser.newPage();
-      await configureSmtp(admin, server, smtp.port);
-      await admin.goto(`${server.baseURL}/admin/shifts`);
-      await ready(admin);
-      await createShift(admin, "Morning sorting", 2);
-      await createShift(admin, "Evening sorting", 2, "Warehouse");
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await createShift(admin, "Morning sorting", 2);
+    await createShift(admin, "Evening sorting", 2, "Warehouse");
 
-      const volunteer = await (await browser.newContext()).newPage();
-      await signUp(volunteer, server, "Morning sorting", 32);
+    const volunteer = await (await browser.newContext()).newPage();
+    await signUp(volunteer, server, "Morning sorting", 32);
 
-      // The volunteer phones: mornings are no good any more. The organiser moves them.
-      await admin.getByRole("link", { name: "Morning sorting" }).click();
-      await ready(admin);
-      await admin.getByTestId("signup-row").filter({ hasText: "v32@example.org" }).getByRole("button", { name: "Move", exact: true }).click();
-      const choice = admin.getByTestId("move-row").getByLabel("Move Volunteer 32 to");
-      const evening = await choice.locator("option", { hasText: "Evening sorting" }).getAttribute("value");
-      await choice.selectOption(evening!);
-      expect(await violations(admin), "the move's choice").toEqual([]);
-      await admin.getByTestId("move-row").getByRole("button", { name: "Move", exact: true }).click();
-      await expect(admin.getByTestId("move-result")).toContainText("Moved Volunteer 32 to Evening sorting");
-      await expect(admin.getByTestId("move-result")).toContainText("signed up");
-      await expect(admin.getByTestId("shift-summary")).toContainText("0/2 signed up");
-      await expect(admin.getByTestId("move-row")).toHaveCount(0);
+    // The volunteer phones: mornings are no good any more. The organiser moves them.
+    await admin.getByRole("link", { name: "Morning sorting" }).click();
+    await ready(admin);
+    await admin.getByTestId("signup-row").filter({ hasText: "v32@example.org" }).getByRole("button", { name: "Move", exact: true }).click();
+    const choice = admin.getByTestId("move-row").getByLabel("Move Volunteer 32 to");
+    const evening = await choice.locator("option", { hasText: "Evening sorting" }).getAttribute("value");
+    await choice.selectOption(evening!);
+    expect(await violations(admin), "the move's choice").toEqual([]);
+    await admin.getByTestId("move-row").getByRole("button", { name: "Move", exact: true }).click();
+    await expect(admin.getByTestId("move-result")).toContainText("Moved Volunteer 32 to Evening sorting");
+    await expect(admin.getByTestId("move-result")).toContainText("signed up");
+    await expect(admin.getByTestId("shift-summary")).toContainText("0/2 signed up");
+    await expect(admin.getByTestId("move-row")).toHaveCount(0);
 
-      // The volunteer's email names both shifts and carries the new shift's cancel link.
-      const link = await emailedLink(smtp, "v32@example.org", "An organiser moved your sign-up", "/shifts/cancel?token=");
-      await volunteer.goto(`${server.baseURL}${link}`);
-      await ready(volunteer);
-      await expect(volunteer.getByTestId("cancel-what")).toContainText("Evening sorting");
+    // The volunteer's email names both shifts and carries the new shift's cancel link.
+    const link = await emailedLink(smtp, "v32@example.org", "An organiser moved your sign-up", "/shifts/cancel?token=");
+    await volunteer.goto(`${server.baseURL}${link}`);
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("cancel-what")).toContainText("Evening sorting");
 
-      // The evening's page lists them, added by an organiser.
-      await admin.goto(`${server.baseURL}/admin/shifts`);
-      await admin.getByRole("link", { name: "Evening sorting" }).click();
-      await ready(admin);
-      await expect(admin.getByTestId("shift-summary")).toContainText("1/2 signed up");
-      await expect(admin.getByTestId("signup-row").filter({ hasText: "v32@example.org" })).toContainText("Added by an organiser");
-    } finally {
-      await smtp.stop();
-    }
+    // The evening's page lists them, added by an organiser.
+    await admin.goto(`${server.baseURL}/admin/shifts`);
+    await admin.getByRole("link", { name: "Evening sorting" }).click();
+    await ready(admin);
+    await expect(admin.getByTestId("shift-summary")).toContainText("1/2 signed up");
+    await expect(admin.getByTestId("signup-row").filter({ hasText: "v32@example.org" })).toContainText("Added by an organiser");
   });
 });

@@ -2104,7 +2104,7 @@ fn cancelled_event(
 }
 
 /// How many shifts an organiser is offered to move a volunteer to.
-pub const MOVE_TARGETS_MAX: i64 = 200;
+const MOVE_TARGETS_MAX: i64 = 200;
 
 /// The shifts a volunteer of `shift_id` can be moved to: every other shift that still takes
 /// sign-ups (not cancelled, not over), private ones too, soonest first, at most
@@ -2286,7 +2286,7 @@ async fn move_to(
     Ok((receipt, moved))
 }
 
-/// A move's refusal by the shift moved to, said of that shift (the organiser's choice).
+/// A move's refusal by the shift moved to, said of that shift (the one the mover chose).
 fn refused_by_the_other_shift(refusal: ShiftError) -> ShiftError {
     let message = match refusal {
         ShiftError::AlreadySignedUp => "This email is already signed up for that shift.",

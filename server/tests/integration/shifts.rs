@@ -606,17 +606,7 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
     let v0_now = on_monday["signup_id"].as_str().unwrap().to_string();
     let v1 = waiting[0].id.clone();
     service::sign_up(&bus, &Actor::System, &monday.id, &person(1), SignupSource::Public, None).await.unwrap();
-    let counts = || async {
-        let signups: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE status <> 'CANCELLED'")
-                .fetch_one(app.db.pool())
-                .await
-                .unwrap();
-        let emails: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
-        (signups, emails)
-    };
-    let before = counts().await;
+    let before = signups_and_emails(&app).await;
     for (signup, to, says) in [
         (&v0_now, "", "Choose the shift to move to."),
         (&v0_now, monday.id.as_str(), "This email is already signed up for that shift."),
@@ -625,16 +615,13 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
         (&v0_now, called_off.id.as_str(), "That shift has been cancelled."),
         (&v0_now, past.id.as_str(), "That shift is over."),
     ] {
-        let res = move_to(signup.clone(), to.to_string()).await;
-        assert_eq!(res.status(), 422, "{to}");
-        let body = res.text().await.unwrap();
-        assert!(body.contains("to_shift_id") && body.contains(says), "{to}: {body}");
+        refused_on(move_to(signup.clone(), to.to_string()).await, "to_shift_id", says).await;
     }
     assert_eq!(move_to("no-such-signup".into(), sunday.id.clone()).await.status(), 404);
     assert_eq!(move_to(v0.id.clone(), sunday.id.clone()).await.status(), 404, "already moved");
     move_shift(&app, &monday.id, now - 7200, now - 3600).await;
     assert_eq!(move_to(v0_now, sunday.id.clone()).await.status(), 409, "Monday is over: a record");
-    assert_eq!(counts().await, before);
+    assert_eq!(signups_and_emails(&app).await, before);
     assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
 }
 
@@ -772,17 +759,7 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
     let added = service::sign_up(&bus, &Actor::System, &week[6].id, &person(3), SignupSource::Admin, None)
         .await
         .unwrap();
-    let counts = || async {
-        let signups: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE status <> 'CANCELLED'")
-                .fetch_one(app.db.pool())
-                .await
-                .unwrap();
-        let emails: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
-        (signups, emails)
-    };
-    let before = counts().await;
+    let before = signups_and_emails(app).await;
     for (to, says) in [
         ("", "Choose the shift to move to."),
         (week[2].id.as_str(), "This email is already signed up for that shift."),
@@ -791,15 +768,12 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
         (lone.id.as_str(), "There is no such shift to move to."),
         ("no-such-shift", "There is no such shift to move to."),
     ] {
-        let res = switch(&token, to).await;
-        assert_eq!(res.status(), 422, "{to}");
-        let body = res.text().await.unwrap();
-        assert!(body.contains("to_shift_id") && body.contains(says), "{to}: {body}");
+        refused_on(switch(&token, to).await, "to_shift_id", says).await;
     }
     assert_eq!(switch(&first.cancel_token, &week[6].id).await.status(), 404, "a used link");
     assert_eq!(switch(&alone.cancel_token, &week[6].id).await.status(), 422, "not a series");
     assert_eq!(switch(&added.cancel_token, &week[5].id).await.status(), 422, "a private date, for anyone");
-    assert_eq!(counts().await, before);
+    assert_eq!(signups_and_emails(app).await, before);
 
     // Day 4 is full: a switch there joins its waitlist. A browser's own post lands on the receipt.
     let shift_page = format!("/shifts/{}", week[1].id);
@@ -1948,6 +1922,24 @@ async fn move_shift(app: &TestApp, id: &str, starts_at: i64, ends_at: i64) {
         .execute(app.db.pool())
         .await
         .unwrap();
+}
+
+/// What a refused change leaves as it was: the active sign-ups and the emails queued.
+async fn signups_and_emails(app: &TestApp) -> (i64, i64) {
+    let signups: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE status <> 'CANCELLED'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let emails: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
+    (signups, emails)
+}
+
+/// Asserts a 422 whose error is `says`, on `field`.
+async fn refused_on(res: reqwest::Response, field: &str, says: &str) {
+    assert_eq!(res.status(), 422, "{says}");
+    let body = res.text().await.unwrap();
+    assert!(body.contains(field) && body.contains(says), "{says}: {body}");
 }
 
 /// The emails queued whose subject starts with `prefix`: (recipient, subject, body, whether
