@@ -67,17 +67,17 @@ pub struct Moved<'a> {
 /// cancelled in a calendar that imported it (with a spot there).
 pub fn moved(name: &str, to: &str, moved: &Moved) -> OutgoingEmail {
     let cancel = format!("{LINK_BASE}/shifts/cancel?token={}", moved.cancel_token);
-    let opening = match moved.mover {
-        super::service::Mover::Organiser => "An organiser moved your sign-up to another shift.",
-        super::service::Mover::Volunteer => "You switched your sign-up to another date.",
+    let (done, opening) = match moved.mover {
+        super::service::Mover::Organiser => ("Moved", "An organiser moved your sign-up to another shift."),
+        super::service::Mover::Volunteer => ("Switched", "You switched your sign-up to another date."),
     };
     let (subject, standing) = if moved.waitlisted {
         (
-            format!("Moved: you're on the waitlist for {}", moved.to.title),
+            format!("{done}: you're on the waitlist for {}", moved.to.title),
             "That shift is full, so you are on its waitlist. We will email you if a spot opens.",
         )
     } else {
-        (format!("Moved: you're signed up for {}", moved.to.title), "You are signed up for it.")
+        (format!("{done}: you're signed up for {}", moved.to.title), "You are signed up for it.")
     };
     let called_off = moved.from.called_off();
     let mut entries: Vec<&Shift> = Vec::new();

@@ -745,7 +745,7 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
     let found: Value =
         app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.json().await.unwrap();
     assert_eq!(found["shift"]["id"], week[1].id.as_str());
-    let sent = queued(app, "Moved: you're signed up for Food bank").await;
+    let sent = queued(app, "Switched: you're signed up for Food bank").await;
     assert_eq!(sent.len(), 1);
     assert!(
         sent[0].2.starts_with("Hello Jo,\n\nYou switched your sign-up to another date."),
