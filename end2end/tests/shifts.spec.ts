@@ -358,6 +358,27 @@ test.describe.serial("volunteer shifts", () => {
     await volunteer.getByRole("button", { name: "Yes, cancel my sign-up" }).click();
     await expect(volunteer.getByTestId("cancel-result")).toContainText("cancelled");
     await expect(rota.nth(1)).toContainText("2/6");
+
+    // Signed in, My shifts offers the same: the organiser signs herself up and changes the date.
+    const own = await (await browser.newContext()).newPage();
+    await signIn(own, server, "/admin/shifts");
+    await own.goto(`${server.baseURL}/shifts`);
+    await own.getByRole("link", { name: "Rota" }).first().click();
+    await ready(own);
+    await own.getByRole("button", { name: "Sign up" }).click();
+    await expect(own.getByTestId("signup-confirmation")).toContainText("You're signed up");
+    await own.goto(`${server.baseURL}/my/shifts`);
+    await ready(own);
+    const booked = own.getByTestId("my-shift").filter({ hasText: "Rota" });
+    await booked.getByRole("link", { name: "Change date" }).click();
+    await booked.getByLabel("Another date").selectOption({ index: 1 });
+    await booked.getByRole("button", { name: "Switch to this date" }).click();
+    await expect(rota.nth(0)).toContainText("1/6");
+    await expect(rota.nth(1)).toContainText("3/6");
+    await expect(booked.getByRole("link", { name: "Change date" })).toBeVisible();
+    await booked.getByRole("link", { name: "Cancel" }).click();
+    await booked.getByRole("button", { name: "Yes, cancel" }).click();
+    await expect(rota.nth(1)).toContainText("2/6");
   });
 
   test("a volunteer ticks shifts on the list and signs up for them all at once", async ({ browser }) => {

@@ -841,7 +841,7 @@ pub async fn cancel_signup(token: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "shifts/switch-choices")]
 pub async fn get_switch_choices(token: String) -> Result<Vec<Shift>, AppError> {
     let state = crate::state::app_state()?;
-    service::switch_choices(&state.db, &token, crate::db::now_unix())
+    service::switch_choices_by_token(&state.db, &token, crate::db::now_unix())
         .await
         .map_err(crate::auth::internal)?
         .ok_or_else(|| service::ShiftError::CancelLinkInvalid.into())
@@ -1119,6 +1119,32 @@ pub async fn cancel_my_signup(signup_id: String) -> Result<(), AppError> {
         .await?;
     crate::request::after_plain_form_post("/my/shifts");
     Ok(())
+}
+
+/// The dates the signed-in user can switch one of their own sign-ups to (see
+/// `service::own_switch_choices`).
+#[server(prefix = "/api", endpoint = "shifts/my-switch-choices")]
+pub async fn get_my_switch_choices(signup_id: String) -> Result<Vec<Shift>, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    service::own_switch_choices(&state.db, &user.id, &signup_id, crate::db::now_unix())
+        .await
+        .map_err(crate::auth::internal)?
+        .ok_or_else(|| service::ShiftError::CancelLinkInvalid.into())
+}
+
+/// Switches one of the signed-in user's own sign-ups to another date of its series.
+#[server(prefix = "/api", endpoint = "shifts/switch-mine")]
+pub async fn switch_my_signup(
+    signup_id: String,
+    #[server(default)] to_shift_id: String,
+) -> Result<SignupReceipt, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id.clone());
+    let receipt = service::switch_own(&state.bus, &actor, &user.id, &signup_id, &to_shift_id).await?;
+    crate::request::after_plain_form_post("/my/shifts");
+    Ok(receipt)
 }
 
 /// The sign-ups of a shift as CSV (confirmed first, then the waitlist). Cells that a

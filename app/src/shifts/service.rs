@@ -2005,16 +2005,7 @@ async fn new_cancel_link(tx: &mut Tx, signup_id: &str) -> Result<Option<CancelLi
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".
 pub async fn cancel_own(bus: &Bus, actor: &Actor, user_id: &str, signup_id: &str) -> Result<(), ShiftError> {
-    let owned: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM shift_signups WHERE id = $1 AND user_id = $2 AND status <> 'CANCELLED'",
-    )
-    .bind(signup_id)
-    .bind(user_id)
-    .fetch_optional(bus.db().pool())
-    .await?;
-    if owned.is_none() {
-        return Err(ShiftError::CancelLinkInvalid);
-    }
+    own_signup(bus.db(), user_id, signup_id).await?.ok_or(ShiftError::CancelLinkInvalid)?;
     cancel(bus, actor, Which::Id(signup_id), "VOLUNTEER").await
 }
 
@@ -2147,12 +2138,60 @@ pub async fn switch_by_token(
     Ok(receipt)
 }
 
-/// The dates a volunteer can switch the sign-up of a private cancel token to: the other public
-/// shifts of its series still to come, soonest first, leaving out those the email is on already.
-/// Empty for a shift outside a series; `None` for a token that is not valid.
-pub async fn switch_choices(db: &Db, token: &str, now: i64) -> Result<Option<Vec<Shift>>, sqlx::Error> {
-    let Some(mine) = signup_by_token(db, token, now).await? else { return Ok(None) };
-    let Some(series_id) = &mine.shift.series_id else { return Ok(Some(Vec::new())) };
+/// A signed-in volunteer switches one of their own sign-ups to another date of its series, as
+/// with its cancel link; anyone else's is "not found".
+pub async fn switch_own(
+    bus: &Bus,
+    actor: &Actor,
+    user_id: &str,
+    signup_id: &str,
+    to_shift_id: &str,
+) -> Result<SignupReceipt, ShiftError> {
+    own_signup(bus.db(), user_id, signup_id).await?.ok_or(ShiftError::CancelLinkInvalid)?;
+    let (receipt, _) = move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Volunteer).await?;
+    Ok(receipt)
+}
+
+/// A signed-in volunteer's own active sign-up, by id.
+async fn own_signup(db: &Db, user_id: &str, signup_id: &str) -> Result<Option<MySignup>, sqlx::Error> {
+    let sql = active_signups_with_shifts("u.id = $1 AND u.user_id = $2");
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(signup_id).bind(user_id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(|row| my_signup_from_row(row, db::now_unix())).transpose()
+}
+
+/// The dates a volunteer can switch the sign-up of a private cancel token to (see
+/// `switch_choices`); `None` for a token that is not valid.
+pub async fn switch_choices_by_token(
+    db: &Db,
+    token: &str,
+    now: i64,
+) -> Result<Option<Vec<Shift>>, sqlx::Error> {
+    match signup_by_token(db, token, now).await? {
+        Some(mine) => Ok(Some(switch_choices(db, &mine, now).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The dates a signed-in volunteer can switch one of their own sign-ups to (see
+/// `switch_choices`); `None` for a sign-up that is not theirs or not active.
+pub async fn own_switch_choices(
+    db: &Db,
+    user_id: &str,
+    signup_id: &str,
+    now: i64,
+) -> Result<Option<Vec<Shift>>, sqlx::Error> {
+    match own_signup(db, user_id, signup_id).await? {
+        Some(mine) => Ok(Some(switch_choices(db, &mine, now).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The dates a volunteer can switch a sign-up to: the other public shifts of its series still
+/// to come, soonest first, leaving out those the email is on already. Empty for a shift outside
+/// a series.
+async fn switch_choices(db: &Db, mine: &MySignup, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+    let Some(series_id) = &mine.shift.series_id else { return Ok(Vec::new()) };
     let sql = format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE {UPCOMING_PUBLIC} AND series_id = $2 AND id NOT IN \
          (SELECT shift_id FROM shift_signups WHERE email = (SELECT email FROM shift_signups WHERE id = $3) \
@@ -2164,7 +2203,7 @@ pub async fn switch_choices(db: &Db, token: &str, now: i64) -> Result<Option<Vec
         .bind(&mine.signup_id)
         .fetch_all(db.pool())
         .await?;
-    Ok(Some(rows.iter().map(shift_from_row).collect::<Result<_, _>>()?))
+    rows.iter().map(shift_from_row).collect()
 }
 
 /// Who moves a sign-up, which decides where it may go and how they are signed up there.

@@ -12,11 +12,11 @@ use super::{
     CreateShift, DeleteShift, EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift, MySignup,
     NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
     Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
-    SignupStatus, SignupView, SwitchSignup, UpdateShift, admin_move_targets, calendar_feed_link,
-    get_admin_shift, get_calendar_feed, get_later_signups_by_token, get_public_shift, get_reminder_hours,
-    get_sign_in_sheet, get_signup_by_token, get_switch_choices, get_volunteer_hours, list_admin_shifts,
-    list_chosen_shifts, list_public_places, list_public_shifts, my_past_shifts, my_shifts,
-    shifts_needing_volunteers,
+    SignupStatus, SignupView, SwitchMySignup, SwitchSignup, UpdateShift, admin_move_targets,
+    calendar_feed_link, get_admin_shift, get_calendar_feed, get_later_signups_by_token,
+    get_my_switch_choices, get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token,
+    get_switch_choices, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
+    list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -797,13 +797,6 @@ fn SwitchDate(token: String) -> impl IntoView {
         Suspend::new(async move {
             let dates = choices.await.unwrap_or_default();
             (!dates.is_empty()).then(|| {
-                let options = dates
-                    .into_iter()
-                    .map(|shift| {
-                        let label = format!("{}, {} · {}", shift.local_day(), shift.times(), shift.spots_line());
-                        view! { <option value=shift.id>{label}</option> }
-                    })
-                    .collect_view();
                 view! {
                     <section class="mt-8 rounded-lg bg-white p-4 shadow-sm" data-testid="switch-date">
                         <h2 class="text-lg font-semibold text-slate-900">"Can't make this date?"</h2>
@@ -812,13 +805,7 @@ fn SwitchDate(token: String) -> impl IntoView {
                         </p>
                         <ActionForm action=switch attr:class="mt-3 flex flex-wrap items-end gap-3">
                             <input type="hidden" name="token" value=token />
-                            <label class="text-sm text-slate-700">
-                                "Another date"
-                                <select name="to_shift_id" required aria-describedby="switch-error" class="mt-1 block w-full max-w-xs rounded-md border border-slate-300 px-2 py-1.5 text-sm sm:max-w-md">
-                                    <option value="">"Choose a date"</option>
-                                    {options}
-                                </select>
-                            </label>
+                            <DateChoice dates=dates />
                             <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500" disabled=move || switch.pending().get()>
                                 {move || if switch.pending().get() { "Switching…" } else { "Switch to this date" }}
                             </button>
@@ -830,6 +817,86 @@ fn SwitchDate(token: String) -> impl IntoView {
         })
     };
     view! { <Suspense fallback=|| ()>{form}</Suspense> }
+}
+
+/// The choice of another date of a series to switch to (`to_shift_id`), each with its room.
+#[component]
+fn DateChoice(dates: Vec<Shift>) -> impl IntoView {
+    let options = dates
+        .into_iter()
+        .map(|shift| {
+            let label = format!("{}, {} · {}", shift.local_day(), shift.times(), shift.spots_line());
+            view! { <option value=shift.id>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <label class="text-sm text-slate-700">
+            "Another date"
+            <select name="to_shift_id" required aria-describedby="switch-error" class="mt-1 block w-full max-w-xs rounded-md border border-slate-300 px-2 py-1.5 text-sm sm:max-w-md">
+                <option value="">"Choose a date"</option>
+                {options}
+            </select>
+        </label>
+    }
+}
+
+/// "Change date" on My shifts, for a sign-up to a shift of a series: the other dates to switch
+/// it to (see `SwitchDate`).
+#[component]
+fn MySwitchForm(
+    signup_id: String,
+    switch: ServerAction<SwitchMySignup>,
+    /// Which sign-up's dates are shown; "Keep it" closes them.
+    switching: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let choices = Resource::new(
+        {
+            let signup_id = signup_id.clone();
+            move || signup_id.clone()
+        },
+        get_my_switch_choices,
+    );
+    let error = move || {
+        last_error(switch.value())
+            .get()
+            .map(|e| e.field_message("to_shift_id").unwrap_or_else(|| e.to_string()))
+    };
+    let keep = move || {
+        view! {
+            <ConfirmLink href="/my/shifts".to_string() class="text-sm text-slate-600 hover:underline" on_click=move || switching.set(None)>
+                "Keep it"
+            </ConfirmLink>
+        }
+    };
+    let form = move || {
+        let signup_id = signup_id.clone();
+        Suspend::new(async move {
+            match choices.await {
+                Err(e) => view! { <LoadError error=e /> }.into_any(),
+                Ok(dates) if dates.is_empty() => view! {
+                    <p class="text-sm text-slate-700">"There is no other date of this series to switch to. " {keep()}</p>
+                }
+                    .into_any(),
+                Ok(dates) => view! {
+                    <ActionForm action=switch attr:class="flex flex-wrap items-end gap-3">
+                        <input type="hidden" name="signup_id" value=signup_id />
+                        <DateChoice dates=dates />
+                        <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500" disabled=move || switch.pending().get()>
+                            {move || if switch.pending().get() { "Switching…" } else { "Switch to this date" }}
+                        </button>
+                        {keep()}
+                    </ActionForm>
+                }
+                    .into_any(),
+            }
+        })
+    };
+    view! {
+        <div class="mt-3 border-t border-slate-100 pt-3" data-testid="my-switch">
+            <Suspense fallback=|| view! { <p class="text-sm text-slate-600">"Loading the dates…"</p> }>{form}</Suspense>
+            <p id="switch-error" class="mt-2 text-sm text-red-700">{error}</p>
+        </div>
+    }
 }
 
 /// Which sign-up a cancel link is for: the shift, when and where, and the volunteer's standing.
@@ -1954,11 +2021,15 @@ pub fn MyShiftsPage() -> impl IntoView {
     let mine = Resource::new(|| (), |_| my_shifts());
     let me = Resource::new(|| (), |_| get_current_user());
     let cancel = ServerAction::<CancelMySignup>::new();
-    // The sign-up whose "Yes, cancel" shows: `?cancel=<id>` before the page's code has loaded.
+    let switch = ServerAction::<SwitchMySignup>::new();
+    // The sign-up whose "Yes, cancel" shows, and whose other dates do: `?cancel=<id>`,
+    // `?switch=<id>` before the page's code has loaded.
     let confirm = RwSignal::new(use_query_map().with_untracked(|q| q.get("cancel")));
+    let switching = RwSignal::new(use_query_map().with_untracked(|q| q.get("switch")));
     Effect::new(move |_| {
-        if cancel.value().get().is_some() {
+        if cancel.value().get().is_some() || matches!(switch.value().get(), Some(Ok(_))) {
             confirm.set(None);
+            switching.set(None);
             mine.refetch();
         }
     });
@@ -2023,14 +2094,35 @@ pub fn MyShiftsPage() -> impl IntoView {
                                             }.into_any()
                                         }
                                     };
+                                    // A shift of a series offers its other dates instead.
+                                    let change_date = m.shift.series_id.is_some().then(|| {
+                                        let id = m.signup_id.clone();
+                                        view! {
+                                            <ConfirmLink
+                                                href=format!("/my/shifts?switch={id}")
+                                                class="text-sm text-indigo-700 hover:underline"
+                                                on_click=move || switching.set(Some(id.clone()))
+                                            >
+                                                "Change date"
+                                            </ConfirmLink>
+                                        }
+                                    });
+                                    let id = m.signup_id.clone();
+                                    let switch_form = move || {
+                                        (switching.get().as_deref() == Some(id.as_str()))
+                                            .then(|| view! { <MySwitchForm signup_id=id.clone() switch switching /> })
+                                    };
                                     view! {
-                                        <li class="flex items-center justify-between gap-4 rounded-lg bg-white p-4 shadow-sm" data-testid="my-shift">
-                                            <div>
-                                                <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
-                                                <p class="text-sm text-slate-600">{m.shift.with_place(m.shift.when())}</p>
-                                                <p class="text-sm text-slate-700">{m.standing()}</p>
+                                        <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="my-shift">
+                                            <div class="flex items-center justify-between gap-4">
+                                                <div>
+                                                    <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
+                                                    <p class="text-sm text-slate-600">{m.shift.with_place(m.shift.when())}</p>
+                                                    <p class="text-sm text-slate-700">{m.standing()}</p>
+                                                </div>
+                                                <div class="flex flex-col items-end gap-1">{change_date}{control}</div>
                                             </div>
-                                            {control}
+                                            {switch_form}
                                         </li>
                                     }
                                 }).collect_view()}

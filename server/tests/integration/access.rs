@@ -89,6 +89,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/mine", SignedIn),
     ("shifts/mine-past", SignedIn),
     ("shifts/cancel-mine", SignedIn),
+    ("shifts/my-switch-choices", SignedIn),
+    ("shifts/switch-mine", SignedIn),
     ("shifts/calendar-feed", SignedIn),
     ("shifts/calendar-feed-link", SignedIn),
     ("shifts/new-calendar-feed", SignedIn),

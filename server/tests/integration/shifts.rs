@@ -21,6 +21,7 @@ on_both_backends!(
     organisers_move_a_volunteer_to_another_shift,
     moves_both_ways_at_once_keep_capacity_exact,
     volunteers_switch_to_another_date_of_their_series,
+    signed_in_volunteers_change_the_date_on_my_shifts,
     creating_shifts_needs_an_admin,
     public_sign_up_is_rate_limited_per_ip,
     a_sign_up_for_several_shifts_draws_once_on_the_rate_limit,
@@ -790,6 +791,71 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
         "{html}"
     );
     assert_eq!(shift_status(app, &week[1].id).await, (ShiftStatus::Open, 0));
+}
+
+/// My shifts offers a signed-in volunteer the other dates of a series sign-up and switches it,
+/// as a cancel link does; someone else's sign-up is not found.
+async fn signed_in_volunteers_change_the_date_on_my_shifts(app: TestApp) {
+    let bus = app.bus();
+    let days = weekly(&["mon", "tue", "wed"], "1");
+    let series = service::create_series(&bus, &Actor::System, &form("Rota", "2"), &days).await.unwrap();
+    let ana = app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    let bo = app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let as_user =
+        |email: &str| SignupForm { name: "Someone".into(), email: email.into(), phone: String::new() };
+    let mine = service::sign_up(
+        &bus,
+        &Actor::System,
+        &series[0].id,
+        &as_user("ana@example.org"),
+        SignupSource::Authenticated,
+        Some(ana.id.as_str()),
+    )
+    .await
+    .unwrap();
+    let theirs = service::sign_up(
+        &bus,
+        &Actor::System,
+        &series[0].id,
+        &as_user("bo@example.org"),
+        SignupSource::Authenticated,
+        Some(bo.id.as_str()),
+    )
+    .await
+    .unwrap();
+    let client = app.signed_in("ana@example.org").await;
+
+    let offered: Vec<Value> = app
+        .call(&client, "shifts/my-switch-choices", &[("signup_id", mine.signup_id.as_str())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let offered: Vec<&str> = offered.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(offered, [series[1].id.as_str(), series[2].id.as_str()]);
+    let res =
+        app.call(&client, "shifts/my-switch-choices", &[("signup_id", theirs.signup_id.as_str())]).await;
+    assert_eq!(res.status(), 404, "someone else's sign-up");
+    // Without the page's code, "Change date" opens the same choice on the server's page.
+    let page = app.page(&client, &format!("/my/shifts?switch={}", mine.signup_id)).await;
+    assert!(page.contains("Another date") && page.contains(&format!("value=\"{}\"", series[2].id)), "{page}");
+
+    let before = signups_and_emails(&app).await;
+    let fields = [("signup_id", theirs.signup_id.as_str()), ("to_shift_id", series[2].id.as_str())];
+    assert_eq!(app.call(&client, "shifts/switch-mine", &fields).await.status(), 404);
+    assert_eq!(signups_and_emails(&app).await, before, "nothing changed");
+
+    // A browser's own post switches and lands back on My shifts, which lists the new date.
+    let fields = [("signup_id", mine.signup_id.as_str()), ("to_shift_id", series[2].id.as_str())];
+    let res = app.post_as_browser(&client, "shifts/switch-mine", "/my/shifts", &fields).await;
+    assert_eq!(redirected_to(&res), "/my/shifts");
+    let listed: Vec<Value> = app.call(&client, "shifts/mine", &[]).await.json().await.unwrap();
+    let listed: Vec<&str> = listed.iter().map(|m| m["shift"]["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [series[2].id.as_str()]);
+    let moved = service::all_signups(&app.db, &series[2].id).await.unwrap();
+    assert_eq!((moved[0].email.as_str(), moved[0].source.as_str()), ("ana@example.org", "AUTHENTICATED"));
+    assert_eq!(app.events("shift.signup.cancelled").await.last().unwrap()["reason"], "MOVED");
+    assert_eq!(queued(&app, "Switched: you're signed up for Rota").await.len(), 1);
 }
 
 async fn creating_shifts_needs_an_admin(app: TestApp) {
