@@ -2005,7 +2005,7 @@ async fn new_cancel_link(tx: &mut Tx, signup_id: &str) -> Result<Option<CancelLi
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".
 pub async fn cancel_own(bus: &Bus, actor: &Actor, user_id: &str, signup_id: &str) -> Result<(), ShiftError> {
-    own_signup(bus.db(), user_id, signup_id).await?.ok_or(ShiftError::CancelLinkInvalid)?;
+    own_signup(bus.db(), user_id, signup_id, db::now_unix()).await?.ok_or(ShiftError::CancelLinkInvalid)?;
     cancel(bus, actor, Which::Id(signup_id), "VOLUNTEER").await
 }
 
@@ -2147,17 +2147,22 @@ pub async fn switch_own(
     signup_id: &str,
     to_shift_id: &str,
 ) -> Result<SignupReceipt, ShiftError> {
-    own_signup(bus.db(), user_id, signup_id).await?.ok_or(ShiftError::CancelLinkInvalid)?;
+    own_signup(bus.db(), user_id, signup_id, db::now_unix()).await?.ok_or(ShiftError::CancelLinkInvalid)?;
     let (receipt, _) = move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Volunteer).await?;
     Ok(receipt)
 }
 
 /// A signed-in volunteer's own active sign-up, by id.
-async fn own_signup(db: &Db, user_id: &str, signup_id: &str) -> Result<Option<MySignup>, sqlx::Error> {
+async fn own_signup(
+    db: &Db,
+    user_id: &str,
+    signup_id: &str,
+    now: i64,
+) -> Result<Option<MySignup>, sqlx::Error> {
     let sql = active_signups_with_shifts("u.id = $1 AND u.user_id = $2");
     let row =
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(signup_id).bind(user_id).fetch_optional(db.pool()).await?;
-    row.as_ref().map(|row| my_signup_from_row(row, db::now_unix())).transpose()
+    row.as_ref().map(|row| my_signup_from_row(row, now)).transpose()
 }
 
 /// The dates a volunteer can switch the sign-up of a private cancel token to (see
@@ -2181,7 +2186,7 @@ pub async fn own_switch_choices(
     signup_id: &str,
     now: i64,
 ) -> Result<Option<Vec<Shift>>, sqlx::Error> {
-    match own_signup(db, user_id, signup_id).await? {
+    match own_signup(db, user_id, signup_id, now).await? {
         Some(mine) => Ok(Some(switch_choices(db, &mine, now).await?)),
         None => Ok(None),
     }
