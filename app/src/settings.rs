@@ -154,18 +154,55 @@ pub async fn set_secret(
     set(tx, name, &key.encrypt(name, value.expose_secret())).await
 }
 
-/// A secret setting, decrypted. One that no longer decrypts (the key changed) counts as unset
-/// and is logged by name, never by value.
-pub async fn get_secret(db: &Db, key: &SecretKey, name: &str) -> Result<Option<SecretString>, sqlx::Error> {
-    let Some(sealed) = get(db, name).await? else { return Ok(None) };
-    let secret = key.decrypt(name, &sealed);
+/// A secret setting's stored text, decrypted. One that no longer decrypts (the key changed)
+/// counts as unset and is logged by name, never by value.
+fn decrypt(key: &SecretKey, name: &str, sealed: &str) -> Option<SecretString> {
+    let secret = key.decrypt(name, sealed);
     if secret.is_none() {
         tracing::warn!(
             setting = name,
             "a stored secret does not decrypt with this instance's key; treating it as unset"
         );
     }
-    Ok(secret)
+    secret
+}
+
+/// Settings that belong together (a service's address, user and password), read in one
+/// statement: a save committed meanwhile is seen whole or not at all, never the new host with
+/// the old port, as separate reads could.
+#[derive(Debug, Default)]
+pub struct Group(std::collections::HashMap<String, String>);
+
+impl Group {
+    pub async fn read(db: &Db, names: &[&str]) -> Result<Group, sqlx::Error> {
+        let placeholders: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("SELECT key, value FROM app_settings WHERE key IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+        for name in names {
+            query = query.bind(*name);
+        }
+        Ok(Group(query.fetch_all(db.pool()).await?.into_iter().collect()))
+    }
+
+    /// The setting's text, or empty when it is not set.
+    pub fn text(&self, name: &str) -> String {
+        self.0.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The setting's text, or `default` when it is not set.
+    pub fn text_or(&self, name: &str, default: &str) -> String {
+        self.0.get(name).map_or_else(|| default.to_string(), String::clone)
+    }
+
+    /// Whether an on/off setting is on.
+    pub fn is_on(&self, name: &str) -> bool {
+        self.0.get(name).map(String::as_str) == Some("true")
+    }
+
+    /// A secret setting, decrypted (unset when it no longer decrypts).
+    pub fn secret(&self, key: &SecretKey, name: &str) -> Option<SecretString> {
+        decrypt(key, name, self.0.get(name)?)
+    }
 }
 
 /// The one character every mask contains; no real secret does.

@@ -70,20 +70,21 @@ impl SmtpSettings {
 }
 
 pub async fn load_settings(db: &Db, key: &SecretKey) -> Result<SmtpSettings, sqlx::Error> {
-    let text = |name| async move { settings::get(db, name).await.map(Option::unwrap_or_default) };
-    let tls = TlsMode::parse(&text(TLS).await?).unwrap_or_default();
-    let port = text(PORT).await?.parse().unwrap_or(match tls {
+    let stored =
+        settings::Group::read(db, &[HOST, PORT, TLS, USERNAME, PASSWORD, FROM_NAME, FROM_ADDRESS]).await?;
+    let tls = TlsMode::parse(&stored.text(TLS)).unwrap_or_default();
+    let port = stored.text(PORT).parse().unwrap_or(match tls {
         TlsMode::Tls => 465,
         _ => 587,
     });
     Ok(SmtpSettings {
-        host: text(HOST).await?,
+        host: stored.text(HOST),
         port,
         tls,
-        username: text(USERNAME).await?,
-        password: settings::get_secret(db, key, PASSWORD).await?,
-        from_name: text(FROM_NAME).await?,
-        from_address: text(FROM_ADDRESS).await?,
+        username: stored.text(USERNAME),
+        password: stored.secret(key, PASSWORD),
+        from_name: stored.text(FROM_NAME),
+        from_address: stored.text(FROM_ADDRESS),
     })
 }
 

@@ -160,10 +160,11 @@ impl StoredService {
 }
 
 async fn load_service(db: &Db, key: &SecretKey, keys: &ServiceKeys) -> Result<StoredService, sqlx::Error> {
+    let stored = settings::Group::read(db, &[keys.enabled, keys.url, keys.secret]).await?;
     Ok(StoredService {
-        enabled: settings::get(db, keys.enabled).await?.as_deref() == Some("true"),
-        url: settings::get(db, keys.url).await?.unwrap_or_default(),
-        secret: settings::get_secret(db, key, keys.secret).await?,
+        enabled: stored.is_on(keys.enabled),
+        url: stored.text(keys.url),
+        secret: stored.secret(key, keys.secret),
     })
 }
 
@@ -323,9 +324,10 @@ impl StoredTeamChat {
 }
 
 pub async fn load_team_chat(db: &Db, key: &SecretKey) -> Result<StoredTeamChat, sqlx::Error> {
+    let stored = settings::Group::read(db, &[TEAM_CHAT_ENABLED, TEAM_CHAT_URL]).await?;
     Ok(StoredTeamChat {
-        enabled: settings::get(db, TEAM_CHAT_ENABLED).await?.as_deref() == Some("true"),
-        webhook_url: settings::get_secret(db, key, TEAM_CHAT_URL).await?,
+        enabled: stored.is_on(TEAM_CHAT_ENABLED),
+        webhook_url: stored.secret(key, TEAM_CHAT_URL),
     })
 }
 
@@ -440,21 +442,33 @@ impl StoredNewsletter {
 }
 
 pub async fn load_newsletter(db: &Db, key: &SecretKey) -> Result<StoredNewsletter, sqlx::Error> {
-    async fn list_name(db: &Db, (setting, default): (&str, &str)) -> Result<String, sqlx::Error> {
-        Ok(settings::get(db, setting).await?.unwrap_or_else(|| default.to_string()))
-    }
     let [volunteers, supporters, donors] = NEWSLETTER_LISTS;
+    let stored = settings::Group::read(
+        db,
+        &[
+            NEWSLETTER_ENABLED,
+            NEWSLETTER_URL,
+            NEWSLETTER_API_USER,
+            NEWSLETTER_API_TOKEN,
+            volunteers.0,
+            supporters.0,
+            donors.0,
+            NEWSLETTER_REPORTS_SECRET,
+        ],
+    )
+    .await?;
+    let list_name = |(setting, default): (&str, &str)| stored.text_or(setting, default);
     Ok(StoredNewsletter {
-        enabled: settings::get(db, NEWSLETTER_ENABLED).await?.as_deref() == Some("true"),
-        url: settings::get(db, NEWSLETTER_URL).await?.unwrap_or_default(),
-        api_user: settings::get(db, NEWSLETTER_API_USER).await?.unwrap_or_default(),
-        api_token: settings::get_secret(db, key, NEWSLETTER_API_TOKEN).await?,
+        enabled: stored.is_on(NEWSLETTER_ENABLED),
+        url: stored.text(NEWSLETTER_URL),
+        api_user: stored.text(NEWSLETTER_API_USER),
+        api_token: stored.secret(key, NEWSLETTER_API_TOKEN),
         lists: NewsletterLists {
-            volunteers: list_name(db, volunteers).await?,
-            supporters: list_name(db, supporters).await?,
-            donors: list_name(db, donors).await?,
+            volunteers: list_name(volunteers),
+            supporters: list_name(supporters),
+            donors: list_name(donors),
         },
-        reports_secret: settings::get_secret(db, key, NEWSLETTER_REPORTS_SECRET).await?,
+        reports_secret: stored.secret(key, NEWSLETTER_REPORTS_SECRET),
     })
 }
 
@@ -618,12 +632,17 @@ impl StoredSms {
 }
 
 pub async fn load_sms(db: &Db, key: &SecretKey) -> Result<StoredSms, sqlx::Error> {
+    let stored = settings::Group::read(
+        db,
+        &[SMS_ENABLED, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM_NUMBER, SMS_COUNTRY_CODE],
+    )
+    .await?;
     Ok(StoredSms {
-        enabled: settings::get(db, SMS_ENABLED).await?.as_deref() == Some("true"),
-        account_sid: settings::get(db, SMS_ACCOUNT_SID).await?.unwrap_or_default(),
-        auth_token: settings::get_secret(db, key, SMS_AUTH_TOKEN).await?,
-        from_number: settings::get(db, SMS_FROM_NUMBER).await?.unwrap_or_default(),
-        country_code: settings::get(db, SMS_COUNTRY_CODE).await?.unwrap_or_default(),
+        enabled: stored.is_on(SMS_ENABLED),
+        account_sid: stored.text(SMS_ACCOUNT_SID),
+        auth_token: stored.secret(key, SMS_AUTH_TOKEN),
+        from_number: stored.text(SMS_FROM_NUMBER),
+        country_code: stored.text(SMS_COUNTRY_CODE),
     })
 }
 

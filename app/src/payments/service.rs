@@ -103,12 +103,14 @@ pub async fn ways_to_give(db: &Db) -> Result<WaysToGive, sqlx::Error> {
 }
 
 pub async fn load_settings(db: &Db, key: &SecretKey) -> Result<StoredSettings, sqlx::Error> {
+    let stored =
+        settings::Group::read(db, &[ENABLED, CURRENCY, PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET]).await?;
     Ok(StoredSettings {
-        enabled: settings::get(db, ENABLED).await?.as_deref() == Some("true"),
-        currency: settings::get(db, CURRENCY).await?.unwrap_or_else(|| DEFAULT_CURRENCY.to_string()),
-        publishable_key: settings::get(db, PUBLISHABLE_KEY).await?.unwrap_or_default(),
-        secret_key: settings::get_secret(db, key, SECRET_KEY).await?,
-        webhook_secret: settings::get_secret(db, key, WEBHOOK_SECRET).await?,
+        enabled: stored.is_on(ENABLED),
+        currency: stored.text_or(CURRENCY, DEFAULT_CURRENCY),
+        publishable_key: stored.text(PUBLISHABLE_KEY),
+        secret_key: stored.secret(key, SECRET_KEY),
+        webhook_secret: stored.secret(key, WEBHOOK_SECRET),
     })
 }
 

@@ -19,6 +19,7 @@ on_both_backends!(
     cancellations_promotions_and_messages_are_emailed,
     email_pages_are_for_admins_only,
     sent_emails_are_pruned_after_the_retention_period,
+    settings_saved_while_the_worker_reads_them_are_read_whole,
 );
 
 on_both_backends_with_own_server!(smtp_down_the_sign_up_succeeds_and_the_email_is_retried);
@@ -223,6 +224,51 @@ async fn without_smtp_the_app_works_and_emails_wait(app: TestApp) {
     let smtp = FakeSmtp::start(0).await;
     configure_smtp(&app, &client, smtp.port).await;
     eventually("the waiting email is sent", || async { !smtp.messages().is_empty() }).await;
+}
+
+/// The worker reads the settings while an admin saves them: it must see either the old or the
+/// new ones, never a mix (the new host with the old port sends to the wrong server and waits a
+/// minute to try again).
+async fn settings_saved_while_the_worker_reads_them_are_read_whole(app: TestApp) {
+    let key = app::secrets::SecretKey::load_or_create(&app.config.data_dir.join("secret.key")).unwrap();
+    let settings = |host: &str, port: &str| app::email::EmailSettingsForm {
+        host: host.into(),
+        port: port.into(),
+        tls: "none".into(),
+        username: format!("user-{host}"),
+        password: String::new(),
+        clear_password: false,
+        from_name: String::new(),
+        from_address: format!("team@{host}"),
+    };
+    let (old, new) = (settings("old.example.org", "2525"), settings("new.example.org", "587"));
+    app::email::service::save_settings(&app.db, &key, &old).await.unwrap();
+    let saves = async {
+        for form in [&new, &old].into_iter().cycle().take(200) {
+            app::email::service::save_settings(&app.db, &key, form).await.unwrap();
+        }
+    };
+    let reads = async {
+        let mut mixed = Vec::new();
+        for _ in 0..400 {
+            let read = app::email::service::load_settings(&app.db, &key).await.unwrap().view();
+            let port = if read.host == "old.example.org" { 2525 } else { 587 };
+            if (read.port, read.username.as_str(), read.from_address.as_str())
+                != (port, format!("user-{}", read.host).as_str(), format!("team@{}", read.host).as_str())
+            {
+                mixed.push(read);
+            }
+            tokio::task::yield_now().await;
+        }
+        mixed
+    };
+    let ((), mixed) = tokio::join!(saves, reads);
+    assert!(
+        mixed.is_empty(),
+        "{} reads mixed old and new settings, such as {:?}",
+        mixed.len(),
+        mixed.first()
+    );
 }
 
 async fn cancellations_promotions_and_messages_are_emailed(app: TestApp) {

@@ -82,7 +82,8 @@ async fn configure(app: &TestApp, admin: &reqwest::Client) {
 
 async fn stored_secret(app: &TestApp, name: &str) -> Option<String> {
     let key = app::secrets::SecretKey::load_or_create(&app.config.data_dir.join("secret.key")).unwrap();
-    app::settings::get_secret(&app.db, &key, name).await.unwrap().map(|s| s.expose_secret().to_string())
+    let stored = app::settings::Group::read(&app.db, &[name]).await.unwrap();
+    stored.secret(&key, name).map(|s| s.expose_secret().to_string())
 }
 
 async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, String)> {
