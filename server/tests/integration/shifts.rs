@@ -774,6 +774,13 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
     assert_eq!(switch(&first.cancel_token, &week[6].id).await.status(), 404, "a used link");
     assert_eq!(switch(&alone.cancel_token, &week[6].id).await.status(), 422, "not a series");
     assert_eq!(switch(&added.cancel_token, &week[5].id).await.status(), 422, "a private date, for anyone");
+    // Refused in a browser's own post: back to the link's page, which says why.
+    let cancel_page = format!("/shifts/cancel?token={token}");
+    let fields = [("token", token.as_str()), ("to_shift_id", week[2].id.as_str())];
+    let back = redirected_to(&app.post_as_browser(&app.client(), "shifts/switch", &cancel_page, &fields).await);
+    assert!(back.starts_with(&app.url(&cancel_page)) && back.contains("__err="), "{back}");
+    let html = app.client().get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("This email is already signed up for that shift."), "{html}");
     assert_eq!(signups_and_emails(app).await, before);
 
     // Day 4 is full: a switch there joins its waitlist. A browser's own post lands on the receipt.
@@ -843,6 +850,13 @@ async fn signed_in_volunteers_change_the_date_on_my_shifts(app: TestApp) {
     let before = signups_and_emails(&app).await;
     let fields = [("signup_id", theirs.signup_id.as_str()), ("to_shift_id", series[2].id.as_str())];
     assert_eq!(app.call(&client, "shifts/switch-mine", &fields).await.status(), 404);
+    // Refused in a browser's own post: back to the open choice, which says why.
+    let open_choice = format!("/my/shifts?switch={}", mine.signup_id);
+    let fields = [("signup_id", mine.signup_id.as_str()), ("to_shift_id", "")];
+    let back = redirected_to(&app.post_as_browser(&client, "shifts/switch-mine", &open_choice, &fields).await);
+    assert!(back.starts_with(&app.url(&open_choice)) && back.contains("__err="), "{back}");
+    let html = client.get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Choose the shift to move to."), "{html}");
     assert_eq!(signups_and_emails(&app).await, before, "nothing changed");
 
     // A browser's own post switches and lands back on My shifts, which lists the new date.
