@@ -69,7 +69,13 @@ fn activity_for(event: &Event) -> Option<(Subject, String, i64)> {
             } else {
                 ""
             };
-            (contact(&e.contact_id)?, format!("Signed up for {}{how}", e.shift_title), 20)
+            match &e.moved_from_title {
+                // The same commitment on another shift: on the timeline, with no new points.
+                Some(from) => {
+                    (contact(&e.contact_id)?, format!("Moved from {from} to {}{how}", e.shift_title), 0)
+                }
+                None => (contact(&e.contact_id)?, format!("Signed up for {}{how}", e.shift_title), 20),
+            }
         }
         Event::CanvassVisitRecorded(e) => {
             (contact(&e.contact_id)?, format!("Canvass visit: {}", e.outcome.to_lowercase()), 15)

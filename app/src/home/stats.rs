@@ -39,10 +39,11 @@ pub fn listener(db: Db) -> Listener {
 }
 
 /// What an event adds: its kind, how many, and how the public reads it. A sign-up for the
-/// waitlist is not counted (its promotion is); a private shift is not named.
+/// waitlist is not counted (its promotion is), nor one moved from another shift (the person
+/// was counted there); a private shift is not named.
 async fn counted(tx: &mut Tx, event: &Event) -> Result<Option<(&'static str, i64, String)>, sqlx::Error> {
     Ok(Some(match event {
-        Event::ShiftSignupCreated(e) if !e.waitlisted => {
+        Event::ShiftSignupCreated(e) if !e.waitlisted && e.moved_from_shift_id.is_none() => {
             let public: Option<i64> = sqlx::query_scalar("SELECT is_public FROM shifts WHERE id = $1")
                 .bind(&e.shift_id)
                 .fetch_optional(&mut **tx)

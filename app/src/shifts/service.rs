@@ -1302,6 +1302,8 @@ async fn sign_up_in(
             starts_at: iso(shift.starts_at),
             waitlisted,
             promoted: false,
+            moved_from_shift_id: None,
+            moved_from_title: None,
         });
         let receipt = SignupReceipt { signup_id: signup.id.clone(), status, cancel_token: token };
         outcomes[i] = Some(Ok((receipt, contact.created.into_iter().chain([event]).collect())));
@@ -1580,6 +1582,8 @@ async fn confirm_waitlisted(
         starts_at: iso(shift.starts_at),
         waitlisted: false,
         promoted: true,
+        moved_from_shift_id: None,
+        moved_from_title: None,
     });
     bus::publish(tx, actor, &event).await?;
     Ok(())
@@ -2313,8 +2317,12 @@ async fn move_to(
     let event = cancelled_event(from, &cancelled, "MOVED")?;
     bus::publish(&mut tx, actor, &Event::ShiftSignupCancelled(event)).await?;
     fill_free_spots(&mut tx, actor, from).await?;
-    for event in &created {
-        bus::publish(&mut tx, actor, event).await?;
+    for mut event in created {
+        if let Event::ShiftSignupCreated(signup) = &mut event {
+            signup.moved_from_shift_id = Some(from.id.clone());
+            signup.moved_from_title = Some(from.title.clone());
+        }
+        bus::publish(&mut tx, actor, &event).await?;
     }
     let waitlisted = receipt.status == SignupStatus::Waitlisted;
     let (name, email) = (&request.form.name, &request.form.email);

@@ -72,7 +72,10 @@ fn message(event: &Event, zone: Zone, public_url: &str) -> Option<String> {
         Event::ShiftSignupCreated(e) => {
             let (who, shift) = (quote(&e.name), quote(&e.shift_title));
             let when = local_time(&e.starts_at, zone);
-            let what = if e.promoted {
+            let what = if let Some(from) = &e.moved_from_title {
+                let place = if e.waitlisted { "the waitlist for " } else { "" };
+                format!("{who} moved from {} to {place}{shift} ({when}).", quote(from))
+            } else if e.promoted {
                 format!("{who} moved up from the waitlist and has a spot on {shift} ({when}).")
             } else if e.waitlisted {
                 format!("{who} joined the waitlist for {shift} ({when}).")
@@ -86,9 +89,8 @@ fn message(event: &Event, zone: Zone, public_url: &str) -> Option<String> {
             let what = match e.reason.as_str() {
                 "VOLUNTEER" => format!("{who} cancelled their sign-up for {shift}."),
                 "ADMIN" => format!("{who} was taken off {shift} by an organiser."),
-                // By an organiser, or the volunteer's own switch of date; the new sign-up posts too.
-                "MOVED" => format!("{who} moved from {shift} to another shift."),
-                // The shift itself went: one message per volunteer would flood the channel.
+                // The shift itself went: one message per volunteer would flood the channel. A
+                // move (MOVED) is told by its new sign-up, which names both shifts.
                 _ => return None,
             };
             format!("{what}\n{}", link(&format!("/admin/shifts/{}", e.shift_id)))
@@ -194,6 +196,23 @@ mod tests {
     }
 
     #[test]
+    fn a_move_is_one_message_naming_both_shifts() {
+        let moved = |waitlisted: bool| {
+            let Event::ShiftSignupCreated(mut e) = signup("Jo", waitlisted, false) else { unreachable!() };
+            e.moved_from_shift_id = Some("s0".into());
+            e.moved_from_title = Some("Phone bank".into());
+            Event::ShiftSignupCreated(e)
+        };
+        let told = message(&moved(false), Zone::UTC, URL).unwrap();
+        assert_eq!(
+            told,
+            "Jo moved from Phone bank to Food bank (2026-07-04 08:00 UTC).\nhttps://act.example.org/admin/shifts/s1"
+        );
+        let waiting = message(&moved(true), Zone::UTC, URL).unwrap();
+        assert!(waiting.starts_with("Jo moved from Phone bank to the waitlist for Food bank"), "{waiting}");
+    }
+
+    #[test]
     fn a_cancelled_shift_does_not_post_once_per_volunteer() {
         let cancelled = |reason: &str| {
             Event::ShiftSignupCancelled(ShiftSignupCancelled {
@@ -205,7 +224,7 @@ mod tests {
         };
         assert!(message(&cancelled("VOLUNTEER"), Zone::UTC, URL).unwrap().starts_with("Jo cancelled"));
         assert!(message(&cancelled("ADMIN"), Zone::UTC, URL).unwrap().contains("by an organiser"));
-        assert!(message(&cancelled("MOVED"), Zone::UTC, URL).unwrap().starts_with("Jo moved from"));
+        assert_eq!(message(&cancelled("MOVED"), Zone::UTC, URL), None, "its new sign-up tells of the move");
         assert_eq!(message(&cancelled("SHIFT_CANCELLED"), Zone::UTC, URL), None);
         assert_eq!(message(&cancelled("SHIFT_DELETED"), Zone::UTC, URL), None);
     }

@@ -1,6 +1,6 @@
 //! Shifts and sign-ups over HTTP and through the service, on both databases.
 
-use crate::common::{Backend, PASSWORD, TestApp, redirected_to, spawn_app_custom};
+use crate::common::{Backend, PASSWORD, TestApp, caught_up, redirected_to, spawn_app_custom};
 use app::db;
 use app::events::Actor;
 use app::shifts::service::{self, ShiftError, SignupRequest};
@@ -568,6 +568,27 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
         (on_monday["email"].as_str(), on_monday["source"].as_str()),
         (Some("v0@example.org"), Some("ADMIN"))
     );
+    assert_eq!(
+        (on_monday["moved_from_shift_id"].as_str(), on_monday["moved_from_title"].as_str()),
+        (Some(saturday.id.as_str()), Some("Saturday"))
+    );
+    assert_eq!(promoted["moved_from_shift_id"], Value::Null, "a promotion is not a move");
+    // On v0's timeline, without new points; the home page counts v0 once (v0, v1 promoted, v2).
+    caught_up(&app, app::contacts::activity::NAME).await;
+    let timeline: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT summary, CAST(points AS BIGINT) FROM contact_activity WHERE contact_id = $1 ORDER BY summary",
+    )
+    .bind(on_monday["contact_id"].as_str().unwrap())
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        timeline,
+        [("Moved from Saturday to Monday".to_string(), 0), ("Signed up for Saturday".to_string(), 20)]
+    );
+    caught_up(&app, app::home::stats::NAME).await;
+    let stats: Value = app.call(&app.client(), "home/stats", &[]).await.json().await.unwrap();
+    assert_eq!(stats["counters"][0]["value"], 3, "{stats}");
     // One email tells v0 of both shifts, with a working link to the new one; no "removed" email.
     let sent = queued(&app, "Moved: you're signed up for Monday").await;
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -777,7 +798,8 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
     // Refused in a browser's own post: back to the link's page, which says why.
     let cancel_page = format!("/shifts/cancel?token={token}");
     let fields = [("token", token.as_str()), ("to_shift_id", week[2].id.as_str())];
-    let back = redirected_to(&app.post_as_browser(&app.client(), "shifts/switch", &cancel_page, &fields).await);
+    let back =
+        redirected_to(&app.post_as_browser(&app.client(), "shifts/switch", &cancel_page, &fields).await);
     assert!(back.starts_with(&app.url(&cancel_page)) && back.contains("__err="), "{back}");
     let html = app.client().get(&back).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("This email is already signed up for that shift."), "{html}");
@@ -853,7 +875,8 @@ async fn signed_in_volunteers_change_the_date_on_my_shifts(app: TestApp) {
     // Refused in a browser's own post: back to the open choice, which says why.
     let open_choice = format!("/my/shifts?switch={}", mine.signup_id);
     let fields = [("signup_id", mine.signup_id.as_str()), ("to_shift_id", "")];
-    let back = redirected_to(&app.post_as_browser(&client, "shifts/switch-mine", &open_choice, &fields).await);
+    let back =
+        redirected_to(&app.post_as_browser(&client, "shifts/switch-mine", &open_choice, &fields).await);
     assert!(back.starts_with(&app.url(&open_choice)) && back.contains("__err="), "{back}");
     let html = client.get(&back).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Choose the shift to move to."), "{html}");

@@ -370,6 +370,18 @@ where
     }
 }
 
+/// Waits until the listener `name` has passed every event published so far.
+pub async fn caught_up(app: &TestApp, name: &str) {
+    let last: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM event_outbox")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    eventually(&format!("{name} passes every event"), || async {
+        app::bus::counters(&app.db, name).await.unwrap().position >= last
+    })
+    .await;
+}
+
 /// The `Set-Cookie` value for the session cookie in `headers`.
 pub fn session_set_cookie(headers: &HeaderMap) -> Option<String> {
     headers
