@@ -69,13 +69,15 @@ fn activity_for(event: &Event) -> Option<(Subject, String, i64)> {
             } else {
                 ""
             };
-            match &e.moved_from_title {
-                // The same commitment on another shift: on the timeline, with no new points.
-                Some(from) => {
-                    (contact(&e.contact_id)?, format!("Moved from {from} to {}{how}", e.shift_title), 0)
+            // A move is the same commitment on another shift: on the timeline, with no new points.
+            let (summary, points) = match &e.moved_from {
+                Some(from) if from.title == e.shift_title => {
+                    (format!("Moved to another date of {}{how}", e.shift_title), 0)
                 }
-                None => (contact(&e.contact_id)?, format!("Signed up for {}{how}", e.shift_title), 20),
-            }
+                Some(from) => (format!("Moved from {} to {}{how}", from.title, e.shift_title), 0),
+                None => (format!("Signed up for {}{how}", e.shift_title), 20),
+            };
+            (contact(&e.contact_id)?, summary, points)
         }
         Event::CanvassVisitRecorded(e) => {
             (contact(&e.contact_id)?, format!("Canvass visit: {}", e.outcome.to_lowercase()), 15)

@@ -48,6 +48,15 @@ impl Module {
     }
 }
 
+/// The shift a sign-up was moved from (an organiser's move, a volunteer's switch of date), in
+/// `shift.signup.created`; that shift's sign-up is cancelled with reason MOVED.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MovedFrom {
+    pub shift_id: String,
+    pub title: String,
+    pub starts_at: String,
+}
+
 /// One row of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopicInfo {
@@ -100,12 +109,10 @@ catalog! {
         capacity: i64, is_public: bool, status: String,
     }
     Shifts "shift.deleted" ShiftDeleted { shift_id: String, title: String }
-    // `moved_from_*`: the shift this sign-up was moved from (an organiser's move, a volunteer's
-    // switch of date), whose own sign-up is cancelled with reason MOVED; none for a new one.
     Shifts "shift.signup.created" ShiftSignupCreated {
         shift_id: String, shift_title: String, signup_id: String, contact_id: Option<String>,
         name: String, email: String, source: String, starts_at: String, waitlisted: bool,
-        promoted: bool, moved_from_shift_id: Option<String>, moved_from_title: Option<String>,
+        promoted: bool, moved_from: Option<MovedFrom>,
     }
     Shifts "shift.signup.cancelled" ShiftSignupCancelled {
         shift_id: String, shift_title: String, signup_id: String, contact_id: Option<String>,

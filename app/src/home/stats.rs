@@ -43,7 +43,7 @@ pub fn listener(db: Db) -> Listener {
 /// was counted there); a private shift is not named.
 async fn counted(tx: &mut Tx, event: &Event) -> Result<Option<(&'static str, i64, String)>, sqlx::Error> {
     Ok(Some(match event {
-        Event::ShiftSignupCreated(e) if !e.waitlisted && e.moved_from_shift_id.is_none() => {
+        Event::ShiftSignupCreated(e) if !e.waitlisted && e.moved_from.is_none() => {
             let public: Option<i64> = sqlx::query_scalar("SELECT is_public FROM shifts WHERE id = $1")
                 .bind(&e.shift_id)
                 .fetch_optional(&mut **tx)

@@ -20,7 +20,8 @@ use crate::db::{self, Db, Tx};
 use crate::email::service::{queue as queue_email, queue_all as queue_emails};
 use crate::error::{FieldError, Validation, is_plain_text};
 use crate::events::catalog::{
-    ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftSignupMarked, ShiftUpdated,
+    MovedFrom, ShiftCreated, ShiftDeleted, ShiftSignupCancelled, ShiftSignupCreated, ShiftSignupMarked,
+    ShiftUpdated,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
 use crate::time_zone::Zone;
@@ -1302,8 +1303,7 @@ async fn sign_up_in(
             starts_at: iso(shift.starts_at),
             waitlisted,
             promoted: false,
-            moved_from_shift_id: None,
-            moved_from_title: None,
+            moved_from: None,
         });
         let receipt = SignupReceipt { signup_id: signup.id.clone(), status, cancel_token: token };
         outcomes[i] = Some(Ok((receipt, contact.created.into_iter().chain([event]).collect())));
@@ -1582,8 +1582,7 @@ async fn confirm_waitlisted(
         starts_at: iso(shift.starts_at),
         waitlisted: false,
         promoted: true,
-        moved_from_shift_id: None,
-        moved_from_title: None,
+        moved_from: None,
     });
     bus::publish(tx, actor, &event).await?;
     Ok(())
@@ -2319,8 +2318,11 @@ async fn move_to(
     fill_free_spots(&mut tx, actor, from).await?;
     for mut event in created {
         if let Event::ShiftSignupCreated(signup) = &mut event {
-            signup.moved_from_shift_id = Some(from.id.clone());
-            signup.moved_from_title = Some(from.title.clone());
+            signup.moved_from = Some(MovedFrom {
+                shift_id: from.id.clone(),
+                title: from.title.clone(),
+                starts_at: iso(from.starts_at),
+            });
         }
         bus::publish(&mut tx, actor, &event).await?;
     }

@@ -72,9 +72,10 @@ fn message(event: &Event, zone: Zone, public_url: &str) -> Option<String> {
         Event::ShiftSignupCreated(e) => {
             let (who, shift) = (quote(&e.name), quote(&e.shift_title));
             let when = local_time(&e.starts_at, zone);
-            let what = if let Some(from) = &e.moved_from_title {
+            let what = if let Some(from) = &e.moved_from {
                 let place = if e.waitlisted { "the waitlist for " } else { "" };
-                format!("{who} moved from {} to {place}{shift} ({when}).", quote(from))
+                let (from_shift, from_when) = (quote(&from.title), local_time(&from.starts_at, zone));
+                format!("{who} moved from {from_shift} ({from_when}) to {place}{shift} ({when}).")
             } else if e.promoted {
                 format!("{who} moved up from the waitlist and has a spot on {shift} ({when}).")
             } else if e.waitlisted {
@@ -162,7 +163,8 @@ fn local_time(rfc3339: &str, zone: Zone) -> String {
 mod tests {
     use super::*;
     use app::events::catalog::{
-        DonationCompleted, ShiftSignupCancelled, ShiftSignupCreated, SmsMessageReceived, SystemTest,
+        DonationCompleted, MovedFrom, ShiftSignupCancelled, ShiftSignupCreated, SmsMessageReceived,
+        SystemTest,
     };
 
     const URL: &str = "https://act.example.org";
@@ -199,17 +201,21 @@ mod tests {
     fn a_move_is_one_message_naming_both_shifts() {
         let moved = |waitlisted: bool| {
             let Event::ShiftSignupCreated(mut e) = signup("Jo", waitlisted, false) else { unreachable!() };
-            e.moved_from_shift_id = Some("s0".into());
-            e.moved_from_title = Some("Phone bank".into());
+            e.moved_from = Some(MovedFrom {
+                shift_id: "s0".into(),
+                title: "Food bank".into(),
+                starts_at: "2026-07-03T08:00:00Z".into(),
+            });
             Event::ShiftSignupCreated(e)
         };
         let told = message(&moved(false), Zone::UTC, URL).unwrap();
         assert_eq!(
             told,
-            "Jo moved from Phone bank to Food bank (2026-07-04 08:00 UTC).\nhttps://act.example.org/admin/shifts/s1"
+            "Jo moved from Food bank (2026-07-03 08:00 UTC) to Food bank (2026-07-04 08:00 UTC).\n\
+             https://act.example.org/admin/shifts/s1"
         );
         let waiting = message(&moved(true), Zone::UTC, URL).unwrap();
-        assert!(waiting.starts_with("Jo moved from Phone bank to the waitlist for Food bank"), "{waiting}");
+        assert!(waiting.contains("to the waitlist for Food bank (2026-07-04"), "{waiting}");
     }
 
     #[test]

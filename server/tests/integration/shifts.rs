@@ -498,6 +498,18 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
 /// An organiser moves a volunteer to another shift in one step: the old sign-up is cancelled
 /// (reason MOVED, its spot to the waitlist), the new one made (a spot, or the waitlist of a full
 /// shift), and one email says both with a new cancel link. A refused move changes nothing.
+/// A contact's timeline as `(summary, points)`, by summary, once the listener has caught up.
+async fn timeline(app: &TestApp, contact_id: &Value) -> Vec<(String, i64)> {
+    caught_up(app, app::contacts::activity::NAME).await;
+    sqlx::query_as(
+        "SELECT summary, CAST(points AS BIGINT) FROM contact_activity WHERE contact_id = $1 ORDER BY summary",
+    )
+    .bind(contact_id.as_str().unwrap())
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+}
+
 async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
     let bus = app.bus();
     let saturday = service::create(&bus, &Actor::System, &form("Saturday", "1")).await.unwrap();
@@ -568,22 +580,16 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
         (on_monday["email"].as_str(), on_monday["source"].as_str()),
         (Some("v0@example.org"), Some("ADMIN"))
     );
+    let on_saturday = created.iter().find(|e| e["signup_id"] == v0.id.as_str()).unwrap();
+    let from = &on_monday["moved_from"];
     assert_eq!(
-        (on_monday["moved_from_shift_id"].as_str(), on_monday["moved_from_title"].as_str()),
-        (Some(saturday.id.as_str()), Some("Saturday"))
+        (&from["shift_id"], &from["title"], &from["starts_at"]),
+        (&Value::from(saturday.id.as_str()), &Value::from("Saturday"), &on_saturday["starts_at"])
     );
-    assert_eq!(promoted["moved_from_shift_id"], Value::Null, "a promotion is not a move");
+    assert_eq!(promoted["moved_from"], Value::Null, "a promotion is not a move");
     // On v0's timeline, without new points; the home page counts v0 once (v0, v1 promoted, v2).
-    caught_up(&app, app::contacts::activity::NAME).await;
-    let timeline: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT summary, CAST(points AS BIGINT) FROM contact_activity WHERE contact_id = $1 ORDER BY summary",
-    )
-    .bind(on_monday["contact_id"].as_str().unwrap())
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
     assert_eq!(
-        timeline,
+        timeline(&app, &on_monday["contact_id"]).await,
         [("Moved from Saturday to Monday".to_string(), 0), ("Signed up for Saturday".to_string(), 20)]
     );
     caught_up(&app, app::home::stats::NAME).await;
@@ -762,6 +768,10 @@ async fn volunteers_switch_to_another_date_of_their_series(app: TestApp) {
     );
     assert_eq!(on_day_two[0].source, "PUBLIC", "signed up as they were");
     assert_eq!(app.events("shift.signup.cancelled").await.last().unwrap()["reason"], "MOVED");
+    let switched = app.events("shift.signup.created").await.pop().unwrap();
+    assert_eq!(switched["moved_from"]["shift_id"], week[0].id.as_str());
+    let jos = timeline(app, &switched["contact_id"]).await;
+    assert!(jos.contains(&("Moved to another date of Food bank".to_string(), 0)), "{jos:?}");
     let found = app.call(&app.client(), "shifts/by-token", &[("token", first.cancel_token.as_str())]).await;
     assert_eq!(found.status(), 404, "the old link is gone with its sign-up");
     let found: Value =
