@@ -96,6 +96,18 @@ pub fn clock(secs: i64) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
+/// A span's local times, "09:00–12:00 GMT", from its local start and end (Unix seconds with
+/// the zone's offset added) and the zone's label; a span that ends on a later local day (an
+/// overnight shift) says so: "22:00–06:00 GMT (ends next day)".
+pub fn clock_span(local_start: i64, local_end: i64, zone_label: &str) -> String {
+    let span = format!("{}–{} {zone_label}", clock(local_start), clock(local_end));
+    if local_end.div_euclid(86_400) > local_start.div_euclid(86_400) {
+        format!("{span} (ends next day)")
+    } else {
+        span
+    }
+}
+
 /// The days of a monthly series from `first_day` on, `months` of them: each month's day on the
 /// same weekday in the same place as the first — its first, second, third or fourth Saturday,
 /// say, or its last one when the first day falls on the 29th or later.
@@ -193,6 +205,23 @@ mod tests {
         assert_eq!(day_label(-1), "Wed 31 Dec 1969");
         // Any time in the day reads as that day.
         assert_eq!(day_label(unix_from_date_time("2026-11-29", "23:59").unwrap()), "Sun 29 Nov 2026");
+    }
+
+    #[test]
+    fn a_span_past_midnight_says_it_ends_the_next_day() {
+        let at = |date: &str, time: &str| unix_from_date_time(date, time).unwrap();
+        assert_eq!(
+            clock_span(at("2026-12-05", "09:00"), at("2026-12-05", "12:00"), "GMT"),
+            "09:00–12:00 GMT"
+        );
+        assert_eq!(
+            clock_span(at("2026-12-05", "22:00"), at("2026-12-06", "06:00"), "GMT"),
+            "22:00–06:00 GMT (ends next day)"
+        );
+        assert_eq!(
+            clock_span(at("2026-12-05", "23:00"), at("2026-12-06", "00:00"), "GMT"),
+            "23:00–00:00 GMT (ends next day)"
+        );
     }
 
     #[test]

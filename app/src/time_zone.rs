@@ -83,9 +83,7 @@ impl Zone {
     /// "19:00–22:00 EST": a span's times, local.
     pub fn times_label(&self, starts_at: i64, ends_at: i64) -> String {
         let (offset, abbreviation) = self.offset_at(starts_at);
-        let start = crate::time::date_time_from_unix(starts_at + offset).1;
-        let end = crate::time::date_time_from_unix(ends_at + self.offset_at(ends_at).0).1;
-        format!("{start}–{end} {abbreviation}")
+        crate::time::clock_span(starts_at + offset, ends_at + self.offset_at(ends_at).0, &abbreviation)
     }
 
     /// A span as a form shows it again: the local date, start and end time.

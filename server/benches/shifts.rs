@@ -30,6 +30,7 @@ fn shift_form(n: usize) -> ShiftForm {
         date: app::time::date_time_from_unix(app::db::now_unix() + 86_400 * (1 + n as i64 % 20)).0,
         start_time: "09:00".into(),
         end_time: "12:00".into(),
+        ends_next_day: false,
         capacity: "10000".into(),
         is_public: true,
     }

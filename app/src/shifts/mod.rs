@@ -214,13 +214,18 @@ impl Shift {
         crate::time::day_label(self.starts_at + self.start_offset)
     }
 
-    /// "09:00–12:00 GMT", in the organisation's time zone.
+    /// Whether it ends on the day after it starts, local time: an overnight shift.
+    pub fn ends_next_day(&self) -> bool {
+        (self.ends_at + self.end_offset).div_euclid(86_400)
+            > (self.starts_at + self.start_offset).div_euclid(86_400)
+    }
+
+    /// "09:00–12:00 GMT" (or "22:00–06:00 GMT (ends next day)"), in the organisation's time zone.
     pub fn times(&self) -> String {
-        format!(
-            "{}–{} {}",
-            crate::time::clock(self.starts_at + self.start_offset),
-            self.local_end(),
-            self.zone_label
+        crate::time::clock_span(
+            self.starts_at + self.start_offset,
+            self.ends_at + self.end_offset,
+            &self.zone_label,
         )
     }
 
@@ -514,6 +519,9 @@ pub struct ShiftForm {
     pub date: String,
     pub start_time: String,
     pub end_time: String,
+    /// Ticked for an overnight shift: the end time is on the day after the date.
+    #[serde(default)]
+    pub ends_next_day: bool,
     pub capacity: String,
     /// An unticked checkbox sends nothing: absent means private.
     #[serde(default)]
@@ -1167,16 +1175,20 @@ pub fn signups_csv(signups: &[SignupView]) -> String {
     out
 }
 
-/// The schedule as CSV, in the admin list's order: local date and times, as the pages show them.
+/// The schedule as CSV, in the admin list's order: local dates and times, as the pages show
+/// them (an overnight shift's end date is the day after its date).
 pub fn schedule_csv(shifts: &[Shift], now: i64) -> String {
-    let mut out =
-        String::from("date,start,end,time_zone,title,location,capacity,signed_up,status,public,id\n");
+    let mut out = String::from(
+        "date,start,end_date,end,time_zone,title,location,capacity,signed_up,status,public,id\n",
+    );
     for s in shifts {
         let (date, start) = s.local_start();
+        let (end_date, end) = crate::time::date_time_from_unix(s.ends_at + s.end_offset);
         out.push_str(&crate::csv::row(&[
             &date,
             &start,
-            &s.local_end(),
+            &end_date,
+            &end,
             &s.zone_label,
             &s.title,
             &s.location,

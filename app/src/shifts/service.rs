@@ -67,7 +67,7 @@ pub enum ShiftError {
 pub struct ValidShift {
     /// Days since 1970-01-01, local.
     pub day: i64,
-    /// Seconds after local midnight.
+    /// Seconds after local midnight of `day`: the end of an overnight shift is past 24:00.
     pub start: i64,
     pub end: i64,
     pub capacity: i64,
@@ -85,8 +85,8 @@ pub struct Placed {
     pub zone_label: String,
 }
 
-/// A shift from `start` to `end` (seconds after local midnight) on `day`, in `zone`; `None`
-/// if the clocks skip either time that day.
+/// A shift from `start` to `end` (seconds after local midnight of `day`, the end past 24:00
+/// when it ends the next day), in `zone`; `None` if the clocks skip either time.
 pub fn place(zone: &Zone, day: i64, start: i64, end: i64) -> Option<Placed> {
     let starts_at = zone.instant(day, start)?;
     let ends_at = zone.instant(day, end)?;
@@ -115,6 +115,7 @@ fn keeps_its_times(shift: &Shift, form: &ShiftForm, scope: SeriesScope) -> bool 
     (scope != SeriesScope::This || date == form.date.trim())
         && start == form.start_time.trim()
         && shift.local_end() == form.end_time.trim()
+        && shift.ends_next_day() == form.ends_next_day
 }
 
 fn skipped_time(zone: &Zone, day: i64) -> String {
@@ -154,8 +155,21 @@ pub fn validate(
     v.check(start.is_some(), "start_time", "Enter a start time as HH:MM.");
     v.check(end.is_some(), "end_time", "Enter an end time as HH:MM.");
     let mut placed = None;
+    let end = end.map(|end| if form.ends_next_day { end + 86_400 } else { end });
     if let (Some(day), Some(start), Some(end)) = (day, start, end) {
-        v.check(end > start, "end_time", "The shift must end after it starts.");
+        if form.ends_next_day {
+            v.check(
+                end <= start + 86_400,
+                "end_time",
+                "A shift that ends the next day lasts at most 24 hours: end it no later than its start time.",
+            );
+        } else {
+            v.check(
+                end > start,
+                "end_time",
+                "The shift must end after it starts. For a shift past midnight, tick \"Ends the next day\".",
+            );
+        }
         placed = place(zone, day, start, end);
         match &placed {
             Some(p) => {

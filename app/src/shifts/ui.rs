@@ -1304,6 +1304,7 @@ fn ShiftFields(
     };
     let text = |f: fn(&Shift) -> String| shift.as_ref().map(f).unwrap_or_default();
     let is_public = shift.as_ref().is_none_or(|s| s.is_public);
+    let ends_next_day = shift.as_ref().is_some_and(Shift::ends_next_day);
     view! {
         <Field label="Title" name="form[title]" required=true maxlength=200 value=text(|s| s.title.clone()) error=error />
         <Field label="Description" name="form[description]" value=text(|s| s.description.clone()) error=error />
@@ -1313,6 +1314,10 @@ fn ShiftFields(
             <Field label="Starts" name="form[start_time]" kind="time" required=true value=start error=error />
             <Field label="Ends" name="form[end_time]" kind="time" required=true value=end error=error />
         </div>
+        <label class="flex items-center gap-2 text-sm text-slate-700">
+            <input type="checkbox" name="form[ends_next_day]" value="true" checked=ends_next_day />
+            "Ends the next day (overnight)"
+        </label>
         <Field label="Capacity" name="form[capacity]" kind="number" required=true value=text(|s| s.capacity.to_string()) error=error />
         <label class="flex items-center gap-2 text-sm text-slate-700">
             <input type="checkbox" name="form[is_public]" value="true" checked=is_public />

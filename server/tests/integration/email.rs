@@ -32,6 +32,7 @@ fn shift_form(title: &str, capacity: &str) -> ShiftForm {
         date: app::time::date_time_from_unix(db::now_unix() + 86_400).0,
         start_time: "09:00".into(),
         end_time: "12:00".into(),
+        ends_next_day: false,
         capacity: capacity.into(),
         is_public: true,
     }

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 on_both_backends!(
     forms_the_browser_sends_itself_still_end_on_the_receipt,
+    overnight_shifts_end_the_next_day,
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
     the_same_email_cannot_sign_up_twice,
@@ -80,6 +81,7 @@ pub fn form(title: &str, capacity: &str) -> ShiftForm {
         date: tomorrow(),
         start_time: "09:00".into(),
         end_time: "12:00".into(),
+        ends_next_day: false,
         capacity: capacity.into(),
         is_public: true,
     }
@@ -2025,6 +2027,114 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
     );
 }
 
+async fn overnight_shifts_end_the_next_day(app: TestApp) {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let london = [("time_zone", "Europe/London")];
+    assert_eq!(app.call(&admin, "admin/save-time-zone", &london).await.status(), 200);
+    let night = |date: &str, start: &str, end: &str, next_day: Option<&str>| {
+        let mut fields = vec![
+            ("form[title]", "Night shelter".to_string()),
+            ("form[description]", String::new()),
+            ("form[location]", "Church hall".to_string()),
+            ("form[date]", date.to_string()),
+            ("form[start_time]", start.to_string()),
+            ("form[end_time]", end.to_string()),
+            ("form[capacity]", "4".to_string()),
+            ("form[is_public]", "true".to_string()),
+        ];
+        fields.extend(next_day.map(|v| ("form[ends_next_day]", v.to_string())));
+        fields
+    };
+    let create = |fields: Vec<(&'static str, String)>| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(&admin, "shifts/create", &fields).await
+        }
+    };
+
+    // An end before the start is refused unless the shift ends the next day; the message
+    // says how to make it.
+    let res = create(night("2030-10-26", "22:00", "06:00", None)).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("For a shift past midnight, tick \\\"Ends the next day\\\""));
+    // Ending the next day, it lasts at most 24 hours.
+    let res = create(night("2030-10-26", "09:00", "17:00", Some("true"))).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("at most 24 hours"));
+    assert_eq!(events(&app, "shift.created").await, 0);
+
+    // 22:00 BST to 06:00 GMT the next morning, the night the clocks go back: nine hours.
+    let res = create(night("2030-10-26", "22:00", "06:00", Some("true"))).await;
+    assert_eq!(res.status(), 200);
+    let created: Vec<app::shifts::Shift> = res.json().await.unwrap();
+    let shift = &created[0];
+    assert_eq!((shift.starts_at, shift.ends_at), (utc("2030-10-26", 21), utc("2030-10-27", 6)));
+    assert!(shift.ends_next_day());
+    let when = "Sat 26 Oct 2030, 22:00–06:00 BST (ends next day)";
+    assert_eq!(shift.when(), when);
+    let page = app.client().get(app.url(&format!("/shifts/{}", shift.id))).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains(when));
+    // The calendar file has both instants.
+    let ics = app::shifts::shift_ics(shift, db::now_unix());
+    assert!(ics.contains("DTSTART:20301026T210000Z") && ics.contains("DTEND:20301027T060000Z"), "{ics}");
+    // The schedule's CSV gives the end its own date.
+    let csv = admin.get(app.url("/api/shifts.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        csv.contains("\"2030-10-26\",\"22:00\",\"2030-10-27\",\"06:00\",\"BST\",\"Night shelter\""),
+        "{csv}"
+    );
+
+    // A copy starts with the box ticked; an edit that keeps the times keeps the instants.
+    let html = app.page(&admin, &format!("/admin/shifts?copy={}", shift.id)).await;
+    let next_day_box = html.split_once("name=\"form[ends_next_day]\"").unwrap().1.split_once('>').unwrap().0;
+    assert!(next_day_box.contains("checked"), "{next_day_box}");
+    let renamed = ShiftForm { title: "Night shelter (renamed)".into(), ..overnight_form("2030-10-26") };
+    let kept =
+        service::update(&app.bus(), &Actor::System, &shift.id, &renamed, SeriesScope::This).await.unwrap();
+    assert_eq!((kept[0].starts_at, kept[0].ends_at), (shift.starts_at, shift.ends_at));
+    // Unticking it is an end before the start again: refused, nothing changed.
+    let unticked = ShiftForm { ends_next_day: false, ..renamed };
+    let refused = service::update(&app.bus(), &Actor::System, &shift.id, &unticked, SeriesScope::This).await;
+    assert!(matches!(refused, Err(ShiftError::Invalid(_))), "{refused:?}");
+    assert_eq!(service::get(&app.db, &shift.id).await.unwrap().unwrap().ends_at, shift.ends_at);
+
+    // A weekly series of nights: each ends the morning after its own date.
+    let nights = service::create_series(
+        &app.bus(),
+        &Actor::System,
+        &overnight_form("2030-11-01"),
+        &weekly(&["fri", "sat"], "2"),
+    )
+    .await
+    .unwrap();
+    let spans: Vec<(i64, i64)> = nights.iter().map(|s| (s.starts_at, s.ends_at)).collect();
+    assert_eq!(
+        spans,
+        [
+            (utc("2030-11-01", 22), utc("2030-11-02", 6)),
+            (utc("2030-11-02", 22), utc("2030-11-03", 6)),
+            (utc("2030-11-08", 22), utc("2030-11-09", 6)),
+            (utc("2030-11-09", 22), utc("2030-11-10", 6)),
+        ]
+    );
+}
+
+/// A night shelter's shift from 22:00 to 06:00 the next morning.
+fn overnight_form(date: &str) -> ShiftForm {
+    ShiftForm {
+        title: "Night shelter".into(),
+        location: "Church hall".into(),
+        date: date.into(),
+        start_time: "22:00".into(),
+        end_time: "06:00".into(),
+        ends_next_day: true,
+        ..form("Night shelter", "4")
+    }
+}
+
 /// Sets a shift's times directly: the tests cannot move the clock, so they move the shift
 /// (into the past, or to start within the hour).
 async fn move_shift(app: &TestApp, id: &str, starts_at: i64, ends_at: i64) {
@@ -2579,6 +2689,7 @@ async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
         location: "Library steps".into(),
         start_time: "10:30".into(),
         end_time: "13:00".into(),
+        ends_next_day: false,
         is_public: false,
         ..form("Canvass the park", "7")
     };
@@ -2984,11 +3095,15 @@ async fn the_schedule_downloads_as_csv_with_the_lists_filter(app: TestApp) {
     let (status, all) = csv(admin.clone(), "").await;
     assert_eq!(status, 200);
     let lines: Vec<&str> = all.lines().collect();
-    assert_eq!(lines[0], "date,start,end,time_zone,title,location,capacity,signed_up,status,public,id");
+    assert_eq!(
+        lines[0],
+        "date,start,end_date,end,time_zone,title,location,capacity,signed_up,status,public,id"
+    );
     assert_eq!(lines.len(), 1 + 28, "{all}");
     let garden_line = lines.iter().find(|l| l.contains("Garden day")).unwrap();
     let expected = format!(
-        "\"{}\",\"09:00\",\"12:00\",\"UTC\",\"Garden day\",\"Community hall\",\"3\",\"1\",\"Open\",\"yes\",\"{}\"",
+        "\"{}\",\"09:00\",\"{}\",\"12:00\",\"UTC\",\"Garden day\",\"Community hall\",\"3\",\"1\",\"Open\",\"yes\",\"{}\"",
+        tomorrow(),
         tomorrow(),
         garden.id
     );
@@ -3404,6 +3519,7 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     let at = |title: &str, hour: &str, capacity: &str| ShiftForm {
         start_time: format!("{hour}:00"),
         end_time: format!("{hour}:30"),
+        ends_next_day: false,
         ..form(title, capacity)
     };
     let mut shifts = Vec::new();

@@ -115,6 +115,7 @@ pub fn shift_tomorrow(title: &str) -> app::shifts::ShiftForm {
         date: app::time::date_time_from_unix(app::db::now_unix() + 86_400).0,
         start_time: "09:00".into(),
         end_time: "12:00".into(),
+        ends_next_day: false,
         capacity: "5".into(),
         is_public: true,
     }
