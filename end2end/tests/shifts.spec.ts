@@ -576,6 +576,31 @@ test.describe.serial("volunteer shifts", () => {
     await expect(titleLink(chosen.first())).toHaveAttribute("href", firstPick!);
     await expect(titleLink(chosen.last())).toHaveAttribute("href", secondPick!);
   });
+
+  test("an admin plans an overnight shift, which ends the next morning", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    await ready(admin);
+    await admin.getByLabel("Title", { exact: true }).fill("Night shelter");
+    await admin.getByLabel("Date").fill(tomorrow());
+    await admin.getByLabel("Starts").fill("22:00");
+    await admin.getByLabel("Ends").fill("06:00");
+    await admin.getByLabel("Capacity").fill("2");
+    // Without the box, an end before the start is refused with the hint.
+    await admin.getByRole("button", { name: "Create shift" }).click();
+    await expect(admin.getByText('For a shift past midnight, tick "Overnight".')).toBeVisible();
+    await admin.getByLabel("Overnight (finishes the next day)").check();
+    await admin.getByRole("button", { name: "Create shift" }).click();
+    await expect(admin.getByTestId("create-result")).toHaveText("Created “Night shelter”.");
+    const row = admin.getByTestId("admin-shift").filter({ hasText: "Night shelter" });
+    await expect(row).toContainText("22:00–06:00 UTC (ends next day)");
+
+    // Volunteers read the same on its public page.
+    const href = (await row.getByRole("link", { name: "Night shelter" }).getAttribute("href"))!;
+    const volunteer = await (await browser.newContext()).newPage();
+    await volunteer.goto(`${server.baseURL}${href.replace("/admin", "")}`);
+    await expect(volunteer.getByText("22:00–06:00 UTC (ends next day)")).toBeVisible();
+  });
 });
 
 // A server of its own: it sets up SMTP, which the tests above run without.

@@ -167,7 +167,7 @@ pub fn validate(
             v.check(
                 end > start,
                 "end_time",
-                "The shift must end after it starts. For a shift past midnight, tick \"Ends the next day\".",
+                "The shift must end after it starts. For a shift past midnight, tick \"Overnight\".",
             );
         }
         placed = place(zone, day, start, end);

@@ -1316,7 +1316,7 @@ fn ShiftFields(
         </div>
         <label class="flex items-center gap-2 text-sm text-slate-700">
             <input type="checkbox" name="form[ends_next_day]" value="true" checked=ends_next_day />
-            "Ends the next day (overnight)"
+            "Overnight (finishes the next day)"
         </label>
         <Field label="Capacity" name="form[capacity]" kind="number" required=true value=text(|s| s.capacity.to_string()) error=error />
         <label class="flex items-center gap-2 text-sm text-slate-700">
