@@ -86,21 +86,27 @@ impl Zone {
         crate::time::clock_span(starts_at + offset, ends_at + self.offset_at(ends_at).0, &abbreviation)
     }
 
-    /// A span as a form shows it again: the local date, start and end time.
-    pub fn form_times(&self, starts_at: i64, ends_at: i64) -> (String, String, String) {
-        let local = |at: i64| crate::time::date_time_from_unix(at + self.offset_at(at).0);
-        let (date, start) = local(starts_at);
-        (date, start, local(ends_at).1)
+    /// A span as a form shows it again: the local date, start and end time, and whether it
+    /// ends the next day (the form's "Overnight" box).
+    pub fn form_times(&self, starts_at: i64, ends_at: i64) -> FormTimes {
+        let local = |at: i64| at + self.offset_at(at).0;
+        let (date, start_time) = crate::time::date_time_from_unix(local(starts_at));
+        FormTimes {
+            date,
+            start_time,
+            end_time: crate::time::clock(local(ends_at)),
+            ends_next_day: local(ends_at).div_euclid(86_400) > local(starts_at).div_euclid(86_400),
+        }
     }
 
     /// Reads a form's local date (`date`, YYYY-MM-DD) and times (`start_time` and `end_time`,
-    /// HH:MM, the end later the same day) into instants, adding what is wrong to `v`. `what`
-    /// names the thing in messages ("event"); a new one (`new_after` given) must start after
-    /// that instant.
+    /// HH:MM, the end later the same day or, `ends_next_day`, the next) into instants, adding
+    /// what is wrong to `v`. `what` names the thing in messages ("event"); a new one
+    /// (`new_after` given) must start after that instant.
     pub fn read_span(
         &self,
         v: &mut crate::error::Validation,
-        (date, start_time, end_time): (&str, &str, &str),
+        (date, start_time, end_time, ends_next_day): (&str, &str, &str, bool),
         what: &str,
         new_after: Option<i64>,
     ) -> Option<(i64, i64)> {
@@ -111,7 +117,7 @@ impl Zone {
         v.check(start.is_some(), "start_time", "Enter a start time as HH:MM.");
         v.check(end.is_some(), "end_time", "Enter an end time as HH:MM.");
         let (day, start, end) = (day?, start?, end?);
-        v.check(end > start, "end_time", &format!("The {what} must end after it starts."));
+        let end = span_end(v, start, end, ends_next_day, what);
         match (self.instant(day, start), self.instant(day, end)) {
             (Some(starts_at), Some(ends_at)) => {
                 let in_past = new_after.is_some_and(|now| starts_at <= now);
@@ -126,6 +132,45 @@ impl Zone {
                 None
             }
         }
+    }
+}
+
+/// A span's local date and times as a form holds them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormTimes {
+    pub date: String,
+    pub start_time: String,
+    pub end_time: String,
+    pub ends_next_day: bool,
+}
+
+/// The end of a span typed as local times, in seconds after midnight of its date: past 24:00
+/// when it ends the next day (an overnight shift, a late event). Adds to `v` an end not after
+/// the start, with the hint to tick "Overnight", or an overnight span of more than 24 hours.
+pub fn span_end(
+    v: &mut crate::error::Validation,
+    start: i64,
+    end: i64,
+    ends_next_day: bool,
+    what: &str,
+) -> i64 {
+    if ends_next_day {
+        let end = end + 86_400;
+        v.check(
+            end <= start + 86_400,
+            "end_time",
+            &format!(
+                "Ending the next day, the {what} lasts at most 24 hours: end it no later than its start time."
+            ),
+        );
+        end
+    } else {
+        v.check(
+            end > start,
+            "end_time",
+            &format!("The {what} must end after it starts. If it goes past midnight, tick \"Overnight\"."),
+        );
+        end
     }
 }
 

@@ -202,6 +202,18 @@ pub fn Field(
     }
 }
 
+/// The "Overnight" box under a form's start and end times: ticked, the end time is on the day
+/// after the date (`form[ends_next_day]`).
+#[component]
+pub fn OvernightBox(checked: bool) -> impl IntoView {
+    view! {
+        <label class="flex items-center gap-2 text-sm text-slate-700">
+            <input type="checkbox" name="form[ends_next_day]" value="true" checked=checked />
+            "Overnight (finishes the next day)"
+        </label>
+    }
+}
+
 /// The filter above an admin list: part of the title and a status (`(value, label)` pairs),
 /// sent as `?q=&status=`; Clear goes back to `clear_href`.
 #[component]

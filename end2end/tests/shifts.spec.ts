@@ -588,7 +588,7 @@ test.describe.serial("volunteer shifts", () => {
     await admin.getByLabel("Capacity").fill("2");
     // Without the box, an end before the start is refused with the hint.
     await admin.getByRole("button", { name: "Create shift" }).click();
-    await expect(admin.getByText('For a shift past midnight, tick "Overnight".')).toBeVisible();
+    await expect(admin.getByText('If it goes past midnight, tick "Overnight".')).toBeVisible();
     await admin.getByLabel("Overnight (finishes the next day)").check();
     await admin.getByRole("button", { name: "Create shift" }).click();
     await expect(admin.getByTestId("create-result")).toHaveText("Created “Night shelter”.");

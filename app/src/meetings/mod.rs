@@ -43,6 +43,8 @@ pub struct Meeting {
     pub date: String,
     pub start_time: String,
     pub end_time: String,
+    /// Whether it ends on the day after its date (the form's "Overnight" box).
+    pub ends_next_day: bool,
     /// Whether it has ended (when it was read).
     pub over: bool,
 }
@@ -57,6 +59,9 @@ pub struct MeetingForm {
     pub date: String,
     pub start_time: String,
     pub end_time: String,
+    /// Ticked ("Overnight"): the end time is on the day after the date.
+    #[serde(default)]
+    pub ends_next_day: bool,
 }
 
 /// Someone invited to a meeting.

@@ -61,7 +61,7 @@ fn validate(form: &MeetingForm, zone: &Zone, now: i64, is_new: bool) -> Result<(
         "agenda",
         "The agenda can be at most 5,000 characters.",
     );
-    let times = (form.date.as_str(), form.start_time.as_str(), form.end_time.as_str());
+    let times = (form.date.as_str(), form.start_time.as_str(), form.end_time.as_str(), form.ends_next_day);
     let span = zone.read_span(&mut v, times, "meeting", is_new.then_some(now));
     v.finish()?;
     span.ok_or_else(|| FieldError::only("date", "Enter a date and times."))
@@ -71,7 +71,8 @@ const COLUMNS: &str = "id, title, agenda, location, starts_at, ends_at";
 
 fn meeting_from_row(row: &sqlx::any::AnyRow, zone: &Zone, now: i64) -> Result<Meeting, sqlx::Error> {
     let (starts_at, ends_at): (i64, i64) = (row.try_get("starts_at")?, row.try_get("ends_at")?);
-    let (date, start_time, end_time) = zone.form_times(starts_at, ends_at);
+    let crate::time_zone::FormTimes { date, start_time, end_time, ends_next_day } =
+        zone.form_times(starts_at, ends_at);
     Ok(Meeting {
         id: row.try_get("id")?,
         title: row.try_get("title")?,
@@ -83,6 +84,7 @@ fn meeting_from_row(row: &sqlx::any::AnyRow, zone: &Zone, now: i64) -> Result<Me
         date,
         start_time,
         end_time,
+        ends_next_day,
         over: ends_at <= now,
     })
 }

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
-use crate::ui::{Field, FormError, TextArea, last_error};
+use crate::ui::{Field, FormError, OvernightBox, TextArea, last_error};
 
 /// The create/edit form; `meeting` fills it for an edit.
 #[component]
@@ -33,6 +33,7 @@ fn MeetingFormView(action: ServerAction<SaveMeeting>, meeting: Option<Meeting>) 
                 <Field label="Starts" name="form[start_time]" kind="time" value=value(|m| m.start_time.clone()) required=true error=error />
                 <Field label="Ends" name="form[end_time]" kind="time" value=value(|m| m.end_time.clone()) required=true error=error />
             </div>
+            <OvernightBox checked=meeting.as_ref().is_some_and(|m| m.ends_next_day) />
             <TextArea label="Agenda" name="form[agenda]" value=value(|m| m.agenda.clone()) rows=4 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save meeting"</button></div>
             <p class="text-sm text-green-700" role="status">

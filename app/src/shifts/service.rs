@@ -154,22 +154,15 @@ pub fn validate(
     v.check(day.is_some(), "date", "Enter a date as YYYY-MM-DD.");
     v.check(start.is_some(), "start_time", "Enter a start time as HH:MM.");
     v.check(end.is_some(), "end_time", "Enter an end time as HH:MM.");
-    let mut placed = None;
-    let end = end.map(|end| if form.ends_next_day { end + 86_400 } else { end });
-    if let (Some(day), Some(start), Some(end)) = (day, start, end) {
-        if form.ends_next_day {
-            v.check(
-                end <= start + 86_400,
-                "end_time",
-                "A shift that ends the next day lasts at most 24 hours: end it no later than its start time.",
-            );
-        } else {
-            v.check(
-                end > start,
-                "end_time",
-                "The shift must end after it starts. For a shift past midnight, tick \"Overnight\".",
-            );
+    // Seconds after midnight of the date, past 24:00 for an overnight shift.
+    let end = match (start, end) {
+        (Some(start), Some(end)) => {
+            Some(crate::time_zone::span_end(&mut v, start, end, form.ends_next_day, "shift"))
         }
+        _ => None,
+    };
+    let mut placed = None;
+    if let (Some(day), Some(start), Some(end)) = (day, start, end) {
         placed = place(zone, day, start, end);
         match &placed {
             Some(p) => {

@@ -23,7 +23,8 @@ use crate::error::AppError;
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{PHONE_ONLY, TD, TH, WIDE_ONLY};
 use crate::ui::{
-    BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, SharedPageHead, TextArea, last_error,
+    BUTTON_PRIMARY, ConfirmLink, Field, FormError, LoadError, OvernightBox, SharedPageHead, TextArea,
+    last_error,
 };
 
 /// The stream of shift events, which the admin pages watch to stay current.
@@ -1314,10 +1315,7 @@ fn ShiftFields(
             <Field label="Starts" name="form[start_time]" kind="time" required=true value=start error=error />
             <Field label="Ends" name="form[end_time]" kind="time" required=true value=end error=error />
         </div>
-        <label class="flex items-center gap-2 text-sm text-slate-700">
-            <input type="checkbox" name="form[ends_next_day]" value="true" checked=ends_next_day />
-            "Overnight (finishes the next day)"
-        </label>
+        <OvernightBox checked=ends_next_day />
         <Field label="Capacity" name="form[capacity]" kind="number" required=true value=text(|s| s.capacity.to_string()) error=error />
         <label class="flex items-center gap-2 text-sm text-slate-700">
             <input type="checkbox" name="form[is_public]" value="true" checked=is_public />

@@ -172,6 +172,8 @@ pub struct TicketedEvent {
     pub date: String,
     pub start_time: String,
     pub end_time: String,
+    /// Whether it ends on the day after its date (the form's "Overnight" box).
+    pub ends_next_day: bool,
     pub status: EventStatus,
     /// Whether it has ended (when it was read).
     pub over: bool,
@@ -207,6 +209,9 @@ pub struct EventForm {
     pub date: String,
     pub start_time: String,
     pub end_time: String,
+    /// Ticked ("Overnight"): the end time is on the day after the date.
+    #[serde(default)]
+    pub ends_next_day: bool,
     pub tiers: String,
 }
 

@@ -91,7 +91,7 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
         "venue",
         "The venue is one line of at most 300 characters.",
     );
-    let times = (form.date.as_str(), form.start_time.as_str(), form.end_time.as_str());
+    let times = (form.date.as_str(), form.start_time.as_str(), form.end_time.as_str(), form.ends_next_day);
     let instants = zone.read_span(&mut v, times, "event", is_new.then_some(now));
     let tiers = super::parse_tiers(&form.tiers).unwrap_or_else(|message| {
         v.add("tiers", &message);
@@ -140,7 +140,8 @@ fn event_from_row(
 ) -> Result<TicketedEvent, sqlx::Error> {
     let (starts_at, ends_at): (i64, i64) = (row.try_get("starts_at")?, row.try_get("ends_at")?);
     let status: String = row.try_get("status")?;
-    let (date, start_time, end_time) = zone.form_times(starts_at, ends_at);
+    let crate::time_zone::FormTimes { date, start_time, end_time, ends_next_day } =
+        zone.form_times(starts_at, ends_at);
     Ok(TicketedEvent {
         id: row.try_get("id")?,
         slug: row.try_get("slug")?,
@@ -153,6 +154,7 @@ fn event_from_row(
         date,
         start_time,
         end_time,
+        ends_next_day,
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
         over: ends_at <= db::now_unix(),
         tiers,

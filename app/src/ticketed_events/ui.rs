@@ -15,7 +15,7 @@ use super::{
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
-use crate::ui::{BUTTON_PRIMARY, Field, FormError, TextArea, TitleStatusFilter, last_error};
+use crate::ui::{BUTTON_PRIMARY, Field, FormError, OvernightBox, TextArea, TitleStatusFilter, last_error};
 
 fn badge(status: EventStatus) -> impl IntoView {
     let colour = match status {
@@ -51,6 +51,7 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
                 <Field label="Starts" name="form[start_time]" kind="time" value=value(|e| e.start_time.clone()) required=true error=error />
                 <Field label="Ends" name="form[end_time]" kind="time" value=value(|e| e.end_time.clone()) required=true error=error />
             </div>
+            <OvernightBox checked=event.as_ref().is_some_and(|e| e.ends_next_day) />
             <TextArea label="Tickets, one tier per line: Name | how many, and | price for a paid tier (like Seats | 50 | 15), or | pay what you can (optionally , from 10)" name="form[tiers]" value=tiers rows=3 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save event"</button></div>
             <p class="text-sm text-green-700" role="status">

@@ -137,6 +137,20 @@ async fn meetings_are_checked_saved_listed_and_deleted(app: TestApp) {
     assert_eq!(deleted[0]["title"], "Steering group (moved)");
     assert_eq!(app.audited("meeting.deleted").await, ["Steering group (moved)"]);
     assert_eq!(list(&app, &organiser, &[]).await["count"], 1);
+
+    // One that goes past midnight ticks "Overnight"; unticked, it is refused with the hint.
+    let late = meeting_form("Night count", &tomorrow, "22:00", "02:00");
+    let mut args = late.clone();
+    args.push(("id", ""));
+    let refused = app.call(&organiser, "meetings/save", &args).await;
+    assert!(refused.text().await.unwrap().contains("If it goes past midnight, tick"));
+    args.push(("form[ends_next_day]", "true"));
+    let overnight: Value = app.call(&organiser, "meetings/save", &args).await.json().await.unwrap();
+    assert_eq!(
+        overnight["when"].as_str().unwrap().split(", ").nth(1),
+        Some("22:00–02:00 UTC (ends next day)")
+    );
+    assert_eq!(overnight["ends_next_day"], true);
 }
 
 async fn month(app: &TestApp, client: &reqwest::Client, month: &str, source: &str) -> Value {

@@ -2059,7 +2059,7 @@ async fn overnight_shifts_end_the_next_day(app: TestApp) {
     // says how to make it.
     let res = create(night("2030-10-26", "22:00", "06:00", None)).await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("For a shift past midnight, tick \\\"Overnight\\\""));
+    assert!(res.text().await.unwrap().contains("If it goes past midnight, tick \\\"Overnight\\\""));
     // Ending the next day, it lasts at most 24 hours.
     let res = create(night("2030-10-26", "09:00", "17:00", Some("true"))).await;
     assert_eq!(res.status(), 422);

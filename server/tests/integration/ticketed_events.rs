@@ -7,6 +7,7 @@ use serde_json::Value;
 
 on_both_backends!(
     events_are_checked_saved_published_and_cancelled,
+    a_late_event_ends_the_next_day,
     taking_tickets_is_rate_limited_per_ip,
     events_admins_stream_only_what_their_pages_show,
 );
@@ -72,6 +73,35 @@ fn ticket_code(body: &str) -> String {
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(app.db.pool()).await.unwrap()
+}
+
+async fn a_late_event_ends_the_next_day(app: TestApp) {
+    let admin = events_admin(&app).await;
+    let date = tomorrow();
+    let mut late = event_form("Benefit gig", &date, "General | 50");
+    late[6].1 = "01:00";
+    // Unticked, an end before the start is refused with the hint; nothing saved.
+    let res = app.call(&admin, "ticketed-events/save", &late).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("If it goes past midnight, tick \\\"Overnight\\\""));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticketed_events").await, 0);
+
+    late.push(("form[ends_next_day]", "true"));
+    let res = app.call(&admin, "ticketed-events/save", &late).await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    let (starts_at, ends_at) = (saved["starts_at"].as_i64().unwrap(), saved["ends_at"].as_i64().unwrap());
+    assert_eq!(ends_at - starts_at, 6 * 3600);
+    assert_eq!(saved["when"].as_str().unwrap().split(", ").nth(1), Some("19:00–01:00 UTC (ends next day)"));
+    // Its edit form says so again, and saving it unchanged keeps it.
+    assert_eq!((saved["end_time"].as_str(), saved["ends_next_day"].as_bool()), (Some("01:00"), Some(true)));
+    let mut again = late.clone();
+    again.push(("id", saved["id"].as_str().unwrap()));
+    let resaved: Value = app.call(&admin, "ticketed-events/save", &again).await.json().await.unwrap();
+    assert_eq!(
+        (resaved["starts_at"].as_i64(), resaved["ends_at"].as_i64()),
+        (Some(starts_at), Some(ends_at))
+    );
 }
 
 async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
