@@ -125,6 +125,7 @@ async fn meetings_are_checked_saved_listed_and_deleted(app: TestApp) {
     // The pages: the list and the meeting's own.
     let page = app.page(&organiser, "/admin/meetings").await;
     assert!(page.contains("Steering group (moved)") && page.contains("Volunteer social"), "{page}");
+    assert!(page.contains("name=\"form[ends_next_day]\""), "the form's Overnight box: {page}");
     let page = app.page(&organiser, &format!("/admin/meetings/{id}")).await;
     assert!(page.contains("Back room, 12 High St") && page.contains("Canvass plan"), "{page}");
 

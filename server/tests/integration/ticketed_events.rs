@@ -102,6 +102,10 @@ async fn a_late_event_ends_the_next_day(app: TestApp) {
         (resaved["starts_at"].as_i64(), resaved["ends_at"].as_i64()),
         (Some(starts_at), Some(ends_at))
     );
+    // The event's page offers the same box, ticked.
+    let page = app.page(&admin, &format!("/admin/ticketed-events/{}", saved["id"].as_str().unwrap())).await;
+    let overnight_box = page.split_once("name=\"form[ends_next_day]\"").expect("the Overnight box").1;
+    assert!(overnight_box.split_once('>').unwrap().0.contains("checked"), "{overnight_box:.300}");
 }
 
 async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
