@@ -101,11 +101,13 @@ pub fn clock(secs: i64) -> String {
 /// overnight shift) says so: "22:00–06:00 GMT (ends next day)".
 pub fn clock_span(local_start: i64, local_end: i64, zone_label: &str) -> String {
     let span = format!("{}–{} {zone_label}", clock(local_start), clock(local_end));
-    if local_end.div_euclid(86_400) > local_start.div_euclid(86_400) {
-        format!("{span} (ends next day)")
-    } else {
-        span
-    }
+    if ends_next_day(local_start, local_end) { format!("{span} (ends next day)") } else { span }
+}
+
+/// Whether a span from `local_start` to `local_end` (Unix seconds with the zone's offset
+/// added) ends on a later local day than it starts: the form's "Overnight" box.
+pub fn ends_next_day(local_start: i64, local_end: i64) -> bool {
+    local_end.div_euclid(86_400) > local_start.div_euclid(86_400)
 }
 
 /// The days of a monthly series from `first_day` on, `months` of them: each month's day on the

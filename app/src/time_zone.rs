@@ -95,7 +95,7 @@ impl Zone {
             date,
             start_time,
             end_time: crate::time::clock(local(ends_at)),
-            ends_next_day: local(ends_at).div_euclid(86_400) > local(starts_at).div_euclid(86_400),
+            ends_next_day: crate::time::ends_next_day(local(starts_at), local(ends_at)),
         }
     }
 

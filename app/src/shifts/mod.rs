@@ -216,8 +216,7 @@ impl Shift {
 
     /// Whether it ends on the day after it starts, local time: an overnight shift.
     pub fn ends_next_day(&self) -> bool {
-        (self.ends_at + self.end_offset).div_euclid(86_400)
-            > (self.starts_at + self.start_offset).div_euclid(86_400)
+        crate::time::ends_next_day(self.starts_at + self.start_offset, self.ends_at + self.end_offset)
     }
 
     /// "09:00–12:00 GMT" (or "22:00–06:00 GMT (ends next day)"), in the organisation's time zone.

@@ -118,9 +118,12 @@ fn keeps_its_times(shift: &Shift, form: &ShiftForm, scope: SeriesScope) -> bool 
         && shift.ends_next_day() == form.ends_next_day
 }
 
-fn skipped_time(zone: &Zone, day: i64) -> String {
-    let (date, _) = crate::time::date_time_from_unix(day * 86_400);
-    format!("The clocks change in {} on {date} and skip that time: choose another.", zone.name())
+/// Why a shift from `start` to `end` on `day` cannot be placed: the clocks skip its start, or
+/// its end (the next morning's, for an overnight shift).
+fn skipped_time(zone: &Zone, day: i64, start: i64, end: i64) -> String {
+    let skipped = if zone.instant(day, start).is_none() { start } else { end };
+    let (date, time) = crate::time::date_time_from_unix(day * 86_400 + skipped);
+    format!("The clocks change in {} on {date} and skip {time}: choose another time.", zone.name())
 }
 
 /// Checks a shift form, its date and times local to `zone`; a new shift must not start in
@@ -168,7 +171,7 @@ pub fn validate(
             Some(p) => {
                 v.check(!is_new || p.starts_at > now, "date", "A new shift cannot start in the past.");
             }
-            None => v.add("start_time", &skipped_time(zone, day)),
+            None => v.add("start_time", &skipped_time(zone, day, start, end)),
         }
     }
     let capacity = form.capacity.trim().parse::<i64>().ok();
@@ -344,8 +347,9 @@ pub async fn create_series(
     let series_id = uuid::Uuid::new_v4().to_string();
     let mut shifts = Vec::with_capacity(days.len());
     for day in days {
-        let placed = place(&zone, day, valid.start, valid.end)
-            .ok_or_else(|| ShiftError::Invalid(FieldError::only("repeat", skipped_time(&zone, day))))?;
+        let placed = place(&zone, day, valid.start, valid.end).ok_or_else(|| {
+            ShiftError::Invalid(FieldError::only("repeat", skipped_time(&zone, day, valid.start, valid.end)))
+        })?;
         shifts.push(new_shift(form, &valid, placed, Some(&series_id)));
     }
     let mut tx = bus.db().begin_write().await?;
@@ -429,7 +433,10 @@ pub async fn update(
             // A series keeps each shift's own local day.
             let day = (target.starts_at + target.start_offset).div_euclid(86_400);
             place(&zone, day, valid.start, valid.end).ok_or_else(|| {
-                ShiftError::Invalid(FieldError::only("start_time", skipped_time(&zone, day)))
+                ShiftError::Invalid(FieldError::only(
+                    "start_time",
+                    skipped_time(&zone, day, valid.start, valid.end),
+                ))
             })?
         };
         let mut shift = Shift {

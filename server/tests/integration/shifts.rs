@@ -1968,9 +1968,22 @@ async fn shifts_are_typed_and_shown_in_the_organisations_time_zone(app: TestApp)
         panic!("a skipped time was accepted")
     };
     assert!(
-        errors.iter().any(|e| e.field == "start_time" && e.message.contains("clocks change")),
+        errors.iter().any(|e| e.field == "start_time"
+            && e.message
+                == "The clocks change in Europe/London on 2030-03-31 and skip 01:30: choose another time."),
         "{errors:?}"
     );
+    // An overnight shift whose end the clocks skip the next morning is told that morning's date.
+    let night = ShiftForm {
+        start_time: "23:00".into(),
+        end_time: "01:15".into(),
+        ends_next_day: true,
+        ..on("2030-03-30")
+    };
+    let Err(ShiftError::Invalid(errors)) = service::create(&bus, &Actor::System, &night).await else {
+        panic!("a skipped end was accepted")
+    };
+    assert!(errors.iter().any(|e| e.message.contains("on 2030-03-31 and skip 01:15")), "{errors:?}");
     assert_eq!(events(&app, "shift.created").await, 2);
 
     // A weekly series across the end of summer time keeps its local time.
