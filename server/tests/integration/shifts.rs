@@ -2138,7 +2138,6 @@ async fn overnight_shifts_end_the_next_day(app: TestApp) {
 /// A night shelter's shift from 22:00 to 06:00 the next morning.
 fn overnight_form(date: &str) -> ShiftForm {
     ShiftForm {
-        title: "Night shelter".into(),
         location: "Church hall".into(),
         date: date.into(),
         start_time: "22:00".into(),
@@ -2702,7 +2701,6 @@ async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
         location: "Library steps".into(),
         start_time: "10:30".into(),
         end_time: "13:00".into(),
-        ends_next_day: false,
         is_public: false,
         ..form("Canvass the park", "7")
     };
@@ -2724,6 +2722,8 @@ async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
     assert!(!form.contains(&format!("value=\"{}\"", shift.local_start().0)), "no date");
     let public_box = form.split_once("name=\"form[is_public]\"").unwrap().1.split_once('>').unwrap().0;
     assert!(!public_box.contains("checked"), "private as the original: {public_box}");
+    let overnight_box = form.split_once("name=\"form[ends_next_day]\"").unwrap().1.split_once('>').unwrap().0;
+    assert!(!overnight_box.contains("checked"), "ends the same day as the original: {overnight_box}");
 
     // An unknown shift leaves the form empty.
     let html = app.page(&admin, "/admin/shifts?copy=no-such-shift").await;
@@ -3532,7 +3532,6 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     let at = |title: &str, hour: &str, capacity: &str| ShiftForm {
         start_time: format!("{hour}:00"),
         end_time: format!("{hour}:30"),
-        ends_next_day: false,
         ..form(title, capacity)
     };
     let mut shifts = Vec::new();
