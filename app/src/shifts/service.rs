@@ -119,11 +119,12 @@ fn keeps_its_times(shift: &Shift, form: &ShiftForm, scope: SeriesScope) -> bool 
 }
 
 /// Why a shift from `start` to `end` on `day` cannot be placed: the clocks skip its start, or
-/// its end (the next morning's, for an overnight shift).
-fn skipped_time(zone: &Zone, day: i64, start: i64, end: i64) -> String {
-    let skipped = if zone.instant(day, start).is_none() { start } else { end };
+/// its end (the next morning's, for an overnight shift). The field of that time, and what to say.
+fn skipped_time(zone: &Zone, day: i64, start: i64, end: i64) -> (&'static str, String) {
+    let (field, skipped) =
+        if zone.instant(day, start).is_none() { ("start_time", start) } else { ("end_time", end) };
     let (date, time) = crate::time::date_time_from_unix(day * 86_400 + skipped);
-    format!("The clocks change in {} on {date} and skip {time}: choose another time.", zone.name())
+    (field, format!("The clocks change in {} on {date} and skip {time}: choose another time.", zone.name()))
 }
 
 /// Checks a shift form, its date and times local to `zone`; a new shift must not start in
@@ -171,7 +172,10 @@ pub fn validate(
             Some(p) => {
                 v.check(!is_new || p.starts_at > now, "date", "A new shift cannot start in the past.");
             }
-            None => v.add("start_time", &skipped_time(zone, day, start, end)),
+            None => {
+                let (field, message) = skipped_time(zone, day, start, end);
+                v.add(field, &message);
+            }
         }
     }
     let capacity = form.capacity.trim().parse::<i64>().ok();
@@ -348,7 +352,10 @@ pub async fn create_series(
     let mut shifts = Vec::with_capacity(days.len());
     for day in days {
         let placed = place(&zone, day, valid.start, valid.end).ok_or_else(|| {
-            ShiftError::Invalid(FieldError::only("repeat", skipped_time(&zone, day, valid.start, valid.end)))
+            ShiftError::Invalid(FieldError::only(
+                "repeat",
+                skipped_time(&zone, day, valid.start, valid.end).1,
+            ))
         })?;
         shifts.push(new_shift(form, &valid, placed, Some(&series_id)));
     }
@@ -433,10 +440,8 @@ pub async fn update(
             // A series keeps each shift's own local day.
             let day = (target.starts_at + target.start_offset).div_euclid(86_400);
             place(&zone, day, valid.start, valid.end).ok_or_else(|| {
-                ShiftError::Invalid(FieldError::only(
-                    "start_time",
-                    skipped_time(&zone, day, valid.start, valid.end),
-                ))
+                let (field, message) = skipped_time(&zone, day, valid.start, valid.end);
+                ShiftError::Invalid(FieldError::only(field, message))
             })?
         };
         let mut shift = Shift {
