@@ -113,6 +113,12 @@ test.describe.serial("volunteer shifts", () => {
     await ready(volunteer);
     await volunteer.getByRole("button", { name: "Sign up" }).click();
     await expect(volunteer.getByTestId("error-form[email]")).toHaveText("This email is already signed up for this shift.");
+    // Another shift at the same time says so, before she signs up for it.
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await volunteer.getByRole("link", { name: "Saturday canvass" }).click();
+    await ready(volunteer);
+    await expect(volunteer.getByTestId("clashes")).toContainText("At that time you are also signed up for:");
+    await expect(volunteer.getByTestId("clashes")).toContainText("Leaflet drop");
 
     await volunteer.getByRole("link", { name: "My shifts" }).click();
     await ready(volunteer);

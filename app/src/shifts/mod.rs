@@ -1053,6 +1053,19 @@ pub async fn shifts_needing_volunteers() -> Result<Vec<Shift>, AppError> {
     service::needing_volunteers(&state.db, crate::db::now_unix()).await.map_err(crate::auth::internal)
 }
 
+/// The signed-in user's sign-ups for other shifts at the same time as this one, for its page
+/// to warn of before they sign up; none for someone not signed in.
+#[server(prefix = "/api", endpoint = "shifts/my-clashes")]
+pub async fn my_clashes(shift_id: String) -> Result<Vec<MySignup>, AppError> {
+    let Some(user) = crate::auth::current_user().await? else {
+        return Ok(Vec::new());
+    };
+    let state = crate::state::app_state()?;
+    service::clashes_of_user(&state.db, &user.id, &shift_id, crate::db::now_unix())
+        .await
+        .map_err(crate::auth::internal)
+}
+
 /// The signed-in user's upcoming sign-ups ("My shifts").
 #[server(prefix = "/api", endpoint = "shifts/mine")]
 pub async fn my_shifts() -> Result<Vec<MySignup>, AppError> {

@@ -1830,6 +1830,23 @@ pub async fn signups_of_user(
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 
+/// A user's active sign-ups for other shifts at the same time as `shift_id` (overlapping it,
+/// not merely touching), soonest first: what its page warns them of before they sign up.
+pub async fn clashes_of_user(
+    db: &Db,
+    user_id: &str,
+    shift_id: &str,
+    now: i64,
+) -> Result<Vec<MySignup>, sqlx::Error> {
+    let sql = active_signups_with_shifts(
+        "u.user_id = $1 AND s.id <> $2 AND s.status <> 'CANCELLED' AND EXISTS (SELECT 1 FROM shifts t \
+         WHERE t.id = $2 AND s.starts_at < t.ends_at AND s.ends_at > t.starts_at) ORDER BY s.starts_at, s.id",
+    );
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(shift_id).fetch_all(db.pool()).await?;
+    rows.iter().map(|row| my_signup_from_row(row, now)).collect()
+}
+
 /// How far back a calendar feed reaches, so that calendars keep the recent shifts.
 pub const CALENDAR_FEED_PAST_DAYS: i64 = 90;
 

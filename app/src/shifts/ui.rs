@@ -16,7 +16,7 @@ use super::{
     calendar_feed_link, get_admin_shift, get_calendar_feed, get_later_signups_by_token,
     get_my_switch_choices, get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token,
     get_switch_choices, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
-    list_public_shifts, my_past_shifts, my_shifts, shifts_needing_volunteers,
+    list_public_shifts, my_clashes, my_past_shifts, my_shifts, shifts_needing_volunteers,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -229,6 +229,8 @@ pub fn ShiftSignupPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let shift = Resource::new(id, get_public_shift);
     let me = Resource::new(|| (), |_| get_current_user());
+    // A signed-in volunteer's other shifts at the same time (none for anyone else).
+    let clashes = Resource::new(id, my_clashes);
     let sign_up = ServerAction::<SignUpForShift>::new();
     let error = last_error(sign_up.value());
     view! {
@@ -237,6 +239,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let me = me.await.ok().flatten();
+                    let clashes = clashes.await.unwrap_or_default();
                     match shift.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(PublicShift { shift: s, over, later_in_series }) => {
@@ -282,7 +285,18 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                         let shift_id = s.id.clone();
                                         let me = me.clone();
                                         let later = later_in_series.clone();
+                                        let clashes = clashes.clone();
                                         view! {
+                                            {(!clashes.is_empty()).then(|| view! {
+                                                <div class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="clashes">
+                                                    <p>"At that time you are also signed up for:"</p>
+                                                    <ul class="mt-1 list-disc pl-5">
+                                                        {clashes.into_iter().map(|c| view! {
+                                                            <li>{format!("{}, {}", c.shift.title, c.shift.when())}</li>
+                                                        }).collect_view()}
+                                                    </ul>
+                                                </div>
+                                            })}
                                             <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
                                                 <input type="hidden" name="shift_id" value=shift_id.clone() />
                                                 <FormError error=error />

@@ -66,6 +66,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/sign-up", Anyone),
     ("shifts/by-token", Anyone),
     ("shifts/later-by-token", Anyone),
+    ("shifts/my-clashes", Anyone),
     ("shifts/cancel", Anyone),
     ("shifts/email-links", Anyone),
     ("shifts/switch-choices", Anyone),

@@ -5,7 +5,8 @@ use app::db;
 use app::events::Actor;
 use app::shifts::service::{self, ShiftError, SignupRequest};
 use app::shifts::{
-    Attendance, RepeatForm, SeriesScope, ShiftForm, ShiftStatus, SignupForm, SignupSource, SignupStatus,
+    Attendance, MySignup, RepeatForm, SeriesScope, Shift, ShiftForm, ShiftStatus, SignupForm, SignupSource,
+    SignupStatus,
 };
 use app::users::{Role, UserStatus};
 use serde_json::Value;
@@ -13,6 +14,7 @@ use serde_json::Value;
 on_both_backends!(
     forms_the_browser_sends_itself_still_end_on_the_receipt,
     overnight_shifts_end_the_next_day,
+    signed_in_volunteers_are_told_of_a_clash_before_they_sign_up,
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
     the_same_email_cannot_sign_up_twice,
@@ -1583,6 +1585,80 @@ async fn the_admin_list_filters_searches_and_pages(app: TestApp) {
     assert_eq!(bad.status(), 422);
     let body = bad.text().await.unwrap();
     assert!(body.contains("status") && body.contains("from"), "{body}");
+}
+
+async fn signed_in_volunteers_are_told_of_a_clash_before_they_sign_up(app: TestApp) {
+    let bus = app.bus();
+    let at = |title: &str, start: &str, end: &str| ShiftForm {
+        start_time: start.into(),
+        end_time: end.into(),
+        ..form(title, "5")
+    };
+    let sorting = service::create(&bus, &Actor::System, &at("Sorting", "09:00", "12:00")).await.unwrap();
+    let leafleting =
+        service::create(&bus, &Actor::System, &at("Leafleting", "11:00", "13:00")).await.unwrap();
+    let lunch = service::create(&bus, &Actor::System, &at("Lunch run", "12:00", "14:00")).await.unwrap();
+    let night = ShiftForm { ends_next_day: true, ..at("Night shelter", "22:00", "08:30") };
+    let night = service::create(&bus, &Actor::System, &night).await.unwrap();
+    let day_after = app::time::date_time_from_unix(db::now_unix() + 2 * 86_400).0;
+    let breakfast = ShiftForm { date: day_after, ..at("Breakfast", "08:00", "09:00") };
+    let breakfast = service::create(&bus, &Actor::System, &breakfast).await.unwrap();
+    app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    let bo = app.signed_in("bo@example.org").await;
+    let sign_up = |client: &reqwest::Client, shift: &Shift| {
+        let (client, id) = (client.clone(), shift.id.clone());
+        let app = &app;
+        async move {
+            assert_eq!(app.call(&client, "shifts/sign-up", &[("shift_id", id.as_str())]).await.status(), 200)
+        }
+    };
+    sign_up(&ana, &sorting).await;
+    sign_up(&bo, &leafleting).await;
+    let clashes = |client: &reqwest::Client, shift: &Shift| {
+        let (client, id) = (client.clone(), shift.id.clone());
+        let app = &app;
+        async move {
+            let res = app.call(&client, "shifts/my-clashes", &[("shift_id", id.as_str())]).await;
+            assert_eq!(res.status(), 200);
+            let found: Vec<MySignup> = res.json().await.unwrap();
+            found.into_iter().map(|c| c.shift.title).collect::<Vec<_>>()
+        }
+    };
+
+    // Leafleting overlaps Sorting; the lunch run only touches Sorting's end (and Leafleting is
+    // Bo's, not hers); a shift never clashes with itself; anonymous visitors have none.
+    assert_eq!(clashes(&ana, &leafleting).await, ["Sorting"]);
+    assert!(clashes(&ana, &lunch).await.is_empty());
+    assert!(clashes(&ana, &sorting).await.is_empty());
+    assert_eq!(clashes(&bo, &sorting).await, ["Leafleting"]);
+    assert!(clashes(&app.client(), &leafleting).await.is_empty());
+    // An overnight shift clashes with the next morning's until it ends.
+    sign_up(&ana, &night).await;
+    assert_eq!(clashes(&ana, &breakfast).await, ["Night shelter"]);
+    assert!(clashes(&ana, &lunch).await.is_empty());
+
+    // The shift's page says so above the form, to her only.
+    let page = |client: &reqwest::Client, shift: &Shift| {
+        let (client, url) = (client.clone(), app.url(&format!("/shifts/{}", shift.id)));
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(&ana, &leafleting).await;
+    let notice = html.split_once("data-testid=\"clashes\"").expect("the clash notice").1;
+    assert!(notice.contains("At that time you are also signed up for:"), "{notice:.500}");
+    assert!(notice.contains(&format!("Sorting, {}", sorting.when())), "{notice:.500}");
+    assert!(!page(&bo, &leafleting).await.contains("data-testid=\"clashes\""), "Sorting is Ana's, not Bo's");
+    assert!(!page(&app.client(), &leafleting).await.contains("data-testid=\"clashes\""));
+    // Nothing stops her: the notice is for her to decide.
+    sign_up(&ana, &leafleting).await;
+    // Once she cancels Sorting, it no longer clashes.
+    let mine: Value = app.call(&ana, "shifts/mine", &[]).await.json().await.unwrap();
+    let sorting_signup = mine.as_array().unwrap().iter().find(|m| m["shift"]["title"] == "Sorting").unwrap();
+    let cancel = [("signup_id", sorting_signup["signup_id"].as_str().unwrap())];
+    assert_eq!(app.call(&ana, "shifts/cancel-mine", &cancel).await.status(), 200);
+    assert!(clashes(&ana, &leafleting).await.is_empty());
+    assert_eq!(clashes(&ana, &sorting).await, ["Leafleting"]);
 }
 
 async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestApp) {
