@@ -291,8 +291,9 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                                 <div class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="clashes">
                                                     <p>"At that time you are also signed up for:"</p>
                                                     <ul class="mt-1 list-disc pl-5">
-                                                        {clashes.into_iter().map(|c| view! {
-                                                            <li>{format!("{}, {}", c.shift.title, c.shift.when())}</li>
+                                                        {clashes.into_iter().map(|c| {
+                                                            let waiting = if c.waitlist_position.is_some() { " (on its waitlist)" } else { "" };
+                                                            view! { <li>{format!("{}, {}{waiting}", c.shift.title, c.shift.when())}</li> }
                                                         }).collect_view()}
                                                     </ul>
                                                 </div>

@@ -1659,6 +1659,13 @@ async fn signed_in_volunteers_are_told_of_a_clash_before_they_sign_up(app: TestA
     assert_eq!(app.call(&ana, "shifts/cancel-mine", &cancel).await.status(), 200);
     assert!(clashes(&ana, &leafleting).await.is_empty());
     assert_eq!(clashes(&ana, &sorting).await, ["Leafleting"]);
+    // A place in a full shift's line clashes too, and the notice says she is waiting.
+    let stall = ShiftForm { capacity: "1".into(), ..at("Stall", "09:30", "10:30") };
+    let stall = service::create(&bus, &Actor::System, &stall).await.unwrap();
+    sign_up_people(&bus, &stall.id, 1).await;
+    sign_up(&ana, &stall).await;
+    let notice = page(&ana, &sorting).await;
+    assert!(notice.contains(&format!("Stall, {} (on its waitlist)", stall.when())), "{notice}");
 }
 
 async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestApp) {
