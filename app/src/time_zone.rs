@@ -86,6 +86,19 @@ impl Zone {
         crate::time::clock_span(starts_at + offset, ends_at + self.offset_at(ends_at).0, &abbreviation)
     }
 
+    /// Why a span from `start` to `end` (seconds after local midnight of `day`) cannot be
+    /// placed: the clocks skip its start, or its end (the next morning's, for an overnight
+    /// one). The form field of that time, and what to say.
+    pub fn skipped(&self, day: i64, start: i64, end: i64) -> (&'static str, String) {
+        let (field, skipped) =
+            if self.instant(day, start).is_none() { ("start_time", start) } else { ("end_time", end) };
+        let (date, time) = crate::time::date_time_from_unix(day * 86_400 + skipped);
+        (
+            field,
+            format!("The clocks change in {} on {date} and skip {time}: choose another time.", self.name()),
+        )
+    }
+
     /// A span as a form shows it again: the local date, start and end time, and whether it
     /// ends the next day (the form's "Overnight" box).
     pub fn form_times(&self, starts_at: i64, ends_at: i64) -> FormTimes {
@@ -125,10 +138,8 @@ impl Zone {
                 Some((starts_at, ends_at))
             }
             _ => {
-                v.add(
-                    "start_time",
-                    &format!("The clocks change in {} that day and skip that time.", self.name()),
-                );
+                let (field, message) = self.skipped(day, start, end);
+                v.add(field, &message);
                 None
             }
         }
@@ -155,15 +166,14 @@ pub fn span_end(
     what: &str,
 ) -> i64 {
     if ends_next_day {
-        let end = end + 86_400;
         v.check(
-            end <= start + 86_400,
+            end <= start,
             "end_time",
             &format!(
                 "Ending the next day, the {what} lasts at most 24 hours: end it no later than its start time."
             ),
         );
-        end
+        end + 86_400
     } else {
         v.check(
             end > start,

@@ -118,15 +118,6 @@ fn keeps_its_times(shift: &Shift, form: &ShiftForm, scope: SeriesScope) -> bool 
         && shift.ends_next_day() == form.ends_next_day
 }
 
-/// Why a shift from `start` to `end` on `day` cannot be placed: the clocks skip its start, or
-/// its end (the next morning's, for an overnight shift). The field of that time, and what to say.
-fn skipped_time(zone: &Zone, day: i64, start: i64, end: i64) -> (&'static str, String) {
-    let (field, skipped) =
-        if zone.instant(day, start).is_none() { ("start_time", start) } else { ("end_time", end) };
-    let (date, time) = crate::time::date_time_from_unix(day * 86_400 + skipped);
-    (field, format!("The clocks change in {} on {date} and skip {time}: choose another time.", zone.name()))
-}
-
 /// Checks a shift form, its date and times local to `zone`; a new shift must not start in
 /// the past.
 pub fn validate(
@@ -173,7 +164,7 @@ pub fn validate(
                 v.check(!is_new || p.starts_at > now, "date", "A new shift cannot start in the past.");
             }
             None => {
-                let (field, message) = skipped_time(zone, day, start, end);
+                let (field, message) = zone.skipped(day, start, end);
                 v.add(field, &message);
             }
         }
@@ -352,10 +343,7 @@ pub async fn create_series(
     let mut shifts = Vec::with_capacity(days.len());
     for day in days {
         let placed = place(&zone, day, valid.start, valid.end).ok_or_else(|| {
-            ShiftError::Invalid(FieldError::only(
-                "repeat",
-                skipped_time(&zone, day, valid.start, valid.end).1,
-            ))
+            ShiftError::Invalid(FieldError::only("repeat", zone.skipped(day, valid.start, valid.end).1))
         })?;
         shifts.push(new_shift(form, &valid, placed, Some(&series_id)));
     }
@@ -440,7 +428,7 @@ pub async fn update(
             // A series keeps each shift's own local day.
             let day = (target.starts_at + target.start_offset).div_euclid(86_400);
             place(&zone, day, valid.start, valid.end).ok_or_else(|| {
-                let (field, message) = skipped_time(&zone, day, valid.start, valid.end);
+                let (field, message) = zone.skipped(day, valid.start, valid.end);
                 ShiftError::Invalid(FieldError::only(field, message))
             })?
         };

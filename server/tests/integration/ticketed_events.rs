@@ -106,6 +106,21 @@ async fn a_late_event_ends_the_next_day(app: TestApp) {
     let page = app.page(&admin, &format!("/admin/ticketed-events/{}", saved["id"].as_str().unwrap())).await;
     let overnight_box = page.split_once("name=\"form[ends_next_day]\"").expect("the Overnight box").1;
     assert!(overnight_box.split_once('>').unwrap().0.contains("checked"), "{overnight_box:.300}");
+
+    // In London, an end in the hour the clocks skip the next morning is named, under "Ends".
+    app.create_user("boss@example.org", Role::Admin, UserStatus::Active).await;
+    let boss = app.signed_in("boss@example.org").await;
+    assert_eq!(
+        app.call(&boss, "admin/save-time-zone", &[("time_zone", "Europe/London")]).await.status(),
+        200
+    );
+    let mut skipped = event_form("Clock night", "2030-03-30", "General | 50");
+    skipped[6].1 = "01:30";
+    skipped.push(("form[ends_next_day]", "true"));
+    let res = app.call(&admin, "ticketed-events/save", &skipped).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("end_time") && body.contains("on 2030-03-31 and skip 01:30"), "{body}");
 }
 
 async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
