@@ -119,11 +119,23 @@ test.describe.serial("volunteer shifts", () => {
     await ready(volunteer);
     await expect(volunteer.getByTestId("clashes")).toContainText("At that time you are also signed up for:");
     await expect(volunteer.getByTestId("clashes")).toContainText("Leaflet drop");
+    // She signs up all the same: My shifts marks each of the two with the other.
+    await volunteer.getByRole("button", { name: "Sign up" }).click();
+    await expect(volunteer.getByTestId("signup-confirmation")).toContainText("You're signed up");
 
     await volunteer.getByRole("link", { name: "My shifts" }).click();
     await ready(volunteer);
     const mine = volunteer.getByTestId("my-shift").filter({ hasText: "Leaflet drop" });
+    const canvass = volunteer.getByTestId("my-shift").filter({ hasText: "Saturday canvass" });
     await expect(mine).toContainText("Signed up");
+    await expect(mine.getByTestId("clashes")).toContainText("At the same time as:");
+    await expect(mine.getByTestId("clashes")).toContainText("Saturday canvass");
+    await expect(canvass.getByTestId("clashes")).toContainText("Leaflet drop");
+    // Cancelling the canvass clears the mark on the one she keeps.
+    await canvass.getByRole("link", { name: "Cancel" }).click();
+    await canvass.getByRole("button", { name: "Yes, cancel" }).click();
+    await expect(canvass).toHaveCount(0);
+    await expect(mine.getByTestId("clashes")).toHaveCount(0);
     // A private calendar link, made on request and shown once; calendar apps read the shift
     // from it without a session.
     await volunteer.getByRole("button", { name: "Get my calendar link" }).click();

@@ -233,6 +233,12 @@ impl Shift {
         format!("{}, {}", self.local_day(), self.times())
     }
 
+    /// Whether the two are on at some moment together: one ending as the other starts is not.
+    /// (`service::clashes_of_user` asks the database the same.)
+    pub fn overlaps(&self, other: &Shift) -> bool {
+        self.starts_at < other.ends_at && other.starts_at < self.ends_at
+    }
+
     /// `text` followed by " · " and the location, when it has one.
     pub fn with_place(&self, text: String) -> String {
         if self.location.is_empty() { text } else { format!("{text} · {}", self.location) }
@@ -359,9 +365,28 @@ pub struct ChosenShifts {
     /// The signed-in volunteer's standing on those of `open` they are already on, by shift id:
     /// signing up leaves these as they are.
     pub already: std::collections::HashMap<String, SignupStatus>,
+    /// The signed-in volunteer's active sign-ups for other shifts at the same time as any of
+    /// `open`, soonest first; none for anyone not signed in.
+    pub clashes: Vec<MySignup>,
 }
 
 impl ChosenShifts {
+    /// What `shift` (one of `open`) is at the same time as: the other chosen shifts ("Leaflet
+    /// drop (chosen here too)", or "… (you are signed up)" for one they are on already) and the
+    /// volunteer's other sign-ups (`MySignup::clash_label`).
+    pub fn clashes_of(&self, shift: &Shift) -> Vec<String> {
+        let chosen = self.open.iter().filter(|o| o.id != shift.id && o.overlaps(shift)).map(|o| {
+            let standing = match self.already.get(&o.id) {
+                Some(SignupStatus::Waitlisted) => "you are on its waitlist",
+                Some(_) => "you are signed up",
+                None => "chosen here too",
+            };
+            format!("{} ({standing})", o.title)
+        });
+        let theirs = self.clashes.iter().filter(|m| m.shift.overlaps(shift)).map(MySignup::clash_label);
+        chosen.chain(theirs).collect()
+    }
+
     /// Nothing was chosen at all (as opposed to chosen shifts that no longer take sign-ups).
     pub fn none_chosen(&self) -> bool {
         self.open.is_empty() && self.closed.is_empty() && self.missing == 0
@@ -413,6 +438,21 @@ impl MySignup {
             None => "Signed up".to_string(),
         }
     }
+
+    /// "Sorting, Sat 5 Dec 2026, 09:00–12:00 GMT", and " (on its waitlist)" for a place in line:
+    /// the sign-up as a clash names it.
+    pub fn clash_label(&self) -> String {
+        let waiting = if self.waitlist_position.is_some() { " (on its waitlist)" } else { "" };
+        format!("{}, {}{waiting}", self.shift.title, self.shift.when())
+    }
+}
+
+/// For each of `mine` (in its order), the others of `mine` at the same time: what My shifts
+/// marks, so that a volunteer sees two places at once before the day.
+pub fn clashes_within(mine: &[MySignup]) -> Vec<Vec<&MySignup>> {
+    mine.iter()
+        .map(|m| mine.iter().filter(|o| o.signup_id != m.signup_id && o.shift.overlaps(&m.shift)).collect())
+        .collect()
 }
 
 /// The shifts a volunteer has done: those that ended where they had a spot (unless an
@@ -766,8 +806,7 @@ pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
 pub async fn list_chosen_shifts(#[server(default)] ids: Vec<String>) -> Result<ChosenShifts, AppError> {
     let state = crate::state::app_state()?;
     let user = crate::auth::current_user().await?;
-    let email = user.as_ref().map(|u| u.email.as_str());
-    Ok(service::chosen_public(&state.db, &ids, email, crate::db::now_unix()).await?)
+    Ok(service::chosen_public(&state.db, &ids, user.as_ref(), crate::db::now_unix()).await?)
 }
 
 /// A public sign-up, limited per client IP (one sign-up, `series`, `also` or not). A signed-in
@@ -1061,7 +1100,7 @@ pub async fn my_clashes(shift_id: String) -> Result<Vec<MySignup>, AppError> {
         return Ok(Vec::new());
     };
     let state = crate::state::app_state()?;
-    service::clashes_of_user(&state.db, &user.id, &shift_id, crate::db::now_unix())
+    service::clashes_of_user(&state.db, &user.id, &[shift_id], crate::db::now_unix())
         .await
         .map_err(crate::auth::internal)
 }
@@ -1329,15 +1368,16 @@ fn calendar_ics(entries: &[CalendarEntry], name: Option<&str>, now: i64) -> Stri
 mod tests {
     use super::*;
 
-    #[test]
-    fn calendar_file_escapes_and_folds() {
-        let shift = Shift {
-            id: "s1".into(),
-            title: "Canvass; bring maps, water".into(),
-            description: "Line one\nLine two ".repeat(10),
+    /// A shift `title` (also its id) from `start` to `end`, hours after 2026-11-28 00:00 UTC.
+    fn shift(title: &str, start: i64, end: i64) -> Shift {
+        let midnight = 1_795_824_000;
+        Shift {
+            id: title.into(),
+            title: title.into(),
+            description: String::new(),
             location: "Hall".into(),
-            starts_at: 1_795_860_000,
-            ends_at: 1_795_870_800,
+            starts_at: midnight + start * 3600,
+            ends_at: midnight + end * 3600,
             capacity: 5,
             signed_up: 0,
             status: ShiftStatus::Open,
@@ -1347,6 +1387,78 @@ mod tests {
             end_offset: 0,
             zone_label: "UTC".into(),
             revision: 0,
+        }
+    }
+
+    fn signup(shift: Shift, waitlist_position: Option<i64>) -> MySignup {
+        MySignup {
+            signup_id: format!("signup of {}", shift.id),
+            status: if waitlist_position.is_some() {
+                SignupStatus::Waitlisted
+            } else {
+                SignupStatus::Confirmed
+            },
+            shift,
+            waitlist_position,
+            over: false,
+        }
+    }
+
+    #[test]
+    fn shifts_clash_when_they_overlap_not_when_they_touch() {
+        let (sorting, leafleting, lunch) =
+            (shift("Sorting", 9, 12), shift("Leafleting", 11, 13), shift("Lunch", 12, 14));
+        let night = shift("Night", 22, 32);
+        let breakfast = shift("Breakfast", 31, 33);
+        assert!(sorting.overlaps(&leafleting) && leafleting.overlaps(&sorting));
+        assert!(!sorting.overlaps(&lunch) && !lunch.overlaps(&sorting), "one ends as the other starts");
+        assert!(night.overlaps(&breakfast), "overnight, until it ends");
+        assert!(sorting.overlaps(&shift("Inside", 10, 11)) && shift("Inside", 10, 11).overlaps(&sorting));
+
+        // My shifts: each sign-up with the others at its time.
+        let mine = vec![
+            signup(sorting.clone(), None),
+            signup(leafleting.clone(), Some(2)),
+            signup(lunch.clone(), None),
+        ];
+        let within: Vec<Vec<String>> = clashes_within(&mine)
+            .into_iter()
+            .map(|c| c.into_iter().map(MySignup::clash_label).collect())
+            .collect();
+        assert_eq!(within[0], ["Leafleting, Sat 28 Nov 2026, 11:00–13:00 UTC (on its waitlist)"]);
+        assert_eq!(
+            within[1],
+            ["Sorting, Sat 28 Nov 2026, 09:00–12:00 UTC", "Lunch, Sat 28 Nov 2026, 12:00–14:00 UTC"]
+        );
+        assert_eq!(within[2], ["Leafleting, Sat 28 Nov 2026, 11:00–13:00 UTC (on its waitlist)"]);
+
+        // Chosen together: the other chosen shifts, how she stands on them, and her other sign-ups.
+        let chosen = ChosenShifts {
+            open: vec![sorting.clone(), leafleting.clone(), lunch.clone()],
+            closed: Vec::new(),
+            missing: 0,
+            already: [("Lunch".to_string(), SignupStatus::Confirmed)].into(),
+            clashes: vec![signup(shift("Stall", 8, 10), Some(1))],
+        };
+        assert_eq!(
+            chosen.clashes_of(&sorting),
+            ["Leafleting (chosen here too)", "Stall, Sat 28 Nov 2026, 08:00–10:00 UTC (on its waitlist)"]
+        );
+        assert_eq!(
+            chosen.clashes_of(&leafleting),
+            ["Sorting (chosen here too)", "Lunch (you are signed up)"]
+        );
+        assert_eq!(chosen.clashes_of(&lunch), ["Leafleting (chosen here too)"]);
+        let alone = ChosenShifts { open: vec![lunch.clone()], clashes: Vec::new(), ..chosen };
+        assert!(alone.clashes_of(&lunch).is_empty());
+    }
+
+    #[test]
+    fn calendar_file_escapes_and_folds() {
+        let shift = Shift {
+            title: "Canvass; bring maps, water".into(),
+            description: "Line one\nLine two ".repeat(10),
+            ..shift("s1", 10, 13)
         };
         let ics = shift_ics(&shift, 1_795_804_476);
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));

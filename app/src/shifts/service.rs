@@ -13,6 +13,7 @@ use super::{
     SignInSheet, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
     VolunteerHours,
 };
+use crate::auth::CurrentUser;
 use crate::auth::service::{new_token, token_hash};
 use crate::bus::{self, Bus};
 use crate::contacts::service::{Person, find_or_create_all};
@@ -1061,12 +1062,17 @@ fn why_none_taken(refusals: Vec<ShiftError>) -> ShiftError {
 pub async fn chosen_public(
     db: &Db,
     ids: &[String],
-    email: Option<&str>,
+    volunteer: Option<&CurrentUser>,
     now: i64,
 ) -> Result<ChosenShifts, ShiftError> {
     let ids = chosen_ids(ids)?;
-    let mut chosen =
-        ChosenShifts { open: Vec::new(), closed: Vec::new(), missing: ids.len(), already: HashMap::new() };
+    let mut chosen = ChosenShifts {
+        open: Vec::new(),
+        closed: Vec::new(),
+        missing: ids.len(),
+        already: HashMap::new(),
+        clashes: Vec::new(),
+    };
     if ids.is_empty() {
         return Ok(chosen);
     }
@@ -1092,24 +1098,25 @@ pub async fn chosen_public(
         };
         chosen.closed.push(ClosedShift { shift, reason });
     }
-    if let Some(email) = email.filter(|_| !chosen.open.is_empty()) {
-        // The same rule as the sign-up's own: one active sign-up per email and shift.
-        let sql = format!(
-            "SELECT shift_id, status FROM shift_signups WHERE status <> 'CANCELLED' AND email = $1 \
-             AND shift_id IN ({})",
-            db::placeholders(2, chosen.open.len())
-        );
-        let mut query =
-            sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).bind(normalise_email(email));
-        for shift in &chosen.open {
-            query = query.bind(&shift.id);
-        }
-        for (shift_id, status) in query.fetch_all(db.pool()).await? {
-            if let Some(status) = SignupStatus::parse(&status) {
-                chosen.already.insert(shift_id, status);
-            }
+    let Some(volunteer) = volunteer.filter(|_| !chosen.open.is_empty()) else { return Ok(chosen) };
+    let open: Vec<String> = chosen.open.iter().map(|s| s.id.clone()).collect();
+    // The same rule as the sign-up's own: one active sign-up per email and shift.
+    let sql = format!(
+        "SELECT shift_id, status FROM shift_signups WHERE status <> 'CANCELLED' AND email = $1 \
+         AND shift_id IN ({})",
+        db::placeholders(2, open.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+        .bind(normalise_email(&volunteer.email));
+    for id in &open {
+        query = query.bind(id);
+    }
+    for (shift_id, status) in query.fetch_all(db.pool()).await? {
+        if let Some(status) = SignupStatus::parse(&status) {
+            chosen.already.insert(shift_id, status);
         }
     }
+    chosen.clashes = clashes_of_user(db, &volunteer.id, &open, now).await?;
     Ok(chosen)
 }
 
@@ -1818,20 +1825,28 @@ pub async fn signups_of_user(
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 
-/// A user's active sign-ups for other shifts at the same time as `shift_id` (overlapping it,
-/// not merely touching), soonest first: what its page warns them of before they sign up.
+/// A user's active sign-ups for other shifts than `shift_ids` at the same time as any of them
+/// (overlapping, not merely touching: `Shift::overlaps`), soonest first: what a shift's page,
+/// or the page of shifts chosen together, warns them of before they sign up.
 pub async fn clashes_of_user(
     db: &Db,
     user_id: &str,
-    shift_id: &str,
+    shift_ids: &[String],
     now: i64,
 ) -> Result<Vec<MySignup>, sqlx::Error> {
-    let sql = active_signups_with_shifts(
-        "u.user_id = $1 AND s.id <> $2 AND s.status <> 'CANCELLED' AND EXISTS (SELECT 1 FROM shifts t \
-         WHERE t.id = $2 AND s.starts_at < t.ends_at AND s.ends_at > t.starts_at) ORDER BY s.starts_at, s.id",
-    );
-    let rows =
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(shift_id).fetch_all(db.pool()).await?;
+    if shift_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = db::placeholders(2, shift_ids.len());
+    let sql = active_signups_with_shifts(&format!(
+        "u.user_id = $1 AND s.id NOT IN ({ids}) AND s.status <> 'CANCELLED' AND EXISTS (SELECT 1 FROM shifts t \
+         WHERE t.id IN ({ids}) AND s.starts_at < t.ends_at AND s.ends_at > t.starts_at) ORDER BY s.starts_at, s.id",
+    ));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id);
+    for id in shift_ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 

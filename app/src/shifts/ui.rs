@@ -13,7 +13,7 @@ use super::{
     NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
     Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
     SignupStatus, SignupView, SwitchMySignup, SwitchSignup, UpdateShift, admin_move_targets,
-    calendar_feed_link, get_admin_shift, get_calendar_feed, get_later_signups_by_token,
+    calendar_feed_link, clashes_within, get_admin_shift, get_calendar_feed, get_later_signups_by_token,
     get_my_switch_choices, get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token,
     get_switch_choices, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
     list_public_shifts, my_clashes, my_past_shifts, my_shifts, shifts_needing_volunteers,
@@ -239,7 +239,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let me = me.await.ok().flatten();
-                    let clashes = clashes.await.unwrap_or_default();
+                    let clashes: Vec<String> = clashes.await.unwrap_or_default().iter().map(MySignup::clash_label).collect();
                     match shift.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(PublicShift { shift: s, over, later_in_series }) => {
@@ -287,17 +287,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                         let later = later_in_series.clone();
                                         let clashes = clashes.clone();
                                         view! {
-                                            {(!clashes.is_empty()).then(|| view! {
-                                                <div class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="clashes">
-                                                    <p>"At that time you are also signed up for:"</p>
-                                                    <ul class="mt-1 list-disc pl-5">
-                                                        {clashes.into_iter().map(|c| {
-                                                            let waiting = if c.waitlist_position.is_some() { " (on its waitlist)" } else { "" };
-                                                            view! { <li>{format!("{}, {}{waiting}", c.shift.title, c.shift.when())}</li> }
-                                                        }).collect_view()}
-                                                    </ul>
-                                                </div>
-                                            })}
+                                            <ClashNotice heading="At that time you are also signed up for:" clashes />
                                             <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
                                                 <input type="hidden" name="shift_id" value=shift_id.clone() />
                                                 <FormError error=error />
@@ -335,6 +325,20 @@ pub fn ShiftSignupPage() -> impl IntoView {
             <p class="mt-8 text-sm"><a href="/shifts" class="text-indigo-700 hover:underline">"← All shifts"</a></p>
         </main>
     }
+}
+
+/// What else a volunteer would be doing at a shift's time, under `heading`; nothing when
+/// nothing clashes. It warns and does not refuse: they may mean to leave one early.
+#[component]
+fn ClashNotice(heading: &'static str, clashes: Vec<String>) -> impl IntoView {
+    (!clashes.is_empty()).then(|| {
+        view! {
+            <div class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="clashes">
+                <p>{heading}</p>
+                <ul class="mt-1 list-disc pl-5">{clashes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
 }
 
 /// The page of the shifts ticked on the public list (`/shifts/chosen?id=…&id=…`): those that
@@ -381,6 +385,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                 .into_any(),
                             Ok(chosen) => {
                                 let left_out = left_out(&chosen);
+                                let clashes: Vec<Vec<String>> = chosen.open.iter().map(|s| chosen.clashes_of(s)).collect();
                                 let ChosenShifts { open: shifts, already, .. } = chosen;
                                 // Only the shifts the signed-in volunteer is not on yet are sent.
                                 let new: Vec<String> = shifts.iter().filter(|s| !already.contains_key(&s.id)).map(|s| s.id.clone()).collect();
@@ -425,7 +430,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                 view! {
                                     {left_out}
                                     <ul class="mt-4 space-y-3">
-                                        {shifts.into_iter().map(|s| {
+                                        {shifts.into_iter().zip(clashes).map(|(s, clashes)| {
                                             let others: Vec<String> = ids.iter().filter(|id| **id != s.id).cloned().collect();
                                             let leave_out = several.then(|| view! {
                                                 <a href=with_ids("/shifts/chosen", &others) rel="external" class="float-right text-sm text-slate-600 underline hover:text-slate-900" data-testid="leave-out">
@@ -444,6 +449,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                                         None => s.spots_line(),
                                                     }}
                                                 </p>
+                                                <ClashNotice heading="At the same time as:" clashes />
                                             </li>
                                             }
                                         }).collect_view()}
@@ -2081,9 +2087,14 @@ pub fn MyShiftsPage() -> impl IntoView {
                             </p>
                         }
                             .into_any(),
-                        Ok(list) => view! {
+                        Ok(list) => {
+                            let clashes: Vec<Vec<String>> = clashes_within(&list)
+                                .into_iter()
+                                .map(|others| others.into_iter().map(MySignup::clash_label).collect())
+                                .collect();
+                            view! {
                             <ul class="mt-6 space-y-3">
-                                {list.into_iter().map(|m| {
+                                {list.into_iter().zip(clashes).map(|(m, clashes)| {
                                     let id = m.signup_id.clone();
                                     let control = move || {
                                         if confirm.get().as_deref() == Some(id.as_str()) {
@@ -2140,13 +2151,15 @@ pub fn MyShiftsPage() -> impl IntoView {
                                                 </div>
                                                 <div class="flex flex-col items-end gap-1">{change_date}{control}</div>
                                             </div>
+                                            <ClashNotice heading="At the same time as:" clashes />
                                             {switch_form}
                                         </li>
                                     }
                                 }).collect_view()}
                             </ul>
+                            }
+                            .into_any()
                         }
-                            .into_any(),
                     }
                 })}
             </Transition>

@@ -15,6 +15,7 @@ on_both_backends!(
     forms_the_browser_sends_itself_still_end_on_the_receipt,
     overnight_shifts_end_the_next_day,
     signed_in_volunteers_are_told_of_a_clash_before_they_sign_up,
+    my_shifts_and_the_chosen_shifts_page_mark_clashes,
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
     the_same_email_cannot_sign_up_twice,
@@ -1666,6 +1667,89 @@ async fn signed_in_volunteers_are_told_of_a_clash_before_they_sign_up(app: TestA
     sign_up(&ana, &stall).await;
     let notice = page(&ana, &sorting).await;
     assert!(notice.contains(&format!("Stall, {} (on its waitlist)", stall.when())), "{notice}");
+}
+
+/// The notices on a page, in order: each `data-testid="clashes"` block's text up to its end.
+fn clash_notices(html: &str) -> Vec<&str> {
+    html.split("data-testid=\"clashes\"").skip(1).map(|rest| rest.split("</div>").next().unwrap()).collect()
+}
+
+async fn my_shifts_and_the_chosen_shifts_page_mark_clashes(app: TestApp) {
+    let bus = app.bus();
+    let at = |title: &str, start: &str, end: &str| ShiftForm {
+        start_time: start.into(),
+        end_time: end.into(),
+        ..form(title, "5")
+    };
+    let sorting = service::create(&bus, &Actor::System, &at("Sorting", "09:00", "12:00")).await.unwrap();
+    let leafleting =
+        service::create(&bus, &Actor::System, &at("Leafleting", "11:00", "13:00")).await.unwrap();
+    let lunch = service::create(&bus, &Actor::System, &at("Lunch run", "12:00", "14:00")).await.unwrap();
+    let stall = service::create(&bus, &Actor::System, &at("Stall", "12:30", "13:30")).await.unwrap();
+    app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    let bo = app.signed_in("bo@example.org").await;
+    for (client, shift) in [(&ana, &sorting), (&ana, &leafleting), (&bo, &lunch)] {
+        let res = app.call(client, "shifts/sign-up", &[("shift_id", shift.id.as_str())]).await;
+        assert_eq!(res.status(), 200);
+    }
+
+    // My shifts marks each of the two she is on at once with the other; Bo's one is clear.
+    let html = app.page(&ana, "/my/shifts").await;
+    let notices = clash_notices(&html);
+    assert_eq!(notices.len(), 2, "{html}");
+    assert!(notices[0].contains("At the same time as:"), "{}", notices[0]);
+    assert!(notices[0].contains(&format!("Leafleting, {}", leafleting.when())), "{}", notices[0]);
+    assert!(notices[1].contains(&format!("Sorting, {}", sorting.when())), "{}", notices[1]);
+    assert!(clash_notices(&app.page(&bo, "/my/shifts").await).is_empty());
+
+    // Chosen together, the lunch run and the stall overlap each other: said to anyone.
+    let page = format!("/shifts/chosen?id={}&id={}", lunch.id, stall.id);
+    let html = app.page(&app.client(), &page).await;
+    let notices = clash_notices(&html);
+    assert_eq!(notices.len(), 2, "{html}");
+    assert!(
+        notices[0].contains("Stall (chosen here too)") && !notices[0].contains("Leafleting"),
+        "{}",
+        notices[0]
+    );
+    assert!(notices[1].contains("Lunch run (chosen here too)"), "{}", notices[1]);
+    // Signed in, her own Leafleting overlaps both; Bo is told he is on the lunch run already.
+    let notices =
+        clash_notices(&app.page(&ana, &page).await).into_iter().map(str::to_string).collect::<Vec<_>>();
+    let hers = format!("Leafleting, {}", leafleting.when());
+    assert!(notices[0].contains("Stall (chosen here too)") && notices[0].contains(&hers), "{}", notices[0]);
+    assert!(
+        notices[1].contains("Lunch run (chosen here too)") && notices[1].contains(&hers),
+        "{}",
+        notices[1]
+    );
+    let html = app.page(&bo, &page).await;
+    assert!(clash_notices(&html)[1].contains("Lunch run (you are signed up)"), "{html}");
+    // Her sign-ups are listed once, whichever chosen shifts they overlap, and only to her.
+    let chosen = |client: &reqwest::Client, shifts: &[&Shift]| {
+        let client = client.clone();
+        let fields: Vec<(String, String)> =
+            shifts.iter().enumerate().map(|(i, s)| (format!("ids[{i}]"), s.id.clone())).collect();
+        let app = &app;
+        async move {
+            let listed: Value =
+                app.call(&client, "shifts/chosen", &as_pairs(&fields)).await.json().await.unwrap();
+            listed["clashes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["shift"]["title"].clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(chosen(&ana, &[&lunch, &stall]).await, ["Leafleting"]);
+    assert!(chosen(&app.client(), &[&lunch, &stall]).await.is_empty());
+    assert!(chosen(&bo, &[&sorting]).await.is_empty(), "his lunch run only touches Sorting");
+    assert_eq!(chosen(&bo, &[&sorting, &stall]).await, ["Lunch run"]);
+    // A chosen shift she is on is not a clash with itself: Sorting is listed as hers already.
+    assert_eq!(chosen(&ana, &[&sorting, &lunch]).await, ["Leafleting"]);
 }
 
 async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestApp) {
@@ -3673,7 +3757,7 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     assert_eq!(listed["missing"], 2, "the private shift and the unknown id");
     for nothing in [vec![], vec![" ".to_string()]] {
         let listed = chosen(nothing).await.json::<Value>().await.unwrap();
-        assert_eq!(listed, serde_json::json!({"open": [], "closed": [], "missing": 0, "already": {}}));
+        assert_eq!(listed, serde_json::json!({"open": [], "closed": [], "missing": 0, "already": {}, "clashes": []}));
     }
     let res = chosen((0..21).map(|n| format!("id-{n}")).collect()).await;
     assert_eq!(res.status(), 422);
