@@ -3757,7 +3757,10 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     assert_eq!(listed["missing"], 2, "the private shift and the unknown id");
     for nothing in [vec![], vec![" ".to_string()]] {
         let listed = chosen(nothing).await.json::<Value>().await.unwrap();
-        assert_eq!(listed, serde_json::json!({"open": [], "closed": [], "missing": 0, "already": {}, "clashes": []}));
+        assert_eq!(
+            listed,
+            serde_json::json!({"open": [], "closed": [], "missing": 0, "already": {}, "clashes": []})
+        );
     }
     let res = chosen((0..21).map(|n| format!("id-{n}")).collect()).await;
     assert_eq!(res.status(), 422);
