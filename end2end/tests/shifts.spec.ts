@@ -125,8 +125,11 @@ test.describe.serial("volunteer shifts", () => {
 
     await volunteer.getByRole("link", { name: "My shifts" }).click();
     await ready(volunteer);
-    const mine = volunteer.getByTestId("my-shift").filter({ hasText: "Leaflet drop" });
-    const canvass = volunteer.getByTestId("my-shift").filter({ hasText: "Saturday canvass" });
+    // A sign-up by its title (the other's clash notice names it too).
+    const myShift = (title: string) =>
+      volunteer.getByTestId("my-shift").filter({ has: volunteer.getByText(title, { exact: true }) });
+    const mine = myShift("Leaflet drop");
+    const canvass = myShift("Saturday canvass");
     await expect(mine).toContainText("Signed up");
     await expect(mine.getByTestId("clashes")).toContainText("At the same time as:");
     await expect(mine.getByTestId("clashes")).toContainText("Saturday canvass");
@@ -161,6 +164,29 @@ test.describe.serial("volunteer shifts", () => {
     await volunteer.goto(`${server.baseURL}/my/shifts`);
     await ready(volunteer);
     await expect(volunteer.getByTestId("sign-in-first")).toBeVisible();
+
+    // Signed up without signing in, with her account's email: not on My shifts until she
+    // opens the sign-up's private link signed in, and adds it.
+    await volunteer.goto(`${server.baseURL}/shifts`);
+    await volunteer.getByRole("link", { name: "Leaflet drop" }).click();
+    await ready(volunteer);
+    await volunteer.getByLabel("Your name").fill("Vic Volunteer");
+    await volunteer.getByLabel("Email").fill("vic@example.org");
+    await volunteer.getByRole("button", { name: "Sign up" }).click();
+    const cancelLink = await volunteer.getByTestId("cancel-link").textContent();
+    await signIn(volunteer, server, "/my/shifts", {
+      name: "Vic Volunteer",
+      email: "vic@example.org",
+      password: "a long enough password",
+    });
+    await expect(volunteer.getByText("You have no upcoming shifts.")).toBeVisible();
+    await expect(volunteer.getByTestId("not-signed-in-hint")).toBeVisible();
+    await volunteer.goto(cancelLink!);
+    await ready(volunteer);
+    await volunteer.getByRole("button", { name: "Add it to My shifts" }).click();
+    await expect(volunteer.getByTestId("add-to-my-shifts")).toContainText("Added.");
+    await volunteer.getByRole("link", { name: "See My shifts" }).click();
+    await expect(myShift("Leaflet drop")).toContainText("Signed up");
   });
 
   test("a full shift puts the next person on the waitlist", async ({ browser }) => {

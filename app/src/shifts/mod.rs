@@ -863,6 +863,27 @@ pub async fn get_signup_by_token(token: String) -> Result<MySignup, AppError> {
         .ok_or_else(|| service::ShiftError::CancelLinkInvalid.into())
 }
 
+/// How many sign-ups made with a private link's email without an account the signed-in user
+/// may add to My shifts: those of their own email (`service::UNLINKED_BY_TOKEN`); 0 for anyone
+/// not signed in.
+#[server(prefix = "/api", endpoint = "shifts/unlinked-by-token")]
+pub async fn unlinked_signups_by_token(token: String) -> Result<i64, AppError> {
+    let Some(user) = crate::auth::current_user().await? else {
+        return Ok(0);
+    };
+    let state = crate::state::app_state()?;
+    service::unlinked_by_token(&state.db, &token, &user).await.map_err(crate::auth::internal)
+}
+
+/// Adds those sign-ups to the signed-in user's My shifts; answers how many (0 when there were
+/// none, or they were added before).
+#[server(prefix = "/api", endpoint = "shifts/link-by-token")]
+pub async fn link_signups_by_token(token: String) -> Result<u64, AppError> {
+    let user = crate::auth::current_user().await?.ok_or(AppError::Unauthenticated)?;
+    let state = crate::state::app_state()?;
+    service::link_by_token(&state.db, &token, &user).await.map_err(crate::auth::internal)
+}
+
 /// The later shifts someone signed up for together with the sign-up of a private cancel link
 /// (see `service::later_signups_by_token`); empty for any other link.
 #[server(prefix = "/api", endpoint = "shifts/later-by-token")]

@@ -1957,6 +1957,38 @@ pub async fn signup_by_token(db: &Db, token: &str, now: i64) -> Result<Option<My
     row.as_ref().map(|row| my_signup_from_row(row, now)).transpose()
 }
 
+/// The active sign-ups made with the email of a private link's (active) sign-up that belong to
+/// no account, when that is the email `user` signs in with (`$1` the link's hash, `$2` the email).
+/// The link proves the email is theirs; an account's email alone does not, as anyone may
+/// register with any address.
+const UNLINKED_BY_TOKEN: &str = "FROM shift_signups u WHERE u.user_id IS NULL AND u.status <> 'CANCELLED' AND u.email = $2 \
+     AND u.email = (SELECT t.email FROM shift_signups t WHERE t.cancel_token_hash = $1 AND t.status <> 'CANCELLED')";
+
+/// How many sign-ups a private link's page may add to `user`'s My shifts (`UNLINKED_BY_TOKEN`).
+pub async fn unlinked_by_token(db: &Db, token: &str, user: &CurrentUser) -> Result<i64, sqlx::Error> {
+    let sql = format!("SELECT COUNT(*) {UNLINKED_BY_TOKEN}");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(token_hash(token))
+        .bind(normalise_email(&user.email))
+        .fetch_one(db.pool())
+        .await
+}
+
+/// Adds those sign-ups (`UNLINKED_BY_TOKEN`) to `user`'s account, so that My shifts, its
+/// calendar link and the hours done list them; answers how many.
+pub async fn link_by_token(db: &Db, token: &str, user: &CurrentUser) -> Result<u64, sqlx::Error> {
+    let sql = format!("UPDATE shift_signups SET user_id = $3 WHERE id IN (SELECT u.id {UNLINKED_BY_TOKEN})");
+    let mut tx = db.begin_write().await?;
+    let linked = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(token_hash(token))
+        .bind(normalise_email(&user.email))
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(linked.rows_affected())
+}
+
 /// The sign-ups made with the one a private cancel token belongs to, when it was the first of
 /// a series sign-up: the later shifts', soonest first, those still active. Empty for any other
 /// token.

@@ -9,14 +9,15 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::{
     AdminAddSignup, AdminCancelShift, AdminMoveSignup, AdminPromoteSignup, AdminRemoveSignup,
     AdminResendConfirmation, AdminSetAttendance, Attendance, CancelMySignup, CancelSignup, ChosenShifts,
-    CreateShift, DeleteShift, EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift, MySignup,
-    NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry,
-    Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource,
-    SignupStatus, SignupView, SwitchMySignup, SwitchSignup, UpdateShift, admin_move_targets,
-    calendar_feed_link, clashes_within, get_admin_shift, get_calendar_feed, get_later_signups_by_token,
-    get_my_switch_choices, get_public_shift, get_reminder_hours, get_sign_in_sheet, get_signup_by_token,
-    get_switch_choices, get_volunteer_hours, list_admin_shifts, list_chosen_shifts, list_public_places,
-    list_public_shifts, my_clashes, my_past_shifts, my_shifts, shifts_needing_volunteers,
+    CreateShift, DeleteShift, EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift,
+    LinkSignupsByToken, MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER,
+    SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift,
+    SignupPage, SignupSource, SignupStatus, SignupView, SwitchMySignup, SwitchSignup, UpdateShift,
+    admin_move_targets, calendar_feed_link, clashes_within, get_admin_shift, get_calendar_feed,
+    get_later_signups_by_token, get_my_switch_choices, get_public_shift, get_reminder_hours,
+    get_sign_in_sheet, get_signup_by_token, get_switch_choices, get_volunteer_hours, list_admin_shifts,
+    list_chosen_shifts, list_public_places, list_public_shifts, my_clashes, my_past_shifts, my_shifts,
+    shifts_needing_volunteers, unlinked_signups_by_token,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -750,6 +751,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                             (_, Ok(mine)) if mine.over => view! {
                                 <SignupSummary mine=mine />
                                 <p class="mt-4 text-slate-700" data-testid="cancel-result">"This shift is over, so there is nothing to cancel."</p>
+                                <AddToMyShifts token=token />
                             }
                                 .into_any(),
                             (failed, Ok(mine)) => view! {
@@ -769,6 +771,7 @@ pub fn CancelSignupPage() -> impl IntoView {
                                     <h2 class="mt-8 text-lg font-semibold text-slate-900">"If your plans change"</h2>
                                 })}
                                 <SignupSummary mine=mine />
+                                <AddToMyShifts token=token.clone() />
                                 <p class="mt-4 text-slate-700">"Cancelling frees your spot for someone else. It cannot be undone."</p>
                                 {failed.and_then(Result::err).map(|e| view! { <p class="mt-4 text-red-700" data-testid="cancel-result">{e.to_string()}</p> })}
                                 <ActionForm action=cancel attr:class="mt-6">
@@ -785,6 +788,62 @@ pub fn CancelSignupPage() -> impl IntoView {
                 }}
             </Suspense>
         </main>
+    }
+}
+
+/// On a private link's page, to a volunteer signed in with the link's email: the sign-ups they
+/// made with it without signing in are not on My shifts, and one button adds them. Nothing for
+/// anyone else.
+#[component]
+fn AddToMyShifts(token: String) -> impl IntoView {
+    let unlinked = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        unlinked_signups_by_token,
+    );
+    let link = ServerAction::<LinkSignupsByToken>::new();
+    let error = last_error(link.value());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let token = token.clone();
+                Suspend::new(async move {
+                    let count = unlinked.await.unwrap_or(0);
+                    (count > 0).then(|| view! {
+                        <div class="mt-6 rounded-md bg-indigo-50 p-4 text-sm text-indigo-900" data-testid="add-to-my-shifts">
+                            <Show
+                                when=move || matches!(link.value().get(), Some(Ok(_)))
+                                fallback=move || {
+                                    let token = token.clone();
+                                    view! {
+                                    <p>
+                                        {if count == 1 {
+                                            "You made this sign-up without signing in, so it is not on your My shifts.".to_string()
+                                        } else {
+                                            format!("You made this sign-up and {} with this email without signing in, so they are not on your My shifts.", crate::ui::count(count - 1, "other"))
+                                        }}
+                                    </p>
+                                    <FormError error=error />
+                                    <ActionForm action=link attr:class="mt-2">
+                                        <input type="hidden" name="token" value=token />
+                                        <button type="submit" class=BUTTON_PRIMARY disabled=move || link.pending().get()>
+                                            {if count == 1 { "Add it to My shifts" } else { "Add them to My shifts" }}
+                                        </button>
+                                    </ActionForm>
+                                    }
+                                }
+                            >
+                                <p role="status">
+                                    "Added. " <a href="/my/shifts" class="font-semibold underline">"See My shifts"</a>
+                                </p>
+                            </Show>
+                        </div>
+                    })
+                })
+            }}
+        </Suspense>
     }
 }
 
@@ -2085,6 +2144,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                             <p class="mt-6 text-slate-600">
                                 "You have no upcoming shifts. " <a href="/shifts" class="text-indigo-700 underline">"Find one"</a>
                             </p>
+                            <NotSignedInWhenSigningUp />
                         }
                             .into_any(),
                         Ok(list) => {
@@ -2157,6 +2217,7 @@ pub fn MyShiftsPage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
+                            <NotSignedInWhenSigningUp />
                             }
                             .into_any()
                         }
@@ -2166,6 +2227,17 @@ pub fn MyShiftsPage() -> impl IntoView {
             <CalendarFeed />
             <PastShiftList />
         </main>
+    }
+}
+
+/// My shifts' word on sign-ups made with the account's email without signing in, which it
+/// cannot list until their private link shows they are the volunteer's (`AddToMyShifts`).
+#[component]
+fn NotSignedInWhenSigningUp() -> impl IntoView {
+    view! {
+        <p class="mt-3 text-sm text-slate-600" data-testid="not-signed-in-hint">
+            "Signed up without signing in? Open the private link in that email while signed in, and add the sign-up here."
+        </p>
     }
 }
 

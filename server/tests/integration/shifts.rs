@@ -16,6 +16,7 @@ on_both_backends!(
     overnight_shifts_end_the_next_day,
     signed_in_volunteers_are_told_of_a_clash_before_they_sign_up,
     my_shifts_and_the_chosen_shifts_page_mark_clashes,
+    sign_ups_made_without_signing_in_are_added_to_my_shifts_with_their_link,
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
     the_same_email_cannot_sign_up_twice,
@@ -1750,6 +1751,98 @@ async fn my_shifts_and_the_chosen_shifts_page_mark_clashes(app: TestApp) {
     assert_eq!(chosen(&bo, &[&sorting, &stall]).await, ["Lunch run"]);
     // A chosen shift she is on is not a clash with itself: Sorting is listed as hers already.
     assert_eq!(chosen(&ana, &[&sorting, &lunch]).await, ["Leafleting"]);
+}
+
+async fn sign_ups_made_without_signing_in_are_added_to_my_shifts_with_their_link(app: TestApp) {
+    let bus = app.bus();
+    let garden = service::create(&bus, &Actor::System, &form("Garden day", "3")).await.unwrap();
+    let stall = service::create(&bus, &Actor::System, &form("Stall", "3")).await.unwrap();
+    app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    let bo = app.signed_in("bo@example.org").await;
+    // Ana signs up twice without signing in (typing her email), Bo once.
+    let anonymous = |shift: &Shift, email: &str| {
+        let (id, email) = (shift.id.clone(), email.to_string());
+        let app = &app;
+        async move {
+            let args =
+                [("shift_id", id.as_str()), ("form[name]", "Someone"), ("form[email]", email.as_str())];
+            let res = app.call(&app.client(), "shifts/sign-up", &args).await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()["cancel_token"].as_str().unwrap().to_string()
+        }
+    };
+    let garden_link = anonymous(&garden, "Ana@Example.org").await;
+    let stall_link = anonymous(&stall, "ana@example.org").await;
+    let bo_link = anonymous(&garden, "bo@example.org").await;
+    let mine = |client: &reqwest::Client| {
+        let client = client.clone();
+        let app = &app;
+        async move {
+            let mine: Value = app.call(&client, "shifts/mine", &[]).await.json().await.unwrap();
+            mine.as_array().unwrap().iter().map(|m| m["shift"]["title"].clone()).collect::<Vec<_>>()
+        }
+    };
+    assert!(mine(&ana).await.is_empty(), "an email typed into the form proves nothing");
+    let unlinked = |client: &reqwest::Client, token: &str| {
+        let (client, token) = (client.clone(), token.to_string());
+        let app = &app;
+        async move {
+            let res = app.call(&client, "shifts/unlinked-by-token", &[("token", token.as_str())]).await;
+            assert_eq!(res.status(), 200);
+            res.json::<i64>().await.unwrap()
+        }
+    };
+    // Only to the account of the link's email, signed in.
+    assert_eq!(unlinked(&ana, &garden_link).await, 2);
+    assert_eq!(unlinked(&app.client(), &garden_link).await, 0);
+    assert_eq!(unlinked(&bo, &garden_link).await, 0, "Ana's link is not Bo's");
+    assert_eq!(unlinked(&ana, &bo_link).await, 0, "Bo's link is not Ana's");
+    assert_eq!(unlinked(&ana, "not-a-link").await, 0);
+    let page = |client: &reqwest::Client| {
+        let (client, path) = (client.clone(), format!("/shifts/cancel?token={garden_link}"));
+        let app = &app;
+        async move { app.page(&client, &path).await }
+    };
+    let html = page(&ana).await;
+    let offer = html.split_once("data-testid=\"add-to-my-shifts\"").expect("the offer").1;
+    assert!(
+        offer.contains("You made this sign-up and 1 other with this email without signing in"),
+        "{offer:.400}"
+    );
+    assert!(offer.contains("Add them to My shifts"), "{offer:.400}");
+    assert!(!page(&bo).await.contains("add-to-my-shifts"));
+    assert!(!page(&app.client()).await.contains("add-to-my-shifts"));
+
+    // Refused, nothing changes: not signed in; another's account.
+    let link = |client: &reqwest::Client, token: &str| {
+        let (client, token) = (client.clone(), token.to_string());
+        let app = &app;
+        async move { app.call(&client, "shifts/link-by-token", &[("token", token.as_str())]).await }
+    };
+    assert_eq!(link(&app.client(), &garden_link).await.status(), 401);
+    assert_eq!(link(&bo, &garden_link).await.json::<u64>().await.unwrap(), 0);
+    assert!(mine(&bo).await.is_empty() && mine(&ana).await.is_empty());
+    // Her link adds both of hers, and only hers; a second press adds nothing.
+    assert_eq!(link(&ana, &stall_link).await.json::<u64>().await.unwrap(), 2);
+    let mut titles = mine(&ana).await;
+    titles.sort_by_key(|t| t.to_string());
+    assert_eq!(titles, ["Garden day", "Stall"]);
+    assert!(mine(&bo).await.is_empty());
+    assert_eq!(link(&ana, &garden_link).await.json::<u64>().await.unwrap(), 0);
+    assert_eq!(unlinked(&ana, &garden_link).await, 0);
+    assert!(!page(&ana).await.contains("add-to-my-shifts"), "nothing left to add");
+    // They are hers like a signed-in sign-up: cancelled from My shifts.
+    let listed: Value = app.call(&ana, "shifts/mine", &[]).await.json().await.unwrap();
+    let cancel = [("signup_id", listed[0]["signup_id"].as_str().unwrap())];
+    assert_eq!(app.call(&ana, "shifts/cancel-mine", &cancel).await.status(), 200);
+    assert_eq!(mine(&ana).await.len(), 1);
+    // A cancelled sign-up's link adds nothing.
+    let gone = anonymous(&stall, "bo@example.org").await;
+    assert_eq!(app.call(&app.client(), "shifts/cancel", &[("token", gone.as_str())]).await.status(), 200);
+    assert_eq!(unlinked(&bo, &gone).await, 0);
+    assert_eq!(unlinked(&bo, &bo_link).await, 1);
 }
 
 async fn signed_in_volunteers_sign_up_as_themselves_and_see_my_shifts(app: TestApp) {
