@@ -818,20 +818,20 @@ fn AddToMyShifts(token: String) -> impl IntoView {
                                 fallback=move || {
                                     let token = token.clone();
                                     view! {
-                                    <p>
-                                        {if count == 1 {
-                                            "You made this sign-up without signing in, so it is not on your My shifts.".to_string()
-                                        } else {
-                                            format!("You made this sign-up and {} with this email without signing in, so they are not on your My shifts.", crate::ui::count(count - 1, "other"))
-                                        }}
-                                    </p>
-                                    <FormError error=error />
-                                    <ActionForm action=link attr:class="mt-2">
-                                        <input type="hidden" name="token" value=token />
-                                        <button type="submit" class=BUTTON_PRIMARY disabled=move || link.pending().get()>
-                                            {if count == 1 { "Add it to My shifts" } else { "Add them to My shifts" }}
-                                        </button>
-                                    </ActionForm>
+                                        <p>
+                                            {if count == 1 {
+                                                "You made this sign-up without signing in, so it is not on your My shifts.".to_string()
+                                            } else {
+                                                format!("You made this sign-up and {} with this email without signing in, so they are not on your My shifts.", crate::ui::count(count - 1, "other"))
+                                            }}
+                                        </p>
+                                        <FormError error=error />
+                                        <ActionForm action=link attr:class="mt-2">
+                                            <input type="hidden" name="token" value=token />
+                                            <button type="submit" class=BUTTON_PRIMARY disabled=move || link.pending().get()>
+                                                {if count == 1 { "Add it to My shifts" } else { "Add them to My shifts" }}
+                                            </button>
+                                        </ActionForm>
                                     }
                                 }
                             >
@@ -2153,71 +2153,71 @@ pub fn MyShiftsPage() -> impl IntoView {
                                 .map(|others| others.into_iter().map(MySignup::clash_label).collect())
                                 .collect();
                             view! {
-                            <ul class="mt-6 space-y-3">
-                                {list.into_iter().zip(clashes).map(|(m, clashes)| {
-                                    let id = m.signup_id.clone();
-                                    let control = move || {
-                                        if confirm.get().as_deref() == Some(id.as_str()) {
-                                            let id = id.clone();
-                                            view! {
-                                                <div class="flex items-center gap-3">
-                                                    <ConfirmLink href="/my/shifts".to_string() class="text-sm text-slate-600 hover:underline" on_click=move || confirm.set(None)>
-                                                        "Keep it"
+                                <ul class="mt-6 space-y-3">
+                                    {list.into_iter().zip(clashes).map(|(m, clashes)| {
+                                        let id = m.signup_id.clone();
+                                        let control = move || {
+                                            if confirm.get().as_deref() == Some(id.as_str()) {
+                                                let id = id.clone();
+                                                view! {
+                                                    <div class="flex items-center gap-3">
+                                                        <ConfirmLink href="/my/shifts".to_string() class="text-sm text-slate-600 hover:underline" on_click=move || confirm.set(None)>
+                                                            "Keep it"
+                                                        </ConfirmLink>
+                                                        <ActionForm action=cancel attr:class="inline">
+                                                            <input type="hidden" name="signup_id" value=id />
+                                                            <button type="submit" class="rounded bg-red-600 px-3 py-1 text-sm font-semibold text-white">"Yes, cancel"</button>
+                                                        </ActionForm>
+                                                    </div>
+                                                }.into_any()
+                                            } else {
+                                                let id = id.clone();
+                                                view! {
+                                                    <ConfirmLink
+                                                        href=format!("/my/shifts?cancel={id}")
+                                                        class="text-sm text-red-700 hover:underline"
+                                                        on_click=move || confirm.set(Some(id.clone()))
+                                                    >
+                                                        "Cancel"
                                                     </ConfirmLink>
-                                                    <ActionForm action=cancel attr:class="inline">
-                                                        <input type="hidden" name="signup_id" value=id />
-                                                        <button type="submit" class="rounded bg-red-600 px-3 py-1 text-sm font-semibold text-white">"Yes, cancel"</button>
-                                                    </ActionForm>
-                                                </div>
-                                            }.into_any()
-                                        } else {
-                                            let id = id.clone();
+                                                }.into_any()
+                                            }
+                                        };
+                                        // A shift of a series offers its other dates instead.
+                                        let change_date = m.shift.series_id.is_some().then(|| {
+                                            let id = m.signup_id.clone();
                                             view! {
                                                 <ConfirmLink
-                                                    href=format!("/my/shifts?cancel={id}")
-                                                    class="text-sm text-red-700 hover:underline"
-                                                    on_click=move || confirm.set(Some(id.clone()))
+                                                    href=format!("/my/shifts?switch={id}")
+                                                    class="text-sm text-indigo-700 hover:underline"
+                                                    on_click=move || switching.set(Some(id.clone()))
                                                 >
-                                                    "Cancel"
+                                                    "Change date"
                                                 </ConfirmLink>
-                                            }.into_any()
-                                        }
-                                    };
-                                    // A shift of a series offers its other dates instead.
-                                    let change_date = m.shift.series_id.is_some().then(|| {
+                                            }
+                                        });
                                         let id = m.signup_id.clone();
+                                        let switch_form = move || {
+                                            (switching.get().as_deref() == Some(id.as_str()))
+                                                .then(|| view! { <MySwitchForm signup_id=id.clone() switch switching /> })
+                                        };
                                         view! {
-                                            <ConfirmLink
-                                                href=format!("/my/shifts?switch={id}")
-                                                class="text-sm text-indigo-700 hover:underline"
-                                                on_click=move || switching.set(Some(id.clone()))
-                                            >
-                                                "Change date"
-                                            </ConfirmLink>
-                                        }
-                                    });
-                                    let id = m.signup_id.clone();
-                                    let switch_form = move || {
-                                        (switching.get().as_deref() == Some(id.as_str()))
-                                            .then(|| view! { <MySwitchForm signup_id=id.clone() switch switching /> })
-                                    };
-                                    view! {
-                                        <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="my-shift">
-                                            <div class="flex items-center justify-between gap-4">
-                                                <div>
-                                                    <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
-                                                    <p class="text-sm text-slate-600">{m.shift.with_place(m.shift.when())}</p>
-                                                    <p class="text-sm text-slate-700">{m.standing()}</p>
+                                            <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="my-shift">
+                                                <div class="flex items-center justify-between gap-4">
+                                                    <div>
+                                                        <p class="font-semibold text-slate-900">{m.shift.title.clone()}</p>
+                                                        <p class="text-sm text-slate-600">{m.shift.with_place(m.shift.when())}</p>
+                                                        <p class="text-sm text-slate-700">{m.standing()}</p>
+                                                    </div>
+                                                    <div class="flex flex-col items-end gap-1">{change_date}{control}</div>
                                                 </div>
-                                                <div class="flex flex-col items-end gap-1">{change_date}{control}</div>
-                                            </div>
-                                            <ClashNotice heading="At the same time as:" clashes />
-                                            {switch_form}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                            <NotSignedInWhenSigningUp />
+                                                <ClashNotice heading="At the same time as:" clashes />
+                                                {switch_form}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                                <NotSignedInWhenSigningUp />
                             }
                             .into_any()
                         }
