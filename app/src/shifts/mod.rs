@@ -134,6 +134,12 @@ pub fn distinct_ids(ids: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Whether two spans of time (start, end in Unix seconds) share a moment: one ending as the
+/// other starts does not. (`service::clashes_of_user` asks the database the same.)
+pub fn overlapping(a: (i64, i64), b: (i64, i64)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
 /// A shift as the pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shift {
@@ -233,10 +239,9 @@ impl Shift {
         format!("{}, {}", self.local_day(), self.times())
     }
 
-    /// Whether the two are on at some moment together: one ending as the other starts is not.
-    /// (`service::clashes_of_user` asks the database the same.)
+    /// Whether the two are on at some moment together (`overlapping`).
     pub fn overlaps(&self, other: &Shift) -> bool {
-        self.starts_at < other.ends_at && other.starts_at < self.ends_at
+        overlapping((self.starts_at, self.ends_at), (other.starts_at, other.ends_at))
     }
 
     /// `text` followed by " · " and the location, when it has one.
@@ -351,6 +356,19 @@ pub struct LaterShift {
     pub when: String,
     /// No spot left: signing up for it joins its waitlist.
     pub full: bool,
+    /// Unix seconds, UTC: when it is, to tell a clash.
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+impl LaterShift {
+    /// The titles of those of `mine` at the same time as it, "Sorting, Stall".
+    pub fn clashes_with(&self, mine: &[MySignup]) -> String {
+        let at_once = mine
+            .iter()
+            .filter(|m| overlapping((self.starts_at, self.ends_at), (m.shift.starts_at, m.shift.ends_at)));
+        at_once.map(|m| m.shift.title.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// The shifts chosen together on the public list, for the page that signs up for them all.
@@ -795,7 +813,12 @@ pub async fn get_public_shift(id: String) -> Result<PublicShift, AppError> {
         .await
         .map_err(crate::auth::internal)?
         .iter()
-        .map(|s| LaterShift { when: s.when(), full: s.spots_left() <= 0 })
+        .map(|s| LaterShift {
+            when: s.when(),
+            full: s.spots_left() <= 0,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+        })
         .collect();
     Ok(PublicShift { shift, over, later_in_series })
 }
@@ -1113,17 +1136,24 @@ pub async fn shifts_needing_volunteers() -> Result<Vec<Shift>, AppError> {
     service::needing_volunteers(&state.db, crate::db::now_unix()).await.map_err(crate::auth::internal)
 }
 
-/// The signed-in user's sign-ups for other shifts at the same time as this one, for its page
-/// to warn of before they sign up; none for someone not signed in.
+/// The signed-in user's sign-ups for other shifts at the same time as this one, or as one of
+/// the later shifts of its series its page offers with it, for the page to warn of before they
+/// sign up; none for someone not signed in.
 #[server(prefix = "/api", endpoint = "shifts/my-clashes")]
 pub async fn my_clashes(shift_id: String) -> Result<Vec<MySignup>, AppError> {
     let Some(user) = crate::auth::current_user().await? else {
         return Ok(Vec::new());
     };
     let state = crate::state::app_state()?;
-    service::clashes_of_user(&state.db, &user.id, &[shift_id], crate::db::now_unix())
-        .await
-        .map_err(crate::auth::internal)
+    let now = crate::db::now_unix();
+    let shift = service::get(&state.db, &shift_id).await.map_err(crate::auth::internal)?;
+    let Some(shift) = shift.filter(|s| s.is_public) else {
+        return Ok(Vec::new());
+    };
+    let later =
+        service::later_in_series(&state.db, &shift, true, now).await.map_err(crate::auth::internal)?;
+    let ids: Vec<String> = std::iter::once(shift.id).chain(later.into_iter().map(|s| s.id)).collect();
+    service::clashes_of_user(&state.db, &user.id, &ids, now).await.map_err(crate::auth::internal)
 }
 
 /// The signed-in user's upcoming sign-ups ("My shifts").
@@ -1452,6 +1482,15 @@ mod tests {
             ["Sorting, Sat 28 Nov 2026, 09:00–12:00 UTC", "Lunch, Sat 28 Nov 2026, 12:00–14:00 UTC"]
         );
         assert_eq!(within[2], ["Leafleting, Sat 28 Nov 2026, 11:00–13:00 UTC (on its waitlist)"]);
+
+        // A later shift of a series names those of hers at its time.
+        let later = |start: i64, end: i64| {
+            let span = shift("", start, end);
+            LaterShift { when: span.when(), full: false, starts_at: span.starts_at, ends_at: span.ends_at }
+        };
+        assert_eq!(later(10, 11).clashes_with(&mine), "Sorting");
+        assert_eq!(later(11, 12).clashes_with(&mine), "Sorting, Leafleting");
+        assert_eq!(later(14, 15).clashes_with(&mine), "", "touching the lunch run");
 
         // Chosen together: the other chosen shifts, how she stands on them, and her other sign-ups.
         let chosen = ChosenShifts {

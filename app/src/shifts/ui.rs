@@ -230,7 +230,8 @@ pub fn ShiftSignupPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let shift = Resource::new(id, get_public_shift);
     let me = Resource::new(|| (), |_| get_current_user());
-    // A signed-in volunteer's other shifts at the same time (none for anyone else).
+    // A signed-in volunteer's other shifts at the same time as this one or a later one of its
+    // series (none for anyone else).
     let clashes = Resource::new(id, my_clashes);
     let sign_up = ServerAction::<SignUpForShift>::new();
     let error = last_error(sign_up.value());
@@ -240,7 +241,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let me = me.await.ok().flatten();
-                    let clashes: Vec<String> = clashes.await.unwrap_or_default().iter().map(MySignup::clash_label).collect();
+                    let mine_at_once = clashes.await.unwrap_or_default();
                     match shift.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(PublicShift { shift: s, over, later_in_series }) => {
@@ -286,14 +287,15 @@ pub fn ShiftSignupPage() -> impl IntoView {
                                         let shift_id = s.id.clone();
                                         let me = me.clone();
                                         let later = later_in_series.clone();
-                                        let clashes = clashes.clone();
+                                        let clashes: Vec<String> = mine_at_once.iter().filter(|m| m.shift.overlaps(&s)).map(MySignup::clash_label).collect();
+                                        let mine_at_once = mine_at_once.clone();
                                         view! {
                                             <ClashNotice heading="At that time you are also signed up for:" clashes />
                                             <ActionForm action=sign_up attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
                                                 <input type="hidden" name="shift_id" value=shift_id.clone() />
                                                 <FormError error=error />
                                                 {signup_fields(me, &format!("/shifts/{shift_id}"), error)}
-                                                {(!later.is_empty()).then(|| view! { <SeriesChoice later /> })}
+                                                {(!later.is_empty()).then(|| view! { <SeriesChoice later mine=mine_at_once /> })}
                                                 <button type="submit" class=BUTTON_PRIMARY disabled=move || sign_up.pending().get()>
                                                     {move || if sign_up.pending().get() { "Signing up…" } else { "Sign up" }}
                                                 </button>
@@ -643,22 +645,38 @@ pub fn LostLinksPage() -> impl IntoView {
     }
 }
 
-/// The sign-up form's offer to sign up for the later shifts of the series too.
+/// The sign-up form's offer to sign up for the later shifts of the series too, each marked
+/// with those of `mine` (the volunteer's other sign-ups) at the same time; with any, the list
+/// shows open.
 #[component]
-fn SeriesChoice(later: Vec<LaterShift>) -> impl IntoView {
+fn SeriesChoice(later: Vec<LaterShift>, mine: Vec<MySignup>) -> impl IntoView {
     let count = later.len();
+    let clashes: Vec<String> = later.iter().map(|l| l.clashes_with(&mine)).collect();
+    let clashing = clashes.iter().filter(|c| !c.is_empty()).count();
+    let show_list = clashing > 0;
     view! {
         <div class="rounded-md border border-slate-200 p-3">
             <label class="flex items-start gap-2 text-slate-800">
                 <input type="checkbox" name="series" value="true" class="mt-1" />
                 <span>{format!("Also sign me up for {}", if count == 1 { "the next shift of this series".to_string() } else { format!("the {count} later shifts of this series") })}</span>
             </label>
-            <details class="mt-2 text-sm text-slate-600">
+            {(clashing > 0).then(|| view! {
+                <p class="mt-2 text-sm text-amber-900" data-testid="series-clashes">
+                    {if clashing == 1 { "One of them is at the same time as a shift you are on.".to_string() } else { format!("{clashing} of them are at the same time as shifts you are on.") }}
+                </p>
+            })}
+            <details class="mt-2 text-sm text-slate-600" open=show_list>
                 <summary class="cursor-pointer">"Which shifts"</summary>
                 <ul class="mt-1 space-y-1" data-testid="later-shifts">
                     {later
                         .into_iter()
-                        .map(|l| view! { <li>{l.when} {l.full.then_some(" (full: you would join its waitlist)")}</li> })
+                        .zip(clashes)
+                        .map(|(l, clash)| view! {
+                            <li>
+                                {l.when} {l.full.then_some(" (full: you would join its waitlist)")}
+                                {(!clash.is_empty()).then(|| view! { <span class="text-amber-900">{format!(" (you are on {clash} then)")}</span> })}
+                            </li>
+                        })
                         .collect_view()}
                 </ul>
             </details>

@@ -16,6 +16,7 @@ on_both_backends!(
     overnight_shifts_end_the_next_day,
     signed_in_volunteers_are_told_of_a_clash_before_they_sign_up,
     my_shifts_and_the_chosen_shifts_page_mark_clashes,
+    the_series_offer_marks_later_shifts_at_the_same_time_as_hers,
     sign_ups_made_without_signing_in_are_added_to_my_shifts_with_their_link,
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
@@ -1751,6 +1752,52 @@ async fn my_shifts_and_the_chosen_shifts_page_mark_clashes(app: TestApp) {
     assert_eq!(chosen(&bo, &[&sorting, &stall]).await, ["Lunch run"]);
     // A chosen shift she is on is not a clash with itself: Sorting is listed as hers already.
     assert_eq!(chosen(&ana, &[&sorting, &lunch]).await, ["Leafleting"]);
+}
+
+/// A shift of a series offers its later shifts with it: those at the same time as one of the
+/// volunteer's other sign-ups are marked, and the list of them shows open.
+async fn the_series_offer_marks_later_shifts_at_the_same_time_as_hers(app: TestApp) {
+    let bus = app.bus();
+    let every_day = weekly(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "1");
+    let rota = service::create_series(&bus, &Actor::System, &form("Rota", "5"), &every_day).await.unwrap();
+    // Sorting on the fourth day at the rota's time; a walk on the fifth that ends as it starts.
+    let on_day = |n: usize, title: &str, start: &str, end: &str| ShiftForm {
+        date: rota[n].local_start().0,
+        start_time: start.into(),
+        end_time: end.into(),
+        ..form(title, "5")
+    };
+    let sorting =
+        service::create(&bus, &Actor::System, &on_day(3, "Sorting", "10:00", "11:00")).await.unwrap();
+    let walk = service::create(&bus, &Actor::System, &on_day(4, "Walk", "07:00", "09:00")).await.unwrap();
+    app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
+    app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
+    let ana = app.signed_in("ana@example.org").await;
+    let bo = app.signed_in("bo@example.org").await;
+    for shift in [&sorting, &walk] {
+        let res = app.call(&ana, "shifts/sign-up", &[("shift_id", shift.id.as_str())]).await;
+        assert_eq!(res.status(), 200);
+    }
+
+    let res = app.call(&ana, "shifts/my-clashes", &[("shift_id", rota[0].id.as_str())]).await;
+    let found: Vec<MySignup> = res.json().await.unwrap();
+    assert_eq!(found.iter().map(|c| c.shift.title.as_str()).collect::<Vec<_>>(), ["Sorting"]);
+    // The first day is clear, so nothing above the form; the offer marks the fourth day.
+    let page = format!("/shifts/{}", rota[0].id);
+    let html = app.page(&ana, &page).await;
+    assert!(clash_notices(&html).is_empty(), "{html}");
+    let offer = html.split_once("data-testid=\"series-clashes\"").expect("the series' clash line").1;
+    assert!(offer.contains("One of them is at the same time as a shift you are on."), "{offer:.300}");
+    let marked = html.split_once("(you are on Sorting then)").expect("the fourth day marked").0;
+    assert!(marked.rsplit_once("<li").unwrap().1.contains(&rota[3].when()), "{html}");
+    assert_eq!(html.matches(" then)").count(), 1, "only the fourth day: {html}");
+    assert!(html.contains("<details open"), "shown open: {html}");
+    // Nobody else is told of Ana's shifts; with nothing at the same time, the list stays closed.
+    for other in [&bo, &app.client()] {
+        let html = app.page(other, &page).await;
+        assert!(!html.contains("series-clashes") && !html.contains(" then)"), "{html}");
+        assert!(html.contains("<details") && !html.contains("<details open"), "{html}");
+    }
 }
 
 async fn sign_ups_made_without_signing_in_are_added_to_my_shifts_with_their_link(app: TestApp) {
