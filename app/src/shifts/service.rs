@@ -1826,7 +1826,7 @@ pub async fn signups_of_user(
 }
 
 /// A user's active sign-ups for other shifts than `shift_ids` at the same time as any of them
-/// (overlapping, not merely touching: `Shift::overlaps`), soonest first: what a shift's page,
+/// (sharing a moment, not merely touching: `overlapping`), soonest first: what a shift's page,
 /// or the page of shifts chosen together, warns them of before they sign up.
 pub async fn clashes_of_user(
     db: &Db,

@@ -92,6 +92,11 @@ pub fn form(title: &str, capacity: &str) -> ShiftForm {
     }
 }
 
+/// `form` tomorrow from `start` to `end` ("09:00"), with 5 spots.
+fn timed(title: &str, start: &str, end: &str) -> ShiftForm {
+    ShiftForm { start_time: start.into(), end_time: end.into(), ..form(title, "5") }
+}
+
 fn person(n: usize) -> SignupForm {
     SignupForm { name: format!("Volunteer {n}"), email: format!("v{n}@example.org"), phone: String::new() }
 }
@@ -1592,19 +1597,14 @@ async fn the_admin_list_filters_searches_and_pages(app: TestApp) {
 
 async fn signed_in_volunteers_are_told_of_a_clash_before_they_sign_up(app: TestApp) {
     let bus = app.bus();
-    let at = |title: &str, start: &str, end: &str| ShiftForm {
-        start_time: start.into(),
-        end_time: end.into(),
-        ..form(title, "5")
-    };
-    let sorting = service::create(&bus, &Actor::System, &at("Sorting", "09:00", "12:00")).await.unwrap();
+    let sorting = service::create(&bus, &Actor::System, &timed("Sorting", "09:00", "12:00")).await.unwrap();
     let leafleting =
-        service::create(&bus, &Actor::System, &at("Leafleting", "11:00", "13:00")).await.unwrap();
-    let lunch = service::create(&bus, &Actor::System, &at("Lunch run", "12:00", "14:00")).await.unwrap();
-    let night = ShiftForm { ends_next_day: true, ..at("Night shelter", "22:00", "08:30") };
+        service::create(&bus, &Actor::System, &timed("Leafleting", "11:00", "13:00")).await.unwrap();
+    let lunch = service::create(&bus, &Actor::System, &timed("Lunch run", "12:00", "14:00")).await.unwrap();
+    let night = ShiftForm { ends_next_day: true, ..timed("Night shelter", "22:00", "08:30") };
     let night = service::create(&bus, &Actor::System, &night).await.unwrap();
     let day_after = app::time::date_time_from_unix(db::now_unix() + 2 * 86_400).0;
-    let breakfast = ShiftForm { date: day_after, ..at("Breakfast", "08:00", "09:00") };
+    let breakfast = ShiftForm { date: day_after, ..timed("Breakfast", "08:00", "09:00") };
     let breakfast = service::create(&bus, &Actor::System, &breakfast).await.unwrap();
     app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
     app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
@@ -1663,7 +1663,7 @@ async fn signed_in_volunteers_are_told_of_a_clash_before_they_sign_up(app: TestA
     assert!(clashes(&ana, &leafleting).await.is_empty());
     assert_eq!(clashes(&ana, &sorting).await, ["Leafleting"]);
     // A place in a full shift's line clashes too, and the notice says she is waiting.
-    let stall = ShiftForm { capacity: "1".into(), ..at("Stall", "09:30", "10:30") };
+    let stall = ShiftForm { capacity: "1".into(), ..timed("Stall", "09:30", "10:30") };
     let stall = service::create(&bus, &Actor::System, &stall).await.unwrap();
     sign_up_people(&bus, &stall.id, 1).await;
     sign_up(&ana, &stall).await;
@@ -1678,16 +1678,11 @@ fn clash_notices(html: &str) -> Vec<&str> {
 
 async fn my_shifts_and_the_chosen_shifts_page_mark_clashes(app: TestApp) {
     let bus = app.bus();
-    let at = |title: &str, start: &str, end: &str| ShiftForm {
-        start_time: start.into(),
-        end_time: end.into(),
-        ..form(title, "5")
-    };
-    let sorting = service::create(&bus, &Actor::System, &at("Sorting", "09:00", "12:00")).await.unwrap();
+    let sorting = service::create(&bus, &Actor::System, &timed("Sorting", "09:00", "12:00")).await.unwrap();
     let leafleting =
-        service::create(&bus, &Actor::System, &at("Leafleting", "11:00", "13:00")).await.unwrap();
-    let lunch = service::create(&bus, &Actor::System, &at("Lunch run", "12:00", "14:00")).await.unwrap();
-    let stall = service::create(&bus, &Actor::System, &at("Stall", "12:30", "13:30")).await.unwrap();
+        service::create(&bus, &Actor::System, &timed("Leafleting", "11:00", "13:00")).await.unwrap();
+    let lunch = service::create(&bus, &Actor::System, &timed("Lunch run", "12:00", "14:00")).await.unwrap();
+    let stall = service::create(&bus, &Actor::System, &timed("Stall", "12:30", "13:30")).await.unwrap();
     app.create_user("ana@example.org", Role::Volunteer, UserStatus::Active).await;
     app.create_user("bo@example.org", Role::Volunteer, UserStatus::Active).await;
     let ana = app.signed_in("ana@example.org").await;
@@ -1763,9 +1758,7 @@ async fn the_series_offer_marks_later_shifts_at_the_same_time_as_hers(app: TestA
     // Sorting on the fourth day at the rota's time; a walk on the fifth that ends as it starts.
     let on_day = |n: usize, title: &str, start: &str, end: &str| ShiftForm {
         date: rota[n].local_start().0,
-        start_time: start.into(),
-        end_time: end.into(),
-        ..form(title, "5")
+        ..timed(title, start, end)
     };
     let sorting =
         service::create(&bus, &Actor::System, &on_day(3, "Sorting", "10:00", "11:00")).await.unwrap();
