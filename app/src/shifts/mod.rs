@@ -280,6 +280,10 @@ pub struct SignupPage {
     /// How many with a spot were marked as having come, and as not, on any page.
     pub attended: i64,
     pub no_show: i64,
+    /// For each sign-up of the page (by id) whose volunteer (by email) is on other shifts at
+    /// the same time, those (`MySignup::clash_label`): a double booking, for the organiser to see
+    /// before the day.
+    pub elsewhere: std::collections::HashMap<String, Vec<String>>,
 }
 
 /// A shift with a page of its sign-ups, for its admin page.

@@ -1722,6 +1722,7 @@ pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result
     .bind(shift_id)
     .fetch_one(db.pool())
     .await?;
+    let elsewhere = elsewhere_at_once(db, shift_id, &signups).await?;
     Ok(SignupPage {
         signups,
         page,
@@ -1729,7 +1730,45 @@ pub async fn signups(db: &Db, shift_id: &str, search: &str, page: i64) -> Result
         waiting: counts.try_get("waiting")?,
         attended: counts.try_get("attended")?,
         no_show: counts.try_get("no_show")?,
+        elsewhere,
     })
+}
+
+/// No shift lasts two days (an overnight one ends within 24 hours of the clock), so a shift
+/// overlapping another starts less than this before it: a bound the index on start times can use.
+const LONGEST_SHIFT_SECONDS: i64 = 2 * 86_400;
+
+/// The other shifts the volunteers of `signups` (a page of `shift_id`'s) are signed up for or
+/// waiting for at the same time as it, by their email, soonest first: `SignupPage::elsewhere`.
+async fn elsewhere_at_once(
+    db: &Db,
+    shift_id: &str,
+    signups: &[SignupView],
+) -> Result<HashMap<String, Vec<String>>, sqlx::Error> {
+    let mut elsewhere: HashMap<String, Vec<String>> = HashMap::new();
+    if signups.is_empty() {
+        return Ok(elsewhere);
+    }
+    // The shifts at the same time first, then their sign-ups by (shift, email): both indexed.
+    let sql = active_signups_with_shifts(&format!(
+        "s.id IN (SELECT o.id FROM shifts t JOIN shifts o ON o.id <> t.id AND o.status <> 'CANCELLED' \
+         AND o.starts_at > t.starts_at - {LONGEST_SHIFT_SECONDS} AND o.starts_at < t.ends_at AND o.ends_at > t.starts_at \
+         WHERE t.id = $1) AND u.email IN ({}) ORDER BY s.starts_at, s.id",
+        db::placeholders(2, signups.len())
+    ));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(shift_id);
+    for signup in signups {
+        query = query.bind(&signup.email);
+    }
+    let by_email: HashMap<&str, &str> = signups.iter().map(|s| (s.email.as_str(), s.id.as_str())).collect();
+    for row in query.fetch_all(db.pool()).await? {
+        let email: String = row.try_get("signup_email")?;
+        let other = my_signup_from_row(&row, db::now_unix())?;
+        if let Some(id) = by_email.get(email.as_str()) {
+            elsewhere.entry(id.to_string()).or_default().push(other.clash_label());
+        }
+    }
+    Ok(elsewhere)
 }
 
 /// Marks whether a volunteer with a spot came (`None` clears it), from the shift's start on;
@@ -1787,12 +1826,12 @@ pub async fn set_attendance(
     Ok(())
 }
 
-/// The query of active sign-ups (`u`) with their shifts (`s`) as `MySignup`s, narrowed by
-/// `condition`.
+/// The query of active sign-ups (`u`) with their shifts (`s`) as `MySignup`s (and each one's
+/// email as `signup_email`), narrowed by `condition`.
 fn active_signups_with_shifts(condition: &str) -> String {
     let columns = shift_columns_of_s();
     format!(
-        "SELECT {columns}, u.id AS signup_id, u.status AS signup_status, \
+        "SELECT {columns}, u.id AS signup_id, u.status AS signup_status, u.email AS signup_email, \
          CASE WHEN u.status = 'WAITLISTED' THEN (SELECT COUNT(*) FROM shift_signups w \
            WHERE w.shift_id = u.shift_id AND w.status = 'WAITLISTED' AND w.queued_seq <= u.queued_seq) \
          END AS waitlist_position \

@@ -1767,7 +1767,7 @@ fn SignupList(
     let list = if signups.signups.is_empty() {
         view! { <p class="mt-6 rounded-lg bg-white p-4 text-slate-600 shadow-sm">{empty}</p> }.into_any()
     } else {
-        view! { <SignupTable signups=signups.signups changeable=changeable actions=actions marking=marking /> }
+        view! { <SignupTable signups=signups.signups elsewhere=signups.elsewhere changeable=changeable actions=actions marking=marking /> }
             .into_any()
     };
     view! {
@@ -1795,6 +1795,8 @@ struct RowActions {
 #[component]
 fn SignupTable(
     signups: Vec<SignupView>,
+    /// Where each volunteer is also on at the same time, by sign-up id (`SignupPage::elsewhere`).
+    mut elsewhere: std::collections::HashMap<String, Vec<String>>,
     changeable: bool,
     actions: RowActions,
     marking: Option<ServerAction<AdminSetAttendance>>,
@@ -1902,6 +1904,13 @@ fn SignupTable(
                 });
                 view! { <td class=TD>{buttons}</td> }
             });
+            let double_booked = elsewhere.remove(&s.id).map(|shifts| {
+                view! {
+                    <span class="block text-xs text-amber-800" data-testid="also-on">
+                        "Also on at this time: " {shifts.join("; ")}
+                    </span>
+                }
+            });
             // A phone number to call from a phone, at the shift.
             let phone = s.phone.filter(|p| !p.is_empty()).map(|p| {
                 let tel = format!("tel:{}", p.replace(' ', ""));
@@ -1911,6 +1920,7 @@ fn SignupTable(
                 <tr data-testid="signup-row">
                     <td class=TD>
                         {s.name}
+                        {double_booked}
                         // On a narrow screen the email and phone columns are hidden: shown here.
                         <span class=PHONE_ONLY>{s.email.clone()}</span>
                         <span class="block text-xs md:hidden">{phone.clone()}</span>

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times a volunteer's own requests (My shifts, Shifts you have done, a shift page's clash
-# notice, the My shifts page) on a large history: five runs each, in seconds.
+# notice, the My shifts page) and a shift's admin page (its sign-ups, each marked with the
+# volunteer's other shifts at its time) on a large history: five runs each, in seconds.
 #   server/benches/history/my-shifts.sh target/debug/changemaker
 # The first run fills /tmp/changemaker-history (fill.py: 100,000 sign-ups); later runs reuse it.
 set -euo pipefail
@@ -27,7 +28,7 @@ start
 curl -sf -c "$dir/jar" -H "$origin" -o /dev/null "http://$addr/api/auth/login" \
   -d email=ana@example.org -d password=correct-horse-battery
 shift_id=$(sqlite3 "$db" "SELECT id FROM shifts WHERE starts_at > strftime('%s','now') LIMIT 1")
-for what in mine mine-past "my-clashes shift_id=$shift_id"; do
+for what in mine mine-past "my-clashes shift_id=$shift_id" "admin-one id=$shift_id"; do
   set -- $what
   printf '%-12s' "$1"
   for _ in 1 2 3 4 5; do

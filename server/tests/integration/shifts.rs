@@ -17,6 +17,7 @@ on_both_backends!(
     signed_in_volunteers_are_told_of_a_clash_before_they_sign_up,
     my_shifts_and_the_chosen_shifts_page_mark_clashes,
     the_series_offer_marks_later_shifts_at_the_same_time_as_hers,
+    organisers_see_who_is_on_another_shift_at_the_same_time,
     sign_ups_made_without_signing_in_are_added_to_my_shifts_with_their_link,
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
@@ -1791,6 +1792,69 @@ async fn the_series_offer_marks_later_shifts_at_the_same_time_as_hers(app: TestA
         assert!(!html.contains("series-clashes") && !html.contains(" then)"), "{html}");
         assert!(html.contains("<details") && !html.contains("<details open"), "{html}");
     }
+}
+
+/// A shift's admin page marks each volunteer (by email) who is also on another shift at its
+/// time: a double booking to sort out before the day.
+async fn organisers_see_who_is_on_another_shift_at_the_same_time(app: TestApp) {
+    let bus = app.bus();
+    let sorting = service::create(&bus, &Actor::System, &timed("Sorting", "09:00", "12:00")).await.unwrap();
+    let leafleting =
+        service::create(&bus, &Actor::System, &timed("Leafleting", "11:00", "13:00")).await.unwrap();
+    let lunch = service::create(&bus, &Actor::System, &timed("Lunch run", "12:00", "14:00")).await.unwrap();
+    let stall = ShiftForm { capacity: "1".into(), ..timed("Stall", "10:00", "11:00") };
+    let stall = service::create(&bus, &Actor::System, &stall).await.unwrap();
+    let called_off =
+        service::create(&bus, &Actor::System, &timed("Called off", "08:00", "10:00")).await.unwrap();
+    let sign_up = |shift: &Shift, n: usize| {
+        let (bus, id) = (bus.clone(), shift.id.clone());
+        async move {
+            service::sign_up(&bus, &Actor::System, &id, &person(n), SignupSource::Public, None).await.unwrap()
+        }
+    };
+    // Volunteer 0 is on Sorting, Leafleting, the lunch run (touching Sorting) and the called-off
+    // shift; volunteer 1 waits for the stall behind volunteer 2; volunteer 3 is on Sorting alone.
+    for shift in [&sorting, &leafleting, &lunch, &called_off] {
+        sign_up(shift, 0).await;
+    }
+    sign_up(&stall, 2).await;
+    sign_up(&stall, 1).await;
+    for n in [1, 3] {
+        sign_up(&sorting, n).await;
+    }
+    service::cancel_shift(&bus, &Actor::System, &called_off.id).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+
+    let listed: Value =
+        app.call(&admin, "shifts/admin-one", &[("id", sorting.id.as_str())]).await.json().await.unwrap();
+    let id_of = |n: usize| {
+        let email = person(n).email;
+        let row =
+            listed["signups"]["signups"].as_array().unwrap().iter().find(|s| s["email"] == email).unwrap();
+        row["id"].as_str().unwrap().to_string()
+    };
+    let elsewhere = &listed["signups"]["elsewhere"];
+    assert_eq!(elsewhere.as_object().unwrap().len(), 2, "{elsewhere}");
+    assert_eq!(elsewhere[id_of(0)], serde_json::json!([format!("Leafleting, {}", leafleting.when())]));
+    assert_eq!(
+        elsewhere[id_of(1)],
+        serde_json::json!([format!("Stall, {} (on its waitlist)", stall.when())])
+    );
+    // The page shows it under the name.
+    let html = app.page(&admin, &format!("/admin/shifts/{}", sorting.id)).await;
+    let marks: Vec<&str> =
+        html.split("data-testid=\"also-on\"").skip(1).map(|m| m.split("</span>").next().unwrap()).collect();
+    assert_eq!(marks.len(), 2, "{html}");
+    assert!(
+        marks.iter().any(|m| m.contains("Also on at this time: ") && m.contains("Leafleting")),
+        "{marks:?}"
+    );
+    // The lunch run only touches Sorting: on its page volunteer 0 is marked for Leafleting alone.
+    let listed: Value =
+        app.call(&admin, "shifts/admin-one", &[("id", lunch.id.as_str())]).await.json().await.unwrap();
+    let marked: Vec<&Value> = listed["signups"]["elsewhere"].as_object().unwrap().values().collect();
+    assert_eq!(marked, [&serde_json::json!([format!("Leafleting, {}", leafleting.when())])]);
 }
 
 async fn sign_ups_made_without_signing_in_are_added_to_my_shifts_with_their_link(app: TestApp) {
