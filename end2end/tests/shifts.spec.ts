@@ -134,6 +134,13 @@ test.describe.serial("volunteer shifts", () => {
     await expect(mine.getByTestId("clashes")).toContainText("At the same time as:");
     await expect(mine.getByTestId("clashes")).toContainText("Saturday canvass");
     await expect(canvass.getByTestId("clashes")).toContainText("Leaflet drop");
+    // The organiser sees the double booking on the shift's page, under her name.
+    await admin.getByRole("link", { name: "Leaflet drop" }).click();
+    await ready(admin);
+    const vicRow = admin.getByTestId("signup-row").filter({ hasText: "Vic Volunteer" });
+    await expect(vicRow.getByTestId("also-on")).toContainText("Also on at this time: Saturday canvass");
+    await admin.goto(`${server.baseURL}/admin/shifts`);
+    await ready(admin);
     // Cancelling the canvass clears the mark on the one she keeps.
     await canvass.getByRole("link", { name: "Cancel" }).click();
     await canvass.getByRole("button", { name: "Yes, cancel" }).click();
