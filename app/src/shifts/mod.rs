@@ -728,6 +728,10 @@ impl From<service::ShiftError> for AppError {
             ShiftError::RateLimited(wait) => {
                 AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
             }
+            ShiftError::EmailNotSetUp => AppError::Conflict(
+                "This organisation does not send email yet, so no new links can be sent, and the links you have still work. To cancel without one, ask an organiser."
+                    .into(),
+            ),
             ShiftError::TryAgain => {
                 AppError::Unavailable("Your sign-up could not be saved just now. Please try again.".into())
             }
@@ -966,7 +970,7 @@ pub async fn email_cancel_links(email: String) -> Result<(), AppError> {
         client_ip: &crate::request::client_ip(),
     };
     let answer_at = tokio::time::Instant::now() + crate::auth::service::EMAILED_LINK_ANSWER_TIME;
-    service::email_cancel_links(&state.db, &allowance, &email).await?;
+    service::email_cancel_links(&state.db, &state.secret_key, &allowance, &email).await?;
     tokio::time::sleep_until(answer_at).await;
     crate::request::after_plain_form_post("/shifts/links?sent=1");
     Ok(())

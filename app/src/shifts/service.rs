@@ -56,6 +56,9 @@ pub enum ShiftError {
     NotConfirmed,
     #[error("too many sign-ups from this address")]
     RateLimited(std::time::Duration),
+    /// New cancel links were asked for, but the organisation sends no email yet.
+    #[error("email is not set up")]
+    EmailNotSetUp,
     /// The sign-up was not saved (the queue is full, or its group's transaction failed).
     #[error("the sign-up could not be saved")]
     TryAgain,
@@ -2043,10 +2046,11 @@ pub async fn later_signups_by_token(db: &Db, token: &str, now: i64) -> Result<Ve
 /// "Lost your link?": emails `email` a new private cancel link for each of its sign-ups to a
 /// shift still to come (a spot or the waitlist), soonest first; the old links stop working.
 /// An email with none is sent nothing, and the caller answers the same either way, so that
-/// nobody learns who signed up. One use of the public sign-up's rate limit. Answers how many
-/// links went.
+/// nobody learns who signed up. One use of the public sign-up's rate limit. Refused, changing
+/// nothing, while the organisation sends no email. Answers how many links went.
 pub async fn email_cancel_links(
     db: &Db,
+    key: &crate::secrets::SecretKey,
     allowance: &crate::rate_limit::Allowance<'_>,
     email: &str,
 ) -> Result<usize, ShiftError> {
@@ -2054,6 +2058,11 @@ pub async fn email_cancel_links(
     let mut v = Validation::new();
     crate::users::service::check_email(&mut v, &email);
     v.finish().map_err(ShiftError::Invalid)?;
+    // Without email the new links could not arrive, and the old ones (perhaps kept from the
+    // receipt page) would stop working: nothing changes. The same for every email.
+    if !crate::email::service::is_configured(db, key).await? {
+        return Err(ShiftError::EmailNotSetUp);
+    }
     allowance.take().map_err(ShiftError::RateLimited)?;
     let now = db::now_unix();
     let mut tx = db.begin_write().await?;

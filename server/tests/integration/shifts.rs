@@ -394,6 +394,15 @@ async fn a_lost_cancel_link_is_emailed_again(app: TestApp) {
     }
     assert!(queued(&app, "Your shift sign-ups").await.is_empty());
 
+    // Without email set up no link could arrive: refused, the links they have still work.
+    let res = ask("v1@example.org").await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("does not send email yet"));
+    assert_eq!(look_up(waiting.cancel_token.clone()).await, 200);
+    assert!(queued(&app, "Your shift sign-ups").await.is_empty());
+    let smtp = crate::common::smtp::FakeSmtp::start(0).await;
+    crate::email::configure_smtp(&app, &crate::email::admin(&app).await, smtp.port).await;
+
     // Nobody signed up with it: the same answer, nothing sent.
     let asked = std::time::Instant::now();
     assert_eq!(ask("nobody@example.org").await.status(), 200);
