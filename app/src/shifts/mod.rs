@@ -135,7 +135,7 @@ pub fn distinct_ids(ids: &[String]) -> Vec<String> {
 }
 
 /// Whether two spans of time (start, end in Unix seconds) share a moment: one ending as the
-/// other starts does not. (`service::clashes_of_user` asks the database the same.)
+/// other starts does not. (`service::overlapping_sql` asks the database the same.)
 pub fn overlapping(a: (i64, i64), b: (i64, i64)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
@@ -1153,15 +1153,9 @@ pub async fn my_clashes(shift_id: String) -> Result<Vec<MySignup>, AppError> {
         return Ok(Vec::new());
     };
     let state = crate::state::app_state()?;
-    let now = crate::db::now_unix();
-    let shift = service::get(&state.db, &shift_id).await.map_err(crate::auth::internal)?;
-    let Some(shift) = shift.filter(|s| s.is_public) else {
-        return Ok(Vec::new());
-    };
-    let later =
-        service::later_in_series(&state.db, &shift, true, now).await.map_err(crate::auth::internal)?;
-    let ids: Vec<String> = std::iter::once(shift.id).chain(later.into_iter().map(|s| s.id)).collect();
-    service::clashes_of_user(&state.db, &user.id, &ids, now).await.map_err(crate::auth::internal)
+    service::clashes_on_page(&state.db, &user.id, &shift_id, crate::db::now_unix())
+        .await
+        .map_err(crate::auth::internal)
 }
 
 /// The signed-in user's upcoming sign-ups ("My shifts").

@@ -1755,8 +1755,9 @@ async fn elsewhere_at_once(
     // The shifts at the same time first, then their sign-ups by (shift, email): both indexed.
     let sql = active_signups_with_shifts(&format!(
         "s.id IN (SELECT o.id FROM shifts t JOIN shifts o ON o.id <> t.id AND o.status <> 'CANCELLED' \
-         AND o.starts_at > t.starts_at - {LONGEST_SHIFT_SECONDS} AND o.starts_at < t.ends_at AND o.ends_at > t.starts_at \
+         AND o.starts_at > t.starts_at - {LONGEST_SHIFT_SECONDS} AND {} \
          WHERE t.id = $1) AND u.email IN ({}) ORDER BY s.starts_at, s.id",
+        overlapping_sql("o", "t"),
         db::placeholders(2, signups.len())
     ));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(shift_id);
@@ -1867,8 +1868,30 @@ pub async fn signups_of_user(
     rows.iter().map(|row| my_signup_from_row(row, now)).collect()
 }
 
+/// Whether the shifts `a` and `b` of a query share a moment: `super::overlapping`, in SQL.
+fn overlapping_sql(a: &str, b: &str) -> String {
+    format!("{a}.starts_at < {b}.ends_at AND {b}.starts_at < {a}.ends_at")
+}
+
+/// A signed-in user's sign-ups at the same time as a shift's page offers them: the shift
+/// itself and the later shifts of its series it offers with it (`later_in_series`, public);
+/// nothing for a shift that is not public.
+pub async fn clashes_on_page(
+    db: &Db,
+    user_id: &str,
+    shift_id: &str,
+    now: i64,
+) -> Result<Vec<MySignup>, sqlx::Error> {
+    let Some(shift) = get(db, shift_id).await?.filter(|s| s.is_public) else {
+        return Ok(Vec::new());
+    };
+    let later = later_in_series(db, &shift, true, now).await?;
+    let ids: Vec<String> = std::iter::once(shift.id).chain(later.into_iter().map(|s| s.id)).collect();
+    clashes_of_user(db, user_id, &ids, now).await
+}
+
 /// A user's active sign-ups for other shifts than `shift_ids` at the same time as any of them
-/// (sharing a moment, not merely touching: `overlapping`), soonest first: what a shift's page,
+/// (sharing a moment, not merely touching: `overlapping_sql`), soonest first: what a shift's page,
 /// or the page of shifts chosen together, warns them of before they sign up.
 pub async fn clashes_of_user(
     db: &Db,
@@ -1882,7 +1905,8 @@ pub async fn clashes_of_user(
     let ids = db::placeholders(2, shift_ids.len());
     let sql = active_signups_with_shifts(&format!(
         "u.user_id = $1 AND s.id NOT IN ({ids}) AND s.status <> 'CANCELLED' AND EXISTS (SELECT 1 FROM shifts t \
-         WHERE t.id IN ({ids}) AND s.starts_at < t.ends_at AND s.ends_at > t.starts_at) ORDER BY s.starts_at, s.id",
+         WHERE t.id IN ({ids}) AND {}) ORDER BY s.starts_at, s.id",
+        overlapping_sql("s", "t")
     ));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id);
     for id in shift_ids {
