@@ -123,6 +123,8 @@ test.describe.serial("ticketed events", () => {
     await admin.getByLabel("Ends").fill("20:00");
     await admin.getByLabel(/^Tickets, one tier per line/).fill("Seats | 5 | 10\nSolidarity | 5 | pay what you can");
     await admin.getByRole("button", { name: "Save event" }).click();
+    // The list shows each event's status too: wait for the new event's own page.
+    await expect(admin.getByRole("heading", { name: "Open rehearsal" })).toBeVisible();
     await expect(admin.getByTestId("event-status")).toHaveText("Draft");
     await ready(admin);
     await admin.getByRole("button", { name: "Publish" }).click();
