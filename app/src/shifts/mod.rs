@@ -1064,7 +1064,14 @@ pub async fn admin_remove_signup(signup_id: String) -> Result<(), AppError> {
 pub async fn admin_resend_confirmation(signup_id: String) -> Result<String, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::resend_confirmation(&state.db, &signup_id).await?)
+    service::resend_confirmation(&state.db, &state.secret_key, &signup_id).await.map_err(|err| match err {
+        // The organiser, unlike a volunteer, can set email up.
+        service::ShiftError::EmailNotSetUp => AppError::Conflict(
+            "Email is not set up yet (Settings), so nothing can be resent. The volunteer's link still works."
+                .into(),
+        ),
+        err => err.into(),
+    })
 }
 
 /// The shifts a volunteer of this shift can be moved to (see `service::move_targets`).

@@ -2108,8 +2108,16 @@ pub async fn email_cancel_links(
 
 /// An organiser emails a volunteer their confirmation again (it went to spam, or was deleted):
 /// the email of the sign-up, with a new private cancel link (the old one stops working). Only
-/// for an active sign-up to a shift still to come. Answers the address it went to.
-pub async fn resend_confirmation(db: &Db, signup_id: &str) -> Result<String, ShiftError> {
+/// for an active sign-up to a shift still to come. Refused, changing nothing, while the
+/// organisation sends no email, as for "Lost your link?". Answers the address it went to.
+pub async fn resend_confirmation(
+    db: &Db,
+    key: &crate::secrets::SecretKey,
+    signup_id: &str,
+) -> Result<String, ShiftError> {
+    if !crate::email::service::is_configured(db, key).await? {
+        return Err(ShiftError::EmailNotSetUp);
+    }
     let now = db::now_unix();
     let mut tx = db.begin_write().await?;
     let sql = active_signups_with_shifts("u.id = $1");

@@ -466,8 +466,8 @@ async fn a_lost_cancel_link_is_emailed_again(app: TestApp) {
 }
 
 /// "Resend email" on a shift's page: the volunteer's confirmation (or waitlist notice) again,
-/// with a new cancel link; the old link stops working. Not for a sign-up that is cancelled or
-/// gone, nor once the shift is over.
+/// with a new cancel link; the old link stops working. Not while the organisation sends no
+/// email, nor for a sign-up that is cancelled or gone, nor once the shift is over.
 async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
     let bus = app.bus();
     let shift = service::create(&bus, &Actor::System, &form("Soup kitchen", "1")).await.unwrap();
@@ -477,8 +477,7 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
     let waiting = service::sign_up(&bus, &Actor::System, &shift.id, &person(2), SignupSource::Public, None)
         .await
         .unwrap();
-    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
-    let admin = app.signed_in("admin@example.org").await;
+    let admin = crate::email::admin(&app).await;
     let resend = |id: String| {
         let (app, admin) = (&app, admin.clone());
         async move { app.call(&admin, "shifts/admin-resend", &[("signup_id", id.as_str())]).await }
@@ -487,6 +486,15 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
         let app = &app;
         async move { app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.status() }
     };
+
+    // Without email set up nothing could arrive: refused, the volunteer's link still works.
+    let res = resend(spot.signup_id.clone()).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Email is not set up yet"));
+    assert_eq!(look_up(spot.cancel_token.clone()).await, 200);
+    assert_eq!(queued(&app, "You're signed up: Soup kitchen").await.len(), 1, "only the first");
+    let smtp = crate::common::smtp::FakeSmtp::start(0).await;
+    crate::email::configure_smtp(&app, &admin, smtp.port).await;
 
     let res = resend(spot.signup_id.clone()).await;
     assert_eq!(res.status(), 200);
