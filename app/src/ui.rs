@@ -318,6 +318,29 @@ pub fn MaskedField(
     }
 }
 
+/// "Saved." once a form's save succeeds (`saved`: the save action's `value()`), until the form
+/// is changed again, so that edits made after a save never look saved. `changed` is set by the
+/// form's `on:input` and cleared by its `on:submit`, on the form or on anything around it, as
+/// both events bubble.
+#[component]
+pub fn SavedNote<T, S>(
+    saved: S,
+    changed: RwSignal<bool>,
+    #[prop(optional)] class: &'static str,
+    #[prop(optional)] testid: Option<&'static str>,
+) -> impl IntoView
+where
+    T: Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    let shown = move || (matches!(saved.get(), Some(Ok(_))) && !changed.get()).then_some("Saved.");
+    view! {
+        <p class=format!("{class} text-sm text-green-700") role="status" data-testid=testid>
+            {shown}
+        </p>
+    }
+}
+
 /// The form-wide message: errors that belong to no single field (rate limits, conflicts,
 /// server trouble).
 #[component]

@@ -105,7 +105,12 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await expect(page.getByTestId("error-organisation_name")).toHaveText("Enter your organisation's name.");
 
     await name.fill("Riverside Tenants Union");
+    await page.getByLabel("Description (one line)").fill("Fair rents on the east bank");
+    await page.getByRole("button", { name: "Save organisation" }).click();
+    await expect(page.getByTestId("organisation-result")).toHaveText("Saved.");
+    // An edit after the save is not saved, and no longer said to be.
     await page.getByLabel("Description (one line)").fill("Fair rents on the east bank.");
+    await expect(page.getByTestId("organisation-result")).toHaveText("");
     await page.getByRole("button", { name: "Save organisation" }).click();
     await expect(page.getByTestId("organisation-result")).toHaveText("Saved.");
 

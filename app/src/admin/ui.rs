@@ -225,6 +225,7 @@ fn NeedsAttention(items: Vec<super::Attention>) -> impl IntoView {
 pub fn OrganisationSettings() -> impl IntoView {
     let organisation = Resource::new(|| (), |_| get_organisation());
     let save = ServerAction::<SaveOrganisation>::new();
+    let changed = RwSignal::new(false);
     let error = crate::ui::last_error(save.value());
     view! {
         <section class="mt-4 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -237,7 +238,7 @@ pub fn OrganisationSettings() -> impl IntoView {
                     match organisation.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                         Ok(current) => view! {
-                            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+                            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                                 <FormError error=error />
                                 <Field label="Name" name="organisation_name" value=current.name required=true maxlength=120 error=error />
                                 <Field label="Description (one line)" name="description" value=current.description required=true maxlength=200 error=error />
@@ -250,9 +251,7 @@ pub fn OrganisationSettings() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p class="mt-2 text-sm text-green-700" data-testid="organisation-result">
-                {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=save.value() changed=changed class="mt-2" testid="organisation-result" />
         </section>
     }
 }
@@ -262,6 +261,7 @@ pub fn OrganisationSettings() -> impl IntoView {
 pub fn TimeZoneSettings() -> impl IntoView {
     let zones = Resource::new(|| (), |_| get_time_zones());
     let save = ServerAction::<SaveTimeZone>::new();
+    let changed = RwSignal::new(false);
     let error = crate::ui::last_error(save.value());
     // Typed text narrowing the ~600 zones; the first match is then the one selected.
     let find = RwSignal::new(String::new());
@@ -289,7 +289,7 @@ pub fn TimeZoneSettings() -> impl IntoView {
                                     .collect_view()
                             };
                             view! {
-                                <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3">
+                                <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 flex flex-wrap items-end gap-3">
                                     <div>
                                         <label for="time-zone-find" class="block text-sm font-medium text-slate-700">"Find a time zone"</label>
                                         <input id="time-zone-find" type="search" placeholder="e.g. London" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:input=move |ev| find.set(event_target_value(&ev)) />
@@ -312,9 +312,7 @@ pub fn TimeZoneSettings() -> impl IntoView {
                 })}
             </Transition>
             <p id="time-zone-error" class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("time_zone").unwrap_or_else(|| e.to_string()))}</p>
-            <p class="mt-2 text-sm text-green-700" data-testid="time-zone-result">
-                {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=save.value() changed=changed class="mt-2" testid="time-zone-result" />
         </section>
     }
 }

@@ -32,6 +32,7 @@ fn badge(status: CampaignStatus) -> impl IntoView {
 /// The create/edit form; `campaign` fills it for an edit.
 #[component]
 fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::Campaign>) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let error = last_error(action.value());
     let c = campaign.clone();
     let value = move |f: fn(&super::Campaign) -> String| c.as_ref().map(f).unwrap_or_default();
@@ -42,7 +43,7 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
         template
     };
     view! {
-        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+        <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=campaign.as_ref().map(|c| c.id.clone()).unwrap_or_default() />
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|c| c.title.clone()) required=true error=error />
@@ -58,9 +59,7 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
                 "Placeholders: " {crate::template::listed(super::PLACEHOLDERS)}
             </p>
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save campaign"</button></div>
-            <p class="text-sm text-green-700" role="status">
-                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=action.value() changed=changed />
         </ActionForm>
     }
 }

@@ -371,6 +371,7 @@ pub fn AdminAddressPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let detail = Resource::new(id, get_address);
     let save = ServerAction::<SaveAddress>::new();
+    let changed = RwSignal::new(false);
     let save_error = last_error(save.value());
     let delete = ServerAction::<DeleteAddress>::new();
     let delete_error = last_error(delete.value());
@@ -430,7 +431,7 @@ pub fn AdminAddressPage() -> impl IntoView {
                             </section>
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Correct the address"</h2>
-                                <ActionForm action=save attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                                <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
                                     <input type="hidden" name="id" value=a.id.clone() />
                                     <FormError error=save_error />
                                     <Field label="Street" name="form[street]" value=a.street.clone() required=true error=save_error />
@@ -439,9 +440,7 @@ pub fn AdminAddressPage() -> impl IntoView {
                                         <Field label="Postal code" name="form[postal_code]" value=a.postal_code.clone() required=true error=save_error />
                                     </div>
                                     <div><button type="submit" class=SMALL_BUTTON disabled=move || save.pending().get()>"Save address"</button></div>
-                                    <p class="text-sm text-green-700" role="status">
-                                        {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                                    </p>
+                                    <crate::ui::SavedNote saved=save.value() changed=changed />
                                 </ActionForm>
                             </section>
                             <FormError error=delete_error />

@@ -58,6 +58,7 @@ fn SmtpForm(
     save: ServerAction<SaveEmailSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    let changed = RwSignal::new(false);
     // After a save, show what is stored now (the password only as set or not).
     let shown = move || match save.value().get() {
         Some(Ok(saved)) => saved,
@@ -73,7 +74,7 @@ fn SmtpForm(
         <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Email (SMTP)"</h2>
             <p class="text-sm text-slate-600">"Leave the host empty to turn sending off: emails then wait in the queue."</p>
-            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <Field label="SMTP host" name="form[host]" value=initial.host.clone() error=error />
                 <div class="grid grid-cols-2 gap-4">
@@ -103,9 +104,7 @@ fn SmtpForm(
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save email settings" }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="save-result">
-                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                </p>
+                <crate::ui::SavedNote saved=save.value() changed=changed testid="save-result" />
             </ActionForm>
         </section>
     }

@@ -82,6 +82,7 @@ fn AutomationForm(
     save: ServerAction<SaveAutomationSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let secret_mask = mask_after_save(save.value(), current.secret.clone(), |saved| saved.secret);
     view! {
         <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -91,7 +92,7 @@ fn AutomationForm(
                 "an n8n Webhook node, or anything that takes JSON. A failed delivery is tried again later, "
                 "up to a day on."
             </p>
-            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
@@ -108,9 +109,7 @@ fn AutomationForm(
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save automation settings" }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="save-result">
-                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                </p>
+                <crate::ui::SavedNote saved=save.value() changed=changed testid="save-result" />
             </ActionForm>
         </section>
     }
@@ -122,6 +121,7 @@ fn TeamChatForm(
     save: ServerAction<SaveTeamChatSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let url_mask = mask_after_save(save.value(), current.webhook_url.clone(), |saved| saved.webhook_url);
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -131,7 +131,7 @@ fn TeamChatForm(
                 "replies, a campaign is published or changes status, an account is approved, a donation comes in "
                 "(its amount, not the donor), and more. Volunteers are named, never their email or phone."
             </p>
-            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
@@ -146,9 +146,7 @@ fn TeamChatForm(
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save team chat settings" }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="save-chat-result">
-                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                </p>
+                <crate::ui::SavedNote saved=save.value() changed=changed testid="save-chat-result" />
             </ActionForm>
         </section>
     }
@@ -160,6 +158,7 @@ fn PublicCalendarForm(
     save: ServerAction<SavePublicCalendarSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let token_mask = mask_after_save(save.value(), current.token.clone(), |saved| saved.token);
     let add = ServerAction::<AddUpcomingShifts>::new();
     view! {
@@ -169,7 +168,7 @@ fn PublicCalendarForm(
                 "Every public shift is an entry on your Gancio calendar, with a link to sign up. An edit "
                 "updates its entry; cancelling or deleting the shift, or making it private, removes it."
             </p>
-            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
@@ -185,9 +184,7 @@ fn PublicCalendarForm(
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save calendar settings" }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="save-calendar-result">
-                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                </p>
+                <crate::ui::SavedNote saved=save.value() changed=changed testid="save-calendar-result" />
             </ActionForm>
             <div class="mt-6 border-t border-slate-200 pt-4">
                 <p class="text-sm text-slate-600">
@@ -208,6 +205,7 @@ fn NewsletterForm(
     save: ServerAction<SaveNewsletterSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let token_mask = mask_after_save(save.value(), current.api_token.clone(), |saved| saved.api_token);
     let reports_mask =
         mask_after_save(save.value(), current.reports_secret.clone(), |saved| saved.reports_secret);
@@ -221,7 +219,7 @@ fn NewsletterForm(
                 "did are kept in the subscriber's changemaker attribute. Nobody who unsubscribed, here or in "
                 "Listmonk, is subscribed again, and whoever unsubscribes here leaves every Listmonk list too."
             </p>
-            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
@@ -247,9 +245,7 @@ fn NewsletterForm(
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save newsletter settings" }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="save-newsletter-result">
-                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                </p>
+                <crate::ui::SavedNote saved=save.value() changed=changed testid="save-newsletter-result" />
             </ActionForm>
             <div class="mt-6 border-t border-slate-200 pt-4">
                 <p class="text-sm text-slate-600">
@@ -293,6 +289,7 @@ fn SmsForm(
     save: ServerAction<SaveSmsSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let token_mask = mask_after_save(save.value(), current.auth_token.clone(), |saved| saved.auth_token);
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -304,7 +301,7 @@ fn SmsForm(
                 "team chat. A text of STOP (or UNSUBSCRIBE, CANCEL, END, QUIT) marks the number as opted out "
                 "until it texts START."
             </p>
-            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
@@ -324,9 +321,7 @@ fn SmsForm(
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save text message settings" }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="save-sms-result">
-                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                </p>
+                <crate::ui::SavedNote saved=save.value() changed=changed testid="save-sms-result" />
             </ActionForm>
         </section>
     }

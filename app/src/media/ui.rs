@@ -17,11 +17,12 @@ use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 /// The create/edit form; `video` fills it for an edit.
 #[component]
 fn VideoFormView(action: ServerAction<SaveVideo>, video: Option<Video>) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let error = last_error(action.value());
     let v = video.clone();
     let value = move |f: fn(&Video) -> String| v.as_ref().map(f).unwrap_or_default();
     view! {
-        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+        <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=video.as_ref().map(|v| v.id.clone()).unwrap_or_default() />
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|v| v.title.clone()) required=true error=error />
@@ -29,9 +30,7 @@ fn VideoFormView(action: ServerAction<SaveVideo>, video: Option<Video>) -> impl 
             <Field label="Video file kept elsewhere (its https:// address, e.g. an .mp4 or .webm; leave empty to upload the file)" name="form[video_url]" value=value(|v| v.video_url.clone()) error=error />
             <TextArea label="Description (optional)" name="form[description]" value=value(|v| v.description.clone()) rows=4 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save video"</button></div>
-            <p class="text-sm text-green-700" role="status">
-                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=action.value() changed=changed />
         </ActionForm>
     }
 }

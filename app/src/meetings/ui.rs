@@ -19,11 +19,12 @@ use crate::ui::{Field, FormError, OvernightBox, TextArea, last_error};
 /// The create/edit form; `meeting` fills it for an edit.
 #[component]
 fn MeetingFormView(action: ServerAction<SaveMeeting>, meeting: Option<Meeting>) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let error = last_error(action.value());
     let m = meeting.clone();
     let value = move |f: fn(&Meeting) -> String| m.as_ref().map(f).unwrap_or_default();
     view! {
-        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+        <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=meeting.as_ref().map(|m| m.id.clone()).unwrap_or_default() />
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|m| m.title.clone()) required=true error=error />
@@ -36,9 +37,7 @@ fn MeetingFormView(action: ServerAction<SaveMeeting>, meeting: Option<Meeting>) 
             <OvernightBox checked=meeting.as_ref().is_some_and(|m| m.ends_next_day) />
             <TextArea label="Agenda" name="form[agenda]" value=value(|m| m.agenda.clone()) rows=4 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save meeting"</button></div>
-            <p class="text-sm text-green-700" role="status">
-                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=action.value() changed=changed />
         </ActionForm>
     }
 }

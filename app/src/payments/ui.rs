@@ -62,6 +62,7 @@ fn StripeForm(
     save: ServerAction<SavePaymentSettings>,
     error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
+    let changed = RwSignal::new(false);
     // After a save the form shows what is stored now: secrets masked.
     let initial = match save.value().get_untracked() {
         Some(Ok(saved)) => saved,
@@ -75,7 +76,7 @@ fn StripeForm(
     view! {
         <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold text-slate-900">"Stripe"</h2>
-            <ActionForm action=save attr:class="mt-4 space-y-4" attr:novalidate=true>
+            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled aria-describedby="enabled-error" />
@@ -100,9 +101,7 @@ fn StripeForm(
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save payment settings" }}
                 </button>
-                <p class="text-sm text-green-700" data-testid="save-result">
-                    {move || matches!(save.value().get(), Some(Ok(_))).then_some("Saved.")}
-                </p>
+                <crate::ui::SavedNote saved=save.value() changed=changed testid="save-result" />
             </ActionForm>
         </section>
     }

@@ -35,6 +35,7 @@ pub fn ReengagementPage() -> impl IntoView {
     let preview = ServerAction::<PreviewReengagement>::new();
     let send = ServerAction::<SendReengagement>::new();
     let save_window = ServerAction::<SaveReengagementWindow>::new();
+    let changed = RwSignal::new(false);
     let stored_window = Resource::new(move || save_window.version().get(), |_| load_reengagement_window());
     let (preview_error, send_error, window_error) =
         (last_error(preview.value()), last_error(send.value()), last_error(save_window.value()));
@@ -131,7 +132,7 @@ pub fn ReengagementPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let days = stored_window.await.map(|d| d.to_string()).unwrap_or_default();
                     view! {
-                        <ActionForm action=save_window attr:class="mt-2 flex items-end gap-3">
+                        <ActionForm action=save_window on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-2 flex items-end gap-3">
                             <label class="text-sm text-slate-700">
                                 "Days before a contact may be re-engaged again"
                                 <input name="days" type="number" min="1" max="365" required=true class=SMALL_INPUT value=days />
@@ -142,9 +143,7 @@ pub fn ReengagementPage() -> impl IntoView {
                 })}
             </Suspense>
             <p class="mt-1 text-sm text-red-600" role="alert">{move || window_error.get().map(|e| e.to_string())}</p>
-            <p class="mt-1 text-sm text-green-700" role="status">
-                {move || matches!(save_window.value().get(), Some(Ok(_))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=save_window.value() changed=changed class="mt-1" />
         </section>
     }
     .into_any();

@@ -2417,6 +2417,7 @@ fn TimesAreIn() -> impl IntoView {
 pub fn ReminderSettings() -> impl IntoView {
     let hours = Resource::new(|| (), |_| get_reminder_hours());
     let save = ServerAction::<SaveReminderHours>::new();
+    let changed = RwSignal::new(false);
     let error = last_error(save.value());
     view! {
         <section class="mt-4 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -2429,7 +2430,7 @@ pub fn ReminderSettings() -> impl IntoView {
                     match hours.await {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(current) => view! {
-                            <ActionForm action=save attr:class="mt-4 flex flex-wrap items-end gap-3">
+                            <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 flex flex-wrap items-end gap-3">
                                 <div>
                                     <label for="reminder-hours" class="block text-sm font-medium text-slate-700">"Send reminders"</label>
                                     <select id="reminder-hours" name="hours" aria-describedby="reminder-hours-error" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm">
@@ -2449,9 +2450,7 @@ pub fn ReminderSettings() -> impl IntoView {
                 })}
             </Transition>
             <p id="reminder-hours-error" class="mt-2 text-sm text-red-600">{move || error.get().map(|e| e.field_message("hours").unwrap_or_else(|| e.to_string()))}</p>
-            <p class="mt-2 text-sm text-green-700" data-testid="reminders-result">
-                {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=save.value() changed=changed class="mt-2" testid="reminders-result" />
         </section>
     }
 }

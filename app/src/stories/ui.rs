@@ -17,11 +17,12 @@ use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 /// The create/edit form; `story` fills it for an edit.
 #[component]
 fn StoryFormView(action: ServerAction<SaveStory>, story: Option<Story>) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let error = last_error(action.value());
     let s = story.clone();
     let value = move |f: fn(&Story) -> String| s.as_ref().map(f).unwrap_or_default();
     view! {
-        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+        <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=story.as_ref().map(|s| s.id.clone()).unwrap_or_default() />
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|s| s.title.clone()) required=true error=error />
@@ -29,9 +30,7 @@ fn StoryFormView(action: ServerAction<SaveStory>, story: Option<Story>) -> impl 
             <Field label="Summary (one or two sentences, shown in lists and shared links)" name="form[summary]" value=value(|s| s.summary.clone()) required=true error=error />
             <TextArea label="Story" name="form[body]" value=value(|s| s.body.clone()) rows=10 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save story"</button></div>
-            <p class="text-sm text-green-700" role="status">
-                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=action.value() changed=changed />
         </ActionForm>
     }
 }

@@ -33,13 +33,14 @@ fn badge(status: EventStatus) -> impl IntoView {
 /// The create/edit form; `event` fills it for an edit.
 #[component]
 fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<TicketedEvent>) -> impl IntoView {
+    let changed = RwSignal::new(false);
     let error = last_error(action.value());
     let e = event.clone();
     let value = move |f: fn(&TicketedEvent) -> String| e.as_ref().map(f).unwrap_or_default();
     let tiers = value(|e| tiers_text(&e.tiers));
     let tiers = if tiers.is_empty() { "General admission | 100".to_string() } else { tiers };
     view! {
-        <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+        <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=event.as_ref().map(|e| e.id.clone()).unwrap_or_default() />
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|e| e.title.clone()) required=true error=error />
@@ -54,9 +55,7 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
             <OvernightBox checked=event.as_ref().is_some_and(|e| e.ends_next_day) />
             <TextArea label="Tickets, one tier per line: Name | how many, and | price for a paid tier (like Seats | 50 | 15), or | pay what you can (optionally , from 10)" name="form[tiers]" value=tiers rows=3 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save event"</button></div>
-            <p class="text-sm text-green-700" role="status">
-                {move || matches!(action.value().get(), Some(Ok(_))).then_some("Saved.")}
-            </p>
+            <crate::ui::SavedNote saved=action.value() changed=changed />
         </ActionForm>
     }
 }
