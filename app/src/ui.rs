@@ -320,8 +320,7 @@ pub fn MaskedField(
 
 /// "Saved." once a form's save succeeds (`saved`: the save action's `value()`), until the form
 /// is changed again, so that edits made after a save never look saved. `changed` is set by the
-/// form's `on:input` and cleared by its `on:submit`, on the form or on anything around it, as
-/// both events bubble.
+/// form's `on:input` (typing, a choice, a box ticked) and cleared by its `on:submit`.
 #[component]
 pub fn SavedNote<T, S>(
     saved: S,
