@@ -56,7 +56,8 @@ pub enum ShiftError {
     NotConfirmed,
     #[error("too many sign-ups from this address")]
     RateLimited(std::time::Duration),
-    /// New cancel links were asked for, but the organisation sends no email yet.
+    /// An email was asked for (new cancel links, a confirmation again), but the organisation
+    /// sends no email yet.
     #[error("email is not set up")]
     EmailNotSetUp,
     /// The sign-up was not saved (the queue is full, or its group's transaction failed).
@@ -2082,11 +2083,8 @@ pub async fn email_cancel_links(
     let mut v = Validation::new();
     crate::users::service::check_email(&mut v, &email);
     v.finish().map_err(ShiftError::Invalid)?;
-    // Without email the new links could not arrive, and the old ones (perhaps kept from the
-    // receipt page) would stop working: nothing changes. The same for every email.
-    if !crate::email::service::is_configured(db, key).await? {
-        return Err(ShiftError::EmailNotSetUp);
-    }
+    // The same answer for every email.
+    email_set_up(db, key).await?;
     allowance.take().map_err(ShiftError::RateLimited)?;
     let now = db::now_unix();
     let mut tx = db.begin_write().await?;
@@ -2115,9 +2113,7 @@ pub async fn resend_confirmation(
     key: &crate::secrets::SecretKey,
     signup_id: &str,
 ) -> Result<String, ShiftError> {
-    if !crate::email::service::is_configured(db, key).await? {
-        return Err(ShiftError::EmailNotSetUp);
-    }
+    email_set_up(db, key).await?;
     let now = db::now_unix();
     let mut tx = db.begin_write().await?;
     let sql = active_signups_with_shifts("u.id = $1");
@@ -2133,6 +2129,12 @@ pub async fn resend_confirmation(
         .await?;
     tx.commit().await?;
     Ok(link.email)
+}
+
+/// `EmailNotSetUp` while the organisation sends no email: a new cancel link could not arrive,
+/// and the old one (perhaps kept from the receipt page) would stop working.
+async fn email_set_up(db: &Db, key: &crate::secrets::SecretKey) -> Result<(), ShiftError> {
+    if crate::email::service::is_configured(db, key).await? { Ok(()) } else { Err(ShiftError::EmailNotSetUp) }
 }
 
 /// A sign-up's new private cancel link, and whom to send it to.

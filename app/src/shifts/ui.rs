@@ -660,7 +660,7 @@ fn SeriesChoice(later: Vec<LaterShift>, mine: Vec<MySignup>) -> impl IntoView {
                 <input type="checkbox" name="series" value="true" class="mt-1" />
                 <span>{format!("Also sign me up for {}", if count == 1 { "the next shift of this series".to_string() } else { format!("the {count} later shifts of this series") })}</span>
             </label>
-            {(clashing > 0).then(|| view! {
+            {show_list.then(|| view! {
                 <p class="mt-2 text-sm text-amber-900" data-testid="series-clashes">
                     {if clashing == 1 { "One of them is at the same time as a shift you are on.".to_string() } else { format!("{clashing} of them are at the same time as shifts you are on.") }}
                 </p>
