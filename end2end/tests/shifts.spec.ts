@@ -743,7 +743,7 @@ test.describe.serial("emails about a sign-up", () => {
     expect(await violations(admin), "the move's choice").toEqual([]);
     await admin.getByTestId("move-row").getByRole("button", { name: "Move", exact: true }).click();
     await expect(admin.getByTestId("move-result")).toContainText("Moved Volunteer 32 to Evening sorting");
-    await expect(admin.getByTestId("move-result")).toContainText("signed up");
+    await expect(admin.getByTestId("move-result")).toContainText("signed up. They were emailed the details.");
     await expect(admin.getByTestId("shift-summary")).toContainText("0/2 signed up");
     await expect(admin.getByTestId("move-row")).toHaveCount(0);
 

@@ -52,21 +52,25 @@ pub fn signed_up(shift: &Shift, name: &str, to: &str, cancel_token: &str, waitli
 }
 
 /// A sign-up moved to another shift: from which, to which, by whom, whether they had a spot
-/// on the first and are waiting on the second, and the new sign-up's cancel token.
+/// on the first and are waiting on the second, and the new sign-up's cancel token (`None`
+/// when it kept the old sign-up's link).
 pub struct Moved<'a> {
     pub from: &'a Shift,
     pub to: &'a Shift,
     pub mover: super::service::Mover,
     pub had_spot: bool,
     pub waitlisted: bool,
-    pub cancel_token: &'a str,
+    pub cancel_token: Option<&'a str>,
 }
 
 /// After a move: the shift they are no longer on and the one they are on now, with its private
-/// cancel link. The calendar file adds the new shift (with a spot there) and marks the old one
+/// cancel link (or word that the old one still works). The calendar file adds the new shift (with a spot there) and marks the old one
 /// cancelled in a calendar that imported it (with a spot there).
 pub fn moved(name: &str, to: &str, moved: &Moved) -> OutgoingEmail {
-    let cancel = format!("{LINK_BASE}/shifts/cancel?token={}", moved.cancel_token);
+    let cancel = match moved.cancel_token {
+        Some(token) => format!("cancel with this private link:\n{LINK_BASE}/shifts/cancel?token={token}"),
+        None => "your private cancel link from before still works: it now cancels this shift.".to_string(),
+    };
     let (done, opening) = match moved.mover {
         super::service::Mover::Organiser => ("Moved", "An organiser moved your sign-up to another shift."),
         super::service::Mover::Volunteer => ("Switched", "You switched your sign-up to another date."),
@@ -95,7 +99,7 @@ pub fn moved(name: &str, to: &str, moved: &Moved) -> OutgoingEmail {
         body: format!(
             "Hello {name},\n\n{opening}{attached}\n\n\
              You are no longer signed up for:\n{}\n\nYou are now on:\n{}\n{standing}\n\n\
-             If your plans change, cancel with this private link:\n{cancel}\n",
+             If your plans change, {cancel}\n",
             details(moved.from),
             details(moved.to)
         ),

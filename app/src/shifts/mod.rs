@@ -669,6 +669,9 @@ pub struct MoveReceipt {
     /// "Sat 5 Dec 2026, 09:00–12:00 GMT".
     pub shift_when: String,
     pub waitlisted: bool,
+    /// False while email is not set up: the details wait in the queue, and the volunteer's
+    /// cancel link from before now cancels the new sign-up.
+    pub emailed: bool,
 }
 
 pub const TITLE_MAX_CHARS: usize = 200;
@@ -1091,7 +1094,7 @@ pub async fn admin_move_signup(
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::move_signup(&state.bus, &actor, &signup_id, &to_shift_id).await?)
+    Ok(service::move_signup(&state.bus, &state.secret_key, &actor, &signup_id, &to_shift_id).await?)
 }
 
 #[server(prefix = "/api", endpoint = "shifts/admin-cancel-shift")]

@@ -2270,14 +2270,19 @@ pub async fn move_targets(db: &Db, shift_id: &str, now: i64) -> Result<Vec<Shift
 
 /// An organiser moves a volunteer to another shift (they asked to come another day), to any
 /// shift that takes sign-ups, private ones too; they are signed up there as an organiser adds
-/// someone (source ADMIN). See `move_to`.
+/// someone (source ADMIN). See `move_to`. While email is not set up, the new sign-up keeps the
+/// volunteer's cancel link: a new one could not reach them, and the one they hold would die
+/// with the old sign-up. (A volunteer who switches is shown their new link.)
 pub async fn move_signup(
     bus: &Bus,
+    key: &crate::secrets::SecretKey,
     actor: &Actor,
     signup_id: &str,
     to_shift_id: &str,
 ) -> Result<super::MoveReceipt, ShiftError> {
-    let (_, moved) = move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Organiser).await?;
+    let keep_link = !crate::email::service::is_configured(bus.db(), key).await?;
+    let (_, moved) =
+        move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Organiser, keep_link).await?;
     Ok(moved)
 }
 
@@ -2290,7 +2295,7 @@ pub async fn switch_by_token(
     token: &str,
     to_shift_id: &str,
 ) -> Result<SignupReceipt, ShiftError> {
-    let (receipt, _) = move_to(bus, actor, Which::Token(token), to_shift_id, Mover::Volunteer).await?;
+    let (receipt, _) = move_to(bus, actor, Which::Token(token), to_shift_id, Mover::Volunteer, false).await?;
     Ok(receipt)
 }
 
@@ -2304,7 +2309,8 @@ pub async fn switch_own(
     to_shift_id: &str,
 ) -> Result<SignupReceipt, ShiftError> {
     own_signup(bus.db(), user_id, signup_id, db::now_unix()).await?.ok_or(ShiftError::CancelLinkInvalid)?;
-    let (receipt, _) = move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Volunteer).await?;
+    let (receipt, _) =
+        move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Volunteer, false).await?;
     Ok(receipt)
 }
 
@@ -2380,14 +2386,16 @@ pub enum Mover {
 /// (`shift.signup.cancelled`, reason MOVED; a spot it frees goes to the waitlist, as after any
 /// cancellation) and the volunteer is signed up for `to_shift_id` (a spot, or its waitlist when
 /// it is full), with `shift.signup.created`. One email tells them both, with the new private
-/// cancel link. When the other shift refuses them (already on it, cancelled, over, or not one
-/// the mover may choose) it is a field error on `to_shift_id` and nothing changes.
+/// cancel link, or with `keep_link` says the old one now cancels the new sign-up. When the
+/// other shift refuses them (already on it, cancelled, over, or not one the mover may choose)
+/// it is a field error on `to_shift_id` and nothing changes.
 async fn move_to(
     bus: &Bus,
     actor: &Actor,
     which: Which<'_>,
     to_shift_id: &str,
     mover: Mover,
+    keep_link: bool,
 ) -> Result<(SignupReceipt, super::MoveReceipt), ShiftError> {
     let to_shift_id = to_shift_id.trim();
     if to_shift_id.is_empty() {
@@ -2421,7 +2429,7 @@ async fn move_to(
     }
     // Read again under the lock: it may have been cancelled or promoted meanwhile.
     let signup = sqlx::query(
-        "SELECT name, email, phone, user_id, source, status FROM shift_signups \
+        "SELECT name, email, phone, user_id, source, status, cancel_token_hash FROM shift_signups \
          WHERE id = $1 AND shift_id = $2 AND status <> 'CANCELLED'",
     )
     .bind(&signup_id)
@@ -2458,14 +2466,27 @@ async fn move_to(
         outcomes.pop().unwrap_or(Err(ShiftError::TryAgain)).map_err(refused_by_the_other_shift)?;
     let to = to.ok_or(ShiftError::NotFound)?;
 
+    // A kept link moves to the new sign-up; the old one gets a hash nobody holds (the column
+    // is unique).
+    let old_link: String = signup.try_get("cancel_token_hash")?;
+    let (old_row_link, new_row_link) =
+        if keep_link { (token_hash(&new_token()), Some(old_link)) } else { (old_link, None) };
     let cancelled = sqlx::query(
-        "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1 WHERE id = $2 \
-         RETURNING id, contact_id, name, email",
+        "UPDATE shift_signups SET status = 'CANCELLED', cancelled_at = $1, cancel_token_hash = $3 \
+         WHERE id = $2 RETURNING id, contact_id, name, email",
     )
     .bind(now)
     .bind(&signup_id)
+    .bind(&old_row_link)
     .fetch_one(&mut *tx)
     .await?;
+    if let Some(link) = &new_row_link {
+        sqlx::query("UPDATE shift_signups SET cancel_token_hash = $1 WHERE id = $2")
+            .bind(link)
+            .bind(&receipt.signup_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     let event = cancelled_event(from, &cancelled, "MOVED")?;
     bus::publish(&mut tx, actor, &Event::ShiftSignupCancelled(event)).await?;
     fill_free_spots(&mut tx, actor, from).await?;
@@ -2481,7 +2502,8 @@ async fn move_to(
     }
     let waitlisted = receipt.status == SignupStatus::Waitlisted;
     let (name, email) = (&request.form.name, &request.form.email);
-    let moved = emails::Moved { from, to, mover, had_spot, waitlisted, cancel_token: &receipt.cancel_token };
+    let cancel_token = (!keep_link).then_some(receipt.cancel_token.as_str());
+    let moved = emails::Moved { from, to, mover, had_spot, waitlisted, cancel_token };
     queue_email(&mut tx, &emails::moved(name, email, &moved)).await?;
     bus.commit(tx).await?;
     let moved = super::MoveReceipt {
@@ -2489,6 +2511,7 @@ async fn move_to(
         shift_title: to.title.clone(),
         shift_when: to.when(),
         waitlisted,
+        emailed: !keep_link,
     };
     Ok((receipt, moved))
 }

@@ -1707,7 +1707,12 @@ pub fn AdminShiftPage() -> impl IntoView {
                             <p class="mt-2 text-sm text-green-700" role="status" data-testid="move-result">
                                 {move || move_to.value().get().and_then(Result::ok).map(|moved| {
                                     let standing = if moved.waitlisted { "on its waitlist, as it is full" } else { "signed up" };
-                                    format!("Moved {} to {} ({}): {standing}. They were emailed the details.", moved.name, moved.shift_title, moved.shift_when)
+                                    let told = if moved.emailed {
+                                        "They were emailed the details."
+                                    } else {
+                                        "Email is not set up yet (Settings), so tell them yourself; the email waits until it is. Their cancel link still works, now for this shift."
+                                    };
+                                    format!("Moved {} to {} ({}): {standing}. {told}", moved.name, moved.shift_title, moved.shift_when)
                                 })}
                             </p>
                             {edit_form}

@@ -26,6 +26,7 @@ on_both_backends!(
     a_lost_cancel_link_is_emailed_again,
     organisers_resend_a_volunteers_confirmation,
     organisers_move_a_volunteer_to_another_shift,
+    a_move_keeps_the_volunteers_link_while_email_is_not_set_up,
     moves_both_ways_at_once_keep_capacity_exact,
     volunteers_switch_to_another_date_of_their_series,
     signed_in_volunteers_change_the_date_on_my_shifts,
@@ -559,6 +560,9 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
         .unwrap();
     app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
     let admin = app.signed_in("admin@example.org").await;
+    // Email set up: a move sends a new link (without it, see the next test).
+    let smtp = crate::common::smtp::FakeSmtp::start(0).await;
+    crate::email::configure_smtp(&app, &admin, smtp.port).await;
     let move_to = |signup_id: String, to: String| {
         let (app, admin) = (&app, admin.clone());
         async move {
@@ -592,7 +596,7 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
         (moved["name"].as_str(), moved["shift_title"].as_str()),
         (Some("Volunteer 0"), Some("Monday"))
     );
-    assert_eq!(moved["waitlisted"], false);
+    assert_eq!((&moved["waitlisted"], &moved["emailed"]), (&Value::from(false), &Value::from(true)));
     assert_eq!(shift_status(&app, &saturday.id).await, (ShiftStatus::Full, 1));
     assert_eq!(shift_status(&app, &monday.id).await, (ShiftStatus::Open, 1));
     let cancelled = app.events("shift.signup.cancelled").await;
@@ -645,10 +649,14 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
         app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.json().await.unwrap();
     assert_eq!(found["shift"]["title"], "Monday");
     assert_eq!(found["signup_id"], on_monday["signup_id"]);
+    let old_link = app.call(&app.client(), "shifts/by-token", &[("token", v2.cancel_token.as_str())]).await;
+    assert_eq!(old_link.status(), 200, "v2's link, not yet moved, works");
 
     // v2 moves from Sunday to the full Saturday: its waitlist; Sunday is open again.
     let res = move_to(v2.signup_id.clone(), saturday.id.clone()).await;
     assert_eq!(res.json::<Value>().await.unwrap()["waitlisted"], true);
+    let old_link = app.call(&app.client(), "shifts/by-token", &[("token", v2.cancel_token.as_str())]).await;
+    assert_eq!(old_link.status(), 404, "the new link was emailed; the old one no longer works");
     assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
     let waiting = service::all_signups(&app.db, &saturday.id).await.unwrap();
     let statuses: Vec<_> = waiting.iter().map(|s| (s.email.as_str(), s.status)).collect();
@@ -681,6 +689,48 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
     assert_eq!(move_to(v0_now, sunday.id.clone()).await.status(), 409, "Monday is over: a record");
     assert_eq!(signups_and_emails(&app).await, before);
     assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
+}
+
+/// While email is not set up, a move goes ahead, but no new link could reach the volunteer:
+/// the new sign-up keeps the one they hold, the organiser is told to let them know, and the
+/// email that waits in the queue says the old link now cancels the new shift.
+async fn a_move_keeps_the_volunteers_link_while_email_is_not_set_up(app: TestApp) {
+    let bus = app.bus();
+    let saturday = service::create(&bus, &Actor::System, &form("Saturday", "1")).await.unwrap();
+    let sunday = service::create(&bus, &Actor::System, &form("Sunday", "1")).await.unwrap();
+    let mine = service::sign_up(&bus, &Actor::System, &saturday.id, &person(0), SignupSource::Public, None)
+        .await
+        .unwrap();
+    let admin = crate::email::admin(&app).await;
+    let fields = [("signup_id", mine.signup_id.as_str()), ("to_shift_id", sunday.id.as_str())];
+    let res = app.call(&admin, "shifts/admin-move", &fields).await;
+    assert_eq!(res.status(), 200);
+    let moved: Value = res.json().await.unwrap();
+    assert_eq!((&moved["shift_title"], &moved["emailed"]), (&Value::from("Sunday"), &Value::from(false)));
+    assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Full, 1));
+
+    // Their link opens the Sunday sign-up, and cancels it.
+    let found: Value = app
+        .call(&app.client(), "shifts/by-token", &[("token", mine.cancel_token.as_str())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["shift"]["title"], "Sunday");
+    let on_sunday = service::all_signups(&app.db, &sunday.id).await.unwrap().remove(0);
+    assert_eq!(
+        (found["signup_id"].as_str(), on_sunday.email.as_str()),
+        (Some(on_sunday.id.as_str()), "v0@example.org")
+    );
+    let sent = queued(&app, "Moved: you're signed up for Sunday").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let body = &sent[0].2;
+    assert!(body.contains("your private cancel link from before still works"), "{body}");
+    assert!(cancel_tokens(body).is_empty(), "no new link in it: {body}");
+    let res = app.call(&app.client(), "shifts/cancel", &[("token", mine.cancel_token.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
+    assert_eq!(shift_status(&app, &saturday.id).await, (ShiftStatus::Open, 0));
 }
 
 /// Moves locking two shifts at once, in both directions at the same moment (on PostgreSQL,
