@@ -300,7 +300,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     // Not before this time, whatever the email: an account's link is written and queued, an
     // unknown email costs one read, and the difference must not tell who has an account.
     let answer_at = tokio::time::Instant::now() + service::EMAILED_LINK_ANSWER_TIME;
-    service::request_password_reset(&state.db, &allowance, &email).await?;
+    service::request_password_reset(&state.db, &state.secret_key, &allowance, &email).await?;
     tokio::time::sleep_until(answer_at).await;
     crate::request::after_plain_form_post("/forgot-password?sent=1");
     Ok(())

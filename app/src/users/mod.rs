@@ -227,7 +227,8 @@ pub async fn set_account_active(id: String, active: bool) -> Result<(), AppError
 pub async fn send_password_link(id: String) -> Result<String, AppError> {
     let me = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let user = service::admin_send_password_link(&state.bus, &crate::events::Actor::User(me.id), &id).await?;
+    let actor = crate::events::Actor::User(me.id);
+    let user = service::admin_send_password_link(&state.bus, &state.secret_key, &actor, &id).await?;
     Ok(user.email)
 }
 

@@ -562,8 +562,17 @@ pub async fn admin_set_active(
 }
 
 /// Emails an account that may sign in a one-time link to choose a new password (someone who
-/// cannot sign in asked an organiser); their password works until the link is used.
-pub async fn admin_send_password_link(bus: &Bus, actor: &Actor, id: &str) -> Result<User, AdminUserError> {
+/// cannot sign in asked an organiser); their password works until the link is used. Refused
+/// while email is not set up: the link could not arrive, and would replace one that works.
+pub async fn admin_send_password_link(
+    bus: &Bus,
+    key: &crate::secrets::SecretKey,
+    actor: &Actor,
+    id: &str,
+) -> Result<User, AdminUserError> {
+    if !crate::email::service::is_configured(bus.db(), key).await? {
+        return Err(AdminUserError::Refused("Email is not set up yet (Settings), so no link can be sent."));
+    }
     let mut tx = bus.db().begin_write().await?;
     let user = locked_user(&mut tx, id).await?;
     if crate::auth::service::ensure_may_sign_in(&user).is_err() {

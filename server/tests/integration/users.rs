@@ -350,6 +350,19 @@ async fn a_forgotten_password_is_changed_by_a_one_time_emailed_link(app: TestApp
         let app = &app;
         async move { app.call(&app.client(), "auth/forgot-password", &[("email", email)]).await.status() }
     };
+    // While email is not set up no link could arrive: refused alike for every email, no link made.
+    for email in ["nobody@example.org", "vic@example.org"] {
+        let res = app.call(&app.client(), "auth/forgot-password", &[("email", email)]).await;
+        assert_eq!(res.status(), 409, "{email}");
+        assert!(res.text().await.unwrap().contains("This organisation does not send email yet"), "{email}");
+    }
+    let links: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM password_resets").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(links, 0);
+    assert!(emails_to(&app, "vic@example.org").await.is_empty());
+    let smtp = crate::common::smtp::FakeSmtp::start(0).await;
+    crate::email::configure_smtp(&app, &crate::email::admin(&app).await, smtp.port).await;
+
     for email in ["nobody@example.org", "pat@example.org", " Vic@Example.org "] {
         let asked = std::time::Instant::now();
         assert_eq!(forgot(email).await, 200, "{email}: the same answer for everyone");
@@ -460,8 +473,16 @@ async fn organisers_email_password_links_and_never_need_to_know_a_password(app: 
     assert_eq!(reset(&app, &token, chosen, chosen).await.status(), 200);
     assert_eq!(login(&app, "noor@example.org", chosen).await.0, 200);
 
-    // A link on request: the old password works until the link is used.
+    // A link on request, refused while email is not set up (it could not arrive): nothing made.
     let nia = user_id(&app, "nia@example.org").await;
+    let res = app.call(&admin, "users/send-password-link", &[("id", nia.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Email is not set up yet"));
+    assert!(emails_to(&app, "nia@example.org").await.is_empty());
+    assert!(app.audited("user.password_link_sent").await.is_empty());
+    let smtp = crate::common::smtp::FakeSmtp::start(0).await;
+    crate::email::configure_smtp(&app, &admin, smtp.port).await;
+    // Then the old password works until the link is used.
     let res = app.call(&admin, "users/send-password-link", &[("id", nia.as_str())]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap(), "nia@example.org");
@@ -523,6 +544,8 @@ async fn super_admins_correct_an_accounts_email(app: TestApp) {
     assert_eq!(user_id(&app, "jo@exmaple.org").await, id, "nothing changed");
     assert!(app.events("user.updated").await.is_empty());
     // A password link went to the mistyped address before it was corrected.
+    let smtp = crate::common::smtp::FakeSmtp::start(0).await;
+    crate::email::configure_smtp(&app, &admin, smtp.port).await;
     let forgot = app.call(&app.client(), "auth/forgot-password", &[("email", "jo@exmaple.org")]).await;
     assert_eq!(forgot.status(), 200);
     let stale_link = emailed_reset_token(&app, "jo@exmaple.org").await;
