@@ -737,6 +737,11 @@ test.describe.serial("emails about a sign-up", () => {
     await admin.getByRole("link", { name: "Morning sorting" }).click();
     await ready(admin);
     await admin.getByTestId("signup-row").filter({ hasText: "v32@example.org" }).getByRole("button", { name: "Move", exact: true }).click();
+    // The choice starts on the day picked: nothing after tomorrow, then tomorrow's again.
+    const from = admin.getByTestId("move-row").getByLabel("Shifts from");
+    await from.fill(new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10));
+    await expect(admin.getByTestId("move-none")).toContainText("No other shift from that day on takes sign-ups.");
+    await from.fill(tomorrow());
     const choice = admin.getByTestId("move-row").getByLabel("Move Volunteer 32 to");
     const evening = await choice.locator("option", { hasText: "Evening sorting" }).getAttribute("value");
     await choice.selectOption(evening!);

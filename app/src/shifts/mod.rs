@@ -661,6 +661,17 @@ pub struct SignupReceipt {
     pub cancel_token: String,
 }
 
+/// How many shifts an organiser is offered at once to move a volunteer to.
+pub const MOVE_TARGETS_MAX: usize = 200;
+
+/// The shifts an organiser may move a volunteer to (see `service::move_targets`), and whether
+/// more come after the `MOVE_TARGETS_MAX` listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoveTargets {
+    pub shifts: Vec<Shift>,
+    pub more: bool,
+}
+
 /// Where an organiser moved a volunteer, and whether they wait there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MoveReceipt {
@@ -1077,12 +1088,16 @@ pub async fn admin_resend_confirmation(signup_id: String) -> Result<String, AppE
     })
 }
 
-/// The shifts a volunteer of this shift can be moved to (see `service::move_targets`).
+/// The shifts a volunteer of this shift can be moved to, from the day `from` on when given
+/// (see `service::move_targets`).
 #[server(prefix = "/api", endpoint = "shifts/admin-move-targets")]
-pub async fn admin_move_targets(shift_id: String) -> Result<Vec<Shift>, AppError> {
+pub async fn admin_move_targets(
+    shift_id: String,
+    #[server(default)] from: String,
+) -> Result<MoveTargets, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    service::move_targets(&state.db, &shift_id, crate::db::now_unix()).await.map_err(crate::auth::internal)
+    Ok(service::move_targets(&state.db, &shift_id, &from, crate::db::now_unix()).await?)
 }
 
 /// An organiser moves a volunteer to another shift (see `service::move_signup`).

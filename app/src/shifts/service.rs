@@ -2250,22 +2250,34 @@ fn cancelled_event(
     })
 }
 
-/// How many shifts an organiser is offered to move a volunteer to.
-const MOVE_TARGETS_MAX: i64 = 200;
-
 /// The shifts a volunteer of `shift_id` can be moved to: every other shift that still takes
-/// sign-ups (not cancelled, not over), private ones too, soonest first, at most
-/// `MOVE_TARGETS_MAX`.
-pub async fn move_targets(db: &Db, shift_id: &str, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+/// sign-ups (not cancelled, not over), private ones too, starting on the day `from`
+/// (`YYYY-MM-DD` in the organisation's time zone) or later when one is given, soonest first,
+/// at most `MOVE_TARGETS_MAX`, saying whether more come after them.
+pub async fn move_targets(
+    db: &Db,
+    shift_id: &str,
+    from: &str,
+    now: i64,
+) -> Result<super::MoveTargets, ShiftError> {
+    let mut v = Validation::new();
+    let (from_day, _) = crate::time::period(&mut v, &Some(from.to_string()), &None);
+    v.finish().map_err(ShiftError::Invalid)?;
+    let (starts_from, _) = crate::settings::time_zone(db).await?.days(from_day, None);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE id <> $1 AND status <> 'CANCELLED' AND ends_at > $2 \
-         ORDER BY {SOONEST_FIRST} LIMIT {MOVE_TARGETS_MAX}"
+         AND starts_at >= $3 ORDER BY {SOONEST_FIRST} LIMIT {}",
+        super::MOVE_TARGETS_MAX + 1
     )))
     .bind(shift_id)
     .bind(now)
+    .bind(starts_from.unwrap_or(i64::MIN))
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(shift_from_row).collect()
+    let mut shifts = rows.iter().map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
+    let more = shifts.len() > super::MOVE_TARGETS_MAX;
+    shifts.truncate(super::MOVE_TARGETS_MAX);
+    Ok(super::MoveTargets { shifts, more })
 }
 
 /// An organiser moves a volunteer to another shift (they asked to come another day), to any

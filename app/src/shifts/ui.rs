@@ -10,14 +10,14 @@ use super::{
     AdminAddSignup, AdminCancelShift, AdminMoveSignup, AdminPromoteSignup, AdminRemoveSignup,
     AdminResendConfirmation, AdminSetAttendance, Attendance, CancelMySignup, CancelSignup, ChosenShifts,
     CreateShift, DeleteShift, EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift,
-    LinkSignupsByToken, MySignup, NewCalendarFeed, PublicShift, REMINDER_CHOICES, SOON_DAYS, STATUS_OVER,
-    SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage, ShiftStatus, SignInSheet, SignUpForShift,
-    SignupPage, SignupSource, SignupStatus, SignupView, SwitchMySignup, SwitchSignup, UpdateShift,
-    admin_move_targets, calendar_feed_link, clashes_within, get_admin_shift, get_calendar_feed,
-    get_later_signups_by_token, get_my_switch_choices, get_public_shift, get_reminder_hours,
-    get_sign_in_sheet, get_signup_by_token, get_switch_choices, get_volunteer_hours, list_admin_shifts,
-    list_chosen_shifts, list_public_places, list_public_shifts, my_clashes, my_past_shifts, my_shifts,
-    shifts_needing_volunteers, unlinked_signups_by_token,
+    LinkSignupsByToken, MOVE_TARGETS_MAX, MoveTargets, MySignup, NewCalendarFeed, PublicShift,
+    REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage,
+    ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView,
+    SwitchMySignup, SwitchSignup, UpdateShift, admin_move_targets, calendar_feed_link, clashes_within,
+    get_admin_shift, get_calendar_feed, get_later_signups_by_token, get_my_switch_choices, get_public_shift,
+    get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_switch_choices, get_volunteer_hours,
+    list_admin_shifts, list_chosen_shifts, list_public_places, list_public_shifts, my_clashes,
+    my_past_shifts, my_shifts, shifts_needing_volunteers, unlinked_signups_by_token,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::error::AppError;
@@ -1524,11 +1524,12 @@ pub fn AdminShiftPage() -> impl IntoView {
     // shift does; whether the edit form is open.
     let confirm_removal = RwSignal::new(None::<String>);
     // Whose move to another shift is being chosen, and the shifts to choose from (fetched when
-    // a move is opened, so they are current).
+    // a move is opened, so they are current), from the day chosen on.
     let moving = RwSignal::new(None::<String>);
+    let move_from = RwSignal::new(String::new());
     let move_targets = LocalResource::new(move || {
-        let (open, shift_id) = (moving.get().is_some(), id());
-        async move { if open { admin_move_targets(shift_id).await.map(Some) } else { Ok(None) } }
+        let (open, shift_id, from) = (moving.get().is_some(), id(), move_from.get());
+        async move { if open { admin_move_targets(shift_id, from).await.map(Some) } else { Ok(None) } }
     });
     let confirm_cancel = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
@@ -1716,7 +1717,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 })}
                             </p>
                             {edit_form}
-                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over actions=RowActions { remove, promote, resend, move_to, confirm_removal, moving, move_targets } marking=marking />
+                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over actions=RowActions { remove, promote, resend, move_to, confirm_removal, moving, move_from, move_targets } marking=marking />
                             {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() series add=add form=add_form error=add_error /> })}
                             <EmailVolunteers shift_id=shift.id.clone() signed_up=shift.signed_up waiting=waiting />
                         }
@@ -1792,9 +1793,10 @@ struct RowActions {
     move_to: ServerAction<AdminMoveSignup>,
     /// Which sign-up's removal waits for confirmation.
     confirm_removal: RwSignal<Option<String>>,
-    /// Which sign-up's move is being chosen.
+    /// Which sign-up's move is being chosen, and from which day (`YYYY-MM-DD`; empty, from now).
     moving: RwSignal<Option<String>>,
-    move_targets: LocalResource<Result<Option<Vec<Shift>>, AppError>>,
+    move_from: RwSignal<String>,
+    move_targets: LocalResource<Result<Option<MoveTargets>, AppError>>,
 }
 
 #[component]
@@ -1806,7 +1808,7 @@ fn SignupTable(
     actions: RowActions,
     marking: Option<ServerAction<AdminSetAttendance>>,
 ) -> impl IntoView {
-    let RowActions { remove, promote, resend, move_to, confirm_removal, moving, .. } = actions;
+    let RowActions { remove, promote, resend, move_to, confirm_removal, moving, move_from, .. } = actions;
     let columns = if marking.is_some() { 7 } else { 6 };
     let rows = signups
         .into_iter()
@@ -1868,6 +1870,7 @@ fn SignupTable(
                 view! {
                     <button class="mr-3 text-sm text-indigo-700 hover:underline" title="Moves them to another shift and emails them" on:click=move |_| {
                         move_to.value().set(None);
+                        move_from.set(String::new());
                         moving.set(Some(id.clone()));
                     }>
                         "Move"
@@ -1969,7 +1972,7 @@ fn SignupTable(
 /// The row under a sign-up where an organiser chooses the shift to move them to.
 #[component]
 fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) -> impl IntoView {
-    let RowActions { move_to, moving, move_targets, .. } = actions;
+    let RowActions { move_to, moving, move_from, move_targets, .. } = actions;
     let error = move || {
         last_error(move_to.value())
             .get()
@@ -1978,19 +1981,29 @@ fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) 
     let choices = move || {
         let (signup_id, name) = (signup_id.clone(), name.clone());
         Suspend::new(async move {
-            let shifts = match move_targets.await {
+            let MoveTargets { shifts, more } = match move_targets.await {
                 Err(e) => return view! { <LoadError error=e /> }.into_any(),
-                Ok(shifts) => shifts.unwrap_or_default(),
+                Ok(targets) => targets.unwrap_or(MoveTargets { shifts: Vec::new(), more: false }),
             };
             if shifts.is_empty() {
+                let none = if move_from.get_untracked().is_empty() {
+                    "There is no other shift to move them to: every other shift is over or cancelled. "
+                } else {
+                    "No other shift from that day on takes sign-ups. "
+                };
                 return view! {
-                    <p class="max-w-xs text-sm text-slate-700 md:max-w-xl">
-                        "There is no other shift to move them to: every other shift is over or cancelled. "
+                    <p class="max-w-xs text-sm text-slate-700 md:max-w-xl" data-testid="move-none">
+                        {none}
                         <button type="button" class="text-indigo-700 hover:underline" on:click=move |_| moving.set(None)>"Close"</button>
                     </p>
                 }
                     .into_any();
             }
+            let more = more.then(|| view! {
+                <p class="max-w-xs text-xs text-slate-600 md:max-w-xl" data-testid="move-more">
+                    {format!("The first {MOVE_TARGETS_MAX} are listed: for a later one, choose a later day above.")}
+                </p>
+            });
             let options = shifts
                 .into_iter()
                 .map(|shift| {
@@ -2023,6 +2036,7 @@ fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) 
                     </button>
                     <button type="button" class="text-sm text-slate-700" on:click=move |_| moving.set(None)>"Keep them here"</button>
                 </ActionForm>
+                {more}
             }
                 .into_any()
         })
@@ -2030,10 +2044,15 @@ fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) 
     view! {
         <tr data-testid="move-row">
             <td colspan=columns class="bg-slate-50 px-3 py-3">
+                <label class="mb-3 block text-sm text-slate-700">
+                    "Shifts from"
+                    <input type="date" class="ml-2 rounded-md border border-slate-300 px-2 py-1 text-sm" prop:value=move || move_from.get()
+                        on:change=move |ev| move_from.set(event_target_value(&ev)) />
+                </label>
                 <Suspense fallback=|| view! { <p class="text-sm text-slate-600">"Loading the shifts…"</p> }>{choices}</Suspense>
                 <p id="move-error" class="mt-2 max-w-xs text-sm text-red-600 md:max-w-xl" data-testid="move-error">{error}</p>
                 <p class="mt-1 max-w-xs text-xs text-slate-600 md:max-w-xl">
-                    "They are emailed the new shift's details and a new cancel link. A spot they leave goes to the first on the waitlist."
+                    "They are emailed the new shift's details and a new cancel link (while email is not set up, the link they have goes on working). A spot they leave goes to the first on the waitlist."
                 </p>
             </td>
         </tr>

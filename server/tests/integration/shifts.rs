@@ -27,6 +27,7 @@ on_both_backends!(
     organisers_resend_a_volunteers_confirmation,
     organisers_move_a_volunteer_to_another_shift,
     a_move_keeps_the_volunteers_link_while_email_is_not_set_up,
+    the_move_choice_starts_on_the_day_chosen,
     moves_both_ways_at_once_keep_capacity_exact,
     volunteers_switch_to_another_date_of_their_series,
     signed_in_volunteers_change_the_date_on_my_shifts,
@@ -583,10 +584,11 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
 
     // The choice: every other shift that still takes sign-ups.
     let res = app.call(&admin, "shifts/admin-move-targets", &[("shift_id", saturday.id.as_str())]).await;
-    let mut targets: Vec<String> =
-        res.json::<Vec<Value>>().await.unwrap().iter().map(|s| s["title"].to_string()).collect();
-    targets.sort();
-    assert_eq!(targets, ["\"Monday\"", "\"Sunday\""]);
+    let targets: Value = res.json().await.unwrap();
+    let mut titles: Vec<&str> =
+        targets["shifts"].as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
+    titles.sort();
+    assert_eq!((titles, &targets["more"]), (vec!["Monday", "Sunday"], &Value::from(false)));
 
     // v0 moves to Monday: v1 gets Saturday's spot.
     let res = move_to(v0.id.clone(), monday.id.clone()).await;
@@ -689,6 +691,57 @@ async fn organisers_move_a_volunteer_to_another_shift(app: TestApp) {
     assert_eq!(move_to(v0_now, sunday.id.clone()).await.status(), 409, "Monday is over: a record");
     assert_eq!(signups_and_emails(&app).await, before);
     assert_eq!(shift_status(&app, &sunday.id).await, (ShiftStatus::Open, 0));
+}
+
+/// The choice of shifts to move someone to starts on the day the organiser picks (today,
+/// unless they pick one), lists at most 200, and says when more come after them.
+async fn the_move_choice_starts_on_the_day_chosen(app: TestApp) {
+    let bus = app.bus();
+    let every_day = weekly(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "12");
+    for (title, start, end) in
+        [("Breakfast", "08:00", "09:00"), ("Lunch", "12:00", "13:00"), ("Supper", "18:00", "19:00")]
+    {
+        service::create_series(&bus, &Actor::System, &timed(title, start, end), &every_day).await.unwrap();
+    }
+    let here = service::create(&bus, &Actor::System, &form("Here", "5")).await.unwrap();
+    let admin = crate::email::admin(&app).await;
+    let targets = |from: String| {
+        let (app, admin, here) = (&app, admin.clone(), here.id.clone());
+        async move {
+            let res = app
+                .call(&admin, "shifts/admin-move-targets", &[("shift_id", here.as_str()), ("from", &from)])
+                .await;
+            assert_eq!(res.status(), 200, "{from}");
+            let targets: Value = res.json().await.unwrap();
+            let dates: Vec<String> = targets["shifts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let date = app::time::date_time_from_unix(s["starts_at"].as_i64().unwrap()).0;
+                    format!("{date} {}", s["title"].as_str().unwrap())
+                })
+                .collect();
+            (dates, targets["more"].as_bool().unwrap())
+        }
+    };
+    let day = |n: i64| app::time::date_time_from_unix(db::now_unix() + n * 86_400).0;
+
+    // 252 shifts from tomorrow (the time zone is UTC): the first 200, soonest first, and word
+    // of more.
+    let (first, more) = targets(String::new()).await;
+    assert_eq!((first.len(), more), (200, true));
+    assert_eq!(first[..2], [format!("{} Breakfast", day(1)), format!("{} Lunch", day(1))]);
+    // From the 80th day: its three shifts a day to the 84th, all of them.
+    let (late, more) = targets(day(80)).await;
+    assert_eq!((late.len(), more), (15, false), "{late:?}");
+    assert_eq!((&late[0], &late[14]), (&format!("{} Breakfast", day(80)), &format!("{} Supper", day(84))));
+    // After the last, none; a date not a date is refused.
+    assert_eq!(targets(day(85)).await, (Vec::new(), false));
+    let res = app
+        .call(&admin, "shifts/admin-move-targets", &[("shift_id", here.id.as_str()), ("from", "31/12/2026")])
+        .await;
+    refused_on(res, "from", "Enter a date as YYYY-MM-DD.").await;
 }
 
 /// While email is not set up, a move goes ahead, but no new link could reach the volunteer:
