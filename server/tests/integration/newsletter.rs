@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, eventually};
+use crate::common::{Backend, caught_up, eventually};
 use crate::event_bus::listener_counter;
 use crate::integrations::spawn_with_super_admin;
 use app::events::{Actor, Event};
@@ -308,7 +308,6 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
             app.call(&admin, "integrations/save-newsletter", &form).await
         }
     };
-    let delivered = || listener_counter(app, "newsletter", "delivered");
     let bus = app.bus();
 
     // Bad input is refused field by field and changes nothing.
@@ -434,11 +433,10 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     listmonk.set_status("jo@example.org", "Volunteers", "unsubscribed");
     let second =
         app::shifts::service::create(&bus, &Actor::System, &crate::shifts::form("Stall", "5")).await.unwrap();
-    let before = delivered().await;
     app::shifts::service::sign_up(&bus, &Actor::System, &second.id, &jo, SignupSource::Public, None)
         .await
         .unwrap();
-    eventually("the second sign-up is delivered", || async { delivered().await > before }).await;
+    caught_up(app, "newsletter").await;
     assert_eq!(
         listmonk.lists_of("jo@example.org"),
         BTreeMap::from([("Volunteers".into(), "unsubscribed".into())])
@@ -458,11 +456,10 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
         .execute(app.db.writer())
         .await
         .unwrap();
-    let before = delivered().await;
     app::shifts::service::sign_up(&bus, &Actor::System, &shift.id, &lee, SignupSource::Public, None)
         .await
         .unwrap();
-    eventually("Lee's sign-up is delivered", || async { delivered().await > before }).await;
+    caught_up(app, "newsletter").await;
     assert!(listmonk.subscriber("lee@example.org").is_none());
 
     // Listmonk is down: retried, then parked; the error never shows the token. A replay
@@ -534,11 +531,10 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     );
     // Corrected to an address Listmonk already has (Sam's, who is no contact here): Listmonk
     // holds one subscriber per address, so both are left as they are.
-    let before = delivered().await;
     app::contacts::service::update(&bus, &Actor::System, &jo_contact, &correct("sam@example.org"))
         .await
         .unwrap();
-    eventually("the correction is delivered", || async { delivered().await > before }).await;
+    caught_up(app, "newsletter").await;
     assert_eq!(listmonk.subscriber("jo.bloggs@example.org").unwrap()["id"], jo_sub["id"]);
     assert_eq!(listmonk.subscriber("sam@example.org").unwrap()["name"], "Sam (Listmonk)");
 
@@ -670,9 +666,8 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     .await;
     assert!(listmonk.subscriber("gus@example.org").is_some(), "only the erased contact's");
     let erased = format!("erased:{fay}");
-    let before = delivered().await;
     app.publish(&donation(&erased, app::contacts::erasure::ERASED_NAME)).await;
-    eventually("the erased donor's donation is delivered", || async { delivered().await > before }).await;
+    caught_up(app, "newsletter").await;
     assert!(
         listmonk.subscribers.lock().unwrap().values().all(|s| s["email"] != erased.as_str()),
         "no subscriber for the erased address"
