@@ -64,8 +64,9 @@ pub struct Moved<'a> {
 }
 
 /// After a move: the shift they are no longer on and the one they are on now, with its private
-/// cancel link (or word that the old one still works). The calendar file adds the new shift (with a spot there) and marks the old one
-/// cancelled in a calendar that imported it (with a spot there).
+/// cancel link (or word that the old one still works). The calendar file adds the new shift
+/// (with a spot there) and marks the old one cancelled in a calendar that imported it (with a
+/// spot there).
 pub fn moved(name: &str, to: &str, moved: &Moved) -> OutgoingEmail {
     let cancel = match moved.cancel_token {
         Some(token) => format!("cancel with this private link:\n{LINK_BASE}/shifts/cancel?token={token}"),

@@ -2398,9 +2398,10 @@ pub enum Mover {
 /// (`shift.signup.cancelled`, reason MOVED; a spot it frees goes to the waitlist, as after any
 /// cancellation) and the volunteer is signed up for `to_shift_id` (a spot, or its waitlist when
 /// it is full), with `shift.signup.created`. One email tells them both, with the new private
-/// cancel link, or with `keep_link` says the old one now cancels the new sign-up. When the
-/// other shift refuses them (already on it, cancelled, over, or not one the mover may choose)
-/// it is a field error on `to_shift_id` and nothing changes.
+/// cancel link, or with `keep_link` says the old one now cancels the new sign-up (the receipt's
+/// token is then not the new sign-up's). When the other shift refuses them (already on it,
+/// cancelled, over, or not one the mover may choose) it is a field error on `to_shift_id` and
+/// nothing changes.
 async fn move_to(
     bus: &Bus,
     actor: &Actor,
