@@ -193,9 +193,18 @@ impl Bus {
                 batch.into_iter().filter(|e| any_matches(&l.patterns, &e.topic)).collect();
             // The guard is asked once a batch: it may read settings, and its answer holds
             // for events that came together.
-            if !waiting.is_empty() && !(l.enabled)().await {
-                outcomes.skipped = waiting.len() as i64;
-                waiting.clear();
+            if !waiting.is_empty() {
+                match (l.enabled)().await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        outcomes.skipped = waiting.len() as i64;
+                        waiting.clear();
+                    }
+                    Err(error) => {
+                        tracing::error!(listener = l.name, %error, "cannot tell whether the listener is on");
+                        outcomes.failed.extend(waiting.drain(..).map(|e| (e.seq, error.clone())));
+                    }
+                }
             }
             while !waiting.is_empty() {
                 let rest = waiting.split_off(l.events_per_call.min(waiting.len()));
@@ -274,12 +283,16 @@ impl Bus {
             let seq: i64 = row.try_get("seq")?;
             let attempts: i64 = row.try_get("attempts")?;
             let Some(envelope) = outbox::read_one(db, seq).await? else { continue };
-            if !(l.enabled)().await {
-                self.finish_retry(l.name, seq, "skipped").await?;
-                continue;
-            }
             let id = envelope.id.clone();
-            match self.deliver(l, vec![envelope]).await {
+            let delivered = match (l.enabled)().await {
+                Ok(true) => self.deliver(l, vec![envelope]).await,
+                Ok(false) => {
+                    self.finish_retry(l.name, seq, "skipped").await?;
+                    continue;
+                }
+                Err(error) => Err(error),
+            };
+            match delivered {
                 Ok(()) => self.finish_retry(l.name, seq, "delivered").await?,
                 Err(error) => {
                     tracing::error!(listener = l.name, event_id = %id, seq, attempt = attempts + 1, %error, "listener retry failed");

@@ -47,7 +47,9 @@ pub async fn publish_all(tx: &mut Tx, events: &[(&Actor, &Event)]) -> Result<Vec
 pub const COPIES_LOCK: &str = "bus-event-copies";
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
-pub type GuardFuture = Pin<Box<dyn Future<Output = bool> + Send>>;
+/// Whether a listener is on; an error when that cannot be read (its settings), which fails
+/// the delivery, to be retried, rather than skipping the event for good.
+pub type GuardFuture = Pin<Box<dyn Future<Output = Result<bool, String>> + Send>>;
 
 /// A durable listener: a name, what it subscribes to, its own enabled check (read at each
 /// delivery) and its handler. Handlers must be idempotent: delivery is at least once.
@@ -90,7 +92,7 @@ impl Listener {
         Listener {
             name,
             patterns: patterns.iter().filter_map(|p| Pattern::parse(p)).collect(),
-            enabled: Arc::new(|| Box::pin(async { true })),
+            enabled: Arc::new(|| Box::pin(async { Ok(true) })),
             handler: Arc::new(handler),
             events_per_call: usize::MAX,
         }

@@ -36,7 +36,7 @@ pub async fn stats(bus: &Bus) -> Result<BusStats, sqlx::Error> {
         listeners.push(ListenerStat {
             name: l.name.to_string(),
             subscriptions: l.patterns.iter().map(|p| p.as_str().to_string()).collect(),
-            enabled: (l.enabled)().await,
+            enabled: (l.enabled)().await.unwrap_or(false),
             delivered: c.delivered,
             failed: c.failed,
             retried: c.retried,

@@ -31,9 +31,8 @@ pub fn listener(db: Db, key: Arc<SecretKey>) -> Listener {
     .with_guard(move || -> GuardFuture {
         let (db, key) = (guard_db.clone(), guard_key.clone());
         Box::pin(async move {
-            service::load_automation(&db, &key)
-                .await
-                .is_ok_and(|settings| settings.automation_target().is_some())
+            let settings = service::load_automation(&db, &key).await.map_err(|e| e.to_string())?;
+            Ok(settings.automation_target().is_some())
         })
     })
 }

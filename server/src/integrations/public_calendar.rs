@@ -52,9 +52,8 @@ pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
     .with_guard(move || -> GuardFuture {
         let (db, key) = (guard_db.clone(), guard_key.clone());
         Box::pin(async move {
-            service::load_public_calendar(&db, &key)
-                .await
-                .is_ok_and(|settings| settings.public_calendar_target().is_some())
+            let settings = service::load_public_calendar(&db, &key).await.map_err(|e| e.to_string())?;
+            Ok(settings.public_calendar_target().is_some())
         })
     })
 }

@@ -59,7 +59,8 @@ pub fn listener(db: Db, key: Arc<SecretKey>, public_url: String) -> Listener {
     .with_guard(move || -> GuardFuture {
         let (db, key) = (guard_db.clone(), guard_key.clone());
         Box::pin(async move {
-            service::load_team_chat(&db, &key).await.is_ok_and(|settings| settings.target().is_some())
+            let settings = service::load_team_chat(&db, &key).await.map_err(|e| e.to_string())?;
+            Ok(settings.target().is_some())
         })
     })
 }

@@ -33,6 +33,7 @@ on_both_backends_with_own_server!(
     a_batched_listener_gets_events_together_and_a_failed_call_retries_each_alone,
     panics_and_failures_do_not_touch_other_listeners_or_publishers,
     disabled_listener_counts_skips,
+    a_guard_that_cannot_tell_retries_the_event,
     retention_prunes_only_delivered_old_events,
     events_committed_while_no_dispatcher_runs_are_delivered_once_after_restart,
 );
@@ -248,7 +249,7 @@ async fn disabled_listener_counts_skips(backend: Backend) {
     let guard = enabled.clone();
     let listener = flaky_listener("guarded", 0, calls.clone()).with_guard(move || {
         let on = guard.load(Ordering::SeqCst);
-        Box::pin(async move { on })
+        Box::pin(async move { Ok(on) })
     });
     let app = spawn_with(backend, vec![listener]).await;
     publish(&app, "while off").await;
@@ -262,6 +263,45 @@ async fn disabled_listener_counts_skips(backend: Backend) {
     })
     .await;
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+/// A guard that cannot tell whether its listener is on (its settings could not be read) fails
+/// the delivery, to be retried, instead of skipping the event for good; one that never can
+/// parks it, for a replay.
+async fn a_guard_that_cannot_tell_retries_the_event(backend: Backend) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    // How many more times the guard fails.
+    let failing = Arc::new(AtomicUsize::new(1));
+    let guard = failing.clone();
+    let listener = flaky_listener("guarded", 0, calls.clone()).with_guard(move || {
+        let fail = guard.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        Box::pin(async move { if fail { Err("cannot read the settings".to_string()) } else { Ok(true) } })
+    });
+    let app = spawn_with(backend, vec![listener]).await;
+    publish(&app, "once the settings are read").await;
+    eventually("the event is delivered on its retry", || async {
+        listener_counter(&app, "guarded", "delivered").await == 1
+    })
+    .await;
+    let counted: Vec<i64> = futures::future::join_all(
+        ["failed", "retried", "skipped", "dead"].map(|counter| listener_counter(&app, "guarded", counter)),
+    )
+    .await;
+    assert_eq!(counted, [1, 1, 0, 0], "failed, retried, skipped, dead");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // Never readable: retried on the schedule, then parked with the guard's error.
+    failing.store(usize::MAX, Ordering::SeqCst);
+    publish(&app, "never").await;
+    eventually("the event is parked", || async { listener_counter(&app, "guarded", "dead").await == 1 })
+        .await;
+    let error: String =
+        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'guarded'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(error, "cannot read the settings");
+    assert_eq!((calls.load(Ordering::SeqCst), listener_counter(&app, "guarded", "skipped").await), (1, 0));
 }
 
 async fn stats_endpoint_answers_admins_only(app: TestApp) {
