@@ -80,6 +80,19 @@ async fn spawn_with(backend: Backend, listeners: Vec<Listener>) -> TestApp {
     .await
 }
 
+/// Waits until `listener` has parked one delivery as dead; answers that delivery's last error.
+pub async fn parked_error(app: &TestApp, listener: &str) -> String {
+    eventually(&format!("{listener} parks the delivery"), || async {
+        listener_counter(app, listener, "dead").await == 1
+    })
+    .await;
+    sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = $1 AND status = 'DEAD'")
+        .bind(listener)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
 pub async fn listener_counter(app: &TestApp, name: &str, counter: &str) -> i64 {
     let sql = format!("SELECT {counter} FROM bus_listeners WHERE name = $1");
     // The row appears when the server has started the listener.
@@ -293,14 +306,7 @@ async fn a_guard_that_cannot_tell_retries_the_event(backend: Backend) {
     // Never readable: retried on the schedule, then parked with the guard's error.
     failing.store(usize::MAX, Ordering::SeqCst);
     publish(&app, "never").await;
-    eventually("the event is parked", || async { listener_counter(&app, "guarded", "dead").await == 1 })
-        .await;
-    let error: String =
-        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'guarded'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-    assert_eq!(error, "cannot read the settings");
+    assert_eq!(parked_error(&app, "guarded").await, "cannot read the settings");
     assert_eq!((calls.load(Ordering::SeqCst), listener_counter(&app, "guarded", "skipped").await), (1, 0));
 }
 

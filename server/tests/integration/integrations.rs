@@ -17,7 +17,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use crate::common::{Backend, TestApp, eventually, spawn_app_custom};
-use crate::event_bus::listener_counter;
+use crate::event_bus::{listener_counter, parked_error};
 use app::events::Actor;
 use app::shifts::{SignupForm, SignupSource};
 use app::users::{Role, UserStatus};
@@ -312,13 +312,7 @@ async fn team_chat_hears_what_the_team_wants_to_know(backend: Backend) {
     // The chat server is down: retried, then parked; the error never shows the token.
     receiver.status.store(503, Ordering::SeqCst);
     assert_eq!(app.call(&admin, "observability/test-event", &[]).await.status(), 200);
-    eventually("the message is parked", || async { listener_counter(app, "team-chat", "dead").await == 1 })
-        .await;
-    let last_error: String =
-        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'team-chat'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let last_error = parked_error(app, "team-chat").await;
     assert!(last_error.contains("503") && !last_error.contains("token"), "{last_error}");
     assert!(receiver.last().envelope()["text"].as_str().unwrap().starts_with("Changemaker is connected"));
 
@@ -590,15 +584,7 @@ async fn the_public_calendar_shows_public_shifts_as_they_change(backend: Backend
     calendar.status.store(503, Ordering::SeqCst);
     let parked =
         app::shifts::service::create(&bus, &actor, &crate::shifts::form("Stall", "2")).await.unwrap();
-    eventually("the delivery is parked", || async {
-        listener_counter(app, "public-calendar", "dead").await == 1
-    })
-    .await;
-    let last_error: String =
-        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'public-calendar'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let last_error = parked_error(app, "public-calendar").await;
     assert!(last_error.contains("503") && !last_error.contains(CALENDAR_TOKEN), "{last_error}");
     assert!(calendar.entries().is_empty());
 

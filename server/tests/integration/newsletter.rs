@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::common::{Backend, caught_up, eventually};
-use crate::event_bus::listener_counter;
+use crate::event_bus::{listener_counter, parked_error};
 use crate::integrations::spawn_with_super_admin;
 use app::events::{Actor, Event};
 use app::shifts::{SignupForm, SignupSource};
@@ -466,13 +466,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     // once it is back makes the donor a subscriber.
     listmonk.status.store(503, Ordering::SeqCst);
     app.publish(&donation("kim@example.org", "Kim")).await;
-    eventually("the delivery is parked", || async { listener_counter(app, "newsletter", "dead").await == 1 })
-        .await;
-    let last_error: String =
-        sqlx::query_scalar("SELECT last_error FROM bus_deliveries WHERE listener = 'newsletter'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let last_error = parked_error(app, "newsletter").await;
     assert!(last_error.contains("503") && !last_error.contains(API_TOKEN), "{last_error}");
     listmonk.status.store(200, Ordering::SeqCst);
     let seq: i64 = sqlx::query_scalar("SELECT seq FROM bus_deliveries WHERE listener = 'newsletter'")
