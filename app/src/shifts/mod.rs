@@ -666,7 +666,7 @@ pub const MOVE_TARGETS_MAX: usize = 200;
 
 /// The shifts an organiser may move a volunteer to (see `service::move_targets`), and whether
 /// more come after the `MOVE_TARGETS_MAX` listed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MoveTargets {
     pub shifts: Vec<Shift>,
     pub more: bool,

@@ -1983,7 +1983,7 @@ fn MoveForm(signup_id: String, name: String, columns: u32, actions: RowActions) 
         Suspend::new(async move {
             let MoveTargets { shifts, more } = match move_targets.await {
                 Err(e) => return view! { <LoadError error=e /> }.into_any(),
-                Ok(targets) => targets.unwrap_or(MoveTargets { shifts: Vec::new(), more: false }),
+                Ok(targets) => targets.unwrap_or_default(),
             };
             if shifts.is_empty() {
                 let none = if move_from.get_untracked().is_empty() {
