@@ -81,7 +81,7 @@ test.describe.serial("volunteer shifts", () => {
     await admin.getByLabel("Email", { exact: true }).fill("vic@example.org");
     await admin.getByLabel("Password (at least 12 characters)").fill("a long enough password");
     await admin.getByRole("button", { name: "Create account" }).click();
-    await expect(admin.getByText("Account created.")).toBeVisible();
+    await expect(admin.getByRole("status").filter({ hasText: "Account created." })).toHaveText("Account created.");
     await admin.goto(`${server.baseURL}/admin/shifts`);
     await ready(admin);
     await createShift(admin, "Leaflet drop", 3);

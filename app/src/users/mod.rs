@@ -107,6 +107,25 @@ pub struct UserRow {
     pub created: String,
 }
 
+/// An account an organiser made, and what became of its link to choose a password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAccount {
+    #[serde(flatten)]
+    pub user: UserRow,
+    pub password_link: PasswordLinkSent,
+}
+
+/// Whether a new account's owner was sent a link to choose their password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordLinkSent {
+    /// The organiser typed a password: no link.
+    NotNeeded,
+    Emailed,
+    /// Email is not set up: the link waits in the queue and works for a week from now.
+    WaitsForEmail,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UserFilter {
@@ -196,11 +215,13 @@ pub async fn list_users(#[server(default)] filter: UserFilter) -> Result<UserPag
 }
 
 #[server(prefix = "/api", endpoint = "users/create")]
-pub async fn create_account(form: UserForm) -> Result<UserRow, AppError> {
+pub async fn create_account(form: UserForm) -> Result<NewAccount, AppError> {
     let me = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let user = service::admin_create(&state.bus, &crate::events::Actor::User(me.id), &form).await?;
-    service::new_account_row(&state.db, &user).await.map_err(crate::auth::internal)
+    let actor = crate::events::Actor::User(me.id);
+    let (user, password_link) = service::admin_create(&state.bus, &state.secret_key, &actor, &form).await?;
+    let user = service::new_account_row(&state.db, &user).await.map_err(crate::auth::internal)?;
+    Ok(NewAccount { user, password_link })
 }
 
 #[server(prefix = "/api", endpoint = "users/update")]

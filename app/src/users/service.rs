@@ -387,8 +387,14 @@ pub fn updated_event(user: &User) -> Event {
     })
 }
 
-/// Creates an active account with the role chosen; publishes `user.created`.
-pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> Result<User, AdminUserError> {
+/// Creates an active account with the role chosen; publishes `user.created`. Answers too
+/// whether its owner was emailed a link to choose a password, or it waits for email settings.
+pub async fn admin_create(
+    bus: &Bus,
+    key: &crate::secrets::SecretKey,
+    actor: &Actor,
+    form: &super::UserForm,
+) -> Result<(User, super::PasswordLinkSent), AdminUserError> {
     let zone = crate::settings::time_zone(bus.db()).await?;
     let mut v = Validation::new();
     let role = parse_role(&form.role, &mut v);
@@ -402,6 +408,15 @@ pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> R
     if !errors.is_empty() {
         return Err(UserError::Invalid(errors).into());
     }
+    // Made anyway while email is not set up: the email waits in the queue, and the organiser
+    // is told so.
+    let link = match emails_a_link {
+        false => super::PasswordLinkSent::NotNeeded,
+        true if crate::email::service::is_configured(bus.db(), key).await? => {
+            super::PasswordLinkSent::Emailed
+        }
+        true => super::PasswordLinkSent::WaitsForEmail,
+    };
     let mut tx = bus.db().begin_write().await?;
     let new = NewUser {
         email: &form.email,
@@ -418,7 +433,7 @@ pub async fn admin_create(bus: &Bus, actor: &Actor, form: &super::UserForm) -> R
     crate::audit::record(&mut tx, actor, "user.created", &user.email).await?;
     crate::bus::publish(&mut tx, actor, &created_event(&user)).await?;
     bus.commit(tx).await?;
-    Ok(user)
+    Ok((user, link))
 }
 
 /// Reads a user for a change, locked until commit on PostgreSQL.

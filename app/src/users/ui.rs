@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    ApproveAccount, CreateAccount, DeleteAccount, Register, Role, SendPasswordLink, SetAccountActive,
-    UpdateAccount, UserFilter, UserRow, UserStatus, list_users,
+    ApproveAccount, CreateAccount, DeleteAccount, PasswordLinkSent, Register, Role, SendPasswordLink,
+    SetAccountActive, UpdateAccount, UserFilter, UserRow, UserStatus, list_users,
 };
 use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, last_error, urlencode};
@@ -185,10 +185,25 @@ pub fn UsersPage() -> impl IntoView {
                 <Field label="Expires on (needed for temporary accounts)" name="form[expires]" kind="date" error=create_error />
                 <button type="submit" class=SMALL_BUTTON disabled=move || create.pending().get()>"Create account"</button>
                 <p class="text-sm text-green-700" role="status">
-                    {move || matches!(create.value().get(), Some(Ok(_))).then_some("Account created.")}
+                    {move || match create.value().get() {
+                        Some(Ok(made)) => Some(created_note(made.password_link)),
+                        _ => None,
+                    }}
                 </p>
             </ActionForm>
         </section>
+    }
+}
+
+/// What the organiser is told once an account is made.
+fn created_note(link: PasswordLinkSent) -> &'static str {
+    match link {
+        PasswordLinkSent::NotNeeded => "Account created.",
+        PasswordLinkSent::Emailed => "Account created. They were emailed a link to choose their password.",
+        PasswordLinkSent::WaitsForEmail => {
+            "Account created. Email is not set up yet (Settings), so their link to choose a password \
+             waits until it is; the link works for a week from now."
+        }
     }
 }
 
