@@ -505,8 +505,8 @@ pub async fn update_account(
         email_confirmation_link(&mut tx, &changed, &email).await?;
     }
     if changed != *user {
-        users::set_name_and_email(&mut tx, user, &changed.display_name, &changed.email).await?;
         let actor = Actor::User(user.id.clone());
+        users::set_name_and_email(&mut tx, &actor, user, &changed.display_name, &changed.email).await?;
         let entry = if changed.email != user.email {
             format!("{} → {}", user.email, changed.email)
         } else {
@@ -604,7 +604,8 @@ pub async fn confirm_email_change(bus: &bus::Bus, user: &User, token: &str) -> R
     let Some(user) = users::find_locked(&mut tx, &user.id).await? else {
         return Err(AuthError::EmailLinkInvalid);
     };
-    match users::set_name_and_email(&mut tx, &user, &user.display_name, &new_email).await {
+    let actor = Actor::User(user.id.clone());
+    match users::set_name_and_email(&mut tx, &actor, &user, &user.display_name, &new_email).await {
         Err(UserError::EmailTaken) => {
             return Err(AuthError::Refused(
                 "Another account has signed up with this email since. Choose another on Your account.",
@@ -613,7 +614,6 @@ pub async fn confirm_email_change(bus: &bus::Bus, user: &User, token: &str) -> R
         other => other?,
     }
     let changed = User { email: new_email, ..user.clone() };
-    let actor = Actor::User(user.id.clone());
     let entry = format!("{} → {}", user.email, changed.email);
     crate::audit::record(&mut tx, &actor, "user.account_changed", &entry).await?;
     bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;

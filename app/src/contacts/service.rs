@@ -691,6 +691,39 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
     Ok(())
 }
 
+/// An account's email changed from `old_email` to `new_email`: the contact with the old one
+/// takes the new one, so the person's sign-ups, hours and newsletter subscription stay one
+/// record. Left as it is when a contact already has the new email (an organiser can merge the
+/// two) or none has the old one. Publishes `contact.updated`, in the account change's
+/// transaction.
+pub async fn follow_account_email(
+    tx: &mut Tx,
+    actor: &Actor,
+    old_email: &str,
+    new_email: &str,
+) -> Result<(), sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE contacts SET email = $1, updated_at = $2 \
+         WHERE email = $3 AND erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM contacts WHERE email = $1) \
+         RETURNING id, name, phone",
+    )
+    .bind(new_email)
+    .bind(db::now_unix())
+    .bind(old_email)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = moved else { return Ok(()) };
+    let event = Event::ContactUpdated(ContactUpdated {
+        contact_id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: new_email.to_string(),
+        previous_email: old_email.to_string(),
+        phone: row.try_get("phone")?,
+    });
+    bus::publish(tx, actor, &event).await?;
+    Ok(())
+}
+
 /// What an unsubscribe link's signature is made for, so no other signed link can stand in.
 const UNSUBSCRIBE_LINK: &str = "contact-unsubscribe";
 

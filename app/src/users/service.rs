@@ -475,7 +475,7 @@ pub async fn admin_update(
     if id == acting_user && role != user.role {
         return Err(AdminUserError::Refused("You cannot change your own role."));
     }
-    set_name_and_email(&mut tx, &user, name, &email).await?;
+    set_name_and_email(&mut tx, actor, &user, name, &email).await?;
     sqlx::query("UPDATE users SET role = $1, expires_at = $2 WHERE id = $3")
         .bind(role.as_str())
         .bind(expires_at)
@@ -493,9 +493,16 @@ pub async fn admin_update(
 /// Sets an account's name and email (already checked, the email normalised) inside the
 /// caller's transaction; an email another account has is `EmailTaken`. When the email
 /// changes, the old address is told (if its owner did not expect it, they learn at the address
-/// they still read), and a password link emailed there stops working: whoever reads the old
-/// mailbox must not be able to take the account back with it.
-pub async fn set_name_and_email(tx: &mut Tx, user: &User, name: &str, email: &str) -> Result<(), UserError> {
+/// they still read), a password link emailed there stops working (whoever reads the old
+/// mailbox must not be able to take the account back with it), and the account's contact
+/// follows to the new address.
+pub async fn set_name_and_email(
+    tx: &mut Tx,
+    actor: &Actor,
+    user: &User,
+    name: &str,
+    email: &str,
+) -> Result<(), UserError> {
     let updated =
         sqlx::query("UPDATE users SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4")
             .bind(name)
@@ -518,6 +525,7 @@ pub async fn set_name_and_email(tx: &mut Tx, user: &User, name: &str, email: &st
                 .await?;
         }
         crate::email::service::queue(tx, &email_changed_notice(user, email)).await?;
+        crate::contacts::service::follow_account_email(tx, actor, &user.email, email).await?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     a_forgotten_password_is_changed_by_a_one_time_emailed_link,
     organisers_email_password_links_and_never_need_to_know_a_password,
     super_admins_correct_an_accounts_email,
+    an_accounts_contact_follows_its_new_email,
 );
 
 async fn super_admin(app: &TestApp) -> reqwest::Client {
@@ -585,4 +586,84 @@ async fn super_admins_correct_an_accounts_email(app: TestApp) {
     assert_eq!(notice.len(), 1, "{notice:?}");
     assert!(notice[0].contains("from jo@exmaple.org to jo@example.org"), "{}", notice[0]);
     assert_eq!(app.audited("user.updated").await, ["jo@exmaple.org → jo@example.org as VOLUNTEER"]);
+}
+
+/// When an account's email changes, its contact takes the new one, so the person's sign-ups
+/// (and hours) stay on one record; unless another contact has the new email already, which
+/// an organiser can merge.
+async fn an_accounts_contact_follows_its_new_email(app: TestApp) {
+    let app = &app;
+    let admin = super_admin(app).await;
+    let bus = app.bus();
+    let system = app::events::Actor::System;
+    let mut shifts = Vec::new();
+    for title in ["Stall", "Leaflets"] {
+        let form = crate::common::shift_tomorrow(title);
+        shifts.push(app::shifts::service::create(&bus, &system, &form).await.unwrap().id);
+    }
+    let sign_up = |email: &'static str, shift: usize| {
+        let shift = shifts[shift].clone();
+        async move {
+            let me = app.signed_in(email).await;
+            let res = app.call(&me, "shifts/sign-up", &[("shift_id", shift.as_str())]).await;
+            assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        }
+    };
+    let change_email = |from: &'static str, to: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let id = user_id(app, from).await;
+            let form = [
+                ("id", id.as_str()),
+                ("form[display_name]", "Test Person"),
+                ("form[email]", to),
+                ("form[role]", "VOLUNTEER"),
+                ("form[expires]", ""),
+            ];
+            assert_eq!(app.call(&admin, "users/update", &form).await.status(), 200);
+        }
+    };
+    let contacts = || async {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT email, id FROM contacts ORDER BY email")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+        rows
+    };
+    let signups_of = |contact: String| async move {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shift_signups WHERE contact_id = $1")
+            .bind(contact)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        n
+    };
+
+    app.create_user("jo@exmaple.org", Role::Volunteer, UserStatus::Active).await;
+    sign_up("jo@exmaple.org", 0).await;
+    let jo = contacts().await[0].1.clone();
+    change_email("jo@exmaple.org", "jo@example.org").await;
+    assert_eq!(contacts().await, [("jo@example.org".to_string(), jo.clone())]);
+    let updated = app.events("contact.updated").await;
+    assert_eq!(
+        (updated.len(), updated[0]["previous_email"].as_str(), updated[0]["email"].as_str()),
+        (1, Some("jo@exmaple.org"), Some("jo@example.org"))
+    );
+    sign_up("jo@example.org", 1).await;
+    assert_eq!(signups_of(jo).await, 2, "both sign-ups on Jo's one contact");
+
+    // Sam signed up once with the address they now move the account to: two contacts stay.
+    app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    sign_up("sam@example.org", 0).await;
+    let sam_new = app::shifts::SignupForm {
+        name: "Sam".into(),
+        email: "sam.new@example.org".into(),
+        phone: String::new(),
+    };
+    let source = app::shifts::SignupSource::Public;
+    app::shifts::service::sign_up(&bus, &system, &shifts[1], &sam_new, source, None).await.unwrap();
+    change_email("sam@example.org", "sam.new@example.org").await;
+    let emails: Vec<String> = contacts().await.into_iter().map(|(email, _)| email).collect();
+    assert_eq!(emails, ["jo@example.org", "sam.new@example.org", "sam@example.org"]);
+    assert_eq!(app.events("contact.updated").await.len(), 1, "nothing published for Sam");
 }
