@@ -694,8 +694,8 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
 /// An account's email changed from `old_email` to `new_email`: the contact with the old one
 /// takes the new one, so the person's sign-ups, hours and newsletter subscription stay one
 /// record. Left as it is when a contact already has the new email (an organiser can merge the
-/// two) or none has the old one. Publishes `contact.updated`, in the account change's
-/// transaction.
+/// two) or none has the old one. Publishes `contact.updated` and writes it to the admin audit
+/// log, as an organiser's edit would, in the account change's transaction.
 pub async fn follow_account_email(
     tx: &mut Tx,
     actor: &Actor,
@@ -713,6 +713,7 @@ pub async fn follow_account_email(
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = moved else { return Ok(()) };
+    crate::audit::record(tx, actor, "contact.updated", &format!("{old_email} → {new_email}")).await?;
     let event = Event::ContactUpdated(ContactUpdated {
         contact_id: row.try_get("id")?,
         name: row.try_get("name")?,

@@ -621,6 +621,12 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
     let smtp = FakeSmtp::start(0).await;
     configure_smtp(&app, &admin(&app).await, smtp.port).await;
     app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    // Their contact, as registering makes it.
+    let mut tx = app.db.begin_write().await.unwrap();
+    app::contacts::service::find_or_create(&mut tx, "vol@example.org", "Vo", None, "REGISTRATION")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let me = app.signed_in("vol@example.org").await;
     let update = |name: &'static str, email: &'static str| {
         let (app, me) = (&app, me.clone());
@@ -751,6 +757,11 @@ async fn a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent(app: T
         app.audited("user.account_changed").await,
         ["vol@example.org", "vol@example.org → new@example.org"]
     );
+    // Their contact follows, once the change takes effect.
+    let contacts: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM contacts").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(contacts, ["new@example.org"]);
+    assert_eq!(app.events("contact.updated").await.len(), 1);
 }
 
 /// A waiting new email (a typo, a change of mind) is called off from Your account: its link

@@ -648,6 +648,7 @@ async fn an_accounts_contact_follows_its_new_email(app: TestApp) {
         (updated.len(), updated[0]["previous_email"].as_str(), updated[0]["email"].as_str()),
         (1, Some("jo@exmaple.org"), Some("jo@example.org"))
     );
+    assert_eq!(app.audited("contact.updated").await, ["jo@exmaple.org → jo@example.org"]);
     sign_up("jo@example.org", 1).await;
     assert_eq!(signups_of(jo).await, 2, "both sign-ups on Jo's one contact");
 
