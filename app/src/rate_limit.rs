@@ -20,6 +20,18 @@ impl Allowance<'_> {
     }
 }
 
+/// Links emailed to one address on request from a public form ("Forgot your password?",
+/// "Lost your cancel link?"), together: at most this many an hour. Anyone may type anyone's
+/// email, so without it a stranger could flood an inbox, and keep replacing the links its
+/// owner holds. Past it nothing is sent, with the same answer, which never says whether an
+/// email went.
+pub const LINK_EMAILS: (u32, Duration) = (3, Duration::from_secs(3600));
+
+/// The limiter of `LINK_EMAILS`, keyed by the normalised address.
+pub fn link_emails() -> RateLimiter {
+    RateLimiter::new(LINK_EMAILS.0, LINK_EMAILS.1)
+}
+
 #[derive(Debug)]
 pub struct RateLimiter {
     limit: usize,

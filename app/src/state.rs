@@ -51,6 +51,8 @@ pub struct SharedState {
     pub checkout_limiter: crate::rate_limit::RateLimiter,
     /// Campaign emails and responses from the public pages per client IP.
     pub campaign_limiter: crate::rate_limit::RateLimiter,
+    /// Links emailed on request from a public form, per address (`rate_limit::LINK_EMAILS`).
+    pub link_email_limiter: crate::rate_limit::RateLimiter,
     /// Stripe's API address (a local fake in tests).
     pub stripe_api_base: String,
     /// Where Twilio's API is (a fake in tests).

@@ -300,7 +300,8 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     // Not before this time, whatever the email: an account's link is written and queued, an
     // unknown email costs one read, and the difference must not tell who has an account.
     let answer_at = tokio::time::Instant::now() + service::EMAILED_LINK_ANSWER_TIME;
-    service::request_password_reset(&state.db, &state.secret_key, &allowance, &email).await?;
+    let (db, key, per_address) = (&state.db, &state.secret_key, &state.link_email_limiter);
+    service::request_password_reset(db, key, &allowance, per_address, &email).await?;
     tokio::time::sleep_until(answer_at).await;
     crate::request::after_plain_form_post("/forgot-password?sent=1");
     Ok(())

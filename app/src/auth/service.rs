@@ -282,12 +282,14 @@ pub async fn email_password_link(tx: &mut db::Tx, user: &User, why: PasswordLink
 
 /// "Forgot your password?": when `email` is an account that may sign in, emails it a one-time
 /// link to choose a new password (replacing any earlier link). Answers the same either way, so
-/// the form reveals no one. Limited with sign-in's per-IP allowance. Refused, for every email,
-/// while email is not set up: the new link could not arrive, and would replace one that works.
+/// the form reveals no one. Limited with sign-in's per-IP allowance, and `per_address`
+/// (`rate_limit::LINK_EMAILS`: past it, nothing is sent). Refused, for every email, while email
+/// is not set up: the new link could not arrive, and would replace one that works.
 pub async fn request_password_reset(
     db: &Db,
     key: &crate::secrets::SecretKey,
     allowance: &crate::rate_limit::Allowance<'_>,
+    per_address: &crate::rate_limit::RateLimiter,
     email: &str,
 ) -> Result<(), AuthError> {
     if !crate::email::service::is_configured(db, key).await? {
@@ -296,6 +298,9 @@ pub async fn request_password_reset(
         ));
     }
     allowance.take().map_err(|wait| AuthError::RateLimited { retry_after_secs: wait.as_secs().max(1) })?;
+    if per_address.hit(&users::normalise_email(email)).is_err() {
+        return Ok(());
+    }
     let Some(record) = users::find_for_login(db, email).await? else { return Ok(()) };
     if ensure_may_sign_in(&record.user).is_err() {
         return Ok(());

@@ -984,7 +984,8 @@ pub async fn email_cancel_links(email: String) -> Result<(), AppError> {
         client_ip: &crate::request::client_ip(),
     };
     let answer_at = tokio::time::Instant::now() + crate::auth::service::EMAILED_LINK_ANSWER_TIME;
-    service::email_cancel_links(&state.db, &state.secret_key, &allowance, &email).await?;
+    let (db, key, per_address) = (&state.db, &state.secret_key, &state.link_email_limiter);
+    service::email_cancel_links(db, key, &allowance, per_address, &email).await?;
     tokio::time::sleep_until(answer_at).await;
     crate::request::after_plain_form_post("/shifts/links?sent=1");
     Ok(())

@@ -2071,12 +2071,14 @@ pub async fn later_signups_by_token(db: &Db, token: &str, now: i64) -> Result<Ve
 /// "Lost your link?": emails `email` a new private cancel link for each of its sign-ups to a
 /// shift still to come (a spot or the waitlist), soonest first; the old links stop working.
 /// An email with none is sent nothing, and the caller answers the same either way, so that
-/// nobody learns who signed up. One use of the public sign-up's rate limit. Refused, changing
+/// nobody learns who signed up. One use of the public sign-up's rate limit, and of
+/// `per_address` (`rate_limit::LINK_EMAILS`: past it, nothing is sent). Refused, changing
 /// nothing, while the organisation sends no email. Answers how many links went.
 pub async fn email_cancel_links(
     db: &Db,
     key: &crate::secrets::SecretKey,
     allowance: &crate::rate_limit::Allowance<'_>,
+    per_address: &crate::rate_limit::RateLimiter,
     email: &str,
 ) -> Result<usize, ShiftError> {
     let email = normalise_email(email);
@@ -2086,6 +2088,9 @@ pub async fn email_cancel_links(
     // The same answer for every email.
     email_set_up(db, key).await?;
     allowance.take().map_err(ShiftError::RateLimited)?;
+    if per_address.hit(&email).is_err() {
+        return Ok(0);
+    }
     let now = db::now_unix();
     let mut tx = db.begin_write().await?;
     let sql = active_signups_with_shifts("u.email = $1 AND s.ends_at > $2 ORDER BY s.starts_at, s.id");

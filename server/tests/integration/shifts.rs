@@ -75,6 +75,7 @@ on_both_backends!(
 on_both_backends_with_own_server!(
     five_hundred_simultaneous_sign_ups_fill_ten_spots_exactly,
     a_refused_sign_up_in_a_group_leaves_the_others_signed_up,
+    links_emailed_on_request_are_limited_per_address,
 );
 
 fn tomorrow() -> String {
@@ -465,6 +466,73 @@ async fn a_lost_cancel_link_is_emailed_again(app: TestApp) {
         statuses.push(ask("nobody@example.org").await.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 429]);
+}
+
+/// Anyone may type anyone's email into "Lost your cancel link?" or "Forgot your password?":
+/// together, one address is sent at most three such links an hour, whoever asks, so nobody can
+/// flood an inbox or keep replacing its owner's links. Past that the answer is the same.
+async fn links_emailed_on_request_are_limited_per_address(backend: Backend) {
+    // Many asks from this one test client: the per-IP limit must not be what stops them.
+    let app =
+        spawn_app_custom(backend, &[], |config| config.signup_limit_per_minute = 10_000, Vec::new()).await;
+    let bus = app.bus();
+    let shift = service::create(&bus, &Actor::System, &form("Stall", "5")).await.unwrap();
+    for n in [1, 2] {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+    }
+    app.create_user("v1@example.org", Role::Volunteer, UserStatus::Active).await;
+    let smtp = crate::common::smtp::FakeSmtp::start(0).await;
+    crate::email::configure_smtp(&app, &crate::email::admin(&app).await, smtp.port).await;
+    let ask = |form: &'static str, email: &'static str| {
+        let app = &app;
+        async move { app.call(&app.client(), form, &[("email", email)]).await.status().as_u16() }
+    };
+    let emails_to = |to: &'static str| {
+        let app = &app;
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE to_address = $1")
+                .bind(to)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+            n
+        }
+    };
+    let working = |tokens: Vec<String>| {
+        let app = &app;
+        async move {
+            let mut found = Vec::new();
+            for token in tokens {
+                let res = app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await;
+                if res.status() == 200 {
+                    found.push(token);
+                }
+            }
+            found
+        }
+    };
+
+    let before = emails_to("v1@example.org").await;
+    for _ in 0..3 {
+        assert_eq!(ask("shifts/email-links", "v1@example.org").await, 200);
+    }
+    assert_eq!(emails_to("v1@example.org").await, before + 3);
+    let sent = queued(&app, "Your shift sign-ups").await;
+    let tokens: Vec<String> = sent.iter().flat_map(|(_, _, body, _)| cancel_tokens(body)).collect();
+    let current = working(tokens.clone()).await;
+    assert_eq!(current.len(), 1, "only the last link works");
+    // The fourth, and a password link to the same address: the same answer, nothing sent, and
+    // the link last sent still works.
+    assert_eq!(ask("shifts/email-links", "V1@example.org").await, 200);
+    assert_eq!(ask("auth/forgot-password", "v1@example.org").await, 200);
+    assert_eq!(emails_to("v1@example.org").await, before + 3);
+    assert_eq!(working(tokens).await, current);
+    // Another address is not held back.
+    let before = emails_to("v2@example.org").await;
+    assert_eq!(ask("shifts/email-links", "v2@example.org").await, 200);
+    assert_eq!(emails_to("v2@example.org").await, before + 1);
 }
 
 /// "Resend email" on a shift's page: the volunteer's confirmation (or waitlist notice) again,
