@@ -1,6 +1,6 @@
 //! In-memory sliding-window rate limits, keyed by whatever the caller chooses (a client IP,
 //! an account). One type for every limit in the app: login attempts, public sign-ups,
-//! checkout starts, campaign emails, registrations.
+//! checkout starts, campaign emails, registrations, links emailed to one address.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -18,18 +18,6 @@ impl Allowance<'_> {
     pub fn take(&self) -> Result<(), Duration> {
         self.limiter.hit(self.client_ip)
     }
-}
-
-/// Links emailed to one address on request from a public form ("Forgot your password?",
-/// "Lost your cancel link?"), together: at most this many an hour. Anyone may type anyone's
-/// email, so without it a stranger could flood an inbox, and keep replacing the links its
-/// owner holds. Past it nothing is sent, with the same answer, which never says whether an
-/// email went.
-pub const LINK_EMAILS: (u32, Duration) = (3, Duration::from_secs(3600));
-
-/// The limiter of `LINK_EMAILS`, keyed by the normalised address.
-pub fn link_emails() -> RateLimiter {
-    RateLimiter::new(LINK_EMAILS.0, LINK_EMAILS.1)
 }
 
 #[derive(Debug)]

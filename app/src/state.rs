@@ -51,7 +51,10 @@ pub struct SharedState {
     pub checkout_limiter: crate::rate_limit::RateLimiter,
     /// Campaign emails and responses from the public pages per client IP.
     pub campaign_limiter: crate::rate_limit::RateLimiter,
-    /// Links emailed on request from a public form, per address (`rate_limit::LINK_EMAILS`).
+    /// Links emailed to one address on request from a public form ("Forgot your password?",
+    /// "Lost your cancel link?", together), keyed by the normalised address. Anyone may type
+    /// anyone's email: without it a stranger could flood an inbox and keep replacing the links
+    /// its owner holds. Past it nothing is sent, with the same answer.
     pub link_email_limiter: crate::rate_limit::RateLimiter,
     /// Stripe's API address (a local fake in tests).
     pub stripe_api_base: String,

@@ -282,9 +282,9 @@ pub async fn email_password_link(tx: &mut db::Tx, user: &User, why: PasswordLink
 
 /// "Forgot your password?": when `email` is an account that may sign in, emails it a one-time
 /// link to choose a new password (replacing any earlier link). Answers the same either way, so
-/// the form reveals no one. Limited with sign-in's per-IP allowance, and `per_address`
-/// (`rate_limit::LINK_EMAILS`: past it, nothing is sent). Refused, for every email, while email
-/// is not set up: the new link could not arrive, and would replace one that works.
+/// the form reveals no one. Limited with sign-in's per-IP allowance, and `per_address` (the
+/// links emailed to one address: past it, nothing is sent). Refused, for every email, while
+/// email is not set up: the new link could not arrive, and would replace one that works.
 pub async fn request_password_reset(
     db: &Db,
     key: &crate::secrets::SecretKey,

@@ -2072,8 +2072,8 @@ pub async fn later_signups_by_token(db: &Db, token: &str, now: i64) -> Result<Ve
 /// shift still to come (a spot or the waitlist), soonest first; the old links stop working.
 /// An email with none is sent nothing, and the caller answers the same either way, so that
 /// nobody learns who signed up. One use of the public sign-up's rate limit, and of
-/// `per_address` (`rate_limit::LINK_EMAILS`: past it, nothing is sent). Refused, changing
-/// nothing, while the organisation sends no email. Answers how many links went.
+/// `per_address` (the links emailed to one address: past it, nothing is sent). Refused,
+/// changing nothing, while the organisation sends no email. Answers how many links went.
 pub async fn email_cancel_links(
     db: &Db,
     key: &crate::secrets::SecretKey,
