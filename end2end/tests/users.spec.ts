@@ -155,6 +155,14 @@ test.describe.serial("users", () => {
       await admin.getByTestId("user-row").filter({ hasText: "noor@example.org" }).getByRole("button", { name: "Send password link" }).click();
       await expect(admin.getByRole("status").filter({ hasText: "A link to choose a new password was emailed to noor@example.org." })).toBeVisible();
       expect(await emailedLink(smtp, "noor@example.org", "An organiser sent you this link", "/reset-password?token=")).toContain("token=");
+      // A new account without a password: its link goes out at once, and the page says so.
+      await admin.getByLabel("Name", { exact: true }).fill("Uma");
+      await admin.getByLabel("Email", { exact: true }).fill("uma@example.org");
+      await admin.getByRole("button", { name: "Create account" }).click();
+      await expect(admin.getByRole("status").filter({ hasText: "Account created." })).toHaveText(
+        "Account created. They were emailed a link to choose their password.",
+      );
+      expect(await emailedLink(smtp, "uma@example.org", "An organiser made you an account", "/reset-password?token=")).toContain("token=");
 
       await admin.goto(`${server.baseURL}/account`);
       await ready(admin);
