@@ -702,6 +702,10 @@ pub async fn follow_account_email(
     old_email: &str,
     new_email: &str,
 ) -> Result<(), sqlx::Error> {
+    // On PostgreSQL another transaction may give a contact the new email while this one runs:
+    // the statement then fails on the unique email, alone in its savepoint, and the account
+    // change goes on with the two contacts left for Merge.
+    let mut attempt = sqlx::Acquire::begin(&mut **tx).await?;
     let moved = sqlx::query(
         "UPDATE contacts SET email = $1, updated_at = $2 \
          WHERE email = $3 AND erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM contacts WHERE email = $1) \
@@ -710,9 +714,14 @@ pub async fn follow_account_email(
     .bind(new_email)
     .bind(db::now_unix())
     .bind(old_email)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = moved else { return Ok(()) };
+    .fetch_optional(&mut *attempt)
+    .await;
+    let row = match moved {
+        Err(e) if db::is_unique_violation(&e) => return attempt.rollback().await,
+        other => other?,
+    };
+    attempt.commit().await?;
+    let Some(row) = row else { return Ok(()) };
     crate::audit::record(tx, actor, "contact.updated", &format!("{old_email} → {new_email}")).await?;
     let event = Event::ContactUpdated(ContactUpdated {
         contact_id: row.try_get("id")?,

@@ -666,4 +666,21 @@ async fn an_accounts_contact_follows_its_new_email(app: TestApp) {
     let emails: Vec<String> = contacts().await.into_iter().map(|(email, _)| email).collect();
     assert_eq!(emails, ["jo@example.org", "sam.new@example.org", "sam@example.org"]);
     assert_eq!(app.events("contact.updated").await.len(), 1, "nothing published for Sam");
+
+    // Kim's new address is given to a contact by a transaction still open while the organiser
+    // saves it: the change still goes through, and the two contacts stay.
+    app.create_user("kim@example.org", Role::Volunteer, UserStatus::Active).await;
+    sign_up("kim@example.org", 0).await;
+    let mut other = app.db.begin_write().await.unwrap();
+    app::contacts::service::find_or_create(&mut other, "kim.new@example.org", "Kim", None, "SHIFT_SIGNUP")
+        .await
+        .unwrap();
+    let finish_other = async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        other.commit().await.unwrap();
+    };
+    tokio::join!(change_email("kim@example.org", "kim.new@example.org"), finish_other);
+    let emails: Vec<String> = contacts().await.into_iter().map(|(email, _)| email).collect();
+    assert!(emails.contains(&"kim@example.org".into()) && emails.contains(&"kim.new@example.org".into()));
+    assert_eq!(login(app, "kim.new@example.org", PASSWORD).await.0, 200, "Kim signs in with it");
 }
