@@ -96,14 +96,15 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     next.run(req.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)))).await
 }
 
-/// Refuses text holding the NUL character (`\0`) in a query string or a form or JSON body: no
-/// form has a use for it, and PostgreSQL cannot store it in text, so it would otherwise fail
-/// deep inside a change instead of being refused up front. The Stripe webhook is left alone:
-/// its body is signed and must reach its handler byte for byte.
+/// Refuses text holding the NUL character (`\0`) in the address (an id in the path, a query
+/// string) or a form or JSON body: no form has a use for it, and PostgreSQL cannot take it in
+/// text, so it would otherwise fail deep inside a lookup or a change instead of being refused
+/// up front. The Stripe webhook is left alone: its body is signed and must reach its handler
+/// byte for byte.
 pub async fn refuse_nul_text(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let in_query = req.uri().query().is_some_and(|q| q.contains("%00"));
-    if in_query {
+    let in_address = path.contains("%00") || req.uri().query().is_some_and(|q| q.contains("%00"));
+    if in_address {
         return nul_refused(&path);
     }
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -362,12 +362,14 @@ async fn no_server_function_fails_on_bad_input(app: TestApp) {
     assert_eq!(app.call_json(&admin, "contacts/import/preview", &json).await.status(), 400);
     let page = admin.get(app.url("/admin/events/log?actor=%00")).send().await.unwrap();
     assert_eq!(page.status(), 400);
+    let page = app.client().get(app.url("/shifts/a%00b")).send().await.unwrap();
+    assert_eq!(page.status(), 400);
     assert_eq!(count().await, contacts);
 }
 
 /// Every page, with a made-up id where it takes one, opened by a super admin and by anyone with
-/// query values of every bad kind: a page or an error page, never a server error (as a status,
-/// or as a failed load inside the page).
+/// query values of every bad kind, and with ids of every bad kind: a page or an error page,
+/// never a server error (as a status, or as a failed load inside the page).
 async fn no_page_fails_on_a_bad_address(app: TestApp) {
     app.create_user("super@example.org", Role::SuperAdmin, UserStatus::Active).await;
     let admin = app.signed_in("super@example.org").await;
@@ -419,6 +421,13 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/admin/events/bus",
         "/admin/events/log",
         "/admin/events/live",
+        "/stories/x",
+        "/videos/x",
+        "/admin/stories/x",
+        "/admin/videos/x",
+        "/admin/meetings/x",
+        "/admin/canvass/addresses/x",
+        "/admin/sms/campaigns/x",
         "/api/shifts/hours.csv",
         "/api/shifts/x/signups.csv",
         "/api/shifts/x/calendar.ics",
@@ -452,6 +461,25 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
     let values =
         ["9223372036854775807", "-9223372036854775808", "'\"<script>💥", "2026-02-30", "", "%FF%FE", "a%00b"];
     let mut failures = Vec::new();
+    let mut check = async |url: String, who: &str, client: &reqwest::Client| {
+        let res = client.get(app.url(&url)).send().await.unwrap();
+        let status = res.status();
+        // A page shows a failed load inside itself, with AppError::Internal's words.
+        let failed_inside = res.text().await.unwrap().contains("Something went wrong on our side");
+        if status.is_server_error() || failed_inside {
+            failures.push(format!("{url} from {who}: {status}"));
+        }
+    };
+    // A NUL in an id reached PostgreSQL's lookup (500) before the path was checked for it.
+    let long = "x".repeat(3_000);
+    let ids = ["%00", "a%00b", "%FF%FE", "'%22%3Cscript%3E%F0%9F%92%A5", "..%2F..%2Fetc", &long, "%20"];
+    for page in pages.iter().filter(|p| p.contains("/x")) {
+        for id in ids {
+            let url = page.replacen("/x", &format!("/{id}"), 1);
+            check(url.clone(), "anyone", &app.client()).await;
+            check(url, "a super admin", &admin).await;
+        }
+    }
     for page in pages {
         for value in values {
             // Every key at once (as anyone and as an admin), then each alone (as an admin), so
@@ -463,13 +491,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
             ];
             queries.extend(keys.iter().map(|k| (format!("{k}={value}"), "a super admin", admin.clone())));
             for (query, who, client) in queries {
-                let res = client.get(app.url(&format!("{page}?{query}"))).send().await.unwrap();
-                let status = res.status();
-                // A page shows a failed load inside itself, with AppError::Internal's words.
-                let failed_inside = res.text().await.unwrap().contains("Something went wrong on our side");
-                if status.is_server_error() || failed_inside {
-                    failures.push(format!("{page}?{query} from {who}: {status}"));
-                }
+                check(format!("{page}?{query}"), who, &client).await;
             }
         }
     }
