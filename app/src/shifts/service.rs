@@ -1617,6 +1617,16 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
             .await?;
     let mut shift = lock_shift(&mut tx, &shift_id.ok_or(ShiftError::NotWaitlisted)?).await?;
     still_open(&shift, db::now_unix())?;
+    // Read again under the lock: of two organisers promoting them at once, the second finds
+    // them promoted already (and the shift grows, and they are told, once).
+    let still_waiting: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM shift_signups WHERE id = $1 AND shift_id = $2 AND status = 'WAITLISTED'",
+    )
+    .bind(signup_id)
+    .bind(&shift.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    still_waiting.ok_or(ShiftError::NotWaitlisted)?;
     if shift.signed_up >= shift.capacity {
         if shift.capacity >= super::CAPACITY_MAX {
             return Err(ShiftError::Invalid(FieldError::only(

@@ -2410,6 +2410,36 @@ async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
     // Only the waitlist can be promoted.
     let res = app.call(&admin, "shifts/admin-promote", &[("signup_id", last.id.as_str())]).await;
     assert_eq!(res.status(), 409);
+
+    // Two organisers promote v1 at the same moment (both find v1 waiting while a transaction
+    // holds the shift): one does, the other is told v1 no longer waits. The shift grows by
+    // one spot, and v1 is promoted, and emailed, once.
+    let v1 = signups.iter().find(|s| s.email == "v1@example.org").unwrap().id.clone();
+    let mut holder = app.db.begin_write().await.unwrap();
+    let lock = format!("SELECT id FROM shifts WHERE id = $1{}", app::db::for_update(&mut holder));
+    sqlx::query(sqlx::AssertSqlSafe(lock)).bind(&shift.id).fetch_one(&mut *holder).await.unwrap();
+    let fields = [("signup_id", v1.as_str())];
+    let promote = || app.call(&admin, "shifts/admin-promote", &fields);
+    let release = async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        holder.commit().await.unwrap();
+    };
+    let (first, second, ()) = tokio::join!(promote(), promote(), release);
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let after = service::get(&app.db, &shift.id).await.unwrap().unwrap();
+    assert_eq!((after.capacity, after.signed_up, after.status), (3, 3, ShiftStatus::Full));
+    let promoted_v1 = app
+        .events("shift.signup.created")
+        .await
+        .into_iter()
+        .filter(|e| e["email"] == "v1@example.org" && e["promoted"] == true)
+        .count();
+    assert_eq!(promoted_v1, 1);
+    let told: Vec<_> =
+        queued(&app, "A spot opened").await.into_iter().filter(|e| e.0 == "v1@example.org").collect();
+    assert_eq!(told.len(), 1);
 }
 
 async fn the_public_list_is_served_from_memory_and_current_after_every_change(app: TestApp) {
