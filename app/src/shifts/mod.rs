@@ -739,6 +739,9 @@ impl From<service::ShiftError> for AppError {
             ShiftError::CancelLinkInvalid => {
                 AppError::NotFound("This cancel link is not valid or has already been used.".into())
             }
+            ShiftError::SignupGone => AppError::NotFound(
+                "This sign-up is no longer active: it was cancelled, removed or moved meanwhile.".into(),
+            ),
             ShiftError::RateLimited(wait) => {
                 AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
             }

@@ -48,6 +48,10 @@ pub enum ShiftError {
     AlreadyOrClosed,
     #[error("this cancel link is not valid or was already used")]
     CancelLinkInvalid,
+    /// A sign-up named by its id (an organiser's button, My shifts) is not active: cancelled,
+    /// removed or moved meanwhile, or never there.
+    #[error("this sign-up is not active")]
+    SignupGone,
     #[error("only someone on the waitlist can be promoted")]
     NotWaitlisted,
     #[error("the shift has not started")]
@@ -1496,14 +1500,24 @@ pub async fn cancel_by_token(bus: &Bus, actor: &Actor, token: &str) -> Result<()
     cancel(bus, actor, Which::Token(token), "VOLUNTEER").await
 }
 
-/// A sign-up, by its cancel token or (for admins) its id.
+/// A sign-up, by its cancel token or by its id (an organiser's button, My shifts).
 enum Which<'a> {
     Token(&'a str),
     Id(&'a str),
 }
 
+impl Which<'_> {
+    /// The refusal when it names no active sign-up, in the words of whoever holds it.
+    fn gone(&self) -> ShiftError {
+        match self {
+            Which::Token(_) => ShiftError::CancelLinkInvalid,
+            Which::Id(_) => ShiftError::SignupGone,
+        }
+    }
+}
+
 async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Result<(), ShiftError> {
-    let (column, key) = match which {
+    let (column, key) = match &which {
         Which::Token(token) => ("cancel_token_hash", token_hash(token)),
         Which::Id(id) => ("id", id.to_string()),
     };
@@ -1514,7 +1528,7 @@ async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Res
     .bind(&key)
     .fetch_optional(&mut *tx)
     .await?;
-    let shift_id = shift_id.ok_or(ShiftError::CancelLinkInvalid)?;
+    let shift_id = shift_id.ok_or_else(|| which.gone())?;
     let shift = lock_shift(&mut tx, &shift_id).await?;
     // A finished shift's sign-ups are its record; nobody is promoted into the past.
     let now = db::now_unix();
@@ -1529,7 +1543,7 @@ async fn cancel(bus: &Bus, actor: &Actor, which: Which<'_>, reason: &str) -> Res
     .bind(&key)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(ShiftError::CancelLinkInvalid)?;
+    .ok_or_else(|| which.gone())?;
     // The shift goes on, so no calendar file: the volunteer's calendar entry is theirs to remove.
     signup_cancelled(&mut tx, actor, &shift, &row, reason, false).await?;
     fill_free_spots(&mut tx, actor, &shift).await?;
@@ -1801,7 +1815,7 @@ pub async fn set_attendance(
         .bind(signup_id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(ShiftError::NotFound)?;
+        .ok_or(ShiftError::SignupGone)?;
     let shift = lock_shift(&mut tx, &shift_id).await?;
     // Read under the shift's lock: of two organisers marking at once, the second sees the
     // first's mark, so the same change is published once.
@@ -2134,11 +2148,11 @@ pub async fn resend_confirmation(
     let sql = active_signups_with_shifts("u.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(signup_id).fetch_optional(&mut *tx).await?;
     let mine =
-        row.as_ref().map(|row| my_signup_from_row(row, now)).transpose()?.ok_or(ShiftError::NotFound)?;
+        row.as_ref().map(|row| my_signup_from_row(row, now)).transpose()?.ok_or(ShiftError::SignupGone)?;
     if mine.over {
         return Err(ShiftError::Over);
     }
-    let link = new_cancel_link(&mut tx, signup_id).await?.ok_or(ShiftError::NotFound)?;
+    let link = new_cancel_link(&mut tx, signup_id).await?.ok_or(ShiftError::SignupGone)?;
     let waitlisted = mine.status == SignupStatus::Waitlisted;
     queue_email(&mut tx, &emails::signed_up(&mine.shift, &link.name, &link.email, &link.token, waitlisted))
         .await?;
@@ -2176,7 +2190,7 @@ async fn new_cancel_link(tx: &mut Tx, signup_id: &str) -> Result<Option<CancelLi
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".
 pub async fn cancel_own(bus: &Bus, actor: &Actor, user_id: &str, signup_id: &str) -> Result<(), ShiftError> {
-    own_signup(bus.db(), user_id, signup_id, db::now_unix()).await?.ok_or(ShiftError::CancelLinkInvalid)?;
+    own_signup(bus.db(), user_id, signup_id, db::now_unix()).await?.ok_or(ShiftError::SignupGone)?;
     cancel(bus, actor, Which::Id(signup_id), "VOLUNTEER").await
 }
 
@@ -2335,7 +2349,7 @@ pub async fn switch_own(
     signup_id: &str,
     to_shift_id: &str,
 ) -> Result<SignupReceipt, ShiftError> {
-    own_signup(bus.db(), user_id, signup_id, db::now_unix()).await?.ok_or(ShiftError::CancelLinkInvalid)?;
+    own_signup(bus.db(), user_id, signup_id, db::now_unix()).await?.ok_or(ShiftError::SignupGone)?;
     let (receipt, _) =
         move_to(bus, actor, Which::Id(signup_id), to_shift_id, Mover::Volunteer, false).await?;
     Ok(receipt)
@@ -2429,13 +2443,9 @@ async fn move_to(
     if to_shift_id.is_empty() {
         return Err(ShiftError::Invalid(FieldError::only("to_shift_id", "Choose the shift to move to.")));
     }
-    let (column, key) = match which {
+    let (column, key) = match &which {
         Which::Token(token) => ("cancel_token_hash", token_hash(token)),
         Which::Id(id) => ("id", id.to_string()),
-    };
-    let not_found = || match mover {
-        Mover::Organiser => ShiftError::NotFound,
-        Mover::Volunteer => ShiftError::CancelLinkInvalid,
     };
     let now = db::now_unix();
     let mut tx = bus.db().begin_write().await?;
@@ -2445,7 +2455,7 @@ async fn move_to(
     .bind(&key)
     .fetch_optional(&mut *tx)
     .await?;
-    let (signup_id, from_id) = found.ok_or_else(not_found)?;
+    let (signup_id, from_id) = found.ok_or_else(|| which.gone())?;
     // Both shifts locked in id order, as every writer that locks several does.
     let mut ids = vec![from_id.as_str(), to_shift_id];
     ids.sort_unstable();
@@ -2464,7 +2474,7 @@ async fn move_to(
     .bind(&from_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(not_found)?;
+    .ok_or_else(|| which.gone())?;
     let to = shifts.get(to_shift_id);
     // A volunteer chooses only among the public dates of their series (`switch_choices`), even
     // one an organiser added (whose source would let them onto a private shift).

@@ -1637,6 +1637,18 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
     // Removing the confirmed volunteer promotes the waiting one.
     let first = detail["signups"]["signups"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(app.call(&admin, "shifts/admin-remove", &[("signup_id", first.as_str())]).await.status(), 200);
+    // Another organiser's page, still showing them, says so in an organiser's words (not a
+    // cancel link's, nor "no such shift"), whichever button.
+    let gone = "This sign-up is no longer active: it was cancelled, removed or moved meanwhile.";
+    let other = service::create(&app.bus(), &Actor::System, &form("Other", "3")).await.unwrap();
+    for (endpoint, extra) in
+        [("shifts/admin-remove", None), ("shifts/admin-move", Some(("to_shift_id", other.id.as_str())))]
+    {
+        let fields: Vec<(&str, &str)> = [("signup_id", first.as_str())].into_iter().chain(extra).collect();
+        let res = app.call(&admin, endpoint, &fields).await;
+        assert_eq!(res.status(), 404, "{endpoint}");
+        assert!(res.text().await.unwrap().contains(gone), "{endpoint}");
+    }
     let detail: Value = app.call(&admin, "shifts/admin-one", &[("id", id)]).await.json().await.unwrap();
     assert_eq!(detail["signups"]["signups"].as_array().unwrap().len(), 1);
     assert_eq!(detail["signups"]["signups"][0]["email"], "a2@example.org");
