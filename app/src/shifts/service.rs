@@ -364,20 +364,40 @@ pub async fn create_series(
     Ok(shifts)
 }
 
-/// The shifts an edit or delete of `shift` applies to, soonest first.
-async fn in_scope(tx: &mut Tx, shift: &Shift, scope: SeriesScope) -> Result<Vec<Shift>, sqlx::Error> {
-    let Some(series_id) = shift.series_id.as_deref().filter(|_| scope != SeriesScope::This) else {
-        return Ok(vec![shift.clone()]);
+/// The shift `shift_id` and those an edit or delete of it applies to (it alone, or its series
+/// from it on or whole), soonest first, every one locked before anything is read from it (in
+/// id order, as every writer that locks several does): a sign-up being written to one of them
+/// is then seen whole, and two organisers changing one series take turns instead of each
+/// holding a shift the other waits for.
+async fn lock_in_scope(
+    tx: &mut Tx,
+    shift_id: &str,
+    scope: SeriesScope,
+) -> Result<(Shift, Vec<Shift>), ShiftError> {
+    let found: Option<(Option<String>, i64)> =
+        sqlx::query_as("SELECT series_id, starts_at FROM shifts WHERE id = $1")
+            .bind(shift_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (series_id, starts_at) = found.ok_or(ShiftError::NotFound)?;
+    let ids: Vec<String> = match series_id.filter(|_| scope != SeriesScope::This) {
+        None => vec![shift_id.to_string()],
+        Some(series_id) => {
+            let from = if scope == SeriesScope::Following { starts_at } else { i64::MIN };
+            sqlx::query_scalar("SELECT id FROM shifts WHERE series_id = $1 AND starts_at >= $2")
+                .bind(series_id)
+                .bind(from)
+                .fetch_all(&mut **tx)
+                .await?
+        }
     };
-    let from = if scope == SeriesScope::Following { shift.starts_at } else { i64::MIN };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SHIFT_COLUMNS} FROM shifts WHERE series_id = $1 AND starts_at >= $2 ORDER BY {SOONEST_FIRST}"
-    )))
-    .bind(series_id)
-    .bind(from)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter().map(shift_from_row).collect()
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let (locked, _) = lock_shifts(tx, &ids).await?;
+    let shift = locked.get(shift_id).cloned().ok_or(ShiftError::NotFound)?;
+    let mut in_scope: Vec<Shift> = locked.into_values().collect();
+    // `SOONEST_FIRST`.
+    in_scope.sort_by(|a, b| (a.starts_at, &a.title, &a.id).cmp(&(b.starts_at, &b.title, &b.id)));
+    Ok((shift, in_scope))
 }
 
 fn shift_updated(shift: &Shift) -> Event {
@@ -408,15 +428,14 @@ pub async fn update(
     let zone = crate::settings::time_zone(bus.db()).await?;
     let valid = validate(form, &zone, db::now_unix(), false).map_err(ShiftError::Invalid)?;
     let mut tx = bus.db().begin_write().await?;
-    let edited = lock_shift(&mut tx, shift_id).await?;
+    let (edited, in_scope) = lock_in_scope(&mut tx, shift_id, scope).await?;
     let now = db::now_unix();
     still_open(&edited, now)?;
     let mut updated = Vec::new();
-    for target in in_scope(&mut tx, &edited, scope).await? {
+    for target in in_scope {
         if still_open(&target, now).is_err() {
             continue;
         }
-        let target = lock_shift(&mut tx, &target.id).await?;
         if valid.capacity < target.signed_up {
             let (day, _) = target.local_start();
             return Err(ShiftError::Invalid(FieldError::only(
@@ -640,8 +659,7 @@ pub async fn delete(
     scope: SeriesScope,
 ) -> Result<usize, ShiftError> {
     let mut tx = bus.db().begin_write().await?;
-    let shift = lock_shift(&mut tx, shift_id).await?;
-    let targets = in_scope(&mut tx, &shift, scope).await?;
+    let (_, targets) = lock_in_scope(&mut tx, shift_id, scope).await?;
     let now = db::now_unix();
     for target in &targets {
         // Volunteers are told of a coming shift's deletion; a finished one just goes.

@@ -41,6 +41,7 @@ on_both_backends!(
     editing_checks_capacity_and_gives_new_room_to_the_waitlist,
     weekly_series_are_bounded_and_edited_by_scope,
     deleting_cancels_sign_ups_and_publishes_shift_deleted,
+    series_changes_wait_for_writers_to_their_shifts,
     admins_promote_from_the_waitlist_out_of_turn,
     the_public_list_is_served_from_memory_and_current_after_every_change,
     one_group_applies_every_rule_in_order,
@@ -2399,6 +2400,108 @@ async fn deleting_cancels_sign_ups_and_publishes_shift_deleted(app: TestApp) {
         Err(ShiftError::CancelLinkInvalid)
     ));
     assert_eq!(app.call(&admin, "shifts/delete", &fields).await.status(), 404);
+}
+
+/// A series edited or deleted while others write to its shifts: two organisers editing the
+/// same series from different shifts both get through, one after the other (not each holding
+/// a shift the other waits for, a deadlock on PostgreSQL), and a sign-up being written while
+/// the series is deleted is cancelled with the rest and its volunteer told (not dropped with
+/// its shift after its confirmation went out).
+async fn series_changes_wait_for_writers_to_their_shifts(app: TestApp) {
+    let bus = app.bus();
+    let days = weekly(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "2");
+    let series = service::create_series(&bus, &Actor::System, &form("Sorting", "5"), &days).await.unwrap();
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    // A writer (here the test) holds one shift of the series while the organisers save.
+    let hold = |id: String| {
+        let app = &app;
+        async move {
+            let mut holder = app.db.begin_write().await.unwrap();
+            let lock = format!("SELECT id FROM shifts WHERE id = $1{}", app::db::for_update(&mut holder));
+            sqlx::query(sqlx::AssertSqlSafe(lock)).bind(&id).fetch_one(&mut *holder).await.unwrap();
+            holder
+        }
+    };
+    let release_later = |holder: app::db::Tx| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        holder.commit().await.unwrap();
+    };
+
+    let edit = |from: &str, title: &str| {
+        let (app, admin) = (&app, admin.clone());
+        let fields: Vec<(String, String)> = [
+            ("shift_id", from),
+            ("scope", "all"),
+            ("form[title]", title),
+            ("form[description]", ""),
+            ("form[location]", "Depot"),
+            ("form[date]", tomorrow().as_str()),
+            ("form[start_time]", "09:00"),
+            ("form[end_time]", "12:00"),
+            ("form[capacity]", "5"),
+            ("form[is_public]", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let res = app.call(&admin, "shifts/update", &fields).await;
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let holder = hold(series[2].id.clone()).await;
+    let (first, second, ()) = tokio::join!(
+        edit(&series[0].id, "Sorting A"),
+        edit(&series[4].id, "Sorting B"),
+        release_later(holder)
+    );
+    assert_eq!((first.0, second.0), (200, 200), "{:.200} {:.200}", first.1, second.1);
+    let mut titles: Vec<String> =
+        futures::future::join_all(series.iter().map(|s| service::get(&app.db, &s.id)))
+            .await
+            .into_iter()
+            .map(|s| s.unwrap().unwrap().title)
+            .collect();
+    titles.dedup();
+    assert_eq!(titles.len(), 1, "one edit after the other, each whole: {titles:?}");
+
+    // Jo's sign-up to the third shift is being written (the shift held, the row in, the
+    // count up) when the organiser deletes the series.
+    let mut holder = hold(series[2].id.clone()).await;
+    let jo =
+        app::contacts::service::find_or_create(&mut holder, "jo@example.org", "Jo", None, "SHIFT_SIGNUP")
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO shift_signups (id, shift_id, contact_id, name, email, source, status, cancel_token_hash, \
+         created_at, queued_seq) VALUES ('jo', $1, $2, 'Jo', 'jo@example.org', 'PUBLIC', 'CONFIRMED', 'jo-link', $3, 1)",
+    )
+    .bind(&series[2].id)
+    .bind(&jo.id)
+    .bind(db::now_unix())
+    .execute(&mut *holder)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE shifts SET signed_up = signed_up + 1 WHERE id = $1")
+        .bind(&series[2].id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let delete = [("shift_id", series[0].id.as_str()), ("scope", "all")];
+    let (deleted, ()) = tokio::join!(app.call(&admin, "shifts/delete", &delete), release_later(holder));
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(deleted.json::<Value>().await.unwrap(), series.len());
+    let told: Vec<Value> = app
+        .events("shift.signup.cancelled")
+        .await
+        .into_iter()
+        .filter(|e| e["email"] == "jo@example.org")
+        .collect();
+    assert_eq!(told.len(), 1, "Jo's sign-up is cancelled with the series");
+    assert_eq!(told[0]["reason"], "SHIFT_DELETED");
+    assert_eq!(queued(&app, "Cancelled").await.into_iter().filter(|e| e.0 == "jo@example.org").count(), 1);
 }
 
 async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
