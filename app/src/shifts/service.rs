@@ -1650,7 +1650,7 @@ pub async fn promote(bus: &Bus, actor: &Actor, signup_id: &str) -> Result<(), Sh
     let mut shift = lock_shift(&mut tx, &shift_id.ok_or(ShiftError::NotWaitlisted)?).await?;
     still_open(&shift, db::now_unix())?;
     // Read again under the lock: of two organisers promoting them at once, the second finds
-    // them promoted already (and the shift grows, and they are told, once).
+    // them promoted already, so the shift grows by one spot and they are told only once.
     let still_waiting: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM shift_signups WHERE id = $1 AND shift_id = $2 AND status = 'WAITLISTED'",
     )
