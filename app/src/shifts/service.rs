@@ -2171,9 +2171,11 @@ pub async fn resend_confirmation(
         return Err(ShiftError::Over);
     }
     let link = new_cancel_link(&mut tx, signup_id).await?.ok_or(ShiftError::SignupGone)?;
-    let waitlisted = mine.status == SignupStatus::Waitlisted;
-    queue_email(&mut tx, &emails::signed_up(&mine.shift, &link.name, &link.email, &link.token, waitlisted))
-        .await?;
+    queue_email(
+        &mut tx,
+        &emails::signed_up(&mine.shift, &link.name, &link.email, &link.token, link.waitlisted),
+    )
+    .await?;
     tx.commit().await?;
     Ok(link.email)
 }
@@ -2184,26 +2186,33 @@ async fn email_set_up(db: &Db, key: &crate::secrets::SecretKey) -> Result<(), Sh
     if crate::email::service::is_configured(db, key).await? { Ok(()) } else { Err(ShiftError::EmailNotSetUp) }
 }
 
-/// A sign-up's new private cancel link, and whom to send it to.
+/// A sign-up's new private cancel link, whom to send it to, and whether they wait (as the
+/// sign-up is when the link is written: promoted a moment before, they no longer do).
 struct CancelLink {
     token: String,
     name: String,
     email: String,
+    waitlisted: bool,
 }
 
 /// Replaces an active sign-up's cancel link (the old one stops working); `None` when it is not
 /// active, as when it was cancelled since it was read.
 async fn new_cancel_link(tx: &mut Tx, signup_id: &str) -> Result<Option<CancelLink>, sqlx::Error> {
     let token = new_token();
-    let row: Option<(String, String)> = sqlx::query_as(
+    let row: Option<(String, String, String)> = sqlx::query_as(
         "UPDATE shift_signups SET cancel_token_hash = $1 WHERE id = $2 AND status <> 'CANCELLED' \
-         RETURNING name, email",
+         RETURNING name, email, status",
     )
     .bind(token_hash(&token))
     .bind(signup_id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.map(|(name, email)| CancelLink { token, name, email }))
+    Ok(row.map(|(name, email, status)| CancelLink {
+        token,
+        name,
+        email,
+        waitlisted: status == SignupStatus::Waitlisted.as_str(),
+    }))
 }
 
 /// A signed-in volunteer cancels their own sign-up; anyone else's is "not found".

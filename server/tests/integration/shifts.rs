@@ -584,6 +584,28 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
     // Someone waiting gets the waitlist notice again.
     assert_eq!(resend(waiting.signup_id.clone()).await.status(), 200);
     assert_eq!(queued(&app, "You're on the waitlist: Soup kitchen").await.len(), 2);
+    // Promoted by another organiser while the email is being made (their promote holding the
+    // sign-up until it commits), they are sent the confirmation, not the waitlist notice.
+    let mut promote = app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE shift_signups SET status = 'CONFIRMED' WHERE id = $1")
+        .bind(&waiting.signup_id)
+        .execute(&mut *promote)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE shifts SET capacity = 2, signed_up = 2 WHERE id = $1")
+        .bind(&shift.id)
+        .execute(&mut *promote)
+        .await
+        .unwrap();
+    let commit_later = async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        promote.commit().await.unwrap();
+    };
+    let (res, ()) = tokio::join!(resend(waiting.signup_id.clone()), commit_later);
+    assert_eq!(res.status(), 200);
+    assert_eq!(queued(&app, "You're on the waitlist: Soup kitchen").await.len(), 2);
+    let confirmed: Vec<_> = queued(&app, "You're signed up: Soup kitchen").await;
+    assert_eq!(confirmed.iter().filter(|e| e.0 == "v2@example.org").count(), 1);
 
     // Nothing to resend for a cancelled or unknown sign-up, nor once the shift is over.
     let removed = app.call(&admin, "shifts/admin-remove", &[("signup_id", waiting.signup_id.as_str())]).await;
@@ -593,7 +615,7 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
     let now = db::now_unix();
     move_shift(&app, &shift.id, now - 7200, now - 3600).await;
     assert_eq!(resend(spot.signup_id.clone()).await.status(), 409);
-    assert_eq!(queued(&app, "You're signed up: Soup kitchen").await.len(), 2, "nothing more sent");
+    assert_eq!(queued(&app, "You're signed up: Soup kitchen").await.len(), 3, "nothing more sent");
 }
 
 /// An organiser moves a volunteer to another shift in one step: the old sign-up is cancelled
