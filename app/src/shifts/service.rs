@@ -2136,12 +2136,21 @@ pub async fn email_cancel_links(
     let now = db::now_unix();
     let mut tx = db.begin_write().await?;
     let sql = active_signups_with_shifts("u.email = $1 AND s.ends_at > $2 ORDER BY s.starts_at, s.id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&email).bind(now).fetch_all(&mut *tx).await?;
-    let mut signups = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let mine = my_signup_from_row(row, now)?;
-        if let Some(link) = new_cancel_link(&mut tx, &mine.signup_id).await? {
-            signups.push((mine, link.token));
+    let active = || sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(&email).bind(now);
+    let mut tokens = HashMap::new();
+    for row in active().fetch_all(&mut *tx).await? {
+        let signup_id: String = row.try_get("signup_id")?;
+        if let Some(link) = new_cancel_link(&mut tx, &signup_id).await? {
+            tokens.insert(signup_id, link.token);
+        }
+    }
+    // Read again once every new link is written (each write waits for a change to its sign-up
+    // being committed, a promote say), so that the email tells each as it now stands.
+    let mut signups = Vec::with_capacity(tokens.len());
+    for row in active().fetch_all(&mut *tx).await? {
+        let mine = my_signup_from_row(&row, now)?;
+        if let Some(token) = tokens.remove(&mine.signup_id) {
+            signups.push((mine, token));
         }
     }
     if !signups.is_empty() {
