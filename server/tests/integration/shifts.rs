@@ -447,22 +447,8 @@ async fn a_lost_cancel_link_is_emailed_again(app: TestApp) {
 
     // Promoted while their new links are being written (the promote holding the sign-up until
     // it commits), they are told they have a spot, not their old place in line.
-    let mut promote = app.db.begin_write().await.unwrap();
-    sqlx::query("UPDATE shift_signups SET status = 'CONFIRMED' WHERE id = $1")
-        .bind(&waiting.signup_id)
-        .execute(&mut *promote)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE shifts SET capacity = 2, signed_up = 2 WHERE id = $1")
-        .bind(&full.id)
-        .execute(&mut *promote)
-        .await
-        .unwrap();
-    let commit_later = async move {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        promote.commit().await.unwrap();
-    };
-    let (res, ()) = tokio::join!(ask("v1@example.org"), commit_later);
+    let promote = promote_held_open(&app, &waiting.signup_id, &full.id).await;
+    let (res, ()) = tokio::join!(ask("v1@example.org"), commit_in_a_moment(promote));
     assert_eq!(res.status(), 200);
     let sent = queued(&app, "Your shift sign-ups").await;
     let (_, _, body, _) = sent.iter().find(|(_, _, body, _)| !body.contains(&tokens[0])).unwrap();
@@ -610,22 +596,8 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
     assert_eq!(queued(&app, "You're on the waitlist: Soup kitchen").await.len(), 2);
     // Promoted by another organiser while the email is being made (their promote holding the
     // sign-up until it commits), they are sent the confirmation, not the waitlist notice.
-    let mut promote = app.db.begin_write().await.unwrap();
-    sqlx::query("UPDATE shift_signups SET status = 'CONFIRMED' WHERE id = $1")
-        .bind(&waiting.signup_id)
-        .execute(&mut *promote)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE shifts SET capacity = 2, signed_up = 2 WHERE id = $1")
-        .bind(&shift.id)
-        .execute(&mut *promote)
-        .await
-        .unwrap();
-    let commit_later = async move {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        promote.commit().await.unwrap();
-    };
-    let (res, ()) = tokio::join!(resend(waiting.signup_id.clone()), commit_later);
+    let promote = promote_held_open(&app, &waiting.signup_id, &shift.id).await;
+    let (res, ()) = tokio::join!(resend(waiting.signup_id.clone()), commit_in_a_moment(promote));
     assert_eq!(res.status(), 200);
     assert_eq!(queued(&app, "You're on the waitlist: Soup kitchen").await.len(), 2);
     let confirmed: Vec<_> = queued(&app, "You're signed up: Soup kitchen").await;
@@ -2469,10 +2441,6 @@ async fn series_changes_wait_for_writers_to_their_shifts(app: TestApp) {
             holder
         }
     };
-    let release_later = |holder: app::db::Tx| async move {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        holder.commit().await.unwrap();
-    };
 
     let edit = |from: &str, title: &str| {
         let (app, admin) = (&app, admin.clone());
@@ -2501,7 +2469,7 @@ async fn series_changes_wait_for_writers_to_their_shifts(app: TestApp) {
     let (first, second, ()) = tokio::join!(
         edit(&series[0].id, "Sorting A"),
         edit(&series[4].id, "Sorting B"),
-        release_later(holder)
+        commit_in_a_moment(holder)
     );
     assert_eq!((first.0, second.0), (200, 200), "{:.200} {:.200}", first.1, second.1);
     let mut titles: Vec<String> =
@@ -2536,7 +2504,7 @@ async fn series_changes_wait_for_writers_to_their_shifts(app: TestApp) {
         .await
         .unwrap();
     let delete = [("shift_id", series[0].id.as_str()), ("scope", "all")];
-    let (deleted, ()) = tokio::join!(app.call(&admin, "shifts/delete", &delete), release_later(holder));
+    let (deleted, ()) = tokio::join!(app.call(&admin, "shifts/delete", &delete), commit_in_a_moment(holder));
     assert_eq!(deleted.status(), 200);
     assert_eq!(deleted.json::<Value>().await.unwrap(), series.len());
     let told: Vec<Value> = app
@@ -2581,11 +2549,7 @@ async fn admins_promote_from_the_waitlist_out_of_turn(app: TestApp) {
     sqlx::query(sqlx::AssertSqlSafe(lock)).bind(&shift.id).fetch_one(&mut *holder).await.unwrap();
     let fields = [("signup_id", v1.as_str())];
     let promote = || app.call(&admin, "shifts/admin-promote", &fields);
-    let release = async move {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        holder.commit().await.unwrap();
-    };
-    let (first, second, ()) = tokio::join!(promote(), promote(), release);
+    let (first, second, ()) = tokio::join!(promote(), promote(), commit_in_a_moment(holder));
     let mut statuses = [first.status().as_u16(), second.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409]);
@@ -2937,6 +2901,30 @@ async fn queued(app: &TestApp, prefix: &str) -> Vec<(String, String, String, boo
     .into_iter()
     .map(|(to, subject, body, file)| (to, subject, body, file.is_some()))
     .collect()
+}
+
+/// Commits `tx` in 300 ms: time for the request joined with it to reach what it holds and
+/// wait there, so that on PostgreSQL the two writers really meet.
+async fn commit_in_a_moment(tx: app::db::Tx) {
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tx.commit().await.unwrap();
+}
+
+/// Another organiser's promote of a waiting sign-up to a full one-spot shift (now two spots,
+/// both taken), written and held open until the caller commits it.
+async fn promote_held_open(app: &TestApp, signup_id: &str, shift_id: &str) -> app::db::Tx {
+    let mut promote = app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE shift_signups SET status = 'CONFIRMED' WHERE id = $1")
+        .bind(signup_id)
+        .execute(&mut *promote)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE shifts SET capacity = 2, signed_up = 2 WHERE id = $1")
+        .bind(shift_id)
+        .execute(&mut *promote)
+        .await
+        .unwrap();
+    promote
 }
 
 async fn volunteers_are_told_when_their_shift_moves(app: TestApp) {
