@@ -304,11 +304,17 @@ impl From<service::CampaignError> for AppError {
             CampaignError::SlugTaken => {
                 AppError::invalid("slug", "Another campaign already uses this address.")
             }
-            CampaignError::NotAllowed(from, to) => AppError::Conflict(format!(
-                "A {} campaign cannot become {}.",
-                from.label().to_lowercase(),
-                to.label().to_lowercase()
-            )),
+            CampaignError::NotAllowed(from, to) if from == to => {
+                AppError::Conflict(format!("This campaign is already {}.", to.label().to_lowercase()))
+            }
+            CampaignError::NotAllowed(from, to) => {
+                let from = from.label().to_lowercase();
+                let article = if from.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
+                AppError::Conflict(format!(
+                    "{article} {from} campaign cannot become {}.",
+                    to.label().to_lowercase()
+                ))
+            }
             CampaignError::NotActive => AppError::Conflict(
                 "This campaign is not taking part right now. Thank you for your interest.".into(),
             ),

@@ -100,6 +100,15 @@ async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) 
     assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
     assert_eq!(set_status(&app, &admin, &id, "ARCHIVED", "The vote is over").await, 200);
     assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 409, "archived is final");
+    let refusal = |status: &'static str| {
+        let (app, admin, id) = (&app, &admin, &id);
+        async move {
+            let res = app.call(admin, "campaigns/status", &[("id", id.as_str()), ("status", status)]).await;
+            res.text().await.unwrap()
+        }
+    };
+    assert!(refusal("ACTIVE").await.contains("An archived campaign cannot become active."));
+    assert!(refusal("ARCHIVED").await.contains("This campaign is already archived."));
     assert_eq!(app.events("campaign.published").await.len(), 1, "published once");
     let changes = app.events("campaign.status.changed").await;
     let moves: Vec<(&str, &str)> = changes
