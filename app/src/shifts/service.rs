@@ -1837,27 +1837,30 @@ pub async fn set_attendance(
     let shift = lock_shift(&mut tx, &shift_id).await?;
     // Read under the shift's lock: of two organisers marking at once, the second sees the
     // first's mark, so the same change is published once.
-    let (contact_id, before): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT contact_id, attendance FROM shift_signups WHERE id = $1")
+    let (contact_id, status, before): (Option<String>, String, Option<String>) =
+        sqlx::query_as("SELECT contact_id, status, attendance FROM shift_signups WHERE id = $1")
             .bind(signup_id)
             .fetch_one(&mut *tx)
             .await?;
+    let status = SignupStatus::parse(&status);
     if shift.status == ShiftStatus::Cancelled {
         return Err(ShiftError::Cancelled);
+    }
+    if status == Some(SignupStatus::Cancelled) {
+        return Err(ShiftError::SignupGone);
     }
     if !shift.has_started(now) {
         return Err(ShiftError::NotStarted);
     }
-    let attendance = attendance.map(|a| a.as_str().to_string());
-    let marked =
-        sqlx::query("UPDATE shift_signups SET attendance = $1 WHERE id = $2 AND status = 'CONFIRMED'")
-            .bind(&attendance)
-            .bind(signup_id)
-            .execute(&mut *tx)
-            .await?;
-    if marked.rows_affected() == 0 {
+    if status != Some(SignupStatus::Confirmed) {
         return Err(ShiftError::NotConfirmed);
     }
+    let attendance = attendance.map(|a| a.as_str().to_string());
+    sqlx::query("UPDATE shift_signups SET attendance = $1 WHERE id = $2")
+        .bind(&attendance)
+        .bind(signup_id)
+        .execute(&mut *tx)
+        .await?;
     if before == attendance {
         return Ok(());
     }

@@ -3219,6 +3219,14 @@ async fn organisers_mark_who_came(app: TestApp) {
     let (status, text) = mark(&ids[0], "ATTENDED").await;
     assert_eq!(status, 409);
     assert!(text.contains("once the shift has started"), "{text}");
+    // A sign-up removed meanwhile is gone, before the shift as after it.
+    let removed = service::sign_up(&bus, &Actor::System, &shift.id, &person(3), SignupSource::Public, None)
+        .await
+        .unwrap();
+    service::remove_signup(&bus, &Actor::System, &removed.signup_id).await.unwrap();
+    let (status, text) = mark(&removed.signup_id, "ATTENDED").await;
+    assert_eq!(status, 404);
+    assert!(text.contains("no longer active"), "{text}");
     // Admins only.
     let args = [("signup_id", ids[0].as_str()), ("attendance", "ATTENDED")];
     assert_eq!(app.call(&app.client(), "shifts/admin-attendance", &args).await.status(), 401);
@@ -3235,6 +3243,7 @@ async fn organisers_mark_who_came(app: TestApp) {
     assert!(text.contains("with a spot"), "{text}");
     assert_eq!(mark(&ids[0], "MAYBE").await.0, 422);
     assert_eq!(mark("no-such-signup", "ATTENDED").await.0, 404);
+    assert_eq!(mark(&removed.signup_id, "ATTENDED").await.0, 404);
     let null = Value::Null;
     assert_eq!(
         marks().await,
