@@ -567,6 +567,15 @@ pub const HOURS_PAGE_SIZE: i64 = 50;
 pub const SOON_DAYS: i64 = 7;
 pub const SOON_SHOWN: i64 = 10;
 
+/// The dashboard's shifts still needing volunteers: the first `SOON_SHOWN`, and when there
+/// are more, the shifts list filtered to show them all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SoonShifts {
+    pub shifts: Vec<Shift>,
+    /// `/admin/shifts` with the open shifts of the coming `SOON_DAYS` days.
+    pub more: Option<String>,
+}
+
 /// How many past shifts "My shifts" lists.
 pub const PAST_SHIFTS_SHOWN: i64 = 20;
 
@@ -1167,7 +1176,7 @@ pub async fn save_reminder_hours(#[server(default)] hours: String) -> Result<(),
 /// Shifts with spots left starting in the next `SOON_DAYS` days, soonest first (the
 /// dashboard).
 #[server(prefix = "/api", endpoint = "shifts/needing-volunteers")]
-pub async fn shifts_needing_volunteers() -> Result<Vec<Shift>, AppError> {
+pub async fn shifts_needing_volunteers() -> Result<SoonShifts, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     service::needing_volunteers(&state.db, crate::db::now_unix()).await.map_err(crate::auth::internal)

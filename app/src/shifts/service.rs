@@ -10,7 +10,7 @@ use super::emails;
 use super::{
     Attendance, ChosenShifts, ClosedReason, ClosedShift, HoursFilter, HoursReport, MySignup, PastShifts,
     RepeatForm, STATUS_OVER, SeriesScope, SheetEntry, Shift, ShiftFilter, ShiftForm, ShiftPage, ShiftStatus,
-    SignInSheet, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView,
+    SignInSheet, SignupForm, SignupPage, SignupReceipt, SignupSource, SignupStatus, SignupView, SoonShifts,
     VolunteerHours,
 };
 use crate::auth::CurrentUser;
@@ -745,17 +745,26 @@ pub async fn public_places(db: &Db, now: i64) -> Result<Vec<String>, sqlx::Error
 
 /// Shifts with spots left that start within `SOON_DAYS` of `now`, soonest first, at most
 /// `SOON_SHOWN` (the admin dashboard: where volunteers are still needed).
-pub async fn needing_volunteers(db: &Db, now: i64) -> Result<Vec<Shift>, sqlx::Error> {
+pub async fn needing_volunteers(db: &Db, now: i64) -> Result<SoonShifts, sqlx::Error> {
+    let until = now + super::SOON_DAYS * 86_400;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE status = 'OPEN' AND starts_at > $1 AND starts_at <= $2 \
          ORDER BY {SOONEST_FIRST} LIMIT {}",
-        super::SOON_SHOWN
+        super::SOON_SHOWN + 1
     )))
     .bind(now)
-    .bind(now + super::SOON_DAYS * 86_400)
+    .bind(until)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(shift_from_row).collect()
+    let mut shifts = rows.iter().map(shift_from_row).collect::<Result<Vec<_>, _>>()?;
+    let more = if shifts.len() as i64 > super::SOON_SHOWN {
+        shifts.truncate(super::SOON_SHOWN as usize);
+        let zone = crate::settings::time_zone(db).await?;
+        Some(format!("/admin/shifts?status=OPEN&from={}&to={}", zone.date(now), zone.date(until)))
+    } else {
+        None
+    };
+    Ok(SoonShifts { shifts, more })
 }
 
 /// Upcoming shifts on a page of the public list.

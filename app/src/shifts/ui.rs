@@ -12,7 +12,7 @@ use super::{
     CreateShift, DeleteShift, EmailCancelLinks, EmailShiftVolunteers, HoursFilter, LaterShift,
     LinkSignupsByToken, MOVE_TARGETS_MAX, MoveTargets, MySignup, NewCalendarFeed, PublicShift,
     REMINDER_CHOICES, SOON_DAYS, STATUS_OVER, SaveReminderHours, SheetEntry, Shift, ShiftFilter, ShiftPage,
-    ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView,
+    ShiftStatus, SignInSheet, SignUpForShift, SignupPage, SignupSource, SignupStatus, SignupView, SoonShifts,
     SwitchMySignup, SwitchSignup, UpdateShift, admin_move_targets, calendar_feed_link, clashes_within,
     get_admin_shift, get_calendar_feed, get_later_signups_by_token, get_my_switch_choices, get_public_shift,
     get_reminder_hours, get_sign_in_sheet, get_signup_by_token, get_switch_choices, get_volunteer_hours,
@@ -2487,7 +2487,7 @@ pub fn ShiftsNeedingVolunteers(changes: RwSignal<u32>) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                shifts.await.ok().map(|shifts| {
+                shifts.await.ok().map(|SoonShifts { shifts, more }| {
                     let td = "px-3 py-2 text-slate-700";
                     view! {
                         <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="needing-volunteers">
@@ -2511,6 +2511,11 @@ pub fn ShiftsNeedingVolunteers(changes: RwSignal<u32>) -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
+                                    {more.map(|href| view! {
+                                        <a href=href class="mt-2 inline-block text-sm font-medium text-indigo-700 hover:underline" data-testid="needing-more">
+                                            {format!("See all open shifts of the next {SOON_DAYS} days →")}
+                                        </a>
+                                    })}
                                 }.into_any()
                             }}
                         </section>

@@ -5,8 +5,8 @@ use app::db;
 use app::events::Actor;
 use app::shifts::service::{self, ShiftError, SignupRequest};
 use app::shifts::{
-    Attendance, MySignup, RepeatForm, SeriesScope, Shift, ShiftForm, ShiftStatus, SignupForm, SignupSource,
-    SignupStatus,
+    Attendance, MySignup, RepeatForm, SOON_DAYS, SOON_SHOWN, SeriesScope, Shift, ShiftForm, ShiftStatus,
+    SignupForm, SignupSource, SignupStatus,
 };
 use app::users::{Role, UserStatus};
 use serde_json::Value;
@@ -3425,8 +3425,10 @@ async fn the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill(app: Tes
     // Open shifts of the coming week, soonest first, private ones too.
     let res = app.call(&admin, "shifts/needing-volunteers", &[]).await;
     let listed: Value = res.json().await.unwrap();
-    let titles: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> =
+        listed["shifts"].as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Open soon", "Private soon"]);
+    assert_eq!(listed["more"], Value::Null);
     assert_eq!(app.call(&app.client(), "shifts/needing-volunteers", &[]).await.status(), 401);
     assert_eq!(app.call(&volunteer, "shifts/needing-volunteers", &[]).await.status(), 403);
 
@@ -3436,6 +3438,24 @@ async fn the_dashboard_shows_the_coming_weeks_shifts_with_spots_to_fill(app: Tes
     assert_eq!(page.matches("data-testid=\"needing-shift\"").count(), 2);
     let page = app.page(&payments, "/admin").await;
     assert!(page.contains("Dashboard") && !page.contains("with spots to fill"));
+
+    // More than the dashboard shows: the first ten, and a link to the list of them all.
+    for n in 1..=SOON_SHOWN - 1 {
+        let later = ShiftForm { date: in_days(2), ..form(&format!("Rota {n:02}"), "3") };
+        service::create(&bus, &Actor::System, &later).await.unwrap();
+    }
+    let page = app.page(&admin, "/admin").await;
+    assert_eq!(page.matches("data-testid=\"needing-shift\"").count(), SOON_SHOWN as usize);
+    assert!(!page.contains("Rota 09"), "the eleventh is not shown");
+    let link = page.split_once("data-testid=\"needing-more\"").unwrap().0.rsplit_once("href=\"").unwrap().1;
+    let link = link.split('"').next().unwrap().replace("&amp;", "&");
+    let (today, week_on) = (in_days(0), in_days(SOON_DAYS));
+    assert_eq!(link, format!("/admin/shifts?status=OPEN&from={today}&to={week_on}"));
+    let list = app.page(&admin, &link).await;
+    for title in ["Open soon", "Private soon", "Rota 01", "Rota 09"] {
+        assert!(list.contains(title), "{title} is in the list");
+    }
+    assert!(!list.contains("Full soon") && !list.contains("Later"));
 }
 
 async fn a_shift_is_copied_into_the_new_shift_form(app: TestApp) {
