@@ -84,6 +84,9 @@ pub enum WebhookOutcome {
     Duplicate,
     /// Refused (bad signature, not configured, not an event): 400, nothing changed.
     Rejected(String),
+    /// Not processed yet: it is about a payment whose completion has not arrived (Stripe sends
+    /// events in no set order). 409, nothing changed but an audit row, so Stripe sends it again.
+    Later(String),
 }
 
 /// Handles one delivery: verifies, then in one transaction records the event id and applies
@@ -125,6 +128,21 @@ pub async fn handle(
     let object = event.as_ref().map(|e| &e["data"]["object"]).unwrap_or(&Value::Null);
 
     let mut tx = db.begin_write().await?;
+    if kind == "charge.refunded"
+        && let Some(record) = paid_here_but_not_recorded(&mut tx, object).await?
+    {
+        let reason = "the refunded payment's completion has not arrived yet".to_string();
+        let entry = AuditEntry {
+            action: "webhook.charge.refunded",
+            entity: &record.entity(),
+            amount_cents: object["amount_refunded"].as_i64(),
+            outcome: "deferred",
+            detail: &reason,
+        };
+        audit(&mut tx, &actor, request, &entry).await?;
+        tx.commit().await?;
+        return Ok(WebhookOutcome::Later(reason));
+    }
     let first = sqlx::query(
         "INSERT INTO stripe_events (id, type, received_at, outcome) VALUES ($1, $2, $3, 'processing') \
          ON CONFLICT (id) DO NOTHING",
@@ -486,6 +504,27 @@ async fn subscription_changed(
             _ => "cancelled",
         },
     })
+}
+
+/// The donation, order or ticket order `charge` was paid for, when its payment is not known
+/// here yet: the charge's metadata (which Stripe copies from the checkout's payment) names a
+/// record still PENDING. A refund made in Stripe's dashboard while `checkout.session.completed`
+/// is still being retried (after an outage, say) can arrive first; recorded then as an unknown
+/// payment, it would be lost.
+async fn paid_here_but_not_recorded<'a>(
+    tx: &mut Tx,
+    charge: &'a Value,
+) -> Result<Option<Record<'a>>, sqlx::Error> {
+    let Some(payment) = charge["payment_intent"].as_str() else { return Ok(None) };
+    let record = Record::of(charge).filter(|r| !matches!(r, Record::Subscription(_)));
+    let Some(record) = record else { return Ok(None) };
+    if refunds::find_by_payment(tx, payment).await?.is_some() {
+        return Ok(None);
+    }
+    let sql = format!("SELECT status FROM {} WHERE id = $1", record.table());
+    let status: Option<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(record.id()).fetch_optional(&mut **tx).await?;
+    Ok((status.as_deref() == Some("PENDING")).then_some(record))
 }
 
 /// A refund made here or in Stripe's dashboard: the charge's cumulative `amount_refunded`

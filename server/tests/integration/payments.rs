@@ -18,6 +18,7 @@ on_both_backends_with_own_server!(
     products_are_checked_and_managed_by_payments_admins,
     a_product_cap_holds_under_two_hundred_simultaneous_checkouts,
     refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update,
+    a_refund_that_arrives_before_its_payment_waits_for_it,
     disputes_move_the_payment_through_disputed_to_won_lost_or_refunded,
     membership_plans_start_subscriptions_that_follow_stripe,
     the_donation_chart_counts_what_was_kept_per_day_and_week,
@@ -933,6 +934,59 @@ async fn refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_
     }
     let orders = admin.get(app.url("/api/payments/orders.csv")).send().await.unwrap().text().await.unwrap();
     assert_eq!(orders, "date_utc,name,email,product,amount,refunded,currency,status,reference\n");
+}
+
+/// Stripe sends events in no set order: after an outage, a refund made in its dashboard can
+/// arrive while the payment's `checkout.session.completed` is still being retried.
+async fn a_refund_that_arrives_before_its_payment_waits_for_it(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    let res = app.call(&app.client(), "payments/donate", &donation("25", "ONE_OFF")).await;
+    assert_eq!(res.status(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM donations WHERE status = 'PENDING'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    // The charge carries the metadata Stripe copied from the checkout's payment.
+    let charge = json!({ "id": "ch_early", "object": "charge", "payment_intent": "pi_early", "amount": 2500,
+                         "amount_refunded": 2500, "refunded": true, "metadata": { "donation_id": id } });
+    let refund = stripe::event("evt_refund_early", "charge.refunded", charge);
+    assert_eq!(deliver(&app, &refund, signed(&refund)).await, 409, "not 2xx: Stripe sends it again");
+    assert_eq!(refunded(&app, &id).await, ("PENDING".to_string(), 0));
+    let (outcome, detail) = audit_rows(&app, "webhook.charge.refunded").await.remove(0);
+    assert_eq!(outcome, "deferred");
+    assert!(detail.contains("completion has not arrived yet"), "{detail}");
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stripe_events WHERE id = 'evt_refund_early'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(seen, 0, "not marked processed");
+
+    // The payment's completion comes, then Stripe's next try of the refund records it.
+    let mut session = paid_session(&id);
+    session["payment_intent"] = json!("pi_early");
+    let paid = stripe::event("evt_paid_early", "checkout.session.completed", session);
+    assert_eq!(deliver(&app, &paid, signed(&paid)).await, 200);
+    assert_eq!(deliver(&app, &refund, signed(&refund)).await, 200);
+    assert_eq!(refunded(&app, &id).await, ("REFUNDED".to_string(), 2500));
+    let amounts: Vec<i64> =
+        app.events("payment.refunded").await.iter().map(|e| e["amount_cents"].as_i64().unwrap()).collect();
+    assert_eq!(amounts, [2500]);
+    assert_eq!(deliver(&app, &refund, signed(&refund)).await, 200, "and once only");
+    assert_eq!(app.events("payment.refunded").await.len(), 1);
+
+    // A refund of a payment that is none of ours is answered 200, so Stripe stops sending it.
+    let foreign = json!({ "id": "ch_other", "object": "charge", "payment_intent": "pi_other", "amount": 900,
+                          "amount_refunded": 900, "refunded": true, "metadata": {} });
+    let body = stripe::event("evt_refund_other", "charge.refunded", foreign);
+    assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
+    // Nor does one naming a record that will not be paid here.
+    let expired = json!({ "id": "ch_gone", "object": "charge", "payment_intent": "pi_gone", "amount": 900,
+                          "amount_refunded": 900, "refunded": true, "metadata": { "donation_id": "no-such-donation" } });
+    let body = stripe::event("evt_refund_gone", "charge.refunded", expired);
+    assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
+    assert_eq!(app.events("payment.refunded").await.len(), 1);
 }
 
 async fn disputes_move_the_payment_through_disputed_to_won_lost_or_refunded(backend: Backend) {
