@@ -126,6 +126,7 @@ pub async fn handle(
         }
     };
     let object = event.as_ref().map(|e| &e["data"]["object"]).unwrap_or(&Value::Null);
+    let created = event.as_ref().and_then(|e| e["created"].as_i64()).unwrap_or_else(db::now_unix);
 
     let mut tx = db.begin_write().await?;
     if kind == "charge.refunded"
@@ -163,11 +164,11 @@ pub async fn handle(
         "checkout.session.async_payment_failed" => checkout_closed(&mut tx, object, "FAILED").await?,
         "checkout.session.expired" => checkout_closed(&mut tx, object, "EXPIRED").await?,
         "charge.refunded" => charge_refunded(&mut tx, object, &mut events).await?,
-        "invoice.paid" => invoice_paid(&mut tx, object).await?,
+        "invoice.paid" => invoice_paid(&mut tx, object, created).await?,
         "customer.subscription.updated" | "customer.subscription.deleted" => {
             let status =
                 if kind.ends_with("deleted") { "canceled" } else { object["status"].as_str().unwrap_or("") };
-            subscription_changed(&mut tx, object, status, &mut events).await?
+            subscription_changed(&mut tx, object, status, created, &mut events).await?
         }
         "charge.dispute.created" => dispute(&mut tx, object, None, &mut events).await?,
         "charge.dispute.closed" => {
@@ -413,86 +414,122 @@ async fn checkout_closed(tx: &mut Tx, session: &Value, status: &str) -> Result<E
     Ok(Effect { entity: Some(record.entity()), amount_cents: None, outcome })
 }
 
-/// The subscription `stripe_id` names (ours), locked until the transaction ends.
-async fn find_subscription(
-    tx: &mut Tx,
-    stripe_id: &str,
-) -> Result<Option<(String, String, String, Option<String>, String)>, sqlx::Error> {
+/// A subscription as Stripe's events find it.
+struct FoundSubscription {
+    id: String,
+    status: String,
+    email: String,
+    contact_id: Option<String>,
+    plan_name: String,
+    /// When Stripe set the status it has (its event's `created`), once an event did.
+    status_at: Option<i64>,
+}
+
+impl FoundSubscription {
+    /// Whether Stripe set the status it has after `created`: Stripe sends events in no set
+    /// order, and an older one (a `past_due` after the renewal that ended it) changes nothing.
+    fn changed_after(&self, created: i64) -> bool {
+        self.status_at.is_some_and(|at| at > created)
+    }
+}
+
+/// The subscription with Stripe id `stripe_id`, locked until the transaction ends.
+async fn find_subscription(tx: &mut Tx, stripe_id: &str) -> Result<Option<FoundSubscription>, sqlx::Error> {
     let sql = format!(
-        "SELECT s.id, s.status, s.email, s.contact_id, p.name FROM subscriptions s \
+        "SELECT s.id, s.status, s.email, s.contact_id, s.stripe_status_at, p.name FROM subscriptions s \
          JOIN subscription_plans p ON p.id = s.plan_id WHERE s.stripe_subscription = $1{}",
         db::for_update(tx)
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(stripe_id).fetch_optional(&mut **tx).await?;
     row.map(|r| {
-        Ok((
-            r.try_get("id")?,
-            r.try_get("status")?,
-            r.try_get("email")?,
-            r.try_get("contact_id")?,
-            r.try_get("name")?,
-        ))
+        Ok(FoundSubscription {
+            id: r.try_get("id")?,
+            status: r.try_get("status")?,
+            email: r.try_get("email")?,
+            contact_id: r.try_get("contact_id")?,
+            plan_name: r.try_get("name")?,
+            status_at: r.try_get("stripe_status_at")?,
+        })
     })
     .transpose()
 }
 
-/// A renewal was paid: a PAST_DUE subscription is ACTIVE again.
-async fn invoice_paid(tx: &mut Tx, invoice: &Value) -> Result<Effect, sqlx::Error> {
+/// A renewal was paid (the event created at `created`): a PAST_DUE subscription is ACTIVE
+/// again, unless Stripe changed its status after.
+async fn invoice_paid(tx: &mut Tx, invoice: &Value, created: i64) -> Result<Effect, sqlx::Error> {
     let stripe_id = invoice["subscription"]
         .as_str()
         .or_else(|| invoice["parent"]["subscription_details"]["subscription"].as_str());
     let Some(stripe_id) = stripe_id else { return Ok(Effect::none("not a subscription invoice")) };
-    let Some((id, status, ..)) = find_subscription(tx, stripe_id).await? else {
+    let Some(found) = find_subscription(tx, stripe_id).await? else {
         return Ok(Effect::none("unknown subscription"));
     };
-    let active = if status == "PAST_DUE" { "ACTIVE" } else { status.as_str() };
-    sqlx::query("UPDATE subscriptions SET status = $1, paid_at = $2, updated_at = $2 WHERE id = $3")
-        .bind(active)
-        .bind(db::now_unix())
-        .bind(&id)
+    let older = found.changed_after(created);
+    let status = if found.status == "PAST_DUE" && !older { "ACTIVE" } else { found.status.as_str() };
+    let status_at = if older { found.status_at } else { Some(created) };
+    let now = db::now_unix();
+    sqlx::query("UPDATE subscriptions SET status = $1, stripe_status_at = $2, paid_at = $3, updated_at = $3 WHERE id = $4")
+        .bind(status)
+        .bind(status_at)
+        .bind(now)
+        .bind(&found.id)
         .execute(&mut **tx)
         .await?;
     let amount = invoice["amount_paid"].as_i64();
-    Ok(Effect { entity: Some(format!("subscription {id}")), amount_cents: amount, outcome: "renewed" })
+    let outcome = if older { "renewed, older than its status" } else { "renewed" };
+    Ok(Effect { entity: Some(format!("subscription {}", found.id)), amount_cents: amount, outcome })
 }
 
-/// Stripe's subscription status → ours: `active`/`trialing` ACTIVE, `past_due`/`unpaid`
-/// PAST_DUE, `canceled` (or deleted) CANCELLED with `subscription.cancelled`.
+/// Stripe's subscription status (the event created at `created`) → ours: `active`/`trialing`
+/// ACTIVE, `past_due`/`unpaid` PAST_DUE, `canceled` (or deleted) CANCELLED with
+/// `subscription.cancelled`. A cancellation is final: Stripe never undoes one, so it counts
+/// however late it comes, and nothing changes a cancelled subscription.
 async fn subscription_changed(
     tx: &mut Tx,
     subscription: &Value,
     status: &str,
+    created: i64,
     events: &mut Vec<Event>,
 ) -> Result<Effect, sqlx::Error> {
     let Some(stripe_id) = subscription["id"].as_str() else { return Ok(Effect::none("no subscription")) };
-    let Some((id, current, email, contact_id, plan_name)) = find_subscription(tx, stripe_id).await? else {
+    let Some(found) = find_subscription(tx, stripe_id).await? else {
         return Ok(Effect::none("unknown subscription"));
     };
-    let entity = Some(format!("subscription {id}"));
+    let entity = Some(format!("subscription {}", found.id));
     let new = match status {
         "active" | "trialing" => "ACTIVE",
         "past_due" | "unpaid" => "PAST_DUE",
         "canceled" | "incomplete_expired" => "CANCELLED",
         _ => return Ok(Effect { entity, amount_cents: None, outcome: "no change" }),
     };
-    if current == new || current == "CANCELLED" {
+    if found.status == "CANCELLED" {
         return Ok(Effect { entity, amount_cents: None, outcome: "no change" });
+    }
+    if new != "CANCELLED" && found.changed_after(created) {
+        return Ok(Effect { entity, amount_cents: None, outcome: "older than its status" });
     }
     let now = db::now_unix();
     let cancelled_at = (new == "CANCELLED").then_some(now);
-    sqlx::query("UPDATE subscriptions SET status = $1, cancelled_at = COALESCE($2, cancelled_at), updated_at = $3 WHERE id = $4")
-        .bind(new)
-        .bind(cancelled_at)
-        .bind(now)
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE subscriptions SET status = $1, cancelled_at = COALESCE($2, cancelled_at), stripe_status_at = $3, \
+         updated_at = $4 WHERE id = $5",
+    )
+    .bind(new)
+    .bind(cancelled_at)
+    .bind(created)
+    .bind(now)
+    .bind(&found.id)
+    .execute(&mut **tx)
+    .await?;
+    if found.status == new {
+        return Ok(Effect { entity, amount_cents: None, outcome: "no change" });
+    }
     if new == "CANCELLED" {
         events.push(Event::SubscriptionCancelled(SubscriptionCancelled {
-            subscription_id: id,
-            contact_id,
-            email,
-            plan_name,
+            subscription_id: found.id,
+            contact_id: found.contact_id,
+            email: found.email,
+            plan_name: found.plan_name,
         }));
     }
     Ok(Effect {

@@ -1094,17 +1094,48 @@ async fn membership_plans_start_subscriptions_that_follow_stripe(backend: Backen
     let past_due = changed("evt_sub_pd", "customer.subscription.updated", "past_due");
     assert_eq!(deliver(&app, &past_due, signed(&past_due)).await, 200);
     assert_eq!(subscription_status(&app).await, "PAST_DUE");
-    let invoice = stripe::event(
-        "evt_inv",
-        "invoice.paid",
-        json!({
-            "id": "in_test_1", "object": "invoice", "amount_paid": 12000,
-            "parent": { "subscription_details": { "subscription": "sub_test_1" } }
-        }),
-    );
+    let paid_invoice = |event: &str| {
+        stripe::event(
+            event,
+            "invoice.paid",
+            json!({
+                "id": "in_test_1", "object": "invoice", "amount_paid": 12000,
+                "parent": { "subscription_details": { "subscription": "sub_test_1" } }
+            }),
+        )
+    };
+    let invoice = paid_invoice("evt_inv");
     assert_eq!(deliver(&app, &invoice, signed(&invoice)).await, 200);
     assert_eq!(subscription_status(&app).await, "ACTIVE");
-    let deleted = changed("evt_sub_del", "customer.subscription.deleted", "canceled");
+    // Stripe sends events in no set order: one older than the status a subscription has
+    // changes nothing...
+    let created_at = |body: String, created: i64| {
+        let mut event: Value = serde_json::from_str(&body).unwrap();
+        event["created"] = json!(created);
+        event.to_string()
+    };
+    let now = db::now_unix();
+    let late = created_at(changed("evt_sub_pd_late", "customer.subscription.updated", "past_due"), now - 60);
+    assert_eq!(deliver(&app, &late, signed(&late)).await, 200);
+    assert_eq!(subscription_status(&app).await, "ACTIVE", "the renewal was paid after");
+    let newer = created_at(changed("evt_sub_pd_new", "customer.subscription.updated", "past_due"), now + 60);
+    assert_eq!(deliver(&app, &newer, signed(&newer)).await, 200);
+    assert_eq!(subscription_status(&app).await, "PAST_DUE");
+    let late = created_at(paid_invoice("evt_inv_late"), now - 30);
+    assert_eq!(deliver(&app, &late, signed(&late)).await, 200);
+    assert_eq!(subscription_status(&app).await, "PAST_DUE", "that renewal was paid before");
+    let outcomes: Vec<String> = audit_rows(&app, "webhook.customer.subscription.updated")
+        .await
+        .into_iter()
+        .chain(audit_rows(&app, "webhook.invoice.paid").await)
+        .map(|(outcome, _)| outcome)
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["past due", "older than its status", "past due", "renewed", "renewed, older than its status"]
+    );
+    // ...but a cancellation, which Stripe never undoes, counts however late it comes.
+    let deleted = created_at(changed("evt_sub_del", "customer.subscription.deleted", "canceled"), now - 90);
     assert_eq!(deliver(&app, &deleted, signed(&deleted)).await, 200);
     assert_eq!(subscription_status(&app).await, "CANCELLED");
     let again = changed("evt_sub_del_2", "customer.subscription.deleted", "canceled");
