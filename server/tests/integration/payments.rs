@@ -791,13 +791,18 @@ async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>
 }
 
 /// A PAID one-off donation of `dollars`, paid with Stripe payment `payment_intent`; its id.
-async fn paid_donation(app: &TestApp, dollars: &str, payment_intent: &str) -> String {
+/// A one-off donation started and not paid yet (the only one PENDING).
+async fn pending_donation(app: &TestApp, dollars: &str) -> String {
     let res = app.call(&app.client(), "payments/donate", &donation(dollars, "ONE_OFF")).await;
     assert_eq!(res.status(), 200);
-    let id: String = sqlx::query_scalar("SELECT id FROM donations WHERE status = 'PENDING'")
+    sqlx::query_scalar("SELECT id FROM donations WHERE status = 'PENDING'")
         .fetch_one(app.db.pool())
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn paid_donation(app: &TestApp, dollars: &str, payment_intent: &str) -> String {
+    let id = pending_donation(app, dollars).await;
     let mut session = paid_session(&id);
     session["payment_intent"] = json!(payment_intent);
     let body = stripe::event(&format!("evt_paid_{id}"), "checkout.session.completed", session);
@@ -942,12 +947,7 @@ async fn a_refund_that_arrives_before_its_payment_waits_for_it(backend: Backend)
     let (app, _stripe) = spawn(backend).await;
     let admin = payments_admin(&app).await;
     configure(&app, &admin).await;
-    let res = app.call(&app.client(), "payments/donate", &donation("25", "ONE_OFF")).await;
-    assert_eq!(res.status(), 200);
-    let id: String = sqlx::query_scalar("SELECT id FROM donations WHERE status = 'PENDING'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let id = pending_donation(&app, "25").await;
     // The charge carries the metadata Stripe copied from the checkout's payment.
     let charge = json!({ "id": "ch_early", "object": "charge", "payment_intent": "pi_early", "amount": 2500,
                          "amount_refunded": 2500, "refunded": true, "metadata": { "donation_id": id } });
