@@ -56,6 +56,10 @@ pub struct SharedState {
     /// anyone's email: without it a stranger could flood an inbox and keep replacing the links
     /// its owner holds. Past it nothing is sent, with the same answer.
     pub link_email_limiter: crate::rate_limit::RateLimiter,
+    /// Refused Stripe webhook deliveries per client IP: each writes a row in the append-only
+    /// payment audit log, so past this a sender of bad deliveries is answered 429 and nothing
+    /// is written. Stripe's signed deliveries never count.
+    pub webhook_rejection_limiter: crate::rate_limit::RateLimiter,
     /// Stripe's API address (a local fake in tests).
     pub stripe_api_base: String,
     /// Where Twilio's API is (a fake in tests).

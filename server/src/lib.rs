@@ -140,6 +140,10 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         checkout_limiter: RateLimiter::new(config.checkout_limit_per_hour, Duration::from_secs(3600)),
         campaign_limiter: RateLimiter::new(config.campaign_limit_per_hour, Duration::from_secs(3600)),
         link_email_limiter: RateLimiter::new(3, Duration::from_secs(3600)),
+        webhook_rejection_limiter: RateLimiter::new(
+            app::payments::webhook::REJECTIONS_AUDITED_PER_MINUTE,
+            Duration::from_secs(60),
+        ),
         stripe_api_base: config.stripe_api_base.clone(),
         twilio_api_base: config.twilio_api_base.clone(),
         trusted_proxies: config.trusted_proxies.clone(),

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// `POST /api/payments/webhook`: Stripe's events, verified over the raw body. 200 for an
-/// event processed now or before (Stripe then stops retrying); 400 for a refused one; 409 for
-/// one that must wait for another (`WebhookOutcome::Later`) and 500 when the database failed,
-/// so that Stripe delivers it again.
+/// event processed now or before (Stripe then stops retrying); 400 for a refused one (429 past
+/// `REJECTIONS_AUDITED_PER_MINUTE` from one address); 409 for one that must wait for another
+/// (`WebhookOutcome::Later`) and 500 when the database failed, so that Stripe delivers it again.
 pub async fn stripe(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let request = RequestInfo::from_parts(&parts);
@@ -22,9 +22,15 @@ pub async fn stripe(State(state): State<AppState>, req: Request) -> Response {
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
     };
     let signature = parts.headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    match webhook::handle(&state.bus, &state.secret_key, &request, signature, &body).await {
+    let rejections = &state.webhook_rejection_limiter;
+    match webhook::handle(&state.bus, &state.secret_key, rejections, &request, signature, &body).await {
         Ok(WebhookOutcome::Processed | WebhookOutcome::Duplicate) => (StatusCode::OK, "ok").into_response(),
         Ok(WebhookOutcome::Rejected(reason)) => (StatusCode::BAD_REQUEST, reason).into_response(),
+        Ok(WebhookOutcome::TooManyRejected) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many refused deliveries from this address; try again in a minute.",
+        )
+            .into_response(),
         Ok(WebhookOutcome::Later(reason)) => (StatusCode::CONFLICT, reason).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot process a Stripe webhook");

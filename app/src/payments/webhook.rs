@@ -15,10 +15,14 @@ use crate::events::catalog::{
     SubscriptionCancelled,
 };
 use crate::events::{Actor, Event};
+use crate::rate_limit::RateLimiter;
 use crate::secrets::{ExposeSecret, SecretKey};
 
 /// How far a signature's timestamp may be from now, either way.
 pub const TOLERANCE_SECS: i64 = 300;
+
+/// Refused deliveries audited per client IP and minute (`AppState::webhook_rejection_limiter`).
+pub const REJECTIONS_AUDITED_PER_MINUTE: u32 = 20;
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -82,8 +86,12 @@ pub enum WebhookOutcome {
     Processed,
     /// Already processed before: nothing changed.
     Duplicate,
-    /// Refused (bad signature, not configured, not an event): 400, nothing changed.
+    /// Refused (bad signature, not configured, not an event): 400, nothing changed but an
+    /// audit row.
     Rejected(String),
+    /// Refused, from a client IP with `REJECTIONS_AUDITED_PER_MINUTE` refusals already this
+    /// minute: 429, nothing written.
+    TooManyRejected,
     /// Not processed yet: it is about a payment whose completion has not arrived (Stripe sends
     /// events in no set order). 409, nothing changed but an audit row, so Stripe sends it again.
     Later(String),
@@ -94,6 +102,7 @@ pub enum WebhookOutcome {
 pub async fn handle(
     bus: &Bus,
     key: &SecretKey,
+    rejections: &RateLimiter,
     request: &RequestInfo,
     signature: Option<&str>,
     body: &[u8],
@@ -112,6 +121,9 @@ pub async fn handle(
         (Ok(()), Some(parsed)) => parsed,
         (result, _) => {
             let reason = result.err().unwrap_or_else(|| "the body is not a Stripe event".to_string());
+            if rejections.hit(&request.client_ip).is_err() {
+                return Ok(WebhookOutcome::TooManyRejected);
+            }
             let mut tx = db.begin_write().await?;
             let entry = AuditEntry {
                 action: "webhook.rejected",

@@ -424,6 +424,14 @@ async fn webhooks_are_verified_processed_once_and_fulfil_donations(backend: Back
     assert_eq!(donation_status(&app, &id).await, "PENDING");
     assert_eq!(audit_rows(&app, "webhook.rejected").await.len(), 6);
     assert!(app.events("donation.completed").await.is_empty());
+    // Each refusal writes to the append-only log, so one address has 20 a minute audited; past
+    // them it gets 429 and nothing is written. Stripe's signed deliveries never count (below).
+    let audited = app::payments::webhook::REJECTIONS_AUDITED_PER_MINUTE as usize;
+    for _ in 6..audited {
+        assert_eq!(deliver(&app, &body, None).await, 400);
+    }
+    assert_eq!(deliver(&app, &body, None).await, 429);
+    assert_eq!(audit_rows(&app, "webhook.rejected").await.len(), audited);
 
     // Any of several v1 values may match.
     let good = stripe::signature(WEBHOOK_SECRET, now, &body);
