@@ -798,8 +798,7 @@ async fn futures_join_all<F: std::future::Future<Output = u16> + Send + 'static>
     out
 }
 
-/// A PAID one-off donation of `dollars`, paid with Stripe payment `payment_intent`; its id.
-/// A one-off donation started and not paid yet (the only one PENDING).
+/// A one-off donation of `dollars` started and not paid yet (the only one PENDING); its id.
 async fn pending_donation(app: &TestApp, dollars: &str) -> String {
     let res = app.call(&app.client(), "payments/donate", &donation(dollars, "ONE_OFF")).await;
     assert_eq!(res.status(), 200);
@@ -809,6 +808,7 @@ async fn pending_donation(app: &TestApp, dollars: &str) -> String {
         .unwrap()
 }
 
+/// A PAID one-off donation of `dollars`, paid with Stripe payment `payment_intent`; its id.
 async fn paid_donation(app: &TestApp, dollars: &str, payment_intent: &str) -> String {
     let id = pending_donation(app, dollars).await;
     let mut session = paid_session(&id);
@@ -989,10 +989,10 @@ async fn a_refund_that_arrives_before_its_payment_waits_for_it(backend: Backend)
                           "amount_refunded": 900, "refunded": true, "metadata": {} });
     let body = stripe::event("evt_refund_other", "charge.refunded", foreign);
     assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
-    // Nor does one naming a record that will not be paid here.
-    let expired = json!({ "id": "ch_gone", "object": "charge", "payment_intent": "pi_gone", "amount": 900,
+    // So is one whose metadata names a record we do not have.
+    let unknown = json!({ "id": "ch_gone", "object": "charge", "payment_intent": "pi_gone", "amount": 900,
                           "amount_refunded": 900, "refunded": true, "metadata": { "donation_id": "no-such-donation" } });
-    let body = stripe::event("evt_refund_gone", "charge.refunded", expired);
+    let body = stripe::event("evt_refund_gone", "charge.refunded", unknown);
     assert_eq!(deliver(&app, &body, signed(&body)).await, 200);
     assert_eq!(app.events("payment.refunded").await.len(), 1);
 }
