@@ -869,13 +869,18 @@ pub async fn contacts_csv(db: &Db) -> Result<String, ContactError> {
     )))
     .fetch_all(db.pool())
     .await?;
-    let tags: Vec<(String, String)> =
+    let tag_rows: Vec<(String, String)> =
         sqlx::query_as("SELECT contact_id, tag FROM contact_tags ORDER BY tag").fetch_all(db.pool()).await?;
+    // Grouped once: looking each contact's tags up in the whole list took 21 s for 50,000.
+    let mut tags: HashMap<String, Vec<String>> = HashMap::new();
+    for (contact, tag) in tag_rows {
+        tags.entry(contact).or_default().push(tag);
+    }
     let mut out =
         String::from("name,email,phone,source,tags,engagement_score,created_utc,unsubscribed_utc\n");
     for row in &rows {
         let id: String = row.try_get("id")?;
-        let mine = tags.iter().filter(|(c, _)| *c == id).map(|(_, t)| t.clone()).collect();
+        let mine = tags.remove(&id).unwrap_or_default();
         // In UTC, as its `created_utc` column says.
         let c = contact_from_row(row, mine, Zone::UTC)?;
         let (phone, tags, score) = (c.phone.unwrap_or_default(), c.tags.join("; "), c.score.to_string());

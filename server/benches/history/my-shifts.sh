@@ -8,25 +8,16 @@ set -euo pipefail
 bin=$(realpath "$1"); here=$(dirname "$(realpath "$0")")
 dir=/tmp/changemaker-history; data=$dir/data; addr=127.0.0.1:3998; origin="Origin: http://$addr"
 db=$data/changemaker.db
-start() {
-  CHANGEMAKER_DATA_DIR=$data LEPTOS_SITE_ADDR=$addr "$bin" > "$dir/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 50); do curl -s -o /dev/null "http://$addr/shifts" && return; sleep 0.2; done
-}
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+. "$here/server.sh"
 if [ ! -f "$dir/filled" ]; then
   rm -rf "$dir"; mkdir -p "$data"; start
-  token=$(grep -o 'token=[A-Za-z0-9_-]*' "$dir/server.log" | head -1 | cut -d= -f2)
-  curl -sf -H "$origin" -o /dev/null "http://$addr/api/auth/setup" --data-urlencode "token=$token" \
-    -d organisation_name=Bench -d display_name=Ana -d email=ana@example.org \
-    -d password=correct-horse-battery -d password_confirm=correct-horse-battery
+  set_up_admin
   stop
   python3 "$here/fill.py" "$db" "$(sqlite3 "$db" 'SELECT id FROM users')"
   touch "$dir/filled"
 fi
 start
-curl -sf -c "$dir/jar" -H "$origin" -o /dev/null "http://$addr/api/auth/login" \
-  -d email=ana@example.org -d password=correct-horse-battery
+sign_in
 shift_id=$(sqlite3 "$db" "SELECT id FROM shifts WHERE starts_at > strftime('%s','now') LIMIT 1")
 for what in mine mine-past "my-clashes shift_id=$shift_id" "admin-one id=$shift_id"; do
   set -- $what
