@@ -2,7 +2,7 @@ import { expect } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { expectFitsPhone, ready, signIn, startWithAdmin, test } from "./helpers";
+import { expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, test } from "./helpers";
 import { RunningServer } from "./server";
 
 const ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
@@ -199,6 +199,12 @@ test.describe.serial("text messages", () => {
     expect((await request.post(statusUrl, { form: report.form, headers: report.headers })).status()).toBe(200);
     await expect(admin.getByTestId("campaign-delivery")).toHaveText("Twilio reports 0 delivered and 1 not delivered so far.");
     await expect(admin.getByTestId("failure-row")).toContainText("Not delivered (Twilio error 30003)");
+    // Opened by its address (a reload, a shared link), the page comes alive with its bar.
+    const panics = panicsOf(admin);
+    await admin.reload();
+    await ready(admin);
+    await expect(admin.getByTestId("job-summary")).toHaveText("Sent 1 text.");
+    expect(panics).toEqual([]);
     await admin.getByRole("link", { name: "← Text campaigns" }).click();
     await expect(admin.getByTestId("campaign-row")).toHaveCount(1);
     await expectFitsPhone(admin, "the text campaigns", async () => {
