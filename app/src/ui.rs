@@ -7,25 +7,36 @@ use crate::error::AppError;
 /// A full error page with its HTTP status (set on the response when rendered on the server).
 #[component]
 pub fn ErrorPage(status: u16, #[prop(into)] title: String, #[prop(into)] message: String) -> impl IntoView {
+    view! {
+        <main class=ERROR_MAIN>
+            <ErrorNotice status title message />
+        </main>
+    }
+}
+
+const ERROR_MAIN: &str = "flex min-h-screen items-center justify-center bg-slate-50 p-6";
+
+/// An error page's status, title, message and way home, without the page around them: for a
+/// page that is already inside its own `<main>` (one main landmark to a page).
+#[component]
+pub fn ErrorNotice(status: u16, #[prop(into)] title: String, #[prop(into)] message: String) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::request::set_status(status);
     view! {
         <leptos_meta::Title text=title.clone() />
-        <main class="flex min-h-screen items-center justify-center bg-slate-50 p-6">
-            <div class="max-w-md text-center">
-                <p class="text-sm font-semibold text-indigo-600" data-testid="error-status">
-                    {status}
-                </p>
-                <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{title}</h1>
-                <p class="mt-4 text-slate-600">{message}</p>
-                <a
-                    href="/"
-                    class="mt-6 inline-block rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500"
-                >
-                    "Go to the home page"
-                </a>
-            </div>
-        </main>
+        <div class="mx-auto max-w-md text-center">
+            <p class="text-sm font-semibold text-indigo-600" data-testid="error-status">
+                {status}
+            </p>
+            <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">{title}</h1>
+            <p class="mt-4 text-slate-600">{message}</p>
+            <a
+                href="/"
+                class="mt-6 inline-block rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500"
+            >
+                "Go to the home page"
+            </a>
+        </div>
     }
 }
 
@@ -43,13 +54,24 @@ pub fn NotFound() -> impl IntoView {
 /// The page shown when loading an error from a server function (not signed in, no access…).
 #[component]
 pub fn AppErrorPage(error: AppError) -> impl IntoView {
+    view! {
+        <main class=ERROR_MAIN>
+            <AppErrorNotice error />
+        </main>
+    }
+}
+
+/// As `AppErrorPage`, inside a page's own `<main>`: a public page whose video, story, event…
+/// was not found.
+#[component]
+pub fn AppErrorNotice(error: AppError) -> impl IntoView {
     let title = match error {
         AppError::Unauthenticated => "Please sign in",
         AppError::Forbidden => "No access",
         AppError::NotFound(_) => "Not found",
         _ => "Something went wrong",
     };
-    view! { <ErrorPage status=error.status() title=title message=error.to_string() /> }
+    view! { <ErrorNotice status=error.status() title=title message=error.to_string() /> }
 }
 
 /// Why a page's data could not be loaded, in the page's own layout (and, in the server's
@@ -255,10 +277,14 @@ pub fn TextArea(
     #[prop(optional, into)] value: String,
     #[prop(default = 4)] rows: u32,
     #[prop(optional)] maxlength: Option<u32>,
+    /// The element's id, for a page with two forms that have a field of this name (it is
+    /// `field-{name}` otherwise): a label finds its field by id.
+    #[prop(optional)]
+    id: Option<&'static str>,
     #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.field_message(name));
-    let id = format!("field-{name}");
+    let id = id.map_or_else(|| format!("field-{name}"), str::to_string);
     let error_id = format!("{id}-error");
     view! {
         <div>
@@ -411,10 +437,13 @@ pub const PAGES_SOONEST_FIRST: (&str, &str) = ("← Sooner", "Later →");
 pub const PAGES_PREVIOUS_NEXT: (&str, &str) = ("← Previous", "Next →");
 
 /// The links under one page of a list to the pages before and after it, with its number
-/// between them; nothing when the list fits on one page. `link(n)` is page `n`'s address.
+/// between them; nothing when the list fits on one page. `list` names what is listed (the
+/// links are "Pages of {list}" to a screen reader, told apart from another list's on the same
+/// page). `link(n)` is page `n`'s address.
 /// `reload` makes the links load the whole document anew, for a page that reads its page
 /// number once when it is rendered.
 pub fn pager(
+    list: &'static str,
     page: i64,
     has_more: bool,
     link: impl Fn(i64) -> String,
@@ -424,12 +453,13 @@ pub fn pager(
     let rel = reload.then_some("external");
     let back = (page > 1).then(|| view! { <a href=link(page - 1) rel=rel class=PAGE_LINK>{back}</a> });
     let forward = has_more.then(|| view! { <a href=link(page + 1) rel=rel class=PAGE_LINK>{forward}</a> });
-    pages_nav(page, back, forward)
+    pages_nav(list, page, back, forward)
 }
 
 /// As `pager`, for a list inside a GET form whose fields the other pages keep (boxes ticked
 /// across pages): buttons that send the form to `action` with `page=n`.
 pub fn form_pager(
+    list: &'static str,
     page: i64,
     has_more: bool,
     action: &'static str,
@@ -438,16 +468,30 @@ pub fn form_pager(
     let button = |n: i64, label: &'static str| {
         view! { <button type="submit" formaction=action name="page" value=n.to_string() class=PAGE_LINK>{label}</button> }
     };
-    pages_nav(page, (page > 1).then(|| button(page - 1, back)), has_more.then(|| button(page + 1, forward)))
+    pages_nav(
+        list,
+        page,
+        (page > 1).then(|| button(page - 1, back)),
+        has_more.then(|| button(page + 1, forward)),
+    )
 }
 
 const PAGE_LINK: &str = "text-indigo-700 hover:underline";
 
+/// A link within a line of text, underlined: told from the words around it by more than its
+/// colour.
+pub const TEXT_LINK: &str = "text-indigo-700 underline hover:text-indigo-900";
+
 /// The page number between the ways to the pages before and after it; nothing without either.
-fn pages_nav(page: i64, back: Option<impl IntoView>, forward: Option<impl IntoView>) -> impl IntoView {
+fn pages_nav(
+    list: &'static str,
+    page: i64,
+    back: Option<impl IntoView>,
+    forward: Option<impl IntoView>,
+) -> impl IntoView {
     (back.is_some() || forward.is_some()).then(|| {
         view! {
-            <nav class="mt-4 flex items-center gap-4 text-sm" aria-label="Pages">
+            <nav class="mt-4 flex items-center gap-4 text-sm" aria-label=format!("Pages of {list}")>
                 {back}
                 <span class="text-slate-600">"Page " {page}</span>
                 {forward}

@@ -15,7 +15,9 @@ async function expectAccessible(page: Page, server: RunningServer, paths: string
 }
 
 // The public pages a visitor reaches without a token of their own.
-const PUBLIC_PAGES = ["/", "/shifts", "/events", "/stories", "/videos", "/canvass", "/login", "/register", "/forgot-password", "/reset-password?token=x", "/shifts/links", "/shifts/cancel?token=x", "/unsubscribe?token=x", "/meetings/reply?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page"];
+const PUBLIC_PAGES = ["/", "/shifts", "/events", "/stories", "/videos", "/canvass", "/login", "/register", "/forgot-password", "/reset-password?token=x", "/shifts/links", "/shifts/cancel?token=x", "/unsubscribe?token=x", "/meetings/reply?token=x", "/my/shifts", "/donate", "/shop", "/membership", "/no-such-page",
+  // A public page whose record is not found says so inside its own layout.
+  "/videos/no-such-video", "/stories/no-such-story", "/events/no-such-event", "/shop/no-such-product", "/campaigns/no-such-campaign", "/ticket?token=x"];
 
 // Every admin page in the sidebar (read from it, so a new page is checked too), and the pages
 // reached from those that have no entry of their own.
@@ -118,6 +120,12 @@ test.describe.serial("accessibility", () => {
     await ready(admin);
     await expect(admin.getByTestId("sheet-row")).toHaveCount(1);
     expect(await violations(admin), "sign-in sheet").toEqual([]);
+    // A volunteer's contact, with their sign-ups listed (links in a line of text).
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await admin.getByTestId("contact-row").getByRole("link", { name: "Volunteer 1" }).click();
+    await expect(admin.getByTestId("contact-signup")).toContainText("Door knocking");
+    await ready(admin);
+    expect(await violations(admin), "a contact's page").toEqual([]);
     // Live events is checked last, once its stream has connected.
     const pages = (await adminPages(admin)).filter((path) => path !== "/admin/events/live");
     await expectAccessible(admin, server, pages);

@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { expectFitsPhone, ready, signIn, startWithAdmin, test } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("campaigns", () => {
@@ -69,6 +69,9 @@ test.describe.serial("campaigns", () => {
     await plain.getByRole("button", { name: "Send the email" }).click();
     await expect(plain.getByTestId("sent")).toHaveText("Sent to 2 representatives. Thank you for speaking up!");
     await expect(admin.getByTestId("emails-sent")).toHaveText("2 emails sent");
+    // The page with its supporters listed (links in a line of text) and both of its forms.
+    await expect(admin.getByTestId("supporter")).toHaveCount(2);
+    expect(await violations(admin), "a campaign's page").toEqual([]);
     await admin.getByTestId("supporter").getByRole("link", { name: "Sam Supporter" }).click();
     await expect(admin.getByRole("heading", { name: "Sam Supporter" })).toBeVisible();
     await expect(async () => {

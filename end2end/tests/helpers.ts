@@ -139,14 +139,19 @@ export async function signUp(page: Page, server: RunningServer, title: string, n
 // names, landmarks…) and axe's best practices.
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
-// What axe finds wrong with the page as it is now, one line each.
+// What axe finds wrong with the page as it is now, and any id used twice, one line each.
 export async function violations(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: AXE });
   return page.evaluate(async () => {
     const axe = (window as any).axe;
     const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "best-practice"] });
-    return result.violations.map(
+    const found = result.violations.map(
       (v: any) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`,
     );
+    // axe no longer checks that ids are unique; a label whose field shares its id with another
+    // names the other one.
+    const ids = [...document.querySelectorAll("[id]")].map((element) => element.id);
+    const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+    return [...found, ...repeated.map((id) => `duplicate-id: more than one element has the id ${id}`)];
   });
 }

@@ -226,7 +226,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                                 </Show>
                             }
                                 .into_any(),
-                            Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                            Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         }
                     })
                 }}

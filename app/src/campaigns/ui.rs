@@ -137,7 +137,7 @@ pub fn AdminCampaignsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("campaigns", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }
                 }
@@ -267,7 +267,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                                 <li data-testid="supporter">
                                                     <span class="text-slate-600">{s.at}</span> " "
                                                     {match s.contact_id {
-                                                        Some(contact) => view! { <a href=format!("/admin/contacts/{contact}") class="text-indigo-700 hover:underline">{s.name}</a> }.into_any(),
+                                                        Some(contact) => view! { <a href=format!("/admin/contacts/{contact}") class=crate::ui::TEXT_LINK>{s.name}</a> }.into_any(),
                                                         None => s.name.into_any(),
                                                     }}
                                                     {format!(" · {}", s.email)}
@@ -307,7 +307,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                         <FormError error=enter_error />
                                         <Field label="Representative" name="form[representative_name]" required=true error=enter_error />
                                         <Field label="Their email" name="form[representative_email]" kind="email" required=true error=enter_error />
-                                        <TextArea label="Response" name="form[body]" error=enter_error />
+                                        <TextArea label="Response" name="form[body]" id="response-body" error=enter_error />
                                         <div><button type="submit" class=SMALL_BUTTON>"Add for moderation"</button></div>
                                     </ActionForm>
                                 </details>
@@ -351,7 +351,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match campaign.await {
-                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(page) => {
                             let c = page.campaign;
                             let (title, template, subject) = (c.title.clone(), c.email_template.clone(), c.email_subject.clone());

@@ -142,7 +142,7 @@ pub fn CanvassPage() -> impl IntoView {
                                     <ul class="mt-2 space-y-3">
                                         {walk.to_visit.rows.into_iter().map(|a| view! { <DoorCard address=a open=open action=record /> }).collect_view()}
                                     </ul>
-                                    {crate::ui::pager(walk.to_visit.page, walk.to_visit.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                                    {crate::ui::pager("addresses", walk.to_visit.page, walk.to_visit.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                                 }.into_any()
                             };
                             view! {
@@ -293,7 +293,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, |n| format!("/admin/canvass?sessions={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("sessions", page.page, page.has_more, |n| format!("/admin/canvass?sessions={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any(),
                     }
                 })}
@@ -342,7 +342,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                            {crate::ui::pager("addresses", page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }.into_any()
                     }
                 }

@@ -138,7 +138,7 @@ pub fn ContactsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("contacts", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }
                 }
@@ -292,7 +292,7 @@ pub fn ContactPage() -> impl IntoView {
                                         <ul class="mt-2 space-y-1 text-sm">
                                             {d.signups.into_iter().map(|s| view! {
                                                 <li data-testid="contact-signup">
-                                                    <a href=format!("/admin/shifts/{}", s.shift_id) class="text-indigo-700 hover:underline">{s.shift_title}</a>
+                                                    <a href=format!("/admin/shifts/{}", s.shift_id) class=crate::ui::TEXT_LINK>{s.shift_title}</a>
                                                     {format!(" · {} · {}", s.starts, s.status.to_lowercase())}
                                                     {s.attendance.map(|a| format!(" · {}", a.label().to_lowercase()))}
                                                 </li>

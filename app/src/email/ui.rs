@@ -202,7 +202,7 @@ pub fn EmailQueuePage() -> impl IntoView {
                         view! {
                             {banner}
                             {table}
-                            {crate::ui::pager(number, has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("emails", number, has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }
                             .into_any()
                     }

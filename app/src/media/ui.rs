@@ -94,7 +94,7 @@ pub fn AdminVideosPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                            {crate::ui::pager("videos", page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }.into_any()
                     }
                 }
@@ -322,7 +322,7 @@ pub fn PublicVideosPage() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
-                            {crate::ui::pager(page.page, page.has_more, |n| format!("/videos?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("videos", page.page, page.has_more, |n| format!("/videos?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any(),
                     }
                 })}
@@ -345,7 +345,7 @@ pub fn PublicVideoPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match video.await {
-                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(v) => {
                             let played = StoredValue::new(false);
                             let played_slug = v.slug.clone();

@@ -133,7 +133,7 @@ pub fn AdminMeetingsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, pages, false)}
+                            {crate::ui::pager("meetings", page.page, page.has_more, link, pages, false)}
                         }.into_any()
                     }
                 }

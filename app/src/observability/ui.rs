@@ -330,7 +330,7 @@ pub fn EventLogPage() -> impl IntoView {
                                     <tbody class="divide-y divide-slate-100">{rows}</tbody>
                                 </table>
                             </section>
-                            {crate::ui::pager(result.page, result.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("events", result.page, result.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }
                             .into_any()
                     }

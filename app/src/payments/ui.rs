@@ -271,7 +271,7 @@ pub fn ProductPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match product.await {
-                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(p) => {
                             let sold_out = p.remaining() == Some(0);
                             view! {
@@ -542,7 +542,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                                     </div>
                                 }.into_any()
                             }}
-                            {crate::ui::pager(page.page, page.has_more, |n| link(kind, &status, n), crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("payments", page.page, page.has_more, |n| link(kind, &status, n), crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }
                 }
@@ -968,7 +968,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("audit entries", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any()
                     }
                 }

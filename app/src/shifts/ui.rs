@@ -214,10 +214,10 @@ fn public_shift_list(
                 </button>
             </div>
             <div class="group-has-[input:checked]:hidden">
-                {crate::ui::pager(number, has_more, page_link, crate::ui::PAGES_SOONEST_FIRST, true)}
+                {crate::ui::pager("shifts", number, has_more, page_link, crate::ui::PAGES_SOONEST_FIRST, true)}
             </div>
             <div class="hidden group-has-[input:checked]:block">
-                {crate::ui::form_pager(number, has_more, "/shifts", crate::ui::PAGES_SOONEST_FIRST)}
+                {crate::ui::form_pager("shifts", number, has_more, "/shifts", crate::ui::PAGES_SOONEST_FIRST)}
             </div>
         </form>
     }
@@ -1143,7 +1143,7 @@ pub fn AdminShiftsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, labels, false)}
+                            {crate::ui::pager("shifts", page.page, page.has_more, link, labels, false)}
                         }
                             .into_any()
                     }
@@ -1376,7 +1376,7 @@ pub fn VolunteerHoursPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(report.page, report.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                            {crate::ui::pager("volunteers", report.page, report.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }
                             .into_any()
                     }
@@ -1779,7 +1779,7 @@ fn SignupList(
     view! {
         {search_form}
         {list}
-        {crate::ui::pager(page, has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+        {crate::ui::pager("sign-ups", page, has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
     }
 }
 

@@ -223,7 +223,7 @@ pub fn AdminSmsPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                                {crate::ui::pager("texts", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                             }.into_any()
                         };
                         view! { {setup} {list} }.into_any()
@@ -309,7 +309,7 @@ pub fn AdminSmsCampaignsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                        {crate::ui::pager(list.page, list.has_more, |n| format!("/admin/sms/campaigns?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
+                        {crate::ui::pager("text campaigns", list.page, list.has_more, |n| format!("/admin/sms/campaigns?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
                     }.into_any(),
                 }
             })}

@@ -94,7 +94,7 @@ pub fn AdminStoriesPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                            {crate::ui::pager("stories", page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }.into_any()
                     }
                 }
@@ -199,7 +199,7 @@ pub fn PublicStoriesPage() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
-                            {crate::ui::pager(page.page, page.has_more, |n| format!("/stories?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {crate::ui::pager("stories", page.page, page.has_more, |n| format!("/stories?page={n}"), crate::ui::PAGES_NEWEST_FIRST, false)}
                         }.into_any(),
                     }
                 })}
@@ -220,7 +220,7 @@ pub fn PublicStoryPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match story.await {
-                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(s) => view! {
                             <crate::ui::SharedPageHead title=s.title.clone() description=s.summary.clone() />
                             <p><a href="/stories" class="text-sm text-indigo-700 hover:underline">"← Impact stories"</a></p>

@@ -141,7 +141,7 @@ pub fn AdminTicketedEventsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                            {crate::ui::pager("events", page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }.into_any()
                     }
                 }
@@ -325,7 +325,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                         </div>
                                     }.into_any()
                                 }}
-                                {crate::ui::pager(d.page, d.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                                {crate::ui::pager("tickets", d.page, d.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                             </section>
 
                             {(e.status != EventStatus::Cancelled).then(|| view! {
@@ -449,7 +449,7 @@ pub fn PublicEventPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match event.await {
-                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(e) => {
                             let description = if e.description.trim().is_empty() {
                                 format!("{} · {}", e.when, e.venue)
@@ -552,7 +552,7 @@ pub fn TicketPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match ticket.await {
-                        Err(e) => view! { <crate::ui::AppErrorPage error=e /> }.into_any(),
+                        Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(t) => {
                             let valid = t.status == TicketStatus::Valid;
                             // Once the event is over there is no place left to give back.

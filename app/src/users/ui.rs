@@ -161,7 +161,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager(page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                            {crate::ui::pager("accounts", page.page, page.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }.into_any()
                     }
                 }

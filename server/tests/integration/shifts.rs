@@ -1434,7 +1434,7 @@ async fn the_public_list_comes_in_pages_and_any_page_number_is_answered(app: Tes
     service::create(&app.bus(), &Actor::System, &form("Shift 00", "5")).await.unwrap();
     let html = app.client().get(app.url("/shifts")).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("data-testid=\"public-shift\"").count(), 1);
-    assert!(!html.contains("aria-label=\"Pages\""), "no page links for one page");
+    assert!(!html.contains("aria-label=\"Pages of shifts\""), "no page links for one page");
     for n in 1..51 {
         service::create(&app.bus(), &Actor::System, &form(&format!("Shift {n:02}"), "5")).await.unwrap();
     }
@@ -1466,6 +1466,7 @@ async fn the_public_list_comes_in_pages_and_any_page_number_is_answered(app: Tes
     );
     // (Leptos marks where text nodes meet with `<!>`.)
     assert!(html.replace("<!>", "").contains("Page 1"), "the page number between the links");
+    assert!(html.contains("aria-label=\"Pages of shifts\""), "the links named after the list");
     let html = app.client().get(app.url("/shifts?page=2")).send().await.unwrap().text().await.unwrap();
     assert_eq!(html.matches("data-testid=\"public-shift\"").count(), 1);
     assert!(html.contains("href=\"/shifts?page=1\""), "a link back");
