@@ -2,7 +2,7 @@ import { expect } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, test } from "./helpers";
+import { expectFitsPhone, panicsOf, ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 const ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
@@ -205,6 +205,7 @@ test.describe.serial("text messages", () => {
     await ready(admin);
     await expect(admin.getByTestId("job-summary")).toHaveText("Sent 1 text.");
     expect(panics).toEqual([]);
+    expect(await violations(admin), "a text campaign's page").toEqual([]);
     await admin.getByRole("link", { name: "← Text campaigns" }).click();
     await expect(admin.getByTestId("campaign-row")).toHaveCount(1);
     await expectFitsPhone(admin, "the text campaigns", async () => {

@@ -51,7 +51,7 @@ pub fn JobProgress(id: String) -> impl IntoView {
                             let ok = j.status != "FAILED" && j.status != "INTERRUPTED";
                             view! {
                                 <div class="mt-3" data-testid="job" data-status=j.status.clone()>
-                                    <div class="h-3 w-full overflow-hidden rounded bg-slate-200" role="progressbar"
+                                    <div class="h-3 w-full overflow-hidden rounded bg-slate-200" role="progressbar" aria-label="Progress"
                                         aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
                                         <div class="h-3 bg-indigo-600 transition-all" style=format!("width: {percent}%")></div>
                                     </div>
