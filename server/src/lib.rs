@@ -197,6 +197,9 @@ pub fn router(state: AppState) -> Router {
         .nest_service(app::media::FILES_PATH, video_files(&state.video_files))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
+        // axum's own cap on a body read whole (2 MB unless told): `limit_body` decides each
+        // request's limit, so this is the largest it lets through, a contacts import's.
+        .layer(axum::extract::DefaultBodyLimit::max(app::contacts::IMPORT_MAX_REQUEST_BYTES))
         .layer(from_fn_with_state(page_cache::PageCache::new(state.bus.clone()), page_cache::serve))
         .layer(from_fn(middleware::server_fn_status))
         .layer(from_fn_with_state(state.clone(), middleware::refuse_cross_site))

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
-/// Largest request body accepted anywhere.
+/// Largest request body accepted, but for a contacts import's (`body_limit`) and a video's.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Records the client's IP for rate limits and audit rows: the socket's address, unless that
@@ -84,16 +84,26 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     if app::media::is_upload_path(req.uri().path()) {
         return next.run(req).await;
     }
+    let limit = body_limit(req.uri().path());
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large (the limit is 1 MiB).")
-            .into_response();
+    if declared.is_some_and(|len| len > limit) {
+        return too_large(limit);
     }
-    next.run(req.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)))).await
+    next.run(req.map(|body| Body::new(http_body_util::Limited::new(body, limit)))).await
+}
+
+/// The largest body a request to `path` may carry: 1 MiB, or a contacts import's file.
+fn body_limit(path: &str) -> usize {
+    if app::contacts::is_import_path(path) { app::contacts::IMPORT_MAX_REQUEST_BYTES } else { MAX_BODY_BYTES }
+}
+
+fn too_large(limit: usize) -> Response {
+    let message = format!("The request body is too large (the limit is {} MiB).", limit / (1024 * 1024));
+    (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
 }
 
 /// Refuses text holding the NUL character (`\0`) in the address (an id in the path, a query
@@ -116,9 +126,9 @@ pub async fn refuse_nul_text(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large (the limit is 1 MiB).")
-            .into_response();
+    let limit = body_limit(&path);
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return too_large(limit);
     };
     // In a form a NUL is `%00` (a `%` itself is `%25`); in JSON, the escape `\u0000`.
     let has_nul = bytes.contains(&0)

@@ -17,6 +17,7 @@ on_both_backends!(
     contact_functions_check_the_role,
     importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest,
     an_import_file_that_cannot_be_read_changes_nothing,
+    a_large_contact_list_is_previewed_and_a_larger_one_refused,
     a_job_left_running_by_a_stopped_server_reads_as_interrupted,
     the_leaderboard_ranks_contacts_by_their_points_in_a_period,
 );
@@ -681,6 +682,33 @@ async fn importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest(app: Test
     assert_eq!(app.events("contact.tags.changed").await.len(), 2);
 }
 
+/// A group moving its list from another platform: 12,000 contacts (1.4 MB, more than the
+/// 1 MiB other requests may carry) are previewed; a request past the import's own limit is
+/// refused before it is read.
+async fn a_large_contact_list_is_previewed_and_a_larger_one_refused(app: TestApp) {
+    let admin = admin(&app).await;
+    let surname = "y".repeat(80);
+    let rows: String =
+        (0..12_000).map(|n| format!("Person {n} {surname},p{n}@example.org,,member\n")).collect();
+    let body = serde_json::json!({ "csv": format!("name,email,phone,tags\n{rows}") });
+    assert!(body.to_string().len() > 1024 * 1024);
+    let res = app.call_json(&admin, "contacts/import/preview", &body).await;
+    assert_eq!(res.status(), 200);
+    let preview: Value = res.json().await.unwrap();
+    assert_eq!((preview["rows"].as_i64(), preview["new_contacts"].as_i64()), (Some(12_000), Some(12_000)));
+    assert_eq!(preview["problems"], serde_json::json!([]));
+
+    let past_the_limit = serde_json::json!({ "csv": "x".repeat(app::contacts::IMPORT_MAX_REQUEST_BYTES) });
+    let res = app.call_json(&admin, "contacts/import/preview", &past_the_limit).await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.text().await.unwrap(), "The request body is too large (the limit is 16 MiB).");
+    // Any other request keeps the limit of 1 MiB.
+    let res =
+        app.call(&admin, "contacts/list", &[("filter[search]", "x".repeat(1024 * 1024).as_str())]).await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.text().await.unwrap(), "The request body is too large (the limit is 1 MiB).");
+}
+
 async fn an_import_file_that_cannot_be_read_changes_nothing(app: TestApp) {
     let admin = admin(&app).await;
     app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
@@ -688,20 +716,21 @@ async fn an_import_file_that_cannot_be_read_changes_nothing(app: TestApp) {
     let volunteer = app.signed_in("vol@example.org").await;
     let payments = app.signed_in("pay@example.org").await;
     let before = contact_total(&app).await;
-    let big = format!("name,email\n{}", "Someone,someone@example.org\n".repeat(30_000));
+    let big = format!("name,email\n{}", "Someone,someone@example.org\n".repeat(320_000));
     for (file, message) in [
         ("", "The file is empty."),
         ("name,phone\nAda,123\n", "at least name and email"),
         ("name,email\n", "no contacts"),
         ("name,email\nAda,ada@example.org\n\"Open,b@example.org\n", "Line 3: a quoted cell is never closed."),
         ("name,email\nBad,nope\n", "No row can be imported"),
-        (big.as_str(), "larger than 800 KB"),
+        (big.as_str(), "larger than 8 MB"),
     ] {
         let body = serde_json::json!({ "csv": file });
         let res = app.call_json(&admin, "contacts/import/start", &body).await;
-        assert_eq!(res.status(), 422, "{message}");
+        let status = res.status();
         let text = res.text().await.unwrap();
-        assert!(text.contains(message), "{message}: {text}");
+        assert_eq!(status, 422, "{message}: {}", &text[..text.len().min(300)]);
+        assert!(text.contains(message), "{message}: {}", &text[..text.len().min(300)]);
     }
     assert_eq!(contact_total(&app).await, before);
     let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(app.db.pool()).await.unwrap();
