@@ -6,16 +6,9 @@
 # later runs reuse it.
 set -euo pipefail
 bin=$(realpath "$1"); here=$(dirname "$(realpath "$0")")
-dir=/tmp/changemaker-crm; data=$dir/data; addr=127.0.0.1:3997; origin="Origin: http://$addr"
-db=$data/changemaker.db
+dir=/tmp/changemaker-crm; addr=127.0.0.1:3997
 . "$here/server.sh"
-if [ ! -f "$dir/filled" ]; then
-  rm -rf "$dir"; mkdir -p "$data"; start
-  set_up_admin
-  stop
-  python3 "$here/contacts.py" "$db"
-  touch "$dir/filled"
-fi
+fill_once python3 "$here/contacts.py" "$db"
 start
 sign_in
 printf '%-22s' contacts.csv

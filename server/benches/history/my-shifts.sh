@@ -6,16 +6,11 @@
 # The first run fills /tmp/changemaker-history (fill.py: 100,000 sign-ups); later runs reuse it.
 set -euo pipefail
 bin=$(realpath "$1"); here=$(dirname "$(realpath "$0")")
-dir=/tmp/changemaker-history; data=$dir/data; addr=127.0.0.1:3998; origin="Origin: http://$addr"
-db=$data/changemaker.db
+dir=/tmp/changemaker-history; addr=127.0.0.1:3998
 . "$here/server.sh"
-if [ ! -f "$dir/filled" ]; then
-  rm -rf "$dir"; mkdir -p "$data"; start
-  set_up_admin
-  stop
-  python3 "$here/fill.py" "$db" "$(sqlite3 "$db" 'SELECT id FROM users')"
-  touch "$dir/filled"
-fi
+# fill.py needs the administrator's id, known once they are made.
+fill() { python3 "$here/fill.py" "$db" "$(sqlite3 "$db" 'SELECT id FROM users')"; }
+fill_once fill
 start
 sign_in
 shift_id=$(sqlite3 "$db" "SELECT id FROM shifts WHERE starts_at > strftime('%s','now') LIMIT 1")

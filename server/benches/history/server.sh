@@ -1,5 +1,7 @@
-# Sourced by the history benchmarks: start and stop a server on $data at $addr, and make its
-# first administrator (ana@example.org).
+# Sourced by the history benchmarks, after setting $bin, $dir (the benchmark's directory) and
+# $addr: start and stop a server on $dir/data at $addr, fill it once, sign in as its first
+# administrator (ana@example.org).
+data=$dir/data; db=$data/changemaker.db; origin="Origin: http://$addr"
 start() {
   CHANGEMAKER_DATA_DIR=$data LEPTOS_SITE_ADDR=$addr "$bin" > "$dir/server.log" 2>&1 &
   pid=$!
@@ -15,4 +17,14 @@ set_up_admin() {
 sign_in() {
   curl -sf -c "$dir/jar" -H "$origin" -o /dev/null "http://$addr/api/auth/login" \
     -d email=ana@example.org -d password=correct-horse-battery
+}
+# The first run makes the data directory and its administrator, then runs the command given
+# (a function, or a filler and its arguments); later runs reuse what it made.
+fill_once() {
+  [ -f "$dir/filled" ] && return
+  rm -rf "$dir"; mkdir -p "$data"; start
+  set_up_admin
+  stop
+  "$@"
+  touch "$dir/filled"
 }
