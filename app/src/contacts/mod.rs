@@ -24,7 +24,7 @@ pub const MANAGERS: &[Role] = &[Role::Admin];
 /// Who may read them: also payments admins, who follow a payment to its supporter.
 pub const VIEWERS: &[Role] = &[Role::Admin, Role::PaymentsAdmin];
 
-/// The largest file an import takes (about 100,000 contacts as our export writes them): the
+/// The largest file an import takes (about 90,000 contacts as our export writes them): the
 /// page checks it before sending, the server again. Other requests are limited to 1 MiB.
 pub const IMPORT_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// How the limit reads in messages.
