@@ -382,12 +382,13 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
 
 pub const BUTTON_PRIMARY: &str = "inline-flex w-full justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";
 
-/// `n` and the noun, plural unless `n` is 1: "1 contact", "3 contacts", "2 addresses",
-/// "4 stories".
+/// `n` (its thousands grouped) and the noun, plural unless `n` is 1: "1 contact",
+/// "48,000 contacts", "2 addresses", "4 stories".
 pub fn count(n: i64, noun: &str) -> String {
     if n == 1 {
         return format!("1 {noun}");
     }
+    let n = thousands(n);
     let consonant_y = noun.strip_suffix('y').filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
     match consonant_y {
         Some(stem) => format!("{n} {stem}ies"),
@@ -418,10 +419,10 @@ pub fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// A whole number with its thousands grouped: 1,204,000 (0 and up).
+/// A whole number with its thousands grouped: 1,204,000, -1,500.
 pub fn thousands(n: i64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::from(if n < 0 { "-" } else { "" });
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
@@ -685,5 +686,17 @@ mod tests {
         assert_eq!(super::count(2, "day"), "2 days");
         assert_eq!(super::count(0, "address"), "0 addresses");
         assert_eq!(super::count(3, "contact"), "3 contacts");
+        assert_eq!(super::count(48_000, "new contact"), "48,000 new contacts");
+        assert_eq!(super::count(1_204_000, "story"), "1,204,000 stories");
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_000), "1,000");
+        assert_eq!(super::thousands(-123), "-123");
+        assert_eq!(super::thousands(-1_500), "-1,500");
+        assert_eq!(super::thousands(i64::MIN), "-9,223,372,036,854,775,808");
     }
 }

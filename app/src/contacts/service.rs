@@ -1108,11 +1108,16 @@ async fn import_rows(
         progress.set(done).await?;
     }
     let skipped = plan.problems.len() as i64;
-    let mut summary = format!("Imported {} and updated {updated}.", crate::ui::count(created, "new contact"));
+    let mut summary = format!(
+        "Imported {} and updated {}.",
+        crate::ui::count(created, "new contact"),
+        crate::ui::thousands(updated)
+    );
     match skipped {
         0 => {}
         1 => summary.push_str(" 1 row was skipped: see its line below."),
-        n => summary.push_str(&format!(" {n} rows were skipped: see their lines below.")),
+        n => summary
+            .push_str(&format!(" {} rows were skipped: see their lines below.", crate::ui::thousands(n))),
     }
     Ok(JobResult {
         summary,

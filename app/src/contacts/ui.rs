@@ -15,7 +15,7 @@ use super::{
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
 use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
-use crate::ui::{Field, FormError, count, last_error, urlencode};
+use crate::ui::{Field, FormError, count, last_error, thousands, urlencode};
 
 #[component]
 fn TagChip(tag: String) -> impl IntoView {
@@ -625,7 +625,7 @@ fn import_preview(
                 <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="import-preview">
                     <h2 class="font-semibold text-slate-900">"Preview"</h2>
                     <p class="mt-1 text-sm text-slate-700" data-testid="import-counts">
-                        {format!("{}: {}, {} already on file, {} with problems (skipped).", count(p.rows, "row"), count(p.new_contacts, "new contact"), p.existing_contacts, p.problems.len())}
+                        {format!("{}: {}, {} already on file, {} with problems (skipped).", count(p.rows, "row"), count(p.new_contacts, "new contact"), thousands(p.existing_contacts), thousands(p.problems.len() as i64))}
                     </p>
                     {(!p.sample.is_empty()).then(|| view! {
                         // What was read from each column, to check before importing: on a phone it scrolls in its box.

@@ -260,10 +260,11 @@ async fn send_to(
         bus.commit(tx).await?;
         progress.set(done).await?;
     }
-    let mut summary = format!("Queued {sent} emails.");
+    let mut summary = format!("Queued {}.", crate::ui::count(sent, "email"));
     if skipped > 0 {
         summary.push_str(&format!(
-            " {skipped} contacts were skipped: re-engaged by another send meanwhile, unsubscribed, or deleted."
+            " Skipped {}: re-engaged by another send meanwhile, unsubscribed, or deleted.",
+            crate::ui::count(skipped, "contact")
         ));
     }
     Ok(JobResult {

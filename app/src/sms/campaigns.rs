@@ -305,7 +305,11 @@ async fn send_pending(
     complete(bus, campaign_id).await?;
     let summary = match failed {
         0 => format!("Sent {}.", crate::ui::count(sent, "text")),
-        _ => format!("Sent {}; {failed} could not be sent (listed below).", crate::ui::count(sent, "text")),
+        _ => format!(
+            "Sent {}; {} could not be sent (listed below).",
+            crate::ui::count(sent, "text"),
+            crate::ui::thousands(failed)
+        ),
     };
     Ok(JobResult {
         summary,
