@@ -43,7 +43,7 @@ pub fn JobProgress(id: String) -> impl IntoView {
                         Ok(j) => {
                             let percent = j.percent();
                             let outcome = match (j.status.as_str(), &j.result) {
-                                ("RUNNING", _) => format!("{} of {} done…", j.done, j.total),
+                                ("RUNNING", _) => format!("{} of {} done…", crate::ui::thousands(j.done), crate::ui::thousands(j.total)),
                                 ("DONE", Some(r)) => r.summary.clone(),
                                 _ => j.error.clone().unwrap_or_default(),
                             };
