@@ -108,6 +108,24 @@ impl Product {
     }
 }
 
+/// Which products an admin list or the shop shows: part of a name (admins only) and a page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductFilter {
+    #[serde(default)]
+    pub search: String,
+    #[serde(default)]
+    pub page: i64,
+}
+
+/// One page of products and how many the filter finds in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductPage {
+    pub rows: Vec<Product>,
+    pub page: i64,
+    pub has_more: bool,
+    pub count: i64,
+}
+
 /// The product form as typed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductForm {
@@ -530,12 +548,12 @@ pub async fn join_plan(plan_id: String, form: BuyerForm) -> Result<CheckoutStart
     Ok(on_to_checkout(checkout::join_plan(&state, &service::RequestInfo::current(), &plan_id, &form).await?))
 }
 
-/// Every product, for admins.
+/// A page of every product, for admins, found by name.
 #[server(prefix = "/api", endpoint = "payments/products")]
-pub async fn list_products() -> Result<Vec<Product>, AppError> {
+pub async fn list_products(#[server(default)] filter: ProductFilter) -> Result<ProductPage, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    service::products(&state.db).await.map_err(crate::auth::internal)
+    Ok(service::products(&state.db, &filter, false).await?)
 }
 
 /// Creates (empty `id`) or updates a product.
@@ -547,11 +565,12 @@ pub async fn save_product(#[server(default)] id: String, form: ProductForm) -> R
     Ok(service::save_product(&state.bus, &actor, &service::RequestInfo::current(), &id, &form).await?)
 }
 
-/// The products on sale.
+/// A page of the products on sale.
 #[server(prefix = "/api", endpoint = "payments/shop")]
-pub async fn list_shop() -> Result<Vec<Product>, AppError> {
+pub async fn list_shop(#[server(default)] page: i64) -> Result<ProductPage, AppError> {
     let state = crate::state::app_state()?;
-    service::products_on_sale(&state.db).await.map_err(crate::auth::internal)
+    let filter = ProductFilter { search: String::new(), page };
+    Ok(service::products(&state.db, &filter, true).await?)
 }
 
 /// One product on sale, by its address.

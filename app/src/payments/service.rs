@@ -5,7 +5,8 @@ use std::time::Duration;
 use super::stripe::{StripeClient, StripeError};
 use super::{
     AuditFilter, AuditPage, AuditRow, CURRENCIES, ChartBar, DonationChart, PaymentKind, PaymentPage,
-    PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductForm, WaysToGive,
+    PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductFilter, ProductForm,
+    ProductPage, WaysToGive,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -292,18 +293,31 @@ fn product_from_row(row: &sqlx::any::AnyRow) -> Result<Product, sqlx::Error> {
     })
 }
 
-/// Every product, for the admin list (active first, then by name).
-pub async fn products(db: &Db) -> Result<Vec<Product>, sqlx::Error> {
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p ORDER BY p.active DESC, p.name");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
-    rows.iter().map(product_from_row).collect()
-}
+/// Products on a page of the shop or the admin list.
+pub const PRODUCTS_PAGE_SIZE: i64 = 50;
 
-/// The products on sale, for the public shop.
-pub async fn products_on_sale(db: &Db) -> Result<Vec<Product>, sqlx::Error> {
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.active = 1 ORDER BY p.name");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(db.pool()).await?;
-    rows.iter().map(product_from_row).collect()
+/// One page of products found by name: every one (on sale first), or, with `on_sale_only`,
+/// those on sale for the shop; by name.
+pub async fn products(
+    db: &Db,
+    filter: &ProductFilter,
+    on_sale_only: bool,
+) -> Result<ProductPage, PaymentError> {
+    let mut v = Validation::new();
+    crate::error::check_search(&mut v, "search", &filter.search);
+    v.finish().map_err(PaymentError::Invalid)?;
+    let mut conditions = String::from(if on_sale_only { " WHERE p.active = 1" } else { " WHERE 1 = 1" });
+    let mut binds = Vec::new();
+    if !filter.search.trim().is_empty() {
+        binds.push(db::contains_pattern(&filter.search));
+        conditions.push_str(" AND LOWER(p.name) LIKE $1 ESCAPE '\\'");
+    }
+    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM products p{conditions}"), &binds).await?;
+    let select =
+        format!("SELECT {PRODUCT_COLUMNS} FROM products p{conditions} ORDER BY p.active DESC, p.name, p.id");
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PRODUCTS_PAGE_SIZE).await?;
+    let rows = rows.iter().map(product_from_row).collect::<Result<_, _>>()?;
+    Ok(ProductPage { rows, page, has_more, count })
 }
 
 /// A product on sale, by its slug.

@@ -10,13 +10,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AuditFilter, BuyProduct, CURRENCIES, JoinPlan, PaymentKind, PaymentSettings, Plan, Product,
-    RefundCancelledEvent, RefundPayment, SavePaymentSettings, SavePlan, SaveProduct, StartDonation,
-    TestStripeConnection, format_cents, get_payment_settings, get_shop_product, get_ways_to_give,
-    list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products, list_shop,
-    load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
+    ProductFilter, RefundCancelledEvent, RefundPayment, SavePaymentSettings, SavePlan, SaveProduct,
+    StartDonation, TestStripeConnection, format_cents, get_payment_settings, get_shop_product,
+    get_ways_to_give, list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products,
+    list_shop, load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
 use crate::home::ui::PublicHeader;
-use crate::ui::style::{PHONE_ONLY, TD, TH, WIDE_ONLY};
+use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, MaskedField, last_error, mask_after_save};
 
 const BUTTON: &str =
@@ -218,32 +218,39 @@ where
 /// `/shop`: the products on sale.
 #[component]
 pub fn ShopPage() -> impl IntoView {
-    let products = Resource::new(|| (), |_| list_shop());
+    let query = use_query_map();
+    let page = move || query.with(crate::ui::page_param);
+    let products = Resource::new(page, list_shop);
     view! {
         <Title text="Shop" />
         <PublicHeader />
         <main class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
-            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match products.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="mt-6 text-slate-600">"Nothing is on sale right now."</p>
-                        }.into_any(),
+                        Ok(list) if list.rows.is_empty() => {
+                            let empty = if list.page > 1 { "No more products on this page." } else { "Nothing is on sale right now." };
+                            view! {
+                                <p class="mt-6 text-slate-600">{empty}</p>
+                                {crate::ui::pager("products", list.page, false, |n| format!("/shop?page={n}"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                            }.into_any()
+                        }
                         Ok(list) => view! {
                             <ul class="mt-6 space-y-3">
-                                {list.into_iter().map(|p| view! {
+                                {list.rows.into_iter().map(|p| view! {
                                     <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="product">
                                         <a href=format!("/shop/{}", p.slug) class="text-lg font-semibold text-indigo-700 hover:underline">{p.name.clone()}</a>
                                         <p class="text-sm text-slate-700">{format_cents(p.price_cents)} " · " {availability(&p)}</p>
                                     </li>
                                 }).collect_view()}
                             </ul>
+                            {crate::ui::pager("products", list.page, list.has_more, |n| format!("/shop?page={n}"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                         }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </main>
     }
 }
@@ -330,7 +337,14 @@ fn show_in_form<T: Send + Sync + 'static>(
 /// `/admin/payments/products`: the products, and a form to add or change one.
 #[component]
 pub fn AdminProductsPage() -> impl IntoView {
-    let products = Resource::new(|| (), |_| list_products());
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| ProductFilter {
+            search: q.get("q").unwrap_or_default(),
+            page: crate::ui::page_param(q),
+        })
+    };
+    let products = Resource::new(filter, list_products);
     let save = ServerAction::<SaveProduct>::new();
     let error = last_error(save.value());
     let (editing, set_editing) = signal(None::<Product>);
@@ -350,22 +364,40 @@ pub fn AdminProductsPage() -> impl IntoView {
     view! {
         <Title text="Products" />
         <h1 class="text-2xl font-bold text-slate-900">"Products"</h1>
+        <form method="get" class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
+            <label class="text-sm text-slate-700">
+                "Name contains"
+                <input name="q" maxlength="200" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" value=move || filter().search />
+            </label>
+            <button type="submit" class=SMALL_BUTTON>"Find"</button>
+        </form>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let current = filter();
                 match products.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="mt-6 text-slate-600">"No products yet. Add the first one below."</p>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        <div class="mt-6 overflow-x-auto rounded-lg bg-white shadow-sm">
+                    Ok(list) if list.rows.is_empty() => {
+                        let empty = if list.count > 0 {
+                            "No more products on this page."
+                        } else if current.search.trim().is_empty() {
+                            "No products yet. Add the first one below."
+                        } else {
+                            "No products match."
+                        };
+                        view! { <p class="mt-6 text-slate-600" data-testid="products-empty">{empty}</p> }.into_any()
+                    }
+                    Ok(list) => {
+                        let link = move |n: i64| format!("/admin/payments/products?q={}&page={n}", crate::ui::urlencode(&current.search));
+                        view! {
+                        <p class="mt-4 text-sm text-slate-700">{crate::ui::count(list.count, "product")}</p>
+                        <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                             <table class="w-full text-sm">
                                 <thead><tr>
                                     <th class=TH>"Product"</th><th class=TH>"Price"</th><th class=format!("{TH} {WIDE_ONLY}")>"Sold / cap"</th>
                                     <th class=format!("{TH} {WIDE_ONLY}")>"On sale"</th><th class=TH><span class="sr-only">"Actions"</span></th>
                                 </tr></thead>
                                 <tbody>
-                                    {list.into_iter().map(|p| {
+                                    {list.rows.into_iter().map(|p| {
                                         let edit = p.clone();
                                         let sold = format!("{} / {}", p.held, p.max_purchases.map_or("no limit".to_string(), |c| c.to_string()));
                                         let on_phone = format!("Sold {sold} · {}", if p.active { "on sale" } else { "not on sale" });
@@ -387,7 +419,9 @@ pub fn AdminProductsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                    }.into_any(),
+                        {crate::ui::pager("products", list.page, list.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>

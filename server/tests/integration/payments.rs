@@ -16,6 +16,7 @@ on_both_backends_with_own_server!(
     the_payment_audit_log_is_append_only,
     no_response_or_stored_record_holds_a_secret,
     products_are_checked_and_managed_by_payments_admins,
+    the_shop_and_the_product_list_come_in_pages,
     a_product_cap_holds_under_two_hundred_simultaneous_checkouts,
     refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update,
     a_refund_that_arrives_before_its_payment_waits_for_it,
@@ -686,7 +687,8 @@ async fn products_are_checked_and_managed_by_payments_admins(backend: Backend) {
     edit.push(("id", id));
     let res = app.call(&admin, "payments/save-product", &edit).await;
     assert_eq!(res.status(), 200);
-    let listed: Vec<Value> = app.call(&admin, "payments/products", &[]).await.json().await.unwrap();
+    let listed: Value = app.call(&admin, "payments/products", &[]).await.json().await.unwrap();
+    let listed = listed["rows"].as_array().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0]["price_cents"].as_i64(), listed[0]["active"].as_bool()), (Some(2250), Some(false)));
     let shop = app.client().get(app.url("/shop")).send().await.unwrap().text().await.unwrap();
@@ -707,6 +709,62 @@ async fn products_are_checked_and_managed_by_payments_admins(backend: Backend) {
     let res = app.call(&admin, "payments/save-product", &product_form("Café mug, large", "", "9", "")).await;
     let mug: Value = res.json().await.unwrap();
     assert_eq!(mug["slug"], "cafe-mug-large");
+}
+
+/// The names on one page of `payments/products` (admins) or `payments/shop`, and the page's
+/// `has_more` and `count`.
+async fn product_page(
+    app: &TestApp,
+    client: &reqwest::Client,
+    endpoint: &str,
+    args: &[(&str, &str)],
+) -> (Vec<String>, bool, i64) {
+    let res = app.call(client, endpoint, args).await;
+    assert_eq!(res.status(), 200, "{endpoint} {args:?}");
+    let page: Value = res.json().await.unwrap();
+    let names =
+        page["rows"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
+    (names, page["has_more"].as_bool().unwrap(), page["count"].as_i64().unwrap())
+}
+
+async fn the_shop_and_the_product_list_come_in_pages(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    let mut zine = product_form("Zine", "zine", "3", "");
+    zine.retain(|(k, _)| *k != "form[active]");
+    assert_eq!(app.call(&admin, "payments/save-product", &zine).await.status(), 200);
+    for n in 1..=52 {
+        let (name, slug) = (format!("Badge {n:02}"), format!("badge-{n:02}"));
+        let res = app.call(&admin, "payments/save-product", &product_form(&name, &slug, "2", "")).await;
+        assert_eq!(res.status(), 200);
+    }
+    // Admins: every product, those on sale first, by name; 50 a page.
+    let (names, has_more, count) = product_page(&app, &admin, "payments/products", &[]).await;
+    assert_eq!((names.len(), names[0].as_str(), has_more, count), (50, "Badge 01", true, 53));
+    let (names, has_more, _) =
+        product_page(&app, &admin, "payments/products", &[("filter[page]", "2")]).await;
+    assert_eq!((names, has_more), (vec!["Badge 51".to_string(), "Badge 52".into(), "Zine".into()], false));
+    let found = [("filter[search]", "BADGE 0"), ("filter[page]", "1")];
+    let (names, has_more, count) = product_page(&app, &admin, "payments/products", &found).await;
+    assert_eq!((names.len(), names[8].as_str(), has_more, count), (9, "Badge 09", false, 9));
+    let (names, _, count) =
+        product_page(&app, &admin, "payments/products", &[("filter[search]", "50%")]).await;
+    assert_eq!((names.len(), count), (0, 0), "a % typed is taken literally");
+    let too_long = "b".repeat(201);
+    let res = app.call(&admin, "payments/products", &[("filter[search]", &too_long)]).await;
+    assert_eq!(res.status(), 422);
+    // The shop: those on sale only, in pages the page links to.
+    let anyone = app.client();
+    let (names, has_more, count) = product_page(&app, &anyone, "payments/shop", &[]).await;
+    assert_eq!((names.len(), has_more, count), (50, true, 52));
+    let (names, has_more, _) = product_page(&app, &anyone, "payments/shop", &[("page", "2")]).await;
+    assert_eq!((names, has_more), (vec!["Badge 51".to_string(), "Badge 52".into()], false));
+    let first = app.page(&anyone, "/shop").await;
+    assert!(first.contains("Pages of products") && first.contains("/shop?page=2"), "{first}");
+    assert!(first.contains("Badge 50") && !first.contains("Badge 51"));
+    let second = app.page(&anyone, "/shop?page=2").await;
+    assert!(second.contains("Badge 52") && !second.contains("Zine") && second.contains("/shop?page=1"));
+    assert!(app.page(&anyone, "/shop?page=3").await.contains("No more products on this page."));
 }
 
 async fn a_product_cap_holds_under_two_hundred_simultaneous_checkouts(backend: Backend) {
