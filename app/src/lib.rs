@@ -12,6 +12,7 @@ use leptos_router::{SsrMode, path};
 use crate::admin::ui::ForRoles;
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod campaigns;
@@ -41,8 +42,6 @@ pub mod time;
 pub mod ui;
 pub mod users;
 
-#[cfg(feature = "ssr")]
-pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod bus;
 #[cfg(feature = "ssr")]
@@ -175,6 +174,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("payments/audit") view=payments::ui::PaymentAuditPage />
                     <Route path=path!("events/bus") view=observability::ui::EventBusPage />
                     <Route path=path!("events/log") view=observability::ui::EventLogPage />
+                    <Route path=path!("audit") view=audit::ui::AdminAuditPage />
                     <Route path=path!("events/live") view=|| view! { <ForRoles roles=observability::VIEWERS><observability::ui::LiveEventsPage /></ForRoles> } />
                 </ParentRoute>
             </Routes>

@@ -60,7 +60,7 @@ pub async fn save_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<Zone, 
     let zone = Zone::parse(name).ok_or(TimeZoneError::Unknown)?;
     let mut tx = db.begin_write().await?;
     set(&mut tx, TIME_ZONE, zone.name()).await?;
-    crate::audit::record(&mut tx, actor, "settings.time_zone.changed", zone.name()).await?;
+    crate::audit::service::record(&mut tx, actor, "settings.time_zone.changed", zone.name()).await?;
     tx.commit().await?;
     Ok(zone)
 }
@@ -110,7 +110,7 @@ pub async fn save_organisation(
     let mut tx = db.begin_write().await?;
     set(&mut tx, ORGANISATION_NAME, name).await?;
     set(&mut tx, ORGANISATION_DESCRIPTION, description).await?;
-    crate::audit::record(&mut tx, actor, "settings.organisation.changed", name).await?;
+    crate::audit::service::record(&mut tx, actor, "settings.organisation.changed", name).await?;
     tx.commit().await?;
     Ok(())
 }

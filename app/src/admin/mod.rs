@@ -47,6 +47,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Live events", href: "/admin/events/live", roles: crate::observability::VIEWERS },
     NavItem { label: "Event log", href: "/admin/events/log", roles: crate::observability::VIEWERS },
     NavItem { label: "Event bus", href: "/admin/events/bus", roles: crate::observability::VIEWERS },
+    NavItem { label: "Audit log", href: "/admin/audit", roles: crate::audit::VIEWERS },
 ];
 
 /// The navigation entries `role` may see.

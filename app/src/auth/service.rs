@@ -353,7 +353,8 @@ pub async fn reset_password(db: &Db, token: &str, password: &str, again: &str) -
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
-    crate::audit::record(&mut tx, &Actor::User(user_id.clone()), "user.password_reset", &user_id).await?;
+    crate::audit::service::record(&mut tx, &Actor::User(user_id.clone()), "user.password_reset", &user_id)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -383,7 +384,8 @@ pub async fn change_password(
         .execute(&mut *tx)
         .await?;
     delete_other_sessions(&mut tx, user, session_token).await?;
-    crate::audit::record(&mut tx, &Actor::User(user.id.clone()), "user.password_changed", &user.id).await?;
+    crate::audit::service::record(&mut tx, &Actor::User(user.id.clone()), "user.password_changed", &user.id)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -396,8 +398,13 @@ pub async fn end_other_sessions(db: &Db, user: &User, session_token: &str) -> Re
     let ended = delete_other_sessions(&mut tx, user, session_token).await?;
     if ended > 0 {
         let entry = format!("{} ({ended})", user.email);
-        crate::audit::record(&mut tx, &Actor::User(user.id.clone()), "user.signed_out_elsewhere", &entry)
-            .await?;
+        crate::audit::service::record(
+            &mut tx,
+            &Actor::User(user.id.clone()),
+            "user.signed_out_elsewhere",
+            &entry,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(ended)
@@ -517,7 +524,7 @@ pub async fn update_account(
         } else {
             changed.email.clone()
         };
-        crate::audit::record(&mut tx, &actor, "user.account_changed", &entry).await?;
+        crate::audit::service::record(&mut tx, &actor, "user.account_changed", &entry).await?;
         bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;
     }
     bus.commit(tx).await?;
@@ -620,7 +627,7 @@ pub async fn confirm_email_change(bus: &bus::Bus, user: &User, token: &str) -> R
     }
     let changed = User { email: new_email, ..user.clone() };
     let entry = format!("{} → {}", user.email, changed.email);
-    crate::audit::record(&mut tx, &actor, "user.account_changed", &entry).await?;
+    crate::audit::service::record(&mut tx, &actor, "user.account_changed", &entry).await?;
     bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;
     bus.commit(tx).await?;
     Ok(changed)

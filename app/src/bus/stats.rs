@@ -56,8 +56,13 @@ pub async fn replay(bus: &Bus, actor: &Actor, listener_name: &str, seq: i64) -> 
     let mut tx = bus.db().begin_write().await?;
     let found = listener::requeue_dead(&mut tx, listener_name, seq).await?;
     if found {
-        crate::audit::record(&mut tx, actor, "bus.delivery.replayed", &format!("{listener_name}#{seq}"))
-            .await?;
+        crate::audit::service::record(
+            &mut tx,
+            actor,
+            "bus.delivery.replayed",
+            &format!("{listener_name}#{seq}"),
+        )
+        .await?;
     }
     tx.commit().await?;
     bus.wake();

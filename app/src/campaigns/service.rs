@@ -341,7 +341,7 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), CampaignEr
     let mut tx = bus.db().begin_write().await?;
     let campaign = locked(&mut tx, "id", id).await?;
     sqlx::query("DELETE FROM campaigns WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    crate::audit::record(&mut tx, actor, "campaign.deleted", &campaign.slug).await?;
+    crate::audit::service::record(&mut tx, actor, "campaign.deleted", &campaign.slug).await?;
     let event = Event::CampaignDeleted(CampaignDeleted {
         campaign_id: id.to_string(),
         slug: campaign.slug,
@@ -627,7 +627,13 @@ pub async fn moderate(
     .bind(response_id)
     .fetch_one(&mut *tx)
     .await?;
-    crate::audit::record(&mut tx, actor, &format!("response.{}", status.to_lowercase()), response_id).await?;
+    crate::audit::service::record(
+        &mut tx,
+        actor,
+        &format!("response.{}", status.to_lowercase()),
+        response_id,
+    )
+    .await?;
     let event = Event::ResponseModerated(ResponseModerated {
         response_id: response_id.to_string(),
         campaign_id,

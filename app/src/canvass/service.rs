@@ -253,7 +253,7 @@ pub async fn delete_address(bus: &Bus, actor: &Actor, id: &str) -> Result<(), Ca
             NO_ADDRESS
         });
     };
-    crate::audit::record(&mut tx, actor, "canvass.address.deleted", &street).await?;
+    crate::audit::service::record(&mut tx, actor, "canvass.address.deleted", &street).await?;
     let event = Event::CanvassAddressDeleted(CanvassAddressDeleted { address_id: id.to_string(), street });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;

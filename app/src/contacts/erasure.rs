@@ -79,7 +79,7 @@ pub async fn erase(bus: &Bus, actor: &Actor, id: &str, confirm_email: &str) -> R
     }
     erase_records(&mut tx, &person).await?;
     scrub_logs(&mut tx, &person).await?;
-    crate::audit::record(&mut tx, actor, "contact.erased", id).await?;
+    crate::audit::service::record(&mut tx, actor, "contact.erased", id).await?;
     bus::publish(&mut tx, actor, &Event::ContactErased(ContactErased { contact_id: id.to_string() })).await?;
     bus.commit(tx).await?;
     Ok(())

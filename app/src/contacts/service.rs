@@ -608,7 +608,8 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         .bind(survivor)
         .execute(&mut *tx)
         .await?;
-    crate::audit::record(&mut tx, actor, "contact.merged", &format!("{gone_email} into {email}")).await?;
+    crate::audit::service::record(&mut tx, actor, "contact.merged", &format!("{gone_email} into {email}"))
+        .await?;
     let merged = Event::ContactMerged(ContactMerged {
         contact_id: survivor.to_string(),
         email: email.clone(),
@@ -685,7 +686,7 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
         other => other?,
     };
     let entity = if old_email == email { email.clone() } else { format!("{old_email} → {email}") };
-    crate::audit::record(&mut tx, actor, "contact.updated", &entity).await?;
+    crate::audit::service::record(&mut tx, actor, "contact.updated", &entity).await?;
     let event = Event::ContactUpdated(ContactUpdated {
         contact_id: id.to_string(),
         name,
@@ -729,7 +730,8 @@ pub async fn follow_account_email(
     };
     attempt.commit().await?;
     let Some(row) = row else { return Ok(()) };
-    crate::audit::record(tx, actor, "contact.updated", &format!("{old_email} → {new_email}")).await?;
+    crate::audit::service::record(tx, actor, "contact.updated", &format!("{old_email} → {new_email}"))
+        .await?;
     let event = Event::ContactUpdated(ContactUpdated {
         contact_id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -1099,7 +1101,7 @@ async fn import_rows(
         done += batch.len() as i64;
         if done == plan.rows.len() as i64 {
             let entity = format!("{created} created, {updated} updated, {} skipped", plan.problems.len());
-            crate::audit::record(&mut tx, actor, "contact.imported", &entity).await?;
+            crate::audit::service::record(&mut tx, actor, "contact.imported", &entity).await?;
         }
         for event in &events {
             bus::publish(&mut tx, actor, event).await?;

@@ -758,7 +758,7 @@ async fn record_saved(
     } else {
         format!("changed: {}", changed.join(", "))
     };
-    crate::audit::record(tx, actor, action, &detail).await
+    crate::audit::service::record(tx, actor, action, &detail).await
 }
 
 /// An absolute http(s) address with a host and no user name or password in it.

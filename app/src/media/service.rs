@@ -332,7 +332,7 @@ async fn record_file(
     .execute(&mut *tx)
     .await?;
     let entity = format!("{title}: {}", received.original_name);
-    crate::audit::record(&mut tx, actor, "video.file.uploaded", &entity).await?;
+    crate::audit::service::record(&mut tx, actor, "video.file.uploaded", &entity).await?;
     let event = updated_event(id, title, &before.try_get::<String, _>("slug")?, before.try_get("status")?);
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
@@ -377,7 +377,7 @@ pub async fn remove_file(
     let original: Option<String> = row.try_get("file_original_name")?;
     let title: String = row.try_get("title")?;
     let entity = format!("{title}: {}", original.unwrap_or_default());
-    crate::audit::record(&mut tx, actor, "video.file.removed", &entity).await?;
+    crate::audit::service::record(&mut tx, actor, "video.file.removed", &entity).await?;
     let event = updated_event(id, title, &row.try_get::<String, _>("slug")?, row.try_get("status")?);
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
@@ -397,7 +397,7 @@ pub async fn delete(bus: &Bus, files: &VideoFiles, actor: &Actor, id: &str) -> R
         .ok_or(VideoError::NotFound)?;
     let title: String = row.try_get("title")?;
     let file: Option<String> = row.try_get("file_name")?;
-    crate::audit::record(&mut tx, actor, "video.deleted", &title).await?;
+    crate::audit::service::record(&mut tx, actor, "video.deleted", &title).await?;
     let event = Event::VideoDeleted(VideoDeleted { video_id: id.to_string(), title });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;

@@ -208,7 +208,7 @@ pub async fn delete(bus: &Bus, key: &SecretKey, actor: &Actor, id: &str) -> Resu
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(MeetingError::NotFound)?;
-    crate::audit::record(&mut tx, actor, "meeting.deleted", &title).await?;
+    crate::audit::service::record(&mut tx, actor, "meeting.deleted", &title).await?;
     let event = Event::MeetingDeleted(MeetingDeleted { meeting_id: id.to_string(), title });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditFilter;
 use crate::error::AppError;
 use crate::users::Role;
 
@@ -294,19 +295,6 @@ pub struct AuditRow {
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
     pub detail: String,
-}
-
-/// The audit log's filters: action (exact), actor (exact), a range of the organisation's days.
-/// Each may be left out.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AuditFilter {
-    pub action: Option<String>,
-    pub actor: Option<String>,
-    /// `YYYY-MM-DD`, inclusive.
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub page: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,10 +4,12 @@ use std::time::Duration;
 
 use super::stripe::{StripeClient, StripeError};
 use super::{
-    AuditFilter, AuditPage, AuditRow, CURRENCIES, ChartBar, DonationChart, PaymentKind, PaymentPage,
-    PaymentRow, PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductFilter, ProductForm,
-    ProductPage, WaysToGive,
+    AuditPage, AuditRow, CURRENCIES, ChartBar, DonationChart, PaymentKind, PaymentPage, PaymentRow,
+    PaymentSettings, PaymentSettingsForm, Plan, PlanForm, Product, ProductFilter, ProductForm, ProductPage,
+    WaysToGive,
 };
+use crate::audit::AuditFilter;
+use crate::audit::service::LogError;
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation};
@@ -776,54 +778,14 @@ pub async fn save_plan(
 }
 
 /// A page of the payment audit log, newest first, its From and To the organisation's days.
-pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, PaymentError> {
+pub async fn audit_log(db: &Db, filter: &AuditFilter) -> Result<AuditPage, LogError> {
     use sqlx::Row;
-    let mut v = Validation::new();
-    let (from, to) = crate::time::period(&mut v, &filter.from, &filter.to);
-    v.finish().map_err(PaymentError::Invalid)?;
     let zone = settings::time_zone(db).await?;
-    let (from, to) = zone.days(from, to);
-    let (from, to) = (from.map(|secs| secs * 1000), to.map(|secs| secs * 1000));
-    let text = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-    let (action, actor) = (text(&filter.action), text(&filter.actor));
-    let mut conditions = Vec::new();
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        n
-    };
-    if action.is_some() {
-        conditions.push(format!("action = ${}", next()));
-    }
-    if actor.is_some() {
-        conditions.push(format!("actor = ${}", next()));
-    }
-    if from.is_some() {
-        conditions.push(format!("at >= ${}", next()));
-    }
-    if to.is_some() {
-        conditions.push(format!("at < ${}", next()));
-    }
-    let filter_sql =
-        if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
-    let (page, offset) = db::page_and_offset(filter.page, PAGE_SIZE);
-    let sql = format!(
-        "SELECT at, actor, action, entity, amount_cents, outcome, client_ip, request_id, detail FROM payment_audit_log\
-         {filter_sql} ORDER BY id DESC LIMIT {} OFFSET {offset}",
-        PAGE_SIZE + 1
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for value in [action, actor].into_iter().flatten() {
-        query = query.bind(value);
-    }
-    for value in [from, to].into_iter().flatten() {
-        query = query.bind(value);
-    }
-    let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let select = "SELECT at, actor, action, entity, amount_cents, outcome, client_ip, request_id, detail \
+                  FROM payment_audit_log";
+    let (rows, page, has_more) = crate::audit::service::fetch_page(db, select, filter, &zone).await?;
     let rows = rows
         .iter()
-        .take(PAGE_SIZE as usize)
         .map(|r| {
             Ok(AuditRow {
                 at: zone.stamp(r.try_get::<i64, _>("at")?.div_euclid(1000)),

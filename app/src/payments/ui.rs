@@ -9,12 +9,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AuditFilter, BuyProduct, CURRENCIES, JoinPlan, PaymentKind, PaymentSettings, Plan, Product,
-    ProductFilter, RefundCancelledEvent, RefundPayment, SavePaymentSettings, SavePlan, SaveProduct,
-    StartDonation, TestStripeConnection, format_cents, get_payment_settings, get_shop_product,
-    get_ways_to_give, list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products,
-    list_shop, load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
+    BuyProduct, CURRENCIES, JoinPlan, PaymentKind, PaymentSettings, Plan, Product, ProductFilter,
+    RefundCancelledEvent, RefundPayment, SavePaymentSettings, SavePlan, SaveProduct, StartDonation,
+    TestStripeConnection, format_cents, get_payment_settings, get_shop_product, get_ways_to_give,
+    list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products, list_shop,
+    load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
+use crate::audit::AuditFilter;
+use crate::audit::ui::{AuditFilterForm, audit_address, use_audit_filter};
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, MaskedField, last_error, mask_after_save};
@@ -916,51 +918,18 @@ pub fn AdminPlansPage() -> impl IntoView {
     }
 }
 
-/// The payment audit log's address for `filter`, page included.
-fn audit_address(filter: &AuditFilter) -> String {
-    let mut parts = vec![format!("page={}", filter.page)];
-    for (k, v) in
-        [("action", &filter.action), ("actor", &filter.actor), ("from", &filter.from), ("to", &filter.to)]
-    {
-        if let Some(v) = v {
-            parts.push(format!("{k}={}", crate::ui::urlencode(v)));
-        }
-    }
-    format!("/admin/payments/audit?{}", parts.join("&"))
-}
+const AUDIT: &str = "/admin/payments/audit";
 
 /// `/admin/payments/audit`: the payment audit log, filtered by action, actor and dates (the organisation's days).
 #[component]
 pub fn PaymentAuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = move || {
-        query.with(|q| {
-            let text = |k: &str| crate::ui::text_param(q, k);
-            AuditFilter {
-                action: text("action"),
-                actor: text("actor"),
-                from: text("from"),
-                to: text("to"),
-                page: crate::ui::page_param(q),
-            }
-        })
-    };
+    let filter = use_audit_filter();
     let log = Resource::new(filter, load_audit_log);
-    let input = "mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm";
     view! {
         <Title text="Payment audit log" />
         <h1 class="text-2xl font-bold text-slate-900">"Payment audit log"</h1>
         <p class="mt-1 text-sm text-slate-600">"Every checkout start, webhook, refund and settings change. Rows cannot be changed or deleted."</p>
-        <form method="get" class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-5">
-            <label class="text-sm text-slate-700">"Action"<input name="action" class=input placeholder="refund" value=move || filter().action /></label>
-            <label class="text-sm text-slate-700">"Actor"<input name="actor" class=input placeholder="webhook:stripe" value=move || filter().actor /></label>
-            <label class="text-sm text-slate-700">"From"<input name="from" type="date" class=input value=move || filter().from /></label>
-            <label class="text-sm text-slate-700">"To"<input name="to" type="date" class=input value=move || filter().to /></label>
-            <div class="flex items-end gap-2">
-                <button type="submit" class=BUTTON>"Filter"</button>
-                <a href="/admin/payments/audit" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
-            </div>
-        </form>
+        <AuditFilterForm base=AUDIT filter examples=("refund", "webhook:stripe") />
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match log.await {
@@ -970,10 +939,10 @@ pub fn PaymentAuditPage() -> impl IntoView {
                         let current = filter();
                         // The Actor box holds an id such as `user:…`; the rows know whose it is.
                         let actor_shown = current.actor.as_ref().and_then(|_| page.rows.first()).map(|r| {
-                            let everyone = audit_address(&AuditFilter { actor: None, page: 1, ..current.clone() });
+                            let everyone = audit_address(AUDIT, &AuditFilter { actor: None, page: 1, ..current.clone() });
                             view! { <crate::ui::ActorShown name=r.actor_name.clone() everyone /> }
                         });
-                        let link = move |page: i64| audit_address(&AuditFilter { page, ..current.clone() });
+                        let link = move |page: i64| audit_address(AUDIT, &AuditFilter { page, ..current.clone() });
                         view! {
                             {actor_shown}
                             // A record to read on a wide screen: on a phone it scrolls in its box.
@@ -990,7 +959,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
                                             <tr class="border-t border-slate-100" data-testid="audit-row">
                                                 <td class=TD>{r.at}</td>
                                                 <td class=TD>
-                                                    <a href=format!("/admin/payments/audit?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
+                                                    <a href=format!("{AUDIT}?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
                                                 </td>
                                                 <td class=TD>{r.action}</td>
                                                 <td class=TD>{r.entity}</td>

@@ -45,7 +45,8 @@ pub async fn save_window(db: &Db, actor: &Actor, typed: &str) -> Result<i64, Ree
     };
     let mut tx = db.begin_write().await?;
     crate::settings::set(&mut tx, WINDOW_SETTING, &days.to_string()).await?;
-    crate::audit::record(&mut tx, actor, "reengagement.window.changed", &format!("{days} days")).await?;
+    crate::audit::service::record(&mut tx, actor, "reengagement.window.changed", &format!("{days} days"))
+        .await?;
     tx.commit().await?;
     Ok(days)
 }
@@ -255,7 +256,7 @@ async fn send_to(
         done += batch.len() as i64;
         if done == ids.len() as i64 {
             let entity = format!("{sent} sent, {skipped} skipped: {}", form.subject.trim());
-            crate::audit::record(&mut tx, actor, "reengagement.sent", &entity).await?;
+            crate::audit::service::record(&mut tx, actor, "reengagement.sent", &entity).await?;
         }
         bus.commit(tx).await?;
         progress.set(done).await?;

@@ -1142,7 +1142,7 @@ pub async fn email_shift_volunteers(
     body: String,
     #[server(default)] to: String,
 ) -> Result<usize, AppError> {
-    crate::auth::require_role(MANAGERS).await?;
+    let user = crate::auth::require_role(MANAGERS).await?;
     let to = match to.trim() {
         "" => None,
         text => Some(
@@ -1152,7 +1152,8 @@ pub async fn email_shift_volunteers(
         ),
     };
     let state = crate::state::app_state()?;
-    Ok(service::email_volunteers(&state.db, &shift_id, to, &subject, &body).await?)
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::email_volunteers(&state.db, &actor, &shift_id, to, &subject, &body).await?)
 }
 
 /// How many hours before a shift its volunteers are reminded (0: never).

@@ -589,7 +589,8 @@ pub async fn save_reminder_hours(db: &Db, actor: &Actor, hours: i64) -> Result<(
     }
     let mut tx = db.begin_write().await?;
     crate::settings::set(&mut tx, REMINDER_HOURS, &hours.to_string()).await?;
-    crate::audit::record(&mut tx, actor, "settings.shift_reminders.changed", &hours.to_string()).await?;
+    crate::audit::service::record(&mut tx, actor, "settings.shift_reminders.changed", &hours.to_string())
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -674,6 +675,7 @@ pub async fn delete(
         let event =
             Event::ShiftDeleted(ShiftDeleted { shift_id: target.id.clone(), title: target.title.clone() });
         bus::publish(&mut tx, actor, &event).await?;
+        crate::audit::service::record(&mut tx, actor, "shift.deleted", &audited(target)).await?;
     }
     bus.commit(tx).await?;
     Ok(targets.len())
@@ -2262,8 +2264,14 @@ pub async fn cancel_shift(bus: &Bus, actor: &Actor, shift_id: &str) -> Result<()
         .execute(&mut *tx)
         .await?;
     bus::publish(&mut tx, actor, &shift_updated(&cancelled)).await?;
+    crate::audit::service::record(&mut tx, actor, "shift.cancelled", &audited(&shift)).await?;
     bus.commit(tx).await?;
     Ok(())
+}
+
+/// A shift as the admin audit log names it: "Street stall (Sat 28 Nov 2026, 09:00–12:00 GMT)".
+fn audited(shift: &Shift) -> String {
+    format!("{} ({})", shift.title, shift.when())
 }
 
 /// Cancels every active sign-up of a shift, each with a `shift.signup.cancelled` carrying the
@@ -2614,10 +2622,11 @@ fn refused_by_the_other_shift(refusal: ShiftError) -> ShiftError {
     ShiftError::Invalid(FieldError::only("to_shift_id", message))
 }
 
-/// Emails everyone signed up for or waiting on a shift, or only those with the status `to`;
-/// returns how many were queued.
+/// Emails everyone signed up for or waiting on a shift, or only those with the status `to`,
+/// in the admin audit log; returns how many were queued.
 pub async fn email_volunteers(
     db: &Db,
+    actor: &Actor,
     shift_id: &str,
     to: Option<SignupStatus>,
     subject: &str,
@@ -2645,6 +2654,13 @@ pub async fn email_volunteers(
         .map(|r| emails::message(&shift, &r.name, &r.email, subject.trim(), text.trim()))
         .collect();
     queue_emails(&mut tx, &emails).await?;
+    let entity = format!(
+        "{} about {}: {}",
+        crate::ui::count(emails.len() as i64, "volunteer"),
+        audited(&shift),
+        subject.trim()
+    );
+    crate::audit::service::record(&mut tx, actor, "shift.volunteers.emailed", &entity).await?;
     tx.commit().await?;
     Ok(emails.len())
 }

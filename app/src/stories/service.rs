@@ -234,7 +234,7 @@ pub async fn unpublish(bus: &Bus, actor: &Actor, id: &str) -> Result<Story, Stor
     .fetch_optional(&mut *tx)
     .await?;
     let Some(title) = title else { return Err(refused(&mut tx, id, "This story is a draft already.").await) };
-    crate::audit::record(&mut tx, actor, "story.unpublished", &title).await?;
+    crate::audit::service::record(&mut tx, actor, "story.unpublished", &title).await?;
     let event = Event::ImpactStoryUnpublished(ImpactStoryUnpublished { story_id: id.to_string(), title });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
@@ -249,7 +249,7 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), StoryError
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoryError::NotFound)?;
-    crate::audit::record(&mut tx, actor, "story.deleted", &title).await?;
+    crate::audit::service::record(&mut tx, actor, "story.deleted", &title).await?;
     let event = Event::ImpactStoryDeleted(ImpactStoryDeleted { story_id: id.to_string(), title });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;

@@ -353,7 +353,7 @@ pub async fn save(
     if saved.status == EventStatus::Published {
         bus::publish(&mut tx, actor, &saved.published_event()).await?;
     }
-    crate::audit::record(&mut tx, actor, "ticketed-event.saved", slug).await?;
+    crate::audit::service::record(&mut tx, actor, "ticketed-event.saved", slug).await?;
     bus.commit(tx).await?;
     find(bus.db(), "id", &id).await
 }
@@ -445,7 +445,7 @@ pub async fn publish(bus: &Bus, actor: &Actor, id: &str, now: i64) -> Result<(),
         .execute(&mut *tx)
         .await?;
     bus::publish(&mut tx, actor, &event.published_event()).await?;
-    crate::audit::record(&mut tx, actor, "ticketed-event.published", &event.slug).await?;
+    crate::audit::service::record(&mut tx, actor, "ticketed-event.published", &event.slug).await?;
     bus.commit(tx).await?;
     Ok(())
 }
@@ -504,7 +504,7 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
         starts_at: rfc3339_from_unix_ms(event.starts_at * 1000),
     });
     bus::publish(&mut tx, actor, &cancelled).await?;
-    crate::audit::record(&mut tx, actor, "ticketed-event.cancelled", &event.slug).await?;
+    crate::audit::service::record(&mut tx, actor, "ticketed-event.cancelled", &event.slug).await?;
     bus.commit(tx).await?;
     Ok(())
 }
@@ -518,7 +518,7 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
         return Err(Conflict("Only a draft can be deleted: cancel a published event instead.".into()));
     }
     sqlx::query("DELETE FROM ticketed_events WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    crate::audit::record(&mut tx, actor, "ticketed-event.deleted", &event.slug).await?;
+    crate::audit::service::record(&mut tx, actor, "ticketed-event.deleted", &event.slug).await?;
     let deleted =
         Event::TicketedEventDeleted(TicketedEventDeleted { event_id: event.id, title: event.title });
     bus::publish(&mut tx, actor, &deleted).await?;

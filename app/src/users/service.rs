@@ -430,7 +430,7 @@ pub async fn admin_create(
     if emails_a_link {
         crate::auth::service::email_password_link(&mut tx, &user, PasswordLink::NewAccount).await?;
     }
-    crate::audit::record(&mut tx, actor, "user.created", &user.email).await?;
+    crate::audit::service::record(&mut tx, actor, "user.created", &user.email).await?;
     crate::bus::publish(&mut tx, actor, &created_event(&user)).await?;
     bus.commit(tx).await?;
     Ok((user, link))
@@ -484,7 +484,8 @@ pub async fn admin_update(
         .await?;
     let emails = if email == user.email { email.clone() } else { format!("{} → {email}", user.email) };
     (user.display_name, user.email, user.role, user.expires_at) = (name.to_string(), email, role, expires_at);
-    crate::audit::record(&mut tx, actor, "user.updated", &format!("{emails} as {}", role.as_str())).await?;
+    crate::audit::service::record(&mut tx, actor, "user.updated", &format!("{emails} as {}", role.as_str()))
+        .await?;
     crate::bus::publish(&mut tx, actor, &updated_event(&user)).await?;
     bus.commit(tx).await?;
     Ok(user)
@@ -578,7 +579,7 @@ pub async fn admin_set_active(
     }
     user.status = status;
     let action = if active { "user.reactivated" } else { "user.deactivated" };
-    crate::audit::record(&mut tx, actor, action, &user.email).await?;
+    crate::audit::service::record(&mut tx, actor, action, &user.email).await?;
     crate::bus::publish(&mut tx, actor, &updated_event(&user)).await?;
     bus.commit(tx).await?;
     Ok(user)
@@ -604,7 +605,7 @@ pub async fn admin_send_password_link(
         ));
     }
     crate::auth::service::email_password_link(&mut tx, &user, PasswordLink::SentByOrganiser).await?;
-    crate::audit::record(&mut tx, actor, "user.password_link_sent", &user.email).await?;
+    crate::audit::service::record(&mut tx, actor, "user.password_link_sent", &user.email).await?;
     bus.commit(tx).await?;
     Ok(user)
 }
@@ -622,7 +623,7 @@ pub async fn approve(bus: &Bus, actor: &Actor, id: &str) -> Result<User, AdminUs
         .execute(&mut *tx)
         .await?;
     user.status = UserStatus::Active;
-    crate::audit::record(&mut tx, actor, "user.approved", &user.email).await?;
+    crate::audit::service::record(&mut tx, actor, "user.approved", &user.email).await?;
     let event = Event::UserApproved(UserApproved {
         user_id: user.id.clone(),
         email: user.email.clone(),
@@ -655,7 +656,7 @@ pub async fn admin_delete(
 /// sign-ups stay, no longer linked. Audit-logged; publishes `user.deleted`.
 pub async fn delete(tx: &mut Tx, actor: &Actor, user: &User) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM users WHERE id = $1").bind(&user.id).execute(&mut **tx).await?;
-    crate::audit::record(tx, actor, "user.deleted", &user.email).await?;
+    crate::audit::service::record(tx, actor, "user.deleted", &user.email).await?;
     let event = Event::UserDeleted(UserDeleted { user_id: user.id.clone(), email: user.email.clone() });
     crate::bus::publish(tx, actor, &event).await?;
     Ok(())

@@ -421,6 +421,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/admin/events/bus",
         "/admin/events/log",
         "/admin/events/live",
+        "/admin/audit",
         "/stories/x",
         "/videos/x",
         "/admin/stories/x",

@@ -7,6 +7,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod audit;
 mod binary;
 mod campaigns;
 mod canvass;

@@ -1,0 +1,118 @@
+//! The admin audit log's page, and what it shares with the payment audit log's: the filter
+//! read from the address, its form, and the address of a filtered page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{AuditFilter, load_admin_audit_log};
+use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
+
+/// The filter an audit log page's address holds (`?action=&actor=&from=&to=&page=`).
+pub fn use_audit_filter() -> impl Fn() -> AuditFilter + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || {
+        query.with(|q| {
+            let text = |k: &str| crate::ui::text_param(q, k);
+            AuditFilter {
+                action: text("action"),
+                actor: text("actor"),
+                from: text("from"),
+                to: text("to"),
+                page: crate::ui::page_param(q),
+            }
+        })
+    }
+}
+
+/// The address of the audit log at `base` filtered by `filter`, page included.
+pub fn audit_address(base: &str, filter: &AuditFilter) -> String {
+    let mut parts = vec![format!("page={}", filter.page)];
+    for (k, v) in
+        [("action", &filter.action), ("actor", &filter.actor), ("from", &filter.from), ("to", &filter.to)]
+    {
+        if let Some(v) = v {
+            parts.push(format!("{k}={}", crate::ui::urlencode(v)));
+        }
+    }
+    format!("{base}?{}", parts.join("&"))
+}
+
+/// The form that filters the audit log at `base`: part of the action, the actor, the days.
+#[component]
+pub fn AuditFilterForm(
+    base: &'static str,
+    filter: impl Fn() -> AuditFilter + Copy + Send + Sync + 'static,
+    /// An example of an action, and of an actor, shown in their empty boxes.
+    examples: (&'static str, &'static str),
+) -> impl IntoView {
+    view! {
+        <form method="get" action=base class="mt-4 grid grid-cols-2 gap-3 rounded-lg bg-white p-4 shadow-sm md:grid-cols-5">
+            <label class="text-sm text-slate-700">"Action contains"<input name="action" maxlength="200" class=SMALL_INPUT placeholder=examples.0 value=move || filter().action /></label>
+            <label class="text-sm text-slate-700">"Actor"<input name="actor" maxlength="200" class=SMALL_INPUT placeholder=examples.1 value=move || filter().actor /></label>
+            <label class="text-sm text-slate-700">"From"<input name="from" type="date" class=SMALL_INPUT value=move || filter().from /></label>
+            <label class="text-sm text-slate-700">"To"<input name="to" type="date" class=SMALL_INPUT value=move || filter().to /></label>
+            <div class="flex items-end gap-2">
+                <button type="submit" class=SMALL_BUTTON>"Filter"</button>
+                <a href=base class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
+            </div>
+        </form>
+    }
+}
+
+const BASE: &str = "/admin/audit";
+
+/// `/admin/audit`: who did what to which thing, newest first, filtered by action, actor and
+/// dates (the organisation's days).
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let filter = use_audit_filter();
+    let log = Resource::new(filter, load_admin_audit_log);
+    view! {
+        <Title text="Audit log" />
+        <h1 class="text-2xl font-bold text-slate-900">"Audit log"</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "Changes made by admins that the event log does not tell on its own: accounts, deletions, erasures, imports, settings. Payments have their own log."
+        </p>
+        <AuditFilterForm base=BASE filter examples=("user.", "system") />
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match log.await {
+                    Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-600" data-testid="audit-empty">"Nothing matches."</p> }.into_any(),
+                    Ok(page) => {
+                        let current = filter();
+                        let actor_shown = current.actor.as_ref().and_then(|_| page.rows.first()).map(|r| {
+                            let everyone = audit_address(BASE, &AuditFilter { actor: None, page: 1, ..current.clone() });
+                            view! { <crate::ui::ActorShown name=r.actor_name.clone() everyone /> }
+                        });
+                        let link = move |page: i64| audit_address(BASE, &AuditFilter { page, ..current.clone() });
+                        view! {
+                            {actor_shown}
+                            <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
+                                <table class="w-full text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"When"</th><th class=TH>"Actor"</th><th class=TH>"Action"</th><th class=TH>"On"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.rows.into_iter().map(|r| view! {
+                                            <tr class="border-t border-slate-100" data-testid="audit-row">
+                                                <td class=TD>{r.at}</td>
+                                                <td class=TD>
+                                                    <a href=format!("{BASE}?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
+                                                </td>
+                                                <td class=TD>{r.action}</td>
+                                                <td class=TD>{r.entity}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            {crate::ui::pager("audit entries", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
