@@ -1,6 +1,6 @@
 import { expect, Locator, Page } from "@playwright/test";
 import { emailedLink, FakeSmtp, startFakeSmtp } from "./fake-smtp";
-import { configureSmtp, createShift, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow, violations } from "./helpers";
+import { configureSmtp, createShift, expectFitsPhone, overflow, ready, signIn, signUp, startWithAdmin, test, tomorrow, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("volunteer shifts", () => {
@@ -308,6 +308,18 @@ test.describe.serial("volunteer shifts", () => {
     await admin.getByRole("button", { name: "Yes, delete" }).click();
     await expect(admin).toHaveURL(/\/admin\/shifts$/);
     await expect(admin.getByTestId("admin-shift").filter({ hasText: "Leafleting north" })).toHaveCount(1);
+
+    // The audit log says who deleted which shift; the name lists only theirs.
+    await admin.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Audit log", exact: true }).click();
+    await ready(admin);
+    const deleted = admin.getByTestId("audit-row").filter({ hasText: "shift.deleted" });
+    await expect(deleted).toHaveCount(1);
+    await expect(deleted).toContainText("Leafleting north (");
+    expect(await violations(admin)).toEqual([]);
+    await expectFitsPhone(admin, "the audit log");
+    await deleted.getByRole("link", { name: "Ana Admin" }).click();
+    await expect(admin.getByTestId("actor-shown")).toContainText("Only Ana Admin");
+    await admin.goto(`${server.baseURL}/admin/shifts`);
 
     // A weekly series: Mondays and Wednesdays for two weeks is four shifts.
     await ready(admin);

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{AuditFilter, load_admin_audit_log};
-use crate::ui::style::{SMALL_BUTTON, SMALL_INPUT, TD, TH};
+use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 
 /// The filter an audit log page's address holds (`?action=&actor=&from=&to=&page=`).
 pub fn use_audit_filter() -> impl Fn() -> AuditFilter + Copy + Send + Sync + 'static {
@@ -92,18 +92,29 @@ pub fn AdminAuditPage() -> impl IntoView {
                             <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="w-full text-sm">
                                     <thead><tr>
-                                        <th class=TH>"When"</th><th class=TH>"Actor"</th><th class=TH>"Action"</th><th class=TH>"On"</th>
+                                        <th class=TH>"When"</th><th class=format!("{TH} {WIDE_ONLY}")>"Actor"</th>
+                                        <th class=format!("{TH} {WIDE_ONLY}")>"Action"</th><th class=TH>"On"</th>
                                     </tr></thead>
                                     <tbody>
-                                        {page.rows.into_iter().map(|r| view! {
-                                            <tr class="border-t border-slate-100" data-testid="audit-row">
-                                                <td class=TD>{r.at}</td>
-                                                <td class=TD>
-                                                    <a href=format!("{BASE}?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
-                                                </td>
-                                                <td class=TD>{r.action}</td>
-                                                <td class=TD>{r.entity}</td>
-                                            </tr>
+                                        {page.rows.into_iter().map(|r| {
+                                            let only_theirs = format!("{BASE}?actor={}", crate::ui::urlencode(&r.actor));
+                                            let title = format!("Only {}: {}", r.actor_name, r.actor);
+                                            view! {
+                                                <tr class="border-t border-slate-100" data-testid="audit-row">
+                                                    <td class=TD>
+                                                        {r.at}
+                                                        <span class=PHONE_ONLY>
+                                                            {r.action.clone()} " · "
+                                                            <a href=only_theirs.clone() title=title.clone() class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
+                                                        </span>
+                                                    </td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>
+                                                        <a href=only_theirs title=title class="text-indigo-700 hover:underline">{r.actor_name}</a>
+                                                    </td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{r.action}</td>
+                                                    <td class=TD>{r.entity}</td>
+                                                </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>

@@ -168,7 +168,8 @@ pub fn EmailQueuePage() -> impl IntoView {
                                                     EmailStatus::Pending if !configured => "Not sent (no SMTP)".to_string(),
                                                     EmailStatus::Pending => "Waiting".to_string(),
                                                 };
-                                                let retry_control = (e.status != EmailStatus::Sent).then(|| view! {
+                                                // Without SMTP a retry could not send either.
+                                                let retry_control = (configured && e.status != EmailStatus::Sent).then(|| view! {
                                                     <ActionForm action=retry attr:class="inline">
                                                         <input type="hidden" name="id" value=e.id.clone() />
                                                         <button type="submit" class="text-sm text-indigo-700 hover:underline">"Retry now"</button>

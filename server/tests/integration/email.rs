@@ -220,6 +220,9 @@ async fn without_smtp_the_app_works_and_emails_wait(app: TestApp) {
     assert_eq!(page["smtp_configured"], false);
     assert_eq!(page["emails"][0]["to_address"], "bo@example.org");
     assert!(page["emails"][0].get("body").is_none(), "the queue never shows bodies (private links)");
+    // Trying again now would change nothing: the page says why it waits and offers no retry.
+    let html = app.page(&client, "/admin/emails").await;
+    assert!(html.contains("Not sent (no SMTP)") && !html.contains("Retry now"), "{html}");
 
     // Once SMTP is set up the waiting email goes out.
     let smtp = FakeSmtp::start(0).await;
@@ -381,6 +384,8 @@ async fn smtp_down_the_sign_up_succeeds_and_the_email_is_retried(backend: Backen
         outbox(&app).await.first().is_some_and(|e| e.3 >= 2 && e.2 == "PENDING" && e.4.is_some())
     })
     .await;
+    // An admin may try it again without waiting for the next attempt.
+    assert!(app.page(&client, "/admin/emails").await.contains("Retry now"));
     // The SMTP server comes back: the next attempt delivers.
     let smtp = FakeSmtp::start(port).await;
     eventually("the retried email is delivered", || async { !smtp.messages().is_empty() }).await;
