@@ -72,7 +72,7 @@ pub fn AdminAuditPage() -> impl IntoView {
         <Title text="Audit log" />
         <h1 class="text-2xl font-bold text-slate-900">"Audit log"</h1>
         <p class="mt-1 text-sm text-slate-600">
-            "Changes made by admins that the event log does not tell on its own: accounts, deletions, erasures, imports, settings. Payments have their own log."
+            "Who changed what: accounts, settings, deletions, erasures, imports and messages sent. Payments have their own log."
         </p>
         <AuditFilterForm base=BASE filter examples=("user.", "system") />
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
@@ -101,7 +101,10 @@ pub fn AdminAuditPage() -> impl IntoView {
                                             let title = format!("Only {}: {}", r.actor_name, r.actor);
                                             view! {
                                                 <tr class="border-t border-slate-100" data-testid="audit-row">
-                                                    <td class=TD>
+                                                    // Actions ("settings.organisation.changed") and
+                                                    // addresses are words too long for a phone's
+                                                    // column: they may break anywhere.
+                                                    <td class=format!("{TD} wrap-anywhere")>
                                                         {r.at}
                                                         <span class=PHONE_ONLY>
                                                             {r.action.clone()} " · "
@@ -112,7 +115,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                                                         <a href=only_theirs title=title class="text-indigo-700 hover:underline">{r.actor_name}</a>
                                                     </td>
                                                     <td class=format!("{TD} {WIDE_ONLY}")>{r.action}</td>
-                                                    <td class=TD>{r.entity}</td>
+                                                    <td class=format!("{TD} wrap-anywhere")>{r.entity}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}

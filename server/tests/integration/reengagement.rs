@@ -99,6 +99,7 @@ async fn idle_contacts_get_the_email_once_within_the_window(app: TestApp) {
     let job = app.finished_job(&admin, &res.json::<String>().await.unwrap()).await;
     assert_eq!(job["status"], "DONE", "{job}");
     assert_eq!(job["result"]["counts"], serde_json::json!([["sent", 2], ["skipped", 0]]));
+    assert_eq!(job["result"]["summary"], "Queued 2 emails.", "what the page says when it is done");
 
     // Each gets their own email with the placeholders filled.
     eventually("both emails arrive", || async { smtp.messages().len() == 2 }).await;
