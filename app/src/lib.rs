@@ -98,6 +98,13 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/changemaker.css" />
         <Title formatter=|text: String| ui::page_title(&text, "Changemaker") />
+        // The first thing a keyboard reaches: past the header and the admin menu to the page's
+        // own content (every page's `<main>` has the id `main`). `rel="external"` leaves it to
+        // the browser, which moves the keyboard's place there too (the router would only
+        // change the address).
+        <a href="#main" rel="external" class="sr-only rounded-md bg-white text-sm font-semibold text-indigo-700 shadow focus:not-sr-only focus:fixed focus:left-2 focus:top-2 focus:z-50 focus:px-4 focus:py-2">
+            "Skip to main content"
+        </a>
         <Router>
             <Routes fallback=|| view! { <ui::NotFound /> }>
                 <Route path=path!("/") view=home::ui::HomePage ssr=SsrMode::Async />

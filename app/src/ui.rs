@@ -8,7 +8,7 @@ use crate::error::AppError;
 #[component]
 pub fn ErrorPage(status: u16, #[prop(into)] title: String, #[prop(into)] message: String) -> impl IntoView {
     view! {
-        <main class=ERROR_MAIN>
+        <main id="main" class=ERROR_MAIN>
             <ErrorNotice status title message />
         </main>
     }
@@ -55,7 +55,7 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn AppErrorPage(error: AppError) -> impl IntoView {
     view! {
-        <main class=ERROR_MAIN>
+        <main id="main" class=ERROR_MAIN>
             <AppErrorNotice error />
         </main>
     }

@@ -147,6 +147,26 @@ test.describe.serial("accessibility", () => {
     expect(await violations(admin), "/admin/events/live").toEqual([]);
   });
 
+  test("the first key press offers a way past the menus to the page's own content", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/shifts");
+    const volunteer = await browser.newPage();
+    for (const [page, path] of [[admin, "/admin/shifts"], [volunteer, "/shifts"]] as const) {
+      await page.goto(`${server.baseURL}${path}`);
+      await ready(page);
+      const skip = page.getByRole("link", { name: "Skip to main content" });
+      // Out of sight (one pixel, for screen readers) until the keyboard reaches it.
+      expect((await skip.boundingBox())!.width).toBeLessThanOrEqual(1);
+      await page.keyboard.press("Tab");
+      await expect(skip).toBeFocused();
+      expect((await skip.boundingBox())!.width).toBeGreaterThan(50);
+      await page.keyboard.press("Enter");
+      // The next Tab is inside the page's content, past every link of the header and the menu.
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => document.activeElement?.closest("main")?.id), page.url()).toBe("main");
+    }
+  });
+
   test("the navigation marks the page it is on; on a phone it is a menu named after that page", async ({ browser }) => {
     const admin = await (await browser.newContext({ viewport: { width: 360, height: 800 } })).newPage();
     const menu = admin.locator("summary").filter({ hasText: "Menu" });

@@ -119,7 +119,7 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
                         </button>
                     </ActionForm>
                 </header>
-                <main class="flex-1 p-4 md:p-8 print:p-0">
+                <main id="main" class="flex-1 p-4 md:p-8 print:p-0">
                     <Outlet />
                 </main>
             </div>

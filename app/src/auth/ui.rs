@@ -20,7 +20,7 @@ use leptos_router::components::Redirect;
 pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title />
-        <main class="flex min-h-screen items-center justify-center bg-slate-50 px-4 py-12">
+        <main id="main" class="flex min-h-screen items-center justify-center bg-slate-50 px-4 py-12">
             <div class="w-full max-w-md rounded-lg bg-white p-8 shadow">
                 <h1 class="mb-6 text-2xl font-bold text-slate-900">{title}</h1>
                 {children()}

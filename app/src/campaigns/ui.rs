@@ -347,7 +347,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
     let previewing = RwSignal::new(false);
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-2xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-2xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match campaign.await {
@@ -445,7 +445,7 @@ pub fn RespondPage() -> impl IntoView {
     view! {
         <Title text="Respond to a campaign" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Respond to this campaign"</h1>
             <Show
                 when=move || sent_by_browser || matches!(submit.value().get(), Some(Ok(())))

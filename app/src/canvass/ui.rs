@@ -79,7 +79,7 @@ pub fn CanvassPage() -> impl IntoView {
     view! {
         <Title text="Canvassing" />
         <crate::home::ui::PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Canvassing"</h1>
             <p class="mt-2 text-sm text-green-700" role="status" data-testid="session-ended">{ended}</p>
             <FormError error=last_error(start.value()) />

@@ -45,7 +45,7 @@ pub fn HomePage() -> impl IntoView {
                             // Its title is the organisation's name alone.
                             <Title formatter=|text: String| text />
                             <SharedPageHead title=info.organisation_name.clone() description=info.organisation_description.clone() />
-                            <main class="min-h-screen bg-gradient-to-b from-indigo-50 to-white">
+                            <main id="main" class="min-h-screen bg-gradient-to-b from-indigo-50 to-white">
                                 <div class="mx-auto max-w-3xl px-6 pb-12 pt-24 text-center">
                                     <h1 class="text-4xl font-bold tracking-tight text-slate-900 sm:text-5xl">
                                         {info.organisation_name.clone()}

@@ -301,7 +301,7 @@ pub fn PublicVideosPage() -> impl IntoView {
     let videos = Resource::new(page, public_videos);
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <crate::ui::SharedPageHead title="Videos".to_string() description="Watch what we do, and share it.".to_string() />
             <h1 class="text-3xl font-bold text-slate-900">"Videos"</h1>
             <p class="mt-2 text-slate-600">"Watch what we do, and share it."</p>
@@ -341,7 +341,7 @@ pub fn PublicVideoPage() -> impl IntoView {
     let count_view = ServerAction::<CountVideoView>::new();
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match video.await {

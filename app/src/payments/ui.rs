@@ -125,7 +125,7 @@ pub fn DonatePage() -> impl IntoView {
     view! {
         <Title text="Donate" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Donate"</h1>
             <p class="mt-2 text-slate-600">"Your gift keeps the campaign going. Payment is handled securely by Stripe."</p>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
@@ -193,7 +193,7 @@ pub fn DonateThanksPage() -> impl IntoView {
     view! {
         <Title text="Thank you" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
             <p class="mt-6"><a href="/" class="text-indigo-700 hover:underline">"Back to the home page"</a></p>
@@ -226,7 +226,7 @@ pub fn ShopPage() -> impl IntoView {
     view! {
         <Title text="Shop" />
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -276,7 +276,7 @@ pub fn ProductPage() -> impl IntoView {
     go_to_checkout(buy);
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match product.await {
@@ -313,7 +313,7 @@ pub fn ShopThanksPage() -> impl IntoView {
     view! {
         <Title text="Thank you" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
             <p class="mt-6"><a href="/shop" class="text-indigo-700 hover:underline">"Back to the shop"</a></p>
@@ -796,7 +796,7 @@ pub fn MembershipPage() -> impl IntoView {
     view! {
         <Title text="Membership" />
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Membership"</h1>
             <p class="mt-2 text-slate-600">"Members keep the campaign going all year. Payment is handled securely by Stripe; cancel any time."</p>
             <div class="mt-4"><FormError error=error /></div>
@@ -832,7 +832,7 @@ pub fn MembershipThanksPage() -> impl IntoView {
     view! {
         <Title text="Welcome" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Thank you"</h1>
             <p class="mt-4 text-slate-700">"Thank you — we’ll email your receipt once Stripe confirms the payment."</p>
         </main>

@@ -66,7 +66,7 @@ pub fn PublicShiftsPage() -> impl IntoView {
     view! {
         <Title text="Volunteer shifts" />
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Volunteer shifts"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {Suspend::new(async move {
@@ -237,7 +237,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
     let error = last_error(sign_up.value());
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let me = me.await.ok().flatten();
@@ -369,7 +369,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
     view! {
         <Title text="Sign up for the shifts you chose" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Sign up for the shifts you chose"</h1>
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || {
@@ -619,7 +619,7 @@ pub fn LostLinksPage() -> impl IntoView {
     view! {
         <Title text="Your sign-up links" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">"Lost your cancel link?"</h1>
             <Show
                 when=move || sent_by_browser || matches!(request.value().get(), Some(Ok(())))
@@ -745,7 +745,7 @@ pub fn CancelSignupPage() -> impl IntoView {
     view! {
         <Title text=if signed_up { "Your sign-up" } else { "Cancel a sign-up" } />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <h1 class="text-2xl font-bold text-slate-900">{if signed_up { "Your sign-up" } else { "Cancel your sign-up" }}</h1>
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || {
@@ -2171,7 +2171,7 @@ pub fn MyShiftsPage() -> impl IntoView {
     view! {
         <Title text="My shifts" />
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"My shifts"</h1>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move { me.await.ok().flatten().map(|user| view! { <SignedInAs user=user /> }) })}

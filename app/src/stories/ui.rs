@@ -178,7 +178,7 @@ pub fn PublicStoriesPage() -> impl IntoView {
     let stories = Resource::new(page, public_stories);
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <crate::ui::SharedPageHead title="Impact stories".to_string() description="What we have achieved together.".to_string() />
             <h1 class="text-3xl font-bold text-slate-900">"Impact stories"</h1>
             <p class="mt-2 text-slate-600">"What we have achieved together."</p>
@@ -216,7 +216,7 @@ pub fn PublicStoryPage() -> impl IntoView {
     let story = Resource::new(slug, public_story);
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-2xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-2xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match story.await {

@@ -394,7 +394,7 @@ pub fn PublicEventsPage() -> impl IntoView {
     view! {
         <Title text="Events" />
         <PublicHeader />
-        <main class="mx-auto max-w-3xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Events"</h1>
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -445,7 +445,7 @@ pub fn PublicEventPage() -> impl IntoView {
     let paid_back = move || query.with(|q| q.get("paid").is_some());
     view! {
         <PublicHeader />
-        <main class="mx-auto max-w-2xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-2xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match event.await {
@@ -548,7 +548,7 @@ pub fn TicketPage() -> impl IntoView {
     view! {
         <Title text="Your ticket" />
         <PublicHeader />
-        <main class="mx-auto max-w-xl px-4 py-10">
+        <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match ticket.await {
