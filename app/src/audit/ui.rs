@@ -60,6 +60,33 @@ pub fn AuditFilterForm(
     }
 }
 
+/// Above a page of the log at `base` filtered by an actor, whose rows they are (the Actor box
+/// holds an id such as `user:…`; `name` is the first row's name for it), and the way back to
+/// everyone's. Nothing when no actor is chosen.
+pub fn actor_shown(
+    base: &'static str,
+    filter: &AuditFilter,
+    name: Option<String>,
+) -> Option<impl IntoView + use<>> {
+    let name = filter.actor.as_ref().and(name)?;
+    let everyone = audit_address(base, &AuditFilter { actor: None, page: 1, ..filter.clone() });
+    Some(view! { <crate::ui::ActorShown name everyone /> })
+}
+
+/// An actor's name in a row of the log at `base`: a link to their rows only.
+#[component]
+pub fn ActorLink(base: &'static str, actor: String, name: String) -> impl IntoView {
+    let href = format!("{base}?actor={}", crate::ui::urlencode(&actor));
+    let title = format!("Only {name}: {actor}");
+    view! { <a href=href title=title class="text-indigo-700 hover:underline">{name}</a> }
+}
+
+/// The links to the pages before and after this one of the log at `base`, newest first.
+pub fn audit_pager(base: &'static str, filter: AuditFilter, page: i64, has_more: bool) -> impl IntoView {
+    let link = move |page: i64| audit_address(base, &AuditFilter { page, ..filter.clone() });
+    crate::ui::pager("audit entries", page, has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)
+}
+
 const BASE: &str = "/admin/audit";
 
 /// `/admin/audit`: who did what to which thing, newest first, filtered by action, actor and
@@ -82,11 +109,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                     Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-600" data-testid="audit-empty">"Nothing matches."</p> }.into_any(),
                     Ok(page) => {
                         let current = filter();
-                        let actor_shown = current.actor.as_ref().and_then(|_| page.rows.first()).map(|r| {
-                            let everyone = audit_address(BASE, &AuditFilter { actor: None, page: 1, ..current.clone() });
-                            view! { <crate::ui::ActorShown name=r.actor_name.clone() everyone /> }
-                        });
-                        let link = move |page: i64| audit_address(BASE, &AuditFilter { page, ..current.clone() });
+                        let actor_shown = actor_shown(BASE, &current, page.rows.first().map(|r| r.actor_name.clone()));
                         view! {
                             {actor_shown}
                             <div class="mt-4 overflow-x-auto rounded-lg bg-white shadow-sm">
@@ -97,8 +120,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                                     </tr></thead>
                                     <tbody>
                                         {page.rows.into_iter().map(|r| {
-                                            let only_theirs = format!("{BASE}?actor={}", crate::ui::urlencode(&r.actor));
-                                            let title = format!("Only {}: {}", r.actor_name, r.actor);
+                                            let actor = || view! { <ActorLink base=BASE actor=r.actor.clone() name=r.actor_name.clone() /> };
                                             view! {
                                                 <tr class="border-t border-slate-100" data-testid="audit-row">
                                                     // Actions ("settings.organisation.changed") and
@@ -107,13 +129,10 @@ pub fn AdminAuditPage() -> impl IntoView {
                                                     <td class=format!("{TD} wrap-anywhere")>
                                                         {r.at}
                                                         <span class=PHONE_ONLY>
-                                                            {r.action.clone()} " · "
-                                                            <a href=only_theirs.clone() title=title.clone() class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
+                                                            {r.action.clone()} " · " {actor()}
                                                         </span>
                                                     </td>
-                                                    <td class=format!("{TD} {WIDE_ONLY}")>
-                                                        <a href=only_theirs title=title class="text-indigo-700 hover:underline">{r.actor_name}</a>
-                                                    </td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{actor()}</td>
                                                     <td class=format!("{TD} {WIDE_ONLY}")>{r.action}</td>
                                                     <td class=format!("{TD} wrap-anywhere")>{r.entity}</td>
                                                 </tr>
@@ -122,7 +141,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager("audit entries", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {audit_pager(BASE, current, page.page, page.has_more)}
                         }.into_any()
                     }
                 }

@@ -15,8 +15,7 @@ use super::{
     list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products, list_shop,
     load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
-use crate::audit::AuditFilter;
-use crate::audit::ui::{AuditFilterForm, audit_address, use_audit_filter};
+use crate::audit::ui::{ActorLink, AuditFilterForm, actor_shown, audit_pager, use_audit_filter};
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, MaskedField, last_error, mask_after_save};
@@ -937,12 +936,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
                     Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-600">"Nothing matches."</p> }.into_any(),
                     Ok(page) => {
                         let current = filter();
-                        // The Actor box holds an id such as `user:…`; the rows know whose it is.
-                        let actor_shown = current.actor.as_ref().and_then(|_| page.rows.first()).map(|r| {
-                            let everyone = audit_address(AUDIT, &AuditFilter { actor: None, page: 1, ..current.clone() });
-                            view! { <crate::ui::ActorShown name=r.actor_name.clone() everyone /> }
-                        });
-                        let link = move |page: i64| audit_address(AUDIT, &AuditFilter { page, ..current.clone() });
+                        let actor_shown = actor_shown(AUDIT, &current, page.rows.first().map(|r| r.actor_name.clone()));
                         view! {
                             {actor_shown}
                             // A record to read on a wide screen: on a phone it scrolls in its box.
@@ -958,9 +952,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
                                         {page.rows.into_iter().map(|r| view! {
                                             <tr class="border-t border-slate-100" data-testid="audit-row">
                                                 <td class=TD>{r.at}</td>
-                                                <td class=TD>
-                                                    <a href=format!("{AUDIT}?actor={}", crate::ui::urlencode(&r.actor)) title=format!("Only {}: {}", r.actor_name, r.actor) class="text-indigo-700 hover:underline">{r.actor_name.clone()}</a>
-                                                </td>
+                                                <td class=TD><ActorLink base=AUDIT actor=r.actor name=r.actor_name /></td>
                                                 <td class=TD>{r.action}</td>
                                                 <td class=TD>{r.entity}</td>
                                                 <td class=TD>{r.amount_cents.map(format_cents)}</td>
@@ -971,7 +963,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            {crate::ui::pager("audit entries", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                            {audit_pager(AUDIT, current, page.page, page.has_more)}
                         }.into_any()
                     }
                 }
