@@ -367,11 +367,20 @@ where
 }
 
 /// The form-wide message: errors that belong to no single field (rate limits, conflicts,
-/// server trouble).
+/// server trouble). When the fields have errors instead, the first of them is focused, so
+/// that a keyboard or screen reader user lands on what to mend, told its message (the
+/// field's description), instead of staying on the button with nothing said.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     let message = move || error.get().filter(|e| !matches!(e, AppError::Invalid(_))).map(|e| e.to_string());
+    let anchor = NodeRef::<leptos::html::Span>::new();
+    Effect::new(move |_| {
+        if matches!(error.get(), Some(AppError::Invalid(_))) {
+            focus_first_invalid_field(anchor);
+        }
+    });
     view! {
+        <span hidden node_ref=anchor></span>
         <Show when=move || message().is_some()>
             <div role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-700" data-testid="form-error">
                 {message}
@@ -379,6 +388,28 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
         </Show>
     }
 }
+
+/// Focuses the first field marked invalid in the form around `anchor`, once the fields have
+/// drawn their messages.
+#[cfg(feature = "hydrate")]
+fn focus_first_invalid_field(anchor: NodeRef<leptos::html::Span>) {
+    use wasm_bindgen::JsCast;
+    let Some(anchor) = anchor.get_untracked() else { return };
+    request_animation_frame(move || {
+        let field = anchor
+            .closest("form")
+            .ok()
+            .flatten()
+            .and_then(|form| form.query_selector("[aria-invalid=true]").ok().flatten())
+            .and_then(|field| field.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(field) = field {
+            let _ = field.focus();
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn focus_first_invalid_field(_anchor: NodeRef<leptos::html::Span>) {}
 
 pub const BUTTON_PRIMARY: &str = "inline-flex w-full justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";
 

@@ -86,6 +86,8 @@ test.describe.serial("accessibility", () => {
     await volunteer.getByRole("button", { name: "Sign up" }).click();
     await expect(volunteer.getByText("Enter a phone number with digits")).toBeVisible();
     await expect(volunteer.getByLabel("Phone (optional)")).toHaveAccessibleDescription(/^Enter a phone number with digits/);
+    // The keyboard is taken from the button to the field to mend, which reads out its message.
+    await expect(volunteer.getByLabel("Phone (optional)")).toBeFocused();
     expect(await violations(volunteer), "sign-up form with errors").toEqual([]);
     // The confirmation, on the waitlist too, and the cancel link's page.
     await signUp(volunteer, server, "Door knocking", 1);
