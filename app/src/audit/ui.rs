@@ -26,7 +26,7 @@ pub fn use_audit_filter() -> impl Fn() -> AuditFilter + Copy + Send + Sync + 'st
 }
 
 /// The address of the audit log at `base` filtered by `filter`, page included.
-pub fn audit_address(base: &str, filter: &AuditFilter) -> String {
+fn audit_address(base: &str, filter: &AuditFilter) -> String {
     let mut parts = vec![format!("page={}", filter.page)];
     for (k, v) in
         [("action", &filter.action), ("actor", &filter.actor), ("from", &filter.from), ("to", &filter.to)]
