@@ -190,14 +190,25 @@ pub struct SupporterRow {
     pub contact_id: Option<String>,
 }
 
+/// One page of a campaign's responses (`RESPONSES_PAGE_SIZE` to a page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponsePage {
+    pub rows: Vec<CampaignResponse>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
 /// The admin's campaign page: the campaign, emails per day (last 30 days, oldest first),
-/// recent supporters, every response and the status history.
+/// recent supporters, a page of responses (those awaiting moderation first) and the status
+/// history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignDetail {
     pub campaign: Campaign,
     pub emails_per_day: Vec<(String, i64)>,
     pub supporters: Vec<SupporterRow>,
-    pub responses: Vec<CampaignResponse>,
+    pub responses: ResponsePage,
+    /// Responses awaiting moderation, on every page.
+    pub pending_responses: i64,
     pub history: Vec<StatusChange>,
 }
 
@@ -210,11 +221,11 @@ pub struct CampaignCard {
     pub call_to_action: String,
 }
 
-/// The public page: an active campaign and its approved responses.
+/// The public page: an active campaign and a page of its approved responses, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicCampaign {
     pub campaign: Campaign,
-    pub responses: Vec<CampaignResponse>,
+    pub responses: ResponsePage,
 }
 
 /// The placeholders an email template may use.
@@ -338,11 +349,12 @@ pub async fn list_campaigns(#[server(default)] filter: CampaignFilter) -> Result
     Ok(service::list(&state.db, &filter).await?)
 }
 
+/// A campaign's admin page, with page `page` of its responses.
 #[server(prefix = "/api", endpoint = "campaigns/get")]
-pub async fn get_campaign(id: String) -> Result<CampaignDetail, AppError> {
+pub async fn get_campaign(id: String, #[server(default)] page: i64) -> Result<CampaignDetail, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::detail(&state.db, &id, crate::db::now_unix()).await?)
+    Ok(service::detail(&state.db, &id, page, crate::db::now_unix()).await?)
 }
 
 /// Creates (empty `id`, as a DRAFT) or updates a campaign.
@@ -377,11 +389,14 @@ pub async fn delete_campaign(id: String) -> Result<(), AppError> {
     Ok(service::delete(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
 }
 
-/// An active campaign and its approved responses, for the public page.
+/// An active campaign and page `page` of its approved responses, for the public page.
 #[server(prefix = "/api", endpoint = "campaigns/public")]
-pub async fn get_public_campaign(slug: String) -> Result<PublicCampaign, AppError> {
+pub async fn get_public_campaign(
+    slug: String,
+    #[server(default)] page: i64,
+) -> Result<PublicCampaign, AppError> {
     let state = crate::state::app_state()?;
-    Ok(service::public(&state.db, &slug).await?)
+    Ok(service::public(&state.db, &slug, page).await?)
 }
 
 /// A supporter sends the campaign's email to every recipient; answers with how many.

@@ -7,8 +7,8 @@ use sqlx::Row;
 
 use super::{
     Campaign, CampaignCard, CampaignDetail, CampaignFilter, CampaignForm, CampaignPage, CampaignResponse,
-    CampaignRow, CampaignStatus, PublicCampaign, Recipient, ResponseForm, StatusChange, SupporterForm,
-    SupporterRow,
+    CampaignRow, CampaignStatus, PublicCampaign, Recipient, ResponseForm, ResponsePage, StatusChange,
+    SupporterForm, SupporterRow,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -46,6 +46,8 @@ pub enum CampaignError {
 
 /// Campaigns on a page of the admin list.
 pub const PAGE_SIZE: i64 = 50;
+/// Responses on a page of a campaign's (admin's or public).
+pub const RESPONSES_PAGE_SIZE: i64 = 20;
 
 /// A supporter may send a campaign's email once per this many seconds.
 pub const RESEND_AFTER_SECS: i64 = 24 * 3600;
@@ -352,21 +354,28 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), CampaignEr
     Ok(())
 }
 
+/// Page `page` of a campaign's responses: for the admin every one, those awaiting moderation
+/// first, then newest first; for the public page the approved ones, newest first.
 async fn responses(
     db: &Db,
     campaign_id: &str,
     approved_only: bool,
+    page: i64,
     zone: Zone,
-) -> Result<Vec<CampaignResponse>, sqlx::Error> {
-    let filter = if approved_only { " AND status = 'APPROVED'" } else { "" };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+) -> Result<ResponsePage, sqlx::Error> {
+    let (filter, order) = if approved_only {
+        (" AND status = 'APPROVED'", "created_at DESC, id")
+    } else {
+        ("", "CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, created_at DESC, id")
+    };
+    let select = format!(
         "SELECT id, representative_name, body, status, created_at FROM campaign_responses \
-         WHERE campaign_id = $1{filter} ORDER BY created_at DESC, id"
-    )))
-    .bind(campaign_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
+         WHERE campaign_id = $1{filter} ORDER BY {order}"
+    );
+    let (rows, page, has_more) =
+        db::fetch_page(db, &select, &[campaign_id.to_string()], page, RESPONSES_PAGE_SIZE).await?;
+    let rows = rows
+        .iter()
         .map(|r| {
             Ok(CampaignResponse {
                 id: r.try_get("id")?,
@@ -376,7 +385,8 @@ async fn responses(
                 submitted: zone.stamp(r.try_get("created_at")?),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(ResponsePage { rows, page, has_more })
 }
 
 /// The campaigns visitors can act on (active), newest first, at most `limit`.
@@ -401,16 +411,16 @@ pub async fn active(db: &Db, limit: i64) -> Result<Vec<CampaignCard>, sqlx::Erro
         .collect()
 }
 
-/// An active campaign by its address, with its approved responses. A draft is not found; a
-/// paused or archived one says so.
-pub async fn public(db: &Db, slug: &str) -> Result<PublicCampaign, CampaignError> {
+/// An active campaign by its address, with page `page` of its approved responses. A draft is
+/// not found; a paused or archived one says so.
+pub async fn public(db: &Db, slug: &str, page: i64) -> Result<PublicCampaign, CampaignError> {
     let campaign = find(db, "slug", slug).await?;
     match campaign.status {
         CampaignStatus::Active => {}
         CampaignStatus::Draft => return Err(CampaignError::NotFound),
         CampaignStatus::Paused | CampaignStatus::Archived => return Err(CampaignError::NotActive),
     }
-    let responses = responses(db, &campaign.id, true, settings::time_zone(db).await?).await?;
+    let responses = responses(db, &campaign.id, true, page, settings::time_zone(db).await?).await?;
     Ok(PublicCampaign { campaign, responses })
 }
 
@@ -647,8 +657,9 @@ pub async fn moderate(
 }
 
 /// The admin's page: the campaign, emails sent per day (the organisation's days) over the 30
-/// days up to `now`, the 20 most recent supporters, every response and the status history.
-pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, CampaignError> {
+/// days up to `now`, the 20 most recent supporters, page `page` of the responses (see
+/// `responses`) with how many await moderation, and the status history.
+pub async fn detail(db: &Db, id: &str, page: i64, now: i64) -> Result<CampaignDetail, CampaignError> {
     let campaign = find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
     let first_day = zone.day_of(now) - 29;
@@ -707,6 +718,12 @@ pub async fn detail(db: &Db, id: &str, now: i64) -> Result<CampaignDetail, Campa
         crate::users::service::actor_names(db, history.iter().map(|h| h.actor.clone()).collect()).await?;
     let history =
         history.into_iter().map(|h| StatusChange { actor_name: names[&h.actor].clone(), ..h }).collect();
-    let responses = responses(db, id, false, zone).await?;
-    Ok(CampaignDetail { campaign, emails_per_day, supporters, responses, history })
+    let responses = responses(db, id, false, page, zone).await?;
+    let pending_responses = db::fetch_count(
+        db,
+        "SELECT COUNT(*) FROM campaign_responses WHERE campaign_id = $1 AND status = 'PENDING'",
+        &[id.to_string()],
+    )
+    .await?;
+    Ok(CampaignDetail { campaign, emails_per_day, supporters, responses, pending_responses, history })
 }

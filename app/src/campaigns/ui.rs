@@ -155,8 +155,10 @@ pub fn AdminCampaignsPage() -> impl IntoView {
 #[component]
 pub fn AdminCampaignPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let detail = Resource::new(id, get_campaign);
+    let page = move || query.with(crate::ui::page_param);
+    let detail = Resource::new(move || (id(), page()), |(id, page)| get_campaign(id, page));
     // New emails and responses show without a reload.
     crate::live::on_change("/api/events/stream?topics=campaign.*,response.*", move || detail.refetch());
     let save = ServerAction::<SaveCampaign>::new();
@@ -194,7 +196,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                         }).collect::<Vec<_>>();
                         let first_day = d.emails_per_day.first().map(|d| d.0.clone()).unwrap_or_default();
                         let last_day = d.emails_per_day.last().map(|d| d.0.clone()).unwrap_or_default();
-                        let (status_id, enter_id, delete_id, title) = (c.id.clone(), c.id.clone(), c.id.clone(), c.title.clone());
+                        let (status_id, enter_id, delete_id, pager_id, title) = (c.id.clone(), c.id.clone(), c.id.clone(), c.id.clone(), c.title.clone());
                         let confirm_delete = move |_| {
                             let question = format!("Delete the campaign \"{title}\" with its history, emails record and responses? This cannot be undone.");
                             if window().confirm_with_message(&question).unwrap_or(false) {
@@ -280,10 +282,15 @@ pub fn AdminCampaignPage() -> impl IntoView {
 
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Responses"</h2>
+                                {(d.pending_responses > 0).then(|| view! {
+                                    <p class="mt-1 text-sm text-slate-700" data-testid="pending-responses">
+                                        {format!("{} awaiting moderation, shown first.", crate::ui::count(d.pending_responses, "response"))}
+                                    </p>
+                                })}
                                 <FormError error=moderate_error />
-                                {d.responses.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-600">"No responses yet."</p> })}
+                                {responses_empty(&d.responses)}
                                 <ul class="mt-2 space-y-3 text-sm">
-                                    {d.responses.into_iter().map(|r| {
+                                    {d.responses.rows.into_iter().map(|r| {
                                         let (approve_id, reject_id) = (r.id.clone(), r.id.clone());
                                         let pending = r.status == "PENDING";
                                         view! {
@@ -300,6 +307,7 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </ul>
+                                {crate::ui::pager("responses", d.responses.page, d.responses.has_more, move |n| format!("/admin/campaigns/{pager_id}?page={n}"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                                 <details class="mt-4">
                                     <summary class="cursor-pointer text-sm text-indigo-700">"Enter a response received elsewhere"</summary>
                                     <ActionForm action=enter node_ref=enter_form attr:class="mt-2 grid max-w-xl gap-2" attr:novalidate=true>
@@ -326,13 +334,21 @@ pub fn AdminCampaignPage() -> impl IntoView {
     }
 }
 
+/// What a page of responses says when it has none: none yet, or none this far on.
+fn responses_empty(responses: &super::ResponsePage) -> Option<impl IntoView + use<>> {
+    let empty = if responses.page > 1 { "No more responses on this page." } else { "No responses yet." };
+    responses.rows.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-600">{empty}</p> })
+}
+
 /// `/campaigns/:slug`: the campaign, the supporter's form with a preview of the exact email
 /// each representative gets, and the approved responses.
 #[component]
 pub fn PublicCampaignPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
-    let campaign = Resource::new(slug, get_public_campaign);
+    let page = move || query.with(crate::ui::page_param);
+    let campaign = Resource::new(move || (slug(), page()), |(slug, page)| get_public_campaign(slug, page));
     let send = ServerAction::<SendCampaignEmail>::new();
     // How many it went to, when the browser sent the form itself (`?sent=N`, see
     // `request::after_plain_form_post`); else the answer to the page's own call.
@@ -356,7 +372,7 @@ pub fn PublicCampaignPage() -> impl IntoView {
                             let c = page.campaign;
                             let (title, template, subject) = (c.title.clone(), c.email_template.clone(), c.email_subject.clone());
                             let recipients = c.recipients.clone();
-                            let (form_slug, call_to_action) = (c.slug.clone(), c.call_to_action.clone());
+                            let (form_slug, pager_slug, call_to_action) = (c.slug.clone(), c.slug.clone(), c.call_to_action.clone());
                             let preview = move || {
                                 let supporter = typed.get();
                                 recipients.iter().map(|to: &Recipient| {
@@ -415,13 +431,14 @@ pub fn PublicCampaignPage() -> impl IntoView {
                                 </Show>
                                 <section class="mt-10">
                                     <h2 class="text-xl font-semibold text-slate-900">"Responses"</h2>
-                                    {page.responses.is_empty().then(|| view! { <p class="mt-2 text-slate-600">"No responses yet."</p> })}
-                                    {page.responses.into_iter().map(|r| view! {
+                                    {responses_empty(&page.responses)}
+                                    {page.responses.rows.into_iter().map(|r| view! {
                                         <article class="mt-3 rounded-md bg-slate-50 p-3" data-testid="public-response">
                                             <p class="font-semibold text-slate-900">{r.representative_name}</p>
                                             <p class="whitespace-pre-line text-slate-700">{r.body}</p>
                                         </article>
                                     }).collect_view()}
+                                    {crate::ui::pager("responses", page.responses.page, page.responses.has_more, move |n| format!("/campaigns/{pager_slug}?page={n}"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                                     <p class="mt-4 text-sm"><a href=format!("/campaigns/{}/respond", c.slug) class="text-indigo-700 hover:underline">"Are you a representative? Respond here."</a></p>
                                 </section>
                             }.into_any()

@@ -9,6 +9,7 @@ on_both_backends!(
     campaigns_are_checked_saved_and_moved_through_moderation,
     supporters_email_their_representatives_once_a_day,
     responses_are_held_for_moderation,
+    responses_come_in_pages_those_awaiting_moderation_first,
     campaign_functions_check_the_role,
     admins_find_campaigns_by_title_and_status_a_page_at_a_time,
     forms_the_browser_sends_itself_end_where_their_outcome_shows,
@@ -266,7 +267,7 @@ async fn responses_are_held_for_moderation(app: TestApp) {
     assert!(!page().await.contains("I will vote against the sale."), "pending ones are not shown");
 
     let detail: Value = app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.json().await.unwrap();
-    let responses = detail["responses"].as_array().unwrap();
+    let responses = detail["responses"]["rows"].as_array().unwrap();
     let find = |name: &str| {
         responses.iter().find(|r| r["representative_name"] == name).unwrap()["id"]
             .as_str()
@@ -322,6 +323,106 @@ async fn responses_are_held_for_moderation(app: TestApp) {
             .await
             .unwrap();
     assert_eq!(status, "PENDING");
+}
+
+/// A campaign's responses, 20 to a page: the admin's with those awaiting moderation first, the
+/// public page's approved ones only; each newest first.
+async fn responses_come_in_pages_those_awaiting_moderation_first(app: TestApp) {
+    let admin = admin(&app).await;
+    let id = saved(&app, &admin, "park").await;
+    assert_eq!(set_status(&app, &admin, &id, "ACTIVE", "").await, 200);
+    // Rep 01 to Rep 23, a minute apart, Rep 23 the newest; all but the last two approved.
+    for n in 1..=23 {
+        let name = format!("Rep {n:02}");
+        let args = [
+            ("id", id.as_str()),
+            ("form[representative_name]", name.as_str()),
+            ("form[representative_email]", "rep@city.example"),
+            ("form[body]", "Noted."),
+        ];
+        assert_eq!(app.call(&admin, "campaigns/admin-respond", &args).await.status(), 200);
+        let response: String =
+            sqlx::query_scalar("SELECT id FROM campaign_responses WHERE representative_name = $1")
+                .bind(&name)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        sqlx::query("UPDATE campaign_responses SET created_at = $1 WHERE id = $2")
+            .bind(1_800_000_000_i64 + n * 60)
+            .bind(&response)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        if n <= 21 {
+            let approve = [("response_id", response.as_str()), ("approve", "true")];
+            assert_eq!(app.call(&admin, "campaigns/moderate", &approve).await.status(), 200);
+        }
+    }
+    let names = |page: &Value| -> Vec<String> {
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["representative_name"].as_str().unwrap().into())
+            .collect()
+    };
+    let reps = |numbers: &mut dyn Iterator<Item = i32>| -> Vec<String> {
+        numbers.map(|n| format!("Rep {n:02}")).collect()
+    };
+
+    let admin_page = |page: &'static str| {
+        let (app, admin, id) = (&app, admin.clone(), id.clone());
+        async move {
+            app.call(&admin, "campaigns/get", &[("id", id.as_str()), ("page", page)])
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = admin_page("1").await;
+    assert_eq!(first["pending_responses"], 2);
+    let mut expected = reps(&mut [23, 22].into_iter());
+    expected.extend(reps(&mut (4..=21).rev()));
+    assert_eq!(names(&first["responses"]), expected, "awaiting moderation first, then newest first");
+    assert_eq!(first["responses"]["has_more"], true);
+    let second = admin_page("2").await;
+    assert_eq!(names(&second["responses"]), reps(&mut (1..=3).rev()));
+    assert_eq!(second["responses"]["has_more"], false);
+    assert_eq!(names(&admin_page("3").await["responses"]), Vec::<String>::new());
+
+    let public_page = |page: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.call(&app.client(), "campaigns/public", &[("slug", "park"), ("page", page)]).await;
+            res.json::<Value>().await.unwrap()["responses"].clone()
+        }
+    };
+    let first = public_page("1").await;
+    assert_eq!(names(&first), reps(&mut (2..=21).rev()), "approved ones only, newest first");
+    assert_eq!(first["has_more"], true);
+    let second = public_page("2").await;
+    assert_eq!(
+        (names(&second), second["has_more"].clone()),
+        (reps(&mut [1].into_iter()), Value::Bool(false))
+    );
+
+    // The pages as shown.
+    let html = app.page(&app.client(), "/campaigns/park").await;
+    assert_eq!(html.matches("data-testid=\"public-response\"").count(), 20);
+    assert!(html.contains("Pages of responses") && html.contains("/campaigns/park?page=2"), "{html}");
+    assert!(!html.contains("Rep 22") && !html.contains("Rep 23"), "not approved");
+    let html = app.page(&app.client(), "/campaigns/park?page=2").await;
+    assert!(html.contains("Rep 01") && html.contains("/campaigns/park?page=1"), "{html}");
+    assert!(
+        app.page(&app.client(), "/campaigns/park?page=3").await.contains("No more responses on this page.")
+    );
+    let html = app.page(&admin, &format!("/admin/campaigns/{id}")).await;
+    assert!(html.contains("2 responses awaiting moderation, shown first."), "{html}");
+    assert_eq!(html.matches("data-testid=\"response\"").count(), 20);
+    assert!(html.contains(&format!("/admin/campaigns/{id}?page=2")), "{html}");
+    let html = app.page(&admin, &format!("/admin/campaigns/{id}?page=2")).await;
+    assert_eq!(html.matches("data-testid=\"response\"").count(), 3);
 }
 
 async fn campaign_functions_check_the_role(app: TestApp) {
@@ -513,5 +614,5 @@ async fn forms_the_browser_sends_itself_end_where_their_outcome_shows(app: TestA
         html.contains("Your response will appear on the campaign page once an organiser has reviewed it.")
     );
     let detail: Value = app.call(&admin, "campaigns/get", &[("id", &id)]).await.json().await.unwrap();
-    assert_eq!(detail["responses"].as_array().unwrap().len(), 1, "the reply was taken once");
+    assert_eq!(detail["responses"]["rows"].as_array().unwrap().len(), 1, "the reply was taken once");
 }
