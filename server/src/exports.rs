@@ -1,5 +1,6 @@
 //! Downloads: CSV exports and calendar files.
 
+use app::campaigns::service::CampaignError;
 use app::contacts::service::ContactError;
 use app::error::AppError;
 use app::payments::PaymentKind;
@@ -48,6 +49,26 @@ pub async fn contact_data(
     match app::contacts::personal_data::personal_data(&state.db, &id, app::db::now_unix()).await {
         Ok(data) => download(format!("{data:#}"), "application/json", &format!("contact-{id}.json")),
         Err(ContactError::NotFound) => (StatusCode::NOT_FOUND, "There is no such contact.").into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /api/campaigns/{id}/supporters.csv`: everyone who sent a campaign's email.
+pub async fn campaign_supporters(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::campaigns::MANAGERS).await {
+        return refused;
+    }
+    match app::campaigns::service::all_supporters(&state.db, &id).await {
+        Ok(supporters) => download(
+            app::campaigns::supporters_csv(&supporters),
+            "text/csv; charset=utf-8",
+            &format!("campaign-{id}-supporters.csv"),
+        ),
+        Err(CampaignError::NotFound) => (StatusCode::NOT_FOUND, "There is no such campaign.").into_response(),
         Err(e) => internal(e),
     }
 }

@@ -179,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/shifts/{id}/calendar.ics", get(exports::shift_calendar))
         .route("/api/shifts/signups/calendar.ics", get(exports::signups_calendar))
         .route("/api/my/shifts.ics", get(exports::my_calendar))
+        .route("/api/campaigns/{id}/supporters.csv", get(exports::campaign_supporters))
         .route("/api/contacts.csv", get(exports::contacts))
         .route("/api/contacts/{id}/data.json", get(exports::contact_data))
         .route("/api/ticketed-events/{id}/tickets.csv", get(exports::event_tickets))

@@ -190,6 +190,36 @@ pub struct SupporterRow {
     pub contact_id: Option<String>,
 }
 
+/// A supporter's email as the campaign's supporters export lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupporterExport {
+    /// When they sent it, "2026-11-29 10:46 UTC".
+    pub sent: String,
+    pub name: String,
+    pub email: String,
+    pub postal_code: String,
+    /// What they added to the email themselves.
+    pub message: String,
+    /// How many representatives it went to.
+    pub representatives: i64,
+}
+
+/// Every supporter's email of a campaign as CSV, the first sent first.
+pub fn supporters_csv(supporters: &[SupporterExport]) -> String {
+    let mut out = String::from("sent_utc,name,email,postal_code,message,representatives\n");
+    for s in supporters {
+        out.push_str(&crate::csv::row(&[
+            &s.sent,
+            &s.name,
+            &s.email,
+            &s.postal_code,
+            &s.message,
+            &s.representatives.to_string(),
+        ]));
+    }
+    out
+}
+
 /// One page of a campaign's responses (`RESPONSES_PAGE_SIZE` to a page).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponsePage {

@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::{
     Campaign, CampaignCard, CampaignDetail, CampaignFilter, CampaignForm, CampaignPage, CampaignResponse,
     CampaignRow, CampaignStatus, PublicCampaign, Recipient, ResponseForm, ResponsePage, StatusChange,
-    SupporterForm, SupporterRow,
+    SupporterExport, SupporterForm, SupporterRow,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -654,6 +654,33 @@ pub async fn moderate(
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     Ok(())
+}
+
+/// Every supporter's email of campaign `id`, the first sent first, for the export (in UTC, as
+/// its `sent_utc` column says: a file outlives a change of the time zone).
+pub async fn all_supporters(db: &Db, id: &str) -> Result<Vec<SupporterExport>, CampaignError> {
+    find(db, "id", id).await?;
+    let rows = sqlx::query(
+        "SELECT supporter_name, supporter_email, postal_code, message, recipient_count, created_at \
+         FROM campaign_emails WHERE campaign_id = $1 ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let supporters = rows
+        .iter()
+        .map(|r| {
+            Ok(SupporterExport {
+                sent: Zone::UTC.stamp(r.try_get("created_at")?),
+                name: r.try_get("supporter_name")?,
+                email: r.try_get("supporter_email")?,
+                postal_code: r.try_get("postal_code")?,
+                message: r.try_get("message")?,
+                representatives: r.try_get("recipient_count")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(supporters)
 }
 
 /// The admin's page: the campaign, emails sent per day (the organisation's days) over the 30

@@ -259,7 +259,12 @@ pub fn AdminCampaignPage() -> impl IntoView {
                             </section>
 
                             <section class=CARD>
-                                <h2 class="font-semibold text-slate-900">"Recent supporters"</h2>
+                                <div class="flex flex-wrap items-baseline justify-between gap-2">
+                                    <h2 class="font-semibold text-slate-900">"Recent supporters"</h2>
+                                    {(!d.supporters.is_empty()).then(|| view! {
+                                        <a href=format!("/api/campaigns/{}/supporters.csv", c.id) rel="external" download="" class=crate::ui::TEXT_LINK>"Download all supporters (CSV)"</a>
+                                    })}
+                                </div>
                                 {if d.supporters.is_empty() {
                                     view! { <p class="mt-2 text-sm text-slate-600">"No one has sent the email yet."</p> }.into_any()
                                 } else {

@@ -420,6 +420,7 @@ const PAGES: &[(&str, Serves)] = &[
     ("/api/shifts.csv", ORGANISERS),
     ("/api/shifts/hours.csv", ORGANISERS),
     ("/api/shifts/x/signups.csv", ORGANISERS),
+    ("/api/campaigns/x/supporters.csv", ORGANISERS),
     ("/api/contacts.csv", CONTACT_READERS),
     ("/api/contacts/x/data.json", ORGANISERS),
     ("/api/ticketed-events/x/tickets.csv", EVENT_ORGANISERS),

@@ -221,6 +221,25 @@ async fn supporters_email_their_representatives_once_a_day(app: TestApp) {
     let detail: Value = app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.json().await.unwrap();
     assert_eq!(detail["campaign"]["emails_sent"], 3);
     assert_eq!(detail["supporters"].as_array().unwrap().len(), 3);
+    // Every supporter, the first first, for a spreadsheet; linked from the campaign's page.
+    let export = format!("/api/campaigns/{id}/supporters.csv");
+    assert!(app.page(&admin, &format!("/admin/campaigns/{id}")).await.contains(&export));
+    let csv = admin.get(app.url(&export)).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let disposition = csv.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains(&format!("campaign-{id}-supporters.csv")), "{disposition}");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "sent_utc,name,email,postal_code,message,representatives");
+    assert!(lines[1].starts_with('"') && lines[1].contains(" UTC\","), "{csv}");
+    // Sam's first email a day ago, then today's two (sent in the same second, in either order).
+    let mut emails: Vec<&str> = lines[1..].iter().map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert_eq!(emails.remove(0), "\"sam@example.org\"", "{csv}");
+    emails.sort();
+    assert_eq!(emails, ["\"kim@example.org\"", "\"sam@example.org\""], "{csv}");
+    let kim = "\"Sam Supporter\",\"kim@example.org\",\"K1A 0A7\",\"The park is where my kids play.\",\"2\"";
+    assert!(lines.iter().any(|l| l.ends_with(kim)), "{csv}");
+    assert_eq!(admin.get(app.url("/api/campaigns/none/supporters.csv")).send().await.unwrap().status(), 404);
     let per_day: i64 =
         detail["emails_per_day"].as_array().unwrap().iter().map(|d| d[1].as_i64().unwrap()).sum();
     assert_eq!(per_day, 3);

@@ -431,6 +431,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/admin/sms/campaigns/x",
         "/api/shifts/hours.csv",
         "/api/shifts/x/signups.csv",
+        "/api/campaigns/x/supporters.csv",
         "/api/shifts/x/calendar.ics",
         "/api/shifts/signups/calendar.ics",
         "/api/contacts.csv",
