@@ -1,4 +1,5 @@
 import { expect } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { expectFitsPhone, ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
@@ -72,6 +73,15 @@ test.describe.serial("campaigns", () => {
     // The page with its supporters listed (links in a line of text) and both of its forms.
     await expect(admin.getByTestId("supporter")).toHaveCount(2);
     expect(await violations(admin), "a campaign's page").toEqual([]);
+    // Every supporter, downloaded as a spreadsheet.
+    const [download] = await Promise.all([
+      admin.waitForEvent("download"),
+      admin.getByRole("link", { name: "Download all supporters (CSV)" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^campaign-.+-supporters\.csv$/);
+    const csv = readFileSync(await download.path(), "utf8");
+    expect(csv).toContain("sent_utc,name,email,postal_code,message,representatives");
+    expect(csv).toContain('"Pat Plain","pat@example.org","K1A 0A6"');
     await admin.getByTestId("supporter").getByRole("link", { name: "Sam Supporter" }).click();
     await expect(admin.getByRole("heading", { name: "Sam Supporter" })).toBeVisible();
     await expect(async () => {
@@ -118,9 +128,11 @@ test.describe.serial("campaigns", () => {
     for (const page of [first, second]) {
       await expect(page.getByTestId("response")).toContainText("Councillor Lee");
       await expect(page.getByTestId("response")).toContainText("pending");
+      await expect(page.getByTestId("pending-responses")).toHaveText("1 response awaiting moderation, shown first.");
     }
     await second.getByTestId("response").getByRole("button", { name: "Approve" }).click();
     await expect(first.getByTestId("response")).toContainText("approved");
+    await expect(first.getByTestId("pending-responses")).toHaveCount(0);
     await expect(first.getByTestId("response").getByRole("button", { name: "Approve" })).toHaveCount(0);
 
     await representative.goto(`${server.baseURL}/campaigns/save-the-park`);
