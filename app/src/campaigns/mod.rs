@@ -191,7 +191,7 @@ pub struct SupporterRow {
 }
 
 /// A supporter's email as the campaign's supporters export lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SupporterExport {
     /// When they sent it, "2026-11-29 10:46 UTC".
     pub sent: String,
