@@ -1304,6 +1304,8 @@ async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backe
         .await
         .unwrap();
     donate("20", "pi_test_c3", "2026-11-22", "PAID").await;
+    // Two in the same minute: both counted.
+    donate("5", "pi_test_c6", "2026-11-22", "PAID").await;
     donate("10", "pi_test_c4", "2026-10-01", "PAID").await;
     donate("99", "pi_test_c5", "2026-11-25", "REFUNDED").await;
 
@@ -1320,13 +1322,13 @@ async fn the_donation_chart_counts_what_was_kept_per_day_and_week(backend: Backe
     assert_eq!(days[29], ("2026-11-25".to_string(), 1, 4000), "the refunded one is not counted");
     assert_eq!(days[28], ("2026-11-24".to_string(), 0, 0));
     assert_eq!(days[27], ("2026-11-23".to_string(), 1, 2500), "less what was refunded");
-    assert_eq!(days[26], ("2026-11-22".to_string(), 1, 2000));
-    assert_eq!(days.iter().map(|d| d.1).sum::<i64>(), 3, "1 October is not in the last 30 days");
+    assert_eq!(days[26], ("2026-11-22".to_string(), 2, 2500));
+    assert_eq!(days.iter().map(|d| d.1).sum::<i64>(), 4, "1 October is not in the last 30 days");
     let weeks = bars("week").await;
     assert_eq!(weeks.len(), 12);
     assert_eq!(weeks[0].0, "2026-09-07");
     assert_eq!(weeks[11], ("2026-11-23".to_string(), 2, 6500), "weeks start on Monday");
-    assert_eq!(weeks[10], ("2026-11-16".to_string(), 1, 2000));
+    assert_eq!(weeks[10], ("2026-11-16".to_string(), 2, 2500));
     assert_eq!(weeks[3], ("2026-09-28".to_string(), 1, 1000));
 
     // In the organisation's time zone the days are its own: noon UTC on the 24th is 01:00 on
