@@ -54,6 +54,14 @@ impl Zone {
         (unix + self.offset_at(unix).0).div_euclid(86_400)
     }
 
+    /// The local day of quarter hour `quarter_hour` (`unix / 900`), for counts a query groups
+    /// by quarter hour (a few thousand rows, however many it counts): the offsets of the time
+    /// zones in use, and their changes of summer time, fall on quarter hours, so a quarter hour
+    /// is never in two local days (an hour would be, in India).
+    pub fn day_of_quarter_hour(&self, quarter_hour: i64) -> i64 {
+        self.day_of(quarter_hour * 900)
+    }
+
     /// The local date of an instant, `YYYY-MM-DD`.
     pub fn date(&self, unix: i64) -> String {
         crate::time::date_time_from_unix(unix + self.offset_at(unix).0).0
@@ -204,6 +212,26 @@ mod tests {
         assert_eq!(summer, Some(day("2026-07-04") * 86_400 + 8 * 3600));
         assert_eq!(london.offset_at(summer.unwrap_or_default()), (3600, "BST".to_string()));
         assert_eq!(london.offset_at(winter.unwrap_or_default()), (0, "GMT".to_string()));
+    }
+
+    #[test]
+    fn a_quarter_hour_is_in_one_local_day_where_an_hour_is_not() {
+        let kolkata = Zone::parse("Asia/Kolkata").unwrap_or(Zone::UTC);
+        let kathmandu = Zone::parse("Asia/Kathmandu").unwrap_or(Zone::UTC);
+        // 00:10 on 5 December in Kolkata (+05:30) is 18:40 UTC on the 4th; the hour it is in
+        // began at 23:30 on the 4th there. In Kathmandu (+05:45), 00:05 is 18:20 UTC.
+        for (zone, minutes) in [(kolkata, 10), (kathmandu, 5)] {
+            let after_midnight = zone.instant(day("2026-12-05"), minutes * 60).unwrap_or_default();
+            assert_eq!(zone.day_of_quarter_hour(after_midnight / 900), day("2026-12-05"), "{}", zone.name());
+            assert_eq!(
+                zone.day_of_quarter_hour(after_midnight / 900 - 1),
+                day("2026-12-04"),
+                "{}",
+                zone.name()
+            );
+        }
+        let after_midnight = kolkata.instant(day("2026-12-05"), 600).unwrap_or_default();
+        assert_eq!(kolkata.day_of(after_midnight / 3600 * 3600), day("2026-12-04"), "an hour would not do");
     }
 
     #[test]

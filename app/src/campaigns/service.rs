@@ -690,9 +690,7 @@ pub async fn detail(db: &Db, id: &str, page: i64, now: i64) -> Result<CampaignDe
     let campaign = find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
     let first_day = zone.day_of(now) - 29;
-    // Counted by quarter hour in the database (at most 2,880 rows, however many were sent),
-    // then by the organisation's day: the offsets of the time zones in use, and their changes of
-    // summer time, fall on quarter hours, so a quarter hour never straddles two local days.
+    // Counted by quarter hour in the database, then by the organisation's day.
     let sent: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT created_at / 900, COUNT(*) FROM campaign_emails WHERE campaign_id = $1 AND created_at >= $2 \
          GROUP BY created_at / 900",
@@ -704,7 +702,7 @@ pub async fn detail(db: &Db, id: &str, page: i64, now: i64) -> Result<CampaignDe
     let mut emails_per_day: Vec<(String, i64)> =
         (0..30).map(|i| (crate::time::date_time_from_unix((first_day + i) * 86_400).0, 0)).collect();
     for (quarter_hour, count) in sent {
-        let day = zone.day_of(quarter_hour * 900) - first_day;
+        let day = zone.day_of_quarter_hour(quarter_hour) - first_day;
         if let Some(day) = usize::try_from(day).ok().and_then(|i| emails_per_day.get_mut(i)) {
             day.1 += count;
         }

@@ -635,7 +635,7 @@ pub async fn donation_chart(db: &Db, by: &str, now: i64) -> Result<DonationChart
             return Err(PaymentError::Invalid(FieldError::only("by", "Choose day or week.")));
         }
     };
-    // By quarter hour in the database, then by the organisation's day (as a campaign's chart).
+    // Counted by quarter hour in the database, then by the organisation's day.
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT created_at / 900, COUNT(*), CAST(SUM(amount_cents - refunded_cents) AS BIGINT) FROM donations \
          WHERE status IN ('PAID', 'PARTIALLY_REFUNDED', 'DISPUTED') AND created_at >= $1 GROUP BY created_at / 900",
@@ -651,7 +651,7 @@ pub async fn donation_chart(db: &Db, by: &str, now: i64) -> Result<DonationChart
         })
         .collect();
     for (quarter_hour, count, kept) in rows {
-        let index = (zone.day_of(quarter_hour * 900) - first_day) / period_days;
+        let index = (zone.day_of_quarter_hour(quarter_hour) - first_day) / period_days;
         if let Some(bar) = usize::try_from(index).ok().and_then(|i| bars.get_mut(i)) {
             bar.count += count;
             bar.kept_cents += kept;
