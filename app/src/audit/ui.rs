@@ -87,6 +87,16 @@ pub fn audit_pager(base: &'static str, filter: AuditFilter, page: i64, has_more:
     crate::ui::pager("audit entries", page, has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)
 }
 
+/// What a page of the log at `base` says when it has no rows: nothing matches the filter, or,
+/// past the last page, nothing more, with the way back.
+pub fn audit_empty(base: &'static str, filter: AuditFilter, page: i64) -> impl IntoView {
+    let empty = if page > 1 { "No more entries on this page." } else { "Nothing matches." };
+    view! {
+        <p class="mt-6 text-slate-600" data-testid="audit-empty">{empty}</p>
+        {audit_pager(base, filter, page, false)}
+    }
+}
+
 const BASE: &str = "/admin/audit";
 
 /// `/admin/audit`: who did what to which thing, newest first, filtered by action, actor and
@@ -106,7 +116,7 @@ pub fn AdminAuditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match log.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-600" data-testid="audit-empty">"Nothing matches."</p> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => audit_empty(BASE, filter(), page.page).into_any(),
                     Ok(page) => {
                         let current = filter();
                         let actor_shown = actor_shown(BASE, &current, page.rows.first().map(|r| r.actor_name.clone()));

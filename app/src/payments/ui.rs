@@ -15,7 +15,7 @@ use super::{
     list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products, list_shop,
     load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
 };
-use crate::audit::ui::{ActorLink, AuditFilterForm, actor_shown, audit_pager, use_audit_filter};
+use crate::audit::ui::{ActorLink, AuditFilterForm, actor_shown, audit_empty, audit_pager, use_audit_filter};
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Bar, BarChart, Field, FormError, MaskedField, last_error, mask_after_save};
@@ -933,7 +933,7 @@ pub fn PaymentAuditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match log.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                    Ok(page) if page.rows.is_empty() => view! { <p class="mt-6 text-slate-600">"Nothing matches."</p> }.into_any(),
+                    Ok(page) if page.rows.is_empty() => audit_empty(AUDIT, filter(), page.page).into_any(),
                     Ok(page) => {
                         let current = filter();
                         let actor_shown = actor_shown(AUDIT, &current, page.rows.first().map(|r| r.actor_name.clone()));

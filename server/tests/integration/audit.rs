@@ -130,4 +130,11 @@ async fn the_audit_log_tells_who_did_what_filtered_and_in_pages(app: TestApp) {
         html.contains("Pages of audit entries") && html.contains("/admin/audit?page=2&amp;action=test.row"),
         "{html}"
     );
+    // Past the last page: nothing more, and the way back.
+    let html = app.page(&admin, "/admin/audit?action=test.row&page=3").await;
+    assert!(
+        html.contains("No more entries on this page.")
+            && html.contains("/admin/audit?page=2&amp;action=test.row"),
+        "{html}"
+    );
 }

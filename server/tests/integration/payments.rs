@@ -565,6 +565,12 @@ async fn the_payment_audit_log_is_append_only(backend: Backend) {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert_eq!(html.matches("data-testid=\"audit-row\"").count(), 1, "{html}");
+    let html = app.page(&admin, "/admin/payments/audit?action=settings.saved&page=2").await;
+    assert!(
+        html.contains("No more entries on this page.")
+            && html.contains("/admin/payments/audit?page=1&amp;action=settings.saved"),
+        "{html}"
+    );
 }
 
 async fn no_response_or_stored_record_holds_a_secret(backend: Backend) {
