@@ -30,6 +30,14 @@ pub fn use_stream(
     let _ = (url, receive, on_open, on_error);
 }
 
+/// Waits for a live page's `resource` without redrawing what awaits it when live events fetch
+/// it anew: for the part of a page that holds its forms, so that what someone is typing there
+/// stays while the rest of the page follows the changes. The `Suspend` that awaits this
+/// should read the page's address first, so that another page's forms are drawn anew.
+pub async fn loaded_once<T: Clone + Send + Sync + 'static>(resource: leptos::prelude::Resource<T>) -> T {
+    leptos::reactive::computed::ScopedFuture::new_untracked(resource.into_future()).await
+}
+
 /// How often at most a page refreshes what it shows while events keep coming.
 #[cfg(feature = "hydrate")]
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);

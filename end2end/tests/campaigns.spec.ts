@@ -37,6 +37,9 @@ test.describe.serial("campaigns", () => {
     await expect(admin.getByTestId("status-change")).toContainText("DRAFT → ACTIVE");
     await expect(admin.getByTestId("emails-sent")).toHaveText("0 emails sent");
 
+    // The admin starts changing the subject; a supporter's email arriving does not empty it.
+    await admin.getByLabel("Email subject").fill("Keep {{campaign_title}} green and open");
+
     // Supporters find the campaign on the home page.
     const supporter = await (await browser.newContext()).newPage();
     await supporter.goto(`${server.baseURL}/`);
@@ -59,6 +62,7 @@ test.describe.serial("campaigns", () => {
 
     // The admin's page counts it without a reload.
     await expect(admin.getByTestId("emails-sent")).toHaveText("1 email sent");
+    await expect(admin.getByLabel("Email subject")).toHaveValue("Keep {{campaign_title}} green and open");
 
     // Without JavaScript (or before the page's code has loaded) the browser sends the form
     // itself, and the supporter still sees their thanks.

@@ -104,6 +104,21 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByRole("status").filter({ hasText: "Details saved." })).toBeVisible();
     await expect(admin.getByText("fannie.hamer@example.org", { exact: true })).toBeVisible();
 
+    // Tags being typed stay while a colleague tags the same contact: their tag shows at once.
+    await admin.getByLabel("Add tags (comma-separated)").fill("stall, summer fair");
+    const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
+    await colleague.goto(admin.url());
+    await ready(colleague);
+    await colleague.getByLabel("Add tags (comma-separated)").fill("volunteer");
+    await colleague.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(colleague.getByTestId("tag")).toHaveText([/^volunteer/]);
+    await colleague.close();
+    await expect(admin.getByTestId("tag")).toHaveText([/^volunteer/]);
+    await expect(admin.getByLabel("Add tags (comma-separated)")).toHaveValue("stall, summer fair");
+    await admin.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(admin.getByTestId("tag")).toHaveCount(3);
+    await expect(admin.getByLabel("Add tags (comma-separated)")).toHaveValue("");
+
     // Adding the same person twice is refused with the way to make two contacts one.
     await admin.goto(`${server.baseURL}/admin/contacts`);
     await admin.getByText("Add a contact").click();

@@ -38,6 +38,10 @@ test.describe.serial("volunteer shifts", () => {
     const onDashboard = dashboard.getByTestId("needing-shift").filter({ hasText: "Saturday canvass" });
     await expect(onDashboard).toContainText("0/4 signed up · 4 left");
 
+    // The admin starts an edit; what they type stays while the page follows the sign-ups.
+    await admin.getByRole("button", { name: "Edit shift" }).click();
+    await admin.getByLabel("Title", { exact: true }).fill("Saturday canvass, north side");
+
     // A volunteer, in a browser context of their own.
     const volunteer = await (await browser.newContext()).newPage();
     await signUp(volunteer, server, "Saturday canvass", 1);
@@ -49,6 +53,9 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByTestId("shift-summary")).toContainText("1/4 signed up");
     await expect(onDashboard).toContainText("1/4 signed up · 3 left");
     expect(streams).toHaveLength(1);
+    await expect(admin.getByLabel("Title", { exact: true })).toHaveValue("Saturday canvass, north side");
+    await admin.getByRole("button", { name: "Discard" }).click();
+    await expect(admin.getByLabel("Title", { exact: true })).toHaveCount(0);
 
     // The cancel link works without an account, after a confirmation.
     // The link is shown whole, ready to copy.

@@ -46,6 +46,9 @@ test.describe.serial("ticketed events", () => {
     await signIn(dashboard, server, "/admin");
     await expect(dashboard.getByTestId("coming-event")).toContainText("0 taken · 2 tickets left");
 
+    // Someone at the door starts typing a code; a ticket taken meanwhile does not empty it.
+    await admin.getByLabel("Ticket code").fill("ABCD");
+
     // A visitor finds it from the home page and takes a ticket.
     const visitor = await (await browser.newContext()).newPage();
     await visitor.goto(`${server.baseURL}/`);
@@ -69,6 +72,7 @@ test.describe.serial("ticketed events", () => {
     await expect(admin.getByTestId("ticket-row")).toContainText("Sam Guest");
     await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 1 of 2 taken");
     await expect(dashboard.getByTestId("coming-event")).toContainText("1 taken · 1 ticket left");
+    await expect(admin.getByLabel("Ticket code")).toHaveValue("ABCD");
 
     // At the door, the code as typed; a second time it is refused.
     await admin.getByLabel("Ticket code").fill(code.replace(/-/g, " ").toLowerCase());

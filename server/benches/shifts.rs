@@ -33,6 +33,7 @@ fn shift_form(n: usize) -> ShiftForm {
         ends_next_day: false,
         capacity: "10000".into(),
         is_public: true,
+        edits: None,
     }
 }
 

@@ -183,26 +183,15 @@ pub fn AdminCampaignPage() -> impl IntoView {
     view! {
         <Title text="Campaign" />
         <p><a href="/admin/campaigns" class="text-sm text-indigo-700 hover:underline">"← Campaigns"</a></p>
+        // The live parts are drawn again on every change; the forms (the status's reason, a
+        // response entered by hand, the edit) are drawn once, so that a supporter's email
+        // arriving does not empty what an organiser is typing.
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(d) => {
-                        let c = d.campaign.clone();
-                        let moves = CampaignStatus::ALL.into_iter().filter(|to| c.status.can_move_to(*to)).collect::<Vec<_>>();
-                        let bars = d.emails_per_day.iter().map(|(day, n)| Bar {
-                            value: *n,
-                            label: format!("{day}: {}", crate::ui::count(*n, "email")),
-                        }).collect::<Vec<_>>();
-                        let first_day = d.emails_per_day.first().map(|d| d.0.clone()).unwrap_or_default();
-                        let last_day = d.emails_per_day.last().map(|d| d.0.clone()).unwrap_or_default();
-                        let (status_id, enter_id, delete_id, pager_id, title) = (c.id.clone(), c.id.clone(), c.id.clone(), c.id.clone(), c.title.clone());
-                        let confirm_delete = move |_| {
-                            let question = format!("Delete the campaign \"{title}\" with its history, emails record and responses? This cannot be undone.");
-                            if window().confirm_with_message(&question).unwrap_or(false) {
-                                delete.dispatch(DeleteCampaign { id: delete_id.clone() });
-                            }
-                        };
+                        let c = d.campaign;
                         view! {
                             <div class="mt-2 flex flex-wrap items-center gap-3">
                                 <h1 class="text-2xl font-bold text-slate-900">{c.title.clone()}</h1>
@@ -214,50 +203,76 @@ pub fn AdminCampaignPage() -> impl IntoView {
                             <p class="mt-1 text-slate-700" data-testid="emails-sent">
                                 {format!("{} sent", crate::ui::count(c.emails_sent, "email"))}
                             </p>
-
-                            <section class=CARD aria-label="Moderation">
-                                <h2 class="font-semibold text-slate-900">"Status"</h2>
-                                <div class="mt-2 flex flex-wrap items-end gap-3">
-                                    <label class="text-sm text-slate-700">"Why (kept in the history)"
-                                        <input class=SMALL_INPUT maxlength="500" on:input=move |ev| set_reason.set(event_target_value(&ev)) />
-                                    </label>
-                                    {moves.into_iter().map(|to| {
-                                        let id = status_id.clone();
-                                        let label = match (c.status, to) {
-                                            (CampaignStatus::Draft, CampaignStatus::Active) => "Publish",
-                                            (CampaignStatus::Paused, CampaignStatus::Active) => "Resume",
-                                            (_, CampaignStatus::Paused) => "Pause",
-                                            _ => "Archive",
-                                        };
-                                        view! {
-                                            <button type="button" class=SMALL_BUTTON disabled=move || status.pending().get()
-                                                on:click=move |_| {
-                                                    let sure = to != CampaignStatus::Archived || window()
-                                                        .confirm_with_message("Archive this campaign? It cannot be published again.")
-                                                        .unwrap_or(false);
-                                                    if sure {
-                                                        status.dispatch(ChangeCampaignStatus { id: id.clone(), status: to.as_str().into(), reason: reason.get_untracked() });
-                                                    }
-                                                }>{label}</button>
-                                        }
-                                    }).collect_view()}
-                                </div>
-                                <p class="mt-1 text-sm text-red-600" role="alert">{move || status_error.get().map(|e| e.to_string())}</p>
-                                <ul class="mt-3 space-y-1 text-sm text-slate-600">
-                                    {d.history.into_iter().map(|h| view! {
-                                        <li data-testid="status-change">
-                                            {format!("{} · {} → {} by {}", h.at, h.from_status, h.to_status, h.actor_name)}
-                                            {(!h.reason.is_empty()).then(|| format!(" — {}", h.reason))}
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            </section>
-
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = id();
+                crate::live::loaded_once(detail).await.ok()?;
+                let current = move || detail.get().and_then(Result::ok);
+                let buttons = move || current().map(|d| {
+                    let c = d.campaign;
+                    CampaignStatus::ALL.into_iter().filter(|to| c.status.can_move_to(*to)).map(|to| {
+                        let id = c.id.clone();
+                        let label = match (c.status, to) {
+                            (CampaignStatus::Draft, CampaignStatus::Active) => "Publish",
+                            (CampaignStatus::Paused, CampaignStatus::Active) => "Resume",
+                            (_, CampaignStatus::Paused) => "Pause",
+                            _ => "Archive",
+                        };
+                        view! {
+                            <button type="button" class=SMALL_BUTTON disabled=move || status.pending().get()
+                                on:click=move |_| {
+                                    let sure = to != CampaignStatus::Archived || window()
+                                        .confirm_with_message("Archive this campaign? It cannot be published again.")
+                                        .unwrap_or(false);
+                                    if sure {
+                                        status.dispatch(ChangeCampaignStatus { id: id.clone(), status: to.as_str().into(), reason: reason.get_untracked() });
+                                    }
+                                }>{label}</button>
+                        }
+                    }).collect_view()
+                });
+                let history = move || current().map(|d| d.history.into_iter().map(|h| view! {
+                    <li data-testid="status-change">
+                        {format!("{} · {} → {} by {}", h.at, h.from_status, h.to_status, h.actor_name)}
+                        {(!h.reason.is_empty()).then(|| format!(" — {}", h.reason))}
+                    </li>
+                }).collect_view());
+                Some(view! {
+                    <section class=CARD aria-label="Moderation">
+                        <h2 class="font-semibold text-slate-900">"Status"</h2>
+                        <div class="mt-2 flex flex-wrap items-end gap-3">
+                            <label class="text-sm text-slate-700">"Why (kept in the history)"
+                                <input class=SMALL_INPUT maxlength="500" on:input=move |ev| set_reason.set(event_target_value(&ev)) />
+                            </label>
+                            {buttons}
+                        </div>
+                        <p class="mt-1 text-sm text-red-600" role="alert">{move || status_error.get().map(|e| e.to_string())}</p>
+                        <ul class="mt-3 space-y-1 text-sm text-slate-600">{history}</ul>
+                    </section>
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                detail.await.ok().map(|d| {
+                    let c = d.campaign;
+                    let bars = d.emails_per_day.iter().map(|(day, n)| Bar {
+                        value: *n,
+                        label: format!("{day}: {}", crate::ui::count(*n, "email")),
+                    }).collect::<Vec<_>>();
+                    let first_day = d.emails_per_day.first().map(|d| d.0.clone()).unwrap_or_default();
+                    let last_day = d.emails_per_day.last().map(|d| d.0.clone()).unwrap_or_default();
+                    let pager_id = c.id.clone();
+                    view! {
                             <section class=CARD aria-label="Emails sent over time">
                                 <h2 class="font-semibold text-slate-900">"Emails sent, last 30 days"</h2>
                                 <BarChart bars=bars first=first_day last=last_day />
                             </section>
-
                             <section class=CARD>
                                 <div class="flex flex-wrap items-baseline justify-between gap-2">
                                     <h2 class="font-semibold text-slate-900">"Recent supporters"</h2>
@@ -313,27 +328,42 @@ pub fn AdminCampaignPage() -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                                 {crate::ui::pager("responses", d.responses.page, d.responses.has_more, move |n| format!("/admin/campaigns/{pager_id}?page={n}"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
-                                <details class="mt-4">
-                                    <summary class="cursor-pointer text-sm text-indigo-700">"Enter a response received elsewhere"</summary>
-                                    <ActionForm action=enter node_ref=enter_form attr:class="mt-2 grid max-w-xl gap-2" attr:novalidate=true>
-                                        <input type="hidden" name="id" value=enter_id />
-                                        <FormError error=enter_error />
-                                        <Field label="Representative" name="form[representative_name]" required=true error=enter_error />
-                                        <Field label="Their email" name="form[representative_email]" kind="email" required=true error=enter_error />
-                                        <TextArea label="Response" name="form[body]" id="response-body" error=enter_error />
-                                        <div><button type="submit" class=SMALL_BUTTON>"Add for moderation"</button></div>
-                                    </ActionForm>
-                                </details>
                             </section>
-
-                            <section class=CARD>
-                                <h2 class="font-semibold text-slate-900">"Edit"</h2>
-                                <CampaignFormView action=save campaign=Some(c) />
-                            </section>
-                            <p class="mt-6"><button class="text-sm text-red-700 hover:underline" on:click=confirm_delete>"Delete campaign"</button></p>
-                        }.into_any()
                     }
-                }
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = id();
+                let c = crate::live::loaded_once(detail).await.ok()?.campaign;
+                let (enter_id, delete_id, title) = (c.id.clone(), c.id.clone(), c.title.clone());
+                let confirm_delete = move |_| {
+                    let question = format!("Delete the campaign \"{title}\" with its history, emails record and responses? This cannot be undone.");
+                    if window().confirm_with_message(&question).unwrap_or(false) {
+                        delete.dispatch(DeleteCampaign { id: delete_id.clone() });
+                    }
+                };
+                Some(view! {
+                    <section class=CARD>
+                        <details>
+                            <summary class="cursor-pointer text-sm text-indigo-700">"Enter a response received elsewhere"</summary>
+                            <ActionForm action=enter node_ref=enter_form attr:class="mt-2 grid max-w-xl gap-2" attr:novalidate=true>
+                                <input type="hidden" name="id" value=enter_id />
+                                <FormError error=enter_error />
+                                <Field label="Representative" name="form[representative_name]" required=true error=enter_error />
+                                <Field label="Their email" name="form[representative_email]" kind="email" required=true error=enter_error />
+                                <TextArea label="Response" name="form[body]" id="response-body" error=enter_error />
+                                <div><button type="submit" class=SMALL_BUTTON>"Add for moderation"</button></div>
+                            </ActionForm>
+                        </details>
+                    </section>
+                    <section class=CARD>
+                        <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                        <CampaignFormView action=save campaign=Some(c) />
+                    </section>
+                    <p class="mt-6"><button class="text-sm text-red-700 hover:underline" on:click=confirm_delete>"Delete campaign"</button></p>
+                })
             })}
         </Transition>
     }

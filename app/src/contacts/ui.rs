@@ -194,16 +194,14 @@ pub fn ContactPage() -> impl IntoView {
     view! {
         <Title text="Contact" />
         <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
+        // The live parts are drawn again on every change; the forms are drawn once (again
+        // after an erasure), so that a change elsewhere does not empty what is being typed.
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let c = d.contact;
-                        let (chip_owner, tag_owner, merge_survivor) = (c.id.clone(), c.id.clone(), c.id.clone());
-                        let erased_id = c.id.clone();
-                        let data_file = format!("/api/contacts/{}/data.json", c.id);
-                        let (edited, editing) = (c.id.clone(), c.clone());
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{c.name.clone()}</h1>
                             <p class="text-slate-700">{c.email.clone()} {c.phone.clone().map(|p| format!(" · {p}"))}</p>
@@ -218,199 +216,226 @@ pub fn ContactPage() -> impl IntoView {
                             <p class="mt-1 text-sm text-green-700" role="status">
                                 {move || matches!(update.value().get(), Some(Ok(()))).then_some("Details saved.")}
                             </p>
-                            {may_manage.then(move || view! {
-                                // Open again after a refused save, so the reason shows beside its field.
-                                <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" open=move || update_error.get().is_some() data-testid="edit-contact">
-                                    <summary class="cursor-pointer font-semibold text-slate-900">"Edit details"</summary>
-                                    <ActionForm action=update attr:class="mt-3 flex max-w-xl flex-col gap-3">
-                                        <input type="hidden" name="id" value=edited />
-                                        <ContactFields contact=editing error=update_error />
-                                        <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save details"</button></div>
-                                    </ActionForm>
-                                </details>
-                            })}
-
-                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                                <h2 class="font-semibold text-slate-900">"Tags"</h2>
-                                <div class="mt-2 flex flex-wrap gap-2">
-                                    {c.tags.is_empty().then(|| view! { <span class="text-sm text-slate-600">"No tags yet."</span> })}
-                                    {c.tags.iter().map(|t| {
-                                        let (tag, id) = (t.clone(), chip_owner.clone());
-                                        view! {
-                                            <span class="inline-flex items-center gap-1 rounded bg-slate-100 px-2 py-0.5 text-sm text-slate-700" data-testid="tag">
-                                                {tag.clone()}
-                                                {may_manage.then(move || view! {
-                                                    <button type="button" class="text-slate-600 hover:text-red-700" aria-label=format!("Remove tag {tag}")
-                                                        on:click=move |_| { tags.dispatch(ChangeContactTags { id: id.clone(), add: String::new(), remove: tag.clone() }); }>
-                                                        "×"
-                                                    </button>
-                                                })}
-                                            </span>
-                                        }
-                                    }).collect_view()}
-                                </div>
-                                {may_manage.then(move || view! {
-                                    <ActionForm action=tags node_ref=tags_form attr:class="mt-3 flex items-end gap-2" attr:data-testid="add-tags">
-                                        <input type="hidden" name="id" value=tag_owner />
-                                        <label class="text-sm text-slate-700">
-                                            "Add tags (comma-separated)"
-                                            <input name="add" class=SMALL_INPUT required=true maxlength="200" />
-                                        </label>
-                                        <button type="submit" class=SMALL_BUTTON disabled=move || tags.pending().get()>"Add"</button>
-                                    </ActionForm>
-                                    <p class="mt-1 text-sm text-red-600" role="alert">{move || tags_error.get().map(|e| e.to_string())}</p>
-                                })}
-                            </section>
-
-                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                                <h2 class="font-semibold text-slate-900">"Activity"</h2>
-                                {if d.activity.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-600">"Nothing yet."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ol class="mt-2 space-y-1 text-sm">
-                                            {d.activity.into_iter().map(|a| view! {
-                                                <li data-testid="activity">
-                                                    <span class="text-slate-600">{a.at}</span> " " {a.summary}
-                                                    <span class="text-slate-600">{format!(" +{}", a.points)}</span>
-                                                </li>
-                                            }).collect_view()}
-                                        </ol>
-                                    }.into_any()
-                                }}
-                            </section>
-
-                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                                <h2 class="font-semibold text-slate-900">"Shift sign-ups"</h2>
-                                {d.volunteered.map(|done| view! {
-                                    <p class="mt-1 text-sm text-slate-700" data-testid="contact-volunteered">{format!("Done: {done}.")}</p>
-                                })}
-                                {if d.signups.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul class="mt-2 space-y-1 text-sm">
-                                            {d.signups.into_iter().map(|s| view! {
-                                                <li data-testid="contact-signup">
-                                                    <a href=format!("/admin/shifts/{}", s.shift_id) class=crate::ui::TEXT_LINK>{s.shift_title}</a>
-                                                    {format!(" · {} · {}", s.starts, s.status.to_lowercase())}
-                                                    {s.attendance.map(|a| format!(" · {}", a.label().to_lowercase()))}
-                                                </li>
-                                            }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                            </section>
-
-                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                                <h2 class="font-semibold text-slate-900">"Event tickets"</h2>
-                                {if d.tickets.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul class="mt-2 space-y-1 text-sm">
-                                            {d.tickets.into_iter().map(|t| {
-                                                let state = match (t.status, t.checked_in) {
-                                                    (crate::ticketed_events::TicketStatus::Cancelled, _) => "cancelled",
-                                                    (_, true) => "checked in",
-                                                    (_, false) => "valid",
-                                                };
-                                                view! {
-                                                    <li data-testid="contact-ticket">
-                                                        <a href=format!("/admin/ticketed-events/{}", t.event_id) class="text-indigo-700 hover:underline">{t.event_title}</a>
-                                                        {format!(" · {} · {} · {state}", t.when, t.tier_name)}
-                                                    </li>
-                                                }
-                                            }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                            </section>
-
-                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                                <h2 class="font-semibold text-slate-900">"Donations, orders and memberships"</h2>
-                                {if d.payments.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul class="mt-2 space-y-1 text-sm">
-                                            {d.payments.into_iter().map(|p| {
-                                                let refunded = (p.refunded_cents > 0).then(|| format!(" ({} refunded)", format_cents(p.refunded_cents)));
-                                                view! {
-                                                    <li data-testid="contact-payment">
-                                                        {format!("{} · {} {} · {} · {}", p.created, p.kind, p.what.to_lowercase().replace('_', "-"), format_cents(p.amount_cents), p.status.to_lowercase().replace('_', " "))}
-                                                        {refunded}
-                                                    </li>
-                                                }
-                                            }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                            </section>
-
-                            <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
-                                <h2 class="font-semibold text-slate-900">"Emails"</h2>
-                                {if d.emails.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul class="mt-2 space-y-1 text-sm">
-                                            {d.emails.into_iter().map(|e| {
-                                                let what = match e.campaign_id {
-                                                    Some(campaign) => view! {
-                                                        "Wrote to " {e.recipients} " representative(s) for "
-                                                        <a href=format!("/admin/campaigns/{campaign}") class="text-indigo-700 hover:underline">{e.about}</a>
-                                                    }.into_any(),
-                                                    None => view! { "We sent \u{201c}" {e.about} "\u{201d} · " {e.status.to_lowercase()} }.into_any(),
-                                                };
-                                                view! { <li data-testid="contact-email"><span class="text-slate-600">{e.at}</span> " " {what}</li> }
-                                            }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                            </section>
-
-                            {may_manage.then(move || view! {
-                                <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="merge-contact">
-                                    <h2 class="font-semibold text-slate-900">"Merge a duplicate into this contact"</h2>
-                                    <ActionForm action=merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
-                                        <input type="hidden" name="survivor" value=merge_survivor />
-                                        <div on:input=move |ev| set_duplicate.set(event_target_value(&ev))>
-                                            <Field label="Email of the duplicate contact" name="duplicate_email" kind="email" required=true error=merge_error />
-                                        </div>
-                                        <FormError error=merge_error />
-                                        <div><button type="submit" class=SMALL_BUTTON on:click=confirm_merge disabled=move || merge.pending().get() || !page_ready.get()>"Merge"</button></div>
-                                    </ActionForm>
-                                    <p class="mt-1 text-sm text-green-700" role="status">
-                                        {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}
-                                    </p>
-                                </section>
-
-                                <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm" data-testid="erase-contact">
-                                    <h2 class="font-semibold text-slate-900">"Their personal data"</h2>
-                                    <p class="mt-1 text-sm text-slate-700">
-                                        <a href=data_file download class="font-medium text-indigo-700 hover:underline">"Download everything held about them (JSON)"</a>
-                                        ", to answer their request for their data."
-                                    </p>
-                                    <h3 class="mt-4 font-semibold text-slate-900">"Erase personal data"</h3>
-                                    <p class="mt-1 max-w-2xl text-sm text-slate-700">
-                                        "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
-                                    </p>
-                                    <ActionForm action=erase attr:class="mt-2 flex max-w-xl flex-col gap-2">
-                                        <input type="hidden" name="id" value=erased_id />
-                                        <Field label="Type their email to confirm" name="confirm_email" kind="email" required=true error=erase_error />
-                                        <FormError error=erase_error />
-                                        <div>
-                                            <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-60" disabled=move || erase.pending().get()>
-                                                "Erase personal data"
-                                            </button>
-                                        </div>
-                                    </ActionForm>
-                                </section>
-                            })}
                         }.into_any()
                     }
                 }
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = (id(), erase.version().get());
+                let c = crate::live::loaded_once(detail).await.ok()?.contact;
+                let (edited, tag_owner) = (c.id.clone(), c.id.clone());
+                let editing = c;
+                let chips = move || detail.get().and_then(Result::ok).map(|d| {
+                    let c = d.contact;
+                    let chip_owner = c.id.clone();
+                    view! {
+                        {c.tags.is_empty().then(|| view! { <span class="text-sm text-slate-600">"No tags yet."</span> })}
+                        {c.tags.iter().map(|t| {
+                            let (tag, id) = (t.clone(), chip_owner.clone());
+                            view! {
+                                <span class="inline-flex items-center gap-1 rounded bg-slate-100 px-2 py-0.5 text-sm text-slate-700" data-testid="tag">
+                                    {tag.clone()}
+                                    {may_manage.then(move || view! {
+                                        <button type="button" class="text-slate-600 hover:text-red-700" aria-label=format!("Remove tag {tag}")
+                                            on:click=move |_| { tags.dispatch(ChangeContactTags { id: id.clone(), add: String::new(), remove: tag.clone() }); }>
+                                            "×"
+                                        </button>
+                                    })}
+                                </span>
+                            }
+                        }).collect_view()}
+                    }
+                });
+                Some(view! {
+                    {may_manage.then(move || view! {
+                        // Open again after a refused save, so the reason shows beside its field.
+                        <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" open=move || update_error.get().is_some() data-testid="edit-contact">
+                            <summary class="cursor-pointer font-semibold text-slate-900">"Edit details"</summary>
+                            <ActionForm action=update attr:class="mt-3 flex max-w-xl flex-col gap-3">
+                                <input type="hidden" name="id" value=edited />
+                                <ContactFields contact=editing error=update_error />
+                                <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save details"</button></div>
+                            </ActionForm>
+                        </details>
+                    })}
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                        <h2 class="font-semibold text-slate-900">"Tags"</h2>
+                        <div class="mt-2 flex flex-wrap gap-2">{chips}</div>
+                        {may_manage.then(move || view! {
+                            <ActionForm action=tags node_ref=tags_form attr:class="mt-3 flex items-end gap-2" attr:data-testid="add-tags">
+                                <input type="hidden" name="id" value=tag_owner />
+                                <label class="text-sm text-slate-700">
+                                    "Add tags (comma-separated)"
+                                    <input name="add" class=SMALL_INPUT required=true maxlength="200" />
+                                </label>
+                                <button type="submit" class=SMALL_BUTTON disabled=move || tags.pending().get()>"Add"</button>
+                            </ActionForm>
+                            <p class="mt-1 text-sm text-red-600" role="alert">{move || tags_error.get().map(|e| e.to_string())}</p>
+                        })}
+                    </section>
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                detail.await.ok().map(|d| view! {
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                        <h2 class="font-semibold text-slate-900">"Activity"</h2>
+                        {if d.activity.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600">"Nothing yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ol class="mt-2 space-y-1 text-sm">
+                                    {d.activity.into_iter().map(|a| view! {
+                                        <li data-testid="activity">
+                                            <span class="text-slate-600">{a.at}</span> " " {a.summary}
+                                            <span class="text-slate-600">{format!(" +{}", a.points)}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ol>
+                            }.into_any()
+                        }}
+                    </section>
+
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                        <h2 class="font-semibold text-slate-900">"Shift sign-ups"</h2>
+                        {d.volunteered.map(|done| view! {
+                            <p class="mt-1 text-sm text-slate-700" data-testid="contact-volunteered">{format!("Done: {done}.")}</p>
+                        })}
+                        {if d.signups.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="mt-2 space-y-1 text-sm">
+                                    {d.signups.into_iter().map(|s| view! {
+                                        <li data-testid="contact-signup">
+                                            <a href=format!("/admin/shifts/{}", s.shift_id) class=crate::ui::TEXT_LINK>{s.shift_title}</a>
+                                            {format!(" · {} · {}", s.starts, s.status.to_lowercase())}
+                                            {s.attendance.map(|a| format!(" · {}", a.label().to_lowercase()))}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    </section>
+
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                        <h2 class="font-semibold text-slate-900">"Event tickets"</h2>
+                        {if d.tickets.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="mt-2 space-y-1 text-sm">
+                                    {d.tickets.into_iter().map(|t| {
+                                        let state = match (t.status, t.checked_in) {
+                                            (crate::ticketed_events::TicketStatus::Cancelled, _) => "cancelled",
+                                            (_, true) => "checked in",
+                                            (_, false) => "valid",
+                                        };
+                                        view! {
+                                            <li data-testid="contact-ticket">
+                                                <a href=format!("/admin/ticketed-events/{}", t.event_id) class="text-indigo-700 hover:underline">{t.event_title}</a>
+                                                {format!(" · {} · {} · {state}", t.when, t.tier_name)}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    </section>
+
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                        <h2 class="font-semibold text-slate-900">"Donations, orders and memberships"</h2>
+                        {if d.payments.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="mt-2 space-y-1 text-sm">
+                                    {d.payments.into_iter().map(|p| {
+                                        let refunded = (p.refunded_cents > 0).then(|| format!(" ({} refunded)", format_cents(p.refunded_cents)));
+                                        view! {
+                                            <li data-testid="contact-payment">
+                                                {format!("{} · {} {} · {} · {}", p.created, p.kind, p.what.to_lowercase().replace('_', "-"), format_cents(p.amount_cents), p.status.to_lowercase().replace('_', " "))}
+                                                {refunded}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    </section>
+
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                        <h2 class="font-semibold text-slate-900">"Emails"</h2>
+                        {if d.emails.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="mt-2 space-y-1 text-sm">
+                                    {d.emails.into_iter().map(|e| {
+                                        let what = match e.campaign_id {
+                                            Some(campaign) => view! {
+                                                "Wrote to " {e.recipients} " representative(s) for "
+                                                <a href=format!("/admin/campaigns/{campaign}") class="text-indigo-700 hover:underline">{e.about}</a>
+                                            }.into_any(),
+                                            None => view! { "We sent \u{201c}" {e.about} "\u{201d} · " {e.status.to_lowercase()} }.into_any(),
+                                        };
+                                        view! { <li data-testid="contact-email"><span class="text-slate-600">{e.at}</span> " " {what}</li> }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    </section>
+
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = (id(), erase.version().get());
+                let c = crate::live::loaded_once(detail).await.ok()?.contact;
+                let (merge_survivor, erased_id) = (c.id.clone(), c.id.clone());
+                let data_file = format!("/api/contacts/{}/data.json", c.id);
+                may_manage.then(move || view! {
+                        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="merge-contact">
+                            <h2 class="font-semibold text-slate-900">"Merge a duplicate into this contact"</h2>
+                            <ActionForm action=merge attr:class="mt-2 flex max-w-xl flex-col gap-2">
+                                <input type="hidden" name="survivor" value=merge_survivor />
+                                <div on:input=move |ev| set_duplicate.set(event_target_value(&ev))>
+                                    <Field label="Email of the duplicate contact" name="duplicate_email" kind="email" required=true error=merge_error />
+                                </div>
+                                <FormError error=merge_error />
+                                <div><button type="submit" class=SMALL_BUTTON on:click=confirm_merge disabled=move || merge.pending().get() || !page_ready.get()>"Merge"</button></div>
+                            </ActionForm>
+                            <p class="mt-1 text-sm text-green-700" role="status">
+                                {move || matches!(merge.value().get(), Some(Ok(()))).then_some("Merged.")}
+                            </p>
+                        </section>
+
+                        <section class="mt-6 rounded-lg border border-red-200 bg-white p-4 shadow-sm" data-testid="erase-contact">
+                            <h2 class="font-semibold text-slate-900">"Their personal data"</h2>
+                            <p class="mt-1 text-sm text-slate-700">
+                                <a href=data_file download class="font-medium text-indigo-700 hover:underline">"Download everything held about them (JSON)"</a>
+                                ", to answer their request for their data."
+                            </p>
+                            <h3 class="mt-4 font-semibold text-slate-900">"Erase personal data"</h3>
+                            <p class="mt-1 max-w-2xl text-sm text-slate-700">
+                                "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
+                            </p>
+                            <ActionForm action=erase attr:class="mt-2 flex max-w-xl flex-col gap-2">
+                                <input type="hidden" name="id" value=erased_id />
+                                <Field label="Type their email to confirm" name="confirm_email" kind="email" required=true error=erase_error />
+                                <FormError error=erase_error />
+                                <div>
+                                    <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500 disabled:opacity-60" disabled=move || erase.pending().get()>
+                                        "Erase personal data"
+                                    </button>
+                                </div>
+                            </ActionForm>
+                        </section>
+                })
             })}
         </Transition>
     }

@@ -264,6 +264,7 @@ mod tests {
             end_offset: 0,
             zone_label: "UTC".into(),
             revision: 0,
+            edits: 0,
         }
     }
 

@@ -163,6 +163,8 @@ pub struct Shift {
     pub zone_label: String,
     /// How many times its calendar entry changed: the calendar file's SEQUENCE.
     pub revision: i64,
+    /// How many times an organiser saved its details (the edit form's check).
+    pub edits: i64,
 }
 
 impl Shift {
@@ -596,6 +598,10 @@ pub struct ShiftForm {
     /// An unticked checkbox sends nothing: absent means private.
     #[serde(default)]
     pub is_public: bool,
+    /// Editing: the shift's `edits` when the form was opened. When given, a save is refused
+    /// if someone else saved the shift since (nothing of theirs is overwritten unseen).
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// Repeating a new shift: weekly (the weekdays it falls on, for how many weeks) or monthly
@@ -723,6 +729,11 @@ impl From<service::ShiftError> for AppError {
             ShiftError::NotFound => AppError::NotFound("There is no such shift.".into()),
             ShiftError::Cancelled => AppError::Conflict("This shift has been cancelled.".into()),
             ShiftError::Over => AppError::Conflict("This shift is over.".into()),
+            ShiftError::ChangedMeanwhile => AppError::Conflict(
+                "Someone else saved changes to this shift while you were editing it, so yours were not saved. \
+                 Discard your edit to see theirs, then make yours again."
+                    .into(),
+            ),
             ShiftError::AlreadySignedUp => {
                 AppError::invalid("email", "This email is already signed up for this shift.")
             }
@@ -1479,6 +1490,7 @@ mod tests {
             end_offset: 0,
             zone_label: "UTC".into(),
             revision: 0,
+            edits: 0,
         }
     }
 

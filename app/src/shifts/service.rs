@@ -38,6 +38,9 @@ pub enum ShiftError {
     Cancelled,
     #[error("this shift is over")]
     Over,
+    /// An edit was made on the shift as it was before someone else saved it.
+    #[error("someone else saved this shift meanwhile")]
+    ChangedMeanwhile,
     #[error("this email is already signed up for this shift")]
     AlreadySignedUp,
     #[error("this email is already signed up for each of the chosen shifts")]
@@ -194,7 +197,7 @@ pub fn validate(
 }
 
 const SHIFT_COLUMNS: &str = "id, title, description, location, starts_at, ends_at, capacity, signed_up, status, \
-     is_public, series_id, start_offset, end_offset, zone_label, revision";
+     is_public, series_id, start_offset, end_offset, zone_label, revision, edits";
 
 /// How the lists of shifts are ordered: soonest first, those starting together by title, then
 /// by id (so that a list in pages has one order).
@@ -224,6 +227,7 @@ fn shift_from_row(row: &sqlx::any::AnyRow) -> Result<Shift, sqlx::Error> {
         end_offset: row.try_get("end_offset")?,
         zone_label: row.try_get("zone_label")?,
         revision: row.try_get("revision")?,
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -249,6 +253,7 @@ fn new_shift(form: &ShiftForm, valid: &ValidShift, placed: Placed, series_id: Op
         end_offset: placed.end_offset,
         zone_label: placed.zone_label,
         revision: 0,
+        edits: 0,
     }
 }
 
@@ -431,6 +436,9 @@ pub async fn update(
     let (edited, in_scope) = lock_in_scope(&mut tx, shift_id, scope).await?;
     let now = db::now_unix();
     still_open(&edited, now)?;
+    if form.edits.is_some_and(|seen| seen != edited.edits) {
+        return Err(ShiftError::ChangedMeanwhile);
+    }
     let mut updated = Vec::new();
     for target in in_scope {
         if still_open(&target, now).is_err() {
@@ -471,6 +479,7 @@ pub async fn update(
             zone_label: placed.zone_label,
             capacity: valid.capacity,
             is_public: form.is_public,
+            edits: target.edits + 1,
             ..target.clone()
         };
         let moved = (shift.starts_at, shift.ends_at, &shift.location)
@@ -481,7 +490,7 @@ pub async fn update(
         sqlx::query(
             "UPDATE shifts SET title = $1, description = $2, location = $3, starts_at = $4, ends_at = $5, \
              capacity = $6, is_public = $7, start_offset = $8, end_offset = $9, zone_label = $10, updated_at = $11, \
-             revision = $12 WHERE id = $13",
+             revision = $12, edits = $13 WHERE id = $14",
         )
         .bind(&shift.title)
         .bind(&shift.description)
@@ -495,6 +504,7 @@ pub async fn update(
         .bind(&shift.zone_label)
         .bind(db::now_unix())
         .bind(shift.revision)
+        .bind(shift.edits)
         .bind(&shift.id)
         .execute(&mut *tx)
         .await?;

@@ -1533,7 +1533,9 @@ pub fn AdminShiftPage() -> impl IntoView {
     });
     let confirm_cancel = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
-    let editing = RwSignal::new(false);
+    // The shift as it was when "Edit shift" was pressed: the edit form's values, kept while
+    // live updates draw the rest of the page again.
+    let editing = RwSignal::new(None::<Shift>);
     Effect::new(move |_| {
         if add.value().get().is_some()
             || remove.value().get().is_some()
@@ -1545,7 +1547,7 @@ pub fn AdminShiftPage() -> impl IntoView {
             confirm_removal.set(None);
             moving.set(None);
             confirm_cancel.set(false);
-            editing.set(false);
+            editing.set(None);
             detail.refetch();
         }
     });
@@ -1636,31 +1638,6 @@ pub fn AdminShiftPage() -> impl IntoView {
                                     .into_any()
                             }
                         };
-                        let edit_shift = shift.clone();
-                        let edit_form = move || {
-                            editing.get().then(|| {
-                                let shift = edit_shift.clone();
-                                view! {
-                                    <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
-                                        <h2 class="text-lg font-semibold text-slate-900">"Edit shift"</h2>
-                                        <TimesAreIn />
-                                        <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
-                                            <input type="hidden" name="shift_id" value=shift.id.clone() />
-                                            <FormError error=update_error />
-                                            <ShiftFields shift=Some(shift) with_date=true error=update_error />
-                                            <ScopeChoice series=series />
-                                            <p class="text-sm text-slate-600">"If the time or place changes, everyone signed up or waiting is emailed the new details."</p>
-                                            <div class="flex gap-3">
-                                                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" disabled=move || update.pending().get()>
-                                                    {move || if update.pending().get() { "Saving…" } else { "Save changes" }}
-                                                </button>
-                                                <button type="button" class="text-sm text-slate-700" on:click=move |_| editing.set(false)>"Discard"</button>
-                                            </div>
-                                        </ActionForm>
-                                    </section>
-                                }
-                            })
-                        };
                         view! {
                             <Title text=shift.title.clone() />
                             <p class="text-sm"><a href="/admin/shifts" class="text-indigo-700 hover:underline">"← Shifts"</a></p>
@@ -1686,10 +1663,15 @@ pub fn AdminShiftPage() -> impl IntoView {
                                 <a href=format!("/admin/shifts/{}/sheet", shift.id) class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
                                     "Print sign-in sheet"
                                 </a>
-                                {(!cancelled && !over).then(|| view! {
-                                    <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm" on:click=move |_| editing.update(|e| *e = !*e)>
-                                        "Edit shift"
-                                    </button>
+                                {(!cancelled && !over).then(|| {
+                                    let shown = shift.clone();
+                                    view! {
+                                        <button class="rounded-md border border-slate-300 px-3 py-1.5 text-sm" on:click=move |_| {
+                                            editing.update(|e| *e = if e.is_some() { None } else { Some(shown.clone()) })
+                                        }>
+                                            "Edit shift"
+                                        </button>
+                                    }
                                 })}
                                 <a href=format!("/admin/shifts?copy={}#new-shift", shift.id) class="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
                                     "Copy to a new shift"
@@ -1716,14 +1698,62 @@ pub fn AdminShiftPage() -> impl IntoView {
                                     format!("Moved {} to {} ({}): {standing}. {told}", moved.name, moved.shift_title, moved.shift_when)
                                 })}
                             </p>
-                            {edit_form}
-                            <SignupList shift_id=shift.id.clone() signups=d.signups search=search() changeable=!over actions=RowActions { remove, promote, resend, move_to, confirm_removal, moving, move_from, move_targets } marking=marking />
-                            {(!cancelled && !over).then(|| view! { <AddVolunteer shift_id=shift.id.clone() series add=add form=add_form error=add_error /> })}
-                            <EmailVolunteers shift_id=shift.id.clone() signed_up=shift.signed_up waiting=waiting />
                         }
                             .into_any()
                     }
                 }
+            })}
+        </Transition>
+        // The forms are drawn outside the live parts (or once, in the last part): a volunteer
+        // signing up while an organiser types must not empty what they typed.
+        {move || editing.get().map(|shift| {
+            let series = shift.series_id.is_some();
+            view! {
+                <section class="mt-6 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+                    <h2 class="text-lg font-semibold text-slate-900">"Edit shift"</h2>
+                    <TimesAreIn />
+                    <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
+                        <input type="hidden" name="shift_id" value=shift.id.clone() />
+                        <input type="hidden" name="form[edits]" value=shift.edits />
+                        <FormError error=update_error />
+                        <ShiftFields shift=Some(shift) with_date=true error=update_error />
+                        <ScopeChoice series=series />
+                        <p class="text-sm text-slate-600">"If the time or place changes, everyone signed up or waiting is emailed the new details."</p>
+                        <div class="flex gap-3">
+                            <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" disabled=move || update.pending().get()>
+                                {move || if update.pending().get() { "Saving…" } else { "Save changes" }}
+                            </button>
+                            <button type="button" class="text-sm text-slate-700" on:click=move |_| editing.set(None)>"Discard"</button>
+                        </div>
+                    </ActionForm>
+                </section>
+            }
+        })}
+        <Transition>
+            {move || Suspend::new(async move {
+                detail.await.ok().map(|d| {
+                    let over = d.over;
+                    let marking = (d.started && d.shift.status != ShiftStatus::Cancelled).then_some(attendance);
+                    let actions = RowActions { remove, promote, resend, move_to, confirm_removal, moving, move_from, move_targets };
+                    view! { <SignupList shift_id=d.shift.id signups=d.signups search=search() changeable=!over actions=actions marking=marking /> }
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let shift_id = id();
+                let series = crate::live::loaded_once(detail).await.ok()?.shift.series_id.is_some();
+                // What the forms show follows the live updates without drawing them again.
+                let current = move || detail.get().and_then(Result::ok);
+                let takes_signups = move || current().is_some_and(|d| d.shift.status != ShiftStatus::Cancelled && !d.over);
+                let counts = Signal::derive(move || current().map_or((0, 0), |d| (d.shift.signed_up, d.signups.waiting)));
+                let add_to = shift_id.clone();
+                Some(view! {
+                    <Show when=takes_signups>
+                        <AddVolunteer shift_id=add_to.clone() series add=add form=add_form error=add_error />
+                    </Show>
+                    <EmailVolunteers shift_id=shift_id counts=counts />
+                })
             })}
         </Transition>
     }
@@ -2092,14 +2122,20 @@ fn AddVolunteer(
 
 /// "Email all volunteers": one message to everyone signed up or waiting.
 #[component]
-fn EmailVolunteers(shift_id: String, signed_up: i64, waiting: i64) -> impl IntoView {
+fn EmailVolunteers(
+    shift_id: String,
+    /// How many are signed up and how many wait, as the live updates tell.
+    counts: Signal<(i64, i64)>,
+) -> impl IntoView {
     let send = ServerAction::<EmailShiftVolunteers>::new();
     // Whom it goes to: "" for everyone, or a sign-up status; the button counts them.
     let to = RwSignal::new(String::new());
+    let signed_up = move || counts.get().0;
+    let waiting = move || counts.get().1;
     let recipients = move || match to.get().as_str() {
-        "CONFIRMED" => signed_up,
-        "WAITLISTED" => waiting,
-        _ => signed_up + waiting,
+        "CONFIRMED" => signed_up(),
+        "WAITLISTED" => waiting(),
+        _ => signed_up() + waiting(),
     };
     let error = last_error(send.value());
     // Emptied once sent, so that pressing the button again does not send it twice.
@@ -2110,19 +2146,20 @@ fn EmailVolunteers(shift_id: String, signed_up: i64, waiting: i64) -> impl IntoV
             to.set(String::new());
         }
     });
-    let body = if signed_up + waiting == 0 {
-        view! { <p class="mt-4 text-sm text-slate-600">"Nobody to email: nobody is signed up or waiting."</p> }.into_any()
-    } else {
-        view! {
+    let nobody = || view! { <p class="mt-4 text-sm text-slate-600">"Nobody to email: nobody is signed up or waiting."</p> };
+    let anyone = move || signed_up() + waiting() > 0;
+    let shift_id = StoredValue::new(shift_id);
+    let body = view! {
+        <Show when=anyone fallback=nobody>
             <ActionForm action=send node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
-                <input type="hidden" name="shift_id" value=shift_id />
+                <input type="hidden" name="shift_id" value=shift_id.get_value() />
                 <FormError error=error />
                 <div>
                     <label for="field-to" class="block text-sm font-medium text-slate-700">"Send to"</label>
                     <select id="field-to" name="to" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:change=move |ev| to.set(event_target_value(&ev))>
-                        <option value="">{format!("Everyone signed up or waiting ({})", signed_up + waiting)}</option>
-                        <option value="CONFIRMED">{format!("Only those signed up ({signed_up})")}</option>
-                        <option value="WAITLISTED">{format!("Only the waitlist ({waiting})")}</option>
+                        <option value="">{move || format!("Everyone signed up or waiting ({})", signed_up() + waiting())}</option>
+                        <option value="CONFIRMED">{move || format!("Only those signed up ({})", signed_up())}</option>
+                        <option value="WAITLISTED">{move || format!("Only the waitlist ({})", waiting())}</option>
                     </select>
                 </div>
                 <Field label="Subject" name="subject" required=true maxlength=200 error=error />
@@ -2134,8 +2171,7 @@ fn EmailVolunteers(shift_id: String, signed_up: i64, waiting: i64) -> impl IntoV
                     }}
                 </button>
             </ActionForm>
-        }
-            .into_any()
+        </Show>
     };
     view! {
         <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">

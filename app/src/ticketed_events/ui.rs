@@ -196,13 +196,15 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     view! {
         <Title text="Ticketed event" />
         <p><a href="/admin/ticketed-events" class="text-sm text-indigo-700 hover:underline">"← Ticketed events"</a></p>
+        // The live parts are drawn again on every change; the check-in and edit forms are drawn
+        // once, so that a ticket taken or checked in elsewhere does not empty what is typed.
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(d) => {
-                        let e = d.event.clone();
-                        let (publish_id, cancel_id, delete_id, check_id) = (e.id.clone(), e.id.clone(), e.id.clone(), e.id.clone());
+                        let e = d.event;
+                        let (publish_id, cancel_id, delete_id) = (e.id.clone(), e.id.clone(), e.id.clone());
                         let (cancel_title, delete_title) = (e.title.clone(), e.title.clone());
                         let issued = e.issued();
                         let open = e.is_open();
@@ -218,8 +220,6 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                 delete.dispatch(DeleteTicketedEvent { id: delete_id.clone() });
                             }
                         };
-                        let event_id = e.id.clone();
-                        let link = move |n: i64| format!("/admin/ticketed-events/{event_id}?page={n}");
                         view! {
                             <div class="mt-2 flex flex-wrap items-center gap-3">
                                 <h1 class="text-2xl font-bold text-slate-900">{e.title.clone()}</h1>
@@ -250,93 +250,120 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                     <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_cancel>"Cancel event"</button>
                                 })}
                             </div>
-
-                            {(e.status == EventStatus::Published).then(|| view! {
-                                <section class=CARD aria-label="Check-in">
-                                    <h2 class="font-semibold text-slate-900">"Check in at the door"</h2>
-                                    <ActionForm action=check_in node_ref=check_in_form attr:class="mt-2 flex flex-wrap items-end gap-3" attr:novalidate=true>
-                                        <input type="hidden" name="id" value=check_id />
-                                        <label class="text-sm text-slate-700">"Ticket code"
-                                            <input name="code" class=SMALL_INPUT autocomplete="off" placeholder="ABCD-EFGH-JKMN" />
-                                        </label>
-                                        <button type="submit" class=SMALL_BUTTON disabled=move || check_in.pending().get()>"Check in"</button>
-                                    </ActionForm>
-                                    <FormError error=check_in_error />
-                                    <p class="mt-2 text-sm font-semibold text-green-700" role="status" data-testid="checked-in-result">
-                                        {move || match check_in.value().get() {
-                                            Some(Ok(done)) => format!("Checked in: {} ({}).", done.name, done.tier_name),
-                                            _ => String::new(),
-                                        }}
-                                    </p>
-                                </section>
-                            })}
-
-                            <section class=CARD>
-                                <div class="flex items-center justify-between">
-                                    <h2 class="font-semibold text-slate-900">"Tickets"</h2>
-                                    <a href=format!("/api/ticketed-events/{}/tickets.csv", e.id) rel="external" class="text-sm text-indigo-700 hover:underline">"Export CSV"</a>
-                                </div>
-                                <FormError error=cancel_ticket_error />
-                                {if d.tickets.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-600">"No tickets taken yet."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <div class="mt-2 overflow-x-auto">
-                                            <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                                <thead><tr>
-                                                    <th class=TH>"Name"</th><th class=format!("{TH} {WIDE_ONLY}")>"Email"</th><th class=format!("{TH} {WIDE_ONLY}")>"Tier"</th>
-                                                    <th class=format!("{TH} {WIDE_ONLY}")>"Code"</th><th class=format!("{TH} {WIDE_ONLY}")>"Taken"</th><th class=TH>"Checked in"</th>
-                                                    <th class=TH><span class="sr-only">"Cancel"</span></th>
-                                                </tr></thead>
-                                                <tbody class="divide-y divide-slate-100">
-                                                    {d.tickets.into_iter().map(|t| {
-                                                        // A paid ticket is cancelled by refunding its payment.
-                                                        let cancellable = open && !t.paid && t.status == TicketStatus::Valid && t.checked_in.is_none();
-                                                        let (ticket_id, holder) = (t.id.clone(), t.name.clone());
-                                                        let confirm_cancel = move |_| {
-                                                            let question = format!("Cancel {holder}'s ticket? They will be emailed, and the place is free again.");
-                                                            if window().confirm_with_message(&question).unwrap_or(false) {
-                                                                cancel_ticket.dispatch(CancelTicket { ticket_id: ticket_id.clone() });
-                                                            }
-                                                        };
-                                                        let on_phone = format!("{} · {} · {}", t.email, t.tier_name, t.code);
-                                                        view! {
-                                                        <tr data-testid="ticket-row">
-                                                            <td class=TD>
-                                                                <a href=format!("/admin/contacts/{}", t.contact_id) class="text-indigo-700 hover:underline">{t.name}</a>
-                                                                <span class=PHONE_ONLY>{on_phone}</span>
-                                                            </td>
-                                                            <td class=format!("{TD} {WIDE_ONLY}")>{t.email}</td>
-                                                            <td class=format!("{TD} {WIDE_ONLY}")>{t.tier_name}</td>
-                                                            <td class=format!("{TD} {WIDE_ONLY} font-mono")>{t.code}</td>
-                                                            <td class=format!("{TD} {WIDE_ONLY}")>{t.issued}</td>
-                                                            <td class=TD>{match (t.status, t.checked_in) {
-                                                                (status @ (TicketStatus::Cancelled | TicketStatus::Suspended), _) => status.label().to_string(),
-                                                                (_, Some(at)) => at,
-                                                                (_, None) => "—".to_string(),
-                                                            }}</td>
-                                                            <td class=TD>{cancellable.then(|| view! {
-                                                                <button class="text-sm text-red-700 hover:underline" on:click=confirm_cancel>"Cancel"</button>
-                                                            })}</td>
-                                                        </tr>
-                                                    }}).collect_view()}
-                                                </tbody>
-                                            </table>
-                                        </div>
-                                    }.into_any()
-                                }}
-                                {crate::ui::pager("tickets", d.page, d.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
-                            </section>
-
-                            {(e.status != EventStatus::Cancelled).then(|| view! {
-                                <section class=CARD>
-                                    <h2 class="font-semibold text-slate-900">"Edit"</h2>
-                                    <EventFormView action=save event=Some(e.clone()) />
-                                </section>
-                            })}
                         }.into_any()
                     }
                 }
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = id();
+                let check_id = StoredValue::new(crate::live::loaded_once(detail).await.ok()?.event.id);
+                let published = move || detail.get().and_then(Result::ok).is_some_and(|d| d.event.status == EventStatus::Published);
+                Some(view! {
+                    <Show when=published>
+                        <section class=CARD aria-label="Check-in">
+                            <h2 class="font-semibold text-slate-900">"Check in at the door"</h2>
+                            <ActionForm action=check_in node_ref=check_in_form attr:class="mt-2 flex flex-wrap items-end gap-3" attr:novalidate=true>
+                                <input type="hidden" name="id" value=check_id.get_value() />
+                                <label class="text-sm text-slate-700">"Ticket code"
+                                    <input name="code" class=SMALL_INPUT autocomplete="off" placeholder="ABCD-EFGH-JKMN" />
+                                </label>
+                                <button type="submit" class=SMALL_BUTTON disabled=move || check_in.pending().get()>"Check in"</button>
+                            </ActionForm>
+                            <FormError error=check_in_error />
+                            <p class="mt-2 text-sm font-semibold text-green-700" role="status" data-testid="checked-in-result">
+                                {move || match check_in.value().get() {
+                                    Some(Ok(done)) => format!("Checked in: {} ({}).", done.name, done.tier_name),
+                                    _ => String::new(),
+                                }}
+                            </p>
+                        </section>
+                    </Show>
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                detail.await.ok().map(|d| {
+                    let e = d.event;
+                    let open = e.is_open();
+                    let event_id = e.id.clone();
+                    let link = move |n: i64| format!("/admin/ticketed-events/{event_id}?page={n}");
+                    view! {
+                    <section class=CARD>
+                        <div class="flex items-center justify-between">
+                            <h2 class="font-semibold text-slate-900">"Tickets"</h2>
+                            <a href=format!("/api/ticketed-events/{}/tickets.csv", e.id) rel="external" class="text-sm text-indigo-700 hover:underline">"Export CSV"</a>
+                        </div>
+                        <FormError error=cancel_ticket_error />
+                        {if d.tickets.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600">"No tickets taken yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <div class="mt-2 overflow-x-auto">
+                                    <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                        <thead><tr>
+                                            <th class=TH>"Name"</th><th class=format!("{TH} {WIDE_ONLY}")>"Email"</th><th class=format!("{TH} {WIDE_ONLY}")>"Tier"</th>
+                                            <th class=format!("{TH} {WIDE_ONLY}")>"Code"</th><th class=format!("{TH} {WIDE_ONLY}")>"Taken"</th><th class=TH>"Checked in"</th>
+                                            <th class=TH><span class="sr-only">"Cancel"</span></th>
+                                        </tr></thead>
+                                        <tbody class="divide-y divide-slate-100">
+                                            {d.tickets.into_iter().map(|t| {
+                                                // A paid ticket is cancelled by refunding its payment.
+                                                let cancellable = open && !t.paid && t.status == TicketStatus::Valid && t.checked_in.is_none();
+                                                let (ticket_id, holder) = (t.id.clone(), t.name.clone());
+                                                let confirm_cancel = move |_| {
+                                                    let question = format!("Cancel {holder}'s ticket? They will be emailed, and the place is free again.");
+                                                    if window().confirm_with_message(&question).unwrap_or(false) {
+                                                        cancel_ticket.dispatch(CancelTicket { ticket_id: ticket_id.clone() });
+                                                    }
+                                                };
+                                                let on_phone = format!("{} · {} · {}", t.email, t.tier_name, t.code);
+                                                view! {
+                                                <tr data-testid="ticket-row">
+                                                    <td class=TD>
+                                                        <a href=format!("/admin/contacts/{}", t.contact_id) class="text-indigo-700 hover:underline">{t.name}</a>
+                                                        <span class=PHONE_ONLY>{on_phone}</span>
+                                                    </td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{t.email}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{t.tier_name}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY} font-mono")>{t.code}</td>
+                                                    <td class=format!("{TD} {WIDE_ONLY}")>{t.issued}</td>
+                                                    <td class=TD>{match (t.status, t.checked_in) {
+                                                        (status @ (TicketStatus::Cancelled | TicketStatus::Suspended), _) => status.label().to_string(),
+                                                        (_, Some(at)) => at,
+                                                        (_, None) => "—".to_string(),
+                                                    }}</td>
+                                                    <td class=TD>{cancellable.then(|| view! {
+                                                        <button class="text-sm text-red-700 hover:underline" on:click=confirm_cancel>"Cancel"</button>
+                                                    })}</td>
+                                                </tr>
+                                            }}).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        }}
+                        {crate::ui::pager("tickets", d.page, d.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
+                    </section>
+                    }
+                })
+            })}
+        </Transition>
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = id();
+                let e = crate::live::loaded_once(detail).await.ok()?.event;
+                let editable = move || detail.get().and_then(Result::ok).is_some_and(|d| d.event.status != EventStatus::Cancelled);
+                Some(view! {
+                    <Show when=editable>
+                        <section class=CARD>
+                            <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                            <EventFormView action=save event=Some(e.clone()) />
+                        </section>
+                    </Show>
+                })
             })}
         </Transition>
     }

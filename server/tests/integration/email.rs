@@ -35,6 +35,7 @@ fn shift_form(title: &str, capacity: &str) -> ShiftForm {
         ends_next_day: false,
         capacity: capacity.into(),
         is_public: true,
+        edits: None,
     }
 }
 

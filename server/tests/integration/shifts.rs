@@ -12,6 +12,7 @@ use app::users::{Role, UserStatus};
 use serde_json::Value;
 
 on_both_backends!(
+    two_organisers_editing_a_shift_cannot_overwrite_each_other_unseen,
     forms_the_browser_sends_itself_still_end_on_the_receipt,
     overnight_shifts_end_the_next_day,
     signed_in_volunteers_are_told_of_a_clash_before_they_sign_up,
@@ -94,6 +95,7 @@ pub fn form(title: &str, capacity: &str) -> ShiftForm {
         ends_next_day: false,
         capacity: capacity.into(),
         is_public: true,
+        edits: None,
     }
 }
 
@@ -2280,6 +2282,63 @@ async fn editing_checks_capacity_and_gives_new_room_to_the_waitlist(app: TestApp
         service::update(&bus, &Actor::System, "no-such-shift", &bigger, SeriesScope::This).await,
         Err(ShiftError::NotFound)
     ));
+}
+
+/// The edit form as the page sends it: opened when the shift had been saved `edits` times.
+fn edit_fields<'a>(
+    shift_id: &'a str,
+    title: &'a str,
+    capacity: &'a str,
+    edits: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("shift_id", shift_id),
+        ("form[title]", title),
+        ("form[description]", "Bring water."),
+        ("form[location]", "Community hall"),
+        ("form[date]", "2030-05-04"),
+        ("form[start_time]", "09:00"),
+        ("form[end_time]", "12:00"),
+        ("form[capacity]", capacity),
+        ("form[is_public]", "true"),
+        ("form[edits]", edits),
+    ]
+}
+
+async fn two_organisers_editing_a_shift_cannot_overwrite_each_other_unseen(app: TestApp) {
+    app.create_user("admin@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let shift = service::create(&app.bus(), &Actor::System, &form("Canvass", "4")).await.unwrap();
+    assert_eq!(shift.edits, 0);
+    // The page gives the edit form the number of saves it was opened at.
+    let detail: Value =
+        app.call(&admin, "shifts/admin-one", &[("id", &shift.id)]).await.json().await.unwrap();
+    assert_eq!(detail["shift"]["edits"], 0);
+
+    // Both open the form; the first to save renames it.
+    let first = app.call(&admin, "shifts/update", &edit_fields(&shift.id, "Canvass north", "4", "0")).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(service::get(&app.db, &shift.id).await.unwrap().unwrap().edits, 1);
+    // The second, from the form opened before, would put the old title back: refused, and
+    // nothing of it is saved or published.
+    let second = app.call(&admin, "shifts/update", &edit_fields(&shift.id, "Canvass", "8", "0")).await;
+    assert_eq!(second.status(), 409);
+    assert!(
+        second
+            .text()
+            .await
+            .unwrap()
+            .contains("Someone else saved changes to this shift while you were editing it")
+    );
+    let kept = service::get(&app.db, &shift.id).await.unwrap().unwrap();
+    assert_eq!((kept.title.as_str(), kept.capacity, kept.edits), ("Canvass north", 4, 1));
+    assert_eq!(events(&app, "shift.updated").await, 1);
+    // Opened again, it saves; sign-ups in between are not edits and refuse nothing.
+    sign_up_people(&app.bus(), &shift.id, 2).await;
+    let again = app.call(&admin, "shifts/update", &edit_fields(&shift.id, "Canvass north", "8", "1")).await;
+    assert_eq!(again.status(), 200);
+    let saved = service::get(&app.db, &shift.id).await.unwrap().unwrap();
+    assert_eq!((saved.capacity, saved.signed_up, saved.edits), (8, 2, 2));
 }
 
 fn weekly(days: &[&str], weeks: &str) -> RepeatForm {

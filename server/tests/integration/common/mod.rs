@@ -118,6 +118,7 @@ pub fn shift_tomorrow(title: &str) -> app::shifts::ShiftForm {
         ends_next_day: false,
         capacity: "5".into(),
         is_public: true,
+        edits: None,
     }
 }
 
