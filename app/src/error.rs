@@ -60,6 +60,15 @@ fn join_messages(errors: &[FieldError]) -> String {
 }
 
 impl AppError {
+    /// An edit saved on `what` ("this shift") as it was before someone else saved it: refused,
+    /// with how to see their changes (`to_see_theirs`).
+    pub fn changed_meanwhile(what: &str, to_see_theirs: &str) -> AppError {
+        AppError::Conflict(format!(
+            "Someone else saved changes to {what} while you were editing it, so yours were not saved. \
+             {to_see_theirs} to see theirs, then make yours again."
+        ))
+    }
+
     /// A single field-level validation error.
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
         AppError::Invalid(FieldError::only(field, message))

@@ -344,6 +344,20 @@ pub fn MaskedField(
     }
 }
 
+/// An edit form's hidden `form[edits]`: how many times the record had been saved when the
+/// form was opened (`opened`), then what each save made from this form left (`saved`), so
+/// that the server refuses a save over someone else's newer one but not this form's next.
+#[component]
+pub fn EditsField(opened: i64, #[prop(into)] saved: Signal<Option<i64>>) -> impl IntoView {
+    let edits = RwSignal::new(opened);
+    Effect::new(move |_| {
+        if let Some(n) = saved.get() {
+            edits.set(n);
+        }
+    });
+    view! { <input type="hidden" name="form[edits]" value=move || edits.get() /> }
+}
+
 /// "Saved." once a form's save succeeds (`saved`: the save action's `value()`), until the form
 /// is changed again, so that edits made after a save never look saved. `changed` is set by the
 /// form's `on:input` (typing, a choice, a box ticked) and cleared by its `on:submit`.

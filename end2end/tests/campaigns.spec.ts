@@ -63,6 +63,19 @@ test.describe.serial("campaigns", () => {
     // The admin's page counts it without a reload.
     await expect(admin.getByTestId("emails-sent")).toHaveText("1 email sent");
     await expect(admin.getByLabel("Email subject")).toHaveValue("Keep {{campaign_title}} green and open");
+    // Saved twice from the same form: its second save is not taken for someone else's.
+    const edit = admin.locator("section").filter({ has: admin.getByRole("heading", { name: "Edit" }) });
+    for (const subject of ["Keep {{campaign_title}} green and open", "Keep {{campaign_title}} green"]) {
+      await edit.getByLabel("Email subject").fill(subject);
+      const [saved] = await Promise.all([
+        admin.waitForResponse((response) => response.url().endsWith("/api/campaigns/save")),
+        edit.getByRole("button", { name: "Save campaign" }).click(),
+      ]);
+      expect(saved.status()).toBe(200);
+    }
+    await admin.reload();
+    await expect(admin.getByLabel("Email subject")).toHaveValue("Keep {{campaign_title}} green");
+    await ready(admin);
 
     // Without JavaScript (or before the page's code has loaded) the browser sends the form
     // itself, and the supporter still sees their thanks.

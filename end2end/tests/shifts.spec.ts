@@ -294,6 +294,26 @@ test.describe.serial("volunteer shifts", () => {
     await expect(admin.getByRole("heading", { name: "Leafleting north" })).toBeVisible();
     await expect(admin.getByTestId("shift-summary")).toContainText("0/5 signed up");
 
+    // Two organisers edit it at once: the second to save is told, and nothing of theirs is saved.
+    const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
+    await colleague.goto(admin.url());
+    await ready(colleague);
+    await colleague.getByRole("button", { name: "Edit shift" }).click();
+    await admin.getByRole("button", { name: "Edit shift" }).click();
+    await admin.getByLabel("Starts").fill("10:00");
+    await admin.getByRole("button", { name: "Save changes" }).click();
+    await expect(admin.getByText(/10:00–12:00/)).toBeVisible();
+    await expect(colleague.getByText(/10:00–12:00/)).toBeVisible();
+    await colleague.getByLabel("Title", { exact: true }).fill("Leafleting south");
+    await colleague.getByRole("button", { name: "Save changes" }).click();
+    await expect(colleague.getByTestId("form-error")).toContainText("Someone else saved changes to this shift while you were editing it");
+    await expect(colleague.getByRole("heading", { name: "Leafleting north" })).toBeVisible();
+    // Opened again, the form has their change.
+    await colleague.getByRole("button", { name: "Discard" }).click();
+    await colleague.getByRole("button", { name: "Edit shift" }).click();
+    await expect(colleague.getByLabel("Starts")).toHaveValue("10:00");
+    await colleague.close();
+
     // Copying it fills the new shift form with its details; only the date is chosen.
     await admin.getByRole("link", { name: "Copy to a new shift" }).click();
     await ready(admin);

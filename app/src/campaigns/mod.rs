@@ -91,6 +91,8 @@ pub struct Campaign {
     pub emails_sent: i64,
     /// `YYYY-MM-DD`, the organisation's day.
     pub created: String,
+    /// How many times an organiser saved its details (the edit form's check).
+    pub edits: i64,
 }
 
 /// The admin list's filter: part of the title, a status (`DRAFT`…, empty for all), the page.
@@ -138,6 +140,10 @@ pub struct CampaignForm {
     pub recipients: String,
     pub email_subject: String,
     pub email_template: String,
+    /// Editing: the campaign's `edits` when the form was opened. When given, a save is
+    /// refused if someone else saved the campaign since.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// A supporter's email as typed on the public page.
@@ -344,6 +350,9 @@ impl From<service::CampaignError> for AppError {
             CampaignError::NotFound => AppError::NotFound("There is no such campaign.".into()),
             CampaignError::SlugTaken => {
                 AppError::invalid("slug", "Another campaign already uses this address.")
+            }
+            CampaignError::ChangedMeanwhile => {
+                AppError::changed_meanwhile("this campaign", "Reload the page")
             }
             CampaignError::NotAllowed(from, to) if from == to => {
                 AppError::Conflict(format!("This campaign is already {}.", to.label().to_lowercase()))

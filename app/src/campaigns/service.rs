@@ -32,6 +32,9 @@ pub enum CampaignError {
     NotFound,
     #[error("this address is taken")]
     SlugTaken,
+    /// An edit was made on the campaign as it was before someone else saved it.
+    #[error("someone else saved this campaign meanwhile")]
+    ChangedMeanwhile,
     #[error("a {0:?} campaign cannot become {1:?}")]
     NotAllowed(CampaignStatus, CampaignStatus),
     #[error("the campaign is not active")]
@@ -117,7 +120,7 @@ pub fn validate(form: &CampaignForm) -> Result<Vec<Recipient>, Vec<FieldError>> 
 }
 
 const COLUMNS: &str = "id, slug, title, summary, body, call_to_action, recipients, email_subject, email_template, \
-                       status, emails_sent, created_at";
+                       status, emails_sent, created_at, edits";
 
 fn campaign_from_row(row: &sqlx::any::AnyRow, zone: Zone) -> Result<Campaign, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -135,6 +138,7 @@ fn campaign_from_row(row: &sqlx::any::AnyRow, zone: Zone) -> Result<Campaign, sq
         status: CampaignStatus::parse(&status).unwrap_or(CampaignStatus::Draft),
         emails_sent: row.try_get("emails_sent")?,
         created: zone.date(row.try_get("created_at")?),
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -241,9 +245,13 @@ pub async fn save(
         (id, CampaignStatus::Draft)
     } else {
         let current = locked(&mut tx, "id", id).await?;
+        if form.edits.is_some_and(|seen| seen != current.edits) {
+            return Err(CampaignError::ChangedMeanwhile);
+        }
         let updated = sqlx::query(
             "UPDATE campaigns SET slug = $1, title = $2, summary = $3, body = $4, call_to_action = $5, \
-             recipients = $6, email_subject = $7, email_template = $8, updated_at = $9 WHERE id = $10",
+             recipients = $6, email_subject = $7, email_template = $8, updated_at = $9, edits = edits + 1 \
+             WHERE id = $10",
         )
         .bind(form.slug.trim())
         .bind(form.title.trim())

@@ -45,6 +45,9 @@ fn CampaignFormView(action: ServerAction<SaveCampaign>, campaign: Option<super::
     view! {
         <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=campaign.as_ref().map(|c| c.id.clone()).unwrap_or_default() />
+            {campaign.as_ref().map(|c| view! {
+                <crate::ui::EditsField opened=c.edits saved=Signal::derive(move || action.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
+            })}
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|c| c.title.clone()) required=true error=error />
             <Field label="Address (/campaigns/…; left empty, made from the title)" name="form[slug]" value=value(|c| c.slug.clone()) error=error />

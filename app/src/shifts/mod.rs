@@ -729,11 +729,7 @@ impl From<service::ShiftError> for AppError {
             ShiftError::NotFound => AppError::NotFound("There is no such shift.".into()),
             ShiftError::Cancelled => AppError::Conflict("This shift has been cancelled.".into()),
             ShiftError::Over => AppError::Conflict("This shift is over.".into()),
-            ShiftError::ChangedMeanwhile => AppError::Conflict(
-                "Someone else saved changes to this shift while you were editing it, so yours were not saved. \
-                 Discard your edit to see theirs, then make yours again."
-                    .into(),
-            ),
+            ShiftError::ChangedMeanwhile => AppError::changed_meanwhile("this shift", "Discard your edit"),
             ShiftError::AlreadySignedUp => {
                 AppError::invalid("email", "This email is already signed up for this shift.")
             }

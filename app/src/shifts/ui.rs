@@ -1511,6 +1511,12 @@ pub fn AdminShiftPage() -> impl IntoView {
     let add_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(add.value(), add_form);
     let update_error = last_error(update.value());
+    // How many saves a save of shift `id` from the edit form left it with.
+    let saved_edits = move |id: String| {
+        Signal::derive(move || {
+            update.value().get().and_then(Result::ok)?.into_iter().find(|s| s.id == id).map(|s| s.edits)
+        })
+    };
     let action_error = Signal::derive(move || {
         last_error(cancel_shift.value())
             .get()
@@ -1532,7 +1538,9 @@ pub fn AdminShiftPage() -> impl IntoView {
         async move { if open { admin_move_targets(shift_id, from).await.map(Some) } else { Ok(None) } }
     });
     let confirm_cancel = RwSignal::new(false);
-    let confirm_delete = RwSignal::new(false);
+    // The shift as it was when "Delete shift" was pressed, and whether it was over: the
+    // confirmation's, drawn outside the live parts so that its choice of scope stays.
+    let deleting = RwSignal::new(None::<(Shift, bool)>);
     // The shift as it was when "Edit shift" was pressed: the edit form's values, kept while
     // live updates draw the rest of the page again.
     let editing = RwSignal::new(None::<Shift>);
@@ -1610,33 +1618,14 @@ pub fn AdminShiftPage() -> impl IntoView {
                             }
                         };
                         let series = shift.series_id.is_some();
-                        let delete_id = shift.id.clone();
+                        let shown = shift.clone();
                         let delete_controls = move || {
-                            if confirm_delete.get() {
-                                let delete_id = delete_id.clone();
-                                view! {
-                                    <ActionForm action=delete attr:class="mt-4 space-y-3 rounded-lg border border-red-200 bg-red-50 p-4" attr:data-testid="delete-form">
-                                        <input type="hidden" name="shift_id" value=delete_id />
-                                        <p class="text-sm text-red-900">
-                                            "Deleting removes the shift and its sign-ups for good"
-                                            {if over { "." } else { "; signed-up volunteers are told it is cancelled." }}
-                                        </p>
-                                        <ScopeChoice series=series />
-                                        <div class="flex gap-3">
-                                            <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white">"Yes, delete"</button>
-                                            <button type="button" class="text-sm text-slate-700" on:click=move |_| confirm_delete.set(false)>"Keep it"</button>
-                                        </div>
-                                    </ActionForm>
-                                }
-                                    .into_any()
-                            } else {
-                                view! {
-                                    <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700" on:click=move |_| confirm_delete.set(true)>
-                                        "Delete shift"
-                                    </button>
-                                }
-                                    .into_any()
-                            }
+                            let shown = shown.clone();
+                            deleting.with(Option::is_none).then(|| view! {
+                                <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700" on:click=move |_| deleting.set(Some((shown.clone(), over)))>
+                                    "Delete shift"
+                                </button>
+                            })
                         };
                         view! {
                             <Title text=shift.title.clone() />
@@ -1706,6 +1695,20 @@ pub fn AdminShiftPage() -> impl IntoView {
         </Transition>
         // The forms are drawn outside the live parts (or once, in the last part): a volunteer
         // signing up while an organiser types must not empty what they typed.
+        {move || deleting.get().map(|(shift, over)| view! {
+            <ActionForm action=delete attr:class="mt-4 max-w-xl space-y-3 rounded-lg border border-red-200 bg-red-50 p-4" attr:data-testid="delete-form">
+                <input type="hidden" name="shift_id" value=shift.id />
+                <p class="text-sm text-red-900">
+                    "Deleting removes the shift and its sign-ups for good"
+                    {if over { "." } else { "; signed-up volunteers are told it is cancelled." }}
+                </p>
+                <ScopeChoice series=shift.series_id.is_some() />
+                <div class="flex gap-3">
+                    <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white">"Yes, delete"</button>
+                    <button type="button" class="text-sm text-slate-700" on:click=move |_| deleting.set(None)>"Keep it"</button>
+                </div>
+            </ActionForm>
+        })}
         {move || editing.get().map(|shift| {
             let series = shift.series_id.is_some();
             view! {
@@ -1714,7 +1717,7 @@ pub fn AdminShiftPage() -> impl IntoView {
                     <TimesAreIn />
                     <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
                         <input type="hidden" name="shift_id" value=shift.id.clone() />
-                        <input type="hidden" name="form[edits]" value=shift.edits />
+                        <crate::ui::EditsField opened=shift.edits saved=saved_edits(shift.id.clone()) />
                         <FormError error=update_error />
                         <ShiftFields shift=Some(shift) with_date=true error=update_error />
                         <ScopeChoice series=series />

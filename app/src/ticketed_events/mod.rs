@@ -178,6 +178,8 @@ pub struct TicketedEvent {
     /// Whether it has ended (when it was read).
     pub over: bool,
     pub tiers: Vec<Tier>,
+    /// How many times an organiser saved its details (the edit form's check).
+    pub edits: i64,
 }
 
 impl TicketedEvent {
@@ -213,6 +215,10 @@ pub struct EventForm {
     #[serde(default)]
     pub ends_next_day: bool,
     pub tiers: String,
+    /// Editing: the event's `edits` when the form was opened. When given, a save is refused
+    /// if someone else saved the event since.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The admin list's filter: part of the title, a status (empty for all), the page.
@@ -508,6 +514,7 @@ impl From<service::TicketingError> for AppError {
                 AppError::invalid("slug", "Another event already uses this address.")
             }
             TicketingError::Conflict(message) => AppError::Conflict(message),
+            TicketingError::ChangedMeanwhile => AppError::changed_meanwhile("this event", "Reload the page"),
             TicketingError::RateLimited(wait) => {
                 AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
             }

@@ -38,6 +38,9 @@ pub enum TicketingError {
     TicketNotFound,
     #[error("this address is taken")]
     SlugTaken,
+    /// An edit was made on the event as it was before someone else saved it.
+    #[error("someone else saved this event meanwhile")]
+    ChangedMeanwhile,
     /// Refused as things stand, with what to tell the person.
     #[error("{0}")]
     Conflict(String),
@@ -104,7 +107,7 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
     Ok(ValidEvent { starts_at, ends_at, tiers })
 }
 
-const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status, updated_at";
+const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status, updated_at, edits";
 
 /// 1 when ticket `t` was bought through Stripe, else 0.
 const PAID: &str =
@@ -158,6 +161,7 @@ fn event_from_row(
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
         over: ends_at <= db::now_unix(),
         tiers,
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -175,7 +179,7 @@ async fn find(db: &Db, column: &str, value: &str) -> Result<TicketedEvent, Ticke
 }
 
 /// The event's row, locked until commit on PostgreSQL (SQLite's write transaction already
-/// holds every row): id, slug, title, venue, times and status, for a change's rules.
+/// holds every row): id, slug, title, venue, times, status and saves, for a change's rules.
 struct Locked {
     id: String,
     slug: String,
@@ -186,6 +190,8 @@ struct Locked {
     status: EventStatus,
     /// When it was last changed: the SEQUENCE of its calendar entries.
     updated_at: i64,
+    /// How many times an organiser saved its details.
+    edits: i64,
 }
 
 async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, TicketingError> {
@@ -207,6 +213,7 @@ async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, Ticket
         ends_at: row.try_get("ends_at")?,
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
         updated_at: row.try_get("updated_at")?,
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -307,11 +314,15 @@ pub async fn save(
                    updated_at, id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 'DRAFT')";
         (uuid::Uuid::new_v4().to_string(), sql)
     } else {
-        if locked(&mut tx, "id", id).await?.status == EventStatus::Cancelled {
+        let current = locked(&mut tx, "id", id).await?;
+        if current.status == EventStatus::Cancelled {
             return Err(Conflict("A cancelled event cannot be changed.".into()));
         }
+        if form.edits.is_some_and(|seen| seen != current.edits) {
+            return Err(TicketingError::ChangedMeanwhile);
+        }
         let sql = "UPDATE ticketed_events SET slug = $1, title = $2, description = $3, venue = $4, starts_at = $5, \
-                   ends_at = $6, updated_at = $7 WHERE id = $8";
+                   ends_at = $6, updated_at = $7, edits = edits + 1 WHERE id = $8";
         (id.to_string(), sql)
     };
     let written = sqlx::query(sql)

@@ -42,6 +42,9 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
     view! {
         <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=event.as_ref().map(|e| e.id.clone()).unwrap_or_default() />
+            {event.as_ref().map(|e| view! {
+                <crate::ui::EditsField opened=e.edits saved=Signal::derive(move || action.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
+            })}
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|e| e.title.clone()) required=true error=error />
             <Field label="Address (/events/…; left empty, made from the title)" name="form[slug]" value=value(|e| e.slug.clone()) error=error />

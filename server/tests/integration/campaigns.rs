@@ -7,6 +7,7 @@ use serde_json::Value;
 
 on_both_backends!(
     campaigns_are_checked_saved_and_moved_through_moderation,
+    two_organisers_editing_a_campaign_cannot_overwrite_each_other_unseen,
     supporters_email_their_representatives_once_a_day,
     responses_are_held_for_moderation,
     responses_come_in_pages_those_awaiting_moderation_first,
@@ -52,6 +53,42 @@ async fn set_status(app: &TestApp, client: &reqwest::Client, id: &str, status: &
         .await
         .status()
         .as_u16()
+}
+
+/// The edit form of campaign `id` as the page sends it, opened when it had been saved `edits`
+/// times, with `title`.
+fn edit_form<'a>(id: &'a str, title: &'a str, edits: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = campaign_form("save-the-park", RECIPIENTS, TEMPLATE);
+    form[0].1 = title;
+    form.extend([("id", id), ("form[edits]", edits)]);
+    form
+}
+
+async fn two_organisers_editing_a_campaign_cannot_overwrite_each_other_unseen(app: TestApp) {
+    let admin = admin(&app).await;
+    let id = saved(&app, &admin, "save-the-park").await;
+    let campaign = || async {
+        app.call(&admin, "campaigns/get", &[("id", id.as_str())]).await.json::<Value>().await.unwrap()["campaign"].clone()
+    };
+    assert_eq!(campaign().await["edits"], 0);
+    // Both open the form; the first to save renames it.
+    let first = app.call(&admin, "campaigns/save", &edit_form(&id, "Save Riverside Park", "0")).await;
+    assert_eq!(first.json::<Value>().await.unwrap()["edits"], 1);
+    // The second, from the form opened before, is refused: nothing of it is saved or published.
+    let second = app.call(&admin, "campaigns/save", &edit_form(&id, "Save the park", "0")).await;
+    assert_eq!(second.status(), 409);
+    assert!(second.text().await.unwrap().contains("Someone else saved changes to this campaign"));
+    assert_eq!(campaign().await["title"], "Save Riverside Park");
+    let updates: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM event_outbox WHERE topic = 'campaign.updated'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(updates, 1);
+    // The form saves again after its own save, which answered the new count.
+    let again = app.call(&admin, "campaigns/save", &edit_form(&id, "Save Riverside Park!", "1")).await;
+    assert_eq!(again.json::<Value>().await.unwrap()["edits"], 2);
+    assert_eq!(campaign().await["title"], "Save Riverside Park!");
 }
 
 async fn campaigns_are_checked_saved_and_moved_through_moderation(app: TestApp) {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 on_both_backends!(
     events_are_checked_saved_published_and_cancelled,
+    two_organisers_editing_an_event_cannot_overwrite_each_other_unseen,
     a_late_event_ends_the_next_day,
     taking_tickets_is_rate_limited_per_ip,
     events_admins_stream_only_what_their_pages_show,
@@ -45,6 +46,40 @@ async fn published(app: &TestApp, client: &reqwest::Client, title: &str, tiers: 
     let id = saved["id"].as_str().unwrap().to_string();
     assert_eq!(app.call(client, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
     (id, saved["slug"].as_str().unwrap().to_string())
+}
+
+async fn two_organisers_editing_an_event_cannot_overwrite_each_other_unseen(app: TestApp) {
+    let admin = events_admin(&app).await;
+    let (id, _) = published(&app, &admin, "Film night", "Seats | 20").await;
+    let date = tomorrow();
+    let edit = |title: &'static str, edits: &'static str| {
+        let mut form = event_form(title, &date, "Seats | 20");
+        form.extend([("id", id.as_str()), ("form[edits]", edits)]);
+        form
+    };
+    let title = || async {
+        let event: Value =
+            app.call(&admin, "ticketed-events/get", &[("id", id.as_str())]).await.json().await.unwrap();
+        event["event"]["title"].as_str().unwrap().to_string()
+    };
+    // Both open the form; the first to save renames it.
+    let first = app.call(&admin, "ticketed-events/save", &edit("Film night: Selma", "0")).await;
+    assert_eq!(first.json::<Value>().await.unwrap()["edits"], 1);
+    // The second, from the form opened before, is refused: nothing of it is saved or published.
+    let second = app.call(&admin, "ticketed-events/save", &edit("Film night", "0")).await;
+    assert_eq!(second.status(), 409);
+    assert!(second.text().await.unwrap().contains("Someone else saved changes to this event"));
+    assert_eq!(title().await, "Film night: Selma");
+    let updates: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM event_outbox WHERE topic = 'ticketed-event.updated'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(updates, 1);
+    // The form saves again after its own save, which answered the new count.
+    let again = app.call(&admin, "ticketed-events/save", &edit("Film night: Selma (1965)", "1")).await;
+    assert_eq!(again.json::<Value>().await.unwrap()["edits"], 2);
+    assert_eq!(title().await, "Film night: Selma (1965)");
 }
 
 fn tier_id(event: &Value, name: &str) -> String {
