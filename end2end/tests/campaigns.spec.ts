@@ -76,6 +76,23 @@ test.describe.serial("campaigns", () => {
     await admin.reload();
     await expect(admin.getByLabel("Email subject")).toHaveValue("Keep {{campaign_title}} green");
     await ready(admin);
+    // A colleague saves it while this form is open: this page follows (it fetches the campaign
+    // again), but a save from the form opened before is refused, not made over theirs.
+    const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
+    await colleague.goto(admin.url());
+    await ready(colleague);
+    const followed = admin.waitForResponse((response) => response.url().endsWith("/api/campaigns/get"));
+    await colleague.getByLabel("Summary", { exact: true }).fill("The city wants to sell Riverside Park to developers.");
+    await colleague.getByRole("button", { name: "Save campaign" }).click();
+    await followed;
+    await colleague.close();
+    await admin.getByLabel("Call to action").fill("Write to council today");
+    await admin.getByRole("button", { name: "Save campaign" }).click();
+    await expect(admin.getByTestId("form-error")).toContainText("Someone else saved changes to this campaign while you were editing it");
+    await admin.reload();
+    await expect(admin.getByLabel("Summary", { exact: true })).toHaveValue("The city wants to sell Riverside Park to developers.");
+    await expect(admin.getByLabel("Call to action")).toHaveValue("Email your councillors");
+    await ready(admin);
 
     // Without JavaScript (or before the page's code has loaded) the browser sends the form
     // itself, and the supporter still sees their thanks.

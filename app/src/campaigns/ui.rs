@@ -187,8 +187,8 @@ pub fn AdminCampaignPage() -> impl IntoView {
         <Title text="Campaign" />
         <p><a href="/admin/campaigns" class="text-sm text-indigo-700 hover:underline">"← Campaigns"</a></p>
         // The live parts are drawn again on every change; the forms (the status's reason, a
-        // response entered by hand, the edit) are drawn once, so that a supporter's email
-        // arriving does not empty what an organiser is typing.
+        // response entered by hand, the edit) are drawn once, so that what an organiser is
+        // typing stays and the edit keeps the `edits` it was opened with.
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

@@ -195,7 +195,7 @@ pub fn ContactPage() -> impl IntoView {
         <Title text="Contact" />
         <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
         // The live parts are drawn again on every change; the forms are drawn once (again
-        // after an erasure), so that a change elsewhere does not empty what is being typed.
+        // after an erasure, which empties the contact), so that what is being typed stays.
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

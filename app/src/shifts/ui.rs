@@ -1693,8 +1693,9 @@ pub fn AdminShiftPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        // The forms are drawn outside the live parts (or once, in the last part): a volunteer
-        // signing up while an organiser types must not empty what they typed.
+        // The forms are drawn outside the live parts (or once, in the last part). Drawn again
+        // by a live update, a form opened by a button would be emptied of what an organiser is
+        // typing (a volunteer signed up meanwhile), and any form would take the newer `edits`.
         {move || deleting.get().map(|(shift, over)| view! {
             <ActionForm action=delete attr:class="mt-4 max-w-xl space-y-3 rounded-lg border border-red-200 bg-red-50 p-4" attr:data-testid="delete-form">
                 <input type="hidden" name="shift_id" value=shift.id />

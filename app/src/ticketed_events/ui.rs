@@ -200,7 +200,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
         <Title text="Ticketed event" />
         <p><a href="/admin/ticketed-events" class="text-sm text-indigo-700 hover:underline">"← Ticketed events"</a></p>
         // The live parts are drawn again on every change; the check-in and edit forms are drawn
-        // once, so that a ticket taken or checked in elsewhere does not empty what is typed.
+        // once, so that what is typed stays and the edit keeps the `edits` it was opened with.
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
