@@ -206,6 +206,7 @@ test.describe.serial("contacts", () => {
     await erase.getByLabel("Type their email to confirm").fill("ella@example.com");
     await erase.getByRole("button", { name: "Erase personal data" }).click();
     await expect(erase.getByTestId("error-confirm_email")).toContainText("Type this contact's email exactly");
+    await expect(erase.getByLabel("Type their email to confirm")).toHaveValue("ella@example.com");
     await expect(admin.getByRole("heading", { name: "Ella Baker" })).toBeVisible();
     await erase.getByLabel("Type their email to confirm").fill("ella@example.org");
     await erase.getByRole("button", { name: "Erase personal data" }).click();

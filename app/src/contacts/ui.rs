@@ -160,6 +160,9 @@ pub fn ContactPage() -> impl IntoView {
     let merge = ServerAction::<MergeContacts>::new();
     let erase = ServerAction::<EraseContact>::new();
     let erase_error = last_error(erase.value());
+    // The forms are drawn again once the contact is erased (their details are gone), not after
+    // a refused erasure, which keeps the email typed to confirm it.
+    let erased = Memo::new(move |_| matches!(erase.value().get(), Some(Ok(()))));
     let update = ServerAction::<UpdateContact>::new();
     let update_error = last_error(update.value());
     let tags_error = last_error(tags.value());
@@ -223,7 +226,7 @@ pub fn ContactPage() -> impl IntoView {
         </Transition>
         <Transition>
             {move || Suspend::new(async move {
-                let _ = (id(), erase.version().get());
+                let _ = (id(), erased.get());
                 let c = crate::live::loaded_once(detail).await.ok()?.contact;
                 let (edited, tag_owner) = (c.id.clone(), c.id.clone());
                 let editing = c;
@@ -394,7 +397,7 @@ pub fn ContactPage() -> impl IntoView {
         </Transition>
         <Transition>
             {move || Suspend::new(async move {
-                let _ = (id(), erase.version().get());
+                let _ = (id(), erased.get());
                 let c = crate::live::loaded_once(detail).await.ok()?.contact;
                 let (merge_survivor, erased_id) = (c.id.clone(), c.id.clone());
                 let data_file = format!("/api/contacts/{}/data.json", c.id);
