@@ -1511,12 +1511,6 @@ pub fn AdminShiftPage() -> impl IntoView {
     let add_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(add.value(), add_form);
     let update_error = last_error(update.value());
-    // How many saves a save of shift `id` from the edit form left it with.
-    let saved_edits = move |id: String| {
-        Signal::derive(move || {
-            update.value().get().and_then(Result::ok)?.into_iter().find(|s| s.id == id).map(|s| s.edits)
-        })
-    };
     let action_error = Signal::derive(move || {
         last_error(cancel_shift.value())
             .get()
@@ -1718,7 +1712,8 @@ pub fn AdminShiftPage() -> impl IntoView {
                     <TimesAreIn />
                     <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
                         <input type="hidden" name="shift_id" value=shift.id.clone() />
-                        <crate::ui::EditsField opened=shift.edits saved=saved_edits(shift.id.clone()) />
+                        // Saved, the form closes: the next edit opens from the saved shift.
+                        <crate::ui::EditsField opened=shift.edits saved=Signal::stored(None) />
                         <FormError error=update_error />
                         <ShiftFields shift=Some(shift) with_date=true error=update_error />
                         <ScopeChoice series=series />
