@@ -134,6 +134,20 @@ test.describe.serial("ticketed events", () => {
     await admin.getByRole("button", { name: "Publish" }).click();
     await expect(admin.getByTestId("event-status")).toHaveText("Published");
     await expect(admin.getByTestId("tier").nth(1)).toHaveText("Solidarity (Pay what you can): 0 of 5 taken");
+    // A colleague moves it upstairs while this page's form is open: the page shows the new venue
+    // at once, and a save from the form opened before, which would move it back, is refused.
+    const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
+    await colleague.goto(admin.url());
+    await ready(colleague);
+    await colleague.getByLabel("Venue").fill("Riverside Hall, upstairs");
+    await colleague.getByRole("button", { name: "Save event" }).click();
+    await expect(colleague.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+    await colleague.close();
+    await expect(admin.getByText(/· Riverside Hall, upstairs$/)).toBeVisible();
+    await admin.getByLabel("Title", { exact: true }).fill("Open rehearsal, full cast");
+    await admin.getByRole("button", { name: "Save event" }).click();
+    await expect(admin.getByText(/Someone else saved changes to this event/)).toBeVisible();
+    await expect(admin.getByRole("heading", { level: 1 })).toHaveText("Open rehearsal");
 
     const visitor = await (await browser.newContext()).newPage();
     await visitor.goto(`${server.baseURL}/events/open-rehearsal`);

@@ -64,14 +64,14 @@ pub async fn erase(bus: &Bus, actor: &Actor, id: &str, confirm_email: &str) -> R
     let mut tx = bus.db().begin_write().await?;
     // First, before any row lock that a listener's copy could wait for.
     db::lock_key(&mut tx, bus::COPIES_LOCK).await?;
-    let (name, email, phone) = super::service::locked_details(&mut tx, id).await?;
-    if normalise_email(confirm_email) != email {
+    let details = super::service::locked_details(&mut tx, id).await?;
+    if normalise_email(confirm_email) != details.email {
         let message = "Type this contact's email exactly, to confirm which person to erase.";
         return Err(ContactError::Invalid(FieldError::only("confirm_email", message)));
     }
-    let mut person = Person { ids: vec![id.to_string()], emails: vec![email], ..Person::default() };
-    Person::add(&mut person.names, Some(&name));
-    Person::add(&mut person.phones, phone.as_deref());
+    let mut person = Person { ids: vec![id.to_string()], emails: vec![details.email], ..Person::default() };
+    Person::add(&mut person.names, Some(&details.name));
+    Person::add(&mut person.phones, details.phone.as_deref());
     known_by(&mut tx, &mut person).await?;
     let reasons = still_needed(&mut tx, &person, db::now_unix()).await?;
     if !reasons.is_empty() {

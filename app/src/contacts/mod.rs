@@ -55,6 +55,8 @@ pub struct Contact {
     /// `YYYY-MM-DD` (the organisation's day) they followed a bulk email's unsubscribe link;
     /// no bulk email goes to them since.
     pub unsubscribed: Option<String>,
+    /// How many times their name, email or phone changed; the edit form sends it back.
+    pub edits: i64,
 }
 
 /// The list's filters; each may be left out.
@@ -174,6 +176,11 @@ pub struct ContactForm {
     /// Optional; empty removes it.
     #[serde(default)]
     pub phone: String,
+    /// Correcting: the contact's `edits` when the form was opened. When given, a save is
+    /// refused if their details changed since (someone else's edit, an account's new email, a
+    /// merge, an import), so that it cannot put the old ones back unseen.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// What the unsubscribe page shows for a link: whose it is (the email partly hidden, as the
@@ -227,6 +234,7 @@ impl From<service::ContactError> for AppError {
                 AppError::NotFound(format!("This contact's personal data was erased on {day}."))
             }
             ContactError::StillNeeded(reasons) => AppError::Conflict(format!("Not erased yet. {reasons}")),
+            ContactError::ChangedMeanwhile => AppError::changed_meanwhile("this contact", "Reload the page"),
             ContactError::EmailTaken => AppError::invalid(
                 "email",
                 "A contact with this email already exists. To make two contacts one, merge them on the contact's page.",
@@ -273,14 +281,14 @@ pub async fn create_contact(form: ContactForm) -> Result<String, AppError> {
     Ok(id)
 }
 
-/// Corrects a contact's name, email and phone.
+/// Corrects a contact's name, email and phone; answers with the contact's `edits` after.
 #[server(prefix = "/api", endpoint = "contacts/update")]
-pub async fn update_contact(id: String, form: ContactForm) -> Result<(), AppError> {
+pub async fn update_contact(id: String, form: ContactForm) -> Result<i64, AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    service::update(&state.bus, &crate::events::Actor::User(user.id), &id, &form).await?;
+    let edits = service::update(&state.bus, &crate::events::Actor::User(user.id), &id, &form).await?;
     crate::request::after_plain_form_post(&format!("/admin/contacts/{id}"));
-    Ok(())
+    Ok(edits)
 }
 
 /// What an unsubscribe link (from a bulk email's footer) is for; 404 for a wrong link.

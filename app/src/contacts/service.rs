@@ -37,6 +37,9 @@ pub enum ContactError {
     /// Erasing waits for these, each with what to do first.
     #[error("the contact is still needed")]
     StillNeeded(String),
+    /// The edit form was opened before the contact's details last changed.
+    #[error("the contact changed since the form was opened")]
+    ChangedMeanwhile,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -179,7 +182,7 @@ async fn contact_ids_by_email(tx: &mut Tx, emails: &[&str]) -> Result<HashMap<St
     Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, email)| (email, id)).collect())
 }
 
-const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, c.unsubscribed_at, \
+const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, c.unsubscribed_at, c.edits, \
      (SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM contact_activity a WHERE a.contact_id = c.id) AS score";
 
 fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> Result<Contact, sqlx::Error> {
@@ -193,6 +196,7 @@ fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> R
         tags,
         score: row.try_get("score")?,
         unsubscribed: row.try_get::<Option<i64>, _>("unsubscribed_at")?.map(|at| zone.date(at)),
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -446,21 +450,31 @@ fn valid_tags(field: &str, typed: &[String]) -> Result<Vec<String>, ContactError
     Ok(tags)
 }
 
-/// Contact `id`'s name, email and phone, the contact locked until commit on PostgreSQL;
-/// `NotFound` once their personal data is erased.
-pub(super) async fn locked_details(
-    tx: &mut Tx,
-    id: &str,
-) -> Result<(String, String, Option<String>), ContactError> {
+/// Contact `id`'s details as an edit changes them, the contact locked until commit on
+/// PostgreSQL; `NotFound` once their personal data is erased.
+pub(super) async fn locked_details(tx: &mut Tx, id: &str) -> Result<Details, ContactError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT name, email, phone FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
+        "SELECT name, email, phone, edits FROM contacts WHERE id = $1 AND erased_at IS NULL{}",
         db::for_update(tx)
     )))
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(ContactError::NotFound)?;
-    Ok((row.try_get("name")?, row.try_get("email")?, row.try_get("phone")?))
+    Ok(Details {
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        edits: row.try_get("edits")?,
+    })
+}
+
+/// A contact's name, email and phone, and how many times they changed (`edits`).
+pub(super) struct Details {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub edits: i64,
 }
 
 /// Contact `id`'s email, the contact locked until commit on PostgreSQL.
@@ -601,11 +615,17 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     let now = db::now_unix();
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(duplicate).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM contacts WHERE id = $1").bind(duplicate).execute(&mut *tx).await?;
-    sqlx::query("UPDATE contacts SET phone = $1, unsubscribed_at = $2, updated_at = $3 WHERE id = $4")
-        .bind(phone)
-        .bind(unsubscribed_at)
-        .bind(now)
-        .bind(survivor)
+    // Taking the duplicate's phone changes the survivor's details: an edit form opened before
+    // would put the old ones back.
+    let took_phone = i64::from(phone != kept.try_get::<Option<String>, _>("phone")?);
+    sqlx::query(
+        "UPDATE contacts SET phone = $1, unsubscribed_at = $2, updated_at = $3, edits = edits + $4 WHERE id = $5",
+    )
+    .bind(phone)
+    .bind(unsubscribed_at)
+    .bind(now)
+    .bind(took_phone)
+    .bind(survivor)
         .execute(&mut *tx)
         .await?;
     crate::audit::service::record(&mut tx, actor, "contact.merged", &format!("{gone_email} into {email}"))
@@ -663,18 +683,23 @@ pub async fn create(bus: &Bus, actor: &Actor, form: &ContactForm) -> Result<Stri
 /// Corrects a contact's name, email and phone, and publishes `contact.updated` (with the
 /// email before the change, so the newsletter can follow it); the admin audit log records it
 /// (the old email too when it changes). Saving the same details changes nothing. Their
-/// sign-ups keep the details they were made with.
-pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> Result<(), ContactError> {
+/// sign-ups keep the details they were made with. A form opened before the details last
+/// changed (`form.edits` out of date) is refused. Answers with the contact's `edits` after.
+pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> Result<i64, ContactError> {
     let (name, email, phone) = checked(form)?;
     let mut tx = bus.db().begin_write().await?;
-    let (old_name, old_email, old_phone) = locked_details(&mut tx, id).await?;
-    let unchanged = old_name == name && old_email == email && old_phone == phone;
+    let old = locked_details(&mut tx, id).await?;
+    let unchanged = old.name == name && old.email == email && old.phone == phone;
     if unchanged {
-        return Ok(());
+        return Ok(old.edits);
     }
-    let updated =
-        sqlx::query("UPDATE contacts SET name = $1, email = $2, phone = $3, updated_at = $4 WHERE id = $5")
-            .bind(&name)
+    if form.edits.is_some_and(|seen| seen != old.edits) {
+        return Err(ContactError::ChangedMeanwhile);
+    }
+    let updated = sqlx::query(
+        "UPDATE contacts SET name = $1, email = $2, phone = $3, updated_at = $4, edits = edits + 1 WHERE id = $5",
+    )
+    .bind(&name)
             .bind(&email)
             .bind(&phone)
             .bind(db::now_unix())
@@ -685,18 +710,18 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
         Err(e) if db::is_unique_violation(&e) => return Err(ContactError::EmailTaken),
         other => other?,
     };
-    let entity = if old_email == email { email.clone() } else { format!("{old_email} → {email}") };
+    let entity = if old.email == email { email.clone() } else { format!("{} → {email}", old.email) };
     crate::audit::service::record(&mut tx, actor, "contact.updated", &entity).await?;
     let event = Event::ContactUpdated(ContactUpdated {
         contact_id: id.to_string(),
         name,
         email,
-        previous_email: old_email,
+        previous_email: old.email,
         phone,
     });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
-    Ok(())
+    Ok(old.edits + 1)
 }
 
 /// An account's email changed from `old_email` to `new_email`: the contact with the old one
@@ -715,7 +740,7 @@ pub async fn follow_account_email(
     // change goes on with the two contacts left for Merge.
     let mut attempt = sqlx::Acquire::begin(&mut **tx).await?;
     let moved = sqlx::query(
-        "UPDATE contacts SET email = $1, updated_at = $2 \
+        "UPDATE contacts SET email = $1, updated_at = $2, edits = edits + 1 \
          WHERE email = $3 AND erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM contacts WHERE email = $1) \
          RETURNING id, name, phone",
     )
@@ -1079,7 +1104,8 @@ async fn import_rows(
                 None => {
                     updated += 1;
                     sqlx::query(
-                        "UPDATE contacts SET phone = $1, updated_at = $2 WHERE id = $3 AND phone IS NULL",
+                        "UPDATE contacts SET phone = $1, updated_at = $2, edits = edits + 1 \
+                         WHERE id = $3 AND phone IS NULL AND $1 IS NOT NULL",
                     )
                     .bind(&row.phone)
                     .bind(db::now_unix())

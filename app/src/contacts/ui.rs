@@ -165,6 +165,14 @@ pub fn ContactPage() -> impl IntoView {
     let erased = Memo::new(move |_| matches!(erase.value().get(), Some(Ok(()))));
     let update = ServerAction::<UpdateContact>::new();
     let update_error = last_error(update.value());
+    // Each save closes the edit form, and each refused one opens it again so that the reason
+    // shows beside its field (an `open` attribute would not close it after a second save).
+    let edit_details = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        if let (Some(result), Some(details)) = (update.value().get(), edit_details.get()) {
+            details.set_open(result.is_err());
+        }
+    });
     let tags_error = last_error(tags.value());
     let tags_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(tags.value(), tags_form);
@@ -217,7 +225,7 @@ pub fn ContactPage() -> impl IntoView {
                                 </p>
                             })}
                             <p class="mt-1 text-sm text-green-700" role="status">
-                                {move || matches!(update.value().get(), Some(Ok(()))).then_some("Details saved.")}
+                                {move || matches!(update.value().get(), Some(Ok(_))).then_some("Details saved.")}
                             </p>
                         }.into_any()
                     }
@@ -253,11 +261,11 @@ pub fn ContactPage() -> impl IntoView {
                 });
                 Some(view! {
                     {may_manage.then(move || view! {
-                        // Open again after a refused save, so the reason shows beside its field.
-                        <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" open=move || update_error.get().is_some() data-testid="edit-contact">
+                        <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" node_ref=edit_details data-testid="edit-contact">
                             <summary class="cursor-pointer font-semibold text-slate-900">"Edit details"</summary>
                             <ActionForm action=update attr:class="mt-3 flex max-w-xl flex-col gap-3">
                                 <input type="hidden" name="id" value=edited />
+                                <crate::ui::EditsField opened=editing.edits saved=Signal::derive(move || update.value().get().and_then(Result::ok)) />
                                 <ContactFields contact=editing error=update_error />
                                 <div><button type="submit" class=SMALL_BUTTON disabled=move || update.pending().get()>"Save details"</button></div>
                             </ActionForm>

@@ -14,6 +14,7 @@ on_both_backends!(
     tags_are_added_and_removed_with_one_event_per_real_change,
     merging_keeps_every_signup_payment_activity_and_tag,
     organisers_add_a_contact_and_correct_their_details,
+    an_edit_form_opened_before_a_contact_changed_cannot_put_the_old_details_back,
     contact_functions_check_the_role,
     importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest,
     an_import_file_that_cannot_be_read_changes_nothing,
@@ -506,6 +507,109 @@ async fn organisers_add_a_contact_and_correct_their_details(app: TestApp) {
     );
 }
 
+/// The contact's edit form as the page sends it, opened when their details had changed
+/// `edits` times.
+fn edit_form<'a>(
+    id: &'a str,
+    name: &'a str,
+    email: &'a str,
+    phone: &'a str,
+    edits: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = contact_form(name, email, phone);
+    form.extend([("id", id), ("form[edits]", edits)]);
+    form
+}
+
+async fn an_edit_form_opened_before_a_contact_changed_cannot_put_the_old_details_back(app: TestApp) {
+    let admin = admin(&app).await;
+    let id = contact(&app, "rosa@example.org", "Rosa", None).await;
+    let edits = || async {
+        app.call(&admin, "contacts/get", &[("id", id.as_str())]).await.json::<Value>().await.unwrap()["contact"]
+            ["edits"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(edits().await, 0);
+    // Two organisers open the form; the first adds a phone.
+    let first = app
+        .call(&admin, "contacts/update", &edit_form(&id, "Rosa", "rosa@example.org", "555 0100", "0"))
+        .await;
+    assert_eq!(first.json::<i64>().await.unwrap(), 1, "answers the new count");
+    // The second, from the form opened before, renames her, and would take the phone away:
+    // refused, nothing saved, audited or published.
+    let second =
+        app.call(&admin, "contacts/update", &edit_form(&id, "Rosa Parks", "rosa@example.org", "", "0")).await;
+    assert_eq!(second.status(), 409);
+    assert!(second.text().await.unwrap().contains("Someone else saved changes to this contact"));
+    assert_eq!(contact_row(&app, &id).await.0, "Rosa");
+    assert_eq!(contact_row(&app, &id).await.2.as_deref(), Some("555 0100"));
+    assert_eq!(
+        (app.events("contact.updated").await.len(), app.audited("contact.updated").await.len()),
+        (1, 1)
+    );
+    // A stale form that changes nothing is no harm, and the first form saves again.
+    assert_eq!(
+        app.call(&admin, "contacts/update", &edit_form(&id, "Rosa", "rosa@example.org", "555 0100", "0"))
+            .await
+            .status(),
+        200
+    );
+    let again = app
+        .call(&admin, "contacts/update", &edit_form(&id, "Rosa P.", "rosa@example.org", "555 0100", "1"))
+        .await;
+    assert_eq!(again.json::<i64>().await.unwrap(), 2);
+
+    // Her account's new email changes the contact too: a form opened before it is refused,
+    // so that it cannot put the old email back.
+    let bus = app.bus();
+    let mut tx = app.db.begin_write().await.unwrap();
+    app::contacts::service::follow_account_email(
+        &mut tx,
+        &Actor::System,
+        "rosa@example.org",
+        "rosa.parks@example.org",
+    )
+    .await
+    .unwrap();
+    bus.commit(tx).await.unwrap();
+    assert_eq!(edits().await, 3);
+    let stale = edit_form(&id, "Rosa Parks", "rosa@example.org", "555 0100", "2");
+    assert_eq!(app.call(&admin, "contacts/update", &stale).await.status(), 409);
+    assert_eq!(contact_row(&app, &id).await.1, "rosa.parks@example.org");
+
+    // So does a merge that gives her a phone; one that leaves her details as they were does not.
+    contact(&app, "claudette@example.org", "Claudette", Some("555 0199")).await;
+    let merge = |duplicate: &'static str, survivor: String| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            app.call(
+                &admin,
+                "contacts/merge",
+                &[("survivor", survivor.as_str()), ("duplicate_email", duplicate)],
+            )
+            .await
+            .status()
+        }
+    };
+    contact(&app, "rosa.work@example.org", "Rosa", Some("555 0123")).await;
+    assert_eq!(merge("rosa.work@example.org", id.clone()).await, 200);
+    assert_eq!(edits().await, 3, "she had a phone: her details are as they were");
+    let empty = contact(&app, "nophone@example.org", "No Phone", None).await;
+    assert_eq!(merge("claudette@example.org", empty.clone()).await, 200);
+    assert_eq!(contact_row(&app, &empty).await.2.as_deref(), Some("555 0199"));
+    let stale = edit_form(&empty, "No Phone", "nophone@example.org", "", "0");
+    assert_eq!(app.call(&admin, "contacts/update", &stale).await.status(), 409);
+    assert_eq!(contact_row(&app, &empty).await.2.as_deref(), Some("555 0199"), "the merged phone stays");
+
+    // A caller that sends no count (a script) is not checked.
+    let unchecked =
+        [("id", id.as_str()), ("form[name]", "Rosa Parks"), ("form[email]", "rosa.parks@example.org")];
+    assert_eq!(app.call(&admin, "contacts/update", &unchecked).await.status(), 200);
+    assert_eq!(contact_row(&app, &id).await.0, "Rosa Parks");
+}
+
 async fn contact_functions_check_the_role(app: TestApp) {
     let id = contact(&app, "kim@example.org", "Kim", None).await;
     app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
@@ -651,6 +755,13 @@ async fn importing_a_csv_reports_bad_rows_by_line_and_imports_the_rest(app: Test
     // Someone on file keeps their name and gains the phone and tags.
     let kept = row("old@example.org").await;
     assert_eq!(kept, ("Old".into(), Some("555 0101".into()), "TEST".into(), vec!["returning".to_string()]));
+    // Gaining a phone is a change of their details: an edit form opened before is out of date.
+    let edits: i64 = sqlx::query_scalar("SELECT edits FROM contacts WHERE id = $1")
+        .bind(&old)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(edits, 1);
     assert_eq!(row("sam@example.org").await.0, "Lee, Sam");
 
     let created: Vec<String> = app

@@ -666,8 +666,12 @@ async fn admins_invite_everyone_with_a_contact_tag(app: TestApp) {
         ("Ben", "ben@example.org", "steering"),
         ("Cy", "cy@example.org", "driver"),
     ] {
-        let form =
-            app::contacts::ContactForm { name: name.into(), email: email.into(), phone: String::new() };
+        let form = app::contacts::ContactForm {
+            name: name.into(),
+            email: email.into(),
+            phone: String::new(),
+            edits: None,
+        };
         let contact = app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
         app::contacts::service::change_tags(&bus, &Actor::System, &contact, &[tag.to_string()], &[])
             .await

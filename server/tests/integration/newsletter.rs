@@ -448,6 +448,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
         name: "Lee".into(),
         email: "lee@example.org".into(),
         phone: String::new(),
+        edits: None,
     };
     let lee_contact = app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
     // As their unsubscribe link does.
@@ -504,6 +505,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
         name: "Jo Bloggs-Smith".into(),
         email: email.into(),
         phone: String::new(),
+        edits: None,
     };
     app::contacts::service::update(&bus, &Actor::System, &jo_contact, &correct("Jo.Bloggs@example.org"))
         .await
@@ -536,8 +538,12 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
     // subscriber, on the lists of both (not one the duplicate left), the kept one's
     // attributes winning.
     let contact = |name: &str, email: &str| {
-        let form =
-            app::contacts::ContactForm { name: name.into(), email: email.into(), phone: String::new() };
+        let form = app::contacts::ContactForm {
+            name: name.into(),
+            email: email.into(),
+            phone: String::new(),
+            edits: None,
+        };
         let bus = &bus;
         async move { app::contacts::service::create(bus, &Actor::System, &form).await.unwrap() }
     };
@@ -726,6 +732,7 @@ async fn contacts_from_before_the_newsletter_are_added_on_request(backend: Backe
         name: "Pat".into(),
         email: "pat@example.org".into(),
         phone: String::new(),
+        edits: None,
     };
     app::contacts::service::create(&bus, &Actor::System, &pat).await.unwrap();
     eventually("the timeline has the sign-ups and the gift", || async {
@@ -841,6 +848,7 @@ async fn newsletter_reports_are_received_once(backend: Backend) {
         name: "Jo".into(),
         email: "jo@example.org".into(),
         phone: String::new(),
+        edits: None,
     };
     let jo = app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
     let (status, body) = report(REPORTS_SECRET, opened.clone()).await;
@@ -897,8 +905,12 @@ async fn newsletter_reports_are_received_once(backend: Backend) {
 
     // A soft bounce (a full mailbox) is only reported; a hard one (no such address) stops
     // Changemaker's bulk email to the contact too.
-    let al_form =
-        app::contacts::ContactForm { name: "Al".into(), email: "al@example.org".into(), phone: "".into() };
+    let al_form = app::contacts::ContactForm {
+        name: "Al".into(),
+        email: "al@example.org".into(),
+        phone: "".into(),
+        edits: None,
+    };
     let al = app::contacts::service::create(&bus, &Actor::System, &al_form).await.unwrap();
     let al_unsubscribed = || async {
         sqlx::query_scalar::<_, Option<i64>>("SELECT unsubscribed_at FROM contacts WHERE id = $1")

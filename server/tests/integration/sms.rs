@@ -135,6 +135,7 @@ async fn texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox(app
         name: "Jo".into(),
         email: "jo@example.org".into(),
         phone: "(555) 123-4567".into(),
+        edits: None,
     };
     let jo = app::contacts::service::create(&bus, &Actor::System, &jo_form).await.unwrap();
 
@@ -325,6 +326,7 @@ async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backe
                 name: name.into(),
                 email: format!("{}@example.org", name.to_lowercase()),
                 phone: phone.into(),
+                edits: None,
             };
             let id = app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
             let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
@@ -531,6 +533,7 @@ async fn delivery_reports_are_recorded_once_on_the_text_they_are_about(backend: 
             name: name.into(),
             email: format!("{}@example.org", name.to_lowercase()),
             phone: phone.into(),
+            edits: None,
         };
         app::contacts::service::create(&bus, &Actor::System, &form).await.unwrap();
     }
