@@ -278,8 +278,27 @@ test.describe.serial("payments", () => {
     await page.getByRole("button", { name: "Cancel" }).click();
     await expect(name).toHaveValue("");
     await expect(row("Tote bag")).toBeVisible();
+
+    // A colleague raises the mug's price while this page's form for it is open: saving the form,
+    // which holds the old price, is refused; reloading shows the colleague's.
+    await ready(page);
+    await row("Mug").getByRole("button", { name: "Edit" }).click();
+    const colleague = await page.context().newPage();
+    await colleague.goto(`${server.baseURL}/admin/payments/products`);
+    await ready(colleague);
+    await colleague.getByTestId("product-row").filter({ hasText: "Mug" }).getByRole("button", { name: "Edit" }).click();
+    await colleague.getByLabel("Price (dollars)").fill("10");
+    await colleague.getByRole("button", { name: "Save product" }).click();
+    await expect(colleague.getByTestId("product-row").filter({ hasText: "Mug" })).toContainText("$10.00");
+    await colleague.close();
+    await name.fill("Large mug");
+    await page.getByRole("button", { name: "Save product" }).click();
+    await expect(page.getByText(/Someone else saved changes to this product/)).toBeVisible();
+    await page.reload();
+    await expect(row("Mug")).toContainText("$10.00");
+    await expect(row("Large mug")).toHaveCount(0);
     await expectFitsPhone(page, "the products", async () => {
-      await expect(row("Mug")).toContainText(/Mug\nSold 0 \/ no limit · on sale\s+\$9\.00/, { useInnerText: true });
+      await expect(row("Mug")).toContainText(/Mug\nSold 0 \/ no limit · on sale\s+\$10\.00/, { useInnerText: true });
     });
 
     await page.goto(`${server.baseURL}/shop`);

@@ -28,6 +28,23 @@ test.describe.serial("impact stories", () => {
     await expect(admin.getByRole("heading", { name: "Bus route 12 saved" })).toBeVisible();
     await expect(admin.getByTestId("story-status")).toHaveText("Draft: only admins see it.");
 
+    // A colleague corrects the summary while this page's form is open: saving this form, which
+    // holds the old summary, is refused; reloading shows the colleague's.
+    await ready(admin);
+    const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
+    await colleague.goto(admin.url());
+    await ready(colleague);
+    await colleague.getByLabel(/^Summary/).fill("The council kept route 12.");
+    await colleague.getByRole("button", { name: "Save story" }).click();
+    await expect(colleague.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+    await colleague.close();
+    await admin.getByLabel("Title", { exact: true }).fill("Route 12 saved");
+    await admin.getByRole("button", { name: "Save story" }).click();
+    await expect(admin.getByText(/Someone else saved changes to this story/)).toBeVisible();
+    await admin.reload();
+    await expect(admin.getByLabel(/^Summary/)).toHaveValue("The council kept route 12.");
+    await expect(admin.getByRole("heading", { level: 1 })).toHaveText("Bus route 12 saved");
+
     // A visitor sees nothing until it is published.
     const visitor = await browser.newPage();
     await visitor.goto(`${server.baseURL}/stories`);

@@ -59,6 +59,8 @@ pub struct Video {
     pub published_on: Option<String>,
     /// Views counted: once per viewer a day.
     pub views: i64,
+    /// How many times it was saved; the edit form sends it back.
+    pub edits: i64,
 }
 
 /// A video file uploaded to Changemaker.
@@ -90,6 +92,10 @@ pub struct VideoForm {
     #[serde(default)]
     pub description: String,
     pub video_url: String,
+    /// Editing: the video's `edits` when the form was opened. When given, a save is refused
+    /// if someone else saved the video since, so that it cannot undo their changes unseen.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The admin list's filter: part of the title, the page.
@@ -116,6 +122,7 @@ impl From<service::VideoError> for AppError {
             VideoError::Invalid(errors) => AppError::Invalid(errors),
             VideoError::NotFound => AppError::NotFound("There is no such video.".into()),
             VideoError::Conflict(why) => AppError::Conflict(why.into()),
+            VideoError::ChangedMeanwhile => AppError::changed_meanwhile("this video", "Reload the page"),
             VideoError::Database(e) => crate::auth::internal(e),
         }
     }

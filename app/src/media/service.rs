@@ -25,6 +25,9 @@ pub enum VideoError {
     NotFound,
     #[error("refused: {0}")]
     Conflict(&'static str),
+    /// The edit form was opened before someone else saved the video.
+    #[error("the video was saved since the form was opened")]
+    ChangedMeanwhile,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -52,6 +55,7 @@ fn checked(form: &VideoForm) -> Result<VideoForm, Vec<FieldError>> {
         slug,
         description: form.description.trim().to_string(),
         video_url: form.video_url.trim().to_string(),
+        edits: form.edits,
     };
     let mut v = Validation::new();
     v.check(!video.title.is_empty(), "title", "Enter a title.");
@@ -80,7 +84,7 @@ fn checked(form: &VideoForm) -> Result<VideoForm, Vec<FieldError>> {
 }
 
 const COLUMNS: &str = "id, slug, title, description, video_url, status, view_count, published_at, \
-                       file_name, file_original_name, file_bytes";
+                       file_name, file_original_name, file_bytes, edits";
 
 fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
@@ -102,6 +106,7 @@ fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::E
         published: row.try_get::<String, _>("status")? == "PUBLISHED",
         published_on: published_at.map(|at| zone.date(at)),
         views: row.try_get("view_count")?,
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -146,7 +151,8 @@ pub async fn any_published(db: &Db) -> Result<bool, sqlx::Error> {
 }
 
 /// Creates a draft (empty `id`, publishing `video.created`) or updates a video, published or
-/// not (`video.updated`). An address another video has is refused.
+/// not (`video.updated`). An address another video has is refused, and so is an edit from a
+/// form opened before someone else saved the video.
 pub async fn save(
     bus: &Bus,
     actor: &Actor,
@@ -162,10 +168,17 @@ pub async fn save(
         "INSERT INTO videos (slug, title, description, video_url, updated_at, id, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5) RETURNING status"
     } else {
-        "UPDATE videos SET slug = $1, title = $2, description = $3, video_url = $4, updated_at = $5 \
-         WHERE id = $6 RETURNING status"
+        "UPDATE videos SET slug = $1, title = $2, description = $3, video_url = $4, updated_at = $5, \
+         edits = edits + 1 WHERE id = $6 RETURNING status"
     };
     let mut tx = bus.db().begin_write().await?;
+    if !is_new {
+        match db::check_edits(&mut tx, "videos", &id, video.edits).await? {
+            db::EditCheck::Missing => return Err(VideoError::NotFound),
+            db::EditCheck::SavedSince => return Err(VideoError::ChangedMeanwhile),
+            db::EditCheck::Current => {}
+        }
+    }
     if !is_new && video.video_url.is_empty() && plays_only_its_address(&mut tx, &id).await? {
         let message = "This published video has no uploaded file and plays this address: keep it, or take the video back to draft first.";
         return Err(VideoError::Invalid(FieldError::only("video_url", message)));
@@ -464,6 +477,7 @@ mod tests {
             slug: slug.into(),
             description: String::new(),
             video_url: url.into(),
+            edits: None,
         }
     }
 

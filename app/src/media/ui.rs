@@ -24,6 +24,9 @@ fn VideoFormView(action: ServerAction<SaveVideo>, video: Option<Video>) -> impl 
     view! {
         <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=video.as_ref().map(|v| v.id.clone()).unwrap_or_default() />
+            {video.as_ref().map(|v| view! {
+                <crate::ui::EditsField opened=v.edits saved=Signal::derive(move || action.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
+            })}
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|v| v.title.clone()) required=true error=error />
             <Field label="Address (/videos/…; left empty, made from the title)" name="form[slug]" value=value(|v| v.slug.clone()) error=error />

@@ -47,6 +47,8 @@ pub struct Meeting {
     pub ends_next_day: bool,
     /// Whether it has ended (when it was read).
     pub over: bool,
+    /// How many times it was saved; the edit form sends it back.
+    pub edits: i64,
 }
 
 /// The create/edit form as typed.
@@ -62,6 +64,10 @@ pub struct MeetingForm {
     /// Ticked ("Overnight"): the end time is on the day after the date.
     #[serde(default)]
     pub ends_next_day: bool,
+    /// Editing: the meeting's `edits` when the form was opened. When given, a save is refused
+    /// if someone else saved the meeting since, so that it cannot undo their changes unseen.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// Someone invited to a meeting.
@@ -161,6 +167,7 @@ impl From<service::MeetingError> for AppError {
                 "This link is not valid: the invitation was withdrawn, or the meeting deleted.".into(),
             ),
             MeetingError::Over => AppError::Conflict("This meeting is over.".into()),
+            MeetingError::ChangedMeanwhile => AppError::changed_meanwhile("this meeting", "Reload the page"),
             MeetingError::Database(e) => crate::auth::internal(e),
         }
     }

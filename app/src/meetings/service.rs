@@ -33,6 +33,9 @@ pub enum MeetingError {
     BadLink,
     #[error("the meeting is over")]
     Over,
+    /// The edit form was opened before someone else saved the meeting.
+    #[error("the meeting was saved since the form was opened")]
+    ChangedMeanwhile,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -67,7 +70,7 @@ fn validate(form: &MeetingForm, zone: &Zone, now: i64, is_new: bool) -> Result<(
     span.ok_or_else(|| FieldError::only("date", "Enter a date and times."))
 }
 
-const COLUMNS: &str = "id, title, agenda, location, starts_at, ends_at";
+const COLUMNS: &str = "id, title, agenda, location, starts_at, ends_at, edits";
 
 fn meeting_from_row(row: &sqlx::any::AnyRow, zone: &Zone, now: i64) -> Result<Meeting, sqlx::Error> {
     let (starts_at, ends_at): (i64, i64) = (row.try_get("starts_at")?, row.try_get("ends_at")?);
@@ -86,6 +89,7 @@ fn meeting_from_row(row: &sqlx::any::AnyRow, zone: &Zone, now: i64) -> Result<Me
         end_time,
         ends_next_day,
         over: ends_at <= now,
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -126,7 +130,8 @@ pub async fn list(db: &Db, filter: &MeetingFilter, now: i64) -> Result<MeetingPa
 }
 
 /// Creates (empty `id`) or updates a meeting, publishing `meeting.created` or
-/// `meeting.updated` with it.
+/// `meeting.updated` with it. An edit from a form opened before someone else saved the
+/// meeting is refused.
 pub async fn save(
     bus: &Bus,
     key: &SecretKey,
@@ -142,6 +147,9 @@ pub async fn save(
     let mut tx = bus.db().begin_write().await?;
     // What the people invited were last told, to email them only when something changes.
     let before = if is_new { None } else { Some(locked(&mut tx, &zone, id, now).await?) };
+    if before.as_ref().is_some_and(|before| form.edits.is_some_and(|seen| seen != before.edits)) {
+        return Err(MeetingError::ChangedMeanwhile);
+    }
     // One statement writes either, its values bound in the same order.
     let (id, sql) = if is_new {
         let sql = "INSERT INTO meetings (title, agenda, location, starts_at, ends_at, updated_at, id, created_at) \
@@ -149,7 +157,7 @@ pub async fn save(
         (uuid::Uuid::new_v4().to_string(), sql)
     } else {
         let sql = "UPDATE meetings SET title = $1, agenda = $2, location = $3, starts_at = $4, ends_at = $5, \
-                   updated_at = $6 WHERE id = $7";
+                   updated_at = $6, edits = edits + 1 WHERE id = $7";
         (id.to_string(), sql)
     };
     let written = sqlx::query(sql)
@@ -363,7 +371,7 @@ const REMINDERS_PER_BATCH: i64 = 500;
 pub async fn send_reminders(db: &Db, key: &SecretKey, now: i64) -> Result<usize, sqlx::Error> {
     let lead = REMINDER_HOURS * 3600;
     let due = format!(
-        "SELECT m.id, m.title, m.agenda, m.location, m.starts_at, m.ends_at, a.id AS attendee_id, \
+        "SELECT m.id, m.title, m.agenda, m.location, m.starts_at, m.ends_at, m.edits, a.id AS attendee_id, \
          a.email AS attendee_email, a.reply AS attendee_reply \
          FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id \
          WHERE m.starts_at > $1 AND m.starts_at <= $2 AND a.reminded_at IS NULL \

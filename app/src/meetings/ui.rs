@@ -26,6 +26,9 @@ fn MeetingFormView(action: ServerAction<SaveMeeting>, meeting: Option<Meeting>) 
     view! {
         <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=meeting.as_ref().map(|m| m.id.clone()).unwrap_or_default() />
+            {meeting.as_ref().map(|m| view! {
+                <crate::ui::EditsField opened=m.edits saved=Signal::derive(move || action.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
+            })}
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|m| m.title.clone()) required=true error=error />
             <Field label="Where (a room, an address or the call's link)" name="form[location]" value=value(|m| m.location.clone()) required=true error=error />

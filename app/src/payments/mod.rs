@@ -100,6 +100,8 @@ pub struct Product {
     pub max_purchases: Option<i64>,
     pub active: bool,
     pub held: i64,
+    /// How many times it was saved; the edit form sends it back.
+    pub edits: i64,
 }
 
 impl Product {
@@ -141,6 +143,10 @@ pub struct ProductForm {
     pub max_purchases: String,
     #[serde(default)]
     pub active: bool,
+    /// Editing: the product's `edits` when the form was opened. When given, a save is refused
+    /// if someone else saved the product since, so that it cannot undo their changes unseen.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// A subscription plan (membership), billed every `interval` (`month` or `year`).
@@ -151,6 +157,8 @@ pub struct Plan {
     pub amount_cents: i64,
     pub interval: String,
     pub active: bool,
+    /// How many times it was saved; the edit form sends it back.
+    pub edits: i64,
 }
 
 /// The plan form as typed.
@@ -162,6 +170,9 @@ pub struct PlanForm {
     pub interval: String,
     #[serde(default)]
     pub active: bool,
+    /// Editing: the plan's `edits` when the form was opened, as for products.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The buyer's details on a product page.
@@ -362,6 +373,7 @@ impl From<service::PaymentError> for AppError {
             PaymentError::NotConfigured => AppError::Conflict("Save a Stripe secret key first.".into()),
             PaymentError::NotFound => AppError::NotFound("There is no such product or payment.".into()),
             PaymentError::SoldOut => AppError::Conflict("Sorry, this product is sold out.".into()),
+            PaymentError::ChangedMeanwhile(what) => AppError::changed_meanwhile(what, "Reload the page"),
             PaymentError::CheckoutFailed => AppError::Unavailable(
                 "The payment page could not be opened. Please try again in a few minutes.".into(),
             ),

@@ -43,6 +43,9 @@ pub enum PaymentError {
     NotFound,
     #[error("sold out")]
     SoldOut,
+    /// The edit form of `what` ("this product") was opened before someone else saved it.
+    #[error("saved since the form was opened")]
+    ChangedMeanwhile(&'static str),
     #[error("Stripe did not open a checkout")]
     CheckoutFailed,
     #[error("Stripe refunded, but the refund is not recorded yet")]
@@ -278,7 +281,7 @@ pub async fn test_connection(db: &Db, key: &SecretKey, api_base: &str) -> Result
     Ok(format!("Connected to Stripe ({mode} mode)."))
 }
 
-const PRODUCT_COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.price_cents, p.max_purchases, p.active, \
+const PRODUCT_COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.price_cents, p.max_purchases, p.active, p.edits, \
      (SELECT COUNT(*) FROM orders o WHERE o.product_id = p.id AND o.status IN ('PENDING', 'PAID', 'PARTIALLY_REFUNDED', 'DISPUTED')) AS held";
 
 fn product_from_row(row: &sqlx::any::AnyRow) -> Result<Product, sqlx::Error> {
@@ -292,6 +295,7 @@ fn product_from_row(row: &sqlx::any::AnyRow) -> Result<Product, sqlx::Error> {
         max_purchases: row.try_get("max_purchases")?,
         active: row.try_get::<i64, _>("active")? == 1,
         held: row.try_get("held")?,
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -414,9 +418,10 @@ pub async fn save_product(
         .map_err(|e| slug_taken(e, &slug))?;
         (new_id, "product.created")
     } else {
-        let done = sqlx::query(
+        edits_checked(&mut tx, "products", id, form.edits, "this product").await?;
+        sqlx::query(
             "UPDATE products SET slug = $1, name = $2, description = $3, price_cents = $4, max_purchases = $5, \
-             active = $6, updated_at = $7 WHERE id = $8",
+             active = $6, updated_at = $7, edits = edits + 1 WHERE id = $8",
         )
         .bind(&slug)
         .bind(name)
@@ -429,9 +434,6 @@ pub async fn save_product(
         .execute(&mut *tx)
         .await
         .map_err(|e| slug_taken(e, &slug))?;
-        if done.rows_affected() == 0 {
-            return Err(PaymentError::NotFound);
-        }
         (id.to_string(), "product.updated")
     };
     let entity = format!("product {slug}");
@@ -668,10 +670,11 @@ fn plan_from_row(row: &sqlx::any::AnyRow) -> Result<Plan, sqlx::Error> {
         amount_cents: row.try_get("amount_cents")?,
         interval: row.try_get("billing_interval")?,
         active: row.try_get::<i64, _>("active")? == 1,
+        edits: row.try_get("edits")?,
     })
 }
 
-const PLAN_COLUMNS: &str = "id, name, amount_cents, billing_interval, active";
+const PLAN_COLUMNS: &str = "id, name, amount_cents, billing_interval, active, edits";
 
 /// The plans (only those on offer when `only_active`), cheapest first.
 pub async fn plans(db: &Db, only_active: bool) -> Result<Vec<Plan>, sqlx::Error> {
@@ -685,6 +688,22 @@ pub async fn plan(db: &Db, id: &str) -> Result<Option<Plan>, sqlx::Error> {
     let sql = format!("SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?;
     row.as_ref().map(plan_from_row).transpose()
+}
+
+/// A product's or plan's edit may be saved: it exists (`NotFound`), and nobody saved it since
+/// its form was opened (`seen`; `ChangedMeanwhile(what)`).
+async fn edits_checked(
+    tx: &mut Tx,
+    table: &'static str,
+    id: &str,
+    seen: Option<i64>,
+    what: &'static str,
+) -> Result<(), PaymentError> {
+    match db::check_edits(tx, table, id, seen).await? {
+        db::EditCheck::Missing => Err(PaymentError::NotFound),
+        db::EditCheck::SavedSince => Err(PaymentError::ChangedMeanwhile(what)),
+        db::EditCheck::Current => Ok(()),
+    }
 }
 
 /// Creates a plan (`id` empty) or updates one, with an audit row and
@@ -729,9 +748,10 @@ pub async fn save_plan(
         .await?;
         (new_id, "plan.created")
     } else {
-        let done = sqlx::query(
-            "UPDATE subscription_plans SET name = $1, amount_cents = $2, billing_interval = $3, active = $4, updated_at = $5 \
-             WHERE id = $6",
+        edits_checked(&mut tx, "subscription_plans", id, form.edits, "this plan").await?;
+        sqlx::query(
+            "UPDATE subscription_plans SET name = $1, amount_cents = $2, billing_interval = $3, active = $4, \
+             updated_at = $5, edits = edits + 1 WHERE id = $6",
         )
         .bind(name)
         .bind(amount_cents)
@@ -741,9 +761,6 @@ pub async fn save_plan(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(PaymentError::NotFound);
-        }
         (id.to_string(), "plan.updated")
     };
     let entity = format!("plan {name}");

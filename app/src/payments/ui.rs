@@ -431,8 +431,10 @@ pub fn AdminProductsPage() -> impl IntoView {
             let title = if current.is_some() { "Edit product" } else { "Add a product" };
             let p = current.clone().unwrap_or(Product {
                 id: String::new(), slug: String::new(), name: String::new(), description: String::new(),
-                price_cents: 0, max_purchases: None, active: true, held: 0,
+                price_cents: 0, max_purchases: None, active: true, held: 0, edits: 0,
             });
+            // A save ends the edit (the form is then "Add a product"), so it saves once.
+            let edits = current.is_some().then(|| view! { <crate::ui::EditsField opened=p.edits saved=Signal::stored(None) /> });
             let price = if p.price_cents > 0 { format!("{}.{:02}", p.price_cents / 100, p.price_cents % 100) } else { String::new() };
             view! {
                 <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -440,6 +442,7 @@ pub fn AdminProductsPage() -> impl IntoView {
                     <ActionForm action=save node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
                         <FormError error=error />
                         <input type="hidden" name="id" value=p.id.clone() />
+                        {edits}
                         <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />
                         <Field label="Address (/shop/…; left empty, made from the name)" name="form[slug]" value=p.slug.clone() maxlength=60 error=error />
                         <label class="block text-sm font-medium text-slate-700">
@@ -886,7 +889,9 @@ pub fn AdminPlansPage() -> impl IntoView {
         {move || {
             let current = editing.get();
             let title = if current.is_some() { "Edit plan" } else { "Add a plan" };
-            let p = current.unwrap_or(Plan { id: String::new(), name: String::new(), amount_cents: 0, interval: "month".into(), active: true });
+            let p = current.clone().unwrap_or(Plan { id: String::new(), name: String::new(), amount_cents: 0, interval: "month".into(), active: true, edits: 0 });
+            // A save ends the edit (the form is then "Add a plan"), so it saves once.
+            let edits = current.is_some().then(|| view! { <crate::ui::EditsField opened=p.edits saved=Signal::stored(None) /> });
             let amount = if p.amount_cents > 0 { format!("{}.{:02}", p.amount_cents / 100, p.amount_cents % 100) } else { String::new() };
             view! {
                 <section class="mt-8 max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -894,6 +899,7 @@ pub fn AdminPlansPage() -> impl IntoView {
                     <ActionForm action=save node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
                         <FormError error=error />
                         <input type="hidden" name="id" value=p.id.clone() />
+                        {edits}
                         <Field label="Name" name="form[name]" value=p.name.clone() maxlength=120 error=error />
                         <Field label="Amount (dollars)" name="form[amount]" inputmode="decimal" value=amount error=error />
                         <label class="block text-sm font-medium text-slate-700">

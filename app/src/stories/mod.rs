@@ -33,6 +33,8 @@ pub struct Story {
     pub published: bool,
     /// The local day it was published, while it is.
     pub published_on: Option<String>,
+    /// How many times it was saved; the edit form sends it back.
+    pub edits: i64,
 }
 
 /// The edit form as typed; an empty slug is made from the title.
@@ -43,6 +45,10 @@ pub struct StoryForm {
     pub slug: String,
     pub summary: String,
     pub body: String,
+    /// Editing: the story's `edits` when the form was opened. When given, a save is refused
+    /// if someone else saved the story since, so that it cannot undo their changes unseen.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The admin list's filter: part of the title, the page.
@@ -69,6 +75,7 @@ impl From<service::StoryError> for AppError {
             StoryError::Invalid(errors) => AppError::Invalid(errors),
             StoryError::NotFound => AppError::NotFound("There is no such story.".into()),
             StoryError::Conflict(why) => AppError::Conflict(why.into()),
+            StoryError::ChangedMeanwhile => AppError::changed_meanwhile("this story", "Reload the page"),
             StoryError::Database(e) => crate::auth::internal(e),
         }
     }

@@ -22,6 +22,9 @@ pub enum StoryError {
     NotFound,
     #[error("refused: {0}")]
     Conflict(&'static str),
+    /// The edit form was opened before someone else saved the story.
+    #[error("the story was saved since the form was opened")]
+    ChangedMeanwhile,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -41,6 +44,7 @@ fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
         slug,
         summary: form.summary.trim().to_string(),
         body: form.body.trim().to_string(),
+        edits: form.edits,
     };
     let mut v = Validation::new();
     v.check(!story.title.is_empty(), "title", "Enter a title.");
@@ -70,7 +74,7 @@ fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
     Ok(story)
 }
 
-const COLUMNS: &str = "id, slug, title, summary, body, status, published_at";
+const COLUMNS: &str = "id, slug, title, summary, body, status, published_at, edits";
 
 fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
@@ -82,6 +86,7 @@ fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::E
         body: row.try_get("body")?,
         published: row.try_get::<String, _>("status")? == "PUBLISHED",
         published_on: published_at.map(|at| zone.date(at)),
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -128,7 +133,8 @@ pub async fn any_published(db: &Db) -> Result<bool, sqlx::Error> {
 }
 
 /// Creates a draft (empty `id`, publishing `social.impact-story.created`) or updates a story,
-/// published or not (`social.impact-story.updated`). An address another story has is refused.
+/// published or not (`social.impact-story.updated`). An address another story has is refused,
+/// and so is an edit from a form opened before someone else saved the story.
 pub async fn save(
     bus: &Bus,
     actor: &Actor,
@@ -144,10 +150,17 @@ pub async fn save(
         "INSERT INTO impact_stories (slug, title, summary, body, updated_at, id, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'DRAFT', $5) RETURNING status"
     } else {
-        "UPDATE impact_stories SET slug = $1, title = $2, summary = $3, body = $4, updated_at = $5 WHERE id = $6 \
-         RETURNING status"
+        "UPDATE impact_stories SET slug = $1, title = $2, summary = $3, body = $4, updated_at = $5, \
+         edits = edits + 1 WHERE id = $6 RETURNING status"
     };
     let mut tx = bus.db().begin_write().await?;
+    if !is_new {
+        match db::check_edits(&mut tx, "impact_stories", &id, story.edits).await? {
+            db::EditCheck::Missing => return Err(StoryError::NotFound),
+            db::EditCheck::SavedSince => return Err(StoryError::ChangedMeanwhile),
+            db::EditCheck::Current => {}
+        }
+    }
     let written: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(sql)
         .bind(&story.slug)
         .bind(&story.title)
@@ -261,7 +274,13 @@ mod tests {
     use super::*;
 
     fn form(title: &str, slug: &str) -> StoryForm {
-        StoryForm { title: title.into(), slug: slug.into(), summary: "We won.".into(), body: "How.".into() }
+        StoryForm {
+            title: title.into(),
+            slug: slug.into(),
+            summary: "We won.".into(),
+            body: "How.".into(),
+            edits: None,
+        }
     }
 
     #[test]

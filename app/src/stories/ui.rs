@@ -24,6 +24,9 @@ fn StoryFormView(action: ServerAction<SaveStory>, story: Option<Story>) -> impl 
     view! {
         <ActionForm action=action on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
             <input type="hidden" name="id" value=story.as_ref().map(|s| s.id.clone()).unwrap_or_default() />
+            {story.as_ref().map(|s| view! {
+                <crate::ui::EditsField opened=s.edits saved=Signal::derive(move || action.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
+            })}
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|s| s.title.clone()) required=true error=error />
             <Field label="Address (/stories/…; left empty, made from the title)" name="form[slug]" value=value(|s| s.slug.clone()) error=error />

@@ -12,6 +12,7 @@ mod binary;
 mod campaigns;
 mod canvass;
 mod contacts;
+mod edits;
 mod email;
 mod event_bus;
 mod http;
