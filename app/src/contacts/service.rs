@@ -182,8 +182,8 @@ async fn contact_ids_by_email(tx: &mut Tx, emails: &[&str]) -> Result<HashMap<St
     Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, email)| (email, id)).collect())
 }
 
-const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, c.unsubscribed_at, c.edits, \
-     (SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM contact_activity a WHERE a.contact_id = c.id) AS score";
+const CONTACT_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.source, c.created_at, c.unsubscribed_at, \
+     c.edits, (SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM contact_activity a WHERE a.contact_id = c.id) AS score";
 
 fn contact_from_row(row: &sqlx::any::AnyRow, tags: Vec<String>, zone: Zone) -> Result<Contact, sqlx::Error> {
     Ok(Contact {
@@ -619,15 +619,16 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
     // would put the old ones back.
     let took_phone = i64::from(phone != kept.try_get::<Option<String>, _>("phone")?);
     sqlx::query(
-        "UPDATE contacts SET phone = $1, unsubscribed_at = $2, updated_at = $3, edits = edits + $4 WHERE id = $5",
+        "UPDATE contacts SET phone = $1, unsubscribed_at = $2, updated_at = $3, edits = edits + $4 \
+         WHERE id = $5",
     )
     .bind(phone)
     .bind(unsubscribed_at)
     .bind(now)
     .bind(took_phone)
     .bind(survivor)
-        .execute(&mut *tx)
-        .await?;
+    .execute(&mut *tx)
+    .await?;
     crate::audit::service::record(&mut tx, actor, "contact.merged", &format!("{gone_email} into {email}"))
         .await?;
     let merged = Event::ContactMerged(ContactMerged {
@@ -697,15 +698,16 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
         return Err(ContactError::ChangedMeanwhile);
     }
     let updated = sqlx::query(
-        "UPDATE contacts SET name = $1, email = $2, phone = $3, updated_at = $4, edits = edits + 1 WHERE id = $5",
+        "UPDATE contacts SET name = $1, email = $2, phone = $3, updated_at = $4, edits = edits + 1 \
+         WHERE id = $5",
     )
     .bind(&name)
-            .bind(&email)
-            .bind(&phone)
-            .bind(db::now_unix())
-            .bind(id)
-            .execute(&mut *tx)
-            .await;
+    .bind(&email)
+    .bind(&phone)
+    .bind(db::now_unix())
+    .bind(id)
+    .execute(&mut *tx)
+    .await;
     match updated {
         Err(e) if db::is_unique_violation(&e) => return Err(ContactError::EmailTaken),
         other => other?,

@@ -281,8 +281,8 @@ pub async fn test_connection(db: &Db, key: &SecretKey, api_base: &str) -> Result
     Ok(format!("Connected to Stripe ({mode} mode)."))
 }
 
-const PRODUCT_COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.price_cents, p.max_purchases, p.active, p.edits, \
-     (SELECT COUNT(*) FROM orders o WHERE o.product_id = p.id AND o.status IN ('PENDING', 'PAID', 'PARTIALLY_REFUNDED', 'DISPUTED')) AS held";
+const PRODUCT_COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.price_cents, p.max_purchases, p.active, \
+     p.edits, (SELECT COUNT(*) FROM orders o WHERE o.product_id = p.id AND o.status IN ('PENDING', 'PAID', 'PARTIALLY_REFUNDED', 'DISPUTED')) AS held";
 
 fn product_from_row(row: &sqlx::any::AnyRow) -> Result<Product, sqlx::Error> {
     use sqlx::Row;
