@@ -30,11 +30,11 @@ pub fn use_stream(
     let _ = (url, receive, on_open, on_error);
 }
 
-/// Waits for a live page's `resource` without redrawing what awaits it when live events fetch
-/// it anew: for the part of a page that holds its forms, so that what someone is typing there
-/// stays, and an edit form keeps the `edits` it was opened with, while the rest of the page
-/// follows the changes. The `Suspend` that awaits this should read the page's address first,
-/// so that another page's forms are drawn anew.
+/// Waits for a page's `resource` without redrawing what awaits it when it is fetched anew (by
+/// live events, or after an action on the page): for the part of a page that holds its forms,
+/// so that what someone is typing there stays, and an edit form keeps the `edits` it was opened
+/// with, while the rest of the page follows the changes. The `Suspend` that awaits this should
+/// read the page's address first, so that another page's forms are drawn anew.
 pub async fn loaded_once<T: Clone + Send + Sync + 'static>(resource: leptos::prelude::Resource<T>) -> T {
     leptos::reactive::computed::ScopedFuture::new_untracked(resource.into_future()).await
 }

@@ -124,9 +124,12 @@ test.describe.serial("meetings and the calendar", () => {
     // A kind chosen but not yet shown stays chosen while the month is read again.
     await calendar.getByLabel("Show").selectOption("MEETING");
     await ready(admin);
+    // People being typed in to invite stay while the meeting is saved.
+    await admin.getByLabel(/^Invite people/).fill("lee@example.org");
     await admin.getByLabel("Title", { exact: true }).fill("Steering group (budget)");
     await admin.getByRole("button", { name: "Save meeting" }).click();
     await expect(admin.getByRole("heading", { name: "Steering group (budget)" })).toBeVisible();
+    await expect(admin.getByLabel(/^Invite people/)).toHaveValue("lee@example.org");
     await expect(entries.nth(1)).toContainText("Steering group (budget)");
     await expect(calendar.getByLabel("Show")).toHaveValue("MEETING");
 
@@ -140,7 +143,11 @@ test.describe.serial("meetings and the calendar", () => {
     await expect(list.getByTestId("meeting-row")).toHaveCount(1);
     await expectFitsPhone(list, "the meetings");
 
-    admin.once("dialog", (dialog) => dialog.accept());
+    // The confirmation names the meeting as it is now.
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toContain('Delete the meeting "Steering group (budget)"?');
+      dialog.accept();
+    });
     await admin.getByRole("button", { name: "Delete meeting" }).click();
     await expect(admin).toHaveURL(/\/admin\/meetings$/);
     await expect(admin.getByTestId("meetings-empty")).toBeVisible();

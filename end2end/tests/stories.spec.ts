@@ -28,8 +28,14 @@ test.describe.serial("impact stories", () => {
     await expect(admin.getByRole("heading", { name: "Bus route 12 saved" })).toBeVisible();
     await expect(admin.getByTestId("story-status")).toHaveText("Draft: only admins see it.");
 
-    // A colleague corrects the summary while this page's form is open: saving this form, which
-    // holds the old summary, is refused; reloading shows the colleague's.
+    // A visitor sees nothing until it is published.
+    const visitor = await browser.newPage();
+    await visitor.goto(`${server.baseURL}/stories`);
+    await expect(visitor.getByTestId("stories-empty")).toBeVisible();
+
+    // A colleague corrects the summary while this page's form is open; this page publishes the
+    // story, which shows it as it now is, and keeps the title being retyped. The form still holds
+    // the summary it was opened with, so saving it is refused; reloading shows the colleague's.
     await ready(admin);
     const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
     await colleague.goto(admin.url());
@@ -38,21 +44,15 @@ test.describe.serial("impact stories", () => {
     await colleague.getByRole("button", { name: "Save story" }).click();
     await expect(colleague.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
     await colleague.close();
-    await admin.getByLabel("Title", { exact: true }).fill("Route 12 saved");
+    await admin.getByLabel("Title", { exact: true }).fill("Bus route 12: saved for good");
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("story-status")).toContainText("/stories/bus-route-12-saved");
+    await expect(admin.getByLabel("Title", { exact: true })).toHaveValue("Bus route 12: saved for good");
     await admin.getByRole("button", { name: "Save story" }).click();
     await expect(admin.getByText(/Someone else saved changes to this story/)).toBeVisible();
     await admin.reload();
     await expect(admin.getByLabel(/^Summary/)).toHaveValue("The council kept route 12.");
     await expect(admin.getByRole("heading", { level: 1 })).toHaveText("Bus route 12 saved");
-
-    // A visitor sees nothing until it is published.
-    const visitor = await browser.newPage();
-    await visitor.goto(`${server.baseURL}/stories`);
-    await expect(visitor.getByTestId("stories-empty")).toBeVisible();
-
-    await ready(admin);
-    await admin.getByRole("button", { name: "Publish" }).click();
-    await expect(admin.getByTestId("story-status")).toContainText("/stories/bus-route-12-saved");
 
     await visitor.goto(`${server.baseURL}/`);
     await visitor.getByRole("link", { name: "Impact stories" }).click();

@@ -89,7 +89,10 @@ test.describe.serial("videos", () => {
     await fileInput.setInputFiles({ name: "rally.mp4", mimeType: "video/mp4", buffer: mp4 });
     await admin.getByRole("button", { name: "Upload" }).click();
     await expect(admin.getByTestId("video-upload-progress")).toContainText("Uploading…");
+    // A description written while the file goes up is still there once the page shows the file.
+    await admin.getByLabel(/^Description/).fill("Two thousand of us.");
     await expect(admin.getByTestId("video-source")).toHaveText("Plays the uploaded file rally.mp4 (3.0 MB).", { timeout: 30_000 });
+    await expect(admin.getByLabel(/^Description/)).toHaveValue("Two thousand of us.");
     await expect(admin.getByTestId("video-upload-progress")).toHaveCount(0);
     await expect(admin.getByTestId("video-upload-error")).toHaveText("");
     await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });

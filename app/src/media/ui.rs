@@ -154,22 +154,6 @@ pub fn AdminVideoPage() -> impl IntoView {
                             (None, "") => "No video file yet: upload one, or give its address in the form.".to_string(),
                             (None, url) => format!("Plays {url}"),
                         };
-                        let refetch = Callback::new(move |_| video.refetch());
-                        let remove = v.file.as_ref().map(|file| {
-                            let (remove_id, name) = (v.id.clone(), file.original_name.clone());
-                            let confirm_remove = move |_| {
-                                let question = format!("Remove the uploaded file {name}? The video then plays the address given in the form, if any.");
-                                if window().confirm_with_message(&question).unwrap_or(false) {
-                                    remove_file.dispatch(RemoveVideoFile { id: remove_id.clone() });
-                                }
-                            };
-                            view! {
-                                <div class="mt-3">
-                                    <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700"
-                                        disabled=move || remove_file.pending().get() on:click=confirm_remove>"Remove the file"</button>
-                                </div>
-                            }
-                        });
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{v.title.clone()}</h1>
                             <p class="mt-1 text-slate-700" data-testid="video-status">{status}</p>
@@ -185,20 +169,46 @@ pub fn AdminVideoPage() -> impl IntoView {
                                 </button>
                                 <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete video"</button>
                             </div>
-                            <section class=CARD>
-                                <h2 class="font-semibold text-slate-900">"Upload the video file"</h2>
-                                <p class="mt-1 text-sm text-slate-600">"An MP4 or WebM file. It is played rather than an address given below; a new upload replaces the last one."</p>
-                                <VideoFileUpload id=v.id.clone() uploaded=refetch />
-                                <FormError error=last_error(remove_file.value()) />
-                                {remove}
-                            </section>
-                            <section class=CARD>
-                                <h2 class="font-semibold text-slate-900">"Edit"</h2>
-                                <VideoFormView action=save video=Some(v) />
-                            </section>
                         }.into_any()
                     }
                 }
+            })}
+        </Transition>
+        // Drawn once, so that an upload in progress, and what is being typed in the form, stay
+        // when the video is published, saved or given a file; the file's button follows it.
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = id();
+                let v = crate::live::loaded_once(video).await.ok()?;
+                let refetch = Callback::new(move |_| video.refetch());
+                let remove = move || video.get().and_then(Result::ok).and_then(|v| {
+                    let (remove_id, name) = (v.id, v.file?.original_name);
+                    let confirm_remove = move |_| {
+                        let question = format!("Remove the uploaded file {name}? The video then plays the address given in the form, if any.");
+                        if window().confirm_with_message(&question).unwrap_or(false) {
+                            remove_file.dispatch(RemoveVideoFile { id: remove_id.clone() });
+                        }
+                    };
+                    Some(view! {
+                        <div class="mt-3">
+                            <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700"
+                                disabled=move || remove_file.pending().get() on:click=confirm_remove>"Remove the file"</button>
+                        </div>
+                    })
+                });
+                Some(view! {
+                    <section class=CARD>
+                        <h2 class="font-semibold text-slate-900">"Upload the video file"</h2>
+                        <p class="mt-1 text-sm text-slate-600">"An MP4 or WebM file. It is played rather than an address given below; a new upload replaces the last one."</p>
+                        <VideoFileUpload id=v.id.clone() uploaded=refetch />
+                        <FormError error=last_error(remove_file.value()) />
+                        {remove}
+                    </section>
+                    <section class=CARD>
+                        <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                        <VideoFormView action=save video=Some(v) />
+                    </section>
+                })
             })}
         </Transition>
     }

@@ -311,13 +311,6 @@ pub fn AdminMeetingPage() -> impl IntoView {
                 match meeting.await {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(m) => {
-                        let (delete_id, delete_title) = (m.id.clone(), m.title.clone());
-                        let confirm_delete = move |_| {
-                            let question = format!("Delete the meeting \"{delete_title}\"? Everyone invited is emailed that it is cancelled. This cannot be undone.");
-                            if window().confirm_with_message(&question).unwrap_or(false) {
-                                delete.dispatch(DeleteMeeting { id: delete_id.clone() });
-                            }
-                        };
                         view! {
                             <h1 class="mt-2 text-2xl font-bold text-slate-900">{m.title.clone()}</h1>
                             <p class="mt-1 text-slate-700" data-testid="meeting-when">{format!("{} · {}", m.when, m.location)}</p>
@@ -328,18 +321,36 @@ pub fn AdminMeetingPage() -> impl IntoView {
                                     <p class="mt-2 whitespace-pre-line text-sm text-slate-700"><crate::ui::LinkedText text=m.agenda.clone() /></p>
                                 </section>
                             })}
-                            <Invitations id=m.id.clone() over=m.over invites />
-                            <FormError error=delete_error />
-                            <div class="mt-3">
-                                <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete meeting"</button>
-                            </div>
-                            <section class=CARD>
-                                <h2 class="font-semibold text-slate-900">"Edit"</h2>
-                                <MeetingFormView action=save meeting=Some(m) />
-                            </section>
                         }.into_any()
                     }
                 }
+            })}
+        </Transition>
+        // Drawn once, so that what is being typed (people to invite, an edit) stays when the
+        // meeting is saved.
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = id();
+                let m = crate::live::loaded_once(meeting).await.ok()?;
+                let delete_id = m.id.clone();
+                let confirm_delete = move |_| {
+                    let title = meeting.get_untracked().and_then(Result::ok).map(|m| m.title).unwrap_or_default();
+                    let question = format!("Delete the meeting \"{title}\"? Everyone invited is emailed that it is cancelled. This cannot be undone.");
+                    if window().confirm_with_message(&question).unwrap_or(false) {
+                        delete.dispatch(DeleteMeeting { id: delete_id.clone() });
+                    }
+                };
+                Some(view! {
+                    <Invitations id=m.id.clone() over=m.over invites />
+                    <FormError error=delete_error />
+                    <div class="mt-3">
+                        <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete meeting"</button>
+                    </div>
+                    <section class=CARD>
+                        <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                        <MeetingFormView action=save meeting=Some(m) />
+                    </section>
+                })
             })}
         </Transition>
     }

@@ -161,13 +161,22 @@ pub fn AdminStoryPage() -> impl IntoView {
                                 </button>
                                 <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete story"</button>
                             </div>
-                            <section class=CARD>
-                                <h2 class="font-semibold text-slate-900">"Edit"</h2>
-                                <StoryFormView action=save story=Some(s) />
-                            </section>
                         }.into_any()
                     }
                 }
+            })}
+        </Transition>
+        // Drawn once, so that what is being typed stays when the story is published or taken back.
+        <Transition>
+            {move || Suspend::new(async move {
+                let _ = id();
+                let s = crate::live::loaded_once(story).await.ok()?;
+                Some(view! {
+                    <section class=CARD>
+                        <h2 class="font-semibold text-slate-900">"Edit"</h2>
+                        <StoryFormView action=save story=Some(s) />
+                    </section>
+                })
             })}
         </Transition>
     }
