@@ -88,6 +88,31 @@ test.describe.serial("canvassing", () => {
     await expectFitsPhone(admin, "an address's visits", async () => {
       await expect(admin.getByTestId("visit-row")).toContainText(/\nAna Admin · Supporter\s+Wants a lawn sign\s+Sam Green/, { useInnerText: true });
     });
+
+    // Corrected from its page, twice from one form; a colleague's correction made while the form
+    // is open refuses its next save, which would put the old postal code back.
+    await ready(admin);
+    const street = admin.getByLabel("Street", { exact: true });
+    await street.fill("12 High Street");
+    await admin.getByRole("button", { name: "Save address" }).click();
+    await expect(admin.getByRole("heading", { level: 1 })).toHaveText("12 High Street");
+    await admin.getByLabel("City", { exact: true }).fill("Springfield East");
+    await admin.getByRole("button", { name: "Save address" }).click();
+    await expect(admin.getByText("Springfield East K1A 0B1")).toBeVisible();
+    const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
+    await colleague.goto(admin.url());
+    await ready(colleague);
+    await colleague.getByLabel("Postal code", { exact: true }).fill("K1A 0B9");
+    await colleague.getByRole("button", { name: "Save address" }).click();
+    await expect(colleague.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+    await colleague.close();
+    await street.fill("12 High St");
+    await admin.getByRole("button", { name: "Save address" }).click();
+    await expect(admin.getByText(/Someone else saved changes to this address/)).toBeVisible();
+    await admin.reload();
+    await expect(admin.getByRole("heading", { level: 1 })).toHaveText("12 High Street");
+    await expect(admin.getByLabel("Postal code", { exact: true })).toHaveValue("K1A 0B9");
+
     await admin.getByTestId("visit-row").getByRole("link", { name: "Sam Green" }).click();
     await expect(admin.getByRole("heading", { name: "Sam Green" })).toBeVisible();
   });

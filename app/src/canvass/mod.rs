@@ -90,6 +90,8 @@ pub struct Address {
     pub last_visited: Option<String>,
     /// Whether a supporter there left their email (admins see who on the address's page).
     pub has_contact: bool,
+    /// How many times it was corrected; the address's form sends it back.
+    pub edits: i64,
 }
 
 /// The list's filter: part of the street or the postal code, the page.
@@ -114,6 +116,10 @@ pub struct AddressForm {
     pub street: String,
     pub city: String,
     pub postal_code: String,
+    /// Correcting: the address's `edits` when the form was opened. When given, a save is
+    /// refused if someone else corrected the address since, so that it cannot undo theirs unseen.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// What adding a list of addresses did.
@@ -194,6 +200,7 @@ impl From<service::CanvassError> for AppError {
             CanvassError::Invalid(errors) => AppError::Invalid(errors),
             CanvassError::NotFound(what) => AppError::NotFound(what.into()),
             CanvassError::Conflict(why) => AppError::Conflict(why.into()),
+            CanvassError::ChangedMeanwhile => AppError::changed_meanwhile("this address", "Reload the page"),
             CanvassError::Database(e) => crate::auth::internal(e),
         }
     }

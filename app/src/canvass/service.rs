@@ -27,6 +27,9 @@ pub enum CanvassError {
     NotFound(&'static str),
     #[error("refused: {0}")]
     Conflict(&'static str),
+    /// The address's form was opened before someone else corrected it.
+    #[error("the address was corrected since the form was opened")]
+    ChangedMeanwhile,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -49,6 +52,7 @@ fn checked_address(street: &str, city: &str, postal_code: &str) -> Result<Addres
         street: street.trim().to_string(),
         city: city.trim().to_string(),
         postal_code: postal_code.trim().to_string(),
+        edits: None,
     };
     let mut v = Validation::new();
     v.check(!form.street.is_empty(), "street", "Enter the street address.");
@@ -193,16 +197,23 @@ async fn contact_of(
 }
 
 /// Corrects an address, publishing `canvass.address.updated` (with its supporter's email, if
-/// one left it). Another address already listed the same way is refused.
+/// one left it). Another address already listed the same way is refused, and so is a
+/// correction from a form opened before someone else corrected the address.
 pub async fn save_address(
     bus: &Bus,
     actor: &Actor,
     id: &str,
-    form: &AddressForm,
+    typed: &AddressForm,
     now: i64,
 ) -> Result<Address, CanvassError> {
-    let form = checked_address(&form.street, &form.city, &form.postal_code).map_err(CanvassError::Invalid)?;
+    let form =
+        checked_address(&typed.street, &typed.city, &typed.postal_code).map_err(CanvassError::Invalid)?;
     let mut tx = bus.db().begin_write().await?;
+    match db::check_edits(&mut tx, "canvass_addresses", id, typed.edits).await? {
+        db::EditCheck::Missing => return Err(NO_ADDRESS),
+        db::EditCheck::SavedSince => return Err(CanvassError::ChangedMeanwhile),
+        db::EditCheck::Current => {}
+    }
     let taken: Option<String> =
         sqlx::query_scalar("SELECT id FROM canvass_addresses WHERE address_key = $1 AND id <> $2")
             .bind(address_key(&form))
@@ -213,8 +224,8 @@ pub async fn save_address(
         return Err(CanvassError::Conflict("That address is already on the list."));
     }
     let contact_id: Option<Option<String>> = sqlx::query_scalar(
-        "UPDATE canvass_addresses SET street = $1, city = $2, postal_code = $3, address_key = $4, updated_at = $5 \
-         WHERE id = $6 RETURNING contact_id",
+        "UPDATE canvass_addresses SET street = $1, city = $2, postal_code = $3, address_key = $4, updated_at = $5, \
+         edits = edits + 1 WHERE id = $6 RETURNING contact_id",
     )
     .bind(&form.street)
     .bind(&form.city)
@@ -261,7 +272,7 @@ pub async fn delete_address(bus: &Bus, actor: &Actor, id: &str) -> Result<(), Ca
 }
 
 const ADDRESS_COLUMNS: &str =
-    "a.id, a.street, a.city, a.postal_code, a.contact_id, a.last_outcome, a.last_visited_at";
+    "a.id, a.street, a.city, a.postal_code, a.contact_id, a.last_outcome, a.last_visited_at, a.edits";
 
 fn address_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Address, sqlx::Error> {
     let last_outcome: Option<String> = row.try_get("last_outcome")?;
@@ -274,6 +285,7 @@ fn address_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Address, sql
         last_outcome: last_outcome.as_deref().and_then(Outcome::parse),
         last_visited: last_visited.map(|at| zone.date(at)),
         has_contact: row.try_get::<Option<String>, _>("contact_id")?.is_some(),
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -526,6 +538,7 @@ pub async fn record_visit(
             street: address.try_get("street")?,
             city: address.try_get("city")?,
             postal_code: address.try_get("postal_code")?,
+            edits: None,
         };
         events.push(address_event(&address_id, &street, Some((contact.id.clone(), email))));
         Some(contact.id)
@@ -615,7 +628,8 @@ mod tests {
             AddressForm {
                 street: "Flat 2, 12 High St".into(),
                 city: "Springfield".into(),
-                postal_code: "K1A 0B1".into()
+                postal_code: "K1A 0B1".into(),
+                edits: None,
             }
         );
         assert!(parse_line("12 High St, Springfield").unwrap_err().contains("separated by commas"));
@@ -624,8 +638,18 @@ mod tests {
 
     #[test]
     fn one_address_typed_two_ways_has_one_key() {
-        let a = AddressForm { street: "12  High St".into(), city: "X".into(), postal_code: "K1A 0B1".into() };
-        let b = AddressForm { street: "12 high st".into(), city: "Y".into(), postal_code: "k1a0b1".into() };
+        let a = AddressForm {
+            street: "12  High St".into(),
+            city: "X".into(),
+            postal_code: "K1A 0B1".into(),
+            edits: None,
+        };
+        let b = AddressForm {
+            street: "12 high st".into(),
+            city: "Y".into(),
+            postal_code: "k1a0b1".into(),
+            edits: None,
+        };
         assert_eq!(address_key(&a), address_key(&b));
         let c = AddressForm { street: "14 High St".into(), ..a.clone() };
         assert_ne!(address_key(&a), address_key(&c));

@@ -433,6 +433,7 @@ pub fn AdminAddressPage() -> impl IntoView {
                                 <h2 class="font-semibold text-slate-900">"Correct the address"</h2>
                                 <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
                                     <input type="hidden" name="id" value=a.id.clone() />
+                                    <crate::ui::EditsField opened=a.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                                     <FormError error=save_error />
                                     <Field label="Street" name="form[street]" value=a.street.clone() required=true error=save_error />
                                     <div class="grid grid-cols-2 gap-3">

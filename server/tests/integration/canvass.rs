@@ -116,12 +116,28 @@ async fn addresses_are_added_checked_corrected_and_deleted(app: TestApp) {
     let events = app.events("canvass.address.updated").await;
     assert_eq!(events.len(), 5);
     assert_eq!(events[4]["street"], "7 Mill Lane North");
+    // A form opened before that correction would undo it: refused, nothing changed; a form
+    // opened after it (it answered the count) saves.
+    let stale = [form("7 Mill Lane South", "S2B 1C3"), vec![("form[edits]", "0".into())]].concat();
+    let res = admin.post(app.url("/api/canvass/save-address")).form(&as_pairs(&stale)).send().await.unwrap();
+    assert_eq!(res.status(), 409);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Someone else saved changes to this address while you were editing it"), "{body}");
+    let stored = ok_json(app.call(&admin, "canvass/address", &[("id", id.as_str())]).await).await;
+    assert_eq!(
+        (stored["address"]["street"].as_str(), stored["address"]["edits"].as_i64()),
+        (Some("7 Mill Lane North"), Some(1))
+    );
+    let current = [form("7 Mill Lane North", "S2B 1C3"), vec![("form[edits]", "1".into())]].concat();
+    let saved =
+        admin.post(app.url("/api/canvass/save-address")).form(&as_pairs(&current)).send().await.unwrap();
+    assert_eq!(ok_json(saved).await["edits"], 2);
     let unknown =
         [("id", "nope"), ("form[street]", "1 A St"), ("form[city]", "X"), ("form[postal_code]", "Y")];
     assert_eq!(app.call(&admin, "canvass/save-address", &unknown).await.status(), 404);
     assert_eq!(
         app.events("canvass.address.updated").await.len(),
-        5,
+        6,
         "nothing published for a refused change"
     );
 
