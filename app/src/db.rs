@@ -211,34 +211,27 @@ pub fn for_update(tx: &mut Tx) -> &'static str {
     if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" }
 }
 
-/// Where an edit form's save stands against the record it edits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EditCheck {
-    /// There is no such record.
-    Missing,
-    /// Someone saved the record after the form was opened: saving would undo their changes.
-    SavedSince,
-    /// The form was opened on the record as it is (or did not say when it was opened).
-    Current,
-}
-
 /// Checks an edit form's save against record `id` of `table`, which counts its saves in
-/// `edits`, and locks the record until commit on PostgreSQL. `seen` is the `edits` the form
-/// was opened with; `None` (a caller that does not send it) is not checked.
-pub async fn check_edits(
+/// `edits`, and locks the record until commit on PostgreSQL: `missing` if there is no such
+/// record, `saved_since` if someone saved it after the form was opened (saving would undo
+/// their changes). `seen` is the `edits` the form was opened with; `None` (a caller that does
+/// not send it) is not checked.
+pub async fn check_edits<E: From<sqlx::Error>>(
     tx: &mut Tx,
     table: &'static str,
     id: &str,
     seen: Option<i64>,
-) -> Result<EditCheck, sqlx::Error> {
+    missing: E,
+    saved_since: E,
+) -> Result<(), E> {
     let sql = format!("SELECT edits FROM {table} WHERE id = $1{}", for_update(tx));
     let edits: Option<i64> =
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
-    Ok(match edits {
-        None => EditCheck::Missing,
-        Some(edits) if seen.is_some_and(|seen| seen != edits) => EditCheck::SavedSince,
-        Some(_) => EditCheck::Current,
-    })
+    match edits {
+        None => Err(missing),
+        Some(edits) if seen.is_some_and(|seen| seen != edits) => Err(saved_since),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Holds a lock named `key` until the transaction ends, so that transactions naming the same

@@ -209,11 +209,8 @@ pub async fn save_address(
     let form =
         checked_address(&typed.street, &typed.city, &typed.postal_code).map_err(CanvassError::Invalid)?;
     let mut tx = bus.db().begin_write().await?;
-    match db::check_edits(&mut tx, "canvass_addresses", id, typed.edits).await? {
-        db::EditCheck::Missing => return Err(NO_ADDRESS),
-        db::EditCheck::SavedSince => return Err(CanvassError::ChangedMeanwhile),
-        db::EditCheck::Current => {}
-    }
+    let saved_since = CanvassError::ChangedMeanwhile;
+    db::check_edits(&mut tx, "canvass_addresses", id, typed.edits, NO_ADDRESS, saved_since).await?;
     let taken: Option<String> =
         sqlx::query_scalar("SELECT id FROM canvass_addresses WHERE address_key = $1 AND id <> $2")
             .bind(address_key(&form))

@@ -173,11 +173,8 @@ pub async fn save(
     };
     let mut tx = bus.db().begin_write().await?;
     if !is_new {
-        match db::check_edits(&mut tx, "videos", &id, video.edits).await? {
-            db::EditCheck::Missing => return Err(VideoError::NotFound),
-            db::EditCheck::SavedSince => return Err(VideoError::ChangedMeanwhile),
-            db::EditCheck::Current => {}
-        }
+        let (missing, saved_since) = (VideoError::NotFound, VideoError::ChangedMeanwhile);
+        db::check_edits(&mut tx, "videos", &id, video.edits, missing, saved_since).await?;
     }
     if !is_new && video.video_url.is_empty() && plays_only_its_address(&mut tx, &id).await? {
         let message = "This published video has no uploaded file and plays this address: keep it, or take the video back to draft first.";

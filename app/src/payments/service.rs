@@ -418,7 +418,8 @@ pub async fn save_product(
         .map_err(|e| slug_taken(e, &slug))?;
         (new_id, "product.created")
     } else {
-        edits_checked(&mut tx, "products", id, form.edits, "this product").await?;
+        let saved_since = PaymentError::ChangedMeanwhile("this product");
+        db::check_edits(&mut tx, "products", id, form.edits, PaymentError::NotFound, saved_since).await?;
         sqlx::query(
             "UPDATE products SET slug = $1, name = $2, description = $3, price_cents = $4, max_purchases = $5, \
              active = $6, updated_at = $7, edits = edits + 1 WHERE id = $8",
@@ -690,22 +691,6 @@ pub async fn plan(db: &Db, id: &str) -> Result<Option<Plan>, sqlx::Error> {
     row.as_ref().map(plan_from_row).transpose()
 }
 
-/// A product's or plan's edit may be saved: it exists (`NotFound`), and nobody saved it since
-/// its form was opened (`seen`; `ChangedMeanwhile(what)`).
-async fn edits_checked(
-    tx: &mut Tx,
-    table: &'static str,
-    id: &str,
-    seen: Option<i64>,
-    what: &'static str,
-) -> Result<(), PaymentError> {
-    match db::check_edits(tx, table, id, seen).await? {
-        db::EditCheck::Missing => Err(PaymentError::NotFound),
-        db::EditCheck::SavedSince => Err(PaymentError::ChangedMeanwhile(what)),
-        db::EditCheck::Current => Ok(()),
-    }
-}
-
 /// Creates a plan (`id` empty) or updates one, with an audit row and
 /// `subscription.plan.created` or `subscription.plan.updated`.
 pub async fn save_plan(
@@ -748,7 +733,9 @@ pub async fn save_plan(
         .await?;
         (new_id, "plan.created")
     } else {
-        edits_checked(&mut tx, "subscription_plans", id, form.edits, "this plan").await?;
+        let saved_since = PaymentError::ChangedMeanwhile("this plan");
+        db::check_edits(&mut tx, "subscription_plans", id, form.edits, PaymentError::NotFound, saved_since)
+            .await?;
         sqlx::query(
             "UPDATE subscription_plans SET name = $1, amount_cents = $2, billing_interval = $3, active = $4, \
              updated_at = $5, edits = edits + 1 WHERE id = $6",

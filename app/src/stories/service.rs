@@ -155,11 +155,8 @@ pub async fn save(
     };
     let mut tx = bus.db().begin_write().await?;
     if !is_new {
-        match db::check_edits(&mut tx, "impact_stories", &id, story.edits).await? {
-            db::EditCheck::Missing => return Err(StoryError::NotFound),
-            db::EditCheck::SavedSince => return Err(StoryError::ChangedMeanwhile),
-            db::EditCheck::Current => {}
-        }
+        let (missing, saved_since) = (StoryError::NotFound, StoryError::ChangedMeanwhile);
+        db::check_edits(&mut tx, "impact_stories", &id, story.edits, missing, saved_since).await?;
     }
     let written: Result<Option<String>, sqlx::Error> = sqlx::query_scalar(sql)
         .bind(&story.slug)
