@@ -69,6 +69,15 @@ impl AppError {
         ))
     }
 
+    /// A settings form's save refused because someone else saved the same settings after the
+    /// form was opened (see `settings::count_save`); `what` names them, in the plural.
+    pub fn settings_changed_meanwhile(what: &str) -> AppError {
+        AppError::Conflict(format!(
+            "Someone else saved {what} while you were editing them, so yours were not saved. \
+             Reload the page to see theirs, then make yours again."
+        ))
+    }
+
     /// A single field-level validation error.
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
         AppError::Invalid(FieldError::only(field, message))

@@ -26,6 +26,9 @@ pub const DEFAULT_ORGANISATION_DESCRIPTION: &str = "Organising together: campaig
 
 pub const ORGANISATION_DESCRIPTION_MAX_CHARS: usize = 200;
 
+/// How many times the organisation's name and description have been saved (see `count_save`).
+pub const ORGANISATION_EDITS: &str = "organisation.edits";
+
 /// The IANA time zone shifts are typed and shown in; UTC until an admin chooses one.
 pub const TIME_ZONE: &str = "time_zone";
 
@@ -89,13 +92,25 @@ pub fn check_organisation_name(v: &mut Validation, name: &str) {
     );
 }
 
-/// Renames the organisation and sets its description, in the admin audit log; bad input
-/// changes nothing.
+/// The organisation's name, description and how many times they have been saved, read
+/// together.
+pub async fn organisation(db: &Db) -> Result<(String, String, i64), sqlx::Error> {
+    let stored = Group::read(db, &[ORGANISATION_NAME, ORGANISATION_DESCRIPTION, ORGANISATION_EDITS]).await?;
+    Ok((
+        stored.text_or(ORGANISATION_NAME, DEFAULT_ORGANISATION_NAME),
+        stored.text_or(ORGANISATION_DESCRIPTION, DEFAULT_ORGANISATION_DESCRIPTION),
+        stored.count(ORGANISATION_EDITS),
+    ))
+}
+
+/// Renames the organisation and sets its description, in the admin audit log; bad input,
+/// or a form opened before someone else's save (`edits`, see `count_save`), changes nothing.
 pub async fn save_organisation(
     db: &Db,
     actor: &Actor,
     name: &str,
     description: &str,
+    edits: Option<i64>,
 ) -> Result<(), OrganisationError> {
     let (name, description) = (name.trim(), description.trim());
     let mut v = Validation::new();
@@ -108,6 +123,7 @@ pub async fn save_organisation(
     );
     v.finish().map_err(OrganisationError::Invalid)?;
     let mut tx = db.begin_write().await?;
+    count_save(&mut tx, ORGANISATION_EDITS, edits, OrganisationError::SavedSince).await?;
     set(&mut tx, ORGANISATION_NAME, name).await?;
     set(&mut tx, ORGANISATION_DESCRIPTION, description).await?;
     crate::audit::service::record(&mut tx, actor, "settings.organisation.changed", name).await?;
@@ -120,6 +136,8 @@ pub async fn save_organisation(
 pub enum OrganisationError {
     #[error("invalid organisation details")]
     Invalid(Vec<FieldError>),
+    #[error("someone else saved the organisation's details meanwhile")]
+    SavedSince,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -141,6 +159,34 @@ pub async fn set(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error>
     .bind(db::now_unix())
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Counts a save of a settings form (the count kept under `edits_key`, as a record's `edits`
+/// column keeps its saves) and refuses one from a form opened before another save of the
+/// same settings: `saved_since` when `seen`, the count the form was opened with, is not the
+/// count now (saving would undo that save). `None` (a caller that does not send it) is not
+/// checked. Call it first in the save's transaction: on PostgreSQL it holds the count's row
+/// until commit, so two saves of the same settings go one after the other.
+pub async fn count_save<E: From<sqlx::Error>>(
+    tx: &mut Tx,
+    edits_key: &str,
+    seen: Option<i64>,
+    saved_since: E,
+) -> Result<(), E> {
+    let saves: String = sqlx::query_scalar(
+        "INSERT INTO app_settings (key, value, updated_at) VALUES ($1, '1', $2) \
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(app_settings.value AS BIGINT) + 1 AS TEXT), \
+         updated_at = excluded.updated_at RETURNING value",
+    )
+    .bind(edits_key)
+    .bind(db::now_unix())
+    .fetch_one(&mut **tx)
+    .await?;
+    let before = saves.parse::<i64>().unwrap_or(1) - 1;
+    if seen.is_some_and(|seen| seen != before) {
+        return Err(saved_since);
+    }
     Ok(())
 }
 
@@ -192,6 +238,11 @@ impl Group {
     /// The setting's text, or `default` when it is not set.
     pub fn text_or(&self, name: &str, default: &str) -> String {
         self.0.get(name).map_or_else(|| default.to_string(), String::clone)
+    }
+
+    /// A count kept as a setting (see `count_save`), 0 when it is not set.
+    pub fn count(&self, name: &str) -> i64 {
+        self.0.get(name).and_then(|n| n.parse().ok()).unwrap_or(0)
     }
 
     /// Whether an on/off setting is on.

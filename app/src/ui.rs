@@ -344,18 +344,23 @@ pub fn MaskedField(
     }
 }
 
-/// An edit form's hidden `form[edits]`: how many times the record had been saved when the
-/// form was opened (`opened`), then what each save made from this form left (`saved`), so
-/// that the server refuses a save over someone else's newer one but not this form's next.
+/// An edit form's hidden `form[edits]` (or `name`): how many times the record had been saved
+/// when the form was opened (`opened`), then what each save made from this form left
+/// (`saved`), so that the server refuses a save over someone else's newer one but not this
+/// form's next.
 #[component]
-pub fn EditsField(opened: i64, #[prop(into)] saved: Signal<Option<i64>>) -> impl IntoView {
+pub fn EditsField(
+    opened: i64,
+    #[prop(into)] saved: Signal<Option<i64>>,
+    #[prop(default = "form[edits]")] name: &'static str,
+) -> impl IntoView {
     let edits = RwSignal::new(opened);
     Effect::new(move |_| {
         if let Some(n) = saved.get() {
             edits.set(n);
         }
     });
-    view! { <input type="hidden" name="form[edits]" value=move || edits.get() /> }
+    view! { <input type="hidden" name=name value=move || edits.get() /> }
 }
 
 /// "Saved." once a form's save succeeds (`saved`: the save action's `value()`), until the form

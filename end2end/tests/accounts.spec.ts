@@ -99,7 +99,7 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await expect(page).toHaveURL(/\/login\?next=\/admin$/);
   });
 
-  test("the organisation is renamed and described in the settings, and the home page says so", async ({ page }) => {
+  test("the organisation is renamed and described in the settings, and the home page says so", async ({ page, browser }) => {
     await signIn(page, server, "/admin/settings");
     const name = page.getByLabel("Name", { exact: true });
     await expect(name).toHaveValue("Riverside Tenants");
@@ -114,6 +114,26 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     // An edit after the save is not saved, and no longer said to be.
     await page.getByLabel("Description (one line)").fill("Fair rents on the east bank.");
     await expect(page.getByTestId("organisation-result")).toHaveText("");
+    await page.getByRole("button", { name: "Save organisation" }).click();
+    await expect(page.getByTestId("organisation-result")).toHaveText("Saved.");
+    // A colleague renames it while this page's form is open: this page's next save, from the
+    // form opened before theirs, is refused and changes nothing; a reload shows their name.
+    const colleague = await browser.newPage({ storageState: await page.context().storageState() });
+    await colleague.goto(`${server.baseURL}/admin/settings`);
+    await ready(colleague);
+    await colleague.getByLabel("Name", { exact: true }).fill("Riverside Tenants' Union");
+    await colleague.getByRole("button", { name: "Save organisation" }).click();
+    await expect(colleague.getByTestId("organisation-result")).toHaveText("Saved.");
+    await colleague.close();
+    await page.getByLabel("Description (one line)").fill("Fair rents on both banks.");
+    await page.getByRole("button", { name: "Save organisation" }).click();
+    await expect(page.getByText(/Someone else saved the organisation's name and description/)).toBeVisible();
+    await page.reload();
+    await ready(page);
+    await expect(name).toHaveValue("Riverside Tenants' Union");
+    await expect(page.getByLabel("Description (one line)")).toHaveValue("Fair rents on the east bank.");
+    // Made again on theirs, the change is saved.
+    await name.fill("Riverside Tenants Union");
     await page.getByRole("button", { name: "Save organisation" }).click();
     await expect(page.getByTestId("organisation-result")).toHaveText("Saved.");
 

@@ -90,6 +90,13 @@ test.describe.serial("event bus pages", () => {
       await page.getByRole("button", { name: "Save team chat settings" }).click();
       await expect(page.getByTestId("save-chat-result")).toHaveText("Saved.");
       await expect(page.getByLabel("Incoming webhook address")).toHaveValue(/^…/);
+      // Each form goes on saving: it follows its own saves (a save from a form opened before
+      // someone else's is refused; see the accounts spec). Typing clears "Saved." until then.
+      await page.getByLabel("Webhook address", { exact: true }).fill("");
+      await page.getByLabel("Webhook address", { exact: true }).fill(hook);
+      await expect(page.getByTestId("save-result")).toHaveText("");
+      await page.getByRole("button", { name: "Save automation settings" }).click();
+      await expect(page.getByTestId("save-result")).toHaveText("Saved.");
 
       await page.getByRole("button", { name: "Send test event" }).click();
       await expect(page.getByTestId("test-event-result")).toContainText("Sent system.test");

@@ -105,37 +105,47 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
 /// Who may change the organisation's settings.
 pub const SETTINGS_MANAGERS: &[Role] = &[Role::SuperAdmin, Role::Admin];
 
-/// The organisation as the public pages present it.
+/// The organisation as the public pages present it, and how many times it has been saved
+/// (its form sends that back, so that a save over someone else's newer one is refused).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Organisation {
     pub name: String,
     pub description: String,
+    pub edits: i64,
+}
+
+#[cfg(feature = "ssr")]
+async fn organisation(db: &crate::db::Db) -> Result<Organisation, AppError> {
+    let (name, description, edits) =
+        crate::settings::organisation(db).await.map_err(crate::auth::internal)?;
+    Ok(Organisation { name, description, edits })
 }
 
 #[server(prefix = "/api", endpoint = "admin/organisation")]
 pub async fn get_organisation() -> Result<Organisation, AppError> {
     crate::auth::require_role(SETTINGS_MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let internal = crate::auth::internal;
-    Ok(Organisation {
-        name: crate::settings::organisation_name(&state.db).await.map_err(internal)?,
-        description: crate::settings::organisation_description(&state.db).await.map_err(internal)?,
-    })
+    organisation(&state.db).await
 }
 
-/// Renames the organisation and sets the line on what it does.
+/// Renames the organisation and sets the line on what it does; answers with it as saved.
 #[server(prefix = "/api", endpoint = "admin/save-organisation")]
 pub async fn save_organisation(
     #[server(default)] organisation_name: String,
     #[server(default)] description: String,
-) -> Result<(), AppError> {
+    #[server(default)] edits: Option<i64>,
+) -> Result<Organisation, AppError> {
     use crate::settings::OrganisationError;
     let user = crate::auth::require_role(SETTINGS_MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    match crate::settings::save_organisation(&state.db, &actor, &organisation_name, &description).await {
-        Ok(()) => Ok(()),
+    match crate::settings::save_organisation(&state.db, &actor, &organisation_name, &description, edits).await
+    {
+        Ok(()) => organisation(&state.db).await,
         Err(OrganisationError::Invalid(errors)) => Err(AppError::Invalid(errors)),
+        Err(OrganisationError::SavedSince) => {
+            Err(AppError::settings_changed_meanwhile("the organisation's name and description"))
+        }
         Err(OrganisationError::Database(e)) => Err(crate::auth::internal(e)),
     }
 }

@@ -240,6 +240,7 @@ pub fn OrganisationSettings() -> impl IntoView {
                         Ok(current) => view! {
                             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                                 <FormError error=error />
+                                <crate::ui::EditsField name="edits" opened=current.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                                 <Field label="Name" name="organisation_name" value=current.name required=true maxlength=120 error=error />
                                 <Field label="Description (one line)" name="description" value=current.description required=true maxlength=200 error=error />
                                 <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white" disabled=move || save.pending().get()>

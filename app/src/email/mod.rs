@@ -52,6 +52,9 @@ pub struct EmailSettings {
     pub password_set: bool,
     pub from_name: String,
     pub from_address: String,
+    /// How many times the settings have been saved: the form sends it back, so that a save
+    /// over someone else's newer one is refused.
+    pub edits: i64,
 }
 
 impl EmailSettings {
@@ -77,6 +80,9 @@ pub struct EmailSettingsForm {
     #[serde(default)]
     pub from_name: String,
     pub from_address: String,
+    /// The `edits` the form was opened with; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +145,7 @@ impl From<service::EmailError> for AppError {
                 AppError::Conflict(format!("The email could not be sent: {message}"))
             }
             EmailError::NotFound => AppError::NotFound("There is no such email.".into()),
+            EmailError::SavedSince => AppError::settings_changed_meanwhile("the email settings"),
             EmailError::Database(e) => crate::auth::internal(e),
         }
     }

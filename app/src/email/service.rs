@@ -22,6 +22,8 @@ const USERNAME: &str = "smtp.username";
 const PASSWORD: &str = "smtp.password";
 const FROM_NAME: &str = "email.from_name";
 const FROM_ADDRESS: &str = "email.from_address";
+/// How many times the settings have been saved (see `settings::count_save`).
+const EDITS: &str = "email.edits";
 
 /// Written into queued bodies in place of the server's address, which the worker fills in
 /// when sending: links in email must be absolute, and the services that queue email do not
@@ -38,6 +40,8 @@ pub enum EmailError {
     Send(String),
     #[error("no such email")]
     NotFound,
+    #[error("someone else saved the email settings meanwhile")]
+    SavedSince,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -52,6 +56,7 @@ pub struct SmtpSettings {
     pub password: Option<SecretString>,
     pub from_name: String,
     pub from_address: String,
+    pub edits: i64,
 }
 
 impl SmtpSettings {
@@ -65,13 +70,15 @@ impl SmtpSettings {
             password_set: self.password.is_some(),
             from_name: self.from_name.clone(),
             from_address: self.from_address.clone(),
+            edits: self.edits,
         }
     }
 }
 
 pub async fn load_settings(db: &Db, key: &SecretKey) -> Result<SmtpSettings, sqlx::Error> {
     let stored =
-        settings::Group::read(db, &[HOST, PORT, TLS, USERNAME, PASSWORD, FROM_NAME, FROM_ADDRESS]).await?;
+        settings::Group::read(db, &[HOST, PORT, TLS, USERNAME, PASSWORD, FROM_NAME, FROM_ADDRESS, EDITS])
+            .await?;
     let tls = TlsMode::parse(&stored.text(TLS)).unwrap_or_default();
     let port = stored.text(PORT).parse().unwrap_or(match tls {
         TlsMode::Tls => 465,
@@ -85,6 +92,7 @@ pub async fn load_settings(db: &Db, key: &SecretKey) -> Result<SmtpSettings, sql
         password: stored.secret(key, PASSWORD),
         from_name: stored.text(FROM_NAME),
         from_address: stored.text(FROM_ADDRESS),
+        edits: stored.count(EDITS),
     })
 }
 
@@ -146,6 +154,7 @@ pub async fn save_settings(
     );
     v.finish().map_err(EmailError::Invalid)?;
     let mut tx = db.begin_write().await?;
+    settings::count_save(&mut tx, EDITS, form.edits, EmailError::SavedSince).await?;
     settings::set(&mut tx, HOST, host).await?;
     settings::set(&mut tx, PORT, &port.unwrap_or(587).to_string()).await?;
     settings::set(&mut tx, TLS, tls.unwrap_or_default().as_str()).await?;

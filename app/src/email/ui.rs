@@ -76,6 +76,7 @@ fn SmtpForm(
             <p class="text-sm text-slate-600">"Leave the host empty to turn sending off: emails then wait in the queue."</p>
             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
+                <crate::ui::EditsField opened=initial.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                 <Field label="SMTP host" name="form[host]" value=initial.host.clone() error=error />
                 <div class="grid grid-cols-2 gap-4">
                     <Field label="Port" name="form[port]" kind="number" value=initial.port.to_string() error=error />

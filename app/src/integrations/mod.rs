@@ -34,6 +34,9 @@ pub struct AutomationSettings {
     pub url: String,
     /// Masked, or empty when none is stored.
     pub secret: String,
+    /// How many times the settings have been saved: the form sends it back, so that a save
+    /// over someone else's newer one is refused.
+    pub edits: i64,
 }
 
 /// The automation form as typed. A secret left empty or still showing its mask keeps the
@@ -46,6 +49,9 @@ pub struct AutomationSettingsForm {
     pub url: String,
     #[serde(default)]
     pub secret: String,
+    /// The `edits` the form was opened with; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// Team chat's settings as an admin sees them: the webhook address masked, since it holds the
@@ -55,6 +61,9 @@ pub struct TeamChatSettings {
     pub enabled: bool,
     /// Masked, or empty when none is stored.
     pub webhook_url: String,
+    /// How many times the settings have been saved: the form sends it back, so that a save
+    /// over someone else's newer one is refused.
+    pub edits: i64,
 }
 
 /// The team chat form as typed. An address left empty or still showing its mask keeps the
@@ -65,6 +74,9 @@ pub struct TeamChatSettingsForm {
     pub enabled: bool,
     #[serde(default)]
     pub webhook_url: String,
+    /// The `edits` the form was opened with; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The public calendar's settings as an admin sees them: the access token masked.
@@ -75,6 +87,9 @@ pub struct PublicCalendarSettings {
     pub calendar_url: String,
     /// Masked, or empty when none is stored.
     pub token: String,
+    /// How many times the settings have been saved: the form sends it back, so that a save
+    /// over someone else's newer one is refused.
+    pub edits: i64,
 }
 
 /// The public calendar form as typed. A token left empty or still showing its mask keeps the
@@ -87,6 +102,9 @@ pub struct PublicCalendarSettingsForm {
     pub calendar_url: String,
     #[serde(default)]
     pub token: String,
+    /// The `edits` the form was opened with; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The newsletter's settings as an admin sees them: the API token and the reports secret
@@ -107,6 +125,9 @@ pub struct NewsletterSettings {
     /// What reports to `/api/webhooks/newsletter` authenticate with: masked, or empty when
     /// none is stored (reports are then refused).
     pub reports_secret: String,
+    /// How many times the settings have been saved: the form sends it back, so that a save
+    /// over someone else's newer one is refused.
+    pub edits: i64,
 }
 
 /// The newsletter form as typed. A token or reports secret left empty or still showing its
@@ -129,6 +150,9 @@ pub struct NewsletterSettingsForm {
     pub donors_list: String,
     #[serde(default)]
     pub reports_secret: String,
+    /// The `edits` the form was opened with; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// Twilio's settings as an admin sees them: the auth token masked.
@@ -145,6 +169,9 @@ pub struct SmsSettings {
     pub country_code: String,
     /// The address to give Twilio for incoming messages (not a setting: this server's).
     pub webhook_url: String,
+    /// How many times the settings have been saved: the form sends it back, so that a save
+    /// over someone else's newer one is refused.
+    pub edits: i64,
 }
 
 /// The text messages form as typed. An auth token left empty or still showing its mask keeps
@@ -161,6 +188,9 @@ pub struct SmsSettingsForm {
     pub from_number: String,
     #[serde(default)]
     pub country_code: String,
+    /// The `edits` the form was opened with; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 #[cfg(feature = "ssr")]
@@ -168,6 +198,7 @@ impl From<service::IntegrationError> for AppError {
     fn from(err: service::IntegrationError) -> AppError {
         match err {
             service::IntegrationError::Invalid(errors) => AppError::Invalid(errors),
+            service::IntegrationError::SavedSince(what) => AppError::settings_changed_meanwhile(what),
             service::IntegrationError::Database(e) => crate::auth::internal(e),
         }
     }

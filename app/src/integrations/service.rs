@@ -21,6 +21,7 @@ use crate::settings;
 
 const TEAM_CHAT_ENABLED: &str = "team_chat.enabled";
 const TEAM_CHAT_URL: &str = "team_chat.webhook_url";
+const TEAM_CHAT_EDITS: &str = "team_chat.edits";
 
 /// Standard Webhooks secrets: this prefix, then the key's bytes in base64.
 const SECRET_PREFIX: &str = "whsec_";
@@ -37,31 +38,41 @@ const NAME_MAX: usize = 100;
 pub enum IntegrationError {
     #[error("invalid settings")]
     Invalid(Vec<FieldError>),
+    /// The form of the settings named (in the plural) was opened before someone else saved them.
+    #[error("settings saved since the form was opened")]
+    SavedSince(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
-/// Where a service reached at an address with a secret keeps its settings, and the admin
-/// audit action its saves are recorded under.
+/// Where a service reached at an address with a secret keeps its settings and the count of
+/// their saves (see `settings::count_save`), the admin audit action its saves are recorded
+/// under, and what a refused save calls its settings.
 struct ServiceKeys {
     enabled: &'static str,
     url: &'static str,
     secret: &'static str,
+    edits: &'static str,
     saved: &'static str,
+    what: &'static str,
 }
 
 const AUTOMATION: ServiceKeys = ServiceKeys {
     enabled: "automation.enabled",
     url: "automation.url",
     secret: "automation.secret",
+    edits: "automation.edits",
     saved: "settings.automation.saved",
+    what: "the automation webhook's settings",
 };
 
 const PUBLIC_CALENDAR: ServiceKeys = ServiceKeys {
     enabled: "public_calendar.enabled",
     url: "public_calendar.url",
     secret: "public_calendar.token",
+    edits: "public_calendar.edits",
     saved: "settings.public_calendar.saved",
+    what: "the public calendar's settings",
 };
 
 /// What a save of such a service checks: its form's field names, what makes a good secret,
@@ -105,6 +116,7 @@ pub struct StoredService {
     pub enabled: bool,
     pub url: String,
     pub secret: Option<SecretString>,
+    pub edits: i64,
 }
 
 /// Where and how to send: the URL and the key signatures are made with.
@@ -134,7 +146,12 @@ impl StoredService {
 
     /// The automation webhook as an admin may see it: the secret masked.
     pub fn automation_view(&self) -> AutomationSettings {
-        AutomationSettings { enabled: self.enabled, url: self.url.clone(), secret: self.masked_secret() }
+        AutomationSettings {
+            enabled: self.enabled,
+            url: self.url.clone(),
+            secret: self.masked_secret(),
+            edits: self.edits,
+        }
     }
 
     /// The public calendar as an admin may see it: the token masked.
@@ -143,6 +160,7 @@ impl StoredService {
             enabled: self.enabled,
             calendar_url: self.url.clone(),
             token: self.masked_secret(),
+            edits: self.edits,
         }
     }
 
@@ -160,11 +178,12 @@ impl StoredService {
 }
 
 async fn load_service(db: &Db, key: &SecretKey, keys: &ServiceKeys) -> Result<StoredService, sqlx::Error> {
-    let stored = settings::Group::read(db, &[keys.enabled, keys.url, keys.secret]).await?;
+    let stored = settings::Group::read(db, &[keys.enabled, keys.url, keys.secret, keys.edits]).await?;
     Ok(StoredService {
         enabled: stored.is_on(keys.enabled),
         url: stored.text(keys.url),
         secret: stored.secret(key, keys.secret),
+        edits: stored.count(keys.edits),
     })
 }
 
@@ -183,7 +202,7 @@ pub async fn save_automation(
     actor: &Actor,
     form: &AutomationSettingsForm,
 ) -> Result<AutomationSettings, IntegrationError> {
-    let typed = Typed { enabled: form.enabled, url: &form.url, secret: &form.secret };
+    let typed = Typed { enabled: form.enabled, url: &form.url, secret: &form.secret, edits: form.edits };
     Ok(save_service(db, key, actor, &AUTOMATION, &AUTOMATION_RULES, typed).await?.automation_view())
 }
 
@@ -194,7 +213,8 @@ pub async fn save_public_calendar(
     actor: &Actor,
     form: &PublicCalendarSettingsForm,
 ) -> Result<PublicCalendarSettings, IntegrationError> {
-    let typed = Typed { enabled: form.enabled, url: &form.calendar_url, secret: &form.token };
+    let typed =
+        Typed { enabled: form.enabled, url: &form.calendar_url, secret: &form.token, edits: form.edits };
     let saved = save_service(db, key, actor, &PUBLIC_CALENDAR, &PUBLIC_CALENDAR_RULES, typed).await?;
     Ok(saved.public_calendar_view())
 }
@@ -204,6 +224,7 @@ struct Typed<'a> {
     enabled: bool,
     url: &'a str,
     secret: &'a str,
+    edits: Option<i64>,
 }
 
 /// Saves a service's settings and writes an admin audit row naming what changed (never the
@@ -241,6 +262,7 @@ async fn save_service(
 
     let mut changed = Vec::new();
     let mut tx = db.begin_write().await?;
+    settings::count_save(&mut tx, keys.edits, typed.edits, IntegrationError::SavedSince(keys.what)).await?;
     if typed.enabled != before.enabled {
         settings::set(&mut tx, keys.enabled, if typed.enabled { "true" } else { "false" }).await?;
         changed.push("enabled");
@@ -302,6 +324,7 @@ pub async fn forget_calendar_entry(db: &Db, source: &str, source_id: &str) -> Re
 pub struct StoredTeamChat {
     pub enabled: bool,
     pub webhook_url: Option<SecretString>,
+    pub edits: i64,
 }
 
 impl StoredTeamChat {
@@ -314,6 +337,7 @@ impl StoredTeamChat {
                 .as_ref()
                 .map(|u| settings::mask(u.expose_secret()))
                 .unwrap_or_default(),
+            edits: self.edits,
         }
     }
 
@@ -324,10 +348,11 @@ impl StoredTeamChat {
 }
 
 pub async fn load_team_chat(db: &Db, key: &SecretKey) -> Result<StoredTeamChat, sqlx::Error> {
-    let stored = settings::Group::read(db, &[TEAM_CHAT_ENABLED, TEAM_CHAT_URL]).await?;
+    let stored = settings::Group::read(db, &[TEAM_CHAT_ENABLED, TEAM_CHAT_URL, TEAM_CHAT_EDITS]).await?;
     Ok(StoredTeamChat {
         enabled: stored.is_on(TEAM_CHAT_ENABLED),
         webhook_url: stored.secret(key, TEAM_CHAT_URL),
+        edits: stored.count(TEAM_CHAT_EDITS),
     })
 }
 
@@ -356,6 +381,8 @@ pub async fn save_team_chat(
 
     let mut changed = Vec::new();
     let mut tx = db.begin_write().await?;
+    let saved_since = IntegrationError::SavedSince("team chat's settings");
+    settings::count_save(&mut tx, TEAM_CHAT_EDITS, form.edits, saved_since).await?;
     if form.enabled != before.enabled {
         settings::set(&mut tx, TEAM_CHAT_ENABLED, if form.enabled { "true" } else { "false" }).await?;
         changed.push("enabled");
@@ -373,6 +400,7 @@ const NEWSLETTER_URL: &str = "newsletter.url";
 const NEWSLETTER_API_USER: &str = "newsletter.api_user";
 const NEWSLETTER_API_TOKEN: &str = "newsletter.api_token";
 const NEWSLETTER_REPORTS_SECRET: &str = "newsletter.reports_secret";
+const NEWSLETTER_EDITS: &str = "newsletter.edits";
 /// Each list's setting, and the name it has until an admin gives another.
 const NEWSLETTER_LISTS: [(&str, &str); 3] = [
     ("newsletter.list.volunteers", "Volunteers"),
@@ -390,6 +418,7 @@ pub struct StoredNewsletter {
     pub api_token: Option<SecretString>,
     pub lists: NewsletterLists,
     pub reports_secret: Option<SecretString>,
+    pub edits: i64,
 }
 
 /// The names of the Listmonk lists people are put on.
@@ -424,6 +453,7 @@ impl StoredNewsletter {
             supporters_list: self.lists.supporters.clone(),
             donors_list: self.lists.donors.clone(),
             reports_secret: masked(&self.reports_secret),
+            edits: self.edits,
         }
     }
 
@@ -454,6 +484,7 @@ pub async fn load_newsletter(db: &Db, key: &SecretKey) -> Result<StoredNewslette
             supporters.0,
             donors.0,
             NEWSLETTER_REPORTS_SECRET,
+            NEWSLETTER_EDITS,
         ],
     )
     .await?;
@@ -469,6 +500,7 @@ pub async fn load_newsletter(db: &Db, key: &SecretKey) -> Result<StoredNewslette
             donors: list_name(donors),
         },
         reports_secret: stored.secret(key, NEWSLETTER_REPORTS_SECRET),
+        edits: stored.count(NEWSLETTER_EDITS),
     })
 }
 
@@ -535,6 +567,8 @@ pub async fn save_newsletter(
 
     let mut changed = Vec::new();
     let mut tx = db.begin_write().await?;
+    let saved_since = IntegrationError::SavedSince("the newsletter's settings");
+    settings::count_save(&mut tx, NEWSLETTER_EDITS, form.edits, saved_since).await?;
     if form.enabled != before.enabled {
         settings::set(&mut tx, NEWSLETTER_ENABLED, if form.enabled { "true" } else { "false" }).await?;
         changed.push("enabled");
@@ -571,6 +605,7 @@ const SMS_ACCOUNT_SID: &str = "sms.account_sid";
 const SMS_AUTH_TOKEN: &str = "sms.auth_token";
 const SMS_FROM_NUMBER: &str = "sms.from_number";
 const SMS_COUNTRY_CODE: &str = "sms.country_code";
+const SMS_EDITS: &str = "sms.edits";
 
 /// Twilio's stored settings, the auth token decrypted (never printed or sent).
 #[derive(Debug, Default)]
@@ -580,6 +615,7 @@ pub struct StoredSms {
     pub auth_token: Option<SecretString>,
     pub from_number: String,
     pub country_code: String,
+    pub edits: i64,
 }
 
 /// Twilio's API, to send texts: where it is, the account and its token, the number texts come
@@ -609,6 +645,7 @@ impl StoredSms {
             from_number: self.from_number.clone(),
             country_code: self.country_code.clone(),
             webhook_url: format!("{}{}", public_url.trim_end_matches('/'), crate::sms::WEBHOOK_PATH),
+            edits: self.edits,
         }
     }
 
@@ -634,7 +671,7 @@ impl StoredSms {
 pub async fn load_sms(db: &Db, key: &SecretKey) -> Result<StoredSms, sqlx::Error> {
     let stored = settings::Group::read(
         db,
-        &[SMS_ENABLED, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM_NUMBER, SMS_COUNTRY_CODE],
+        &[SMS_ENABLED, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM_NUMBER, SMS_COUNTRY_CODE, SMS_EDITS],
     )
     .await?;
     Ok(StoredSms {
@@ -643,6 +680,7 @@ pub async fn load_sms(db: &Db, key: &SecretKey) -> Result<StoredSms, sqlx::Error
         auth_token: stored.secret(key, SMS_AUTH_TOKEN),
         from_number: stored.text(SMS_FROM_NUMBER),
         country_code: stored.text(SMS_COUNTRY_CODE),
+        edits: stored.count(SMS_EDITS),
     })
 }
 
@@ -695,6 +733,8 @@ pub async fn save_sms(
 
     let mut changed = Vec::new();
     let mut tx = db.begin_write().await?;
+    let saved_since = IntegrationError::SavedSince("the text messages settings");
+    settings::count_save(&mut tx, SMS_EDITS, form.edits, saved_since).await?;
     if form.enabled != before.enabled {
         settings::set(&mut tx, SMS_ENABLED, if form.enabled { "true" } else { "false" }).await?;
         changed.push("enabled");

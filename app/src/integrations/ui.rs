@@ -94,6 +94,7 @@ fn AutomationForm(
             </p>
             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
+                <crate::ui::EditsField opened=current.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
                     "Send every event to this webhook"
@@ -133,6 +134,7 @@ fn TeamChatForm(
             </p>
             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
+                <crate::ui::EditsField opened=current.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
                     "Post to team chat"
@@ -170,6 +172,7 @@ fn PublicCalendarForm(
             </p>
             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
+                <crate::ui::EditsField opened=current.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
                     "Keep public shifts on the calendar"
@@ -221,6 +224,7 @@ fn NewsletterForm(
             </p>
             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
+                <crate::ui::EditsField opened=current.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
                     "Keep subscribers in step with Listmonk"
@@ -303,6 +307,7 @@ fn SmsForm(
             </p>
             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
+                <crate::ui::EditsField opened=current.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=current.enabled />
                     "Receive text messages"

@@ -37,6 +37,9 @@ pub struct PaymentSettings {
     pub secret_key: String,
     /// Masked, or empty when none is stored.
     pub webhook_secret: String,
+    /// How many times the settings have been saved: the form sends it back, so that a save
+    /// over someone else's newer one is refused.
+    pub edits: i64,
 }
 
 /// The settings form as typed. A secret field left empty or still showing its mask keeps
@@ -52,6 +55,9 @@ pub struct PaymentSettingsForm {
     pub secret_key: String,
     #[serde(default)]
     pub webhook_secret: String,
+    /// The `edits` the form was opened with; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The currencies a donation may be taken in (Stripe's lower-case codes).
@@ -374,6 +380,9 @@ impl From<service::PaymentError> for AppError {
             PaymentError::NotFound => AppError::NotFound("There is no such product or payment.".into()),
             PaymentError::SoldOut => AppError::Conflict("Sorry, this product is sold out.".into()),
             PaymentError::ChangedMeanwhile(what) => AppError::changed_meanwhile(what, "Reload the page"),
+            PaymentError::SettingsChangedMeanwhile => {
+                AppError::settings_changed_meanwhile("the payment settings")
+            }
             PaymentError::CheckoutFailed => AppError::Unavailable(
                 "The payment page could not be opened. Please try again in a few minutes.".into(),
             ),

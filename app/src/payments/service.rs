@@ -26,6 +26,8 @@ const CURRENCY: &str = "payments.currency";
 const PUBLISHABLE_KEY: &str = "payments.publishable_key";
 const SECRET_KEY: &str = "payments.secret_key";
 const WEBHOOK_SECRET: &str = "payments.webhook_secret";
+/// How many times the settings have been saved (see `settings::count_save`).
+const EDITS: &str = "payments.edits";
 
 pub const DEFAULT_CURRENCY: &str = "cad";
 
@@ -46,6 +48,9 @@ pub enum PaymentError {
     /// The edit form of `what` ("this product") was opened before someone else saved it.
     #[error("saved since the form was opened")]
     ChangedMeanwhile(&'static str),
+    /// The settings form was opened before someone else saved the settings.
+    #[error("settings saved since the form was opened")]
+    SettingsChangedMeanwhile,
     #[error("Stripe did not open a checkout")]
     CheckoutFailed,
     #[error("Stripe refunded, but the refund is not recorded yet")]
@@ -64,6 +69,7 @@ pub struct StoredSettings {
     pub publishable_key: String,
     pub secret_key: Option<SecretString>,
     pub webhook_secret: Option<SecretString>,
+    pub edits: i64,
 }
 
 impl StoredSettings {
@@ -79,6 +85,7 @@ impl StoredSettings {
             publishable_key: self.publishable_key.clone(),
             secret_key: masked(&self.secret_key),
             webhook_secret: masked(&self.webhook_secret),
+            edits: self.edits,
         }
     }
 
@@ -109,14 +116,15 @@ pub async fn ways_to_give(db: &Db) -> Result<WaysToGive, sqlx::Error> {
 }
 
 pub async fn load_settings(db: &Db, key: &SecretKey) -> Result<StoredSettings, sqlx::Error> {
-    let stored =
-        settings::Group::read(db, &[ENABLED, CURRENCY, PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET]).await?;
+    let names = [ENABLED, CURRENCY, PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, EDITS];
+    let stored = settings::Group::read(db, &names).await?;
     Ok(StoredSettings {
         enabled: stored.is_on(ENABLED),
         currency: stored.text_or(CURRENCY, DEFAULT_CURRENCY),
         publishable_key: stored.text(PUBLISHABLE_KEY),
         secret_key: stored.secret(key, SECRET_KEY),
         webhook_secret: stored.secret(key, WEBHOOK_SECRET),
+        edits: stored.count(EDITS),
     })
 }
 
@@ -236,6 +244,7 @@ pub async fn save_settings(
 
     let mut changed = Vec::new();
     let mut tx = db.begin_write().await?;
+    settings::count_save(&mut tx, EDITS, form.edits, PaymentError::SettingsChangedMeanwhile).await?;
     if form.enabled != before.enabled {
         settings::set(&mut tx, ENABLED, if form.enabled { "true" } else { "false" }).await?;
         changed.push("enabled");
@@ -494,33 +503,19 @@ pub async fn list_payments(
     if !status.is_empty() && !kind.statuses().contains(&status) {
         return Err(PaymentError::Invalid(FieldError::only("status", "Choose a status from the list.")));
     }
-    let (page, offset) = db::page_and_offset(page, PAGE_SIZE);
     let zone = settings::time_zone(db).await?;
-    let filter = if status.is_empty() { "" } else { " WHERE r.status = $1" };
-    let sql = format!(
-        "{} FROM {}{filter} ORDER BY r.created_at DESC, r.id LIMIT {} OFFSET {offset}",
-        source.select(),
-        source.from,
-        PAGE_SIZE + 1
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    if !status.is_empty() {
-        query = query.bind(status);
-    }
-    let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
-    let rows = rows
-        .iter()
-        .take(PAGE_SIZE as usize)
-        .map(|r| payment_from_row(r, zone))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (filter, binds) =
+        if status.is_empty() { ("", Vec::new()) } else { (" WHERE r.status = $1", vec![status.to_string()]) };
+    let select = format!("{} FROM {}{filter} ORDER BY r.created_at DESC, r.id", source.select(), source.from);
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, page, PAGE_SIZE).await?;
+    let rows = rows.iter().map(|r| payment_from_row(r, zone)).collect::<Result<Vec<_>, _>>()?;
     let totals = format!(
         "SELECT COUNT(*) AS n, CAST(COALESCE(SUM({}), 0) AS BIGINT) AS total FROM {}{filter}",
         source.total, source.from
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(totals));
-    if !status.is_empty() {
-        query = query.bind(status);
+    for b in &binds {
+        query = query.bind(b);
     }
     let totals = query.fetch_one(db.pool()).await?;
     Ok(PaymentPage {

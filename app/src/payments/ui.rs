@@ -79,6 +79,7 @@ fn StripeForm(
             <h2 class="text-lg font-semibold text-slate-900">"Stripe"</h2>
             <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormError error=error />
+                <crate::ui::EditsField opened=initial.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" name="form[enabled]" value="true" checked=initial.enabled aria-describedby="enabled-error" />
                     "Take payments"

@@ -245,6 +245,7 @@ async fn settings_saved_while_the_worker_reads_them_are_read_whole(app: TestApp)
         clear_password: false,
         from_name: String::new(),
         from_address: format!("team@{host}"),
+        edits: None,
     };
     let (old, new) = (settings("old.example.org", "2525"), settings("new.example.org", "587"));
     app::email::service::save_settings(&app.db, &key, &old).await.unwrap();

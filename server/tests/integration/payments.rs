@@ -17,6 +17,7 @@ on_both_backends_with_own_server!(
     no_response_or_stored_record_holds_a_secret,
     products_are_checked_and_managed_by_payments_admins,
     the_shop_and_the_product_list_come_in_pages,
+    the_payments_list_comes_in_pages_newest_first,
     a_product_cap_holds_under_two_hundred_simultaneous_checkouts,
     refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update,
     a_refund_that_arrives_before_its_payment_waits_for_it,
@@ -771,6 +772,74 @@ async fn the_shop_and_the_product_list_come_in_pages(backend: Backend) {
     let second = app.page(&anyone, "/shop?page=2").await;
     assert!(second.contains("Badge 52") && !second.contains("Zine") && second.contains("/shop?page=1"));
     assert!(app.page(&anyone, "/shop?page=3").await.contains("No more products on this page."));
+}
+
+/// The ids on one page of `payments/list` of donations, and the page's `has_more` and `count`.
+async fn donation_page(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    args: &[(&str, &str)],
+) -> (Vec<String>, bool, i64) {
+    let mut args = args.to_vec();
+    args.push(("kind", "donation"));
+    let res = app.call(admin, "payments/list", &args).await;
+    assert_eq!(res.status(), 200, "{args:?}");
+    let page: Value = res.json().await.unwrap();
+    let ids =
+        page["rows"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    (ids, page["has_more"].as_bool().unwrap(), page["count"].as_i64().unwrap())
+}
+
+async fn the_payments_list_comes_in_pages_newest_first(backend: Backend) {
+    let stripe = FakeStripe::start().await;
+    let app = spawn_app_with(
+        backend,
+        &[("CHANGEMAKER_STRIPE_API_BASE", &stripe.base_url), ("CHANGEMAKER_CHECKOUT_RATE_LIMIT", "1000")],
+    )
+    .await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    for dollars in 1..=52 {
+        let res =
+            app.call(&app.client(), "payments/donate", &donation(&dollars.to_string(), "ONE_OFF")).await;
+        assert_eq!(res.status(), 200);
+    }
+    // The $1 donation is moved to be the newest, the $2 one the oldest.
+    for (cents, shift) in [(100, "+ 100000000"), (200, "- 100000000")] {
+        let sql =
+            format!("UPDATE donations SET created_at = created_at {shift} WHERE amount_cents = {cents}");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(app.db.writer()).await.unwrap();
+    }
+    let id_of = |cents: i64| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT id FROM donations WHERE amount_cents = $1")
+                .bind(cents)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap()
+        }
+    };
+    let (first, has_more, count) = donation_page(&app, &admin, &[]).await;
+    assert_eq!((first.len(), has_more, count), (50, true, 52));
+    assert_eq!(first[0], id_of(100).await, "the newest first");
+    let (second, has_more, _) = donation_page(&app, &admin, &[("page", "2")]).await;
+    assert_eq!((second.len(), has_more), (2, false));
+    assert_eq!(second[1], id_of(200).await, "the oldest last");
+    let mut every: Vec<&String> = first.iter().chain(&second).collect();
+    every.sort();
+    every.dedup();
+    assert_eq!(every.len(), 52, "each donation on exactly one page");
+    // A filtered list pages the same way; a page past the end is empty, not an error.
+    let (pending, has_more, count) = donation_page(&app, &admin, &[("status", "PENDING")]).await;
+    assert_eq!((pending, has_more, count), (first, true, 52));
+    let (none, has_more, _) = donation_page(&app, &admin, &[("page", "3")]).await;
+    assert_eq!((none.len(), has_more), (0, false));
+    let (paid, has_more, count) = donation_page(&app, &admin, &[("status", "PAID")]).await;
+    assert_eq!((paid.len(), has_more, count), (0, false, 0));
+    // The page links to the next one.
+    let html = app.page(&admin, "/admin/payments?kind=donation").await;
+    assert!(html.contains("/admin/payments?kind=donation&amp;page=2"), "{html}");
 }
 
 async fn a_product_cap_holds_under_two_hundred_simultaneous_checkouts(backend: Backend) {
