@@ -718,7 +718,24 @@ async fn products_are_checked_and_managed_by_payments_admins(backend: Backend) {
     assert_eq!(mug["slug"], "cafe-mug-large");
 }
 
-/// The names on one page of `payments/products` (admins) or `payments/shop`, and the page's
+/// The `field` of each row on one page of a list (`payments/products` for admins,
+/// `payments/shop`, `payments/list`), and the page's `has_more` and `count`.
+async fn page_of(
+    app: &TestApp,
+    client: &reqwest::Client,
+    endpoint: &str,
+    args: &[(&str, &str)],
+    field: &str,
+) -> (Vec<String>, bool, i64) {
+    let res = app.call(client, endpoint, args).await;
+    assert_eq!(res.status(), 200, "{endpoint} {args:?}");
+    let page: Value = res.json().await.unwrap();
+    let values =
+        page["rows"].as_array().unwrap().iter().map(|p| p[field].as_str().unwrap().to_string()).collect();
+    (values, page["has_more"].as_bool().unwrap(), page["count"].as_i64().unwrap())
+}
+
+/// The names on one page of `payments/products` or `payments/shop`, and the page's
 /// `has_more` and `count`.
 async fn product_page(
     app: &TestApp,
@@ -726,12 +743,7 @@ async fn product_page(
     endpoint: &str,
     args: &[(&str, &str)],
 ) -> (Vec<String>, bool, i64) {
-    let res = app.call(client, endpoint, args).await;
-    assert_eq!(res.status(), 200, "{endpoint} {args:?}");
-    let page: Value = res.json().await.unwrap();
-    let names =
-        page["rows"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
-    (names, page["has_more"].as_bool().unwrap(), page["count"].as_i64().unwrap())
+    page_of(app, client, endpoint, args, "name").await
 }
 
 async fn the_shop_and_the_product_list_come_in_pages(backend: Backend) {
@@ -780,14 +792,8 @@ async fn donation_page(
     admin: &reqwest::Client,
     args: &[(&str, &str)],
 ) -> (Vec<String>, bool, i64) {
-    let mut args = args.to_vec();
-    args.push(("kind", "donation"));
-    let res = app.call(admin, "payments/list", &args).await;
-    assert_eq!(res.status(), 200, "{args:?}");
-    let page: Value = res.json().await.unwrap();
-    let ids =
-        page["rows"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
-    (ids, page["has_more"].as_bool().unwrap(), page["count"].as_i64().unwrap())
+    let args = [args, &[("kind", "donation")]].concat();
+    page_of(app, admin, "payments/list", &args, "id").await
 }
 
 async fn the_payments_list_comes_in_pages_newest_first(backend: Backend) {
