@@ -139,7 +139,7 @@ async fn the_automation_webhook_gets_every_event_signed(backend: Backend) {
     assert_eq!(
         serde_json::from_str::<Value>(&untouched).unwrap(),
         serde_json::json!({
-            "enabled": false, "url": "", "secret": ""
+            "enabled": false, "url": "", "secret": "", "edits": 0
         })
     );
 
@@ -262,7 +262,7 @@ async fn team_chat_hears_what_the_team_wants_to_know(backend: Backend) {
     let res = app.call(&admin, "integrations/team-chat", &[]).await;
     assert_eq!(
         res.json::<Value>().await.unwrap(),
-        serde_json::json!({ "enabled": false, "webhook_url": "" })
+        serde_json::json!({ "enabled": false, "webhook_url": "", "edits": 0 })
     );
 
     // The address holds the chat's token: saved encrypted, shown masked.
@@ -455,7 +455,7 @@ async fn the_public_calendar_shows_public_shifts_as_they_change(backend: Backend
     assert_eq!(res.headers()["cache-control"], "no-store");
     assert_eq!(
         res.json::<Value>().await.unwrap(),
-        serde_json::json!({ "enabled": false, "calendar_url": "", "token": "" })
+        serde_json::json!({ "enabled": false, "calendar_url": "", "token": "", "edits": 0 })
     );
 
     // Saved: the token is stored encrypted, answered masked and audited by name only.

@@ -334,7 +334,7 @@ async fn the_newsletter_keeps_subscribers_in_step(backend: Backend) {
         json!({
             "enabled": false, "listmonk_url": "", "api_user": "", "api_token": "",
             "volunteers_list": "Volunteers", "supporters_list": "Supporters", "donors_list": "Donors",
-            "reports_secret": "",
+            "reports_secret": "", "edits": 0,
         })
     );
 
