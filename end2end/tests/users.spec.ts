@@ -117,6 +117,25 @@ test.describe.serial("users", () => {
     await xanRow.getByLabel("Email").fill("xan.waiting@example.org");
     await xanRow.getByRole("button", { name: "Save" }).click();
     await expect(xanRow).toContainText("xan.waiting@example.org");
+
+    // Another admin renames Xan while this page's form for Xan is open: its save, from the
+    // form opened before, is refused and changes nothing; closing it shows their name.
+    await xanRow.getByRole("button", { name: "Edit" }).click();
+    const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
+    await colleague.goto(`${server.baseURL}/admin/users`);
+    await ready(colleague);
+    const theirRow = colleague.getByTestId("user-row").filter({ hasText: "xan.waiting@example.org" });
+    await theirRow.getByRole("button", { name: "Edit" }).click();
+    await theirRow.getByLabel("Name").fill("Xan Renamed");
+    await theirRow.getByRole("button", { name: "Save" }).click();
+    await expect(theirRow).toContainText("Xan Renamed");
+    await colleague.close();
+    await xanRow.getByLabel("Name").fill("Xan W.");
+    await xanRow.getByRole("button", { name: "Save" }).click();
+    await expect(admin.getByText(/Someone else saved changes to this account/)).toBeVisible();
+    await xanRow.getByRole("button", { name: "Close" }).click();
+    const renamed = admin.getByTestId("user-row").filter({ hasText: "xan.waiting@example.org" });
+    await expect(renamed).toContainText("Xan Renamed");
   });
 
   test("an organiser makes an account without a password, whose link to choose one waits for email", async ({ browser }) => {

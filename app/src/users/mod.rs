@@ -105,6 +105,9 @@ pub struct UserRow {
     pub expired: bool,
     /// `YYYY-MM-DD`, the organisation's day.
     pub created: String,
+    /// How many times its name, email, role or expiry changed: the edit form sends it back,
+    /// so that a save over a newer change is refused.
+    pub edits: i64,
 }
 
 /// An account an organiser made, and what became of its link to choose a password.
@@ -166,6 +169,9 @@ pub struct UserEdit {
     pub role: String,
     #[serde(default)]
     pub expires: String,
+    /// The account's `edits` when the form was opened; left out, the save is not checked.
+    #[serde(default)]
+    pub edits: Option<i64>,
 }
 
 /// The public registration form.
@@ -198,6 +204,9 @@ impl From<service::AdminUserError> for AppError {
         match err {
             AdminUserError::User(e) => e.into(),
             AdminUserError::NotFound => AppError::NotFound("There is no such account.".into()),
+            AdminUserError::ChangedMeanwhile => {
+                AppError::changed_meanwhile("this account", "Reload the page")
+            }
             AdminUserError::Refused(why) => AppError::Conflict(why.into()),
             AdminUserError::NotPending => {
                 AppError::Conflict("This account is not waiting for approval.".into())

@@ -282,6 +282,9 @@ pub enum AdminUserError {
     User(#[from] UserError),
     #[error("no such user")]
     NotFound,
+    /// The edit form was opened before someone else changed the account (see `UserRow::edits`).
+    #[error("the account changed since the form was opened")]
+    ChangedMeanwhile,
     /// A super admin may not change their own role, deactivate or delete themselves: there is
     /// always one left who can manage accounts.
     #[error("{0}")]
@@ -299,7 +302,7 @@ impl From<sqlx::Error> for AdminUserError {
 pub const PAGE_SIZE: i64 = 50;
 
 /// An account as the admin's list shows it, dates in `zone`.
-fn row_view(user: &User, created_at: i64, zone: Zone) -> super::UserRow {
+fn row_view(user: &User, created_at: i64, edits: i64, zone: Zone) -> super::UserRow {
     super::UserRow {
         id: user.id.clone(),
         email: user.email.clone(),
@@ -309,12 +312,13 @@ fn row_view(user: &User, created_at: i64, zone: Zone) -> super::UserRow {
         expires: user.expires_at.map(|at| zone.date(at)),
         expired: user.expires_at.is_some_and(|at| at <= db::now_unix()),
         created: zone.date(created_at),
+        edits,
     }
 }
 
 /// A newly made account as the admin's list shows it.
 pub async fn new_account_row(db: &Db, user: &User) -> Result<super::UserRow, sqlx::Error> {
-    Ok(row_view(user, db::now_unix(), crate::settings::time_zone(db).await?))
+    Ok(row_view(user, db::now_unix(), 0, crate::settings::time_zone(db).await?))
 }
 
 /// Accounts, waiting ones first, then by name; filtered by status and part of the name or
@@ -335,13 +339,13 @@ pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage
     }
     let zone = crate::settings::time_zone(db).await?;
     let select = format!(
-        "SELECT {USER_COLUMNS}, created_at FROM users{conditions} \
+        "SELECT {USER_COLUMNS}, created_at, edits FROM users{conditions} \
          ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id"
     );
     let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let users = rows
         .iter()
-        .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?, zone)))
+        .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?, r.try_get("edits")?, zone)))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let pending_sql = format!("SELECT COUNT(*) FROM users{conditions} AND status = 'PENDING'");
     let pending = db::fetch_count(db, &pending_sql, &binds).await?;
@@ -471,14 +475,18 @@ pub async fn admin_update(
         return Err(UserError::Invalid(errors).into());
     }
     let mut tx = bus.db().begin_write().await?;
+    let changed_meanwhile = AdminUserError::ChangedMeanwhile;
+    db::check_edits(&mut tx, "users", id, form.edits, AdminUserError::NotFound, changed_meanwhile).await?;
     let mut user = locked_user(&mut tx, id).await?;
     if id == acting_user && role != user.role {
         return Err(AdminUserError::Refused("You cannot change your own role."));
     }
     set_name_and_email(&mut tx, actor, &user, name, &email).await?;
-    sqlx::query("UPDATE users SET role = $1, expires_at = $2 WHERE id = $3")
+    let counted = i64::from(role != user.role || expires_at != user.expires_at);
+    sqlx::query("UPDATE users SET role = $1, expires_at = $2, edits = edits + $3 WHERE id = $4")
         .bind(role.as_str())
         .bind(expires_at)
+        .bind(counted)
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -504,14 +512,17 @@ pub async fn set_name_and_email(
     name: &str,
     email: &str,
 ) -> Result<(), UserError> {
-    let updated =
-        sqlx::query("UPDATE users SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4")
-            .bind(name)
-            .bind(email)
-            .bind(db::now_unix())
-            .bind(&user.id)
-            .execute(&mut **tx)
-            .await;
+    // Counted as an edit only when the name or the email is not what is stored now.
+    let updated = sqlx::query(
+        "UPDATE users SET edits = edits + CASE WHEN display_name = $1 AND email = $2 THEN 0 ELSE 1 END, \
+         display_name = $1, email = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(name)
+    .bind(email)
+    .bind(db::now_unix())
+    .bind(&user.id)
+    .execute(&mut **tx)
+    .await;
     match updated {
         Err(e) if db::is_unique_violation(&e) => return Err(UserError::EmailTaken),
         other => other?,

@@ -234,7 +234,7 @@ fn UserRowView(
     };
     let status = user.status;
     let expires = user.expires.clone().unwrap_or_default();
-    let (name, role) = (user.display_name.clone(), user.role);
+    let (name, role, edits) = (user.display_name.clone(), user.role, user.edits);
     let expiry = user.expires.clone().map(|day| format!("expires {day}"));
     let on_phone =
         [Some(user.role.label().to_string()), Some(status_label(status, user.expired).to_string()), expiry]
@@ -280,6 +280,7 @@ fn UserRowView(
                         view! {
                             <ActionForm action=update attr:class="mt-2 grid max-w-md gap-2">
                                 <input type="hidden" name="id" value=edit_id />
+                                <crate::ui::EditsField opened=edits saved=Signal::stored(None) />
                                 <label class="text-sm">"Name" <input name="form[display_name]" class=SMALL_INPUT value=name required=true /></label>
                                 <label class="text-sm">"Email (they sign in with it)" <input name="form[email]" type="email" class=SMALL_INPUT value=email required=true /></label>
                                 <label class="text-sm">"Role" <select name="form[role]" class=SMALL_INPUT>{role_options(role)}</select></label>

@@ -16,6 +16,7 @@ on_both_backends!(
     organisers_email_password_links_and_never_need_to_know_a_password,
     super_admins_correct_an_accounts_email,
     an_accounts_contact_follows_its_new_email,
+    an_edit_form_opened_before_an_account_changed_cannot_put_the_old_details_back,
 );
 
 async fn super_admin(app: &TestApp) -> reqwest::Client {
@@ -683,4 +684,70 @@ async fn an_accounts_contact_follows_its_new_email(app: TestApp) {
     let emails: Vec<String> = contacts().await.into_iter().map(|(email, _)| email).collect();
     assert!(emails.contains(&"kim@example.org".into()) && emails.contains(&"kim.new@example.org".into()));
     assert_eq!(login(app, "kim.new@example.org", PASSWORD).await.0, 200, "Kim signs in with it");
+}
+
+async fn an_edit_form_opened_before_an_account_changed_cannot_put_the_old_details_back(app: TestApp) {
+    let admin = super_admin(&app).await;
+    app.create_user("vi@example.org", Role::Volunteer, UserStatus::Active).await;
+    let id = user_id(&app, "vi@example.org").await;
+    // The account's row in the list: its name, email, role and `edits`.
+    let listed = || async {
+        let page: Value = app.call(&admin, "users/list", &[]).await.json().await.unwrap();
+        let row = page["users"].as_array().unwrap().iter().find(|u| u["id"] == id.as_str()).unwrap().clone();
+        let text = |key: &str| row[key].as_str().unwrap().to_string();
+        (text("display_name"), text("email"), text("role"), row["edits"].as_i64().unwrap())
+    };
+    // The admin's save of the form opened when the account had changed `edits` times.
+    let save = |name: &'static str, role: &'static str, edits: Option<i64>| {
+        let (app, admin, id) = (&app, &admin, id.clone());
+        async move {
+            let edits = edits.map(|n| n.to_string());
+            let mut form = vec![
+                ("id", id.as_str()),
+                ("form[display_name]", name),
+                ("form[email]", "vi@example.org"),
+                ("form[role]", role),
+                ("form[expires]", ""),
+            ];
+            form.extend(edits.as_deref().map(|n| ("form[edits]", n)));
+            app.call(admin, "users/update", &form).await
+        }
+    };
+    let as_made = listed().await;
+    assert_eq!(as_made.3, 0);
+
+    // Its owner renames themselves on Your account after the admin opened the form.
+    let owner = app.signed_in("vi@example.org").await;
+    let form = [("display_name", "Vi Owner"), ("email", "vi@example.org"), ("current_password", "")];
+    assert_eq!(app.call(&owner, "auth/update-account", &form).await.status(), 200);
+    assert_eq!(listed().await.3, 1);
+    // The admin's save would put the old name back: refused, nothing changed or published.
+    let events_before = app.events("user.updated").await.len();
+    let res = save("Test Person", "EVENTS_ADMIN", Some(0)).await;
+    assert_eq!(res.status(), 409);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Someone else saved changes to this account while you were editing it"), "{body}");
+    let (name, _, role, edits) = listed().await;
+    assert_eq!((name.as_str(), role.as_str(), edits), ("Vi Owner", "VOLUNTEER", 1));
+    assert_eq!(app.events("user.updated").await.len(), events_before);
+
+    // Opened again, the form saves: a new role counts as a change.
+    assert_eq!(save("Vi Owner", "EVENTS_ADMIN", Some(1)).await.status(), 200);
+    let (name, _, role, edits) = listed().await;
+    assert_eq!((name.as_str(), role.as_str(), edits), ("Vi Owner", "EVENTS_ADMIN", 2));
+    // Saving what is stored changes nothing, so counts nothing; a form from before is refused.
+    assert_eq!(save("Vi Owner", "EVENTS_ADMIN", Some(2)).await.status(), 200);
+    assert_eq!(listed().await.3, 2);
+    assert_eq!(save("Vi Renamed", "EVENTS_ADMIN", Some(1)).await.status(), 409);
+    // A caller that leaves the count out is not checked; an unknown account is not found.
+    assert_eq!(save("Vi Again", "EVENTS_ADMIN", None).await.status(), 200);
+    assert_eq!(listed().await.0, "Vi Again");
+    let form = [
+        ("id", "no-such-account"),
+        ("form[display_name]", "Nobody"),
+        ("form[email]", "nobody@example.org"),
+        ("form[role]", "VOLUNTEER"),
+        ("form[edits]", "0"),
+    ];
+    assert_eq!(app.call(&admin, "users/update", &form).await.status(), 404);
 }
