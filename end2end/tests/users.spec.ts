@@ -119,7 +119,8 @@ test.describe.serial("users", () => {
     await expect(xanRow).toContainText("xan.waiting@example.org");
 
     // Another admin renames Xan while this page's form for Xan is open: its save, from the
-    // form opened before, is refused and changes nothing; closing it shows their name.
+    // form opened before, is refused and changes nothing, and keeps what was typed; closing
+    // the form shows their name, and the form opened again saves on theirs.
     await xanRow.getByRole("button", { name: "Edit" }).click();
     const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
     await colleague.goto(`${server.baseURL}/admin/users`);
@@ -133,9 +134,20 @@ test.describe.serial("users", () => {
     await xanRow.getByLabel("Name").fill("Xan W.");
     await xanRow.getByRole("button", { name: "Save" }).click();
     await expect(admin.getByText(/Someone else saved changes to this account/)).toBeVisible();
+    await expect(xanRow.getByLabel("Name")).toHaveValue("Xan W.");
+    // Sent again, the same form is refused again: it still holds the count it was opened with.
+    const again = admin.waitForResponse((r) => r.url().includes("/api/users/update"));
+    await xanRow.getByRole("button", { name: "Save" }).click();
+    expect((await again).status()).toBe(409);
+    await expect(xanRow).toContainText("Xan Waiting");
     await xanRow.getByRole("button", { name: "Close" }).click();
     const renamed = admin.getByTestId("user-row").filter({ hasText: "xan.waiting@example.org" });
     await expect(renamed).toContainText("Xan Renamed");
+    await renamed.getByRole("button", { name: "Edit" }).click();
+    await expect(renamed.getByLabel("Name")).toHaveValue("Xan Renamed");
+    await renamed.getByLabel("Role").selectOption("EVENTS_ADMIN");
+    await renamed.getByRole("button", { name: "Save" }).click();
+    await expect(renamed).toContainText("Events admin");
   });
 
   test("an organiser makes an account without a password, whose link to choose one waits for email", async ({ browser }) => {

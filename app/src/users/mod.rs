@@ -204,9 +204,7 @@ impl From<service::AdminUserError> for AppError {
         match err {
             AdminUserError::User(e) => e.into(),
             AdminUserError::NotFound => AppError::NotFound("There is no such account.".into()),
-            AdminUserError::ChangedMeanwhile => {
-                AppError::changed_meanwhile("this account", "Reload the page")
-            }
+            AdminUserError::ChangedMeanwhile => AppError::changed_meanwhile("this account", "Close the form"),
             AdminUserError::Refused(why) => AppError::Conflict(why.into()),
             AdminUserError::NotPending => {
                 AppError::Conflict("This account is not waiting for approval.".into())

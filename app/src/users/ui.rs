@@ -65,18 +65,20 @@ pub fn UsersPage() -> impl IntoView {
             approve.version().get(),
             set_active.version().get(),
             delete.version().get(),
-            update.version().get(),
             create.version().get(),
         ];
         if done.iter().any(|v| *v > 0) {
             users.refetch();
         }
     });
-    // The account whose edit form is open; one at a time.
+    // The account whose edit form is open; one at a time. A save closes it and shows the
+    // change; a refused one leaves the form as typed (and the list as it was), so that a form
+    // opened before someone else's change goes on being refused until it is opened again.
     let editing = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if matches!(update.value().get(), Some(Ok(_))) {
             editing.set(None);
+            users.refetch();
         }
     });
     // The list follows changes made elsewhere (a registration, another admin). While an edit
