@@ -27,7 +27,7 @@ pub const DEFAULT_ORGANISATION_DESCRIPTION: &str = "Organising together: campaig
 pub const ORGANISATION_DESCRIPTION_MAX_CHARS: usize = 200;
 
 /// How many times the organisation's name and description have been saved (see `count_save`).
-pub const ORGANISATION_EDITS: &str = "organisation.edits";
+const ORGANISATION_EDITS: &str = "organisation.edits";
 
 /// The IANA time zone shifts are typed and shown in; UTC until an admin chooses one.
 pub const TIME_ZONE: &str = "time_zone";

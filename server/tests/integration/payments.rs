@@ -38,6 +38,20 @@ async fn spawn(backend: Backend) -> (TestApp, FakeStripe) {
     (app, stripe)
 }
 
+/// As `spawn`, for tests that start many checkouts from one address: the checkout limit
+/// raised, and payments set up by a payments admin (the third value, signed in).
+async fn spawn_for_many_checkouts(backend: Backend) -> (TestApp, FakeStripe, reqwest::Client) {
+    let stripe = FakeStripe::start().await;
+    let config = [
+        ("CHANGEMAKER_STRIPE_API_BASE", stripe.base_url.as_str()),
+        ("CHANGEMAKER_CHECKOUT_RATE_LIMIT", "100000"),
+    ];
+    let app = spawn_app_with(backend, &config).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    (app, stripe, admin)
+}
+
 async fn payments_admin(app: &TestApp) -> reqwest::Client {
     app.create_user("treasurer@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
     app.signed_in("treasurer@example.org").await
@@ -797,14 +811,7 @@ async fn donation_page(
 }
 
 async fn the_payments_list_comes_in_pages_newest_first(backend: Backend) {
-    let stripe = FakeStripe::start().await;
-    let app = spawn_app_with(
-        backend,
-        &[("CHANGEMAKER_STRIPE_API_BASE", &stripe.base_url), ("CHANGEMAKER_CHECKOUT_RATE_LIMIT", "1000")],
-    )
-    .await;
-    let admin = payments_admin(&app).await;
-    configure(&app, &admin).await;
+    let (app, _stripe, admin) = spawn_for_many_checkouts(backend).await;
     for dollars in 1..=52 {
         let res =
             app.call(&app.client(), "payments/donate", &donation(&dollars.to_string(), "ONE_OFF")).await;
@@ -849,14 +856,7 @@ async fn the_payments_list_comes_in_pages_newest_first(backend: Backend) {
 }
 
 async fn a_product_cap_holds_under_two_hundred_simultaneous_checkouts(backend: Backend) {
-    let stripe = FakeStripe::start().await;
-    let app = spawn_app_with(
-        backend,
-        &[("CHANGEMAKER_STRIPE_API_BASE", &stripe.base_url), ("CHANGEMAKER_CHECKOUT_RATE_LIMIT", "100000")],
-    )
-    .await;
-    let admin = payments_admin(&app).await;
-    configure(&app, &admin).await;
+    let (app, stripe, admin) = spawn_for_many_checkouts(backend).await;
     let res =
         app.call(&admin, "payments/save-product", &product_form("Rally ticket", "rally", "15", "5")).await;
     assert_eq!(res.status(), 200);
