@@ -177,10 +177,32 @@ test.describe.serial("first run, sign in, admin shell, sign out", () => {
     await expect(page.getByTestId("account-result")).toHaveText("Saved.");
     await expect(current).toHaveValue("");
     await expect(email).toHaveValue("ana.reyes@example.org");
+    // The form's next save goes through: it follows its own saves.
+    const name = page.getByLabel("Name");
+    await name.fill("Ana R.");
+    const answer = page.waitForResponse((r) => r.url().includes("/api/auth/update-account"));
+    await page.getByRole("button", { name: "Save" }).click();
+    expect((await answer).status()).toBe(200);
+    await expect(name).toHaveValue("Ana R.");
 
-    // Signed in on another device too: signed out there from here, and this one stays.
+    // Signed in on another device too, where she renames herself while this form is open: this
+    // form's save would put the older name back, so it is refused.
     const elsewhere = await (await browser.newContext()).newPage();
     await signIn(elsewhere, server, "/admin", { ...ADMIN, email: "ana.reyes@example.org" });
+    await elsewhere.goto(`${server.baseURL}/account`);
+    await ready(elsewhere);
+    await elsewhere.getByLabel("Name").fill("Ana Reyes");
+    await elsewhere.getByRole("button", { name: "Save" }).click();
+    await expect(elsewhere.getByTestId("account-result")).toHaveText("Saved.");
+    await elsewhere.goto(`${server.baseURL}/admin`);
+    await name.fill("Ana R. Reyes");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByText(/Someone else saved changes to your account/)).toBeVisible();
+    await page.reload();
+    await ready(page);
+    await expect(name).toHaveValue("Ana Reyes");
+
+    // Signed out on the other device from here, and this one stays.
     await page.getByRole("button", { name: "Sign out everywhere else" }).click();
     await expect(page.getByTestId("signed-out-elsewhere")).toHaveText(/^Signed out \d+ other devices? or browsers?\.$/);
     await elsewhere.reload();

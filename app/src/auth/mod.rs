@@ -22,6 +22,8 @@ pub struct CurrentUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// The account's `edits` (see `users::service::User::edits`), for Your account's form.
+    pub edits: i64,
 }
 
 /// What saving Your account did: the account as stored, and the new email a confirmation
@@ -42,7 +44,13 @@ mod server_side {
 
     impl From<User> for CurrentUser {
         fn from(u: User) -> CurrentUser {
-            CurrentUser { id: u.id, email: u.email, display_name: u.display_name, role: u.role }
+            CurrentUser {
+                id: u.id,
+                email: u.email,
+                display_name: u.display_name,
+                role: u.role,
+                edits: u.edits,
+            }
         }
     }
 
@@ -73,6 +81,7 @@ mod server_side {
                         .to_string(),
                 ),
                 AuthError::Invalid(errors) => AppError::Invalid(errors),
+                AuthError::ChangedMeanwhile => AppError::changed_meanwhile("your account", "Reload the page"),
                 AuthError::Refused(why) => AppError::Conflict(why.to_string()),
                 AuthError::User(e) => e.into(),
                 AuthError::Database(e) => internal(e),
@@ -202,13 +211,15 @@ pub async fn sign_out_elsewhere() -> Result<u64, AppError> {
 }
 
 /// The signed-in user's own name and email; a new email needs their current password, and
-/// waits for the link emailed to it when this instance can send email. Answers with the
+/// waits for the link emailed to it when this instance can send email. `edits` is the
+/// account's count when the form was opened (left out, not checked). Answers with the
 /// account as saved.
 #[server(prefix = "/api", endpoint = "auth/update-account")]
 pub async fn update_account(
     #[server(default)] display_name: String,
     #[server(default)] email: String,
     #[server(default)] current_password: String,
+    #[server(default)] edits: Option<i64>,
 ) -> Result<SavedAccount, AppError> {
     let state = crate::state::app_state()?;
     let (user, _) = signed_in_session(&state).await?;
@@ -216,6 +227,7 @@ pub async fn update_account(
         display_name: &display_name,
         email: &email,
         current_password: &current_password,
+        edits,
     };
     let updated =
         service::update_account(&state.bus, &state.secret_key, &state.login_limits, &user, form).await?;

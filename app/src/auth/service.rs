@@ -38,6 +38,9 @@ pub enum AuthError {
     EmailLinkInvalid,
     #[error("invalid details")]
     Invalid(Vec<FieldError>),
+    /// Your account's form was opened before the account changed (see `User::edits`).
+    #[error("the account changed since the form was opened")]
+    ChangedMeanwhile,
     #[error("{0}")]
     Refused(&'static str),
     #[error(transparent)]
@@ -461,6 +464,8 @@ pub struct AccountChange<'a> {
     pub display_name: &'a str,
     pub email: &'a str,
     pub current_password: &'a str,
+    /// The account's `edits` when the form was opened; left out, the save is not checked.
+    pub edits: Option<i64>,
 }
 
 /// How long the link confirming a new email works.
@@ -478,7 +483,8 @@ pub struct AccountUpdated {
 /// email takes effect only once the link sent to it is opened (`confirm_email_change`): a
 /// mistyped address cannot lock its owner out. Without SMTP it takes effect at once, the only
 /// way it can. Publishes `user.updated` and writes the admin audit log for what changed now;
-/// nothing changed, nothing is written.
+/// nothing changed, nothing is written. A form opened before the account changed elsewhere
+/// (an admin, the emailed link, another tab) is refused: it would put back what it showed.
 pub async fn update_account(
     bus: &bus::Bus,
     key: &crate::secrets::SecretKey,
@@ -511,14 +517,17 @@ pub async fn update_account(
         }
     }
     let email_now = if confirm_by_link { user.email.clone() } else { email.clone() };
-    let changed = User { display_name: display_name.to_string(), email: email_now, ..user.clone() };
+    let mut changed = User { display_name: display_name.to_string(), email: email_now, ..user.clone() };
     let mut tx = bus.db().begin_write().await?;
+    let deleted = AuthError::Refused("This account was deleted.");
+    db::check_edits(&mut tx, "users", &user.id, form.edits, deleted, AuthError::ChangedMeanwhile).await?;
     if confirm_by_link {
         email_confirmation_link(&mut tx, &changed, &email).await?;
     }
-    if changed != *user {
+    if changed.display_name != user.display_name || changed.email != user.email {
         let actor = Actor::User(user.id.clone());
-        users::set_name_and_email(&mut tx, &actor, user, &changed.display_name, &changed.email).await?;
+        changed.edits =
+            users::set_name_and_email(&mut tx, &actor, user, &changed.display_name, &changed.email).await?;
         let entry = if changed.email != user.email {
             format!("{} → {}", user.email, changed.email)
         } else {
@@ -617,15 +626,16 @@ pub async fn confirm_email_change(bus: &bus::Bus, user: &User, token: &str) -> R
         return Err(AuthError::EmailLinkInvalid);
     };
     let actor = Actor::User(user.id.clone());
-    match users::set_name_and_email(&mut tx, &actor, &user, &user.display_name, &new_email).await {
+    let edits = match users::set_name_and_email(&mut tx, &actor, &user, &user.display_name, &new_email).await
+    {
         Err(UserError::EmailTaken) => {
             return Err(AuthError::Refused(
                 "Another account has signed up with this email since. Choose another on Your account.",
             ));
         }
         other => other?,
-    }
-    let changed = User { email: new_email, ..user.clone() };
+    };
+    let changed = User { email: new_email, edits, ..user.clone() };
     let entry = format!("{} → {}", user.email, changed.email);
     crate::audit::service::record(&mut tx, &actor, "user.account_changed", &entry).await?;
     bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;

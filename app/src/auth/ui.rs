@@ -288,8 +288,8 @@ pub fn AccountPage() -> impl IntoView {
         let is_super_admin = user.role == crate::users::Role::SuperAdmin;
         let update = ServerAction::<UpdateAccount>::new();
         let error = last_error(update.value());
-        // After a save the fields show the account as saved (the email as it was stored) and
-        // the password is emptied; a refused form keeps what was typed.
+        // After a save the fields show the account as saved (the email as it was stored, the
+        // count of its edits) and the password is emptied; a refused form keeps what was typed.
         let saved = RwSignal::new(user);
         Effect::new(move |_| {
             if let Some(Ok(answer)) = update.value().get() {
@@ -315,6 +315,7 @@ pub fn AccountPage() -> impl IntoView {
                 view! {
                     <ActionForm action=update node_ref=form attr:class="space-y-4" attr:novalidate=true>
                         <FormError error=error />
+                        <crate::ui::EditsField opened=user.edits saved=Signal::stored(None) name="edits" />
                         <Field label="Name" name="display_name" autocomplete="name" required=true value=user.display_name maxlength=100 error=error />
                         <Field label="Email (you sign in with it)" name="email" kind="email" autocomplete="email" required=true value=user.email error=error />
                         <Field label="Current password (only to change your email)" name="current_password" kind="password" autocomplete="current-password" error=error />

@@ -36,6 +36,9 @@ pub struct User {
     pub role: Role,
     pub status: UserStatus,
     pub expires_at: Option<i64>,
+    /// How many times the account's name, email, role or expiry were changed: an edit form
+    /// opened at another count is refused (`db::check_edits`).
+    pub edits: i64,
 }
 
 /// What it takes to create an account. The password is plain text only until it is hashed.
@@ -162,6 +165,7 @@ pub async fn create_user(tx: &mut Tx, new: NewUser<'_>) -> Result<User, UserErro
             role: new.role,
             status: new.status,
             expires_at: new.expires_at,
+            edits: 0,
         }),
         Err(e) if db::is_unique_violation(&e) => Err(UserError::EmailTaken),
         Err(e) => Err(UserError::Database(e)),
@@ -185,7 +189,7 @@ pub struct LoginRecord {
     pub password_hash: String,
 }
 
-const USER_COLUMNS: &str = "id, email, display_name, role, status, expires_at";
+const USER_COLUMNS: &str = "id, email, display_name, role, status, expires_at, edits";
 
 fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
     let role: String = row.try_get("role")?;
@@ -197,6 +201,7 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
         role: Role::parse(&role).ok_or_else(|| decode_error("role", &role))?,
         status: UserStatus::parse(&status).ok_or_else(|| decode_error("status", &status))?,
         expires_at: row.try_get("expires_at")?,
+        edits: row.try_get("edits")?,
     })
 }
 
@@ -302,7 +307,7 @@ impl From<sqlx::Error> for AdminUserError {
 pub const PAGE_SIZE: i64 = 50;
 
 /// An account as the admin's list shows it, dates in `zone`.
-fn row_view(user: &User, created_at: i64, edits: i64, zone: Zone) -> super::UserRow {
+fn row_view(user: &User, created_at: i64, zone: Zone) -> super::UserRow {
     super::UserRow {
         id: user.id.clone(),
         email: user.email.clone(),
@@ -312,13 +317,13 @@ fn row_view(user: &User, created_at: i64, edits: i64, zone: Zone) -> super::User
         expires: user.expires_at.map(|at| zone.date(at)),
         expired: user.expires_at.is_some_and(|at| at <= db::now_unix()),
         created: zone.date(created_at),
-        edits,
+        edits: user.edits,
     }
 }
 
 /// A newly made account as the admin's list shows it.
 pub async fn new_account_row(db: &Db, user: &User) -> Result<super::UserRow, sqlx::Error> {
-    Ok(row_view(user, db::now_unix(), 0, crate::settings::time_zone(db).await?))
+    Ok(row_view(user, db::now_unix(), crate::settings::time_zone(db).await?))
 }
 
 /// Accounts, waiting ones first, then by name; filtered by status and part of the name or
@@ -339,13 +344,13 @@ pub async fn list(db: &Db, filter: &super::UserFilter) -> Result<super::UserPage
     }
     let zone = crate::settings::time_zone(db).await?;
     let select = format!(
-        "SELECT {USER_COLUMNS}, created_at, edits FROM users{conditions} \
+        "SELECT {USER_COLUMNS}, created_at FROM users{conditions} \
          ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, LOWER(display_name), id"
     );
     let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let users = rows
         .iter()
-        .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?, r.try_get("edits")?, zone)))
+        .map(|r| Ok(row_view(&user_from_row(r)?, r.try_get("created_at")?, zone)))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let pending_sql = format!("SELECT COUNT(*) FROM users{conditions} AND status = 'PENDING'");
     let pending = db::fetch_count(db, &pending_sql, &binds).await?;
@@ -483,13 +488,15 @@ pub async fn admin_update(
     }
     set_name_and_email(&mut tx, actor, &user, name, &email).await?;
     let counted = i64::from(role != user.role || expires_at != user.expires_at);
-    sqlx::query("UPDATE users SET role = $1, expires_at = $2, edits = edits + $3 WHERE id = $4")
-        .bind(role.as_str())
-        .bind(expires_at)
-        .bind(counted)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    user.edits = sqlx::query_scalar(
+        "UPDATE users SET role = $1, expires_at = $2, edits = edits + $3 WHERE id = $4 RETURNING edits",
+    )
+    .bind(role.as_str())
+    .bind(expires_at)
+    .bind(counted)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     let emails = if email == user.email { email.clone() } else { format!("{} → {email}", user.email) };
     (user.display_name, user.email, user.role, user.expires_at) = (name.to_string(), email, role, expires_at);
     crate::audit::service::record(&mut tx, actor, "user.updated", &format!("{emails} as {}", role.as_str()))
@@ -504,26 +511,26 @@ pub async fn admin_update(
 /// changes, the old address is told (if its owner did not expect it, they learn at the address
 /// they still read), a password link emailed there stops working (whoever reads the old
 /// mailbox must not be able to take the account back with it), and the account's contact
-/// follows to the new address.
+/// follows to the new address. Answers the account's `edits` as saved.
 pub async fn set_name_and_email(
     tx: &mut Tx,
     actor: &Actor,
     user: &User,
     name: &str,
     email: &str,
-) -> Result<(), UserError> {
+) -> Result<i64, UserError> {
     // Counted as an edit only when the name or the email is not what is stored now.
-    let updated = sqlx::query(
+    let updated = sqlx::query_scalar(
         "UPDATE users SET edits = edits + CASE WHEN display_name = $1 AND email = $2 THEN 0 ELSE 1 END, \
-         display_name = $1, email = $2, updated_at = $3 WHERE id = $4",
+         display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING edits",
     )
     .bind(name)
     .bind(email)
     .bind(db::now_unix())
     .bind(&user.id)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await;
-    match updated {
+    let edits = match updated {
         Err(e) if db::is_unique_violation(&e) => return Err(UserError::EmailTaken),
         other => other?,
     };
@@ -539,7 +546,7 @@ pub async fn set_name_and_email(
         crate::email::service::queue(tx, &email_changed_notice(user, email)).await?;
         crate::contacts::service::follow_account_email(tx, actor, &user.email, email).await?;
     }
-    Ok(())
+    Ok(edits)
 }
 
 /// The email to an account's old address when it moves to `new_email`.

@@ -25,6 +25,7 @@ on_both_backends!(
     admins_rename_the_organisation_and_describe_it,
     a_signed_in_user_changes_their_password_and_their_other_devices_are_signed_out,
     a_signed_in_user_changes_their_name_and_email,
+    your_account_opened_before_the_account_changed_cannot_put_the_old_details_back,
     a_new_email_waits_for_the_link_sent_to_it_when_email_can_be_sent,
     a_waiting_new_email_is_called_off,
     a_signed_in_user_signs_out_everywhere_else,
@@ -612,6 +613,75 @@ async fn a_signed_in_user_changes_their_name_and_email(app: TestApp) {
         app.audited("user.account_changed").await,
         ["vol@example.org", "vol@example.org → new@example.org"]
     );
+}
+
+/// Your account's form carries the account's `edits` as it was opened: a save from it after an
+/// admin (or the owner in another tab) changed the account would put back what it showed, so
+/// it is refused and changes nothing; the form's own saves go on.
+async fn your_account_opened_before_the_account_changed_cannot_put_the_old_details_back(app: TestApp) {
+    app.create_user("root@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    let root = app.signed_in("root@example.org").await;
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let me = app.signed_in("vol@example.org").await;
+    let me_now = || async { app.call(&me, "auth/me", &[]).await.json::<Value>().await.unwrap() };
+    let id = me_now().await["id"].as_str().unwrap().to_string();
+    // The owner's save of the form opened at `edits` (left out when `None`).
+    let save = |name: &'static str, email: &'static str, edits: Option<i64>| {
+        let (app, me) = (&app, me.clone());
+        async move {
+            let edits = edits.map(|n| n.to_string());
+            let mut form = vec![("display_name", name), ("email", email), ("current_password", PASSWORD)];
+            form.extend(edits.as_deref().map(|n| ("edits", n)));
+            app.call(&me, "auth/update-account", &form).await
+        }
+    };
+    assert_eq!(me_now().await["edits"], 0);
+
+    // The form follows its own saves: the answer carries the new count.
+    let res = save("Vo", "vol@example.org", Some(0)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["user"]["edits"], 1);
+
+    // An admin renames the account while the owner's form (opened at 1) is open.
+    let admin_form = [
+        ("id", id.as_str()),
+        ("form[display_name]", "Vo Lunteer"),
+        ("form[email]", "vol@example.org"),
+        ("form[role]", "VOLUNTEER"),
+        ("form[expires]", ""),
+        ("form[edits]", "1"),
+    ];
+    assert_eq!(app.call(&root, "users/update", &admin_form).await.status(), 200);
+    let events = app.events("user.updated").await.len();
+    let audited = app.audited("user.account_changed").await;
+    // The owner's save would put "Vo" back, or change the email on top of the admin's change.
+    for (name, email) in [("Vo", "vol@example.org"), ("Vo", "new@example.org")] {
+        let res = save(name, email, Some(1)).await;
+        assert_eq!(res.status(), 409, "{name} {email}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("Someone else saved changes to your account while you were editing it"),
+            "{body}"
+        );
+    }
+    let now = me_now().await;
+    assert_eq!(
+        (&now["display_name"], &now["email"], &now["edits"]),
+        (&"Vo Lunteer".into(), &"vol@example.org".into(), &2.into())
+    );
+    assert_eq!(app.events("user.updated").await.len(), events, "nothing published");
+    assert_eq!(app.audited("user.account_changed").await, audited, "nothing audited");
+    assert!(emails_to(&app, "vol@example.org").await.is_empty(), "no email-changed notice");
+
+    // Reloaded, the form saves; a stale form that changes nothing loses nothing and passes;
+    // a caller that leaves the count out (a script) is not checked.
+    let res = save("Vo Lunteer", "new@example.org", Some(2)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["user"]["edits"], 3);
+    assert_eq!(save("Vo Lunteer", "new@example.org", Some(1)).await.status(), 200);
+    assert_eq!(save("Volunteer", "new@example.org", None).await.status(), 200);
+    let now = me_now().await;
+    assert_eq!((&now["display_name"], &now["edits"]), (&"Volunteer".into(), &4.into()));
 }
 
 /// With SMTP set up, a new email takes effect only through the one-time link emailed to it:
