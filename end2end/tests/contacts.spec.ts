@@ -2,7 +2,7 @@ import { expect } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createShift, expectFitsPhone, ready, signIn, signUp, startWithAdmin, test } from "./helpers";
+import { createShift, expectFitsPhone, ready, signIn, signUp, startWithAdmin, test, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("contacts", () => {
@@ -301,5 +301,48 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByText("Saved.")).toBeVisible();
     await admin.reload();
     await expect(admin.getByLabel("Days before a contact may be re-engaged again")).toHaveValue("14");
+  });
+
+  test("a contact's sign-ups come a page at a time", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/contacts");
+    // Every Monday, Wednesday and Friday for ten weeks, Rosa on each.
+    const made = await admin.request.post(`${server.baseURL}/api/shifts/create`, {
+      form: {
+        "form[title]": "Canvass",
+        "form[description]": "",
+        "form[location]": "Office",
+        "form[date]": tomorrow(),
+        "form[start_time]": "10:00",
+        "form[end_time]": "12:00",
+        "form[capacity]": "5",
+        "form[is_public]": "true",
+        "repeat[mon]": "true",
+        "repeat[wed]": "true",
+        "repeat[fri]": "true",
+        "repeat[weeks]": "10",
+      },
+    });
+    expect(made.status()).toBe(200);
+    const shifts: { id: string }[] = await made.json();
+    expect(shifts.length).toBeGreaterThan(26);
+    const added = await admin.request.post(`${server.baseURL}/api/shifts/admin-add`, {
+      form: { shift_id: shifts[0].id, "form[name]": "Rosa Parks", "form[email]": "rosa@example.org", "form[phone]": "", series: "true" },
+    });
+    expect(added.status()).toBe(200);
+
+    await admin.goto(`${server.baseURL}/admin/contacts`);
+    await admin.getByRole("link", { name: "Rosa Parks" }).click();
+    await ready(admin);
+    const signups = admin.getByTestId("contact-signup");
+    await expect(signups).toHaveCount(25);
+    const pages = admin.getByRole("navigation", { name: "Pages of sign-ups" });
+    await pages.getByRole("link", { name: "Next →" }).click();
+    await expect(admin).toHaveURL(/\?signups=2#signups$/);
+    await expect(pages).toContainText("Page 2");
+    await expect(signups).toHaveCount(shifts.length - 25);
+    await pages.getByRole("link", { name: "← Previous" }).click();
+    await expect(pages).toContainText("Page 1");
+    await expect(signups).toHaveCount(25);
   });
 });

@@ -154,17 +154,36 @@ pub struct ContactEmail {
 }
 
 /// Everything a contact's page shows; the timeline is the newest 100 activities, the emails
-/// the newest 50.
+/// the newest 50. Sign-ups, tickets and payments come a page at a time (`ContactPages`), as a
+/// supporter of years may have hundreds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactDetail {
     pub contact: Contact,
     pub activity: Vec<Activity>,
     pub signups: Vec<ContactSignup>,
+    pub signups_paging: Paging,
     /// The shifts they have done and their hours, "3 shifts, 7.5 hours"; `None` before the first.
     pub volunteered: Option<String>,
     pub payments: Vec<ContactPayment>,
+    pub payments_paging: Paging,
     pub tickets: Vec<crate::ticketed_events::ContactTicket>,
+    pub tickets_paging: Paging,
     pub emails: Vec<ContactEmail>,
+}
+
+/// Which page of each of a contact's paged lists to show (below 1: the first), newest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPages {
+    pub signups: i64,
+    pub tickets: i64,
+    pub payments: i64,
+}
+
+/// Where one of a contact's paged lists is: the page shown, and whether more follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paging {
+    pub page: i64,
+    pub has_more: bool,
 }
 
 /// A contact's details as an organiser types them: adding someone met outside the app, or
@@ -263,11 +282,19 @@ pub async fn contacts_leaderboard(
     Ok(service::leaderboard(&state.db, period_days, crate::db::now_unix()).await?)
 }
 
+/// The page of each paged list is `signups_page`, `tickets_page` and `payments_page` (left out:
+/// the first).
 #[server(prefix = "/api", endpoint = "contacts/get")]
-pub async fn get_contact(id: String) -> Result<ContactDetail, AppError> {
+pub async fn get_contact(
+    id: String,
+    #[server(default)] signups_page: i64,
+    #[server(default)] tickets_page: i64,
+    #[server(default)] payments_page: i64,
+) -> Result<ContactDetail, AppError> {
     crate::auth::require_role(VIEWERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::detail(&state.db, &id).await?)
+    let pages = ContactPages { signups: signups_page, tickets: tickets_page, payments: payments_page };
+    Ok(service::detail(&state.db, &id, pages).await?)
 }
 
 /// Adds a contact (source `ADMIN`); answers with their id. Sent by the browser itself, the

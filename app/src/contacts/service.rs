@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 
 use super::{
-    Activity, Contact, ContactDetail, ContactEmail, ContactFilter, ContactForm, ContactPage, ContactPayment,
-    ContactSignup, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, ImportPreview, ImportRowView, UnsubscribeStatus,
+    Activity, Contact, ContactDetail, ContactEmail, ContactFilter, ContactForm, ContactPage, ContactPages,
+    ContactPayment, ContactSignup, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, ImportPreview, ImportRowView, Paging,
+    UnsubscribeStatus,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -326,8 +327,12 @@ async fn get(db: &Db, id: &str, zone: Zone) -> Result<Contact, ContactError> {
     Ok(contact_from_row(&row, tags, zone)?)
 }
 
-/// A contact with the newest 100 activities, their sign-ups and their payments; times in the organisation's time zone.
-pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
+/// How many sign-ups, tickets or payments a page of a contact's page lists.
+pub const HISTORY_PAGE_SIZE: i64 = 25;
+
+/// A contact with the newest 100 activities, the newest 50 emails, and the pages of their
+/// sign-ups, tickets and payments asked for; times in the organisation's time zone.
+pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDetail, ContactError> {
     let zone = crate::settings::time_zone(db).await?;
     let contact = get(db, id, zone).await?;
     let activity = sqlx::query(
@@ -347,59 +352,73 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let signups = sqlx::query(
-        "SELECT s.shift_id, sh.title, sh.starts_at, sh.start_offset, sh.zone_label, s.status, s.attendance FROM shift_signups s \
-         JOIN shifts sh ON sh.id = s.shift_id WHERE s.contact_id = $1 ORDER BY sh.starts_at DESC",
+    let binds = [id.to_string()];
+    let (signups, page, has_more) = db::fetch_page(
+        db,
+        "SELECT s.shift_id, sh.title, sh.starts_at, sh.start_offset, sh.zone_label, s.status, s.attendance \
+         FROM shift_signups s JOIN shifts sh ON sh.id = s.shift_id WHERE s.contact_id = $1 \
+         ORDER BY sh.starts_at DESC, s.id",
+        &binds,
+        pages.signups,
+        HISTORY_PAGE_SIZE,
     )
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ContactSignup {
-            shift_id: r.try_get("shift_id")?,
-            shift_title: r.try_get("title")?,
-            // The shift's local time, as its pages show it.
-            starts: {
-                let local = r.try_get::<i64, _>("starts_at")? + r.try_get::<i64, _>("start_offset")?;
-                let time = crate::time::date_time_from_unix(local).1;
-                format!("{}, {time} {}", crate::time::day_label(local), r.try_get::<String, _>("zone_label")?)
-            },
-            status: r.try_get("status")?,
-            attendance: r
-                .try_get::<Option<String>, _>("attendance")?
-                .as_deref()
-                .and_then(crate::shifts::Attendance::parse),
+    .await?;
+    let signups_paging = Paging { page, has_more };
+    let signups = signups
+        .iter()
+        .map(|r| {
+            Ok(ContactSignup {
+                shift_id: r.try_get("shift_id")?,
+                shift_title: r.try_get("title")?,
+                // The shift's local time, as its pages show it.
+                starts: {
+                    let local = r.try_get::<i64, _>("starts_at")? + r.try_get::<i64, _>("start_offset")?;
+                    let time = crate::time::date_time_from_unix(local).1;
+                    format!(
+                        "{}, {time} {}",
+                        crate::time::day_label(local),
+                        r.try_get::<String, _>("zone_label")?
+                    )
+                },
+                status: r.try_get("status")?,
+                attendance: r
+                    .try_get::<Option<String>, _>("attendance")?
+                    .as_deref()
+                    .and_then(crate::shifts::Attendance::parse),
+            })
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let payments = sqlx::query(
-        "SELECT 'donation' AS kind, r.frequency AS what, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let (payments, page, has_more) = db::fetch_page(
+        db,
+        "SELECT 'donation' AS kind, r.frequency AS what, r.amount_cents, r.refunded_cents, r.status, r.created_at, r.id \
          FROM donations r WHERE r.contact_id = $1 \
-         UNION ALL SELECT 'order', p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+         UNION ALL SELECT 'order', p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at, r.id \
          FROM orders r JOIN products p ON p.id = r.product_id WHERE r.contact_id = $1 \
-         UNION ALL SELECT 'subscription', p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+         UNION ALL SELECT 'subscription', p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at, r.id \
          FROM subscriptions r JOIN subscription_plans p ON p.id = r.plan_id WHERE r.contact_id = $1 \
-         UNION ALL SELECT 'ticket', e.title || ' — ' || p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at \
+         UNION ALL SELECT 'ticket', e.title || ' — ' || p.name, r.amount_cents, r.refunded_cents, r.status, r.created_at, r.id \
          FROM ticket_orders r JOIN ticket_tiers p ON p.id = r.tier_id JOIN ticketed_events e ON e.id = p.event_id \
          WHERE r.contact_id = $1 \
-         ORDER BY created_at DESC",
+         ORDER BY created_at DESC, id",
+        &binds,
+        pages.payments,
+        HISTORY_PAGE_SIZE,
     )
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ContactPayment {
-            kind: r.try_get("kind")?,
-            what: r.try_get("what")?,
-            amount_cents: r.try_get("amount_cents")?,
-            refunded_cents: r.try_get("refunded_cents")?,
-            status: r.try_get("status")?,
-            created: zone.stamp(r.try_get("created_at")?),
+    .await?;
+    let payments_paging = Paging { page, has_more };
+    let payments = payments
+        .iter()
+        .map(|r| {
+            Ok(ContactPayment {
+                kind: r.try_get("kind")?,
+                what: r.try_get("what")?,
+                amount_cents: r.try_get("amount_cents")?,
+                refunded_cents: r.try_get("refunded_cents")?,
+                status: r.try_get("status")?,
+                created: zone.stamp(r.try_get("created_at")?),
+            })
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let emails = sqlx::query(
         "SELECT 'campaign' AS kind, c.title AS about, e.campaign_id, e.recipient_count AS recipients, \
          'SENT' AS status, e.created_at FROM campaign_emails e JOIN campaigns c ON c.id = e.campaign_id \
@@ -425,8 +444,20 @@ pub async fn detail(db: &Db, id: &str) -> Result<ContactDetail, ContactError> {
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let (shifts, seconds) = crate::shifts::service::done_by_contact(db, id, crate::db::now_unix()).await?;
     let volunteered = (shifts > 0).then(|| crate::shifts::shifts_and_hours(shifts, seconds));
-    let tickets = crate::ticketed_events::service::tickets_of_contact(db, id).await?;
-    Ok(ContactDetail { contact, activity, signups, volunteered, payments, tickets, emails })
+    let (tickets, page, has_more) =
+        crate::ticketed_events::service::tickets_of_contact(db, id, pages.tickets, HISTORY_PAGE_SIZE).await?;
+    Ok(ContactDetail {
+        contact,
+        activity,
+        signups,
+        signups_paging,
+        volunteered,
+        payments,
+        payments_paging,
+        tickets,
+        tickets_paging: Paging { page, has_more },
+        emails,
+    })
 }
 
 /// Checks and tidies typed tags; every bad one is reported.

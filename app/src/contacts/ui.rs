@@ -8,9 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    ChangeContactTags, ContactFilter, CreateContact, EraseContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT,
-    MergeContacts, PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact,
-    contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
+    ChangeContactTags, ContactFilter, ContactPages, CreateContact, EraseContact, IMPORT_MAX_BYTES,
+    IMPORT_MAX_TEXT, MergeContacts, PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe,
+    UpdateContact, contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -147,6 +147,24 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
+/// The address of contact `id`'s page showing `pages` of its paged lists (first pages left
+/// out), at the section `anchor`.
+fn contact_page_link(id: &str, pages: ContactPages, anchor: &str) -> String {
+    let query: Vec<String> =
+        [("signups", pages.signups), ("tickets", pages.tickets), ("payments", pages.payments)]
+            .into_iter()
+            .filter(|(_, page)| *page > 1)
+            .map(|(list, page)| format!("{list}={page}"))
+            .collect();
+    let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+    format!("/admin/contacts/{}{query}#{anchor}", urlencode(id))
+}
+
+/// What an empty paged list on a contact's page says: nothing at all, or nothing this far.
+fn none_on(paging: super::Paging) -> &'static str {
+    if paging.page > 1 { "No more on this page." } else { "None." }
+}
+
 /// `/admin/contacts/:id`: details, tags, the activity timeline, sign-ups, payments, merging
 /// a duplicate into this contact (after a confirmation), and their personal data: downloaded
 /// whole, or erased once their email is typed.
@@ -154,7 +172,18 @@ pub fn ContactsPage() -> impl IntoView {
 pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let detail = Resource::new(id, get_contact);
+    // The page of sign-ups, tickets and payments shown: `?signups=2&tickets=…&payments=…`.
+    let query = use_query_map();
+    let pages = move || {
+        query.with(|q| {
+            let page = |list| q.get(list).and_then(|n| n.parse().ok()).unwrap_or(1);
+            ContactPages { signups: page("signups"), tickets: page("tickets"), payments: page("payments") }
+        })
+    };
+    let detail = Resource::new(
+        move || (id(), pages()),
+        |(id, pages)| get_contact(id, pages.signups, pages.tickets, pages.payments),
+    );
     crate::live::on_change(CONTACT_EVENTS, move || detail.refetch());
     let tags = ServerAction::<ChangeContactTags>::new();
     let merge = ServerAction::<MergeContacts>::new();
@@ -291,7 +320,17 @@ pub fn ContactPage() -> impl IntoView {
         </Transition>
         <Transition>
             {move || Suspend::new(async move {
-                detail.await.ok().map(|d| view! {
+                detail.await.ok().map(|d| {
+                    // The pages of the three paged lists as shown; each list's links change its own.
+                    let pages = ContactPages {
+                        signups: d.signups_paging.page,
+                        tickets: d.tickets_paging.page,
+                        payments: d.payments_paging.page,
+                    };
+                    let contact_id = d.contact.id.clone();
+                    let link = move |pages: ContactPages, anchor: &str| contact_page_link(&contact_id, pages, anchor);
+                    let (signups_link, tickets_link, payments_link) = (link.clone(), link.clone(), link);
+                    view! {
                     <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
                         <h2 class="font-semibold text-slate-900">"Activity"</h2>
                         {if d.activity.is_empty() {
@@ -310,13 +349,13 @@ pub fn ContactPage() -> impl IntoView {
                         }}
                     </section>
 
-                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="signups">
                         <h2 class="font-semibold text-slate-900">"Shift sign-ups"</h2>
                         {d.volunteered.map(|done| view! {
                             <p class="mt-1 text-sm text-slate-700" data-testid="contact-volunteered">{format!("Done: {done}.")}</p>
                         })}
                         {if d.signups.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.signups_paging)}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
@@ -330,12 +369,13 @@ pub fn ContactPage() -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
+                        {crate::ui::pager("sign-ups", pages.signups, d.signups_paging.has_more, move |n| signups_link(ContactPages { signups: n, ..pages }, "signups"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                     </section>
 
-                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="tickets">
                         <h2 class="font-semibold text-slate-900">"Event tickets"</h2>
                         {if d.tickets.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.tickets_paging)}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
@@ -355,12 +395,13 @@ pub fn ContactPage() -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
+                        {crate::ui::pager("tickets", pages.tickets, d.tickets_paging.has_more, move |n| tickets_link(ContactPages { tickets: n, ..pages }, "tickets"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                     </section>
 
-                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="payments">
                         <h2 class="font-semibold text-slate-900">"Donations, orders and memberships"</h2>
                         {if d.payments.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.payments_paging)}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
@@ -376,6 +417,7 @@ pub fn ContactPage() -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
+                        {crate::ui::pager("payments", pages.payments, d.payments_paging.has_more, move |n| payments_link(ContactPages { payments: n, ..pages }, "payments"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                     </section>
 
                     <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
@@ -399,7 +441,7 @@ pub fn ContactPage() -> impl IntoView {
                             }.into_any()
                         }}
                     </section>
-
+                    }
                 })
             })}
         </Transition>

@@ -1238,18 +1238,27 @@ pub async fn all_tickets(db: &Db, id: &str) -> Result<Vec<TicketRow>, TicketingE
     Ok(rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?)
 }
 
-/// A contact's tickets, the latest event first, for their page in the CRM.
-pub async fn tickets_of_contact(db: &Db, contact_id: &str) -> Result<Vec<ContactTicket>, sqlx::Error> {
+/// Page `page` of a contact's tickets, the latest event first, for their page in the CRM; with
+/// the page as shown and whether more follow.
+pub async fn tickets_of_contact(
+    db: &Db,
+    contact_id: &str,
+    page: i64,
+    page_size: i64,
+) -> Result<(Vec<ContactTicket>, i64, bool), sqlx::Error> {
     let zone = settings::time_zone(db).await?;
-    let rows = sqlx::query(
+    let (rows, page, has_more) = db::fetch_page(
+        db,
         "SELECT e.id, e.title, e.starts_at, e.ends_at, r.name AS tier_name, t.status, t.checked_in_at \
          FROM tickets t JOIN ticketed_events e ON e.id = t.event_id JOIN ticket_tiers r ON r.id = t.tier_id \
          WHERE t.contact_id = $1 ORDER BY e.starts_at DESC, t.id",
+        &[contact_id.to_string()],
+        page,
+        page_size,
     )
-    .bind(contact_id)
-    .fetch_all(db.pool())
     .await?;
-    rows.iter()
+    let tickets = rows
+        .iter()
         .map(|r| {
             let status: String = r.try_get("status")?;
             Ok(ContactTicket {
@@ -1261,7 +1270,8 @@ pub async fn tickets_of_contact(db: &Db, contact_id: &str) -> Result<Vec<Contact
                 checked_in: r.try_get::<Option<i64>, _>("checked_in_at")?.is_some(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok((tickets, page, has_more))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ on_both_backends!(
     contacts_are_searched_filtered_by_tag_and_paged,
     tags_are_added_and_removed_with_one_event_per_real_change,
     merging_keeps_every_signup_payment_activity_and_tag,
+    a_contact_page_lists_sign_ups_tickets_and_payments_a_page_at_a_time,
     organisers_add_a_contact_and_correct_their_details,
     an_edit_form_opened_before_a_contact_changed_cannot_put_the_old_details_back,
     contact_functions_check_the_role,
@@ -270,6 +271,131 @@ async fn tags_are_added_and_removed_with_one_event_per_real_change(app: TestApp)
     assert_eq!(tags, ["volunteer"]);
     let missing = app.call(&admin, "contacts/tags", &[("id", "nope"), ("add", "x")]).await;
     assert_eq!(missing.status(), 404);
+}
+
+/// A supporter of years has hundreds of sign-ups, tickets and payments: their page shows each
+/// list 25 at a time, newest first, each with its own pages; every row is on exactly one page.
+async fn a_contact_page_lists_sign_ups_tickets_and_payments_a_page_at_a_time(app: TestApp) {
+    let admin = admin(&app).await;
+    let (bus, now) = (app.bus(), app::db::now_unix());
+    // 26 shifts, one a day from tomorrow, each with a sign-up of theirs.
+    for day in 1..=26 {
+        let date = app::time::date_time_from_unix(now + day * 86_400).0;
+        let form =
+            app::shifts::ShiftForm { date, ..crate::common::shift_tomorrow(&format!("Shift {day:02}")) };
+        let shift = app::shifts::service::create(&bus, &Actor::System, &form).await.unwrap();
+        let person = app::shifts::SignupForm {
+            name: "Sam".into(),
+            email: "sam@example.org".into(),
+            phone: String::new(),
+        };
+        let source = app::shifts::SignupSource::Public;
+        app::shifts::service::sign_up(&bus, &Actor::System, &shift.id, &person, source, None).await.unwrap();
+    }
+    let id = app::contacts::service::id_by_email(&app.db, "sam@example.org").await.unwrap().unwrap();
+    // 26 donations a minute apart, the newest "d00", and 26 tickets of one event (the one valid).
+    let sql = [
+        "INSERT INTO ticketed_events (id, slug, title, description, venue, starts_at, ends_at, status, \
+         created_at, updated_at) VALUES ('e1', 'gala', 'Gala', '', 'Hall', $1, $1 + 3600, 'PUBLISHED', $1, $1)",
+        "INSERT INTO ticket_tiers (id, event_id, name, kind, capacity, position) \
+         VALUES ('r1', 'e1', 'General', 'FREE', 100, 0)",
+    ];
+    for statement in sql {
+        sqlx::query(statement).bind(now).execute(app.db.writer()).await.unwrap();
+    }
+    for n in 0..26_i64 {
+        sqlx::query(
+            "INSERT INTO donations (id, contact_id, name, email, amount_cents, currency, frequency, status, \
+             created_at, updated_at) VALUES ($1, $2, 'Sam', 'sam@example.org', $3, 'usd', 'ONE_OFF', 'PAID', $4, $4)",
+        )
+        .bind(format!("d{n:02}"))
+        .bind(&id)
+        .bind(100 * (n + 1))
+        .bind(now - 60 * n)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+        let status = if n == 0 { "VALID" } else { "CANCELLED" };
+        sqlx::query(
+            "INSERT INTO tickets (id, event_id, tier_id, code, contact_id, name, email, status, created_at) \
+             VALUES ($1, 'e1', 'r1', $1, $2, 'Sam', 'sam@example.org', $3, $4)",
+        )
+        .bind(format!("t{n:02}"))
+        .bind(&id)
+        .bind(status)
+        .bind(now)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    }
+    let get = |pages: [(&'static str, &'static str); 3]| {
+        let (app, admin, id) = (&app, admin.clone(), id.clone());
+        async move {
+            let mut args = vec![("id", id.as_str())];
+            args.extend(pages);
+            let res = app.call(&admin, "contacts/get", &args).await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let column = |detail: &Value, list: &str, key: &str| -> Vec<String> {
+        detail[list].as_array().unwrap().iter().map(|row| row[key].as_str().unwrap().to_string()).collect()
+    };
+    let paging = |detail: &Value, list: &str| {
+        let paging = &detail[format!("{list}_paging")];
+        (paging["page"].as_i64().unwrap(), paging["has_more"].as_bool().unwrap())
+    };
+
+    // Left out, each list is at its first page: the newest 25, and more follow.
+    let first = get([("signups_page", "1"), ("tickets_page", "0"), ("payments_page", "1")]).await;
+    let second = get([("signups_page", "2"), ("tickets_page", "2"), ("payments_page", "2")]).await;
+    let mut titles = column(&first, "signups", "shift_title");
+    assert_eq!((titles.len(), titles[0].as_str(), titles[24].as_str()), (25, "Shift 26", "Shift 02"));
+    assert_eq!(column(&second, "signups", "shift_title"), ["Shift 01"]);
+    titles.extend(column(&second, "signups", "shift_title"));
+    let expected: Vec<String> = (1..=26).rev().map(|day| format!("Shift {day:02}")).collect();
+    assert_eq!(titles, expected, "each sign-up on exactly one page, the latest shift first");
+    let mut amounts: Vec<i64> =
+        first["payments"].as_array().unwrap().iter().map(|p| p["amount_cents"].as_i64().unwrap()).collect();
+    amounts
+        .extend(second["payments"].as_array().unwrap().iter().map(|p| p["amount_cents"].as_i64().unwrap()));
+    assert_eq!(amounts, (1..=26).map(|n| 100 * n).collect::<Vec<_>>(), "the newest payment first");
+    let tickets: Vec<String> = [&first, &second]
+        .iter()
+        .flat_map(|d| {
+            d["tickets"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!((tickets.len(), tickets[0].as_str()), (26, "VALID"));
+    for list in ["signups", "tickets", "payments"] {
+        assert_eq!(paging(&first, list), (1, true), "{list}");
+        assert_eq!(paging(&second, list), (2, false), "{list}");
+    }
+    // Each list keeps its own page; a page past the end is empty.
+    let mixed = get([("signups_page", "2"), ("tickets_page", "1"), ("payments_page", "3")]).await;
+    assert_eq!(column(&mixed, "signups", "shift_title"), ["Shift 01"]);
+    assert_eq!(mixed["tickets"].as_array().unwrap().len(), 25);
+    assert_eq!((mixed["payments"].as_array().unwrap().len(), paging(&mixed, "payments")), (0, (3, false)));
+
+    // The page links each list to its next page, keeping the others' as they are.
+    let html = app.page(&admin, &format!("/admin/contacts/{id}")).await;
+    for next in ["?signups=2#signups", "?tickets=2#tickets", "?payments=2#payments"] {
+        assert!(html.contains(&format!("href=\"/admin/contacts/{id}{next}\"")), "{next}: {html}");
+    }
+    let html = app.page(&admin, &format!("/admin/contacts/{id}?signups=2&payments=3")).await;
+    assert_eq!(html.matches("data-testid=\"contact-signup\"").count(), 1, "{html}");
+    assert!(html.contains(">Shift 01</a>"), "{html}");
+    assert!(html.contains("No more on this page."), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/admin/contacts/{id}?payments=3#signups\"")),
+        "back to sign-ups' first page"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"/admin/contacts/{id}?signups=2&amp;tickets=2&amp;payments=3#tickets\""
+        )),
+        "{html}"
+    );
 }
 
 async fn merging_keeps_every_signup_payment_activity_and_tag(app: TestApp) {

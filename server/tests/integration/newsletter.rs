@@ -861,7 +861,7 @@ async fn newsletter_reports_are_received_once(backend: Backend) {
     assert_eq!(events[0]["contact_id"], jo.as_str());
     assert_eq!(events[0]["message_id"], "c7");
     eventually("the open is on Jo's timeline", || async {
-        let detail = app::contacts::service::detail(&app.db, &jo).await.unwrap();
+        let detail = app::contacts::service::detail(&app.db, &jo, Default::default()).await.unwrap();
         serde_json::to_string(&detail).unwrap().contains("Opened a newsletter")
     })
     .await;

@@ -182,7 +182,7 @@ async fn texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox(app
     assert_eq!(events[0]["body"], "What time is the rally tomorrow?");
     assert_eq!(events[0]["sentiment"], "QUESTION");
     eventually("the text is on Jo's timeline", || async {
-        let detail = app::contacts::service::detail(&app.db, &jo).await.unwrap();
+        let detail = app::contacts::service::detail(&app.db, &jo, Default::default()).await.unwrap();
         serde_json::to_string(&detail).unwrap().contains("Sent a text message (question)")
     })
     .await;
