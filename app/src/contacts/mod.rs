@@ -153,13 +153,13 @@ pub struct ContactEmail {
     pub status: String,
 }
 
-/// Everything a contact's page shows; the timeline is the newest 100 activities, the emails
-/// the newest 50. Sign-ups, tickets and payments come a page at a time (`ContactPages`), as a
-/// supporter of years may have hundreds.
+/// Everything a contact's page shows. Each list comes a page at a time, newest first
+/// (`ContactPages`): a supporter of years may have hundreds of each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactDetail {
     pub contact: Contact,
     pub activity: Vec<Activity>,
+    pub activity_paging: Paging,
     pub signups: Vec<ContactSignup>,
     pub signups_paging: Paging,
     /// The shifts they have done and their hours, "3 shifts, 7.5 hours"; `None` before the first.
@@ -169,14 +169,18 @@ pub struct ContactDetail {
     pub tickets: Vec<crate::ticketed_events::ContactTicket>,
     pub tickets_paging: Paging,
     pub emails: Vec<ContactEmail>,
+    pub emails_paging: Paging,
 }
 
-/// Which page of each of a contact's paged lists to show (below 1: the first), newest first.
+/// Which page of each of a contact's lists to show (below 1 or left out: the first).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContactPages {
+    pub activity: i64,
     pub signups: i64,
     pub tickets: i64,
     pub payments: i64,
+    pub emails: i64,
 }
 
 /// Where one of a contact's paged lists is: the page shown, and whether more follow.
@@ -282,18 +286,14 @@ pub async fn contacts_leaderboard(
     Ok(service::leaderboard(&state.db, period_days, crate::db::now_unix()).await?)
 }
 
-/// The page of each paged list is `signups_page`, `tickets_page` and `payments_page` (left out:
-/// the first).
+/// `pages` (`pages[signups]=2`…) says which page of each list to show (left out: the first).
 #[server(prefix = "/api", endpoint = "contacts/get")]
 pub async fn get_contact(
     id: String,
-    #[server(default)] signups_page: i64,
-    #[server(default)] tickets_page: i64,
-    #[server(default)] payments_page: i64,
+    #[server(default)] pages: ContactPages,
 ) -> Result<ContactDetail, AppError> {
     crate::auth::require_role(VIEWERS).await?;
     let state = crate::state::app_state()?;
-    let pages = ContactPages { signups: signups_page, tickets: tickets_page, payments: payments_page };
     Ok(service::detail(&state.db, &id, pages).await?)
 }
 

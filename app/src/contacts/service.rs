@@ -327,43 +327,54 @@ async fn get(db: &Db, id: &str, zone: Zone) -> Result<Contact, ContactError> {
     Ok(contact_from_row(&row, tags, zone)?)
 }
 
-/// How many sign-ups, tickets or payments a page of a contact's page lists.
+/// How many rows a page of one of a contact's lists (activity, sign-ups…) shows.
 pub const HISTORY_PAGE_SIZE: i64 = 25;
 
-/// A contact with the newest 100 activities, the newest 50 emails, and the pages of their
-/// sign-ups, tickets and payments asked for; times in the organisation's time zone.
+/// Page `page` of one of a contact's lists, `select` up to its `ORDER BY` with `binds`.
+async fn history_page(
+    db: &Db,
+    select: &str,
+    binds: &[String],
+    page: i64,
+) -> Result<(Vec<sqlx::any::AnyRow>, Paging), sqlx::Error> {
+    let (rows, page, has_more) = db::fetch_page(db, select, binds, page, HISTORY_PAGE_SIZE).await?;
+    Ok((rows, Paging { page, has_more }))
+}
+
+/// A contact with the pages of their activity, sign-ups, tickets, payments and emails asked
+/// for, newest first; times in the organisation's time zone.
 pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDetail, ContactError> {
     let zone = crate::settings::time_zone(db).await?;
     let contact = get(db, id, zone).await?;
-    let activity = sqlx::query(
-        "SELECT topic, summary, points, occurred_at FROM contact_activity WHERE contact_id = $1 \
-         ORDER BY occurred_at DESC, seq DESC LIMIT 100",
-    )
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(Activity {
-            at: zone.stamp(r.try_get("occurred_at")?),
-            topic: r.try_get("topic")?,
-            summary: r.try_get("summary")?,
-            points: r.try_get("points")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let binds = [id.to_string()];
-    let (signups, page, has_more) = db::fetch_page(
+    let (activity, activity_paging) = history_page(
+        db,
+        "SELECT topic, summary, points, occurred_at FROM contact_activity WHERE contact_id = $1 \
+         ORDER BY occurred_at DESC, seq DESC",
+        &binds,
+        pages.activity,
+    )
+    .await?;
+    let activity = activity
+        .iter()
+        .map(|r| {
+            Ok(Activity {
+                at: zone.stamp(r.try_get("occurred_at")?),
+                topic: r.try_get("topic")?,
+                summary: r.try_get("summary")?,
+                points: r.try_get("points")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let (signups, signups_paging) = history_page(
         db,
         "SELECT s.shift_id, sh.title, sh.starts_at, sh.start_offset, sh.zone_label, s.status, s.attendance \
          FROM shift_signups s JOIN shifts sh ON sh.id = s.shift_id WHERE s.contact_id = $1 \
          ORDER BY sh.starts_at DESC, s.id",
         &binds,
         pages.signups,
-        HISTORY_PAGE_SIZE,
     )
     .await?;
-    let signups_paging = Paging { page, has_more };
     let signups = signups
         .iter()
         .map(|r| {
@@ -388,7 +399,7 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let (payments, page, has_more) = db::fetch_page(
+    let (payments, payments_paging) = history_page(
         db,
         "SELECT 'donation' AS kind, r.frequency AS what, r.amount_cents, r.refunded_cents, r.status, r.created_at, r.id \
          FROM donations r WHERE r.contact_id = $1 \
@@ -402,10 +413,8 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
          ORDER BY created_at DESC, id",
         &binds,
         pages.payments,
-        HISTORY_PAGE_SIZE,
     )
     .await?;
-    let payments_paging = Paging { page, has_more };
     let payments = payments
         .iter()
         .map(|r| {
@@ -419,29 +428,30 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let emails = sqlx::query(
+    let (emails, emails_paging) = history_page(
+        db,
         "SELECT 'campaign' AS kind, c.title AS about, e.campaign_id, e.recipient_count AS recipients, \
-         'SENT' AS status, e.created_at FROM campaign_emails e JOIN campaigns c ON c.id = e.campaign_id \
+         'SENT' AS status, e.created_at, e.id FROM campaign_emails e JOIN campaigns c ON c.id = e.campaign_id \
          WHERE e.contact_id = $1 \
-         UNION ALL SELECT 'outbox', o.subject, NULL, 1, o.status, o.created_at FROM email_outbox o \
-         WHERE o.to_address = $2 ORDER BY created_at DESC LIMIT 50",
+         UNION ALL SELECT 'outbox', o.subject, NULL, 1, o.status, o.created_at, o.id FROM email_outbox o \
+         WHERE o.to_address = $2 ORDER BY created_at DESC, id",
+        &[id.to_string(), contact.email.clone()],
+        pages.emails,
     )
-    .bind(id)
-    .bind(&contact.email)
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ContactEmail {
-            at: zone.stamp(r.try_get("created_at")?),
-            kind: r.try_get("kind")?,
-            about: r.try_get("about")?,
-            campaign_id: r.try_get("campaign_id")?,
-            recipients: r.try_get("recipients")?,
-            status: r.try_get("status")?,
+    .await?;
+    let emails = emails
+        .iter()
+        .map(|r| {
+            Ok(ContactEmail {
+                at: zone.stamp(r.try_get("created_at")?),
+                kind: r.try_get("kind")?,
+                about: r.try_get("about")?,
+                campaign_id: r.try_get("campaign_id")?,
+                recipients: r.try_get("recipients")?,
+                status: r.try_get("status")?,
+            })
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let (shifts, seconds) = crate::shifts::service::done_by_contact(db, id, crate::db::now_unix()).await?;
     let volunteered = (shifts > 0).then(|| crate::shifts::shifts_and_hours(shifts, seconds));
     let (tickets, page, has_more) =
@@ -449,6 +459,7 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
     Ok(ContactDetail {
         contact,
         activity,
+        activity_paging,
         signups,
         signups_paging,
         volunteered,
@@ -457,6 +468,7 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
         tickets,
         tickets_paging: Paging { page, has_more },
         emails,
+        emails_paging,
     })
 }
 

@@ -147,20 +147,26 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
-/// The address of contact `id`'s page showing `pages` of its paged lists (first pages left
-/// out), at the section `anchor`.
+/// The address of contact `id`'s page showing `pages` of its lists (first pages left out), at
+/// the section `anchor`.
 fn contact_page_link(id: &str, pages: ContactPages, anchor: &str) -> String {
-    let query: Vec<String> =
-        [("signups", pages.signups), ("tickets", pages.tickets), ("payments", pages.payments)]
-            .into_iter()
-            .filter(|(_, page)| *page > 1)
-            .map(|(list, page)| format!("{list}={page}"))
-            .collect();
+    let lists = [
+        ("activity", pages.activity),
+        ("signups", pages.signups),
+        ("tickets", pages.tickets),
+        ("payments", pages.payments),
+        ("emails", pages.emails),
+    ];
+    let query: Vec<String> = lists
+        .into_iter()
+        .filter(|(_, page)| *page > 1)
+        .map(|(list, page)| format!("{list}={page}"))
+        .collect();
     let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
     format!("/admin/contacts/{}{query}#{anchor}", urlencode(id))
 }
 
-/// What an empty paged list on a contact's page says: nothing at all, or nothing this far.
+/// What an empty list on a contact's page says: nothing at all, or nothing this far.
 fn none_on(paging: super::Paging) -> &'static str {
     if paging.page > 1 { "No more on this page." } else { "None." }
 }
@@ -172,18 +178,21 @@ fn none_on(paging: super::Paging) -> &'static str {
 pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    // The page of sign-ups, tickets and payments shown: `?signups=2&tickets=…&payments=…`.
+    // The page of each list shown: `?activity=2&signups=…&tickets=…&payments=…&emails=…`.
     let query = use_query_map();
     let pages = move || {
         query.with(|q| {
             let page = |list| q.get(list).and_then(|n| n.parse().ok()).unwrap_or(1);
-            ContactPages { signups: page("signups"), tickets: page("tickets"), payments: page("payments") }
+            ContactPages {
+                activity: page("activity"),
+                signups: page("signups"),
+                tickets: page("tickets"),
+                payments: page("payments"),
+                emails: page("emails"),
+            }
         })
     };
-    let detail = Resource::new(
-        move || (id(), pages()),
-        |(id, pages)| get_contact(id, pages.signups, pages.tickets, pages.payments),
-    );
+    let detail = Resource::new(move || (id(), pages()), |(id, pages)| get_contact(id, pages));
     crate::live::on_change(CONTACT_EVENTS, move || detail.refetch());
     let tags = ServerAction::<ChangeContactTags>::new();
     let merge = ServerAction::<MergeContacts>::new();
@@ -321,20 +330,24 @@ pub fn ContactPage() -> impl IntoView {
         <Transition>
             {move || Suspend::new(async move {
                 detail.await.ok().map(|d| {
-                    // The pages of the three paged lists as shown; each list's links change its own.
+                    // The pages of the lists as shown; each list's links change its own.
                     let pages = ContactPages {
+                        activity: d.activity_paging.page,
                         signups: d.signups_paging.page,
                         tickets: d.tickets_paging.page,
                         payments: d.payments_paging.page,
+                        emails: d.emails_paging.page,
                     };
                     let contact_id = d.contact.id.clone();
                     let link = move |pages: ContactPages, anchor: &str| contact_page_link(&contact_id, pages, anchor);
-                    let (signups_link, tickets_link, payments_link) = (link.clone(), link.clone(), link);
+                    let (activity_link, signups_link, tickets_link) = (link.clone(), link.clone(), link.clone());
+                    let (payments_link, emails_link) = (link.clone(), link);
                     view! {
-                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="activity">
                         <h2 class="font-semibold text-slate-900">"Activity"</h2>
                         {if d.activity.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">"Nothing yet."</p> }.into_any()
+                            let empty = if d.activity_paging.page > 1 { "No more on this page." } else { "Nothing yet." };
+                            view! { <p class="mt-2 text-sm text-slate-600">{empty}</p> }.into_any()
                         } else {
                             view! {
                                 <ol class="mt-2 space-y-1 text-sm">
@@ -347,6 +360,7 @@ pub fn ContactPage() -> impl IntoView {
                                 </ol>
                             }.into_any()
                         }}
+                        {crate::ui::pager("activity", pages.activity, d.activity_paging.has_more, move |n| activity_link(ContactPages { activity: n, ..pages }, "activity"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                     </section>
 
                     <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="signups">
@@ -420,10 +434,10 @@ pub fn ContactPage() -> impl IntoView {
                         {crate::ui::pager("payments", pages.payments, d.payments_paging.has_more, move |n| payments_link(ContactPages { payments: n, ..pages }, "payments"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                     </section>
 
-                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm">
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="emails">
                         <h2 class="font-semibold text-slate-900">"Emails"</h2>
                         {if d.emails.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">"None."</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.emails_paging)}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
@@ -440,6 +454,7 @@ pub fn ContactPage() -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
+                        {crate::ui::pager("emails", pages.emails, d.emails_paging.has_more, move |n| emails_link(ContactPages { emails: n, ..pages }, "emails"), crate::ui::PAGES_PREVIOUS_NEXT, false)}
                     </section>
                     }
                 })

@@ -13,7 +13,7 @@ on_both_backends!(
     contacts_are_searched_filtered_by_tag_and_paged,
     tags_are_added_and_removed_with_one_event_per_real_change,
     merging_keeps_every_signup_payment_activity_and_tag,
-    a_contact_page_lists_sign_ups_tickets_and_payments_a_page_at_a_time,
+    a_contact_page_lists_each_history_a_page_at_a_time,
     organisers_add_a_contact_and_correct_their_details,
     an_edit_form_opened_before_a_contact_changed_cannot_put_the_old_details_back,
     contact_functions_check_the_role,
@@ -273,9 +273,10 @@ async fn tags_are_added_and_removed_with_one_event_per_real_change(app: TestApp)
     assert_eq!(missing.status(), 404);
 }
 
-/// A supporter of years has hundreds of sign-ups, tickets and payments: their page shows each
-/// list 25 at a time, newest first, each with its own pages; every row is on exactly one page.
-async fn a_contact_page_lists_sign_ups_tickets_and_payments_a_page_at_a_time(app: TestApp) {
+/// A supporter of years has hundreds of activities, sign-ups, tickets, payments and emails:
+/// their page shows each list 25 at a time, newest first, each with its own pages; every row
+/// is on exactly one page.
+async fn a_contact_page_lists_each_history_a_page_at_a_time(app: TestApp) {
     let admin = admin(&app).await;
     let (bus, now) = (app.bus(), app::db::now_unix());
     // 26 shifts, one a day from tomorrow, each with a sign-up of theirs.
@@ -328,8 +329,17 @@ async fn a_contact_page_lists_sign_ups_tickets_and_payments_a_page_at_a_time(app
         .await
         .unwrap();
     }
-    let get = |pages: [(&'static str, &'static str); 3]| {
+    // Each sign-up is on their timeline (the CRM listener) and emailed them a confirmation.
+    caught_up(&app, activity::NAME).await;
+    let on_timeline: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_activity WHERE contact_id = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!((26..=50).contains(&on_timeline), "{on_timeline}");
+    let get = |pages: &[(&'static str, &'static str)]| {
         let (app, admin, id) = (&app, admin.clone(), id.clone());
+        let pages = pages.to_vec();
         async move {
             let mut args = vec![("id", id.as_str())];
             args.extend(pages);
@@ -345,10 +355,18 @@ async fn a_contact_page_lists_sign_ups_tickets_and_payments_a_page_at_a_time(app
         let paging = &detail[format!("{list}_paging")];
         (paging["page"].as_i64().unwrap(), paging["has_more"].as_bool().unwrap())
     };
+    let length = |detail: &Value, list: &str| detail[list].as_array().unwrap().len() as i64;
 
-    // Left out, each list is at its first page: the newest 25, and more follow.
-    let first = get([("signups_page", "1"), ("tickets_page", "0"), ("payments_page", "1")]).await;
-    let second = get([("signups_page", "2"), ("tickets_page", "2"), ("payments_page", "2")]).await;
+    // Left out or below 1, a list is at its first page: the newest 25, and more follow.
+    let first = get(&[("pages[signups]", "1"), ("pages[tickets]", "0")]).await;
+    let second = get(&[
+        ("pages[activity]", "2"),
+        ("pages[signups]", "2"),
+        ("pages[tickets]", "2"),
+        ("pages[payments]", "2"),
+        ("pages[emails]", "2"),
+    ])
+    .await;
     let mut titles = column(&first, "signups", "shift_title");
     assert_eq!((titles.len(), titles[0].as_str(), titles[24].as_str()), (25, "Shift 26", "Shift 02"));
     assert_eq!(column(&second, "signups", "shift_title"), ["Shift 01"]);
@@ -367,19 +385,24 @@ async fn a_contact_page_lists_sign_ups_tickets_and_payments_a_page_at_a_time(app
         })
         .collect();
     assert_eq!((tickets.len(), tickets[0].as_str()), (26, "VALID"));
-    for list in ["signups", "tickets", "payments"] {
+    let (timeline_first, timeline_second) = (length(&first, "activity"), length(&second, "activity"));
+    assert_eq!((timeline_first, timeline_first + timeline_second), (25, on_timeline));
+    let emailed: Vec<String> = [&first, &second].iter().flat_map(|d| column(d, "emails", "about")).collect();
+    assert_eq!((length(&first, "emails"), emailed.len()), (25, 26), "{emailed:?}");
+    for list in ["activity", "signups", "tickets", "payments", "emails"] {
         assert_eq!(paging(&first, list), (1, true), "{list}");
         assert_eq!(paging(&second, list), (2, false), "{list}");
     }
     // Each list keeps its own page; a page past the end is empty.
-    let mixed = get([("signups_page", "2"), ("tickets_page", "1"), ("payments_page", "3")]).await;
+    let mixed = get(&[("pages[signups]", "2"), ("pages[payments]", "3")]).await;
     assert_eq!(column(&mixed, "signups", "shift_title"), ["Shift 01"]);
-    assert_eq!(mixed["tickets"].as_array().unwrap().len(), 25);
-    assert_eq!((mixed["payments"].as_array().unwrap().len(), paging(&mixed, "payments")), (0, (3, false)));
+    assert_eq!(length(&mixed, "tickets"), 25);
+    assert_eq!((length(&mixed, "payments"), paging(&mixed, "payments")), (0, (3, false)));
 
     // The page links each list to its next page, keeping the others' as they are.
     let html = app.page(&admin, &format!("/admin/contacts/{id}")).await;
-    for next in ["?signups=2#signups", "?tickets=2#tickets", "?payments=2#payments"] {
+    let lists = ["activity", "signups", "tickets", "payments", "emails"];
+    for next in lists.map(|list| format!("?{list}=2#{list}")) {
         assert!(html.contains(&format!("href=\"/admin/contacts/{id}{next}\"")), "{next}: {html}");
     }
     let html = app.page(&admin, &format!("/admin/contacts/{id}?signups=2&payments=3")).await;
