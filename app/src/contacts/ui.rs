@@ -166,9 +166,9 @@ fn contact_page_link(id: &str, pages: ContactPages, anchor: &str) -> String {
     format!("/admin/contacts/{}{query}#{anchor}", urlencode(id))
 }
 
-/// What an empty list on a contact's page says: nothing at all, or nothing this far.
-fn none_on(paging: super::Paging) -> &'static str {
-    if paging.page > 1 { "No more on this page." } else { "None." }
+/// What an empty list on a contact's page says: nothing at all (`none`), or nothing this far.
+fn none_on(paging: super::Paging, none: &'static str) -> &'static str {
+    if paging.page > 1 { "No more on this page." } else { none }
 }
 
 /// `/admin/contacts/:id`: details, tags, the activity timeline, sign-ups, payments, merging
@@ -346,8 +346,7 @@ pub fn ContactPage() -> impl IntoView {
                     <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="activity">
                         <h2 class="font-semibold text-slate-900">"Activity"</h2>
                         {if d.activity.is_empty() {
-                            let empty = if d.activity_paging.page > 1 { "No more on this page." } else { "Nothing yet." };
-                            view! { <p class="mt-2 text-sm text-slate-600">{empty}</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.activity_paging, "Nothing yet.")}</p> }.into_any()
                         } else {
                             view! {
                                 <ol class="mt-2 space-y-1 text-sm">
@@ -369,7 +368,7 @@ pub fn ContactPage() -> impl IntoView {
                             <p class="mt-1 text-sm text-slate-700" data-testid="contact-volunteered">{format!("Done: {done}.")}</p>
                         })}
                         {if d.signups.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.signups_paging)}</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.signups_paging, "None.")}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
@@ -389,7 +388,7 @@ pub fn ContactPage() -> impl IntoView {
                     <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="tickets">
                         <h2 class="font-semibold text-slate-900">"Event tickets"</h2>
                         {if d.tickets.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.tickets_paging)}</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.tickets_paging, "None.")}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
@@ -415,7 +414,7 @@ pub fn ContactPage() -> impl IntoView {
                     <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="payments">
                         <h2 class="font-semibold text-slate-900">"Donations, orders and memberships"</h2>
                         {if d.payments.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.payments_paging)}</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.payments_paging, "None.")}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
@@ -437,7 +436,7 @@ pub fn ContactPage() -> impl IntoView {
                     <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="emails">
                         <h2 class="font-semibold text-slate-900">"Emails"</h2>
                         {if d.emails.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.emails_paging)}</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{none_on(d.emails_paging, "None.")}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="mt-2 space-y-1 text-sm">
