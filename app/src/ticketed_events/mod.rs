@@ -24,7 +24,9 @@ pub const TIER_NAME_MAX_CHARS: usize = 60;
 pub const MAX_TIERS: usize = 10;
 pub const TIER_CAPACITY_MAX: i64 = 10_000;
 /// Coming events the admin dashboard shows.
-pub const DASHBOARD_EVENTS: usize = 5;
+pub const DASHBOARD_EVENTS: i64 = 5;
+/// Events a page of the public list shows.
+pub const PUBLIC_PAGE_SIZE: i64 = 25;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -247,6 +249,14 @@ pub struct EventPage {
     pub page: i64,
     pub has_more: bool,
     pub count: i64,
+}
+
+/// One page of the published events still to end, soonest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpcomingEvents {
+    pub events: Vec<TicketedEvent>,
+    pub page: i64,
+    pub has_more: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -596,11 +606,12 @@ pub async fn cancel_ticket(ticket_id: String) -> Result<(), AppError> {
     Ok(service::cancel_one(&state.bus, &actor, &ticket_id, crate::db::now_unix()).await?)
 }
 
-/// Published events still to end, soonest first.
+/// Published events still to end, soonest first, 25 a page (the first without `page`).
 #[server(prefix = "/api", endpoint = "ticketed-events/public")]
-pub async fn list_public_events() -> Result<Vec<TicketedEvent>, AppError> {
+pub async fn list_public_events(page: Option<i64>) -> Result<UpcomingEvents, AppError> {
     let state = crate::state::app_state()?;
-    Ok(service::upcoming(&state.db, crate::db::now_unix()).await?)
+    let now = crate::db::now_unix();
+    Ok(service::upcoming(&state.db, now, page.unwrap_or(1), PUBLIC_PAGE_SIZE).await?)
 }
 
 /// The next published events, for the admin dashboard.
@@ -608,9 +619,7 @@ pub async fn list_public_events() -> Result<Vec<TicketedEvent>, AppError> {
 pub async fn coming_ticketed_events() -> Result<Vec<TicketedEvent>, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    let mut events = service::upcoming(&state.db, crate::db::now_unix()).await?;
-    events.truncate(DASHBOARD_EVENTS);
-    Ok(events)
+    Ok(service::upcoming(&state.db, crate::db::now_unix(), 1, DASHBOARD_EVENTS).await?.events)
 }
 
 /// A published (or cancelled) event's public page.

@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::{
     CheckedIn, ContactTicket, EventDetail, EventFilter, EventForm, EventPage, EventRow, EventStatus, Taken,
-    TicketForm, TicketRow, TicketStatus, TicketView, TicketedEvent, Tier, TierKind, TierLine,
+    TicketForm, TicketRow, TicketStatus, TicketView, TicketedEvent, Tier, TierKind, TierLine, UpcomingEvents,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -537,37 +537,47 @@ pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
     Ok(())
 }
 
-/// Published events that have not ended yet, soonest first (the next 100).
-pub async fn upcoming(db: &Db, now: i64) -> Result<Vec<TicketedEvent>, TicketingError> {
+/// Published events still to end, soonest first, `page_size` a page (see
+/// `db::page_and_offset`), with their tiers.
+pub async fn upcoming(
+    db: &Db,
+    now: i64,
+    page: i64,
+    page_size: i64,
+) -> Result<UpcomingEvents, TicketingError> {
     let zone = settings::time_zone(db).await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let (page, offset) = db::page_and_offset(page, page_size);
+    let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM ticketed_events WHERE status = 'PUBLISHED' AND ends_at > $1 \
-         ORDER BY starts_at, id LIMIT 100"
+         ORDER BY starts_at, id LIMIT {} OFFSET {offset}",
+        page_size + 1
     )))
     .bind(now)
     .fetch_all(db.pool())
     .await?;
-    // Their tiers in one query, not one per event.
-    let tier_rows = sqlx::query(
-        "SELECT t.event_id, t.id, t.name, t.kind, t.price_cents, t.capacity, t.issued FROM ticket_tiers t \
-         JOIN ticketed_events e ON e.id = t.event_id WHERE e.status = 'PUBLISHED' AND e.ends_at > $1 \
-         ORDER BY t.position, t.id",
-    )
-    .bind(now)
-    .fetch_all(db.pool())
-    .await?;
+    let has_more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    let ids = rows.iter().map(|row| row.try_get("id")).collect::<Result<Vec<String>, _>>()?;
+    // The page's tiers in one query, not one per event.
     let mut tiers: HashMap<String, Vec<Tier>> = HashMap::new();
-    for row in &tier_rows {
-        tiers.entry(row.try_get("event_id")?).or_default().push(tier_from_row(row)?);
+    if !ids.is_empty() {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT event_id, {TIER_COLUMNS} FROM ticket_tiers WHERE event_id IN ({}) ORDER BY position, id",
+            db::placeholders(1, ids.len())
+        )));
+        for id in &ids {
+            query = query.bind(id);
+        }
+        for row in &query.fetch_all(db.pool()).await? {
+            tiers.entry(row.try_get("event_id")?).or_default().push(tier_from_row(row)?);
+        }
     }
     let events = rows
         .iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            event_from_row(row, &zone, tiers.remove(&id).unwrap_or_default())
-        })
+        .zip(&ids)
+        .map(|(row, id)| event_from_row(row, &zone, tiers.remove(id).unwrap_or_default()))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(events)
+    Ok(UpcomingEvents { events, page, has_more })
 }
 
 /// The public page's event: published or cancelled (so a shared link says so); a draft is

@@ -420,22 +420,28 @@ fn spots_left(n: i64) -> String {
 /// `/events`: published events still to come, soonest first.
 #[component]
 pub fn PublicEventsPage() -> impl IntoView {
-    let events = Resource::new(|| (), |_| list_public_events());
+    // The page number is read once and the page links load the next page whole, as on the
+    // shifts' public list.
+    let page = use_query_map().with_untracked(|q| q.get("page").and_then(|p| p.parse().ok()));
+    let events = Resource::new(move || page, list_public_events);
     view! {
         <Title text="Events" />
         <PublicHeader />
         <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Events"</h1>
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {Suspend::new(async move {
                     match events.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
-                        Ok(events) if events.is_empty() => view! {
+                        Ok(list) if list.events.is_empty() && list.page == 1 => view! {
                             <p class="mt-4 text-slate-600">"No events coming up right now. Check back soon."</p>
                         }.into_any(),
-                        Ok(events) => view! {
+                        Ok(list) => view! {
+                            {list.events.is_empty().then(|| view! {
+                                <p class="mt-4 text-slate-600">"No more events on this page."</p>
+                            })}
                             <ul class="mt-6 space-y-4">
-                                {events.into_iter().map(|e| view! {
+                                {list.events.into_iter().map(|e| view! {
                                     <li data-testid="public-event">
                                         <a href=format!("/events/{}", e.slug) class="block rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-400">
                                             <h2 class="text-lg font-semibold text-slate-900">{e.title.clone()}</h2>
@@ -445,6 +451,7 @@ pub fn PublicEventsPage() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
+                            {crate::ui::pager("events", list.page, list.has_more, |n| format!("/events?page={n}"), crate::ui::PAGES_SOONEST_FIRST, true)}
                         }.into_any(),
                     }
                 })}

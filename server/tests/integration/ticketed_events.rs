@@ -11,6 +11,7 @@ on_both_backends!(
     a_late_event_ends_the_next_day,
     taking_tickets_is_rate_limited_per_ip,
     events_admins_stream_only_what_their_pages_show,
+    the_public_list_of_events_comes_a_page_at_a_time,
 );
 
 on_both_backends_with_own_server!(tickets_are_taken_within_each_tier_and_checked_in_once);
@@ -80,6 +81,52 @@ async fn two_organisers_editing_an_event_cannot_overwrite_each_other_unseen(app:
     let again = app.call(&admin, "ticketed-events/save", &edit("Film night: Selma (1965)", "1")).await;
     assert_eq!(again.json::<Value>().await.unwrap()["edits"], 2);
     assert_eq!(title().await, "Film night: Selma (1965)");
+}
+
+/// 26 events a day apart, each with its own number of seats; the public list shows 25 a
+/// page, soonest first, each with its own tiers; the dashboard the first five.
+async fn the_public_list_of_events_comes_a_page_at_a_time(app: TestApp) {
+    let admin = events_admin(&app).await;
+    for day in 1..=26 {
+        let date = app::time::date_time_from_unix(app::db::now_unix() + day * 86_400).0;
+        let (title, tiers) = (format!("Evening {day:02}"), format!("Seats | {day}"));
+        let res = app.call(&admin, "ticketed-events/save", &event_form(&title, &date, &tiers)).await;
+        let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        assert_eq!(app.call(&admin, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
+    }
+    let app = &app;
+    let page = |n: &'static str| async move {
+        let res = app.call(&app.client(), "ticketed-events/public", &[("page", n)]).await;
+        assert_eq!(res.status(), 200);
+        let list: Value = res.json().await.unwrap();
+        let shown: Vec<(String, i64)> = list["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["title"].as_str().unwrap().to_string(), e["tiers"][0]["capacity"].as_i64().unwrap()))
+            .collect();
+        (shown, list["page"].as_i64().unwrap(), list["has_more"].as_bool().unwrap())
+    };
+    let (first, number, more) = page("1").await;
+    let soonest_first: Vec<(String, i64)> = (1..=25).map(|day| (format!("Evening {day:02}"), day)).collect();
+    assert_eq!((first, number, more), (soonest_first, 1, true), "each event with its own tiers");
+    assert_eq!(page("2").await, (vec![("Evening 26".to_string(), 26)], 2, false));
+    assert_eq!(page("3").await, (vec![], 3, false));
+
+    let html = |path: &'static str| async move {
+        app.client().get(app.url(path)).send().await.unwrap().text().await.unwrap()
+    };
+    let first_page = html("/events").await;
+    assert!(first_page.contains("Evening 25") && !first_page.contains("Evening 26"), "{first_page:.3000}");
+    assert!(first_page.contains(r#"href="/events?page=2""#), "links the next page");
+    let second_page = html("/events?page=2").await;
+    assert!(second_page.contains("Evening 26") && second_page.contains("26 tickets left"));
+    assert!(second_page.contains(r#"href="/events?page=1""#) && !second_page.contains("Evening 01"));
+    assert!(html("/events?page=3").await.contains("No more events on this page."));
+
+    let coming: Value = app.call(&admin, "ticketed-events/coming", &[]).await.json().await.unwrap();
+    let titles: Vec<&str> = coming.as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Evening 01", "Evening 02", "Evening 03", "Evening 04", "Evening 05"]);
 }
 
 fn tier_id(event: &Value, name: &str) -> String {
