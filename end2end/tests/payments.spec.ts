@@ -1,6 +1,6 @@
 import { expect } from "@playwright/test";
 import { FakeStripe, SECRET_KEY, signedEvent, startFakeStripe, WEBHOOK_SECRET } from "./fake-stripe";
-import { expectFitsPhone, ready, signIn, startWithAdmin, test, tomorrow } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin, test, tomorrow, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("payments", () => {
@@ -306,5 +306,61 @@ test.describe.serial("payments", () => {
     await expect(page).toHaveURL(/\/shop\/tote-bag$/);
     await page.getByRole("link", { name: "← All products" }).click();
     await expect(page).toHaveURL(/\/shop$/);
+  });
+
+  test("an admin offers two plans; a supporter joins the yearly one; the webhook makes them a member", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/payments/plans");
+    const addPlan = async (name: string, amount: string, billed: string) => {
+      await admin.getByLabel("Name", { exact: true }).fill(name);
+      await admin.getByLabel("Amount (dollars)").fill(amount);
+      await admin.getByLabel("Billed").selectOption(billed);
+      await admin.getByRole("button", { name: "Save plan" }).click();
+      await expect(admin.getByTestId("plan-row").filter({ hasText: name })).toBeVisible();
+    };
+    await addPlan("Friend", "5", "Monthly");
+    await addPlan("Sustainer", "120", "Yearly");
+    await expect(admin.getByTestId("plan-row").filter({ hasText: "Sustainer" })).toContainText("$120.00 a year");
+
+    // One form for both plans: its fields' labels name one field each.
+    const supporter = await (await browser.newContext()).newPage();
+    await supporter.goto(`${server.baseURL}/membership`);
+    await ready(supporter);
+    await expect(supporter.getByTestId("plan")).toHaveText(["Friend — $5.00 a month", "Sustainer — $120.00 a year"]);
+    expect(await violations(supporter)).toEqual([]);
+    await expect(supporter.getByRole("radio", { name: /Friend/ })).toBeChecked();
+    await supporter.getByRole("radio", { name: /Sustainer/ }).check();
+    await supporter.getByRole("button", { name: "Continue to payment" }).click();
+    await expect(supporter.getByTestId("error-form[name]")).toHaveText("Enter a name.");
+    await supporter.getByLabel("Your name").fill("Max Member");
+    await supporter.getByLabel("Email (for your receipt)").fill("max@example.org");
+    await supporter.getByRole("button", { name: "Continue to payment" }).click();
+    await expect(supporter).toHaveURL(new RegExp(`^${stripe.baseURL}/checkout/cs_test_`));
+    const session = stripe.sessions[stripe.sessions.length - 1];
+    expect([session["mode"], session["line_items[0][price_data][unit_amount]"]]).toEqual(["subscription", "12000"]);
+    expect(session["line_items[0][price_data][recurring][interval]"]).toBe("year");
+
+    const { body, signature } = signedEvent("evt_e2e_member", "checkout.session.completed", {
+      id: "cs_test_member",
+      object: "checkout.session",
+      mode: "subscription",
+      payment_status: "paid",
+      status: "complete",
+      subscription: "sub_test_member",
+      customer: "cus_test_member",
+      metadata: { subscription_id: session["metadata[subscription_id]"] },
+    });
+    const res = await fetch(`${server.baseURL}/api/payments/webhook`, {
+      method: "POST",
+      headers: { "stripe-signature": signature, "content-type": "application/json" },
+      body,
+    });
+    expect(res.status).toBe(200);
+    await admin.goto(`${server.baseURL}/admin/payments?kind=subscription`);
+    await ready(admin);
+    const row = admin.getByTestId("payment-row").filter({ hasText: "max@example.org" });
+    await expect(row).toContainText("Sustainer");
+    await expect(row).toContainText("Active");
+    await expect(admin.getByTestId("payments-summary")).toHaveText("1 subscription · active ones bring in $10.00 a month");
   });
 });

@@ -789,7 +789,7 @@ fn per(interval: &str) -> &'static str {
     if interval == "year" { "a year" } else { "a month" }
 }
 
-/// `/membership`: the plans on offer, each with a form to join.
+/// `/membership`: the plans on offer, and a form to join one.
 #[component]
 pub fn MembershipPage() -> impl IntoView {
     let plans = Resource::new(|| (), |_| list_membership_plans());
@@ -810,18 +810,27 @@ pub fn MembershipPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! {
                             <p class="mt-6 text-slate-600">"No membership plans are offered right now."</p>
                         }.into_any(),
-                        Ok(list) => list.into_iter().map(|plan| view! {
-                            <section class="mt-6 rounded-lg bg-white p-6 shadow-sm" data-testid="plan">
-                                <h2 class="text-lg font-semibold text-slate-900">{plan.name.clone()}</h2>
-                                <p class="text-slate-700">{format!("{} {}", format_cents(plan.amount_cents), per(&plan.interval))}</p>
-                                <ActionForm action=join attr:class="mt-4 grid gap-4 sm:grid-cols-3" attr:novalidate=true>
-                                    <input type="hidden" name="plan_id" value=plan.id.clone() />
-                                    <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
-                                    <Field label="Email" name="form[email]" kind="email" autocomplete="email" required=true error=error />
-                                    <button type="submit" class=BUTTON disabled=move || join.pending().get()>"Join"</button>
-                                </ActionForm>
-                            </section>
-                        }).collect_view().into_any(),
+                        // One form with a choice of plan: a form for each plan would repeat
+                        // the name and email fields' ids, and show one plan's errors under all.
+                        Ok(list) => view! {
+                            <ActionForm action=join attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                <fieldset>
+                                    <legend class="text-sm font-medium text-slate-700">"Plan"</legend>
+                                    {list.into_iter().enumerate().map(|(i, plan)| view! {
+                                        <label class="mt-2 flex items-center gap-2 text-slate-700" data-testid="plan">
+                                            <input type="radio" name="plan_id" value=plan.id.clone() checked=i == 0 />
+                                            <span><span class="font-semibold text-slate-900">{plan.name.clone()}</span>
+                                            {format!(" — {} {}", format_cents(plan.amount_cents), per(&plan.interval))}</span>
+                                        </label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+                                <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                                <button type="submit" class=BUTTON_PRIMARY disabled=move || join.pending().get()>
+                                    {move || if join.pending().get() { "Starting checkout…" } else { "Continue to payment" }}
+                                </button>
+                            </ActionForm>
+                        }.into_any(),
                     }
                 })}
             </Suspense>
