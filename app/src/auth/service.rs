@@ -711,6 +711,8 @@ pub async fn complete_setup(db: &Db, token: &str, form: SetupForm<'_>) -> Result
     )
     .await?;
     crate::settings::set(&mut tx, crate::settings::ORGANISATION_NAME, org).await?;
+    let entry = format!("{} as SUPER_ADMIN (first-run setup link)", user.email);
+    crate::audit::service::record(&mut tx, &Actor::User(user.id.clone()), "user.created", &entry).await?;
     bus::publish(&mut tx, &Actor::User(user.id.clone()), &users::created_event(&user)).await?;
     tx.commit().await?;
     Ok(user)
@@ -741,6 +743,9 @@ pub async fn create_super_admin(
         .bind(db::now_unix())
         .execute(&mut *tx)
         .await?;
+    // Whoever has the server's shell can make a super admin at any time: the log says so.
+    let entry = format!("{} as SUPER_ADMIN (create-admin, from the shell)", user.email);
+    crate::audit::service::record(&mut tx, &Actor::System, "user.created", &entry).await?;
     bus::publish(&mut tx, &Actor::System, &users::created_event(&user)).await?;
     tx.commit().await?;
     Ok(user)

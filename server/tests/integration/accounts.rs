@@ -65,6 +65,17 @@ async fn first_run_setup_creates_the_super_admin_once(app: TestApp) {
     let me: Value = app.call(&client, "auth/me", &[]).await.json().await.unwrap();
     assert_eq!(me["email"], "ana@example.org");
     assert_eq!(me["role"], "SUPER_ADMIN");
+    // The audit log says who made the first administrator, and how.
+    let audited: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT actor, action, entity FROM admin_audit_log")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    let made_by = format!("user:{}", me["id"].as_str().unwrap());
+    assert_eq!(
+        audited,
+        [(made_by, "user.created".into(), "ana@example.org as SUPER_ADMIN (first-run setup link)".into())]
+    );
 
     // The organisation name shows on the public home page, and is its title.
     let home = app.client().get(app.url("/")).send().await.unwrap().text().await.unwrap();
@@ -418,6 +429,20 @@ async fn create_super_admin_spends_the_setup_link(app: TestApp) {
     assert_eq!(res.status(), 409);
     // The new admin can sign in.
     app.signed_in("ops@example.org").await;
+    // Made from the shell, at any time: the audit log keeps it.
+    let audited: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT actor, action, entity FROM admin_audit_log")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        audited,
+        [(
+            "system".into(),
+            "user.created".into(),
+            "ops@example.org as SUPER_ADMIN (create-admin, from the shell)".into()
+        )]
+    );
 }
 
 async fn admins_rename_the_organisation_and_describe_it(app: TestApp) {
