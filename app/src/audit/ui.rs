@@ -90,7 +90,14 @@ pub fn audit_pager(base: &'static str, filter: AuditFilter, page: i64, has_more:
 /// What a page of the log at `base` says when it has no rows: nothing matches the filter, or,
 /// past the last page, nothing more, with the way back.
 pub fn audit_empty(base: &'static str, filter: AuditFilter, page: i64) -> impl IntoView {
-    let empty = if page > 1 { "No more entries on this page." } else { "Nothing matches." };
+    let filtered = [&filter.action, &filter.actor, &filter.from, &filter.to]
+        .iter()
+        .any(|f| f.as_deref().is_some_and(|f| !f.trim().is_empty()));
+    let empty = match (page > 1, filtered) {
+        (true, _) => "No more entries on this page.",
+        (false, true) => "Nothing matches.",
+        (false, false) => "Nothing recorded yet.",
+    };
     view! {
         <p class="mt-6 text-slate-600" data-testid="audit-empty">{empty}</p>
         {audit_pager(base, filter, page, false)}

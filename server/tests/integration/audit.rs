@@ -34,7 +34,8 @@ async fn the_audit_log_tells_who_did_what_filtered_and_in_pages(app: TestApp) {
     let (root_client, admin) =
         (app.signed_in("root@example.org").await, app.signed_in("admin@example.org").await);
     assert_eq!(log(&app, &admin, &[]).await.map(|page| rows(&page)), Ok(vec![]), "nothing yet");
-    assert!(app.page(&admin, "/admin/audit").await.contains("Nothing matches."));
+    assert!(app.page(&admin, "/admin/audit").await.contains("Nothing recorded yet."));
+    assert!(app.page(&admin, "/admin/audit?action=user.").await.contains("Nothing matches."));
 
     // A super admin makes an account; an admin emails a shift's volunteers, cancels the
     // shift, then deletes it.
