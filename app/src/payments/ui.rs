@@ -878,6 +878,10 @@ pub fn AdminPlansPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <table class="mt-6 w-full rounded-lg bg-white text-sm shadow-sm">
+                            <thead><tr>
+                                <th class=TH>"Plan"</th><th class=TH>"Price"</th><th class=TH>"On /membership"</th>
+                                <th class=TH><span class="sr-only">"Actions"</span></th>
+                            </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|p| {
                                     let edit = p.clone();
