@@ -131,12 +131,7 @@ pub fn DonatePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match giving.await {
-                        Ok(giving) if !giving.donations => view! {
-                            <p class="mt-6 rounded-lg bg-white p-6 text-slate-700 shadow-sm" data-testid="donations-closed">
-                                "Donations are not open right now. Thank you for thinking of us."
-                            </p>
-                        }
-                            .into_any(),
+                        Ok(giving) if !giving.donations => closed("Donations are not open right now. Thank you for thinking of us."),
                         // On an error the form stays: the server says what is wrong when it is sent.
                         _ => view! {
                             <ActionForm action=donate attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
@@ -223,6 +218,7 @@ pub fn ShopPage() -> impl IntoView {
     let query = use_query_map();
     let page = move || query.with(crate::ui::page_param);
     let products = Resource::new(page, list_shop);
+    let giving = Resource::new(|| (), |_| get_ways_to_give());
     view! {
         <Title text="Shop" />
         <PublicHeader />
@@ -230,8 +226,10 @@ pub fn ShopPage() -> impl IntoView {
             <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
                     match products.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                        Ok(_) if payments_off => closed("The shop is not open right now. Thank you for thinking of us."),
                         Ok(list) if list.rows.is_empty() => {
                             let empty = if list.page > 1 { "No more products on this page." } else { "Nothing is on sale right now." };
                             view! {
@@ -257,6 +255,16 @@ pub fn ShopPage() -> impl IntoView {
     }
 }
 
+/// What a public page that takes payments says while payments are off, instead of its form.
+/// (On an error reading the settings the form stays: the server says what is wrong when it
+/// is sent.)
+fn closed(notice: &'static str) -> AnyView {
+    view! {
+        <p class="mt-6 rounded-lg bg-white p-6 text-slate-700 shadow-sm" data-testid="payments-closed">{notice}</p>
+    }
+    .into_any()
+}
+
 fn availability(p: &Product) -> String {
     match p.remaining() {
         None => "available".to_string(),
@@ -271,6 +279,7 @@ pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let product = Resource::new(slug, get_shop_product);
+    let giving = Resource::new(|| (), |_| get_ways_to_give());
     let buy = ServerAction::<BuyProduct>::new();
     let error = last_error(buy.value());
     go_to_checkout(buy);
@@ -279,24 +288,33 @@ pub fn ProductPage() -> impl IntoView {
         <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
                     match product.await {
                         Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(p) => {
                             let sold_out = p.remaining() == Some(0);
+                            let slug = p.slug.clone();
+                            let buying = if payments_off {
+                                closed("The shop is not open right now. Thank you for thinking of us.")
+                            } else {
+                                view! {
+                                    <ActionForm action=buy attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
+                                        <FormError error=error />
+                                        <input type="hidden" name="slug" value=slug />
+                                        <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
+                                        <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
+                                        <button type="submit" class=BUTTON_PRIMARY disabled=move || sold_out || buy.pending().get()>
+                                            {move || if sold_out { "Sold out" } else if buy.pending().get() { "Starting checkout…" } else { "Buy" }}
+                                        </button>
+                                    </ActionForm>
+                                }.into_any()
+                            };
                             view! {
                                 <Title text=p.name.clone() />
                                 <h1 class="text-3xl font-bold text-slate-900">{p.name.clone()}</h1>
                                 <p class="mt-2 text-lg text-slate-800">{format_cents(p.price_cents)} " · " {availability(&p)}</p>
                                 <p class="mt-4 whitespace-pre-line text-slate-700"><crate::ui::LinkedText text=p.description.clone() /></p>
-                                <ActionForm action=buy attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
-                                    <FormError error=error />
-                                    <input type="hidden" name="slug" value=p.slug.clone() />
-                                    <Field label="Your name" name="form[name]" autocomplete="name" required=true maxlength=100 error=error />
-                                    <Field label="Email (for your receipt)" name="form[email]" kind="email" autocomplete="email" required=true error=error />
-                                    <button type="submit" class=BUTTON_PRIMARY disabled=move || sold_out || buy.pending().get()>
-                                        {move || if sold_out { "Sold out" } else if buy.pending().get() { "Starting checkout…" } else { "Buy" }}
-                                    </button>
-                                </ActionForm>
+                                {buying}
                             }.into_any()
                         }
                     }
@@ -793,6 +811,7 @@ fn per(interval: &str) -> &'static str {
 #[component]
 pub fn MembershipPage() -> impl IntoView {
     let plans = Resource::new(|| (), |_| list_membership_plans());
+    let giving = Resource::new(|| (), |_| get_ways_to_give());
     let join = ServerAction::<JoinPlan>::new();
     let error = last_error(join.value());
     go_to_checkout(join);
@@ -805,8 +824,10 @@ pub fn MembershipPage() -> impl IntoView {
             <div class="mt-4"><FormError error=error /></div>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
                     match plans.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                        Ok(_) if payments_off => closed("Membership is not open right now. Thank you for thinking of us."),
                         Ok(list) if list.is_empty() => view! {
                             <p class="mt-6 text-slate-600">"No membership plans are offered right now."</p>
                         }.into_any(),

@@ -677,6 +677,7 @@ fn product_form<'a>(name: &'a str, slug: &'a str, price: &'a str, cap: &'a str) 
 async fn products_are_checked_and_managed_by_payments_admins(backend: Backend) {
     let (app, _stripe) = spawn(backend).await;
     let admin = payments_admin(&app).await;
+    configure(&app, &admin).await; // the shop is open
     app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
     let volunteer = app.signed_in("vol@example.org").await;
     let form = product_form("Campaign T-shirt", "t-shirt", "20", "5");
@@ -763,6 +764,7 @@ async fn product_page(
 async fn the_shop_and_the_product_list_come_in_pages(backend: Backend) {
     let (app, _stripe) = spawn(backend).await;
     let admin = payments_admin(&app).await;
+    configure(&app, &admin).await; // the shop is open
     let mut zine = product_form("Zine", "zine", "3", "");
     zine.retain(|(k, _)| *k != "form[active]");
     assert_eq!(app.call(&admin, "payments/save-product", &zine).await.status(), 200);
@@ -1546,6 +1548,27 @@ async fn the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_ope
             && html.contains("href=\"/shop\"")
     );
     assert_eq!(ways().await, (Some(true), Some(true), Some(true)));
+    let page = |path: &'static str| async { app.page(&app.client(), path).await };
+    assert!(page("/membership").await.contains("Continue to payment"));
+    assert!(page("/shop").await.contains("Tote bag"));
+    assert!(page("/shop/tote").await.contains(">Buy<"));
+
+    // Payments turned off: the pages that take them say so, instead of a form that would be
+    // refused once filled in (the product is still shown).
+    let res =
+        app.call(&admin, "payments/save-settings", &settings_form("false", SECRET_KEY, WEBHOOK_SECRET)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(ways().await, (Some(false), Some(false), Some(false)));
+    for (path, notice) in [
+        ("/donate", "Donations are not open right now."),
+        ("/membership", "Membership is not open right now."),
+        ("/shop", "The shop is not open right now."),
+        ("/shop/tote", "The shop is not open right now."),
+    ] {
+        let html = page(path).await;
+        assert!(html.contains(notice) && !html.contains("<form"), "{path}: {html:.3000}");
+    }
+    assert!(page("/shop/tote").await.contains("Tote bag"));
 }
 
 /// Stripe's word that ticket order `order_id`'s session (`cs_test_{order_id}`) is `kind`
