@@ -1,16 +1,20 @@
 import { expect } from "@playwright/test";
+import { FakeStripe, SECRET_KEY, startFakeStripe, WEBHOOK_SECRET } from "./fake-stripe";
 import { expectFitsPhone, ready, signIn, startWithAdmin, test, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("ticketed events", () => {
   let server: RunningServer;
+  let stripe: FakeStripe;
 
   test.beforeAll(async ({ browser }) => {
-    server = await startWithAdmin(browser);
+    stripe = await startFakeStripe();
+    server = await startWithAdmin(browser, { CHANGEMAKER_STRIPE_API_BASE: stripe.baseURL });
   });
 
   test.afterAll(async () => {
     await server.stop();
+    await stripe.stop();
   });
 
   test("an admin publishes an event; visitors take tickets, shown live; one is checked in, one returned; the event is cancelled", async ({
@@ -149,8 +153,27 @@ test.describe.serial("ticketed events", () => {
     await expect(admin.getByText(/Someone else saved changes to this event/)).toBeVisible();
     await expect(admin.getByRole("heading", { level: 1 })).toHaveText("Open rehearsal");
 
+    // Payments are off: the seats cannot be paid for, and nothing asks for an amount.
     const visitor = await (await browser.newContext()).newPage();
     await visitor.goto(`${server.baseURL}/events/open-rehearsal`);
+    await ready(visitor);
+    await expect(visitor.getByTestId("tier-choice")).toHaveText([
+      "Seats — $10.00 — not on sale online right now",
+      "Solidarity — Pay what you can — 5 tickets left",
+    ]);
+    await expect(visitor.getByLabel(/^Seats/)).toBeDisabled();
+    await expect(visitor.getByLabel(/^Solidarity/)).toBeChecked();
+    await expect(visitor.getByLabel("What you pay, in dollars")).toHaveCount(0);
+
+    const settings = {
+      "form[enabled]": "true",
+      "form[currency]": "cad",
+      "form[publishable_key]": "pk_test_51FakePublishableKey",
+      "form[secret_key]": SECRET_KEY,
+      "form[webhook_secret]": WEBHOOK_SECRET,
+    };
+    expect((await admin.request.post(`${server.baseURL}/api/payments/save-settings`, { form: settings })).status()).toBe(200);
+    await visitor.reload();
     await ready(visitor);
     await expect(visitor.getByTestId("tier-choice")).toHaveText([
       "Seats — $10.00 — 5 tickets left",

@@ -106,6 +106,12 @@ impl Tier {
         (self.capacity - self.issued).max(0)
     }
 
+    /// Whether every ticket of this tier is paid for through Stripe: a paid tier, or a
+    /// pay-what-you-can one that takes at least some amount.
+    pub fn always_paid(&self) -> bool {
+        self.kind == TierKind::Paid || (self.kind == TierKind::Donation && self.price_cents > 0)
+    }
+
     /// "Free", "$15.00", "Pay what you can" or "Pay what you can, from $10.00".
     pub fn price_label(&self) -> String {
         match self.kind {

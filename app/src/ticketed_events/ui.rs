@@ -10,8 +10,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::{
     CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus,
     PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, Taken, TicketStatus, TicketedEvent,
-    TierKind, coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event, list_public_events,
-    list_ticketed_events, tiers_text,
+    Tier, TierKind, coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event,
+    list_public_events, list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -468,6 +468,7 @@ pub fn PublicEventPage() -> impl IntoView {
     let query = use_query_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let event = Resource::new(slug, get_public_event);
+    let giving = Resource::new(|| (), |_| crate::payments::get_ways_to_give());
     let take = ServerAction::<TakeTicket>::new();
     let error = last_error(take.value());
     let navigate = use_navigate();
@@ -493,13 +494,22 @@ pub fn PublicEventPage() -> impl IntoView {
                             } else {
                                 e.description.chars().take(200).collect()
                             };
-                            let open = e.is_open() && e.remaining() > 0;
-                            let first_open = e.tiers.iter().find(|t| t.remaining() > 0).map(|t| t.id.clone());
-                            let any_paid = e.tiers.iter().any(|t| t.kind != TierKind::Free);
+                            // With payments off, only the tickets that can be had without paying.
+                            let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
+                            let not_on_sale = move |t: &Tier| payments_off && t.always_paid();
+                            let takeable = move |t: &Tier| t.remaining() > 0 && !not_on_sale(t);
+                            let open = e.is_open() && e.tiers.iter().any(takeable);
+                            let first_open = e.tiers.iter().find(|t| takeable(t)).map(|t| t.id.clone());
+                            // With payments off, a pay-what-you-can ticket is had without paying.
+                            let any_paid = !payments_off && e.tiers.iter().any(|t| t.kind != TierKind::Free);
                             // The amount field shows while a pay-what-you-can tier is chosen.
                             let chosen = RwSignal::new(first_open.clone());
-                            let donation_tiers: Vec<String> =
-                                e.tiers.iter().filter(|t| t.kind == TierKind::Donation).map(|t| t.id.clone()).collect();
+                            let donation_tiers: Vec<String> = e
+                                .tiers
+                                .iter()
+                                .filter(|t| t.kind == TierKind::Donation && !payments_off)
+                                .map(|t| t.id.clone())
+                                .collect();
                             let any_donation = !donation_tiers.is_empty();
                             let asks_amount = move || chosen.with(|c| c.as_ref().is_some_and(|c| donation_tiers.contains(c)));
                             view! {
@@ -518,8 +528,11 @@ pub fn PublicEventPage() -> impl IntoView {
                                 {(e.status == EventStatus::Published && e.over).then(|| view! {
                                     <p class="mt-6 rounded-md bg-slate-100 p-4 text-slate-700" role="status">"This event is over."</p>
                                 })}
-                                {(e.is_open() && !open).then(|| view! {
+                                {(e.is_open() && e.remaining() == 0).then(|| view! {
                                     <p class="mt-6 rounded-md bg-amber-50 p-4 text-amber-800" role="status">"Sold out: every ticket is taken."</p>
+                                })}
+                                {(e.is_open() && e.remaining() > 0 && !open).then(|| view! {
+                                    <p class="mt-6 rounded-md bg-amber-50 p-4 text-amber-800" role="status" data-testid="tickets-not-on-sale">"Tickets are not on sale online right now."</p>
                                 })}
                                 {open.then(|| view! {
                                     <section class="mt-8 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
@@ -537,9 +550,14 @@ pub fn PublicEventPage() -> impl IntoView {
                                                     let id = t.id.clone();
                                                     view! {
                                                         <label class="mt-2 flex items-center gap-2 text-sm text-slate-700" data-testid="tier-choice">
-                                                            <input type="radio" name="form[tier_id]" value=t.id.clone() checked=checked disabled=t.remaining() == 0
+                                                            <input type="radio" name="form[tier_id]" value=t.id.clone() checked=checked disabled=!takeable(t)
                                                                 on:change=move |_| chosen.set(Some(id.clone())) />
-                                                            {format!("{} — {} — {}", t.name, t.price_label(), spots_left(t.remaining()))}
+                                                            {format!(
+                                                                "{} — {} — {}",
+                                                                t.name,
+                                                                t.price_label(),
+                                                                if not_on_sale(t) { "not on sale online right now".to_string() } else { spots_left(t.remaining()) },
+                                                            )}
                                                         </label>
                                                     }
                                                 }).collect_view()}

@@ -12,6 +12,7 @@ on_both_backends!(
     taking_tickets_is_rate_limited_per_ip,
     events_admins_stream_only_what_their_pages_show,
     the_public_list_of_events_comes_a_page_at_a_time,
+    with_payments_off_only_the_tickets_had_without_paying_are_offered,
 );
 
 on_both_backends_with_own_server!(tickets_are_taken_within_each_tier_and_checked_in_once);
@@ -127,6 +128,35 @@ async fn the_public_list_of_events_comes_a_page_at_a_time(app: TestApp) {
     let coming: Value = app.call(&admin, "ticketed-events/coming", &[]).await.json().await.unwrap();
     let titles: Vec<&str> = coming.as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Evening 01", "Evening 02", "Evening 03", "Evening 04", "Evening 05"]);
+}
+
+/// Payments are off (never set up here): an event's page offers its free and pay-what-you-can
+/// tickets, and shows the tiers that must be paid for as not on sale, instead of refusing
+/// them once the form is filled in; an event with only those offers no form.
+async fn with_payments_off_only_the_tickets_had_without_paying_are_offered(app: TestApp) {
+    let admin = events_admin(&app).await;
+    let tiers = "Seats | 20 | 25\nSolidarity | 10 | pay what you can\nSupporter | 10 | Pay what you can, from 20\nFree seats | 5";
+    let (_, mixed) = published(&app, &admin, "Benefit concert", tiers).await;
+    let html = app.page(&app.client(), &format!("/events/{mixed}")).await;
+    for line in [
+        "Seats — $25.00 — not on sale online right now",
+        "Supporter — Pay what you can, from $20.00 — not on sale online right now",
+        "Solidarity — Pay what you can — 10 tickets left",
+        "Free seats — Free — 5 tickets left",
+    ] {
+        assert!(html.contains(line), "{line}: {html:.4000}");
+    }
+    let radios: Vec<&str> =
+        html.split("<input type=\"radio\"").skip(1).map(|r| &r[..r.find('>').unwrap()]).collect();
+    let disabled: Vec<bool> = radios.iter().map(|r| r.contains("disabled")).collect();
+    assert_eq!(disabled, [true, false, true, false], "{radios:?}");
+    assert!(radios[1].contains("checked"), "the first ticket to be had is chosen");
+    // Nothing is paid here: no amount to type, no word of Stripe.
+    assert!(!html.contains("What you pay, in dollars") && !html.contains("Stripe"), "{html:.4000}");
+
+    let (_, paid_only) = published(&app, &admin, "Gala dinner", "Seats | 20 | 90").await;
+    let html = app.page(&app.client(), &format!("/events/{paid_only}")).await;
+    assert!(html.contains("Tickets are not on sale online right now.") && !html.contains("Get my ticket"));
 }
 
 fn tier_id(event: &Value, name: &str) -> String {
