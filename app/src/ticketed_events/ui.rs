@@ -166,6 +166,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let page = move || query.with(crate::ui::page_param);
     let detail = Resource::new(move || (id(), page()), |(id, page)| get_ticketed_event(id, page));
+    let giving = Resource::new(|| (), |_| crate::payments::get_ways_to_give());
     // Tickets taken and checked in show without a reload.
     crate::live::on_change(TICKETING_EVENTS, move || detail.refetch());
     let save = ServerAction::<SaveTicketedEvent>::new();
@@ -207,6 +208,8 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let e = d.event;
+                        let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
+                        let unsold = payments_off && e.status != EventStatus::Cancelled && !e.over && e.tiers.iter().any(Tier::always_paid);
                         let (publish_id, cancel_id, delete_id) = (e.id.clone(), e.id.clone(), e.id.clone());
                         let (cancel_title, delete_title) = (e.title.clone(), e.title.clone());
                         let issued = e.issued();
@@ -241,6 +244,11 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                             {(e.status == EventStatus::Cancelled && d.paid_orders > 0).then(|| view! {
                                 <p class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-800" role="status" data-testid="paid-to-refund">
                                     {format!("{} still to refund: a payments admin refunds them in Payments → Tickets.", crate::ui::count(d.paid_orders, "paid ticket"))}
+                                </p>
+                            })}
+                            {unsold.then(|| view! {
+                                <p class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-800" role="status" data-testid="paid-not-on-sale">
+                                    "Payments are off, so the tickets to pay for are not on sale: a payments admin turns payments on in Payment settings."
                                 </p>
                             })}
                             <FormError error=status_error />

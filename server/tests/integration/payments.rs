@@ -1631,8 +1631,12 @@ async fn paid_tickets_hold_their_place_are_issued_when_paid_and_follow_disputes_
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("Payments are not available"), "{body}");
     assert_eq!(seats_taken(&app, "gala").await, 0);
+    let why = "Payments are off, so the tickets to pay for are not on sale";
+    let organisers_page = format!("/admin/ticketed-events/{}", gala.id);
+    assert!(app.page(&door, &organisers_page).await.contains(why));
 
     configure(&app, &admin).await;
+    assert!(!app.page(&door, &organisers_page).await.contains(why), "on sale once payments are on");
     let (status, body) = take("ana@example.org").await;
     assert_eq!(status, 200, "{body}");
     let Taken::Checkout { url } = serde_json::from_str(&body).unwrap() else { panic!("{body}") };

@@ -154,9 +154,14 @@ async fn with_payments_off_only_the_tickets_had_without_paying_are_offered(app: 
     // Nothing is paid here: no amount to type, no word of Stripe.
     assert!(!html.contains("What you pay, in dollars") && !html.contains("Stripe"), "{html:.4000}");
 
-    let (_, paid_only) = published(&app, &admin, "Gala dinner", "Seats | 20 | 90").await;
+    let (id, paid_only) = published(&app, &admin, "Gala dinner", "Seats | 20 | 90").await;
     let html = app.page(&app.client(), &format!("/events/{paid_only}")).await;
     assert!(html.contains("Tickets are not on sale online right now.") && !html.contains("Get my ticket"));
+    // The organisers' page of the event says why.
+    let why = "Payments are off, so the tickets to pay for are not on sale";
+    assert!(app.page(&admin, &format!("/admin/ticketed-events/{id}")).await.contains(why));
+    let (free, _) = published(&app, &admin, "Open day", "Seats | 20").await;
+    assert!(!app.page(&admin, &format!("/admin/ticketed-events/{free}")).await.contains(why));
 }
 
 fn tier_id(event: &Value, name: &str) -> String {
