@@ -265,6 +265,25 @@ fn closed(notice: &'static str) -> AnyView {
     .into_any()
 }
 
+/// On the admin pages of what the public pages sell: a word that, with payments off, `what`
+/// is closed to the public (and where to open it).
+#[component]
+fn ClosedWhilePaymentsOff(what: &'static str) -> impl IntoView {
+    let giving = Resource::new(|| (), |_| get_ways_to_give());
+    view! {
+        <Suspense>
+            {Suspend::new(async move {
+                matches!(giving.await, Ok(giving) if !giving.donations).then(|| view! {
+                    <p class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-800" role="status" data-testid="payments-off">
+                        {what} " is closed to the public while payments are off: turn them on in "
+                        <a href="/admin/payments/settings" class="underline">"Payment settings"</a> "."
+                    </p>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 fn availability(p: &Product) -> String {
     match p.remaining() {
         None => "available".to_string(),
@@ -384,6 +403,7 @@ pub fn AdminProductsPage() -> impl IntoView {
     view! {
         <Title text="Products" />
         <h1 class="text-2xl font-bold text-slate-900">"Products"</h1>
+        <ClosedWhilePaymentsOff what="The shop" />
         <form method="get" class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
             <label class="text-sm text-slate-700">
                 "Name contains"
@@ -890,6 +910,7 @@ pub fn AdminPlansPage() -> impl IntoView {
     view! {
         <Title text="Membership plans" />
         <h1 class="text-2xl font-bold text-slate-900">"Membership plans"</h1>
+        <ClosedWhilePaymentsOff what="Membership" />
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match plans.await {

@@ -1552,6 +1552,7 @@ async fn the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_ope
     assert!(page("/membership").await.contains("Continue to payment"));
     assert!(page("/shop").await.contains("Tote bag"));
     assert!(page("/shop/tote").await.contains(">Buy<"));
+    assert!(!app.page(&admin, "/admin/payments/products").await.contains("closed to the public"));
 
     // Payments turned off: the pages that take them say so, instead of a form that would be
     // refused once filled in (the product is still shown).
@@ -1569,6 +1570,13 @@ async fn the_home_page_offers_active_campaigns_and_the_ways_to_give_that_are_ope
         assert!(html.contains(notice) && !html.contains("<form"), "{path}: {html:.3000}");
     }
     assert!(page("/shop/tote").await.contains("Tote bag"));
+    // The admin pages of what they sell say so, and where to open them.
+    for (path, notice) in [
+        ("/admin/payments/products", "The shop is closed to the public while payments are off"),
+        ("/admin/payments/plans", "Membership is closed to the public while payments are off"),
+    ] {
+        assert!(app.page(&admin, path).await.contains(notice), "{path}");
+    }
 }
 
 /// Stripe's word that ticket order `order_id`'s session (`cs_test_{order_id}`) is `kind`
