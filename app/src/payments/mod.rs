@@ -444,6 +444,13 @@ pub struct WaysToGive {
     pub shop: bool,
 }
 
+/// Whether a public page should say payments are off instead of showing its payment form:
+/// only when that is known. If the settings could not be read the form stays, and the server
+/// says what is wrong when it is sent.
+pub fn payments_are_off(giving: &Result<WaysToGive, AppError>) -> bool {
+    matches!(giving, Ok(giving) if !giving.donations)
+}
+
 #[server(prefix = "/api", endpoint = "payments/ways-to-give")]
 pub async fn get_ways_to_give() -> Result<WaysToGive, AppError> {
     let state = crate::state::app_state()?;

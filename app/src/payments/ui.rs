@@ -13,7 +13,7 @@ use super::{
     RefundCancelledEvent, RefundPayment, SavePaymentSettings, SavePlan, SaveProduct, StartDonation,
     TestStripeConnection, format_cents, get_payment_settings, get_shop_product, get_ways_to_give,
     list_events_to_refund, list_membership_plans, list_payments, list_plans, list_products, list_shop,
-    load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents,
+    load_audit_log, load_donation_chart, parse_donation_cents, parse_price_cents, payments_are_off,
 };
 use crate::audit::ui::{ActorLink, AuditFilterForm, actor_shown, audit_empty, audit_pager, use_audit_filter};
 use crate::home::ui::PublicHeader;
@@ -130,10 +130,10 @@ pub fn DonatePage() -> impl IntoView {
             <p class="mt-2 text-slate-600">"Your gift keeps the campaign going. Payment is handled securely by Stripe."</p>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match giving.await {
-                        Ok(giving) if !giving.donations => closed("Donations are not open right now. Thank you for thinking of us."),
-                        // On an error the form stays: the server says what is wrong when it is sent.
-                        _ => view! {
+                    if payments_are_off(&giving.await) {
+                        closed("Donations are not open right now. Thank you for thinking of us.")
+                    } else {
+                        view! {
                             <ActionForm action=donate attr:class="mt-6 space-y-4 rounded-lg bg-white p-6 shadow-sm" attr:novalidate=true>
                                 <FormError error=error />
                                 <div>
@@ -174,7 +174,7 @@ pub fn DonatePage() -> impl IntoView {
                                 </button>
                             </ActionForm>
                         }
-                            .into_any(),
+                            .into_any()
                     }
                 })}
             </Suspense>
@@ -226,7 +226,7 @@ pub fn ShopPage() -> impl IntoView {
             <h1 class="text-3xl font-bold text-slate-900">"Shop"</h1>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
+                    let payments_off = payments_are_off(&giving.await);
                     match products.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                         Ok(_) if payments_off => closed("The shop is not open right now. Thank you for thinking of us."),
@@ -255,9 +255,8 @@ pub fn ShopPage() -> impl IntoView {
     }
 }
 
-/// What a public page that takes payments says while payments are off, instead of its form.
-/// (On an error reading the settings the form stays: the server says what is wrong when it
-/// is sent.)
+/// What a public page that takes payments says while payments are off (see
+/// `payments_are_off`), instead of its form.
 fn closed(notice: &'static str) -> AnyView {
     view! {
         <p class="mt-6 rounded-lg bg-white p-6 text-slate-700 shadow-sm" data-testid="payments-closed">{notice}</p>
@@ -273,7 +272,7 @@ fn ClosedWhilePaymentsOff(what: &'static str) -> impl IntoView {
     view! {
         <Suspense>
             {Suspend::new(async move {
-                matches!(giving.await, Ok(giving) if !giving.donations).then(|| view! {
+                payments_are_off(&giving.await).then(|| view! {
                     <p class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-800" role="status" data-testid="payments-off">
                         {what} " is closed to the public while payments are off: turn them on in "
                         <a href="/admin/payments/settings" class="underline">"Payment settings"</a> "."
@@ -307,7 +306,7 @@ pub fn ProductPage() -> impl IntoView {
         <main id="main" class="mx-auto max-w-xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
+                    let payments_off = payments_are_off(&giving.await);
                     match product.await {
                         Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(p) => {
@@ -844,7 +843,7 @@ pub fn MembershipPage() -> impl IntoView {
             <div class="mt-4"><FormError error=error /></div>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
+                    let payments_off = payments_are_off(&giving.await);
                     match plans.await {
                         Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                         Ok(_) if payments_off => closed("Membership is not open right now. Thank you for thinking of us."),

@@ -208,7 +208,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                     Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let e = d.event;
-                        let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
+                        let payments_off = crate::payments::payments_are_off(&giving.await);
                         let unsold = payments_off && e.status != EventStatus::Cancelled && !e.over && e.tiers.iter().any(Tier::always_paid);
                         let (publish_id, cancel_id, delete_id) = (e.id.clone(), e.id.clone(), e.id.clone());
                         let (cancel_title, delete_title) = (e.title.clone(), e.title.clone());
@@ -425,6 +425,10 @@ fn spots_left(n: i64) -> String {
     if n == 0 { "Sold out".to_string() } else { format!("{} left", crate::ui::count(n, "ticket")) }
 }
 
+fn events_page(n: i64) -> String {
+    format!("/events?page={n}")
+}
+
 /// `/events`: published events still to come, soonest first.
 #[component]
 pub fn PublicEventsPage() -> impl IntoView {
@@ -444,10 +448,11 @@ pub fn PublicEventsPage() -> impl IntoView {
                         Ok(list) if list.events.is_empty() && list.page == 1 => view! {
                             <p class="mt-4 text-slate-600">"No events coming up right now. Check back soon."</p>
                         }.into_any(),
+                        Ok(list) if list.events.is_empty() => view! {
+                            <p class="mt-4 text-slate-600">"No more events on this page."</p>
+                            {crate::ui::pager("events", list.page, false, events_page, crate::ui::PAGES_SOONEST_FIRST, true)}
+                        }.into_any(),
                         Ok(list) => view! {
-                            {list.events.is_empty().then(|| view! {
-                                <p class="mt-4 text-slate-600">"No more events on this page."</p>
-                            })}
                             <ul class="mt-6 space-y-4">
                                 {list.events.into_iter().map(|e| view! {
                                     <li data-testid="public-event">
@@ -459,7 +464,7 @@ pub fn PublicEventsPage() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
-                            {crate::ui::pager("events", list.page, list.has_more, |n| format!("/events?page={n}"), crate::ui::PAGES_SOONEST_FIRST, true)}
+                            {crate::ui::pager("events", list.page, list.has_more, events_page, crate::ui::PAGES_SOONEST_FIRST, true)}
                         }.into_any(),
                     }
                 })}
@@ -503,7 +508,7 @@ pub fn PublicEventPage() -> impl IntoView {
                                 e.description.chars().take(200).collect()
                             };
                             // With payments off, only the tickets that can be had without paying.
-                            let payments_off = matches!(giving.await, Ok(giving) if !giving.donations);
+                            let payments_off = crate::payments::payments_are_off(&giving.await);
                             let not_on_sale = move |t: &Tier| payments_off && t.always_paid();
                             let takeable = move |t: &Tier| t.remaining() > 0 && !not_on_sale(t);
                             let open = e.is_open() && e.tiers.iter().any(takeable);
