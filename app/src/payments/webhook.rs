@@ -203,6 +203,18 @@ pub async fn handle(
         detail: "",
     };
     audit(&mut tx, &actor, request, &entry).await?;
+    if matches!(kind, "checkout.session.completed" | "checkout.session.async_payment_succeeded")
+        && let Some((effect, closed)) = apply_held_dispute(&mut tx, object, &mut events).await?
+    {
+        let entry = AuditEntry {
+            action: if closed { "webhook.charge.dispute.closed" } else { "webhook.charge.dispute.created" },
+            entity: effect.entity.as_deref().unwrap_or("webhook"),
+            amount_cents: effect.amount_cents,
+            outcome: effect.outcome,
+            detail: "held until its payment's completion arrived",
+        };
+        audit(&mut tx, &actor, request, &entry).await?;
+    }
     for event in &events {
         bus::publish(&mut tx, &actor, event).await?;
     }
@@ -594,7 +606,8 @@ async fn charge_refunded(
     Ok(Effect { entity: Some(record.entity()), amount_cents: Some(total), outcome })
 }
 
-/// `charge.dispute.created` (`closed` is `None`) or `.closed` with Stripe's outcome.
+/// `charge.dispute.created` (`closed` is `None`) or `.closed` with Stripe's outcome. A
+/// dispute about a payment not recorded as paid here yet is held (`hold_dispute`).
 async fn dispute(
     tx: &mut Tx,
     dispute: &Value,
@@ -602,27 +615,109 @@ async fn dispute(
     events: &mut Vec<Event>,
 ) -> Result<Effect, sqlx::Error> {
     let Some(payment) = dispute["payment_intent"].as_str() else { return Ok(Effect::none("no payment")) };
-    let Some(record) = refunds::find_by_payment(tx, payment).await? else {
-        return Ok(Effect::none("unknown payment"));
-    };
-    let amount = dispute["amount"].as_i64().unwrap_or(record.amount_cents);
+    let (amount, reason) = (dispute["amount"].as_i64(), dispute["reason"].as_str().unwrap_or("general"));
+    match refunds::find_by_payment(tx, payment).await? {
+        Some(record) if record.status != "PENDING" => {
+            apply_dispute(tx, &record, amount, reason, closed, events).await
+        }
+        _ => {
+            hold_dispute(tx, payment, amount, reason, closed).await?;
+            Ok(Effect::none("held until its payment is recorded"))
+        }
+    }
+}
+
+/// Keeps a dispute about `payment` until the payment's completion records it: Stripe sends
+/// events in no set order, and the dispute names no record of ours. A later `.closed` keeps
+/// its outcome over an earlier or repeated `.created`. A dispute about a payment that is none
+/// of ours is held too, and never applied.
+async fn hold_dispute(
+    tx: &mut Tx,
+    payment: &str,
+    amount: Option<i64>,
+    reason: &str,
+    closed: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stripe_held_disputes (payment_intent, amount_cents, reason, closed_outcome, received_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_intent) DO UPDATE SET \
+         amount_cents = excluded.amount_cents, reason = excluded.reason, \
+         closed_outcome = COALESCE(excluded.closed_outcome, stripe_held_disputes.closed_outcome), \
+         received_at = excluded.received_at",
+    )
+    .bind(payment)
+    .bind(amount)
+    .bind(reason)
+    .bind(closed)
+    .bind(db::now_unix())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// After a checkout's completion: the dispute held about its payment, if any and the payment
+/// is now recorded as paid, is applied as if it had just arrived (opened, then closed when
+/// Stripe has closed it). Answers with what it did, for its own audit row.
+async fn apply_held_dispute(
+    tx: &mut Tx,
+    session: &Value,
+    events: &mut Vec<Event>,
+) -> Result<Option<(Effect, bool)>, sqlx::Error> {
+    let Some(payment) = session["payment_intent"].as_str() else { return Ok(None) };
+    let held = sqlx::query(
+        "SELECT amount_cents, reason, closed_outcome FROM stripe_held_disputes WHERE payment_intent = $1",
+    )
+    .bind(payment)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(held) = held else { return Ok(None) };
+    let Some(record) = refunds::find_by_payment(tx, payment).await? else { return Ok(None) };
+    if record.status == "PENDING" {
+        // Still waiting for a slower payment method: held until `async_payment_succeeded`.
+        return Ok(None);
+    }
+    sqlx::query("DELETE FROM stripe_held_disputes WHERE payment_intent = $1")
+        .bind(payment)
+        .execute(&mut **tx)
+        .await?;
+    let amount: Option<i64> = held.try_get("amount_cents")?;
+    let reason: String = held.try_get("reason")?;
+    let closed: Option<String> = held.try_get("closed_outcome")?;
+    let mut effect = apply_dispute(tx, &record, amount, &reason, None, events).await?;
+    if let Some(outcome) = &closed {
+        effect = apply_dispute(tx, &record, amount, &reason, Some(outcome), events).await?;
+    }
+    Ok(Some((effect, closed.is_some())))
+}
+
+/// A dispute on `record`: opened (`closed` is `None`) → DISPUTED, or closed with Stripe's
+/// outcome; a ticket follows its order, and the dispute's event is published.
+async fn apply_dispute(
+    tx: &mut Tx,
+    record: &refunds::PaidRecord,
+    amount: Option<i64>,
+    reason: &str,
+    closed: Option<&str>,
+    events: &mut Vec<Event>,
+) -> Result<Effect, sqlx::Error> {
+    let amount = amount.unwrap_or(record.amount_cents);
     let effect = |outcome| Effect { entity: Some(record.entity()), amount_cents: Some(amount), outcome };
     match closed {
         None => {
-            refunds::dispute_opened(tx, &record).await?;
-            events.extend(refunds::follow(tx, &record).await?);
+            refunds::dispute_opened(tx, record).await?;
+            events.extend(refunds::follow(tx, record).await?);
             events.push(Event::PaymentDisputeCreated(PaymentDisputeCreated {
                 payment_id: record.id.clone(),
                 kind: record.kind.to_string(),
                 amount_cents: amount,
                 currency: record.currency.clone(),
-                reason: dispute["reason"].as_str().unwrap_or("general").to_string(),
+                reason: reason.to_string(),
             }));
             Ok(effect("disputed"))
         }
         Some(outcome) => {
-            let status = refunds::dispute_closed(tx, &record, outcome).await?;
-            events.extend(refunds::follow(tx, &record).await?);
+            let status = refunds::dispute_closed(tx, record, outcome).await?;
+            events.extend(refunds::follow(tx, record).await?);
             events.push(Event::PaymentDisputeClosed(PaymentDisputeClosed {
                 payment_id: record.id.clone(),
                 kind: record.kind.to_string(),

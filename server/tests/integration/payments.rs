@@ -21,6 +21,7 @@ on_both_backends_with_own_server!(
     a_product_cap_holds_under_two_hundred_simultaneous_checkouts,
     refunds_go_to_stripe_then_the_record_and_the_webhook_reconciles_a_lost_update,
     a_refund_that_arrives_before_its_payment_waits_for_it,
+    a_dispute_that_arrives_before_its_payment_is_held_until_the_payment_is_recorded,
     disputes_move_the_payment_through_disputed_to_won_lost_or_refunded,
     membership_plans_start_subscriptions_that_follow_stripe,
     the_donation_chart_counts_what_was_kept_per_day_and_week,
@@ -1169,6 +1170,93 @@ async fn disputes_move_the_payment_through_disputed_to_won_lost_or_refunded(back
         .map(|e| e["outcome"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(outcomes, ["won", "lost", "charge_refunded"]);
+}
+
+/// A dispute names only the payment (no metadata of ours): one that arrives while the
+/// payment's `checkout.session.completed` is still being retried (after an outage) is held,
+/// and applied when the completion records the payment, so the payment does not stay PAID.
+async fn a_dispute_that_arrives_before_its_payment_is_held_until_the_payment_is_recorded(backend: Backend) {
+    let (app, _stripe) = spawn(backend).await;
+    let admin = payments_admin(&app).await;
+    configure(&app, &admin).await;
+    let dispute = |event: &str, kind: &str, payment: &str, status: &str| {
+        let dispute = json!({ "id": format!("dp_{event}"), "object": "dispute", "payment_intent": payment,
+                              "amount": 2500, "reason": "fraudulent", "status": status });
+        stripe::event(event, kind, dispute)
+    };
+    let complete = |event: &str, id: &str, payment: &str, kind: &str, paid: &str| {
+        let mut session = paid_session(id);
+        session["payment_intent"] = json!(payment);
+        session["payment_status"] = json!(paid);
+        stripe::event(event, kind, session)
+    };
+    let held = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM stripe_held_disputes")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+
+    // Opened before the payment is known: 200 (Stripe need not send it again), nothing changes.
+    let id = pending_donation(&app, "25").await;
+    let opened = dispute("evt_dp_early", "charge.dispute.created", "pi_early", "needs_response");
+    assert_eq!(deliver(&app, &opened, signed(&opened)).await, 200);
+    assert_eq!(donation_status(&app, &id).await, "PENDING");
+    assert!(app.events("payment.dispute.created").await.is_empty());
+    let rows = audit_rows(&app, "webhook.charge.dispute.created").await;
+    assert_eq!(rows, [("held until its payment is recorded".to_string(), String::new())]);
+    assert_eq!(held().await, 1);
+    // The completion pays the donation, then the held dispute makes it DISPUTED.
+    let paid = complete("evt_paid_early", &id, "pi_early", "checkout.session.completed", "paid");
+    assert_eq!(deliver(&app, &paid, signed(&paid)).await, 200);
+    assert_eq!(donation_status(&app, &id).await, "DISPUTED");
+    assert_eq!(app.events("donation.completed").await.len(), 1, "the donation is still fulfilled");
+    let created = app.events("payment.dispute.created").await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        (created[0]["payment_id"].as_str(), created[0]["reason"].as_str()),
+        (Some(id.as_str()), Some("fraudulent"))
+    );
+    let rows = audit_rows(&app, "webhook.charge.dispute.created").await;
+    assert_eq!(rows[1], ("disputed".to_string(), "held until its payment's completion arrived".to_string()));
+    assert_eq!(held().await, 0, "applied once");
+
+    // Opened and closed (lost) before the payment: both apply, in order, on completion.
+    let id = pending_donation(&app, "25").await;
+    let opened = dispute("evt_dp_lost_open", "charge.dispute.created", "pi_lost", "needs_response");
+    let closed = dispute("evt_dp_lost_closed", "charge.dispute.closed", "pi_lost", "lost");
+    assert_eq!(deliver(&app, &closed, signed(&closed)).await, 200);
+    // Stripe's order is not kept: a late `.created` does not undo the outcome held.
+    assert_eq!(deliver(&app, &opened, signed(&opened)).await, 200);
+    let paid = complete("evt_paid_lost", &id, "pi_lost", "checkout.session.completed", "paid");
+    assert_eq!(deliver(&app, &paid, signed(&paid)).await, 200);
+    assert_eq!(donation_status(&app, &id).await, "LOST");
+    assert_eq!(app.events("payment.dispute.created").await.len(), 2);
+    let closed_events = app.events("payment.dispute.closed").await;
+    assert_eq!((closed_events.len(), closed_events[0]["outcome"].as_str()), (1, Some("lost")));
+    let rows = audit_rows(&app, "webhook.charge.dispute.closed").await;
+    assert_eq!(rows.last().unwrap().0, "dispute lost");
+
+    // A slower payment method: the completion comes unpaid, so the dispute waits for the
+    // payment's success, not just its session.
+    let id = pending_donation(&app, "25").await;
+    let unpaid = complete("evt_unpaid_slow", &id, "pi_slow", "checkout.session.completed", "unpaid");
+    assert_eq!(deliver(&app, &unpaid, signed(&unpaid)).await, 200);
+    let opened = dispute("evt_dp_slow", "charge.dispute.created", "pi_slow", "needs_response");
+    assert_eq!(deliver(&app, &opened, signed(&opened)).await, 200);
+    assert_eq!(donation_status(&app, &id).await, "PENDING");
+    let succeeded =
+        complete("evt_paid_slow", &id, "pi_slow", "checkout.session.async_payment_succeeded", "paid");
+    assert_eq!(deliver(&app, &succeeded, signed(&succeeded)).await, 200);
+    assert_eq!(donation_status(&app, &id).await, "DISPUTED");
+    assert_eq!(app.events("donation.completed").await.len(), 3);
+    assert_eq!(app.events("payment.dispute.created").await.len(), 3);
+
+    // A dispute about a payment that is none of ours is answered 200 and changes nothing.
+    let foreign = dispute("evt_dp_other", "charge.dispute.created", "pi_other", "needs_response");
+    assert_eq!(deliver(&app, &foreign, signed(&foreign)).await, 200);
+    assert_eq!(app.events("payment.dispute.created").await.len(), 3);
+    assert_eq!(held().await, 1);
 }
 
 async fn subscription_status(app: &TestApp) -> String {
