@@ -243,7 +243,7 @@ pub fn ShiftSignupPage() -> impl IntoView {
                     let me = me.await.ok().flatten();
                     let mine_at_once = clashes.await.unwrap_or_default();
                     match shift.await {
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Err(e) => view! { <Title text="Shift" /> <LoadError error=e /> }.into_any(),
                         Ok(PublicShift { shift: s, over, later_in_series }) => {
                             // A cancelled or finished shift keeps its page (links to it live on) without the form.
                             let closed = if s.status == ShiftStatus::Cancelled {
@@ -1570,7 +1570,8 @@ pub fn AdminShiftPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    // The found shift's page is titled with its name; this one has none.
+                    Err(e) => view! { <Title text="Shift" /> <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let shift = d.shift;
                         let cancelled = shift.status == ShiftStatus::Cancelled;

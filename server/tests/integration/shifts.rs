@@ -1625,7 +1625,11 @@ async fn admins_add_remove_export_and_cancel(app: TestApp) {
     assert_eq!(service::get(&app.db, id).await.unwrap().unwrap().title, "Food bank");
     let missing = admin.get(app.url("/admin/shifts/no-such-shift")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
-    assert!(missing.text().await.unwrap().contains("There is no such shift."));
+    let page = missing.text().await.unwrap();
+    assert!(
+        page.contains("There is no such shift.") && page.contains("<title>Shift · Changemaker</title>"),
+        "{page}"
+    );
     let queued: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(queued, 0, "no email was queued");
@@ -1731,6 +1735,7 @@ async fn public_shifts_offer_a_calendar_file(app: TestApp) {
         page.contains("There is no such shift.") && page.contains("data-testid=\"organisation\""),
         "{page}"
     );
+    assert!(page.contains("<title>Shift · "), "titled even when not found: {page}");
     assert!(!page.contains("Board meeting"), "{page}");
     // Nor open to public sign-ups, by any path; an admin may still add people.
     let result =
