@@ -61,7 +61,9 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// A deliberately simple check: one `@`, something before it, a dot in the domain, no spaces.
+/// One `@`, something before it, a dot in the domain, no spaces, and an address the mailer
+/// can send to (`lettre`'s rules: no `a..b@`, `<x>@` or `a,b@`, no `@-example.org`):
+/// one it cannot would be saved, and then every email to it would fail.
 pub fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
     !local.is_empty()
@@ -71,6 +73,7 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !domain.ends_with('.')
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.chars().count() <= EMAIL_MAX_CHARS
+        && email.parse::<lettre::Address>().is_ok()
 }
 
 /// A mail client's `Name <address>` (the name perhaps quoted): the name and the address, both
@@ -759,8 +762,23 @@ mod tests {
 
     #[test]
     fn email_plausibility() {
-        assert!(is_plausible_email("ana@example.org"));
-        for bad in ["", "ana", "ana@", "@example.org", "ana@example", "a b@example.org", "ana@@x.org"] {
+        for good in ["ana@example.org", "o'neil+shifts@mail.example.org", "josé@exämple.org"] {
+            assert!(is_plausible_email(good), "{good} should be taken");
+        }
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.org",
+            "ana@example",
+            "a b@example.org",
+            "ana@@x.org",
+            "a..b@example.org",
+            ".ana@example.org",
+            "<ana>@example.org",
+            "ana,bo@example.org",
+            "ana@-example.org",
+        ] {
             assert!(!is_plausible_email(bad), "{bad} should be refused");
         }
     }

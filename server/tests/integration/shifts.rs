@@ -23,6 +23,7 @@ on_both_backends!(
     invalid_shifts_are_refused_field_by_field,
     capacity_waitlist_and_promotion,
     the_same_email_cannot_sign_up_twice,
+    an_address_no_email_could_reach_is_refused,
     cancel_links_work_once_and_only_for_their_signup,
     a_lost_cancel_link_is_emailed_again,
     organisers_resend_a_volunteers_confirmation,
@@ -304,6 +305,34 @@ async fn the_same_email_cannot_sign_up_twice(app: TestApp) {
         .unwrap();
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("already signed up"));
+}
+
+/// An address no email could be sent to (so no confirmation, no cancel link, ever) is refused
+/// at once, on its field, and nothing is saved.
+async fn an_address_no_email_could_reach_is_refused(app: TestApp) {
+    let shift = service::create(&app.bus(), &Actor::System, &form("Phone bank", "5")).await.unwrap();
+    for unsendable in ["a..b@example.org", "<v2>@example.org", "v2,v3@example.org"] {
+        let res = app
+            .client()
+            .post(app.url("/api/shifts/sign-up"))
+            .form(&[
+                ("shift_id", shift.id.as_str()),
+                ("form[name]", "V"),
+                ("form[email]", unsendable),
+                ("form[phone]", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{unsendable}");
+        let error: Value = res.json().await.unwrap();
+        assert_eq!(error["Invalid"][0]["field"], "email", "{unsendable}");
+        assert_eq!(error["Invalid"][0]["message"], "Enter a valid email address, like name@example.org.");
+    }
+    assert_eq!(shift_status(&app, &shift.id).await, (ShiftStatus::Open, 0));
+    let contacts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM contacts").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(contacts, 0, "no contact was made");
 }
 
 async fn cancel_links_work_once_and_only_for_their_signup(app: TestApp) {
