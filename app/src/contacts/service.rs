@@ -454,7 +454,7 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let (shifts, seconds) = crate::shifts::service::done_by_contact(db, id, crate::db::now_unix()).await?;
     let volunteered = (shifts > 0).then(|| crate::shifts::shifts_and_hours(shifts, seconds));
-    let (tickets, page, has_more) =
+    let (tickets, tickets_paging) =
         crate::ticketed_events::service::tickets_of_contact(db, id, pages.tickets, HISTORY_PAGE_SIZE).await?;
     Ok(ContactDetail {
         contact,
@@ -466,7 +466,7 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
         payments,
         payments_paging,
         tickets,
-        tickets_paging: Paging { page, has_more },
+        tickets_paging,
         emails,
         emails_paging,
     })

@@ -1249,13 +1249,13 @@ pub async fn all_tickets(db: &Db, id: &str) -> Result<Vec<TicketRow>, TicketingE
 }
 
 /// Page `page` of a contact's tickets, the latest event first, for their page in the CRM; with
-/// the page as shown and whether more follow.
+/// where the page is, as the contact's other lists have it.
 pub async fn tickets_of_contact(
     db: &Db,
     contact_id: &str,
     page: i64,
     page_size: i64,
-) -> Result<(Vec<ContactTicket>, i64, bool), sqlx::Error> {
+) -> Result<(Vec<ContactTicket>, crate::contacts::Paging), sqlx::Error> {
     let zone = settings::time_zone(db).await?;
     let (rows, page, has_more) = db::fetch_page(
         db,
@@ -1281,7 +1281,7 @@ pub async fn tickets_of_contact(
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok((tickets, page, has_more))
+    Ok((tickets, crate::contacts::Paging { page, has_more }))
 }
 
 #[cfg(test)]
