@@ -31,6 +31,7 @@ pub mod media;
 pub mod meetings;
 pub mod observability;
 pub mod payments;
+pub mod qr;
 pub mod reengagement;
 pub mod shifts;
 pub mod slug;

@@ -58,7 +58,8 @@ export async function signIn(page: Page, server: RunningServer, path: string, wh
   await page.getByLabel("Email").fill(who.email);
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(new RegExp(`${path.replace(/\//g, "\\/")}$`));
+  // Back at `path` once signed in, its query too (escaped: `?` is special in a pattern).
+  await expect(page).toHaveURL(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`));
   // The router moves to the page in place: the URL changes before the page is shown (its
   // title, landmarks and heading come once its data has loaded), and the body stays marked
   // hydrated throughout. So wait for the admin shell itself.

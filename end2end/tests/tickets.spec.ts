@@ -78,12 +78,21 @@ test.describe.serial("ticketed events", () => {
     await expect(dashboard.getByTestId("coming-event")).toContainText("1 taken · 1 ticket left");
     await expect(admin.getByLabel("Ticket code")).toHaveValue("ABCD");
 
-    // At the door, the code as typed; a second time it is refused.
-    await admin.getByLabel("Ticket code").fill(code.replace(/-/g, " ").toLowerCase());
-    await admin.getByRole("button", { name: "Check in" }).click();
-    await expect(admin.getByTestId("checked-in-result")).toHaveText("Checked in: Sam Guest (Seats).");
+    // At the door, a phone scans the ticket's QR code: its link opens the event's page (after
+    // signing in) with the code filled in, and one press checks Sam in.
+    await expect(visitor.getByRole("img", { name: "QR code of this ticket, for the door to scan" })).toBeVisible();
+    const eventPath = new URL(admin.url()).pathname;
+    const door = await (await browser.newContext()).newPage();
+    await signIn(door, server, `${eventPath}?code=${code}`);
+    await expect(door.getByLabel("Ticket code")).toHaveValue(code);
+    await door.getByRole("button", { name: "Check in" }).click();
+    await expect(door.getByTestId("checked-in-result")).toHaveText("Checked in: Sam Guest (Seats).");
+    // The link's code is spent: the address drops it and the field is empty for the next.
+    await expect(door).toHaveURL(new RegExp(`${eventPath}$`));
+    await expect(door.getByLabel("Ticket code")).toHaveValue("");
     await expect(admin.getByTestId("checked-in")).toHaveText("1 checked in");
-    await admin.getByLabel("Ticket code").fill(code);
+    // Typed, in any case and spacing, it is refused: Sam is in already.
+    await admin.getByLabel("Ticket code").fill(code.replace(/-/g, " ").toLowerCase());
     await admin.getByRole("button", { name: "Check in" }).click();
     await expect(admin.getByText(/Sam Guest was already checked in at/)).toBeVisible();
     // At the door on a phone the tickets fit: the email, the tier and the code under the name.
@@ -100,6 +109,12 @@ test.describe.serial("ticketed events", () => {
     await second.getByRole("button", { name: "Get my ticket" }).click();
     await expect(second.getByTestId("ticket-status")).toContainText("Show this code at the door.");
     await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 2 of 2 taken");
+    // Scanned at the door by a phone already signed in: the button to press has the focus.
+    const patCode = (await second.getByTestId("ticket-code").textContent()) ?? "";
+    await door.goto(`${server.baseURL}${eventPath}?code=${patCode}`);
+    await expect(door.getByLabel("Ticket code")).toHaveValue(patCode);
+    await expect(door.getByRole("button", { name: "Check in" })).toBeFocused();
+    await door.close();
     await ready(second);
     await second.getByLabel("I can't come: give my place to someone else.").check();
     await second.getByRole("button", { name: "Return my ticket" }).click();

@@ -32,7 +32,14 @@ pub fn AdminShell() -> impl IntoView {
                 }
                 Ok(Some(_)) => view! { <AppErrorPage error=crate::error::AppError::Forbidden /> }.into_any(),
                 Ok(None) => {
-                    let next = location.pathname.get_untracked();
+                    // Back to the whole address once signed in, its query too: a ticket's
+                    // scanned check-in link keeps its code.
+                    let (path, search) = (location.pathname.get_untracked(), location.search.get_untracked());
+                    let next = if search.is_empty() {
+                        path
+                    } else {
+                        format!("{path}%3F{}", crate::ui::urlencode(&search))
+                    };
                     view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
                 }
                 Err(e) => view! { <AppErrorPage error=e /> }.into_any(),

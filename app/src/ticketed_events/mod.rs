@@ -374,6 +374,14 @@ pub struct TicketView {
     pub venue: String,
     /// Bought through Stripe: given back by a refund, not from its page.
     pub paid: bool,
+    /// For a valid ticket: its `check_in_link`, for the door's phone to scan.
+    pub check_in_qr: Option<crate::qr::QrImage>,
+}
+
+/// The organisers' link that checks in ticket `code` at event `event_id`'s door: the event's
+/// admin page with the code filled in (whoever is not signed in as an organiser is asked to).
+pub fn check_in_link(public_url: &str, event_id: &str, code: &str) -> String {
+    format!("{}/admin/ticketed-events/{event_id}?code={code}", public_url.trim_end_matches('/'))
 }
 
 /// A ticket on its holder's contact page.
@@ -652,7 +660,7 @@ pub async fn take_ticket(slug: String, form: TicketForm) -> Result<Taken, AppErr
 #[server(prefix = "/api", endpoint = "ticketed-events/ticket")]
 pub async fn get_ticket(code: String) -> Result<TicketView, AppError> {
     let state = crate::state::app_state()?;
-    Ok(service::ticket(&state.db, &code).await?)
+    Ok(service::ticket(&state.db, &state.public_url, &code).await?)
 }
 
 /// The holder gives their ticket back, so someone else can have the place.

@@ -1005,11 +1005,11 @@ pub async fn follow_payment(tx: &mut Tx, order_id: &str) -> Result<Vec<Event>, s
 }
 
 /// The ticket with `code` (as typed), for its holder.
-pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
+pub async fn ticket(db: &Db, public_url: &str, code: &str) -> Result<TicketView, TicketingError> {
     let row = sqlx::query(
         sqlx::AssertSqlSafe(format!(
-            "SELECT t.code, t.name, t.status, r.name AS tier_name, e.title, e.slug, e.status AS event_status, \
-             e.starts_at, e.ends_at, e.venue, {PAID} AS paid FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
+            "SELECT t.code, t.name, t.status, r.name AS tier_name, e.id AS event_id, e.title, e.slug, \
+             e.status AS event_status, e.starts_at, e.ends_at, e.venue, {PAID} AS paid FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
              JOIN ticketed_events e ON e.id = t.event_id WHERE t.code = $1"
         )),
     )
@@ -1019,11 +1019,16 @@ pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
     .ok_or(TicketingError::TicketNotFound)?;
     let zone = settings::time_zone(db).await?;
     let (status, event_status): (String, String) = (row.try_get("status")?, row.try_get("event_status")?);
+    let (status, code, event_id): (TicketStatus, String, String) =
+        (TicketStatus::parse(&status), row.try_get("code")?, row.try_get("event_id")?);
+    let check_in_qr = (status == TicketStatus::Valid)
+        .then(|| crate::qr::QrImage::encode(&super::check_in_link(public_url, &event_id, &code)))
+        .flatten();
     Ok(TicketView {
-        code: row.try_get("code")?,
+        code,
         name: row.try_get("name")?,
         tier_name: row.try_get("tier_name")?,
-        status: TicketStatus::parse(&status),
+        status,
         event_title: row.try_get("title")?,
         event_slug: row.try_get("slug")?,
         event_status: EventStatus::parse(&event_status).unwrap_or(EventStatus::Draft),
@@ -1031,6 +1036,7 @@ pub async fn ticket(db: &Db, code: &str) -> Result<TicketView, TicketingError> {
         when: zone.span_label(row.try_get("starts_at")?, row.try_get("ends_at")?),
         venue: row.try_get("venue")?,
         paid: row.try_get::<i64, _>("paid")? == 1,
+        check_in_qr,
     })
 }
 

@@ -14,6 +14,7 @@ use super::{
     list_public_events, list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
+use crate::qr::QrCodeImage;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
 use crate::ui::{BUTTON_PRIMARY, Field, FormError, OvernightBox, TextArea, TitleStatusFilter, last_error};
 
@@ -184,6 +185,18 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     let check_in_error = last_error(check_in.value());
     let check_in_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(check_in.value(), check_in_form);
+    // A ticket's QR code opens this page with `?code=…`: the code is filled in, one press
+    // checks it in. Once checked in, the address drops the code, so the emptied field stays
+    // empty and a reload does not offer the same ticket again.
+    let scanned = move || query.with(|q| q.get("code").unwrap_or_default());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(check_in.value().get(), Some(Ok(_))) && query.with_untracked(|q| q.get("code").is_some())
+        {
+            let options = leptos_router::NavigateOptions { replace: true, ..Default::default() };
+            navigate(&format!("/admin/ticketed-events/{}", id()), options);
+        }
+    });
     Effect::new(move |_| {
         let versions = [
             save.version().get(),
@@ -278,9 +291,9 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                             <ActionForm action=check_in node_ref=check_in_form attr:class="mt-2 flex flex-wrap items-end gap-3" attr:novalidate=true>
                                 <input type="hidden" name="id" value=check_id.get_value() />
                                 <label class="text-sm text-slate-700">"Ticket code"
-                                    <input name="code" class=SMALL_INPUT autocomplete="off" placeholder="ABCD-EFGH-JKMN" />
+                                    <input name="code" class=SMALL_INPUT autocomplete="off" placeholder="ABCD-EFGH-JKMN" value=scanned />
                                 </label>
-                                <button type="submit" class=SMALL_BUTTON disabled=move || check_in.pending().get()>"Check in"</button>
+                                <button type="submit" class=SMALL_BUTTON autofocus=move || !scanned().is_empty() disabled=move || check_in.pending().get()>"Check in"</button>
                             </ActionForm>
                             <FormError error=check_in_error />
                             <p class="mt-2 text-sm font-semibold text-green-700" role="status" data-testid="checked-in-result">
@@ -635,6 +648,11 @@ pub fn TicketPage() -> impl IntoView {
                                 <div class="mt-6 rounded-lg bg-white p-6 text-center shadow-sm ring-1 ring-slate-200">
                                     <p class="text-sm text-slate-600">{format!("{} · {}", t.name, t.tier_name)}</p>
                                     <p class="mt-2 whitespace-nowrap font-mono text-2xl font-bold tracking-widest sm:text-3xl text-slate-900" data-testid="ticket-code">{t.code.clone()}</p>
+                                    {t.check_in_qr.clone().map(|image| view! {
+                                        <div class="mt-4">
+                                            <QrCodeImage image label="QR code of this ticket, for the door to scan".to_string() />
+                                        </div>
+                                    })}
                                     <p class="mt-2 text-slate-700">{format!("{} · {}", t.when, t.venue)}</p>
                                     <p class=if valid { "mt-4 font-semibold text-green-700" } else { "mt-4 font-semibold text-red-700" } role="status" data-testid="ticket-status">
                                         {status_text}

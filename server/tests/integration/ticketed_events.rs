@@ -13,6 +13,7 @@ on_both_backends!(
     events_admins_stream_only_what_their_pages_show,
     the_public_list_of_events_comes_a_page_at_a_time,
     with_payments_off_only_the_tickets_had_without_paying_are_offered,
+    a_tickets_qr_code_opens_its_check_in_with_the_code_filled_in,
 );
 
 on_both_backends_with_own_server!(tickets_are_taken_within_each_tier_and_checked_in_once);
@@ -171,6 +172,53 @@ async fn with_payments_off_only_the_tickets_had_without_paying_are_offered(app: 
 fn tier_id(event: &Value, name: &str) -> String {
     let tiers = event["tiers"].as_array().unwrap();
     tiers.iter().find(|t| t["name"] == name).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+/// A valid ticket's page shows a QR code of the link that checks it in (the event's admin
+/// page with the code filled in), so the door scans tickets instead of typing their codes.
+async fn a_tickets_qr_code_opens_its_check_in_with_the_code_filled_in(app: TestApp) {
+    let door = events_admin(&app).await;
+    let (id, slug) = published(&app, &door, "Film night", "General | 5").await;
+    let tier = tier_id(&public_event(&app, &slug).await, "General");
+    let ticket = |code: String| {
+        let app = &app;
+        async move {
+            let res = app.call(&app.client(), "ticketed-events/ticket", &[("code", code.as_str())]).await;
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let (status, body) = take(&app, &slug, &tier, "sam@example.org").await;
+    assert_eq!(status, 200, "{body}");
+    let code = ticket_code(&body);
+    let link = app.url(&format!("/admin/ticketed-events/{id}?code={code}"));
+    let expected = app::qr::QrImage::encode(&link).unwrap();
+    assert_eq!(ticket(code.clone()).await["check_in_qr"], serde_json::to_value(&expected).unwrap());
+    let page = app.page(&app.client(), &format!("/ticket?code={code}")).await;
+    assert!(page.contains("data-testid=\"qr-code\"") && page.contains(&expected.path), "{page}");
+
+    // Scanned by someone not signed in: sent to sign in, and back to the same link after.
+    let res = app.client().get(&link).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    let next = format!("/login?next=/admin/ticketed-events/{id}%3Fcode%3D{code}");
+    assert_eq!(res.headers().get("location").unwrap().to_str().unwrap(), next);
+    // Scanned by an organiser: the field holds the code, and that code checks the ticket in.
+    let admin_page = app.page(&door, &format!("/admin/ticketed-events/{id}?code={code}")).await;
+    assert!(admin_page.contains(&format!("value=\"{code}\"")), "{admin_page}");
+    let res =
+        app.call(&door, "ticketed-events/check-in", &[("id", id.as_str()), ("code", code.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets WHERE checked_in_at IS NOT NULL").await, 1);
+    let plain = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
+    assert!(!plain.contains(&format!("value=\"{code}\"")), "no code without the link's");
+
+    // A ticket given back is no longer valid: no code to scan.
+    let (_, body) = take(&app, &slug, &tier, "kim@example.org").await;
+    let returned = ticket_code(&body);
+    let res = app.call(&app.client(), "ticketed-events/return", &[("code", returned.as_str())]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(ticket(returned.clone()).await["check_in_qr"], Value::Null);
+    let page = app.page(&app.client(), &format!("/ticket?code={returned}")).await;
+    assert!(!page.contains("data-testid=\"qr-code\""), "{page}");
 }
 
 async fn public_event(app: &TestApp, slug: &str) -> Value {
