@@ -769,44 +769,78 @@ pub async fn update(bus: &Bus, actor: &Actor, id: &str, form: &ContactForm) -> R
     Ok(old.edits + 1)
 }
 
-/// An account's email changed from `old_email` to `new_email`: the contact with the old one
-/// takes the new one, so the person's sign-ups, hours and newsletter subscription stay one
-/// record. Left as it is when a contact already has the new email (an organiser can merge the
-/// two) or none has the old one. Publishes `contact.updated` and writes it to the admin audit
+/// An account's name or email changed, from `old` to `new` (each `(name, email)`): the
+/// person's contact follows, so their sign-ups, hours and newsletter subscription stay one
+/// record with the account's details. The contact with the old email takes the new one, unless
+/// a contact already has it (an organiser can merge the two) or none has the old one. The
+/// contact with the account's email takes the new name while it still has the old one: a name
+/// an organiser gave it stays. Publishes one `contact.updated` and writes it to the admin audit
 /// log, as an organiser's edit would, in the account change's transaction.
-pub async fn follow_account_email(
+pub async fn follow_account(
     tx: &mut Tx,
     actor: &Actor,
-    old_email: &str,
-    new_email: &str,
+    old: (&str, &str),
+    new: (&str, &str),
 ) -> Result<(), sqlx::Error> {
-    // On PostgreSQL another transaction may give a contact the new email while this one runs:
-    // the statement then fails on the unique email, alone in its savepoint, and the account
-    // change goes on with the two contacts left for Merge.
-    let mut attempt = sqlx::Acquire::begin(&mut **tx).await?;
-    let moved = sqlx::query(
-        "UPDATE contacts SET email = $1, updated_at = $2, edits = edits + 1 \
-         WHERE email = $3 AND erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM contacts WHERE email = $1) \
-         RETURNING id, name, phone",
-    )
-    .bind(new_email)
-    .bind(db::now_unix())
-    .bind(old_email)
-    .fetch_optional(&mut *attempt)
-    .await;
-    let row = match moved {
-        Err(e) if db::is_unique_violation(&e) => return attempt.rollback().await,
-        other => other?,
-    };
-    attempt.commit().await?;
-    let Some(row) = row else { return Ok(()) };
-    crate::audit::service::record(tx, actor, "contact.updated", &format!("{old_email} → {new_email}"))
+    let ((old_name, old_email), (new_name, new_email)) = (old, new);
+    let mut moved = None;
+    if old_email != new_email {
+        // On PostgreSQL another transaction may give a contact the new email while this one
+        // runs: the statement then fails on the unique email, alone in its savepoint, and the
+        // account change goes on with the two contacts left for Merge.
+        let mut attempt = sqlx::Acquire::begin(&mut **tx).await?;
+        let updated = sqlx::query_scalar::<_, String>(
+            "UPDATE contacts SET email = $1, updated_at = $2, edits = edits + 1 \
+             WHERE email = $3 AND erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM contacts WHERE email = $1) \
+             RETURNING id",
+        )
+        .bind(new_email)
+        .bind(db::now_unix())
+        .bind(old_email)
+        .fetch_optional(&mut *attempt)
+        .await;
+        moved = match updated {
+            Err(e) if db::is_unique_violation(&e) => {
+                attempt.rollback().await?;
+                None
+            }
+            other => {
+                let id = other?;
+                attempt.commit().await?;
+                id
+            }
+        };
+    }
+    let mut renamed = None;
+    if old_name != new_name {
+        renamed = sqlx::query_scalar::<_, String>(
+            "UPDATE contacts SET name = $1, updated_at = $2, edits = edits + 1 \
+             WHERE email = $3 AND name = $4 AND erased_at IS NULL RETURNING id",
+        )
+        .bind(new_name)
+        .bind(db::now_unix())
+        .bind(new_email)
+        .bind(old_name)
+        .fetch_optional(&mut **tx)
         .await?;
+    }
+    // Both name the same contact when both happened: the one that now has the new email.
+    let Some(id) = renamed.or(moved.clone()) else { return Ok(()) };
+    let row = sqlx::query("SELECT name, email, phone FROM contacts WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let email: String = row.try_get("email")?;
+    let (detail, previous_email) = match moved {
+        Some(_) => (format!("{old_email} → {email}"), old_email.to_string()),
+        None => (email.clone(), email.clone()),
+    };
+    crate::audit::service::record(tx, actor, "contact.updated", &detail).await?;
     let event = Event::ContactUpdated(ContactUpdated {
-        contact_id: row.try_get("id")?,
+        contact_id: id,
         name: row.try_get("name")?,
-        email: new_email.to_string(),
-        previous_email: old_email.to_string(),
+        email,
+        previous_email,
         phone: row.try_get("phone")?,
     });
     bus::publish(tx, actor, &event).await?;

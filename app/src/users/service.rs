@@ -513,8 +513,8 @@ pub async fn admin_update(
 /// caller's transaction; an email another account has is `EmailTaken`. When the email
 /// changes, the old address is told (if its owner did not expect it, they learn at the address
 /// they still read), a password link emailed there stops working (whoever reads the old
-/// mailbox must not be able to take the account back with it), and the account's contact
-/// follows to the new address. Answers the account's `edits` as saved.
+/// mailbox must not be able to take the account back with it). The account's contact follows
+/// (`contacts::service::follow_account`). Answers the account's `edits` as saved.
 pub async fn set_name_and_email(
     tx: &mut Tx,
     actor: &Actor,
@@ -547,7 +547,10 @@ pub async fn set_name_and_email(
                 .await?;
         }
         crate::email::service::queue(tx, &email_changed_notice(user, email)).await?;
-        crate::contacts::service::follow_account_email(tx, actor, &user.email, email).await?;
+    }
+    if email != user.email || name != user.display_name {
+        let (old, new) = ((user.display_name.as_str(), user.email.as_str()), (name, email));
+        crate::contacts::service::follow_account(tx, actor, old, new).await?;
     }
     Ok(edits)
 }

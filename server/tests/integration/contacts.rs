@@ -713,14 +713,8 @@ async fn an_edit_form_opened_before_a_contact_changed_cannot_put_the_old_details
     // so that it cannot put the old email back.
     let bus = app.bus();
     let mut tx = app.db.begin_write().await.unwrap();
-    app::contacts::service::follow_account_email(
-        &mut tx,
-        &Actor::System,
-        "rosa@example.org",
-        "rosa.parks@example.org",
-    )
-    .await
-    .unwrap();
+    let (old, new) = (("Rosa P.", "rosa@example.org"), ("Rosa P.", "rosa.parks@example.org"));
+    app::contacts::service::follow_account(&mut tx, &Actor::System, old, new).await.unwrap();
     bus.commit(tx).await.unwrap();
     assert_eq!(edits().await, 3);
     let stale = edit_form(&id, "Rosa Parks", "rosa@example.org", "555 0100", "2");

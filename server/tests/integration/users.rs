@@ -16,6 +16,7 @@ on_both_backends!(
     organisers_email_password_links_and_never_need_to_know_a_password,
     super_admins_correct_an_accounts_email,
     an_accounts_contact_follows_its_new_email,
+    an_accounts_contact_follows_its_new_name_unless_an_organiser_renamed_it,
     an_edit_form_opened_before_an_account_changed_cannot_put_the_old_details_back,
 );
 
@@ -593,6 +594,77 @@ async fn super_admins_correct_an_accounts_email(app: TestApp) {
     assert_eq!(notice.len(), 1, "{notice:?}");
     assert!(notice[0].contains("from jo@exmaple.org to jo@example.org"), "{}", notice[0]);
     assert_eq!(app.audited("user.updated").await, ["jo@exmaple.org → jo@example.org as VOLUNTEER"]);
+}
+
+/// A new account name is taken by the person's contact while the contact still has the old
+/// one; a name an organiser gave the contact stays. Name and email changed together are one
+/// `contact.updated`.
+async fn an_accounts_contact_follows_its_new_name_unless_an_organiser_renamed_it(app: TestApp) {
+    let app = &app;
+    let admin = super_admin(app).await;
+    let contact_of = |email: &'static str| async move {
+        let mut tx = app.db.begin_write().await.unwrap();
+        app::contacts::service::find_or_create(&mut tx, email, "Test Person", None, "REGISTRATION")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    let name_of = |email: &'static str| async move {
+        sqlx::query_scalar::<_, String>("SELECT name FROM contacts WHERE email = $1")
+            .bind(email)
+            .fetch_optional(app.db.pool())
+            .await
+            .unwrap()
+    };
+    let rename_myself = |email: &'static str, name: &'static str| async move {
+        let me = app.signed_in(email).await;
+        let form = [("display_name", name), ("email", email), ("current_password", PASSWORD)];
+        app.call(&me, "auth/update-account", &form).await.status()
+    };
+
+    app.create_user("lee@example.org", Role::Volunteer, UserStatus::Active).await;
+    contact_of("lee@example.org").await;
+    assert_eq!(rename_myself("lee@example.org", "Lee Chan").await, 200);
+    assert_eq!(name_of("lee@example.org").await.as_deref(), Some("Lee Chan"));
+    let updated = app.events("contact.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(
+        (updated[0]["name"].as_str(), updated[0]["email"].as_str(), updated[0]["previous_email"].as_str()),
+        (Some("Lee Chan"), Some("lee@example.org"), Some("lee@example.org"))
+    );
+    assert_eq!(app.audited("contact.updated").await, ["lee@example.org"]);
+
+    // An organiser names the contact their own way: the account's next name leaves it.
+    sqlx::query("UPDATE contacts SET name = 'Lee Chan (Ward 3)' WHERE email = 'lee@example.org'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(rename_myself("lee@example.org", "Lee C.").await, 200);
+    assert_eq!(name_of("lee@example.org").await.as_deref(), Some("Lee Chan (Ward 3)"));
+    assert_eq!(app.events("contact.updated").await.len(), 1, "nothing changed, nothing published");
+
+    // An admin corrects both the name and the email of Ray's account: the contact follows both,
+    // in one event.
+    app.create_user("ray@exmaple.org", Role::Volunteer, UserStatus::Active).await;
+    contact_of("ray@exmaple.org").await;
+    let id = user_id(app, "ray@exmaple.org").await;
+    let form = [
+        ("id", id.as_str()),
+        ("form[display_name]", "Ray Mond"),
+        ("form[email]", "ray@example.org"),
+        ("form[role]", "VOLUNTEER"),
+        ("form[expires]", ""),
+    ];
+    assert_eq!(app.call(&admin, "users/update", &form).await.status(), 200);
+    assert_eq!(name_of("ray@example.org").await.as_deref(), Some("Ray Mond"));
+    assert_eq!(name_of("ray@exmaple.org").await, None);
+    let updated = app.events("contact.updated").await;
+    assert_eq!(updated.len(), 2);
+    assert_eq!(
+        (updated[1]["name"].as_str(), updated[1]["email"].as_str(), updated[1]["previous_email"].as_str()),
+        (Some("Ray Mond"), Some("ray@example.org"), Some("ray@exmaple.org"))
+    );
+    assert_eq!(app.audited("contact.updated").await[1], "ray@exmaple.org → ray@example.org");
 }
 
 /// When an account's email changes, its contact takes the new one, so the person's sign-ups
