@@ -800,7 +800,7 @@ async fn issue(
         subject: format!("Your ticket: {}", event.title),
         body: format!(
             "Hello {name},\n\nHere is your ticket ({}) for {}.\n\nWhen: {}\nWhere: {}\nCode: {code}\n\n\
-             Show the code at the door. Your ticket: {LINK_BASE}/ticket?code={code}\n",
+             Show the code at the door, or the QR code on your ticket's page: {LINK_BASE}/ticket?code={code}\n",
             tier.name,
             event.title,
             zone.span_label(event.starts_at, event.ends_at),

@@ -369,7 +369,10 @@ async fn events_are_checked_saved_published_and_cancelled(app: TestApp) {
     .unwrap();
     assert_eq!(subject, "Your ticket: Spring Gala!");
     assert!(
-        body.contains(&format!("Code: {code}")) && body.contains(&format!("/ticket?code={code}")),
+        body.contains(&format!("Code: {code}"))
+            && body.contains(&format!(
+                "or the QR code on your ticket's page: {{{{base_url}}}}/ticket?code={code}"
+            )),
         "{body}"
     );
     // With the event for the holder's calendar, their code in it.
