@@ -85,7 +85,7 @@ test.describe.serial("ticketed events", () => {
     const door = await (await browser.newContext()).newPage();
     await signIn(door, server, `${eventPath}?code=${code}`);
     await expect(door.getByLabel("Ticket code")).toHaveValue(code);
-    await door.getByRole("button", { name: "Check in" }).click();
+    await door.getByRole("button", { name: "Check in", exact: true }).click();
     await expect(door.getByTestId("checked-in-result")).toHaveText("Checked in: Sam Guest (Seats).");
     // The link's code is spent: the address drops it and the field is empty for the next.
     await expect(door).toHaveURL(new RegExp(`${eventPath}$`));
@@ -93,7 +93,7 @@ test.describe.serial("ticketed events", () => {
     await expect(admin.getByTestId("checked-in")).toHaveText("1 checked in");
     // Typed, in any case and spacing, it is refused: Sam is in already.
     await admin.getByLabel("Ticket code").fill(code.replace(/-/g, " ").toLowerCase());
-    await admin.getByRole("button", { name: "Check in" }).click();
+    await admin.getByRole("button", { name: "Check in", exact: true }).click();
     await expect(admin.getByText(/Sam Guest was already checked in at/)).toBeVisible();
     // At the door on a phone the tickets fit: the email, the tier and the code under the name.
     await expectFitsPhone(admin, "a ticketed event's tickets", async () => {
@@ -113,13 +113,34 @@ test.describe.serial("ticketed events", () => {
     const patCode = (await second.getByTestId("ticket-code").textContent()) ?? "";
     await door.goto(`${server.baseURL}${eventPath}?code=${patCode}`);
     await expect(door.getByLabel("Ticket code")).toHaveValue(patCode);
-    await expect(door.getByRole("button", { name: "Check in" })).toBeFocused();
+    await expect(door.getByRole("button", { name: "Check in", exact: true })).toBeFocused();
     await door.close();
     await ready(second);
     await second.getByLabel("I can't come: give my place to someone else.").check();
     await second.getByRole("button", { name: "Return my ticket" }).click();
     await expect(second.getByTestId("ticket-status")).toHaveText("This ticket is cancelled.");
     await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 1 of 2 taken");
+
+    // Lou takes the place Pat gave back and comes without the code: found by name at the door,
+    // and checked in from the row.
+    const lou = await (await browser.newContext()).newPage();
+    await lou.goto(`${server.baseURL}/events/film-night`);
+    await ready(lou);
+    await lou.getByLabel("Your name").fill("Lou Late");
+    await lou.getByLabel("Your email").fill("lou@example.org");
+    await lou.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(lou.getByTestId("ticket-status")).toContainText("Show this code at the door.");
+    await expect(admin.getByTestId("ticket-row")).toHaveCount(3);
+    await admin.getByLabel("Find a ticket").fill("lou");
+    await admin.getByRole("button", { name: "Search" }).click();
+    await expect(admin.getByTestId("ticket-row")).toHaveCount(1);
+    await expect(admin.getByTestId("ticket-row")).toContainText("Lou Late");
+    await admin.getByRole("button", { name: "Check in Lou Late" }).click();
+    await expect(admin.getByTestId("checked-in-result")).toHaveText("Checked in: Lou Late (Seats).");
+    await expect(admin.getByTestId("checked-in")).toHaveText("2 checked in");
+    await expect(admin.getByRole("button", { name: "Check in Lou Late" })).toHaveCount(0);
+    await admin.getByRole("link", { name: "Show every ticket" }).click();
+    await expect(admin.getByTestId("ticket-row")).toHaveCount(3);
 
     // Cancelled after a confirmation: the ticket says so.
     admin.once("dialog", (dialog) => dialog.accept());

@@ -555,12 +555,17 @@ pub async fn list_ticketed_events(#[server(default)] filter: EventFilter) -> Res
     Ok(service::list(&state.db, &filter).await?)
 }
 
-/// An event with a page of its tickets (newest first).
+/// An event with a page of its tickets (newest first), those whose holder's name, email or
+/// code contains `q` when it is not empty.
 #[server(prefix = "/api", endpoint = "ticketed-events/get")]
-pub async fn get_ticketed_event(id: String, #[server(default)] page: i64) -> Result<EventDetail, AppError> {
+pub async fn get_ticketed_event(
+    id: String,
+    #[server(default)] q: String,
+    #[server(default)] page: i64,
+) -> Result<EventDetail, AppError> {
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::detail(&state.db, &id, page).await?)
+    Ok(service::detail(&state.db, &id, &q, page).await?)
 }
 
 /// Creates (empty `id`, as a DRAFT) or updates an event.

@@ -1200,11 +1200,19 @@ async fn cancel_ticket(
 }
 
 /// An event's tickets, newest first.
-fn ticket_select() -> String {
+/// An event's tickets (`$1`), newest first; those whose name, email or code contains `$2` (a
+/// `db::contains_pattern`) when `searching`.
+fn ticket_select(searching: bool) -> String {
+    let matching = if searching {
+        " AND (lower(t.name) LIKE $2 ESCAPE '\\' OR lower(t.email) LIKE $2 ESCAPE '\\' \
+         OR lower(t.code) LIKE $2 ESCAPE '\\')"
+    } else {
+        ""
+    };
     format!(
         "SELECT t.id, t.code, t.name, t.email, t.contact_id, t.status, t.created_at, t.checked_in_at, \
          r.name AS tier_name, {PAID} AS paid FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
-         WHERE t.event_id = $1 ORDER BY t.created_at DESC, t.id"
+         WHERE t.event_id = $1{matching} ORDER BY t.created_at DESC, t.id"
     )
 }
 
@@ -1224,12 +1232,19 @@ fn ticket_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<TicketRow, sq
     })
 }
 
-/// The admin's page: the event, a page of its tickets and how many are checked in.
-pub async fn detail(db: &Db, id: &str, page: i64) -> Result<EventDetail, TicketingError> {
+/// The admin's page: the event, a page of its tickets (those matching `search`, if any) and
+/// how many are checked in.
+pub async fn detail(db: &Db, id: &str, search: &str, page: i64) -> Result<EventDetail, TicketingError> {
+    let mut v = Validation::new();
+    crate::error::check_search(&mut v, "q", search);
+    v.finish().map_err(TicketingError::Invalid)?;
     let event = find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
+    let searching = !search.trim().is_empty();
+    let mut binds = vec![id.to_string()];
+    binds.extend(searching.then(|| db::contains_pattern(search)));
     let (rows, page, has_more) =
-        db::fetch_page(db, &ticket_select(), &[id.to_string()], page, PAGE_SIZE).await?;
+        db::fetch_page(db, &ticket_select(searching), &binds, page, PAGE_SIZE).await?;
     let tickets = rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?;
     let checked_in: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND checked_in_at IS NOT NULL")
@@ -1250,7 +1265,7 @@ pub async fn detail(db: &Db, id: &str, page: i64) -> Result<EventDetail, Ticketi
 pub async fn all_tickets(db: &Db, id: &str) -> Result<Vec<TicketRow>, TicketingError> {
     find(db, "id", id).await?;
     let zone = settings::time_zone(db).await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(ticket_select())).bind(id).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(ticket_select(false))).bind(id).fetch_all(db.pool()).await?;
     Ok(rows.iter().map(|r| ticket_from_row(r, &zone)).collect::<Result<Vec<_>, sqlx::Error>>()?)
 }
 

@@ -166,7 +166,10 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
     let query = use_query_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let page = move || query.with(crate::ui::page_param);
-    let detail = Resource::new(move || (id(), page()), |(id, page)| get_ticketed_event(id, page));
+    // Which tickets to show: those matching the search (a name, an email or a code), a page at a time.
+    let search = move || query.with(|q| q.get("q").unwrap_or_default());
+    let detail =
+        Resource::new(move || (id(), search(), page()), |(id, q, page)| get_ticketed_event(id, q, page));
     let giving = Resource::new(|| (), |_| crate::payments::get_ways_to_give());
     // Tickets taken and checked in show without a reload.
     crate::live::on_change(TICKETING_EVENTS, move || detail.refetch());
@@ -312,17 +315,45 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                 detail.await.ok().map(|d| {
                     let e = d.event;
                     let open = e.is_open();
+                    // At the door, a holder without their code is found by name and checked in from their row.
+                    let at_the_door = e.status == EventStatus::Published;
+                    let q = search();
+                    let searching = !q.trim().is_empty();
                     let event_id = e.id.clone();
-                    let link = move |n: i64| format!("/admin/ticketed-events/{event_id}?page={n}");
+                    let shown_q = q.clone();
+                    let link = move |n: i64| match searching {
+                        true => format!("/admin/ticketed-events/{event_id}?q={}&page={n}", crate::ui::urlencode(&shown_q)),
+                        false => format!("/admin/ticketed-events/{event_id}?page={n}"),
+                    };
+                    let empty = if searching {
+                        "No ticket matches this search."
+                    } else if d.page > 1 {
+                        "There are no tickets on this page."
+                    } else {
+                        "No tickets taken yet."
+                    };
+                    let search_form = (searching || d.page > 1 || !d.tickets.is_empty()).then(|| view! {
+                        <form method="get" class="mt-2 flex flex-wrap items-end gap-3" role="search">
+                            <label class="text-sm text-slate-700">
+                                "Find a ticket"
+                                <input name="q" value=q.clone() placeholder="Name, email or code" class=SMALL_INPUT />
+                            </label>
+                            <button type="submit" class=SMALL_BUTTON>"Search"</button>
+                            {searching.then(|| view! {
+                                <a href=format!("/admin/ticketed-events/{}", e.id) class="text-sm text-slate-600 hover:text-slate-900">"Show every ticket"</a>
+                            })}
+                        </form>
+                    });
                     view! {
                     <section class=CARD>
                         <div class="flex items-center justify-between">
                             <h2 class="font-semibold text-slate-900">"Tickets"</h2>
                             <a href=format!("/api/ticketed-events/{}/tickets.csv", e.id) rel="external" class="text-sm text-indigo-700 hover:underline">"Export CSV"</a>
                         </div>
+                        {search_form}
                         <FormError error=cancel_ticket_error />
                         {if d.tickets.is_empty() {
-                            view! { <p class="mt-2 text-sm text-slate-600">"No tickets taken yet."</p> }.into_any()
+                            view! { <p class="mt-2 text-sm text-slate-600">{empty}</p> }.into_any()
                         } else {
                             view! {
                                 <div class="mt-2 overflow-x-auto">
@@ -330,7 +361,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                         <thead><tr>
                                             <th class=TH>"Name"</th><th class=format!("{TH} {WIDE_ONLY}")>"Email"</th><th class=format!("{TH} {WIDE_ONLY}")>"Tier"</th>
                                             <th class=format!("{TH} {WIDE_ONLY}")>"Code"</th><th class=format!("{TH} {WIDE_ONLY}")>"Taken"</th><th class=TH>"Checked in"</th>
-                                            <th class=TH><span class="sr-only">"Cancel"</span></th>
+                                            <th class=TH><span class="sr-only">"Check in or cancel"</span></th>
                                         </tr></thead>
                                         <tbody class="divide-y divide-slate-100">
                                             {d.tickets.into_iter().map(|t| {
@@ -343,6 +374,9 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                         cancel_ticket.dispatch(CancelTicket { ticket_id: ticket_id.clone() });
                                                     }
                                                 };
+                                                let can_check_in = at_the_door && t.status == TicketStatus::Valid && t.checked_in.is_none();
+                                                let (event_id, code) = (e.id.clone(), t.code.clone());
+                                                let check_in_label = format!("Check in {}", t.name);
                                                 let on_phone = format!("{} · {} · {}", t.email, t.tier_name, t.code);
                                                 view! {
                                                 <tr data-testid="ticket-row">
@@ -359,9 +393,18 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                         (_, Some(at)) => at,
                                                         (_, None) => "—".to_string(),
                                                     }}</td>
-                                                    <td class=TD>{cancellable.then(|| view! {
-                                                        <button class="text-sm text-red-700 hover:underline" on:click=confirm_cancel>"Cancel"</button>
-                                                    })}</td>
+                                                    <td class=format!("{TD} whitespace-nowrap space-x-3")>
+                                                        {can_check_in.then(|| view! {
+                                                            <button class="text-sm font-semibold text-indigo-700 hover:underline" aria-label=check_in_label
+                                                                disabled=move || check_in.pending().get()
+                                                                on:click=move |_| { check_in.dispatch(CheckInTicket { id: event_id.clone(), code: code.clone() }); }>
+                                                                "Check in"
+                                                            </button>
+                                                        })}
+                                                        {cancellable.then(|| view! {
+                                                            <button class="text-sm text-red-700 hover:underline" on:click=confirm_cancel>"Cancel"</button>
+                                                        })}
+                                                    </td>
                                                 </tr>
                                             }}).collect_view()}
                                         </tbody>

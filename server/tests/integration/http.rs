@@ -459,6 +459,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "session_id",
         "by",
         "id",
+        "code",
     ];
     let values =
         ["9223372036854775807", "-9223372036854775808", "'\"<script>💥", "2026-02-30", "", "%FF%FE", "a%00b"];

@@ -16,7 +16,10 @@ on_both_backends!(
     a_tickets_qr_code_opens_its_check_in_with_the_code_filled_in,
 );
 
-on_both_backends_with_own_server!(tickets_are_taken_within_each_tier_and_checked_in_once);
+on_both_backends_with_own_server!(
+    tickets_are_taken_within_each_tier_and_checked_in_once,
+    at_the_door_a_ticket_is_found_by_name_email_or_code_and_checked_in_from_its_row,
+);
 
 async fn events_admin(app: &TestApp) -> reqwest::Client {
     app.create_user("door@example.org", Role::EventsAdmin, UserStatus::Active).await;
@@ -219,6 +222,67 @@ async fn a_tickets_qr_code_opens_its_check_in_with_the_code_filled_in(app: TestA
     assert_eq!(ticket(returned.clone()).await["check_in_qr"], Value::Null);
     let page = app.page(&app.client(), &format!("/ticket?code={returned}")).await;
     assert!(!page.contains("data-testid=\"qr-code\""), "{page}");
+}
+
+/// At the door, someone without their code is found by name, email or part of the code, and
+/// checked in from their row.
+async fn at_the_door_a_ticket_is_found_by_name_email_or_code_and_checked_in_from_its_row(backend: Backend) {
+    // More tickets than a page holds, taken from one address.
+    let app =
+        spawn_app_custom(backend, &[], |config| config.signup_limit_per_minute = 10_000, Vec::new()).await;
+    let door = events_admin(&app).await;
+    let (id, slug) = published(&app, &door, "Quiz night", "General | 60").await;
+    let tier = tier_id(&public_event(&app, &slug).await, "General");
+    let mut codes = Vec::new();
+    for n in 0..55 {
+        let form = [
+            ("slug", slug.as_str()),
+            ("form[tier_id]", tier.as_str()),
+            ("form[name]", if n == 7 { "Lou Late" } else { "Guest" }),
+            ("form[email]", &format!("guest{n}@example.org")),
+        ];
+        let res = app.call(&app.client(), "ticketed-events/take", &form).await;
+        assert_eq!(res.status(), 200);
+        codes.push(ticket_code(&res.text().await.unwrap()));
+    }
+    let find = |q: String| {
+        let (app, door, id) = (&app, door.clone(), id.clone());
+        async move {
+            let res = app.call(&door, "ticketed-events/get", &[("id", id.as_str()), ("q", q.as_str())]).await;
+            assert_eq!(res.status(), 200);
+            let detail: Value = res.json().await.unwrap();
+            let emails: Vec<String> = detail["tickets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["email"].as_str().unwrap().to_string())
+                .collect();
+            (emails, detail["has_more"].as_bool().unwrap())
+        }
+    };
+    assert_eq!(find(String::new()).await.0.len(), 50, "a page at a time");
+    assert_eq!(find("  LOU late ".into()).await, (vec!["guest7@example.org".to_string()], false));
+    assert_eq!(find("guest12@".into()).await.0, ["guest12@example.org"]);
+    assert_eq!(find(codes[30][5..].to_lowercase()).await.0, ["guest30@example.org"], "part of a code");
+    assert!(find("100%_".into()).await.0.is_empty(), "LIKE's wildcards are plain text");
+    let (all, more) = find("guest".into()).await;
+    assert_eq!((all.len(), more), (50, true), "a search is paged too");
+    let res = app.call(&door, "ticketed-events/get", &[("id", id.as_str()), ("q", &"x".repeat(201))]).await;
+    assert_eq!(res.status(), 422);
+
+    // The page: the search, and Lou's row with its own Check in (named for screen readers).
+    let page = app.page(&door, &format!("/admin/ticketed-events/{id}?q=lou")).await;
+    assert!(page.contains("role=\"search\"") && page.contains("value=\"lou\""), "{page}");
+    assert!(page.contains("aria-label=\"Check in Lou Late\""), "{page}");
+    assert_eq!(page.matches("data-testid=\"ticket-row\"").count(), 1);
+    let res = app
+        .call(&door, "ticketed-events/check-in", &[("id", id.as_str()), ("code", codes[7].as_str())])
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = app.page(&door, &format!("/admin/ticketed-events/{id}?q=lou")).await;
+    assert!(!page.contains("aria-label=\"Check in Lou Late\""), "checked in: no button {page}");
+    let page = app.page(&door, &format!("/admin/ticketed-events/{id}?q=nobody")).await;
+    assert!(page.contains("No ticket matches this search.") && page.contains("Show every ticket"), "{page}");
 }
 
 async fn public_event(app: &TestApp, slug: &str) -> Value {
