@@ -1,4 +1,4 @@
-import { expect } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 import { FakeStripe, SECRET_KEY, startFakeStripe, WEBHOOK_SECRET } from "./fake-stripe";
 import { expectFitsPhone, ready, signIn, startWithAdmin, test, tomorrow } from "./helpers";
 import { RunningServer } from "./server";
@@ -16,6 +16,18 @@ test.describe.serial("ticketed events", () => {
     await server.stop();
     await stripe.stop();
   });
+
+  // Someone in their own browser takes a free ticket to the film night; answers their ticket's page.
+  async function takeFilmNightTicket(browser: Browser, name: string, email: string): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.baseURL}/events/film-night`);
+    await ready(page);
+    await page.getByLabel("Your name").fill(name);
+    await page.getByLabel("Your email").fill(email);
+    await page.getByRole("button", { name: "Get my ticket" }).click();
+    await expect(page.getByTestId("ticket-status")).toContainText("Show this code at the door.");
+    return page;
+  }
 
   test("an admin publishes an event; visitors take tickets, shown live; one is checked in, one returned; the event is cancelled", async ({
     browser,
@@ -101,13 +113,7 @@ test.describe.serial("ticketed events", () => {
     });
 
     // Someone who cannot come gives their place back.
-    const second = await (await browser.newContext()).newPage();
-    await second.goto(`${server.baseURL}/events/film-night`);
-    await ready(second);
-    await second.getByLabel("Your name").fill("Pat Plans");
-    await second.getByLabel("Your email").fill("pat@example.org");
-    await second.getByRole("button", { name: "Get my ticket" }).click();
-    await expect(second.getByTestId("ticket-status")).toContainText("Show this code at the door.");
+    const second = await takeFilmNightTicket(browser, "Pat Plans", "pat@example.org");
     await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 2 of 2 taken");
     // Scanned at the door by a phone already signed in: the button to press has the focus.
     const patCode = (await second.getByTestId("ticket-code").textContent()) ?? "";
@@ -123,13 +129,7 @@ test.describe.serial("ticketed events", () => {
 
     // Lou takes the place Pat gave back and comes without the code: found by name at the door,
     // and checked in from the row.
-    const lou = await (await browser.newContext()).newPage();
-    await lou.goto(`${server.baseURL}/events/film-night`);
-    await ready(lou);
-    await lou.getByLabel("Your name").fill("Lou Late");
-    await lou.getByLabel("Your email").fill("lou@example.org");
-    await lou.getByRole("button", { name: "Get my ticket" }).click();
-    await expect(lou.getByTestId("ticket-status")).toContainText("Show this code at the door.");
+    await takeFilmNightTicket(browser, "Lou Late", "lou@example.org");
     await expect(admin.getByTestId("ticket-row")).toHaveCount(3);
     await admin.getByLabel("Find a ticket").fill("lou");
     await admin.getByRole("button", { name: "Search" }).click();
