@@ -824,16 +824,17 @@ pub async fn follow_account(
         .fetch_optional(&mut **tx)
         .await?;
     }
+    let email_moved = moved.is_some();
     // Both name the same contact when both happened: the one that now has the new email.
-    let Some(id) = renamed.or(moved.clone()) else { return Ok(()) };
+    let Some(id) = renamed.or(moved) else { return Ok(()) };
     let row = sqlx::query("SELECT name, email, phone FROM contacts WHERE id = $1")
         .bind(&id)
         .fetch_one(&mut **tx)
         .await?;
     let email: String = row.try_get("email")?;
-    let (detail, previous_email) = match moved {
-        Some(_) => (format!("{old_email} → {email}"), old_email.to_string()),
-        None => (email.clone(), email.clone()),
+    let (detail, previous_email) = match email_moved {
+        true => (format!("{old_email} → {email}"), old_email.to_string()),
+        false => (email.clone(), email.clone()),
     };
     crate::audit::service::record(tx, actor, "contact.updated", &detail).await?;
     let event = Event::ContactUpdated(ContactUpdated {

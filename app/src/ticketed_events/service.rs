@@ -1199,7 +1199,6 @@ async fn cancel_ticket(
     Ok(())
 }
 
-/// An event's tickets, newest first.
 /// An event's tickets (`$1`), newest first; those whose name, email or code contains `$2` (a
 /// `db::contains_pattern`) when `searching`.
 fn ticket_select(searching: bool) -> String {

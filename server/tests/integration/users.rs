@@ -38,17 +38,18 @@ async fn user_id(app: &TestApp, email: &str) -> String {
         .unwrap()
 }
 
-/// An organiser's save of volunteer account `id` (made by `TestApp::create_user`) on the Users
-/// page that changes only its email.
-async fn change_volunteers_email(
+/// An organiser's save of volunteer account `id` on the Users page with `name` and `email`
+/// (`TestApp::create_user` names accounts "Test Person").
+async fn edit_volunteer(
     app: &TestApp,
     admin: &reqwest::Client,
     id: &str,
+    name: &str,
     email: &str,
 ) -> reqwest::Response {
     let form = [
         ("id", id),
-        ("form[display_name]", "Test Person"),
+        ("form[display_name]", name),
         ("form[email]", email),
         ("form[role]", "VOLUNTEER"),
         ("form[expires]", ""),
@@ -549,7 +550,7 @@ async fn super_admins_correct_an_accounts_email(app: TestApp) {
     app.create_user("jo@exmaple.org", Role::Volunteer, UserStatus::Active).await;
     app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
     let id = user_id(&app, "jo@exmaple.org").await;
-    let edit = |email| change_volunteers_email(&app, &admin, &id, email);
+    let edit = |email| edit_volunteer(&app, &admin, &id, "Test Person", email);
     for (email, message) in [
         ("", "Enter an email address."),
         ("jo at example.org", "Enter a valid email address"),
@@ -648,14 +649,7 @@ async fn an_accounts_contact_follows_its_new_name_unless_an_organiser_renamed_it
     app.create_user("ray@exmaple.org", Role::Volunteer, UserStatus::Active).await;
     contact_of("ray@exmaple.org").await;
     let id = user_id(app, "ray@exmaple.org").await;
-    let form = [
-        ("id", id.as_str()),
-        ("form[display_name]", "Ray Mond"),
-        ("form[email]", "ray@example.org"),
-        ("form[role]", "VOLUNTEER"),
-        ("form[expires]", ""),
-    ];
-    assert_eq!(app.call(&admin, "users/update", &form).await.status(), 200);
+    assert_eq!(edit_volunteer(app, &admin, &id, "Ray Mond", "ray@example.org").await.status(), 200);
     assert_eq!(name_of("ray@example.org").await.as_deref(), Some("Ray Mond"));
     assert_eq!(name_of("ray@exmaple.org").await, None);
     let updated = app.events("contact.updated").await;
@@ -692,7 +686,7 @@ async fn an_accounts_contact_follows_its_new_email(app: TestApp) {
         let admin = admin.clone();
         async move {
             let id = user_id(app, from).await;
-            assert_eq!(change_volunteers_email(app, &admin, &id, to).await.status(), 200);
+            assert_eq!(edit_volunteer(app, &admin, &id, "Test Person", to).await.status(), 200);
         }
     };
     let contacts = || async {
