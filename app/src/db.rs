@@ -224,12 +224,25 @@ pub async fn check_edits<E: From<sqlx::Error>>(
     missing: E,
     saved_since: E,
 ) -> Result<(), E> {
-    let sql = format!("SELECT edits FROM {table} WHERE id = $1{}", for_update(tx));
-    let edits: Option<i64> =
+    check_count(tx, (table, "edits"), id, seen, missing, saved_since).await
+}
+
+/// `check_edits` against another count of the record's saves, for a form that shows only
+/// some of its fields (`(table, column)`).
+pub async fn check_count<E: From<sqlx::Error>>(
+    tx: &mut Tx,
+    (table, column): (&'static str, &'static str),
+    id: &str,
+    seen: Option<i64>,
+    missing: E,
+    saved_since: E,
+) -> Result<(), E> {
+    let sql = format!("SELECT {column} FROM {table} WHERE id = $1{}", for_update(tx));
+    let count: Option<i64> =
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?;
-    match edits {
+    match count {
         None => Err(missing),
-        Some(edits) if seen.is_some_and(|seen| seen != edits) => Err(saved_since),
+        Some(count) if seen.is_some_and(|seen| seen != count) => Err(saved_since),
         Some(_) => Ok(()),
     }
 }

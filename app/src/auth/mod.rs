@@ -22,8 +22,8 @@ pub struct CurrentUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    /// The account's `edits` (see `users::service::User::edits`), for Your account's form.
-    pub edits: i64,
+    /// The account's `profile_edits` (see `users::service::User`), for Your account's form.
+    pub profile_edits: i64,
 }
 
 /// What saving Your account did: the account as stored, and the new email a confirmation
@@ -49,7 +49,7 @@ mod server_side {
                 email: u.email,
                 display_name: u.display_name,
                 role: u.role,
-                edits: u.edits,
+                profile_edits: u.profile_edits,
             }
         }
     }
@@ -212,7 +212,8 @@ pub async fn sign_out_elsewhere() -> Result<u64, AppError> {
 
 /// The signed-in user's own name and email; a new email needs their current password, and
 /// waits for the link emailed to it when this instance can send email. `edits` is the
-/// account's count when the form was opened (left out, not checked). Answers with the
+/// account's `profile_edits` when the form was opened (left out, not checked): a change of
+/// name or email since refuses it, an admin's change of role does not. Answers with the
 /// account as saved.
 #[server(prefix = "/api", endpoint = "auth/update-account")]
 pub async fn update_account(

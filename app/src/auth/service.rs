@@ -38,7 +38,8 @@ pub enum AuthError {
     EmailLinkInvalid,
     #[error("invalid details")]
     Invalid(Vec<FieldError>),
-    /// Your account's form was opened before the account changed (see `User::edits`).
+    /// Your account's form was opened before the account's name or email changed (see
+    /// `User::profile_edits`).
     #[error("the account changed since the form was opened")]
     ChangedMeanwhile,
     #[error("{0}")]
@@ -464,7 +465,8 @@ pub struct AccountChange<'a> {
     pub display_name: &'a str,
     pub email: &'a str,
     pub current_password: &'a str,
-    /// The account's `edits` when the form was opened; left out, the save is not checked.
+    /// The account's `profile_edits` when the form was opened; left out, the save is not
+    /// checked.
     pub edits: Option<i64>,
 }
 
@@ -517,17 +519,14 @@ pub async fn update_account(
         }
     }
     let email_now = if confirm_by_link { user.email.clone() } else { email.clone() };
-    let mut changed = User { display_name: display_name.to_string(), email: email_now, ..user.clone() };
     let mut tx = bus.db().begin_write().await?;
     let deleted = AuthError::Refused("This account was deleted.");
-    db::check_edits(&mut tx, "users", &user.id, form.edits, deleted, AuthError::ChangedMeanwhile).await?;
-    if confirm_by_link {
-        email_confirmation_link(&mut tx, &changed, &email).await?;
-    }
-    if changed.display_name != user.display_name || changed.email != user.email {
+    let changed_meanwhile = AuthError::ChangedMeanwhile;
+    db::check_count(&mut tx, ("users", "profile_edits"), &user.id, form.edits, deleted, changed_meanwhile)
+        .await?;
+    let changed = if display_name != user.display_name || email_now != user.email {
         let actor = Actor::User(user.id.clone());
-        changed.edits =
-            users::set_name_and_email(&mut tx, &actor, user, &changed.display_name, &changed.email).await?;
+        let changed = users::set_name_and_email(&mut tx, &actor, user, display_name, &email_now).await?;
         let entry = if changed.email != user.email {
             format!("{} → {}", user.email, changed.email)
         } else {
@@ -535,6 +534,12 @@ pub async fn update_account(
         };
         crate::audit::service::record(&mut tx, &actor, "user.account_changed", &entry).await?;
         bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;
+        changed
+    } else {
+        user.clone()
+    };
+    if confirm_by_link {
+        email_confirmation_link(&mut tx, &changed, &email).await?;
     }
     bus.commit(tx).await?;
     Ok(AccountUpdated { user: changed, confirm_sent_to: confirm_by_link.then_some(email) })
@@ -626,16 +631,15 @@ pub async fn confirm_email_change(bus: &bus::Bus, user: &User, token: &str) -> R
         return Err(AuthError::EmailLinkInvalid);
     };
     let actor = Actor::User(user.id.clone());
-    let edits = match users::set_name_and_email(&mut tx, &actor, &user, &user.display_name, &new_email).await
-    {
-        Err(UserError::EmailTaken) => {
-            return Err(AuthError::Refused(
-                "Another account has signed up with this email since. Choose another on Your account.",
-            ));
-        }
-        other => other?,
-    };
-    let changed = User { email: new_email, edits, ..user.clone() };
+    let changed =
+        match users::set_name_and_email(&mut tx, &actor, &user, &user.display_name, &new_email).await {
+            Err(UserError::EmailTaken) => {
+                return Err(AuthError::Refused(
+                    "Another account has signed up with this email since. Choose another on Your account.",
+                ));
+            }
+            other => other?,
+        };
     let entry = format!("{} → {}", user.email, changed.email);
     crate::audit::service::record(&mut tx, &actor, "user.account_changed", &entry).await?;
     bus::publish(&mut tx, &actor, &users::updated_event(&changed)).await?;

@@ -315,7 +315,7 @@ pub fn AccountPage() -> impl IntoView {
                 view! {
                     <ActionForm action=update node_ref=form attr:class="space-y-4" attr:novalidate=true>
                         <FormError error=error />
-                        <crate::ui::EditsField opened=user.edits saved=Signal::stored(None) name="edits" />
+                        <crate::ui::EditsField opened=user.profile_edits saved=Signal::stored(None) name="edits" />
                         <Field label="Name" name="display_name" autocomplete="name" required=true value=user.display_name maxlength=100 error=error />
                         <Field label="Email (you sign in with it)" name="email" kind="email" autocomplete="email" required=true value=user.email error=error />
                         <Field label="Current password (only to change your email)" name="current_password" kind="password" autocomplete="current-password" error=error />

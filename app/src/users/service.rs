@@ -39,6 +39,9 @@ pub struct User {
     /// How many times the account's name, email, role or expiry were changed: an edit form
     /// opened at another count is refused (`db::check_edits`).
     pub edits: i64,
+    /// How many times its name or email were changed: Your account's form, which shows only
+    /// those, is checked against this count, so an admin's change of role does not refuse it.
+    pub profile_edits: i64,
 }
 
 /// What it takes to create an account. The password is plain text only until it is hashed.
@@ -169,6 +172,7 @@ pub async fn create_user(tx: &mut Tx, new: NewUser<'_>) -> Result<User, UserErro
             status: new.status,
             expires_at: new.expires_at,
             edits: 0,
+            profile_edits: 0,
         }),
         Err(e) if db::is_unique_violation(&e) => Err(UserError::EmailTaken),
         Err(e) => Err(UserError::Database(e)),
@@ -192,7 +196,7 @@ pub struct LoginRecord {
     pub password_hash: String,
 }
 
-const USER_COLUMNS: &str = "id, email, display_name, role, status, expires_at, edits";
+const USER_COLUMNS: &str = "id, email, display_name, role, status, expires_at, edits, profile_edits";
 
 fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
     let role: String = row.try_get("role")?;
@@ -205,6 +209,7 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, sqlx::Error> {
         status: UserStatus::parse(&status).ok_or_else(|| decode_error("status", &status))?,
         expires_at: row.try_get("expires_at")?,
         edits: row.try_get("edits")?,
+        profile_edits: row.try_get("profile_edits")?,
     })
 }
 
@@ -485,12 +490,12 @@ pub async fn admin_update(
     let mut tx = bus.db().begin_write().await?;
     let changed_meanwhile = AdminUserError::ChangedMeanwhile;
     db::check_edits(&mut tx, "users", id, form.edits, AdminUserError::NotFound, changed_meanwhile).await?;
-    let mut user = locked_user(&mut tx, id).await?;
-    if id == acting_user && role != user.role {
+    let stored = locked_user(&mut tx, id).await?;
+    if id == acting_user && role != stored.role {
         return Err(AdminUserError::Refused("You cannot change your own role."));
     }
-    set_name_and_email(&mut tx, actor, &user, name, &email).await?;
-    let counted = i64::from(role != user.role || expires_at != user.expires_at);
+    let mut user = set_name_and_email(&mut tx, actor, &stored, name, &email).await?;
+    let counted = i64::from(role != stored.role || expires_at != stored.expires_at);
     user.edits = sqlx::query_scalar(
         "UPDATE users SET role = $1, expires_at = $2, edits = edits + $3 WHERE id = $4 RETURNING edits",
     )
@@ -500,8 +505,12 @@ pub async fn admin_update(
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    let emails = if email == user.email { email.clone() } else { format!("{} → {email}", user.email) };
-    (user.display_name, user.email, user.role, user.expires_at) = (name.to_string(), email, role, expires_at);
+    (user.role, user.expires_at) = (role, expires_at);
+    let emails = if user.email == stored.email {
+        user.email.clone()
+    } else {
+        format!("{} → {}", stored.email, user.email)
+    };
     crate::audit::service::record(&mut tx, actor, "user.updated", &format!("{emails} as {}", role.as_str()))
         .await?;
     crate::bus::publish(&mut tx, actor, &updated_event(&user)).await?;
@@ -514,18 +523,20 @@ pub async fn admin_update(
 /// changes, the old address is told (if its owner did not expect it, they learn at the address
 /// they still read), a password link emailed there stops working (whoever reads the old
 /// mailbox must not be able to take the account back with it). The account's contact follows
-/// (`contacts::service::follow_account`). Answers the account's `edits` as saved.
+/// (`contacts::service::follow_account`). Answers the account as saved.
 pub async fn set_name_and_email(
     tx: &mut Tx,
     actor: &Actor,
     user: &User,
     name: &str,
     email: &str,
-) -> Result<i64, UserError> {
+) -> Result<User, UserError> {
     // Counted as an edit only when the name or the email is not what is stored now.
-    let updated = sqlx::query_scalar(
-        "UPDATE users SET edits = edits + CASE WHEN display_name = $1 AND email = $2 THEN 0 ELSE 1 END, \
-         display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING edits",
+    let updated = sqlx::query(
+        "UPDATE users SET \
+         edits = edits + CASE WHEN display_name = $1 AND email = $2 THEN 0 ELSE 1 END, \
+         profile_edits = profile_edits + CASE WHEN display_name = $1 AND email = $2 THEN 0 ELSE 1 END, \
+         display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING edits, profile_edits",
     )
     .bind(name)
     .bind(email)
@@ -533,7 +544,7 @@ pub async fn set_name_and_email(
     .bind(&user.id)
     .fetch_one(&mut **tx)
     .await;
-    let edits = match updated {
+    let counts = match updated {
         Err(e) if db::is_unique_violation(&e) => return Err(UserError::EmailTaken),
         other => other?,
     };
@@ -552,7 +563,13 @@ pub async fn set_name_and_email(
         let (old, new) = ((user.display_name.as_str(), user.email.as_str()), (name, email));
         crate::contacts::service::follow_account(tx, actor, old, new).await?;
     }
-    Ok(edits)
+    Ok(User {
+        display_name: name.to_string(),
+        email: email.to_string(),
+        edits: counts.try_get("edits")?,
+        profile_edits: counts.try_get("profile_edits")?,
+        ..user.clone()
+    })
 }
 
 /// The email to an account's old address when it moves to `new_email`.

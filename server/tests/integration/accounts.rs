@@ -650,7 +650,7 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
     let me = app.signed_in("vol@example.org").await;
     let me_now = || async { app.call(&me, "auth/me", &[]).await.json::<Value>().await.unwrap() };
     let id = me_now().await["id"].as_str().unwrap().to_string();
-    // The owner's save of the form opened at `edits` (left out when `None`).
+    // The owner's save of the form opened at `profile_edits` (left out when `None`).
     let save = |name: &'static str, email: &'static str, edits: Option<i64>| {
         let (app, me) = (&app, me.clone());
         async move {
@@ -660,12 +660,12 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
             app.call(&me, "auth/update-account", &form).await
         }
     };
-    assert_eq!(me_now().await["edits"], 0);
+    assert_eq!(me_now().await["profile_edits"], 0);
 
     // The form follows its own saves: the answer carries the new count.
     let res = save("Vo", "vol@example.org", Some(0)).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["user"]["edits"], 1);
+    assert_eq!(res.json::<Value>().await.unwrap()["user"]["profile_edits"], 1);
 
     // An admin renames the account while the owner's form (opened at 1) is open.
     let admin_form = [
@@ -691,7 +691,7 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
     }
     let now = me_now().await;
     assert_eq!(
-        (&now["display_name"], &now["email"], &now["edits"]),
+        (&now["display_name"], &now["email"], &now["profile_edits"]),
         (&"Vo Lunteer".into(), &"vol@example.org".into(), &2.into())
     );
     assert_eq!(app.events("user.updated").await.len(), events, "nothing published");
@@ -702,11 +702,41 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
     // a caller that leaves the count out (a script) is not checked.
     let res = save("Vo Lunteer", "new@example.org", Some(2)).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["user"]["edits"], 3);
+    assert_eq!(res.json::<Value>().await.unwrap()["user"]["profile_edits"], 3);
     assert_eq!(save("Vo Lunteer", "new@example.org", Some(1)).await.status(), 200);
     assert_eq!(save("Volunteer", "new@example.org", None).await.status(), 200);
     let now = me_now().await;
-    assert_eq!((&now["display_name"], &now["edits"]), (&"Volunteer".into(), &4.into()));
+    assert_eq!((&now["display_name"], &now["profile_edits"]), (&"Volunteer".into(), &4.into()));
+
+    // An admin's change of role leaves the name and email as the form shows them: the
+    // form opened before it still saves (it was refused while one count held both).
+    let admin_form = [
+        ("id", id.as_str()),
+        ("form[display_name]", "Volunteer"),
+        ("form[email]", "new@example.org"),
+        ("form[role]", "EVENTS_ADMIN"),
+        ("form[expires]", ""),
+        ("form[edits]", "4"),
+    ];
+    assert_eq!(app.call(&root, "users/update", &admin_form).await.status(), 200);
+    assert_eq!(me_now().await["profile_edits"], 4, "a role is not counted for Your account");
+    let res = save("Vo L.", "new@example.org", Some(4)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["user"]["profile_edits"], 5);
+    let now = me_now().await;
+    assert_eq!((&now["display_name"], &now["role"]), (&"Vo L.".into(), &"EVENTS_ADMIN".into()));
+    // The admin's form, opened after its own save (at 5) and so before that rename, is
+    // refused all the same: it shows the name too.
+    let admin_form = [
+        ("id", id.as_str()),
+        ("form[display_name]", "Volunteer"),
+        ("form[email]", "new@example.org"),
+        ("form[role]", "VOLUNTEER"),
+        ("form[expires]", ""),
+        ("form[edits]", "5"),
+    ];
+    assert_eq!(app.call(&root, "users/update", &admin_form).await.status(), 409);
+    assert_eq!(me_now().await["display_name"], "Vo L.");
 }
 
 /// With SMTP set up, a new email takes effect only through the one-time link emailed to it:
