@@ -347,11 +347,14 @@ fn ClashNotice(heading: &'static str, clashes: Vec<String>) -> impl IntoView {
 /// The page of the shifts ticked on the public list (`/shifts/chosen?id=…&id=…`): those that
 /// still take sign-ups, and one form that signs up for them all. Once signed up, on to the
 /// first sign-up's receipt (the page the browser lands on when it sends the form itself),
-/// which lists the others.
+/// which lists the others. Its links keep the place the list was narrowed to (`place=`).
 #[component]
 pub fn ChosenShiftsPage() -> impl IntoView {
-    let ids = super::distinct_ids(&use_query_map().with_untracked(|q| q.get_all("id").unwrap_or_default()));
-    let back_to = with_ids("/shifts/chosen", &ids);
+    let (ids, place) = use_query_map().with_untracked(|q| {
+        let place = q.get("place").filter(|p| !p.trim().is_empty());
+        (super::distinct_ids(&q.get_all("id").unwrap_or_default()), place)
+    });
+    let back_to = with_ids("/shifts/chosen", place.as_deref(), &ids);
     let chosen_ids = ids.clone();
     let shifts = Resource::new(move || chosen_ids.clone(), list_chosen_shifts);
     let me = Resource::new(|| (), |_| get_current_user());
@@ -373,7 +376,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
             <h1 class="text-3xl font-bold text-slate-900">"Sign up for the shifts you chose"</h1>
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
                 {move || {
-                    let (back_to, ids) = (back_to.clone(), ids.clone());
+                    let (back_to, ids, place) = (back_to.clone(), ids.clone(), place.clone());
                     Suspend::new(async move {
                         let me = me.await.ok().flatten();
                         match shifts.await {
@@ -402,7 +405,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                 let several = shifts.len() > 1;
                                 // Or back to the list with these ticked, to choose again.
                                 let open_ids: Vec<String> = shifts.iter().map(|s| s.id.clone()).collect();
-                                let change = with_ids("/shifts", &open_ids);
+                                let change = with_ids("/shifts", place.as_deref(), &open_ids);
                                 let mut new = new.into_iter();
                                 let form = match new.next() {
                                     None => view! {
@@ -436,7 +439,7 @@ pub fn ChosenShiftsPage() -> impl IntoView {
                                         {shifts.into_iter().zip(clashes).map(|(s, clashes)| {
                                             let others: Vec<String> = ids.iter().filter(|id| **id != s.id).cloned().collect();
                                             let leave_out = several.then(|| view! {
-                                                <a href=with_ids("/shifts/chosen", &others) rel="external" class="float-right text-sm text-slate-600 underline hover:text-slate-900" data-testid="leave-out">
+                                                <a href=with_ids("/shifts/chosen", place.as_deref(), &others) rel="external" class="float-right text-sm text-slate-600 underline hover:text-slate-900" data-testid="leave-out">
                                                     "Leave out" <span class="sr-only">{format!(" {}, {}", s.title, s.when())}</span>
                                                 </a>
                                             });
@@ -475,12 +478,12 @@ pub fn ChosenShiftsPage() -> impl IntoView {
 
 /// `path` with an `id=…` for each of `ids`: a choice of shifts as an address, for the list
 /// (which ticks them) or the page that signs up for them.
-fn with_ids(path: &str, ids: &[String]) -> String {
-    if ids.is_empty() {
-        return path.to_string();
-    }
-    let query: Vec<String> = ids.iter().map(|id| format!("id={}", crate::ui::urlencode(id))).collect();
-    format!("{path}?{}", query.join("&"))
+/// `path` with the place chosen on the list, if any, and the ticked shifts as its query.
+fn with_ids(path: &str, place: Option<&str>, ids: &[String]) -> String {
+    let place = place.map(|p| format!("place={}", crate::ui::urlencode(p)));
+    let query: Vec<String> =
+        place.into_iter().chain(ids.iter().map(|id| format!("id={}", crate::ui::urlencode(id)))).collect();
+    if query.is_empty() { path.to_string() } else { format!("{path}?{}", query.join("&")) }
 }
 
 /// The chosen shifts that no longer take sign-ups, each with why, so the volunteer knows what

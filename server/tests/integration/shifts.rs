@@ -4467,6 +4467,16 @@ async fn volunteers_sign_up_for_shifts_they_chose_together(app: TestApp) {
     assert!(html.contains(&format!("href=\"{without_sorting}\"")), "{html}");
     assert_eq!(html.matches("data-testid=\"leave-out\"").count(), 2, "{html}");
     assert!(html.contains(&format!("href=\"/shifts?id={}&amp;id={}\"", sorting.id, packing.id)), "{html}");
+    // Chosen on a list narrowed to one place, the links keep to it ("Anywhere" sends it empty).
+    let html = app.page(&app.client(), &format!("/shifts/chosen?place=The+Hall&{}", &page[15..])).await;
+    let back = format!("href=\"/shifts?place=The%20Hall&amp;id={}&amp;id={}\"", sorting.id, packing.id);
+    assert!(html.contains(&back), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/shifts/chosen?place=The%20Hall&amp;id={}&amp;", cooking.id)),
+        "{html}"
+    );
+    let html = app.page(&app.client(), &format!("/shifts/chosen?place=&{}", &page[15..])).await;
+    assert!(html.contains(&format!("href=\"/shifts?id={}&amp;id={}\"", sorting.id, packing.id)), "{html}");
     let html = app.page(&app.client(), &format!("/shifts/chosen?id={}&id={}", sorting.id, cooking.id)).await;
     assert!(!html.contains("leave-out"), "nothing to leave out of one: {html}");
     let html = app.page(&app.client(), &format!("/shifts/chosen?id={}", leafleting.id)).await;
