@@ -43,22 +43,24 @@ pub async fn needs_attention(
     }
     if role.satisfies(crate::payments::MANAGERS) {
         followed = true;
-        let (donations, orders, tickets) = crate::payments::service::count_disputed(db).await?;
+        let disputes = crate::payments::service::count_open_disputes(db).await?;
         let answer = ": answer in Stripe before the deadline";
+        let disputed = [
+            (disputes.donations, "disputed donation", "/admin/payments?kind=donation&status=DISPUTED"),
+            (disputes.orders, "disputed order", "/admin/payments?kind=order&status=DISPUTED"),
+            (disputes.tickets, "disputed ticket", "/admin/payments?kind=ticket&status=DISPUTED"),
+        ];
+        for (n, what, href) in disputed {
+            note(n, format!("{}{answer}", count(n, what)), href);
+        }
+        // Stripe's dashboard has them; the audit log shows when each came.
         note(
-            donations,
-            format!("{}{answer}", count(donations, "disputed donation")),
-            "/admin/payments?kind=donation&status=DISPUTED",
-        );
-        note(
-            orders,
-            format!("{}{answer}", count(orders, "disputed order")),
-            "/admin/payments?kind=order&status=DISPUTED",
-        );
-        note(
-            tickets,
-            format!("{}{answer}", count(tickets, "disputed ticket")),
-            "/admin/payments?kind=ticket&status=DISPUTED",
+            disputes.elsewhere,
+            format!(
+                "{} about payments not recorded here (a renewal, or a payment made outside Changemaker){answer}",
+                count(disputes.elsewhere, "dispute")
+            ),
+            "/admin/payments/audit?action=webhook.charge.dispute",
         );
     }
     if role.satisfies(crate::observability::VIEWERS) {

@@ -1252,11 +1252,27 @@ async fn a_dispute_that_arrives_before_its_payment_is_held_until_the_payment_is_
     assert_eq!(app.events("donation.completed").await.len(), 3);
     assert_eq!(app.events("payment.dispute.created").await.len(), 3);
 
-    // A dispute about a payment that is none of ours is answered 200 and changes nothing.
+    // A dispute about a payment that is none of ours (a membership's renewal, say) is answered
+    // 200 and changes nothing, but the payments admin's dashboard asks them to answer it.
+    let elsewhere = |dashboard: Value| {
+        let needs = dashboard["needs_attention"].to_string();
+        needs.contains("1 dispute about payments not recorded here (a renewal, or a payment made outside Changemaker): answer in Stripe before the deadline")
+            && needs.contains("/admin/payments/audit?action=webhook.charge.dispute")
+    };
+    let dashboard =
+        || async { app.call(&admin, "admin/dashboard", &[]).await.json::<Value>().await.unwrap() };
+    assert!(!elsewhere(dashboard().await), "the held disputes were all applied");
     let foreign = dispute("evt_dp_other", "charge.dispute.created", "pi_other", "needs_response");
     assert_eq!(deliver(&app, &foreign, signed(&foreign)).await, 200);
     assert_eq!(app.events("payment.dispute.created").await.len(), 3);
     assert_eq!(held().await, 1);
+    let now = dashboard().await;
+    assert!(elsewhere(now.clone()), "{now}");
+    // Once Stripe closes it there is nothing left to answer.
+    let closed = dispute("evt_dp_other_closed", "charge.dispute.closed", "pi_other", "won");
+    assert_eq!(deliver(&app, &closed, signed(&closed)).await, 200);
+    let now = dashboard().await;
+    assert!(!now["needs_attention"].to_string().contains("not recorded here"), "{now}");
 }
 
 async fn subscription_status(app: &TestApp) -> String {
