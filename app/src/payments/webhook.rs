@@ -622,7 +622,10 @@ async fn dispute(
         }
         _ => {
             hold_dispute(tx, payment, amount, reason, closed).await?;
-            Ok(Effect::none("held until its payment is recorded"))
+            // Named by Stripe's id: the one way to find it in Stripe's dashboard if no
+            // completion ever claims it (a renewal, or a payment made outside Changemaker).
+            let entity = Some(format!("stripe payment {payment}"));
+            Ok(Effect { entity, amount_cents: amount, outcome: "held until its payment is recorded" })
         }
     }
 }

@@ -1268,6 +1268,14 @@ async fn a_dispute_that_arrives_before_its_payment_is_held_until_the_payment_is_
     assert_eq!(held().await, 1);
     let now = dashboard().await;
     assert!(elsewhere(now.clone()), "{now}");
+    // The link's audit rows name it by Stripe's id, to be found in Stripe's dashboard.
+    let filter = [("filter[action]", "webhook.charge.dispute")];
+    let log: Value = app.call(&admin, "payments/audit-log", &filter).await.json().await.unwrap();
+    let newest = &log["rows"][0];
+    assert_eq!(
+        (newest["entity"].as_str(), newest["amount_cents"].as_i64(), newest["outcome"].as_str()),
+        (Some("stripe payment pi_other"), Some(2500), Some("held until its payment is recorded"))
+    );
     // Once Stripe closes it there is nothing left to answer.
     let closed = dispute("evt_dp_other_closed", "charge.dispute.closed", "pi_other", "won");
     assert_eq!(deliver(&app, &closed, signed(&closed)).await, 200);
