@@ -660,6 +660,22 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
             app.call(&me, "auth/update-account", &form).await
         }
     };
+    // An admin's save on Users of the form opened at `edits`.
+    let admin_save = |name: &'static str, email: &'static str, role: &'static str, edits: i64| {
+        let (app, root, id) = (&app, root.clone(), id.clone());
+        async move {
+            let edits = edits.to_string();
+            let form = [
+                ("id", id.as_str()),
+                ("form[display_name]", name),
+                ("form[email]", email),
+                ("form[role]", role),
+                ("form[expires]", ""),
+                ("form[edits]", edits.as_str()),
+            ];
+            app.call(&root, "users/update", &form).await.status()
+        }
+    };
     assert_eq!(me_now().await["profile_edits"], 0);
 
     // The form follows its own saves: the answer carries the new count.
@@ -668,15 +684,7 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
     assert_eq!(res.json::<Value>().await.unwrap()["user"]["profile_edits"], 1);
 
     // An admin renames the account while the owner's form (opened at 1) is open.
-    let admin_form = [
-        ("id", id.as_str()),
-        ("form[display_name]", "Vo Lunteer"),
-        ("form[email]", "vol@example.org"),
-        ("form[role]", "VOLUNTEER"),
-        ("form[expires]", ""),
-        ("form[edits]", "1"),
-    ];
-    assert_eq!(app.call(&root, "users/update", &admin_form).await.status(), 200);
+    assert_eq!(admin_save("Vo Lunteer", "vol@example.org", "VOLUNTEER", 1).await, 200);
     let events = app.events("user.updated").await.len();
     let audited = app.audited("user.account_changed").await;
     // The owner's save would put "Vo" back, or change the email on top of the admin's change.
@@ -710,15 +718,7 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
 
     // An admin's change of role leaves the name and email as the form shows them: the
     // form opened before it still saves (it was refused while one count held both).
-    let admin_form = [
-        ("id", id.as_str()),
-        ("form[display_name]", "Volunteer"),
-        ("form[email]", "new@example.org"),
-        ("form[role]", "EVENTS_ADMIN"),
-        ("form[expires]", ""),
-        ("form[edits]", "4"),
-    ];
-    assert_eq!(app.call(&root, "users/update", &admin_form).await.status(), 200);
+    assert_eq!(admin_save("Volunteer", "new@example.org", "EVENTS_ADMIN", 4).await, 200);
     assert_eq!(me_now().await["profile_edits"], 4, "a role is not counted for Your account");
     let res = save("Vo L.", "new@example.org", Some(4)).await;
     assert_eq!(res.status(), 200);
@@ -727,15 +727,7 @@ async fn your_account_opened_before_the_account_changed_cannot_put_the_old_detai
     assert_eq!((&now["display_name"], &now["role"]), (&"Vo L.".into(), &"EVENTS_ADMIN".into()));
     // The admin's form, opened after its own save (at 5) and so before that rename, is
     // refused all the same: it shows the name too.
-    let admin_form = [
-        ("id", id.as_str()),
-        ("form[display_name]", "Volunteer"),
-        ("form[email]", "new@example.org"),
-        ("form[role]", "VOLUNTEER"),
-        ("form[expires]", ""),
-        ("form[edits]", "5"),
-    ];
-    assert_eq!(app.call(&root, "users/update", &admin_form).await.status(), 409);
+    assert_eq!(admin_save("Volunteer", "new@example.org", "VOLUNTEER", 5).await, 409);
     assert_eq!(me_now().await["display_name"], "Vo L.");
 }
 
