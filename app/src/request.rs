@@ -33,6 +33,11 @@ pub fn cookie(name: &str) -> Option<String> {
     parts().and_then(|p| cookie_in(&p.headers, name))
 }
 
+/// The `Host` the request was sent to, as the browser wrote it (`act.example.org`).
+pub fn host() -> Option<String> {
+    parts().and_then(|p| p.headers.get(header::HOST)?.to_str().ok().map(str::to_string))
+}
+
 /// The client IP as text, for rate-limit keys and audit rows.
 pub fn client_ip() -> String {
     parts()

@@ -97,9 +97,29 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     }
     let organisation_name =
         crate::settings::organisation_name(&state.db).await.map_err(crate::auth::internal)?;
-    let needs_attention =
-        service::needs_attention(&state.db, &state.secret_key, user.role).await.map_err(internal)?;
+    let address = service::public_address(&state.public_url, crate::request::host().as_deref());
+    let needs_attention = service::needs_attention(&state.db, &state.secret_key, user.role, &address)
+        .await
+        .map_err(internal)?;
     Ok(DashboardSummary { organisation_name, accounts, needs_attention })
+}
+
+/// Where the links this server sends out lead (`CHANGEMAKER_PUBLIC_URL`): in emails,
+/// calendar files, QR codes and the integrations' posts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicAddress {
+    pub url: String,
+    /// The host this page was opened at, when `url` is one only the server's own machine
+    /// can open (the default, `http://127.0.0.1:3000`) and the page's is not: every link
+    /// sent out leads nowhere.
+    pub unreachable_from: Option<String>,
+}
+
+#[server(prefix = "/api", endpoint = "admin/public-address")]
+pub async fn get_public_address() -> Result<PublicAddress, AppError> {
+    crate::auth::require_role(SETTINGS_MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::public_address(&state.public_url, crate::request::host().as_deref()))
 }
 
 /// Who may change the organisation's settings.

@@ -1,7 +1,7 @@
 //! The dashboard's "Needs attention" (ssr only): what waits for someone, each with the page
 //! where it is dealt with, for the roles that deal with it.
 
-use super::Attention;
+use super::{Attention, PublicAddress};
 use crate::db::Db;
 use crate::secrets::SecretKey;
 use crate::ui::count;
@@ -12,6 +12,7 @@ pub async fn needs_attention(
     db: &Db,
     key: &SecretKey,
     role: Role,
+    address: &PublicAddress,
 ) -> Result<Option<Vec<Attention>>, sqlx::Error> {
     let mut items = Vec::new();
     let mut followed = false;
@@ -20,6 +21,15 @@ pub async fn needs_attention(
             items.push(Attention { text, href: href.to_string() });
         }
     };
+    if role.satisfies(super::SETTINGS_MANAGERS)
+        && let Some(opened_at) = &address.unreachable_from
+    {
+        let text = format!(
+            "Links in emails and QR codes lead to {}, which only the server's own machine can open, not {opened_at}: set CHANGEMAKER_PUBLIC_URL to this site's address and restart the server",
+            address.url
+        );
+        note(1, text, "/admin/settings#public-address");
+    }
     if role.satisfies(crate::users::MANAGERS) {
         followed = true;
         let waiting = crate::users::service::count_waiting_for_approval(db).await?;
@@ -73,4 +83,50 @@ pub async fn needs_attention(
         );
     }
     Ok(followed.then_some(items))
+}
+
+/// The server's public address as the settings show it, with the host the page was opened at
+/// (`host`, the request's `Host`) when only the server's own machine can open the address
+/// and the page was opened elsewhere. A proxy that passes on its own `Host` hides this.
+pub fn public_address(public_url: &str, host: Option<&str>) -> PublicAddress {
+    let url_host = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
+    let url_host = url_host.split('/').next().unwrap_or_default();
+    let unreachable_from =
+        host.filter(|host| only_this_machine(url_host) && !only_this_machine(host)).map(str::to_string);
+    PublicAddress { url: public_url.to_string(), unreachable_from }
+}
+
+/// Whether `host` (`name`, `name:port`, `[v6]:port`) can be opened on this machine only, if
+/// at all: `localhost`, a loopback IP, or the unspecified one of a server listening everywhere
+/// (`0.0.0.0`, the default public address when `LEPTOS_SITE_ADDR` is that).
+fn only_this_machine(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_to_this_machine_are_flagged_only_when_the_page_was_opened_elsewhere() {
+        let flagged = |url: &str, host: Option<&str>| public_address(url, host).unreachable_from;
+        let default = "http://127.0.0.1:3000";
+        assert_eq!(flagged(default, Some("act.example.org")), Some("act.example.org".to_string()));
+        assert_eq!(flagged(default, Some("192.168.1.20:3000")), Some("192.168.1.20:3000".to_string()));
+        for local in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "127.0.0.2"] {
+            assert_eq!(flagged(default, Some(local)), None, "{local}");
+        }
+        assert_eq!(flagged(default, None), None, "no Host, nothing to compare");
+        assert_eq!(flagged("http://[::1]:3000", Some("act.example.org")), Some("act.example.org".into()));
+        assert_eq!(flagged("http://0.0.0.0:3000", Some("act.example.org")), Some("act.example.org".into()));
+        assert_eq!(flagged("http://localhost/base", Some("act.example.org")), Some("act.example.org".into()));
+        // Set to a real address, links work wherever the page was opened (a proxy's own host too).
+        assert_eq!(flagged("https://act.example.org", Some("127.0.0.1:3000")), None);
+        assert_eq!(flagged("https://act.example.org", Some("other.example.org")), None);
+    }
 }

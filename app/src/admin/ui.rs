@@ -264,6 +264,38 @@ pub fn OrganisationSettings() -> impl IntoView {
     }
 }
 
+/// Where the links the server sends out lead, on the settings page, with a warning when only
+/// the server's own machine can open them (`CHANGEMAKER_PUBLIC_URL` left at its default).
+#[component]
+pub fn PublicAddressSettings() -> impl IntoView {
+    let address = Resource::new(|| (), |_| super::get_public_address());
+    view! {
+        <section id="public-address" class="mt-4 max-w-xl rounded-lg bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold text-slate-900">"This site's address"</h2>
+            <Transition fallback=|| view! { <p class="mt-4 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match address.await {
+                        Err(e) => view! { <crate::ui::LoadError error=e /> }.into_any(),
+                        Ok(address) => view! {
+                            <p class="mt-2 text-sm text-slate-700" data-testid="public-address">
+                                "Links in emails, calendar files, QR codes and posts to other services start with "
+                                <code class="break-all">{address.url}</code>
+                                ". The server reads it from CHANGEMAKER_PUBLIC_URL when it starts."
+                            </p>
+                            {address.unreachable_from.map(|host| view! {
+                                <p class="mt-2 text-sm font-medium text-red-700" role="alert" data-testid="public-address-warning">
+                                    {format!("Only the server's own machine can open that address, but this page was opened at {host}. Until CHANGEMAKER_PUBLIC_URL is set to the address people use (and the server restarted), cancel links, ticket QR codes and password links lead nowhere.")}
+                                </p>
+                            })}
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
 /// The organisation's time zone, on the settings page: shifts are typed and shown in it.
 #[component]
 pub fn TimeZoneSettings() -> impl IntoView {

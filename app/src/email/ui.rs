@@ -27,6 +27,7 @@ pub fn EmailSettingsPage() -> impl IntoView {
         <h1 class="text-2xl font-bold text-slate-900">"Settings"</h1>
         <crate::admin::ui::OrganisationSettings />
         <crate::admin::ui::TimeZoneSettings />
+        <crate::admin::ui::PublicAddressSettings />
         <crate::shifts::ui::ReminderSettings />
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -99,6 +99,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("shifts/new-calendar-feed", SignedIn),
     ("admin/dashboard", ADMIN_AREA),
     ("admin/time-zone", ADMIN_AREA),
+    ("admin/public-address", ORGANISERS),
     ("admin/time-zones", ORGANISERS),
     ("admin/save-time-zone", ORGANISERS),
     ("admin/organisation", ORGANISERS),

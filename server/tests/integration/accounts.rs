@@ -20,6 +20,7 @@ on_both_backends!(
     login_is_rate_limited_per_ip,
     admin_only_function_answers_by_role,
     the_dashboard_lists_what_waits_for_each_admin,
+    links_that_only_the_servers_own_machine_can_open_are_pointed_out,
     admin_pages_redirect_or_refuse,
     create_super_admin_spends_the_setup_link,
     admins_rename_the_organisation_and_describe_it,
@@ -336,6 +337,49 @@ async fn needs_attention(app: &TestApp, email: &str) -> Option<Vec<(String, Stri
             .map(|i| (i["text"].as_str().unwrap().into(), i["href"].as_str().unwrap().into()))
             .collect()
     })
+}
+
+/// Left at its default, `CHANGEMAKER_PUBLIC_URL` makes every emailed link lead to
+/// `http://127.0.0.1:…`: once the site is opened at another address, the settings and the
+/// organisers' dashboard say so.
+async fn links_that_only_the_servers_own_machine_can_open_are_pointed_out(app: TestApp) {
+    app.create_user("root@example.org", Role::SuperAdmin, UserStatus::Active).await;
+    app.create_user("pay@example.org", Role::PaymentsAdmin, UserStatus::Active).await;
+    let root = app.signed_in("root@example.org").await;
+    let url = format!("http://{}", app.addr);
+    // The settings page and the dashboard's items, asked for at `host`.
+    let settings = |host: &'static str| {
+        let (app, root) = (&app, root.clone());
+        async move {
+            let res = root.get(app.url("/admin/settings")).header("host", host).send().await.unwrap();
+            res.text().await.unwrap().replace("<!>", "")
+        }
+    };
+    let attention = |client: reqwest::Client, host: &'static str| {
+        let app = &app;
+        async move {
+            let res = client.post(app.url("/api/admin/dashboard")).header("host", host).send().await.unwrap();
+            res.json::<Value>().await.unwrap()["needs_attention"].to_string()
+        }
+    };
+
+    // Opened on the server's own machine, the links work there: the address is only shown.
+    let html = settings("127.0.0.1").await;
+    assert!(html.contains(&format!("start with <code class=\"break-all\">{url}</code>")), "{html}");
+    assert!(!html.contains("public-address-warning"), "{html}");
+    assert!(!attention(root.clone(), "localhost:3000").await.contains("Links in emails"));
+
+    // Opened at the address people use, they lead nowhere.
+    let html = settings("act.example.org").await;
+    assert!(html.contains("but this page was opened at act.example.org"), "{html}");
+    let items = attention(root.clone(), "act.example.org").await;
+    let text = format!(
+        "Links in emails and QR codes lead to {url}, which only the server's own machine can open, not act.example.org: set CHANGEMAKER_PUBLIC_URL to this site's address and restart the server"
+    );
+    assert!(items.contains(&text) && items.contains("/admin/settings#public-address"), "{items}");
+    // Only those who look after the settings are told.
+    let pay = app.signed_in("pay@example.org").await;
+    assert!(!attention(pay, "act.example.org").await.contains("Links in emails"));
 }
 
 async fn the_dashboard_lists_what_waits_for_each_admin(app: TestApp) {
