@@ -103,6 +103,13 @@ async fn run(config: &Config) -> Result<(), String> {
     let listener = bind(config.site_addr).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, public_url = %config.public_url, "listening");
+    if config.site_addr.ip().is_unspecified() && config.public_url == format!("http://{}", config.site_addr) {
+        // The default public address of a server listening everywhere is nobody's address.
+        tracing::warn!(
+            public_url = %config.public_url,
+            "CHANGEMAKER_PUBLIC_URL is not set: links sent out (emails, QR codes, calendar files) lead nowhere until it is the address people use"
+        );
+    }
     if let Some(token) = &prepared.setup_token {
         // Printed, not logged: the link is a one-time credential and logs are kept.
         println!(

@@ -1,7 +1,7 @@
 //! The `changemaker` binary itself: start-up checks, first-run link, `create-admin`,
 //! graceful shutdown on SIGTERM.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -74,6 +74,32 @@ fn first_run_prints_a_setup_link_and_sigterm_exits_cleanly() {
         }
         assert!(Instant::now() < deadline, "the server did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A server listening on every interface with no public address set would send out links to
+/// `http://0.0.0.0:…`: its log says so at start-up.
+#[test]
+fn listening_everywhere_without_a_public_address_warns_that_links_lead_nowhere() {
+    for (public_url, warned) in [(None, true), (Some("https://act.example.org"), false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = command(dir.path());
+        cmd.env("LEPTOS_SITE_ADDR", format!("0.0.0.0:{}", free_port()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = public_url {
+            cmd.env("CHANGEMAKER_PUBLIC_URL", url);
+        }
+        let mut child = cmd.spawn().unwrap();
+        // The setup link is printed after the warning is logged.
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let link = stdout.lines().map_while(Result::ok).find(|line| line.contains("/setup?token="));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(link.is_some(), "the server started");
+        let mut log = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+        assert_eq!(log.contains("CHANGEMAKER_PUBLIC_URL is not set"), warned, "{public_url:?}: {log}");
     }
 }
 
