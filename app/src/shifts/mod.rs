@@ -297,6 +297,8 @@ pub struct ShiftDetail {
     pub over: bool,
     /// The shift has started: who came can be marked.
     pub started: bool,
+    /// Email is set up, so a volunteer's email can be sent again.
+    pub email_set_up: bool,
 }
 
 /// A shift's printed sign-in sheet: everyone with a spot, then the waitlist, in line order;
@@ -1044,8 +1046,17 @@ pub async fn get_admin_shift(
         .map_err(crate::auth::internal)?
         .ok_or_else(|| AppError::NotFound("There is no such shift.".into()))?;
     let signups = service::signups(&state.db, &id, &q, page).await?;
+    let email_set_up = crate::email::service::is_configured(&state.db, &state.secret_key)
+        .await
+        .map_err(crate::auth::internal)?;
     let now = crate::db::now_unix();
-    Ok(ShiftDetail { over: shift.is_over(now), started: shift.has_started(now), shift, signups })
+    Ok(ShiftDetail {
+        over: shift.is_over(now),
+        started: shift.has_started(now),
+        shift,
+        signups,
+        email_set_up,
+    })
 }
 
 /// An admin marks whether a volunteer with a spot came (`attendance` ATTENDED or NO_SHOW),

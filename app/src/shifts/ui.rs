@@ -1737,6 +1737,8 @@ pub fn AdminShiftPage() -> impl IntoView {
                 detail.await.ok().map(|d| {
                     let over = d.over;
                     let marking = (d.started && d.shift.status != ShiftStatus::Cancelled).then_some(attendance);
+                    // Without email set up a resent email could not arrive: not offered.
+                    let resend = d.email_set_up.then_some(resend);
                     let actions = RowActions { remove, promote, resend, move_to, confirm_removal, moving, move_from, move_targets };
                     view! { <SignupList shift_id=d.shift.id signups=d.signups search=search() changeable=!over actions=actions marking=marking /> }
                 })
@@ -1822,7 +1824,8 @@ fn SignupList(
 struct RowActions {
     remove: ServerAction<AdminRemoveSignup>,
     promote: ServerAction<AdminPromoteSignup>,
-    resend: ServerAction<AdminResendConfirmation>,
+    /// `None` while email is not set up.
+    resend: Option<ServerAction<AdminResendConfirmation>>,
     move_to: ServerAction<AdminMoveSignup>,
     /// Which sign-up's removal waits for confirmation.
     confirm_removal: RwSignal<Option<String>>,
@@ -1887,7 +1890,7 @@ fn SignupTable(
                 }
             });
             // For a volunteer who cannot find the email from their sign-up.
-            let resend_control = changeable.then(|| {
+            let resend_control = resend.filter(|_| changeable).map(|resend| {
                 let id = s.id.clone();
                 view! {
                     <ActionForm action=resend attr:class="inline">

@@ -594,7 +594,11 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
         async move { app.call(&app.client(), "shifts/by-token", &[("token", token.as_str())]).await.status() }
     };
 
-    // Without email set up nothing could arrive: refused, the volunteer's link still works.
+    // Without email set up nothing could arrive: not offered on the shift's page, and
+    // refused; the volunteer's link still works.
+    let page = format!("/admin/shifts/{}", shift.id);
+    let offered = |html: String| html.matches(">Resend email</button>").count();
+    assert_eq!(offered(app.page(&admin, &page).await), 0);
     let res = resend(spot.signup_id.clone()).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("Email is not set up yet"));
@@ -602,6 +606,7 @@ async fn organisers_resend_a_volunteers_confirmation(app: TestApp) {
     assert_eq!(queued(&app, "You're signed up: Soup kitchen").await.len(), 1, "only the first");
     let smtp = crate::common::smtp::FakeSmtp::start(0).await;
     crate::email::configure_smtp(&app, &admin, smtp.port).await;
+    assert_eq!(offered(app.page(&admin, &page).await), 2, "on each row");
 
     let res = resend(spot.signup_id.clone()).await;
     assert_eq!(res.status(), 200);
