@@ -476,9 +476,9 @@ pub fn ChosenShiftsPage() -> impl IntoView {
     }
 }
 
-/// `path` with an `id=…` for each of `ids`: a choice of shifts as an address, for the list
-/// (which ticks them) or the page that signs up for them.
-/// `path` with the place chosen on the list, if any, and the ticked shifts as its query.
+/// `path` with an `id=…` for each of `ids` (after the `place=` chosen on the list, if any): a
+/// choice of shifts as an address, for the list (which ticks them) or the page that signs up
+/// for them.
 fn with_ids(path: &str, place: Option<&str>, ids: &[String]) -> String {
     let place = place.map(|p| format!("place={}", crate::ui::urlencode(p)));
     let query: Vec<String> =
