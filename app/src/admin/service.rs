@@ -67,7 +67,7 @@ pub async fn needs_attention(
         note(
             disputes.elsewhere,
             format!(
-                "{} about payments not recorded here (a renewal, or a payment made outside Changemaker){answer}",
+                "{} about payments not recorded as paid here (a renewal, or a payment made outside Changemaker){answer}",
                 count(disputes.elsewhere, "dispute")
             ),
             "/admin/payments/audit?action=webhook.charge.dispute",

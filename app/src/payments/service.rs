@@ -590,7 +590,7 @@ pub struct OpenDisputes {
     pub donations: i64,
     pub orders: i64,
     pub tickets: i64,
-    /// Held disputes about payments not recorded here (yet): a membership's or a monthly
+    /// Held disputes about payments not recorded as paid here (yet): a membership's or a monthly
     /// donation's renewal, or a payment made outside Changemaker.
     pub elsewhere: i64,
 }

@@ -1256,7 +1256,7 @@ async fn a_dispute_that_arrives_before_its_payment_is_held_until_the_payment_is_
     // 200 and changes nothing, but the payments admin's dashboard asks them to answer it.
     let elsewhere = |dashboard: Value| {
         let needs = dashboard["needs_attention"].to_string();
-        needs.contains("1 dispute about payments not recorded here (a renewal, or a payment made outside Changemaker): answer in Stripe before the deadline")
+        needs.contains("1 dispute about payments not recorded as paid here (a renewal, or a payment made outside Changemaker): answer in Stripe before the deadline")
             && needs.contains("/admin/payments/audit?action=webhook.charge.dispute")
     };
     let dashboard =
@@ -1280,7 +1280,7 @@ async fn a_dispute_that_arrives_before_its_payment_is_held_until_the_payment_is_
     let closed = dispute("evt_dp_other_closed", "charge.dispute.closed", "pi_other", "won");
     assert_eq!(deliver(&app, &closed, signed(&closed)).await, 200);
     let now = dashboard().await;
-    assert!(!now["needs_attention"].to_string().contains("not recorded here"), "{now}");
+    assert!(!now["needs_attention"].to_string().contains("not recorded as paid here"), "{now}");
 }
 
 async fn subscription_status(app: &TestApp) -> String {
