@@ -1,5 +1,6 @@
 //! The reminder worker (ssr only): once a minute it queues the reminders that have fallen due —
-//! before volunteers' shifts (`shifts::service::send_reminders`) and before meetings
+//! before volunteers' shifts (`shifts::service::send_reminders`), ticketed events
+//! (`ticketed_events::service::send_reminders`) and meetings
 //! (`meetings::service::send_reminders`). `serve` runs it in the background.
 
 use std::sync::Arc;
@@ -24,6 +25,11 @@ impl ReminderWorker {
                 Ok(0) => {}
                 Ok(queued) => tracing::info!(queued, "queued shift reminders"),
                 Err(e) => tracing::warn!(error = %e, "could not queue shift reminders"),
+            }
+            match crate::ticketed_events::service::send_reminders(&self.db, now).await {
+                Ok(0) => {}
+                Ok(queued) => tracing::info!(queued, "queued ticket reminders"),
+                Err(e) => tracing::warn!(error = %e, "could not queue ticket reminders"),
             }
             match crate::meetings::service::send_reminders(&self.db, &self.key, now).await {
                 Ok(0) => {}

@@ -203,6 +203,10 @@ async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, Ticket
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(TicketingError::NotFound)?;
+    Ok(locked_from_row(&row)?)
+}
+
+fn locked_from_row(row: &sqlx::any::AnyRow) -> Result<Locked, sqlx::Error> {
     let status: String = row.try_get("status")?;
     Ok(Locked {
         id: row.try_get("id")?,
@@ -309,6 +313,7 @@ pub async fn save(
     let mut tx = bus.db().begin_write().await?;
     let is_new = id.is_empty();
     // One statement writes either, its values bound in the same order.
+    let mut before = None;
     let (id, sql) = if is_new {
         let sql = "INSERT INTO ticketed_events (slug, title, description, venue, starts_at, ends_at, created_at, \
                    updated_at, id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 'DRAFT')";
@@ -323,6 +328,7 @@ pub async fn save(
         }
         let sql = "UPDATE ticketed_events SET slug = $1, title = $2, description = $3, venue = $4, starts_at = $5, \
                    ends_at = $6, updated_at = $7, edits = edits + 1 WHERE id = $8";
+        before = Some(current);
         (id.to_string(), sql)
     };
     let written = sqlx::query(sql)
@@ -342,6 +348,9 @@ pub async fn save(
     };
     save_tiers(&mut tx, &id, &valid.tiers).await?;
     let saved = locked(&mut tx, "id", &id).await?;
+    if let Some(before) = &before {
+        tell_holders_of_change(&mut tx, before, &saved, &zone).await?;
+    }
     let starts_at = rfc3339_from_unix_ms(saved.starts_at * 1000);
     let event = if is_new {
         Event::TicketedEventCreated(TicketedEventCreated {
@@ -459,6 +468,134 @@ pub async fn publish(bus: &Bus, actor: &Actor, id: &str, now: i64) -> Result<(),
     crate::audit::service::record(&mut tx, actor, "ticketed-event.published", &event.slug).await?;
     bus.commit(tx).await?;
     Ok(())
+}
+
+/// After an edit of a published event that moved its time or place, in the edit's
+/// transaction: each holder of a ticket is emailed "Changed: …" with the new details and a
+/// calendar file that updates their entry, and a new start is reminded of again.
+async fn tell_holders_of_change(
+    tx: &mut Tx,
+    before: &Locked,
+    saved: &Locked,
+    zone: &Zone,
+) -> Result<(), sqlx::Error> {
+    let moved = (before.starts_at, before.ends_at) != (saved.starts_at, saved.ends_at);
+    if saved.status != EventStatus::Published || (!moved && before.venue == saved.venue) {
+        return Ok(());
+    }
+    if before.starts_at != saved.starts_at {
+        sqlx::query("UPDATE tickets SET reminded_at = NULL WHERE event_id = $1")
+            .bind(&saved.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let holders: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT t.name, t.email, t.code, r.name FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
+         WHERE t.event_id = $1 AND t.status IN ('VALID', 'SUSPENDED') ORDER BY t.created_at, t.id",
+    )
+    .bind(&saved.id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let when = zone.span_label(saved.starts_at, saved.ends_at);
+    let emails: Vec<OutgoingEmail> = holders
+        .into_iter()
+        .map(|(name, email, code, tier)| OutgoingEmail {
+            to: email,
+            subject: format!("Changed: {}", saved.title),
+            body: format!(
+                "Hello {name},\n\n{} has changed. Your ticket ({tier}) is for:\n\nWhen: {when}\nWhere: {}\nCode: {code}\n\n\
+                 Your ticket's page: {LINK_BASE}/ticket?code={code}\n",
+                saved.title, saved.venue
+            ),
+            // A later SEQUENCE than the ticket's entry: calendars move it.
+            attachment: Some(saved.calendar_file(
+                "CONFIRMED",
+                saved.updated_at,
+                &format!("Your ticket: {tier}. Code: {code}"),
+            )),
+        })
+        .collect();
+    crate::email::service::queue_all(tx, &emails).await
+}
+
+/// Holders of a ticket are reminded this long before their event starts.
+pub const REMINDER_HOURS: i64 = 24;
+
+/// Tickets reminded per transaction.
+const REMINDERS_PER_BATCH: i64 = 500;
+
+/// Queues a reminder for each valid ticket, not checked in nor reminded yet, of a published
+/// event starting within `REMINDER_HOURS` of `now`. A ticket taken within that last day is
+/// not reminded (its email just came). Answers how many were queued.
+pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, TicketingError> {
+    let lead = REMINDER_HOURS * 3600;
+    let due: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM ticketed_events WHERE status = 'PUBLISHED' AND starts_at > $1 AND starts_at <= $2 \
+         ORDER BY starts_at",
+    )
+    .bind(now)
+    .bind(now + lead)
+    .fetch_all(db.pool())
+    .await?;
+    let zone = settings::time_zone(db).await?;
+    let tickets = format!(
+        "SELECT t.id, t.name, t.email, t.code, r.name AS tier FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
+         WHERE t.event_id = $1 AND t.status = 'VALID' AND t.checked_in_at IS NULL AND t.reminded_at IS NULL \
+         AND t.created_at <= $2 ORDER BY t.created_at, t.id LIMIT {REMINDERS_PER_BATCH}"
+    );
+    let mut queued = 0;
+    for id in due {
+        loop {
+            let mut tx = db.begin_write().await?;
+            // Read again under the lock: cancelled or moved meanwhile, it is not reminded now.
+            let event = locked(&mut tx, "id", &id).await?;
+            if event.status != EventStatus::Published
+                || event.starts_at <= now
+                || event.starts_at > now + lead
+            {
+                break;
+            }
+            let rows = sqlx::query(sqlx::AssertSqlSafe(tickets.as_str()))
+                .bind(&id)
+                .bind(event.starts_at - lead)
+                .fetch_all(&mut *tx)
+                .await?;
+            let when = zone.span_label(event.starts_at, event.ends_at);
+            let mut reminders = Vec::with_capacity(rows.len());
+            for row in &rows {
+                // Marked in the same transaction as queued: a reminder is never sent twice.
+                sqlx::query("UPDATE tickets SET reminded_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(row.try_get::<String, _>("id")?)
+                    .execute(&mut *tx)
+                    .await?;
+                let (name, code, tier): (String, String, String) =
+                    (row.try_get("name")?, row.try_get("code")?, row.try_get("tier")?);
+                reminders.push(OutgoingEmail {
+                    to: row.try_get("email")?,
+                    subject: format!("Reminder: {}", event.title),
+                    body: format!(
+                        "Hello {name},\n\nSee you soon at {}.\n\nWhen: {when}\nWhere: {}\nYour ticket: {tier}, code {code}\n\n\
+                         Show the code at the door, or the QR code on your ticket's page: {LINK_BASE}/ticket?code={code}\n\
+                         If you can no longer come, give your place back there, so that someone else can have it.\n",
+                        event.title, event.venue
+                    ),
+                    attachment: Some(event.calendar_file(
+                        "CONFIRMED",
+                        event.updated_at,
+                        &format!("Your ticket: {tier}. Code: {code}"),
+                    )),
+                });
+            }
+            crate::email::service::queue_all(&mut tx, &reminders).await?;
+            tx.commit().await?;
+            queued += reminders.len();
+            if (rows.len() as i64) < REMINDERS_PER_BATCH {
+                break;
+            }
+        }
+    }
+    Ok(queued)
 }
 
 /// Cancels a published event still to end: every valid ticket is cancelled and its holder emailed, and

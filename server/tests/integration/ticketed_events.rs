@@ -14,6 +14,7 @@ on_both_backends!(
     the_public_list_of_events_comes_a_page_at_a_time,
     with_payments_off_only_the_tickets_had_without_paying_are_offered,
     a_tickets_qr_code_opens_its_check_in_with_the_code_filled_in,
+    holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before,
 );
 
 on_both_backends_with_own_server!(
@@ -283,6 +284,95 @@ async fn at_the_door_a_ticket_is_found_by_name_email_or_code_and_checked_in_from
     assert!(!page.contains("aria-label=\"Check in Lou Late\""), "checked in: no button {page}");
     let page = app.page(&door, &format!("/admin/ticketed-events/{id}?q=nobody")).await;
     assert!(page.contains("No ticket matches this search.") && page.contains("Show every ticket"), "{page}");
+}
+
+/// A ticket's holder is emailed when the event moves (time or place), and reminded a day
+/// before it; not for a returned ticket, nor one taken within that last day.
+async fn holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before(app: TestApp) {
+    use app::ticketed_events::service::{REMINDER_HOURS, send_reminders};
+    let door = events_admin(&app).await;
+    let date = app::time::date_time_from_unix(app::db::now_unix() + 3 * 86_400).0;
+    let form = |venue: &'static str, start: &'static str, description: &'static str| {
+        let mut form = event_form("Gala", &date, "General | 10");
+        form.retain(|(key, _)| !matches!(*key, "form[venue]" | "form[start_time]" | "form[description]"));
+        form.extend([
+            ("form[venue]", venue),
+            ("form[start_time]", start),
+            ("form[description]", description),
+        ]);
+        form
+    };
+    let res = app.call(&door, "ticketed-events/save", &form("Riverside Hall", "19:00", "Dinner.")).await;
+    let saved: Value = res.json().await.unwrap();
+    let (id, slug) = (saved["id"].as_str().unwrap().to_string(), saved["slug"].as_str().unwrap().to_string());
+    assert_eq!(app.call(&door, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
+    let tier = tier_id(&public_event(&app, &slug).await, "General");
+    let mut codes = Vec::new();
+    for email in ["ana@example.org", "ben@example.org", "dan@example.org"] {
+        let (status, body) = take(&app, &slug, &tier, email).await;
+        assert_eq!(status, 200, "{body}");
+        codes.push(ticket_code(&body));
+    }
+    let res = app.call(&app.client(), "ticketed-events/return", &[("code", codes[1].as_str())]).await;
+    assert_eq!(res.status(), 200, "Ben gives his back");
+    let starts_at = || async {
+        let at: i64 = sqlx::query_scalar("SELECT starts_at FROM ticketed_events WHERE id = $1")
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        at
+    };
+    // Dan's came within the last day before the event: its email was the reminder.
+    let lead = REMINDER_HOURS * 3600;
+    sqlx::query("UPDATE tickets SET created_at = $1 WHERE email = 'dan@example.org'")
+        .bind(starts_at().await - 3600)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let emails = |subject: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_as::<_, (String, String, Option<String>)>(
+                "SELECT to_address, body, attachment_name FROM email_outbox WHERE subject = $1 \
+                 ORDER BY to_address, created_at",
+            )
+            .bind(subject)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap()
+        }
+    };
+
+    let day_before = starts_at().await - lead;
+    assert_eq!(send_reminders(&app.db, day_before - 60).await.unwrap(), 0, "not yet");
+    assert_eq!(send_reminders(&app.db, day_before + 60).await.unwrap(), 1);
+    assert_eq!(send_reminders(&app.db, day_before + 120).await.unwrap(), 0, "once");
+    let reminded = emails("Reminder: Gala").await;
+    assert_eq!(reminded.len(), 1);
+    let (to, body, file) = &reminded[0];
+    assert_eq!((to.as_str(), file.as_deref()), ("ana@example.org", Some("event.ics")));
+    assert!(body.contains("19:00–22:00") && body.contains("Riverside Hall"), "{body}");
+    assert!(body.contains(&format!("/ticket?code={}", codes[0])), "{body}");
+
+    // A new description changes nothing for holders; a new time and place is emailed to each
+    // holder of a ticket, and reminded of again before the new start.
+    let mut edit = form("Riverside Hall", "19:00", "Dinner and dancing.");
+    edit.push(("id", id.as_str()));
+    assert_eq!(app.call(&door, "ticketed-events/save", &edit).await.status(), 200);
+    assert!(emails("Changed: Gala").await.is_empty());
+    let mut edit = form("Town Square", "20:00", "Dinner and dancing.");
+    edit.push(("id", id.as_str()));
+    assert_eq!(app.call(&door, "ticketed-events/save", &edit).await.status(), 200);
+    let changed = emails("Changed: Gala").await;
+    let to: Vec<&str> = changed.iter().map(|(to, _, _)| to.as_str()).collect();
+    assert_eq!(to, ["ana@example.org", "dan@example.org"], "not Ben, who gave his back");
+    let (_, body, file) = &changed[0];
+    assert!(body.contains("20:00–22:00") && body.contains("Town Square"), "{body}");
+    assert!(body.contains(&codes[0]) && file.is_some(), "{body}");
+    let day_before = starts_at().await - lead;
+    assert_eq!(send_reminders(&app.db, day_before + 60).await.unwrap(), 1, "Ana again, not Dan");
+    assert_eq!(emails("Reminder: Gala").await.len(), 2);
 }
 
 async fn public_event(app: &TestApp, slug: &str) -> Value {
