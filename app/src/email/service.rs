@@ -328,6 +328,27 @@ pub async fn send_test(db: &Db, key: &SecretKey, to: &str) -> Result<(), EmailEr
 
 pub const QUEUE_PAGE_SIZE: i64 = 50;
 
+/// The longest message an organiser emails to a group (a shift's volunteers, an event's
+/// ticket holders).
+pub const MESSAGE_MAX_CHARS: usize = 5000;
+
+/// An organiser's email to a group, checked into `v`: a subject on one line of at most 200
+/// characters (field `subject`), and a message of at most `MESSAGE_MAX_CHARS` (field `body`).
+pub fn check_message(v: &mut Validation, subject: &str, text: &str) {
+    v.check(!subject.trim().is_empty(), "subject", "Enter a subject.");
+    v.check(
+        subject.chars().count() <= 200 && !subject.chars().any(char::is_control),
+        "subject",
+        "The subject can be at most 200 characters on one line.",
+    );
+    v.check(!text.trim().is_empty(), "body", "Write the message.");
+    v.check(
+        crate::error::is_plain_text(text, MESSAGE_MAX_CHARS),
+        "body",
+        "The message can be at most 5,000 characters.",
+    );
+}
+
 /// The queue, newest first, optionally only one status; times in the organisation's time zone.
 pub async fn list(
     db: &Db,

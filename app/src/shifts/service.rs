@@ -2643,18 +2643,7 @@ pub async fn email_volunteers(
     text: &str,
 ) -> Result<usize, ShiftError> {
     let mut v = Validation::new();
-    v.check(!subject.trim().is_empty(), "subject", "Enter a subject.");
-    v.check(
-        subject.chars().count() <= 200 && !subject.chars().any(char::is_control),
-        "subject",
-        "The subject can be at most 200 characters on one line.",
-    );
-    v.check(!text.trim().is_empty(), "body", "Write the message.");
-    v.check(
-        is_plain_text(text, super::TEXT_MAX_CHARS),
-        "body",
-        "The message can be at most 5,000 characters.",
-    );
+    crate::email::service::check_message(&mut v, subject, text);
     v.finish().map_err(ShiftError::Invalid)?;
     let shift = get(db, shift_id).await?.ok_or(ShiftError::NotFound)?;
     let mut tx = db.begin_write().await?;

@@ -325,6 +325,8 @@ pub struct EventDetail {
     pub page: i64,
     pub has_more: bool,
     pub checked_in: i64,
+    /// Tickets held (valid or suspended): whom "Email ticket holders" writes to.
+    pub holders: i64,
     /// Paid ticket orders still holding their money (for a cancelled event: to refund).
     pub paid_orders: i64,
 }
@@ -566,6 +568,19 @@ pub async fn get_ticketed_event(
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::detail(&state.db, &id, &q, page).await?)
+}
+
+/// Emails the event's ticket holders an organiser's message; answers how many were queued.
+#[server(prefix = "/api", endpoint = "ticketed-events/email-holders")]
+pub async fn email_ticket_holders(
+    id: String,
+    #[server(default)] subject: String,
+    #[server(default)] body: String,
+) -> Result<usize, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::email_holders(&state.db, &actor, &id, &subject, &body).await?)
 }
 
 /// Creates (empty `id`, as a DRAFT) or updates an event.

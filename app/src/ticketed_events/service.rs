@@ -1394,7 +1394,61 @@ pub async fn detail(db: &Db, id: &str, search: &str, page: i64) -> Result<EventD
     .bind(id)
     .fetch_one(db.pool())
     .await?;
-    Ok(EventDetail { event, tickets, page, has_more, checked_in, paid_orders })
+    let holders: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND status IN ('VALID', 'SUSPENDED')",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(EventDetail { event, tickets, page, has_more, checked_in, holders, paid_orders })
+}
+
+/// An organiser's message to the holders of an event's tickets (valid or suspended), each
+/// queued with the event's time and place under it, audit-logged. Answers how many were
+/// queued; a cancelled event's holders were told already and are not written to again.
+pub async fn email_holders(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    subject: &str,
+    text: &str,
+) -> Result<usize, TicketingError> {
+    let mut v = Validation::new();
+    crate::email::service::check_message(&mut v, subject, text);
+    v.finish().map_err(TicketingError::Invalid)?;
+    let zone = settings::time_zone(db).await?;
+    let mut tx = db.begin_write().await?;
+    let event = locked(&mut tx, "id", id).await?;
+    if event.status == EventStatus::Cancelled {
+        return Err(Conflict("This event is cancelled: its ticket holders were told.".into()));
+    }
+    let holders: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, email FROM tickets WHERE event_id = $1 AND status IN ('VALID', 'SUSPENDED') \
+         ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (subject, text) = (subject.trim(), text.trim());
+    let when = zone.span_label(event.starts_at, event.ends_at);
+    let emails: Vec<OutgoingEmail> = holders
+        .into_iter()
+        .map(|(name, email)| OutgoingEmail {
+            to: email,
+            subject: subject.to_string(),
+            body: format!(
+                "Hello {name},\n\n{text}\n\n{}\nWhen: {when}\nWhere: {}\n",
+                event.title, event.venue
+            ),
+            attachment: None,
+        })
+        .collect();
+    crate::email::service::queue_all(&mut tx, &emails).await?;
+    let entity =
+        format!("{} of {}: {subject}", crate::ui::count(emails.len() as i64, "ticket holder"), event.slug);
+    crate::audit::service::record(&mut tx, actor, "ticketed-event.holders.emailed", &entity).await?;
+    tx.commit().await?;
+    Ok(emails.len())
 }
 
 /// Every ticket of an event, newest first, for the export.

@@ -8,9 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EventFilter, EventStatus,
-    PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, Taken, TicketStatus, TicketedEvent,
-    Tier, TierKind, coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event,
+    CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EmailTicketHolders, EventFilter,
+    EventStatus, PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, Taken, TicketStatus,
+    TicketedEvent, Tier, TierKind, coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event,
     list_public_events, list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
@@ -423,8 +423,10 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                 let _ = id();
                 let e = crate::live::loaded_once(detail).await.ok()?.event;
                 let editable = move || detail.get().and_then(Result::ok).is_some_and(|d| d.event.status != EventStatus::Cancelled);
+                let holders = Signal::derive(move || detail.get().and_then(Result::ok).map_or(0, |d| d.holders));
                 Some(view! {
                     <Show when=editable>
+                        <EmailHolders event_id=e.id.clone() holders />
                         <section class=CARD>
                             <h2 class="font-semibold text-slate-900">"Edit"</h2>
                             <EventFormView action=save event=Some(e.clone()) />
@@ -433,6 +435,45 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                 })
             })}
         </Transition>
+    }
+}
+
+/// "Email ticket holders": an organiser's message to everyone holding a ticket (`holders`, as
+/// the live updates tell), drawn once so that what is typed stays.
+#[component]
+fn EmailHolders(event_id: String, holders: Signal<i64>) -> impl IntoView {
+    let send = ServerAction::<EmailTicketHolders>::new();
+    let error = last_error(send.value());
+    // Emptied once sent, so that pressing the button again does not send it twice.
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(send.value(), form);
+    let event_id = StoredValue::new(event_id);
+    let nobody =
+        || view! { <p class="mt-4 text-sm text-slate-600">"Nobody to email: nobody holds a ticket."</p> };
+    view! {
+        <section class=CARD>
+            <h2 class="font-semibold text-slate-900">"Email ticket holders"</h2>
+            <p class="text-sm text-slate-600">"To everyone holding a ticket, with the event's time and place under your message."</p>
+            <Show when=move || { holders.get() > 0 } fallback=nobody>
+                <ActionForm action=send node_ref=form attr:class="mt-4 space-y-4" attr:novalidate=true>
+                    <input type="hidden" name="id" value=event_id.get_value() />
+                    <FormError error=error />
+                    <Field label="Subject" name="subject" required=true maxlength=200 error=error />
+                    <TextArea label="Message" name="body" rows=5 maxlength=5000 error=error />
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || send.pending().get()>
+                        {move || match send.pending().get() {
+                            true => "Queuing…".to_string(),
+                            false => format!("Send to {}", crate::ui::count(holders.get(), "ticket holder")),
+                        }}
+                    </button>
+                </ActionForm>
+            </Show>
+            <p class="mt-2 text-sm text-green-700" data-testid="holders-email-result">
+                {move || send.value().get().and_then(Result::ok).map(|n| {
+                    format!("Queued {}: see the email queue.", crate::ui::count(n as i64, "email"))
+                })}
+            </p>
+        </section>
     }
 }
 

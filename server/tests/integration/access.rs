@@ -168,6 +168,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("ticketed-events/list", EVENT_ORGANISERS),
     ("ticketed-events/coming", EVENT_ORGANISERS),
     ("ticketed-events/get", EVENT_ORGANISERS),
+    ("ticketed-events/email-holders", EVENT_ORGANISERS),
     ("ticketed-events/save", EVENT_ORGANISERS),
     ("ticketed-events/publish", EVENT_ORGANISERS),
     ("ticketed-events/cancel", EVENT_ORGANISERS),

@@ -15,6 +15,7 @@ on_both_backends!(
     with_payments_off_only_the_tickets_had_without_paying_are_offered,
     a_tickets_qr_code_opens_its_check_in_with_the_code_filled_in,
     holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before,
+    organisers_email_an_events_ticket_holders,
 );
 
 on_both_backends_with_own_server!(
@@ -373,6 +374,81 @@ async fn holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before(app
     let day_before = starts_at().await - lead;
     assert_eq!(send_reminders(&app.db, day_before + 60).await.unwrap(), 1, "Ana again, not Dan");
     assert_eq!(emails("Reminder: Gala").await.len(), 2);
+}
+
+/// "Email ticket holders" writes to everyone holding a ticket, with the event's time and place
+/// under the message; a bad message is refused and sends nothing.
+async fn organisers_email_an_events_ticket_holders(app: TestApp) {
+    let door = events_admin(&app).await;
+    let (id, slug) = published(&app, &door, "Film night", "General | 5").await;
+    let tier = tier_id(&public_event(&app, &slug).await, "General");
+    let send = |subject: &'static str, body: &'static str| {
+        let (app, door, id) = (&app, door.clone(), id.clone());
+        async move {
+            let form = [("id", id.as_str()), ("subject", subject), ("body", body)];
+            app.call(&door, "ticketed-events/email-holders", &form).await
+        }
+    };
+    let holders = || async {
+        let detail = app.call(&door, "ticketed-events/get", &[("id", id.as_str())]).await;
+        detail.json::<Value>().await.unwrap()["holders"].as_i64().unwrap()
+    };
+    let queued = |subject: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT to_address, body FROM email_outbox WHERE subject = $1 ORDER BY to_address",
+            )
+            .bind(subject)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(holders().await, 0);
+    let page = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
+    assert!(page.contains("Nobody to email: nobody holds a ticket."), "{page}");
+    let mut codes = Vec::new();
+    for email in ["ana@example.org", "ben@example.org", "cat@example.org"] {
+        let (status, body) = take(&app, &slug, &tier, email).await;
+        assert_eq!(status, 200, "{body}");
+        codes.push(ticket_code(&body));
+    }
+    let res = app.call(&app.client(), "ticketed-events/return", &[("code", codes[1].as_str())]).await;
+    assert_eq!(res.status(), 200, "Ben gives his back");
+    assert_eq!(holders().await, 2);
+    let page = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
+    assert!(page.contains("Send to 2 ticket holders"), "{page}");
+
+    // Refused, field by field, and nothing queued.
+    let res = send("", "Doors open at 18:30.").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Enter a subject."));
+    assert_eq!(send("Doors", " ").await.status(), 422);
+    assert_eq!(send("Doors\nopen", "At 18:30.").await.status(), 422);
+    assert!(queued("Doors").await.is_empty());
+
+    let res = send("Doors open at 18:30", "Bring a cushion: the seats are hard.").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), 2);
+    let sent = queued("Doors open at 18:30").await;
+    let to: Vec<&str> = sent.iter().map(|(to, _)| to.as_str()).collect();
+    assert_eq!(to, ["ana@example.org", "cat@example.org"], "not Ben");
+    let body = &sent[0].1;
+    assert!(body.starts_with("Hello Sam Guest,\n\nBring a cushion: the seats are hard."), "{body}");
+    assert!(
+        body.contains("Film night") && body.contains("Riverside Hall") && body.contains("19:00–22:00"),
+        "{body}"
+    );
+    let audited: i64 =
+        count(&app, "SELECT COUNT(*) FROM admin_audit_log WHERE action = 'ticketed-event.holders.emailed'")
+            .await;
+    assert_eq!(audited, 1);
+
+    // Once the event is cancelled its holders were told: nothing more is sent.
+    assert_eq!(app.call(&door, "ticketed-events/cancel", &[("id", id.as_str())]).await.status(), 200);
+    assert_eq!(send("Sorry", "Really sorry.").await.status(), 409);
+    assert!(queued("Sorry").await.is_empty());
 }
 
 async fn public_event(app: &TestApp, slug: &str) -> Value {
