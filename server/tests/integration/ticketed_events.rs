@@ -308,14 +308,7 @@ async fn holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before(app
     let (id, slug) = (saved["id"].as_str().unwrap().to_string(), saved["slug"].as_str().unwrap().to_string());
     assert_eq!(app.call(&door, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
     let tier = tier_id(&public_event(&app, &slug).await, "General");
-    let mut codes = Vec::new();
-    for email in ["ana@example.org", "ben@example.org", "dan@example.org"] {
-        let (status, body) = take(&app, &slug, &tier, email).await;
-        assert_eq!(status, 200, "{body}");
-        codes.push(ticket_code(&body));
-    }
-    let res = app.call(&app.client(), "ticketed-events/return", &[("code", codes[1].as_str())]).await;
-    assert_eq!(res.status(), 200, "Ben gives his back");
+    let codes = three_take_and_ben_returns(&app, &slug, &tier, "dan@example.org").await;
     let starts_at = || async {
         let at: i64 = sqlx::query_scalar("SELECT starts_at FROM ticketed_events WHERE id = $1")
             .bind(&id)
@@ -408,14 +401,7 @@ async fn organisers_email_an_events_ticket_holders(app: TestApp) {
     assert_eq!(holders().await, 0);
     let page = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
     assert!(page.contains("Nobody to email: nobody holds a ticket."), "{page}");
-    let mut codes = Vec::new();
-    for email in ["ana@example.org", "ben@example.org", "cat@example.org"] {
-        let (status, body) = take(&app, &slug, &tier, email).await;
-        assert_eq!(status, 200, "{body}");
-        codes.push(ticket_code(&body));
-    }
-    let res = app.call(&app.client(), "ticketed-events/return", &[("code", codes[1].as_str())]).await;
-    assert_eq!(res.status(), 200, "Ben gives his back");
+    let codes = three_take_and_ben_returns(&app, &slug, &tier, "cat@example.org").await;
     assert_eq!(holders().await, 2);
     let page = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
     assert!(page.contains("Send to 2 ticket holders"), "{page}");
@@ -449,6 +435,19 @@ async fn organisers_email_an_events_ticket_holders(app: TestApp) {
     assert_eq!(app.call(&door, "ticketed-events/cancel", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(send("Sorry", "Really sorry.").await.status(), 409);
     assert!(queued("Sorry").await.is_empty());
+}
+
+/// Ana, Ben and `third` take a ticket each, then Ben gives his back; answers the three codes.
+async fn three_take_and_ben_returns(app: &TestApp, slug: &str, tier: &str, third: &str) -> Vec<String> {
+    let mut codes = Vec::new();
+    for email in ["ana@example.org", "ben@example.org", third] {
+        let (status, body) = take(app, slug, tier, email).await;
+        assert_eq!(status, 200, "{body}");
+        codes.push(ticket_code(&body));
+    }
+    let res = app.call(&app.client(), "ticketed-events/return", &[("code", codes[1].as_str())]).await;
+    assert_eq!(res.status(), 200, "Ben gives his back");
+    codes
 }
 
 async fn public_event(app: &TestApp, slug: &str) -> Value {
