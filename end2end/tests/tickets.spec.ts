@@ -142,6 +142,13 @@ test.describe.serial("ticketed events", () => {
     await admin.getByRole("link", { name: "Show every ticket" }).click();
     await expect(admin.getByTestId("ticket-row")).toHaveCount(3);
 
+    // A word to everyone holding a ticket (Sam and Lou; Pat gave hers back).
+    await admin.getByLabel("Subject").fill("Doors open at 18:30");
+    await admin.getByLabel("Message").fill("Bring a cushion: the seats are hard.");
+    await admin.getByRole("button", { name: "Send to 2 ticket holders" }).click();
+    await expect(admin.getByTestId("holders-email-result")).toHaveText("Queued 2 emails: see the email queue.");
+    await expect(admin.getByLabel("Subject")).toHaveValue("");
+
     // Cancelled after a confirmation: the ticket says so.
     admin.once("dialog", (dialog) => dialog.accept());
     await admin.getByRole("button", { name: "Cancel event" }).click();
