@@ -203,10 +203,6 @@ async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, Ticket
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(TicketingError::NotFound)?;
-    Ok(locked_from_row(&row)?)
-}
-
-fn locked_from_row(row: &sqlx::any::AnyRow) -> Result<Locked, sqlx::Error> {
     let status: String = row.try_get("status")?;
     Ok(Locked {
         id: row.try_get("id")?,
@@ -222,6 +218,12 @@ fn locked_from_row(row: &sqlx::any::AnyRow) -> Result<Locked, sqlx::Error> {
 }
 
 impl Locked {
+    /// The event as the calendar file sent with a ticket (its email, a change, a reminder):
+    /// `CONFIRMED`, its SEQUENCE the event's last change, the holder's tier and code in it.
+    fn ticket_file(&self, tier: &str, code: &str) -> EmailAttachment {
+        self.calendar_file("CONFIRMED", self.updated_at, &format!("Your ticket: {tier}. Code: {code}"))
+    }
+
     /// The event as an "Add to calendar" attachment: `CONFIRMED` with a ticket, `CANCELLED`
     /// (with a later `sequence`) when the event is called off. `description` says what the
     /// holder has, like their code.
@@ -470,6 +472,39 @@ pub async fn publish(bus: &Bus, actor: &Actor, id: &str, now: i64) -> Result<(),
     Ok(())
 }
 
+/// Someone holding a ticket (valid, or suspended while its payment is disputed).
+struct Holder {
+    name: String,
+    email: String,
+    code: String,
+    tier: String,
+    /// Bought through Stripe (cancelling the event refunds it).
+    paid: bool,
+}
+
+/// The holders of event `event_id`'s tickets, in the order they took them.
+async fn holders(tx: &mut Tx, event_id: &str) -> Result<Vec<Holder>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.name, t.email, t.code, r.name AS tier, {PAID} AS paid FROM tickets t \
+         JOIN ticket_tiers r ON r.id = t.tier_id \
+         WHERE t.event_id = $1 AND t.status IN ('VALID', 'SUSPENDED') ORDER BY t.created_at, t.id"
+    )))
+    .bind(event_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Holder {
+                name: row.try_get("name")?,
+                email: row.try_get("email")?,
+                code: row.try_get("code")?,
+                tier: row.try_get("tier")?,
+                paid: row.try_get::<i64, _>("paid")? == 1,
+            })
+        })
+        .collect()
+}
+
 /// After an edit of a published event that moved its time or place, in the edit's
 /// transaction: each holder of a ticket is emailed "Changed: …" with the new details and a
 /// calendar file that updates their entry, and a new start is reminded of again.
@@ -489,17 +524,11 @@ async fn tell_holders_of_change(
             .execute(&mut **tx)
             .await?;
     }
-    let holders: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT t.name, t.email, t.code, r.name FROM tickets t JOIN ticket_tiers r ON r.id = t.tier_id \
-         WHERE t.event_id = $1 AND t.status IN ('VALID', 'SUSPENDED') ORDER BY t.created_at, t.id",
-    )
-    .bind(&saved.id)
-    .fetch_all(&mut **tx)
-    .await?;
     let when = zone.span_label(saved.starts_at, saved.ends_at);
-    let emails: Vec<OutgoingEmail> = holders
+    let emails: Vec<OutgoingEmail> = holders(tx, &saved.id)
+        .await?
         .into_iter()
-        .map(|(name, email, code, tier)| OutgoingEmail {
+        .map(|Holder { name, email, code, tier, .. }| OutgoingEmail {
             to: email,
             subject: format!("Changed: {}", saved.title),
             body: format!(
@@ -508,11 +537,7 @@ async fn tell_holders_of_change(
                 saved.title, saved.venue
             ),
             // A later SEQUENCE than the ticket's entry: calendars move it.
-            attachment: Some(saved.calendar_file(
-                "CONFIRMED",
-                saved.updated_at,
-                &format!("Your ticket: {tier}. Code: {code}"),
-            )),
+            attachment: Some(saved.ticket_file(&tier, &code)),
         })
         .collect();
     crate::email::service::queue_all(tx, &emails).await
@@ -580,11 +605,7 @@ pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, TicketingError> 
                          If you can no longer come, give your place back there, so that someone else can have it.\n",
                         event.title, event.venue
                     ),
-                    attachment: Some(event.calendar_file(
-                        "CONFIRMED",
-                        event.updated_at,
-                        &format!("Your ticket: {tier}. Code: {code}"),
-                    )),
+                    attachment: Some(event.ticket_file(&tier, &code)),
                 });
             }
             crate::email::service::queue_all(&mut tx, &reminders).await?;
@@ -611,13 +632,7 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
         EventStatus::Draft => return Err(Conflict("A draft is not published: delete it instead.".into())),
         EventStatus::Cancelled => return Err(Conflict("This event is already cancelled.".into())),
     }
-    let holders: Vec<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT t.name, t.email, {PAID} AS paid FROM tickets t WHERE t.event_id = $1 \
-         AND t.status IN ('VALID', 'SUSPENDED') ORDER BY t.created_at, t.id"
-    )))
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let holders = holders(&mut tx, id).await?;
     sqlx::query(
         "UPDATE tickets SET status = 'CANCELLED' WHERE event_id = $1 AND status IN ('VALID', 'SUSPENDED')",
     )
@@ -632,14 +647,14 @@ pub async fn cancel(bus: &Bus, actor: &Actor, id: &str) -> Result<(), TicketingE
     let when = zone.span_label(event.starts_at, event.ends_at);
     let emails: Vec<OutgoingEmail> = holders
         .into_iter()
-        .map(|(name, email, paid)| OutgoingEmail {
+        .map(|Holder { name, email, paid, .. }| OutgoingEmail {
             to: email,
             subject: format!("Cancelled: {}", event.title),
             body: format!(
                 "Hello {name},\n\nWe are sorry: {} ({when}, {}) is cancelled, and your ticket with it.\n{}",
                 event.title,
                 event.venue,
-                if paid == 1 { "What you paid for it will be refunded to you.\n" } else { "" }
+                if paid { "What you paid for it will be refunded to you.\n" } else { "" }
             ),
             // Later than the ticket's entry: calendars mark the event cancelled.
             attachment: Some(event.calendar_file("CANCELLED", now.max(event.updated_at + 1), "Cancelled.")),
@@ -943,11 +958,7 @@ async fn issue(
             zone.span_label(event.starts_at, event.ends_at),
             event.venue
         ),
-        attachment: Some(event.calendar_file(
-            "CONFIRMED",
-            event.updated_at,
-            &format!("Your ticket: {}. Code: {code}", tier.name),
-        )),
+        attachment: Some(event.ticket_file(&tier.name, &code)),
     };
     crate::email::service::queue(tx, &email_text).await?;
     let purchased = Event::TicketPurchased(TicketPurchased {
@@ -1422,18 +1433,12 @@ pub async fn email_holders(
     if event.status == EventStatus::Cancelled {
         return Err(Conflict("This event is cancelled: its ticket holders were told.".into()));
     }
-    let holders: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, email FROM tickets WHERE event_id = $1 AND status IN ('VALID', 'SUSPENDED') \
-         ORDER BY created_at, id",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
     let (subject, text) = (subject.trim(), text.trim());
     let when = zone.span_label(event.starts_at, event.ends_at);
-    let emails: Vec<OutgoingEmail> = holders
+    let emails: Vec<OutgoingEmail> = holders(&mut tx, id)
+        .await?
         .into_iter()
-        .map(|(name, email)| OutgoingEmail {
+        .map(|Holder { name, email, .. }| OutgoingEmail {
             to: email,
             subject: subject.to_string(),
             body: format!(
