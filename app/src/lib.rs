@@ -157,6 +157,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("calendar") view=calendar::ui::CalendarPage />
                     <Route path=path!("canvass") view=canvass::ui::AdminCanvassPage />
                     <Route path=path!("canvass/addresses/:id") view=canvass::ui::AdminAddressPage />
+                    <Route path=path!("canvass/turfs/:id") view=canvass::ui::AdminTurfPage />
                     <Route path=path!("stories") view=stories::ui::AdminStoriesPage />
                     <Route path=path!("stories/:id") view=stories::ui::AdminStoryPage />
                     <Route path=path!("videos") view=media::ui::AdminVideosPage />

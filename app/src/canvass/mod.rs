@@ -23,6 +23,10 @@ pub const POSTAL_CODE_MAX_CHARS: usize = 20;
 pub const NOTES_MAX_CHARS: usize = 1_000;
 /// Addresses added in one go.
 pub const IMPORT_MAX_LINES: usize = 500;
+pub const TURF_NAME_MAX_CHARS: usize = 100;
+/// Streets or postal codes one turf is made of, and the length of each.
+pub const TURF_AREAS_MAX: usize = 50;
+pub const TURF_AREA_MAX_CHARS: usize = 100;
 
 /// What happened at a door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,11 +98,13 @@ pub struct Address {
     pub edits: i64,
 }
 
-/// The list's filter: part of the street or the postal code, the page.
+/// The list's filter: part of the street or the postal code, a turf's id (empty for the whole
+/// list), the page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AddressFilter {
     pub search: String,
+    pub turf: String,
     pub page: i64,
 }
 
@@ -161,6 +167,8 @@ pub struct Session {
     pub ended: Option<String>,
     pub doors_knocked: i64,
     pub conversations: i64,
+    /// The name of the turf it walks; `None` for the whole list (or a turf since deleted).
+    pub turf: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,12 +178,43 @@ pub struct SessionPage {
     pub has_more: bool,
 }
 
+/// A turf: the part of the list canvassers walk in a round, so that two out at once do not
+/// knock on the same doors. Its addresses are those whose street or postal code contains one
+/// of its areas; a door is done once a canvasser on the turf found someone in or the place
+/// empty (every outcome but "Not home", which stays to knock again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Turf {
+    pub id: String,
+    pub name: String,
+    /// "High St", "K1A 0B", as typed.
+    pub areas: Vec<String>,
+    /// The addresses on the list in it now.
+    pub addresses: i64,
+    /// Of those, the doors done.
+    pub done: i64,
+    /// Canvassers walking it now.
+    pub out_now: i64,
+    pub edits: i64,
+}
+
+/// A turf's form as typed: the areas one a line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurfForm {
+    pub name: String,
+    pub areas: String,
+    /// Editing: the turf's `edits` when the form was opened (see `AddressForm::edits`).
+    #[serde(default)]
+    pub edits: Option<i64>,
+}
+
 /// The canvasser's page: their open session, if any, and the addresses still to knock on in
-/// it (all of them, when no session is open), found by street or postal code.
+/// it (all of them, when no session is open), found by street or postal code; and the turfs
+/// to choose from when starting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Walk {
     pub session: Option<Session>,
     pub to_visit: AddressPage,
+    pub turfs: Vec<Turf>,
 }
 
 /// A visit as the canvasser records it. Name and email are for a person who wants to hear
@@ -200,7 +239,7 @@ impl From<service::CanvassError> for AppError {
             CanvassError::Invalid(errors) => AppError::Invalid(errors),
             CanvassError::NotFound(what) => AppError::NotFound(what.into()),
             CanvassError::Conflict(why) => AppError::Conflict(why.into()),
-            CanvassError::ChangedMeanwhile => AppError::changed_meanwhile("this address", "Reload the page"),
+            CanvassError::ChangedMeanwhile(what) => AppError::changed_meanwhile(what, "Reload the page"),
             CanvassError::Database(e) => crate::auth::internal(e),
         }
     }
@@ -251,6 +290,38 @@ pub async fn delete_address(id: String) -> Result<(), AppError> {
     Ok(service::delete_address(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
 }
 
+/// Every turf, by name, with how far its round has got.
+#[server(prefix = "/api", endpoint = "canvass/turfs")]
+pub async fn list_turfs() -> Result<Vec<Turf>, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::turfs(&state.db).await?)
+}
+
+#[server(prefix = "/api", endpoint = "canvass/turf")]
+pub async fn get_turf(id: String) -> Result<Turf, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::turf(&state.db, &id).await?)
+}
+
+/// Creates a turf (`id` empty) or changes one.
+#[server(prefix = "/api", endpoint = "canvass/save-turf")]
+pub async fn save_turf(#[server(default)] id: String, form: TurfForm) -> Result<Turf, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_turf(&state.db, &actor, &id, &form, crate::db::now_unix()).await?)
+}
+
+/// Deletes a turf no one is walking now; the sessions that walked it keep their counts.
+#[server(prefix = "/api", endpoint = "canvass/delete-turf")]
+pub async fn delete_turf(id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::delete_turf(&state.db, &crate::events::Actor::User(user.id), &id).await?)
+}
+
 /// Sessions, latest first, 50 a page.
 #[server(prefix = "/api", endpoint = "canvass/sessions")]
 pub async fn list_sessions(#[server(default)] page: i64) -> Result<SessionPage, AppError> {
@@ -266,13 +337,14 @@ pub async fn get_walk(#[server(default)] filter: AddressFilter) -> Result<Walk, 
     Ok(service::walk(&state.db, &user.id, &filter).await?)
 }
 
-/// Starts a session for the signed-in canvasser (answers with the open one if there is one).
+/// Starts a session for the signed-in canvasser, on a turf or (`turf_id` empty) the whole list;
+/// answers with the open one if there is one.
 #[server(prefix = "/api", endpoint = "canvass/start")]
-pub async fn start_session() -> Result<Session, AppError> {
+pub async fn start_session(#[server(default)] turf_id: String) -> Result<Session, AppError> {
     let user = canvasser().await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id.clone());
-    let session = service::start(&state.bus, &actor, &user.id, crate::db::now_unix()).await?;
+    let session = service::start(&state.bus, &actor, &user.id, &turf_id, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post("/canvass");
     Ok(session)
 }

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::{
     Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, Outcome, Session,
-    SessionPage, Visit, VisitForm, Walk,
+    SessionPage, Turf, TurfForm, Visit, VisitForm, Walk,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -27,9 +27,9 @@ pub enum CanvassError {
     NotFound(&'static str),
     #[error("refused: {0}")]
     Conflict(&'static str),
-    /// The address's form was opened before someone else corrected it.
-    #[error("the address was corrected since the form was opened")]
-    ChangedMeanwhile,
+    /// The form (of "this address", "this turf") was opened before someone else saved it.
+    #[error("{0} was saved since the form was opened")]
+    ChangedMeanwhile(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -40,6 +40,7 @@ pub const PAGE_SIZE: i64 = 50;
 const VISITS_SHOWN: i64 = 200;
 
 const NO_ADDRESS: CanvassError = CanvassError::NotFound("There is no such address.");
+const NO_TURF: CanvassError = CanvassError::NotFound("There is no such turf.");
 const NO_OPEN_SESSION: CanvassError = CanvassError::Conflict("Start canvassing before recording a visit.");
 
 fn invalid(field: &str, message: String) -> CanvassError {
@@ -209,7 +210,7 @@ pub async fn save_address(
     let form =
         checked_address(&typed.street, &typed.city, &typed.postal_code).map_err(CanvassError::Invalid)?;
     let mut tx = bus.db().begin_write().await?;
-    let saved_since = CanvassError::ChangedMeanwhile;
+    let saved_since = CanvassError::ChangedMeanwhile("this address");
     db::check_edits(&mut tx, "canvass_addresses", id, typed.edits, NO_ADDRESS, saved_since).await?;
     let taken: Option<String> =
         sqlx::query_scalar("SELECT id FROM canvass_addresses WHERE address_key = $1 AND id <> $2")
@@ -286,8 +287,32 @@ fn address_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Address, sql
     })
 }
 
+/// The condition an address (`a`) meets when its street or postal code contains one of
+/// `areas` (at least one), their patterns added to `binds`.
+fn in_areas(areas: &[String], binds: &mut Vec<String>) -> String {
+    let mut any = Vec::with_capacity(areas.len());
+    for area in areas {
+        binds.push(db::contains_pattern(area));
+        let n = binds.len();
+        any.push(format!(
+            "LOWER(a.street) LIKE ${n} ESCAPE '\\' OR LOWER(a.postal_code) LIKE ${n} ESCAPE '\\'"
+        ));
+    }
+    format!(" AND ({})", any.join(" OR "))
+}
+
+/// The condition an address (`a`) meets when a canvasser on turf `$n` has been to its door and
+/// found someone in or the place empty: every outcome but "Not home", which stays to knock again.
+fn done_on_turf(n: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM canvass_visits v JOIN canvass_sessions s ON s.id = v.session_id \
+         WHERE v.address_id = a.id AND s.turf_id = ${n} AND v.outcome <> 'NOT_HOME')"
+    )
+}
+
 /// One page of addresses by postal code then street, found by part of the street or postal
-/// code; with `unvisited_in`, only those not yet visited in that session.
+/// code, in the filter's turf if it names one. With `unvisited_in`, a canvasser's walk: only
+/// those not yet visited in that session, and on a turf only the doors not yet done.
 pub async fn addresses(
     db: &Db,
     filter: &AddressFilter,
@@ -303,6 +328,14 @@ pub async fn addresses(
         conditions.push_str(
             " AND (LOWER(a.street) LIKE $1 ESCAPE '\\' OR LOWER(a.postal_code) LIKE $1 ESCAPE '\\')",
         );
+    }
+    if !filter.turf.is_empty() {
+        let turf = turf_row(db, &filter.turf).await?;
+        conditions.push_str(&in_areas(&turf.areas, &mut binds));
+        if unvisited_in.is_some() {
+            binds.push(turf.id);
+            conditions.push_str(&format!(" AND NOT {}", done_on_turf(binds.len())));
+        }
     }
     if let Some(session) = unvisited_in {
         binds.push(session.to_string());
@@ -369,7 +402,8 @@ fn canvasser_name(display_name: Option<String>) -> String {
 }
 
 const SESSION_SELECT: &str = "SELECT s.id, s.started_at, s.ended_at, s.doors_knocked, s.conversations, \
-    u.display_name FROM canvass_sessions s LEFT JOIN users u ON u.id = s.canvasser_user_id";
+    s.turf_id, t.name AS turf_name, u.display_name FROM canvass_sessions s \
+    LEFT JOIN users u ON u.id = s.canvasser_user_id LEFT JOIN canvass_turfs t ON t.id = s.turf_id";
 
 fn session_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Session, sqlx::Error> {
     Ok(Session {
@@ -379,6 +413,7 @@ fn session_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Session, sql
         ended: row.try_get::<Option<i64>, _>("ended_at")?.map(|at| zone.stamp(at)),
         doors_knocked: row.try_get("doors_knocked")?,
         conversations: row.try_get("conversations")?,
+        turf: row.try_get("turf_name")?,
     })
 }
 
@@ -399,41 +434,66 @@ async fn session_by_id(db: &Db, id: &str) -> Result<Session, CanvassError> {
     Ok(session_from_row(&row, &settings::time_zone(db).await?)?)
 }
 
-/// The id of `user_id`'s open session, if any.
-async fn open_session_id(db: &Db, user_id: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM canvass_sessions WHERE canvasser_user_id = $1 AND ended_at IS NULL")
-        .bind(user_id)
-        .fetch_optional(db.pool())
-        .await
+/// The id of `user_id`'s open session, if any, and of the turf it walks.
+async fn open_session(db: &Db, user_id: &str) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, turf_id FROM canvass_sessions WHERE canvasser_user_id = $1 AND ended_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await
 }
 
-/// The canvasser's open session and the addresses still to visit in it.
+/// The canvasser's open session and the addresses still to visit in it (on its turf, if it
+/// walks one); with no session open, every address and the turfs to choose from.
 pub async fn walk(db: &Db, user_id: &str, filter: &AddressFilter) -> Result<Walk, CanvassError> {
-    let open = open_session_id(db, user_id).await?;
-    let to_visit = addresses(db, filter, open.as_deref()).await?;
-    let session = match open {
-        Some(id) => Some(session_by_id(db, &id).await?),
-        None => None,
+    let open = open_session(db, user_id).await?;
+    let (session_id, turf_id) = open.unzip();
+    let filter = AddressFilter { turf: turf_id.flatten().unwrap_or_default(), ..filter.clone() };
+    let to_visit = addresses(db, &filter, session_id.as_deref()).await?;
+    let (session, turfs) = match session_id {
+        Some(id) => (Some(session_by_id(db, &id).await?), Vec::new()),
+        None => (None, turfs(db).await?),
     };
-    Ok(Walk { session, to_visit })
+    Ok(Walk { session, to_visit, turfs })
 }
 
-/// Opens a session for the canvasser, with `canvass.session.started`, or answers with the one
-/// already open.
-pub async fn start(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<Session, CanvassError> {
+/// Opens a session for the canvasser on turf `turf_id` (empty: the whole list), with
+/// `canvass.session.started`, or answers with the one already open.
+pub async fn start(
+    bus: &Bus,
+    actor: &Actor,
+    user_id: &str,
+    turf_id: &str,
+    now: i64,
+) -> Result<Session, CanvassError> {
     let db = bus.db();
-    if let Some(id) = open_session_id(db, user_id).await? {
+    if let Some((id, _)) = open_session(db, user_id).await? {
         return session_by_id(db, &id).await;
     }
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = db.begin_write().await?;
-    let inserted =
-        sqlx::query("INSERT INTO canvass_sessions (id, canvasser_user_id, started_at) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
+    let turf_id = match turf_id.trim() {
+        "" => None,
+        turf_id => {
+            // Not deleted meanwhile: `delete_turf` takes the same lock.
+            db::lock_key(&mut tx, &turf_lock(turf_id)).await?;
+            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM canvass_turfs WHERE id = $1")
+                .bind(turf_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            Some(exists.ok_or(NO_TURF)?)
+        }
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO canvass_sessions (id, canvasser_user_id, started_at, turf_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(now)
+    .bind(turf_id)
+    .execute(&mut *tx)
+    .await;
     match inserted {
         Ok(_) => {
             let event = Event::CanvassSessionStarted(CanvassSessionStarted {
@@ -447,7 +507,7 @@ pub async fn start(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<
         // Started twice at once (two tabs): the other one is the session.
         Err(e) if db::is_unique_violation(&e) => {
             drop(tx);
-            let open = open_session_id(db, user_id).await?.ok_or(e)?;
+            let (open, _) = open_session(db, user_id).await?.ok_or(e)?;
             return session_by_id(db, &open).await;
         }
         Err(e) => return Err(e.into()),
@@ -611,6 +671,181 @@ pub async fn end(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<Se
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     session_by_id(bus.db(), &session_id).await
+}
+
+/// The lock a session's start on a turf and the turf's deletion share.
+fn turf_lock(id: &str) -> String {
+    format!("canvass-turf:{id}")
+}
+
+/// A turf's name and areas, trimmed (blank lines dropped), or what is wrong with them.
+fn checked_turf(form: &TurfForm) -> Result<(String, Vec<String>), Vec<FieldError>> {
+    let name = form.name.trim().to_string();
+    let areas: Vec<String> =
+        form.areas.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    let mut v = Validation::new();
+    v.check(!name.is_empty(), "name", "Name the turf, as canvassers will know it.");
+    v.check(
+        is_one_line(&name, super::TURF_NAME_MAX_CHARS),
+        "name",
+        "The name is one line of at most 100 characters.",
+    );
+    v.check(
+        !areas.is_empty(),
+        "areas",
+        "Enter at least one street or postal code, such as \"High St\" or \"K1A 0B\".",
+    );
+    v.check(
+        areas.len() <= super::TURF_AREAS_MAX,
+        "areas",
+        "A turf is made of at most 50 streets or postal codes.",
+    );
+    v.check(
+        areas.iter().all(|a| is_one_line(a, super::TURF_AREA_MAX_CHARS)),
+        "areas",
+        "Each street or postal code is at most 100 characters.",
+    );
+    v.finish()?;
+    Ok((name, areas))
+}
+
+/// A turf as stored, before its addresses are counted.
+struct TurfRow {
+    id: String,
+    name: String,
+    areas: Vec<String>,
+    edits: i64,
+}
+
+fn turf_from_row(row: &sqlx::any::AnyRow) -> Result<TurfRow, sqlx::Error> {
+    let areas: String = row.try_get("areas")?;
+    Ok(TurfRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        areas: areas.lines().map(String::from).collect(),
+        edits: row.try_get("edits")?,
+    })
+}
+
+async fn turf_row(db: &Db, id: &str) -> Result<TurfRow, CanvassError> {
+    let row = sqlx::query("SELECT id, name, areas, edits FROM canvass_turfs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(NO_TURF)?;
+    Ok(turf_from_row(&row)?)
+}
+
+/// The turf with its addresses counted: how many there are, how many are done, who is out.
+async fn counted(db: &Db, turf: TurfRow) -> Result<Turf, CanvassError> {
+    let mut binds = vec![turf.id.clone()];
+    let areas = in_areas(&turf.areas, &mut binds);
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) FROM canvass_addresses a \
+         WHERE 1 = 1{areas}",
+        done_on_turf(1)
+    )));
+    for bind in &binds {
+        query = query.bind(bind);
+    }
+    let (addresses, done): (i64, i64) = query.fetch_one(db.pool()).await?;
+    let out_now: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM canvass_sessions WHERE turf_id = $1 AND ended_at IS NULL")
+            .bind(&turf.id)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(Turf { id: turf.id, name: turf.name, areas: turf.areas, addresses, done, out_now, edits: turf.edits })
+}
+
+pub async fn turf(db: &Db, id: &str) -> Result<Turf, CanvassError> {
+    let row = turf_row(db, id).await?;
+    counted(db, row).await
+}
+
+/// Every turf, by name, counted.
+pub async fn turfs(db: &Db) -> Result<Vec<Turf>, CanvassError> {
+    let rows = sqlx::query("SELECT id, name, areas, edits FROM canvass_turfs ORDER BY name_key, id")
+        .fetch_all(db.pool())
+        .await?;
+    let mut turfs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        turfs.push(counted(db, turf_from_row(row)?).await?);
+    }
+    Ok(turfs)
+}
+
+/// Creates a turf (`id` empty) or changes one. Two turfs are not called the same; a change
+/// from a form opened before someone else saved the turf is refused.
+pub async fn save_turf(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    typed: &TurfForm,
+    now: i64,
+) -> Result<Turf, CanvassError> {
+    let (name, areas) = checked_turf(typed).map_err(CanvassError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    let new = id.is_empty();
+    let id = if new {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        let saved_since = CanvassError::ChangedMeanwhile("this turf");
+        db::check_edits(&mut tx, "canvass_turfs", id, typed.edits, NO_TURF, saved_since).await?;
+        id.to_string()
+    };
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT id FROM canvass_turfs WHERE name_key = $1 AND id <> $2")
+            .bind(name.to_lowercase())
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let name_taken = || invalid("name", format!("There is already a turf called \"{name}\"."));
+    if taken.is_some() {
+        return Err(name_taken());
+    }
+    let sql = if new {
+        "INSERT INTO canvass_turfs (name, name_key, areas, id, created_at) VALUES ($1, $2, $3, $4, $5)"
+    } else {
+        "UPDATE canvass_turfs SET name = $1, name_key = $2, areas = $3, edits = edits + 1 WHERE id = $4"
+    };
+    let mut query = sqlx::query(sql).bind(&name).bind(name.to_lowercase()).bind(areas.join("\n")).bind(&id);
+    if new {
+        query = query.bind(now);
+    }
+    match query.execute(&mut *tx).await {
+        // Named the same by someone else at the same moment (PostgreSQL).
+        Err(e) if db::is_unique_violation(&e) => return Err(name_taken()),
+        written => written?,
+    };
+    let action = if new { "canvass.turf.created" } else { "canvass.turf.changed" };
+    crate::audit::service::record(&mut tx, actor, action, &name).await?;
+    tx.commit().await?;
+    turf(db, &id).await
+}
+
+/// Deletes a turf, writing it to the admin audit log. Refused while a canvasser walks it; the
+/// sessions that walked it keep their counts (and lose its name).
+pub async fn delete_turf(db: &Db, actor: &Actor, id: &str) -> Result<(), CanvassError> {
+    let mut tx = db.begin_write().await?;
+    db::lock_key(&mut tx, &turf_lock(id)).await?;
+    let out_now: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM canvass_sessions WHERE turf_id = $1 AND ended_at IS NULL")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if out_now > 0 {
+        return Err(CanvassError::Conflict(
+            "Someone is canvassing this turf now. Delete it once their session has ended.",
+        ));
+    }
+    let name: Option<String> = sqlx::query_scalar("DELETE FROM canvass_turfs WHERE id = $1 RETURNING name")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let name = name.ok_or(NO_TURF)?;
+    crate::audit::service::record(&mut tx, actor, "canvass.turf.deleted", &name).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

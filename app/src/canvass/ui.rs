@@ -1,6 +1,7 @@
-//! Canvassing pages: `/canvass`, where a signed-in volunteer walks a session and records each
-//! door; `/admin/canvass`, the sessions and the address list (with a box to add addresses);
-//! and an address's page with its visits, to correct or delete it.
+//! Canvassing pages: `/canvass`, where a signed-in volunteer walks a session (on a turf or the
+//! whole list) and records each door; `/admin/canvass`, the sessions, the turfs and the address
+//! list (with a box to add addresses); an address's page with its visits, to correct or delete
+//! it; and a turf's page, to change or delete it.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,8 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AddAddresses, Address, AddressFilter, DeleteAddress, EndSession, Outcome, RecordVisit, SaveAddress,
-    StartSession, get_address, get_walk, list_addresses, list_sessions,
+    AddAddresses, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, Outcome, RecordVisit,
+    SaveAddress, SaveTurf, StartSession, Turf, get_address, get_turf, get_walk, list_addresses,
+    list_sessions, list_turfs,
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -23,11 +25,26 @@ fn last_visit(address: &Address) -> String {
     }
 }
 
-/// The search box above an address list, sent as `?q=`.
+/// "12 addresses, 5 done, 7 to knock on".
+fn turf_progress(turf: &Turf) -> String {
+    format!(
+        "{}, {} done, {} to knock on",
+        crate::ui::count(turf.addresses, "address"),
+        turf.done,
+        turf.addresses - turf.done
+    )
+}
+
+/// The search box above an address list, sent as `?q=` (with the turf the list is narrowed to).
 #[component]
-fn AddressSearch(action: &'static str, #[prop(into)] search: Signal<String>) -> impl IntoView {
+fn AddressSearch(
+    action: &'static str,
+    #[prop(into)] search: Signal<String>,
+    #[prop(optional, into)] turf: Signal<String>,
+) -> impl IntoView {
     view! {
         <form method="get" action=action class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
+            {move || { let turf = turf.get(); (!turf.is_empty()).then(|| view! { <input type="hidden" name="turf" value=turf /> }) }}
             <label class="text-sm text-slate-700">
                 "Street or postal code contains"
                 <input name="q" class=SMALL_INPUT value=move || search.get() />
@@ -42,6 +59,7 @@ fn filter_from_query() -> impl Fn() -> AddressFilter + Copy + Send + Sync + 'sta
     move || {
         query.with(|q| AddressFilter {
             search: q.get("q").unwrap_or_default(),
+            turf: q.get("turf").unwrap_or_default(),
             page: crate::ui::page_param(q),
         })
     }
@@ -101,11 +119,13 @@ pub fn CanvassPage() -> impl IntoView {
                         Err(e) => view! { <LoadError error=e /> }.into_any(),
                         Ok(walk) => {
                             let open = walk.session.is_some();
+                            let turf = walk.session.as_ref().and_then(|s| s.turf.clone());
                             let heading = match &walk.session {
                                 Some(s) => view! {
                                     <section class=CARD aria-label="Your session">
                                         <p class="text-slate-800" data-testid="session-counts">
-                                            {format!("Out since {}: {} knocked, {}.", s.started,
+                                            {format!("Out since {}{}: {} knocked, {}.", s.started,
+                                                s.turf.as_ref().map(|t| format!(" on {t}")).unwrap_or_default(),
                                                 crate::ui::count(s.doors_knocked, "door"),
                                                 crate::ui::count(s.conversations, "conversation"))}
                                         </p>
@@ -117,7 +137,18 @@ pub fn CanvassPage() -> impl IntoView {
                                 None => view! {
                                     <section class=CARD aria-label="Start">
                                         <p class="text-slate-700">"Start a session when you are at the first door: each visit you record counts in it."</p>
-                                        <ActionForm action=start attr:class="mt-3">
+                                        <ActionForm action=start attr:class="mt-3 flex flex-wrap items-end gap-3">
+                                            {(!walk.turfs.is_empty()).then(|| view! {
+                                                <label class="text-sm text-slate-700">
+                                                    "Turf"
+                                                    <select name="turf_id" class=SMALL_INPUT>
+                                                        <option value="">"The whole list"</option>
+                                                        {walk.turfs.iter().map(|t| view! {
+                                                            <option value=t.id.clone()>{format!("{} ({} to knock on)", t.name, t.addresses - t.done)}</option>
+                                                        }).collect_view()}
+                                                    </select>
+                                                </label>
+                                            })}
                                             <button type="submit" class=SMALL_BUTTON disabled=move || start.pending().get()>"Start canvassing"</button>
                                         </ActionForm>
                                     </section>
@@ -127,11 +158,13 @@ pub fn CanvassPage() -> impl IntoView {
                             let link = move |n: i64| format!("/canvass?q={}&page={n}", crate::ui::urlencode(&current.search));
                             let list = if walk.to_visit.rows.is_empty() {
                                 let empty = if searched {
-                                    "No addresses to visit match."
+                                    "No addresses to visit match.".to_string()
+                                } else if let Some(turf) = turf {
+                                    format!("Every door on {turf} is done or knocked on in this session. End the session when you are done.")
                                 } else if open {
-                                    "You have visited every address on the list. End the session when you are done."
+                                    "You have visited every address on the list. End the session when you are done.".to_string()
                                 } else {
-                                    "There are no addresses on the list yet. An organiser adds them."
+                                    "There are no addresses on the list yet. An organiser adds them.".to_string()
                                 };
                                 view! { <p class="mt-6 text-slate-600" data-testid="walk-empty">{empty}</p> }.into_any()
                             } else {
@@ -225,8 +258,8 @@ fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> 
     }
 }
 
-/// `/admin/canvass`: the sessions, latest first; the address list found by street or postal
-/// code; and a box to add addresses, one a line.
+/// `/admin/canvass`: the sessions, latest first; the turfs; the address list found by street or
+/// postal code, or narrowed to a turf; and a box to add addresses, one a line.
 #[component]
 pub fn AdminCanvassPage() -> impl IntoView {
     let filter = filter_from_query();
@@ -234,10 +267,12 @@ pub fn AdminCanvassPage() -> impl IntoView {
     let sessions_page = move || query.with(|q| q.get("sessions").and_then(|p| p.parse().ok()).unwrap_or(1));
     let addresses = Resource::new(filter, list_addresses);
     let sessions = Resource::new(sessions_page, list_sessions);
+    let turfs = Resource::new(|| (), |_| list_turfs());
     // Canvassers starting out, knocking on doors and coming back show without a reload.
     crate::live::on_change("/api/events/stream?topics=canvass.*", move || {
         sessions.refetch();
         addresses.refetch();
+        turfs.refetch();
     });
     let add = ServerAction::<AddAddresses>::new();
     let add_error = last_error(add.value());
@@ -283,7 +318,11 @@ pub fn AdminCanvassPage() -> impl IntoView {
                                             let ended = s.ended.unwrap_or_else(|| "Still out".to_string());
                                             view! {
                                             <tr data-testid="session-row">
-                                                <td class=TD>{s.canvasser}<span class=PHONE_ONLY>{format!("{} – {ended}", s.started)}</span></td>
+                                                <td class=TD>
+                                                    {s.canvasser}
+                                                    {s.turf.map(|t| view! { <span class="block text-xs text-slate-600">{format!("on {t}")}</span> })}
+                                                    <span class=PHONE_ONLY>{format!("{} – {ended}", s.started)}</span>
+                                                </td>
                                                 <td class=format!("{TD} {WIDE_ONLY}")>{s.started.clone()}</td>
                                                 <td class=format!("{TD} {WIDE_ONLY}")>{ended.clone()}</td>
                                                 <td class=TD>{s.doors_knocked}</td>
@@ -299,15 +338,31 @@ pub fn AdminCanvassPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <TurfList turfs=turfs />
         <h2 class="mt-8 text-xl font-semibold text-slate-900">"Addresses"</h2>
-        <AddressSearch action="/admin/canvass" search=Signal::derive(move || filter().search) />
+        <AddressSearch action="/admin/canvass" search=Signal::derive(move || filter().search) turf=Signal::derive(move || filter().turf) />
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let turf_id = filter().turf;
+                if turf_id.is_empty() {
+                    return None;
+                }
+                let name = turfs.await.ok().and_then(|all| all.into_iter().find(|t| t.id == turf_id)).map(|t| t.name);
+                Some(view! {
+                    <p class="mt-3 text-sm text-slate-700" data-testid="turf-filter">
+                        {format!("In the turf {}. ", name.unwrap_or_else(|| "that was deleted".to_string()))}
+                        <a href="/admin/canvass" class="text-indigo-700 hover:underline">"Show every address"</a>
+                    </p>
+                })
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let current = filter();
                 match addresses.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(page) if page.rows.is_empty() => {
-                        let empty = if current.search.trim().is_empty() {
+                        let empty = if current.search.trim().is_empty() && current.turf.is_empty() {
                             "No addresses yet. Add the ones to knock on below."
                         } else {
                             "No addresses match."
@@ -315,7 +370,9 @@ pub fn AdminCanvassPage() -> impl IntoView {
                         view! { <p class="mt-6 text-slate-600" data-testid="addresses-empty">{empty}</p> }.into_any()
                     }
                     Ok(page) => {
-                        let link = move |n: i64| format!("/admin/canvass?q={}&page={n}", crate::ui::urlencode(&current.search));
+                        let link = move |n: i64| {
+                            format!("/admin/canvass?q={}&turf={}&page={n}", crate::ui::urlencode(&current.search), crate::ui::urlencode(&current.turf))
+                        };
                         view! {
                             <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{crate::ui::count(page.count, "address")}</p>
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
@@ -447,6 +504,141 @@ pub fn AdminAddressPage() -> impl IntoView {
                             <FormError error=delete_error />
                             <div class="mt-4">
                                 <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete address"</button>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The turfs on the organiser's page, each with how far its round has got, and the form to
+/// make one.
+#[component]
+fn TurfList(turfs: Resource<Result<Vec<Turf>, AppError>>) -> impl IntoView {
+    let save = ServerAction::<SaveTurf>::new();
+    let save_error = last_error(save.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(save.value(), form);
+    Effect::new(move |_| {
+        if save.version().get() > 0 {
+            turfs.refetch();
+        }
+    });
+    let saved = move || match save.value().get() {
+        Some(Ok(turf)) => {
+            Some(format!("Turf \"{}\" made: {}.", turf.name, crate::ui::count(turf.addresses, "address")))
+        }
+        _ => None,
+    };
+    view! {
+        <section class=CARD aria-labelledby="turfs-heading">
+            <h2 id="turfs-heading" class="font-semibold text-slate-900">"Turfs"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "A turf is the part of the list a canvasser walks in a round: the addresses whose street or postal code contains one of its areas. Canvassers choose one when they start, and each sees only the doors nobody on it has been to yet (a door where nobody was home stays to knock again)."
+            </p>
+            <Transition fallback=|| view! { <p class="mt-2 text-slate-600">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match turfs.await {
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="mt-2 text-slate-600" data-testid="turfs-empty">"No turfs yet: canvassers walk the whole list."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <div class="mt-2 overflow-x-auto">
+                                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                    <thead><tr>
+                                        <th class=TH>"Turf"</th><th class=format!("{TH} {WIDE_ONLY}")>"Areas"</th>
+                                        <th class=TH>"Progress"</th><th class=format!("{TH} {WIDE_ONLY}")>"Out now"</th>
+                                    </tr></thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {list.into_iter().map(|t| view! {
+                                            <tr data-testid="turf-row">
+                                                <td class=TD>
+                                                    <a href=format!("/admin/canvass/turfs/{}", t.id) class="font-medium text-indigo-700 hover:underline">{t.name.clone()}</a>
+                                                </td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{t.areas.join(", ")}</td>
+                                                <td class=TD>{turf_progress(&t)}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{t.out_now}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3 class="mt-4 text-sm font-semibold text-slate-900">"New turf"</h3>
+            <ActionForm action=save node_ref=form attr:class="mt-2 grid gap-3" attr:novalidate=true>
+                <input type="hidden" name="id" value="" />
+                <FormError error=save_error />
+                <Field label="Turf name" name="form[name]" required=true error=save_error />
+                <TextArea label="Streets or postal codes, one a line" name="form[areas]" rows=3 error=save_error />
+                <div><button type="submit" class=SMALL_BUTTON disabled=move || save.pending().get()>"Make turf"</button></div>
+                <p class="text-sm text-green-700" role="status" data-testid="turf-saved">{saved}</p>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/admin/canvass/turfs/:id`: how far the turf's round has got, its addresses, the form to
+/// change it, and Delete (after a confirmation; refused while someone walks it).
+#[component]
+pub fn AdminTurfPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let turf = Resource::new(id, get_turf);
+    let save = ServerAction::<SaveTurf>::new();
+    let changed = RwSignal::new(false);
+    let save_error = last_error(save.value());
+    let delete = ServerAction::<DeleteTurf>::new();
+    let delete_error = last_error(delete.value());
+    Effect::new(move |_| {
+        if save.version().get() > 0 {
+            turf.refetch();
+        }
+    });
+    crate::ui::leave_on_success(delete.value(), "/admin/canvass");
+    view! {
+        <Title text="Turf" />
+        <p><a href="/admin/canvass" class="text-sm text-indigo-700 hover:underline">"← Canvassing"</a></p>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match turf.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(t) => {
+                        let (delete_id, delete_name) = (t.id.clone(), t.name.clone());
+                        let confirm_delete = move |_| {
+                            let question = format!("Delete the turf \"{delete_name}\"? Its addresses stay on the list, and its sessions keep their counts.");
+                            if window().confirm_with_message(&question).unwrap_or(false) {
+                                delete.dispatch(DeleteTurf { id: delete_id.clone() });
+                            }
+                        };
+                        view! {
+                            <h1 class="mt-2 text-2xl font-bold text-slate-900">{t.name.clone()}</h1>
+                            <p class="mt-1 text-slate-700" data-testid="turf-progress">
+                                {turf_progress(&t)}
+                                {(t.out_now > 0).then(|| format!("; {} out now", crate::ui::count(t.out_now, "canvasser")))}
+                                ". "
+                                <a href=format!("/admin/canvass?turf={}", t.id) class="text-indigo-700 hover:underline">"Its addresses"</a>
+                            </p>
+                            <section class=CARD>
+                                <h2 class="font-semibold text-slate-900">"Change the turf"</h2>
+                                <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                                    <input type="hidden" name="id" value=t.id.clone() />
+                                    <crate::ui::EditsField opened=t.edits saved=Signal::derive(move || save.value().get().and_then(Result::ok).map(|saved| saved.edits)) />
+                                    <FormError error=save_error />
+                                    <Field label="Turf name" name="form[name]" value=t.name.clone() required=true error=save_error />
+                                    <TextArea label="Streets or postal codes, one a line" name="form[areas]" value=t.areas.join("\n") rows=4 error=save_error />
+                                    <div><button type="submit" class=SMALL_BUTTON disabled=move || save.pending().get()>"Save turf"</button></div>
+                                    <crate::ui::SavedNote saved=save.value() changed=changed />
+                                </ActionForm>
+                            </section>
+                            <FormError error=delete_error />
+                            <div class="mt-4">
+                                <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete turf"</button>
                             </div>
                         }.into_any()
                     }

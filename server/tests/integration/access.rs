@@ -192,6 +192,10 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("canvass/save-address", ORGANISERS),
     ("canvass/delete-address", ORGANISERS),
     ("canvass/sessions", ORGANISERS),
+    ("canvass/turfs", ORGANISERS),
+    ("canvass/turf", ORGANISERS),
+    ("canvass/save-turf", ORGANISERS),
+    ("canvass/delete-turf", ORGANISERS),
     ("canvass/walk", SignedIn),
     ("canvass/start", SignedIn),
     ("canvass/record-visit", SignedIn),
@@ -269,6 +273,7 @@ const DECODABLE: &[(&str, &str)] = &[
     ("confirm_email", "x"),
     ("days", "x"),
     ("form[currency]", "x"),
+    ("form[areas]", "x"),
 ];
 
 /// Whether a function or page that serves `who` serves a caller with `role` (`None`: not
@@ -392,6 +397,7 @@ const PAGES: &[(&str, Serves)] = &[
     ("/admin/calendar", EVENT_ORGANISERS),
     ("/admin/canvass", ORGANISERS),
     ("/admin/canvass/addresses/x", ORGANISERS),
+    ("/admin/canvass/turfs/x", ORGANISERS),
     ("/admin/stories", ORGANISERS),
     ("/admin/stories/x", ORGANISERS),
     ("/admin/videos", ORGANISERS),

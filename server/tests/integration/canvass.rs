@@ -1,6 +1,7 @@
 //! Canvassing over HTTP, on both databases: the address list added to, checked, corrected and
 //! deleted; a volunteer's session from its start, through the doors they record, to its end,
-//! with each event and what the CRM listener makes of it.
+//! with each event and what the CRM listener makes of it; turfs that split the list among
+//! canvassers.
 
 use crate::common::{TestApp, eventually};
 use app::users::{Role, UserStatus};
@@ -9,6 +10,7 @@ use serde_json::Value;
 on_both_backends!(
     addresses_are_added_checked_corrected_and_deleted,
     a_volunteer_walks_a_session_records_doors_and_ends_it,
+    turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the_same_door,
 );
 
 async fn signed_in_as(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
@@ -338,4 +340,138 @@ async fn a_volunteer_walks_a_session_records_doors_and_ends_it(app: TestApp) {
     let res = app.client().get(app.url("/canvass")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("to canvass"));
+}
+
+/// The turf form's answer: 422 naming `field`, or the saved turf.
+async fn save_turf(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    id: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut args = vec![("id", id)];
+    args.extend_from_slice(form);
+    app.call(admin, "canvass/save-turf", &args).await
+}
+
+async fn turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the_same_door(app: TestApp) {
+    let admin = signed_in_as(&app, "organiser@example.org", Role::Admin).await;
+    let lines = format!("{THREE}\n14 High St, Springfield, K1A 0B1\n9 New St, Springfield, K1A 0B9");
+    ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", &lines)]).await).await;
+
+    // Wrong turfs: each field named, nothing made.
+    let many_areas = vec!["High St"; 51].join("\n");
+    let long_area = "x".repeat(101);
+    for (form, field) in [
+        ([("form[name]", " "), ("form[areas]", "High St")], "name"),
+        ([("form[name]", &"n".repeat(101)), ("form[areas]", "High St")], "name"),
+        ([("form[name]", "North"), ("form[areas]", " \n ")], "areas"),
+        ([("form[name]", "North"), ("form[areas]", &many_areas)], "areas"),
+        ([("form[name]", "North"), ("form[areas]", &long_area)], "areas"),
+    ] {
+        let res = save_turf(&app, &admin, "", &form).await;
+        assert_eq!(res.status(), 422, "{form:?}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(&format!("\"field\":\"{field}\"")), "{body}");
+    }
+    assert_eq!(count(&app, "canvass_turfs").await, 0);
+
+    // Made of two areas, found in street or postal code, any case: three of the five addresses.
+    let areas = [("form[name]", "High and Mill"), ("form[areas]", "high st\n\n  Mill Lane ")];
+    let turf = ok_json(save_turf(&app, &admin, "", &areas).await).await;
+    let turf_id = turf["id"].as_str().unwrap().to_string();
+    assert_eq!(turf["areas"], serde_json::json!(["high st", "Mill Lane"]));
+    assert_eq!((turf["addresses"].as_i64(), turf["done"].as_i64()), (Some(3), Some(0)));
+    let res =
+        save_turf(&app, &admin, "", &[("form[name]", " HIGH AND MILL"), ("form[areas]", "Low Rd")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("There is already a turf called"));
+    assert_eq!(count(&app, "canvass_turfs").await, 1);
+    let listed = ok_json(app.call(&admin, "canvass/addresses", &[("filter[turf]", &turf_id)]).await).await;
+    assert_eq!(streets(&listed), ["12 High St", "14 High St", "7 Mill Lane"]);
+    let res = app.call(&admin, "canvass/addresses", &[("filter[turf]", "nope")]).await;
+    assert_eq!(res.status(), 404);
+
+    // Ana chooses it when she starts (a turf that does not exist starts nothing).
+    let ana = signed_in_as(&app, "ana@example.org", Role::Volunteer).await;
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(
+        (walk["turfs"][0]["name"].as_str(), walk["turfs"][0]["addresses"].as_i64()),
+        (Some("High and Mill"), Some(3))
+    );
+    assert_eq!(app.call(&ana, "canvass/start", &[("turf_id", "nope")]).await.status(), 404);
+    assert_eq!(count(&app, "canvass_sessions").await, 0);
+    let session = ok_json(app.call(&ana, "canvass/start", &[("turf_id", &turf_id)]).await).await;
+    assert_eq!(session["turf"], "High and Mill");
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(streets(&walk["to_visit"]), ["12 High St", "14 High St", "7 Mill Lane"]);
+    let [high, high_14, mill] =
+        [0, 1, 2].map(|i| walk["to_visit"]["rows"][i]["id"].as_str().unwrap().to_string());
+
+    // Ben joins her there. A door Ana has been to leaves his walk; one where nobody was home
+    // leaves only his own, and stays on hers to knock on.
+    let ben = signed_in_as(&app, "ben@example.org", Role::Volunteer).await;
+    ok_json(app.call(&ben, "canvass/start", &[("turf_id", &turf_id)]).await).await;
+    ok_json(visit(&app, &ana, &high, "SUPPORTER", &[]).await).await;
+    let walk = ok_json(app.call(&ben, "canvass/walk", &[]).await).await;
+    assert_eq!(streets(&walk["to_visit"]), ["14 High St", "7 Mill Lane"]);
+    ok_json(visit(&app, &ben, &high_14, "NOT_HOME", &[]).await).await;
+    let walk = ok_json(app.call(&ben, "canvass/walk", &[]).await).await;
+    assert_eq!(streets(&walk["to_visit"]), ["7 Mill Lane"]);
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(streets(&walk["to_visit"]), ["14 High St", "7 Mill Lane"]);
+    let turf = ok_json(app.call(&admin, "canvass/turf", &[("id", &turf_id)]).await).await;
+    assert_eq!(
+        (turf["addresses"].as_i64(), turf["done"].as_i64(), turf["out_now"].as_i64()),
+        (Some(3), Some(1), Some(2))
+    );
+    // The organiser's page shows the turf, how far it has got, and who walks it.
+    let page = app.page(&admin, "/admin/canvass").await;
+    assert!(page.contains("High and Mill") && page.contains("3 addresses, 1 done, 2 to knock on"), "{page}");
+
+    // Cleo walks the whole list: every door not yet knocked in her session.
+    let cleo = signed_in_as(&app, "cleo@example.org", Role::Volunteer).await;
+    let session = ok_json(app.call(&cleo, "canvass/start", &[("turf_id", "")]).await).await;
+    assert_eq!(session["turf"], Value::Null);
+    let walk = ok_json(app.call(&cleo, "canvass/walk", &[]).await).await;
+    assert_eq!(walk["to_visit"]["count"], 5);
+
+    // Not deleted while Ana and Ben are out on it. Changed: a form opened before another
+    // change is refused; a third area brings Low Rd into Ana's walk.
+    let res = app.call(&admin, "canvass/delete-turf", &[("id", turf_id.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Someone is canvassing this turf now"));
+    let wider = [("form[name]", "High, Mill and Low"), ("form[areas]", "High St\nMill Lane\nLow Rd")];
+    let stale = [wider[0], wider[1], ("form[edits]", "3")];
+    assert_eq!(save_turf(&app, &admin, &turf_id, &stale).await.status(), 409);
+    let current = [wider[0], wider[1], ("form[edits]", "0")];
+    let turf = ok_json(save_turf(&app, &admin, &turf_id, &current).await).await;
+    assert_eq!((turf["addresses"].as_i64(), turf["edits"].as_i64()), (Some(4), Some(1)));
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(streets(&walk["to_visit"]), ["14 High St", "Flat 2, 3 Low Rd", "7 Mill Lane"]);
+    assert_eq!(walk["session"]["turf"], "High, Mill and Low");
+    assert_eq!(visit(&app, &ana, &mill, "OPPOSED", &[]).await.status(), 200);
+
+    // Once both are back it goes; their sessions keep their counts. Gone, it cannot be started on.
+    ok_json(app.call(&ana, "canvass/end", &[]).await).await;
+    ok_json(app.call(&ben, "canvass/end", &[]).await).await;
+    ok_json(app.call(&admin, "canvass/delete-turf", &[("id", turf_id.as_str())]).await).await;
+    assert_eq!(app.call(&admin, "canvass/delete-turf", &[("id", turf_id.as_str())]).await.status(), 404);
+    assert_eq!(app.call(&ben, "canvass/start", &[("turf_id", &turf_id)]).await.status(), 404);
+    let sessions = ok_json(app.call(&admin, "canvass/sessions", &[]).await).await;
+    let knocked: Vec<(i64, Value)> = sessions["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["doors_knocked"].as_i64().unwrap(), s["turf"].clone()))
+        .collect();
+    assert_eq!(knocked.iter().map(|(n, _)| n).sum::<i64>(), 3);
+    assert!(knocked.iter().all(|(_, turf)| turf.is_null()), "{knocked:?}");
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM admin_audit_log WHERE action LIKE 'canvass.turf.%' ORDER BY id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, ["canvass.turf.created", "canvass.turf.changed", "canvass.turf.deleted"]);
 }
