@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { expectFitsPhone, ready, signIn, startWithAdmin, test } from "./helpers";
+import { expectFitsPhone, ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("canvassing", () => {
@@ -115,5 +115,67 @@ test.describe.serial("canvassing", () => {
 
     await admin.getByTestId("visit-row").getByRole("link", { name: "Sam Green" }).click();
     await expect(admin.getByRole("heading", { name: "Sam Green" })).toBeVisible();
+  });
+
+  test("an organiser makes a turf; a canvasser on it sees only its doors; the organiser follows its round and deletes it once nobody walks it", async ({
+    browser,
+  }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/canvass");
+    await expect(admin.getByTestId("turfs-empty")).toHaveText("No turfs yet: canvassers walk the whole list.");
+    await admin.getByLabel("Addresses", { exact: true }).fill("20 High St, Springfield, K1A 0B3");
+    await admin.getByRole("button", { name: "Add addresses" }).click();
+    await expect(admin.getByTestId("addresses-added")).toHaveText("Added 1 address; 0 already on the list.");
+    // No areas: said under the field, nothing made.
+    await admin.getByLabel("Turf name").fill("High Street");
+    await admin.getByRole("button", { name: "Make turf" }).click();
+    await expect(admin.getByTestId("error-form[areas]")).toContainText("Enter at least one street or postal code");
+    await expect(admin.getByTestId("turfs-empty")).toBeVisible();
+    await admin.getByLabel("Streets or postal codes, one a line").fill("high st");
+    await admin.getByRole("button", { name: "Make turf" }).click();
+    await expect(admin.getByTestId("turf-saved")).toHaveText('Turf "High Street" made: 2 addresses.');
+    await expect(admin.getByTestId("turf-row")).toContainText("2 addresses, 0 done, 2 to knock on");
+
+    // The canvasser chooses it: only its two doors, Low Rd left out.
+    const walker = await browser.newPage();
+    await signIn(walker, server, "/admin");
+    await walker.goto(`${server.baseURL}/canvass`);
+    await ready(walker);
+    await walker.getByLabel("Turf").selectOption({ label: "High Street (2 to knock on)" });
+    await walker.getByRole("button", { name: "Start canvassing" }).click();
+    await expect(walker.getByTestId("session-counts")).toContainText("on High Street: 0 doors knocked");
+    const doors = walker.getByTestId("door");
+    await expect(doors).toHaveCount(2);
+    await expect(walker.getByText("3 Low Rd")).toHaveCount(0);
+    await doors.first().getByLabel("What happened").selectOption("UNDECIDED");
+    await doors.first().getByRole("button", { name: "Save visit" }).click();
+    await expect(doors).toHaveCount(1);
+    // The organiser's open page follows the round and shows who is out on it, without a reload.
+    await expect(admin.getByTestId("turf-row")).toContainText("2 addresses, 1 done, 1 to knock on");
+    await expect(admin.getByTestId("session-row").first()).toContainText("on High Street");
+    expect(await violations(admin), "the canvassing page with a turf").toEqual([]);
+    await expectFitsPhone(admin, "the turfs");
+
+    // Its page: its addresses, and no deleting while someone walks it.
+    await admin.getByRole("link", { name: "High Street", exact: true }).click();
+    await expect(admin.getByTestId("turf-progress")).toContainText("2 addresses, 1 done, 1 to knock on; 1 canvasser out now");
+    await ready(admin);
+    expect(await violations(admin), "a turf's page").toEqual([]);
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Delete turf" }).click();
+    await expect(admin.getByText("Someone is canvassing this turf now.")).toBeVisible();
+    await admin.getByRole("link", { name: "Its addresses" }).click();
+    await expect(admin.getByTestId("turf-filter")).toContainText("In the turf High Street.");
+    await expect(admin.getByTestId("address-row")).toHaveCount(2);
+    expect(await violations(admin), "the address list narrowed to a turf").toEqual([]);
+
+    await walker.getByRole("button", { name: "End session" }).click();
+    await expect(walker.getByTestId("session-ended")).toContainText("1 door knocked");
+    await admin.goBack();
+    await ready(admin);
+    admin.once("dialog", (dialog) => dialog.accept());
+    await admin.getByRole("button", { name: "Delete turf" }).click();
+    await expect(admin).toHaveURL(/\/admin\/canvass$/);
+    await expect(admin.getByTestId("turfs-empty")).toBeVisible();
   });
 });

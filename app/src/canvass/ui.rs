@@ -351,7 +351,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
                 Some(view! {
                     <p class="mt-3 text-sm text-slate-700" data-testid="turf-filter">
                         {format!("In the turf {}. ", name.unwrap_or_else(|| "that was deleted".to_string()))}
-                        <a href="/admin/canvass" class="text-indigo-700 hover:underline">"Show every address"</a>
+                        <a href="/admin/canvass" class="text-indigo-700 underline">"Show every address"</a>
                     </p>
                 })
             })}
@@ -622,7 +622,7 @@ pub fn AdminTurfPage() -> impl IntoView {
                                 {turf_progress(&t)}
                                 {(t.out_now > 0).then(|| format!("; {} out now", crate::ui::count(t.out_now, "canvasser")))}
                                 ". "
-                                <a href=format!("/admin/canvass?turf={}", t.id) class="text-indigo-700 hover:underline">"Its addresses"</a>
+                                <a href=format!("/admin/canvass?turf={}", t.id) class="text-indigo-700 underline">"Its addresses"</a>
                             </p>
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Change the turf"</h2>
