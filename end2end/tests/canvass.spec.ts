@@ -158,6 +158,8 @@ test.describe.serial("canvassing", () => {
 
     // Its page: its addresses, and no deleting while someone walks it.
     await admin.getByRole("link", { name: "High Street", exact: true }).click();
+    await expect(admin).toHaveURL(/\/admin\/canvass\/turfs\/[^/]+$/);
+    const turfPage = admin.url();
     await expect(admin.getByTestId("turf-progress")).toContainText("2 addresses, 1 done, 1 to knock on; 1 canvasser out now");
     await ready(admin);
     expect(await violations(admin), "a turf's page").toEqual([]);
@@ -167,11 +169,20 @@ test.describe.serial("canvassing", () => {
     await admin.getByRole("link", { name: "Its addresses" }).click();
     await expect(admin.getByTestId("turf-filter")).toContainText("In the turf High Street.");
     await expect(admin.getByTestId("address-row")).toHaveCount(2);
-    expect(await violations(admin), "the address list narrowed to a turf").toEqual([]);
+    // How its doors stand; one outcome's doors, to go back to.
+    const results = admin.getByRole("navigation", { name: "Last outcome" });
+    await expect(results).toContainText("Any outcome: 2");
+    await expect(results).toContainText("Supporter: 1");
+    await expect(results).toContainText("Not visited yet: 0");
+    await results.getByRole("link", { name: "Undecided: 1" }).click();
+    await expect(results.getByRole("link", { name: "Undecided: 1" })).toHaveAttribute("aria-current", "page");
+    await expect(admin.getByTestId("address-row")).toHaveCount(1);
+    await expect(admin.getByTestId("address-row")).toContainText("Undecided");
+    expect(await violations(admin), "the address list narrowed to a turf and an outcome").toEqual([]);
+    await admin.goto(turfPage);
 
     await walker.getByRole("button", { name: "End session" }).click();
     await expect(walker.getByTestId("session-ended")).toContainText("1 door knocked");
-    await admin.goBack();
     await ready(admin);
     admin.once("dialog", (dialog) => dialog.accept());
     await admin.getByRole("button", { name: "Delete turf" }).click();

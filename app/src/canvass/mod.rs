@@ -99,14 +99,18 @@ pub struct Address {
 }
 
 /// The list's filter: part of the street or the postal code, a turf's id (empty for the whole
-/// list), the page.
+/// list), the last outcome (`Outcome::as_str`, `NOT_VISITED`, or empty for any), the page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AddressFilter {
     pub search: String,
     pub turf: String,
+    pub outcome: String,
     pub page: i64,
 }
+
+/// The outcome filter's value for addresses nobody has been to yet.
+pub const NOT_VISITED: &str = "NOT_VISITED";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressPage {
@@ -114,6 +118,17 @@ pub struct AddressPage {
     pub page: i64,
     pub has_more: bool,
     pub count: i64,
+    /// The organiser's list: how the addresses found by street and turf stand, whatever the
+    /// outcome filter. `None` on a canvasser's walk.
+    pub results: Option<Results>,
+}
+
+/// How many addresses last ended with each outcome, and how many nobody has been to yet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// In `Outcome::ALL`'s order, every outcome (a zero too).
+    pub by_outcome: Vec<(Outcome, i64)>,
+    pub not_visited: i64,
 }
 
 /// An address's edit form as typed.

@@ -5,8 +5,8 @@
 use sqlx::Row;
 
 use super::{
-    Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, Outcome, Session,
-    SessionPage, Turf, TurfForm, Visit, VisitForm, Walk,
+    Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, Outcome, Results,
+    Session, SessionPage, Turf, TurfForm, Visit, VisitForm, Walk,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -310,7 +310,20 @@ fn done_on_turf(n: usize) -> String {
     )
 }
 
-/// One page of addresses by postal code then street, found by part of the street or postal
+/// The order a canvasser walks addresses (`a`) in: by postal code, then along each street, by
+/// its name without the house number and then by the number as a number ("2 High St" before
+/// "10 High St", where text would put "10" first).
+fn walking_order(db: &Db) -> String {
+    let house_number = match db.backend() {
+        // The digits the street starts with, 0 without any (at most nine: a bigger one is no
+        // house number, and would not fit).
+        db::Backend::Sqlite => "CAST(SUBSTR(a.street, 1, 9) AS INTEGER)",
+        db::Backend::Postgres => "COALESCE(CAST(SUBSTRING(a.street FROM '^[0-9]{1,9}') AS BIGINT), 0)",
+    };
+    format!("a.postal_code, LOWER(LTRIM(a.street, '0123456789 ')), {house_number}, a.street, a.id")
+}
+
+/// One page of addresses in walking order, found by part of the street or postal
 /// code, in the filter's turf if it names one. With `unvisited_in`, a canvasser's walk: only
 /// those not yet visited in that session, and on a turf only the doors not yet done.
 pub async fn addresses(
@@ -337,6 +350,20 @@ pub async fn addresses(
             conditions.push_str(&format!(" AND NOT {}", done_on_turf(binds.len())));
         }
     }
+    let results = match unvisited_in {
+        Some(_) => None,
+        None => Some(results(db, &conditions, &binds).await?),
+    };
+    match filter.outcome.as_str() {
+        "" => {}
+        super::NOT_VISITED => conditions.push_str(" AND a.last_outcome IS NULL"),
+        outcome => {
+            let outcome = Outcome::parse(outcome)
+                .ok_or_else(|| invalid("outcome", "Choose an outcome from the list.".into()))?;
+            binds.push(outcome.as_str().to_string());
+            conditions.push_str(&format!(" AND a.last_outcome = ${}", binds.len()));
+        }
+    }
     if let Some(session) = unvisited_in {
         binds.push(session.to_string());
         let n = binds.len();
@@ -347,12 +374,31 @@ pub async fn addresses(
     let count =
         db::fetch_count(db, &format!("SELECT COUNT(*) FROM canvass_addresses a{conditions}"), &binds).await?;
     let select = format!(
-        "SELECT {ADDRESS_COLUMNS} FROM canvass_addresses a{conditions} ORDER BY a.postal_code, a.street, a.id"
+        "SELECT {ADDRESS_COLUMNS} FROM canvass_addresses a{conditions} ORDER BY {}",
+        walking_order(db)
     );
     let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let zone = settings::time_zone(db).await?;
     let rows = rows.iter().map(|r| address_from_row(r, &zone)).collect::<Result<Vec<_>, _>>()?;
-    Ok(AddressPage { rows, page, has_more, count })
+    Ok(AddressPage { rows, page, has_more, count, results })
+}
+
+/// How the addresses meeting `conditions` stand: how many last ended with each outcome.
+async fn results(db: &Db, conditions: &str, binds: &[String]) -> Result<Results, CanvassError> {
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT a.last_outcome, COUNT(*) FROM canvass_addresses a{conditions} GROUP BY a.last_outcome"
+    )));
+    for bind in binds {
+        query = query.bind(bind);
+    }
+    let counts: Vec<(Option<String>, i64)> = query.fetch_all(db.pool()).await?;
+    let count_of = |wanted: Option<&str>| {
+        counts.iter().filter(|(outcome, _)| outcome.as_deref() == wanted).map(|(_, n)| n).sum::<i64>()
+    };
+    Ok(Results {
+        by_outcome: Outcome::ALL.into_iter().map(|o| (o, count_of(Some(o.as_str())))).collect(),
+        not_visited: count_of(None),
+    })
 }
 
 /// An address and its visits, latest first.

@@ -9,9 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AddAddresses, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, Outcome, RecordVisit,
-    SaveAddress, SaveTurf, StartSession, Turf, get_address, get_turf, get_walk, list_addresses,
-    list_sessions, list_turfs,
+    AddAddresses, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, NOT_VISITED, Outcome,
+    RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf, get_address, get_turf, get_walk,
+    list_addresses, list_sessions, list_turfs,
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -35,16 +35,55 @@ fn turf_progress(turf: &Turf) -> String {
     )
 }
 
+/// The organiser's address list at `page`, found as `filter` is, narrowed to last outcome
+/// `outcome` (empty: any).
+fn admin_list_link(filter: &AddressFilter, outcome: &str, page: i64) -> String {
+    format!(
+        "/admin/canvass?q={}&turf={}&outcome={outcome}&page={page}",
+        crate::ui::urlencode(&filter.search),
+        crate::ui::urlencode(&filter.turf)
+    )
+}
+
+/// How the addresses found stand, by last outcome: each count a link narrowing the list to it,
+/// the one shown marked.
+#[component]
+fn ResultsBar(results: Results, filter: AddressFilter) -> impl IntoView {
+    let total = results.not_visited + results.by_outcome.iter().map(|(_, n)| n).sum::<i64>();
+    let entries = std::iter::once(("", "Any outcome".to_string(), total))
+        .chain(results.by_outcome.into_iter().map(|(o, n)| (o.as_str(), o.label().to_string(), n)))
+        .chain(std::iter::once((NOT_VISITED, "Not visited yet".to_string(), results.not_visited)));
+    view! {
+        <nav aria-label="Last outcome" class="mt-4 flex flex-wrap gap-2 text-sm" data-testid="results">
+            {entries.map(|(value, label, n)| {
+                let current = filter.outcome == value;
+                let style = if current {
+                    "rounded-full bg-indigo-700 px-3 py-1 font-semibold text-white"
+                } else {
+                    "rounded-full bg-white px-3 py-1 text-slate-800 shadow-sm hover:bg-slate-100"
+                };
+                view! {
+                    <a href=admin_list_link(&filter, value, 1) class=style aria-current=current.then_some("page")>
+                        {format!("{label}: {}", crate::ui::thousands(n))}
+                    </a>
+                }
+            }).collect_view()}
+        </nav>
+    }
+}
+
 /// The search box above an address list, sent as `?q=` (with the turf the list is narrowed to).
 #[component]
 fn AddressSearch(
     action: &'static str,
     #[prop(into)] search: Signal<String>,
     #[prop(optional, into)] turf: Signal<String>,
+    #[prop(optional, into)] outcome: Signal<String>,
 ) -> impl IntoView {
     view! {
         <form method="get" action=action class="mt-4 flex flex-wrap items-end gap-3 rounded-lg bg-white p-4 shadow-sm">
             {move || { let turf = turf.get(); (!turf.is_empty()).then(|| view! { <input type="hidden" name="turf" value=turf /> }) }}
+            {move || { let outcome = outcome.get(); (!outcome.is_empty()).then(|| view! { <input type="hidden" name="outcome" value=outcome /> }) }}
             <label class="text-sm text-slate-700">
                 "Street or postal code contains"
                 <input name="q" class=SMALL_INPUT value=move || search.get() />
@@ -60,6 +99,7 @@ fn filter_from_query() -> impl Fn() -> AddressFilter + Copy + Send + Sync + 'sta
         query.with(|q| AddressFilter {
             search: q.get("q").unwrap_or_default(),
             turf: q.get("turf").unwrap_or_default(),
+            outcome: q.get("outcome").unwrap_or_default(),
             page: crate::ui::page_param(q),
         })
     }
@@ -340,7 +380,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
         </section>
         <TurfList turfs=turfs />
         <h2 class="mt-8 text-xl font-semibold text-slate-900">"Addresses"</h2>
-        <AddressSearch action="/admin/canvass" search=Signal::derive(move || filter().search) turf=Signal::derive(move || filter().turf) />
+        <AddressSearch action="/admin/canvass" search=Signal::derive(move || filter().search) turf=Signal::derive(move || filter().turf) outcome=Signal::derive(move || filter().outcome) />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let turf_id = filter().turf;
@@ -362,18 +402,19 @@ pub fn AdminCanvassPage() -> impl IntoView {
                 match addresses.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(page) if page.rows.is_empty() => {
-                        let empty = if current.search.trim().is_empty() && current.turf.is_empty() {
-                            "No addresses yet. Add the ones to knock on below."
-                        } else {
-                            "No addresses match."
-                        };
-                        view! { <p class="mt-6 text-slate-600" data-testid="addresses-empty">{empty}</p> }.into_any()
+                        let filtered = !current.search.trim().is_empty() || !current.turf.is_empty() || !current.outcome.is_empty();
+                        let empty = if filtered { "No addresses match." } else { "No addresses yet. Add the ones to knock on below." };
+                        let results = page.results.filter(|_| filtered).map(|r| view! { <ResultsBar results=r filter=current.clone() /> });
+                        view! {
+                            {results}
+                            <p class="mt-6 text-slate-600" data-testid="addresses-empty">{empty}</p>
+                        }.into_any()
                     }
                     Ok(page) => {
-                        let link = move |n: i64| {
-                            format!("/admin/canvass?q={}&turf={}&page={n}", crate::ui::urlencode(&current.search), crate::ui::urlencode(&current.turf))
-                        };
+                        let results = page.results.clone().map(|r| view! { <ResultsBar results=r filter=current.clone() /> });
+                        let link = move |n: i64| admin_list_link(&current, &current.outcome, n);
                         view! {
+                            {results}
                             <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{crate::ui::count(page.count, "address")}</p>
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">

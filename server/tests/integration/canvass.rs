@@ -154,6 +154,12 @@ async fn addresses_are_added_checked_corrected_and_deleted(app: TestApp) {
     let deleted = serde_json::json!({ "address_id": id, "street": "7 Mill Lane North" });
     assert_eq!(app.events("canvass.address.deleted").await, std::slice::from_ref(&deleted), "once");
     assert_eq!(app.audited("canvass.address.deleted").await.len(), 1);
+
+    // Listed in walking order: along each street by house number, as a number.
+    let more = "10 High St, Springfield, K1A 0B1\n2 High St, Springfield, K1A 0B1\n3 Acorn Way, Springfield, K1A 0B1";
+    ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", more)]).await).await;
+    let block = ok_json(app.call(&admin, "canvass/addresses", &[("filter[search]", "k1a 0b1")]).await).await;
+    assert_eq!(streets(&block), ["3 Acorn Way", "2 High St", "10 High St", "12 High St"]);
 }
 
 async fn visit(
@@ -425,6 +431,38 @@ async fn turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the
         (turf["addresses"].as_i64(), turf["done"].as_i64(), turf["out_now"].as_i64()),
         (Some(3), Some(1), Some(2))
     );
+    // How the doors stand, by last outcome, on the whole list and on the turf; the list
+    // narrowed to one outcome, or to the doors nobody has been to.
+    let list = ok_json(app.call(&admin, "canvass/addresses", &[]).await).await;
+    let standing = |page: &Value, outcome: &str| {
+        page["results"]["by_outcome"].as_array().unwrap().iter().find(|p| p[0] == outcome).unwrap()[1]
+            .as_i64()
+    };
+    assert_eq!(
+        (standing(&list, "SUPPORTER"), standing(&list, "NOT_HOME"), standing(&list, "OPPOSED")),
+        (Some(1), Some(1), Some(0))
+    );
+    assert_eq!(list["results"]["not_visited"], 3);
+    let on_turf = ok_json(app.call(&admin, "canvass/addresses", &[("filter[turf]", &turf_id)]).await).await;
+    assert_eq!(
+        (standing(&on_turf, "SUPPORTER"), on_turf["results"]["not_visited"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let narrowed = [("filter[turf]", turf_id.as_str()), ("filter[outcome]", "SUPPORTER")];
+    let supporters = ok_json(app.call(&admin, "canvass/addresses", &narrowed).await).await;
+    assert_eq!(streets(&supporters), ["12 High St"]);
+    assert_eq!(
+        supporters["results"], on_turf["results"],
+        "the counts are the turf's, whatever the outcome shown"
+    );
+    let unvisited =
+        ok_json(app.call(&admin, "canvass/addresses", &[("filter[outcome]", "NOT_VISITED")]).await).await;
+    assert_eq!(streets(&unvisited), ["Flat 2, 3 Low Rd", "9 New St", "7 Mill Lane"]);
+    let res = app.call(&admin, "canvass/addresses", &[("filter[outcome]", "MAYBE")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Choose an outcome from the list."));
+    let page = app.page(&admin, &format!("/admin/canvass?turf={turf_id}&outcome=SUPPORTER")).await;
+    assert!(page.contains("Supporter: 1") && page.contains("Not visited yet: 1"), "{page}");
     // The organiser's page shows the turf, how far it has got, and who walks it.
     let page = app.page(&admin, "/admin/canvass").await;
     assert!(page.contains("High and Mill") && page.contains("3 addresses, 1 done, 2 to knock on"), "{page}");
