@@ -147,6 +147,10 @@ test.describe.serial("canvassing", () => {
     const doors = walker.getByTestId("door");
     await expect(doors).toHaveCount(2);
     await expect(walker.getByText("3 Low Rd")).toHaveCount(0);
+    // In walking order (by postal code), with the notes the last canvasser left at the door.
+    await expect(doors.first()).toContainText("20 High St");
+    await expect(doors.nth(1).getByTestId("door-notes")).toHaveText("Notes left: Wants a lawn sign");
+    await expect(doors.first().getByTestId("door-notes")).toHaveCount(0);
     await doors.first().getByLabel("What happened").selectOption("UNDECIDED");
     await doors.first().getByRole("button", { name: "Save visit" }).click();
     await expect(doors).toHaveCount(1);
@@ -181,6 +185,23 @@ test.describe.serial("canvassing", () => {
     expect(await violations(admin), "the address list narrowed to a turf and an outcome").toEqual([]);
     await admin.goto(turfPage);
 
+    // A door not on the list, found on the turf: one off it is refused under its field; one on
+    // it joins the walk.
+    await walker.getByText("A door that is not on the list?").click();
+    await walker.getByLabel("Street", { exact: true }).fill("5 Low Rd");
+    await walker.getByLabel("City", { exact: true }).fill("Springfield");
+    await walker.getByLabel("Postal code", { exact: true }).fill("K1A 0B3");
+    await walker.getByRole("button", { name: "Add door" }).click();
+    await expect(walker.getByTestId("error-form[street]")).toContainText("This address is not on your turf (high st).");
+    expect(await violations(walker), "the canvassing page with a refused door").toEqual([]);
+    await walker.getByLabel("Street", { exact: true }).fill("22 High St");
+    await walker.getByRole("button", { name: "Add door" }).click();
+    await expect(walker.getByTestId("door-added")).toHaveText("Added 22 High St: it is in the list below.");
+    await expect(doors).toHaveCount(2);
+    await expect(doors.first()).toContainText("22 High St");
+    await admin.reload();
+    await expect(admin.getByTestId("turf-progress")).toContainText("3 addresses, 1 done, 2 to knock on");
+
     await walker.getByRole("button", { name: "End session" }).click();
     await expect(walker.getByTestId("session-ended")).toContainText("1 door knocked");
     await ready(admin);
@@ -188,5 +209,10 @@ test.describe.serial("canvassing", () => {
     await admin.getByRole("button", { name: "Delete turf" }).click();
     await expect(admin).toHaveURL(/\/admin\/canvass$/);
     await expect(admin.getByTestId("turfs-empty")).toBeVisible();
+
+    // The dashboard's last seven days count both tests' doors, linking to this page.
+    await admin.goto(`${server.baseURL}/admin`);
+    const week = admin.getByTestId("last-week");
+    await expect(week.getByRole("link", { name: "3 doors knocked, 2 conversations" })).toHaveAttribute("href", "/admin/canvass");
   });
 });

@@ -70,9 +70,10 @@ pub struct RoleCount {
     pub count: i64,
 }
 
-/// Something waiting for someone, and the page where it is dealt with.
+/// A line of the dashboard — something waiting for someone, or what happened lately — and
+/// the page where it is dealt with or followed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attention {
+pub struct DashboardLine {
     pub text: String,
     pub href: String,
 }
@@ -82,7 +83,10 @@ pub struct DashboardSummary {
     pub organisation_name: String,
     pub accounts: Vec<RoleCount>,
     /// What waits for this admin; `None` for a role that deals with none of it.
-    pub needs_attention: Option<Vec<Attention>>,
+    pub needs_attention: Option<Vec<DashboardLine>>,
+    /// The last seven days, for what this admin looks after (empty for a role that looks
+    /// after none of it).
+    pub last_week: Vec<DashboardLine>,
 }
 
 #[server(prefix = "/api", endpoint = "admin/dashboard")]
@@ -101,7 +105,9 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     let needs_attention = service::needs_attention(&state.db, &state.secret_key, user.role, &address)
         .await
         .map_err(internal)?;
-    Ok(DashboardSummary { organisation_name, accounts, needs_attention })
+    let last_week =
+        service::last_week(&state.db, user.role, crate::db::now_unix()).await.map_err(internal)?;
+    Ok(DashboardSummary { organisation_name, accounts, needs_attention, last_week })
 }
 
 /// Where the links this server sends out lead (`CHANGEMAKER_PUBLIC_URL`): in emails,

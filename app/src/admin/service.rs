@@ -1,7 +1,7 @@
 //! The dashboard's "Needs attention" (ssr only): what waits for someone, each with the page
-//! where it is dealt with, for the roles that deal with it.
+//! where it is dealt with, for the roles that deal with it; and its last seven days.
 
-use super::{Attention, PublicAddress};
+use super::{DashboardLine, PublicAddress};
 use crate::db::Db;
 use crate::secrets::SecretKey;
 use crate::ui::count;
@@ -13,12 +13,12 @@ pub async fn needs_attention(
     key: &SecretKey,
     role: Role,
     address: &PublicAddress,
-) -> Result<Option<Vec<Attention>>, sqlx::Error> {
+) -> Result<Option<Vec<DashboardLine>>, sqlx::Error> {
     let mut items = Vec::new();
     let mut followed = false;
     let mut note = |n: i64, text: String, href: &str| {
         if n > 0 {
-            items.push(Attention { text, href: href.to_string() });
+            items.push(DashboardLine { text, href: href.to_string() });
         }
     };
     if role.satisfies(super::SETTINGS_MANAGERS)
@@ -83,6 +83,57 @@ pub async fn needs_attention(
         );
     }
     Ok(followed.then_some(items))
+}
+
+/// The last seven days at a glance, for what `role` looks after: volunteers signed up, doors
+/// knocked, new contacts, tickets taken, supporters' campaign emails; each with the page where
+/// it is followed. Zeros are said too: a quiet week is worth knowing.
+pub async fn last_week(db: &Db, role: Role, now: i64) -> Result<Vec<DashboardLine>, sqlx::Error> {
+    let since = now - 7 * 24 * 60 * 60;
+    let count_since = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql).bind(since).fetch_one(db.pool()).await
+    };
+    let mut figures = Vec::new();
+    let mut add = |text: String, href: &str| figures.push(DashboardLine { text, href: href.to_string() });
+    if role.satisfies(crate::shifts::MANAGERS) {
+        let signed_up = count_since(
+            "SELECT COUNT(*) FROM shift_signups WHERE created_at >= $1 AND status <> 'CANCELLED'",
+        )
+        .await?;
+        add(format!("{} for shifts", count(signed_up, "volunteer sign-up")), "/admin/shifts");
+    }
+    if role.satisfies(crate::canvass::MANAGERS) {
+        let (doors, conversations): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome IN ('SUPPORTER', 'UNDECIDED', 'OPPOSED') THEN 1 ELSE 0 END), 0) \
+             FROM canvass_visits WHERE visited_at >= $1",
+        )
+        .bind(since)
+        .fetch_one(db.pool())
+        .await?;
+        add(
+            format!("{} knocked, {}", count(doors, "door"), count(conversations, "conversation")),
+            "/admin/canvass",
+        );
+    }
+    if role.satisfies(crate::contacts::VIEWERS) {
+        let new = count_since("SELECT COUNT(*) FROM contacts WHERE created_at >= $1").await?;
+        add(count(new, "new contact"), "/admin/contacts");
+    }
+    if role.satisfies(crate::ticketed_events::MANAGERS) {
+        let taken =
+            count_since("SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND status <> 'CANCELLED'")
+                .await?;
+        add(format!("{} taken", count(taken, "ticket")), "/admin/ticketed-events");
+    }
+    if role.satisfies(crate::campaigns::MANAGERS) {
+        let sent = count_since("SELECT COUNT(*) FROM campaign_emails WHERE created_at >= $1").await?;
+        add(format!("{} sent by supporters", count(sent, "campaign email")), "/admin/campaigns");
+    }
+    if role.satisfies(crate::payments::MANAGERS) {
+        let paid = count_since("SELECT COUNT(*) FROM donations WHERE paid_at >= $1").await?;
+        add(format!("{} paid", count(paid, "donation")), "/admin/payments?kind=donation");
+    }
+    Ok(figures)
 }
 
 /// The server's public address as the settings show it, with the host the page was opened at

@@ -163,7 +163,8 @@ pub fn DashboardPage() -> impl IntoView {
         <p class="mt-1 text-slate-600">
             "Welcome, " {user.map(|u| u.display_name)} "."
         </p>
-        // What waits for someone first, then the week's shifts, then the accounts.
+        // What waits for someone first, then the week's shifts and events, what happened in the
+        // last seven days, then the accounts.
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {
@@ -180,6 +181,7 @@ pub fn DashboardPage() -> impl IntoView {
                     // Said once, above.
                     Err(_) => ().into_any(),
                     Ok(summary) => view! {
+                        {(!summary.last_week.is_empty()).then(|| view! { <LastWeek lines=summary.last_week.clone() /> })}
                         <section class="mt-6">
                             <h2 class="text-lg font-semibold text-slate-900">
                                 {summary.organisation_name.clone()} " — accounts"
@@ -207,7 +209,7 @@ pub fn DashboardPage() -> impl IntoView {
 
 /// What waits for this admin, each a link to where it is dealt with.
 #[component]
-fn NeedsAttention(items: Vec<super::Attention>) -> impl IntoView {
+fn NeedsAttention(items: Vec<super::DashboardLine>) -> impl IntoView {
     view! {
         <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="needs-attention">
             <h2 class="text-lg font-semibold text-slate-900">"Needs attention"</h2>
@@ -222,6 +224,21 @@ fn NeedsAttention(items: Vec<super::Attention>) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
+        </section>
+    }
+}
+
+/// What happened in the last seven days, each line a link to where it is followed.
+#[component]
+fn LastWeek(lines: Vec<super::DashboardLine>) -> impl IntoView {
+    view! {
+        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="last-week">
+            <h2 class="text-lg font-semibold text-slate-900">"The last seven days"</h2>
+            <ul class="mt-2 space-y-1 text-sm">
+                {lines.into_iter().map(|line| view! {
+                    <li><a href=line.href class="text-indigo-700 hover:underline">{line.text}</a></li>
+                }).collect_view()}
+            </ul>
         </section>
     }
 }

@@ -92,6 +92,8 @@ pub struct Address {
     /// The last visit's outcome and its local date, if it has been visited.
     pub last_outcome: Option<Outcome>,
     pub last_visited: Option<String>,
+    /// The latest notes a canvasser left at the door ("Dog: use the side gate"), for the next.
+    pub last_notes: Option<String>,
     /// Whether a supporter there left their email (admins see who on the address's page).
     pub has_contact: bool,
     /// How many times it was corrected; the address's form sends it back.
@@ -372,6 +374,17 @@ pub async fn record_visit(form: VisitForm) -> Result<Session, AppError> {
     let session = service::record_visit(&state.bus, &actor, &user.id, &form, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post("/canvass");
     Ok(session)
+}
+
+/// Adds a door the signed-in canvasser found that is not on the list, during their session.
+#[server(prefix = "/api", endpoint = "canvass/add-door")]
+pub async fn add_door(form: AddressForm) -> Result<Address, AppError> {
+    let user = canvasser().await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id.clone());
+    let address = service::add_door(&state.bus, &actor, &user.id, &form, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post("/canvass");
+    Ok(address)
 }
 
 /// Ends the signed-in canvasser's open session, publishing `canvass.session.completed`.

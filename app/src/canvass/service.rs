@@ -41,7 +41,8 @@ const VISITS_SHOWN: i64 = 200;
 
 const NO_ADDRESS: CanvassError = CanvassError::NotFound("There is no such address.");
 const NO_TURF: CanvassError = CanvassError::NotFound("There is no such turf.");
-const NO_OPEN_SESSION: CanvassError = CanvassError::Conflict("Start canvassing before recording a visit.");
+const NO_OPEN_SESSION: CanvassError =
+    CanvassError::Conflict("Start canvassing before recording a visit or adding a door.");
 
 fn invalid(field: &str, message: String) -> CanvassError {
     CanvassError::Invalid(FieldError::only(field, message))
@@ -160,20 +161,7 @@ pub async fn add_addresses(
     let mut tx = bus.db().begin_write().await?;
     let mut events = Vec::new();
     for form in &forms {
-        let id = uuid::Uuid::new_v4().to_string();
-        let written = sqlx::query(
-            "INSERT INTO canvass_addresses (id, street, city, postal_code, address_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (address_key) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(&form.street)
-        .bind(&form.city)
-        .bind(&form.postal_code)
-        .bind(address_key(form))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if written.rows_affected() == 1 {
+        if let Some(id) = insert_address(&mut tx, form, now).await? {
             events.push(address_event(&id, form, None));
         }
     }
@@ -182,6 +170,24 @@ pub async fn add_addresses(
     bus.commit(tx).await?;
     let added = events.len() as i64;
     Ok(AddressesAdded { added, already_listed: forms.len() as i64 - added })
+}
+
+/// Puts a checked address on the list: its new id, or `None` when it is already listed.
+async fn insert_address(tx: &mut Tx, form: &AddressForm, now: i64) -> Result<Option<String>, sqlx::Error> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let written = sqlx::query(
+        "INSERT INTO canvass_addresses (id, street, city, postal_code, address_key, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (address_key) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&form.street)
+    .bind(&form.city)
+    .bind(&form.postal_code)
+    .bind(address_key(form))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok((written.rows_affected() == 1).then_some(id))
 }
 
 /// The email of the contact at an address, with their id.
@@ -269,8 +275,9 @@ pub async fn delete_address(bus: &Bus, actor: &Actor, id: &str) -> Result<(), Ca
     Ok(())
 }
 
-const ADDRESS_COLUMNS: &str =
-    "a.id, a.street, a.city, a.postal_code, a.contact_id, a.last_outcome, a.last_visited_at, a.edits";
+const ADDRESS_COLUMNS: &str = "a.id, a.street, a.city, a.postal_code, a.contact_id, a.last_outcome, \
+    a.last_visited_at, a.edits, (SELECT v.notes FROM canvass_visits v WHERE v.address_id = a.id AND v.notes <> '' \
+    ORDER BY v.visited_at DESC, v.id DESC LIMIT 1) AS last_notes";
 
 fn address_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Address, sqlx::Error> {
     let last_outcome: Option<String> = row.try_get("last_outcome")?;
@@ -282,6 +289,7 @@ fn address_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Address, sql
         postal_code: row.try_get("postal_code")?,
         last_outcome: last_outcome.as_deref().and_then(Outcome::parse),
         last_visited: last_visited.map(|at| zone.date(at)),
+        last_notes: row.try_get("last_notes")?,
         has_contact: row.try_get::<Option<String>, _>("contact_id")?.is_some(),
         edits: row.try_get("edits")?,
     })
@@ -311,16 +319,23 @@ fn done_on_turf(n: usize) -> String {
 }
 
 /// The order a canvasser walks addresses (`a`) in: by postal code, then along each street, by
-/// its name without the house number and then by the number as a number ("2 High St" before
-/// "10 High St", where text would put "10" first).
+/// its name (what follows the house number) and then by the number as a number ("2 High St",
+/// "10 High St", "10A High St", where text would put "10" first).
 fn walking_order(db: &Db) -> String {
-    let house_number = match db.backend() {
-        // The digits the street starts with, 0 without any (at most nine: a bigger one is no
-        // house number, and would not fit).
-        db::Backend::Sqlite => "CAST(SUBSTR(a.street, 1, 9) AS INTEGER)",
-        db::Backend::Postgres => "COALESCE(CAST(SUBSTRING(a.street FROM '^[0-9]{1,9}') AS BIGINT), 0)",
+    // The street's name: after the first space when it starts with a number; the number: the
+    // digits it starts with, 0 without any (at most nine: a bigger one is no house number,
+    // and would not fit).
+    let (name, number) = match db.backend() {
+        db::Backend::Sqlite => (
+            "CASE WHEN a.street GLOB '[0-9]*' THEN SUBSTR(a.street, INSTR(a.street, ' ') + 1) ELSE a.street END",
+            "CAST(SUBSTR(a.street, 1, 9) AS INTEGER)",
+        ),
+        db::Backend::Postgres => (
+            "CASE WHEN a.street ~ '^[0-9]' THEN SUBSTRING(a.street FROM POSITION(' ' IN a.street) + 1) ELSE a.street END",
+            "COALESCE(CAST(SUBSTRING(a.street FROM '^[0-9]{1,9}') AS BIGINT), 0)",
+        ),
     };
-    format!("a.postal_code, LOWER(LTRIM(a.street, '0123456789 ')), {house_number}, a.street, a.id")
+    format!("a.postal_code, LOWER({name}), {number}, a.street, a.id")
 }
 
 /// One page of addresses in walking order, found by part of the street or postal
@@ -333,6 +348,12 @@ pub async fn addresses(
 ) -> Result<AddressPage, CanvassError> {
     let mut v = Validation::new();
     crate::error::check_search(&mut v, "search", &filter.search);
+    // `Some(None)`: an outcome the list does not offer.
+    let outcome = match filter.outcome.as_str() {
+        "" | super::NOT_VISITED => None,
+        outcome => Some(Outcome::parse(outcome)),
+    };
+    v.check(!matches!(outcome, Some(None)), "outcome", "Choose an outcome from the list.");
     v.finish().map_err(CanvassError::Invalid)?;
     let mut conditions = String::from(" WHERE 1 = 1");
     let mut binds = Vec::new();
@@ -354,15 +375,11 @@ pub async fn addresses(
         Some(_) => None,
         None => Some(results(db, &conditions, &binds).await?),
     };
-    match filter.outcome.as_str() {
-        "" => {}
-        super::NOT_VISITED => conditions.push_str(" AND a.last_outcome IS NULL"),
-        outcome => {
-            let outcome = Outcome::parse(outcome)
-                .ok_or_else(|| invalid("outcome", "Choose an outcome from the list.".into()))?;
-            binds.push(outcome.as_str().to_string());
-            conditions.push_str(&format!(" AND a.last_outcome = ${}", binds.len()));
-        }
+    if let Some(Some(outcome)) = outcome {
+        binds.push(outcome.as_str().to_string());
+        conditions.push_str(&format!(" AND a.last_outcome = ${}", binds.len()));
+    } else if filter.outcome == super::NOT_VISITED {
+        conditions.push_str(" AND a.last_outcome IS NULL");
     }
     if let Some(session) = unvisited_in {
         binds.push(session.to_string());
@@ -717,6 +734,58 @@ pub async fn end(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<Se
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     session_by_id(bus.db(), &session_id).await
+}
+
+/// Adds a door the canvasser found that is not on the list (a new building, a flat), while
+/// their session is open, with `canvass.address.updated`: it then shows in their walk. On a
+/// turf, only an address in the turf's areas, where the walk would show it.
+pub async fn add_door(
+    bus: &Bus,
+    actor: &Actor,
+    user_id: &str,
+    typed: &AddressForm,
+    now: i64,
+) -> Result<Address, CanvassError> {
+    let form =
+        checked_address(&typed.street, &typed.city, &typed.postal_code).map_err(CanvassError::Invalid)?;
+    let mut tx = bus.db().begin_write().await?;
+    let session_id = lock_open_session(&mut tx, user_id).await?;
+    let Some(id) = insert_address(&mut tx, &form, now).await? else {
+        return Err(CanvassError::Conflict(
+            "That address is already on the list: it is below, unless it has been knocked on already.",
+        ));
+    };
+    let turf = sqlx::query(
+        "SELECT t.areas FROM canvass_sessions s JOIN canvass_turfs t ON t.id = s.turf_id WHERE s.id = $1",
+    )
+    .bind(&session_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(turf) = turf {
+        let areas: Vec<String> = turf.try_get::<String, _>("areas")?.lines().map(String::from).collect();
+        let mut binds = vec![id.clone()];
+        let sql = format!(
+            "SELECT COUNT(*) FROM canvass_addresses a WHERE a.id = $1{}",
+            in_areas(&areas, &mut binds)
+        );
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for bind in &binds {
+            query = query.bind(bind);
+        }
+        let in_turf: i64 = query.fetch_one(&mut *tx).await?;
+        if in_turf == 0 {
+            return Err(invalid(
+                "street",
+                format!(
+                    "This address is not on your turf ({}). Ask an organiser to add it.",
+                    areas.join(", ")
+                ),
+            ));
+        }
+    }
+    bus::publish(&mut tx, actor, &address_event(&id, &form, None)).await?;
+    bus.commit(tx).await?;
+    Ok(address_detail(bus.db(), &id).await?.address)
 }
 
 /// The lock a session's start on a turf and the turf's deletion share.

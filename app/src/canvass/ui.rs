@@ -9,9 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AddAddresses, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, NOT_VISITED, Outcome,
-    RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf, get_address, get_turf, get_walk,
-    list_addresses, list_sessions, list_turfs,
+    AddAddresses, AddDoor, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, NOT_VISITED,
+    Outcome, RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf, get_address, get_turf,
+    get_walk, list_addresses, list_sessions, list_turfs,
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -113,6 +113,7 @@ pub fn CanvassPage() -> impl IntoView {
     let start = ServerAction::<StartSession>::new();
     let end = ServerAction::<EndSession>::new();
     let record = ServerAction::<RecordVisit>::new();
+    let add_door = ServerAction::<AddDoor>::new();
     Effect::new(move |_| {
         if start.version().get() + end.version().get() > 0 {
             walk.refetch();
@@ -126,6 +127,15 @@ pub fn CanvassPage() -> impl IntoView {
             walk.refetch();
         }
     });
+    Effect::new(move |_| {
+        if matches!(add_door.value().get(), Some(Ok(_))) {
+            walk.refetch();
+        }
+    });
+    let door_added = move || match add_door.value().get() {
+        Some(Ok(address)) => Some(format!("Added {}: it is in the list below.", address.street)),
+        _ => None,
+    };
     let ended = move || match end.value().get() {
         Some(Ok(session)) => Some(format!(
             "Session ended: {} knocked, {}. Thank you!",
@@ -140,6 +150,7 @@ pub fn CanvassPage() -> impl IntoView {
         <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Canvassing"</h1>
             <p class="mt-2 text-sm text-green-700" role="status" data-testid="session-ended">{ended}</p>
+            <p class="mt-2 text-sm text-green-700" role="status" data-testid="door-added">{door_added}</p>
             <FormError error=last_error(start.value()) />
             <FormError error=last_error(end.value()) />
             <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
@@ -222,12 +233,34 @@ pub fn CanvassPage() -> impl IntoView {
                                 {heading}
                                 <AddressSearch action="/canvass" search=Signal::derive(move || filter().search) />
                                 {list}
+                                {open.then(|| view! { <DoorNotListed action=add_door /> })}
                             }.into_any()
                         }
                     }
                 })}
             </Transition>
         </main>
+    }
+}
+
+/// While a session is open: a door the canvasser found that is not on the list (a new
+/// building, a flat), added to it so that the visit can be recorded.
+#[component]
+fn DoorNotListed(action: ServerAction<AddDoor>) -> impl IntoView {
+    let error = last_error(action.value());
+    view! {
+        <details class=CARD open=move || error.get().is_some()>
+            <summary class="cursor-pointer font-medium text-slate-900">"A door that is not on the list?"</summary>
+            <ActionForm action=action attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                <FormError error=error />
+                <Field label="Street" name="form[street]" required=true error=error />
+                <div class="grid grid-cols-2 gap-3">
+                    <Field label="City" name="form[city]" required=true error=error />
+                    <Field label="Postal code" name="form[postal_code]" required=true error=error />
+                </div>
+                <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Add door"</button></div>
+            </ActionForm>
+        </details>
     }
 }
 
@@ -261,6 +294,9 @@ fn DoorCard(address: Address, open: bool, action: ServerAction<RecordVisit>) -> 
         <li class="rounded-lg bg-white p-4 shadow-sm" data-testid="door">
             <p class="font-medium text-slate-900">{format!("{}, {} {}", address.street, address.city, address.postal_code)}</p>
             <p class="text-sm text-slate-600">{format!("Last time: {}", last_visit(&address))}</p>
+            {address.last_notes.clone().map(|notes| view! {
+                <p class="mt-1 text-sm whitespace-pre-line text-slate-700" data-testid="door-notes">{format!("Notes left: {notes}")}</p>
+            })}
             {open.then(|| view! {
                 <ActionForm action=action node_ref=form attr:class="mt-3 grid gap-3" attr:novalidate=true>
                     <input type="hidden" name="form[address_id]" value=address.id.clone() />

@@ -199,6 +199,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("canvass/walk", SignedIn),
     ("canvass/start", SignedIn),
     ("canvass/record-visit", SignedIn),
+    ("canvass/add-door", SignedIn),
     ("canvass/end", SignedIn),
     ("stories/list", ORGANISERS),
     ("stories/get", ORGANISERS),

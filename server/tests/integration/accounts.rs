@@ -20,6 +20,7 @@ on_both_backends!(
     login_is_rate_limited_per_ip,
     admin_only_function_answers_by_role,
     the_dashboard_lists_what_waits_for_each_admin,
+    the_dashboard_tells_each_admin_what_happened_in_the_last_seven_days,
     links_that_only_the_servers_own_machine_can_open_are_pointed_out,
     admin_pages_redirect_or_refuse,
     create_super_admin_spends_the_setup_link,
@@ -328,15 +329,127 @@ async fn admin_only_function_answers_by_role(app: TestApp) {
 /// The dashboard's "Needs attention" of the account signed in as `email`: `None` when its
 /// role follows none of it, else each item's text and link.
 async fn needs_attention(app: &TestApp, email: &str) -> Option<Vec<(String, String)>> {
+    dashboard_lines(app, email, "needs_attention").await
+}
+
+/// The lines of one part of the dashboard (`needs_attention`, `last_week`) of the account
+/// signed in as `email`: each line's text and link; `None` when the part is not there.
+async fn dashboard_lines(app: &TestApp, email: &str, part: &str) -> Option<Vec<(String, String)>> {
     let res = app.call(&app.signed_in(email).await, "admin/dashboard", &[]).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    body["needs_attention"].as_array().map(|items| {
+    body[part].as_array().map(|items| {
         items
             .iter()
             .map(|i| (i["text"].as_str().unwrap().into(), i["href"].as_str().unwrap().into()))
             .collect()
     })
+}
+
+async fn the_dashboard_tells_each_admin_what_happened_in_the_last_seven_days(app: TestApp) {
+    for (email, role) in [
+        ("admin@example.org", Role::Admin),
+        ("events@example.org", Role::EventsAdmin),
+        ("money@example.org", Role::PaymentsAdmin),
+    ] {
+        app.create_user(email, role, UserStatus::Active).await;
+    }
+    let texts = |email: &'static str| {
+        let app = &app;
+        async move {
+            let lines = dashboard_lines(app, email, "last_week").await.expect("the part is there");
+            lines.into_iter().map(|(text, _)| text).collect::<Vec<_>>()
+        }
+    };
+    // A quiet week is said too.
+    assert_eq!(
+        texts("admin@example.org").await,
+        [
+            "0 volunteer sign-ups for shifts",
+            "0 doors knocked, 0 conversations",
+            "0 new contacts",
+            "0 tickets taken",
+            "0 campaign emails sent by supporters"
+        ]
+    );
+
+    // Two sign-ups, one of them (and its contact) from before the week; two doors; a ticket.
+    let admin = app.signed_in("admin@example.org").await;
+    let shift = app::shifts::service::create(
+        &app.bus(),
+        &app::events::Actor::System,
+        &crate::common::shift_tomorrow("Phone bank"),
+    )
+    .await
+    .unwrap();
+    for (name, email) in [("Sam", "sam@example.org"), ("Kim", "kim@example.org")] {
+        let form = [
+            ("shift_id", shift.id.as_str()),
+            ("form[name]", name),
+            ("form[email]", email),
+            ("form[phone]", ""),
+        ];
+        assert_eq!(app.call(&admin, "shifts/admin-add", &form).await.status(), 200);
+    }
+    for table in ["shift_signups", "contacts"] {
+        let sql =
+            format!("UPDATE {table} SET created_at = created_at - 8 * 86400 WHERE email = 'kim@example.org'");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(app.db.pool()).await.unwrap();
+    }
+    let lines = "1 High St, Springfield, K1A 0B1\n2 High St, Springfield, K1A 0B1";
+    assert_eq!(app.call(&admin, "canvass/add-addresses", &[("lines", lines)]).await.status(), 200);
+    assert_eq!(app.call(&admin, "canvass/start", &[]).await.status(), 200);
+    let walk: Value = app.call(&admin, "canvass/walk", &[]).await.json().await.unwrap();
+    for (i, outcome) in [(0, "SUPPORTER"), (1, "NOT_HOME")] {
+        let door = walk["to_visit"]["rows"][i]["id"].as_str().unwrap();
+        let form = [("form[address_id]", door), ("form[outcome]", outcome)];
+        assert_eq!(app.call(&admin, "canvass/record-visit", &form).await.status(), 200);
+    }
+    let event = [
+        ("form[title]", "Film night"),
+        ("form[slug]", ""),
+        ("form[description]", ""),
+        ("form[venue]", "Hall"),
+        ("form[date]", &app::time::date_time_from_unix(app::db::now_unix() + 86_400).0),
+        ("form[start_time]", "19:00"),
+        ("form[end_time]", "21:00"),
+        ("form[tiers]", "Seats | 20"),
+    ];
+    let saved: Value = app.call(&admin, "ticketed-events/save", &event).await.json().await.unwrap();
+    let id = saved["id"].as_str().unwrap();
+    assert_eq!(app.call(&admin, "ticketed-events/publish", &[("id", id)]).await.status(), 200);
+    let slug = saved["slug"].as_str().unwrap();
+    let public: Value =
+        app.call(&app.client(), "ticketed-events/public-one", &[("slug", slug)]).await.json().await.unwrap();
+    let take = [
+        ("slug", slug),
+        ("form[tier_id]", public["tiers"][0]["id"].as_str().unwrap()),
+        ("form[name]", "Tia"),
+        ("form[email]", "tia@example.org"),
+        ("form[amount]", ""),
+    ];
+    assert_eq!(app.call(&app.client(), "ticketed-events/take", &take).await.status(), 200);
+
+    // Each admin sees what they look after, each line linking to where it is followed.
+    let admin_lines = dashboard_lines(&app, "admin@example.org", "last_week").await.unwrap();
+    assert_eq!(
+        admin_lines,
+        [
+            ("1 volunteer sign-up for shifts", "/admin/shifts"),
+            ("2 doors knocked, 1 conversation", "/admin/canvass"),
+            ("2 new contacts", "/admin/contacts"),
+            ("1 ticket taken", "/admin/ticketed-events"),
+            ("0 campaign emails sent by supporters", "/admin/campaigns"),
+        ]
+        .map(|(text, href)| (text.to_string(), href.to_string()))
+    );
+    assert_eq!(texts("events@example.org").await, ["1 ticket taken"]);
+    assert_eq!(texts("money@example.org").await, ["2 new contacts", "0 donations paid"]);
+    let page = app.page(&admin, "/admin").await;
+    assert!(
+        page.contains("The last seven days") && page.contains("2 doors knocked, 1 conversation"),
+        "{page}"
+    );
 }
 
 /// Left at its default, `CHANGEMAKER_PUBLIC_URL` makes every emailed link lead to

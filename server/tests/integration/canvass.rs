@@ -156,10 +156,11 @@ async fn addresses_are_added_checked_corrected_and_deleted(app: TestApp) {
     assert_eq!(app.audited("canvass.address.deleted").await.len(), 1);
 
     // Listed in walking order: along each street by house number, as a number.
-    let more = "10 High St, Springfield, K1A 0B1\n2 High St, Springfield, K1A 0B1\n3 Acorn Way, Springfield, K1A 0B1";
+    let more = "10A High St, Springfield, K1A 0B1\n10 High St, Springfield, K1A 0B1\n2 High St, Springfield, K1A 0B1\n\
+                3 Acorn Way, Springfield, K1A 0B1";
     ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", more)]).await).await;
     let block = ok_json(app.call(&admin, "canvass/addresses", &[("filter[search]", "k1a 0b1")]).await).await;
-    assert_eq!(streets(&block), ["3 Acorn Way", "2 High St", "10 High St", "12 High St"]);
+    assert_eq!(streets(&block), ["3 Acorn Way", "2 High St", "10 High St", "10A High St", "12 High St"]);
 }
 
 async fn visit(
@@ -305,6 +306,12 @@ async fn a_volunteer_walks_a_session_records_doors_and_ends_it(app: TestApp) {
     assert_eq!(visit(&app, &other, &high, "REFUSED", &[]).await.status(), 409);
     let theirs = ok_json(app.call(&other, "canvass/walk", &[]).await).await;
     assert_eq!(theirs["to_visit"]["count"], 3, "their walk has every door");
+    // With the notes left at each door for whoever knocks next.
+    let door = |id: &str| {
+        theirs["to_visit"]["rows"].as_array().unwrap().iter().find(|a| a["id"] == id).unwrap().clone()
+    };
+    assert_eq!(door(&low)["last_notes"], "Wants a lawn sign");
+    assert_eq!(door(&high)["last_notes"], Value::Null, "no notes were left there");
 
     // Ended: published with its counts; nothing more recorded in it.
     let ended = ok_json(app.call(&volunteer, "canvass/end", &[]).await).await;
@@ -467,12 +474,40 @@ async fn turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the
     let page = app.page(&admin, "/admin/canvass").await;
     assert!(page.contains("High and Mill") && page.contains("3 addresses, 1 done, 2 to knock on"), "{page}");
 
+    // A door not on the list, found on the turf's streets: added, in Ana's walk to record.
+    // One off the turf, one already listed, or one without a session: refused, nothing added.
+    let door = |street: &'static str| {
+        [("form[street]", street), ("form[city]", "Springfield"), ("form[postal_code]", "K1A 0B1")]
+    };
+    let before = count(&app, "canvass_addresses").await;
+    let res = app.call(&ana, "canvass/add-door", &door("1 Low Rd")).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("This address is not on your turf (high st, Mill Lane)"));
+    let res = app.call(&ana, "canvass/add-door", &door("12  HIGH st")).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("That address is already on the list"));
+    assert_eq!(app.call(&ana, "canvass/add-door", &door("")).await.status(), 422);
+    let res = app.call(&admin, "canvass/add-door", &door("12A High St")).await;
+    assert_eq!(
+        (res.status().as_u16(), count(&app, "canvass_addresses").await),
+        (409, before),
+        "the admin is not out"
+    );
+    let updates = app.events("canvass.address.updated").await.len();
+    let added = ok_json(app.call(&ana, "canvass/add-door", &door("12A High St")).await).await;
+    assert_eq!((added["street"].as_str(), added["last_outcome"].clone()), (Some("12A High St"), Value::Null));
+    assert_eq!(app.events("canvass.address.updated").await.len(), updates + 1);
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(streets(&walk["to_visit"]), ["12A High St", "14 High St", "7 Mill Lane"]);
+    let added_id = added["id"].as_str().unwrap();
+    ok_json(visit(&app, &ana, added_id, "MOVED", &[]).await).await;
+
     // Cleo walks the whole list: every door not yet knocked in her session.
     let cleo = signed_in_as(&app, "cleo@example.org", Role::Volunteer).await;
     let session = ok_json(app.call(&cleo, "canvass/start", &[("turf_id", "")]).await).await;
     assert_eq!(session["turf"], Value::Null);
     let walk = ok_json(app.call(&cleo, "canvass/walk", &[]).await).await;
-    assert_eq!(walk["to_visit"]["count"], 5);
+    assert_eq!(walk["to_visit"]["count"], 6);
 
     // Not deleted while Ana and Ben are out on it. Changed: a form opened before another
     // change is refused; a third area brings Low Rd into Ana's walk.
@@ -484,7 +519,7 @@ async fn turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the
     assert_eq!(save_turf(&app, &admin, &turf_id, &stale).await.status(), 409);
     let current = [wider[0], wider[1], ("form[edits]", "0")];
     let turf = ok_json(save_turf(&app, &admin, &turf_id, &current).await).await;
-    assert_eq!((turf["addresses"].as_i64(), turf["edits"].as_i64()), (Some(4), Some(1)));
+    assert_eq!((turf["addresses"].as_i64(), turf["edits"].as_i64()), (Some(5), Some(1)));
     let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
     assert_eq!(streets(&walk["to_visit"]), ["14 High St", "Flat 2, 3 Low Rd", "7 Mill Lane"]);
     assert_eq!(walk["session"]["turf"], "High, Mill and Low");
@@ -503,7 +538,7 @@ async fn turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the
         .iter()
         .map(|s| (s["doors_knocked"].as_i64().unwrap(), s["turf"].clone()))
         .collect();
-    assert_eq!(knocked.iter().map(|(n, _)| n).sum::<i64>(), 3);
+    assert_eq!(knocked.iter().map(|(n, _)| n).sum::<i64>(), 4);
     assert!(knocked.iter().all(|(_, turf)| turf.is_null()), "{knocked:?}");
     let audited: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM admin_audit_log WHERE action LIKE 'canvass.turf.%' ORDER BY id",
