@@ -93,8 +93,8 @@ pub async fn last_week(db: &Db, role: Role, now: i64) -> Result<Vec<DashboardLin
     let count_since = |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql).bind(since).fetch_one(db.pool()).await
     };
-    let mut figures = Vec::new();
-    let mut add = |text: String, href: &str| figures.push(DashboardLine { text, href: href.to_string() });
+    let mut lines = Vec::new();
+    let mut add = |text: String, href: &str| lines.push(DashboardLine { text, href: href.to_string() });
     if role.satisfies(crate::shifts::MANAGERS) {
         let signed_up = count_since(
             "SELECT COUNT(*) FROM shift_signups WHERE created_at >= $1 AND status <> 'CANCELLED'",
@@ -103,10 +103,17 @@ pub async fn last_week(db: &Db, role: Role, now: i64) -> Result<Vec<DashboardLin
         add(format!("{} for shifts", count(signed_up, "volunteer sign-up")), "/admin/shifts");
     }
     if role.satisfies(crate::canvass::MANAGERS) {
-        let (doors, conversations): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome IN ('SUPPORTER', 'UNDECIDED', 'OPPOSED') THEN 1 ELSE 0 END), 0) \
+        use crate::canvass::Outcome;
+        let talked: Vec<String> = Outcome::ALL
+            .into_iter()
+            .filter(|o| o.is_conversation())
+            .map(|o| format!("'{}'", o.as_str()))
+            .collect();
+        let (doors, conversations): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome IN ({}) THEN 1 ELSE 0 END), 0) \
              FROM canvass_visits WHERE visited_at >= $1",
-        )
+            talked.join(", ")
+        )))
         .bind(since)
         .fetch_one(db.pool())
         .await?;
@@ -133,7 +140,7 @@ pub async fn last_week(db: &Db, role: Role, now: i64) -> Result<Vec<DashboardLin
         let paid = count_since("SELECT COUNT(*) FROM donations WHERE paid_at >= $1").await?;
         add(format!("{} paid", count(paid, "donation")), "/admin/payments?kind=donation");
     }
-    Ok(figures)
+    Ok(lines)
 }
 
 /// The server's public address as the settings show it, with the host the page was opened at
