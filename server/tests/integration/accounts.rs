@@ -375,13 +375,7 @@ async fn the_dashboard_tells_each_admin_what_happened_in_the_last_seven_days(app
 
     // Two sign-ups, one of them (and its contact) from before the week; two doors; a ticket.
     let admin = app.signed_in("admin@example.org").await;
-    let shift = app::shifts::service::create(
-        &app.bus(),
-        &app::events::Actor::System,
-        &crate::common::shift_tomorrow("Phone bank"),
-    )
-    .await
-    .unwrap();
+    let shift = crate::common::create_shift_tomorrow(&app, "Phone bank").await;
     for (name, email) in [("Sam", "sam@example.org"), ("Kim", "kim@example.org")] {
         let form = [
             ("shift_id", shift.id.as_str()),
@@ -1157,13 +1151,7 @@ async fn expired_sessions_and_links_are_pruned(app: TestApp) {
 async fn a_volunteer_deletes_their_own_account_and_their_sign_ups_stay(app: TestApp) {
     let volunteer = app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
     app.create_user("boss@example.org", Role::SuperAdmin, UserStatus::Active).await;
-    let shift = app::shifts::service::create(
-        &app.bus(),
-        &app::events::Actor::System,
-        &crate::common::shift_tomorrow("Phone bank"),
-    )
-    .await
-    .unwrap();
+    let shift = crate::common::create_shift_tomorrow(&app, "Phone bank").await;
     let me = app.signed_in("vol@example.org").await;
     let elsewhere = app.signed_in("vol@example.org").await;
     let res = app.call(&me, "shifts/sign-up", &[("shift_id", shift.id.as_str())]).await;

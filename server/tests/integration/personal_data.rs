@@ -26,13 +26,6 @@ async fn admin(app: &TestApp) -> reqwest::Client {
     app.signed_in("admin@example.org").await
 }
 
-/// A shift starting tomorrow at 09:00.
-async fn shift_tomorrow(app: &TestApp, title: &str) -> app::shifts::Shift {
-    app::shifts::service::create(&app.bus(), &Actor::System, &crate::common::shift_tomorrow(title))
-        .await
-        .unwrap()
-}
-
 /// Signs `email` up for shift `shift` through the shifts service, as the public form does.
 async fn sign_up(app: &TestApp, shift: &str, name: &str, email: &str, phone: &str) {
     let form = SignupForm { name: name.into(), email: email.into(), phone: phone.into() };
@@ -105,7 +98,7 @@ async fn erase(app: &TestApp, admin: &reqwest::Client, id: &str, confirm: &str) 
 }
 
 async fn a_contacts_data_is_downloaded_whole(app: TestApp) {
-    let shift = shift_tomorrow(&app, "Leafleting").await;
+    let shift = crate::common::create_shift_tomorrow(&app, "Leafleting").await;
     sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
     sign_up(&app, &shift.id, "Other Person", "other@example.org", "").await;
     let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
@@ -209,7 +202,7 @@ async fn a_contacts_data_is_downloaded_whole(app: TestApp) {
 }
 
 async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
-    let shift = shift_tomorrow(&app, "Leafleting").await;
+    let shift = crate::common::create_shift_tomorrow(&app, "Leafleting").await;
     // First known by a mistyped address, which an admin corrects.
     sign_up(&app, &shift.id, NAME, "zephyrine.q@exmaple.org", PHONE).await;
     sign_up(&app, &shift.id, "Other Person", "other@example.org", "").await;
@@ -339,14 +332,14 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
     assert_eq!(app.call(&admin, "contacts/update", &back).await.status(), 404);
     assert_eq!(erase(&app, &admin, &id, EMAIL).await.status(), 404, "erased once");
     // Coming back later, they are a new contact.
-    let again = shift_tomorrow(&app, "Canvass").await;
+    let again = crate::common::create_shift_tomorrow(&app, "Canvass").await;
     sign_up(&app, &again.id, NAME, EMAIL, "").await;
     let new_id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
     assert_ne!(new_id, id);
 }
 
 async fn erasing_waits_for_what_still_needs_the_person(app: TestApp) {
-    let shift = shift_tomorrow(&app, "Leafleting").await;
+    let shift = crate::common::create_shift_tomorrow(&app, "Leafleting").await;
     sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
     let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
     app.create_user(EMAIL, Role::Volunteer, UserStatus::Active).await;
@@ -424,7 +417,7 @@ async fn erasing_waits_for_what_still_needs_the_person(app: TestApp) {
 /// The event log and the contacts' timelines copy events in their listeners' own time. A
 /// batch of events read before an erasure and written after it leaves nothing of the person.
 async fn a_copy_made_from_events_read_before_the_erasure_names_no_one(app: TestApp) {
-    let shift = shift_tomorrow(&app, "Leafleting").await;
+    let shift = crate::common::create_shift_tomorrow(&app, "Leafleting").await;
     sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
     let id = app::contacts::service::id_by_email(&app.db, EMAIL).await.unwrap().unwrap();
     let admin = admin(&app).await;
@@ -456,7 +449,7 @@ async fn a_copy_made_from_events_read_before_the_erasure_names_no_one(app: TestA
 /// A listener's copy made while an erasure is under way waits for it (on PostgreSQL for the
 /// erasure's lock, on SQLite for the one writer), then copies what the erasure left.
 async fn a_listeners_copy_waits_for_an_erasure_in_progress(app: TestApp) {
-    let shift = shift_tomorrow(&app, "Leafleting").await;
+    let shift = crate::common::create_shift_tomorrow(&app, "Leafleting").await;
     sign_up(&app, &shift.id, NAME, EMAIL, PHONE).await;
     let head = app::bus::outbox::head(&app.db).await.unwrap();
     let limit = std::time::Duration::from_secs(10);

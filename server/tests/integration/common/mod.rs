@@ -122,6 +122,13 @@ pub fn shift_tomorrow(title: &str) -> app::shifts::ShiftForm {
     }
 }
 
+/// `shift_tomorrow(title)` created through the shifts service.
+pub async fn create_shift_tomorrow(app: &TestApp, title: &str) -> app::shifts::Shift {
+    app::shifts::service::create(&app.bus(), &app::events::Actor::System, &shift_tomorrow(title))
+        .await
+        .unwrap()
+}
+
 pub fn test_config(backend_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
     let mut vars = vec![
         ("DATABASE_URL".to_string(), backend_url.to_string()),
