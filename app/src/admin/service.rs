@@ -73,6 +73,11 @@ pub async fn needs_attention(
             "/admin/payments/audit?action=webhook.charge.dispute",
         );
     }
+    if role.satisfies(crate::sms::MANAGERS) {
+        followed = true;
+        let texts = crate::sms::service::count_waiting(db).await?;
+        note(texts, format!("{} waiting for an answer", count(texts, "text")), "/admin/sms?waiting=true");
+    }
     if role.satisfies(crate::observability::VIEWERS) {
         followed = true;
         let dead = crate::bus::count_dead(db).await?;

@@ -81,6 +81,22 @@ pub struct SmsMessage {
     pub media: Vec<SmsMedia>,
     /// What admins replied, oldest first.
     pub replies: Vec<SmsReply>,
+    /// Nobody has answered it: no reply has gone to its number since it came, and nobody
+    /// marked it done.
+    pub waiting: bool,
+    /// Why it needs no answer when nobody replied: "Marked done by Ana, 2026-12-06 10:46 GMT".
+    pub done: Option<String>,
+    /// The latest campaign text sent to the number before this came: what a "Yes" says yes to.
+    pub after_campaign: Option<SmsCampaignText>,
+}
+
+/// A campaign's text as one number got it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsCampaignText {
+    pub campaign_id: String,
+    pub name: String,
+    pub body: String,
+    pub sent_at: String,
 }
 
 /// A file sent with a text: its type (`image/jpeg`) and where admins fetch it (`media_path`).
@@ -99,13 +115,19 @@ pub struct SmsReply {
     pub delivery: String,
 }
 
-/// The inbox's filter: one sentiment (empty for all), the page.
+/// The inbox's filter: one sentiment (empty for all), only the texts waiting for an answer,
+/// words in the text, the number or the contact's name; the page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SmsFilter {
     pub sentiment: String,
+    pub waiting: bool,
+    pub search: String,
     pub page: i64,
 }
+
+/// The longest search the inbox takes.
+pub const SEARCH_MAX_CHARS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SmsPage {
@@ -113,6 +135,8 @@ pub struct SmsPage {
     pub page: i64,
     pub has_more: bool,
     pub count: i64,
+    /// Texts waiting for an answer, of every kind (not only those shown).
+    pub waiting: i64,
     /// Whether Twilio is set up and on: texts are being received.
     pub receiving: bool,
 }
@@ -137,6 +161,14 @@ pub async fn list_sms_messages(#[server(default)] filter: SmsFilter) -> Result<S
     crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(service::list(&state.db, &state.secret_key, &filter).await?)
+}
+
+/// Marks a text done, needing no answer (`done`), or waiting for one again.
+#[server(prefix = "/api", endpoint = "sms/mark-done")]
+pub async fn mark_sms_done(message_id: String, done: bool) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::mark_done(&state.db, &user.id, &message_id, done).await?)
 }
 
 /// A new text campaign as typed: a name for the list, the tag of who gets it (empty for

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sqlx::Row;
 
-use super::{SmsFilter, SmsMedia, SmsMessage, SmsPage, SmsReply};
+use super::{SmsCampaignText, SmsFilter, SmsMedia, SmsMessage, SmsPage, SmsReply};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
@@ -273,9 +273,11 @@ pub async fn receive(
     let now = db::now_unix();
     let mut tx = bus.db().begin_write().await?;
     let contact_id = contact_by_phone(&mut tx, from).await?;
+    // No reply may go to a number that opted out: its STOP waits for no answer.
+    let done_at = (reading.opts_out == Some(true)).then_some(now);
     let first = sqlx::query(
-        "INSERT INTO sms_messages (id, provider_id, phone, body, sentiment, contact_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (provider_id) DO NOTHING",
+        "INSERT INTO sms_messages (id, provider_id, phone, body, sentiment, contact_id, created_at, done_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (provider_id) DO NOTHING",
     )
     .bind(&id)
     .bind(sid)
@@ -284,6 +286,7 @@ pub async fn receive(
     .bind(reading.sentiment)
     .bind(&contact_id)
     .bind(now)
+    .bind(done_at)
     .execute(&mut *tx)
     .await?;
     if first.rows_affected() == 0 {
@@ -594,34 +597,83 @@ pub fn delivery_label(delivery: Option<&str>, error: Option<String>) -> String {
     }
 }
 
-/// One page of the texts received, newest first, of one sentiment or all; and whether texts
-/// are being received at all.
-pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPage, SmsError> {
+/// A text (`m`) nobody has answered: no reply went to its number since it came, and nobody
+/// marked it done.
+const WAITING: &str = "m.done_at IS NULL AND NOT EXISTS (SELECT 1 FROM sms_replies r \
+     JOIN sms_messages a ON a.id = r.message_id WHERE a.phone = m.phone AND r.sent_at >= m.created_at)";
+
+/// The inbox's conditions on texts `m` (joined to their contacts `c`) for `filter`, and their
+/// binds. A search of a phone number's characters matches numbers however written.
+fn conditions(filter: &SmsFilter) -> Result<(String, Vec<String>), SmsError> {
     let sentiment = filter.sentiment.trim();
+    let search = filter.search.trim();
     let mut v = Validation::new();
     v.check(
         sentiment.is_empty() || super::SENTIMENTS.iter().any(|(s, _)| *s == sentiment),
         "sentiment",
         "Choose questions, unhappy, happy or neither.",
     );
+    v.check(
+        is_one_line(search, super::SEARCH_MAX_CHARS) || search.is_empty(),
+        "search",
+        "Search for at most 100 characters on one line.",
+    );
     v.finish().map_err(SmsError::Invalid)?;
-    let (conditions, binds) = if sentiment.is_empty() {
-        (String::new(), vec![])
-    } else {
-        (" WHERE m.sentiment = $1".to_string(), vec![sentiment.to_string()])
-    };
-    let count =
-        db::fetch_count(db, &format!("SELECT COUNT(*) FROM sms_messages m{conditions}"), &binds).await?;
+    let mut conditions = String::from(" WHERE 1 = 1");
+    let mut binds = Vec::new();
+    if !sentiment.is_empty() {
+        binds.push(sentiment.to_string());
+        conditions.push_str(&format!(" AND m.sentiment = ${}", binds.len()));
+    }
+    if filter.waiting {
+        conditions.push_str(&format!(" AND {WAITING}"));
+    }
+    if !search.is_empty() {
+        let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+        let is_number =
+            !digits.is_empty() && search.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        binds.push(db::contains_pattern(search));
+        binds.push(db::contains_pattern(if is_number { &digits } else { search }));
+        let (words, number) = (binds.len() - 1, binds.len());
+        conditions.push_str(&format!(
+            " AND (LOWER(m.body) LIKE ${words} ESCAPE '\\' OR LOWER(c.name) LIKE ${words} ESCAPE '\\' \
+             OR m.phone LIKE ${number} ESCAPE '\\')"
+        ));
+    }
+    Ok((conditions, binds))
+}
+
+/// How many texts wait for an answer.
+pub async fn count_waiting(db: &Db) -> Result<i64, sqlx::Error> {
+    db::fetch_count(db, &format!("SELECT COUNT(*) FROM sms_messages m WHERE {WAITING}"), &[]).await
+}
+
+/// One page of the texts received, newest first, as `filter` narrows them; how many wait for
+/// an answer; and whether texts are being received at all.
+pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPage, SmsError> {
+    let (conditions, binds) = conditions(filter)?;
+    let from = "FROM sms_messages m LEFT JOIN contacts c ON c.id = m.contact_id";
+    let count = db::fetch_count(db, &format!("SELECT COUNT(*) {from}{conditions}"), &binds).await?;
+    let waiting = count_waiting(db).await?;
     let select = format!(
-        "SELECT m.id, m.phone, m.body, m.sentiment, m.contact_id, m.created_at, c.name AS contact_name, \
-         o.phone AS opted_out FROM sms_messages m LEFT JOIN contacts c ON c.id = m.contact_id \
-         LEFT JOIN sms_opt_outs o ON o.phone = m.phone{conditions} ORDER BY m.created_at DESC, m.id DESC"
+        "SELECT m.id, m.phone, m.body, m.sentiment, m.contact_id, m.created_at, m.done_at, c.name AS contact_name, \
+         o.phone AS opted_out, u.display_name AS done_by, \
+         (SELECT MIN(r.sent_at) FROM sms_replies r JOIN sms_messages a ON a.id = r.message_id \
+          WHERE a.phone = m.phone AND r.sent_at >= m.created_at) AS answered_at \
+         {from} LEFT JOIN sms_opt_outs o ON o.phone = m.phone LEFT JOIN users u ON u.id = m.done_by\
+         {conditions} ORDER BY m.created_at DESC, m.id DESC"
     );
     let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
     let zone = settings::time_zone(db).await?;
     let mut messages = rows
         .iter()
         .map(|row| {
+            let done_at: Option<i64> = row.try_get("done_at")?;
+            let answered_at: Option<i64> = row.try_get("answered_at")?;
+            let done = done_at.map(|at| match row.try_get::<Option<String>, _>("done_by") {
+                Ok(Some(name)) => format!("Marked done by {name}, {}", zone.stamp(at)),
+                _ => "Needs no answer: the number opted out".to_string(),
+            });
             Ok(SmsMessage {
                 id: row.try_get("id")?,
                 received_at: zone.stamp(row.try_get("created_at")?),
@@ -633,6 +685,9 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
                 opted_out: row.try_get::<Option<String>, _>("opted_out")?.is_some(),
                 media: Vec::new(),
                 replies: Vec::new(),
+                waiting: done_at.is_none() && answered_at.is_none(),
+                done,
+                after_campaign: None,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -658,9 +713,65 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
                 text.media.push(file);
             }
         }
+        add_campaign_texts(db, &zone, &mut messages, &rows).await?;
     }
     let receiving = load_sms(db, key).await?.receiver().is_some();
-    Ok(SmsPage { rows: messages, page, has_more, count, receiving })
+    Ok(SmsPage { rows: messages, page, has_more, count, waiting, receiving })
+}
+
+/// Gives each text of a page (`rows` are theirs, in order) the latest campaign text its number
+/// was sent before it came: one query for the page's numbers, oldest first.
+async fn add_campaign_texts(
+    db: &Db,
+    zone: &crate::time_zone::Zone,
+    texts: &mut [SmsMessage],
+    rows: &[sqlx::any::AnyRow],
+) -> Result<(), sqlx::Error> {
+    let mut phones: Vec<&str> = texts.iter().map(|t| t.phone.as_str()).collect();
+    phones.sort_unstable();
+    phones.dedup();
+    let sql = format!(
+        "SELECT r.phone, r.updated_at, k.id, k.name, k.body FROM sms_recipients r \
+         JOIN sms_campaigns k ON k.id = r.campaign_id WHERE r.status = 'SENT' AND r.phone IN ({}) \
+         ORDER BY r.updated_at, k.id",
+        db::placeholders(1, phones.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for phone in &phones {
+        query = query.bind(*phone);
+    }
+    let sent = query.fetch_all(db.pool()).await?;
+    for (text, row) in texts.iter_mut().zip(rows) {
+        let came_at: i64 = row.try_get("created_at")?;
+        for campaign in &sent {
+            let sent_at: i64 = campaign.try_get("updated_at")?;
+            if campaign.try_get::<String, _>("phone")? == text.phone && sent_at <= came_at {
+                text.after_campaign = Some(SmsCampaignText {
+                    campaign_id: campaign.try_get("id")?,
+                    name: campaign.try_get("name")?,
+                    body: campaign.try_get("body")?,
+                    sent_at: zone.stamp(sent_at),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Marks a text done, as needing no answer, by the admin `user_id`; or (`done` false) waiting
+/// for one again, unless a reply has answered it.
+pub async fn mark_done(db: &Db, user_id: &str, message_id: &str, done: bool) -> Result<(), SmsError> {
+    let (done_at, done_by) = if done { (Some(db::now_unix()), Some(user_id)) } else { (None, None) };
+    let marked = sqlx::query("UPDATE sms_messages SET done_at = $1, done_by = $2 WHERE id = $3")
+        .bind(done_at)
+        .bind(done_by)
+        .bind(message_id)
+        .execute(db.writer())
+        .await?;
+    if marked.rows_affected() == 0 {
+        return Err(SmsError::NotFound("There is no such text."));
+    }
+    Ok(())
 }
 
 /// The rows of `select` about the texts of a page (by `message_id`), in `order`: one query,

@@ -1,4 +1,5 @@
-//! The text message pages: `/admin/sms` (the texts received, newest first, by sentiment),
+//! The text message pages: `/admin/sms` (the texts received, newest first, by sentiment,
+//! search and whether they wait for an answer; each marked done when it needs none),
 //! `/admin/sms/campaigns` (the campaigns, and a new one: who it reaches, then send) and
 //! `/admin/sms/campaigns/<id>` (its progress and the texts that did not go).
 
@@ -7,8 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    ReplyToSms, ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsFilter, SmsMedia, SmsReply,
-    StartSmsCampaign, count_sms_audience, get_sms_campaign, list_sms_campaigns, list_sms_messages,
+    MarkSmsDone, ReplyToSms, ResumeSmsCampaign, SENTIMENTS, SmsCampaignForm, SmsCampaignText, SmsFilter,
+    SmsMedia, SmsMessage, SmsReply, StartSmsCampaign, count_sms_audience, get_sms_campaign,
+    list_sms_campaigns, list_sms_messages,
 };
 use crate::jobs::ui::JobProgress;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -122,12 +124,65 @@ fn ReplyForm(message_id: String, opted_out: bool, on_sent: Callback<()>) -> impl
     .into_any()
 }
 
+/// The campaign text a text came after, above it: what its "Yes" says yes to.
+#[component]
+fn AfterCampaign(text: SmsCampaignText) -> impl IntoView {
+    let mut quoted: String = text.body.chars().take(120).collect();
+    if text.body.chars().count() > 120 {
+        quoted.push('…');
+    }
+    view! {
+        <p class="mb-1 text-xs text-slate-600" data-testid="sms-after-campaign">
+            "After the campaign "
+            <a href=format!("/admin/sms/campaigns/{}", text.campaign_id) class="underline">{text.name}</a>
+            {format!(" ({}): “{quoted}”", text.sent_at)}
+        </p>
+    }
+}
+
+/// Whether a text waits for an answer, and marking it done (needing none) or waiting again.
+#[component]
+fn Answering(text: SmsMessage, on_changed: Callback<()>) -> impl IntoView {
+    let mark = ServerAction::<MarkSmsDone>::new();
+    let error = last_error(mark.value());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = mark.value().get() {
+            on_changed.run(());
+        }
+    });
+    let id = text.id.clone();
+    let button = move |done: bool, label: &'static str| {
+        let message_id = id.clone();
+        view! {
+            <button type="button" class=format!("ml-2 {SMALL_BUTTON}") disabled=move || mark.pending().get()
+                on:click=move |_| { mark.dispatch(MarkSmsDone { message_id: message_id.clone(), done }); }>
+                {label}
+            </button>
+        }
+    };
+    let state = match (text.waiting, text.done) {
+        (true, _) => view! {
+            <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-900">"Waiting for an answer"</span>
+            {button(true, "Mark done")}
+        }
+        .into_any(),
+        (false, Some(done)) => view! { <span>{done}</span> {button(false, "Not done")} }.into_any(),
+        (false, None) => view! { <span>"Answered"</span> }.into_any(),
+    };
+    view! {
+        <div class="mt-2 text-xs text-slate-700" data-testid="sms-answering">{state}</div>
+        <p class="text-sm text-red-600" role="alert">{move || error.get().map(|e| e.to_string())}</p>
+    }
+}
+
 #[component]
 pub fn AdminSmsPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         query.with(|q| SmsFilter {
             sentiment: q.get("sentiment").unwrap_or_default(),
+            waiting: q.get("waiting").as_deref() == Some("true"),
+            search: q.get("q").unwrap_or_default(),
             page: crate::ui::page_param(q),
         })
     };
@@ -159,6 +214,14 @@ pub fn AdminSmsPage() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
+            <label class="text-sm text-slate-700">
+                "Search"
+                <input name="q" maxlength="100" placeholder="Words, number or name" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5 text-sm" value=move || filter().search />
+            </label>
+            <label class="flex items-center gap-2 pb-2 text-sm text-slate-700">
+                <input type="checkbox" name="waiting" value="true" checked=move || filter().waiting class="h-4 w-4" />
+                "Only those waiting for an answer"
+            </label>
             <button type="submit" class=SMALL_BUTTON>"Show"</button>
         </form>
         {move || (arrived.get() > 0).then(|| view! {
@@ -179,11 +242,29 @@ pub fn AdminSmsPage() -> impl IntoView {
                                 <a href="/admin/integrations" class="underline">"Integrations"</a>"."
                             </p>
                         });
+                        let waiting = (page.waiting > 0 && !current.waiting).then(|| view! {
+                            <p class="mt-4 text-sm" data-testid="sms-waiting">
+                                <a href="/admin/sms?waiting=true" class="font-semibold text-indigo-700 underline">
+                                    {format!("{} waiting for an answer", count(page.waiting, "text"))}
+                                </a>
+                            </p>
+                        });
                         let list = if page.rows.is_empty() {
-                            let empty = if current.sentiment.is_empty() { "No texts yet." } else { "No texts of this kind." };
+                            let (kind, searched) = (!current.sentiment.is_empty(), !current.search.trim().is_empty());
+                            let empty = match (kind || searched, current.waiting) {
+                                (false, false) => "No texts yet.",
+                                (false, true) => "No texts wait for an answer.",
+                                (true, _) => "No texts of this kind.",
+                            };
                             view! { <p class="mt-6 text-slate-600" data-testid="sms-empty">{empty}</p> }.into_any()
                         } else {
-                            let link = move |n: i64| format!("/admin/sms?sentiment={}&page={n}", crate::ui::urlencode(&current.sentiment));
+                            let link = move |n: i64| format!(
+                                "/admin/sms?sentiment={}&waiting={}&q={}&page={n}",
+                                crate::ui::urlencode(&current.sentiment),
+                                current.waiting,
+                                crate::ui::urlencode(&current.search),
+                            );
+                            let refetch = Callback::new(move |_| messages.refetch());
                             view! {
                                 <p class="mt-4 text-sm text-slate-700">{crate::ui::count(page.count, "text")}</p>
                                 <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
@@ -194,6 +275,7 @@ pub fn AdminSmsPage() -> impl IntoView {
                                         </tr></thead>
                                         <tbody class="divide-y divide-slate-100">
                                             {page.rows.into_iter().map(|m| {
+                                                let answering = view! { <Answering text=m.clone() on_changed=refetch /> };
                                                 let (word, colours) = sentiment_badge(&m.sentiment);
                                                 let who = match (m.contact_id, m.contact_name) {
                                                     (Some(id), Some(name)) => view! {
@@ -205,16 +287,19 @@ pub fn AdminSmsPage() -> impl IntoView {
                                                     <tr data-testid="sms-row">
                                                         <td class=format!("{TD} {WIDE_ONLY}")>{m.received_at.clone()}</td>
                                                         <td class=TD>
-                                                            <div class="font-mono">{m.phone}</div>
+                                                            <div class="font-mono">{m.phone.clone()}</div>
                                                             <div>{who}</div>
+                                                            <a href=format!("/admin/sms?q={}", crate::ui::urlencode(&m.phone)) class="text-xs text-indigo-700 underline">"Every text from this number"</a>
                                                             {m.opted_out.then(|| view! { <div class="text-xs font-semibold text-red-700">"Opted out of texts"</div> })}
                                                             <span class=PHONE_ONLY>{format!("{} · {word}", m.received_at)}</span>
                                                         </td>
                                                         <td class=TD>
+                                                            {m.after_campaign.map(|text| view! { <AfterCampaign text /> })}
                                                             <div class="whitespace-pre-line">{m.body}</div>
                                                             <Media media=m.media />
                                                             <Replies replies=m.replies />
-                                                            <ReplyForm message_id=m.id opted_out=m.opted_out on_sent=Callback::new(move |_| messages.refetch()) />
+                                                            {answering}
+                                                            <ReplyForm message_id=m.id opted_out=m.opted_out on_sent=refetch />
                                                         </td>
                                                         <td class=format!("{TD} {WIDE_ONLY}")><span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {colours}")>{word}</span></td>
                                                     </tr>
@@ -226,7 +311,7 @@ pub fn AdminSmsPage() -> impl IntoView {
                                 {crate::ui::pager("texts", page.page, page.has_more, link, crate::ui::PAGES_NEWEST_FIRST, false)}
                             }.into_any()
                         };
-                        view! { {setup} {list} }.into_any()
+                        view! { {setup} {waiting} {list} }.into_any()
                     }
                 }
             })}

@@ -138,6 +138,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("integrations/save-sms", SUPER_ADMIN),
     ("sms/messages", ORGANISERS),
     ("sms/reply", ORGANISERS),
+    ("sms/mark-done", ORGANISERS),
     ("sms/audience", ORGANISERS),
     ("sms/start-campaign", ORGANISERS),
     ("sms/resume-campaign", ORGANISERS),
@@ -275,6 +276,7 @@ const DECODABLE: &[(&str, &str)] = &[
     ("days", "x"),
     ("form[currency]", "x"),
     ("form[areas]", "x"),
+    ("done", "true"),
 ];
 
 /// Whether a function or page that serves `who` serves a caller with `role` (`None`: not

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 on_both_backends!(texts_are_received_only_from_twilio_once_each_and_read_in_the_inbox);
 on_both_backends_with_own_server!(
     campaigns_text_each_usable_number_once_and_record_what_did_not_go,
+    the_inbox_says_which_texts_wait_for_an_answer_and_which_campaign_they_answer,
     delivery_reports_are_recorded_once_on_the_text_they_are_about,
     pictures_sent_with_a_text_are_shown_to_admins_through_this_server
 );
@@ -512,6 +513,149 @@ async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backe
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("STOP"));
     assert_eq!(app.events("sms.message.sent").await.len(), sent_before + 1);
+}
+
+async fn the_inbox_says_which_texts_wait_for_an_answer_and_which_campaign_they_answer(backend: Backend) {
+    let (_twilio, app, owner) = with_fake_twilio(backend).await;
+    app.create_user("organiser@example.org", Role::Admin, UserStatus::Active).await;
+    let organiser = app.signed_in("organiser@example.org").await;
+    assert_eq!(app.call(&owner, "integrations/save-sms", &SENDING_SETTINGS).await.status(), 200);
+    let form = app::contacts::ContactForm {
+        name: "Ana".into(),
+        email: "ana@example.org".into(),
+        phone: "(555) 123-4567".into(),
+        edits: None,
+    };
+    app::contacts::service::create(&app.bus(), &Actor::System, &form).await.unwrap();
+    let campaign = [("form[name]", "Saturday"), ("form[tag]", ""), ("form[body]", "Can you come Saturday?")];
+    let res = app.call(&owner, "sms/start-campaign", &campaign).await;
+    let campaign_id: String = ok_json(res).await.as_str().unwrap().to_string();
+    eventually("the campaign has gone", || async {
+        let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", campaign_id.as_str())]).await).await;
+        detail["campaign"]["status"] == "COMPLETED"
+    })
+    .await;
+
+    // Ana answers the campaign and asks something; a stranger thanks; another texts STOP.
+    for (sid, from, body) in [
+        ("1", "+15551234567", "Yes"),
+        ("2", "+15551234567", "Who else is coming?"),
+        ("3", "+447700900123", "Thanks 100%"),
+        ("4", "+15550002222", "STOP"),
+    ] {
+        let text = text(sid, from, body);
+        assert_eq!(post(&app, &text, Some(signed_with(AUTH_TOKEN, &app, &text).await)).await.0, 200);
+    }
+    let inbox = |filter: Vec<(&'static str, String)>| {
+        let (app, organiser) = (&app, &organiser);
+        async move {
+            let args: Vec<(&str, &str)> = filter.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(organiser, "sms/messages", &args).await
+        }
+    };
+    let bodies = |page: &Value| -> Vec<String> {
+        page["rows"].as_array().unwrap().iter().map(|r| r["body"].as_str().unwrap().to_string()).collect()
+    };
+    let waiting_filter = || vec![("filter[waiting]", "true".to_string())];
+    let page = ok_json(inbox(vec![]).await).await;
+    assert_eq!((page["count"].clone(), page["waiting"].clone()), (json!(4), json!(3)));
+    let row = |page: &Value, body: &str| {
+        page["rows"].as_array().unwrap().iter().find(|r| r["body"] == body).unwrap().clone()
+    };
+    // STOP needs no answer (none may go); Ana's texts say which campaign they came after.
+    let stop = row(&page, "STOP");
+    assert_eq!(
+        (stop["waiting"].clone(), stop["done"].clone()),
+        (json!(false), json!("Needs no answer: the number opted out"))
+    );
+    for body in ["Yes", "Who else is coming?"] {
+        let ana = row(&page, body);
+        assert_eq!(ana["waiting"], true, "{ana}");
+        let after = &ana["after_campaign"];
+        assert_eq!(
+            (after["campaign_id"].as_str(), after["name"].as_str()),
+            (Some(campaign_id.as_str()), Some("Saturday"))
+        );
+        assert!(after["body"].as_str().unwrap().starts_with("Can you come Saturday?"), "{after}");
+    }
+    assert_eq!(row(&page, "Thanks 100%")["after_campaign"], Value::Null);
+    let waiting = ok_json(inbox(waiting_filter()).await).await;
+    assert_eq!(bodies(&waiting), ["Thanks 100%", "Who else is coming?", "Yes"]);
+    let line = ("3 texts waiting for an answer".to_string(), "/admin/sms?waiting=true".to_string());
+    let attention = dashboard_attention(&app, "organiser@example.org").await;
+    assert!(attention.contains(&line), "{attention:?}");
+
+    // One reply to Ana answers both her texts, which came before it.
+    let ana_question = row(&page, "Who else is coming?")["id"].as_str().unwrap().to_string();
+    let answer = [("message_id", ana_question.as_str()), ("body", "Ben and Cy")];
+    assert_eq!(app.call(&organiser, "sms/reply", &answer).await.status(), 200);
+    let page = ok_json(inbox(vec![]).await).await;
+    assert_eq!(page["waiting"], 1);
+    assert_eq!(
+        (row(&page, "Yes")["waiting"].clone(), row(&page, "Yes")["done"].clone()),
+        (json!(false), Value::Null)
+    );
+    assert_eq!(bodies(&ok_json(inbox(waiting_filter()).await).await), ["Thanks 100%"]);
+
+    // The stranger's thanks needs no answer: marked done, then waiting again, then done.
+    let thanks = row(&page, "Thanks 100%")["id"].as_str().unwrap().to_string();
+    let mark = |id: &str, done: &str| {
+        let (id, done) = (id.to_string(), done.to_string());
+        let (app, organiser) = (&app, &organiser);
+        async move {
+            app.call(organiser, "sms/mark-done", &[("message_id", id.as_str()), ("done", done.as_str())])
+                .await
+        }
+    };
+    assert_eq!(mark("no-such-text", "true").await.status(), 404);
+    assert_eq!(mark(&thanks, "true").await.status(), 200);
+    let page = ok_json(inbox(vec![]).await).await;
+    assert_eq!(page["waiting"], 0);
+    let done = row(&page, "Thanks 100%")["done"].as_str().unwrap().to_string();
+    assert!(done.starts_with("Marked done by Test Person, "), "{done}");
+    assert_eq!(ok_json(inbox(waiting_filter()).await).await["count"], 0);
+    assert!(
+        !dashboard_attention(&app, "organiser@example.org")
+            .await
+            .iter()
+            .any(|(_, href)| href.starts_with("/admin/sms"))
+    );
+    assert_eq!(mark(&thanks, "false").await.status(), 200);
+    let page = ok_json(inbox(vec![]).await).await;
+    assert_eq!((page["waiting"].clone(), row(&page, "Thanks 100%")["done"].clone()), (json!(1), Value::Null));
+    assert_eq!(mark(&thanks, "true").await.status(), 200);
+
+    // Searched by words, by the contact's name, and by the number however written; `%` is
+    // a percent sign; a search too long is refused.
+    for (search, found) in [
+        ("WHO ELSE", vec!["Who else is coming?"]),
+        ("ana", vec!["Who else is coming?", "Yes"]),
+        ("(555) 123-4567", vec!["Who else is coming?", "Yes"]),
+        ("+44 7700", vec!["Thanks 100%"]),
+        ("100%", vec!["Thanks 100%"]),
+        ("%", vec!["Thanks 100%"]),
+        ("nobody", vec![]),
+    ] {
+        let page = ok_json(inbox(vec![("filter[search]", search.to_string())]).await).await;
+        assert_eq!(bodies(&page), found, "{search}");
+    }
+    let mut waiting_ana = waiting_filter();
+    waiting_ana.push(("filter[search]", "ana".to_string()));
+    assert_eq!(ok_json(inbox(waiting_ana).await).await["count"], 0);
+    let res = inbox(vec![("filter[search]", "x".repeat(101))]).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("\"field\":\"search\""));
+}
+
+/// The dashboard's "Needs attention" lines of the account signed in as `email`.
+async fn dashboard_attention(app: &TestApp, email: &str) -> Vec<(String, String)> {
+    let dashboard = ok_json(app.call(&app.signed_in(email).await, "admin/dashboard", &[]).await).await;
+    dashboard["needs_attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["text"].as_str().unwrap().to_string(), i["href"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 /// Twilio's delivery report on text `sid_end` (as the fake numbers them): its status and error.
