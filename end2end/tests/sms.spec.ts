@@ -154,6 +154,26 @@ test.describe.serial("text messages", () => {
     await expect(admin.getByTestId("sms-reply")).toContainText("Noon, at the station.");
     expect(twilio.sent.at(-1)).toMatchObject({ To: "+15551234567", From: "+15550001111", Body: "Noon, at the station." });
 
+    // The reply answered the question; the other two wait, until the thanks is marked done.
+    await expect(row.getByTestId("sms-answering")).toHaveText("Answered");
+    await expect(admin.getByTestId("sms-waiting")).toHaveText("2 texts waiting for an answer");
+    const thanksRow = rows.filter({ hasText: "Thanks!" });
+    await expect(thanksRow.getByTestId("sms-answering")).toContainText("Waiting for an answer");
+    await thanksRow.getByRole("button", { name: "Mark done" }).click();
+    await expect(thanksRow.getByTestId("sms-answering")).toContainText(/^Marked done by .+, \d{4}-\d\d-\d\d/);
+    await expect(admin.getByTestId("sms-waiting")).toHaveText("1 text waiting for an answer");
+    await admin.getByTestId("sms-waiting").getByRole("link").click();
+    await expect(admin).toHaveURL(/waiting=true/);
+    await expect(admin.getByLabel("Only those waiting for an answer")).toBeChecked();
+    await expect(rows).toHaveCount(1);
+    await expect(rows).toContainText("Is there parking nearby?");
+    // Every text from that number (its link): the conversation, whatever it waits for.
+    await rows.getByRole("link", { name: "+15559876543" }).click();
+    await expect(admin.getByLabel("Search")).toHaveValue("+15559876543");
+    await expect(admin.getByLabel("Only those waiting for an answer")).not.toBeChecked();
+    await expect(rows).toHaveCount(2);
+    await admin.getByLabel("Search").fill("");
+
     // Shown by sentiment.
     await admin.getByLabel("Show").selectOption("NEGATIVE");
     await admin.getByRole("button", { name: "Show" }).click();
@@ -211,5 +231,17 @@ test.describe.serial("text messages", () => {
     await expectFitsPhone(admin, "the text campaigns", async () => {
       await expect(admin.getByTestId("campaign-row")).toContainText(/Rally reminder\n.* · Sent\s+1 of 1\s+0\s+1/, { useInnerText: true });
     });
+
+    // Fannie answers the campaign: her text says what it answers, and waits for an answer.
+    const yes = signedText(webhookUrl, "SM00000000000000000000000000000009", "+15551234567", "Yes, see you there");
+    expect((await request.post(webhookUrl, { form: yes.form, headers: yes.headers })).status()).toBe(200);
+    await admin.getByRole("navigation", { name: "Text messages" }).getByRole("link", { name: "Received" }).click();
+    const answer = rows.filter({ hasText: "Yes, see you there" });
+    await expect(answer.getByTestId("sms-after-campaign")).toContainText("After the campaign Rally reminder (");
+    await expect(answer.getByTestId("sms-after-campaign")).toContainText("“Rally at noon tomorrow!");
+    await expect(answer.getByTestId("sms-answering")).toContainText("Waiting for an answer");
+    await expect(admin.getByTestId("sms-waiting")).toHaveText("2 texts waiting for an answer");
+    await ready(admin);
+    expect(await violations(admin), "the text messages with their answers").toEqual([]);
   });
 });

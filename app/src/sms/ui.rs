@@ -287,9 +287,10 @@ pub fn AdminSmsPage() -> impl IntoView {
                                                     <tr data-testid="sms-row">
                                                         <td class=format!("{TD} {WIDE_ONLY}")>{m.received_at.clone()}</td>
                                                         <td class=TD>
-                                                            <div class="font-mono">{m.phone.clone()}</div>
+                                                            <div>
+                                                                <a href=format!("/admin/sms?q={}", crate::ui::urlencode(&m.phone)) title="Every text from this number" class="font-mono text-indigo-700 underline">{m.phone.clone()}</a>
+                                                            </div>
                                                             <div>{who}</div>
-                                                            <a href=format!("/admin/sms?q={}", crate::ui::urlencode(&m.phone)) class="text-xs text-indigo-700 underline">"Every text from this number"</a>
                                                             {m.opted_out.then(|| view! { <div class="text-xs font-semibold text-red-700">"Opted out of texts"</div> })}
                                                             <span class=PHONE_ONLY>{format!("{} · {word}", m.received_at)}</span>
                                                         </td>
