@@ -286,7 +286,7 @@ async fn erase_records(tx: &mut Tx, person: &Person) -> Result<(), sqlx::Error> 
     for table in ["canvass_addresses", "canvass_visits", "video_views"] {
         run(tx, &format!("UPDATE {table} SET contact_id = NULL WHERE contact_id = $1"), &id).await?;
     }
-    for table in ["contact_activity", "contact_tags"] {
+    for table in ["contact_activity", "contact_notes", "contact_tags"] {
         run(tx, &format!("DELETE FROM {table} WHERE contact_id = $1"), &id).await?;
     }
     let emails_only = db::placeholders(1, person.emails.len());

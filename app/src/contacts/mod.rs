@@ -1,7 +1,7 @@
 //! Contacts, the CRM (SPEC §2 "contacts"): people matched by email from every place they
 //! appear, their tags, and the activity timeline the CRM-activity listener writes. Shared
 //! types and server functions here, rules in `service.rs`, the listener in `activity.rs`,
-//! pages in `ui.rs`.
+//! organisers' notes in `notes.rs`, pages in `ui.rs`.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,8 @@ use crate::users::Role;
 pub mod activity;
 #[cfg(feature = "ssr")]
 pub mod erasure;
+#[cfg(feature = "ssr")]
+pub mod notes;
 #[cfg(feature = "ssr")]
 pub mod personal_data;
 #[cfg(feature = "ssr")]
@@ -170,6 +172,22 @@ pub struct ContactDetail {
     pub tickets_paging: Paging,
     pub emails: Vec<ContactEmail>,
     pub emails_paging: Paging,
+    pub notes: Vec<ContactNote>,
+    pub notes_paging: Paging,
+}
+
+/// The longest note on a contact.
+pub const NOTE_MAX_CHARS: usize = 2_000;
+
+/// A note an organiser wrote about a contact ("Called: would host a house party").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactNote {
+    pub id: String,
+    pub body: String,
+    /// Who wrote it: their name, or "A former team member" once their account is gone.
+    pub author: String,
+    /// "2026-11-29 10:46 GMT", in the organisation's time zone.
+    pub at: String,
 }
 
 /// Which page of each of a contact's lists to show (below 1 or left out: the first).
@@ -181,6 +199,7 @@ pub struct ContactPages {
     pub tickets: i64,
     pub payments: i64,
     pub emails: i64,
+    pub notes: i64,
 }
 
 /// Where one of a contact's paged lists is: the page shown, and whether more follow.
@@ -253,6 +272,9 @@ impl From<service::ContactError> for AppError {
         match err {
             ContactError::Invalid(errors) => AppError::Invalid(errors),
             ContactError::NotFound => AppError::NotFound("There is no such contact.".into()),
+            ContactError::NoteNotFound => {
+                AppError::NotFound("There is no such note: it may have been deleted.".into())
+            }
             ContactError::Erased(day) => {
                 AppError::NotFound(format!("This contact's personal data was erased on {day}."))
             }
@@ -357,6 +379,23 @@ pub async fn change_contact_tags(
     let list =
         |text: &str| text.split(',').filter(|t| !t.trim().is_empty()).map(str::to_string).collect::<Vec<_>>();
     Ok(service::change_tags(&state.bus, &actor, &id, &list(&add), &list(&remove)).await?)
+}
+
+/// Writes a note on contact `id`, signed with the organiser's name.
+#[server(prefix = "/api", endpoint = "contacts/add-note")]
+pub async fn add_contact_note(id: String, body: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(notes::add(&state.db, &user.id, &id, &body).await?)
+}
+
+/// Deletes a note (any organiser may: the audit log keeps who deleted whose).
+#[server(prefix = "/api", endpoint = "contacts/delete-note")]
+pub async fn delete_contact_note(note_id: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(notes::delete(&state.db, &actor, &note_id).await?)
 }
 
 /// Merges the contact with `duplicate_email` into `survivor`: every sign-up, payment,

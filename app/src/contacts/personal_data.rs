@@ -91,6 +91,7 @@ const SECTIONS: &[(&str, &str)] = &[
         "SELECT topic, summary, points, occurred_at FROM contact_activity WHERE contact_id = $1 \
          ORDER BY occurred_at, seq",
     ),
+    ("notes", "SELECT body, written_at FROM contact_notes WHERE contact_id = $1 ORDER BY written_at, id"),
 ];
 
 /// Everything held about contact `id`, with the time it was made (`now`, Unix seconds).

@@ -30,6 +30,8 @@ pub enum ContactError {
     Invalid(Vec<FieldError>),
     #[error("no such contact")]
     NotFound,
+    #[error("no such note")]
+    NoteNotFound,
     #[error("another contact has this email")]
     EmailTaken,
     /// Their personal data was erased on this day (`YYYY-MM-DD`).
@@ -456,6 +458,7 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
     let volunteered = (shifts > 0).then(|| crate::shifts::shifts_and_hours(shifts, seconds));
     let (tickets, tickets_paging) =
         crate::ticketed_events::service::tickets_of_contact(db, id, pages.tickets, HISTORY_PAGE_SIZE).await?;
+    let (notes, notes_paging) = super::notes::page_of(db, &zone, id, pages.notes).await?;
     Ok(ContactDetail {
         contact,
         activity,
@@ -469,6 +472,8 @@ pub async fn detail(db: &Db, id: &str, pages: ContactPages) -> Result<ContactDet
         tickets_paging,
         emails,
         emails_paging,
+        notes,
+        notes_paging,
     })
 }
 
@@ -634,6 +639,7 @@ pub async fn merge(bus: &Bus, actor: &Actor, survivor: &str, duplicate: &str) ->
         "subscriptions",
         "campaign_emails",
         "contact_activity",
+        "contact_notes",
         "reengagement_sends",
         "tickets",
         "ticket_orders",

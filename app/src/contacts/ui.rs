@@ -1,6 +1,6 @@
 //! Contact pages for admins: the list (search, tag filter, pages, export) and a contact's
-//! page (tags, timeline, sign-ups, payments, merging a duplicate, downloading or erasing their
-//! personal data).
+//! page (tags, notes, timeline, sign-ups, payments, merging a duplicate, downloading or erasing
+//! their personal data).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,9 +8,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    ChangeContactTags, ContactFilter, ContactPages, CreateContact, EraseContact, IMPORT_MAX_BYTES,
-    IMPORT_MAX_TEXT, MergeContacts, PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe,
-    UpdateContact, contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
+    AddContactNote, ChangeContactTags, ContactDetail, ContactFilter, ContactPages, CreateContact,
+    DeleteContactNote, EraseContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts, NOTE_MAX_CHARS,
+    PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact, contacts_leaderboard,
+    get_contact, get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -156,6 +157,7 @@ fn contact_page_link(id: &str, pages: ContactPages, anchor: &str) -> String {
         ("tickets", pages.tickets),
         ("payments", pages.payments),
         ("emails", pages.emails),
+        ("notes", pages.notes),
     ];
     let query: Vec<String> = lists
         .into_iter()
@@ -164,6 +166,59 @@ fn contact_page_link(id: &str, pages: ContactPages, anchor: &str) -> String {
         .collect();
     let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
     format!("/admin/contacts/{}{query}#{anchor}", urlencode(id))
+}
+
+/// The pages of a contact's lists as `detail` shows them.
+fn pages_shown(detail: &ContactDetail) -> ContactPages {
+    ContactPages {
+        activity: detail.activity_paging.page,
+        signups: detail.signups_paging.page,
+        tickets: detail.tickets_paging.page,
+        payments: detail.payments_paging.page,
+        emails: detail.emails_paging.page,
+        notes: detail.notes_paging.page,
+    }
+}
+
+/// The notes on a contact, newest first, each with who wrote it and when; Delete (after a
+/// confirmation) for those who manage contacts.
+#[component]
+fn Notes(detail: ContactDetail, may_manage: bool, delete: ServerAction<DeleteContactNote>) -> impl IntoView {
+    let pages = pages_shown(&detail);
+    let contact_id = detail.contact.id.clone();
+    let link = move |n: i64| contact_page_link(&contact_id, ContactPages { notes: n, ..pages }, "notes");
+    let list = if detail.notes.is_empty() {
+        view! { <p class="mt-2 text-sm text-slate-600">{none_on(detail.notes_paging, "No notes yet.")}</p> }
+            .into_any()
+    } else {
+        view! {
+            <ul class="mt-2 space-y-3 text-sm">
+                {detail.notes.into_iter().map(|note| {
+                    let ask = move |_| {
+                        let question = "Delete this note? This cannot be undone.";
+                        if window().confirm_with_message(question).unwrap_or(false) {
+                            delete.dispatch(DeleteContactNote { note_id: note.id.clone() });
+                        }
+                    };
+                    view! {
+                        <li data-testid="contact-note">
+                            <div class="whitespace-pre-line text-slate-900">{note.body}</div>
+                            <div class="text-xs text-slate-600">
+                                {format!("{} · {}", note.author, note.at)}
+                                {may_manage.then(|| view! {
+                                    <button type="button" class="ml-2 text-red-700 underline" on:click=ask disabled=move || delete.pending().get()>"Delete"</button>
+                                })}
+                            </div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        {list}
+        {crate::ui::pager("notes", pages.notes, detail.notes_paging.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+    }
 }
 
 /// What an empty list on a contact's page says: nothing at all (`none`), or nothing this far.
@@ -178,7 +233,7 @@ fn none_on(paging: super::Paging, none: &'static str) -> &'static str {
 pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    // The page of each list shown: `?activity=2&signups=…&tickets=…&payments=…&emails=…`.
+    // The page of each list shown: `?activity=2&signups=…&tickets=…&payments=…&emails=…&notes=…`.
     let query = use_query_map();
     let pages = move || {
         query.with(|q| {
@@ -189,6 +244,7 @@ pub fn ContactPage() -> impl IntoView {
                 tickets: page("tickets"),
                 payments: page("payments"),
                 emails: page("emails"),
+                notes: page("notes"),
             }
         })
     };
@@ -215,6 +271,23 @@ pub fn ContactPage() -> impl IntoView {
     let tags_form = NodeRef::<leptos::html::Form>::new();
     crate::ui::empty_on_success(tags.value(), tags_form);
     let merge_error = last_error(merge.value());
+    let add_note = ServerAction::<AddContactNote>::new();
+    let add_note_error = last_error(add_note.value());
+    let note_form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(add_note.value(), note_form);
+    let delete_note = ServerAction::<DeleteContactNote>::new();
+    let delete_note_error = last_error(delete_note.value());
+    // One effect each: a note's list is drawn again after either, whichever came last.
+    Effect::new(move |_| {
+        if matches!(add_note.value().get(), Some(Ok(()))) {
+            detail.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(delete_note.value().get(), Some(Ok(()))) {
+            detail.refetch();
+        }
+    });
     Effect::new(move |_| {
         if matches!(tags.value().get(), Some(Ok(_)))
             || matches!(merge.value().get(), Some(Ok(_)))
@@ -274,7 +347,8 @@ pub fn ContactPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let _ = (id(), erased.get());
                 let c = crate::live::loaded_once(detail).await.ok()?.contact;
-                let (edited, tag_owner) = (c.id.clone(), c.id.clone());
+                let (edited, tag_owner, note_owner) = (c.id.clone(), c.id.clone(), c.id.clone());
+                let notes = move || detail.get().and_then(Result::ok).map(|d| view! { <Notes detail=d may_manage delete=delete_note /> });
                 let editing = c;
                 let chips = move || detail.get().and_then(Result::ok).map(|d| {
                     let c = d.contact;
@@ -324,6 +398,19 @@ pub fn ContactPage() -> impl IntoView {
                             <p class="mt-1 text-sm text-red-600" role="alert">{move || tags_error.get().map(|e| e.to_string())}</p>
                         })}
                     </section>
+                    <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" id="notes" data-testid="contact-notes">
+                        <h2 class="font-semibold text-slate-900">"Notes"</h2>
+                        {may_manage.then(move || view! {
+                            <ActionForm action=add_note node_ref=note_form attr:class="mt-2 flex max-w-xl flex-col gap-2" attr:data-testid="add-note">
+                                <input type="hidden" name="id" value=note_owner />
+                                <crate::ui::TextArea label="A note for the team (a call, what they offered)" name="body" rows=3 maxlength=NOTE_MAX_CHARS as u32 error=add_note_error />
+                                <FormError error=add_note_error />
+                                <div><button type="submit" class=SMALL_BUTTON disabled=move || add_note.pending().get()>"Add note"</button></div>
+                            </ActionForm>
+                        })}
+                        <p class="mt-1 text-sm text-red-600" role="alert">{move || delete_note_error.get().map(|e| e.to_string())}</p>
+                        {notes}
+                    </section>
                 })
             })}
         </Transition>
@@ -331,13 +418,7 @@ pub fn ContactPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 detail.await.ok().map(|d| {
                     // The pages of the lists as shown; each list's links change its own.
-                    let pages = ContactPages {
-                        activity: d.activity_paging.page,
-                        signups: d.signups_paging.page,
-                        tickets: d.tickets_paging.page,
-                        payments: d.payments_paging.page,
-                        emails: d.emails_paging.page,
-                    };
+                    let pages = pages_shown(&d);
                     let contact_id = d.contact.id.clone();
                     let link = move |pages: ContactPages, anchor: &str| contact_page_link(&contact_id, pages, anchor);
                     let (activity_link, signups_link, tickets_link) = (link.clone(), link.clone(), link.clone());

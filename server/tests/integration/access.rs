@@ -226,6 +226,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("contacts/update", ORGANISERS),
     ("contacts/tags", ORGANISERS),
     ("contacts/merge", ORGANISERS),
+    ("contacts/add-note", ORGANISERS),
+    ("contacts/delete-note", ORGANISERS),
     ("contacts/erase", ORGANISERS),
     ("contacts/import/preview", ORGANISERS),
     ("contacts/import/start", ORGANISERS),
@@ -277,6 +279,7 @@ const DECODABLE: &[(&str, &str)] = &[
     ("form[currency]", "x"),
     ("form[areas]", "x"),
     ("done", "true"),
+    ("note_id", "x"),
 ];
 
 /// Whether a function or page that serves `who` serves a caller with `role` (`None`: not

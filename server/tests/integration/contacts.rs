@@ -22,6 +22,7 @@ on_both_backends!(
     a_large_contact_list_is_previewed_and_a_larger_one_refused,
     a_job_left_running_by_a_stopped_server_reads_as_interrupted,
     the_leaderboard_ranks_contacts_by_their_points_in_a_period,
+    organisers_keep_notes_on_a_contact_which_follow_it_through_a_merge_and_an_erasure,
 );
 
 /// A contact created the way every module does it, inside a transaction of its own.
@@ -1115,4 +1116,125 @@ async fn the_leaderboard_ranks_contacts_by_their_points_in_a_period(app: TestApp
     assert!(res.text().await.unwrap().contains("Choose the last 30, 90 or 365 days"));
     let page = app.page(&reader, "/admin/contacts/leaderboard?days=0").await;
     assert!(page.contains("Engagement leaderboard") && page.contains("Bo") && page.contains("60"), "{page}");
+}
+
+async fn organisers_keep_notes_on_a_contact_which_follow_it_through_a_merge_and_an_erasure(app: TestApp) {
+    app.create_user("organiser@example.org", Role::Admin, UserStatus::Active).await;
+    let organiser = app.signed_in("organiser@example.org").await;
+    let jo = contact(&app, "jo@example.org", "Jo", None).await;
+    let notes_of = |id: &str, page: &str| {
+        let (id, page) = (id.to_string(), page.to_string());
+        let (app, organiser) = (&app, &organiser);
+        async move {
+            let args = [("id", id.as_str()), ("pages[notes]", page.as_str())];
+            let detail: Value = app.call(organiser, "contacts/get", &args).await.json().await.unwrap();
+            (detail["notes"].as_array().unwrap().clone(), detail["notes_paging"]["has_more"] == true)
+        }
+    };
+    let add = |id: &str, body: &str| {
+        let (id, body) = (id.to_string(), body.to_string());
+        let (app, organiser) = (&app, &organiser);
+        async move {
+            app.call(organiser, "contacts/add-note", &[("id", id.as_str()), ("body", body.as_str())]).await
+        }
+    };
+    let stored = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contact_notes")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+
+    // Bad notes: refused, nothing written.
+    let long = "x".repeat(2_001);
+    for body in ["   ", long.as_str(), "a\u{7}b"] {
+        let res = add(&jo, body).await;
+        assert_eq!(res.status(), 422, "{body:?}");
+        assert!(res.text().await.unwrap().contains("\"field\":\"body\""));
+    }
+    assert_eq!(add("nobody", "Called").await.status(), 404);
+    assert_eq!(stored().await, 0);
+    assert_eq!(notes_of(&jo, "1").await, (vec![], false));
+
+    // Two notes, newest first, signed; kept as written, lines and all (trimmed).
+    assert_eq!(add(&jo, "  Called: would host a house party.\nCall back Friday.  ").await.status(), 200);
+    assert_eq!(add(&jo, "Brought six friends to the rally").await.status(), 200);
+    let (notes, more) = notes_of(&jo, "1").await;
+    assert!(!more);
+    let bodies: Vec<&str> = notes.iter().map(|n| n["body"].as_str().unwrap()).collect();
+    assert_eq!(
+        bodies,
+        ["Brought six friends to the rally", "Called: would host a house party.\nCall back Friday."]
+    );
+    assert!(notes.iter().all(|n| n["author"] == "Test Person"), "{notes:?}");
+
+    // A page at a time: 20, then the rest.
+    for n in 0..19 {
+        assert_eq!(add(&jo, &format!("Note {n}")).await.status(), 200);
+    }
+    let (first, more) = notes_of(&jo, "1").await;
+    assert_eq!((first.len(), more), (20, true));
+    assert_eq!(first[0]["body"], "Note 18");
+    let (second, more) = notes_of(&jo, "2").await;
+    assert_eq!((second.len(), more), (1, false));
+    assert_eq!(second[0]["body"], "Called: would host a house party.\nCall back Friday.");
+
+    // Deleted: gone, the audit log says whose note on whom, not what it said.
+    assert_eq!(app.call(&organiser, "contacts/delete-note", &[("note_id", "nope")]).await.status(), 404);
+    let rally = first[19]["id"].as_str().unwrap().to_string();
+    assert_eq!(first[19]["body"], "Brought six friends to the rally");
+    assert_eq!(
+        app.call(&organiser, "contacts/delete-note", &[("note_id", rally.as_str())]).await.status(),
+        200
+    );
+    assert_eq!(
+        app.call(&organiser, "contacts/delete-note", &[("note_id", rally.as_str())]).await.status(),
+        404
+    );
+    assert_eq!(stored().await, 20);
+    let audited = app.audited("contact.note.deleted").await;
+    assert_eq!(audited.len(), 1);
+    assert!(
+        audited[0].starts_with("Test Person's note of ") && audited[0].ends_with(" on jo@example.org"),
+        "{audited:?}"
+    );
+    assert!(!audited[0].contains("rally"));
+
+    // Merged: a duplicate's notes move to the contact kept; an author whose account is gone is
+    // named as such.
+    let duplicate = contact(&app, "jo.work@example.org", "Jo", None).await;
+    assert_eq!(add(&duplicate, "Works at the library").await.status(), 200);
+    sqlx::query(
+        "UPDATE contact_notes SET written_by = 'a-deleted-account' WHERE body = 'Works at the library'",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let merge = [("survivor", jo.as_str()), ("duplicate_email", "jo.work@example.org")];
+    assert_eq!(app.call(&organiser, "contacts/merge", &merge).await.status(), 200);
+    let (notes, _) = notes_of(&jo, "1").await;
+    assert_eq!(
+        (notes[0]["body"].as_str(), notes[0]["author"].as_str()),
+        (Some("Works at the library"), Some("A former team member"))
+    );
+
+    // In the file of everything held about Jo; erased with Jo's personal data.
+    let file: Value = organiser
+        .get(app.url(&format!("/api/contacts/{jo}/data.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kept: Vec<&str> =
+        file["notes"].as_array().unwrap().iter().map(|n| n["body"].as_str().unwrap()).collect();
+    assert_eq!(
+        (kept.len(), kept[0], kept[20]),
+        (21, "Called: would host a house party.\nCall back Friday.", "Works at the library")
+    );
+    let erase = [("id", jo.as_str()), ("confirm_email", "jo@example.org")];
+    assert_eq!(app.call(&organiser, "contacts/erase", &erase).await.status(), 200);
+    assert_eq!(stored().await, 0);
+    assert_eq!(add(&jo, "Called again").await.status(), 404);
 }
