@@ -2,7 +2,7 @@ import { expect } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createShift, expectFitsPhone, ready, signIn, signUp, startWithAdmin, test, tomorrow } from "./helpers";
+import { createShift, expectFitsPhone, ready, signIn, signUp, startWithAdmin, test, tomorrow, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("contacts", () => {
@@ -137,6 +137,33 @@ test.describe.serial("contacts", () => {
     await admin.getByRole("button", { name: "Add", exact: true }).click();
     await expect(admin.getByTestId("tag")).toHaveCount(3);
     await expect(admin.getByLabel("Add tags (comma-separated)")).toHaveValue("");
+
+    // A note for the team: an empty one is refused beside its box; a good one shows signed and
+    // dated, and the box empties; deleting asks first.
+    const notes = admin.getByTestId("contact-notes");
+    const noteBox = notes.getByLabel("A note for the team (a call, what they offered)");
+    await expect(notes).toContainText("No notes yet.");
+    await notes.getByRole("button", { name: "Add note" }).click();
+    await expect(notes.getByTestId("error-body")).toHaveText("Write the note: at most 2,000 characters.");
+    await noteBox.fill("Called: would host a house party.\nCall back Friday.");
+    await notes.getByRole("button", { name: "Add note" }).click();
+    const note = notes.getByTestId("contact-note");
+    await expect(note).toHaveCount(1);
+    await expect(note).toContainText("Called: would host a house party.\nCall back Friday.", { useInnerText: true });
+    await expect(note).toContainText(/ · \d{4}-\d\d-\d\d \d\d:\d\d/);
+    await expect(noteBox).toHaveValue("");
+    await expect(notes.getByTestId("error-body")).toHaveText("");
+    expect(await violations(admin), "a contact's notes").toEqual([]);
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Delete this note? This cannot be undone.");
+      dialog.dismiss();
+    });
+    await note.getByRole("button", { name: "Delete" }).click();
+    await expect(note).toHaveCount(1);
+    admin.once("dialog", (dialog) => dialog.accept());
+    await note.getByRole("button", { name: "Delete" }).click();
+    await expect(note).toHaveCount(0);
+    await expect(notes).toContainText("No notes yet.");
 
     // Adding the same person twice is refused with the way to make two contacts one.
     await admin.goto(`${server.baseURL}/admin/contacts`);

@@ -306,7 +306,7 @@ pub fn ContactPage() -> impl IntoView {
     // from its own submit handler, before a handler of ours on the form would run.
     let confirm_merge = move |ev: leptos::ev::MouseEvent| {
         let question = format!(
-            "Merge {} into this contact? Their sign-ups, payments, activity and tags move here and the other contact is deleted. This cannot be undone.",
+            "Merge {} into this contact? Their sign-ups, payments, activity, notes and tags move here and the other contact is deleted. This cannot be undone.",
             duplicate.get_untracked().trim()
         );
         if !window().confirm_with_message(&question).unwrap_or(false) {
@@ -570,7 +570,7 @@ pub fn ContactPage() -> impl IntoView {
                             </p>
                             <h3 class="mt-4 font-semibold text-slate-900">"Erase personal data"</h3>
                             <p class="mt-1 max-w-2xl text-sm text-slate-700">
-                                "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
+                                "For someone who asks to be forgotten. Their name, email and phone go from every record, with their timeline, notes, tags, texts and the emails sent to them. What they did stays in the totals, as an \u{201c}Erased contact\u{201d}. This cannot be undone."
                             </p>
                             <ActionForm action=erase attr:class="mt-2 flex max-w-xl flex-col gap-2">
                                 <input type="hidden" name="id" value=erased_id />
