@@ -1,7 +1,8 @@
 //! Meetings (SPEC §2 "meetings"): the group's internal meetings — a title, when, where and an
 //! agenda — kept beside shifts and ticketed events on the admin calendar. People invited by
 //! email get the meeting's calendar file and a private link to say whether they will come, and
-//! are told when it changes or is cancelled.
+//! are told when it changes or is cancelled. Afterwards, its minutes are written and emailed
+//! to them.
 //! Shared types and server functions here, rules in `service.rs`, pages in `ui.rs`.
 
 use leptos::prelude::*;
@@ -23,6 +24,7 @@ pub const TAG_INVITERS: &[Role] = &[Role::Admin];
 
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const AGENDA_MAX_CHARS: usize = 5_000;
+pub const MINUTES_MAX_CHARS: usize = 20_000;
 pub const LOCATION_MAX_CHARS: usize = 300;
 /// The most people a meeting can have invited.
 pub const ATTENDEES_MAX: usize = 100;
@@ -49,6 +51,12 @@ pub struct Meeting {
     pub over: bool,
     /// How many times it was saved; the edit form sends it back.
     pub edits: i64,
+    /// What was said and decided, as the organisers wrote it.
+    pub minutes: String,
+    /// How many times the minutes were saved; their form sends it back.
+    pub minutes_edits: i64,
+    /// When the minutes were last emailed, and to how many: "5 people on 2026-12-06 14:02 GMT".
+    pub minutes_sent: Option<String>,
 }
 
 /// The create/edit form as typed.
@@ -123,6 +131,8 @@ pub struct Invitation {
     pub location: String,
     pub agenda: String,
     pub email_hint: String,
+    /// The minutes, once written.
+    pub minutes: String,
     pub reply: Option<Reply>,
     /// Whether the meeting has ended: then no answer is taken.
     pub over: bool,
@@ -167,6 +177,10 @@ impl From<service::MeetingError> for AppError {
                 "This link is not valid: the invitation was withdrawn, or the meeting deleted.".into(),
             ),
             MeetingError::Over => AppError::Conflict("This meeting is over.".into()),
+            MeetingError::NoMinutes => AppError::Conflict("Write and save the minutes first.".into()),
+            MeetingError::NobodyInvited => AppError::Conflict(
+                "Nobody is invited to this meeting: there is no one to email the minutes to.".into(),
+            ),
             MeetingError::ChangedMeanwhile => AppError::changed_meanwhile("this meeting", "Reload the page"),
             MeetingError::Database(e) => crate::auth::internal(e),
         }
@@ -197,6 +211,25 @@ pub async fn save_meeting(#[server(default)] id: String, form: MeetingForm) -> R
         service::save(&state.bus, &state.secret_key, &actor, &id, &form, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post(&format!("/admin/meetings/{}", saved.id));
     Ok(saved)
+}
+
+/// Saves the meeting's minutes; `edits` is their `minutes_edits` when the form was opened (a
+/// save over another's is refused, 409).
+#[server(prefix = "/api", endpoint = "meetings/save-minutes")]
+pub async fn save_meeting_minutes(id: String, minutes: String, edits: i64) -> Result<Meeting, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_minutes(&state.db, &actor, &id, &minutes, edits).await?)
+}
+
+/// Emails the saved minutes to everyone invited; answers how many.
+#[server(prefix = "/api", endpoint = "meetings/send-minutes")]
+pub async fn send_meeting_minutes(id: String) -> Result<usize, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::send_minutes(&state.db, &actor, &id, crate::db::now_unix()).await?)
 }
 
 #[server(prefix = "/api", endpoint = "meetings/delete")]

@@ -33,6 +33,10 @@ pub enum MeetingError {
     BadLink,
     #[error("the meeting is over")]
     Over,
+    #[error("the meeting has no minutes")]
+    NoMinutes,
+    #[error("nobody is invited")]
+    NobodyInvited,
     /// The edit form was opened before someone else saved the meeting.
     #[error("the meeting was saved since the form was opened")]
     ChangedMeanwhile,
@@ -70,7 +74,7 @@ fn validate(form: &MeetingForm, zone: &Zone, now: i64, is_new: bool) -> Result<(
     span.ok_or_else(|| FieldError::only("date", "Enter a date and times."))
 }
 
-const COLUMNS: &str = "id, title, agenda, location, starts_at, ends_at, edits";
+const COLUMNS: &str = "id, title, agenda, location, starts_at, ends_at, edits, minutes, minutes_edits, minutes_sent_at, minutes_sent_to";
 
 fn meeting_from_row(row: &sqlx::any::AnyRow, zone: &Zone, now: i64) -> Result<Meeting, sqlx::Error> {
     let (starts_at, ends_at): (i64, i64) = (row.try_get("starts_at")?, row.try_get("ends_at")?);
@@ -90,7 +94,18 @@ fn meeting_from_row(row: &sqlx::any::AnyRow, zone: &Zone, now: i64) -> Result<Me
         ends_next_day,
         over: ends_at <= now,
         edits: row.try_get("edits")?,
+        minutes: row.try_get("minutes")?,
+        minutes_edits: row.try_get("minutes_edits")?,
+        minutes_sent: match row.try_get::<Option<i64>, _>("minutes_sent_at")? {
+            Some(at) => Some(format!("{} on {}", people(row.try_get("minutes_sent_to")?), zone.stamp(at))),
+            None => None,
+        },
     })
+}
+
+/// "1 person", "5 people".
+fn people(n: i64) -> String {
+    if n == 1 { "1 person".to_string() } else { format!("{} people", crate::ui::thousands(n)) }
 }
 
 /// The meeting as it is inside `tx`, its row locked until `tx` ends.
@@ -201,6 +216,84 @@ pub async fn save(
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     find(bus.db(), &id).await
+}
+
+/// Saves a meeting's minutes, unless another organiser saved them since the form was opened
+/// with `edits`. Written to the admin audit log, as a meeting's other changes are published.
+pub async fn save_minutes(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    minutes: &str,
+    edits: i64,
+) -> Result<Meeting, MeetingError> {
+    let minutes = minutes.trim();
+    if !is_plain_text(minutes, super::MINUTES_MAX_CHARS) {
+        return Err(MeetingError::Invalid(FieldError::only(
+            "minutes",
+            "The minutes can be at most 20,000 characters.",
+        )));
+    }
+    let zone = settings::time_zone(db).await?;
+    let mut tx = db.begin_write().await?;
+    let meeting = locked(&mut tx, &zone, id, db::now_unix()).await?;
+    if meeting.minutes_edits != edits {
+        return Err(MeetingError::ChangedMeanwhile);
+    }
+    if meeting.minutes != minutes {
+        sqlx::query("UPDATE meetings SET minutes = $1, minutes_edits = minutes_edits + 1 WHERE id = $2")
+            .bind(minutes)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::service::record(&mut tx, actor, "meeting.minutes.saved", &meeting.title).await?;
+    }
+    tx.commit().await?;
+    find(db, id).await
+}
+
+/// Emails the saved minutes to everyone invited (those who said they could not come too: they
+/// want them most), in one transaction that records when and to how many. Answers how many.
+pub async fn send_minutes(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<usize, MeetingError> {
+    let zone = settings::time_zone(db).await?;
+    let organisation = settings::organisation_name(db).await?;
+    let mut tx = db.begin_write().await?;
+    let meeting = locked(&mut tx, &zone, id, now).await?;
+    if meeting.minutes.is_empty() {
+        return Err(MeetingError::NoMinutes);
+    }
+    let invited: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM meeting_attendees WHERE meeting_id = $1 ORDER BY email")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    if invited.is_empty() {
+        return Err(MeetingError::NobodyInvited);
+    }
+    let body = format!(
+        "The minutes of {} ({}):\n\n{}\n\n--\n{organisation}\n",
+        meeting.title, meeting.when, meeting.minutes
+    );
+    let emails: Vec<OutgoingEmail> = invited
+        .iter()
+        .map(|to| OutgoingEmail {
+            to: to.clone(),
+            subject: format!("Minutes: {}", meeting.title),
+            body: body.clone(),
+            attachment: None,
+        })
+        .collect();
+    crate::email::service::queue_all(&mut tx, &emails).await?;
+    sqlx::query("UPDATE meetings SET minutes_sent_at = $1, minutes_sent_to = $2 WHERE id = $3")
+        .bind(now)
+        .bind(invited.len() as i64)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let entity = format!("{} to {}", meeting.title, people(invited.len() as i64));
+    crate::audit::service::record(&mut tx, actor, "meeting.minutes.sent", &entity).await?;
+    tx.commit().await?;
+    Ok(invited.len())
 }
 
 /// Deletes a meeting, publishing `meeting.deleted` and writing it to the admin audit log, as
@@ -370,13 +463,16 @@ const REMINDERS_PER_BATCH: i64 = 500;
 /// invitation, and is skipped.
 pub async fn send_reminders(db: &Db, key: &SecretKey, now: i64) -> Result<usize, sqlx::Error> {
     let lead = REMINDER_HOURS * 3600;
+    // The meeting's columns as `find` reads them, of `m`.
+    let columns: Vec<String> = COLUMNS.split(", ").map(|column| format!("m.{column}")).collect();
     let due = format!(
-        "SELECT m.id, m.title, m.agenda, m.location, m.starts_at, m.ends_at, m.edits, a.id AS attendee_id, \
+        "SELECT {}, a.id AS attendee_id, \
          a.email AS attendee_email, a.reply AS attendee_reply \
          FROM meeting_attendees a JOIN meetings m ON m.id = a.meeting_id \
          WHERE m.starts_at > $1 AND m.starts_at <= $2 AND a.reminded_at IS NULL \
          AND (a.reply IS NULL OR a.reply = 'YES') AND a.invited_at <= m.starts_at - {lead} \
-         ORDER BY m.starts_at, a.email LIMIT {REMINDERS_PER_BATCH}"
+         ORDER BY m.starts_at, a.email LIMIT {REMINDERS_PER_BATCH}",
+        columns.join(", ")
     );
     let zone = settings::time_zone(db).await?;
     let mut queued = 0;
@@ -616,6 +712,7 @@ pub async fn invitation(db: &Db, key: &SecretKey, token: &str, now: i64) -> Resu
         location: meeting.location,
         agenda: meeting.agenda,
         email_hint: crate::contacts::service::email_hint(&row.try_get::<String, _>("email")?),
+        minutes: meeting.minutes,
         reply: row.try_get::<Option<String>, _>("reply")?.as_deref().and_then(Reply::parse),
         over: meeting.ends_at <= now,
     })

@@ -1,6 +1,7 @@
 //! Meeting pages: the list (coming or past, found by title) with a form for a new meeting, a
-//! meeting's page to invite people (and see who is coming), edit it or delete it, and the public
-//! page where someone invited answers whether they will come.
+//! meeting's page to invite people (and see who is coming), write and email its minutes, edit
+//! it or delete it, and the public page where someone invited answers whether they will come
+//! (and reads the minutes).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,9 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    Attendee, DeleteMeeting, InviteTaggedToMeeting, InviteToMeeting, Invited, Meeting, MeetingFilter, Reply,
-    ReplyToMeeting, SaveMeeting, TAG_INVITERS, UninviteFromMeeting, get_meeting, get_meeting_invitation,
-    list_meetings, meeting_attendees,
+    Attendee, DeleteMeeting, InviteTaggedToMeeting, InviteToMeeting, Invited, MINUTES_MAX_CHARS, Meeting,
+    MeetingFilter, Reply, ReplyToMeeting, SaveMeeting, SaveMeetingMinutes, SendMeetingMinutes, TAG_INVITERS,
+    UninviteFromMeeting, get_meeting, get_meeting_invitation, list_meetings, meeting_attendees,
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
@@ -288,6 +289,60 @@ fn Invitations(id: String, over: bool, invites: Invites) -> impl IntoView {
 
 /// `/admin/meetings/:id`: the meeting, who is invited, its edit form, and Delete (after a
 /// confirmation).
+/// The minutes: written and saved (refused over another organiser's newer save), then emailed
+/// to everyone invited after a confirmation. `sent` says when they last were.
+#[component]
+fn Minutes(
+    meeting: Meeting,
+    #[prop(into)] sent: Signal<Option<String>>,
+    on_changed: Callback<()>,
+) -> impl IntoView {
+    let save = ServerAction::<SaveMeetingMinutes>::new();
+    let send = ServerAction::<SendMeetingMinutes>::new();
+    let (save_error, send_error) = (last_error(save.value()), last_error(send.value()));
+    let changed = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            on_changed.run(());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = send.value().get() {
+            on_changed.run(());
+        }
+    });
+    let id = meeting.id.clone();
+    let confirm_send = move |_| {
+        let question = "Email the saved minutes to everyone invited? Changes not yet saved are not sent.";
+        if window().confirm_with_message(question).unwrap_or(false) {
+            send.dispatch(SendMeetingMinutes { id: id.clone() });
+        }
+    };
+    let saved_edits =
+        Signal::derive(move || save.value().get().and_then(Result::ok).map(|m| m.minutes_edits));
+    view! {
+        <section class=CARD data-testid="minutes">
+            <h2 class="font-semibold text-slate-900">"Minutes"</h2>
+            <p class="mt-1 text-sm text-slate-600">"What was said and decided, for everyone invited: those who could not come too."</p>
+            <ActionForm action=save attr:class="mt-2 flex flex-col gap-2" on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false)>
+                <input type="hidden" name="id" value=meeting.id.clone() />
+                <crate::ui::EditsField opened=meeting.minutes_edits saved=saved_edits name="edits" />
+                <TextArea label="Minutes" name="minutes" rows=8 maxlength=MINUTES_MAX_CHARS as u32 value=meeting.minutes error=save_error />
+                <FormError error=save_error />
+                <div><button type="submit" class=SMALL_BUTTON disabled=move || save.pending().get()>"Save minutes"</button></div>
+            </ActionForm>
+            <crate::ui::SavedNote saved=save.value() changed testid="minutes-saved" />
+            <div class="mt-4 border-t border-slate-200 pt-3">
+                <button type="button" class=SMALL_BUTTON on:click=confirm_send disabled=move || send.pending().get()>"Email the minutes to everyone invited"</button>
+                <FormError error=send_error />
+                <p class="mt-1 text-sm text-slate-700" role="status" data-testid="minutes-sent">
+                    {move || sent.get().map(|sent| format!("Last emailed to {sent}."))}
+                </p>
+            </div>
+        </section>
+    }
+}
+
 #[component]
 pub fn AdminMeetingPage() -> impl IntoView {
     let params = use_params_map();
@@ -340,8 +395,10 @@ pub fn AdminMeetingPage() -> impl IntoView {
                         delete.dispatch(DeleteMeeting { id: delete_id.clone() });
                     }
                 };
+                let sent = Signal::derive(move || meeting.get().and_then(Result::ok).and_then(|m| m.minutes_sent));
                 Some(view! {
                     <Invitations id=m.id.clone() over=m.over invites />
+                    <Minutes meeting=m.clone() sent on_changed=Callback::new(move |_| meeting.refetch()) />
                     <FormError error=delete_error />
                     <div class="mt-3">
                         <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700" on:click=confirm_delete>"Delete meeting"</button>
@@ -410,6 +467,12 @@ pub fn MeetingReplyPage() -> impl IntoView {
                                     <p class="text-slate-700">{i.location.clone()}</p>
                                     {(!i.agenda.is_empty()).then(|| view! {
                                         <p class="mt-3 whitespace-pre-line text-sm text-slate-700"><crate::ui::LinkedText text=i.agenda.clone() /></p>
+                                    })}
+                                    {(!i.minutes.is_empty()).then(|| view! {
+                                        <section class="mt-4 border-t border-slate-200 pt-3" aria-label="Minutes" data-testid="invitation-minutes">
+                                            <h3 class="font-semibold text-slate-900">"Minutes"</h3>
+                                            <p class="mt-1 whitespace-pre-line text-sm text-slate-700"><crate::ui::LinkedText text=i.minutes.clone() /></p>
+                                        </section>
                                     })}
                                     <p class="mt-3 text-sm text-slate-600">{format!("{} invited {}.", i.organisation, i.email_hint)}</p>
                                     {said.map(|said| view! {

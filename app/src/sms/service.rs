@@ -657,7 +657,7 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
     let waiting = count_waiting(db).await?;
     let select = format!(
         "SELECT m.id, m.phone, m.body, m.sentiment, m.contact_id, m.created_at, m.done_at, c.name AS contact_name, \
-         o.phone AS opted_out, u.display_name AS done_by, \
+         o.phone AS opted_out, m.done_by, u.display_name AS done_by_name, \
          (SELECT MIN(r.sent_at) FROM sms_replies r JOIN sms_messages a ON a.id = r.message_id \
           WHERE a.phone = m.phone AND r.sent_at >= m.created_at) AS answered_at \
          {from} LEFT JOIN sms_opt_outs o ON o.phone = m.phone LEFT JOIN users u ON u.id = m.done_by\
@@ -670,9 +670,16 @@ pub async fn list(db: &Db, key: &SecretKey, filter: &SmsFilter) -> Result<SmsPag
         .map(|row| {
             let done_at: Option<i64> = row.try_get("done_at")?;
             let answered_at: Option<i64> = row.try_get("answered_at")?;
-            let done = done_at.map(|at| match row.try_get::<Option<String>, _>("done_by") {
-                Ok(Some(name)) => format!("Marked done by {name}, {}", zone.stamp(at)),
-                _ => "Needs no answer: the number opted out".to_string(),
+            let done_by: Option<String> = row.try_get("done_by")?;
+            let done_by_name: Option<String> = row.try_get("done_by_name")?;
+            // Marked by nobody: done as it came, an opt-out.
+            let done = done_at.map(|at| match (done_by, done_by_name) {
+                (None, _) => "Needs no answer: the number opted out".to_string(),
+                (Some(_), name) => format!(
+                    "Marked done by {}, {}",
+                    name.as_deref().unwrap_or("a former team member"),
+                    zone.stamp(at)
+                ),
             });
             Ok(SmsMessage {
                 id: row.try_get("id")?,

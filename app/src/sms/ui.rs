@@ -166,7 +166,8 @@ fn Answering(text: SmsMessage, on_changed: Callback<()>) -> impl IntoView {
             {button(true, "Mark done")}
         }
         .into_any(),
-        (false, Some(done)) => view! { <span>{done}</span> {button(false, "Not done")} }.into_any(),
+        // No reply can go to a number that opted out: it cannot wait for one.
+        (false, Some(done)) => view! { <span>{done}</span> {(!text.opted_out).then(|| button(false, "Not done"))} }.into_any(),
         (false, None) => view! { <span>"Answered"</span> }.into_any(),
     };
     view! {

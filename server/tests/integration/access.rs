@@ -185,6 +185,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     // Reads contacts' addresses: only those who run meetings and may read contacts.
     ("meetings/invite-tag", ORGANISERS),
     ("meetings/uninvite", EVENT_ORGANISERS),
+    ("meetings/save-minutes", EVENT_ORGANISERS),
+    ("meetings/send-minutes", EVENT_ORGANISERS),
     ("meetings/invitation", Anyone),
     ("meetings/reply", Anyone),
     ("canvass/addresses", ORGANISERS),
@@ -279,7 +281,7 @@ const DECODABLE: &[(&str, &str)] = &[
     ("form[currency]", "x"),
     ("form[areas]", "x"),
     ("done", "true"),
-    ("note_id", "x"),
+    ("edits", "0"),
 ];
 
 /// Whether a function or page that serves `who` serves a caller with `role` (`None`: not

@@ -201,6 +201,8 @@ const FIELDS: &[&str] = &[
     "scope",
     "tag",
     "message_id",
+    "note_id",
+    "minutes",
     "filter[page]",
     "filter[status]",
     "filter[from]",

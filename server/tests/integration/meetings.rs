@@ -4,7 +4,7 @@
 
 use crate::common::{TestApp, eventually, redirected_to, shift_tomorrow};
 use app::users::{Role, UserStatus};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 on_both_backends!(
     meetings_are_checked_saved_listed_and_deleted,
@@ -13,6 +13,7 @@ on_both_backends!(
     people_invited_are_reminded_a_day_before_unless_they_said_no,
     admins_invite_everyone_with_a_contact_tag,
     the_calendar_follows_shifts_meetings_and_published_events,
+    the_minutes_are_written_then_emailed_to_everyone_invited,
 );
 
 async fn signed_in_as(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
@@ -714,4 +715,95 @@ async fn admins_invite_everyone_with_a_contact_tag(app: TestApp) {
     let res = by_tag(&admin, "steering").await;
     assert_eq!(res.json::<Value>().await.unwrap(), serde_json::json!({ "invited": 0, "already": 1 }));
     assert_eq!(notices(&app, "Invitation:").await.len(), 2);
+}
+
+async fn the_minutes_are_written_then_emailed_to_everyone_invited(app: TestApp) {
+    let organiser = signed_in_as(&app, "door@example.org", Role::EventsAdmin).await;
+    let meeting =
+        save(&app, &organiser, "", &meeting_form("Board meeting", &in_days(3), "18:00", "19:00")).await;
+    let id = meeting["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (meeting["minutes"].clone(), meeting["minutes_edits"].clone(), meeting["minutes_sent"].clone()),
+        (json!(""), json!(0), Value::Null)
+    );
+    let write = |minutes: &str, edits: &str| {
+        let (id, minutes, edits) = (id.clone(), minutes.to_string(), edits.to_string());
+        let (app, organiser) = (&app, &organiser);
+        async move {
+            let args = [("id", id.as_str()), ("minutes", minutes.as_str()), ("edits", edits.as_str())];
+            app.call(organiser, "meetings/save-minutes", &args).await
+        }
+    };
+    let send = || {
+        let (app, organiser, id) = (&app, &organiser, id.clone());
+        async move { app.call(organiser, "meetings/send-minutes", &[("id", id.as_str())]).await }
+    };
+    // The minutes' emails: (to, subject, body, the file attached).
+    let sent = || async {
+        sqlx::query_as::<_, (String, String, String, Option<String>)>(
+            "SELECT to_address, subject, body, attachment FROM email_outbox \
+             WHERE subject LIKE 'Minutes:%' ORDER BY to_address",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+    };
+
+    // Nothing to send yet; bad minutes are refused and change nothing.
+    let res = send().await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Write and save the minutes first."));
+    let long = "x".repeat(20_001);
+    let res = write(&long, "0").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("\"field\":\"minutes\""));
+    let args = [("id", "nope"), ("minutes", "Agreed"), ("edits", "0")];
+    assert_eq!(app.call(&organiser, "meetings/save-minutes", &args).await.status(), 404);
+
+    // Saved (trimmed); a form opened before that save cannot put its own over it.
+    let minutes = "Agreed: canvass on Saturday.\nBudget: 200 for leaflets.";
+    let res = write(&format!("  {minutes}\n  "), "0").await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!((saved["minutes"].as_str(), saved["minutes_edits"].as_i64()), (Some(minutes), Some(1)));
+    assert_eq!(write("Something else", "0").await.status(), 409);
+    let shown: Value =
+        app.call(&organiser, "meetings/get", &[("id", id.as_str())]).await.json().await.unwrap();
+    assert_eq!(shown["minutes"], minutes);
+
+    // Nobody invited: nobody to send to.
+    let res = send().await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Nobody is invited"));
+    assert!(sent().await.is_empty());
+
+    // Sent to everyone invited, Sam who can't come too; saved again and sent again later.
+    assert_eq!(invite(&app, &organiser, &id, "jo@example.org, sam@example.org").await.status(), 200);
+    let sam = reply_token(&app, "Invitation", "sam@example.org").await;
+    assert_eq!(answer(&app, &sam, "NO").await.status(), 200);
+    let res = send().await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!(2));
+    let emails = sent().await;
+    let to: Vec<&str> = emails.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(to, ["jo@example.org", "sam@example.org"]);
+    for (_, subject, body, attachment) in &emails {
+        assert_eq!(subject, "Minutes: Board meeting");
+        assert!(body.starts_with("The minutes of Board meeting (") && body.contains(minutes), "{body}");
+        assert_eq!(attachment, &None);
+    }
+    let shown: Value =
+        app.call(&organiser, "meetings/get", &[("id", id.as_str())]).await.json().await.unwrap();
+    assert!(shown["minutes_sent"].as_str().unwrap().starts_with("2 people on "), "{shown}");
+    assert_eq!(app.audited("meeting.minutes.saved").await, ["Board meeting"]);
+    assert_eq!(app.audited("meeting.minutes.sent").await, ["Board meeting to 2 people"]);
+
+    // The invitation's page shows them.
+    let invitation: Value = app
+        .call(&app.client(), "meetings/invitation", &[("token", sam.as_str())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(invitation["minutes"], minutes);
 }
