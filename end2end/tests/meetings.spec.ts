@@ -203,6 +203,25 @@ test.describe.serial("meetings and the calendar", () => {
       await rosa.reload();
       await expect(rosa.getByTestId("reply-said")).toHaveText("You said you can't come.");
       await expect(admin.getByTestId("attendee-reply")).toHaveText("Not coming");
+
+      // The minutes: saved, emailed to everyone invited (Rosa, who could not come, too), and
+      // shown on her invitation's page.
+      const minutes = admin.getByTestId("minutes");
+      await minutes.getByLabel("Minutes", { exact: true }).fill("Agreed: leaflets on Saturday.\nNext: the budget.");
+      await minutes.getByRole("button", { name: "Save minutes" }).click();
+      await expect(admin.getByTestId("minutes-saved")).toHaveText("Saved.");
+      expect(await violations(admin), "a meeting's minutes").toEqual([]);
+      admin.once("dialog", (dialog) => {
+        expect(dialog.message()).toBe("Email the saved minutes to everyone invited? Changes not yet saved are not sent.");
+        dialog.accept();
+      });
+      await minutes.getByRole("button", { name: "Email the minutes to everyone invited" }).click();
+      await expect(admin.getByTestId("minutes-sent")).toHaveText(/^Last emailed to 1 person on \d{4}-\d\d-\d\d/);
+      await expect
+        .poll(() => smtp.received.some((m) => m.to.includes("rosa@example.org") && m.text.includes("Agreed: leaflets on Saturday.")), { timeout: 30_000 })
+        .toBe(true);
+      await rosa.reload();
+      await expect(rosa.getByTestId("invitation-minutes")).toContainText("Agreed: leaflets on Saturday.");
     } finally {
       await smtp.stop();
     }
