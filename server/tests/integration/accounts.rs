@@ -1,7 +1,7 @@
 //! Accounts, sessions, first-run setup and authorisation, over HTTP, on both databases.
 
 use crate::common::smtp::FakeSmtp;
-use crate::common::{PASSWORD, TestApp, session_set_cookie};
+use crate::common::{PASSWORD, TestApp, dashboard_lines, session_set_cookie};
 use crate::email::{admin, configure_smtp};
 use crate::users::emails_to;
 use app::users::{Role, UserStatus};
@@ -330,20 +330,6 @@ async fn admin_only_function_answers_by_role(app: TestApp) {
 /// role follows none of it, else each item's text and link.
 async fn needs_attention(app: &TestApp, email: &str) -> Option<Vec<(String, String)>> {
     dashboard_lines(app, email, "needs_attention").await
-}
-
-/// The lines of one part of the dashboard (`needs_attention`, `last_week`) of the account
-/// signed in as `email`: each line's text and link; `None` when the part is not there.
-async fn dashboard_lines(app: &TestApp, email: &str, part: &str) -> Option<Vec<(String, String)>> {
-    let res = app.call(&app.signed_in(email).await, "admin/dashboard", &[]).await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body[part].as_array().map(|items| {
-        items
-            .iter()
-            .map(|i| (i["text"].as_str().unwrap().into(), i["href"].as_str().unwrap().into()))
-            .collect()
-    })
 }
 
 async fn the_dashboard_tells_each_admin_what_happened_in_the_last_seven_days(app: TestApp) {

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use crate::common::{Backend, TestApp, eventually, spawn_app_with};
+use crate::common::{Backend, TestApp, dashboard_lines, eventually, spawn_app_with};
 use app::events::Actor;
 use app::users::{Role, UserStatus};
 use axum::extract::State;
@@ -582,7 +582,7 @@ async fn the_inbox_says_which_texts_wait_for_an_answer_and_which_campaign_they_a
     let waiting = ok_json(inbox(waiting_filter()).await).await;
     assert_eq!(bodies(&waiting), ["Thanks 100%", "Who else is coming?", "Yes"]);
     let line = ("3 texts waiting for an answer".to_string(), "/admin/sms?waiting=true".to_string());
-    let attention = dashboard_attention(&app, "organiser@example.org").await;
+    let attention = dashboard_lines(&app, "organiser@example.org", "needs_attention").await.unwrap();
     assert!(attention.contains(&line), "{attention:?}");
 
     // One reply to Ana answers both her texts, which came before it.
@@ -615,8 +615,9 @@ async fn the_inbox_says_which_texts_wait_for_an_answer_and_which_campaign_they_a
     assert!(done.starts_with("Marked done by Test Person, "), "{done}");
     assert_eq!(ok_json(inbox(waiting_filter()).await).await["count"], 0);
     assert!(
-        !dashboard_attention(&app, "organiser@example.org")
+        !dashboard_lines(&app, "organiser@example.org", "needs_attention")
             .await
+            .unwrap()
             .iter()
             .any(|(_, href)| href.starts_with("/admin/sms"))
     );
@@ -645,17 +646,6 @@ async fn the_inbox_says_which_texts_wait_for_an_answer_and_which_campaign_they_a
     let res = inbox(vec![("filter[search]", "x".repeat(101))]).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("\"field\":\"search\""));
-}
-
-/// The dashboard's "Needs attention" lines of the account signed in as `email`.
-async fn dashboard_attention(app: &TestApp, email: &str) -> Vec<(String, String)> {
-    let dashboard = ok_json(app.call(&app.signed_in(email).await, "admin/dashboard", &[]).await).await;
-    dashboard["needs_attention"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| (i["text"].as_str().unwrap().to_string(), i["href"].as_str().unwrap().to_string()))
-        .collect()
 }
 
 /// Twilio's delivery report on text `sid_end` (as the fake numbers them): its status and error.

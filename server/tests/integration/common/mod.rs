@@ -122,6 +122,20 @@ pub fn shift_tomorrow(title: &str) -> app::shifts::ShiftForm {
     }
 }
 
+/// The lines of one part of the dashboard (`needs_attention`, `last_week`) of the account
+/// signed in as `email`: each line's text and link; `None` when the part is not there.
+pub async fn dashboard_lines(app: &TestApp, email: &str, part: &str) -> Option<Vec<(String, String)>> {
+    let res = app.call(&app.signed_in(email).await, "admin/dashboard", &[]).await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    body[part].as_array().map(|items| {
+        items
+            .iter()
+            .map(|i| (i["text"].as_str().unwrap().into(), i["href"].as_str().unwrap().into()))
+            .collect()
+    })
+}
+
 /// `shift_tomorrow(title)` created through the shifts service.
 pub async fn create_shift_tomorrow(app: &TestApp, title: &str) -> app::shifts::Shift {
     app::shifts::service::create(&app.bus(), &app::events::Actor::System, &shift_tomorrow(title))
