@@ -204,6 +204,7 @@ test.describe.serial("canvassing", () => {
 
     await walker.getByRole("button", { name: "End session" }).click();
     await expect(walker.getByTestId("session-ended")).toContainText("1 door knocked");
+    await expect(walker.getByTestId("door-added")).toHaveText("");
     await ready(admin);
     admin.once("dialog", (dialog) => dialog.accept());
     await admin.getByRole("button", { name: "Delete turf" }).click();

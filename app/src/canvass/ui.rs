@@ -122,20 +122,26 @@ pub fn CanvassPage() -> impl IntoView {
     // Only a saved visit reloads the doors: a refused one leaves the page as it is, so that its
     // error stays under its door. (Reading start's version here as well would reload on every
     // answer once a session is started, and the reload replaces the door with the error.)
+    // "Added …" says where the door went until the canvasser moves on: a visit recorded, or
+    // the session ended.
+    let door_added = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if matches!(record.value().get(), Some(Ok(_))) {
+            door_added.set(None);
             walk.refetch();
         }
     });
     Effect::new(move |_| {
-        if matches!(add_door.value().get(), Some(Ok(_))) {
+        if let Some(Ok(address)) = add_door.value().get() {
+            door_added.set(Some(format!("Added {}: it is in the list below.", address.street)));
             walk.refetch();
         }
     });
-    let door_added = move || match add_door.value().get() {
-        Some(Ok(address)) => Some(format!("Added {}: it is in the list below.", address.street)),
-        _ => None,
-    };
+    Effect::new(move |_| {
+        if matches!(end.value().get(), Some(Ok(_))) {
+            door_added.set(None);
+        }
+    });
     let ended = move || match end.value().get() {
         Some(Ok(session)) => Some(format!(
             "Session ended: {} knocked, {}. Thank you!",
@@ -150,7 +156,7 @@ pub fn CanvassPage() -> impl IntoView {
         <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <h1 class="text-3xl font-bold text-slate-900">"Canvassing"</h1>
             <p class="mt-2 text-sm text-green-700" role="status" data-testid="session-ended">{ended}</p>
-            <p class="mt-2 text-sm text-green-700" role="status" data-testid="door-added">{door_added}</p>
+            <p class="mt-2 text-sm text-green-700" role="status" data-testid="door-added">{move || door_added.get()}</p>
             <FormError error=last_error(start.value()) />
             <FormError error=last_error(end.value()) />
             <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
