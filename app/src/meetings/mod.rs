@@ -59,6 +59,19 @@ pub struct Meeting {
     pub minutes_sent: Option<String>,
 }
 
+impl Meeting {
+    /// What the list says of a meeting that is over: whether its minutes were written and
+    /// emailed; `None` before it ends.
+    pub fn minutes_state(&self) -> Option<&'static str> {
+        match (self.over, self.minutes_sent.is_some(), self.minutes.is_empty()) {
+            (false, _, _) => None,
+            (true, true, _) => Some("Minutes emailed"),
+            (true, false, false) => Some("Minutes written, not emailed yet"),
+            (true, false, true) => Some("No minutes yet"),
+        }
+    }
+}
+
 /// The create/edit form as typed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MeetingForm {
@@ -297,4 +310,38 @@ pub async fn reply_to_meeting(token: String, reply: Reply) -> Result<(), AppErro
     service::reply(&state.bus, &state.secret_key, &token, reply, crate::db::now_unix()).await?;
     crate::request::after_plain_form_post(&format!("/meetings/reply?token={}", crate::ui::urlencode(&token)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_says_whether_a_past_meetings_minutes_were_written_and_emailed() {
+        let meeting = |over: bool, minutes: &str, sent: Option<&str>| Meeting {
+            id: "m".into(),
+            title: "Board".into(),
+            agenda: String::new(),
+            location: "Library".into(),
+            starts_at: 0,
+            ends_at: 3_600,
+            when: String::new(),
+            date: String::new(),
+            start_time: String::new(),
+            end_time: String::new(),
+            ends_next_day: false,
+            over,
+            edits: 0,
+            minutes: minutes.into(),
+            minutes_edits: 0,
+            minutes_sent: sent.map(str::to_string),
+        };
+        assert_eq!(meeting(false, "Agreed", None).minutes_state(), None);
+        assert_eq!(meeting(true, "", None).minutes_state(), Some("No minutes yet"));
+        assert_eq!(meeting(true, "Agreed", None).minutes_state(), Some("Minutes written, not emailed yet"));
+        assert_eq!(
+            meeting(true, "Agreed", Some("2 people on 2026-12-06 14:00 UTC")).minutes_state(),
+            Some("Minutes emailed")
+        );
+    }
 }

@@ -129,7 +129,10 @@ pub fn AdminMeetingsPage() -> impl IntoView {
                                     <tbody class="divide-y divide-slate-100">
                                         {page.rows.into_iter().map(|m| view! {
                                             <tr data-testid="meeting-row">
-                                                <td class=TD><a href=format!("/admin/meetings/{}", m.id) class="font-medium text-indigo-700 hover:underline">{m.title}</a></td>
+                                                <td class=TD>
+                                                    <a href=format!("/admin/meetings/{}", m.id) class="font-medium text-indigo-700 hover:underline">{m.title.clone()}</a>
+                                                    {m.minutes_state().map(|state| view! { <div class="text-xs text-slate-600" data-testid="meeting-minutes">{state}</div> })}
+                                                </td>
                                                 <td class=TD>{m.when}</td>
                                                 <td class=TD>{m.location}</td>
                                             </tr>
