@@ -158,10 +158,10 @@ test.describe.serial("contacts", () => {
       expect(dialog.message()).toBe("Delete this note? This cannot be undone.");
       dialog.dismiss();
     });
-    await note.getByRole("button", { name: "Delete" }).click();
+    await note.getByRole("button", { name: /^Delete the note of \d{4}-\d\d-\d\d / }).click();
     await expect(note).toHaveCount(1);
     admin.once("dialog", (dialog) => dialog.accept());
-    await note.getByRole("button", { name: "Delete" }).click();
+    await note.getByRole("button", { name: /^Delete the note of \d{4}-\d\d-\d\d / }).click();
     await expect(note).toHaveCount(0);
     await expect(notes).toContainText("No notes yet.");
 

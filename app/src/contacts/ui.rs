@@ -194,6 +194,8 @@ fn Notes(detail: ContactDetail, may_manage: bool, delete: ServerAction<DeleteCon
         view! {
             <ul class="mt-2 space-y-3 text-sm">
                 {detail.notes.into_iter().map(|note| {
+                    // Each Delete says which note, for a screen reader going through the buttons.
+                    let label = format!("Delete the note of {}", note.at);
                     let ask = move |_| {
                         let question = "Delete this note? This cannot be undone.";
                         if window().confirm_with_message(question).unwrap_or(false) {
@@ -206,7 +208,7 @@ fn Notes(detail: ContactDetail, may_manage: bool, delete: ServerAction<DeleteCon
                             <div class="text-xs text-slate-600">
                                 {format!("{} · {}", note.author, note.at)}
                                 {may_manage.then(|| view! {
-                                    <button type="button" class="ml-2 text-red-700 underline" on:click=ask disabled=move || delete.pending().get()>"Delete"</button>
+                                    <button type="button" class="ml-2 text-red-700 underline" aria-label=label on:click=ask disabled=move || delete.pending().get()>"Delete"</button>
                                 })}
                             </div>
                         </li>
