@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { ready, signIn, startWithAdmin, test } from "./helpers";
+import { ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("videos", () => {
@@ -128,5 +128,57 @@ test.describe.serial("videos", () => {
     await expect(admin.getByTestId("video-source")).toHaveText("Plays https://videos.example.org/rally.mp4");
     await expect(admin.getByRole("button", { name: "Remove the file" })).toHaveCount(0);
     expect((await visitor.request.get(`${server.baseURL}${src}`)).status()).toBe(404);
+  });
+
+  test("an admin pastes captions from a SubRip file; the visitor's player reads them as a captions track", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/videos");
+    await admin.getByLabel("Title", { exact: true }).fill("Town hall meeting");
+    await admin.getByLabel(/^Video file/).fill("https://media.example.org/town-hall.mp4");
+    await admin.getByRole("button", { name: "Save video" }).click();
+    await expect(admin.getByTestId("video-captions")).toContainText("No captions yet");
+    await ready(admin);
+
+    // A timing line a player would skip is refused, naming its line; nothing is kept.
+    const captions = admin.getByLabel("Captions", { exact: true });
+    await captions.fill("1\n00:00:04,000 --> 00:00:01,000\nBackwards");
+    await admin.getByRole("button", { name: "Save captions" }).click();
+    await expect(admin.getByTestId("error-form[captions]")).toContainText("Line 2:");
+    expect(await violations(admin)).toEqual([]);
+
+    // SubRip, as a captioning service exports it: kept, and shown back as WebVTT.
+    await captions.fill("1\n00:00:01,000 --> 00:00:04,000\nWe marched\n\n2\n00:00:05,000 --> 00:00:08,000\nto city hall.\n");
+    await admin.getByRole("button", { name: "Save captions" }).click();
+    await expect(admin.getByTestId("captions-saved")).toHaveText("Saved.");
+    await expect(admin.getByLabel("Captions", { exact: true })).toHaveValue(/^WEBVTT\n\n1\n00:00:01\.000 --> 00:00:04\.000\nWe marched/);
+    await expect(admin.getByTestId("video-captions")).toHaveText("Captions: en.");
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("video-status")).toContainText("/videos/town-hall-meeting");
+
+    // The browser's own WebVTT parser reads both captions from the track.
+    const visitor = await browser.newPage();
+    await visitor.goto(`${server.baseURL}/videos/town-hall-meeting`);
+    await expect(visitor.locator("track")).toHaveAttribute("srclang", "en");
+    const cues = await visitor.getByTestId("player").evaluate(async (video: HTMLVideoElement) => {
+      const track = video.textTracks[0];
+      track.mode = "hidden";
+      for (let i = 0; i < 100 && !(track.cues && track.cues.length); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return Array.from(track.cues ?? [], (cue) => (cue as VTTCue).text);
+    });
+    expect(cues).toEqual(["We marched", "to city hall."]);
+
+    // Removed after a confirmation: the page says so and the player has no track.
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Remove this video's captions? Viewers then have none.");
+      dialog.accept();
+    });
+    await admin.getByRole("button", { name: "Remove captions" }).click();
+    await expect(admin.getByTestId("video-captions")).toContainText("No captions yet");
+    await expect(admin.getByRole("button", { name: "Remove captions" })).toHaveCount(0);
+    await visitor.reload();
+    await expect(visitor.getByTestId("player")).toBeVisible();
+    await expect(visitor.locator("track")).toHaveCount(0);
   });
 });

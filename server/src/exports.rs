@@ -1,4 +1,4 @@
-//! Downloads: CSV exports and calendar files.
+//! Downloads: CSV exports, calendar files and videos' captions.
 
 use app::campaigns::service::CampaignError;
 use app::contacts::service::ContactError;
@@ -195,6 +195,25 @@ pub async fn public_calendar(State(state): State<AppState>) -> Response {
     let site = state.public_url.trim_end_matches('/');
     let ics = app::shifts::public_feed_ics(&shifts, &format!("{organisation}: volunteer shifts"), site, now);
     download(ics, "text/calendar; charset=utf-8", "shifts.ics")
+}
+
+/// `GET /api/videos/{slug}/captions.vtt`: a published video's captions, which its player's
+/// captions track reads. A draft's, or a video's without captions, is 404.
+pub async fn video_captions(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    match app::media::service::public_captions(&state.db, &slug).await {
+        Ok(webvtt) => {
+            let mut res = webvtt.into_response();
+            let headers = res.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/vtt; charset=utf-8"));
+            // Corrected captions show at the next play, not once a cache lets go of them.
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res
+        }
+        Err(app::media::service::VideoError::NotFound) => {
+            (StatusCode::NOT_FOUND, "This video has no captions.").into_response()
+        }
+        Err(e) => internal(e),
+    }
 }
 
 /// A private link's token, from its query string (`?token=…`).

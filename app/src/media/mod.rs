@@ -13,6 +13,8 @@ use crate::error::AppError;
 use crate::users::Role;
 
 #[cfg(feature = "ssr")]
+pub mod captions;
+#[cfg(feature = "ssr")]
 pub mod files;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -26,6 +28,8 @@ pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
 pub const URL_MAX_CHARS: usize = 2_000;
 /// The longest address (`/videos/<slug>`).
 pub const SLUG_MAX_CHARS: usize = 80;
+/// The longest captions: a two-hour film's run to about 150,000 characters.
+pub const CAPTIONS_MAX_CHARS: usize = 200_000;
 /// Where uploaded video files are served from, by their stored name.
 pub const FILES_PATH: &str = "/media/videos";
 /// The route a video's file is uploaded to (`multipart/form-data`, one field `file`).
@@ -61,6 +65,8 @@ pub struct Video {
     pub views: i64,
     /// How many times it was saved; the edit form sends it back.
     pub edits: i64,
+    /// The language tag of its captions (`en`, `fr-CA`); `None` while it has none.
+    pub captions_language: Option<String>,
 }
 
 /// A video file uploaded to Changemaker.
@@ -81,6 +87,37 @@ impl Video {
             None => self.video_url.clone(),
         }
     }
+
+    /// Where the player reads the published video's captions from.
+    pub fn captions_path(&self) -> String {
+        CAPTIONS_ROUTE.replace("{slug}", &self.slug)
+    }
+}
+
+/// The route a published video's captions are served from, as WebVTT.
+pub const CAPTIONS_ROUTE: &str = "/api/videos/{slug}/captions.vtt";
+
+/// A video's captions as the admin's form shows them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VideoCaptions {
+    /// WebVTT; empty while there are none.
+    pub text: String,
+    /// Their language tag; `en` until captions are saved.
+    pub language: String,
+    /// How many times they were saved; the form sends it back.
+    pub edits: i64,
+}
+
+/// The captions form as typed: WebVTT or SubRip, or nothing to remove them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaptionsForm {
+    #[serde(default)]
+    pub captions: String,
+    #[serde(default)]
+    pub language: String,
+    /// The captions' `edits` when the form was opened: a save is refused if someone else
+    /// saved them since, so that it cannot undo their corrections unseen.
+    pub edits: i64,
 }
 
 /// The edit form as typed; an empty slug is made from the title.
@@ -170,6 +207,23 @@ pub async fn remove_video_file(id: String) -> Result<Video, AppError> {
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
     Ok(service::remove_file(&state.bus, &state.video_files, &actor, &id).await?)
+}
+
+/// Video `id`'s captions, for their form.
+#[server(prefix = "/api", endpoint = "videos/captions")]
+pub async fn get_video_captions(id: String) -> Result<VideoCaptions, AppError> {
+    crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::captions(&state.db, &id).await?)
+}
+
+/// Saves video `id`'s captions, pasted as WebVTT or SubRip; empty captions remove them.
+#[server(prefix = "/api", endpoint = "videos/save-captions")]
+pub async fn save_video_captions(id: String, form: CaptionsForm) -> Result<VideoCaptions, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::save_captions(&state.bus, &actor, &id, &form).await?)
 }
 
 #[server(prefix = "/api", endpoint = "videos/delete")]

@@ -5,8 +5,9 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::captions::{is_language_tag, to_webvtt};
 use super::files::{Received, VideoFiles};
-use super::{Video, VideoFile, VideoFilter, VideoForm, VideoPage};
+use super::{CaptionsForm, Video, VideoCaptions, VideoFile, VideoFilter, VideoForm, VideoPage};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text, is_web_address};
@@ -84,7 +85,7 @@ fn checked(form: &VideoForm) -> Result<VideoForm, Vec<FieldError>> {
 }
 
 const COLUMNS: &str = "id, slug, title, description, video_url, status, view_count, published_at, \
-                       file_name, file_original_name, file_bytes, edits";
+                       file_name, file_original_name, file_bytes, edits, captions_language";
 
 fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
@@ -107,6 +108,7 @@ fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::E
         published_on: published_at.map(|at| zone.date(at)),
         views: row.try_get("view_count")?,
         edits: row.try_get("edits")?,
+        captions_language: Some(row.try_get::<String, _>("captions_language")?).filter(|tag| !tag.is_empty()),
     })
 }
 
@@ -415,6 +417,97 @@ pub async fn delete(bus: &Bus, files: &VideoFiles, actor: &Actor, id: &str) -> R
         files.remove(&file).await;
     }
     Ok(())
+}
+
+/// The captions form trimmed, the captions as WebVTT with their language (both empty to
+/// remove them), or what is wrong with it.
+fn checked_captions(form: &CaptionsForm) -> Result<(String, String), Vec<FieldError>> {
+    let typed = form.captions.trim();
+    if typed.is_empty() {
+        return Ok((String::new(), String::new()));
+    }
+    let language = form.language.trim();
+    let mut v = Validation::new();
+    v.check(
+        is_language_tag(language),
+        "language",
+        "Give the captions' language as a tag like en, fr or es-419.",
+    );
+    let captions = if is_plain_text(typed, super::CAPTIONS_MAX_CHARS) {
+        to_webvtt(typed)
+    } else {
+        Err("Captions are plain text of at most 200,000 characters.".to_string())
+    };
+    if let Err(why) = &captions {
+        v.add("captions", why);
+    }
+    v.finish()?;
+    Ok((captions.unwrap_or_default(), language.to_string()))
+}
+
+/// Video `id`'s captions, for their form.
+pub async fn captions(db: &Db, id: &str) -> Result<VideoCaptions, VideoError> {
+    let row = sqlx::query("SELECT captions, captions_language, captions_edits FROM videos WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(VideoError::NotFound)?;
+    let language: String = row.try_get("captions_language")?;
+    Ok(VideoCaptions {
+        text: row.try_get("captions")?,
+        language: if language.is_empty() { "en".to_string() } else { language },
+        edits: row.try_get("captions_edits")?,
+    })
+}
+
+/// Saves video `id`'s captions as WebVTT, or removes them when none are given (written to the
+/// admin audit log, with `video.updated`). Refused when the form was opened before someone
+/// else saved them, and removing captions there are none of.
+pub async fn save_captions(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    form: &CaptionsForm,
+) -> Result<VideoCaptions, VideoError> {
+    let (webvtt, language) = checked_captions(form).map_err(VideoError::Invalid)?;
+    let mut tx = bus.db().begin_write().await?;
+    let (missing, saved_since) = (VideoError::NotFound, VideoError::ChangedMeanwhile);
+    db::check_count(&mut tx, ("videos", "captions_edits"), id, Some(form.edits), missing, saved_since)
+        .await?;
+    let saved = sqlx::query(
+        "UPDATE videos SET captions = $1, captions_language = $2, captions_edits = captions_edits + 1, \
+         updated_at = $3 WHERE id = $4 AND (captions <> '' OR $1 <> '') RETURNING title, slug, status",
+    )
+    .bind(&webvtt)
+    .bind(&language)
+    .bind(db::now_unix())
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(VideoError::Conflict("This video has no captions to remove."))?;
+    let title: String = saved.try_get("title")?;
+    let (action, entity) = if webvtt.is_empty() {
+        ("video.captions.removed", title.clone())
+    } else {
+        ("video.captions.saved", format!("{title} ({language})"))
+    };
+    crate::audit::service::record(&mut tx, actor, action, &entity).await?;
+    let event = updated_event(id, title, &saved.try_get::<String, _>("slug")?, saved.try_get("status")?);
+    bus::publish(&mut tx, actor, &event).await?;
+    bus.commit(tx).await?;
+    captions(bus.db(), id).await
+}
+
+/// The captions of the published video at `/videos/<slug>`, as WebVTT; `NotFound` for a
+/// draft or a video without captions.
+pub async fn public_captions(db: &Db, slug: &str) -> Result<String, VideoError> {
+    let captions: Option<String> = sqlx::query_scalar(
+        "SELECT captions FROM videos WHERE slug = $1 AND status = 'PUBLISHED' AND captions <> ''",
+    )
+    .bind(slug)
+    .fetch_optional(db.pool())
+    .await?;
+    captions.ok_or(VideoError::NotFound)
 }
 
 /// The key a viewer's views are counted under. A client's address is kept only as a hash.

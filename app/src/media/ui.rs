@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile, SaveVideo, Video, VideoFilter, get_video,
-    list_videos, public_video, public_videos, upload_path,
+    CAPTIONS_MAX_CHARS, CaptionsForm, CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile, SaveVideo,
+    SaveVideoCaptions, Video, VideoFilter, get_video, get_video_captions, list_videos, public_video,
+    public_videos, upload_path,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
@@ -149,6 +150,10 @@ pub fn AdminVideoPage() -> impl IntoView {
                         };
                         let publish_id = v.id.clone();
                         let published = v.published;
+                        let captions = match &v.captions_language {
+                            Some(language) => format!("Captions: {language}."),
+                            None => "No captions yet: deaf and hard-of-hearing supporters cannot follow it. Add them below.".to_string(),
+                        };
                         let source = match (&v.file, v.video_url.as_str()) {
                             (Some(file), _) => format!("Plays the uploaded file {} ({}).", file.original_name, megabytes(file.bytes)),
                             (None, "") => "No video file yet: upload one, or give its address in the form.".to_string(),
@@ -159,6 +164,7 @@ pub fn AdminVideoPage() -> impl IntoView {
                             <p class="mt-1 text-slate-700" data-testid="video-status">{status}</p>
                             <p class="mt-1 text-sm text-slate-700" data-testid="video-views">{crate::ui::count(v.views, "view")}</p>
                             <p class="mt-1 text-sm text-slate-700 break-all" data-testid="video-source">{source}</p>
+                            <p class="mt-1 text-sm text-slate-700" data-testid="video-captions">{captions}</p>
                             {published.then(|| view! { <a href=format!("/videos/{}", v.slug) class="text-sm text-indigo-700 hover:underline">"Open the public page"</a> })}
                             <FormError error=last_error(publish.value()) />
                             <FormError error=last_error(delete.value()) />
@@ -204,6 +210,7 @@ pub fn AdminVideoPage() -> impl IntoView {
                         <FormError error=last_error(remove_file.value()) />
                         {remove}
                     </section>
+                    <Captions id=v.id.clone() saved=refetch />
                     <section class=CARD>
                         <h2 class="font-semibold text-slate-900">"Edit"</h2>
                         <VideoFormView action=save video=Some(v) />
@@ -211,6 +218,75 @@ pub fn AdminVideoPage() -> impl IntoView {
                 })
             })}
         </Transition>
+    }
+}
+
+/// The captions form: pasted WebVTT or SubRip, their language, saved or removed (after a
+/// confirmation); `saved` runs after each change. Once saved, the form shows the captions as
+/// kept, in WebVTT.
+#[component]
+fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
+    let captions = Resource::new(
+        {
+            let id = id.clone();
+            move || id.clone()
+        },
+        get_video_captions,
+    );
+    let save = ServerAction::<SaveVideoCaptions>::new();
+    let error = last_error(save.value());
+    let changed = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            captions.refetch();
+            saved.run(());
+        }
+    });
+    view! {
+        <section class=CARD data-testid="captions">
+            <h2 class="font-semibold text-slate-900">"Captions"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Paste the text of a WebVTT (.vtt) or SubRip (.srt) file, as captioning services and video editors export them. Viewers turn them on with the player's CC button."
+            </p>
+            <Transition fallback=|| view! { <p class="mt-3 text-slate-600">"Loading…"</p> }>
+                {move || {
+                    let id = id.clone();
+                    Suspend::new(async move {
+                        match captions.await {
+                            Err(e) => view! { <LoadError error=e /> }.into_any(),
+                            Ok(current) => {
+                                let has_captions = !current.text.is_empty();
+                                let (remove_id, edits) = (id.clone(), current.edits);
+                                let confirm_remove = move |_| {
+                                    let question = "Remove this video's captions? Viewers then have none.";
+                                    if window().confirm_with_message(question).unwrap_or(false) {
+                                        let form = CaptionsForm { edits, ..CaptionsForm::default() };
+                                        save.dispatch(SaveVideoCaptions { id: remove_id.clone(), form });
+                                    }
+                                };
+                                view! {
+                                    <ActionForm action=save attr:class="mt-3 grid gap-3" attr:novalidate=true on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false)>
+                                        <input type="hidden" name="id" value=id.clone() />
+                                        <input type="hidden" name="form[edits]" value=current.edits />
+                                        <FormError error=error />
+                                        <TextArea label="Captions" name="form[captions]" rows=10 maxlength=CAPTIONS_MAX_CHARS as u32 value=current.text error=error />
+                                        <Field label="Language (a tag like en, fr or es-419)" name="form[language]" value=current.language required=true error=error />
+                                        <div class="flex flex-wrap gap-3">
+                                            <button type="submit" class=SMALL_BUTTON disabled=move || save.pending().get()>"Save captions"</button>
+                                            {has_captions.then(|| view! {
+                                                <button type="button" class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700"
+                                                    disabled=move || save.pending().get() on:click=confirm_remove>"Remove captions"</button>
+                                            })}
+                                        </div>
+                                    </ActionForm>
+                                }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
+            <crate::ui::SavedNote saved=save.value() changed testid="captions-saved" />
+        </section>
     }
 }
 
@@ -375,6 +451,9 @@ pub fn PublicVideoPage() -> impl IntoView {
                                 <p class="mt-1 text-sm text-slate-600">{v.published_on.clone()}</p>
                                 <video class="mt-4 w-full rounded-lg bg-black" controls=true preload="metadata" src=v.source()
                                     aria-label=v.title.clone() on:play=on_play data-testid="player">
+                                    {v.captions_language.clone().map(|language| view! {
+                                        <track kind="captions" src=v.captions_path() srclang=language.clone() label=format!("Captions ({language})") />
+                                    })}
                                     <a href=v.source() class="text-indigo-700 underline">"Download the video"</a>
                                 </video>
                                 <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="video-description"><crate::ui::LinkedText text=v.description.clone() /></div>

@@ -216,6 +216,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("videos/save", ORGANISERS),
     ("videos/publish", ORGANISERS),
     ("videos/remove-file", ORGANISERS),
+    ("videos/captions", ORGANISERS),
+    ("videos/save-captions", ORGANISERS),
     ("videos/delete", ORGANISERS),
     ("videos/public", Anyone),
     ("videos/public-one", Anyone),
@@ -282,6 +284,7 @@ const DECODABLE: &[(&str, &str)] = &[
     ("form[areas]", "x"),
     ("done", "true"),
     ("edits", "0"),
+    ("form[edits]", "0"),
 ];
 
 /// Whether a function or page that serves `who` serves a caller with `role` (`None`: not

@@ -230,6 +230,9 @@ const FIELDS: &[&str] = &[
     "form[summary]",
     "form[body]",
     "form[video_url]",
+    "form[captions]",
+    "form[language]",
+    "form[edits]",
     "publish",
     "filter[month]",
     "filter[source]",
@@ -287,7 +290,7 @@ const FIELDS: &[&str] = &[
 /// that a call gets past decoding its arguments and the text reaches the function.
 pub fn every_text_field(value: &str) -> Vec<(&'static str, String)> {
     let readable = |field: &str| match field {
-        "page" | "seq" | "idle_days" | "period_days" | "filter[page]" => "1".to_string(),
+        "page" | "seq" | "idle_days" | "period_days" | "filter[page]" | "form[edits]" => "1".to_string(),
         "approve" | "active" | "series" | "publish" | "form[is_public]" | "form[enabled]"
         | "repeat[monthly]" | "filter[past]" => "true".to_string(),
         _ => value.to_string(),

@@ -1,14 +1,18 @@
 //! Videos over HTTP, on both databases: drafts checked and saved, published (with
 //! `video.published`) to the public pages, plays counted as views once per viewer a day (with
 //! `video.viewed`), taken back (with `video.unpublished`), deleted; files uploaded, served in
-//! byte ranges, replaced and removed with their video.
+//! byte ranges, replaced and removed with their video; captions pasted as WebVTT or SubRip,
+//! served to the published video's player.
 
 use crate::common::{Backend, TestApp};
 use app::media::service::{Viewer, count_view};
 use app::users::{Role, UserStatus};
 use serde_json::{Value, json};
 
-on_both_backends!(videos_are_drafted_published_watched_taken_back_and_deleted);
+on_both_backends!(
+    videos_are_drafted_published_watched_taken_back_and_deleted,
+    captions_are_checked_kept_as_webvtt_and_played_with_the_published_video
+);
 on_both_backends_with_own_server!(
     uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_their_video
 );
@@ -193,6 +197,114 @@ async fn videos_are_drafted_published_watched_taken_back_and_deleted(app: TestAp
             .await
             .unwrap();
     assert_eq!(audited, ["video.deleted"]);
+}
+
+async fn save_captions(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    captions: &str,
+    language: &str,
+    edits: i64,
+) -> reqwest::Response {
+    let edits = edits.to_string();
+    let args = [
+        ("id", id),
+        ("form[captions]", captions),
+        ("form[language]", language),
+        ("form[edits]", edits.as_str()),
+    ];
+    app.call(client, "videos/save-captions", &args).await
+}
+
+async fn captions_are_checked_kept_as_webvtt_and_played_with_the_published_video(app: TestApp) {
+    app.create_user("editor@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("editor@example.org").await;
+    let visitor = app.client();
+    let video = ok_json(save(&app, &admin, "", &video_form("March for transit!", "", FILE)).await).await;
+    let id = video["id"].as_str().unwrap().to_string();
+    assert!(video["captions_language"].is_null());
+    let none = ok_json(app.call(&admin, "videos/captions", &[("id", id.as_str())]).await).await;
+    assert_eq!(none, json!({ "text": "", "language": "en", "edits": 0 }));
+    let vtt_url = app.url("/api/videos/march-for-transit/captions.vtt");
+    let get_vtt = || async { visitor.get(&vtt_url).send().await.unwrap() };
+
+    // Bad input: the field and the line named, nothing kept.
+    let srt = "1\r\n00:00:01,000 --> 00:00:04,250\r\nWe marched\r\n\r\n2\r\n00:00:05,000 --> 00:00:08,000\r\nto city hall.\r\n";
+    let backwards = "WEBVTT\n\n00:00:04.000 --> 00:00:01.000\nBackwards";
+    let too_long = format!("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n{}", "a".repeat(200_000));
+    for (captions, language, field, says) in [
+        (backwards, "en", "captions", "Line 3: "),
+        ("Just some words", "en", "captions", "No captions found"),
+        (too_long.as_str(), "en", "captions", "plain text of at most 200,000"),
+        (
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA bell\u{7}",
+            "en",
+            "captions",
+            "plain text of at most 200,000",
+        ),
+        (srt, "English", "language", "a tag like en"),
+        (srt, "", "language", "a tag like en"),
+    ] {
+        let res = save_captions(&app, &admin, &id, captions, language, 0).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 422, "{language}: {body}");
+        assert!(body.contains(&format!("\"field\":\"{field}\"")) && body.contains(says), "{body}");
+    }
+    assert_eq!(save_captions(&app, &admin, "nope", srt, "en", 0).await.status(), 404);
+    assert_eq!(
+        save_captions(&app, &admin, &id, "", "", 0).await.status(),
+        409,
+        "there are no captions to remove"
+    );
+    assert_eq!(ok_json(app.call(&admin, "videos/captions", &[("id", id.as_str())]).await).await, none);
+    assert!(app.audited("video.captions.saved").await.is_empty());
+
+    // SubRip, as most captioning services export it, is kept as WebVTT; a draft's captions
+    // are not served.
+    let saved = ok_json(save_captions(&app, &admin, &id, srt, " fr-CA ", 0).await).await;
+    let webvtt = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.250\nWe marched\n\n2\n00:00:05.000 --> 00:00:08.000\nto city hall.\n";
+    assert_eq!(saved, json!({ "text": webvtt, "language": "fr-CA", "edits": 1 }));
+    let video = ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await;
+    assert_eq!(video["captions_language"], "fr-CA");
+    assert!(app.page(&admin, &format!("/admin/videos/{id}")).await.contains("Captions: fr-CA."));
+    assert_eq!(app.audited("video.captions.saved").await, ["March for transit! (fr-CA)"]);
+    assert_eq!(app.events("video.updated").await.len(), 1);
+    assert_eq!(get_vtt().await.status(), 404);
+
+    // Published: the player has the captions track, and the track its WebVTT.
+    ok_json(app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
+    let page = app.page(&visitor, "/videos/march-for-transit").await;
+    assert!(
+        page.contains("<track kind=\"captions\" src=\"/api/videos/march-for-transit/captions.vtt\" srclang=\"fr-CA\" label=\"Captions (fr-CA)\""),
+        "{page}"
+    );
+    let res = get_vtt().await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/vtt; charset=utf-8");
+    assert_eq!(res.text().await.unwrap(), webvtt);
+
+    // A form opened before another admin's save is refused; a correction shows at once.
+    assert_eq!(
+        save_captions(&app, &admin, &id, backwards.replace("04", "00").as_str(), "fr-CA", 0).await.status(),
+        409
+    );
+    let corrected = "WEBVTT\n\n00:01.000 --> 00:04.250\nWe marched together";
+    ok_json(save_captions(&app, &admin, &id, corrected, "fr-CA", 1).await).await;
+    assert!(
+        get_vtt().await.text().await.unwrap().contains("00:00:01.000 --> 00:00:04.250\nWe marched together")
+    );
+
+    // Removed: the player has no track, the address is 404, and both changes were audited.
+    let removed = ok_json(save_captions(&app, &admin, &id, "", "", 2).await).await;
+    assert_eq!(removed, json!({ "text": "", "language": "en", "edits": 3 }));
+    assert_eq!(get_vtt().await.status(), 404);
+    assert!(!app.page(&visitor, "/videos/march-for-transit").await.contains("<track"));
+    assert!(app.page(&admin, &format!("/admin/videos/{id}")).await.contains("No captions yet"));
+    assert_eq!(app.audited("video.captions.removed").await, ["March for transit!"]);
+    assert_eq!(app.audited("video.captions.saved").await.len(), 2);
+    assert_eq!(app.events("video.updated").await.len(), 3);
 }
 
 /// A `multipart/form-data` body holding one file field, as a browser sends it.
