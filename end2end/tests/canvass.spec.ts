@@ -58,6 +58,21 @@ test.describe.serial("canvassing", () => {
     for (const field of ["What happened", "Notes (optional)", "Name", "Email"]) {
       await expect(doors.first().getByLabel(field), field).toHaveValue("");
     }
+    // The session names its last visit; one where someone left their details stays.
+    await expect(walker.getByTestId("last-visit")).toHaveText("Last recorded: Supporter at 12 High St.");
+    await expect(walker.getByText("Someone left their details there: an organiser can correct it.")).toBeVisible();
+    // The wrong outcome at the next door, taken back: the counts, the door and its form again.
+    await doors.first().getByLabel("What happened").selectOption("OPPOSED");
+    await doors.first().getByRole("button", { name: "Save visit" }).click();
+    await expect(walker.getByTestId("session-counts")).toContainText("2 doors knocked, 2 conversations.");
+    await expect(walker.getByTestId("last-visit")).toHaveText("Last recorded: Opposed at 3 Low Rd.");
+    await walker.getByRole("button", { name: "Undo the visit to 3 Low Rd" }).click();
+    await expect(walker.getByTestId("session-counts")).toContainText("1 door knocked, 1 conversation.");
+    await expect(walker.getByTestId("last-visit")).toHaveText("Last recorded: Supporter at 12 High St.");
+    await expect(doors).toHaveCount(1);
+    await expect(doors.first()).toContainText("3 Low Rd, Springfield K1A 0B2");
+    await expect(doors.first()).toContainText("Last time: Not visited yet");
+    expect(await violations(walker)).toEqual([]);
     await doors.first().getByLabel("What happened").selectOption("NOT_HOME");
     await doors.first().getByRole("button", { name: "Save visit" }).click();
     await expect(walker.getByTestId("walk-empty")).toContainText("You have visited every address on the list.");

@@ -186,6 +186,19 @@ pub struct Session {
     pub conversations: i64,
     /// The name of the turf it walks; `None` for the whole list (or a turf since deleted).
     pub turf: Option<String>,
+    /// While it is open, the latest visit recorded in it, which its canvasser may take back.
+    pub last_visit: Option<LastVisit>,
+}
+
+/// The latest visit recorded in an open session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastVisit {
+    pub id: String,
+    pub street: String,
+    pub outcome: Outcome,
+    /// Whether its canvasser may take it back: not once someone left their name and email at
+    /// it, which made or matched a contact (an organiser corrects that).
+    pub undoable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -388,6 +401,16 @@ pub async fn add_door(form: AddressForm) -> Result<Address, AppError> {
 }
 
 /// Ends the signed-in canvasser's open session, publishing `canvass.session.completed`.
+/// Takes back a visit recorded in the canvasser's open session (the wrong door, the wrong
+/// outcome): the door is theirs to record again.
+#[server(prefix = "/api", endpoint = "canvass/undo-visit")]
+pub async fn undo_visit(visit_id: String) -> Result<Session, AppError> {
+    let user = canvasser().await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id.clone());
+    Ok(service::undo_visit(&state.bus, &actor, &user.id, &visit_id, crate::db::now_unix()).await?)
+}
+
 #[server(prefix = "/api", endpoint = "canvass/end")]
 pub async fn end_session() -> Result<Session, AppError> {
     let user = canvasser().await?;

@@ -5,8 +5,8 @@
 use sqlx::Row;
 
 use super::{
-    Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, Outcome, Results,
-    Session, SessionPage, Turf, TurfForm, Visit, VisitForm, Walk,
+    Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, LastVisit, Outcome,
+    Results, Session, SessionPage, Turf, TurfForm, Visit, VisitForm, Walk,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -477,6 +477,7 @@ fn session_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Session, sql
         doors_knocked: row.try_get("doors_knocked")?,
         conversations: row.try_get("conversations")?,
         turf: row.try_get("turf_name")?,
+        last_visit: None,
     })
 }
 
@@ -489,12 +490,33 @@ pub async fn sessions(db: &Db, page: i64) -> Result<SessionPage, CanvassError> {
     Ok(SessionPage { rows, page, has_more })
 }
 
+/// Session `id`, with its latest visit while it is open.
 async fn session_by_id(db: &Db, id: &str) -> Result<Session, CanvassError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SESSION_SELECT} WHERE s.id = $1")))
         .bind(id)
         .fetch_one(db.pool())
         .await?;
-    Ok(session_from_row(&row, &settings::time_zone(db).await?)?)
+    let mut session = session_from_row(&row, &settings::time_zone(db).await?)?;
+    if session.ended.is_none() {
+        let latest = sqlx::query(
+            "SELECT v.id, a.street, v.outcome, v.contact_id FROM canvass_visits v \
+             JOIN canvass_addresses a ON a.id = v.address_id WHERE v.session_id = $1 \
+             ORDER BY v.visited_at DESC, v.id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+        session.last_visit = match latest {
+            Some(visit) => Some(LastVisit {
+                id: visit.try_get("id")?,
+                street: visit.try_get("street")?,
+                outcome: Outcome::parse(&visit.try_get::<String, _>("outcome")?).unwrap_or(Outcome::NotHome),
+                undoable: visit.try_get::<Option<String>, _>("contact_id")?.is_none(),
+            }),
+            None => None,
+        };
+    }
+    Ok(session)
 }
 
 /// The id of `user_id`'s open session, if any, and of the turf it walks.
@@ -663,7 +685,8 @@ pub async fn record_visit(
         events.push(address_event(&address_id, &street, Some((contact.id.clone(), email))));
         Some(contact.id)
     };
-    let visit_id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered: of two visits in one second, the session's last is the later id.
+    let visit_id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
         "INSERT INTO canvass_visits (id, session_id, address_id, outcome, notes, contact_id, visited_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -705,16 +728,85 @@ pub async fn record_visit(
     session_by_id(bus.db(), &session_id).await
 }
 
-/// Ends the canvasser's open session, publishing `canvass.session.completed` with its counts.
-pub async fn end(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<Session, CanvassError> {
+/// Takes back visit `visit_id` of the canvasser's open session, a mistaken door or outcome:
+/// the session's counts and the address's last outcome go back to what they were before it,
+/// with `canvass.address.updated`, and the door is in their walk again. A visit at which
+/// someone left their name and email stays: it made or matched a contact, and an organiser
+/// corrects that.
+pub async fn undo_visit(
+    bus: &Bus,
+    actor: &Actor,
+    user_id: &str,
+    visit_id: &str,
+    now: i64,
+) -> Result<Session, CanvassError> {
     let mut tx = bus.db().begin_write().await?;
-    let session_id = lock_open_session(&mut tx, user_id).await.map_err(|e| {
+    let session_id = lock_session_to_change(&mut tx, user_id).await?;
+    let visit = sqlx::query(
+        "DELETE FROM canvass_visits WHERE id = $1 AND session_id = $2 RETURNING address_id, outcome, contact_id",
+    )
+    .bind(visit_id.trim())
+    .bind(&session_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(CanvassError::NotFound("There is no such visit in your session."))?;
+    if visit.try_get::<Option<String>, _>("contact_id")?.is_some() {
+        return Err(CanvassError::Conflict(
+            "Someone left their name and email at this visit, so it stays: ask an organiser to correct it.",
+        ));
+    }
+    let address_id: String = visit.try_get("address_id")?;
+    let outcome = Outcome::parse(&visit.try_get::<String, _>("outcome")?).unwrap_or(Outcome::NotHome);
+    sqlx::query(
+        "UPDATE canvass_sessions SET doors_knocked = doors_knocked - 1, conversations = conversations - $1 WHERE id = $2",
+    )
+    .bind(i64::from(outcome.is_conversation()))
+    .bind(&session_id)
+    .execute(&mut *tx)
+    .await?;
+    let before: Option<(String, i64)> = sqlx::query_as(
+        "SELECT outcome, visited_at FROM canvass_visits WHERE address_id = $1 ORDER BY visited_at DESC, id DESC LIMIT 1",
+    )
+    .bind(&address_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (last_outcome, last_visited_at) = before.unzip();
+    let address = sqlx::query(
+        "UPDATE canvass_addresses SET last_outcome = $1, last_visited_at = $2, updated_at = $3 WHERE id = $4 \
+         RETURNING street, city, postal_code",
+    )
+    .bind(last_outcome)
+    .bind(last_visited_at)
+    .bind(now)
+    .bind(&address_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let form = AddressForm {
+        street: address.try_get("street")?,
+        city: address.try_get("city")?,
+        postal_code: address.try_get("postal_code")?,
+        edits: None,
+    };
+    bus::publish(&mut tx, actor, &address_event(&address_id, &form, None)).await?;
+    bus.commit(tx).await?;
+    session_by_id(bus.db(), &session_id).await
+}
+
+/// The canvasser's open session, locked, for ending it or taking back a visit.
+async fn lock_session_to_change(tx: &mut Tx, user_id: &str) -> Result<String, CanvassError> {
+    lock_open_session(tx, user_id).await.map_err(|e| {
         if matches!(e, CanvassError::Conflict(_)) {
             CanvassError::Conflict("You have no session open.")
         } else {
             e
         }
-    })?;
+    })
+}
+
+/// Ends the canvasser's open session, publishing `canvass.session.completed` with its counts.
+pub async fn end(bus: &Bus, actor: &Actor, user_id: &str, now: i64) -> Result<Session, CanvassError> {
+    let mut tx = bus.db().begin_write().await?;
+    let session_id = lock_session_to_change(&mut tx, user_id).await?;
     let row = sqlx::query(
         "UPDATE canvass_sessions SET ended_at = $1 WHERE id = $2 RETURNING started_at, doors_knocked, conversations",
     )

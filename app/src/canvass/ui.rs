@@ -9,9 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AddAddresses, AddDoor, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, NOT_VISITED,
-    Outcome, RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf, get_address, get_turf,
-    get_walk, list_addresses, list_sessions, list_turfs,
+    AddAddresses, AddDoor, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, LastVisit,
+    NOT_VISITED, Outcome, RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf, UndoVisit,
+    get_address, get_turf, get_walk, list_addresses, list_sessions, list_turfs,
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -114,8 +114,9 @@ pub fn CanvassPage() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let record = ServerAction::<RecordVisit>::new();
     let add_door = ServerAction::<AddDoor>::new();
+    let undo = ServerAction::<UndoVisit>::new();
     Effect::new(move |_| {
-        if start.version().get() + end.version().get() > 0 {
+        if start.version().get() + end.version().get() + undo.version().get() > 0 {
             walk.refetch();
         }
     });
@@ -159,6 +160,7 @@ pub fn CanvassPage() -> impl IntoView {
             <p class="mt-2 text-sm text-green-700" role="status" data-testid="door-added">{move || door_added.get()}</p>
             <FormError error=last_error(start.value()) />
             <FormError error=last_error(end.value()) />
+            <FormError error=last_error(undo.value()) />
             <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let current = filter();
@@ -186,6 +188,7 @@ pub fn CanvassPage() -> impl IntoView {
                                                 crate::ui::count(s.doors_knocked, "door"),
                                                 crate::ui::count(s.conversations, "conversation"))}
                                         </p>
+                                        {s.last_visit.clone().map(|last| view! { <LastVisitLine last=last undo=undo /> })}
                                         <ActionForm action=end attr:class="mt-3">
                                             <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-semibold text-slate-800" disabled=move || end.pending().get()>"End session"</button>
                                         </ActionForm>
@@ -246,6 +249,29 @@ pub fn CanvassPage() -> impl IntoView {
                 })}
             </Transition>
         </main>
+    }
+}
+
+/// The latest visit of the canvasser's session, with a button to take it back when it may be.
+#[component]
+fn LastVisitLine(last: LastVisit, undo: ServerAction<UndoVisit>) -> impl IntoView {
+    let said = format!("Last recorded: {} at {}.", last.outcome.label(), last.street);
+    let button_name = format!("Undo the visit to {}", last.street);
+    view! {
+        <div class="mt-2 flex flex-wrap items-center gap-3 text-sm text-slate-700">
+            <p data-testid="last-visit">{said}</p>
+            {if last.undoable {
+                view! {
+                    <ActionForm action=undo>
+                        <input type="hidden" name="visit_id" value=last.id />
+                        <button type="submit" aria-label=button_name class="rounded-md border border-slate-300 px-2 py-1 text-sm font-semibold text-slate-800"
+                            disabled=move || undo.pending().get()>"Undo"</button>
+                    </ActionForm>
+                }.into_any()
+            } else {
+                view! { <p class="text-slate-600">"Someone left their details there: an organiser can correct it."</p> }.into_any()
+            }}
+        </div>
     }
 }
 

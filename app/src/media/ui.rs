@@ -236,6 +236,10 @@ fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
     let save = ServerAction::<SaveVideoCaptions>::new();
     let error = last_error(save.value());
     let changed = RwSignal::new(false);
+    // Emptied on each save, so that its fields show the captions as kept (WebVTT) once they
+    // come back, rather than keeping what was typed.
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(save.value(), form);
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
             captions.refetch();
@@ -265,7 +269,7 @@ fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
                                     }
                                 };
                                 view! {
-                                    <ActionForm action=save attr:class="mt-3 grid gap-3" attr:novalidate=true on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false)>
+                                    <ActionForm action=save node_ref=form attr:class="mt-3 grid gap-3" attr:novalidate=true on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false)>
                                         <input type="hidden" name="id" value=id.clone() />
                                         <input type="hidden" name="form[edits]" value=current.edits />
                                         <FormError error=error />

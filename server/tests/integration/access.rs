@@ -203,6 +203,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("canvass/start", SignedIn),
     ("canvass/record-visit", SignedIn),
     ("canvass/add-door", SignedIn),
+    ("canvass/undo-visit", SignedIn),
     ("canvass/end", SignedIn),
     ("stories/list", ORGANISERS),
     ("stories/get", ORGANISERS),

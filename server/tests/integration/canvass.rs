@@ -10,6 +10,7 @@ use serde_json::Value;
 on_both_backends!(
     addresses_are_added_checked_corrected_and_deleted,
     a_volunteer_walks_a_session_records_doors_and_ends_it,
+    a_canvasser_takes_back_a_mistaken_visit_and_the_door_is_as_it_was,
     turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the_same_door,
 );
 
@@ -356,6 +357,106 @@ async fn a_volunteer_walks_a_session_records_doors_and_ends_it(app: TestApp) {
 }
 
 /// The turf form's answer: 422 naming `field`, or the saved turf.
+/// An address's last outcome and day, as the admin's address page has them.
+async fn last_outcome(app: &TestApp, admin: &reqwest::Client, id: &str) -> (Value, Value) {
+    let detail = ok_json(app.call(admin, "canvass/address", &[("id", id)]).await).await;
+    (detail["address"]["last_outcome"].clone(), detail["address"]["last_visited"].clone())
+}
+
+async fn undo(app: &TestApp, client: &reqwest::Client, visit_id: &str) -> reqwest::Response {
+    app.call(client, "canvass/undo-visit", &[("visit_id", visit_id)]).await
+}
+
+async fn a_canvasser_takes_back_a_mistaken_visit_and_the_door_is_as_it_was(app: TestApp) {
+    let admin = signed_in_as(&app, "organiser@example.org", Role::Admin).await;
+    ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", THREE)]).await).await;
+    let walk = ok_json(app.call(&admin, "canvass/walk", &[]).await).await;
+    let [high, low, mill] =
+        [0, 1, 2].map(|i| walk["to_visit"]["rows"][i]["id"].as_str().unwrap().to_string());
+    // Someone found High St opposed in an earlier session.
+    let earlier = signed_in_as(&app, "earlier@example.org", Role::Volunteer).await;
+    ok_json(app.call(&earlier, "canvass/start", &[]).await).await;
+    ok_json(visit(&app, &earlier, &high, "OPPOSED", &[]).await).await;
+    ok_json(app.call(&earlier, "canvass/end", &[]).await).await;
+    let before = last_outcome(&app, &admin, &high).await;
+    assert_eq!(before.0, "OPPOSED");
+
+    // A walker's session: nothing to take back yet.
+    let walker = signed_in_as(&app, "walker@example.org", Role::Volunteer).await;
+    let session = ok_json(app.call(&walker, "canvass/start", &[]).await).await;
+    assert_eq!(session["last_visit"], Value::Null);
+    assert_eq!(undo(&app, &walker, "nope").await.status(), 404);
+
+    // The wrong outcome at High St: the session says so, and offers it back.
+    let session = ok_json(visit(&app, &walker, &high, "SUPPORTER", &[]).await).await;
+    let last = &session["last_visit"];
+    assert_eq!(
+        (&last["street"], &last["outcome"], &last["undoable"]),
+        (&Value::from("12 High St"), &Value::from("SUPPORTER"), &Value::from(true))
+    );
+    let visit_id = last["id"].as_str().unwrap().to_string();
+    assert_eq!(last_outcome(&app, &admin, &high).await.0, "SUPPORTER");
+
+    // Nobody else takes it back: not without a session, not from their own.
+    let res = undo(&app, &earlier, &visit_id).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("You have no session open."));
+    let other = signed_in_as(&app, "other@example.org", Role::Volunteer).await;
+    ok_json(app.call(&other, "canvass/start", &[]).await).await;
+    assert_eq!(undo(&app, &other, &visit_id).await.status(), 404);
+    assert_eq!(undo(&app, &app.client(), &visit_id).await.status(), 401);
+    assert_eq!(count(&app, "canvass_visits").await, 2);
+
+    // Taken back: the counts, the door's last outcome and day as the earlier session left
+    // them, the door in the walk again, and `canvass.address.updated`.
+    let updates = app.events("canvass.address.updated").await.len();
+    let session = ok_json(undo(&app, &walker, &visit_id).await).await;
+    assert_eq!(
+        (session["doors_knocked"].as_i64(), session["conversations"].as_i64(), &session["last_visit"]),
+        (Some(0), Some(0), &Value::Null)
+    );
+    assert_eq!(last_outcome(&app, &admin, &high).await, before);
+    let walk = ok_json(app.call(&walker, "canvass/walk", &[]).await).await;
+    assert_eq!(walk["to_visit"]["count"], 3, "High St is to visit again");
+    let events = app.events("canvass.address.updated").await;
+    assert_eq!(events.len(), updates + 1);
+    assert_eq!(events.last().unwrap()["address_id"], high.as_str());
+    assert_eq!(undo(&app, &walker, &visit_id).await.status(), 404, "once");
+    assert_eq!(count(&app, "canvass_visits").await, 1);
+
+    // Recorded again, rightly; a door nobody had been to goes back to not visited.
+    ok_json(visit(&app, &walker, &high, "UNDECIDED", &[]).await).await;
+    let session = ok_json(visit(&app, &walker, &mill, "NOT_HOME", &[]).await).await;
+    assert_eq!(session["last_visit"]["street"], "7 Mill Lane");
+    let session = ok_json(undo(&app, &walker, session["last_visit"]["id"].as_str().unwrap()).await).await;
+    assert_eq!(last_outcome(&app, &admin, &mill).await, (Value::Null, Value::Null));
+    assert_eq!((session["doors_knocked"].as_i64(), session["conversations"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(session["last_visit"]["street"], "12 High St", "the one before is the last now");
+
+    // A visit where someone left their details stays, and says so; nothing changes.
+    let details = [("form[name]", "Sam Green"), ("form[email]", "sam@example.org")];
+    let session = ok_json(visit(&app, &walker, &low, "SUPPORTER", &details).await).await;
+    assert_eq!(session["last_visit"]["undoable"], false);
+    let res = undo(&app, &walker, session["last_visit"]["id"].as_str().unwrap()).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("ask an organiser to correct it"));
+    assert_eq!(count(&app, "canvass_visits").await, 3);
+    let walk = ok_json(app.call(&walker, "canvass/walk", &[]).await).await;
+    assert_eq!(walk["session"]["doors_knocked"], 2);
+
+    // Once the session is over, nothing is taken back.
+    let ended = ok_json(app.call(&walker, "canvass/end", &[]).await).await;
+    assert_eq!(ended["last_visit"], Value::Null);
+    let high_visit: String =
+        sqlx::query_scalar("SELECT id FROM canvass_visits WHERE address_id = $1 AND outcome = 'UNDECIDED'")
+            .bind(&high)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(undo(&app, &walker, &high_visit).await.status(), 409);
+    assert_eq!(count(&app, "canvass_visits").await, 3);
+}
+
 async fn save_turf(
     app: &TestApp,
     admin: &reqwest::Client,

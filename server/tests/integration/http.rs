@@ -202,6 +202,7 @@ const FIELDS: &[&str] = &[
     "tag",
     "message_id",
     "note_id",
+    "visit_id",
     "minutes",
     "filter[page]",
     "filter[status]",
