@@ -75,7 +75,9 @@ pub struct SharedState {
     /// background.
     pub reminders: crate::reminders::ReminderWorker,
     /// Uploaded video files, in the data directory.
-    pub video_files: crate::media::files::VideoFiles,
+    pub video_files: crate::media::files::MediaFiles,
+    /// Uploaded pictures (stories'), in the data directory.
+    pub picture_files: crate::media::files::MediaFiles,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { ready, signIn, startWithAdmin, test } from "./helpers";
+import { ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("impact stories", () => {
@@ -75,5 +75,57 @@ test.describe.serial("impact stories", () => {
     await expect(admin.getByTestId("stories-empty")).toBeVisible();
     await visitor.goto(`${server.baseURL}/stories`);
     await expect(visitor.getByTestId("stories-empty")).toBeVisible();
+  });
+
+  test("an admin gives a story a picture, described; visitors see it with the story and in the list", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/stories");
+    await admin.getByLabel("Title", { exact: true }).fill("New crossing on Elm St");
+    await admin.getByLabel(/^Summary/).fill("The crossing is in.");
+    await admin.getByLabel("Story", { exact: true }).fill("After two years of asking.");
+    await admin.getByRole("button", { name: "Save story" }).click();
+    await expect(admin.getByRole("heading", { name: "New crossing on Elm St" })).toBeVisible();
+    await ready(admin);
+
+    // Not a picture: refused with the reason, nothing kept.
+    const description = admin.getByLabel(/^What it shows/);
+    const file = admin.getByLabel("Picture", { exact: true });
+    await description.fill("Children crossing Elm St");
+    await file.setInputFiles({ name: "crossing.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") });
+    await admin.getByRole("button", { name: "Upload" }).click();
+    await expect(admin.getByTestId("picture-upload-error")).toHaveText("Upload a JPEG, PNG, WebP or GIF picture.");
+    await expect(admin.getByTestId("story-picture")).toHaveCount(0);
+
+    // A 1×1 PNG: shown on the page with what it shows.
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
+    await file.setInputFiles({ name: "crossing.png", mimeType: "image/png", buffer: png });
+    await admin.getByRole("button", { name: "Upload" }).click();
+    const shown = admin.getByTestId("story-picture");
+    await expect(shown).toHaveAttribute("alt", "Children crossing Elm St");
+    await expect(admin.getByTestId("picture-upload-error")).toHaveText("");
+    expect(await shown.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
+    expect(await violations(admin)).toEqual([]);
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("story-status")).toContainText("/stories/new-crossing-on-elm-st");
+
+    // The visitor sees it in the list and on the story's page.
+    const visitor = await browser.newPage();
+    await visitor.goto(`${server.baseURL}/stories`);
+    await expect(visitor.getByRole("img", { name: "Children crossing Elm St" })).toBeVisible();
+    await visitor.getByRole("link", { name: "New crossing on Elm St" }).click();
+    const picture = visitor.getByTestId("story-picture");
+    await expect(picture).toHaveAttribute("alt", "Children crossing Elm St");
+    expect(await picture.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
+
+    // Removed after a confirmation.
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Remove the story's picture?");
+      dialog.accept();
+    });
+    await admin.getByRole("button", { name: "Remove the picture" }).click();
+    await expect(shown).toHaveCount(0);
+    await visitor.reload();
+    await expect(visitor.getByRole("heading", { name: "New crossing on Elm St" })).toBeVisible();
+    await expect(visitor.getByTestId("story-picture")).toHaveCount(0);
   });
 });

@@ -61,7 +61,12 @@ fn empty(dir: &Path) {
 }
 
 async fn copy_all(config: &Config, to: &Path) -> Result<Vec<String>, BackupError> {
-    Ok(vec![copy_database(config, to).await?, copy_secret_key(config, to)?, copy_videos(config, to)?])
+    Ok(vec![
+        copy_database(config, to).await?,
+        copy_secret_key(config, to)?,
+        copy_uploads(config, to, app::media::files::VIDEOS)?,
+        copy_uploads(config, to, app::media::files::PICTURES)?,
+    ])
 }
 
 /// Creates `to` readable by its owner only (it holds the secret key), or checks it is empty.
@@ -144,15 +149,16 @@ fn copy_secret_key(config: &Config, to: &Path) -> Result<String, BackupError> {
     Ok(format!("secret key: {}", target.display()))
 }
 
-/// The uploaded videos (not the ones still arriving). Copied after the database, so every
-/// video the copied database names is there, unless it was deleted during the backup.
-fn copy_videos(config: &Config, to: &Path) -> Result<String, BackupError> {
-    let from = app::media::files::videos_dir(&config.data_dir);
-    let target = app::media::files::videos_dir(to);
+/// The uploaded files of `kind` (not the ones still arriving). Copied after the database, so
+/// every file the copied database names is there, unless it was deleted during the backup.
+fn copy_uploads(config: &Config, to: &Path, kind: app::media::files::Kind) -> Result<String, BackupError> {
+    let from = app::media::files::dir_of(&config.data_dir, kind);
+    let target = app::media::files::dir_of(to, kind);
+    let folder = kind.folder;
     let read_error = |source| BackupError::Read { path: from.clone(), source };
     let entries = match std::fs::read_dir(&from) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok("videos: none".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(format!("{folder}: none")),
         Err(e) => return Err(read_error(e)),
     };
     let (mut files, mut bytes) = (0u64, 0u64);
@@ -168,9 +174,9 @@ fn copy_videos(config: &Config, to: &Path) -> Result<String, BackupError> {
         }
     }
     if files == 0 {
-        return Ok("videos: none".to_string());
+        return Ok(format!("{folder}: none"));
     }
-    Ok(format!("videos: {files} ({:.1} MB) in {}", bytes as f64 / 1_000_000.0, target.display()))
+    Ok(format!("{folder}: {files} ({:.1} MB) in {}", bytes as f64 / 1_000_000.0, target.display()))
 }
 
 fn copy_file(from: &Path, to: &Path) -> Result<u64, BackupError> {

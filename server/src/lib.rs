@@ -93,8 +93,12 @@ fn builtin_listeners(db: &Db, key: &Arc<SecretKey>, public_url: &str) -> Vec<Lis
 pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Result<Prepared, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
-    let video_files = app::media::files::VideoFiles::open(&config.data_dir, config.video_max_bytes)
-        .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
+    let open_files = |kind, max_bytes| {
+        app::media::files::MediaFiles::open(&config.data_dir, kind, max_bytes)
+            .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })
+    };
+    let video_files = open_files(app::media::files::VIDEOS, config.video_max_bytes)?;
+    let picture_files = open_files(app::media::files::PICTURES, app::media::files::PICTURE_MAX_BYTES)?;
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let secret_key = match &config.secret_key {
@@ -152,6 +156,7 @@ pub async fn prepare_with_listeners(config: &Config, extra: Vec<Listener>) -> Re
         email_worker,
         reminders,
         video_files,
+        picture_files,
     });
     app::state::set_latest(&state);
     Ok(Prepared { state, setup_token })
@@ -196,7 +201,12 @@ pub fn router(state: AppState) -> Router {
             app::media::UPLOAD_ROUTE,
             axum::routing::post(uploads::video_file).layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .nest_service(app::media::FILES_PATH, video_files(&state.video_files))
+        .route(
+            app::stories::PICTURE_ROUTE,
+            axum::routing::post(uploads::story_picture).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .nest_service(app::media::FILES_PATH, uploaded_files(&state.video_files))
+        .nest_service(app::stories::PICTURES_PATH, uploaded_files(&state.picture_files))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         // axum's own cap on a body read whole (2 MB unless told): `limit_body` decides each
@@ -217,10 +227,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Uploaded video files, by name, with byte ranges (which players ask for to seek). A name is
-/// random and never reused, so browsers may keep a file for good.
-fn video_files(
-    files: &app::media::files::VideoFiles,
+/// Uploaded files (videos, pictures), by name, with byte ranges (which video players ask for
+/// to seek). A name is random and never reused, so browsers may keep a file for good.
+fn uploaded_files(
+    files: &app::media::files::MediaFiles,
 ) -> SetResponseHeader<ServeDir, axum::http::HeaderValue> {
     SetResponseHeaderLayer::overriding(
         axum::http::header::CACHE_CONTROL,

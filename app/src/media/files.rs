@@ -1,29 +1,55 @@
-//! Uploaded video files (ssr only), kept in the data directory: `media/videos/<random>.<ext>`,
-//! served at `/media/videos/<name>`. A file is received into `media/incoming/` and moved into
-//! place only once it is whole, so a half-received file is never served; what a crash leaves
-//! in `incoming/` is cleared at a later start, once it is a day old (so that a process
-//! starting beside another on the same data directory leaves that one's uploads alone).
+//! Uploaded files (ssr only) — videos, and the pictures of stories — kept in the data
+//! directory, `media/<kind's folder>/<random>.<ext>`, served at `/media/<folder>/<name>`. A
+//! file is received into `media/incoming/` and moved into place only once it is whole, so a
+//! half-received file is never served; what a crash leaves in `incoming/` is cleared at a later
+//! start, once it is a day old (so that a process starting beside another on the same data
+//! directory leaves that one's uploads alone).
 
 use std::path::{Path, PathBuf};
 
 use axum::extract::multipart::Field;
 use tokio::io::AsyncWriteExt;
 
-/// The largest upload allowed when the configuration names none: 1 GiB.
+/// The largest video upload allowed when the configuration names none: 1 GiB.
 pub const DEFAULT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+/// The largest picture: a phone's photo is 2 to 6 MB.
+pub const PICTURE_MAX_BYTES: u64 = 10 * 1024 * 1024;
 
-/// Where uploaded video files live, and how large one may be.
+/// A kind of file uploaded: the folder it is kept in, and how it is known.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    /// Under `media/` in the data directory, and in the address it is served at.
+    pub folder: &'static str,
+    /// What a file is called when the browser gives no name.
+    noun: &'static str,
+    /// The stored file's extension, by the file's first bytes; `None` for another kind.
+    sniff: fn(&[u8]) -> Option<&'static str>,
+    /// Why another kind of file is refused.
+    refused: &'static str,
+}
+
+pub const VIDEOS: Kind =
+    Kind { folder: "videos", noun: "video", sniff: kind_of, refused: "Upload an MP4 or WebM video file." };
+pub const PICTURES: Kind = Kind {
+    folder: "pictures",
+    noun: "picture",
+    sniff: picture_kind_of,
+    refused: "Upload a JPEG, PNG, WebP or GIF picture.",
+};
+
+/// Where uploaded files of one kind live, and how large one may be.
 #[derive(Debug, Clone)]
-pub struct VideoFiles {
+pub struct MediaFiles {
+    kind: Kind,
     dir: PathBuf,
     incoming: PathBuf,
     pub max_bytes: u64,
 }
 
-/// A whole file received and in place, not yet recorded on a video.
+/// A whole file received and in place, not yet recorded on what it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    /// The stored file's name in `media/videos/`.
+    /// The stored file's name in its kind's folder.
     pub name: String,
     /// The name the browser gave, made safe to show.
     pub original_name: String,
@@ -32,8 +58,9 @@ pub struct Received {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("Upload an MP4 or WebM video file.")]
-    NotAVideo,
+    /// Another kind of file than the one asked for; says which kinds are taken.
+    #[error("{0}")]
+    WrongKind(&'static str),
     #[error("The file is empty.")]
     Empty,
     #[error("The file is larger than the limit of {} MB.", .0 / (1024 * 1024))]
@@ -57,19 +84,35 @@ pub fn kind_of(first: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// A picture's extension by its first bytes: JPEG, PNG, GIF or WebP — the kinds every browser
+/// shows. SVG is not one: it can carry script.
+pub fn picture_kind_of(first: &[u8]) -> Option<&'static str> {
+    if first.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if first.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if first.starts_with(b"GIF87a") || first.starts_with(b"GIF89a") {
+        Some("gif")
+    } else if first.len() >= 12 && first.starts_with(b"RIFF") && &first[8..12] == b"WEBP" {
+        Some("webp")
+    } else {
+        None
+    }
+}
+
 /// A half-received file untouched this long was left by a run that stopped mid-upload.
 const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
-/// How many bytes `kind_of` needs to tell.
-const SNIFF_BYTES: usize = 8;
+/// How many first bytes tell a file's kind.
+const SNIFF_BYTES: usize = 12;
 
 /// The browser's name for the file, as one line of at most 200 characters without any
-/// folder; `video` when it gave none.
-fn shown_name(given: Option<&str>) -> String {
+/// folder; `noun` when it gave none.
+fn shown_name(given: Option<&str>, noun: &str) -> String {
     let base = given.unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default();
     let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     match name.trim() {
-        "" => "video".to_string(),
+        "" => noun.to_string(),
         trimmed => trimmed.to_string(),
     }
 }
@@ -79,16 +122,16 @@ async fn sync_folder(dir: &Path) -> std::io::Result<()> {
     tokio::fs::File::open(dir).await?.sync_all().await
 }
 
-/// Where a data directory keeps the uploaded videos (the backup copies this folder).
-pub fn videos_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("media").join("videos")
+/// Where a data directory keeps the uploaded files of `kind` (the backup copies this folder).
+pub fn dir_of(data_dir: &Path, kind: Kind) -> PathBuf {
+    data_dir.join("media").join(kind.folder)
 }
 
-impl VideoFiles {
+impl MediaFiles {
     /// Makes the folders under `data_dir` and clears what an earlier run left half-received.
-    pub fn open(data_dir: &Path, max_bytes: u64) -> std::io::Result<VideoFiles> {
+    pub fn open(data_dir: &Path, kind: Kind, max_bytes: u64) -> std::io::Result<MediaFiles> {
         let incoming = data_dir.join("media").join("incoming");
-        let files = VideoFiles { dir: videos_dir(data_dir), incoming, max_bytes };
+        let files = MediaFiles { kind, dir: dir_of(data_dir, kind), incoming, max_bytes };
         std::fs::create_dir_all(&files.dir)?;
         std::fs::create_dir_all(&files.incoming)?;
         for entry in std::fs::read_dir(&files.incoming)? {
@@ -106,10 +149,10 @@ impl VideoFiles {
         &self.dir
     }
 
-    /// Receives the upload's file field whole, checking as it arrives that it is a video and
-    /// within the limit; then moves it into place under a new random name.
+    /// Receives the upload's file field whole, checking as it arrives that it is of this kind
+    /// and within the limit; then moves it into place under a new random name.
     pub async fn receive(&self, field: &mut Field<'_>) -> Result<Received, UploadError> {
-        let original_name = shown_name(field.file_name());
+        let original_name = shown_name(field.file_name(), self.kind.noun);
         let partial = self.incoming.join(uuid::Uuid::new_v4().to_string());
         let received = self.write(field, &partial).await;
         let (kind, bytes) = match received {
@@ -124,8 +167,8 @@ impl VideoFiles {
             let _ = tokio::fs::remove_file(&partial).await;
             return Err(e.into());
         }
-        // The move is durable before the video records it: a crash cannot leave a committed
-        // video pointing at a file that is not there.
+        // The move is durable before a record names it: a crash cannot leave a committed
+        // record pointing at a file that is not there.
         if let Err(e) = sync_folder(&self.dir).await {
             self.remove(&name).await;
             return Err(e.into());
@@ -147,7 +190,7 @@ impl VideoFiles {
             if kind.is_none() {
                 first.extend(chunk.iter().take(SNIFF_BYTES - first.len()));
                 if first.len() == SNIFF_BYTES {
-                    kind = Some(kind_of(&first).ok_or(UploadError::NotAVideo)?);
+                    kind = Some((self.kind.sniff)(&first).ok_or(UploadError::WrongKind(self.kind.refused))?);
                 }
             }
             file.write_all(&chunk).await?;
@@ -155,13 +198,15 @@ impl VideoFiles {
         if bytes == 0 {
             return Err(UploadError::Empty);
         }
-        let kind = kind.ok_or(UploadError::NotAVideo)?;
+        // A file shorter than the bytes sniffed is told by what there is.
+        let kind =
+            kind.or_else(|| (self.kind.sniff)(&first)).ok_or(UploadError::WrongKind(self.kind.refused))?;
         file.sync_all().await?;
         Ok((kind, bytes))
     }
 
-    /// Removes a stored file that no video plays any more. A failure is logged, not
-    /// returned: the change that let go of the file is already committed.
+    /// Removes a stored file nothing uses any more. A failure is logged, not returned: the
+    /// change that let go of the file is already committed.
     pub async fn remove(&self, name: &str) {
         // Only a name this module made: never a path reaching outside the folder.
         if name.contains(['/', '\\']) || name.starts_with('.') {
@@ -170,7 +215,7 @@ impl VideoFiles {
         if let Err(e) = tokio::fs::remove_file(self.dir.join(name)).await
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::warn!(file = name, error = %e, "could not remove a video file no longer used");
+            tracing::warn!(file = name, error = %e, "could not remove an uploaded file no longer used");
         }
     }
 }
@@ -190,19 +235,30 @@ mod tests {
     }
 
     #[test]
+    fn a_picture_is_known_by_its_first_bytes() {
+        assert_eq!(picture_kind_of(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F']), Some("jpg"));
+        assert_eq!(picture_kind_of(b"\x89PNG\r\n\x1a\n\0\0\0\x0d"), Some("png"));
+        assert_eq!(picture_kind_of(b"GIF89a\x01\0"), Some("gif"));
+        assert_eq!(picture_kind_of(b"RIFF\x24\0\0\0WEBPVP8 "), Some("webp"));
+        assert_eq!(picture_kind_of(b"RIFF\x24\0\0\0AVI LIST"), None);
+        assert_eq!(picture_kind_of(b"<svg xmlns='http://www.w3.org/2000/svg'>"), None);
+        assert_eq!(picture_kind_of(b"\0\0\0\x20ftypisom"), None);
+    }
+
+    #[test]
     fn the_shown_name_is_one_safe_line() {
-        assert_eq!(shown_name(Some("C:\\Users\\jo\\march.mp4")), "march.mp4");
-        assert_eq!(shown_name(Some("../../etc/passwd")), "passwd");
-        assert_eq!(shown_name(Some("a\nb\u{0}.mp4")), "ab.mp4");
-        assert_eq!(shown_name(Some("  ")), "video");
-        assert_eq!(shown_name(None), "video");
-        assert_eq!(shown_name(Some(&"x".repeat(300))).chars().count(), 200);
+        assert_eq!(shown_name(Some("C:\\Users\\jo\\march.mp4"), "video"), "march.mp4");
+        assert_eq!(shown_name(Some("../../etc/passwd"), "video"), "passwd");
+        assert_eq!(shown_name(Some("a\nb\u{0}.mp4"), "video"), "ab.mp4");
+        assert_eq!(shown_name(Some("  "), "picture"), "picture");
+        assert_eq!(shown_name(None, "video"), "video");
+        assert_eq!(shown_name(Some(&"x".repeat(300)), "video").chars().count(), 200);
     }
 
     #[test]
     fn only_names_inside_the_folder_are_removed() {
         let dir = std::env::temp_dir().join(format!("cm-files-{}", uuid::Uuid::new_v4()));
-        let files = VideoFiles::open(&dir, 10).unwrap();
+        let files = MediaFiles::open(&dir, VIDEOS, 10).unwrap();
         std::fs::write(dir.join("media/keep.txt"), "x").unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime.block_on(files.remove("../keep.txt"));
@@ -215,7 +271,7 @@ mod tests {
         std::fs::write(dir.join("media/incoming/receiving"), "x").unwrap();
         let left = std::fs::File::create(dir.join("media/incoming/left")).unwrap();
         left.set_modified(std::time::SystemTime::now() - ABANDONED_AFTER * 2).unwrap();
-        VideoFiles::open(&dir, 10).unwrap();
+        MediaFiles::open(&dir, PICTURES, 10).unwrap();
         assert!(!dir.join("media/incoming/left").exists());
         assert!(dir.join("media/incoming/receiving").exists());
         std::fs::remove_dir_all(&dir).unwrap();

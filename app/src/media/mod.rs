@@ -40,11 +40,15 @@ pub fn upload_path(id: &str) -> String {
     UPLOAD_ROUTE.replace("{id}", id)
 }
 
-/// Whether a request's path is a video file upload, which has its own body size limit.
+/// Whether a request's path is a file upload (a video's, a story's picture), which has its own
+/// body size limit.
 pub fn is_upload_path(path: &str) -> bool {
-    path.strip_prefix("/api/videos/")
-        .and_then(|rest| rest.strip_suffix("/file"))
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    let upload = |prefix: &str, suffix: &str| {
+        path.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    };
+    upload("/api/videos/", "/file") || upload("/api/stories/", "/picture")
 }
 
 /// A video as the pages show it.

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::captions::{is_language_tag, to_webvtt};
-use super::files::{Received, VideoFiles};
+use super::files::{MediaFiles, Received};
 use super::{CaptionsForm, Video, VideoCaptions, VideoFile, VideoFilter, VideoForm, VideoPage};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -296,7 +296,7 @@ async fn refused(tx: &mut Tx, id: &str, publish: bool, already: &'static str) ->
 /// file is removed and nothing changes.
 pub async fn attach_file(
     bus: &Bus,
-    files: &VideoFiles,
+    files: &MediaFiles,
     actor: &Actor,
     id: &str,
     received: &Received,
@@ -356,7 +356,7 @@ async fn record_file(
 /// there is no file, or when the video is published with no address to play instead.
 pub async fn remove_file(
     bus: &Bus,
-    files: &VideoFiles,
+    files: &MediaFiles,
     actor: &Actor,
     id: &str,
 ) -> Result<Video, VideoError> {
@@ -399,7 +399,7 @@ pub async fn remove_file(
 
 /// Deletes a video and its counted views, written to the admin audit log, with
 /// `video.deleted`; then its uploaded file.
-pub async fn delete(bus: &Bus, files: &VideoFiles, actor: &Actor, id: &str) -> Result<(), VideoError> {
+pub async fn delete(bus: &Bus, files: &MediaFiles, actor: &Actor, id: &str) -> Result<(), VideoError> {
     let mut tx = bus.db().begin_write().await?;
     sqlx::query("DELETE FROM video_views WHERE video_id = $1").bind(id).execute(&mut *tx).await?;
     let row = sqlx::query("DELETE FROM videos WHERE id = $1 RETURNING title, file_name")

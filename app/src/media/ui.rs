@@ -1,5 +1,6 @@
 //! Video pages: the admin list with a form for a new draft, a video's admin page (upload its
-//! file, edit, publish or take back, delete), and the public `/videos` and `/videos/<slug>`.
+//! file, edit, publish or take back, delete), and the public `/videos` and `/videos/<slug>`;
+//! and the upload form stories use too.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -206,7 +207,8 @@ pub fn AdminVideoPage() -> impl IntoView {
                     <section class=CARD>
                         <h2 class="font-semibold text-slate-900">"Upload the video file"</h2>
                         <p class="mt-1 text-sm text-slate-600">"An MP4 or WebM file. It is played rather than an address given below; a new upload replaces the last one."</p>
-                        <VideoFileUpload id=v.id.clone() uploaded=refetch />
+                        <FileUpload action=upload_path(&v.id) label="Video file" testid="video" uploaded=refetch
+                            accept="video/mp4,video/webm,video/quicktime,.mp4,.m4v,.mov,.webm" />
                         <FormError error=last_error(remove_file.value()) />
                         {remove}
                     </section>
@@ -299,11 +301,20 @@ fn megabytes(bytes: i64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 
-/// The upload form of a video's file. Once the page's code has loaded it sends the file from
-/// script with a progress bar and calls `uploaded`; before that it posts plainly and the
-/// server sends the browser back to the video's page.
+/// The form uploading a file (a video's, a story's picture) to `action`, with the fields in
+/// `children` before it. Once the page's code has loaded it sends them from script with a
+/// progress bar and calls `uploaded`; before that it posts plainly and the server sends the
+/// browser back to the page. Its progress and error lines are `{testid}-upload-progress` and
+/// `{testid}-upload-error`.
 #[component]
-fn VideoFileUpload(id: String, uploaded: Callback<()>) -> impl IntoView {
+pub fn FileUpload(
+    action: String,
+    label: &'static str,
+    accept: &'static str,
+    testid: &'static str,
+    uploaded: Callback<()>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     let (percent, set_percent) = signal(None::<u32>);
     let (error, set_error) = signal(None::<String>);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -314,19 +325,20 @@ fn VideoFileUpload(id: String, uploaded: Callback<()>) -> impl IntoView {
         let _ = (set_percent, set_error, uploaded);
     };
     view! {
-        <form method="post" enctype="multipart/form-data" action=upload_path(&id) on:submit=on_submit class="mt-3 grid gap-3">
+        <form method="post" enctype="multipart/form-data" action=action on:submit=on_submit class="mt-3 grid gap-3">
+            {children.map(|fields| fields())}
             <label class="text-sm text-slate-700">
-                "Video file"
-                <input type="file" name="file" accept="video/mp4,video/webm,video/quicktime,.mp4,.m4v,.mov,.webm" required=true class="mt-1 block text-sm" />
+                {label}
+                <input type="file" name="file" accept=accept required=true class="mt-1 block text-sm" />
             </label>
             <div><button type="submit" class=SMALL_BUTTON disabled=move || percent.get().is_some()>"Upload"</button></div>
             {move || percent.get().map(|p| view! {
-                <p class="flex items-center gap-2 text-sm text-slate-700" role="status" data-testid="video-upload-progress">
+                <p class="flex items-center gap-2 text-sm text-slate-700" role="status" data-testid=format!("{testid}-upload-progress")>
                     <progress max="100" value=p class="w-64"></progress>
                     {format!("Uploading… {p} %")}
                 </p>
             })}
-            <p class="text-sm text-red-600" role="alert" data-testid="video-upload-error">{move || error.get()}</p>
+            <p class="text-sm text-red-600" role="alert" data-testid=format!("{testid}-upload-error")>{move || error.get()}</p>
         </form>
     }
 }

@@ -21,6 +21,17 @@ pub const SUMMARY_MAX_CHARS: usize = 300;
 pub const BODY_MAX_CHARS: usize = 20_000;
 /// The longest address (`/stories/<slug>`).
 pub const SLUG_MAX_CHARS: usize = 80;
+/// The longest description of a picture, for those who cannot see it.
+pub const PICTURE_ALT_MAX_CHARS: usize = 300;
+/// Where uploaded pictures are served from, by their stored name.
+pub const PICTURES_PATH: &str = "/media/pictures";
+/// The route a story's picture is uploaded to (`multipart/form-data`: `alt`, then `file`).
+pub const PICTURE_ROUTE: &str = "/api/stories/{id}/picture";
+
+/// The address story `id`'s picture is uploaded to.
+pub fn picture_upload_path(id: &str) -> String {
+    PICTURE_ROUTE.replace("{id}", id)
+}
 
 /// A story as the admin pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +46,24 @@ pub struct Story {
     pub published_on: Option<String>,
     /// How many times it was saved; the edit form sends it back.
     pub edits: i64,
+    /// The picture shown with it, on its page and in the list.
+    pub picture: Option<StoryPicture>,
+}
+
+/// A story's picture, uploaded to Changemaker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryPicture {
+    /// Its name in the data directory, random: `/media/pictures/<name>`.
+    pub name: String,
+    /// What it shows, for those who cannot see it (the image's `alt`).
+    pub alt: String,
+}
+
+impl StoryPicture {
+    /// Where the picture is served.
+    pub fn path(&self) -> String {
+        format!("{PICTURES_PATH}/{}", self.name)
+    }
 }
 
 /// The edit form as typed; an empty slug is made from the title.
@@ -121,11 +150,20 @@ pub async fn publish_story(id: String, publish: bool) -> Result<Story, AppError>
     })
 }
 
+/// Removes a story's picture.
+#[server(prefix = "/api", endpoint = "stories/remove-picture")]
+pub async fn remove_story_picture(id: String) -> Result<Story, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::remove_picture(&state.bus, &state.picture_files, &actor, &id).await?)
+}
+
 #[server(prefix = "/api", endpoint = "stories/delete")]
 pub async fn delete_story(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(service::delete(&state.bus, &crate::events::Actor::User(user.id), &id).await?)
+    Ok(service::delete(&state.bus, &state.picture_files, &crate::events::Actor::User(user.id), &id).await?)
 }
 
 /// Published stories, newest first, for `/stories`.

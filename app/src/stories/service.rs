@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Story, StoryFilter, StoryForm, StoryPage};
+use super::{Story, StoryFilter, StoryForm, StoryPage, StoryPicture};
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
 use crate::error::{FieldError, Validation, is_one_line, is_plain_text};
@@ -11,6 +11,7 @@ use crate::events::catalog::{
     ImpactStoryCreated, ImpactStoryDeleted, ImpactStoryPublished, ImpactStoryUnpublished, ImpactStoryUpdated,
 };
 use crate::events::{Actor, Event};
+use crate::media::files::{MediaFiles, Received};
 use crate::settings;
 use crate::time_zone::Zone;
 
@@ -74,7 +75,8 @@ fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
     Ok(story)
 }
 
-const COLUMNS: &str = "id, slug, title, summary, body, status, published_at, edits";
+const COLUMNS: &str =
+    "id, slug, title, summary, body, status, published_at, edits, picture_name, picture_alt";
 
 fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
@@ -87,6 +89,10 @@ fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::E
         published: row.try_get::<String, _>("status")? == "PUBLISHED",
         published_on: published_at.map(|at| zone.date(at)),
         edits: row.try_get("edits")?,
+        picture: match row.try_get::<Option<String>, _>("picture_name")? {
+            Some(name) => Some(StoryPicture { name, alt: row.try_get("picture_alt")? }),
+            None => None,
+        },
     })
 }
 
@@ -179,17 +185,137 @@ pub async fn save(
     let event = if is_new {
         Event::ImpactStoryCreated(ImpactStoryCreated { story_id: id.clone(), title: story.title })
     } else {
-        Event::ImpactStoryUpdated(ImpactStoryUpdated {
-            story_id: id.clone(),
-            title: story.title,
-            summary: story.summary,
-            url_path: format!("/stories/{}", story.slug),
-            status,
-        })
+        updated_event(&id, story.title, story.summary, &story.slug, status)
     };
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     find(bus.db(), "id", &id, false).await
+}
+
+/// `social.impact-story.updated` for story `id` as it now is.
+fn updated_event(id: &str, title: String, summary: String, slug: &str, status: String) -> Event {
+    Event::ImpactStoryUpdated(ImpactStoryUpdated {
+        story_id: id.to_string(),
+        title,
+        summary,
+        url_path: format!("/stories/{slug}"),
+        status,
+    })
+}
+
+/// `updated_event` from a row holding the story's title, summary, slug and status.
+fn updated_event_of(id: &str, row: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
+    let slug: String = row.try_get("slug")?;
+    Ok(updated_event(id, row.try_get("title")?, row.try_get("summary")?, &slug, row.try_get("status")?))
+}
+
+/// The description of a picture trimmed, or what is wrong with it.
+fn checked_alt(alt: &str) -> Result<String, Vec<FieldError>> {
+    let alt = alt.trim();
+    let mut v = Validation::new();
+    v.check(
+        !alt.is_empty() && is_one_line(alt, super::PICTURE_ALT_MAX_CHARS),
+        "alt",
+        "Say what the picture shows, for those who cannot see it: one line of at most 300 characters.",
+    );
+    v.finish()?;
+    Ok(alt.to_string())
+}
+
+/// Records `received` as story `id`'s picture, described by `alt` (written to the admin audit
+/// log, with `social.impact-story.updated`), then removes the picture it replaces. When the
+/// story is gone or the description is refused, the received file is removed and nothing
+/// changes.
+pub async fn attach_picture(
+    bus: &Bus,
+    files: &MediaFiles,
+    actor: &Actor,
+    id: &str,
+    received: &Received,
+    alt: &str,
+) -> Result<Story, StoryError> {
+    let recorded = record_picture(bus, actor, id, received, alt).await;
+    match &recorded {
+        Ok(Some(replaced)) => files.remove(replaced).await,
+        Ok(None) => {}
+        Err(_) => files.remove(&received.name).await,
+    }
+    recorded?;
+    find(bus.db(), "id", id, false).await
+}
+
+/// The picture's row written in one transaction: the name of the picture it replaces, if any.
+async fn record_picture(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    received: &Received,
+    alt: &str,
+) -> Result<Option<String>, StoryError> {
+    let alt = checked_alt(alt).map_err(StoryError::Invalid)?;
+    let mut tx = bus.db().begin_write().await?;
+    // Locked, so that of two uploads at once the second replaces (and removes) the first's.
+    let before = locked_for_picture(&mut tx, id).await?;
+    let replaced: Option<String> = before.try_get("picture_name")?;
+    sqlx::query(
+        "UPDATE impact_stories SET picture_name = $1, picture_alt = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(&received.name)
+    .bind(&alt)
+    .bind(db::now_unix())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let entity = format!("{}: {}", before.try_get::<String, _>("title")?, received.original_name);
+    crate::audit::service::record(&mut tx, actor, "story.picture.uploaded", &entity).await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &before)?).await?;
+    bus.commit(tx).await?;
+    Ok(replaced)
+}
+
+/// Story `id`'s row as a picture change needs it, locked until the transaction ends.
+async fn locked_for_picture(tx: &mut Tx, id: &str) -> Result<sqlx::any::AnyRow, StoryError> {
+    let lock = db::for_update(tx);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT title, summary, slug, status, picture_name FROM impact_stories WHERE id = $1{lock}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoryError::NotFound)
+}
+
+/// Removes story `id`'s picture (written to the admin audit log, with
+/// `social.impact-story.updated`); the file goes after the commit.
+pub async fn remove_picture(
+    bus: &Bus,
+    files: &MediaFiles,
+    actor: &Actor,
+    id: &str,
+) -> Result<Story, StoryError> {
+    let mut tx = bus.db().begin_write().await?;
+    let before = locked_for_picture(&mut tx, id).await?;
+    let Some(picture) = before.try_get::<Option<String>, _>("picture_name")? else {
+        return Err(StoryError::Conflict("This story has no picture."));
+    };
+    sqlx::query(
+        "UPDATE impact_stories SET picture_name = NULL, picture_alt = '', updated_at = $1 WHERE id = $2",
+    )
+    .bind(db::now_unix())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::service::record(
+        &mut tx,
+        actor,
+        "story.picture.removed",
+        &before.try_get::<String, _>("title")?,
+    )
+    .await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &before)?).await?;
+    bus.commit(tx).await?;
+    files.remove(&picture).await;
+    find(bus.db(), "id", id, false).await
 }
 
 /// Why a change from one status to the other found no row: the story is missing, or is
@@ -251,18 +377,23 @@ pub async fn unpublish(bus: &Bus, actor: &Actor, id: &str) -> Result<Story, Stor
     find(bus.db(), "id", id, false).await
 }
 
-/// Deletes a story, written to the admin audit log, with `social.impact-story.deleted`.
-pub async fn delete(bus: &Bus, actor: &Actor, id: &str) -> Result<(), StoryError> {
+/// Deletes a story, written to the admin audit log, with `social.impact-story.deleted`; then
+/// its picture.
+pub async fn delete(bus: &Bus, files: &MediaFiles, actor: &Actor, id: &str) -> Result<(), StoryError> {
     let mut tx = bus.db().begin_write().await?;
-    let title: String = sqlx::query_scalar("DELETE FROM impact_stories WHERE id = $1 RETURNING title")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoryError::NotFound)?;
+    let (title, picture): (String, Option<String>) =
+        sqlx::query_as("DELETE FROM impact_stories WHERE id = $1 RETURNING title, picture_name")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoryError::NotFound)?;
     crate::audit::service::record(&mut tx, actor, "story.deleted", &title).await?;
     let event = Event::ImpactStoryDeleted(ImpactStoryDeleted { story_id: id.to_string(), title });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
+    if let Some(picture) = picture {
+        files.remove(&picture).await;
+    }
     Ok(())
 }
 

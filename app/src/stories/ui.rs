@@ -1,16 +1,18 @@
-//! Impact story pages: the admin list with a form for a new draft, a story's admin page (edit,
-//! publish or take back, delete), and the public `/stories` and `/stories/<slug>`.
+//! Impact story pages: the admin list with a form for a new draft, a story's admin page (its
+//! picture, edit, publish or take back, delete), and the public `/stories` and `/stories/<slug>`.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+use super::PICTURE_ALT_MAX_CHARS;
 use super::{
-    DeleteStory, PublishStory, SaveStory, Story, StoryFilter, get_story, list_stories, public_stories,
-    public_story,
+    DeleteStory, PublishStory, RemoveStoryPicture, SaveStory, Story, StoryFilter, get_story, list_stories,
+    picture_upload_path, public_stories, public_story,
 };
 use crate::home::ui::PublicHeader;
+use crate::ui::INPUT;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
 use crate::ui::{Field, FormError, LoadError, TextArea, last_error};
 
@@ -121,8 +123,9 @@ pub fn AdminStoryPage() -> impl IntoView {
     let save = ServerAction::<SaveStory>::new();
     let publish = ServerAction::<PublishStory>::new();
     let delete = ServerAction::<DeleteStory>::new();
+    let remove_picture = ServerAction::<RemoveStoryPicture>::new();
     Effect::new(move |_| {
-        if save.version().get() + publish.version().get() > 0 {
+        if save.version().get() + publish.version().get() + remove_picture.version().get() > 0 {
             story.refetch();
         }
     });
@@ -166,12 +169,43 @@ pub fn AdminStoryPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        // Drawn once, so that what is being typed stays when the story is published or taken back.
+        // Drawn once, so that what is being typed stays when the story is published or taken
+        // back, or given a picture; the picture shown follows the story.
         <Transition>
             {move || Suspend::new(async move {
                 let _ = id();
                 let s = crate::live::loaded_once(story).await.ok()?;
+                let refetch = Callback::new(move |_| story.refetch());
+                let shown = move || story.get().and_then(Result::ok).and_then(|s| {
+                    let (remove_id, picture) = (s.id, s.picture?);
+                    let confirm_remove = move |_| {
+                        if window().confirm_with_message("Remove the story's picture?").unwrap_or(false) {
+                            remove_picture.dispatch(RemoveStoryPicture { id: remove_id.clone() });
+                        }
+                    };
+                    Some(view! {
+                        <img src=picture.path() alt=picture.alt.clone() class="mt-3 max-h-48 rounded" data-testid="story-picture" />
+                        <p class="mt-1 text-sm text-slate-700">{format!("What it shows: {}", picture.alt)}</p>
+                        <div class="mt-2">
+                            <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700"
+                                disabled=move || remove_picture.pending().get() on:click=confirm_remove>"Remove the picture"</button>
+                        </div>
+                    })
+                });
                 Some(view! {
+                    <section class=CARD>
+                        <h2 class="font-semibold text-slate-900">"Picture"</h2>
+                        <p class="mt-1 text-sm text-slate-600">"A JPEG, PNG, WebP or GIF of at most 10 MB, shown above the story and in the list of stories. A new upload replaces the last one."</p>
+                        {shown}
+                        <FormError error=last_error(remove_picture.value()) />
+                        <crate::media::ui::FileUpload action=picture_upload_path(&s.id) label="Picture" testid="picture" uploaded=refetch
+                            accept="image/jpeg,image/png,image/webp,image/gif">
+                            <label class="text-sm text-slate-700">
+                                "What it shows, for those who cannot see it (like “Riders at the new bus stop”)"
+                                <input name="alt" required=true maxlength=PICTURE_ALT_MAX_CHARS class=INPUT />
+                            </label>
+                        </crate::media::ui::FileUpload>
+                    </section>
                     <section class=CARD>
                         <h2 class="font-semibold text-slate-900">"Edit"</h2>
                         <StoryFormView action=save story=Some(s) />
@@ -205,6 +239,7 @@ pub fn PublicStoriesPage() -> impl IntoView {
                             <ul class="mt-6 space-y-4">
                                 {page.rows.into_iter().map(|s| view! {
                                     <li class="rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200" data-testid="story">
+                                        {s.picture.map(|p| view! { <img src=p.path() alt=p.alt loading="lazy" class="mb-3 max-h-56 w-full rounded object-cover" /> })}
                                         <h2 class="text-xl font-semibold"><a href=format!("/stories/{}", s.slug) class="text-indigo-700 hover:underline">{s.title}</a></h2>
                                         <p class="mt-1 text-sm text-slate-600">{s.published_on}</p>
                                         <p class="mt-2 text-slate-700">{s.summary}</p>
@@ -238,6 +273,7 @@ pub fn PublicStoryPage() -> impl IntoView {
                             <p><a href="/stories" class="text-sm text-indigo-700 hover:underline">"← Impact stories"</a></p>
                             <h1 class="mt-2 text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
                             <p class="mt-1 text-sm text-slate-600">{s.published_on.clone()}</p>
+                            {s.picture.clone().map(|p| view! { <img src=p.path() alt=p.alt class="mt-4 w-full rounded-lg" data-testid="story-picture" /> })}
                             <p class="mt-4 text-lg text-slate-700">{s.summary.clone()}</p>
                             <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="story-body"><crate::ui::LinkedText text=s.body.clone() /></div>
                         }.into_any(),

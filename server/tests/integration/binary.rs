@@ -209,6 +209,7 @@ async fn backup_copies_what_the_running_server_committed_and_a_server_starts_fro
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let videos = data.path().join("media/videos");
     std::fs::write(videos.join("clip.mp4"), b"a video's bytes").unwrap();
+    std::fs::write(data.path().join("media/pictures/photo.png"), b"a picture's bytes").unwrap();
     std::fs::write(data.path().join("media/incoming/arriving"), b"half a video").unwrap();
 
     // While the server runs, another process commits a second admin; the backup has both.
@@ -221,7 +222,10 @@ async fn backup_copies_what_the_running_server_committed_and_a_server_starts_fro
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains("database: ") && said.contains("secret key: ") && said.contains("videos: 1 "),
+        said.contains("database: ")
+            && said.contains("secret key: ")
+            && said.contains("videos: 1 ")
+            && said.contains("pictures: 1 "),
         "{said}"
     );
     // A commit after the backup is not in it.
@@ -235,8 +239,9 @@ async fn backup_copies_what_the_running_server_committed_and_a_server_starts_fro
         std::fs::read(to.join("secret.key")).unwrap(),
         std::fs::read(data.path().join("secret.key")).unwrap()
     );
-    assert_eq!(files_in(&to.join("media")), ["videos"]);
+    assert_eq!(files_in(&to.join("media")), ["pictures", "videos"]);
     assert_eq!(std::fs::read(to.join("media/videos/clip.mp4")).unwrap(), b"a video's bytes");
+    assert_eq!(std::fs::read(to.join("media/pictures/photo.png")).unwrap(), b"a picture's bytes");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

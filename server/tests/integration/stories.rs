@@ -1,11 +1,15 @@
 //! Impact stories over HTTP, on both databases: drafts checked and saved, published (with
-//! `social.impact-story.published`) to the public pages, taken back, deleted.
+//! `social.impact-story.published`) to the public pages, taken back, deleted; their pictures
+//! uploaded with what they show, served, replaced, removed and deleted with their story.
 
 use crate::common::TestApp;
 use app::users::{Role, UserStatus};
 use serde_json::{Value, json};
 
-on_both_backends!(stories_are_drafted_published_read_taken_back_and_deleted);
+on_both_backends!(
+    stories_are_drafted_published_read_taken_back_and_deleted,
+    a_story_shows_a_picture_described_for_those_who_cannot_see_it
+);
 
 fn story_form<'a>(title: &'a str, slug: &'a str, summary: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -153,4 +157,142 @@ async fn stories_are_drafted_published_read_taken_back_and_deleted(app: TestApp)
             .await
             .unwrap();
     assert_eq!(audited, ["story.deleted", "story.unpublished"]);
+}
+
+/// A picture upload's `multipart/form-data` body: its `alt` field, if given, then the file.
+fn picture_body(alt: Option<&str>, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----changemaker-test-boundary";
+    let mut body = Vec::new();
+    if let Some(alt) = alt {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\n{alt}\r\n").bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload_picture(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    alt: Option<&str>,
+    file_name: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let (content_type, body) = picture_body(alt, file_name, bytes);
+    let url = app.url(&app::stories::picture_upload_path(id));
+    client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
+}
+
+/// Whether the data directory holds the picture stored as `name`.
+fn stored(app: &TestApp, name: &str) -> bool {
+    app.config.data_dir.join("media").join("pictures").join(name).exists()
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
+
+async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: TestApp) {
+    app.create_user("editor@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("editor@example.org").await;
+    let story = ok_json(save(&app, &admin, "", &story_form("Bus route 12 saved", "", "We won.")).await).await;
+    let id = story["id"].as_str().unwrap().to_string();
+    assert!(story["picture"].is_null());
+    let alt = Some("Riders at the new bus stop");
+
+    // Refused, each with its reason, and nothing stored or changed.
+    let sam = app.signed_in("sam@example.org").await;
+    assert_eq!(upload_picture(&app, &app.client(), &id, alt, "bus.png", PNG).await.status(), 401);
+    assert_eq!(upload_picture(&app, &sam, &id, alt, "bus.png", PNG).await.status(), 403);
+    assert_eq!(upload_picture(&app, &admin, "nope", alt, "bus.png", PNG).await.status(), 404);
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
+    for (alt, file, bytes, status, message) in [
+        (alt, "bus.svg", &svg[..], 415, "Upload a JPEG, PNG, WebP or GIF picture."),
+        (
+            alt,
+            "bus.mp4",
+            &b"\0\0\0\x20ftypisom\0\0\x02\0"[..],
+            415,
+            "Upload a JPEG, PNG, WebP or GIF picture.",
+        ),
+        (alt, "empty.png", &b""[..], 422, "The file is empty."),
+        (None, "bus.png", PNG, 422, "Say what the picture shows"),
+        (Some("  "), "bus.png", PNG, 422, "Say what the picture shows"),
+        (Some(&"x".repeat(301)), "bus.png", PNG, 422, "at most 300 characters"),
+    ] {
+        let res = upload_picture(&app, &admin, &id, alt, file, bytes).await;
+        assert_eq!(res.status(), status, "{file} {alt:?}");
+        assert!(res.text().await.unwrap().contains(message), "{file} {alt:?}");
+    }
+    let pictures = app.config.data_dir.join("media").join("pictures");
+    assert_eq!(std::fs::read_dir(&pictures).unwrap().count(), 0, "nothing kept");
+    assert!(
+        ok_json(app.call(&admin, "stories/get", &[("id", id.as_str())]).await).await["picture"].is_null()
+    );
+    assert!(app.audited("story.picture.uploaded").await.is_empty());
+
+    // Stored: the story shows it, served as it came, written to the audit log, with the event.
+    let updates = app.events("social.impact-story.updated").await.len();
+    let story = ok_json(
+        upload_picture(&app, &admin, &id, Some(" Riders at the new bus stop "), "bus.png", PNG).await,
+    )
+    .await;
+    let first = story["picture"]["name"].as_str().unwrap().to_string();
+    assert!(first.ends_with(".png") && stored(&app, &first), "{first}");
+    assert_eq!(story["picture"]["alt"], "Riders at the new bus stop");
+    let res = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(&res.bytes().await.unwrap()[..], PNG);
+    assert_eq!(app.audited("story.picture.uploaded").await, ["Bus route 12 saved: bus.png"]);
+    assert_eq!(app.events("social.impact-story.updated").await.len(), updates + 1);
+
+    // Published: on the story's page and in the list, described.
+    ok_json(app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
+    let img = format!("<img src=\"/media/pictures/{first}\" alt=\"Riders at the new bus stop\"");
+    let page = app.page(&app.client(), "/stories/bus-route-12-saved").await;
+    assert!(page.contains(&img), "{page}");
+    assert!(app.page(&app.client(), "/stories").await.contains(&img));
+
+    // Replaced by a JPEG: the PNG goes.
+    let story = ok_json(upload_picture(&app, &admin, &id, alt, "bus.jpg", JPEG).await).await;
+    let second = story["picture"]["name"].as_str().unwrap().to_string();
+    assert!(second.ends_with(".jpg") && stored(&app, &second) && !stored(&app, &first), "{second}");
+    let old = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
+    assert_eq!(old.status(), 404);
+
+    // Removed, after which there is none to remove; the file goes.
+    let story = ok_json(app.call(&admin, "stories/remove-picture", &[("id", id.as_str())]).await).await;
+    assert!(story["picture"].is_null() && !stored(&app, &second));
+    assert!(!app.page(&app.client(), "/stories/bus-route-12-saved").await.contains("<img"));
+    let res = app.call(&admin, "stories/remove-picture", &[("id", id.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("This story has no picture."));
+    assert_eq!(app.call(&admin, "stories/remove-picture", &[("id", "nope")]).await.status(), 404);
+    assert_eq!(app.audited("story.picture.removed").await, ["Bus route 12 saved"]);
+
+    // A phone's photo is larger than other requests may be; one over 10 MB is refused.
+    let photo = [PNG, &vec![7u8; 2_000_000]].concat();
+    ok_json(upload_picture(&app, &admin, &id, alt, "photo.png", &photo).await).await;
+    let huge = [PNG, &vec![7u8; 10 * 1024 * 1024]].concat();
+    let res = upload_picture(&app, &admin, &id, alt, "huge.png", &huge).await;
+    assert_eq!(res.status(), 413);
+    assert!(res.text().await.unwrap().contains("larger than the limit of 10 MB"));
+
+    // Deleting the story removes its picture.
+    let story = ok_json(upload_picture(&app, &admin, &id, alt, "bus.png", PNG).await).await;
+    let third = story["picture"]["name"].as_str().unwrap().to_string();
+    assert!(stored(&app, &third));
+    assert_eq!(app.call(&admin, "stories/delete", &[("id", id.as_str())]).await.status(), 200);
+    assert!(!stored(&app, &third));
 }
