@@ -607,9 +607,14 @@ pub fn page_title(text: &str, site: &str) -> String {
 }
 
 /// A public page's title, and what a link to it shows when shared in a chat or on social
-/// media (its description, Open Graph title and description).
+/// media (its description, Open Graph title and description, and `image`, a picture's path on
+/// this site, shown large).
 #[component]
-pub fn SharedPageHead(title: String, description: String) -> impl IntoView {
+pub fn SharedPageHead(
+    title: String,
+    description: String,
+    #[prop(default = None)] image: Option<String>,
+) -> impl IntoView {
     use leptos_meta::{Meta, Title};
     view! {
         <Title text=title.clone() />
@@ -617,7 +622,22 @@ pub fn SharedPageHead(title: String, description: String) -> impl IntoView {
         <Meta property="og:title" content=title />
         <Meta property="og:description" content=description />
         <Meta property="og:type" content="website" />
+        {image.map(|path| view! {
+            <Meta property="og:image" content=site_address(&path) />
+            <Meta name="twitter:card" content="summary_large_image" />
+        })}
     }
+}
+
+/// `path` on this site as a whole address, which links shared elsewhere need: under the
+/// configured public address when rendered on the server (what link previews read), under the
+/// page's own in the browser.
+pub fn site_address(path: &str) -> String {
+    #[cfg(feature = "ssr")]
+    let site = crate::state::app_state().map(|state| state.public_url.clone()).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let site = window().location().origin().unwrap_or_default();
+    format!("{}{path}", site.trim_end_matches('/'))
 }
 
 /// A run of text an organiser wrote: plain, or a web address to link.

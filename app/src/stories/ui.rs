@@ -6,10 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::PICTURE_ALT_MAX_CHARS;
 use super::{
-    DeleteStory, PublishStory, RemoveStoryPicture, SaveStory, Story, StoryFilter, get_story, list_stories,
-    picture_upload_path, public_stories, public_story,
+    DeleteStory, PICTURE_ALT_MAX_CHARS, PublishStory, RemoveStoryPicture, SaveStory, Story, StoryFilter,
+    get_story, list_stories, picture_upload_path, public_stories, public_story,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::INPUT;
@@ -269,7 +268,7 @@ pub fn PublicStoryPage() -> impl IntoView {
                     match story.await {
                         Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(s) => view! {
-                            <crate::ui::SharedPageHead title=s.title.clone() description=s.summary.clone() />
+                            <crate::ui::SharedPageHead title=s.title.clone() description=s.summary.clone() image=s.picture.as_ref().map(|p| p.path()) />
                             <p><a href="/stories" class="text-sm text-indigo-700 hover:underline">"← Impact stories"</a></p>
                             <h1 class="mt-2 text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
                             <p class="mt-1 text-sm text-slate-600">{s.published_on.clone()}</p>

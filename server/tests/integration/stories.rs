@@ -262,6 +262,12 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     let img = format!("<img src=\"/media/pictures/{first}\" alt=\"Riders at the new bus stop\"");
     let page = app.page(&app.client(), "/stories/bus-route-12-saved").await;
     assert!(page.contains(&img), "{page}");
+    // A link to it shared in a chat shows the picture: its whole address, under the public one.
+    let shared = format!(
+        "<meta property=\"og:image\" content=\"{}/media/pictures/{first}\"",
+        app.config.public_url.trim_end_matches('/')
+    );
+    assert!(page.contains(&shared), "{page}");
     assert!(app.page(&app.client(), "/stories").await.contains(&img));
 
     // Replaced by a JPEG: the PNG goes.
