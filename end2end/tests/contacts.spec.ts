@@ -154,6 +154,22 @@ test.describe.serial("contacts", () => {
     await expect(noteBox).toHaveValue("");
     await expect(notes.getByTestId("error-body")).toHaveText("");
     expect(await violations(admin), "a contact's notes").toEqual([]);
+    // Its author rewrites it: Cancel leaves it as it was; Save shows the new words, edited.
+    const editNote = note.getByRole("button", { name: /^Edit the note of \d{4}-\d\d-\d\d / });
+    await editNote.click();
+    const rewrite = note.getByLabel("The note", { exact: true });
+    await expect(rewrite).toHaveValue("Called: would host a house party.\nCall back Friday.");
+    await rewrite.fill("Scribbled");
+    await note.getByRole("button", { name: "Cancel" }).click();
+    await expect(note).toContainText("Call back Friday.");
+    await editNote.click();
+    await expect(rewrite).toHaveValue("Called: would host a house party.\nCall back Friday.");
+    expect(await violations(admin), "a note being rewritten").toEqual([]);
+    await rewrite.fill("Called: will host on the 12th.");
+    await note.getByRole("button", { name: "Save note" }).click();
+    await expect(note).toContainText("Called: will host on the 12th.");
+    await expect(note).toContainText(/ · edited \d{4}-\d\d-\d\d \d\d:\d\d/);
+    await expect(note.getByTestId("edit-note")).toHaveCount(0);
     admin.once("dialog", (dialog) => {
       expect(dialog.message()).toBe("Delete this note? This cannot be undone.");
       dialog.dismiss();

@@ -186,8 +186,12 @@ pub struct ContactNote {
     pub body: String,
     /// Who wrote it: their name, or "A former team member" once their account is gone.
     pub author: String,
+    /// Their account's id, while it exists: only they may rewrite the note.
+    pub author_id: Option<String>,
     /// "2026-11-29 10:46 GMT", in the organisation's time zone.
     pub at: String,
+    /// When its author last rewrote it, likewise.
+    pub edited: Option<String>,
 }
 
 /// Which page of each of a contact's lists to show (below 1 or left out: the first).
@@ -275,6 +279,10 @@ impl From<service::ContactError> for AppError {
             ContactError::NoteNotFound => {
                 AppError::NotFound("There is no such note: it may have been deleted.".into())
             }
+            ContactError::NotTheNoteAuthor => AppError::Conflict(
+                "Only its author changes a note, so that nobody's words are put under another's name: add a note of your own."
+                    .into(),
+            ),
             ContactError::Erased(day) => {
                 AppError::NotFound(format!("This contact's personal data was erased on {day}."))
             }
@@ -387,6 +395,14 @@ pub async fn add_contact_note(id: String, body: String) -> Result<(), AppError> 
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     Ok(notes::add(&state.db, &user.id, &id, &body).await?)
+}
+
+/// Rewrites a note the organiser wrote; it then says when it was edited.
+#[server(prefix = "/api", endpoint = "contacts/edit-note")]
+pub async fn edit_contact_note(note_id: String, body: String) -> Result<(), AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(notes::edit(&state.db, &user.id, &note_id, &body).await?)
 }
 
 /// Deletes a note (any organiser may: the audit log keeps who deleted whose).

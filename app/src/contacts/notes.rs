@@ -14,8 +14,8 @@ use crate::time_zone::Zone;
 /// Notes on a page of a contact's notes.
 pub const PAGE_SIZE: i64 = 20;
 
-/// Writes `body` as a note on contact `contact_id` by the user `author_id`.
-pub async fn add(db: &Db, author_id: &str, contact_id: &str, body: &str) -> Result<(), ContactError> {
+/// A note's text trimmed, or why it cannot be one.
+fn checked_body(body: &str) -> Result<&str, ContactError> {
     let body = body.trim();
     if body.is_empty() || !is_plain_text(body, NOTE_MAX_CHARS) {
         return Err(ContactError::Invalid(FieldError::only(
@@ -23,6 +23,12 @@ pub async fn add(db: &Db, author_id: &str, contact_id: &str, body: &str) -> Resu
             "Write the note: at most 2,000 characters.",
         )));
     }
+    Ok(body)
+}
+
+/// Writes `body` as a note on contact `contact_id` by the user `author_id`.
+pub async fn add(db: &Db, author_id: &str, contact_id: &str, body: &str) -> Result<(), ContactError> {
+    let body = checked_body(body)?;
     let mut tx = db.begin_write().await?;
     // Locked so that an erasure or a merge under way does not leave the note behind.
     locked_details(&mut tx, contact_id).await?;
@@ -36,6 +42,29 @@ pub async fn add(db: &Db, author_id: &str, contact_id: &str, body: &str) -> Resu
     .bind(db::now_unix())
     .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rewrites note `note_id` as `body`, for its author `author_id` only: nobody's words go
+/// under another's name. The note then says when it was edited.
+pub async fn edit(db: &Db, author_id: &str, note_id: &str, body: &str) -> Result<(), ContactError> {
+    let body = checked_body(body)?;
+    let mut tx = db.begin_write().await?;
+    let written_by: String = sqlx::query_scalar("SELECT written_by FROM contact_notes WHERE id = $1")
+        .bind(note_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ContactError::NoteNotFound)?;
+    if written_by != author_id {
+        return Err(ContactError::NotTheNoteAuthor);
+    }
+    sqlx::query("UPDATE contact_notes SET body = $1, edited_at = $2 WHERE id = $3")
+        .bind(body)
+        .bind(db::now_unix())
+        .bind(note_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -82,7 +111,7 @@ pub async fn page_of(
     contact_id: &str,
     page: i64,
 ) -> Result<(Vec<ContactNote>, Paging), sqlx::Error> {
-    let select = "SELECT n.id, n.body, n.written_at, u.display_name FROM contact_notes n \
+    let select = "SELECT n.id, n.body, n.written_at, n.edited_at, u.id AS author_id, u.display_name FROM contact_notes n \
                   LEFT JOIN users u ON u.id = n.written_by WHERE n.contact_id = $1 \
                   ORDER BY n.written_at DESC, n.id DESC";
     let (rows, page, has_more) =
@@ -96,7 +125,9 @@ pub async fn page_of(
                 author: row
                     .try_get::<Option<String>, _>("display_name")?
                     .unwrap_or_else(|| FORMER_AUTHOR.into()),
+                author_id: row.try_get("author_id")?,
                 at: zone.stamp(row.try_get("written_at")?),
+                edited: row.try_get::<Option<i64>, _>("edited_at")?.map(|at| zone.stamp(at)),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

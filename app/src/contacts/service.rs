@@ -32,6 +32,9 @@ pub enum ContactError {
     NotFound,
     #[error("no such note")]
     NoteNotFound,
+    /// Someone else's note: only its author rewrites it.
+    #[error("not the note's author")]
+    NotTheNoteAuthor,
     #[error("another contact has this email")]
     EmailTaken,
     /// Their personal data was erased on this day (`YYYY-MM-DD`).

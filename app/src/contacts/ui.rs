@@ -9,9 +9,9 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
     AddContactNote, ChangeContactTags, ContactDetail, ContactFilter, ContactPages, CreateContact,
-    DeleteContactNote, EraseContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts, NOTE_MAX_CHARS,
-    PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact, contacts_leaderboard,
-    get_contact, get_unsubscribe_status, list_contacts,
+    DeleteContactNote, EditContactNote, EraseContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
+    NOTE_MAX_CHARS, PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact,
+    contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -183,7 +183,14 @@ fn pages_shown(detail: &ContactDetail) -> ContactPages {
 /// The notes on a contact, newest first, each with who wrote it and when; Delete (after a
 /// confirmation) for those who manage contacts.
 #[component]
-fn Notes(detail: ContactDetail, may_manage: bool, delete: ServerAction<DeleteContactNote>) -> impl IntoView {
+fn Notes(
+    detail: ContactDetail,
+    may_manage: bool,
+    delete: ServerAction<DeleteContactNote>,
+    edit: ServerAction<EditContactNote>,
+    editing: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let me = use_context::<crate::auth::CurrentUser>().map(|user| user.id);
     let pages = pages_shown(&detail);
     let contact_id = detail.contact.id.clone();
     let link = move |n: i64| contact_page_link(&contact_id, ContactPages { notes: n, ..pages }, "notes");
@@ -194,21 +201,43 @@ fn Notes(detail: ContactDetail, may_manage: bool, delete: ServerAction<DeleteCon
         view! {
             <ul class="mt-2 space-y-3 text-sm">
                 {detail.notes.into_iter().map(|note| {
-                    // Each Delete says which note, for a screen reader going through the buttons.
-                    let label = format!("Delete the note of {}", note.at);
+                    // Each button says which note, for a screen reader going through them.
+                    let (delete_label, edit_label) = (format!("Delete the note of {}", note.at), format!("Edit the note of {}", note.at));
+                    let (note_id, edit_id) = (note.id.clone(), note.id.clone());
                     let ask = move |_| {
                         let question = "Delete this note? This cannot be undone.";
                         if window().confirm_with_message(question).unwrap_or(false) {
-                            delete.dispatch(DeleteContactNote { note_id: note.id.clone() });
+                            delete.dispatch(DeleteContactNote { note_id: note_id.clone() });
                         }
                     };
+                    let mine = may_manage && note.author_id.is_some() && note.author_id == me;
+                    let signed = match &note.edited {
+                        Some(edited) => format!("{} · {} · edited {edited}", note.author, note.at),
+                        None => format!("{} · {}", note.author, note.at),
+                    };
+                    let this_one = {
+                        let id = note.id.clone();
+                        move || editing.get().as_ref() == Some(&id)
+                    };
+                    let shown = this_one.clone();
+                    let body = note.body.clone();
                     view! {
                         <li data-testid="contact-note">
-                            <div class="whitespace-pre-line text-slate-900">{note.body}</div>
+                            <Show when=move || !shown() fallback=move || view! { <NoteEditor note_id=edit_id.clone() body=body.clone() edit editing /> }>
+                                <div class="whitespace-pre-line text-slate-900">{note.body.clone()}</div>
+                            </Show>
                             <div class="text-xs text-slate-600">
-                                {format!("{} · {}", note.author, note.at)}
+                                {signed}
+                                {mine.then(|| {
+                                    let id = note.id.clone();
+                                    let this_one = this_one.clone();
+                                    view! {
+                                        <button type="button" class="ml-2 text-indigo-700 underline" aria-label=edit_label hidden=this_one
+                                            on:click=move |_| editing.set(Some(id.clone()))>"Edit"</button>
+                                    }
+                                })}
                                 {may_manage.then(|| view! {
-                                    <button type="button" class="ml-2 text-red-700 underline" aria-label=label on:click=ask disabled=move || delete.pending().get()>"Delete"</button>
+                                    <button type="button" class="ml-2 text-red-700 underline" aria-label=delete_label on:click=ask disabled=move || delete.pending().get()>"Delete"</button>
                                 })}
                             </div>
                         </li>
@@ -220,6 +249,29 @@ fn Notes(detail: ContactDetail, may_manage: bool, delete: ServerAction<DeleteCon
     view! {
         {list}
         {crate::ui::pager("notes", pages.notes, detail.notes_paging.has_more, link, crate::ui::PAGES_PREVIOUS_NEXT, false)}
+    }
+}
+
+/// The form rewriting a note its author is editing: Save, or Cancel to leave it as it was.
+#[component]
+fn NoteEditor(
+    note_id: String,
+    body: String,
+    edit: ServerAction<EditContactNote>,
+    editing: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let error = last_error(edit.value());
+    view! {
+        <ActionForm action=edit attr:class="flex max-w-xl flex-col gap-2" attr:data-testid="edit-note">
+            <input type="hidden" name="note_id" value=note_id />
+            <crate::ui::TextArea label="The note" name="body" id="edit-note-body" rows=3 maxlength=NOTE_MAX_CHARS as u32 value=body error=error />
+            <FormError error=error />
+            <div class="flex gap-2">
+                <button type="submit" class=SMALL_BUTTON disabled=move || edit.pending().get()>"Save note"</button>
+                <button type="button" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-semibold text-slate-800"
+                    on:click=move |_| editing.set(None)>"Cancel"</button>
+            </div>
+        </ActionForm>
     }
 }
 
@@ -279,6 +331,9 @@ pub fn ContactPage() -> impl IntoView {
     crate::ui::empty_on_success(add_note.value(), note_form);
     let delete_note = ServerAction::<DeleteContactNote>::new();
     let delete_note_error = last_error(delete_note.value());
+    let edit_note = ServerAction::<EditContactNote>::new();
+    // The note being rewritten, if any: one at a time, kept while the page is drawn again.
+    let editing_note = RwSignal::new(None::<String>);
     // One effect each: a note's list is drawn again after either, whichever came last.
     Effect::new(move |_| {
         if matches!(add_note.value().get(), Some(Ok(()))) {
@@ -291,11 +346,20 @@ pub fn ContactPage() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if matches!(tags.value().get(), Some(Ok(_)))
-            || matches!(merge.value().get(), Some(Ok(_)))
-            || matches!(update.value().get(), Some(Ok(_)))
-            || matches!(erase.value().get(), Some(Ok(_)))
-        {
+        if matches!(edit_note.value().get(), Some(Ok(()))) {
+            editing_note.set(None);
+            detail.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        // Each read on every run: a `||` stopping at the first would leave the others unwatched.
+        let saved = [
+            matches!(tags.value().get(), Some(Ok(_))),
+            matches!(merge.value().get(), Some(Ok(_))),
+            matches!(update.value().get(), Some(Ok(_))),
+            matches!(erase.value().get(), Some(Ok(_))),
+        ];
+        if saved.contains(&true) {
             detail.refetch();
         }
     });
@@ -350,7 +414,7 @@ pub fn ContactPage() -> impl IntoView {
                 let _ = (id(), erased.get());
                 let c = crate::live::loaded_once(detail).await.ok()?.contact;
                 let (edited, tag_owner, note_owner) = (c.id.clone(), c.id.clone(), c.id.clone());
-                let notes = move || detail.get().and_then(Result::ok).map(|d| view! { <Notes detail=d may_manage delete=delete_note /> });
+                let notes = move || detail.get().and_then(Result::ok).map(|d| view! { <Notes detail=d may_manage delete=delete_note edit=edit_note editing=editing_note /> });
                 let editing = c;
                 let chips = move || detail.get().and_then(Result::ok).map(|d| {
                     let c = d.contact;

@@ -1542,13 +1542,17 @@ pub fn AdminShiftPage() -> impl IntoView {
     // live updates draw the rest of the page again.
     let editing = RwSignal::new(None::<Shift>);
     Effect::new(move |_| {
-        if add.value().get().is_some()
-            || remove.value().get().is_some()
-            || cancel_shift.value().get().is_some()
-            || promote.value().get().is_some()
-            || matches!(update.value().get(), Some(Ok(_)))
-            || matches!(move_to.value().get(), Some(Ok(_)))
-        {
+        // Each read on every run: a `||` stopping at the first would leave the others unwatched,
+        // and a later answer to them would change nothing.
+        let answered = [
+            add.value().get().is_some(),
+            remove.value().get().is_some(),
+            cancel_shift.value().get().is_some(),
+            promote.value().get().is_some(),
+            matches!(update.value().get(), Some(Ok(_))),
+            matches!(move_to.value().get(), Some(Ok(_))),
+        ];
+        if answered.contains(&true) {
             confirm_removal.set(None);
             moving.set(None);
             confirm_cancel.set(false);

@@ -233,6 +233,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("contacts/tags", ORGANISERS),
     ("contacts/merge", ORGANISERS),
     ("contacts/add-note", ORGANISERS),
+    ("contacts/edit-note", ORGANISERS),
     ("contacts/delete-note", ORGANISERS),
     ("contacts/erase", ORGANISERS),
     ("contacts/import/preview", ORGANISERS),

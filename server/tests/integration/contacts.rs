@@ -23,6 +23,7 @@ on_both_backends!(
     a_job_left_running_by_a_stopped_server_reads_as_interrupted,
     the_leaderboard_ranks_contacts_by_their_points_in_a_period,
     organisers_keep_notes_on_a_contact_which_follow_it_through_a_merge_and_an_erasure,
+    a_note_is_rewritten_by_its_author_only_and_says_when,
 );
 
 /// A contact created the way every module does it, inside a transaction of its own.
@@ -1237,4 +1238,55 @@ async fn organisers_keep_notes_on_a_contact_which_follow_it_through_a_merge_and_
     assert_eq!(app.call(&organiser, "contacts/erase", &erase).await.status(), 200);
     assert_eq!(stored().await, 0);
     assert_eq!(add(&jo, "Called again").await.status(), 404);
+}
+
+async fn a_note_is_rewritten_by_its_author_only_and_says_when(app: TestApp) {
+    app.create_user("ana@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("ben@example.org", Role::Admin, UserStatus::Active).await;
+    let (ana, ben) = (app.signed_in("ana@example.org").await, app.signed_in("ben@example.org").await);
+    let jo = contact(&app, "jo@example.org", "Jo", None).await;
+    let add = [("id", jo.as_str()), ("body", "Called: would host a house party.")];
+    assert_eq!(app.call(&ana, "contacts/add-note", &add).await.status(), 200);
+    let notes = || async {
+        let detail: Value =
+            app.call(&ana, "contacts/get", &[("id", jo.as_str())]).await.json().await.unwrap();
+        detail["notes"][0].clone()
+    };
+    let note = notes().await;
+    let note_id = note["id"].as_str().unwrap().to_string();
+    assert_eq!(note["edited"], Value::Null);
+    let ana_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'ana@example.org'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(note["author_id"], ana_id.as_str());
+    let edit = |client: &reqwest::Client, id: &str, body: &str| {
+        let (client, id, body) = (client.clone(), id.to_string(), body.to_string());
+        let app = &app;
+        async move {
+            app.call(&client, "contacts/edit-note", &[("note_id", id.as_str()), ("body", body.as_str())])
+                .await
+        }
+    };
+
+    // Not the author, not a note, not a note's text: refused, and the note stays as it was.
+    let res = edit(&ben, &note_id, "Would not host.").await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Only its author changes a note"));
+    assert_eq!(edit(&ana, "nope", "Anything").await.status(), 404);
+    for body in ["  ", &"x".repeat(2_001), "a\u{7}b"] {
+        let res = edit(&ana, &note_id, body).await;
+        assert_eq!(res.status(), 422, "{body:?}");
+        assert!(res.text().await.unwrap().contains("\"field\":\"body\""));
+    }
+    assert_eq!(edit(&app.client(), &note_id, "Anything").await.status(), 401);
+    let unchanged = notes().await;
+    assert_eq!((&unchanged["body"], &unchanged["edited"]), (&note["body"], &Value::Null));
+
+    // Rewritten by Ana: the new words, trimmed, still hers and dated as written, now edited.
+    assert_eq!(edit(&ana, &note_id, " Called: will host on the 12th.\nBring chairs. ").await.status(), 200);
+    let edited = notes().await;
+    assert_eq!(edited["body"], "Called: will host on the 12th.\nBring chairs.");
+    assert_eq!((&edited["author"], &edited["at"]), (&note["author"], &note["at"]));
+    assert!(edited["edited"].as_str().is_some_and(|at| at.len() >= 16), "{edited}");
 }
