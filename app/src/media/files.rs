@@ -205,6 +205,17 @@ impl MediaFiles {
         Ok((kind, bytes))
     }
 
+    /// Once `received` was recorded on what it belongs to (`recorded`: the name of the file it
+    /// replaced, if any), removes the file nothing names any more: the replaced one, or, when
+    /// recording failed, the received one.
+    pub async fn settle<E>(&self, received: &Received, recorded: &Result<Option<String>, E>) {
+        match recorded {
+            Ok(Some(replaced)) => self.remove(replaced).await,
+            Ok(None) => {}
+            Err(_) => self.remove(&received.name).await,
+        }
+    }
+
     /// Removes a stored file nothing uses any more. A failure is logged, not returned: the
     /// change that let go of the file is already committed.
     pub async fn remove(&self, name: &str) {

@@ -303,11 +303,7 @@ pub async fn attach_file(
     now: i64,
 ) -> Result<Video, VideoError> {
     let recorded = record_file(bus, actor, id, received, now).await;
-    match &recorded {
-        Ok(Some(replaced)) => files.remove(replaced).await,
-        Ok(None) => {}
-        Err(_) => files.remove(&received.name).await,
-    }
+    files.settle(received, &recorded).await;
     recorded?;
     find(bus.db(), "id", id, false).await
 }

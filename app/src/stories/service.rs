@@ -235,11 +235,7 @@ pub async fn attach_picture(
     alt: &str,
 ) -> Result<Story, StoryError> {
     let recorded = record_picture(bus, actor, id, received, alt).await;
-    match &recorded {
-        Ok(Some(replaced)) => files.remove(replaced).await,
-        Ok(None) => {}
-        Err(_) => files.remove(&received.name).await,
-    }
+    files.settle(received, &recorded).await;
     recorded?;
     find(bus.db(), "id", id, false).await
 }
