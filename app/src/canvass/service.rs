@@ -137,6 +137,16 @@ fn parse_lines(text: &str) -> Result<Vec<AddressForm>, CanvassError> {
     Ok(forms)
 }
 
+/// The street, city and postal code of a row holding them, as an address's event carries them.
+fn address_of(row: &sqlx::any::AnyRow) -> Result<AddressForm, sqlx::Error> {
+    Ok(AddressForm {
+        street: row.try_get("street")?,
+        city: row.try_get("city")?,
+        postal_code: row.try_get("postal_code")?,
+        edits: None,
+    })
+}
+
 fn address_event(id: &str, form: &AddressForm, contact: Option<(String, String)>) -> Event {
     let (contact_id, email) = contact.unzip();
     Event::CanvassAddressUpdated(CanvassAddressUpdated {
@@ -676,13 +686,7 @@ pub async fn record_visit(
             .bind(&address_id)
             .execute(&mut *tx)
             .await?;
-        let street = AddressForm {
-            street: address.try_get("street")?,
-            city: address.try_get("city")?,
-            postal_code: address.try_get("postal_code")?,
-            edits: None,
-        };
-        events.push(address_event(&address_id, &street, Some((contact.id.clone(), email))));
+        events.push(address_event(&address_id, &address_of(&address)?, Some((contact.id.clone(), email))));
         Some(contact.id)
     };
     // Time-ordered: of two visits in one second, the session's last is the later id.
@@ -781,13 +785,7 @@ pub async fn undo_visit(
     .bind(&address_id)
     .fetch_one(&mut *tx)
     .await?;
-    let form = AddressForm {
-        street: address.try_get("street")?,
-        city: address.try_get("city")?,
-        postal_code: address.try_get("postal_code")?,
-        edits: None,
-    };
-    bus::publish(&mut tx, actor, &address_event(&address_id, &form, None)).await?;
+    bus::publish(&mut tx, actor, &address_event(&address_id, &address_of(&address)?, None)).await?;
     bus.commit(tx).await?;
     session_by_id(bus.db(), &session_id).await
 }
