@@ -105,16 +105,20 @@ test.describe.serial("impact stories", () => {
     await expect(admin.getByTestId("picture-upload-error")).toHaveText("");
     expect(await shown.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
     expect(await violations(admin)).toEqual([]);
+    // What it shows, said better, without uploading it again.
+    await admin.getByLabel("What it shows", { exact: true }).fill("Children crossing Elm St at the new lights");
+    await admin.getByRole("button", { name: "Save description" }).click();
+    await expect(shown).toHaveAttribute("alt", "Children crossing Elm St at the new lights");
     await admin.getByRole("button", { name: "Publish" }).click();
     await expect(admin.getByTestId("story-status")).toContainText("/stories/new-crossing-on-elm-st");
 
     // The visitor sees it in the list and on the story's page.
     const visitor = await browser.newPage();
     await visitor.goto(`${server.baseURL}/stories`);
-    await expect(visitor.getByRole("img", { name: "Children crossing Elm St" })).toBeVisible();
+    await expect(visitor.getByRole("img", { name: "Children crossing Elm St at the new lights" })).toBeVisible();
     await visitor.getByRole("link", { name: "New crossing on Elm St" }).click();
     const picture = visitor.getByTestId("story-picture");
-    await expect(picture).toHaveAttribute("alt", "Children crossing Elm St");
+    await expect(picture).toHaveAttribute("alt", "Children crossing Elm St at the new lights");
     expect(await picture.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
 
     // Removed after a confirmation.

@@ -150,6 +150,15 @@ pub async fn publish_story(id: String, publish: bool) -> Result<Story, AppError>
     })
 }
 
+/// Changes what a story's picture is said to show (its `alt`).
+#[server(prefix = "/api", endpoint = "stories/describe-picture")]
+pub async fn describe_story_picture(id: String, alt: String) -> Result<Story, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::describe_picture(&state.bus, &actor, &id, &alt).await?)
+}
+
 /// Removes a story's picture.
 #[server(prefix = "/api", endpoint = "stories/remove-picture")]
 pub async fn remove_story_picture(id: String) -> Result<Story, AppError> {

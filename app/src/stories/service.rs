@@ -281,6 +281,25 @@ async fn locked_for_picture(tx: &mut Tx, id: &str) -> Result<sqlx::any::AnyRow, 
     .ok_or(StoryError::NotFound)
 }
 
+/// Changes what story `id`'s picture is said to show, with `social.impact-story.updated`.
+pub async fn describe_picture(bus: &Bus, actor: &Actor, id: &str, alt: &str) -> Result<Story, StoryError> {
+    let alt = checked_alt(alt).map_err(StoryError::Invalid)?;
+    let mut tx = bus.db().begin_write().await?;
+    let before = locked_for_picture(&mut tx, id).await?;
+    if before.try_get::<Option<String>, _>("picture_name")?.is_none() {
+        return Err(StoryError::Conflict("This story has no picture."));
+    }
+    sqlx::query("UPDATE impact_stories SET picture_alt = $1, updated_at = $2 WHERE id = $3")
+        .bind(&alt)
+        .bind(db::now_unix())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &before)?).await?;
+    bus.commit(tx).await?;
+    find(bus.db(), "id", id, false).await
+}
+
 /// Removes story `id`'s picture (written to the admin audit log, with
 /// `social.impact-story.updated`); the file goes after the commit.
 pub async fn remove_picture(

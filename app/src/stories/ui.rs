@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    DeleteStory, PICTURE_ALT_MAX_CHARS, PublishStory, RemoveStoryPicture, SaveStory, Story, StoryFilter,
-    get_story, list_stories, picture_upload_path, public_stories, public_story,
+    DeleteStory, DescribeStoryPicture, PICTURE_ALT_MAX_CHARS, PublishStory, RemoveStoryPicture, SaveStory,
+    Story, StoryFilter, get_story, list_stories, picture_upload_path, public_stories, public_story,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::INPUT;
@@ -123,8 +123,11 @@ pub fn AdminStoryPage() -> impl IntoView {
     let publish = ServerAction::<PublishStory>::new();
     let delete = ServerAction::<DeleteStory>::new();
     let remove_picture = ServerAction::<RemoveStoryPicture>::new();
+    let describe = ServerAction::<DescribeStoryPicture>::new();
+    let describe_error = last_error(describe.value());
     Effect::new(move |_| {
-        if save.version().get() + publish.version().get() + remove_picture.version().get() > 0 {
+        let changes = [save.version(), publish.version(), remove_picture.version(), describe.version()];
+        if changes.iter().map(|version| version.get()).sum::<usize>() > 0 {
             story.refetch();
         }
     });
@@ -176,7 +179,8 @@ pub fn AdminStoryPage() -> impl IntoView {
                 let s = crate::live::loaded_once(story).await.ok()?;
                 let refetch = Callback::new(move |_| story.refetch());
                 let shown = move || story.get().and_then(Result::ok).and_then(|s| {
-                    let (remove_id, picture) = (s.id, s.picture?);
+                    let (story_id, picture) = (s.id, s.picture?);
+                    let remove_id = story_id.clone();
                     let confirm_remove = move |_| {
                         if window().confirm_with_message("Remove the story's picture?").unwrap_or(false) {
                             remove_picture.dispatch(RemoveStoryPicture { id: remove_id.clone() });
@@ -184,7 +188,13 @@ pub fn AdminStoryPage() -> impl IntoView {
                     };
                     Some(view! {
                         <img src=picture.path() alt=picture.alt.clone() class="mt-3 max-h-48 rounded" data-testid="story-picture" />
-                        <p class="mt-1 text-sm text-slate-700">{format!("What it shows: {}", picture.alt)}</p>
+                        <ActionForm action=describe attr:class="mt-2 flex max-w-xl flex-wrap items-end gap-2" attr:novalidate=true>
+                            <input type="hidden" name="id" value=story_id />
+                            <div class="grow">
+                                <Field label="What it shows" name="alt" value=picture.alt.clone() error=describe_error />
+                            </div>
+                            <button type="submit" class=SMALL_BUTTON disabled=move || describe.pending().get()>"Save description"</button>
+                        </ActionForm>
                         <div class="mt-2">
                             <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700"
                                 disabled=move || remove_picture.pending().get() on:click=confirm_remove>"Remove the picture"</button>

@@ -209,6 +209,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("stories/get", ORGANISERS),
     ("stories/save", ORGANISERS),
     ("stories/publish", ORGANISERS),
+    ("stories/describe-picture", ORGANISERS),
     ("stories/remove-picture", ORGANISERS),
     ("stories/delete", ORGANISERS),
     ("stories/public", Anyone),

@@ -193,6 +193,10 @@ async fn upload_picture(
     client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
 }
 
+async fn describe(app: &TestApp, client: &reqwest::Client, id: &str, alt: &str) -> reqwest::Response {
+    app.call(client, "stories/describe-picture", &[("id", id), ("alt", alt)]).await
+}
+
 /// Whether the data directory holds the picture stored as `name`.
 fn stored(app: &TestApp, name: &str) -> bool {
     app.config.data_dir.join("media").join("pictures").join(name).exists()
@@ -270,6 +274,17 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     assert!(page.contains(&shared), "{page}");
     assert!(app.page(&app.client(), "/stories").await.contains(&img));
 
+    // What it shows, said better: a blank one refused, and none on a story without a picture.
+    let res = describe(&app, &admin, &id, " ").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("\"field\":\"alt\""));
+    assert_eq!(describe(&app, &admin, "nope", "Riders").await.status(), 404);
+    let story = ok_json(describe(&app, &admin, &id, " Riders boarding the 12 at the new stop ").await).await;
+    assert_eq!(story["picture"]["alt"], "Riders boarding the 12 at the new stop");
+    assert_eq!(story["picture"]["name"], first.as_str(), "the same picture");
+    let page = app.page(&app.client(), "/stories/bus-route-12-saved").await;
+    assert!(page.contains("alt=\"Riders boarding the 12 at the new stop\""), "{page}");
+
     // Replaced by a JPEG: the PNG goes.
     let story = ok_json(upload_picture(&app, &admin, &id, alt, "bus.jpg", JPEG).await).await;
     let second = story["picture"]["name"].as_str().unwrap().to_string();
@@ -285,6 +300,8 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("This story has no picture."));
     assert_eq!(app.call(&admin, "stories/remove-picture", &[("id", "nope")]).await.status(), 404);
+    let res = describe(&app, &admin, &id, "Riders").await;
+    assert_eq!(res.status(), 409, "no picture to describe");
     assert_eq!(app.audited("story.picture.removed").await, ["Bus route 12 saved"]);
 
     // A phone's photo is larger than other requests may be; one over 10 MB is refused.
