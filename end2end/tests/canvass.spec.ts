@@ -1,5 +1,5 @@
 import { expect } from "@playwright/test";
-import { expectFitsPhone, ready, signIn, startWithAdmin, test, violations } from "./helpers";
+import { ADMIN, expectFitsPhone, ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
 
 test.describe.serial("canvassing", () => {
@@ -230,5 +230,48 @@ test.describe.serial("canvassing", () => {
     await admin.goto(`${server.baseURL}/admin`);
     const week = admin.getByTestId("last-week");
     await expect(week.getByRole("link", { name: "3 doors knocked, 2 conversations" })).toHaveAttribute("href", "/admin/canvass");
+  });
+
+  test("an organiser asks a canvasser to walk a turf; it comes first on their page until they are taken off", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/canvass");
+    await admin.getByLabel("Turf name").fill("Mill Lane");
+    await admin.getByLabel("Streets or postal codes, one a line").fill("Mill Lane");
+    await admin.getByRole("button", { name: "Make turf" }).click();
+    await expect(admin.getByTestId("turf-saved")).toContainText('Turf "Mill Lane" made');
+    await admin.getByRole("link", { name: "Mill Lane", exact: true }).click();
+    await expect(admin.getByTestId("assigned-none")).toBeVisible();
+    await ready(admin);
+
+    // An email no account has: said under the field.
+    const email = admin.getByLabel("Their account's email");
+    await email.fill("nobody@example.org");
+    await admin.getByRole("button", { name: "Ask them" }).click();
+    await expect(admin.getByTestId("error-email")).toContainText("No active account has this email");
+    await email.fill(ADMIN.email);
+    await admin.getByRole("button", { name: "Ask them" }).click();
+    await expect(admin.getByTestId("assigned")).toHaveText(/Ana Admin \(ana@example\.org\)/);
+    await expect(email).toHaveValue("");
+    expect(await violations(admin), "a turf with its canvassers").toEqual([]);
+
+    // Their page says so, and starts on it unless they choose another.
+    const walker = await browser.newPage();
+    await signIn(walker, server, "/admin");
+    await walker.goto(`${server.baseURL}/canvass`);
+    await expect(walker.getByTestId("turfs-yours")).toHaveText("An organiser asked you to canvass Mill Lane.");
+    await expect(walker.getByLabel("Turf").locator("option:checked")).toHaveText(/^Mill Lane \(/);
+    expect(await violations(walker), "the canvassing page with a turf asked of them").toEqual([]);
+
+    // Taken off after a confirmation: no longer first for them.
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Take Ana Admin off Mill Lane? It then is no longer first on their canvassing page.");
+      dialog.accept();
+    });
+    await admin.getByRole("button", { name: "Take Ana Admin off this turf" }).click();
+    await expect(admin.getByTestId("assigned-none")).toBeVisible();
+    await walker.reload();
+    await expect(walker.getByRole("button", { name: "Start canvassing" })).toBeVisible();
+    await expect(walker.getByTestId("turfs-yours")).toHaveCount(0);
+    await expect(walker.getByLabel("Turf").locator("option:checked")).toHaveText("The whole list");
   });
 });

@@ -92,14 +92,14 @@ test.describe.serial("impact stories", () => {
     const file = admin.getByLabel("Picture", { exact: true });
     await description.fill("Children crossing Elm St");
     await file.setInputFiles({ name: "crossing.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") });
-    await admin.getByRole("button", { name: "Upload" }).click();
+    await admin.getByRole("button", { name: "Upload the picture" }).click();
     await expect(admin.getByTestId("picture-upload-error")).toHaveText("Upload a JPEG, PNG, WebP or GIF picture.");
     await expect(admin.getByTestId("story-picture")).toHaveCount(0);
 
     // A 1×1 PNG: shown on the page with what it shows.
     const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
     await file.setInputFiles({ name: "crossing.png", mimeType: "image/png", buffer: png });
-    await admin.getByRole("button", { name: "Upload" }).click();
+    await admin.getByRole("button", { name: "Upload the picture" }).click();
     const shown = admin.getByTestId("story-picture");
     await expect(shown).toHaveAttribute("alt", "Children crossing Elm St");
     await expect(admin.getByTestId("picture-upload-error")).toHaveText("");

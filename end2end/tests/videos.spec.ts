@@ -76,7 +76,7 @@ test.describe.serial("videos", () => {
     // Not a video: refused with the reason, nothing kept.
     const fileInput = admin.getByLabel("Video file", { exact: true });
     await fileInput.setInputFiles({ name: "notes.mp4", mimeType: "video/mp4", buffer: Buffer.from("These are my notes, not a film.") });
-    await admin.getByRole("button", { name: "Upload" }).click();
+    await admin.getByRole("button", { name: "Upload the video file" }).click();
     await expect(admin.getByTestId("video-upload-error")).toHaveText("Upload an MP4 or WebM video file.");
     await expect(admin.getByTestId("video-source")).toContainText("No video file yet");
 
@@ -87,7 +87,7 @@ test.describe.serial("videos", () => {
     await cdp.send("Network.enable");
     await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1_000_000 });
     await fileInput.setInputFiles({ name: "rally.mp4", mimeType: "video/mp4", buffer: mp4 });
-    await admin.getByRole("button", { name: "Upload" }).click();
+    await admin.getByRole("button", { name: "Upload the video file" }).click();
     await expect(admin.getByTestId("video-upload-progress")).toContainText("Uploading…");
     // A description written while the file goes up is still there once the page shows the file.
     await admin.getByLabel(/^Description/).fill("Two thousand of us.");
@@ -130,6 +130,56 @@ test.describe.serial("videos", () => {
     expect((await visitor.request.get(`${server.baseURL}${src}`)).status()).toBe(404);
   });
 
+  test("an admin gives a video a poster picture; the list and the visitor's player show it", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/videos");
+    await admin.getByLabel("Title", { exact: true }).fill("Bus riders speak");
+    await admin.getByLabel(/^Video file/).fill("https://media.example.org/riders.mp4");
+    await admin.getByRole("button", { name: "Save video" }).click();
+    await expect(admin.getByRole("heading", { name: "Bus riders speak" })).toBeVisible();
+    await ready(admin);
+
+    // Not a picture: refused with the reason, nothing kept.
+    const file = admin.getByLabel("Picture", { exact: true });
+    const upload = admin.getByRole("button", { name: "Upload the picture" });
+    await file.setInputFiles({ name: "riders.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") });
+    await upload.click();
+    await expect(admin.getByTestId("poster-upload-error")).toHaveText("Upload a JPEG, PNG, WebP or GIF picture.");
+    await expect(admin.getByTestId("poster-shown")).toHaveCount(0);
+
+    // A 1×1 PNG: the page shows it.
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
+    await file.setInputFiles({ name: "riders.png", mimeType: "image/png", buffer: png });
+    await upload.click();
+    const shown = admin.getByTestId("poster-shown");
+    expect(await shown.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
+    await expect(admin.getByTestId("poster-upload-error")).toHaveText("");
+    expect(await violations(admin)).toEqual([]);
+    await admin.getByRole("button", { name: "Publish" }).click();
+    await expect(admin.getByTestId("video-status")).toContainText("/videos/bus-riders-speak");
+
+    // The visitor sees it beside the title, and the player shows it before playing.
+    const visitor = await browser.newPage();
+    await visitor.goto(`${server.baseURL}/videos`);
+    const beside = visitor.getByTestId("video").filter({ hasText: "Bus riders speak" }).getByTestId("video-poster");
+    expect(await beside.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
+    expect(await violations(visitor)).toEqual([]);
+    await visitor.getByRole("link", { name: "Bus riders speak" }).click();
+    await expect(visitor.getByTestId("player")).toHaveAttribute("poster", /^\/media\/pictures\/[0-9a-f-]+\.png$/);
+    expect(await visitor.getByTestId("player").getAttribute("poster")).toBe(await shown.getAttribute("src"));
+
+    // Removed after a confirmation: the player has none.
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Remove the poster? The player then shows the video's first frame.");
+      dialog.accept();
+    });
+    await admin.getByRole("button", { name: "Remove the poster" }).click();
+    await expect(shown).toHaveCount(0);
+    await visitor.reload();
+    await expect(visitor.getByTestId("player")).toBeVisible();
+    await expect(visitor.getByTestId("player")).not.toHaveAttribute("poster", /./);
+  });
+
   test("an admin pastes captions from a SubRip file; the visitor's player reads them as a captions track", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/videos");
@@ -168,6 +218,12 @@ test.describe.serial("videos", () => {
       return Array.from(track.cues ?? [], (cue) => (cue as VTTCue).text);
     });
     expect(cues).toEqual(["We marched", "to city hall."]);
+    // And the words to read, under the video, once opened.
+    const transcript = visitor.getByTestId("transcript");
+    await expect(transcript.getByText("We marched to city hall.")).toBeHidden();
+    await transcript.getByText("Read the transcript").click();
+    await expect(transcript.getByText("We marched to city hall.")).toBeVisible();
+    expect(await violations(visitor)).toEqual([]);
 
     // Removed after a confirmation: the page says so and the player has no track.
     admin.once("dialog", (dialog) => {
@@ -180,5 +236,6 @@ test.describe.serial("videos", () => {
     await visitor.reload();
     await expect(visitor.getByTestId("player")).toBeVisible();
     await expect(visitor.locator("track")).toHaveCount(0);
+    await expect(visitor.getByTestId("transcript")).toHaveCount(0);
   });
 });

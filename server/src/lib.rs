@@ -202,11 +202,15 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(uploads::video_file).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
+            app::media::POSTER_ROUTE,
+            axum::routing::post(uploads::video_poster).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
             app::stories::PICTURE_ROUTE,
             axum::routing::post(uploads::story_picture).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .nest_service(app::media::FILES_PATH, uploaded_files(&state.video_files))
-        .nest_service(app::stories::PICTURES_PATH, uploaded_files(&state.picture_files))
+        .nest_service(app::media::PICTURES_PATH, uploaded_files(&state.picture_files))
         .leptos_routes(&state, routes, move || app::shell(options.clone()))
         .fallback(site_files::serve)
         // axum's own cap on a body read whole (2 MB unless told): `limit_body` decides each

@@ -1,5 +1,6 @@
 //! Uploads, received as `multipart/form-data` and streamed to the data directory: a video's
-//! file (field `file`) and a story's picture (fields `alt`, what it shows, and `file`). The
+//! file and its poster picture (field `file`), and a story's picture (fields `alt`, what it
+//! shows, and `file`). The
 //! page sends them from script with a progress bar; before the page's code has loaded, the
 //! same form posts plainly and lands back on the page it came from.
 
@@ -106,10 +107,34 @@ pub async fn video_file(
     let actor = app::events::Actor::User(user.id);
     let now = app::db::now_unix();
     match app::media::service::attach_file(&state.bus, files, &actor, &id, &upload.received, now).await {
-        Ok(_) if app::request::posted_by_browser(&headers) => {
-            Redirect::to(&format!("/admin/videos/{id}")).into_response()
-        }
-        Ok(video) => Json(video).into_response(),
+        Ok(video) => answer(&headers, &format!("/admin/videos/{id}"), video),
+        Err(e) => video_refusal(e),
+    }
+}
+
+/// `POST /api/videos/{id}/poster`: stores the picture and shows it before the video plays and
+/// in links shared to it, replacing an earlier one. Answers as `video_file` does.
+pub async fn video_poster(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let user = match require_roles(&state, &headers, app::media::MANAGERS).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    if let Err(e) = app::media::service::find(&state.db, "id", &id, false).await {
+        return video_refusal(e);
+    }
+    let files = &state.picture_files;
+    let upload = match receive(files, &headers, form, "Choose a picture to upload.").await {
+        Ok(upload) => upload,
+        Err(refused) => return refused,
+    };
+    let actor = app::events::Actor::User(user.id);
+    match app::media::service::attach_poster(&state.bus, files, &actor, &id, &upload.received).await {
+        Ok(video) => answer(&headers, &format!("/admin/videos/{id}"), video),
         Err(e) => video_refusal(e),
     }
 }
@@ -139,11 +164,18 @@ pub async fn story_picture(
         app::stories::service::attach_picture(&state.bus, files, &actor, &id, &upload.received, &upload.alt)
             .await;
     match attached {
-        Ok(_) if app::request::posted_by_browser(&headers) => {
-            Redirect::to(&format!("/admin/stories/{id}")).into_response()
-        }
-        Ok(story) => Json(story).into_response(),
+        Ok(story) => answer(&headers, &format!("/admin/stories/{id}"), story),
         Err(e) => story_refusal(e),
+    }
+}
+
+/// What an upload recorded on `recorded` answers: a redirect to its admin `page` for a plain
+/// form post (the browser then shows it), else `recorded` as JSON for the page's code.
+fn answer(headers: &HeaderMap, page: &str, recorded: impl serde::Serialize) -> Response {
+    if app::request::posted_by_browser(headers) {
+        Redirect::to(page).into_response()
+    } else {
+        Json(recorded).into_response()
     }
 }
 

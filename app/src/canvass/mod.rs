@@ -225,6 +225,17 @@ pub struct Turf {
     /// Canvassers walking it now.
     pub out_now: i64,
     pub edits: i64,
+    /// The canvassers an organiser asked to walk it, by name. Organisers only: empty on a
+    /// canvasser's page.
+    pub assigned: Vec<Assignee>,
+}
+
+/// A canvasser a turf is assigned to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
 }
 
 /// A turf's form as typed: the areas one a line.
@@ -239,12 +250,14 @@ pub struct TurfForm {
 
 /// The canvasser's page: their open session, if any, and the addresses still to knock on in
 /// it (all of them, when no session is open), found by street or postal code; and the turfs
-/// to choose from when starting.
+/// to choose from when starting, those assigned to them first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Walk {
     pub session: Option<Session>,
     pub to_visit: AddressPage,
     pub turfs: Vec<Turf>,
+    /// The ids of the turfs an organiser asked this canvasser to walk.
+    pub yours: Vec<String>,
 }
 
 /// A visit as the canvasser records it. Name and email are for a person who wants to hear
@@ -352,6 +365,27 @@ pub async fn delete_turf(id: String) -> Result<(), AppError> {
     Ok(service::delete_turf(&state.db, &crate::events::Actor::User(user.id), &id).await?)
 }
 
+/// Asks the canvasser with the account `email` to walk turf `turf_id`: it comes first on
+/// their canvassing page, and they are emailed.
+#[server(prefix = "/api", endpoint = "canvass/assign-turf")]
+pub async fn assign_turf(turf_id: String, email: String) -> Result<Turf, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    let turf = service::assign_turf(&state.db, &actor, &turf_id, &email, crate::db::now_unix()).await?;
+    crate::request::after_plain_form_post(&format!("/admin/canvass/turfs/{turf_id}"));
+    Ok(turf)
+}
+
+/// Takes canvasser `user_id` off turf `turf_id`.
+#[server(prefix = "/api", endpoint = "canvass/unassign-turf")]
+pub async fn unassign_turf(turf_id: String, user_id: String) -> Result<Turf, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::unassign_turf(&state.db, &actor, &turf_id, &user_id).await?)
+}
+
 /// Sessions, latest first, 50 a page.
 #[server(prefix = "/api", endpoint = "canvass/sessions")]
 pub async fn list_sessions(#[server(default)] page: i64) -> Result<SessionPage, AppError> {
@@ -400,7 +434,6 @@ pub async fn add_door(form: AddressForm) -> Result<Address, AppError> {
     Ok(address)
 }
 
-/// Ends the signed-in canvasser's open session, publishing `canvass.session.completed`.
 /// Takes back a visit recorded in the canvasser's open session (the wrong door, the wrong
 /// outcome): the door is theirs to record again.
 #[server(prefix = "/api", endpoint = "canvass/undo-visit")]
@@ -411,6 +444,7 @@ pub async fn undo_visit(visit_id: String) -> Result<Session, AppError> {
     Ok(service::undo_visit(&state.bus, &actor, &user.id, &visit_id, crate::db::now_unix()).await?)
 }
 
+/// Ends the signed-in canvasser's open session, publishing `canvass.session.completed`.
 #[server(prefix = "/api", endpoint = "canvass/end")]
 pub async fn end_session() -> Result<Session, AppError> {
     let user = canvasser().await?;

@@ -5,8 +5,8 @@
 use sqlx::Row;
 
 use super::{
-    Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, LastVisit, Outcome,
-    Results, Session, SessionPage, Turf, TurfForm, Visit, VisitForm, Walk,
+    Address, AddressDetail, AddressFilter, AddressForm, AddressPage, AddressesAdded, Assignee, LastVisit,
+    Outcome, Results, Session, SessionPage, Turf, TurfForm, Visit, VisitForm, Walk,
 };
 use crate::bus::{self, Bus};
 use crate::db::{self, Db, Tx};
@@ -550,7 +550,16 @@ pub async fn walk(db: &Db, user_id: &str, filter: &AddressFilter) -> Result<Walk
         Some(id) => (Some(session_by_id(db, &id).await?), Vec::new()),
         None => (None, turfs(db).await?),
     };
-    Ok(Walk { session, to_visit, turfs })
+    let yours: Vec<String> =
+        sqlx::query_scalar("SELECT turf_id FROM canvass_turf_assignments WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(db.pool())
+            .await?;
+    // Theirs first; who else walks a turf is for organisers to see.
+    let (mut turfs, others): (Vec<Turf>, Vec<Turf>) = turfs.into_iter().partition(|t| yours.contains(&t.id));
+    turfs.extend(others);
+    let turfs = turfs.into_iter().map(|t| Turf { assigned: Vec::new(), ..t }).collect();
+    Ok(Walk { session, to_visit, turfs, yours })
 }
 
 /// Opens a session for the canvasser on turf `turf_id` (empty: the whole list), with
@@ -959,7 +968,25 @@ async fn counted(db: &Db, turf: TurfRow) -> Result<Turf, CanvassError> {
             .bind(&turf.id)
             .fetch_one(db.pool())
             .await?;
-    Ok(Turf { id: turf.id, name: turf.name, areas: turf.areas, addresses, done, out_now, edits: turf.edits })
+    let assigned: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.display_name, u.email FROM canvass_turf_assignments a JOIN users u ON u.id = a.user_id \
+         WHERE a.turf_id = $1 ORDER BY u.display_name, u.id",
+    )
+    .bind(&turf.id)
+    .fetch_all(db.pool())
+    .await?;
+    let assigned =
+        assigned.into_iter().map(|(user_id, name, email)| Assignee { user_id, name, email }).collect();
+    Ok(Turf {
+        id: turf.id,
+        name: turf.name,
+        areas: turf.areas,
+        addresses,
+        done,
+        out_now,
+        edits: turf.edits,
+        assigned,
+    })
 }
 
 pub async fn turf(db: &Db, id: &str) -> Result<Turf, CanvassError> {
@@ -1051,6 +1078,110 @@ pub async fn delete_turf(db: &Db, actor: &Actor, id: &str) -> Result<(), Canvass
     crate::audit::service::record(&mut tx, actor, "canvass.turf.deleted", &name).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Asks the canvasser whose account is `email` to walk turf `turf_id` (written to the admin
+/// audit log), and emails them so, in one transaction. Refused for an email no active account
+/// has, and for a canvasser already asked.
+pub async fn assign_turf(
+    db: &Db,
+    actor: &Actor,
+    turf_id: &str,
+    email: &str,
+    now: i64,
+) -> Result<Turf, CanvassError> {
+    let email = crate::users::service::normalise_email(email);
+    if email.is_empty() {
+        return Err(invalid("email", "Type the email of the canvasser's account.".into()));
+    }
+    let mut tx = db.begin_write().await?;
+    // Not deleted meanwhile: `delete_turf` takes the same lock.
+    db::lock_key(&mut tx, &turf_lock(turf_id)).await?;
+    let turf: (String, String) = sqlx::query_as("SELECT name, areas FROM canvass_turfs WHERE id = $1")
+        .bind(turf_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(NO_TURF)?;
+    let canvasser: Option<(String, String)> =
+        sqlx::query_as("SELECT id, display_name FROM users WHERE email = $1 AND status = 'ACTIVE'")
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((user_id, user_name)) = canvasser else {
+        let message = "No active account has this email: they sign up, or are invited under Users, first.";
+        return Err(invalid("email", message.into()));
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO canvass_turf_assignments (turf_id, user_id, assigned_at) VALUES ($1, $2, $3)",
+    )
+    .bind(turf_id)
+    .bind(&user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(CanvassError::Conflict("This canvasser is already asked to walk this turf."));
+        }
+        other => other?,
+    };
+    let (name, areas) = turf;
+    crate::audit::service::record(&mut tx, actor, "canvass.turf.assigned", &format!("{name}: {email}"))
+        .await?;
+    crate::email::service::queue(&mut tx, &assignment_email(&email, &user_name, &name, &areas)).await?;
+    tx.commit().await?;
+    self::turf(db, turf_id).await
+}
+
+/// The email telling a canvasser they are asked to walk the turf `name` made of `areas`.
+fn assignment_email(
+    to: &str,
+    canvasser: &str,
+    name: &str,
+    areas: &str,
+) -> crate::email::service::OutgoingEmail {
+    let base = crate::email::service::LINK_BASE;
+    crate::email::service::OutgoingEmail {
+        to: to.to_string(),
+        subject: format!("You are asked to canvass {name}"),
+        body: format!(
+            "Hello {canvasser},\n\nAn organiser asked you to canvass {name}: {}.\n\n\
+             When you are at the first door, open {base}/canvass, choose {name} (it is first on the \
+             list) and press Start canvassing.\n",
+            areas.lines().collect::<Vec<_>>().join(", ")
+        ),
+        attachment: None,
+    }
+}
+
+/// Takes canvasser `user_id` off turf `turf_id` (written to the admin audit log).
+pub async fn unassign_turf(
+    db: &Db,
+    actor: &Actor,
+    turf_id: &str,
+    user_id: &str,
+) -> Result<Turf, CanvassError> {
+    let mut tx = db.begin_write().await?;
+    let taken_off: Option<(String, String)> = sqlx::query_as(
+        "SELECT t.name, u.email FROM canvass_turf_assignments a JOIN canvass_turfs t ON t.id = a.turf_id \
+         JOIN users u ON u.id = a.user_id WHERE a.turf_id = $1 AND a.user_id = $2",
+    )
+    .bind(turf_id)
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((name, email)) = taken_off else {
+        return Err(CanvassError::NotFound("This canvasser is not asked to walk this turf."));
+    };
+    sqlx::query("DELETE FROM canvass_turf_assignments WHERE turf_id = $1 AND user_id = $2")
+        .bind(turf_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::service::record(&mut tx, actor, "canvass.turf.unassigned", &format!("{name}: {email}"))
+        .await?;
+    tx.commit().await?;
+    self::turf(db, turf_id).await
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Canvassing pages: `/canvass`, where a signed-in volunteer walks a session (on a turf or the
 //! whole list) and records each door; `/admin/canvass`, the sessions, the turfs and the address
 //! list (with a box to add addresses); an address's page with its visits, to correct or delete
-//! it; and a turf's page, to change or delete it.
+//! it; and a turf's page, to ask canvassers to walk it, change it or delete it.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -9,9 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AddAddresses, AddDoor, Address, AddressFilter, DeleteAddress, DeleteTurf, EndSession, LastVisit,
-    NOT_VISITED, Outcome, RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf, UndoVisit,
-    get_address, get_turf, get_walk, list_addresses, list_sessions, list_turfs,
+    AddAddresses, AddDoor, Address, AddressFilter, AssignTurf, DeleteAddress, DeleteTurf, EndSession,
+    LastVisit, NOT_VISITED, Outcome, RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf,
+    UnassignTurf, UndoVisit, get_address, get_turf, get_walk, list_addresses, list_sessions, list_turfs,
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -23,6 +23,16 @@ fn last_visit(address: &Address) -> String {
         (Some(outcome), Some(day)) => format!("{} ({day})", outcome.label()),
         _ => "Not visited yet".to_string(),
     }
+}
+
+/// "An organiser asked you to canvass High St, Elm Rd.", when they did.
+fn yours_line(walk: &super::Walk) -> Option<impl IntoView + use<>> {
+    let names: Vec<String> =
+        walk.turfs.iter().filter(|t| walk.yours.contains(&t.id)).map(|t| t.name.clone()).collect();
+    (!names.is_empty()).then(|| {
+        let text = format!("An organiser asked you to canvass {}.", names.join(", "));
+        view! { <p class="mt-2 font-medium text-slate-900" data-testid="turfs-yours">{text}</p> }
+    })
 }
 
 /// "12 addresses, 5 done, 7 to knock on".
@@ -197,17 +207,30 @@ pub fn CanvassPage() -> impl IntoView {
                                 None => view! {
                                     <section class=CARD aria-label="Start">
                                         <p class="text-slate-700">"Start a session when you are at the first door: each visit you record counts in it."</p>
+                                        {yours_line(&walk)}
                                         <ActionForm action=start attr:class="mt-3 flex flex-wrap items-end gap-3">
-                                            {(!walk.turfs.is_empty()).then(|| view! {
-                                                <label class="text-sm text-slate-700">
-                                                    "Turf"
-                                                    <select name="turf_id" class=SMALL_INPUT>
-                                                        <option value="">"The whole list"</option>
-                                                        {walk.turfs.iter().map(|t| view! {
-                                                            <option value=t.id.clone()>{format!("{} ({} to knock on)", t.name, t.addresses - t.done)}</option>
-                                                        }).collect_view()}
-                                                    </select>
-                                                </label>
+                                            {(!walk.turfs.is_empty()).then(|| {
+                                                let option = |t: &Turf| view! {
+                                                    <option value=t.id.clone()>{format!("{} ({} to knock on)", t.name, t.addresses - t.done)}</option>
+                                                };
+                                                // Theirs come first, so the first of them is chosen.
+                                                let (yours, others): (Vec<&Turf>, Vec<&Turf>) = walk.turfs.iter().partition(|t| walk.yours.contains(&t.id));
+                                                let whole_list = view! { <option value="">"The whole list"</option> };
+                                                view! {
+                                                    <label class="text-sm text-slate-700">
+                                                        "Turf"
+                                                        <select name="turf_id" class=SMALL_INPUT>
+                                                            {if yours.is_empty() {
+                                                                view! { {whole_list} {others.into_iter().map(option).collect_view()} }.into_any()
+                                                            } else {
+                                                                view! {
+                                                                    <optgroup label="Asked of you">{yours.into_iter().map(option).collect_view()}</optgroup>
+                                                                    <optgroup label="Others">{whole_list} {others.into_iter().map(option).collect_view()}</optgroup>
+                                                                }.into_any()
+                                                            }}
+                                                        </select>
+                                                    </label>
+                                                }
                                             })}
                                             <button type="submit" class=SMALL_BUTTON disabled=move || start.pending().get()>"Start canvassing"</button>
                                         </ActionForm>
@@ -659,7 +682,8 @@ fn TurfList(turfs: Resource<Result<Vec<Turf>, AppError>>) -> impl IntoView {
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
                                         <th class=TH>"Turf"</th><th class=format!("{TH} {WIDE_ONLY}")>"Areas"</th>
-                                        <th class=TH>"Progress"</th><th class=format!("{TH} {WIDE_ONLY}")>"Out now"</th>
+                                        <th class=TH>"Progress"</th><th class=format!("{TH} {WIDE_ONLY}")>"Asked of"</th>
+                                        <th class=format!("{TH} {WIDE_ONLY}")>"Out now"</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {list.into_iter().map(|t| view! {
@@ -669,6 +693,7 @@ fn TurfList(turfs: Resource<Result<Vec<Turf>, AppError>>) -> impl IntoView {
                                                 </td>
                                                 <td class=format!("{TD} {WIDE_ONLY}")>{t.areas.join(", ")}</td>
                                                 <td class=TD>{turf_progress(&t)}</td>
+                                                <td class=format!("{TD} {WIDE_ONLY}")>{t.assigned.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join(", ")}</td>
                                                 <td class=format!("{TD} {WIDE_ONLY}")>{t.out_now}</td>
                                             </tr>
                                         }).collect_view()}
@@ -704,8 +729,10 @@ pub fn AdminTurfPage() -> impl IntoView {
     let save_error = last_error(save.value());
     let delete = ServerAction::<DeleteTurf>::new();
     let delete_error = last_error(delete.value());
+    let assign = ServerAction::<AssignTurf>::new();
+    let unassign = ServerAction::<UnassignTurf>::new();
     Effect::new(move |_| {
-        if save.version().get() > 0 {
+        if save.version().get() + assign.version().get() + unassign.version().get() > 0 {
             turf.refetch();
         }
     });
@@ -733,6 +760,7 @@ pub fn AdminTurfPage() -> impl IntoView {
                                 ". "
                                 <a href=format!("/admin/canvass?turf={}", t.id) class="text-indigo-700 underline">"Its addresses"</a>
                             </p>
+                            <Canvassers turf=t.clone() assign unassign />
                             <section class=CARD>
                                 <h2 class="font-semibold text-slate-900">"Change the turf"</h2>
                                 <ActionForm action=save on:input=move |_| changed.set(true) on:submit=move |_| changed.set(false) attr:class="mt-3 grid gap-3" attr:novalidate=true>
@@ -754,5 +782,56 @@ pub fn AdminTurfPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The canvassers asked to walk a turf, each to take off (after a confirmation), and the form
+/// asking one more by their account's email.
+#[component]
+fn Canvassers(
+    turf: Turf,
+    assign: ServerAction<AssignTurf>,
+    unassign: ServerAction<UnassignTurf>,
+) -> impl IntoView {
+    let error = last_error(assign.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::ui::empty_on_success(assign.value(), form);
+    let list = if turf.assigned.is_empty() {
+        view! { <p class="mt-2 text-sm text-slate-600" data-testid="assigned-none">"Nobody is asked yet: any canvasser may choose it."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="mt-2 space-y-1 text-sm">
+                {turf.assigned.iter().map(|a| {
+                    let (turf_id, user_id, turf_name, name) = (turf.id.clone(), a.user_id.clone(), turf.name.clone(), a.name.clone());
+                    let confirm = move |_| {
+                        let question = format!("Take {name} off {turf_name}? It then is no longer first on their canvassing page.");
+                        if window().confirm_with_message(&question).unwrap_or(false) {
+                            unassign.dispatch(UnassignTurf { turf_id: turf_id.clone(), user_id: user_id.clone() });
+                        }
+                    };
+                    view! {
+                        <li data-testid="assigned">
+                            {format!("{} ({})", a.name, a.email)}
+                            <button type="button" class="ml-2 text-red-700 underline" aria-label=format!("Take {} off this turf", a.name)
+                                disabled=move || unassign.pending().get() on:click=confirm>"Take off"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        <section class=CARD aria-labelledby="canvassers-heading">
+            <h2 id="canvassers-heading" class="font-semibold text-slate-900">"Canvassers asked to walk it"</h2>
+            <p class="mt-1 text-sm text-slate-600">"It comes first on their canvassing page, and they are emailed."</p>
+            {list}
+            <FormError error=last_error(unassign.value()) />
+            <ActionForm action=assign node_ref=form attr:class="mt-3 flex flex-wrap items-end gap-3" attr:novalidate=true>
+                <input type="hidden" name="turf_id" value=turf.id.clone() />
+                <div class="min-w-64"><Field label="Their account's email" name="email" kind="email" required=true error=error /></div>
+                <div><button type="submit" class=SMALL_BUTTON disabled=move || assign.pending().get()>"Ask them"</button></div>
+            </ActionForm>
+            <FormError error=error />
+        </section>
     }
 }

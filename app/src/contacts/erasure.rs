@@ -40,6 +40,8 @@ struct Person {
     emails: Vec<String>,
     names: Vec<String>,
     phones: Vec<String>,
+    /// The postal codes they gave writing to their representatives.
+    postal_codes: Vec<String>,
 }
 
 impl Person {
@@ -157,6 +159,14 @@ async fn known_by(tx: &mut Tx, person: &mut Person) -> Result<(), sqlx::Error> {
             Person::add(&mut person.phones, row.try_get::<Option<String>, _>("phone")?.as_deref());
         }
     }
+    let emails = db::placeholders(2, person.emails.len());
+    let sql = format!(
+        "SELECT postal_code FROM campaign_emails WHERE contact_id = $1 OR supporter_email IN ({emails})"
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(person.id().to_string());
+    for row in bind_all(query, &person.emails).fetch_all(&mut **tx).await? {
+        Person::add(&mut person.postal_codes, Some(&row.try_get::<String, _>("postal_code")?));
+    }
     Ok(())
 }
 
@@ -258,8 +268,10 @@ async fn erase_records(tx: &mut Tx, person: &Person) -> Result<(), sqlx::Error> 
     let id_and_emails = [&id, person.emails.as_slice()].concat();
     let emails = db::placeholders(2, person.emails.len());
     // What a supporter wrote to their representative is their own words.
+    // So is their postal code: with a name gone, a street's few doors may still tell who.
     let sql = format!(
-        "UPDATE campaign_emails SET message = '' WHERE contact_id = $1 OR supporter_email IN ({emails})"
+        "UPDATE campaign_emails SET message = '', postal_code = '' \
+         WHERE contact_id = $1 OR supporter_email IN ({emails})"
     );
     run(tx, &sql, &id_and_emails).await?;
     for (table, name, email, phone) in NAMED_RECORDS {
@@ -357,7 +369,8 @@ async fn scrub_logs(tx: &mut Tx, person: &Person) -> Result<(), sqlx::Error> {
 }
 
 /// Replaces the person's details in an event's payload: each text that is one of their names
-/// or phones, and their addresses wherever they appear. Answers whether anything changed.
+/// or phones, their addresses wherever they appear, and a `postal_code` they gave (emptied).
+/// Answers whether anything changed.
 fn scrub(value: &mut Value, person: &Person, erased: &str) -> bool {
     match value {
         Value::String(text) => {
@@ -380,9 +393,16 @@ fn scrub(value: &mut Value, person: &Person, erased: &str) -> bool {
         Value::Array(items) => {
             items.iter_mut().fold(false, |changed, item| scrub(item, person, erased) | changed)
         }
-        Value::Object(fields) => {
-            fields.values_mut().fold(false, |changed, field| scrub(field, person, erased) | changed)
-        }
+        Value::Object(fields) => fields.iter_mut().fold(false, |changed, (key, field)| {
+            let theirs = |code: &str| person.postal_codes.iter().any(|known| known == code);
+            match field {
+                Value::String(code) if key == "postal_code" && theirs(code) => {
+                    code.clear();
+                    true
+                }
+                field => scrub(field, person, erased) | changed,
+            }
+        }),
         _ => false,
     }
 }
@@ -398,6 +418,7 @@ mod tests {
             names: vec!["Ada Quill".into()],
             emails: vec!["ada@example.org".into()],
             phones: vec!["+447700900123".into()],
+            postal_codes: vec!["K1A 0Q7".into()],
         };
         let mut payload = serde_json::json!({
             "contact_id": "c1",
@@ -408,6 +429,8 @@ mod tests {
             "shift_title": "Ada Quill's street stall",
             "amount_cents": 500,
             "tags": ["Ada Quill", "donor"],
+            "postal_code": "K1A 0Q7",
+            "door": { "postal_code": "M5V 2T6" },
         });
         assert!(scrub(&mut payload, &person, "erased:c1"));
         assert_eq!(
@@ -421,6 +444,8 @@ mod tests {
                 "shift_title": "Ada Quill's street stall",
                 "amount_cents": 500,
                 "tags": [ERASED_NAME, "donor"],
+                "postal_code": "",
+                "door": { "postal_code": "M5V 2T6" },
             })
         );
         // A second pass finds nothing left to change.

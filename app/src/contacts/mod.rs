@@ -394,7 +394,9 @@ pub async fn change_contact_tags(
 pub async fn add_contact_note(id: String, body: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(notes::add(&state.db, &user.id, &id, &body).await?)
+    notes::add(&state.db, &user.id, &id, &body).await?;
+    crate::request::after_plain_form_post(&format!("/admin/contacts/{id}"));
+    Ok(())
 }
 
 /// Rewrites a note the organiser wrote; it then says when it was edited.
@@ -402,7 +404,9 @@ pub async fn add_contact_note(id: String, body: String) -> Result<(), AppError> 
 pub async fn edit_contact_note(note_id: String, body: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
-    Ok(notes::edit(&state.db, &user.id, &note_id, &body).await?)
+    let contact_id = notes::edit(&state.db, &user.id, &note_id, &body).await?;
+    crate::request::after_plain_form_post(&format!("/admin/contacts/{contact_id}"));
+    Ok(())
 }
 
 /// Deletes a note (any organiser may: the audit log keeps who deleted whose).

@@ -47,15 +47,16 @@ pub async fn add(db: &Db, author_id: &str, contact_id: &str, body: &str) -> Resu
 }
 
 /// Rewrites note `note_id` as `body`, for its author `author_id` only: nobody's words go
-/// under another's name. The note then says when it was edited.
-pub async fn edit(db: &Db, author_id: &str, note_id: &str, body: &str) -> Result<(), ContactError> {
+/// under another's name. The note then says when it was edited. Answers the note's contact.
+pub async fn edit(db: &Db, author_id: &str, note_id: &str, body: &str) -> Result<String, ContactError> {
     let body = checked_body(body)?;
     let mut tx = db.begin_write().await?;
-    let written_by: String = sqlx::query_scalar("SELECT written_by FROM contact_notes WHERE id = $1")
-        .bind(note_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ContactError::NoteNotFound)?;
+    let (written_by, contact_id): (String, String) =
+        sqlx::query_as("SELECT written_by, contact_id FROM contact_notes WHERE id = $1")
+            .bind(note_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(ContactError::NoteNotFound)?;
     if written_by != author_id {
         return Err(ContactError::NotTheNoteAuthor);
     }
@@ -66,7 +67,7 @@ pub async fn edit(db: &Db, author_id: &str, note_id: &str, body: &str) -> Result
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(contact_id)
 }
 
 /// Deletes note `note_id`; the audit log says whose note on which contact, not what it said.

@@ -232,8 +232,9 @@ fn Notes(
                                     let id = note.id.clone();
                                     let this_one = this_one.clone();
                                     view! {
+                                        // The last edit's refusal was about another note, or this one as it was.
                                         <button type="button" class="ml-2 text-indigo-700 underline" aria-label=edit_label hidden=this_one
-                                            on:click=move |_| editing.set(Some(id.clone()))>"Edit"</button>
+                                            on:click=move |_| { edit.value().set(None); editing.set(Some(id.clone())); }>"Edit"</button>
                                     }
                                 })}
                                 {may_manage.then(|| view! {

@@ -105,6 +105,80 @@ pub fn is_language_tag(tag: &str) -> bool {
         && parts.all(|part| (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// A transcript longer than this many characters starts a new paragraph at its next sentence.
+const PARAGRAPH_CHARS: usize = 400;
+
+/// Kept captions (WebVTT) as a transcript to read: the captions' words without their timings,
+/// markup or notes, in paragraphs. A paragraph ends where the speaker changes (a `<v Name>`
+/// voice, then written "Name: …") and at the end of a sentence once it is long. A caption
+/// repeated as it scrolls is read once.
+pub fn transcript(webvtt: &str) -> Vec<String> {
+    let mut paragraphs: Vec<String> = Vec::new();
+    let (mut current, mut speaker, mut last) = (String::new(), None::<String>, String::new());
+    for block in webvtt.split("\n\n") {
+        let Some(timing) = block.lines().position(|line| line.contains("-->")) else { continue };
+        let raw: Vec<&str> = block.lines().skip(timing + 1).collect();
+        let voice = raw.first().and_then(|line| voice_of(line));
+        let text =
+            raw.iter().map(|line| plain_text(line)).filter(|line| !line.is_empty()).collect::<Vec<_>>();
+        let text = text.join(" ");
+        if text.is_empty() || text == last {
+            continue;
+        }
+        let new_speaker = voice.is_some() && voice != speaker;
+        let sentence_ended =
+            current.ends_with(['.', '?', '!', '…']) && current.chars().count() > PARAGRAPH_CHARS;
+        if !current.is_empty() && (new_speaker || sentence_ended) {
+            paragraphs.push(std::mem::take(&mut current));
+        }
+        match &voice {
+            Some(name) if current.is_empty() => current = format!("{name}: "),
+            _ if !current.is_empty() => current.push(' '),
+            _ => {}
+        }
+        current.push_str(&text);
+        if voice.is_some() {
+            speaker = voice;
+        }
+        last = text;
+    }
+    if !current.is_empty() {
+        paragraphs.push(current);
+    }
+    paragraphs
+}
+
+/// The speaker a caption line opens with, `<v Ana>` or `<v.loud Ana Ruiz>`.
+fn voice_of(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("<v")?;
+    let (tag, _) = rest.split_once('>')?;
+    let name = tag.split_once([' ', '\t']).map(|(_, name)| name.trim())?;
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// A caption line without its markup (`<i>`, `<v Ana>`, `<00:00:01.000>`), its character
+/// references decoded.
+fn plain_text(line: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in line.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", " ")
+        .replace("&lrm;", "")
+        .replace("&rlm;", "")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +219,35 @@ mod tests {
         assert!(to_webvtt("Hello there").unwrap_err().starts_with("No captions found"));
         let long = format!("1\n00:00:01,000 --> {}\nA", "9".repeat(100));
         assert!(to_webvtt(&long).unwrap_err().contains("99…”"), "the line is quoted short");
+    }
+
+    #[test]
+    fn a_transcript_reads_the_words_in_paragraphs_by_speaker() {
+        let vtt = to_webvtt(
+            "WEBVTT\n\nNOTE made by hand\n\n00:01.000 --> 00:02.000\n<v Ana>We <i>marched</i>\nto city hall</v>\n\n\
+             00:02.000 --> 00:03.000\n<v Ana>We <i>marched</i>\nto city hall</v>\n\n\
+             00:03.000 --> 00:04.000\n<v Ana>&amp; we won.</v>\n\n\
+             00:04.000 --> 00:05.000 align:start\n<v.loud Ben Ruiz>Thank you all!\n\n\
+             00:05.000 --> 00:06.000\n<00:05.500>Really &lt;3\n\n00:06.000 --> 00:07.000\n\n",
+        )
+        .unwrap();
+        assert_eq!(
+            transcript(&vtt),
+            ["Ana: We marched to city hall & we won.", "Ben Ruiz: Thank you all! Really <3"],
+            "the note, the timings, the markup and the repeated caption left out"
+        );
+        // Without voices, one paragraph until a long one ends a sentence.
+        let cues: String = (0..12)
+            .map(|i| {
+                format!(
+                    "00:{i:02}.000 --> 00:{i:02}.500\nSentence {i:02}, of some forty-five characters.\n\n"
+                )
+            })
+            .collect();
+        let paragraphs = transcript(&to_webvtt(&format!("WEBVTT\n\n{cues}")).unwrap());
+        assert_eq!(paragraphs.len(), 2, "{paragraphs:?}");
+        assert!(paragraphs[0].chars().count() > PARAGRAPH_CHARS && !paragraphs[0].starts_with(':'));
+        assert!(transcript("WEBVTT\n\nNOTE nothing to say\n").is_empty());
     }
 
     #[test]

@@ -32,23 +32,39 @@ pub const SLUG_MAX_CHARS: usize = 80;
 pub const CAPTIONS_MAX_CHARS: usize = 200_000;
 /// Where uploaded video files are served from, by their stored name.
 pub const FILES_PATH: &str = "/media/videos";
+/// Where uploaded pictures (stories', videos' posters) are served from, by their stored name.
+pub const PICTURES_PATH: &str = "/media/pictures";
 /// The route a video's file is uploaded to (`multipart/form-data`, one field `file`).
 pub const UPLOAD_ROUTE: &str = "/api/videos/{id}/file";
+/// The route a video's poster picture is uploaded to (`multipart/form-data`, one field `file`).
+pub const POSTER_ROUTE: &str = "/api/videos/{id}/poster";
 
 /// The address video `id`'s file is uploaded to.
 pub fn upload_path(id: &str) -> String {
     UPLOAD_ROUTE.replace("{id}", id)
 }
 
-/// Whether a request's path is a file upload (a video's, a story's picture), which has its own
-/// body size limit.
+/// The address video `id`'s poster is uploaded to.
+pub fn poster_upload_path(id: &str) -> String {
+    POSTER_ROUTE.replace("{id}", id)
+}
+
+/// Where the uploaded picture stored as `name` is served.
+pub fn picture_path(name: &str) -> String {
+    format!("{PICTURES_PATH}/{name}")
+}
+
+/// Whether a request's path is a file upload (a video's, its poster, a story's picture), which
+/// has its own body size limit.
 pub fn is_upload_path(path: &str) -> bool {
     let upload = |prefix: &str, suffix: &str| {
         path.strip_prefix(prefix)
             .and_then(|rest| rest.strip_suffix(suffix))
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
     };
-    upload("/api/videos/", "/file") || upload("/api/stories/", "/picture")
+    upload("/api/videos/", "/file")
+        || upload("/api/videos/", "/poster")
+        || upload("/api/stories/", "/picture")
 }
 
 /// A video as the pages show it.
@@ -71,6 +87,8 @@ pub struct Video {
     pub edits: i64,
     /// The language tag of its captions (`en`, `fr-CA`); `None` while it has none.
     pub captions_language: Option<String>,
+    /// The stored name of its poster picture, shown before it plays and in shared links.
+    pub poster: Option<String>,
 }
 
 /// A video file uploaded to Changemaker.
@@ -90,6 +108,11 @@ impl Video {
             Some(file) => format!("{FILES_PATH}/{}", file.name),
             None => self.video_url.clone(),
         }
+    }
+
+    /// Where its poster picture is served, while it has one.
+    pub fn poster_path(&self) -> Option<String> {
+        self.poster.as_deref().map(picture_path)
     }
 
     /// Where the player reads the published video's captions from.
@@ -213,6 +236,15 @@ pub async fn remove_video_file(id: String) -> Result<Video, AppError> {
     Ok(service::remove_file(&state.bus, &state.video_files, &actor, &id).await?)
 }
 
+/// Removes a video's poster picture: the player shows the video's first frame again.
+#[server(prefix = "/api", endpoint = "videos/remove-poster")]
+pub async fn remove_video_poster(id: String) -> Result<Video, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::remove_poster(&state.bus, &state.picture_files, &actor, &id).await?)
+}
+
 /// Video `id`'s captions, for their form.
 #[server(prefix = "/api", endpoint = "videos/captions")]
 pub async fn get_video_captions(id: String) -> Result<VideoCaptions, AppError> {
@@ -227,7 +259,9 @@ pub async fn save_video_captions(id: String, form: CaptionsForm) -> Result<Video
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::save_captions(&state.bus, &actor, &id, &form).await?)
+    let saved = service::save_captions(&state.bus, &actor, &id, &form).await?;
+    crate::request::after_plain_form_post(&format!("/admin/videos/{id}"));
+    Ok(saved)
 }
 
 #[server(prefix = "/api", endpoint = "videos/delete")]
@@ -235,7 +269,7 @@ pub async fn delete_video(id: String) -> Result<(), AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::delete(&state.bus, &state.video_files, &actor, &id).await?)
+    Ok(service::delete(&state.bus, &state.video_files, &state.picture_files, &actor, &id).await?)
 }
 
 /// Published videos, newest first, for `/videos`.
@@ -252,6 +286,14 @@ pub async fn public_video(slug: String) -> Result<Video, AppError> {
     Ok(service::find(&state.db, "slug", &slug, true).await?)
 }
 
+/// The transcript of a published video, read from its captions, in paragraphs; empty when it
+/// has none.
+#[server(prefix = "/api", endpoint = "videos/transcript")]
+pub async fn video_transcript(slug: String) -> Result<Vec<String>, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(service::public_transcript(&state.db, &slug).await?)
+}
+
 /// Counts a view of a published video when its player starts: once per viewer (the signed-in
 /// user, or else the client's address) a day. Answers whether this play counted.
 #[server(prefix = "/api", endpoint = "videos/viewed")]
@@ -262,4 +304,26 @@ pub async fn count_video_view(slug: String) -> Result<bool, AppError> {
         None => service::Viewer::Address(crate::request::client_ip()),
     };
     Ok(service::count_view(&state.bus, &slug, &viewer, crate::db::now_unix()).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_path_is_one_with_its_own_body_limit() {
+        for path in ["/api/videos/v1/file", "/api/videos/v1/poster", "/api/stories/s1/picture"] {
+            assert!(is_upload_path(path), "{path}");
+        }
+        for path in [
+            "/api/videos//file",
+            "/api/videos/a/b/poster",
+            "/api/videos/v1/picture",
+            "/api/stories/s1/file",
+            "/api/videos/v1/file/more",
+            "/api/videos/save",
+        ] {
+            assert!(!is_upload_path(path), "{path}");
+        }
+    }
 }

@@ -85,7 +85,7 @@ fn checked(form: &VideoForm) -> Result<VideoForm, Vec<FieldError>> {
 }
 
 const COLUMNS: &str = "id, slug, title, description, video_url, status, view_count, published_at, \
-                       file_name, file_original_name, file_bytes, edits, captions_language";
+                       file_name, file_original_name, file_bytes, edits, captions_language, poster_name";
 
 fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
@@ -109,6 +109,7 @@ fn video_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Video, sqlx::E
         views: row.try_get("view_count")?,
         edits: row.try_get("edits")?,
         captions_language: Some(row.try_get::<String, _>("captions_language")?).filter(|tag| !tag.is_empty()),
+        poster: row.try_get("poster_name")?,
     })
 }
 
@@ -318,15 +319,7 @@ async fn record_file(
 ) -> Result<Option<String>, VideoError> {
     let mut tx = bus.db().begin_write().await?;
     // Locked, so that of two uploads at once the second replaces (and removes) the first's.
-    let lock = db::for_update(&mut tx);
-    let before = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT title, slug, status, file_name FROM videos WHERE id = $1{lock}"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(VideoError::NotFound)?;
-    let title: String = before.try_get("title")?;
+    let before = locked(&mut tx, id).await?;
     let replaced: Option<String> = before.try_get("file_name")?;
     sqlx::query(
         "UPDATE videos SET file_name = $1, file_original_name = $2, file_bytes = $3, updated_at = $4 \
@@ -339,12 +332,30 @@ async fn record_file(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let entity = format!("{title}: {}", received.original_name);
+    let entity = format!("{}: {}", before.try_get::<String, _>("title")?, received.original_name);
     crate::audit::service::record(&mut tx, actor, "video.file.uploaded", &entity).await?;
-    let event = updated_event(id, title, &before.try_get::<String, _>("slug")?, before.try_get("status")?);
-    bus::publish(&mut tx, actor, &event).await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &before)?).await?;
     bus.commit(tx).await?;
     Ok(replaced)
+}
+
+/// Video `id`'s row as a change to its file or poster needs it, locked until the transaction
+/// ends.
+async fn locked(tx: &mut Tx, id: &str) -> Result<sqlx::any::AnyRow, VideoError> {
+    let lock = db::for_update(tx);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT title, slug, status, video_url, file_name, file_original_name, poster_name FROM videos \
+         WHERE id = $1{lock}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(VideoError::NotFound)
+}
+
+/// `video.updated` for video `id`, read from a row with its title, slug and status.
+fn updated_event_of(id: &str, row: &sqlx::any::AnyRow) -> Result<Event, sqlx::Error> {
+    Ok(updated_event(id, row.try_get("title")?, &row.try_get::<String, _>("slug")?, row.try_get("status")?))
 }
 
 /// Removes video `id`'s uploaded file (written to the admin audit log, with `video.updated`),
@@ -357,14 +368,7 @@ pub async fn remove_file(
     id: &str,
 ) -> Result<Video, VideoError> {
     let mut tx = bus.db().begin_write().await?;
-    let lock = db::for_update(&mut tx);
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT title, slug, status, video_url, file_name, file_original_name FROM videos WHERE id = $1{lock}"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(VideoError::NotFound)?;
+    let row = locked(&mut tx, id).await?;
     let Some(file) = row.try_get::<Option<String>, _>("file_name")? else {
         return Err(VideoError::Conflict("This video has no uploaded file."));
     };
@@ -383,34 +387,112 @@ pub async fn remove_file(
     .execute(&mut *tx)
     .await?;
     let original: Option<String> = row.try_get("file_original_name")?;
-    let title: String = row.try_get("title")?;
-    let entity = format!("{title}: {}", original.unwrap_or_default());
+    let entity = format!("{}: {}", row.try_get::<String, _>("title")?, original.unwrap_or_default());
     crate::audit::service::record(&mut tx, actor, "video.file.removed", &entity).await?;
-    let event = updated_event(id, title, &row.try_get::<String, _>("slug")?, row.try_get("status")?);
-    bus::publish(&mut tx, actor, &event).await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &row)?).await?;
     bus.commit(tx).await?;
     files.remove(&file).await;
     find(bus.db(), "id", id, false).await
 }
 
+/// Records the picture `received` (in `pictures`) as video `id`'s poster (written to the admin
+/// audit log, with `video.updated`), then removes the poster it replaces. When the video is
+/// gone, the received picture is removed and nothing changes.
+pub async fn attach_poster(
+    bus: &Bus,
+    pictures: &MediaFiles,
+    actor: &Actor,
+    id: &str,
+    received: &Received,
+) -> Result<Video, VideoError> {
+    let recorded = record_poster(bus, actor, id, received).await;
+    pictures.settle(received, &recorded).await;
+    recorded?;
+    find(bus.db(), "id", id, false).await
+}
+
+/// The poster's row written in one transaction: the name of the poster it replaces, if any.
+async fn record_poster(
+    bus: &Bus,
+    actor: &Actor,
+    id: &str,
+    received: &Received,
+) -> Result<Option<String>, VideoError> {
+    let mut tx = bus.db().begin_write().await?;
+    let before = locked(&mut tx, id).await?;
+    let replaced: Option<String> = before.try_get("poster_name")?;
+    sqlx::query("UPDATE videos SET poster_name = $1, updated_at = $2 WHERE id = $3")
+        .bind(&received.name)
+        .bind(db::now_unix())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let entity = format!("{}: {}", before.try_get::<String, _>("title")?, received.original_name);
+    crate::audit::service::record(&mut tx, actor, "video.poster.uploaded", &entity).await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &before)?).await?;
+    bus.commit(tx).await?;
+    Ok(replaced)
+}
+
+/// Removes video `id`'s poster (written to the admin audit log, with `video.updated`); the
+/// picture itself goes after the commit. Refused when there is none.
+pub async fn remove_poster(
+    bus: &Bus,
+    pictures: &MediaFiles,
+    actor: &Actor,
+    id: &str,
+) -> Result<Video, VideoError> {
+    let mut tx = bus.db().begin_write().await?;
+    let row = locked(&mut tx, id).await?;
+    let Some(poster) = row.try_get::<Option<String>, _>("poster_name")? else {
+        return Err(VideoError::Conflict("This video has no poster picture."));
+    };
+    sqlx::query("UPDATE videos SET poster_name = NULL, updated_at = $1 WHERE id = $2")
+        .bind(db::now_unix())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::service::record(
+        &mut tx,
+        actor,
+        "video.poster.removed",
+        &row.try_get::<String, _>("title")?,
+    )
+    .await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &row)?).await?;
+    bus.commit(tx).await?;
+    pictures.remove(&poster).await;
+    find(bus.db(), "id", id, false).await
+}
+
 /// Deletes a video and its counted views, written to the admin audit log, with
-/// `video.deleted`; then its uploaded file.
-pub async fn delete(bus: &Bus, files: &MediaFiles, actor: &Actor, id: &str) -> Result<(), VideoError> {
+/// `video.deleted`; then its uploaded file (in `files`) and its poster (in `pictures`).
+pub async fn delete(
+    bus: &Bus,
+    files: &MediaFiles,
+    pictures: &MediaFiles,
+    actor: &Actor,
+    id: &str,
+) -> Result<(), VideoError> {
     let mut tx = bus.db().begin_write().await?;
     sqlx::query("DELETE FROM video_views WHERE video_id = $1").bind(id).execute(&mut *tx).await?;
-    let row = sqlx::query("DELETE FROM videos WHERE id = $1 RETURNING title, file_name")
+    let row = sqlx::query("DELETE FROM videos WHERE id = $1 RETURNING title, file_name, poster_name")
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(VideoError::NotFound)?;
     let title: String = row.try_get("title")?;
     let file: Option<String> = row.try_get("file_name")?;
+    let poster: Option<String> = row.try_get("poster_name")?;
     crate::audit::service::record(&mut tx, actor, "video.deleted", &title).await?;
     let event = Event::VideoDeleted(VideoDeleted { video_id: id.to_string(), title });
     bus::publish(&mut tx, actor, &event).await?;
     bus.commit(tx).await?;
     if let Some(file) = file {
         files.remove(&file).await;
+    }
+    if let Some(poster) = poster {
+        pictures.remove(&poster).await;
     }
     Ok(())
 }
@@ -483,13 +565,12 @@ pub async fn save_captions(
     .ok_or(VideoError::Conflict("This video has no captions to remove."))?;
     let title: String = saved.try_get("title")?;
     let (action, entity) = if webvtt.is_empty() {
-        ("video.captions.removed", title.clone())
+        ("video.captions.removed", title)
     } else {
         ("video.captions.saved", format!("{title} ({language})"))
     };
     crate::audit::service::record(&mut tx, actor, action, &entity).await?;
-    let event = updated_event(id, title, &saved.try_get::<String, _>("slug")?, saved.try_get("status")?);
-    bus::publish(&mut tx, actor, &event).await?;
+    bus::publish(&mut tx, actor, &updated_event_of(id, &saved)?).await?;
     bus.commit(tx).await?;
     captions(bus.db(), id).await
 }
@@ -504,6 +585,18 @@ pub async fn public_captions(db: &Db, slug: &str) -> Result<String, VideoError> 
     .fetch_optional(db.pool())
     .await?;
     captions.ok_or(VideoError::NotFound)
+}
+
+/// The transcript of the published video at `/videos/<slug>`, read from its captions: empty
+/// when it has none; `NotFound` for a draft.
+pub async fn public_transcript(db: &Db, slug: &str) -> Result<Vec<String>, VideoError> {
+    let captions: String =
+        sqlx::query_scalar("SELECT captions FROM videos WHERE slug = $1 AND status = 'PUBLISHED'")
+            .bind(slug)
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or(VideoError::NotFound)?;
+    Ok(super::captions::transcript(&captions))
 }
 
 /// The key a viewer's views are counted under. A client's address is kept only as a hash.

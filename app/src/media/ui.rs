@@ -1,6 +1,6 @@
 //! Video pages: the admin list with a form for a new draft, a video's admin page (upload its
-//! file, edit, publish or take back, delete), and the public `/videos` and `/videos/<slug>`;
-//! and the upload form stories use too.
+//! file and its poster, edit, publish or take back, delete), and the public `/videos` and
+//! `/videos/<slug>`; and the upload form stories use too.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,9 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CAPTIONS_MAX_CHARS, CaptionsForm, CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile, SaveVideo,
-    SaveVideoCaptions, Video, VideoFilter, get_video, get_video_captions, list_videos, public_video,
-    public_videos, upload_path,
+    CAPTIONS_MAX_CHARS, CaptionsForm, CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile,
+    RemoveVideoPoster, SaveVideo, SaveVideoCaptions, Video, VideoFilter, get_video, get_video_captions,
+    list_videos, poster_upload_path, public_video, public_videos, upload_path, video_transcript,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
@@ -124,8 +124,15 @@ pub fn AdminVideoPage() -> impl IntoView {
     let publish = ServerAction::<PublishVideo>::new();
     let delete = ServerAction::<DeleteVideo>::new();
     let remove_file = ServerAction::<RemoveVideoFile>::new();
+    let remove_poster = ServerAction::<RemoveVideoPoster>::new();
     Effect::new(move |_| {
-        if save.version().get() + publish.version().get() + remove_file.version().get() > 0 {
+        let versions = [
+            save.version().get(),
+            publish.version().get(),
+            remove_file.version().get(),
+            remove_poster.version().get(),
+        ];
+        if versions.iter().sum::<usize>() > 0 {
             video.refetch();
         }
     });
@@ -212,6 +219,7 @@ pub fn AdminVideoPage() -> impl IntoView {
                         <FormError error=last_error(remove_file.value()) />
                         {remove}
                     </section>
+                    <Poster id=v.id.clone() video=video remove=remove_poster uploaded=refetch />
                     <Captions id=v.id.clone() saved=refetch />
                     <section class=CARD>
                         <h2 class="font-semibold text-slate-900">"Edit"</h2>
@@ -220,6 +228,47 @@ pub fn AdminVideoPage() -> impl IntoView {
                 })
             })}
         </Transition>
+    }
+}
+
+/// The poster picture: the one shown, the upload replacing it, and its removal after a
+/// confirmation. Follows `video` as it reloads.
+#[component]
+fn Poster(
+    id: String,
+    video: Resource<Result<Video, crate::error::AppError>>,
+    remove: ServerAction<RemoveVideoPoster>,
+    uploaded: Callback<()>,
+) -> impl IntoView {
+    let shown = move || {
+        video.get().and_then(Result::ok).and_then(|v| {
+            let (remove_id, path) = (v.id.clone(), v.poster_path()?);
+            let confirm_remove = move |_| {
+                let question = "Remove the poster? The player then shows the video's first frame.";
+                if window().confirm_with_message(question).unwrap_or(false) {
+                    remove.dispatch(RemoveVideoPoster { id: remove_id.clone() });
+                }
+            };
+            Some(view! {
+                <img src=path alt="The poster now shown" class="mt-3 max-h-48 rounded-md ring-1 ring-slate-200" data-testid="poster-shown" />
+                <div class="mt-3">
+                    <button class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-semibold text-red-700"
+                        disabled=move || remove.pending().get() on:click=confirm_remove>"Remove the poster"</button>
+                </div>
+            })
+        })
+    };
+    view! {
+        <section class=CARD data-testid="poster">
+            <h2 class="font-semibold text-slate-900">"Poster picture"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Shown in the player before the video plays, beside it on the videos page, and large where a link to it is shared. A JPEG, PNG, WebP or GIF up to 10 MB, ideally 1280 × 720."
+            </p>
+            {shown}
+            <FormError error=last_error(remove.value()) />
+            <FileUpload action=poster_upload_path(&id) label="Picture" testid="poster" uploaded=uploaded
+                accept="image/jpeg,image/png,image/webp,image/gif" />
+        </section>
     }
 }
 
@@ -331,7 +380,8 @@ pub fn FileUpload(
                 {label}
                 <input type="file" name="file" accept=accept required=true class="mt-1 block text-sm" />
             </label>
-            <div><button type="submit" class=SMALL_BUTTON disabled=move || percent.get().is_some()>"Upload"</button></div>
+            // Named for its file: a page may have more than one upload.
+            <div><button type="submit" class=SMALL_BUTTON disabled=move || percent.get().is_some()>{format!("Upload the {}", label.to_lowercase())}</button></div>
             {move || percent.get().map(|p| view! {
                 <p class="flex items-center gap-2 text-sm text-slate-700" role="status" data-testid=format!("{testid}-upload-progress")>
                     <progress max="100" value=p class="w-64"></progress>
@@ -420,10 +470,16 @@ pub fn PublicVideosPage() -> impl IntoView {
                         Ok(page) => view! {
                             <ul class="mt-6 space-y-4">
                                 {page.rows.into_iter().map(|v| view! {
-                                    <li class="rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200" data-testid="video">
-                                        <h2 class="text-xl font-semibold"><a href=format!("/videos/{}", v.slug) class="text-indigo-700 hover:underline">{v.title}</a></h2>
-                                        <p class="mt-1 text-sm text-slate-600">{v.published_on}</p>
-                                        <p class="mt-2 line-clamp-3 whitespace-pre-line text-slate-700">{v.description}</p>
+                                    <li class="flex gap-4 rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200" data-testid="video">
+                                        // The title beside it names the video: the picture adds nothing to read.
+                                        {v.poster_path().map(|path| view! {
+                                            <img src=path alt="" loading="lazy" class="h-24 w-40 shrink-0 rounded-md object-cover" data-testid="video-poster" />
+                                        })}
+                                        <div class="min-w-0">
+                                            <h2 class="text-xl font-semibold"><a href=format!("/videos/{}", v.slug) class="text-indigo-700 hover:underline">{v.title}</a></h2>
+                                            <p class="mt-1 text-sm text-slate-600">{v.published_on}</p>
+                                            <p class="mt-2 line-clamp-3 whitespace-pre-line text-slate-700">{v.description}</p>
+                                        </div>
                                     </li>
                                 }).collect_view()}
                             </ul>
@@ -436,19 +492,22 @@ pub fn PublicVideosPage() -> impl IntoView {
     }
 }
 
-/// `/videos/:slug`: one published video in the browser's player. Its first play on the page
-/// counts as a view.
+/// `/videos/:slug`: one published video in the browser's player, and its transcript when it
+/// has captions. Its first play on the page counts as a view.
 #[component]
 pub fn PublicVideoPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let video = Resource::new(slug, public_video);
+    let transcript = Resource::new(slug, video_transcript);
     let count_view = ServerAction::<CountVideoView>::new();
     view! {
         <PublicHeader />
         <main id="main" class="mx-auto max-w-3xl px-4 py-10">
             <Suspense fallback=|| view! { <p class="text-slate-600">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    // Read with the video: none is shown when it cannot be read.
+                    let paragraphs = transcript.await.unwrap_or_default();
                     match video.await {
                         Err(e) => view! { <crate::ui::AppErrorNotice error=e /> }.into_any(),
                         Ok(v) => {
@@ -461,11 +520,11 @@ pub fn PublicVideoPage() -> impl IntoView {
                                 }
                             };
                             view! {
-                                <crate::ui::SharedPageHead title=v.title.clone() description=v.description.clone() />
+                                <crate::ui::SharedPageHead title=v.title.clone() description=v.description.clone() image=v.poster_path() />
                                 <p><a href="/videos" class="text-sm text-indigo-700 hover:underline">"← Videos"</a></p>
                                 <h1 class="mt-2 text-3xl font-bold text-slate-900">{v.title.clone()}</h1>
                                 <p class="mt-1 text-sm text-slate-600">{v.published_on.clone()}</p>
-                                <video class="mt-4 w-full rounded-lg bg-black" controls=true preload="metadata" src=v.source()
+                                <video class="mt-4 w-full rounded-lg bg-black" controls=true preload="metadata" src=v.source() poster=v.poster_path()
                                     aria-label=v.title.clone() on:play=on_play data-testid="player">
                                     {v.captions_language.clone().map(|language| view! {
                                         <track kind="captions" src=v.captions_path() srclang=language.clone() label=format!("Captions ({language})") />
@@ -473,6 +532,15 @@ pub fn PublicVideoPage() -> impl IntoView {
                                     <a href=v.source() class="text-indigo-700 underline">"Download the video"</a>
                                 </video>
                                 <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="video-description"><crate::ui::LinkedText text=v.description.clone() /></div>
+                                // For those who cannot hear it nor see the captions, and anyone who would rather read.
+                                {(!paragraphs.is_empty()).then(|| view! {
+                                    <details class="mt-6 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200" data-testid="transcript">
+                                        <summary class="cursor-pointer font-semibold text-slate-900">"Read the transcript"</summary>
+                                        <div class="mt-3 space-y-3 text-slate-700">
+                                            {paragraphs.into_iter().map(|p| view! { <p>{p}</p> }).collect_view()}
+                                        </div>
+                                    </details>
+                                })}
                             }.into_any()
                         }
                     }

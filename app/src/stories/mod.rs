@@ -23,8 +23,6 @@ pub const BODY_MAX_CHARS: usize = 20_000;
 pub const SLUG_MAX_CHARS: usize = 80;
 /// The longest description of a picture, for those who cannot see it.
 pub const PICTURE_ALT_MAX_CHARS: usize = 300;
-/// Where uploaded pictures are served from, by their stored name.
-pub const PICTURES_PATH: &str = "/media/pictures";
 /// The route a story's picture is uploaded to (`multipart/form-data`: `alt`, then `file`).
 pub const PICTURE_ROUTE: &str = "/api/stories/{id}/picture";
 
@@ -62,7 +60,7 @@ pub struct StoryPicture {
 impl StoryPicture {
     /// Where the picture is served.
     pub fn path(&self) -> String {
-        format!("{PICTURES_PATH}/{}", self.name)
+        crate::media::picture_path(&self.name)
     }
 }
 

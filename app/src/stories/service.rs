@@ -281,7 +281,8 @@ async fn locked_for_picture(tx: &mut Tx, id: &str) -> Result<sqlx::any::AnyRow, 
     .ok_or(StoryError::NotFound)
 }
 
-/// Changes what story `id`'s picture is said to show, with `social.impact-story.updated`.
+/// Changes what story `id`'s picture is said to show (written to the admin audit log, with
+/// `social.impact-story.updated`).
 pub async fn describe_picture(bus: &Bus, actor: &Actor, id: &str, alt: &str) -> Result<Story, StoryError> {
     let alt = checked_alt(alt).map_err(StoryError::Invalid)?;
     let mut tx = bus.db().begin_write().await?;
@@ -295,6 +296,8 @@ pub async fn describe_picture(bus: &Bus, actor: &Actor, id: &str, alt: &str) -> 
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    let title: String = before.try_get("title")?;
+    crate::audit::service::record(&mut tx, actor, "story.picture.described", &title).await?;
     bus::publish(&mut tx, actor, &updated_event_of(id, &before)?).await?;
     bus.commit(tx).await?;
     find(bus.db(), "id", id, false).await

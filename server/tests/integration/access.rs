@@ -9,7 +9,7 @@ use app::users::{Role, UserStatus};
 on_both_backends!(
     every_server_function_answers_only_whom_it_serves,
     every_admin_page_opens_only_for_whom_it_serves,
-    the_video_upload_answers_only_whom_it_serves
+    the_uploads_answer_only_whom_they_serve
 );
 
 /// Whom a server function or page serves. A super admin passes every role check.
@@ -199,6 +199,8 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("canvass/turf", ORGANISERS),
     ("canvass/save-turf", ORGANISERS),
     ("canvass/delete-turf", ORGANISERS),
+    ("canvass/assign-turf", ORGANISERS),
+    ("canvass/unassign-turf", ORGANISERS),
     ("canvass/walk", SignedIn),
     ("canvass/start", SignedIn),
     ("canvass/record-visit", SignedIn),
@@ -219,11 +221,13 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("videos/save", ORGANISERS),
     ("videos/publish", ORGANISERS),
     ("videos/remove-file", ORGANISERS),
+    ("videos/remove-poster", ORGANISERS),
     ("videos/captions", ORGANISERS),
     ("videos/save-captions", ORGANISERS),
     ("videos/delete", ORGANISERS),
     ("videos/public", Anyone),
     ("videos/public-one", Anyone),
+    ("videos/transcript", Anyone),
     ("videos/viewed", Anyone),
     ("calendar/month", EVENT_ORGANISERS),
     ("contacts/list", CONTACT_READERS),
@@ -480,27 +484,34 @@ async fn every_admin_page_opens_only_for_whom_it_serves(app: TestApp) {
     assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
 }
 
-/// The video file upload (a plain route, not a server function): 401 for anyone, 403 for the
-/// roles it does not serve, and for those it serves the video's own answer (404 here: there
-/// is no video `x`).
-async fn the_video_upload_answers_only_whom_it_serves(app: TestApp) {
+/// The uploads (plain routes, not server functions): 401 for anyone, 403 for the roles they
+/// do not serve, and for those they serve the video's or story's own answer (404 here: there
+/// is no `x`).
+async fn the_uploads_answer_only_whom_they_serve(app: TestApp) {
     let mut wrong = Vec::new();
+    let uploads = [
+        app::media::upload_path("x"),
+        app::media::poster_upload_path("x"),
+        app::stories::picture_upload_path("x"),
+    ];
     for (role, client) in callers(&app).await {
-        let res = client
-            .post(app.url(&app::media::upload_path("x")))
-            .header("content-type", "multipart/form-data; boundary=b")
-            .body("--b--\r\n")
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let expected = match role {
-            _ if serves(ORGANISERS, role) => 404,
-            None => 401,
-            Some(_) => 403,
-        };
-        if status != expected {
-            wrong.push(format!("{role:?}: {status}, expected {expected}"));
+        for upload in &uploads {
+            let res = client
+                .post(app.url(upload))
+                .header("content-type", "multipart/form-data; boundary=b")
+                .body("--b--\r\n")
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let expected = match role {
+                _ if serves(ORGANISERS, role) => 404,
+                None => 401,
+                Some(_) => 403,
+            };
+            if status != expected {
+                wrong.push(format!("{upload} {role:?}: {status}, expected {expected}"));
+            }
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

@@ -1,7 +1,7 @@
 //! Canvassing over HTTP, on both databases: the address list added to, checked, corrected and
 //! deleted; a volunteer's session from its start, through the doors they record, to its end,
 //! with each event and what the CRM listener makes of it; turfs that split the list among
-//! canvassers.
+//! canvassers, and the canvassers an organiser asks to walk each.
 
 use crate::common::{TestApp, eventually};
 use app::users::{Role, UserStatus};
@@ -12,6 +12,7 @@ on_both_backends!(
     a_volunteer_walks_a_session_records_doors_and_ends_it,
     a_canvasser_takes_back_a_mistaken_visit_and_the_door_is_as_it_was,
     turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the_same_door,
+    an_organiser_asks_canvassers_to_walk_a_turf_and_it_comes_first_for_them,
 );
 
 async fn signed_in_as(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
@@ -648,4 +649,103 @@ async fn turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the
     .await
     .unwrap();
     assert_eq!(audited, ["canvass.turf.created", "canvass.turf.changed", "canvass.turf.deleted"]);
+}
+
+async fn assign(app: &TestApp, client: &reqwest::Client, turf_id: &str, email: &str) -> reqwest::Response {
+    app.call(client, "canvass/assign-turf", &[("turf_id", turf_id), ("email", email)]).await
+}
+
+/// The ids of the turfs in a canvasser's walk, in its order.
+fn turf_ids(walk: &Value) -> Vec<String> {
+    walk["turfs"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn an_organiser_asks_canvassers_to_walk_a_turf_and_it_comes_first_for_them(app: TestApp) {
+    let admin = signed_in_as(&app, "organiser@example.org", Role::Admin).await;
+    ok_json(app.call(&admin, "canvass/add-addresses", &[("lines", THREE)]).await).await;
+    let made = |name: &'static str, areas: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let turf =
+                ok_json(save_turf(app, admin, "", &[("form[name]", name), ("form[areas]", areas)]).await)
+                    .await;
+            turf["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (alpha, zulu) = (made("Alpha", "Low Rd").await, made("Zulu", "High St\nMill Lane").await);
+    let ana = signed_in_as(&app, "ana@example.org", Role::Volunteer).await;
+    app.create_user("gone@example.org", Role::Volunteer, UserStatus::Disabled).await;
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(turf_ids(&walk), [alpha.clone(), zulu.clone()], "by name while none is hers");
+    assert_eq!(walk["yours"], serde_json::json!([]));
+
+    // Refused: not an organiser, no such turf, no such active account; nothing kept or sent.
+    assert_eq!(assign(&app, &ana, &zulu, "ana@example.org").await.status(), 403);
+    assert_eq!(assign(&app, &app.client(), &zulu, "ana@example.org").await.status(), 401);
+    assert_eq!(assign(&app, &admin, "nope", "ana@example.org").await.status(), 404);
+    for email in ["", "nobody@example.org", "gone@example.org"] {
+        let res = assign(&app, &admin, &zulu, email).await;
+        assert_eq!(res.status(), 422, "{email:?}");
+        assert!(res.text().await.unwrap().contains("\"field\":\"email\""), "{email:?}");
+    }
+    assert_eq!(count(&app, "canvass_turf_assignments").await, 0);
+    assert_eq!(count(&app, "email_outbox").await, 0);
+
+    // Asked: the turf names her, she is emailed how to start, and it is audited; once.
+    let turf = ok_json(assign(&app, &admin, &zulu, " Ana@Example.org ").await).await;
+    assert_eq!(turf["assigned"][0]["email"], "ana@example.org");
+    assert_eq!(turf["assigned"][0]["name"], "Test Person");
+    let res = assign(&app, &admin, &zulu, "ana@example.org").await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("already asked"));
+    let (to, subject, body): (String, String, String) =
+        sqlx::query_as("SELECT to_address, subject, body FROM email_outbox")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((to.as_str(), subject.as_str()), ("ana@example.org", "You are asked to canvass Zulu"));
+    assert!(
+        body.contains("canvass Zulu: High St, Mill Lane.") && body.contains("/canvass, choose Zulu"),
+        "{body}"
+    );
+    assert_eq!(app.audited("canvass.turf.assigned").await, ["Zulu: ana@example.org"]);
+    let listed = ok_json(app.call(&admin, "canvass/turfs", &[]).await).await;
+    assert_eq!(listed[1]["assigned"][0]["email"], "ana@example.org");
+    assert_eq!(listed[0]["assigned"], serde_json::json!([]));
+
+    // Hers comes first on her page, and says so; who else is asked is not hers to see.
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(turf_ids(&walk), [zulu.clone(), alpha.clone()]);
+    assert_eq!(walk["yours"], serde_json::json!([zulu.clone()]));
+    assert!(walk["turfs"].as_array().unwrap().iter().all(|t| t["assigned"] == serde_json::json!([])));
+    let page = app.page(&ana, "/canvass").await;
+    assert!(page.contains("An organiser asked you to canvass Zulu."), "{page}");
+    let ben = signed_in_as(&app, "ben@example.org", Role::Volunteer).await;
+    let walk = ok_json(app.call(&ben, "canvass/walk", &[]).await).await;
+    assert_eq!(
+        (turf_ids(&walk), &walk["yours"]),
+        (vec![alpha.clone(), zulu.clone()], &serde_json::json!([]))
+    );
+    assert!(!app.page(&ben, "/canvass").await.contains("An organiser asked you"));
+
+    // Taken off: no longer first for her; once.
+    let ana_id = turf["assigned"][0]["user_id"].as_str().unwrap().to_string();
+    let off = [("turf_id", zulu.as_str()), ("user_id", ana_id.as_str())];
+    assert_eq!(app.call(&ana, "canvass/unassign-turf", &off).await.status(), 403);
+    let turf = ok_json(app.call(&admin, "canvass/unassign-turf", &off).await).await;
+    assert_eq!(turf["assigned"], serde_json::json!([]));
+    assert_eq!(app.call(&admin, "canvass/unassign-turf", &off).await.status(), 404);
+    assert_eq!(app.audited("canvass.turf.unassigned").await, ["Zulu: ana@example.org"]);
+    let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
+    assert_eq!(turf_ids(&walk), [alpha.clone(), zulu.clone()]);
+
+    // Posted by the browser itself, the form lands back on the turf's page; deleting the turf
+    // takes its canvassers off.
+    let page = format!("/admin/canvass/turfs/{alpha}");
+    let form = [("turf_id", alpha.as_str()), ("email", "ben@example.org")];
+    let res = app.post_as_browser(&admin, "canvass/assign-turf", &page, &form).await;
+    assert_eq!(crate::common::redirected_to(&res), page);
+    assert_eq!(count(&app, "canvass_turf_assignments").await, 1);
+    assert_eq!(app.call(&admin, "canvass/delete-turf", &[("id", alpha.as_str())]).await.status(), 200);
+    assert_eq!(count(&app, "canvass_turf_assignments").await, 0);
 }

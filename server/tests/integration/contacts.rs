@@ -1289,4 +1289,14 @@ async fn a_note_is_rewritten_by_its_author_only_and_says_when(app: TestApp) {
     assert_eq!(edited["body"], "Called: will host on the 12th.\nBring chairs.");
     assert_eq!((&edited["author"], &edited["at"]), (&note["author"], &note["at"]));
     assert!(edited["edited"].as_str().is_some_and(|at| at.len() >= 16), "{edited}");
+
+    // Posted by the browser itself (before the page's code has loaded), both forms land back on
+    // the contact's page.
+    let page = format!("/admin/contacts/{jo}");
+    let form = [("note_id", note_id.as_str()), ("body", "Hosting on the 12th.")];
+    assert_eq!(redirected_to(&app.post_as_browser(&ana, "contacts/edit-note", &page, &form).await), page);
+    assert_eq!(notes().await["body"], "Hosting on the 12th.");
+    let form = [("id", jo.as_str()), ("body", "Chairs found.")];
+    assert_eq!(redirected_to(&app.post_as_browser(&ana, "contacts/add-note", &page, &form).await), page);
+    assert_eq!(notes().await["body"], "Chairs found.", "the newest first");
 }

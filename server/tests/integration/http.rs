@@ -203,6 +203,7 @@ const FIELDS: &[&str] = &[
     "message_id",
     "note_id",
     "visit_id",
+    "turf_id",
     "alt",
     "minutes",
     "filter[page]",

@@ -233,7 +233,7 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
          VALUES ('c1', 'park', 'Park', '', '', '', '[]', 'S', 'T', 'ACTIVE', 1, 1, 1)",
         "INSERT INTO campaign_emails (id, campaign_id, contact_id, supporter_name, supporter_email, postal_code, \
          message, recipient_count, created_at) VALUES ('e1', 'c1', $1, 'Zephyrine Quillfeather', \
-         'zephyrine.q@example.org', 'K1A', 'From Zephyrine Quillfeather of Elm Street', 1, 1)",
+         'zephyrine.q@example.org', 'K1A 0Q7', 'From Zephyrine Quillfeather of Elm Street', 1, 1)",
         "INSERT INTO email_outbox (id, to_address, subject, body, status, attempts, next_attempt_at, created_at) \
          VALUES ('o1', 'mp@example.org', 'Save the park', \
          'Sincerely, Zephyrine Quillfeather (zephyrine.q@example.org)', 'SENT', 1, 1, 1)",
@@ -255,6 +255,18 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
     ] {
         exec(&app, sql, &id).await;
     }
+    // The email to their representative, as the campaign published it.
+    let sent = app::events::catalog::CampaignEmailSent {
+        campaign_id: "c1".into(),
+        campaign_title: "Park".into(),
+        email_id: "e1".into(),
+        contact_id: Some(id.clone()),
+        supporter_name: NAME.into(),
+        supporter_email: EMAIL.into(),
+        postal_code: Some("K1A 0Q7".into()),
+        recipient_count: 1,
+    };
+    app.publish(&app::events::Event::CampaignEmailSent(sent)).await;
     eventually(
         "the sign-ups, the tag and the correction are in the event log and on the timeline",
         || async {
@@ -268,6 +280,9 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
     for place in ["contacts.email", "event_log.payload", "admin_audit_log.entity"] {
         assert!(before.contains(&place.to_string()), "{place} in {before:?}");
     }
+    let postal = places_holding(&app, "K1A 0Q7").await;
+    assert!(postal.contains(&"campaign_emails.postal_code".to_string()), "{postal:?}");
+    assert!(postal.iter().any(|place| place.ends_with(".payload")), "the event: {postal:?}");
     let mistyped = places_holding(&app, "zephyrine.q@exmaple.org").await;
     assert!(mistyped.contains(&"shift_signups.email".to_string()), "{mistyped:?}");
 
@@ -290,6 +305,8 @@ async fn erasing_a_contact_leaves_nothing_of_them_in_any_table(app: TestApp) {
         "+1 555 0199 88",
         "Elm Street",
         "Count me in",
+        // The postal code they gave writing to their representative.
+        "K1A 0Q7",
     ] {
         assert_eq!(places_holding(&app, text).await, Vec::<String>::new(), "{text} is still held");
     }

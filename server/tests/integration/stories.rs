@@ -284,6 +284,7 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     assert_eq!(story["picture"]["name"], first.as_str(), "the same picture");
     let page = app.page(&app.client(), "/stories/bus-route-12-saved").await;
     assert!(page.contains("alt=\"Riders boarding the 12 at the new stop\""), "{page}");
+    assert_eq!(app.audited("story.picture.described").await, ["Bus route 12 saved"], "the refused ones not");
 
     // Replaced by a JPEG: the PNG goes.
     let story = ok_json(upload_picture(&app, &admin, &id, alt, "bus.jpg", JPEG).await).await;

@@ -2,16 +2,17 @@
 //! `video.published`) to the public pages, plays counted as views once per viewer a day (with
 //! `video.viewed`), taken back (with `video.unpublished`), deleted; files uploaded, served in
 //! byte ranges, replaced and removed with their video; captions pasted as WebVTT or SubRip,
-//! served to the published video's player.
+//! served to the published video's player; poster pictures.
 
-use crate::common::{Backend, TestApp};
+use crate::common::{Backend, TestApp, redirected_to};
 use app::media::service::{Viewer, count_view};
 use app::users::{Role, UserStatus};
 use serde_json::{Value, json};
 
 on_both_backends!(
     videos_are_drafted_published_watched_taken_back_and_deleted,
-    captions_are_checked_kept_as_webvtt_and_played_with_the_published_video
+    captions_are_checked_kept_as_webvtt_and_played_with_the_published_video,
+    a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared
 );
 on_both_backends_with_own_server!(
     uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_their_video
@@ -228,6 +229,10 @@ async fn captions_are_checked_kept_as_webvtt_and_played_with_the_published_video
     assert_eq!(none, json!({ "text": "", "language": "en", "edits": 0 }));
     let vtt_url = app.url("/api/videos/march-for-transit/captions.vtt");
     let get_vtt = || async { visitor.get(&vtt_url).send().await.unwrap() };
+    let transcript = |slug: &'static str| {
+        let (app, visitor) = (&app, &visitor);
+        async move { app.call(visitor, "videos/transcript", &[("slug", slug)]).await }
+    };
 
     // Bad input: the field and the line named, nothing kept.
     let srt = "1\r\n00:00:01,000 --> 00:00:04,250\r\nWe marched\r\n\r\n2\r\n00:00:05,000 --> 00:00:08,000\r\nto city hall.\r\n";
@@ -271,7 +276,8 @@ async fn captions_are_checked_kept_as_webvtt_and_played_with_the_published_video
     assert!(app.page(&admin, &format!("/admin/videos/{id}")).await.contains("Captions: fr-CA."));
     assert_eq!(app.audited("video.captions.saved").await, ["March for transit! (fr-CA)"]);
     assert_eq!(app.events("video.updated").await.len(), 1);
-    assert_eq!(get_vtt().await.status(), 404);
+    assert_eq!(get_vtt().await.status(), 404, "a draft's");
+    assert_eq!(transcript("march-for-transit").await.status(), 404, "a draft's");
 
     // Published: the player has the captions track, and the track its WebVTT.
     ok_json(app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
@@ -284,14 +290,30 @@ async fn captions_are_checked_kept_as_webvtt_and_played_with_the_published_video
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "text/vtt; charset=utf-8");
     assert_eq!(res.text().await.unwrap(), webvtt);
+    // And a transcript to read under it: the words without their timings.
+    assert!(
+        page.contains("Read the transcript") && page.contains("<p>We marched to city hall.</p>"),
+        "{page}"
+    );
+    assert_eq!(ok_json(transcript("march-for-transit").await).await, json!(["We marched to city hall."]));
+    assert_eq!(transcript("nope").await.status(), 404);
 
     // A form opened before another admin's save is refused; a correction shows at once.
     assert_eq!(
         save_captions(&app, &admin, &id, backwards.replace("04", "00").as_str(), "fr-CA", 0).await.status(),
         409
     );
+    // Posted by the browser itself (before the page's code has loaded), it lands back on the page.
     let corrected = "WEBVTT\n\n00:01.000 --> 00:04.250\nWe marched together";
-    ok_json(save_captions(&app, &admin, &id, corrected, "fr-CA", 1).await).await;
+    let form = [
+        ("id", id.as_str()),
+        ("form[captions]", corrected),
+        ("form[language]", "fr-CA"),
+        ("form[edits]", "1"),
+    ];
+    let res =
+        app.post_as_browser(&admin, "videos/save-captions", &format!("/admin/videos/{id}"), &form).await;
+    assert_eq!(redirected_to(&res), format!("/admin/videos/{id}"));
     assert!(
         get_vtt().await.text().await.unwrap().contains("00:00:01.000 --> 00:00:04.250\nWe marched together")
     );
@@ -300,7 +322,9 @@ async fn captions_are_checked_kept_as_webvtt_and_played_with_the_published_video
     let removed = ok_json(save_captions(&app, &admin, &id, "", "", 2).await).await;
     assert_eq!(removed, json!({ "text": "", "language": "en", "edits": 3 }));
     assert_eq!(get_vtt().await.status(), 404);
-    assert!(!app.page(&visitor, "/videos/march-for-transit").await.contains("<track"));
+    let page = app.page(&visitor, "/videos/march-for-transit").await;
+    assert!(!page.contains("<track") && !page.contains("Read the transcript"), "{page}");
+    assert_eq!(ok_json(transcript("march-for-transit").await).await, json!([]));
     assert!(app.page(&admin, &format!("/admin/videos/{id}")).await.contains("No captions yet"));
     assert_eq!(app.audited("video.captions.removed").await, ["March for transit!"]);
     assert_eq!(app.audited("video.captions.saved").await.len(), 2);
@@ -330,6 +354,121 @@ async fn upload(
     let (content_type, body) = upload_body("file", file_name, bytes);
     let url = app.url(&app::media::upload_path(id));
     client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
+}
+
+async fn upload_poster(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let (content_type, body) = upload_body("file", file_name, bytes);
+    let url = app.url(&app::media::poster_upload_path(id));
+    client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
+}
+
+/// Whether the data directory holds the picture stored as `name`.
+fn picture_stored(app: &TestApp, name: &str) -> bool {
+    app.config.data_dir.join("media").join("pictures").join(name).exists()
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
+
+async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(app: TestApp) {
+    app.create_user("editor@example.org", Role::Admin, UserStatus::Active).await;
+    app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
+    let admin = app.signed_in("editor@example.org").await;
+    let video = ok_json(save(&app, &admin, "", &video_form("March for transit!", "", FILE)).await).await;
+    let id = video["id"].as_str().unwrap().to_string();
+    assert!(video["poster"].is_null());
+
+    // Refused, each with its reason, and nothing stored or changed.
+    let sam = app.signed_in("sam@example.org").await;
+    assert_eq!(upload_poster(&app, &app.client(), &id, "poster.png", PNG).await.status(), 401);
+    assert_eq!(upload_poster(&app, &sam, &id, "poster.png", PNG).await.status(), 403);
+    assert_eq!(upload_poster(&app, &admin, "nope", "poster.png", PNG).await.status(), 404);
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
+    for (file, bytes, status, message) in [
+        ("poster.svg", &svg[..], 415, "Upload a JPEG, PNG, WebP or GIF picture."),
+        ("march.mp4", &mp4(100)[..], 415, "Upload a JPEG, PNG, WebP or GIF picture."),
+        ("empty.png", &b""[..], 422, "The file is empty."),
+    ] {
+        let res = upload_poster(&app, &admin, &id, file, bytes).await;
+        assert_eq!(res.status(), status, "{file}");
+        assert!(res.text().await.unwrap().contains(message), "{file}");
+    }
+    let pictures = app.config.data_dir.join("media").join("pictures");
+    assert_eq!(std::fs::read_dir(&pictures).unwrap().count(), 0, "nothing kept");
+    assert!(ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await["poster"].is_null());
+    assert!(app.audited("video.poster.uploaded").await.is_empty());
+
+    // Stored: served as it came, written to the audit log, with the event.
+    let updates = app.events("video.updated").await.len();
+    let video = ok_json(upload_poster(&app, &admin, &id, "crowd.png", PNG).await).await;
+    let first = video["poster"].as_str().unwrap().to_string();
+    assert!(first.ends_with(".png") && picture_stored(&app, &first), "{first}");
+    let res = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(&res.bytes().await.unwrap()[..], PNG);
+    assert_eq!(app.audited("video.poster.uploaded").await, ["March for transit!: crowd.png"]);
+    assert_eq!(app.events("video.updated").await.len(), updates + 1);
+    let admin_page = app.page(&admin, &format!("/admin/videos/{id}")).await;
+    assert!(admin_page.contains(&format!("src=\"/media/pictures/{first}\"")), "{admin_page}");
+
+    // Published: the player shows it before playing, the list beside the title, and a link to
+    // the video shared in a chat shows it large, under the public address.
+    ok_json(app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
+    let page = app.page(&app.client(), "/videos/march-for-transit").await;
+    assert!(page.contains(&format!("poster=\"/media/pictures/{first}\"")), "{page}");
+    let shared = format!(
+        "<meta property=\"og:image\" content=\"{}/media/pictures/{first}\"",
+        app.config.public_url.trim_end_matches('/')
+    );
+    assert!(page.contains(&shared), "{page}");
+    let list = app.page(&app.client(), "/videos").await;
+    assert!(list.contains(&format!("<img src=\"/media/pictures/{first}\" alt=\"\"")), "{list}");
+
+    // Posted by the browser itself (before the page's code has loaded), it lands back on the
+    // page; the picture it replaces goes.
+    let (content_type, body) = upload_body("file", "crowd.jpg", JPEG);
+    let res = admin
+        .post(app.url(&app::media::poster_upload_path(&id)))
+        .header("content-type", content_type)
+        .header("accept", "text/html,application/xhtml+xml")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], format!("/admin/videos/{id}"));
+    let video = ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await;
+    let second = video["poster"].as_str().unwrap().to_string();
+    assert!(second.ends_with(".jpg") && picture_stored(&app, &second) && !picture_stored(&app, &first));
+    let old = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
+    assert_eq!(old.status(), 404);
+
+    // Removed, after which there is none to remove; the file goes, and the player has no poster.
+    let video = ok_json(app.call(&admin, "videos/remove-poster", &[("id", id.as_str())]).await).await;
+    assert!(video["poster"].is_null() && !picture_stored(&app, &second));
+    let page = app.page(&app.client(), "/videos/march-for-transit").await;
+    assert!(!page.contains("poster=") && !page.contains("og:image"), "{page}");
+    let res = app.call(&admin, "videos/remove-poster", &[("id", id.as_str())]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("This video has no poster picture."));
+    assert_eq!(app.call(&admin, "videos/remove-poster", &[("id", "nope")]).await.status(), 404);
+    assert_eq!(app.call(&sam, "videos/remove-poster", &[("id", id.as_str())]).await.status(), 403);
+    assert_eq!(app.audited("video.poster.removed").await, ["March for transit!"]);
+
+    // Deleting the video removes its poster.
+    let video = ok_json(upload_poster(&app, &admin, &id, "crowd.png", PNG).await).await;
+    let third = video["poster"].as_str().unwrap().to_string();
+    assert!(picture_stored(&app, &third));
+    ok_json(app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "false")]).await).await;
+    assert_eq!(app.call(&admin, "videos/delete", &[("id", id.as_str())]).await.status(), 200);
+    assert!(!picture_stored(&app, &third));
 }
 
 /// An MP4 file's first box, then `len` bytes of made-up content.
