@@ -2,6 +2,8 @@
 //! its event (`canvass.address.updated`, `canvass.visit.recorded`,
 //! `canvass.session.completed`) in its transaction.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::{
@@ -950,8 +952,28 @@ async fn turf_row(db: &Db, id: &str) -> Result<TurfRow, CanvassError> {
     Ok(turf_from_row(&row)?)
 }
 
-/// The turf with its addresses counted: how many there are, how many are done, who is out.
-async fn counted(db: &Db, turf: TurfRow) -> Result<Turf, CanvassError> {
+/// The canvassers asked to walk each turf, by the turf's id: every turf's, or only `turf_id`'s.
+async fn assignees(db: &Db, turf_id: Option<&str>) -> Result<HashMap<String, Vec<Assignee>>, sqlx::Error> {
+    let only = if turf_id.is_some() { " WHERE a.turf_id = $1" } else { "" };
+    let sql = format!(
+        "SELECT a.turf_id, u.id, u.display_name, u.email FROM canvass_turf_assignments a \
+         JOIN users u ON u.id = a.user_id{only} ORDER BY u.display_name, u.id"
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    if let Some(id) = turf_id {
+        query = query.bind(id);
+    }
+    let rows: Vec<(String, String, String, String)> = query.fetch_all(db.pool()).await?;
+    let mut by_turf: HashMap<String, Vec<Assignee>> = HashMap::new();
+    for (turf_id, user_id, name, email) in rows {
+        by_turf.entry(turf_id).or_default().push(Assignee { user_id, name, email });
+    }
+    Ok(by_turf)
+}
+
+/// The turf with its addresses counted (how many there are, how many are done, who is out),
+/// and the canvassers asked to walk it.
+async fn counted(db: &Db, turf: TurfRow, assigned: Vec<Assignee>) -> Result<Turf, CanvassError> {
     let mut binds = vec![turf.id.clone()];
     let areas = in_areas(&turf.areas, &mut binds);
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -968,15 +990,6 @@ async fn counted(db: &Db, turf: TurfRow) -> Result<Turf, CanvassError> {
             .bind(&turf.id)
             .fetch_one(db.pool())
             .await?;
-    let assigned: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.display_name, u.email FROM canvass_turf_assignments a JOIN users u ON u.id = a.user_id \
-         WHERE a.turf_id = $1 ORDER BY u.display_name, u.id",
-    )
-    .bind(&turf.id)
-    .fetch_all(db.pool())
-    .await?;
-    let assigned =
-        assigned.into_iter().map(|(user_id, name, email)| Assignee { user_id, name, email }).collect();
     Ok(Turf {
         id: turf.id,
         name: turf.name,
@@ -991,7 +1004,8 @@ async fn counted(db: &Db, turf: TurfRow) -> Result<Turf, CanvassError> {
 
 pub async fn turf(db: &Db, id: &str) -> Result<Turf, CanvassError> {
     let row = turf_row(db, id).await?;
-    counted(db, row).await
+    let assigned = assignees(db, Some(id)).await?.remove(id).unwrap_or_default();
+    counted(db, row, assigned).await
 }
 
 /// Every turf, by name, counted.
@@ -999,9 +1013,12 @@ pub async fn turfs(db: &Db) -> Result<Vec<Turf>, CanvassError> {
     let rows = sqlx::query("SELECT id, name, areas, edits FROM canvass_turfs ORDER BY name_key, id")
         .fetch_all(db.pool())
         .await?;
+    let mut assigned = assignees(db, None).await?;
     let mut turfs = Vec::with_capacity(rows.len());
     for row in &rows {
-        turfs.push(counted(db, turf_from_row(row)?).await?);
+        let turf = turf_from_row(row)?;
+        let theirs = assigned.remove(&turf.id).unwrap_or_default();
+        turfs.push(counted(db, turf, theirs).await?);
     }
     Ok(turfs)
 }
