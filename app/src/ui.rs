@@ -706,6 +706,28 @@ pub fn LinkedText(#[prop(into)] text: String) -> impl IntoView {
         .collect_view()
 }
 
+/// Reads the file chosen in a file input as text (`crate::csv::text_of_file`: UTF-8, or
+/// Windows-1252 as older Windows programs save it) and hands it to `loaded`.
+#[cfg(feature = "hydrate")]
+pub fn read_chosen_file(ev: &leptos::ev::Event, loaded: impl Fn(String) + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+    let Ok(reader) = web_sys::FileReader::new() else { return };
+    let done = reader.clone();
+    let onload = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if let Ok(bytes) = done.result() {
+            loaded(crate::csv::text_of_file(web_sys::js_sys::Uint8Array::new(&bytes).to_vec()));
+        }
+    });
+    reader.set_onload(Some(onload.as_ref().unchecked_ref()));
+    onload.forget();
+    let _ = reader.read_as_array_buffer(&file);
+}
+
 #[cfg(test)]
 mod tests {
     use super::TextPiece::{Link, Plain};

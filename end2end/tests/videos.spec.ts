@@ -196,8 +196,11 @@ test.describe.serial("videos", () => {
     await expect(admin.getByTestId("error-form[captions]")).toContainText("Line 2:");
     expect(await violations(admin)).toEqual([]);
 
-    // SubRip, as a captioning service exports it: kept, and shown back as WebVTT.
-    await captions.fill("1\n00:00:01,000 --> 00:00:04,000\nWe marched\n\n2\n00:00:05,000 --> 00:00:08,000\nto city hall.\n");
+    // A SubRip file, as a captioning service exports it (Windows-1252, as older editors save
+    // it): chosen, its text in the field; kept, and shown back as WebVTT.
+    const srt = "1\r\n00:00:01,000 --> 00:00:04,000\r\nWe marched\r\n\r\n2\r\n00:00:05,000 --> 00:00:08,000\r\nto city hall.\r\n\r\n3\r\n00:00:09,000 --> 00:00:10,000\r\nCafé après.\r\n";
+    await admin.getByLabel("Or choose the file (.vtt or .srt)").setInputFiles({ name: "march.srt", mimeType: "application/x-subrip", buffer: Buffer.from(srt, "latin1") });
+    await expect(captions).toHaveValue(/Café après\./);
     await admin.getByRole("button", { name: "Save captions" }).click();
     await expect(admin.getByTestId("captions-saved")).toHaveText("Saved.");
     await expect(admin.getByLabel("Captions", { exact: true })).toHaveValue(/^WEBVTT\n\n1\n00:00:01\.000 --> 00:00:04\.000\nWe marched/);
@@ -217,12 +220,12 @@ test.describe.serial("videos", () => {
       }
       return Array.from(track.cues ?? [], (cue) => (cue as VTTCue).text);
     });
-    expect(cues).toEqual(["We marched", "to city hall."]);
+    expect(cues).toEqual(["We marched", "to city hall.", "Café après."]);
     // And the words to read, under the video, once opened.
     const transcript = visitor.getByTestId("transcript");
-    await expect(transcript.getByText("We marched to city hall.")).toBeHidden();
+    await expect(transcript.getByText("We marched to city hall. Café après.")).toBeHidden();
     await transcript.getByText("Read the transcript").click();
-    await expect(transcript.getByText("We marched to city hall.")).toBeVisible();
+    await expect(transcript.getByText("We marched to city hall. Café après.")).toBeVisible();
     expect(await violations(visitor)).toEqual([]);
 
     // Removed after a confirmation: the page says so and the player has no track.

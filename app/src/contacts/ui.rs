@@ -751,28 +751,6 @@ pub fn UnsubscribePage() -> impl IntoView {
     }
 }
 
-/// Reads the file chosen in a file input as text (`crate::csv::text_of_file`) and hands it to
-/// `loaded`.
-#[cfg(feature = "hydrate")]
-fn read_chosen_file(ev: &leptos::ev::Event, loaded: impl Fn(String) + 'static) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
-    let Ok(reader) = web_sys::FileReader::new() else { return };
-    let done = reader.clone();
-    let onload = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        if let Ok(bytes) = done.result() {
-            loaded(crate::csv::text_of_file(web_sys::js_sys::Uint8Array::new(&bytes).to_vec()));
-        }
-    });
-    reader.set_onload(Some(onload.as_ref().unchecked_ref()));
-    onload.forget();
-    let _ = reader.read_as_array_buffer(&file);
-}
-
 /// `/admin/contacts/import`: choose or paste a CSV file, preview what it would do (bad rows by
 /// line), then import it with a progress bar.
 #[component]
@@ -789,7 +767,7 @@ pub fn ImportContactsPage() -> impl IntoView {
     };
     let on_file = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
-        read_chosen_file(&ev, changed);
+        crate::ui::read_chosen_file(&ev, changed);
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, changed);
     };

@@ -272,7 +272,10 @@ fn Poster(
     }
 }
 
-/// The captions form: pasted WebVTT or SubRip, their language, saved or removed (after a
+/// The captions field's id, where a chosen file's text goes.
+const CAPTIONS_FIELD_ID: &str = "captions-text";
+
+/// The captions form: pasted WebVTT or SubRip (or chosen as a file), their language, saved or removed (after a
 /// confirmation); `saved` runs after each change. Once saved, the form shows the captions as
 /// kept, in WebVTT.
 #[component]
@@ -297,6 +300,20 @@ fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
             saved.run(());
         }
     });
+    // A chosen file's text goes into the field, to be checked and saved as if pasted.
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        crate::ui::read_chosen_file(&ev, move |text| {
+            use wasm_bindgen::JsCast;
+            let field = document().get_element_by_id(CAPTIONS_FIELD_ID);
+            if let Some(field) = field.and_then(|f| f.dyn_into::<web_sys::HtmlTextAreaElement>().ok()) {
+                field.set_value(&text);
+                changed.set(true);
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
         <section class=CARD data-testid="captions">
             <h2 class="font-semibold text-slate-900">"Captions"</h2>
@@ -324,7 +341,11 @@ fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
                                         <input type="hidden" name="id" value=id.clone() />
                                         <input type="hidden" name="form[edits]" value=current.edits />
                                         <FormError error=error />
-                                        <TextArea label="Captions" name="form[captions]" rows=10 maxlength=CAPTIONS_MAX_CHARS as u32 value=current.text error=error />
+                                        <TextArea label="Captions" name="form[captions]" id=CAPTIONS_FIELD_ID rows=10 maxlength=CAPTIONS_MAX_CHARS as u32 value=current.text error=error />
+                                        <label class="text-sm text-slate-700">
+                                            "Or choose the file (.vtt or .srt)"
+                                            <input type="file" accept=".vtt,.srt,text/vtt" class="mt-1 block text-sm" on:change=on_file />
+                                        </label>
                                         <Field label="Language (a tag like en, fr or es-419)" name="form[language]" value=current.language required=true error=error />
                                         <div class="flex flex-wrap gap-3">
                                             <button type="submit" class=SMALL_BUTTON disabled=move || save.pending().get()>"Save captions"</button>
