@@ -197,6 +197,14 @@ test.describe.serial("canvassing", () => {
     await expect(results.getByRole("link", { name: "Undecided: 1" })).toHaveAttribute("aria-current", "page");
     await expect(admin.getByTestId("address-row")).toHaveCount(1);
     await expect(admin.getByTestId("address-row")).toContainText("Undecided");
+    // Those doors as CSV, to call back.
+    const csvLink = admin.getByRole("link", { name: "Download CSV" });
+    await expect(csvLink).toHaveAttribute("href", /^\/api\/canvass\/addresses\.csv\?search=&turf=[^&]+&outcome=UNDECIDED$/);
+    const csv = await admin.request.get(`${server.baseURL}${await csvLink.getAttribute("href")}`);
+    expect((await csv.text()).split("\n").filter((line) => line !== "")).toEqual([
+      "street,city,postal_code,last_outcome,last_visited,last_notes,left_details",
+      expect.stringMatching(/^"20 High St","Springfield","K1A 0B3","Undecided",/),
+    ]);
     expect(await violations(admin), "the address list narrowed to a turf and an outcome").toEqual([]);
     await admin.goto(turfPage);
 

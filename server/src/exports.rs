@@ -262,6 +262,30 @@ pub async fn payments(
     }
 }
 
+/// `GET /api/canvass/addresses.csv?search=&turf=&outcome=`: every address the organiser's list
+/// finds so, in walking order.
+pub async fn canvass_addresses(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(filter): Query<app::canvass::AddressFilter>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::canvass::MANAGERS).await {
+        return refused;
+    }
+    match app::canvass::service::all_addresses(&state.db, &filter).await {
+        Ok(addresses) => {
+            download(app::canvass::addresses_csv(&addresses), "text/csv; charset=utf-8", "addresses.csv")
+        }
+        Err(app::canvass::service::CanvassError::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, AppError::Invalid(errors).to_string()).into_response()
+        }
+        Err(app::canvass::service::CanvassError::NotFound(why)) => {
+            (StatusCode::NOT_FOUND, why).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
 /// `GET /api/contacts.csv` (contact viewers).
 pub async fn contacts(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(refused) = require_roles(&state, &headers, app::contacts::VIEWERS).await {

@@ -111,6 +111,25 @@ pub struct AddressFilter {
     pub page: i64,
 }
 
+/// The address list as CSV, in walking order: where each door is, how its last visit ended
+/// and when (local day), the latest notes left there, and whether someone there left their
+/// details (their contact is on the address's page).
+pub fn addresses_csv(addresses: &[Address]) -> String {
+    let mut out = String::from("street,city,postal_code,last_outcome,last_visited,last_notes,left_details\n");
+    for a in addresses {
+        out.push_str(&crate::csv::row(&[
+            &a.street,
+            &a.city,
+            &a.postal_code,
+            a.last_outcome.map_or("", |o| o.label()),
+            a.last_visited.as_deref().unwrap_or_default(),
+            a.last_notes.as_deref().unwrap_or_default(),
+            if a.has_contact { "yes" } else { "no" },
+        ]));
+    }
+    out
+}
+
 /// The outcome filter's value for addresses nobody has been to yet.
 pub const NOT_VISITED: &str = "NOT_VISITED";
 

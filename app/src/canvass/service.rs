@@ -358,6 +358,23 @@ pub async fn addresses(
     filter: &AddressFilter,
     unvisited_in: Option<&str>,
 ) -> Result<AddressPage, CanvassError> {
+    addresses_by(db, filter, unvisited_in, PAGE_SIZE).await
+}
+
+/// Every address the organiser's list `filter` finds (its page aside), in walking order: the
+/// list's CSV export.
+pub async fn all_addresses(db: &Db, filter: &AddressFilter) -> Result<Vec<Address>, CanvassError> {
+    let every = AddressFilter { page: 1, ..filter.clone() };
+    Ok(addresses_by(db, &every, None, i64::MAX - 1).await?.rows)
+}
+
+/// `addresses`, `page_size` a page.
+async fn addresses_by(
+    db: &Db,
+    filter: &AddressFilter,
+    unvisited_in: Option<&str>,
+    page_size: i64,
+) -> Result<AddressPage, CanvassError> {
     let mut v = Validation::new();
     crate::error::check_search(&mut v, "search", &filter.search);
     // `Some(None)`: an outcome the list does not offer.
@@ -406,7 +423,7 @@ pub async fn addresses(
         "SELECT {ADDRESS_COLUMNS} FROM canvass_addresses a{conditions} ORDER BY {}",
         walking_order(db)
     );
-    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, page_size).await?;
     let zone = settings::time_zone(db).await?;
     let rows = rows.iter().map(|r| address_from_row(r, &zone)).collect::<Result<Vec<_>, _>>()?;
     Ok(AddressPage { rows, page, has_more, count, results })

@@ -55,6 +55,16 @@ fn admin_list_link(filter: &AddressFilter, outcome: &str, page: i64) -> String {
     )
 }
 
+/// Every address the list finds as `filter` does, as CSV (`/api/canvass/addresses.csv`).
+fn csv_link(filter: &AddressFilter) -> String {
+    format!(
+        "/api/canvass/addresses.csv?search={}&turf={}&outcome={}",
+        crate::ui::urlencode(&filter.search),
+        crate::ui::urlencode(&filter.turf),
+        crate::ui::urlencode(&filter.outcome)
+    )
+}
+
 /// How the addresses found stand, by last outcome: each count a link narrowing the list to it,
 /// the one shown marked.
 #[component]
@@ -503,10 +513,14 @@ pub fn AdminCanvassPage() -> impl IntoView {
                     }
                     Ok(page) => {
                         let results = page.results.clone().map(|r| view! { <ResultsBar results=r filter=current.clone() /> });
+                        let csv = csv_link(&current);
                         let link = move |n: i64| admin_list_link(&current, &current.outcome, n);
                         view! {
                             {results}
-                            <p class="mt-4 text-sm text-slate-700" data-testid="addresses-count">{crate::ui::count(page.count, "address")}</p>
+                            <p class="mt-4 flex flex-wrap gap-4 text-sm text-slate-700">
+                                <span data-testid="addresses-count">{crate::ui::count(page.count, "address")}</span>
+                                <a href=csv rel="external" class="text-indigo-700 underline">"Download CSV"</a>
+                            </p>
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>

@@ -449,6 +449,7 @@ const PAGES: &[(&str, Serves)] = &[
     ("/api/shifts/x/signups.csv", ORGANISERS),
     ("/api/campaigns/x/supporters.csv", ORGANISERS),
     ("/api/contacts.csv", CONTACT_READERS),
+    ("/api/canvass/addresses.csv", ORGANISERS),
     ("/api/contacts/x/data.json", ORGANISERS),
     ("/api/ticketed-events/x/tickets.csv", EVENT_ORGANISERS),
     ("/api/payments/donations.csv", PAYMENTS),

@@ -576,6 +576,30 @@ async fn turfs_split_the_list_so_that_canvassers_out_at_once_do_not_knock_on_the
     let page = app.page(&admin, "/admin/canvass").await;
     assert!(page.contains("High and Mill") && page.contains("3 addresses, 1 done, 2 to knock on"), "{page}");
 
+    // The list as CSV, found as the page finds it: every address in walking order (not a page
+    // of them), each cell quoted (a street may hold a comma).
+    let csv = |client: &reqwest::Client, query: String| {
+        let request = client.get(app.url(&format!("/api/canvass/addresses.csv?{query}")));
+        async move { request.send().await.unwrap() }
+    };
+    let res = csv(&admin, String::new()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let all = res.text().await.unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines[0], "street,city,postal_code,last_outcome,last_visited,last_notes,left_details");
+    assert_eq!(lines.len(), 6, "the five addresses: {all}");
+    assert!(lines.contains(&r#""Flat 2, 3 Low Rd","Springfield","K1A 0B2","","","","no""#), "{all}");
+    let supporters = csv(&admin, format!("turf={turf_id}&outcome=SUPPORTER")).await.text().await.unwrap();
+    let lines: Vec<&str> = supporters.lines().collect();
+    assert_eq!(lines.len(), 2, "{supporters}");
+    assert!(lines[1].starts_with(r#""12 High St","Springfield","K1A 0B1","Supporter","#), "{supporters}");
+    let not_home = csv(&admin, "outcome=NOT_HOME&search=high".to_string()).await.text().await.unwrap();
+    assert!(not_home.lines().nth(1).unwrap().starts_with(r#""14 High St","#), "{not_home}");
+    assert_eq!(csv(&admin, "outcome=MAYBE".to_string()).await.status(), 422);
+    assert_eq!(csv(&admin, "turf=nope".to_string()).await.status(), 404);
+    assert_eq!(csv(&ben, String::new()).await.status(), 403);
+
     // A door not on the list, found on the turf's streets: added, in Ana's walk to record.
     // One off the turf, one already listed, or one without a session: refused, nothing added.
     let door = |street: &'static str| {
