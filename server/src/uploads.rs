@@ -92,19 +92,12 @@ pub async fn video_file(
     Path(id): Path<String>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let user = match require_roles(&state, &headers, app::media::MANAGERS).await {
-        Ok(user) => user,
-        Err(refused) => return refused,
-    };
-    if let Err(e) = app::media::service::find(&state.db, "id", &id, false).await {
-        return video_refusal(e);
-    }
     let files = &state.video_files;
-    let upload = match receive(files, &headers, form, "Choose a video file to upload.").await {
-        Ok(upload) => upload,
-        Err(refused) => return refused,
-    };
-    let actor = app::events::Actor::User(user.id);
+    let (actor, upload) =
+        match video_upload(&state, &headers, &id, form, files, "Choose a video file to upload.").await {
+            Ok(received) => received,
+            Err(refused) => return refused,
+        };
     let now = app::db::now_unix();
     match app::media::service::attach_file(&state.bus, files, &actor, &id, &upload.received, now).await {
         Ok(video) => answer(&headers, &format!("/admin/videos/{id}"), video),
@@ -120,23 +113,31 @@ pub async fn video_poster(
     Path(id): Path<String>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let user = match require_roles(&state, &headers, app::media::MANAGERS).await {
-        Ok(user) => user,
-        Err(refused) => return refused,
-    };
-    if let Err(e) = app::media::service::find(&state.db, "id", &id, false).await {
-        return video_refusal(e);
-    }
     let files = &state.picture_files;
-    let upload = match receive(files, &headers, form, "Choose a picture to upload.").await {
-        Ok(upload) => upload,
-        Err(refused) => return refused,
-    };
-    let actor = app::events::Actor::User(user.id);
+    let (actor, upload) =
+        match video_upload(&state, &headers, &id, form, files, "Choose a picture to upload.").await {
+            Ok(received) => received,
+            Err(refused) => return refused,
+        };
     match app::media::service::attach_poster(&state.bus, files, &actor, &id, &upload.received).await {
         Ok(video) => answer(&headers, &format!("/admin/videos/{id}"), video),
         Err(e) => video_refusal(e),
     }
+}
+
+/// An upload to video `id`, by an admin, received into `files`; or the response refusing it.
+async fn video_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    form: Result<Multipart, MultipartRejection>,
+    files: &MediaFiles,
+    no_file: &'static str,
+) -> Result<(app::events::Actor, Upload), Response> {
+    let user = require_roles(state, headers, app::media::MANAGERS).await?;
+    app::media::service::find(&state.db, "id", id, false).await.map_err(video_refusal)?;
+    let upload = receive(files, headers, form, no_file).await?;
+    Ok((app::events::Actor::User(user.id), upload))
 }
 
 /// `POST /api/stories/{id}/picture`: stores the picture and shows it with the story, described

@@ -356,6 +356,20 @@ async fn upload(
     client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
 }
 
+/// Posts a file to the upload at `path` as the browser does by itself (before the page's code
+/// has loaded): asking for a page back.
+async fn upload_as_browser(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let (content_type, body) = upload_body("file", file_name, bytes);
+    let request = client.post(app.url(path)).header("content-type", content_type);
+    request.header("accept", "text/html,application/xhtml+xml").body(body).send().await.unwrap()
+}
+
 async fn upload_poster(
     app: &TestApp,
     client: &reqwest::Client,
@@ -433,15 +447,7 @@ async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(ap
 
     // Posted by the browser itself (before the page's code has loaded), it lands back on the
     // page; the picture it replaces goes.
-    let (content_type, body) = upload_body("file", "crowd.jpg", JPEG);
-    let res = admin
-        .post(app.url(&app::media::poster_upload_path(&id)))
-        .header("content-type", content_type)
-        .header("accept", "text/html,application/xhtml+xml")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let res = upload_as_browser(&app, &admin, &app::media::poster_upload_path(&id), "crowd.jpg", JPEG).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], format!("/admin/videos/{id}"));
     let video = ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await;
@@ -592,15 +598,7 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
 
     // Replaced by a WebM posted as a plain form: back to the video's page, the old file gone.
     let webm = [&[0x1A, 0x45, 0xDF, 0xA3][..], &[7; 500][..]].concat();
-    let (content_type, body) = upload_body("file", "march.webm", &webm);
-    let res = admin
-        .post(app.url(&app::media::upload_path(&id)))
-        .header("content-type", content_type)
-        .header("accept", "text/html,application/xhtml+xml")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let res = upload_as_browser(&app, &admin, &app::media::upload_path(&id), "march.webm", &webm).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], format!("/admin/videos/{id}"));
     let (stored, incoming) = files_on_disk(&app);
