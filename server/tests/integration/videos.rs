@@ -344,6 +344,19 @@ fn upload_body(field: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) 
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// A request posting `bytes` as the file `file_name` to the upload at `path`, as a page does.
+fn file_request(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> reqwest::RequestBuilder {
+    let (content_type, body) = upload_body("file", file_name, bytes);
+    client.post(app.url(path)).header("content-type", content_type).body(body)
+}
+
+/// Uploads a video's file.
 async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
@@ -351,9 +364,20 @@ async fn upload(
     file_name: &str,
     bytes: &[u8],
 ) -> reqwest::Response {
-    let (content_type, body) = upload_body("file", file_name, bytes);
-    let url = app.url(&app::media::upload_path(id));
-    client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
+    let path = app::media::upload_path(id);
+    file_request(app, client, &path, file_name, bytes).send().await.unwrap()
+}
+
+/// Uploads a video's poster.
+async fn upload_poster(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let path = app::media::poster_upload_path(id);
+    file_request(app, client, &path, file_name, bytes).send().await.unwrap()
 }
 
 /// Posts a file to the upload at `path` as the browser does by itself (before the page's code
@@ -365,21 +389,8 @@ async fn upload_as_browser(
     file_name: &str,
     bytes: &[u8],
 ) -> reqwest::Response {
-    let (content_type, body) = upload_body("file", file_name, bytes);
-    let request = client.post(app.url(path)).header("content-type", content_type);
-    request.header("accept", "text/html,application/xhtml+xml").body(body).send().await.unwrap()
-}
-
-async fn upload_poster(
-    app: &TestApp,
-    client: &reqwest::Client,
-    id: &str,
-    file_name: &str,
-    bytes: &[u8],
-) -> reqwest::Response {
-    let (content_type, body) = upload_body("file", file_name, bytes);
-    let url = app.url(&app::media::poster_upload_path(id));
-    client.post(url).header("content-type", content_type).body(body).send().await.unwrap()
+    let request = file_request(app, client, path, file_name, bytes);
+    request.header("accept", "text/html,application/xhtml+xml").send().await.unwrap()
 }
 
 /// Whether the data directory holds the picture stored as `name`.
