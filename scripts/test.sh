@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says how long the run has taken so far, so a slow CI run shows where it went.
+step() { printf '\n\033[1m==> %s\033[0m (%d min %02d s in)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 disk() { echo "disk free: $(df -h --output=avail . | tail -n1 | tr -d ' '), target/: $(du -sh target 2>/dev/null | cut -f1)"; }
 
 # Incremental-compilation caches only help repeated local builds; on a clean clone they are
