@@ -272,7 +272,7 @@ test.describe.serial("canvassing", () => {
 
     // Taken off after a confirmation: no longer first for them.
     admin.once("dialog", (dialog) => {
-      expect(dialog.message()).toBe("Take Ana Admin off Mill Lane? It then is no longer first on their canvassing page.");
+      expect(dialog.message()).toBe("Take Ana Admin off Mill Lane? It is then no longer first on their canvassing page, and they are emailed.");
       dialog.accept();
     });
     await admin.getByRole("button", { name: "Take Ana Admin off this turf" }).click();

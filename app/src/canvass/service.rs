@@ -1196,15 +1196,16 @@ pub async fn unassign_turf(
     user_id: &str,
 ) -> Result<Turf, CanvassError> {
     let mut tx = db.begin_write().await?;
-    let taken_off: Option<(String, String)> = sqlx::query_as(
-        "SELECT t.name, u.email FROM canvass_turf_assignments a JOIN canvass_turfs t ON t.id = a.turf_id \
-         JOIN users u ON u.id = a.user_id WHERE a.turf_id = $1 AND a.user_id = $2",
+    let taken_off: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT t.name, u.email, u.display_name FROM canvass_turf_assignments a \
+         JOIN canvass_turfs t ON t.id = a.turf_id JOIN users u ON u.id = a.user_id \
+         WHERE a.turf_id = $1 AND a.user_id = $2",
     )
     .bind(turf_id)
     .bind(user_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((name, email)) = taken_off else {
+    let Some((name, email, user_name)) = taken_off else {
         return Err(CanvassError::NotFound("This canvasser is not asked to walk this turf."));
     };
     sqlx::query("DELETE FROM canvass_turf_assignments WHERE turf_id = $1 AND user_id = $2")
@@ -1214,8 +1215,24 @@ pub async fn unassign_turf(
         .await?;
     crate::audit::service::record(&mut tx, actor, "canvass.turf.unassigned", &format!("{name}: {email}"))
         .await?;
+    crate::email::service::queue(&mut tx, &unassignment_email(&email, &user_name, &name)).await?;
     tx.commit().await?;
     self::turf(db, turf_id).await
+}
+
+/// The email telling a canvasser they are no longer asked to walk the turf `name`, so that
+/// nobody goes out to doors someone else now has.
+fn unassignment_email(to: &str, canvasser: &str, name: &str) -> crate::email::service::OutgoingEmail {
+    let base = crate::email::service::LINK_BASE;
+    crate::email::service::OutgoingEmail {
+        to: to.to_string(),
+        subject: format!("You are no longer asked to canvass {name}"),
+        body: format!(
+            "Hello {canvasser},\n\nAn organiser took you off {name}: you are no longer asked to canvass it. \
+             Thank you for the doors you knocked on.\n\nYou may still choose any turf at {base}/canvass.\n"
+        ),
+        attachment: None,
+    }
 }
 
 #[cfg(test)]

@@ -818,7 +818,7 @@ fn Canvassers(
                 {turf.assigned.iter().map(|a| {
                     let (turf_id, user_id, turf_name, name) = (turf.id.clone(), a.user_id.clone(), turf.name.clone(), a.name.clone());
                     let confirm = move |_| {
-                        let question = format!("Take {name} off {turf_name}? It then is no longer first on their canvassing page.");
+                        let question = format!("Take {name} off {turf_name}? It is then no longer first on their canvassing page, and they are emailed.");
                         if window().confirm_with_message(&question).unwrap_or(false) {
                             unassign.dispatch(UnassignTurf { turf_id: turf_id.clone(), user_id: user_id.clone() });
                         }

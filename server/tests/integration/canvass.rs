@@ -760,6 +760,15 @@ async fn an_organiser_asks_canvassers_to_walk_a_turf_and_it_comes_first_for_them
     assert_eq!(turf["assigned"], serde_json::json!([]));
     assert_eq!(app.call(&admin, "canvass/unassign-turf", &off).await.status(), 404);
     assert_eq!(app.audited("canvass.turf.unassigned").await, ["Zulu: ana@example.org"]);
+    let (to, body): (String, String) = sqlx::query_as(
+        "SELECT to_address, body FROM email_outbox WHERE subject = 'You are no longer asked to canvass Zulu'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(to, "ana@example.org");
+    assert!(body.contains("took you off Zulu") && body.contains("/canvass"), "{body}");
+    assert_eq!(count(&app, "email_outbox").await, 2, "once, not for the refused second time");
     let walk = ok_json(app.call(&ana, "canvass/walk", &[]).await).await;
     assert_eq!(turf_ids(&walk), [alpha.clone(), zulu.clone()]);
 
