@@ -50,6 +50,7 @@ test.describe.serial("ticketed events", () => {
     await expect(admin.getByRole("heading", { name: "Film night" })).toBeVisible();
     await expect(admin.getByTestId("event-status")).toHaveText("Draft");
     await expect(admin.getByLabel(/^Address/)).toHaveValue("film-night");
+    await expect(admin.getByTestId("reminder")).toHaveText("Ticket holders are reminded a day before.");
     await ready(admin);
     await admin.getByRole("button", { name: "Publish" }).click();
     await expect(admin.getByTestId("event-status")).toHaveText("Published");
@@ -186,11 +187,14 @@ test.describe.serial("ticketed events", () => {
     const colleague = await browser.newPage({ storageState: await admin.context().storageState() });
     await colleague.goto(admin.url());
     await ready(colleague);
+    await expect(colleague.getByLabel("Remind ticket holders")).toHaveValue("24");
     await colleague.getByLabel("Venue").fill("Riverside Hall, upstairs");
+    await colleague.getByLabel("Remind ticket holders").selectOption("A week before");
     await colleague.getByRole("button", { name: "Save event" }).click();
     await expect(colleague.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
     await colleague.close();
     await expect(admin.getByText(/· Riverside Hall, upstairs$/)).toBeVisible();
+    await expect(admin.getByTestId("reminder")).toHaveText("Ticket holders are reminded a week before.");
     await admin.getByLabel("Title", { exact: true }).fill("Open rehearsal, full cast");
     await admin.getByRole("button", { name: "Save event" }).click();
     await expect(admin.getByText(/Someone else saved changes to this event/)).toBeVisible();

@@ -182,6 +182,8 @@ pub struct TicketedEvent {
     pub end_time: String,
     /// Whether it ends on the day after its date (the form's "Overnight" box).
     pub ends_next_day: bool,
+    /// How long before it starts its ticket holders are reminded, in hours; 0 for never.
+    pub reminder_hours: i64,
     pub status: EventStatus,
     /// Whether it has ended (when it was read).
     pub over: bool,
@@ -205,6 +207,20 @@ impl TicketedEvent {
     }
 }
 
+/// When an event's ticket holders may be reminded, in hours before it starts, and how the
+/// form says it.
+pub const REMINDER_CHOICES: [(i64, &str); 4] =
+    [(24, "A day before"), (48, "Two days before"), (168, "A week before"), (0, "Never")];
+pub const DEFAULT_REMINDER_HOURS: i64 = 24;
+
+/// "Ticket holders are reminded a week before.", on the event's admin page.
+pub fn reminder_line(hours: i64) -> String {
+    match REMINDER_CHOICES.iter().find(|(h, _)| *h == hours) {
+        Some((0, _)) | None => "Ticket holders are not reminded.".into(),
+        Some((_, label)) => format!("Ticket holders are reminded {}.", label.to_lowercase()),
+    }
+}
+
 /// The create/edit form as typed. Tiers are one per line: `Name | how many`, or
 /// `Name | how many | price` for a paid tier, or `Name | how many | pay what you can`
 /// (optionally `, from 10`).
@@ -223,6 +239,10 @@ pub struct EventForm {
     #[serde(default)]
     pub ends_next_day: bool,
     pub tiers: String,
+    /// When holders are reminded: one of `REMINDER_CHOICES`' hours. Left out, a new event
+    /// gets `DEFAULT_REMINDER_HOURS` and an edit keeps what the event had.
+    #[serde(default)]
+    pub reminder_hours: Option<i64>,
     /// Editing: the event's `edits` when the form was opened. When given, a save is refused
     /// if someone else saved the event since.
     #[serde(default)]

@@ -88,6 +88,11 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
         "description",
         "The description can be at most 5,000 characters.",
     );
+    v.check(
+        form.reminder_hours.is_none_or(|hours| super::REMINDER_CHOICES.iter().any(|(h, _)| *h == hours)),
+        "reminder_hours",
+        "Choose when holders are reminded: a day, two days or a week before, or never.",
+    );
     v.check(!form.venue.trim().is_empty(), "venue", "Enter where it takes place.");
     v.check(
         crate::error::is_one_line(&form.venue, super::VENUE_MAX_CHARS),
@@ -107,7 +112,8 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
     Ok(ValidEvent { starts_at, ends_at, tiers })
 }
 
-const COLUMNS: &str = "id, slug, title, description, venue, starts_at, ends_at, status, updated_at, edits";
+const COLUMNS: &str =
+    "id, slug, title, description, venue, starts_at, ends_at, reminder_hours, status, updated_at, edits";
 
 /// 1 when ticket `t` was bought through Stripe, else 0.
 const PAID: &str =
@@ -158,6 +164,7 @@ fn event_from_row(
         start_time,
         end_time,
         ends_next_day,
+        reminder_hours: row.try_get("reminder_hours")?,
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
         over: ends_at <= db::now_unix(),
         tiers,
@@ -187,6 +194,8 @@ struct Locked {
     venue: String,
     starts_at: i64,
     ends_at: i64,
+    /// How long before it starts holders are reminded, in seconds; 0 for never.
+    reminder_lead: i64,
     status: EventStatus,
     /// When it was last changed: the SEQUENCE of its calendar entries.
     updated_at: i64,
@@ -211,6 +220,7 @@ async fn locked(tx: &mut Tx, column: &str, value: &str) -> Result<Locked, Ticket
         venue: row.try_get("venue")?,
         starts_at: row.try_get("starts_at")?,
         ends_at: row.try_get("ends_at")?,
+        reminder_lead: row.try_get::<i64, _>("reminder_hours")? * 3600,
         status: EventStatus::parse(&status).unwrap_or(EventStatus::Draft),
         updated_at: row.try_get("updated_at")?,
         edits: row.try_get("edits")?,
@@ -316,9 +326,15 @@ pub async fn save(
     let is_new = id.is_empty();
     // One statement writes either, its values bound in the same order.
     let mut before = None;
+    // Left out of an edit's form, the event keeps its own (NULL keeps the column).
+    let reminder_hours = if is_new {
+        Some(form.reminder_hours.unwrap_or(super::DEFAULT_REMINDER_HOURS))
+    } else {
+        form.reminder_hours
+    };
     let (id, sql) = if is_new {
         let sql = "INSERT INTO ticketed_events (slug, title, description, venue, starts_at, ends_at, created_at, \
-                   updated_at, id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 'DRAFT')";
+                   updated_at, id, reminder_hours, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, 'DRAFT')";
         (uuid::Uuid::new_v4().to_string(), sql)
     } else {
         let current = locked(&mut tx, "id", id).await?;
@@ -329,7 +345,8 @@ pub async fn save(
             return Err(TicketingError::ChangedMeanwhile);
         }
         let sql = "UPDATE ticketed_events SET slug = $1, title = $2, description = $3, venue = $4, starts_at = $5, \
-                   ends_at = $6, updated_at = $7, edits = edits + 1 WHERE id = $8";
+                   ends_at = $6, updated_at = $7, edits = edits + 1, \
+                   reminder_hours = COALESCE($9, reminder_hours) WHERE id = $8";
         before = Some(current);
         (id.to_string(), sql)
     };
@@ -342,6 +359,7 @@ pub async fn save(
         .bind(valid.ends_at)
         .bind(now)
         .bind(&id)
+        .bind(reminder_hours)
         .execute(&mut *tx)
         .await;
     match written {
@@ -543,23 +561,18 @@ async fn tell_holders_of_change(
     crate::email::service::queue_all(tx, &emails).await
 }
 
-/// Holders of a ticket are reminded this long before their event starts.
-pub const REMINDER_HOURS: i64 = 24;
-
 /// Tickets reminded per transaction.
 const REMINDERS_PER_BATCH: i64 = 500;
 
 /// Queues a reminder for each valid ticket, not checked in nor reminded yet, of a published
-/// event starting within `REMINDER_HOURS` of `now`. A ticket taken within that last day is
-/// not reminded (its email just came). Answers how many were queued.
+/// event starting within its reminder lead (`reminder_hours`) of `now`. A ticket taken
+/// within that lead is not reminded (its email just came). Answers how many were queued.
 pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, TicketingError> {
-    let lead = REMINDER_HOURS * 3600;
     let due: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM ticketed_events WHERE status = 'PUBLISHED' AND starts_at > $1 AND starts_at <= $2 \
-         ORDER BY starts_at",
+        "SELECT id FROM ticketed_events WHERE status = 'PUBLISHED' AND reminder_hours > 0 AND starts_at > $1 \
+         AND starts_at <= $1 + reminder_hours * 3600 ORDER BY starts_at",
     )
     .bind(now)
-    .bind(now + lead)
     .fetch_all(db.pool())
     .await?;
     let zone = settings::time_zone(db).await?;
@@ -574,7 +587,9 @@ pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, TicketingError> 
             let mut tx = db.begin_write().await?;
             // Read again under the lock: cancelled or moved meanwhile, it is not reminded now.
             let event = locked(&mut tx, "id", &id).await?;
+            let lead = event.reminder_lead;
             if event.status != EventStatus::Published
+                || lead == 0
                 || event.starts_at <= now
                 || event.starts_at > now + lead
             {

@@ -8,10 +8,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CancelTicket, CancelTicketedEvent, CheckInTicket, DeleteTicketedEvent, EmailTicketHolders, EventFilter,
-    EventStatus, PublishTicketedEvent, ReturnTicket, SaveTicketedEvent, TakeTicket, Taken, TicketStatus,
-    TicketedEvent, Tier, TierKind, coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event,
-    list_public_events, list_ticketed_events, tiers_text,
+    CancelTicket, CancelTicketedEvent, CheckInTicket, DEFAULT_REMINDER_HOURS, DeleteTicketedEvent,
+    EmailTicketHolders, EventFilter, EventStatus, PublishTicketedEvent, REMINDER_CHOICES, ReturnTicket,
+    SaveTicketedEvent, TakeTicket, Taken, TicketStatus, TicketedEvent, Tier, TierKind,
+    coming_ticketed_events, get_public_event, get_ticket, get_ticketed_event, list_public_events,
+    list_ticketed_events, tiers_text,
 };
 use crate::home::ui::PublicHeader;
 use crate::qr::QrCodeImage;
@@ -57,10 +58,28 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
                 <Field label="Ends" name="form[end_time]" kind="time" value=value(|e| e.end_time.clone()) required=true error=error />
             </div>
             <OvernightBox checked=event.as_ref().is_some_and(|e| e.ends_next_day) />
+            <ReminderChoice chosen=event.as_ref().map_or(DEFAULT_REMINDER_HOURS, |e| e.reminder_hours) error=error />
             <TextArea label="Tickets, one tier per line: Name | how many, and | price for a paid tier (like Seats | 50 | 15), or | pay what you can (optionally , from 10)" name="form[tiers]" value=tiers rows=3 error=error />
             <div><button type="submit" class=SMALL_BUTTON disabled=move || action.pending().get()>"Save event"</button></div>
             <crate::ui::SavedNote saved=action.value() changed=changed />
         </ActionForm>
+    }
+}
+
+/// "Remind ticket holders": how long before the event its holders are emailed a reminder.
+#[component]
+fn ReminderChoice(chosen: i64, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message("reminder_hours"));
+    view! {
+        <div>
+            <label for="field-reminder-hours" class="block text-sm font-medium text-slate-700">"Remind ticket holders"</label>
+            <select id="field-reminder-hours" name="form[reminder_hours]" aria-describedby="field-reminder-hours-error" class=SMALL_INPUT>
+                {REMINDER_CHOICES.iter().map(|(hours, label)| view! {
+                    <option value=hours.to_string() selected=*hours == chosen>{*label}</option>
+                }).collect_view()}
+            </select>
+            <p id="field-reminder-hours-error" class="mt-1 text-sm text-red-600" data-testid="error-reminder_hours">{message}</p>
+        </div>
     }
 }
 
@@ -251,6 +270,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                 })}
                             </div>
                             <p class="mt-1 text-slate-700">{format!("{} · {}", e.when, e.venue)}</p>
+                            <p class="text-sm text-slate-600" data-testid="reminder">{super::reminder_line(e.reminder_hours)}</p>
                             <ul class="mt-2 flex flex-wrap gap-4 text-sm text-slate-700" data-testid="tiers">
                                 {e.tiers.iter().map(|t| view! {
                                     <li data-testid="tier">{format!("{} ({}): {} of {} taken", t.name, t.price_label(), t.issued, t.capacity)}</li>

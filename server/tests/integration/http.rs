@@ -241,6 +241,7 @@ const FIELDS: &[&str] = &[
     "filter[source]",
     "filter[past]",
     "form[tiers]",
+    "form[reminder_hours]",
     "form[tier_id]",
     "code",
     "ticket_id",

@@ -15,6 +15,7 @@ on_both_backends!(
     with_payments_off_only_the_tickets_had_without_paying_are_offered,
     a_tickets_qr_code_opens_its_check_in_with_the_code_filled_in,
     holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before,
+    organisers_choose_when_holders_are_reminded_or_that_they_are_not,
     organisers_email_an_events_ticket_holders,
 );
 
@@ -290,7 +291,7 @@ async fn at_the_door_a_ticket_is_found_by_name_email_or_code_and_checked_in_from
 /// A ticket's holder is emailed when the event moves (time or place), and reminded a day
 /// before it; not for a returned ticket, nor one taken within that last day.
 async fn holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before(app: TestApp) {
-    use app::ticketed_events::service::{REMINDER_HOURS, send_reminders};
+    use app::ticketed_events::{DEFAULT_REMINDER_HOURS, service::send_reminders};
     let door = events_admin(&app).await;
     let date = app::time::date_time_from_unix(app::db::now_unix() + 3 * 86_400).0;
     let form = |venue: &'static str, start: &'static str, description: &'static str| {
@@ -318,7 +319,7 @@ async fn holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before(app
         at
     };
     // Dan's came within the last day before the event: its email was the reminder.
-    let lead = REMINDER_HOURS * 3600;
+    let lead = DEFAULT_REMINDER_HOURS * 3600;
     sqlx::query("UPDATE tickets SET created_at = $1 WHERE email = 'dan@example.org'")
         .bind(starts_at().await - 3600)
         .execute(app.db.pool())
@@ -367,6 +368,61 @@ async fn holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before(app
     let day_before = starts_at().await - lead;
     assert_eq!(send_reminders(&app.db, day_before + 60).await.unwrap(), 1, "Ana again, not Dan");
     assert_eq!(emails("Reminder: Gala").await.len(), 2);
+}
+
+/// An organiser chooses how long before the event its holders are reminded, or that they are
+/// not; a choice not offered is refused, and an edit that leaves it out keeps it.
+async fn organisers_choose_when_holders_are_reminded_or_that_they_are_not(app: TestApp) {
+    use app::ticketed_events::service::send_reminders;
+    let door = events_admin(&app).await;
+    let date = app::time::date_time_from_unix(app::db::now_unix() + 10 * 86_400).0;
+    let with_reminder = |hours: &'static str| {
+        let mut form = event_form("Gala", &date, "General | 10");
+        form.push(("form[reminder_hours]", hours));
+        form
+    };
+    for hours in ["5", "-24", "abc"] {
+        let res = app.call(&door, "ticketed-events/save", &with_reminder(hours)).await;
+        assert!(res.status().is_client_error(), "{hours}: {}", res.status());
+        if hours != "abc" {
+            assert!(res.text().await.unwrap().contains("\"field\":\"reminder_hours\""), "{hours}");
+        }
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticketed_events").await, 0, "nothing saved");
+
+    let saved: Value =
+        app.call(&door, "ticketed-events/save", &with_reminder("168")).await.json().await.unwrap();
+    assert_eq!(saved["reminder_hours"], 168);
+    let (id, slug) = (saved["id"].as_str().unwrap().to_string(), saved["slug"].as_str().unwrap().to_string());
+    assert_eq!(app.call(&door, "ticketed-events/publish", &[("id", id.as_str())]).await.status(), 200);
+    let page = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
+    assert!(page.contains("Ticket holders are reminded a week before."), "{page}");
+    assert!(page.contains("<option value=\"168\" selected"), "the edit form shows it: {page}");
+    let tier = tier_id(&public_event(&app, &slug).await, "General");
+    three_take_and_ben_returns(&app, &slug, &tier, "dan@example.org").await;
+    let starts_at = saved["starts_at"].as_i64().unwrap();
+    let week_before = starts_at - 168 * 3600;
+    assert_eq!(send_reminders(&app.db, week_before - 60).await.unwrap(), 0, "not yet");
+    assert_eq!(send_reminders(&app.db, week_before + 60).await.unwrap(), 2, "Ana and Dan");
+    assert_eq!(send_reminders(&app.db, starts_at - 3600).await.unwrap(), 0, "once, not again the day before");
+
+    // Left out of an edit, the choice stays; "Never" at a new time reminds nobody of it.
+    let mut edit = event_form("Gala", &date, "General | 10");
+    edit.push(("id", id.as_str()));
+    let kept: Value = app.call(&door, "ticketed-events/save", &edit).await.json().await.unwrap();
+    assert_eq!(kept["reminder_hours"], 168);
+    let mut edit = with_reminder("0");
+    edit.retain(|(key, _)| *key != "form[start_time]");
+    edit.extend([("form[start_time]", "18:00"), ("id", id.as_str())]);
+    let never: Value = app.call(&door, "ticketed-events/save", &edit).await.json().await.unwrap();
+    assert_eq!(never["reminder_hours"], 0);
+    let starts_at = never["starts_at"].as_i64().unwrap();
+    for now in [starts_at - 168 * 3600 + 60, starts_at - 24 * 3600 + 60, starts_at - 60] {
+        assert_eq!(send_reminders(&app.db, now).await.unwrap(), 0);
+    }
+    let page = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
+    assert!(page.contains("Ticket holders are not reminded."), "{page}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM email_outbox WHERE subject = 'Reminder: Gala'").await, 2);
 }
 
 /// "Email ticket holders" writes to everyone holding a ticket, with the event's time and place
