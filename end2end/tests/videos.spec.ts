@@ -1,6 +1,19 @@
-import { expect } from "@playwright/test";
+import { expect, Locator } from "@playwright/test";
 import { ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
+
+// The words of the captions `video`'s first track gives, as the browser's own WebVTT parser
+// reads them.
+async function cuesOf(video: Locator): Promise<string[]> {
+  return video.evaluate(async (video: HTMLVideoElement) => {
+    const track = video.textTracks[0];
+    track.mode = "hidden";
+    for (let i = 0; i < 100 && !(track.cues && track.cues.length); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return Array.from(track.cues ?? [], (cue) => (cue as VTTCue).text);
+  });
+}
 
 test.describe.serial("videos", () => {
   let server: RunningServer;
@@ -205,6 +218,10 @@ test.describe.serial("videos", () => {
     await expect(admin.getByTestId("captions-saved")).toHaveText("Saved.");
     await expect(admin.getByLabel("Captions", { exact: true })).toHaveValue(/^WEBVTT\n\n1\n00:00:01\.000 --> 00:00:04\.000\nWe marched/);
     await expect(admin.getByTestId("video-captions")).toHaveText("Captions: en.");
+    // The draft plays on the admin's page with them, to check before publishing.
+    const preview = admin.getByTestId("captions-preview").locator("video");
+    expect(await cuesOf(preview)).toEqual(["We marched", "to city hall.", "Café après."]);
+    expect(await violations(admin)).toEqual([]);
     await admin.getByRole("button", { name: "Publish" }).click();
     await expect(admin.getByTestId("video-status")).toContainText("/videos/town-hall-meeting");
 
@@ -212,15 +229,7 @@ test.describe.serial("videos", () => {
     const visitor = await browser.newPage();
     await visitor.goto(`${server.baseURL}/videos/town-hall-meeting`);
     await expect(visitor.locator("track")).toHaveAttribute("srclang", "en");
-    const cues = await visitor.getByTestId("player").evaluate(async (video: HTMLVideoElement) => {
-      const track = video.textTracks[0];
-      track.mode = "hidden";
-      for (let i = 0; i < 100 && !(track.cues && track.cues.length); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return Array.from(track.cues ?? [], (cue) => (cue as VTTCue).text);
-    });
-    expect(cues).toEqual(["We marched", "to city hall.", "Café après."]);
+    expect(await cuesOf(visitor.getByTestId("player"))).toEqual(["We marched", "to city hall.", "Café après."]);
     // And the words to read, under the video, once opened.
     const transcript = visitor.getByTestId("transcript");
     await expect(transcript.getByText("We marched to city hall. Café après.")).toBeHidden();
@@ -236,6 +245,7 @@ test.describe.serial("videos", () => {
     await admin.getByRole("button", { name: "Remove captions" }).click();
     await expect(admin.getByTestId("video-captions")).toContainText("No captions yet");
     await expect(admin.getByRole("button", { name: "Remove captions" })).toHaveCount(0);
+    await expect(admin.getByTestId("captions-preview")).toHaveCount(0);
     await visitor.reload();
     await expect(visitor.getByTestId("player")).toBeVisible();
     await expect(visitor.locator("track")).toHaveCount(0);

@@ -200,14 +200,28 @@ pub async fn public_calendar(State(state): State<AppState>) -> Response {
 /// `GET /api/videos/{slug}/captions.vtt`: a published video's captions, which its player's
 /// captions track reads. A draft's, or a video's without captions, is 404.
 pub async fn video_captions(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
-    match app::media::service::public_captions(&state.db, &slug).await {
+    webvtt(app::media::service::public_captions(&state.db, &slug).await)
+}
+
+/// `GET /api/videos/{id}/captions-preview.vtt` (video managers): a video's saved captions,
+/// draft or not, for the player on its admin page. None saved is 404.
+pub async fn video_captions_preview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = require_roles(&state, &headers, app::media::MANAGERS).await {
+        return refused;
+    }
+    webvtt(app::media::service::captions_webvtt(&state.db, &id).await)
+}
+
+/// Captions as a player's track reads them.
+fn webvtt(captions: Result<String, app::media::service::VideoError>) -> Response {
+    match captions {
         Ok(webvtt) => {
-            let mut res = webvtt.into_response();
-            let headers = res.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/vtt; charset=utf-8"));
-            // Corrected captions show at the next play, not once a cache lets go of them.
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            res
+            // Kept by no cache (as every /api/ answer): corrected captions show at the next play.
+            ([(header::CONTENT_TYPE, "text/vtt; charset=utf-8")], webvtt).into_response()
         }
         Err(app::media::service::VideoError::NotFound) => {
             (StatusCode::NOT_FOUND, "This video has no captions.").into_response()

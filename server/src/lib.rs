@@ -189,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/contacts/{id}/data.json", get(exports::contact_data))
         .route("/api/ticketed-events/{id}/tickets.csv", get(exports::event_tickets))
         .route(app::media::CAPTIONS_ROUTE, get(exports::video_captions))
+        .route(app::media::CAPTIONS_PREVIEW_ROUTE, get(exports::video_captions_preview))
         .route("/api/canvass/addresses.csv", get(exports::canvass_addresses))
         .route("/api/payments/webhook", axum::routing::post(webhooks::stripe))
         .route("/api/webhooks/newsletter", axum::routing::post(webhooks::newsletter))

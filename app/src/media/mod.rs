@@ -39,6 +39,15 @@ pub const UPLOAD_ROUTE: &str = "/api/videos/{id}/file";
 /// The route a video's poster picture is uploaded to (`multipart/form-data`, one field `file`).
 pub const POSTER_ROUTE: &str = "/api/videos/{id}/poster";
 
+/// The route an admin's preview player reads a video's saved captions from, draft or not.
+pub const CAPTIONS_PREVIEW_ROUTE: &str = "/api/videos/{id}/captions-preview.vtt";
+
+/// Where the admin page's player reads video `id`'s captions; `edits` (how many times they
+/// were saved) makes each saved version a new address, so the player never shows an old one.
+pub fn captions_preview_path(id: &str, edits: i64) -> String {
+    format!("{}?v={edits}", CAPTIONS_PREVIEW_ROUTE.replace("{id}", id))
+}
+
 /// The address video `id`'s file is uploaded to.
 pub fn upload_path(id: &str) -> String {
     UPLOAD_ROUTE.replace("{id}", id)

@@ -587,6 +587,16 @@ pub async fn public_captions(db: &Db, slug: &str) -> Result<String, VideoError> 
     captions.ok_or(VideoError::NotFound)
 }
 
+/// Video `id`'s saved captions as WebVTT, draft or published, for the admin's preview;
+/// `NotFound` when there is no such video or it has none.
+pub async fn captions_webvtt(db: &Db, id: &str) -> Result<String, VideoError> {
+    let captions: Option<String> = sqlx::query_scalar("SELECT captions FROM videos WHERE id = $1 AND captions <> ''")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    captions.ok_or(VideoError::NotFound)
+}
+
 /// The transcript of the published video at `/videos/<slug>`, read from its captions: empty
 /// when it has none; `NotFound` for a draft.
 pub async fn public_transcript(db: &Db, slug: &str) -> Result<Vec<String>, VideoError> {

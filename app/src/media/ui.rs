@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CAPTIONS_MAX_CHARS, CaptionsForm, CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile,
+    CAPTIONS_MAX_CHARS, CaptionsForm, VideoCaptions, captions_preview_path, CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile,
     RemoveVideoPoster, SaveVideo, SaveVideoCaptions, Video, VideoFilter, get_video, get_video_captions,
     list_videos, poster_upload_path, public_video, public_videos, upload_path, video_transcript,
 };
@@ -220,7 +220,7 @@ pub fn AdminVideoPage() -> impl IntoView {
                         {remove}
                     </section>
                     <Poster id=v.id.clone() video=video remove=remove_poster uploaded=refetch />
-                    <Captions id=v.id.clone() saved=refetch />
+                    <Captions id=v.id.clone() video=video saved=refetch />
                     <section class=CARD>
                         <h2 class="font-semibold text-slate-900">"Edit"</h2>
                         <VideoFormView action=save video=Some(v) />
@@ -277,9 +277,13 @@ const CAPTIONS_FIELD_ID: &str = "captions-text";
 
 /// The captions form: pasted WebVTT or SubRip (or chosen as a file), their language, saved or removed (after a
 /// confirmation); `saved` runs after each change. Once saved, the form shows the captions as
-/// kept, in WebVTT.
+/// kept, in WebVTT, and a player below plays `video` with them, draft or not.
 #[component]
-fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
+fn Captions(
+    id: String,
+    video: Resource<Result<Video, crate::error::AppError>>,
+    saved: Callback<()>,
+) -> impl IntoView {
     let captions = Resource::new(
         {
             let id = id.clone();
@@ -328,6 +332,11 @@ fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
                             Ok(current) => {
                                 let has_captions = !current.text.is_empty();
+                                // The video as it reloads (a new file), with the captions saved.
+                                let preview = {
+                                    let current = current.clone();
+                                    move || captions_preview(video.get()?.ok()?, current.clone())
+                                };
                                 let (remove_id, edits) = (id.clone(), current.edits);
                                 let confirm_remove = move |_| {
                                     let question = "Remove this video's captions? Viewers then have none.";
@@ -355,6 +364,7 @@ fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
                                             })}
                                         </div>
                                     </ActionForm>
+                                    {preview}
                                 }.into_any()
                             }
                         }
@@ -364,6 +374,25 @@ fn Captions(id: String, saved: Callback<()>) -> impl IntoView {
             <crate::ui::SavedNote saved=save.value() changed testid="captions-saved" />
         </section>
     }
+}
+
+/// A player of `video` with its saved `captions` on, to check their words and timing before
+/// publishing; nothing while it has no file or address to play, or no captions.
+fn captions_preview(video: Video, captions: VideoCaptions) -> Option<impl IntoView> {
+    let source = video.source();
+    if source.is_empty() || captions.text.is_empty() {
+        return None;
+    }
+    let track = captions_preview_path(&video.id, captions.edits);
+    Some(view! {
+        <div class="mt-4" data-testid="captions-preview">
+            <h3 class="text-sm font-semibold text-slate-900">"Check them as viewers will see them"</h3>
+            <video class="mt-2 w-full max-w-xl rounded-lg bg-black" controls=true preload="metadata" src=source
+                poster=video.poster_path() aria-label=format!("{} with its saved captions", video.title)>
+                <track kind="captions" default=true src=track srclang=captions.language.clone() label=format!("Captions ({})", captions.language) />
+            </video>
+        </div>
+    })
 }
 
 /// A file's size for people: `12.3 MB`.

@@ -450,6 +450,7 @@ const PAGES: &[(&str, Serves)] = &[
     ("/api/campaigns/x/supporters.csv", ORGANISERS),
     ("/api/contacts.csv", CONTACT_READERS),
     ("/api/canvass/addresses.csv", ORGANISERS),
+    ("/api/videos/x/captions-preview.vtt", ORGANISERS),
     ("/api/contacts/x/data.json", ORGANISERS),
     ("/api/ticketed-events/x/tickets.csv", EVENT_ORGANISERS),
     ("/api/payments/donations.csv", PAYMENTS),

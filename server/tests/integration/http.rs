@@ -445,6 +445,7 @@ async fn no_page_fails_on_a_bad_address(app: TestApp) {
         "/api/shifts/signups/calendar.ics",
         "/api/contacts.csv",
         "/api/canvass/addresses.csv",
+        "/api/videos/x/captions-preview.vtt",
         "/api/contacts/x/data.json",
         "/api/ticketed-events/x/tickets.csv",
         "/api/payments/donations.csv",

@@ -278,6 +278,28 @@ async fn captions_are_checked_kept_as_webvtt_and_played_with_the_published_video
     assert_eq!(app.events("video.updated").await.len(), 1);
     assert_eq!(get_vtt().await.status(), 404, "a draft's");
     assert_eq!(transcript("march-for-transit").await.status(), 404, "a draft's");
+    // The admin's page plays the draft with them, read from an address only video managers
+    // open, a new one at each save.
+    let preview = format!("/api/videos/{id}/captions-preview.vtt");
+    let page = app.page(&admin, &format!("/admin/videos/{id}")).await;
+    assert!(
+        page.contains(&format!("<track kind=\"captions\" default src=\"{preview}?v=1\" srclang=\"fr-CA\"")),
+        "{page}"
+    );
+    let res = admin.get(app.url(&format!("{preview}?v=1"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/vtt; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "no-store", "an admin's answer");
+    assert_eq!(res.text().await.unwrap(), webvtt);
+    assert_eq!(visitor.get(app.url(&preview)).send().await.unwrap().status(), 401);
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    assert_eq!(volunteer.get(app.url(&preview)).send().await.unwrap().status(), 403);
+    let other = ok_json(save(&app, &admin, "", &video_form("Rally", "", FILE)).await).await;
+    let other_preview = format!("/api/videos/{}/captions-preview.vtt", other["id"].as_str().unwrap());
+    assert_eq!(admin.get(app.url(&other_preview)).send().await.unwrap().status(), 404, "none saved");
+    let page = app.page(&admin, &format!("/admin/videos/{}", other["id"].as_str().unwrap())).await;
+    assert!(!page.contains("captions-preview"), "no player without captions");
 
     // Published: the player has the captions track, and the track its WebVTT.
     ok_json(app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
