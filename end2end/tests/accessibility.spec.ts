@@ -182,9 +182,13 @@ test.describe.serial("accessibility", () => {
     await ready(admin);
     await expect(menu).toContainText("Users");
     await expect(nav).toBeHidden();
-    // Open, it lists every entry, the current one marked; choosing one goes there and closes it.
+    // Open, it lists every entry under its group's heading, the current one marked; choosing
+    // one goes there and closes it.
     await menu.click();
     await expect(nav.getByRole("link", { name: "Users" })).toHaveAttribute("aria-current", "page");
+    await expect(nav.getByText("Organising", { exact: true })).toBeVisible();
+    const texts = await nav.locator("p, a").allTextContents();
+    expect(texts.slice(texts.indexOf("People"), texts.indexOf("People") + 4)).toEqual(["People", "Contacts", "Users", "Money"]);
     await expect(nav.getByRole("link", { name: "Event bus" })).toBeVisible();
     await nav.getByRole("link", { name: "Shifts" }).click();
     await expect(admin).toHaveURL(/\/admin\/shifts$/);

@@ -11,48 +11,163 @@ use crate::users::Role;
 pub mod service;
 pub mod ui;
 
-/// One entry of the admin navigation, shown to the roles that may use it.
+/// One entry of the admin navigation, shown to the roles that may use it, under its group's
+/// heading.
 pub struct NavItem {
     pub label: &'static str,
     pub href: &'static str,
     pub roles: &'static [Role],
+    pub group: NavGroup,
 }
 
+/// The headings the admin navigation's entries come under, in their order; the dashboard has
+/// none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavGroup {
+    Home,
+    Organising,
+    Outreach,
+    People,
+    Money,
+    System,
+}
+
+impl NavGroup {
+    pub const ALL: [NavGroup; 6] = [
+        NavGroup::Home,
+        NavGroup::Organising,
+        NavGroup::Outreach,
+        NavGroup::People,
+        NavGroup::Money,
+        NavGroup::System,
+    ];
+
+    /// The heading shown above its entries; none for the dashboard's.
+    pub fn heading(self) -> Option<&'static str> {
+        match self {
+            NavGroup::Home => None,
+            NavGroup::Organising => Some("Organising"),
+            NavGroup::Outreach => Some("Outreach"),
+            NavGroup::People => Some("People"),
+            NavGroup::Money => Some("Money"),
+            NavGroup::System => Some("System"),
+        }
+    }
+}
+
+use NavGroup::{Home, Money, Organising, Outreach, People, System};
+
 pub const NAV: &[NavItem] = &[
-    NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA },
-    NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS },
-    NavItem { label: "Campaigns", href: "/admin/campaigns", roles: crate::campaigns::MANAGERS },
+    NavItem { label: "Dashboard", href: "/admin", roles: Role::ADMIN_AREA, group: Home },
+    NavItem { label: "Shifts", href: "/admin/shifts", roles: crate::shifts::MANAGERS, group: Organising },
+    NavItem {
+        label: "Campaigns",
+        href: "/admin/campaigns",
+        roles: crate::campaigns::MANAGERS,
+        group: Organising,
+    },
     NavItem {
         label: "Ticketed events",
         href: "/admin/ticketed-events",
         roles: crate::ticketed_events::MANAGERS,
+        group: Organising,
     },
-    NavItem { label: "Meetings", href: "/admin/meetings", roles: crate::meetings::MANAGERS },
-    NavItem { label: "Calendar", href: "/admin/calendar", roles: crate::calendar::VIEWERS },
-    NavItem { label: "Canvassing", href: "/admin/canvass", roles: crate::canvass::MANAGERS },
-    NavItem { label: "Impact stories", href: "/admin/stories", roles: crate::stories::MANAGERS },
-    NavItem { label: "Videos", href: "/admin/videos", roles: crate::media::MANAGERS },
-    NavItem { label: "Text messages", href: "/admin/sms", roles: crate::sms::MANAGERS },
-    NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS },
-    NavItem { label: "Re-engagement", href: "/admin/reengagement", roles: crate::reengagement::MANAGERS },
-    NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS },
-    NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS },
-    NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS },
-    NavItem { label: "Integrations", href: "/admin/integrations", roles: crate::integrations::MANAGERS },
-    NavItem { label: "Payments", href: "/admin/payments", roles: crate::payments::MANAGERS },
-    NavItem { label: "Products", href: "/admin/payments/products", roles: crate::payments::MANAGERS },
-    NavItem { label: "Plans", href: "/admin/payments/plans", roles: crate::payments::MANAGERS },
-    NavItem { label: "Payment settings", href: "/admin/payments/settings", roles: crate::payments::MANAGERS },
-    NavItem { label: "Payment audit log", href: "/admin/payments/audit", roles: crate::payments::MANAGERS },
-    NavItem { label: "Live events", href: "/admin/events/live", roles: crate::observability::VIEWERS },
-    NavItem { label: "Event log", href: "/admin/events/log", roles: crate::observability::VIEWERS },
-    NavItem { label: "Event bus", href: "/admin/events/bus", roles: crate::observability::VIEWERS },
-    NavItem { label: "Audit log", href: "/admin/audit", roles: crate::audit::VIEWERS },
+    NavItem {
+        label: "Meetings",
+        href: "/admin/meetings",
+        roles: crate::meetings::MANAGERS,
+        group: Organising,
+    },
+    NavItem {
+        label: "Calendar",
+        href: "/admin/calendar",
+        roles: crate::calendar::VIEWERS,
+        group: Organising,
+    },
+    NavItem {
+        label: "Canvassing",
+        href: "/admin/canvass",
+        roles: crate::canvass::MANAGERS,
+        group: Organising,
+    },
+    NavItem {
+        label: "Impact stories",
+        href: "/admin/stories",
+        roles: crate::stories::MANAGERS,
+        group: Outreach,
+    },
+    NavItem { label: "Videos", href: "/admin/videos", roles: crate::media::MANAGERS, group: Outreach },
+    NavItem { label: "Text messages", href: "/admin/sms", roles: crate::sms::MANAGERS, group: Outreach },
+    NavItem {
+        label: "Re-engagement",
+        href: "/admin/reengagement",
+        roles: crate::reengagement::MANAGERS,
+        group: Outreach,
+    },
+    NavItem { label: "Contacts", href: "/admin/contacts", roles: crate::contacts::VIEWERS, group: People },
+    NavItem { label: "Users", href: "/admin/users", roles: crate::users::MANAGERS, group: People },
+    NavItem { label: "Payments", href: "/admin/payments", roles: crate::payments::MANAGERS, group: Money },
+    NavItem {
+        label: "Products",
+        href: "/admin/payments/products",
+        roles: crate::payments::MANAGERS,
+        group: Money,
+    },
+    NavItem { label: "Plans", href: "/admin/payments/plans", roles: crate::payments::MANAGERS, group: Money },
+    NavItem {
+        label: "Payment settings",
+        href: "/admin/payments/settings",
+        roles: crate::payments::MANAGERS,
+        group: Money,
+    },
+    NavItem {
+        label: "Payment audit log",
+        href: "/admin/payments/audit",
+        roles: crate::payments::MANAGERS,
+        group: Money,
+    },
+    NavItem { label: "Emails", href: "/admin/emails", roles: crate::email::MANAGERS, group: System },
+    NavItem { label: "Settings", href: "/admin/settings", roles: crate::email::MANAGERS, group: System },
+    NavItem {
+        label: "Integrations",
+        href: "/admin/integrations",
+        roles: crate::integrations::MANAGERS,
+        group: System,
+    },
+    NavItem {
+        label: "Live events",
+        href: "/admin/events/live",
+        roles: crate::observability::VIEWERS,
+        group: System,
+    },
+    NavItem {
+        label: "Event log",
+        href: "/admin/events/log",
+        roles: crate::observability::VIEWERS,
+        group: System,
+    },
+    NavItem {
+        label: "Event bus",
+        href: "/admin/events/bus",
+        roles: crate::observability::VIEWERS,
+        group: System,
+    },
+    NavItem { label: "Audit log", href: "/admin/audit", roles: crate::audit::VIEWERS, group: System },
 ];
 
 /// The navigation entries `role` may see.
 pub fn nav_for(role: Role) -> impl Iterator<Item = &'static NavItem> {
     NAV.iter().filter(move |item| role.satisfies(item.roles))
+}
+
+/// The navigation `role` sees, by group in order: each group's heading and entries, leaving
+/// out the groups with none for them.
+pub fn nav_groups_for(role: Role) -> Vec<(Option<&'static str>, Vec<&'static NavItem>)> {
+    NavGroup::ALL
+        .into_iter()
+        .map(|group| (group.heading(), nav_for(role).filter(|item| item.group == group).collect::<Vec<_>>()))
+        .filter(|(_, items)| !items.is_empty())
+        .collect()
 }
 
 /// The address of the navigation entry the page at `path` belongs to: the longest one the path
@@ -222,7 +337,32 @@ pub async fn save_time_zone(#[server(default)] time_zone: String) -> Result<(), 
 
 #[cfg(test)]
 mod tests {
-    use super::entry_of;
+    use super::{NAV, entry_of, nav_groups_for};
+    use crate::users::Role;
+
+    #[test]
+    fn the_navigation_comes_in_groups_each_shown_only_with_entries_for_the_role() {
+        let headings =
+            |role| nav_groups_for(role).into_iter().map(|(heading, _)| heading).collect::<Vec<_>>();
+        let everything =
+            [None, Some("Organising"), Some("Outreach"), Some("People"), Some("Money"), Some("System")];
+        assert_eq!(headings(Role::SuperAdmin), everything);
+        // A payments admin has no organising nor outreach pages: no heading over nothing.
+        assert!(
+            !headings(Role::PaymentsAdmin).contains(&Some("Outreach")),
+            "{:?}",
+            headings(Role::PaymentsAdmin)
+        );
+        assert!(headings(Role::PaymentsAdmin).contains(&Some("Money")));
+        // Every entry is shown once, under its group.
+        let shown: Vec<&str> = nav_groups_for(Role::SuperAdmin)
+            .into_iter()
+            .flat_map(|(_, items)| items)
+            .map(|i| i.href)
+            .collect();
+        assert_eq!(shown.len(), NAV.len());
+        assert_eq!(nav_groups_for(Role::SuperAdmin)[1].1[0].label, "Shifts");
+    }
 
     #[test]
     fn a_page_belongs_to_the_longest_entry_it_is_under() {

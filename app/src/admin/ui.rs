@@ -8,6 +8,7 @@ use leptos_router::hooks::use_location;
 
 use super::{
     SaveOrganisation, SaveTimeZone, entry_of, get_organisation, get_time_zones, load_dashboard, nav_for,
+    nav_groups_for,
 };
 use crate::auth::{CurrentUser, Logout, get_current_user};
 use crate::ui::{AppErrorPage, Field, FormError};
@@ -70,18 +71,27 @@ fn AdminLayout(user: CurrentUser) -> impl IntoView {
     let location = use_location();
     let current = Memo::new(move |_| entry_of(&location.pathname.get()));
     let role = user.role;
+    // By group, each under its heading, so that two dozen entries can be scanned.
     let links = move || {
-        nav_for(role)
-            .map(|item| {
-                let href = item.href;
+        nav_groups_for(role)
+            .into_iter()
+            .map(|(heading, items)| {
                 view! {
-                    <a
-                        href=href
-                        aria-current=move || if current.get() == Some(href) { "page" } else { "false" }
-                        class="whitespace-nowrap rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-700 hover:text-white aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
-                    >
-                        {item.label}
-                    </a>
+                    {heading.map(|heading| view! {
+                        <p class="px-3 pt-3 pb-1 text-xs font-semibold tracking-wide text-slate-400 uppercase">{heading}</p>
+                    })}
+                    {items.into_iter().map(|item| {
+                        let href = item.href;
+                        view! {
+                            <a
+                                href=href
+                                aria-current=move || if current.get() == Some(href) { "page" } else { "false" }
+                                class="whitespace-nowrap rounded-md px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-700 hover:text-white aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
+                            >
+                                {item.label}
+                            </a>
+                        }
+                    }).collect_view()}
                 }
             })
             .collect_view()

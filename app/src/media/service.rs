@@ -590,10 +590,11 @@ pub async fn public_captions(db: &Db, slug: &str) -> Result<String, VideoError> 
 /// Video `id`'s saved captions as WebVTT, draft or published, for the admin's preview;
 /// `NotFound` when there is no such video or it has none.
 pub async fn captions_webvtt(db: &Db, id: &str) -> Result<String, VideoError> {
-    let captions: Option<String> = sqlx::query_scalar("SELECT captions FROM videos WHERE id = $1 AND captions <> ''")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let captions: Option<String> =
+        sqlx::query_scalar("SELECT captions FROM videos WHERE id = $1 AND captions <> ''")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
     captions.ok_or(VideoError::NotFound)
 }
 

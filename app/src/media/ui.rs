@@ -8,9 +8,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    CAPTIONS_MAX_CHARS, CaptionsForm, VideoCaptions, captions_preview_path, CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile,
-    RemoveVideoPoster, SaveVideo, SaveVideoCaptions, Video, VideoFilter, get_video, get_video_captions,
-    list_videos, poster_upload_path, public_video, public_videos, upload_path, video_transcript,
+    CAPTIONS_MAX_CHARS, CaptionsForm, CountVideoView, DeleteVideo, PublishVideo, RemoveVideoFile,
+    RemoveVideoPoster, SaveVideo, SaveVideoCaptions, Video, VideoCaptions, VideoFilter,
+    captions_preview_path, get_video, get_video_captions, list_videos, poster_upload_path, public_video,
+    public_videos, upload_path, video_transcript,
 };
 use crate::home::ui::PublicHeader;
 use crate::ui::style::{CARD, SMALL_BUTTON, TD, TH};
