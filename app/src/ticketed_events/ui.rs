@@ -71,7 +71,7 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
 fn ReminderChoice(chosen: i64, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.field_message("reminder_hours"));
     view! {
-        <div>
+        <div class="max-w-xs">
             <label for="field-reminder-hours" class="block text-sm font-medium text-slate-700">"Remind ticket holders"</label>
             <select id="field-reminder-hours" name="form[reminder_hours]" aria-describedby="field-reminder-hours-error" class=SMALL_INPUT>
                 {REMINDER_CHOICES.iter().map(|(hours, label)| view! {
