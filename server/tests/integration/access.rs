@@ -236,6 +236,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("contacts/create", ORGANISERS),
     ("contacts/update", ORGANISERS),
     ("contacts/tags", ORGANISERS),
+    ("contacts/tag-all", ORGANISERS),
     ("contacts/merge", ORGANISERS),
     ("contacts/add-note", ORGANISERS),
     ("contacts/edit-note", ORGANISERS),
@@ -293,6 +294,7 @@ const DECODABLE: &[(&str, &str)] = &[
     ("done", "true"),
     ("edits", "0"),
     ("form[edits]", "0"),
+    ("form[reminder_hours]", "24"),
 ];
 
 /// Whether a function or page that serves `who` serves a caller with `role` (`None`: not
