@@ -234,6 +234,31 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByTestId("contact-score")).toContainText("Engagement score 40");
   });
 
+  test("an admin tags everyone a search finds, after a confirmation that says how many", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/contacts?q=volunteer");
+    await expect(admin.getByTestId("contacts-count")).toHaveText("2 contacts");
+    const tagAll = admin.getByTestId("tag-all");
+    const field = tagAll.getByLabel("Tag all 2 contacts");
+    admin.once("dialog", (dialog) => dialog.accept());
+    await field.fill("<bad>");
+    await tagAll.getByRole("button", { name: "Add the tag" }).click();
+    await expect(admin.getByTestId("error-add")).toContainText("is not a tag");
+    await expect(field).toHaveAccessibleDescription(/is not a tag/);
+    expect(await violations(admin)).toEqual([]);
+    admin.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe('Add the tag "phone bank" to all 2 contacts this list finds?');
+      dialog.accept();
+    });
+    await field.fill("phone bank");
+    await tagAll.getByRole("button", { name: "Add the tag" }).click();
+    await expect(admin.getByTestId("tag-all-result")).toHaveText("Tagged 2 contacts.");
+    // The list shows it on each without a reload, and the tag finds them.
+    await expect(admin.getByTestId("contact-row").getByTestId("tag").filter({ hasText: "phone bank" })).toHaveCount(2);
+    await admin.goto(`${server.baseURL}/admin/contacts?tag=phone+bank`);
+    await expect(admin.getByTestId("contacts-count")).toHaveText("2 contacts");
+  });
+
   test("an admin downloads someone's data and erases them, once nothing still needs them", async ({ browser }) => {
     const admin = await browser.newPage();
     await signIn(admin, server, "/admin/contacts");

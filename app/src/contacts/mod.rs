@@ -389,6 +389,19 @@ pub async fn change_contact_tags(
     Ok(service::change_tags(&state.bus, &actor, &id, &list(&add), &list(&remove)).await?)
 }
 
+/// Gives tag `add` to every contact the list finds with `filter` (all its pages) who lacks
+/// it; answers how many were tagged.
+#[server(prefix = "/api", endpoint = "contacts/tag-all")]
+pub async fn tag_all_contacts(
+    #[server(default)] filter: ContactFilter,
+    add: String,
+) -> Result<i64, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::tag_all(&state.bus, &actor, &filter, &add).await?)
+}
+
 /// Writes a note on contact `id`, signed with the organiser's name.
 #[server(prefix = "/api", endpoint = "contacts/add-note")]
 pub async fn add_contact_note(id: String, body: String) -> Result<(), AppError> {

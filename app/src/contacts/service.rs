@@ -281,6 +281,24 @@ fn by_contact(rows: Vec<(String, String)>) -> HashMap<String, Vec<String>> {
 /// first, a page at a time.
 pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, ContactError> {
     let zone = crate::settings::time_zone(db).await?;
+    let (conditions, binds) = filter_conditions(filter)?;
+    let select =
+        format!("SELECT {CONTACT_COLUMNS} FROM contacts c{conditions} ORDER BY c.created_at DESC, c.id");
+    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    let mut tags = tags_of(db, &ids).await?;
+    let contacts = rows
+        .iter()
+        .zip(&ids)
+        .map(|(row, id)| contact_from_row(row, tags.remove(id).unwrap_or_default(), zone))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM contacts c{conditions}"), &binds).await?;
+    Ok(ContactPage { rows: contacts, page, has_more, count })
+}
+
+/// The `WHERE` of the contacts the list finds with `filter` (part of the name or email, a
+/// tag), after `FROM contacts c`, and its binds in order.
+fn filter_conditions(filter: &ContactFilter) -> Result<(String, Vec<String>), ContactError> {
     let mut conditions = String::from(" WHERE c.erased_at IS NULL");
     let mut binds: Vec<String> = Vec::new();
     if !filter.search.trim().is_empty() {
@@ -303,18 +321,7 @@ pub async fn list(db: &Db, filter: &ContactFilter) -> Result<ContactPage, Contac
             binds.len()
         ));
     }
-    let select =
-        format!("SELECT {CONTACT_COLUMNS} FROM contacts c{conditions} ORDER BY c.created_at DESC, c.id");
-    let (rows, page, has_more) = db::fetch_page(db, &select, &binds, filter.page, PAGE_SIZE).await?;
-    let ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
-    let mut tags = tags_of(db, &ids).await?;
-    let contacts = rows
-        .iter()
-        .zip(&ids)
-        .map(|(row, id)| contact_from_row(row, tags.remove(id).unwrap_or_default(), zone))
-        .collect::<Result<Vec<_>, _>>()?;
-    let count = db::fetch_count(db, &format!("SELECT COUNT(*) FROM contacts c{conditions}"), &binds).await?;
-    Ok(ContactPage { rows: contacts, page, has_more, count })
+    Ok((conditions, binds))
 }
 
 async fn get(db: &Db, id: &str, zone: Zone) -> Result<Contact, ContactError> {
@@ -587,6 +594,56 @@ pub async fn change_tags(
     }
     bus.commit(tx).await?;
     Ok(held)
+}
+
+/// Gives tag `add` to every contact the list finds with `filter` (on all its pages) who does
+/// not hold it yet, each with its `contact.tags.changed`, in one transaction written to the
+/// admin audit log. Answers how many were tagged.
+pub async fn tag_all(
+    bus: &Bus,
+    actor: &Actor,
+    filter: &ContactFilter,
+    add: &str,
+) -> Result<i64, ContactError> {
+    if add.trim().is_empty() {
+        return Err(ContactError::Invalid(FieldError::only("add", "Type the tag to add.")));
+    }
+    let tag = valid_tags("add", &[add.to_string()])?.remove(0);
+    let (conditions, mut binds) = filter_conditions(filter)?;
+    binds.push(tag.clone());
+    let mut tx = bus.db().begin_write().await?;
+    // Locked, so that a contact erased or merged meanwhile is not tagged, nor named in an event.
+    let sql = format!(
+        "SELECT c.id, c.email FROM contacts c{conditions} AND NOT EXISTS \
+         (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = ${}) ORDER BY c.created_at, c.id{}",
+        binds.len(),
+        db::for_update(&mut tx)
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+    for bind in &binds {
+        query = query.bind(bind);
+    }
+    let untagged = query.fetch_all(&mut *tx).await?;
+    let now = db::now_unix();
+    for (id, email) in &untagged {
+        add_tags(&mut tx, id, std::slice::from_ref(&tag)).await?;
+        sqlx::query("UPDATE contacts SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let event = Event::ContactTagsChanged(ContactTagsChanged {
+            contact_id: id.clone(),
+            email: email.clone(),
+            added: vec![tag.clone()],
+            removed: Vec::new(),
+        });
+        bus::publish(&mut tx, actor, &event).await?;
+    }
+    let entity = format!("{tag}: {}", crate::ui::count(untagged.len() as i64, "contact"));
+    crate::audit::service::record(&mut tx, actor, "contacts.tagged", &entity).await?;
+    bus.commit(tx).await?;
+    Ok(untagged.len() as i64)
 }
 
 /// Gives contact `id` each of `tags` they do not hold yet; answers with those added.

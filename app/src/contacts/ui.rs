@@ -10,8 +10,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::{
     AddContactNote, ChangeContactTags, ContactDetail, ContactFilter, ContactPages, CreateContact,
     DeleteContactNote, EditContactNote, EraseContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
-    NOTE_MAX_CHARS, PreviewContactImport, Resubscribe, StartContactImport, Unsubscribe, UpdateContact,
-    contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
+    NOTE_MAX_CHARS, PreviewContactImport, Resubscribe, StartContactImport, TagAllContacts, Unsubscribe,
+    UpdateContact, contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
 };
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
@@ -58,6 +58,8 @@ pub fn ContactsPage() -> impl IntoView {
     let contacts = Resource::new(filter, list_contacts);
     crate::live::on_change(CONTACT_EVENTS, move || contacts.refetch());
     let create = ServerAction::<CreateContact>::new();
+    let tag_all = ServerAction::<TagAllContacts>::new();
+    let manages = crate::admin::ui::signed_in_as(super::MANAGERS);
     let create_error = last_error(create.value());
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -107,11 +109,13 @@ pub fn ContactsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(page) => {
                         let current = filter();
+                        let tag_filter = current.clone();
                         let link = move |n: i64| {
                             format!("/admin/contacts?q={}&tag={}&page={n}", urlencode(&current.search), urlencode(&current.tag))
                         };
                         view! {
-                            <p class="mt-4 text-sm text-slate-700" data-testid="contacts-count">{format!("{} contacts", page.count)}</p>
+                            <p class="mt-4 text-sm text-slate-700" data-testid="contacts-count">{count(page.count, "contact")}</p>
+                            {manages.then(|| view! { <TagEveryone filter=tag_filter found=page.count action=tag_all /> })}
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
@@ -145,6 +149,41 @@ pub fn ContactsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// "Tag all of them": gives a tag to every contact the list finds with `filter` (all `found`
+/// of them, not only this page's), after a confirmation that says how many.
+#[component]
+fn TagEveryone(filter: ContactFilter, found: i64, action: ServerAction<TagAllContacts>) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let error = last_error(action.value());
+    let message = move || error.get().map(|e| e.field_message("add").unwrap_or_else(|| e.to_string()));
+    let confirm = move |_| {
+        let add = input.get().map(|field| field.value()).unwrap_or_default();
+        let question =
+            format!("Add the tag \"{}\" to all {} this list finds?", add.trim(), count(found, "contact"));
+        // Without a tag the server says what is missing; there is nothing to confirm.
+        if add.trim().is_empty() || window().confirm_with_message(&question).unwrap_or(false) {
+            action.dispatch(TagAllContacts { filter: filter.clone(), add });
+        }
+    };
+    let done = move || {
+        action.value().get().and_then(Result::ok).map(|tagged| match tagged {
+            0 => "All of them have it already.".to_string(),
+            n => format!("Tagged {}.", count(n, "contact")),
+        })
+    };
+    view! {
+        <div class="mt-2 flex flex-wrap items-end gap-3" data-testid="tag-all">
+            <div>
+                <label for="field-add" class="block text-sm text-slate-700">{format!("Tag all {}", count(found, "contact"))}</label>
+                <input id="field-add" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-add-error" />
+            </div>
+            <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=confirm>"Add the tag"</button>
+            <p class="text-sm text-green-700" role="status" data-testid="tag-all-result">{done}</p>
+        </div>
+        <p id="field-add-error" class="mt-1 text-sm text-red-600" data-testid="error-add">{message}</p>
     }
 }
 

@@ -24,6 +24,7 @@ on_both_backends!(
     the_leaderboard_ranks_contacts_by_their_points_in_a_period,
     organisers_keep_notes_on_a_contact_which_follow_it_through_a_merge_and_an_erasure,
     a_note_is_rewritten_by_its_author_only_and_says_when,
+    organisers_tag_everyone_a_search_finds,
 );
 
 /// A contact created the way every module does it, inside a transaction of its own.
@@ -1299,4 +1300,56 @@ async fn a_note_is_rewritten_by_its_author_only_and_says_when(app: TestApp) {
     let form = [("id", jo.as_str()), ("body", "Chairs found.")];
     assert_eq!(redirected_to(&app.post_as_browser(&ana, "contacts/add-note", &page, &form).await), page);
     assert_eq!(notes().await["body"], "Chairs found.", "the newest first");
+}
+
+/// An organiser tags everyone a search finds, on every page of it, in one go: those who had
+/// the tag are left as they were, each other one gets it with its own event, and it is audited.
+async fn organisers_tag_everyone_a_search_finds(app: TestApp) {
+    for n in 0..60 {
+        contact(&app, &format!("riverside{n}@example.org"), &format!("Riverside {n}"), None).await;
+    }
+    let hill = contact(&app, "hill@example.org", "Hill", None).await;
+    let admin = admin(&app).await;
+    let had = contact(&app, "riverside-had@example.org", "Riverside Had", None).await;
+    app.call(&admin, "contacts/tags", &[("id", had.as_str()), ("add", "riverside")]).await;
+    let before = app.events("contact.tags.changed").await.len();
+    let tag_all = async |search: &str, tag: &str| {
+        let args = [("filter[search]", search), ("filter[tag]", ""), ("add", tag)];
+        app.call(&admin, "contacts/tag-all", &args).await
+    };
+
+    // Refused: no tag, a bad one, a bad filter; a volunteer; nothing changes.
+    let too_long = "x".repeat(41);
+    for (search, tag) in [("riverside", ""), ("riverside", "<b>"), ("riverside", too_long.as_str())] {
+        let res = tag_all(search, tag).await;
+        assert_eq!(res.status(), 422, "{tag:?}");
+        assert!(res.text().await.unwrap().contains("\"field\":\"add\""), "{tag:?}");
+    }
+    app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
+    let volunteer = app.signed_in("vol@example.org").await;
+    let args = [("filter[search]", "riverside"), ("add", "riverside")];
+    assert_eq!(app.call(&volunteer, "contacts/tag-all", &args).await.status(), 403);
+    assert_eq!(app.call(&app.client(), "contacts/tag-all", &args).await.status(), 401);
+    assert_eq!(app.events("contact.tags.changed").await.len(), before);
+
+    // Every one the search finds, past the list's first page, but not the one who had it.
+    let res = tag_all("RIVERSIDE", " Riverside ").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), 60);
+    let tagged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_tags WHERE tag = 'riverside'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(tagged, 61);
+    assert_eq!(app::contacts::service::tags_held(&app.db, &hill).await.unwrap(), Vec::<String>::new());
+    let events = app.events("contact.tags.changed").await;
+    assert_eq!(events.len(), before + 60);
+    assert!(events[before..].iter().all(|e| e["added"] == serde_json::json!(["riverside"])));
+    assert_eq!(app.audited("contacts.tagged").await, ["riverside: 60 contacts"]);
+    // Again: nobody left without it, nothing published.
+    assert_eq!(tag_all("riverside", "riverside").await.json::<Value>().await.unwrap(), 0);
+    assert_eq!(app.events("contact.tags.changed").await.len(), before + 60);
+    // By tag: those tagged riverside get a second tag.
+    let args = [("filter[search]", ""), ("filter[tag]", "riverside"), ("add", "canvassed")];
+    assert_eq!(app.call(&admin, "contacts/tag-all", &args).await.json::<Value>().await.unwrap(), 61);
 }
