@@ -579,21 +579,36 @@ pub async fn change_tags(
             .fetch_all(&mut *tx)
             .await?;
     if !added.is_empty() || !removed.is_empty() {
-        sqlx::query("UPDATE contacts SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let event = Event::ContactTagsChanged(ContactTagsChanged {
-            contact_id: id.to_string(),
-            email,
-            added,
-            removed,
-        });
-        bus::publish(&mut tx, actor, &event).await?;
+        tags_changed(&mut tx, actor, id, &email, added, removed, now).await?;
     }
     bus.commit(tx).await?;
     Ok(held)
+}
+
+/// Marks contact `id` changed at `now` and publishes `contact.tags.changed` with the tags
+/// `added` and `removed`.
+async fn tags_changed(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    email: &str,
+    added: Vec<String>,
+    removed: Vec<String>,
+    now: i64,
+) -> Result<(), ContactError> {
+    sqlx::query("UPDATE contacts SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let event = Event::ContactTagsChanged(ContactTagsChanged {
+        contact_id: id.to_string(),
+        email: email.to_string(),
+        added,
+        removed,
+    });
+    bus::publish(tx, actor, &event).await?;
+    Ok(())
 }
 
 /// Gives tag `add` to every contact the list finds with `filter` (on all its pages) who does
@@ -627,18 +642,7 @@ pub async fn tag_all(
     let now = db::now_unix();
     for (id, email) in &untagged {
         add_tags(&mut tx, id, std::slice::from_ref(&tag)).await?;
-        sqlx::query("UPDATE contacts SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let event = Event::ContactTagsChanged(ContactTagsChanged {
-            contact_id: id.clone(),
-            email: email.clone(),
-            added: vec![tag.clone()],
-            removed: Vec::new(),
-        });
-        bus::publish(&mut tx, actor, &event).await?;
+        tags_changed(&mut tx, actor, id, email, vec![tag.clone()], Vec::new(), now).await?;
     }
     let entity = format!("{tag}: {}", crate::ui::count(untagged.len() as i64, "contact"));
     crate::audit::service::record(&mut tx, actor, "contacts.tagged", &entity).await?;

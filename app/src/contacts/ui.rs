@@ -175,15 +175,17 @@ fn TagEveryone(filter: ContactFilter, found: i64, action: ServerAction<TagAllCon
         })
     };
     view! {
-        <div class="mt-2 flex flex-wrap items-end gap-3" data-testid="tag-all">
-            <div>
-                <label for="field-add" class="block text-sm text-slate-700">{format!("Tag all {}", count(found, "contact"))}</label>
-                <input id="field-add" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-add-error" />
+        <div class="mt-2 rounded-lg bg-white p-3 shadow-sm">
+            <div class="flex flex-wrap items-end gap-3" data-testid="tag-all">
+                <div>
+                    <label for="field-add" class="block text-sm text-slate-700">{format!("Tag all {}", count(found, "contact"))}</label>
+                    <input id="field-add" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-add-error" />
+                </div>
+                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=confirm>"Add the tag"</button>
+                <p class="text-sm text-green-700" role="status" data-testid="tag-all-result">{done}</p>
             </div>
-            <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=confirm>"Add the tag"</button>
-            <p class="text-sm text-green-700" role="status" data-testid="tag-all-result">{done}</p>
+            <p id="field-add-error" class="mt-1 text-sm text-red-600" data-testid="error-add">{message}</p>
         </div>
-        <p id="field-add-error" class="mt-1 text-sm text-red-600" data-testid="error-add">{message}</p>
     }
 }
 
