@@ -245,6 +245,7 @@ test.describe.serial("contacts", () => {
     await tagAll.getByRole("button", { name: "Add the tag" }).click();
     await expect(admin.getByTestId("error-add")).toContainText("is not a tag");
     await expect(field).toHaveAccessibleDescription(/is not a tag/);
+    await expect(field).toHaveAttribute("aria-invalid", "true");
     expect(await violations(admin)).toEqual([]);
     admin.once("dialog", (dialog) => {
       expect(dialog.message()).toBe('Add the tag "phone bank" to all 2 contacts this list finds?');
@@ -253,6 +254,7 @@ test.describe.serial("contacts", () => {
     await field.fill("phone bank");
     await tagAll.getByRole("button", { name: "Add the tag" }).click();
     await expect(admin.getByTestId("tag-all-result")).toHaveText("Tagged 2 contacts.");
+    await expect(field).toHaveAttribute("aria-invalid", "false");
     // The list shows it on each without a reload, and the tag finds them.
     await expect(admin.getByTestId("contact-row").getByTestId("tag").filter({ hasText: "phone bank" })).toHaveCount(2);
     await admin.goto(`${server.baseURL}/admin/contacts?tag=phone+bank`);

@@ -179,7 +179,8 @@ fn TagEveryone(filter: ContactFilter, found: i64, action: ServerAction<TagAllCon
             <div class="flex flex-wrap items-end gap-3" data-testid="tag-all">
                 <div>
                     <label for="field-add" class="block text-sm text-slate-700">{format!("Tag all {}", count(found, "contact"))}</label>
-                    <input id="field-add" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-add-error" />
+                    <input id="field-add" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-add-error"
+                        aria-invalid=move || if message().is_some() { "true" } else { "false" } />
                 </div>
                 <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=confirm>"Add the tag"</button>
                 <p class="text-sm text-green-700" role="status" data-testid="tag-all-result">{done}</p>
