@@ -389,17 +389,18 @@ pub async fn change_contact_tags(
     Ok(service::change_tags(&state.bus, &actor, &id, &list(&add), &list(&remove)).await?)
 }
 
-/// Gives tag `add` to every contact the list finds with `filter` (all its pages) who lacks
-/// it; answers how many were tagged.
+/// Gives tag `add` to, and takes tag `remove` from, every contact the list finds with
+/// `filter` (all its pages); either may be empty, not both. Answers how many changed.
 #[server(prefix = "/api", endpoint = "contacts/tag-all")]
 pub async fn tag_all_contacts(
     #[server(default)] filter: ContactFilter,
-    add: String,
+    #[server(default)] add: String,
+    #[server(default)] remove: String,
 ) -> Result<i64, AppError> {
     let user = crate::auth::require_role(MANAGERS).await?;
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
-    Ok(service::tag_all(&state.bus, &actor, &filter, &add).await?)
+    Ok(service::tag_all(&state.bus, &actor, &filter, &add, &remove).await?)
 }
 
 /// Writes a note on contact `id`, signed with the organiser's name.

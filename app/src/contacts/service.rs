@@ -561,18 +561,8 @@ pub async fn change_tags(
     let email = locked_email(&mut tx, id).await?;
     let add: Vec<String> = add.into_iter().filter(|t| !remove.contains(t)).collect();
     let added = add_tags(&mut tx, id, &add).await?;
-    let mut removed = Vec::new();
+    let removed = remove_tags(&mut tx, id, &remove).await?;
     let now = db::now_unix();
-    for tag in &remove {
-        let done = sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1 AND tag = $2")
-            .bind(id)
-            .bind(tag)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 1 {
-            removed.push(tag.clone());
-        }
-    }
     let held: Vec<String> =
         sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
             .bind(id)
@@ -611,43 +601,69 @@ async fn tags_changed(
     Ok(())
 }
 
-/// Gives tag `add` to every contact the list finds with `filter` (on all its pages) who does
-/// not hold it yet, each with its `contact.tags.changed`, in one transaction written to the
-/// admin audit log. Answers how many were tagged.
+/// Gives tag `add` to, and takes tag `remove` from, every contact the list finds with
+/// `filter` (on all its pages) — either tag may be empty, not both — each contact changed
+/// with its `contact.tags.changed`, in one transaction written to the admin audit log.
+/// Answers how many contacts changed.
 pub async fn tag_all(
     bus: &Bus,
     actor: &Actor,
     filter: &ContactFilter,
     add: &str,
+    remove: &str,
 ) -> Result<i64, ContactError> {
-    if add.trim().is_empty() {
-        return Err(ContactError::Invalid(FieldError::only("add", "Type the tag to add.")));
+    if add.trim().is_empty() && remove.trim().is_empty() {
+        return Err(ContactError::Invalid(FieldError::only("add", "Type the tag to add or remove.")));
     }
-    let tag = valid_tags("add", &[add.to_string()])?.remove(0);
+    let one = |field: &str, typed: &str| -> Result<Option<String>, ContactError> {
+        if typed.trim().is_empty() { Ok(None) } else { Ok(valid_tags(field, &[typed.to_string()])?.pop()) }
+    };
+    let (add, remove) = (one("add", add)?, one("remove", remove)?);
+    if add.is_some() && add == remove {
+        return Err(ContactError::Invalid(FieldError::only(
+            "remove",
+            "Adding and removing one tag changes nothing.",
+        )));
+    }
     let (conditions, mut binds) = filter_conditions(filter)?;
-    binds.push(tag.clone());
+    // Only the contacts the change reaches: lacking the tag to add, or holding the one to remove.
+    let mut reached = Vec::new();
+    for (tag, held) in [(&add, "NOT EXISTS"), (&remove, "EXISTS")] {
+        if let Some(tag) = tag {
+            binds.push(tag.clone());
+            reached.push(format!(
+                "{held} (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = ${})",
+                binds.len()
+            ));
+        }
+    }
     let mut tx = bus.db().begin_write().await?;
-    // Locked, so that a contact erased or merged meanwhile is not tagged, nor named in an event.
+    // Locked, so that a contact erased or merged meanwhile is not changed, nor named in an event.
     let sql = format!(
-        "SELECT c.id, c.email FROM contacts c{conditions} AND NOT EXISTS \
-         (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = ${}) ORDER BY c.created_at, c.id{}",
-        binds.len(),
+        "SELECT c.id, c.email FROM contacts c{conditions} AND ({}) ORDER BY c.created_at, c.id{}",
+        reached.join(" OR "),
         db::for_update(&mut tx)
     );
     let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
     for bind in &binds {
         query = query.bind(bind);
     }
-    let untagged = query.fetch_all(&mut *tx).await?;
+    let found = query.fetch_all(&mut *tx).await?;
+    let (add, remove) = (Vec::from_iter(add), Vec::from_iter(remove));
     let now = db::now_unix();
-    for (id, email) in &untagged {
-        add_tags(&mut tx, id, std::slice::from_ref(&tag)).await?;
-        tags_changed(&mut tx, actor, id, email, vec![tag.clone()], Vec::new(), now).await?;
+    for (id, email) in &found {
+        let added = add_tags(&mut tx, id, &add).await?;
+        let removed = remove_tags(&mut tx, id, &remove).await?;
+        tags_changed(&mut tx, actor, id, email, added, removed, now).await?;
     }
-    let entity = format!("{tag}: {}", crate::ui::count(untagged.len() as i64, "contact"));
+    let change: Vec<String> = [("added", &add), ("removed", &remove)]
+        .into_iter()
+        .filter_map(|(verb, tag)| tag.first().map(|tag| format!("{verb} {tag}")))
+        .collect();
+    let entity = format!("{}: {}", change.join(", "), crate::ui::count(found.len() as i64, "contact"));
     crate::audit::service::record(&mut tx, actor, "contacts.tagged", &entity).await?;
     bus.commit(tx).await?;
-    Ok(untagged.len() as i64)
+    Ok(found.len() as i64)
 }
 
 /// Gives contact `id` each of `tags` they do not hold yet; answers with those added.
@@ -668,6 +684,22 @@ async fn add_tags(tx: &mut Tx, id: &str, tags: &[String]) -> Result<Vec<String>,
         }
     }
     Ok(added)
+}
+
+/// Takes each of `tags` contact `id` holds from them; answers with those removed.
+async fn remove_tags(tx: &mut Tx, id: &str, tags: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    let mut removed = Vec::new();
+    for tag in tags {
+        let done = sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1 AND tag = $2")
+            .bind(id)
+            .bind(tag)
+            .execute(&mut **tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            removed.push(tag.clone());
+        }
+    }
+    Ok(removed)
 }
 
 /// Moves every sign-up, payment, campaign email, activity and tag of `duplicate` to `survivor`, keeps a

@@ -59,6 +59,9 @@ pub fn ContactsPage() -> impl IntoView {
     crate::live::on_change(CONTACT_EVENTS, move || contacts.refetch());
     let create = ServerAction::<CreateContact>::new();
     let tag_all = ServerAction::<TagAllContacts>::new();
+    // Whether the last change of all the list's tags took one away; here, as the box is drawn
+    // again with each refresh of the list.
+    let removing = RwSignal::new(false);
     let manages = crate::admin::ui::signed_in_as(super::MANAGERS);
     let create_error = last_error(create.value());
     let navigate = use_navigate();
@@ -115,7 +118,7 @@ pub fn ContactsPage() -> impl IntoView {
                         };
                         view! {
                             <p class="mt-4 text-sm text-slate-700" data-testid="contacts-count">{count(page.count, "contact")}</p>
-                            {manages.then(|| view! { <TagEveryone filter=tag_filter found=page.count action=tag_all /> })}
+                            {manages.then(|| view! { <TagEveryone filter=tag_filter found=page.count action=tag_all removing /> })}
                             <div class="mt-2 overflow-x-auto rounded-lg bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead><tr>
@@ -152,40 +155,59 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
-/// "Tag all of them": gives a tag to every contact the list finds with `filter` (all `found`
-/// of them, not only this page's), after a confirmation that says how many.
+/// "Add or remove a tag on all of them": gives a tag to, or takes it from, every contact the
+/// list finds with `filter` (all `found` of them, not only this page's), after a confirmation
+/// that says how many. `removing` is whether the last change took a tag away.
 #[component]
-fn TagEveryone(filter: ContactFilter, found: i64, action: ServerAction<TagAllContacts>) -> impl IntoView {
+fn TagEveryone(
+    filter: ContactFilter,
+    found: i64,
+    action: ServerAction<TagAllContacts>,
+    removing: RwSignal<bool>,
+) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let error = last_error(action.value());
-    let message = move || error.get().map(|e| e.field_message("add").unwrap_or_else(|| e.to_string()));
-    let confirm = move |_| {
-        let add = input.get().map(|field| field.value()).unwrap_or_default();
-        let question =
-            format!("Add the tag \"{}\" to all {} this list finds?", add.trim(), count(found, "contact"));
+    let message = move || {
+        error
+            .get()
+            .map(|e| e.field_message("add").or(e.field_message("remove")).unwrap_or_else(|| e.to_string()))
+    };
+    let confirm = move |remove: bool| {
+        let tag = input.get().map(|field| field.value()).unwrap_or_default();
+        let question = if remove {
+            format!("Remove the tag \"{}\" from all {} this list finds?", tag.trim(), count(found, "contact"))
+        } else {
+            format!("Add the tag \"{}\" to all {} this list finds?", tag.trim(), count(found, "contact"))
+        };
         // Without a tag the server says what is missing; there is nothing to confirm.
-        if add.trim().is_empty() || window().confirm_with_message(&question).unwrap_or(false) {
-            action.dispatch(TagAllContacts { filter: filter.clone(), add });
+        if tag.trim().is_empty() || window().confirm_with_message(&question).unwrap_or(false) {
+            removing.set(remove);
+            let (add, remove) = if remove { (String::new(), tag) } else { (tag, String::new()) };
+            action.dispatch(TagAllContacts { filter: filter.clone(), add, remove });
         }
     };
     let done = move || {
-        action.value().get().and_then(Result::ok).map(|tagged| match tagged {
-            0 => "All of them have it already.".to_string(),
-            n => format!("Tagged {}.", count(n, "contact")),
+        action.value().get().and_then(Result::ok).map(|changed| match (removing.get(), changed) {
+            (false, 0) => "All of them have it already.".to_string(),
+            (false, n) => format!("Tagged {}.", count(n, "contact")),
+            (true, 0) => "None of them has it.".to_string(),
+            (true, n) => format!("Took the tag off {}.", count(n, "contact")),
         })
     };
+    let add = confirm.clone();
     view! {
         <div class="mt-2 rounded-lg bg-white p-3 shadow-sm">
             <div class="flex flex-wrap items-end gap-3" data-testid="tag-all">
                 <div>
-                    <label for="field-add" class="block text-sm text-slate-700">{format!("Tag all {}", count(found, "contact"))}</label>
-                    <input id="field-add" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-add-error"
+                    <label for="field-tag-all" class="block text-sm text-slate-700">{format!("Add or remove a tag on all {}", count(found, "contact"))}</label>
+                    <input id="field-tag-all" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-tag-all-error"
                         aria-invalid=move || if message().is_some() { "true" } else { "false" } />
                 </div>
-                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=confirm>"Add the tag"</button>
+                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=move |_| add(false)>"Add the tag"</button>
+                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=move |_| confirm(true)>"Remove the tag"</button>
                 <p class="text-sm text-green-700" role="status" data-testid="tag-all-result">{done}</p>
             </div>
-            <p id="field-add-error" class="mt-1 text-sm text-red-600" data-testid="error-add">{message}</p>
+            <p id="field-tag-all-error" class="mt-1 text-sm text-red-600" data-testid="error-tag-all">{message}</p>
         </div>
     }
 }

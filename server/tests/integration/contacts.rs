@@ -1325,6 +1325,16 @@ async fn organisers_tag_everyone_a_search_finds(app: TestApp) {
         assert_eq!(res.status(), 422, "{tag:?}");
         assert!(res.text().await.unwrap().contains("\"field\":\"add\""), "{tag:?}");
     }
+    let untag_all = async |filter_tag: &str, add: &str, remove: &str| {
+        let args = [("filter[search]", ""), ("filter[tag]", filter_tag), ("add", add), ("remove", remove)];
+        app.call(&admin, "contacts/tag-all", &args).await
+    };
+    for (add, remove) in [("", "<b>"), ("riverside", "riverside")] {
+        let res = untag_all("", add, remove).await;
+        assert_eq!(res.status(), 422, "{remove:?}");
+        assert!(res.text().await.unwrap().contains("\"field\":\"remove\""), "{remove:?}");
+    }
+    assert_eq!(app::contacts::service::tags_held(&app.db, &had).await.unwrap(), ["riverside"]);
     app.create_user("vol@example.org", Role::Volunteer, UserStatus::Active).await;
     let volunteer = app.signed_in("vol@example.org").await;
     let args = [("filter[search]", "riverside"), ("add", "riverside")];
@@ -1345,11 +1355,41 @@ async fn organisers_tag_everyone_a_search_finds(app: TestApp) {
     let events = app.events("contact.tags.changed").await;
     assert_eq!(events.len(), before + 60);
     assert!(events[before..].iter().all(|e| e["added"] == serde_json::json!(["riverside"])));
-    assert_eq!(app.audited("contacts.tagged").await, ["riverside: 60 contacts"]);
+    assert_eq!(app.audited("contacts.tagged").await, ["added riverside: 60 contacts"]);
     // Again: nobody left without it, nothing published.
     assert_eq!(tag_all("riverside", "riverside").await.json::<Value>().await.unwrap(), 0);
     assert_eq!(app.events("contact.tags.changed").await.len(), before + 60);
     // By tag: those tagged riverside get a second tag.
     let args = [("filter[search]", ""), ("filter[tag]", "riverside"), ("add", "canvassed")];
     assert_eq!(app.call(&admin, "contacts/tag-all", &args).await.json::<Value>().await.unwrap(), 61);
+
+    // Taken off everyone the tag filter finds, and the other tag stays: Hill, who never had
+    // it, is not reached, and nor published about.
+    let before = app.events("contact.tags.changed").await.len();
+    assert_eq!(untag_all("canvassed", "", "riverside").await.json::<Value>().await.unwrap(), 61);
+    let events = app.events("contact.tags.changed").await;
+    assert_eq!(events.len(), before + 61);
+    assert!(
+        events[before..]
+            .iter()
+            .all(|e| e["added"] == serde_json::json!([]) && e["removed"] == serde_json::json!(["riverside"]))
+    );
+    assert!(events[before..].iter().all(|e| e["email"] != "hill@example.org"));
+    assert_eq!(app::contacts::service::tags_held(&app.db, &had).await.unwrap(), ["canvassed"]);
+    assert_eq!(untag_all("", "", "riverside").await.json::<Value>().await.unwrap(), 0);
+    // Both at once, a tag renamed on those who hold it.
+    assert_eq!(untag_all("canvassed", "door knocked", "canvassed").await.json::<Value>().await.unwrap(), 61);
+    assert_eq!(app::contacts::service::tags_held(&app.db, &had).await.unwrap(), ["door knocked"]);
+    assert_eq!(app::contacts::service::tags_held(&app.db, &hill).await.unwrap(), Vec::<String>::new());
+    let mut audited = app.audited("contacts.tagged").await;
+    audited.sort();
+    let expected = [
+        "added canvassed: 61 contacts",
+        "added door knocked, removed canvassed: 61 contacts",
+        "added riverside: 0 contacts",
+        "added riverside: 60 contacts",
+        "removed riverside: 0 contacts",
+        "removed riverside: 61 contacts",
+    ];
+    assert_eq!(audited, expected, "each in the same second, so in no order");
 }
