@@ -371,7 +371,8 @@ async fn holders_hear_of_a_new_time_or_place_and_are_reminded_the_day_before(app
 }
 
 /// An organiser chooses how long before the event its holders are reminded, or that they are
-/// not; a choice not offered is refused, and an edit that leaves it out keeps it.
+/// not; a ticket taken after the reminders went out is reminded a day before; a choice not
+/// offered is refused, and an edit that leaves it out keeps it.
 async fn organisers_choose_when_holders_are_reminded_or_that_they_are_not(app: TestApp) {
     use app::ticketed_events::service::send_reminders;
     let door = events_admin(&app).await;
@@ -401,10 +402,38 @@ async fn organisers_choose_when_holders_are_reminded_or_that_they_are_not(app: T
     let tier = tier_id(&public_event(&app, &slug).await, "General");
     three_take_and_ben_returns(&app, &slug, &tier, "dan@example.org").await;
     let starts_at = saved["starts_at"].as_i64().unwrap();
-    let week_before = starts_at - 168 * 3600;
+    // Eve takes hers five days before the gala, Fay hers twelve hours before.
+    for (email, taken_at) in
+        [("eve@example.org", starts_at - 5 * 86_400), ("fay@example.org", starts_at - 12 * 3600)]
+    {
+        assert_eq!(take(&app, &slug, &tier, email).await.0, 200);
+        sqlx::query("UPDATE tickets SET created_at = $1 WHERE email = $2")
+            .bind(taken_at)
+            .bind(email)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let reminded = async || -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT to_address FROM email_outbox WHERE subject = 'Reminder: Gala' ORDER BY to_address",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+    };
+    let (week_before, day_before) = (starts_at - 168 * 3600, starts_at - 24 * 3600);
     assert_eq!(send_reminders(&app.db, week_before - 60).await.unwrap(), 0, "not yet");
     assert_eq!(send_reminders(&app.db, week_before + 60).await.unwrap(), 2, "Ana and Dan");
-    assert_eq!(send_reminders(&app.db, starts_at - 3600).await.unwrap(), 0, "once, not again the day before");
+    assert_eq!(reminded().await, ["ana@example.org", "dan@example.org"]);
+    assert_eq!(send_reminders(&app.db, day_before - 60).await.unwrap(), 0, "Eve's not before the day");
+    assert_eq!(send_reminders(&app.db, day_before + 60).await.unwrap(), 1, "Eve, late, the day before");
+    assert_eq!(
+        send_reminders(&app.db, starts_at - 3600).await.unwrap(),
+        0,
+        "each once; Fay's email just came"
+    );
+    assert_eq!(reminded().await, ["ana@example.org", "dan@example.org", "eve@example.org"]);
 
     // Left out of an edit, the choice stays; "Never" at a new time reminds nobody of it.
     let mut edit = event_form("Gala", &date, "General | 10");
@@ -422,7 +451,7 @@ async fn organisers_choose_when_holders_are_reminded_or_that_they_are_not(app: T
     }
     let page = app.page(&door, &format!("/admin/ticketed-events/{id}")).await;
     assert!(page.contains("Ticket holders are not reminded."), "{page}");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM email_outbox WHERE subject = 'Reminder: Gala'").await, 2);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM email_outbox WHERE subject = 'Reminder: Gala'").await, 3);
 }
 
 /// "Email ticket holders" writes to everyone holding a ticket, with the event's time and place
