@@ -8,6 +8,10 @@ use std::sync::Arc;
 use crate::db::{self, Db};
 use crate::secrets::SecretKey;
 
+/// Someone who signed up or took a ticket after the reminders went out (with a lead of two
+/// days or a week) is reminded this long before the start, if they did so before then.
+pub const LATE_LEAD: i64 = 24 * 3600;
+
 #[derive(Clone, Debug)]
 pub struct ReminderWorker {
     pub db: Db,

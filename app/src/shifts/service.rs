@@ -610,18 +610,22 @@ const REMINDERS_PER_BATCH: i64 = 500;
 
 /// Queues a reminder for each confirmed volunteer of a shift that starts within
 /// `reminder_hours` of `now` and has not been reminded; returns how many were queued.
-/// Someone who signed up inside that window has just had the confirmation, and is skipped.
+/// Someone who signed up inside that window is reminded a day before the shift
+/// (`reminders::LATE_LEAD`); one who signed up within a day of it has just had the
+/// confirmation, and is skipped.
 pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
     let lead = reminder_hours(db).await? * 3600;
     if lead == 0 {
         return Ok(0);
     }
     let columns = shift_columns_of_s();
+    let late = crate::reminders::LATE_LEAD;
     let due = format!(
         "SELECT {columns}, u.id AS signup_id, u.name AS volunteer_name, u.email AS volunteer_email \
          FROM shift_signups u JOIN shifts s ON s.id = u.shift_id \
          WHERE s.starts_at > $1 AND s.starts_at <= $2 AND s.status <> 'CANCELLED' AND u.status = 'CONFIRMED' \
-         AND u.reminded_at IS NULL AND u.created_at <= s.starts_at - {lead} \
+         AND u.reminded_at IS NULL AND (u.created_at <= s.starts_at - {lead} \
+         OR (s.starts_at <= $1 + {late} AND u.created_at <= s.starts_at - {late})) \
          ORDER BY s.starts_at, u.queued_seq LIMIT {REMINDERS_PER_BATCH}"
     );
     let mut queued = 0;

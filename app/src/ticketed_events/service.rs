@@ -564,14 +564,10 @@ async fn tell_holders_of_change(
 /// Tickets reminded per transaction.
 const REMINDERS_PER_BATCH: i64 = 500;
 
-/// A ticket taken after its event's reminders went out (with a lead of two days or a week) is
-/// reminded this long before the event, if it was taken before then.
-const LATE_TICKET_REMINDER_LEAD: i64 = 24 * 3600;
-
 /// Queues a reminder for each valid ticket, not checked in nor reminded yet, of a published
 /// event starting within its reminder lead (`reminder_hours`) of `now`, taken before the lead
-/// began — or, taken later, a day before the event. A ticket taken within a day of the event
-/// is not reminded (its email just came). Answers how many were queued.
+/// began — or, taken later, a day before the event (`reminders::LATE_LEAD`). A ticket taken
+/// within a day of the event is not reminded (its email just came). Answers how many were queued.
 pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, TicketingError> {
     let due: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM ticketed_events WHERE status = 'PUBLISHED' AND reminder_hours > 0 AND starts_at > $1 \
@@ -601,9 +597,8 @@ pub async fn send_reminders(db: &Db, now: i64) -> Result<usize, TicketingError> 
                 break;
             }
             // The latest reminder moment that has come: tickets taken by then are due.
-            let late = event.starts_at - LATE_TICKET_REMINDER_LEAD;
-            let taken_by =
-                if lead > LATE_TICKET_REMINDER_LEAD && now >= late { late } else { event.starts_at - lead };
+            let late = event.starts_at - crate::reminders::LATE_LEAD;
+            let taken_by = if now >= late { late } else { event.starts_at - lead };
             let rows = sqlx::query(sqlx::AssertSqlSafe(tickets.as_str()))
                 .bind(&id)
                 .bind(taken_by)

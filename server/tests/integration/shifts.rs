@@ -3207,6 +3207,8 @@ async fn the_server_sends_reminders_as_they_fall_due(app: TestApp) {
     assert_eq!(queued(&app, "Reminder").await[0].0, "v0@example.org");
 }
 
+/// Admins choose when volunteers are reminded; with two days, someone who signs up later is
+/// reminded the day before.
 async fn admins_choose_when_reminders_go(app: TestApp) {
     let bus = app.bus();
     let in_three_days = app::time::date_time_from_unix(db::now_unix() + 3 * 86_400).0;
@@ -3242,6 +3244,24 @@ async fn admins_choose_when_reminders_go(app: TestApp) {
     assert_eq!(hours().await, 48);
     assert_eq!(service::send_reminders(&app.db, shift.starts_at - 40 * 3600).await.unwrap(), 1);
     assert_eq!(app.audited("settings.shift_reminders.changed").await, ["0", "48"]);
+
+    // Signed up after the reminders went out: reminded the day before; within the day: not.
+    for (n, hours_before) in [(1, 36), (2, 12)] {
+        service::sign_up(&bus, &Actor::System, &shift.id, &person(n), SignupSource::Public, None)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE shift_signups SET created_at = $1 WHERE email = $2")
+            .bind(shift.starts_at - hours_before * 3600)
+            .bind(format!("v{n}@example.org"))
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - 25 * 3600).await.unwrap(), 0, "not yet");
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - 23 * 3600).await.unwrap(), 1);
+    assert_eq!(service::send_reminders(&app.db, shift.starts_at - 3600).await.unwrap(), 0);
+    let to: Vec<String> = queued(&app, "Reminder").await.into_iter().map(|(to, ..)| to).collect();
+    assert_eq!(to, ["v0@example.org", "v1@example.org"]);
 }
 
 async fn the_public_list_is_grouped_by_day(app: TestApp) {
