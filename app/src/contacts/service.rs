@@ -601,10 +601,14 @@ async fn tags_changed(
     Ok(())
 }
 
+/// Contacts changed per transaction by `tag_all`: other writes (a sign-up) wait for one
+/// batch, not for the whole list.
+const TAG_ALL_BATCH: i64 = 500;
+
 /// Gives tag `add` to, and takes tag `remove` from, every contact the list finds with
 /// `filter` (on all its pages) — either tag may be empty, not both — each contact changed
-/// with its `contact.tags.changed`, in one transaction written to the admin audit log.
-/// Answers how many contacts changed.
+/// with its `contact.tags.changed`, `TAG_ALL_BATCH` contacts a transaction, the last one
+/// written to the admin audit log. Answers how many contacts changed.
 pub async fn tag_all(
     bus: &Bus,
     actor: &Actor,
@@ -637,33 +641,45 @@ pub async fn tag_all(
             ));
         }
     }
-    let mut tx = bus.db().begin_write().await?;
-    // Locked, so that a contact erased or merged meanwhile is not changed, nor named in an event.
+    // A batch at a time, in the contacts' id order, so that other writes go between batches.
     let sql = format!(
-        "SELECT c.id, c.email FROM contacts c{conditions} AND ({}) ORDER BY c.created_at, c.id{}",
+        "SELECT c.id, c.email FROM contacts c{conditions} AND ({}) AND c.id > ${} ORDER BY c.id LIMIT {TAG_ALL_BATCH}",
         reached.join(" OR "),
-        db::for_update(&mut tx)
+        binds.len() + 1
     );
-    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
-    for bind in &binds {
-        query = query.bind(bind);
-    }
-    let found = query.fetch_all(&mut *tx).await?;
     let (add, remove) = (Vec::from_iter(add), Vec::from_iter(remove));
-    let now = db::now_unix();
-    for (id, email) in &found {
-        let added = add_tags(&mut tx, id, &add).await?;
-        let removed = remove_tags(&mut tx, id, &remove).await?;
-        tags_changed(&mut tx, actor, id, email, added, removed, now).await?;
+    let (mut after, mut changed) = (String::new(), 0);
+    loop {
+        let mut tx = bus.db().begin_write().await?;
+        // Locked, so that a contact erased or merged meanwhile is not changed, nor named in an event.
+        let locked = format!("{sql}{}", db::for_update(&mut tx));
+        let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(locked));
+        for bind in binds.iter().chain([&after]) {
+            query = query.bind(bind);
+        }
+        let found = query.fetch_all(&mut *tx).await?;
+        let now = db::now_unix();
+        for (id, email) in &found {
+            let added = add_tags(&mut tx, id, &add).await?;
+            let removed = remove_tags(&mut tx, id, &remove).await?;
+            tags_changed(&mut tx, actor, id, email, added, removed, now).await?;
+        }
+        changed += found.len() as i64;
+        let last = (found.len() as i64) < TAG_ALL_BATCH;
+        if last {
+            let change: Vec<String> = [("added", &add), ("removed", &remove)]
+                .into_iter()
+                .filter_map(|(verb, tag)| tag.first().map(|tag| format!("{verb} {tag}")))
+                .collect();
+            let entity = format!("{}: {}", change.join(", "), crate::ui::count(changed, "contact"));
+            crate::audit::service::record(&mut tx, actor, "contacts.tagged", &entity).await?;
+        }
+        bus.commit(tx).await?;
+        match found.last() {
+            Some((id, _)) if !last => after = id.clone(),
+            _ => return Ok(changed),
+        }
     }
-    let change: Vec<String> = [("added", &add), ("removed", &remove)]
-        .into_iter()
-        .filter_map(|(verb, tag)| tag.first().map(|tag| format!("{verb} {tag}")))
-        .collect();
-    let entity = format!("{}: {}", change.join(", "), crate::ui::count(found.len() as i64, "contact"));
-    crate::audit::service::record(&mut tx, actor, "contacts.tagged", &entity).await?;
-    bus.commit(tx).await?;
-    Ok(found.len() as i64)
 }
 
 /// Gives contact `id` each of `tags` they do not hold yet; answers with those added.

@@ -187,6 +187,10 @@ fn TagEveryone(
         }
     };
     let done = move || {
+        // A long list takes a while: say it is under way.
+        if action.pending().get() {
+            return Some(format!("Changing the tags of {}…", count(found, "contact")));
+        }
         action.value().get().and_then(Result::ok).map(|changed| match (removing.get(), changed) {
             (false, 0) => "All of them have it already.".to_string(),
             (false, n) => format!("Tagged {}.", count(n, "contact")),

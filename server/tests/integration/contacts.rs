@@ -1392,4 +1392,32 @@ async fn organisers_tag_everyone_a_search_finds(app: TestApp) {
         "removed riverside: 61 contacts",
     ];
     assert_eq!(audited, expected, "each in the same second, so in no order");
+
+    // A list longer than a batch: every contact on it, each once, one audit line.
+    let mut tx = app.db.begin_write().await.unwrap();
+    for n in 0..1_201 {
+        sqlx::query(
+            "INSERT INTO contacts (id, email, name, source, created_at, updated_at) VALUES ($1, $2, $3, 'TEST', 0, 0)",
+        )
+        .bind(format!("bulk-{n}"))
+        .bind(format!("bulk{n}@example.org"))
+        .bind(format!("Bulk {n}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let before = app.events("contact.tags.changed").await.len();
+    let args = [("filter[search]", "bulk"), ("add", "winter")];
+    assert_eq!(app.call(&admin, "contacts/tag-all", &args).await.json::<Value>().await.unwrap(), 1_201);
+    let winter: Vec<String> =
+        sqlx::query_scalar("SELECT contact_id FROM contact_tags WHERE tag = 'winter' ORDER BY contact_id")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    let mut bulk: Vec<String> = (0..1_201).map(|n| format!("bulk-{n}")).collect();
+    bulk.sort();
+    assert_eq!(winter, bulk);
+    assert_eq!(app.events("contact.tags.changed").await.len(), before + 1_201);
+    assert!(app.audited("contacts.tagged").await.contains(&"added winter: 1,201 contacts".to_string()));
 }
