@@ -254,6 +254,9 @@ test.describe.serial("contacts", () => {
     await field.fill("phone bank");
     await tagAll.getByRole("button", { name: "Add the tag" }).click();
     await expect(admin.getByTestId("tag-all-result")).toHaveText("Tagged 2 contacts.");
+    // The tag fields now suggest it, with how many hold it.
+    await expect(admin.locator('#known-tags option[value="phone bank"]')).toHaveAttribute("label", "2 contacts");
+    await expect(field).toHaveAttribute("list", "known-tags");
     await expect(field).toHaveAttribute("aria-invalid", "false");
     // The list shows it on each without a reload, and the tag finds them.
     await expect(admin.getByTestId("contact-row").getByTestId("tag").filter({ hasText: "phone bank" })).toHaveCount(2);
@@ -271,6 +274,7 @@ test.describe.serial("contacts", () => {
     await expect(admin.getByTestId("tag-all-result")).toHaveText("Took the tag off 2 contacts.");
     await expect(admin.getByTestId("contact-row").getByTestId("tag").filter({ hasText: "phone bank" })).toHaveCount(0);
     await expect(admin.getByTestId("contact-row")).toHaveCount(2);
+    await expect(admin.locator('#known-tags option[value="phone bank"]')).toHaveCount(0);
   });
 
   test("an admin downloads someone's data and erases them, once nothing still needs them", async ({ browser }) => {

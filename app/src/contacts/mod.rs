@@ -80,6 +80,13 @@ pub struct ContactPage {
     pub count: i64,
 }
 
+/// A tag contacts hold, and how many hold it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagInUse {
+    pub tag: String,
+    pub contacts: i64,
+}
+
 /// The periods the leaderboard ranks over, in days (0: all time).
 pub const LEADERBOARD_PERIODS: [(i64, &str); 4] =
     [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"), (0, "All time")];
@@ -305,7 +312,14 @@ pub async fn list_contacts(#[server(default)] filter: ContactFilter) -> Result<C
     Ok(service::list(&state.db, &filter).await?)
 }
 
-/// One contact with their timeline, sign-ups and payments.
+/// The tags contacts hold, by name, each with how many hold it: what tag fields suggest.
+#[server(prefix = "/api", endpoint = "contacts/tags-in-use")]
+pub async fn tags_in_use() -> Result<Vec<TagInUse>, AppError> {
+    crate::auth::require_role(VIEWERS).await?;
+    let state = crate::state::app_state()?;
+    Ok(service::tags_in_use(&state.db).await?)
+}
+
 /// The most engaged contacts over the last `period_days` days (0: all time), highest score first.
 #[server(prefix = "/api", endpoint = "contacts/leaderboard")]
 pub async fn contacts_leaderboard(

@@ -1080,6 +1080,20 @@ pub async fn emails_tagged(db: &Db, tag: &str) -> Result<Vec<String>, sqlx::Erro
 }
 
 /// The tags contact `id` holds, in order.
+/// The most tags `tags_in_use` answers with: suggestions, not a report.
+const TAGS_IN_USE_MAX: i64 = 500;
+
+/// The tags contacts hold, by name, each with how many hold it (the first `TAGS_IN_USE_MAX`).
+pub async fn tags_in_use(db: &Db) -> Result<Vec<super::TagInUse>, ContactError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.tag, COUNT(*) FROM contact_tags t JOIN contacts c ON c.id = t.contact_id \
+         WHERE c.erased_at IS NULL GROUP BY t.tag ORDER BY t.tag LIMIT {TAGS_IN_USE_MAX}"
+    )))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(tag, contacts)| super::TagInUse { tag, contacts }).collect())
+}
+
 pub async fn tags_held(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
         .bind(id)

@@ -10,9 +10,11 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::{
     AddContactNote, ChangeContactTags, ContactDetail, ContactFilter, ContactPages, CreateContact,
     DeleteContactNote, EditContactNote, EraseContact, IMPORT_MAX_BYTES, IMPORT_MAX_TEXT, MergeContacts,
-    NOTE_MAX_CHARS, PreviewContactImport, Resubscribe, StartContactImport, TagAllContacts, Unsubscribe,
-    UpdateContact, contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
+    NOTE_MAX_CHARS, PreviewContactImport, Resubscribe, StartContactImport, TagAllContacts, TagInUse,
+    Unsubscribe, UpdateContact, contacts_leaderboard, get_contact, get_unsubscribe_status, list_contacts,
+    tags_in_use,
 };
+use crate::error::AppError;
 use crate::jobs::ui::JobProgress;
 use crate::payments::format_cents;
 use crate::ui::style::{PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -56,7 +58,11 @@ pub fn ContactsPage() -> impl IntoView {
         })
     };
     let contacts = Resource::new(filter, list_contacts);
-    crate::live::on_change(CONTACT_EVENTS, move || contacts.refetch());
+    let known_tags = Resource::new(|| (), |_| tags_in_use());
+    crate::live::on_change(CONTACT_EVENTS, move || {
+        contacts.refetch();
+        known_tags.refetch();
+    });
     let create = ServerAction::<CreateContact>::new();
     let tag_all = ServerAction::<TagAllContacts>::new();
     // Whether the last change of all the list's tags took one away; here, as the box is drawn
@@ -87,13 +93,14 @@ pub fn ContactsPage() -> impl IntoView {
             </label>
             <label class="text-sm text-slate-700">
                 "Tag"
-                <input name="tag" class=SMALL_INPUT value=move || filter().tag />
+                <input name="tag" class=SMALL_INPUT list="known-tags" value=move || filter().tag />
             </label>
             <div class="flex items-end gap-3">
                 <button type="submit" class=SMALL_BUTTON>"Filter"</button>
                 <a href="/admin/contacts" class="text-sm text-slate-600 hover:text-slate-900">"Clear"</a>
             </div>
         </form>
+        <KnownTags tags=known_tags />
         <details class="mt-4 rounded-lg bg-white p-4 shadow-sm" data-testid="add-contact">
             <summary class="cursor-pointer font-semibold text-slate-900">"Add a contact"</summary>
             <ActionForm action=create attr:class="mt-3 flex max-w-xl flex-col gap-3">
@@ -155,6 +162,23 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
+/// The tags contacts hold, suggested by each tag field of the page (`list="known-tags"`),
+/// with how many hold each.
+#[component]
+fn KnownTags(tags: Resource<Result<Vec<TagInUse>, AppError>>) -> impl IntoView {
+    view! {
+        <datalist id="known-tags" data-testid="known-tags">
+            <Transition>
+                {move || Suspend::new(async move {
+                    tags.await.unwrap_or_default().into_iter().map(|known| {
+                        view! { <option value=known.tag label=count(known.contacts, "contact") /> }
+                    }).collect_view()
+                })}
+            </Transition>
+        </datalist>
+    }
+}
+
 /// "Add or remove a tag on all of them": gives a tag to, or takes it from, every contact the
 /// list finds with `filter` (all `found` of them, not only this page's), after a confirmation
 /// that says how many. `removing` is whether the last change took a tag away.
@@ -204,7 +228,7 @@ fn TagEveryone(
             <div class="flex flex-wrap items-end gap-3" data-testid="tag-all">
                 <div>
                     <label for="field-tag-all" class="block text-sm text-slate-700">{format!("Add or remove a tag on all {}", count(found, "contact"))}</label>
-                    <input id="field-tag-all" node_ref=input class=SMALL_INPUT maxlength=40 aria-describedby="field-tag-all-error"
+                    <input id="field-tag-all" node_ref=input class=SMALL_INPUT maxlength=40 list="known-tags" aria-describedby="field-tag-all-error"
                         aria-invalid=move || if message().is_some() { "true" } else { "false" } />
                 </div>
                 <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=move |_| add(false)>"Add the tag"</button>
@@ -372,7 +396,11 @@ pub fn ContactPage() -> impl IntoView {
         })
     };
     let detail = Resource::new(move || (id(), pages()), |(id, pages)| get_contact(id, pages));
-    crate::live::on_change(CONTACT_EVENTS, move || detail.refetch());
+    let known_tags = Resource::new(|| (), |_| tags_in_use());
+    crate::live::on_change(CONTACT_EVENTS, move || {
+        detail.refetch();
+        known_tags.refetch();
+    });
     let tags = ServerAction::<ChangeContactTags>::new();
     let merge = ServerAction::<MergeContacts>::new();
     let erase = ServerAction::<EraseContact>::new();
@@ -451,6 +479,7 @@ pub fn ContactPage() -> impl IntoView {
     view! {
         <Title text="Contact" />
         <p><a href="/admin/contacts" class="text-sm text-indigo-700 hover:underline">"← Contacts"</a></p>
+        <KnownTags tags=known_tags />
         // The live parts are drawn again on every change; the forms are drawn once (again
         // after an erasure, which empties the contact), so that what is being typed stays.
         <Transition fallback=|| view! { <p class="mt-6 text-slate-600">"Loading…"</p> }>
@@ -526,7 +555,7 @@ pub fn ContactPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=tag_owner />
                                 <label class="text-sm text-slate-700">
                                     "Add tags (comma-separated)"
-                                    <input name="add" class=SMALL_INPUT required=true maxlength="200" />
+                                    <input name="add" class=SMALL_INPUT required=true maxlength="200" list="known-tags" />
                                 </label>
                                 <button type="submit" class=SMALL_BUTTON disabled=move || tags.pending().get()>"Add"</button>
                             </ActionForm>

@@ -233,6 +233,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("contacts/list", CONTACT_READERS),
     ("contacts/get", CONTACT_READERS),
     ("contacts/leaderboard", CONTACT_READERS),
+    ("contacts/tags-in-use", CONTACT_READERS),
     ("contacts/create", ORGANISERS),
     ("contacts/update", ORGANISERS),
     ("contacts/tags", ORGANISERS),

@@ -25,6 +25,7 @@ on_both_backends!(
     organisers_keep_notes_on_a_contact_which_follow_it_through_a_merge_and_an_erasure,
     a_note_is_rewritten_by_its_author_only_and_says_when,
     organisers_tag_everyone_a_search_finds,
+    tag_fields_suggest_the_tags_in_use,
 );
 
 /// A contact created the way every module does it, inside a transaction of its own.
@@ -1420,4 +1421,32 @@ async fn organisers_tag_everyone_a_search_finds(app: TestApp) {
     assert_eq!(winter, bulk);
     assert_eq!(app.events("contact.tags.changed").await.len(), before + 1_201);
     assert!(app.audited("contacts.tagged").await.contains(&"added winter: 1,201 contacts".to_string()));
+}
+
+/// The tags contacts hold, with how many hold each, by name: what the tag fields of the list
+/// and of a contact's page suggest.
+async fn tag_fields_suggest_the_tags_in_use(app: TestApp) {
+    let admin = admin(&app).await;
+    let in_use = async || app.call(&admin, "contacts/tags-in-use", &[]).await.json::<Value>().await.unwrap();
+    assert_eq!(in_use().await, serde_json::json!([]));
+    let page = app.page(&admin, "/admin/contacts").await;
+    assert!(page.contains("<datalist id=\"known-tags\""), "{page}");
+
+    let (ana, ben) = (
+        contact(&app, "ana@example.org", "Ana", None).await,
+        contact(&app, "ben@example.org", "Ben", None).await,
+    );
+    app.call(&admin, "contacts/tags", &[("id", ana.as_str()), ("add", "zone-1, member")]).await;
+    app.call(&admin, "contacts/tags", &[("id", ben.as_str()), ("add", "member")]).await;
+    let expected = serde_json::json!([{"tag": "member", "contacts": 2}, {"tag": "zone-1", "contacts": 1}]);
+    assert_eq!(in_use().await, expected);
+    for path in ["/admin/contacts".to_string(), format!("/admin/contacts/{ben}")] {
+        let page = app.page(&admin, &path).await;
+        assert!(page.contains("<option value=\"member\" label=\"2 contacts\""), "{path}: {page}");
+        assert!(page.contains("<option value=\"zone-1\" label=\"1 contact\""), "{path}: {page}");
+        assert!(page.contains("list=\"known-tags\""), "{path}: the tag field suggests them");
+    }
+    // Taken off everyone, a tag is no longer suggested.
+    app.call(&admin, "contacts/tags", &[("id", ana.as_str()), ("remove", "zone-1")]).await;
+    assert_eq!(in_use().await, serde_json::json!([{"tag": "member", "contacts": 2}]));
 }
