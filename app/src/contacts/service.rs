@@ -1079,7 +1079,6 @@ pub async fn emails_tagged(db: &Db, tag: &str) -> Result<Vec<String>, sqlx::Erro
     .await
 }
 
-/// The tags contact `id` holds, in order.
 /// The most tags `tags_in_use` answers with: suggestions, not a report.
 const TAGS_IN_USE_MAX: i64 = 500;
 
@@ -1094,6 +1093,7 @@ pub async fn tags_in_use(db: &Db) -> Result<Vec<super::TagInUse>, ContactError> 
     Ok(rows.into_iter().map(|(tag, contacts)| super::TagInUse { tag, contacts }).collect())
 }
 
+/// The tags contact `id` holds, in order.
 pub async fn tags_held(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT tag FROM contact_tags WHERE contact_id = $1 ORDER BY tag")
         .bind(id)

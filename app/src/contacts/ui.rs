@@ -222,7 +222,11 @@ fn TagEveryone(
             (true, n) => format!("Took the tag off {}.", count(n, "contact")),
         })
     };
-    let add = confirm.clone();
+    let add_tag = {
+        let confirm = confirm.clone();
+        move |_| confirm(false)
+    };
+    let remove_tag = move |_| confirm(true);
     view! {
         <div class="mt-2 rounded-lg bg-white p-3 shadow-sm">
             <div class="flex flex-wrap items-end gap-3" data-testid="tag-all">
@@ -231,8 +235,8 @@ fn TagEveryone(
                     <input id="field-tag-all" node_ref=input class=SMALL_INPUT maxlength=40 list="known-tags" aria-describedby="field-tag-all-error"
                         aria-invalid=move || if message().is_some() { "true" } else { "false" } />
                 </div>
-                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=move |_| add(false)>"Add the tag"</button>
-                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=move |_| confirm(true)>"Remove the tag"</button>
+                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=add_tag>"Add the tag"</button>
+                <button type="button" class=SMALL_BUTTON disabled=move || action.pending().get() on:click=remove_tag>"Remove the tag"</button>
                 <p class="text-sm text-green-700" role="status" data-testid="tag-all-result">{done}</p>
             </div>
             <p id="field-tag-all-error" class="mt-1 text-sm text-red-600" data-testid="error-tag-all">{message}</p>
