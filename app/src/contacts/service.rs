@@ -1085,8 +1085,7 @@ const TAGS_IN_USE_MAX: i64 = 500;
 /// The tags contacts hold, by name, each with how many hold it (the first `TAGS_IN_USE_MAX`).
 pub async fn tags_in_use(db: &Db) -> Result<Vec<super::TagInUse>, ContactError> {
     let rows: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT t.tag, COUNT(*) FROM contact_tags t JOIN contacts c ON c.id = t.contact_id \
-         WHERE c.erased_at IS NULL GROUP BY t.tag ORDER BY t.tag LIMIT {TAGS_IN_USE_MAX}"
+        "SELECT tag, COUNT(*) FROM contact_tags GROUP BY tag ORDER BY tag LIMIT {TAGS_IN_USE_MAX}"
     )))
     .fetch_all(db.pool())
     .await?;

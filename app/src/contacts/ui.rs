@@ -198,11 +198,12 @@ fn TagEveryone(
     };
     let confirm = move |remove: bool| {
         let tag = input.get().map(|field| field.value()).unwrap_or_default();
-        let question = if remove {
-            format!("Remove the tag \"{}\" from all {} this list finds?", tag.trim(), count(found, "contact"))
-        } else {
-            format!("Add the tag \"{}\" to all {} this list finds?", tag.trim(), count(found, "contact"))
-        };
+        let (verb, to) = if remove { ("Remove", "from") } else { ("Add", "to") };
+        let question = format!(
+            "{verb} the tag \"{}\" {to} all {} this list finds?",
+            tag.trim(),
+            count(found, "contact")
+        );
         // Without a tag the server says what is missing; there is nothing to confirm.
         if tag.trim().is_empty() || window().confirm_with_message(&question).unwrap_or(false) {
             removing.set(remove);
