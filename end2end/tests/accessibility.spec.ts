@@ -32,6 +32,9 @@ async function adminPages(admin: Page): Promise<string[]> {
 }
 
 test.describe.serial("accessibility", () => {
+  // Three of these load, hydrate and check dozens of pages each: longer than the default minute
+  // while the other worker runs a spec too.
+  test.describe.configure({ timeout: 180_000 });
   let server: RunningServer;
 
   test.beforeAll(async ({ browser }) => {
