@@ -5,8 +5,8 @@ import { defineConfig } from "@playwright/test";
 export default defineConfig({
   testDir: "./tests",
   // Two spec files at a time: each starts its own server on a free port with its own data
-  // directory, so they share nothing, and on two cores the suite takes two thirds of the time.
-  // A spec's tests still run in order, one after the other.
+  // directory, so they share nothing, and on two cores the suite takes three quarters of the
+  // time. A spec's tests still run in order, one after the other.
   fullyParallel: false,
   workers: 2,
   forbidOnly: true,

@@ -40,8 +40,8 @@ cargo clippy -p changemaker-frontend --target wasm32-unknown-unknown -- -D warni
 
 # The tests' SQLite files, the browser tests' data directories and Chromium's profiles are
 # throwaway: in memory (/dev/shm) each commit skips the wait for the disk that SQLite's
-# synchronous=FULL makes (the integration tests took 374 s against 401 to 419 s on disk), as the
-# PostgreSQL cluster below runs with fsync off.
+# synchronous=FULL makes (the integration tests took 374 s against 401 to 419 s on disk), just
+# as the PostgreSQL cluster below runs with fsync off.
 test_tmp=""
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   test_tmp=$(mktemp -d /dev/shm/changemaker-tests.XXXXXX)
