@@ -106,8 +106,8 @@ fn checked(form: &SmsCampaignForm) -> Result<SmsCampaignForm, SmsError> {
     Ok(form)
 }
 
-/// Starts a campaign: records it and its recipients with `sms.campaign.started` in one
-/// transaction, then sends it as a background job. Answers with the campaign's id.
+/// Starts a campaign: records it and its recipients with `sms.campaign.started` and an audit
+/// line in one transaction, then sends it as a background job. Answers with the campaign's id.
 pub async fn start(state: &AppState, actor: &Actor, form: &SmsCampaignForm) -> Result<String, SmsError> {
     let form = checked(form)?;
     let (bus, target) = (&state.bus, sender(state).await?);
@@ -155,8 +155,10 @@ pub async fn start(state: &AppState, actor: &Actor, form: &SmsCampaignForm) -> R
         recipient_count: recipients.len() as i64,
     });
     bus::publish(&mut tx, actor, &event).await?;
+    let entity = format!("{}: {}", form.name, crate::ui::count(recipients.len() as i64, "text"));
+    crate::audit::service::record(&mut tx, actor, "sms.campaign.started", &entity).await?;
     bus.commit(tx).await?;
-    send_in_background(bus, target, actor, &id).await?;
+    send_in_background(bus, target, actor, &id, recipients.len() as i64).await?;
     Ok(id)
 }
 
@@ -196,23 +198,26 @@ pub async fn resume(state: &AppState, actor: &Actor, id: &str) -> Result<(), Sms
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    let to_go: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sms_recipients WHERE campaign_id = $1 AND status = 'PENDING'",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let entity = format!("{}: {} to go", campaign.name, crate::ui::count(to_go, "text"));
+    crate::audit::service::record(&mut tx, actor, "sms.campaign.resumed", &entity).await?;
     tx.commit().await?;
-    send_in_background(bus, target, actor, id).await
+    send_in_background(bus, target, actor, id, to_go).await
 }
 
-/// Sends a campaign's pending texts as a job, and records the job on the campaign.
+/// Sends a campaign's `pending` texts as a job, and records the job on the campaign.
 async fn send_in_background(
     bus: &Bus,
     target: TwilioTarget,
     actor: &Actor,
     id: &str,
+    pending: i64,
 ) -> Result<(), SmsError> {
-    let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sms_recipients WHERE campaign_id = $1 AND status = 'PENDING'",
-    )
-    .bind(id)
-    .fetch_one(bus.db().pool())
-    .await?;
     let (bus_for_job, campaign_id) = (bus.clone(), id.to_string());
     let job_id =
         crate::jobs::service::spawn(bus.db(), "sms-campaign", pending, actor, move |progress| async move {

@@ -416,6 +416,7 @@ async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backe
     assert!(!detail.to_string().contains(AUTH_TOKEN));
     let started = app.events("sms.campaign.started").await;
     assert_eq!((started.len(), started[0]["recipient_count"].clone()), (1, json!(2)));
+    assert_eq!(app.audited("sms.campaign.started").await, vec!["Rally: 2 texts".to_string()]);
     let sent = app.events("sms.message.sent").await;
     assert_eq!(sent.len(), 1);
     assert!(ana_or_ben(&sent[0]["contact_id"]), "{sent:?}");
@@ -466,6 +467,11 @@ async fn campaigns_text_each_usable_number_once_and_record_what_did_not_go(backe
     })
     .await;
     assert_eq!(twilio.sent_to().len(), 4, "Fay's once more; Ana's not again");
+    // The admin audit log names each sending; the press refused wrote nothing.
+    let mut started = app.audited("sms.campaign.started").await;
+    started.sort();
+    assert_eq!(started, vec!["Everyone: 3 texts".to_string(), "Rally: 2 texts".to_string()]);
+    assert_eq!(app.audited("sms.campaign.resumed").await, vec!["Everyone: 1 text to go".to_string()]);
     assert_eq!(twilio.sent_to()[3], "+15552223333");
     let detail = ok_json(app.call(&owner, "sms/campaign", &[("id", second.as_str())]).await).await;
     let why: Vec<&str> =
