@@ -38,23 +38,22 @@ step "clippy (server side and browser side)"
 cargo clippy -p app -p changemaker-server --all-targets --features app/ssr,changemaker-server/embed -- -D warnings
 cargo clippy -p changemaker-frontend --target wasm32-unknown-unknown -- -D warnings
 
-# The tests' SQLite files, the browser tests' data directories and Chromium's profiles are
-# throwaway: in memory (/dev/shm) each commit skips the wait for the disk that SQLite's
-# synchronous=FULL makes (the integration tests took 374 s against 401 to 419 s on disk), just
-# as the PostgreSQL cluster below runs with fsync off.
+step "PostgreSQL and a temp directory for the tests"
+source scripts/pg-cluster.sh
 test_tmp=""
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-  test_tmp=$(mktemp -d /dev/shm/changemaker-tests.XXXXXX)
-  export TMPDIR="$test_tmp"
-fi
 cleanup() {
   pg_cluster_stop
   if [ -n "$test_tmp" ]; then rm -rf "$test_tmp"; fi
 }
-
-step "PostgreSQL for the tests"
-source scripts/pg-cluster.sh
 trap cleanup EXIT
+# The tests' SQLite files, the browser tests' data directories and Chromium's profiles are
+# throwaway: in memory (/dev/shm) each commit skips the wait for the disk that SQLite's
+# synchronous=FULL makes (the integration tests took 374 s against 401 to 419 s on disk), just
+# as the PostgreSQL cluster runs with fsync off.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  test_tmp=$(mktemp -d /dev/shm/changemaker-tests.XXXXXX)
+  export TMPDIR="$test_tmp"
+fi
 if [ -z "${CHANGEMAKER_TEST_DATABASE_URL:-}" ]; then
   pg_cluster_start
 else
