@@ -186,6 +186,7 @@ fn upload_refusal(e: UploadError) -> Response {
         UploadError::Empty => StatusCode::UNPROCESSABLE_ENTITY,
         UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         UploadError::CutOff => StatusCode::BAD_REQUEST,
+        UploadError::Picture(_) => StatusCode::UNPROCESSABLE_ENTITY,
         UploadError::Storage(ref cause) => {
             tracing::error!(error = %cause, "could not store an uploaded file");
             return (StatusCode::INTERNAL_SERVER_ERROR, "The file could not be stored; try again.")

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use axum::extract::multipart::Field;
 use tokio::io::AsyncWriteExt;
 
+use super::pictures::{Fitted, PictureError};
+
 /// The largest video upload allowed when the configuration names none: 1 GiB.
 pub const DEFAULT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
 /// The largest picture: a phone's photo is 2 to 6 MB.
@@ -26,15 +28,24 @@ pub struct Kind {
     sniff: fn(&[u8]) -> Option<&'static str>,
     /// Why another kind of file is refused.
     refused: &'static str,
+    /// What makes a received file of this kind fit to serve, given its bytes and extension;
+    /// `None` to keep it as uploaded (a video, too large to read into memory).
+    fit: Option<fn(Vec<u8>, &'static str) -> Result<Fitted, PictureError>>,
 }
 
-pub const VIDEOS: Kind =
-    Kind { folder: "videos", noun: "video", sniff: kind_of, refused: "Upload an MP4 or WebM video file." };
+pub const VIDEOS: Kind = Kind {
+    folder: "videos",
+    noun: "video",
+    sniff: kind_of,
+    refused: "Upload an MP4 or WebM video file.",
+    fit: None,
+};
 pub const PICTURES: Kind = Kind {
     folder: "pictures",
     noun: "picture",
     sniff: picture_kind_of,
     refused: "Upload a JPEG, PNG, WebP or GIF picture.",
+    fit: Some(super::pictures::fit_for_pages),
 };
 
 /// Where uploaded files of one kind live, and how large one may be.
@@ -67,6 +78,9 @@ pub enum UploadError {
     TooLarge(u64),
     #[error("The upload was cut off before the whole file arrived; try again.")]
     CutOff,
+    /// A picture that cannot be read or has too many pixels.
+    #[error("{0}")]
+    Picture(#[from] PictureError),
     #[error("the file could not be stored: {0}")]
     Storage(#[from] std::io::Error),
 }
@@ -154,7 +168,10 @@ impl MediaFiles {
     pub async fn receive(&self, field: &mut Field<'_>) -> Result<Received, UploadError> {
         let original_name = shown_name(field.file_name(), self.kind.noun);
         let partial = self.incoming.join(uuid::Uuid::new_v4().to_string());
-        let received = self.write(field, &partial).await;
+        let received = match self.write(field, &partial).await {
+            Ok((kind, bytes)) => self.fit(&partial, kind, bytes).await,
+            Err(e) => Err(e),
+        };
         let (kind, bytes) = match received {
             Ok(done) => done,
             Err(e) => {
@@ -203,6 +220,28 @@ impl MediaFiles {
             kind.or_else(|| (self.kind.sniff)(&first)).ok_or(UploadError::WrongKind(self.kind.refused))?;
         file.sync_all().await?;
         Ok((kind, bytes))
+    }
+
+    /// Makes the whole file received at `path`, of extension `kind` and `bytes` long, fit to
+    /// serve when its kind asks for it: its extension and length then.
+    async fn fit(
+        &self,
+        path: &Path,
+        kind: &'static str,
+        bytes: u64,
+    ) -> Result<(&'static str, u64), UploadError> {
+        let Some(fit) = self.kind.fit else {
+            return Ok((kind, bytes));
+        };
+        let uploaded = tokio::fs::read(path).await?;
+        // A decoder that panics on a crafted file refuses that file, nothing more.
+        let fitted = tokio::task::spawn_blocking(move || fit(uploaded, kind))
+            .await
+            .map_err(|_| PictureError::Unreadable)??;
+        let mut file = tokio::fs::File::create(path).await?;
+        file.write_all(&fitted.bytes).await?;
+        file.sync_all().await?;
+        Ok((fitted.extension, fitted.bytes.len() as u64))
     }
 
     /// Once `received` was recorded on what it belongs to (`recorded`: the name of the file it

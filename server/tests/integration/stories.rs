@@ -2,7 +2,7 @@
 //! `social.impact-story.published`) to the public pages, taken back, deleted; their pictures
 //! uploaded with what they show, served, replaced, removed and deleted with their story.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, pictures};
 use app::users::{Role, UserStatus};
 use serde_json::{Value, json};
 
@@ -202,10 +202,9 @@ fn stored(app: &TestApp, name: &str) -> bool {
     app.config.data_dir.join("media").join("pictures").join(name).exists()
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
-const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
-
 async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: TestApp) {
+    let png = pictures::png(40, 30);
+    let png = png.as_slice();
     app.create_user("editor@example.org", Role::Admin, UserStatus::Active).await;
     app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
     let admin = app.signed_in("editor@example.org").await;
@@ -216,9 +215,9 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
 
     // Refused, each with its reason, and nothing stored or changed.
     let sam = app.signed_in("sam@example.org").await;
-    assert_eq!(upload_picture(&app, &app.client(), &id, alt, "bus.png", PNG).await.status(), 401);
-    assert_eq!(upload_picture(&app, &sam, &id, alt, "bus.png", PNG).await.status(), 403);
-    assert_eq!(upload_picture(&app, &admin, "nope", alt, "bus.png", PNG).await.status(), 404);
+    assert_eq!(upload_picture(&app, &app.client(), &id, alt, "bus.png", png).await.status(), 401);
+    assert_eq!(upload_picture(&app, &sam, &id, alt, "bus.png", png).await.status(), 403);
+    assert_eq!(upload_picture(&app, &admin, "nope", alt, "bus.png", png).await.status(), 404);
     let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
     for (alt, file, bytes, status, message) in [
         (alt, "bus.svg", &svg[..], 415, "Upload a JPEG, PNG, WebP or GIF picture."),
@@ -230,9 +229,10 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
             "Upload a JPEG, PNG, WebP or GIF picture.",
         ),
         (alt, "empty.png", &b""[..], 422, "The file is empty."),
-        (None, "bus.png", PNG, 422, "Say what the picture shows"),
-        (Some("  "), "bus.png", PNG, 422, "Say what the picture shows"),
-        (Some(&"x".repeat(301)), "bus.png", PNG, 422, "at most 300 characters"),
+        (alt, "cut.png", &png[..30], 422, "This picture cannot be read"),
+        (None, "bus.png", png, 422, "Say what the picture shows"),
+        (Some("  "), "bus.png", png, 422, "Say what the picture shows"),
+        (Some(&"x".repeat(301)), "bus.png", png, 422, "at most 300 characters"),
     ] {
         let res = upload_picture(&app, &admin, &id, alt, file, bytes).await;
         assert_eq!(res.status(), status, "{file} {alt:?}");
@@ -248,7 +248,7 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     // Stored: the story shows it, served as it came, written to the audit log, with the event.
     let updates = app.events("social.impact-story.updated").await.len();
     let story = ok_json(
-        upload_picture(&app, &admin, &id, Some(" Riders at the new bus stop "), "bus.png", PNG).await,
+        upload_picture(&app, &admin, &id, Some(" Riders at the new bus stop "), "bus.png", png).await,
     )
     .await;
     let first = story["picture"]["name"].as_str().unwrap().to_string();
@@ -257,7 +257,7 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     let res = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/png");
-    assert_eq!(&res.bytes().await.unwrap()[..], PNG);
+    assert_eq!(&res.bytes().await.unwrap()[..], png, "already fit for the pages: kept as it came");
     assert_eq!(app.audited("story.picture.uploaded").await, ["Bus route 12 saved: bus.png"]);
     assert_eq!(app.events("social.impact-story.updated").await.len(), updates + 1);
 
@@ -286,12 +286,26 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     assert!(page.contains("alt=\"Riders boarding the 12 at the new stop\""), "{page}");
     assert_eq!(app.audited("story.picture.described").await, ["Bus route 12 saved"], "the refused ones not");
 
-    // Replaced by a JPEG: the PNG goes.
-    let story = ok_json(upload_picture(&app, &admin, &id, alt, "bus.jpg", JPEG).await).await;
+    // Replaced by a phone's photo, larger than other requests may be: the PNG goes, and the
+    // photo is stored upright, scaled to the pages, without saying where it was taken.
+    let photo = pictures::phone_photo(3000, 2000);
+    assert!(photo.len() > 2 * 1024 * 1024, "{}", photo.len());
+    let story = ok_json(upload_picture(&app, &admin, &id, alt, "IMG_0412.jpg", &photo).await).await;
     let second = story["picture"]["name"].as_str().unwrap().to_string();
     assert!(second.ends_with(".jpg") && stored(&app, &second) && !stored(&app, &first), "{second}");
     let old = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
     assert_eq!(old.status(), 404);
+    let res = app.client().get(app.url(&format!("/media/pictures/{second}"))).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    let served = res.bytes().await.unwrap();
+    assert!(served.len() * 2 < photo.len(), "{} of {}", served.len(), photo.len());
+    let location = b"GPS 51.5N 0.1W";
+    let names_location = |bytes: &[u8]| bytes.windows(location.len()).any(|w| w == location);
+    assert!(names_location(&photo) && !names_location(&served), "the camera's location is left out");
+    let shown = image::load_from_memory(&served).unwrap();
+    assert_eq!((shown.width(), shown.height()), (1067, 1600));
+    let uploads = app.audited("story.picture.uploaded").await;
+    assert!(uploads.contains(&"Bus route 12 saved: IMG_0412.jpg".to_string()), "{uploads:?}");
 
     // Removed, after which there is none to remove; the file goes.
     let story = ok_json(app.call(&admin, "stories/remove-picture", &[("id", id.as_str())]).await).await;
@@ -305,16 +319,14 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     assert_eq!(res.status(), 409, "no picture to describe");
     assert_eq!(app.audited("story.picture.removed").await, ["Bus route 12 saved"]);
 
-    // A phone's photo is larger than other requests may be; one over 10 MB is refused.
-    let photo = [PNG, &vec![7u8; 2_000_000]].concat();
-    ok_json(upload_picture(&app, &admin, &id, alt, "photo.png", &photo).await).await;
-    let huge = [PNG, &vec![7u8; 10 * 1024 * 1024]].concat();
+    // A file over 10 MB is refused.
+    let huge = [png, &vec![7u8; 10 * 1024 * 1024]].concat();
     let res = upload_picture(&app, &admin, &id, alt, "huge.png", &huge).await;
     assert_eq!(res.status(), 413);
     assert!(res.text().await.unwrap().contains("larger than the limit of 10 MB"));
 
     // Deleting the story removes its picture.
-    let story = ok_json(upload_picture(&app, &admin, &id, alt, "bus.png", PNG).await).await;
+    let story = ok_json(upload_picture(&app, &admin, &id, alt, "bus.png", png).await).await;
     let third = story["picture"]["name"].as_str().unwrap().to_string();
     assert!(stored(&app, &third));
     assert_eq!(app.call(&admin, "stories/delete", &[("id", id.as_str())]).await.status(), 200);

@@ -420,10 +420,9 @@ fn picture_stored(app: &TestApp, name: &str) -> bool {
     app.config.data_dir.join("media").join("pictures").join(name).exists()
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
-const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
-
 async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(app: TestApp) {
+    let png = crate::common::pictures::png(160, 90);
+    let png = png.as_slice();
     app.create_user("editor@example.org", Role::Admin, UserStatus::Active).await;
     app.create_user("sam@example.org", Role::Volunteer, UserStatus::Active).await;
     let admin = app.signed_in("editor@example.org").await;
@@ -433,14 +432,15 @@ async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(ap
 
     // Refused, each with its reason, and nothing stored or changed.
     let sam = app.signed_in("sam@example.org").await;
-    assert_eq!(upload_poster(&app, &app.client(), &id, "poster.png", PNG).await.status(), 401);
-    assert_eq!(upload_poster(&app, &sam, &id, "poster.png", PNG).await.status(), 403);
-    assert_eq!(upload_poster(&app, &admin, "nope", "poster.png", PNG).await.status(), 404);
+    assert_eq!(upload_poster(&app, &app.client(), &id, "poster.png", png).await.status(), 401);
+    assert_eq!(upload_poster(&app, &sam, &id, "poster.png", png).await.status(), 403);
+    assert_eq!(upload_poster(&app, &admin, "nope", "poster.png", png).await.status(), 404);
     let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
     for (file, bytes, status, message) in [
         ("poster.svg", &svg[..], 415, "Upload a JPEG, PNG, WebP or GIF picture."),
         ("march.mp4", &mp4(100)[..], 415, "Upload a JPEG, PNG, WebP or GIF picture."),
         ("empty.png", &b""[..], 422, "The file is empty."),
+        ("cut.png", &png[..30], 422, "This picture cannot be read"),
     ] {
         let res = upload_poster(&app, &admin, &id, file, bytes).await;
         assert_eq!(res.status(), status, "{file}");
@@ -453,13 +453,13 @@ async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(ap
 
     // Stored: served as it came, written to the audit log, with the event.
     let updates = app.events("video.updated").await.len();
-    let video = ok_json(upload_poster(&app, &admin, &id, "crowd.png", PNG).await).await;
+    let video = ok_json(upload_poster(&app, &admin, &id, "crowd.png", png).await).await;
     let first = video["poster"].as_str().unwrap().to_string();
     assert!(first.ends_with(".png") && picture_stored(&app, &first), "{first}");
     let res = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/png");
-    assert_eq!(&res.bytes().await.unwrap()[..], PNG);
+    assert_eq!(&res.bytes().await.unwrap()[..], png);
     assert_eq!(app.audited("video.poster.uploaded").await, ["March for transit!: crowd.png"]);
     assert_eq!(app.events("video.updated").await.len(), updates + 1);
     let admin_page = app.page(&admin, &format!("/admin/videos/{id}")).await;
@@ -479,13 +479,18 @@ async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(ap
     assert!(list.contains(&format!("<img src=\"/media/pictures/{first}\" alt=\"\"")), "{list}");
 
     // Posted by the browser itself (before the page's code has loaded), it lands back on the
-    // page; the picture it replaces goes.
-    let res = upload_as_browser(&app, &admin, &app::media::poster_upload_path(&id), "crowd.jpg", JPEG).await;
+    // page; the picture it replaces goes. (A phone's photo: stored scaled to the pages.)
+    let photo = crate::common::pictures::phone_photo(2400, 1800);
+    let res =
+        upload_as_browser(&app, &admin, &app::media::poster_upload_path(&id), "crowd.jpg", &photo).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], format!("/admin/videos/{id}"));
     let video = ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await;
     let second = video["poster"].as_str().unwrap().to_string();
     assert!(second.ends_with(".jpg") && picture_stored(&app, &second) && !picture_stored(&app, &first));
+    let stored = std::fs::read(app.config.data_dir.join("media").join("pictures").join(&second)).unwrap();
+    let shown = image::load_from_memory(&stored).unwrap();
+    assert_eq!((shown.width(), shown.height()), (1200, 1600), "upright, and at most 1,600 pixels a side");
     let old = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
     assert_eq!(old.status(), 404);
 
@@ -502,7 +507,7 @@ async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(ap
     assert_eq!(app.audited("video.poster.removed").await, ["March for transit!"]);
 
     // Deleting the video removes its poster.
-    let video = ok_json(upload_poster(&app, &admin, &id, "crowd.png", PNG).await).await;
+    let video = ok_json(upload_poster(&app, &admin, &id, "crowd.png", png).await).await;
     let third = video["poster"].as_str().unwrap().to_string();
     assert!(picture_stored(&app, &third));
     ok_json(app.call(&admin, "videos/publish", &[("id", id.as_str()), ("publish", "false")]).await).await;

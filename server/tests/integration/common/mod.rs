@@ -3,6 +3,7 @@
 //! over HTTP. `on_both_backends!` runs a test on each backend without writing it twice.
 #![allow(dead_code)]
 
+pub mod pictures;
 pub mod smtp;
 pub mod stripe;
 
