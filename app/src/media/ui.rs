@@ -263,7 +263,7 @@ fn Poster(
         <section class=CARD data-testid="poster">
             <h2 class="font-semibold text-slate-900">"Poster picture"</h2>
             <p class="mt-1 text-sm text-slate-600">
-                "Shown in the player before the video plays, beside it on the videos page, and large where a link to it is shared. A JPEG, PNG, WebP or GIF up to 10 MB, ideally 1280 × 720."
+                "Shown in the player before the video plays, beside it on the videos page, and large where a link to it is shared. A JPEG, PNG, WebP or GIF up to 10 MB, ideally 1280 × 720; a larger one is stored scaled down to 1,600 pixels on its longest side, and a photo without the place it was taken."
             </p>
             {shown}
             <FormError error=last_error(remove.value()) />

@@ -204,7 +204,7 @@ pub fn AdminStoryPage() -> impl IntoView {
                 Some(view! {
                     <section class=CARD>
                         <h2 class="font-semibold text-slate-900">"Picture"</h2>
-                        <p class="mt-1 text-sm text-slate-600">"A JPEG, PNG, WebP or GIF of at most 10 MB, shown above the story and in the list of stories. A new upload replaces the last one."</p>
+                        <p class="mt-1 text-sm text-slate-600">"A JPEG, PNG, WebP or GIF of at most 10 MB, shown above the story and in the list of stories; a larger one is stored scaled down to 1,600 pixels on its longest side, and a photo without the place it was taken. A new upload replaces the last one."</p>
                         {shown}
                         <FormError error=last_error(remove_picture.value()) />
                         <crate::media::ui::FileUpload action=picture_upload_path(&s.id) label="Picture" testid="picture" uploaded=refetch
