@@ -28,10 +28,13 @@ pub struct Kind {
     sniff: fn(&[u8]) -> Option<&'static str>,
     /// Why another kind of file is refused.
     refused: &'static str,
-    /// What makes a received file of this kind fit to serve, given its bytes and extension;
-    /// `None` to keep it as uploaded (a video, too large to read into memory).
-    fit: Option<fn(Vec<u8>, &'static str) -> Result<Fitted, PictureError>>,
+    /// What makes a received file of this kind fit to serve; `None` to keep it as uploaded (a
+    /// video, too large to read into memory).
+    fit: Option<Fit>,
 }
+
+/// Makes a received file fit to serve, given its bytes and extension.
+type Fit = fn(Vec<u8>, &'static str) -> Result<Fitted, PictureError>;
 
 pub const VIDEOS: Kind = Kind {
     folder: "videos",
