@@ -1,6 +1,38 @@
 import { expect } from "@playwright/test";
+import { deflateSync } from "node:zlib";
 import { ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
+
+// A PNG of `width` × `height` pixels, as many as a phone's photo, its rows alike so that the
+// file is small.
+function largePng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const framing = Buffer.alloc(8);
+    framing.writeUInt32BE(data.length, 0);
+    framing.writeUInt32BE(crc32(body), 4);
+    return Buffer.concat([framing.subarray(0, 4), body, framing.subarray(4)]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2], 8); // 8 bits a channel, RGB
+  const row = Buffer.alloc(1 + width * 3);
+  for (let x = 0; x < width; x++) row.set([(x * 7) % 256, 120, 200], 1 + x * 3);
+  const pixels = deflateSync(Buffer.concat(Array(height).fill(row)));
+  const signature = Buffer.from("89504e470d0a1a0a", "hex");
+  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
+}
+
+// PNG's chunk checksum.
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
 
 test.describe.serial("impact stories", () => {
   let server: RunningServer;
@@ -96,14 +128,15 @@ test.describe.serial("impact stories", () => {
     await expect(admin.getByTestId("picture-upload-error")).toHaveText("Upload a JPEG, PNG, WebP or GIF picture.");
     await expect(admin.getByTestId("story-picture")).toHaveCount(0);
 
-    // A 1×1 PNG: shown on the page with what it shows.
-    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
-    await file.setInputFiles({ name: "crossing.png", mimeType: "image/png", buffer: png });
+    // A picture of 4,000 × 3,000 pixels: once sent, the page says it is being saved (scaled
+    // down, about a second), then shows it, 1,600 pixels wide, with what it shows.
+    await file.setInputFiles({ name: "crossing.png", mimeType: "image/png", buffer: largePng(4000, 3000) });
     await admin.getByRole("button", { name: "Upload the picture" }).click();
+    await expect(admin.getByTestId("picture-upload-progress")).toContainText("Sent; saving it…");
     const shown = admin.getByTestId("story-picture");
     await expect(shown).toHaveAttribute("alt", "Children crossing Elm St");
     await expect(admin.getByTestId("picture-upload-error")).toHaveText("");
-    expect(await shown.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
+    expect(await shown.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1600);
     expect(await violations(admin)).toEqual([]);
     // What it shows, said better, without uploading it again.
     await admin.getByLabel("What it shows", { exact: true }).fill("Children crossing Elm St at the new lights");
@@ -119,7 +152,7 @@ test.describe.serial("impact stories", () => {
     await visitor.getByRole("link", { name: "New crossing on Elm St" }).click();
     const picture = visitor.getByTestId("story-picture");
     await expect(picture).toHaveAttribute("alt", "Children crossing Elm St at the new lights");
-    expect(await picture.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1);
+    expect(await picture.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1600);
 
     // Removed after a confirmation.
     admin.once("dialog", (dialog) => {

@@ -436,7 +436,9 @@ pub fn FileUpload(
             {move || percent.get().map(|p| view! {
                 <p class="flex items-center gap-2 text-sm text-slate-700" role="status" data-testid=format!("{testid}-upload-progress")>
                     <progress max="100" value=p class="w-64"></progress>
-                    {format!("Uploading… {p} %")}
+                    // Once the whole file is sent the server still checks and stores it (a
+                    // phone's photo is scaled, about a second): said, not a bar stuck at 100 %.
+                    {if p < 100 { format!("Uploading… {p} %") } else { "Sent; saving it…".to_string() }}
                 </p>
             })}
             <p class="text-sm text-red-600" role="alert" data-testid=format!("{testid}-upload-error")>{move || error.get()}</p>
