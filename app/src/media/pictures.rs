@@ -20,7 +20,7 @@ pub const LONGEST_SIDE: u32 = 1_600;
 /// The most pixels a side of an uploaded picture may have: a 10 MB file can claim a size whose
 /// pixels would fill the server's memory.
 pub const MOST_PIXELS_A_SIDE: u32 = 12_000;
-/// A photo made again as a JPEG: no visible loss, about a tenth of a phone's file.
+/// A photo made again as a JPEG: no loss the eye sees at the size pages show it.
 const JPEG_QUALITY: u8 = 85;
 
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -63,7 +63,7 @@ impl std::fmt::Debug for Fitted {
 /// kept). A JPEG stays a JPEG and a PNG a PNG; a WebP becomes a JPEG, or a PNG when it has
 /// transparency (the encoder here only makes lossless WebP, several times larger). A GIF is
 /// kept as uploaded: it may be animated, which a still picture made again would lose.
-/// Takes a few hundred milliseconds for a phone's photo: run it off the async threads.
+/// Takes about a second for a phone's photo (BENCHMARKS.md): run it off the async threads.
 pub fn fit_for_pages(bytes: Vec<u8>, extension: &'static str) -> Result<Fitted, PictureError> {
     let format = match extension {
         "jpg" => ImageFormat::Jpeg,
