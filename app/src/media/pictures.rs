@@ -201,6 +201,17 @@ mod tests {
         assert!(r > 180 && g < 70, "{r} {g}");
         let found = |needle: &[u8]| fitted.bytes.windows(needle.len()).any(|w| w == needle);
         assert!(!found(b"Exif") && !found(b"GPS 51.5N"));
+        // Its colour profile goes with it (a wide-gamut photo would look washed out without).
+        let mut profiled = Vec::new();
+        let mut encoder = JpegEncoder::new_with_quality(&mut profiled, 90);
+        encoder.set_icc_profile(b"a colour profile".to_vec()).unwrap();
+        encoder.set_exif_metadata(exif(6)).unwrap();
+        DynamicImage::ImageRgb8(photo(400, 300)).write_with_encoder(encoder).unwrap();
+        let fitted = fit_for_pages(profiled, "jpg").unwrap();
+        let mut decoder =
+            ImageReader::with_format(Cursor::new(&fitted.bytes), ImageFormat::Jpeg).into_decoder().unwrap();
+        assert_eq!(decoder.icc_profile().unwrap().as_deref(), Some(&b"a colour profile"[..]));
+        assert_eq!(decoder.exif_metadata().unwrap(), None);
         // Metadata alone, on a picture already upright and small, is reason to make it again.
         let fitted = fit_for_pages(jpeg(&photo(400, 300), Some(exif(1))), "jpg").unwrap();
         assert_eq!(decoded(&fitted).dimensions(), (400, 300));
