@@ -138,11 +138,16 @@ mod tests {
         })
     }
 
+    /// The colour profile a camera's file carries in these tests.
+    const PROFILE: &[u8] = b"a colour profile";
+
+    /// `picture` as a JPEG; with `exif`, as a camera writes one: that EXIF and `PROFILE`.
     fn jpeg(picture: &RgbImage, exif: Option<Vec<u8>>) -> Vec<u8> {
         let mut bytes = Vec::new();
         let mut encoder = JpegEncoder::new_with_quality(&mut bytes, 90);
         if let Some(exif) = exif {
             encoder.set_exif_metadata(exif).unwrap();
+            encoder.set_icc_profile(PROFILE.to_vec()).unwrap();
         }
         DynamicImage::ImageRgb8(picture.clone()).write_with_encoder(encoder).unwrap();
         bytes
@@ -155,7 +160,7 @@ mod tests {
     }
 
     /// A little-endian EXIF block holding an orientation (6: turn a quarter clockwise to show)
-    /// and the text `GPS` as a camera's location would be.
+    /// and the text `GPS 51.5N 0.1W`, as a camera's location would be.
     fn exif(orientation: u8) -> Vec<u8> {
         let mut exif = b"II\x2a\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
         exif.extend_from_slice(&[orientation, 0, 0, 0, 0, 0, 0, 0]);
@@ -202,15 +207,9 @@ mod tests {
         let found = |needle: &[u8]| fitted.bytes.windows(needle.len()).any(|w| w == needle);
         assert!(!found(b"Exif") && !found(b"GPS 51.5N"));
         // Its colour profile goes with it (a wide-gamut photo would look washed out without).
-        let mut profiled = Vec::new();
-        let mut encoder = JpegEncoder::new_with_quality(&mut profiled, 90);
-        encoder.set_icc_profile(b"a colour profile".to_vec()).unwrap();
-        encoder.set_exif_metadata(exif(6)).unwrap();
-        DynamicImage::ImageRgb8(photo(400, 300)).write_with_encoder(encoder).unwrap();
-        let fitted = fit_for_pages(profiled, "jpg").unwrap();
         let mut decoder =
             ImageReader::with_format(Cursor::new(&fitted.bytes), ImageFormat::Jpeg).into_decoder().unwrap();
-        assert_eq!(decoder.icc_profile().unwrap().as_deref(), Some(&b"a colour profile"[..]));
+        assert_eq!(decoder.icc_profile().unwrap().as_deref(), Some(PROFILE));
         assert_eq!(decoder.exif_metadata().unwrap(), None);
         // Metadata alone, on a picture already upright and small, is reason to make it again.
         let fitted = fit_for_pages(jpeg(&photo(400, 300), Some(exif(1))), "jpg").unwrap();
