@@ -28,27 +28,32 @@ pub struct Kind {
     sniff: fn(&[u8]) -> Option<&'static str>,
     /// Why another kind of file is refused.
     refused: &'static str,
-    /// What makes a received file of this kind fit to serve; `None` to keep it as uploaded (a
-    /// video, too large to read into memory).
-    fit: Option<Fit>,
+    /// What makes a received file of this kind fit to serve.
+    fit: Fit,
 }
 
-/// Makes a received file fit to serve, given its bytes and extension.
-type Fit = fn(Vec<u8>, &'static str) -> Result<Fitted, PictureError>;
+/// What makes a received file fit to serve, given its extension.
+#[derive(Debug, Clone, Copy)]
+enum Fit {
+    /// Read whole and made again (a picture): its new bytes and extension.
+    MadeAgain(fn(Vec<u8>, &'static str) -> Result<Fitted, PictureError>),
+    /// Mended where it lies on disk (a video, too large to read whole).
+    MendedInPlace(fn(&Path, &'static str) -> std::io::Result<()>),
+}
 
 pub const VIDEOS: Kind = Kind {
     folder: "videos",
     noun: "video",
     sniff: kind_of,
     refused: "Upload an MP4 or WebM video file.",
-    fit: None,
+    fit: Fit::MendedInPlace(super::mp4::blank_metadata),
 };
 pub const PICTURES: Kind = Kind {
     folder: "pictures",
     noun: "picture",
     sniff: picture_kind_of,
     refused: "Upload a JPEG, PNG, WebP or GIF picture.",
-    fit: Some(super::pictures::fit_for_pages),
+    fit: Fit::MadeAgain(super::pictures::fit_for_pages),
 };
 
 /// Where uploaded files of one kind live, and how large one may be.
@@ -226,25 +231,31 @@ impl MediaFiles {
     }
 
     /// Makes the whole file received at `path`, of extension `kind` and `bytes` long, fit to
-    /// serve when its kind asks for it: its extension and length then.
+    /// serve, on a blocking thread: its extension and length then.
     async fn fit(
         &self,
         path: &Path,
         kind: &'static str,
         bytes: u64,
     ) -> Result<(&'static str, u64), UploadError> {
-        let Some(fit) = self.kind.fit else {
-            return Ok((kind, bytes));
-        };
-        let uploaded = tokio::fs::read(path).await?;
-        // A decoder that panics on a crafted file refuses that file, nothing more.
-        let fitted = tokio::task::spawn_blocking(move || fit(uploaded, kind))
-            .await
-            .map_err(|_| PictureError::Unreadable)??;
-        let mut file = tokio::fs::File::create(path).await?;
-        file.write_all(&fitted.bytes).await?;
-        file.sync_all().await?;
-        Ok((fitted.extension, fitted.bytes.len() as u64))
+        match self.kind.fit {
+            Fit::MadeAgain(make) => {
+                let uploaded = tokio::fs::read(path).await?;
+                // A decoder that panics on a crafted file refuses that file, nothing more.
+                let fitted = tokio::task::spawn_blocking(move || make(uploaded, kind))
+                    .await
+                    .map_err(|_| PictureError::Unreadable)??;
+                let mut file = tokio::fs::File::create(path).await?;
+                file.write_all(&fitted.bytes).await?;
+                file.sync_all().await?;
+                Ok((fitted.extension, fitted.bytes.len() as u64))
+            }
+            Fit::MendedInPlace(mend) => {
+                let path = path.to_owned();
+                tokio::task::spawn_blocking(move || mend(&path, kind)).await.map_err(std::io::Error::other)??;
+                Ok((kind, bytes))
+            }
+        }
     }
 
     /// Once `received` was recorded on what it belongs to (`recorded`: the name of the file it

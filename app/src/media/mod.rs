@@ -17,6 +17,8 @@ pub mod captions;
 #[cfg(feature = "ssr")]
 pub mod files;
 #[cfg(feature = "ssr")]
+pub mod mp4;
+#[cfg(feature = "ssr")]
 pub mod pictures;
 #[cfg(feature = "ssr")]
 pub mod service;
