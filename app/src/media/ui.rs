@@ -214,7 +214,7 @@ pub fn AdminVideoPage() -> impl IntoView {
                 Some(view! {
                     <section class=CARD>
                         <h2 class="font-semibold text-slate-900">"Upload the video file"</h2>
-                        <p class="mt-1 text-sm text-slate-600">"An MP4 or WebM file. It is played rather than an address given below; a new upload replaces the last one."</p>
+                        <p class="mt-1 text-sm text-slate-600">"An MP4 or WebM file. It is played rather than an address given below; a new upload replaces the last one. An MP4 is stored without the place it was filmed and the phone's details."</p>
                         <FileUpload action=upload_path(&v.id) label="Video file" testid="video" uploaded=refetch
                             accept="video/mp4,video/webm,video/quicktime,.mp4,.m4v,.mov,.webm" />
                         <FormError error=last_error(remove_file.value()) />

@@ -515,11 +515,18 @@ async fn a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared(ap
     assert!(!picture_stored(&app, &third));
 }
 
-/// An MP4 file's first box, then `len` bytes of made-up content.
+/// An MP4 box of `kind` holding `content`.
+fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+    [&((content.len() + 8) as u32).to_be_bytes()[..], kind, content].concat()
+}
+
+/// An MP4 as a phone films it, as far as its boxes go: the movie's header and, in its user data,
+/// where it was filmed; then `len` bytes of media data.
 fn mp4(len: usize) -> Vec<u8> {
-    let mut bytes = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
-    bytes.extend((0..len).map(|i| (i % 251) as u8));
-    bytes
+    let where_filmed = mp4_box(b"\xA9xyz", b"\0\x12\x15\xC7+51.5000-000.1000/");
+    let movie = [mp4_box(b"mvhd", &[3; 100]), mp4_box(b"udta", &where_filmed)].concat();
+    let media: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    [mp4_box(b"ftyp", b"isomiso2avc1mp41"), mp4_box(b"moov", &movie), mp4_box(b"mdat", &media)].concat()
 }
 
 /// The stored files, and what is half-received.
@@ -598,7 +605,8 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     assert_eq!(files_on_disk(&app), (vec![], 0));
     assert!(ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await["file"].is_null());
 
-    // Stored: the video plays it, served whole and in byte ranges, written to the audit log.
+    // Stored: the video plays it, served whole and in byte ranges, written to the audit log;
+    // where it was filmed blanked, nothing else in the file moved.
     let first = mp4(10_000);
     let res = upload(&app, &admin, &id, "C:\\fakepath\\march.mp4", &first).await;
     let video = ok_json(res).await;
@@ -614,7 +622,12 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     assert_eq!(whole.status(), 200);
     assert_eq!(whole.headers()["content-type"], "video/mp4");
     assert!(whole.headers()["cache-control"].to_str().unwrap().contains("immutable"));
-    assert_eq!(whole.bytes().await.unwrap().as_ref(), &first[..]);
+    let served = whole.bytes().await.unwrap();
+    assert_eq!(served.len(), first.len());
+    let place = b"+51.5000-000.1000";
+    assert!(first.windows(place.len()).any(|w| w == place));
+    assert!(!served.windows(place.len()).any(|w| w == place), "where it was filmed is still there");
+    assert!(served.ends_with(&mp4_box(b"mdat", &first[first.len() - 10_000..])));
     let part = app.client().get(&file_url).header("range", "bytes=4-11").send().await.unwrap();
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes().await.unwrap().as_ref(), b"ftypisom");
