@@ -49,7 +49,7 @@ pub fn blank_metadata(path: &Path, extension: &str) -> io::Result<()> {
 /// Blanks the metadata among the boxes from `start` to `end` at `level`, and below.
 fn blank_within(file: &mut File, start: u64, end: u64, level: Level) -> io::Result<()> {
     let mut at = start;
-    while let Some(found) = box_at(file, at, end)? {
+    while let Some(found) = box_at(file, at, end, level)? {
         let inside = found.start + found.header_len;
         match (level, &found.kind) {
             (_, kind) if DESCRIPTIONS.contains(kind) => blank(file, &found)?,
@@ -63,29 +63,30 @@ fn blank_within(file: &mut File, start: u64, end: u64, level: Level) -> io::Resu
     Ok(())
 }
 
-/// The box starting at `start` inside a parent ending at `end`; `None` at the parent's end or
-/// when the header makes no sense. A box claiming more than its parent holds (a file cut short)
-/// ends with its parent.
-fn box_at(file: &mut File, start: u64, end: u64) -> io::Result<Option<Mp4Box>> {
+/// The box starting at `start` inside a parent ending at `end`, at `level`; `None` at the
+/// parent's end or when the header makes no sense. At the file's top, a box may run to the
+/// file's end (size 0), or claim more than the file holds (a file cut short: it ends with the
+/// file); inside a box, either makes no sense.
+fn box_at(file: &mut File, start: u64, end: u64, level: Level) -> io::Result<Option<Mp4Box>> {
     if end.saturating_sub(start) < 8 {
         return Ok(None);
     }
+    let top = level == Level::File;
     let mut header = [0u8; 8];
     file.seek(SeekFrom::Start(start))?;
     file.read_exact(&mut header)?;
     let (size, header_len) = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
-        // Size 0: the box runs to the end (of the file, where it is allowed).
-        0 => (end - start, 8),
+        0 if top => (end - start, 8),
         // Size 1: the real size follows in 64 bits.
         1 if end - start >= 16 => {
             let mut large = [0u8; 8];
             file.read_exact(&mut large)?;
             (u64::from_be_bytes(large), 16)
         }
-        1 => return Ok(None),
+        0 | 1 => return Ok(None),
         size => (u64::from(size), 8),
     };
-    if size < header_len {
+    if size < header_len || (!top && size > end - start) {
         return Ok(None);
     }
     let kind = [header[4], header[5], header[6], header[7]];
@@ -217,6 +218,16 @@ mod tests {
         assert!(!contains(&blanked(&cut[..cut.len() - 3], "mp4"), b"cut short"));
         let nonsense = [mp4_box(b"ftyp", b"isom"), vec![0, 0, 0, 4], mp4_box(b"udta", b"after")].concat();
         assert_eq!(blanked(&nonsense, "mp4"), nonsense);
+        // Inside the movie, a box claiming more than the movie holds, or to run to the end,
+        // ends the walk there: the boxes after it are not taken for its content and zeroed.
+        let track = mp4_box(b"trak", &[1; 30]);
+        for size in [0u32, 1_000] {
+            let mut claiming = size.to_be_bytes().to_vec();
+            claiming.extend_from_slice(b"udta");
+            let movie = mp4_box(b"moov", &[claiming, track.clone()].concat());
+            let uploaded = [mp4_box(b"ftyp", b"isom"), movie, mp4_box(b"mdat", &[9; 100])].concat();
+            assert_eq!(blanked(&uploaded, "mp4"), uploaded, "size {size}");
+        }
         // Fake videos: an `ftyp` and any bytes after it.
         let mut filler = mp4_box(b"ftyp", b"isom");
         filler.extend_from_slice(&[7; 3000]);
