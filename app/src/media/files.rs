@@ -252,7 +252,9 @@ impl MediaFiles {
             }
             Fit::MendedInPlace(mend) => {
                 let path = path.to_owned();
-                tokio::task::spawn_blocking(move || mend(&path, kind)).await.map_err(std::io::Error::other)??;
+                tokio::task::spawn_blocking(move || mend(&path, kind))
+                    .await
+                    .map_err(std::io::Error::other)??;
                 Ok((kind, bytes))
             }
         }
