@@ -1,4 +1,4 @@
-import { expect } from "@playwright/test";
+import { expect, Locator } from "@playwright/test";
 import { deflateSync } from "node:zlib";
 import { ready, signIn, startWithAdmin, test, violations } from "./helpers";
 import { RunningServer } from "./server";
@@ -22,6 +22,14 @@ function largePng(width: number, height: number): Buffer {
   const pixels = deflateSync(Buffer.concat(Array(height).fill(row)));
   const signature = Buffer.from("89504e470d0a1a0a", "hex");
   return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
+}
+
+// The shape `img` is shown in: its width over its height on the page.
+async function shapeOf(img: Locator): Promise<number> {
+  return img.evaluate((img: HTMLImageElement) => {
+    const box = img.getBoundingClientRect();
+    return box.width / box.height;
+  });
 }
 
 // PNG's chunk checksum.
@@ -137,6 +145,7 @@ test.describe.serial("impact stories", () => {
     await expect(shown).toHaveAttribute("alt", "Children crossing Elm St");
     await expect(admin.getByTestId("picture-upload-error")).toHaveText("");
     expect(await shown.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1600);
+    expect(await shapeOf(shown)).toBeCloseTo(4 / 3, 2);
     expect(await violations(admin)).toEqual([]);
     // What it shows, said better, without uploading it again.
     await admin.getByLabel("What it shows", { exact: true }).fill("Children crossing Elm St at the new lights");
@@ -153,6 +162,10 @@ test.describe.serial("impact stories", () => {
     const picture = visitor.getByTestId("story-picture");
     await expect(picture).toHaveAttribute("alt", "Children crossing Elm St at the new lights");
     expect(await picture.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).toBe(1600);
+    // Its size is on the page, so the browser keeps its room while it loads; shown undistorted.
+    await expect(picture).toHaveAttribute("width", "1600");
+    await expect(picture).toHaveAttribute("height", "1200");
+    expect(await shapeOf(picture)).toBeCloseTo(4 / 3, 2);
 
     // Removed after a confirmation.
     admin.once("dialog", (dialog) => {

@@ -73,6 +73,15 @@ pub struct Received {
     /// The name the browser gave, made safe to show.
     pub original_name: String,
     pub bytes: u64,
+    /// A picture's width and height in pixels, as stored; `None` for a video.
+    pub dimensions: Option<(u32, u32)>,
+}
+
+/// A received file once fit to serve: its extension, its length, and a picture's size.
+struct Ready {
+    extension: &'static str,
+    bytes: u64,
+    dimensions: Option<(u32, u32)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,14 +189,14 @@ impl MediaFiles {
             Ok((kind, bytes)) => self.fit(&partial, kind, bytes).await,
             Err(e) => Err(e),
         };
-        let (kind, bytes) = match received {
-            Ok(done) => done,
+        let ready = match received {
+            Ok(ready) => ready,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&partial).await;
                 return Err(e);
             }
         };
-        let name = format!("{}.{kind}", uuid::Uuid::new_v4());
+        let name = format!("{}.{}", uuid::Uuid::new_v4(), ready.extension);
         if let Err(e) = tokio::fs::rename(&partial, self.dir.join(&name)).await {
             let _ = tokio::fs::remove_file(&partial).await;
             return Err(e.into());
@@ -198,7 +207,7 @@ impl MediaFiles {
             self.remove(&name).await;
             return Err(e.into());
         }
-        Ok(Received { name, original_name, bytes })
+        Ok(Received { name, original_name, bytes: ready.bytes, dimensions: ready.dimensions })
     }
 
     /// Writes the field's bytes to `path` and syncs them: the file's kind and size.
@@ -231,13 +240,8 @@ impl MediaFiles {
     }
 
     /// Makes the whole file received at `path`, of extension `kind` and `bytes` long, fit to
-    /// serve, on a blocking thread: its extension and length then.
-    async fn fit(
-        &self,
-        path: &Path,
-        kind: &'static str,
-        bytes: u64,
-    ) -> Result<(&'static str, u64), UploadError> {
+    /// serve, on a blocking thread.
+    async fn fit(&self, path: &Path, kind: &'static str, bytes: u64) -> Result<Ready, UploadError> {
         match self.kind.fit {
             Fit::MadeAgain(make) => {
                 let uploaded = tokio::fs::read(path).await?;
@@ -248,14 +252,15 @@ impl MediaFiles {
                 let mut file = tokio::fs::File::create(path).await?;
                 file.write_all(&fitted.bytes).await?;
                 file.sync_all().await?;
-                Ok((fitted.extension, fitted.bytes.len() as u64))
+                let bytes = fitted.bytes.len() as u64;
+                Ok(Ready { extension: fitted.extension, bytes, dimensions: fitted.dimensions })
             }
             Fit::MendedInPlace(mend) => {
                 let path = path.to_owned();
                 tokio::task::spawn_blocking(move || mend(&path, kind))
                     .await
                     .map_err(std::io::Error::other)??;
-                Ok((kind, bytes))
+                Ok(Ready { extension: kind, bytes, dimensions: None })
             }
         }
     }

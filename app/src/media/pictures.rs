@@ -40,10 +40,12 @@ impl From<ImageError> for PictureError {
     }
 }
 
-/// A picture as it is stored: its bytes, and the extension its stored name takes.
+/// A picture as it is stored: its bytes, the extension its stored name takes, and its width
+/// and height in pixels (`None` for a GIF too short to say).
 pub struct Fitted {
     pub bytes: Vec<u8>,
     pub extension: &'static str,
+    pub dimensions: Option<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Fitted {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for Fitted {
         f.debug_struct("Fitted")
             .field("bytes", &self.bytes.len())
             .field("extension", &self.extension)
+            .field("dimensions", &self.dimensions)
             .finish()
     }
 }
@@ -69,7 +72,10 @@ pub fn fit_for_pages(bytes: Vec<u8>, extension: &'static str) -> Result<Fitted, 
         "jpg" => ImageFormat::Jpeg,
         "png" => ImageFormat::Png,
         "webp" => ImageFormat::WebP,
-        _ => return Ok(Fitted { bytes, extension }),
+        _ => {
+            let dimensions = gif_dimensions(&bytes);
+            return Ok(Fitted { bytes, extension, dimensions });
+        }
     };
     let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
     let mut limits = Limits::default();
@@ -86,7 +92,7 @@ pub fn fit_for_pages(bytes: Vec<u8>, extension: &'static str) -> Result<Fitted, 
     // Decoded even when kept: a damaged file is refused rather than shown broken.
     let mut picture = DynamicImage::from_decoder(decoder)?;
     if !says_more && orientation == Orientation::NoTransforms && width.max(height) <= LONGEST_SIDE {
-        return Ok(Fitted { bytes, extension });
+        return Ok(Fitted { bytes, extension, dimensions: Some((width, height)) });
     }
     picture.apply_orientation(orientation);
     if picture.width().max(picture.height()) > LONGEST_SIDE {
@@ -111,7 +117,16 @@ pub fn fit_for_pages(bytes: Vec<u8>, extension: &'static str) -> Result<Fitted, 
         picture.write_with_encoder(encoder)?;
         "jpg"
     };
-    Ok(Fitted { bytes: made, extension })
+    Ok(Fitted { bytes: made, extension, dimensions: Some((picture.width(), picture.height())) })
+}
+
+/// A GIF's width and height, from its header (`GIF89a`, then each in two bytes, low first).
+fn gif_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let size = bytes.get(6..10)?;
+    Some((
+        u32::from(u16::from_le_bytes([size[0], size[1]])),
+        u32::from(u16::from_le_bytes([size[2], size[3]])),
+    ))
 }
 
 /// Gives the picture made again the colour profile of the one uploaded (a phone's wide-gamut
@@ -178,20 +193,26 @@ mod tests {
         let fitted = fit_for_pages(uploaded.clone(), "jpg").unwrap();
         assert_eq!(fitted.extension, "jpg");
         assert_eq!(decoded(&fitted).dimensions(), (1600, 1200));
+        assert_eq!(fitted.dimensions, Some((1600, 1200)));
         assert!(fitted.bytes.len() * 3 < uploaded.len(), "{} of {}", fitted.bytes.len(), uploaded.len());
         let tall = fit_for_pages(jpeg(&photo(1000, 2400), None), "jpg").unwrap();
         assert_eq!(decoded(&tall).dimensions(), (667, 1600));
+        assert_eq!(tall.dimensions, Some((667, 1600)));
     }
 
     #[test]
     fn a_picture_already_fit_is_kept_byte_for_byte() {
         let small = jpeg(&photo(1600, 900), None);
-        assert_eq!(fit_for_pages(small.clone(), "jpg").unwrap().bytes, small);
+        let fitted = fit_for_pages(small.clone(), "jpg").unwrap();
+        assert_eq!((fitted.bytes, fitted.dimensions), (small, Some((1600, 900))));
         let logo = png(DynamicImage::ImageRgba8(RgbaImage::from_pixel(300, 100, Rgba([0, 0, 0, 0]))));
         let fitted = fit_for_pages(logo.clone(), "png").unwrap();
-        assert_eq!((fitted.bytes, fitted.extension), (logo, "png"));
-        let gif = b"GIF89a\x01\0\x01\0 anything".to_vec();
-        assert_eq!(fit_for_pages(gif.clone(), "gif").unwrap().bytes, gif);
+        assert_eq!((fitted.bytes, fitted.extension, fitted.dimensions), (logo, "png", Some((300, 100))));
+        // A GIF's size is read from its header: 400 × 300 here.
+        let gif = b"GIF89a\x90\x01\x2c\x01 anything".to_vec();
+        let fitted = fit_for_pages(gif.clone(), "gif").unwrap();
+        assert_eq!((fitted.bytes, fitted.dimensions), (gif, Some((400, 300))));
+        assert_eq!(fit_for_pages(b"GIF89a".to_vec(), "gif").unwrap().dimensions, None);
     }
 
     #[test]
@@ -201,6 +222,7 @@ mod tests {
         let fitted = fit_for_pages(uploaded, "jpg").unwrap();
         let upright = decoded(&fitted);
         assert_eq!(upright.dimensions(), (300, 400));
+        assert_eq!(fitted.dimensions, Some((300, 400)));
         // The red corner, top left as stored, is top right once turned.
         let [r, g, _] = upright.to_rgb8().get_pixel(290, 10).0;
         assert!(r > 180 && g < 70, "{r} {g}");

@@ -55,12 +55,24 @@ pub struct StoryPicture {
     pub name: String,
     /// What it shows, for those who cannot see it (the image's `alt`).
     pub alt: String,
+    /// Its width and height in pixels, given to the browser to keep its room while it loads;
+    /// `None` for a picture uploaded before they were kept.
+    pub dimensions: Option<(u32, u32)>,
 }
 
 impl StoryPicture {
     /// Where the picture is served.
     pub fn path(&self) -> String {
         crate::media::picture_path(&self.name)
+    }
+
+    /// Its `width` and `height` attributes, when known.
+    pub fn width(&self) -> Option<String> {
+        self.dimensions.map(|(width, _)| width.to_string())
+    }
+
+    pub fn height(&self) -> Option<String> {
+        self.dimensions.map(|(_, height)| height.to_string())
     }
 }
 

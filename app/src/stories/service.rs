@@ -75,8 +75,8 @@ fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
     Ok(story)
 }
 
-const COLUMNS: &str =
-    "id, slug, title, summary, body, status, published_at, edits, picture_name, picture_alt";
+const COLUMNS: &str = "id, slug, title, summary, body, status, published_at, edits, picture_name, picture_alt, picture_width, \
+     picture_height";
 
 fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
@@ -90,7 +90,12 @@ fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::E
         published_on: published_at.map(|at| zone.date(at)),
         edits: row.try_get("edits")?,
         picture: match row.try_get::<Option<String>, _>("picture_name")? {
-            Some(name) => Some(StoryPicture { name, alt: row.try_get("picture_alt")? }),
+            Some(name) => {
+                let width: Option<i64> = row.try_get("picture_width")?;
+                let height: Option<i64> = row.try_get("picture_height")?;
+                let dimensions = width.zip(height).map(|(w, h)| (w as u32, h as u32));
+                Some(StoryPicture { name, alt: row.try_get("picture_alt")?, dimensions })
+            }
             None => None,
         },
     })
@@ -253,11 +258,16 @@ async fn record_picture(
     // Locked, so that of two uploads at once the second replaces (and removes) the first's.
     let before = locked_for_picture(&mut tx, id).await?;
     let replaced: Option<String> = before.try_get("picture_name")?;
+    let (width, height) =
+        received.dimensions.map_or((None, None), |(w, h)| (Some(i64::from(w)), Some(i64::from(h))));
     sqlx::query(
-        "UPDATE impact_stories SET picture_name = $1, picture_alt = $2, updated_at = $3 WHERE id = $4",
+        "UPDATE impact_stories SET picture_name = $1, picture_alt = $2, picture_width = $3, picture_height = $4, \
+         updated_at = $5 WHERE id = $6",
     )
     .bind(&received.name)
     .bind(&alt)
+    .bind(width)
+    .bind(height)
     .bind(db::now_unix())
     .bind(id)
     .execute(&mut *tx)
@@ -317,7 +327,8 @@ pub async fn remove_picture(
         return Err(StoryError::Conflict("This story has no picture."));
     };
     sqlx::query(
-        "UPDATE impact_stories SET picture_name = NULL, picture_alt = '', updated_at = $1 WHERE id = $2",
+        "UPDATE impact_stories SET picture_name = NULL, picture_alt = '', picture_width = NULL, \
+         picture_height = NULL, updated_at = $1 WHERE id = $2",
     )
     .bind(db::now_unix())
     .bind(id)

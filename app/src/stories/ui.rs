@@ -187,7 +187,7 @@ pub fn AdminStoryPage() -> impl IntoView {
                         }
                     };
                     Some(view! {
-                        <img src=picture.path() alt=picture.alt.clone() class="mt-3 max-h-48 rounded" data-testid="story-picture" />
+                        <img src=picture.path() alt=picture.alt.clone() width=picture.width() height=picture.height() class="mt-3 max-h-48 w-auto rounded" data-testid="story-picture" />
                         <ActionForm action=describe attr:class="mt-2 flex max-w-xl flex-wrap items-end gap-2" attr:novalidate=true>
                             <input type="hidden" name="id" value=story_id />
                             <div class="grow">
@@ -248,7 +248,7 @@ pub fn PublicStoriesPage() -> impl IntoView {
                             <ul class="mt-6 space-y-4">
                                 {page.rows.into_iter().map(|s| view! {
                                     <li class="rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200" data-testid="story">
-                                        {s.picture.map(|p| view! { <img src=p.path() alt=p.alt loading="lazy" class="mb-3 max-h-56 w-full rounded object-cover" /> })}
+                                        {s.picture.map(|p| view! { <img src=p.path() alt=p.alt.clone() width=p.width() height=p.height() loading="lazy" class="mb-3 max-h-56 w-full rounded object-cover" /> })}
                                         <h2 class="text-xl font-semibold"><a href=format!("/stories/{}", s.slug) class="text-indigo-700 hover:underline">{s.title}</a></h2>
                                         <p class="mt-1 text-sm text-slate-600">{s.published_on}</p>
                                         <p class="mt-2 text-slate-700">{s.summary}</p>
@@ -282,7 +282,7 @@ pub fn PublicStoryPage() -> impl IntoView {
                             <p><a href="/stories" class="text-sm text-indigo-700 hover:underline">"← Impact stories"</a></p>
                             <h1 class="mt-2 text-3xl font-bold text-slate-900">{s.title.clone()}</h1>
                             <p class="mt-1 text-sm text-slate-600">{s.published_on.clone()}</p>
-                            {s.picture.clone().map(|p| view! { <img src=p.path() alt=p.alt class="mt-4 w-full rounded-lg" data-testid="story-picture" /> })}
+                            {s.picture.clone().map(|p| view! { <img src=p.path() alt=p.alt.clone() width=p.width() height=p.height() class="mt-4 w-full rounded-lg" data-testid="story-picture" /> })}
                             <p class="mt-4 text-lg text-slate-700">{s.summary.clone()}</p>
                             <div class="mt-4 whitespace-pre-line text-slate-700" data-testid="story-body"><crate::ui::LinkedText text=s.body.clone() /></div>
                         }.into_any(),

@@ -254,6 +254,7 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     let first = story["picture"]["name"].as_str().unwrap().to_string();
     assert!(first.ends_with(".png") && stored(&app, &first), "{first}");
     assert_eq!(story["picture"]["alt"], "Riders at the new bus stop");
+    assert_eq!(story["picture"]["dimensions"], json!([40, 30]));
     let res = app.client().get(app.url(&format!("/media/pictures/{first}"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/png");
@@ -261,9 +262,12 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     assert_eq!(app.audited("story.picture.uploaded").await, ["Bus route 12 saved: bus.png"]);
     assert_eq!(app.events("social.impact-story.updated").await.len(), updates + 1);
 
-    // Published: on the story's page and in the list, described.
+    // Published: on the story's page and in the list, described, with its size (the browser
+    // keeps its room while it loads, rather than moving the text down once it arrives).
     ok_json(app.call(&admin, "stories/publish", &[("id", id.as_str()), ("publish", "true")]).await).await;
-    let img = format!("<img src=\"/media/pictures/{first}\" alt=\"Riders at the new bus stop\"");
+    let img = format!(
+        "<img src=\"/media/pictures/{first}\" alt=\"Riders at the new bus stop\" width=\"40\" height=\"30\""
+    );
     let page = app.page(&app.client(), "/stories/bus-route-12-saved").await;
     assert!(page.contains(&img), "{page}");
     // A link to it shared in a chat shows the picture: its whole address, under the public one.
@@ -304,6 +308,10 @@ async fn a_story_shows_a_picture_described_for_those_who_cannot_see_it(app: Test
     assert!(names_location(&photo) && !names_location(&served), "the camera's location is left out");
     let shown = image::load_from_memory(&served).unwrap();
     assert_eq!((shown.width(), shown.height()), (1067, 1600));
+    assert_eq!(story["picture"]["dimensions"], json!([1067, 1600]));
+    let page = app.page(&app.client(), "/stories/bus-route-12-saved").await;
+    let img = format!("{second}\" alt=\"Riders at the new bus stop\" width=\"1067\" height=\"1600\"");
+    assert!(page.contains(&img), "{page}");
     let uploads = app.audited("story.picture.uploaded").await;
     assert!(uploads.contains(&"Bus route 12 saved: IMG_0412.jpg".to_string()), "{uploads:?}");
 
