@@ -75,8 +75,8 @@ fn checked(form: &StoryForm) -> Result<StoryForm, Vec<FieldError>> {
     Ok(story)
 }
 
-const COLUMNS: &str = "id, slug, title, summary, body, status, published_at, edits, picture_name, picture_alt, picture_width, \
-     picture_height";
+const COLUMNS: &str = "id, slug, title, summary, body, status, published_at, edits, \
+    picture_name, picture_alt, picture_width, picture_height";
 
 fn story_from_row(row: &sqlx::any::AnyRow, zone: &Zone) -> Result<Story, sqlx::Error> {
     let published_at: Option<i64> = row.try_get("published_at")?;
