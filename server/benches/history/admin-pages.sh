@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times every admin page (server-side rendered, as an admin opening it gets it) on a large
-# history, three times each, in seconds: `crm` is contacts.py and events.py's (50,000 contacts,
+# history, three times each (status and seconds): `crm` is contacts.py and events.py's (50,000 contacts,
 # 150,000 activities, 500,000 events), `shifts` fill.py's (10,000 shifts, 100,000 sign-ups).
 #   server/benches/history/admin-pages.sh target/debug/changemaker crm|shifts
 # The first run of each fills /tmp/changemaker-admin-<history>; later runs reuse it.
@@ -25,8 +25,9 @@ for page in /admin /admin/shifts /admin/shifts/hours ${shift_id:+/admin/shifts/$
   /admin/reengagement /admin/emails /admin/settings /admin/integrations /admin/payments \
   /admin/payments/audit /admin/events/bus /admin/events/log /admin/audit; do
   printf '%-36s' "$page"
+  # Not -f: a page that fails shows its status and the sweep goes on (and stops the server).
   for _ in 1 2 3; do
-    curl -sf -b "$dir/jar" -o /dev/null -w '%{time_total} ' "http://$addr$page"
+    curl -s -b "$dir/jar" -o /dev/null -w '%{http_code} %{time_total}  ' "http://$addr$page"
   done
   echo
 done
