@@ -73,7 +73,12 @@ ensure_chromium() {
 
 case "${1:-all}" in
   build) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen_cli; ensure_npm_packages ;;
-  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen_cli; ensure_npm_packages; ensure_chromium ;;
+  all)
+    # Debian's chromium downloads and installs while the Rust tools compile.
+    ensure_chromium &
+    chromium_install=$!
+    ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen_cli; ensure_npm_packages
+    wait "$chromium_install" ;;
   cargo-leptos) ensure_cargo_leptos ;;
   *) echo "usage: $0 [build|all|cargo-leptos]" >&2; exit 2 ;;
 esac
