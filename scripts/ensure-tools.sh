@@ -23,7 +23,7 @@ ensure_cargo_leptos() {
   if cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}"; then
     return
   fi
-  log "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 9 minutes, once)"
+  log "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 5 minutes, once)"
   # Its lockfile pins cargo-util-schemas 0.14.2, which needs a newer rustc than this machine's;
   # build from the crate's own source with that one package stepped back to 0.14.1.
   local src
@@ -36,11 +36,22 @@ ensure_cargo_leptos() {
   local work
   work=$(mktemp -d)
   cp -r "$src"/. "$work"
-  # Its release profile (fat LTO, one codegen unit, -O3) took 12 min 23 s here; -O1 with no LTO
-  # took 8 to 9 min and builds the same site files as fast (it mostly runs other programs).
+  # Its release profile (fat LTO, one codegen unit, -O3) took 12 min 23 s here, and -O1 without
+  # LTO 9 to 10 min. It mostly runs other programs (cargo, wasm-bindgen, wasm-opt, Tailwind), so
+  # it is built without optimisation but for its own crate and the crates it compresses the site
+  # files with (brotli and gzip): unoptimised, those took 98 s instead of 22 s. They need -O3,
+  # not -O1: at -O1 rustc reuses the unoptimised copies of generic code (hash maps, say) that
+  # other crates made, and compressing took 57 s.
+  local optimised=(cargo-leptos brotli brotli-decompressor alloc-no-stdlib alloc-stdlib
+    libflate libflate_lz77 dary_heap adler32 crc32fast rle-decode-fast)
+  local profile=(--config profile.release.opt-level=0 --config profile.release.lto=false
+    --config profile.release.codegen-units=16)
+  local package
+  for package in "${optimised[@]}"; do
+    profile+=(--config "profile.release.package.${package}.opt-level=3")
+  done
   (cd "$work" && cargo update -p cargo-util-schemas --precise 0.14.1 \
-    && CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-      cargo install --path . --locked --features no_downloads)
+    && cargo install --path . --locked --features no_downloads "${profile[@]}")
   rm -rf "$work"
 }
 
@@ -51,7 +62,9 @@ ensure_wasm_bindgen_cli() {
     return
   fi
   log "installing wasm-bindgen-cli ${want}"
-  cargo install wasm-bindgen-cli --version "${want}" --force
+  # Without its default TLS feature, which only its test runner's WebDriver client uses (not
+  # used here): 99 s against 121 s from nothing.
+  cargo install wasm-bindgen-cli --version "${want}" --no-default-features --force
 }
 
 ensure_npm_packages() {
