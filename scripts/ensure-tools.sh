@@ -39,9 +39,9 @@ ensure_cargo_leptos() {
   # Its release profile (fat LTO, one codegen unit, -O3) took 12 min 23 s here, and -O1 without
   # LTO 9 to 10 min. It mostly runs other programs (cargo, wasm-bindgen, wasm-opt, Tailwind), so
   # it is built without optimisation but for its own crate and the crates it compresses the site
-  # files with (brotli and gzip): unoptimised, those took 98 s instead of 22 s. They need -O3,
-  # not -O1: at -O1 rustc reuses the unoptimised copies of generic code (hash maps, say) that
-  # other crates made, and compressing took 57 s.
+  # files with (brotli and gzip) at -O3: 304 s against 591 s. With those unoptimised too,
+  # compressing took 98 s instead of 22 s; at -O1, 57 s, as rustc then reuses the unoptimised
+  # copies of generic code (hash maps, say) that other crates made.
   local optimised=(cargo-leptos brotli brotli-decompressor alloc-no-stdlib alloc-stdlib
     libflate libflate_lz77 dary_heap adler32 crc32fast rle-decode-fast)
   local profile=(--config profile.release.opt-level=0 --config profile.release.lto=false
@@ -62,9 +62,7 @@ ensure_wasm_bindgen_cli() {
     return
   fi
   log "installing wasm-bindgen-cli ${want}"
-  # Without its default TLS feature, which only its test runner's WebDriver client uses (not
-  # used here): 99 s against 121 s from nothing.
-  cargo install wasm-bindgen-cli --version "${want}" --no-default-features --force
+  cargo install wasm-bindgen-cli --version "${want}" --force
 }
 
 ensure_npm_packages() {
