@@ -520,13 +520,42 @@ fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
     [&((content.len() + 8) as u32).to_be_bytes()[..], kind, content].concat()
 }
 
-/// An MP4 as a phone films it, as far as its boxes go: the movie's header and, in its user data,
-/// where it was filmed; then `len` bytes of media data.
+/// The GPS fix an action camera's GPS track holds, the first sample in the media data.
+const GPS_FIX: &[u8] = b"GPS5 +51.5000-000.1000";
+
+/// An MP4 as a phone or an action camera films it, as far as its boxes go: the movie's header;
+/// in its user data, where it was filmed; a GPS track (timed metadata) of one sample, `GPS_FIX`,
+/// at the start of the media data; then the rest of `len` bytes of media data.
 fn mp4(len: usize) -> Vec<u8> {
     let where_filmed = mp4_box(b"\xA9xyz", b"\0\x12\x15\xC7+51.5000-000.1000/");
-    let movie = [mp4_box(b"mvhd", &[3; 100]), mp4_box(b"udta", &where_filmed)].concat();
-    let media: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-    [mp4_box(b"ftyp", b"isomiso2avc1mp41"), mp4_box(b"moov", &movie), mp4_box(b"mdat", &media)].concat()
+    let file_type = mp4_box(b"ftyp", b"isomiso2avc1mp41");
+    let movie = |media_start: u32| {
+        // Version and flags, then the table: one sample of the fix's size, one chunk of one
+        // sample (first chunk 1, 1 sample, description 1), that chunk's place.
+        let table = |kind: &[u8; 4], numbers: &[u32]| {
+            mp4_box(
+                kind,
+                &[0, 0, 0, 0]
+                    .into_iter()
+                    .chain(numbers.iter().flat_map(|n| n.to_be_bytes()))
+                    .collect::<Vec<u8>>(),
+            )
+        };
+        let sample_table = [
+            table(b"stsz", &[GPS_FIX.len() as u32, 1]),
+            table(b"stsc", &[1, 1, 1, 1]),
+            table(b"stco", &[1, media_start]),
+        ]
+        .concat();
+        let handler = table(b"hdlr", &[0, u32::from_be_bytes(*b"meta"), 0, 0, 0]);
+        let media = [handler, mp4_box(b"minf", &mp4_box(b"stbl", &sample_table))].concat();
+        let gps_track = mp4_box(b"trak", &mp4_box(b"mdia", &media));
+        mp4_box(b"moov", &[mp4_box(b"mvhd", &[3; 100]), mp4_box(b"udta", &where_filmed), gps_track].concat())
+    };
+    let media_start = (file_type.len() + movie(0).len() + 8) as u32;
+    let media: Vec<u8> =
+        GPS_FIX.iter().copied().chain((GPS_FIX.len()..len).map(|i| (i % 251) as u8)).collect();
+    [file_type, movie(media_start), mp4_box(b"mdat", &media)].concat()
 }
 
 /// The stored files, and what is half-received.
@@ -626,14 +655,17 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     let place = b"+51.5000-000.1000";
     assert!(first.windows(place.len()).any(|w| w == place));
     assert!(!served.windows(place.len()).any(|w| w == place), "where it was filmed is still there");
-    // The user data box is free space as long, every other byte as uploaded.
+    // The user data box is free space as long, the GPS track's sample zeros, every other byte
+    // as uploaded.
     let user_data = first.windows(4).position(|w| w == b"udta").unwrap() - 4;
     let user_data_end =
         user_data + u32::from_be_bytes(first[user_data..user_data + 4].try_into().unwrap()) as usize;
     let mut expected = first.clone();
     expected[user_data + 4..user_data + 8].copy_from_slice(b"free");
     expected[user_data + 8..user_data_end].fill(0);
-    assert!(served[..] == expected[..], "only the user data is blanked");
+    let fix = first.windows(GPS_FIX.len()).position(|w| w == GPS_FIX).unwrap();
+    expected[fix..fix + GPS_FIX.len()].fill(0);
+    assert!(served[..] == expected[..], "only the user data and the GPS track are blanked");
     let part = app.client().get(&file_url).header("range", "bytes=4-11").send().await.unwrap();
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes().await.unwrap().as_ref(), b"ftypisom");
