@@ -280,6 +280,14 @@ pub async fn serve(
     let bus_tasks = state.bus.start(listen_url).await.map_err(std::io::Error::other)?;
     let email_worker = tokio::spawn(state.email_worker.clone().run());
     let reminders = tokio::spawn(state.reminders.clone().run());
+    let refitting = tokio::spawn({
+        let (db, videos, pictures) = (db.clone(), state.video_files.clone(), state.picture_files.clone());
+        async move {
+            if let Err(e) = refit_earlier_uploads(&db, &videos, &pictures).await {
+                tracing::warn!(error = %e, "could not refit the files uploaded before this version; trying at the next start");
+            }
+        }
+    });
     let bus = state.bus.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let shutdown = async move {
@@ -298,6 +306,7 @@ pub async fn serve(
     housekeeping.abort();
     email_worker.abort();
     reminders.abort();
+    refitting.abort();
     bus_tasks.iter().for_each(|t| t.abort());
     db.close().await;
     served
@@ -305,6 +314,32 @@ pub async fn serve(
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
     TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+}
+
+/// The setting recorded once the files uploaded before this version were refitted.
+pub const EARLIER_UPLOADS_REFITTED: &str = "media.earlier_uploads_refitted";
+
+/// Makes the files uploaded before uploads were made fit as they are now — a video saying
+/// where it was filmed, a photo's camera metadata, a story picture of unknown size — fit once:
+/// at the first start of this version, in the background (a picture takes up to a second).
+/// Refitting is idempotent, so a start stopped halfway does it again at the next.
+pub async fn refit_earlier_uploads(
+    db: &Db,
+    videos: &app::media::files::MediaFiles,
+    pictures: &app::media::files::MediaFiles,
+) -> Result<(), sqlx::Error> {
+    if app::settings::get(db, EARLIER_UPLOADS_REFITTED).await?.is_some() {
+        return Ok(());
+    }
+    let video_files = app::media::service::refit_earlier_files(db, videos, pictures).await?;
+    let story_pictures = app::stories::service::refit_earlier_pictures(db, pictures).await?;
+    let mut tx = db.begin_write().await?;
+    app::settings::set(&mut tx, EARLIER_UPLOADS_REFITTED, "yes").await?;
+    tx.commit().await?;
+    if video_files + story_pictures > 0 {
+        tracing::info!(video_files, story_pictures, "refitted the files uploaded before this version");
+    }
+    Ok(())
 }
 
 /// Periodic clean-up: expired sessions and emailed links, sent emails after 30 days (their bodies hold

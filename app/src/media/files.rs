@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use axum::extract::multipart::Field;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::pictures::{Fitted, PictureError};
 
@@ -74,6 +74,13 @@ pub struct Received {
     pub original_name: String,
     pub bytes: u64,
     /// A picture's width and height in pixels, as stored; `None` for a video.
+    pub dimensions: Option<(u32, u32)>,
+}
+
+/// A stored file once refitted (`MediaFiles::refit`): its name, and a picture's size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refitted {
+    pub name: String,
     pub dimensions: Option<(u32, u32)>,
 }
 
@@ -196,9 +203,16 @@ impl MediaFiles {
                 return Err(e);
             }
         };
-        let name = format!("{}.{}", uuid::Uuid::new_v4(), ready.extension);
-        if let Err(e) = tokio::fs::rename(&partial, self.dir.join(&name)).await {
-            let _ = tokio::fs::remove_file(&partial).await;
+        let name = self.place(&partial, ready.extension).await?;
+        Ok(Received { name, original_name, bytes: ready.bytes, dimensions: ready.dimensions })
+    }
+
+    /// Moves the whole, fit file at `partial` into place under a new random name with
+    /// `extension`: that name.
+    async fn place(&self, partial: &Path, extension: &str) -> Result<String, UploadError> {
+        let name = format!("{}.{extension}", uuid::Uuid::new_v4());
+        if let Err(e) = tokio::fs::rename(partial, self.dir.join(&name)).await {
+            let _ = tokio::fs::remove_file(partial).await;
             return Err(e.into());
         }
         // The move is durable before a record names it: a crash cannot leave a committed
@@ -207,7 +221,49 @@ impl MediaFiles {
             self.remove(&name).await;
             return Err(e.into());
         }
-        Ok(Received { name, original_name, bytes: ready.bytes, dimensions: ready.dimensions })
+        Ok(name)
+    }
+
+    /// Makes the stored file `name`, kept before uploads were made fit as they are now, fit to
+    /// serve as one uploaded now is: a video is mended where it lies, under its name; a
+    /// picture already fit keeps its name; another is stored made again under a new name, and
+    /// the old file stays until `settle_refit`.
+    pub async fn refit(&self, name: &str) -> Result<Refitted, UploadError> {
+        let stored = self.path_of(name).ok_or(UploadError::WrongKind(self.kind.refused))?;
+        let mut first = Vec::with_capacity(SNIFF_BYTES);
+        tokio::fs::File::open(&stored).await?.take(SNIFF_BYTES as u64).read_to_end(&mut first).await?;
+        let kind = (self.kind.sniff)(&first).ok_or(UploadError::WrongKind(self.kind.refused))?;
+        let Fit::MadeAgain(make) = self.kind.fit else {
+            let bytes = tokio::fs::metadata(&stored).await?.len();
+            self.fit(&stored, kind, bytes).await?;
+            return Ok(Refitted { name: name.to_string(), dimensions: None });
+        };
+        let kept = tokio::fs::read(&stored).await?;
+        let fitted = made_again(make, kept.clone(), kind).await?;
+        if fitted.extension == kind && fitted.bytes == kept {
+            return Ok(Refitted { name: name.to_string(), dimensions: fitted.dimensions });
+        }
+        let partial = self.incoming.join(uuid::Uuid::new_v4().to_string());
+        let written = async {
+            let mut file = tokio::fs::File::create(&partial).await?;
+            file.write_all(&fitted.bytes).await?;
+            file.sync_all().await
+        };
+        if let Err(e) = written.await {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(e.into());
+        }
+        let name = self.place(&partial, fitted.extension).await?;
+        Ok(Refitted { name, dimensions: fitted.dimensions })
+    }
+
+    /// Once the record of a file refitted from `old` was updated (`still_named`: it still
+    /// named `old`, and now names the refitted file), removes the file nothing names: the old
+    /// one, or, when the record had moved on meanwhile, the refitted one.
+    pub async fn settle_refit(&self, old: &str, refitted: &Refitted, still_named: bool) {
+        if refitted.name != old {
+            self.remove(if still_named { old } else { &refitted.name }).await;
+        }
     }
 
     /// Writes the field's bytes to `path` and syncs them: the file's kind and size.
@@ -244,11 +300,7 @@ impl MediaFiles {
     async fn fit(&self, path: &Path, kind: &'static str, bytes: u64) -> Result<Ready, UploadError> {
         match self.kind.fit {
             Fit::MadeAgain(make) => {
-                let uploaded = tokio::fs::read(path).await?;
-                // A decoder that panics on a crafted file refuses that file, nothing more.
-                let fitted = tokio::task::spawn_blocking(move || make(uploaded, kind))
-                    .await
-                    .map_err(|_| PictureError::Unreadable)??;
+                let fitted = made_again(make, tokio::fs::read(path).await?, kind).await?;
                 let mut file = tokio::fs::File::create(path).await?;
                 file.write_all(&fitted.bytes).await?;
                 file.sync_all().await?;
@@ -279,16 +331,28 @@ impl MediaFiles {
     /// Removes a stored file nothing uses any more. A failure is logged, not returned: the
     /// change that let go of the file is already committed.
     pub async fn remove(&self, name: &str) {
-        // Only a name this module made: never a path reaching outside the folder.
-        if name.contains(['/', '\\']) || name.starts_with('.') {
-            return;
-        }
-        if let Err(e) = tokio::fs::remove_file(self.dir.join(name)).await
+        let Some(path) = self.path_of(name) else { return };
+        if let Err(e) = tokio::fs::remove_file(path).await
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(file = name, error = %e, "could not remove an uploaded file no longer used");
         }
     }
+    /// The path of the stored file `name`; `None` for a name this module does not make, which
+    /// could reach outside the folder.
+    fn path_of(&self, name: &str) -> Option<PathBuf> {
+        (!name.contains(['/', '\\']) && !name.starts_with('.')).then(|| self.dir.join(name))
+    }
+}
+
+/// `bytes`, a picture of extension `kind`, made fit by `make` on a blocking thread. A decoder
+/// that panics on a crafted file refuses that file, nothing more.
+async fn made_again(
+    make: fn(Vec<u8>, &'static str) -> Result<Fitted, PictureError>,
+    bytes: Vec<u8>,
+    kind: &'static str,
+) -> Result<Fitted, PictureError> {
+    tokio::task::spawn_blocking(move || make(bytes, kind)).await.map_err(|_| PictureError::Unreadable)?
 }
 
 #[cfg(test)]

@@ -465,6 +465,57 @@ pub async fn remove_poster(
     find(bus.db(), "id", id, false).await
 }
 
+/// Makes the files of the videos stored before this version fit as uploads are now
+/// (`MediaFiles::refit`): each video's file mended where it lies, its poster made again under
+/// a new name when it needs to be. A file that cannot be refitted (gone, damaged) is logged and
+/// left as it is. How many files were looked at.
+pub async fn refit_earlier_files(
+    db: &Db,
+    videos: &MediaFiles,
+    pictures: &MediaFiles,
+) -> Result<usize, sqlx::Error> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, file_name, poster_name FROM videos WHERE file_name IS NOT NULL OR poster_name IS NOT NULL",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut looked_at = 0;
+    for (id, file, poster) in rows {
+        if let Some(file) = file {
+            looked_at += 1;
+            if let Err(e) = videos.refit(&file).await {
+                tracing::warn!(video = %id, file, error = %e, "could not blank an earlier video's metadata");
+            }
+        }
+        let Some(poster) = poster else { continue };
+        looked_at += 1;
+        match pictures.refit(&poster).await {
+            Ok(refitted) if refitted.name != poster => {
+                let recorded = async {
+                    let mut tx = db.begin_write().await?;
+                    let updated =
+                        sqlx::query("UPDATE videos SET poster_name = $1 WHERE id = $2 AND poster_name = $3")
+                            .bind(&refitted.name)
+                            .bind(&id)
+                            .bind(&poster)
+                            .execute(&mut *tx)
+                            .await?;
+                    tx.commit().await?;
+                    Ok::<_, sqlx::Error>(updated.rows_affected() == 1)
+                };
+                let recorded = recorded.await;
+                pictures.settle_refit(&poster, &refitted, matches!(recorded, Ok(true))).await;
+                recorded?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(video = %id, file = poster, error = %e, "could not refit an earlier poster")
+            }
+        }
+    }
+    Ok(looked_at)
+}
+
 /// Deletes a video and its counted views, written to the admin audit log, with
 /// `video.deleted`; then its uploaded file (in `files`) and its poster (in `pictures`).
 pub async fn delete(

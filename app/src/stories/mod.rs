@@ -56,7 +56,8 @@ pub struct StoryPicture {
     /// What it shows, for those who cannot see it (the image's `alt`).
     pub alt: String,
     /// Its width and height in pixels, given to the browser to keep its room while it loads;
-    /// `None` for a picture uploaded before they were kept.
+    /// `None` for a picture uploaded before they were kept, until its refit at the first start
+    /// of the version that keeps them (`refit_earlier_pictures`).
     pub dimensions: Option<(u32, u32)>,
 }
 

@@ -406,6 +406,48 @@ pub async fn unpublish(bus: &Bus, actor: &Actor, id: &str) -> Result<Story, Stor
     find(bus.db(), "id", id, false).await
 }
 
+/// Makes the pictures of the stories stored before this version fit as uploads are now
+/// (`MediaFiles::refit`: made again under a new name when they carry camera metadata or are
+/// too large), and records each one's width and height. A picture that cannot be refitted
+/// (gone, damaged) is logged and left as it is. How many pictures were looked at.
+pub async fn refit_earlier_pictures(db: &Db, files: &MediaFiles) -> Result<usize, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, picture_name FROM impact_stories WHERE picture_name IS NOT NULL")
+            .fetch_all(db.pool())
+            .await?;
+    for (id, picture) in &rows {
+        let refitted = match files.refit(picture).await {
+            Ok(refitted) => refitted,
+            Err(e) => {
+                tracing::warn!(story = %id, file = picture, error = %e, "could not refit an earlier story picture");
+                continue;
+            }
+        };
+        let (width, height) =
+            refitted.dimensions.map_or((None, None), |(w, h)| (Some(i64::from(w)), Some(i64::from(h))));
+        let recorded = async {
+            let mut tx = db.begin_write().await?;
+            let updated = sqlx::query(
+                "UPDATE impact_stories SET picture_name = $1, picture_width = $2, picture_height = $3 \
+                 WHERE id = $4 AND picture_name = $5",
+            )
+            .bind(&refitted.name)
+            .bind(width)
+            .bind(height)
+            .bind(id)
+            .bind(picture)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(updated.rows_affected() == 1)
+        };
+        let recorded = recorded.await;
+        files.settle_refit(picture, &refitted, matches!(recorded, Ok(true))).await;
+        recorded?;
+    }
+    Ok(rows.len())
+}
+
 /// Deletes a story, written to the admin audit log, with `social.impact-story.deleted`; then
 /// its picture.
 pub async fn delete(bus: &Bus, files: &MediaFiles, actor: &Actor, id: &str) -> Result<(), StoryError> {

@@ -180,7 +180,7 @@ fn picture_body(alt: Option<&str>, file_name: &str, bytes: &[u8]) -> (String, Ve
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload_picture(
+pub(crate) async fn upload_picture(
     app: &TestApp,
     client: &reqwest::Client,
     id: &str,

@@ -4,7 +4,8 @@
 //! byte ranges, replaced and removed with their video; captions pasted as WebVTT or SubRip,
 //! served to the published video's player; poster pictures.
 
-use crate::common::{Backend, TestApp, redirected_to};
+use crate::common::{Backend, TestApp, pictures, redirected_to};
+use app::media::files::{MediaFiles, PICTURE_MAX_BYTES, PICTURES, VIDEOS};
 use app::media::service::{Viewer, count_view};
 use app::users::{Role, UserStatus};
 use serde_json::{Value, json};
@@ -12,7 +13,8 @@ use serde_json::{Value, json};
 on_both_backends!(
     videos_are_drafted_published_watched_taken_back_and_deleted,
     captions_are_checked_kept_as_webvtt_and_played_with_the_published_video,
-    a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared
+    a_poster_picture_shows_before_the_video_plays_and_where_it_is_shared,
+    files_uploaded_before_this_version_are_refitted_once
 );
 on_both_backends_with_own_server!(
     uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_their_video
@@ -743,4 +745,86 @@ async fn uploaded_files_are_checked_stored_served_in_ranges_and_removed_with_the
     assert_eq!(files_on_disk(&app).0.len(), 1);
     assert_eq!(app.call(&admin, "videos/delete", &[("id", id.as_str())]).await.status(), 200);
     assert_eq!(files_on_disk(&app), (vec![], 0));
+}
+
+async fn files_uploaded_before_this_version_are_refitted_once(app: TestApp) {
+    use changemaker_server::{EARLIER_UPLOADS_REFITTED, refit_earlier_uploads};
+    let refit_recorded = || async { app::settings::get(&app.db, EARLIER_UPLOADS_REFITTED).await.unwrap() };
+    // At the first start, with nothing uploaded, it is done at once and recorded.
+    crate::common::eventually("the refit recorded at start", || async { refit_recorded().await.is_some() })
+        .await;
+
+    // A video with its file and poster, and a story with its picture, uploaded now.
+    app.create_user("editor@example.org", Role::Admin, UserStatus::Active).await;
+    let admin = app.signed_in("editor@example.org").await;
+    let video = ok_json(save(&app, &admin, "", &video_form("March", "", "")).await).await;
+    let id = video["id"].as_str().unwrap().to_string();
+    let file = ok_json(upload(&app, &admin, &id, "march.mp4", &mp4(1_000)).await).await["file"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let photo = pictures::phone_photo(400, 300);
+    let poster = ok_json(upload_poster(&app, &admin, &id, "crowd.jpg", &photo).await).await["poster"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let story_form = [
+        ("id", ""),
+        ("form[title]", "The 12 bus stays"),
+        ("form[slug]", ""),
+        ("form[summary]", "Two hundred letters kept the route."),
+        ("form[body]", "Two hundred letters later, the council kept the route."),
+    ];
+    let story = ok_json(app.call(&admin, "stories/save", &story_form).await).await;
+    let story_id = story["id"].as_str().unwrap().to_string();
+    let described = Some("A crowd at the bus stop");
+    let story = ok_json(
+        crate::stories::upload_picture(&app, &admin, &story_id, described, "crowd.jpg", &photo).await,
+    )
+    .await;
+    let picture = story["picture"]["name"].as_str().unwrap().to_string();
+
+    // As an earlier version left them: the files as uploaded, with where they were taken, and
+    // the story picture's size not known; this version not yet started on them.
+    let media = app.config.data_dir.join("media");
+    std::fs::write(media.join("videos").join(&file), mp4(1_000)).unwrap();
+    std::fs::write(media.join("pictures").join(&poster), &photo).unwrap();
+    std::fs::write(media.join("pictures").join(&picture), &photo).unwrap();
+    sqlx::query("UPDATE impact_stories SET picture_width = NULL, picture_height = NULL")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM app_settings WHERE key = $1")
+        .bind(EARLIER_UPLOADS_REFITTED)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    let videos = MediaFiles::open(&app.config.data_dir, VIDEOS, MAX_BYTES).unwrap();
+    let pictures = MediaFiles::open(&app.config.data_dir, PICTURES, PICTURE_MAX_BYTES).unwrap();
+    refit_earlier_uploads(&app.db, &videos, &pictures).await.unwrap();
+    let has = |bytes: &[u8], text: &[u8]| bytes.windows(text.len()).any(|w| w == text);
+    // The video's file, mended where it lies: the same name and length, the place gone.
+    let mended = std::fs::read(media.join("videos").join(&file)).unwrap();
+    assert_eq!(mended.len(), mp4(1_000).len());
+    assert!(!has(&mended, b"+51.5000") && has(&mp4(1_000), b"+51.5000"));
+    // The pictures, made again under new names (served anew), the old files gone.
+    let video = ok_json(app.call(&admin, "videos/get", &[("id", id.as_str())]).await).await;
+    let story = ok_json(app.call(&admin, "stories/get", &[("id", story_id.as_str())]).await).await;
+    let new_poster = video["poster"].as_str().unwrap().to_string();
+    let new_picture = story["picture"]["name"].as_str().unwrap().to_string();
+    for (old, new) in [(&poster, &new_poster), (&picture, &new_picture)] {
+        assert_ne!(old, new);
+        assert!(!media.join("pictures").join(old).exists(), "{old} is still there");
+        let stored = std::fs::read(media.join("pictures").join(new)).unwrap();
+        assert!(has(&photo, b"GPS 51.5N") && !has(&stored, b"GPS 51.5N"), "{new} says where it was taken");
+    }
+    // The story picture's size is known again: the photo turned upright.
+    assert_eq!(story["picture"]["dimensions"], json!([300, 400]));
+
+    // Done once: a file like those put back after it is not looked at again.
+    assert!(refit_recorded().await.is_some());
+    std::fs::write(media.join("pictures").join(&new_poster), &photo).unwrap();
+    refit_earlier_uploads(&app.db, &videos, &pictures).await.unwrap();
+    assert_eq!(std::fs::read(media.join("pictures").join(&new_poster)).unwrap(), photo);
 }
