@@ -303,6 +303,7 @@ impl From<service::CanvassError> for AppError {
             CanvassError::Conflict(why) => AppError::Conflict(why.into()),
             CanvassError::ChangedMeanwhile(what) => AppError::changed_meanwhile(what, "Reload the page"),
             CanvassError::Database(e) => crate::auth::internal(e),
+            CanvassError::Areas(e) => crate::auth::internal(e),
         }
     }
 }

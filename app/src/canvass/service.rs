@@ -2,8 +2,9 @@
 //! its event (`canvass.address.updated`, `canvass.visit.recorded`,
 //! `canvass.session.completed`) in its transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use aho_corasick::AhoCorasick;
 use sqlx::Row;
 
 use super::{
@@ -34,6 +35,10 @@ pub enum CanvassError {
     ChangedMeanwhile(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The turfs' areas together are more than can be searched for at once (never at the
+    /// sizes turfs are checked to).
+    #[error("the turfs' areas could not be searched for: {0}")]
+    Areas(#[from] aho_corasick::BuildError),
 }
 
 /// Addresses, and sessions, on a page of a list.
@@ -988,41 +993,100 @@ async fn assignees(db: &Db, turf_id: Option<&str>) -> Result<HashMap<String, Vec
     Ok(by_turf)
 }
 
-/// The turf with its addresses counted (how many there are, how many are done, who is out),
-/// and the canvassers asked to walk it.
-async fn counted(db: &Db, turf: TurfRow, assigned: Vec<Assignee>) -> Result<Turf, CanvassError> {
-    let mut binds = vec![turf.id.clone()];
-    let areas = in_areas(&turf.areas, &mut binds);
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) FROM canvass_addresses a \
-         WHERE 1 = 1{areas}",
-        done_on_turf(1)
-    )));
-    for bind in &binds {
-        query = query.bind(bind);
+/// The turfs with their addresses counted (how many there are, how many are done, who is out
+/// now), each with the canvassers asked to walk it (`assigned`, by turf id). The address list is
+/// read once for all of them, each address matched against every turf's areas at once: a
+/// query per turf read the whole list again (100 turfs over 50,000 addresses took 13 s).
+async fn counted(
+    db: &Db,
+    rows: Vec<TurfRow>,
+    mut assigned: HashMap<String, Vec<Assignee>>,
+) -> Result<Vec<Turf>, CanvassError> {
+    // Each area as the turf's address list matches it (`in_areas`), and the turfs it is one of.
+    let mut patterns: Vec<String> = Vec::new();
+    let mut turfs_of_pattern: Vec<Vec<usize>> = Vec::new();
+    for (turf, row) in rows.iter().enumerate() {
+        for area in &row.areas {
+            let pattern = area.trim().to_lowercase();
+            match patterns.iter().position(|p| *p == pattern) {
+                Some(known) => turfs_of_pattern[known].push(turf),
+                None => {
+                    patterns.push(pattern);
+                    turfs_of_pattern.push(vec![turf]);
+                }
+            }
+        }
     }
-    let (addresses, done): (i64, i64) = query.fetch_one(db.pool()).await?;
-    let out_now: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM canvass_sessions WHERE turf_id = $1 AND ended_at IS NULL")
-            .bind(&turf.id)
-            .fetch_one(db.pool())
-            .await?;
-    Ok(Turf {
-        id: turf.id,
-        name: turf.name,
-        areas: turf.areas,
-        addresses,
-        done,
-        out_now,
-        edits: turf.edits,
-        assigned,
-    })
+    let areas = AhoCorasick::new(&patterns)?;
+    let turf_index: HashMap<&str, usize> =
+        rows.iter().enumerate().map(|(i, row)| (row.id.as_str(), i)).collect();
+    // The doors done on each turf: an address visited in a session on it, not "Not home".
+    let done_pairs: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT s.turf_id, v.address_id FROM canvass_visits v \
+         JOIN canvass_sessions s ON s.id = v.session_id \
+         WHERE s.turf_id IS NOT NULL AND v.outcome <> 'NOT_HOME'",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let done_on: HashSet<(usize, &str)> = done_pairs
+        .iter()
+        .filter_map(|(turf, address)| Some((*turf_index.get(turf.as_str())?, address.as_str())))
+        .collect();
+    let (mut addresses, mut done) = (vec![0i64; rows.len()], vec![0i64; rows.len()]);
+    let mut after = String::new();
+    loop {
+        // In pages, so that a long list is never held whole; lower-cased by the database, as
+        // the turf's address list is (SQLite lower-cases ASCII letters only).
+        let page: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, LOWER(street), LOWER(postal_code) FROM canvass_addresses WHERE id > $1 \
+             ORDER BY id LIMIT 5000",
+        )
+        .bind(&after)
+        .fetch_all(db.pool())
+        .await?;
+        let Some((last, _, _)) = page.last() else { break };
+        after = last.clone();
+        for (id, street, postal_code) in &page {
+            let mut on: Vec<usize> = [street, postal_code]
+                .into_iter()
+                .flat_map(|text| areas.find_overlapping_iter(text))
+                .flat_map(|found| turfs_of_pattern[found.pattern().as_usize()].iter().copied())
+                .collect();
+            on.sort_unstable();
+            on.dedup();
+            for turf in on {
+                addresses[turf] += 1;
+                done[turf] += i64::from(done_on.contains(&(turf, id.as_str())));
+            }
+        }
+    }
+    let out: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT turf_id, COUNT(*) FROM canvass_sessions WHERE turf_id IS NOT NULL AND ended_at IS NULL \
+         GROUP BY turf_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let out_now: HashMap<String, i64> = out.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, turf)| Turf {
+            addresses: addresses[i],
+            done: done[i],
+            out_now: out_now.get(&turf.id).copied().unwrap_or(0),
+            assigned: assigned.remove(&turf.id).unwrap_or_default(),
+            id: turf.id,
+            name: turf.name,
+            areas: turf.areas,
+            edits: turf.edits,
+        })
+        .collect())
 }
 
 pub async fn turf(db: &Db, id: &str) -> Result<Turf, CanvassError> {
     let row = turf_row(db, id).await?;
-    let assigned = assignees(db, Some(id)).await?.remove(id).unwrap_or_default();
-    counted(db, row, assigned).await
+    let assigned = assignees(db, Some(id)).await?;
+    Ok(counted(db, vec![row], assigned).await?.remove(0))
 }
 
 /// Every turf, by name, counted.
@@ -1030,14 +1094,8 @@ pub async fn turfs(db: &Db) -> Result<Vec<Turf>, CanvassError> {
     let rows = sqlx::query("SELECT id, name, areas, edits FROM canvass_turfs ORDER BY name_key, id")
         .fetch_all(db.pool())
         .await?;
-    let mut assigned = assignees(db, None).await?;
-    let mut turfs = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let turf = turf_from_row(row)?;
-        let theirs = assigned.remove(&turf.id).unwrap_or_default();
-        turfs.push(counted(db, turf, theirs).await?);
-    }
-    Ok(turfs)
+    let rows = rows.iter().map(turf_from_row).collect::<Result<Vec<_>, _>>()?;
+    counted(db, rows, assignees(db, None).await?).await
 }
 
 /// Creates a turf (`id` empty) or changes one. Two turfs are not called the same; a change
