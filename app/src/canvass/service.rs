@@ -1002,21 +1002,13 @@ async fn counted(
     rows: Vec<TurfRow>,
     mut assigned: HashMap<String, Vec<Assignee>>,
 ) -> Result<Vec<Turf>, CanvassError> {
-    // Each area as the turf's address list matches it (`in_areas`), and the turfs it is one of.
-    let mut patterns: Vec<String> = Vec::new();
-    let mut turfs_of_pattern: Vec<Vec<usize>> = Vec::new();
-    for (turf, row) in rows.iter().enumerate() {
-        for area in &row.areas {
-            let pattern = area.trim().to_lowercase();
-            match patterns.iter().position(|p| *p == pattern) {
-                Some(known) => turfs_of_pattern[known].push(turf),
-                None => {
-                    patterns.push(pattern);
-                    turfs_of_pattern.push(vec![turf]);
-                }
-            }
-        }
-    }
+    // Each turf's areas as its address list matches them (`in_areas`), and whose each is. An
+    // area of two turfs is two patterns, each reported where it is found.
+    let (patterns, turf_of_pattern): (Vec<String>, Vec<usize>) = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(turf, row)| row.areas.iter().map(move |area| (area.trim().to_lowercase(), turf)))
+        .unzip();
     let areas = AhoCorasick::new(&patterns)?;
     let turf_index: HashMap<&str, usize> =
         rows.iter().enumerate().map(|(i, row)| (row.id.as_str(), i)).collect();
@@ -1050,7 +1042,7 @@ async fn counted(
             let mut on: Vec<usize> = [street, postal_code]
                 .into_iter()
                 .flat_map(|text| areas.find_overlapping_iter(text))
-                .flat_map(|found| turfs_of_pattern[found.pattern().as_usize()].iter().copied())
+                .map(|found| turf_of_pattern[found.pattern().as_usize()])
                 .collect();
             on.sort_unstable();
             on.dedup();
