@@ -233,10 +233,13 @@ impl MediaFiles {
         let mut first = Vec::with_capacity(SNIFF_BYTES);
         tokio::fs::File::open(&stored).await?.take(SNIFF_BYTES as u64).read_to_end(&mut first).await?;
         let kind = (self.kind.sniff)(&first).ok_or(UploadError::WrongKind(self.kind.refused))?;
-        let Fit::MadeAgain(make) = self.kind.fit else {
-            let bytes = tokio::fs::metadata(&stored).await?.len();
-            self.fit(&stored, kind, bytes).await?;
-            return Ok(Refitted { name: name.to_string(), dimensions: None });
+        let make = match self.kind.fit {
+            Fit::MadeAgain(make) => make,
+            Fit::MendedInPlace(_) => {
+                let bytes = tokio::fs::metadata(&stored).await?.len();
+                self.fit(&stored, kind, bytes).await?;
+                return Ok(Refitted { name: name.to_string(), dimensions: None });
+            }
         };
         let kept = tokio::fs::read(&stored).await?;
         let fitted = made_again(make, kept.clone(), kind).await?;
@@ -257,12 +260,12 @@ impl MediaFiles {
         Ok(Refitted { name, dimensions: fitted.dimensions })
     }
 
-    /// Once the record of a file refitted from `old` was updated (`still_named`: it still
-    /// named `old`, and now names the refitted file), removes the file nothing names: the old
-    /// one, or, when the record had moved on meanwhile, the refitted one.
-    pub async fn settle_refit(&self, old: &str, refitted: &Refitted, still_named: bool) {
+    /// Once the record of a file refitted from `old` was updated (`recorded`: `Ok(true)` when it
+    /// still named `old` and now names the refitted file), removes the file nothing names: the
+    /// old one, or, when the record had moved on meanwhile or the update failed, the refitted one.
+    pub async fn settle_refit<E>(&self, old: &str, refitted: &Refitted, recorded: &Result<bool, E>) {
         if refitted.name != old {
-            self.remove(if still_named { old } else { &refitted.name }).await;
+            self.remove(if matches!(recorded, Ok(true)) { old } else { &refitted.name }).await;
         }
     }
 

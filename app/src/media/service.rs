@@ -504,7 +504,7 @@ pub async fn refit_earlier_files(
                     Ok::<_, sqlx::Error>(updated.rows_affected() == 1)
                 };
                 let recorded = recorded.await;
-                pictures.settle_refit(&poster, &refitted, matches!(recorded, Ok(true))).await;
+                pictures.settle_refit(&poster, &refitted, &recorded).await;
                 recorded?;
             }
             Ok(_) => {}

@@ -442,7 +442,7 @@ pub async fn refit_earlier_pictures(db: &Db, files: &MediaFiles) -> Result<usize
             Ok::<_, sqlx::Error>(updated.rows_affected() == 1)
         };
         let recorded = recorded.await;
-        files.settle_refit(picture, &refitted, matches!(recorded, Ok(true))).await;
+        files.settle_refit(picture, &refitted, &recorded).await;
         recorded?;
     }
     Ok(rows.len())

@@ -2,7 +2,7 @@
 # Times every admin page (server-side rendered, as an admin opening it gets it) on a large
 # history, three times each (status and seconds): `crm` is contacts.py and events.py's (50,000 contacts,
 # 150,000 activities, 500,000 events), `shifts` fill.py's (10,000 shifts, 100,000 sign-ups),
-# `canvass` canvass.py's (50,000 addresses, 100 turfs, 40,000 visits).
+# `canvass` canvass.py's (50,000 addresses, 100 turfs, 39,302 visits).
 #   server/benches/history/admin-pages.sh target/debug/changemaker crm|shifts|canvass
 # The first run of each fills /tmp/changemaker-admin-<history>; later runs reuse it.
 set -euo pipefail
