@@ -6,9 +6,11 @@ import { RunningServer } from "./server";
 // reads them.
 async function cuesOf(video: Locator): Promise<string[]> {
   return video.evaluate(async (video: HTMLVideoElement) => {
-    const track = video.textTracks[0];
+    const element = video.querySelector("track") as HTMLTrackElement;
+    const track = element.track;
     track.mode = "hidden";
-    for (let i = 0; i < 100 && !(track.cues && track.cues.length); i++) {
+    // The parser adds cues as the file arrives: wait until the whole file is read, not the first cue.
+    for (let i = 0; i < 100 && element.readyState !== HTMLTrackElement.LOADED; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return Array.from(track.cues ?? [], (cue) => (cue as VTTCue).text);
