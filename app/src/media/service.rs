@@ -468,14 +468,15 @@ pub async fn remove_poster(
 /// Makes the files of the videos stored before this version fit as uploads are now
 /// (`MediaFiles::refit`): each video's file mended where it lies, its poster made again under
 /// a new name when it needs to be. A file that cannot be refitted (gone, damaged) is logged and
-/// left as it is. How many files were looked at.
+/// left as it is. Oldest first. How many files were looked at.
 pub async fn refit_earlier_files(
     db: &Db,
     videos: &MediaFiles,
     pictures: &MediaFiles,
 ) -> Result<usize, sqlx::Error> {
     let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT id, file_name, poster_name FROM videos WHERE file_name IS NOT NULL OR poster_name IS NOT NULL",
+        "SELECT id, file_name, poster_name FROM videos WHERE file_name IS NOT NULL OR poster_name IS NOT NULL \
+         ORDER BY created_at, id",
     )
     .fetch_all(db.pool())
     .await?;

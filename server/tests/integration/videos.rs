@@ -783,6 +783,18 @@ async fn files_uploaded_before_this_version_are_refitted_once(app: TestApp) {
     )
     .await;
     let picture = story["picture"]["name"].as_str().unwrap().to_string();
+    // And a video whose files were lost or damaged since: its file gone, its poster not a picture.
+    let lost = ok_json(save(&app, &admin, "", &video_form("Vigil", "", "")).await).await;
+    let lost_id = lost["id"].as_str().unwrap().to_string();
+    let lost_file =
+        ok_json(upload(&app, &admin, &lost_id, "vigil.mp4", &mp4(1_000)).await).await["file"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let damaged = ok_json(upload_poster(&app, &admin, &lost_id, "candles.jpg", &photo).await).await["poster"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // As an earlier version left them: the files as uploaded, with where they were taken, and
     // the story picture's size not known; this version not yet started on them.
@@ -790,6 +802,14 @@ async fn files_uploaded_before_this_version_are_refitted_once(app: TestApp) {
     std::fs::write(media.join("videos").join(&file), mp4(1_000)).unwrap();
     std::fs::write(media.join("pictures").join(&poster), &photo).unwrap();
     std::fs::write(media.join("pictures").join(&picture), &photo).unwrap();
+    std::fs::remove_file(media.join("videos").join(&lost_file)).unwrap();
+    std::fs::write(media.join("pictures").join(&damaged), b"not a picture").unwrap();
+    // Refitted oldest first: the damaged video before the others.
+    sqlx::query("UPDATE videos SET created_at = created_at - 60 WHERE id = $1")
+        .bind(&lost_id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     sqlx::query("UPDATE impact_stories SET picture_width = NULL, picture_height = NULL")
         .execute(app.db.pool())
         .await
@@ -821,6 +841,14 @@ async fn files_uploaded_before_this_version_are_refitted_once(app: TestApp) {
     }
     // The story picture's size is known again: the photo turned upright.
     assert_eq!(story["picture"]["dimensions"], json!([300, 400]));
+    // The lost and damaged files stopped nothing: left as they were, their video unchanged.
+    assert!(!media.join("videos").join(&lost_file).exists());
+    assert_eq!(std::fs::read(media.join("pictures").join(&damaged)).unwrap(), b"not a picture");
+    let lost = ok_json(app.call(&admin, "videos/get", &[("id", lost_id.as_str())]).await).await;
+    assert_eq!(
+        (lost["file"]["name"].as_str(), lost["poster"].as_str()),
+        (Some(lost_file.as_str()), Some(damaged.as_str()))
+    );
 
     // Done once: a file like those put back after it is not looked at again.
     assert!(refit_recorded().await.is_some());
