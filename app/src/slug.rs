@@ -9,6 +9,13 @@ pub fn is_valid(slug: &str, max: usize) -> bool {
         && !slug.ends_with('-')
 }
 
+/// Whether a form's address (after `from_title` filled an empty one) may stand: valid, or
+/// empty beside an empty title, which has its own error: asking for an address the form says
+/// may be left empty would only confuse.
+pub fn may_stand(slug: &str, title: &str, max: usize) -> bool {
+    is_valid(slug, max) || (slug.is_empty() && title.trim().is_empty())
+}
+
 /// The address `title` makes: its letters and digits in lower case (accents dropped), its
 /// words joined by hyphens, at most `max` characters ("Save the River Park!" →
 /// `save-the-river-park`). Empty when the title has no such letters.
@@ -58,5 +65,14 @@ mod tests {
             assert!(!is_valid(bad, 80), "{bad}");
         }
         assert!(!is_valid("eleven-char", 10));
+    }
+
+    #[test]
+    fn an_address_waits_for_a_title_only_when_both_are_empty() {
+        assert!(may_stand("", "  ", 80));
+        assert!(may_stand("save-the-park", "", 80));
+        // A title with nothing to make an address of, or a wrong address, is still named.
+        assert!(!may_stand("", "¡¿?!", 80));
+        assert!(!may_stand("Not A Slug", "", 80));
     }
 }

@@ -61,6 +61,8 @@ test.describe.serial("impact stories", () => {
     await admin.getByRole("button", { name: "Save story" }).click();
     await expect(admin.getByTestId("error-form[title]")).toHaveText("Enter a title.");
     await expect(admin.getByTestId("error-form[summary]")).toHaveText("Sum the story up in a sentence or two.");
+    // The address may be left empty, to be made from the title: only the title is asked for.
+    await expect(admin.getByTestId("error-form[slug]")).toHaveText("");
     await admin.getByLabel("Title", { exact: true }).fill("Bus route 12 saved");
     await admin.getByLabel(/^Summary/).fill("The council kept the route.");
     await admin.getByLabel("Story", { exact: true }).fill("Two hundred letters later,\nthe council listened: https://council.example/minutes.");

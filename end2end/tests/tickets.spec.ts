@@ -90,6 +90,10 @@ test.describe.serial("ticketed events", () => {
     await expect(admin.getByTestId("tier")).toHaveText("Seats (Free): 1 of 2 taken");
     await expect(dashboard.getByTestId("coming-event")).toContainText("1 taken · 1 ticket left");
     await expect(admin.getByLabel("Ticket code")).toHaveValue("ABCD");
+    // On a phone at the door the row fits whole: checking in and cancelling both in sight.
+    await expectFitsPhone(admin, "the tickets", async () => {
+      await expect(admin.getByTestId("ticket-row").getByRole("button", { name: "Cancel" })).toBeVisible();
+    });
 
     // At the door, a phone scans the ticket's QR code: its link opens the event's page (after
     // signing in) with the code filled in, and one press checks Sam in.

@@ -68,7 +68,7 @@ pub fn validate(form: &CampaignForm) -> Result<Vec<Recipient>, Vec<FieldError>> 
         "Titles can be at most 200 characters.",
     );
     v.check(
-        crate::slug::is_valid(form.slug.trim(), SLUG_MAX),
+        crate::slug::may_stand(form.slug.trim(), &form.title, SLUG_MAX),
         "slug",
         "Use 1 to 80 lower-case letters, digits and hyphens, like save-the-park.",
     );

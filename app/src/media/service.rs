@@ -66,7 +66,7 @@ fn checked(form: &VideoForm) -> Result<VideoForm, Vec<FieldError>> {
         "Titles are one line of at most 200 characters.",
     );
     v.check(
-        crate::slug::is_valid(&video.slug, super::SLUG_MAX_CHARS),
+        crate::slug::may_stand(&video.slug, &video.title, super::SLUG_MAX_CHARS),
         "slug",
         "Use 1 to 80 lower-case letters, digits and hyphens, like march-for-transit.",
     );

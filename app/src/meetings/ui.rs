@@ -33,7 +33,7 @@ fn MeetingFormView(action: ServerAction<SaveMeeting>, meeting: Option<Meeting>) 
             <FormError error=error />
             <Field label="Title" name="form[title]" value=value(|m| m.title.clone()) required=true error=error />
             <Field label="Where (a room, an address or the call's link)" name="form[location]" value=value(|m| m.location.clone()) required=true error=error />
-            <div class="grid grid-cols-3 gap-3">
+            <div class="grid gap-3 sm:grid-cols-3">
                 <Field label="Date" name="form[date]" kind="date" value=value(|m| m.date.clone()) required=true error=error />
                 <Field label="Starts" name="form[start_time]" kind="time" value=value(|m| m.start_time.clone()) required=true error=error />
                 <Field label="Ends" name="form[end_time]" kind="time" value=value(|m| m.end_time.clone()) required=true error=error />

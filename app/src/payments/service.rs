@@ -389,7 +389,7 @@ pub async fn save_product(
         "The description can be at most 2,000 characters.",
     );
     v.check(
-        crate::slug::is_valid(&slug, PRODUCT_SLUG_MAX),
+        crate::slug::may_stand(&slug, name, PRODUCT_SLUG_MAX),
         "slug",
         "Use lower-case letters, digits and hyphens (at most 60), like campaign-t-shirt.",
     );

@@ -79,7 +79,7 @@ fn validate(form: &EventForm, zone: &Zone, now: i64, is_new: bool) -> Result<Val
         "Titles are one line of at most 200 characters.",
     );
     v.check(
-        crate::slug::is_valid(form.slug.trim(), SLUG_MAX),
+        crate::slug::may_stand(form.slug.trim(), &form.title, SLUG_MAX),
         "slug",
         "Use 1 to 80 lower-case letters, digits and hyphens, like spring-gala.",
     );

@@ -52,7 +52,7 @@ fn EventFormView(action: ServerAction<SaveTicketedEvent>, event: Option<Ticketed
             <Field label="Address (/events/…; left empty, made from the title)" name="form[slug]" value=value(|e| e.slug.clone()) error=error />
             <TextArea label="Description" name="form[description]" value=value(|e| e.description.clone()) rows=4 error=error />
             <Field label="Venue" name="form[venue]" value=value(|e| e.venue.clone()) required=true error=error />
-            <div class="grid grid-cols-3 gap-3">
+            <div class="grid gap-3 sm:grid-cols-3">
                 <Field label="Date" name="form[date]" kind="date" value=value(|e| e.date.clone()) required=true error=error />
                 <Field label="Starts" name="form[start_time]" kind="time" value=value(|e| e.start_time.clone()) required=true error=error />
                 <Field label="Ends" name="form[end_time]" kind="time" value=value(|e| e.end_time.clone()) required=true error=error />
@@ -413,7 +413,9 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                         (_, Some(at)) => at,
                                                         (_, None) => "—".to_string(),
                                                     }}</td>
-                                                    <td class=format!("{TD} whitespace-nowrap space-x-3")>
+                                                    <td class=TD>
+                                                        // One above the other on a phone, so that neither is scrolled out of sight.
+                                                        <div class="flex flex-col items-start gap-2 whitespace-nowrap md:flex-row md:gap-3">
                                                         {can_check_in.then(|| view! {
                                                             <button class="text-sm font-semibold text-indigo-700 hover:underline" aria-label=check_in_label
                                                                 disabled=move || check_in.pending().get()
@@ -424,6 +426,7 @@ pub fn AdminTicketedEventPage() -> impl IntoView {
                                                         {cancellable.then(|| view! {
                                                             <button class="text-sm text-red-700 hover:underline" on:click=confirm_cancel>"Cancel"</button>
                                                         })}
+                                                        </div>
                                                     </td>
                                                 </tr>
                                             }}).collect_view()}
