@@ -282,4 +282,33 @@ test.describe.serial("canvassing", () => {
     await expect(walker.getByTestId("turfs-yours")).toHaveCount(0);
     await expect(walker.getByLabel("Turf").locator("option:checked")).toHaveText("The whole list");
   });
+
+  test("an organiser adds a city's address list from a file, followed by a progress bar", async ({ browser }) => {
+    const admin = await browser.newPage();
+    await signIn(admin, server, "/admin/canvass");
+    await ready(admin);
+    const before = Number((await admin.getByTestId("addresses-count").textContent())!.replace(/\D/g, ""));
+    const file = admin.getByLabel(/^Or choose a file of them/);
+    const lines = Array.from({ length: 1_200 }, (_, n) => `${n} Elm St, Springfield, E1 ${n}`);
+    // A wrong line anywhere in it adds nothing, and is named.
+    admin.once("dialog", (dialog) => dialog.accept());
+    const wrong = [...lines.slice(0, 999), "Elm St without a town", ...lines.slice(1_000)];
+    await file.setInputFiles({ name: "elm.txt", mimeType: "text/plain", buffer: Buffer.from(wrong.join("\n")) });
+    await expect(admin.getByTestId("address-file-error")).toContainText("Line 1000: give the street, the city and the postal code");
+    await expect(admin.getByTestId("addresses-count")).toHaveText(`${before} addresses`);
+
+    // The list, after a confirmation that counts it: a progress bar, then what was added.
+    let asked = "";
+    admin.once("dialog", (dialog) => {
+      asked = dialog.message();
+      dialog.accept();
+    });
+    await file.setInputFiles({ name: "elm.txt", mimeType: "text/plain", buffer: Buffer.from(lines.join("\r\n")) });
+    await expect(admin.getByTestId("job-summary")).toHaveText("Added 1,200 addresses; 0 already on the list.");
+    expect(asked).toBe("Add the 1,200 addresses of this file? Those already on the list are not added twice.");
+    await expect(admin.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+    await expect(admin.getByTestId("address-file-error")).toHaveText("");
+    await expect(admin.getByTestId("addresses-count")).toHaveText(`${(before + 1_200).toLocaleString("en")} addresses`);
+    expect(await violations(admin), "an address file added").toEqual([]);
+  });
 });

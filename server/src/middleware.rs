@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
-/// Largest request body accepted, but for a contacts import's (`body_limit`) and a video's.
+/// Largest request body accepted, but for an imported file's (`body_limit`) and a video's.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Records the client's IP for rate limits and audit rows: the socket's address, unless that
@@ -96,9 +96,11 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     next.run(req.map(|body| Body::new(http_body_util::Limited::new(body, limit)))).await
 }
 
-/// The largest body a request to `path` may carry: 1 MiB, or a contacts import's file.
+/// The largest body a request to `path` may carry: 1 MiB, or an imported file's (contacts, or
+/// the canvassing addresses).
 fn body_limit(path: &str) -> usize {
-    if app::contacts::is_import_path(path) { app::contacts::IMPORT_MAX_REQUEST_BYTES } else { MAX_BODY_BYTES }
+    let carries_a_file = app::contacts::is_import_path(path) || path == app::canvass::FILE_IMPORT_PATH;
+    if carries_a_file { app::contacts::IMPORT_MAX_REQUEST_BYTES } else { MAX_BODY_BYTES }
 }
 
 fn too_large(limit: usize) -> Response {

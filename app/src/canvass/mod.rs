@@ -21,8 +21,13 @@ pub const STREET_MAX_CHARS: usize = 200;
 pub const CITY_MAX_CHARS: usize = 100;
 pub const POSTAL_CODE_MAX_CHARS: usize = 20;
 pub const NOTES_MAX_CHARS: usize = 1_000;
-/// Addresses added in one go.
+/// Addresses added in one go from the box.
 pub const IMPORT_MAX_LINES: usize = 500;
+/// Addresses added from one file, in the background: a city's list.
+pub const FILE_MAX_LINES: usize = 100_000;
+/// The path of a file's import, whose request carries the file (up to a contacts import's
+/// size, `crate::contacts::IMPORT_MAX_BYTES`).
+pub const FILE_IMPORT_PATH: &str = "/api/canvass/import-addresses";
 pub const TURF_NAME_MAX_CHARS: usize = 100;
 /// Streets or postal codes one turf is made of, and the length of each.
 pub const TURF_AREAS_MAX: usize = 50;
@@ -335,6 +340,16 @@ pub async fn add_addresses(lines: String) -> Result<AddressesAdded, AppError> {
     let state = crate::state::app_state()?;
     let actor = crate::events::Actor::User(user.id);
     Ok(service::add_addresses(&state.bus, &actor, &lines, crate::db::now_unix()).await?)
+}
+
+/// Adds the addresses of a file, one a line as in the box, in the background; answers with
+/// the job to follow. A wrong line adds nothing.
+#[server(prefix = "/api", endpoint = "canvass/import-addresses", input = server_fn::codec::Json)]
+pub async fn import_addresses(lines: String) -> Result<String, AppError> {
+    let user = crate::auth::require_role(MANAGERS).await?;
+    let state = crate::state::app_state()?;
+    let actor = crate::events::Actor::User(user.id);
+    Ok(service::import_addresses(&state.bus, &actor, &lines).await?)
 }
 
 #[server(prefix = "/api", endpoint = "canvass/save-address")]

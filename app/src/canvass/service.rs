@@ -19,6 +19,7 @@ use crate::events::catalog::{
     CanvassVisitRecorded,
 };
 use crate::events::{Actor, Event, rfc3339_from_unix_ms};
+use crate::jobs::JobResult;
 use crate::settings;
 use crate::time_zone::Zone;
 
@@ -110,18 +111,18 @@ fn parse_line(line: &str) -> Result<AddressForm, String> {
     })
 }
 
-/// The addresses of `text`, one a line (blank lines skipped), or the first few lines that are
-/// wrong, each by its number.
-fn parse_lines(text: &str) -> Result<Vec<AddressForm>, CanvassError> {
+/// The addresses of `text`, one a line (blank lines skipped), at most `max_lines`; or the
+/// first few lines that are wrong, each by its number.
+fn parse_lines(text: &str, max_lines: usize) -> Result<Vec<AddressForm>, CanvassError> {
     let lines: Vec<(usize, &str)> =
         text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
     if lines.is_empty() {
         return Err(invalid("lines", "Enter at least one address: street, city, postal code.".into()));
     }
-    if lines.len() > super::IMPORT_MAX_LINES {
+    if lines.len() > max_lines {
         return Err(invalid(
             "lines",
-            format!("Add at most {} addresses at a time.", super::IMPORT_MAX_LINES),
+            format!("Add at most {} addresses at a time.", crate::ui::thousands(max_lines as i64)),
         ));
     }
     let mut forms = Vec::with_capacity(lines.len());
@@ -174,10 +175,59 @@ pub async fn add_addresses(
     text: &str,
     now: i64,
 ) -> Result<AddressesAdded, CanvassError> {
-    let forms = parse_lines(text)?;
+    let forms = parse_lines(text, super::IMPORT_MAX_LINES)?;
+    let added = insert_addresses(bus, actor, &forms, now).await?;
+    Ok(AddressesAdded { added, already_listed: forms.len() as i64 - added })
+}
+
+/// Addresses an import commits together, with their events.
+const IMPORT_BATCH: usize = 500;
+
+/// Checks every line of a file's addresses, then adds them in the background, `IMPORT_BATCH`
+/// a transaction, as `add_addresses` does; answers with the job to follow. A wrong line (or a
+/// file over the size a contacts import takes) adds nothing.
+pub async fn import_addresses(bus: &Bus, actor: &Actor, text: &str) -> Result<String, CanvassError> {
+    if text.len() > crate::contacts::IMPORT_MAX_BYTES {
+        let too_big = format!("Choose a file of at most {}.", crate::contacts::IMPORT_MAX_TEXT);
+        return Err(invalid("lines", too_big));
+    }
+    let forms = parse_lines(text, super::FILE_MAX_LINES)?;
+    let total = forms.len() as i64;
+    let (bus_for_job, actor_for_job) = (bus.clone(), actor.clone());
+    let id =
+        crate::jobs::service::spawn(bus.db(), "address-import", total, actor, move |progress| async move {
+            let (mut added, mut done) = (0, 0);
+            for batch in forms.chunks(IMPORT_BATCH) {
+                added += insert_addresses(&bus_for_job, &actor_for_job, batch, db::now_unix()).await?;
+                done += batch.len() as i64;
+                progress.set(done).await?;
+            }
+            let already_listed = total - added;
+            Ok(JobResult {
+                summary: format!(
+                    "Added {}; {} already on the list.",
+                    crate::ui::count(added, "address"),
+                    crate::ui::thousands(already_listed)
+                ),
+                counts: vec![("added".to_string(), added), ("already_listed".to_string(), already_listed)],
+                problems: Vec::new(),
+            })
+        })
+        .await?;
+    Ok(id)
+}
+
+/// Puts checked addresses on the list in one transaction, each new one with
+/// `canvass.address.updated`: how many were new.
+async fn insert_addresses(
+    bus: &Bus,
+    actor: &Actor,
+    forms: &[AddressForm],
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     let mut tx = bus.db().begin_write().await?;
     let mut events = Vec::new();
-    for form in &forms {
+    for form in forms {
         if let Some(id) = insert_address(&mut tx, form, now).await? {
             events.push(address_event(&id, form, None));
         }
@@ -185,8 +235,7 @@ pub async fn add_addresses(
     let published: Vec<(&Actor, &Event)> = events.iter().map(|e| (actor, e)).collect();
     bus::publish_all(&mut tx, &published).await?;
     bus.commit(tx).await?;
-    let added = events.len() as i64;
-    Ok(AddressesAdded { added, already_listed: forms.len() as i64 - added })
+    Ok(events.len() as i64)
 }
 
 /// Puts a checked address on the list: its new id, or `None` when it is already listed.
@@ -1327,17 +1376,17 @@ mod tests {
     #[test]
     fn wrong_lines_are_named_by_number_and_nothing_is_taken() {
         let Err(CanvassError::Invalid(errors)) =
-            parse_lines("1 A St, Town, A1\n\nnonsense\n2 B St, Town, A2")
+            parse_lines("1 A St, Town, A1\n\nnonsense\n2 B St, Town, A2", 500)
         else {
             panic!("a wrong line is refused")
         };
         assert_eq!(errors[0].field, "lines");
         assert!(errors[0].message.starts_with("Line 3: give the street"), "{}", errors[0].message);
         assert!(errors[0].message.ends_with("Nothing was added."));
-        assert!(matches!(parse_lines(" \n "), Err(CanvassError::Invalid(_))));
+        assert!(matches!(parse_lines(" \n ", 500), Err(CanvassError::Invalid(_))));
         let many = "1 A St, Town, A1\n".repeat(super::super::IMPORT_MAX_LINES + 1);
-        assert!(matches!(parse_lines(&many), Err(CanvassError::Invalid(_))));
-        assert_eq!(parse_lines("1 A St, Town, A1\n2 B St, Town, A2").unwrap().len(), 2);
+        assert!(matches!(parse_lines(&many, super::super::IMPORT_MAX_LINES), Err(CanvassError::Invalid(_))));
+        assert_eq!(parse_lines("1 A St, Town, A1\n2 B St, Town, A2", 2).unwrap().len(), 2);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Canvassing pages: `/canvass`, where a signed-in volunteer walks a session (on a turf or the
 //! whole list) and records each door; `/admin/canvass`, the sessions, the turfs and the address
-//! list (with a box to add addresses); an address's page with its visits, to correct or delete
-//! it; and a turf's page, to ask canvassers to walk it, change it or delete it.
+//! list (with a box and a file to add addresses); an address's page with its visits, to
+//! correct or delete it; and a turf's page, to ask canvassers to walk it, change it or delete it.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -10,8 +10,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AddAddresses, AddDoor, Address, AddressFilter, AssignTurf, DeleteAddress, DeleteTurf, EndSession,
-    LastVisit, NOT_VISITED, Outcome, RecordVisit, Results, SaveAddress, SaveTurf, StartSession, Turf,
-    UnassignTurf, UndoVisit, get_address, get_turf, get_walk, list_addresses, list_sessions, list_turfs,
+    ImportAddresses, LastVisit, NOT_VISITED, Outcome, RecordVisit, Results, SaveAddress, SaveTurf,
+    StartSession, Turf, UnassignTurf, UndoVisit, get_address, get_turf, get_walk, list_addresses,
+    list_sessions, list_turfs,
 };
 use crate::error::AppError;
 use crate::ui::style::{CARD, PHONE_ONLY, SMALL_BUTTON, SMALL_INPUT, TD, TH, WIDE_ONLY};
@@ -562,7 +563,60 @@ pub fn AdminCanvassPage() -> impl IntoView {
                 <div><button type="submit" class=SMALL_BUTTON disabled=move || add.pending().get()>"Add addresses"</button></div>
                 <p class="text-sm text-green-700" role="status" data-testid="addresses-added">{added}</p>
             </ActionForm>
+            <AddressFile />
         </section>
+    }
+}
+
+/// "Or choose a file": a city's list of addresses, too long for the box, added in the
+/// background after a confirmation that counts them, under a progress bar.
+#[component]
+fn AddressFile() -> impl IntoView {
+    let import = ServerAction::<ImportAddresses>::new();
+    let too_big = RwSignal::new(false);
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        crate::ui::read_chosen_file(&ev, move |lines: String| {
+            too_big.set(lines.len() > crate::contacts::IMPORT_MAX_BYTES);
+            if too_big.get_untracked() {
+                return;
+            }
+            let listed = lines.lines().filter(|line| !line.trim().is_empty()).count() as i64;
+            let question = format!(
+                "Add the {} of this file? Those already on the list are not added twice.",
+                crate::ui::count(listed, "address")
+            );
+            if window().confirm_with_message(&question).unwrap_or(false) {
+                import.dispatch(ImportAddresses { lines });
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, import, too_big);
+    };
+    let problem = move || {
+        if too_big.get() {
+            return Some(format!("Choose a file of at most {}.", crate::contacts::IMPORT_MAX_TEXT));
+        }
+        match import.value().get() {
+            Some(Err(e)) => Some(e.field_message("lines").unwrap_or_else(|| e.to_string())),
+            _ => None,
+        }
+    };
+    let job = move || match import.value().get() {
+        Some(Ok(job)) if !too_big.get() => Some(view! { <crate::jobs::ui::JobProgress id=job /> }),
+        _ => None,
+    };
+    view! {
+        <label class="mt-4 block text-sm text-slate-700">
+            {format!(
+                "Or choose a file of them, one a line as above: up to {} addresses (a city's list), added in the background.",
+                crate::ui::thousands(super::FILE_MAX_LINES as i64),
+            )}
+            <input type="file" accept=".txt,.csv,text/plain,text/csv" class="mt-1 block text-sm" on:change=on_file
+                disabled=move || import.pending().get() />
+        </label>
+        <p class="mt-2 text-sm text-red-600" role="alert" data-testid="address-file-error">{problem}</p>
+        {job}
     }
 }
 

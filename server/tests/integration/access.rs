@@ -192,6 +192,7 @@ const WHO_MAY_CALL: &[(&str, Serves)] = &[
     ("canvass/addresses", ORGANISERS),
     ("canvass/address", ORGANISERS),
     ("canvass/add-addresses", ORGANISERS),
+    ("canvass/import-addresses", ORGANISERS),
     ("canvass/save-address", ORGANISERS),
     ("canvass/delete-address", ORGANISERS),
     ("canvass/sessions", ORGANISERS),
@@ -368,10 +369,15 @@ async fn every_server_function_answers_only_whom_it_serves(app: TestApp) {
         let form = form.clone();
         async move {
             let request = client.post(url);
-            let request = if path.starts_with("contacts/import/") {
-                request.json(&serde_json::json!({ "csv": "name,email\nJo,jo@example.org\n" }))
-            } else {
-                request.form(&form)
+            // The imports take their file as JSON.
+            let request = match path {
+                "contacts/import/preview" | "contacts/import/start" => {
+                    request.json(&serde_json::json!({ "csv": "name,email\nJo,jo@example.org\n" }))
+                }
+                "canvass/import-addresses" => {
+                    request.json(&serde_json::json!({ "lines": "12 High St, Springfield, K1A 0B1" }))
+                }
+                _ => request.form(&form),
             };
             let res = request.send().await.unwrap();
             (res.status().as_u16(), res.text().await.unwrap())
