@@ -297,13 +297,15 @@ test.describe.serial("canvassing", () => {
     await expect(admin.getByTestId("address-file-error")).toContainText("Line 1000: give the street, the city and the postal code");
     await expect(admin.getByTestId("addresses-count")).toHaveText(`${before} addresses`);
 
-    // The list, after a confirmation that counts it: a progress bar, then what was added.
+    // The list saved from a spreadsheet (its column names first, a street with a comma in
+    // quotes), after a confirmation that counts it: a progress bar, then what was added.
     let asked = "";
     admin.once("dialog", (dialog) => {
       asked = dialog.message();
       dialog.accept();
     });
-    await file.setInputFiles({ name: "elm.txt", mimeType: "text/plain", buffer: Buffer.from(lines.join("\r\n")) });
+    const saved = ["Street,City,Postal code", '"Flat 1, 0 Elm St",Springfield,E1 0', ...lines.slice(1)].join("\r\n");
+    await file.setInputFiles({ name: "elm.csv", mimeType: "text/csv", buffer: Buffer.from(saved) });
     await expect(admin.getByTestId("job-summary")).toHaveText("Added 1,200 addresses; 0 already on the list.");
     expect(asked).toBe("Add the 1,200 addresses of this file? Those already on the list are not added twice.");
     await expect(admin.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");

@@ -342,6 +342,26 @@ pub async fn add_addresses(lines: String) -> Result<AddressesAdded, AppError> {
     Ok(service::add_addresses(&state.bus, &actor, &lines, crate::db::now_unix()).await?)
 }
 
+/// The rows of addresses `text` holds (typed in the box, or a file), read as CSV — so a
+/// spreadsheet's file, its column names first and a street holding a comma in quotes, reads as
+/// typed lines do — without those column names; or why it cannot be read.
+pub fn address_rows(text: &str) -> Result<Vec<crate::csv::Record>, String> {
+    let mut rows = crate::csv::parse(text)?;
+    if rows.first().is_some_and(|row| is_column_names(&row.cells)) {
+        rows.remove(0);
+    }
+    Ok(rows)
+}
+
+/// Whether `cells` are a spreadsheet's column names ("Street, City, Postal code"), not an
+/// address: the last names the postal code.
+fn is_column_names(cells: &[String]) -> bool {
+    let last = cells
+        .last()
+        .map_or(String::new(), |cell| cell.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+    matches!(last.as_str(), "postalcode" | "postcode" | "zip" | "zipcode")
+}
+
 /// Adds the addresses of a file, one a line as in the box, in the background; answers with
 /// the job to follow. A wrong line adds nothing.
 #[server(prefix = "/api", endpoint = "canvass/import-addresses", input = server_fn::codec::Json)]

@@ -94,15 +94,15 @@ fn address_key(form: &AddressForm) -> String {
     format!("{}|{}", squeeze(&form.street), form.postal_code.replace(char::is_whitespace, "").to_lowercase())
 }
 
-/// One line of an address list, `street, city, postal code`: the last two parts are the city
-/// and postal code, the rest (which may hold commas, "Flat 2, 12 High St") the street.
-fn parse_line(line: &str) -> Result<AddressForm, String> {
-    let parts: Vec<&str> = line.split(',').collect();
-    if parts.len() < 3 {
+/// One line of an address list, `street, city, postal code`, as its cells: the last two are
+/// the city and postal code, the rest (a street may hold commas, "Flat 2, 12 High St") the
+/// street.
+fn parse_cells(cells: &[String]) -> Result<AddressForm, String> {
+    if cells.len() < 3 {
         return Err("give the street, the city and the postal code, separated by commas".into());
     }
-    let (street, rest) = parts.split_at(parts.len() - 2);
-    checked_address(&street.join(","), rest[0], rest[1]).map_err(|errors| {
+    let (street, rest) = cells.split_at(cells.len() - 2);
+    checked_address(&street.join(", "), &rest[0], &rest[1]).map_err(|errors| {
         errors
             .iter()
             .map(|e| e.message.to_lowercase().trim_end_matches('.').to_string())
@@ -111,26 +111,26 @@ fn parse_line(line: &str) -> Result<AddressForm, String> {
     })
 }
 
-/// The addresses of `text`, one a line (blank lines skipped), at most `max_lines`; or the
-/// first few lines that are wrong, each by its number.
+/// The addresses of `text` (`super::address_rows`: one a line, blank lines skipped), at most
+/// `max_lines`; or the first few lines that are wrong, each by its number.
 fn parse_lines(text: &str, max_lines: usize) -> Result<Vec<AddressForm>, CanvassError> {
-    let lines: Vec<(usize, &str)> =
-        text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
-    if lines.is_empty() {
+    let records =
+        super::address_rows(text).map_err(|why| invalid("lines", format!("{why} Nothing was added.")))?;
+    if records.is_empty() {
         return Err(invalid("lines", "Enter at least one address: street, city, postal code.".into()));
     }
-    if lines.len() > max_lines {
+    if records.len() > max_lines {
         return Err(invalid(
             "lines",
             format!("Add at most {} addresses at a time.", crate::ui::thousands(max_lines as i64)),
         ));
     }
-    let mut forms = Vec::with_capacity(lines.len());
+    let mut forms = Vec::with_capacity(records.len());
     let mut wrong = Vec::new();
-    for (number, line) in lines {
-        match parse_line(line) {
+    for record in records {
+        match parse_cells(&record.cells) {
             Ok(form) => forms.push(form),
-            Err(why) => wrong.push(format!("Line {number}: {why}.")),
+            Err(why) => wrong.push(format!("Line {}: {why}.", record.line)),
         }
     }
     if !wrong.is_empty() {
@@ -1338,6 +1338,15 @@ fn unassignment_email(to: &str, canvasser: &str, name: &str) -> crate::email::se
 mod tests {
     use super::*;
 
+    /// The address of one typed line, or what is wrong with it.
+    fn parse_line(line: &str) -> Result<AddressForm, String> {
+        match parse_lines(line, 1) {
+            Ok(mut forms) => Ok(forms.remove(0)),
+            Err(CanvassError::Invalid(errors)) => Err(errors[0].message.clone()),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
     #[test]
     fn a_line_is_street_city_postal_code_and_the_street_may_hold_commas() {
         let form = parse_line(" Flat 2, 12 High St ,Springfield, K1A 0B1 ").unwrap();
@@ -1387,6 +1396,25 @@ mod tests {
         let many = "1 A St, Town, A1\n".repeat(super::super::IMPORT_MAX_LINES + 1);
         assert!(matches!(parse_lines(&many, super::super::IMPORT_MAX_LINES), Err(CanvassError::Invalid(_))));
         assert_eq!(parse_lines("1 A St, Town, A1\n2 B St, Town, A2", 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_spreadsheets_file_reads_as_typed_lines_do() {
+        let typed =
+            parse_lines("Flat 2, 12 High St, Springfield, K1A 0B1\n7 Mill Lane,Shelbyville,S2B 1C3", 500)
+                .unwrap();
+        // Its column names first, a street with a comma quoted, Windows line ends.
+        let saved = "Street,City,Postal code\r\n\"Flat 2, 12 High St\",Springfield,K1A 0B1\r\n7 Mill Lane,Shelbyville,S2B 1C3\r\n";
+        assert_eq!(parse_lines(saved, 500).unwrap(), typed);
+        assert_eq!(typed[0].street, "Flat 2, 12 High St");
+        assert_eq!((typed[1].city.as_str(), typed[1].postal_code.as_str()), ("Shelbyville", "S2B 1C3"));
+        // Only column names: nothing to add. A quote never closed names its line.
+        assert!(matches!(parse_lines("street;city;zip", 500), Err(CanvassError::Invalid(_))));
+        let Err(CanvassError::Invalid(errors)) = parse_lines("1 A St, Town, A1\n\"2 B St, Town, A2", 500)
+        else {
+            panic!("an open quote is refused")
+        };
+        assert_eq!(errors[0].message, "Line 2: a quoted cell is never closed. Nothing was added.");
     }
 
     #[test]

@@ -581,12 +581,19 @@ fn AddressFile() -> impl IntoView {
             if too_big.get_untracked() {
                 return;
             }
-            let listed = lines.lines().filter(|line| !line.trim().is_empty()).count() as i64;
-            let question = format!(
-                "Add the {} of this file? Those already on the list are not added twice.",
-                crate::ui::count(listed, "address")
-            );
-            if window().confirm_with_message(&question).unwrap_or(false) {
+            // A file that cannot be read is sent without asking: the server names what is
+            // wrong with it, and adds nothing.
+            let confirmed = match super::address_rows(&lines) {
+                Ok(rows) => {
+                    let question = format!(
+                        "Add the {} of this file? Those already on the list are not added twice.",
+                        crate::ui::count(rows.len() as i64, "address")
+                    );
+                    window().confirm_with_message(&question).unwrap_or(false)
+                }
+                Err(_) => true,
+            };
+            if confirmed {
                 import.dispatch(ImportAddresses { lines });
             }
         });
@@ -609,7 +616,7 @@ fn AddressFile() -> impl IntoView {
     view! {
         <label class="mt-4 block text-sm text-slate-700">
             {format!(
-                "Or choose a file of them, one a line as above: up to {} addresses (a city's list), added in the background.",
+                "Or choose a file of them, one a line as above (or a spreadsheet's CSV of street, city and postal code): up to {} addresses (a city's list), added in the background.",
                 crate::ui::thousands(super::FILE_MAX_LINES as i64),
             )}
             <input type="file" accept=".txt,.csv,text/plain,text/csv" class="mt-1 block text-sm" on:change=on_file
