@@ -177,6 +177,17 @@ pub struct AddressesAdded {
     pub already_listed: i64,
 }
 
+impl AddressesAdded {
+    /// "Added 1,200 addresses; 3 already on the list.", as the box and a file's job say it.
+    pub fn summary(&self) -> String {
+        format!(
+            "Added {}; {} already on the list.",
+            crate::ui::count(self.added, "address"),
+            crate::ui::thousands(self.already_listed)
+        )
+    }
+}
+
 /// One visit, as an address's page lists them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Visit {

@@ -202,14 +202,13 @@ pub async fn import_addresses(bus: &Bus, actor: &Actor, text: &str) -> Result<St
                 done += batch.len() as i64;
                 progress.set(done).await?;
             }
-            let already_listed = total - added;
+            let result = AddressesAdded { added, already_listed: total - added };
             Ok(JobResult {
-                summary: format!(
-                    "Added {}; {} already on the list.",
-                    crate::ui::count(added, "address"),
-                    crate::ui::thousands(already_listed)
-                ),
-                counts: vec![("added".to_string(), added), ("already_listed".to_string(), already_listed)],
+                summary: result.summary(),
+                counts: vec![
+                    ("added".to_string(), added),
+                    ("already_listed".to_string(), result.already_listed),
+                ],
                 problems: Vec::new(),
             })
         })

@@ -426,11 +426,7 @@ pub fn AdminCanvassPage() -> impl IntoView {
         }
     });
     let added = move || match add.value().get() {
-        Some(Ok(result)) => Some(format!(
-            "Added {}; {} already on the list.",
-            crate::ui::count(result.added, "address"),
-            result.already_listed
-        )),
+        Some(Ok(result)) => Some(result.summary()),
         _ => None,
     };
     view! {
